@@ -1,0 +1,36 @@
+import type { HttpContext } from "./http.ts";
+import { AgentSession } from "./session.ts";
+
+export const DEFAULT_BASE_URL = "http://127.0.0.1:8787";
+
+export interface ClientOptions {
+  /** Server origin, e.g. `http://127.0.0.1:8787` (the default). */
+  readonly baseUrl?: string;
+  /** A fetch to use instead of the global one (tests, auth wrappers, service bindings). */
+  readonly fetch?: typeof fetch;
+  /** Headers sent with every request, e.g. `authorization`. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface DurableAgentsClient {
+  readonly baseUrl: string;
+  session(agent: string, sessionId: string): AgentSession;
+}
+
+/**
+ * @example
+ * const client = createClient({ baseUrl: "http://127.0.0.1:8787" });
+ * const session = client.session("assistant", crypto.randomUUID());
+ */
+export function createClient(options: ClientOptions = {}): DurableAgentsClient {
+  const ctx: HttpContext = {
+    baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
+    // Wrapped so browsers call fetch with the right `this`.
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    headers: options.headers ?? {},
+  };
+  return {
+    baseUrl: ctx.baseUrl,
+    session: (agent, sessionId) => new AgentSession(ctx, agent, sessionId),
+  };
+}

@@ -1,0 +1,44 @@
+export { type Backoff, createBackoff, type RetryPolicy } from "./backoff.ts";
+export {
+  type ClientOptions,
+  createClient,
+  DEFAULT_BASE_URL,
+  type DurableAgentsClient,
+} from "./client.ts";
+export { DurableAgentsClientError } from "./errors.ts";
+export type {
+  EventStream,
+  EventsOptions,
+  EventsTransport,
+  StreamPosition,
+} from "./event-stream.ts";
+export {
+  type FollowRunOptions,
+  followRun,
+  isRunEnd,
+  type RunEndEvent,
+  waitForRun,
+} from "./follow-run.ts";
+export { AgentSession, type CallOptions } from "./session.ts";
+export { readSse, type SseMessage, SseParser } from "./sse-parser.ts";
+export {
+  type Approval,
+  type ForkResponse,
+  isKnownEvent,
+  isTerminalEvent,
+  type LedgerEvent,
+  type LedgerEventData,
+  type LedgerEventKind,
+  type Message,
+  type MessagePart,
+  type MessagesPage,
+  type ResumeRequest,
+  type RetryMode,
+  type RunControlResponse,
+  type RunStarted,
+  type SessionStatus,
+  type StatusResponse,
+  type TerminalEventKind,
+  type ToolCall,
+  type WireError,
+} from "./types.ts";

@@ -1,0 +1,118 @@
+import { type EventStream, type EventsOptions, openEventStream } from "./event-stream.ts";
+import { type HttpContext, requestJson } from "./http.ts";
+import type {
+  Approval,
+  ForkResponse,
+  MessagesPage,
+  ResumeRequest,
+  RetryMode,
+  RunControlResponse,
+  RunStarted,
+  StatusResponse,
+} from "./types.ts";
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One agent session: `POST/GET /agents/:agent/:session/...`. Every method
+ * takes an `AbortSignal`; cancelling rejects with the signal's reason.
+ *
+ * @example
+ * const session = client.session("assistant", "s1");
+ * const run = await session.start("What is 2+3?");
+ * for await (const event of session.events({ offset: run.offset })) console.info(event.kind);
+ */
+export class AgentSession {
+  readonly agent: string;
+  readonly id: string;
+  readonly #ctx: HttpContext;
+  readonly #base: string;
+
+  constructor(ctx: HttpContext, agent: string, id: string) {
+    this.#ctx = ctx;
+    this.agent = agent;
+    this.id = id;
+    this.#base = `/agents/${encodeURIComponent(agent)}/${encodeURIComponent(id)}`;
+  }
+
+  /** Starts a run. Rejects with code `run_active` (409, `details.runId`) if one is running. */
+  start(message: string, options: CallOptions = {}): Promise<RunStarted> {
+    return this.#post("/runs", { input: { message } }, options);
+  }
+
+  status(options: CallOptions = {}): Promise<StatusResponse> {
+    return requestJson(this.#ctx, `${this.#base}/status`, { signal: options.signal });
+  }
+
+  /** One page of the messages projection; pass `nextCursor` back for the next page. */
+  messages(
+    options: CallOptions & { cursor?: string | undefined; limit?: number | undefined } = {},
+  ): Promise<MessagesPage> {
+    return requestJson(this.#ctx, `${this.#base}/messages`, {
+      query: { cursor: options.cursor, limit: options.limit },
+      signal: options.signal,
+    });
+  }
+
+  /**
+   * The ledger from `offset` on, live over SSE by default. Reconnects with
+   * backoff and resumes from the last confirmed offset; every event arrives
+   * exactly once, in order.
+   */
+  events(options: EventsOptions = {}): EventStream {
+    return openEventStream(this.#ctx, `${this.#base}/events`, options);
+  }
+
+  /** Soft stop: the in-flight model call is aborted, partial output kept; resumable. */
+  interrupt(options: CallOptions & { reason?: string } = {}): Promise<RunControlResponse> {
+    return this.#post("/interrupt", reasonBody(options.reason), options);
+  }
+
+  /** Hard stop: the run ends for good with `run.aborted`. */
+  abort(options: CallOptions & { reason?: string } = {}): Promise<RunControlResponse> {
+    return this.#post("/abort", reasonBody(options.reason), options);
+  }
+
+  resume(request: ResumeRequest, options: CallOptions = {}): Promise<RunControlResponse> {
+    return this.#post("/resume", request, options);
+  }
+
+  /** Approves or denies a call that waits for approval (resume with one approval). */
+  approve(
+    callId: string,
+    approved: boolean,
+    options: CallOptions & { args?: unknown } = {},
+  ): Promise<RunControlResponse> {
+    const approval: Approval =
+      options.args === undefined ? { callId, approved } : { callId, approved, args: options.args };
+    return this.resume({ mode: "continue", approvals: [approval] }, options);
+  }
+
+  retry(mode: RetryMode, options: CallOptions = {}): Promise<RunControlResponse> {
+    return this.#post("/retry", { mode }, options);
+  }
+
+  /** A new session whose ledger is this one's prefix up to `checkpointId`. */
+  fork(
+    checkpointId: string,
+    options: CallOptions & { session?: string } = {},
+  ): Promise<ForkResponse> {
+    const body =
+      options.session === undefined ? { checkpointId } : { checkpointId, session: options.session };
+    return this.#post("/fork", body, options);
+  }
+
+  #post<T>(path: string, body: unknown, options: CallOptions): Promise<T> {
+    return requestJson(this.#ctx, this.#base + path, {
+      method: "POST",
+      body,
+      signal: options.signal,
+    });
+  }
+}
+
+function reasonBody(reason: string | undefined): { reason?: string } {
+  return reason === undefined ? {} : { reason };
+}

@@ -1,0 +1,174 @@
+/**
+ * Wire types of the durable-agents HTTP API, as the server sends them.
+ * The ledger is the source of truth; every other shape here is a projection.
+ */
+
+/** Run and session status, as reported by `GET .../status`. */
+export type SessionStatus =
+  | "idle"
+  | "running"
+  | "waiting"
+  | "completed"
+  | "failed"
+  | "aborted"
+  | "interrupted";
+
+export interface ToolCall {
+  readonly callId: string;
+  readonly name: string;
+  readonly args: unknown;
+}
+
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Event data by kind. Each kind is versioned on the server; fields only ever get added. */
+export interface LedgerEventData {
+  "run.started": { agent: string; input: { message: string } };
+  "step.started": { step: number };
+  "model.delta": { step: number; text: string };
+  "model.completed": {
+    step: number;
+    text: string;
+    toolCalls: ToolCall[];
+    finishReason: string;
+    usage: { inputTokens: number; outputTokens: number };
+  };
+  "tool.started": {
+    step: number;
+    callId: string;
+    name: string;
+    args: unknown;
+    effect: "pure" | "idempotent" | "irreversible";
+    idempotencyKey: string;
+  };
+  "tool.completed": { callId: string; name: string; result: unknown };
+  "tool.failed": { callId: string; name: string; error: WireError };
+  "tool.outcome_unknown": { callId: string; name: string };
+  "approval.requested": { callId: string; name: string; args: unknown };
+  "step.completed": { step: number };
+  "run.waiting": { reason: string };
+  "run.completed": { output: unknown };
+  "run.failed": { error: WireError };
+  "run.interrupted": { reason: string };
+  "run.aborted": { reason: string };
+}
+
+export type LedgerEventKind = keyof LedgerEventData;
+
+interface LedgerEventOf<K extends LedgerEventKind> {
+  /** Gap-free sequence number within the session. */
+  readonly seq: number;
+  /** Opaque offset of this event; offsets sort as text. */
+  readonly offset: string;
+  readonly runId: string | null;
+  readonly kind: K;
+  readonly data: LedgerEventData[K];
+  /** Milliseconds since the epoch. */
+  readonly ts: number;
+}
+
+/**
+ * One ledger event, discriminated by `kind`.
+ *
+ * Events of kinds this client does not know yet are passed through unchanged
+ * at runtime (a newer server may add kinds); use {@link isKnownEvent} before
+ * trusting `data`, or handle them in a `default` branch.
+ */
+export type LedgerEvent = { [K in LedgerEventKind]: LedgerEventOf<K> }[LedgerEventKind];
+
+const KNOWN_KINDS: ReadonlySet<string> = new Set<LedgerEventKind>([
+  "run.started",
+  "step.started",
+  "model.delta",
+  "model.completed",
+  "tool.started",
+  "tool.completed",
+  "tool.failed",
+  "tool.outcome_unknown",
+  "approval.requested",
+  "step.completed",
+  "run.waiting",
+  "run.completed",
+  "run.failed",
+  "run.interrupted",
+  "run.aborted",
+]);
+
+/** True when this client version knows the event's kind (and so the shape of its data). */
+export function isKnownEvent(event: { kind: string }): event is LedgerEvent {
+  return KNOWN_KINDS.has(event.kind);
+}
+
+export type TerminalEventKind = "run.completed" | "run.failed" | "run.interrupted" | "run.aborted";
+
+/** A terminal event ends a run for good (until a resume or retry starts it again). */
+export function isTerminalEvent(
+  event: LedgerEvent,
+): event is Extract<LedgerEvent, { kind: TerminalEventKind }> {
+  return (
+    event.kind === "run.completed" ||
+    event.kind === "run.failed" ||
+    event.kind === "run.interrupted" ||
+    event.kind === "run.aborted"
+  );
+}
+
+export interface RunStarted {
+  readonly runId: string;
+  readonly session: string;
+  readonly agent: string;
+  readonly status: SessionStatus;
+  /** Ledger offset just before the run's first event: read events from here. */
+  readonly offset: string;
+}
+
+export interface StatusResponse {
+  readonly agent: string;
+  readonly session: string;
+  readonly status: SessionStatus;
+  readonly runId: string | null;
+  readonly offset: string;
+}
+
+/** A message part. Known types are `text` and tool parts; others pass through. */
+export interface MessagePart {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+export interface Message {
+  readonly id: string;
+  readonly role: "user" | "assistant" | "tool";
+  readonly parts: MessagePart[];
+}
+
+export interface MessagesPage {
+  readonly messages: Message[];
+  readonly nextCursor: string | null;
+}
+
+export interface RunControlResponse {
+  readonly runId: string;
+  readonly status: SessionStatus;
+}
+
+export interface Approval {
+  readonly callId: string;
+  readonly approved: boolean;
+  /** Replacement arguments for the call, when the approver edits them. */
+  readonly args?: unknown;
+}
+
+export type ResumeRequest =
+  | { mode: "continue"; approvals?: Approval[] }
+  | { mode: "with_message"; message: string; approvals?: Approval[] }
+  | { mode: "from_checkpoint"; checkpointId: string; approvals?: Approval[] };
+
+export type RetryMode = "from_checkpoint" | "from_start";
+
+export interface ForkResponse {
+  readonly session: string;
+}
