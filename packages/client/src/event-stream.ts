@@ -5,15 +5,20 @@
  * Invariants:
  * 1. Exactly once, in order: an event is yielded only if its offset sorts
  *    after the last yielded one. Replays after a reconnect are dropped here.
- * 2. Reconnects resume from the last `streamNextOffset` the server confirmed
- *    (SSE control event or `Stream-Next-Offset` header), never from a guess.
+ * 2. Reconnects resume from the latest position the server gave: the
+ *    `streamNextOffset` of a control event (or `Stream-Next-Offset` header),
+ *    or the `offset` of an event delivered after it, whichever came last. An
+ *    event's offset is a read position; if a server re-sends the event at
+ *    that position, invariant 1 drops it, so a drop between a data event and
+ *    its control event neither loses nor repeats anything.
  * 3. `streamClosed` / `Stream-Closed` ends the iteration; nothing reconnects
  *    after it (PROTOCOL.md 5.8, Connection Lifecycle).
  * 4. Network failures and retryable statuses back off and retry; a
  *    connection that makes progress resets the backoff. Other 4xx errors
  *    and protocol violations are thrown at once.
  * 5. A clean SSE close without `streamClosed` is the server's periodic
- *    cycling: reconnect at once if it made progress, else back off.
+ *    cycling: reconnect at once if the connection made progress (a new
+ *    event or a control event), else back off.
  */
 import { type Backoff, createBackoff, type RetryPolicy } from "./backoff.ts";
 import {
@@ -61,40 +66,38 @@ export function openEventStream(
   path: string,
   options: EventsOptions = {},
 ): EventStream {
-  const position: StreamPosition = {
+  const position: ReaderState = {
     offset: options.offset ?? "-1",
     upToDate: false,
     closed: false,
+    delivered: undefined,
   };
   const read = READERS[options.transport ?? "sse"];
   return {
-    position,
-    [Symbol.asyncIterator]: () => dedupe(read(ctx, path, position, options)),
+    get position() {
+      const { offset, upToDate, closed } = position;
+      return { offset, upToDate, closed };
+    },
+    [Symbol.asyncIterator]: () => read(ctx, path, position, options),
   };
+}
+
+interface ReaderState extends StreamPosition {
+  /** Offset of the last event yielded. */
+  delivered: string | undefined;
 }
 
 type Reader = (
   ctx: HttpContext,
   path: string,
-  position: StreamPosition,
+  position: ReaderState,
   options: EventsOptions,
 ) => AsyncGenerator<LedgerEvent, void, undefined>;
-
-async function* dedupe(
-  source: AsyncGenerator<LedgerEvent, void, undefined>,
-): AsyncGenerator<LedgerEvent, void, undefined> {
-  let last: string | undefined;
-  for await (const event of source) {
-    if (last !== undefined && event.offset <= last) continue;
-    last = event.offset;
-    yield event;
-  }
-}
 
 async function* readSseLive(
   ctx: HttpContext,
   path: string,
-  position: StreamPosition,
+  position: ReaderState,
   options: EventsOptions,
 ): AsyncGenerator<LedgerEvent, void, undefined> {
   const { signal } = options;
@@ -113,7 +116,12 @@ async function* readSseLive(
       }
       for await (const message of readSse(response.body)) {
         if (message.event === "data") {
-          yield* parseEvents(message.data, path, response.status);
+          const before = position.delivered;
+          yield* advance(position, parseEvents(message.data, path, response.status));
+          if (position.delivered !== before) {
+            progressed = true;
+            backoff.reset();
+          }
         } else if (message.event === "control") {
           applyControl(position, message.data, path, response.status);
           progressed = true;
@@ -139,7 +147,7 @@ async function* readSseLive(
 async function* readPolling(
   ctx: HttpContext,
   path: string,
-  position: StreamPosition,
+  position: ReaderState,
   options: EventsOptions,
 ): AsyncGenerator<LedgerEvent, void, undefined> {
   const { signal } = options;
@@ -147,26 +155,43 @@ async function* readPolling(
   const backoff = createBackoff(options.retry);
   for (;;) {
     let batch: LedgerEvent[];
+    let nextOffset: string;
+    let headers: Headers;
     try {
       const query = { offset: position.offset, live: live ? "long-poll" : undefined };
       const response = await send(ctx, path, { query, signal });
       const text = response.status === 204 ? "" : await readText(ctx, response, signal);
       batch = text.trim() === "" ? [] : parseEvents(text, path, response.status);
-      const next = response.headers.get("stream-next-offset");
+      headers = response.headers;
+      const next = headers.get("stream-next-offset");
       if (next === null) {
         throw badResponse(`${path} answered without a Stream-Next-Offset header`, response.status);
       }
-      position.offset = next;
-      if (response.headers.get("stream-up-to-date") === "true") position.upToDate = true;
-      if (response.headers.get("stream-closed") === "true") position.closed = true;
+      nextOffset = next;
       backoff.reset();
     } catch (error) {
       await retryOrThrow(ctx, error, backoff, signal);
       continue;
     }
-    yield* batch;
+    yield* advance(position, batch);
+    position.offset = nextOffset;
+    if (headers.get("stream-up-to-date") === "true") position.upToDate = true;
+    if (headers.get("stream-closed") === "true") position.closed = true;
     if (position.closed) return;
     if (!live && position.upToDate) return;
+  }
+}
+
+/**
+ * Yields the events not yet delivered (invariant 1), one by one, moving the
+ * resume position past each as it goes out.
+ */
+function* advance(position: ReaderState, events: LedgerEvent[]): Generator<LedgerEvent> {
+  for (const event of events) {
+    if (position.delivered !== undefined && event.offset <= position.delivered) continue;
+    position.delivered = event.offset;
+    position.offset = event.offset;
+    yield event;
   }
 }
 
