@@ -1,0 +1,49 @@
+import type { LanguageModelV4 } from "@ai-sdk/provider";
+import type { ToolDefinition } from "./define-tool.ts";
+
+/** Build-time context for models that depend on the environment (API keys, bindings). */
+export interface ModelContext {
+  readonly env: Record<string, unknown>;
+}
+
+export type ModelSource = LanguageModelV4 | ((ctx: ModelContext) => LanguageModelV4);
+
+export interface AgentDefinition {
+  readonly name: string;
+  readonly system: string;
+  /** Any AI SDK LanguageModel (provider spec v4), or a function of the environment that returns one. */
+  readonly model: ModelSource;
+  // biome-ignore lint/suspicious/noExplicitAny: tools of any input type live in one list
+  readonly tools: readonly ToolDefinition<any, any>[];
+  /** Model calls per run before it fails with `max_steps`. Default 10. */
+  readonly maxSteps: number;
+}
+
+export type AgentOptions = Omit<AgentDefinition, "maxSteps" | "tools"> &
+  Partial<Pick<AgentDefinition, "maxSteps" | "tools">>;
+
+/**
+ * Declares an agent.
+ * @example
+ * defineAgent({ name: "assistant", system: "Be brief.", model: openai("gpt-4o-mini"), tools: [calculator] })
+ */
+export function defineAgent(options: AgentOptions): AgentDefinition {
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(options.name)) {
+    throw new TypeError(`agent name "${options.name}" must be 1-64 lowercase letters, digits, _ or -`);
+  }
+  const tools = options.tools ?? [];
+  const names = new Set<string>();
+  for (const tool of tools) {
+    if (names.has(tool.name)) throw new TypeError(`agent "${options.name}" has two tools named "${tool.name}"`);
+    names.add(tool.name);
+  }
+  const maxSteps = options.maxSteps ?? 10;
+  if (!Number.isInteger(maxSteps) || maxSteps < 1) {
+    throw new TypeError(`agent "${options.name}": maxSteps must be a positive integer`);
+  }
+  return { ...options, tools, maxSteps };
+}
+
+export function resolveModel(agent: AgentDefinition, env: Record<string, unknown>): LanguageModelV4 {
+  return typeof agent.model === "function" ? agent.model({ env }) : agent.model;
+}

@@ -1,0 +1,44 @@
+import type { z } from "zod";
+import type { JsonValue, ToolEffect } from "../ledger/events.ts";
+import type { SqlPort } from "../sql/port.ts";
+
+/** What a tool's `execute` gets besides its input. */
+export interface ToolContext {
+  /** Stable for this call across redrives and restarts; new in a fork. Pass it to external APIs. */
+  readonly idempotencyKey: string;
+  /** Aborted when the run is interrupted or aborted. */
+  readonly signal: AbortSignal;
+  readonly sessionId: string;
+  readonly runId: string;
+  readonly callId: string;
+  readonly step: number;
+  /**
+   * Stages writes to the session's own SQLite. They commit in the same
+   * transaction as this call's `tool.completed` event, or not at all, which
+   * makes a local-only tool exactly-once.
+   */
+  transaction(write: (sql: SqlPort) => void): void;
+}
+
+export interface ToolDefinition<Input = unknown, Output extends JsonValue = JsonValue> {
+  readonly name: string;
+  readonly description: string;
+  readonly input: z.ZodType<Input>;
+  /**
+   * How a redrive after a crash treats a call that started but has no result:
+   * `pure` runs again; `idempotent` runs again with the same idempotencyKey;
+   * `irreversible` never runs twice: the run pauses with `tool.outcome_unknown`.
+   */
+  readonly effect: ToolEffect;
+  execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
+}
+
+/** Declares a tool. `input` is a zod schema; the model sees it as JSON Schema. */
+export function defineTool<Input, Output extends JsonValue>(
+  definition: ToolDefinition<Input, Output>,
+): ToolDefinition<Input, Output> {
+  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {
+    throw new TypeError(`tool name "${definition.name}" must be 1-64 letters, digits, _ or -`);
+  }
+  return definition;
+}

@@ -1,0 +1,19 @@
+/**
+ * Named points in the step machine where tests inject a crash. Production
+ * passes no injector; the fault-injection suite passes one that aborts the
+ * Durable Object at a chosen point.
+ */
+export type FaultPoint =
+  | "before-model"
+  | "mid-stream"
+  | "after-tool-started"
+  | "before-tool-commit"
+  | "after-step-commit";
+
+export interface FaultInfo {
+  readonly runId: string;
+  readonly step: number;
+  readonly callId?: string;
+}
+
+export type FaultInjector = (point: FaultPoint, info: FaultInfo) => void;

@@ -1,0 +1,97 @@
+import {
+  APICallError,
+  type LanguageModelV4,
+  type LanguageModelV4CallOptions,
+  type LanguageModelV4StreamPart,
+} from "@ai-sdk/provider";
+import { RetryableError, TerminalError } from "../errors/base.ts";
+import type { JsonValue, TokenUsage, ToolCallRequest } from "../ledger/events.ts";
+
+export interface ModelCallResult {
+  readonly text: string;
+  readonly toolCalls: ToolCallRequest[];
+  readonly finishReason: string;
+  readonly usage: TokenUsage;
+  /** True when the call was aborted (an interrupt); `text` is what arrived before it. */
+  readonly interrupted: boolean;
+}
+
+/**
+ * Streams one model call. Text deltas go to `onText` as they arrive; the
+ * result is collected for `model.completed`. Provider errors come back
+ * classified: RetryableError (429, 5xx, network) or TerminalError (bad request,
+ * auth), so the trigger pump knows whether to retry.
+ */
+export async function callModel(
+  model: LanguageModelV4,
+  options: LanguageModelV4CallOptions & { abortSignal: AbortSignal },
+  onText: (delta: string) => void,
+): Promise<ModelCallResult> {
+  let text = "";
+  const toolCalls: ToolCallRequest[] = [];
+  let finishReason = "unknown";
+  let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
+  const signal = options.abortSignal;
+  try {
+    const { stream } = await model.doStream(options);
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const part: LanguageModelV4StreamPart = value;
+      switch (part.type) {
+        case "text-delta":
+          text += part.delta;
+          onText(part.delta);
+          break;
+        case "tool-call":
+          toolCalls.push({ callId: part.toolCallId, name: part.toolName, args: parseArgs(part.input) });
+          break;
+        case "finish":
+          finishReason = part.finishReason.unified;
+          usage = {
+            inputTokens: part.usage.inputTokens.total ?? 0,
+            outputTokens: part.usage.outputTokens.total ?? 0,
+          };
+          break;
+        case "error":
+          throw part.error;
+        default:
+          break;
+      }
+      if (signal.aborted) {
+        await reader.cancel().catch(() => undefined);
+        break;
+      }
+    }
+  } catch (error) {
+    if (!signal.aborted) throw classifyModelError(error);
+  }
+  if (signal.aborted) return { text, toolCalls: [], finishReason: "interrupted", usage, interrupted: true };
+  return { text, toolCalls, finishReason, usage, interrupted: false };
+}
+
+function parseArgs(input: string): JsonValue {
+  try {
+    return JSON.parse(input) as JsonValue;
+  } catch {
+    // Kept as a string; the tool's schema check turns it into a tool.failed the model can see.
+    return input;
+  }
+}
+
+export function classifyModelError(error: unknown): RetryableError | TerminalError {
+  if (error instanceof RetryableError || error instanceof TerminalError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (APICallError.isInstance(error)) {
+    const status = error.statusCode;
+    const detail = `model provider answered ${status ?? "without a status"}: ${message}`;
+    if (error.isRetryable) return new RetryableError("model_unavailable", detail, { cause: error });
+    return new TerminalError(
+      "model_rejected",
+      `${detail}; check the API key, model id and request options`,
+      { cause: error, details: { status } },
+    );
+  }
+  return new RetryableError("model_error", `model call failed: ${message}`, { cause: error });
+}

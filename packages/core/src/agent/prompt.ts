@@ -1,0 +1,63 @@
+import type {
+  LanguageModelV4FunctionTool,
+  LanguageModelV4Message,
+  LanguageModelV4Prompt,
+  LanguageModelV4TextPart,
+  LanguageModelV4ToolCallPart,
+} from "@ai-sdk/provider";
+import { z } from "zod";
+import type { Message } from "../ledger/projections/messages.ts";
+import type { ToolDefinition } from "./define-tool.ts";
+
+/** Converts the messages projection into the provider-spec prompt. */
+export function buildPrompt(system: string, messages: readonly Message[]): LanguageModelV4Prompt {
+  const prompt: LanguageModelV4Prompt = [];
+  if (system) prompt.push({ role: "system", content: system });
+  for (const message of messages) {
+    const converted = convert(message);
+    if (converted) prompt.push(converted);
+  }
+  return prompt;
+}
+
+function convert(message: Message): LanguageModelV4Message | undefined {
+  switch (message.role) {
+    case "user":
+      return {
+        role: "user",
+        content: message.parts.flatMap((p) => (p.type === "text" ? [{ type: "text" as const, text: p.text }] : [])),
+      };
+    case "assistant": {
+      const content = message.parts.flatMap((p): (LanguageModelV4TextPart | LanguageModelV4ToolCallPart)[] => {
+        if (p.type === "text") return p.text ? [{ type: "text", text: p.text }] : [];
+        if (p.type === "tool-call") return [{ type: "tool-call", toolCallId: p.callId, toolName: p.name, input: p.args }];
+        return [];
+      });
+      return content.length > 0 ? { role: "assistant", content } : undefined;
+    }
+    case "tool":
+      return {
+        role: "tool",
+        content: message.parts.flatMap((p) => {
+          if (p.type !== "tool-result") return [];
+          const output =
+            p.status === "completed"
+              ? { type: "json" as const, value: p.result ?? null }
+              : p.status === "failed"
+                ? { type: "error-text" as const, value: p.error?.message ?? "tool failed" }
+                : { type: "error-text" as const, value: "the outcome of this call is unknown" };
+          return [{ type: "tool-result" as const, toolCallId: p.callId, toolName: p.name, output }];
+        }),
+      };
+  }
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any tool input type
+export function toolSpecs(tools: readonly ToolDefinition<any, any>[]): LanguageModelV4FunctionTool[] {
+  return tools.map((tool) => ({
+    type: "function",
+    name: tool.name,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(tool.input) as LanguageModelV4FunctionTool["inputSchema"],
+  }));
+}

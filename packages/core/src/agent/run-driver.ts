@@ -1,0 +1,238 @@
+import type { Clock } from "../clock.ts";
+import { DurableAgentsError } from "../errors/base.ts";
+import type { NewEvent } from "../ledger/events.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import { getRun } from "../ledger/projections/runs.ts";
+import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import type { SqlPort } from "../sql/port.ts";
+import type { DueItem } from "../triggers/due-work.ts";
+import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
+import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
+import { type AgentDefinition, resolveModel } from "./define-agent.ts";
+import type { FaultInjector } from "./faults.ts";
+import { MessageCache } from "./message-cache.ts";
+import { callModel } from "./model-call.ts";
+import { toolSpecs } from "./prompt.ts";
+import { nextAction } from "./step-machine.ts";
+import { runTool } from "./tool-runner.ts";
+
+export const RUN_STEP_KIND = "run.step";
+
+export interface RunDriverOptions {
+  readonly sql: SqlPort;
+  readonly ledger: Ledger;
+  readonly agent: AgentDefinition;
+  readonly sessionId: string;
+  readonly env: Record<string, unknown>;
+  readonly clock: Clock;
+  readonly coalesce: CoalesceOptions;
+  readonly faults: FaultInjector | undefined;
+  readonly limits: { readonly maxModelAttempts: number; readonly maxToolResultBytes: number };
+}
+
+interface InFlight {
+  readonly model: AbortController;
+  readonly tools: AbortController;
+}
+
+const AGAIN: TriggerOutcome = { type: "again" };
+const DONE: TriggerOutcome = { type: "done" };
+
+/**
+ * Executes the step machine's actions for the `run.step` trigger. Each call
+ * does one action and commits its events; the pump then claims the run again
+ * for the next one, so every boundary is a durable point to recover from.
+ */
+export class RunDriver implements TriggerHandler {
+  readonly #o: RunDriverOptions;
+  readonly #messages: MessageCache;
+  readonly #inFlight = new Map<string, InFlight>();
+
+  constructor(options: RunDriverOptions) {
+    this.#o = options;
+    this.#messages = new MessageCache(options.sql);
+  }
+
+  interruptInFlight(runId: string): void {
+    this.#inFlight.get(runId)?.model.abort(new Error("interrupted"));
+  }
+
+  abortInFlight(runId: string): void {
+    const flight = this.#inFlight.get(runId);
+    flight?.model.abort(new Error("aborted"));
+    flight?.tools.abort(new Error("aborted"));
+  }
+
+  async run(payload: unknown): Promise<TriggerOutcome> {
+    const { runId } = payload as { runId: string };
+    const run = getRun(this.#o.sql, runId);
+    const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
+    const action = nextAction(run, calls, { maxSteps: this.#o.agent.maxSteps, ...this.#o.limits });
+    switch (action.type) {
+      case "idle":
+        return DONE;
+      case "interrupt":
+        this.#append([{ kind: "run.interrupted", runId, data: { reason: "interrupted by request" } }]);
+        return DONE;
+      case "fail":
+        this.#append([{ kind: "run.failed", runId, data: { error: { code: action.code, message: action.message } } }]);
+        return DONE;
+      case "pause":
+        this.#append([{ kind: "run.waiting", runId, data: { reason: action.reason } }]);
+        return DONE;
+      case "finish-step":
+        this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
+        this.#o.faults?.("after-step-commit", { runId, step: action.step });
+        return AGAIN;
+      case "model":
+        return this.#modelStep(runId, action.step, action.attempt);
+      case "tools":
+        return this.#toolStep(runId, action.step, action.run, action.unknown);
+    }
+  }
+
+  giveUp(payload: unknown, error: unknown, _item: DueItem): void {
+    const { runId } = payload as { runId: string };
+    const run = getRun(this.#o.sql, runId);
+    if (!run || (run.status !== "running" && run.status !== "waiting")) return;
+    const code = error instanceof DurableAgentsError ? error.code : "step_failed";
+    const message = error instanceof Error ? error.message : String(error);
+    this.#append([{ kind: "run.failed", runId, data: { error: { code, message } } }]);
+  }
+
+  async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
+    const { agent, ledger, faults } = this.#o;
+    faults?.("before-model", { runId, step });
+    this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
+    const flight = this.#flight(runId);
+    let flushed = false;
+    const coalescer = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
+      if (!this.#stillRunning(runId)) return;
+      this.#append([{ kind: "model.delta", runId, data: { step, text } }]);
+      if (!flushed) {
+        flushed = true;
+        faults?.("mid-stream", { runId, step });
+      }
+    });
+    try {
+      const model = resolveModel(agent, this.#o.env);
+      const result = await callModel(
+        model,
+        {
+          prompt: this.#messages.prompt(agent.system, ledger.tail),
+          tools: agent.tools.length > 0 ? toolSpecs(agent.tools) : undefined,
+          abortSignal: flight.model.signal,
+        },
+        (delta) => coalescer.push(delta),
+      );
+      coalescer.flush();
+      if (!this.#stillRunning(runId)) return DONE;
+      const { interrupted, ...outcome } = result;
+      const completed: NewEvent<"model.completed"> = {
+        kind: "model.completed",
+        runId,
+        data: { step, ...outcome, model: `${model.provider}:${model.modelId}` },
+      };
+      if (interrupted) {
+        this.#append([
+          completed,
+          { kind: "step.completed", runId, data: { step } },
+          { kind: "run.interrupted", runId, data: { reason: "interrupted by request" } },
+        ]);
+        return DONE;
+      }
+      if (result.toolCalls.length > 0) {
+        this.#append([completed]);
+        return AGAIN;
+      }
+      this.#append([
+        completed,
+        { kind: "step.completed", runId, data: { step } },
+        { kind: "run.completed", runId, data: { output: result.text } },
+      ]);
+      return DONE;
+    } finally {
+      this.#inFlight.delete(runId);
+    }
+  }
+
+  async #toolStep(
+    runId: string,
+    step: number,
+    toRun: readonly ToolCallRecord[],
+    unknown: readonly ToolCallRecord[],
+  ): Promise<TriggerOutcome> {
+    const { agent, sessionId, faults } = this.#o;
+    if (unknown.length > 0) {
+      this.#append(
+        unknown.map((c) => ({ kind: "tool.outcome_unknown", runId, data: { step, callId: c.callId, name: c.name } })),
+      );
+    }
+    const fresh = toRun.filter((c) => c.status === "requested");
+    const effectOf = (name: string) => agent.tools.find((t) => t.name === name)?.effect ?? "irreversible";
+    if (fresh.length > 0) {
+      this.#append(
+        fresh.map((c) => ({
+          kind: "tool.started",
+          runId,
+          data: {
+            step,
+            callId: c.callId,
+            name: c.name,
+            args: c.args,
+            effect: effectOf(c.name),
+            idempotencyKey: idempotencyKey(sessionId, runId, step, c.callId),
+          },
+        })),
+      );
+      for (const c of fresh) faults?.("after-tool-started", { runId, step, callId: c.callId });
+    }
+    const flight = this.#flight(runId);
+    try {
+      await Promise.all(
+        toRun.map(async (call) => {
+          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+          const outcome = await runTool(agent.tools, call, key, {
+            sessionId,
+            runId,
+            signal: flight.tools.signal,
+            maxResultBytes: this.#o.limits.maxToolResultBytes,
+          });
+          faults?.("before-tool-commit", { runId, step, callId: call.callId });
+          if (!this.#stillRunning(runId)) return;
+          const base = { step, callId: call.callId, name: call.name };
+          if (outcome.type === "completed") {
+            this.#append([{ kind: "tool.completed", runId, data: { ...base, result: outcome.result } }], (sql) => {
+              for (const write of outcome.writes) write(sql);
+            });
+          } else {
+            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
+          }
+        }),
+      );
+    } finally {
+      this.#inFlight.delete(runId);
+    }
+    return this.#stillRunning(runId) ? AGAIN : DONE;
+  }
+
+  #flight(runId: string): InFlight {
+    const flight = { model: new AbortController(), tools: new AbortController() };
+    this.#inFlight.set(runId, flight);
+    return flight;
+  }
+
+  /** Decide before commit: events of a run that was aborted meanwhile are dropped. */
+  #stillRunning(runId: string): boolean {
+    return getRun(this.#o.sql, runId)?.status === "running";
+  }
+
+  #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
+    this.#o.ledger.append(events, effects);
+  }
+}
+
+/** Stable across redrives (every part is in the ledger), different in a fork (new session id). */
+export function idempotencyKey(sessionId: string, runId: string, step: number, callId: string): string {
+  return `${sessionId}/${runId}/${step}/${callId}`;
+}

@@ -1,0 +1,171 @@
+import { type Clock, systemClock } from "../clock.ts";
+import type { NewEvent } from "../ledger/events.ts";
+import { Ledger } from "../ledger/ledger.ts";
+import { encodeOffset } from "../ledger/offset.ts";
+import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
+import { latestRun, type RunStatus } from "../ledger/projections/runs.ts";
+import { type Logger, silentLogger } from "../logger.ts";
+import type { SqlPort } from "../sql/port.ts";
+import { DueWork } from "../triggers/due-work.ts";
+import { type PumpOptions, type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
+import { type CoalesceOptions, DEFAULT_COALESCE } from "./coalescer.ts";
+import type { AgentDefinition } from "./define-agent.ts";
+import type { FaultInjector } from "./faults.ts";
+import { RunDriver, RUN_STEP_KIND } from "./run-driver.ts";
+import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
+
+export interface SessionRuntimeOptions {
+  readonly sql: SqlPort;
+  readonly agent: AgentDefinition;
+  readonly sessionId: string;
+  /** Arms the one wake-up (the DO alarm) at `at`, or clears it when null. */
+  readonly wake: (at: number | null) => void | Promise<void>;
+  readonly env?: Record<string, unknown>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly newId?: () => string;
+  readonly pump?: Partial<PumpOptions>;
+  readonly coalesce?: CoalesceOptions;
+  readonly faults?: FaultInjector;
+  readonly limits?: Partial<RuntimeLimits>;
+}
+
+export interface RuntimeLimits {
+  readonly maxModelAttempts: number;
+  readonly maxToolResultBytes: number;
+}
+
+export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = { maxModelAttempts: 5, maxToolResultBytes: 256 * 1024 };
+
+export type SessionStatus = "idle" | RunStatus;
+
+export interface StatusView {
+  readonly session: string;
+  readonly agent: string;
+  readonly status: SessionStatus;
+  readonly runId: string | null;
+  readonly step: number;
+  readonly offset: string;
+}
+
+export interface StartedRun {
+  readonly runId: string;
+  readonly status: "running";
+  /** The ledger offset just before the run's first event: read events from here. */
+  readonly offset: string;
+}
+
+const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
+
+/**
+ * One session: its ledger, its due work and its run. The Durable Object holds
+ * one of these and forwards requests and alarms to it.
+ */
+export class SessionRuntime {
+  readonly ledger: Ledger;
+  readonly work: DueWork;
+  readonly #sql: SqlPort;
+  readonly #agent: AgentDefinition;
+  readonly #sessionId: string;
+  readonly #clock: Clock;
+  readonly #newId: () => string;
+  readonly #wake: (at: number | null) => void | Promise<void>;
+  readonly #driver: RunDriver;
+  readonly #pump: TriggerPump;
+
+  constructor(options: SessionRuntimeOptions) {
+    this.#sql = options.sql;
+    this.#agent = options.agent;
+    this.#sessionId = options.sessionId;
+    this.#clock = options.clock ?? systemClock;
+    this.#newId = options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`);
+    this.#wake = options.wake;
+    const logger = options.logger ?? silentLogger;
+    this.ledger = new Ledger(options.sql, this.#clock, SESSION_PROJECTIONS);
+    this.work = new DueWork(options.sql);
+    this.#driver = new RunDriver({
+      sql: options.sql,
+      ledger: this.ledger,
+      agent: options.agent,
+      sessionId: options.sessionId,
+      env: options.env ?? {},
+      clock: this.#clock,
+      coalesce: options.coalesce ?? DEFAULT_COALESCE,
+      faults: options.faults,
+      limits: { ...DEFAULT_RUNTIME_LIMITS, ...options.limits },
+    });
+    const handlers = new Map<string, TriggerHandler>([[RUN_STEP_KIND, this.#driver]]);
+    this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, options.pump);
+  }
+
+  status(): StatusView {
+    const run = latestRun(this.#sql);
+    return {
+      session: this.#sessionId,
+      agent: this.#agent.name,
+      status: run?.status ?? "idle",
+      runId: run?.runId ?? null,
+      step: run?.step ?? 0,
+      offset: encodeOffset(this.ledger.tail),
+    };
+  }
+
+  /** Starts a run. Synchronous, so two concurrent starts cannot both pass the check. */
+  async start(input: { message: string }): Promise<StartedRun> {
+    const current = latestRun(this.#sql);
+    if (current && ACTIVE.has(current.status)) throw new RunActiveError(this.#sessionId, current.runId, current.status);
+    const runId = this.#newId();
+    const offset = encodeOffset(this.ledger.tail);
+    const now = this.#clock.now();
+    const started: NewEvent<"run.started"> = {
+      kind: "run.started",
+      runId,
+      data: { agent: this.#agent.name, input: { message: input.message } },
+    };
+    this.ledger.append([started], () => this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now));
+    await this.#wake(now);
+    return { runId, status: "running", offset };
+  }
+
+  /** Soft stop: durable request; the model call in flight is aborted and its partial answer kept. */
+  async interrupt(reason = "interrupted by request"): Promise<StatusView> {
+    const run = this.#activeRun("interrupt");
+    if (run.status === "waiting") {
+      this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }], () =>
+        this.work.cancel(runKey(run.runId)),
+      );
+    } else if (!run.interruptRequested) {
+      this.ledger.append([{ kind: "run.interrupt_requested", runId: run.runId, data: { reason } }]);
+      this.#driver.interruptInFlight(run.runId);
+      await this.#wake(this.#clock.now());
+    }
+    return this.status();
+  }
+
+  /** Hard stop: terminal at once. Tools in flight are signalled; their late results are dropped. */
+  async abort(reason = "aborted by request"): Promise<StatusView> {
+    const run = this.#activeRun("abort");
+    this.ledger.append([{ kind: "run.aborted", runId: run.runId, data: { reason } }], () =>
+      this.work.cancel(runKey(run.runId)),
+    );
+    this.#driver.abortInFlight(run.runId);
+    await this.#wake(this.work.nextWakeAt());
+    return this.status();
+  }
+
+  /** Runs due work (the alarm handler), then re-arms the wake-up for what remains. */
+  async alarm(): Promise<void> {
+    await this.#pump.run();
+    await this.#wake(this.work.nextWakeAt());
+  }
+
+  #activeRun(action: string) {
+    const run = latestRun(this.#sql);
+    if (!run || !ACTIVE.has(run.status)) throw new NoActiveRunError(this.#sessionId, action, run?.status ?? null);
+    return run;
+  }
+}
+
+export function runKey(runId: string): string {
+  return `run:${runId}`;
+}

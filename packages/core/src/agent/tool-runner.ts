@@ -1,0 +1,63 @@
+import type { ErrorInfo, JsonValue } from "../ledger/events.ts";
+import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import type { SqlPort } from "../sql/port.ts";
+import type { ToolContext, ToolDefinition } from "./define-tool.ts";
+
+export type ToolOutcome =
+  | { readonly type: "completed"; readonly result: JsonValue; readonly writes: ((sql: SqlPort) => void)[] }
+  | { readonly type: "failed"; readonly error: ErrorInfo };
+
+export interface ToolRunContext extends Omit<ToolContext, "transaction" | "callId" | "idempotencyKey" | "step"> {
+  readonly maxResultBytes: number;
+}
+
+/**
+ * Runs one tool call and returns its outcome without writing anything. Bad
+ * input, an unknown tool, a throw and an oversized result all become
+ * `failed` outcomes the model sees; none of them crash the run.
+ */
+export async function runTool(
+  // biome-ignore lint/suspicious/noExplicitAny: any tool input type
+  tools: readonly ToolDefinition<any, any>[],
+  call: ToolCallRecord,
+  idempotencyKey: string,
+  ctx: ToolRunContext,
+): Promise<ToolOutcome> {
+  const tool = tools.find((t) => t.name === call.name);
+  if (!tool) {
+    const known = tools.map((t) => t.name).join(", ") || "none";
+    return failed("unknown_tool", `the model called "${call.name}", which this agent does not have (tools: ${known})`);
+  }
+  const parsed = tool.input.safeParse(call.args);
+  if (!parsed.success) {
+    return failed("invalid_tool_input", `input for ${tool.name} does not match its schema: ${parsed.error.message}`);
+  }
+  const writes: ((sql: SqlPort) => void)[] = [];
+  const toolCtx: ToolContext = {
+    ...ctx,
+    callId: call.callId,
+    step: call.step,
+    idempotencyKey,
+    transaction: (write) => {
+      writes.push(write);
+    },
+  };
+  let result: unknown;
+  try {
+    result = await tool.execute(parsed.data, toolCtx);
+  } catch (error) {
+    return failed("tool_error", error instanceof Error ? error.message : String(error));
+  }
+  const json = JSON.stringify(result ?? null);
+  if (new TextEncoder().encode(json).byteLength > ctx.maxResultBytes) {
+    return failed(
+      "tool_result_too_large",
+      `${tool.name} returned more than ${ctx.maxResultBytes} bytes; return a summary or a reference instead`,
+    );
+  }
+  return { type: "completed", result: JSON.parse(json) as JsonValue, writes };
+}
+
+function failed(code: string, message: string): ToolOutcome {
+  return { type: "failed", error: { code, message } };
+}

@@ -1,0 +1,45 @@
+import { type ErrorOptions, UserError } from "./base.ts";
+
+/** 400: the request is malformed or fails validation. */
+export class BadRequestError extends UserError {
+  override name = "BadRequestError";
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, 400, message, options);
+  }
+}
+
+export class NotFoundError extends UserError {
+  override name = "NotFoundError";
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, 404, message, options);
+  }
+}
+
+export class ConflictError extends UserError {
+  override name = "ConflictError";
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(code, 409, message, options);
+  }
+}
+
+export class PayloadTooLargeError extends UserError {
+  override name = "PayloadTooLargeError";
+  constructor(what: string, limitBytes: number) {
+    super(
+      "payload_too_large",
+      413,
+      `${what} is larger than the limit of ${limitBytes} bytes; send a smaller body (see docs/limits.md)`,
+      { details: { limitBytes } },
+    );
+  }
+}
+
+export class MethodNotAllowedError extends UserError {
+  override name = "MethodNotAllowedError";
+  constructor(method: string, path: string, allowed: readonly string[]) {
+    super("method_not_allowed", 405, `${method} is not allowed on ${path}; use ${allowed.join(" or ")}`, {
+      details: { allowed },
+      headers: { allow: allowed.join(", ") },
+    });
+  }
+}

@@ -1,0 +1,146 @@
+import type { Clock } from "../clock.ts";
+import { BadRequestError } from "../errors/http-errors.ts";
+import type { LedgerEvent } from "../ledger/events.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
+import { formatSse, SSE_HEADERS, sseComment } from "../wire/sse.ts";
+
+/** Timing of live reads. Tests use short windows; production defaults are in docs/limits.md. */
+export interface LiveReadOptions {
+  /** How long a long-poll waits for a new event before answering 204. */
+  readonly longPollMs: number;
+  /** How long one SSE response stays open before the server closes it (clients reconnect). */
+  readonly sseMaxMs: number;
+  /** Interval of SSE keep-alive comments. */
+  readonly keepAliveMs: number;
+  readonly maxEvents: number;
+}
+
+export const DEFAULT_LIVE_READ: LiveReadOptions = {
+  longPollMs: 30_000,
+  sseMaxMs: 60_000,
+  keepAliveMs: 15_000,
+  maxEvents: 1000,
+};
+
+/** An event as served to clients: the stored event plus its offset. */
+export type WireEvent = LedgerEvent & { offset: string };
+
+export function toWire(event: LedgerEvent): WireEvent {
+  return { ...event, offset: encodeOffset(event.seq) };
+}
+
+/**
+ * `GET .../events`: the ledger with Durable Streams JSON-mode read semantics
+ * (catch-up, `live=long-poll`, `live=sse`; `Stream-Next-Offset`,
+ * `Stream-Up-To-Date`, `Stream-Cursor`). SSE also accepts `Last-Event-ID`.
+ */
+export async function readLedger(request: Request, ledger: Ledger, clock: Clock, options: LiveReadOptions): Promise<Response> {
+  const url = new URL(request.url);
+  const live = url.searchParams.get("live");
+  if (live !== null && live !== "long-poll" && live !== "sse") {
+    throw new BadRequestError("invalid_live_mode", `live="${live.slice(0, 20)}" is not supported; use live=long-poll or live=sse, or omit it`);
+  }
+  const offsetParam = url.searchParams.get("offset") ?? (live === "sse" ? request.headers.get("last-event-id") : null);
+  const after = decodeOffset(offsetParam, ledger.tail);
+  if (live === "sse") return sse(request, ledger, clock, options, after);
+  const events = ledger.read(after, options.maxEvents);
+  if (events.length === 0 && live === "long-poll") {
+    const arrived = await waitForAppend(ledger, after, options.longPollMs, request.signal, clock);
+    if (!arrived) return new Response(null, { status: 204, headers: readHeaders(ledger, after, after, clock) });
+    return jsonRead(ledger, after, ledger.read(after, options.maxEvents), clock);
+  }
+  return jsonRead(ledger, after, events, clock);
+}
+
+function jsonRead(ledger: Ledger, after: number, events: LedgerEvent[], clock: Clock): Response {
+  const next = events.at(-1)?.seq ?? after;
+  return new Response(JSON.stringify(events.map(toWire)), {
+    headers: { "content-type": "application/json", ...readHeaders(ledger, after, next, clock) },
+  });
+}
+
+function readHeaders(ledger: Ledger, after: number, next: number, clock: Clock): Record<string, string> {
+  const headers: Record<string, string> = {
+    "stream-next-offset": encodeOffset(next),
+    "stream-cursor": cursor(clock),
+    "cache-control": "no-store",
+    etag: `"ledger:${encodeOffset(after)}:${encodeOffset(next)}"`,
+  };
+  if (next >= ledger.tail) headers["stream-up-to-date"] = "true";
+  return headers;
+}
+
+/** Time-bucketed cursor for CDN request collapsing (Durable Streams §10.1). */
+function cursor(clock: Clock): string {
+  return String(Math.floor(clock.now() / 20_000));
+}
+
+function waitForAppend(ledger: Ledger, after: number, ms: number, signal: AbortSignal, clock: Clock): Promise<boolean> {
+  if (ledger.tail > after) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const stop = new AbortController();
+    const finish = (arrived: boolean) => {
+      unsubscribe();
+      stop.abort();
+      resolve(arrived);
+    };
+    const unsubscribe = ledger.onAppend(() => finish(true));
+    signal.addEventListener("abort", () => finish(false), { once: true });
+    clock.sleep(ms, stop.signal).then(
+      () => finish(false),
+      () => undefined,
+    );
+  });
+}
+
+function sse(request: Request, ledger: Ledger, clock: Clock, options: LiveReadOptions, after: number): Response {
+  const encoder = new TextEncoder();
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = writable.getWriter();
+  const stop = new AbortController();
+  let sent = after;
+  let chain = Promise.resolve();
+  let closed = false;
+  const write = (text: string) => {
+    if (closed) return;
+    chain = chain.then(() => writer.write(encoder.encode(text))).catch(() => stop.abort());
+  };
+  const flush = () => {
+    for (;;) {
+      const events = ledger.read(sent, options.maxEvents);
+      if (events.length === 0) break;
+      sent = events.at(-1)?.seq ?? sent;
+      write(formatSse({ event: "data", data: JSON.stringify(events.map(toWire)) }));
+      write(control(ledger, sent, clock));
+    }
+  };
+  const unsubscribe = ledger.onAppend(() => flush());
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    stop.abort();
+    chain = chain.then(() => writer.close()).catch(() => undefined);
+  };
+  request.signal.addEventListener("abort", close, { once: true });
+  flush();
+  if (sent === after) write(control(ledger, sent, clock));
+  const keepAlive = async () => {
+    const started = clock.now();
+    while (!stop.signal.aborted && clock.now() - started < options.sseMaxMs) {
+      const wait = Math.min(options.keepAliveMs, options.sseMaxMs - (clock.now() - started));
+      await clock.sleep(wait, stop.signal).catch(() => undefined);
+      if (!stop.signal.aborted && clock.now() - started < options.sseMaxMs) write(sseComment());
+    }
+    close();
+  };
+  void keepAlive();
+  return new Response(readable, { headers: { ...SSE_HEADERS } });
+}
+
+function control(ledger: Ledger, sent: number, clock: Clock): string {
+  const body: Record<string, unknown> = { streamNextOffset: encodeOffset(sent), streamCursor: cursor(clock) };
+  if (sent >= ledger.tail) body.upToDate = true;
+  return formatSse({ event: "control", id: encodeOffset(sent), data: JSON.stringify(body) });
+}

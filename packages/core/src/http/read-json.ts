@@ -1,0 +1,71 @@
+import type { z } from "zod";
+import { BadRequestError, PayloadTooLargeError } from "../errors/http-errors.ts";
+
+/**
+ * Reads a JSON body, refusing more than `maxBytes` without buffering it all:
+ * the stream is cut as soon as the limit is passed.
+ */
+export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (declared > maxBytes) throw new PayloadTooLargeError("the request body", maxBytes);
+  const text = await readText(request, maxBytes);
+  if (text.trim() === "") {
+    throw new BadRequestError("empty_body", "the request body is empty; send a JSON object");
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new BadRequestError(
+      "malformed_json",
+      `the request body is not valid JSON (${error instanceof Error ? error.message : "parse error"}); send a JSON object with content-type application/json`,
+    );
+  }
+}
+
+async function readText(request: Request, maxBytes: number): Promise<string> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new PayloadTooLargeError("the request body", maxBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Validates with zod; the error names every bad field so the caller can fix them all at once. */
+export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.join(".") || "(root)",
+    message: issue.message,
+  }));
+  const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+  throw new BadRequestError("invalid_request", `${what} is invalid: ${summary}`, { details: { issues } });
+}
+
+/** Reads and validates a JSON body; an absent body is `{}` when `optional`. */
+export async function readBody<T>(
+  request: Request,
+  schema: z.ZodType<T>,
+  what: string,
+  options: { maxBytes: number; optional?: boolean },
+): Promise<T> {
+  const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
+  const value = options.optional && !hasBody ? {} : await readJson(request, options.maxBytes);
+  return validate(schema, value, what);
+}

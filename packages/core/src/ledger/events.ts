@@ -1,0 +1,79 @@
+/**
+ * Ledger event kinds and their payloads. Every fact about a session is one of
+ * these. A kind's payload shape only ever grows (new optional fields); a
+ * breaking change gets a new kind name.
+ */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export type ToolEffect = "pure" | "idempotent" | "irreversible";
+
+export interface ErrorInfo {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface TokenUsage {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+export interface ToolCallRequest {
+  readonly callId: string;
+  readonly name: string;
+  readonly args: JsonValue;
+}
+
+export interface EventPayloads {
+  "run.started": { agent: string; input: { message: string }; model?: string };
+  "run.interrupt_requested": { reason: string };
+  "step.started": { step: number; attempt: number };
+  "model.delta": { step: number; text: string };
+  "model.completed": {
+    step: number;
+    text: string;
+    toolCalls: ToolCallRequest[];
+    finishReason: string;
+    usage: TokenUsage;
+    model: string;
+  };
+  "tool.started": {
+    step: number;
+    callId: string;
+    name: string;
+    args: JsonValue;
+    effect: ToolEffect;
+    idempotencyKey: string;
+  };
+  "tool.completed": { step: number; callId: string; name: string; result: JsonValue };
+  "tool.failed": { step: number; callId: string; name: string; error: ErrorInfo };
+  "tool.outcome_unknown": { step: number; callId: string; name: string };
+  "step.completed": { step: number };
+  "run.waiting": { reason: string };
+  "run.completed": { output: JsonValue };
+  "run.failed": { error: ErrorInfo };
+  "run.interrupted": { reason: string };
+  "run.aborted": { reason: string };
+}
+
+export type EventKind = keyof EventPayloads;
+
+/** An event before it has a place in the ledger. */
+export interface NewEvent<K extends EventKind = EventKind> {
+  readonly kind: K;
+  readonly runId: string | null;
+  readonly data: EventPayloads[K];
+}
+
+/** An event as stored: `seq` is its gap-free position, starting at 1. */
+export type LedgerEvent<K extends EventKind = EventKind> = {
+  [P in K]: { seq: number; runId: string | null; kind: P; data: EventPayloads[P]; ts: number };
+}[K];
+
+/** Events after which a run no longer moves on its own. */
+export const TERMINAL_KINDS: ReadonlySet<EventKind> = new Set([
+  "run.completed",
+  "run.failed",
+  "run.interrupted",
+  "run.aborted",
+]);
+

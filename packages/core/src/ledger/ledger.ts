@@ -1,0 +1,160 @@
+import type { Clock } from "../clock.ts";
+import { type Migration, migrate } from "../sql/migrate.ts";
+import type { SqlPort } from "../sql/port.ts";
+import type { EventKind, LedgerEvent, NewEvent } from "./events.ts";
+import type { Projection } from "./projection.ts";
+
+/**
+ * The append-only ledger of one session.
+ *
+ * Invariants:
+ * 1. `seq` starts at 1 and has no gaps; a stored event never changes.
+ * 2. `append` is the only writer of `events`. Every projection is updated in
+ *    the same transaction as the insert; if any reducer throws, nothing of the
+ *    batch is stored and the in-memory tail is restored.
+ * 3. The cost of an append does not depend on the ledger's length: the tail is
+ *    kept in memory, and projections touch rows by key.
+ */
+const LEDGER_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "events",
+    up: [
+      "CREATE TABLE events (seq INTEGER PRIMARY KEY, run_id TEXT, kind TEXT NOT NULL, data TEXT NOT NULL, ts INTEGER NOT NULL)",
+      "CREATE TABLE projection_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    ],
+  },
+];
+
+const REBUILD_BATCH = 500;
+
+export type AppendListener = (events: readonly LedgerEvent[]) => void;
+
+interface EventRow {
+  seq: number;
+  run_id: string | null;
+  kind: string;
+  data: string;
+  ts: number;
+}
+
+export class Ledger {
+  readonly #sql: SqlPort;
+  readonly #clock: Clock;
+  readonly #projections: readonly Projection[];
+  readonly #listeners = new Set<AppendListener>();
+  #tail = 0;
+
+  constructor(sql: SqlPort, clock: Clock, projections: readonly Projection[]) {
+    this.#sql = sql;
+    this.#clock = clock;
+    this.#projections = projections;
+    migrate(sql, "ledger", LEDGER_MIGRATIONS);
+    this.#tail = sql.exec<{ t: number | null }>("SELECT max(seq) AS t FROM events")[0]?.t ?? 0;
+    this.#syncProjections();
+  }
+
+  /** seq of the last event; 0 when empty. */
+  get tail(): number {
+    return this.#tail;
+  }
+
+  /**
+   * Appends events in one transaction with their projections and `effects`
+   * (writes that must commit with these facts, e.g. a tool's own rows).
+   */
+  append(events: readonly NewEvent[], effects?: (sql: SqlPort) => void): LedgerEvent[] {
+    const before = this.#tail;
+    const ts = this.#clock.now();
+    let stored: LedgerEvent[];
+    try {
+      stored = this.#sql.transaction(() => {
+        const out: LedgerEvent[] = [];
+        for (const event of events) {
+          const seq = this.#tail + 1;
+          const row = { seq, runId: event.runId, kind: event.kind, data: event.data, ts } as LedgerEvent;
+          this.#sql.exec(
+            "INSERT INTO events (seq, run_id, kind, data, ts) VALUES (?, ?, ?, ?, ?)",
+            seq,
+            event.runId,
+            event.kind,
+            JSON.stringify(event.data),
+            ts,
+          );
+          for (const projection of this.#projections) projection.apply(this.#sql, row);
+          this.#tail = seq;
+          out.push(row);
+        }
+        effects?.(this.#sql);
+        return out;
+      });
+    } catch (error) {
+      this.#tail = before;
+      throw error;
+    }
+    for (const listener of this.#listeners) listener(stored);
+    return stored;
+  }
+
+  /** Events with seq > `afterSeq`, oldest first, at most `limit`. */
+  read(afterSeq: number, limit = 1000): LedgerEvent[] {
+    return this.#sql
+      .exec<EventRow>(
+        "SELECT seq, run_id, kind, data, ts FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+        afterSeq,
+        limit,
+      )
+      .map(toEvent);
+  }
+
+  /** Called after every committed append, in the same tick. */
+  onAppend(listener: AppendListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Drops and replays one projection (or all). Not on any hot path. */
+  rebuild(names?: readonly string[]): void {
+    const targets = this.#projections.filter((p) => !names || names.includes(p.name));
+    this.#sql.transaction(() => {
+      for (const projection of targets) {
+        for (const statement of projection.drop) this.#sql.exec(statement);
+        for (const statement of projection.create) this.#sql.exec(statement);
+      }
+      for (let after = 0; ; ) {
+        const batch = this.read(after, REBUILD_BATCH);
+        for (const event of batch) for (const projection of targets) projection.apply(this.#sql, event);
+        const last = batch.at(-1);
+        if (!last) break;
+        after = last.seq;
+      }
+      for (const projection of targets) {
+        this.#sql.exec(
+          "INSERT INTO projection_versions (name, version) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version",
+          projection.name,
+          projection.version,
+        );
+      }
+    });
+  }
+
+  #syncProjections(): void {
+    const stored = new Map(
+      this.#sql
+        .exec<{ name: string; version: number }>("SELECT name, version FROM projection_versions")
+        .map((row) => [row.name, row.version]),
+    );
+    const stale = this.#projections.filter((p) => stored.get(p.name) !== p.version).map((p) => p.name);
+    if (stale.length > 0) this.rebuild(stale);
+  }
+}
+
+function toEvent(row: EventRow): LedgerEvent {
+  return {
+    seq: row.seq,
+    runId: row.run_id,
+    kind: row.kind as EventKind,
+    data: JSON.parse(row.data),
+    ts: row.ts,
+  } as LedgerEvent;
+}

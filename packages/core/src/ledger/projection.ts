@@ -1,0 +1,16 @@
+import type { SqlPort } from "../sql/port.ts";
+import type { LedgerEvent } from "./events.ts";
+
+/**
+ * A projection is a table (or a few) derived from the ledger and kept in the
+ * same transaction as each insert. Bumping `version` drops and rebuilds it by
+ * replaying the ledger, so a projection never needs a data migration.
+ */
+export interface Projection {
+  readonly name: string;
+  readonly version: number;
+  readonly create: readonly string[];
+  readonly drop: readonly string[];
+  /** Applies one event. Throwing rolls the event back. Must not read the ledger. */
+  apply(sql: SqlPort, event: LedgerEvent): void;
+}

@@ -1,0 +1,165 @@
+import type { SqlPort } from "../../sql/port.ts";
+import type { JsonValue, LedgerEvent } from "../events.ts";
+import type { Projection } from "../projection.ts";
+
+/** A message part, as served by `GET .../messages` and used to build prompts. */
+export type MessagePart =
+  | { type: "text"; text: string }
+  | { type: "tool-call"; callId: string; name: string; args: JsonValue }
+  | {
+      type: "tool-result";
+      callId: string;
+      name: string;
+      status: "pending" | "completed" | "failed" | "outcome_unknown";
+      result?: JsonValue;
+      error?: { code: string; message: string };
+    };
+
+export type MessageRole = "user" | "assistant" | "tool";
+
+export interface Message {
+  readonly id: string;
+  readonly index: number;
+  readonly runId: string | null;
+  readonly role: MessageRole;
+  readonly parts: MessagePart[];
+}
+
+interface MessageRow {
+  id: string;
+  idx: number;
+  run_id: string | null;
+  role: MessageRole;
+  parts: string;
+}
+
+/**
+ * The conversation as the model sees it. One user message per run start, one
+ * assistant message per step (text, then tool calls), and one tool message per
+ * step holding results in call order, whatever order they finished in.
+ */
+export const messagesProjection: Projection = {
+  name: "messages",
+  version: 1,
+  create: [
+    "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL)",
+    "CREATE INDEX messages_by_seq ON messages (seq)",
+  ],
+  drop: ["DROP TABLE IF EXISTS messages"],
+  apply(sql, event) {
+    switch (event.kind) {
+      case "run.started":
+        insert(sql, `m${event.seq}`, event, "user", [{ type: "text", text: event.data.input.message }]);
+        return;
+      case "step.started":
+        // A step that starts again after a crash discards the partial answer of the lost attempt.
+        // The row stays (emptied) so that message indexes never move.
+        if (event.data.attempt > 1) update(sql, stepId(event.runId, event.data.step, "a"), [], event.seq);
+        return;
+      case "model.delta": {
+        const id = stepId(event.runId, event.data.step, "a");
+        const row = find(sql, id);
+        if (!row) return insert(sql, id, event, "assistant", [{ type: "text", text: event.data.text }]);
+        const parts = JSON.parse(row.parts) as MessagePart[];
+        const first = parts[0];
+        // (an emptied row from a lost attempt starts over here)
+        if (first?.type === "text") first.text += event.data.text;
+        else parts.unshift({ type: "text", text: event.data.text });
+        return update(sql, id, parts, event.seq);
+      }
+      case "model.completed": {
+        const { step, text, toolCalls } = event.data;
+        const parts: MessagePart[] = text ? [{ type: "text", text }] : [];
+        for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
+        const id = stepId(event.runId, step, "a");
+        if (find(sql, id)) update(sql, id, parts, event.seq);
+        else if (parts.length > 0) insert(sql, id, event, "assistant", parts);
+        if (toolCalls.length > 0) {
+          const results: MessagePart[] = toolCalls.map((c) => ({
+            type: "tool-result",
+            callId: c.callId,
+            name: c.name,
+            status: "pending",
+          }));
+          insert(sql, stepId(event.runId, step, "t"), event, "tool", results);
+        }
+        return;
+      }
+      case "tool.completed":
+        return setResult(sql, event, { status: "completed", result: event.data.result });
+      case "tool.failed":
+        return setResult(sql, event, { status: "failed", error: event.data.error });
+      case "tool.outcome_unknown":
+        return setResult(sql, event, { status: "outcome_unknown" });
+      default:
+        return;
+    }
+  },
+};
+
+function stepId(runId: string | null, step: number, role: "a" | "t"): string {
+  return `${runId}:${step}:${role}`;
+}
+
+function find(sql: SqlPort, id: string): MessageRow | undefined {
+  return sql.exec<MessageRow>("SELECT id, idx, run_id, role, parts FROM messages WHERE id = ?", id)[0];
+}
+
+function insert(sql: SqlPort, id: string, event: LedgerEvent, role: MessageRole, parts: MessagePart[]): void {
+  const next = (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
+  sql.exec(
+    "INSERT INTO messages (id, idx, run_id, role, parts, seq) VALUES (?, ?, ?, ?, ?, ?)",
+    id,
+    next,
+    event.runId,
+    role,
+    JSON.stringify(parts),
+    event.seq,
+  );
+}
+
+function update(sql: SqlPort, id: string, parts: MessagePart[], seq: number): void {
+  sql.exec("UPDATE messages SET parts = ?, seq = ? WHERE id = ?", JSON.stringify(parts), seq, id);
+}
+
+function setResult(
+  sql: SqlPort,
+  event: LedgerEvent<"tool.completed" | "tool.failed" | "tool.outcome_unknown">,
+  patch: Partial<Extract<MessagePart, { type: "tool-result" }>>,
+): void {
+  const id = stepId(event.runId, event.data.step, "t");
+  const row = find(sql, id);
+  if (!row) return;
+  const parts = JSON.parse(row.parts) as MessagePart[];
+  const part = parts.find((p) => p.type === "tool-result" && p.callId === event.data.callId);
+  if (part) Object.assign(part, patch);
+  update(sql, id, parts, event.seq);
+}
+
+/** A page of non-empty messages in conversation order, after the message with index `afterIndex`. */
+export function listMessages(sql: SqlPort, afterIndex: number, limit: number): Message[] {
+  return sql
+    .exec<MessageRow>(
+      "SELECT id, idx, run_id, role, parts FROM messages WHERE idx > ? AND parts != '[]' ORDER BY idx LIMIT ?",
+      afterIndex,
+      limit,
+    )
+    .map(toMessage);
+}
+
+/** Messages created or changed by events after `afterSeq` (empty ones included, so caches can drop them). */
+export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
+  return sql
+    .exec<MessageRow>("SELECT id, idx, run_id, role, parts FROM messages WHERE seq > ? ORDER BY idx", afterSeq)
+    .map(toMessage);
+}
+
+function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    index: row.idx,
+    runId: row.run_id,
+    role: row.role,
+    parts: JSON.parse(row.parts) as MessagePart[],
+  };
+}

@@ -1,0 +1,116 @@
+import type { SqlPort } from "../../sql/port.ts";
+import type { ErrorInfo, JsonValue } from "../events.ts";
+import type { Projection } from "../projection.ts";
+
+export type RunStatus = "running" | "waiting" | "completed" | "failed" | "interrupted" | "aborted";
+
+/** Where the current step is: between steps, inside the model call, or running tools. */
+export type RunPhase = "between" | "model" | "tools";
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly phase: RunPhase;
+  readonly agent: string;
+  readonly status: RunStatus;
+  readonly step: number;
+  readonly attempt: number;
+  readonly interruptRequested: boolean;
+  readonly waitingReason: string | null;
+  readonly output: JsonValue | null;
+  readonly error: ErrorInfo | null;
+  readonly startedSeq: number;
+  readonly updatedSeq: number;
+}
+
+interface RunRow {
+  run_id: string;
+  phase: RunPhase;
+  agent: string;
+  status: RunStatus;
+  step: number;
+  attempt: number;
+  interrupt_requested: number;
+  waiting_reason: string | null;
+  output: string | null;
+  error: string | null;
+  started_seq: number;
+  updated_seq: number;
+}
+
+/** Run status, current step and the terminal outcome of every run of the session. */
+export const runsProjection: Projection = {
+  name: "runs",
+  version: 1,
+  create: [
+    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, waiting_reason TEXT, output TEXT, error TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
+    "CREATE INDEX runs_by_start ON runs (started_seq)",
+  ],
+  drop: ["DROP TABLE IF EXISTS runs"],
+  apply(sql, event) {
+    const { runId, seq } = event;
+    const set = (assignments: string, ...params: (string | number | null)[]) =>
+      sql.exec(`UPDATE runs SET ${assignments}, updated_seq = ? WHERE run_id = ?`, ...params, seq, runId);
+    switch (event.kind) {
+      case "run.started":
+        sql.exec(
+          "INSERT INTO runs (run_id, agent, status, phase, step, attempt, interrupt_requested, started_seq, updated_seq) VALUES (?, ?, 'running', 'between', 0, 0, 0, ?, ?)",
+          runId,
+          event.data.agent,
+          seq,
+          seq,
+        );
+        return;
+      case "step.started":
+        return set("phase = 'model', step = ?, attempt = ?", event.data.step, event.data.attempt);
+      case "model.completed":
+        return set("phase = ?", event.data.toolCalls.length > 0 ? "tools" : "model");
+      case "step.completed":
+        return set("phase = 'between'");
+      case "run.interrupt_requested":
+        return set("interrupt_requested = 1");
+      case "run.waiting":
+        return set("status = 'waiting', waiting_reason = ?", event.data.reason);
+      case "run.completed":
+        return set("status = 'completed', output = ?", JSON.stringify(event.data.output));
+      case "run.failed":
+        return set("status = 'failed', error = ?", JSON.stringify(event.data.error));
+      case "run.interrupted":
+        return set("status = 'interrupted', interrupt_requested = 0");
+      case "run.aborted":
+        return set("status = 'aborted'");
+      default:
+        return;
+    }
+  },
+};
+
+const COLUMNS =
+  "run_id, agent, status, phase, step, attempt, interrupt_requested, waiting_reason, output, error, started_seq, updated_seq";
+
+export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
+  const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];
+  return row && toRecord(row);
+}
+
+/** The most recently started run, whatever its status. */
+export function latestRun(sql: SqlPort): RunRecord | undefined {
+  const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs ORDER BY started_seq DESC LIMIT 1`)[0];
+  return row && toRecord(row);
+}
+
+function toRecord(row: RunRow): RunRecord {
+  return {
+    runId: row.run_id,
+    phase: row.phase,
+    agent: row.agent,
+    status: row.status,
+    step: row.step,
+    attempt: row.attempt,
+    interruptRequested: row.interrupt_requested === 1,
+    waitingReason: row.waiting_reason,
+    output: row.output === null ? null : (JSON.parse(row.output) as JsonValue),
+    error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
+    startedSeq: row.started_seq,
+    updatedSeq: row.updated_seq,
+  };
+}

@@ -1,0 +1,98 @@
+import type { SqlPort } from "../../sql/port.ts";
+import type { ErrorInfo, JsonValue, ToolEffect } from "../events.ts";
+import type { Projection } from "../projection.ts";
+
+export type ToolCallStatus = "requested" | "started" | "completed" | "failed" | "outcome_unknown";
+
+export interface ToolCallRecord {
+  readonly runId: string;
+  readonly step: number;
+  readonly index: number;
+  readonly callId: string;
+  readonly name: string;
+  readonly args: JsonValue;
+  readonly status: ToolCallStatus;
+  readonly effect: ToolEffect | null;
+  readonly idempotencyKey: string | null;
+  readonly result: JsonValue | null;
+  readonly error: ErrorInfo | null;
+}
+
+interface ToolCallRow {
+  run_id: string;
+  step: number;
+  idx: number;
+  call_id: string;
+  name: string;
+  args: string;
+  status: ToolCallStatus;
+  effect: ToolEffect | null;
+  idempotency_key: string | null;
+  result: string | null;
+  error: string | null;
+}
+
+/** Every tool call the model asked for, and how far it got. Drives recovery of the tool phase. */
+export const toolCallsProjection: Projection = {
+  name: "tool_calls",
+  version: 1,
+  create: [
+    "CREATE TABLE tool_calls (run_id TEXT NOT NULL, step INTEGER NOT NULL, idx INTEGER NOT NULL, call_id TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, status TEXT NOT NULL, effect TEXT, idempotency_key TEXT, result TEXT, error TEXT, PRIMARY KEY (run_id, step, call_id))",
+  ],
+  drop: ["DROP TABLE IF EXISTS tool_calls"],
+  apply(sql, event) {
+    const set = (step: number, callId: string, assignments: string, ...params: (string | null)[]) =>
+      sql.exec(
+        `UPDATE tool_calls SET ${assignments} WHERE run_id = ? AND step = ? AND call_id = ?`,
+        ...params,
+        event.runId,
+        step,
+        callId,
+      );
+    switch (event.kind) {
+      case "model.completed":
+        event.data.toolCalls.forEach((call, idx) => {
+          sql.exec(
+            "INSERT INTO tool_calls (run_id, step, idx, call_id, name, args, status) VALUES (?, ?, ?, ?, ?, ?, 'requested')",
+            event.runId,
+            event.data.step,
+            idx,
+            call.callId,
+            call.name,
+            JSON.stringify(call.args),
+          );
+        });
+        return;
+      case "tool.started": {
+        const { step, callId, effect, idempotencyKey } = event.data;
+        return set(step, callId, "status = 'started', effect = ?, idempotency_key = ?", effect, idempotencyKey);
+      }
+      case "tool.completed":
+        return set(event.data.step, event.data.callId, "status = 'completed', result = ?", JSON.stringify(event.data.result));
+      case "tool.failed":
+        return set(event.data.step, event.data.callId, "status = 'failed', error = ?", JSON.stringify(event.data.error));
+      case "tool.outcome_unknown":
+        return set(event.data.step, event.data.callId, "status = 'outcome_unknown'");
+      default:
+        return;
+    }
+  },
+};
+
+export function stepToolCalls(sql: SqlPort, runId: string, step: number): ToolCallRecord[] {
+  return sql
+    .exec<ToolCallRow>("SELECT * FROM tool_calls WHERE run_id = ? AND step = ? ORDER BY idx", runId, step)
+    .map((row) => ({
+      runId: row.run_id,
+      step: row.step,
+      index: row.idx,
+      callId: row.call_id,
+      name: row.name,
+      args: JSON.parse(row.args) as JsonValue,
+      status: row.status,
+      effect: row.effect,
+      idempotencyKey: row.idempotency_key,
+      result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
+      error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
+    }));
+}

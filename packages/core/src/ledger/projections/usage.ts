@@ -1,0 +1,57 @@
+import type { SqlPort } from "../../sql/port.ts";
+import type { Projection } from "../projection.ts";
+
+export interface UsageSummary {
+  readonly models: { model: string; calls: number; inputTokens: number; outputTokens: number }[];
+  readonly tools: { name: string; calls: number; failures: number }[];
+}
+
+/** Token usage per model and executions per tool, summed over the session. */
+export const usageProjection: Projection = {
+  name: "usage",
+  version: 1,
+  create: [
+    "CREATE TABLE usage_models (model TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
+    "CREATE TABLE usage_tools (name TEXT PRIMARY KEY, calls INTEGER NOT NULL, failures INTEGER NOT NULL)",
+  ],
+  drop: ["DROP TABLE IF EXISTS usage_models", "DROP TABLE IF EXISTS usage_tools"],
+  apply(sql, event) {
+    switch (event.kind) {
+      case "model.completed": {
+        const { model, usage } = event.data;
+        sql.exec(
+          "INSERT INTO usage_models (model, calls, input_tokens, output_tokens) VALUES (?, 1, ?, ?) ON CONFLICT (model) DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
+          model,
+          usage.inputTokens,
+          usage.outputTokens,
+        );
+        return;
+      }
+      case "tool.completed":
+      case "tool.failed": {
+        const failed = event.kind === "tool.failed" ? 1 : 0;
+        sql.exec(
+          "INSERT INTO usage_tools (name, calls, failures) VALUES (?, 1, ?) ON CONFLICT (name) DO UPDATE SET calls = calls + 1, failures = failures + excluded.failures",
+          event.data.name,
+          failed,
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  },
+};
+
+export function usageSummary(sql: SqlPort): UsageSummary {
+  return {
+    models: sql
+      .exec<{ model: string; calls: number; input_tokens: number; output_tokens: number }>(
+        "SELECT model, calls, input_tokens, output_tokens FROM usage_models ORDER BY model",
+      )
+      .map((r) => ({ model: r.model, calls: r.calls, inputTokens: r.input_tokens, outputTokens: r.output_tokens })),
+    tools: sql.exec<{ name: string; calls: number; failures: number }>(
+      "SELECT name, calls, failures FROM usage_tools ORDER BY name",
+    ),
+  };
+}

@@ -1,0 +1,3 @@
+export { ManualClock } from "./manual-clock.ts";
+export { NodeSqlPort } from "./node-sqlite.ts";
+export { createTestSession, type TestSession } from "./test-session.ts";

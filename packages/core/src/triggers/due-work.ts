@@ -1,0 +1,143 @@
+import { type Migration, migrate } from "../sql/migrate.ts";
+import type { SqlPort } from "../sql/port.ts";
+
+/**
+ * Due work: durable rows that say "run handler `kind` with `payload` at `dueAt`".
+ *
+ * Invariants:
+ * 1. A row is claimed by setting `lease_until`; a row with a live lease is never
+ *    claimed again. A lease that expires (its holder crashed or was evicted)
+ *    makes the row claimable again: that is the redrive.
+ * 2. `key` is unique: scheduling the same key again moves the existing row.
+ * 3. Rows name a registered kind, never a method; an unknown kind is an error
+ *    the pump reports, not a row it skips.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "due_work",
+    up: [
+      "CREATE TABLE due_work (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, key TEXT NOT NULL UNIQUE, payload TEXT NOT NULL, due_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, lease_until INTEGER, last_error TEXT, created_at INTEGER NOT NULL)",
+      "CREATE INDEX due_work_by_due ON due_work (due_at)",
+    ],
+  },
+];
+
+export interface DueItem {
+  readonly id: number;
+  readonly kind: string;
+  readonly key: string;
+  readonly payload: unknown;
+  readonly dueAt: number;
+  readonly attempts: number;
+  readonly leaseUntil: number | null;
+  readonly lastError: string | null;
+}
+
+interface DueRow {
+  id: number;
+  kind: string;
+  key: string;
+  payload: string;
+  due_at: number;
+  attempts: number;
+  lease_until: number | null;
+  last_error: string | null;
+}
+
+export class DueWork {
+  readonly #sql: SqlPort;
+
+  constructor(sql: SqlPort) {
+    this.#sql = sql;
+    migrate(sql, "due_work", MIGRATIONS);
+  }
+
+  /** Creates or moves the row for `key`. A rescheduled row loses its lease and attempts. */
+  schedule(kind: string, key: string, payload: unknown, dueAt: number, now: number): void {
+    this.#sql.exec(
+      "INSERT INTO due_work (kind, key, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, due_at = excluded.due_at, attempts = 0, lease_until = NULL, last_error = NULL",
+      kind,
+      key,
+      JSON.stringify(payload),
+      dueAt,
+      now,
+    );
+  }
+
+  /** Claims the earliest due row without a live lease, or returns undefined. */
+  claim(now: number, leaseMs: number): DueItem | undefined {
+    const row = this.#sql.exec<DueRow>(
+      "SELECT * FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY due_at, id LIMIT 1",
+      now,
+      now,
+    )[0];
+    if (!row) return undefined;
+    this.#sql.exec(
+      "UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+      now + leaseMs,
+      row.id,
+    );
+    return toItem({ ...row, lease_until: now + leaseMs, attempts: row.attempts + 1 });
+  }
+
+  renew(id: number, leaseUntil: number): void {
+    this.#sql.exec("UPDATE due_work SET lease_until = ? WHERE id = ? AND lease_until IS NOT NULL", leaseUntil, id);
+  }
+
+  /** Done: the row is gone. */
+  complete(id: number): void {
+    this.#sql.exec("DELETE FROM due_work WHERE id = ?", id);
+  }
+
+  /** Due again at `dueAt`, keeping the attempt count (a retry) or resetting it (new work). */
+  release(id: number, dueAt: number, options: { resetAttempts: boolean; error?: string }): void {
+    this.#sql.exec(
+      `UPDATE due_work SET due_at = ?, lease_until = NULL, last_error = ?${options.resetAttempts ? ", attempts = 0" : ""} WHERE id = ?`,
+      dueAt,
+      options.error ?? null,
+      id,
+    );
+  }
+
+  cancel(key: string): boolean {
+    return this.#sql.exec<{ id: number }>("DELETE FROM due_work WHERE key = ? RETURNING id", key).length > 0;
+  }
+
+  get(key: string): DueItem | undefined {
+    const row = this.#sql.exec<DueRow>("SELECT * FROM due_work WHERE key = ?", key)[0];
+    return row && toItem(row);
+  }
+
+  list(limit = 100): DueItem[] {
+    return this.#sql.exec<DueRow>("SELECT * FROM due_work ORDER BY due_at, id LIMIT ?", limit).map(toItem);
+  }
+
+  /** Claimed rows whose lease has run out: their holder is gone and they wait for a redrive. */
+  stuck(now: number): DueItem[] {
+    return this.#sql
+      .exec<DueRow>("SELECT * FROM due_work WHERE lease_until IS NOT NULL AND lease_until <= ? ORDER BY id", now)
+      .map(toItem);
+  }
+
+  /** When the next row becomes claimable (due, or its lease runs out); null when there is none. */
+  nextWakeAt(): number | null {
+    const row = this.#sql.exec<{ t: number | null }>(
+      "SELECT min(coalesce(lease_until, due_at)) AS t FROM due_work",
+    )[0];
+    return row?.t ?? null;
+  }
+}
+
+function toItem(row: DueRow): DueItem {
+  return {
+    id: row.id,
+    kind: row.kind,
+    key: row.key,
+    payload: JSON.parse(row.payload),
+    dueAt: row.due_at,
+    attempts: row.attempts,
+    leaseUntil: row.lease_until,
+    lastError: row.last_error,
+  };
+}

@@ -1,0 +1,139 @@
+import type { Clock } from "../clock.ts";
+import { DurableAgentsError } from "../errors/base.ts";
+import type { Logger } from "../logger.ts";
+import type { DueItem, DueWork } from "./due-work.ts";
+
+/**
+ * The trigger pump: runs due work, one row at a time, until none is due.
+ *
+ * Invariants:
+ * 1. Work runs only under a claim. The claim's lease is renewed while the
+ *    handler runs, so only a holder that died lets its lease expire.
+ * 2. Every row ends in exactly one of: done (deleted), again (rescheduled),
+ *    retry (rescheduled with backoff), or given up. Giving up calls the kind's
+ *    `giveUp`, which must record a terminal fact; nothing is dropped silently.
+ * 3. A row of an unknown kind is given up with `unknown_trigger_kind` and stays
+ *    listed (never deleted), so an operator sees it.
+ */
+export type TriggerOutcome = { readonly type: "done" } | { readonly type: "again"; readonly at?: number };
+
+export interface TriggerRunContext {
+  readonly attempt: number;
+  readonly item: DueItem;
+}
+
+export interface TriggerHandler {
+  run(payload: unknown, ctx: TriggerRunContext): Promise<TriggerOutcome>;
+  /** Called when retries are exhausted or the error is terminal. Records the failure durably. */
+  giveUp(payload: unknown, error: unknown, item: DueItem): void;
+}
+
+export interface PumpOptions {
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** Stop starting new work after this long in one `run`; the caller re-arms the alarm. */
+  readonly budgetMs: number;
+}
+
+export const DEFAULT_PUMP_OPTIONS: PumpOptions = {
+  leaseMs: 30_000,
+  maxAttempts: 5,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  budgetMs: 25_000,
+};
+
+export class TriggerPump {
+  readonly #work: DueWork;
+  readonly #handlers: ReadonlyMap<string, TriggerHandler>;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #options: PumpOptions;
+  #running: Promise<void> | undefined;
+
+  constructor(
+    work: DueWork,
+    handlers: ReadonlyMap<string, TriggerHandler>,
+    clock: Clock,
+    logger: Logger,
+    options: Partial<PumpOptions> = {},
+  ) {
+    this.#work = work;
+    this.#handlers = handlers;
+    this.#clock = clock;
+    this.#logger = logger;
+    this.#options = { ...DEFAULT_PUMP_OPTIONS, ...options };
+  }
+
+  get options(): PumpOptions {
+    return this.#options;
+  }
+
+  /** Runs due work until none is due or the budget is spent. Concurrent calls share one loop. */
+  run(): Promise<void> {
+    this.#running ??= this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    const started = this.#clock.now();
+    while (this.#clock.now() - started < this.#options.budgetMs) {
+      const item = this.#work.claim(this.#clock.now(), this.#options.leaseMs);
+      if (!item) return;
+      await this.#runOne(item);
+    }
+  }
+
+  async #runOne(item: DueItem): Promise<void> {
+    const handler = this.#handlers.get(item.kind);
+    if (!handler) {
+      this.#logger.error("due work of an unknown kind; register it with createAgentServer({ triggers })", {
+        kind: item.kind,
+        key: item.key,
+      });
+      this.#work.release(item.id, Number.MAX_SAFE_INTEGER, { resetAttempts: false, error: "unknown_trigger_kind" });
+      return;
+    }
+    const stopRenewal = this.#keepLease(item);
+    try {
+      const outcome = await handler.run(item.payload, { attempt: item.attempts, item });
+      if (outcome.type === "done") this.#work.complete(item.id);
+      else this.#work.release(item.id, outcome.at ?? this.#clock.now(), { resetAttempts: true });
+    } catch (error) {
+      this.#fail(item, handler, error);
+    } finally {
+      stopRenewal();
+    }
+  }
+
+  #fail(item: DueItem, handler: TriggerHandler, error: unknown): void {
+    const retryable = !(error instanceof DurableAgentsError) || error.retryable;
+    const message = error instanceof Error ? error.message : String(error);
+    if (retryable && item.attempts < this.#options.maxAttempts) {
+      const delay = Math.min(this.#options.backoffBaseMs * 2 ** (item.attempts - 1), this.#options.backoffMaxMs);
+      this.#logger.warn("due work failed; retrying", { kind: item.kind, key: item.key, attempt: item.attempts, message });
+      this.#work.release(item.id, this.#clock.now() + delay, { resetAttempts: false, error: message });
+      return;
+    }
+    this.#logger.error("due work gave up", { kind: item.kind, key: item.key, attempts: item.attempts, message });
+    handler.giveUp(item.payload, error, item);
+    this.#work.complete(item.id);
+  }
+
+  #keepLease(item: DueItem): () => void {
+    const controller = new AbortController();
+    const every = Math.max(1, Math.floor(this.#options.leaseMs / 3));
+    const renew = async () => {
+      while (!controller.signal.aborted) {
+        await this.#clock.sleep(every, controller.signal).catch(() => undefined);
+        if (!controller.signal.aborted) this.#work.renew(item.id, this.#clock.now() + this.#options.leaseMs);
+      }
+    };
+    void renew();
+    return () => controller.abort();
+  }
+}
