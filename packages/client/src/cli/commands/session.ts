@@ -1,0 +1,212 @@
+/** Commands that map one-to-one onto the session API. */
+import type { AgentSession } from "../../session.ts";
+import type { ResumeRequest, RunControlResponse } from "../../types.ts";
+import { exactlyPositionals, parseTarget, UsageError } from "../args.ts";
+import { type CliContext, defineCommand, EXIT } from "../context.ts";
+import { followToExit } from "../follow.ts";
+import { compact } from "../render.ts";
+
+const URL_HELP =
+  "  --url <url>       server (default: $DURABLE_AGENTS_URL or http://127.0.0.1:8787)";
+
+function target(
+  ctx: CliContext,
+  positionals: string[],
+  count: number,
+  usage: string,
+): AgentSession {
+  exactlyPositionals(positionals, count, usage);
+  const { agent, session } = parseTarget(positionals[0]);
+  return ctx.client.session(agent, session);
+}
+
+/**
+ * Sends a control request and, unless --no-follow, streams the run it
+ * continues. The offset is read first so no event of the run is missed.
+ */
+async function controlAndFollow(
+  ctx: CliContext,
+  session: AgentSession,
+  follow: boolean,
+  send: () => Promise<RunControlResponse>,
+): Promise<number> {
+  const before = follow ? await session.status({ signal: ctx.signal }) : undefined;
+  const result = await send();
+  if (ctx.json) ctx.out(`${JSON.stringify(result)}\n`);
+  else ctx.out(ctx.style.dim(`run ${result.runId}: ${result.status}\n`));
+  if (before === undefined) return EXIT.ok;
+  return followToExit(ctx, session, { runId: result.runId, offset: before.offset });
+}
+
+export const status = defineCommand({
+  name: "status",
+  summary: "show a session's status and current run",
+  help: `Usage: durable-agents status <agent>/<session> [--url <url>] [--json]\n\n${URL_HELP}`,
+  options: {},
+  async run({ positionals }, ctx) {
+    const session = target(ctx, positionals, 1, "status <agent>/<session>");
+    const s = await session.status({ signal: ctx.signal });
+    if (ctx.json) ctx.out(`${JSON.stringify(s)}\n`);
+    else
+      ctx.out(
+        `${s.agent}/${s.session}: ${s.status}${s.runId === null ? "" : ` (run ${s.runId})`}, offset ${s.offset}\n`,
+      );
+    return EXIT.ok;
+  },
+});
+
+export const messages = defineCommand({
+  name: "messages",
+  summary: "print a session's messages",
+  help: `Usage: durable-agents messages <agent>/<session> [--url <url>] [--json]\n\nPrints every message of the session, following pagination.\n\n${URL_HELP}`,
+  options: {},
+  async run({ positionals }, ctx) {
+    const session = target(ctx, positionals, 1, "messages <agent>/<session>");
+    let cursor: string | undefined;
+    do {
+      const page = await session.messages({ cursor, signal: ctx.signal });
+      for (const m of page.messages) {
+        if (ctx.json) ctx.out(`${JSON.stringify(m)}\n`);
+        else
+          ctx.out(
+            `${ctx.style.dim(`${m.role}:`)} ${m.parts.map((p) => (p.type === "text" ? String(p.text) : `[${p.type}] ${compact(p, 120)}`)).join(" ")}\n`,
+          );
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return EXIT.ok;
+  },
+});
+
+function stopCommand(name: "interrupt" | "abort", summary: string, detail: string) {
+  return defineCommand({
+    name,
+    summary,
+    help: `Usage: durable-agents ${name} <agent>/<session> [--reason <text>] [--url <url>] [--json]\n\n${detail}\n\n${URL_HELP}`,
+    options: { reason: { type: "string" } },
+    async run({ values, positionals }, ctx) {
+      const session = target(ctx, positionals, 1, `${name} <agent>/<session>`);
+      const options = {
+        signal: ctx.signal,
+        ...(values.reason === undefined ? {} : { reason: values.reason }),
+      };
+      const result =
+        name === "abort" ? await session.abort(options) : await session.interrupt(options);
+      ctx.out(ctx.json ? `${JSON.stringify(result)}\n` : `run ${result.runId}: ${result.status}\n`);
+      return EXIT.ok;
+    },
+  });
+}
+
+export const interrupt = stopCommand(
+  "interrupt",
+  "soft-stop the running run (resumable)",
+  "Stops the model call in flight and keeps the partial output; resume later with `durable-agents resume`.",
+);
+
+export const abort = stopCommand(
+  "abort",
+  "hard-stop the running run (terminal)",
+  "Ends the run for good.",
+);
+
+export const resume = defineCommand({
+  name: "resume",
+  summary: "continue an interrupted or waiting run",
+  help: `Usage: durable-agents resume <agent>/<session> [--message <text> | --checkpoint <id>] [--no-follow]
+
+Continues the session's paused run, then streams it like chat.
+
+Options:
+  --message <text>    continue with a new user message
+  --checkpoint <id>   continue from a checkpoint
+  --no-follow         return at once instead of streaming the run
+${URL_HELP}`,
+  options: {
+    message: { type: "string" },
+    checkpoint: { type: "string" },
+    "no-follow": { type: "boolean" },
+  },
+  async run({ values, positionals }, ctx) {
+    const session = target(ctx, positionals, 1, "resume <agent>/<session>");
+    if (values.message !== undefined && values.checkpoint !== undefined) {
+      throw new UsageError("pass either --message or --checkpoint, not both");
+    }
+    const request: ResumeRequest =
+      values.message !== undefined
+        ? { mode: "with_message", message: values.message }
+        : values.checkpoint !== undefined
+          ? { mode: "from_checkpoint", checkpointId: values.checkpoint }
+          : { mode: "continue" };
+    return controlAndFollow(ctx, session, values["no-follow"] !== true, () =>
+      session.resume(request, { signal: ctx.signal }),
+    );
+  },
+});
+
+export const approve = defineCommand({
+  name: "approve",
+  summary: "approve (or --deny) a tool call that waits for approval",
+  help: `Usage: durable-agents approve <agent>/<session> <callId> [--deny] [--args <json>] [--no-follow]
+
+Answers an approval request (shown by chat as ⏸ ... needs approval), then
+streams the run as it continues.
+
+Options:
+  --deny            deny the call instead of approving it
+  --args <json>     run the call with these arguments instead
+  --no-follow       return at once instead of streaming the run
+${URL_HELP}`,
+  options: {
+    deny: { type: "boolean" },
+    args: { type: "string" },
+    "no-follow": { type: "boolean" },
+  },
+  async run({ values, positionals }, ctx) {
+    const session = target(ctx, positionals, 2, "approve <agent>/<session> <callId>");
+    const callId = positionals[1] as string;
+    let args: unknown;
+    if (values.args !== undefined) {
+      try {
+        args = JSON.parse(values.args);
+      } catch {
+        throw new UsageError(`--args is not valid JSON: ${values.args}`);
+      }
+    }
+    return controlAndFollow(ctx, session, values["no-follow"] !== true, () =>
+      session.approve(callId, values.deny !== true, { signal: ctx.signal, args }),
+    );
+  },
+});
+
+export const retry = defineCommand({
+  name: "retry",
+  summary: "retry a failed run from its last checkpoint (or --from-start)",
+  help: `Usage: durable-agents retry <agent>/<session> [--from-start] [--no-follow]\n\n${URL_HELP}`,
+  options: { "from-start": { type: "boolean" }, "no-follow": { type: "boolean" } },
+  async run({ values, positionals }, ctx) {
+    const session = target(ctx, positionals, 1, "retry <agent>/<session>");
+    const mode = values["from-start"] === true ? "from_start" : "from_checkpoint";
+    return controlAndFollow(ctx, session, values["no-follow"] !== true, () =>
+      session.retry(mode, { signal: ctx.signal }),
+    );
+  },
+});
+
+export const fork = defineCommand({
+  name: "fork",
+  summary: "fork a session at a checkpoint into a new session",
+  help: `Usage: durable-agents fork <agent>/<session> <checkpointId> [--session <new id>]\n\n${URL_HELP}`,
+  options: { session: { type: "string" } },
+  async run({ values, positionals }, ctx) {
+    const session = target(ctx, positionals, 2, "fork <agent>/<session> <checkpointId>");
+    const result = await session.fork(positionals[1] as string, {
+      signal: ctx.signal,
+      ...(values.session === undefined ? {} : { session: values.session }),
+    });
+    ctx.out(
+      ctx.json ? `${JSON.stringify(result)}\n` : `forked into ${session.agent}/${result.session}\n`,
+    );
+    return EXIT.ok;
+  },
+});

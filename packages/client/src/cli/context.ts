@@ -1,0 +1,43 @@
+import type { ParseArgsConfig, parseArgs } from "node:util";
+import type { DurableAgentsClient } from "../client.ts";
+import type { COMMON_OPTIONS } from "./args.ts";
+import type { Style } from "./render.ts";
+
+/** What a command gets: a client and where to write. Commands return an exit code. */
+export interface CliContext {
+  readonly client: DurableAgentsClient;
+  readonly url: string;
+  readonly json: boolean;
+  readonly style: Style;
+  readonly signal: AbortSignal;
+  out(text: string): void;
+  err(text: string): void;
+  /** Set by a command: what to tell the user if Ctrl-C detaches it. */
+  onDetach: (() => string) | undefined;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+export type Options = NonNullable<ParseArgsConfig["options"]>;
+
+export type Parsed<T extends Options> = ReturnType<
+  typeof parseArgs<{
+    options: T & typeof COMMON_OPTIONS;
+    allowPositionals: true;
+    strict: true;
+  }>
+>;
+
+export interface Command<T extends Options = Options> {
+  readonly name: string;
+  readonly summary: string;
+  /** Full help text, shown by `--help`. */
+  readonly help: string;
+  readonly options: T;
+  run(parsed: Parsed<T>, ctx: CliContext): Promise<number>;
+}
+
+/** Keeps each command's parsed flags typed by its own option spec. */
+export function defineCommand<const T extends Options>(command: Command<T>): Command<T> {
+  return command;
+}

@@ -1,0 +1,66 @@
+import { followRun, type RunEndEvent } from "../follow-run.ts";
+import type { AgentSession } from "../session.ts";
+import { type CliContext, EXIT } from "./context.ts";
+import { ChatRenderer } from "./render.ts";
+
+/**
+ * Streams one run to the terminal (or as NDJSON with --json) and turns its
+ * ending into an exit code: 0 completed or waiting, 1 failed, aborted or
+ * interrupted.
+ */
+export async function followToExit(
+  ctx: CliContext,
+  session: AgentSession,
+  run: { runId: string; offset: string },
+): Promise<number> {
+  const renderer = new ChatRenderer(ctx.style);
+  const target = `${session.agent}/${session.id}`;
+  let resumeAt = run.offset;
+  ctx.onDetach = () =>
+    `${renderer.finish()}detached; run ${run.runId} goes on in the server.\n` +
+    `  follow it: durable-agents tail ${target} --offset ${resumeAt}\n` +
+    `  stop it:   durable-agents interrupt ${target}\n`;
+  const events = followRun(session, { ...run, signal: ctx.signal });
+  let end: RunEndEvent | undefined;
+  for (;;) {
+    const next = await events.next();
+    if (next.done) {
+      end = next.value;
+      break;
+    }
+    resumeAt = next.value.offset;
+    ctx.out(ctx.json ? `${JSON.stringify(next.value)}\n` : renderer.render(next.value));
+  }
+  ctx.onDetach = undefined;
+  ctx.out(ctx.json ? "" : renderer.finish());
+  return reportEnd(ctx, target, end);
+}
+
+function reportEnd(ctx: CliContext, target: string, end: RunEndEvent | undefined): number {
+  const { style } = ctx;
+  switch (end?.kind) {
+    case "run.completed":
+      return EXIT.ok;
+    case "run.waiting":
+      ctx.err(
+        style.yellow(`run is waiting (${end.data.reason}). `) +
+          `Answer with: durable-agents approve ${target} <callId> [--deny], or durable-agents resume ${target}\n`,
+      );
+      return EXIT.ok;
+    case "run.failed":
+      ctx.err(style.red(`run failed: ${end.data.error.message} (${end.data.error.code})\n`));
+      return EXIT.failed;
+    case "run.aborted":
+      ctx.err(style.red(`run aborted: ${end.data.reason}\n`));
+      return EXIT.failed;
+    case "run.interrupted":
+      ctx.err(
+        style.yellow(`run interrupted: ${end.data.reason}. `) +
+          `Continue it with: durable-agents resume ${target}\n`,
+      );
+      return EXIT.failed;
+    case undefined:
+      ctx.err(style.red("the session's event stream closed before the run ended\n"));
+      return EXIT.failed;
+  }
+}

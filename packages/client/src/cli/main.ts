@@ -1,0 +1,133 @@
+/**
+ * The `durable-agents` CLI. `main` is pure over its IO so tests can drive it
+ * in-process; `runCli` wires it to the real process (argv, stdout, Ctrl-C).
+ */
+import { createClient } from "../client.ts";
+import { DurableAgentsClientError } from "../errors.ts";
+import { parse, resolveUrl, UsageError } from "./args.ts";
+import { chat } from "./commands/chat.ts";
+import {
+  abort,
+  approve,
+  fork,
+  interrupt,
+  messages,
+  resume,
+  retry,
+  status,
+} from "./commands/session.ts";
+import { tail } from "./commands/tail.ts";
+import { type CliContext, type Command, EXIT } from "./context.ts";
+import { ansi, plain } from "./render.ts";
+
+const COMMANDS: readonly Command[] = [
+  chat,
+  tail,
+  status,
+  messages,
+  interrupt,
+  abort,
+  resume,
+  approve,
+  retry,
+  fork,
+] as unknown as readonly Command[];
+
+const HELP = `durable-agents: talk to durable agents and follow their sessions
+
+Usage: durable-agents <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+
+Every command takes --url <url> (default: $DURABLE_AGENTS_URL or
+http://127.0.0.1:8787), --json, and --help.
+
+Example:
+  durable-agents chat "What is 2+3?"
+  durable-agents tail assistant/<session>`;
+
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly color: boolean;
+  readonly signal: AbortSignal;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.out(`${HELP}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (command === undefined) {
+    io.err(`error: unknown command "${name}"\n\n${HELP}\n`);
+    return EXIT.usage;
+  }
+  const style = io.color ? ansi : plain;
+  let ctx: CliContext | undefined;
+  try {
+    const parsed = parse(rest, command.options);
+    if (parsed.values.help === true) {
+      io.out(`${command.help}\n`);
+      return EXIT.ok;
+    }
+    const url = resolveUrl(parsed.values.url as string | undefined, io.env);
+    ctx = {
+      client: createClient({ baseUrl: url }),
+      url,
+      json: parsed.values.json === true,
+      style,
+      signal: io.signal,
+      out: io.out,
+      err: io.err,
+      onDetach: undefined,
+    };
+    return await command.run(parsed, ctx);
+  } catch (error) {
+    if (io.signal.aborted) {
+      const detach = ctx?.onDetach?.();
+      if (detach !== undefined) io.err(`\n${detach}`);
+      return EXIT.interrupted;
+    }
+    io.err(style.red(`error: ${describe(error, ctx?.url)}\n`));
+    if (error instanceof UsageError) {
+      io.err(`${command.help.split("\n")[0]}\nSee: durable-agents ${command.name} --help\n`);
+      return EXIT.usage;
+    }
+    return EXIT.failed;
+  }
+}
+
+function describe(error: unknown, url: string | undefined): string {
+  if (error instanceof DurableAgentsClientError) {
+    if (error.code === "network_error") {
+      const hint =
+        url === undefined || /^https?:\/\/(127\.0\.0\.1|localhost)[:/]/.test(url)
+          ? " — is `npm start` running?"
+          : " — check --url or DURABLE_AGENTS_URL";
+      return `${error.message}${hint}`;
+    }
+    return `${error.message} (${error.code}${error.status > 0 ? `, HTTP ${error.status}` : ""})`;
+  }
+  if (error instanceof UsageError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** Runs the CLI in this process: first Ctrl-C detaches gracefully, a second one exits at once. */
+export async function runCli(): Promise<void> {
+  const controller = new AbortController();
+  process.on("SIGINT", () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    controller.abort(new Error("interrupted by Ctrl-C"));
+  });
+  process.exitCode = await main(process.argv.slice(2), {
+    env: process.env,
+    color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+    signal: controller.signal,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
+}
