@@ -1,0 +1,73 @@
+/**
+ * `handleStreamRequest`: one stream's protocol as `Request → Response`. Errors become
+ * responses in exactly one place (`errorResponse`); HEAD never carries a body.
+ */
+import { MethodNotAllowedError } from "../errors/http-errors.ts";
+import { errorResponse } from "../http/error-response.ts";
+import { preflightResponse, withStreamHeaders } from "./http-headers.ts";
+import { expireIfDue, removeStream, requireLive, touch } from "./lifecycle.ts";
+import { formatOffset } from "./offsets.ts";
+import { H, NO_STORE } from "./protocol-headers.ts";
+import { serveStreamRead } from "./read/serve-stream-read.ts";
+import type { StreamMeta } from "./store.ts";
+import type { StreamContext } from "./stream-context.ts";
+import { streamReadSource } from "./stream-read-source.ts";
+import { handleAppend } from "./write/append.ts";
+import { handleCreate } from "./write/create.ts";
+
+const ALLOWED = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"] as const;
+
+export async function handleStreamRequest(
+  request: Request,
+  ctx: StreamContext,
+  onInternal?: (error: unknown) => void,
+): Promise<Response> {
+  if (request.method === "OPTIONS") return preflightResponse(request);
+  let response: Response;
+  try {
+    response = await route(request, ctx);
+  } catch (error) {
+    response = errorResponse(error, onInternal);
+  }
+  if (request.method === "HEAD" && response.body !== null) {
+    response = new Response(null, { status: response.status, headers: response.headers });
+  }
+  return withStreamHeaders(response, request);
+}
+
+async function route(request: Request, ctx: StreamContext): Promise<Response> {
+  const meta = await expireIfDue(ctx);
+  switch (request.method) {
+    case "PUT":
+      return handleCreate(request, ctx, meta);
+    case "POST":
+      return handleAppend(request, ctx, requireLive(ctx, meta));
+    case "GET":
+      return handleRead(request, ctx, requireLive(ctx, meta));
+    case "HEAD":
+      return headResponse(requireLive(ctx, meta));
+    case "DELETE":
+      await removeStream(ctx, requireLive(ctx, meta));
+      return new Response(null, { status: 204 });
+    default:
+      throw new MethodNotAllowedError(request.method, `/${ctx.path}`, ALLOWED);
+  }
+}
+
+function handleRead(request: Request, ctx: StreamContext, meta: StreamMeta): Promise<Response> {
+  const current = touch(ctx, meta);
+  return serveStreamRead(request, streamReadSource(ctx, current), {
+    ...ctx.config.read,
+    now: ctx.now,
+    ...(ctx.random === undefined ? {} : { random: ctx.random }),
+  });
+}
+
+function headResponse(meta: StreamMeta): Response {
+  const headers = new Headers({ "content-type": meta.contentType, "cache-control": NO_STORE });
+  headers.set(H.nextOffset, formatOffset(meta.lineage, meta.tail));
+  if (meta.ttlSeconds !== null) headers.set(H.ttl, String(meta.ttlSeconds));
+  if (meta.expiresAt !== null) headers.set(H.expiresAt, meta.expiresAt);
+  if (meta.closed) headers.set(H.closed, "true");
+  return new Response(null, { status: 200, headers });
+}

@@ -1,0 +1,65 @@
+/**
+ * An in-memory Durable Streams server: every stream is a `MemoryStreamStore`, forks reach
+ * their source in process. For Node unit tests and local tools; no persistence.
+ */
+import { grantFork, readInherited } from "./fork-source.ts";
+import { handleStreamRequest } from "./handler.ts";
+import { releaseForkReference } from "./lifecycle.ts";
+import { MemoryStreamStore } from "./memory-store.ts";
+import { PRODUCTION_READ_OPTIONS } from "./read/read-source.ts";
+import type { StreamConfig, StreamContext, StreamPeers } from "./stream-context.ts";
+import { Waiters } from "./waiters.ts";
+
+export const DEFAULT_STREAM_CONFIG: StreamConfig = {
+  streamRoot: "/v1/stream/",
+  maxAppendBytes: 8 * 1024 * 1024,
+  read: PRODUCTION_READ_OPTIONS,
+};
+
+export interface MemoryStreamServerOptions {
+  readonly config?: Partial<StreamConfig>;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export class MemoryStreamServer {
+  private readonly streams = new Map<string, StreamContext>();
+  private readonly config: StreamConfig;
+  private readonly now: () => number;
+  private readonly random: (() => number) | undefined;
+  private readonly peers: StreamPeers = {
+    grantFork: (path, request) => grantFork(this.context(path), request),
+    releaseFork: (path) => releaseForkReference(this.context(path)),
+    readInherited: (path, from, until, maxBytes) =>
+      readInherited(this.context(path), from, until, maxBytes),
+  };
+
+  constructor(options: MemoryStreamServerOptions = {}) {
+    this.config = { ...DEFAULT_STREAM_CONFIG, ...options.config };
+    this.now = options.now ?? Date.now;
+    this.random = options.random;
+  }
+
+  /** Serve a request whose path starts with the stream root. */
+  fetch(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname.slice(this.config.streamRoot.length);
+    return handleStreamRequest(request, this.context(path));
+  }
+
+  context(path: string): StreamContext {
+    let ctx = this.streams.get(path);
+    if (ctx === undefined) {
+      ctx = {
+        path,
+        store: new MemoryStreamStore(),
+        waiters: new Waiters(),
+        peers: this.peers,
+        config: this.config,
+        now: this.now,
+        ...(this.random === undefined ? {} : { random: this.random }),
+      };
+      this.streams.set(path, ctx);
+    }
+    return ctx;
+  }
+}

@@ -1,0 +1,40 @@
+/** Parse the query of a read: `offset` (once, non-empty), `live`, `cursor`. */
+import { BadRequestError } from "../../errors/http-errors.ts";
+import { InvalidOffsetError } from "../stream-errors.ts";
+
+export type LiveMode = "none" | "long-poll" | "sse";
+
+export interface ReadQuery {
+  /** `-1` (start), `now` (tail) or an opaque token. */
+  readonly offset: string;
+  readonly live: LiveMode;
+  readonly cursor: string | null;
+}
+
+export function parseReadQuery(url: URL): ReadQuery {
+  const offsets = url.searchParams.getAll("offset");
+  const liveParam = url.searchParams.get("live");
+  const live: LiveMode =
+    liveParam === null
+      ? "none"
+      : liveParam === "long-poll" || liveParam === "sse"
+        ? liveParam
+        : invalidLive(liveParam);
+  if (offsets.length > 1) throw new InvalidOffsetError("send the offset query parameter once");
+  const offset = offsets[0];
+  if (offset === undefined && live !== "none") {
+    throw new InvalidOffsetError(
+      `live=${live} needs an offset; use offset=-1 to start from the beginning or offset=now for new data only`,
+    );
+  }
+  if (offset === "")
+    throw new InvalidOffsetError("offset is empty; use -1, now, or a Stream-Next-Offset value");
+  return { offset: offset ?? "-1", live, cursor: url.searchParams.get("cursor") };
+}
+
+function invalidLive(value: string): never {
+  throw new BadRequestError(
+    "invalid_live_mode",
+    `live=${value} is not a read mode; use live=long-poll or live=sse, or omit it`,
+  );
+}

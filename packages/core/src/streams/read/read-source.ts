@@ -1,0 +1,54 @@
+/**
+ * The read-source port: what `serveStreamRead` needs from anything readable as a Durable
+ * Stream. A general stream implements it over its store (and its fork source); an agent
+ * session implements it over its ledger (positions = seq, one chunk per event).
+ */
+export interface ReadState {
+  /** Position after the last item. */
+  readonly tail: number;
+  readonly closed: boolean;
+}
+
+export interface ReadChunk {
+  /** Position after this chunk. Chunks come in order and are contiguous. */
+  readonly end: number;
+  /** Byte streams: raw bytes. JSON streams: one or more serialized messages joined by commas. */
+  readonly data: Uint8Array;
+}
+
+export interface StreamReadSource {
+  readonly contentType: string;
+  /** Stable id of this stream incarnation, used in ETags. */
+  readonly etagId: string;
+  state(): ReadState | Promise<ReadState>;
+  /** Parse a client offset (not `-1`/`now`) into a position; throw `InvalidOffsetError` (400) if it is not ours. */
+  parseOffset(token: string, state: ReadState): number;
+  formatOffset(position: number): string;
+  /** Chunks after `from`, up to about `maxBytes` (at least one chunk when any exists). */
+  read(from: number, maxBytes: number): Promise<readonly ReadChunk[]>;
+  /** Resolve when the tail moves or the stream closes, or after `timeoutMs`, or on abort. */
+  waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface StreamReadOptions {
+  /** How long a long-poll waits before answering 204. Production: 20 s. */
+  readonly longPollTimeoutMs: number;
+  /** An SSE response ends after this long so CDNs can collapse reconnects. Production: 60 s. */
+  readonly sseMaxDurationMs: number;
+  /** Idle SSE responses get a comment this often, so proxies keep them open. Production: 15 s. */
+  readonly sseKeepAliveMs: number;
+  /** Cap on the body of one catch-up or long-poll response, and on one SSE data event. */
+  readonly maxReadBytes: number;
+  /** `public` for shared streams, `private` for user-specific ones (PROTOCOL.md 10.1). */
+  readonly cacheVisibility: "public" | "private";
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export const PRODUCTION_READ_OPTIONS: StreamReadOptions = {
+  longPollTimeoutMs: 20_000,
+  sseMaxDurationMs: 60_000,
+  sseKeepAliveMs: 15_000,
+  maxReadBytes: 1024 * 1024,
+  cacheVisibility: "public",
+};

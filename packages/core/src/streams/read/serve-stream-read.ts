@@ -1,0 +1,104 @@
+/**
+ * `serveStreamRead`: the read side of the protocol (PROTOCOL.md 5.6-5.8, 8, 10) over any
+ * `StreamReadSource`. Catch-up, long-poll and SSE share offset parsing, ETags and cursors.
+ *
+ * Invariants:
+ * 1. `Stream-Up-To-Date` is set only when the response reaches the tail seen at read time.
+ * 2. `Stream-Closed` is set only when the stream is closed and the response reaches its end.
+ * 3. A long-poll at the tail of a closed stream answers at once.
+ */
+import { isJsonContentType } from "../content-type.ts";
+import { H, NO_STORE } from "../protocol-headers.ts";
+import { nextCursor } from "./cursor.ts";
+import { responseBody } from "./framing.ts";
+import { parseReadQuery } from "./read-request.ts";
+import type { ReadChunk, ReadState, StreamReadOptions, StreamReadSource } from "./read-source.ts";
+import { serveSse } from "./sse.ts";
+
+export async function serveStreamRead(
+  request: Request,
+  source: StreamReadSource,
+  options: StreamReadOptions,
+): Promise<Response> {
+  const query = parseReadQuery(new URL(request.url));
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const state = await source.state();
+  const start = resolveStart(query.offset, source, state);
+  if (query.live === "sse") return serveSse(request, source, options, start, query.cursor);
+  const cursor = (): string => nextCursor(query.cursor, now(), random);
+
+  if (query.offset === "now" && query.live === "none") {
+    const headers = baseHeaders(source, state, state.tail, true, NO_STORE);
+    if (state.closed) headers.set(H.closed, "true");
+    return new Response(isJsonContentType(source.contentType) ? "[]" : null, {
+      status: 200,
+      headers,
+    });
+  }
+
+  let current = state;
+  if (query.live === "long-poll") {
+    const deadline = now() + options.longPollTimeoutMs;
+    while (current.tail <= start && !current.closed) {
+      const remaining = deadline - now();
+      if (remaining <= 0) break;
+      await source.waitForChange(remaining, request.signal);
+      if (request.signal.aborted) break;
+      current = await source.state();
+    }
+    if (current.tail <= start) {
+      const headers = baseHeaders(source, current, current.tail, true, NO_STORE);
+      if (current.closed) headers.set(H.closed, "true");
+      else headers.set(H.cursor, cursor());
+      return new Response(null, { status: 204, headers });
+    }
+  }
+
+  const chunks = current.tail > start ? await source.read(start, options.maxReadBytes) : [];
+  const end = chunks.length > 0 ? (chunks[chunks.length - 1] as ReadChunk).end : start;
+  const atTail = end >= current.tail;
+  const closedAtEnd = current.closed && atTail;
+  const cache =
+    chunks.length > 0
+      ? `${options.cacheVisibility}, max-age=60, stale-while-revalidate=300`
+      : NO_STORE;
+  const headers = baseHeaders(source, current, end, atTail, cache);
+  if (closedAtEnd) headers.set(H.closed, "true");
+  if (query.live === "long-poll" && !closedAtEnd) headers.set(H.cursor, cursor());
+  const etag = `"${source.etagId}:${query.offset}:${source.formatOffset(end)}${closedAtEnd ? ":c" : ""}"`;
+  headers.set("etag", etag);
+  if (matchesEtag(request.headers.get("if-none-match"), etag))
+    return new Response(null, { status: 304, headers });
+  const body = responseBody(
+    chunks,
+    isJsonContentType(source.contentType),
+  ) as Uint8Array<ArrayBuffer>;
+  return new Response(body, { status: 200, headers });
+}
+
+function resolveStart(offset: string, source: StreamReadSource, state: ReadState): number {
+  if (offset === "-1") return 0;
+  if (offset === "now") return state.tail;
+  return source.parseOffset(offset, state);
+}
+
+function baseHeaders(
+  source: StreamReadSource,
+  state: ReadState,
+  end: number,
+  upToDate: boolean,
+  cache: string,
+): Headers {
+  const headers = new Headers({ "content-type": source.contentType, "cache-control": cache });
+  headers.set(H.nextOffset, source.formatOffset(end));
+  if (upToDate || end >= state.tail) headers.set(H.upToDate, "true");
+  return headers;
+}
+
+function matchesEtag(ifNoneMatch: string | null, etag: string): boolean {
+  if (ifNoneMatch === null) return false;
+  return ifNoneMatch
+    .split(",")
+    .some((candidate) => candidate.trim() === etag || candidate.trim() === "*");
+}
