@@ -1,0 +1,208 @@
+/** The real bin, spawned with the project's Node 22, against the fake server. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakeServer, startFakeServer } from "./fake-server.ts";
+
+const BIN = fileURLToPath(new URL("../bin/durable-agents.mjs", import.meta.url));
+const NODE = fileURLToPath(new URL("../../../node_modules/.bin/node", import.meta.url));
+
+let server: FakeServer | undefined;
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  children.clear();
+  await server?.close();
+  server = undefined;
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout as it arrived, with the time of each chunk. */
+  chunks: { at: number; text: string }[];
+}
+
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<Result> {
+  const { DURABLE_AGENTS_URL: _, ...base } = process.env;
+  const child = spawn(NODE, [BIN, ...args], { env: { ...base, NO_COLOR: "1", ...env } });
+  children.add(child);
+  onSpawn?.(child);
+  const result: Result = { code: null, stdout: "", stderr: "", chunks: [] };
+  child.stdout.setEncoding("utf8").on("data", (text: string) => {
+    result.stdout += text;
+    result.chunks.push({ at: Date.now(), text });
+  });
+  child.stderr.setEncoding("utf8").on("data", (text: string) => {
+    result.stderr += text;
+  });
+  return new Promise((resolve) => {
+    child.on("close", (code) => resolve({ ...result, code }));
+  });
+}
+
+describe("durable-agents chat", () => {
+  it("streams the answer live, shows tool calls, prints the session id, exits 0", async () => {
+    server = await startFakeServer({ paceMs: 40 });
+    const started = Date.now();
+    const result = await cli(["chat", "What is 2+3?", "--url", server.url]);
+    const done = Date.now();
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^Let me calculate\.\n→ calculator\(\{"expression":"2\+3"\}\)\n← 5\n2 \+ 3 = 5\.\nsession: s-[0-9a-f]{12}\n$/,
+    );
+    // Live: the first words arrive well before the run ends (13 events x 40 ms).
+    const first = result.chunks.find((c) => c.text.includes("Let me"));
+    expect(first).toBeDefined();
+    expect(done - (first?.at ?? done)).toBeGreaterThan(200);
+    expect(result.chunks.length).toBeGreaterThan(3);
+    expect(first?.at).toBeGreaterThan(started);
+  });
+
+  it("uses --session and --agent, and DURABLE_AGENTS_URL", async () => {
+    server = await startFakeServer({ agents: ["helper"] });
+    const result = await cli(["chat", "hi", "--agent", "helper", "--session", "mine"], {
+      DURABLE_AGENTS_URL: server.url,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("session: mine\n");
+    expect(server.requests[0]).toMatchObject({
+      method: "POST",
+      path: "/agents/helper/mine/runs",
+      body: { input: { message: "hi" } },
+    });
+  });
+
+  it("exits 1 with the server's message when the run fails", async () => {
+    server = await startFakeServer({
+      script: () => [
+        { kind: "model.delta", data: { step: 0, text: "Thinking" } },
+        {
+          kind: "run.failed",
+          data: {
+            error: {
+              code: "model_error",
+              message: "the model provider returned 401; check OPENAI_API_KEY",
+            },
+          },
+        },
+      ],
+    });
+    const result = await cli(["chat", "hi", "--url", server.url]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("Thinking\n");
+    expect(result.stderr).toBe(
+      "run failed: the model provider returned 401; check OPENAI_API_KEY (model_error)\n",
+    );
+  });
+
+  it("exits 1 and says what to do when the server is not running", async () => {
+    server = await startFakeServer();
+    const url = server.url;
+    await server.close();
+    server = undefined;
+    const result = await cli(["chat", "hi", "--url", url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `error: cannot reach ${url} (ECONNREFUSED) — is \`npm start\` running?\n`,
+    );
+  });
+
+  it("shows a 409 verbatim", async () => {
+    server = await startFakeServer({ paceMs: 5_000 });
+    await cli(["chat", "one", "--session", "busy", "--url", server.url], {}, (child) => {
+      setTimeout(() => child.kill("SIGKILL"), 300);
+    });
+    const result = await cli(["chat", "two", "--session", "busy", "--url", server.url]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "error: session busy already has run r1 running; interrupt it or wait for it (run_active, HTTP 409)\n",
+    );
+  });
+
+  it("prints NDJSON events with --json", async () => {
+    server = await startFakeServer();
+    const result = await cli(["chat", "hi", "--json", "--url", server.url]);
+    const events = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(events[0]).toMatchObject({ kind: "run.started" });
+    expect(events.at(-1)).toMatchObject({ kind: "run.completed" });
+  });
+});
+
+describe("durable-agents tail", () => {
+  it("prints one line per event from an offset and stops when the stream closes", async () => {
+    server = await startFakeServer();
+    for (let i = 0; i < 5; i++)
+      server.append("assistant", "s1", "r1", "model.delta", { step: 0, text: `t${i}` });
+    server.closeStream("assistant", "s1");
+    const result = await cli(["tail", "assistant/s1", "--offset", "3", "--url", server.url]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^0000000000000004 \d\d:\d\d:\d\d\.\d{3} r1 model\.delta \{"step":0,"text":"t3"\}$/,
+    );
+    expect(result.stderr).toBe("stream closed\n");
+  });
+
+  it("follows live until Ctrl-C, then says where it stopped", async () => {
+    server = await startFakeServer();
+    server.append("assistant", "s1", null, "custom.kind", { note: "unknown kinds pass through" });
+    const result = await cli(["tail", "assistant/s1", "--url", server.url], {}, (child) => {
+      child.stdout?.once("data", () => setTimeout(() => child.kill("SIGINT"), 100));
+    });
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain('custom.kind {"note":"unknown kinds pass through"}');
+    expect(result.stderr).toContain("stopped at offset 0000000000000001");
+  });
+
+  it("rejects a bad target with usage and exit 2", async () => {
+    const result = await cli(["tail", "nonsense"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error: "nonsense" is not <agent>/<session>');
+    expect(result.stderr).toContain("See: durable-agents tail --help");
+  });
+});
+
+describe("durable-agents help and control commands", () => {
+  it("prints help without warnings", async () => {
+    const result = await cli(["--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain("chat       send a message, stream the answer live");
+    const chatHelp = await cli(["chat", "--help"]);
+    expect(chatHelp.stdout).toMatch(/^Usage: durable-agents chat/);
+  });
+
+  it("status, approve and fork map onto the API", async () => {
+    server = await startFakeServer();
+    await cli(["chat", "hi", "--session", "s1", "--url", server.url]);
+    const status = await cli(["status", "assistant/s1", "--url", server.url]);
+    expect(status.stdout).toBe("assistant/s1: completed (run r1), offset 0000000000000014\n");
+    const approve = await cli([
+      "approve",
+      "assistant/s1",
+      "c9",
+      "--deny",
+      "--no-follow",
+      "--url",
+      server.url,
+    ]);
+    expect(approve.code).toBe(1);
+    expect(approve.stderr).toContain("no paused run to resume (not_resumable, HTTP 409)");
+    expect(server.requests.at(-1)).toMatchObject({
+      body: { mode: "continue", approvals: [{ callId: "c9", approved: false }] },
+    });
+    const fork = await cli(["fork", "assistant/s1", "cp1", "--session", "s2", "--url", server.url]);
+    expect(fork.stdout).toBe("forked into assistant/s2\n");
+  });
+});

@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createClient, DurableAgentsClientError, waitForRun } from "../src/index.ts";
+import { type FakeServer, startFakeServer } from "./fake-server.ts";
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function setup(options?: Parameters<typeof startFakeServer>[0]) {
+  server = await startFakeServer(options);
+  return { server, session: createClient({ baseUrl: server.url }).session("assistant", "s1") };
+}
+
+describe("session API", () => {
+  it("starts a run, follows it to the end, reads status and messages", async () => {
+    const { session } = await setup();
+    const run = await session.start("What is 2+3?");
+    expect(run).toMatchObject({
+      session: "s1",
+      agent: "assistant",
+      status: "running",
+      offset: "0000000000000000",
+    });
+    const end = await waitForRun(session, run);
+    expect(end).toMatchObject({
+      kind: "run.completed",
+      runId: run.runId,
+      data: { output: "2 + 3 = 5." },
+    });
+    expect(await session.status()).toMatchObject({ status: "completed", runId: run.runId });
+    const page = await session.messages({ limit: 10 });
+    expect(page.messages[0]).toMatchObject({
+      role: "user",
+      parts: [{ type: "text", text: "What is 2+3?" }],
+    });
+    expect(page.nextCursor).toBeNull();
+  });
+
+  it("sends the contract's bodies for every control call", async () => {
+    const { server, session } = await setup();
+    await session.interrupt({ reason: "enough" }).catch(() => {});
+    await session.abort().catch(() => {});
+    await session.resume({ mode: "with_message", message: "go on" }).catch(() => {});
+    await session.approve("c1", false, { args: { x: 1 } }).catch(() => {});
+    await session.retry("from_start");
+    expect(await session.fork("cp1", { session: "s2" })).toEqual({ session: "s2" });
+    await session.messages({ cursor: "abc", limit: 5 });
+    expect(server.requests.map((r) => [r.method, r.path, r.body])).toEqual([
+      ["POST", "/agents/assistant/s1/interrupt", { reason: "enough" }],
+      ["POST", "/agents/assistant/s1/abort", {}],
+      ["POST", "/agents/assistant/s1/resume", { mode: "with_message", message: "go on" }],
+      [
+        "POST",
+        "/agents/assistant/s1/resume",
+        { mode: "continue", approvals: [{ callId: "c1", approved: false, args: { x: 1 } }] },
+      ],
+      ["POST", "/agents/assistant/s1/retry", { mode: "from_start" }],
+      ["POST", "/agents/assistant/s1/fork", { checkpointId: "cp1", session: "s2" }],
+      ["GET", "/agents/assistant/s1/messages?cursor=abc&limit=5", undefined],
+    ]);
+  });
+
+  it("encodes agent and session ids in the path", async () => {
+    const { server } = await setup({ agents: ["my agent"] });
+    await createClient({ baseUrl: `${server.url}/` })
+      .session("my agent", "a/b?c")
+      .status();
+    expect(server.requests[0]?.path).toBe("/agents/my%20agent/a%2Fb%3Fc/status");
+  });
+});
+
+describe("errors", () => {
+  it("maps a 409 to run_active with the running run in details", async () => {
+    const { session } = await setup({ paceMs: 1_000 });
+    const run = await session.start("one");
+    const error = await session.start("two").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DurableAgentsClientError);
+    expect(error).toMatchObject({
+      name: "DurableAgentsClientError",
+      code: "run_active",
+      status: 409,
+      retryable: false,
+      details: { runId: run.runId },
+      message: `session s1 already has run ${run.runId} running; interrupt it or wait for it`,
+    });
+  });
+
+  it("keeps the server's message verbatim for 4xx", async () => {
+    const { server } = await setup();
+    const error = await createClient({ baseUrl: server.url })
+      .session("nobody", "s1")
+      .status()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "unknown_agent",
+      status: 404,
+      message: 'no agent named "nobody"; known agents: assistant',
+    });
+  });
+
+  it("turns a non-JSON error body into http_<status>, retryable for 5xx", async () => {
+    const fakeFetch: typeof fetch = async () =>
+      new Response("upstream exploded", { status: 502, statusText: "Bad Gateway" });
+    const error = await createClient({ fetch: fakeFetch })
+      .session("a", "s")
+      .status()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "http_502",
+      status: 502,
+      retryable: true,
+      message: "server answered 502 Bad Gateway: upstream exploded",
+    });
+  });
+
+  it("turns a non-JSON success body into bad_response", async () => {
+    const fakeFetch: typeof fetch = async () => new Response("<html>", { status: 200 });
+    const error = await createClient({ fetch: fakeFetch })
+      .session("a", "s")
+      .status()
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "bad_response", retryable: false });
+  });
+
+  it("reports an unreachable server as network_error with the URL and the cause", async () => {
+    const { server } = await setup();
+    const url = server.url;
+    await server.close();
+    const error = await createClient({ baseUrl: url })
+      .session("assistant", "s1")
+      .start("hi")
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "network_error",
+      status: 0,
+      retryable: true,
+      message: `cannot reach ${url} (ECONNREFUSED)`,
+    });
+  });
+
+  it("rejects with the signal's reason when a call is aborted", async () => {
+    const { session } = await setup();
+    const reason = new Error("stop");
+    await expect(session.status({ signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+  });
+
+  it("sends the configured headers with every request", async () => {
+    const seen: Headers[] = [];
+    const fakeFetch: typeof fetch = async (_input, init) => {
+      seen.push(new Headers(init?.headers));
+      return Response.json({ agent: "a", session: "s", status: "idle", runId: null, offset: "-1" });
+    };
+    await createClient({ fetch: fakeFetch, headers: { authorization: "Bearer t" } })
+      .session("a", "s")
+      .status();
+    expect(seen[0]?.get("authorization")).toBe("Bearer t");
+  });
+});
