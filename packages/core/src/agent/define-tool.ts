@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import type { JsonValue, ToolEffect } from "../ledger/events.ts";
-import type { SqlPort } from "../sql/port.ts";
+import type { ToolEffect } from "../ledger/events.ts";
+import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
 
 /** What a tool's `execute` gets besides its input. */
 export interface ToolContext {
@@ -18,9 +18,11 @@ export interface ToolContext {
    * makes a local-only tool exactly-once.
    */
   transaction(write: (sql: SqlPort) => void): void;
+  /** Reads the session's own SQLite (for example rows an earlier call committed). */
+  query<T extends object = SqlRow>(sql: string, ...params: SqlValue[]): T[];
 }
 
-export interface ToolDefinition<Input = unknown, Output extends JsonValue = JsonValue> {
+export interface ToolDefinition<Input = unknown, Output = unknown> {
   readonly name: string;
   readonly description: string;
   readonly input: z.ZodType<Input>;
@@ -30,11 +32,12 @@ export interface ToolDefinition<Input = unknown, Output extends JsonValue = Json
    * `irreversible` never runs twice: the run pauses with `tool.outcome_unknown`.
    */
   readonly effect: ToolEffect;
+  /** Returns a JSON-serializable result; it is what the model sees. */
   execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
 }
 
 /** Declares a tool. `input` is a zod schema; the model sees it as JSON Schema. */
-export function defineTool<Input, Output extends JsonValue>(
+export function defineTool<Input, Output>(
   definition: ToolDefinition<Input, Output>,
 ): ToolDefinition<Input, Output> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {

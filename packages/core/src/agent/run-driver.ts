@@ -196,6 +196,7 @@ export class RunDriver implements TriggerHandler {
             sessionId,
             runId,
             signal: flight.tools.signal,
+            query: (query, ...params) => this.#o.sql.exec(query, ...params),
             maxResultBytes: this.#o.limits.maxToolResultBytes,
           });
           faults?.("before-tool-commit", { runId, step, callId: call.callId });

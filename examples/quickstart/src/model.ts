@@ -1,0 +1,49 @@
+import { createOpenAI } from "@ai-sdk/openai";
+import { type ModelContext, type ScriptRule, scriptedModel } from "@durable-agents/core";
+
+const MATH = /[-+(]*\d[\d\s.]*(?:[-+*/][\s(]*[-+]?\d[\d\s.)]*)+/;
+
+/** The demo's embedded model: no key, no network, deterministic. */
+const rules: ScriptRule[] = [
+  ({ userText, turn, toolResults }) => {
+    const match = userText.match(MATH);
+    if (!match) return undefined;
+    const expression = match[0].trim();
+    if (turn === 0) return { text: "Let me calculate that. ", toolCalls: [{ name: "calculator", args: { expression } }] };
+    const output = toolResults[0]?.output as { result?: number } | undefined;
+    return { text: `${expression} = ${output?.result ?? "?"}.` };
+  },
+  ({ userText, turn, toolResults }) => {
+    const match = userText.match(/^\s*(?:remember|note)\b[:,]?\s*(?:that\s+)?(.+)$/i);
+    if (!match?.[1]) return undefined;
+    if (turn === 0) return { toolCalls: [{ name: "notes", args: { action: "add", text: match[1] } }] };
+    const output = toolResults[0]?.output as { count?: number } | undefined;
+    return { text: `Noted. This session now has ${output?.count ?? "?"} note(s).` };
+  },
+  ({ userText, turn, toolResults }) => {
+    if (!/\bnotes?\b/i.test(userText)) return undefined;
+    if (turn === 0) return { toolCalls: [{ name: "notes", args: { action: "list" } }] };
+    const output = toolResults[0]?.output as { notes?: string[] } | undefined;
+    const saved = output?.notes ?? [];
+    return { text: saved.length ? `Your notes: ${saved.join("; ")}.` : "You have no notes yet." };
+  },
+  () => ({
+    text: 'I am the scripted demo model. Try "What is (2+3)*4?", "remember to buy milk" or "show my notes". Set OPENAI_API_KEY to talk to a real model.',
+  }),
+];
+
+/**
+ * The scripted model by default; with OPENAI_API_KEY set (and optionally
+ * OPENAI_BASE_URL for any OpenAI-compatible server such as Ollama or vLLM),
+ * that provider through the AI SDK.
+ */
+export function demoModel({ env }: ModelContext) {
+  const apiKey = typeof env.OPENAI_API_KEY === "string" ? env.OPENAI_API_KEY : "";
+  if (apiKey) {
+    const baseURL = typeof env.OPENAI_BASE_URL === "string" && env.OPENAI_BASE_URL ? env.OPENAI_BASE_URL : undefined;
+    const modelId = typeof env.OPENAI_MODEL === "string" && env.OPENAI_MODEL ? env.OPENAI_MODEL : "gpt-4o-mini";
+    return createOpenAI({ apiKey, baseURL }).chat(modelId);
+  }
+  const delayMs = Number(env.SCRIPTED_DELAY_MS ?? 25);
+  return scriptedModel({ rules, chunkSize: 6, delayMs: Number.isFinite(delayMs) ? delayMs : 25 });
+}

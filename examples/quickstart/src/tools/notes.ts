@@ -1,0 +1,29 @@
+import { defineTool } from "@durable-agents/core";
+import { z } from "zod";
+
+const CREATE = "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL, call_key TEXT NOT NULL UNIQUE)";
+
+/**
+ * Stores notes in the session's own SQLite. The insert is staged with
+ * `ctx.transaction`, so it commits in the same transaction as the tool's
+ * result: after a crash either both exist or neither does, and the note is
+ * written exactly once.
+ */
+export const notes = defineTool({
+  name: "notes",
+  description: 'Saves a note ({"action":"add","text":"..."}) or lists saved notes ({"action":"list"}).',
+  input: z.discriminatedUnion("action", [
+    z.object({ action: z.literal("add"), text: z.string().min(1).max(2000) }),
+    z.object({ action: z.literal("list") }),
+  ]),
+  effect: "idempotent",
+  execute: (input, ctx) => {
+    ctx.query(CREATE);
+    const saved = ctx.query<{ text: string }>("SELECT text FROM notes ORDER BY id").map((row) => row.text);
+    if (input.action === "list") return { notes: saved };
+    ctx.transaction((sql) => {
+      sql.exec("INSERT INTO notes (text, call_key) VALUES (?, ?)", input.text, ctx.idempotencyKey);
+    });
+    return { saved: input.text, count: saved.length + 1 };
+  },
+});
