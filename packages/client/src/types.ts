@@ -26,8 +26,11 @@ export interface WireError {
 
 /** Event data by kind. Each kind is versioned on the server; fields only ever get added. */
 export interface LedgerEventData {
-  "run.started": { agent: string; input: { message: string } };
-  "step.started": { step: number };
+  "run.started": { agent: string; input: { message: string }; model?: string };
+  /** A soft stop was asked for; `run.interrupted` follows once the step stops. */
+  "run.interrupt_requested": { reason: string };
+  /** `attempt` > 1 means the step restarted after a crash: drop its earlier partial text. */
+  "step.started": { step: number; attempt?: number };
   "model.delta": { step: number; text: string };
   "model.completed": {
     step: number;
@@ -35,6 +38,7 @@ export interface LedgerEventData {
     toolCalls: ToolCall[];
     finishReason: string;
     usage: { inputTokens: number; outputTokens: number };
+    model?: string;
   };
   "tool.started": {
     step: number;
@@ -44,9 +48,9 @@ export interface LedgerEventData {
     effect: "pure" | "idempotent" | "irreversible";
     idempotencyKey: string;
   };
-  "tool.completed": { callId: string; name: string; result: unknown };
-  "tool.failed": { callId: string; name: string; error: WireError };
-  "tool.outcome_unknown": { callId: string; name: string };
+  "tool.completed": { step?: number; callId: string; name: string; result: unknown };
+  "tool.failed": { step?: number; callId: string; name: string; error: WireError };
+  "tool.outcome_unknown": { step?: number; callId: string; name: string };
   "approval.requested": { callId: string; name: string; args: unknown };
   "step.completed": { step: number };
   "run.waiting": { reason: string };
@@ -81,6 +85,7 @@ export type LedgerEvent = { [K in LedgerEventKind]: LedgerEventOf<K> }[LedgerEve
 
 const KNOWN_KINDS: ReadonlySet<string> = new Set<LedgerEventKind>([
   "run.started",
+  "run.interrupt_requested",
   "step.started",
   "model.delta",
   "model.completed",
@@ -130,17 +135,34 @@ export interface StatusResponse {
   readonly session: string;
   readonly status: SessionStatus;
   readonly runId: string | null;
+  /** The ledger tail: events after it have not happened yet. */
   readonly offset: string;
+  readonly step?: number;
 }
 
-/** A message part. Known types are `text` and tool parts; others pass through. */
-export interface MessagePart {
-  readonly type: string;
-  readonly [key: string]: unknown;
-}
+/** A message part. Parts of other types (from newer servers) pass through unchanged. */
+export type MessagePart =
+  | { readonly type: "text"; readonly text: string }
+  | {
+      readonly type: "tool-call";
+      readonly callId: string;
+      readonly name: string;
+      readonly args: unknown;
+    }
+  | {
+      readonly type: "tool-result";
+      readonly callId: string;
+      readonly name: string;
+      readonly status: "pending" | "completed" | "failed" | "outcome_unknown";
+      readonly result?: unknown;
+      readonly error?: WireError;
+    };
 
 export interface Message {
   readonly id: string;
+  /** Position in the conversation. */
+  readonly index?: number;
+  readonly runId?: string | null;
   readonly role: "user" | "assistant" | "tool";
   readonly parts: MessagePart[];
 }
@@ -150,9 +172,11 @@ export interface MessagesPage {
   readonly nextCursor: string | null;
 }
 
+/** What interrupt/abort/resume/retry answer: at least the run and its status. */
 export interface RunControlResponse {
   readonly runId: string;
   readonly status: SessionStatus;
+  readonly offset?: string;
 }
 
 export interface Approval {

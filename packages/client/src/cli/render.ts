@@ -2,7 +2,7 @@
  * How events look in a terminal. Pure functions from events to text, so the
  * chat transcript and tail lines are tested without a process.
  */
-import type { LedgerEvent } from "../types.ts";
+import type { LedgerEvent, MessagePart } from "../types.ts";
 
 export interface Style {
   dim(text: string): string;
@@ -50,6 +50,11 @@ export class ChatRenderer {
         // A model that does not stream still shows its answer, once.
         if (this.#streamed.has(event.data.step)) return "";
         return this.#text(event.data.text);
+      case "step.started":
+        if ((event.data.attempt ?? 1) <= 1) return "";
+        return this.#line(this.#style.dim(`↻ step ${event.data.step} restarted after a crash`));
+      case "run.interrupt_requested":
+        return this.#line(this.#style.dim(`interrupting: ${event.data.reason}`));
       case "tool.started":
         return this.#line(this.#style.cyan(`→ ${event.data.name}(${compact(event.data.args)})`));
       case "tool.completed":
@@ -99,4 +104,19 @@ export function formatTailLine(event: LedgerEvent, style: Style): string {
   const time = new Date(event.ts).toISOString().slice(11, 23);
   const run = event.runId ?? "-";
   return `${style.dim(`${event.offset} ${time} ${run}`)} ${event.kind} ${compact(event.data, 160)}`;
+}
+
+/** One message part on one line, in the chat view's notation. */
+export function formatPart(part: MessagePart, style: Style): string {
+  switch (part.type) {
+    case "text":
+      return part.text;
+    case "tool-call":
+      return style.cyan(`→ ${part.name}(${compact(part.args)})`);
+    case "tool-result":
+      if (part.error !== undefined) return style.red(`✗ ${part.name}: ${part.error.message}`);
+      return style.dim(`← ${part.status === "completed" ? compact(part.result) : part.status}`);
+    default:
+      return `[${(part as { type: string }).type}] ${compact(part, 120)}`;
+  }
 }

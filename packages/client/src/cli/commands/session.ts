@@ -4,7 +4,7 @@ import type { ResumeRequest, RunControlResponse } from "../../types.ts";
 import { exactlyPositionals, parseTarget, UsageError } from "../args.ts";
 import { type CliContext, defineCommand, EXIT } from "../context.ts";
 import { followToExit } from "../follow.ts";
-import { compact } from "../render.ts";
+import { formatPart } from "../render.ts";
 
 const URL_HELP =
   "  --url <url>       server (default: $DURABLE_AGENTS_URL or http://127.0.0.1:8787)";
@@ -69,7 +69,7 @@ export const messages = defineCommand({
         if (ctx.json) ctx.out(`${JSON.stringify(m)}\n`);
         else
           ctx.out(
-            `${ctx.style.dim(`${m.role}:`)} ${m.parts.map((p) => (p.type === "text" ? String(p.text) : `[${p.type}] ${compact(p, 120)}`)).join(" ")}\n`,
+            `${ctx.style.dim(`${m.role}:`)} ${m.parts.map((p) => formatPart(p, ctx.style)).join(" ")}\n`,
           );
       }
       cursor = page.nextCursor ?? undefined;
