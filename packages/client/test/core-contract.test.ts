@@ -1,0 +1,152 @@
+/**
+ * The client against the real core session handler, in-process: the same
+ * Request → Response code the Durable Object serves, on in-process SQLite.
+ * Checks that the fake server's contract matches the real wire.
+ */
+import {
+  DEFAULT_LIVE_READ,
+  defineAgent,
+  defineTool,
+  errorResponse,
+  handleSessionRequest,
+  scriptedModel,
+} from "@durable-agents/core";
+import { createTestSession, type TestSession } from "@durable-agents/core/testing";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createClient, followRun, type LedgerEvent } from "../src/index.ts";
+
+const calculator = defineTool({
+  name: "calculator",
+  description: "Adds two numbers",
+  input: z.object({ a: z.number(), b: z.number() }),
+  effect: "pure",
+  execute: ({ a, b }) => a + b,
+});
+
+const agent = defineAgent({
+  name: "assistant",
+  system: "You add numbers.",
+  tools: [calculator],
+  model: scriptedModel({
+    chunkSize: 3,
+    rules: [
+      ({ turn, toolResults }) =>
+        turn === 0
+          ? { text: "Let me add.", toolCalls: [{ name: "calculator", args: { a: 2, b: 3 } }] }
+          : { text: `The answer is ${toolResults[0]?.output}.` },
+    ],
+  }),
+});
+
+/** A fetch that serves the session handler; `cut(n)` may break the n-th SSE body after some bytes. */
+function serve(s: TestSession, cut?: (connection: number) => number | undefined): typeof fetch {
+  let connections = 0;
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const action = new URL(request.url).pathname.split("/")[4] ?? "";
+    let response: Response;
+    try {
+      response = await handleSessionRequest(request, action, {
+        runtime: s.runtime,
+        sql: s.sql,
+        clock: s.clock,
+        live: { ...DEFAULT_LIVE_READ, longPollMs: 10 },
+      });
+    } catch (error) {
+      return errorResponse(error);
+    }
+    const limit = response.headers.get("content-type")?.includes("event-stream")
+      ? cut?.(connections++)
+      : undefined;
+    if (limit === undefined || response.body === null) return response;
+    return new Response(truncate(response.body, limit), { headers: response.headers });
+  };
+}
+
+function truncate(body: ReadableStream<Uint8Array>, limit: number): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let sent = 0;
+  return new ReadableStream({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      const room = limit - sent;
+      sent += value.length;
+      if (value.length < room) return controller.enqueue(value);
+      controller.enqueue(value.slice(0, room));
+      controller.error(new TypeError("terminated"));
+      await reader.cancel();
+    },
+    cancel: () => reader.cancel(),
+  });
+}
+
+async function collect(stream: AsyncIterable<LedgerEvent>): Promise<LedgerEvent[]> {
+  const out: LedgerEvent[] = [];
+  for await (const event of stream) out.push(event);
+  return out;
+}
+
+describe("client against the core session handler", () => {
+  it("starts, follows a run over SSE to the end, and sees exactly the ledger", async () => {
+    const s = createTestSession(agent);
+    const session = createClient({ fetch: serve(s) }).session("assistant", "s1");
+    const run = await session.start("What is 2+3?");
+    expect(run).toMatchObject({
+      status: "running",
+      offset: "0000000000000000",
+      session: "s1",
+      agent: "assistant",
+    });
+    const following = collect(followRun(session, run));
+    await s.drain();
+    const events = await following;
+    const ledger = await collect(session.events({ transport: "catch-up" }));
+    expect(events).toEqual(ledger);
+    expect(events.map((e) => e.seq)).toEqual(ledger.map((_, i) => i + 1));
+    expect(events.at(-1)).toMatchObject({
+      kind: "run.completed",
+      data: { output: "The answer is 5." },
+    });
+    expect(await session.status()).toMatchObject({
+      status: "completed",
+      runId: run.runId,
+      offset: events.at(-1)?.offset,
+    });
+    const { messages } = await session.messages();
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+  });
+
+  it("maps the real 409 and 400 errors", async () => {
+    const s = createTestSession(agent);
+    const session = createClient({ fetch: serve(s) }).session("assistant", "s1");
+    const run = await session.start("hi");
+    await expect(session.start("again")).rejects.toMatchObject({
+      code: "run_active",
+      status: 409,
+      details: { runId: run.runId },
+    });
+    await expect(collect(session.events({ offset: "12" }))).rejects.toMatchObject({
+      code: "invalid_offset",
+      status: 400,
+    });
+  });
+
+  it("delivers every event exactly once when SSE breaks at every byte position in turn", async () => {
+    const s = createTestSession(agent);
+    const reference = createClient({ fetch: serve(s) }).session("assistant", "s1");
+    const run = await reference.start("What is 2+3?");
+    await s.drain();
+    const ledger = await collect(reference.events({ transport: "catch-up" }));
+    // Connection n breaks after 20 + 7n bytes: cuts land inside lines, events and UTF-8 alike.
+    const session = createClient({ fetch: serve(s, (n) => 20 + 7 * n) }).session("assistant", "s1");
+    const events = await collect(
+      followRun(session, {
+        ...run,
+        retry: { initialDelayMs: 0, maxDelayMs: 0, maxAttempts: Infinity },
+      }),
+    );
+    expect(events).toEqual(ledger);
+  });
+});
