@@ -1,0 +1,68 @@
+/** What every transport shares: delivery bookkeeping, parsing, retry decisions. */
+import type { Backoff } from "./backoff.ts";
+import {
+  abortReason,
+  badResponse,
+  DurableAgentsClientError,
+  isRecord,
+  networkError,
+} from "./errors.ts";
+import type { EventsOptions, StreamPosition } from "./event-stream.ts";
+import type { HttpContext } from "./http.ts";
+import type { LedgerEvent } from "./types.ts";
+
+export interface ReaderState extends StreamPosition {
+  /** Offset of the last event yielded. */
+  delivered: string | undefined;
+}
+
+export type Reader = (
+  ctx: HttpContext,
+  path: string,
+  position: ReaderState,
+  options: EventsOptions,
+) => AsyncGenerator<LedgerEvent, void, undefined>;
+
+/**
+ * Yields the events not yet delivered (invariant 1), one by one, moving the
+ * resume position past each as it goes out.
+ */
+export function* advance(position: ReaderState, events: LedgerEvent[]): Generator<LedgerEvent> {
+  for (const event of events) {
+    if (position.delivered !== undefined && event.offset <= position.delivered) continue;
+    position.delivered = event.offset;
+    position.offset = event.offset;
+    yield event;
+  }
+}
+
+export function parseEvents(text: string, path: string, status: number): LedgerEvent[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw badResponse(`${path} sent data that is not JSON: ${text.slice(0, 200)}`, status);
+  }
+  if (!Array.isArray(parsed))
+    throw badResponse(`${path} sent data that is not a JSON array`, status);
+  for (const event of parsed) {
+    if (!isRecord(event) || typeof event.offset !== "string" || typeof event.kind !== "string") {
+      throw badResponse(`${path} sent an event without offset or kind`, status);
+    }
+  }
+  return parsed as LedgerEvent[];
+}
+
+/** Decides after a failure: rethrow aborts and terminal errors, else wait for the next try. */
+export async function retryOrThrow(
+  ctx: HttpContext,
+  error: unknown,
+  backoff: Backoff,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (signal?.aborted) throw abortReason(signal);
+  const typed =
+    error instanceof DurableAgentsClientError ? error : networkError(ctx.baseUrl, error);
+  if (!typed.retryable) throw typed;
+  await backoff.wait(typed, signal);
+}
