@@ -36,12 +36,11 @@ export async function handleStreamRequest(
 }
 
 async function route(request: Request, ctx: StreamContext): Promise<Response> {
+  // PUT and POST read their body first, then look at the stream: no await between that look and the commit.
+  if (request.method === "PUT") return handleCreate(request, ctx);
+  if (request.method === "POST") return handleAppend(request, ctx);
   const meta = await expireIfDue(ctx);
   switch (request.method) {
-    case "PUT":
-      return handleCreate(request, ctx, meta);
-    case "POST":
-      return handleAppend(request, ctx, requireLive(ctx, meta));
     case "GET":
       return handleRead(request, ctx, requireLive(ctx, meta));
     case "HEAD":

@@ -4,7 +4,7 @@ import { readBody } from "../body.ts";
 import type { AppendContent } from "../chunks.ts";
 import { isJsonContentType, normalizeContentType } from "../content-type.ts";
 import { parseJsonMessages } from "../json-mode.ts";
-import { scheduleExpiry, touch } from "../lifecycle.ts";
+import { expireIfDue, requireLive, scheduleExpiry, touch } from "../lifecycle.ts";
 import { formatOffset } from "../offsets.ts";
 import { H } from "../protocol-headers.ts";
 import { parseClosed, parseProducer } from "../request-headers.ts";
@@ -21,16 +21,14 @@ import {
 import { planAppend } from "./append-plan.ts";
 import { commitAppend } from "./commit.ts";
 
-export async function handleAppend(
-  request: Request,
-  ctx: StreamContext,
-  meta: StreamMeta,
-): Promise<Response> {
+export async function handleAppend(request: Request, ctx: StreamContext): Promise<Response> {
   const close = parseClosed(request.headers);
   const producer = parseProducer(request.headers);
   const streamSeq = request.headers.get(H.seq);
   const sentType = request.headers.get("content-type");
   const body = await readBody(request, ctx.config.maxAppendBytes);
+  await expireIfDue(ctx);
+  const meta = requireLive(ctx, ctx.store.getMeta());
   if (body.byteLength === 0 && !close) {
     throw new InvalidBodyError(
       "body is empty; send data to append, or Stream-Closed: true to close the stream",

@@ -4,7 +4,7 @@ import { type AppendContent, buildChunks } from "../chunks.ts";
 import { DEFAULT_CONTENT_TYPE, isJsonContentType, normalizeContentType } from "../content-type.ts";
 import { forkExpiry, sameExpiry } from "../expiry.ts";
 import { parseJsonMessages } from "../json-mode.ts";
-import { scheduleExpiry } from "../lifecycle.ts";
+import { expireIfDue, scheduleExpiry } from "../lifecycle.ts";
 import { forkLineage, formatOffset, newTag, tagDepth, ZERO_OFFSET } from "../offsets.ts";
 import { H } from "../protocol-headers.ts";
 import {
@@ -27,11 +27,7 @@ interface CreateRequest {
   readonly body: Uint8Array;
 }
 
-export async function handleCreate(
-  request: Request,
-  ctx: StreamContext,
-  existing: StreamMeta | null,
-): Promise<Response> {
+export async function handleCreate(request: Request, ctx: StreamContext): Promise<Response> {
   const rawType = request.headers.get("content-type");
   const create: CreateRequest = {
     contentType: rawType === null || rawType.trim() === "" ? null : rawType,
@@ -40,6 +36,8 @@ export async function handleCreate(
     fork: parseFork(request.headers, ctx.config.streamRoot),
     body: await readBody(request, ctx.config.maxAppendBytes),
   };
+  await expireIfDue(ctx);
+  const existing = ctx.store.getMeta();
   if (existing !== null) return confirmExisting(request, ctx, existing, create);
 
   let grant: ForkGrant | null = null;

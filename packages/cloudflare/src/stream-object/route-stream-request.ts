@@ -1,0 +1,30 @@
+/**
+ * Route `/v1/stream/*` to the stream's object (one object per stream path). Preflights are
+ * answered here, without waking an object.
+ * @example
+ * if (url.pathname.startsWith("/v1/stream/")) return routeStreamRequest(request, env.STREAMS);
+ */
+import { errorResponse, NotFoundError } from "@durable-agents/core";
+import { preflightResponse, withStreamHeaders } from "@durable-agents/core/streams";
+
+export const STREAM_ROOT = "/v1/stream/";
+
+export async function routeStreamRequest(
+  request: Request,
+  namespace: DurableObjectNamespace,
+): Promise<Response> {
+  if (request.method === "OPTIONS") return preflightResponse(request);
+  const url = new URL(request.url);
+  const path = url.pathname.startsWith(STREAM_ROOT) ? url.pathname.slice(STREAM_ROOT.length) : "";
+  if (
+    path === "" ||
+    path.split("/").some((segment) => segment === "" || segment === "." || segment === "..")
+  ) {
+    const error = new NotFoundError(
+      "invalid_stream_path",
+      `"${url.pathname.slice(0, 100)}" is not a stream URL; use ${STREAM_ROOT}<name>[/<name>...]`,
+    );
+    return withStreamHeaders(errorResponse(error), request);
+  }
+  return namespace.get(namespace.idFromName(path)).fetch(request);
+}

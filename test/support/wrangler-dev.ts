@@ -1,0 +1,138 @@
+/**
+ * Start `wrangler dev` for a test or bench, wait until it answers, stop it by its process
+ * group. Logs are kept so a failure can say what the server printed.
+ * @example
+ * const dev = await startWranglerDev({ cwd: "test/conformance" });
+ * try { await fetch(`${dev.baseUrl}/v1/stream/x`) } finally { await dev.stop() }
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+
+export interface WranglerDevOptions {
+  /** Folder with wrangler.jsonc (or pass `config`). */
+  readonly cwd: string;
+  readonly config?: string;
+  readonly port?: number;
+  /** Persist state here (`--persist-to`); a crash test restarts on the same folder. */
+  readonly persistTo?: string;
+  /** Extra vars, passed as `--var NAME:value`. */
+  readonly vars?: Record<string, string>;
+  readonly env?: Record<string, string>;
+  /** How long to wait for the first answer. Default 60 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+export interface WranglerDev {
+  readonly baseUrl: string;
+  readonly pid: number;
+  logs(): string;
+  /** SIGTERM the process group, SIGKILL after 5 s. */
+  stop(): Promise<void>;
+  /** SIGKILL the process group at once (crash simulation). */
+  kill(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
+  const cwd = resolve(options.cwd);
+  const port = options.port ?? (await freePort());
+  const wranglerPackage = createRequire(import.meta.url).resolve("wrangler/package.json");
+  const wranglerBin = join(dirname(wranglerPackage), "bin", "wrangler.js");
+  const args = [
+    wranglerBin,
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(await freePort()),
+  ];
+  args.push("--show-interactive-dev-session=false", "--log-level", "warn");
+  if (options.config !== undefined) args.push("--config", options.config);
+  if (options.persistTo !== undefined) args.push("--persist-to", resolve(options.persistTo));
+  for (const [name, value] of Object.entries(options.vars ?? {}))
+    args.push("--var", `${name}:${value}`);
+  const child = spawn(process.execPath, args, {
+    cwd,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", ...options.env },
+  });
+  let logs = "";
+  const keep = (data: Buffer): void => {
+    logs = (logs + data.toString()).slice(-64_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const dev: WranglerDev = {
+    baseUrl,
+    pid: child.pid ?? 0,
+    logs: () => logs,
+    stop: () => stopGroup(child, "SIGTERM", 5_000),
+    kill: () => stopGroup(child, "SIGKILL", 5_000),
+  };
+  try {
+    await waitUntilReady(baseUrl, child, options.readyTimeoutMs ?? 60_000);
+  } catch (error) {
+    await dev.kill();
+    throw new Error(
+      `wrangler dev did not start in ${cwd}: ${(error as Error).message}\n--- wrangler output ---\n${logs}`,
+    );
+  }
+  return dev;
+}
+
+async function waitUntilReady(
+  baseUrl: string,
+  child: ChildProcess,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`it exited with code ${child.exitCode}`);
+    try {
+      await fetch(baseUrl, { signal: AbortSignal.timeout(2_000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`no answer on ${baseUrl} after ${timeoutMs} ms`);
+}
+
+function stopGroup(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return Promise.resolve();
+  const pid = child.pid;
+  return new Promise((done) => {
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {}
+    }, graceMs);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      done();
+    });
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      clearTimeout(timer);
+      done();
+    }
+  });
+}
