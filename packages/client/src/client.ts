@@ -10,6 +10,8 @@ export interface ClientOptions {
   readonly fetch?: typeof fetch;
   /** Headers sent with every request, e.g. `authorization`. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** A WebSocket constructor for `transport: "ws"` where there is no global one. */
+  readonly WebSocket?: typeof WebSocket;
 }
 
 export interface DurableAgentsClient {
@@ -28,6 +30,7 @@ export function createClient(options: ClientOptions = {}): DurableAgentsClient {
     // Wrapped so browsers call fetch with the right `this`.
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     headers: options.headers ?? {},
+    WebSocket: options.WebSocket,
   };
   return {
     baseUrl: ctx.baseUrl,

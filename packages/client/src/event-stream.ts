@@ -1,6 +1,7 @@
 /**
  * Follows a session ledger as a Durable Stream in JSON mode (PROTOCOL.md
- * 5.6-5.8), over SSE (default), long-poll, or catch-up reads.
+ * 5.6-5.8), over SSE (default), long-poll, or catch-up reads; or over the
+ * session WebSocket.
  *
  * Invariants:
  * 1. Exactly once, in order: an event is yielded only if its offset sorts
@@ -24,17 +25,19 @@ import type { RetryPolicy } from "./backoff.ts";
 import type { HttpContext } from "./http.ts";
 import { readPolling } from "./read-polling.ts";
 import { readSseLive } from "./read-sse.ts";
+import { readWebSocket } from "./read-websocket.ts";
 import type { Reader, ReaderState } from "./reader-kit.ts";
 import type { LedgerEvent } from "./types.ts";
 
-export type EventsTransport = "sse" | "long-poll" | "catch-up";
+export type EventsTransport = "sse" | "ws" | "long-poll" | "catch-up";
 
 export interface EventsOptions {
   /** Where to start: an offset from an event, `"-1"` (start, default) or `"now"` (tail). */
   readonly offset?: string;
   /**
-   * `"sse"` (default) and `"long-poll"` follow live until the stream closes or
-   * the signal aborts; `"catch-up"` ends once it has read everything so far.
+   * `"sse"` (default), `"ws"` and `"long-poll"` follow live until the stream
+   * closes or the signal aborts; `"catch-up"` ends once it has read
+   * everything so far.
    */
   readonly transport?: EventsTransport;
   readonly signal?: AbortSignal;
@@ -56,9 +59,10 @@ export interface EventStream extends AsyncIterable<LedgerEvent> {
   readonly position: Readonly<StreamPosition>;
 }
 
+/** Opens a reader on the session at `sessionPath` (`/agents/:agent/:session`). */
 export function openEventStream(
   ctx: HttpContext,
-  path: string,
+  sessionPath: string,
   options: EventsOptions = {},
 ): EventStream {
   const position: ReaderState = {
@@ -67,18 +71,19 @@ export function openEventStream(
     closed: false,
     delivered: undefined,
   };
-  const read = READERS[options.transport ?? "sse"];
+  const { route, read } = READERS[options.transport ?? "sse"];
   return {
     get position() {
       const { offset, upToDate, closed } = position;
       return { offset, upToDate, closed };
     },
-    [Symbol.asyncIterator]: () => read(ctx, path, position, options),
+    [Symbol.asyncIterator]: () => read(ctx, sessionPath + route, position, options),
   };
 }
 
-const READERS: Record<EventsTransport, Reader> = {
-  sse: readSseLive,
-  "long-poll": readPolling,
-  "catch-up": readPolling,
+const READERS: Record<EventsTransport, { route: string; read: Reader }> = {
+  sse: { route: "/events", read: readSseLive },
+  ws: { route: "/ws", read: readWebSocket },
+  "long-poll": { route: "/events", read: readPolling },
+  "catch-up": { route: "/events", read: readPolling },
 };

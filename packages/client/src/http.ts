@@ -5,6 +5,8 @@ export interface HttpContext {
   readonly baseUrl: string;
   readonly fetch: typeof fetch;
   readonly headers: Readonly<Record<string, string>>;
+  /** WebSocket constructor for `transport: "ws"`; the global one when absent. */
+  readonly WebSocket?: typeof WebSocket | undefined;
 }
 
 export interface RequestOptions {

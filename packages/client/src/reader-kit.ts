@@ -43,14 +43,19 @@ export function parseEvents(text: string, path: string, status: number): LedgerE
   } catch {
     throw badResponse(`${path} sent data that is not JSON: ${text.slice(0, 200)}`, status);
   }
-  if (!Array.isArray(parsed))
+  return checkEvents(parsed, path, status);
+}
+
+/** Checks the shape every transport relies on: an array of events with offset and kind. */
+export function checkEvents(value: unknown, path: string, status: number): LedgerEvent[] {
+  if (!Array.isArray(value))
     throw badResponse(`${path} sent data that is not a JSON array`, status);
-  for (const event of parsed) {
+  for (const event of value) {
     if (!isRecord(event) || typeof event.offset !== "string" || typeof event.kind !== "string") {
       throw badResponse(`${path} sent an event without offset or kind`, status);
     }
   }
-  return parsed as LedgerEvent[];
+  return value as LedgerEvent[];
 }
 
 /** Decides after a failure: rethrow aborts and terminal errors, else wait for the next try. */

@@ -62,7 +62,7 @@ export class AgentSession {
    * exactly once, in order.
    */
   events(options: EventsOptions = {}): EventStream {
-    return openEventStream(this.#ctx, `${this.#base}/events`, options);
+    return openEventStream(this.#ctx, this.#base, options);
   }
 
   /** Soft stop: the in-flight model call is aborted, partial output kept; resumable. */

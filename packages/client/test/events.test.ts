@@ -137,3 +137,52 @@ describe("events over long-poll and catch-up", () => {
     expect(events.map((e) => e.seq)).toEqual(server.ledger("assistant", "lp").map((e) => e.seq));
   });
 });
+
+describe("events over WebSocket", () => {
+  it("reads the ledger and ends at streamClosed", async () => {
+    server = await startFakeServer();
+    seed(server, 4);
+    server.closeStream("assistant", "s1");
+    const stream = createClient({ baseUrl: server.url })
+      .session("assistant", "s1")
+      .events({ transport: "ws" });
+    expect((await collect(stream)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    expect(stream.position).toEqual({ offset: "0000000000000004", upToDate: true, closed: true });
+  });
+
+  for (const cut of ["clean", "abrupt"] as const) {
+    it(`delivers a live run exactly once when the socket closes (${cut}) after every event`, async () => {
+      server = await startFakeServer({ paceMs: 2, wsPlan: () => ({ maxEvents: 1, cut }) });
+      const session = createClient({ baseUrl: server.url }).session("assistant", "ws");
+      const run = await session.start("What is 2+3?");
+      const events = await collect(
+        followRun(session, { ...run, transport: "ws", retry: fastRetry }),
+      );
+      expect(events.map((e) => e.seq)).toEqual(server.ledger("assistant", "ws").map((e) => e.seq));
+      expect(events.at(-1)?.kind).toBe("run.completed");
+      expect(server.wsConnections).toBeGreaterThanOrEqual(events.length);
+    });
+  }
+
+  it("turns an error frame into a typed error without retrying", async () => {
+    server = await startFakeServer();
+    const session = createClient({ baseUrl: server.url }).session("assistant", "s1");
+    const error = await collect(session.events({ transport: "ws", offset: "bogus" })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "invalid_offset", status: 400, retryable: false });
+  });
+
+  it("stops with the signal's reason when aborted", async () => {
+    server = await startFakeServer();
+    seed(server, 1);
+    const controller = new AbortController();
+    const session = createClient({ baseUrl: server.url }).session("assistant", "s1");
+    const reading = (async () => {
+      for await (const _ of session.events({ transport: "ws", signal: controller.signal })) {
+        controller.abort(new Error("enough"));
+      }
+    })();
+    await expect(reading).rejects.toThrow("enough");
+  });
+});

@@ -4,8 +4,10 @@
  * 127.0.0.1 only. Runs are scripted: each start appends a fixed sequence of
  * events on timers, so tests see them arrive live.
  */
+
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 export interface FakeEvent {
   seq: number;
@@ -34,6 +36,14 @@ export interface FakeServerOptions {
   ssePlan?: (connection: number) => SseConnectionPlan | undefined;
   /** Events per SSE data event. */
   sseBatch?: number;
+  /** Per-connection plan for the WebSocket; default: never cut. */
+  wsPlan?: (connection: number) => WsConnectionPlan | undefined;
+}
+
+/** How one WebSocket ends: after `maxEvents` events, a close frame (clean) or a dropped socket (abrupt). */
+export interface WsConnectionPlan {
+  maxEvents: number;
+  cut: "clean" | "abrupt";
 }
 
 interface SessionState {
@@ -47,6 +57,7 @@ interface SessionState {
 export interface FakeServer {
   url: string;
   sseConnections: number;
+  wsConnections: number;
   requests: { method: string; path: string; body: unknown }[];
   append(
     agent: string,
@@ -114,7 +125,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
   const pace = options.paceMs ?? 5;
   const sessions = new Map<string, SessionState>();
   const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<import("node:net").Socket>();
+  const sockets = new Set<Socket>();
   let runCounter = 0;
 
   const state = (agent: string, session: string): SessionState => {
@@ -149,6 +160,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
   const server: FakeServer = {
     url: "",
     sseConnections: 0,
+    wsConnections: 0,
     requests: [],
     append,
     closeStream(agent, session) {
@@ -192,6 +204,82 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
       sendError(res, 500, "internal", String(error));
     }
   });
+  http.on("upgrade", (req: IncomingMessage, socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const match = /^\/agents\/([^/]+)\/([^/]+)\/ws$/.exec(url.pathname);
+    const key = req.headers["sec-websocket-key"];
+    if (
+      match === null ||
+      typeof key !== "string" ||
+      !agents.has(decodeURIComponent(match[1] as string))
+    ) {
+      socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    const s = state(decodeURIComponent(match[1] as string), decodeURIComponent(match[2] as string));
+    const from = resolveOffset(s, url.searchParams.get("offset"));
+    const accept = createHash("sha1")
+      .update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest("base64");
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`,
+    );
+    // The only client frame the fake reads is close (opcode 8): answer it and end.
+    socket.on("data", (data: Buffer) => {
+      if (((data[0] ?? 0) & 0x0f) === 8) socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+    });
+    if (from === undefined) {
+      socket.write(
+        wsFrame(
+          0x1,
+          Buffer.from(
+            JSON.stringify({
+              type: "error",
+              error: { code: "invalid_offset", message: "bad offset", status: 400 },
+            }),
+          ),
+        ),
+      );
+      socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+      return;
+    }
+    void streamWs(s, from, socket);
+  });
+
+  async function streamWs(s: SessionState, from: number, socket: Socket): Promise<void> {
+    const plan = options.wsPlan?.(server.wsConnections);
+    server.wsConnections++;
+    let position = from;
+    let sent = 0;
+    while (!socket.destroyed && socket.writable) {
+      const limit = plan === undefined ? 50 : plan.maxEvents - sent;
+      const events = s.ledger.slice(position, position + limit);
+      if (events.length > 0 || position === from) {
+        position += events.length;
+        sent += events.length;
+        const frame: Record<string, unknown> = {
+          type: "events",
+          events,
+          nextOffset: pad(position),
+        };
+        if (position === s.ledger.length) frame.upToDate = true;
+        if (position === s.ledger.length && s.closed) frame.streamClosed = true;
+        socket.write(wsFrame(0x1, Buffer.from(JSON.stringify(frame))));
+        if (frame.streamClosed === true)
+          return void socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+      }
+      if (plan !== undefined && sent >= plan.maxEvents) {
+        if (plan.cut === "clean") socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+        else socket.destroy();
+        return;
+      }
+      if (position === s.ledger.length) await waitFor(s, 1_000);
+    }
+  }
+
   http.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -394,6 +482,24 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   server.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   return server;
+}
+
+/** A server-to-client WebSocket frame (FIN set, unmasked). */
+function wsFrame(opcode: number, payload: Buffer): Buffer {
+  const length = payload.length;
+  const header =
+    length < 126
+      ? Buffer.from([0x80 | opcode, length])
+      : length < 65_536
+        ? Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff])
+        : Buffer.concat([Buffer.from([0x80 | opcode, 127]), bigLength(length)]);
+  return Buffer.concat([header, payload]);
+}
+
+function bigLength(length: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64BE(BigInt(length));
+  return b;
 }
 
 /** Ends the TCP connection after flushing, mid-body: the client sees a broken chunked stream. */

@@ -3,7 +3,7 @@ import { exactlyPositionals, parseOffset, parseTarget, UsageError } from "../arg
 import { defineCommand, EXIT } from "../context.ts";
 import { formatTailLine } from "../render.ts";
 
-const TRANSPORTS: readonly EventsTransport[] = ["sse", "long-poll", "catch-up"];
+const TRANSPORTS: readonly EventsTransport[] = ["sse", "ws", "long-poll", "catch-up"];
 
 export const tail = defineCommand({
   name: "tail",
@@ -18,7 +18,7 @@ Options:
   --offset <offset>   start after this offset: one printed by tail, an event
                       number (12), -1 for the start (default) or now for new
                       events only
-  --transport <t>     sse (default), long-poll, or catch-up (stop when caught up)
+  --transport <t>     sse (default), ws, long-poll, or catch-up (stop when caught up)
   --json              print events as NDJSON`,
   options: {
     offset: { type: "string" },
