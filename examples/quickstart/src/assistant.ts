@@ -5,7 +5,8 @@ import { notes } from "./tools/notes.ts";
 
 export const assistant = defineAgent({
   name: "assistant",
-  system: "You are a concise assistant. Use the calculator for arithmetic and the notes tool to remember things.",
+  system:
+    "You are a concise assistant. Use the calculator for arithmetic and the notes tool to remember things.",
   model: demoModel,
   tools: [calculator, notes],
   maxSteps: 8,

@@ -9,14 +9,19 @@ const rules: ScriptRule[] = [
     const match = userText.match(MATH);
     if (!match) return undefined;
     const expression = match[0].trim();
-    if (turn === 0) return { text: "Let me calculate that. ", toolCalls: [{ name: "calculator", args: { expression } }] };
+    if (turn === 0)
+      return {
+        text: "Let me calculate that. ",
+        toolCalls: [{ name: "calculator", args: { expression } }],
+      };
     const output = toolResults[0]?.output as { result?: number } | undefined;
     return { text: `${expression} = ${output?.result ?? "?"}.` };
   },
   ({ userText, turn, toolResults }) => {
     const match = userText.match(/^\s*(?:remember|note)\b[:,]?\s*(?:that\s+)?(.+)$/i);
     if (!match?.[1]) return undefined;
-    if (turn === 0) return { toolCalls: [{ name: "notes", args: { action: "add", text: match[1] } }] };
+    if (turn === 0)
+      return { toolCalls: [{ name: "notes", args: { action: "add", text: match[1] } }] };
     const output = toolResults[0]?.output as { count?: number } | undefined;
     return { text: `Noted. This session now has ${output?.count ?? "?"} note(s).` };
   },
@@ -40,8 +45,12 @@ const rules: ScriptRule[] = [
 export function demoModel({ env }: ModelContext) {
   const apiKey = typeof env.OPENAI_API_KEY === "string" ? env.OPENAI_API_KEY : "";
   if (apiKey) {
-    const baseURL = typeof env.OPENAI_BASE_URL === "string" && env.OPENAI_BASE_URL ? env.OPENAI_BASE_URL : undefined;
-    const modelId = typeof env.OPENAI_MODEL === "string" && env.OPENAI_MODEL ? env.OPENAI_MODEL : "gpt-4o-mini";
+    const baseURL =
+      typeof env.OPENAI_BASE_URL === "string" && env.OPENAI_BASE_URL
+        ? env.OPENAI_BASE_URL
+        : undefined;
+    const modelId =
+      typeof env.OPENAI_MODEL === "string" && env.OPENAI_MODEL ? env.OPENAI_MODEL : "gpt-4o-mini";
     return createOpenAI({ apiKey, baseURL }).chat(modelId);
   }
   const delayMs = Number(env.SCRIPTED_DELAY_MS ?? 25);

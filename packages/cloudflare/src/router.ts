@@ -12,12 +12,18 @@ export interface RouterEnv {
  * @example
  * export default { fetch: (request, env, ctx) => routeRequest(request, env, ctx) };
  */
-export async function routeRequest(request: Request, env: RouterEnv, _ctx?: ExecutionContext): Promise<Response> {
+export async function routeRequest(
+  request: Request,
+  env: RouterEnv,
+  _ctx?: ExecutionContext,
+): Promise<Response> {
   try {
     const url = new URL(request.url);
     const session = parseSessionPath(url.pathname);
     if (session) {
-      const stub = env.AGENTS.get(env.AGENTS.idFromName(sessionObjectName(session.agent, session.session)));
+      const stub = env.AGENTS.get(
+        env.AGENTS.idFromName(sessionObjectName(session.agent, session.session)),
+      );
       return await stub.fetch(request);
     }
     throw new NotFoundError(

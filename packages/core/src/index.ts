@@ -1,5 +1,14 @@
 // @durable-agents/core: runtime-agnostic. Web APIs only; never cloudflare:* or node:*.
-export { type AgentDefinition, type AgentOptions, defineAgent, type ModelContext, type ModelSource, resolveModel } from "./agent/define-agent.ts";
+
+export { type CoalesceOptions, DEFAULT_COALESCE } from "./agent/coalescer.ts";
+export {
+  type AgentDefinition,
+  type AgentOptions,
+  defineAgent,
+  type ModelContext,
+  type ModelSource,
+  resolveModel,
+} from "./agent/define-agent.ts";
 export { defineTool, type ToolContext, type ToolDefinition } from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
@@ -8,14 +17,13 @@ export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
   runKey,
-  type SessionRuntimeOptions,
   SessionRuntime,
+  type SessionRuntimeOptions,
   type SessionStatus,
   type StartedRun,
   type StatusView,
 } from "./agent/session-runtime.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
-export { type CoalesceOptions, DEFAULT_COALESCE } from "./agent/coalescer.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export * as errors from "./errors/index.ts";
 export {
@@ -30,17 +38,50 @@ export {
   UserError,
 } from "./errors/index.ts";
 export { errorResponse } from "./http/error-response.ts";
-export { DEFAULT_LIVE_READ, type LiveReadOptions, readLedger, toWire, type WireEvent } from "./http/ledger-read.ts";
+export {
+  DEFAULT_LIVE_READ,
+  type LiveReadOptions,
+  readLedger,
+  toWire,
+  type WireEvent,
+} from "./http/ledger-read.ts";
 export { LIMITS } from "./http/limits.ts";
 export { readBody, readJson, validate } from "./http/read-json.ts";
 export { handleSessionRequest, type SessionHttpContext } from "./http/session-handler.ts";
-export type { EventKind, EventPayloads, JsonValue, LedgerEvent, NewEvent, ToolEffect } from "./ledger/events.ts";
+export type {
+  EventKind,
+  EventPayloads,
+  JsonValue,
+  LedgerEvent,
+  NewEvent,
+  ToolEffect,
+} from "./ledger/events.ts";
 export { TERMINAL_KINDS } from "./ledger/events.ts";
 export { Ledger } from "./ledger/ledger.ts";
 export { decodeOffset, encodeOffset, START_OFFSET } from "./ledger/offset.ts";
 export type { Projection } from "./ledger/projection.ts";
 export * from "./ledger/projections/index.ts";
 export { consoleLogger, type Logger, silentLogger } from "./logger.ts";
-export { type ScriptContext, type ScriptedModelOptions, type ScriptRule, type ScriptTurn, scriptedModel } from "./model/scripted-model.ts";
-export { type Migration, migrate, one, type SqlPort, type SqlRow, type SqlValue } from "./sql/index.ts";
-export { type DueItem, DueWork, type PumpOptions, type TriggerHandler, type TriggerOutcome, TriggerPump } from "./triggers/index.ts";
+export {
+  type ScriptContext,
+  type ScriptedModelOptions,
+  type ScriptRule,
+  type ScriptTurn,
+  scriptedModel,
+} from "./model/scripted-model.ts";
+export {
+  type Migration,
+  migrate,
+  one,
+  type SqlPort,
+  type SqlRow,
+  type SqlValue,
+} from "./sql/index.ts";
+export {
+  type DueItem,
+  DueWork,
+  type PumpOptions,
+  type TriggerHandler,
+  type TriggerOutcome,
+  TriggerPump,
+} from "./triggers/index.ts";

@@ -31,7 +31,13 @@ describe("session runtime", () => {
     const messages = listMessages(s.sql, 0, 50);
     expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
     expect(messages[2]?.parts).toEqual([
-      { type: "tool-result", callId: "call_0_0", name: "calculator", status: "completed", result: 5 },
+      {
+        type: "tool-result",
+        callId: "call_0_0",
+        name: "calculator",
+        status: "completed",
+        result: 5,
+      },
     ]);
     expect(s.wakeAt()).toBeNull();
   });

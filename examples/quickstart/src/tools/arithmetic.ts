@@ -18,7 +18,9 @@ export function evaluate(expression: string): number {
     if (token === "-") return -primary();
     if (token === "+") return primary();
     if (token !== undefined && /^\d/.test(token)) return Number(token);
-    throw new Error(token === undefined ? "the expression ends too early" : `unexpected "${token}"`);
+    throw new Error(
+      token === undefined ? "the expression ends too early" : `unexpected "${token}"`,
+    );
   };
   const product = (): number => {
     let value = primary();
@@ -32,7 +34,8 @@ export function evaluate(expression: string): number {
   };
   const sum = (): number => {
     let value = product();
-    while (peek() === "+" || peek() === "-") value = take() === "+" ? value + product() : value - product();
+    while (peek() === "+" || peek() === "-")
+      value = take() === "+" ? value + product() : value - product();
     return value;
   };
 

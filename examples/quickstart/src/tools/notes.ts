@@ -1,7 +1,8 @@
 import { defineTool } from "@durable-agents/core";
 import { z } from "zod";
 
-const CREATE = "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL, call_key TEXT NOT NULL UNIQUE)";
+const CREATE =
+  "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL, call_key TEXT NOT NULL UNIQUE)";
 
 /**
  * Stores notes in the session's own SQLite. The insert is staged with
@@ -11,7 +12,8 @@ const CREATE = "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text T
  */
 export const notes = defineTool({
   name: "notes",
-  description: 'Saves a note ({"action":"add","text":"..."}) or lists saved notes ({"action":"list"}).',
+  description:
+    'Saves a note ({"action":"add","text":"..."}) or lists saved notes ({"action":"list"}).',
   input: z.discriminatedUnion("action", [
     z.object({ action: z.literal("add"), text: z.string().min(1).max(2000) }),
     z.object({ action: z.literal("list") }),
@@ -19,7 +21,9 @@ export const notes = defineTool({
   effect: "idempotent",
   execute: (input, ctx) => {
     ctx.query(CREATE);
-    const saved = ctx.query<{ text: string }>("SELECT text FROM notes ORDER BY id").map((row) => row.text);
+    const saved = ctx
+      .query<{ text: string }>("SELECT text FROM notes ORDER BY id")
+      .map((row) => row.text);
     if (input.action === "list") return { notes: saved };
     ctx.transaction((sql) => {
       sql.exec("INSERT INTO notes (text, call_key) VALUES (?, ?)", input.text, ctx.idempotencyKey);

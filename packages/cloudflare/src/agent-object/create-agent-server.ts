@@ -48,7 +48,11 @@ export function createAgentServer(options: AgentServerOptions) {
     override async fetch(request: Request): Promise<Response> {
       try {
         const path = parseSessionPath(new URL(request.url).pathname);
-        if (!path) return Response.json({ error: { code: "not_found", message: "not a session route" } }, { status: 404 });
+        if (!path)
+          return Response.json(
+            { error: { code: "not_found", message: "not a session route" } },
+            { status: 404 },
+          );
         registry.resolve(path.agent);
         const runtime = this.#open(path.agent, path.session);
         return await handleSessionRequest(request, path.action, {
@@ -58,7 +62,9 @@ export function createAgentServer(options: AgentServerOptions) {
           live,
         });
       } catch (error) {
-        return errorResponse(error, (cause) => logger.error("session request failed", { error: String(cause) }));
+        return errorResponse(error, (cause) =>
+          logger.error("session request failed", { error: String(cause) }),
+        );
       }
     }
 
@@ -82,7 +88,8 @@ export function createAgentServer(options: AgentServerOptions) {
         pump: options.pump,
         coalesce: options.coalesce,
         faults: options.faults?.(this.ctx),
-        wake: (at) => (at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at)),
+        wake: (at) =>
+          at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
       return this.#runtime;
     }

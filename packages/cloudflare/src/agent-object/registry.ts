@@ -20,7 +20,8 @@ export class AgentRegistry {
   }
 
   register(agent: AgentDefinition): void {
-    if (this.#agents.has(agent.name)) throw new TypeError(`agent "${agent.name}" is registered twice`);
+    if (this.#agents.has(agent.name))
+      throw new TypeError(`agent "${agent.name}" is registered twice`);
     this.#agents.set(agent.name, agent);
   }
 

@@ -4,7 +4,9 @@ const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: "session_meta",
-    up: ["CREATE TABLE session_meta (id INTEGER PRIMARY KEY CHECK (id = 1), agent TEXT NOT NULL, session TEXT NOT NULL)"],
+    up: [
+      "CREATE TABLE session_meta (id INTEGER PRIMARY KEY CHECK (id = 1), agent TEXT NOT NULL, session TEXT NOT NULL)",
+    ],
   },
 ];
 
@@ -19,7 +21,9 @@ export interface SessionMeta {
  */
 export function readMeta(sql: SqlPort): SessionMeta | undefined {
   migrate(sql, "session_meta", MIGRATIONS);
-  return sql.exec<{ agent: string; session: string }>("SELECT agent, session FROM session_meta WHERE id = 1")[0];
+  return sql.exec<{ agent: string; session: string }>(
+    "SELECT agent, session FROM session_meta WHERE id = 1",
+  )[0];
 }
 
 export function writeMeta(sql: SqlPort, meta: SessionMeta): void {

@@ -29,12 +29,15 @@ export type AgentOptions = Omit<AgentDefinition, "maxSteps" | "tools"> &
  */
 export function defineAgent(options: AgentOptions): AgentDefinition {
   if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(options.name)) {
-    throw new TypeError(`agent name "${options.name}" must be 1-64 lowercase letters, digits, _ or -`);
+    throw new TypeError(
+      `agent name "${options.name}" must be 1-64 lowercase letters, digits, _ or -`,
+    );
   }
   const tools = options.tools ?? [];
   const names = new Set<string>();
   for (const tool of tools) {
-    if (names.has(tool.name)) throw new TypeError(`agent "${options.name}" has two tools named "${tool.name}"`);
+    if (names.has(tool.name))
+      throw new TypeError(`agent "${options.name}" has two tools named "${tool.name}"`);
     names.add(tool.name);
   }
   const maxSteps = options.maxSteps ?? 10;
@@ -44,6 +47,9 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   return { ...options, tools, maxSteps };
 }
 
-export function resolveModel(agent: AgentDefinition, env: Record<string, unknown>): LanguageModelV4 {
+export function resolveModel(
+  agent: AgentDefinition,
+  env: Record<string, unknown>,
+): LanguageModelV4 {
   return typeof agent.model === "function" ? agent.model({ env }) : agent.model;
 }

@@ -16,4 +16,5 @@ export interface FaultInfo {
   readonly callId?: string;
 }
 
-export type FaultInjector = (point: FaultPoint, info: FaultInfo) => void;
+/** Throw (or abort the object) to crash there; return a promise to pause there. */
+export type FaultInjector = (point: FaultPoint, info: FaultInfo) => void | Promise<void>;

@@ -45,7 +45,11 @@ export async function callModel(
           onText(part.delta);
           break;
         case "tool-call":
-          toolCalls.push({ callId: part.toolCallId, name: part.toolName, args: parseArgs(part.input) });
+          toolCalls.push({
+            callId: part.toolCallId,
+            name: part.toolName,
+            args: parseArgs(part.input),
+          });
           break;
         case "finish":
           finishReason = part.finishReason.unified;
@@ -67,7 +71,8 @@ export async function callModel(
   } catch (error) {
     if (!signal.aborted) throw classifyModelError(error);
   }
-  if (signal.aborted) return { text, toolCalls: [], finishReason: "interrupted", usage, interrupted: true };
+  if (signal.aborted)
+    return { text, toolCalls: [], finishReason: "interrupted", usage, interrupted: true };
   return { text, toolCalls, finishReason, usage, interrupted: false };
 }
 

@@ -25,14 +25,19 @@ function convert(message: Message): LanguageModelV4Message | undefined {
     case "user":
       return {
         role: "user",
-        content: message.parts.flatMap((p) => (p.type === "text" ? [{ type: "text" as const, text: p.text }] : [])),
+        content: message.parts.flatMap((p) =>
+          p.type === "text" ? [{ type: "text" as const, text: p.text }] : [],
+        ),
       };
     case "assistant": {
-      const content = message.parts.flatMap((p): (LanguageModelV4TextPart | LanguageModelV4ToolCallPart)[] => {
-        if (p.type === "text") return p.text ? [{ type: "text", text: p.text }] : [];
-        if (p.type === "tool-call") return [{ type: "tool-call", toolCallId: p.callId, toolName: p.name, input: p.args }];
-        return [];
-      });
+      const content = message.parts.flatMap(
+        (p): (LanguageModelV4TextPart | LanguageModelV4ToolCallPart)[] => {
+          if (p.type === "text") return p.text ? [{ type: "text", text: p.text }] : [];
+          if (p.type === "tool-call")
+            return [{ type: "tool-call", toolCallId: p.callId, toolName: p.name, input: p.args }];
+          return [];
+        },
+      );
       return content.length > 0 ? { role: "assistant", content } : undefined;
     }
     case "tool":
@@ -53,7 +58,9 @@ function convert(message: Message): LanguageModelV4Message | undefined {
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: any tool input type
-export function toolSpecs(tools: readonly ToolDefinition<any, any>[]): LanguageModelV4FunctionTool[] {
+export function toolSpecs(
+  tools: readonly ToolDefinition<any, any>[],
+): LanguageModelV4FunctionTool[] {
   return tools.map((tool) => ({
     type: "function",
     name: tool.name,

@@ -72,17 +72,25 @@ export class RunDriver implements TriggerHandler {
       case "idle":
         return DONE;
       case "interrupt":
-        this.#append([{ kind: "run.interrupted", runId, data: { reason: "interrupted by request" } }]);
+        this.#append([
+          { kind: "run.interrupted", runId, data: { reason: "interrupted by request" } },
+        ]);
         return DONE;
       case "fail":
-        this.#append([{ kind: "run.failed", runId, data: { error: { code: action.code, message: action.message } } }]);
+        this.#append([
+          {
+            kind: "run.failed",
+            runId,
+            data: { error: { code: action.code, message: action.message } },
+          },
+        ]);
         return DONE;
       case "pause":
         this.#append([{ kind: "run.waiting", runId, data: { reason: action.reason } }]);
         return DONE;
       case "finish-step":
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
-        this.#o.faults?.("after-step-commit", { runId, step: action.step });
+        await this.#o.faults?.("after-step-commit", { runId, step: action.step });
         return AGAIN;
       case "model":
         return this.#modelStep(runId, action.step, action.attempt);
@@ -102,7 +110,7 @@ export class RunDriver implements TriggerHandler {
 
   async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
     const { agent, ledger, faults } = this.#o;
-    faults?.("before-model", { runId, step });
+    await faults?.("before-model", { runId, step });
     this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
     const flight = this.#flight(runId);
     let flushed = false;
@@ -111,7 +119,8 @@ export class RunDriver implements TriggerHandler {
       this.#append([{ kind: "model.delta", runId, data: { step, text } }]);
       if (!flushed) {
         flushed = true;
-        faults?.("mid-stream", { runId, step });
+        // Sync point inside the stream: a crash here (throw or abort) is possible, a pause is not.
+        void faults?.("mid-stream", { runId, step });
       }
     });
     try {
@@ -165,11 +174,16 @@ export class RunDriver implements TriggerHandler {
     const { agent, sessionId, faults } = this.#o;
     if (unknown.length > 0) {
       this.#append(
-        unknown.map((c) => ({ kind: "tool.outcome_unknown", runId, data: { step, callId: c.callId, name: c.name } })),
+        unknown.map((c) => ({
+          kind: "tool.outcome_unknown",
+          runId,
+          data: { step, callId: c.callId, name: c.name },
+        })),
       );
     }
     const fresh = toRun.filter((c) => c.status === "requested");
-    const effectOf = (name: string) => agent.tools.find((t) => t.name === name)?.effect ?? "irreversible";
+    const effectOf = (name: string) =>
+      agent.tools.find((t) => t.name === name)?.effect ?? "irreversible";
     if (fresh.length > 0) {
       this.#append(
         fresh.map((c) => ({
@@ -185,7 +199,8 @@ export class RunDriver implements TriggerHandler {
           },
         })),
       );
-      for (const c of fresh) faults?.("after-tool-started", { runId, step, callId: c.callId });
+      for (const c of fresh)
+        await faults?.("after-tool-started", { runId, step, callId: c.callId });
     }
     const flight = this.#flight(runId);
     try {
@@ -199,13 +214,16 @@ export class RunDriver implements TriggerHandler {
             query: (query, ...params) => this.#o.sql.exec(query, ...params),
             maxResultBytes: this.#o.limits.maxToolResultBytes,
           });
-          faults?.("before-tool-commit", { runId, step, callId: call.callId });
+          await faults?.("before-tool-commit", { runId, step, callId: call.callId });
           if (!this.#stillRunning(runId)) return;
           const base = { step, callId: call.callId, name: call.name };
           if (outcome.type === "completed") {
-            this.#append([{ kind: "tool.completed", runId, data: { ...base, result: outcome.result } }], (sql) => {
-              for (const write of outcome.writes) write(sql);
-            });
+            this.#append(
+              [{ kind: "tool.completed", runId, data: { ...base, result: outcome.result } }],
+              (sql) => {
+                for (const write of outcome.writes) write(sql);
+              },
+            );
           } else {
             this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
           }
@@ -234,6 +252,11 @@ export class RunDriver implements TriggerHandler {
 }
 
 /** Stable across redrives (every part is in the ledger), different in a fork (new session id). */
-export function idempotencyKey(sessionId: string, runId: string, step: number, callId: string): string {
+export function idempotencyKey(
+  sessionId: string,
+  runId: string,
+  step: number,
+  callId: string,
+): string {
   return `${sessionId}/${runId}/${step}/${callId}`;
 }

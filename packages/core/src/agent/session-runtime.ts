@@ -11,7 +11,7 @@ import { type PumpOptions, type TriggerHandler, TriggerPump } from "../triggers/
 import { type CoalesceOptions, DEFAULT_COALESCE } from "./coalescer.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import type { FaultInjector } from "./faults.ts";
-import { RunDriver, RUN_STEP_KIND } from "./run-driver.ts";
+import { RUN_STEP_KIND, RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
 
 export interface SessionRuntimeOptions {
@@ -35,7 +35,10 @@ export interface RuntimeLimits {
   readonly maxToolResultBytes: number;
 }
 
-export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = { maxModelAttempts: 5, maxToolResultBytes: 256 * 1024 };
+export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
+  maxModelAttempts: 5,
+  maxToolResultBytes: 256 * 1024,
+};
 
 export type SessionStatus = "idle" | RunStatus;
 
@@ -78,7 +81,8 @@ export class SessionRuntime {
     this.#agent = options.agent;
     this.#sessionId = options.sessionId;
     this.#clock = options.clock ?? systemClock;
-    this.#newId = options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`);
+    this.#newId =
+      options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`);
     this.#wake = options.wake;
     const logger = options.logger ?? silentLogger;
     this.ledger = new Ledger(options.sql, this.#clock, SESSION_PROJECTIONS);
@@ -113,7 +117,8 @@ export class SessionRuntime {
   /** Starts a run. Synchronous, so two concurrent starts cannot both pass the check. */
   async start(input: { message: string }): Promise<StartedRun> {
     const current = latestRun(this.#sql);
-    if (current && ACTIVE.has(current.status)) throw new RunActiveError(this.#sessionId, current.runId, current.status);
+    if (current && ACTIVE.has(current.status))
+      throw new RunActiveError(this.#sessionId, current.runId, current.status);
     const runId = this.#newId();
     const offset = encodeOffset(this.ledger.tail);
     const now = this.#clock.now();
@@ -122,7 +127,9 @@ export class SessionRuntime {
       runId,
       data: { agent: this.#agent.name, input: { message: input.message } },
     };
-    this.ledger.append([started], () => this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now));
+    this.ledger.append([started], () =>
+      this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now),
+    );
     await this.#wake(now);
     return { runId, status: "running", offset };
   }
@@ -161,7 +168,8 @@ export class SessionRuntime {
 
   #activeRun(action: string) {
     const run = latestRun(this.#sql);
-    if (!run || !ACTIVE.has(run.status)) throw new NoActiveRunError(this.#sessionId, action, run?.status ?? null);
+    if (!run || !ACTIVE.has(run.status))
+      throw new NoActiveRunError(this.#sessionId, action, run?.status ?? null);
     return run;
   }
 }

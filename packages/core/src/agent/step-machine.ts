@@ -20,7 +20,12 @@ export type StepAction =
   | { readonly type: "interrupt" }
   | { readonly type: "fail"; readonly code: string; readonly message: string }
   | { readonly type: "model"; readonly step: number; readonly attempt: number }
-  | { readonly type: "tools"; readonly step: number; readonly run: ToolCallRecord[]; readonly unknown: ToolCallRecord[] }
+  | {
+      readonly type: "tools";
+      readonly step: number;
+      readonly run: ToolCallRecord[];
+      readonly unknown: ToolCallRecord[];
+    }
   | { readonly type: "pause"; readonly reason: string }
   | { readonly type: "finish-step"; readonly step: number };
 
@@ -30,7 +35,11 @@ export interface StepLimits {
   readonly maxModelAttempts: number;
 }
 
-export function nextAction(run: RunRecord | undefined, calls: readonly ToolCallRecord[], limits: StepLimits): StepAction {
+export function nextAction(
+  run: RunRecord | undefined,
+  calls: readonly ToolCallRecord[],
+  limits: StepLimits,
+): StepAction {
   if (!run || run.status !== "running") return { type: "idle" };
   if (run.interruptRequested) return { type: "interrupt" };
   switch (run.phase) {

@@ -4,10 +4,15 @@ import type { SqlPort } from "../sql/port.ts";
 import type { ToolContext, ToolDefinition } from "./define-tool.ts";
 
 export type ToolOutcome =
-  | { readonly type: "completed"; readonly result: JsonValue; readonly writes: ((sql: SqlPort) => void)[] }
+  | {
+      readonly type: "completed";
+      readonly result: JsonValue;
+      readonly writes: ((sql: SqlPort) => void)[];
+    }
   | { readonly type: "failed"; readonly error: ErrorInfo };
 
-export interface ToolRunContext extends Omit<ToolContext, "transaction" | "callId" | "idempotencyKey" | "step"> {
+export interface ToolRunContext
+  extends Omit<ToolContext, "transaction" | "callId" | "idempotencyKey" | "step"> {
   readonly maxResultBytes: number;
 }
 
@@ -26,11 +31,17 @@ export async function runTool(
   const tool = tools.find((t) => t.name === call.name);
   if (!tool) {
     const known = tools.map((t) => t.name).join(", ") || "none";
-    return failed("unknown_tool", `the model called "${call.name}", which this agent does not have (tools: ${known})`);
+    return failed(
+      "unknown_tool",
+      `the model called "${call.name}", which this agent does not have (tools: ${known})`,
+    );
   }
   const parsed = tool.input.safeParse(call.args);
   if (!parsed.success) {
-    return failed("invalid_tool_input", `input for ${tool.name} does not match its schema: ${parsed.error.message}`);
+    return failed(
+      "invalid_tool_input",
+      `input for ${tool.name} does not match its schema: ${parsed.error.message}`,
+    );
   }
   const writes: ((sql: SqlPort) => void)[] = [];
   const toolCtx: ToolContext = {

@@ -17,7 +17,13 @@ export class DurableAgentsError extends Error {
   readonly details: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
 
-  constructor(code: string, status: number, message: string, retryable: boolean, options: ErrorOptions = {}) {
+  constructor(
+    code: string,
+    status: number,
+    message: string,
+    retryable: boolean,
+    options: ErrorOptions = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = status;
@@ -48,7 +54,11 @@ export class UserError extends DurableAgentsError {
 export class RetryableError extends DurableAgentsError {
   override name = "RetryableError";
   readonly retryAfterMs: number | undefined;
-  constructor(code: string, message: string, options: ErrorOptions & { retryAfterMs?: number } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: ErrorOptions & { retryAfterMs?: number } = {},
+  ) {
     super(code, 503, message, true, options);
     this.retryAfterMs = options.retryAfterMs;
   }

@@ -37,9 +37,14 @@ export class PayloadTooLargeError extends UserError {
 export class MethodNotAllowedError extends UserError {
   override name = "MethodNotAllowedError";
   constructor(method: string, path: string, allowed: readonly string[]) {
-    super("method_not_allowed", 405, `${method} is not allowed on ${path}; use ${allowed.join(" or ")}`, {
-      details: { allowed },
-      headers: { allow: allowed.join(", ") },
-    });
+    super(
+      "method_not_allowed",
+      405,
+      `${method} is not allowed on ${path}; use ${allowed.join(" or ")}`,
+      {
+        details: { allowed },
+        headers: { allow: allowed.join(", ") },
+      },
+    );
   }
 }

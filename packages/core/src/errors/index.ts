@@ -1,4 +1,10 @@
-export { DurableAgentsError, type ErrorOptions, RetryableError, TerminalError, UserError } from "./base.ts";
+export {
+  DurableAgentsError,
+  type ErrorOptions,
+  RetryableError,
+  TerminalError,
+  UserError,
+} from "./base.ts";
 export {
   BadRequestError,
   ConflictError,

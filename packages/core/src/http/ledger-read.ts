@@ -35,19 +35,30 @@ export function toWire(event: LedgerEvent): WireEvent {
  * (catch-up, `live=long-poll`, `live=sse`; `Stream-Next-Offset`,
  * `Stream-Up-To-Date`, `Stream-Cursor`). SSE also accepts `Last-Event-ID`.
  */
-export async function readLedger(request: Request, ledger: Ledger, clock: Clock, options: LiveReadOptions): Promise<Response> {
+export async function readLedger(
+  request: Request,
+  ledger: Ledger,
+  clock: Clock,
+  options: LiveReadOptions,
+): Promise<Response> {
   const url = new URL(request.url);
   const live = url.searchParams.get("live");
   if (live !== null && live !== "long-poll" && live !== "sse") {
-    throw new BadRequestError("invalid_live_mode", `live="${live.slice(0, 20)}" is not supported; use live=long-poll or live=sse, or omit it`);
+    throw new BadRequestError(
+      "invalid_live_mode",
+      `live="${live.slice(0, 20)}" is not supported; use live=long-poll or live=sse, or omit it`,
+    );
   }
-  const offsetParam = url.searchParams.get("offset") ?? (live === "sse" ? request.headers.get("last-event-id") : null);
+  const offsetParam =
+    url.searchParams.get("offset") ??
+    (live === "sse" ? request.headers.get("last-event-id") : null);
   const after = decodeOffset(offsetParam, ledger.tail);
   if (live === "sse") return sse(request, ledger, clock, options, after);
   const events = ledger.read(after, options.maxEvents);
   if (events.length === 0 && live === "long-poll") {
     const arrived = await waitForAppend(ledger, after, options.longPollMs, request.signal, clock);
-    if (!arrived) return new Response(null, { status: 204, headers: readHeaders(ledger, after, after, clock) });
+    if (!arrived)
+      return new Response(null, { status: 204, headers: readHeaders(ledger, after, after, clock) });
     return jsonRead(ledger, after, ledger.read(after, options.maxEvents), clock);
   }
   return jsonRead(ledger, after, events, clock);
@@ -60,7 +71,12 @@ function jsonRead(ledger: Ledger, after: number, events: LedgerEvent[], clock: C
   });
 }
 
-function readHeaders(ledger: Ledger, after: number, next: number, clock: Clock): Record<string, string> {
+function readHeaders(
+  ledger: Ledger,
+  after: number,
+  next: number,
+  clock: Clock,
+): Record<string, string> {
   const headers: Record<string, string> = {
     "stream-next-offset": encodeOffset(next),
     "stream-cursor": cursor(clock),
@@ -76,7 +92,13 @@ function cursor(clock: Clock): string {
   return String(Math.floor(clock.now() / 20_000));
 }
 
-function waitForAppend(ledger: Ledger, after: number, ms: number, signal: AbortSignal, clock: Clock): Promise<boolean> {
+function waitForAppend(
+  ledger: Ledger,
+  after: number,
+  ms: number,
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<boolean> {
   if (ledger.tail > after) return Promise.resolve(true);
   return new Promise((resolve) => {
     const stop = new AbortController();
@@ -94,7 +116,13 @@ function waitForAppend(ledger: Ledger, after: number, ms: number, signal: AbortS
   });
 }
 
-function sse(request: Request, ledger: Ledger, clock: Clock, options: LiveReadOptions, after: number): Response {
+function sse(
+  request: Request,
+  ledger: Ledger,
+  clock: Clock,
+  options: LiveReadOptions,
+  after: number,
+): Response {
   const encoder = new TextEncoder();
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
@@ -140,7 +168,10 @@ function sse(request: Request, ledger: Ledger, clock: Clock, options: LiveReadOp
 }
 
 function control(ledger: Ledger, sent: number, clock: Clock): string {
-  const body: Record<string, unknown> = { streamNextOffset: encodeOffset(sent), streamCursor: cursor(clock) };
+  const body: Record<string, unknown> = {
+    streamNextOffset: encodeOffset(sent),
+    streamCursor: cursor(clock),
+  };
   if (sent >= ledger.tail) body.upToDate = true;
   return formatSse({ event: "control", id: encodeOffset(sent), data: JSON.stringify(body) });
 }

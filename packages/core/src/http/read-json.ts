@@ -55,7 +55,9 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string):
     message: issue.message,
   }));
   const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-  throw new BadRequestError("invalid_request", `${what} is invalid: ${summary}`, { details: { issues } });
+  throw new BadRequestError("invalid_request", `${what} is invalid: ${summary}`, {
+    details: { issues },
+  });
 }
 
 /** Reads and validates a JSON body; an absent body is `{}` when `optional`. */

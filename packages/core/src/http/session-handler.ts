@@ -36,7 +36,9 @@ type Route = (request: Request, ctx: SessionHttpContext) => Promise<Response> | 
 const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   runs: {
     POST: async (request, { runtime }) => {
-      const body = await readBody(request, startSchema, "the run start body", { maxBytes: LIMITS.maxBodyBytes });
+      const body = await readBody(request, startSchema, "the run start body", {
+        maxBytes: LIMITS.maxBodyBytes,
+      });
       const started = await runtime.start(body.input);
       const { session, agent } = runtime.status();
       return Response.json({ ...started, session, agent }, { status: 202 });
@@ -45,7 +47,11 @@ const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   status: { GET: (_request, { runtime }) => Response.json(runtime.status()) },
   messages: {
     GET: (request, { sql }) => {
-      const query = validate(pageSchema, Object.fromEntries(new URL(request.url).searchParams), "the messages query");
+      const query = validate(
+        pageSchema,
+        Object.fromEntries(new URL(request.url).searchParams),
+        "the messages query",
+      );
       const limit = query.limit ?? 50;
       const page = listMessages(sql, Number(query.cursor ?? 0), limit + 1);
       const messages = page.slice(0, limit);
@@ -53,23 +59,35 @@ const ROUTES: Record<string, Partial<Record<string, Route>>> = {
       return Response.json({ messages, nextCursor });
     },
   },
-  events: { GET: (request, { runtime, clock, live }) => readLedger(request, runtime.ledger, clock, live) },
+  events: {
+    GET: (request, { runtime, clock, live }) => readLedger(request, runtime.ledger, clock, live),
+  },
   interrupt: {
     POST: async (request, { runtime }) => {
-      const body = await readBody(request, reasonSchema, "the interrupt body", { maxBytes: LIMITS.maxBodyBytes, optional: true });
+      const body = await readBody(request, reasonSchema, "the interrupt body", {
+        maxBytes: LIMITS.maxBodyBytes,
+        optional: true,
+      });
       return Response.json(await runtime.interrupt(body.reason), { status: 202 });
     },
   },
   abort: {
     POST: async (request, { runtime }) => {
-      const body = await readBody(request, reasonSchema, "the abort body", { maxBytes: LIMITS.maxBodyBytes, optional: true });
+      const body = await readBody(request, reasonSchema, "the abort body", {
+        maxBytes: LIMITS.maxBodyBytes,
+        optional: true,
+      });
       return Response.json(await runtime.abort(body.reason), { status: 202 });
     },
   },
 };
 
 /** Routes `/agents/:agent/:session/:action` inside the session's object. */
-export async function handleSessionRequest(request: Request, action: string, ctx: SessionHttpContext): Promise<Response> {
+export async function handleSessionRequest(
+  request: Request,
+  action: string,
+  ctx: SessionHttpContext,
+): Promise<Response> {
   const routes = ROUTES[action];
   if (!routes) {
     throw new NotFoundError(

@@ -3,7 +3,13 @@
  * these. A kind's payload shape only ever grows (new optional fields); a
  * breaking change gets a new kind name.
  */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 export type ToolEffect = "pure" | "idempotent" | "irreversible";
 
@@ -76,4 +82,3 @@ export const TERMINAL_KINDS: ReadonlySet<EventKind> = new Set([
   "run.interrupted",
   "run.aborted",
 ]);
-

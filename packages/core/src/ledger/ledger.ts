@@ -72,7 +72,13 @@ export class Ledger {
         const out: LedgerEvent[] = [];
         for (const event of events) {
           const seq = this.#tail + 1;
-          const row = { seq, runId: event.runId, kind: event.kind, data: event.data, ts } as LedgerEvent;
+          const row = {
+            seq,
+            runId: event.runId,
+            kind: event.kind,
+            data: event.data,
+            ts,
+          } as LedgerEvent;
           this.#sql.exec(
             "INSERT INTO events (seq, run_id, kind, data, ts) VALUES (?, ?, ?, ?, ?)",
             seq,
@@ -123,7 +129,8 @@ export class Ledger {
       }
       for (let after = 0; ; ) {
         const batch = this.read(after, REBUILD_BATCH);
-        for (const event of batch) for (const projection of targets) projection.apply(this.#sql, event);
+        for (const event of batch)
+          for (const projection of targets) projection.apply(this.#sql, event);
         const last = batch.at(-1);
         if (!last) break;
         after = last.seq;
@@ -144,7 +151,9 @@ export class Ledger {
         .exec<{ name: string; version: number }>("SELECT name, version FROM projection_versions")
         .map((row) => [row.name, row.version]),
     );
-    const stale = this.#projections.filter((p) => stored.get(p.name) !== p.version).map((p) => p.name);
+    const stale = this.#projections
+      .filter((p) => stored.get(p.name) !== p.version)
+      .map((p) => p.name);
     if (stale.length > 0) this.rebuild(stale);
   }
 }

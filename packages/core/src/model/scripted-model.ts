@@ -78,7 +78,11 @@ export function scriptedModel(options: ScriptedModelOptions = {}): LanguageModel
   };
 }
 
-function streamParts(turn: ScriptTurn, prompt: LanguageModelV4Prompt, chunkSize: number): LanguageModelV4StreamPart[] {
+function streamParts(
+  turn: ScriptTurn,
+  prompt: LanguageModelV4Prompt,
+  chunkSize: number,
+): LanguageModelV4StreamPart[] {
   const text = turn.text ?? "";
   const calls = turn.toolCalls ?? [];
   const turnIndex = scriptContext(prompt).turn;
@@ -118,14 +122,18 @@ function scriptContext(prompt: LanguageModelV4Prompt): ScriptContext {
   });
   const user = prompt[lastUser];
   const userText =
-    user?.role === "user" ? user.content.map((p) => (p.type === "text" ? p.text : "")).join("") : "";
+    user?.role === "user"
+      ? user.content.map((p) => (p.type === "text" ? p.text : "")).join("")
+      : "";
   const after = prompt.slice(lastUser + 1);
   const turn = after.filter((m) => m.role === "assistant").length;
   const last = after.at(-1);
   const toolResults =
     last?.role === "tool"
       ? last.content.flatMap((p) =>
-          p.type === "tool-result" ? [{ name: p.toolName, output: "value" in p.output ? p.output.value : null }] : [],
+          p.type === "tool-result"
+            ? [{ name: p.toolName, output: "value" in p.output ? p.output.value : null }]
+            : [],
         )
       : [];
   return { userText, turn, toolResults, prompt };

@@ -15,6 +15,10 @@ export interface SqlPort {
 }
 
 /** First row or undefined. */
-export function one<T extends object = SqlRow>(sql: SqlPort, query: string, ...params: SqlValue[]): T | undefined {
+export function one<T extends object = SqlRow>(
+  sql: SqlPort,
+  query: string,
+  ...params: SqlValue[]
+): T | undefined {
   return sql.exec<T>(query, ...params)[0];
 }

@@ -82,7 +82,11 @@ export class DueWork {
   }
 
   renew(id: number, leaseUntil: number): void {
-    this.#sql.exec("UPDATE due_work SET lease_until = ? WHERE id = ? AND lease_until IS NOT NULL", leaseUntil, id);
+    this.#sql.exec(
+      "UPDATE due_work SET lease_until = ? WHERE id = ? AND lease_until IS NOT NULL",
+      leaseUntil,
+      id,
+    );
   }
 
   /** Done: the row is gone. */
@@ -101,7 +105,10 @@ export class DueWork {
   }
 
   cancel(key: string): boolean {
-    return this.#sql.exec<{ id: number }>("DELETE FROM due_work WHERE key = ? RETURNING id", key).length > 0;
+    return (
+      this.#sql.exec<{ id: number }>("DELETE FROM due_work WHERE key = ? RETURNING id", key)
+        .length > 0
+    );
   }
 
   get(key: string): DueItem | undefined {
@@ -110,13 +117,18 @@ export class DueWork {
   }
 
   list(limit = 100): DueItem[] {
-    return this.#sql.exec<DueRow>("SELECT * FROM due_work ORDER BY due_at, id LIMIT ?", limit).map(toItem);
+    return this.#sql
+      .exec<DueRow>("SELECT * FROM due_work ORDER BY due_at, id LIMIT ?", limit)
+      .map(toItem);
   }
 
   /** Claimed rows whose lease has run out: their holder is gone and they wait for a redrive. */
   stuck(now: number): DueItem[] {
     return this.#sql
-      .exec<DueRow>("SELECT * FROM due_work WHERE lease_until IS NOT NULL AND lease_until <= ? ORDER BY id", now)
+      .exec<DueRow>(
+        "SELECT * FROM due_work WHERE lease_until IS NOT NULL AND lease_until <= ? ORDER BY id",
+        now,
+      )
       .map(toItem);
   }
 

@@ -15,7 +15,9 @@ import type { DueItem, DueWork } from "./due-work.ts";
  * 3. A row of an unknown kind is given up with `unknown_trigger_kind` and stays
  *    listed (never deleted), so an operator sees it.
  */
-export type TriggerOutcome = { readonly type: "done" } | { readonly type: "again"; readonly at?: number };
+export type TriggerOutcome =
+  | { readonly type: "done" }
+  | { readonly type: "again"; readonly at?: number };
 
 export interface TriggerRunContext {
   readonly attempt: number;
@@ -91,11 +93,17 @@ export class TriggerPump {
   async #runOne(item: DueItem): Promise<void> {
     const handler = this.#handlers.get(item.kind);
     if (!handler) {
-      this.#logger.error("due work of an unknown kind; register it with createAgentServer({ triggers })", {
-        kind: item.kind,
-        key: item.key,
+      this.#logger.error(
+        "due work of an unknown kind; register it with createAgentServer({ triggers })",
+        {
+          kind: item.kind,
+          key: item.key,
+        },
+      );
+      this.#work.release(item.id, Number.MAX_SAFE_INTEGER, {
+        resetAttempts: false,
+        error: "unknown_trigger_kind",
       });
-      this.#work.release(item.id, Number.MAX_SAFE_INTEGER, { resetAttempts: false, error: "unknown_trigger_kind" });
       return;
     }
     const stopRenewal = this.#keepLease(item);
@@ -114,12 +122,28 @@ export class TriggerPump {
     const retryable = !(error instanceof DurableAgentsError) || error.retryable;
     const message = error instanceof Error ? error.message : String(error);
     if (retryable && item.attempts < this.#options.maxAttempts) {
-      const delay = Math.min(this.#options.backoffBaseMs * 2 ** (item.attempts - 1), this.#options.backoffMaxMs);
-      this.#logger.warn("due work failed; retrying", { kind: item.kind, key: item.key, attempt: item.attempts, message });
-      this.#work.release(item.id, this.#clock.now() + delay, { resetAttempts: false, error: message });
+      const delay = Math.min(
+        this.#options.backoffBaseMs * 2 ** (item.attempts - 1),
+        this.#options.backoffMaxMs,
+      );
+      this.#logger.warn("due work failed; retrying", {
+        kind: item.kind,
+        key: item.key,
+        attempt: item.attempts,
+        message,
+      });
+      this.#work.release(item.id, this.#clock.now() + delay, {
+        resetAttempts: false,
+        error: message,
+      });
       return;
     }
-    this.#logger.error("due work gave up", { kind: item.kind, key: item.key, attempts: item.attempts, message });
+    this.#logger.error("due work gave up", {
+      kind: item.kind,
+      key: item.key,
+      attempts: item.attempts,
+      message,
+    });
     handler.giveUp(item.payload, error, item);
     this.#work.complete(item.id);
   }
@@ -130,7 +154,8 @@ export class TriggerPump {
     const renew = async () => {
       while (!controller.signal.aborted) {
         await this.#clock.sleep(every, controller.signal).catch(() => undefined);
-        if (!controller.signal.aborted) this.#work.renew(item.id, this.#clock.now() + this.#options.leaseMs);
+        if (!controller.signal.aborted)
+          this.#work.renew(item.id, this.#clock.now() + this.#options.leaseMs);
       }
     };
     void renew();

@@ -4,9 +4,28 @@ import { runsProjection } from "./runs.ts";
 import { toolCallsProjection } from "./tool-calls.ts";
 import { usageProjection } from "./usage.ts";
 
-export { changedMessages, listMessages, type Message, type MessagePart, type MessageRole, messagesProjection } from "./messages.ts";
-export { getRun, latestRun, type RunPhase, type RunRecord, type RunStatus, runsProjection } from "./runs.ts";
-export { stepToolCalls, type ToolCallRecord, type ToolCallStatus, toolCallsProjection } from "./tool-calls.ts";
+export {
+  changedMessages,
+  listMessages,
+  type Message,
+  type MessagePart,
+  type MessageRole,
+  messagesProjection,
+} from "./messages.ts";
+export {
+  getRun,
+  latestRun,
+  type RunPhase,
+  type RunRecord,
+  type RunStatus,
+  runsProjection,
+} from "./runs.ts";
+export {
+  stepToolCalls,
+  type ToolCallRecord,
+  type ToolCallStatus,
+  toolCallsProjection,
+} from "./tool-calls.ts";
 export { type UsageSummary, usageProjection, usageSummary } from "./usage.ts";
 
 /** The projections every session keeps, in the order they apply. */

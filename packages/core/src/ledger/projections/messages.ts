@@ -49,17 +49,21 @@ export const messagesProjection: Projection = {
   apply(sql, event) {
     switch (event.kind) {
       case "run.started":
-        insert(sql, `m${event.seq}`, event, "user", [{ type: "text", text: event.data.input.message }]);
+        insert(sql, `m${event.seq}`, event, "user", [
+          { type: "text", text: event.data.input.message },
+        ]);
         return;
       case "step.started":
         // A step that starts again after a crash discards the partial answer of the lost attempt.
         // The row stays (emptied) so that message indexes never move.
-        if (event.data.attempt > 1) update(sql, stepId(event.runId, event.data.step, "a"), [], event.seq);
+        if (event.data.attempt > 1)
+          update(sql, stepId(event.runId, event.data.step, "a"), [], event.seq);
         return;
       case "model.delta": {
         const id = stepId(event.runId, event.data.step, "a");
         const row = find(sql, id);
-        if (!row) return insert(sql, id, event, "assistant", [{ type: "text", text: event.data.text }]);
+        if (!row)
+          return insert(sql, id, event, "assistant", [{ type: "text", text: event.data.text }]);
         const parts = JSON.parse(row.parts) as MessagePart[];
         const first = parts[0];
         // (an emptied row from a lost attempt starts over here)
@@ -102,11 +106,21 @@ function stepId(runId: string | null, step: number, role: "a" | "t"): string {
 }
 
 function find(sql: SqlPort, id: string): MessageRow | undefined {
-  return sql.exec<MessageRow>("SELECT id, idx, run_id, role, parts FROM messages WHERE id = ?", id)[0];
+  return sql.exec<MessageRow>(
+    "SELECT id, idx, run_id, role, parts FROM messages WHERE id = ?",
+    id,
+  )[0];
 }
 
-function insert(sql: SqlPort, id: string, event: LedgerEvent, role: MessageRole, parts: MessagePart[]): void {
-  const next = (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
+function insert(
+  sql: SqlPort,
+  id: string,
+  event: LedgerEvent,
+  role: MessageRole,
+  parts: MessagePart[],
+): void {
+  const next =
+    (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
   sql.exec(
     "INSERT INTO messages (id, idx, run_id, role, parts, seq) VALUES (?, ?, ?, ?, ?, ?)",
     id,
@@ -150,7 +164,10 @@ export function listMessages(sql: SqlPort, afterIndex: number, limit: number): M
 /** Messages created or changed by events after `afterSeq` (empty ones included, so caches can drop them). */
 export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
   return sql
-    .exec<MessageRow>("SELECT id, idx, run_id, role, parts FROM messages WHERE seq > ? ORDER BY idx", afterSeq)
+    .exec<MessageRow>(
+      "SELECT id, idx, run_id, role, parts FROM messages WHERE seq > ? ORDER BY idx",
+      afterSeq,
+    )
     .map(toMessage);
 }
 

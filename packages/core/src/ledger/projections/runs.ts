@@ -49,7 +49,12 @@ export const runsProjection: Projection = {
   apply(sql, event) {
     const { runId, seq } = event;
     const set = (assignments: string, ...params: (string | number | null)[]) =>
-      sql.exec(`UPDATE runs SET ${assignments}, updated_seq = ? WHERE run_id = ?`, ...params, seq, runId);
+      sql.exec(
+        `UPDATE runs SET ${assignments}, updated_seq = ? WHERE run_id = ?`,
+        ...params,
+        seq,
+        runId,
+      );
     switch (event.kind) {
       case "run.started":
         sql.exec(

@@ -65,12 +65,28 @@ export const toolCallsProjection: Projection = {
         return;
       case "tool.started": {
         const { step, callId, effect, idempotencyKey } = event.data;
-        return set(step, callId, "status = 'started', effect = ?, idempotency_key = ?", effect, idempotencyKey);
+        return set(
+          step,
+          callId,
+          "status = 'started', effect = ?, idempotency_key = ?",
+          effect,
+          idempotencyKey,
+        );
       }
       case "tool.completed":
-        return set(event.data.step, event.data.callId, "status = 'completed', result = ?", JSON.stringify(event.data.result));
+        return set(
+          event.data.step,
+          event.data.callId,
+          "status = 'completed', result = ?",
+          JSON.stringify(event.data.result),
+        );
       case "tool.failed":
-        return set(event.data.step, event.data.callId, "status = 'failed', error = ?", JSON.stringify(event.data.error));
+        return set(
+          event.data.step,
+          event.data.callId,
+          "status = 'failed', error = ?",
+          JSON.stringify(event.data.error),
+        );
       case "tool.outcome_unknown":
         return set(event.data.step, event.data.callId, "status = 'outcome_unknown'");
       default:
@@ -81,7 +97,11 @@ export const toolCallsProjection: Projection = {
 
 export function stepToolCalls(sql: SqlPort, runId: string, step: number): ToolCallRecord[] {
   return sql
-    .exec<ToolCallRow>("SELECT * FROM tool_calls WHERE run_id = ? AND step = ? ORDER BY idx", runId, step)
+    .exec<ToolCallRow>(
+      "SELECT * FROM tool_calls WHERE run_id = ? AND step = ? ORDER BY idx",
+      runId,
+      step,
+    )
     .map((row) => ({
       runId: row.run_id,
       step: row.step,

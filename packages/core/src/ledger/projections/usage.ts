@@ -49,7 +49,12 @@ export function usageSummary(sql: SqlPort): UsageSummary {
       .exec<{ model: string; calls: number; input_tokens: number; output_tokens: number }>(
         "SELECT model, calls, input_tokens, output_tokens FROM usage_models ORDER BY model",
       )
-      .map((r) => ({ model: r.model, calls: r.calls, inputTokens: r.input_tokens, outputTokens: r.output_tokens })),
+      .map((r) => ({
+        model: r.model,
+        calls: r.calls,
+        inputTokens: r.input_tokens,
+        outputTokens: r.output_tokens,
+      })),
     tools: sql.exec<{ name: string; calls: number; failures: number }>(
       "SELECT name, calls, failures FROM usage_tools ORDER BY name",
     ),

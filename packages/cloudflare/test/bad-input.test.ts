@@ -1,0 +1,116 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { BASE, isTerminal, session } from "./support/session.ts";
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+async function expectError(response: Response, status: number, code: string): Promise<ErrorBody> {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toContain("application/json");
+  const body = (await response.json()) as ErrorBody;
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(20);
+  return body;
+}
+
+describe("bad input gets a 4xx JSON error and changes nothing", () => {
+  const cases: [string, string | undefined, number, string][] = [
+    ["malformed JSON", '{"input": {"message": "hi"', 400, "malformed_json"],
+    ["an empty body", undefined, 400, "empty_body"],
+    ["a missing field", JSON.stringify({ input: {} }), 400, "invalid_request"],
+    ["a wrong-typed field", JSON.stringify({ input: { message: 42 } }), 400, "invalid_request"],
+    ["an empty message", JSON.stringify({ input: { message: "" } }), 400, "invalid_request"],
+    [
+      "a body that is too large",
+      JSON.stringify({ input: { message: "x".repeat(70_000) } }),
+      413,
+      "payload_too_large",
+    ],
+  ];
+  for (const [what, body, status, code] of cases) {
+    it(`start with ${what}`, async () => {
+      const s = session("probe");
+      await expectError(await s.post("runs", body), status, code);
+      expect(await s.status()).toMatchObject({
+        status: "idle",
+        runId: null,
+        offset: "0000000000000000",
+      });
+      expect(await s.events()).toEqual([]);
+    });
+  }
+
+  it("names the fields that failed validation", async () => {
+    const s = session("probe");
+    const body = await expectError(
+      await s.post("runs", { input: { message: 42 } }),
+      400,
+      "invalid_request",
+    );
+    expect(body.error.message).toContain("input.message");
+  });
+
+  it("an unknown agent is a 404 that lists the agents", async () => {
+    const s = session("nobody");
+    const body = await expectError(
+      await s.post("runs", { input: { message: "hi" } }),
+      404,
+      "agent_not_found",
+    );
+    expect(body.error.details).toEqual({ available: ["chatty", "probe"] });
+  });
+
+  it("an invalid session id is a 400", async () => {
+    const response = await SELF.fetch(`${BASE}/agents/probe/bad%20id!/status`);
+    await expectError(response, 400, "invalid_path");
+  });
+
+  for (const offset of ["abc", "12", "-2", "00000000000000001"]) {
+    it(`an invalid offset (${offset}) is a 400`, async () => {
+      const s = session("probe");
+      await expectError(await s.get("events", `offset=${offset}`), 400, "invalid_offset");
+    });
+  }
+
+  it("an offset past the tail is a 400 that says where the tail is", async () => {
+    const s = session("probe");
+    await s.post("runs", { input: { message: "go" } });
+    await s.waitFor(isTerminal);
+    const tail = (await s.status()).offset;
+    const body = await expectError(
+      await s.get("events", "offset=0000000000009999"),
+      400,
+      "offset_out_of_range",
+    );
+    expect(body.error.details).toEqual({ tail });
+    expect((await s.status()).offset).toBe(tail);
+  });
+
+  it("a second start while a run is active is a 409 naming the run", async () => {
+    const s = session("probe");
+    const first = (await (await s.post("runs", { input: { message: "go" } })).json()) as {
+      runId: string;
+    };
+    const second = await s.post("runs", { input: { message: "again" } });
+    const body = await expectError(second, 409, "run_active");
+    expect(body.error.details).toMatchObject({ runId: first.runId });
+    expect(body.error.message).toContain(first.runId);
+    await s.waitFor(isTerminal);
+  });
+
+  it("unknown routes and methods are 404 and 405", async () => {
+    const s = session("probe");
+    await expectError(await s.get("nonsense"), 404, "unknown_route");
+    await expectError(await s.get("runs"), 405, "method_not_allowed");
+    await expectError(await SELF.fetch(`${BASE}/nowhere`), 404, "not_found");
+  });
+
+  it("interrupt and abort without an active run are 409", async () => {
+    const s = session("probe");
+    await expectError(await s.post("interrupt"), 409, "no_active_run");
+    await expectError(await s.post("abort", { reason: "x" }), 409, "no_active_run");
+    expect(await s.events()).toEqual([]);
+  });
+});
