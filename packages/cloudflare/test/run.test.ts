@@ -52,6 +52,6 @@ describe("a run in real workerd", () => {
       .map((e) => (e.data as { text: string }).text);
     const completed = events.find((e) => e.kind === "model.completed");
     expect(deltas.length).toBeGreaterThan(5);
-    expect(deltas.join("")).toBe((completed?.data as { text: string }).text);
+    expect(deltas.join("")).toBe((completed!.data as { text: string }).text);
   });
 });
