@@ -1,0 +1,19 @@
+import type { SessionRuntime } from "../agent/session-runtime.ts";
+import type { Clock } from "../clock.ts";
+import type { SqlPort } from "../sql/port.ts";
+import type { LiveReadOptions } from "./ledger-read.ts";
+
+export interface SessionHttpContext {
+  readonly runtime: SessionRuntime;
+  readonly sql: SqlPort;
+  readonly clock: Clock;
+  readonly live: LiveReadOptions;
+}
+
+export type SessionRoute = (
+  request: Request,
+  ctx: SessionHttpContext,
+) => Promise<Response> | Response;
+
+/** Routes of one group: action name → method → handler. */
+export type RouteTable = Record<string, Partial<Record<string, SessionRoute>>>;
