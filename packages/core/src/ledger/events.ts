@@ -54,6 +54,39 @@ export interface EventPayloads {
   "tool.failed": { step: number; callId: string; name: string; error: ErrorInfo };
   "tool.outcome_unknown": { step: number; callId: string; name: string };
   "step.completed": { step: number };
+  /** A tool with needsApproval waits for a human: answered through `resume` with approvals. */
+  "approval.requested": { step: number; callId: string; name: string; args: JsonValue };
+  "approval.resolved": {
+    step: number;
+    callId: string;
+    approved: boolean;
+    args?: JsonValue;
+    reason?: string;
+  };
+  /** A paused, interrupted or failed run moves again. */
+  "run.resumed": {
+    mode:
+      | "continue"
+      | "with_message"
+      | "from_checkpoint"
+      | "approvals"
+      | "retry_from_checkpoint"
+      | "retry_from_start";
+    message?: string;
+    checkpoint?: number;
+  };
+  /** A child session started by a tool call (a sub-agent), and its answer. */
+  "subagent.started": { step: number; callId: string; agent: string; session: string };
+  "subagent.completed": {
+    step: number;
+    callId: string;
+    agent: string;
+    session: string;
+    output: JsonValue;
+    usage: TokenUsage;
+  };
+  /** An application metric, recorded through the ledger so it is projected like token usage. */
+  "usage.recorded": { metric: string; value: number; tags?: Record<string, string> };
   "run.waiting": { reason: string };
   "run.completed": { output: JsonValue };
   "run.failed": { error: ErrorInfo };
