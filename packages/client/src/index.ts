@@ -20,6 +20,20 @@ export {
   waitForRun,
 } from "./follow-run.ts";
 export { AgentSession, type CallOptions } from "./session.ts";
+export {
+  createSessionStore,
+  type SessionSnapshot,
+  type SessionStore,
+  type SessionStoreOptions,
+} from "./session-store.ts";
+export {
+  EMPTY_VIEW,
+  type PendingApproval,
+  reduceView,
+  type SessionView,
+  type ViewMessage,
+  type ViewPart,
+} from "./session-view.ts";
 export { readSse, type SseMessage, SseParser } from "./sse-parser.ts";
 export {
   type Approval,
