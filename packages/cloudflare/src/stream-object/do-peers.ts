@@ -17,6 +17,8 @@ export interface StreamObjectRpc {
     until: number,
     maxBytes: number,
   ): Promise<StoredChunk[]>;
+  /** Report appends to the subscription registry; returns the tail offset, or null if no stream. */
+  watch(path: string): Promise<string | null>;
 }
 
 export function streamObjectStub(namespace: DurableObjectNamespace, path: string): StreamObjectRpc {

@@ -1,6 +1,7 @@
 /**
  * One Durable Object per stream. Thin: it wires core's protocol handler to DO SQLite, an
- * alarm for expiry, in-process waiters, and RPC for forks. The logic lives in
+ * alarm for expiry, in-process waiters, RPC for forks, and subscription events. The object
+ * named `__ds` runs the subscription registry instead. Logic lives in
  * `@durable-agents/core/streams`.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -8,37 +9,63 @@ import {
   expireIfDue,
   type ForkGrant,
   type ForkGrantRequest,
+  formatOffset,
   grantFork,
   handleStreamRequest,
   readInherited,
   releaseForkReference,
   type StoredChunk,
   type StreamContext,
+  type StreamMeta,
+  type SubscriptionRegistry,
   Waiters,
 } from "@durable-agents/core/streams";
 import { doPeers, type StreamObjectRpc } from "./do-peers.ts";
+import {
+  createRegistry,
+  REGISTRY_NAME,
+  type RegistryRpc,
+  registryStub,
+} from "./registry-object.ts";
 import { type RpcResult, toRpcResult } from "./rpc-result.ts";
 import { SqliteStreamStore } from "./sqlite-stream-store.ts";
 import { type StreamVars, streamConfigFromVars } from "./stream-config.ts";
+import { WatchFlag } from "./watch-flag.ts";
 
 export interface StreamObjectEnv extends StreamVars {
   readonly STREAMS: DurableObjectNamespace;
 }
 
-export class DurableStreamObject extends DurableObject<StreamObjectEnv> implements StreamObjectRpc {
+export class DurableStreamObject
+  extends DurableObject<StreamObjectEnv>
+  implements StreamObjectRpc, RegistryRpc
+{
   private readonly store: SqliteStreamStore;
+  private readonly watched: WatchFlag;
   private readonly waiters = new Waiters();
   private alarmAt: number | null = null;
   private streamCtx: StreamContext | null = null;
+  private registryInstance: SubscriptionRegistry | null = null;
+  private streamRootUrl = "";
 
   constructor(ctx: DurableObjectState, env: StreamObjectEnv) {
     super(ctx, env);
     this.store = new SqliteStreamStore(ctx.storage);
+    this.watched = new WatchFlag(ctx.storage);
   }
 
   override async fetch(request: Request): Promise<Response> {
     const config = streamConfigFromVars(this.env);
-    const path = new URL(request.url).pathname.slice(config.streamRoot.length);
+    const url = new URL(request.url);
+    const path = url.pathname.slice(config.streamRoot.length);
+    this.streamRootUrl = `${url.origin}${config.streamRoot.replace(/\/$/, "")}`;
+    if (path.startsWith(`${REGISTRY_NAME}/`)) {
+      return this.registry().fetch(
+        request,
+        path.slice(REGISTRY_NAME.length + 1),
+        this.streamRootUrl,
+      );
+    }
     return handleStreamRequest(request, this.context(path));
   }
 
@@ -59,16 +86,44 @@ export class DurableStreamObject extends DurableObject<StreamObjectEnv> implemen
     return readInherited(this.context(path), from, until, maxBytes);
   }
 
+  async watch(path: string): Promise<string | null> {
+    const meta = await expireIfDue(this.context(path));
+    if (meta === null || meta.softDeleted) return null;
+    this.watched.set(true);
+    return formatOffset(meta.lineage, meta.tail);
+  }
+
+  async streamChanged(path: string, tail: string): Promise<boolean> {
+    return this.registry().streamChanged(path, tail);
+  }
+
+  async streamDeleted(path: string): Promise<void> {
+    this.registry().streamDeleted(path);
+  }
+
   override async alarm(): Promise<void> {
     this.alarmAt = null;
+    if (this.watched.isRegistry()) {
+      this.registry().onAlarm();
+      return;
+    }
     const path = this.store.path();
-    if (path === null) return;
-    await expireIfDue(this.context(path));
+    if (path !== null) await expireIfDue(this.context(path));
+  }
+
+  private registry(): SubscriptionRegistry {
+    this.watched.markRegistry();
+    this.registryInstance ??= createRegistry(this.ctx, this.env.STREAMS, () => this.streamRootUrl);
+    return this.registryInstance;
   }
 
   private context(path: string): StreamContext {
     if (this.streamCtx?.path === path) return this.streamCtx;
     this.store.pathForWrites = path;
+    const registry = (): RegistryRpc => registryStub(this.env.STREAMS);
+    const report = async (meta: StreamMeta): Promise<void> => {
+      this.watched.set(await registry().streamChanged(path, formatOffset(meta.lineage, meta.tail)));
+    };
     this.streamCtx = {
       path,
       store: this.store,
@@ -76,7 +131,15 @@ export class DurableStreamObject extends DurableObject<StreamObjectEnv> implemen
       peers: doPeers(this.env.STREAMS),
       config: streamConfigFromVars(this.env),
       now: Date.now,
-      hooks: { expiryDue: (at) => this.scheduleAlarm(at) },
+      hooks: {
+        expiryDue: (at) => this.scheduleAlarm(at),
+        created: report,
+        appended: (meta) => (this.watched.get() ? report(meta) : undefined),
+        deleted: async () => {
+          this.watched.set(false);
+          await registry().streamDeleted(path);
+        },
+      },
     };
     return this.streamCtx;
   }

@@ -6,6 +6,7 @@
  */
 import { errorResponse, NotFoundError } from "@durable-agents/core";
 import { preflightResponse, withStreamHeaders } from "@durable-agents/core/streams";
+import { REGISTRY_NAME } from "./registry-object.ts";
 
 export const STREAM_ROOT = "/v1/stream/";
 
@@ -26,5 +27,8 @@ export async function routeStreamRequest(
     );
     return withStreamHeaders(errorResponse(error), request);
   }
-  return namespace.get(namespace.idFromName(path)).fetch(request);
+  // Reserved control paths (PROTOCOL.md 6) all go to the one registry object.
+  const objectName =
+    path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`) ? REGISTRY_NAME : path;
+  return namespace.get(namespace.idFromName(objectName)).fetch(request);
 }

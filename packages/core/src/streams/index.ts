@@ -10,7 +10,7 @@ export {
   type MemoryStreamServerOptions,
 } from "./memory-server.ts";
 export { MemoryStreamStore } from "./memory-store.ts";
-export { type LineageSegment, ZERO_OFFSET } from "./offsets.ts";
+export { formatOffset, type LineageSegment, ZERO_OFFSET } from "./offsets.ts";
 export {
   PRODUCTION_READ_OPTIONS,
   type ReadChunk,
@@ -29,4 +29,9 @@ export type {
   StreamPeers,
 } from "./stream-context.ts";
 export { InvalidOffsetError, StreamNotFoundError } from "./stream-errors.ts";
+export {
+  type SubscriptionEffects,
+  SubscriptionRegistry,
+  type SubscriptionStorage,
+} from "./subscriptions/index.ts";
 export { Waiters } from "./waiters.ts";

@@ -45,7 +45,7 @@ export interface StreamPeers {
 /** Lifecycle events, for subscriptions and expiry alarms. All optional. */
 export interface StreamHooks {
   created?(meta: StreamMeta): void | Promise<void>;
-  appended?(meta: StreamMeta): void;
+  appended?(meta: StreamMeta): void | Promise<void>;
   deleted?(): void | Promise<void>;
   /** Ask to run `expireIfDue` at `atMs` (the DO sets an alarm). */
   expiryDue?(atMs: number): void;

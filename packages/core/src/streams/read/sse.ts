@@ -43,9 +43,12 @@ export function serveSse(
             const chunks = await source.read(position, options.maxReadBytes);
             if (chunks.length === 0) break;
             position = (chunks[chunks.length - 1] as ReadChunk).end;
-            send(sseDataEvent(chunks, mode));
             const atTail = position >= state.tail;
-            send(sseControlEvent(control(position, atTail, state.closed && atTail)));
+            // One write for the pair, so a reader never sees a data event without its control event.
+            send(
+              sseDataEvent(chunks, mode) +
+                sseControlEvent(control(position, atTail, state.closed && atTail)),
+            );
             sentControl = true;
             if (state.closed && atTail) break;
             continue;

@@ -66,7 +66,7 @@ export async function handleAppend(request: Request, ctx: StreamContext): Promis
       const next = commitAppend(ctx.store, meta, { ...plan, content }, ctx.now());
       ctx.waiters.notify();
       scheduleExpiry(ctx, next);
-      if (content !== null) ctx.hooks?.appended?.(next);
+      if (content !== null) await ctx.hooks?.appended?.(next);
       headers.set(H.nextOffset, tailOffset(next));
       if (next.closed) headers.set(H.closed, "true");
       if (plan.producer !== null) {
