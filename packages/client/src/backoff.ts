@@ -12,6 +12,17 @@ export interface RetryPolicy {
    * (about 25 s of outage); `Infinity` retries forever.
    */
   readonly maxAttempts?: number;
+  /** Called before each wait, e.g. to show "reconnecting…" in a UI. */
+  readonly onRetry?: (retry: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  /** 1 for the first retry after a failure. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly delayMs: number;
+  /** Why the last attempt failed. */
+  readonly error: unknown;
 }
 
 export interface Backoff {
@@ -30,8 +41,10 @@ export function createBackoff(policy: RetryPolicy = {}): Backoff {
       attempts++;
       if (attempts > maxAttempts) throw lastError;
       const base = Math.min(max, initial * 2 ** (attempts - 1));
-      // Full jitter on the upper half keeps many readers from reconnecting in lockstep.
-      await sleep(base / 2 + Math.random() * (base / 2), signal);
+      // Jitter on the upper half keeps many readers from reconnecting in lockstep.
+      const delayMs = Math.round(base / 2 + Math.random() * (base / 2));
+      policy.onRetry?.({ attempt: attempts, maxAttempts, delayMs, error: lastError });
+      await sleep(delayMs, signal);
     },
     reset() {
       attempts = 0;

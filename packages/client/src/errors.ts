@@ -84,6 +84,15 @@ export function networkError(baseUrl: string, cause: unknown): DurableAgentsClie
   );
 }
 
+/** A connection that was open broke mid-response (reset, proxy timeout, server restart). */
+export function connectionLost(baseUrl: string, cause: unknown): DurableAgentsClientError {
+  return new DurableAgentsClientError(
+    "network_error",
+    `lost the connection to ${baseUrl} (${describeCause(cause)})`,
+    { status: 0, cause },
+  );
+}
+
 export function badResponse(message: string, status: number): DurableAgentsClientError {
   return new DurableAgentsClientError("bad_response", message, { status, retryable: false });
 }

@@ -1,4 +1,10 @@
-import { abortReason, badResponse, errorFromResponse, networkError } from "./errors.ts";
+import {
+  abortReason,
+  badResponse,
+  connectionLost,
+  errorFromResponse,
+  networkError,
+} from "./errors.ts";
 
 /** What every call needs to reach the server. */
 export interface HttpContext {
@@ -81,6 +87,6 @@ export async function readText(
     return await response.text();
   } catch (error) {
     if (signal?.aborted) throw abortReason(signal);
-    throw networkError(ctx.baseUrl, error);
+    throw connectionLost(ctx.baseUrl, error);
   }
 }

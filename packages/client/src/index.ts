@@ -1,4 +1,4 @@
-export { type Backoff, createBackoff, type RetryPolicy } from "./backoff.ts";
+export { type Backoff, createBackoff, type RetryInfo, type RetryPolicy } from "./backoff.ts";
 export {
   type ClientOptions,
   createClient,

@@ -3,9 +3,9 @@ import type { Backoff } from "./backoff.ts";
 import {
   abortReason,
   badResponse,
+  connectionLost,
   DurableAgentsClientError,
   isRecord,
-  networkError,
 } from "./errors.ts";
 import type { EventsOptions, StreamPosition } from "./event-stream.ts";
 import type { HttpContext } from "./http.ts";
@@ -66,8 +66,9 @@ export async function retryOrThrow(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   if (signal?.aborted) throw abortReason(signal);
+  // Typed errors come from `send` (no response); anything else broke an open stream.
   const typed =
-    error instanceof DurableAgentsClientError ? error : networkError(ctx.baseUrl, error);
+    error instanceof DurableAgentsClientError ? error : connectionLost(ctx.baseUrl, error);
   if (!typed.retryable) throw typed;
   await backoff.wait(typed, signal);
 }

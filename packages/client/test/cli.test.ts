@@ -116,8 +116,9 @@ describe("durable-agents chat", () => {
 
   it("shows a 409 verbatim", async () => {
     server = await startFakeServer({ paceMs: 5_000 });
-    await cli(["chat", "one", "--session", "busy", "--url", server.url], {}, (child) => {
-      setTimeout(() => child.kill("SIGKILL"), 300);
+    await fetch(`${server.url}/agents/assistant/busy/runs`, {
+      method: "POST",
+      body: JSON.stringify({ input: { message: "one" } }),
     });
     const result = await cli(["chat", "two", "--session", "busy", "--url", server.url]);
     expect(result.code).toBe(1);
@@ -204,5 +205,22 @@ describe("durable-agents help and control commands", () => {
     });
     const fork = await cli(["fork", "assistant/s1", "cp1", "--session", "s2", "--url", server.url]);
     expect(fork.stdout).toBe("forked into assistant/s2\n");
+  });
+});
+
+describe("durable-agents reconnects", () => {
+  it("chat survives a dropped stream, says so on stderr, and prints every word once", async () => {
+    server = await startFakeServer({
+      paceMs: 10,
+      ssePlan: (n) => (n < 2 ? { maxEvents: 3, cut: "before-control" } : undefined),
+    });
+    const result = await cli(["chat", "What is 2+3?", "--url", server.url]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^Let me calculate\.\n→ calculator\(\{"expression":"2\+3"\}\)\n← 5\n2 \+ 3 = 5\.\nsession: /,
+    );
+    expect(result.stderr).toMatch(
+      /^lost the connection to http:\/\/127\.0\.0\.1:\d+ \(UND_ERR_SOCKET\); retrying in \d\.\d s \(1\/8\)\n/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import type { ParseArgsConfig, parseArgs } from "node:util";
+import type { RetryPolicy } from "../backoff.ts";
 import type { DurableAgentsClient } from "../client.ts";
 import type { COMMON_OPTIONS } from "./args.ts";
 import type { Style } from "./render.ts";
@@ -12,6 +13,8 @@ export interface CliContext {
   readonly signal: AbortSignal;
   out(text: string): void;
   err(text: string): void;
+  /** Retry policy for live reads: reports reconnects on stderr. */
+  readonly retry: RetryPolicy;
   /** Set by a command: what to tell the user if Ctrl-C detaches it. */
   onDetach: (() => string) | undefined;
 }

@@ -20,7 +20,7 @@ export async function followToExit(
     `${renderer.finish()}detached; run ${run.runId} goes on in the server.\n` +
     `  follow it: durable-agents tail ${target} --offset ${resumeAt}\n` +
     `  stop it:   durable-agents interrupt ${target}\n`;
-  const events = followRun(session, { ...run, signal: ctx.signal });
+  const events = followRun(session, { ...run, signal: ctx.signal, retry: ctx.retry });
   let end: RunEndEvent | undefined;
   for (;;) {
     const next = await events.next();

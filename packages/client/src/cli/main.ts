@@ -84,6 +84,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       out: io.out,
       err: io.err,
       onDetach: undefined,
+      retry: {
+        onRetry: ({ attempt, maxAttempts, delayMs, error }) =>
+          io.err(
+            style.dim(
+              `${error instanceof Error ? error.message : String(error)}; retrying in ${(delayMs / 1000).toFixed(1)} s (${attempt}/${maxAttempts})\n`,
+            ),
+          ),
+      },
     };
     return await command.run(parsed, ctx);
   } catch (error) {

@@ -35,6 +35,7 @@ Options:
       offset: parseOffset(values.offset) ?? "-1",
       transport,
       signal: ctx.signal,
+      retry: ctx.retry,
     });
     ctx.onDetach = () => `stopped at offset ${stream.position.offset}\n`;
     for await (const event of stream) {
