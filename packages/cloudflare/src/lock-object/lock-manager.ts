@@ -1,0 +1,101 @@
+import { BadRequestError } from "@durable-agents/core";
+import { LockHeldError, StaleFencingTokenError } from "./lock-errors.ts";
+import type { AcquireResult, HolderResult, LockInfo, LockObject } from "./lock-object.ts";
+
+export interface AcquireOptions {
+  /** How long the lock is held unless refreshed. */
+  readonly ttlMs: number;
+  /** Who holds it; shown to other callers while it is held. */
+  readonly owner: string;
+}
+
+export interface Lease {
+  readonly name: string;
+  readonly fencingToken: number;
+  readonly expiresAt: number;
+}
+
+const MAX_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Client for `LockObject`: one object per lock name.
+ * @example
+ * const locks = new LockManager(env.LOCKS);
+ * const { fencingToken } = await locks.acquire("invoice:42", { ttlMs: 10_000, owner: "worker-a" });
+ * await locks.fencedWrite("invoice:42", "status", "paid", fencingToken);
+ * await locks.release("invoice:42", fencingToken);
+ */
+export class LockManager {
+  readonly #namespace: DurableObjectNamespace<LockObject>;
+
+  constructor(namespace: DurableObjectNamespace<LockObject>) {
+    this.#namespace = namespace;
+  }
+
+  /** Acquires the lock or throws `LockHeldError` (409) with the holder and its expiry. */
+  async acquire(name: string, options: AcquireOptions): Promise<Lease> {
+    const result = await this.tryAcquire(name, options);
+    if (!result.acquired) throw new LockHeldError(name, result.owner, result.expiresAt);
+    return { name, fencingToken: result.fencingToken, expiresAt: result.expiresAt };
+  }
+
+  /** Like `acquire`, but answers `{ acquired: false, owner, expiresAt }` instead of throwing. */
+  async tryAcquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
+    checkTtl(options.ttlMs);
+    if (options.owner === "") throw new BadRequestError("invalid_owner", "owner must not be empty");
+    return (await this.#stub(name).acquire(name, options.owner, options.ttlMs)) as AcquireResult;
+  }
+
+  /** Extends the lease of the holder of `fencingToken`; throws `StaleFencingTokenError` otherwise. */
+  async refresh(name: string, fencingToken: number, ttlMs: number): Promise<Lease> {
+    checkTtl(ttlMs);
+    const result = (await this.#stub(name).refresh(name, fencingToken, ttlMs)) as HolderResult;
+    return { name, fencingToken, expiresAt: expect(name, fencingToken, result) };
+  }
+
+  async release(name: string, fencingToken: number): Promise<void> {
+    expect(
+      name,
+      fencingToken,
+      (await this.#stub(name).release(name, fencingToken)) as HolderResult,
+    );
+  }
+
+  async isLocked(name: string): Promise<boolean> {
+    return (await this.info(name)).locked;
+  }
+
+  async info(name: string): Promise<LockInfo> {
+    return (await this.#stub(name).info()) as LockInfo;
+  }
+
+  /** Writes `key` under the lock; refused with `StaleFencingTokenError` for a stale or expired token. */
+  async fencedWrite(name: string, key: string, value: string, fencingToken: number): Promise<void> {
+    const result = (await this.#stub(name).fencedWrite(key, value, fencingToken)) as HolderResult;
+    expect(name, fencingToken, result);
+  }
+
+  async fencedRead(name: string, key: string): Promise<{ value: string; token: number } | null> {
+    return (await this.#stub(name).fencedRead(key)) as { value: string; token: number } | null;
+  }
+
+  #stub(name: string) {
+    if (name === "" || name.length > 512)
+      throw new BadRequestError("invalid_lock_name", "a lock name is 1-512 characters");
+    return this.#namespace.get(this.#namespace.idFromName(name));
+  }
+}
+
+function checkTtl(ttlMs: number): void {
+  if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_TTL_MS)
+    throw new BadRequestError(
+      "invalid_ttl",
+      `ttlMs must be an integer from 1 to ${MAX_TTL_MS} (24 h); got ${String(ttlMs).slice(0, 20)}`,
+    );
+}
+
+function expect(name: string, token: number, result: HolderResult): number {
+  if (!result.ok)
+    throw new StaleFencingTokenError(name, token, result.currentToken, result.expired);
+  return result.expiresAt;
+}

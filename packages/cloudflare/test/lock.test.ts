@@ -1,0 +1,126 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import {
+  LockHeldError,
+  LockManager,
+  type LockObject,
+  StaleFencingTokenError,
+} from "../src/index.ts";
+
+const locks = () => new LockManager(env.LOCKS);
+let n = 0;
+const lockName = () => `lock-${Date.now()}-${++n}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("lock object with fencing tokens", () => {
+  it("acquire gives strictly increasing fencing tokens; a held lock is refused", async () => {
+    const name = lockName();
+    const a = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
+    expect(a.fencingToken).toBe(1);
+    await expect(locks().acquire(name, { ttlMs: 1000, owner: "b" })).rejects.toBeInstanceOf(
+      LockHeldError,
+    );
+    expect(await locks().tryAcquire(name, { ttlMs: 1000, owner: "b" })).toMatchObject({
+      acquired: false,
+      owner: "a",
+    });
+    expect(await locks().isLocked(name)).toBe(true);
+    await locks().release(name, a.fencingToken);
+    expect(await locks().isLocked(name)).toBe(false);
+    const b = await locks().acquire(name, { ttlMs: 1000, owner: "b" });
+    expect(b.fencingToken).toBe(2);
+  });
+
+  it("refresh extends the holder's lease; a stale token cannot refresh or release", async () => {
+    const name = lockName();
+    const a = await locks().acquire(name, { ttlMs: 150, owner: "a" });
+    const refreshed = await locks().refresh(name, a.fencingToken, 10_000);
+    expect(refreshed.expiresAt).toBeGreaterThan(a.expiresAt);
+    await sleep(200);
+    expect(await locks().isLocked(name)).toBe(true);
+    await expect(locks().refresh(name, a.fencingToken + 1, 1000)).rejects.toBeInstanceOf(
+      StaleFencingTokenError,
+    );
+    await expect(locks().release(name, 99)).rejects.toBeInstanceOf(StaleFencingTokenError);
+  });
+
+  it("split brain: the old holder pauses past its TTL, a new holder acquires, the old write fails", async () => {
+    const name = lockName();
+    const old = await locks().acquire(name, { ttlMs: 100, owner: "old" });
+    await locks().fencedWrite(name, "balance", "100", old.fencingToken);
+    await sleep(150); // the old holder is paused (GC, network) past its TTL
+    const fresh = await locks().acquire(name, { ttlMs: 10_000, owner: "new" });
+    expect(fresh.fencingToken).toBeGreaterThan(old.fencingToken);
+    await locks().fencedWrite(name, "balance", "200", fresh.fencingToken);
+    // The old holder wakes up and writes with its stale token.
+    const error = await locks()
+      .fencedWrite(name, "balance", "0", old.fencingToken)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StaleFencingTokenError);
+    expect((error as StaleFencingTokenError).details).toMatchObject({
+      token: old.fencingToken,
+      currentToken: fresh.fencingToken,
+    });
+    expect(await locks().fencedRead(name, "balance")).toEqual({
+      value: "200",
+      token: fresh.fencingToken,
+    });
+    // It can neither release nor refresh the new holder's lock.
+    await expect(locks().release(name, old.fencingToken)).rejects.toBeInstanceOf(
+      StaleFencingTokenError,
+    );
+    expect((await locks().info(name)).owner).toBe("new");
+  });
+
+  it("an expired holder's write is refused even before anyone else acquires", async () => {
+    const name = lockName();
+    const old = await locks().acquire(name, { ttlMs: 50, owner: "old" });
+    await sleep(100);
+    const error = await locks()
+      .fencedWrite(name, "k", "v", old.fencingToken)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StaleFencingTokenError);
+    expect((error as StaleFencingTokenError).details).toMatchObject({ expired: true });
+    expect(await locks().fencedRead(name, "k")).toBeNull();
+  });
+
+  it("fencing stays monotonic across object restarts", async () => {
+    const name = lockName();
+    const stub = env.LOCKS.get(env.LOCKS.idFromName(name));
+    const first = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
+    await locks().release(name, first.fencingToken);
+    // Crash the object: in-memory state is gone, only its SQLite remains.
+    await runInDurableObject(stub, (_instance: LockObject, state) => state.abort("crash")).catch(
+      () => undefined,
+    );
+    const second = await locks().acquire(name, { ttlMs: 10_000, owner: "b" });
+    expect(second.fencingToken).toBe(first.fencingToken + 1);
+    await runInDurableObject(stub, (_instance: LockObject, state) => state.abort("crash")).catch(
+      () => undefined,
+    );
+    await expect(locks().fencedWrite(name, "k", "v", first.fencingToken)).rejects.toBeInstanceOf(
+      StaleFencingTokenError,
+    );
+    await locks().fencedWrite(name, "k", "v", second.fencingToken);
+  });
+
+  it("rejects bad arguments with a 400 error", async () => {
+    await expect(locks().acquire(lockName(), { ttlMs: 0, owner: "a" })).rejects.toMatchObject({
+      code: "invalid_ttl",
+      status: 400,
+    });
+    await expect(locks().acquire("", { ttlMs: 10, owner: "a" })).rejects.toMatchObject({
+      code: "invalid_lock_name",
+    });
+  });
+});
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      LOCKS: DurableObjectNamespace<LockObject>;
+      INDEX_DB: D1Database;
+      AUTH_SECRET: string;
+    }
+  }
+}
