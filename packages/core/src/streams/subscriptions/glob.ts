@@ -24,10 +24,10 @@ function match(
 
 function wildcard(part: string, segment: string): boolean {
   if (!part.includes("*")) return part === segment;
-  const regex = new RegExp(`^${part.split("*").map(escape).join("[^/]*")}$`);
+  const regex = new RegExp(`^${part.split("*").map(escapeRegex).join("[^/]*")}$`);
   return regex.test(segment);
 }
 
-function escape(text: string): string {
+function escapeRegex(text: string): string {
   return text.replace(/[.+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,0 +1,180 @@
+/** Bad inputs get the protocol's status codes, typed JSON errors, and change no state (G5). */
+import { describe, expect, it } from "vitest";
+import { MemoryStreamServer } from "./memory-server.ts";
+
+const BASE = "http://streams.test/v1/stream/";
+
+function server(maxAppendBytes = 1024): MemoryStreamServer {
+  return new MemoryStreamServer({ config: { maxAppendBytes } });
+}
+
+async function call(
+  s: MemoryStreamServer,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  return s.fetch(new Request(BASE + path, init));
+}
+
+/** Everything a client can observe about a stream. */
+async function snapshot(s: MemoryStreamServer, path: string) {
+  const head = await call(s, path, { method: "HEAD" });
+  const read = await call(s, path);
+  return {
+    status: head.status,
+    tail: head.headers.get("stream-next-offset"),
+    closed: head.headers.get("stream-closed"),
+    body: await read.text(),
+  };
+}
+
+async function errorCode(response: Response): Promise<string> {
+  return ((await response.json()) as { error: { code: string } }).error.code;
+}
+
+describe("bad inputs", () => {
+  it("rejects an oversized body with 413 and the documented limit, appending nothing", async () => {
+    const s = server(1024);
+    await call(s, "a", { method: "PUT", headers: { "content-type": "text/plain" }, body: "hello" });
+    const before = await snapshot(s, "a");
+    const res = await call(s, "a", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: "x".repeat(1025),
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({
+      error: { code: "payload_too_large", details: { limitBytes: 1024 } },
+    });
+    expect(await snapshot(s, "a")).toEqual(before);
+  });
+
+  it("rejects an oversized PUT body without creating the stream", async () => {
+    const s = server(16);
+    const res = await call(s, "b", {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "y".repeat(17),
+    });
+    expect(res.status).toBe(413);
+    expect((await call(s, "b", { method: "HEAD" })).status).toBe(404);
+  });
+
+  it.each([
+    [{ "producer-id": "p" }],
+    [{ "producer-id": "p", "producer-epoch": "0" }],
+    [{ "producer-id": "", "producer-epoch": "0", "producer-seq": "0" }],
+    [{ "producer-id": "p", "producer-epoch": "1e3", "producer-seq": "0" }],
+    [{ "producer-id": "p", "producer-epoch": "0", "producer-seq": "01" }],
+    [{ "producer-id": "p", "producer-epoch": "-1", "producer-seq": "0" }],
+    [{ "producer-id": "p", "producer-epoch": "0", "producer-seq": "9007199254740993" }],
+  ])(
+    "rejects malformed producer headers %j with 400 and leaves producer state alone",
+    async (headers) => {
+      const s = server();
+      await call(s, "c", { method: "PUT", headers: { "content-type": "text/plain" } });
+      const before = await snapshot(s, "c");
+      const res = await call(s, "c", {
+        method: "POST",
+        headers: { "content-type": "text/plain", ...headers },
+        body: "m",
+      });
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe("invalid_header");
+      expect(await snapshot(s, "c")).toEqual(before);
+      const first = await call(s, "c", {
+        method: "POST",
+        headers: {
+          "content-type": "text/plain",
+          "producer-id": "p",
+          "producer-epoch": "0",
+          "producer-seq": "0",
+        },
+        body: "m",
+      });
+      expect(first.status).toBe(200);
+    },
+  );
+
+  it("answers 404 with a typed error for every operation on an unknown stream, and creates nothing", async () => {
+    const s = server();
+    for (const method of ["GET", "POST", "DELETE"]) {
+      const init: RequestInit =
+        method === "POST"
+          ? { method, headers: { "content-type": "text/plain" }, body: "x" }
+          : { method };
+      const res = await call(s, "nope", init);
+      expect(res.status).toBe(404);
+      expect(await errorCode(res)).toBe("stream_not_found");
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+    expect((await call(s, "nope", { method: "HEAD" })).status).toBe(404);
+    expect((await call(s, "nope?offset=now&live=long-poll")).status).toBe(404);
+  });
+
+  it("rejects offsets minted by another stream with 400", async () => {
+    const s = server();
+    await call(s, "one", {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "first stream",
+    });
+    await call(s, "two", {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "second",
+    });
+    const foreign = (await call(s, "one", { method: "HEAD" })).headers.get(
+      "stream-next-offset",
+    ) as string;
+    const before = await snapshot(s, "two");
+    for (const live of ["", "&live=long-poll", "&live=sse"]) {
+      const res = await call(s, `two?offset=${foreign}${live}`);
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe("invalid_offset");
+    }
+    expect(await snapshot(s, "two")).toEqual(before);
+  });
+
+  it("rejects offsets from a deleted stream once the URL is re-created", async () => {
+    const s = server();
+    await call(s, "again", {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "old",
+    });
+    const old = (await call(s, "again", { method: "HEAD" })).headers.get(
+      "stream-next-offset",
+    ) as string;
+    await call(s, "again", { method: "DELETE" });
+    await call(s, "again", {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "new data",
+    });
+    const res = await call(s, `again?offset=${old}`);
+    expect(res.status).toBe(400);
+  });
+
+  it("fences a stale producer epoch with 403 and the current epoch, appending nothing", async () => {
+    const s = server();
+    await call(s, "d", { method: "PUT", headers: { "content-type": "text/plain" } });
+    const send = (epoch: number, seq: number) =>
+      call(s, "d", {
+        method: "POST",
+        headers: {
+          "content-type": "text/plain",
+          "producer-id": "p",
+          "producer-epoch": String(epoch),
+          "producer-seq": String(seq),
+        },
+        body: `e${epoch}s${seq}`,
+      });
+    expect((await send(1, 0)).status).toBe(200);
+    const before = await snapshot(s, "d");
+    const stale = await send(0, 1);
+    expect(stale.status).toBe(403);
+    expect(stale.headers.get("producer-epoch")).toBe("1");
+    expect(await snapshot(s, "d")).toEqual(before);
+  });
+});
