@@ -224,3 +224,36 @@ describe("durable-agents reconnects", () => {
     );
   });
 });
+
+describe("durable-agents chat, paused and detached", () => {
+  it("exits 0 and says how to answer when the run waits for approval", async () => {
+    server = await startFakeServer({
+      script: () => [
+        { kind: "approval.requested", data: { callId: "c7", name: "pay", args: { amount: 5 } } },
+        { kind: "run.waiting", data: { reason: "approval" } },
+      ],
+    });
+    const result = await cli(["chat", "pay bob", "--session", "p1", "--url", server.url]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('⏸ pay({"amount":5}) needs approval (call c7)\nsession: p1\n');
+    expect(result.stderr).toBe(
+      "run is waiting (approval). Answer with: durable-agents approve assistant/p1 <callId> [--deny], or durable-agents resume assistant/p1\n",
+    );
+  });
+
+  it("Ctrl-C detaches: the run goes on, and the CLI says how to follow or stop it", async () => {
+    server = await startFakeServer({ paceMs: 200 });
+    const result = await cli(
+      ["chat", "What is 2+3?", "--session", "d1", "--url", server.url],
+      {},
+      (child) => {
+        child.stdout?.once("data", () => child.kill("SIGINT"));
+      },
+    );
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(
+      /detached; run r1 goes on in the server\.\n {2}follow it: durable-agents tail assistant\/d1 --offset 0000000000000\d{3}\n {2}stop it: {3}durable-agents interrupt assistant\/d1\n$/,
+    );
+    expect(server.requests.filter((r) => r.path.includes("interrupt"))).toEqual([]);
+  });
+});
