@@ -32,6 +32,11 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
    * `irreversible` never runs twice: the run pauses with `tool.outcome_unknown`.
    */
   readonly effect: ToolEffect;
+  /**
+   * Pause the run for a human before this call runs. Approve or deny (optionally
+   * with edited arguments) through `resume`; the wait survives eviction and days.
+   */
+  readonly needsApproval?: boolean | ((input: Input) => boolean);
   /** Returns a JSON-serializable result; it is what the model sees. */
   execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
 }

@@ -20,7 +20,8 @@ export class MessageCache {
   prompt(system: string, tail: number): LanguageModelV4Prompt {
     if (this.#seenSeq < tail) {
       for (const message of changedMessages(this.#sql, Math.max(this.#seenSeq, 0))) {
-        this.#byId.set(message.id, message);
+        if (message.parts.length === 0) this.#byId.delete(message.id);
+        else this.#byId.set(message.id, message);
       }
       this.#seenSeq = tail;
     }

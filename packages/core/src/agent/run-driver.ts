@@ -67,7 +67,11 @@ export class RunDriver implements TriggerHandler {
     const { runId } = payload as { runId: string };
     const run = getRun(this.#o.sql, runId);
     const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
-    const action = nextAction(run, calls, { maxSteps: this.#o.agent.maxSteps, ...this.#o.limits });
+    const action = nextAction(run, calls, {
+      maxSteps: this.#o.agent.maxSteps,
+      maxModelAttempts: this.#o.limits.maxModelAttempts,
+      needsApproval: (call) => this.#needsApproval(call),
+    });
     switch (action.type) {
       case "idle":
         return DONE;
@@ -92,6 +96,18 @@ export class RunDriver implements TriggerHandler {
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
         await this.#o.faults?.("after-step-commit", { runId, step: action.step });
         return AGAIN;
+      case "request-approval":
+        this.#append([
+          ...action.calls.map(
+            (c): NewEvent => ({
+              kind: "approval.requested",
+              runId,
+              data: { step: action.step, callId: c.callId, name: c.name, args: c.args },
+            }),
+          ),
+          { kind: "run.waiting", runId, data: { reason: "approval" } },
+        ]);
+        return DONE;
       case "model":
         return this.#modelStep(runId, action.step, action.attempt);
       case "tools":
@@ -181,7 +197,7 @@ export class RunDriver implements TriggerHandler {
         })),
       );
     }
-    const fresh = toRun.filter((c) => c.status === "requested");
+    const fresh = toRun.filter((c) => c.status === "requested" || c.status === "approved");
     const effectOf = (name: string) =>
       agent.tools.find((t) => t.name === name)?.effect ?? "irreversible";
     if (fresh.length > 0) {
@@ -233,6 +249,16 @@ export class RunDriver implements TriggerHandler {
       this.#inFlight.delete(runId);
     }
     return this.#stillRunning(runId) ? AGAIN : DONE;
+  }
+
+  #needsApproval(call: ToolCallRecord): boolean {
+    const rule = this.#o.agent.tools.find((t) => t.name === call.name)?.needsApproval;
+    if (typeof rule !== "function") return rule === true;
+    try {
+      return rule(call.args);
+    } catch {
+      return true; // A rule that cannot decide asks the human.
+    }
   }
 
   #flight(runId: string): InFlight {

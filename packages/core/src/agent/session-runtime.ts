@@ -1,9 +1,16 @@
 import { type Clock, systemClock } from "../clock.ts";
-import type { NewEvent } from "../ledger/events.ts";
+import { BadRequestError } from "../errors/http-errors.ts";
+import type { JsonValue, NewEvent } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
+import {
+  getCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+} from "../ledger/projections/checkpoints.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
 import { latestRun, type RunStatus } from "../ledger/projections/runs.ts";
+import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { DueWork } from "../triggers/due-work.ts";
@@ -11,6 +18,13 @@ import { type PumpOptions, type TriggerHandler, TriggerPump } from "../triggers/
 import { type CoalesceOptions, DEFAULT_COALESCE } from "./coalescer.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import type { FaultInjector } from "./faults.ts";
+import {
+  type ControlState,
+  decideResume,
+  decideRetry,
+  type ResumeRequest,
+  type RetryRequest,
+} from "./run-control.ts";
 import { RUN_STEP_KIND, RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
 
@@ -158,6 +172,53 @@ export class SessionRuntime {
     this.#driver.abortInFlight(run.runId);
     await this.#wake(this.work.nextWakeAt());
     return this.status();
+  }
+
+  /** Moves a waiting or interrupted run again: continue, with a message, from a checkpoint, or with decisions. */
+  async resume(request: ResumeRequest): Promise<StatusView> {
+    return this.#commitControl(decideResume(this.#controlState(), request));
+  }
+
+  /** Runs a failed run again from a checkpoint (default: its latest) or from its start. */
+  async retry(request: RetryRequest): Promise<StatusView> {
+    return this.#commitControl(decideRetry(this.#controlState(), request));
+  }
+
+  async #commitControl(events: NewEvent[]): Promise<StatusView> {
+    const runId = events[0]?.runId;
+    const moves = events.some((e) => e.kind === "run.resumed");
+    const now = this.#clock.now();
+    this.ledger.append(events, () => {
+      if (moves && runId) this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now);
+    });
+    if (moves) await this.#wake(now);
+    return this.status();
+  }
+
+  #controlState(): ControlState {
+    const run = latestRun(this.#sql);
+    const start = run ? listCheckpoints(this.#sql, run.startedSeq - 1, 1, run.runId)[0] : undefined;
+    return {
+      sessionId: this.#sessionId,
+      run,
+      calls: run?.phase === "tools" ? stepToolCalls(this.#sql, run.runId, run.step) : [],
+      findCheckpoint: (id) =>
+        /^\d{1,15}$/.test(id) ? getCheckpoint(this.#sql, Number(id)) : undefined,
+      startCheckpoint: start,
+      latestCheckpoint: run ? latestCheckpoint(this.#sql, run.runId) : undefined,
+      checkArgs: (call, args) => this.#checkArgs(call.name, args),
+    };
+  }
+
+  #checkArgs(toolName: string, args: JsonValue): void {
+    const tool = this.#agent.tools.find((t) => t.name === toolName);
+    const parsed = tool?.input.safeParse(args);
+    if (parsed && !parsed.success) {
+      throw new BadRequestError(
+        "invalid_tool_args",
+        `the edited arguments for ${toolName} do not match its input schema: ${parsed.error.message}`,
+      );
+    }
   }
 
   /** Runs due work (the alarm handler), then re-arms the wake-up for what remains. */

@@ -13,7 +13,9 @@ import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
  *    model call was lost starts again as attempt + 1 and its partial text is
  *    discarded; a tool call that started but has no result is redriven by its
  *    effect: pure and idempotent run again, irreversible becomes outcome_unknown.
- * 3. Nothing here writes; the runtime commits what this returns.
+ * 3. A call that needs approval never starts before a human approved it; an
+ *    approved irreversible call whose outcome was unknown may run again.
+ * 4. Nothing here writes; the runtime commits what this returns.
  */
 export type StepAction =
   | { readonly type: "idle" }
@@ -26,6 +28,7 @@ export type StepAction =
       readonly run: ToolCallRecord[];
       readonly unknown: ToolCallRecord[];
     }
+  | { readonly type: "request-approval"; readonly step: number; readonly calls: ToolCallRecord[] }
   | { readonly type: "pause"; readonly reason: string }
   | { readonly type: "finish-step"; readonly step: number };
 
@@ -33,6 +36,8 @@ export interface StepLimits {
   readonly maxSteps: number;
   /** Model attempts per step before the run fails (each lost attempt counts). */
   readonly maxModelAttempts: number;
+  /** Whether a requested call must wait for a human first. */
+  readonly needsApproval: (call: ToolCallRecord) => boolean;
 }
 
 export function nextAction(
@@ -44,7 +49,7 @@ export function nextAction(
   if (run.interruptRequested) return { type: "interrupt" };
   switch (run.phase) {
     case "between":
-      if (run.step >= limits.maxSteps) {
+      if (run.step - run.stepBase >= limits.maxSteps) {
         return {
           type: "fail",
           code: "max_steps",
@@ -62,13 +67,24 @@ export function nextAction(
       }
       return { type: "model", step: run.step, attempt: run.attempt + 1 };
     case "tools":
-      return toolAction(run.step, calls);
+      return toolAction(run.step, calls, limits);
   }
 }
 
-function toolAction(step: number, calls: readonly ToolCallRecord[]): StepAction {
+function toolAction(
+  step: number,
+  calls: readonly ToolCallRecord[],
+  limits: StepLimits,
+): StepAction {
+  const ask = calls.filter((c) => c.status === "requested" && limits.needsApproval(c));
+  if (ask.length > 0) return { type: "request-approval", step, calls: ask };
+  if (calls.some((c) => c.status === "awaiting_approval"))
+    return { type: "pause", reason: "approval" };
   const run = calls.filter(
-    (c) => c.status === "requested" || (c.status === "started" && c.effect !== "irreversible"),
+    (c) =>
+      c.status === "requested" ||
+      c.status === "approved" ||
+      (c.status === "started" && c.effect !== "irreversible"),
   );
   const unknown = calls.filter((c) => c.status === "started" && c.effect === "irreversible");
   if (run.length > 0 || unknown.length > 0) return { type: "tools", step, run, unknown };

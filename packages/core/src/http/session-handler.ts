@@ -1,12 +1,13 @@
 import { MethodNotAllowedError, NotFoundError } from "../errors/http-errors.ts";
 import type { RouteTable, SessionHttpContext } from "./route.ts";
+import { controlRoutes } from "./routes/control-routes.ts";
 import { readRoutes } from "./routes/read-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 
 export type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
 
 /** Every session route, by group. A new group is one file in routes/ and one line here. */
-const ROUTES: RouteTable = { ...runRoutes, ...readRoutes };
+const ROUTES: RouteTable = { ...runRoutes, ...readRoutes, ...controlRoutes };
 
 /** Routes `/agents/:agent/:session/:action` inside the session's object. */
 export async function handleSessionRequest(

@@ -11,8 +11,12 @@ export interface TestSession {
   wakeAt(): number | null;
   /** Fires alarms until no work is due now (time does not move). Returns how many fired. */
   drain(maxAlarms?: number): Promise<number>;
-  /** A new runtime on the same database: what an evicted object sees when it comes back. */
-  restart(overrides?: Partial<SessionRuntimeOptions>): TestSession;
+  /**
+   * A new runtime on the same database: what an evicted object sees when it
+   * comes back. Pass a new `clock` to leave the old instance frozen in time, as
+   * a crashed one is (its lease renewals stop).
+   */
+  restart(overrides?: Partial<SessionRuntimeOptions> & { clock?: ManualClock }): TestSession;
 }
 
 /** A session on in-process SQLite with a manual clock: the Node stand-in for a Durable Object. */
@@ -49,7 +53,8 @@ export function createTestSession(
       }
       return fired;
     },
-    restart: (more = {}) => createTestSession(agent, { ...overrides, ...more }, { sql, clock }),
+    restart: ({ clock: next, ...more } = {}) =>
+      createTestSession(agent, { ...overrides, ...more }, { sql, clock: next ?? clock }),
   };
   return session;
 }

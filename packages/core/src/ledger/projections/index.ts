@@ -1,9 +1,17 @@
 import type { Projection } from "../projection.ts";
+import { checkpointsProjection } from "./checkpoints.ts";
 import { messagesProjection } from "./messages.ts";
 import { runsProjection } from "./runs.ts";
 import { toolCallsProjection } from "./tool-calls.ts";
 import { usageProjection } from "./usage.ts";
 
+export {
+  type Checkpoint,
+  checkpointsProjection,
+  getCheckpoint,
+  latestCheckpoint,
+  listCheckpoints,
+} from "./checkpoints.ts";
 export {
   changedMessages,
   listMessages,
@@ -34,4 +42,5 @@ export const SESSION_PROJECTIONS: readonly Projection[] = [
   messagesProjection,
   toolCallsProjection,
   usageProjection,
+  checkpointsProjection,
 ];

@@ -31,6 +31,7 @@ interface MessageRow {
   run_id: string | null;
   role: MessageRole;
   parts: string;
+  hidden: number;
 }
 
 /**
@@ -40,9 +41,9 @@ interface MessageRow {
  */
 export const messagesProjection: Projection = {
   name: "messages",
-  version: 1,
+  version: 2,
   create: [
-    "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL)",
+    "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
   ],
   drop: ["DROP TABLE IF EXISTS messages"],
@@ -89,6 +90,33 @@ export const messagesProjection: Projection = {
         }
         return;
       }
+      case "run.resumed": {
+        const { mode, message, checkpoint } = event.data;
+        // Going back to a checkpoint hides what the run said after it; the ledger keeps it.
+        if (checkpoint !== undefined) {
+          sql.exec(
+            "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND created_seq > ? AND hidden = 0",
+            event.seq,
+            event.runId,
+            checkpoint,
+          );
+        }
+        if (message !== undefined && (mode === "with_message" || checkpoint !== undefined)) {
+          insert(sql, `m${event.seq}`, event, "user", [{ type: "text", text: message }]);
+        }
+        return;
+      }
+      case "approval.resolved": {
+        if (event.data.args === undefined) return;
+        // The model sees the arguments the human approved, not the ones it proposed.
+        const id = stepId(event.runId, event.data.step, "a");
+        const row = find(sql, id);
+        if (!row) return;
+        const parts = JSON.parse(row.parts) as MessagePart[];
+        const call = parts.find((p) => p.type === "tool-call" && p.callId === event.data.callId);
+        if (call?.type === "tool-call") call.args = event.data.args;
+        return update(sql, id, parts, event.seq);
+      }
       case "tool.completed":
         return setResult(sql, event, { status: "completed", result: event.data.result });
       case "tool.failed":
@@ -122,12 +150,13 @@ function insert(
   const next =
     (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
   sql.exec(
-    "INSERT INTO messages (id, idx, run_id, role, parts, seq) VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
     id,
     next,
     event.runId,
     role,
     JSON.stringify(parts),
+    event.seq,
     event.seq,
   );
 }
@@ -154,7 +183,7 @@ function setResult(
 export function listMessages(sql: SqlPort, afterIndex: number, limit: number): Message[] {
   return sql
     .exec<MessageRow>(
-      "SELECT id, idx, run_id, role, parts FROM messages WHERE idx > ? AND parts != '[]' ORDER BY idx LIMIT ?",
+      "SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE idx > ? AND parts != '[]' AND hidden = 0 ORDER BY idx LIMIT ?",
       afterIndex,
       limit,
     )
@@ -177,6 +206,6 @@ function toMessage(row: MessageRow): Message {
     index: row.idx,
     runId: row.run_id,
     role: row.role,
-    parts: JSON.parse(row.parts) as MessagePart[],
+    parts: row.hidden ? [] : (JSON.parse(row.parts) as MessagePart[]),
   };
 }

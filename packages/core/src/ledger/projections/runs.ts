@@ -13,6 +13,8 @@ export interface RunRecord {
   readonly agent: string;
   readonly status: RunStatus;
   readonly step: number;
+  /** The step count when the run last (re)started; maxSteps counts from here. */
+  readonly stepBase: number;
   readonly attempt: number;
   readonly interruptRequested: boolean;
   readonly waitingReason: string | null;
@@ -28,6 +30,7 @@ interface RunRow {
   agent: string;
   status: RunStatus;
   step: number;
+  step_base: number;
   attempt: number;
   interrupt_requested: number;
   waiting_reason: string | null;
@@ -40,9 +43,9 @@ interface RunRow {
 /** Run status, current step and the terminal outcome of every run of the session. */
 export const runsProjection: Projection = {
   name: "runs",
-  version: 1,
+  version: 2,
   create: [
-    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, waiting_reason TEXT, output TEXT, error TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
+    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, waiting_reason TEXT, output TEXT, error TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
     "CREATE INDEX runs_by_start ON runs (started_seq)",
   ],
   drop: ["DROP TABLE IF EXISTS runs"],
@@ -71,6 +74,13 @@ export const runsProjection: Projection = {
         return set("phase = ?", event.data.toolCalls.length > 0 ? "tools" : "model");
       case "step.completed":
         return set("phase = 'between'");
+      case "run.resumed": {
+        // A resume with a message or from a checkpoint starts a fresh step; the step number keeps growing.
+        const fresh = event.data.mode !== "continue" && event.data.mode !== "approvals";
+        return set(
+          `status = 'running', waiting_reason = NULL, interrupt_requested = 0, error = NULL, step_base = step${fresh ? ", phase = 'between'" : ""}`,
+        );
+      }
       case "run.interrupt_requested":
         return set("interrupt_requested = 1");
       case "run.waiting":
@@ -90,7 +100,7 @@ export const runsProjection: Projection = {
 };
 
 const COLUMNS =
-  "run_id, agent, status, phase, step, attempt, interrupt_requested, waiting_reason, output, error, started_seq, updated_seq";
+  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, waiting_reason, output, error, started_seq, updated_seq";
 
 export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];
@@ -110,6 +120,7 @@ function toRecord(row: RunRow): RunRecord {
     agent: row.agent,
     status: row.status,
     step: row.step,
+    stepBase: row.step_base,
     attempt: row.attempt,
     interruptRequested: row.interrupt_requested === 1,
     waitingReason: row.waiting_reason,

@@ -2,7 +2,14 @@ import type { SqlPort } from "../../sql/port.ts";
 import type { ErrorInfo, JsonValue, ToolEffect } from "../events.ts";
 import type { Projection } from "../projection.ts";
 
-export type ToolCallStatus = "requested" | "started" | "completed" | "failed" | "outcome_unknown";
+export type ToolCallStatus =
+  | "requested"
+  | "awaiting_approval"
+  | "approved"
+  | "started"
+  | "completed"
+  | "failed"
+  | "outcome_unknown";
 
 export interface ToolCallRecord {
   readonly runId: string;
@@ -35,7 +42,7 @@ interface ToolCallRow {
 /** Every tool call the model asked for, and how far it got. Drives recovery of the tool phase. */
 export const toolCallsProjection: Projection = {
   name: "tool_calls",
-  version: 1,
+  version: 2,
   create: [
     "CREATE TABLE tool_calls (run_id TEXT NOT NULL, step INTEGER NOT NULL, idx INTEGER NOT NULL, call_id TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, status TEXT NOT NULL, effect TEXT, idempotency_key TEXT, result TEXT, error TEXT, PRIMARY KEY (run_id, step, call_id))",
   ],
@@ -71,6 +78,20 @@ export const toolCallsProjection: Projection = {
           "status = 'started', effect = ?, idempotency_key = ?",
           effect,
           idempotencyKey,
+        );
+      }
+      case "approval.requested":
+        return set(event.data.step, event.data.callId, "status = 'awaiting_approval'");
+      case "approval.resolved": {
+        // A denial is followed by tool.failed in the same batch; an approval (of a call that
+        // waited for one, or of an irreversible call whose outcome was unknown) lets it run.
+        if (!event.data.approved) return;
+        const args = event.data.args === undefined ? null : JSON.stringify(event.data.args);
+        return set(
+          event.data.step,
+          event.data.callId,
+          "status = 'approved', args = coalesce(?, args)",
+          args,
         );
       }
       case "tool.completed":

@@ -1,0 +1,231 @@
+import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
+import type { JsonValue, NewEvent } from "../ledger/events.ts";
+import type { Checkpoint } from "../ledger/projections/checkpoints.ts";
+import type { RunRecord } from "../ledger/projections/runs.ts";
+import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+
+/**
+ * Run control decisions: what a resume or a retry writes, or why it is refused.
+ * Pure: the runtime reads the projections, calls these, and commits the events.
+ */
+export interface Decision {
+  readonly callId: string;
+  readonly approved: boolean;
+  /** Edited arguments to run the call with (approval only). */
+  readonly args?: JsonValue;
+  /** The call's known result, recorded instead of running it (e.g. an outcome a human checked). */
+  readonly result?: JsonValue;
+  readonly reason?: string;
+}
+
+export interface ResumeRequest {
+  readonly mode?: "continue" | "with_message" | "from_checkpoint";
+  readonly message?: string;
+  readonly checkpoint?: string;
+  readonly approvals?: readonly Decision[];
+}
+
+export interface RetryRequest {
+  readonly mode: "from_checkpoint" | "from_start";
+  readonly checkpoint?: string;
+}
+
+export interface ControlState {
+  readonly sessionId: string;
+  readonly run: RunRecord | undefined;
+  /** The tool calls of the run's current step. */
+  readonly calls: readonly ToolCallRecord[];
+  readonly findCheckpoint: (id: string) => Checkpoint | undefined;
+  readonly startCheckpoint: Checkpoint | undefined;
+  readonly latestCheckpoint: Checkpoint | undefined;
+  /** Throws a BadRequestError when edited arguments do not fit the tool's schema. */
+  readonly checkArgs: (call: ToolCallRecord, args: JsonValue) => void;
+}
+
+const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
+
+export function decideResume(state: ControlState, request: ResumeRequest): NewEvent[] {
+  const run = requireRun(state, "resume");
+  if (run.status === "running") {
+    throw new ConflictError(
+      "run_running",
+      `run ${run.runId} is running; there is nothing to resume`,
+      {
+        details: { runId: run.runId },
+      },
+    );
+  }
+  if (run.status === "completed" || run.status === "aborted") {
+    throw new ConflictError(
+      "run_not_resumable",
+      `run ${run.runId} is ${run.status} and cannot be resumed; start a new run with POST .../runs`,
+      { details: { runId: run.runId, status: run.status } },
+    );
+  }
+  if (request.approvals && request.approvals.length > 0)
+    return decideApprovals(state, run, request.approvals);
+  const pending = state.calls.filter((c) => PENDING.has(c.status));
+  const mode = request.mode ?? "continue";
+  if (mode === "from_checkpoint") {
+    const checkpoint = requireCheckpoint(state, run, request.checkpoint);
+    return [resumed(run, { mode, checkpoint: checkpoint.seq, message: request.message })];
+  }
+  if (run.status === "failed") {
+    throw new ConflictError(
+      "run_failed",
+      `run ${run.runId} failed; use POST .../retry (from_checkpoint or from_start)`,
+      {
+        details: { runId: run.runId },
+      },
+    );
+  }
+  if (mode === "with_message") {
+    if (!request.message)
+      throw new BadRequestError("invalid_request", 'mode "with_message" needs a "message"');
+    // A new message replaces the calls still waiting for a decision: they end as cancelled.
+    const cancelled = pending.map(
+      (c): NewEvent => ({
+        kind: "tool.failed",
+        runId: run.runId,
+        data: {
+          step: c.step,
+          callId: c.callId,
+          name: c.name,
+          error: {
+            code: "cancelled",
+            message: "cancelled: the run was resumed with a new message",
+          },
+        },
+      }),
+    );
+    return [...cancelled, resumed(run, { mode, message: request.message })];
+  }
+  // Continue: calls still waiting for a decision make the run wait for them again.
+  return [resumed(run, { mode: "continue" })];
+}
+
+export function decideRetry(state: ControlState, request: RetryRequest): NewEvent[] {
+  const run = requireRun(state, "retry");
+  if (run.status !== "failed") {
+    throw new ConflictError(
+      "run_not_failed",
+      `run ${run.runId} is ${run.status}; only a failed run can be retried${run.status === "interrupted" || run.status === "waiting" ? " (use resume)" : ""}`,
+      { details: { runId: run.runId, status: run.status } },
+    );
+  }
+  if (request.mode === "from_start") {
+    const start = state.startCheckpoint;
+    if (!start)
+      throw new NotFoundError("unknown_checkpoint", `run ${run.runId} has no start checkpoint`);
+    return [resumed(run, { mode: "retry_from_start", checkpoint: start.seq })];
+  }
+  const checkpoint = request.checkpoint
+    ? requireCheckpoint(state, run, request.checkpoint)
+    : (state.latestCheckpoint ?? state.startCheckpoint);
+  if (!checkpoint)
+    throw new NotFoundError("unknown_checkpoint", `run ${run.runId} has no checkpoint`);
+  return [resumed(run, { mode: "retry_from_checkpoint", checkpoint: checkpoint.seq })];
+}
+
+function decideApprovals(
+  state: ControlState,
+  run: RunRecord,
+  decisions: readonly Decision[],
+): NewEvent[] {
+  if (run.status !== "waiting") {
+    throw new ConflictError(
+      "no_pending_decisions",
+      `run ${run.runId} is ${run.status}; no call waits for a decision`,
+    );
+  }
+  const pending = new Map(
+    state.calls.filter((c) => PENDING.has(c.status)).map((c) => [c.callId, c]),
+  );
+  const seen = new Set<string>();
+  const events: NewEvent[] = [];
+  for (const decision of decisions) {
+    const call = pending.get(decision.callId);
+    if (!call) {
+      throw new NotFoundError(
+        "unknown_call",
+        `no call "${decision.callId.slice(0, 64)}" waits for a decision in run ${run.runId}; pending: ${[...pending.keys()].join(", ") || "none"}`,
+        { details: { pending: [...pending.keys()] } },
+      );
+    }
+    if (seen.has(call.callId)) {
+      throw new BadRequestError(
+        "duplicate_decision",
+        `call ${call.callId} is answered twice in one request`,
+      );
+    }
+    seen.add(call.callId);
+    if (decision.args !== undefined) state.checkArgs(call, decision.args);
+    events.push(...decisionEvents(run.runId, call, decision));
+  }
+  const left = [...pending.keys()].filter((id) => !seen.has(id));
+  if (left.length === 0) events.push(resumed(run, { mode: "approvals" }));
+  return events;
+}
+
+function decisionEvents(runId: string, call: ToolCallRecord, decision: Decision): NewEvent[] {
+  const base = { step: call.step, callId: call.callId };
+  const resolved: NewEvent<"approval.resolved"> = {
+    kind: "approval.resolved",
+    runId,
+    data: { ...base, approved: decision.approved, args: decision.args, reason: decision.reason },
+  };
+  if (decision.result !== undefined) {
+    return [
+      resolved,
+      {
+        kind: "tool.completed",
+        runId,
+        data: { ...base, name: call.name, result: decision.result },
+      },
+    ];
+  }
+  if (decision.approved) return [resolved];
+  const message =
+    call.status === "outcome_unknown"
+      ? `a human chose not to run ${call.name} again after its outcome was lost${decision.reason ? `: ${decision.reason}` : ""}`
+      : `a human denied this call${decision.reason ? `: ${decision.reason}` : ""}`;
+  return [
+    resolved,
+    {
+      kind: "tool.failed",
+      runId,
+      data: { ...base, name: call.name, error: { code: "denied", message } },
+    },
+  ];
+}
+
+function requireRun(state: ControlState, action: string): RunRecord {
+  if (!state.run) {
+    throw new ConflictError(
+      "no_run",
+      `session ${state.sessionId} has no run to ${action}; start one with POST .../runs`,
+    );
+  }
+  return state.run;
+}
+
+function requireCheckpoint(
+  state: ControlState,
+  run: RunRecord,
+  id: string | undefined,
+): Checkpoint {
+  if (!id)
+    throw new BadRequestError("invalid_request", 'mode "from_checkpoint" needs a "checkpoint" id');
+  const checkpoint = state.findCheckpoint(id);
+  if (!checkpoint || checkpoint.runId !== run.runId) {
+    throw new NotFoundError(
+      "unknown_checkpoint",
+      `run ${run.runId} has no checkpoint "${id.slice(0, 40)}"; list them with GET .../checkpoints`,
+    );
+  }
+  return checkpoint;
+}
+
+function resumed(run: RunRecord, data: NewEvent<"run.resumed">["data"]): NewEvent<"run.resumed"> {
+  return { kind: "run.resumed", runId: run.runId, data: JSON.parse(JSON.stringify(data)) };
+}

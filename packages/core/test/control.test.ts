@@ -1,0 +1,226 @@
+import type { LanguageModelV4 } from "@ai-sdk/provider";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  defineAgent,
+  defineTool,
+  latestRun,
+  listCheckpoints,
+  listMessages,
+  scriptedModel,
+  stepToolCalls,
+  TerminalError,
+} from "../src/index.ts";
+import { createTestSession, ManualClock } from "../src/testing/index.ts";
+
+const effects: string[] = [];
+
+const transfer = defineTool({
+  name: "transfer",
+  description: "Moves money. Needs a human.",
+  input: z.object({ amount: z.number().max(1000) }),
+  effect: "irreversible",
+  needsApproval: true,
+  execute: ({ amount }, ctx) => {
+    effects.push(`${ctx.idempotencyKey}:${amount}`);
+    return { sent: amount };
+  },
+});
+
+const lookup = defineTool({
+  name: "lookup",
+  description: "Reads a balance.",
+  input: z.object({}),
+  effect: "pure",
+  execute: () => ({ balance: 500 }),
+});
+
+const banker = defineAgent({
+  name: "banker",
+  system: "",
+  tools: [transfer, lookup],
+  model: scriptedModel({
+    rules: [
+      ({ turn, toolResults }) =>
+        turn === 0
+          ? {
+              text: "Sending.",
+              toolCalls: [
+                { name: "transfer", args: { amount: 10 } },
+                { name: "transfer", args: { amount: 20 } },
+              ],
+            }
+          : { text: `Done: ${JSON.stringify(toolResults.map((r) => r.output))}` },
+    ],
+  }),
+});
+
+describe("approvals", () => {
+  it("pauses for two approvals in one step, needs both answers, and survives a restart and days", async () => {
+    effects.length = 0;
+    const s = createTestSession(banker);
+    await s.runtime.start({ message: "pay" });
+    await s.drain();
+    expect(latestRun(s.sql)).toMatchObject({ status: "waiting", waitingReason: "approval" });
+    const calls = stepToolCalls(s.sql, "run_1", 1);
+    expect(calls.map((c) => c.status)).toEqual(["awaiting_approval", "awaiting_approval"]);
+
+    // Three days later, in a fresh object: one answer is not enough.
+    s.clock.advance(3 * 24 * 3600_000);
+    const later = s.restart();
+    await later.runtime.resume({
+      approvals: [{ callId: "call_0_0", approved: true, args: { amount: 15 } }],
+    });
+    await later.drain();
+    expect(latestRun(s.sql)?.status).toBe("waiting");
+    expect(effects).toEqual([]);
+
+    await later.runtime.resume({
+      approvals: [{ callId: "call_0_1", approved: false, reason: "too much" }],
+    });
+    await later.drain();
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(effects).toEqual(["s1/run_1/1/call_0_0:15"]);
+    const toolMessage = listMessages(s.sql, 0, 50).find((m) => m.role === "tool");
+    expect(toolMessage?.parts).toMatchObject([
+      { status: "completed", result: { sent: 15 } },
+      { status: "failed", error: { code: "denied" } },
+    ]);
+  });
+
+  it("refuses an approval of an unknown call, and edited arguments that break the schema", async () => {
+    const s = createTestSession(banker);
+    await s.runtime.start({ message: "pay" });
+    await s.drain();
+    const tail = s.runtime.ledger.tail;
+    await expect(
+      s.runtime.resume({ approvals: [{ callId: "nope", approved: true }] }),
+    ).rejects.toMatchObject({
+      status: 404,
+      code: "unknown_call",
+    });
+    await expect(
+      s.runtime.resume({
+        approvals: [{ callId: "call_0_0", approved: true, args: { amount: 5000 } }],
+      }),
+    ).rejects.toMatchObject({ status: 400, code: "invalid_tool_args" });
+    expect(s.runtime.ledger.tail).toBe(tail);
+  });
+});
+
+describe("irreversible tools", () => {
+  it("after a crash between tool.started and its result, writes outcome_unknown and waits for a human", async () => {
+    effects.length = 0;
+    // The object dies after the transfers ran but before their results commit: it never comes back.
+    const s = createTestSession(banker, {
+      faults: (point) => (point === "before-tool-commit" ? new Promise<void>(() => {}) : undefined),
+    });
+    await s.runtime.start({ message: "pay" });
+    await s.drain();
+    await s.runtime.resume({
+      approvals: [
+        { callId: "call_0_0", approved: true },
+        { callId: "call_0_1", approved: true },
+      ],
+    });
+    void s.runtime.alarm();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(effects).toHaveLength(2);
+
+    // A fresh object, after the dead one's lease ran out, redrives the step.
+    const fresh = s.restart({ clock: new ManualClock(s.clock.now() + 60_000), faults: undefined });
+    await fresh.runtime.alarm();
+    await fresh.drain();
+    expect(latestRun(s.sql)).toMatchObject({ status: "waiting", waitingReason: "outcome_unknown" });
+    const kinds = fresh.runtime.ledger.read(0).map((e) => e.kind);
+    expect(kinds.filter((k) => k === "tool.outcome_unknown")).toHaveLength(2);
+    expect(effects).toHaveLength(2);
+
+    // A human checked: the first went through, the second did not and should not be retried.
+    await fresh.runtime.resume({
+      approvals: [
+        { callId: "call_0_0", approved: true, result: { sent: 10 } },
+        { callId: "call_0_1", approved: false, reason: "checked the bank: not sent" },
+      ],
+    });
+    await fresh.drain();
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(effects).toHaveLength(2);
+  });
+});
+
+describe("resume and retry", () => {
+  it("resume of a completed run is a 409 and writes nothing", async () => {
+    const s = createTestSession(
+      defineAgent({ name: "a", system: "", model: scriptedModel({ turns: [{ text: "hi" }] }) }),
+    );
+    await s.runtime.start({ message: "x" });
+    await s.drain();
+    const tail = s.runtime.ledger.tail;
+    await expect(s.runtime.resume({ mode: "continue" })).rejects.toMatchObject({
+      status: 409,
+      code: "run_not_resumable",
+    });
+    expect(s.runtime.ledger.tail).toBe(tail);
+  });
+
+  it("retries a failed run from its start, and from a checkpoint", async () => {
+    let failures = 1;
+    const base = scriptedModel({
+      rules: [
+        ({ turn }) =>
+          turn === 0 ? { toolCalls: [{ name: "lookup", args: {} }] } : { text: "balance 500" },
+      ],
+    });
+    const flaky: LanguageModelV4 = {
+      ...base,
+      doStream: async (options) => {
+        const assistantTurns = options.prompt.filter((m) => m.role === "assistant").length;
+        if (assistantTurns === 1 && failures-- > 0) throw new TerminalError("model_rejected", "no");
+        return base.doStream(options);
+      },
+    };
+    const s = createTestSession(
+      defineAgent({ name: "b", system: "", tools: [lookup], model: flaky }),
+    );
+    await s.runtime.start({ message: "balance?" });
+    await s.drain();
+    expect(latestRun(s.sql)).toMatchObject({ status: "failed", error: { code: "model_rejected" } });
+    await expect(s.runtime.resume({ mode: "continue" })).rejects.toMatchObject({
+      code: "run_failed",
+    });
+
+    const checkpoints = listCheckpoints(s.sql, 0, 10);
+    expect(checkpoints.map((c) => c.kind)).toEqual(["run.started", "step.completed"]);
+    await s.runtime.retry({ mode: "from_checkpoint" });
+    await s.drain();
+    expect(latestRun(s.sql)).toMatchObject({ status: "completed", output: "balance 500" });
+    const roles = listMessages(s.sql, 0, 50).map((m) => m.role);
+    expect(roles).toEqual(["user", "assistant", "tool", "assistant"]);
+  });
+
+  it("interrupt then resume with a message continues the same run with the new message", async () => {
+    const s = createTestSession(banker);
+    await s.runtime.start({ message: "pay" });
+    await s.drain();
+    await s.runtime.interrupt("stop");
+    expect(latestRun(s.sql)?.status).toBe("interrupted");
+    await expect(s.runtime.resume({ mode: "with_message" })).rejects.toMatchObject({ status: 400 });
+    await s.runtime.resume({ mode: "with_message", message: "never mind, just look up" });
+    expect(latestRun(s.sql)?.status).toBe("running");
+    const users = listMessages(s.sql, 0, 50).filter((m) => m.role === "user");
+    expect(users).toHaveLength(2);
+  });
+
+  it("resume from an unknown checkpoint is a 404", async () => {
+    const s = createTestSession(banker);
+    await s.runtime.start({ message: "pay" });
+    await s.drain();
+    await expect(
+      s.runtime.resume({ mode: "from_checkpoint", checkpoint: "999" }),
+    ).rejects.toMatchObject({
+      status: 404,
+      code: "unknown_checkpoint",
+    });
+  });
+});
