@@ -28,7 +28,9 @@ export function buildUrl(
   path: string,
   query: RequestOptions["query"] = {},
 ): string {
-  const url = new URL(ctx.baseUrl.replace(/\/+$/, "") + path);
+  // A relative baseUrl ("" or "/api") resolves against the page, for same-origin browser apps.
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  const url = new URL(ctx.baseUrl.replace(/\/+$/, "") + path, page);
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined) url.searchParams.set(key, String(value));
   }

@@ -158,3 +158,21 @@ describe("errors", () => {
     expect(seen[0]?.get("authorization")).toBe("Bearer t");
   });
 });
+
+describe("base URL", () => {
+  it("resolves a relative baseUrl against the page, as in a same-origin browser app", async () => {
+    const seen: string[] = [];
+    const fakeFetch: typeof fetch = async (input) => {
+      seen.push(String(input));
+      return Response.json({ agent: "a", session: "s", status: "idle", runId: null, offset: "-1" });
+    };
+    const page = globalThis as { location?: unknown };
+    page.location = { href: "https://app.example/chat/1" };
+    try {
+      await createClient({ baseUrl: "/api", fetch: fakeFetch }).session("a", "s").status();
+    } finally {
+      delete page.location;
+    }
+    expect(seen).toEqual(["https://app.example/api/agents/a/s/status"]);
+  });
+});

@@ -31,7 +31,7 @@ const COMMANDS: readonly Command[] = [
   approve,
   retry,
   fork,
-] as unknown as readonly Command[];
+];
 
 const HELP = `durable-agents: talk to durable agents and follow their sessions
 
