@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// Tier 3: the real quickstart under `wrangler dev`, driven over HTTP and by the CLI.
+export default defineConfig({
+  test: {
+    name: "e2e",
+    include: ["*.test.ts"],
+    environment: "node",
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
