@@ -17,9 +17,10 @@
  * 4. Network failures and retryable statuses back off and retry; a
  *    connection that makes progress resets the backoff. Other 4xx errors
  *    and protocol violations are thrown at once.
- * 5. A clean SSE close without `streamClosed` is the server's periodic
- *    cycling: reconnect at once if the connection made progress (a new
- *    event or a control event), else back off.
+ * 5. A clean close without `streamClosed` is the server's periodic
+ *    cycling: reconnect at once if the connection delivered new events;
+ *    if it delivered only control, reconnect no sooner than 1 s after it
+ *    opened (no hot loop, never gives up); if it sent nothing, back off.
  */
 import type { RetryPolicy } from "./backoff.ts";
 import type { HttpContext } from "./http.ts";

@@ -2,7 +2,13 @@ import { createBackoff } from "./backoff.ts";
 import { badResponse, DurableAgentsClientError, isRecord } from "./errors.ts";
 import type { StreamPosition } from "./event-stream.ts";
 import { send } from "./http.ts";
-import { advance, parseEvents, type Reader, retryOrThrow } from "./reader-kit.ts";
+import {
+  advance,
+  paceIdleReconnect,
+  parseEvents,
+  type Reader,
+  retryOrThrow,
+} from "./reader-kit.ts";
 import { readSse } from "./sse-parser.ts";
 
 /** Live reads over SSE (PROTOCOL.md 5.8): `event: data` batches, each confirmed by `event: control`. */
@@ -11,6 +17,8 @@ export const readSseLive: Reader = async function* (ctx, path, position, options
   const backoff = createBackoff(options.retry);
   for (;;) {
     let progressed = false;
+    let delivered = false;
+    const openedAt = Date.now();
     try {
       const response = await send(ctx, path, {
         query: { offset: position.offset, live: "sse" },
@@ -26,7 +34,7 @@ export const readSseLive: Reader = async function* (ctx, path, position, options
           const before = position.delivered;
           yield* advance(position, parseEvents(message.data, path, response.status));
           if (position.delivered !== before) {
-            progressed = true;
+            progressed = delivered = true;
             backoff.reset();
           }
         } else if (message.event === "control") {
@@ -47,6 +55,8 @@ export const readSseLive: Reader = async function* (ctx, path, position, options
         { status: 0 },
       );
       await retryOrThrow(ctx, error, backoff, signal);
+    } else if (!delivered) {
+      await paceIdleReconnect(openedAt, signal);
     }
   }
 };

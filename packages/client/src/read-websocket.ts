@@ -10,20 +10,30 @@
 import { createBackoff } from "./backoff.ts";
 import { abortReason, badResponse, DurableAgentsClientError, isRecord } from "./errors.ts";
 import { buildUrl, type HttpContext } from "./http.ts";
-import { advance, checkEvents, type Reader, retryOrThrow } from "./reader-kit.ts";
+import {
+  advance,
+  checkEvents,
+  paceIdleReconnect,
+  type Reader,
+  retryOrThrow,
+} from "./reader-kit.ts";
 
 export const readWebSocket: Reader = async function* (ctx, path, position, options) {
   const { signal } = options;
   const backoff = createBackoff(options.retry);
   for (;;) {
     let progressed = false;
+    let delivered = false;
+    const openedAt = Date.now();
     try {
       const url = buildUrl(ctx, path, { offset: position.offset }).replace(/^http/, "ws");
       for await (const frame of socketFrames(ctx, url, signal)) {
         if (!isRecord(frame)) throw badResponse(`${path} sent a frame that is not an object`, 101);
         if (frame.type === "error") throw frameError(frame.error);
         if (frame.type !== "events") continue; // acks and future frame types
+        const before = position.delivered;
         yield* advance(position, checkEvents(frame.events, path, 101));
+        if (position.delivered !== before) delivered = true;
         if (typeof frame.nextOffset === "string") position.offset = frame.nextOffset;
         if (frame.upToDate === true) position.upToDate = true;
         progressed = true;
@@ -44,6 +54,8 @@ export const readWebSocket: Reader = async function* (ctx, path, position, optio
         { status: 0 },
       );
       await retryOrThrow(ctx, error, backoff, signal);
+    } else if (!delivered) {
+      await paceIdleReconnect(openedAt, signal);
     }
   }
 };

@@ -1,5 +1,5 @@
 /** What every transport shares: delivery bookkeeping, parsing, retry decisions. */
-import type { Backoff } from "./backoff.ts";
+import { type Backoff, sleep } from "./backoff.ts";
 import {
   abortReason,
   badResponse,
@@ -71,4 +71,20 @@ export async function retryOrThrow(
     error instanceof DurableAgentsClientError ? error : connectionLost(ctx.baseUrl, error);
   if (!typed.retryable) throw typed;
   await backoff.wait(typed, signal);
+}
+
+/** Shortest time between two connections that delivered no new events. */
+export const IDLE_RECONNECT_MS = 1_000;
+
+/**
+ * A connection that closed cleanly without new events is the server cycling
+ * an idle stream; reconnecting is right, but a server or proxy that closes
+ * at once must not turn that into a hot loop. Never counts as a failure.
+ */
+export async function paceIdleReconnect(
+  openedAt: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const wait = IDLE_RECONNECT_MS - (Date.now() - openedAt);
+  if (wait > 0) await sleep(wait, signal);
 }

@@ -80,6 +80,17 @@ describe("events over SSE", () => {
     expect(events.map((e) => e.kind)).toContain("tool.completed");
   });
 
+  it("paces reconnects to a server that closes idle streams at once, without giving up", async () => {
+    server = await startFakeServer({ ssePlan: () => ({ maxEvents: 0, cut: "clean" }) });
+    const session = createClient({ baseUrl: server.url }).session("assistant", "idle");
+    const reading = collect(
+      session.events({ signal: AbortSignal.timeout(2_200), retry: { maxAttempts: 1 } }),
+    );
+    await expect(reading).rejects.toMatchObject({ name: "TimeoutError" });
+    expect(server.sseConnections).toBeGreaterThanOrEqual(2);
+    expect(server.sseConnections).toBeLessThanOrEqual(3);
+  });
+
   it("aborting the signal stops a live stream with the signal's reason", async () => {
     server = await startFakeServer();
     seed(server, 2);
