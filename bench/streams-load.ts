@@ -123,7 +123,12 @@ async function sseLatencies(base: string, options: LoadOptions): Promise<number[
     const arrived = new Promise<void>((resolve) => seen.set(i, resolve));
     const t0 = performance.now();
     await append(url, encoder.encode(JSON.stringify({ i })), "application/json");
-    await arrived;
+    await Promise.race([
+      arrived,
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error(`SSE event ${i} did not arrive in 30 s`)), 30_000),
+      ),
+    ]);
     if (i >= 5) samples.push(performance.now() - t0);
   }
   controller.abort();

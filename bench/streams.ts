@@ -22,6 +22,7 @@ async function ours(): Promise<LoadResult> {
   const dev = await startWranglerDev({
     cwd: join(import.meta.dirname, "..", "test", "conformance"),
     persistTo: state,
+    snapshot: true,
     vars: {
       STREAMS_LONG_POLL_TIMEOUT_MS: "20000",
       STREAMS_SSE_MAX_DURATION_MS: "60000",

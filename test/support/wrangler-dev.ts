@@ -5,9 +5,11 @@
  * const dev = await startWranglerDev({ cwd: "test/conformance" });
  * try { await fetch(`${dev.baseUrl}/v1/stream/x`) } finally { await dev.stop() }
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
 export interface WranglerDevOptions {
@@ -22,6 +24,11 @@ export interface WranglerDevOptions {
   readonly env?: Record<string, string>;
   /** How long to wait for the first answer. Default 60 s. */
   readonly readyTimeoutMs?: number;
+  /**
+   * Bundle once and serve that bundle (`--no-bundle`), so edits to the source tree by other
+   * work in the same checkout do not reload the server mid-run. For benches.
+   */
+  readonly snapshot?: boolean;
 }
 
 export interface WranglerDev {
@@ -47,10 +54,11 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startWranglerDev(options: WranglerDevOptions): Promise<WranglerDev> {
-  const cwd = resolve(options.cwd);
   const port = options.port ?? (await freePort());
   const wranglerPackage = createRequire(import.meta.url).resolve("wrangler/package.json");
   const wranglerBin = join(dirname(wranglerPackage), "bin", "wrangler.js");
+  const snapshot = options.snapshot === true ? bundleSnapshot(wranglerBin, options) : null;
+  const cwd = snapshot?.dir ?? resolve(options.cwd);
   const args = [
     wranglerBin,
     "dev",
@@ -62,7 +70,8 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     String(await freePort()),
   ];
   args.push("--show-interactive-dev-session=false", "--log-level", "warn");
-  if (options.config !== undefined) args.push("--config", options.config);
+  if (snapshot !== null) args.push("--config", snapshot.config, "--no-bundle");
+  else if (options.config !== undefined) args.push("--config", options.config);
   if (options.persistTo !== undefined) args.push("--persist-to", resolve(options.persistTo));
   for (const [name, value] of Object.entries(options.vars ?? {}))
     args.push("--var", `${name}:${value}`);
@@ -95,6 +104,43 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     );
   }
   return dev;
+}
+
+/** `wrangler deploy --dry-run` into a temp folder, plus a config that serves that bundle. */
+function bundleSnapshot(
+  wranglerBin: string,
+  options: WranglerDevOptions,
+): { dir: string; config: string } {
+  const source = resolve(options.cwd);
+  const configPath = resolve(source, options.config ?? "wrangler.jsonc");
+  const dir = mkdtempSync(join(tmpdir(), "wrangler-snapshot-"));
+  const out = join(dir, "bundle");
+  const built = spawnSync(
+    process.execPath,
+    [wranglerBin, "deploy", "--dry-run", "--outdir", out, "--config", configPath],
+    {
+      cwd: source,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    },
+  );
+  if (built.status !== 0)
+    throw new Error(`wrangler bundle failed:\n${built.stdout}\n${built.stderr}`);
+  const main = readdirSync(out).find((f) => f.endsWith(".js"));
+  if (main === undefined) throw new Error(`wrangler bundle wrote no .js file to ${out}`);
+  // Full-line comments only: the configs here keep comments on their own lines.
+  const text = readFileSync(configPath, "utf8")
+    .split("\n")
+    .filter((line) => !line.trim().startsWith("//"))
+    .join("\n");
+  const config = {
+    ...(JSON.parse(text) as Record<string, unknown>),
+    main: join(out, main),
+    no_bundle: true,
+  };
+  const snapshotConfig = join(dir, "wrangler.json");
+  writeFileSync(snapshotConfig, JSON.stringify(config, null, 2));
+  return { dir, config: snapshotConfig };
 }
 
 async function waitUntilReady(
