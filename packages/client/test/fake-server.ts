@@ -117,6 +117,8 @@ export const calculatorScript: Script = (message) => [
   { kind: "run.completed", data: { output: "2 + 3 = 5." } },
 ];
 
+type CommandName = "runs" | "interrupt" | "abort" | "resume";
+
 const TERMINAL = new Set(["run.completed", "run.failed", "run.interrupted", "run.aborted"]);
 
 export async function startFakeServer(options: FakeServerOptions = {}): Promise<FakeServer> {
@@ -285,6 +287,63 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     socket.on("close", () => sockets.delete(socket));
   });
 
+  type Reply = { status: number; body: unknown };
+  const fail = (
+    status: number,
+    code: string,
+    message: string,
+    details?: Record<string, unknown>,
+  ): Reply => ({
+    status,
+    body: { error: details === undefined ? { code, message } : { code, message, details } },
+  });
+
+  /** The commands, shared by HTTP routes and WebSocket frames. */
+  function command(agent: string, session: string, action: CommandName, body: unknown): Reply {
+    const s = state(agent, session);
+    switch (action) {
+      case "runs": {
+        const message = (body as { input?: { message?: unknown } } | undefined)?.input?.message;
+        if (typeof message !== "string") {
+          return fail(400, "invalid_input", "body.input.message must be a string");
+        }
+        if (s.status === "running") {
+          return fail(
+            409,
+            "run_active",
+            `session ${session} already has run ${s.runId} running; interrupt it or wait for it`,
+            { runId: s.runId },
+          );
+        }
+        const offset = tail(s);
+        const runId = `r${++runCounter}`;
+        s.runId = runId;
+        s.status = "running";
+        append(agent, session, runId, "run.started", { agent, input: { message } });
+        runScript(agent, session, runId, message);
+        return { status: 202, body: { runId, session, agent, status: "running", offset } };
+      }
+      case "interrupt":
+      case "abort": {
+        if (s.status !== "running" || s.runId === null) {
+          return fail(409, "no_active_run", `session ${session} has no running run`);
+        }
+        const kind = action === "abort" ? "run.aborted" : "run.interrupted";
+        const reason = (body as { reason?: string } | undefined)?.reason ?? "requested";
+        append(agent, session, s.runId, kind, { reason });
+        return { status: 202, body: { runId: s.runId, status: s.status } };
+      }
+      case "resume": {
+        if (s.runId === null || !["waiting", "interrupted"].includes(s.status)) {
+          return fail(409, "not_resumable", `session ${session} has no paused run to resume`);
+        }
+        s.status = "running";
+        append(agent, session, s.runId, "run.completed", { output: "resumed", request: body });
+        return { status: 202, body: { runId: s.runId, status: "running" } };
+      }
+    }
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const body = req.method === "POST" ? await readBody(req) : undefined;
@@ -306,27 +365,12 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     }
     const s = state(agent, session);
     switch (route) {
-      case "POST runs": {
-        const message = (body as { input?: { message?: unknown } } | undefined)?.input?.message;
-        if (typeof message !== "string") {
-          return sendError(res, 400, "invalid_input", "body.input.message must be a string");
-        }
-        if (s.status === "running") {
-          return sendError(
-            res,
-            409,
-            "run_active",
-            `session ${session} already has run ${s.runId} running; interrupt it or wait for it`,
-            { runId: s.runId },
-          );
-        }
-        const offset = tail(s);
-        const runId = `r${++runCounter}`;
-        s.runId = runId;
-        s.status = "running";
-        append(agent, session, runId, "run.started", { agent, input: { message } });
-        runScript(agent, session, runId, message);
-        return sendJson(res, 202, { runId, session, agent, status: "running", offset });
+      case "POST runs":
+      case "POST interrupt":
+      case "POST abort":
+      case "POST resume": {
+        const reply = command(agent, session, match[3] as CommandName, body);
+        return sendJson(res, reply.status, reply.body);
       }
       case "GET status":
         return sendJson(res, 200, {
@@ -338,29 +382,6 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
         });
       case "GET messages":
         return sendJson(res, 200, { messages: projectMessages(s.ledger), nextCursor: null });
-      case "POST interrupt":
-      case "POST abort": {
-        if (s.status !== "running" || s.runId === null) {
-          return sendError(res, 409, "no_active_run", `session ${session} has no running run`);
-        }
-        const kind = route === "POST abort" ? "run.aborted" : "run.interrupted";
-        const reason = (body as { reason?: string } | undefined)?.reason ?? "requested";
-        append(agent, session, s.runId, kind, { reason });
-        return sendJson(res, 202, { runId: s.runId, status: s.status });
-      }
-      case "POST resume": {
-        if (s.runId === null || !["waiting", "interrupted"].includes(s.status)) {
-          return sendError(
-            res,
-            409,
-            "not_resumable",
-            `session ${session} has no paused run to resume`,
-          );
-        }
-        s.status = "running";
-        append(agent, session, s.runId, "run.completed", { output: "resumed", request: body });
-        return sendJson(res, 202, { runId: s.runId, status: "running" });
-      }
       case "POST retry":
         return sendJson(res, 202, { runId: s.runId, status: s.status });
       case "POST fork": {
