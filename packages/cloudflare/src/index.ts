@@ -1,11 +1,26 @@
 // @durable-agents/cloudflare: the only package that imports cloudflare:workers.
 export { type AgentServerOptions, createAgentServer } from "./agent-object/create-agent-server.ts";
+export type {
+  EndpointContext,
+  PlatformOptions,
+  SessionEndpoint,
+} from "./agent-object/platform.ts";
 export { AgentNotFoundError, AgentRegistry } from "./agent-object/registry.ts";
 export {
   parseSessionPath,
   type SessionPath,
   sessionObjectName,
 } from "./agent-object/session-path.ts";
+export {
+  type AuthDecision,
+  type AuthIdentity,
+  AuthNotConfiguredError,
+  type Authorize,
+  type AuthTarget,
+  allowLocalDev,
+  DEV_AUTH_SECRET,
+  verifyRequestToken,
+} from "./auth/index.ts";
 export {
   type AcquireOptions,
   type AcquireResult,

@@ -1,4 +1,3 @@
-import { SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, session } from "./support/session.ts";
@@ -90,7 +89,7 @@ describe("reading the ledger live", () => {
     await s.waitFor(isTerminal);
     const all = await s.events();
     const from = all[4]!.offset;
-    const response = await SELF.fetch(s.url("events", "live=sse"), {
+    const response = await s.fetch(s.url("events", "live=sse"), {
       headers: { "last-event-id": from },
     });
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();

@@ -24,6 +24,23 @@ export {
   type StatusView,
 } from "./agent/session-runtime.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
+export {
+  type AccessDecision,
+  type AccessTarget,
+  decideAccess,
+  ForbiddenError,
+  type MintOptions,
+  mintIndexToken,
+  mintSessionToken,
+  type SessionClaims,
+  scopeOf,
+  signClaims,
+  TOKEN_SCOPES,
+  type TokenScope,
+  UnauthorizedError,
+  type VerifyResult,
+  verifySessionToken,
+} from "./auth/index.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export * as errors from "./errors/index.ts";
 export {
@@ -38,6 +55,13 @@ export {
   UserError,
 } from "./errors/index.ts";
 export { errorResponse } from "./http/error-response.ts";
+export type {
+  AfterHook,
+  BeforeHook,
+  HookContext,
+  RunCompletedInfo,
+  SessionHooks,
+} from "./http/hooks.ts";
 export {
   DEFAULT_LIVE_READ,
   type LiveReadOptions,
@@ -48,6 +72,7 @@ export {
 export { LIMITS } from "./http/limits.ts";
 export { readBody, readJson, validate } from "./http/read-json.ts";
 export { handleSessionRequest, type SessionHttpContext } from "./http/session-handler.ts";
+export { type PriceTable, type UsageRollup, type UsageView, usageView } from "./http/usage-view.ts";
 export type {
   EventKind,
   EventPayloads,

@@ -15,11 +15,12 @@ import {
   systemClock,
 } from "@durable-agents/core";
 import { doSqlPort } from "../sql/do-sql-port.ts";
+import { type PlatformOptions, serveWithPlatform, watchCompletions } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
 
-export interface AgentServerOptions {
+export interface AgentServerOptions extends PlatformOptions {
   readonly agents: readonly AgentDefinition[];
   readonly logger?: Logger;
   /** Long-poll and SSE windows; see docs/limits.md for the defaults. */
@@ -45,7 +46,17 @@ export function createAgentServer(options: AgentServerOptions) {
     readonly #sql: SqlPort = doSqlPort(this.ctx.storage);
     #runtime: SessionRuntime | undefined;
 
-    override async fetch(request: Request): Promise<Response> {
+    override fetch(request: Request): Promise<Response> {
+      const deps = {
+        registry,
+        logger,
+        env: this.env,
+        open: (agent: string, session: string) => this.#open(agent, session),
+      };
+      return serveWithPlatform(request, options, deps, (r) => this.#serve(r));
+    }
+
+    async #serve(request: Request): Promise<Response> {
       try {
         const path = parseSessionPath(new URL(request.url).pathname);
         if (!path)
@@ -60,6 +71,9 @@ export function createAgentServer(options: AgentServerOptions) {
           sql: this.#sql,
           clock: systemClock,
           live,
+          hooks: options.hooks,
+          env: this.env,
+          prices: options.prices,
         });
       } catch (error) {
         return errorResponse(error, (cause) =>
@@ -91,6 +105,7 @@ export function createAgentServer(options: AgentServerOptions) {
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
+      watchCompletions(this.#runtime, options.hooks, logger);
       return this.#runtime;
     }
   };

@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import type { LedgerEvent, Message } from "@durable-agents/core";
+import { type LedgerEvent, type Message, mintSessionToken } from "@durable-agents/core";
 
 export const BASE = "http://agents.test";
 
@@ -7,6 +7,8 @@ export interface SessionHandle {
   readonly agent: string;
   readonly session: string;
   url(action: string, query?: string): string;
+  /** fetch with this session's token attached. */
+  fetch(input: string, init?: RequestInit): Promise<Response>;
   post(action: string, body?: unknown): Promise<Response>;
   get(action: string, query?: string): Promise<Response>;
   events(offset?: string): Promise<(LedgerEvent & { offset: string })[]>;
@@ -20,24 +22,32 @@ export interface SessionHandle {
 let counter = 0;
 
 export function session(agent: string, name = `s${Date.now()}_${++counter}`): SessionHandle {
+  // Every session route needs a signed token (the fixture's AUTH_SECRET): see test/auth.test.ts.
+  const token = mintSessionToken(env.AUTH_SECRET, { agent, session: name });
+  const fetchAuthed = async (input: string, init: RequestInit = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${await token}`);
+    return SELF.fetch(input, { ...init, headers });
+  };
   const url = (action: string, query = "") =>
     `${BASE}/agents/${agent}/${name}/${action}${query ? `?${query}` : ""}`;
   const handle: SessionHandle = {
     agent,
     session: name,
     url,
+    fetch: fetchAuthed,
     post: (action, body) =>
-      SELF.fetch(url(action), {
+      fetchAuthed(url(action), {
         method: "POST",
         headers: { "content-type": "application/json" },
         body:
           body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       }),
-    get: (action, query) => SELF.fetch(url(action, query)),
+    get: (action, query) => fetchAuthed(url(action, query)),
     async events(offset = "-1") {
       const all: (LedgerEvent & { offset: string })[] = [];
       for (let next = offset; ; ) {
-        const response = await SELF.fetch(url("events", `offset=${next}`));
+        const response = await fetchAuthed(url("events", `offset=${next}`));
         const page = (await response.json()) as (LedgerEvent & { offset: string })[];
         all.push(...page);
         next = response.headers.get("stream-next-offset") ?? next;
@@ -45,7 +55,7 @@ export function session(agent: string, name = `s${Date.now()}_${++counter}`): Se
       }
     },
     async messages() {
-      const body = (await (await SELF.fetch(url("messages", "limit=200"))).json()) as {
+      const body = (await (await fetchAuthed(url("messages", "limit=200"))).json()) as {
         messages: Message[];
       };
       return body.messages;
@@ -61,7 +71,7 @@ export function session(agent: string, name = `s${Date.now()}_${++counter}`): Se
       throw new Error(`timed out waiting for an event in ${agent}/${name}`);
     },
     async status() {
-      return (await (await SELF.fetch(url("status"))).json()) as {
+      return (await (await fetchAuthed(url("status"))).json()) as {
         status: string;
         runId: string | null;
         offset: string;
@@ -99,6 +109,7 @@ declare global {
   namespace Cloudflare {
     interface Env {
       AGENTS: DurableObjectNamespace;
+      AUTH_SECRET: string;
     }
   }
 }

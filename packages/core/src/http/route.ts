@@ -1,13 +1,19 @@
 import type { SessionRuntime } from "../agent/session-runtime.ts";
 import type { Clock } from "../clock.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { SessionHooks } from "./hooks.ts";
 import type { LiveReadOptions } from "./ledger-read.ts";
+import type { PriceTable } from "./usage-view.ts";
 
 export interface SessionHttpContext {
   readonly runtime: SessionRuntime;
   readonly sql: SqlPort;
   readonly clock: Clock;
   readonly live: LiveReadOptions;
+  readonly hooks?: SessionHooks;
+  readonly env?: Record<string, unknown>;
+  /** Application price table for usage cost: see docs/api.md. */
+  readonly prices?: PriceTable;
 }
 
 export type SessionRoute = (

@@ -1,13 +1,15 @@
 import { MethodNotAllowedError, NotFoundError } from "../errors/http-errors.ts";
+import { runHooked } from "./hooks.ts";
 import type { RouteTable, SessionHttpContext } from "./route.ts";
 import { controlRoutes } from "./routes/control-routes.ts";
+import { platformRoutes } from "./routes/platform-routes.ts";
 import { readRoutes } from "./routes/read-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 
 export type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
 
 /** Every session route, by group. A new group is one file in routes/ and one line here. */
-const ROUTES: RouteTable = { ...runRoutes, ...readRoutes, ...controlRoutes };
+const ROUTES: RouteTable = { ...runRoutes, ...readRoutes, ...controlRoutes, ...platformRoutes };
 
 /** Routes `/agents/:agent/:session/:action` inside the session's object. */
 export async function handleSessionRequest(
@@ -24,5 +26,5 @@ export async function handleSessionRequest(
   }
   const route = routes[request.method];
   if (!route) throw new MethodNotAllowedError(request.method, `.../${action}`, Object.keys(routes));
-  return route(request, ctx);
+  return runHooked(action, route, request, ctx);
 }

@@ -4,17 +4,28 @@ import type { Projection } from "../projection.ts";
 export interface UsageSummary {
   readonly models: { model: string; calls: number; inputTokens: number; outputTokens: number }[];
   readonly tools: { name: string; calls: number; failures: number }[];
+  /** Sub-agent calls by child agent, with the tokens their answers reported. */
+  readonly subagents: { agent: string; calls: number; inputTokens: number; outputTokens: number }[];
+  /** Application metrics (`usage.recorded`): how often and the sum of values. */
+  readonly metrics: { metric: string; count: number; total: number }[];
 }
 
-/** Token usage per model and executions per tool, summed over the session. */
+/** Token usage per model, executions per tool, sub-agent calls and custom metrics, summed over the session. */
 export const usageProjection: Projection = {
   name: "usage",
-  version: 1,
+  version: 2,
   create: [
+    "CREATE TABLE usage_subagents (agent TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
+    "CREATE TABLE usage_metrics (metric TEXT PRIMARY KEY, count INTEGER NOT NULL, total REAL NOT NULL)",
     "CREATE TABLE usage_models (model TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_tools (name TEXT PRIMARY KEY, calls INTEGER NOT NULL, failures INTEGER NOT NULL)",
   ],
-  drop: ["DROP TABLE IF EXISTS usage_models", "DROP TABLE IF EXISTS usage_tools"],
+  drop: [
+    "DROP TABLE IF EXISTS usage_models",
+    "DROP TABLE IF EXISTS usage_tools",
+    "DROP TABLE IF EXISTS usage_subagents",
+    "DROP TABLE IF EXISTS usage_metrics",
+  ],
   apply(sql, event) {
     switch (event.kind) {
       case "model.completed": {
@@ -37,6 +48,23 @@ export const usageProjection: Projection = {
         );
         return;
       }
+      case "subagent.completed": {
+        const { agent, usage } = event.data;
+        sql.exec(
+          "INSERT INTO usage_subagents (agent, calls, input_tokens, output_tokens) VALUES (?, 1, ?, ?) ON CONFLICT (agent) DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
+          agent,
+          usage.inputTokens,
+          usage.outputTokens,
+        );
+        return;
+      }
+      case "usage.recorded":
+        sql.exec(
+          "INSERT INTO usage_metrics (metric, count, total) VALUES (?, 1, ?) ON CONFLICT (metric) DO UPDATE SET count = count + 1, total = total + excluded.total",
+          event.data.metric,
+          event.data.value,
+        );
+        return;
       default:
         return;
     }
@@ -57,6 +85,19 @@ export function usageSummary(sql: SqlPort): UsageSummary {
       })),
     tools: sql.exec<{ name: string; calls: number; failures: number }>(
       "SELECT name, calls, failures FROM usage_tools ORDER BY name",
+    ),
+    subagents: sql
+      .exec<{ agent: string; calls: number; input_tokens: number; output_tokens: number }>(
+        "SELECT agent, calls, input_tokens, output_tokens FROM usage_subagents ORDER BY agent",
+      )
+      .map((r) => ({
+        agent: r.agent,
+        calls: r.calls,
+        inputTokens: r.input_tokens,
+        outputTokens: r.output_tokens,
+      })),
+    metrics: sql.exec<{ metric: string; count: number; total: number }>(
+      "SELECT metric, count, total FROM usage_metrics ORDER BY metric",
     ),
   };
 }

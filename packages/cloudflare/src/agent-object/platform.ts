@@ -1,0 +1,154 @@
+import {
+  errorResponse,
+  type Logger,
+  MethodNotAllowedError,
+  type PriceTable,
+  type SessionHooks,
+  type SessionRuntime,
+  scopeOf,
+} from "@durable-agents/core";
+import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
+import type { AgentRegistry } from "./registry.ts";
+import { parseSessionPath } from "./session-path.ts";
+
+/** What a custom endpoint handler gets: the session it is called on. */
+export interface EndpointContext {
+  readonly agent: string;
+  readonly session: string;
+  readonly env: Record<string, unknown>;
+  readonly identity: AuthIdentity;
+  /** The session's runtime (opened on first use). */
+  runtime(): SessionRuntime;
+}
+
+/**
+ * A custom session route, `METHOD /agents/:agent/:session/:action`. Checked
+ * before the built-in routes, after auth.
+ * @example
+ * { method: "GET", action: "summary", handler: (req, ctx) => Response.json(ctx.runtime().status()) }
+ */
+export interface SessionEndpoint {
+  readonly method: string;
+  readonly action: string;
+  readonly handler: (request: Request, ctx: EndpointContext) => Response | Promise<Response>;
+}
+
+export interface PlatformOptions {
+  readonly hooks?: SessionHooks;
+  readonly endpoints?: readonly SessionEndpoint[];
+  /** Replaces the default signed-token check; see docs/api.md#auth. */
+  readonly authorize?: Authorize;
+  /** Prices for the cost in `GET .../usage`. */
+  readonly prices?: PriceTable;
+}
+
+export interface PlatformDeps {
+  readonly registry: AgentRegistry;
+  readonly logger: Logger;
+  readonly env: Record<string, unknown>;
+  open(agent: string, session: string): SessionRuntime;
+  /** Called with the caller's identity on every admitted request (the D1 index records it). */
+  admitted?(runtime: () => SessionRuntime, identity: AuthIdentity): void;
+}
+
+/**
+ * Everything in front of the built-in session routes: auth, the agent lookup,
+ * `transformRequest`, custom endpoints; then `transformResponse` on the way out.
+ */
+export async function serveWithPlatform(
+  request: Request,
+  options: PlatformOptions,
+  deps: PlatformDeps,
+  builtIn: (request: Request) => Promise<Response>,
+): Promise<Response> {
+  const path = safeParse(request);
+  if (!path) return builtIn(request);
+  const base = { agent: path.agent, session: path.session, env: deps.env };
+  let current = request;
+  let response: Response;
+  try {
+    response = await admit();
+  } catch (error) {
+    // A refused request's body is never read; cancel it so the runtime does not complain.
+    if (current.body && !current.bodyUsed) await current.body.cancel().catch(() => undefined);
+    response = errorResponse(error, (cause) =>
+      deps.logger.error("session request failed", { error: String(cause) }),
+    );
+  }
+  const transform = options.hooks?.transformResponse;
+  if (!transform || response.status === 101) return response;
+  return transform(response, { ...base, request: current });
+
+  async function admit(): Promise<Response> {
+    if (!path) return builtIn(current);
+    const outcome = await authorizeRequest(
+      current,
+      deps.env,
+      {
+        sub: `${path.agent}/${path.session}`,
+        scope: scopeOf(current.method),
+        agent: path.agent,
+        session: path.session,
+      },
+      { authorize: options.authorize, logger: deps.logger },
+    );
+    if (outcome.type === "respond") return outcome.response;
+    deps.registry.resolve(path.agent);
+    const runtime = () => deps.open(path.agent, path.session);
+    deps.admitted?.(runtime, outcome.identity);
+    if (options.hooks?.transformRequest)
+      current = await options.hooks.transformRequest(current, base);
+    const matches = options.endpoints?.filter((e) => e.action === path.action) ?? [];
+    const endpoint = matches.find((e) => e.method === current.method);
+    if (endpoint)
+      return endpoint.handler(current, { ...base, identity: outcome.identity, runtime });
+    if (matches.length > 0 && !isBuiltIn(path.action))
+      throw new MethodNotAllowedError(
+        current.method,
+        `.../${path.action}`,
+        matches.map((e) => e.method),
+      );
+    return builtIn(current);
+  }
+}
+
+const BUILT_IN = new Set(["runs", "interrupt", "abort", "resume", "retry", "fork", "ws"]);
+
+function isBuiltIn(action: string): boolean {
+  return BUILT_IN.has(action);
+}
+
+/** Path errors are left to the built-in handler, which renders them. */
+function safeParse(request: Request) {
+  try {
+    return parseSessionPath(new URL(request.url).pathname);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Calls `hooks.onComplete` after each committed `run.completed`. In memory:
+ * a crash between the commit and the call skips it; react durably through the
+ * ledger (or the D1 outbox) when that matters.
+ */
+export function watchCompletions(
+  runtime: SessionRuntime,
+  hooks: SessionHooks | undefined,
+  logger: Logger,
+): void {
+  const onComplete = hooks?.onComplete;
+  if (!onComplete) return;
+  runtime.ledger.onAppend((events) => {
+    for (const event of events) {
+      if (event.kind !== "run.completed") continue;
+      const { agent, session } = runtime.status();
+      const info = { agent, session, runId: event.runId ?? "", output: event.data.output };
+      void Promise.resolve()
+        .then(() => onComplete(info))
+        .catch((error: unknown) =>
+          logger.error("onComplete hook failed", { runId: info.runId, error: String(error) }),
+        );
+    }
+  });
+}

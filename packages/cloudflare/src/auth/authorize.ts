@@ -1,0 +1,132 @@
+import {
+  decideAccess,
+  ForbiddenError,
+  type Logger,
+  type TokenScope,
+  UnauthorizedError,
+  verifySessionToken,
+} from "@durable-agents/core";
+import { isLoopback, resolveSecret } from "./secret.ts";
+
+/** What a request asks for: one session (`sub` = `agent/session`) or the index (`sub` = `*`). */
+export interface AuthTarget {
+  readonly sub: string;
+  readonly scope: TokenScope;
+  readonly agent?: string;
+  readonly session?: string;
+}
+
+/** Who the caller is, as far as the cross-session index cares. */
+export interface AuthIdentity {
+  readonly user?: string;
+  readonly tags?: readonly string[];
+}
+
+/**
+ * Replaces the default token check. Return nothing, `true` or an identity to
+ * allow; `false` for a 403; a Response to answer with it; or throw a
+ * DurableAgentsError.
+ */
+export type Authorize = (
+  request: Request,
+  env: Record<string, unknown>,
+  target: AuthTarget,
+) => AuthDecision | Promise<AuthDecision>;
+
+export type AuthDecision = undefined | boolean | Response | AuthIdentity;
+
+export type AuthOutcome =
+  | { readonly type: "allowed"; readonly identity: AuthIdentity }
+  | { readonly type: "respond"; readonly response: Response };
+
+/** Runs the app's `authorize`, or the default signed-token check. */
+export async function authorizeRequest(
+  request: Request,
+  env: Record<string, unknown>,
+  target: AuthTarget,
+  options: { authorize?: Authorize; logger: Logger },
+): Promise<AuthOutcome> {
+  const decision = options.authorize
+    ? await options.authorize(request, env, target)
+    : await verifyRequestToken(request, env, target, options.logger);
+  if (decision instanceof Response) return { type: "respond", response: decision };
+  if (decision === false)
+    throw new ForbiddenError("forbidden", "the authorize hook refused this request");
+  return { type: "allowed", identity: typeof decision === "object" ? decision : {} };
+}
+
+/**
+ * The default: a session token (see mintSessionToken) in `authorization: Bearer`
+ * or `?token=`, signed with AUTH_SECRET, naming this session and the scope.
+ */
+export async function verifyRequestToken(
+  request: Request,
+  env: Record<string, unknown>,
+  target: AuthTarget,
+  logger: Logger,
+): Promise<AuthIdentity> {
+  const secret = resolveSecret(env, request, logger);
+  const token = readToken(request);
+  if (!token)
+    throw new UnauthorizedError(
+      "unauthorized",
+      "this route needs a session token; send `authorization: Bearer <token>` (or ?token=) minted with mintSessionToken",
+    );
+  const result = await verifySessionToken(secret, token, Date.now());
+  switch (result.type) {
+    case "malformed":
+    case "bad_signature":
+      throw new UnauthorizedError(
+        "invalid_token",
+        "the session token is malformed or its signature does not match; mint a new one with the server's AUTH_SECRET",
+      );
+    case "expired":
+      throw new UnauthorizedError(
+        "token_expired",
+        `the session token expired at ${new Date(result.expiredAt).toISOString()}; mint a new one`,
+        { details: { expiredAt: result.expiredAt } },
+      );
+    case "valid": {
+      const access = decideAccess(result.claims, target);
+      if (access.type === "other_session")
+        throw new ForbiddenError(
+          "wrong_session",
+          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only its own session`,
+        );
+      if (access.type === "missing_scope")
+        throw new ForbiddenError(
+          "missing_scope",
+          `this request needs the "${target.scope}" scope; the token has: ${access.has.join(", ") || "(none)"}`,
+          { details: { needed: target.scope, has: access.has } },
+        );
+      const { user, tags } = result.claims;
+      return { ...(user === undefined ? {} : { user }), ...(tags === undefined ? {} : { tags }) };
+    }
+  }
+}
+
+/**
+ * For local dev only: allows requests to a loopback host while AUTH_SECRET is
+ * unset (so the CLI works against `npm start` without a token); everything
+ * else gets the default token check, so a deploy is never open.
+ * @example
+ * export const AgentSession = createAgentServer({ agents, authorize: allowLocalDev() });
+ */
+export function allowLocalDev(): Authorize {
+  return (request, env, target) => {
+    if (isLoopback(request) && (env.AUTH_SECRET === undefined || env.AUTH_SECRET === ""))
+      return true;
+    return verifyRequestToken(request, env, target, silentOnce);
+  };
+}
+
+const silentOnce: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function readToken(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+    return match?.[1];
+  }
+  return new URL(request.url).searchParams.get("token") ?? undefined;
+}

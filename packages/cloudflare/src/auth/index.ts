@@ -1,0 +1,17 @@
+export {
+  type AuthDecision,
+  type AuthIdentity,
+  type AuthOutcome,
+  type Authorize,
+  type AuthTarget,
+  allowLocalDev,
+  authorizeRequest,
+  verifyRequestToken,
+} from "./authorize.ts";
+export {
+  AuthNotConfiguredError,
+  DEV_AUTH_SECRET,
+  isLoopback,
+  MIN_SECRET_CHARS,
+  resolveSecret,
+} from "./secret.ts";

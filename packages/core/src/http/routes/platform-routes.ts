@@ -1,0 +1,23 @@
+import { encodeOffset } from "../../ledger/offset.ts";
+import { listMessages } from "../../ledger/projections/messages.ts";
+import type { RouteTable } from "../route.ts";
+import { usageView } from "../usage-view.ts";
+
+const SNAPSHOT_MESSAGES = 10_000;
+
+/** Whole-session views: a consistent snapshot, and usage with its roll-up. */
+export const platformRoutes: RouteTable = {
+  snapshot: {
+    // One synchronous read: no append can interleave. The offset is still taken
+    // last, so a reader that continues from it can never skip an event.
+    GET: (_request, { runtime, sql }) => {
+      const messages = listMessages(sql, 0, SNAPSHOT_MESSAGES);
+      const status = runtime.status();
+      const offset = encodeOffset(runtime.ledger.tail);
+      return Response.json({ messages, state: null, status, offset });
+    },
+  },
+  usage: {
+    GET: (_request, { sql, prices }) => Response.json(usageView(sql, prices)),
+  },
+};
