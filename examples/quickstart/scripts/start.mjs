@@ -43,6 +43,9 @@ function printBanner() {
   console.log(`
   durable-agents quickstart is running on ${url}
   agent: assistant, using the ${key}
+  auth: local dev (AUTH_SECRET unset): requests to 127.0.0.1 need no token.
+        Anywhere else every session route needs a signed token; set a real
+        secret with \`wrangler secret put AUTH_SECRET\` before deploying.
 
   Talk to it from another terminal:
     npx durable-agents chat "What is (2+3)*4?"

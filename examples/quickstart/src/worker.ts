@@ -1,8 +1,12 @@
-import { createAgentServer, routeRequest } from "@durable-agents/cloudflare";
+import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
 import { assistant } from "./assistant.ts";
 
-/** One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. */
-export const AgentSession = createAgentServer({ agents: [assistant] });
+/**
+ * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc.
+ * allowLocalDev(): requests to 127.0.0.1 need no token while AUTH_SECRET is
+ * unset (so the CLI works); anything else needs a signed session token.
+ */
+export const AgentSession = createAgentServer({ agents: [assistant], authorize: allowLocalDev() });
 
 export default {
   fetch: (request, env, ctx) => routeRequest(request, env, ctx),
