@@ -15,7 +15,8 @@ const state = mkdtempSync(join(tmpdir(), "ds-conformance-"));
 let dev: WranglerDev | undefined;
 
 beforeAll(async () => {
-  dev = await startWranglerDev({ cwd: import.meta.dirname, persistTo: state });
+  // Bundle once: edits elsewhere in the checkout must not reload the server mid-suite.
+  dev = await startWranglerDev({ cwd: import.meta.dirname, persistTo: state, snapshot: true });
   config.baseUrl = dev.baseUrl;
 });
 
