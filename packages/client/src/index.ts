@@ -19,6 +19,7 @@ export {
   type RunEndEvent,
   waitForRun,
 } from "./follow-run.ts";
+export type { LiveSession } from "./live-session.ts";
 export { AgentSession, type CallOptions } from "./session.ts";
 export {
   createSessionStore,
@@ -34,6 +35,7 @@ export {
   type ViewMessage,
   type ViewPart,
 } from "./session-view.ts";
+export type { SocketOptions } from "./socket-session.ts";
 export { readSse, type SseMessage, SseParser } from "./sse-parser.ts";
 export {
   type Approval,

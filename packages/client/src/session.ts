@@ -1,5 +1,7 @@
 import { type EventStream, type EventsOptions, openEventStream } from "./event-stream.ts";
 import { type HttpContext, requestJson } from "./http.ts";
+import { type LiveSession, openLiveSession } from "./live-session.ts";
+import type { SocketOptions } from "./socket-session.ts";
 import type {
   Approval,
   ForkResponse,
@@ -63,6 +65,15 @@ export class AgentSession {
    */
   events(options: EventsOptions = {}): EventStream {
     return openEventStream(this.#ctx, this.#base, options);
+  }
+
+  /**
+   * One live WebSocket for this session: the ledger in, commands out
+   * (start, interrupt, abort, resume, approve), reconnecting by itself.
+   * Call `close()` when done.
+   */
+  connect(options: SocketOptions = {}): LiveSession {
+    return openLiveSession(this.#ctx, this.#base, options);
   }
 
   /** Soft stop: the in-flight model call is aborted, partial output kept; resumable. */

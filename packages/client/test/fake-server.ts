@@ -58,6 +58,8 @@ export interface FakeServer {
   url: string;
   sseConnections: number;
   wsConnections: number;
+  /** Text frames received from WebSocket clients. */
+  wsFrames: string[];
   requests: { method: string; path: string; body: unknown }[];
   append(
     agent: string,
@@ -163,6 +165,7 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     url: "",
     sseConnections: 0,
     wsConnections: 0,
+    wsFrames: [],
     requests: [],
     append,
     closeStream(agent, session) {
@@ -229,9 +232,36 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ${accept}\r\n\r\n`,
     );
-    // The only client frame the fake reads is close (opcode 8): answer it and end.
+    const agentName = decodeURIComponent(match[1] as string);
+    const sessionName = decodeURIComponent(match[2] as string);
+    let pending = Buffer.alloc(0);
     socket.on("data", (data: Buffer) => {
-      if (((data[0] ?? 0) & 0x0f) === 8) socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+      pending = Buffer.concat([pending, data]);
+      for (;;) {
+        const frame = readClientFrame(pending);
+        if (frame === undefined) return;
+        pending = pending.subarray(frame.size);
+        if (frame.opcode === 8) return void socket.end(wsFrame(0x8, Buffer.from([0x03, 0xe8])));
+        if (frame.opcode !== 1) continue;
+        const text = frame.payload.toString("utf8");
+        server.wsFrames.push(text);
+        const msg = JSON.parse(text) as { type: string; id?: unknown; [key: string]: unknown };
+        if (msg.type === "ping") {
+          socket.write(wsFrame(0x1, Buffer.from('{"type":"pong"}')));
+          continue;
+        }
+        const { type, id, ...body } = msg;
+        const action = type === "start" ? "runs" : (type as CommandName);
+        const reply = command(agentName, sessionName, action, body);
+        const ok = reply.status < 300;
+        const error = ok
+          ? undefined
+          : { ...(reply.body as { error: object }).error, status: reply.status };
+        const result = ok
+          ? { type: "result", id, ok, result: reply.body }
+          : { type: "result", id, ok, error };
+        socket.write(wsFrame(0x1, Buffer.from(JSON.stringify(result))));
+      }
     });
     if (from === undefined) {
       socket.write(
@@ -503,6 +533,31 @@ export async function startFakeServer(options: FakeServerOptions = {}): Promise<
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   server.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   return server;
+}
+
+/** Parses one masked client frame from the front of `data`, or undefined if incomplete. */
+function readClientFrame(
+  data: Buffer,
+): { opcode: number; payload: Buffer; size: number } | undefined {
+  if (data.length < 2) return undefined;
+  const opcode = (data[0] as number) & 0x0f;
+  let length = (data[1] as number) & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (data.length < 4) return undefined;
+    length = data.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (data.length < 10) return undefined;
+    length = Number(data.readBigUInt64BE(2));
+    offset = 10;
+  }
+  if (data.length < offset + 4 + length) return undefined;
+  const mask = data.subarray(offset, offset + 4);
+  const payload = Buffer.from(data.subarray(offset + 4, offset + 4 + length));
+  for (let i = 0; i < payload.length; i++)
+    payload[i] = (payload[i] as number) ^ (mask[i % 4] as number);
+  return { opcode, payload, size: offset + 4 + length };
 }
 
 /** A server-to-client WebSocket frame (FIN set, unmasked). */
