@@ -1,5 +1,6 @@
 import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
 import { assistant } from "./assistant.ts";
+import { inspectorResponse } from "./inspector/index.ts";
 
 /**
  * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc.
@@ -9,5 +10,10 @@ import { assistant } from "./assistant.ts";
 export const AgentSession = createAgentServer({ agents: [assistant], authorize: allowLocalDev() });
 
 export default {
-  fetch: (request, env, ctx) => routeRequest(request, env, ctx),
+  fetch(request, env, ctx) {
+    const { pathname } = new URL(request.url);
+    if (request.method === "GET" && pathname === "/")
+      return inspectorResponse({ agents: [assistant.name] });
+    return routeRequest(request, env, ctx);
+  },
 } satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;

@@ -19,6 +19,8 @@ import { type PlatformOptions, serveWithPlatform, watchCompletions } from "./pla
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
+import { WebSocketHub } from "./websocket-hub.ts";
+import { WS_PING, WS_PONG } from "./websocket-protocol.ts";
 
 export interface AgentServerOptions extends PlatformOptions {
   readonly agents: readonly AgentDefinition[];
@@ -45,6 +47,12 @@ export function createAgentServer(options: AgentServerOptions) {
   return class AgentSessionObject extends DurableObject<Record<string, unknown>> {
     readonly #sql: SqlPort = doSqlPort(this.ctx.storage);
     #runtime: SessionRuntime | undefined;
+    readonly #sockets = new WebSocketHub(this.ctx, { maxEvents: live.maxEvents, logger });
+
+    constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
+      super(ctx, env);
+      ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(WS_PING, WS_PONG));
+    }
 
     override fetch(request: Request): Promise<Response> {
       const deps = {
@@ -66,6 +74,8 @@ export function createAgentServer(options: AgentServerOptions) {
           );
         registry.resolve(path.agent);
         const runtime = this.#open(path.agent, path.session);
+        if (path.action === "ws" && request.method === "GET")
+          return this.#sockets.upgrade(request, runtime.ledger);
         return await handleSessionRequest(request, path.action, {
           runtime,
           sql: this.#sql,
@@ -83,10 +93,28 @@ export function createAgentServer(options: AgentServerOptions) {
     }
 
     override async alarm(): Promise<void> {
-      const meta = this.#runtime ? undefined : readMeta(this.#sql);
-      const runtime = this.#runtime ?? (meta && this.#open(meta.agent, meta.session));
+      const runtime = this.#reopen();
       if (!runtime) return;
       await runtime.alarm();
+    }
+
+    override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+      await this.#sockets.message(ws, data, () => this.#reopen());
+    }
+
+    override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+      this.#sockets.close(ws, code, reason);
+    }
+
+    override async webSocketError(ws: WebSocket): Promise<void> {
+      this.#sockets.close(ws, 1011, "socket error");
+    }
+
+    /** The runtime after a wake-up that has no URL (alarm, hibernated socket). */
+    #reopen(): SessionRuntime | undefined {
+      if (this.#runtime) return this.#runtime;
+      const meta = readMeta(this.#sql);
+      return meta && this.#open(meta.agent, meta.session);
     }
 
     #open(agent: string, session: string): SessionRuntime {
@@ -106,6 +134,7 @@ export function createAgentServer(options: AgentServerOptions) {
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
       watchCompletions(this.#runtime, options.hooks, logger);
+      this.#sockets.watch(this.#runtime.ledger);
       return this.#runtime;
     }
   };

@@ -1,0 +1,188 @@
+import {
+  BadRequestError,
+  decodeOffset,
+  type Ledger,
+  type LedgerEvent,
+  type Logger,
+  type SessionRuntime,
+  UserError,
+} from "@durable-agents/core";
+import {
+  BadFrameError,
+  CommandUnavailableError,
+  eventsFrame,
+  failedFrame,
+  fatalFrame,
+  parseCommand,
+  resultFrame,
+  type WsCommand,
+} from "./websocket-protocol.ts";
+
+/**
+ * Hibernatable WebSockets of one session object.
+ *
+ * Invariants:
+ * 1. A socket's attachment holds `after`, the seq of the last event it was sent. It is
+ *    written after every send, so a socket that survives hibernation resumes exactly there.
+ * 2. Delivery is synchronous with the append (ledger.onAppend runs in the same tick), so a
+ *    subscribed socket never skips an event and never sees one twice.
+ * 3. Nothing here keeps the object awake: no timers, no pending promises. Heartbeats are the
+ *    runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
+ */
+interface Attachment {
+  readonly after: number;
+}
+
+export class UpgradeRequiredError extends UserError {
+  override name = "UpgradeRequiredError";
+  constructor() {
+    super(
+      "upgrade_required",
+      426,
+      "GET .../ws needs a WebSocket upgrade (Upgrade: websocket); use GET .../events?live=sse for a plain HTTP stream",
+    );
+  }
+}
+
+export class WebSocketHub {
+  readonly #ctx: DurableObjectState;
+  readonly #maxEvents: number;
+  readonly #logger: Logger;
+  /** Attachment cache: saves a deserialize per socket per append. Empty again after hibernation. */
+  readonly #after = new WeakMap<WebSocket, number>();
+  #watching: Ledger | undefined;
+
+  constructor(ctx: DurableObjectState, options: { maxEvents: number; logger: Logger }) {
+    this.#ctx = ctx;
+    this.#maxEvents = options.maxEvents;
+    this.#logger = options.logger;
+  }
+
+  /** Fans every append out to the subscribed sockets. Call once per runtime. */
+  watch(ledger: Ledger): void {
+    if (this.#watching === ledger) return;
+    this.#watching = ledger;
+    ledger.onAppend((events) => this.#fanOut(ledger, events));
+  }
+
+  /** `GET .../ws?offset=`: accepts the socket and sends everything after the offset. */
+  upgrade(request: Request, ledger: Ledger): Response {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
+      throw new UpgradeRequiredError();
+    const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+    this.#ctx.acceptWebSocket(server);
+    try {
+      const after = decodeOffset(new URL(request.url).searchParams.get("offset"), ledger.tail);
+      this.#setAfter(server, after);
+      this.#catchUp(server, ledger);
+    } catch (error) {
+      // A browser cannot read an HTTP error of a refused upgrade, so the error travels as a frame.
+      server.send(fatalFrame(error));
+      server.close(1008, error instanceof BadRequestError ? error.code : "error");
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** One client frame: a command, answered with a `result` frame. */
+  async message(
+    ws: WebSocket,
+    data: string | ArrayBuffer,
+    runtime: () => SessionRuntime | undefined,
+  ): Promise<void> {
+    let command: WsCommand | undefined;
+    try {
+      command = parseCommand(data);
+      const session = runtime();
+      if (!session)
+        throw new BadRequestError(
+          "no_session",
+          "this object has no session yet; open the socket through /agents/:agent/:session/ws",
+        );
+      ws.send(resultFrame(command.id, await run(session, command)));
+    } catch (error) {
+      const id = command?.id ?? (error instanceof BadFrameError ? error.id : null);
+      if (!(error instanceof UserError))
+        this.#logger.error("websocket command failed", { error: String(error) });
+      safeSend(ws, failedFrame(id, error));
+    }
+  }
+
+  close(ws: WebSocket, code: number, reason: string): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+    } catch {
+      // already closed
+    }
+  }
+
+  #fanOut(ledger: Ledger, fresh: readonly LedgerEvent[]): void {
+    const first = fresh[0]?.seq;
+    if (first === undefined) return;
+    let shared: string | undefined;
+    const last = fresh.at(-1)?.seq ?? first;
+    for (const ws of this.#ctx.getWebSockets()) {
+      const after = this.#getAfter(ws);
+      if (after === undefined || after >= last) continue;
+      if (after === first - 1) {
+        shared ??= eventsFrame(fresh, ledger.tail);
+        if (safeSend(ws, shared)) this.#setAfter(ws, last);
+      } else {
+        this.#catchUp(ws, ledger);
+      }
+    }
+  }
+
+  #catchUp(ws: WebSocket, ledger: Ledger): void {
+    for (;;) {
+      const after = this.#getAfter(ws) ?? ledger.tail;
+      const events = ledger.read(after, this.#maxEvents);
+      const last = events.at(-1);
+      if (!last) return;
+      if (!safeSend(ws, eventsFrame(events, ledger.tail))) return;
+      this.#setAfter(ws, last.seq);
+    }
+  }
+
+  #getAfter(ws: WebSocket): number | undefined {
+    const cached = this.#after.get(ws);
+    if (cached !== undefined) return cached;
+    const attachment = ws.deserializeAttachment() as Attachment | null;
+    if (attachment === null || typeof attachment.after !== "number") return undefined;
+    this.#after.set(ws, attachment.after);
+    return attachment.after;
+  }
+
+  #setAfter(ws: WebSocket, after: number): void {
+    ws.serializeAttachment({ after } satisfies Attachment);
+    this.#after.set(ws, after);
+  }
+}
+
+async function run(runtime: SessionRuntime, command: WsCommand): Promise<unknown> {
+  switch (command.type) {
+    case "start":
+      return runtime.start(command.input);
+    case "interrupt":
+      return runtime.interrupt(command.reason);
+    case "abort":
+      return runtime.abort(command.reason);
+    case "ping":
+      return "pong";
+    case "resume":
+    case "approve": {
+      // Resume and approve land in SessionRuntime separately; until then the command says so.
+      const method = (runtime as unknown as Record<string, unknown>)[command.type];
+      if (typeof method !== "function") throw new CommandUnavailableError(command.type);
+      return (method as (body: unknown) => Promise<unknown>).call(runtime, command.body);
+    }
+  }
+}
+
+function safeSend(ws: WebSocket, frame: string): boolean {
+  try {
+    ws.send(frame);
+    return true;
+  } catch {
+    return false;
+  }
+}
