@@ -130,11 +130,12 @@ export function createAgentServer(options: AgentServerOptions) {
         pump: options.pump,
         coalesce: options.coalesce,
         faults: options.faults?.(this.ctx),
+        durable: () => this.ctx.storage.sync(),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
-      watchCompletions(this.#runtime, options.hooks, logger);
       this.#sockets.watch(this.#runtime.ledger);
+      watchCompletions(this.#runtime, options.hooks, logger);
       return this.#runtime;
     }
   };

@@ -27,6 +27,7 @@ export interface RunDriverOptions {
   readonly clock: Clock;
   readonly coalesce: CoalesceOptions;
   readonly faults: FaultInjector | undefined;
+  readonly durable: () => Promise<void>;
   readonly limits: { readonly maxModelAttempts: number; readonly maxToolResultBytes: number };
 }
 
@@ -94,6 +95,7 @@ export class RunDriver implements TriggerHandler {
         return DONE;
       case "finish-step":
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
+        await this.#o.durable();
         await this.#o.faults?.("after-step-commit", { runId, step: action.step });
         return AGAIN;
       case "request-approval":
@@ -215,6 +217,8 @@ export class RunDriver implements TriggerHandler {
           },
         })),
       );
+      // Invariant: a tool's side effect never happens before its tool.started is durable.
+      await this.#o.durable();
       for (const c of fresh)
         await faults?.("after-tool-started", { runId, step, callId: c.callId });
     }
@@ -240,6 +244,8 @@ export class RunDriver implements TriggerHandler {
                 for (const write of outcome.writes) write(sql);
               },
             );
+            // A lost irreversible result would leave its outcome unknown: make it durable now.
+            if (effectOf(call.name) === "irreversible") await this.#o.durable();
           } else {
             this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
           }

@@ -41,6 +41,12 @@ export interface SessionRuntimeOptions {
   readonly pump?: Partial<PumpOptions>;
   readonly coalesce?: CoalesceOptions;
   readonly faults?: FaultInjector;
+  /**
+   * Resolves when every write so far is durable (DO: `storage.sync()`). Awaited
+   * before a tool runs and after a step commits, so that no side effect can
+   * happen before the ledger says it started. In-process SQLite needs none.
+   */
+  readonly durable?: () => Promise<void>;
   readonly limits?: Partial<RuntimeLimits>;
 }
 
@@ -110,6 +116,7 @@ export class SessionRuntime {
       clock: this.#clock,
       coalesce: options.coalesce ?? DEFAULT_COALESCE,
       faults: options.faults,
+      durable: options.durable ?? (async () => {}),
       limits: { ...DEFAULT_RUNTIME_LIMITS, ...options.limits },
     });
     const handlers = new Map<string, TriggerHandler>([[RUN_STEP_KIND, this.#driver]]);
