@@ -166,6 +166,17 @@ describe("durable-agents tail", () => {
     expect(result.stderr).toContain("stopped at offset 0000000000000001");
   });
 
+  it("exits 0 quietly when its reader closes the pipe (tail | head)", async () => {
+    server = await startFakeServer();
+    for (let i = 0; i < 2_000; i++)
+      server.append("assistant", "s1", "r1", "model.delta", { step: 0, text: `t${i}` });
+    const result = await cli(["tail", "assistant/s1", "--url", server.url], {}, (child) => {
+      child.stdout?.once("data", () => child.stdout?.destroy());
+    });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+  });
+
   it("rejects a bad target with usage and exit 2", async () => {
     const result = await cli(["tail", "nonsense"]);
     expect(result.code).toBe(2);

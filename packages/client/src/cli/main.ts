@@ -131,6 +131,11 @@ export async function runCli(): Promise<void> {
     if (controller.signal.aborted) process.exit(EXIT.interrupted);
     controller.abort(new Error("interrupted by Ctrl-C"));
   });
+  // `durable-agents tail ... | head` closes the pipe: stop quietly, as Unix tools do.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(EXIT.ok);
+    throw error;
+  });
   process.exitCode = await main(process.argv.slice(2), {
     env: process.env,
     color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
