@@ -1,4 +1,8 @@
 import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
+
+/** A Durable Streams server comes with it: one object per stream at /v1/stream/*. */
+export { DurableStreamObject } from "@durable-agents/cloudflare";
+
 import { assistant } from "./assistant.ts";
 import { inspectorResponse } from "./inspector/index.ts";
 
@@ -16,4 +20,4 @@ export default {
       return inspectorResponse({ agents: [assistant.name] });
     return routeRequest(request, env, ctx);
   },
-} satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;
+} satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace; STREAMS: DurableObjectNamespace }>;

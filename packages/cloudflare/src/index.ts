@@ -33,3 +33,11 @@ export {
 } from "./lock-object/index.ts";
 export { type RouterEnv, routeRequest } from "./router.ts";
 export { doSqlPort } from "./sql/do-sql-port.ts";
+export {
+  DurableStreamObject,
+  routeStreamRequest,
+  STREAM_ROOT,
+  type StreamObjectEnv,
+  type StreamVars,
+  streamConfigFromVars,
+} from "./stream-object/index.ts";

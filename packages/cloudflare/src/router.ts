@@ -1,5 +1,6 @@
 import { errorResponse, NotFoundError } from "@durable-agents/core";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
+import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 
 export interface RouterEnv {
   readonly AGENTS: DurableObjectNamespace;
@@ -19,6 +20,9 @@ export async function routeRequest(
 ): Promise<Response> {
   try {
     const url = new URL(request.url);
+    if (url.pathname.startsWith(STREAM_ROOT) && env.STREAMS) {
+      return await routeStreamRequest(request, env.STREAMS);
+    }
     const session = parseSessionPath(url.pathname);
     if (session) {
       const stub = env.AGENTS.get(
