@@ -1,20 +1,27 @@
 #!/usr/bin/env node
-// The CLI is TypeScript, run by Node's built-in type stripping (Node >= 22.18
-// strips types without a flag and without an ExperimentalWarning). When an
-// older `node` is first on PATH (this machine's system Node is 20), re-run
-// under the project's Node 22 from node_modules/.bin instead of failing.
+// The CLI is TypeScript, run by Node's built-in type stripping: Node >= 22.18
+// strips types without a flag and without an ExperimentalWarning. Older Nodes
+// are handled here rather than failing with a loader error:
+// - Node 22.6-22.17 and 23.x: re-run with --experimental-strip-types, and
+//   only the ExperimentalWarning silenced (users cannot act on it);
+// - anything older (this machine's system Node is 20): re-run under the
+//   project's Node 22 from node_modules/.bin, or say what is needed.
 import { spawn } from "node:child_process";
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+const script = fileURLToPath(import.meta.url);
+
 if (process.features.typescript) {
   const { runCli } = await import("../src/cli/main.ts");
   await runCli();
+} else if (process.env.DURABLE_AGENTS_REEXEC === undefined && canStripWithFlag()) {
+  reexec(process.execPath, ["--experimental-strip-types", "--disable-warning=ExperimentalWarning"]);
 } else {
   const node = process.env.DURABLE_AGENTS_REEXEC
     ? undefined
-    : findProjectNode(dirname(realpathSync(fileURLToPath(import.meta.url))));
+    : findProjectNode(dirname(realpathSync(script)));
   if (node === undefined) {
     process.stderr.write(
       `durable-agents needs Node >= 22.18 (this is ${process.version}). ` +
@@ -22,7 +29,16 @@ if (process.features.typescript) {
     );
     process.exit(1);
   }
-  const child = spawn(node, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  reexec(node, []);
+}
+
+function canStripWithFlag() {
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+  return (major === 22 && minor >= 6) || major === 23;
+}
+
+function reexec(node, flags) {
+  const child = spawn(node, [...flags, script, ...process.argv.slice(2)], {
     stdio: "inherit",
     env: { ...process.env, DURABLE_AGENTS_REEXEC: "1" },
   });
