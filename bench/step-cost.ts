@@ -135,19 +135,24 @@ async function httpRun(base: string, message: string): Promise<void> {
   }
 }
 
-async function httpBench(baseUrl: string, history: number, tag: string): Promise<number> {
-  const perStep: number[] = [];
+/** Both sessions are prepared first (which also warms workerd); samples then alternate. */
+async function httpBench(baseUrl: string, tag: string): Promise<number[]> {
   // "What is 2+3?" is two steps in the quickstart (calculator call, then the answer).
   const steps = 2;
-  const session = `${baseUrl}/agents/assistant/bench-${tag}-${history}`;
-  for (let i = 0; i < history / 2; i++) await httpRun(session, `hello ${i}`);
-  await httpRun(session, "What is 1+1?"); // warm
-  for (let i = 0; i < HTTP_SAMPLES; i++) {
-    const t = performance.now();
-    await httpRun(session, "What is 2+3?");
-    perStep.push((performance.now() - t) / steps);
+  const sessions = HISTORIES.map((h) => `${baseUrl}/agents/assistant/bench-${tag}-${h}`);
+  for (const [i, session] of sessions.entries()) {
+    for (let j = 0; j < (HISTORIES[i] ?? 0) / 2; j++) await httpRun(session, `hello ${j}`);
+    await httpRun(session, "What is 1+1?");
   }
-  return median(perStep);
+  const perStep: number[][] = sessions.map(() => []);
+  for (let i = 0; i < HTTP_SAMPLES; i++) {
+    for (const [k, session] of sessions.entries()) {
+      const t = performance.now();
+      await httpRun(session, "What is 2+3?");
+      perStep[k]?.push((performance.now() - t) / steps);
+    }
+  }
+  return perStep.map(median);
 }
 
 function median(values: number[]): number {
@@ -188,9 +193,7 @@ async function main() {
       });
       try {
         const tag = Date.now().toString(36);
-        const http = [];
-        for (const h of HISTORIES) http.push(await httpBench(dev.baseUrl, h, tag));
-        const [a, b] = http;
+        const [a, b] = await httpBench(dev.baseUrl, tag);
         if (a !== undefined && b !== undefined)
           rows.push([
             "wrangler dev over HTTP, time per step (ms)",

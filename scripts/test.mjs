@@ -25,7 +25,15 @@ const code = await new Promise((done) => {
       `--outputFile.json=${report}`,
       ...process.argv.slice(2),
     ],
-    { stdio: "inherit" },
+    {
+      stdio: "inherit",
+      // node:sqlite (the unit tests' SQL port) is stable enough for tests; its notice is noise.
+      env: {
+        ...process.env,
+        NODE_OPTIONS:
+          `${process.env.NODE_OPTIONS ?? ""} --disable-warning=ExperimentalWarning`.trim(),
+      },
+    },
   );
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.on("exit", (exitCode, signal) => done(exitCode ?? (signal ? 1 : 0)));

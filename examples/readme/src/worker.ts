@@ -1,0 +1,10 @@
+import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
+import { assistant } from "./agent.ts";
+
+// One Durable Object per session, bound as AGENTS in wrangler.jsonc. allowLocalDev():
+// no token needed on 127.0.0.1 while AUTH_SECRET is unset; elsewhere a signed token.
+export const AgentSession = createAgentServer({ agents: [assistant], authorize: allowLocalDev() });
+
+export default {
+  fetch: (request, env, ctx) => routeRequest(request, env, ctx),
+} satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;

@@ -1,0 +1,53 @@
+/**
+ * The README's agent example is real code: each block marked `<!-- file: PATH -->`
+ * must equal that file (which `npm run check` type-checks), and the agent runs.
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { scriptedModel } from "@durable-agents/core";
+import { createTestSession } from "@durable-agents/core/testing";
+import { describe, expect, it } from "vitest";
+import { assistant } from "../../examples/readme/src/agent.ts";
+
+const root = resolve(import.meta.dirname, "../..");
+const readme = readFileSync(resolve(root, "README.md"), "utf8");
+const blocks = [...readme.matchAll(/<!-- file: (\S+) -->\s*```\w*\n([\s\S]*?)```/g)].map(
+  ([, path, code]) => ({ path: path ?? "", code: code ?? "" }),
+);
+
+describe("README", () => {
+  it("shows the example files", () => {
+    expect(blocks.map((b) => b.path)).toEqual([
+      "examples/readme/src/agent.ts",
+      "examples/readme/src/worker.ts",
+      "examples/readme/wrangler.jsonc",
+    ]);
+  });
+
+  for (const block of blocks)
+    it(`${block.path} matches the README`, () => {
+      expect(block.code).toBe(readFileSync(resolve(root, block.path), "utf8"));
+    });
+
+  it("the example agent runs its tool (scripted model in place of OpenAI)", async () => {
+    const model = scriptedModel({
+      rules: [
+        ({ turn, toolResults }) =>
+          turn === 0
+            ? { toolCalls: [{ name: "to_fahrenheit", args: { celsius: 100 } }] }
+            : { text: `That is ${(toolResults[0]?.output as { fahrenheit: number }).fahrenheit} °F.` },
+      ],
+    });
+    const session = createTestSession({ ...assistant, model });
+    await session.runtime.start({ message: "100 °C in Fahrenheit?" });
+    await session.drain();
+    const events = session.runtime.ledger.read(0);
+    expect(events.find((e) => e.kind === "tool.completed")?.data).toMatchObject({
+      result: { fahrenheit: 212 },
+    });
+    expect(events.at(-1)).toMatchObject({
+      kind: "run.completed",
+      data: { output: "That is 212 °F." },
+    });
+  });
+});
