@@ -1,5 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { probe } from "./fixture/probe.ts";
 import { BASE, isTerminal, session } from "./support/session.ts";
 
 interface ErrorBody {
@@ -92,6 +93,7 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
 
   it("a second start while a run is active is a 409 naming the run", async () => {
     const s = session("probe");
+    probe.close("slow_echo"); // hold the first run so it is still active for the second start
     const first = (await (await s.post("runs", { input: { message: "go" } })).json()) as {
       runId: string;
     };
@@ -99,6 +101,7 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     const body = await expectError(second, 409, "run_active");
     expect(body.error.details).toMatchObject({ runId: first.runId });
     expect(body.error.message).toContain(first.runId);
+    probe.open("slow_echo");
     await s.waitFor(isTerminal);
   });
 

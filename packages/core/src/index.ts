@@ -71,7 +71,11 @@ export {
 } from "./http/ledger-read.ts";
 export { LIMITS } from "./http/limits.ts";
 export { readBody, readJson, validate } from "./http/read-json.ts";
-export { handleSessionRequest, type SessionHttpContext } from "./http/session-handler.ts";
+export {
+  handleSessionRequest,
+  type SessionHttpContext,
+  sessionActions,
+} from "./http/session-handler.ts";
 export { type PriceTable, type UsageRollup, type UsageView, usageView } from "./http/usage-view.ts";
 export type {
   EventKind,

@@ -23,7 +23,8 @@ import { WebSocketHub } from "./websocket-hub.ts";
 import { WS_PING, WS_PONG } from "./websocket-protocol.ts";
 
 export interface AgentServerOptions extends PlatformOptions {
-  readonly agents: readonly AgentDefinition[];
+  /** Agent definitions, or a registry with factories. */
+  readonly agents: readonly AgentDefinition[] | AgentRegistry;
   readonly logger?: Logger;
   /** Long-poll and SSE windows; see docs/limits.md for the defaults. */
   readonly live?: Partial<LiveReadOptions>;
@@ -40,7 +41,8 @@ export interface AgentServerOptions extends PlatformOptions {
  * export const AgentSession = createAgentServer({ agents: [assistant] });
  */
 export function createAgentServer(options: AgentServerOptions) {
-  const registry = new AgentRegistry(options.agents);
+  const registry =
+    options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;
   const live: LiveReadOptions = { ...DEFAULT_LIVE_READ, ...options.live };
 
@@ -122,7 +124,7 @@ export function createAgentServer(options: AgentServerOptions) {
       writeMeta(this.#sql, { agent, session });
       this.#runtime = new SessionRuntime({
         sql: this.#sql,
-        agent: registry.resolve(agent),
+        agent: registry.resolve(agent, { session, env: this.env }),
         sessionId: session,
         env: this.env,
         clock: systemClock,

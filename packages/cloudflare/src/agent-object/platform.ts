@@ -6,9 +6,10 @@ import {
   type SessionHooks,
   type SessionRuntime,
   scopeOf,
+  sessionActions,
 } from "@durable-agents/core";
 import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
-import type { AgentRegistry } from "./registry.ts";
+import { AgentNotFoundError, type AgentRegistry } from "./registry.ts";
 import { parseSessionPath } from "./session-path.ts";
 
 /** What a custom endpoint handler gets: the session it is called on. */
@@ -93,7 +94,8 @@ export async function serveWithPlatform(
       { authorize: options.authorize, logger: deps.logger },
     );
     if (outcome.type === "respond") return outcome.response;
-    deps.registry.resolve(path.agent);
+    if (!deps.registry.has(path.agent))
+      throw new AgentNotFoundError(path.agent, deps.registry.types());
     const runtime = () => deps.open(path.agent, path.session);
     deps.admitted?.(runtime, outcome.identity);
     if (options.hooks?.transformRequest)
@@ -112,10 +114,8 @@ export async function serveWithPlatform(
   }
 }
 
-const BUILT_IN = new Set(["runs", "interrupt", "abort", "resume", "retry", "fork", "ws"]);
-
 function isBuiltIn(action: string): boolean {
-  return BUILT_IN.has(action);
+  return action === "ws" || sessionActions().includes(action);
 }
 
 /** Path errors are left to the built-in handler, which renders them. */

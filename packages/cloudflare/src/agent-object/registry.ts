@@ -12,30 +12,58 @@ export class AgentNotFoundError extends NotFoundError {
   }
 }
 
+/** What a factory sees when a session of its type opens. */
+export interface AgentFactoryContext {
+  readonly type: string;
+  readonly session: string;
+  readonly env: Record<string, unknown>;
+}
+
+/** Builds the agent of one session, e.g. with a model chosen from `env`. */
+export type AgentFactory = (ctx: AgentFactoryContext) => AgentDefinition;
+
+/**
+ * The agent types a server knows: fixed definitions, or factories called once
+ * per session object.
+ * @example
+ * const registry = new AgentRegistry([assistant]);
+ * registry.registerFactory("support", ({ env }) => makeSupportAgent(env));
+ * export const AgentSession = createAgentServer({ agents: registry });
+ */
 export class AgentRegistry {
-  readonly #agents = new Map<string, AgentDefinition>();
+  readonly #factories = new Map<string, AgentFactory>();
 
   constructor(agents: readonly AgentDefinition[] = []) {
     for (const agent of agents) this.register(agent);
   }
 
   register(agent: AgentDefinition): void {
-    if (this.#agents.has(agent.name))
-      throw new TypeError(`agent "${agent.name}" is registered twice`);
-    this.#agents.set(agent.name, agent);
+    this.registerFactory(agent.name, () => agent);
   }
 
-  has(name: string): boolean {
-    return this.#agents.has(name);
+  registerFactory(type: string, factory: AgentFactory): void {
+    if (this.#factories.has(type)) throw new TypeError(`agent "${type}" is registered twice`);
+    this.#factories.set(type, factory);
+  }
+
+  has(type: string): boolean {
+    return this.#factories.has(type);
   }
 
   types(): string[] {
-    return [...this.#agents.keys()].sort();
+    return [...this.#factories.keys()].sort();
   }
 
-  resolve(name: string): AgentDefinition {
-    const agent = this.#agents.get(name);
-    if (!agent) throw new AgentNotFoundError(name, this.types());
+  /** The agent for `type`; throws AgentNotFoundError (404, lists the types) when unknown. */
+  resolve(
+    type: string,
+    ctx: Omit<AgentFactoryContext, "type"> = { session: "", env: {} },
+  ): AgentDefinition {
+    const factory = this.#factories.get(type);
+    if (!factory) throw new AgentNotFoundError(type, this.types());
+    const agent = factory({ type, ...ctx });
+    if (agent.name !== type)
+      throw new TypeError(`the factory for "${type}" returned an agent named "${agent.name}"`);
     return agent;
   }
 }

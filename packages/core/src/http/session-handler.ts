@@ -11,6 +11,11 @@ export type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
 /** Every session route, by group. A new group is one file in routes/ and one line here. */
 const ROUTES: RouteTable = { ...runRoutes, ...readRoutes, ...controlRoutes, ...platformRoutes };
 
+/** The built-in session actions (custom endpoints with another name get their own 405s). */
+export function sessionActions(): string[] {
+  return Object.keys(ROUTES);
+}
+
 /** Routes `/agents/:agent/:session/:action` inside the session's object. */
 export async function handleSessionRequest(
   request: Request,
