@@ -71,6 +71,7 @@ export {
 } from "./http/ledger-read.ts";
 export { LIMITS } from "./http/limits.ts";
 export { readBody, readJson, validate } from "./http/read-json.ts";
+export type { SessionPeers } from "./http/route.ts";
 export {
   handleSessionRequest,
   type SessionHttpContext,

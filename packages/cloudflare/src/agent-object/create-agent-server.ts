@@ -7,6 +7,7 @@ import {
   errorResponse,
   type FaultInjector,
   handleSessionRequest,
+  type LedgerEvent,
   type LiveReadOptions,
   type Logger,
   type PumpOptions,
@@ -19,6 +20,7 @@ import { type PlatformOptions, serveWithPlatform, watchCompletions } from "./pla
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
+import { asPeerResult, type PeerRefusal, sessionPeers } from "./session-peers.ts";
 import { WebSocketHub } from "./websocket-hub.ts";
 import { WS_PING, WS_PONG } from "./websocket-protocol.ts";
 
@@ -30,6 +32,8 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly live?: Partial<LiveReadOptions>;
   readonly pump?: Partial<PumpOptions>;
   readonly coalesce?: CoalesceOptions;
+  /** The binding name of this class's namespace, for forks between sessions. Default "AGENTS". */
+  readonly binding?: string;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -86,12 +90,26 @@ export function createAgentServer(options: AgentServerOptions) {
           hooks: options.hooks,
           env: this.env,
           prices: options.prices,
+          peers: sessionPeers(this.env, options.binding ?? "AGENTS", path.agent),
         });
       } catch (error) {
         return errorResponse(error, (cause) =>
           logger.error("session request failed", { error: String(cause) }),
         );
       }
+    }
+
+    /** RPC from another session: become a fork seeded with `events`. */
+    async importFork(
+      agent: string,
+      session: string,
+      events: readonly LedgerEvent[],
+      reason: string,
+    ): Promise<PeerRefusal | null> {
+      return asPeerResult(() => {
+        registry.resolve(agent);
+        this.#open(agent, session).importFork(events, reason);
+      });
     }
 
     override async alarm(): Promise<void> {

@@ -1,8 +1,9 @@
 import { type Clock, systemClock } from "../clock.ts";
-import { BadRequestError } from "../errors/http-errors.ts";
-import type { JsonValue, NewEvent } from "../ledger/events.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
+import type { JsonValue, LedgerEvent, NewEvent } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
+import type { Projection } from "../ledger/projection.ts";
 import {
   getCheckpoint,
   latestCheckpoint,
@@ -48,6 +49,10 @@ export interface SessionRuntimeOptions {
    */
   readonly durable?: () => Promise<void>;
   readonly limits?: Partial<RuntimeLimits>;
+  /** Extra projections, kept in the same transaction as each append (e.g. an outbox). */
+  readonly projections?: readonly Projection[];
+  /** Extra trigger kinds for the due-work pump (e.g. outbox delivery). */
+  readonly triggers?: ReadonlyMap<string, TriggerHandler>;
 }
 
 export interface RuntimeLimits {
@@ -105,7 +110,10 @@ export class SessionRuntime {
       options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`);
     this.#wake = options.wake;
     const logger = options.logger ?? silentLogger;
-    this.ledger = new Ledger(options.sql, this.#clock, SESSION_PROJECTIONS);
+    this.ledger = new Ledger(options.sql, this.#clock, [
+      ...SESSION_PROJECTIONS,
+      ...(options.projections ?? []),
+    ]);
     this.work = new DueWork(options.sql);
     this.#driver = new RunDriver({
       sql: options.sql,
@@ -119,7 +127,10 @@ export class SessionRuntime {
       durable: options.durable ?? (async () => {}),
       limits: { ...DEFAULT_RUNTIME_LIMITS, ...options.limits },
     });
-    const handlers = new Map<string, TriggerHandler>([[RUN_STEP_KIND, this.#driver]]);
+    const handlers = new Map<string, TriggerHandler>([
+      ...(options.triggers ?? []),
+      [RUN_STEP_KIND, this.#driver],
+    ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, options.pump);
   }
 
@@ -225,6 +236,47 @@ export class SessionRuntime {
         "invalid_tool_args",
         `the edited arguments for ${toolName} do not match its input schema: ${parsed.error.message}`,
       );
+    }
+  }
+
+  /** The ledger up to a checkpoint, to seed a fork with. 404 for an unknown checkpoint. */
+  forkPrefix(checkpointId: string): LedgerEvent[] {
+    const checkpoint = /^\d{1,15}$/.test(checkpointId)
+      ? getCheckpoint(this.#sql, Number(checkpointId))
+      : undefined;
+    if (!checkpoint) {
+      throw new NotFoundError(
+        "unknown_checkpoint",
+        `session ${this.#sessionId} has no checkpoint "${checkpointId.slice(0, 40)}"; list them with GET .../checkpoints`,
+      );
+    }
+    const events: LedgerEvent[] = [];
+    while (events.length < checkpoint.seq) {
+      const batch = this.ledger.read(events.length, Math.min(1000, checkpoint.seq - events.length));
+      if (batch.length === 0) break;
+      events.push(...batch);
+    }
+    return events;
+  }
+
+  /**
+   * Makes this (empty) session a fork: the copied prefix, then — if a run was
+   * active at that point — `run.interrupted`, so the fork's owner decides when
+   * it continues. Effects in the fork get new idempotency keys (new session id).
+   */
+  importFork(events: readonly LedgerEvent[], reason: string): void {
+    if (this.ledger.tail > 0) {
+      throw new ConflictError(
+        "session_exists",
+        `session ${this.#sessionId} already has a ledger; fork into a new session id`,
+      );
+    }
+    this.ledger.append(
+      events.map(({ kind, runId, data, ts }) => ({ kind, runId, data, ts }) as NewEvent),
+    );
+    const run = latestRun(this.#sql);
+    if (run && ACTIVE.has(run.status)) {
+      this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }]);
     }
   }
 

@@ -1,5 +1,6 @@
 import type { SessionRuntime } from "../agent/session-runtime.ts";
 import type { Clock } from "../clock.ts";
+import type { LedgerEvent } from "../ledger/events.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { SessionHooks } from "./hooks.ts";
 import type { LiveReadOptions } from "./ledger-read.ts";
@@ -14,6 +15,18 @@ export interface SessionHttpContext {
   readonly env?: Record<string, unknown>;
   /** Application price table for usage cost: see docs/api.md. */
   readonly prices?: PriceTable;
+  /** Other sessions of the same agent, reached object to object (forks). */
+  readonly peers?: SessionPeers;
+}
+
+/** What a session can ask of another session's object. */
+export interface SessionPeers {
+  /** Seeds an empty session with a copied ledger prefix. Resolves to an error response when refused. */
+  importFork(
+    session: string,
+    events: readonly LedgerEvent[],
+    reason: string,
+  ): Promise<Response | undefined>;
 }
 
 export type SessionRoute = (

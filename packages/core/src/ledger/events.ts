@@ -101,6 +101,8 @@ export interface NewEvent<K extends EventKind = EventKind> {
   readonly kind: K;
   readonly runId: string | null;
   readonly data: EventPayloads[K];
+  /** Only when copying history (a fork): the original time. Otherwise the clock's now. */
+  readonly ts?: number;
 }
 
 /** An event as stored: `seq` is its gap-free position, starting at 1. */

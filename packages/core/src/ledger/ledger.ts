@@ -77,7 +77,7 @@ export class Ledger {
             runId: event.runId,
             kind: event.kind,
             data: event.data,
-            ts,
+            ts: event.ts ?? ts,
           } as LedgerEvent;
           this.#sql.exec(
             "INSERT INTO events (seq, run_id, kind, data, ts) VALUES (?, ?, ?, ?, ?)",
@@ -85,7 +85,7 @@ export class Ledger {
             event.runId,
             event.kind,
             JSON.stringify(event.data),
-            ts,
+            row.ts,
           );
           for (const projection of this.#projections) projection.apply(this.#sql, row);
           this.#tail = seq;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { listCheckpoints } from "../../ledger/projections/checkpoints.ts";
 import { LIMITS } from "../limits.ts";
 import { readBody, validate } from "../read-json.ts";
@@ -26,6 +27,14 @@ const retrySchema = z.object({
   checkpoint: z.string().max(40).optional(),
 });
 
+const forkSchema = z.object({
+  checkpoint: z.string().min(1).max(40),
+  session: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "session must be 1-128 letters, digits, _, - or .")
+    .optional(),
+});
+
 const pageSchema = z.object({
   cursor: z
     .string()
@@ -51,6 +60,39 @@ export const controlRoutes: RouteTable = {
     POST: async (request, { runtime }) => {
       const body = await readBody(request, retrySchema, "the retry body", bodyOptions);
       return Response.json(await runtime.retry(body), { status: 202 });
+    },
+  },
+  fork: {
+    POST: async (request, { runtime, peers }) => {
+      const body = await readBody(request, forkSchema, "the fork body", {
+        maxBytes: LIMITS.maxBodyBytes,
+      });
+      const { session, agent } = runtime.status();
+      const target = body.session ?? `${session}-fork-${crypto.randomUUID().slice(0, 8)}`;
+      if (target === session) {
+        throw new BadRequestError(
+          "invalid_request",
+          "a fork needs a session id other than its source's",
+        );
+      }
+      const events = runtime.forkPrefix(body.checkpoint);
+      if (!peers)
+        throw new ConflictError("fork_unavailable", "this server cannot reach other sessions");
+      const refused = await peers.importFork(
+        target,
+        events,
+        `forked from ${session} at checkpoint ${body.checkpoint}`,
+      );
+      if (refused) return refused;
+      return Response.json(
+        {
+          agent,
+          session: target,
+          forkedFrom: { session, checkpoint: body.checkpoint },
+          events: events.length,
+        },
+        { status: 201 },
+      );
     },
   },
   checkpoints: {
