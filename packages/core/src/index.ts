@@ -93,6 +93,19 @@ export type { Projection } from "./ledger/projection.ts";
 export * from "./ledger/projections/index.ts";
 export { consoleLogger, type Logger, silentLogger } from "./logger.ts";
 export {
+  acknowledge,
+  enqueue,
+  OUTBOX_DELIVERY_KEY,
+  OUTBOX_KIND,
+  OutboxDelivery,
+  type OutboxDeliveryOptions,
+  type OutboxMessage,
+  outboxProjection,
+  outboxSize,
+  type PendingMessage,
+  pendingMessages,
+} from "./outbox/index.ts";
+export {
   type ScriptContext,
   type ScriptedModelOptions,
   type ScriptRule,

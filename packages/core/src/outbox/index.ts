@@ -1,0 +1,12 @@
+export {
+  acknowledge,
+  enqueue,
+  OUTBOX_DELIVERY_KEY,
+  OUTBOX_KIND,
+  type OutboxMessage,
+  outboxProjection,
+  outboxSize,
+  type PendingMessage,
+  pendingMessages,
+} from "./outbox.ts";
+export { OutboxDelivery, type OutboxDeliveryOptions } from "./outbox-delivery.ts";
