@@ -5,11 +5,18 @@ import { controlRoutes } from "./routes/control-routes.ts";
 import { platformRoutes } from "./routes/platform-routes.ts";
 import { readRoutes } from "./routes/read-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
+import { wireRoutes } from "./routes/wire-routes.ts";
 
 export type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
 
 /** Every session route, by group. A new group is one file in routes/ and one line here. */
-const ROUTES: RouteTable = { ...runRoutes, ...readRoutes, ...controlRoutes, ...platformRoutes };
+const ROUTES: RouteTable = {
+  ...runRoutes,
+  ...readRoutes,
+  ...controlRoutes,
+  ...platformRoutes,
+  ...wireRoutes,
+};
 
 /** The built-in session actions (custom endpoints with another name get their own 405s). */
 export function sessionActions(): string[] {

@@ -1,0 +1,127 @@
+import { type LedgerEvent, TERMINAL_KINDS } from "../../ledger/events.ts";
+import { decodeOffset } from "../../ledger/offset.ts";
+import { listMessages, type Message } from "../../ledger/projections/messages.ts";
+import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
+import { lastUserText, runAgentInputSchema } from "../../wire/agui/run-agent-input.ts";
+import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
+import { SSE_HEADERS } from "../../wire/sse.ts";
+import { chatRequestSchema, lastUserMessage } from "../../wire/ui-stream/chat-request.ts";
+import {
+  createUiStreamProjector,
+  UI_STREAM_DONE,
+  UI_STREAM_HEADERS,
+} from "../../wire/ui-stream/ui-stream-projector.ts";
+import { LIMITS } from "../limits.ts";
+import { projectedSse } from "../projected-sse.ts";
+import { readBody } from "../read-json.ts";
+import type { RouteTable, SessionHttpContext } from "../route.ts";
+
+/** A run stops streaming at a terminal event or when it waits (for an approval). */
+function endsRun(runId?: string): (event: LedgerEvent) => boolean {
+  return (event) =>
+    (runId === undefined || event.runId === runId) &&
+    (TERMINAL_KINDS.has(event.kind) || event.kind === "run.waiting");
+}
+
+function position(request: Request, ctx: SessionHttpContext): ChunkPosition | null {
+  const value =
+    new URL(request.url).searchParams.get("offset") ?? request.headers.get("last-event-id");
+  return value === null ? null : parseChunkPosition(value, ctx.runtime.ledger.tail);
+}
+
+/** The conversation when `runId` started, its user message last (AG-UI MESSAGES_SNAPSHOT). */
+function messagesAtStart(ctx: SessionHttpContext): (runId: string) => Message[] {
+  return (runId) => {
+    const run = getRun(ctx.sql, runId);
+    const all = listMessages(ctx.sql, 0, LIMITS.maxMessagesPage * 5);
+    const at = all.findIndex((m) => m.id === `m${run?.startedSeq}`);
+    return at < 0 ? all.filter((m) => m.runId !== runId) : all.slice(0, at + 1);
+  };
+}
+
+function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
+  const { ledger } = ctx.runtime;
+  const projector = createAguiProjector({
+    threadId: ctx.runtime.status().session,
+    messages: messagesAtStart(ctx),
+  });
+  warm(projector, ledger, ctx.sql, from.after);
+  return projectedSse({
+    request,
+    ledger,
+    clock: ctx.clock,
+    live: ctx.live,
+    projector,
+    from,
+    until: runId === undefined ? undefined : endsRun(runId),
+    bounded: runId === undefined,
+    headers: SSE_HEADERS,
+  });
+}
+
+function uiStream(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
+  const { ledger } = ctx.runtime;
+  const projector = createUiStreamProjector();
+  warm(projector, ledger, ctx.sql, from.after);
+  return projectedSse({
+    request,
+    ledger,
+    clock: ctx.clock,
+    live: ctx.live,
+    projector,
+    from,
+    until: endsRun(runId),
+    trailer: UI_STREAM_DONE,
+    bounded: false,
+    headers: UI_STREAM_HEADERS,
+  });
+}
+
+const bodyLimit = { maxBytes: LIMITS.maxBodyBytes };
+
+/** AG-UI and AI SDK UI message streams over the ledger, and the stop button. */
+export const wireRoutes: RouteTable = {
+  agui: {
+    /** The ledger as AG-UI events, live; resumable by `Last-Event-ID` or `?offset=`. */
+    GET: (request, ctx) => agui(request, ctx, position(request, ctx) ?? { after: 0, skip: 0 }),
+    /** A `RunAgentInput` starts a run and streams it until it ends (HttpAgent). */
+    POST: async (request, ctx) => {
+      const input = await readBody(request, runAgentInputSchema, "the RunAgentInput", bodyLimit);
+      const started = await ctx.runtime.start({ message: lastUserText(input) });
+      const from = { after: decodeOffset(started.offset, ctx.runtime.ledger.tail), skip: 0 };
+      return agui(request, ctx, from, started.runId);
+    },
+  },
+  "ui-stream": {
+    /**
+     * Resumes: with `?offset=`/`Last-Event-ID`, exactly after that chunk; without, the
+     * active run replayed from its start (useChat `resume: true`). 204 when nothing is active.
+     */
+    GET: (request, ctx) => {
+      const from = position(request, ctx);
+      if (from) {
+        const next = ctx.runtime.ledger.read(from.after, 1)[0];
+        if (!next && latestRun(ctx.sql)?.status !== "running")
+          return new Response(null, { status: 204 });
+        return uiStream(request, ctx, from);
+      }
+      const run = latestRun(ctx.sql);
+      if (run?.status !== "running") return new Response(null, { status: 204 });
+      return uiStream(request, ctx, { after: run.startedSeq - 1, skip: 0 }, run.runId);
+    },
+    /** Starts a run the way useChat sends it and streams it until it ends. */
+    POST: async (request, ctx) => {
+      const body = await readBody(request, chatRequestSchema, "the chat request", bodyLimit);
+      const started = await ctx.runtime.start({ message: lastUserMessage(body) });
+      const run = getRun(ctx.sql, started.runId);
+      const after = (run?.startedSeq ?? 1) - 1;
+      return uiStream(request, ctx, { after, skip: 0 }, started.runId);
+    },
+  },
+  stop: {
+    /** Stops the generation on the server (a soft interrupt; the run can resume). */
+    POST: async (_request, { runtime }) =>
+      Response.json(await runtime.interrupt("stopped by the client"), { status: 202 }),
+  },
+};

@@ -1,0 +1,255 @@
+import type { LedgerEvent } from "../../ledger/events.ts";
+import type { Message } from "../../ledger/projections/messages.ts";
+import type { ChunkProjector } from "../chunk-projector.ts";
+import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.ts";
+
+/**
+ * The ledger as AG-UI 1.0 events (docs/delivery.md has the table).
+ *
+ * Invariants:
+ * 1. Pure and deterministic: the same events in the same order give the same AG-UI
+ *    events. State is only what the current run has opened (a text message, a step,
+ *    pending approvals, usage), so replaying the run's events rebuilds it exactly.
+ * 2. A run opens with RUN_STARTED, STATE_SNAPSHOT and MESSAGES_SNAPSHOT (the conversation
+ *    so far; clients merge it by message id), then streams the run's own messages.
+ * 3. Every run that starts ends: RUN_FINISHED (success, interrupt, cancelled) or
+ *    RUN_ERROR; an open text message or step is closed first.
+ * 4. Ids are derived from the ledger: the assistant message of step n of run r is
+ *    `r:n:a` (the id in GET .../messages); a tool result message is `r:n:t:<callId>`.
+ */
+export interface AguiProjectorOptions {
+  /** The AG-UI thread: the session id. */
+  readonly threadId: string;
+  /**
+   * The conversation as it stood when `runId` started (its user message last), sent as
+   * MESSAGES_SNAPSHOT right after RUN_STARTED; omitted when absent.
+   */
+  readonly messages?: (runId: string) => readonly Message[];
+}
+
+interface RunState {
+  runId: string;
+  text: string | null;
+  step: number | null;
+  interrupts: { id: string; reason: string; toolCallId: string }[];
+  inputTokens: number;
+  outputTokens: number;
+  model: string | undefined;
+}
+
+export function createAguiProjector(options: AguiProjectorOptions): ChunkProjector<AguiEvent> {
+  const { threadId } = options;
+  let run: RunState | undefined;
+
+  const closeOpen = (out: AguiEvent[]) => {
+    if (!run) return;
+    if (run.text !== null) out.push({ type: "TEXT_MESSAGE_END", messageId: run.text });
+    run.text = null;
+    if (run.step !== null) out.push({ type: "STEP_FINISHED", stepName: stepName(run.step) });
+    run.step = null;
+  };
+  const finish = (out: AguiEvent[], fields: Record<string, unknown>) => {
+    if (!run) return;
+    closeOpen(out);
+    out.push({ type: "RUN_FINISHED", threadId, runId: run.runId, ...fields });
+    run = undefined;
+  };
+  const usage = () =>
+    run
+      ? [
+          {
+            ...(run.model ? { model: run.model } : {}),
+            inputTokens: run.inputTokens,
+            outputTokens: run.outputTokens,
+            totalTokens: run.inputTokens + run.outputTokens,
+          },
+        ]
+      : [];
+  const begin = (out: AguiEvent[], runId: string, status: string) => {
+    run = {
+      runId,
+      text: null,
+      step: null,
+      interrupts: [],
+      inputTokens: 0,
+      outputTokens: 0,
+      model: undefined,
+    };
+    out.push({ type: "RUN_STARTED", threadId, runId });
+    out.push({
+      type: "STATE_SNAPSHOT",
+      snapshot: { status, step: 0, usage: { inputTokens: 0, outputTokens: 0 } },
+    });
+    const snapshot = options.messages?.(runId);
+    if (snapshot) out.push({ type: "MESSAGES_SNAPSHOT", messages: toAguiMessages(snapshot) });
+  };
+
+  return {
+    map(event: LedgerEvent): AguiEvent[] {
+      const out: AguiEvent[] = [];
+      const runId = event.runId ?? "";
+      switch (event.kind) {
+        case "run.started":
+          if (run) finish(out, { outcome: { type: "cancelled" } });
+          begin(out, runId, "running");
+          break;
+        case "run.resumed":
+          if (!run) begin(out, runId, "running");
+          else out.push(delta("/status", "running"));
+          break;
+        default:
+          // An event of a run we did not see start (a read that begins mid-run) opens it.
+          if (!run && runId !== "") begin(out, runId, "running");
+          if (run) mapInRun(event, run, out);
+      }
+      return out;
+    },
+  };
+
+  function mapInRun(event: LedgerEvent, state: RunState, out: AguiEvent[]): void {
+    switch (event.kind) {
+      case "step.started": {
+        closeOpen(out);
+        const { step } = event.data;
+        state.step = step;
+        out.push({ type: "STEP_STARTED", stepName: stepName(step) });
+        out.push(delta("/step", step));
+        return;
+      }
+      case "model.delta": {
+        if (event.data.text === "") return;
+        if (state.text === null) {
+          state.text = assistantId(state.runId, event.data.step);
+          out.push({ type: "TEXT_MESSAGE_START", messageId: state.text, role: "assistant" });
+        }
+        out.push({ type: "TEXT_MESSAGE_CONTENT", messageId: state.text, delta: event.data.text });
+        return;
+      }
+      case "model.completed": {
+        const { step, toolCalls, usage: used, model } = event.data;
+        const parent = assistantId(state.runId, step);
+        if (state.text !== null) out.push({ type: "TEXT_MESSAGE_END", messageId: state.text });
+        state.text = null;
+        for (const call of toolCalls) {
+          out.push({
+            type: "TOOL_CALL_START",
+            toolCallId: call.callId,
+            toolCallName: call.name,
+            parentMessageId: parent,
+          });
+          out.push({
+            type: "TOOL_CALL_ARGS",
+            toolCallId: call.callId,
+            delta: JSON.stringify(call.args),
+          });
+          out.push({ type: "TOOL_CALL_END", toolCallId: call.callId });
+        }
+        state.inputTokens += used.inputTokens;
+        state.outputTokens += used.outputTokens;
+        state.model = model;
+        out.push(
+          delta("/usage", { inputTokens: state.inputTokens, outputTokens: state.outputTokens }),
+        );
+        return;
+      }
+      case "tool.completed":
+        out.push(toolResult(state.runId, event.data, event.data.result));
+        return;
+      case "tool.failed":
+        out.push(toolResult(state.runId, event.data, event.data.error));
+        return;
+      case "tool.outcome_unknown":
+        out.push(toolResult(state.runId, event.data, { status: "outcome_unknown" }));
+        return;
+      case "step.completed":
+        if (state.step !== null)
+          out.push({ type: "STEP_FINISHED", stepName: stepName(state.step) });
+        state.step = null;
+        return;
+      case "approval.requested":
+        state.interrupts.push({
+          id: event.data.callId,
+          reason: "approval",
+          toolCallId: event.data.callId,
+        });
+        out.push(custom(event));
+        return;
+      case "approval.resolved":
+        state.interrupts = state.interrupts.filter((i) => i.id !== event.data.callId);
+        out.push(custom(event));
+        return;
+      case "run.waiting": {
+        const interrupts =
+          state.interrupts.length > 0
+            ? state.interrupts.map((i) => ({ ...i, message: event.data.reason }))
+            : [{ id: `${state.runId}:waiting`, reason: event.data.reason }];
+        out.push(delta("/status", "waiting"));
+        finish(out, { outcome: { type: "interrupt", interrupts }, usage: usage() });
+        return;
+      }
+      case "run.completed":
+        out.push(delta("/status", "completed"));
+        finish(out, { outcome: { type: "success" }, result: event.data.output, usage: usage() });
+        return;
+      case "run.interrupted":
+        out.push(delta("/status", "interrupted"));
+        finish(out, {
+          outcome: {
+            type: "interrupt",
+            interrupts: [{ id: `${state.runId}:interrupted`, reason: event.data.reason }],
+          },
+          usage: usage(),
+        });
+        return;
+      case "run.aborted":
+        out.push(delta("/status", "aborted"));
+        finish(out, { outcome: { type: "cancelled" }, usage: usage() });
+        return;
+      case "run.failed":
+        closeOpen(out);
+        out.push({
+          type: "RUN_ERROR",
+          message: event.data.error.message,
+          code: event.data.error.code,
+        });
+        run = undefined;
+        return;
+      default:
+        // run.interrupt_requested, tool.started, subagent.*, usage.recorded: facts without an
+        // AG-UI event of their own, passed on as CUSTOM so a client can still see them.
+        out.push(custom(event));
+    }
+  }
+}
+
+function stepName(step: number): string {
+  return `step ${step}`;
+}
+
+function assistantId(runId: string, step: number): string {
+  return `${runId}:${step}:a`;
+}
+
+function toolResult(
+  runId: string,
+  data: { step: number; callId: string },
+  content: unknown,
+): AguiEvent {
+  return {
+    type: "TOOL_CALL_RESULT",
+    messageId: `${runId}:${data.step}:t:${data.callId}`,
+    toolCallId: data.callId,
+    content: JSON.stringify(content),
+    role: "tool",
+  };
+}
+
+function delta(path: string, value: unknown): AguiEvent {
+  return { type: "STATE_DELTA", delta: [{ op: "replace", path, value }] };
+}
+
+function custom(event: LedgerEvent): AguiEvent {
+  return { type: "CUSTOM", name: event.kind, value: event.data };
+}
+
+export type { AguiEvent, AguiMessage };

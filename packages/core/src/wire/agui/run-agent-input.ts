@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { BadRequestError } from "../../errors/http-errors.ts";
+import { LIMITS } from "../../http/limits.ts";
+
+/**
+ * AG-UI `RunAgentInput`, as `@ag-ui/client`'s HttpAgent POSTs it. Validated
+ * here (core does not depend on @ag-ui/core); extra fields pass through.
+ */
+const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+
+export const runAgentInputSchema = z.looseObject({
+  threadId: z.string().min(1).max(200),
+  runId: z.string().min(1).max(200),
+  parentRunId: z.string().optional(),
+  state: z.unknown().optional(),
+  messages: z
+    .array(
+      z.looseObject({
+        id: z.string(),
+        role: z.enum(["developer", "system", "assistant", "user", "tool", "activity", "reasoning"]),
+        content: z.union([z.string(), z.array(contentPart)]).optional(),
+      }),
+    )
+    .min(1, "messages must end with the user message to answer"),
+  tools: z.array(z.unknown()).default([]),
+  context: z.array(z.unknown()).default([]),
+  forwardedProps: z.unknown().optional(),
+});
+
+export type RunAgentInput = z.infer<typeof runAgentInputSchema>;
+
+/** The text of the last message, which must be the user's: what the run answers. */
+export function lastUserText(input: RunAgentInput): string {
+  const last = input.messages.at(-1);
+  const content = last?.content;
+  const text =
+    typeof content === "string"
+      ? content
+      : (content ?? []).map((part) => (part.type === "text" ? (part.text ?? "") : "")).join("");
+  if (last?.role !== "user" || text.trim() === "")
+    throw new BadRequestError(
+      "invalid_request",
+      `the RunAgentInput is invalid: messages.${input.messages.length - 1} must be a user message with text content (the message to answer)`,
+    );
+  if (text.length > LIMITS.maxMessageChars)
+    throw new BadRequestError(
+      "invalid_request",
+      `the RunAgentInput is invalid: the user message is longer than ${LIMITS.maxMessageChars} characters`,
+    );
+  return text;
+}

@@ -1,0 +1,174 @@
+import type { LedgerEvent } from "../../ledger/events.ts";
+import type { ChunkProjector } from "../chunk-projector.ts";
+
+/**
+ * The ledger as AI SDK UI message chunks (`x-vercel-ai-ui-message-stream: v1`).
+ *
+ * Invariants:
+ * 1. One UI message per run, id = the run id; one `start-step`/`finish-step` per step.
+ * 2. Pure and deterministic, with state from the current run only (see chunk-projector.ts),
+ *    so a stream resumed at any chunk continues exactly where the last one stopped.
+ * 3. Parts are never duplicated: a text part opens at the step's first delta and closes
+ *    before its tool calls; a step retried after a crash is first reset (`reset-step`),
+ *    which drops the lost attempt's partial text, as the messages projection does.
+ */
+export type UiChunk = { readonly type: string } & Record<string, unknown>;
+
+interface RunState {
+  runId: string;
+  text: string | null;
+  stepOpen: boolean;
+  stepHasParts: boolean;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export function createUiStreamProjector(): ChunkProjector<UiChunk> {
+  let run: RunState | undefined;
+
+  const closeText = (out: UiChunk[]) => {
+    if (run?.text) out.push({ type: "text-end", id: run.text });
+    if (run) run.text = null;
+  };
+  const closeStep = (out: UiChunk[]) => {
+    closeText(out);
+    if (run?.stepOpen) out.push({ type: "finish-step" });
+    if (run) run.stepOpen = false;
+  };
+  const end = (out: UiChunk[], last: UiChunk) => {
+    closeStep(out);
+    out.push(last);
+    run = undefined;
+  };
+  const begin = (out: UiChunk[], runId: string) => {
+    run = {
+      runId,
+      text: null,
+      stepOpen: false,
+      stepHasParts: false,
+      inputTokens: 0,
+      outputTokens: 0,
+    };
+    out.push({ type: "start", messageId: runId });
+  };
+  const metadata = () =>
+    run ? { usage: { inputTokens: run.inputTokens, outputTokens: run.outputTokens } } : undefined;
+
+  return {
+    map(event: LedgerEvent): UiChunk[] {
+      const out: UiChunk[] = [];
+      const runId = event.runId ?? "";
+      if (event.kind === "run.started") {
+        if (run) end(out, { type: "abort", reason: "superseded by a new run" });
+        begin(out, runId);
+        return out;
+      }
+      if (!run && runId !== "") begin(out, runId);
+      const state = run;
+      if (!state) return out;
+      switch (event.kind) {
+        case "step.started":
+          if (event.data.attempt > 1 && state.stepOpen) {
+            state.text = null;
+            if (state.stepHasParts) out.push({ type: "reset-step" });
+          } else {
+            closeStep(out);
+            out.push({ type: "start-step" });
+            state.stepOpen = true;
+          }
+          state.stepHasParts = false;
+          break;
+        case "model.delta":
+          if (event.data.text === "") break;
+          if (state.text === null) {
+            state.text = `${state.runId}:${event.data.step}:a`;
+            out.push({ type: "text-start", id: state.text });
+            state.stepHasParts = true;
+          }
+          out.push({ type: "text-delta", id: state.text, delta: event.data.text });
+          break;
+        case "model.completed":
+          closeText(out);
+          for (const call of event.data.toolCalls) {
+            out.push({
+              type: "tool-input-available",
+              toolCallId: call.callId,
+              toolName: call.name,
+              input: call.args,
+            });
+            state.stepHasParts = true;
+          }
+          state.inputTokens += event.data.usage.inputTokens;
+          state.outputTokens += event.data.usage.outputTokens;
+          break;
+        case "tool.completed":
+          out.push({
+            type: "tool-output-available",
+            toolCallId: event.data.callId,
+            output: event.data.result,
+          });
+          break;
+        case "tool.failed":
+          out.push({
+            type: "tool-output-error",
+            toolCallId: event.data.callId,
+            errorText: event.data.error.message,
+          });
+          break;
+        case "tool.outcome_unknown":
+          out.push({
+            type: "tool-output-error",
+            toolCallId: event.data.callId,
+            errorText:
+              "outcome unknown: the tool may or may not have run; the run waits for a decision",
+          });
+          break;
+        case "approval.requested":
+          out.push({
+            type: "tool-approval-request",
+            approvalId: event.data.callId,
+            toolCallId: event.data.callId,
+          });
+          break;
+        case "approval.resolved":
+          if (!event.data.approved)
+            out.push({ type: "tool-output-denied", toolCallId: event.data.callId });
+          break;
+        case "step.completed":
+          closeStep(out);
+          break;
+        case "run.completed":
+          end(out, { type: "finish", finishReason: "stop", messageMetadata: metadata() });
+          break;
+        case "run.waiting":
+          end(out, { type: "finish", finishReason: "other", messageMetadata: metadata() });
+          break;
+        case "run.interrupted":
+          end(out, { type: "abort", reason: event.data.reason });
+          break;
+        case "run.aborted":
+          end(out, { type: "abort", reason: event.data.reason });
+          break;
+        case "run.failed":
+          closeStep(out);
+          out.push({ type: "error", errorText: event.data.error.message });
+          run = undefined;
+          break;
+        default:
+          break;
+      }
+      return out;
+    },
+  };
+}
+
+/** Headers of an AI SDK UI message stream response. */
+export const UI_STREAM_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-vercel-ai-ui-message-stream": "v1",
+  "x-accel-buffering": "no",
+};
+
+export const UI_STREAM_DONE = "data: [DONE]\n\n";
