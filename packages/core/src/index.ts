@@ -121,6 +121,15 @@ export {
   type SqlValue,
 } from "./sql/index.ts";
 export {
+  type CronSchedule,
+  defineTrigger,
+  nextCronTime,
+  parseCron,
+  type ScheduleView,
+  Schedules,
+  type TriggerContext,
+  type TriggerDefinition,
+  type When,
   type DueItem,
   DueWork,
   type PumpOptions,

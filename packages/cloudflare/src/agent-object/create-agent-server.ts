@@ -13,10 +13,12 @@ import {
   type PumpOptions,
   SessionRuntime,
   type SqlPort,
+  type TriggerDefinition,
   systemClock,
 } from "@durable-agents/core";
 import { doSqlPort } from "../sql/do-sql-port.ts";
-import { type PlatformOptions, serveWithPlatform, watchCompletions } from "./platform.ts";
+import { indexExtensions } from "../d1/session-index.ts";
+import { attachPlatform, type PlatformOptions, serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
@@ -32,6 +34,8 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly live?: Partial<LiveReadOptions>;
   readonly pump?: Partial<PumpOptions>;
   readonly coalesce?: CoalesceOptions;
+  /** Application trigger kinds (delay, date or cron schedules); see defineTrigger. */
+  readonly triggers?: readonly TriggerDefinition[];
   /** The binding name of this class's namespace, for forks between sessions. Default "AGENTS". */
   readonly binding?: string;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
@@ -65,6 +69,7 @@ export function createAgentServer(options: AgentServerOptions) {
         registry,
         logger,
         env: this.env,
+        sql: this.#sql,
         open: (agent: string, session: string) => this.#open(agent, session),
       };
       return serveWithPlatform(request, options, deps, (r) => this.#serve(r));
@@ -150,12 +155,22 @@ export function createAgentServer(options: AgentServerOptions) {
         pump: options.pump,
         coalesce: options.coalesce,
         faults: options.faults?.(this.ctx),
+        ...indexExtensions(options.index, {
+          env: this.env,
+          sql: this.#sql,
+          agent,
+          session,
+          logger,
+          clock: systemClock,
+          state: this.ctx,
+        }),
         durable: () => this.ctx.storage.sync(),
+        appTriggers: options.triggers,
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
       this.#sockets.watch(this.#runtime.ledger);
-      watchCompletions(this.#runtime, options.hooks, logger);
+      attachPlatform(this.#runtime, options, { logger, storage: this.ctx.storage });
       return this.#runtime;
     }
   };

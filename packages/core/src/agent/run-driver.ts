@@ -117,7 +117,7 @@ export class RunDriver implements TriggerHandler {
     }
   }
 
-  giveUp(payload: unknown, error: unknown, _item: DueItem): void {
+  giveUp(payload: unknown, error: unknown, _item: DueItem): undefined {
     const { runId } = payload as { runId: string };
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;

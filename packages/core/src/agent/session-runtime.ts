@@ -14,8 +14,10 @@ import { latestRun, type RunStatus } from "../ledger/projections/runs.ts";
 import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { TriggerDefinition } from "../triggers/define-trigger.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import { type PumpOptions, type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
+import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { type CoalesceOptions, DEFAULT_COALESCE } from "./coalescer.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import type { FaultInjector } from "./faults.ts";
@@ -53,6 +55,8 @@ export interface SessionRuntimeOptions {
   readonly projections?: readonly Projection[];
   /** Extra trigger kinds for the due-work pump (e.g. outbox delivery). */
   readonly triggers?: ReadonlyMap<string, TriggerHandler>;
+  /** Application trigger kinds, scheduled with `schedule()` (delay, date or cron). */
+  readonly appTriggers?: readonly TriggerDefinition[];
 }
 
 export interface RuntimeLimits {
@@ -100,6 +104,7 @@ export class SessionRuntime {
   readonly #wake: (at: number | null) => void | Promise<void>;
   readonly #driver: RunDriver;
   readonly #pump: TriggerPump;
+  readonly schedules: Schedules;
 
   constructor(options: SessionRuntimeOptions) {
     this.#sql = options.sql;
@@ -127,11 +132,29 @@ export class SessionRuntime {
       durable: options.durable ?? (async () => {}),
       limits: { ...DEFAULT_RUNTIME_LIMITS, ...options.limits },
     });
+    this.schedules = new Schedules(options.appTriggers ?? [], {
+      work: this.work,
+      clock: this.#clock,
+      record: (events) => this.ledger.append(events),
+      context: () => ({
+        sessionId: options.sessionId,
+        env: options.env ?? {},
+        startRun: (message) =>
+          this.start({ message }).catch((error) => {
+            if (error instanceof RunActiveError) return undefined;
+            throw error;
+          }),
+      }),
+    });
     const handlers = new Map<string, TriggerHandler>([
+      ...this.schedules.handlers(),
       ...(options.triggers ?? []),
       [RUN_STEP_KIND, this.#driver],
     ]);
-    this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, options.pump);
+    this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
+      onUnknownKind: (item) => this.schedules.recordUnknown(item),
+      ...options.pump,
+    });
   }
 
   status(): StatusView {
@@ -278,6 +301,13 @@ export class SessionRuntime {
     if (run && ACTIVE.has(run.status)) {
       this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }]);
     }
+  }
+
+  /** Schedules application work (see defineTrigger) and re-arms the wake-up. */
+  async schedule(kind: string, payload: unknown, when: When, key?: string): Promise<ScheduleView> {
+    const view = this.schedules.schedule(kind, payload, when, key);
+    await this.#wake(this.work.nextWakeAt());
+    return view;
   }
 
   /** Runs due work (the alarm handler), then re-arms the wake-up for what remains. */

@@ -5,6 +5,7 @@ import { controlRoutes } from "./routes/control-routes.ts";
 import { platformRoutes } from "./routes/platform-routes.ts";
 import { readRoutes } from "./routes/read-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
+import { scheduleRoutes } from "./routes/schedule-routes.ts";
 import { wireRoutes } from "./routes/wire-routes.ts";
 
 export type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
@@ -16,6 +17,7 @@ const ROUTES: RouteTable = {
   ...controlRoutes,
   ...platformRoutes,
   ...wireRoutes,
+  ...scheduleRoutes,
 };
 
 /** The built-in session actions (custom endpoints with another name get their own 405s). */

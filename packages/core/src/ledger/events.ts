@@ -85,6 +85,8 @@ export interface EventPayloads {
     output: JsonValue;
     usage: TokenUsage;
   };
+  /** Scheduled work that gave up after its retries, or whose kind is not registered. */
+  "trigger.failed": { kind: string; key: string; error: ErrorInfo; attempts: number };
   /** An application metric, recorded through the ledger so it is projected like token usage. */
   "usage.recorded": { metric: string; value: number; tags?: Record<string, string> };
   "run.waiting": { reason: string };

@@ -26,8 +26,12 @@ export interface TriggerRunContext {
 
 export interface TriggerHandler {
   run(payload: unknown, ctx: TriggerRunContext): Promise<TriggerOutcome>;
-  /** Called when retries are exhausted or the error is terminal. Records the failure durably. */
-  giveUp(payload: unknown, error: unknown, item: DueItem): void;
+  /**
+   * Called when retries are exhausted or the error is terminal. Records the
+   * failure durably. Returns when the row is due again (a cron's next time), or
+   * nothing to delete it.
+   */
+  giveUp(payload: unknown, error: unknown, item: DueItem): number | undefined;
 }
 
 export interface PumpOptions {
@@ -37,6 +41,8 @@ export interface PumpOptions {
   readonly backoffMaxMs: number;
   /** Stop starting new work after this long in one `run`; the caller re-arms the alarm. */
   readonly budgetMs: number;
+  /** Records a row whose kind nothing handles (e.g. removed by a deploy). */
+  readonly onUnknownKind?: (item: DueItem) => void;
 }
 
 export const DEFAULT_PUMP_OPTIONS: PumpOptions = {
@@ -104,6 +110,7 @@ export class TriggerPump {
         resetAttempts: false,
         error: "unknown_trigger_kind",
       });
+      this.#options.onUnknownKind?.(item);
       return;
     }
     const stopRenewal = this.#keepLease(item);
@@ -144,8 +151,9 @@ export class TriggerPump {
       attempts: item.attempts,
       message,
     });
-    handler.giveUp(item.payload, error, item);
-    this.#work.complete(item.id);
+    const again = handler.giveUp(item.payload, error, item);
+    if (again === undefined) this.#work.complete(item.id);
+    else this.#work.release(item.id, again, { resetAttempts: true, error: message });
   }
 
   #keepLease(item: DueItem): () => void {

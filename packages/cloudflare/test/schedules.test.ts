@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { isTerminal, session } from "./support/session.ts";
+
+interface ScheduleList {
+  schedules: { key: string; kind: string; cron: string | null; dueAt: number; stuck: boolean }[];
+  kinds: string[];
+}
+
+describe("application triggers", () => {
+  it("a delayed trigger starts a run through the alarm", async () => {
+    const s = session("probe");
+    const response = await s.post("schedules", {
+      kind: "kick",
+      payload: { message: "from a timer" },
+      delayMs: 0,
+    });
+    expect(response.status).toBe(201);
+    const done = await s.waitFor(isTerminal);
+    expect(done.kind).toBe("run.completed");
+    const started = (await s.events()).find((e) => e.kind === "run.started");
+    expect(started?.data).toMatchObject({ input: { message: "from a timer" } });
+    const list = (await (await s.get("schedules")).json()) as ScheduleList;
+    expect(list.schedules).toEqual([]);
+  });
+
+  it("a cron schedule is listed with its next time and can be cancelled", async () => {
+    const s = session("probe");
+    const created = await s.post("schedules", {
+      kind: "kick",
+      cron: "0 9 * * 1-5",
+      key: "weekday-digest",
+    });
+    expect(created.status).toBe(201);
+    const list = (await (await s.get("schedules")).json()) as ScheduleList;
+    expect(list.kinds).toEqual(["broken", "kick"]);
+    const [only] = list.schedules;
+    expect(only).toMatchObject({
+      key: "weekday-digest",
+      kind: "kick",
+      cron: "0 9 * * 1-5",
+      stuck: false,
+    });
+    expect(new Date(only!.dueAt).getUTCHours()).toBe(9);
+    expect(
+      (await s.fetch(s.url("schedules", "key=weekday-digest"), { method: "DELETE" })).status,
+    ).toBe(200);
+    expect(
+      (await s.fetch(s.url("schedules", "key=weekday-digest"), { method: "DELETE" })).status,
+    ).toBe(404);
+  });
+
+  it("work that keeps failing ends as a trigger.failed event, not silence", async () => {
+    const s = session("probe");
+    await s.post("schedules", { kind: "broken", delayMs: 0, key: "doomed" });
+    const failed = await s.waitFor((e) => e.kind === "trigger.failed", 15_000);
+    expect(failed.data).toMatchObject({
+      kind: "broken",
+      key: "doomed",
+      attempts: 5,
+      error: { message: "the downstream service is down" },
+    });
+    const list = (await (await s.get("schedules")).json()) as ScheduleList;
+    expect(list.schedules).toEqual([]);
+  });
+
+  const bad: [string, unknown, string][] = [
+    ["cron that does not parse", { kind: "kick", cron: "every monday" }, "invalid_cron"],
+    ["an unknown kind", { kind: "nope", delayMs: 0 }, "unknown_trigger_kind"],
+    ["two times at once", { kind: "kick", delayMs: 0, cron: "* * * * *" }, "invalid_request"],
+    [
+      "a payload that fails its schema",
+      { kind: "kick", payload: { message: 7 }, delayMs: 0 },
+      "invalid_request",
+    ],
+  ];
+  for (const [what, body, code] of bad) {
+    it(`${what} is a 400 and schedules nothing`, async () => {
+      const s = session("probe");
+      const response = await s.post("schedules", body);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+      const list = (await (await s.get("schedules")).json()) as ScheduleList;
+      expect(list.schedules).toEqual([]);
+      expect(await s.events()).toEqual([]);
+    });
+  }
+});

@@ -1,0 +1,179 @@
+import type { Clock } from "../clock.ts";
+import { DurableAgentsError } from "../errors/base.ts";
+import { BadRequestError } from "../errors/http-errors.ts";
+import type { NewEvent } from "../ledger/events.ts";
+import { nextCronTime, parseCron } from "./cron.ts";
+import type { TriggerContext, TriggerDefinition } from "./define-trigger.ts";
+import type { DueItem, DueWork } from "./due-work.ts";
+import type { TriggerHandler, TriggerOutcome } from "./pump.ts";
+
+/** When a schedule is due: exactly one of these. */
+export type When =
+  | { readonly at: number }
+  | { readonly delayMs: number }
+  | { readonly cron: string };
+
+interface StoredPayload {
+  readonly payload: unknown;
+  readonly cron?: string;
+}
+
+export interface ScheduleView {
+  readonly key: string;
+  readonly kind: string;
+  readonly payload: unknown;
+  readonly cron: string | null;
+  readonly dueAt: number;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  /** Claimed and its lease ran out: its holder died; it waits for a redrive. */
+  readonly stuck: boolean;
+}
+
+export interface ScheduleDeps {
+  readonly work: DueWork;
+  readonly clock: Clock;
+  readonly record: (events: NewEvent[]) => void;
+  readonly context: (key: string, attempt: number) => Omit<TriggerContext, "key" | "attempt">;
+}
+
+/**
+ * Application schedules over due work: a typed registry of kinds, one-shot
+ * (`at`, `delayMs`) or recurring (`cron`). A run that keeps failing ends as a
+ * `trigger.failed` event in the ledger; a cron moves on to its next time.
+ */
+export class Schedules {
+  readonly #kinds: ReadonlyMap<string, TriggerDefinition>;
+  readonly #deps: ScheduleDeps;
+
+  constructor(kinds: readonly TriggerDefinition[], deps: ScheduleDeps) {
+    this.#kinds = new Map(kinds.map((k) => [k.kind, k]));
+    this.#deps = deps;
+  }
+
+  kinds(): string[] {
+    return [...this.#kinds.keys()].sort();
+  }
+
+  /** Validates and stores a schedule. Throws a 400 for an unknown kind, a bad payload or bad cron. */
+  schedule(kind: string, payload: unknown, when: When, key?: string): ScheduleView {
+    const definition = this.#kinds.get(kind);
+    if (!definition) {
+      throw new BadRequestError(
+        "unknown_trigger_kind",
+        `no trigger kind "${kind.slice(0, 64)}"; this server has: ${this.kinds().join(", ") || "(none)"}`,
+        { details: { available: this.kinds() } },
+      );
+    }
+    const parsed = definition.payload.safeParse(payload);
+    if (!parsed.success) {
+      throw new BadRequestError(
+        "invalid_request",
+        `the payload for "${kind}" is invalid: ${parsed.error.message}`,
+      );
+    }
+    const now = this.#deps.clock.now();
+    const dueAt =
+      "cron" in when
+        ? nextCronTime(parseCron(when.cron), now)
+        : "at" in when
+          ? when.at
+          : now + when.delayMs;
+    const stored: StoredPayload = {
+      payload: parsed.data,
+      ...("cron" in when ? { cron: when.cron } : {}),
+    };
+    const rowKey = `trigger:${key ?? crypto.randomUUID()}`;
+    this.#deps.work.schedule(kind, rowKey, stored, dueAt, now);
+    return view(this.#deps.work.get(rowKey) as DueItem, now);
+  }
+
+  cancel(key: string): boolean {
+    return this.#deps.work.cancel(`trigger:${key}`);
+  }
+
+  list(): ScheduleView[] {
+    const now = this.#deps.clock.now();
+    return this.#deps.work
+      .list(500)
+      .filter((item) => item.key.startsWith("trigger:"))
+      .map((item) => view(item, now));
+  }
+
+  /** One pump handler per registered kind. */
+  handlers(): Map<string, TriggerHandler> {
+    const out = new Map<string, TriggerHandler>();
+    for (const definition of this.#kinds.values())
+      out.set(definition.kind, this.#handler(definition));
+    return out;
+  }
+
+  /** Records a due row whose kind is not registered (it stays listed, parked). */
+  recordUnknown(item: DueItem): void {
+    this.#deps.record([
+      {
+        kind: "trigger.failed",
+        runId: null,
+        data: {
+          kind: item.kind,
+          key: item.key.replace(/^trigger:/, ""),
+          attempts: item.attempts,
+          error: {
+            code: "unknown_trigger_kind",
+            message: `no handler for trigger kind "${item.kind}"; register it with createAgentServer({ triggers }) or cancel the schedule`,
+          },
+        },
+      },
+    ]);
+  }
+
+  #handler(definition: TriggerDefinition): TriggerHandler {
+    return {
+      run: async (stored, { attempt, item }): Promise<TriggerOutcome> => {
+        const { payload, cron } = stored as StoredPayload;
+        const key = item.key.replace(/^trigger:/, "");
+        await definition.run(definition.payload.parse(payload), {
+          ...this.#deps.context(key, attempt),
+          key,
+          attempt,
+        });
+        if (cron === undefined) return { type: "done" };
+        return { type: "again", at: nextCronTime(parseCron(cron), this.#deps.clock.now()) };
+      },
+      giveUp: (stored, error, item) => {
+        const { cron } = stored as StoredPayload;
+        const code = error instanceof DurableAgentsError ? error.code : "trigger_error";
+        const message = error instanceof Error ? error.message : String(error);
+        this.#deps.record([
+          {
+            kind: "trigger.failed",
+            runId: null,
+            data: {
+              kind: item.kind,
+              key: item.key.replace(/^trigger:/, ""),
+              attempts: item.attempts,
+              error: { code, message },
+            },
+          },
+        ]);
+        return cron === undefined
+          ? undefined
+          : nextCronTime(parseCron(cron), this.#deps.clock.now());
+      },
+    };
+  }
+}
+
+function view(item: DueItem, now: number): ScheduleView {
+  const { payload, cron } = item.payload as StoredPayload;
+  return {
+    key: item.key.replace(/^trigger:/, ""),
+    kind: item.kind,
+    payload,
+    cron: cron ?? null,
+    dueAt: item.dueAt,
+    attempts: item.attempts,
+    lastError: item.lastError,
+    stuck: item.leaseUntil !== null && item.leaseUntil <= now,
+  };
+}
