@@ -1,6 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // React is an optional peer and not installed; hook tests run on a stand-in.
+  resolve: { alias: { react: fileURLToPath(new URL("./test/mini-react.ts", import.meta.url)) } },
   test: {
     name: "client",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
