@@ -5,10 +5,13 @@ import {
   type PriceTable,
   type SessionHooks,
   type SessionRuntime,
+  type SqlPort,
   scopeOf,
   sessionActions,
 } from "@durable-agents/core";
 import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
+import { recordIdentity } from "../d1/index-messages.ts";
+import { type IndexOptions, watchOutbox } from "../d1/session-index.ts";
 import { AgentNotFoundError, type AgentRegistry } from "./registry.ts";
 import { parseSessionPath } from "./session-path.ts";
 
@@ -41,15 +44,16 @@ export interface PlatformOptions {
   readonly authorize?: Authorize;
   /** Prices for the cost in `GET .../usage`. */
   readonly prices?: PriceTable;
+  /** Mirror each session's status and usage to D1 (see docs/api.md#the-d1-index). */
+  readonly index?: IndexOptions;
 }
 
 export interface PlatformDeps {
   readonly registry: AgentRegistry;
   readonly logger: Logger;
   readonly env: Record<string, unknown>;
+  readonly sql: SqlPort;
   open(agent: string, session: string): SessionRuntime;
-  /** Called with the caller's identity on every admitted request (the D1 index records it). */
-  admitted?(runtime: () => SessionRuntime, identity: AuthIdentity): void;
 }
 
 /**
@@ -97,7 +101,7 @@ export async function serveWithPlatform(
     if (!deps.registry.has(path.agent))
       throw new AgentNotFoundError(path.agent, deps.registry.types());
     const runtime = () => deps.open(path.agent, path.session);
-    deps.admitted?.(runtime, outcome.identity);
+    if (options.index) recordIdentity(deps.sql, outcome.identity);
     if (options.hooks?.transformRequest)
       current = await options.hooks.transformRequest(current, base);
     const matches = options.endpoints?.filter((e) => e.action === path.action) ?? [];
@@ -132,12 +136,14 @@ function safeParse(request: Request) {
  * a crash between the commit and the call skips it; react durably through the
  * ledger (or the D1 outbox) when that matters.
  */
-export function watchCompletions(
+export function attachPlatform(
   runtime: SessionRuntime,
-  hooks: SessionHooks | undefined,
-  logger: Logger,
+  options: PlatformOptions,
+  deps: { logger: Logger; storage: DurableObjectStorage },
 ): void {
-  const onComplete = hooks?.onComplete;
+  if (options.index) watchOutbox(runtime, deps.storage);
+  const logger = deps.logger;
+  const onComplete = options.hooks?.onComplete;
   if (!onComplete) return;
   runtime.ledger.onAppend((events) => {
     for (const event of events) {

@@ -1,0 +1,221 @@
+import { BadRequestError, type PriceTable } from "@durable-agents/core";
+
+export interface SessionQuery {
+  readonly agent?: string;
+  readonly status?: string;
+  readonly user?: string;
+  readonly tag?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface IndexedSession {
+  readonly agent: string;
+  readonly session: string;
+  readonly status: string;
+  readonly runId: string | null;
+  readonly user: string | null;
+  readonly tags: string[];
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export const MAX_SESSIONS_PAGE = 200;
+
+interface SessionRow {
+  agent: string;
+  session: string;
+  status: string;
+  run_id: string | null;
+  user: string | null;
+  tags: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Sessions, newest first, filtered; keyset pagination on (created_at, agent, session). */
+export async function listSessions(
+  db: D1Database,
+  query: SessionQuery,
+): Promise<{ sessions: IndexedSession[]; nextCursor: string | null }> {
+  const limit = query.limit ?? 50;
+  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (query.tag !== undefined) {
+    where.push(
+      "EXISTS (SELECT 1 FROM da_session_tags t WHERE t.tag = ? AND t.agent = s.agent AND t.session = s.session)",
+    );
+    params.push(query.tag);
+  }
+  for (const [column, value] of [
+    ["s.agent", query.agent],
+    ["s.status", query.status],
+    ["s.user", query.user],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    params.push(value);
+  }
+  if (after) {
+    where.push(
+      "(s.created_at < ? OR (s.created_at = ? AND (s.agent > ? OR (s.agent = ? AND s.session > ?))))",
+    );
+    params.push(after[0], after[0], after[1], after[1], after[2]);
+  }
+  const sql = `SELECT s.agent, s.session, s.status, s.run_id, s.user, s.created_at, s.updated_at, (SELECT json_group_array(tag) FROM (SELECT tag FROM da_session_tags t2 WHERE t2.agent = s.agent AND t2.session = s.session ORDER BY tag)) AS tags FROM da_sessions s${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY s.created_at DESC, s.agent, s.session LIMIT ?`;
+  const { results } = await db
+    .prepare(sql)
+    .bind(...params, limit + 1)
+    .all<SessionRow>();
+  const page = results.slice(0, limit).map(toSession);
+  const last = page.at(-1);
+  const nextCursor =
+    results.length > limit && last
+      ? encodeCursor([last.createdAt, last.agent, last.session])
+      : null;
+  return { sessions: page, nextCursor };
+}
+
+function toSession(row: SessionRow): IndexedSession {
+  return {
+    agent: row.agent,
+    session: row.session,
+    status: row.status,
+    runId: row.run_id,
+    user: row.user,
+    tags: JSON.parse(row.tags) as string[],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+type Cursor = [number, string, string];
+
+function encodeCursor(cursor: Cursor): string {
+  return btoa(JSON.stringify(cursor)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const value = JSON.parse(atob(text.replaceAll("-", "+").replaceAll("_", "/"))) as unknown;
+    if (
+      Array.isArray(value) &&
+      value.length === 3 &&
+      Number.isSafeInteger(value[0]) &&
+      typeof value[1] === "string" &&
+      typeof value[2] === "string"
+    )
+      return value as Cursor;
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadRequestError(
+    "invalid_cursor",
+    "cursor must be a nextCursor value from an earlier page",
+  );
+}
+
+export interface UsageQuery {
+  /** First day, YYYY-MM-DD (UTC), inclusive. */
+  readonly from?: string;
+  /** Last day, YYYY-MM-DD (UTC), inclusive. */
+  readonly to?: string;
+  readonly agent?: string;
+  readonly kind?: "model" | "tool" | "subagent" | "metric";
+}
+
+export interface UsageRow {
+  readonly day: string;
+  readonly agent: string;
+  readonly kind: string;
+  /** The model id, tool name, child agent or metric name. */
+  readonly name: string;
+  readonly count: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly value: number;
+  /** With a price table: the cost of model and sub-agent tokens; null when unpriced. */
+  readonly cost?: number | null;
+}
+
+/** Usage across sessions, rolled up by day, agent and model (or tool, sub-agent, metric). */
+export async function usageRollup(
+  db: D1Database,
+  query: UsageQuery,
+  prices?: PriceTable,
+): Promise<{ rows: UsageRow[] }> {
+  const where: string[] = [];
+  const params: string[] = [];
+  for (const [clause, value] of [
+    ["day >= ?", query.from],
+    ["day <= ?", query.to],
+    ["agent = ?", query.agent],
+    ["kind = ?", query.kind],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(clause);
+    params.push(value);
+  }
+  const { results } = await db
+    .prepare(
+      `SELECT day, agent, kind, name, count(*) AS count, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, sum(value) AS value FROM da_usage${where.length ? ` WHERE ${where.join(" AND ")}` : ""} GROUP BY day, agent, kind, name ORDER BY day, agent, kind, name LIMIT 10000`,
+    )
+    .bind(...params)
+    .all<UsageRow>();
+  if (!prices) return { rows: results };
+  return {
+    rows: results.map((row) => {
+      if (row.kind !== "model" && row.kind !== "subagent") return row;
+      const price = (row.kind === "model" ? prices[row.name] : undefined) ?? prices["*"];
+      const cost = price
+        ? Math.round(
+            ((row.inputTokens * price.inputPerMillion + row.outputTokens * price.outputPerMillion) /
+              1e6) *
+              1e9,
+          ) / 1e9
+        : null;
+      return { ...row, cost };
+    }),
+  };
+}
+
+/**
+ * Deletes usage entries older than `days`, and sessions not updated for that
+ * long that are no longer running. Returns how many rows went.
+ */
+export async function applyRetention(
+  db: D1Database,
+  options: { days: number; now?: number },
+): Promise<{ usage: number; sessions: number }> {
+  if (!(options.days > 0)) throw new RangeError("retention days must be a positive number");
+  const cutoff = (options.now ?? Date.now()) - options.days * 86_400_000;
+  const [usage, , sessions] = await db.batch([
+    db.prepare("DELETE FROM da_usage WHERE ts < ?").bind(cutoff),
+    db
+      .prepare(
+        "DELETE FROM da_session_tags WHERE (agent, session) IN (SELECT agent, session FROM da_sessions WHERE updated_at < ? AND status NOT IN ('running', 'waiting'))",
+      )
+      .bind(cutoff),
+    db
+      .prepare(
+        "DELETE FROM da_sessions WHERE updated_at < ? AND status NOT IN ('running', 'waiting')",
+      )
+      .bind(cutoff),
+  ]);
+  return { usage: usage?.meta.changes ?? 0, sessions: sessions?.meta.changes ?? 0 };
+}
+
+/**
+ * A `scheduled` handler that applies retention on a cron trigger.
+ * @example
+ * export default { fetch: ..., scheduled: retentionHandler({ days: 90 }) };
+ */
+export function retentionHandler(options: { days: number; binding?: string }) {
+  return (controller: ScheduledController, env: Record<string, unknown>, ctx: ExecutionContext) => {
+    const db = env[options.binding ?? "INDEX_DB"] as D1Database | undefined;
+    if (!db)
+      throw new TypeError(`retention needs a D1 binding named ${options.binding ?? "INDEX_DB"}`);
+    ctx.waitUntil(applyRetention(db, { days: options.days, now: controller.scheduledTime }));
+  };
+}
