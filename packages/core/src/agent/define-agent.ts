@@ -1,4 +1,5 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
+import type { z } from "zod";
 import type { ToolDefinition } from "./define-tool.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
@@ -17,6 +18,11 @@ export interface AgentDefinition {
   readonly tools: readonly ToolDefinition<any, any>[];
   /** Model calls per run before it fails with `max_steps`. Default 10. */
   readonly maxSteps: number;
+  /**
+   * The shape of the final answer. The model is asked for JSON matching it (tools
+   * still work in earlier steps); the run's output is the parsed, validated object.
+   */
+  readonly outputSchema?: z.ZodType<unknown>;
 }
 
 export type AgentOptions = Omit<AgentDefinition, "maxSteps" | "tools"> &

@@ -1,6 +1,8 @@
+import type { JSONSchema7 } from "@ai-sdk/provider";
+import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
-import type { NewEvent } from "../ledger/events.ts";
+import type { ErrorInfo, JsonValue, NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { getRun } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
@@ -148,6 +150,7 @@ export class RunDriver implements TriggerHandler {
         {
           prompt: this.#messages.prompt(agent.system, ledger.tail),
           tools: agent.tools.length > 0 ? toolSpecs(agent.tools) : undefined,
+          responseFormat: agent.outputSchema ? jsonFormat(agent.outputSchema) : undefined,
           abortSignal: flight.model.signal,
         },
         (delta) => coalescer.push(delta),
@@ -172,10 +175,13 @@ export class RunDriver implements TriggerHandler {
         this.#append([completed]);
         return AGAIN;
       }
+      const final = finalOutput(agent, result.text);
       this.#append([
         completed,
         { kind: "step.completed", runId, data: { step } },
-        { kind: "run.completed", runId, data: { output: result.text } },
+        final.ok
+          ? { kind: "run.completed", runId, data: { output: final.output } }
+          : { kind: "run.failed", runId, data: { error: final.error } },
       ]);
       return DONE;
     } finally {
@@ -281,6 +287,41 @@ export class RunDriver implements TriggerHandler {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
+}
+
+function jsonFormat(schema: z.ZodType<unknown>) {
+  return { type: "json" as const, schema: z.toJSONSchema(schema) as JSONSchema7 };
+}
+
+/** The run's output: the text, or with an outputSchema the parsed and validated object. */
+function finalOutput(
+  agent: AgentDefinition,
+  text: string,
+): { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo } {
+  if (!agent.outputSchema) return { ok: true, output: text };
+  let value: unknown;
+  try {
+    value = JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, ""));
+  } catch {
+    return {
+      ok: false,
+      error: {
+        code: "invalid_output",
+        message: "the final answer is not JSON; the agent has an outputSchema",
+      },
+    };
+  }
+  const parsed = agent.outputSchema.safeParse(value);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      error: {
+        code: "invalid_output",
+        message: `the final answer does not match the outputSchema: ${parsed.error.message}; retry the run or adjust the prompt`,
+      },
+    };
+  }
+  return { ok: true, output: parsed.data as JsonValue };
 }
 
 /** Stable across redrives (every part is in the ledger), different in a fork (new session id). */
