@@ -48,7 +48,13 @@ describe("structured output with tools", () => {
       name: "spy",
       system: "",
       outputSchema: answer,
-      model: { ...base, doStream: (o) => ((seen = o.responseFormat), base.doStream(o)) },
+      model: {
+        ...base,
+        doStream: (o) => {
+          seen = o.responseFormat;
+          return base.doStream(o);
+        },
+      },
     });
     const s = createTestSession(agent);
     await s.runtime.start({ message: "x" });
