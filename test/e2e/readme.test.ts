@@ -35,7 +35,9 @@ describe("README", () => {
         ({ turn, toolResults }) =>
           turn === 0
             ? { toolCalls: [{ name: "to_fahrenheit", args: { celsius: 100 } }] }
-            : { text: `That is ${(toolResults[0]?.output as { fahrenheit: number }).fahrenheit} °F.` },
+            : {
+                text: `That is ${(toolResults[0]?.output as { fahrenheit?: number })?.fahrenheit} °F.`,
+              },
       ],
     });
     const session = createTestSession({ ...assistant, model });
