@@ -1,0 +1,108 @@
+// The client library's own reducer (by path: its barrel needs DOM types this tsconfig does not load).
+
+import type { LedgerEvent } from "@durable-agents/core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EMPTY_VIEW, reduceView } from "../../client/src/session-view.ts";
+import { isTerminal, type SessionHandle, session } from "./support/session.ts";
+import { readSse } from "./support/sse.ts";
+import { rebuildMessage } from "./support/ui-chunks.ts";
+import { openSocket } from "./support/ws-client.ts";
+
+type WireEvent = LedgerEvent & { offset: string };
+
+/** The messages a client folds from the events it got (the client library's reducer). */
+function messagesOf(events: readonly WireEvent[]): unknown {
+  let view = EMPTY_VIEW;
+  for (const event of events) view = reduceView(view, event as never);
+  return view.messages;
+}
+
+/** Reads `GET .../events?live=sse` from `offset`, up to `count` events (or until up to date). */
+async function sseEvents(s: SessionHandle, offset: string, count: number): Promise<WireEvent[]> {
+  const response = await s.fetch(s.url("events", `offset=${offset}&live=sse`));
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const out: WireEvent[] = [];
+  let buffer = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return out;
+      buffer += value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data: "))
+          .map((l) => l.slice(6))
+          .join("\n");
+        if (block.includes("event: data")) {
+          for (const event of JSON.parse(data) as WireEvent[]) {
+            out.push(event);
+            if (out.length === count) return out;
+          }
+        } else if (block.includes("event: control") && JSON.parse(data).upToDate) return out;
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+async function wsEvents(s: SessionHandle, offset: string, count: number): Promise<WireEvent[]> {
+  const socket = await openSocket(s.fetch, s.url("ws", `offset=${offset}`));
+  await socket.until(() => socket.events().length >= count);
+  socket.ws.close(1000);
+  return socket.events().slice(0, count);
+}
+
+/**
+ * G4: a client that drops after any event (or UI chunk) of a scripted run with
+ * tools and reconnects from where it was gets every event exactly once, in order,
+ * and rebuilds the same messages as a client that never dropped.
+ */
+describe("disconnect at every offset and reconnect", () => {
+  let s: SessionHandle;
+  let all: WireEvent[];
+
+  beforeAll(async () => {
+    s = session("probe");
+    await s.post("runs", { input: { message: "go" } });
+    await s.waitFor(isTerminal);
+    all = await s.events();
+  });
+
+  for (const [transport, read] of [
+    ["SSE", sseEvents],
+    ["WebSocket", wsEvents],
+  ] as const) {
+    it(`over ${transport}`, async () => {
+      const golden = messagesOf(all);
+      for (let cut = 0; cut <= all.length; cut++) {
+        const first = cut === 0 ? [] : await read(s, "-1", cut);
+        const from = first.at(-1)?.offset ?? "-1";
+        const rest = cut === all.length ? [] : await read(s, from, all.length - cut);
+        const got = [...first, ...rest];
+        expect(got.map((e) => e.seq)).toEqual(all.map((e) => e.seq));
+        expect(got).toEqual(all);
+        expect(messagesOf(got)).toEqual(golden);
+      }
+    });
+  }
+
+  it("over the UI message stream, at every chunk", async () => {
+    const whole = await readSse(s.fetch, s.url("ui-stream", "offset=-1"), () => false);
+    const golden = await rebuildMessage(whole.map((f) => f.data));
+    expect(golden?.parts.length).toBeGreaterThan(5);
+    for (let cut = 1; cut < whole.length; cut++) {
+      let n = 0;
+      const head = await readSse(s.fetch, s.url("ui-stream", "offset=-1"), () => ++n >= cut);
+      const rest = await readSse(s.fetch, s.url("ui-stream"), () => false, {
+        "last-event-id": head.at(-1)!.id,
+      });
+      const got = [...head, ...rest];
+      expect(got.map((f) => f.id)).toEqual(whole.map((f) => f.id));
+      expect(await rebuildMessage(got.map((f) => f.data))).toEqual(golden);
+    }
+  });
+});
