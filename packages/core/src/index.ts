@@ -9,6 +9,12 @@ export {
   type ModelSource,
   resolveModel,
 } from "./agent/define-agent.ts";
+export {
+  childSessionId,
+  type Delegation,
+  defineSubagent,
+  type SubagentTool,
+} from "./agent/define-subagent.ts";
 export { defineTool, type ToolContext, type ToolDefinition } from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
@@ -24,6 +30,7 @@ export {
   type StatusView,
 } from "./agent/session-runtime.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
+export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
 export {
   type AccessDecision,
   type AccessTarget,
@@ -93,6 +100,13 @@ export type { Projection } from "./ledger/projection.ts";
 export * from "./ledger/projections/index.ts";
 export { consoleLogger, type Logger, silentLogger } from "./logger.ts";
 export {
+  type ScriptContext,
+  type ScriptedModelOptions,
+  type ScriptRule,
+  type ScriptTurn,
+  scriptedModel,
+} from "./model/scripted-model.ts";
+export {
   acknowledge,
   enqueue,
   OUTBOX_DELIVERY_KEY,
@@ -106,13 +120,6 @@ export {
   pendingMessages,
 } from "./outbox/index.ts";
 export {
-  type ScriptContext,
-  type ScriptedModelOptions,
-  type ScriptRule,
-  type ScriptTurn,
-  scriptedModel,
-} from "./model/scripted-model.ts";
-export {
   type Migration,
   migrate,
   one,
@@ -122,18 +129,18 @@ export {
 } from "./sql/index.ts";
 export {
   type CronSchedule,
-  defineTrigger,
-  nextCronTime,
-  parseCron,
-  type ScheduleView,
-  Schedules,
-  type TriggerContext,
-  type TriggerDefinition,
-  type When,
   type DueItem,
   DueWork,
+  defineTrigger,
+  nextCronTime,
   type PumpOptions,
+  parseCron,
+  Schedules,
+  type ScheduleView,
+  type TriggerContext,
+  type TriggerDefinition,
   type TriggerHandler,
   type TriggerOutcome,
   TriggerPump,
+  type When,
 } from "./triggers/index.ts";

@@ -13,6 +13,7 @@ import {
   type PumpOptions,
   SessionRuntime,
   type SqlPort,
+  type SubagentMessage,
   type TriggerDefinition,
   systemClock,
 } from "@durable-agents/core";
@@ -22,7 +23,7 @@ import { attachPlatform, type PlatformOptions, serveWithPlatform } from "./platf
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
-import { asPeerResult, type PeerRefusal, sessionPeers } from "./session-peers.ts";
+import { asPeerResult, type PeerRefusal, sessionPeers, subagentPort } from "./session-peers.ts";
 import { WebSocketHub } from "./websocket-hub.ts";
 import { WS_PING, WS_PONG } from "./websocket-protocol.ts";
 
@@ -117,6 +118,19 @@ export function createAgentServer(options: AgentServerOptions) {
       });
     }
 
+    /** RPC from another session: a sub-agent start (to a child) or a reply (to a parent). */
+    async receiveSubagentMessage(message: SubagentMessage): Promise<PeerRefusal | null> {
+      return asPeerResult(async () => {
+        if (message.type === "start") {
+          registry.resolve(message.agent);
+          await this.#open(message.agent, message.session).startChild(message);
+        } else {
+          registry.resolve(message.parent.agent);
+          await this.#open(message.parent.agent, message.parent.session).receiveReply(message);
+        }
+      });
+    }
+
     override async alarm(): Promise<void> {
       const runtime = this.#reopen();
       if (!runtime) return;
@@ -166,6 +180,7 @@ export function createAgentServer(options: AgentServerOptions) {
         }),
         durable: () => this.ctx.storage.sync(),
         appTriggers: options.triggers,
+        subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });

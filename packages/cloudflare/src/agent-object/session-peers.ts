@@ -1,4 +1,10 @@
-import { DurableAgentsError, type LedgerEvent, type SessionPeers } from "@durable-agents/core";
+import {
+  DurableAgentsError,
+  type LedgerEvent,
+  type SessionPeers,
+  type SubagentMessage,
+  type SubagentPort,
+} from "@durable-agents/core";
 import { sessionObjectName } from "./session-path.ts";
 
 /** A refusal that crosses the RPC boundary as data (RPC keeps an error's message, not its code). */
@@ -15,9 +21,26 @@ export interface SessionPeerStub {
     events: readonly LedgerEvent[],
     reason: string,
   ): Promise<PeerRefusal | null>;
+  receiveSubagentMessage(message: SubagentMessage): Promise<PeerRefusal | null>;
 }
 
-/** Other sessions of the same agent, reached over DO-to-DO RPC through the namespace `binding`. */
+function stubFor(
+  env: Record<string, unknown>,
+  binding: string,
+  agent: string,
+  session: string,
+): SessionPeerStub {
+  const namespace = env[binding] as DurableObjectNamespace | undefined;
+  if (!namespace) {
+    throw new TypeError(
+      `the Durable Object binding "${binding}" is missing; set createAgentServer({ binding })`,
+    );
+  }
+  const id = namespace.idFromName(sessionObjectName(agent, session));
+  return namespace.get(id) as unknown as SessionPeerStub;
+}
+
+/** Other sessions, reached over DO-to-DO RPC through the namespace `binding` (forks). */
 export function sessionPeers(
   env: Record<string, unknown>,
   binding: string,
@@ -25,25 +48,37 @@ export function sessionPeers(
 ): SessionPeers {
   return {
     async importFork(session, events, reason) {
-      const namespace = env[binding] as DurableObjectNamespace | undefined;
-      if (!namespace) {
-        throw new TypeError(
-          `the Durable Object binding "${binding}" is missing; set createAgentServer({ binding })`,
-        );
-      }
-      const stub = namespace.get(
-        namespace.idFromName(sessionObjectName(agent, session)),
-      ) as unknown as SessionPeerStub;
+      const stub = stubFor(env, binding, agent, session);
       const refused = await stub.importFork(agent, session, events, reason);
       return refused ? Response.json(refused.body, { status: refused.status }) : undefined;
     },
   };
 }
 
+/**
+ * Sub-agent messages over DO-to-DO RPC. A thrown RPC error is transient (the
+ * outbox retries); a refusal (no such agent, a conflicting run) is permanent.
+ */
+export function subagentPort(env: Record<string, unknown>, binding: string): SubagentPort {
+  return {
+    async send(message) {
+      const target = message.type === "start" ? message : message.parent;
+      const stub = stubFor(env, binding, target.agent, target.session);
+      const refused = await stub.receiveSubagentMessage(message);
+      if (!refused) return undefined;
+      const body = refused.body as { error?: { code?: string; message?: string } };
+      return {
+        code: body.error?.code ?? "refused",
+        message: body.error?.message ?? `refused with status ${refused.status}`,
+      };
+    },
+  };
+}
+
 /** Runs `work`, turning a typed refusal into data for the caller on the other side of the RPC. */
-export function asPeerResult(work: () => void): PeerRefusal | null {
+export async function asPeerResult(work: () => void | Promise<void>): Promise<PeerRefusal | null> {
   try {
-    work();
+    await work();
     return null;
   } catch (error) {
     if (error instanceof DurableAgentsError) return { status: error.status, body: error.toJSON() };

@@ -11,11 +11,13 @@ import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
+import { childSessionId, delegationOf } from "./define-subagent.ts";
 import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { toolSpecs } from "./prompt.ts";
 import { nextAction } from "./step-machine.ts";
+import { type StartChild, sendLater } from "./subagents.ts";
 import { runTool } from "./tool-runner.ts";
 
 export const RUN_STEP_KIND = "run.step";
@@ -208,21 +210,31 @@ export class RunDriver implements TriggerHandler {
     const fresh = toRun.filter((c) => c.status === "requested" || c.status === "approved");
     const effectOf = (name: string) =>
       agent.tools.find((t) => t.name === name)?.effect ?? "irreversible";
+    const delegated = fresh.filter((c) => this.#delegation(c.name));
     if (fresh.length > 0) {
-      this.#append(
-        fresh.map((c) => ({
-          kind: "tool.started",
-          runId,
-          data: {
-            step,
-            callId: c.callId,
-            name: c.name,
-            args: c.args,
-            effect: effectOf(c.name),
-            idempotencyKey: idempotencyKey(sessionId, runId, step, c.callId),
-          },
-        })),
-      );
+      const started: NewEvent[] = fresh.map((c) => ({
+        kind: "tool.started",
+        runId,
+        data: {
+          step,
+          callId: c.callId,
+          name: c.name,
+          args: c.args,
+          effect: effectOf(c.name),
+          idempotencyKey: idempotencyKey(sessionId, runId, step, c.callId),
+        },
+      }));
+      const handoffs = delegated.map((c) => this.#handoff(runId, c));
+      // A delegated call's start message commits with its subagent.started event (the outbox).
+      this.#append([...started, ...handoffs.map((h) => h.event)], (sql) => {
+        for (const h of handoffs)
+          sendLater(
+            sql,
+            `start:${runId}:${h.message.parent.callId}`,
+            h.message,
+            this.#o.clock.now(),
+          );
+      });
       // Invariant: a tool's side effect never happens before its tool.started is durable.
       await this.#o.durable();
       for (const c of fresh)
@@ -231,36 +243,70 @@ export class RunDriver implements TriggerHandler {
     const flight = this.#flight(runId);
     try {
       await Promise.all(
-        toRun.map(async (call) => {
-          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-          const outcome = await runTool(agent.tools, call, key, {
-            sessionId,
-            runId,
-            signal: flight.tools.signal,
-            query: (query, ...params) => this.#o.sql.exec(query, ...params),
-            maxResultBytes: this.#o.limits.maxToolResultBytes,
-          });
-          await faults?.("before-tool-commit", { runId, step, callId: call.callId });
-          if (!this.#stillRunning(runId)) return;
-          const base = { step, callId: call.callId, name: call.name };
-          if (outcome.type === "completed") {
-            this.#append(
-              [{ kind: "tool.completed", runId, data: { ...base, result: outcome.result } }],
-              (sql) => {
-                for (const write of outcome.writes) write(sql);
-              },
-            );
-            // A lost irreversible result would leave its outcome unknown: make it durable now.
-            if (effectOf(call.name) === "irreversible") await this.#o.durable();
-          } else {
-            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
-          }
-        }),
+        toRun
+          .filter((c) => !this.#delegation(c.name))
+          .map(async (call) => {
+            const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+            const outcome = await runTool(agent.tools, call, key, {
+              sessionId,
+              runId,
+              signal: flight.tools.signal,
+              query: (query, ...params) => this.#o.sql.exec(query, ...params),
+              maxResultBytes: this.#o.limits.maxToolResultBytes,
+            });
+            await faults?.("before-tool-commit", { runId, step, callId: call.callId });
+            if (!this.#stillRunning(runId)) return;
+            const base = { step, callId: call.callId, name: call.name };
+            if (outcome.type === "completed") {
+              this.#append(
+                [{ kind: "tool.completed", runId, data: { ...base, result: outcome.result } }],
+                (sql) => {
+                  for (const write of outcome.writes) write(sql);
+                },
+              );
+              // A lost irreversible result would leave its outcome unknown: make it durable now.
+              if (effectOf(call.name) === "irreversible") await this.#o.durable();
+            } else {
+              this.#append([
+                { kind: "tool.failed", runId, data: { ...base, error: outcome.error } },
+              ]);
+            }
+          }),
       );
     } finally {
       this.#inFlight.delete(runId);
     }
     return this.#stillRunning(runId) ? AGAIN : DONE;
+  }
+
+  #delegation(name: string) {
+    return delegationOf(this.#o.agent.tools.find((t) => t.name === name));
+  }
+
+  #handoff(
+    runId: string,
+    call: ToolCallRecord,
+  ): { event: NewEvent<"subagent.started">; message: StartChild } {
+    const delegation = this.#delegation(call.name) as NonNullable<ReturnType<typeof delegationOf>>;
+    const session = childSessionId(this.#o.sessionId, call.callId);
+    const tool = this.#o.agent.tools.find((t) => t.name === call.name);
+    const parsed = tool?.input.safeParse(call.args);
+    const message = delegation.message(parsed?.success ? parsed.data : call.args);
+    const parent = {
+      agent: this.#o.agent.name,
+      session: this.#o.sessionId,
+      runId,
+      step: call.step,
+      callId: call.callId,
+    };
+    return {
+      event: {
+        kind: "subagent.started",
+        runId,
+        data: { step: call.step, callId: call.callId, agent: delegation.agent, session },
+      },
+      message: { type: "start", agent: delegation.agent, session, message, parent },
+    };
   }
 
   #needsApproval(call: ToolCallRecord): boolean {

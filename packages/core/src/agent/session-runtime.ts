@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
-import type { JsonValue, LedgerEvent, NewEvent } from "../ledger/events.ts";
+import type { JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import type { Projection } from "../ledger/projection.ts";
@@ -10,7 +10,7 @@ import {
   listCheckpoints,
 } from "../ledger/projections/checkpoints.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
-import { latestRun, type RunStatus } from "../ledger/projections/runs.ts";
+import { getRun, latestRun, type RunStatus } from "../ledger/projections/runs.ts";
 import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -30,6 +30,16 @@ import {
 } from "./run-control.ts";
 import { RUN_STEP_KIND, RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
+import {
+  type ChildReply,
+  refusedStartEvents,
+  replyEvents,
+  type StartChild,
+  SUBAGENT_SEND_KIND,
+  SubagentMessenger,
+  type SubagentPort,
+  subagentReplyProjection,
+} from "./subagents.ts";
 
 export interface SessionRuntimeOptions {
   readonly sql: SqlPort;
@@ -57,6 +67,8 @@ export interface SessionRuntimeOptions {
   readonly triggers?: ReadonlyMap<string, TriggerHandler>;
   /** Application trigger kinds, scheduled with `schedule()` (delay, date or cron). */
   readonly appTriggers?: readonly TriggerDefinition[];
+  /** The way to other sessions, for sub-agents. Without it, delegated calls fail clearly. */
+  readonly subagents?: SubagentPort;
 }
 
 export interface RuntimeLimits {
@@ -117,6 +129,7 @@ export class SessionRuntime {
     const logger = options.logger ?? silentLogger;
     this.ledger = new Ledger(options.sql, this.#clock, [
       ...SESSION_PROJECTIONS,
+      subagentReplyProjection,
       ...(options.projections ?? []),
     ]);
     this.work = new DueWork(options.sql);
@@ -150,6 +163,7 @@ export class SessionRuntime {
       ...this.schedules.handlers(),
       ...(options.triggers ?? []),
       [RUN_STEP_KIND, this.#driver],
+      [SUBAGENT_SEND_KIND, this.#messenger(options.subagents)],
     ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),
@@ -170,7 +184,7 @@ export class SessionRuntime {
   }
 
   /** Starts a run. Synchronous, so two concurrent starts cannot both pass the check. */
-  async start(input: { message: string }): Promise<StartedRun> {
+  async start(input: { message: string }, parent?: ParentRef): Promise<StartedRun> {
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
@@ -180,7 +194,11 @@ export class SessionRuntime {
     const started: NewEvent<"run.started"> = {
       kind: "run.started",
       runId,
-      data: { agent: this.#agent.name, input: { message: input.message } },
+      data: {
+        agent: this.#agent.name,
+        input: { message: input.message },
+        ...(parent ? { parent } : {}),
+      },
     };
     this.ledger.append([started], () =>
       this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now),
@@ -301,6 +319,61 @@ export class SessionRuntime {
     if (run && ACTIVE.has(run.status)) {
       this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }]);
     }
+  }
+
+  /**
+   * A parent asks this session to answer one of its calls. Idempotent: a
+   * redelivered request for a call this session already answers is a no-op.
+   */
+  async startChild(message: StartChild): Promise<void> {
+    const known = this.#sql.exec<{ n: number }>(
+      "SELECT count(*) AS n FROM runs WHERE parent IS NOT NULL AND json_extract(parent, '$.callId') = ? AND json_extract(parent, '$.runId') = ?",
+      message.parent.callId,
+      message.parent.runId,
+    )[0];
+    if ((known?.n ?? 0) > 0) return;
+    await this.start({ message: message.message }, message.parent);
+  }
+
+  /** A child answered one of this session's calls. Idempotent; resumes the run when no call is left waiting. */
+  async receiveReply(reply: ChildReply): Promise<void> {
+    const events = replyEvents(this.#sql, reply, reply.child.session);
+    if (events.length === 0) return;
+    await this.#settleDelegated(reply.parent, events);
+  }
+
+  async #settleDelegated(parent: ParentRef, events: NewEvent[]): Promise<void> {
+    const run = getRun(this.#sql, parent.runId);
+    const left = stepToolCalls(this.#sql, parent.runId, parent.step).filter(
+      (c) => c.status === "delegated" && c.callId !== parent.callId,
+    );
+    const resume =
+      run?.status === "waiting" && run.waitingReason === "subagent" && left.length === 0;
+    if (resume)
+      events.push({ kind: "run.resumed", runId: parent.runId, data: { mode: "continue" } });
+    await this.#commitControl(events);
+  }
+
+  #messenger(port: SubagentPort | undefined): SubagentMessenger {
+    const self = () => ({ agent: this.#agent.name, session: this.#sessionId });
+    const send: SubagentPort | undefined = port && {
+      send: (message) =>
+        port.send(message.type === "reply" ? { ...message, child: self() } : message),
+    };
+    return new SubagentMessenger(send, this.#clock, (message, error) => {
+      if (message.type === "start") {
+        const events = refusedStartEvents(this.#sql, message, error);
+        if (events.length > 0) void this.#settleDelegated(message.parent, events);
+        return;
+      }
+      this.ledger.append([
+        {
+          kind: "trigger.failed",
+          runId: null,
+          data: { kind: SUBAGENT_SEND_KIND, key: message.parent.callId, attempts: 1, error },
+        },
+      ]);
+    });
   }
 
   /** Schedules application work (see defineTrigger) and re-arms the wake-up. */

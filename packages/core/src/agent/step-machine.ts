@@ -88,6 +88,7 @@ function toolAction(
   );
   const unknown = calls.filter((c) => c.status === "started" && c.effect === "irreversible");
   if (run.length > 0 || unknown.length > 0) return { type: "tools", step, run, unknown };
+  if (calls.some((c) => c.status === "delegated")) return { type: "pause", reason: "subagent" };
   if (calls.some((c) => c.status === "outcome_unknown")) {
     return { type: "pause", reason: "outcome_unknown" };
   }

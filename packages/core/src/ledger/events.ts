@@ -23,6 +23,15 @@ export interface TokenUsage {
   readonly outputTokens: number;
 }
 
+/** The tool call of a parent session that a child session (a sub-agent) answers. */
+export interface ParentRef {
+  readonly agent: string;
+  readonly session: string;
+  readonly runId: string;
+  readonly step: number;
+  readonly callId: string;
+}
+
 export interface ToolCallRequest {
   readonly callId: string;
   readonly name: string;
@@ -30,7 +39,7 @@ export interface ToolCallRequest {
 }
 
 export interface EventPayloads {
-  "run.started": { agent: string; input: { message: string }; model?: string };
+  "run.started": { agent: string; input: { message: string }; model?: string; parent?: ParentRef };
   "run.interrupt_requested": { reason: string };
   "step.started": { step: number; attempt: number };
   "model.delta": { step: number; text: string };

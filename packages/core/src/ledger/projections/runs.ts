@@ -1,5 +1,5 @@
 import type { SqlPort } from "../../sql/port.ts";
-import type { ErrorInfo, JsonValue } from "../events.ts";
+import type { ErrorInfo, JsonValue, ParentRef } from "../events.ts";
 import type { Projection } from "../projection.ts";
 
 export type RunStatus = "running" | "waiting" | "completed" | "failed" | "interrupted" | "aborted";
@@ -20,6 +20,8 @@ export interface RunRecord {
   readonly waitingReason: string | null;
   readonly output: JsonValue | null;
   readonly error: ErrorInfo | null;
+  /** Set when this run answers a parent session's tool call (a sub-agent). */
+  readonly parent: ParentRef | null;
   readonly startedSeq: number;
   readonly updatedSeq: number;
 }
@@ -36,6 +38,7 @@ interface RunRow {
   waiting_reason: string | null;
   output: string | null;
   error: string | null;
+  parent: string | null;
   started_seq: number;
   updated_seq: number;
 }
@@ -43,9 +46,9 @@ interface RunRow {
 /** Run status, current step and the terminal outcome of every run of the session. */
 export const runsProjection: Projection = {
   name: "runs",
-  version: 2,
+  version: 3,
   create: [
-    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, waiting_reason TEXT, output TEXT, error TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
+    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, waiting_reason TEXT, output TEXT, error TEXT, parent TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
     "CREATE INDEX runs_by_start ON runs (started_seq)",
   ],
   drop: ["DROP TABLE IF EXISTS runs"],
@@ -61,9 +64,10 @@ export const runsProjection: Projection = {
     switch (event.kind) {
       case "run.started":
         sql.exec(
-          "INSERT INTO runs (run_id, agent, status, phase, step, attempt, interrupt_requested, started_seq, updated_seq) VALUES (?, ?, 'running', 'between', 0, 0, 0, ?, ?)",
+          "INSERT INTO runs (run_id, agent, status, phase, step, attempt, interrupt_requested, parent, started_seq, updated_seq) VALUES (?, ?, 'running', 'between', 0, 0, 0, ?, ?, ?)",
           runId,
           event.data.agent,
+          event.data.parent ? JSON.stringify(event.data.parent) : null,
           seq,
           seq,
         );
@@ -100,7 +104,7 @@ export const runsProjection: Projection = {
 };
 
 const COLUMNS =
-  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, waiting_reason, output, error, started_seq, updated_seq";
+  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, waiting_reason, output, error, parent, started_seq, updated_seq";
 
 export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];
@@ -126,6 +130,7 @@ function toRecord(row: RunRow): RunRecord {
     waitingReason: row.waiting_reason,
     output: row.output === null ? null : (JSON.parse(row.output) as JsonValue),
     error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
+    parent: row.parent === null ? null : (JSON.parse(row.parent) as ParentRef),
     startedSeq: row.started_seq,
     updatedSeq: row.updated_seq,
   };

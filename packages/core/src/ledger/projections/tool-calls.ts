@@ -7,6 +7,7 @@ export type ToolCallStatus =
   | "awaiting_approval"
   | "approved"
   | "started"
+  | "delegated"
   | "completed"
   | "failed"
   | "outcome_unknown";
@@ -42,7 +43,7 @@ interface ToolCallRow {
 /** Every tool call the model asked for, and how far it got. Drives recovery of the tool phase. */
 export const toolCallsProjection: Projection = {
   name: "tool_calls",
-  version: 2,
+  version: 3,
   create: [
     "CREATE TABLE tool_calls (run_id TEXT NOT NULL, step INTEGER NOT NULL, idx INTEGER NOT NULL, call_id TEXT NOT NULL, name TEXT NOT NULL, args TEXT NOT NULL, status TEXT NOT NULL, effect TEXT, idempotency_key TEXT, result TEXT, error TEXT, PRIMARY KEY (run_id, step, call_id))",
   ],
@@ -94,6 +95,8 @@ export const toolCallsProjection: Projection = {
           args,
         );
       }
+      case "subagent.started":
+        return set(event.data.step, event.data.callId, "status = 'delegated'");
       case "tool.completed":
         return set(
           event.data.step,
