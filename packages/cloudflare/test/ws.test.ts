@@ -39,6 +39,45 @@ describe("the session WebSocket", () => {
   });
 });
 
+describe("run control over the WebSocket", () => {
+  it("interrupts and resumes a run by command", async () => {
+    const s = session("probe");
+    probe.close("slow_echo");
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    socket.send({ type: "start", id: 1, input: { message: "go" } });
+    await socket.until(() => socket.events().some((e) => e.kind === "tool.started"));
+    socket.send({ type: "interrupt", id: 2, reason: "wait" });
+    await socket.until(() => results(socket).length === 2);
+    probe.open("slow_echo");
+    await socket.until(() => socket.events().some((e) => e.kind === "run.interrupted"));
+    socket.send({ type: "resume", id: 3, mode: "continue" });
+    await socket.until(() => socket.events().some((e) => e.kind === "run.completed"));
+    expect(results(socket).map((r) => [r.id, r.ok])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+    ]);
+    expect(socket.events()).toEqual(await s.events());
+    socket.ws.close(1000);
+  });
+
+  it("checks resume and approve commands before the runtime sees them", async () => {
+    const s = session("probe");
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    socket.send({ type: "resume", id: "a", mode: "sideways" });
+    socket.send({ type: "approve", id: "b", callId: "c1" });
+    socket.send({ type: "resume", id: "c" });
+    await socket.until(() => results(socket).length === 3);
+    const [a, b, c] = results(socket) as { ok: boolean; error: { code: string; status: number } }[];
+    expect(a).toMatchObject({ ok: false, error: { code: "invalid_command", status: 400 } });
+    expect(b).toMatchObject({ ok: false, error: { code: "invalid_command", status: 400 } });
+    expect(c?.ok).toBe(false);
+    expect(c?.error.status).toBe(409);
+    expect(await s.status()).toMatchObject({ status: "idle", offset: "0000000000000000" });
+    socket.ws.close(1000);
+  });
+});
+
 describe("bad input on the WebSocket gets a clear error and changes nothing", () => {
   const frames: [string, string, string][] = [
     ["a frame that is not JSON", '{"type":"start",', "malformed_frame"],

@@ -9,7 +9,6 @@ import {
 } from "@durable-agents/core";
 import {
   BadFrameError,
-  CommandUnavailableError,
   eventsFrame,
   failedFrame,
   fatalFrame,
@@ -22,14 +21,18 @@ import {
  * Hibernatable WebSockets of one session object.
  *
  * Invariants:
- * 1. A socket's attachment holds `after`, the seq of the last event it was sent. It is
- *    written after every send, so a socket that survives hibernation resumes exactly there.
- * 2. Delivery is synchronous with the append (ledger.onAppend runs in the same tick), so a
+ * 1. Delivery is synchronous with the append (ledger.onAppend runs in the same tick), so a
  *    subscribed socket never skips an event and never sees one twice.
+ * 2. Hence an idle object has every open socket caught up to the ledger tail, and only an
+ *    idle object hibernates. A socket's attachment records that it is subscribed (and from
+ *    where); a woken instance, which has not appended yet, puts every socket it did not
+ *    accept itself at the tail it found (`#baseTail`). No per-send storage write is needed,
+ *    which keeps the cost of an append O(sockets) sends and nothing else.
  * 3. Nothing here keeps the object awake: no timers, no pending promises. Heartbeats are the
  *    runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
  */
 interface Attachment {
+  /** The offset the socket subscribed from. */
   readonly after: number;
 }
 
@@ -48,9 +51,11 @@ export class WebSocketHub {
   readonly #ctx: DurableObjectState;
   readonly #maxEvents: number;
   readonly #logger: Logger;
-  /** Attachment cache: saves a deserialize per socket per append. Empty again after hibernation. */
-  readonly #after = new WeakMap<WebSocket, number>();
+  /** Where each socket is; sockets of an earlier instance are filled in from `#baseTail`. */
+  readonly #after = new Map<WebSocket, number>();
   #watching: Ledger | undefined;
+  #baseTail = 0;
+  #adopted = false;
 
   constructor(ctx: DurableObjectState, options: { maxEvents: number; logger: Logger }) {
     this.#ctx = ctx;
@@ -62,6 +67,7 @@ export class WebSocketHub {
   watch(ledger: Ledger): void {
     if (this.#watching === ledger) return;
     this.#watching = ledger;
+    this.#baseTail = ledger.tail;
     ledger.onAppend((events) => this.#fanOut(ledger, events));
   }
 
@@ -73,7 +79,9 @@ export class WebSocketHub {
     this.#ctx.acceptWebSocket(server);
     try {
       const after = decodeOffset(new URL(request.url).searchParams.get("offset"), ledger.tail);
-      this.#setAfter(server, after);
+      server.serializeAttachment({ after } satisfies Attachment);
+      this.#adopt();
+      this.#after.set(server, after);
       this.#catchUp(server, ledger);
     } catch (error) {
       // A browser cannot read an HTTP error of a refused upgrade, so the error travels as a frame.
@@ -108,6 +116,7 @@ export class WebSocketHub {
   }
 
   close(ws: WebSocket, code: number, reason: string): void {
+    this.#after.delete(ws);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -120,12 +129,13 @@ export class WebSocketHub {
     if (first === undefined) return;
     let shared: string | undefined;
     const last = fresh.at(-1)?.seq ?? first;
-    for (const ws of this.#ctx.getWebSockets()) {
-      const after = this.#getAfter(ws);
-      if (after === undefined || after >= last) continue;
+    this.#adopt();
+    for (const [ws, after] of this.#after) {
+      if (after >= last) continue;
       if (after === first - 1) {
         shared ??= eventsFrame(fresh, ledger.tail);
-        if (safeSend(ws, shared)) this.#setAfter(ws, last);
+        if (safeSend(ws, shared)) this.#after.set(ws, last);
+        else this.#after.delete(ws);
       } else {
         this.#catchUp(ws, ledger);
       }
@@ -134,27 +144,26 @@ export class WebSocketHub {
 
   #catchUp(ws: WebSocket, ledger: Ledger): void {
     for (;;) {
-      const after = this.#getAfter(ws) ?? ledger.tail;
-      const events = ledger.read(after, this.#maxEvents);
+      const events = ledger.read(this.#after.get(ws) ?? ledger.tail, this.#maxEvents);
       const last = events.at(-1);
       if (!last) return;
-      if (!safeSend(ws, eventsFrame(events, ledger.tail))) return;
-      this.#setAfter(ws, last.seq);
+      if (!safeSend(ws, eventsFrame(events, ledger.tail))) {
+        this.#after.delete(ws);
+        return;
+      }
+      this.#after.set(ws, last.seq);
     }
   }
 
-  #getAfter(ws: WebSocket): number | undefined {
-    const cached = this.#after.get(ws);
-    if (cached !== undefined) return cached;
-    const attachment = ws.deserializeAttachment() as Attachment | null;
-    if (attachment === null || typeof attachment.after !== "number") return undefined;
-    this.#after.set(ws, attachment.after);
-    return attachment.after;
-  }
-
-  #setAfter(ws: WebSocket, after: number): void {
-    ws.serializeAttachment({ after } satisfies Attachment);
-    this.#after.set(ws, after);
+  /** Once per instance: the subscribed sockets that survived hibernation, at the tail (invariant 2). */
+  #adopt(): void {
+    if (this.#adopted) return;
+    this.#adopted = true;
+    for (const ws of this.#ctx.getWebSockets()) {
+      const attachment = ws.deserializeAttachment() as Attachment | null;
+      if (attachment !== null && typeof attachment.after === "number" && !this.#after.has(ws))
+        this.#after.set(ws, Math.max(attachment.after, this.#baseTail));
+    }
   }
 }
 
@@ -169,12 +178,8 @@ async function run(runtime: SessionRuntime, command: WsCommand): Promise<unknown
     case "ping":
       return "pong";
     case "resume":
-    case "approve": {
-      // Resume and approve land in SessionRuntime separately; until then the command says so.
-      const method = (runtime as unknown as Record<string, unknown>)[command.type];
-      if (typeof method !== "function") throw new CommandUnavailableError(command.type);
-      return (method as (body: unknown) => Promise<unknown>).call(runtime, command.body);
-    }
+    case "approve":
+      return runtime.resume(command.request as Parameters<SessionRuntime["resume"]>[0]);
   }
 }
 

@@ -4,7 +4,6 @@ import {
   type LedgerEvent,
   LIMITS,
   toWire,
-  UserError,
 } from "@durable-agents/core";
 
 /**
@@ -30,10 +29,26 @@ export type WsCommandType = (typeof WS_COMMANDS)[number];
 export type WsCommand =
   | { type: "start"; id: CommandId; input: { message: string } }
   | { type: "interrupt" | "abort"; id: CommandId; reason?: string }
-  | { type: "resume" | "approve"; id: CommandId; body: Record<string, unknown> }
+  | { type: "resume" | "approve"; id: CommandId; request: ResumeCommand }
   | { type: "ping"; id: CommandId };
 
 export type CommandId = string | number | null;
+
+/** What SessionRuntime.resume takes; `approve` is a resume with decisions. */
+export interface ResumeCommand {
+  mode?: "continue" | "with_message" | "from_checkpoint";
+  message?: string;
+  checkpoint?: string;
+  approvals?: Decision[];
+}
+
+export interface Decision {
+  callId: string;
+  approved: boolean;
+  args?: unknown;
+  result?: unknown;
+  reason?: string;
+}
 
 /** A frame that cannot be a command; answered with `ok:false` under the frame's id if it had one. */
 export class BadFrameError extends BadRequestError {
@@ -42,18 +57,6 @@ export class BadFrameError extends BadRequestError {
   constructor(code: string, message: string, id: CommandId = null) {
     super(code, message);
     this.id = id;
-  }
-}
-
-/** 501 for a command the runtime does not offer (yet). */
-export class CommandUnavailableError extends UserError {
-  override name = "CommandUnavailableError";
-  constructor(type: string) {
-    super(
-      "command_unavailable",
-      501,
-      `the "${type}" command is not available on this server yet; use POST .../${type === "approve" ? "resume" : type} when it exists`,
-    );
   }
 }
 
@@ -125,9 +128,11 @@ export function parseCommand(data: string | ArrayBuffer): WsCommand {
         : { type: type as "interrupt" | "abort", id: cid, reason };
     }
     case "resume":
+      return { type: "resume", id: cid, request: resumeCommand(frame, cid) };
     case "approve": {
-      const { type: _t, id: _i, ...body } = frame;
-      return { type: type as "resume" | "approve", id: cid, body };
+      // {"type":"approve","callId","approved",...} or {"type":"approve","approvals":[...]}
+      const approvals = Array.isArray(frame.approvals) ? frame.approvals : [frame];
+      return { type: "approve", id: cid, request: { approvals: decisions(approvals, cid) } };
     }
     default:
       return { type: "ping", id: cid };
@@ -169,4 +174,63 @@ export function failedFrame(id: CommandId, error: unknown): string {
 
 export function fatalFrame(error: unknown): string {
   return JSON.stringify({ type: "error", error: errorBody(error) });
+}
+
+function resumeCommand(frame: Record<string, unknown>, id: CommandId): ResumeCommand {
+  const bad = (what: string) => new BadFrameError("invalid_command", `resume.${what}`, id);
+  const out: ResumeCommand = {};
+  if (frame.mode !== undefined) {
+    if (!["continue", "with_message", "from_checkpoint"].includes(frame.mode as string))
+      throw bad("mode must be continue, with_message or from_checkpoint");
+    out.mode = frame.mode as ResumeCommand["mode"];
+  }
+  if (frame.message !== undefined) {
+    if (
+      typeof frame.message !== "string" ||
+      frame.message === "" ||
+      frame.message.length > LIMITS.maxMessageChars
+    )
+      throw bad(`message must be a string of 1-${LIMITS.maxMessageChars} characters`);
+    out.message = frame.message;
+  }
+  if (frame.checkpoint !== undefined) {
+    if (typeof frame.checkpoint !== "string" || frame.checkpoint.length > 40)
+      throw bad("checkpoint must be a checkpoint id (a string of at most 40 characters)");
+    out.checkpoint = frame.checkpoint;
+  }
+  if (frame.approvals !== undefined) {
+    if (!Array.isArray(frame.approvals)) throw bad("approvals must be an array of decisions");
+    out.approvals = decisions(frame.approvals, id);
+  }
+  return out;
+}
+
+function decisions(values: unknown[], id: CommandId): Decision[] {
+  if (values.length > 100)
+    throw new BadFrameError("invalid_command", "at most 100 approval decisions per command", id);
+  return values.map((value, i) => {
+    const d = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
+    if (
+      typeof d.callId !== "string" ||
+      d.callId === "" ||
+      d.callId.length > 200 ||
+      typeof d.approved !== "boolean"
+    )
+      throw new BadFrameError(
+        "invalid_command",
+        `decision ${i} needs callId (a string) and approved (true or false)`,
+        id,
+      );
+    if (d.reason !== undefined && (typeof d.reason !== "string" || d.reason.length > 1000))
+      throw new BadFrameError(
+        "invalid_command",
+        `decision ${i}: reason must be a string of at most 1000 characters`,
+        id,
+      );
+    const out: Decision = { callId: d.callId, approved: d.approved };
+    if (d.args !== undefined) out.args = d.args;
+    if (d.result !== undefined) out.result = d.result;
+    if (typeof d.reason === "string") out.reason = d.reason;
+    return out;
+  });
 }
