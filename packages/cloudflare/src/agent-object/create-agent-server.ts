@@ -179,6 +179,7 @@ export function createAgentServer(options: AgentServerOptions) {
           state: this.ctx,
         }),
         durable: () => this.ctx.storage.sync(),
+        singleInstance: true,
         appTriggers: options.triggers,
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
         wake: (at) =>

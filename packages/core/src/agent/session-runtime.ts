@@ -69,6 +69,12 @@ export interface SessionRuntimeOptions {
   readonly appTriggers?: readonly TriggerDefinition[];
   /** The way to other sessions, for sub-agents. Without it, delegated calls fail clearly. */
   readonly subagents?: SubagentPort;
+  /**
+   * True when at most one instance of this session can run at a time (a Durable
+   * Object): a new instance then redrives claimed work at once instead of
+   * waiting for the dead instance's leases to run out.
+   */
+  readonly singleInstance?: boolean;
 }
 
 export interface RuntimeLimits {
@@ -169,6 +175,17 @@ export class SessionRuntime {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),
       ...options.pump,
     });
+    if (options.singleInstance) {
+      // A new instance: any lease was held by the previous one, which is gone. Work it left
+      // (claimed, or due while it was down) runs now rather than at its lease's end.
+      this.work.releaseLeases();
+      const next = this.work.nextWakeAt();
+      if (next !== null) {
+        void Promise.resolve(this.#wake(next)).catch((error) =>
+          logger.error("could not arm the wake-up for left-over work", { error: String(error) }),
+        );
+      }
+    }
   }
 
   status(): StatusView {

@@ -9,6 +9,8 @@ import type { SqlPort } from "../sql/port.ts";
  *    claimed again. A lease that expires (its holder crashed or was evicted)
  *    makes the row claimable again: that is the redrive.
  * 2. `key` is unique: scheduling the same key again moves the existing row.
+ *    A single-instance owner (a Durable Object) may instead release every
+ *    lease when it starts again, since the old holder was itself.
  * 3. Rows name a registered kind, never a method; an unknown kind is an error
  *    the pump reports, not a row it skips.
  */
@@ -79,6 +81,17 @@ export class DueWork {
       row.id,
     );
     return toItem({ ...row, lease_until: now + leaseMs, attempts: row.attempts + 1 });
+  }
+
+  /**
+   * Drops every lease. Only for a new incarnation of a single-instance owner
+   * (a Durable Object that restarted): whoever held those leases is gone.
+   * Returns how many rows became claimable.
+   */
+  releaseLeases(): number {
+    return this.#sql.exec<{ id: number }>(
+      "UPDATE due_work SET lease_until = NULL WHERE lease_until IS NOT NULL RETURNING id",
+    ).length;
   }
 
   renew(id: number, leaseUntil: number): void {
