@@ -11,6 +11,7 @@ export type FaultPoint =
   | "after-step-commit";
 
 export interface FaultInfo {
+  readonly sessionId?: string;
   readonly runId: string;
   readonly step: number;
   readonly callId?: string;

@@ -100,7 +100,11 @@ export class RunDriver implements TriggerHandler {
       case "finish-step":
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
         await this.#o.durable();
-        await this.#o.faults?.("after-step-commit", { runId, step: action.step });
+        await this.#o.faults?.("after-step-commit", {
+          sessionId: this.#o.sessionId,
+          runId,
+          step: action.step,
+        });
         return AGAIN;
       case "request-approval":
         this.#append([
@@ -132,7 +136,7 @@ export class RunDriver implements TriggerHandler {
 
   async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
     const { agent, ledger, faults } = this.#o;
-    await faults?.("before-model", { runId, step });
+    await faults?.("before-model", { sessionId: this.#o.sessionId, runId, step });
     this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
     const flight = this.#flight(runId);
     let flushed = false;
@@ -142,7 +146,7 @@ export class RunDriver implements TriggerHandler {
       if (!flushed) {
         flushed = true;
         // Sync point inside the stream: a crash here (throw or abort) is possible, a pause is not.
-        void faults?.("mid-stream", { runId, step });
+        void faults?.("mid-stream", { sessionId: this.#o.sessionId, runId, step });
       }
     });
     try {
@@ -238,7 +242,12 @@ export class RunDriver implements TriggerHandler {
       // Invariant: a tool's side effect never happens before its tool.started is durable.
       await this.#o.durable();
       for (const c of fresh)
-        await faults?.("after-tool-started", { runId, step, callId: c.callId });
+        await faults?.("after-tool-started", {
+          sessionId: this.#o.sessionId,
+          runId,
+          step,
+          callId: c.callId,
+        });
     }
     const flight = this.#flight(runId);
     try {
@@ -254,7 +263,12 @@ export class RunDriver implements TriggerHandler {
               query: (query, ...params) => this.#o.sql.exec(query, ...params),
               maxResultBytes: this.#o.limits.maxToolResultBytes,
             });
-            await faults?.("before-tool-commit", { runId, step, callId: call.callId });
+            await faults?.("before-tool-commit", {
+              sessionId: this.#o.sessionId,
+              runId,
+              step,
+              callId: call.callId,
+            });
             if (!this.#stillRunning(runId)) return;
             const base = { step, callId: call.callId, name: call.name };
             if (outcome.type === "completed") {
