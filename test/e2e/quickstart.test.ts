@@ -74,6 +74,19 @@ describe("quickstart under wrangler dev", () => {
     expect(events.at(-1)?.data.output).toBe("Noted. This session now has 1 note(s).");
     const notesCalls = events.filter((e) => e.kind === "tool.completed" && e.data.name === "notes");
     expect(notesCalls).toHaveLength(1);
+    // The kill hit the answer's model call: it was redriven as a second attempt.
+    expect(
+      events.some((e) => e.kind === "step.started" && e.data.step === 2 && e.data.attempt === 2),
+    ).toBe(true);
+
+    // The transcript is the fault-free one: the lost attempt's partial text is not in it.
+    const { messages } = await getJson<{
+      messages: { role: string; parts: { type: string; text?: string }[] }[];
+    }>(`${dev.baseUrl}/agents/assistant/${session}/messages`);
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+    expect(messages[3]?.parts).toEqual([
+      { type: "text", text: "Noted. This session now has 1 note(s)." },
+    ]);
 
     // The row itself, read back through the notes tool: exactly one.
     const list = await runCli([
