@@ -20,7 +20,7 @@ export function buildPrompt(system: string, messages: readonly Message[]): Langu
   return prompt;
 }
 
-function convert(message: Message): LanguageModelV4Message | undefined {
+export function convert(message: Message): LanguageModelV4Message | undefined {
   switch (message.role) {
     case "user":
       return {

@@ -102,7 +102,8 @@ function streamParts(
       input: JSON.stringify(call.args ?? {}),
     });
   });
-  const inputTokens = Math.ceil(JSON.stringify(prompt).length / 4);
+  // A made-up but deterministic count that does not serialize the whole prompt.
+  const inputTokens = 16 * prompt.length;
   const outputTokens = Math.ceil((text.length + JSON.stringify(calls).length) / 4);
   parts.push({
     type: "finish",
@@ -116,10 +117,8 @@ function streamParts(
 }
 
 function scriptContext(prompt: LanguageModelV4Prompt): ScriptContext {
-  let lastUser = -1;
-  prompt.forEach((m, i) => {
-    if (m.role === "user") lastUser = i;
-  });
+  let lastUser = prompt.length - 1;
+  while (lastUser >= 0 && prompt[lastUser]?.role !== "user") lastUser--;
   const user = prompt[lastUser];
   const userText =
     user?.role === "user"
