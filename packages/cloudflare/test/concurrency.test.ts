@@ -17,7 +17,9 @@ describe("G6: one active run per session", () => {
     expect(refused).toHaveLength(49);
     const { runId } = (await accepted[0]!.json()) as { runId: string };
     for (const response of refused) {
-      const body = (await response.json()) as { error: { code: string; details: { runId: string } } };
+      const body = (await response.json()) as {
+        error: { code: string; details: { runId: string } };
+      };
       expect(body.error).toMatchObject({ code: "run_active", details: { runId } });
     }
     probe.open("slow_echo");

@@ -81,12 +81,12 @@ describe("fault injection at every step boundary", () => {
           const unknown = events.filter((e) => e.kind === "tool.outcome_unknown");
           expect(unknown.map((e) => (e.data as { name: string }).name)).toEqual(["charge"]);
           const started = events.find((e) => e.kind === "tool.started" && e.data.name === "charge");
-          const key = (started?.data as { idempotencyKey: string }).idempotencyKey;
+          const key = (started?.data as { idempotencyKey: string } | undefined)?.idempotencyKey;
           const ran = probe.executions(`effect:charge:${key}`);
           expect(ran).toBeLessThanOrEqual(1);
           const decision =
             ran === 1 ? { result: { charged: 3 }, approved: true } : { approved: true };
-          const callId = (unknown[0]?.data as { callId: string }).callId;
+          const callId = (unknown[0]?.data as { callId: string } | undefined)?.callId;
           expect((await s.post("resume", { approvals: [{ callId, ...decision }] })).status).toBe(
             202,
           );

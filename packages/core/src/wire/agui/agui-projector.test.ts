@@ -51,7 +51,7 @@ describe("the ledger as AG-UI events", () => {
       "STEP_FINISHED",
     ])
       expect(types).toContain(type);
-    const snapshot = out[2] as { messages: { role: string }[] };
+    const snapshot = out[2] as unknown as { messages: { role: string }[] };
     expect(snapshot.messages.map((m) => m.role)).toEqual(["user"]);
     expect(out.at(-1)).toMatchObject({
       type: "RUN_FINISHED",
