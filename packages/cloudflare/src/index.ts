@@ -22,6 +22,17 @@ export {
   verifyRequestToken,
 } from "./auth/index.ts";
 export {
+  applyRetention,
+  type IndexedSession,
+  type IndexOptions,
+  listSessions,
+  retentionHandler,
+  type SessionQuery,
+  type UsageQuery,
+  type UsageRow,
+  usageRollup,
+} from "./d1/index.ts";
+export {
   type AcquireOptions,
   type AcquireResult,
   type Lease,
@@ -31,7 +42,7 @@ export {
   LockObject,
   StaleFencingTokenError,
 } from "./lock-object/index.ts";
-export { type RouterEnv, routeRequest } from "./router.ts";
+export { type RouterEnv, type RouterOptions, routeRequest } from "./router.ts";
 export { doSqlPort } from "./sql/do-sql-port.ts";
 export {
   DurableStreamObject,

@@ -1,10 +1,29 @@
-import { errorResponse, NotFoundError } from "@durable-agents/core";
+import {
+  consoleLogger,
+  errorResponse,
+  type Logger,
+  NotFoundError,
+  type PriceTable,
+} from "@durable-agents/core";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
+import type { Authorize } from "./auth/authorize.ts";
+import { handleIndexRequest, INDEX_PATHS } from "./d1/index-routes.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 
 export interface RouterEnv {
   readonly AGENTS: DurableObjectNamespace;
   readonly STREAMS?: DurableObjectNamespace;
+  readonly INDEX_DB?: D1Database;
+  readonly AUTH_SECRET?: string;
+}
+
+/** Options of the Worker-level routes (`GET /sessions`, `GET /usage`). */
+export interface RouterOptions {
+  /** Replaces the default admin-token check on the index routes. */
+  readonly authorize?: Authorize;
+  readonly logger?: Logger;
+  /** Prices for the cost column of `GET /usage`. */
+  readonly prices?: PriceTable;
 }
 
 /**
@@ -17,11 +36,18 @@ export async function routeRequest(
   request: Request,
   env: RouterEnv,
   _ctx?: ExecutionContext,
+  options: RouterOptions = {},
 ): Promise<Response> {
   try {
     const url = new URL(request.url);
     if (url.pathname.startsWith(STREAM_ROOT) && env.STREAMS) {
       return await routeStreamRequest(request, env.STREAMS);
+    }
+    if (INDEX_PATHS.has(url.pathname)) {
+      return await handleIndexRequest(request, env as unknown as Record<string, unknown>, {
+        ...options,
+        logger: options.logger ?? consoleLogger,
+      });
     }
     const session = parseSessionPath(url.pathname);
     if (session) {
@@ -32,7 +58,7 @@ export async function routeRequest(
     }
     throw new NotFoundError(
       "not_found",
-      `no route for ${request.method} ${url.pathname.slice(0, 100)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}`,
+      `no route for ${request.method} ${url.pathname.slice(0, 100)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}; the index is GET /sessions and GET /usage`,
     );
   } catch (error) {
     return errorResponse(error);

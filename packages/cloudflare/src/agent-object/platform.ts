@@ -101,7 +101,8 @@ export async function serveWithPlatform(
     if (!deps.registry.has(path.agent))
       throw new AgentNotFoundError(path.agent, deps.registry.types());
     const runtime = () => deps.open(path.agent, path.session);
-    if (options.index) recordIdentity(deps.sql, outcome.identity);
+    if (options.index && (!options.index.agents || options.index.agents.includes(path.agent)))
+      recordIdentity(deps.sql, outcome.identity);
     if (options.hooks?.transformRequest)
       current = await options.hooks.transformRequest(current, base);
     const matches = options.endpoints?.filter((e) => e.action === path.action) ?? [];
@@ -141,7 +142,7 @@ export function attachPlatform(
   options: PlatformOptions,
   deps: { logger: Logger; storage: DurableObjectStorage },
 ): void {
-  if (options.index) watchOutbox(runtime, deps.storage);
+  if (options.index) watchOutbox(runtime, deps.storage, options.index);
   const logger = deps.logger;
   const onComplete = options.hooks?.onComplete;
   if (!onComplete) return;

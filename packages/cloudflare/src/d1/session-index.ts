@@ -17,6 +17,8 @@ import { indexProjection } from "./index-messages.ts";
 export interface IndexOptions {
   /** The D1 binding; defaults to INDEX_DB. */
   readonly binding?: string;
+  /** Only these agent types are indexed; all when omitted. */
+  readonly agents?: readonly string[];
   readonly batchSize?: number;
   /** Test hook: crash points around the D1 write. Never set in production. */
   readonly faults?: (
@@ -40,7 +42,7 @@ export function indexExtensions(
   options: IndexOptions | undefined,
   ctx: IndexContext,
 ): { projections?: readonly Projection[]; triggers?: ReadonlyMap<string, TriggerHandler> } {
-  if (!options) return {};
+  if (!options || (options.agents && !options.agents.includes(ctx.agent))) return {};
   const binding = options.binding ?? "INDEX_DB";
   const db = ctx.env[binding] as D1Database | undefined;
   if (!db)
@@ -69,7 +71,12 @@ export function indexExtensions(
  * Appends outside an alarm (an interrupt of a waiting run, say) may enqueue
  * outbox messages without arming the alarm; arm it then.
  */
-export function watchOutbox(runtime: SessionRuntime, storage: DurableObjectStorage): void {
+export function watchOutbox(
+  runtime: SessionRuntime,
+  storage: DurableObjectStorage,
+  options: IndexOptions,
+): void {
+  if (options.agents && !options.agents.includes(runtime.status().agent)) return;
   runtime.ledger.onAppend(() => {
     if (!runtime.work.get(OUTBOX_DELIVERY_KEY)) return;
     void storage.getAlarm().then((alarm) => {

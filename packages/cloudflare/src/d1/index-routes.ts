@@ -1,0 +1,110 @@
+import {
+  BadRequestError,
+  type Logger,
+  MethodNotAllowedError,
+  NotFoundError,
+  type PriceTable,
+} from "@durable-agents/core";
+import { type Authorize, authorizeRequest } from "../auth/authorize.ts";
+import { listSessions, MAX_SESSIONS_PAGE, usageRollup } from "./d1-queries.ts";
+
+export const INDEX_PATHS: ReadonlySet<string> = new Set(["/sessions", "/usage"]);
+
+export interface IndexRouteOptions {
+  readonly authorize?: Authorize;
+  readonly logger: Logger;
+  readonly prices?: PriceTable;
+  /** The D1 binding; defaults to INDEX_DB. */
+  readonly binding?: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const KINDS = new Set(["model", "tool", "subagent", "metric"]);
+
+/**
+ * `GET /sessions` and `GET /usage`: cross-session reads of the D1 index. They
+ * need a token with the `admin` scope for `*` (mintIndexToken), or your authorize.
+ */
+export async function handleIndexRequest(
+  request: Request,
+  env: Record<string, unknown>,
+  options: IndexRouteOptions,
+): Promise<Response> {
+  const url = new URL(request.url);
+  const outcome = await authorizeRequest(
+    request,
+    env,
+    { sub: "*", scope: "admin" },
+    { authorize: options.authorize, logger: options.logger },
+  );
+  if (outcome.type === "respond") return outcome.response;
+  if (request.method !== "GET")
+    throw new MethodNotAllowedError(request.method, url.pathname, ["GET"]);
+  const binding = options.binding ?? "INDEX_DB";
+  const db = env[binding] as D1Database | undefined;
+  if (!db)
+    throw new NotFoundError(
+      "index_not_configured",
+      `${url.pathname} reads the D1 index; bind a D1 database as ${binding} and pass createAgentServer({ index: {} })`,
+    );
+  const params = url.searchParams;
+  if (url.pathname === "/sessions") {
+    return Response.json(
+      await listSessions(db, {
+        agent: name(params, "agent"),
+        status: name(params, "status"),
+        user: name(params, "user"),
+        tag: name(params, "tag"),
+        limit: limit(params),
+        cursor: params.get("cursor")?.slice(0, 1000) ?? undefined,
+      }),
+    );
+  }
+  const kind = params.get("kind") ?? undefined;
+  if (kind !== undefined && !KINDS.has(kind))
+    throw new BadRequestError("invalid_query", `kind must be one of ${[...KINDS].join(", ")}`);
+  return Response.json(
+    await usageRollup(
+      db,
+      {
+        from: day(params, "from"),
+        to: day(params, "to"),
+        agent: name(params, "agent"),
+        kind: kind as "model" | undefined,
+      },
+      options.prices,
+    ),
+  );
+}
+
+function name(params: URLSearchParams, key: string): string | undefined {
+  const value = params.get(key);
+  if (value === null) return undefined;
+  if (!NAME.test(value))
+    throw new BadRequestError(
+      "invalid_query",
+      `${key}="${value.slice(0, 40)}" is invalid; use 1-200 letters, digits or _ . : @ / -`,
+    );
+  return value;
+}
+
+function day(params: URLSearchParams, key: string): string | undefined {
+  const value = params.get(key);
+  if (value === null) return undefined;
+  if (!DAY.test(value) || Number.isNaN(Date.parse(value)))
+    throw new BadRequestError("invalid_query", `${key} must be a UTC day, YYYY-MM-DD`);
+  return value;
+}
+
+function limit(params: URLSearchParams): number | undefined {
+  const value = params.get("limit");
+  if (value === null) return undefined;
+  const n = Number(value);
+  if (!/^\d{1,4}$/.test(value) || n < 1 || n > MAX_SESSIONS_PAGE)
+    throw new BadRequestError(
+      "invalid_query",
+      `limit must be an integer from 1 to ${MAX_SESSIONS_PAGE}`,
+    );
+  return n;
+}

@@ -1,0 +1,311 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  runInDurableObject,
+  SELF,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { mintIndexToken, mintSessionToken } from "@durable-agents/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { applyRetention } from "../src/index.ts";
+import { probe } from "./fixture/probe.ts";
+import worker from "./fixture/worker.ts";
+import { MIGRATIONS, migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
+import { BASE, isTerminal, session } from "./support/session.ts";
+
+const adminToken = () => mintIndexToken(env.AUTH_SECRET);
+
+async function indexGet(path: string, token?: string): Promise<Response> {
+  return SELF.fetch(`${BASE}${path}`, {
+    headers: { authorization: `Bearer ${token ?? (await adminToken())}` },
+  });
+}
+
+async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  ms = 10_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > end) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function usageRows(agent: string, name: string) {
+  const { results } = await env.INDEX_DB.prepare(
+    "SELECT seq, kind, name, input_tokens, output_tokens FROM da_usage WHERE agent = ? AND session = ? ORDER BY seq",
+  )
+    .bind(agent, name)
+    .all<{
+      seq: number;
+      kind: string;
+      name: string;
+      input_tokens: number;
+      output_tokens: number;
+    }>();
+  return results;
+}
+
+async function outboxSize(stub: DurableObjectStub): Promise<number> {
+  return runInDurableObject(stub, (_i, state) => {
+    const rows = state.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'outbox'")
+      .toArray();
+    if (rows[0]?.n === 0) return 0;
+    return state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
+  });
+}
+
+/** Runs an `indexed` session to the end and waits until the index has caught up. */
+async function indexedRun(options: { user?: string; tags?: string[] } = {}) {
+  const s = session("indexed");
+  const token = await mintSessionToken(env.AUTH_SECRET, {
+    agent: "indexed",
+    session: s.session,
+    ...options,
+  });
+  const start = await SELF.fetch(s.url("runs"), {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ input: { message: "ping please" } }),
+  });
+  expect(start.status).toBe(202);
+  await s.waitFor(isTerminal);
+  await until(
+    () => outboxSize(s.stub()),
+    (n) => n === 0,
+  );
+  return s;
+}
+
+describe("D1 migrations: versioned, forward-only", () => {
+  beforeEach(() => resetIndexDb());
+
+  it("apply from an empty database, and a second run changes nothing", async () => {
+    await migrateIndexDb();
+    const full = await schema();
+    expect(full.length).toBeGreaterThan(5);
+    await migrateIndexDb();
+    expect(await schema()).toEqual(full);
+    const { results } = await env.INDEX_DB.prepare(
+      "SELECT name FROM d1_migrations ORDER BY id",
+    ).all();
+    expect(results.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
+  });
+
+  for (let from = 1; from < MIGRATIONS.length; from++) {
+    it(`upgrade from version ${from} keeps the data and ends at the same schema`, async () => {
+      await migrateIndexDb();
+      const full = await schema();
+      await resetIndexDb();
+      await migrateIndexDb(from);
+      await env.INDEX_DB.prepare(
+        "INSERT INTO da_sessions (agent, session, status, run_id, user, created_at, updated_at, last_seq) VALUES ('a', 's', 'completed', 'r', 'u', 1, 2, 3)",
+      ).run();
+      if (from >= 2)
+        await env.INDEX_DB.prepare(
+          "INSERT INTO da_usage (agent, session, seq, day, ts, kind, name) VALUES ('a', 's', 1, '2026-01-01', 1, 'model', 'm')",
+        ).run();
+      await migrateIndexDb();
+      expect(await schema()).toEqual(full);
+      expect(
+        await env.INDEX_DB.prepare(
+          "SELECT status, user FROM da_sessions WHERE agent = 'a'",
+        ).first(),
+      ).toEqual({ status: "completed", user: "u" });
+    });
+  }
+});
+
+describe("the cross-session index", () => {
+  beforeEach(async () => {
+    await resetIndexDb();
+    await migrateIndexDb();
+  });
+  afterEach(() => probe.reset());
+
+  it("a session's status and usage reach D1 through its outbox", async () => {
+    const s = await indexedRun({ user: "ada", tags: ["beta", "eu"] });
+    const row = await env.INDEX_DB.prepare(
+      "SELECT status, user, last_seq FROM da_sessions WHERE agent = 'indexed' AND session = ?",
+    )
+      .bind(s.session)
+      .first();
+    const events = await s.events();
+    expect(row).toMatchObject({ status: "completed", user: "ada" });
+    const usageEvents = events.filter((e) =>
+      ["model.completed", "tool.completed", "tool.failed"].includes(e.kind),
+    );
+    expect((await usageRows("indexed", s.session)).map((r) => r.seq)).toEqual(
+      usageEvents.map((e) => e.seq),
+    );
+  });
+
+  it("GET /sessions lists by agent, status, user and tag, with cursor pagination", async () => {
+    const a = await indexedRun({ user: "ada", tags: ["beta"] });
+    const b = await indexedRun({ user: "bob", tags: ["beta", "eu"] });
+    const c = await indexedRun({ user: "ada" });
+    const names = async (query: string) => {
+      const response = await indexGet(`/sessions?${query}`);
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { sessions: { session: string }[] };
+      return body.sessions.map((x) => x.session).sort();
+    };
+    expect(await names("agent=indexed")).toEqual([a, b, c].map((x) => x.session).sort());
+    expect(await names("user=ada")).toEqual([a, c].map((x) => x.session).sort());
+    expect(await names("tag=eu")).toEqual([b.session]);
+    expect(await names("tag=beta&user=bob")).toEqual([b.session]);
+    expect(await names("status=running")).toEqual([]);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await indexGet(
+        `/sessions?agent=indexed&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      const page = (await response.json()) as {
+        sessions: { session: string; tags: string[] }[];
+        nextCursor: string | null;
+      };
+      expect(page.sessions.length).toBeLessThanOrEqual(2);
+      seen.push(...page.sessions.map((x) => x.session));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual([a, b, c].map((x) => x.session).sort());
+    const bob = (await (await indexGet("/sessions?user=bob")).json()) as {
+      sessions: { tags: string[]; status: string }[];
+    };
+    expect(bob.sessions[0]).toMatchObject({ tags: ["beta", "eu"], status: "completed" });
+  });
+
+  it("GET /usage rolls up across sessions by day, agent and model", async () => {
+    const a = await indexedRun();
+    const b = await indexedRun();
+    const tokens = async (s: typeof a) =>
+      (await s.events())
+        .filter((e) => e.kind === "model.completed")
+        .reduce((t, e) => t + (e.data as { usage: { inputTokens: number } }).usage.inputTokens, 0);
+    const response = await indexGet("/usage?agent=indexed&kind=model");
+    expect(response.status).toBe(200);
+    const { rows } = (await response.json()) as {
+      rows: {
+        day: string;
+        agent: string;
+        name: string;
+        count: number;
+        inputTokens: number;
+        cost: number;
+      }[];
+    };
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      day: new Date().toISOString().slice(0, 10),
+      agent: "indexed",
+      name: "scripted:scripted-1",
+      count: 4,
+      inputTokens: (await tokens(a)) + (await tokens(b)),
+    });
+    const tools = (await (await indexGet("/usage?kind=tool&agent=indexed")).json()) as {
+      rows: { name: string; count: number }[];
+    };
+    expect(tools.rows).toMatchObject([{ name: "ping", count: 2 }]);
+  });
+
+  it("the index routes need an admin token; a session token is refused", async () => {
+    const s = session("indexed");
+    const sessionToken = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "indexed",
+      session: s.session,
+    });
+    expect((await SELF.fetch(`${BASE}/sessions`)).status).toBe(401);
+    expect((await indexGet("/sessions", sessionToken)).status).toBe(403);
+    expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
+  });
+
+  it("bad queries are 400s", async () => {
+    for (const query of [
+      "/sessions?limit=0",
+      "/sessions?limit=abc",
+      "/sessions?cursor=nope",
+      "/sessions?agent=%00",
+      "/usage?from=yesterday",
+      "/usage?kind=everything",
+    ]) {
+      const response = await indexGet(query);
+      expect(response.status, query).toBe(400);
+    }
+  });
+});
+
+describe("the outbox survives crashes: no loss, no double count", () => {
+  beforeEach(async () => {
+    await resetIndexDb();
+    await migrateIndexDb();
+  });
+  afterEach(() => probe.reset());
+
+  for (const point of ["before-d1-write", "after-d1-write"] as const) {
+    it(`crash ${point.replace("-d1-write", " the D1 write")}`, async () => {
+      probe.crashAt(point);
+      const s = await indexedRun();
+      expect(probe.executions(`fault:${point}`)).toBe(1);
+      const usageEvents = (await s.events()).filter((e) =>
+        ["model.completed", "tool.completed"].includes(e.kind),
+      );
+      const rows = await usageRows("indexed", s.session);
+      expect(rows.map((r) => r.seq)).toEqual(usageEvents.map((e) => e.seq));
+      const { total } = (await env.INDEX_DB.prepare(
+        "SELECT sum(input_tokens) AS total FROM da_usage WHERE session = ?",
+      )
+        .bind(s.session)
+        .first<{ total: number }>()) ?? { total: -1 };
+      expect(total).toBe(
+        usageEvents.reduce(
+          (t, e) => t + ((e.data as { usage?: { inputTokens: number } }).usage?.inputTokens ?? 0),
+          0,
+        ),
+      );
+    });
+  }
+});
+
+describe("retention", () => {
+  beforeEach(async () => {
+    await resetIndexDb();
+    await migrateIndexDb();
+  });
+
+  it("the scheduled handler deletes entries older than N days", async () => {
+    const now = Date.UTC(2026, 5, 30);
+    const old = now - 31 * 86_400_000;
+    const fresh = now - 86_400_000;
+    const db = env.INDEX_DB;
+    await db.batch([
+      db
+        .prepare(
+          "INSERT INTO da_usage (agent, session, seq, day, ts, kind, name) VALUES ('a', 'old', 1, '2026-05-30', ?, 'model', 'm'), ('a', 'new', 1, '2026-06-29', ?, 'model', 'm')",
+        )
+        .bind(old, fresh),
+      db
+        .prepare(
+          "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('a', 'old', 'completed', ?, ?, 1), ('a', 'stuck', 'running', ?, ?, 1), ('a', 'new', 'completed', ?, ?, 1)",
+        )
+        .bind(old, old, old, old, fresh, fresh),
+    ]);
+    const ctx = createExecutionContext();
+    worker.scheduled(
+      createScheduledController({ scheduledTime: now, cron: "0 3 * * *" }),
+      env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const usage = await db.prepare("SELECT session FROM da_usage ORDER BY session").all();
+    expect(usage.results).toEqual([{ session: "new" }]);
+    const sessions = await db.prepare("SELECT session FROM da_sessions ORDER BY session").all();
+    expect(sessions.results).toEqual([{ session: "new" }, { session: "stuck" }]);
+    expect(await applyRetention(db, { days: 30, now })).toEqual({ usage: 0, sessions: 0 });
+  });
+});
