@@ -1,0 +1,231 @@
+/**
+ * `npm run bench -- fanout`: 1,000 live readers of one session (half SSE on
+ * `GET .../events?live=sse`, half WebSocket on `GET .../ws`) while a scripted run
+ * streams ~500 small events, against `wrangler dev` (bench/fanout/worker.ts).
+ * Compared in the same run with one SSE and one WebSocket reader on their own.
+ *
+ * Delivery latency = time a reader gets an event − the event's ledger `ts` (both
+ * the machine's clock). Events/s = the run's events / (last ts − first ts): how
+ * fast the object appends while it fans out. Deliveries/s = events × readers / s.
+ * Env: BENCH_READERS (default 1000), BENCH_WS_SHARE (default 0.5).
+ */
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { startWranglerDev } from "../test/support/wrangler-dev.ts";
+
+const READERS = Number(process.env.BENCH_READERS ?? 1000);
+const WS_SHARE = Number(process.env.BENCH_WS_SHARE ?? 0.5);
+
+interface WireEvent {
+  seq: number;
+  kind: string;
+  ts: number;
+}
+
+interface Reader {
+  readonly kind: "sse" | "ws";
+  readonly latencies: number[];
+  seen: number;
+  lastSeq: number;
+  ordered: boolean;
+  done: Promise<void>;
+  close(): void;
+}
+
+function onEvents(reader: Reader, events: WireEvent[], finish: () => void): void {
+  const now = Date.now();
+  for (const event of events) {
+    if (event.seq !== reader.lastSeq + 1 && reader.lastSeq !== 0) reader.ordered = false;
+    reader.lastSeq = event.seq;
+    reader.seen++;
+    reader.latencies.push(now - event.ts);
+    if (event.kind === "run.completed" || event.kind === "run.failed") finish();
+  }
+}
+
+async function sseReader(url: string): Promise<Reader> {
+  const controller = new AbortController();
+  let finish = () => {};
+  const reader: Reader = {
+    kind: "sse",
+    latencies: [],
+    seen: 0,
+    lastSeq: 0,
+    ordered: true,
+    done: new Promise<void>((resolve) => {
+      finish = resolve;
+    }),
+    close: () => controller.abort(),
+  };
+  const response = await fetch(`${url}/events?offset=now&live=sse`, { signal: controller.signal });
+  if (!response.ok || !response.body) throw new Error(`SSE ${response.status}`);
+  let ready = () => {};
+  const connected = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = "";
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith("event: control")) ready();
+          if (!block.startsWith("event: data")) continue;
+          const data = block
+            .split("\n")
+            .filter((l) => l.startsWith("data: "))
+            .map((l) => l.slice(6))
+            .join("\n");
+          onEvents(reader, JSON.parse(data) as WireEvent[], finish);
+        }
+      }
+    } catch {
+      // aborted at the end
+    }
+  })();
+  await connected;
+  return reader;
+}
+
+async function wsReader(url: string): Promise<Reader> {
+  const socket = new WebSocket(`${url.replace(/^http/, "ws")}/ws?offset=now`);
+  let finish = () => {};
+  const reader: Reader = {
+    kind: "ws",
+    latencies: [],
+    seen: 0,
+    lastSeq: 0,
+    ordered: true,
+    done: new Promise<void>((resolve) => {
+      finish = resolve;
+    }),
+    close: () => socket.close(1000),
+  };
+  socket.onmessage = (message) => {
+    const frame = JSON.parse(String(message.data)) as { type: string; events?: WireEvent[] };
+    if (frame.type === "events" && frame.events) onEvents(reader, frame.events, finish);
+  };
+  await new Promise<void>((resolve, reject) => {
+    socket.onopen = () => resolve();
+    socket.onerror = () => reject(new Error("WebSocket did not open"));
+  });
+  return reader;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+interface Result {
+  readonly label: string;
+  readonly readers: number;
+  readonly events: number;
+  readonly seconds: number;
+  readonly sse: number[];
+  readonly ws: number[];
+  readonly complete: boolean;
+}
+
+async function scenario(baseUrl: string, label: string, sse: number, ws: number): Promise<Result> {
+  const session = `${baseUrl}/agents/streamer/fanout-${Date.now()}-${sse + ws}`;
+  const readers: Reader[] = [];
+  // Open in batches so the handshakes do not all land in one tick.
+  for (let i = 0; i < sse + ws; i += 50) {
+    const batch = [];
+    for (let j = i; j < Math.min(i + 50, sse + ws); j++)
+      batch.push(j < sse ? sseReader(session) : wsReader(session));
+    readers.push(...(await Promise.all(batch)));
+  }
+  const start = await fetch(`${session}/runs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ input: { message: "stream" } }),
+  });
+  if (start.status !== 202) throw new Error(`start: ${start.status} ${await start.text()}`);
+  const timeout = new Promise<"timeout">((resolve) =>
+    setTimeout(() => resolve("timeout"), 120_000),
+  );
+  const outcome = await Promise.race([Promise.all(readers.map((r) => r.done)), timeout]);
+  for (const reader of readers) reader.close();
+  const ledger = (await (await fetch(`${session}/events?offset=-1`)).json()) as WireEvent[];
+  const first = ledger.find((e) => e.kind === "run.started");
+  const last = ledger.at(-1);
+  const started = ledger.findIndex((e) => e.kind === "run.started");
+  const expected = ledger.length - started;
+  const short = readers.filter((r) => r.seen !== expected || !r.ordered);
+  if (short.length > 0)
+    console.error(
+      `${label}: ${short.length} readers incomplete (${outcome === "timeout" ? "timed out" : "done"}); e.g. ${short
+        .filter((r, i, all) => i === 0 || r.kind !== all[i - 1]?.kind)
+        .map((r) => `${r.kind} saw ${r.seen}/${expected}${r.ordered ? "" : " out of order"}`)
+        .join(", ")}`,
+    );
+  const complete = outcome !== "timeout" && short.length === 0;
+  return {
+    label,
+    readers: readers.length,
+    events: ledger.length,
+    seconds: ((last?.ts ?? 0) - (first?.ts ?? 0)) / 1000,
+    sse: readers.filter((r) => r.kind === "sse").flatMap((r) => r.latencies),
+    ws: readers.filter((r) => r.kind === "ws").flatMap((r) => r.latencies),
+    complete,
+  };
+}
+
+function table(results: Result[]): string {
+  const rows = [
+    [
+      "scenario",
+      "readers",
+      "events",
+      "events/s",
+      "deliveries/s",
+      "SSE p50 / p99 (ms)",
+      "WS p50 / p99 (ms)",
+      "all p50 / p99 (ms)",
+      "exactly once, in order",
+    ],
+  ];
+  for (const r of results) {
+    const all = [...r.sse, ...r.ws];
+    const pair = (v: number[]) => (v.length ? `${percentile(v, 50)} / ${percentile(v, 99)}` : "-");
+    rows.push([
+      r.label,
+      String(r.readers),
+      String(r.events),
+      (r.events / r.seconds).toFixed(0),
+      ((r.events * r.readers) / r.seconds).toFixed(0),
+      pair(r.sse),
+      pair(r.ws),
+      pair(all),
+      r.complete ? "yes" : "NO",
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  return [
+    line(rows[0]!),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...rows.slice(1).map(line),
+  ].join("\n");
+}
+
+const dev = await startWranglerDev({ cwd: join(import.meta.dirname, "fanout") });
+try {
+  const ws = Math.round(READERS * WS_SHARE);
+  const results = [
+    await scenario(dev.baseUrl, "1 SSE + 1 WS (baseline)", 1, 1),
+    await scenario(dev.baseUrl, `${READERS} readers`, READERS - ws, ws),
+  ];
+  console.log(
+    `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, wrangler dev (local workerd)\n`,
+  );
+  console.log(table(results));
+} finally {
+  await dev.stop();
+}
