@@ -4,6 +4,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   type PriceTable,
+  TerminalError,
 } from "@durable-agents/core";
 import { type Authorize, authorizeRequest } from "../auth/authorize.ts";
 import { listSessions, MAX_SESSIONS_PAGE, usageRollup } from "./d1-queries.ts";
@@ -48,6 +49,19 @@ export async function handleIndexRequest(
       "index_not_configured",
       `${url.pathname} reads the D1 index; bind a D1 database as ${binding} and pass createAgentServer({ index: {} })`,
     );
+  try {
+    return await query(url, db, options);
+  } catch (error) {
+    if (error instanceof Error && /no such table: da_/.test(error.message))
+      throw new TerminalError(
+        "index_not_migrated",
+        `the D1 index has no tables; apply the migrations in node_modules/@durable-agents/cloudflare/src/d1/migrations (wrangler d1 migrations apply)`,
+      );
+    throw error;
+  }
+}
+
+async function query(url: URL, db: D1Database, options: IndexRouteOptions): Promise<Response> {
   const params = url.searchParams;
   if (url.pathname === "/sessions") {
     return Response.json(

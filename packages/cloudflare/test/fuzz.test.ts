@@ -1,0 +1,234 @@
+import { env, SELF } from "cloudflare:test";
+import { mintIndexToken, mintSessionToken } from "@durable-agents/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { migrateIndexDb, resetIndexDb } from "./support/index-db.ts";
+import { BASE, isTerminal, session } from "./support/session.ts";
+
+const ACTIONS = [
+  "runs",
+  "interrupt",
+  "abort",
+  "resume",
+  "retry",
+  "fork",
+  "status",
+  "messages",
+  "checkpoints",
+  "events",
+  "snapshot",
+  "usage",
+  "schedules",
+  "agui",
+  "ui-stream",
+  "stop",
+  "hello",
+  "ws",
+];
+const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
+const QUERY_KEYS = [
+  "offset",
+  "live",
+  "cursor",
+  "limit",
+  "runId",
+  "key",
+  "agent",
+  "status",
+  "user",
+  "tag",
+  "from",
+  "to",
+  "kind",
+  "token",
+];
+// A number or boolean in every field any route reads makes every body invalid,
+// whatever else the object holds: the fuzz sends only malformed input.
+const POISON_KEYS = [
+  "input",
+  "reason",
+  "mode",
+  "checkpoint",
+  "kind",
+  "messages",
+  "approvals",
+  "session",
+  "key",
+];
+
+const text = fc.string({ maxLength: 40, unit: "binary" });
+const ascii = fc.string({
+  maxLength: 24,
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+});
+const queryValue = fc.oneof(
+  text,
+  fc.constantFrom(
+    "-1",
+    "0",
+    "now",
+    "abc",
+    "0000000000000000",
+    "99999999999999999999",
+    "200",
+    "1e3",
+    "long-poll-ish",
+    "%",
+    "2026-13-45",
+  ),
+);
+const query = fc
+  .array(fc.tuple(fc.oneof(fc.constantFrom(...QUERY_KEYS), text), queryValue), { maxLength: 4 })
+  .map((pairs) => new URLSearchParams(pairs).toString());
+const poison = fc.oneof(fc.integer(), fc.boolean(), fc.double());
+const poisoned = fc
+  .tuple(
+    fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+    fc.tuple(...POISON_KEYS.map(() => poison)),
+  )
+  .map(([rest, values]) =>
+    JSON.stringify({ ...rest, ...Object.fromEntries(POISON_KEYS.map((k, i) => [k, values[i]])) }),
+  );
+const body = fc.oneof(
+  { weight: 3, arbitrary: poisoned },
+  { weight: 2, arbitrary: text.filter((t) => t.trim() !== "" && !isJsonObject(t)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .jsonValue()
+      .filter((v) => typeof v !== "object" || v === null || Array.isArray(v))
+      .map((v) => JSON.stringify(v)),
+  },
+  { weight: 1, arbitrary: fc.constant(`{"input":{"message":"${"x".repeat(70_000)}"}}`) },
+);
+
+function isJsonObject(t: string): boolean {
+  try {
+    const v = JSON.parse(t) as unknown;
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+describe("fuzz: malformed input at every route", () => {
+  it("never gets a 5xx and never changes the session", { timeout: 600_000 }, async () => {
+    await resetIndexDb();
+    await migrateIndexDb();
+    const s = session("probe");
+    await s.post("runs", { input: { message: "set the scene" } });
+    await s.waitFor(isTerminal);
+    const before = {
+      events: await s.events(),
+      status: await s.status(),
+      schedules: await (await s.get("schedules")).json(),
+    };
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "probe", session: s.session });
+    const admin = await mintIndexToken(env.AUTH_SECRET);
+    const statuses = new Map<number, number>();
+
+    const request = fc.record({
+      target: fc.oneof(
+        {
+          weight: 8,
+          arbitrary: fc.record({
+            kind: fc.constant("session" as const),
+            agent: fc.oneof(
+              { weight: 6, arbitrary: fc.constant("probe") },
+              fc.constantFrom("chatty", "nobody", "..", "%00", "a b"),
+            ),
+            name: fc.oneof(
+              { weight: 6, arbitrary: fc.constant(s.session) },
+              text.map(encodeURIComponent),
+            ),
+            action: fc.oneof(
+              { weight: 5, arbitrary: fc.constantFrom(...ACTIONS) },
+              text.map(encodeURIComponent),
+            ),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant("index" as const),
+            path: fc.constantFrom(
+              "/sessions",
+              "/usage",
+              "/",
+              "/agents",
+              "/agents/probe",
+              "/nowhere",
+            ),
+          }),
+        },
+      ),
+      method: fc.constantFrom(...METHODS),
+      query,
+      body,
+      contentType: fc.constantFrom(
+        "application/json",
+        "text/plain",
+        "",
+        "application/json; charset=utf-16",
+        "multipart/form-data",
+      ),
+      auth: fc.oneof(
+        { weight: 9, arbitrary: fc.constant("valid") },
+        fc.constantFrom("none", "garbage", "Bearer da1.x.y"),
+      ),
+      lastEventId: fc.option(ascii, { nil: undefined }),
+    });
+
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const path =
+          r.target.kind === "session"
+            ? `/agents/${r.target.agent}/${r.target.name}/${r.target.action}`
+            : r.target.path;
+        const headers = new Headers();
+        if (r.contentType) headers.set("content-type", r.contentType);
+        if (r.lastEventId !== undefined) headers.set("last-event-id", r.lastEventId);
+        const valid = r.target.kind === "index" ? admin : token;
+        if (r.auth === "valid") headers.set("authorization", `Bearer ${valid}`);
+        else if (r.auth === "garbage") headers.set("authorization", "Bearer not-a-token");
+        else if (r.auth !== "none") headers.set("authorization", r.auth);
+        const hasBody = !["GET", "HEAD"].includes(r.method);
+        let url: string;
+        try {
+          url = new URL(`${BASE}${path}?${r.query}`).toString();
+        } catch {
+          return;
+        }
+        const response = await SELF.fetch(url, {
+          method: r.method,
+          headers,
+          body: hasBody ? r.body : undefined,
+        });
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+        if (response.status >= 500) {
+          throw new Error(
+            `${r.method} ${path}?${r.query} -> ${response.status}: ${await response.text()}`,
+          );
+        }
+        if (response.webSocket) {
+          response.webSocket.accept();
+          response.webSocket.close();
+        }
+        if (response.status >= 400 && r.method !== "HEAD") {
+          const error = (await response.json()) as { error?: { code?: string } };
+          expect(typeof error.error?.code).toBe("string");
+        } else {
+          await response.body?.cancel();
+        }
+      }),
+      { numRuns: 5000, seed: 20261122 },
+    );
+
+    expect(await s.events()).toEqual(before.events);
+    expect(await s.status()).toEqual(before.status);
+    expect(await (await s.get("schedules")).json()).toEqual(before.schedules);
+    expect([...statuses.keys()].every((code) => code < 500)).toBe(true);
+    // The fuzz reaches the routes, not only the auth check.
+    expect([...statuses.keys()]).toEqual(expect.arrayContaining([200, 400, 401, 403, 404, 405, 409, 413]));
+  });
+});
