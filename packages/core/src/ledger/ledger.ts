@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.ts";
+import { PayloadTooLargeError } from "../errors/http-errors.ts";
 import { type Migration, migrate } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { EventKind, LedgerEvent, NewEvent } from "./events.ts";
@@ -27,6 +28,9 @@ const LEDGER_MIGRATIONS: readonly Migration[] = [
 ];
 
 const REBUILD_BATCH = 500;
+
+/** Largest event payload, in bytes of JSON (DO SQLite caps a row at 2 MB). See docs/limits.md. */
+export const MAX_EVENT_BYTES = 1024 * 1024;
 
 export type AppendListener = (events: readonly LedgerEvent[]) => void;
 
@@ -79,12 +83,16 @@ export class Ledger {
             data: event.data,
             ts: event.ts ?? ts,
           } as LedgerEvent;
+          const data = JSON.stringify(event.data);
+          // A string of n UTF-16 units is at most 3n UTF-8 bytes: encode only when it could be over.
+          if (data.length * 3 > MAX_EVENT_BYTES && utf8Length(data) > MAX_EVENT_BYTES)
+            throw new PayloadTooLargeError(`the ${event.kind} event`, MAX_EVENT_BYTES);
           this.#sql.exec(
             "INSERT INTO events (seq, run_id, kind, data, ts) VALUES (?, ?, ?, ?, ?)",
             seq,
             event.runId,
             event.kind,
-            JSON.stringify(event.data),
+            data,
             row.ts,
           );
           for (const projection of this.#projections) projection.apply(this.#sql, row);
@@ -156,6 +164,10 @@ export class Ledger {
       .map((p) => p.name);
     if (stale.length > 0) this.rebuild(stale);
   }
+}
+
+function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
 }
 
 function toEvent(row: EventRow): LedgerEvent {

@@ -1,0 +1,79 @@
+import { runInDurableObject } from "cloudflare:test";
+import {
+  Ledger,
+  LIMITS,
+  PayloadTooLargeError,
+  SESSION_PROJECTIONS,
+  systemClock,
+} from "@durable-agents/core";
+import { describe, expect, it } from "vitest";
+import { doSqlPort } from "../src/index.ts";
+import { isTerminal, session } from "./support/session.ts";
+
+describe("limits (docs/limits.md)", () => {
+  it("a body over maxBodyBytes is a 413, and nothing is written", async () => {
+    const s = session("chatty");
+    const response = await s.post("runs", {
+      input: { message: "x".repeat(LIMITS.maxBodyBytes) },
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({
+      error: { code: "payload_too_large", details: { limitBytes: LIMITS.maxBodyBytes } },
+    });
+    expect(await s.events()).toEqual([]);
+  });
+
+  it("a message over maxMessageChars is refused with the field named", async () => {
+    const s = session("chatty");
+    const response = await s.post("runs", {
+      input: { message: "y".repeat(LIMITS.maxMessageChars + 1) },
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+      "input.message",
+    );
+    expect(await s.events()).toEqual([]);
+  });
+
+  it("a tool result over maxToolResultBytes is a clear tool error, not a stored row", async () => {
+    const s = session("bulky");
+    await s.post("runs", { input: { message: "fetch" } });
+    await s.waitFor(isTerminal);
+    const events = await s.events();
+    const failed = events.find((e) => e.kind === "tool.failed");
+    expect(failed?.data).toMatchObject({
+      name: "bulky",
+      error: { message: expect.stringContaining(`more than ${LIMITS.maxToolResultBytes} bytes`) },
+    });
+    expect(events.some((e) => e.kind === "tool.completed")).toBe(false);
+    expect(Math.max(...events.map((e) => JSON.stringify(e.data).length))).toBeLessThan(
+      LIMITS.maxToolResultBytes,
+    );
+  });
+
+  it("an event over maxEventBytes is refused whole: the ledger is unchanged", async () => {
+    const s = session("chatty");
+    await s.post("runs", { input: { message: "hi" } });
+    await s.waitFor(isTerminal);
+    const before = await s.events();
+    await runInDurableObject(s.stub(), (_instance, state) => {
+      const ledger = new Ledger(doSqlPort(state.storage), systemClock, SESSION_PROJECTIONS);
+      const huge = {
+        kind: "usage.recorded" as const,
+        runId: null,
+        data: { metric: "m", value: 1, tags: { blob: "é".repeat(LIMITS.maxEventBytes / 2) } },
+      };
+      const small = {
+        kind: "usage.recorded" as const,
+        runId: null,
+        data: { metric: "m", value: 1 },
+      };
+      expect(() => ledger.append([small, huge])).toThrow(PayloadTooLargeError);
+      expect(ledger.tail).toBe(before.length);
+    });
+    expect(await s.events()).toEqual(before);
+    expect((await (await s.get("usage")).json()) as { metrics: unknown[] }).toMatchObject({
+      metrics: [],
+    });
+  });
+});
