@@ -1,0 +1,212 @@
+/**
+ * docs/api.md's examples, run as tests. Every ```ts block in docs/api.md must
+ * appear verbatim (indentation aside) in this file, and each one runs below.
+ * `fetch` and `base` stand for the app's fetch and its Worker's URL.
+ */
+import { env, SELF } from "cloudflare:test";
+import {
+  defineAgent,
+  mintIndexToken,
+  mintSessionToken,
+  type SessionHooks,
+  scriptedModel,
+} from "@durable-agents/core";
+import { describe, expect, it } from "vitest";
+import apiMd from "../../../docs/api.md?raw";
+import {
+  AgentRegistry,
+  allowLocalDev,
+  createAgentServer,
+  LockManager,
+  type RouterEnv,
+  retentionHandler,
+  routeRequest,
+  type SessionEndpoint,
+} from "../src/index.ts";
+import self from "./docs.test.ts?raw";
+import { migrateIndexDb, resetIndexDb } from "./support/index-db.ts";
+import { BASE } from "./support/session.ts";
+
+const base = BASE;
+const fetch = (input: string, init?: RequestInit) => SELF.fetch(input, init);
+const until = async (check: () => Promise<boolean>) => {
+  for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
+};
+
+describe("docs/api.md", () => {
+  it("every ts example in docs/api.md is in this file", () => {
+    const squash = (code: string) =>
+      code
+        .split("\n")
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .join("\n");
+    const source = squash(self);
+    const blocks = [...apiMd.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+    expect(blocks.length).toBeGreaterThan(5);
+    for (const block of blocks) expect(source, block).toContain(squash(block));
+  });
+
+  it("server: createAgentServer and routeRequest", () => {
+    const assistant = defineAgent({
+      name: "assistant",
+      system: "You are helpful.",
+      model: scriptedModel({ turns: [{ text: "Hello!" }] }),
+    });
+
+    const hooks: SessionHooks = {
+      beforeStart: async ({ request }) => {
+        const body = (await request.json()) as { input?: { message?: string } };
+        if (body.input?.message?.includes("forbidden"))
+          return Response.json(
+            { error: { code: "refused", message: "not here" } },
+            { status: 422 },
+          );
+      },
+      onComplete: ({ session, runId }) => console.info("run done", session, runId),
+    };
+
+    const endpoints: SessionEndpoint[] = [
+      {
+        method: "GET",
+        action: "summary",
+        handler: (_request, ctx) => Response.json({ status: ctx.runtime().status().status }),
+      },
+    ];
+
+    const AgentSession = createAgentServer({
+      agents: [assistant],
+      hooks,
+      endpoints,
+      index: {},
+      prices: { "*": { inputPerMillion: 0.15, outputPerMillion: 0.6 } },
+    });
+
+    const worker = {
+      fetch: (request: Request, env: RouterEnv, ctx: ExecutionContext) =>
+        routeRequest(request, env, ctx),
+      scheduled: retentionHandler({ days: 90 }),
+    };
+
+    expect(typeof AgentSession).toBe("function");
+    expect(typeof worker.fetch).toBe("function");
+  });
+
+  it("server: a registry with factories, and local-dev auth", () => {
+    const registry = new AgentRegistry();
+    registry.registerFactory("support", ({ env }) =>
+      defineAgent({
+        name: "support",
+        system: `You support ${String(env.PRODUCT ?? "our product")}.`,
+        model: scriptedModel({ turns: [{ text: "How can I help?" }] }),
+      }),
+    );
+
+    const AgentSession = createAgentServer({ agents: registry, authorize: allowLocalDev() });
+
+    expect(registry.types()).toEqual(["support"]);
+    expect(typeof AgentSession).toBe("function");
+  });
+
+  it("auth: mint a session token, start a run, read the snapshot and usage", async () => {
+    const session = `doc-${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "chatty",
+      session,
+      user: "ada",
+      ttlSeconds: 3600,
+    });
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+
+    const started = await fetch(`${base}/agents/chatty/${session}/runs`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ input: { message: "Hi there" } }),
+    });
+    const { runId, offset } = (await started.json()) as { runId: string; offset: string };
+
+    expect(started.status).toBe(202);
+    expect(runId).toMatch(/^run_/);
+    expect(offset).toBe("0000000000000000");
+    await until(async () => {
+      const r = await fetch(`${base}/agents/chatty/${session}/status`, { headers });
+      return ((await r.json()) as { status: string }).status === "completed";
+    });
+
+    const snapshot = await fetch(`${base}/agents/chatty/${session}/snapshot`, { headers });
+    const { messages, status } = (await snapshot.json()) as {
+      messages: { role: string }[];
+      status: { status: string };
+      offset: string;
+    };
+
+    const usage = await fetch(`${base}/agents/chatty/${session}/usage`, { headers });
+    const { rollup } = (await usage.json()) as { rollup: { inputTokens: number; cost: number } };
+
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(status.status).toBe("completed");
+    expect(rollup.inputTokens).toBeGreaterThan(0);
+    expect(rollup.cost).toBeGreaterThan(0);
+  });
+
+  it("index: list sessions and usage across sessions", async () => {
+    await resetIndexDb();
+    await migrateIndexDb();
+    const session = `doc-${Date.now()}`;
+    const sessionToken = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "indexed",
+      session,
+      user: "ada",
+      tags: ["beta"],
+    });
+    await fetch(`${base}/agents/indexed/${session}/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${sessionToken}` },
+      body: JSON.stringify({ input: { message: "ping" } }),
+    });
+
+    const admin = await mintIndexToken(env.AUTH_SECRET, { ttlSeconds: 300 });
+    const list = await fetch(`${base}/sessions?agent=indexed&user=ada&tag=beta&limit=20`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const { sessions, nextCursor } = (await list.json()) as {
+      sessions: { session: string; status: string }[];
+      nextCursor: string | null;
+    };
+
+    await until(async () => {
+      const r = await fetch(`${base}/sessions?agent=indexed&status=completed`, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      return ((await r.json()) as { sessions: unknown[] }).sessions.length > 0;
+    });
+    const usage = await fetch(`${base}/usage?from=2026-01-01&agent=indexed&kind=model`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const { rows } = (await usage.json()) as {
+      rows: { day: string; name: string; inputTokens: number }[];
+    };
+
+    expect(list.status).toBe(200);
+    expect(sessions.length).toBeLessThanOrEqual(1);
+    expect(nextCursor).toBeNull();
+    expect(rows[0]?.name).toBe("scripted:scripted-1");
+  });
+
+  it("locks: acquire, fenced write, release", async () => {
+    const locks = new LockManager(env.LOCKS);
+    const name = `invoice-${Date.now()}`;
+
+    const lease = await locks.acquire(name, { ttlMs: 10_000, owner: "worker-a" });
+    await locks.fencedWrite(name, "status", "paid", lease.fencingToken);
+    await locks.refresh(name, lease.fencingToken, 10_000);
+    const held = await locks.isLocked(name);
+    await locks.release(name, lease.fencingToken);
+
+    expect(held).toBe(true);
+    expect(await locks.fencedRead(name, "status")).toEqual({
+      value: "paid",
+      token: lease.fencingToken,
+    });
+  });
+});
