@@ -1,6 +1,15 @@
 import { env, SELF } from "cloudflare:test";
 import { mintSessionToken, signClaims } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
+import { authorizeRequest } from "../src/auth/authorize.ts";
+import { MIN_SECRET_CHARS, resolveSecret } from "../src/auth/secret.ts";
+import {
+  type AuthDecision,
+  AuthNotConfiguredError,
+  allowLocalDev,
+  DEV_AUTH_SECRET,
+  verifyRequestToken,
+} from "../src/index.ts";
 import { BASE, session } from "./support/session.ts";
 
 const secret = () => env.AUTH_SECRET;
@@ -131,5 +140,75 @@ describe("session routes need a signed session token", () => {
   it("a valid token passes", async () => {
     const s = session("probe");
     expect((await s.get("status")).status).toBe(200);
+  });
+});
+
+describe("the secret, local dev and the authorize hook", () => {
+  const logs: string[] = [];
+  const logger = {
+    debug() {},
+    info() {},
+    warn: (m: string) => void logs.push(`warn:${m}`),
+    error: (m: string) => void logs.push(`error:${m}`),
+  };
+  const local = () => new Request("http://127.0.0.1:8787/agents/a/s/status");
+  const remote = () => new Request("https://agents.example.com/agents/a/s/status");
+  const target = { sub: "a/s", scope: "read" as const };
+
+  it("AUTH_SECRET is used when set; shorter than 32 characters is refused", () => {
+    const secret = "x".repeat(MIN_SECRET_CHARS);
+    expect(resolveSecret({ AUTH_SECRET: secret }, remote(), logger)).toBe(secret);
+    expect(() => resolveSecret({ AUTH_SECRET: "short" }, remote(), logger)).toThrow(
+      AuthNotConfiguredError,
+    );
+  });
+
+  it("without a secret, loopback uses the dev secret and says so once; elsewhere it fails loudly", () => {
+    logs.length = 0;
+    expect(resolveSecret({}, local(), logger)).toBe(DEV_AUTH_SECRET);
+    resolveSecret({}, local(), logger);
+    expect(logs.filter((l) => l.startsWith("warn:")).length).toBeLessThanOrEqual(1);
+    const error = (() => {
+      try {
+        resolveSecret({}, remote(), logger);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(AuthNotConfiguredError);
+    expect(error).toMatchObject({ status: 500, code: "auth_not_configured" });
+    expect(logs.some((l) => l.startsWith("error:"))).toBe(true);
+    expect(() => resolveSecret({ AUTH_SECRET: DEV_AUTH_SECRET }, remote(), logger)).toThrow(
+      /dev secret/,
+    );
+  });
+
+  it("a dev token works on loopback only", async () => {
+    const token = await mintSessionToken(DEV_AUTH_SECRET, { agent: "a", session: "s" });
+    const withToken = (r: Request) =>
+      new Request(r, { headers: { authorization: `Bearer ${token}` } });
+    await expect(verifyRequestToken(withToken(local()), {}, target, logger)).resolves.toEqual({});
+    await expect(verifyRequestToken(withToken(remote()), {}, target, logger)).rejects.toThrow(
+      AuthNotConfiguredError,
+    );
+  });
+
+  it("allowLocalDev opens loopback while AUTH_SECRET is unset, and nothing else", async () => {
+    const authorize = allowLocalDev();
+    expect(await authorize(local(), {}, target)).toBe(true);
+    await expect(authorize(remote(), {}, target)).rejects.toThrow(AuthNotConfiguredError);
+    await expect(authorize(local(), { AUTH_SECRET: "y".repeat(40) }, target)).rejects.toMatchObject(
+      { status: 401 },
+    );
+  });
+
+  it("an authorize hook replaces the default: allow with an identity, deny, or answer", async () => {
+    const run = (decision: AuthDecision) =>
+      authorizeRequest(remote(), {}, target, { authorize: () => decision, logger });
+    expect(await run({ user: "ada" })).toEqual({ type: "allowed", identity: { user: "ada" } });
+    expect(await run(undefined)).toEqual({ type: "allowed", identity: {} });
+    await expect(run(false)).rejects.toMatchObject({ status: 403, code: "forbidden" });
+    const custom = await run(new Response("go away", { status: 418 }));
+    expect(custom.type === "respond" && custom.response.status).toBe(418);
   });
 });
