@@ -130,17 +130,28 @@ function sse(
   let sent = after;
   let chain = Promise.resolve();
   let closed = false;
+  let pending = 0;
   const write = (text: string) => {
     if (closed) return;
-    chain = chain.then(() => writer.write(encoder.encode(text))).catch(() => stop.abort());
+    pending++;
+    chain = chain
+      .then(() => writer.write(encoder.encode(text)))
+      .then(() => {
+        if (--pending === 0) flush();
+      })
+      .catch(() => stop.abort());
   };
+  // While the reader is still taking earlier frames, new events wait and leave together:
+  // a frame per append capped each reader at one event per round trip under fan-out
+  // (bench/fanout.ts).
   const flush = () => {
+    if (pending > 0) return;
     for (;;) {
       const events = ledger.read(sent, options.maxEvents);
       if (events.length === 0) break;
       sent = events.at(-1)?.seq ?? sent;
-      write(formatSse({ event: "data", data: JSON.stringify(events.map(toWire)) }));
-      write(control(ledger, sent, clock));
+      const data = formatSse({ event: "data", data: JSON.stringify(events.map(toWire)) });
+      write(data + control(ledger, sent, clock));
     }
   };
   const unsubscribe = ledger.onAppend(() => flush());

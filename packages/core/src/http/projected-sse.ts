@@ -5,6 +5,9 @@ import { type ChunkPosition, type ChunkProjector, chunkId } from "../wire/chunk-
 import { formatSse, sseComment } from "../wire/sse.ts";
 import type { LiveReadOptions } from "./ledger-read.ts";
 
+/** A backlog leaves in writes of about this size; the next one follows when the reader took it. */
+const MAX_WRITE_CHARS = 256 * 1024;
+
 export interface ProjectedSseOptions<C> {
   readonly request: Request;
   readonly ledger: Ledger;
@@ -37,9 +40,16 @@ export function projectedSse<C>(options: ProjectedSseOptions<C>): Response {
   let skip = options.from.skip;
   let chain = Promise.resolve();
   let closed = false;
+  let pending = 0;
   const write = (text: string) => {
     if (closed) return;
-    chain = chain.then(() => writer.write(encoder.encode(text))).catch(() => close());
+    pending++;
+    chain = chain
+      .then(() => writer.write(encoder.encode(text)))
+      .then(() => {
+        if (--pending === 0) flush();
+      })
+      .catch(() => close());
   };
   const close = () => {
     if (closed) return;
@@ -48,23 +58,31 @@ export function projectedSse<C>(options: ProjectedSseOptions<C>): Response {
     stop.abort();
     chain = chain.then(() => writer.close()).catch(() => undefined);
   };
+  // Chunks made while the reader still takes earlier ones leave in one write: one write per
+  // event would cap a reader at one event per round trip under fan-out.
   const flush = () => {
-    while (!closed) {
+    if (pending > 0 || closed) return;
+    let text = "";
+    let ended = false;
+    for (;;) {
       const events = ledger.read(sent, live.maxEvents);
-      if (events.length === 0) return;
+      if (events.length === 0) break;
       for (const event of events) {
         sent = event.seq;
         const chunks = projector.map(event);
         for (let k = skip; k < chunks.length; k++)
-          write(formatSse({ id: chunkId(event.seq, k), data: JSON.stringify(chunks[k]) }));
+          text += formatSse({ id: chunkId(event.seq, k), data: JSON.stringify(chunks[k]) });
         skip = 0;
         if (options.until?.(event)) {
-          if (options.trailer !== undefined) write(options.trailer);
-          close();
-          return;
+          ended = true;
+          break;
         }
       }
+      if (ended || text.length > MAX_WRITE_CHARS) break;
     }
+    if (ended && options.trailer !== undefined) text += options.trailer;
+    if (text !== "") write(text);
+    if (ended) close();
   };
   const unsubscribe = ledger.onAppend(() => flush());
   request.signal.addEventListener("abort", close, { once: true });
