@@ -229,6 +229,8 @@ describe("fuzz: malformed input at every route", () => {
     expect(await (await s.get("schedules")).json()).toEqual(before.schedules);
     expect([...statuses.keys()].every((code) => code < 500)).toBe(true);
     // The fuzz reaches the routes, not only the auth check.
-    expect([...statuses.keys()]).toEqual(expect.arrayContaining([200, 400, 401, 403, 404, 405, 409, 413]));
+    expect([...statuses.keys()]).toEqual(
+      expect.arrayContaining([200, 400, 401, 403, 404, 405, 409, 413]),
+    );
   });
 });

@@ -212,8 +212,10 @@ export async function applyRetention(
  * export default { fetch: ..., scheduled: retentionHandler({ days: 90 }) };
  */
 export function retentionHandler(options: { days: number; binding?: string }) {
-  return (controller: ScheduledController, env: Record<string, unknown>, ctx: ExecutionContext) => {
-    const db = env[options.binding ?? "INDEX_DB"] as D1Database | undefined;
+  return (controller: ScheduledController, env: object, ctx: ExecutionContext) => {
+    const db = (env as Record<string, unknown>)[options.binding ?? "INDEX_DB"] as
+      | D1Database
+      | undefined;
     if (!db)
       throw new TypeError(`retention needs a D1 binding named ${options.binding ?? "INDEX_DB"}`);
     ctx.waitUntil(applyRetention(db, { days: options.days, now: controller.scheduledTime }));

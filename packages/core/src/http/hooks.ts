@@ -9,11 +9,13 @@ export interface HookContext {
 }
 
 /** Returns a Response to answer with it instead of running the action. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing lets the action run
 export type BeforeHook = (ctx: HookContext) => void | Response | Promise<void | Response>;
 /** Sees the action's response (a clone); may return a replacement. */
 export type AfterHook = (
   ctx: HookContext,
   response: Response,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing keeps the response
 ) => void | Response | Promise<void | Response>;
 
 export interface RunCompletedInfo {
