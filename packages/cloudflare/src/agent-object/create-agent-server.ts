@@ -14,11 +14,11 @@ import {
   SessionRuntime,
   type SqlPort,
   type SubagentMessage,
-  type TriggerDefinition,
   systemClock,
+  type TriggerDefinition,
 } from "@durable-agents/core";
-import { doSqlPort } from "../sql/do-sql-port.ts";
 import { indexExtensions } from "../d1/session-index.ts";
+import { doSqlPort } from "../sql/do-sql-port.ts";
 import { attachPlatform, type PlatformOptions, serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
@@ -37,6 +37,12 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly coalesce?: CoalesceOptions;
   /** Application trigger kinds (delay, date or cron schedules); see defineTrigger. */
   readonly triggers?: readonly TriggerDefinition[];
+  /**
+   * Redrive work a crashed instance left at once when the object starts again
+   * (default true). false waits for the dead instance's leases to run out, as a
+   * lease-only queue would; the recovery benchmark uses it as its peer.
+   */
+  readonly redriveOnRestart?: boolean;
   /** The binding name of this class's namespace, for forks between sessions. Default "AGENTS". */
   readonly binding?: string;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
@@ -179,7 +185,7 @@ export function createAgentServer(options: AgentServerOptions) {
           state: this.ctx,
         }),
         durable: () => this.ctx.storage.sync(),
-        singleInstance: true,
+        singleInstance: options.redriveOnRestart ?? true,
         appTriggers: options.triggers,
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
         wake: (at) =>

@@ -178,11 +178,17 @@ export class SessionRuntime {
     if (options.singleInstance) {
       // A new instance: any lease was held by the previous one, which is gone. Work it left
       // (claimed, or due while it was down) runs now rather than at its lease's end.
+      // Whoever woke this instance (a reader reconnecting, a request) gets the run going at
+      // once; the alarm stays armed as the guarantee.
       this.work.releaseLeases();
       const next = this.work.nextWakeAt();
       if (next !== null) {
-        void Promise.resolve(this.#wake(next)).catch((error) =>
-          logger.error("could not arm the wake-up for left-over work", { error: String(error) }),
+        const kick = async () => {
+          await this.#wake(next);
+          if (next <= this.#clock.now()) await this.alarm();
+        };
+        void kick().catch((error) =>
+          logger.error("could not restart left-over work", { error: String(error) }),
         );
       }
     }
