@@ -1,0 +1,74 @@
+import { verifyEvents } from "@ag-ui/client";
+import { EventSchemas } from "@ag-ui/core/schemas";
+import { uiMessageChunkSchema } from "ai";
+import { from, lastValueFrom, toArray } from "rxjs";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { defineAgent, defineTool, scriptedModel } from "../index.ts";
+import { createTestSession } from "../testing/test-session.ts";
+import { createAguiProjector } from "./agui/agui-projector.ts";
+import { createUiStreamProjector } from "./ui-stream/ui-stream-projector.ts";
+
+const transfer = defineTool({
+  name: "transfer",
+  description: "Moves money; a human approves it first.",
+  input: z.object({ amount: z.number() }),
+  effect: "irreversible",
+  needsApproval: true,
+  execute: ({ amount }) => ({ moved: amount }),
+});
+
+const banker = defineAgent({
+  name: "banker",
+  system: "You move money.",
+  tools: [transfer],
+  model: scriptedModel({
+    turns: [
+      { text: "Moving it.", toolCalls: [{ name: "transfer", args: { amount: 5 } }] },
+      { text: "Moved." },
+    ],
+  }),
+});
+
+async function approvedRun() {
+  const s = createTestSession(banker);
+  await s.runtime.start({ message: "move 5" });
+  await s.drain();
+  const waiting = s.runtime.ledger.read(0);
+  const requested = waiting.find((e) => e.kind === "approval.requested");
+  const callId = (requested?.data as { callId: string }).callId;
+  await s.runtime.resume({ approvals: [{ callId, approved: true }] });
+  await s.drain();
+  return { waiting, events: s.runtime.ledger.read(0), callId };
+}
+
+describe("a run that waits for an approval, then resumes", () => {
+  it("AG-UI: RUN_FINISHED with an interrupt for the tool call, then a new run that succeeds", async () => {
+    const { waiting, events, callId } = await approvedRun();
+    expect(waiting.at(-1)?.kind).toBe("run.waiting");
+    const agui = createAguiProjector({ threadId: "s1" });
+    const out = events.flatMap((e) => agui.map(e));
+    for (const event of out) expect(EventSchemas.safeParse(event).error).toBeUndefined();
+    await lastValueFrom(from(out as never[]).pipe(verifyEvents(false), toArray()));
+    const finished = out.filter((e) => e.type === "RUN_FINISHED");
+    expect(finished[0]).toMatchObject({
+      outcome: { type: "interrupt", interrupts: [{ id: callId, toolCallId: callId }] },
+    });
+    expect(finished.at(-1)).toMatchObject({ outcome: { type: "success" } });
+    expect(out.filter((e) => e.type === "RUN_STARTED")).toHaveLength(2);
+  });
+
+  it("UI stream: a tool-approval-request, valid chunks, finish after the resume", async () => {
+    const { events, callId } = await approvedRun();
+    const ui = createUiStreamProjector();
+    const chunks = events.flatMap((e) => ui.map(e));
+    const schema = await uiMessageChunkSchema();
+    for (const chunk of chunks) expect((await schema.validate?.(chunk))?.success).toBe(true);
+    expect(chunks).toContainEqual({
+      type: "tool-approval-request",
+      approvalId: callId,
+      toolCallId: callId,
+    });
+    expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+  });
+});
