@@ -36,7 +36,8 @@ async function approvedRun() {
   await s.drain();
   const waiting = s.runtime.ledger.read(0);
   const requested = waiting.find((e) => e.kind === "approval.requested");
-  const callId = (requested?.data as { callId: string }).callId;
+  if (requested?.kind !== "approval.requested") throw new Error("the run did not ask for approval");
+  const { callId } = requested.data;
   await s.runtime.resume({ approvals: [{ callId, approved: true }] });
   await s.drain();
   return { waiting, events: s.runtime.ledger.read(0), callId };
