@@ -1,8 +1,9 @@
 // The client library's own reducer (by path: its barrel needs DOM types this tsconfig does not load).
 
 import type { LedgerEvent } from "@durable-agents/core";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EMPTY_VIEW, reduceView } from "../../client/src/session-view.ts";
+import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
 import { rebuildMessage } from "./support/ui-chunks.ts";
@@ -104,5 +105,47 @@ describe("disconnect at every offset and reconnect", () => {
       expect(got.map((f) => f.id)).toEqual(whole.map((f) => f.id));
       expect(await rebuildMessage(got.map((f) => f.data))).toEqual(golden);
     }
+  });
+});
+
+describe("disconnect while the run is live and reconnect", () => {
+  afterEach(() => probe.reset());
+
+  it("WebSocket and UI stream clients that drop mid-run miss nothing and repeat nothing", async () => {
+    const s = session("probe");
+    probe.close("slow_echo");
+    const ws1 = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    const ui1 = readSse(
+      s.fetch,
+      s.url("ui-stream"),
+      (f) => f.data.type === "tool-input-available",
+      {},
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "go" }] }],
+        }),
+      },
+    );
+    await ws1.until(() => ws1.events().some((e) => e.kind === "tool.started"));
+    ws1.ws.close(1000);
+    const head = ws1.events();
+    const uiHead = await ui1;
+    // Both clients are gone; the run waits on the tool, then goes on without them.
+    const ws2 = await openSocket(s.fetch, s.url("ws", `offset=${head.at(-1)!.offset}`));
+    const ui2 = readSse(s.fetch, s.url("ui-stream"), () => false, {
+      "last-event-id": uiHead.at(-1)!.id,
+    });
+    probe.open("slow_echo");
+    await ws2.until(() => ws2.events().some(isTerminal));
+    ws2.ws.close(1000);
+    const all = await s.events();
+    expect([...head, ...ws2.events()]).toEqual(all);
+    expect(messagesOf([...head, ...ws2.events()])).toEqual(messagesOf(all));
+    const ui = [...uiHead, ...(await ui2)].map((f) => f.data);
+    const golden = await readSse(s.fetch, s.url("ui-stream", "offset=-1"), () => false);
+    expect(ui).toEqual(golden.map((f) => f.data));
+    expect(await rebuildMessage(ui)).toEqual(await rebuildMessage(golden.map((f) => f.data)));
   });
 });
