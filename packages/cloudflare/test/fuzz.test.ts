@@ -54,6 +54,8 @@ const POISON_KEYS = [
   "approvals",
   "session",
   "key",
+  "metric",
+  "tags",
 ];
 
 const text = fc.string({ maxLength: 40, unit: "binary" });

@@ -46,6 +46,29 @@ async function appendFacts(s: SessionHandle): Promise<void> {
   });
 }
 
+describe("POST .../usage records a custom metric", () => {
+  it("appends usage.recorded, projected into metrics; bad bodies are 400s and change nothing", async () => {
+    const s = session("chatty");
+    const ok = await s.post("usage", { metric: "emails_sent", value: 2, tags: { to: "ops" } });
+    expect(ok.status).toBe(201);
+    await s.post("usage", { metric: "emails_sent", value: 1.5 });
+    const events = await s.events();
+    expect(events.map((e) => e.kind)).toEqual(["usage.recorded", "usage.recorded"]);
+    expect(events[0]?.data).toEqual({ metric: "emails_sent", value: 2, tags: { to: "ops" } });
+    for (const bad of [
+      {},
+      { metric: "x" },
+      { metric: "", value: 1 },
+      { metric: "a b", value: 1 },
+      { metric: "m", value: "1" },
+    ])
+      expect((await s.post("usage", bad)).status).toBe(400);
+    expect(await s.events()).toEqual(events);
+    const usage = (await (await s.get("usage")).json()) as UsageBody;
+    expect(usage.metrics).toEqual([{ metric: "emails_sent", count: 2, total: 3.5 }]);
+  });
+});
+
 describe("GET .../usage", () => {
   it("sums tokens per model and executions per tool, and prices them", async () => {
     const s = session("probe");
