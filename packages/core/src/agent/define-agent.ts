@@ -1,6 +1,6 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import type { z } from "zod";
-import type { ToolDefinition } from "./define-tool.ts";
+import type { AnyTool } from "./define-tool.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
 export interface ModelContext {
@@ -14,8 +14,7 @@ export interface AgentDefinition {
   readonly system: string;
   /** Any AI SDK LanguageModel (provider spec v4), or a function of the environment that returns one. */
   readonly model: ModelSource;
-  // biome-ignore lint/suspicious/noExplicitAny: tools of any input type live in one list
-  readonly tools: readonly ToolDefinition<any, any>[];
+  readonly tools: readonly AnyTool[];
   /** Model calls per run before it fails with `max_steps`. Default 10. */
   readonly maxSteps: number;
   /**

@@ -50,3 +50,7 @@ export function defineTool<Input, Output>(
   }
   return definition;
 }
+
+/** A tool of any input and output type, as agents hold them in one list. */
+// biome-ignore lint/suspicious/noExplicitAny: input types differ per tool; each tool checks its own
+export type AnyTool = ToolDefinition<any, any>;

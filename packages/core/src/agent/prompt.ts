@@ -1,25 +1,14 @@
 import type {
   LanguageModelV4FunctionTool,
   LanguageModelV4Message,
-  LanguageModelV4Prompt,
   LanguageModelV4TextPart,
   LanguageModelV4ToolCallPart,
 } from "@ai-sdk/provider";
 import { z } from "zod";
 import type { Message } from "../ledger/projections/messages.ts";
-import type { ToolDefinition } from "./define-tool.ts";
+import type { AnyTool } from "./define-tool.ts";
 
-/** Converts the messages projection into the provider-spec prompt. */
-export function buildPrompt(system: string, messages: readonly Message[]): LanguageModelV4Prompt {
-  const prompt: LanguageModelV4Prompt = [];
-  if (system) prompt.push({ role: "system", content: system });
-  for (const message of messages) {
-    const converted = convert(message);
-    if (converted) prompt.push(converted);
-  }
-  return prompt;
-}
-
+/** One message of the messages projection in the provider-spec prompt format. */
 export function convert(message: Message): LanguageModelV4Message | undefined {
   switch (message.role) {
     case "user":
@@ -56,11 +45,7 @@ export function convert(message: Message): LanguageModelV4Message | undefined {
       };
   }
 }
-
-// biome-ignore lint/suspicious/noExplicitAny: any tool input type
-export function toolSpecs(
-  tools: readonly ToolDefinition<any, any>[],
-): LanguageModelV4FunctionTool[] {
+export function toolSpecs(tools: readonly AnyTool[]): LanguageModelV4FunctionTool[] {
   return tools.map((tool) => ({
     type: "function",
     name: tool.name,

@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from "../clock.ts";
-import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
+import { BadRequestError } from "../errors/http-errors.ts";
 import type { JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
@@ -10,7 +10,7 @@ import {
   listCheckpoints,
 } from "../ledger/projections/checkpoints.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
-import { getRun, latestRun, type RunStatus } from "../ledger/projections/runs.ts";
+import { latestRun, type RunStatus } from "../ledger/projections/runs.ts";
 import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { type Logger, silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -31,12 +31,17 @@ import {
 import { RUN_STEP_KIND, RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
 import {
+  forkPrefix,
+  importFork,
+  type LinkContext,
+  receiveReply,
+  startChild,
+  subagentMessenger,
+} from "./session-links.ts";
+import {
   type ChildReply,
-  refusedStartEvents,
-  replyEvents,
   type StartChild,
   SUBAGENT_SEND_KIND,
-  SubagentMessenger,
   type SubagentPort,
   subagentReplyProjection,
 } from "./subagents.ts";
@@ -169,7 +174,7 @@ export class SessionRuntime {
       ...this.schedules.handlers(),
       ...(options.triggers ?? []),
       [RUN_STEP_KIND, this.#driver],
-      [SUBAGENT_SEND_KIND, this.#messenger(options.subagents)],
+      [SUBAGENT_SEND_KIND, subagentMessenger(this.#links, this.#clock, options.subagents)],
     ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),
@@ -305,98 +310,33 @@ export class SessionRuntime {
 
   /** The ledger up to a checkpoint, to seed a fork with. 404 for an unknown checkpoint. */
   forkPrefix(checkpointId: string): LedgerEvent[] {
-    const checkpoint = /^\d{1,15}$/.test(checkpointId)
-      ? getCheckpoint(this.#sql, Number(checkpointId))
-      : undefined;
-    if (!checkpoint) {
-      throw new NotFoundError(
-        "unknown_checkpoint",
-        `session ${this.#sessionId} has no checkpoint "${checkpointId.slice(0, 40)}"; list them with GET .../checkpoints`,
-      );
-    }
-    const events: LedgerEvent[] = [];
-    while (events.length < checkpoint.seq) {
-      const batch = this.ledger.read(events.length, Math.min(1000, checkpoint.seq - events.length));
-      if (batch.length === 0) break;
-      events.push(...batch);
-    }
-    return events;
+    return forkPrefix(this.#links, checkpointId);
   }
 
-  /**
-   * Makes this (empty) session a fork: the copied prefix, then — if a run was
-   * active at that point — `run.interrupted`, so the fork's owner decides when
-   * it continues. Effects in the fork get new idempotency keys (new session id).
-   */
+  /** Makes this (empty) session a fork of another; see session-links.ts. */
   importFork(events: readonly LedgerEvent[], reason: string): void {
-    if (this.ledger.tail > 0) {
-      throw new ConflictError(
-        "session_exists",
-        `session ${this.#sessionId} already has a ledger; fork into a new session id`,
-      );
-    }
-    this.ledger.append(
-      events.map(({ kind, runId, data, ts }) => ({ kind, runId, data, ts }) as NewEvent),
-    );
-    const run = latestRun(this.#sql);
-    if (run && ACTIVE.has(run.status)) {
-      this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }]);
-    }
+    importFork(this.#links, events, reason);
   }
 
-  /**
-   * A parent asks this session to answer one of its calls. Idempotent: a
-   * redelivered request for a call this session already answers is a no-op.
-   */
-  async startChild(message: StartChild): Promise<void> {
-    const known = this.#sql.exec<{ n: number }>(
-      "SELECT count(*) AS n FROM runs WHERE parent IS NOT NULL AND json_extract(parent, '$.callId') = ? AND json_extract(parent, '$.runId') = ?",
-      message.parent.callId,
-      message.parent.runId,
-    )[0];
-    if ((known?.n ?? 0) > 0) return;
-    await this.start({ message: message.message }, message.parent);
+  /** A parent asks this session to answer one of its calls (idempotent). */
+  startChild(message: StartChild): Promise<void> {
+    return startChild(this.#links, message);
   }
 
-  /** A child answered one of this session's calls. Idempotent; resumes the run when no call is left waiting. */
-  async receiveReply(reply: ChildReply): Promise<void> {
-    const events = replyEvents(this.#sql, reply, reply.child.session);
-    if (events.length === 0) return;
-    await this.#settleDelegated(reply.parent, events);
+  /** A child answered one of this session's calls (idempotent). */
+  receiveReply(reply: ChildReply): Promise<void> {
+    return receiveReply(this.#links, reply);
   }
 
-  async #settleDelegated(parent: ParentRef, events: NewEvent[]): Promise<void> {
-    const run = getRun(this.#sql, parent.runId);
-    const left = stepToolCalls(this.#sql, parent.runId, parent.step).filter(
-      (c) => c.status === "delegated" && c.callId !== parent.callId,
-    );
-    const resume =
-      run?.status === "waiting" && run.waitingReason === "subagent" && left.length === 0;
-    if (resume)
-      events.push({ kind: "run.resumed", runId: parent.runId, data: { mode: "continue" } });
-    await this.#commitControl(events);
-  }
-
-  #messenger(port: SubagentPort | undefined): SubagentMessenger {
-    const self = () => ({ agent: this.#agent.name, session: this.#sessionId });
-    const send: SubagentPort | undefined = port && {
-      send: (message) =>
-        port.send(message.type === "reply" ? { ...message, child: self() } : message),
+  get #links(): LinkContext {
+    return {
+      sql: this.#sql,
+      ledger: this.ledger,
+      sessionId: this.#sessionId,
+      agent: this.#agent.name,
+      start: (message, parent) => this.start({ message }, parent),
+      commit: (events) => this.#commitControl(events),
     };
-    return new SubagentMessenger(send, this.#clock, (message, error) => {
-      if (message.type === "start") {
-        const events = refusedStartEvents(this.#sql, message, error);
-        if (events.length > 0) void this.#settleDelegated(message.parent, events);
-        return;
-      }
-      this.ledger.append([
-        {
-          kind: "trigger.failed",
-          runId: null,
-          data: { kind: SUBAGENT_SEND_KIND, key: message.parent.callId, attempts: 1, error },
-        },
-      ]);
-    });
   }
 
   /** Schedules application work (see defineTrigger) and re-arms the wake-up. */

@@ -1,7 +1,7 @@
 import type { ErrorInfo, JsonValue } from "../ledger/events.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
-import type { ToolContext, ToolDefinition } from "./define-tool.ts";
+import type { AnyTool, ToolContext } from "./define-tool.ts";
 
 export type ToolOutcome =
   | {
@@ -22,8 +22,7 @@ export interface ToolRunContext
  * `failed` outcomes the model sees; none of them crash the run.
  */
 export async function runTool(
-  // biome-ignore lint/suspicious/noExplicitAny: any tool input type
-  tools: readonly ToolDefinition<any, any>[],
+  tools: readonly AnyTool[],
   call: ToolCallRecord,
   idempotencyKey: string,
   ctx: ToolRunContext,

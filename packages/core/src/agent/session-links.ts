@@ -1,0 +1,138 @@
+import type { Clock } from "../clock.ts";
+import { ConflictError, NotFoundError } from "../errors/http-errors.ts";
+import type { LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import { getCheckpoint } from "../ledger/projections/checkpoints.ts";
+import { getRun, latestRun } from "../ledger/projections/runs.ts";
+import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import type { SqlPort } from "../sql/port.ts";
+import {
+  type ChildReply,
+  refusedStartEvents,
+  replyEvents,
+  type StartChild,
+  SUBAGENT_SEND_KIND,
+  SubagentMessenger,
+  type SubagentPort,
+} from "./subagents.ts";
+
+/**
+ * How a session relates to other sessions: forks (a copied ledger prefix) and
+ * sub-agents (child sessions answering a parent's calls). Split out of the
+ * runtime; every function works through this narrow context.
+ */
+export interface LinkContext {
+  readonly sql: SqlPort;
+  readonly ledger: Ledger;
+  readonly sessionId: string;
+  readonly agent: string;
+  start(message: string, parent: ParentRef): Promise<unknown>;
+  /** Appends control events, scheduling the run if they resume it. */
+  commit(events: NewEvent[]): Promise<unknown>;
+}
+
+const ACTIVE = new Set(["running", "waiting"]);
+
+/** The ledger up to a checkpoint. 404 for an unknown checkpoint. */
+export function forkPrefix(ctx: LinkContext, checkpointId: string): LedgerEvent[] {
+  const checkpoint = /^\d{1,15}$/.test(checkpointId)
+    ? getCheckpoint(ctx.sql, Number(checkpointId))
+    : undefined;
+  if (!checkpoint) {
+    throw new NotFoundError(
+      "unknown_checkpoint",
+      `session ${ctx.sessionId} has no checkpoint "${checkpointId.slice(0, 40)}"; list them with GET .../checkpoints`,
+    );
+  }
+  const events: LedgerEvent[] = [];
+  while (events.length < checkpoint.seq) {
+    const batch = ctx.ledger.read(events.length, Math.min(1000, checkpoint.seq - events.length));
+    if (batch.length === 0) break;
+    events.push(...batch);
+  }
+  return events;
+}
+
+/**
+ * Makes an empty session a fork: the copied prefix, then — if a run was active
+ * at that point — `run.interrupted`, so the fork's owner decides when it
+ * continues. Effects in the fork get new idempotency keys (new session id).
+ */
+export function importFork(ctx: LinkContext, events: readonly LedgerEvent[], reason: string): void {
+  if (ctx.ledger.tail > 0) {
+    throw new ConflictError(
+      "session_exists",
+      `session ${ctx.sessionId} already has a ledger; fork into a new session id`,
+    );
+  }
+  ctx.ledger.append(
+    events.map(({ kind, runId, data, ts }) => ({ kind, runId, data, ts }) as NewEvent),
+  );
+  const run = latestRun(ctx.sql);
+  if (run && ACTIVE.has(run.status)) {
+    ctx.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }]);
+  }
+}
+
+/** A parent asks this session to answer one of its calls. A redelivered request is a no-op. */
+export async function startChild(ctx: LinkContext, message: StartChild): Promise<void> {
+  const known = ctx.sql.exec<{ n: number }>(
+    "SELECT count(*) AS n FROM runs WHERE parent IS NOT NULL AND json_extract(parent, '$.callId') = ? AND json_extract(parent, '$.runId') = ?",
+    message.parent.callId,
+    message.parent.runId,
+  )[0];
+  if ((known?.n ?? 0) > 0) return;
+  await ctx.start(message.message, message.parent);
+}
+
+/** A child answered one of this session's calls; a duplicate is ignored. */
+export async function receiveReply(ctx: LinkContext, reply: ChildReply): Promise<void> {
+  const events = replyEvents(ctx.sql, reply, reply.child.session);
+  if (events.length > 0) await settleDelegated(ctx, reply.parent, events);
+}
+
+/** Records the end of a delegated call; the run resumes when no call of its step is left waiting. */
+async function settleDelegated(
+  ctx: LinkContext,
+  parent: ParentRef,
+  events: NewEvent[],
+): Promise<void> {
+  const run = getRun(ctx.sql, parent.runId);
+  const left = stepToolCalls(ctx.sql, parent.runId, parent.step).filter(
+    (c) => c.status === "delegated" && c.callId !== parent.callId,
+  );
+  if (run?.status === "waiting" && run.waitingReason === "subagent" && left.length === 0) {
+    events.push({ kind: "run.resumed", runId: parent.runId, data: { mode: "continue" } });
+  }
+  await ctx.commit(events);
+}
+
+/** The `subagent.send` handler: replies name this session as the child; refusals become facts. */
+export function subagentMessenger(
+  ctx: LinkContext,
+  clock: Clock,
+  port: SubagentPort | undefined,
+): SubagentMessenger {
+  const send: SubagentPort | undefined = port && {
+    send: (message) =>
+      port.send(
+        message.type === "reply"
+          ? { ...message, child: { agent: ctx.agent, session: ctx.sessionId } }
+          : message,
+      ),
+  };
+  return new SubagentMessenger(send, clock, (message, error) => {
+    if (message.type === "start") {
+      const events = refusedStartEvents(ctx.sql, message, error);
+      if (events.length > 0) void settleDelegated(ctx, message.parent, events);
+      return;
+    }
+    ctx.ledger.append([
+      {
+        kind: "trigger.failed",
+        runId: null,
+        data: { kind: SUBAGENT_SEND_KIND, key: message.parent.callId, attempts: 1, error },
+      },
+    ]);
+  });
+}
