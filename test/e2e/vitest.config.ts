@@ -8,5 +8,8 @@ export default defineConfig({
     environment: "node",
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // After the other tiers: its wrangler dev processes would otherwise compete for the
+    // machine with the workerd and conformance tiers running at the same time.
+    sequence: { groupOrder: 1 },
   },
 });
