@@ -45,7 +45,7 @@ export function nextAction(
   calls: readonly ToolCallRecord[],
   limits: StepLimits,
 ): StepAction {
-  if (!run || run.status !== "running") return { type: "idle" };
+  if (run?.status !== "running") return { type: "idle" };
   if (run.interruptRequested) return { type: "interrupt" };
   switch (run.phase) {
     case "between":

@@ -141,7 +141,7 @@ export function replyEvents(sql: SqlPort, reply: ChildReply, childSession: strin
   const call = stepToolCalls(sql, parent.runId, parent.step).find(
     (c) => c.callId === parent.callId,
   );
-  if (!call || call.status !== "delegated") return [];
+  if (call?.status !== "delegated") return [];
   const base = { step: parent.step, callId: parent.callId };
   const events: NewEvent[] = [
     {
@@ -187,7 +187,7 @@ export function refusedStartEvents(
   const call = stepToolCalls(sql, parent.runId, parent.step).find(
     (c) => c.callId === parent.callId,
   );
-  if (!call || call.status !== "delegated") return [];
+  if (call?.status !== "delegated") return [];
   return [
     {
       kind: "tool.failed",
