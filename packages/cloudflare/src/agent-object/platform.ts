@@ -1,5 +1,6 @@
 import {
   errorResponse,
+  LIMITS,
   type Logger,
   MethodNotAllowedError,
   type PriceTable,
@@ -74,8 +75,9 @@ export async function serveWithPlatform(
   try {
     response = await admit();
   } catch (error) {
-    // A refused request's body is never read; cancel it so the runtime does not complain.
-    if (current.body && !current.bodyUsed) await current.body.cancel().catch(() => undefined);
+    // A refused request's body is never read. Drain a small one (workerd reports an unread
+    // request stream once the response is sent); cancel past the body limit.
+    if (current.body && !current.bodyUsed) await drain(current.body);
     response = errorResponse(error, (cause) =>
       deps.logger.error("session request failed", { error: String(cause) }),
     );
@@ -121,6 +123,20 @@ export async function serveWithPlatform(
 
 function isBuiltIn(action: string): boolean {
   return action === "ws" || sessionActions().includes(action);
+}
+
+async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  try {
+    for (let size = 0; size <= LIMITS.maxBodyBytes; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // the client went away: nothing to drain
+  }
 }
 
 /** Path errors are left to the built-in handler, which renders them. */
