@@ -4,6 +4,7 @@ import { type LiveSession, openLiveSession } from "./live-session.ts";
 import type { SocketOptions } from "./socket-session.ts";
 import type {
   Approval,
+  CheckpointsPage,
   ForkResponse,
   MessagesPage,
   ResumeRequest,
@@ -58,6 +59,20 @@ export class AgentSession {
     });
   }
 
+  /** One page of checkpoints (run starts and step ends), oldest first; ids feed resume and fork. */
+  checkpoints(
+    options: CallOptions & {
+      cursor?: string | undefined;
+      limit?: number | undefined;
+      runId?: string;
+    } = {},
+  ): Promise<CheckpointsPage> {
+    return requestJson(this.#ctx, `${this.#base}/checkpoints`, {
+      query: { cursor: options.cursor, limit: options.limit, runId: options.runId },
+      signal: options.signal,
+    });
+  }
+
   /**
    * The ledger from `offset` on, live over SSE by default. Reconnects with
    * backoff and resumes from the last confirmed offset; every event arrives
@@ -87,7 +102,10 @@ export class AgentSession {
   }
 
   resume(request: ResumeRequest, options: CallOptions = {}): Promise<RunControlResponse> {
-    return this.#post("/resume", request, options);
+    // The wire names the checkpoint `checkpoint` (docs/api.md).
+    const { checkpointId, ...rest } = request as ResumeRequest & { checkpointId?: string };
+    const body = checkpointId === undefined ? rest : { ...rest, checkpoint: checkpointId };
+    return this.#post("/resume", body, options);
   }
 
   /** Approves or denies a call that waits for approval (resume with one approval). */
@@ -111,7 +129,9 @@ export class AgentSession {
     options: CallOptions & { session?: string } = {},
   ): Promise<ForkResponse> {
     const body =
-      options.session === undefined ? { checkpointId } : { checkpointId, session: options.session };
+      options.session === undefined
+        ? { checkpoint: checkpointId }
+        : { checkpoint: checkpointId, session: options.session };
     return this.#post("/fork", body, options);
   }
 

@@ -167,6 +167,21 @@ export interface Message {
   readonly parts: MessagePart[];
 }
 
+/** A point a run can go back to or a fork can start from (`GET .../checkpoints`). */
+export interface Checkpoint {
+  readonly id: string;
+  readonly seq: number;
+  readonly runId: string;
+  readonly step: number;
+  readonly kind: "run.started" | "step.completed";
+  readonly ts: number;
+}
+
+export interface CheckpointsPage {
+  readonly checkpoints: Checkpoint[];
+  readonly nextCursor: string | null;
+}
+
 export interface MessagesPage {
   readonly messages: Message[];
   readonly nextCursor: string | null;

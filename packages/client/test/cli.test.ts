@@ -190,7 +190,7 @@ describe("durable-agents help and control commands", () => {
     const result = await cli(["--help"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
-    expect(result.stdout).toContain("chat       send a message, stream the answer live");
+    expect(result.stdout).toContain("chat         send a message, stream the answer live");
     const chatHelp = await cli(["chat", "--help"]);
     expect(chatHelp.stdout).toMatch(/^Usage: durable-agents chat/);
   });

@@ -57,7 +57,7 @@ describe("session API", () => {
         { mode: "continue", approvals: [{ callId: "c1", approved: false, args: { x: 1 } }] },
       ],
       ["POST", "/agents/assistant/s1/retry", { mode: "from_start" }],
-      ["POST", "/agents/assistant/s1/fork", { checkpointId: "cp1", session: "s2" }],
+      ["POST", "/agents/assistant/s1/fork", { checkpoint: "cp1", session: "s2" }],
       ["GET", "/agents/assistant/s1/messages?cursor=abc&limit=5", undefined],
     ]);
   });

@@ -9,6 +9,7 @@ import { chat } from "./commands/chat.ts";
 import {
   abort,
   approve,
+  checkpoints,
   fork,
   interrupt,
   messages,
@@ -30,6 +31,7 @@ const COMMANDS: readonly Command[] = [
   resume,
   approve,
   retry,
+  checkpoints,
   fork,
 ];
 
@@ -38,7 +40,7 @@ const HELP = `durable-agents: talk to durable agents and follow their sessions
 Usage: durable-agents <command> [options]
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join("\n")}
+${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
 
 Every command takes --url <url> (default: $DURABLE_AGENTS_URL or
 http://127.0.0.1:8787), --json, and --help.

@@ -78,6 +78,29 @@ export const messages = defineCommand({
   },
 });
 
+export const checkpoints = defineCommand({
+  name: "checkpoints",
+  summary: "list a session's checkpoints (ids for resume and fork)",
+  help: `Usage: durable-agents checkpoints <agent>/<session> [--url <url>] [--json]\n\nLists every checkpoint: the start of each run and the end of each step.\n\n${URL_HELP}`,
+  options: {},
+  async run({ positionals }, ctx) {
+    const session = target(ctx, positionals, 1, "checkpoints <agent>/<session>");
+    let cursor: string | undefined;
+    do {
+      const page = await session.checkpoints({ cursor, signal: ctx.signal });
+      for (const c of page.checkpoints) {
+        if (ctx.json) ctx.out(`${JSON.stringify(c)}\n`);
+        else
+          ctx.out(
+            `${c.id.padStart(6)}  ${c.kind === "run.started" ? "run start" : `step ${c.step}`}  ${ctx.style.dim(c.runId)}\n`,
+          );
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return EXIT.ok;
+  },
+});
+
 function stopCommand(name: "interrupt" | "abort", summary: string, detail: string) {
   return defineCommand({
     name,
