@@ -147,11 +147,10 @@ function sse(
   const flush = () => {
     if (pending > 0) return;
     for (;;) {
-      const events = ledger.read(sent, options.maxEvents);
-      if (events.length === 0) break;
-      sent = events.at(-1)?.seq ?? sent;
-      const data = formatSse({ event: "data", data: JSON.stringify(events.map(toWire)) });
-      write(data + control(ledger, sent, clock));
+      const frame = dataFrame(ledger, sent, options.maxEvents);
+      if (!frame) break;
+      sent = frame.next;
+      write(frame.text + control(ledger, sent, clock));
     }
   };
   const unsubscribe = ledger.onAppend(() => flush());
@@ -176,6 +175,25 @@ function sse(
   };
   void keepAlive();
   return new Response(readable, { headers: { ...SSE_HEADERS } });
+}
+
+/** The last data frame built per ledger: SSE readers at the same offset share it (fan-out). */
+const lastFrames = new WeakMap<Ledger, { after: number; next: number; text: string }>();
+
+function dataFrame(
+  ledger: Ledger,
+  after: number,
+  maxEvents: number,
+): { next: number; text: string } | undefined {
+  const cached = lastFrames.get(ledger);
+  if (cached?.after === after && cached.next === ledger.tail) return cached;
+  const events = ledger.read(after, maxEvents);
+  const last = events.at(-1);
+  if (!last) return undefined;
+  const text = formatSse({ event: "data", data: JSON.stringify(events.map(toWire)) });
+  const frame = { after, next: last.seq, text };
+  lastFrames.set(ledger, frame);
+  return frame;
 }
 
 function control(ledger: Ledger, sent: number, clock: Clock): string {
