@@ -51,4 +51,12 @@ describe("the session WebSocket across hibernation", () => {
     }
     for (const socket of [a, b, c]) socket.ws.close(1000);
   });
+
+  it("a crashed object drops its sockets, so a woken instance inherits only caught-up ones", async () => {
+    // Invariant 2 of websocket-hub.ts: only an idle object hibernates with sockets open.
+    const s = session("chatty");
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    await runInDurableObject(s.stub(), (_i, state) => state.abort("crash")).catch(() => {});
+    expect((await socket.closed).code).toBe(1006);
+  });
 });
