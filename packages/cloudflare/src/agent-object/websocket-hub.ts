@@ -26,7 +26,7 @@ import {
  * 2. Hence an idle object has every open socket caught up to the ledger tail, and only an
  *    idle object hibernates. A socket's attachment records that it is subscribed (and from
  *    where); a woken instance, which has not appended yet, puts every socket it did not
- *    accept itself at the tail it found (`#baseTail`). No per-send storage write is needed,
+ *    accept itself at the tail it found (`#baseTail`). No attachment write per send is needed,
  *    which keeps the cost of an append O(sockets) sends and nothing else.
  * 3. Nothing here keeps the object awake: no timers, no pending promises. Heartbeats are the
  *    runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
