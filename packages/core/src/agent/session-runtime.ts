@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from "../clock.ts";
-import { BadRequestError } from "../errors/http-errors.ts";
+import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import type { JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
@@ -101,6 +101,8 @@ export interface StatusView {
   readonly runId: string | null;
   readonly step: number;
   readonly offset: string;
+  /** The session takes no more runs or events (POST .../close). */
+  readonly closed: boolean;
 }
 
 export interface StartedRun {
@@ -208,6 +210,7 @@ export class SessionRuntime {
       runId: run?.runId ?? null,
       step: run?.step ?? 0,
       offset: encodeOffset(this.ledger.tail),
+      closed: this.ledger.closed,
     };
   }
 
@@ -341,9 +344,37 @@ export class SessionRuntime {
 
   /** Schedules application work (see defineTrigger) and re-arms the wake-up. */
   async schedule(kind: string, payload: unknown, when: When, key?: string): Promise<ScheduleView> {
+    if (this.ledger.closed) {
+      throw new ConflictError(
+        "session_closed",
+        `session ${this.#sessionId} is closed; it takes no schedules`,
+      );
+    }
     const view = this.schedules.schedule(kind, payload, when, key);
     await this.#wake(this.work.nextWakeAt());
     return view;
+  }
+
+  /**
+   * Closes the session for good: `session.closed`, after which readers get
+   * Stream-Closed at the tail and nothing more is appended. Its schedules are
+   * cancelled with it. Refused while a run is active; closing twice is a no-op.
+   */
+  async close(reason = "closed by request"): Promise<StatusView> {
+    if (this.ledger.closed) return this.status();
+    const run = latestRun(this.#sql);
+    if (run && ACTIVE.has(run.status)) {
+      throw new ConflictError(
+        "run_active",
+        `session ${this.#sessionId} has run ${run.runId} ${run.status}; interrupt or abort it before closing the session`,
+        { details: { runId: run.runId, status: run.status } },
+      );
+    }
+    this.ledger.append([{ kind: "session.closed", runId: null, data: { reason } }], () => {
+      this.work.cancelWhere({ kind: RUN_STEP_KIND, keyPrefix: "trigger:" });
+    });
+    await this.#wake(this.work.nextWakeAt());
+    return this.status();
   }
 
   /** Runs due work (the alarm handler), then re-arms the wake-up for what remains. */

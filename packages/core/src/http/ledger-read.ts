@@ -56,7 +56,10 @@ export async function readLedger(
   if (live === "sse") return sse(request, ledger, clock, options, after);
   const events = ledger.read(after, options.maxEvents);
   if (events.length === 0 && live === "long-poll") {
-    const arrived = await waitForAppend(ledger, after, options.longPollMs, request.signal, clock);
+    // At the end of a closed session there is nothing to wait for: answer EOF at once.
+    const arrived =
+      !ledger.closed &&
+      (await waitForAppend(ledger, after, options.longPollMs, request.signal, clock));
     if (!arrived)
       return new Response(null, { status: 204, headers: readHeaders(ledger, after, after, clock) });
     return jsonRead(ledger, after, ledger.read(after, options.maxEvents), clock);
@@ -83,7 +86,11 @@ function readHeaders(
     "cache-control": "no-store",
     etag: `"ledger:${encodeOffset(after)}:${encodeOffset(next)}"`,
   };
-  if (next >= ledger.tail) headers["stream-up-to-date"] = "true";
+  if (next >= ledger.tail) {
+    headers["stream-up-to-date"] = "true";
+    // A closed session is the end of the stream (Durable Streams EOF).
+    if (ledger.closed) headers["stream-closed"] = "true";
+  }
   return headers;
 }
 
@@ -152,6 +159,7 @@ function sse(
       sent = frame.next;
       write(frame.text + control(ledger, sent, clock));
     }
+    if (ledger.closed && sent >= ledger.tail) close();
   };
   const unsubscribe = ledger.onAppend(() => flush());
   const close = () => {
@@ -162,8 +170,8 @@ function sse(
     chain = chain.then(() => writer.close()).catch(() => undefined);
   };
   request.signal.addEventListener("abort", close, { once: true });
+  if (sent === ledger.tail) write(control(ledger, sent, clock));
   flush();
-  if (sent === after) write(control(ledger, sent, clock));
   const keepAlive = async () => {
     const started = clock.now();
     while (!stop.signal.aborted && clock.now() - started < options.sseMaxMs) {
@@ -202,5 +210,9 @@ function control(ledger: Ledger, sent: number, clock: Clock): string {
     streamCursor: cursor(clock),
   };
   if (sent >= ledger.tail) body.upToDate = true;
+  if (sent >= ledger.tail && ledger.closed) {
+    body.streamClosed = true;
+    delete body.streamCursor;
+  }
   return formatSse({ event: "control", id: encodeOffset(sent), data: JSON.stringify(body) });
 }

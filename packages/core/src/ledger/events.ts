@@ -94,6 +94,8 @@ export interface EventPayloads {
     output: JsonValue;
     usage: TokenUsage;
   };
+  /** The session takes no more events: readers see the end of the stream (Stream-Closed). */
+  "session.closed": { reason: string };
   /** Scheduled work that gave up after its retries, or whose kind is not registered. */
   "trigger.failed": { kind: string; key: string; error: ErrorInfo; attempts: number };
   /** An application metric, recorded through the ledger so it is projected like token usage. */

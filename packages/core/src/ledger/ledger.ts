@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.ts";
-import { PayloadTooLargeError } from "../errors/http-errors.ts";
+import { ConflictError, PayloadTooLargeError } from "../errors/http-errors.ts";
 import { type Migration, migrate } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { EventKind, LedgerEvent, NewEvent } from "./events.ts";
@@ -15,6 +15,7 @@ import type { Projection } from "./projection.ts";
  *    batch is stored and the in-memory tail is restored.
  * 3. The cost of an append does not depend on the ledger's length: the tail is
  *    kept in memory, and projections touch rows by key.
+ * 4. After `session.closed`, nothing more is appended: closure is final.
  */
 const LEDGER_MIGRATIONS: readonly Migration[] = [
   {
@@ -48,6 +49,7 @@ export class Ledger {
   readonly #projections: readonly Projection[];
   readonly #listeners = new Set<AppendListener>();
   #tail = 0;
+  #closed = false;
 
   constructor(sql: SqlPort, clock: Clock, projections: readonly Projection[]) {
     this.#sql = sql;
@@ -55,6 +57,7 @@ export class Ledger {
     this.#projections = projections;
     migrate(sql, "ledger", LEDGER_MIGRATIONS);
     this.#tail = sql.exec<{ t: number | null }>("SELECT max(seq) AS t FROM events")[0]?.t ?? 0;
+    this.#closed = this.#tail > 0 && this.read(this.#tail - 1, 1)[0]?.kind === "session.closed";
     this.#syncProjections();
   }
 
@@ -63,11 +66,22 @@ export class Ledger {
     return this.#tail;
   }
 
+  /** True once `session.closed` is appended: the ledger then refuses every event (invariant 4). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /**
    * Appends events in one transaction with their projections and `effects`
    * (writes that must commit with these facts, e.g. a tool's own rows).
    */
   append(events: readonly NewEvent[], effects?: (sql: SqlPort) => void): LedgerEvent[] {
+    if (this.#closed) {
+      throw new ConflictError(
+        "session_closed",
+        "this session is closed and takes no more events; start a new session, or fork this one",
+      );
+    }
     const before = this.#tail;
     const ts = this.#clock.now();
     let stored: LedgerEvent[];
@@ -106,6 +120,7 @@ export class Ledger {
       this.#tail = before;
       throw error;
     }
+    if (stored.at(-1)?.kind === "session.closed") this.#closed = true;
     for (const listener of this.#listeners) listener(stored);
     return stored;
   }

@@ -124,6 +124,16 @@ export class DueWork {
     );
   }
 
+  /** Deletes every row of `kind` or whose key starts with `keyPrefix`. Returns how many. */
+  cancelWhere(filter: { kind?: string; keyPrefix?: string }): number {
+    return this.#sql.exec<{ id: number }>(
+      "DELETE FROM due_work WHERE kind = ? OR substr(key, 1, length(?)) = ? RETURNING id",
+      filter.kind ?? "\u0000",
+      filter.keyPrefix ?? "\u0000",
+      filter.keyPrefix ?? "\u0000",
+    ).length;
+  }
+
   get(key: string): DueItem | undefined {
     const row = this.#sql.exec<DueRow>("SELECT * FROM due_work WHERE key = ?", key)[0];
     return row && toItem(row);

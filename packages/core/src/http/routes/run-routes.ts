@@ -31,6 +31,12 @@ export const runRoutes: RouteTable = {
       return Response.json(await runtime.interrupt(body.reason), { status: 202 });
     },
   },
+  close: {
+    POST: async (request, { runtime }) => {
+      const body = await readBody(request, reasonSchema, "the close body", bodyOptions);
+      return Response.json(await runtime.close(body.reason));
+    },
+  },
   abort: {
     POST: async (request, { runtime }) => {
       const body = await readBody(request, reasonSchema, "the abort body", bodyOptions);
