@@ -101,6 +101,11 @@ export class AgentSession {
     return this.#post("/abort", reasonBody(options.reason), options);
   }
 
+  /** Closes the session for good: its ledger ends (readers see the stream closed). */
+  close(options: CallOptions & { reason?: string } = {}): Promise<StatusResponse> {
+    return this.#post("/close", reasonBody(options.reason), options);
+  }
+
   resume(request: ResumeRequest, options: CallOptions = {}): Promise<RunControlResponse> {
     // The wire names the checkpoint `checkpoint` (docs/api.md).
     const { checkpointId, ...rest } = request as ResumeRequest & { checkpointId?: string };
