@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import { BadRequestError } from "../errors/http-errors.ts";
-import type { NewEvent } from "../ledger/events.ts";
+import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
 import { nextCronTime, parseCron } from "./cron.ts";
 import type { TriggerContext, TriggerDefinition } from "./define-trigger.ts";
 import type { DueItem, DueWork } from "./due-work.ts";
@@ -110,19 +110,18 @@ export class Schedules {
 
   /** Records a due row whose kind is not registered (it stays listed, parked). */
   recordUnknown(item: DueItem): void {
+    this.#recordFailure(item, {
+      code: "unknown_trigger_kind",
+      message: `no handler for trigger kind "${item.kind}"; register it with createAgentServer({ triggers }) or cancel the schedule`,
+    });
+  }
+
+  #recordFailure(item: DueItem, error: ErrorInfo): void {
     this.#deps.record([
       {
         kind: "trigger.failed",
         runId: null,
-        data: {
-          kind: item.kind,
-          key: item.key.replace(/^trigger:/, ""),
-          attempts: item.attempts,
-          error: {
-            code: "unknown_trigger_kind",
-            message: `no handler for trigger kind "${item.kind}"; register it with createAgentServer({ triggers }) or cancel the schedule`,
-          },
-        },
+        data: { kind: item.kind, key: keyOf(item), attempts: item.attempts, error },
       },
     ]);
   }
@@ -131,7 +130,7 @@ export class Schedules {
     return {
       run: async (stored, { attempt, item }): Promise<TriggerOutcome> => {
         const { payload, cron } = stored as StoredPayload;
-        const key = item.key.replace(/^trigger:/, "");
+        const key = keyOf(item);
         await definition.run(definition.payload.parse(payload), {
           ...this.#deps.context(key, attempt),
           key,
@@ -142,20 +141,10 @@ export class Schedules {
       },
       giveUp: (stored, error, item) => {
         const { cron } = stored as StoredPayload;
-        const code = error instanceof DurableAgentsError ? error.code : "trigger_error";
-        const message = error instanceof Error ? error.message : String(error);
-        this.#deps.record([
-          {
-            kind: "trigger.failed",
-            runId: null,
-            data: {
-              kind: item.kind,
-              key: item.key.replace(/^trigger:/, ""),
-              attempts: item.attempts,
-              error: { code, message },
-            },
-          },
-        ]);
+        this.#recordFailure(item, {
+          code: error instanceof DurableAgentsError ? error.code : "trigger_error",
+          message: error instanceof Error ? error.message : String(error),
+        });
         return cron === undefined
           ? undefined
           : nextCronTime(parseCron(cron), this.#deps.clock.now());
@@ -164,10 +153,14 @@ export class Schedules {
   }
 }
 
+function keyOf(item: DueItem): string {
+  return item.key.replace(/^trigger:/, "");
+}
+
 function view(item: DueItem, now: number): ScheduleView {
   const { payload, cron } = item.payload as StoredPayload;
   return {
-    key: item.key.replace(/^trigger:/, ""),
+    key: keyOf(item),
     kind: item.kind,
     payload,
     cron: cron ?? null,

@@ -62,18 +62,13 @@ export const messages = defineCommand({
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "messages <agent>/<session>");
-    let cursor: string | undefined;
-    do {
-      const page = await session.messages({ cursor, signal: ctx.signal });
-      for (const m of page.messages) {
-        if (ctx.json) ctx.out(`${JSON.stringify(m)}\n`);
-        else
-          ctx.out(
-            `${ctx.style.dim(`${m.role}:`)} ${m.parts.map((p) => formatPart(p, ctx.style)).join(" ")}\n`,
-          );
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
+    await printPages(
+      ctx,
+      (cursor) =>
+        session.messages({ cursor, signal: ctx.signal }).then((p) => ({ ...p, items: p.messages })),
+      (m) =>
+        `${ctx.style.dim(`${m.role}:`)} ${m.parts.map((p) => formatPart(p, ctx.style)).join(" ")}`,
+    );
     return EXIT.ok;
   },
 });
@@ -85,21 +80,32 @@ export const checkpoints = defineCommand({
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "checkpoints <agent>/<session>");
-    let cursor: string | undefined;
-    do {
-      const page = await session.checkpoints({ cursor, signal: ctx.signal });
-      for (const c of page.checkpoints) {
-        if (ctx.json) ctx.out(`${JSON.stringify(c)}\n`);
-        else
-          ctx.out(
-            `${c.id.padStart(6)}  ${c.kind === "run.started" ? "run start" : `step ${c.step}`}  ${ctx.style.dim(c.runId)}\n`,
-          );
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
+    await printPages(
+      ctx,
+      (cursor) =>
+        session
+          .checkpoints({ cursor, signal: ctx.signal })
+          .then((p) => ({ ...p, items: p.checkpoints })),
+      (c) =>
+        `${c.id.padStart(6)}  ${c.kind === "run.started" ? "run start" : `step ${c.step}`}  ${ctx.style.dim(c.runId)}`,
+    );
     return EXIT.ok;
   },
 });
+
+/** Prints every item of a cursor-paginated list, one per line (JSON lines with --json). */
+async function printPages<T>(
+  ctx: CliContext,
+  page: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
+  format: (item: T) => string,
+): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const { items, nextCursor } = await page(cursor);
+    for (const item of items) ctx.out(`${ctx.json ? JSON.stringify(item) : format(item)}\n`);
+    cursor = nextCursor ?? undefined;
+  } while (cursor !== undefined);
+}
 
 function stopCommand(name: "interrupt" | "abort", summary: string, detail: string) {
   return defineCommand({
