@@ -3,9 +3,11 @@ import { BadRequestError } from "../errors/http-errors.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
-import { formatSse, SSE_HEADERS, sseComment } from "../wire/sse.ts";
+import { formatSse, SSE_HEADERS } from "../wire/sse.ts";
 
 /** Timing of live reads. Tests use short windows; production defaults are in docs/limits.md. */
+import { liveSse } from "./live-sse.ts";
+
 export interface LiveReadOptions {
   /** How long a long-poll waits for a new event before answering 204. */
   readonly longPollMs: number;
@@ -130,59 +132,27 @@ function sse(
   options: LiveReadOptions,
   after: number,
 ): Response {
-  const encoder = new TextEncoder();
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-  const writer = writable.getWriter();
-  const stop = new AbortController();
   let sent = after;
-  let chain = Promise.resolve();
-  let closed = false;
-  let pending = 0;
-  const write = (text: string) => {
-    if (closed) return;
-    pending++;
-    chain = chain
-      .then(() => writer.write(encoder.encode(text)))
-      .then(() => {
-        if (--pending === 0) flush();
-      })
-      .catch(() => stop.abort());
-  };
-  // While the reader is still taking earlier frames, new events wait and leave together:
-  // a frame per append capped each reader at one event per round trip under fan-out
-  // (bench/fanout.ts).
-  const flush = () => {
-    if (pending > 0) return;
-    for (;;) {
+  return liveSse({
+    request,
+    ledger,
+    clock,
+    keepAliveMs: options.keepAliveMs,
+    maxMs: options.sseMaxMs,
+    headers: SSE_HEADERS,
+    // A reader already at the tail learns where it stands (and, at a closed end, that it is EOF).
+    first: sent === ledger.tail ? control(ledger, sent, clock) : undefined,
+    next: () => {
       const frame = dataFrame(ledger, sent, options.maxEvents);
-      if (!frame) break;
-      sent = frame.next;
-      write(frame.text + control(ledger, sent, clock));
-    }
-    if (ledger.closed && sent >= ledger.tail) close();
-  };
-  const unsubscribe = ledger.onAppend(() => flush());
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    unsubscribe();
-    stop.abort();
-    chain = chain.then(() => writer.close()).catch(() => undefined);
-  };
-  request.signal.addEventListener("abort", close, { once: true });
-  if (sent === ledger.tail) write(control(ledger, sent, clock));
-  flush();
-  const keepAlive = async () => {
-    const started = clock.now();
-    while (!stop.signal.aborted && clock.now() - started < options.sseMaxMs) {
-      const wait = Math.min(options.keepAliveMs, options.sseMaxMs - (clock.now() - started));
-      await clock.sleep(wait, stop.signal).catch(() => undefined);
-      if (!stop.signal.aborted && clock.now() - started < options.sseMaxMs) write(sseComment());
-    }
-    close();
-  };
-  void keepAlive();
-  return new Response(readable, { headers: { ...SSE_HEADERS } });
+      if (frame) sent = frame.next;
+      const end = ledger.closed && sent >= ledger.tail;
+      return frame
+        ? { text: frame.text + control(ledger, sent, clock), end }
+        : end
+          ? { text: "", end }
+          : undefined;
+    },
+  });
 }
 
 /** The last data frame built per ledger: SSE readers at the same offset share it (fan-out). */
