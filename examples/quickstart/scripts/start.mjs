@@ -56,7 +56,8 @@ function printBanner() {
     curl -X POST ${url}/agents/assistant/demo/runs -H 'content-type: application/json' -d '{"input":{"message":"What is 2+3?"}}'
     curl "${url}/agents/assistant/demo/events?offset=-1&live=sse"
 
-  Inspector: ${url}/   (Ctrl-C stops the server)
+  Inspector: ${url}/
+  Durable Streams server: ${url}/v1/stream/<name>   (Ctrl-C stops the server)
 `);
 }
 
