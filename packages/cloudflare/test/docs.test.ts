@@ -6,12 +6,16 @@
 import { env, SELF } from "cloudflare:test";
 import {
   defineAgent,
+  defineSubagent,
+  defineTool,
+  defineTrigger,
   mintIndexToken,
   mintSessionToken,
   type SessionHooks,
   scriptedModel,
 } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import apiMd from "../../../docs/api.md?raw";
 import {
   AgentRegistry,
@@ -41,6 +45,49 @@ describe("docs/api.md", () => {
     const blocks = [...apiMd.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
     expect(blocks.length).toBeGreaterThan(5);
     for (const block of blocks) expect(source, block).toContain(squash(block));
+  });
+
+  it("agents, tools and triggers", () => {
+    const transfer = defineTool({
+      name: "transfer",
+      description: "Moves money between accounts",
+      input: z.object({ amount: z.number().positive().max(1_000) }),
+      effect: "irreversible",
+      needsApproval: ({ amount }) => amount > 100,
+      execute: ({ amount }, ctx) => ({ sent: amount, reference: ctx.idempotencyKey }),
+    });
+
+    const research = defineSubagent({
+      name: "research",
+      description: "Researches a topic",
+      agent: "researcher",
+      input: z.object({ topic: z.string() }),
+      message: ({ topic }) => `Research ${topic}`,
+    });
+
+    const banker = defineAgent({
+      name: "banker",
+      system: "You move money carefully.",
+      model: scriptedModel({ turns: [{ text: '{"done": true}' }] }),
+      tools: [transfer, research],
+      outputSchema: z.object({ done: z.boolean() }),
+    });
+
+    const digest = defineTrigger({
+      kind: "daily-digest",
+      payload: z.object({ topic: z.string() }),
+      run: async ({ topic }, ctx) => {
+        await ctx.startRun(`Write today's digest about ${topic}`);
+      },
+    });
+
+    expect(banker.tools.map((t) => t.name)).toEqual(["transfer", "research"]);
+    expect(banker.maxSteps).toBe(10);
+    const needs = transfer.needsApproval as (input: { amount: number }) => boolean;
+    expect([needs({ amount: 50 }), needs({ amount: 500 })]).toEqual([false, true]);
+    expect(research.delegate.message({ topic: "otters" })).toBe("Research otters");
+    expect(digest.kind).toBe("daily-digest");
+    expect(() => defineTrigger({ ...digest, kind: "run.step" })).toThrow(/reserved|not run.step/);
   });
 
   it("server: createAgentServer and routeRequest", () => {
