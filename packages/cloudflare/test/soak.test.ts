@@ -6,7 +6,8 @@ import { type SessionHandle, session } from "./support/session.ts";
 
 /**
  * The soak: 200 sessions of the fault agent, each with random faults — object
- * crashes at any boundary, stalls (late alarms, slow steps), evictions, and a
+ * crashes at any boundary, stalls (slow steps), failing steps that the pump
+ * retries after backoff (late continuations, by alarm), evictions, and a
  * live SSE reader that drops and reconnects. Every session must come to rest
  * (terminal, or waiting for a human on an irreversible call), with the
  * ledger invariants intact and the reader having seen each event exactly once.
@@ -108,11 +109,18 @@ async function soakOne(index: number, until: number): Promise<void> {
     const [point, hits] = POINTS[Math.floor(random() * POINTS.length)]!;
     probe.crashSessionAt(s.session, point, 1 + Math.floor(random() * hits));
     bump("crashes injected");
-  } else if (roll < 0.65) {
+  } else if (roll < 0.55) {
     const [point] = POINTS[Math.floor(random() * POINTS.length)]!;
     if (point !== "mid-stream") {
       probe.delaySessionAt(s.session, point, 50 + Math.floor(random() * 400));
       bump("stalls injected");
+    }
+  } else if (roll < 0.65) {
+    // A step that fails is retried after backoff: its continuation comes late, by alarm.
+    const [point, hits] = POINTS[Math.floor(random() * POINTS.length)]!;
+    if (point !== "mid-stream") {
+      probe.throwSessionAt(s.session, point, 1 + Math.floor(random() * hits));
+      bump("step failures injected (retried late)");
     }
   }
   const reader = follow(s, random, 1 + Math.floor(random() * 3), until);

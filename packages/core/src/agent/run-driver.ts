@@ -146,7 +146,9 @@ export class RunDriver implements TriggerHandler {
       if (!flushed) {
         flushed = true;
         // Sync point inside the stream: a crash here (throw or abort) is possible, a pause is not.
-        void faults?.("mid-stream", { sessionId: this.#o.sessionId, runId, step });
+        const paused = faults?.("mid-stream", { sessionId: this.#o.sessionId, runId, step });
+        // A promise cannot pause a synchronous stream callback: a rejection here is only noise.
+        if (paused instanceof Promise) paused.catch(() => undefined);
       }
     });
     try {
