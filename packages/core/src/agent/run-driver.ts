@@ -1,8 +1,6 @@
-import type { JSONSchema7 } from "@ai-sdk/provider";
-import { z } from "zod";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
-import type { ErrorInfo, JsonValue, NewEvent } from "../ledger/events.ts";
+import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { getRun } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
@@ -11,13 +9,14 @@ import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
-import { childSessionId, delegationOf } from "./define-subagent.ts";
+import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { toolSpecs } from "./prompt.ts";
 import { nextAction } from "./step-machine.ts";
-import { type StartChild, sendLater } from "./subagents.ts";
+import { finalOutput, jsonFormat } from "./structured-output.ts";
+import { handoff, sendLater } from "./subagents.ts";
 import { runTool } from "./tool-runner.ts";
 
 export const RUN_STEP_KIND = "run.step";
@@ -230,7 +229,9 @@ export class RunDriver implements TriggerHandler {
           idempotencyKey: idempotencyKey(sessionId, runId, step, c.callId),
         },
       }));
-      const handoffs = delegated.map((c) => this.#handoff(runId, c));
+      const handoffs = delegated.map((c) =>
+        handoff(this.#o.agent, this.#o.sessionId, runId, c, this.#delegation(c.name) as Delegation),
+      );
       // A delegated call's start message commits with its subagent.started event (the outbox).
       this.#append([...started, ...handoffs.map((h) => h.event)], (sql) => {
         for (const h of handoffs)
@@ -299,32 +300,6 @@ export class RunDriver implements TriggerHandler {
     return delegationOf(this.#o.agent.tools.find((t) => t.name === name));
   }
 
-  #handoff(
-    runId: string,
-    call: ToolCallRecord,
-  ): { event: NewEvent<"subagent.started">; message: StartChild } {
-    const delegation = this.#delegation(call.name) as NonNullable<ReturnType<typeof delegationOf>>;
-    const session = childSessionId(this.#o.sessionId, call.callId);
-    const tool = this.#o.agent.tools.find((t) => t.name === call.name);
-    const parsed = tool?.input.safeParse(call.args);
-    const message = delegation.message(parsed?.success ? parsed.data : call.args);
-    const parent = {
-      agent: this.#o.agent.name,
-      session: this.#o.sessionId,
-      runId,
-      step: call.step,
-      callId: call.callId,
-    };
-    return {
-      event: {
-        kind: "subagent.started",
-        runId,
-        data: { step: call.step, callId: call.callId, agent: delegation.agent, session },
-      },
-      message: { type: "start", agent: delegation.agent, session, message, parent },
-    };
-  }
-
   #needsApproval(call: ToolCallRecord): boolean {
     const rule = this.#o.agent.tools.find((t) => t.name === call.name)?.needsApproval;
     if (typeof rule !== "function") return rule === true;
@@ -349,41 +324,6 @@ export class RunDriver implements TriggerHandler {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
-}
-
-function jsonFormat(schema: z.ZodType<unknown>) {
-  return { type: "json" as const, schema: z.toJSONSchema(schema) as JSONSchema7 };
-}
-
-/** The run's output: the text, or with an outputSchema the parsed and validated object. */
-function finalOutput(
-  agent: AgentDefinition,
-  text: string,
-): { ok: true; output: JsonValue } | { ok: false; error: ErrorInfo } {
-  if (!agent.outputSchema) return { ok: true, output: text };
-  let value: unknown;
-  try {
-    value = JSON.parse(text.trim().replace(/^```(?:json)?\s*|\s*```$/g, ""));
-  } catch {
-    return {
-      ok: false,
-      error: {
-        code: "invalid_output",
-        message: "the final answer is not JSON; the agent has an outputSchema",
-      },
-    };
-  }
-  const parsed = agent.outputSchema.safeParse(value);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      error: {
-        code: "invalid_output",
-        message: `the final answer does not match the outputSchema: ${parsed.error.message}; retry the run or adjust the prompt`,
-      },
-    };
-  }
-  return { ok: true, output: parsed.data as JsonValue };
 }
 
 /** Stable across redrives (every part is in the ledger), different in a fork (new session id). */

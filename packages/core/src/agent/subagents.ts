@@ -2,10 +2,12 @@ import type { Clock } from "../clock.ts";
 import type { ErrorInfo, JsonValue, NewEvent, ParentRef, TokenUsage } from "../ledger/events.ts";
 import type { Projection } from "../ledger/projection.ts";
 import { getRun } from "../ledger/projections/runs.ts";
-import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
+import type { AgentDefinition } from "./define-agent.ts";
+import { childSessionId, type Delegation } from "./define-subagent.ts";
 
 /**
  * Sub-agents: DO-to-DO messages through an outbox.
@@ -195,4 +197,32 @@ export function refusedStartEvents(
       data: { step: parent.step, callId: parent.callId, name: call.name, error },
     },
   ];
+}
+
+/** The `subagent.started` event and the start message for a delegated call. */
+export function handoff(
+  agent: AgentDefinition,
+  sessionId: string,
+  runId: string,
+  call: ToolCallRecord,
+  delegation: Delegation,
+): { event: NewEvent<"subagent.started">; message: StartChild } {
+  const session = childSessionId(sessionId, call.callId);
+  const parsed = agent.tools.find((t) => t.name === call.name)?.input.safeParse(call.args);
+  const message = delegation.message(parsed?.success ? parsed.data : call.args);
+  const parent = {
+    agent: agent.name,
+    session: sessionId,
+    runId,
+    step: call.step,
+    callId: call.callId,
+  };
+  return {
+    event: {
+      kind: "subagent.started",
+      runId,
+      data: { step: call.step, callId: call.callId, agent: delegation.agent, session },
+    },
+    message: { type: "start", agent: delegation.agent, session, message, parent },
+  };
 }
