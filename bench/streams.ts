@@ -1,7 +1,10 @@
 /**
  * `npm run bench -- streams`: the same load against our stream objects under `wrangler dev`
  * and the Node reference server (@durable-streams/server) in memory and file-backed modes.
- * Prints one table; ratio = ours / peer (higher is better for throughput, lower for latency).
+ * Ours is measured twice on the same server: through `wrangler dev`'s port (its dev-only
+ * ProxyWorker in front) and on the Worker's own workerd socket behind it, so the table shows
+ * what the proxy costs. Prints one table; ratio = ours / peer (higher is better for
+ * throughput, lower for latency).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -9,6 +12,7 @@ import { join } from "node:path";
 import { DurableStreamTestServer } from "@durable-streams/server";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
 import { type LoadOptions, type LoadResult, runLoad } from "./streams-load.ts";
+import { findWorkerSocket } from "./worker-socket.ts";
 
 const options: LoadOptions = {
   writers: Number(process.env.BENCH_WRITERS ?? 8),
@@ -17,7 +21,7 @@ const options: LoadOptions = {
   latencySamples: Number(process.env.BENCH_SAMPLES ?? 200),
 };
 
-async function ours(): Promise<LoadResult> {
+async function ours(): Promise<[string, LoadResult][]> {
   const state = mkdtempSync(join(tmpdir(), "bench-streams-"));
   const dev = await startWranglerDev({
     cwd: join(import.meta.dirname, "..", "test", "conformance"),
@@ -30,7 +34,24 @@ async function ours(): Promise<LoadResult> {
     },
   });
   try {
-    return await runLoad(dev.baseUrl, options);
+    const out: [string, LoadResult][] = [
+      ["ours (wrangler dev port)", await runLoad(dev.baseUrl, options)],
+    ];
+    const probe = `/v1/stream/bench-probe-${Date.now()}`;
+    await fetch(`${dev.baseUrl}${probe}`, {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+    });
+    const direct = await findWorkerSocket(dev.pid, dev.baseUrl, async (base) => {
+      const response = await fetch(`${base}${probe}`, { method: "HEAD" });
+      return response.status === 200 && response.headers.has("stream-next-offset");
+    });
+    if (direct === null) process.stderr.write("the Worker's own socket was not found; skipped\n");
+    else {
+      process.stderr.write(`running ours on the Worker's own socket (${direct})…\n`);
+      out.push(["ours (Worker socket, no dev proxy)", await runLoad(direct, options)]);
+    }
+    return out;
   } finally {
     await dev.stop();
     rmSync(state, { recursive: true, force: true });
@@ -54,14 +75,15 @@ async function reference(fileBacked: boolean): Promise<LoadResult> {
   }
 }
 
-const results: [string, LoadResult][] = [];
-for (const [name, run] of [
-  ["ours (wrangler dev, DO SQLite)", ours],
-  ["reference, in-memory", () => reference(false)],
-  ["reference, file-backed", () => reference(true)],
+process.stderr.write("running ours (wrangler dev)…\n");
+const oursResults = await ours();
+const peers: [string, LoadResult][] = [];
+for (const [name, fileBacked] of [
+  ["reference, in-memory", false],
+  ["reference, file-backed", true],
 ] as const) {
   process.stderr.write(`running ${name}…\n`);
-  results.push([name, await run()]);
+  peers.push([name, await reference(fileBacked)]);
 }
 
 const rows: [string, keyof LoadResult, "higher" | "lower", (n: number) => string][] = [
@@ -72,21 +94,22 @@ const rows: [string, keyof LoadResult, "higher" | "lower", (n: number) => string
   ["SSE append→receive p50 (ms)", "sseP50", "lower", (n) => n.toFixed(2)],
   ["SSE append→receive p99 (ms)", "sseP99", "lower", (n) => n.toFixed(2)],
 ];
-const [oursName, oursResult] = results[0] as [string, LoadResult];
-const peers = results.slice(1);
+const short = (name: string): string =>
+  name.replace("reference, ", "ref ").replace(/^ours \((.*?)[,)].*$/, "ours $1");
 const header = [
   "metric",
-  oursName,
-  ...peers.map(([n]) => n),
-  ...peers.map(([n]) => `ours / ${n.replace("reference, ", "ref ")}`),
+  ...[...oursResults, ...peers].map(([n]) => n),
+  ...oursResults.flatMap(([o]) => peers.map(([p]) => `${short(o)} / ${short(p)}`)),
 ];
 const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
 for (const [label, key, better, fmt] of rows) {
-  const cells = [label, fmt(oursResult[key]), ...peers.map(([, r]) => fmt(r[key]))];
-  for (const [, r] of peers) {
-    const ratio = oursResult[key] / r[key];
-    const good = better === "higher" ? ratio >= 1 : ratio <= 1;
-    cells.push(`${ratio.toFixed(2)}x ${good ? "✓" : "✗"}`);
+  const cells = [label, ...[...oursResults, ...peers].map(([, r]) => fmt(r[key]))];
+  for (const [, o] of oursResults) {
+    for (const [, p] of peers) {
+      const ratio = o[key] / p[key];
+      const good = better === "higher" ? ratio >= 1 : ratio <= 1;
+      cells.push(`${ratio.toFixed(2)}x ${good ? "✓" : "✗"}`);
+    }
   }
   lines.push(`| ${cells.join(" | ")} |`);
 }
