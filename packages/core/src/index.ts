@@ -2,6 +2,11 @@
 
 export { type CoalesceOptions, DEFAULT_COALESCE } from "./agent/coalescer.ts";
 export {
+  type CompletionHook,
+  ON_COMPLETE_KIND,
+  type RunCompletedInfo,
+} from "./agent/completion-hook.ts";
+export {
   type AgentDefinition,
   type AgentOptions,
   defineAgent,
@@ -62,13 +67,7 @@ export {
   UserError,
 } from "./errors/index.ts";
 export { errorResponse } from "./http/error-response.ts";
-export type {
-  AfterHook,
-  BeforeHook,
-  HookContext,
-  RunCompletedInfo,
-  SessionHooks,
-} from "./http/hooks.ts";
+export type { AfterHook, BeforeHook, HookContext, SessionHooks } from "./http/hooks.ts";
 export {
   DEFAULT_LIVE_READ,
   type LiveReadOptions,

@@ -175,6 +175,7 @@ export function createAgentServer(options: AgentServerOptions) {
         pump: options.pump,
         coalesce: options.coalesce,
         faults: options.faults?.(this.ctx),
+        onComplete: options.hooks?.onComplete,
         ...indexExtensions(options.index, {
           env: this.env,
           sql: this.#sql,
@@ -192,7 +193,7 @@ export function createAgentServer(options: AgentServerOptions) {
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
       this.#sockets.watch(this.#runtime.ledger);
-      attachPlatform(this.#runtime, options, { logger, storage: this.ctx.storage });
+      attachPlatform(this.#runtime, options, { storage: this.ctx.storage });
       return this.#runtime;
     }
   };

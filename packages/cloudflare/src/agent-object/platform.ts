@@ -13,6 +13,7 @@ import {
 import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
 import { recordIdentity } from "../d1/index-messages.ts";
 import { type IndexOptions, watchOutbox } from "../d1/session-index.ts";
+import { drainBody } from "../http/drain-body.ts";
 import { AgentNotFoundError, type AgentRegistry } from "./registry.ts";
 import { parseSessionPath } from "./session-path.ts";
 
@@ -75,9 +76,8 @@ export async function serveWithPlatform(
   try {
     response = await admit();
   } catch (error) {
-    // A refused request's body is never read. Drain a small one (workerd reports an unread
-    // request stream once the response is sent); cancel past the body limit.
-    if (current.body && !current.bodyUsed) await drain(current.body);
+    // A refused request's body is never read: take it (see drainBody).
+    await drainBody(current, LIMITS.maxBodyBytes);
     response = errorResponse(error, (cause) =>
       deps.logger.error("session request failed", { error: String(cause) }),
     );
@@ -125,20 +125,6 @@ function isBuiltIn(action: string): boolean {
   return action === "ws" || sessionActions().includes(action);
 }
 
-async function drain(body: ReadableStream<Uint8Array>): Promise<void> {
-  const reader = body.getReader();
-  try {
-    for (let size = 0; size <= LIMITS.maxBodyBytes; ) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      size += value.byteLength;
-    }
-    await reader.cancel();
-  } catch {
-    // the client went away: nothing to drain
-  }
-}
-
 /** Path errors are left to the built-in handler, which renders them. */
 function safeParse(request: Request) {
   try {
@@ -149,29 +135,13 @@ function safeParse(request: Request) {
 }
 
 /**
- * Calls `hooks.onComplete` after each committed `run.completed`. In memory:
- * a crash between the commit and the call skips it; react durably through the
- * ledger (or the D1 outbox) when that matters.
+ * Platform pieces that watch a session's runtime: the D1 index outbox. (The
+ * `onComplete` hook is the runtime's own due work: see createAgentServer.)
  */
 export function attachPlatform(
   runtime: SessionRuntime,
   options: PlatformOptions,
-  deps: { logger: Logger; storage: DurableObjectStorage },
+  deps: { storage: DurableObjectStorage },
 ): void {
   if (options.index) watchOutbox(runtime, deps.storage, options.index);
-  const logger = deps.logger;
-  const onComplete = options.hooks?.onComplete;
-  if (!onComplete) return;
-  runtime.ledger.onAppend((events) => {
-    for (const event of events) {
-      if (event.kind !== "run.completed") continue;
-      const { agent, session } = runtime.status();
-      const info = { agent, session, runId: event.runId ?? "", output: event.data.output };
-      void Promise.resolve()
-        .then(() => onComplete(info))
-        .catch((error: unknown) =>
-          logger.error("onComplete hook failed", { runId: info.runId, error: String(error) }),
-        );
-    }
-  });
 }

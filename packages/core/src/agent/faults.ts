@@ -1,14 +1,16 @@
 /**
- * Named points in the step machine where tests inject a crash. Production
- * passes no injector; the fault-injection suite passes one that aborts the
- * Durable Object at a chosen point.
+ * Named points in the step machine (and before the onComplete hook) where
+ * tests inject a crash. Production passes no injector; the fault-injection
+ * suite passes one that aborts the Durable Object at a chosen point.
  */
 export type FaultPoint =
   | "before-model"
   | "mid-stream"
   | "after-tool-started"
   | "before-tool-commit"
-  | "after-step-commit";
+  | "after-step-commit"
+  /** A run's `run.completed` is committed and its onComplete hook is about to run. */
+  | "before-on-complete";
 
 export interface FaultInfo {
   readonly sessionId?: string;

@@ -32,6 +32,8 @@ export interface RunDriverOptions {
   readonly faults: FaultInjector | undefined;
   readonly durable: () => Promise<void>;
   readonly limits: { readonly maxModelAttempts: number; readonly maxToolResultBytes: number };
+  /** Writes that commit with a run's `run.completed` (the onComplete hook's due work). */
+  readonly onCompleted?: (runId: string) => void;
 }
 
 interface InFlight {
@@ -183,13 +185,17 @@ export class RunDriver implements TriggerHandler {
         return AGAIN;
       }
       const final = finalOutput(agent, result.text);
-      this.#append([
-        completed,
-        { kind: "step.completed", runId, data: { step } },
-        final.ok
-          ? { kind: "run.completed", runId, data: { output: final.output } }
-          : { kind: "run.failed", runId, data: { error: final.error } },
-      ]);
+      const onCompleted = this.#o.onCompleted;
+      this.#append(
+        [
+          completed,
+          { kind: "step.completed", runId, data: { step } },
+          final.ok
+            ? { kind: "run.completed", runId, data: { output: final.output } }
+            : { kind: "run.failed", runId, data: { error: final.error } },
+        ],
+        final.ok && onCompleted ? () => onCompleted(runId) : undefined,
+      );
       return DONE;
     } finally {
       this.#inFlight.delete(runId);

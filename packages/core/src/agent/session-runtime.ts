@@ -19,6 +19,12 @@ import { DueWork } from "../triggers/due-work.ts";
 import { type PumpOptions, type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { type CoalesceOptions, DEFAULT_COALESCE } from "./coalescer.ts";
+import {
+  type CompletionHook,
+  completionHookHandler,
+  ON_COMPLETE_KIND,
+  scheduleCompletionHook,
+} from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import type { FaultInjector } from "./faults.ts";
 import {
@@ -72,6 +78,11 @@ export interface SessionRuntimeOptions {
   readonly triggers?: ReadonlyMap<string, TriggerHandler>;
   /** Application trigger kinds, scheduled with `schedule()` (delay, date or cron). */
   readonly appTriggers?: readonly TriggerDefinition[];
+  /**
+   * Runs at least once per completed run, through due work written with its
+   * `run.completed` (see completion-hook.ts). Without it, no such work is written.
+   */
+  readonly onComplete?: CompletionHook;
   /** The way to other sessions, for sub-agents. Without it, delegated calls fail clearly. */
   readonly subagents?: SubagentPort;
   /**
@@ -157,6 +168,9 @@ export class SessionRuntime {
       faults: options.faults,
       durable: options.durable ?? (async () => {}),
       limits: { ...DEFAULT_RUNTIME_LIMITS, ...options.limits },
+      onCompleted: options.onComplete
+        ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
+        : undefined,
     });
     this.schedules = new Schedules(options.appTriggers ?? [], {
       work: this.work,
@@ -177,6 +191,17 @@ export class SessionRuntime {
       ...(options.triggers ?? []),
       [RUN_STEP_KIND, this.#driver],
       [SUBAGENT_SEND_KIND, subagentMessenger(this.#links, this.#clock, options.subagents)],
+      [
+        ON_COMPLETE_KIND,
+        completionHookHandler(options.onComplete, {
+          sql: options.sql,
+          ledger: this.ledger,
+          agent: options.agent.name,
+          sessionId: options.sessionId,
+          logger,
+          faults: options.faults,
+        }),
+      ],
     ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),

@@ -1,3 +1,4 @@
+import type { RunCompletedInfo } from "../agent/completion-hook.ts";
 import type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
 
 /** What a hook sees: the request (a clone: its body is still readable) and the session. */
@@ -18,16 +19,10 @@ export type AfterHook = (
   // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing keeps the response
 ) => void | Response | Promise<void | Response>;
 
-export interface RunCompletedInfo {
-  readonly agent: string;
-  readonly session: string;
-  readonly runId: string;
-  readonly output: unknown;
-}
-
 /**
  * Server hooks. `before*` may abort with its own response; `after*` run on a
- * 2xx; `onComplete` runs once per completed run, after its event is committed.
+ * 2xx; `onComplete` runs at least once per completed run, as due work committed
+ * with its `run.completed` (retried on a throw, redriven after a crash).
  */
 export interface SessionHooks {
   readonly beforeStart?: BeforeHook;
@@ -84,4 +79,4 @@ export async function runHooked(
   return (await after(hookCtx(request), response.clone())) ?? response;
 }
 
-export type { RouteTable };
+export type { RouteTable, RunCompletedInfo };

@@ -20,7 +20,7 @@ export interface TriggerDefinition<Payload = unknown> {
 }
 
 /** Reserved for the runtime's own due work. */
-export const RESERVED_KINDS: ReadonlySet<string> = new Set(["run.step"]);
+export const RESERVED_KINDS: ReadonlySet<string> = new Set(["run.step", "hook.on_complete"]);
 
 /**
  * Declares an application trigger kind, registered with
