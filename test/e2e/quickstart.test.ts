@@ -52,6 +52,29 @@ describe("quickstart under wrangler dev", () => {
     expect(status.status).toBe("completed");
   });
 
+  it("requests refused before their body is read leave no uncaught exception in the server log", async () => {
+    dev = await startQuickstart(newState("e2e-refused"));
+    const base = dev.baseUrl;
+    await fetch(`${base}/v1/stream/refused`, { method: "PUT" });
+    const refused: [string, string, Record<string, string>][] = [
+      ["POST", "/agents/assistant/refused/status", {}],
+      ["DELETE", "/agents/assistant/refused/runs", {}],
+      ["POST", "/agents/assistant/refused/no-such-action", {}],
+      ["DELETE", "/v1/stream/never-created", { "content-type": "text/plain" }],
+      ["POST", "/v1/stream/refused", { "producer-id": "p", "producer-epoch": "x" }],
+      ["PUT", "/v1/stream/refused", { "stream-ttl": "soon" }],
+    ];
+    for (const [method, path, headers] of refused) {
+      const response = await fetch(`${base}${path}`, { method, headers, body: "x".repeat(2048) });
+      await response.arrayBuffer();
+      expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+      expect(response.status, `${method} ${path}`).toBeLessThan(500);
+    }
+    await new Promise((settle) => setTimeout(settle, 500));
+    expect(dev.logs()).not.toContain("Can't read from request stream");
+    expect(dev.logs()).not.toContain("uncaught exception");
+  });
+
   it("a run survives SIGKILL of wrangler dev mid-answer: gap-free ledger, the note saved once", async () => {
     const state = newState("e2e-crash");
     const slow = { SCRIPTED_DELAY_MS: "250" };

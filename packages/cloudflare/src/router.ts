@@ -1,9 +1,11 @@
 import {
   consoleLogger,
   errorResponse,
+  LIMITS,
   type Logger,
   NotFoundError,
   type PriceTable,
+  readBytes,
 } from "@durable-agents/core";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
 import type { Authorize } from "./auth/authorize.ts";
@@ -54,7 +56,7 @@ export async function routeRequest(
       const stub = env.AGENTS.get(
         env.AGENTS.idFromName(sessionObjectName(session.agent, session.session)),
       );
-      return await stub.fetch(request);
+      return await stub.fetch(await withBufferedBody(request));
     }
     throw new NotFoundError(
       "not_found",
@@ -63,4 +65,15 @@ export async function routeRequest(
   } catch (error) {
     return errorResponse(error);
   }
+}
+
+/**
+ * Session routes take small JSON bodies. The Worker reads one whole (cut off past the limit,
+ * a 413) before forwarding it, so the object can answer without reading it: workerd reports
+ * a request stream still being piped after the response as an uncaught exception.
+ */
+async function withBufferedBody(request: Request): Promise<Request> {
+  if (request.body === null) return request;
+  const body = await readBytes(request, LIMITS.maxBodyBytes);
+  return new Request(request, { body });
 }

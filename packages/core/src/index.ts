@@ -76,7 +76,7 @@ export {
   type WireEvent,
 } from "./http/ledger-read.ts";
 export { LIMITS } from "./http/limits.ts";
-export { readBody, readJson, validate } from "./http/read-json.ts";
+export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";
 export {
   handleSessionRequest,

@@ -20,6 +20,7 @@ import {
   type SubscriptionRegistry,
   Waiters,
 } from "@durable-agents/core/streams";
+import { drainBody } from "../http/drain-body.ts";
 import { doPeers, type StreamObjectRpc } from "./do-peers.ts";
 import {
   createRegistry,
@@ -66,7 +67,9 @@ export class DurableStreamObject
         this.streamRootUrl,
       );
     }
-    return handleStreamRequest(request, this.context(path));
+    const response = await handleStreamRequest(request, this.context(path));
+    await drainBody(request, config.maxAppendBytes);
+    return response;
   }
 
   async grantFork(path: string, request: ForkGrantRequest): Promise<RpcResult<ForkGrant>> {

@@ -6,9 +6,7 @@ import { BadRequestError, PayloadTooLargeError } from "../errors/http-errors.ts"
  * the stream is cut as soon as the limit is passed.
  */
 export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? "NaN");
-  if (declared > maxBytes) throw new PayloadTooLargeError("the request body", maxBytes);
-  const text = await readText(request, maxBytes);
+  const text = new TextDecoder().decode(await readBytes(request, maxBytes));
   if (text.trim() === "") {
     throw new BadRequestError("empty_body", "the request body is empty; send a JSON object");
   }
@@ -22,8 +20,11 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
   }
 }
 
-async function readText(request: Request, maxBytes: number): Promise<string> {
-  if (!request.body) return "";
+/** The whole body, refused with a 413 as soon as it passes `maxBytes`. */
+export async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? "NaN");
+  if (declared > maxBytes) throw new PayloadTooLargeError("the request body", maxBytes);
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -37,13 +38,14 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
     }
     chunks.push(value);
   }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const chunk of chunks) {
     bytes.set(chunk, at);
     at += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  return bytes;
 }
 
 /** Validates with zod; the error names every bad field so the caller can fix them all at once. */

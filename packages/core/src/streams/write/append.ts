@@ -1,6 +1,6 @@
 /** POST: append, close, or append-and-close (PROTOCOL.md 5.2, 5.2.1, 5.3). */
 import { BadRequestError } from "../../errors/http-errors.ts";
-import { readBody } from "../body.ts";
+import { readBytes } from "../../http/read-json.ts";
 import type { AppendContent } from "../chunks.ts";
 import { isJsonContentType, normalizeContentType } from "../content-type.ts";
 import { parseJsonMessages } from "../json-mode.ts";
@@ -26,7 +26,7 @@ export async function handleAppend(request: Request, ctx: StreamContext): Promis
   const producer = parseProducer(request.headers);
   const streamSeq = request.headers.get(H.seq);
   const sentType = request.headers.get("content-type");
-  const body = await readBody(request, ctx.config.maxAppendBytes);
+  const body = await readBytes(request, ctx.config.maxAppendBytes);
   await expireIfDue(ctx);
   const meta = requireLive(ctx, ctx.store.getMeta());
   if (body.byteLength === 0 && !close) {

@@ -1,5 +1,5 @@
 /** PUT: create a stream or a fork, idempotently (PROTOCOL.md 4.2, 5.1). */
-import { readBody } from "../body.ts";
+import { readBytes } from "../../http/read-json.ts";
 import { type AppendContent, buildChunks } from "../chunks.ts";
 import { DEFAULT_CONTENT_TYPE, isJsonContentType, normalizeContentType } from "../content-type.ts";
 import { forkExpiry, sameExpiry } from "../expiry.ts";
@@ -34,7 +34,7 @@ export async function handleCreate(request: Request, ctx: StreamContext): Promis
     expiry: parseExpiry(request.headers),
     closed: parseClosed(request.headers),
     fork: parseFork(request.headers, ctx.config.streamRoot),
-    body: await readBody(request, ctx.config.maxAppendBytes),
+    body: await readBytes(request, ctx.config.maxAppendBytes),
   };
   await expireIfDue(ctx);
   const existing = ctx.store.getMeta();
