@@ -12,6 +12,23 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 export const consoleLogger: Logger = {
   debug() {},
   info() {},
-  warn: (message, fields) => console.warn(JSON.stringify({ level: "warn", message, ...fields })),
-  error: (message, fields) => console.error(JSON.stringify({ level: "error", message, ...fields })),
+  warn: (message, fields) => console.warn(logLine("warn", message, fields)),
+  error: (message, fields) => console.error(logLine("error", message, fields)),
 };
+
+/**
+ * One JSON log line. `level` and `message` are ours: a field with either name (an error's
+ * `message`, say) is kept as `fields.level` / `fields.message` instead of replacing them.
+ */
+export function logLine(
+  level: string,
+  message: string,
+  fields: Record<string, unknown> = {},
+): string {
+  const { level: fieldLevel, message: fieldMessage, ...rest } = fields;
+  const clashes = {
+    ...(fieldLevel === undefined ? {} : { "fields.level": fieldLevel }),
+    ...(fieldMessage === undefined ? {} : { "fields.message": fieldMessage }),
+  };
+  return JSON.stringify({ level, message, ...rest, ...clashes });
+}
