@@ -52,7 +52,7 @@ describe("quickstart under wrangler dev", () => {
     expect(status.status).toBe("completed");
   });
 
-  it("requests refused before their body is read leave no uncaught exception in the server log", async () => {
+  it("requests refused before their body is read get a 4xx and leave no uncaught exception in the server log", async () => {
     dev = await startQuickstart(newState("e2e-refused"));
     const base = dev.baseUrl;
     await fetch(`${base}/v1/stream/refused`, { method: "PUT" });
@@ -69,6 +69,19 @@ describe("quickstart under wrangler dev", () => {
       await response.arrayBuffer();
       expect(response.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
       expect(response.status, `${method} ${path}`).toBeLessThan(500);
+    }
+    const oversized: [string, string, number][] = [
+      ["/agents/assistant/refused/runs", "application/json", 100 * 1024],
+      ["/v1/stream/refused", "text/plain", 9 * 1024 * 1024],
+    ];
+    for (const [path, type, bytes] of oversized) {
+      const response = await fetch(`${base}${path}`, {
+        method: "POST",
+        headers: { "content-type": type },
+        body: "x".repeat(bytes),
+      });
+      expect(response.status, path).toBe(413);
+      expect(await response.json()).toMatchObject({ error: { code: "payload_too_large" } });
     }
     await new Promise((settle) => setTimeout(settle, 500));
     expect(dev.logs()).not.toContain("Can't read from request stream");

@@ -11,6 +11,7 @@ import { parseSessionPath, sessionObjectName } from "./agent-object/session-path
 import type { Authorize } from "./auth/authorize.ts";
 import { handleIndexRequest, INDEX_PATHS } from "./d1/index-routes.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
+import type { StreamVars } from "./stream-object/stream-config.ts";
 
 export interface RouterEnv {
   readonly AGENTS: DurableObjectNamespace;
@@ -43,7 +44,7 @@ export async function routeRequest(
   try {
     const url = new URL(request.url);
     if (url.pathname.startsWith(STREAM_ROOT) && env.STREAMS) {
-      return await routeStreamRequest(request, env.STREAMS);
+      return await routeStreamRequest(request, env.STREAMS, env as StreamVars);
     }
     if (INDEX_PATHS.has(url.pathname)) {
       return await handleIndexRequest(request, env as unknown as Record<string, unknown>, {
