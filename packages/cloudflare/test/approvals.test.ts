@@ -8,9 +8,9 @@ import { type SessionHandle, session } from "./support/session.ts";
  * object that has driven a run in this workerd; an abort is the harder version anyway.)
  */
 async function restartObject(s: SessionHandle): Promise<void> {
-  await runInDurableObject(s.stub(), (_instance, state) => state.abort("restart")).catch(
-    () => undefined,
-  );
+  await runInDurableObject(s.stub(), (_instance, state) =>
+    state.abort("injected crash: restart"),
+  ).catch(() => undefined);
 }
 
 interface ErrorBody {

@@ -90,14 +90,14 @@ describe("lock object with fencing tokens", () => {
     const first = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
     await locks().release(name, first.fencingToken);
     // Crash the object: in-memory state is gone, only its SQLite remains.
-    await runInDurableObject(stub, (_instance: LockObject, state) => state.abort("crash")).catch(
-      () => undefined,
-    );
+    await runInDurableObject(stub, (_instance: LockObject, state) =>
+      state.abort("injected crash: restart"),
+    ).catch(() => undefined);
     const second = await locks().acquire(name, { ttlMs: 10_000, owner: "b" });
     expect(second.fencingToken).toBe(first.fencingToken + 1);
-    await runInDurableObject(stub, (_instance: LockObject, state) => state.abort("crash")).catch(
-      () => undefined,
-    );
+    await runInDurableObject(stub, (_instance: LockObject, state) =>
+      state.abort("injected crash: restart"),
+    ).catch(() => undefined);
     await expect(locks().fencedWrite(name, "k", "v", first.fencingToken)).rejects.toBeInstanceOf(
       StaleFencingTokenError,
     );

@@ -17,9 +17,9 @@ describe("the session WebSocket across hibernation", () => {
     await s.post("runs", { input: { message: "one" } });
     await s.waitFor(isTerminal);
     const first = await s.events();
-    await runInDurableObject(s.stub(), (_i, state) => state.abort("fresh instance")).catch(
-      () => {},
-    );
+    await runInDurableObject(s.stub(), (_i, state) =>
+      state.abort("injected crash: fresh instance"),
+    ).catch(() => {});
     const a = await openSocket(s.fetch, s.url("ws", "offset=-1"));
     const b = await openSocket(s.fetch, s.url("ws", `offset=${first[2]!.offset}`));
     const c = await openSocket(s.fetch, s.url("ws", "offset=now"));
@@ -56,7 +56,9 @@ describe("the session WebSocket across hibernation", () => {
     // Invariant 2 of websocket-hub.ts: only an idle object hibernates with sockets open.
     const s = session("chatty");
     const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
-    await runInDurableObject(s.stub(), (_i, state) => state.abort("crash")).catch(() => {});
+    await runInDurableObject(s.stub(), (_i, state) => state.abort("injected crash: restart")).catch(
+      () => {},
+    );
     expect((await socket.closed).code).toBe(1006);
   });
 });
