@@ -35,6 +35,8 @@ import { WatchFlag } from "./watch-flag.ts";
 
 export interface StreamObjectEnv extends StreamVars {
   readonly STREAMS: DurableObjectNamespace;
+  /** Optional HMAC secret for subscription wake tokens; by default the registry makes one. */
+  readonly STREAMS_TOKEN_SECRET?: string;
 }
 
 export class DurableStreamObject
@@ -116,7 +118,12 @@ export class DurableStreamObject
 
   private registry(): SubscriptionRegistry {
     this.watched.markRegistry();
-    this.registryInstance ??= createRegistry(this.ctx, this.env.STREAMS, () => this.streamRootUrl);
+    this.registryInstance ??= createRegistry(
+      this.ctx,
+      this.env.STREAMS,
+      () => this.streamRootUrl,
+      this.env.STREAMS_TOKEN_SECRET,
+    );
     return this.registryInstance;
   }
 

@@ -1,4 +1,5 @@
 import { fromBase64Url, toBase64Url } from "./base64url.ts";
+import { hmacSign, hmacVerify } from "./hmac.ts";
 
 /**
  * Signed session tokens: `da1.<claims>.<signature>`, both parts base64url, the
@@ -70,8 +71,7 @@ export async function mintIndexToken(
 
 export async function signClaims(secret: string, claims: SessionClaims): Promise<string> {
   const body = `${PREFIX}.${toBase64Url(encoder.encode(JSON.stringify(claims)))}`;
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(body));
-  return `${body}.${toBase64Url(new Uint8Array(signature))}`;
+  return `${body}.${await hmacSign(secret, body)}`;
 }
 
 /** Checks the signature, then the expiry against `nowMs`. */
@@ -87,12 +87,7 @@ export async function verifySessionToken(
   const signatureBytes = fromBase64Url(signature);
   const payloadBytes = fromBase64Url(payload);
   if (!signatureBytes || !payloadBytes) return { type: "malformed" };
-  const ok = await crypto.subtle.verify(
-    "HMAC",
-    await hmacKey(secret),
-    signatureBytes,
-    encoder.encode(`${PREFIX}.${payload}`),
-  );
+  const ok = await hmacVerify(secret, signatureBytes, `${PREFIX}.${payload}`);
   if (!ok) return { type: "bad_signature" };
   const claims = parseClaims(new TextDecoder().decode(payloadBytes));
   if (!claims) return { type: "malformed" };
@@ -130,22 +125,4 @@ function parseClaims(json: string): SessionClaims | undefined {
   )
     return undefined;
   return c as unknown as SessionClaims;
-}
-
-const keys = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey(
-      "raw",
-      encoder.encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign", "verify"],
-    );
-    if (keys.size > 8) keys.clear();
-    keys.set(secret, key);
-  }
-  return key;
 }

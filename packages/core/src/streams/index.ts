@@ -32,6 +32,7 @@ export { InvalidOffsetError, StreamNotFoundError } from "./stream-errors.ts";
 export {
   type SubscriptionEffects,
   SubscriptionRegistry,
+  type SubscriptionRegistryOptions,
   type SubscriptionStorage,
 } from "./subscriptions/index.ts";
 export { Waiters } from "./waiters.ts";

@@ -1,2 +1,5 @@
-export { SubscriptionRegistry } from "./subscription-registry.ts";
+export {
+  SubscriptionRegistry,
+  type SubscriptionRegistryOptions,
+} from "./subscription-registry.ts";
 export type { SubscriptionEffects, SubscriptionStorage } from "./subscription-types.ts";

@@ -1,4 +1,6 @@
 /** Ed25519 webhook signing (PROTOCOL.md 6.5, 7.1): one key per server, published as a JWKS. */
+import { toBase64Url } from "../../auth/base64url.ts";
+
 export interface SigningKey {
   readonly kid: string;
   readonly publicJwk: JsonWebKey;
@@ -17,7 +19,7 @@ export async function generateSigningKey(): Promise<SigningKey> {
   // RFC 7638 thumbprint of the public key: required members in lexicographic order.
   const thumbprint = JSON.stringify({ crv: publicJwk.crv, kty: publicJwk.kty, x: publicJwk.x });
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(thumbprint)));
-  return { kid: `ds_${base64url(digest).slice(0, 22)}`, publicJwk, privateJwk };
+  return { kid: `ds_${toBase64Url(digest).slice(0, 22)}`, publicJwk, privateJwk };
 }
 
 export function jwks(key: SigningKey): { keys: Record<string, unknown>[] } {
@@ -42,11 +44,5 @@ export async function signWebhook(key: SigningKey, body: string, nowMs: number):
       encoder.encode(`${timestamp}.${body}`),
     ),
   );
-  return `t=${timestamp},kid=${key.kid},ed25519=${base64url(signature)}`;
-}
-
-export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return `t=${timestamp},kid=${key.kid},ed25519=${toBase64Url(signature)}`;
 }

@@ -26,10 +26,10 @@ export function subscriptionError(
   return new SubscriptionError(code, status, message, fields);
 }
 
-export function fenced(id: string): SubscriptionError {
-  return subscriptionError(
-    "FENCED",
-    409,
-    `subscription "${id}" has moved on to another wake (or no wake is active); this request's wake is stale`,
-  );
+/**
+ * 409 `FENCED`: every refused callback, ack or release, whatever the cause (bad token or
+ * stale wake), as the conformance suite expects; `reason` says which check failed.
+ */
+export function fenced(reason: string, message: string): SubscriptionError {
+  return subscriptionError("FENCED", 409, message, { reason });
 }

@@ -7,7 +7,8 @@ import { errorResponse } from "../../http/error-response.ts";
 import { withStreamHeaders } from "../http-headers.ts";
 import { ZERO_OFFSET } from "../offsets.ts";
 import { matchGlob } from "./glob.ts";
-import { generateSigningKey, jwks, type SigningKey } from "./signing-keys.ts";
+import { RegistryKeys } from "./registry-keys.ts";
+import { jwks, type SigningKey } from "./signing-keys.ts";
 import { fenced, subscriptionError } from "./subscription-errors.ts";
 import {
   parseSubscriptionConfig,
@@ -17,18 +18,33 @@ import {
   type SubscriptionStorage,
   sameConfig,
 } from "./subscription-types.ts";
+import { authorizeSettle, type SettleAction } from "./wake-auth.ts";
 import { hasPending, randomId, streamsView, WakeEngine } from "./wake-engine.ts";
+import { mintWakeToken, verifyWakeToken } from "./wake-token.ts";
+
+export interface SubscriptionRegistryOptions {
+  /**
+   * HMAC secret for wake tokens (at least 32 characters). Default: 256 random bits made on
+   * first use and kept in the registry's storage.
+   */
+  readonly tokenSecret?: string;
+}
 
 export class SubscriptionRegistry {
   private readonly storage: SubscriptionStorage;
   private readonly effects: SubscriptionEffects;
   private readonly engine: WakeEngine;
-  private keyPromise: Promise<SigningKey> | null = null;
+  private readonly keys: RegistryKeys;
 
-  constructor(storage: SubscriptionStorage, effects: SubscriptionEffects) {
+  constructor(
+    storage: SubscriptionStorage,
+    effects: SubscriptionEffects,
+    options: SubscriptionRegistryOptions = {},
+  ) {
     this.storage = storage;
     this.effects = effects;
-    this.engine = new WakeEngine(storage, effects, () => this.signingKey());
+    this.keys = new RegistryKeys(storage, options.tokenSecret);
+    this.engine = new WakeEngine(storage, effects, this.keys);
   }
 
   /** Serve `__ds/<rest>`; `root` is the stream root URL, e.g. `https://host/v1/stream`. */
@@ -81,9 +97,10 @@ export class SubscriptionRegistry {
   }
 
   private async route(request: Request, rest: string, root: string): Promise<Response> {
-    await this.signingKey();
+    const key = await this.keys.signingKey();
+    this.keys.tokenSecret();
     if (rest === "jwks.json" && request.method === "GET") {
-      return Response.json(jwks(await this.signingKey()), {
+      return Response.json(jwks(key), {
         headers: {
           "content-type": "application/jwk-set+json",
           "cache-control": "public, max-age=300",
@@ -203,7 +220,7 @@ export class SubscriptionRegistry {
     return new Response(null, { status: 204 });
   }
 
-  private claim(id: string, body: unknown): Response {
+  private async claim(id: string, body: unknown): Promise<Response> {
     let sub = this.require(id);
     if (sub.config.type !== "pull-wake")
       throw new BadRequestError(
@@ -249,40 +266,46 @@ export class SubscriptionRegistry {
     };
     const next: Subscription = { ...sub, wake };
     this.engine.save(next);
+    const token = await mintWakeToken(
+      this.keys.tokenSecret(),
+      { sub: id, wid: wake.id, gen: wake.generation, kind: "claim", jti: wake.token },
+      now,
+    );
     return Response.json({
       wake_id: wake.id,
       generation: wake.generation,
-      token: wake.token,
+      token,
       streams: streamsView(next, snapshot),
       lease_ttl_ms: sub.config.leaseTtlMs,
     });
   }
 
-  private settle(
+  /** Callback, ack or release: the signed token is verified before any state is read. */
+  private async settle(
     id: string,
-    action: string,
+    action: SettleAction,
     authorization: string | null,
     body: unknown,
-  ): Response {
-    const sub = this.engine.load(id);
+  ): Promise<Response> {
     const b = (body ?? {}) as {
       wake_id?: unknown;
       generation?: unknown;
       acks?: unknown;
       done?: unknown;
     };
-    const wake = sub?.wake;
-    const token = authorization?.replace(/^Bearer\s+/i, "");
-    if (
-      sub === null ||
-      wake == null ||
-      wake.token === null ||
-      token !== wake.token ||
-      b.wake_id !== wake.id ||
-      b.generation !== wake.generation
-    ) {
-      throw fenced(id);
-    }
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+    const check =
+      bearer === undefined
+        ? ({ type: "missing" } as const)
+        : await verifyWakeToken(this.keys.tokenSecret(), bearer, this.effects.now());
+    const decision = authorizeSettle(check, this.engine.load(id), {
+      id,
+      action,
+      wakeId: b.wake_id,
+      generation: b.generation,
+    });
+    if (decision.type === "fenced") throw fenced(decision.reason, decision.message);
+    const { sub, wake } = decision;
     const acks = Array.isArray(b.acks)
       ? b.acks.filter(
           (a): a is { stream: string; offset: string } =>
@@ -336,7 +359,7 @@ export class SubscriptionRegistry {
           ? null
           : {
               url: c.webhookUrl,
-              signing: { alg: "ed25519", kid: this.kidSync(), jwks_url: `${root}/__ds/jwks.json` },
+              signing: { alg: "ed25519", kid: this.keys.kid(), jwks_url: `${root}/__ds/jwks.json` },
             },
       wake_stream: c.wakeStream,
       lease_ttl_ms: c.leaseTtlMs,
@@ -346,24 +369,9 @@ export class SubscriptionRegistry {
     };
   }
 
-  private kidSync(): string {
-    return this.storage.get<SigningKey>("signing-key")?.kid ?? "";
-  }
-
-  private signingKey(): Promise<SigningKey> {
-    this.keyPromise ??= (async () => {
-      const stored = this.storage.get<SigningKey>("signing-key");
-      if (stored !== null) return stored;
-      const key = await generateSigningKey();
-      this.storage.put("signing-key", key);
-      return key;
-    })();
-    return this.keyPromise;
-  }
-
   /** Make sure the signing key exists before a webhook subscription is shown. */
   ready(): Promise<SigningKey> {
-    return this.signingKey();
+    return this.keys.signingKey();
   }
 }
 

@@ -22,7 +22,10 @@ export interface StreamLink {
 export interface Wake {
   readonly id: string;
   readonly generation: number;
-  /** Bearer token for callback/ack/release; null for a pull-wake nobody has claimed. */
+  /**
+   * Id (`jti`) of the signed token issued for this wake (see `wake-token.ts`); null for a
+   * pull-wake nobody has claimed. The token itself is not stored.
+   */
   readonly token: string | null;
   readonly holder: string | null;
   readonly leaseUntil: number | null;
@@ -43,7 +46,10 @@ export interface Subscription {
   readonly nextAttemptAt: number | null;
 }
 
-/** Durable key-value rows of the registry: `sub:<id>`, `stream:<path>`, `signing-key`. */
+/**
+ * Durable key-value rows of the registry: `sub:<id>`, `stream:<path>`, `signing-key`,
+ * `token-secret`.
+ */
 export interface SubscriptionStorage {
   get<T>(key: string): T | null;
   put(key: string, value: unknown): void;
@@ -64,7 +70,8 @@ export interface SubscriptionEffects {
 }
 
 const MIN_LEASE = 1_000;
-const MAX_LEASE = 600_000;
+/** The `lease_ttl_ms` ceiling (PROTOCOL.md 6.2); wake tokens live this long. */
+export const MAX_LEASE_TTL_MS = 600_000;
 
 export function parseSubscriptionConfig(body: unknown): SubscriptionConfig {
   if (typeof body !== "object" || body === null) throw invalid("body must be a JSON object");
@@ -78,7 +85,7 @@ export function parseSubscriptionConfig(body: unknown): SubscriptionConfig {
   if (pattern === null && streams.length === 0)
     throw invalid("give a pattern, a streams[] list, or both");
   const lease = b.lease_ttl_ms === undefined ? 30_000 : Number(b.lease_ttl_ms);
-  if (!Number.isInteger(lease) || lease < MIN_LEASE || lease > MAX_LEASE)
+  if (!Number.isInteger(lease) || lease < MIN_LEASE || lease > MAX_LEASE_TTL_MS)
     throw invalid("lease_ttl_ms must be an integer from 1000 to 600000");
   const webhook = b.webhook as { url?: unknown } | undefined;
   const webhookUrl = b.type === "webhook" ? validateWebhookUrl(webhook?.url) : null;

@@ -3,17 +3,20 @@
  * generation. Webhooks are signed and POSTed; pull-wake writes a wake event.
  *
  * Invariants:
- * 1. `generation` only grows; a wake's id and token are fresh per generation.
+ * 1. `generation` only grows; a wake's id and token id are fresh per generation, and its
+ *    token is signed (`wake-token.ts`) when it is handed out.
  * 2. Acks apply only for the current wake (`fenced` otherwise), so stale workers cannot move cursors.
  * 3. After a wake ends, pending work (tail > acked) starts the next wake.
  */
-import { type SigningKey, signWebhook } from "./signing-keys.ts";
+import type { RegistryKeys } from "./registry-keys.ts";
+import { signWebhook } from "./signing-keys.ts";
 import type {
   Subscription,
   SubscriptionEffects,
   SubscriptionStorage,
   Wake,
 } from "./subscription-types.ts";
+import { mintWakeToken } from "./wake-token.ts";
 
 export function hasPending(sub: Subscription): boolean {
   return Object.values(sub.links).some((link) => link.tail > link.acked);
@@ -37,16 +40,12 @@ export function streamsView(sub: Subscription, snapshot: Readonly<Record<string,
 export class WakeEngine {
   private readonly storage: SubscriptionStorage;
   private readonly effects: SubscriptionEffects;
-  private readonly key: () => Promise<SigningKey>;
+  private readonly keys: RegistryKeys;
 
-  constructor(
-    storage: SubscriptionStorage,
-    effects: SubscriptionEffects,
-    key: () => Promise<SigningKey>,
-  ) {
+  constructor(storage: SubscriptionStorage, effects: SubscriptionEffects, keys: RegistryKeys) {
     this.storage = storage;
     this.effects = effects;
-    this.key = key;
+    this.keys = keys;
   }
 
   load(id: string): Subscription | null {
@@ -115,20 +114,32 @@ export class WakeEngine {
   }
 
   private async deliver(sub: Subscription, wake: Wake): Promise<void> {
-    const body = JSON.stringify({
-      subscription_id: sub.id,
-      wake_id: wake.id,
-      generation: wake.generation,
-      streams: streamsView(sub, wake.snapshot),
-      callback_url: `${sub.origin}/__ds/subscriptions/${sub.id}/callback`,
-      callback_token: wake.token,
-    });
     let reply: unknown;
     try {
+      const now = this.effects.now();
+      const callbackToken = await mintWakeToken(
+        this.keys.tokenSecret(),
+        {
+          sub: sub.id,
+          wid: wake.id,
+          gen: wake.generation,
+          kind: "callback",
+          jti: wake.token ?? "",
+        },
+        now,
+      );
+      const body = JSON.stringify({
+        subscription_id: sub.id,
+        wake_id: wake.id,
+        generation: wake.generation,
+        streams: streamsView(sub, wake.snapshot),
+        callback_url: `${sub.origin}/__ds/subscriptions/${sub.id}/callback`,
+        callback_token: callbackToken,
+      });
       reply = await this.effects.deliverWebhook(
         sub.config.webhookUrl ?? "",
         body,
-        await signWebhook(await this.key(), body, this.effects.now()),
+        await signWebhook(await this.keys.signingKey(), body, now),
       );
     } catch {
       this.failed(sub.id, wake.id);
