@@ -137,7 +137,7 @@ export class TriggerPump {
         kind: item.kind,
         key: item.key,
         attempt: item.attempts,
-        message,
+        error: message,
       });
       this.#work.release(item.id, this.#clock.now() + delay, {
         resetAttempts: false,
