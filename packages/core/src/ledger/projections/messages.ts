@@ -194,7 +194,7 @@ export function listMessages(sql: SqlPort, afterIndex: number, limit: number): M
 export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
   return sql
     .exec<MessageRow>(
-      "SELECT id, idx, run_id, role, parts FROM messages WHERE seq > ? ORDER BY idx",
+      "SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE seq > ? ORDER BY idx",
       afterSeq,
     )
     .map(toMessage);
