@@ -1,5 +1,12 @@
 // @durable-agents/core: runtime-agnostic. Web APIs only; never cloudflare:* or node:*.
 
+export {
+  AppState,
+  type CasDecision,
+  decideCompareAndSet,
+  StateVersionConflictError,
+  type StateView,
+} from "./agent/app-state.ts";
 export { type CoalesceOptions, DEFAULT_COALESCE } from "./agent/coalescer.ts";
 export {
   type CompletionHook,
@@ -20,7 +27,12 @@ export {
   defineSubagent,
   type SubagentTool,
 } from "./agent/define-subagent.ts";
-export { defineTool, type ToolContext, type ToolDefinition } from "./agent/define-tool.ts";
+export {
+  defineTool,
+  type ToolContext,
+  type ToolDefinition,
+  type ToolState,
+} from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
 export { NoActiveRunError, RunActiveError } from "./agent/run-errors.ts";
@@ -75,7 +87,7 @@ export {
   toWire,
   type WireEvent,
 } from "./http/ledger-read.ts";
-export { LIMITS } from "./http/limits.ts";
+export { bodyLimit, LIMITS } from "./http/limits.ts";
 export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";
 export {
@@ -90,6 +102,7 @@ export type {
   JsonValue,
   LedgerEvent,
   NewEvent,
+  StateSource,
   ToolEffect,
 } from "./ledger/events.ts";
 export { TERMINAL_KINDS } from "./ledger/events.ts";

@@ -24,3 +24,35 @@ export const mathAgent = defineAgent({
     ],
   }),
 });
+
+export const counterState = z.object({ count: z.number().int(), label: z.string().optional() });
+
+/** Adds to the app state's counter, and reports what `ctx.state.get()` saw before and after `set`. */
+export const bump = defineTool({
+  name: "bump",
+  description: "Adds to the counter",
+  input: z.object({ by: z.number() }),
+  effect: "idempotent",
+  execute: ({ by }, ctx) => {
+    const before = ctx.state.get();
+    ctx.state.set({ count: (before.state as { count: number }).count + by });
+    const after = ctx.state.get();
+    return { before: before.state, after: after.state, version: after.version };
+  },
+});
+
+/** Step 1 bumps by 1, step 2 by 10, step 3 answers. The state starts at { count: 0 }. */
+export const counterAgent = defineAgent({
+  name: "counter",
+  system: "You count.",
+  tools: [bump],
+  initialState: { count: 0 },
+  stateSchema: counterState,
+  model: scriptedModel({
+    turns: [
+      { toolCalls: [{ name: "bump", args: { by: 1 } }] },
+      { toolCalls: [{ name: "bump", args: { by: 10 } }] },
+      { text: "Counted." },
+    ],
+  }),
+});

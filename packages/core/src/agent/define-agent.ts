@@ -1,5 +1,6 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
-import type { z } from "zod";
+import { z } from "zod";
+import type { JsonValue } from "../ledger/events.ts";
 import type { AnyTool } from "./define-tool.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
@@ -22,6 +23,13 @@ export interface AgentDefinition {
    * still work in earlier steps); the run's output is the parsed, validated object.
    */
   readonly outputSchema?: z.ZodType<unknown>;
+  /** The application state before any write (version 0). Without it, the state starts as null. */
+  readonly initialState?: JsonValue;
+  /**
+   * The shape of the application state. Every write, from a client (`PUT .../state`) or a
+   * tool (`ctx.state.set`), is checked against it; the value is stored as written.
+   */
+  readonly stateSchema?: z.ZodType<unknown>;
 }
 
 export type AgentOptions = Omit<AgentDefinition, "maxSteps" | "tools"> &
@@ -45,11 +53,27 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
       throw new TypeError(`agent "${options.name}" has two tools named "${tool.name}"`);
     names.add(tool.name);
   }
+  checkInitialState(options);
   const maxSteps = options.maxSteps ?? 10;
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {
     throw new TypeError(`agent "${options.name}": maxSteps must be a positive integer`);
   }
   return { ...options, tools, maxSteps };
+}
+
+function checkInitialState({ name, initialState, stateSchema }: AgentOptions): void {
+  if (initialState === undefined) return;
+  if (!z.json().safeParse(initialState).success) {
+    throw new TypeError(
+      `agent "${name}": initialState must be a JSON value (no undefined, functions, dates or class instances)`,
+    );
+  }
+  const fits = stateSchema?.safeParse(initialState);
+  if (fits && !fits.success) {
+    throw new TypeError(
+      `agent "${name}": initialState does not match stateSchema: ${fits.error.message}`,
+    );
+  }
 }
 
 export function resolveModel(

@@ -1,6 +1,23 @@
 import type { z } from "zod";
-import type { ToolEffect } from "../ledger/events.ts";
+import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
+
+/** The session's application state, as a tool sees it. */
+export interface ToolState {
+  /**
+   * The state and its version. After `set`, the state staged by this call, with the
+   * version it replaces (its own version is assigned when the call's result commits).
+   */
+  get(): { state: JsonValue; version: number };
+  /**
+   * Stages the whole new state (checked against the agent's `stateSchema` and the event
+   * size limit: a bad value throws here). It commits as a `state.updated` event in the
+   * same transaction as this call's `tool.completed`, or not at all: a crash before the
+   * commit leaves the state unchanged, and the redriven call writes it once. Not
+   * compare-and-set: tool writes apply in the order their calls complete.
+   */
+  set(next: JsonValue): void;
+}
 
 /** What a tool's `execute` gets besides its input. */
 export interface ToolContext {
@@ -20,6 +37,8 @@ export interface ToolContext {
   transaction(write: (sql: SqlPort) => void): void;
   /** Reads the session's own SQLite (for example rows an earlier call committed). */
   query<T extends object = SqlRow>(sql: string, ...params: SqlValue[]): T[];
+  /** The session's application state (`GET .../state`); writes commit with this call's result. */
+  readonly state: ToolState;
 }
 
 export interface ToolDefinition<Input = unknown, Output = unknown> {

@@ -40,6 +40,8 @@ export interface ControlState {
   readonly latestCheckpoint: Checkpoint | undefined;
   /** Throws a BadRequestError when edited arguments do not fit the tool's schema. */
   readonly checkArgs: (call: ToolCallRecord, args: JsonValue) => void;
+  /** Going back to a checkpoint: the `state.updated` that restores its application state, if it changed. */
+  readonly restoreState: (runId: string, checkpoint: Checkpoint) => NewEvent[];
 }
 
 const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
@@ -68,7 +70,10 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
   const mode = request.mode ?? "continue";
   if (mode === "from_checkpoint") {
     const checkpoint = requireCheckpoint(state, run, request.checkpoint);
-    return [resumed(run, { mode, checkpoint: checkpoint.seq, message: request.message })];
+    return [
+      ...state.restoreState(run.runId, checkpoint),
+      resumed(run, { mode, checkpoint: checkpoint.seq, message: request.message }),
+    ];
   }
   if (run.status === "failed") {
     throw new ConflictError(
@@ -117,14 +122,20 @@ export function decideRetry(state: ControlState, request: RetryRequest): NewEven
     const start = state.startCheckpoint;
     if (!start)
       throw new NotFoundError("unknown_checkpoint", `run ${run.runId} has no start checkpoint`);
-    return [resumed(run, { mode: "retry_from_start", checkpoint: start.seq })];
+    return [
+      ...state.restoreState(run.runId, start),
+      resumed(run, { mode: "retry_from_start", checkpoint: start.seq }),
+    ];
   }
   const checkpoint = request.checkpoint
     ? requireCheckpoint(state, run, request.checkpoint)
     : (state.latestCheckpoint ?? state.startCheckpoint);
   if (!checkpoint)
     throw new NotFoundError("unknown_checkpoint", `run ${run.runId} has no checkpoint`);
-  return [resumed(run, { mode: "retry_from_checkpoint", checkpoint: checkpoint.seq })];
+  return [
+    ...state.restoreState(run.runId, checkpoint),
+    resumed(run, { mode: "retry_from_checkpoint", checkpoint: checkpoint.seq }),
+  ];
 }
 
 function decideApprovals(

@@ -7,6 +7,7 @@ import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-c
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
+import type { AppState } from "./app-state.ts";
 import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import { type Delegation, delegationOf } from "./define-subagent.ts";
@@ -32,6 +33,8 @@ export interface RunDriverOptions {
   readonly faults: FaultInjector | undefined;
   readonly durable: () => Promise<void>;
   readonly limits: { readonly maxModelAttempts: number; readonly maxToolResultBytes: number };
+  /** The application state: tools read it and stage writes that commit with their result. */
+  readonly state: AppState;
   /** Writes that commit with a run's `run.completed` (the onComplete hook's due work). */
   readonly onCompleted?: (runId: string) => void;
 }
@@ -271,6 +274,7 @@ export class RunDriver implements TriggerHandler {
               signal: flight.tools.signal,
               query: (query, ...params) => this.#o.sql.exec(query, ...params),
               maxResultBytes: this.#o.limits.maxToolResultBytes,
+              appState: this.#o.state,
             });
             await faults?.("before-tool-commit", {
               sessionId: this.#o.sessionId,
@@ -281,12 +285,17 @@ export class RunDriver implements TriggerHandler {
             if (!this.#stillRunning(runId)) return;
             const base = { step, callId: call.callId, name: call.name };
             if (outcome.type === "completed") {
-              this.#append(
-                [{ kind: "tool.completed", runId, data: { ...base, result: outcome.result } }],
-                (sql) => {
-                  for (const write of outcome.writes) write(sql);
-                },
-              );
+              const events: NewEvent[] = [
+                { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
+              ];
+              // Staged state commits with the result (its version is assigned now, in order).
+              if (outcome.state) {
+                const source = { source: "tool" as const, step, callId: call.callId };
+                events.push(this.#o.state.event(runId, outcome.state.value, source));
+              }
+              this.#append(events, (sql) => {
+                for (const write of outcome.writes) write(sql);
+              });
               // A lost irreversible result would leave its outcome unknown: make it durable now.
               if (effectOf(call.name) === "irreversible") await this.#o.durable();
             } else {

@@ -18,6 +18,7 @@ import type { TriggerDefinition } from "../triggers/define-trigger.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import { type PumpOptions, type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
+import { AppState } from "./app-state.ts";
 import { type CoalesceOptions, DEFAULT_COALESCE } from "./coalescer.ts";
 import {
   type CompletionHook,
@@ -132,6 +133,8 @@ const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
 export class SessionRuntime {
   readonly ledger: Ledger;
   readonly work: DueWork;
+  /** The application state: GET/PUT .../state, tools' `ctx.state`, restored with checkpoints. */
+  readonly state: AppState;
   readonly #sql: SqlPort;
   readonly #agent: AgentDefinition;
   readonly #sessionId: string;
@@ -157,6 +160,12 @@ export class SessionRuntime {
       ...(options.projections ?? []),
     ]);
     this.work = new DueWork(options.sql);
+    this.state = new AppState({
+      sql: options.sql,
+      ledger: this.ledger,
+      agent: options.agent,
+      sessionId: options.sessionId,
+    });
     this.#driver = new RunDriver({
       sql: options.sql,
       ledger: this.ledger,
@@ -168,6 +177,7 @@ export class SessionRuntime {
       faults: options.faults,
       durable: options.durable ?? (async () => {}),
       limits: { ...DEFAULT_RUNTIME_LIMITS, ...options.limits },
+      state: this.state,
       onCompleted: options.onComplete
         ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
         : undefined,
@@ -322,6 +332,7 @@ export class SessionRuntime {
       startCheckpoint: start,
       latestCheckpoint: run ? latestCheckpoint(this.#sql, run.runId) : undefined,
       checkArgs: (call, args) => this.#checkArgs(call.name, args),
+      restoreState: (runId, checkpoint) => this.state.restore(runId, checkpoint.seq),
     };
   }
 

@@ -1,6 +1,7 @@
-import type { ErrorInfo, JsonValue } from "../ledger/events.ts";
+import type { ErrorInfo, JsonValue, StateSource } from "../ledger/events.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { StateView } from "./app-state.ts";
 import type { AnyTool, ToolContext } from "./define-tool.ts";
 
 export type ToolOutcome =
@@ -8,12 +9,19 @@ export type ToolOutcome =
       readonly type: "completed";
       readonly result: JsonValue;
       readonly writes: ((sql: SqlPort) => void)[];
+      /** The application state the call staged with `ctx.state.set`, if any. */
+      readonly state: { readonly value: JsonValue } | undefined;
     }
   | { readonly type: "failed"; readonly error: ErrorInfo };
 
 export interface ToolRunContext
-  extends Omit<ToolContext, "transaction" | "callId" | "idempotencyKey" | "step"> {
+  extends Omit<ToolContext, "transaction" | "callId" | "idempotencyKey" | "step" | "state"> {
   readonly maxResultBytes: number;
+  /** The committed application state, and the check every write passes. */
+  readonly appState: {
+    current(): StateView;
+    check(value: unknown, source: StateSource): JsonValue;
+  };
 }
 
 /**
@@ -43,13 +51,27 @@ export async function runTool(
     );
   }
   const writes: ((sql: SqlPort) => void)[] = [];
+  let staged: { value: JsonValue } | undefined;
+  const { appState, ...rest } = ctx;
   const toolCtx: ToolContext = {
-    ...ctx,
+    ...rest,
     callId: call.callId,
     step: call.step,
     idempotencyKey,
     transaction: (write) => {
       writes.push(write);
+    },
+    state: {
+      get: () => {
+        const committed = appState.current();
+        return staged
+          ? { state: structuredClone(staged.value), version: committed.version }
+          : committed;
+      },
+      set: (next) => {
+        const source = { source: "tool" as const, step: call.step, callId: call.callId };
+        staged = { value: appState.check(next, source) };
+      },
     },
   };
   let result: unknown;
@@ -65,7 +87,7 @@ export async function runTool(
       `${tool.name} returned more than ${ctx.maxResultBytes} bytes; return a summary or a reference instead`,
     );
   }
-  return { type: "completed", result: JSON.parse(json) as JsonValue, writes };
+  return { type: "completed", result: JSON.parse(json) as JsonValue, writes, state: staged };
 }
 
 function failed(code: string, message: string): ToolOutcome {

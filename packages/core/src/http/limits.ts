@@ -4,6 +4,8 @@ import { MAX_EVENT_BYTES } from "../ledger/ledger.ts";
 export const LIMITS = {
   /** Largest request body on session routes. */
   maxBodyBytes: 64 * 1024,
+  /** Largest body of `PUT .../state`: room for a state at the event limit, formatted. */
+  maxStateBodyBytes: 2 * MAX_EVENT_BYTES,
   /** Longest user message, in characters. */
   maxMessageChars: 32 * 1024,
   /** Largest tool result, in bytes of JSON. */
@@ -15,3 +17,8 @@ export const LIMITS = {
   /** Most messages in one page of GET .../messages. */
   maxMessagesPage: 200,
 } as const;
+
+/** The body limit of a session action: the state can be as large as an event, the rest is small. */
+export function bodyLimit(action: string): number {
+  return action === "state" ? LIMITS.maxStateBodyBytes : LIMITS.maxBodyBytes;
+}

@@ -6,6 +6,7 @@ import { platformRoutes } from "./routes/platform-routes.ts";
 import { readRoutes } from "./routes/read-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 import { scheduleRoutes } from "./routes/schedule-routes.ts";
+import { stateRoutes } from "./routes/state-routes.ts";
 import { wireRoutes } from "./routes/wire-routes.ts";
 
 export type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
@@ -18,6 +19,7 @@ const ROUTES: RouteTable = {
   ...platformRoutes,
   ...wireRoutes,
   ...scheduleRoutes,
+  ...stateRoutes,
 };
 
 /** The built-in session actions (custom endpoints with another name get their own 405s). */

@@ -38,6 +38,12 @@ export interface ToolCallRequest {
   readonly args: JsonValue;
 }
 
+/** Who replaced the application state: a client (compare-and-set), a tool call, or a checkpoint restore. */
+export type StateSource =
+  | { readonly source: "client" }
+  | { readonly source: "tool"; readonly step: number; readonly callId: string }
+  | { readonly source: "restore"; readonly checkpoint: number };
+
 export interface EventPayloads {
   "run.started": { agent: string; input: { message: string }; model?: string; parent?: ParentRef };
   "run.interrupt_requested": { reason: string };
@@ -98,6 +104,11 @@ export interface EventPayloads {
   "session.closed": { reason: string };
   /** Scheduled work that gave up after its retries, or whose kind is not registered. */
   "trigger.failed": { kind: string; key: string; error: ErrorInfo; attempts: number };
+  /**
+   * The application state, replaced whole. `version` is the previous one + 1
+   * (0 is the agent's initial state, before any of these).
+   */
+  "state.updated": { state: JsonValue; version: number } & StateSource;
   /** An application metric, recorded through the ledger so it is projected like token usage. */
   "usage.recorded": { metric: string; value: number; tags?: Record<string, string> };
   "run.waiting": { reason: string };

@@ -97,10 +97,7 @@ export class Ledger {
             data: event.data,
             ts: event.ts ?? ts,
           } as LedgerEvent;
-          const data = JSON.stringify(event.data);
-          // A string of n UTF-16 units is at most 3n UTF-8 bytes: encode only when it could be over.
-          if (data.length * 3 > MAX_EVENT_BYTES && utf8Length(data) > MAX_EVENT_BYTES)
-            throw new PayloadTooLargeError(`the ${event.kind} event`, MAX_EVENT_BYTES);
+          const data = eventJson(event.kind, event.data);
           this.#sql.exec(
             "INSERT INTO events (seq, run_id, kind, data, ts) VALUES (?, ?, ?, ?, ?)",
             seq,
@@ -179,6 +176,18 @@ export class Ledger {
       .map((p) => p.name);
     if (stale.length > 0) this.rebuild(stale);
   }
+}
+
+/**
+ * An event payload as stored, or a `PayloadTooLargeError` (413) when it is over
+ * `MAX_EVENT_BYTES`. Exported so a writer can refuse early, before it stages anything.
+ */
+export function eventJson(kind: EventKind, data: unknown): string {
+  const json = JSON.stringify(data);
+  // A string of n UTF-16 units is at most 3n UTF-8 bytes: encode only when it could be over.
+  if (json.length * 3 > MAX_EVENT_BYTES && utf8Length(json) > MAX_EVENT_BYTES)
+    throw new PayloadTooLargeError(`the ${kind} event`, MAX_EVENT_BYTES);
+  return json;
 }
 
 function utf8Length(text: string): number {

@@ -30,9 +30,10 @@ export const platformRoutes: RouteTable = {
     // last, so a reader that continues from it can never skip an event.
     GET: (_request, { runtime, sql }) => {
       const messages = listMessages(sql, 0, SNAPSHOT_MESSAGES);
+      const { state, version } = runtime.state.current();
       const status = runtime.status();
       const offset = encodeOffset(runtime.ledger.tail);
-      return Response.json({ messages, state: null, status, offset });
+      return Response.json({ messages, state, stateVersion: version, status, offset });
     },
   },
   usage: {

@@ -2,6 +2,7 @@ import type { Projection } from "../projection.ts";
 import { checkpointsProjection } from "./checkpoints.ts";
 import { messagesProjection } from "./messages.ts";
 import { runsProjection } from "./runs.ts";
+import { sessionStateProjection } from "./session-state.ts";
 import { toolCallsProjection } from "./tool-calls.ts";
 import { usageProjection } from "./usage.ts";
 
@@ -29,6 +30,13 @@ export {
   runsProjection,
 } from "./runs.ts";
 export {
+  latestState,
+  type StoredState,
+  sessionStateProjection,
+  stateVersion,
+  stateVersionAt,
+} from "./session-state.ts";
+export {
   stepToolCalls,
   type ToolCallRecord,
   type ToolCallStatus,
@@ -43,4 +51,5 @@ export const SESSION_PROJECTIONS: readonly Projection[] = [
   toolCallsProjection,
   usageProjection,
   checkpointsProjection,
+  sessionStateProjection,
 ];
