@@ -45,6 +45,7 @@ function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, ru
   const projector = createAguiProjector({
     threadId: ctx.runtime.status().session,
     messages: messagesAtStart(ctx),
+    state: (seq) => ctx.runtime.state.at(seq).state,
   });
   warm(projector, ledger, ctx.sql, from.after);
   return projectedSse({

@@ -2,12 +2,12 @@ import { verifyEvents } from "@ag-ui/client";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { mathAgent } from "../../../test/fixtures.ts";
+import { counterAgent, mathAgent } from "../../../test/fixtures.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { listMessages } from "../../ledger/projections/messages.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import { warm } from "../chunk-projector.ts";
-import { createAguiProjector } from "./agui-projector.ts";
+import { type AguiEvent, createAguiProjector } from "./agui-projector.ts";
 
 async function completedRun() {
   const s = createTestSession(mathAgent);
@@ -104,5 +104,41 @@ describe("the ledger as AG-UI events", () => {
       const done = counts.slice(0, after).reduce((a, b) => a + b, 0);
       expect(rest).toEqual(all.slice(done));
     }
+  });
+
+  it("carries the app state: in STATE_SNAPSHOT when a run opens, as STATE_DELTA /state in the run", async () => {
+    const s = createTestSession(counterAgent);
+    await s.runtime.start({ message: "count" });
+    await s.drain();
+    s.runtime.state.compareAndSet({ count: 50 }, 2);
+    await s.runtime.start({ message: "again" });
+    await s.drain();
+    const projector = createAguiProjector({
+      threadId: "s1",
+      state: (seq) => s.runtime.state.at(seq).state,
+    });
+    const runs = [[], []] as AguiEvent[][];
+    for (const event of s.runtime.ledger.read(0)) {
+      const out = projector.map(event);
+      // A write between runs has no run to patch: the next run's snapshot carries it.
+      if (event.kind === "state.updated" && event.runId === null) expect(out).toEqual([]);
+      runs[event.runId === "run_1" ? 0 : 1]?.push(...out);
+    }
+    for (const out of runs) {
+      for (const event of out) expect(EventSchemas.safeParse(event).error).toBeUndefined();
+      const verified = await lastValueFrom(
+        from(out as never[]).pipe(verifyEvents(false), toArray()),
+      );
+      expect(verified).toHaveLength(out.length);
+    }
+    const snapshots = runs.map((out) => out.find((e) => e.type === "STATE_SNAPSHOT")?.snapshot);
+    expect(snapshots).toMatchObject([{ state: { count: 0 } }, { state: { count: 50 } }]);
+    const deltas = runs[0]?.flatMap((e) =>
+      e.type === "STATE_DELTA" ? (e.delta as { path: string; value: unknown }[]) : [],
+    );
+    expect(deltas?.filter((d) => d.path === "/state")).toEqual([
+      { op: "replace", path: "/state", value: { count: 1 } },
+      { op: "replace", path: "/state", value: { count: 11 } },
+    ]);
   });
 });

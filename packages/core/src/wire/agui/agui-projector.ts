@@ -1,4 +1,4 @@
-import type { LedgerEvent } from "../../ledger/events.ts";
+import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
 import type { Message } from "../../ledger/projections/messages.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
 import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.ts";
@@ -10,8 +10,10 @@ import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.t
  * 1. Pure and deterministic: the same events in the same order give the same AG-UI
  *    events. State is only what the current run has opened (a text message, a step,
  *    pending approvals, usage), so replaying the run's events rebuilds it exactly.
- * 2. A run opens with RUN_STARTED, STATE_SNAPSHOT and MESSAGES_SNAPSHOT (the conversation
- *    so far; clients merge it by message id), then streams the run's own messages.
+ * 2. A run opens with RUN_STARTED, STATE_SNAPSHOT (status, step, usage and the app state at
+ *    that event) and MESSAGES_SNAPSHOT (the conversation so far; clients merge it by message
+ *    id), then streams the run's own messages. A state write between runs sends nothing: the
+ *    next run's snapshot carries it.
  * 3. Every run that starts ends: RUN_FINISHED (success, interrupt, cancelled) or
  *    RUN_ERROR; an open text message or step is closed first.
  * 4. Ids are derived from the ledger: the assistant message of step n of run r is
@@ -25,6 +27,12 @@ export interface AguiProjectorOptions {
    * MESSAGES_SNAPSHOT right after RUN_STARTED; omitted when absent.
    */
   readonly messages?: (runId: string) => readonly Message[];
+  /**
+   * The application state as it was after event `seq`, sent as STATE_SNAPSHOT's `state` when a
+   * run opens (at its `run.started` or `run.resumed`); null when absent. `state.updated` in the
+   * run then becomes STATE_DELTA `replace /state`.
+   */
+  readonly state?: (seq: number) => JsonValue;
 }
 
 interface RunState {
@@ -65,7 +73,8 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
           },
         ]
       : [];
-  const begin = (out: AguiEvent[], runId: string, status: string) => {
+  const begin = (out: AguiEvent[], event: LedgerEvent, status: string) => {
+    const runId = event.runId ?? "";
     run = {
       runId,
       text: null,
@@ -78,7 +87,12 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
     out.push({ type: "RUN_STARTED", threadId, runId });
     out.push({
       type: "STATE_SNAPSHOT",
-      snapshot: { status, step: 0, usage: { inputTokens: 0, outputTokens: 0 } },
+      snapshot: {
+        status,
+        step: 0,
+        usage: { inputTokens: 0, outputTokens: 0 },
+        state: options.state?.(event.seq) ?? null,
+      },
     });
     const snapshot = options.messages?.(runId);
     if (snapshot) out.push({ type: "MESSAGES_SNAPSHOT", messages: toAguiMessages(snapshot) });
@@ -91,15 +105,18 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
       switch (event.kind) {
         case "run.started":
           if (run) finish(out, { outcome: { type: "cancelled" } });
-          begin(out, runId, "running");
+          begin(out, event, "running");
           break;
         case "run.resumed":
-          if (!run) begin(out, runId, "running");
+          if (!run) begin(out, event, "running");
           else out.push(delta("/status", "running"));
+          break;
+        case "state.updated":
+          if (run) out.push(delta("/state", event.data.state));
           break;
         default:
           // An event of a run we did not see start (a read that begins mid-run) opens it.
-          if (!run && runId !== "") begin(out, runId, "running");
+          if (!run && runId !== "") begin(out, event, "running");
           if (run) mapInRun(event, run, out);
       }
       return out;

@@ -1,6 +1,6 @@
 import { readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from "ai";
 import { describe, expect, it } from "vitest";
-import { mathAgent } from "../../../test/fixtures.ts";
+import { counterAgent, mathAgent } from "../../../test/fixtures.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import { warm } from "../chunk-projector.ts";
@@ -102,5 +102,22 @@ describe("the ledger as AI SDK UI message chunks", () => {
     ] as LedgerEvent[];
     const message = await rebuild(project(events));
     expect(message?.parts.filter((p) => p.type === "text")).toMatchObject([{ text: "kept" }]);
+  });
+
+  it("sends each state write of a run as one data-state part, replaced in place", async () => {
+    const s = createTestSession(counterAgent);
+    await s.runtime.start({ message: "count" });
+    await s.drain();
+    const chunks = project(s.runtime.ledger.read(0));
+    const schema = await uiMessageChunkSchema();
+    for (const chunk of chunks) expect((await schema.validate!(chunk)).success).toBe(true);
+    expect(chunks.filter((c) => c.type === "data-state")).toEqual([
+      { type: "data-state", id: "state", data: { state: { count: 1 }, version: 1 } },
+      { type: "data-state", id: "state", data: { state: { count: 11 }, version: 2 } },
+    ]);
+    const message = await rebuild(chunks);
+    expect(message?.parts.filter((p) => p.type === "data-state")).toEqual([
+      { type: "data-state", id: "state", data: { state: { count: 11 }, version: 2 } },
+    ]);
   });
 });

@@ -11,6 +11,7 @@ import type { ChunkProjector } from "../chunk-projector.ts";
  * 3. Parts are never duplicated: a text part opens at the step's first delta and closes
  *    before its tool calls; a step retried after a crash is first reset (`reset-step`),
  *    which drops the lost attempt's partial text, as the messages projection does.
+ * 4. `state.updated` in a run is a `data-state` part `{ state, version }` with id `state`.
  */
 export type UiChunk = { readonly type: string } & Record<string, unknown>;
 
@@ -61,6 +62,12 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
       if (event.kind === "run.started") {
         if (run) end(out, { type: "abort", reason: "superseded by a new run" });
         begin(out, runId);
+        return out;
+      }
+      if (event.kind === "state.updated") {
+        // A data part with an id: the client replaces it on each write. Between runs, nothing.
+        const { state, version } = event.data;
+        if (run) out.push({ type: "data-state", id: "state", data: { state, version } });
         return out;
       }
       if (!run && runId !== "") begin(out, runId);
