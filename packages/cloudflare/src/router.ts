@@ -1,7 +1,7 @@
 import {
+  bodyLimit,
   consoleLogger,
   errorResponse,
-  LIMITS,
   type Logger,
   NotFoundError,
   type PriceTable,
@@ -57,7 +57,7 @@ export async function routeRequest(
       const stub = env.AGENTS.get(
         env.AGENTS.idFromName(sessionObjectName(session.agent, session.session)),
       );
-      return await stub.fetch(await withBufferedBody(request));
+      return await stub.fetch(await withBufferedBody(request, bodyLimit(session.action)));
     }
     throw new NotFoundError(
       "not_found",
@@ -69,12 +69,12 @@ export async function routeRequest(
 }
 
 /**
- * Session routes take small JSON bodies. The Worker reads one whole (cut off past the limit,
- * a 413) before forwarding it, so the object can answer without reading it: workerd reports
+ * Session routes take small JSON bodies (`PUT .../state` up to the event limit: `bodyLimit`).
+ * The Worker reads one whole (cut off past the limit, a 413) before forwarding it, so the object can answer without reading it: workerd reports
  * a request stream still being piped after the response as an uncaught exception.
  */
-async function withBufferedBody(request: Request): Promise<Request> {
+async function withBufferedBody(request: Request, maxBytes: number): Promise<Request> {
   if (request.body === null) return request;
-  const body = await readBytes(request, LIMITS.maxBodyBytes);
+  const body = await readBytes(request, maxBytes);
   return new Request(request, { body });
 }

@@ -1,6 +1,6 @@
 import {
+  bodyLimit,
   errorResponse,
-  LIMITS,
   type Logger,
   MethodNotAllowedError,
   type PriceTable,
@@ -77,7 +77,7 @@ export async function serveWithPlatform(
     response = await admit();
   } catch (error) {
     // A refused request's body is never read: take it (see drainBody).
-    await drainBody(current, LIMITS.maxBodyBytes);
+    await drainBody(current, bodyLimit(path.action));
     response = errorResponse(error, (cause) =>
       deps.logger.error("session request failed", { error: String(cause) }),
     );
