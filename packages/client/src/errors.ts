@@ -32,6 +32,21 @@ export class DurableAgentsClientError extends Error {
   }
 }
 
+/**
+ * 409 `version_conflict` from `setState`: the state changed since it was read.
+ * Read it again (`state()`), apply the change to it, and retry with `currentVersion`.
+ */
+export class StateVersionConflictError extends DurableAgentsClientError {
+  override name = "StateVersionConflictError";
+  /** The version the state is at now. */
+  readonly currentVersion: number;
+
+  constructor(message: string, options: ClientErrorOptions & { currentVersion: number }) {
+    super("version_conflict", message, options);
+    this.currentVersion = options.currentVersion;
+  }
+}
+
 /** 0 (no response), 408, 429 and 5xx are worth retrying; other 4xx are not. */
 export function isRetryableStatus(status: number): boolean {
   return status === 0 || status === 408 || status === 429 || status >= 500;
@@ -41,6 +56,14 @@ export function isRetryableStatus(status: number): boolean {
 export async function errorFromResponse(response: Response): Promise<DurableAgentsClientError> {
   const text = await response.text().catch(() => "");
   const parsed = parseErrorBody(text);
+  const currentVersion = parsed?.details?.currentVersion;
+  if (parsed?.code === "version_conflict" && typeof currentVersion === "number") {
+    return new StateVersionConflictError(parsed.message, {
+      status: response.status,
+      details: parsed.details,
+      currentVersion,
+    });
+  }
   if (parsed !== undefined) {
     return new DurableAgentsClientError(parsed.code, parsed.message, {
       status: response.status,

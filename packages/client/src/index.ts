@@ -5,7 +5,7 @@ export {
   DEFAULT_BASE_URL,
   type DurableAgentsClient,
 } from "./client.ts";
-export { DurableAgentsClientError } from "./errors.ts";
+export { DurableAgentsClientError, StateVersionConflictError } from "./errors.ts";
 export type {
   EventStream,
   EventsOptions,
@@ -53,6 +53,8 @@ export {
   type RunControlResponse,
   type RunStarted,
   type SessionStatus,
+  type SetStateResponse,
+  type StateResponse,
   type StatusResponse,
   type TerminalEventKind,
   type ToolCall,

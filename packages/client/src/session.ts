@@ -11,6 +11,8 @@ import type {
   RetryMode,
   RunControlResponse,
   RunStarted,
+  SetStateResponse,
+  StateResponse,
   StatusResponse,
 } from "./types.ts";
 
@@ -47,6 +49,33 @@ export class AgentSession {
 
   status(options: CallOptions = {}): Promise<StatusResponse> {
     return requestJson(this.#ctx, `${this.#base}/status`, { signal: options.signal });
+  }
+
+  /**
+   * The session's application state and its version. `T` is what you expect it to be
+   * (the server checks writes against the agent's `stateSchema`; reads are not checked here).
+   */
+  state<T = unknown>(options: CallOptions = {}): Promise<StateResponse<T>> {
+    return requestJson(this.#ctx, `${this.#base}/state`, { signal: options.signal });
+  }
+
+  /**
+   * Replaces the state with compare-and-set: it commits only if the state is still at
+   * `expectedVersion`. Otherwise rejects with `StateVersionConflictError` (409, with
+   * `currentVersion`): read again, reapply your change, retry.
+   * @example
+   * const { state, version } = await session.state<{ count: number }>();
+   * await session.setState({ count: state.count + 1 }, { expectedVersion: version });
+   */
+  setState<T>(
+    state: T,
+    options: CallOptions & { expectedVersion: number },
+  ): Promise<SetStateResponse> {
+    return requestJson(this.#ctx, `${this.#base}/state`, {
+      method: "PUT",
+      body: { state, expectedVersion: options.expectedVersion },
+      signal: options.signal,
+    });
   }
 
   /** One page of the messages projection; pass `nextCursor` back for the next page. */

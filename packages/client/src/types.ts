@@ -58,6 +58,17 @@ export interface LedgerEventData {
   "run.failed": { error: WireError };
   "run.interrupted": { reason: string };
   "run.aborted": { reason: string };
+  /** The application state, replaced whole; `version` grows by 1 per event. */
+  "state.updated": {
+    state: unknown;
+    version: number;
+    source: "client" | "tool" | "restore";
+    /** The tool call that wrote it, and its step (`source: "tool"`). */
+    callId?: string;
+    step?: number;
+    /** The checkpoint it was restored from (`source: "restore"`). */
+    checkpoint?: number;
+  };
 }
 
 export type LedgerEventKind = keyof LedgerEventData;
@@ -100,6 +111,7 @@ const KNOWN_KINDS: ReadonlySet<string> = new Set<LedgerEventKind>([
   "run.failed",
   "run.interrupted",
   "run.aborted",
+  "state.updated",
 ]);
 
 /** True when this client version knows the event's kind (and so the shape of its data). */
@@ -207,6 +219,20 @@ export type ResumeRequest =
   | { mode: "from_checkpoint"; checkpointId: string; approvals?: Approval[] };
 
 export type RetryMode = "from_checkpoint" | "from_start";
+
+/** `GET .../state`: the application state, its version, and the ledger offset it was read at. */
+export interface StateResponse<T = unknown> {
+  readonly state: T;
+  /** 0 for the agent's initial state; pass it as `expectedVersion` to `setState`. */
+  readonly version: number;
+  readonly offset: string;
+}
+
+/** `PUT .../state`: the version the write got and the offset of its `state.updated` event. */
+export interface SetStateResponse {
+  readonly version: number;
+  readonly offset: string;
+}
 
 export interface ForkResponse {
   readonly session: string;

@@ -17,6 +17,7 @@ import {
   retry,
   status,
 } from "./commands/session.ts";
+import { state } from "./commands/state.ts";
 import { tail } from "./commands/tail.ts";
 import { type CliContext, type Command, EXIT } from "./context.ts";
 import { ansi, plain } from "./render.ts";
@@ -33,6 +34,7 @@ const COMMANDS: readonly Command[] = [
   retry,
   checkpoints,
   fork,
+  state,
 ];
 
 const HELP = `durable-agents: talk to durable agents and follow their sessions

@@ -6,10 +6,11 @@ import { type CliContext, defineCommand, EXIT } from "../context.ts";
 import { followToExit } from "../follow.ts";
 import { formatPart } from "../render.ts";
 
-const URL_HELP =
+export const URL_HELP =
   "  --url <url>       server (default: $DURABLE_AGENTS_URL or http://127.0.0.1:8787)";
 
-function target(
+/** The session named by the first positional (`<agent>/<session>`), checking the count. */
+export function target(
   ctx: CliContext,
   positionals: string[],
   count: number,
