@@ -192,6 +192,60 @@ describe("docs/api.md", () => {
     expect(rollup.cost).toBeGreaterThan(0);
   });
 
+  it("state: an agent with state, and compare-and-set over HTTP with a retry", async () => {
+    const board = defineAgent({
+      name: "board",
+      system: "You keep the team's board.",
+      model: scriptedModel({ turns: [{ text: "Noted." }] }),
+      initialState: { cards: [] },
+      stateSchema: z.object({ cards: z.array(z.string().max(200)) }),
+      tools: [
+        defineTool({
+          name: "add_card",
+          description: "Adds a card to the board",
+          input: z.object({ card: z.string() }),
+          effect: "idempotent",
+          execute: ({ card }, ctx) => {
+            const { cards } = ctx.state.get().state as { cards: string[] };
+            ctx.state.set({ cards: [...cards, card] });
+            return { cards: cards.length + 1 };
+          },
+        }),
+      ],
+    });
+    expect(board.initialState).toEqual({ cards: [] });
+
+    const session = `doc-state-${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "counter", session });
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+
+    async function addOne(url: string, headers: Record<string, string>) {
+      for (;;) {
+        const read = await fetch(url, { headers });
+        const { state, version } = (await read.json()) as {
+          state: { count: number };
+          version: number;
+        };
+        const write = await fetch(url, {
+          method: "PUT",
+          headers,
+          body: JSON.stringify({ state: { count: state.count + 1 }, expectedVersion: version }),
+        });
+        // 409 version_conflict: another writer got in first; read again and reapply.
+        if (write.status !== 409)
+          return (await write.json()) as { version: number; offset: string };
+      }
+    }
+
+    const url = `${base}/agents/counter/${session}/state`;
+    const written = await Promise.all([1, 2, 3].map(() => addOne(url, headers)));
+    expect(written.map((w) => w.version).sort()).toEqual([1, 2, 3]);
+    expect(await (await fetch(url, { headers })).json()).toMatchObject({
+      state: { count: 3 },
+      version: 3,
+    });
+  });
+
   it("index: list sessions and usage across sessions", async () => {
     await resetIndexDb();
     await migrateIndexDb();
