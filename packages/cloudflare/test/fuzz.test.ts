@@ -17,6 +17,7 @@ const ACTIONS = [
   "checkpoints",
   "events",
   "snapshot",
+  "state",
   "usage",
   "schedules",
   "agui",
