@@ -25,6 +25,18 @@ describe("reduceView", () => {
     expect(view.status).toBe("running");
   });
 
+  it("tracks the application state and its version, including a restore", () => {
+    const view = fold([
+      ev("state.updated", { state: { n: 1 }, version: 1, source: "client" }, null),
+      ev("run.started", { agent: "a", input: { message: "hi" } }),
+      ev("state.updated", { state: { n: 2 }, version: 2, source: "tool", callId: "c1", step: 0 }),
+      ev("state.updated", { state: { n: 1 }, version: 3, source: "restore", checkpoint: "x" }),
+    ]);
+    expect(view.state).toEqual({ n: 1 });
+    expect(view.stateVersion).toBe(3);
+    expect(EMPTY_VIEW.state).toBeNull();
+  });
+
   it("clears pending approvals when the run ends, keeps unknown kinds harmless", () => {
     const view = fold([
       ev("run.started", { agent: "a", input: { message: "hi" } }),

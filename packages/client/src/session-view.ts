@@ -1,6 +1,7 @@
 /**
  * A UI view of a session, folded from its ledger events: messages with
- * streamed text, run status, and approvals that wait for an answer.
+ * streamed text, run status, approvals that wait for an answer, and the
+ * application state (`state.updated`).
  *
  * Invariants:
  * 1. `reduceView` is pure and applies each event once; the view after
@@ -49,6 +50,13 @@ export interface SessionView {
   readonly status: SessionStatus;
   readonly runId: string | null;
   readonly pendingApprovals: readonly PendingApproval[];
+  /**
+   * The application state as of the last `state.updated` (`null` before the first one: the
+   * agent's `initialState`, if any, is in `session.state()`), and its version, which is the
+   * `expectedVersion` for `setState`.
+   */
+  readonly state: unknown;
+  readonly stateVersion: number;
   /** The offset of the last event folded in: resume reading from here. */
   readonly offset: string;
 }
@@ -58,6 +66,8 @@ export const EMPTY_VIEW: SessionView = {
   status: "idle",
   runId: null,
   pendingApprovals: [],
+  state: null,
+  stateVersion: 0,
   offset: "-1",
 };
 
@@ -145,6 +155,8 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     }
     case "tool.started":
       return withoutApproval(next, event.data.callId);
+    case "state.updated":
+      return { ...next, state: event.data.state, stateVersion: event.data.version };
     case "approval.requested":
       return {
         ...next,
