@@ -52,3 +52,8 @@ export {
   type StreamVars,
   streamConfigFromVars,
 } from "./stream-object/index.ts";
+export {
+  createToolWorkflow,
+  type ToolWorkflowOptions,
+  WorkflowToolContextError,
+} from "./workflows/index.ts";

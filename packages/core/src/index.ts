@@ -31,6 +31,7 @@ export {
   defineTool,
   type ToolContext,
   type ToolDefinition,
+  type ToolExecutor,
   type ToolState,
 } from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
@@ -48,6 +49,15 @@ export {
 } from "./agent/session-runtime.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
+export {
+  isWorkflowTool,
+  type ToolWorkflowOutcome,
+  type ToolWorkflowParams,
+  type ToolWorkflowPort,
+  type ToolWorkflowResult,
+  WORKFLOW_CREATE_KIND,
+  workflowInstanceId,
+} from "./agent/workflow-calls.ts";
 export {
   type AccessDecision,
   type AccessTarget,

@@ -15,10 +15,12 @@ import {
   type SqlPort,
   type SubagentMessage,
   systemClock,
+  type ToolWorkflowResult,
   type TriggerDefinition,
 } from "@durable-agents/core";
 import { indexExtensions } from "../d1/session-index.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
+import { toolWorkflowPort } from "../workflows/workflow-port.ts";
 import { attachPlatform, type PlatformOptions, serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
@@ -45,6 +47,11 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly redriveOnRestart?: boolean;
   /** The binding name of this class's namespace, for forks between sessions. Default "AGENTS". */
   readonly binding?: string;
+  /**
+   * The Workflows binding that runs `executor: "workflow"` tools (a class made by
+   * createToolWorkflow). Default "TOOL_WORKFLOW"; needed only by agents with such tools.
+   */
+  readonly toolWorkflow?: string;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -137,6 +144,14 @@ export function createAgentServer(options: AgentServerOptions) {
       });
     }
 
+    /** RPC from a tool's Workflow instance: the outcome of one call. A duplicate changes nothing. */
+    async receiveToolResult(result: ToolWorkflowResult): Promise<PeerRefusal | null> {
+      return asPeerResult(async () => {
+        registry.resolve(result.call.agent);
+        await this.#open(result.call.agent, result.call.session).receiveToolResult(result);
+      });
+    }
+
     override async alarm(): Promise<void> {
       const runtime = this.#reopen();
       if (!runtime) return;
@@ -189,6 +204,7 @@ export function createAgentServer(options: AgentServerOptions) {
         singleInstance: options.redriveOnRestart ?? true,
         appTriggers: options.triggers,
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
+        workflows: toolWorkflowPort(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });

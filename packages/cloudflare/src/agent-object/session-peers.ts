@@ -4,6 +4,7 @@ import {
   type SessionPeers,
   type SubagentMessage,
   type SubagentPort,
+  type ToolWorkflowResult,
 } from "@durable-agents/core";
 import { sessionObjectName } from "./session-path.ts";
 
@@ -22,9 +23,12 @@ export interface SessionPeerStub {
     reason: string,
   ): Promise<PeerRefusal | null>;
   receiveSubagentMessage(message: SubagentMessage): Promise<PeerRefusal | null>;
+  /** From a tool's Workflow instance: the outcome of one call (idempotent). */
+  receiveToolResult(result: ToolWorkflowResult): Promise<PeerRefusal | null>;
 }
 
-function stubFor(
+/** The session object `agent/session` as an RPC stub (a missing binding throws a TypeError that says what to set). */
+export function stubFor(
   env: Record<string, unknown>,
   binding: string,
   agent: string,

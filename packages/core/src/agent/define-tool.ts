@@ -41,6 +41,8 @@ export interface ToolContext {
   readonly state: ToolState;
 }
 
+export type ToolExecutor = "inline" | "workflow";
+
 export interface ToolDefinition<Input = unknown, Output = unknown> {
   readonly name: string;
   readonly description: string;
@@ -56,6 +58,13 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
    * with edited arguments) through `resume`; the wait survives eviction and days.
    */
   readonly needsApproval?: boolean | ((input: Input) => boolean);
+  /**
+   * Where `execute` runs. `"inline"` (default): inside the session object, during the step.
+   * `"workflow"`: in a Cloudflare Workflow instance (see createToolWorkflow); the run waits
+   * for its result without holding a request, and `execute` gets no `transaction`, `query`
+   * or `state` (it runs outside the session object).
+   */
+  readonly executor?: ToolExecutor;
   /** Returns a JSON-serializable result; it is what the model sees. */
   execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
 }

@@ -19,6 +19,7 @@ import { nextAction } from "./step-machine.ts";
 import { finalOutput, jsonFormat } from "./structured-output.ts";
 import { handoff, sendLater } from "./subagents.ts";
 import { runTool } from "./tool-runner.ts";
+import { createLater, isWorkflowTool, workflowLaunch } from "./workflow-calls.ts";
 
 export const RUN_STEP_KIND = "run.step";
 
@@ -80,6 +81,7 @@ export class RunDriver implements TriggerHandler {
       maxSteps: this.#o.agent.maxSteps,
       maxModelAttempts: this.#o.limits.maxModelAttempts,
       needsApproval: (call) => this.#needsApproval(call),
+      waitsOn: (call) => (this.#isWorkflow(call.name) ? "workflow" : "subagent"),
     });
     switch (action.type) {
       case "idle":
@@ -225,7 +227,20 @@ export class RunDriver implements TriggerHandler {
     const effectOf = (name: string) =>
       agent.tools.find((t) => t.name === name)?.effect ?? "irreversible";
     const delegated = fresh.filter((c) => this.#delegation(c.name));
-    if (fresh.length > 0) {
+    // Workflow calls (new, or started by a deploy that ran them inline) go to an instance.
+    const launches = await Promise.all(
+      toRun
+        .filter((c) => this.#isWorkflow(c.name))
+        .map((c) =>
+          workflowLaunch(
+            agent.name,
+            sessionId,
+            c,
+            idempotencyKey(sessionId, runId, step, c.callId),
+          ),
+        ),
+    );
+    if (fresh.length > 0 || launches.length > 0) {
       const started: NewEvent[] = fresh.map((c) => ({
         kind: "tool.started",
         runId,
@@ -241,15 +256,13 @@ export class RunDriver implements TriggerHandler {
       const handoffs = delegated.map((c) =>
         handoff(this.#o.agent, this.#o.sessionId, runId, c, this.#delegation(c.name) as Delegation),
       );
-      // A delegated call's start message commits with its subagent.started event (the outbox).
-      this.#append([...started, ...handoffs.map((h) => h.event)], (sql) => {
+      // A delegated call's start message (or instance creation) commits with its event (the outbox).
+      const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];
+      this.#append(events, (sql) => {
+        const now = this.#o.clock.now();
         for (const h of handoffs)
-          sendLater(
-            sql,
-            `start:${runId}:${h.message.parent.callId}`,
-            h.message,
-            this.#o.clock.now(),
-          );
+          sendLater(sql, `start:${runId}:${h.message.parent.callId}`, h.message, now);
+        for (const l of launches) createLater(sql, l.payload, now);
       });
       // Invariant: a tool's side effect never happens before its tool.started is durable.
       await this.#o.durable();
@@ -265,7 +278,7 @@ export class RunDriver implements TriggerHandler {
     try {
       await Promise.all(
         toRun
-          .filter((c) => !this.#delegation(c.name))
+          .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
           .map(async (call) => {
             const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
             const outcome = await runTool(agent.tools, call, key, {
@@ -313,6 +326,10 @@ export class RunDriver implements TriggerHandler {
 
   #delegation(name: string) {
     return delegationOf(this.#o.agent.tools.find((t) => t.name === name));
+  }
+
+  #isWorkflow(name: string): boolean {
+    return isWorkflowTool(this.#o.agent.tools.find((t) => t.name === name));
   }
 
   #needsApproval(call: ToolCallRecord): boolean {

@@ -91,17 +91,24 @@ export async function receiveReply(ctx: LinkContext, reply: ChildReply): Promise
   if (events.length > 0) await settleDelegated(ctx, reply.parent, events);
 }
 
+/** The `run.waiting` reasons of a run waiting on delegated calls (sub-agents, workflows). */
+const DELEGATED_WAITS = new Set(["subagent", "workflow"]);
+
 /** Records the end of a delegated call; the run resumes when no call of its step is left waiting. */
-async function settleDelegated(
+export async function settleDelegated(
   ctx: LinkContext,
-  parent: ParentRef,
+  parent: Pick<ParentRef, "runId" | "step" | "callId">,
   events: NewEvent[],
 ): Promise<void> {
   const run = getRun(ctx.sql, parent.runId);
   const left = stepToolCalls(ctx.sql, parent.runId, parent.step).filter(
     (c) => c.status === "delegated" && c.callId !== parent.callId,
   );
-  if (run?.status === "waiting" && run.waitingReason === "subagent" && left.length === 0) {
+  if (
+    run?.status === "waiting" &&
+    DELEGATED_WAITS.has(run.waitingReason ?? "") &&
+    left.length === 0
+  ) {
     events.push({ kind: "run.resumed", runId: parent.runId, data: { mode: "continue" } });
   }
   await ctx.commit(events);

@@ -42,6 +42,7 @@ import {
   importFork,
   type LinkContext,
   receiveReply,
+  settleDelegated,
   startChild,
   subagentMessenger,
 } from "./session-links.ts";
@@ -52,6 +53,13 @@ import {
   type SubagentPort,
   subagentReplyProjection,
 } from "./subagents.ts";
+import {
+  type ToolWorkflowPort,
+  type ToolWorkflowResult,
+  WORKFLOW_CREATE_KIND,
+  WorkflowLauncher,
+  workflowResultEvents,
+} from "./workflow-calls.ts";
 
 export interface SessionRuntimeOptions {
   readonly sql: SqlPort;
@@ -86,6 +94,8 @@ export interface SessionRuntimeOptions {
   readonly onComplete?: CompletionHook;
   /** The way to other sessions, for sub-agents. Without it, delegated calls fail clearly. */
   readonly subagents?: SubagentPort;
+  /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */
+  readonly workflows?: ToolWorkflowPort;
   /**
    * True when at most one instance of this session can run at a time (a Durable
    * Object): a new instance then redrives claimed work at once instead of
@@ -143,6 +153,7 @@ export class SessionRuntime {
   readonly #wake: (at: number | null) => void | Promise<void>;
   readonly #driver: RunDriver;
   readonly #pump: TriggerPump;
+  readonly #limits: RuntimeLimits;
   readonly schedules: Schedules;
 
   constructor(options: SessionRuntimeOptions) {
@@ -154,6 +165,7 @@ export class SessionRuntime {
       options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`);
     this.#wake = options.wake;
     const logger = options.logger ?? silentLogger;
+    this.#limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits };
     this.ledger = new Ledger(options.sql, this.#clock, [
       ...SESSION_PROJECTIONS,
       subagentReplyProjection,
@@ -176,7 +188,7 @@ export class SessionRuntime {
       coalesce: options.coalesce ?? DEFAULT_COALESCE,
       faults: options.faults,
       durable: options.durable ?? (async () => {}),
-      limits: { ...DEFAULT_RUNTIME_LIMITS, ...options.limits },
+      limits: this.#limits,
       state: this.state,
       onCompleted: options.onComplete
         ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
@@ -201,6 +213,12 @@ export class SessionRuntime {
       ...(options.triggers ?? []),
       [RUN_STEP_KIND, this.#driver],
       [SUBAGENT_SEND_KIND, subagentMessenger(this.#links, this.#clock, options.subagents)],
+      [
+        WORKFLOW_CREATE_KIND,
+        new WorkflowLauncher(options.workflows, this.#clock, (call, error) =>
+          this.receiveToolResult({ call, outcome: { type: "failed", error } }),
+        ),
+      ],
       [
         ON_COMPLETE_KIND,
         completionHookHandler(options.onComplete, {
@@ -365,6 +383,16 @@ export class SessionRuntime {
   /** A child answered one of this session's calls (idempotent). */
   receiveReply(reply: ChildReply): Promise<void> {
     return receiveReply(this.#links, reply);
+  }
+
+  /**
+   * A Workflow instance answered one of this session's calls. Idempotent: a duplicate, or a
+   * result for a run that ended meanwhile, is acknowledged and changes nothing.
+   */
+  async receiveToolResult(result: ToolWorkflowResult): Promise<void> {
+    const { call, outcome } = result;
+    const events = workflowResultEvents(this.#sql, call, outcome, this.#limits.maxToolResultBytes);
+    if (events.length > 0) await settleDelegated(this.#links, call, events);
   }
 
   get #links(): LinkContext {

@@ -38,6 +38,8 @@ export interface StepLimits {
   readonly maxModelAttempts: number;
   /** Whether a requested call must wait for a human first. */
   readonly needsApproval: (call: ToolCallRecord) => boolean;
+  /** What a delegated call waits on (the `run.waiting` reason): default "subagent". */
+  readonly waitsOn?: (call: ToolCallRecord) => string;
 }
 
 export function nextAction(
@@ -88,7 +90,8 @@ function toolAction(
   );
   const unknown = calls.filter((c) => c.status === "started" && c.effect === "irreversible");
   if (run.length > 0 || unknown.length > 0) return { type: "tools", step, run, unknown };
-  if (calls.some((c) => c.status === "delegated")) return { type: "pause", reason: "subagent" };
+  const delegated = calls.find((c) => c.status === "delegated");
+  if (delegated) return { type: "pause", reason: limits.waitsOn?.(delegated) ?? "subagent" };
   if (calls.some((c) => c.status === "outcome_unknown")) {
     return { type: "pause", reason: "outcome_unknown" };
   }

@@ -100,6 +100,8 @@ export interface EventPayloads {
     output: JsonValue;
     usage: TokenUsage;
   };
+  /** A tool call handed to a Workflow instance (`executor: "workflow"`); its result comes back as tool.completed/failed. */
+  "workflow.started": { step: number; callId: string; name: string; instanceId: string };
   /** The session takes no more events: readers see the end of the stream (Stream-Closed). */
   "session.closed": { reason: string };
   /** Scheduled work that gave up after its retries, or whose kind is not registered. */

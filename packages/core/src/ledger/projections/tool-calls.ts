@@ -96,6 +96,7 @@ export const toolCallsProjection: Projection = {
         );
       }
       case "subagent.started":
+      case "workflow.started":
         return set(event.data.step, event.data.callId, "status = 'delegated'");
       case "tool.completed":
         return set(

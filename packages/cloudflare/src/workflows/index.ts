@@ -1,0 +1,3 @@
+export { WorkflowToolContextError, workflowToolContext } from "./tool-context.ts";
+export { createToolWorkflow, type ToolWorkflowOptions } from "./tool-workflow.ts";
+export { toolWorkflowPort } from "./workflow-port.ts";

@@ -1,0 +1,117 @@
+import {
+  WorkflowEntrypoint,
+  type WorkflowEvent,
+  type WorkflowStep,
+  type WorkflowStepConfig,
+} from "cloudflare:workers";
+import {
+  type AgentDefinition,
+  isWorkflowTool,
+  type JsonValue,
+  type ToolWorkflowOutcome,
+  type ToolWorkflowParams,
+  type ToolWorkflowResult,
+} from "@durable-agents/core";
+import { AgentRegistry } from "../agent-object/registry.ts";
+import { stubFor } from "../agent-object/session-peers.ts";
+import { workflowToolContext } from "./tool-context.ts";
+
+export interface ToolWorkflowOptions {
+  /** The same agents (or registry) as createAgentServer: the workflow finds the tool's execute there. */
+  readonly agents: readonly AgentDefinition[] | AgentRegistry;
+  /** The session objects' Durable Object binding, to report results to. Default "AGENTS". */
+  readonly binding?: string;
+  /** Retries and timeout of the step that runs `execute` (Workflows' defaults otherwise). */
+  readonly execute?: WorkflowStepConfig;
+  /** Retries and timeout of the step that reports the result to the session. */
+  readonly report?: WorkflowStepConfig;
+}
+
+/** Reporting is cheap and idempotent: retry it often and for a long time (about half an hour). */
+const DEFAULT_REPORT: WorkflowStepConfig = {
+  retries: { limit: 10, delay: "1 second", backoff: "exponential" },
+  timeout: "1 minute",
+};
+
+/**
+ * Returns the Workflow class that executes `executor: "workflow"` tools. Export
+ * it from your Worker under the class_name of the "workflows" binding
+ * (default binding name TOOL_WORKFLOW). Each instance runs one call's `execute`
+ * in a step (retried by Workflows: at least once), then reports the outcome to
+ * the session in a second step; the session records exactly one result.
+ * @example
+ * export const ToolWorkflow = createToolWorkflow({ agents: [assistant] });
+ */
+export function createToolWorkflow(options: ToolWorkflowOptions) {
+  const registry =
+    options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
+  const binding = options.binding ?? "AGENTS";
+
+  return class ToolWorkflow extends WorkflowEntrypoint<
+    Record<string, unknown>,
+    ToolWorkflowParams
+  > {
+    override async run(
+      event: Readonly<WorkflowEvent<ToolWorkflowParams>>,
+      step: WorkflowStep,
+    ): Promise<ToolWorkflowOutcome> {
+      const call = event.payload;
+      const outcome = await this.#execute(call, step);
+      const result: ToolWorkflowResult = { call, outcome };
+      await step.do("report", options.report ?? DEFAULT_REPORT, async () => {
+        const refused = await stubFor(
+          this.env,
+          binding,
+          call.agent,
+          call.session,
+        ).receiveToolResult(result);
+        // A refusal (the agent is gone from this deploy) is permanent: retrying cannot help.
+        return refused ? refused.status : 0;
+      });
+      return outcome;
+    }
+
+    async #execute(call: ToolWorkflowParams, step: WorkflowStep): Promise<ToolWorkflowOutcome> {
+      let agent: AgentDefinition;
+      try {
+        agent = registry.resolve(call.agent, { session: call.session, env: this.env });
+      } catch (error) {
+        return failed("agent_not_found", messageOf(error));
+      }
+      const tool = agent.tools.find((t) => t.name === call.tool);
+      if (!tool || !isWorkflowTool(tool)) {
+        return failed(
+          "unknown_tool",
+          `agent ${call.agent} has no workflow tool "${call.tool}"; pass the same agents to createToolWorkflow as to createAgentServer`,
+        );
+      }
+      const input = tool.input.safeParse(call.args);
+      if (!input.success) {
+        return failed(
+          "invalid_tool_input",
+          `input for ${tool.name} does not match its schema: ${input.error.message}`,
+        );
+      }
+      // The step's output is the result as JSON text: what the model would see inline.
+      const run = async (): Promise<string> =>
+        JSON.stringify((await tool.execute(input.data, workflowToolContext(call))) ?? null);
+      const name = `execute ${call.tool}`;
+      try {
+        const json = options.execute
+          ? await step.do(name, options.execute, run)
+          : await step.do(name, run);
+        return { type: "completed", result: JSON.parse(json) as JsonValue };
+      } catch (error) {
+        return failed("tool_error", messageOf(error));
+      }
+    }
+  };
+}
+
+function failed(code: string, message: string): ToolWorkflowOutcome {
+  return { type: "failed", error: { code, message } };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

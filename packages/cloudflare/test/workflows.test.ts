@@ -1,0 +1,157 @@
+import { env, introspectWorkflow, runInDurableObject } from "cloudflare:test";
+import type { LedgerEvent, ToolWorkflowParams } from "@durable-agents/core";
+import { afterEach, describe, expect, it } from "vitest";
+import type { SessionPeerStub } from "../src/agent-object/session-peers.ts";
+import { probe } from "./fixture/probe.ts";
+import { isTerminal, type SessionHandle, session } from "./support/session.ts";
+
+let introspector: Awaited<ReturnType<typeof introspectWorkflow>> | undefined;
+
+/** Sees every instance of TOOL_WORKFLOW created from now until the test ends. */
+async function watchInstances() {
+  introspector = await introspectWorkflow(env.TOOL_WORKFLOW);
+  return introspector;
+}
+
+afterEach(async () => {
+  probe.reset();
+  await introspector?.dispose();
+  introspector = undefined;
+});
+
+const ended = (e: LedgerEvent) =>
+  e.kind === "run.completed" || e.kind === "run.failed" || e.kind === "run.aborted";
+
+/** The call as its Workflow instance got it, rebuilt from the ledger. */
+async function callOf(s: SessionHandle): Promise<ToolWorkflowParams> {
+  const started = (await s.events()).find((e) => e.kind === "tool.started");
+  if (started?.kind !== "tool.started") throw new Error("no tool.started yet");
+  const { step, callId, name, args, idempotencyKey } = started.data;
+  const runId = started.runId as string;
+  return {
+    agent: s.agent,
+    session: s.session,
+    runId,
+    step,
+    callId,
+    tool: name,
+    args,
+    idempotencyKey,
+  };
+}
+
+/** Waits until the call's instance is inside `execute` (the fixture's tool counts each entry). */
+async function executing(call: ToolWorkflowParams): Promise<void> {
+  const until = Date.now() + 20_000;
+  while (probe.executions(`crunch:${call.idempotencyKey}`) === 0 && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 20));
+}
+
+async function crashObject(s: SessionHandle, why: string): Promise<void> {
+  await runInDurableObject(s.stub(), (_instance, state) =>
+    state.abort(`injected crash: ${why}`),
+  ).catch(() => undefined);
+}
+
+describe("tools on Cloudflare Workflows", () => {
+  it("the run waits for the instance, records its result and the model answers with it", async () => {
+    const workflows = await watchInstances();
+    const s = session("workflower");
+    await s.post("runs", { input: { message: "crunch 21" } });
+    const end = await s.waitFor(ended, 20_000);
+    expect(end).toMatchObject({
+      kind: "run.completed",
+      data: { output: 'Answer: [{"total":42}]' },
+    });
+    const events = await s.events();
+    const kinds = events.map((e) => e.kind);
+    expect(kinds).toContain("run.waiting");
+    expect(events.find((e) => e.kind === "run.waiting")?.data).toEqual({ reason: "workflow" });
+    const started = events.filter((e) => e.kind === "workflow.started");
+    expect(started).toHaveLength(1);
+    expect(events.filter((e) => e.kind === "tool.completed").map((e) => e.data)).toEqual([
+      expect.objectContaining({ name: "crunch", result: { total: 42 } }),
+    ]);
+    const instances = await workflows.get();
+    expect(instances).toHaveLength(1);
+    const call = await callOf(s);
+    expect(probe.executions(`crunch:${call.idempotencyKey}`)).toBe(1);
+  });
+
+  it("a crash before the instance is created and another while it runs: one instance, one result", async () => {
+    const workflows = await watchInstances();
+    const s = session("workflower");
+    probe.close("crunch");
+    probe.crashSessionAt(s.session, "after-tool-started");
+    await s.post("runs", { input: { message: "crunch 21" } });
+    await s.waitFor((e) => e.kind === "run.waiting", 20_000);
+    // The create row survived the first crash; wait for its instance to be executing.
+    const call = await callOf(s);
+    await executing(call);
+    expect(probe.executions("fault:after-tool-started")).toBe(1);
+    await crashObject(s, "while the workflow runs");
+    probe.open("crunch");
+    const end = await s.waitFor(ended, 20_000);
+    expect(end.kind).toBe("run.completed");
+    const events = await s.events();
+    expect(events.filter((e) => e.kind === "workflow.started")).toHaveLength(1);
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(await workflows.get()).toHaveLength(1);
+    expect(probe.executions(`crunch:${call.idempotencyKey}`)).toBe(1);
+  });
+
+  it("a second delivery of the same result changes nothing", async () => {
+    const s = session("workflower");
+    await s.post("runs", { input: { message: "crunch 21" } });
+    await s.waitFor(ended, 20_000);
+    const before = await s.events();
+    const stub = s.stub() as unknown as SessionPeerStub;
+    const call = await callOf(s);
+    const refused = await stub.receiveToolResult({
+      call,
+      outcome: { type: "completed", result: { total: -1 } },
+    });
+    expect(refused).toBeNull();
+    expect(await s.events()).toEqual(before);
+  });
+
+  it("a tool that throws becomes tool.failed, and the model sees the error", async () => {
+    const s = session("workflower");
+    await s.post("runs", { input: { message: "explode" } });
+    const end = await s.waitFor(ended, 20_000);
+    const failed = (await s.events()).find((e) => e.kind === "tool.failed");
+    expect([end.kind, failed?.data]).toMatchObject([
+      "run.completed",
+      {
+        name: "explode",
+        error: { code: "tool_error", message: expect.stringContaining("the reactor is offline") },
+      },
+    ]);
+    expect(JSON.stringify(end.data)).toContain("the reactor is offline");
+  });
+
+  it("an abort while the instance runs ends the run; the late result adds no events", async () => {
+    const workflows = await watchInstances();
+    const s = session("workflower");
+    probe.close("crunch");
+    await s.post("runs", { input: { message: "crunch 21" } });
+    await s.waitFor((e) => e.kind === "run.waiting", 20_000);
+    await executing(await callOf(s));
+    expect((await s.post("abort", { reason: "user gave up" })).ok).toBe(true);
+    probe.open("crunch");
+    const instances = await workflows.get();
+    expect(instances).toHaveLength(1);
+    await instances[0]?.waitForStatus("complete");
+    const events = await s.events();
+    expect(events.at(-1)?.kind).toBe("run.aborted");
+    expect(events.filter(isTerminal).map((e) => e.kind)).toEqual(["run.waiting", "run.aborted"]);
+  });
+});
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TOOL_WORKFLOW: Workflow;
+    }
+  }
+}
