@@ -21,6 +21,7 @@ import {
   AgentRegistry,
   allowLocalDev,
   createAgentServer,
+  createToolWorkflow,
   LockManager,
   type RouterEnv,
   retentionHandler,
@@ -88,6 +89,30 @@ describe("docs/api.md", () => {
     expect(research.delegate.message({ topic: "otters" })).toBe("Research otters");
     expect(digest.kind).toBe("daily-digest");
     expect(() => defineTrigger({ ...digest, kind: "run.step" })).toThrow(/reserved|not run.step/);
+  });
+
+  it("tools on Cloudflare Workflows", () => {
+    const transcode = defineTool({
+      name: "transcode",
+      description: "Transcodes a video; takes minutes",
+      input: z.object({ url: z.string() }),
+      effect: "idempotent",
+      executor: "workflow",
+      execute: async ({ url }, ctx) => ({ url, job: ctx.idempotencyKey }),
+    });
+
+    const editor = defineAgent({
+      name: "editor",
+      system: "You edit videos.",
+      model: scriptedModel({ turns: [{ text: "Done." }] }),
+      tools: [transcode],
+    });
+
+    const AgentSession = createAgentServer({ agents: [editor] });
+    const ToolWorkflow = createToolWorkflow({ agents: [editor] });
+
+    expect(editor.tools[0]?.executor).toBe("workflow");
+    expect([typeof AgentSession, typeof ToolWorkflow]).toEqual(["function", "function"]);
   });
 
   it("server: createAgentServer and routeRequest", () => {
