@@ -35,7 +35,8 @@ describe("sub-agents as child Durable Objects", () => {
   it("a delegation to an agent the server does not have fails the call, not the wait", async () => {
     const parent = session("lead");
     await parent.post("runs", { input: { message: "haunt" } });
-    const end = await parent.waitFor(isTerminal, 20_000);
+    // The run may wait first (the call is delegated, then fails): wait for its end, not a pause.
+    const end = await parent.waitFor((e) => isTerminal(e) && e.kind !== "run.waiting", 20_000);
     expect(end.kind).toBe("run.completed");
     const failed = (await parent.events()).find((e) => e.kind === "tool.failed");
     expect(failed?.data).toMatchObject({ name: "haunt", error: { code: "agent_not_found" } });
