@@ -3,31 +3,27 @@ import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import type { JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
-import type { Projection } from "../ledger/projection.ts";
 import {
   getCheckpoint,
   latestCheckpoint,
   listCheckpoints,
 } from "../ledger/projections/checkpoints.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
-import { latestRun, type RunStatus } from "../ledger/projections/runs.ts";
+import { latestRun } from "../ledger/projections/runs.ts";
 import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
-import { type Logger, silentLogger } from "../logger.ts";
+import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
-import type { TriggerDefinition } from "../triggers/define-trigger.ts";
 import { DueWork } from "../triggers/due-work.ts";
-import { type PumpOptions, type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
+import { type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { AppState } from "./app-state.ts";
-import { type CoalesceOptions, DEFAULT_COALESCE } from "./coalescer.ts";
+import { DEFAULT_COALESCE } from "./coalescer.ts";
 import {
-  type CompletionHook,
   completionHookHandler,
   ON_COMPLETE_KIND,
   scheduleCompletionHook,
 } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
-import type { FaultInjector } from "./faults.ts";
 import {
   type ControlState,
   decideResume,
@@ -47,92 +43,34 @@ import {
   subagentMessenger,
 } from "./session-links.ts";
 import {
+  DEFAULT_RUNTIME_LIMITS,
+  type RuntimeLimits,
+  type SessionRuntimeOptions,
+  type SessionStatus,
+  type StartedRun,
+  type StatusView,
+} from "./session-runtime-options.ts";
+import {
   type ChildReply,
   type StartChild,
   SUBAGENT_SEND_KIND,
-  type SubagentPort,
   subagentReplyProjection,
 } from "./subagents.ts";
 import {
-  type ToolWorkflowPort,
   type ToolWorkflowResult,
   WORKFLOW_CREATE_KIND,
   WorkflowLauncher,
   workflowResultEvents,
 } from "./workflow-calls.ts";
 
-export interface SessionRuntimeOptions {
-  readonly sql: SqlPort;
-  readonly agent: AgentDefinition;
-  readonly sessionId: string;
-  /** Arms the one wake-up (the DO alarm) at `at`, or clears it when null. */
-  readonly wake: (at: number | null) => void | Promise<void>;
-  readonly env?: Record<string, unknown>;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  readonly newId?: () => string;
-  readonly pump?: Partial<PumpOptions>;
-  readonly coalesce?: CoalesceOptions;
-  readonly faults?: FaultInjector;
-  /**
-   * Resolves when every write so far is durable (DO: `storage.sync()`). Awaited
-   * before a tool runs and after a step commits, so that no side effect can
-   * happen before the ledger says it started. In-process SQLite needs none.
-   */
-  readonly durable?: () => Promise<void>;
-  readonly limits?: Partial<RuntimeLimits>;
-  /** Extra projections, kept in the same transaction as each append (e.g. an outbox). */
-  readonly projections?: readonly Projection[];
-  /** Extra trigger kinds for the due-work pump (e.g. outbox delivery). */
-  readonly triggers?: ReadonlyMap<string, TriggerHandler>;
-  /** Application trigger kinds, scheduled with `schedule()` (delay, date or cron). */
-  readonly appTriggers?: readonly TriggerDefinition[];
-  /**
-   * Runs at least once per completed run, through due work written with its
-   * `run.completed` (see completion-hook.ts). Without it, no such work is written.
-   */
-  readonly onComplete?: CompletionHook;
-  /** The way to other sessions, for sub-agents. Without it, delegated calls fail clearly. */
-  readonly subagents?: SubagentPort;
-  /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */
-  readonly workflows?: ToolWorkflowPort;
-  /**
-   * True when at most one instance of this session can run at a time (a Durable
-   * Object): a new instance then redrives claimed work at once instead of
-   * waiting for the dead instance's leases to run out.
-   */
-  readonly singleInstance?: boolean;
-}
-
-export interface RuntimeLimits {
-  readonly maxModelAttempts: number;
-  readonly maxToolResultBytes: number;
-}
-
-export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
-  maxModelAttempts: 5,
-  maxToolResultBytes: 256 * 1024,
-};
-
-export type SessionStatus = "idle" | RunStatus;
-
-export interface StatusView {
-  readonly session: string;
-  readonly agent: string;
-  readonly status: SessionStatus;
-  readonly runId: string | null;
-  readonly step: number;
-  readonly offset: string;
-  /** The session takes no more runs or events (POST .../close). */
-  readonly closed: boolean;
-}
-
-export interface StartedRun {
-  readonly runId: string;
-  readonly status: "running";
-  /** The ledger offset just before the run's first event: read events from here. */
-  readonly offset: string;
-}
+export {
+  DEFAULT_RUNTIME_LIMITS,
+  type RuntimeLimits,
+  type SessionRuntimeOptions,
+  type SessionStatus,
+  type StartedRun,
+  type StatusView,
+} from "./session-runtime-options.ts";
 
 const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
 

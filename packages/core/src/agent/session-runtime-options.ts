@@ -1,0 +1,89 @@
+/**
+ * The options and the read views of a `SessionRuntime` (session-runtime.ts).
+ */
+import type { Clock } from "../clock.ts";
+import type { Projection } from "../ledger/projection.ts";
+import type { RunStatus } from "../ledger/projections/runs.ts";
+import type { Logger } from "../logger.ts";
+import type { SqlPort } from "../sql/port.ts";
+import type { TriggerDefinition } from "../triggers/define-trigger.ts";
+import type { PumpOptions, TriggerHandler } from "../triggers/pump.ts";
+import type { CoalesceOptions } from "./coalescer.ts";
+import type { CompletionHook } from "./completion-hook.ts";
+import type { AgentDefinition } from "./define-agent.ts";
+import type { FaultInjector } from "./faults.ts";
+import type { SubagentPort } from "./subagents.ts";
+import type { ToolWorkflowPort } from "./workflow-calls.ts";
+
+export interface SessionRuntimeOptions {
+  readonly sql: SqlPort;
+  readonly agent: AgentDefinition;
+  readonly sessionId: string;
+  /** Arms the one wake-up (the DO alarm) at `at`, or clears it when null. */
+  readonly wake: (at: number | null) => void | Promise<void>;
+  readonly env?: Record<string, unknown>;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly newId?: () => string;
+  readonly pump?: Partial<PumpOptions>;
+  readonly coalesce?: CoalesceOptions;
+  readonly faults?: FaultInjector;
+  /**
+   * Resolves when every write so far is durable (DO: `storage.sync()`). Awaited
+   * before a tool runs and after a step commits, so that no side effect can
+   * happen before the ledger says it started. In-process SQLite needs none.
+   */
+  readonly durable?: () => Promise<void>;
+  readonly limits?: Partial<RuntimeLimits>;
+  /** Extra projections, kept in the same transaction as each append (e.g. an outbox). */
+  readonly projections?: readonly Projection[];
+  /** Extra trigger kinds for the due-work pump (e.g. outbox delivery). */
+  readonly triggers?: ReadonlyMap<string, TriggerHandler>;
+  /** Application trigger kinds, scheduled with `schedule()` (delay, date or cron). */
+  readonly appTriggers?: readonly TriggerDefinition[];
+  /**
+   * Runs at least once per completed run, through due work written with its
+   * `run.completed` (see completion-hook.ts). Without it, no such work is written.
+   */
+  readonly onComplete?: CompletionHook;
+  /** The way to other sessions, for sub-agents. Without it, delegated calls fail clearly. */
+  readonly subagents?: SubagentPort;
+  /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */
+  readonly workflows?: ToolWorkflowPort;
+  /**
+   * True when at most one instance of this session can run at a time (a Durable
+   * Object): a new instance then redrives claimed work at once instead of
+   * waiting for the dead instance's leases to run out.
+   */
+  readonly singleInstance?: boolean;
+}
+
+export interface RuntimeLimits {
+  readonly maxModelAttempts: number;
+  readonly maxToolResultBytes: number;
+}
+
+export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
+  maxModelAttempts: 5,
+  maxToolResultBytes: 256 * 1024,
+};
+
+export type SessionStatus = "idle" | RunStatus;
+
+export interface StatusView {
+  readonly session: string;
+  readonly agent: string;
+  readonly status: SessionStatus;
+  readonly runId: string | null;
+  readonly step: number;
+  readonly offset: string;
+  /** The session takes no more runs or events (POST .../close). */
+  readonly closed: boolean;
+}
+
+export interface StartedRun {
+  readonly runId: string;
+  readonly status: "running";
+  /** The ledger offset just before the run's first event: read events from here. */
+  readonly offset: string;
+}
