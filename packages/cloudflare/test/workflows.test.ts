@@ -2,6 +2,7 @@ import { env, introspectWorkflow, runInDurableObject } from "cloudflare:test";
 import type { LedgerEvent, ToolWorkflowParams } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SessionPeerStub } from "../src/agent-object/session-peers.ts";
+import { toolWorkflowPort } from "../src/workflows/workflow-port.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 
@@ -45,6 +46,17 @@ async function executing(call: ToolWorkflowParams): Promise<void> {
   const until = Date.now() + 20_000;
   while (probe.executions(`crunch:${call.idempotencyKey}`) === 0 && Date.now() < until)
     await new Promise((r) => setTimeout(r, 20));
+}
+
+/** A workflower run whose crunch instance is inside `execute`, held at the closed gate. */
+async function crunchExecuting(): Promise<{ s: SessionHandle; call: ToolWorkflowParams }> {
+  const s = session("workflower");
+  probe.close("crunch");
+  await s.post("runs", { input: { message: "crunch 21" } });
+  await s.waitFor((e) => e.kind === "run.waiting", 20_000);
+  const call = await callOf(s);
+  await executing(call);
+  return { s, call };
 }
 
 async function crashObject(s: SessionHandle, why: string): Promise<void> {
@@ -132,11 +144,7 @@ describe("tools on Cloudflare Workflows", () => {
 
   it("an abort while the instance runs ends the run; the late result adds no events", async () => {
     const workflows = await watchInstances();
-    const s = session("workflower");
-    probe.close("crunch");
-    await s.post("runs", { input: { message: "crunch 21" } });
-    await s.waitFor((e) => e.kind === "run.waiting", 20_000);
-    await executing(await callOf(s));
+    const { s } = await crunchExecuting();
     expect((await s.post("abort", { reason: "user gave up" })).ok).toBe(true);
     probe.open("crunch");
     const instances = await workflows.get();
@@ -145,6 +153,61 @@ describe("tools on Cloudflare Workflows", () => {
     const events = await s.events();
     expect(events.at(-1)?.kind).toBe("run.aborted");
     expect(events.filter(isTerminal).map((e) => e.kind)).toEqual(["run.waiting", "run.aborted"]);
+  });
+});
+
+describe("tool Workflows: creating again, and reports that never arrive", () => {
+  it("a second create of the same call's instance (a redrive) succeeds: one instance, one tool.completed", async () => {
+    const workflows = await watchInstances();
+    const { s, call } = await crunchExecuting();
+    const started = (await s.events()).find((e) => e.kind === "workflow.started");
+    if (started?.kind !== "workflow.started") throw new Error("no workflow.started yet");
+    const { instanceId } = started.data;
+    const port = toolWorkflowPort(env as unknown as Record<string, unknown>, "TOOL_WORKFLOW");
+    expect(await port.create(instanceId, call)).toBeUndefined();
+    probe.open("crunch");
+    expect((await s.waitFor(ended, 20_000)).kind).toBe("run.completed");
+    const events = await s.events();
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(await workflows.get()).toHaveLength(1);
+    expect(probe.executions(`crunch:${call.idempotencyKey}`)).toBe(1);
+  });
+
+  it("toolWorkflowPort: a create that throws for an id that exists is a success; otherwise it throws", async () => {
+    const params = {} as ToolWorkflowParams;
+    const binding = (found: boolean) => ({
+      TOOL_WORKFLOW: {
+        create: async () => {
+          throw new Error("instance.already_exists");
+        },
+        get: async (id: string) => {
+          if (!found) throw new Error(`instance ${id} not found`);
+          return { id };
+        },
+      },
+    });
+    await expect(
+      toolWorkflowPort(binding(true), "TOOL_WORKFLOW").create("tool-1", params),
+    ).resolves.toBeUndefined();
+    await expect(
+      toolWorkflowPort(binding(false), "TOOL_WORKFLOW").create("tool-1", params),
+    ).rejects.toThrow("instance.already_exists");
+  });
+
+  it("a report that never reaches the session: the session's check records the instance's output", async () => {
+    const s = session("workflower");
+    probe.failSessionAt(s.session, "before-tool-result");
+    await s.post("runs", { input: { message: "crunch 21" } });
+    const end = await s.waitFor(ended, 30_000);
+    expect(end).toMatchObject({
+      kind: "run.completed",
+      data: { output: 'Answer: [{"total":42}]' },
+    });
+    expect(probe.executions("fault:before-tool-result")).toBeGreaterThan(1);
+    const events = await s.events();
+    expect(events.filter((e) => e.kind === "tool.completed").map((e) => e.data)).toEqual([
+      expect.objectContaining({ name: "crunch", result: { total: 42 } }),
+    ]);
   });
 });
 

@@ -50,11 +50,14 @@ export {
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
 export {
+  DEFAULT_WORKFLOW_CHECK_MS,
   isWorkflowTool,
   type ToolWorkflowOutcome,
   type ToolWorkflowParams,
   type ToolWorkflowPort,
   type ToolWorkflowResult,
+  type ToolWorkflowStatus,
+  WORKFLOW_CHECK_KIND,
   WORKFLOW_CREATE_KIND,
   workflowInstanceId,
 } from "./agent/workflow-calls.ts";

@@ -1,12 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   defineAgent,
   defineTool,
+  type Logger,
   latestRun,
   scriptedModel,
   type ToolWorkflowParams,
   type ToolWorkflowPort,
+  type ToolWorkflowStatus,
   workflowInstanceId,
 } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
@@ -35,16 +37,35 @@ const agent = defineAgent({
   }),
 });
 
+/** Records the instances it creates; `instance.status` is what a status check reads. */
 function recordingPort() {
   const created: { id: string; params: ToolWorkflowParams }[] = [];
+  const instance = { status: { status: "running" } as ToolWorkflowStatus, checks: 0 };
   const port: ToolWorkflowPort = {
     async create(id, params) {
       created.push({ id, params });
       return undefined;
     },
+    async status() {
+      instance.checks++;
+      return instance.status;
+    },
   };
-  return { port, created };
+  return { port, created, instance };
 }
+
+function recordingLogger() {
+  const errors: { message: string; fields?: Record<string, unknown> }[] = [];
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn() {},
+    error: (message, fields) => errors.push({ message, fields }),
+  };
+  return { logger, errors };
+}
+
+const CHECK_MS = 60_000;
 
 const kinds = (s: ReturnType<typeof createTestSession>) =>
   s.runtime.ledger.read(0, 1000).map((e) => e.kind);
@@ -109,5 +130,148 @@ describe("workflow tool calls", () => {
     const failed = s.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed");
     expect(failed?.data).toMatchObject({ error: { code: "workflows_unavailable" } });
     expect(latestRun(s.sql)?.status).toBe("completed");
+  });
+});
+
+const dueKinds = (s: ReturnType<typeof createTestSession>) =>
+  s.sql.exec<{ kind: string }>("SELECT kind FROM due_work ORDER BY id").map((r) => r.kind);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("a workflow call that no longer waits is not created", () => {
+  it("an abort right after workflow.started commits: create is never called, nothing follows run.aborted", async () => {
+    const { port, created } = recordingPort();
+    const s = createTestSession(agent, {
+      workflows: port,
+      faults: (point) => {
+        if (point === "after-tool-started") void s.runtime.abort("stop");
+      },
+    });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(created).toHaveLength(0);
+    const after = kinds(s);
+    expect(after.slice(-3)).toEqual(["tool.started", "workflow.started", "run.aborted"]);
+    expect(dueKinds(s)).toEqual([]);
+  });
+
+  it("an abort between the decision and the commit of the tool step (the instance id's digest): nothing is appended", async () => {
+    const { port, created } = recordingPort();
+    const s = createTestSession(agent, { workflows: port });
+    const digest = crypto.subtle.digest.bind(crypto.subtle);
+    vi.spyOn(crypto.subtle, "digest").mockImplementationOnce(async (algorithm, data) => {
+      void s.runtime.abort("stop");
+      return digest(algorithm, data);
+    });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(kinds(s).at(-1)).toBe("run.aborted");
+    expect(kinds(s)).not.toContain("tool.started");
+    expect(dueKinds(s)).toEqual([]);
+    expect(created).toHaveLength(0);
+  });
+});
+
+describe("a workflow call never waits forever", () => {
+  it("a create that keeps failing fails the call with workflow_create_failed, logged, and the run continues", async () => {
+    const { logger, errors } = recordingLogger();
+    let attempts = 0;
+    const port: ToolWorkflowPort = {
+      async create() {
+        attempts++;
+        throw new Error("params too large");
+      },
+      async status() {
+        throw new Error("never created");
+      },
+    };
+    const s = createTestSession(agent, {
+      workflows: port,
+      logger,
+      pump: { maxAttempts: 3, backoffBaseMs: 10, backoffMaxMs: 10 },
+    });
+    await s.runtime.start({ message: "go" });
+    for (let i = 0; i < 5; i++) {
+      await s.drain();
+      s.clock.advance(10);
+    }
+    await s.drain();
+    expect(attempts).toBe(3);
+    const failed = s.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed");
+    expect(failed?.data).toMatchObject({
+      error: {
+        code: "workflow_create_failed",
+        message: expect.stringContaining("params too large"),
+      },
+    });
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(errors.map((e) => e.message)).toContain(
+      "a tool's Workflow instance could not be created; the call fails",
+    );
+    expect(dueKinds(s)).toEqual([]);
+  });
+
+  it("a lost report: the check records the completed instance's output", async () => {
+    const { port, instance } = recordingPort();
+    const s = createTestSession(agent, { workflows: port, workflowCheckMs: CHECK_MS });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(dueKinds(s)).toEqual(["workflow.check"]);
+    s.clock.advance(CHECK_MS);
+    await s.drain();
+    expect(instance.checks).toBe(1);
+    expect(latestRun(s.sql)?.status).toBe("waiting");
+    instance.status = { status: "complete", output: { type: "completed", result: 42 } };
+    s.clock.advance(CHECK_MS);
+    await s.drain();
+    expect(instance.checks).toBe(2);
+    const events = s.runtime.ledger.read(0, 1000);
+    expect(events.filter((e) => e.kind === "tool.completed").map((e) => e.data)).toEqual([
+      expect.objectContaining({ result: 42 }),
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      kind: "run.completed",
+      data: { output: "Answer: [42]" },
+    });
+    expect(dueKinds(s)).toEqual([]);
+  });
+
+  it("an errored or terminated instance fails the call with workflow_failed and its error", async () => {
+    for (const status of ["errored", "terminated"]) {
+      const { port, instance } = recordingPort();
+      const s = createTestSession(agent, { workflows: port, workflowCheckMs: CHECK_MS });
+      await s.runtime.start({ message: "go" });
+      await s.drain();
+      instance.status = { status, error: { message: "the step ran out of retries" } };
+      s.clock.advance(CHECK_MS);
+      await s.drain();
+      const failed = s.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed");
+      expect(failed?.data).toMatchObject({
+        error: {
+          code: "workflow_failed",
+          message: expect.stringContaining(`${status}: the step ran out of retries`),
+        },
+      });
+      expect(latestRun(s.sql)?.status).toBe("completed");
+    }
+  });
+
+  it("after the report arrived the check neither reads the status nor adds events", async () => {
+    const { port, created, instance } = recordingPort();
+    const s = createTestSession(agent, { workflows: port, workflowCheckMs: CHECK_MS });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    const call = created[0]?.params as ToolWorkflowParams;
+    await s.runtime.receiveToolResult({ call, outcome: { type: "completed", result: 42 } });
+    await s.drain();
+    const before = kinds(s);
+    instance.status = { status: "complete", output: { type: "completed", result: -1 } };
+    s.clock.advance(CHECK_MS);
+    await s.drain();
+    expect(instance.checks).toBe(0);
+    expect(kinds(s)).toEqual(before);
+    expect(dueKinds(s)).toEqual([]);
   });
 });

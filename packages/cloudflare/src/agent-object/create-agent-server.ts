@@ -52,6 +52,11 @@ export interface AgentServerOptions extends PlatformOptions {
    * createToolWorkflow). Default "TOOL_WORKFLOW"; needed only by agents with such tools.
    */
   readonly toolWorkflow?: string;
+  /**
+   * How long after creating a tool's Workflow instance the session checks its status (and
+   * then again while it runs), in case its report never arrives. Default 15 minutes.
+   */
+  readonly toolWorkflowCheckMs?: number;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -148,7 +153,14 @@ export function createAgentServer(options: AgentServerOptions) {
     async receiveToolResult(result: ToolWorkflowResult): Promise<PeerRefusal | null> {
       return asPeerResult(async () => {
         registry.resolve(result.call.agent);
-        await this.#open(result.call.agent, result.call.session).receiveToolResult(result);
+        const { session, runId, step, callId } = result.call;
+        await options.faults?.(this.ctx)?.("before-tool-result", {
+          sessionId: session,
+          runId,
+          step,
+          callId,
+        });
+        await this.#open(result.call.agent, session).receiveToolResult(result);
       });
     }
 
@@ -205,6 +217,7 @@ export function createAgentServer(options: AgentServerOptions) {
         appTriggers: options.triggers,
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
         workflows: toolWorkflowPort(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
+        workflowCheckMs: options.toolWorkflowCheckMs,
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });

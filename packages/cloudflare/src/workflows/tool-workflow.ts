@@ -6,8 +6,10 @@ import {
 } from "cloudflare:workers";
 import {
   type AgentDefinition,
+  consoleLogger,
   isWorkflowTool,
   type JsonValue,
+  type Logger,
   type ToolWorkflowOutcome,
   type ToolWorkflowParams,
   type ToolWorkflowResult,
@@ -25,9 +27,15 @@ export interface ToolWorkflowOptions {
   readonly execute?: WorkflowStepConfig;
   /** Retries and timeout of the step that reports the result to the session. */
   readonly report?: WorkflowStepConfig;
+  /** Where a report that could not be delivered is logged. Default: JSON lines on the console. */
+  readonly logger?: Logger;
 }
 
-/** Reporting is cheap and idempotent: retry it often and for a long time (about half an hour). */
+/**
+ * Reporting is cheap and idempotent: retry it often, for about 17 minutes (1 + 2 + ... + 512
+ * seconds of backoff). The session's `workflow.check` (first after 15 minutes by default)
+ * reads the outcome from the instance's output if every attempt fails.
+ */
 const DEFAULT_REPORT: WorkflowStepConfig = {
   retries: { limit: 10, delay: "1 second", backoff: "exponential" },
   timeout: "1 minute",
@@ -46,6 +54,7 @@ export function createToolWorkflow(options: ToolWorkflowOptions) {
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const binding = options.binding ?? "AGENTS";
+  const logger = options.logger ?? consoleLogger;
 
   return class ToolWorkflow extends WorkflowEntrypoint<
     Record<string, unknown>,
@@ -58,16 +67,38 @@ export function createToolWorkflow(options: ToolWorkflowOptions) {
       const call = event.payload;
       const outcome = await this.#execute(call, step);
       const result: ToolWorkflowResult = { call, outcome };
-      await step.do("report", options.report ?? DEFAULT_REPORT, async () => {
-        const refused = await stubFor(
-          this.env,
-          binding,
-          call.agent,
-          call.session,
-        ).receiveToolResult(result);
-        // A refusal (the agent is gone from this deploy) is permanent: retrying cannot help.
-        return refused ? refused.status : 0;
-      });
+      const fields = {
+        tool: call.tool,
+        agent: call.agent,
+        session: call.session,
+        callId: call.callId,
+      };
+      try {
+        await step.do("report", options.report ?? DEFAULT_REPORT, async () => {
+          const refused = await stubFor(
+            this.env,
+            binding,
+            call.agent,
+            call.session,
+          ).receiveToolResult(result);
+          // A refusal (the agent is gone from this deploy) is permanent: retrying cannot help.
+          if (refused) {
+            logger.error("the session refused a tool's outcome; is the agent in this deploy?", {
+              ...fields,
+              status: refused.status,
+              body: refused.body,
+            });
+          }
+          return refused ? refused.status : 0;
+        });
+      } catch (error) {
+        // Completing anyway keeps the outcome as the instance's output, where the check finds it.
+        logger.error("could not report a tool's outcome to its session; its check will read it", {
+          ...fields,
+          error: messageOf(error),
+        });
+      }
+      // The instance's output: what the session's workflow.check records if the report is lost.
       return outcome;
     }
 

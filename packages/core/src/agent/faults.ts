@@ -10,7 +10,9 @@ export type FaultPoint =
   | "before-tool-commit"
   | "after-step-commit"
   /** A run's `run.completed` is committed and its onComplete hook is about to run. */
-  | "before-on-complete";
+  | "before-on-complete"
+  /** A tool's Workflow instance reached the session object with its outcome (before it is recorded). */
+  | "before-tool-result";
 
 export interface FaultInfo {
   readonly sessionId?: string;

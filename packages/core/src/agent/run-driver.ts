@@ -240,6 +240,8 @@ export class RunDriver implements TriggerHandler {
           ),
         ),
     );
+    // The await above sits between the decision and its commit: a run aborted meanwhile gets nothing.
+    if (!this.#stillRunning(runId)) return DONE;
     if (fresh.length > 0 || launches.length > 0) {
       const started: NewEvent[] = fresh.map((c) => ({
         kind: "tool.started",

@@ -51,6 +51,11 @@ export interface SessionRuntimeOptions {
   /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */
   readonly workflows?: ToolWorkflowPort;
   /**
+   * How long after creating a tool's Workflow instance the session asks for its status,
+   * and then again while it runs (workflow-check.ts). Default 15 minutes.
+   */
+  readonly workflowCheckMs?: number;
+  /**
    * True when at most one instance of this session can run at a time (a Durable
    * Object): a new instance then redrives claimed work at once instead of
    * waiting for the dead instance's leases to run out.

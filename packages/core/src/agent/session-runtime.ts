@@ -56,12 +56,8 @@ import {
   SUBAGENT_SEND_KIND,
   subagentReplyProjection,
 } from "./subagents.ts";
-import {
-  type ToolWorkflowResult,
-  WORKFLOW_CREATE_KIND,
-  WorkflowLauncher,
-  workflowResultEvents,
-} from "./workflow-calls.ts";
+import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
+import { workflowHandlers } from "./workflow-check.ts";
 
 export {
   DEFAULT_RUNTIME_LIMITS,
@@ -151,12 +147,15 @@ export class SessionRuntime {
       ...(options.triggers ?? []),
       [RUN_STEP_KIND, this.#driver],
       [SUBAGENT_SEND_KIND, subagentMessenger(this.#links, this.#clock, options.subagents)],
-      [
-        WORKFLOW_CREATE_KIND,
-        new WorkflowLauncher(options.workflows, this.#clock, (call, error) =>
-          this.receiveToolResult({ call, outcome: { type: "failed", error } }),
-        ),
-      ],
+      ...workflowHandlers({
+        sql: options.sql,
+        work: this.work,
+        port: options.workflows,
+        clock: this.#clock,
+        logger,
+        checkMs: options.workflowCheckMs,
+        record: (result) => this.receiveToolResult(result),
+      }),
       [
         ON_COMPLETE_KIND,
         completionHookHandler(options.onComplete, {

@@ -2,8 +2,9 @@ import type { Clock } from "../clock.ts";
 import type { ErrorInfo, JsonValue, NewEvent, ParentRef } from "../ledger/events.ts";
 import { getRun } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { DueWork } from "../triggers/due-work.ts";
+import { type DueItem, DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AnyTool } from "./define-tool.ts";
 
@@ -17,6 +18,10 @@ import type { AnyTool } from "./define-tool.ts";
  *    create names the same instance; creating an existing id counts as success.
  * 3. Receipt is idempotent: a result is recorded only while the call is still
  *    `delegated` and its run is not finished; anything else is acknowledged and ignored.
+ * 4. No call waits forever: a create that gives up fails the call, and a created
+ *    instance is checked (workflow-check.ts) until the call has its result.
+ * 5. Nothing is created for a call that no longer waits (its run was aborted, failed or
+ *    completed); an interrupted run's calls are still created, since it can be resumed.
  */
 export const WORKFLOW_CREATE_KIND = "workflow.create";
 
@@ -37,12 +42,36 @@ export interface ToolWorkflowResult {
   readonly outcome: ToolWorkflowOutcome;
 }
 
+/** An instance's status, as the Workflows binding's `get(id).status()` gives it. */
+export interface ToolWorkflowStatus {
+  /** `queued`, `running`, `waiting`, `paused`, `complete`, `errored`, `terminated`, ... */
+  readonly status: string;
+  /** The instance's return value: its `ToolWorkflowOutcome`, once `complete`. */
+  readonly output?: unknown;
+  readonly error?: { readonly message: string };
+}
+
 /** Creates Workflow instances. Resolves to a refusal for permanent errors; throws for transient ones. */
 export interface ToolWorkflowPort {
   create(instanceId: string, params: ToolWorkflowParams): Promise<ErrorInfo | undefined>;
+  /** The status of an instance it created. Throws when the status cannot be read. */
+  status(instanceId: string): Promise<ToolWorkflowStatus>;
 }
 
-interface CreatePayload {
+/** What the create and check handlers share with their session. */
+export interface WorkflowCallContext {
+  readonly sql: SqlPort;
+  readonly work: DueWork;
+  readonly port: ToolWorkflowPort | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How long after the create the first status check runs, and between checks. */
+  readonly checkMs: number;
+  /** Records an outcome the way a report does (`receiveToolResult`). */
+  readonly record: (result: ToolWorkflowResult) => Promise<void>;
+}
+
+export interface CreatePayload {
   readonly instanceId: string;
   readonly params: ToolWorkflowParams;
 }
@@ -104,41 +133,84 @@ export function createLater(sql: SqlPort, payload: CreatePayload, now: number): 
   work.schedule(WORKFLOW_CREATE_KIND, `workflow:${payload.instanceId}`, payload, now, now);
 }
 
-/** Delivers `workflow.create` rows: at least once, never giving up on a transient error. */
+/** Delivers `workflow.create` rows: at least once, then schedules the instance's status check. */
 export class WorkflowLauncher implements TriggerHandler {
-  readonly #port: ToolWorkflowPort | undefined;
-  readonly #clock: Clock;
-  readonly #onRefused: (params: ToolWorkflowParams, error: ErrorInfo) => Promise<void>;
+  readonly #c: WorkflowCallContext;
 
-  constructor(
-    port: ToolWorkflowPort | undefined,
-    clock: Clock,
-    onRefused: (params: ToolWorkflowParams, error: ErrorInfo) => Promise<void>,
-  ) {
-    this.#port = port;
-    this.#clock = clock;
-    this.#onRefused = onRefused;
+  constructor(context: WorkflowCallContext) {
+    this.#c = context;
   }
 
   async run(payload: unknown): Promise<TriggerOutcome> {
-    const { instanceId, params } = payload as CreatePayload;
-    const refused = this.#port
-      ? await this.#port.create(instanceId, params)
+    const row = pendingRow(this.#c.sql, payload);
+    if (!row) return { type: "done" };
+    const { instanceId, params } = row;
+    const { port, work, clock } = this.#c;
+    const refused = port
+      ? await port.create(instanceId, params)
       : {
           code: "workflows_unavailable",
           message: `the ${params.tool} tool runs on Workflows, but this server has no Workflows binding; set createAgentServer({ toolWorkflow }) and bind it in wrangler.jsonc`,
         };
-    if (refused) await this.#onRefused(params, refused);
+    if (refused) {
+      await this.#c.record({ call: params, outcome: { type: "failed", error: refused } });
+    } else {
+      const now = clock.now();
+      work.schedule(WORKFLOW_CHECK_KIND, checkKey(instanceId), payload, now + this.#c.checkMs, now);
+    }
     return { type: "done" };
   }
 
-  /** Back off and try again (at most every 5 minutes): the run is waiting for this instance. */
-  giveUp(_payload: unknown, _error: unknown, item: { attempts: number }): number {
-    return this.#clock.now() + Math.min(300_000, 1000 * 2 ** Math.min(item.attempts, 8));
+  /** The pump's retries are spent: fail the call (the model sees why) rather than wait forever. */
+  giveUp(payload: unknown, error: unknown, item: DueItem): undefined {
+    const { instanceId, params } = payload as CreatePayload;
+    const cause = error instanceof Error ? error.message : String(error);
+    const message = `could not create the Workflow instance ${instanceId} for the ${params.tool} tool after ${item.attempts} attempts (${cause}); check that the Workflows binding is a Workflow whose class_name is your createToolWorkflow export, and that the tool's input fits in a Workflow instance's params`;
+    this.#c.logger.error("a tool's Workflow instance could not be created; the call fails", {
+      instanceId,
+      tool: params.tool,
+      runId: params.runId,
+      callId: params.callId,
+      error: cause,
+    });
+    const outcome = { type: "failed", error: { code: "workflow_create_failed", message } } as const;
+    // Appended before record's first await, so the failure is recorded when giveUp returns.
+    void this.#c
+      .record({ call: params, outcome })
+      .catch((e: unknown) =>
+        this.#c.logger.error("could not record a failed create", { instanceId, error: String(e) }),
+      );
+    return undefined;
   }
 }
 
+export const WORKFLOW_CHECK_KIND = "workflow.check";
+
+/** 15 minutes: past the default report retries (about 17 minutes), so a check rarely finds work to do. */
+export const DEFAULT_WORKFLOW_CHECK_MS = 15 * 60_000;
+
+export function checkKey(instanceId: string): string {
+  return `workflow-check:${instanceId}`;
+}
+
 const OPEN = new Set(["running", "waiting", "interrupted"]);
+
+/** A create or check row's payload, or undefined when its call no longer waits (nothing to do). */
+export function pendingRow(sql: SqlPort, payload: unknown): CreatePayload | undefined {
+  const row = payload as CreatePayload;
+  return pendingCall(sql, row.params) ? row : undefined;
+}
+
+/** The call's record while it still waits for its instance: delegated, in a run not ended. */
+export function pendingCall(
+  sql: SqlPort,
+  call: Pick<ToolWorkflowParams, "runId" | "step" | "callId">,
+): ToolCallRecord | undefined {
+  const run = getRun(sql, call.runId);
+  if (!run || !OPEN.has(run.status)) return undefined;
+  const record = stepToolCalls(sql, call.runId, call.step).find((c) => c.callId === call.callId);
+  return record?.status === "delegated" ? record : undefined;
+}
 
 /**
  * The session's side of a result: the events to append, none for a duplicate or for a
@@ -150,10 +222,8 @@ export function workflowResultEvents(
   outcome: ToolWorkflowOutcome,
   maxResultBytes: number,
 ): NewEvent[] {
-  const run = getRun(sql, call.runId);
-  if (!run || !OPEN.has(run.status)) return [];
-  const record = stepToolCalls(sql, call.runId, call.step).find((c) => c.callId === call.callId);
-  if (record?.status !== "delegated") return [];
+  const record = pendingCall(sql, call);
+  if (!record) return [];
   const base = { step: call.step, callId: call.callId, name: record.name };
   const failed = (error: ErrorInfo): NewEvent[] => [
     { kind: "tool.failed", runId: call.runId, data: { ...base, error } },
