@@ -3,9 +3,10 @@
 // Extra arguments go to vitest: `npm test -- --project core`.
 //
 // The crash tests abort Durable Objects on purpose (`ctx.abort("injected crash: ...")`), and
-// workerd logs each abort as an "uncaught exception" with a native stack. Those lines (and
-// only those) are left out and counted in one line at the end; everything else vitest and
-// workerd print passes through unchanged. `VERBOSE_WORKERD=1` keeps them.
+// fail Workflow steps on purpose (`Error("injected failure: ...")`); workerd logs each as an
+// "uncaught exception" with a stack. Those lines (and only those: the error text starts
+// with "injected ") are left out and counted in one line at the end; everything else vitest
+// and workerd print passes through unchanged. `VERBOSE_WORKERD=1` keeps them.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -52,7 +53,7 @@ const code = await new Promise((done) => {
 const counts = readCounts(report, code);
 if (hiddenCrashLogs > 0)
   console.log(
-    `\n(${hiddenCrashLogs} workerd log lines about deliberately injected crashes were left out; VERBOSE_WORKERD=1 shows them)`,
+    `\n(${hiddenCrashLogs} workerd log lines about deliberately injected crashes and failures were left out; VERBOSE_WORKERD=1 shows them)`,
   );
 rmSync(reportDir, { recursive: true, force: true });
 const skipped = counts.skipped > 0 ? `, ${counts.skipped} skipped` : "";
@@ -78,7 +79,12 @@ function readCounts(path, exitCode) {
   return { passed, failed, skipped };
 }
 
-/** Drops the lines workerd writes for an injected crash: the exception, then its native stack. */
+/** workerd's own exception lines (a vitest failure report never starts like this). */
+function isWorkerdException(line) {
+  return line.startsWith("uncaught exception;") || line.startsWith("exception = ");
+}
+
+/** Drops the lines workerd writes for an injected crash: the exception, then its stack. */
 function filterInjectedCrashes(stream, out) {
   let pending = "";
   let skipStack = false;
@@ -88,14 +94,13 @@ function filterInjectedCrashes(stream, out) {
     const lines = pending.split("\n");
     pending = lines.pop() ?? "";
     for (const line of lines) {
-      if (line.includes("Error: injected crash")) {
+      if (isWorkerdException(line) && line.includes("Error: injected ")) {
         hiddenCrashLogs++;
         skipStack = true;
         continue;
       }
-      if (skipStack && line.startsWith("stack: ")) {
+      if (skipStack && (line.startsWith("stack: ") || line.startsWith("    at "))) {
         hiddenCrashLogs++;
-        skipStack = false;
         continue;
       }
       skipStack = false;

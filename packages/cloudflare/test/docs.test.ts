@@ -88,7 +88,8 @@ describe("docs/api.md", () => {
     expect([needs({ amount: 50 }), needs({ amount: 500 })]).toEqual([false, true]);
     expect(research.delegate.message({ topic: "otters" })).toBe("Research otters");
     expect(digest.kind).toBe("daily-digest");
-    expect(() => defineTrigger({ ...digest, kind: "run.step" })).toThrow(/reserved|not run.step/);
+    for (const kind of ["run.step", "workflow.create", "subagent.send", "hook.on_complete"])
+      expect(() => defineTrigger({ ...digest, kind })).toThrow(/reserved for the runtime/);
   });
 
   it("tools on Cloudflare Workflows", () => {

@@ -17,8 +17,8 @@ const agent = defineAgent({
 
 /** A hook that records each call and throws the first `failures` times. */
 function recorder(failures = 0, error: () => Error = () => new Error("receiver down")) {
-  const calls: RunCompletedInfo[] = [];
-  const hook = (info: RunCompletedInfo) => {
+  const calls: Omit<RunCompletedInfo, "signal">[] = [];
+  const hook = ({ signal: _signal, ...info }: RunCompletedInfo) => {
     calls.push(info);
     if (calls.length <= failures) throw error();
   };
@@ -125,6 +125,28 @@ describe("onComplete as due work", () => {
     expect(calls).toHaveLength(3);
     expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(1);
     expect(s.runtime.ledger.read(0).map((e) => e.kind)).not.toContain("trigger.failed");
+    expect(s.runtime.work.list()).toEqual([]);
+  });
+
+  it("a hook that never settles times out, its signal aborts, and the retry delivers", async () => {
+    const signals: AbortSignal[] = [];
+    const hook = (info: RunCompletedInfo) => {
+      signals.push(info.signal);
+      // The first delivery hangs forever; the second returns.
+      return signals.length === 1 ? new Promise<void>(() => {}) : undefined;
+    };
+    const s = createTestSession(agent, { onComplete: hook, onCompleteTimeoutMs: 1_000 });
+    await s.runtime.start({ message: "go" });
+    const first = s.drain();
+    // Let the run finish and the hook start, then move past the timeout.
+    for (let i = 0; i < 50 && signals.length === 0; i++) await new Promise((r) => setTimeout(r, 1));
+    s.clock.advance(1_000);
+    await first;
+    expect(signals[0]?.aborted).toBe(true);
+    expect(s.runtime.work.list()[0]).toMatchObject({ attempts: 1 });
+    expect(s.runtime.work.list()[0]?.lastError).toMatch(/did not settle within 1000 ms/);
+    await settle(s);
+    expect(signals).toHaveLength(2);
     expect(s.runtime.work.list()).toEqual([]);
   });
 

@@ -203,6 +203,7 @@ export function createAgentServer(options: AgentServerOptions) {
         coalesce: options.coalesce,
         faults: options.faults?.(this.ctx),
         onComplete: options.hooks?.onComplete,
+        onCompleteTimeoutMs: options.hooks?.onCompleteTimeoutMs,
         ...indexExtensions(options.index, {
           env: this.env,
           sql: this.#sql,

@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { JsonValue } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -34,6 +35,24 @@ export interface RunCompletedInfo {
    * delivery is at least once, so dedupe side effects on it.
    */
   readonly idempotencyKey: string;
+  /** Aborted when the hook runs past its timeout (`onCompleteTimeoutMs`): stop, it is retried. */
+  readonly signal: AbortSignal;
+}
+
+/** How long one delivery of `onComplete` may take before it counts as failed and is retried. */
+export const DEFAULT_ON_COMPLETE_TIMEOUT_MS = 30_000;
+
+/** A delivery that did not settle in time: retryable, like a throw. */
+export class HookTimeoutError extends DurableAgentsError {
+  override name = "HookTimeoutError";
+  constructor(runId: string, timeoutMs: number) {
+    super(
+      "hook_timeout",
+      504,
+      `the onComplete hook for run ${runId} did not settle within ${timeoutMs} ms, so it will be retried; return sooner (queue slow work elsewhere) or raise hooks.onCompleteTimeoutMs`,
+      true,
+    );
+  }
 }
 
 export type CompletionHook = (info: RunCompletedInfo) => void | Promise<void>;
@@ -53,7 +72,10 @@ export interface CompletionHookDeps {
   readonly agent: string;
   readonly sessionId: string;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly faults?: FaultInjector;
+  /** Default DEFAULT_ON_COMPLETE_TIMEOUT_MS. */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -79,13 +101,32 @@ export function completionHookHandler(
         runId,
         step: run?.step ?? 0,
       });
-      await hook({
-        agent: deps.agent,
-        session: deps.sessionId,
-        runId,
-        output: (run?.output ?? null) satisfies JsonValue,
-        idempotencyKey: `${deps.agent}/${deps.sessionId}/${runId}`,
-      });
+      const timeoutMs = deps.timeoutMs ?? DEFAULT_ON_COMPLETE_TIMEOUT_MS;
+      const hookSignal = new AbortController();
+      // A hook that throws synchronously still becomes a rejection, raced like any other.
+      const delivery = (async () =>
+        hook({
+          agent: deps.agent,
+          session: deps.sessionId,
+          runId,
+          output: (run?.output ?? null) satisfies JsonValue,
+          idempotencyKey: `${deps.agent}/${deps.sessionId}/${runId}`,
+          signal: hookSignal.signal,
+        }))();
+      // A hook that never settles would hold this session's pump (its next runs too).
+      const timer = new AbortController();
+      const expired = deps.clock.sleep(timeoutMs, timer.signal).then(
+        () => {
+          hookSignal.abort(new HookTimeoutError(runId, timeoutMs));
+          throw new HookTimeoutError(runId, timeoutMs);
+        },
+        () => undefined, // the delivery settled first and cancelled the timer
+      );
+      try {
+        await Promise.race([delivery, expired]);
+      } finally {
+        timer.abort();
+      }
       return { type: "done" };
     },
     giveUp(payload, error, item: DueItem): undefined {

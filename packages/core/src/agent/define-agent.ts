@@ -1,7 +1,7 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { z } from "zod";
 import type { JsonValue } from "../ledger/events.ts";
-import type { AnyTool } from "./define-tool.ts";
+import { type AnyTool, defineTool } from "./define-tool.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
 export interface ModelContext {
@@ -49,6 +49,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
   const tools = options.tools ?? [];
   const names = new Set<string>();
   for (const tool of tools) {
+    defineTool(tool); // the same checks for a tool written as a plain object
     if (names.has(tool.name))
       throw new TypeError(`agent "${options.name}" has two tools named "${tool.name}"`);
     names.add(tool.name);

@@ -76,6 +76,11 @@ export function defineTool<Input, Output>(
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {
     throw new TypeError(`tool name "${definition.name}" must be 1-64 letters, digits, _ or -`);
   }
+  if (definition.executor === "workflow" && definition.effect === "irreversible") {
+    throw new TypeError(
+      `tool "${definition.name}" is irreversible, but Workflows may run execute() more than once (step retries, instance restarts): run it inline (executor: "inline"), or make it effect: "idempotent" and pass ctx.idempotencyKey to the API it calls`,
+    );
+  }
   return definition;
 }
 

@@ -46,6 +46,8 @@ export interface SessionRuntimeOptions {
    * `run.completed` (see completion-hook.ts). Without it, no such work is written.
    */
   readonly onComplete?: CompletionHook;
+  /** How long one `onComplete` delivery may take before it is retried. Default 30 s. */
+  readonly onCompleteTimeoutMs?: number;
   /** The way to other sessions, for sub-agents. Without it, delegated calls fail clearly. */
   readonly subagents?: SubagentPort;
   /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */

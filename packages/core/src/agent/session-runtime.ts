@@ -164,7 +164,9 @@ export class SessionRuntime {
           agent: options.agent.name,
           sessionId: options.sessionId,
           logger,
+          clock: this.#clock,
           faults: options.faults,
+          timeoutMs: options.onCompleteTimeoutMs,
         }),
       ],
     ]);

@@ -32,6 +32,12 @@ export interface SessionHooks {
   readonly beforeRetry?: BeforeHook;
   readonly afterRetry?: AfterHook;
   readonly onComplete?: (info: RunCompletedInfo) => void | Promise<void>;
+  /**
+   * How long one `onComplete` delivery may take (default 30 s). Past it the delivery counts
+   * as failed (`info.signal` is aborted) and is retried, so a hung hook cannot hold up the
+   * session's next runs.
+   */
+  readonly onCompleteTimeoutMs?: number;
   /** Runs before routing, for every session request. May return a new Request. */
   readonly transformRequest?: (
     request: Request,

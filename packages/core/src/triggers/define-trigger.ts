@@ -19,8 +19,22 @@ export interface TriggerDefinition<Payload = unknown> {
   run(payload: Payload, ctx: TriggerContext): Promise<void> | void;
 }
 
-/** Reserved for the runtime's own due work. */
-export const RESERVED_KINDS: ReadonlySet<string> = new Set(["run.step", "hook.on_complete"]);
+/**
+ * Namespaces of the runtime's own due work (`run.step`, `hook.on_complete`, `subagent.send`,
+ * `workflow.create`, `outbox.deliver`, ...). An application kind in one of them would be
+ * routed to the runtime's handler instead of its own, so they are refused.
+ */
+export const RESERVED_PREFIXES: readonly string[] = [
+  "run.",
+  "hook.",
+  "subagent.",
+  "workflow.",
+  "outbox.",
+];
+
+export function isReservedKind(kind: string): boolean {
+  return RESERVED_PREFIXES.some((prefix) => kind.startsWith(prefix));
+}
 
 /**
  * Declares an application trigger kind, registered with
@@ -31,9 +45,9 @@ export const RESERVED_KINDS: ReadonlySet<string> = new Set(["run.step", "hook.on
 export function defineTrigger<Payload>(
   definition: TriggerDefinition<Payload>,
 ): TriggerDefinition<Payload> {
-  if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(definition.kind) || RESERVED_KINDS.has(definition.kind)) {
+  if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(definition.kind) || isReservedKind(definition.kind)) {
     throw new TypeError(
-      `trigger kind "${definition.kind}" must be 1-64 lowercase letters, digits, _ . or - and not ${[...RESERVED_KINDS].join(", ")}`,
+      `trigger kind "${definition.kind}" must be 1-64 lowercase letters, digits, _ . or - and not start with ${RESERVED_PREFIXES.join(", ")}: those are reserved for the runtime's own due work`,
     );
   }
   return definition;

@@ -149,7 +149,7 @@ export class TriggerPump {
       kind: item.kind,
       key: item.key,
       attempts: item.attempts,
-      message,
+      error: message,
     });
     const again = handler.giveUp(item.payload, error, item);
     if (again === undefined) this.#work.complete(item.id);
