@@ -1,11 +1,31 @@
-// `npm start`: runs the quickstart under `wrangler dev` on 127.0.0.1:8787 and says how to talk to it.
+// `npm start`: runs the quickstart under `wrangler dev` on 127.0.0.1 and says how to talk to it.
+//
+// The port is `--port N` (or `-p N`, `--port=N`), else $PORT, else 8787. A port that is
+// already taken is refused before wrangler starts. The banner is printed only once the
+// server answers with the instance id this script gave it, so another server on the same
+// port is never announced as ours, and it says what the Worker itself reports: its model
+// and auth as read from its own env (.dev.vars, .env, --var), not from this shell's.
 import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const url = "http://127.0.0.1:8787";
+const DEFAULT_PORT = 8787;
+
+const { port, rest } = parsePort(process.argv.slice(2), process.env.PORT);
+const url = `http://127.0.0.1:${port}`;
+const instance = randomUUID();
+
+if (!(await portIsFree(port))) {
+  console.error(
+    `npm start: port ${port} on 127.0.0.1 is already in use by another process, so the quickstart cannot listen there.\n` +
+      `Stop whatever holds it, or pick another port: npm start -- --port ${port + 1}`,
+  );
+  process.exit(1);
+}
 
 const env = {
   ...process.env,
@@ -14,43 +34,93 @@ const env = {
   WRANGLER_SEND_METRICS: "false",
 };
 
-const child = spawn("wrangler", ["dev", "--log-level", "warn", ...process.argv.slice(2)], {
-  cwd: root,
-  env,
-  stdio: ["inherit", "pipe", "inherit"],
-});
+const child = spawn(
+  "wrangler",
+  [
+    "dev",
+    "--log-level",
+    "warn",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--var",
+    `QUICKSTART_INSTANCE:${instance}`,
+    ...rest,
+  ],
+  { cwd: root, env, stdio: ["inherit", "pipe", "inherit"] },
+);
 
 child.stdout.pipe(process.stdout);
-waitUntilReady().then(printBanner, (error) => console.error(error.message));
+waitUntilReady().then(printBanner, (error) => {
+  console.error(`npm start: ${error.message}`);
+  child.kill("SIGTERM");
+  process.exitCode = 1;
+});
 
+/** `--port N`, `--port=N`, `-p N` (removed from the args passed on), else $PORT, else 8787. */
+function parsePort(args, fromEnv) {
+  let value = fromEnv;
+  const rest = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--port" || arg === "-p") value = args[++i];
+    else if (arg.startsWith("--port=")) value = arg.slice("--port=".length);
+    else rest.push(arg);
+  }
+  if (value === undefined || value === "") return { port: DEFAULT_PORT, rest };
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`npm start: port "${value}" is not a port number (1-65535); e.g. --port 8790`);
+    process.exit(1);
+  }
+  return { port, rest };
+}
+
+function portIsFree(port) {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once("error", () => done(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
+  });
+}
+
+/** Polls GET /__quickstart until it answers with our instance id. */
 async function waitUntilReady() {
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error("wrangler dev exited before it was ready");
     try {
-      await fetch(`${url}/`);
-      return;
-    } catch {
+      const response = await fetch(`${url}/__quickstart`);
+      const info = response.ok ? await response.json().catch(() => undefined) : undefined;
+      if (info?.instance === instance) return info;
+      throw new Error(
+        `another server answers on ${url} (not the quickstart this command started); stop it or use --port`,
+      );
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith("another server")) throw error;
       await new Promise((r) => setTimeout(r, 200));
     }
   }
   throw new Error(`the server did not answer on ${url} within 60 s`);
 }
 
-function printBanner() {
-  const key = process.env.OPENAI_API_KEY
-    ? "OpenAI-compatible model (OPENAI_API_KEY)"
-    : "embedded scripted model (no key needed)";
+function printBanner(info) {
+  const urlFlag = port === DEFAULT_PORT ? "" : ` --url ${url}`;
+  const localDev = info.auth.startsWith("local dev");
+  const auth = localDev
+    ? `${info.auth}: requests to 127.0.0.1 need no token.
+        Anywhere else every session route needs a signed token; set a real
+        secret with \`wrangler secret put AUTH_SECRET\` before deploying.`
+    : `${info.auth}: every session route needs a signed session token.`;
   console.log(`
   durable-agents quickstart is running on ${url}
-  agent: assistant, using the ${key}
-  auth: local dev (AUTH_SECRET unset): requests to 127.0.0.1 need no token.
-        Anywhere else every session route needs a signed token; set a real
-        secret with \`wrangler secret put AUTH_SECRET\` before deploying.
+  agent: assistant, using the ${info.model}
+  auth: ${auth}
 
   Talk to it from another terminal:
-    npx durable-agents chat "What is (2+3)*4?"
-    npx durable-agents chat "remember to buy milk" --session demo
-    npx durable-agents tail assistant/demo
+    npx durable-agents chat "What is (2+3)*4?"${urlFlag}
+    npx durable-agents chat "remember to buy milk" --session demo${urlFlag}
+    npx durable-agents tail assistant/demo${urlFlag}
 
   Or with curl:
     curl -X POST ${url}/agents/assistant/demo/runs -H 'content-type: application/json' -d '{"input":{"message":"What is 2+3?"}}'
@@ -62,4 +132,4 @@ function printBanner() {
 }
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 0));
+child.on("exit", (code) => process.exit(process.exitCode || (code ?? 0)));

@@ -37,22 +37,34 @@ const rules: ScriptRule[] = [
   }),
 ];
 
+/** Which model the demo uses for this `env`: the one rule that `demoModel` and the banner share. */
+export function demoModelChoice(env: Record<string, unknown>) {
+  const apiKey = typeof env.OPENAI_API_KEY === "string" ? env.OPENAI_API_KEY : "";
+  if (!apiKey) return { kind: "scripted" as const, description: "embedded scripted model" };
+  const baseURL =
+    typeof env.OPENAI_BASE_URL === "string" && env.OPENAI_BASE_URL
+      ? env.OPENAI_BASE_URL
+      : undefined;
+  const modelId =
+    typeof env.OPENAI_MODEL === "string" && env.OPENAI_MODEL ? env.OPENAI_MODEL : "gpt-4o-mini";
+  return {
+    kind: "openai" as const,
+    apiKey,
+    baseURL,
+    modelId,
+    description: `OpenAI-compatible model ${modelId} at ${baseURL ?? "api.openai.com"} (OPENAI_API_KEY)`,
+  };
+}
+
 /**
  * The scripted model by default; with OPENAI_API_KEY set (and optionally
  * OPENAI_BASE_URL for any OpenAI-compatible server such as Ollama or vLLM),
  * that provider through the AI SDK.
  */
 export function demoModel({ env }: ModelContext) {
-  const apiKey = typeof env.OPENAI_API_KEY === "string" ? env.OPENAI_API_KEY : "";
-  if (apiKey) {
-    const baseURL =
-      typeof env.OPENAI_BASE_URL === "string" && env.OPENAI_BASE_URL
-        ? env.OPENAI_BASE_URL
-        : undefined;
-    const modelId =
-      typeof env.OPENAI_MODEL === "string" && env.OPENAI_MODEL ? env.OPENAI_MODEL : "gpt-4o-mini";
-    return createOpenAI({ apiKey, baseURL }).chat(modelId);
-  }
+  const choice = demoModelChoice(env);
+  if (choice.kind === "openai")
+    return createOpenAI({ apiKey: choice.apiKey, baseURL: choice.baseURL }).chat(choice.modelId);
   const delayMs = Number(env.SCRIPTED_DELAY_MS ?? 25);
   return scriptedModel({ rules, chunkSize: 6, delayMs: Number.isFinite(delayMs) ? delayMs : 25 });
 }

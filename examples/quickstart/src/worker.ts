@@ -4,6 +4,7 @@ import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/
 export { DurableStreamObject } from "@durable-agents/cloudflare";
 
 import { assistant } from "./assistant.ts";
+import { DEV_INFO_PATH, devInfoResponse } from "./dev-info.ts";
 import { inspectorResponse } from "./inspector/index.ts";
 
 /**
@@ -18,6 +19,10 @@ export default {
     const { pathname } = new URL(request.url);
     if (request.method === "GET" && pathname === "/")
       return inspectorResponse({ agents: [assistant.name] });
+    if (request.method === "GET" && pathname === DEV_INFO_PATH)
+      return devInfoResponse(request, env);
     return routeRequest(request, env, ctx);
   },
-} satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace; STREAMS: DurableObjectNamespace }>;
+} satisfies ExportedHandler<
+  { AGENTS: DurableObjectNamespace; STREAMS: DurableObjectNamespace } & Record<string, unknown>
+>;

@@ -19,6 +19,7 @@ export {
   type AuthTarget,
   allowLocalDev,
   DEV_AUTH_SECRET,
+  isLoopback,
   verifyRequestToken,
 } from "./auth/index.ts";
 export {

@@ -1,0 +1,143 @@
+/**
+ * `npm start` itself (examples/quickstart/scripts/start.mjs): the port it serves on, a port
+ * that is taken, and a banner that tells the truth about the model the Worker uses.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { delimiter, resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort } from "../support/wrangler-dev.ts";
+import { tempState } from "./e2e-support.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const START = resolve(ROOT, "examples/quickstart/scripts/start.mjs");
+
+interface Started {
+  child: ChildProcess;
+  output: () => { stdout: string; stderr: string };
+  exited: Promise<number | null>;
+}
+
+const running: ChildProcess[] = [];
+const cleanups: (() => void)[] = [];
+
+afterEach(async () => {
+  for (const child of running.splice(0)) await stopGroup(child);
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** Runs the start script as `npm start` does (node_modules/.bin on PATH), in its own group. */
+async function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const state = tempState("start");
+  cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+  const child = spawn(
+    process.execPath,
+    [START, ...args, "--persist-to", state, "--inspector-port", String(await freePort())],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        PATH: `${resolve(ROOT, "node_modules/.bin")}${delimiter}${process.env.PATH ?? ""}`,
+        NO_COLOR: "1",
+        ...env,
+      },
+    },
+  );
+  running.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+  return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+/** Waits for the banner, or fails with what the script printed. */
+async function banner(started: Started, timeoutMs = 90_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { stdout, stderr } = started.output();
+    if (stdout.includes("Inspector:")) return stdout;
+    if (started.child.exitCode !== null)
+      throw new Error(`npm start exited ${started.child.exitCode}:\n${stdout}\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no banner within ${timeoutMs} ms:\n${JSON.stringify(started.output())}`);
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise((done) => child.once("exit", done));
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }, 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function listen(port: number): Promise<Server> {
+  return new Promise((done, fail) => {
+    const server = createServer((socket) => socket.end());
+    server.once("error", fail);
+    server.listen(port, "127.0.0.1", () => done(server));
+  });
+}
+
+describe("npm start", () => {
+  it("--port serves there, and the banner, the readiness check and the CLI hints use that port", async () => {
+    const port = await freePort();
+    const started = await start(["--port", String(port)]);
+    const text = await banner(started);
+
+    expect(text).toContain(`running on http://127.0.0.1:${port}`);
+    expect(text).toContain(
+      `npx durable-agents chat "What is (2+3)*4?" --url http://127.0.0.1:${port}`,
+    );
+    expect(text).toContain("using the embedded scripted model");
+    expect(text).toContain("local dev (AUTH_SECRET unset)");
+    const status = await fetch(`http://127.0.0.1:${port}/agents/assistant/start-port/status`);
+    expect(status.status).toBe(200);
+  });
+
+  it("refuses a port that is already taken, before wrangler starts, and announces nothing", async () => {
+    const port = await freePort();
+    const other = await listen(port);
+    cleanups.push(() => other.close());
+    const started = await start([], { PORT: String(port) });
+
+    expect(await started.exited).toBe(1);
+    const { stdout, stderr } = started.output();
+    expect(stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    expect(stderr).toContain(`npm start -- --port ${port + 1}`);
+    expect(stdout).not.toContain("is running");
+  });
+
+  it("the banner names the model the Worker really uses (PORT, and a key passed as a Worker var)", async () => {
+    const port = await freePort();
+    const started = await start(
+      ["--var", "OPENAI_API_KEY:sk-test", "--var", "OPENAI_BASE_URL:http://127.0.0.1:9/v1"],
+      { PORT: String(port), OPENAI_API_KEY: "" },
+    );
+    const text = await banner(started);
+
+    expect(text).toContain(`running on http://127.0.0.1:${port}`);
+    expect(text).toContain(
+      "using the OpenAI-compatible model gpt-4o-mini at http://127.0.0.1:9/v1 (OPENAI_API_KEY)",
+    );
+    expect(text).not.toContain("scripted");
+  });
+});
