@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_BASE_URL } from "../client.ts";
 import type { Options } from "./context.ts";
+import { suggest } from "./suggest.ts";
 
 /** Bad command line: printed with the command's usage, exit code 2. */
 export class UsageError extends Error {
@@ -8,23 +9,39 @@ export class UsageError extends Error {
 }
 
 export const COMMON_OPTIONS = {
-  url: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
+  url: {
+    type: "string",
+    value: "url",
+    description: `the server (default: $DURABLE_AGENTS_URL or ${DEFAULT_BASE_URL})`,
+  },
+  json: { type: "boolean", description: "print JSON (one object per line) instead of text" },
+  help: { type: "boolean", short: "h", description: "show this help" },
 } as const satisfies Options;
 
 export function parse<T extends Options>(argv: string[], options: T) {
+  const all = { ...COMMON_OPTIONS, ...options };
   try {
-    return parseArgs({
-      args: argv,
-      options: { ...COMMON_OPTIONS, ...options },
-      allowPositionals: true,
-      strict: true,
-    });
+    return parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
   } catch (error) {
-    // parseArgs messages already name the flag ("Unknown option '--x'").
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(usageMessage(error, Object.keys(all)));
   }
+}
+
+/**
+ * parseArgs' errors in our words: its unknown-option message is a paragraph about
+ * positionals; ours names the option and the likely one meant.
+ */
+function usageMessage(error: unknown, known: readonly string[]): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '(-{1,2})([^']+)'/.exec(message);
+  if (unknown !== null) {
+    const [, dashes, name] = unknown as unknown as [string, string, string];
+    const guess = suggest(name, known);
+    return `unknown option ${dashes}${name}${guess === undefined ? "" : `; did you mean --${guess}?`}`;
+  }
+  const missing = /^Option '(-\w, )?(--[^ ']+) <value>' argument missing/.exec(message);
+  if (missing !== null) return `${missing[2]} needs a value`;
+  return message;
 }
 
 /** `--url`, else `DURABLE_AGENTS_URL`, else the local dev server. */

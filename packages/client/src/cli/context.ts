@@ -21,7 +21,16 @@ export interface CliContext {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
-export type Options = NonNullable<ParseArgsConfig["options"]>;
+type ParseArgsOption = NonNullable<ParseArgsConfig["options"]>[string];
+
+/** One flag: what parseArgs needs, plus what help prints (`--name <value>  description`). */
+export type CliOption = ParseArgsOption & {
+  /** The value's placeholder in help, e.g. "id" prints `--session <id>`. */
+  readonly value?: string;
+  readonly description: string;
+};
+
+export type Options = Readonly<Record<string, CliOption>>;
 
 export type Parsed<T extends Options> = ReturnType<
   typeof parseArgs<{
@@ -33,9 +42,14 @@ export type Parsed<T extends Options> = ReturnType<
 
 export interface Command<T extends Options = Options> {
   readonly name: string;
+  /** One line, shown in the command list. */
   readonly summary: string;
-  /** Full help text, shown by `--help`. */
-  readonly help: string;
+  /** The positionals after the command name, e.g. `<agent>/<session> <callId>`. */
+  readonly usage: string;
+  /** Paragraphs shown by `--help` between the usage line and the options. */
+  readonly description?: string;
+  /** Shown last by `--help`, one per line. */
+  readonly examples?: readonly string[];
   readonly options: T;
   run(parsed: Parsed<T>, ctx: CliContext): Promise<number>;
 }

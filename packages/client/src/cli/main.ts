@@ -20,7 +20,10 @@ import {
 import { state } from "./commands/state.ts";
 import { tail } from "./commands/tail.ts";
 import { type CliContext, type Command, EXIT } from "./context.ts";
+import { BIN, commandHelp, mainHelp } from "./help.ts";
 import { ansi, plain } from "./render.ts";
+import { suggest } from "./suggest.ts";
+import { CLIENT_VERSION } from "./version.ts";
 
 const COMMANDS: readonly Command[] = [
   chat,
@@ -37,20 +40,6 @@ const COMMANDS: readonly Command[] = [
   state,
 ];
 
-const HELP = `durable-agents: talk to durable agents and follow their sessions
-
-Usage: durable-agents <command> [options]
-
-Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join("\n")}
-
-Every command takes --url <url> (default: $DURABLE_AGENTS_URL or
-http://127.0.0.1:8787), --json, and --help.
-
-Example:
-  durable-agents chat "What is 2+3?"
-  durable-agents tail assistant/<session>`;
-
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   readonly color: boolean;
@@ -62,12 +51,21 @@ export interface CliIo {
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    io.out(`${HELP}\n`);
+    io.out(`${mainHelp(COMMANDS)}\n`);
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    io.out(`${BIN} ${CLIENT_VERSION}\n`);
+    return EXIT.ok;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {
-    io.err(`error: unknown command "${name}"\n\n${HELP}\n`);
+    const guess = suggest(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    const hint = guess === undefined ? "" : ` Did you mean "${guess}"?`;
+    io.err(`error: unknown command "${name}".${hint}\n\n${mainHelp(COMMANDS)}\n`);
     return EXIT.usage;
   }
   const style = io.color ? ansi : plain;
@@ -75,7 +73,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     const parsed = parse(rest, command.options);
     if (parsed.values.help === true) {
-      io.out(`${command.help}\n`);
+      io.out(`${commandHelp(command)}\n`);
       return EXIT.ok;
     }
     const url = resolveUrl(parsed.values.url as string | undefined, io.env);
@@ -106,7 +104,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     io.err(style.red(`error: ${describe(error, ctx?.url)}\n`));
     if (error instanceof UsageError) {
-      io.err(`${command.help.split("\n")[0]}\nSee: durable-agents ${command.name} --help\n`);
+      io.err(`${commandHelp(command).split("\n")[0]}\nSee: ${BIN} ${command.name} --help\n`);
       return EXIT.usage;
     }
     return EXIT.failed;

@@ -5,26 +5,24 @@ import { followToExit } from "../follow.ts";
 export const chat = defineCommand({
   name: "chat",
   summary: "send a message, stream the answer live",
-  help: `Usage: durable-agents chat "<message>" [--agent assistant] [--session <id>] [--url <url>] [--json]
-
-Starts a run with your message and streams the answer as it is written,
+  usage: '"<message>"',
+  description: `Starts a run with your message and streams the answer as it is written,
 with tool calls (→) and their results (←). Prints the session id at the end;
 pass it back with --session to continue the conversation.
-
-Options:
-  --agent <name>    agent to talk to (default: assistant)
-  --session <id>    session to use (default: a new random id)
-  --url <url>       server (default: $DURABLE_AGENTS_URL or http://127.0.0.1:8787)
-  --json            print the run's ledger events as NDJSON instead of text
 
 Ctrl-C detaches: the run goes on in the server and the CLI says how to
 follow or stop it.
 
 Exit status: 0 when the run completes (or waits for approval), 1 when it
 fails, is aborted or interrupted, or the server cannot be reached.`,
+  examples: ['chat "What is 2+3?"', 'chat "remember to buy milk" --session demo'],
   options: {
-    agent: { type: "string", default: "assistant" },
-    session: { type: "string" },
+    agent: { type: "string", default: "assistant", value: "name", description: "agent to talk to" },
+    session: {
+      type: "string",
+      value: "id",
+      description: "session to use (default: a new random id)",
+    },
   },
   async run({ values, positionals }, ctx) {
     const message = positionals.join(" ").trim();

@@ -6,8 +6,10 @@ import { type CliContext, defineCommand, EXIT } from "../context.ts";
 import { followToExit } from "../follow.ts";
 import { formatPart } from "../render.ts";
 
-export const URL_HELP =
-  "  --url <url>       server (default: $DURABLE_AGENTS_URL or http://127.0.0.1:8787)";
+const NO_FOLLOW = {
+  type: "boolean",
+  description: "return at once instead of streaming the run",
+} as const;
 
 /** The session named by the first positional (`<agent>/<session>`), checking the count. */
 export function target(
@@ -42,7 +44,7 @@ async function controlAndFollow(
 export const status = defineCommand({
   name: "status",
   summary: "show a session's status and current run",
-  help: `Usage: durable-agents status <agent>/<session> [--url <url>] [--json]\n\n${URL_HELP}`,
+  usage: "<agent>/<session>",
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "status <agent>/<session>");
@@ -59,7 +61,8 @@ export const status = defineCommand({
 export const messages = defineCommand({
   name: "messages",
   summary: "print a session's messages",
-  help: `Usage: durable-agents messages <agent>/<session> [--url <url>] [--json]\n\nPrints every message of the session, following pagination.\n\n${URL_HELP}`,
+  usage: "<agent>/<session>",
+  description: "Prints every message of the session, following pagination.",
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "messages <agent>/<session>");
@@ -77,7 +80,9 @@ export const messages = defineCommand({
 export const checkpoints = defineCommand({
   name: "checkpoints",
   summary: "list a session's checkpoints (ids for resume and fork)",
-  help: `Usage: durable-agents checkpoints <agent>/<session> [--url <url>] [--json]\n\nLists every checkpoint: the start of each run and the end of each step.\n\n${URL_HELP}`,
+  usage: "<agent>/<session>",
+  description:
+    "Lists every checkpoint: the start of each run and the end of each step. Their ids feed\n`resume --checkpoint` and `fork`.",
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "checkpoints <agent>/<session>");
@@ -112,8 +117,11 @@ function stopCommand(name: "interrupt" | "abort", summary: string, detail: strin
   return defineCommand({
     name,
     summary,
-    help: `Usage: durable-agents ${name} <agent>/<session> [--reason <text>] [--url <url>] [--json]\n\n${detail}\n\n${URL_HELP}`,
-    options: { reason: { type: "string" } },
+    usage: "<agent>/<session>",
+    description: detail,
+    options: {
+      reason: { type: "string", value: "text", description: "why (kept in the ledger)" },
+    },
     async run({ values, positionals }, ctx) {
       const session = target(ctx, positionals, 1, `${name} <agent>/<session>`);
       const options = {
@@ -143,19 +151,12 @@ export const abort = stopCommand(
 export const resume = defineCommand({
   name: "resume",
   summary: "continue an interrupted or waiting run",
-  help: `Usage: durable-agents resume <agent>/<session> [--message <text> | --checkpoint <id>] [--no-follow]
-
-Continues the session's paused run, then streams it like chat.
-
-Options:
-  --message <text>    continue with a new user message
-  --checkpoint <id>   continue from a checkpoint
-  --no-follow         return at once instead of streaming the run
-${URL_HELP}`,
+  usage: "<agent>/<session>",
+  description: "Continues the session's paused run, then streams it like chat.",
   options: {
-    message: { type: "string" },
-    checkpoint: { type: "string" },
-    "no-follow": { type: "boolean" },
+    message: { type: "string", value: "text", description: "continue with a new user message" },
+    checkpoint: { type: "string", value: "id", description: "continue from a checkpoint" },
+    "no-follow": NO_FOLLOW,
   },
   async run({ values, positionals }, ctx) {
     const session = target(ctx, positionals, 1, "resume <agent>/<session>");
@@ -177,20 +178,17 @@ ${URL_HELP}`,
 export const approve = defineCommand({
   name: "approve",
   summary: "approve (or --deny) a tool call that waits for approval",
-  help: `Usage: durable-agents approve <agent>/<session> <callId> [--deny] [--args <json>] [--no-follow]
-
-Answers an approval request (shown by chat as ⏸ ... needs approval), then
-streams the run as it continues.
-
-Options:
-  --deny            deny the call instead of approving it
-  --args <json>     run the call with these arguments instead
-  --no-follow       return at once instead of streaming the run
-${URL_HELP}`,
+  usage: "<agent>/<session> <callId>",
+  description: `Answers an approval request (shown by chat as ⏸ ... needs approval), then
+streams the run as it continues.`,
   options: {
-    deny: { type: "boolean" },
-    args: { type: "string" },
-    "no-follow": { type: "boolean" },
+    deny: { type: "boolean", description: "deny the call instead of approving it" },
+    args: {
+      type: "string",
+      value: "json",
+      description: "run the call with these arguments instead",
+    },
+    "no-follow": NO_FOLLOW,
   },
   async run({ values, positionals }, ctx) {
     const session = target(ctx, positionals, 2, "approve <agent>/<session> <callId>");
@@ -212,8 +210,14 @@ ${URL_HELP}`,
 export const retry = defineCommand({
   name: "retry",
   summary: "retry a failed run from its last checkpoint (or --from-start)",
-  help: `Usage: durable-agents retry <agent>/<session> [--from-start] [--no-follow]\n\n${URL_HELP}`,
-  options: { "from-start": { type: "boolean" }, "no-follow": { type: "boolean" } },
+  usage: "<agent>/<session>",
+  options: {
+    "from-start": {
+      type: "boolean",
+      description: "retry the whole run, not from its last checkpoint",
+    },
+    "no-follow": NO_FOLLOW,
+  },
   async run({ values, positionals }, ctx) {
     const session = target(ctx, positionals, 1, "retry <agent>/<session>");
     const mode = values["from-start"] === true ? "from_start" : "from_checkpoint";
@@ -226,8 +230,11 @@ export const retry = defineCommand({
 export const fork = defineCommand({
   name: "fork",
   summary: "fork a session at a checkpoint into a new session",
-  help: `Usage: durable-agents fork <agent>/<session> <checkpointId> [--session <new id>]\n\n${URL_HELP}`,
-  options: { session: { type: "string" } },
+  usage: "<agent>/<session> <checkpointId>",
+  description: "Copies the session's ledger up to a checkpoint into a new session.",
+  options: {
+    session: { type: "string", value: "id", description: "the new session's id (default: random)" },
+  },
   async run({ values, positionals }, ctx) {
     const session = target(ctx, positionals, 2, "fork <agent>/<session> <checkpointId>");
     const result = await session.fork(positionals[1] as string, {

@@ -2,23 +2,28 @@
 import { StateVersionConflictError } from "../../errors.ts";
 import { UsageError } from "../args.ts";
 import { defineCommand, EXIT } from "../context.ts";
-import { target, URL_HELP } from "./session.ts";
+import { target } from "./session.ts";
 
 export const state = defineCommand({
   name: "state",
   summary: "print a session's application state, or --set it (compare-and-set)",
-  help: `Usage: durable-agents state <agent>/<session> [--set <json> --expected-version <n>] [--json]
-
-Prints the session's application state and its version. With --set, replaces
+  usage: "<agent>/<session>",
+  description: `Prints the session's application state and its version. With --set, replaces
 the whole state, but only if it is still at --expected-version (the version a
 read printed); if it changed meanwhile, nothing is written and the command
-exits 1 with the version it is at now.
-
-Options:
-  --set <json>              the new state, as JSON
-  --expected-version <n>    the version you read (required with --set)
-${URL_HELP}`,
-  options: { set: { type: "string" }, "expected-version": { type: "string" } },
+exits 1 with the version it is at now.`,
+  examples: [
+    "state assistant/demo",
+    'state assistant/demo --set \'{"theme":"dark"}\' --expected-version 3',
+  ],
+  options: {
+    set: { type: "string", value: "json", description: "the new state, as JSON" },
+    "expected-version": {
+      type: "string",
+      value: "n",
+      description: "the version you read (required with --set)",
+    },
+  },
   async run({ values, positionals }, ctx) {
     const session = target(ctx, positionals, 1, "state <agent>/<session>");
     if (values.set === undefined) {

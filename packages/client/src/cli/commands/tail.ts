@@ -8,21 +8,24 @@ const TRANSPORTS: readonly EventsTransport[] = ["sse", "ws", "long-poll", "catch
 export const tail = defineCommand({
   name: "tail",
   summary: "follow a session's ledger, one event per line",
-  help: `Usage: durable-agents tail <agent>/<session> [--offset <offset>] [--url <url>] [--json]
-
-Prints the session's ledger events one per line (offset, time, run, kind,
+  usage: "<agent>/<session>",
+  description: `Prints the session's ledger events one per line (offset, time, run, kind,
 data) and follows new ones live until Ctrl-C or the stream closes. Reconnects
-by itself after a drop, without losing or repeating events.
-
-Options:
-  --offset <offset>   start after this offset: one printed by tail, an event
-                      number (12), -1 for the start (default) or now for new
-                      events only
-  --transport <t>     sse (default), ws, long-poll, or catch-up (stop when caught up)
-  --json              print events as NDJSON`,
+by itself after a drop, without losing or repeating events.`,
+  examples: ["tail assistant/demo", "tail assistant/demo --offset now --transport ws"],
   options: {
-    offset: { type: "string" },
-    transport: { type: "string", default: "sse" },
+    offset: {
+      type: "string",
+      value: "offset",
+      description:
+        "start after this offset: one printed by tail, an event number (12), -1 for the start (default) or now for new events only",
+    },
+    transport: {
+      type: "string",
+      default: "sse",
+      value: "t",
+      description: "sse, ws, long-poll, or catch-up (stop when caught up)",
+    },
   },
   async run({ values, positionals }, ctx) {
     exactlyPositionals(positionals, 1, "tail <agent>/<session>");

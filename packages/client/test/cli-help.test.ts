@@ -1,0 +1,95 @@
+/** The CLI's own surface: help generated from each command's options, --version, typos. */
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { COMMON_OPTIONS } from "../src/cli/args.ts";
+import { main } from "../src/cli/main.ts";
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(argv, {
+    env: {},
+    color: false,
+    signal: new AbortController().signal,
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+  });
+  return { code, out, err };
+}
+
+/** The command names `--help` lists. */
+async function listedCommands(): Promise<string[]> {
+  const { out } = await run(["--help"]);
+  const block = out.split("Commands:\n")[1]?.split("\n\n")[0] ?? "";
+  return block.split("\n").map((line) => line.trim().split(/\s+/)[0] as string);
+}
+
+describe("durable-agents help", () => {
+  it("every command's --help lists every option its parser accepts, aligned, plus the common ones", async () => {
+    for (const name of await listedCommands()) {
+      const { code, out } = await run([name, "--help"]);
+      expect(code, name).toBe(0);
+      expect(out, name).toMatch(new RegExp(`^Usage: durable-agents ${name} `));
+      const optionLines = (out.split("Options:\n")[1]?.split("\n\n")[0] ?? "")
+        .split("\n")
+        .filter((line) => /^ {2}(-\w, )?--/.test(line));
+      const flags = optionLines.map((line) => /--([\w-]+)/.exec(line)?.[1]);
+      for (const common of Object.keys(COMMON_OPTIONS)) expect(flags, name).toContain(common);
+      // Aligned: every description starts in the same column.
+      const columns = new Set(
+        optionLines.map((line) => /^ {2}.+? {2,}(?=\S)/.exec(line)?.[0].length),
+      );
+      expect(columns.size, `${name}: ${[...columns].join(",")}`).toBe(1);
+      // Every option the parser accepts is listed: an unknown one is refused, a listed one is not.
+      for (const flag of flags) {
+        const parsed = await run([name, `--${flag}`, "--help"]);
+        expect(parsed.err, `${name} --${flag}`).not.toContain("unknown option");
+      }
+    }
+  });
+
+  it("tail --help lists --url (it did not)", async () => {
+    const { out } = await run(["tail", "--help"]);
+    expect(out).toContain("--url <url>");
+    expect(out).toContain("--transport <t>");
+  });
+
+  it("--version prints the package version", async () => {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version: string;
+    };
+    for (const flag of ["--version", "-v", "version"]) {
+      const { code, out } = await run([flag]);
+      expect(code).toBe(0);
+      expect(out).toBe(`durable-agents ${pkg.version}\n`);
+    }
+  });
+
+  it("a mistyped option gets a plain message and the option meant, exit 2", async () => {
+    const { code, err } = await run(["chat", "hi", "--sesion", "x"]);
+    expect(code).toBe(2);
+    expect(err).toContain("error: unknown option --sesion; did you mean --session?\n");
+    expect(err).not.toContain("positional argument");
+    expect(err).toContain("See: durable-agents chat --help");
+  });
+
+  it("an option without its value says so", async () => {
+    const { code, err } = await run(["chat", "hi", "--session"]);
+    expect(code).toBe(2);
+    expect(err).toContain("error: --session needs a value");
+  });
+
+  it("a mistyped command gets the command meant; nonsense gets the list", async () => {
+    const typo = await run(["stauts", "a/b"]);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain('error: unknown command "stauts". Did you mean "status"?');
+    const nonsense = await run(["frobnicate"]);
+    expect(nonsense.code).toBe(2);
+    expect(nonsense.err).not.toContain("Did you mean");
+    expect(nonsense.err).toContain("Commands:");
+  });
+});
