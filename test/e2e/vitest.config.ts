@@ -1,7 +1,9 @@
 import { defineConfig } from "vitest/config";
+import { sourceResolve } from "../../scripts/source-condition.mjs";
 
 // Tier 3: the real quickstart under `wrangler dev`, driven over HTTP and by the CLI.
 export default defineConfig({
+  ...sourceResolve,
   test: {
     name: "e2e",
     include: ["*.test.ts"],

@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { wranglerSourceEnv } from "../../scripts/source-condition.mjs";
 
 export interface WranglerDevOptions {
   /** Folder with wrangler.jsonc (or pass `config`). */
@@ -79,7 +80,13 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     cwd,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1", ...options.env },
+    env: {
+      ...process.env,
+      ...wranglerSourceEnv,
+      WRANGLER_SEND_METRICS: "false",
+      CI: "1",
+      ...options.env,
+    },
   });
   let logs = "";
   const keep = (data: Buffer): void => {
@@ -121,7 +128,7 @@ function bundleSnapshot(
     {
       cwd: source,
       encoding: "utf8",
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      env: { ...process.env, ...wranglerSourceEnv, WRANGLER_SEND_METRICS: "false", CI: "1" },
     },
   );
   if (built.status !== 0)

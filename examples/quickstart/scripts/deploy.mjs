@@ -2,6 +2,7 @@
 // Without one, the deployed server would refuse every session request
 // (auth_not_configured); this fails earlier and louder. Pass --force to skip.
 import { spawnSync } from "node:child_process";
+import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
 
 const args = process.argv.slice(2);
 const force = args.includes("--force");
@@ -25,6 +26,8 @@ if (!force) {
 
 const deploy = spawnSync("wrangler", ["deploy", ...rest], {
   stdio: "inherit",
+  // Bundle the workspace packages from their sources (scripts/source-condition.mjs).
+  env: { ...process.env, ...wranglerSourceEnv },
   shell: process.platform === "win32",
 });
 process.exit(deploy.status ?? 1);

@@ -10,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -29,6 +30,8 @@ if (!(await portIsFree(port))) {
 
 const env = {
   ...process.env,
+  // Bundle the workspace packages from their sources (scripts/source-condition.mjs).
+  ...wranglerSourceEnv,
   // Offline there is no Request.cf to fetch; use workerd's placeholder without a warning.
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   WRANGLER_SEND_METRICS: "false",

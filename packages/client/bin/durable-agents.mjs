@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// The CLI is TypeScript, run by Node's built-in type stripping: Node >= 22.18
-// strips types without a flag and without an ExperimentalWarning. Older Nodes
-// are handled here rather than failing with a loader error:
+// The installed package runs the compiled CLI (dist/, Node >= 20). The package's
+// files do not include src/, so src/ exists only in a checkout of the repository,
+// where the CLI runs from its TypeScript sources (never a stale dist/), by Node's
+// built-in type stripping: Node >= 22.18 strips types without a flag and without
+// an ExperimentalWarning. Older Nodes are handled here rather than failing with
+// a loader error:
 // - Node 22.6-22.17 and 23.x: re-run with --experimental-strip-types, and
 //   only the ExperimentalWarning silenced (users cannot act on it);
 // - anything older (this machine's system Node is 20): re-run under the
@@ -12,8 +15,12 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const script = fileURLToPath(import.meta.url);
+const source = join(dirname(realpathSync(script)), "..", "src", "cli", "main.ts");
 
-if (process.features.typescript) {
+if (!existsSync(source)) {
+  const { runCli } = await import("../dist/cli/main.js");
+  await runCli();
+} else if (process.features.typescript) {
   const { runCli } = await import("../src/cli/main.ts");
   await runCli();
 } else if (process.env.DURABLE_AGENTS_REEXEC === undefined && canStripWithFlag()) {

@@ -1,5 +1,9 @@
 // @durable-agents/cloudflare: the only package that imports cloudflare:workers.
-export { type AgentServerOptions, createAgentServer } from "./agent-object/create-agent-server.ts";
+export {
+  type AgentServerClass,
+  type AgentServerOptions,
+  createAgentServer,
+} from "./agent-object/create-agent-server.ts";
 export type {
   EndpointContext,
   PlatformOptions,
@@ -55,6 +59,7 @@ export {
 } from "./stream-object/index.ts";
 export {
   createToolWorkflow,
+  type ToolWorkflowClass,
   type ToolWorkflowOptions,
   WorkflowToolContextError,
 } from "./workflows/index.ts";

@@ -25,7 +25,13 @@ import { attachPlatform, type PlatformOptions, serveWithPlatform } from "./platf
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
-import { asPeerResult, type PeerRefusal, sessionPeers, subagentPort } from "./session-peers.ts";
+import {
+  asPeerResult,
+  type PeerRefusal,
+  type SessionPeerStub,
+  sessionPeers,
+  subagentPort,
+} from "./session-peers.ts";
 import { WebSocketHub } from "./websocket-hub.ts";
 import { WS_PING, WS_PONG } from "./websocket-protocol.ts";
 
@@ -62,12 +68,22 @@ export interface AgentServerOptions extends PlatformOptions {
 }
 
 /**
+ * The class createAgentServer returns: a SQLite-backed Durable Object, one per session, with
+ * the RPC methods sessions call on each other. Named so the published declarations can say it
+ * (an anonymous class with the base's protected `ctx` and `env` cannot be emitted).
+ */
+export type AgentServerClass = new (
+  ctx: DurableObjectState,
+  env: Record<string, unknown>,
+) => DurableObject<Record<string, unknown>> & SessionPeerStub;
+
+/**
  * Returns the Durable Object class that holds one agent session each. Export it
  * from your Worker under the class name bound in wrangler.jsonc.
  * @example
  * export const AgentSession = createAgentServer({ agents: [assistant] });
  */
-export function createAgentServer(options: AgentServerOptions) {
+export function createAgentServer(options: AgentServerOptions): AgentServerClass {
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;

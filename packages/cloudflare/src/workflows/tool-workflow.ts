@@ -42,6 +42,15 @@ const DEFAULT_REPORT: WorkflowStepConfig = {
 };
 
 /**
+ * The class createToolWorkflow returns (named for the published declarations, like
+ * AgentServerClass).
+ */
+export type ToolWorkflowClass = new (
+  ctx: ExecutionContext,
+  env: Record<string, unknown>,
+) => WorkflowEntrypoint<Record<string, unknown>, ToolWorkflowParams>;
+
+/**
  * Returns the Workflow class that executes `executor: "workflow"` tools. Export
  * it from your Worker under the class_name of the "workflows" binding
  * (default binding name TOOL_WORKFLOW). Each instance runs one call's `execute`
@@ -50,7 +59,7 @@ const DEFAULT_REPORT: WorkflowStepConfig = {
  * @example
  * export const ToolWorkflow = createToolWorkflow({ agents: [assistant] });
  */
-export function createToolWorkflow(options: ToolWorkflowOptions) {
+export function createToolWorkflow(options: ToolWorkflowOptions): ToolWorkflowClass {
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const binding = options.binding ?? "AGENTS";
