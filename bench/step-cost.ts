@@ -14,7 +14,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { defineAgent, defineTool, scriptedModel } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
-import { z } from "zod";
+import * as z from "zod";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
 
 const HISTORIES = [10, 1_000];

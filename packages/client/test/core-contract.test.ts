@@ -13,7 +13,7 @@ import {
 } from "@durable-agents/core";
 import { createTestSession, type TestSession } from "@durable-agents/core/testing";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { createClient, followRun, type LedgerEvent } from "../src/index.ts";
 
 const calculator = defineTool({

@@ -11,7 +11,7 @@ import {
 } from "@durable-agents/core";
 import { createTestSession, type TestSession } from "@durable-agents/core/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { main } from "../src/cli/main.ts";
 import { createClient, DurableAgentsClientError, StateVersionConflictError } from "../src/index.ts";
 

@@ -15,7 +15,7 @@ import {
   scriptedModel,
 } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import apiMd from "../../../docs/api.md?raw";
 import {
   AgentRegistry,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { defineAgent, defineTool, scriptedModel } from "../src/index.ts";
 
 export const calculator = defineTool({

@@ -1,5 +1,5 @@
 import { defineTool } from "@durable-agents/core";
-import { z } from "zod";
+import * as z from "zod";
 import { evaluate } from "./arithmetic.ts";
 
 /** Pure: a redrive simply computes it again. */

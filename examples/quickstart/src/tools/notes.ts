@@ -1,5 +1,5 @@
 import { defineTool } from "@durable-agents/core";
-import { z } from "zod";
+import * as z from "zod";
 
 const CREATE =
   "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL, call_key TEXT NOT NULL UNIQUE)";

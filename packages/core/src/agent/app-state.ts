@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { TerminalError } from "../errors/base.ts";
 import { ConflictError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";

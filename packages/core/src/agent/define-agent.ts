@@ -1,5 +1,5 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
-import { z } from "zod";
+import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
 

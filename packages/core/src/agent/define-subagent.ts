@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ToolDefinition } from "./define-tool.ts";
 
 /** How a tool hands its call to another agent's session. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { scriptedModel } from "../model/scripted-model.ts";
 import { defineAgent } from "./define-agent.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";

@@ -4,7 +4,7 @@ import type {
   LanguageModelV4TextPart,
   LanguageModelV4ToolCallPart,
 } from "@ai-sdk/provider";
-import { z } from "zod";
+import * as z from "zod";
 import type { Message } from "../ledger/projections/messages.ts";
 import type { AnyTool } from "./define-tool.ts";
 

@@ -1,5 +1,5 @@
 import type { JSONSchema7 } from "@ai-sdk/provider";
-import { z } from "zod";
+import * as z from "zod";
 import type { ErrorInfo, JsonValue } from "../ledger/events.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 

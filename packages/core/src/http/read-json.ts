@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { BadRequestError, PayloadTooLargeError } from "../errors/http-errors.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 
 /** What an application trigger's `run` gets. */
 export interface TriggerContext {

@@ -3,7 +3,7 @@ import { EventSchemas } from "@ag-ui/core/schemas";
 import { uiMessageChunkSchema } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { defineAgent, defineTool, scriptedModel } from "../index.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import { createAguiProjector } from "./agui/agui-projector.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { listCheckpoints } from "../../ledger/projections/checkpoints.ts";
 import { LIMITS } from "../limits.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { encodeOffset } from "../../ledger/offset.ts";
 import { listMessages } from "../../ledger/projections/messages.ts";
 import { latestRun } from "../../ledger/projections/runs.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { listMessages } from "../../ledger/projections/messages.ts";
 import { readLedger } from "../ledger-read.ts";
 import { LIMITS } from "../limits.ts";

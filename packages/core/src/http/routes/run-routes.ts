@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { LIMITS } from "../limits.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable } from "../route.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { NotFoundError } from "../../errors/http-errors.ts";
 import type { When } from "../../triggers/schedules.ts";
 import { LIMITS } from "../limits.ts";
