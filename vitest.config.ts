@@ -8,6 +8,7 @@ export default defineConfig({
       "packages/client",
       "packages/cloudflare",
       "test/e2e",
+      "test/consumer",
       "test/conformance",
     ],
   },

@@ -30,6 +30,11 @@ export interface WranglerDevOptions {
    * work in the same checkout do not reload the server mid-run. For benches.
    */
   readonly snapshot?: boolean;
+  /**
+   * Bundle @durable-agents/* from this repo's sources (default true; see
+   * scripts/source-condition.mjs). false for a project that installed the packed packages.
+   */
+  readonly fromSources?: boolean;
 }
 
 export interface WranglerDev {
@@ -80,13 +85,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     cwd,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      ...wranglerSourceEnv,
-      WRANGLER_SEND_METRICS: "false",
-      CI: "1",
-      ...options.env,
-    },
+    env: { ...wranglerEnv(options), ...options.env },
   });
   let logs = "";
   const keep = (data: Buffer): void => {
@@ -128,7 +127,7 @@ function bundleSnapshot(
     {
       cwd: source,
       encoding: "utf8",
-      env: { ...process.env, ...wranglerSourceEnv, WRANGLER_SEND_METRICS: "false", CI: "1" },
+      env: wranglerEnv(options),
     },
   );
   if (built.status !== 0)
@@ -148,6 +147,13 @@ function bundleSnapshot(
   const snapshotConfig = join(dir, "wrangler.json");
   writeFileSync(snapshotConfig, JSON.stringify(config, null, 2));
   return { dir, config: snapshotConfig };
+}
+
+/** wrangler's environment: no metrics, and the build conditions `fromSources` asks for. */
+function wranglerEnv(options: WranglerDevOptions): NodeJS.ProcessEnv {
+  const { WRANGLER_BUILD_CONDITIONS: _, ...env } = process.env;
+  const conditions = options.fromSources === false ? {} : wranglerSourceEnv;
+  return { ...env, ...conditions, WRANGLER_SEND_METRICS: "false", CI: "1" };
 }
 
 async function waitUntilReady(

@@ -1,6 +1,6 @@
 import { createOpenAI } from "@ai-sdk/openai";
 import { defineAgent, defineTool } from "@durable-agents/core";
-import { z } from "zod";
+import * as z from "zod";
 
 const toFahrenheit = defineTool({
   name: "to_fahrenheit",
@@ -13,8 +13,13 @@ const toFahrenheit = defineTool({
 export const assistant = defineAgent({
   name: "assistant",
   system: "You are concise. Use your tools for conversions.",
-  // Any AI SDK model. A function of env reads the key from the Worker's secrets.
-  model: ({ env }) => createOpenAI({ apiKey: String(env.OPENAI_API_KEY) }).chat("gpt-4o-mini"),
+  // Any AI SDK model. A function of env reads the key (and OPENAI_BASE_URL, for any
+  // OpenAI-compatible server) from the Worker's secrets and vars.
+  model: ({ env }) =>
+    createOpenAI({
+      apiKey: String(env.OPENAI_API_KEY),
+      baseURL: String(env.OPENAI_BASE_URL ?? "https://api.openai.com/v1"),
+    }).chat("gpt-4o-mini"),
   tools: [toFahrenheit],
   maxSteps: 8,
 });

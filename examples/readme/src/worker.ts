@@ -1,5 +1,5 @@
 import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
-import { assistant } from "./agent.ts";
+import { assistant } from "./agent";
 
 // One Durable Object per session, bound as AGENTS in wrangler.jsonc. allowLocalDev():
 // no token needed on 127.0.0.1 while AUTH_SECRET is unset; elsewhere a signed token.

@@ -1,0 +1,51 @@
+/**
+ * `npm run bench -- bundle-size`: what durable-agents costs a Worker's upload. Bundles the
+ * README's agent (examples/readme, with @ai-sdk/openai) and the minimal agent Worker
+ * (bench/bundle: scripted model, no provider) with `wrangler deploy --dry-run --outdir`,
+ * from this checkout's sources, and prints wrangler's own "Total Upload" figures (raw and
+ * gzip, KiB) and how many zod locale modules each bundle carries (zod 4 has 64; the English
+ * one is zod's default). Figures and the before/after are in docs/benchmarks.md.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { wranglerSourceEnv } from "../scripts/source-condition.mjs";
+
+const root = resolve(import.meta.dirname, "..");
+const wrangler = join(
+  dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+  "bin",
+  "wrangler.js",
+);
+
+const workers = [
+  { name: "README agent (examples/readme)", dir: join(root, "examples/readme") },
+  { name: "minimal agent Worker (bench/bundle)", dir: join(root, "bench/bundle") },
+];
+
+console.log("| Worker | raw KiB | gzip KiB | main module bytes | zod locales |");
+console.log("| ------ | ------- | -------- | ----------------- | ----------- |");
+for (const worker of workers) {
+  const out = mkdtempSync(join(tmpdir(), "bundle-size-"));
+  try {
+    const run = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", out], {
+      cwd: worker.dir,
+      encoding: "utf8",
+      env: { ...process.env, ...wranglerSourceEnv, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    });
+    const upload = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(run.stdout);
+    if (run.status !== 0 || upload === null)
+      throw new Error(`wrangler failed in ${worker.dir}:\n${run.stdout}\n${run.stderr}`);
+    const main = readdirSync(out).find((f) => f.endsWith(".js"));
+    if (main === undefined) throw new Error(`no .js bundle in ${out}`);
+    const code = readFileSync(join(out, main), "utf8");
+    const locales = new Set(code.match(/zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js/g)).size;
+    console.log(
+      `| ${worker.name} | ${upload[1]} | ${upload[2]} | ${statSync(join(out, main)).size} | ${locales} |`,
+    );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * The published packages, judged where they are installed: `npm pack` the three packages,
+ * install the tarballs into a scratch project laid out like create-cloudflare's TypeScript
+ * "hello world" Worker (its package.json scripts, tsconfig.json compiler options, a
+ * worker-configuration.d.ts from `wrangler types`), put the README's agent there, and:
+ * `tsc --noEmit` passes, `wrangler deploy --dry-run` bundles it (and a minimal agent Worker
+ * carries no zod locale but English), `wrangler dev` serves it, and the installed
+ * `durable-agents` bin, under the machine's Node (20 here), completes a chat against it.
+ *
+ * The scratch project installs only what the README's "use it in your own Worker" path
+ * installs (the packages, zod, @ai-sdk/openai), from the npm cache the repo's own install
+ * filled. TypeScript and wrangler are the repo's (same versions the template would get),
+ * run with the scratch project as their working directory and program.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { delimiter, dirname, join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev.ts";
+import { type FakeOpenAi, startFakeOpenAi } from "./fake-openai.ts";
+
+const root = resolve(import.meta.dirname, "../..");
+const require = createRequire(import.meta.url);
+const tsc = require.resolve("typescript/bin/tsc");
+const wrangler = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+const PACKAGES = ["@durable-agents/core", "@durable-agents/cloudflare", "@durable-agents/client"];
+
+/**
+ * create-cloudflare's hello-world TypeScript template, compiler options as of
+ * cloudflare/workers-sdk f8308360 (packages/create-cloudflare/templates/hello-world/ts/
+ * tsconfig.json): no exactOptionalPropertyTypes there, so none here.
+ */
+const TEMPLATE_TSCONFIG = {
+  compilerOptions: {
+    target: "es2024",
+    lib: ["es2024"],
+    jsx: "react-jsx",
+    module: "es2022",
+    moduleResolution: "Bundler",
+    resolveJsonModule: true,
+    allowJs: true,
+    checkJs: false,
+    noEmit: true,
+    isolatedModules: true,
+    allowSyntheticDefaultImports: true,
+    forceConsistentCasingInFileNames: true,
+    strict: true,
+    skipLibCheck: true,
+  },
+  exclude: ["test"],
+  include: ["worker-configuration.d.ts", "src/**/*.ts"],
+};
+
+let work: string;
+let project: string;
+let fake: FakeOpenAi | undefined;
+let dev: WranglerDev | undefined;
+
+/** Runs a command in the scratch project; a failure shows its output. */
+function run(command: string, args: string[], cwd = project): string {
+  const result = spawnSync(command, args, {
+    cwd,
+    encoding: "utf8",
+    env: consumerEnv(),
+    timeout: 180_000,
+  });
+  if (result.status !== 0)
+    throw new Error(
+      `${command} ${args.join(" ")} exited ${result.status ?? result.signal}\n${result.stdout}\n${result.stderr}`,
+    );
+  return `${result.stdout}${result.stderr}`;
+}
+
+/** A child process in the scratch project, without blocking this process's event loop. */
+function spawnAsync(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(command, args, { cwd: project, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 120_000);
+    child.on("error", fail);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** What a user's shell has: no build conditions of ours, no metrics. */
+function consumerEnv(): NodeJS.ProcessEnv {
+  const { WRANGLER_BUILD_CONDITIONS: _, ...env } = process.env;
+  return { ...env, WRANGLER_SEND_METRICS: "false", CI: "1", NO_COLOR: "1" };
+}
+
+/** The machine's own Node (not node_modules/.bin's Node 22): the first `node` on PATH outside node_modules. */
+function systemNode(): string {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir === "" || dir.includes("node_modules")) continue;
+    const candidate = join(dir, "node");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error("no node on PATH outside node_modules");
+}
+
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), "durable-agents-consumer-"));
+  project = join(work, "my-agent");
+  const tarballs = join(work, "tarballs");
+  mkdirSync(tarballs);
+  mkdirSync(join(project, "src"), { recursive: true });
+  // prepack builds each package (core first: cloudflare compiles against core's dist/).
+  run("npm", ["pack", "--pack-destination", tarballs, ...PACKAGES.flatMap((p) => ["-w", p])], root);
+  const packed = readdirSync(tarballs);
+  const tarball = (name: string): string => {
+    const file = packed.find((f) => f.startsWith(`${name.replace("@", "").replace("/", "-")}-`));
+    if (file === undefined) throw new Error(`no tarball for ${name} in ${packed.join(", ")}`);
+    return `file:${join(tarballs, file)}`;
+  };
+  const version = (name: string): string =>
+    (
+      JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as {
+        version: string;
+      }
+    ).version;
+  writeFileSync(
+    join(project, "package.json"),
+    JSON.stringify(
+      {
+        name: "my-agent",
+        version: "0.0.0",
+        private: true,
+        scripts: {
+          deploy: "wrangler deploy",
+          dev: "wrangler dev",
+          start: "wrangler dev",
+          "cf-typegen": "wrangler types",
+        },
+        dependencies: {
+          ...Object.fromEntries(PACKAGES.map((p) => [p, tarball(p)])),
+          "@ai-sdk/openai": version("@ai-sdk/openai"),
+          zod: version("zod"),
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(join(project, "tsconfig.json"), JSON.stringify(TEMPLATE_TSCONFIG, null, 2));
+  copyFileSync(join(root, "examples/readme/wrangler.jsonc"), join(project, "wrangler.jsonc"));
+  for (const file of ["agent.ts", "worker.ts"])
+    copyFileSync(join(root, "examples/readme/src", file), join(project, "src", file));
+  copyFileSync(join(root, "bench/bundle/minimal-worker.ts"), join(project, "src", "minimal.ts"));
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"]);
+  run(process.execPath, [wrangler, "types"]);
+});
+
+afterAll(async () => {
+  await dev?.stop();
+  await fake?.close();
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+describe("the packed packages in a create-cloudflare Worker project", () => {
+  it("ship built JavaScript, declarations, README and LICENSE, and no sources or tests", () => {
+    for (const name of PACKAGES) {
+      const dir = join(project, "node_modules", name);
+      const files = execFileSync("find", [".", "-type", "f"], { cwd: dir, encoding: "utf8" }).split(
+        "\n",
+      );
+      expect(files).toContain("./README.md");
+      expect(files).toContain("./LICENSE");
+      expect(files.filter((f) => f.endsWith(".d.ts")).length).toBeGreaterThan(0);
+      expect(
+        files.filter((f) => /\.test\.|^\.\/src\/|\.ts$/.test(f) && !f.endsWith(".d.ts")),
+      ).toEqual([]);
+    }
+  });
+
+  it("type-checks under the template's tsconfig (tsc --noEmit)", () => {
+    run(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.json"]);
+  });
+
+  it("bundles (wrangler deploy --dry-run), and a minimal agent carries no zod locale but English", () => {
+    const out = run(process.execPath, [
+      wrangler,
+      "deploy",
+      "--dry-run",
+      "--outdir",
+      join(work, "bundle"),
+    ]);
+    expect(out).toMatch(/Total Upload: [\d.]+ KiB/);
+    const minimal = join(work, "bundle-minimal");
+    run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", minimal, "src/minimal.ts"]);
+    const code = readFileSync(join(minimal, "minimal.js"), "utf8");
+    const locales = new Set(code.match(/zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js/g));
+    expect([...locales]).toEqual(["zod/v4/locales/en.js"]);
+  });
+
+  it("serves it (wrangler dev) and the installed bin completes a chat on the machine's Node", async () => {
+    fake = await startFakeOpenAi();
+    // The README: the key (and the base URL) in .dev.vars.
+    writeFileSync(
+      join(project, ".dev.vars"),
+      `OPENAI_API_KEY=sk-test\nOPENAI_BASE_URL=${fake.baseUrl}\n`,
+    );
+    dev = await startWranglerDev({
+      cwd: project,
+      fromSources: false,
+      env: { CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    });
+    const node = systemNode();
+    const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+    // The README's command. npx finds the installed bin (--offline: never a registry package
+    // named durable-agents); its `#!/usr/bin/env node` gets the machine's Node. Async: the
+    // fake model answers from this process.
+    const chat = await spawnAsync(
+      "npx",
+      [
+        "--no",
+        "--offline",
+        "durable-agents",
+        "chat",
+        "100 °C in Fahrenheit?",
+        "--url",
+        dev.baseUrl,
+      ],
+      { ...consumerEnv(), PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ""}` },
+    );
+    const output = `${chat.stdout}\n${chat.stderr}`;
+    expect(chat.code, `${version}: ${output}\n--- wrangler ---\n${dev.logs()}`).toBe(0);
+    expect(output).toContain('→ to_fahrenheit({"celsius":100})');
+    expect(output).toContain("100 °C is 212 °F.");
+    expect(fake.requests).toHaveLength(2);
+    // Where it is not installed the docs say `npx @durable-agents/client`: the same bin.
+    const scoped = await spawnAsync("npx", ["--offline", "@durable-agents/client", "--help"], {
+      ...consumerEnv(),
+      PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ""}`,
+    });
+    expect(scoped.code, scoped.stderr).toBe(0);
+    expect(scoped.stdout).toContain("Usage: durable-agents <command>");
+  });
+});
