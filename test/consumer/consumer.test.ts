@@ -34,6 +34,11 @@ const root = resolve(import.meta.dirname, "../..");
 const require = createRequire(import.meta.url);
 const tsc = require.resolve("typescript/bin/tsc");
 const wrangler = join(dirname(require.resolve("wrangler/package.json")), "bin", "wrangler.js");
+const attw = join(
+  dirname(require.resolve("@arethetypeswrong/cli/package.json")),
+  "dist",
+  "index.js",
+);
 const PACKAGES = ["@durable-agents/core", "@durable-agents/cloudflare", "@durable-agents/client"];
 
 /**
@@ -64,6 +69,7 @@ const TEMPLATE_TSCONFIG = {
 
 let work: string;
 let project: string;
+let tarballs: string;
 let fake: FakeOpenAi | undefined;
 let dev: WranglerDev | undefined;
 
@@ -126,7 +132,7 @@ function systemNode(): string {
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "durable-agents-consumer-"));
   project = join(work, "my-agent");
-  const tarballs = join(work, "tarballs");
+  tarballs = join(work, "tarballs");
   mkdirSync(tarballs);
   mkdirSync(join(project, "src"), { recursive: true });
   // prepack builds each package (core first: cloudflare compiles against core's dist/).
@@ -195,6 +201,18 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
         files.filter((f) => /\.test\.|^\.\/src\/|\.ts$/.test(f) && !f.endsWith(".d.ts")),
       ).toEqual([]);
     }
+  });
+
+  it("resolve to declarations and JavaScript under node16 and bundlers (attw, ESM only)", () => {
+    for (const tarball of readdirSync(tarballs))
+      run(process.execPath, [
+        attw,
+        "--profile",
+        "esm-only",
+        "--format",
+        "ascii",
+        join(tarballs, tarball),
+      ]);
   });
 
   it("type-checks under the template's tsconfig (tsc --noEmit)", () => {
