@@ -44,7 +44,7 @@ const PACKAGES = ["@durable-agents/core", "@durable-agents/cloudflare", "@durabl
 /**
  * create-cloudflare's hello-world TypeScript template, compiler options as of
  * cloudflare/workers-sdk f8308360 (packages/create-cloudflare/templates/hello-world/ts/
- * tsconfig.json): no exactOptionalPropertyTypes there, so none here.
+ * tsconfig.json). It has no exactOptionalPropertyTypes; a second pass adds it.
  */
 const TEMPLATE_TSCONFIG = {
   compilerOptions: {
@@ -215,8 +215,11 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
       ]);
   });
 
-  it("type-checks under the template's tsconfig (tsc --noEmit)", () => {
+  it("type-checks under the template's tsconfig (tsc --noEmit), and with stricter options", () => {
     run(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.json"]);
+    // Options the template leaves off and strict projects (this one included) turn on.
+    const stricter = ["--exactOptionalPropertyTypes", "--noUncheckedIndexedAccess"];
+    run(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.json", ...stricter]);
   });
 
   it("bundles (wrangler deploy --dry-run), and a minimal agent carries no zod locale but English", () => {
