@@ -8,11 +8,14 @@ import { DEV_INFO_PATH, devInfoResponse } from "./dev-info.ts";
 import { inspectorResponse } from "./inspector/index.ts";
 
 /**
- * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc.
  * allowLocalDev(): requests to 127.0.0.1 need no token while AUTH_SECRET is
- * unset (so the CLI works); anything else needs a signed session token.
+ * unset (so the CLI works); anything else needs a signed token. One door:
+ * the same check guards the sessions, /v1/stream/* and the index routes.
  */
-export const AgentSession = createAgentServer({ agents: [assistant], authorize: allowLocalDev() });
+const authorize = allowLocalDev();
+
+/** One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. */
+export const AgentSession = createAgentServer({ agents: [assistant], authorize });
 
 export default {
   fetch(request, env, ctx) {
@@ -21,7 +24,7 @@ export default {
       return inspectorResponse({ agents: [assistant.name] });
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
       return devInfoResponse(request, env);
-    return routeRequest(request, env, ctx);
+    return routeRequest(request, env, ctx, { authorize });
   },
 } satisfies ExportedHandler<
   { AGENTS: DurableObjectNamespace; STREAMS: DurableObjectNamespace } & Record<string, unknown>

@@ -54,7 +54,7 @@ function serve(s: TestSession, cut?: (connection: number) => number | undefined)
         live: { ...DEFAULT_LIVE_READ, longPollMs: 10 },
       });
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(error, (cause) => console.error(cause));
     }
     const limit = response.headers.get("content-type")?.includes("event-stream")
       ? cut?.(connections++)

@@ -35,7 +35,7 @@ function serve(s: TestSession): typeof fetch {
         live: DEFAULT_LIVE_READ,
       });
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(error, (cause) => console.error(cause));
     }
   };
 }

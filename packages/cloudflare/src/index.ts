@@ -54,6 +54,7 @@ export {
   routeStreamRequest,
   STREAM_ROOT,
   type StreamObjectEnv,
+  type StreamRouteOptions,
   type StreamVars,
   streamConfigFromVars,
 } from "./stream-object/index.ts";

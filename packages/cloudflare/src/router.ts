@@ -1,4 +1,5 @@
 import {
+  BadRequestError,
   bodyLimit,
   consoleLogger,
   errorResponse,
@@ -22,7 +23,10 @@ export interface RouterEnv {
 
 /** Options of the Worker-level routes (`GET /sessions`, `GET /usage`). */
 export interface RouterOptions {
-  /** Replaces the default admin-token check on the index routes. */
+  /**
+   * Replaces the default token check on the Worker-level routes: the index (admin token)
+   * and `/v1/stream/*` (stream token). Pass the same one as createAgentServer's.
+   */
   readonly authorize?: Authorize;
   readonly logger?: Logger;
   /** Prices for the cost column of `GET /usage`. */
@@ -41,15 +45,20 @@ export async function routeRequest(
   _ctx?: ExecutionContext,
   options: RouterOptions = {},
 ): Promise<Response> {
+  const logger = options.logger ?? consoleLogger;
+  const authorize = options.authorize;
   try {
     const url = new URL(request.url);
     if (url.pathname.startsWith(STREAM_ROOT) && env.STREAMS) {
-      return await routeStreamRequest(request, env.STREAMS, env as StreamVars);
+      return await routeStreamRequest(request, env.STREAMS, env as StreamVars, {
+        authorize,
+        logger,
+      });
     }
     if (INDEX_PATHS.has(url.pathname)) {
       return await handleIndexRequest(request, env as unknown as Record<string, unknown>, {
         ...options,
-        logger: options.logger ?? consoleLogger,
+        logger,
       });
     }
     const session = parseSessionPath(url.pathname);
@@ -64,7 +73,9 @@ export async function routeRequest(
       `no route for ${request.method} ${url.pathname.slice(0, 100)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}; the index is GET /sessions and GET /usage`,
     );
   } catch (error) {
-    return errorResponse(error);
+    return errorResponse(error, (cause) =>
+      logger.error("request failed", { path: new URL(request.url).pathname, error: String(cause) }),
+    );
   }
 }
 
@@ -76,5 +87,12 @@ export async function routeRequest(
 async function withBufferedBody(request: Request, maxBytes: number): Promise<Request> {
   if (request.body === null) return request;
   const body = await readBytes(request, maxBytes);
-  return new Request(request, { body });
+  if (request.method !== "GET" && request.method !== "HEAD") return new Request(request, { body });
+  // A Request cannot carry a GET/HEAD body onward (Fetch spec: it throws a TypeError).
+  if (body.byteLength > 0)
+    throw new BadRequestError(
+      "body_not_allowed",
+      `${request.method} requests take no body; send parameters in the query string, or use POST/PUT for a JSON body`,
+    );
+  return new Request(request, { body: null });
 }

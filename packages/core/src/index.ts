@@ -69,9 +69,13 @@ export {
   type MintOptions,
   mintIndexToken,
   mintSessionToken,
+  mintStreamToken,
   type SessionClaims,
+  STREAM_SUB_PREFIX,
+  type StreamTokenOptions,
   scopeOf,
   signClaims,
+  streamSub,
   TOKEN_SCOPES,
   type TokenScope,
   UnauthorizedError,
@@ -93,6 +97,7 @@ export {
 } from "./errors/index.ts";
 export { errorResponse } from "./http/error-response.ts";
 export type { AfterHook, BeforeHook, HookContext, SessionHooks } from "./http/hooks.ts";
+export { assertJsonDepth, JsonTooDeepError } from "./http/json-depth.ts";
 export {
   DEFAULT_LIVE_READ,
   type LiveReadOptions,
@@ -101,6 +106,7 @@ export {
   type WireEvent,
 } from "./http/ledger-read.ts";
 export { bodyLimit, LIMITS } from "./http/limits.ts";
+export { decodePathSegment } from "./http/path-segment.ts";
 export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";
 export {

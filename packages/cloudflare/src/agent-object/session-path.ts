@@ -1,31 +1,40 @@
-import { BadRequestError } from "@durable-agents/core";
+import { BadRequestError, decodePathSegment } from "@durable-agents/core";
 
 export interface SessionPath {
+  /** Decoded: the one canonical form, used for the object name, tokens and the ledger. */
   readonly agent: string;
+  /** Decoded, like `agent`: `/agents/a/%70e-1/...` and `/agents/a/pe-1/...` are one session. */
   readonly session: string;
   readonly action: string;
 }
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
-/** Parses `/agents/:agent/:session/:action`; undefined when the path is not a session path. */
+/**
+ * Parses `/agents/:agent/:session/:action`; undefined when the path is not a session path.
+ * Throws a 400 `invalid_path` for an id that is malformed percent-encoding or not 1-128
+ * letters, digits, `_`, `-`, `.`.
+ */
 export function parseSessionPath(pathname: string): SessionPath | undefined {
   const parts = pathname.split("/");
   if (parts[1] !== "agents" || parts.length < 4) return undefined;
-  const [, , agent = "", session = "", action = "", ...rest] = parts;
+  const [, , rawAgent = "", rawSession = "", action = "", ...rest] = parts;
   if (rest.length > 0 || action === "") return undefined;
-  for (const [what, value] of [
-    ["agent name", agent],
-    ["session id", session],
-  ] as const) {
-    if (!SEGMENT.test(decodeURIComponent(value))) {
-      throw new BadRequestError(
-        "invalid_path",
-        `the ${what} "${value.slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
-      );
-    }
-  }
-  return { agent, session, action };
+  return {
+    agent: decodeId(rawAgent, "agent name"),
+    session: decodeId(rawSession, "session id"),
+    action,
+  };
+}
+
+function decodeId(raw: string, what: string): string {
+  const value = decodePathSegment(raw, what);
+  if (!SEGMENT.test(value))
+    throw new BadRequestError(
+      "invalid_path",
+      `the ${what} "${value.slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+    );
+  return value;
 }
 
 /** The Durable Object name of a session: one object per agent and session id. */

@@ -8,12 +8,17 @@ import {
 } from "@durable-agents/core";
 import { isLoopback, resolveSecret } from "./secret.ts";
 
-/** What a request asks for: one session (`sub` = `agent/session`) or the index (`sub` = `*`). */
+/**
+ * What a request asks for: one session (`sub` = `agent/session`, with `agent` and `session`),
+ * the index (`sub` = `*`), or one Durable Stream (`sub` = `stream:<path>`, with `stream`, the
+ * path after `/v1/stream/`; subscription routes name `__ds/subscriptions/<id>` or `__ds/jwks.json`).
+ */
 export interface AuthTarget {
   readonly sub: string;
   readonly scope: TokenScope;
   readonly agent?: string;
   readonly session?: string;
+  readonly stream?: string;
 }
 
 /** Who the caller is, as far as the cross-session index cares. */
@@ -56,8 +61,9 @@ export async function authorizeRequest(
 }
 
 /**
- * The default: a session token (see mintSessionToken) in `authorization: Bearer`
- * or `?token=`, signed with AUTH_SECRET, naming this session and the scope.
+ * The default: a token (mintSessionToken, mintStreamToken, mintIndexToken) in
+ * `authorization: Bearer` or `?token=`, signed with AUTH_SECRET, naming this target
+ * (session, stream or stream prefix, index) and the scope.
  */
 export async function verifyRequestToken(
   request: Request,
@@ -70,7 +76,7 @@ export async function verifyRequestToken(
   if (!token)
     throw new UnauthorizedError(
       "unauthorized",
-      "this route needs a session token; send `authorization: Bearer <token>` (or ?token=) minted with mintSessionToken",
+      `this route needs a token; send \`authorization: Bearer <token>\` (or ?token=) minted with ${target.stream === undefined ? "mintSessionToken" : "mintStreamToken"}`,
     );
   const result = await verifySessionToken(secret, token, Date.now());
   switch (result.type) {
@@ -91,7 +97,7 @@ export async function verifyRequestToken(
       if (access.type === "other_session")
         throw new ForbiddenError(
           "wrong_session",
-          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only its own session`,
+          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only the session or streams it names`,
         );
       if (access.type === "missing_scope")
         throw new ForbiddenError(

@@ -5,6 +5,7 @@
  * `@durable-agents/core/streams`.
  */
 import { DurableObject } from "cloudflare:workers";
+import { consoleLogger } from "@durable-agents/core";
 import {
   expireIfDue,
   type ForkGrant,
@@ -69,7 +70,9 @@ export class DurableStreamObject
         this.streamRootUrl,
       );
     }
-    const response = await handleStreamRequest(request, this.context(path));
+    const response = await handleStreamRequest(request, this.context(path), (error) =>
+      consoleLogger.error("stream request failed", { path, error: String(error) }),
+    );
     await drainBody(request, config.maxAppendBytes);
     return response;
   }

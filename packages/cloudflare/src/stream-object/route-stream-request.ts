@@ -1,43 +1,75 @@
 /**
- * Route `/v1/stream/*` to the stream's object (one object per stream path). Preflights, and
- * bodies that declare more than the append limit, are answered here, without waking an
- * object: a body the object refuses unread would still be piping through this Worker.
+ * Route `/v1/stream/*` to the stream's object (one object per stream path), after the same
+ * auth as the session routes (stream-access.ts). Preflights, refused requests and bodies
+ * that declare more than the append limit are answered here, without waking an object: a
+ * body the object refuses unread would still be piping through this Worker.
  * @example
- * if (url.pathname.startsWith("/v1/stream/")) return routeStreamRequest(request, env.STREAMS, env);
+ * if (url.pathname.startsWith("/v1/stream/"))
+ *   return routeStreamRequest(request, env.STREAMS, env, { authorize: allowLocalDev() });
  */
-import { errorResponse, NotFoundError, PayloadTooLargeError } from "@durable-agents/core";
+import {
+  consoleLogger,
+  errorResponse,
+  type Logger,
+  NotFoundError,
+  PayloadTooLargeError,
+} from "@durable-agents/core";
 import { preflightResponse, withStreamHeaders } from "@durable-agents/core/streams";
+import type { Authorize } from "../auth/authorize.ts";
 import { REGISTRY_NAME } from "./registry-object.ts";
+import { authorizeStreamRequest } from "./stream-access.ts";
 import { type StreamVars, streamConfigFromVars } from "./stream-config.ts";
 
 export const STREAM_ROOT = "/v1/stream/";
 
+export interface StreamRouteOptions {
+  /**
+   * Replaces the default check (a token from mintStreamToken signed with AUTH_SECRET);
+   * `allowLocalDev()` opens loopback requests while AUTH_SECRET is unset. See docs/streams.md.
+   */
+  readonly authorize?: Authorize;
+  readonly logger?: Logger;
+}
+
 export async function routeStreamRequest(
   request: Request,
   namespace: DurableObjectNamespace,
-  vars: StreamVars = {},
+  env: StreamVars & { readonly AUTH_SECRET?: string } = {},
+  options: StreamRouteOptions = {},
 ): Promise<Response> {
   if (request.method === "OPTIONS") return preflightResponse(request);
-  const limit = streamConfigFromVars(vars).maxAppendBytes;
-  if (Number(request.headers.get("content-length") ?? "0") > limit)
-    return withStreamHeaders(
-      errorResponse(new PayloadTooLargeError("the request body", limit)),
+  const logger = options.logger ?? consoleLogger;
+  try {
+    const limit = streamConfigFromVars(env).maxAppendBytes;
+    if (Number(request.headers.get("content-length") ?? "0") > limit)
+      throw new PayloadTooLargeError("the request body", limit);
+    const url = new URL(request.url);
+    const path = url.pathname.startsWith(STREAM_ROOT) ? url.pathname.slice(STREAM_ROOT.length) : "";
+    if (
+      path === "" ||
+      path.split("/").some((segment) => segment === "" || segment === "." || segment === "..")
+    ) {
+      throw new NotFoundError(
+        "invalid_stream_path",
+        `"${url.pathname.slice(0, 100)}" is not a stream URL; use ${STREAM_ROOT}<name>[/<name>...]`,
+      );
+    }
+    const refused = await authorizeStreamRequest(
       request,
+      env as unknown as Record<string, unknown>,
+      path,
+      STREAM_ROOT,
+      { authorize: options.authorize, logger },
     );
-  const url = new URL(request.url);
-  const path = url.pathname.startsWith(STREAM_ROOT) ? url.pathname.slice(STREAM_ROOT.length) : "";
-  if (
-    path === "" ||
-    path.split("/").some((segment) => segment === "" || segment === "." || segment === "..")
-  ) {
-    const error = new NotFoundError(
-      "invalid_stream_path",
-      `"${url.pathname.slice(0, 100)}" is not a stream URL; use ${STREAM_ROOT}<name>[/<name>...]`,
+    if (refused) return refused;
+    // Reserved control paths (PROTOCOL.md 6) all go to the one registry object.
+    const objectName =
+      path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`) ? REGISTRY_NAME : path;
+    return await namespace.get(namespace.idFromName(objectName)).fetch(request);
+  } catch (error) {
+    const response = errorResponse(error, (cause) =>
+      logger.error("stream request failed", { error: String(cause) }),
     );
-    return withStreamHeaders(errorResponse(error), request);
+    return withStreamHeaders(response, request);
   }
-  // Reserved control paths (PROTOCOL.md 6) all go to the one registry object.
-  const objectName =
-    path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`) ? REGISTRY_NAME : path;
-  return namespace.get(namespace.idFromName(objectName)).fetch(request);
 }

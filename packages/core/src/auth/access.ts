@@ -1,6 +1,9 @@
 import type { SessionClaims, TokenScope } from "./session-token.ts";
 
-/** What a request wants: one session (by `agent/session`) or the index (`*`), and a scope. */
+/**
+ * What a request wants, and a scope: one session (`agent/session`), the index (`*`),
+ * or one Durable Stream (`stream:<path>`, see streamSub).
+ */
 export interface AccessTarget {
   readonly sub: string;
   readonly scope: TokenScope;
@@ -11,11 +14,36 @@ export type AccessDecision =
   | { readonly type: "other_session"; readonly tokenSub: string }
   | { readonly type: "missing_scope"; readonly has: readonly TokenScope[] };
 
-/** Cross-session access is denied: a token opens only the session it names. */
+/** Subjects of Durable Streams start with this; session and index subjects never contain `:`. */
+export const STREAM_SUB_PREFIX = "stream:";
+
+/** The subject of the stream at `/v1/stream/<path>` (path as routed: stream-root-relative). */
+export function streamSub(path: string): string {
+  return `${STREAM_SUB_PREFIX}${path}`;
+}
+
+/**
+ * Cross-resource access is denied: a token opens only the session or stream it names, or,
+ * for a stream-prefix token (`prefix: true`), the streams under that prefix.
+ */
 export function decideAccess(claims: SessionClaims, target: AccessTarget): AccessDecision {
-  if (claims.sub !== target.sub) return { type: "other_session", tokenSub: claims.sub };
+  if (!covers(claims, target.sub)) return { type: "other_session", tokenSub: claims.sub };
   if (!claims.scope.includes(target.scope)) return { type: "missing_scope", has: claims.scope };
   return { type: "allowed" };
+}
+
+/**
+ * Exact subject, or a stream prefix on path-segment boundaries: prefix `chat` covers `chat`
+ * and `chat/a/b` but not `chatroom`; the empty prefix covers every stream (and `__ds`).
+ * A prefix claim on anything but a stream subject covers nothing.
+ */
+function covers(claims: SessionClaims, sub: string): boolean {
+  if (claims.prefix !== true) return claims.sub === sub;
+  if (!claims.sub.startsWith(STREAM_SUB_PREFIX) || !sub.startsWith(STREAM_SUB_PREFIX)) return false;
+  const prefix = claims.sub.slice(STREAM_SUB_PREFIX.length);
+  const path = sub.slice(STREAM_SUB_PREFIX.length);
+  if (prefix === "" || path === prefix) return true;
+  return path.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`);
 }
 
 /** GET and HEAD read; everything else writes. */

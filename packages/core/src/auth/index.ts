@@ -1,10 +1,19 @@
-export { type AccessDecision, type AccessTarget, decideAccess, scopeOf } from "./access.ts";
+export {
+  type AccessDecision,
+  type AccessTarget,
+  decideAccess,
+  STREAM_SUB_PREFIX,
+  scopeOf,
+  streamSub,
+} from "./access.ts";
 export { ForbiddenError, UnauthorizedError } from "./auth-errors.ts";
 export {
   type MintOptions,
   mintIndexToken,
   mintSessionToken,
+  mintStreamToken,
   type SessionClaims,
+  type StreamTokenOptions,
   signClaims,
   TOKEN_SCOPES,
   type TokenScope,

@@ -1,3 +1,4 @@
+import { streamSub } from "./access.ts";
 import { fromBase64Url, toBase64Url } from "./base64url.ts";
 import { hmacSign, hmacVerify } from "./hmac.ts";
 
@@ -6,8 +7,9 @@ import { hmacSign, hmacVerify } from "./hmac.ts";
  * signature an HMAC-SHA256 over `da1.<claims>` with the app's secret.
  *
  * Invariants:
- * 1. A token names exactly one session (`agent/session`), or `*` for the
- *    cross-session index routes, which need the `admin` scope.
+ * 1. A token names exactly one session (`agent/session`), `*` for the
+ *    cross-session index routes (which need the `admin` scope), or Durable Streams:
+ *    one stream (`stream:<path>`) or, with `prefix: true`, the streams under a prefix.
  * 2. Verification is constant-time in the signature (`crypto.subtle.verify`)
  *    and checks the expiry against the caller's clock, never a default one.
  * 3. Pure: Web Crypto only; minting is the app's job (a route, a login flow).
@@ -17,8 +19,10 @@ export type TokenScope = "read" | "write" | "admin";
 export const TOKEN_SCOPES: readonly TokenScope[] = ["read", "write", "admin"];
 
 export interface SessionClaims {
-  /** `agent/session`, or `*` for an index token. */
+  /** `agent/session`, `*` for an index token, or `stream:<path>` for Durable Streams. */
   readonly sub: string;
+  /** `sub` is a stream prefix (`stream:<prefix>`), not one stream; see decideAccess. */
+  readonly prefix?: true;
   readonly scope: readonly TokenScope[];
   /** Expiry, in seconds since the epoch. */
   readonly exp: number;
@@ -67,6 +71,30 @@ export async function mintIndexToken(
   options: { ttlSeconds?: number; now?: number } = {},
 ): Promise<string> {
   return signClaims(secret, claimsFor("*", { ...options, scope: ["admin"] }));
+}
+
+/** Which Durable Streams a stream token opens: exactly one of `stream` and `prefix`. */
+export type StreamTokenOptions = Omit<MintOptions, "agent" | "session" | "tags"> &
+  (
+    | { readonly stream: string; readonly prefix?: undefined }
+    | { readonly prefix: string; readonly stream?: undefined }
+  );
+
+/**
+ * Mints a token for `/v1/stream/*`: one stream (`stream: "chat/room-1"`, the path after
+ * `/v1/stream/`) or every stream under a prefix (`prefix: "chat"` opens `chat/…`; `""` opens
+ * all, including the `__ds` subscription routes). Scope read (GET, HEAD) and/or write.
+ * @example
+ * const token = await mintStreamToken(env.AUTH_SECRET, { prefix: "chat", scope: ["read"] });
+ * fetch(`/v1/stream/chat/room-1?offset=-1`, { headers: { authorization: `Bearer ${token}` } });
+ */
+export async function mintStreamToken(
+  secret: string,
+  options: StreamTokenOptions,
+): Promise<string> {
+  const path = options.stream ?? options.prefix;
+  const claims = claimsFor(streamSub(path), options);
+  return signClaims(secret, options.prefix === undefined ? claims : { ...claims, prefix: true });
 }
 
 export async function signClaims(secret: string, claims: SessionClaims): Promise<string> {
@@ -119,6 +147,7 @@ function parseClaims(json: string): SessionClaims | undefined {
   if (typeof c.sub !== "string" || typeof c.exp !== "number") return undefined;
   if (!Array.isArray(c.scope) || !c.scope.every((s) => TOKEN_SCOPES.includes(s))) return undefined;
   if (c.user !== undefined && typeof c.user !== "string") return undefined;
+  if (c.prefix !== undefined && c.prefix !== true) return undefined;
   if (
     c.tags !== undefined &&
     !(Array.isArray(c.tags) && c.tags.every((t) => typeof t === "string"))

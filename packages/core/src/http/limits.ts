@@ -6,6 +6,8 @@ export const LIMITS = {
   maxBodyBytes: 64 * 1024,
   /** Largest body of `PUT .../state`: room for a state at the event limit, formatted. */
   maxStateBodyBytes: 2 * MAX_EVENT_BYTES,
+  /** Deepest nesting of arrays and objects in a JSON request body (session routes, stream appends, `__ds`). */
+  maxJsonDepth: 64,
   /** Longest user message, in characters. */
   maxMessageChars: 32 * 1024,
   /** Largest tool result, in bytes of JSON. */
@@ -14,6 +16,8 @@ export const LIMITS = {
   maxEventBytes: MAX_EVENT_BYTES,
   /** Most events in one JSON read of the ledger. */
   maxReadEvents: 1000,
+  /** Most messages in an AG-UI MESSAGES_SNAPSHOT: the newest ones, up to the run's own message. */
+  maxSnapshotMessages: 1000,
   /** Most messages in one page of GET .../messages. */
   maxMessagesPage: 200,
 } as const;

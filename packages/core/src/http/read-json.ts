@@ -1,5 +1,6 @@
 import type * as z from "zod";
 import { BadRequestError, PayloadTooLargeError } from "../errors/http-errors.ts";
+import { assertJsonDepth } from "./json-depth.ts";
 
 /**
  * Reads a JSON body, refusing more than `maxBytes` without buffering it all:
@@ -10,6 +11,7 @@ export async function readJson(request: Request, maxBytes: number): Promise<unkn
   if (text.trim() === "") {
     throw new BadRequestError("empty_body", "the request body is empty; send a JSON object");
   }
+  assertJsonDepth(text);
   try {
     return JSON.parse(text);
   } catch (error) {

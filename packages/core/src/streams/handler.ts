@@ -20,7 +20,8 @@ const ALLOWED = ["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"] as const;
 export async function handleStreamRequest(
   request: Request,
   ctx: StreamContext,
-  onInternal?: (error: unknown) => void,
+  /** Gets every 5xx cause (see errorResponse). */
+  onInternal: (error: unknown) => void,
 ): Promise<Response> {
   if (request.method === "OPTIONS") return preflightResponse(request);
   let response: Response;

@@ -19,6 +19,7 @@ export {
   type StreamReadSource,
 } from "./read/read-source.ts";
 export { serveStreamRead } from "./read/serve-stream-read.ts";
+export { parseFork } from "./request-headers.ts";
 export type { ProducerState, StoredChunk, StreamMeta, StreamStore, StreamWriter } from "./store.ts";
 export type {
   ForkGrant,
@@ -30,6 +31,10 @@ export type {
 } from "./stream-context.ts";
 export { InvalidOffsetError, StreamNotFoundError } from "./stream-errors.ts";
 export {
+  authenticatesItself,
+  parseRegistryPath,
+  type RegistryRoute,
+  registryResource,
   type SubscriptionEffects,
   SubscriptionRegistry,
   type SubscriptionRegistryOptions,

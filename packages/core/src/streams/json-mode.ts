@@ -1,4 +1,5 @@
 /** JSON mode (PROTOCOL.md 9.1): validate, flatten one array level, store messages comma-joined. */
+import { assertJsonDepth } from "../http/json-depth.ts";
 import { InvalidBodyError } from "./stream-errors.ts";
 
 const encoder = new TextEncoder();
@@ -7,8 +8,10 @@ const decoder = new TextDecoder();
 /** Parse an append body into messages (each serialized). `allowEmpty` is for PUT's `[]`. */
 export function parseJsonMessages(body: Uint8Array, allowEmpty: boolean): string[] {
   let value: unknown;
+  const text = decoder.decode(body);
+  assertJsonDepth(text, "the JSON body");
   try {
-    value = JSON.parse(decoder.decode(body));
+    value = JSON.parse(text);
   } catch (error) {
     throw new InvalidBodyError(
       `body is not valid JSON (${(error as Error).message}); JSON streams accept one JSON value or an array of values`,

@@ -2,6 +2,7 @@
  * An in-memory Durable Streams server: every stream is a `MemoryStreamStore`, forks reach
  * their source in process. For Node unit tests and local tools; no persistence.
  */
+import { consoleLogger, type Logger } from "../logger.ts";
 import { grantFork, readInherited } from "./fork-source.ts";
 import { handleStreamRequest } from "./handler.ts";
 import { releaseForkReference } from "./lifecycle.ts";
@@ -20,6 +21,8 @@ export interface MemoryStreamServerOptions {
   readonly config?: Partial<StreamConfig>;
   readonly now?: () => number;
   readonly random?: () => number;
+  /** Where 5xx causes are logged; default consoleLogger. */
+  readonly logger?: Logger;
 }
 
 export class MemoryStreamServer {
@@ -27,6 +30,7 @@ export class MemoryStreamServer {
   private readonly config: StreamConfig;
   private readonly now: () => number;
   private readonly random: (() => number) | undefined;
+  private readonly logger: Logger;
   private readonly peers: StreamPeers = {
     grantFork: (path, request) => grantFork(this.context(path), request),
     releaseFork: (path) => releaseForkReference(this.context(path)),
@@ -38,12 +42,15 @@ export class MemoryStreamServer {
     this.config = { ...DEFAULT_STREAM_CONFIG, ...options.config };
     this.now = options.now ?? Date.now;
     this.random = options.random;
+    this.logger = options.logger ?? consoleLogger;
   }
 
   /** Serve a request whose path starts with the stream root. */
   fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname.slice(this.config.streamRoot.length);
-    return handleStreamRequest(request, this.context(path));
+    return handleStreamRequest(request, this.context(path), (error) =>
+      this.logger.error("stream request failed", { error: String(error) }),
+    );
   }
 
   context(path: string): StreamContext {

@@ -1,6 +1,6 @@
 import { type LedgerEvent, TERMINAL_KINDS } from "../../ledger/events.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
-import { listMessages, type Message } from "../../ledger/projections/messages.ts";
+import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
 import { lastUserText, runAgentInputSchema } from "../../wire/agui/run-agent-input.ts";
@@ -34,9 +34,7 @@ function position(request: Request, ctx: SessionHttpContext): ChunkPosition | nu
 function messagesAtStart(ctx: SessionHttpContext): (runId: string) => Message[] {
   return (runId) => {
     const run = getRun(ctx.sql, runId);
-    const all = listMessages(ctx.sql, 0, LIMITS.maxMessagesPage * 5);
-    const at = all.findIndex((m) => m.id === `m${run?.startedSeq}`);
-    return at < 0 ? all.filter((m) => m.runId !== runId) : all.slice(0, at + 1);
+    return conversationAt(ctx.sql, runId, `m${run?.startedSeq}`, LIMITS.maxSnapshotMessages);
   };
 }
 

@@ -190,6 +190,38 @@ export function listMessages(sql: SqlPort, afterIndex: number, limit: number): M
     .map(toMessage);
 }
 
+const VISIBLE = "parts != '[]' AND hidden = 0";
+
+/**
+ * The conversation as of a run's start, for AG-UI MESSAGES_SNAPSHOT: the newest `limit`
+ * non-empty messages up to and including the run's own message `throughId`, in conversation
+ * order. When that message is not shown (a run started without one), the newest `limit`
+ * messages of other runs. Newest, not oldest: a long session keeps its recent turns.
+ */
+export function conversationAt(
+  sql: SqlPort,
+  runId: string,
+  throughId: string,
+  limit: number,
+): Message[] {
+  const through = sql.exec<{ idx: number }>(
+    `SELECT idx FROM messages WHERE id = ? AND ${VISIBLE}`,
+    throughId,
+  )[0];
+  const rows = through
+    ? sql.exec<MessageRow>(
+        `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE idx <= ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+        through.idx,
+        limit,
+      )
+    : sql.exec<MessageRow>(
+        `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE (run_id IS NULL OR run_id != ?) AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+        runId,
+        limit,
+      );
+  return rows.map(toMessage).reverse();
+}
+
 /**
  * Messages created or changed by events after `afterSeq` (empty ones included, so caches can
  * drop them). `ORDER BY +idx`: the unary plus keeps SQLite from walking the whole `idx` index

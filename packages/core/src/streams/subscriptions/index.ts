@@ -1,4 +1,10 @@
 export {
+  authenticatesItself,
+  parseRegistryPath,
+  type RegistryRoute,
+  registryResource,
+} from "./registry-path.ts";
+export {
   SubscriptionRegistry,
   type SubscriptionRegistryOptions,
 } from "./subscription-registry.ts";

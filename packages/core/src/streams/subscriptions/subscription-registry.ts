@@ -4,10 +4,13 @@
  */
 import { BadRequestError, NotFoundError } from "../../errors/http-errors.ts";
 import { errorResponse } from "../../http/error-response.ts";
+import { assertJsonDepth } from "../../http/json-depth.ts";
+import { consoleLogger, type Logger } from "../../logger.ts";
 import { withStreamHeaders } from "../http-headers.ts";
 import { ZERO_OFFSET } from "../offsets.ts";
 import { matchGlob } from "./glob.ts";
 import { RegistryKeys } from "./registry-keys.ts";
+import { parseRegistryPath } from "./registry-path.ts";
 import { jwks, type SigningKey } from "./signing-keys.ts";
 import { fenced, subscriptionError } from "./subscription-errors.ts";
 import {
@@ -28,6 +31,8 @@ export interface SubscriptionRegistryOptions {
    * first use and kept in the registry's storage.
    */
   readonly tokenSecret?: string;
+  /** Where 5xx causes are logged; default consoleLogger. */
+  readonly logger?: Logger;
 }
 
 export class SubscriptionRegistry {
@@ -35,6 +40,7 @@ export class SubscriptionRegistry {
   private readonly effects: SubscriptionEffects;
   private readonly engine: WakeEngine;
   private readonly keys: RegistryKeys;
+  private readonly logger: Logger;
 
   constructor(
     storage: SubscriptionStorage,
@@ -44,6 +50,7 @@ export class SubscriptionRegistry {
     this.storage = storage;
     this.effects = effects;
     this.keys = new RegistryKeys(storage, options.tokenSecret);
+    this.logger = options.logger ?? consoleLogger;
     this.engine = new WakeEngine(storage, effects, this.keys);
   }
 
@@ -53,7 +60,9 @@ export class SubscriptionRegistry {
     try {
       response = await this.route(request, rest, root);
     } catch (error) {
-      response = errorResponse(error);
+      response = errorResponse(error, (cause) =>
+        this.logger.error("subscription request failed", { error: String(cause) }),
+      );
     }
     return withStreamHeaders(response, request);
   }
@@ -99,7 +108,8 @@ export class SubscriptionRegistry {
   private async route(request: Request, rest: string, root: string): Promise<Response> {
     const key = await this.keys.signingKey();
     this.keys.tokenSecret();
-    if (rest === "jwks.json" && request.method === "GET") {
+    const route = parseRegistryPath(rest);
+    if (route?.kind === "jwks" && request.method === "GET") {
       return Response.json(jwks(key), {
         headers: {
           "content-type": "application/jwk-set+json",
@@ -107,12 +117,9 @@ export class SubscriptionRegistry {
         },
       });
     }
-    const match =
-      /^subscriptions\/([^/]+)(?:\/(streams(?:\/(.+))?|callback|claim|ack|release))?$/.exec(rest);
-    if (match === null)
+    if (route?.kind !== "subscription")
       throw new NotFoundError("not_found", `no subscription route at __ds/${rest.slice(0, 100)}`);
-    const id = decodeURIComponent(match[1] as string);
-    const action = match[2]?.split("/")[0];
+    const { id, action } = route;
     if (action === undefined) {
       if (request.method === "PUT") return this.put(id, await readJson(request), root);
       if (request.method === "GET") return Response.json(this.view(this.require(id), root));
@@ -123,8 +130,8 @@ export class SubscriptionRegistry {
     }
     if (action === "streams" && request.method === "POST")
       return this.addStreams(id, await readJson(request));
-    if (action === "streams" && request.method === "DELETE" && match[3] !== undefined) {
-      return this.removeStream(id, decodeURIComponent(match[3]));
+    if (action === "streams" && request.method === "DELETE" && route.streamPath !== undefined) {
+      return this.removeStream(id, route.streamPath);
     }
     if (action === "claim" && request.method === "POST")
       return this.claim(id, await readJson(request));
@@ -378,6 +385,7 @@ export class SubscriptionRegistry {
 async function readJson(request: Request): Promise<unknown> {
   const text = await request.text();
   if (text === "") return {};
+  assertJsonDepth(text);
   try {
     return JSON.parse(text);
   } catch {
