@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decideAccess, scopeOf } from "./access.ts";
-import { mintIndexToken, mintSessionToken, verifySessionToken } from "./session-token.ts";
+import { decideAccess, scopeOf, streamSub } from "./access.ts";
+import {
+  mintIndexToken,
+  mintSessionToken,
+  mintStreamToken,
+  signClaims,
+  verifySessionToken,
+} from "./session-token.ts";
 
 const SECRET = "unit-test-secret-0123456789abcdef";
 const NOW = 1_700_000_000_000;
@@ -69,5 +75,54 @@ describe("session tokens", () => {
     if (index.type !== "valid") throw new Error("expected valid");
     expect(decideAccess(index.claims, { sub: "*", scope: "admin" }).type).toBe("allowed");
     expect(decideAccess(index.claims, { sub: "a/s1", scope: "read" }).type).toBe("other_session");
+  });
+
+  it("a stream token opens its stream; a prefix token the streams under it, on segment boundaries", async () => {
+    const claims = async (token: string) => {
+      const result = await verifySessionToken(SECRET, token, NOW);
+      if (result.type !== "valid") throw new Error("expected valid");
+      return result.claims;
+    };
+    const one = await claims(
+      await mintStreamToken(SECRET, { stream: "chat/a", scope: ["read"], now: NOW }),
+    );
+    expect(one).toMatchObject({ sub: "stream:chat/a", scope: ["read"] });
+    expect(one.prefix).toBeUndefined();
+    const read = (path: string) => ({ sub: streamSub(path), scope: "read" as const });
+    expect(decideAccess(one, read("chat/a")).type).toBe("allowed");
+    expect(decideAccess(one, read("chat/a/b")).type).toBe("other_session");
+    expect(decideAccess(one, { ...read("chat/a"), scope: "write" }).type).toBe("missing_scope");
+
+    const folder = await claims(await mintStreamToken(SECRET, { prefix: "chat", now: NOW }));
+    expect(folder).toMatchObject({ sub: "stream:chat", prefix: true });
+    for (const path of ["chat", "chat/a", "chat/a/b"])
+      expect(decideAccess(folder, read(path)).type, path).toBe("allowed");
+    for (const path of ["chatroom", "cha", "other/chat", "__ds/jwks.json"])
+      expect(decideAccess(folder, read(path)).type, path).toBe("other_session");
+    expect(decideAccess(folder, { sub: "chat/a", scope: "read" }).type).toBe("other_session");
+
+    const all = await claims(await mintStreamToken(SECRET, { prefix: "", now: NOW }));
+    expect(decideAccess(all, read("anything/at/all")).type).toBe("allowed");
+    expect(decideAccess(all, { sub: "a/s1", scope: "read" }).type).toBe("other_session");
+    expect(decideAccess(all, { sub: "*", scope: "read" }).type).toBe("other_session");
+  });
+
+  it("a prefix claim on a session or index subject opens nothing beyond it", async () => {
+    const token = await signClaims(SECRET, {
+      sub: "a/",
+      prefix: true,
+      scope: ["read", "write", "admin"],
+      exp: NOW / 1000 + 60,
+    });
+    const result = await verifySessionToken(SECRET, token, NOW);
+    if (result.type !== "valid") throw new Error("expected valid");
+    expect(decideAccess(result.claims, { sub: "a/s1", scope: "read" }).type).toBe("other_session");
+    const forged = await signClaims(SECRET, {
+      sub: "stream:",
+      prefix: "yes" as unknown as true,
+      scope: ["read"],
+      exp: NOW / 1000 + 60,
+    });
+    expect((await verifySessionToken(SECRET, forged, NOW)).type).toBe("malformed");
   });
 });
