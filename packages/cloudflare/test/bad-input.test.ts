@@ -1,4 +1,5 @@
 import { SELF } from "cloudflare:test";
+import { LIMITS } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
 import { probe } from "./fixture/probe.ts";
 import { BASE, isTerminal, session } from "./support/session.ts";
@@ -68,6 +69,65 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
   it("an invalid session id is a 400", async () => {
     const response = await SELF.fetch(`${BASE}/agents/probe/bad%20id!/status`);
     await expectError(response, 400, "invalid_path");
+  });
+
+  const malformed = [
+    "/agents/assistant/%E0/status",
+    "/agents/probe/%/status",
+    "/agents/probe/%zz/status",
+    "/agents/probe/%C0%AF/status",
+    "/agents/probe/%ED%A0%80/status",
+    "/agents/%ff/x/status",
+  ];
+  for (const path of malformed) {
+    it(`malformed percent-encoding (${path}) is a 400, not a 500`, async () => {
+      const body = await expectError(await SELF.fetch(`${BASE}${path}`), 400, "invalid_path");
+      expect(body.error.message).toContain("percent-encoding");
+    });
+  }
+
+  it("an id has one canonical form: %70e-X and pe-X are the same session", async () => {
+    const s = session("probe", `pe-${Date.now()}`);
+    const encoded = `${BASE}/agents/probe/%70${s.session.slice(1)}`;
+    // The token names the decoded id; it opens the encoded path, which reaches the same object.
+    const started = await s.fetch(`${encoded}/runs`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "one session" } }),
+    });
+    expect(started.status).toBe(202);
+    await s.waitFor(isTerminal);
+    const status = (await (await s.fetch(`${encoded}/status`)).json()) as { session: string };
+    expect(status.session).toBe(s.session);
+    expect((await s.events()).filter((e) => e.kind === "run.started")).toHaveLength(1);
+  });
+
+  it(`JSON nested deeper than ${LIMITS.maxJsonDepth} levels is a 400 on every body, and changes nothing`, async () => {
+    const s = session("probe");
+    const deep = (levels: number) => `${"[".repeat(levels)}${"]".repeat(levels)}`;
+    const put = (state: string) =>
+      s.fetch(s.url("state"), {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: `{"state":${state},"expectedVersion":0}`,
+      });
+    const tooDeep = await expectError(await put(deep(10_000)), 400, "json_too_deep");
+    expect(tooDeep.error.details).toEqual({ maxDepth: LIMITS.maxJsonDepth });
+    await expectError(await put(deep(LIMITS.maxJsonDepth)), 400, "json_too_deep");
+    const schedule = await s.fetch(s.url("schedules"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"kind":"kick","delayMs":0,"payload":{"message":${deep(10_000)}}}`,
+    });
+    await expectError(schedule, 400, "json_too_deep");
+    const start = await s.post("runs", `{"input":{"message":"x","state":${deep(5_000)}}}`);
+    await expectError(start, 400, "json_too_deep");
+    expect(await s.events()).toEqual([]);
+    // At the limit (the body object is one level) the state is accepted and read back whole.
+    const atLimit = deep(LIMITS.maxJsonDepth - 1);
+    expect((await put(atLimit)).status).toBe(200);
+    const read = (await (await s.get("state")).json()) as { state: unknown };
+    expect(JSON.stringify(read.state)).toBe(atLimit);
   });
 
   for (const offset of ["abc", "12", "-2", "00000000000000001"]) {
