@@ -4,6 +4,8 @@
  * the same persisted state.
  */
 import { rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { mintStreamToken } from "@durable-agents/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
 import {
@@ -88,6 +90,47 @@ describe("quickstart under wrangler dev", () => {
     expect(dev.logs()).not.toContain("uncaught exception");
   });
 
+  it("with AUTH_SECRET set, the Worker's own checks hold over real HTTP: stream auth, GET bodies, bad percent-encoding", async () => {
+    const secret = "e2e-only-secret-0123456789abcdef0123456789";
+    dev = await startQuickstart(newState("e2e-door"), { AUTH_SECRET: secret });
+    const base = dev.baseUrl;
+
+    // /v1/stream/* is behind the same door as the sessions.
+    const stream = `${base}/v1/stream/e2e-door`;
+    const put = { method: "PUT", headers: { "content-type": "text/plain" }, body: "hi" };
+    expect((await fetch(stream, put)).status).toBe(401);
+    expect((await fetch(`${stream}?token=garbage`, put)).status).toBe(401);
+    expect((await fetch(`${base}/v1/stream/__ds/jwks.json`)).status).toBe(401);
+    const token = await mintStreamToken(secret, { prefix: "e2e-door" });
+    const authed = (init: RequestInit = {}) => ({
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+    });
+    expect((await fetch(stream, authed(put))).status).toBe(201);
+    expect(await (await fetch(`${stream}?offset=-1`, authed())).text()).toBe("hi");
+    expect((await fetch(`${base}/v1/stream/elsewhere`, authed(put))).status).toBe(403);
+
+    // A GET or HEAD with a body is a 400, not a 500 (fetch cannot send one: raw HTTP).
+    for (const method of ["GET", "HEAD"]) {
+      const response = await rawRequest(`${base}/agents/assistant/s1/status`, method, "x");
+      expect(response.status, method).toBe(400);
+      if (method === "GET") expect(response.body).toContain("body_not_allowed");
+    }
+    // Malformed percent-encoding in an id is a 400 naming the problem.
+    for (const path of [
+      "/agents/assistant/%E0/status",
+      "/agents/%ff/x/status",
+      "/agents/a/%zz/status",
+    ]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_path" } });
+    }
+    await new Promise((settle) => setTimeout(settle, 300));
+    expect(dev.logs()).not.toContain('"code":"internal"');
+    expect(dev.logs()).not.toContain("uncaught exception");
+  });
+
   it("a run survives SIGKILL of wrangler dev mid-answer: gap-free ledger, the note saved once", async () => {
     const state = newState("e2e-crash");
     const slow = { SCRIPTED_DELAY_MS: "250" };
@@ -140,3 +183,27 @@ describe("quickstart under wrangler dev", () => {
     expect(after.map((e) => e.seq)).toEqual(after.map((_, i) => i + 1));
   });
 });
+
+/** One HTTP request as sent, body and all (fetch refuses a GET or HEAD with a body). */
+function rawRequest(
+  url: string,
+  method: string,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      url,
+      { method, headers: { "content-type": "text/plain", "content-length": String(body.length) } },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}

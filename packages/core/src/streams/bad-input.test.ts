@@ -1,6 +1,7 @@
 /** Bad inputs get the protocol's status codes, typed JSON errors, and change no state (G5). */
 import { describe, expect, it } from "vitest";
 import { MemoryStreamServer } from "./memory-server.ts";
+import { parseRegistryPath } from "./subscriptions/registry-path.ts";
 
 const BASE = "http://streams.test/v1/stream/";
 
@@ -176,5 +177,45 @@ describe("bad inputs", () => {
     expect(stale.status).toBe(403);
     expect(stale.headers.get("producer-epoch")).toBe("1");
     expect(await snapshot(s, "d")).toEqual(before);
+  });
+
+  it("refuses JSON nested past the limit with 400 json_too_deep, appending and creating nothing", async () => {
+    const s = server(1024 * 1024);
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const json = { "content-type": "application/json" };
+    await call(s, "j", { method: "PUT", headers: json, body: "[1]" });
+    const before = await snapshot(s, "j");
+    for (const body of [deep, `[{"a":${deep}}]`]) {
+      const res = await call(s, "j", { method: "POST", headers: json, body });
+      expect(res.status).toBe(400);
+      expect(await errorCode(res)).toBe("json_too_deep");
+    }
+    expect(await snapshot(s, "j")).toEqual(before);
+    const created = await call(s, "k", { method: "PUT", headers: json, body: deep });
+    expect(created.status).toBe(400);
+    expect((await call(s, "k", { method: "HEAD" })).status).toBe(404);
+    // Brackets inside strings are text, not nesting.
+    const text = JSON.stringify(["[".repeat(10_000)]);
+    expect((await call(s, "j", { method: "POST", headers: json, body: text })).status).toBe(204);
+  });
+});
+
+describe("the __ds registry's bad paths", () => {
+  it("malformed percent-encoding in a subscription id or stream path is a 400, not a thrown URIError", () => {
+    for (const rest of [
+      "subscriptions/%E0",
+      "subscriptions/%zz/streams",
+      "subscriptions/a/streams/%ED%A0%80",
+    ]) {
+      expect(() => parseRegistryPath(rest), rest).toThrow(
+        expect.objectContaining({ status: 400, code: "invalid_path" }),
+      );
+    }
+    expect(parseRegistryPath("subscriptions/%61/streams/x%2Fy")).toEqual({
+      kind: "subscription",
+      id: "a",
+      action: "streams",
+      streamPath: "x/y",
+    });
   });
 });
