@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { TerminalError } from "../errors/index.ts";
 import { BadRequestError } from "../errors/http-errors.ts";
+import { TerminalError } from "../errors/index.ts";
 import { errorResponse } from "./error-response.ts";
 
 describe("errorResponse", () => {
