@@ -103,7 +103,16 @@ const body = fc.oneof(
       .map((v) => JSON.stringify(v)),
   },
   { weight: 1, arbitrary: fc.constant(`{"input":{"message":"${"x".repeat(70_000)}"}}`) },
+  // Nested past LIMITS.maxJsonDepth: refused before anything parses or walks it.
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 65, max: 12_000 })
+      .map((n) => `{"state":${"[".repeat(n)}${"]".repeat(n)},"expectedVersion":0,"kind":1}`),
+  },
 );
+// Malformed percent-encoding (a 400, never a thrown URIError).
+const MALFORMED_IDS = ["%E0", "%", "%zz", "%C0%AF", "%ED%A0%80", "%ff", "a%"];
 
 function isJsonObject(t: string): boolean {
   try {
@@ -129,6 +138,8 @@ describe("fuzz: malformed input at every route", () => {
     const token = await mintSessionToken(env.AUTH_SECRET, { agent: "probe", session: s.session });
     const admin = await mintIndexToken(env.AUTH_SECRET);
     const statuses = new Map<number, number>();
+    // Session and index tokens open no stream: every stream request is refused.
+    const fuzzStream = `fuzz-${s.session}`;
 
     const request = fc.record({
       target: fc.oneof(
@@ -138,15 +149,31 @@ describe("fuzz: malformed input at every route", () => {
             kind: fc.constant("session" as const),
             agent: fc.oneof(
               { weight: 6, arbitrary: fc.constant("probe") },
-              fc.constantFrom("chatty", "nobody", "..", "%00", "a b"),
+              fc.constantFrom("chatty", "nobody", "..", "%00", "a b", "%70robe", ...MALFORMED_IDS),
             ),
             name: fc.oneof(
               { weight: 6, arbitrary: fc.constant(s.session) },
+              // The same session, percent-encoded: one canonical id, one object.
+              fc.constant(`%73${s.session.slice(1)}`),
+              fc.constantFrom(...MALFORMED_IDS),
               text.map(encodeURIComponent),
             ),
             action: fc.oneof(
               { weight: 5, arbitrary: fc.constantFrom(...ACTIONS) },
               text.map(encodeURIComponent),
+            ),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant("stream" as const),
+            path: fc.constantFrom(
+              `/v1/stream/${fuzzStream}`,
+              "/v1/stream/__ds/jwks.json",
+              "/v1/stream/__ds/subscriptions/fuzz",
+              "/v1/stream/__ds/subscriptions/%E0",
+              "/v1/stream/__ds/subscriptions/fuzz/streams/%zz",
             ),
           }),
         },
@@ -230,6 +257,11 @@ describe("fuzz: malformed input at every route", () => {
     expect(await s.events()).toEqual(before.events);
     expect(await s.status()).toEqual(before.status);
     expect(await (await s.get("schedules")).json()).toEqual(before.schedules);
+    const streams = (env as unknown as { STREAMS: DurableObjectNamespace }).STREAMS;
+    const head = await streams
+      .get(streams.idFromName(fuzzStream))
+      .fetch(`${BASE}/v1/stream/${fuzzStream}`, { method: "HEAD" });
+    expect(head.status).toBe(404);
     expect([...statuses.keys()].every((code) => code < 500)).toBe(true);
     // The fuzz reaches the routes, not only the auth check.
     expect([...statuses.keys()]).toEqual(
