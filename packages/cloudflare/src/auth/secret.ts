@@ -17,7 +17,7 @@ export class AuthNotConfiguredError extends DurableAgentsError {
     super(
       "auth_not_configured",
       500,
-      `session auth is not configured: ${why}. Set a secret of at least ${MIN_SECRET_CHARS} characters with \`wrangler secret put AUTH_SECRET\`, or pass createAgentServer({ authorize }) to use your own auth`,
+      `auth is not configured: ${why}. Set a secret of at least ${MIN_SECRET_CHARS} characters with \`wrangler secret put AUTH_SECRET\`, or pass your own \`authorize\` to createAgentServer and routeRequest`,
       false,
     );
   }
