@@ -116,6 +116,11 @@ describe("quickstart under wrangler dev", () => {
       expect(response.status, method).toBe(400);
       if (method === "GET") expect(response.body).toContain("body_not_allowed");
     }
+    // The same on a stream: the body is never half-read into a 500.
+    for (const method of ["GET", "HEAD"]) {
+      const response = await rawRequest(`${stream}?token=${token}`, method, "x");
+      expect(response.status, `stream ${method}`).toBeLessThan(500);
+    }
     // Malformed percent-encoding in an id is a 400 naming the problem.
     for (const path of [
       "/agents/assistant/%E0/status",
