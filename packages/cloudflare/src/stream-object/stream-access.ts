@@ -27,22 +27,26 @@ export interface StreamAccessOptions {
   readonly logger: Logger;
 }
 
-/** What a request to the stream at `path` (stream-root-relative) needs, in order. */
-export function streamAccessTargets(
+/**
+ * What a request to the stream at `path` (stream-root-relative) needs, in order: the stream
+ * itself, then a fork's source. Lazy, so the first check runs before the fork headers are
+ * parsed: a caller without access learns nothing from a 400 about them.
+ */
+export function* streamAccessTargets(
   request: Request,
   path: string,
   streamRoot: string,
-): AuthTarget[] {
+): Generator<AuthTarget, void, undefined> {
   const scope = scopeOf(request.method);
   if (path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`)) {
     const route = parseRegistryPath(path.slice(REGISTRY_NAME.length + 1));
-    if (authenticatesItself(route)) return [];
-    return [streamTarget(route ? registryResource(route) : path, scope)];
+    if (!authenticatesItself(route))
+      yield streamTarget(route ? registryResource(route) : path, scope);
+    return;
   }
-  const targets = [streamTarget(path, scope)];
+  yield streamTarget(path, scope);
   const fork = request.method === "PUT" ? parseFork(request.headers, streamRoot) : null;
-  if (fork) targets.push(streamTarget(fork.sourcePath, "read"));
-  return targets;
+  if (fork) yield streamTarget(fork.sourcePath, "read");
 }
 
 /** Undefined when allowed; a Response when the `authorize` hook answered; throws a 401/403. */

@@ -186,6 +186,11 @@ describe("stream tokens open one stream or a prefix, with read and write scopes"
     await expectRefused(await call(fork, forkOnly, forkFrom), 403, "wrong_session");
     expect(await exists(fork)).toBe(false);
 
+    // Without access to the fork itself, malformed fork headers are not even looked at.
+    const badFork = { method: "PUT", headers: { "stream-fork-offset": "x" } };
+    await expectRefused(await call(fork, undefined, badFork), 401, "unauthorized");
+    await expectRefused(await call(fork, forkOnly, badFork), 400, "invalid_header");
+
     const both = await mintStreamToken(env.AUTH_SECRET, { prefix: "", scope: ["read", "write"] });
     expect((await call(fork, both, forkFrom)).status).toBe(201);
     expect(await (await call(fork, forkOnly)).text()).toBe("hello");
