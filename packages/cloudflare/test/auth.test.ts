@@ -205,8 +205,16 @@ describe("the secret, local dev and the authorize hook", () => {
   it("an authorize hook replaces the default: allow with an identity, deny, or answer", async () => {
     const run = (decision: AuthDecision) =>
       authorizeRequest(remote(), {}, target, { authorize: () => decision, logger });
-    expect(await run({ user: "ada" })).toEqual({ type: "allowed", identity: { user: "ada" } });
-    expect(await run(undefined)).toEqual({ type: "allowed", identity: {} });
+    expect(await run({ user: "ada" })).toEqual({
+      type: "allowed",
+      identity: { user: "ada" },
+      caller: { identity: { user: "ada" }, scopes: [target.scope] },
+    });
+    expect(await run(undefined)).toEqual({
+      type: "allowed",
+      identity: {},
+      caller: { identity: {}, scopes: [target.scope] },
+    });
     await expect(run(false)).rejects.toMatchObject({ status: 403, code: "forbidden" });
     const custom = await run(new Response("go away", { status: 418 }));
     expect(custom.type === "respond" && custom.response.status).toBe(418);

@@ -69,8 +69,9 @@ describe("run control over the WebSocket", () => {
     socket.send({ type: "resume", id: "c" });
     await socket.until(() => results(socket).length === 3);
     const [a, b, c] = results(socket) as { ok: boolean; error: { code: string; status: number } }[];
-    expect(a).toMatchObject({ ok: false, error: { code: "invalid_command", status: 400 } });
-    expect(b).toMatchObject({ ok: false, error: { code: "invalid_command", status: 400 } });
+    // The same validation, and so the same error, as the HTTP body of the command.
+    expect(a).toMatchObject({ ok: false, error: { code: "invalid_request", status: 400 } });
+    expect(b).toMatchObject({ ok: false, error: { code: "invalid_request", status: 400 } });
     expect(c?.ok).toBe(false);
     expect(c?.error.status).toBe(409);
     expect(await s.status()).toMatchObject({ status: "idle", offset: "0000000000000000" });
@@ -83,7 +84,7 @@ describe("bad input on the WebSocket gets a clear error and changes nothing", ()
     ["a frame that is not JSON", '{"type":"start",', "malformed_frame"],
     ["a frame that is not an object", "[1,2]", "malformed_frame"],
     ["an unknown command", '{"type":"explode","id":7}', "unknown_command"],
-    ["a start without a message", '{"type":"start","id":8,"input":{}}', "invalid_command"],
+    ["a start without a message", '{"type":"start","id":8,"input":{}}', "invalid_request"],
     [
       "a too large frame",
       JSON.stringify({ type: "start", input: { message: "x".repeat(70_000) } }),

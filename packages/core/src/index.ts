@@ -83,6 +83,23 @@ export {
   verifySessionToken,
 } from "./auth/index.ts";
 export { type Clock, systemClock } from "./clock.ts";
+export {
+  type Caller,
+  type CommandCall,
+  type CommandName,
+  type CommandOutcome,
+  type CommandResult,
+  type CommandRunContext,
+  checkCaller,
+  dispatchCommand,
+  expiredError,
+  isCommandName,
+  missingScopeError,
+  SESSION_COMMANDS,
+  type SessionCommand,
+  TRUSTED_CALLER,
+  type Transport,
+} from "./commands/index.ts";
 export * as errors from "./errors/index.ts";
 export {
   BadRequestError,
@@ -95,8 +112,20 @@ export {
   TerminalError,
   UserError,
 } from "./errors/index.ts";
-export { errorResponse } from "./http/error-response.ts";
-export type { AfterHook, BeforeHook, HookContext, SessionHooks } from "./http/hooks.ts";
+export {
+  commandRoute,
+  type InputSource,
+  renderCommandResponse,
+  runHttpCommand,
+} from "./http/command-route.ts";
+export { errorResponse, type RenderedError, renderError } from "./http/error-response.ts";
+export type {
+  AfterHook,
+  BeforeHook,
+  CommandHookContext,
+  HookContext,
+  SessionHooks,
+} from "./http/hooks.ts";
 export { assertJsonDepth, JsonTooDeepError } from "./http/json-depth.ts";
 export {
   DEFAULT_LIVE_READ,

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   type AgentDefinition,
+  type Caller,
   type CoalesceOptions,
   consoleLogger,
   DEFAULT_LIVE_READ,
@@ -67,6 +68,9 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
 
+/** The caller of a request that passed no auth layer (not a session route): nothing is allowed. */
+const NO_CALLER: Caller = { identity: {}, scopes: [] };
+
 /**
  * The class createAgentServer returns: a SQLite-backed Durable Object, one per session, with
  * the RPC methods sessions call on each other. Named so the published declarations can say it
@@ -107,10 +111,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         sql: this.#sql,
         open: (agent: string, session: string) => this.#open(agent, session),
       };
-      return serveWithPlatform(request, options, deps, (r) => this.#serve(r));
+      return serveWithPlatform(request, options, deps, (r, caller) => this.#serve(r, caller));
     }
 
-    async #serve(request: Request): Promise<Response> {
+    async #serve(request: Request, caller: Caller = NO_CALLER): Promise<Response> {
       try {
         const path = parseSessionPath(new URL(request.url).pathname);
         if (!path)
@@ -121,16 +125,12 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         registry.resolve(path.agent);
         const runtime = this.#open(path.agent, path.session);
         if (path.action === "ws" && request.method === "GET")
-          return this.#sockets.upgrade(request, runtime.ledger);
+          return this.#sockets.upgrade(request, runtime.ledger, caller);
         return await handleSessionRequest(request, path.action, {
-          runtime,
-          sql: this.#sql,
-          clock: systemClock,
+          ...this.#commandContext(runtime),
           live,
-          hooks: options.hooks,
-          env: this.env,
+          caller,
           prices: options.prices,
-          peers: sessionPeers(this.env, options.binding ?? "AGENTS", path.agent),
         });
       } catch (error) {
         return errorResponse(error, (cause) =>
@@ -187,7 +187,22 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
     }
 
     override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-      await this.#sockets.message(ws, data, () => this.#reopen());
+      await this.#sockets.message(ws, data, () => {
+        const runtime = this.#reopen();
+        return runtime && this.#commandContext(runtime);
+      });
+    }
+
+    /** What a session command runs against, whichever transport carried it. */
+    #commandContext(runtime: SessionRuntime) {
+      return {
+        runtime,
+        sql: this.#sql,
+        clock: systemClock,
+        hooks: options.hooks,
+        env: this.env,
+        peers: sessionPeers(this.env, options.binding ?? "AGENTS", runtime.status().agent),
+      };
     }
 
     override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {

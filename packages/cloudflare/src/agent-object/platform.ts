@@ -1,14 +1,17 @@
 import {
   bodyLimit,
+  type Caller,
   errorResponse,
   type Logger,
   MethodNotAllowedError,
   type PriceTable,
+  SESSION_COMMANDS,
   type SessionHooks,
   type SessionRuntime,
   type SqlPort,
   scopeOf,
   sessionActions,
+  type TokenScope,
 } from "@durable-agents/core";
 import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
 import { recordIdentity } from "../d1/index-messages.ts";
@@ -66,7 +69,7 @@ export async function serveWithPlatform(
   request: Request,
   options: PlatformOptions,
   deps: PlatformDeps,
-  builtIn: (request: Request) => Promise<Response>,
+  builtIn: (request: Request, caller?: Caller) => Promise<Response>,
 ): Promise<Response> {
   const path = safeParse(request);
   if (!path) return builtIn(request);
@@ -97,7 +100,12 @@ export async function serveWithPlatform(
         agent: path.agent,
         session: path.session,
       },
-      { authorize: options.authorize, logger: deps.logger },
+      {
+        authorize: options.authorize,
+        logger: deps.logger,
+        // A socket reads, and its frames are commands: find out now what they may do.
+        alsoScopes: path.action === "ws" ? COMMAND_SCOPES : [],
+      },
     );
     if (outcome.type === "respond") return outcome.response;
     if (!deps.registry.has(path.agent))
@@ -117,9 +125,14 @@ export async function serveWithPlatform(
         `.../${path.action}`,
         matches.map((e) => e.method),
       );
-    return builtIn(current);
+    return builtIn(current, outcome.caller);
   }
 }
+
+/** The scopes the session commands need, from their declarations. */
+const COMMAND_SCOPES: readonly TokenScope[] = [
+  ...new Set(Object.values(SESSION_COMMANDS).map((command) => command.scope)),
+];
 
 function isBuiltIn(action: string): boolean {
   return action === "ws" || sessionActions().includes(action);

@@ -54,7 +54,7 @@ export function sessionPeers(
     async importFork(session, events, reason) {
       const stub = stubFor(env, binding, agent, session);
       const refused = await stub.importFork(agent, session, events, reason);
-      return refused ? Response.json(refused.body, { status: refused.status }) : undefined;
+      if (refused) throw refusalError(refused);
     },
   };
 }
@@ -77,6 +77,20 @@ export function subagentPort(env: Record<string, unknown>, binding: string): Sub
       };
     },
   };
+}
+
+/** A peer's refusal as the typed error it was on the other side (RPC keeps only its message). */
+function refusalError(refused: PeerRefusal): DurableAgentsError {
+  const body = refused.body as {
+    error?: { code?: string; message?: string; details?: Record<string, unknown> };
+  };
+  return new DurableAgentsError(
+    body.error?.code ?? "refused",
+    refused.status,
+    body.error?.message ?? `the other session refused with status ${refused.status}`,
+    false,
+    body.error?.details === undefined ? {} : { details: body.error.details },
+  );
 }
 
 /** Runs `work`, turning a typed refusal into data for the caller on the other side of the RPC. */

@@ -1,20 +1,24 @@
 import {
   BadRequestError,
+  type Caller,
+  type CommandCall,
   decodeOffset,
+  dispatchCommand,
   type Ledger,
   type LedgerEvent,
   type Logger,
-  type SessionRuntime,
+  renderError,
   UserError,
 } from "@durable-agents/core";
 import {
   BadFrameError,
+  type CommandId,
   eventsFrame,
   failedFrame,
   fatalFrame,
-  parseCommand,
+  parseFrame,
+  responseFrame,
   resultFrame,
-  type WsCommand,
 } from "./websocket-protocol.ts";
 
 /**
@@ -30,11 +34,26 @@ import {
  *    which keeps the cost of an append O(sockets) sends and nothing else.
  * 3. Nothing here keeps the object awake: no timers, no pending promises. Heartbeats are the
  *    runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
+ * 4. A frame is a session command like an HTTP request is: it goes through the command
+ *    layer (`dispatchCommand`) as the caller found at the upgrade, whose identity, scopes
+ *    and expiry live in the attachment, so they survive hibernation. Once the caller's
+ *    token has expired its commands are refused (`token_expired`); the socket still
+ *    receives events until it closes.
  */
 interface Attachment {
   /** The offset the socket subscribed from. */
   readonly after: number;
+  /** Who opened the socket (absent on a socket from before callers were recorded: no scopes). */
+  readonly caller?: Caller;
+  /** The upgrade request's origin, for the equivalent HTTP request command hooks get. */
+  readonly origin?: string;
 }
+
+/** What a frame's command runs against, besides its caller (see CommandCall). */
+export type SocketCommandContext = Omit<CommandCall, "caller" | "transport" | "request" | "origin">;
+
+/** A socket's caller when none was recorded: nothing is allowed. */
+const NO_CALLER: Caller = { identity: {}, scopes: [] };
 
 export class UpgradeRequiredError extends UserError {
   override name = "UpgradeRequiredError";
@@ -72,47 +91,66 @@ export class WebSocketHub {
   }
 
   /** `GET .../ws?offset=`: accepts the socket and sends everything after the offset. */
-  upgrade(request: Request, ledger: Ledger): Response {
+  upgrade(request: Request, ledger: Ledger, caller: Caller): Response {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       throw new UpgradeRequiredError();
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.#ctx.acceptWebSocket(server);
     try {
       const after = decodeOffset(new URL(request.url).searchParams.get("offset"), ledger.tail);
-      server.serializeAttachment({ after } satisfies Attachment);
+      const origin = new URL(request.url).origin;
+      server.serializeAttachment({ after, caller, origin } satisfies Attachment);
       this.#adopt();
       this.#after.set(server, after);
       this.#catchUp(server, ledger);
     } catch (error) {
       // A browser cannot read an HTTP error of a refused upgrade, so the error travels as a frame.
-      server.send(fatalFrame(error));
+      server.send(fatalFrame(this.#render(error)));
       server.close(1008, error instanceof BadRequestError ? error.code : "error");
     }
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** One client frame: a command, answered with a `result` frame. */
+  /** One client frame: a command for the command layer, answered with a `result` frame. */
   async message(
     ws: WebSocket,
     data: string | ArrayBuffer,
-    runtime: () => SessionRuntime | undefined,
+    context: () => SocketCommandContext | undefined,
   ): Promise<void> {
-    let command: WsCommand | undefined;
+    let id: CommandId = null;
     try {
-      command = parseCommand(data);
-      const session = runtime();
+      const frame = parseFrame(data);
+      id = frame.id;
+      if (frame.type === "ping") return void ws.send(resultFrame(id, "pong"));
+      const session = context();
       if (!session)
         throw new BadRequestError(
           "no_session",
           "this object has no session yet; open the socket through /agents/:agent/:session/ws",
         );
-      ws.send(resultFrame(command.id, await run(session, command)));
+      const attachment = ws.deserializeAttachment() as Attachment | null;
+      const outcome = await dispatchCommand(frame.name, frame.input, {
+        ...session,
+        caller: attachment?.caller ?? NO_CALLER,
+        transport: "websocket",
+        ...(attachment?.origin ? { origin: attachment.origin } : {}),
+      });
+      ws.send(
+        outcome.response
+          ? await responseFrame(id, outcome.response)
+          : resultFrame(id, outcome.type === "result" ? outcome.result : null),
+      );
     } catch (error) {
-      const id = command?.id ?? (error instanceof BadFrameError ? error.id : null);
-      if (!(error instanceof UserError))
-        this.#logger.error("websocket command failed", { error: String(error) });
-      safeSend(ws, failedFrame(id, error));
+      if (error instanceof BadFrameError) id = error.id;
+      safeSend(ws, failedFrame(id, this.#render(error)));
     }
+  }
+
+  /** The one error renderer (core's renderError), logging what is not a typed error. */
+  #render(error: unknown) {
+    return renderError(error, (cause) =>
+      this.#logger.error("websocket command failed", { error: String(cause) }),
+    );
   }
 
   close(ws: WebSocket, code: number, reason: string): void {
@@ -164,22 +202,6 @@ export class WebSocketHub {
       if (attachment !== null && typeof attachment.after === "number" && !this.#after.has(ws))
         this.#after.set(ws, Math.max(attachment.after, this.#baseTail));
     }
-  }
-}
-
-async function run(runtime: SessionRuntime, command: WsCommand): Promise<unknown> {
-  switch (command.type) {
-    case "start":
-      return runtime.start(command.input);
-    case "interrupt":
-      return runtime.interrupt(command.reason);
-    case "abort":
-      return runtime.abort(command.reason);
-    case "ping":
-      return "pong";
-    case "resume":
-    case "approve":
-      return runtime.resume(command.request as Parameters<SessionRuntime["resume"]>[0]);
   }
 }
 

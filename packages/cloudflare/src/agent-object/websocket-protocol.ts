@@ -1,8 +1,11 @@
 import {
   BadRequestError,
-  DurableAgentsError,
+  type CommandName,
+  isCommandName,
   type LedgerEvent,
   LIMITS,
+  type RenderedError,
+  SESSION_COMMANDS,
   toWire,
 } from "@durable-agents/core";
 
@@ -16,39 +19,30 @@ import {
  * - `{"type":"result","id","ok":true,"result"}` or `{"type":"result","id","ok":false,"error"}`
  *   answers one command; a bad frame is answered the same way and changes nothing;
  * - `{"type":"error","error"}` is fatal for the subscription, and the socket closes after it.
- * Client → server: `{"type":"start"|"interrupt"|"abort"|"resume"|"approve", "id"?, ...}`;
- * `{"type":"ping"}` is answered `{"type":"pong"}` by the runtime, without waking the object.
+ * Client → server: `{"type":<command>, "id"?, ...input}` for every session command
+ * (`start`, `interrupt`, `abort`, `resume`, `retry`, `close`, `fork`, `state.set`,
+ * `schedule.create`, `schedule.cancel`, `usage.record`; the input is the command's HTTP
+ * body), `{"type":"approve",...}` (a resume with decisions), and `{"type":"ping"}`,
+ * answered `{"type":"pong"}` by the runtime without waking the object.
  */
 export const WS_PING = '{"type":"ping"}';
 export const WS_PONG = '{"type":"pong"}';
 export const WS_MAX_FRAME_BYTES = LIMITS.maxBodyBytes;
 
-export const WS_COMMANDS = ["start", "interrupt", "abort", "resume", "approve", "ping"] as const;
-export type WsCommandType = (typeof WS_COMMANDS)[number];
+/** Frame types besides the command names: `approve` (a resume with decisions) and `ping`. */
+export const WS_ALIASES = ["approve", "ping"] as const;
 
-export type WsCommand =
-  | { type: "start"; id: CommandId; input: { message: string } }
-  | { type: "interrupt" | "abort"; id: CommandId; reason?: string }
-  | { type: "resume" | "approve"; id: CommandId; request: ResumeCommand }
-  | { type: "ping"; id: CommandId };
+/** What one client frame asks for: a session command with its raw input, or a ping. */
+export type WsFrame =
+  | {
+      readonly type: "command";
+      readonly id: CommandId;
+      readonly name: CommandName;
+      readonly input: unknown;
+    }
+  | { readonly type: "ping"; readonly id: CommandId };
 
 export type CommandId = string | number | null;
-
-/** What SessionRuntime.resume takes; `approve` is a resume with decisions. */
-export interface ResumeCommand {
-  mode?: "continue" | "with_message" | "from_checkpoint";
-  message?: string;
-  checkpoint?: string;
-  approvals?: Decision[];
-}
-
-export interface Decision {
-  callId: string;
-  approved: boolean;
-  args?: unknown;
-  result?: unknown;
-  reason?: string;
-}
 
 /** A frame that cannot be a command; answered with `ok:false` under the frame's id if it had one. */
 export class BadFrameError extends BadRequestError {
@@ -60,8 +54,12 @@ export class BadFrameError extends BadRequestError {
   }
 }
 
-/** Decides what one client frame asks for. Throws BadFrameError; never touches the session. */
-export function parseCommand(data: string | ArrayBuffer): WsCommand {
+/**
+ * Decides what one client frame asks for. Throws BadFrameError; never touches the
+ * session. The input is the frame without `type` and `id`: the HTTP body of the same
+ * command, validated by the command layer like the body is.
+ */
+export function parseFrame(data: string | ArrayBuffer): WsFrame {
   if (typeof data !== "string")
     throw new BadFrameError(
       "binary_frame",
@@ -83,60 +81,29 @@ export function parseCommand(data: string | ArrayBuffer): WsCommand {
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new BadFrameError("malformed_frame", 'a command frame must be a JSON object with "type"');
-  const frame = value as Record<string, unknown>;
-  const id = frame.id ?? null;
+  const { type, id = null, ...input } = value as Record<string, unknown>;
   if (!(id === null || typeof id === "number" || (typeof id === "string" && id.length <= 128)))
     throw new BadFrameError(
       "invalid_command",
       "a command id must be a number or a string of at most 128 characters",
     );
-  const type = frame.type;
-  if (typeof type !== "string" || !(WS_COMMANDS as readonly string[]).includes(type))
+  const cid = id as CommandId;
+  if (type === "ping") return { type: "ping", id: cid };
+  // {"type":"approve","callId","approved",...} or {"type":"approve","approvals":[...]}
+  if (type === "approve")
+    return {
+      type: "command",
+      id: cid,
+      name: "resume",
+      input: { approvals: Array.isArray(input.approvals) ? input.approvals : [input] },
+    };
+  if (!isCommandName(type))
     throw new BadFrameError(
       "unknown_command",
-      `unknown command ${JSON.stringify(String(type ?? "(missing)").slice(0, 40))}; use one of: ${WS_COMMANDS.join(", ")}`,
-      id as CommandId,
+      `unknown command ${JSON.stringify(String(type ?? "(missing)").slice(0, 40))}; use one of: ${[...Object.keys(SESSION_COMMANDS), ...WS_ALIASES].join(", ")}`,
+      cid,
     );
-  const cid = id as CommandId;
-  switch (type as WsCommandType) {
-    case "start": {
-      const input = frame.input as { message?: unknown } | undefined;
-      const message = typeof input === "object" && input !== null ? input.message : undefined;
-      if (
-        typeof message !== "string" ||
-        message.length === 0 ||
-        message.length > LIMITS.maxMessageChars
-      )
-        throw new BadFrameError(
-          "invalid_command",
-          `start needs input.message: a string of 1-${LIMITS.maxMessageChars} characters`,
-          cid,
-        );
-      return { type: "start", id: cid, input: { message } };
-    }
-    case "interrupt":
-    case "abort": {
-      const reason = frame.reason;
-      if (reason !== undefined && (typeof reason !== "string" || reason.length > 1000))
-        throw new BadFrameError(
-          "invalid_command",
-          `${type}.reason must be a string of at most 1000 characters`,
-          cid,
-        );
-      return reason === undefined
-        ? { type: type as "interrupt" | "abort", id: cid }
-        : { type: type as "interrupt" | "abort", id: cid, reason };
-    }
-    case "resume":
-      return { type: "resume", id: cid, request: resumeCommand(frame, cid) };
-    case "approve": {
-      // {"type":"approve","callId","approved",...} or {"type":"approve","approvals":[...]}
-      const approvals = Array.isArray(frame.approvals) ? frame.approvals : [frame];
-      return { type: "approve", id: cid, request: { approvals: decisions(approvals, cid) } };
-    }
-    default:
-      return { type: "ping", id: cid };
-  }
+  return { type: "command", id: cid, name: type, input };
 }
 
 /** The events frame for `events` (non-empty, consecutive); `tail` decides `upToDate`. */
@@ -155,82 +122,41 @@ export function resultFrame(id: CommandId, result: unknown): string {
   return JSON.stringify({ type: "result", id, ok: true, result: result ?? null });
 }
 
-export function errorBody(error: unknown): {
-  code: string;
-  message: string;
-  status: number;
-  details?: Record<string, unknown>;
-} {
-  if (error instanceof DurableAgentsError) {
-    const body = { code: error.code, message: error.message, status: error.status };
-    return error.details === undefined ? body : { ...body, details: error.details };
-  }
-  return { code: "internal", message: "internal error; the server log has the cause", status: 500 };
+/** The error of `renderError` (the HTTP body's `error`), plus its status. */
+function wireError({ status, body }: RenderedError) {
+  return { ...body.error, status };
 }
 
-export function failedFrame(id: CommandId, error: unknown): string {
-  return JSON.stringify({ type: "result", id, ok: false, error: errorBody(error) });
+export function failedFrame(id: CommandId, error: RenderedError): string {
+  return JSON.stringify({ type: "result", id, ok: false, error: wireError(error) });
 }
 
-export function fatalFrame(error: unknown): string {
-  return JSON.stringify({ type: "error", error: errorBody(error) });
+export function fatalFrame(error: RenderedError): string {
+  return JSON.stringify({ type: "error", error: wireError(error) });
 }
 
-function resumeCommand(frame: Record<string, unknown>, id: CommandId): ResumeCommand {
-  const bad = (what: string) => new BadFrameError("invalid_command", `resume.${what}`, id);
-  const out: ResumeCommand = {};
-  if (frame.mode !== undefined) {
-    if (!["continue", "with_message", "from_checkpoint"].includes(frame.mode as string))
-      throw bad("mode must be continue, with_message or from_checkpoint");
-    out.mode = frame.mode as ResumeCommand["mode"];
+/**
+ * The frame for a Response a hook answered with: a 2xx is a result (its JSON body, or
+ * its text), anything else a refusal with the body's `{"error":{code,message}}`.
+ */
+export async function responseFrame(id: CommandId, response: Response): Promise<string> {
+  const text = await response.text();
+  let body: unknown = text === "" ? null : text;
+  try {
+    body = text === "" ? null : JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
   }
-  if (frame.message !== undefined) {
-    if (
-      typeof frame.message !== "string" ||
-      frame.message === "" ||
-      frame.message.length > LIMITS.maxMessageChars
-    )
-      throw bad(`message must be a string of 1-${LIMITS.maxMessageChars} characters`);
-    out.message = frame.message;
-  }
-  if (frame.checkpoint !== undefined) {
-    if (typeof frame.checkpoint !== "string" || frame.checkpoint.length > 40)
-      throw bad("checkpoint must be a checkpoint id (a string of at most 40 characters)");
-    out.checkpoint = frame.checkpoint;
-  }
-  if (frame.approvals !== undefined) {
-    if (!Array.isArray(frame.approvals)) throw bad("approvals must be an array of decisions");
-    out.approvals = decisions(frame.approvals, id);
-  }
-  return out;
-}
-
-function decisions(values: unknown[], id: CommandId): Decision[] {
-  if (values.length > 100)
-    throw new BadFrameError("invalid_command", "at most 100 approval decisions per command", id);
-  return values.map((value, i) => {
-    const d = (typeof value === "object" && value !== null ? value : {}) as Record<string, unknown>;
-    if (
-      typeof d.callId !== "string" ||
-      d.callId === "" ||
-      d.callId.length > 200 ||
-      typeof d.approved !== "boolean"
-    )
-      throw new BadFrameError(
-        "invalid_command",
-        `decision ${i} needs callId (a string) and approved (true or false)`,
-        id,
-      );
-    if (d.reason !== undefined && (typeof d.reason !== "string" || d.reason.length > 1000))
-      throw new BadFrameError(
-        "invalid_command",
-        `decision ${i}: reason must be a string of at most 1000 characters`,
-        id,
-      );
-    const out: Decision = { callId: d.callId, approved: d.approved };
-    if (d.args !== undefined) out.args = d.args;
-    if (d.result !== undefined) out.result = d.result;
-    if (typeof d.reason === "string") out.reason = d.reason;
-    return out;
+  if (response.ok) return resultFrame(id, body);
+  const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+  const code = typeof error?.code === "string" ? error.code : "refused";
+  const message =
+    typeof error?.message === "string"
+      ? error.message
+      : `a server hook refused the command with status ${response.status}`;
+  return failedFrame(id, {
+    status: response.status,
+    headers: undefined,
+    body: { error: { code, message } },
   });
 }

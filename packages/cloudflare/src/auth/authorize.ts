@@ -1,7 +1,10 @@
 import {
+  type Caller,
   decideAccess,
+  expiredError,
   ForbiddenError,
   type Logger,
+  missingScopeError,
   type TokenScope,
   UnauthorizedError,
   verifySessionToken,
@@ -21,10 +24,17 @@ export interface AuthTarget {
   readonly stream?: string;
 }
 
-/** Who the caller is, as far as the cross-session index cares. */
+/** Who the caller is: the user and tags go to the cross-session index. */
 export interface AuthIdentity {
   readonly user?: string;
   readonly tags?: readonly string[];
+  /**
+   * The scopes the caller holds. Absent: the `authorize` hook is asked again for each
+   * other scope a WebSocket's commands need (`write`) at the upgrade.
+   */
+  readonly scopes?: readonly TokenScope[];
+  /** Epoch ms after which a WebSocket opened by this caller may send no more commands. */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -41,23 +51,65 @@ export type Authorize = (
 export type AuthDecision = undefined | boolean | Response | AuthIdentity;
 
 export type AuthOutcome =
-  | { readonly type: "allowed"; readonly identity: AuthIdentity }
+  | { readonly type: "allowed"; readonly identity: AuthIdentity; readonly caller: Caller }
   | { readonly type: "respond"; readonly response: Response };
 
-/** Runs the app's `authorize`, or the default signed-token check. */
+export interface AuthorizeOptions {
+  readonly authorize?: Authorize;
+  readonly logger: Logger;
+  /**
+   * Scopes to find out besides `target.scope` (a WebSocket upgrade reads, and its
+   * commands write). A token says them itself; an `authorize` hook whose identity has
+   * no `scopes` is asked once more per scope, and a refusal there only withholds it.
+   */
+  readonly alsoScopes?: readonly TokenScope[];
+}
+
+/** Runs the app's `authorize`, or the default signed-token check; says who the caller is. */
 export async function authorizeRequest(
   request: Request,
   env: Record<string, unknown>,
   target: AuthTarget,
-  options: { authorize?: Authorize; logger: Logger },
+  options: AuthorizeOptions,
 ): Promise<AuthOutcome> {
   const decision = options.authorize
     ? await options.authorize(request, env, target)
-    : await verifyRequestToken(request, env, target, options.logger);
+    : await tokenIdentity(request, env, target, options.logger);
   if (decision instanceof Response) return { type: "respond", response: decision };
   if (decision === false)
     throw new ForbiddenError("forbidden", "the authorize hook refused this request");
-  return { type: "allowed", identity: typeof decision === "object" ? decision : {} };
+  const identity = typeof decision === "object" ? decision : {};
+  const scopes = [...(identity.scopes ?? [target.scope])];
+  if (identity.scopes === undefined && options.authorize) {
+    for (const scope of options.alsoScopes ?? []) {
+      if (
+        !scopes.includes(scope) &&
+        (await allows(options.authorize, request, env, { ...target, scope }))
+      )
+        scopes.push(scope);
+    }
+  }
+  const { user, tags, expiresAt } = identity;
+  const caller: Caller = {
+    identity: { ...(user === undefined ? {} : { user }), ...(tags === undefined ? {} : { tags }) },
+    scopes,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
+  return { type: "allowed", identity: caller.identity, caller };
+}
+
+async function allows(
+  authorize: Authorize,
+  request: Request,
+  env: Record<string, unknown>,
+  target: AuthTarget,
+): Promise<boolean> {
+  try {
+    const decision = await authorize(request, env, target);
+    return decision !== false && !(decision instanceof Response);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -66,6 +118,17 @@ export async function authorizeRequest(
  * (session, stream or stream prefix, index) and the scope.
  */
 export async function verifyRequestToken(
+  request: Request,
+  env: Record<string, unknown>,
+  target: AuthTarget,
+  logger: Logger,
+): Promise<AuthIdentity> {
+  const { user, tags } = await tokenIdentity(request, env, target, logger);
+  return { ...(user === undefined ? {} : { user }), ...(tags === undefined ? {} : { tags }) };
+}
+
+/** The token check, with the token's scopes and expiry. */
+async function tokenIdentity(
   request: Request,
   env: Record<string, unknown>,
   target: AuthTarget,
@@ -87,11 +150,7 @@ export async function verifyRequestToken(
         "the session token is malformed or its signature does not match; mint a new one with the server's AUTH_SECRET",
       );
     case "expired":
-      throw new UnauthorizedError(
-        "token_expired",
-        `the session token expired at ${new Date(result.expiredAt).toISOString()}; mint a new one`,
-        { details: { expiredAt: result.expiredAt } },
-      );
+      throw expiredError(result.expiredAt);
     case "valid": {
       const access = decideAccess(result.claims, target);
       if (access.type === "other_session")
@@ -99,14 +158,14 @@ export async function verifyRequestToken(
           "wrong_session",
           `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only the session or streams it names`,
         );
-      if (access.type === "missing_scope")
-        throw new ForbiddenError(
-          "missing_scope",
-          `this request needs the "${target.scope}" scope; the token has: ${access.has.join(", ") || "(none)"}`,
-          { details: { needed: target.scope, has: access.has } },
-        );
-      const { user, tags } = result.claims;
-      return { ...(user === undefined ? {} : { user }), ...(tags === undefined ? {} : { tags }) };
+      if (access.type === "missing_scope") throw missingScopeError(target.scope, access.has);
+      const { user, tags, scope, exp } = result.claims;
+      return {
+        ...(user === undefined ? {} : { user }),
+        ...(tags === undefined ? {} : { tags }),
+        scopes: scope,
+        expiresAt: exp * 1000,
+      };
     }
   }
 }
@@ -122,7 +181,7 @@ export function allowLocalDev(): Authorize {
   return (request, env, target) => {
     if (isLoopback(request) && (env.AUTH_SECRET === undefined || env.AUTH_SECRET === ""))
       return true;
-    return verifyRequestToken(request, env, target, silentOnce);
+    return tokenIdentity(request, env, target, silentOnce);
   };
 }
 

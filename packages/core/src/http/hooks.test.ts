@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mathAgent } from "../../test/fixtures.ts";
+import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import type { SessionHooks } from "./hooks.ts";
 import { DEFAULT_LIVE_READ } from "./ledger-read.ts";
@@ -31,7 +32,14 @@ describe("hooks around session actions", () => {
       },
       beforeRetry: () => new Response("no retries today", { status: 429 }),
     };
-    const ctx = { runtime: t.runtime, sql: t.sql, clock: t.clock, live: DEFAULT_LIVE_READ, hooks };
+    const ctx = {
+      runtime: t.runtime,
+      sql: t.sql,
+      clock: t.clock,
+      live: DEFAULT_LIVE_READ,
+      hooks,
+      caller: TRUSTED_CALLER,
+    };
     const started = await handleSessionRequest(
       post("runs", { input: { message: "add" } }),
       "runs",

@@ -1,30 +1,59 @@
 import type { RunCompletedInfo } from "../agent/completion-hook.ts";
-import type { RouteTable, SessionHttpContext, SessionRoute } from "./route.ts";
+import type { Caller } from "../commands/caller.ts";
+import type { CommandName, Transport } from "../commands/command.ts";
 
-/** What a hook sees: the request (a clone: its body is still readable) and the session. */
+/** What every hook sees: the request and the session. */
 export interface HookContext {
+  /**
+   * The HTTP request (a clone: its body is still readable). On another transport (a
+   * WebSocket frame), the equivalent HTTP request built from the command: same method,
+   * route and JSON body, no headers of the caller's; use `caller` for who sent it.
+   */
   readonly request: Request;
   readonly agent: string;
   readonly session: string;
   readonly env: Record<string, unknown>;
 }
 
-/** Returns a Response to answer with it instead of running the action. */
+/** What a command hook sees, on every transport: the command, its parsed input and its caller. */
+export interface CommandHookContext extends HookContext {
+  readonly command: CommandName;
+  /** The validated input: the same shape as the HTTP body (`{input:{message}}` for start). */
+  readonly input: unknown;
+  readonly caller: Caller;
+  /** `http` or `websocket` (more as surfaces are added). */
+  readonly transport: Transport;
+}
+
+/**
+ * Runs before a command. Returns a Response to answer with it instead (on a WebSocket
+ * its status and `{"error":{code,message}}` body become the `ok:false` result), or
+ * throws a DurableAgentsError (rendered like any error); returns nothing to go on.
+ */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing lets the action run
-export type BeforeHook = (ctx: HookContext) => void | Response | Promise<void | Response>;
-/** Sees the action's response (a clone); may return a replacement. */
+export type BeforeHook = (ctx: CommandHookContext) => void | Response | Promise<void | Response>;
+/**
+ * Runs after a command succeeded. Sees its HTTP rendering (a clone); may return a
+ * replacement (on a WebSocket its JSON body becomes the result, or the error if not 2xx).
+ */
 export type AfterHook = (
-  ctx: HookContext,
+  ctx: CommandHookContext,
   response: Response,
   // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing keeps the response
 ) => void | Response | Promise<void | Response>;
 
 /**
- * Server hooks. `before*` may abort with its own response; `after*` run on a
- * 2xx; `onComplete` runs at least once per completed run, as due work committed
- * with its `run.completed` (retried on a throw, redriven after a crash).
+ * Server hooks. Command hooks (`beforeCommand`/`afterCommand` around every mutating
+ * command, `before*`/`after*` around one) run on every transport, HTTP and WebSocket
+ * alike: the command layer (`core/src/commands/`) calls them. `after*` run on success
+ * only. `onComplete` runs at least once per completed run, as due work committed with
+ * its `run.completed` (retried on a throw, redriven after a crash).
  */
 export interface SessionHooks {
+  /** Before every command (start, interrupt, abort, resume, retry, close, fork, state.set, schedules, usage.record). */
+  readonly beforeCommand?: BeforeHook;
+  /** After every command that succeeded, after its named after hook. */
+  readonly afterCommand?: AfterHook;
   readonly beforeStart?: BeforeHook;
   readonly afterStart?: AfterHook;
   readonly beforeResume?: BeforeHook;
@@ -38,51 +67,16 @@ export interface SessionHooks {
    * session's next runs.
    */
   readonly onCompleteTimeoutMs?: number;
-  /** Runs before routing, for every session request. May return a new Request. */
+  /** Runs before routing, for every session HTTP request. May return a new Request. */
   readonly transformRequest?: (
     request: Request,
     ctx: Omit<HookContext, "request">,
   ) => Request | Promise<Request>;
-  /** Runs on every session response, errors included. */
+  /** Runs on every session HTTP response, errors included. */
   readonly transformResponse?: (
     response: Response,
     ctx: HookContext,
   ) => Response | Promise<Response>;
 }
 
-/** Which hook pair wraps which session action. */
-const HOOKED: Record<string, readonly [keyof SessionHooks, keyof SessionHooks]> = {
-  runs: ["beforeStart", "afterStart"],
-  resume: ["beforeResume", "afterResume"],
-  retry: ["beforeRetry", "afterRetry"],
-};
-
-/** Runs `route` inside the before/after hooks of its action, if any. */
-export async function runHooked(
-  action: string,
-  route: SessionRoute,
-  request: Request,
-  ctx: SessionHttpContext,
-): Promise<Response> {
-  const pair = HOOKED[action];
-  const hooks = ctx.hooks;
-  if (!pair || !hooks || request.method !== "POST") return route(request, ctx);
-  const before = hooks[pair[0]] as BeforeHook | undefined;
-  const after = hooks[pair[1]] as AfterHook | undefined;
-  const status = ctx.runtime.status();
-  const hookCtx = (r: Request): HookContext => ({
-    request: r,
-    agent: status.agent,
-    session: status.session,
-    env: ctx.env ?? {},
-  });
-  if (before) {
-    const early = await before(hookCtx(request.clone()));
-    if (early instanceof Response) return early;
-  }
-  const response = await route(request, ctx);
-  if (!after || !response.ok) return response;
-  return (await after(hookCtx(request), response.clone())) ?? response;
-}
-
-export type { RouteTable, RunCompletedInfo };
+export type { RunCompletedInfo };

@@ -1,5 +1,6 @@
 import type { SessionRuntime } from "../agent/session-runtime.ts";
 import type { Clock } from "../clock.ts";
+import type { Caller } from "../commands/caller.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { SessionHooks } from "./hooks.ts";
@@ -11,6 +12,8 @@ export interface SessionHttpContext {
   readonly sql: SqlPort;
   readonly clock: Clock;
   readonly live: LiveReadOptions;
+  /** Who sent the request, as the auth layer found it: commands check its scopes and expiry. */
+  readonly caller: Caller;
   readonly hooks?: SessionHooks;
   readonly env?: Record<string, unknown>;
   /** Application price table for usage cost: see docs/api.md. */
@@ -21,12 +24,8 @@ export interface SessionHttpContext {
 
 /** What a session can ask of another session's object. */
 export interface SessionPeers {
-  /** Seeds an empty session with a copied ledger prefix. Resolves to an error response when refused. */
-  importFork(
-    session: string,
-    events: readonly LedgerEvent[],
-    reason: string,
-  ): Promise<Response | undefined>;
+  /** Seeds an empty session with a copied ledger prefix. Throws the peer's DurableAgentsError when refused. */
+  importFork(session: string, events: readonly LedgerEvent[], reason: string): Promise<void>;
 }
 
 export type SessionRoute = (

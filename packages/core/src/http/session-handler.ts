@@ -1,5 +1,4 @@
 import { MethodNotAllowedError, NotFoundError } from "../errors/http-errors.ts";
-import { runHooked } from "./hooks.ts";
 import type { RouteTable, SessionHttpContext } from "./route.ts";
 import { controlRoutes } from "./routes/control-routes.ts";
 import { platformRoutes } from "./routes/platform-routes.ts";
@@ -42,5 +41,5 @@ export async function handleSessionRequest(
   }
   const route = routes[request.method];
   if (!route) throw new MethodNotAllowedError(request.method, `.../${action}`, Object.keys(routes));
-  return runHooked(action, route, request, ctx);
+  return route(request, ctx);
 }

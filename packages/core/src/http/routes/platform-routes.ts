@@ -1,27 +1,10 @@
-import * as z from "zod";
 import { encodeOffset } from "../../ledger/offset.ts";
 import { listMessages } from "../../ledger/projections/messages.ts";
-import { latestRun } from "../../ledger/projections/runs.ts";
-import { LIMITS } from "../limits.ts";
-import { readBody } from "../read-json.ts";
+import { commandRoute } from "../command-route.ts";
 import type { RouteTable } from "../route.ts";
 import { usageView } from "../usage-view.ts";
 
 const SNAPSHOT_MESSAGES = 10_000;
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
-
-const metricSchema = z.object({
-  metric: z.string().regex(NAME, "metric must be 1-100 letters, digits or _ . : / -"),
-  value: z.number().finite(),
-  tags: z
-    .record(
-      z.string().regex(NAME, "a tag name must be 1-100 letters, digits or _ . : / -"),
-      z.string().max(200),
-    )
-    .refine((tags) => Object.keys(tags).length <= 20, "at most 20 tags")
-    .optional(),
-});
 
 /** Whole-session views: a consistent snapshot, and usage with its roll-up. */
 export const platformRoutes: RouteTable = {
@@ -39,22 +22,6 @@ export const platformRoutes: RouteTable = {
   usage: {
     GET: (_request, { sql, prices }) => Response.json(usageView(sql, prices)),
     /** Records a custom metric as a `usage.recorded` event (attached to the latest run, if any). */
-    POST: async (request, { runtime, sql }) => {
-      const body = await readBody(request, metricSchema, "the usage body", {
-        maxBytes: LIMITS.maxBodyBytes,
-      });
-      const data = {
-        metric: body.metric,
-        value: body.value,
-        ...(body.tags ? { tags: body.tags } : {}),
-      };
-      const [event] = runtime.ledger.append([
-        { kind: "usage.recorded", runId: latestRun(sql)?.runId ?? null, data },
-      ]);
-      return Response.json(
-        { offset: encodeOffset(event?.seq ?? runtime.ledger.tail) },
-        { status: 201 },
-      );
-    },
+    POST: commandRoute("usage.record", "body"),
   },
 };

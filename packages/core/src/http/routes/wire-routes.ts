@@ -1,3 +1,4 @@
+import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { type LedgerEvent, TERMINAL_KINDS } from "../../ledger/events.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
 import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
@@ -12,6 +13,7 @@ import {
   UI_STREAM_DONE,
   UI_STREAM_HEADERS,
 } from "../../wire/ui-stream/ui-stream-projector.ts";
+import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
 import { projectedSse } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
@@ -79,6 +81,20 @@ function uiStream(request: Request, ctx: SessionHttpContext, from: ChunkPosition
 
 const bodyLimit = { maxBytes: LIMITS.maxBodyBytes };
 
+/**
+ * The `start` command for a run whose stream this route answers with; a Response when a
+ * before hook answered instead. Hooks get the request itself (its body unread) and `ctx.input`.
+ */
+async function startCommand(
+  message: string,
+  request: Request,
+  ctx: SessionHttpContext,
+): Promise<StartedRun | Response> {
+  const outcome = await runHttpCommand("start", { input: { message } }, request, ctx);
+  // An after hook's replacement is for routes that answer with the JSON result; this one streams.
+  return outcome.type === "answered" ? outcome.response : (outcome.result as StartedRun);
+}
+
 /** AG-UI and AI SDK UI message streams over the ledger, and the stop button. */
 export const wireRoutes: RouteTable = {
   agui: {
@@ -86,8 +102,14 @@ export const wireRoutes: RouteTable = {
     GET: (request, ctx) => agui(request, ctx, position(request, ctx) ?? { after: 0, skip: 0 }),
     /** A `RunAgentInput` starts a run and streams it until it ends (HttpAgent). */
     POST: async (request, ctx) => {
-      const input = await readBody(request, runAgentInputSchema, "the RunAgentInput", bodyLimit);
-      const started = await ctx.runtime.start({ message: lastUserText(input) });
+      const input = await readBody(
+        request.clone(),
+        runAgentInputSchema,
+        "the RunAgentInput",
+        bodyLimit,
+      );
+      const started = await startCommand(lastUserText(input), request, ctx);
+      if (started instanceof Response) return started;
       const from = { after: decodeOffset(started.offset, ctx.runtime.ledger.tail), skip: 0 };
       return agui(request, ctx, from, started.runId);
     },
@@ -111,8 +133,14 @@ export const wireRoutes: RouteTable = {
     },
     /** Starts a run the way useChat sends it and streams it until it ends. */
     POST: async (request, ctx) => {
-      const body = await readBody(request, chatRequestSchema, "the chat request", bodyLimit);
-      const started = await ctx.runtime.start({ message: lastUserMessage(body) });
+      const body = await readBody(
+        request.clone(),
+        chatRequestSchema,
+        "the chat request",
+        bodyLimit,
+      );
+      const started = await startCommand(lastUserMessage(body), request, ctx);
+      if (started instanceof Response) return started;
       const run = getRun(ctx.sql, started.runId);
       const after = (run?.startedSeq ?? 1) - 1;
       return uiStream(request, ctx, { after, skip: 0 }, started.runId);
@@ -120,7 +148,9 @@ export const wireRoutes: RouteTable = {
   },
   stop: {
     /** Stops the generation on the server (a soft interrupt; the run can resume). */
-    POST: async (_request, { runtime }) =>
-      Response.json(await runtime.interrupt("stopped by the client"), { status: 202 }),
+    POST: async (request, ctx) =>
+      renderCommandResponse(
+        await runHttpCommand("interrupt", { reason: "stopped by the client" }, request, ctx),
+      ),
   },
 };

@@ -1,0 +1,66 @@
+import type * as z from "zod";
+import type { SessionRuntime } from "../agent/session-runtime.ts";
+import type { TokenScope } from "../auth/session-token.ts";
+import type { SessionPeers } from "../http/route.ts";
+import type { SqlPort } from "../sql/port.ts";
+
+/**
+ * The mutating session commands. Each is declared once (session-commands.ts) and every
+ * transport (HTTP routes, WebSocket frames, AG-UI and UI-stream starts) parses into it.
+ */
+export type CommandName =
+  | "start"
+  | "interrupt"
+  | "abort"
+  | "resume"
+  | "retry"
+  | "close"
+  | "fork"
+  | "state.set"
+  | "schedule.create"
+  | "schedule.cancel"
+  | "usage.record";
+
+/** Which transport a command came through; hooks can tell them apart. */
+export type Transport = "http" | "websocket" | (string & {});
+
+/** What a command's `run` may touch: the session and, for forks, its peers. */
+export interface CommandRunContext {
+  readonly runtime: SessionRuntime;
+  readonly sql: SqlPort;
+  readonly peers?: SessionPeers;
+}
+
+/** A command's success: the HTTP status it renders as, and its JSON result. */
+export interface CommandResult<R = unknown> {
+  readonly status: number;
+  readonly result: R;
+}
+
+/**
+ * One session command: its input schema, the scope a caller needs, the named
+ * hook pair around it (besides `beforeCommand`/`afterCommand`, which wrap every
+ * command), and where it lives on HTTP. Its errors are the typed
+ * `DurableAgentsError`s `run` throws (and 400 `invalid_request` for bad input).
+ */
+export interface SessionCommand<I = unknown, R = unknown> {
+  readonly name: CommandName;
+  readonly scope: TokenScope;
+  /** Validates the input; the same shape as the HTTP body (or query, for DELETE). */
+  readonly input: z.ZodType<I>;
+  /** How the input is named in validation errors: "the start input". */
+  readonly what: string;
+  /** The named hook pair (`beforeStart`/`afterStart`...), if the command has one. */
+  readonly hooks?: readonly [
+    "beforeStart" | "beforeResume" | "beforeRetry",
+    "afterStart" | "afterResume" | "afterRetry",
+  ];
+  /** The HTTP route that carries it: `POST .../runs`. Other transports build their hook request from it. */
+  readonly http: { readonly method: "POST" | "PUT" | "DELETE"; readonly action: string };
+  run(ctx: CommandRunContext, input: I): Promise<CommandResult<R>>;
+}
+
+/** Declares a command (keeps the input type tied to `run`). */
+export function defineCommand<I, R>(command: SessionCommand<I, R>): SessionCommand<I, R> {
+  return command;
+}

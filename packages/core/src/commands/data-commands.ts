@@ -1,0 +1,119 @@
+import * as z from "zod";
+import { NotFoundError } from "../errors/http-errors.ts";
+import { encodeOffset } from "../ledger/offset.ts";
+import { latestRun } from "../ledger/projections/runs.ts";
+import type { When } from "../triggers/schedules.ts";
+import { defineCommand } from "./command.ts";
+
+const MAX_DELAY_MS = 10 * 365 * 24 * 3600_000;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
+
+const stateInput = z.object({
+  state: z.json({ error: "send the whole new state as JSON (null is a value; absent is not)" }),
+  expectedVersion: z
+    .number({ error: "send expectedVersion: the version GET .../state returned with the state" })
+    .int()
+    .nonnegative(),
+});
+
+const scheduleInput = z
+  .object({
+    kind: z.string().min(1).max(64),
+    payload: z.json().optional(),
+    key: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/, "key must be 1-128 letters, digits, _ . : or -")
+      .optional(),
+    at: z.union([z.iso.datetime(), z.number().int().nonnegative()]).optional(),
+    delayMs: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
+    cron: z.string().min(1).max(120).optional(),
+  })
+  .refine((b) => [b.at, b.delayMs, b.cron].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of "at" (ISO date or epoch ms), "delayMs" or "cron"',
+  });
+
+const cancelInput = z.object({ key: z.string().min(1).max(128) });
+
+const metricInput = z.object({
+  metric: z.string().regex(NAME, "metric must be 1-100 letters, digits or _ . : / -"),
+  value: z.number().finite(),
+  tags: z
+    .record(
+      z.string().regex(NAME, "a tag name must be 1-100 letters, digits or _ . : / -"),
+      z.string().max(200),
+    )
+    .refine((tags) => Object.keys(tags).length <= 20, "at most 20 tags")
+    .optional(),
+});
+
+/** `PUT .../state` `{state, expectedVersion}` → 200 `{version, offset}`; 409 `version_conflict`. */
+export const setStateCommand = defineCommand({
+  name: "state.set",
+  scope: "write",
+  input: stateInput,
+  what: "the state body",
+  http: { method: "PUT", action: "state" },
+  async run({ runtime }, body) {
+    const { version, seq } = runtime.state.compareAndSet(body.state, body.expectedVersion);
+    return { status: 200, result: { version, offset: encodeOffset(seq) } };
+  },
+});
+
+/** `POST .../schedules` `{kind, payload?, key?, at|delayMs|cron}` → 201 ScheduleView. */
+export const scheduleCommand = defineCommand({
+  name: "schedule.create",
+  scope: "write",
+  input: scheduleInput,
+  what: "the schedule body",
+  http: { method: "POST", action: "schedules" },
+  async run({ runtime }, body) {
+    const when: When =
+      body.cron !== undefined
+        ? { cron: body.cron }
+        : body.delayMs !== undefined
+          ? { delayMs: body.delayMs }
+          : { at: typeof body.at === "string" ? Date.parse(body.at) : (body.at as number) };
+    return {
+      status: 201,
+      result: await runtime.schedule(body.kind, body.payload ?? {}, when, body.key),
+    };
+  },
+});
+
+/** `DELETE .../schedules?key=` → 200 `{cancelled}`; 404 `unknown_schedule`. */
+export const cancelScheduleCommand = defineCommand({
+  name: "schedule.cancel",
+  scope: "write",
+  input: cancelInput,
+  what: "the cancel query",
+  http: { method: "DELETE", action: "schedules" },
+  async run({ runtime }, { key }) {
+    if (!runtime.schedules.cancel(key)) {
+      throw new NotFoundError(
+        "unknown_schedule",
+        `no schedule with key "${key.slice(0, 64)}"; list them with GET .../schedules`,
+      );
+    }
+    return { status: 200, result: { cancelled: key } };
+  },
+});
+
+/** `POST .../usage` `{metric, value, tags?}` → 201 `{offset}`: a `usage.recorded` event on the latest run. */
+export const recordUsageCommand = defineCommand({
+  name: "usage.record",
+  scope: "write",
+  input: metricInput,
+  what: "the usage body",
+  http: { method: "POST", action: "usage" },
+  async run({ runtime, sql }, body) {
+    const data = {
+      metric: body.metric,
+      value: body.value,
+      ...(body.tags ? { tags: body.tags } : {}),
+    };
+    const [event] = runtime.ledger.append([
+      { kind: "usage.recorded", runId: latestRun(sql)?.runId ?? null, data },
+    ]);
+    return { status: 201, result: { offset: encodeOffset(event?.seq ?? runtime.ledger.tail) } };
+  },
+});

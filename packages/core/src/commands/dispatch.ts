@@ -1,0 +1,130 @@
+import type { Clock } from "../clock.ts";
+import type { AfterHook, BeforeHook, CommandHookContext, SessionHooks } from "../http/hooks.ts";
+import { validate } from "../http/read-json.ts";
+import { type Caller, checkCaller } from "./caller.ts";
+import type { CommandName, CommandRunContext, SessionCommand, Transport } from "./command.ts";
+import { SESSION_COMMANDS } from "./session-commands.ts";
+
+/**
+ * The one door to a session's mutating methods.
+ *
+ * Invariants:
+ * 1. Every transport reaches `SessionRuntime`'s mutating methods only through
+ *    `dispatchCommand` (checked by `one-door.test.ts`, which scans the sources).
+ * 2. Order: the caller (expiry, then scope), then the input, then `beforeCommand`,
+ *    the command's own before hook, `run`, its after hook, `afterCommand`. A refusal at
+ *    any point before `run` changes nothing.
+ * 3. What a command returns or throws is transport-neutral: a transport renders an
+ *    outcome (`renderCommandResponse` for HTTP) or an error (`renderError`) and adds nothing.
+ */
+export interface CommandCall extends CommandRunContext {
+  readonly caller: Caller;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly hooks?: SessionHooks;
+  readonly env?: Record<string, unknown>;
+  /** The HTTP request it came in (body unread), if any; hooks get clones of it. */
+  readonly request?: Request;
+  /** For transports without a request: the origin of the equivalent request hooks get. */
+  readonly origin?: string;
+}
+
+/**
+ * The command ran (`result`, and `response` if an after hook replaced its rendering), or
+ * a before hook answered instead (`answered`) and it did not run.
+ */
+export type CommandOutcome =
+  | {
+      readonly type: "result";
+      readonly status: number;
+      readonly result: unknown;
+      readonly response?: Response;
+    }
+  | { readonly type: "answered"; readonly response: Response };
+
+/** Whether `name` is a session command (for parsers of untrusted frames). */
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === "string" && Object.hasOwn(SESSION_COMMANDS, name);
+}
+
+/** Runs one command for `call.caller`: checks, hooks, then the runtime. Throws typed errors. */
+export async function dispatchCommand(
+  name: CommandName,
+  raw: unknown,
+  call: CommandCall,
+): Promise<CommandOutcome> {
+  const command: SessionCommand = SESSION_COMMANDS[name];
+  checkCaller(call.caller, command.scope, call.clock.now());
+  const input = validate(command.input, raw, command.what);
+  const hooks = call.hooks ?? {};
+  const named = command.hooks;
+  const before = [hooks.beforeCommand, named && hooks[named[0]]].filter(isHook<BeforeHook>);
+  const after = [named && hooks[named[1]], hooks.afterCommand].filter(isHook<AfterHook>);
+  const hookCtx = before.length + after.length > 0 ? contextFor(command, raw, input, call) : null;
+  for (const hook of before) {
+    const early = await hook((hookCtx as () => CommandHookContext)());
+    if (early instanceof Response) return { type: "answered", response: early };
+  }
+  const done = await command.run(call, input);
+  if (after.length === 0) return { type: "result", ...done };
+  let response = Response.json(done.result ?? null, { status: done.status });
+  let replaced = false;
+  for (const hook of after) {
+    const next = await hook((hookCtx as () => CommandHookContext)(), response.clone());
+    if (next instanceof Response) {
+      response = next;
+      replaced = true;
+    }
+  }
+  return replaced ? { type: "result", ...done, response } : { type: "result", ...done };
+}
+
+/** A fresh hook context per hook (each gets its own readable request). */
+function contextFor(
+  command: SessionCommand,
+  raw: unknown,
+  input: unknown,
+  call: CommandCall,
+): () => CommandHookContext {
+  const { agent, session } = call.runtime.status();
+  return () => ({
+    request: call.request
+      ? call.request.clone()
+      : equivalentRequest(command, raw, agent, session, call.origin),
+    agent,
+    session,
+    env: call.env ?? {},
+    command: command.name,
+    input,
+    caller: call.caller,
+    transport: call.transport,
+  });
+}
+
+/** The HTTP request that would carry this command: what hooks written for HTTP read. */
+function equivalentRequest(
+  command: SessionCommand,
+  raw: unknown,
+  agent: string,
+  session: string,
+  origin = "http://session.invalid",
+): Request {
+  const url = new URL(
+    `/agents/${encodeURIComponent(agent)}/${encodeURIComponent(session)}/${command.http.action}`,
+    origin,
+  );
+  if (command.http.method === "DELETE") {
+    for (const [key, value] of Object.entries(raw as Record<string, unknown>))
+      url.searchParams.set(key, String(value));
+    return new Request(url, { method: "DELETE" });
+  }
+  return new Request(url, {
+    method: command.http.method,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(raw),
+  });
+}
+
+function isHook<T>(hook: unknown): hook is T {
+  return typeof hook === "function";
+}

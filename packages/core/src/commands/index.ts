@@ -1,0 +1,22 @@
+export {
+  type Caller,
+  checkCaller,
+  expiredError,
+  missingScopeError,
+  TRUSTED_CALLER,
+} from "./caller.ts";
+export {
+  type CommandName,
+  type CommandResult,
+  type CommandRunContext,
+  defineCommand,
+  type SessionCommand,
+  type Transport,
+} from "./command.ts";
+export {
+  type CommandCall,
+  type CommandOutcome,
+  dispatchCommand,
+  isCommandName,
+} from "./dispatch.ts";
+export { SESSION_COMMANDS } from "./session-commands.ts";

@@ -1,0 +1,146 @@
+import * as z from "zod";
+import type { ResumeRequest } from "../agent/run-control.ts";
+import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
+import { LIMITS } from "../http/limits.ts";
+import { defineCommand } from "./command.ts";
+
+const json: z.ZodType<unknown> = z.json();
+const reason = z.object({ reason: z.string().max(1000).optional() });
+
+export const startInput = z.object({
+  input: z.object({ message: z.string().min(1).max(LIMITS.maxMessageChars) }),
+});
+
+const decision = z.object({
+  callId: z.string().min(1).max(200),
+  approved: z.boolean(),
+  args: json.optional(),
+  result: json.optional(),
+  reason: z.string().max(1000).optional(),
+});
+
+const resumeInput = z.object({
+  mode: z.enum(["continue", "with_message", "from_checkpoint"]).optional(),
+  message: z.string().min(1).max(LIMITS.maxMessageChars).optional(),
+  checkpoint: z.string().max(40).optional(),
+  approvals: z.array(decision).max(100).optional(),
+});
+
+const retryInput = z.object({
+  mode: z.enum(["from_checkpoint", "from_start"]).default("from_checkpoint"),
+  checkpoint: z.string().max(40).optional(),
+});
+
+const forkInput = z.object({
+  checkpoint: z.string().min(1).max(40),
+  session: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "session must be 1-128 letters, digits, _, - or .")
+    .optional(),
+});
+
+/** `POST .../runs` `{input:{message}}` → 202 `{runId, status, offset, session, agent}`; 409 `run_active`. */
+export const startCommand = defineCommand({
+  name: "start",
+  scope: "write",
+  input: startInput,
+  what: "the run start body",
+  hooks: ["beforeStart", "afterStart"],
+  http: { method: "POST", action: "runs" },
+  async run({ runtime }, body) {
+    const started = await runtime.start(body.input);
+    const { session, agent } = runtime.status();
+    return { status: 202, result: { ...started, session, agent } };
+  },
+});
+
+/** `POST .../interrupt` `{reason?}` → 202 StatusView; 409 `no_active_run`. */
+export const interruptCommand = defineCommand({
+  name: "interrupt",
+  scope: "write",
+  input: reason,
+  what: "the interrupt body",
+  http: { method: "POST", action: "interrupt" },
+  run: async ({ runtime }, body) => ({ status: 202, result: await runtime.interrupt(body.reason) }),
+});
+
+/** `POST .../abort` `{reason?}` → 202 StatusView; 409 `no_active_run`. */
+export const abortCommand = defineCommand({
+  name: "abort",
+  scope: "write",
+  input: reason,
+  what: "the abort body",
+  http: { method: "POST", action: "abort" },
+  run: async ({ runtime }, body) => ({ status: 202, result: await runtime.abort(body.reason) }),
+});
+
+/** `POST .../close` `{reason?}` → 200 StatusView; 409 `run_active`. */
+export const closeCommand = defineCommand({
+  name: "close",
+  scope: "write",
+  input: reason,
+  what: "the close body",
+  http: { method: "POST", action: "close" },
+  run: async ({ runtime }, body) => ({ status: 200, result: await runtime.close(body.reason) }),
+});
+
+/** `POST .../resume` (also approvals) → 202 StatusView; 409 when there is nothing to resume. */
+export const resumeCommand = defineCommand({
+  name: "resume",
+  scope: "write",
+  input: resumeInput,
+  what: "the resume body",
+  hooks: ["beforeResume", "afterResume"],
+  http: { method: "POST", action: "resume" },
+  run: async ({ runtime }, body) => ({
+    status: 202,
+    result: await runtime.resume(body as ResumeRequest),
+  }),
+});
+
+/** `POST .../retry` `{mode?, checkpoint?}` → 202 StatusView; 409 when the run did not fail. */
+export const retryCommand = defineCommand({
+  name: "retry",
+  scope: "write",
+  input: retryInput,
+  what: "the retry body",
+  hooks: ["beforeRetry", "afterRetry"],
+  http: { method: "POST", action: "retry" },
+  run: async ({ runtime }, body) => ({ status: 202, result: await runtime.retry(body) }),
+});
+
+/** `POST .../fork` `{checkpoint, session?}` → 201 `{agent, session, forkedFrom, events}`. */
+export const forkCommand = defineCommand({
+  name: "fork",
+  scope: "write",
+  input: forkInput,
+  what: "the fork body",
+  http: { method: "POST", action: "fork" },
+  async run({ runtime, peers }, body) {
+    const { session, agent } = runtime.status();
+    const target = body.session ?? `${session}-fork-${crypto.randomUUID().slice(0, 8)}`;
+    if (target === session) {
+      throw new BadRequestError(
+        "invalid_request",
+        "a fork needs a session id other than its source's",
+      );
+    }
+    const events = runtime.forkPrefix(body.checkpoint);
+    if (!peers)
+      throw new ConflictError("fork_unavailable", "this server cannot reach other sessions");
+    await peers.importFork(
+      target,
+      events,
+      `forked from ${session} at checkpoint ${body.checkpoint}`,
+    );
+    return {
+      status: 201,
+      result: {
+        agent,
+        session: target,
+        forkedFrom: { session, checkpoint: body.checkpoint },
+        events: events.length,
+      },
+    };
+  },
+});

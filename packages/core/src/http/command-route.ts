@@ -1,0 +1,48 @@
+import type { CommandName } from "../commands/command.ts";
+import { type CommandOutcome, dispatchCommand } from "../commands/dispatch.ts";
+import { SESSION_COMMANDS } from "../commands/session-commands.ts";
+import { bodyLimit } from "./limits.ts";
+import { readJson } from "./read-json.ts";
+import type { SessionHttpContext, SessionRoute } from "./route.ts";
+
+/** Where an HTTP route finds a command's input. */
+export type InputSource = "body" | "optional-body" | "query";
+
+/**
+ * The HTTP parser of a command: reads its input from the request and hands it to the
+ * command layer; the route adds nothing else (no checks, no hooks of its own).
+ */
+export function commandRoute(name: CommandName, source: InputSource): SessionRoute {
+  return async (request, ctx) =>
+    renderCommandResponse(
+      await runHttpCommand(name, await httpInput(name, request, source), request, ctx),
+    );
+}
+
+/** Dispatches a command that arrived over HTTP (also for routes that stream its result). */
+export function runHttpCommand(
+  name: CommandName,
+  input: unknown,
+  request: Request,
+  ctx: SessionHttpContext,
+): Promise<CommandOutcome> {
+  return dispatchCommand(name, input, { ...ctx, transport: "http", request });
+}
+
+/** A command outcome as an HTTP response. */
+export function renderCommandResponse(outcome: CommandOutcome): Response {
+  if (outcome.response) return outcome.response;
+  return Response.json(outcome.result ?? null, { status: outcome.status });
+}
+
+/** The raw input: the JSON body (absent is `{}` when optional) or the query's parameters. */
+async function httpInput(
+  name: CommandName,
+  request: Request,
+  source: InputSource,
+): Promise<unknown> {
+  if (source === "query") return Object.fromEntries(new URL(request.url).searchParams);
+  const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
+  if (source === "optional-body" && !hasBody) return {};
+  return readJson(request.clone(), bodyLimit(SESSION_COMMANDS[name].http.action));
+}
