@@ -2,6 +2,7 @@ import {
   BadRequestError,
   type Caller,
   type CommandCall,
+  type CommandOutcome,
   decodeOffset,
   dispatchCommand,
   type Ledger,
@@ -135,10 +136,11 @@ export class WebSocketHub {
         transport: "websocket",
         ...(attachment?.origin ? { origin: attachment.origin } : {}),
       });
+      const hooked = outcome.response;
       ws.send(
-        outcome.response
-          ? await responseFrame(id, outcome.response)
-          : resultFrame(id, outcome.type === "result" ? outcome.result : null),
+        hooked
+          ? await responseFrame(id, hooked)
+          : resultFrame(id, outcome.type === "result" ? outcome.result : null, statusOf(outcome)),
       );
     } catch (error) {
       if (error instanceof BadFrameError) id = error.id;
@@ -203,6 +205,10 @@ export class WebSocketHub {
         this.#after.set(ws, Math.max(attachment.after, this.#baseTail));
     }
   }
+}
+
+function statusOf(outcome: CommandOutcome): number {
+  return outcome.type === "result" ? outcome.status : outcome.response.status;
 }
 
 function safeSend(ws: WebSocket, frame: string): boolean {

@@ -16,7 +16,7 @@ import {
  * Server → client:
  * - `{"type":"events","events":[...],"nextOffset","upToDate"}` ledger events after the
  *   socket's offset, exactly once and in order;
- * - `{"type":"result","id","ok":true,"result"}` or `{"type":"result","id","ok":false,"error"}`
+ * - `{"type":"result","id","ok":true,"status","result"}` or `{"type":"result","id","ok":false,"error"}`
  *   answers one command; a bad frame is answered the same way and changes nothing;
  * - `{"type":"error","error"}` is fatal for the subscription, and the socket closes after it.
  * Client → server: `{"type":<command>, "id"?, ...input}` for every session command
@@ -118,8 +118,9 @@ export function eventsFrame(events: readonly LedgerEvent[], tail: number): strin
   });
 }
 
-export function resultFrame(id: CommandId, result: unknown): string {
-  return JSON.stringify({ type: "result", id, ok: true, result: result ?? null });
+/** A command's success: `status` is the HTTP status the same command answers with. */
+export function resultFrame(id: CommandId, result: unknown, status = 200): string {
+  return JSON.stringify({ type: "result", id, ok: true, status, result: result ?? null });
 }
 
 /** The error of `renderError` (the HTTP body's `error`), plus its status. */
@@ -147,7 +148,7 @@ export async function responseFrame(id: CommandId, response: Response): Promise<
   } catch {
     // not JSON: keep the text
   }
-  if (response.ok) return resultFrame(id, body);
+  if (response.ok) return resultFrame(id, body, response.status);
   const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
   const code = typeof error?.code === "string" ? error.code : "refused";
   const message =

@@ -31,8 +31,8 @@ export function runHttpCommand(
 
 /** A command outcome as an HTTP response. */
 export function renderCommandResponse(outcome: CommandOutcome): Response {
-  if (outcome.response) return outcome.response;
-  return Response.json(outcome.result ?? null, { status: outcome.status });
+  if (outcome.type === "answered") return outcome.response;
+  return outcome.response ?? Response.json(outcome.result ?? null, { status: outcome.status });
 }
 
 /** The raw input: the JSON body (absent is `{}` when optional) or the query's parameters. */
