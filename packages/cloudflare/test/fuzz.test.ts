@@ -1,9 +1,10 @@
 import { env, SELF } from "cloudflare:test";
-import { mintIndexToken, mintSessionToken } from "@durable-agents/core";
+import { mintIndexToken, mintSessionToken, SESSION_COMMANDS } from "@durable-agents/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { migrateIndexDb, resetIndexDb } from "./support/index-db.ts";
-import { BASE, isTerminal, session } from "./support/session.ts";
+import { BASE, isTerminal, type SessionHandle, session } from "./support/session.ts";
+import { openSocket, type TestSocket } from "./support/ws-client.ts";
 
 const ACTIONS = [
   "runs",
@@ -266,6 +267,144 @@ describe("fuzz: malformed input at every route", () => {
     // The fuzz reaches the routes, not only the auth check.
     expect([...statuses.keys()]).toEqual(
       expect.arrayContaining([200, 400, 401, 403, 404, 405, 409, 413]),
+    );
+  });
+});
+
+// Every field any command reads, for the WebSocket fuzz: a boolean or null in each makes
+// every command's input invalid (null is valid JSON for `state`, but not for expectedVersion).
+const WS_POISON_KEYS = [
+  ...POISON_KEYS,
+  "state",
+  "expectedVersion",
+  "value",
+  "at",
+  "delayMs",
+  "cron",
+  "payload",
+  "callId",
+  "approved",
+];
+const frameType = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...Object.keys(SESSION_COMMANDS), "approve", "ping") },
+  text,
+);
+const frameId = fc.oneof(fc.integer(), ascii, fc.constant(null), fc.boolean(), text);
+const poisonedFrame = fc
+  .tuple(
+    frameType,
+    frameId,
+    fc.dictionary(text, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+    fc.tuple(...WS_POISON_KEYS.map(() => fc.oneof(fc.boolean(), fc.constant(null)))),
+  )
+  .map(([type, id, rest, values]) =>
+    JSON.stringify({
+      ...rest,
+      ...Object.fromEntries(WS_POISON_KEYS.map((k, i) => [k, values[i]])),
+      type,
+      id,
+    }),
+  );
+const junkFrame = fc.oneof(
+  { weight: 4, arbitrary: poisonedFrame },
+  text.filter((t) => t !== '{"type":"ping"}'),
+  fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+  fc.uint8Array({ maxLength: 16 }).map((bytes) => bytes.buffer as ArrayBuffer),
+  fc.constant(JSON.stringify({ type: "start", input: { message: "x".repeat(70_000) } })),
+);
+/** Well-formed commands: refused for a read-only caller, whatever they ask. */
+const validFrame = fc.constantFrom(
+  { type: "start", input: { message: "hi" } },
+  { type: "interrupt" },
+  { type: "abort", reason: "x" },
+  { type: "resume", mode: "continue" },
+  { type: "approve", callId: "c1", approved: true },
+  { type: "retry" },
+  { type: "close" },
+  { type: "fork", checkpoint: "cp_1" },
+  { type: "state.set", state: { a: 1 }, expectedVersion: 0 },
+  { type: "schedule.create", kind: "kick", delayMs: 1000 },
+  { type: "schedule.cancel", key: "k" },
+  { type: "usage.record", metric: "m", value: 1 },
+);
+
+async function socketFor(s: SessionHandle, scope: ("read" | "write")[]): Promise<TestSocket> {
+  const token = await mintSessionToken(env.AUTH_SECRET, {
+    agent: s.agent,
+    session: s.session,
+    scope,
+  });
+  return openSocket(
+    (url, init) =>
+      SELF.fetch(url, {
+        ...init,
+        headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${token}` },
+      }),
+    s.url("ws", "offset=now"),
+  );
+}
+
+describe("fuzz: random WebSocket frames", () => {
+  it("never crash, never answer 5xx, and change nothing", { timeout: 600_000 }, async () => {
+    const s = session("approver");
+    await s.post("runs", { input: { message: "pay" } });
+    await s.waitFor((e) => e.kind === "run.waiting");
+    await s.post("schedules", { kind: "kick", key: "keep", delayMs: 3_600_000 });
+    const before = {
+      events: await s.events(),
+      status: await s.status(),
+      schedules: await (await s.get("schedules")).json(),
+    };
+    const writer = await socketFor(s, ["read", "write"]);
+    const reader = await socketFor(s, ["read"]);
+    const codes = new Map<string, number>();
+    const exchange = async (socket: TestSocket, frame: string | ArrayBuffer) => {
+      const sent = socket.frames.length;
+      socket.ws.send(frame);
+      await socket.until(() => socket.frames.length > sent);
+      const answer = socket.frames.at(-1) as {
+        type: string;
+        ok?: boolean;
+        error?: { code: string; status: number };
+      };
+      if (answer.type === "pong") return;
+      expect(answer.type).toBe("result");
+      if (answer.ok) return;
+      expect(answer.error?.status).toBeLessThan(500);
+      const code = answer.error?.code ?? "(none)";
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    };
+    await fc.assert(
+      fc.asyncProperty(junkFrame, (frame) => exchange(writer, frame)),
+      { numRuns: 1500, seed: 20261129 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          junkFrame,
+          validFrame.map((f) => JSON.stringify(f)),
+        ),
+        (frame) => exchange(reader, frame),
+      ),
+      { numRuns: 500, seed: 20261130 },
+    );
+    for (const socket of [writer, reader]) {
+      expect(socket.events()).toEqual([]);
+      socket.ws.close(1000);
+    }
+    expect(await s.events()).toEqual(before.events);
+    expect(await s.status()).toEqual(before.status);
+    expect(await (await s.get("schedules")).json()).toEqual(before.schedules);
+    // The frames reach the command layer, not only the frame parser.
+    expect([...codes.keys()]).toEqual(
+      expect.arrayContaining([
+        "malformed_frame",
+        "binary_frame",
+        "unknown_command",
+        "invalid_request",
+        "missing_scope",
+        "frame_too_large",
+      ]),
     );
   });
 });
