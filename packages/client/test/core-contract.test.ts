@@ -10,6 +10,7 @@ import {
   errorResponse,
   handleSessionRequest,
   scriptedModel,
+  TRUSTED_CALLER,
 } from "@durable-agents/core";
 import { createTestSession, type TestSession } from "@durable-agents/core/testing";
 import { describe, expect, it } from "vitest";
@@ -52,6 +53,7 @@ function serve(s: TestSession, cut?: (connection: number) => number | undefined)
         sql: s.sql,
         clock: s.clock,
         live: { ...DEFAULT_LIVE_READ, longPollMs: 10 },
+        caller: TRUSTED_CALLER,
       });
     } catch (error) {
       return errorResponse(error, (cause) => console.error(cause));

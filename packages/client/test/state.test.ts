@@ -8,6 +8,7 @@ import {
   errorResponse,
   handleSessionRequest,
   scriptedModel,
+  TRUSTED_CALLER,
 } from "@durable-agents/core";
 import { createTestSession, type TestSession } from "@durable-agents/core/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -33,6 +34,7 @@ function serve(s: TestSession): typeof fetch {
         sql: s.sql,
         clock: s.clock,
         live: DEFAULT_LIVE_READ,
+        caller: TRUSTED_CALLER,
       });
     } catch (error) {
       return errorResponse(error, (cause) => console.error(cause));
