@@ -1,8 +1,8 @@
 import { env, SELF } from "cloudflare:test";
 import { mintSessionToken, type TokenScope } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
-import { createClient } from "../../client/src/index.ts";
-import { BASE, isTerminal, session } from "./support/session.ts";
+import { createClient } from "./support/official-client.js";
+import { BASE, session } from "./support/session.ts";
 
 /**
  * The official client's `connect()` against the real session WebSocket: its commands pass
@@ -15,7 +15,7 @@ function socketClass(token: string): typeof WebSocket {
     static readonly OPEN = 1;
     readonly OPEN = 1;
     readyState = 0;
-    binaryType: BinaryType = "arraybuffer";
+    binaryType: "arraybuffer" | "blob" = "arraybuffer";
     onopen: ((event: Event) => void) | null = null;
     onmessage: ((event: MessageEvent) => void) | null = null;
     onclose: ((event: CloseEvent) => void) | null = null;
@@ -74,7 +74,7 @@ describe("the official client over the session WebSocket", () => {
     const kinds: string[] = [];
     for await (const event of live) {
       kinds.push(event.kind);
-      if (isTerminal(event)) break;
+      if (event.kind === "run.completed" || event.kind === "run.failed") break;
     }
     expect(kinds.at(-1)).toBe("run.completed");
     live.close();
