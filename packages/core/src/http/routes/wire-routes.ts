@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { type LedgerEvent, TERMINAL_KINDS } from "../../ledger/events.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
@@ -82,15 +83,24 @@ function uiStream(request: Request, ctx: SessionHttpContext, from: ChunkPosition
 const bodyLimit = { maxBytes: LIMITS.maxBodyBytes };
 
 /**
- * The `start` command for a run whose stream this route answers with; a Response when a
- * before hook answered instead. Hooks get the request itself (its body unread) and `ctx.input`.
+ * Parses a wire format's start request (`RunAgentInput`, a useChat request) into the `start`
+ * command, for a route that answers with the run's stream. A Response when a before hook
+ * answered instead; hooks get the request itself (its body unread) and `ctx.input`.
  */
-async function startCommand(
-  message: string,
+async function startFrom<T>(
   request: Request,
   ctx: SessionHttpContext,
+  schema: z.ZodType<T>,
+  what: string,
+  messageOf: (body: T) => string,
 ): Promise<StartedRun | Response> {
-  const outcome = await runHttpCommand("start", { input: { message } }, request, ctx);
+  const body = await readBody(request.clone(), schema, what, bodyLimit);
+  const outcome = await runHttpCommand(
+    "start",
+    { input: { message: messageOf(body) } },
+    request,
+    ctx,
+  );
   // An after hook's replacement is for routes that answer with the JSON result; this one streams.
   return outcome.type === "answered" ? outcome.response : (outcome.result as StartedRun);
 }
@@ -102,13 +112,13 @@ export const wireRoutes: RouteTable = {
     GET: (request, ctx) => agui(request, ctx, position(request, ctx) ?? { after: 0, skip: 0 }),
     /** A `RunAgentInput` starts a run and streams it until it ends (HttpAgent). */
     POST: async (request, ctx) => {
-      const input = await readBody(
-        request.clone(),
+      const started = await startFrom(
+        request,
+        ctx,
         runAgentInputSchema,
         "the RunAgentInput",
-        bodyLimit,
+        lastUserText,
       );
-      const started = await startCommand(lastUserText(input), request, ctx);
       if (started instanceof Response) return started;
       const from = { after: decodeOffset(started.offset, ctx.runtime.ledger.tail), skip: 0 };
       return agui(request, ctx, from, started.runId);
@@ -133,13 +143,13 @@ export const wireRoutes: RouteTable = {
     },
     /** Starts a run the way useChat sends it and streams it until it ends. */
     POST: async (request, ctx) => {
-      const body = await readBody(
-        request.clone(),
+      const started = await startFrom(
+        request,
+        ctx,
         chatRequestSchema,
         "the chat request",
-        bodyLimit,
+        lastUserMessage,
       );
-      const started = await startCommand(lastUserMessage(body), request, ctx);
       if (started instanceof Response) return started;
       const run = getRun(ctx.sql, started.runId);
       const after = (run?.startedSeq ?? 1) - 1;
