@@ -60,9 +60,9 @@ export async function dispatchCommand(
   const named = command.hooks;
   const before = [hooks.beforeCommand, named && hooks[named[0]]].filter(isHook<BeforeHook>);
   const after = [named && hooks[named[1]], hooks.afterCommand].filter(isHook<AfterHook>);
-  const hookCtx = before.length + after.length > 0 ? contextFor(command, raw, input, call) : null;
+  const hookCtx = contextFor(command, raw, input, call);
   for (const hook of before) {
-    const early = await hook((hookCtx as () => CommandHookContext)());
+    const early = await hook(hookCtx());
     if (early instanceof Response) return { type: "answered", response: early };
   }
   const done = await command.run(call, input);
@@ -70,7 +70,7 @@ export async function dispatchCommand(
   let response = Response.json(done.result ?? null, { status: done.status });
   let replaced = false;
   for (const hook of after) {
-    const next = await hook((hookCtx as () => CommandHookContext)(), response.clone());
+    const next = await hook(hookCtx(), response.clone());
     if (next instanceof Response) {
       response = next;
       replaced = true;
@@ -79,26 +79,28 @@ export async function dispatchCommand(
   return replaced ? { type: "result", ...done, response } : { type: "result", ...done };
 }
 
-/** A fresh hook context per hook (each gets its own readable request). */
+/** A fresh hook context per hook (each gets its own readable request); built only if a hook runs. */
 function contextFor(
   command: SessionCommand,
   raw: unknown,
   input: unknown,
   call: CommandCall,
 ): () => CommandHookContext {
-  const { agent, session } = call.runtime.status();
-  return () => ({
-    request: call.request
-      ? call.request.clone()
-      : equivalentRequest(command, raw, agent, session, call.origin),
-    agent,
-    session,
-    env: call.env ?? {},
-    command: command.name,
-    input,
-    caller: call.caller,
-    transport: call.transport,
-  });
+  return () => {
+    const { agent, session } = call.runtime.status();
+    return {
+      request: call.request
+        ? call.request.clone()
+        : equivalentRequest(command, raw, agent, session, call.origin),
+      agent,
+      session,
+      env: call.env ?? {},
+      command: command.name,
+      input,
+      caller: call.caller,
+      transport: call.transport,
+    };
+  };
 }
 
 /** The HTTP request that would carry this command: what hooks written for HTTP read. */
