@@ -311,6 +311,11 @@ const junkFrame = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
   fc.uint8Array({ maxLength: 16 }).map((bytes) => bytes.buffer as ArrayBuffer),
   fc.constant(JSON.stringify({ type: "start", input: { message: "x".repeat(70_000) } })),
+  fc
+    .integer({ min: 200, max: 20_000 })
+    .map(
+      (n) => `{"type":"state.set","expectedVersion":0,"state":${"[".repeat(n)}${"]".repeat(n)}}`,
+    ),
 );
 /** Well-formed commands: refused for a read-only caller, whatever they ask. */
 const validFrame = fc.constantFrom(
@@ -404,6 +409,7 @@ describe("fuzz: random WebSocket frames", () => {
         "invalid_request",
         "missing_scope",
         "frame_too_large",
+        "json_too_deep",
       ]),
     );
   });

@@ -84,6 +84,11 @@ describe("bad input on the WebSocket gets a clear error and changes nothing", ()
     ["a frame that is not JSON", '{"type":"start",', "malformed_frame"],
     ["a frame that is not an object", "[1,2]", "malformed_frame"],
     ["an unknown command", '{"type":"explode","id":7}', "unknown_command"],
+    [
+      "a frame nested too deep",
+      `{"type":"state.set","expectedVersion":0,"state":${"[".repeat(10_000)}${"]".repeat(10_000)}}`,
+      "json_too_deep",
+    ],
     ["a start without a message", '{"type":"start","id":8,"input":{}}', "invalid_request"],
     [
       "a too large frame",

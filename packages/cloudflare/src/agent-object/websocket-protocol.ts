@@ -1,4 +1,5 @@
 import {
+  assertJsonDepth,
   BadRequestError,
   type CommandName,
   isCommandName,
@@ -70,6 +71,8 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
       "frame_too_large",
       `the frame is longer than ${WS_MAX_FRAME_BYTES} characters; send a smaller command (see docs/limits.md)`,
     );
+  // The same nesting limit as an HTTP body, before anything recursive walks the frame.
+  assertJsonDepth(data, "the frame");
   let value: unknown;
   try {
     value = JSON.parse(data);
