@@ -18,10 +18,11 @@ import { toolSpecs } from "./prompt.ts";
 import { nextAction } from "./step-machine.ts";
 import { finalOutput, jsonFormat } from "./structured-output.ts";
 import { handoff, sendLater } from "./subagents.ts";
+import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { runTool } from "./tool-runner.ts";
 import { createLater, isWorkflowTool, workflowLaunch } from "./workflow-calls.ts";
 
-export const RUN_STEP_KIND = "run.step";
+export { RUN_STEP_KIND };
 
 export interface RunDriverOptions {
   readonly sql: SqlPort;
@@ -53,7 +54,7 @@ const DONE: TriggerOutcome = { type: "done" };
  * does one action and commits its events; the pump then claims the run again
  * for the next one, so every boundary is a durable point to recover from.
  */
-export class RunDriver implements TriggerHandler {
+export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
   readonly #inFlight = new Map<string, InFlight>();
@@ -73,8 +74,7 @@ export class RunDriver implements TriggerHandler {
     flight?.tools.abort(new Error("aborted"));
   }
 
-  async run(payload: unknown): Promise<TriggerOutcome> {
-    const { runId } = payload as { runId: string };
+  async run({ runId }: RunPayload): Promise<TriggerOutcome> {
     const run = getRun(this.#o.sql, runId);
     const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
     const action = nextAction(run, calls, {
@@ -131,8 +131,7 @@ export class RunDriver implements TriggerHandler {
     }
   }
 
-  giveUp(payload: unknown, error: unknown, _item: DueItem): undefined {
-    const { runId } = payload as { runId: string };
+  giveUp({ runId }: RunPayload, error: unknown, _item: DueItem): undefined {
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";

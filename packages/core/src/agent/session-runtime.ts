@@ -18,11 +18,7 @@ import { type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { AppState } from "./app-state.ts";
 import { DEFAULT_COALESCE } from "./coalescer.ts";
-import {
-  completionHookHandler,
-  ON_COMPLETE_KIND,
-  scheduleCompletionHook,
-} from "./completion-hook.ts";
+import { completionHookHandler, scheduleCompletionHook } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import {
   type ControlState,
@@ -31,8 +27,16 @@ import {
   type ResumeRequest,
   type RetryRequest,
 } from "./run-control.ts";
-import { RUN_STEP_KIND, RunDriver } from "./run-driver.ts";
+import { RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
+import {
+  ON_COMPLETE_KIND,
+  RUN_STEP_KIND,
+  type RuntimeHandlers,
+  runtimeHandlerEntries,
+  SUBAGENT_SEND_KIND,
+  scheduleRuntimeWork,
+} from "./runtime-work.ts";
 import {
   forkPrefix,
   importFork,
@@ -50,12 +54,7 @@ import {
   type StartedRun,
   type StatusView,
 } from "./session-runtime-options.ts";
-import {
-  type ChildReply,
-  type StartChild,
-  SUBAGENT_SEND_KIND,
-  subagentReplyProjection,
-} from "./subagents.ts";
+import { type ChildReply, type StartChild, subagentReplyProjection } from "./subagents.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 
@@ -142,11 +141,9 @@ export class SessionRuntime {
           }),
       }),
     });
-    const handlers = new Map<string, TriggerHandler>([
-      ...this.schedules.handlers(),
-      ...(options.triggers ?? []),
-      [RUN_STEP_KIND, this.#driver],
-      [SUBAGENT_SEND_KIND, subagentMessenger(this.#links, this.#clock, options.subagents)],
+    const runtimeHandlers: RuntimeHandlers = {
+      [RUN_STEP_KIND]: this.#driver,
+      [SUBAGENT_SEND_KIND]: subagentMessenger(this.#links, this.#clock, options.subagents),
       ...workflowHandlers({
         sql: options.sql,
         work: this.work,
@@ -156,19 +153,21 @@ export class SessionRuntime {
         checkMs: options.workflowCheckMs,
         record: (result) => this.receiveToolResult(result),
       }),
-      [
-        ON_COMPLETE_KIND,
-        completionHookHandler(options.onComplete, {
-          sql: options.sql,
-          ledger: this.ledger,
-          agent: options.agent.name,
-          sessionId: options.sessionId,
-          logger,
-          clock: this.#clock,
-          faults: options.faults,
-          timeoutMs: options.onCompleteTimeoutMs,
-        }),
-      ],
+      [ON_COMPLETE_KIND]: completionHookHandler(options.onComplete, {
+        sql: options.sql,
+        ledger: this.ledger,
+        agent: options.agent.name,
+        sessionId: options.sessionId,
+        logger,
+        clock: this.#clock,
+        faults: options.faults,
+        timeoutMs: options.onCompleteTimeoutMs,
+      }),
+    };
+    const handlers = new Map<string, TriggerHandler>([
+      ...this.schedules.handlers(),
+      ...(options.triggers ?? []),
+      ...runtimeHandlerEntries(runtimeHandlers),
     ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),
@@ -224,7 +223,7 @@ export class SessionRuntime {
       },
     };
     this.ledger.append([started], () =>
-      this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now),
+      scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now),
     );
     await this.#wake(now);
     return { runId, status: "running", offset };
@@ -271,7 +270,8 @@ export class SessionRuntime {
     const moves = events.some((e) => e.kind === "run.resumed");
     const now = this.#clock.now();
     this.ledger.append(events, () => {
-      if (moves && runId) this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now);
+      if (moves && runId)
+        scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now);
     });
     if (moves) await this.#wake(now);
     return this.status();

@@ -4,10 +4,10 @@ import type { Projection } from "../ledger/projection.ts";
 import { getRun } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { childSessionId, type Delegation } from "./define-subagent.ts";
+import { SUBAGENT_SEND_KIND, scheduleRuntimeWork } from "./runtime-work.ts";
 
 /**
  * Sub-agents: DO-to-DO messages through an outbox.
@@ -22,7 +22,7 @@ import { childSessionId, type Delegation } from "./define-subagent.ts";
  * 3. Receipt is idempotent: the child starts at most one run per parent call;
  *    the parent records a reply only while the call is still delegated.
  */
-export const SUBAGENT_SEND_KIND = "subagent.send";
+export { SUBAGENT_SEND_KIND };
 
 export interface StartChild {
   readonly type: "start";
@@ -49,15 +49,8 @@ export interface SubagentPort {
   send(message: SubagentMessage): Promise<ErrorInfo | undefined>;
 }
 
-const works = new WeakMap<SqlPort, DueWork>();
-
 export function sendLater(sql: SqlPort, key: string, message: SubagentMessage, now: number): void {
-  let work = works.get(sql);
-  if (!work) {
-    work = new DueWork(sql);
-    works.set(sql, work);
-  }
-  work.schedule(SUBAGENT_SEND_KIND, `subagent:${key}`, message, now, now);
+  scheduleRuntimeWork(sql, SUBAGENT_SEND_KIND, `subagent:${key}`, message, now, now);
 }
 
 /** In a child session: when a run with a parent ends, the reply goes to the outbox with that event. */
@@ -102,7 +95,7 @@ export const subagentReplyProjection: Projection = {
 };
 
 /** Delivers `subagent.send` rows. */
-export class SubagentMessenger implements TriggerHandler {
+export class SubagentMessenger implements TriggerHandler<SubagentMessage> {
   readonly #port: SubagentPort | undefined;
   readonly #onRefused: (message: SubagentMessage, error: ErrorInfo) => void;
   readonly #clock: Clock;
@@ -117,8 +110,7 @@ export class SubagentMessenger implements TriggerHandler {
     this.#onRefused = onRefused;
   }
 
-  async run(payload: unknown): Promise<TriggerOutcome> {
-    const message = payload as SubagentMessage;
+  async run(message: SubagentMessage): Promise<TriggerOutcome> {
     if (!this.#port) {
       this.#onRefused(message, {
         code: "subagents_unavailable",
@@ -132,7 +124,7 @@ export class SubagentMessenger implements TriggerHandler {
   }
 
   /** Transient failures never end delivery: back off and try again (at most every 5 minutes). */
-  giveUp(_payload: unknown, _error: unknown, item: { attempts: number }): number {
+  giveUp(_message: SubagentMessage, _error: unknown, item: { attempts: number }): number {
     return this.#clock.now() + Math.min(300_000, 1000 * 2 ** Math.min(item.attempts, 8));
   }
 }
