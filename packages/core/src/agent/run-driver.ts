@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import { getRun } from "../ledger/projections/runs.ts";
+import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem } from "../triggers/due-work.ts";
@@ -23,6 +23,9 @@ import { runTool } from "./tool-runner.ts";
 import { createLater, isWorkflowTool, workflowLaunch } from "./workflow-calls.ts";
 
 export { RUN_STEP_KIND };
+
+/** What `run.interrupted` says when the interrupt request gave no reason. */
+export const DEFAULT_INTERRUPT_REASON = "interrupted by request";
 
 export interface RunDriverOptions {
   readonly sql: SqlPort;
@@ -87,9 +90,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       case "idle":
         return DONE;
       case "interrupt":
-        this.#append([
-          { kind: "run.interrupted", runId, data: { reason: "interrupted by request" } },
-        ]);
+        this.#append([{ kind: "run.interrupted", runId, data: { reason: interruptReason(run) } }]);
         return DONE;
       case "fail":
         this.#append([
@@ -141,9 +142,19 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
     const { agent, ledger, faults } = this.#o;
-    await faults?.("before-model", { sessionId: this.#o.sessionId, runId, step });
-    this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
+    // Registered before the first await, so an abort from here on reaches the call.
     const flight = this.#flight(runId);
+    try {
+      await faults?.("before-model", { sessionId: this.#o.sessionId, runId, step });
+    } catch (error) {
+      this.#inFlight.delete(runId);
+      throw error;
+    }
+    if (!this.#stillRunning(runId)) {
+      this.#inFlight.delete(runId);
+      return DONE;
+    }
+    this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
     let flushed = false;
     const coalescer = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
       if (!this.#stillRunning(runId)) return;
@@ -180,7 +191,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         this.#append([
           completed,
           { kind: "step.completed", runId, data: { step } },
-          { kind: "run.interrupted", runId, data: { reason: "interrupted by request" } },
+          {
+            kind: "run.interrupted",
+            runId,
+            data: { reason: interruptReason(getRun(this.#o.sql, runId)) },
+          },
         ]);
         return DONE;
       }
@@ -211,6 +226,23 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     step: number,
     toRun: readonly ToolCallRecord[],
     unknown: readonly ToolCallRecord[],
+  ): Promise<TriggerOutcome> {
+    // Registered before the first await: an abort landing anywhere in the step (the workflow
+    // digests, the durability barrier, a fault point) aborts this signal, never a stale one.
+    const flight = this.#flight(runId);
+    try {
+      return await this.#runTools(runId, step, toRun, unknown, flight);
+    } finally {
+      this.#inFlight.delete(runId);
+    }
+  }
+
+  async #runTools(
+    runId: string,
+    step: number,
+    toRun: readonly ToolCallRecord[],
+    unknown: readonly ToolCallRecord[],
+    flight: InFlight,
   ): Promise<TriggerOutcome> {
     const { agent, sessionId, faults } = this.#o;
     if (unknown.length > 0) {
@@ -274,54 +306,49 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           step,
           callId: c.callId,
         });
+      // The barrier is an await: a run aborted meanwhile starts no tool.
+      if (!this.#stillRunning(runId) || flight.tools.signal.aborted) return DONE;
     }
-    const flight = this.#flight(runId);
-    try {
-      await Promise.all(
-        toRun
-          .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
-          .map(async (call) => {
-            const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-            const outcome = await runTool(agent.tools, call, key, {
-              sessionId,
-              runId,
-              signal: flight.tools.signal,
-              query: (query, ...params) => this.#o.sql.exec(query, ...params),
-              maxResultBytes: this.#o.limits.maxToolResultBytes,
-              appState: this.#o.state,
-            });
-            await faults?.("before-tool-commit", {
-              sessionId: this.#o.sessionId,
-              runId,
-              step,
-              callId: call.callId,
-            });
-            if (!this.#stillRunning(runId)) return;
-            const base = { step, callId: call.callId, name: call.name };
-            if (outcome.type === "completed") {
-              const events: NewEvent[] = [
-                { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
-              ];
-              // Staged state commits with the result (its version is assigned now, in order).
-              if (outcome.state) {
-                const source = { source: "tool" as const, step, callId: call.callId };
-                events.push(this.#o.state.event(runId, outcome.state.value, source));
-              }
-              this.#append(events, (sql) => {
-                for (const write of outcome.writes) write(sql);
-              });
-              // A lost irreversible result would leave its outcome unknown: make it durable now.
-              if (effectOf(call.name) === "irreversible") await this.#o.durable();
-            } else {
-              this.#append([
-                { kind: "tool.failed", runId, data: { ...base, error: outcome.error } },
-              ]);
+    await Promise.all(
+      toRun
+        .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
+        .map(async (call) => {
+          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+          const outcome = await runTool(agent.tools, call, key, {
+            sessionId,
+            runId,
+            signal: flight.tools.signal,
+            query: (query, ...params) => this.#o.sql.exec(query, ...params),
+            maxResultBytes: this.#o.limits.maxToolResultBytes,
+            appState: this.#o.state,
+          });
+          await faults?.("before-tool-commit", {
+            sessionId: this.#o.sessionId,
+            runId,
+            step,
+            callId: call.callId,
+          });
+          if (!this.#stillRunning(runId)) return;
+          const base = { step, callId: call.callId, name: call.name };
+          if (outcome.type === "completed") {
+            const events: NewEvent[] = [
+              { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
+            ];
+            // Staged state commits with the result (its version is assigned now, in order).
+            if (outcome.state) {
+              const source = { source: "tool" as const, step, callId: call.callId };
+              events.push(this.#o.state.event(runId, outcome.state.value, source));
             }
-          }),
-      );
-    } finally {
-      this.#inFlight.delete(runId);
-    }
+            this.#append(events, (sql) => {
+              for (const write of outcome.writes) write(sql);
+            });
+            // A lost irreversible result would leave its outcome unknown: make it durable now.
+            if (effectOf(call.name) === "irreversible") await this.#o.durable();
+          } else {
+            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
+          }
+        }),
+    );
     return this.#stillRunning(runId) ? AGAIN : DONE;
   }
 
@@ -357,6 +384,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
+}
+
+/** The reason the interrupt request gave (POST interrupt {reason}), carried to `run.interrupted`. */
+function interruptReason(run: RunRecord | undefined): string {
+  return run?.interruptReason ?? DEFAULT_INTERRUPT_REASON;
 }
 
 /** Stable across redrives (every part is in the ledger), different in a fork (new session id). */

@@ -27,7 +27,7 @@ import {
   type ResumeRequest,
   type RetryRequest,
 } from "./run-control.ts";
-import { RunDriver } from "./run-driver.ts";
+import { DEFAULT_INTERRUPT_REASON, RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
 import {
   ON_COMPLETE_KIND,
@@ -230,7 +230,7 @@ export class SessionRuntime {
   }
 
   /** Soft stop: durable request; the model call in flight is aborted and its partial answer kept. */
-  async interrupt(reason = "interrupted by request"): Promise<StatusView> {
+  async interrupt(reason = DEFAULT_INTERRUPT_REASON): Promise<StatusView> {
     const run = this.#activeRun("interrupt");
     if (run.status === "waiting") {
       this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }], () =>
