@@ -21,7 +21,7 @@ import {
 import { indexExtensions } from "../d1/session-index.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
 import { toolWorkflowPort } from "../workflows/workflow-port.ts";
-import { attachPlatform, type PlatformOptions, serveWithPlatform } from "./platform.ts";
+import { type PlatformOptions, serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
@@ -239,7 +239,6 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
       this.#sockets.watch(this.#runtime.ledger);
-      attachPlatform(this.#runtime, options, { storage: this.ctx.storage });
       return this.#runtime;
     }
   };

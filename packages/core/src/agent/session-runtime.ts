@@ -84,6 +84,8 @@ export class SessionRuntime {
   readonly #clock: Clock;
   readonly #newId: () => string;
   readonly #wake: (at: number | null) => void | Promise<void>;
+  /** The wake-up last asked of the wake port (null: none, or not known yet). */
+  #armedAt: number | null = null;
   readonly #driver: RunDriver;
   readonly #pump: TriggerPump;
   readonly #limits: RuntimeLimits;
@@ -96,7 +98,10 @@ export class SessionRuntime {
     this.#clock = options.clock ?? systemClock;
     this.#newId =
       options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`);
-    this.#wake = options.wake;
+    this.#wake = (at) => {
+      this.#armedAt = at;
+      return options.wake(at);
+    };
     const logger = options.logger ?? silentLogger;
     this.#limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits };
     this.ledger = new Ledger(options.sql, this.#clock, [
@@ -105,6 +110,15 @@ export class SessionRuntime {
       ...(options.projections ?? []),
     ]);
     this.work = new DueWork(options.sql);
+    // Work written by an append outside the alarm (a reply queued by a close, an index
+    // message) is due without a wake-up of its own: every wake-up goes through the port.
+    this.ledger.onAppend(() => {
+      const next = this.work.nextWakeAt();
+      if (next === null || (this.#armedAt !== null && this.#armedAt <= next)) return;
+      void Promise.resolve(this.#wake(next)).catch((error: unknown) =>
+        logger.error("could not arm the wake-up for due work", { error: String(error) }),
+      );
+    });
     this.state = new AppState({
       sql: options.sql,
       ledger: this.ledger,
