@@ -158,6 +158,9 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         if (message.type === "start") {
           registry.resolve(message.agent);
           await this.#open(message.agent, message.session).startChild(message);
+        } else if (message.type === "cancel") {
+          registry.resolve(message.agent);
+          await this.#open(message.agent, message.session).cancelChild(message);
         } else {
           registry.resolve(message.parent.agent);
           await this.#open(message.parent.agent, message.parent.session).receiveReply(message);

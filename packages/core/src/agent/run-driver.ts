@@ -17,7 +17,7 @@ import { callModel } from "./model-call.ts";
 import { toolSpecs } from "./prompt.ts";
 import { nextAction } from "./step-machine.ts";
 import { finalOutput, jsonFormat } from "./structured-output.ts";
-import { handoff, sendLater } from "./subagents.ts";
+import { handoff, sendLater, startKey } from "./subagents.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { runTool } from "./tool-runner.ts";
 import { createLater, isWorkflowTool, workflowLaunch } from "./workflow-calls.ts";
@@ -293,8 +293,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];
       this.#append(events, (sql) => {
         const now = this.#o.clock.now();
-        for (const h of handoffs)
-          sendLater(sql, `start:${runId}:${h.message.parent.callId}`, h.message, now);
+        for (const h of handoffs) sendLater(sql, startKey(h.message.parent), h.message, now);
         for (const l of launches) createLater(sql, l.payload, now);
       });
       // Invariant: a tool's side effect never happens before its tool.started is durable.

@@ -38,6 +38,7 @@ import {
   scheduleRuntimeWork,
 } from "./runtime-work.ts";
 import {
+  cancelChild,
   forkPrefix,
   importFork,
   type LinkContext,
@@ -54,7 +55,8 @@ import {
   type StartedRun,
   type StatusView,
 } from "./session-runtime-options.ts";
-import { type ChildReply, type StartChild, subagentReplyProjection } from "./subagents.ts";
+import { subagentRepliesProjection } from "./subagent-replies.ts";
+import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 
@@ -68,6 +70,8 @@ export {
 } from "./session-runtime-options.ts";
 
 const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
+/** An interrupted run can be resumed, so it can also be aborted (made terminal). */
+const ABORTABLE: ReadonlySet<SessionStatus> = new Set(["running", "waiting", "interrupted"]);
 
 /**
  * One session: its ledger, its due work and its run. The Durable Object holds
@@ -106,7 +110,7 @@ export class SessionRuntime {
     this.#limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits };
     this.ledger = new Ledger(options.sql, this.#clock, [
       ...SESSION_PROJECTIONS,
-      subagentReplyProjection,
+      subagentRepliesProjection,
       ...(options.projections ?? []),
     ]);
     this.work = new DueWork(options.sql);
@@ -258,11 +262,35 @@ export class SessionRuntime {
     return this.status();
   }
 
-  /** Hard stop: terminal at once. Tools in flight are signalled; their late results are dropped. */
+  /**
+   * Hard stop: terminal at once, for a running, waiting or interrupted run. Tools in
+   * flight are signalled and their late results dropped; calls still delegated (to a
+   * sub-agent or a Workflow) fail with the abort's reason, and sub-agents working on
+   * them are cancelled (subagent-replies.ts).
+   */
   async abort(reason = "aborted by request"): Promise<StatusView> {
-    const run = this.#activeRun("abort");
-    this.ledger.append([{ kind: "run.aborted", runId: run.runId, data: { reason } }], () =>
-      this.work.cancel(runKey(run.runId)),
+    const run = this.#activeRun("abort", ABORTABLE);
+    const delegated = stepToolCalls(this.#sql, run.runId, run.step).filter(
+      (c) => c.status === "delegated",
+    );
+    const failed = delegated.map(
+      (c): NewEvent => ({
+        kind: "tool.failed",
+        runId: run.runId,
+        data: {
+          step: c.step,
+          callId: c.callId,
+          name: c.name,
+          error: {
+            code: "aborted",
+            message: `the run was aborted (${reason}) before the call answered`,
+          },
+        },
+      }),
+    );
+    this.ledger.append(
+      [...failed, { kind: "run.aborted", runId: run.runId, data: { reason } }],
+      () => this.work.cancel(runKey(run.runId)),
     );
     this.#driver.abortInFlight(run.runId);
     await this.#wake(this.work.nextWakeAt());
@@ -333,6 +361,11 @@ export class SessionRuntime {
     return startChild(this.#links, message);
   }
 
+  /** A parent's run ended before this session answered its call (idempotent). */
+  cancelChild(message: CancelChild): Promise<void> {
+    return cancelChild(this.#links, message);
+  }
+
   /** A child answered one of this session's calls (idempotent). */
   receiveReply(reply: ChildReply): Promise<void> {
     return receiveReply(this.#links, reply);
@@ -355,6 +388,7 @@ export class SessionRuntime {
       sessionId: this.#sessionId,
       agent: this.#agent.name,
       start: (message, parent) => this.start({ message }, parent),
+      abort: (reason) => this.abort(reason),
       commit: (events) => this.#commitControl(events),
     };
   }
@@ -400,9 +434,9 @@ export class SessionRuntime {
     await this.#wake(this.work.nextWakeAt());
   }
 
-  #activeRun(action: string) {
+  #activeRun(action: string, accepted: ReadonlySet<SessionStatus> = ACTIVE) {
     const run = latestRun(this.#sql);
-    if (!run || !ACTIVE.has(run.status))
+    if (!run || !accepted.has(run.status))
       throw new NoActiveRunError(this.#sessionId, action, run?.status ?? null);
     return run;
   }

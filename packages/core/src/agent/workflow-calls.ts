@@ -15,8 +15,10 @@ import { scheduleRuntimeWork, WORKFLOW_CHECK_KIND, WORKFLOW_CREATE_KIND } from "
  * Invariants:
  * 1. A workflow call's `workflow.started` (status `delegated`) and the due-work
  *    row that creates its instance commit with its `tool.started`, in one transaction.
- * 2. The instance id is derived from agent, session, run and call, so a redriven
- *    create names the same instance; creating an existing id counts as success.
+ * 2. The instance id is derived from the call's identity (agent, session, run, step
+ *    and call id), so a redriven create names the same instance and creating an
+ *    existing id counts as success, while a retried or resumed run (a new step; call
+ *    ids repeat across steps and runs) or a fork (a new session) names a new one.
  * 3. Receipt is idempotent: a result is recorded only while the call is still
  *    `delegated` and its run is not finished; anything else is acknowledged and ignored.
  * 4. No call waits forever: a create that gives up fails the call, and a created
@@ -86,9 +88,10 @@ export async function workflowInstanceId(
   agent: string,
   session: string,
   runId: string,
+  step: number,
   callId: string,
 ): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify([agent, session, runId, callId]));
+  const bytes = new TextEncoder().encode(JSON.stringify([agent, session, runId, step, callId]));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `tool-${hex.slice(0, 40)}`;
@@ -101,7 +104,7 @@ export async function workflowLaunch(
   call: ToolCallRecord,
   idempotencyKey: string,
 ): Promise<{ event: NewEvent<"workflow.started">; payload: CreatePayload }> {
-  const instanceId = await workflowInstanceId(agent, session, call.runId, call.callId);
+  const instanceId = await workflowInstanceId(agent, session, call.runId, call.step, call.callId);
   const params: ToolWorkflowParams = {
     agent,
     session,
