@@ -14,11 +14,12 @@ import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
+import { emptyAnswerError } from "./model-errors.ts";
 import { toolSpecs } from "./prompt.ts";
+import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
 import { finalOutput, jsonFormat } from "./structured-output.ts";
 import { handoff, sendLater, startKey } from "./subagents.ts";
-import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { runTool } from "./tool-runner.ts";
 import { createLater, isWorkflowTool, workflowLaunch } from "./workflow-calls.ts";
 
@@ -203,6 +204,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         this.#append([completed]);
         return AGAIN;
       }
+      // Not an answer: retried as a model error (a new attempt of this step), then terminal.
+      const empty = emptyAnswerError(result, result.finishReason);
+      if (empty) throw empty;
       const final = finalOutput(agent, result.text);
       const onCompleted = this.#o.onCompleted;
       this.#append(

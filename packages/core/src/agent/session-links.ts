@@ -11,11 +11,11 @@ import {
   type ChildReply,
   refusedStartEvents,
   replyEvents,
-  sameCall,
   type StartChild,
   SUBAGENT_SEND_KIND,
   SubagentMessenger,
   type SubagentPort,
+  sameCall,
 } from "./subagents.ts";
 
 /**
