@@ -4,6 +4,7 @@ import { classifyModelError } from "../src/agent/model-call.ts";
 import {
   defineAgent,
   latestRun,
+  listMessages,
   RetryableError,
   scriptedModel,
   TerminalError,
@@ -173,6 +174,8 @@ describe("empty answers", () => {
       expect(calls.n).toBe(5);
       expect(latestRun(s.sql)).toMatchObject({ status: "failed", error: { code: "empty_answer" } });
       expect(s.runtime.ledger.read(0).map((e) => e.kind)).not.toContain("run.completed");
+      // Not stored as the assistant's message, so never sent back in the next prompt.
+      expect(listMessages(s.sql, 0, 50).map((m) => m.role)).toEqual(["user"]);
     });
   }
 });
