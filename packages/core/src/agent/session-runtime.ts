@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
-import type { JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
+import type { ErrorInfo, JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import {
@@ -10,7 +10,7 @@ import {
 } from "../ledger/projections/checkpoints.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
-import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { DueWork } from "../triggers/due-work.ts";
@@ -229,6 +229,14 @@ export class SessionRuntime {
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
     const runId = this.#newId();
+    // An interrupted run can never resume once another starts: its delegated calls end here.
+    const superseded =
+      current?.status === "interrupted"
+        ? this.#failDelegated(current.runId, {
+            code: "superseded",
+            message: `run ${current.runId} was interrupted and then replaced by run ${runId} before the call answered`,
+          })
+        : [];
     const offset = encodeOffset(this.ledger.tail);
     const now = this.#clock.now();
     const started: NewEvent<"run.started"> = {
@@ -240,7 +248,7 @@ export class SessionRuntime {
         ...(parent ? { parent } : {}),
       },
     };
-    this.ledger.append([started], () =>
+    this.ledger.append([...superseded, started], () =>
       scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now),
     );
     await this.#wake(now);
@@ -270,24 +278,10 @@ export class SessionRuntime {
    */
   async abort(reason = "aborted by request"): Promise<StatusView> {
     const run = this.#activeRun("abort", ABORTABLE);
-    const delegated = stepToolCalls(this.#sql, run.runId, run.step).filter(
-      (c) => c.status === "delegated",
-    );
-    const failed = delegated.map(
-      (c): NewEvent => ({
-        kind: "tool.failed",
-        runId: run.runId,
-        data: {
-          step: c.step,
-          callId: c.callId,
-          name: c.name,
-          error: {
-            code: "aborted",
-            message: `the run was aborted (${reason}) before the call answered`,
-          },
-        },
-      }),
-    );
+    const failed = this.#failDelegated(run.runId, {
+      code: "aborted",
+      message: `the run was aborted (${reason}) before the call answered`,
+    });
     this.ledger.append(
       [...failed, { kind: "run.aborted", runId: run.runId, data: { reason } }],
       () => this.work.cancel(runKey(run.runId)),
@@ -421,9 +415,19 @@ export class SessionRuntime {
         { details: { runId: run.runId, status: run.status } },
       );
     }
-    this.ledger.append([{ kind: "session.closed", runId: null, data: { reason } }], () => {
-      this.work.cancelWhere({ kind: RUN_STEP_KIND, keyPrefix: "trigger:" });
-    });
+    const orphaned =
+      run?.status === "interrupted"
+        ? this.#failDelegated(run.runId, {
+            code: "session_closed",
+            message: `the session was closed (${reason}) while run ${run.runId} was interrupted, before the call answered`,
+          })
+        : [];
+    this.ledger.append(
+      [...orphaned, { kind: "session.closed", runId: null, data: { reason } }],
+      () => {
+        this.work.cancelWhere({ kind: RUN_STEP_KIND, keyPrefix: "trigger:" });
+      },
+    );
     await this.#wake(this.work.nextWakeAt());
     return this.status();
   }
@@ -432,6 +436,15 @@ export class SessionRuntime {
   async alarm(): Promise<void> {
     await this.#pump.run();
     await this.#wake(this.work.nextWakeAt());
+  }
+
+  /** `tool.failed` for each call of the run still delegated: the run will never take its answer. */
+  #failDelegated(runId: string, error: ErrorInfo): NewEvent[] {
+    return delegatedCalls(this.#sql, runId).map((c) => ({
+      kind: "tool.failed",
+      runId,
+      data: { step: c.step, callId: c.callId, name: c.name, error },
+    }));
   }
 
   #activeRun(action: string, accepted: ReadonlySet<SessionStatus> = ACTIVE) {

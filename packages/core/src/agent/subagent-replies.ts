@@ -18,9 +18,10 @@ import { type ChildReply, sendLater } from "./subagents.ts";
  * 2. A reply carries the tokens of the child run that answered, never the child
  *    session's total (a child session answers every run of its parent that makes
  *    the same call id, so it holds several runs).
- * 3. A parent run that stops for good (aborted, failed) while children still work
- *    on its calls sends each of them a cancel; the child aborts that run with a
- *    reason naming the parent (session-links.ts `cancelChild`).
+ * 3. A parent run that stops for good (aborted, failed, interrupted and then closed
+ *    or replaced) while children still work on its calls sends each of them a cancel;
+ *    the child aborts that run with a reason naming the parent (session-links.ts
+ *    `cancelChild`). The parent's own calls fail in the same append (session-runtime.ts).
  */
 export const subagentRepliesProjection: Projection = {
   name: "subagent_replies",
@@ -72,6 +73,7 @@ export const subagentRepliesProjection: Projection = {
         )[0];
         const before = previous && getRun(sql, previous.run_id);
         if (before?.status !== "interrupted") return;
+        cancelChildren(sql, event, before, `was interrupted and replaced by run ${event.runId}`);
         return replyToParent(
           sql,
           event,
@@ -88,6 +90,12 @@ export const subagentRepliesProjection: Projection = {
         )[0];
         const last = latest && getRun(sql, latest.run_id);
         if (last?.status !== "interrupted") return;
+        cancelChildren(
+          sql,
+          event,
+          last,
+          `was interrupted and its session closed (${event.data.reason})`,
+        );
         return replyToParent(
           sql,
           event,
