@@ -1,7 +1,6 @@
 import {
   type Clock,
   type Logger,
-  OUTBOX_DELIVERY_KEY,
   OUTBOX_KIND,
   OutboxDelivery,
   type Projection,
