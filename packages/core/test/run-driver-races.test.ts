@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
 
