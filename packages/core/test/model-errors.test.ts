@@ -4,6 +4,7 @@ import { classifyModelError } from "../src/agent/model-call.ts";
 import {
   defineAgent,
   latestRun,
+  listMessages,
   RetryableError,
   scriptedModel,
   TerminalError,
@@ -11,13 +12,30 @@ import {
 import { createTestSession } from "../src/testing/index.ts";
 import { calculator } from "./fixtures.ts";
 
-const apiError = (statusCode: number) =>
+const apiError = (statusCode: number, message = `status ${statusCode}`, responseBody?: string) =>
   new APICallError({
-    message: `status ${statusCode}`,
+    message,
     url: "https://model.test",
     requestBodyValues: {},
     statusCode,
+    responseBody,
   });
+
+/** What OpenAI answers for a prompt over the context window (status 400, not retryable). */
+const openAiContextLength = () =>
+  apiError(
+    400,
+    "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+    JSON.stringify({
+      error: {
+        message:
+          "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens. Please reduce the length of the messages.",
+        type: "invalid_request_error",
+        param: "messages",
+        code: "context_length_exceeded",
+      },
+    }),
+  );
 
 describe("model errors carry the retry decision", () => {
   it("classifies provider errors", () => {
@@ -25,6 +43,18 @@ describe("model errors carry the retry decision", () => {
     expect(classifyModelError(apiError(503))).toBeInstanceOf(RetryableError);
     expect(classifyModelError(apiError(401))).toBeInstanceOf(TerminalError);
     expect(classifyModelError(apiError(400)).code).toBe("model_rejected");
+    expect(classifyModelError(apiError(401)).code).toBe("model_auth_failed");
+    expect(
+      classifyModelError(apiError(400, "prompt is too long: 210000 tokens > 200000 maximum")).code,
+    ).toBe("model_context_length_exceeded");
+    expect(
+      classifyModelError(
+        apiError(400, "The response was filtered", '{"error":{"code":"content_filter"}}'),
+      ).code,
+    ).toBe("model_content_filtered");
+    expect(classifyModelError(apiError(403, "You exceeded your current quota")).code).toBe(
+      "model_rate_limited",
+    );
     expect(classifyModelError(new TypeError("fetch failed"))).toBeInstanceOf(RetryableError);
   });
 
@@ -57,7 +87,10 @@ describe("model errors carry the retry decision", () => {
     const s = createTestSession(defineAgent({ name: "t", system: "", model }));
     await s.runtime.start({ message: "x" });
     await s.drain();
-    expect(latestRun(s.sql)).toMatchObject({ status: "failed", error: { code: "model_rejected" } });
+    expect(latestRun(s.sql)).toMatchObject({
+      status: "failed",
+      error: { code: "model_auth_failed" },
+    });
   });
 
   it("ends a run that never stops calling tools with max_steps", async () => {
@@ -79,4 +112,70 @@ describe("model errors carry the retry decision", () => {
       error: { code: "max_steps" },
     });
   });
+
+  it("a context-length 400 gets its own code and advice, never the API-key hint", async () => {
+    const error = classifyModelError(openAiContextLength());
+    expect(error).toBeInstanceOf(TerminalError);
+    expect(error.code).toBe("model_context_length_exceeded");
+    expect(error.message).toMatch(/context window/);
+    expect(error.message).not.toMatch(/API key/i);
+    const base = scriptedModel({ turns: [{ text: "ok" }] });
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async () => Promise.reject(openAiContextLength()),
+    };
+    const s = createTestSession(defineAgent({ name: "long", system: "", model }));
+    await s.runtime.start({ message: "x" });
+    await s.drain();
+    expect(latestRun(s.sql)).toMatchObject({
+      status: "failed",
+      error: { code: "model_context_length_exceeded" },
+    });
+  });
+});
+
+describe("empty answers", () => {
+  const answering = (answers: string[]) => {
+    const calls = { n: 0 };
+    const model = scriptedModel({
+      rules: [() => ({ text: answers[Math.min(calls.n++, answers.length - 1)] })],
+    });
+    return { model, calls };
+  };
+  const drainAll = async (s: ReturnType<typeof createTestSession>) => {
+    for (let i = 0; i < 10; i++) {
+      await s.drain();
+      s.clock.advance(60_000);
+    }
+    await s.drain();
+  };
+
+  for (const [label, blank] of [
+    ["an empty answer", ""],
+    ["a whitespace-only answer", " \n\t "],
+  ] as const) {
+    it(`${label} is retried as a model error, and a later real answer completes the run`, async () => {
+      const { model, calls } = answering([blank, "Here it is."]);
+      const s = createTestSession(defineAgent({ name: "e", system: "", model }));
+      await s.runtime.start({ message: "x" });
+      await drainAll(s);
+      expect(calls.n).toBe(2);
+      expect(latestRun(s.sql)).toMatchObject({ status: "completed", output: "Here it is." });
+      // The blank answer is neither stored as a message nor sent back in a prompt.
+      const completed = s.runtime.ledger.read(0).filter((e) => e.kind === "model.completed");
+      expect(completed.map((e) => (e.data as { text: string }).text)).toEqual(["Here it is."]);
+    });
+
+    it(`${label} every time fails the run with empty_answer once the step's attempts are spent`, async () => {
+      const { model, calls } = answering([blank]);
+      const s = createTestSession(defineAgent({ name: "e", system: "", model }));
+      await s.runtime.start({ message: "x" });
+      await drainAll(s);
+      expect(calls.n).toBe(5);
+      expect(latestRun(s.sql)).toMatchObject({ status: "failed", error: { code: "empty_answer" } });
+      expect(s.runtime.ledger.read(0).map((e) => e.kind)).not.toContain("run.completed");
+      // Not stored as the assistant's message, so never sent back in the next prompt.
+      expect(listMessages(s.sql, 0, 50).map((m) => m.role)).toEqual(["user"]);
+    });
+  }
 });

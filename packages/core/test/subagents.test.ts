@@ -80,6 +80,8 @@ function world() {
       if (!agents.has(message.agent))
         return { code: "agent_not_found", message: `no agent ${message.agent}` };
       await session(message.agent, message.session).runtime.startChild(message);
+    } else if (message.type === "cancel") {
+      await session(message.agent, message.session).runtime.cancelChild(message);
     } else {
       await session(message.parent.agent, message.parent.session).runtime.receiveReply(message);
     }
@@ -133,7 +135,7 @@ describe("sub-agents", () => {
     for (const message of [...w.delivered]) {
       if (message.type === "start")
         await w.session(message.agent, message.session).runtime.startChild(message);
-      else await parent.runtime.receiveReply(message);
+      else if (message.type === "reply") await parent.runtime.receiveReply(message);
     }
     await w.settle();
     const child = w.session("researcher", "p2.call_0_0");

@@ -79,7 +79,9 @@ describe("workflow tool calls", () => {
     expect(latestRun(s.sql)).toMatchObject({ status: "waiting", waitingReason: "workflow" });
     expect(created).toHaveLength(1);
     const [{ id, params }] = created as [(typeof created)[0]];
-    expect(id).toBe(await workflowInstanceId("cruncher", "s1", params.runId, params.callId));
+    expect(id).toBe(
+      await workflowInstanceId("cruncher", "s1", params.runId, params.step, params.callId),
+    );
     expect(params).toMatchObject({ tool: "crunch", args: { n: 21 }, session: "s1" });
     expect(params.idempotencyKey).toBe(`s1/${params.runId}/1/${params.callId}`);
 
@@ -141,7 +143,7 @@ afterEach(() => {
 });
 
 describe("a workflow call that no longer waits is not created", () => {
-  it("an abort right after workflow.started commits: create is never called, nothing follows run.aborted", async () => {
+  it("an abort right after workflow.started commits: create is never called, the call fails with the run, nothing follows run.aborted", async () => {
     const { port, created } = recordingPort();
     const s = createTestSession(agent, {
       workflows: port,
@@ -153,7 +155,13 @@ describe("a workflow call that no longer waits is not created", () => {
     await s.drain();
     expect(created).toHaveLength(0);
     const after = kinds(s);
-    expect(after.slice(-3)).toEqual(["tool.started", "workflow.started", "run.aborted"]);
+    // The delegated call ends with the run: failed with the abort's reason, then run.aborted.
+    expect(after.slice(-4)).toEqual([
+      "tool.started",
+      "workflow.started",
+      "tool.failed",
+      "run.aborted",
+    ]);
     expect(dueKinds(s)).toEqual([]);
   });
 

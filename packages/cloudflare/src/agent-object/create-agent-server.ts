@@ -22,7 +22,7 @@ import {
 import { indexExtensions } from "../d1/session-index.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
 import { toolWorkflowPort } from "../workflows/workflow-port.ts";
-import { attachPlatform, type PlatformOptions, serveWithPlatform } from "./platform.ts";
+import { type PlatformOptions, serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
@@ -158,6 +158,9 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         if (message.type === "start") {
           registry.resolve(message.agent);
           await this.#open(message.agent, message.session).startChild(message);
+        } else if (message.type === "cancel") {
+          registry.resolve(message.agent);
+          await this.#open(message.agent, message.session).cancelChild(message);
         } else {
           registry.resolve(message.parent.agent);
           await this.#open(message.parent.agent, message.parent.session).receiveReply(message);
@@ -254,7 +257,6 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
       });
       this.#sockets.watch(this.#runtime.ledger);
-      attachPlatform(this.#runtime, options, { storage: this.ctx.storage });
       return this.#runtime;
     }
   };

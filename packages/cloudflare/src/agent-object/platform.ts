@@ -15,7 +15,7 @@ import {
 } from "@durable-agents/core";
 import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
 import { recordIdentity } from "../d1/index-messages.ts";
-import { type IndexOptions, watchOutbox } from "../d1/session-index.ts";
+import type { IndexOptions } from "../d1/session-index.ts";
 import { drainBody } from "../http/drain-body.ts";
 import { AgentNotFoundError, type AgentRegistry } from "./registry.ts";
 import { parseSessionPath } from "./session-path.ts";
@@ -145,16 +145,4 @@ function safeParse(request: Request) {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Platform pieces that watch a session's runtime: the D1 index outbox. (The
- * `onComplete` hook is the runtime's own due work: see createAgentServer.)
- */
-export function attachPlatform(
-  runtime: SessionRuntime,
-  options: PlatformOptions,
-  deps: { storage: DurableObjectStorage },
-): void {
-  if (options.index) watchOutbox(runtime, deps.storage, options.index);
 }

@@ -66,7 +66,7 @@ export function sessionPeers(
 export function subagentPort(env: Record<string, unknown>, binding: string): SubagentPort {
   return {
     async send(message) {
-      const target = message.type === "start" ? message : message.parent;
+      const target = message.type === "reply" ? message.parent : message;
       const stub = stubFor(env, binding, target.agent, target.session);
       const refused = await stub.receiveSubagentMessage(message);
       if (!refused) return undefined;

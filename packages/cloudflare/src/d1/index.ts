@@ -20,5 +20,4 @@ export {
   type IndexContext,
   type IndexOptions,
   indexExtensions,
-  watchOutbox,
 } from "./session-index.ts";

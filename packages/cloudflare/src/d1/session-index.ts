@@ -1,11 +1,9 @@
 import {
   type Clock,
   type Logger,
-  OUTBOX_DELIVERY_KEY,
   OUTBOX_KIND,
   OutboxDelivery,
   type Projection,
-  type SessionRuntime,
   type SqlPort,
   TerminalError,
   type TriggerHandler,
@@ -65,22 +63,4 @@ export function indexExtensions(
       : write,
   });
   return { projections: [indexProjection], triggers: new Map([[OUTBOX_KIND, delivery]]) };
-}
-
-/**
- * Appends outside an alarm (an interrupt of a waiting run, say) may enqueue
- * outbox messages without arming the alarm; arm it then.
- */
-export function watchOutbox(
-  runtime: SessionRuntime,
-  storage: DurableObjectStorage,
-  options: IndexOptions,
-): void {
-  if (options.agents && !options.agents.includes(runtime.status().agent)) return;
-  runtime.ledger.onAppend(() => {
-    if (!runtime.work.get(OUTBOX_DELIVERY_KEY)) return;
-    void storage.getAlarm().then((alarm) => {
-      if (alarm === null) return storage.setAlarm(Date.now());
-    });
-  });
 }

@@ -8,6 +8,7 @@ import type { SqlPort } from "../sql/port.ts";
 import type { DueItem, DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { FaultInjector } from "./faults.ts";
+import { ON_COMPLETE_KIND, type RunPayload, scheduleRuntimeWork } from "./runtime-work.ts";
 
 /**
  * The `onComplete` hook as due work.
@@ -22,7 +23,7 @@ import type { FaultInjector } from "./faults.ts";
  * 3. A hook that keeps failing (retries spent, or a terminal error) ends as a
  *    `trigger.failed` event and an error log; it never disappears silently.
  */
-export const ON_COMPLETE_KIND = "hook.on_complete";
+export { ON_COMPLETE_KIND };
 
 /** What `onComplete` gets for one completed run. */
 export interface RunCompletedInfo {
@@ -63,7 +64,7 @@ export function completionHookKey(runId: string): string {
 
 /** Call inside the transaction that appends the run's `run.completed` (invariant 1). */
 export function scheduleCompletionHook(work: DueWork, runId: string, now: number): void {
-  work.schedule(ON_COMPLETE_KIND, completionHookKey(runId), { runId }, now, now);
+  scheduleRuntimeWork(work, ON_COMPLETE_KIND, completionHookKey(runId), { runId }, now, now);
 }
 
 export interface CompletionHookDeps {
@@ -85,10 +86,9 @@ export interface CompletionHookDeps {
 export function completionHookHandler(
   hook: CompletionHook | undefined,
   deps: CompletionHookDeps,
-): TriggerHandler {
+): TriggerHandler<RunPayload> {
   return {
-    async run(payload): Promise<TriggerOutcome> {
-      const { runId } = payload as { runId: string };
+    async run({ runId }): Promise<TriggerOutcome> {
       if (!hook) {
         deps.logger.warn("onComplete work found but no onComplete hook is configured; skipped", {
           runId,
@@ -129,8 +129,7 @@ export function completionHookHandler(
       }
       return { type: "done" };
     },
-    giveUp(payload, error, item: DueItem): undefined {
-      const { runId } = payload as { runId: string };
+    giveUp({ runId }, error, item: DueItem): undefined {
       const info = {
         code: error instanceof DurableAgentsError ? error.code : "hook_failed",
         message: error instanceof Error ? error.message : String(error),

@@ -6,6 +6,7 @@ import {
 } from "@ai-sdk/provider";
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, TokenUsage, ToolCallRequest } from "../ledger/events.ts";
+import { providerRejection } from "./model-errors.ts";
 
 export interface ModelCallResult {
   readonly text: string;
@@ -92,11 +93,8 @@ export function classifyModelError(error: unknown): RetryableError | TerminalErr
     const status = error.statusCode;
     const detail = `model provider answered ${status ?? "without a status"}: ${message}`;
     if (error.isRetryable) return new RetryableError("model_unavailable", detail, { cause: error });
-    return new TerminalError(
-      "model_rejected",
-      `${detail}; check the API key, model id and request options`,
-      { cause: error, details: { status } },
-    );
+    // Classified by what the provider said (context length, content filter, auth, limits).
+    return providerRejection(error, detail);
   }
   return new RetryableError("model_error", `model call failed: ${message}`, { cause: error });
 }

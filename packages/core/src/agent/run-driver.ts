@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import { getRun } from "../ledger/projections/runs.ts";
+import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem } from "../triggers/due-work.ts";
@@ -14,14 +14,19 @@ import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
+import { emptyAnswerError } from "./model-errors.ts";
 import { toolSpecs } from "./prompt.ts";
+import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
 import { finalOutput, jsonFormat } from "./structured-output.ts";
-import { handoff, sendLater } from "./subagents.ts";
+import { handoff, sendLater, startKey } from "./subagents.ts";
 import { runTool } from "./tool-runner.ts";
 import { createLater, isWorkflowTool, workflowLaunch } from "./workflow-calls.ts";
 
-export const RUN_STEP_KIND = "run.step";
+export { RUN_STEP_KIND };
+
+/** What `run.interrupted` says when the interrupt request gave no reason. */
+export const DEFAULT_INTERRUPT_REASON = "interrupted by request";
 
 export interface RunDriverOptions {
   readonly sql: SqlPort;
@@ -53,7 +58,7 @@ const DONE: TriggerOutcome = { type: "done" };
  * does one action and commits its events; the pump then claims the run again
  * for the next one, so every boundary is a durable point to recover from.
  */
-export class RunDriver implements TriggerHandler {
+export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
   readonly #inFlight = new Map<string, InFlight>();
@@ -73,8 +78,7 @@ export class RunDriver implements TriggerHandler {
     flight?.tools.abort(new Error("aborted"));
   }
 
-  async run(payload: unknown): Promise<TriggerOutcome> {
-    const { runId } = payload as { runId: string };
+  async run({ runId }: RunPayload): Promise<TriggerOutcome> {
     const run = getRun(this.#o.sql, runId);
     const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
     const action = nextAction(run, calls, {
@@ -87,9 +91,7 @@ export class RunDriver implements TriggerHandler {
       case "idle":
         return DONE;
       case "interrupt":
-        this.#append([
-          { kind: "run.interrupted", runId, data: { reason: "interrupted by request" } },
-        ]);
+        this.#append([{ kind: "run.interrupted", runId, data: { reason: interruptReason(run) } }]);
         return DONE;
       case "fail":
         this.#append([
@@ -131,8 +133,7 @@ export class RunDriver implements TriggerHandler {
     }
   }
 
-  giveUp(payload: unknown, error: unknown, _item: DueItem): undefined {
-    const { runId } = payload as { runId: string };
+  giveUp({ runId }: RunPayload, error: unknown, _item: DueItem): undefined {
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
@@ -142,9 +143,19 @@ export class RunDriver implements TriggerHandler {
 
   async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
     const { agent, ledger, faults } = this.#o;
-    await faults?.("before-model", { sessionId: this.#o.sessionId, runId, step });
-    this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
+    // Registered before the first await, so an abort from here on reaches the call.
     const flight = this.#flight(runId);
+    try {
+      await faults?.("before-model", { sessionId: this.#o.sessionId, runId, step });
+    } catch (error) {
+      this.#inFlight.delete(runId);
+      throw error;
+    }
+    if (!this.#stillRunning(runId)) {
+      this.#inFlight.delete(runId);
+      return DONE;
+    }
+    this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
     let flushed = false;
     const coalescer = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
       if (!this.#stillRunning(runId)) return;
@@ -181,7 +192,11 @@ export class RunDriver implements TriggerHandler {
         this.#append([
           completed,
           { kind: "step.completed", runId, data: { step } },
-          { kind: "run.interrupted", runId, data: { reason: "interrupted by request" } },
+          {
+            kind: "run.interrupted",
+            runId,
+            data: { reason: interruptReason(getRun(this.#o.sql, runId)) },
+          },
         ]);
         return DONE;
       }
@@ -189,6 +204,9 @@ export class RunDriver implements TriggerHandler {
         this.#append([completed]);
         return AGAIN;
       }
+      // Not an answer: retried as a model error (a new attempt of this step), then terminal.
+      const empty = emptyAnswerError(result, result.finishReason);
+      if (empty) throw empty;
       const final = finalOutput(agent, result.text);
       const onCompleted = this.#o.onCompleted;
       this.#append(
@@ -212,6 +230,23 @@ export class RunDriver implements TriggerHandler {
     step: number,
     toRun: readonly ToolCallRecord[],
     unknown: readonly ToolCallRecord[],
+  ): Promise<TriggerOutcome> {
+    // Registered before the first await: an abort landing anywhere in the step (the workflow
+    // digests, the durability barrier, a fault point) aborts this signal, never a stale one.
+    const flight = this.#flight(runId);
+    try {
+      return await this.#runTools(runId, step, toRun, unknown, flight);
+    } finally {
+      this.#inFlight.delete(runId);
+    }
+  }
+
+  async #runTools(
+    runId: string,
+    step: number,
+    toRun: readonly ToolCallRecord[],
+    unknown: readonly ToolCallRecord[],
+    flight: InFlight,
   ): Promise<TriggerOutcome> {
     const { agent, sessionId, faults } = this.#o;
     if (unknown.length > 0) {
@@ -262,8 +297,7 @@ export class RunDriver implements TriggerHandler {
       const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];
       this.#append(events, (sql) => {
         const now = this.#o.clock.now();
-        for (const h of handoffs)
-          sendLater(sql, `start:${runId}:${h.message.parent.callId}`, h.message, now);
+        for (const h of handoffs) sendLater(sql, startKey(h.message.parent), h.message, now);
         for (const l of launches) createLater(sql, l.payload, now);
       });
       // Invariant: a tool's side effect never happens before its tool.started is durable.
@@ -275,54 +309,49 @@ export class RunDriver implements TriggerHandler {
           step,
           callId: c.callId,
         });
+      // The barrier is an await: a run aborted meanwhile starts no tool.
+      if (!this.#stillRunning(runId) || flight.tools.signal.aborted) return DONE;
     }
-    const flight = this.#flight(runId);
-    try {
-      await Promise.all(
-        toRun
-          .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
-          .map(async (call) => {
-            const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-            const outcome = await runTool(agent.tools, call, key, {
-              sessionId,
-              runId,
-              signal: flight.tools.signal,
-              query: (query, ...params) => this.#o.sql.exec(query, ...params),
-              maxResultBytes: this.#o.limits.maxToolResultBytes,
-              appState: this.#o.state,
-            });
-            await faults?.("before-tool-commit", {
-              sessionId: this.#o.sessionId,
-              runId,
-              step,
-              callId: call.callId,
-            });
-            if (!this.#stillRunning(runId)) return;
-            const base = { step, callId: call.callId, name: call.name };
-            if (outcome.type === "completed") {
-              const events: NewEvent[] = [
-                { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
-              ];
-              // Staged state commits with the result (its version is assigned now, in order).
-              if (outcome.state) {
-                const source = { source: "tool" as const, step, callId: call.callId };
-                events.push(this.#o.state.event(runId, outcome.state.value, source));
-              }
-              this.#append(events, (sql) => {
-                for (const write of outcome.writes) write(sql);
-              });
-              // A lost irreversible result would leave its outcome unknown: make it durable now.
-              if (effectOf(call.name) === "irreversible") await this.#o.durable();
-            } else {
-              this.#append([
-                { kind: "tool.failed", runId, data: { ...base, error: outcome.error } },
-              ]);
+    await Promise.all(
+      toRun
+        .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
+        .map(async (call) => {
+          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+          const outcome = await runTool(agent.tools, call, key, {
+            sessionId,
+            runId,
+            signal: flight.tools.signal,
+            query: (query, ...params) => this.#o.sql.exec(query, ...params),
+            maxResultBytes: this.#o.limits.maxToolResultBytes,
+            appState: this.#o.state,
+          });
+          await faults?.("before-tool-commit", {
+            sessionId: this.#o.sessionId,
+            runId,
+            step,
+            callId: call.callId,
+          });
+          if (!this.#stillRunning(runId)) return;
+          const base = { step, callId: call.callId, name: call.name };
+          if (outcome.type === "completed") {
+            const events: NewEvent[] = [
+              { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
+            ];
+            // Staged state commits with the result (its version is assigned now, in order).
+            if (outcome.state) {
+              const source = { source: "tool" as const, step, callId: call.callId };
+              events.push(this.#o.state.event(runId, outcome.state.value, source));
             }
-          }),
-      );
-    } finally {
-      this.#inFlight.delete(runId);
-    }
+            this.#append(events, (sql) => {
+              for (const write of outcome.writes) write(sql);
+            });
+            // A lost irreversible result would leave its outcome unknown: make it durable now.
+            if (effectOf(call.name) === "irreversible") await this.#o.durable();
+          } else {
+            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
+          }
+        }),
+    );
     return this.#stillRunning(runId) ? AGAIN : DONE;
   }
 
@@ -358,6 +387,11 @@ export class RunDriver implements TriggerHandler {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
+}
+
+/** The reason the interrupt request gave (POST interrupt {reason}), carried to `run.interrupted`. */
+function interruptReason(run: RunRecord | undefined): string {
+  return run?.interruptReason ?? DEFAULT_INTERRUPT_REASON;
 }
 
 /** Stable across redrives (every part is in the ledger), different in a fork (new session id). */

@@ -4,9 +4,10 @@ import type { LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { getCheckpoint } from "../ledger/projections/checkpoints.ts";
 import { getRun, latestRun } from "../ledger/projections/runs.ts";
-import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import {
+  type CancelChild,
   type ChildReply,
   refusedStartEvents,
   replyEvents,
@@ -14,6 +15,7 @@ import {
   SUBAGENT_SEND_KIND,
   SubagentMessenger,
   type SubagentPort,
+  sameCall,
 } from "./subagents.ts";
 
 /**
@@ -27,11 +29,14 @@ export interface LinkContext {
   readonly sessionId: string;
   readonly agent: string;
   start(message: string, parent: ParentRef): Promise<unknown>;
+  /** Aborts the session's latest run (running, waiting or interrupted). */
+  abort(reason: string): Promise<unknown>;
   /** Appends control events, scheduling the run if they resume it. */
   commit(events: NewEvent[]): Promise<unknown>;
 }
 
 const ACTIVE = new Set(["running", "waiting"]);
+const ABORTABLE = new Set(["running", "waiting", "interrupted"]);
 
 /** The ledger up to a checkpoint. 404 for an unknown checkpoint. */
 export function forkPrefix(ctx: LinkContext, checkpointId: string): LedgerEvent[] {
@@ -57,6 +62,9 @@ export function forkPrefix(ctx: LinkContext, checkpointId: string): LedgerEvent[
  * Makes an empty session a fork: the copied prefix, then — if a run was active
  * at that point — `run.interrupted`, so the fork's owner decides when it
  * continues. Effects in the fork get new idempotency keys (new session id).
+ * A fork is nobody's child (copied runs lose their parent, so the fork never
+ * answers the original's parent), and calls the original had delegated fail in
+ * the fork: their answers go to the original session, never to the fork.
  */
 export function importFork(ctx: LinkContext, events: readonly LedgerEvent[], reason: string): void {
   if (ctx.ledger.tail > 0) {
@@ -65,24 +73,80 @@ export function importFork(ctx: LinkContext, events: readonly LedgerEvent[], rea
       `session ${ctx.sessionId} already has a ledger; fork into a new session id`,
     );
   }
-  ctx.ledger.append(
-    events.map(({ kind, runId, data, ts }) => ({ kind, runId, data, ts }) as NewEvent),
-  );
+  ctx.ledger.append(events.map(copiedEvent));
   const run = latestRun(ctx.sql);
   if (run && ACTIVE.has(run.status)) {
-    ctx.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }]);
+    const orphaned = delegatedCalls(ctx.sql, run.runId).map(
+      (c): NewEvent => ({
+        kind: "tool.failed",
+        runId: run.runId,
+        data: {
+          step: c.step,
+          callId: c.callId,
+          name: c.name,
+          error: {
+            code: "delegation_not_forked",
+            message: `${c.name} was delegated by the session this fork was copied from, and its answer goes there; resume the fork to let the model call it again`,
+          },
+        },
+      }),
+    );
+    ctx.ledger.append([
+      ...orphaned,
+      { kind: "run.interrupted", runId: run.runId, data: { reason } },
+    ]);
   }
 }
 
-/** A parent asks this session to answer one of its calls. A redelivered request is a no-op. */
+function copiedEvent({ kind, runId, data, ts }: LedgerEvent): NewEvent {
+  if (kind === "run.started" && data.parent) {
+    const { parent: _parent, ...rest } = data;
+    return { kind, runId, data: rest, ts };
+  }
+  return { kind, runId, data, ts } as NewEvent;
+}
+
+/**
+ * A parent asks this session to answer one of its calls. A redelivered request (same
+ * identity: run, step and call id) is a no-op; a new identity (a retried or resumed
+ * parent, which reuses call ids) starts a new run. A run of this session still working
+ * for an older call of the same parent session is superseded: aborted, so it answers
+ * that call, and the new one starts.
+ */
 export async function startChild(ctx: LinkContext, message: StartChild): Promise<void> {
+  const { parent } = message;
   const known = ctx.sql.exec<{ n: number }>(
-    "SELECT count(*) AS n FROM runs WHERE parent IS NOT NULL AND json_extract(parent, '$.callId') = ? AND json_extract(parent, '$.runId') = ?",
-    message.parent.callId,
-    message.parent.runId,
+    "SELECT count(*) AS n FROM runs WHERE parent IS NOT NULL AND json_extract(parent, '$.runId') = ? AND json_extract(parent, '$.step') = ? AND json_extract(parent, '$.callId') = ? AND json_extract(parent, '$.session') = ?",
+    parent.runId,
+    parent.step,
+    parent.callId,
+    parent.session,
   )[0];
   if ((known?.n ?? 0) > 0) return;
-  await ctx.start(message.message, message.parent);
+  const current = latestRun(ctx.sql);
+  if (
+    current &&
+    ACTIVE.has(current.status) &&
+    current.parent?.session === parent.session &&
+    current.parent.agent === parent.agent
+  ) {
+    await ctx.abort(
+      `superseded: its parent ${parent.agent} sent call ${parent.callId} again (run ${parent.runId}, step ${parent.step})`,
+    );
+  }
+  await ctx.start(message.message, parent);
+}
+
+/**
+ * The parent's run ended before this session answered its call: the run working on
+ * that call (same identity) is aborted with the parent's reason. Anything else (a
+ * redelivery, a run already finished, another call's run) is left alone.
+ */
+export async function cancelChild(ctx: LinkContext, message: CancelChild): Promise<void> {
+  const run = latestRun(ctx.sql);
+  if (!run?.parent || !sameCall(run.parent, message.parent)) return;
+  if (!ABORTABLE.has(run.status)) return;
+  await ctx.abort(message.reason);
 }
 
 /** A child answered one of this session's calls; a duplicate is ignored. */
@@ -125,7 +189,9 @@ export function subagentMessenger(
       port.send(
         message.type === "reply"
           ? { ...message, child: { agent: ctx.agent, session: ctx.sessionId } }
-          : message,
+          : message.type === "cancel"
+            ? { ...message, parent: { ...message.parent, session: ctx.sessionId } }
+            : message,
       ),
   };
   return new SubagentMessenger(send, clock, (message, error) => {
@@ -134,6 +200,8 @@ export function subagentMessenger(
       if (events.length > 0) void settleDelegated(ctx, message.parent, events);
       return;
     }
+    // A cancel to an agent that is gone has nothing to cancel.
+    if (message.type === "cancel") return;
     ctx.ledger.append([
       {
         kind: "trigger.failed",

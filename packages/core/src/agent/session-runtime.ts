@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from "../clock.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
-import type { JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
+import type { ErrorInfo, JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import {
@@ -10,7 +10,7 @@ import {
 } from "../ledger/projections/checkpoints.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
-import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { DueWork } from "../triggers/due-work.ts";
@@ -18,11 +18,7 @@ import { type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { AppState } from "./app-state.ts";
 import { DEFAULT_COALESCE } from "./coalescer.ts";
-import {
-  completionHookHandler,
-  ON_COMPLETE_KIND,
-  scheduleCompletionHook,
-} from "./completion-hook.ts";
+import { completionHookHandler, scheduleCompletionHook } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import {
   type ControlState,
@@ -31,9 +27,18 @@ import {
   type ResumeRequest,
   type RetryRequest,
 } from "./run-control.ts";
-import { RUN_STEP_KIND, RunDriver } from "./run-driver.ts";
+import { DEFAULT_INTERRUPT_REASON, RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
 import {
+  ON_COMPLETE_KIND,
+  RUN_STEP_KIND,
+  type RuntimeHandlers,
+  runtimeHandlerEntries,
+  SUBAGENT_SEND_KIND,
+  scheduleRuntimeWork,
+} from "./runtime-work.ts";
+import {
+  cancelChild,
   forkPrefix,
   importFork,
   type LinkContext,
@@ -50,12 +55,8 @@ import {
   type StartedRun,
   type StatusView,
 } from "./session-runtime-options.ts";
-import {
-  type ChildReply,
-  type StartChild,
-  SUBAGENT_SEND_KIND,
-  subagentReplyProjection,
-} from "./subagents.ts";
+import { subagentRepliesProjection } from "./subagent-replies.ts";
+import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 
@@ -69,6 +70,8 @@ export {
 } from "./session-runtime-options.ts";
 
 const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
+/** An interrupted run can be resumed, so it can also be aborted (made terminal). */
+const ABORTABLE: ReadonlySet<SessionStatus> = new Set(["running", "waiting", "interrupted"]);
 
 /**
  * One session: its ledger, its due work and its run. The Durable Object holds
@@ -85,6 +88,8 @@ export class SessionRuntime {
   readonly #clock: Clock;
   readonly #newId: () => string;
   readonly #wake: (at: number | null) => void | Promise<void>;
+  /** The wake-up last asked of the wake port (null: none, or not known yet). */
+  #armedAt: number | null = null;
   readonly #driver: RunDriver;
   readonly #pump: TriggerPump;
   readonly #limits: RuntimeLimits;
@@ -97,15 +102,27 @@ export class SessionRuntime {
     this.#clock = options.clock ?? systemClock;
     this.#newId =
       options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`);
-    this.#wake = options.wake;
+    this.#wake = (at) => {
+      this.#armedAt = at;
+      return options.wake(at);
+    };
     const logger = options.logger ?? silentLogger;
     this.#limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits };
     this.ledger = new Ledger(options.sql, this.#clock, [
       ...SESSION_PROJECTIONS,
-      subagentReplyProjection,
+      subagentRepliesProjection,
       ...(options.projections ?? []),
     ]);
     this.work = new DueWork(options.sql);
+    // Work written by an append outside the alarm (a reply queued by a close, an index
+    // message) is due without a wake-up of its own: every wake-up goes through the port.
+    this.ledger.onAppend(() => {
+      const next = this.work.nextWakeAt();
+      if (next === null || (this.#armedAt !== null && this.#armedAt <= next)) return;
+      void Promise.resolve(this.#wake(next)).catch((error: unknown) =>
+        logger.error("could not arm the wake-up for due work", { error: String(error) }),
+      );
+    });
     this.state = new AppState({
       sql: options.sql,
       ledger: this.ledger,
@@ -142,11 +159,9 @@ export class SessionRuntime {
           }),
       }),
     });
-    const handlers = new Map<string, TriggerHandler>([
-      ...this.schedules.handlers(),
-      ...(options.triggers ?? []),
-      [RUN_STEP_KIND, this.#driver],
-      [SUBAGENT_SEND_KIND, subagentMessenger(this.#links, this.#clock, options.subagents)],
+    const runtimeHandlers: RuntimeHandlers = {
+      [RUN_STEP_KIND]: this.#driver,
+      [SUBAGENT_SEND_KIND]: subagentMessenger(this.#links, this.#clock, options.subagents),
       ...workflowHandlers({
         sql: options.sql,
         work: this.work,
@@ -156,19 +171,21 @@ export class SessionRuntime {
         checkMs: options.workflowCheckMs,
         record: (result) => this.receiveToolResult(result),
       }),
-      [
-        ON_COMPLETE_KIND,
-        completionHookHandler(options.onComplete, {
-          sql: options.sql,
-          ledger: this.ledger,
-          agent: options.agent.name,
-          sessionId: options.sessionId,
-          logger,
-          clock: this.#clock,
-          faults: options.faults,
-          timeoutMs: options.onCompleteTimeoutMs,
-        }),
-      ],
+      [ON_COMPLETE_KIND]: completionHookHandler(options.onComplete, {
+        sql: options.sql,
+        ledger: this.ledger,
+        agent: options.agent.name,
+        sessionId: options.sessionId,
+        logger,
+        clock: this.#clock,
+        faults: options.faults,
+        timeoutMs: options.onCompleteTimeoutMs,
+      }),
+    };
+    const handlers = new Map<string, TriggerHandler>([
+      ...this.schedules.handlers(),
+      ...(options.triggers ?? []),
+      ...runtimeHandlerEntries(runtimeHandlers),
     ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),
@@ -212,6 +229,14 @@ export class SessionRuntime {
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
     const runId = this.#newId();
+    // An interrupted run can never resume once another starts: its delegated calls end here.
+    const superseded =
+      current?.status === "interrupted"
+        ? this.#failDelegated(current.runId, {
+            code: "superseded",
+            message: `run ${current.runId} was interrupted and then replaced by run ${runId} before the call answered`,
+          })
+        : [];
     const offset = encodeOffset(this.ledger.tail);
     const now = this.#clock.now();
     const started: NewEvent<"run.started"> = {
@@ -223,15 +248,15 @@ export class SessionRuntime {
         ...(parent ? { parent } : {}),
       },
     };
-    this.ledger.append([started], () =>
-      this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now),
+    this.ledger.append([...superseded, started], () =>
+      scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now),
     );
     await this.#wake(now);
     return { runId, status: "running", offset };
   }
 
   /** Soft stop: durable request; the model call in flight is aborted and its partial answer kept. */
-  async interrupt(reason = "interrupted by request"): Promise<StatusView> {
+  async interrupt(reason = DEFAULT_INTERRUPT_REASON): Promise<StatusView> {
     const run = this.#activeRun("interrupt");
     if (run.status === "waiting") {
       this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }], () =>
@@ -245,11 +270,21 @@ export class SessionRuntime {
     return this.status();
   }
 
-  /** Hard stop: terminal at once. Tools in flight are signalled; their late results are dropped. */
+  /**
+   * Hard stop: terminal at once, for a running, waiting or interrupted run. Tools in
+   * flight are signalled and their late results dropped; calls still delegated (to a
+   * sub-agent or a Workflow) fail with the abort's reason, and sub-agents working on
+   * them are cancelled (subagent-replies.ts).
+   */
   async abort(reason = "aborted by request"): Promise<StatusView> {
-    const run = this.#activeRun("abort");
-    this.ledger.append([{ kind: "run.aborted", runId: run.runId, data: { reason } }], () =>
-      this.work.cancel(runKey(run.runId)),
+    const run = this.#activeRun("abort", ABORTABLE);
+    const failed = this.#failDelegated(run.runId, {
+      code: "aborted",
+      message: `the run was aborted (${reason}) before the call answered`,
+    });
+    this.ledger.append(
+      [...failed, { kind: "run.aborted", runId: run.runId, data: { reason } }],
+      () => this.work.cancel(runKey(run.runId)),
     );
     this.#driver.abortInFlight(run.runId);
     await this.#wake(this.work.nextWakeAt());
@@ -271,7 +306,8 @@ export class SessionRuntime {
     const moves = events.some((e) => e.kind === "run.resumed");
     const now = this.#clock.now();
     this.ledger.append(events, () => {
-      if (moves && runId) this.work.schedule(RUN_STEP_KIND, runKey(runId), { runId }, now, now);
+      if (moves && runId)
+        scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now);
     });
     if (moves) await this.#wake(now);
     return this.status();
@@ -319,6 +355,11 @@ export class SessionRuntime {
     return startChild(this.#links, message);
   }
 
+  /** A parent's run ended before this session answered its call (idempotent). */
+  cancelChild(message: CancelChild): Promise<void> {
+    return cancelChild(this.#links, message);
+  }
+
   /** A child answered one of this session's calls (idempotent). */
   receiveReply(reply: ChildReply): Promise<void> {
     return receiveReply(this.#links, reply);
@@ -341,6 +382,7 @@ export class SessionRuntime {
       sessionId: this.#sessionId,
       agent: this.#agent.name,
       start: (message, parent) => this.start({ message }, parent),
+      abort: (reason) => this.abort(reason),
       commit: (events) => this.#commitControl(events),
     };
   }
@@ -373,9 +415,19 @@ export class SessionRuntime {
         { details: { runId: run.runId, status: run.status } },
       );
     }
-    this.ledger.append([{ kind: "session.closed", runId: null, data: { reason } }], () => {
-      this.work.cancelWhere({ kind: RUN_STEP_KIND, keyPrefix: "trigger:" });
-    });
+    const orphaned =
+      run?.status === "interrupted"
+        ? this.#failDelegated(run.runId, {
+            code: "session_closed",
+            message: `the session was closed (${reason}) while run ${run.runId} was interrupted, before the call answered`,
+          })
+        : [];
+    this.ledger.append(
+      [...orphaned, { kind: "session.closed", runId: null, data: { reason } }],
+      () => {
+        this.work.cancelWhere({ kind: RUN_STEP_KIND, keyPrefix: "trigger:" });
+      },
+    );
     await this.#wake(this.work.nextWakeAt());
     return this.status();
   }
@@ -386,9 +438,18 @@ export class SessionRuntime {
     await this.#wake(this.work.nextWakeAt());
   }
 
-  #activeRun(action: string) {
+  /** `tool.failed` for each call of the run still delegated: the run will never take its answer. */
+  #failDelegated(runId: string, error: ErrorInfo): NewEvent[] {
+    return delegatedCalls(this.#sql, runId).map((c) => ({
+      kind: "tool.failed",
+      runId,
+      data: { step: c.step, callId: c.callId, name: c.name, error },
+    }));
+  }
+
+  #activeRun(action: string, accepted: ReadonlySet<SessionStatus> = ACTIVE) {
     const run = latestRun(this.#sql);
-    if (!run || !ACTIVE.has(run.status))
+    if (!run || !accepted.has(run.status))
       throw new NoActiveRunError(this.#sessionId, action, run?.status ?? null);
     return run;
   }

@@ -1,13 +1,12 @@
 import type { Clock } from "../clock.ts";
 import type { ErrorInfo, JsonValue, NewEvent, ParentRef, TokenUsage } from "../ledger/events.ts";
-import type { Projection } from "../ledger/projection.ts";
-import { getRun } from "../ledger/projections/runs.ts";
-import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { childSessionId, type Delegation } from "./define-subagent.ts";
+import { SUBAGENT_SEND_KIND, scheduleRuntimeWork } from "./runtime-work.ts";
+import { pendingCall } from "./workflow-calls.ts";
 
 /**
  * Sub-agents: DO-to-DO messages through an outbox.
@@ -15,14 +14,20 @@ import { childSessionId, type Delegation } from "./define-subagent.ts";
  * Invariants:
  * 1. A message to another session is a due-work row of kind `subagent.send`,
  *    written in the same transaction as the event that caused it
- *    (subagent.started in the parent; the child run's terminal event).
+ *    (subagent.started in the parent; the child run's end; the parent run's end).
  * 2. Delivery is at least once: a transient failure retries with backoff and
  *    never gives up. A permanent refusal (e.g. no such agent) ends the
  *    parent's call as tool.failed instead of waiting forever.
- * 3. Receipt is idempotent: the child starts at most one run per parent call;
- *    the parent records a reply only while the call is still delegated.
+ * 3. A delegated call's identity is the parent's (agent, session, run, step, call id).
+ *    Step numbers never repeat within a run (a retry or a resume from a checkpoint
+ *    starts a new step; a lost model attempt records no calls), and a fork is a new
+ *    session, so each of those is a new identity; a redelivery of the same message
+ *    is the same identity and is absorbed: the child starts at most one run per
+ *    identity, and the parent records a reply only while that call still waits.
+ * 4. Every way a child run stops for good answers its parent (subagent-replies.ts);
+ *    every way a parent run stops for good cancels its children's pending work.
  */
-export const SUBAGENT_SEND_KIND = "subagent.send";
+export { SUBAGENT_SEND_KIND };
 
 export interface StartChild {
   readonly type: "start";
@@ -39,70 +44,48 @@ export interface ChildReply {
   readonly status: "completed" | "failed" | "aborted";
   readonly output: JsonValue;
   readonly error: ErrorInfo | null;
+  /** The tokens of the child run that answered (never the child session's running total). */
   readonly usage: TokenUsage;
 }
 
-export type SubagentMessage = StartChild | ChildReply;
+/** The parent's run ended before the child answered: the child's run for that call is aborted. */
+export interface CancelChild {
+  readonly type: "cancel";
+  readonly agent: string;
+  readonly session: string;
+  readonly parent: ParentRef;
+  readonly reason: string;
+}
+
+export type SubagentMessage = StartChild | ChildReply | CancelChild;
 
 /** The transport to other sessions. Resolves to a refusal for permanent errors; throws for transient ones. */
 export interface SubagentPort {
   send(message: SubagentMessage): Promise<ErrorInfo | undefined>;
 }
 
-const works = new WeakMap<SqlPort, DueWork>();
-
 export function sendLater(sql: SqlPort, key: string, message: SubagentMessage, now: number): void {
-  let work = works.get(sql);
-  if (!work) {
-    work = new DueWork(sql);
-    works.set(sql, work);
-  }
-  work.schedule(SUBAGENT_SEND_KIND, `subagent:${key}`, message, now, now);
+  scheduleRuntimeWork(sql, SUBAGENT_SEND_KIND, `subagent:${key}`, message, now, now);
 }
 
-/** In a child session: when a run with a parent ends, the reply goes to the outbox with that event. */
-export const subagentReplyProjection: Projection = {
-  name: "subagent_replies",
-  version: 1,
-  create: [],
-  drop: [],
-  apply(sql, event) {
-    if (
-      event.kind !== "run.completed" &&
-      event.kind !== "run.failed" &&
-      event.kind !== "run.aborted"
-    )
-      return;
-    const run = event.runId ? getRun(sql, event.runId) : undefined;
-    if (!run?.parent) return;
-    const usage = sql.exec<{ i: number | null; o: number | null }>(
-      "SELECT sum(input_tokens) AS i, sum(output_tokens) AS o FROM usage_models",
-    )[0];
-    const reply: ChildReply = {
-      type: "reply",
-      parent: run.parent,
-      child: { agent: run.agent, session: "" },
-      status:
-        event.kind === "run.completed"
-          ? "completed"
-          : event.kind === "run.failed"
-            ? "failed"
-            : "aborted",
-      output: event.kind === "run.completed" ? event.data.output : null,
-      error:
-        event.kind === "run.failed"
-          ? event.data.error
-          : event.kind === "run.aborted"
-            ? { code: "aborted", message: event.data.reason }
-            : null,
-      usage: { inputTokens: usage?.i ?? 0, outputTokens: usage?.o ?? 0 },
-    };
-    sendLater(sql, `reply:${run.runId}`, reply, event.ts);
-  },
-};
+/** Whether two references name the same delegated call (all five parts). */
+export function sameCall(a: ParentRef, b: ParentRef): boolean {
+  return (
+    a.agent === b.agent &&
+    a.session === b.session &&
+    a.runId === b.runId &&
+    a.step === b.step &&
+    a.callId === b.callId
+  );
+}
+
+/** The outbox key of a delegated call's start message: one per identity (invariant 3). */
+export function startKey(parent: ParentRef): string {
+  return `start:${parent.runId}:${parent.step}:${parent.callId}`;
+}
 
 /** Delivers `subagent.send` rows. */
-export class SubagentMessenger implements TriggerHandler {
+export class SubagentMessenger implements TriggerHandler<SubagentMessage> {
   readonly #port: SubagentPort | undefined;
   readonly #onRefused: (message: SubagentMessage, error: ErrorInfo) => void;
   readonly #clock: Clock;
@@ -117,8 +100,7 @@ export class SubagentMessenger implements TriggerHandler {
     this.#onRefused = onRefused;
   }
 
-  async run(payload: unknown): Promise<TriggerOutcome> {
-    const message = payload as SubagentMessage;
+  async run(message: SubagentMessage): Promise<TriggerOutcome> {
     if (!this.#port) {
       this.#onRefused(message, {
         code: "subagents_unavailable",
@@ -132,7 +114,7 @@ export class SubagentMessenger implements TriggerHandler {
   }
 
   /** Transient failures never end delivery: back off and try again (at most every 5 minutes). */
-  giveUp(_payload: unknown, _error: unknown, item: { attempts: number }): number {
+  giveUp(_message: SubagentMessage, _error: unknown, item: { attempts: number }): number {
     return this.#clock.now() + Math.min(300_000, 1000 * 2 ** Math.min(item.attempts, 8));
   }
 }
@@ -140,12 +122,10 @@ export class SubagentMessenger implements TriggerHandler {
 /** The parent's side of a reply: idempotent. Returns the events to append (none for a duplicate). */
 export function replyEvents(sql: SqlPort, reply: ChildReply, childSession: string): NewEvent[] {
   const { parent } = reply;
-  const call = stepToolCalls(sql, parent.runId, parent.step).find(
-    (c) => c.callId === parent.callId,
-  );
-  if (call?.status !== "delegated") return [];
+  const call = pendingCall(sql, parent);
+  if (!call) return [];
   const base = { step: parent.step, callId: parent.callId };
-  const events: NewEvent[] = [
+  return [
     {
       kind: "subagent.completed",
       runId: parent.runId,
@@ -176,7 +156,6 @@ export function replyEvents(sql: SqlPort, reply: ChildReply, childSession: strin
           },
         },
   ];
-  return events;
 }
 
 /** A refused start ends the parent's call as failed, so the parent does not wait forever. */
@@ -186,10 +165,8 @@ export function refusedStartEvents(
   error: ErrorInfo,
 ): NewEvent[] {
   const { parent } = message;
-  const call = stepToolCalls(sql, parent.runId, parent.step).find(
-    (c) => c.callId === parent.callId,
-  );
-  if (call?.status !== "delegated") return [];
+  const call = pendingCall(sql, parent);
+  if (!call) return [];
   return [
     {
       kind: "tool.failed",

@@ -4,9 +4,10 @@ import { getRun } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { type DueItem, DueWork } from "../triggers/due-work.ts";
+import type { DueItem, DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AnyTool } from "./define-tool.ts";
+import { scheduleRuntimeWork, WORKFLOW_CHECK_KIND, WORKFLOW_CREATE_KIND } from "./runtime-work.ts";
 
 /**
  * Tool calls executed by a Workflow instance (`executor: "workflow"`).
@@ -14,8 +15,10 @@ import type { AnyTool } from "./define-tool.ts";
  * Invariants:
  * 1. A workflow call's `workflow.started` (status `delegated`) and the due-work
  *    row that creates its instance commit with its `tool.started`, in one transaction.
- * 2. The instance id is derived from agent, session, run and call, so a redriven
- *    create names the same instance; creating an existing id counts as success.
+ * 2. The instance id is derived from the call's identity (agent, session, run, step
+ *    and call id), so a redriven create names the same instance and creating an
+ *    existing id counts as success, while a retried or resumed run (a new step; call
+ *    ids repeat across steps and runs) or a fork (a new session) names a new one.
  * 3. Receipt is idempotent: a result is recorded only while the call is still
  *    `delegated` and its run is not finished; anything else is acknowledged and ignored.
  * 4. No call waits forever: a create that gives up fails the call, and a created
@@ -23,7 +26,7 @@ import type { AnyTool } from "./define-tool.ts";
  * 5. Nothing is created for a call that no longer waits (its run was aborted, failed or
  *    completed); an interrupted run's calls are still created, since it can be resumed.
  */
-export const WORKFLOW_CREATE_KIND = "workflow.create";
+export { WORKFLOW_CHECK_KIND, WORKFLOW_CREATE_KIND };
 
 /** What a tool's Workflow instance gets: the call (and the session to answer), the tool and its input. */
 export interface ToolWorkflowParams extends ParentRef {
@@ -85,9 +88,10 @@ export async function workflowInstanceId(
   agent: string,
   session: string,
   runId: string,
+  step: number,
   callId: string,
 ): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify([agent, session, runId, callId]));
+  const bytes = new TextEncoder().encode(JSON.stringify([agent, session, runId, step, callId]));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
   return `tool-${hex.slice(0, 40)}`;
@@ -100,7 +104,7 @@ export async function workflowLaunch(
   call: ToolCallRecord,
   idempotencyKey: string,
 ): Promise<{ event: NewEvent<"workflow.started">; payload: CreatePayload }> {
-  const instanceId = await workflowInstanceId(agent, session, call.runId, call.callId);
+  const instanceId = await workflowInstanceId(agent, session, call.runId, call.step, call.callId);
   const params: ToolWorkflowParams = {
     agent,
     session,
@@ -121,27 +125,27 @@ export async function workflowLaunch(
   };
 }
 
-const works = new WeakMap<SqlPort, DueWork>();
-
 /** Writes the create row; call it inside the append that records `workflow.started`. */
 export function createLater(sql: SqlPort, payload: CreatePayload, now: number): void {
-  let work = works.get(sql);
-  if (!work) {
-    work = new DueWork(sql);
-    works.set(sql, work);
-  }
-  work.schedule(WORKFLOW_CREATE_KIND, `workflow:${payload.instanceId}`, payload, now, now);
+  scheduleRuntimeWork(
+    sql,
+    WORKFLOW_CREATE_KIND,
+    `workflow:${payload.instanceId}`,
+    payload,
+    now,
+    now,
+  );
 }
 
 /** Delivers `workflow.create` rows: at least once, then schedules the instance's status check. */
-export class WorkflowLauncher implements TriggerHandler {
+export class WorkflowLauncher implements TriggerHandler<CreatePayload> {
   readonly #c: WorkflowCallContext;
 
   constructor(context: WorkflowCallContext) {
     this.#c = context;
   }
 
-  async run(payload: unknown): Promise<TriggerOutcome> {
+  async run(payload: CreatePayload): Promise<TriggerOutcome> {
     const row = pendingRow(this.#c.sql, payload);
     if (!row) return { type: "done" };
     const { instanceId, params } = row;
@@ -156,14 +160,20 @@ export class WorkflowLauncher implements TriggerHandler {
       await this.#c.record({ call: params, outcome: { type: "failed", error: refused } });
     } else {
       const now = clock.now();
-      work.schedule(WORKFLOW_CHECK_KIND, checkKey(instanceId), payload, now + this.#c.checkMs, now);
+      scheduleRuntimeWork(
+        work,
+        WORKFLOW_CHECK_KIND,
+        checkKey(instanceId),
+        payload,
+        now + this.#c.checkMs,
+        now,
+      );
     }
     return { type: "done" };
   }
 
   /** The pump's retries are spent: fail the call (the model sees why) rather than wait forever. */
-  giveUp(payload: unknown, error: unknown, item: DueItem): undefined {
-    const { instanceId, params } = payload as CreatePayload;
+  giveUp({ instanceId, params }: CreatePayload, error: unknown, item: DueItem): undefined {
     const cause = error instanceof Error ? error.message : String(error);
     const message = `could not create the Workflow instance ${instanceId} for the ${params.tool} tool after ${item.attempts} attempts (${cause}); check that the Workflows binding is a Workflow whose class_name is your createToolWorkflow export, and that the tool's input fits in a Workflow instance's params`;
     this.#c.logger.error("a tool's Workflow instance could not be created; the call fails", {
@@ -184,8 +194,6 @@ export class WorkflowLauncher implements TriggerHandler {
   }
 }
 
-export const WORKFLOW_CHECK_KIND = "workflow.check";
-
 /** 15 minutes: past the default report retries (about 17 minutes), so a check rarely finds work to do. */
 export const DEFAULT_WORKFLOW_CHECK_MS = 15 * 60_000;
 
@@ -196,8 +204,7 @@ export function checkKey(instanceId: string): string {
 const OPEN = new Set(["running", "waiting", "interrupted"]);
 
 /** A create or check row's payload, or undefined when its call no longer waits (nothing to do). */
-export function pendingRow(sql: SqlPort, payload: unknown): CreatePayload | undefined {
-  const row = payload as CreatePayload;
+export function pendingRow(sql: SqlPort, row: CreatePayload): CreatePayload | undefined {
   return pendingCall(sql, row.params) ? row : undefined;
 }
 

@@ -1,4 +1,5 @@
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
+import type { RuntimeHandlers } from "./runtime-work.ts";
 import {
   type CreatePayload,
   DEFAULT_WORKFLOW_CHECK_MS,
@@ -14,12 +15,12 @@ import {
 /** A session's `workflow.create` and `workflow.check` handlers (check every 15 minutes unless told). */
 export function workflowHandlers(
   context: Omit<WorkflowCallContext, "checkMs"> & { readonly checkMs: number | undefined },
-): [string, TriggerHandler][] {
+): Pick<RuntimeHandlers, typeof WORKFLOW_CREATE_KIND | typeof WORKFLOW_CHECK_KIND> {
   const shared = { ...context, checkMs: context.checkMs ?? DEFAULT_WORKFLOW_CHECK_MS };
-  return [
-    [WORKFLOW_CREATE_KIND, new WorkflowLauncher(shared)],
-    [WORKFLOW_CHECK_KIND, new WorkflowChecker(shared)],
-  ];
+  return {
+    [WORKFLOW_CREATE_KIND]: new WorkflowLauncher(shared),
+    [WORKFLOW_CHECK_KIND]: new WorkflowChecker(shared),
+  };
 }
 
 /**
@@ -35,14 +36,14 @@ export function workflowHandlers(
  *    report (so a report and a check racing each other still record one result).
  * 3. A status that cannot be read is asked again at the next check, never dropped.
  */
-export class WorkflowChecker implements TriggerHandler {
+export class WorkflowChecker implements TriggerHandler<CreatePayload> {
   readonly #c: WorkflowCallContext;
 
   constructor(context: WorkflowCallContext) {
     this.#c = context;
   }
 
-  async run(payload: unknown): Promise<TriggerOutcome> {
+  async run(payload: CreatePayload): Promise<TriggerOutcome> {
     const { port, clock, logger } = this.#c;
     const row = pendingRow(this.#c.sql, payload);
     if (!port || !row) return { type: "done" };
@@ -62,8 +63,7 @@ export class WorkflowChecker implements TriggerHandler {
   }
 
   /** The status could not be read (the pump's retries are spent): ask again at the next check. */
-  giveUp(payload: unknown, error: unknown): number {
-    const { instanceId, params } = payload as CreatePayload;
+  giveUp({ instanceId, params }: CreatePayload, error: unknown): number {
     this.#c.logger.error("could not read a tool's Workflow instance status; checking again later", {
       instanceId,
       tool: params.tool,

@@ -24,14 +24,20 @@ export interface TriggerRunContext {
   readonly item: DueItem;
 }
 
-export interface TriggerHandler {
-  run(payload: unknown, ctx: TriggerRunContext): Promise<TriggerOutcome>;
+/**
+ * Runs one kind of due work. `Payload` is what that kind's rows hold: the pump
+ * hands over the row's stored JSON unchecked, so a kind must only ever be
+ * scheduled with its own payload (the runtime's kinds go through
+ * `scheduleRuntimeWork`, which types them).
+ */
+export interface TriggerHandler<Payload = unknown> {
+  run(payload: Payload, ctx: TriggerRunContext): Promise<TriggerOutcome>;
   /**
    * Called when retries are exhausted or the error is terminal. Records the
    * failure durably. Returns when the row is due again (a cron's next time), or
    * nothing to delete it.
    */
-  giveUp(payload: unknown, error: unknown, item: DueItem): number | undefined;
+  giveUp(payload: Payload, error: unknown, item: DueItem): number | undefined;
 }
 
 export interface PumpOptions {

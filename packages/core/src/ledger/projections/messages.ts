@@ -41,7 +41,7 @@ interface MessageRow {
  */
 export const messagesProjection: Projection = {
   name: "messages",
-  version: 2,
+  version: 3,
   create: [
     "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
@@ -63,14 +63,18 @@ export const messagesProjection: Projection = {
       case "model.delta": {
         const id = stepId(event.runId, event.data.step, "a");
         const row = find(sql, id);
-        if (!row)
-          return insert(sql, id, event, "assistant", [{ type: "text", text: event.data.text }]);
+        if (!row) {
+          const parts: MessagePart[] = [{ type: "text", text: event.data.text }];
+          insert(sql, id, event, "assistant", parts);
+          return hideIfBlank(sql, id, parts);
+        }
         const parts = JSON.parse(row.parts) as MessagePart[];
         const first = parts[0];
         // (an emptied row from a lost attempt starts over here)
         if (first?.type === "text") first.text += event.data.text;
         else parts.unshift({ type: "text", text: event.data.text });
-        return update(sql, id, parts, event.seq);
+        update(sql, id, parts, event.seq);
+        return hideIfBlank(sql, id, parts);
       }
       case "model.completed": {
         const { step, text, toolCalls } = event.data;
@@ -79,6 +83,7 @@ export const messagesProjection: Projection = {
         const id = stepId(event.runId, step, "a");
         if (find(sql, id)) update(sql, id, parts, event.seq);
         else if (parts.length > 0) insert(sql, id, event, "assistant", parts);
+        hideIfBlank(sql, id, parts);
         if (toolCalls.length > 0) {
           const results: MessagePart[] = toolCalls.map((c) => ({
             type: "tool-result",
@@ -159,6 +164,17 @@ function insert(
     event.seq,
     event.seq,
   );
+}
+
+/**
+ * An assistant message with only whitespace so far is not shown or sent back to the
+ * model (a blank answer is retried, see model-errors.ts); it shows once it has
+ * visible text or a tool call. Only a step's own live row gets here, never one a
+ * checkpoint hid.
+ */
+function hideIfBlank(sql: SqlPort, id: string, parts: readonly MessagePart[]): void {
+  const blank = parts.every((p) => p.type === "text" && p.text.trim() === "");
+  sql.exec("UPDATE messages SET hidden = ? WHERE id = ?", blank ? 1 : 0, id);
 }
 
 function update(sql: SqlPort, id: string, parts: MessagePart[], seq: number): void {

@@ -17,6 +17,8 @@ export interface RunRecord {
   readonly stepBase: number;
   readonly attempt: number;
   readonly interruptRequested: boolean;
+  /** The reason given with the pending interrupt request (`run.interrupt_requested`), if any. */
+  readonly interruptReason: string | null;
   readonly waitingReason: string | null;
   readonly output: JsonValue | null;
   readonly error: ErrorInfo | null;
@@ -35,6 +37,7 @@ interface RunRow {
   step_base: number;
   attempt: number;
   interrupt_requested: number;
+  interrupt_reason: string | null;
   waiting_reason: string | null;
   output: string | null;
   error: string | null;
@@ -46,9 +49,9 @@ interface RunRow {
 /** Run status, current step and the terminal outcome of every run of the session. */
 export const runsProjection: Projection = {
   name: "runs",
-  version: 3,
+  version: 4,
   create: [
-    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, waiting_reason TEXT, output TEXT, error TEXT, parent TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
+    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, interrupt_reason TEXT, waiting_reason TEXT, output TEXT, error TEXT, parent TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
     "CREATE INDEX runs_by_start ON runs (started_seq)",
   ],
   drop: ["DROP TABLE IF EXISTS runs"],
@@ -82,11 +85,11 @@ export const runsProjection: Projection = {
         // A resume with a message or from a checkpoint starts a fresh step; the step number keeps growing.
         const fresh = event.data.mode !== "continue" && event.data.mode !== "approvals";
         return set(
-          `status = 'running', waiting_reason = NULL, interrupt_requested = 0, error = NULL, step_base = step${fresh ? ", phase = 'between'" : ""}`,
+          `status = 'running', waiting_reason = NULL, interrupt_requested = 0, interrupt_reason = NULL, error = NULL, step_base = step${fresh ? ", phase = 'between'" : ""}`,
         );
       }
       case "run.interrupt_requested":
-        return set("interrupt_requested = 1");
+        return set("interrupt_requested = 1, interrupt_reason = ?", event.data.reason);
       case "run.waiting":
         return set("status = 'waiting', waiting_reason = ?", event.data.reason);
       case "run.completed":
@@ -94,7 +97,7 @@ export const runsProjection: Projection = {
       case "run.failed":
         return set("status = 'failed', error = ?", JSON.stringify(event.data.error));
       case "run.interrupted":
-        return set("status = 'interrupted', interrupt_requested = 0");
+        return set("status = 'interrupted', interrupt_requested = 0, interrupt_reason = NULL");
       case "run.aborted":
         return set("status = 'aborted'");
       default:
@@ -104,7 +107,7 @@ export const runsProjection: Projection = {
 };
 
 const COLUMNS =
-  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, waiting_reason, output, error, parent, started_seq, updated_seq";
+  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, interrupt_reason, waiting_reason, output, error, parent, started_seq, updated_seq";
 
 export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];
@@ -127,6 +130,7 @@ function toRecord(row: RunRow): RunRecord {
     stepBase: row.step_base,
     attempt: row.attempt,
     interruptRequested: row.interrupt_requested === 1,
+    interruptReason: row.interrupt_reason,
     waitingReason: row.waiting_reason,
     output: row.output === null ? null : (JSON.parse(row.output) as JsonValue),
     error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),

@@ -141,3 +141,14 @@ export function stepToolCalls(sql: SqlPort, runId: string, step: number): ToolCa
       error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
     }));
 }
+
+/** A run's calls still handed to a sub-agent or a Workflow (any step), in step and call order. */
+export function delegatedCalls(sql: SqlPort, runId: string): ToolCallRecord[] {
+  const steps = sql.exec<{ step: number }>(
+    "SELECT DISTINCT step FROM tool_calls WHERE run_id = ? AND status = 'delegated' ORDER BY step",
+    runId,
+  );
+  return steps.flatMap(({ step }) =>
+    stepToolCalls(sql, runId, step).filter((c) => c.status === "delegated"),
+  );
+}

@@ -13,18 +13,20 @@ export interface UsageSummary {
 /** Token usage per model, executions per tool, sub-agent calls and custom metrics, summed over the session. */
 export const usageProjection: Projection = {
   name: "usage",
-  version: 2,
+  version: 3,
   create: [
     "CREATE TABLE usage_subagents (agent TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_metrics (metric TEXT PRIMARY KEY, count INTEGER NOT NULL, total REAL NOT NULL)",
     "CREATE TABLE usage_models (model TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_tools (name TEXT PRIMARY KEY, calls INTEGER NOT NULL, failures INTEGER NOT NULL)",
+    "CREATE TABLE usage_runs (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
   ],
   drop: [
     "DROP TABLE IF EXISTS usage_models",
     "DROP TABLE IF EXISTS usage_tools",
     "DROP TABLE IF EXISTS usage_subagents",
     "DROP TABLE IF EXISTS usage_metrics",
+    "DROP TABLE IF EXISTS usage_runs",
   ],
   apply(sql, event) {
     switch (event.kind) {
@@ -36,6 +38,14 @@ export const usageProjection: Projection = {
           usage.inputTokens,
           usage.outputTokens,
         );
+        if (event.runId) {
+          sql.exec(
+            "INSERT INTO usage_runs (run_id, input_tokens, output_tokens) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
+            event.runId,
+            usage.inputTokens,
+            usage.outputTokens,
+          );
+        }
         return;
       }
       case "tool.completed":
@@ -100,4 +110,16 @@ export function usageSummary(sql: SqlPort): UsageSummary {
       "SELECT metric, count, total FROM usage_metrics ORDER BY metric",
     ),
   };
+}
+
+/** The model tokens one run used (all its steps and attempts): what a sub-agent's reply reports. */
+export function runUsage(
+  sql: SqlPort,
+  runId: string,
+): { inputTokens: number; outputTokens: number } {
+  const row = sql.exec<{ input_tokens: number; output_tokens: number }>(
+    "SELECT input_tokens, output_tokens FROM usage_runs WHERE run_id = ?",
+    runId,
+  )[0];
+  return { inputTokens: row?.input_tokens ?? 0, outputTokens: row?.output_tokens ?? 0 };
 }

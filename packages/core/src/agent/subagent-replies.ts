@@ -1,0 +1,179 @@
+import type { ErrorInfo, LedgerEvent, ParentRef } from "../ledger/events.ts";
+import type { Projection } from "../ledger/projection.ts";
+import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
+import { runUsage } from "../ledger/projections/usage.ts";
+import type { SqlPort } from "../sql/port.ts";
+import { type ChildReply, sendLater } from "./subagents.ts";
+
+/**
+ * Delegation across session boundaries, as a projection: the messages that
+ * settle what waits on a session commit with the event that ends it.
+ *
+ * Invariants:
+ * 1. A child run that stops for good answers its parent's call, whatever the way:
+ *    completed, failed or aborted (its own terminal event); interrupted and then
+ *    closed (`session.closed`); interrupted and then replaced by a new run in the
+ *    same session (`run.started`), after which it can never resume. The reply names
+ *    the child's end.
+ * 2. A reply carries the tokens of the child run that answered, never the child
+ *    session's total (a child session answers every run of its parent that makes
+ *    the same call id, so it holds several runs).
+ * 3. A parent run that stops for good (aborted, failed, interrupted and then closed
+ *    or replaced) while children still work on its calls sends each of them a cancel;
+ *    the child aborts that run with a reason naming the parent (session-links.ts
+ *    `cancelChild`). The parent's own calls fail in the same append (session-runtime.ts).
+ */
+export const subagentRepliesProjection: Projection = {
+  name: "subagent_replies",
+  version: 2,
+  create: [
+    "CREATE TABLE subagent_calls (run_id TEXT NOT NULL, step INTEGER NOT NULL, call_id TEXT NOT NULL, agent TEXT NOT NULL, session TEXT NOT NULL, PRIMARY KEY (run_id, step, call_id))",
+  ],
+  drop: ["DROP TABLE IF EXISTS subagent_calls"],
+  apply(sql, event) {
+    const run = event.runId ? getRun(sql, event.runId) : undefined;
+    switch (event.kind) {
+      case "subagent.started":
+        sql.exec(
+          "INSERT OR REPLACE INTO subagent_calls (run_id, step, call_id, agent, session) VALUES (?, ?, ?, ?, ?)",
+          event.runId,
+          event.data.step,
+          event.data.callId,
+          event.data.agent,
+          event.data.session,
+        );
+        return;
+      case "subagent.completed":
+        sql.exec(
+          "DELETE FROM subagent_calls WHERE run_id = ? AND step = ? AND call_id = ?",
+          event.runId,
+          event.data.step,
+          event.data.callId,
+        );
+        return;
+      case "run.completed":
+        if (run) forgetCalls(sql, run.runId);
+        return replyToParent(sql, event, run, completedReply(event.data.output));
+      case "run.failed":
+        if (run) cancelChildren(sql, event, run, `failed (${event.data.error.code})`);
+        return replyToParent(sql, event, run, failedReply("failed", event.data.error));
+      case "run.aborted":
+        if (run) cancelChildren(sql, event, run, `was aborted (${event.data.reason})`);
+        return replyToParent(
+          sql,
+          event,
+          run,
+          failedReply("aborted", { code: "aborted", message: event.data.reason }),
+        );
+      case "run.started": {
+        // The run before this one can never resume now: if it was interrupted, it ends here.
+        const previous = sql.exec<{ run_id: string }>(
+          "SELECT run_id FROM runs WHERE run_id != ? ORDER BY started_seq DESC LIMIT 1",
+          event.runId,
+        )[0];
+        const before = previous && getRun(sql, previous.run_id);
+        if (before?.status !== "interrupted") return;
+        cancelChildren(sql, event, before, `was interrupted and replaced by run ${event.runId}`);
+        return replyToParent(
+          sql,
+          event,
+          before,
+          failedReply("failed", {
+            code: "subagent_superseded",
+            message: `the ${before.agent} sub-agent's run ${before.runId} was interrupted and then replaced by run ${event.runId} in its session; it will not answer`,
+          }),
+        );
+      }
+      case "session.closed": {
+        const latest = sql.exec<{ run_id: string }>(
+          "SELECT run_id FROM runs ORDER BY started_seq DESC LIMIT 1",
+        )[0];
+        const last = latest && getRun(sql, latest.run_id);
+        if (last?.status !== "interrupted") return;
+        cancelChildren(
+          sql,
+          event,
+          last,
+          `was interrupted and its session closed (${event.data.reason})`,
+        );
+        return replyToParent(
+          sql,
+          event,
+          last,
+          failedReply("failed", {
+            code: "subagent_closed",
+            message: `the ${last.agent} sub-agent's session was closed (${event.data.reason}) while its run ${last.runId} was interrupted; it will not answer`,
+          }),
+        );
+      }
+      default:
+        return;
+    }
+  },
+};
+
+type ReplyBody = Pick<ChildReply, "status" | "output" | "error">;
+
+const completedReply = (output: ChildReply["output"]): ReplyBody => ({
+  status: "completed",
+  output,
+  error: null,
+});
+
+const failedReply = (status: "failed" | "aborted", error: ErrorInfo): ReplyBody => ({
+  status,
+  output: null,
+  error,
+});
+
+/** The child's side (invariants 1, 2). The messenger fills in the child's session id. */
+function replyToParent(
+  sql: SqlPort,
+  event: LedgerEvent,
+  run: RunRecord | undefined,
+  body: ReplyBody,
+): void {
+  if (!run?.parent) return;
+  const reply: ChildReply = {
+    type: "reply",
+    parent: run.parent,
+    child: { agent: run.agent, session: "" },
+    ...body,
+    usage: runUsage(sql, run.runId),
+  };
+  sendLater(sql, `reply:${run.runId}`, reply, event.ts);
+}
+
+/** The parent's side (invariant 3): cancels go to every child still working on this run. */
+function cancelChildren(sql: SqlPort, event: LedgerEvent, run: RunRecord, ended: string): void {
+  const open = sql.exec<{ step: number; call_id: string; agent: string; session: string }>(
+    "SELECT step, call_id, agent, session FROM subagent_calls WHERE run_id = ?",
+    run.runId,
+  );
+  for (const call of open) {
+    const parent: ParentRef = {
+      agent: run.agent,
+      session: "",
+      runId: run.runId,
+      step: call.step,
+      callId: call.call_id,
+    };
+    sendLater(
+      sql,
+      `cancel:${run.runId}:${call.step}:${call.call_id}`,
+      {
+        type: "cancel",
+        agent: call.agent,
+        session: call.session,
+        parent,
+        reason: `its parent ${run.agent} run ${run.runId} ${ended}`,
+      },
+      event.ts,
+    );
+  }
+  forgetCalls(sql, run.runId);
+}
+
+function forgetCalls(sql: SqlPort, runId: string): void {
+  sql.exec("DELETE FROM subagent_calls WHERE run_id = ?", runId);
+}
