@@ -3,6 +3,7 @@ import type { JsonValue, NewEvent } from "../ledger/events.ts";
 import type { Checkpoint } from "../ledger/projections/checkpoints.ts";
 import type { RunRecord } from "../ledger/projections/runs.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import { failedCalls } from "./failed-calls.ts";
 
 /**
  * Run control decisions: what a resume or a retry writes, or why it is refused.
@@ -88,21 +89,10 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
     if (!request.message)
       throw new BadRequestError("invalid_request", 'mode "with_message" needs a "message"');
     // A new message replaces the calls still waiting for a decision: they end as cancelled.
-    const cancelled = pending.map(
-      (c): NewEvent => ({
-        kind: "tool.failed",
-        runId: run.runId,
-        data: {
-          step: c.step,
-          callId: c.callId,
-          name: c.name,
-          error: {
-            code: "cancelled",
-            message: "cancelled: the run was resumed with a new message",
-          },
-        },
-      }),
-    );
+    const cancelled = failedCalls(run.runId, pending, {
+      code: "cancelled",
+      message: "cancelled: the run was resumed with a new message",
+    });
     return [...cancelled, resumed(run, { mode, message: request.message })];
   }
   // Continue: calls still waiting for a decision make the run wait for them again.

@@ -6,6 +6,7 @@ import { getCheckpoint } from "../ledger/projections/checkpoints.ts";
 import { getRun, latestRun } from "../ledger/projections/runs.ts";
 import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { failedCalls } from "./failed-calls.ts";
 import {
   type CancelChild,
   type ChildReply,
@@ -76,21 +77,11 @@ export function importFork(ctx: LinkContext, events: readonly LedgerEvent[], rea
   ctx.ledger.append(events.map(copiedEvent));
   const run = latestRun(ctx.sql);
   if (run && ACTIVE.has(run.status)) {
-    const orphaned = delegatedCalls(ctx.sql, run.runId).map(
-      (c): NewEvent => ({
-        kind: "tool.failed",
-        runId: run.runId,
-        data: {
-          step: c.step,
-          callId: c.callId,
-          name: c.name,
-          error: {
-            code: "delegation_not_forked",
-            message: `${c.name} was delegated by the session this fork was copied from, and its answer goes there; resume the fork to let the model call it again`,
-          },
-        },
-      }),
-    );
+    const orphaned = failedCalls(run.runId, delegatedCalls(ctx.sql, run.runId), {
+      code: "delegation_not_forked",
+      message:
+        "this call was delegated by the session this fork was copied from, and its answer goes there; resume the fork to let the model call it again",
+    });
     ctx.ledger.append([
       ...orphaned,
       { kind: "run.interrupted", runId: run.runId, data: { reason } },

@@ -20,6 +20,7 @@ import { AppState } from "./app-state.ts";
 import { DEFAULT_COALESCE } from "./coalescer.ts";
 import { completionHookHandler, scheduleCompletionHook } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
+import { failedCalls } from "./failed-calls.ts";
 import {
   type ControlState,
   decideResume,
@@ -440,11 +441,7 @@ export class SessionRuntime {
 
   /** `tool.failed` for each call of the run still delegated: the run will never take its answer. */
   #failDelegated(runId: string, error: ErrorInfo): NewEvent[] {
-    return delegatedCalls(this.#sql, runId).map((c) => ({
-      kind: "tool.failed",
-      runId,
-      data: { step: c.step, callId: c.callId, name: c.name, error },
-    }));
+    return failedCalls(runId, delegatedCalls(this.#sql, runId), error);
   }
 
   #activeRun(action: string, accepted: ReadonlySet<SessionStatus> = ACTIVE) {

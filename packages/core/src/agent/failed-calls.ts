@@ -1,0 +1,24 @@
+import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
+
+/** What names a call in its `tool.failed` event. */
+export interface CallRef {
+  readonly step: number;
+  readonly callId: string;
+  readonly name: string;
+}
+
+/**
+ * One `tool.failed` per call, all with the same error: calls that will never get their
+ * answer (a run resumed with a new message, a fork of delegated calls, an ended run).
+ */
+export function failedCalls(
+  runId: string,
+  calls: readonly CallRef[],
+  error: ErrorInfo,
+): NewEvent[] {
+  return calls.map((c) => ({
+    kind: "tool.failed",
+    runId,
+    data: { step: c.step, callId: c.callId, name: c.name, error },
+  }));
+}
