@@ -1,7 +1,9 @@
 /**
  * The read-source port: what `serveStreamRead` needs from anything readable as a Durable
  * Stream. A general stream implements it over its store (and its fork source); an agent
- * session implements it over its ledger (positions = seq, one chunk per event).
+ * session implements it over its ledger (`ledger-source.ts`: positions are seq, a chunk is a
+ * batch of events). `C` lets a source hand readers more than bytes (a ledger chunk carries
+ * its events, which the AG-UI and UI message projections map).
  */
 export interface ReadState {
   /** Position after the last item. */
@@ -16,7 +18,7 @@ export interface ReadChunk {
   readonly data: Uint8Array;
 }
 
-export interface StreamReadSource {
+export interface StreamReadSource<C extends ReadChunk = ReadChunk> {
   readonly contentType: string;
   /** Stable id of this stream incarnation, used in ETags. */
   readonly etagId: string;
@@ -25,7 +27,7 @@ export interface StreamReadSource {
   parseOffset(token: string, state: ReadState): number;
   formatOffset(position: number): string;
   /** Chunks after `from`, up to about `maxBytes` (at least one chunk when any exists). */
-  read(from: number, maxBytes: number): Promise<readonly ReadChunk[]>;
+  read(from: number, maxBytes: number): Promise<readonly C[]> | readonly C[];
   /** Resolve when the tail moves or the stream closes, or after `timeoutMs`, or on abort. */
   waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
 }

@@ -15,12 +15,12 @@ import { parseReadQuery } from "./read-request.ts";
 import type { ReadChunk, ReadState, StreamReadOptions, StreamReadSource } from "./read-source.ts";
 import { serveSse } from "./sse.ts";
 
-export async function serveStreamRead(
+export async function serveStreamRead<C extends ReadChunk>(
   request: Request,
-  source: StreamReadSource,
+  source: StreamReadSource<C>,
   options: StreamReadOptions,
 ): Promise<Response> {
-  const query = parseReadQuery(new URL(request.url));
+  const query = parseReadQuery(request);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const state = await source.state();
@@ -77,14 +77,18 @@ export async function serveStreamRead(
   return new Response(body, { status: 200, headers });
 }
 
-function resolveStart(offset: string, source: StreamReadSource, state: ReadState): number {
+function resolveStart<C extends ReadChunk>(
+  offset: string,
+  source: StreamReadSource<C>,
+  state: ReadState,
+): number {
   if (offset === "-1") return 0;
   if (offset === "now") return state.tail;
   return source.parseOffset(offset, state);
 }
 
-function baseHeaders(
-  source: StreamReadSource,
+function baseHeaders<C extends ReadChunk>(
+  source: StreamReadSource<C>,
   state: ReadState,
   end: number,
   upToDate: boolean,
