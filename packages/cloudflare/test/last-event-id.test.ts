@@ -33,8 +33,8 @@ async function firstDataEvent(s: SessionHandle, headers: Record<string, string>)
         if (!block.startsWith("event: data")) continue;
         const data = block
           .split("\n")
-          .filter((line) => line.startsWith("data: "))
-          .map((line) => line.slice(6))
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5))
           .join("\n");
         return (JSON.parse(data) as { seq: number }[]).map((event) => event.seq);
       }

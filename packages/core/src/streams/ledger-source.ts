@@ -15,6 +15,7 @@ import type { LedgerEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
 import { toWire } from "../ledger/wire-event.ts";
+import { isJsonContentType } from "./content-type.ts";
 import type { ReadChunk, StreamReadOptions, StreamReadSource } from "./read/read-source.ts";
 import { serveStreamRead } from "./read/serve-stream-read.ts";
 
@@ -122,9 +123,13 @@ function readChunk(
   return { end: lastEvent.seq, data: joinMessages(pieces, codec), events: kept };
 }
 
-/** JSON streams store messages comma-joined (json-mode.ts); other streams concatenate. */
-function joinMessages(pieces: readonly Uint8Array[], codec: LedgerCodec): Uint8Array {
-  const json = codec.contentType === "application/json";
+/**
+ * JSON streams store messages comma-joined (json-mode.ts); other streams concatenate. An
+ * event that encodes to nothing takes a position and adds no message.
+ */
+function joinMessages(all: readonly Uint8Array[], codec: LedgerCodec): Uint8Array {
+  const pieces = all.filter((piece) => piece.byteLength > 0);
+  const json = isJsonContentType(codec.contentType);
   let length = json ? Math.max(0, pieces.length - 1) : 0;
   for (const piece of pieces) length += piece.byteLength;
   const out = new Uint8Array(length);

@@ -4,6 +4,8 @@ import { jsonArrayBody } from "../json-mode.ts";
 import type { ReadChunk } from "./read-source.ts";
 
 const decoder = new TextDecoder();
+/** `data:<line>`, as the conformance suite expects (PROTOCOL.md 5.8's examples). */
+const COMPACT = { compact: true };
 const encoder = new TextEncoder();
 
 export type SseMode = "json" | "text" | "base64";
@@ -49,7 +51,7 @@ export function sseDataEvent(chunks: readonly ReadChunk[], mode: SseMode): Uint8
 /** One `data` event for raw bytes (for text mode: whole UTF-8 characters only, see `completeUtf8Length`). */
 export function sseDataEventOf(bytes: Uint8Array, mode: SseMode): Uint8Array {
   const payload = mode === "base64" ? toBase64(bytes) : decoder.decode(bytes);
-  return encoder.encode(formatSse({ event: "data", data: payload }));
+  return encoder.encode(formatSse({ event: "data", data: payload }, COMPACT));
 }
 
 export interface ControlEvent {
@@ -61,11 +63,10 @@ export interface ControlEvent {
 
 /** A `control` event; its SSE `id` is the next offset, so an `EventSource` resumes by `Last-Event-ID`. */
 export function sseControlEvent(control: ControlEvent): string {
-  return formatSse({
-    event: "control",
-    id: control.streamNextOffset,
-    data: JSON.stringify(control),
-  });
+  return formatSse(
+    { event: "control", id: control.streamNextOffset, data: JSON.stringify(control) },
+    COMPACT,
+  );
 }
 
 /**
