@@ -84,6 +84,7 @@ export function ledgerReadSource(
   const reads = cache;
   return {
     contentType: codec.contentType,
+    bytePositions: false,
     etagId: "ledger",
     state: () => ({ tail: ledger.tail, closed: ledger.closed }),
     parseOffset: (token, state) => decodeOffset(token, state.tail),

@@ -20,6 +20,11 @@ export interface ReadChunk {
 
 export interface StreamReadSource<C extends ReadChunk = ReadChunk> {
   readonly contentType: string;
+  /**
+   * A position counts bytes (a byte or text stream over a store), so a read can end inside a
+   * UTF-8 character; false when every position is a whole message (JSON mode, a ledger).
+   */
+  readonly bytePositions: boolean;
   /** Stable id of this stream incarnation, used in ETags. */
   readonly etagId: string;
   state(): ReadState | Promise<ReadState>;

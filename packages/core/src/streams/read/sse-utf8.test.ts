@@ -1,98 +1,89 @@
-/** SSE on a `text/*` stream never splits a UTF-8 character (sse.ts invariant 1). */
+/**
+ * SSE on a `text/*` stream never splits a UTF-8 character (sse.ts invariant 1), read with the
+ * official `@durable-streams/client`.
+ */
+import { stream, type TextChunk } from "@durable-streams/client";
 import { describe, expect, it } from "vitest";
 import { MemoryStreamServer } from "../memory-server.ts";
 
-const BASE = "http://streams.test/v1/stream/";
+const URL_ = "http://streams.test/v1/stream/t";
 const TEXT = { "content-type": "text/plain" };
 
-interface SseEvent {
-  readonly type: string;
-  readonly data: string;
+function textStream(): { server: MemoryStreamServer; fetch: typeof fetch } {
+  const server = new MemoryStreamServer();
+  const fetch = ((input: RequestInfo | URL, init?: RequestInit) =>
+    server.fetch(new Request(input, init))) as typeof globalThis.fetch;
+  return { server, fetch };
 }
-
-/** Reads SSE events (data lines joined per the SSE spec) until `stop` says so or the body ends. */
-async function readEvents(
-  response: Response,
-  stop: (events: readonly SseEvent[]) => boolean,
-): Promise<SseEvent[]> {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const events: SseEvent[] = [];
-  let buffer = "";
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return events;
-      buffer += value;
-      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let type = "";
-        const data: string[] = [];
-        for (const line of block.split("\n")) {
-          if (line.startsWith("event:")) type = line.slice(6).trim();
-          else if (line.startsWith("data:"))
-            data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
-        }
-        if (type !== "") events.push({ type, data: data.join("\n") });
-        if (stop(events)) return events;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-}
-
-const textOf = (events: readonly SseEvent[]): string =>
-  events
-    .filter((e) => e.type === "data")
-    .map((e) => e.data)
-    .join("");
-const controls = (events: readonly SseEvent[]) =>
-  events
-    .filter((e) => e.type === "control")
-    .map((e) => JSON.parse(e.data) as { streamNextOffset: string; upToDate?: boolean });
 
 describe("SSE on a text/plain stream", () => {
-  it("keeps a character whole across a read boundary (1 MiB chunks)", async () => {
-    const s = new MemoryStreamServer();
-    await s.fetch(new Request(`${BASE}t`, { method: "PUT", headers: TEXT }));
+  it("keeps a character whole across a read boundary (1 MiB reads), live and in catch-up", async () => {
+    const { fetch } = textStream();
+    await fetch(URL_, { method: "PUT", headers: TEXT });
     const body = `${"a".repeat(1048575)}é-END`;
-    const post = await s.fetch(new Request(`${BASE}t`, { method: "POST", headers: TEXT, body }));
-    expect(post.status).toBe(204);
-    const response = await s.fetch(new Request(`${BASE}t?offset=-1&live=sse`));
-    const events = await readEvents(response, (seen) => controls(seen).at(-1)?.upToDate === true);
-    const text = textOf(events);
-    expect(text.endsWith("aé-END")).toBe(true);
-    expect(text).toBe(body);
+    // Live: the SSE response is open before the append, so its reads hit the 1 MiB boundary.
+    const controller = new AbortController();
+    const live = await stream({
+      url: URL_,
+      fetch,
+      live: "sse",
+      offset: "-1",
+      signal: controller.signal,
+      warnOnHttp: false,
+    });
+    let liveText = "";
+    const done = new Promise<void>((resolve) => {
+      live.subscribeText((chunk) => {
+        liveText += chunk.text;
+        if (liveText.endsWith("-END")) resolve();
+      });
+    });
+    expect((await fetch(URL_, { method: "POST", headers: TEXT, body })).status).toBe(204);
+    await done;
+    controller.abort();
+    expect(liveText.slice(-6)).toBe("aé-END");
+    expect(liveText).toBe(body);
+    // Catch-up: each body ends on a whole character.
+    const later = await stream({ url: URL_, fetch, live: "sse", offset: "-1", warnOnHttp: false });
+    expect(await later.text()).toBe(body);
   });
 
-  it("gives a live reader a character appended in two halves whole, and offsets before its first half", async () => {
-    const s = new MemoryStreamServer();
-    await s.fetch(new Request(`${BASE}t`, { method: "PUT", headers: TEXT }));
-    const response = await s.fetch(new Request(`${BASE}t?offset=-1&live=sse`));
+  it("gives a live reader a character appended in two halves whole; offsets stay before the first half", async () => {
+    const { fetch } = textStream();
+    await fetch(URL_, { method: "PUT", headers: TEXT });
     const append = (bytes: number[]) =>
-      s.fetch(
-        new Request(`${BASE}t`, { method: "POST", headers: TEXT, body: new Uint8Array(bytes) }),
-      );
-    let appended = false;
-    let firstHalfControl: string | undefined;
-    const events = await readEvents(response, (seen) => {
-      if (!appended) {
-        appended = true;
-        void append([0x68, 0xc3]).then(() => undefined);
-        return false;
-      }
-      const text = textOf(seen);
-      if (text.startsWith("h") && seen.at(-1)?.type === "control" && !firstHalfControl) {
-        firstHalfControl = controls(seen).at(-1)?.streamNextOffset;
-        void append([0xa9, 0x6c, 0x6c, 0x6f]);
-      }
-      return text.endsWith("llo");
+      fetch(URL_, { method: "POST", headers: TEXT, body: new Uint8Array(bytes) });
+    const controller = new AbortController();
+    const read = await stream({
+      url: URL_,
+      fetch,
+      live: "sse",
+      offset: "-1",
+      signal: controller.signal,
+      warnOnHttp: false,
     });
-    expect(textOf(events)).toBe("héllo");
-    // The control after "h" points before the held byte: a reconnect from it reads "éllo".
-    expect(firstHalfControl).toBeDefined();
-    const rest = await s.fetch(new Request(`${BASE}t?offset=${firstHalfControl}`));
+    const chunks: TextChunk[] = [];
+    const done = new Promise<void>((resolve) => {
+      read.subscribeText((chunk) => {
+        chunks.push(chunk);
+        if (
+          chunks
+            .map((c) => c.text)
+            .join("")
+            .endsWith("llo")
+        )
+          resolve();
+      });
+    });
+    await append([0x68, 0xc3]);
+    await expect.poll(() => chunks.map((c) => c.text).join("")).toMatch(/^h/);
+    const afterFirstHalf = chunks.at(-1)!.offset;
+    await append([0xa9, 0x6c, 0x6c, 0x6f]);
+    await done;
+    controller.abort();
+    expect(chunks.map((c) => c.text).join("")).toBe("héllo");
+    // A reconnect from the offset given after "h" reads the held byte again: "éllo".
+    const rest = await fetch(`${URL_}?offset=${afterFirstHalf}`);
     expect(await rest.text()).toBe("éllo");
   });
 });

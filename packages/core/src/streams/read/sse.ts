@@ -7,6 +7,7 @@
  * 1. A text data event never splits a UTF-8 character: bytes of a character cut by a read or
  *    append boundary wait for the rest, and the control event's offset stays before them, so
  *    a reconnect reads them again. Only the end of a closed stream flushes a cut character.
+ *    (Sources whose positions are whole messages, `bytePositions: false`, never cut one.)
  * 2. Control offsets never go backwards and never pass what the data events carried.
  */
 import { SSE_HEADERS } from "../../wire/sse.ts";
@@ -60,7 +61,7 @@ export function serveSse<C extends ReadChunk>(
   }
 
   function dataEvent(chunks: readonly C[], closedAtEnd: boolean): Uint8Array | undefined {
-    if (mode !== "text") return sseDataEvent(chunks, mode);
+    if (mode !== "text" || !source.bytePositions) return sseDataEvent(chunks, mode);
     if (pending.byteLength === 0) {
       const bytes = concatBytes(chunks);
       const whole = closedAtEnd ? bytes.byteLength : completeUtf8Length(bytes);
