@@ -172,8 +172,8 @@ export function ledgerReadOptions(live: LiveReadOptions, clock: Clock): StreamRe
     sseMaxDurationMs: live.sseMaxMs,
     sseKeepAliveMs: live.keepAliveMs,
     maxReadBytes: MAX_READ_BYTES,
-    // A session is one user's: shared caches must not keep it (PROTOCOL.md 10.1).
-    cacheVisibility: "private",
+    // A session is one user's, and read behind auth: no cache keeps it (PROTOCOL.md 12).
+    cacheVisibility: "no-store",
     now: () => clock.now(),
   };
 }

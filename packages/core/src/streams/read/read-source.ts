@@ -46,8 +46,11 @@ export interface StreamReadOptions {
   readonly sseKeepAliveMs: number;
   /** Cap on the body of one catch-up or long-poll response, and on one SSE data event. */
   readonly maxReadBytes: number;
-  /** `public` for shared streams, `private` for user-specific ones (PROTOCOL.md 10.1). */
-  readonly cacheVisibility: "public" | "private";
+  /**
+   * Caching of reads that carry data: `public` for shared streams, `private` for one user's,
+   * `no-store` for sensitive or user-specific data that no cache may keep (PROTOCOL.md 10.1, 12).
+   */
+  readonly cacheVisibility: "public" | "private" | "no-store";
   readonly now?: () => number;
   readonly random?: () => number;
 }

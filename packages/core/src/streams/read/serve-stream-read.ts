@@ -78,7 +78,7 @@ export async function serveStreamRead<C extends ReadChunk>(
   const atTail = end >= current.tail;
   const closedAtEnd = current.closed && atTail;
   const cache =
-    chunks.length > 0
+    chunks.length > 0 && options.cacheVisibility !== "no-store"
       ? `${options.cacheVisibility}, max-age=60, stale-while-revalidate=300`
       : NO_STORE;
   const headers = baseHeaders(source, current, end, atTail, cache);
