@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readSse as sseMessages } from "../../client/src/sse-parser.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
 
@@ -16,32 +17,15 @@ async function completedRun(): Promise<SessionHandle> {
   return s;
 }
 
-/** The seqs of the first `event: data` of a `live=sse` read of `.../events`. */
+/** The seqs of the first `event: data` of a `live=sse` read of `.../events` (the client's SSE parser). */
 async function firstDataEvent(s: SessionHandle, headers: Record<string, string>) {
   const response = await s.fetch(s.url("events", "offset=-1&live=sse"), { headers });
   expect(response.status).toBe(200);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("the SSE response ended before a data event");
-      buffer += value;
-      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (!block.startsWith("event: data")) continue;
-        const data = block
-          .split("\n")
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5))
-          .join("\n");
-        return (JSON.parse(data) as { seq: number }[]).map((event) => event.seq);
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
+  for await (const message of sseMessages(response.body!)) {
+    if (message.event === "data")
+      return (JSON.parse(message.data) as { seq: number }[]).map((event) => event.seq);
   }
+  throw new Error("the SSE response ended before a data event");
 }
 
 /** The ledger seq of an SSE chunk id `<offset>:<k>`. */
