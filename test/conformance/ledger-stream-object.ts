@@ -101,7 +101,7 @@ export class LedgerStreamObject extends DurableObject<LedgerStreamEnv> {
           ]);
       }
     } catch (error) {
-      return errorResponse(error, (cause) => console.error("ledger stream failed", cause));
+      return errorResponse(error, logCause);
     }
   }
 
@@ -134,6 +134,7 @@ export class LedgerStreamObject extends DurableObject<LedgerStreamEnv> {
       if (close && body.byteLength === 0) return this.#answer(204, request);
       const response = errorResponse(
         new ConflictError("stream_closed", "the stream is closed and takes no more appends"),
+        logCause,
       );
       response.headers.set("stream-closed", "true");
       return response;
@@ -226,6 +227,8 @@ export class LedgerStreamObject extends DurableObject<LedgerStreamEnv> {
     };
   }
 }
+
+const logCause = (cause: unknown): void => console.error("ledger stream failed", cause);
 
 function closing(): NewEvent {
   return { kind: "session.closed", runId: null, data: { reason: "Stream-Closed: true" } };

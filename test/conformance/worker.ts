@@ -16,6 +16,8 @@ interface Env extends StreamObjectEnv {
   readonly LEDGER_STREAMS: DurableObjectNamespace<LedgerStreamObject>;
 }
 
+const logCause = (cause: unknown): void => console.error("ledger stream failed", cause);
+
 export default {
   fetch(request: Request, env: Env): Promise<Response> | Response {
     const url = new URL(request.url);
@@ -25,7 +27,10 @@ export default {
     if (url.pathname.startsWith(LEDGER_PREFIX)) {
       // As routeStreamRequest does: an object must not refuse a body it has not read.
       if (Number(request.headers.get("content-length") ?? "0") > MAX_APPEND_BYTES)
-        return errorResponse(new PayloadTooLargeError("the request body", MAX_APPEND_BYTES));
+        return errorResponse(
+          new PayloadTooLargeError("the request body", MAX_APPEND_BYTES),
+          logCause,
+        );
       const name = url.pathname.slice(LEDGER_PREFIX.length);
       return env.LEDGER_STREAMS.get(env.LEDGER_STREAMS.idFromName(name)).fetch(request);
     }
