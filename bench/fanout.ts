@@ -76,8 +76,8 @@ async function sseReader(url: string): Promise<Reader> {
           if (!block.startsWith("event: data")) continue;
           const data = block
             .split("\n")
-            .filter((l) => l.startsWith("data: "))
-            .map((l) => l.slice(6))
+            .filter((l) => l.startsWith("data:"))
+            .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
             .join("\n");
           onEvents(reader, JSON.parse(data) as WireEvent[], finish);
         }

@@ -49,7 +49,7 @@ describe("closing a session ends its stream", () => {
     const sse = await s.get("events", `offset=${events.at(-3)!.offset}&live=sse`);
     const text = await sse.text(); // the server ends the response after the closing control event
     expect(text).toContain('"kind":"session.closed"');
-    expect(text.trim().split("\n").at(-1)).toContain('"streamClosed":true');
+    expect(text.trim().split("\n\n").at(-1)).toContain('"streamClosed":true');
 
     const official = await stream({
       url: s.url("events"),

@@ -77,10 +77,10 @@ describe("reading the ledger live", () => {
     await reader.cancel();
     const seqs = [...text.matchAll(/"seq":(\d+)/g)].map((m) => Number(m[1]));
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    const controls = [...text.matchAll(/event: control\nid: (\d{16})\ndata: (.*)\n/g)];
+    const controls = [...text.matchAll(/event: control\ndata:(.*)\nid: (\d{16})\n/g)];
     expect(controls.length).toBeGreaterThan(0);
-    expect(JSON.parse(controls.at(-1)![2]!)).toMatchObject({
-      streamNextOffset: controls.at(-1)![1],
+    expect(JSON.parse(controls.at(-1)![1]!)).toMatchObject({
+      streamNextOffset: controls.at(-1)![2],
     });
   });
 

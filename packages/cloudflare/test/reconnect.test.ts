@@ -34,8 +34,8 @@ async function sseEvents(s: SessionHandle, offset: string, count: number): Promi
         buffer = buffer.slice(end + 2);
         const data = block
           .split("\n")
-          .filter((l) => l.startsWith("data: "))
-          .map((l) => l.slice(6))
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
           .join("\n");
         if (block.includes("event: data")) {
           for (const event of JSON.parse(data) as WireEvent[]) {

@@ -75,7 +75,8 @@ async function follow(
           buffer = buffer.slice(cut + 2);
           cut = buffer.indexOf("\n\n");
           if (!block.startsWith("event: data")) continue;
-          const batch = JSON.parse(block.slice(block.indexOf("data: ") + 6)) as WireEvent[];
+          const line = block.slice(block.indexOf("\ndata:") + 6);
+          const batch = JSON.parse(line.startsWith(" ") ? line.slice(1) : line) as WireEvent[];
           for (const event of batch) {
             seen.push(event);
             offset = event.offset;

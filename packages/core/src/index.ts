@@ -127,13 +127,6 @@ export type {
   SessionHooks,
 } from "./http/hooks.ts";
 export { assertJsonDepth, JsonTooDeepError } from "./http/json-depth.ts";
-export {
-  DEFAULT_LIVE_READ,
-  type LiveReadOptions,
-  readLedger,
-  toWire,
-  type WireEvent,
-} from "./http/ledger-read.ts";
 export { bodyLimit, LIMITS } from "./http/limits.ts";
 export { decodePathSegment } from "./http/path-segment.ts";
 export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
@@ -158,6 +151,7 @@ export { Ledger } from "./ledger/ledger.ts";
 export { decodeOffset, encodeOffset, START_OFFSET } from "./ledger/offset.ts";
 export type { Projection } from "./ledger/projection.ts";
 export * from "./ledger/projections/index.ts";
+export { toWire, type WireEvent } from "./ledger/wire-event.ts";
 export { consoleLogger, type Logger, silentLogger } from "./logger.ts";
 export {
   type ScriptContext,
@@ -187,6 +181,15 @@ export {
   type SqlRow,
   type SqlValue,
 } from "./sql/index.ts";
+export {
+  DEFAULT_LIVE_READ,
+  type LedgerChunk,
+  type LedgerCodec,
+  type LiveReadOptions,
+  ledgerReadSource,
+  serveLedgerRead,
+  WIRE_EVENT_CODEC,
+} from "./streams/ledger-source.ts";
 export {
   type CronSchedule,
   type DueItem,

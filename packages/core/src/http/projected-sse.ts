@@ -1,13 +1,17 @@
 import type { Clock } from "../clock.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
+import {
+  type LedgerChunk,
+  type LiveReadOptions,
+  ledgerReadSource,
+} from "../streams/ledger-source.ts";
+import { type LiveFrames, liveSse } from "../streams/read/live-sse.ts";
 import { type ChunkPosition, type ChunkProjector, chunkId } from "../wire/chunk-projector.ts";
 import { formatSse } from "../wire/sse.ts";
-import type { LiveReadOptions } from "./ledger-read.ts";
-import { liveSse } from "./live-sse.ts";
 
-/** A backlog leaves in writes of about this size; the next one follows when the reader took it. */
-const MAX_WRITE_CHARS = 256 * 1024;
+/** Bytes of ledger read per write: a backlog leaves in pieces, the next when the reader took one. */
+const MAX_READ_BYTES = 256 * 1024;
 
 export interface ProjectedSseOptions<C> {
   readonly request: Request;
@@ -27,43 +31,41 @@ export interface ProjectedSseOptions<C> {
 }
 
 /**
- * A live SSE response of projected chunks, `data: <json>` each, with `id: <offset>:<k>`.
- * Delivery runs in the append's tick (ledger.onAppend), so no event is skipped or
- * sent twice; a client disconnect only unsubscribes, it never touches the run.
+ * A live SSE response of projected chunks, `data: <json>` each, with `id: <offset>:<k>`, on
+ * the one ledger reader (`ledgerReadSource` and the live loop of `/events` and
+ * `/v1/stream/*`): no event is skipped or sent twice, and a client disconnect only ends the
+ * response, it never touches the run.
  */
 export function projectedSse<C>(options: ProjectedSseOptions<C>): Response {
   const { ledger, live, projector } = options;
-  let sent = options.from.after;
   let skip = options.from.skip;
-  return liveSse({
-    request: options.request,
-    ledger,
-    clock: options.clock,
-    keepAliveMs: live.keepAliveMs,
-    maxMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
-    headers: options.headers,
-    next: () => {
+  const frames: LiveFrames<LedgerChunk> = {
+    chunks(chunks) {
       let text = "";
-      let ended = false;
-      for (;;) {
-        const events = ledger.read(sent, live.maxEvents);
-        if (events.length === 0) break;
-        for (const event of events) {
-          sent = event.seq;
-          const chunks = projector.map(event);
-          for (let k = skip; k < chunks.length; k++)
-            text += formatSse({ id: chunkId(event.seq, k), data: JSON.stringify(chunks[k]) });
+      for (const chunk of chunks) {
+        for (const event of chunk.events) {
+          const mapped = projector.map(event);
+          for (let k = skip; k < mapped.length; k++)
+            text += formatSse({ id: chunkId(event.seq, k), data: JSON.stringify(mapped[k]) });
           skip = 0;
-          if (options.until?.(event)) {
-            ended = true;
-            break;
-          }
+          if (options.until?.(event)) return { text: text + (options.trailer ?? ""), end: true };
         }
-        // A backlog leaves in pieces; the next one follows when the reader took this one.
-        if (ended || text.length > MAX_WRITE_CHARS) break;
       }
-      if (ended && options.trailer !== undefined) text += options.trailer;
-      return { text, end: ended };
+      return { text };
     },
-  });
+    atTail: () => undefined,
+  };
+  return liveSse(
+    options.request,
+    ledgerReadSource(ledger, options.clock, live.maxEvents),
+    options.from.after,
+    frames,
+    {
+      maxDurationMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
+      keepAliveMs: live.keepAliveMs,
+      maxReadBytes: MAX_READ_BYTES,
+      headers: options.headers,
+      now: () => options.clock.now(),
+    },
+  );
 }

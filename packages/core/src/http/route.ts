@@ -3,8 +3,8 @@ import type { Clock } from "../clock.ts";
 import type { Caller } from "../commands/caller.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { LiveReadOptions } from "../streams/ledger-source.ts";
 import type { SessionHooks } from "./hooks.ts";
-import type { LiveReadOptions } from "./ledger-read.ts";
 import type { PriceTable } from "./usage-view.ts";
 
 export interface SessionHttpContext {

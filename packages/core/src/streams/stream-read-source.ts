@@ -1,4 +1,5 @@
 /** A general stream as a `StreamReadSource`: its store, its fork source, its waiters. */
+import { isJsonContentType } from "./content-type.ts";
 import { readInherited } from "./fork-source.ts";
 import { formatOffset, parseOffset } from "./offsets.ts";
 import type { ReadState, StreamReadSource } from "./read/read-source.ts";
@@ -10,6 +11,7 @@ export function streamReadSource(ctx: StreamContext, meta: StreamMeta): StreamRe
   const etagId = lineage[lineage.length - 1]?.tag ?? "0";
   return {
     contentType: meta.contentType,
+    bytePositions: !isJsonContentType(meta.contentType),
     etagId,
     state(): ReadState {
       const current = ctx.store.getMeta();

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { listMessages } from "../../ledger/projections/messages.ts";
-import { readLedger } from "../ledger-read.ts";
+import { serveLedgerRead } from "../../streams/ledger-source.ts";
 import { LIMITS } from "../limits.ts";
 import { validate } from "../read-json.ts";
 import type { RouteTable } from "../route.ts";
@@ -31,6 +31,7 @@ export const readRoutes: RouteTable = {
     },
   },
   events: {
-    GET: (request, { runtime, clock, live }) => readLedger(request, runtime.ledger, clock, live),
+    GET: (request, { runtime, clock, live }) =>
+      serveLedgerRead(request, runtime.ledger, clock, live),
   },
 };

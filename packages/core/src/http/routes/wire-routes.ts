@@ -4,6 +4,7 @@ import { type LedgerEvent, TERMINAL_KINDS } from "../../ledger/events.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
 import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { sseStartOffset } from "../../streams/read/read-request.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
 import { lastUserText, runAgentInputSchema } from "../../wire/agui/run-agent-input.ts";
 import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
@@ -27,9 +28,9 @@ function endsRun(runId?: string): (event: LedgerEvent) => boolean {
     (TERMINAL_KINDS.has(event.kind) || event.kind === "run.waiting");
 }
 
+/** `Last-Event-ID` wins over `?offset=` (an EventSource reconnect sends both; `sseStartOffset`). */
 function position(request: Request, ctx: SessionHttpContext): ChunkPosition | null {
-  const value =
-    new URL(request.url).searchParams.get("offset") ?? request.headers.get("last-event-id");
+  const value = sseStartOffset(request);
   return value === null ? null : parseChunkPosition(value, ctx.runtime.ledger.tail);
 }
 

@@ -1,4 +1,4 @@
-/** Parse the query of a read: `offset` (once, non-empty), `live`, `cursor`. */
+/** Parse the query of a read: `offset` (once, non-empty), `live`, `cursor`; and `Last-Event-ID`. */
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { InvalidOffsetError } from "../stream-errors.ts";
 
@@ -11,7 +11,8 @@ export interface ReadQuery {
   readonly cursor: string | null;
 }
 
-export function parseReadQuery(url: URL): ReadQuery {
+export function parseReadQuery(request: Request): ReadQuery {
+  const url = new URL(request.url);
   const offsets = url.searchParams.getAll("offset");
   const liveParam = url.searchParams.get("live");
   const live: LiveMode =
@@ -21,7 +22,8 @@ export function parseReadQuery(url: URL): ReadQuery {
         ? liveParam
         : invalidLive(liveParam);
   if (offsets.length > 1) throw new InvalidOffsetError("send the offset query parameter once");
-  const offset = offsets[0];
+  const resumed = live === "sse" ? lastEventId(request) : null;
+  const offset = resumed ?? offsets[0];
   if (offset === undefined && live !== "none") {
     throw new InvalidOffsetError(
       `live=${live} needs an offset; use offset=-1 to start from the beginning or offset=now for new data only`,
@@ -30,6 +32,21 @@ export function parseReadQuery(url: URL): ReadQuery {
   if (offset === "")
     throw new InvalidOffsetError("offset is empty; use -1, now, or a Stream-Next-Offset value");
   return { offset: offset ?? "-1", live, cursor: url.searchParams.get("cursor") };
+}
+
+/**
+ * Where an SSE read starts: `Last-Event-ID` when present, else `?offset=`. A browser
+ * `EventSource` reconnects with its original URL plus this header, so the header is the newer
+ * position; the URL's offset would replay everything since the first connect. Every SSE read
+ * (`live=sse`, AG-UI, the UI message stream) takes its position from here.
+ */
+export function sseStartOffset(request: Request): string | null {
+  return lastEventId(request) ?? new URL(request.url).searchParams.get("offset");
+}
+
+function lastEventId(request: Request): string | null {
+  const value = request.headers.get("last-event-id");
+  return value === null || value === "" ? null : value;
 }
 
 function invalidLive(value: string): never {

@@ -1,7 +1,9 @@
 /**
  * The read-source port: what `serveStreamRead` needs from anything readable as a Durable
  * Stream. A general stream implements it over its store (and its fork source); an agent
- * session implements it over its ledger (positions = seq, one chunk per event).
+ * session implements it over its ledger (`ledger-source.ts`: positions are seq, a chunk is a
+ * batch of events). `C` lets a source hand readers more than bytes (a ledger chunk carries
+ * its events, which the AG-UI and UI message projections map).
  */
 export interface ReadState {
   /** Position after the last item. */
@@ -16,8 +18,13 @@ export interface ReadChunk {
   readonly data: Uint8Array;
 }
 
-export interface StreamReadSource {
+export interface StreamReadSource<C extends ReadChunk = ReadChunk> {
   readonly contentType: string;
+  /**
+   * A position counts bytes (a byte or text stream over a store), so a read can end inside a
+   * UTF-8 character; false when every position is a whole message (JSON mode, a ledger).
+   */
+  readonly bytePositions: boolean;
   /** Stable id of this stream incarnation, used in ETags. */
   readonly etagId: string;
   state(): ReadState | Promise<ReadState>;
@@ -25,7 +32,7 @@ export interface StreamReadSource {
   parseOffset(token: string, state: ReadState): number;
   formatOffset(position: number): string;
   /** Chunks after `from`, up to about `maxBytes` (at least one chunk when any exists). */
-  read(from: number, maxBytes: number): Promise<readonly ReadChunk[]>;
+  read(from: number, maxBytes: number): Promise<readonly C[]> | readonly C[];
   /** Resolve when the tail moves or the stream closes, or after `timeoutMs`, or on abort. */
   waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
@@ -39,8 +46,11 @@ export interface StreamReadOptions {
   readonly sseKeepAliveMs: number;
   /** Cap on the body of one catch-up or long-poll response, and on one SSE data event. */
   readonly maxReadBytes: number;
-  /** `public` for shared streams, `private` for user-specific ones (PROTOCOL.md 10.1). */
-  readonly cacheVisibility: "public" | "private";
+  /**
+   * Caching of reads that carry data: `public` for shared streams, `private` for one user's,
+   * `no-store` for sensitive or user-specific data that no cache may keep (PROTOCOL.md 10.1, 12).
+   */
+  readonly cacheVisibility: "public" | "private" | "no-store";
   readonly now?: () => number;
   readonly random?: () => number;
 }

@@ -6,21 +6,24 @@
  * 1. `Stream-Up-To-Date` is set only when the response reaches the tail seen at read time.
  * 2. `Stream-Closed` is set only when the stream is closed and the response reaches its end.
  * 3. A long-poll at the tail of a closed stream answers at once.
+ * 4. A catch-up or long-poll body of a `text/*` stream that stops before the tail ends on a
+ *    whole UTF-8 character (clients decode each body on its own); one at the tail carries
+ *    every byte, even a character cut by an append, so a read always makes progress.
  */
-import { isJsonContentType } from "../content-type.ts";
+import { isJsonContentType, isTextContentType } from "../content-type.ts";
 import { H, NO_STORE } from "../protocol-headers.ts";
 import { nextCursor } from "./cursor.ts";
-import { responseBody } from "./framing.ts";
+import { completeUtf8Length, concatBytes, responseBody } from "./framing.ts";
 import { parseReadQuery } from "./read-request.ts";
 import type { ReadChunk, ReadState, StreamReadOptions, StreamReadSource } from "./read-source.ts";
 import { serveSse } from "./sse.ts";
 
-export async function serveStreamRead(
+export async function serveStreamRead<C extends ReadChunk>(
   request: Request,
-  source: StreamReadSource,
+  source: StreamReadSource<C>,
   options: StreamReadOptions,
 ): Promise<Response> {
-  const query = parseReadQuery(new URL(request.url));
+  const query = parseReadQuery(request);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const state = await source.state();
@@ -55,12 +58,27 @@ export async function serveStreamRead(
     }
   }
 
-  const chunks = current.tail > start ? await source.read(start, options.maxReadBytes) : [];
-  const end = chunks.length > 0 ? (chunks[chunks.length - 1] as ReadChunk).end : start;
+  const chunks: C[] =
+    current.tail > start ? [...(await source.read(start, options.maxReadBytes))] : [];
+  const endOf = (): number => (chunks.length > 0 ? (chunks[chunks.length - 1] as C).end : start);
+  const text = source.bytePositions && isTextContentType(source.contentType);
+  // Invariant 4: a read that holds only part of a character reads on to its end.
+  while (text && endOf() < current.tail && completeUtf8Length(concatBytes(chunks)) === 0) {
+    const more = await source.read(endOf(), options.maxReadBytes);
+    if (more.length === 0) break;
+    chunks.push(...more);
+  }
+  let body = responseBody(chunks, isJsonContentType(source.contentType)) as Uint8Array<ArrayBuffer>;
+  let end = endOf();
+  if (text && end < current.tail) {
+    const whole = completeUtf8Length(body);
+    end -= body.byteLength - whole;
+    body = body.subarray(0, whole);
+  }
   const atTail = end >= current.tail;
   const closedAtEnd = current.closed && atTail;
   const cache =
-    chunks.length > 0
+    chunks.length > 0 && options.cacheVisibility !== "no-store"
       ? `${options.cacheVisibility}, max-age=60, stale-while-revalidate=300`
       : NO_STORE;
   const headers = baseHeaders(source, current, end, atTail, cache);
@@ -70,21 +88,21 @@ export async function serveStreamRead(
   headers.set("etag", etag);
   if (matchesEtag(request.headers.get("if-none-match"), etag))
     return new Response(null, { status: 304, headers });
-  const body = responseBody(
-    chunks,
-    isJsonContentType(source.contentType),
-  ) as Uint8Array<ArrayBuffer>;
   return new Response(body, { status: 200, headers });
 }
 
-function resolveStart(offset: string, source: StreamReadSource, state: ReadState): number {
+function resolveStart<C extends ReadChunk>(
+  offset: string,
+  source: StreamReadSource<C>,
+  state: ReadState,
+): number {
   if (offset === "-1") return 0;
   if (offset === "now") return state.tail;
   return source.parseOffset(offset, state);
 }
 
-function baseHeaders(
-  source: StreamReadSource,
+function baseHeaders<C extends ReadChunk>(
+  source: StreamReadSource<C>,
   state: ReadState,
   end: number,
   upToDate: boolean,

@@ -1,95 +1,120 @@
 /**
- * SSE reads (PROTOCOL.md 5.8): every `data` event is followed by a `control` event; the
- * response ends after `sseMaxDurationMs`, when the client goes away, or after the control
- * event that reports `streamClosed`.
+ * Durable Streams SSE reads (PROTOCOL.md 5.8): every `data` event is followed by a `control`
+ * event (its SSE `id` is the next offset); the response ends after `sseMaxDurationMs`, when
+ * the client goes away, or after the control event that reports `streamClosed`.
+ *
+ * Invariants:
+ * 1. A text data event never splits a UTF-8 character: bytes of a character cut by a read or
+ *    append boundary wait for the rest, and the control event's offset stays before them, so
+ *    a reconnect reads them again. Only the end of a closed stream flushes a cut character.
+ *    (Sources whose positions are whole messages, `bytePositions: false`, never cut one.)
+ * 2. Control offsets never go backwards and never pass what the data events carried.
  */
 import { SSE_HEADERS } from "../../wire/sse.ts";
 import { isJsonContentType, isTextContentType } from "../content-type.ts";
 import { H } from "../protocol-headers.ts";
 import { advanceCursor, nextCursor } from "./cursor.ts";
-import { type ControlEvent, sseControlEvent, sseDataEvent } from "./framing.ts";
-import type { ReadChunk, StreamReadOptions, StreamReadSource } from "./read-source.ts";
+import {
+  type ControlEvent,
+  completeUtf8Length,
+  concatBytes,
+  type SseMode,
+  sseControlEvent,
+  sseDataEvent,
+  sseDataEventOf,
+} from "./framing.ts";
+import { type LiveFrames, liveSse } from "./live-sse.ts";
+import type { ReadChunk, ReadState, StreamReadOptions, StreamReadSource } from "./read-source.ts";
 
-const encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
 
-export function serveSse(
+export function serveSse<C extends ReadChunk>(
   request: Request,
-  source: StreamReadSource,
+  source: StreamReadSource<C>,
   options: StreamReadOptions,
   start: number,
   clientCursor: string | null,
 ): Response {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const mode = isJsonContentType(source.contentType)
+  const mode: SseMode = isJsonContentType(source.contentType)
     ? "json"
     : isTextContentType(source.contentType)
       ? "text"
       : "base64";
-  const stop = new AbortController();
-  request.signal.addEventListener("abort", () => stop.abort());
-  const deadline = now() + options.sseMaxDurationMs;
   let cursor: string | null = null;
+  let sentControl = false;
+  /** Text mode: the bytes of a character cut at the end of the last read (invariant 1). */
+  let pending = EMPTY;
 
-  const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const send = (text: string): void => controller.enqueue(encoder.encode(text));
-      let position = start;
-      let sentControl = false;
-      try {
-        while (!stop.signal.aborted) {
-          const state = await source.state();
-          if (state.tail > position) {
-            const chunks = await source.read(position, options.maxReadBytes);
-            if (chunks.length === 0) break;
-            position = (chunks[chunks.length - 1] as ReadChunk).end;
-            const atTail = position >= state.tail;
-            // One write for the pair, so a reader never sees a data event without its control event.
-            send(
-              sseDataEvent(chunks, mode) +
-                sseControlEvent(control(position, atTail, state.closed && atTail)),
-            );
-            sentControl = true;
-            if (state.closed && atTail) break;
-            continue;
-          }
-          if (state.closed) {
-            send(sseControlEvent(control(position, true, true)));
-            break;
-          }
-          if (!sentControl) {
-            send(sseControlEvent(control(position, true, false)));
-            sentControl = true;
-          }
-          const remaining = deadline - now();
-          if (remaining <= 0) break;
-          const before = state.tail;
-          await source.waitForChange(Math.min(remaining, options.sseKeepAliveMs), stop.signal);
-          const after = await source.state();
-          if (after.tail === before && !after.closed && !stop.signal.aborted && now() < deadline)
-            send(": keep-alive\n\n");
-        }
-        controller.close();
-      } catch (error) {
-        controller.error(error);
-      }
-    },
-    cancel() {
-      stop.abort();
-    },
-  });
-
-  function control(position: number, upToDate: boolean, closed: boolean): ControlEvent {
-    const next = source.formatOffset(position);
-    if (closed) return { streamNextOffset: next, upToDate: true, streamClosed: true };
+  function control(read: number, upToDate: boolean, closed: boolean): string {
+    sentControl = true;
+    const next = source.formatOffset(read - pending.byteLength);
+    if (closed)
+      return sseControlEvent({ streamNextOffset: next, upToDate: true, streamClosed: true });
     cursor =
       cursor === null ? nextCursor(clientCursor, now(), random) : advanceCursor(cursor, now());
-    return upToDate
+    const body: ControlEvent = upToDate
       ? { streamNextOffset: next, streamCursor: cursor, upToDate: true }
       : { streamNextOffset: next, streamCursor: cursor };
+    return sseControlEvent(body);
   }
+
+  function dataEvent(chunks: readonly C[], closedAtEnd: boolean): Uint8Array | undefined {
+    if (mode !== "text" || !source.bytePositions) return sseDataEvent(chunks, mode);
+    if (pending.byteLength === 0) {
+      const bytes = concatBytes(chunks);
+      const whole = closedAtEnd ? bytes.byteLength : completeUtf8Length(bytes);
+      if (whole === bytes.byteLength) return sseDataEvent(chunks, mode);
+      pending = bytes.slice(whole);
+      return whole === 0 ? undefined : sseDataEventOf(bytes.subarray(0, whole), mode);
+    }
+    const bytes = concatBytes([{ data: pending }, ...chunks]);
+    const whole = closedAtEnd ? bytes.byteLength : completeUtf8Length(bytes);
+    pending = bytes.slice(whole);
+    return whole === 0 ? undefined : sseDataEventOf(bytes.subarray(0, whole), mode);
+  }
+
+  const frames: LiveFrames<C> = {
+    chunks(chunks, state: ReadState) {
+      const read = (chunks[chunks.length - 1] as C).end;
+      const atTail = read >= state.tail;
+      const closed = state.closed && atTail;
+      const data = dataEvent(chunks, closed);
+      if (data === undefined) return {};
+      // One write for the pair, so a reader never sees a data event without its control event.
+      const pair = appendText(data, control(read, atTail, closed));
+      return { text: pair, end: closed };
+    },
+    atTail(state) {
+      if (state.closed) {
+        const cut = pending.byteLength === 0 ? undefined : sseDataEventOf(pending, mode);
+        pending = EMPTY;
+        const closing = control(state.tail, true, true);
+        return { text: cut === undefined ? closing : appendText(cut, closing), end: true };
+      }
+      if (sentControl) return undefined;
+      return { text: control(state.tail, true, false) };
+    },
+  };
 
   const headers = new Headers(SSE_HEADERS);
   if (mode === "base64") headers.set(H.sseEncoding, "base64");
-  return new Response(body, { status: 200, headers });
+  return liveSse(request, source, start, frames, {
+    maxDurationMs: options.sseMaxDurationMs,
+    keepAliveMs: options.sseKeepAliveMs,
+    maxReadBytes: options.maxReadBytes,
+    headers,
+    now,
+  });
+}
+
+const encoder = new TextEncoder();
+
+function appendText(bytes: Uint8Array, text: string): Uint8Array {
+  const tail = encoder.encode(text);
+  const out = new Uint8Array(bytes.byteLength + tail.byteLength);
+  out.set(bytes, 0);
+  out.set(tail, bytes.byteLength);
+  return out;
 }

@@ -1,0 +1,197 @@
+/**
+ * A session ledger as a `StreamReadSource`, so `GET .../events` is served by the same reader
+ * as `/v1/stream/*` (`serveStreamRead`), and the AG-UI and UI message projections ride the
+ * same live loop (`http/projected-sse.ts`).
+ *
+ * Invariants:
+ * 1. Positions are seq; the offset after event `seq` is `seq` in 16 digits (`ledger/offset.ts`).
+ * 2. The stream is closed once `session.closed` is appended (ledger invariant 4).
+ * 3. A read is one chunk: up to `maxEvents` events, stopping once `maxBytes` is reached (at
+ *    least one event). Readers that read from the same position while the tail has not moved
+ *    get the same chunk object, so its serialized SSE frame is built once (bench/fanout.ts).
+ */
+import type { Clock } from "../clock.ts";
+import type { LedgerEvent } from "../ledger/events.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
+import { toWire } from "../ledger/wire-event.ts";
+import { isJsonContentType } from "./content-type.ts";
+import type { ReadChunk, StreamReadOptions, StreamReadSource } from "./read/read-source.ts";
+import { serveStreamRead } from "./read/serve-stream-read.ts";
+
+/** Timing of live reads. Tests use short windows; production defaults are in docs/limits.md. */
+export interface LiveReadOptions {
+  /** How long a long-poll waits for a new event before answering 204. */
+  readonly longPollMs: number;
+  /** How long one SSE response stays open before the server closes it (clients reconnect). */
+  readonly sseMaxMs: number;
+  /** Interval of SSE keep-alive comments on an idle response. */
+  readonly keepAliveMs: number;
+  /** Events in one read: a catch-up or long-poll body, an SSE data event, a WebSocket batch. */
+  readonly maxEvents: number;
+}
+
+export const DEFAULT_LIVE_READ: LiveReadOptions = {
+  longPollMs: 30_000,
+  sseMaxMs: 60_000,
+  keepAliveMs: 15_000,
+  maxEvents: 1000,
+};
+
+/** Bytes of one read (besides `maxEvents`): a read stops after the event that reaches it. */
+const MAX_READ_BYTES = 1024 * 1024;
+
+/** A ledger read: the events, and their JSON array members as served (`data`). */
+export interface LedgerChunk extends ReadChunk {
+  readonly events: readonly LedgerEvent[];
+}
+
+/** How a ledger's events become stream messages. `/events` serves each event with its offset. */
+export interface LedgerCodec {
+  readonly contentType: string;
+  /** One event's message; JSON streams: one serialized JSON value. */
+  encode(event: LedgerEvent): Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+export const WIRE_EVENT_CODEC: LedgerCodec = {
+  contentType: "application/json",
+  encode: (event) => encoder.encode(JSON.stringify(toWire(event))),
+};
+
+interface LastRead {
+  readonly from: number;
+  readonly tail: number;
+  readonly maxBytes: number;
+  readonly chunk: LedgerChunk;
+}
+
+/** The last chunk read per ledger and codec (invariant 3). */
+const lastReads = new WeakMap<LedgerCodec, WeakMap<Ledger, LastRead>>();
+
+export function ledgerReadSource(
+  ledger: Ledger,
+  clock: Clock,
+  maxEvents: number,
+  codec: LedgerCodec = WIRE_EVENT_CODEC,
+): StreamReadSource<LedgerChunk> {
+  let cache = lastReads.get(codec);
+  if (cache === undefined) {
+    cache = new WeakMap();
+    lastReads.set(codec, cache);
+  }
+  const reads = cache;
+  return {
+    contentType: codec.contentType,
+    bytePositions: false,
+    etagId: "ledger",
+    state: () => ({ tail: ledger.tail, closed: ledger.closed }),
+    parseOffset: (token, state) => decodeOffset(token, state.tail),
+    formatOffset: encodeOffset,
+    read(from, maxBytes) {
+      const last = reads.get(ledger);
+      if (last?.from === from && last.tail === ledger.tail && last.maxBytes === maxBytes)
+        return [last.chunk];
+      const chunk = readChunk(ledger, codec, from, maxEvents, maxBytes);
+      if (chunk === undefined) return [];
+      reads.set(ledger, { from, tail: ledger.tail, maxBytes, chunk });
+      return [chunk];
+    },
+    waitForChange: (timeoutMs, signal) => nextAppend(ledger, clock, timeoutMs, signal),
+  };
+}
+
+function readChunk(
+  ledger: Ledger,
+  codec: LedgerCodec,
+  from: number,
+  maxEvents: number,
+  maxBytes: number,
+): LedgerChunk | undefined {
+  const events = ledger.read(from, maxEvents);
+  const pieces: Uint8Array[] = [];
+  let bytes = 0;
+  for (const event of events) {
+    const piece = codec.encode(event);
+    pieces.push(piece);
+    bytes += piece.byteLength;
+    if (bytes >= maxBytes) break;
+  }
+  const kept = events.slice(0, pieces.length);
+  const lastEvent = kept[kept.length - 1];
+  if (lastEvent === undefined) return undefined;
+  return { end: lastEvent.seq, data: joinMessages(pieces, codec), events: kept };
+}
+
+/**
+ * JSON streams store messages comma-joined (json-mode.ts); other streams concatenate. An
+ * event that encodes to nothing takes a position and adds no message.
+ */
+function joinMessages(all: readonly Uint8Array[], codec: LedgerCodec): Uint8Array {
+  const pieces = all.filter((piece) => piece.byteLength > 0);
+  const json = isJsonContentType(codec.contentType);
+  let length = json ? Math.max(0, pieces.length - 1) : 0;
+  for (const piece of pieces) length += piece.byteLength;
+  const out = new Uint8Array(length);
+  let at = 0;
+  pieces.forEach((piece, index) => {
+    if (json && index > 0) out[at++] = 0x2c;
+    out.set(piece, at);
+    at += piece.byteLength;
+  });
+  return out;
+}
+
+/** Resolves on the next append (or close), after `timeoutMs`, or on abort. */
+function nextAppend(
+  ledger: Ledger,
+  clock: Clock,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = new AbortController();
+    const done = (): void => {
+      unsubscribe();
+      signal.removeEventListener("abort", done);
+      timer.abort();
+      resolve();
+    };
+    const unsubscribe = ledger.onAppend(done);
+    signal.addEventListener("abort", done, { once: true });
+    clock.sleep(timeoutMs, timer.signal).then(done, () => undefined);
+  });
+}
+
+/** The reader's options for a ledger: the session's live windows (docs/limits.md). */
+export function ledgerReadOptions(live: LiveReadOptions, clock: Clock): StreamReadOptions {
+  return {
+    longPollTimeoutMs: live.longPollMs,
+    sseMaxDurationMs: live.sseMaxMs,
+    sseKeepAliveMs: live.keepAliveMs,
+    maxReadBytes: MAX_READ_BYTES,
+    // A session is one user's, and read behind auth: no cache keeps it (PROTOCOL.md 12).
+    cacheVisibility: "no-store",
+    now: () => clock.now(),
+  };
+}
+
+/**
+ * `GET .../events`: the ledger as a Durable Stream in JSON mode (PROTOCOL.md 5.6-5.8):
+ * catch-up, `live=long-poll` and `live=sse`, served by `serveStreamRead`.
+ */
+export function serveLedgerRead(
+  request: Request,
+  ledger: Ledger,
+  clock: Clock,
+  live: LiveReadOptions,
+  codec: LedgerCodec = WIRE_EVENT_CODEC,
+): Promise<Response> {
+  return serveStreamRead(
+    request,
+    ledgerReadSource(ledger, clock, live.maxEvents, codec),
+    ledgerReadOptions(live, clock),
+  );
+}
