@@ -1,6 +1,7 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
+import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
@@ -32,8 +33,15 @@ export interface AgentDefinition {
   readonly stateSchema?: z.ZodType<unknown>;
 }
 
+/**
+ * An agent's tools: a list of `defineTool` tools, or a record keyed by tool name (the way
+ * `streamText({ tools })` takes them) whose values are `defineTool` tools or AI SDK
+ * `tool({...})` objects (see `AiSdkTool` for the effect they get).
+ */
+export type AgentTools = readonly AnyTool[] | Readonly<Record<string, AnyTool | AiSdkTool>>;
+
 export type AgentOptions = Omit<AgentDefinition, "maxSteps" | "tools"> &
-  Partial<Pick<AgentDefinition, "maxSteps" | "tools">>;
+  Partial<Pick<AgentDefinition, "maxSteps">> & { readonly tools?: AgentTools };
 
 /**
  * Declares an agent.
@@ -46,7 +54,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
       `agent name "${options.name}" must be 1-64 lowercase letters, digits, _ or -`,
     );
   }
-  const tools = options.tools ?? [];
+  const tools = toolList(options.name, options.tools);
   const names = new Set<string>();
   for (const tool of tools) {
     defineTool(tool); // the same checks for a tool written as a plain object
@@ -60,6 +68,22 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     throw new TypeError(`agent "${options.name}": maxSteps must be a positive integer`);
   }
   return { ...options, tools, maxSteps };
+}
+
+function toolList(agent: string, tools: AgentTools | undefined): AnyTool[] {
+  if (tools === undefined) return [];
+  if (Array.isArray(tools)) return [...(tools as readonly AnyTool[])];
+  return Object.entries(tools as Readonly<Record<string, AnyTool | AiSdkTool>>).map(
+    ([name, tool]) => {
+      if (isAiSdkTool(tool)) return fromAiSdkTool(name, tool);
+      if (tool.name !== name) {
+        throw new TypeError(
+          `agent "${agent}": the tool under key "${name}" is named "${tool.name}"; use its name as the key`,
+        );
+      }
+      return tool;
+    },
+  );
 }
 
 function checkInitialState({ name, initialState, stateSchema }: AgentOptions): void {
