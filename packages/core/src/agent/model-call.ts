@@ -3,10 +3,12 @@ import {
   type LanguageModelV4,
   type LanguageModelV4CallOptions,
   type LanguageModelV4StreamPart,
+  type LanguageModelV4Usage,
 } from "@ai-sdk/provider";
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, TokenUsage, ToolCallRequest } from "../ledger/events.ts";
 import { providerRejection } from "./model-errors.ts";
+import { retryAfterMs } from "./retry-after.ts";
 
 export interface ModelCallResult {
   readonly text: string;
@@ -54,10 +56,7 @@ export async function callModel(
           break;
         case "finish":
           finishReason = part.finishReason.unified;
-          usage = {
-            inputTokens: part.usage.inputTokens.total ?? 0,
-            outputTokens: part.usage.outputTokens.total ?? 0,
-          };
+          usage = tokenUsage(part.usage);
           break;
         case "error":
           throw part.error;
@@ -77,6 +76,18 @@ export async function callModel(
   return { text, toolCalls, finishReason, usage, interrupted: false };
 }
 
+/** The AI SDK's usage as the ledger records it: cached and reasoning parts only when non-zero. */
+function tokenUsage(usage: LanguageModelV4Usage): TokenUsage {
+  const cached = usage.inputTokens.cacheRead ?? 0;
+  const reasoning = usage.outputTokens.reasoning ?? 0;
+  return {
+    inputTokens: usage.inputTokens.total ?? 0,
+    outputTokens: usage.outputTokens.total ?? 0,
+    ...(cached > 0 ? { cachedInputTokens: cached } : {}),
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+  };
+}
+
 function parseArgs(input: string): JsonValue {
   try {
     return JSON.parse(input) as JsonValue;
@@ -92,7 +103,14 @@ export function classifyModelError(error: unknown): RetryableError | TerminalErr
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const detail = `model provider answered ${status ?? "without a status"}: ${message}`;
-    if (error.isRetryable) return new RetryableError("model_unavailable", detail, { cause: error });
+    if (error.isRetryable) {
+      // The provider's Retry-After (429, 503) sets when the pump tries again.
+      const wait = retryAfterMs(error.responseHeaders, Date.now());
+      return new RetryableError("model_unavailable", detail, {
+        cause: error,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      });
+    }
     // Classified by what the provider said (context length, content filter, auth, limits).
     return providerRejection(error, detail);
   }

@@ -6,8 +6,8 @@ import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { childSessionId, type Delegation } from "./define-subagent.ts";
 import { SUBAGENT_SEND_KIND, scheduleRuntimeWork } from "./runtime-work.ts";
-import { pendingCall } from "./workflow-calls.ts";
 import { parseToolInput } from "./tool-schema.ts";
+import { pendingCall } from "./workflow-calls.ts";
 
 /**
  * Sub-agents: DO-to-DO messages through an outbox.

@@ -18,9 +18,19 @@ export interface ErrorInfo {
   readonly message: string;
 }
 
+/**
+ * Tokens of one model call (or a sum of them). `inputTokens` includes the cached ones and
+ * `outputTokens` the reasoning ones, as the AI SDK reports them (`usage.inputTokens.total`,
+ * `.cacheRead`; `usage.outputTokens.total`, `.reasoning`); the parts are absent when zero or
+ * not reported by the provider.
+ */
 export interface TokenUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Input tokens read from the provider's prompt cache (OpenAI `cached_tokens`, Anthropic `cache_read_input_tokens`). */
+  readonly cachedInputTokens?: number;
+  /** Output tokens spent on reasoning (OpenAI `reasoning_tokens`, Anthropic `thinking_tokens`). */
+  readonly reasoningTokens?: number;
 }
 
 /** The tool call of a parent session that a child session (a sub-agent) answers. */

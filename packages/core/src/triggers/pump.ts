@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.ts";
-import { DurableAgentsError } from "../errors/base.ts";
+import { DurableAgentsError, RetryableError } from "../errors/base.ts";
 import type { Logger } from "../logger.ts";
 import type { DueItem, DueWork } from "./due-work.ts";
 
@@ -14,6 +14,8 @@ import type { DueItem, DueWork } from "./due-work.ts";
  *    `giveUp`, which must record a terminal fact; nothing is dropped silently.
  * 3. A row of an unknown kind is given up with `unknown_trigger_kind` and stays
  *    listed (never deleted), so an operator sees it.
+ * 4. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
+ *    e.g. a provider's Retry-After), capped at `retryAfterMaxMs`.
  */
 export type TriggerOutcome =
   | { readonly type: "done" }
@@ -45,6 +47,8 @@ export interface PumpOptions {
   readonly maxAttempts: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /** The longest wait a `RetryableError.retryAfterMs` may ask for. */
+  readonly retryAfterMaxMs: number;
   /** Stop starting new work after this long in one `run`; the caller re-arms the alarm. */
   readonly budgetMs: number;
   /** Records a row whose kind nothing handles (e.g. removed by a deploy). */
@@ -56,6 +60,7 @@ export const DEFAULT_PUMP_OPTIONS: PumpOptions = {
   maxAttempts: 5,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
+  retryAfterMaxMs: 15 * 60_000,
   budgetMs: 25_000,
 };
 
@@ -135,14 +140,12 @@ export class TriggerPump {
     const retryable = !(error instanceof DurableAgentsError) || error.retryable;
     const message = error instanceof Error ? error.message : String(error);
     if (retryable && item.attempts < this.#options.maxAttempts) {
-      const delay = Math.min(
-        this.#options.backoffBaseMs * 2 ** (item.attempts - 1),
-        this.#options.backoffMaxMs,
-      );
+      const delay = retryDelay(error, item.attempts, this.#options);
       this.#logger.warn("due work failed; retrying", {
         kind: item.kind,
         key: item.key,
         attempt: item.attempts,
+        delayMs: delay,
         error: message,
       });
       this.#work.release(item.id, this.#clock.now() + delay, {
@@ -175,4 +178,15 @@ export class TriggerPump {
     void renew();
     return () => controller.abort();
   }
+}
+
+/** The backoff for a failed attempt (1-based), or the error's own Retry-After when it has one. */
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  options: Pick<PumpOptions, "backoffBaseMs" | "backoffMaxMs" | "retryAfterMaxMs">,
+): number {
+  if (error instanceof RetryableError && error.retryAfterMs !== undefined)
+    return Math.min(Math.max(0, error.retryAfterMs), options.retryAfterMaxMs);
+  return Math.min(options.backoffBaseMs * 2 ** (attempt - 1), options.backoffMaxMs);
 }
