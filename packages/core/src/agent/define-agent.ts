@@ -3,6 +3,7 @@ import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
+import type { ModelTimeouts } from "./model-timeouts.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
 export interface ModelContext {
@@ -24,6 +25,11 @@ export interface AgentDefinition {
    * still work in earlier steps); the run's output is the parsed, validated object.
    */
   readonly outputSchema?: z.ZodType<unknown>;
+  /**
+   * How long a model call may wait for its provider before it is aborted and retried
+   * (`model_timeout`). Defaults: `firstTokenMs` 120 s, `idleMs` 60 s (DEFAULT_MODEL_TIMEOUTS).
+   */
+  readonly modelTimeouts?: Partial<ModelTimeouts>;
   /** The application state before any write (version 0). Without it, the state starts as null. */
   readonly initialState?: JsonValue;
   /**
@@ -63,6 +69,12 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     names.add(tool.name);
   }
   checkInitialState(options);
+  for (const [key, ms] of Object.entries(options.modelTimeouts ?? {})) {
+    if (!Number.isFinite(ms) || ms <= 0)
+      throw new TypeError(
+        `agent "${options.name}": modelTimeouts.${key} must be a positive number of milliseconds`,
+      );
+  }
   const maxSteps = options.maxSteps ?? 10;
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {
     throw new TypeError(`agent "${options.name}": maxSteps must be a positive integer`);

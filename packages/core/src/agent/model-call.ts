@@ -8,6 +8,7 @@ import {
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, TokenUsage, ToolCallRequest } from "../ledger/events.ts";
 import { providerRejection } from "./model-errors.ts";
+import type { ModelWatchdog } from "./model-timeouts.ts";
 import { retryAfterMs } from "./retry-after.ts";
 
 export interface ModelCallResult {
@@ -23,25 +24,33 @@ export interface ModelCallResult {
  * Streams one model call. Text deltas go to `onText` as they arrive; the
  * result is collected for `model.completed`. Provider errors come back
  * classified: RetryableError (429, 5xx, network) or TerminalError (bad request,
- * auth), so the trigger pump knows whether to retry.
+ * auth), so the trigger pump knows whether to retry. With a `watchdog`
+ * (model-timeouts.ts), a provider that sends no first token or goes quiet is
+ * aborted and the call fails with its retryable `model_timeout`.
  */
 export async function callModel(
   model: LanguageModelV4,
   options: LanguageModelV4CallOptions & { abortSignal: AbortSignal },
   onText: (delta: string) => void,
+  watchdog?: ModelWatchdog,
 ): Promise<ModelCallResult> {
   let text = "";
   const toolCalls: ToolCallRequest[] = [];
   let finishReason = "unknown";
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   const signal = options.abortSignal;
+  const guard = <T>(promise: PromiseLike<T>) =>
+    watchdog ? watchdog.guard(Promise.resolve(promise)) : Promise.resolve(promise);
+  let reader: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
   try {
-    const { stream } = await model.doStream(options);
-    const reader = stream.getReader();
+    const abortSignal = watchdog ? AbortSignal.any([signal, watchdog.signal]) : signal;
+    const { stream } = await guard(model.doStream({ ...options, abortSignal }));
+    reader = stream.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await guard(reader.read());
       if (done) break;
       const part: LanguageModelV4StreamPart = value;
+      watchdog?.touch(CONTENT_PARTS.has(part.type));
       switch (part.type) {
         case "text-delta":
           text += part.delta;
@@ -69,12 +78,28 @@ export async function callModel(
       }
     }
   } catch (error) {
+    if (watchdog?.signal.aborted && !signal.aborted) {
+      reader?.cancel().catch(() => undefined);
+      throw watchdog.signal.reason;
+    }
     if (!signal.aborted) throw classifyModelError(error);
+  } finally {
+    watchdog?.stop();
   }
   if (signal.aborted)
     return { text, toolCalls: [], finishReason: "interrupted", usage, interrupted: true };
   return { text, toolCalls, finishReason, usage, interrupted: false };
 }
+
+/** Stream parts that show the model is answering (the first-token and idle timeouts watch them). */
+const CONTENT_PARTS: ReadonlySet<string> = new Set([
+  "text-delta",
+  "reasoning-delta",
+  "tool-input-start",
+  "tool-input-delta",
+  "tool-call",
+  "finish",
+]);
 
 /** The AI SDK's usage as the ledger records it: cached and reasoning parts only when non-zero. */
 function tokenUsage(usage: LanguageModelV4Usage): TokenUsage {

@@ -15,6 +15,7 @@ import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { emptyAnswerError } from "./model-errors.ts";
+import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
 import { toolSpecs } from "./prompt.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
@@ -170,6 +171,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     try {
       const model = resolveModel(agent, this.#o.env);
+      const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
+      const watchdog = new ModelWatchdog(
+        this.#o.clock,
+        timeouts,
+        `${model.provider}:${model.modelId}`,
+      );
       const result = await callModel(
         model,
         {
@@ -179,6 +186,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           abortSignal: flight.model.signal,
         },
         (delta) => coalescer.push(delta),
+        watchdog,
       );
       coalescer.flush();
       if (!this.#stillRunning(runId)) return DONE;

@@ -191,6 +191,8 @@ export class SessionRuntime {
     ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),
+      // A run's step may stream for minutes: the session's other due work runs meanwhile.
+      concurrentKinds: new Set([RUN_STEP_KIND]),
       ...options.pump,
     });
     if (options.singleInstance) {

@@ -4,7 +4,11 @@ import type { Logger } from "../logger.ts";
 import type { DueItem, DueWork } from "./due-work.ts";
 
 /**
- * The trigger pump: runs due work, one row at a time, until none is due.
+ * The trigger pump: runs due work until none is due. Rows run one at a time, except rows
+ * of a `concurrentKinds` kind (a run's step, which may stream a model answer for minutes):
+ * those run alongside, while the pump goes on with the other due rows and wakes for the
+ * next one's due time, so a slow or hung model call never delays a session's schedules,
+ * hooks or outbox.
  *
  * Invariants:
  * 1. Work runs only under a claim. The claim's lease is renewed while the
@@ -14,7 +18,9 @@ import type { DueItem, DueWork } from "./due-work.ts";
  *    `giveUp`, which must record a terminal fact; nothing is dropped silently.
  * 3. A row of an unknown kind is given up with `unknown_trigger_kind` and stays
  *    listed (never deleted), so an operator sees it.
- * 4. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
+ * 4. A row runs at most once at a time: it is leased while it runs (invariant 1), so a
+ *    concurrent row (one run's step) is never claimed again before it ends.
+ * 5. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
  *    e.g. a provider's Retry-After), capped at `retryAfterMaxMs`.
  */
 export type TriggerOutcome =
@@ -51,6 +57,8 @@ export interface PumpOptions {
   readonly retryAfterMaxMs: number;
   /** Stop starting new work after this long in one `run`; the caller re-arms the alarm. */
   readonly budgetMs: number;
+  /** Kinds whose rows run alongside the others instead of one at a time (the runtime: `run.step`). */
+  readonly concurrentKinds?: ReadonlySet<string>;
   /** Records a row whose kind nothing handles (e.g. removed by a deploy). */
   readonly onUnknownKind?: (item: DueItem) => void;
 }
@@ -100,10 +108,49 @@ export class TriggerPump {
 
   async #loop(): Promise<void> {
     const started = this.#clock.now();
-    while (this.#clock.now() - started < this.#options.budgetMs) {
-      const item = this.#work.claim(this.#clock.now(), this.#options.leaseMs);
-      if (!item) return;
-      await this.#runOne(item);
+    const inFlight = new Set<Promise<void>>();
+    const running = new Set<number>();
+    for (;;) {
+      // The budget bounds a pass of one-at-a-time work; while a concurrent row runs, the pass
+      // lives on anyway, so it keeps serving the rows that fall due meanwhile.
+      const open = this.#clock.now() - started < this.#options.budgetMs || inFlight.size > 0;
+      const item = open
+        ? this.#work.claim(this.#clock.now(), this.#options.leaseMs, running)
+        : undefined;
+      if (item && this.#options.concurrentKinds?.has(item.kind)) {
+        running.add(item.id);
+        const task: Promise<void> = this.#runOne(item)
+          .catch((error) =>
+            this.#logger.error("due work failed outside its handler", {
+              kind: item.kind,
+              key: item.key,
+              error: String(error),
+            }),
+          )
+          .finally(() => {
+            inFlight.delete(task);
+            running.delete(item.id);
+          });
+        inFlight.add(task);
+        continue;
+      }
+      if (item) {
+        await this.#runOne(item);
+        continue;
+      }
+      if (inFlight.size === 0) return;
+      // Nothing due now: wait for a concurrent row to end, or for the next row's due time.
+      const next = this.#work.nextWakeAt(running);
+      const wake = new AbortController();
+      const waits: Promise<unknown>[] = [Promise.race(inFlight)];
+      if (next !== null)
+        waits.push(
+          this.#clock
+            .sleep(Math.max(0, next - this.#clock.now()), wake.signal)
+            .catch(() => undefined),
+        );
+      await Promise.race(waits);
+      wake.abort();
     }
   }
 
