@@ -8,9 +8,17 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAI } from "@ai-sdk/openai";
 import type { LanguageModelV4, LanguageModelV4CallOptions } from "@ai-sdk/provider";
-import { latestRun, TerminalError, usageView } from "@durable-agents/core";
+import {
+  defineAgent,
+  defineTrigger,
+  latestRun,
+  systemClock,
+  TerminalError,
+  usageView,
+} from "@durable-agents/core";
 import { createTestSession } from "@durable-agents/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { assistant } from "../../examples/quickstart/src/assistant.ts";
 import { classifyModelError } from "../../packages/core/src/agent/model-call.ts";
 import {
@@ -175,5 +183,50 @@ describe.each(cases)("the $name fake", (c) => {
     await s.drain();
     expect(latestRun(s.sql)).toMatchObject({ status: "completed", output: "Noted." });
     expect(fake.requests.slice(before).map((r) => r.status)).toEqual([200, 200]);
+  });
+
+  it("a hung stream and a stalled one end in model_timeout retries, then run.failed, while a schedule fires meanwhile", async () => {
+    const seen: { requests: number; status: string | undefined }[] = [];
+    const agent = defineAgent({
+      ...assistant,
+      name: "impatient",
+      modelTimeouts: { firstTokenMs: 400, idleMs: 300 },
+    });
+    const s = createTestSession(agent, {
+      env: c.env(fake.baseUrl),
+      clock: systemClock,
+      pump: { backoffBaseMs: 50, maxAttempts: 2 },
+      appTriggers: [
+        defineTrigger({
+          kind: "tick",
+          payload: z.object({}),
+          run: () => {
+            seen.push({ requests: fake.requests.length, status: latestRun(s.sql)?.status });
+          },
+        }),
+      ],
+    });
+    fake.enqueue({ type: "hang" }, { type: "stall" });
+    const before = fake.requests.length;
+    await s.runtime.start({ message: "What is 1+1?" });
+    await s.runtime.schedule("tick", {}, { delayMs: 100 });
+    // Real time here (the session's clock is the system clock): fire the alarm when it is due.
+    for (let i = 0; i < 400 && latestRun(s.sql)?.status === "running"; i++) {
+      if ((s.wakeAt() ?? Number.POSITIVE_INFINITY) <= Date.now()) await s.runtime.alarm();
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(latestRun(s.sql)).toMatchObject({ status: "failed", error: { code: "model_timeout" } });
+    expect(latestRun(s.sql)?.error?.message).toMatch(/went quiet for 300 ms/);
+    // The schedule ran while the first call was still hanging: one request made, run running.
+    expect(seen).toEqual([{ requests: before + 1, status: "running" }]);
+    const attempts = s.runtime.ledger
+      .read(0, 1000)
+      .filter((e) => e.kind === "step.started")
+      .map((e) => e.data);
+    expect(attempts).toEqual([
+      { step: 1, attempt: 1 },
+      { step: 1, attempt: 2 },
+    ]);
+    expect(fake.requests.length).toBe(before + 2);
   });
 });

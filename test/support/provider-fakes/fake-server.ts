@@ -32,7 +32,7 @@ export type FakeBehavior =
   | { readonly type: "rate-limit"; readonly retryAfterSeconds: number }
   /** Accept the request and never send a byte of the response. */
   | { readonly type: "hang" }
-  /** Send the response headers and the first event, then nothing more, never ending. */
+  /** Send the response headers and the first three events (some content), then nothing more. */
   | { readonly type: "stall" };
 
 export interface RecordedRequest {
@@ -144,7 +144,7 @@ export async function startFake(wire: ProviderWire): Promise<FakeProvider> {
     const events = wire.stream(turn, body);
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
     if (behavior?.type === "stall") {
-      res.write(events[0] ?? "");
+      for (const event of events.slice(0, 3)) res.write(event);
       open.add(res);
       return;
     }
