@@ -41,6 +41,14 @@ export {
   type ToolState,
 } from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
+export type {
+  ModelOptions,
+  PrepareStep,
+  PrepareStepContext,
+  PrepareStepResult,
+  ToolChoice,
+} from "./agent/model-options.ts";
+export { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from "./agent/model-timeouts.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
 export { NoActiveRunError, RunActiveError } from "./agent/run-errors.ts";
 export {

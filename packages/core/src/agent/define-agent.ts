@@ -3,6 +3,7 @@ import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
+import { checkModelOptions, type ModelOptions, type PrepareStep } from "./model-options.ts";
 import type { ModelTimeouts } from "./model-timeouts.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
@@ -25,6 +26,18 @@ export interface AgentDefinition {
    * still work in earlier steps); the run's output is the parsed, validated object.
    */
   readonly outputSchema?: z.ZodType<unknown>;
+  /**
+   * Call settings for every model call of this agent, as `streamText` takes them:
+   * `temperature`, `maxOutputTokens`, `topP`, `stopSequences`, `toolChoice`,
+   * `providerOptions`, `headers`, ...
+   */
+  readonly modelOptions?: ModelOptions;
+  /**
+   * Runs before each model call and may change its model, tools (`activeTools`), system
+   * prompt or settings for that call (the AI SDK's `prepareStep` idea). What it returns is
+   * not recorded: keep it a function of its context, so a retried step gets the same call.
+   */
+  readonly prepareStep?: PrepareStep;
   /**
    * How long a model call may wait for its provider before it is aborted and retried
    * (`model_timeout`). Defaults: `firstTokenMs` 120 s, `idleMs` 60 s (DEFAULT_MODEL_TIMEOUTS).
@@ -69,6 +82,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     names.add(tool.name);
   }
   checkInitialState(options);
+  checkModelOptions(options.name, options.modelOptions);
   for (const [key, ms] of Object.entries(options.modelTimeouts ?? {})) {
     if (!Number.isFinite(ms) || ms <= 0)
       throw new TypeError(
