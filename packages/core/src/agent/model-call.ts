@@ -33,8 +33,15 @@ export async function callModel(
   options: LanguageModelV4CallOptions & { abortSignal: AbortSignal },
   onText: (delta: string) => void,
   watchdog?: ModelWatchdog,
+  onReasoning?: (text: string) => void,
 ): Promise<ModelCallResult> {
   let text = "";
+  let reasoning = "";
+  /** Hands the reasoning so far to `onReasoning` once it is over (before text or tool calls). */
+  const endReasoning = () => {
+    if (reasoning) onReasoning?.(reasoning);
+    reasoning = "";
+  };
   const toolCalls: ToolCallRequest[] = [];
   let finishReason = "unknown";
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
@@ -52,11 +59,19 @@ export async function callModel(
       const part: LanguageModelV4StreamPart = value;
       watchdog?.touch(CONTENT_PARTS.has(part.type));
       switch (part.type) {
+        case "reasoning-delta":
+          reasoning += part.delta;
+          break;
+        case "reasoning-end":
+          endReasoning();
+          break;
         case "text-delta":
+          endReasoning();
           text += part.delta;
           onText(part.delta);
           break;
         case "tool-call":
+          endReasoning();
           toolCalls.push({
             callId: part.toolCallId,
             name: part.toolName,
@@ -64,6 +79,7 @@ export async function callModel(
           });
           break;
         case "finish":
+          endReasoning();
           finishReason = part.finishReason.unified;
           usage = tokenUsage(part.usage);
           break;

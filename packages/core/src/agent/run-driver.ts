@@ -184,6 +184,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         { ...options, abortSignal: flight.model.signal },
         (delta) => coalescer.push(delta),
         watchdog,
+        (reasoning) => {
+          // Reasoning comes before the text it led to: flush what text there is first.
+          coalescer.flush();
+          if (this.#stillRunning(runId))
+            this.#append([{ kind: "model.reasoning", runId, data: { step, text: reasoning } }]);
+        },
       );
       coalescer.flush();
       if (!this.#stillRunning(runId)) return DONE;

@@ -59,6 +59,12 @@ export interface EventPayloads {
   "run.interrupt_requested": { reason: string };
   "step.started": { step: number; attempt: number };
   "model.delta": { step: number; text: string };
+  /**
+   * The model's reasoning (thinking) in a step, whole, recorded when it ends: before the
+   * step's first text delta or tool call, or at the end of the call. Never sent back to
+   * the model. AG-UI `REASONING_*` events and UI-stream `reasoning-*` parts show it.
+   */
+  "model.reasoning": { step: number; text: string };
   "model.completed": {
     step: number;
     text: string;
