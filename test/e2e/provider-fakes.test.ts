@@ -18,7 +18,7 @@ import {
 } from "@durable-agents/core";
 import { createTestSession } from "@durable-agents/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { assistant } from "../../examples/quickstart/src/assistant.ts";
 import { classifyModelError } from "../../packages/core/src/agent/model-call.ts";
 import {

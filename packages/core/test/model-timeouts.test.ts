@@ -1,6 +1,6 @@
 import type { LanguageModelV4, LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { defineAgent, defineTrigger, latestRun, scriptedModel } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 
