@@ -1,3 +1,4 @@
+import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAI } from "@ai-sdk/openai";
 import { type ModelContext, type ScriptRule, scriptedModel } from "@durable-agents/core";
 
@@ -33,38 +34,59 @@ const rules: ScriptRule[] = [
     return { text: saved.length ? `Your notes: ${saved.join("; ")}.` : "You have no notes yet." };
   },
   () => ({
-    text: 'I am the scripted demo model. Try "What is (2+3)*4?", "remember to buy milk" or "show my notes". Set OPENAI_API_KEY to talk to a real model.',
+    text: 'I am the scripted demo model. Try "What is (2+3)*4?", "remember to buy milk" or "show my notes". Set OPENAI_API_KEY or ANTHROPIC_API_KEY to talk to a real model.',
   }),
 ];
 
-/** Which model the demo uses for this `env`: the one rule that `demoModel` and the banner share. */
+const setting = (env: Record<string, unknown>, name: string): string | undefined => {
+  const value = env[name];
+  return typeof value === "string" && value ? value : undefined;
+};
+
+/**
+ * Which model the demo uses for this `env`: the one rule that `demoModel` and the banner
+ * share. OpenAI wins when both keys are set.
+ */
 export function demoModelChoice(env: Record<string, unknown>) {
-  const apiKey = typeof env.OPENAI_API_KEY === "string" ? env.OPENAI_API_KEY : "";
-  if (!apiKey) return { kind: "scripted" as const, description: "embedded scripted model" };
-  const baseURL =
-    typeof env.OPENAI_BASE_URL === "string" && env.OPENAI_BASE_URL
-      ? env.OPENAI_BASE_URL
-      : undefined;
-  const modelId =
-    typeof env.OPENAI_MODEL === "string" && env.OPENAI_MODEL ? env.OPENAI_MODEL : "gpt-4o-mini";
-  return {
-    kind: "openai" as const,
-    apiKey,
-    baseURL,
-    modelId,
-    description: `OpenAI-compatible model ${modelId} at ${baseURL ?? "api.openai.com"} (OPENAI_API_KEY)`,
-  };
+  const openaiKey = setting(env, "OPENAI_API_KEY");
+  if (openaiKey) {
+    const baseURL = setting(env, "OPENAI_BASE_URL");
+    const modelId = setting(env, "OPENAI_MODEL") ?? "gpt-4o-mini";
+    return {
+      kind: "openai" as const,
+      apiKey: openaiKey,
+      baseURL,
+      modelId,
+      description: `OpenAI-compatible model ${modelId} at ${baseURL ?? "api.openai.com"} (OPENAI_API_KEY)`,
+    };
+  }
+  const anthropicKey = setting(env, "ANTHROPIC_API_KEY");
+  if (anthropicKey) {
+    const baseURL = setting(env, "ANTHROPIC_BASE_URL");
+    const modelId = setting(env, "ANTHROPIC_MODEL") ?? "claude-haiku-4-5";
+    return {
+      kind: "anthropic" as const,
+      apiKey: anthropicKey,
+      baseURL,
+      modelId,
+      description: `Anthropic model ${modelId} at ${baseURL ?? "api.anthropic.com"} (ANTHROPIC_API_KEY)`,
+    };
+  }
+  return { kind: "scripted" as const, description: "embedded scripted model" };
 }
 
 /**
- * The scripted model by default; with OPENAI_API_KEY set (and optionally
- * OPENAI_BASE_URL for any OpenAI-compatible server such as Ollama or vLLM),
- * that provider through the AI SDK.
+ * The scripted model by default. With OPENAI_API_KEY set (and optionally OPENAI_BASE_URL for
+ * any OpenAI-compatible server such as Ollama or vLLM, OPENAI_MODEL), OpenAI's chat API
+ * through the AI SDK; with ANTHROPIC_API_KEY (ANTHROPIC_BASE_URL, ANTHROPIC_MODEL), Anthropic's
+ * messages API. OpenAI wins when both are set.
  */
 export function demoModel({ env }: ModelContext) {
   const choice = demoModelChoice(env);
   if (choice.kind === "openai")
     return createOpenAI({ apiKey: choice.apiKey, baseURL: choice.baseURL }).chat(choice.modelId);
+  if (choice.kind === "anthropic")
+    return createAnthropic({ apiKey: choice.apiKey, baseURL: choice.baseURL })(choice.modelId);
   const delayMs = Number(env.SCRIPTED_DELAY_MS ?? 25);
   return scriptedModel({ rules, chunkSize: 6, delayMs: Number.isFinite(delayMs) ? delayMs : 25 });
 }

@@ -32,12 +32,19 @@ export interface LedgerEventData {
   /** `attempt` > 1 means the step restarted after a crash: drop its earlier partial text. */
   "step.started": { step: number; attempt?: number };
   "model.delta": { step: number; text: string };
+  /** The model's reasoning in a step, whole, before the text it led to. */
+  "model.reasoning": { step: number; text: string };
   "model.completed": {
     step: number;
     text: string;
     toolCalls: ToolCall[];
     finishReason: string;
-    usage: { inputTokens: number; outputTokens: number };
+    usage: {
+      inputTokens: number;
+      outputTokens: number;
+      cachedInputTokens?: number;
+      reasoningTokens?: number;
+    };
     model?: string;
   };
   "tool.started": {
@@ -99,6 +106,7 @@ const KNOWN_KINDS: ReadonlySet<string> = new Set<LedgerEventKind>([
   "run.interrupt_requested",
   "step.started",
   "model.delta",
+  "model.reasoning",
   "model.completed",
   "tool.started",
   "tool.completed",

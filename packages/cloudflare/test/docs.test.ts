@@ -13,7 +13,9 @@ import {
   mintSessionToken,
   type SessionHooks,
   scriptedModel,
+  toolJsonSchema,
 } from "@durable-agents/core";
+import { tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import apiMd from "../../../docs/api.md?raw";
@@ -90,6 +92,43 @@ describe("docs/api.md", () => {
     expect(digest.kind).toBe("daily-digest");
     for (const kind of ["run.step", "workflow.create", "subagent.send", "hook.on_complete"])
       expect(() => defineTrigger({ ...digest, kind })).toThrow(/reserved for the runtime/);
+  });
+
+  it("model calls: AI SDK tools, model options, prepareStep, timeouts", async () => {
+    const weather = tool({
+      description: "Current weather in a city",
+      inputSchema: z.object({ city: z.string(), units: z.enum(["c", "f"]).default("c") }),
+      execute: async ({ city, units }) => ({ city, units, temperature: 21 }),
+    });
+
+    const forecaster = defineAgent({
+      name: "forecaster",
+      system: "You answer weather questions.",
+      model: scriptedModel({ turns: [{ text: "Sunny." }] }),
+      tools: { weather: { ...weather, effect: "pure" } },
+      modelOptions: {
+        temperature: 0.3,
+        maxOutputTokens: 1_024,
+        stopSequences: ["END"],
+        toolChoice: "auto",
+        providerOptions: { anthropic: { thinking: { type: "enabled", budgetTokens: 2_048 } } },
+        headers: { "x-team": "weather" },
+      },
+      prepareStep: ({ step }) => (step >= 3 ? { activeTools: [], toolChoice: "none" } : undefined),
+      modelTimeouts: { firstTokenMs: 90_000, idleMs: 30_000 },
+    });
+
+    expect(forecaster.tools.map((t) => [t.name, t.effect])).toEqual([["weather", "pure"]]);
+    expect(toolJsonSchema("weather", forecaster.tools[0]?.input ?? z.object({}))).toMatchObject({
+      type: "object",
+      required: ["city"],
+    });
+    const ctx = { sessionId: "s", runId: "r", attempt: 1, prompt: [], env: {} };
+    expect(await forecaster.prepareStep?.({ ...ctx, step: 3 })).toEqual({
+      activeTools: [],
+      toolChoice: "none",
+    });
+    expect(await forecaster.prepareStep?.({ ...ctx, step: 1 })).toBeUndefined();
   });
 
   it("tools on Cloudflare Workflows", () => {

@@ -84,7 +84,14 @@ describe("GET .../usage", () => {
       { in: 0, out: 0 },
     );
     expect(usage.models).toEqual([
-      { model: "scripted:scripted-1", calls: 3, inputTokens: tokens.in, outputTokens: tokens.out },
+      {
+        model: "scripted:scripted-1",
+        calls: 3,
+        inputTokens: tokens.in,
+        outputTokens: tokens.out,
+        cachedInputTokens: 0,
+        reasoningTokens: 0,
+      },
     ]);
     expect(usage.tools).toEqual([
       { name: "save_note", calls: 1, failures: 0 },

@@ -1,6 +1,11 @@
 // @durable-agents/core: runtime-agnostic. Web APIs only; never cloudflare:* or node:*.
 
 export {
+  AI_SDK_TOOL_DEFAULT_EFFECT,
+  type AiSdkTool,
+  fromAiSdkTool,
+} from "./agent/ai-sdk-tool.ts";
+export {
   AppState,
   type CasDecision,
   decideCompareAndSet,
@@ -16,6 +21,7 @@ export {
 export {
   type AgentDefinition,
   type AgentOptions,
+  type AgentTools,
   defineAgent,
   type ModelContext,
   type ModelSource,
@@ -35,6 +41,14 @@ export {
   type ToolState,
 } from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
+export type {
+  ModelOptions,
+  PrepareStep,
+  PrepareStepContext,
+  PrepareStepResult,
+  ToolChoice,
+} from "./agent/model-options.ts";
+export { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from "./agent/model-timeouts.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
 export { NoActiveRunError, RunActiveError } from "./agent/run-errors.ts";
 export {
@@ -49,6 +63,12 @@ export {
 } from "./agent/session-runtime.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
+export {
+  parseToolInput,
+  type ToolInputResult,
+  type ToolInputSchema,
+  toolJsonSchema,
+} from "./agent/tool-schema.ts";
 export {
   DEFAULT_WORKFLOW_CHECK_MS,
   isWorkflowTool,

@@ -1,6 +1,7 @@
 import { APICallError, type LanguageModelV4 } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import { classifyModelError } from "../src/agent/model-call.ts";
+import { retryAfterMs } from "../src/agent/retry-after.ts";
 import {
   defineAgent,
   latestRun,
@@ -8,17 +9,24 @@ import {
   RetryableError,
   scriptedModel,
   TerminalError,
+  usageView,
 } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 import { calculator } from "./fixtures.ts";
 
-const apiError = (statusCode: number, message = `status ${statusCode}`, responseBody?: string) =>
+const apiError = (
+  statusCode: number,
+  message = `status ${statusCode}`,
+  responseBody?: string,
+  responseHeaders?: Record<string, string>,
+) =>
   new APICallError({
     message,
     url: "https://model.test",
     requestBodyValues: {},
     statusCode,
     responseBody,
+    ...(responseHeaders ? { responseHeaders } : {}),
   });
 
 /** What OpenAI answers for a prompt over the context window (status 400, not retryable). */
@@ -178,4 +186,77 @@ describe("empty answers", () => {
       expect(listMessages(s.sql, 0, 50).map((m) => m.role)).toEqual(["user"]);
     });
   }
+});
+
+describe("a provider's Retry-After and its usage details", () => {
+  it("waits the provider's Retry-After before retrying a 429, not the backoff", async () => {
+    let failures = 1;
+    const base = scriptedModel({ turns: [{ text: "ok" }] });
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async (o) => {
+        if (failures-- > 0) throw apiError(429, undefined, undefined, { "retry-after": "3" });
+        return base.doStream(o);
+      },
+    };
+    const s = createTestSession(defineAgent({ name: "r", system: "", model }), {
+      pump: { backoffBaseMs: 100 },
+    });
+    await s.runtime.start({ message: "x" });
+    await s.drain();
+    expect(s.wakeAt()).toBe(s.clock.now() + 3000);
+    s.clock.advance(2999);
+    await s.drain();
+    expect(latestRun(s.sql)?.status).toBe("running");
+    s.clock.advance(1);
+    await s.drain();
+    expect(latestRun(s.sql)).toMatchObject({ status: "completed", output: "ok" });
+  });
+
+  it("reads retry-after-ms, retry-after seconds and HTTP dates", () => {
+    expect(retryAfterMs({ "retry-after-ms": "1500.2", "retry-after": "9" }, 0)).toBe(1501);
+    expect(retryAfterMs({ "Retry-After": "2" }, 0)).toBe(2000);
+    const now = Date.parse("2026-01-01T00:00:00Z");
+    expect(retryAfterMs({ "retry-after": "Thu, 01 Jan 2026 00:00:05 GMT" }, now)).toBe(5000);
+    expect(retryAfterMs({ "retry-after": "soon" }, now)).toBeUndefined();
+    expect(
+      classifyModelError(apiError(429, undefined, undefined, { "retry-after": "7" })),
+    ).toMatchObject({
+      retryAfterMs: 7000,
+    });
+  });
+
+  it("records cached input and reasoning tokens, and GET usage shows them", async () => {
+    const base = scriptedModel({ turns: [{ text: "ok" }] });
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async () => ({
+        stream: new ReadableStream({
+          start(c) {
+            c.enqueue({ type: "text-delta", id: "t", delta: "ok" });
+            c.enqueue({
+              type: "finish",
+              finishReason: { unified: "stop", raw: "stop" },
+              usage: {
+                inputTokens: { total: 100, noCache: 20, cacheRead: 80, cacheWrite: 0 },
+                outputTokens: { total: 30, text: 10, reasoning: 20 },
+              },
+            });
+            c.close();
+          },
+        }),
+      }),
+    };
+    const s = createTestSession(defineAgent({ name: "u", system: "", model }));
+    await s.runtime.start({ message: "x" });
+    await s.drain();
+    const view = usageView(s.sql);
+    expect(view.models[0]).toMatchObject({
+      inputTokens: 100,
+      outputTokens: 30,
+      cachedInputTokens: 80,
+      reasoningTokens: 20,
+    });
+    expect(view.rollup).toMatchObject({ cachedInputTokens: 80, reasoningTokens: 20 });
+  });
 });

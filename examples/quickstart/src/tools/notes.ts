@@ -14,20 +14,27 @@ export const notes = defineTool({
   name: "notes",
   description:
     'Saves a note ({"action":"add","text":"..."}) or lists saved notes ({"action":"list"}).',
-  input: z.discriminatedUnion("action", [
-    z.object({ action: z.literal("add"), text: z.string().min(1).max(2000) }),
-    z.object({ action: z.literal("list") }),
-  ]),
+  // One object at the root (providers refuse a top-level union); `text` is checked per action.
+  input: z
+    .object({
+      action: z.enum(["add", "list"]),
+      text: z.string().min(1).max(2000).optional().describe("The note, for action add"),
+    })
+    .refine((input) => input.action !== "add" || input.text !== undefined, {
+      message: 'action "add" needs the text of the note',
+      path: ["text"],
+    }),
   effect: "idempotent",
   execute: (input, ctx) => {
     ctx.query(CREATE);
     const saved = ctx
       .query<{ text: string }>("SELECT text FROM notes ORDER BY id")
       .map((row) => row.text);
-    if (input.action === "list") return { notes: saved };
+    const { action, text } = input;
+    if (action === "list" || text === undefined) return { notes: saved };
     ctx.transaction((sql) => {
-      sql.exec("INSERT INTO notes (text, call_key) VALUES (?, ?)", input.text, ctx.idempotencyKey);
+      sql.exec("INSERT INTO notes (text, call_key) VALUES (?, ?)", text, ctx.idempotencyKey);
     });
-    return { saved: input.text, count: saved.length + 1 };
+    return { saved: text, count: saved.length + 1 };
   },
 });

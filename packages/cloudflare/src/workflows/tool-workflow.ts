@@ -10,6 +10,7 @@ import {
   isWorkflowTool,
   type JsonValue,
   type Logger,
+  parseToolInput,
   type ToolWorkflowOutcome,
   type ToolWorkflowParams,
   type ToolWorkflowResult,
@@ -125,16 +126,16 @@ export function createToolWorkflow(options: ToolWorkflowOptions): ToolWorkflowCl
           `agent ${call.agent} has no workflow tool "${call.tool}"; pass the same agents to createToolWorkflow as to createAgentServer`,
         );
       }
-      const input = tool.input.safeParse(call.args);
+      const input = await parseToolInput(tool.name, tool.input, call.args);
       if (!input.success) {
         return failed(
           "invalid_tool_input",
-          `input for ${tool.name} does not match its schema: ${input.error.message}`,
+          `input for ${tool.name} does not match its schema: ${input.message}`,
         );
       }
       // The step's output is the result as JSON text: what the model would see inline.
       const run = async (): Promise<string> =>
-        JSON.stringify((await tool.execute(input.data, workflowToolContext(call))) ?? null);
+        JSON.stringify((await tool.execute(input.value, workflowToolContext(call))) ?? null);
       const name = `execute ${call.tool}`;
       try {
         const json = options.execute

@@ -1,7 +1,10 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
+import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
+import { checkModelOptions, type ModelOptions, type PrepareStep } from "./model-options.ts";
+import type { ModelTimeouts } from "./model-timeouts.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
 export interface ModelContext {
@@ -23,6 +26,23 @@ export interface AgentDefinition {
    * still work in earlier steps); the run's output is the parsed, validated object.
    */
   readonly outputSchema?: z.ZodType<unknown>;
+  /**
+   * Call settings for every model call of this agent, as `streamText` takes them:
+   * `temperature`, `maxOutputTokens`, `topP`, `stopSequences`, `toolChoice`,
+   * `providerOptions`, `headers`, ...
+   */
+  readonly modelOptions?: ModelOptions;
+  /**
+   * Runs before each model call and may change its model, tools (`activeTools`), system
+   * prompt or settings for that call (the AI SDK's `prepareStep` idea). What it returns is
+   * not recorded: keep it a function of its context, so a retried step gets the same call.
+   */
+  readonly prepareStep?: PrepareStep;
+  /**
+   * How long a model call may wait for its provider before it is aborted and retried
+   * (`model_timeout`). Defaults: `firstTokenMs` 120 s, `idleMs` 60 s (DEFAULT_MODEL_TIMEOUTS).
+   */
+  readonly modelTimeouts?: Partial<ModelTimeouts>;
   /** The application state before any write (version 0). Without it, the state starts as null. */
   readonly initialState?: JsonValue;
   /**
@@ -32,8 +52,15 @@ export interface AgentDefinition {
   readonly stateSchema?: z.ZodType<unknown>;
 }
 
+/**
+ * An agent's tools: a list of `defineTool` tools, or a record keyed by tool name (the way
+ * `streamText({ tools })` takes them) whose values are `defineTool` tools or AI SDK
+ * `tool({...})` objects (see `AiSdkTool` for the effect they get).
+ */
+export type AgentTools = readonly AnyTool[] | Readonly<Record<string, AnyTool | AiSdkTool>>;
+
 export type AgentOptions = Omit<AgentDefinition, "maxSteps" | "tools"> &
-  Partial<Pick<AgentDefinition, "maxSteps" | "tools">>;
+  Partial<Pick<AgentDefinition, "maxSteps">> & { readonly tools?: AgentTools };
 
 /**
  * Declares an agent.
@@ -46,7 +73,7 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
       `agent name "${options.name}" must be 1-64 lowercase letters, digits, _ or -`,
     );
   }
-  const tools = options.tools ?? [];
+  const tools = toolList(options.name, options.tools);
   const names = new Set<string>();
   for (const tool of tools) {
     defineTool(tool); // the same checks for a tool written as a plain object
@@ -55,11 +82,34 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     names.add(tool.name);
   }
   checkInitialState(options);
+  checkModelOptions(options.name, options.modelOptions);
+  for (const [key, ms] of Object.entries(options.modelTimeouts ?? {})) {
+    if (!Number.isFinite(ms) || ms <= 0)
+      throw new TypeError(
+        `agent "${options.name}": modelTimeouts.${key} must be a positive number of milliseconds`,
+      );
+  }
   const maxSteps = options.maxSteps ?? 10;
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {
     throw new TypeError(`agent "${options.name}": maxSteps must be a positive integer`);
   }
   return { ...options, tools, maxSteps };
+}
+
+function toolList(agent: string, tools: AgentTools | undefined): AnyTool[] {
+  if (tools === undefined) return [];
+  if (Array.isArray(tools)) return [...(tools as readonly AnyTool[])];
+  return Object.entries(tools as Readonly<Record<string, AnyTool | AiSdkTool>>).map(
+    ([name, tool]) => {
+      if (isAiSdkTool(tool)) return fromAiSdkTool(name, tool);
+      if (tool.name !== name) {
+        throw new TypeError(
+          `agent "${agent}": the tool under key "${name}" is named "${tool.name}"; use its name as the key`,
+        );
+      }
+      return tool;
+    },
+  );
 }
 
 function checkInitialState({ name, initialState, stateSchema }: AgentOptions): void {

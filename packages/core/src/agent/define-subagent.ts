@@ -1,5 +1,5 @@
-import type * as z from "zod";
 import type { ToolDefinition } from "./define-tool.ts";
+import type { ToolInputSchema } from "./tool-schema.ts";
 
 /** How a tool hands its call to another agent's session. */
 export interface Delegation<Input = unknown> {
@@ -26,7 +26,7 @@ export function defineSubagent<Input>(options: {
   name: string;
   description: string;
   agent: string;
-  input: z.ZodType<Input>;
+  input: ToolInputSchema<Input>;
   message: (input: Input) => string;
 }): SubagentTool<Input> {
   return {

@@ -1,8 +1,13 @@
+import { jsonSchema, tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import { latestRun } from "../ledger/projections/runs.ts";
 import { scriptedModel } from "../model/scripted-model.ts";
+import { createTestSession } from "../testing/test-session.ts";
 import { defineAgent } from "./define-agent.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
+import { toolSpecs } from "./prompt.ts";
+import { parseToolInput, toolJsonSchema } from "./tool-schema.ts";
 
 const charge = {
   name: "charge",
@@ -27,5 +32,109 @@ describe("defineTool", () => {
   it("accepts an idempotent tool on Workflows and an irreversible one inline", () => {
     expect(defineTool({ ...charge, effect: "idempotent" }).executor).toBe("workflow");
     expect(defineTool({ ...charge, executor: "inline" }).effect).toBe("irreversible");
+  });
+});
+
+describe("tool input schemas go through the AI SDK's schema helpers", () => {
+  const base = { description: "d", effect: "pure" as const, execute: () => null };
+
+  it("refuses, when the tool is defined, a schema whose root is not an object", () => {
+    const union = z.discriminatedUnion("action", [
+      z.object({ action: z.literal("add"), text: z.string() }),
+      z.object({ action: z.literal("list") }),
+    ]);
+    expect(() => defineTool({ ...base, name: "notes", input: union })).toThrow(
+      /tool "notes": its input schema must be an object at the root .*oneOf.*OpenAI and Anthropic refuse.*z\.object\(/,
+    );
+    expect(() => defineTool({ ...base, name: "s", input: z.string() })).toThrow(
+      /root is "type": "string"/,
+    );
+    expect(() =>
+      defineTool({ ...base, name: "j", input: jsonSchema({ anyOf: [{ type: "object" }] }) }),
+    ).toThrow(/root is anyOf/);
+  });
+
+  it("emits a .default() field as optional, as the AI SDK sends it", () => {
+    const tool = defineTool({
+      ...base,
+      name: "search",
+      input: z.object({ query: z.string(), limit: z.number().default(10) }),
+    });
+    const [spec] = toolSpecs([tool]);
+    expect(spec?.inputSchema).toMatchObject({
+      type: "object",
+      required: ["query"],
+      properties: { limit: { type: "number", default: 10 } },
+    });
+  });
+
+  it("accepts a JSON Schema (jsonSchema from ai) and a Standard Schema, and validates with them", async () => {
+    const fromJson = defineTool({
+      ...base,
+      name: "j",
+      input: jsonSchema<{ n: number }>(
+        { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
+        {
+          validate: (v) =>
+            typeof (v as { n?: unknown }).n === "number"
+              ? { success: true, value: v as { n: number } }
+              : { success: false, error: new Error("n must be a number") },
+        },
+      ),
+    });
+    expect(toolJsonSchema("j", fromJson.input)).toMatchObject({ type: "object" });
+    expect(await parseToolInput("j", fromJson.input, { n: "x" })).toEqual({
+      success: false,
+      message: "n must be a number",
+    });
+    const standard = z.object({ when: z.coerce.date() });
+    expect(await parseToolInput("w", standard, { when: 0 })).toEqual({
+      success: true,
+      value: { when: new Date(0) },
+    });
+    expect(await parseToolInput("w", z.object({ a: z.number() }), { a: "1" })).toMatchObject({
+      success: false,
+      message: expect.stringMatching(/^a: /),
+    });
+  });
+
+  it("takes AI SDK tool({...}) objects keyed by name; they default to irreversible", async () => {
+    const weather = tool({
+      description: "Weather in a city",
+      inputSchema: z.object({ city: z.string() }),
+      execute: async ({ city }, { toolCallId }) => ({ city, tempC: 21, toolCallId }),
+    });
+    const agent = defineAgent({
+      name: "weather",
+      system: "",
+      tools: { weather, lookup: { ...weather, effect: "pure" } },
+      model: scriptedModel({
+        turns: [{ toolCalls: [{ name: "weather", args: { city: "Oslo" } }] }, { text: "done" }],
+      }),
+    });
+    expect(agent.tools.map((t) => [t.name, t.effect])).toEqual([
+      ["weather", "irreversible"],
+      ["lookup", "pure"],
+    ]);
+    const s = createTestSession(agent);
+    await s.runtime.start({ message: "weather?" });
+    await s.drain();
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    const completed = s.runtime.ledger.read(0, 100).find((e) => e.kind === "tool.completed");
+    expect(completed?.data).toMatchObject({
+      name: "weather",
+      result: { city: "Oslo", tempC: 21, toolCallId: expect.any(String) },
+    });
+  });
+
+  it("refuses an AI SDK tool without execute, and a record key that is not the tool's name", () => {
+    const clientSide = tool({ description: "d", inputSchema: z.object({}) });
+    expect(() =>
+      defineAgent({ name: "a", system: "", model: scriptedModel(), tools: { clientSide } }),
+    ).toThrow(/"clientSide" has no execute\(\)/);
+    const calc = defineTool({ ...base, name: "calc", input: z.object({}) });
+    expect(() =>
+      defineAgent({ name: "a", system: "", model: scriptedModel(), tools: { other: calc } }),
+    ).toThrow(/under key "other" is named "calc"/);
   });
 });

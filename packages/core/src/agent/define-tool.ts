@@ -1,6 +1,6 @@
-import type * as z from "zod";
 import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
+import { type ToolInputSchema, toolJsonSchema } from "./tool-schema.ts";
 
 /** The session's application state, as a tool sees it. */
 export interface ToolState {
@@ -46,7 +46,13 @@ export type ToolExecutor = "inline" | "workflow";
 export interface ToolDefinition<Input = unknown, Output = unknown> {
   readonly name: string;
   readonly description: string;
-  readonly input: z.ZodType<Input>;
+  /**
+   * The input's schema: a zod schema, any Standard Schema with JSON Schema support, or
+   * `jsonSchema({...})` from `ai`. Its root must be an object (`z.object(...)`): providers
+   * refuse anything else. The model sees it as the AI SDK converts it (`.default()` fields
+   * are optional); the call's arguments are validated with it before `execute`.
+   */
+  readonly input: ToolInputSchema<Input>;
   /**
    * How a redrive after a crash treats a call that started but has no result:
    * `pure` runs again; `idempotent` runs again with the same idempotencyKey;
@@ -69,13 +75,17 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
   execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
 }
 
-/** Declares a tool. `input` is a zod schema; the model sees it as JSON Schema. */
+/**
+ * Declares a tool. Throws a TypeError for a bad name, an input schema whose JSON Schema root
+ * is not an object (OpenAI and Anthropic refuse it), or an irreversible tool on Workflows.
+ */
 export function defineTool<Input, Output>(
   definition: ToolDefinition<Input, Output>,
 ): ToolDefinition<Input, Output> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {
     throw new TypeError(`tool name "${definition.name}" must be 1-64 letters, digits, _ or -`);
   }
+  toolJsonSchema(definition.name, definition.input);
   if (definition.executor === "workflow" && definition.effect === "irreversible") {
     throw new TypeError(
       `tool "${definition.name}" is irreversible, but Workflows may run execute() more than once (step retries, instance restarts): run it inline (executor: "inline"), or make it effect: "idempotent" and pass ctx.idempotencyKey to the API it calls`,

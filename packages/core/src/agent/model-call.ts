@@ -3,10 +3,13 @@ import {
   type LanguageModelV4,
   type LanguageModelV4CallOptions,
   type LanguageModelV4StreamPart,
+  type LanguageModelV4Usage,
 } from "@ai-sdk/provider";
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, TokenUsage, ToolCallRequest } from "../ledger/events.ts";
 import { providerRejection } from "./model-errors.ts";
+import type { ModelWatchdog } from "./model-timeouts.ts";
+import { retryAfterMs } from "./retry-after.ts";
 
 export interface ModelCallResult {
   readonly text: string;
@@ -21,31 +24,54 @@ export interface ModelCallResult {
  * Streams one model call. Text deltas go to `onText` as they arrive; the
  * result is collected for `model.completed`. Provider errors come back
  * classified: RetryableError (429, 5xx, network) or TerminalError (bad request,
- * auth), so the trigger pump knows whether to retry.
+ * auth), so the trigger pump knows whether to retry. With a `watchdog`
+ * (model-timeouts.ts), a provider that sends no first token or goes quiet is
+ * aborted and the call fails with its retryable `model_timeout`.
  */
 export async function callModel(
   model: LanguageModelV4,
   options: LanguageModelV4CallOptions & { abortSignal: AbortSignal },
   onText: (delta: string) => void,
+  watchdog?: ModelWatchdog,
+  onReasoning?: (text: string) => void,
 ): Promise<ModelCallResult> {
   let text = "";
+  let reasoning = "";
+  /** Hands the reasoning so far to `onReasoning` once it is over (before text or tool calls). */
+  const endReasoning = () => {
+    if (reasoning) onReasoning?.(reasoning);
+    reasoning = "";
+  };
   const toolCalls: ToolCallRequest[] = [];
   let finishReason = "unknown";
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   const signal = options.abortSignal;
+  const guard = <T>(promise: PromiseLike<T>) =>
+    watchdog ? watchdog.guard(Promise.resolve(promise)) : Promise.resolve(promise);
+  let reader: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
   try {
-    const { stream } = await model.doStream(options);
-    const reader = stream.getReader();
+    const abortSignal = watchdog ? AbortSignal.any([signal, watchdog.signal]) : signal;
+    const { stream } = await guard(model.doStream({ ...options, abortSignal }));
+    reader = stream.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await guard(reader.read());
       if (done) break;
       const part: LanguageModelV4StreamPart = value;
+      watchdog?.touch(CONTENT_PARTS.has(part.type));
       switch (part.type) {
+        case "reasoning-delta":
+          reasoning += part.delta;
+          break;
+        case "reasoning-end":
+          endReasoning();
+          break;
         case "text-delta":
+          endReasoning();
           text += part.delta;
           onText(part.delta);
           break;
         case "tool-call":
+          endReasoning();
           toolCalls.push({
             callId: part.toolCallId,
             name: part.toolName,
@@ -53,11 +79,9 @@ export async function callModel(
           });
           break;
         case "finish":
+          endReasoning();
           finishReason = part.finishReason.unified;
-          usage = {
-            inputTokens: part.usage.inputTokens.total ?? 0,
-            outputTokens: part.usage.outputTokens.total ?? 0,
-          };
+          usage = tokenUsage(part.usage);
           break;
         case "error":
           throw part.error;
@@ -70,11 +94,39 @@ export async function callModel(
       }
     }
   } catch (error) {
+    if (watchdog?.signal.aborted && !signal.aborted) {
+      reader?.cancel().catch(() => undefined);
+      throw watchdog.signal.reason;
+    }
     if (!signal.aborted) throw classifyModelError(error);
+  } finally {
+    watchdog?.stop();
   }
   if (signal.aborted)
     return { text, toolCalls: [], finishReason: "interrupted", usage, interrupted: true };
   return { text, toolCalls, finishReason, usage, interrupted: false };
+}
+
+/** Stream parts that show the model is answering (the first-token and idle timeouts watch them). */
+const CONTENT_PARTS: ReadonlySet<string> = new Set([
+  "text-delta",
+  "reasoning-delta",
+  "tool-input-start",
+  "tool-input-delta",
+  "tool-call",
+  "finish",
+]);
+
+/** The AI SDK's usage as the ledger records it: cached and reasoning parts only when non-zero. */
+function tokenUsage(usage: LanguageModelV4Usage): TokenUsage {
+  const cached = usage.inputTokens.cacheRead ?? 0;
+  const reasoning = usage.outputTokens.reasoning ?? 0;
+  return {
+    inputTokens: usage.inputTokens.total ?? 0,
+    outputTokens: usage.outputTokens.total ?? 0,
+    ...(cached > 0 ? { cachedInputTokens: cached } : {}),
+    ...(reasoning > 0 ? { reasoningTokens: reasoning } : {}),
+  };
 }
 
 function parseArgs(input: string): JsonValue {
@@ -92,7 +144,14 @@ export function classifyModelError(error: unknown): RetryableError | TerminalErr
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const detail = `model provider answered ${status ?? "without a status"}: ${message}`;
-    if (error.isRetryable) return new RetryableError("model_unavailable", detail, { cause: error });
+    if (error.isRetryable) {
+      // The provider's Retry-After (429, 503) sets when the pump tries again.
+      const wait = retryAfterMs(error.responseHeaders, Date.now());
+      return new RetryableError("model_unavailable", detail, {
+        cause: error,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      });
+    }
     // Classified by what the provider said (context length, content filter, auth, limits).
     return providerRejection(error, detail);
   }

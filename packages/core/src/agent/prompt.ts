@@ -4,9 +4,9 @@ import type {
   LanguageModelV4TextPart,
   LanguageModelV4ToolCallPart,
 } from "@ai-sdk/provider";
-import * as z from "zod";
 import type { Message } from "../ledger/projections/messages.ts";
 import type { AnyTool } from "./define-tool.ts";
+import { toolJsonSchema } from "./tool-schema.ts";
 
 /** One message of the messages projection in the provider-spec prompt format. */
 export function convert(message: Message): LanguageModelV4Message | undefined {
@@ -50,6 +50,6 @@ export function toolSpecs(tools: readonly AnyTool[]): LanguageModelV4FunctionToo
     type: "function",
     name: tool.name,
     description: tool.description,
-    inputSchema: z.toJSONSchema(tool.input) as LanguageModelV4FunctionTool["inputSchema"],
+    inputSchema: toolJsonSchema(tool.name, tool.input),
   }));
 }

@@ -1,3 +1,4 @@
+import type { LanguageModelV4, LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
@@ -15,6 +16,8 @@ import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { emptyAnswerError } from "./model-errors.ts";
+import { callSettings } from "./model-options.ts";
+import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
 import { toolSpecs } from "./prompt.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
@@ -169,16 +172,24 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       }
     });
     try {
-      const model = resolveModel(agent, this.#o.env);
+      const { model, options } = await this.#prepareCall(runId, step, attempt);
+      const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
+      const watchdog = new ModelWatchdog(
+        this.#o.clock,
+        timeouts,
+        `${model.provider}:${model.modelId}`,
+      );
       const result = await callModel(
         model,
-        {
-          prompt: this.#messages.prompt(agent.system, ledger.tail),
-          tools: agent.tools.length > 0 ? toolSpecs(agent.tools) : undefined,
-          responseFormat: agent.outputSchema ? jsonFormat(agent.outputSchema) : undefined,
-          abortSignal: flight.model.signal,
-        },
+        { ...options, abortSignal: flight.model.signal },
         (delta) => coalescer.push(delta),
+        watchdog,
+        (reasoning) => {
+          // Reasoning comes before the text it led to: flush what text there is first.
+          coalescer.flush();
+          if (this.#stillRunning(runId))
+            this.#append([{ kind: "model.reasoning", runId, data: { step, text: reasoning } }]);
+        },
       );
       coalescer.flush();
       if (!this.#stillRunning(runId)) return DONE;
@@ -223,6 +234,32 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     } finally {
       this.#inFlight.delete(runId);
     }
+  }
+
+  /** The model and call options of one step: the agent's, then what `prepareStep` changes. */
+  async #prepareCall(
+    runId: string,
+    step: number,
+    attempt: number,
+  ): Promise<{ model: LanguageModelV4; options: LanguageModelV4CallOptions }> {
+    const { agent, ledger, env, sessionId } = this.#o;
+    const prompt = this.#messages.prompt(agent.system, ledger.tail);
+    const prepared = await agent.prepareStep?.({ sessionId, runId, step, attempt, prompt, env });
+    const system = prepared?.system;
+    const active = prepared?.activeTools;
+    const tools = active ? agent.tools.filter((t) => active.includes(t.name)) : agent.tools;
+    return {
+      model: prepared?.model ?? resolveModel(agent, env),
+      options: {
+        ...callSettings(agent.modelOptions, prepared),
+        prompt:
+          system === undefined
+            ? prompt
+            : [{ role: "system", content: system }, ...prompt.filter((m) => m.role !== "system")],
+        tools: tools.length > 0 ? toolSpecs(tools) : undefined,
+        responseFormat: agent.outputSchema ? jsonFormat(agent.outputSchema) : undefined,
+      },
+    };
   }
 
   async #toolStep(

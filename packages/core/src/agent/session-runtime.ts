@@ -58,6 +58,7 @@ import {
 } from "./session-runtime-options.ts";
 import { subagentRepliesProjection } from "./subagent-replies.ts";
 import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
+import { parseToolInput } from "./tool-schema.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 
@@ -190,6 +191,8 @@ export class SessionRuntime {
     ]);
     this.#pump = new TriggerPump(this.work, handlers, this.#clock, logger, {
       onUnknownKind: (item) => this.schedules.recordUnknown(item),
+      // A run's step may stream for minutes: the session's other due work runs meanwhile.
+      concurrentKinds: new Set([RUN_STEP_KIND]),
       ...options.pump,
     });
     if (options.singleInstance) {
@@ -332,11 +335,12 @@ export class SessionRuntime {
 
   #checkArgs(toolName: string, args: JsonValue): void {
     const tool = this.#agent.tools.find((t) => t.name === toolName);
-    const parsed = tool?.input.safeParse(args);
-    if (parsed && !parsed.success) {
+    const parsed = tool && parseToolInput(tool.name, tool.input, args);
+    // A schema that only validates asynchronously is checked when the call runs (tool.failed).
+    if (parsed && !(parsed instanceof Promise) && !parsed.success) {
       throw new BadRequestError(
         "invalid_tool_args",
-        `the edited arguments for ${toolName} do not match its input schema: ${parsed.error.message}`,
+        `the edited arguments for ${toolName} do not match its input schema: ${parsed.message}`,
       );
     }
   }

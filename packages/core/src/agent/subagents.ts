@@ -6,6 +6,7 @@ import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { childSessionId, type Delegation } from "./define-subagent.ts";
 import { SUBAGENT_SEND_KIND, scheduleRuntimeWork } from "./runtime-work.ts";
+import { parseToolInput } from "./tool-schema.ts";
 import { pendingCall } from "./workflow-calls.ts";
 
 /**
@@ -185,8 +186,10 @@ export function handoff(
   delegation: Delegation,
 ): { event: NewEvent<"subagent.started">; message: StartChild } {
   const session = childSessionId(sessionId, call.callId);
-  const parsed = agent.tools.find((t) => t.name === call.name)?.input.safeParse(call.args);
-  const message = delegation.message(parsed?.success ? parsed.data : call.args);
+  const tool = agent.tools.find((t) => t.name === call.name);
+  const parsed = tool && parseToolInput(tool.name, tool.input, call.args);
+  const ready = parsed && !(parsed instanceof Promise) && parsed.success;
+  const message = delegation.message(ready ? parsed.value : call.args);
   const parent = {
     agent: agent.name,
     session: sessionId,

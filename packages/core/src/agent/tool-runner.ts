@@ -3,6 +3,7 @@ import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { StateView } from "./app-state.ts";
 import type { AnyTool, ToolContext } from "./define-tool.ts";
+import { parseToolInput } from "./tool-schema.ts";
 
 export type ToolOutcome =
   | {
@@ -43,11 +44,11 @@ export async function runTool(
       `the model called "${call.name}", which this agent does not have (tools: ${known})`,
     );
   }
-  const parsed = tool.input.safeParse(call.args);
+  const parsed = await parseToolInput(tool.name, tool.input, call.args);
   if (!parsed.success) {
     return failed(
       "invalid_tool_input",
-      `input for ${tool.name} does not match its schema: ${parsed.error.message}`,
+      `input for ${tool.name} does not match its schema: ${parsed.message}`,
     );
   }
   const writes: ((sql: SqlPort) => void)[] = [];
@@ -76,7 +77,7 @@ export async function runTool(
   };
   let result: unknown;
   try {
-    result = await tool.execute(parsed.data, toolCtx);
+    result = await tool.execute(parsed.value, toolCtx);
   } catch (error) {
     return failed("tool_error", error instanceof Error ? error.message : String(error));
   }

@@ -14,6 +14,10 @@ export type PriceTable = Readonly<
 export interface UsageRollup {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Of `inputTokens`, read from a prompt cache (this session's models only). */
+  readonly cachedInputTokens: number;
+  /** Of `outputTokens`, spent on reasoning (this session's models only). */
+  readonly reasoningTokens: number;
   readonly modelCalls: number;
   readonly toolCalls: number;
   readonly subagentCalls: number;
@@ -53,6 +57,8 @@ export function usageView(sql: SqlPort, prices?: PriceTable): UsageView {
     rollup: {
       inputTokens: sum((e) => e.inputTokens),
       outputTokens: sum((e) => e.outputTokens),
+      cachedInputTokens: summary.models.reduce((t, m) => t + m.cachedInputTokens, 0),
+      reasoningTokens: summary.models.reduce((t, m) => t + m.reasoningTokens, 0),
       modelCalls: summary.models.reduce((t, m) => t + m.calls, 0),
       toolCalls: summary.tools.reduce((t, m) => t + m.calls, 0),
       subagentCalls: summary.subagents.reduce((t, m) => t + m.calls, 0),

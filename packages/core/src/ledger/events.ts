@@ -18,9 +18,19 @@ export interface ErrorInfo {
   readonly message: string;
 }
 
+/**
+ * Tokens of one model call (or a sum of them). `inputTokens` includes the cached ones and
+ * `outputTokens` the reasoning ones, as the AI SDK reports them (`usage.inputTokens.total`,
+ * `.cacheRead`; `usage.outputTokens.total`, `.reasoning`); the parts are absent when zero or
+ * not reported by the provider.
+ */
 export interface TokenUsage {
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Input tokens read from the provider's prompt cache (OpenAI `cached_tokens`, Anthropic `cache_read_input_tokens`). */
+  readonly cachedInputTokens?: number;
+  /** Output tokens spent on reasoning (OpenAI `reasoning_tokens`, Anthropic `thinking_tokens`). */
+  readonly reasoningTokens?: number;
 }
 
 /** The tool call of a parent session that a child session (a sub-agent) answers. */
@@ -49,6 +59,12 @@ export interface EventPayloads {
   "run.interrupt_requested": { reason: string };
   "step.started": { step: number; attempt: number };
   "model.delta": { step: number; text: string };
+  /**
+   * The model's reasoning (thinking) in a step, whole, recorded when it ends: before the
+   * step's first text delta or tool call, or at the end of the call. Never sent back to
+   * the model. AG-UI `REASONING_*` events and UI-stream `reasoning-*` parts show it.
+   */
+  "model.reasoning": { step: number; text: string };
   "model.completed": {
     step: number;
     text: string;

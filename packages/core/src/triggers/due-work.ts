@@ -13,6 +13,10 @@ import type { SqlPort } from "../sql/port.ts";
  *    lease when it starts again, since the old holder was itself.
  * 3. Rows name a registered kind, never a method; an unknown kind is an error
  *    the pump reports, not a row it skips.
+ * 4. Scheduling a key that is claimed clears its lease; the holder's `complete` and
+ *    `release` then change nothing (they act on leased rows only), so the newer schedule
+ *    wins and the row runs again after its holder ends (the pump does not claim a row it
+ *    is still running).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -67,10 +71,13 @@ export class DueWork {
     );
   }
 
-  /** Claims the earliest due row without a live lease, or returns undefined. */
-  claim(now: number, leaseMs: number): DueItem | undefined {
+  /**
+   * Claims the earliest due row without a live lease, or returns undefined. `running`: ids
+   * the caller is still running (rescheduled meanwhile), which it must not claim again yet.
+   */
+  claim(now: number, leaseMs: number, running: ReadonlySet<number> = NONE): DueItem | undefined {
     const row = this.#sql.exec<DueRow>(
-      "SELECT * FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY due_at, id LIMIT 1",
+      `SELECT * FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)${notIn(running)} ORDER BY due_at, id LIMIT 1`,
       now,
       now,
     )[0];
@@ -102,15 +109,18 @@ export class DueWork {
     );
   }
 
-  /** Done: the row is gone. */
+  /** Done: the row is gone (unless it was scheduled again while claimed: invariant 4). */
   complete(id: number): void {
-    this.#sql.exec("DELETE FROM due_work WHERE id = ?", id);
+    this.#sql.exec("DELETE FROM due_work WHERE id = ? AND lease_until IS NOT NULL", id);
   }
 
-  /** Due again at `dueAt`, keeping the attempt count (a retry) or resetting it (new work). */
+  /**
+   * Due again at `dueAt`, keeping the attempt count (a retry) or resetting it (new work).
+   * A row scheduled again while claimed keeps that schedule (invariant 4).
+   */
   release(id: number, dueAt: number, options: { resetAttempts: boolean; error?: string }): void {
     this.#sql.exec(
-      `UPDATE due_work SET due_at = ?, lease_until = NULL, last_error = ?${options.resetAttempts ? ", attempts = 0" : ""} WHERE id = ?`,
+      `UPDATE due_work SET due_at = ?, lease_until = NULL, last_error = ?${options.resetAttempts ? ", attempts = 0" : ""} WHERE id = ? AND lease_until IS NOT NULL`,
       dueAt,
       options.error ?? null,
       id,
@@ -155,13 +165,24 @@ export class DueWork {
       .map(toItem);
   }
 
-  /** When the next row becomes claimable (due, or its lease runs out); null when there is none. */
-  nextWakeAt(): number | null {
+  /**
+   * When the next row becomes claimable (due, or its lease runs out); null when there is
+   * none. `running`: ids the caller is running, left out (they are not its to wait for).
+   */
+  nextWakeAt(running: ReadonlySet<number> = NONE): number | null {
     const row = this.#sql.exec<{ t: number | null }>(
-      "SELECT min(coalesce(lease_until, due_at)) AS t FROM due_work",
+      `SELECT min(coalesce(lease_until, due_at)) AS t FROM due_work WHERE 1 = 1${notIn(running)}`,
     )[0];
     return row?.t ?? null;
   }
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** ` AND id NOT IN (…)` for a set of integer ids (inlined: they are numbers we hold). */
+function notIn(ids: ReadonlySet<number>): string {
+  if (ids.size === 0) return "";
+  return ` AND id NOT IN (${[...ids].map((id) => Math.trunc(id)).join(", ")})`;
 }
 
 function toItem(row: DueRow): DueItem {

@@ -1,10 +1,14 @@
 import type { Clock } from "../clock.ts";
-import { DurableAgentsError } from "../errors/base.ts";
+import { DurableAgentsError, RetryableError } from "../errors/base.ts";
 import type { Logger } from "../logger.ts";
 import type { DueItem, DueWork } from "./due-work.ts";
 
 /**
- * The trigger pump: runs due work, one row at a time, until none is due.
+ * The trigger pump: runs due work until none is due. Rows run one at a time, except rows
+ * of a `concurrentKinds` kind (a run's step, which may stream a model answer for minutes):
+ * those run alongside, while the pump goes on with the other due rows and wakes for the
+ * next one's due time, so a slow or hung model call never delays a session's schedules,
+ * hooks or outbox.
  *
  * Invariants:
  * 1. Work runs only under a claim. The claim's lease is renewed while the
@@ -14,6 +18,10 @@ import type { DueItem, DueWork } from "./due-work.ts";
  *    `giveUp`, which must record a terminal fact; nothing is dropped silently.
  * 3. A row of an unknown kind is given up with `unknown_trigger_kind` and stays
  *    listed (never deleted), so an operator sees it.
+ * 4. A row runs at most once at a time: it is leased while it runs (invariant 1), so a
+ *    concurrent row (one run's step) is never claimed again before it ends.
+ * 5. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
+ *    e.g. a provider's Retry-After), capped at `retryAfterMaxMs`.
  */
 export type TriggerOutcome =
   | { readonly type: "done" }
@@ -45,8 +53,12 @@ export interface PumpOptions {
   readonly maxAttempts: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /** The longest wait a `RetryableError.retryAfterMs` may ask for. */
+  readonly retryAfterMaxMs: number;
   /** Stop starting new work after this long in one `run`; the caller re-arms the alarm. */
   readonly budgetMs: number;
+  /** Kinds whose rows run alongside the others instead of one at a time (the runtime: `run.step`). */
+  readonly concurrentKinds?: ReadonlySet<string>;
   /** Records a row whose kind nothing handles (e.g. removed by a deploy). */
   readonly onUnknownKind?: (item: DueItem) => void;
 }
@@ -56,6 +68,7 @@ export const DEFAULT_PUMP_OPTIONS: PumpOptions = {
   maxAttempts: 5,
   backoffBaseMs: 1_000,
   backoffMaxMs: 60_000,
+  retryAfterMaxMs: 15 * 60_000,
   budgetMs: 25_000,
 };
 
@@ -95,10 +108,49 @@ export class TriggerPump {
 
   async #loop(): Promise<void> {
     const started = this.#clock.now();
-    while (this.#clock.now() - started < this.#options.budgetMs) {
-      const item = this.#work.claim(this.#clock.now(), this.#options.leaseMs);
-      if (!item) return;
-      await this.#runOne(item);
+    const inFlight = new Set<Promise<void>>();
+    const running = new Set<number>();
+    for (;;) {
+      // The budget bounds a pass of one-at-a-time work; while a concurrent row runs, the pass
+      // lives on anyway, so it keeps serving the rows that fall due meanwhile.
+      const open = this.#clock.now() - started < this.#options.budgetMs || inFlight.size > 0;
+      const item = open
+        ? this.#work.claim(this.#clock.now(), this.#options.leaseMs, running)
+        : undefined;
+      if (item && this.#options.concurrentKinds?.has(item.kind)) {
+        running.add(item.id);
+        const task: Promise<void> = this.#runOne(item)
+          .catch((error) =>
+            this.#logger.error("due work failed outside its handler", {
+              kind: item.kind,
+              key: item.key,
+              error: String(error),
+            }),
+          )
+          .finally(() => {
+            inFlight.delete(task);
+            running.delete(item.id);
+          });
+        inFlight.add(task);
+        continue;
+      }
+      if (item) {
+        await this.#runOne(item);
+        continue;
+      }
+      if (inFlight.size === 0) return;
+      // Nothing due now: wait for a concurrent row to end, or for the next row's due time.
+      const next = this.#work.nextWakeAt(running);
+      const wake = new AbortController();
+      const waits: Promise<unknown>[] = [Promise.race(inFlight)];
+      if (next !== null)
+        waits.push(
+          this.#clock
+            .sleep(Math.max(0, next - this.#clock.now()), wake.signal)
+            .catch(() => undefined),
+        );
+      await Promise.race(waits);
+      wake.abort();
     }
   }
 
@@ -135,14 +187,12 @@ export class TriggerPump {
     const retryable = !(error instanceof DurableAgentsError) || error.retryable;
     const message = error instanceof Error ? error.message : String(error);
     if (retryable && item.attempts < this.#options.maxAttempts) {
-      const delay = Math.min(
-        this.#options.backoffBaseMs * 2 ** (item.attempts - 1),
-        this.#options.backoffMaxMs,
-      );
+      const delay = retryDelay(error, item.attempts, this.#options);
       this.#logger.warn("due work failed; retrying", {
         kind: item.kind,
         key: item.key,
         attempt: item.attempts,
+        delayMs: delay,
         error: message,
       });
       this.#work.release(item.id, this.#clock.now() + delay, {
@@ -175,4 +225,15 @@ export class TriggerPump {
     void renew();
     return () => controller.abort();
   }
+}
+
+/** The backoff for a failed attempt (1-based), or the error's own Retry-After when it has one. */
+export function retryDelay(
+  error: unknown,
+  attempt: number,
+  options: Pick<PumpOptions, "backoffBaseMs" | "backoffMaxMs" | "retryAfterMaxMs">,
+): number {
+  if (error instanceof RetryableError && error.retryAfterMs !== undefined)
+    return Math.min(Math.max(0, error.retryAfterMs), options.retryAfterMaxMs);
+  return Math.min(options.backoffBaseMs * 2 ** (attempt - 1), options.backoffMaxMs);
 }

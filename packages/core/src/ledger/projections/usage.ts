@@ -2,7 +2,16 @@ import type { SqlPort } from "../../sql/port.ts";
 import type { Projection } from "../projection.ts";
 
 export interface UsageSummary {
-  readonly models: { model: string; calls: number; inputTokens: number; outputTokens: number }[];
+  readonly models: {
+    model: string;
+    calls: number;
+    inputTokens: number;
+    outputTokens: number;
+    /** Of `inputTokens`, read from the provider's prompt cache. */
+    cachedInputTokens: number;
+    /** Of `outputTokens`, spent on reasoning. */
+    reasoningTokens: number;
+  }[];
   readonly tools: { name: string; calls: number; failures: number }[];
   /** Sub-agent calls by child agent, with the tokens their answers reported. */
   readonly subagents: { agent: string; calls: number; inputTokens: number; outputTokens: number }[];
@@ -17,7 +26,7 @@ export const usageProjection: Projection = {
   create: [
     "CREATE TABLE usage_subagents (agent TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_metrics (metric TEXT PRIMARY KEY, count INTEGER NOT NULL, total REAL NOT NULL)",
-    "CREATE TABLE usage_models (model TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
+    "CREATE TABLE usage_models (model TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_tools (name TEXT PRIMARY KEY, calls INTEGER NOT NULL, failures INTEGER NOT NULL)",
     "CREATE TABLE usage_runs (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
   ],
@@ -33,10 +42,12 @@ export const usageProjection: Projection = {
       case "model.completed": {
         const { model, usage } = event.data;
         sql.exec(
-          "INSERT INTO usage_models (model, calls, input_tokens, output_tokens) VALUES (?, 1, ?, ?) ON CONFLICT (model) DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
+          "INSERT INTO usage_models (model, calls, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens) VALUES (?, 1, ?, ?, ?, ?) ON CONFLICT (model) DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens, reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens",
           model,
           usage.inputTokens,
           usage.outputTokens,
+          usage.cachedInputTokens ?? 0,
+          usage.reasoningTokens ?? 0,
         );
         if (event.runId) {
           sql.exec(
@@ -84,14 +95,23 @@ export const usageProjection: Projection = {
 export function usageSummary(sql: SqlPort): UsageSummary {
   return {
     models: sql
-      .exec<{ model: string; calls: number; input_tokens: number; output_tokens: number }>(
-        "SELECT model, calls, input_tokens, output_tokens FROM usage_models ORDER BY model",
+      .exec<{
+        model: string;
+        calls: number;
+        input_tokens: number;
+        output_tokens: number;
+        cached_input_tokens: number;
+        reasoning_tokens: number;
+      }>(
+        "SELECT model, calls, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens FROM usage_models ORDER BY model",
       )
       .map((r) => ({
         model: r.model,
         calls: r.calls,
         inputTokens: r.input_tokens,
         outputTokens: r.output_tokens,
+        cachedInputTokens: r.cached_input_tokens,
+        reasoningTokens: r.reasoning_tokens,
       })),
     tools: sql.exec<{ name: string; calls: number; failures: number }>(
       "SELECT name, calls, failures FROM usage_tools ORDER BY name",

@@ -142,6 +142,18 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         out.push({ type: "TEXT_MESSAGE_CONTENT", messageId: state.text, delta: event.data.text });
         return;
       }
+      case "model.reasoning": {
+        // A whole reasoning message (recorded when it ended), as one span.
+        const messageId = `${assistantId(state.runId, event.data.step)}:reasoning`;
+        out.push(
+          { type: "REASONING_START", messageId },
+          { type: "REASONING_MESSAGE_START", messageId, role: "reasoning" },
+          { type: "REASONING_MESSAGE_CONTENT", messageId, delta: event.data.text },
+          { type: "REASONING_MESSAGE_END", messageId },
+          { type: "REASONING_END", messageId },
+        );
+        return;
+      }
       case "model.completed": {
         const { step, toolCalls, usage: used, model } = event.data;
         const parent = assistantId(state.runId, step);

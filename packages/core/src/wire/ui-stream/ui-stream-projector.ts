@@ -94,6 +94,17 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           }
           out.push({ type: "text-delta", id: state.text, delta: event.data.text });
           break;
+        case "model.reasoning": {
+          if (event.data.text === "") break;
+          const id = `${state.runId}:${event.data.step}:r`;
+          out.push(
+            { type: "reasoning-start", id },
+            { type: "reasoning-delta", id, delta: event.data.text },
+            { type: "reasoning-end", id },
+          );
+          state.stepHasParts = true;
+          break;
+        }
         case "model.completed":
           closeText(out);
           for (const call of event.data.toolCalls) {
