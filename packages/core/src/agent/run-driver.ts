@@ -145,7 +145,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
-    const { agent, ledger, faults } = this.#o;
+    const { agent, faults } = this.#o;
     // Registered before the first await, so an abort from here on reaches the call.
     const flight = this.#flight(runId);
     try {
