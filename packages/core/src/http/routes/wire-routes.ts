@@ -1,12 +1,12 @@
 import type * as z from "zod";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
-import { type LedgerEvent, TERMINAL_KINDS } from "../../ledger/events.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
 import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
 import { lastUserText, runAgentInputSchema } from "../../wire/agui/run-agent-input.ts";
 import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
+import { endsRun } from "../../wire/replay-end.ts";
 import { SSE_HEADERS } from "../../wire/sse.ts";
 import { chatRequestSchema, lastUserMessage } from "../../wire/ui-stream/chat-request.ts";
 import {
@@ -19,13 +19,6 @@ import { LIMITS } from "../limits.ts";
 import { projectedSse } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
-
-/** A run stops streaming at a terminal event or when it waits (for an approval). */
-function endsRun(runId?: string): (event: LedgerEvent) => boolean {
-  return (event) =>
-    (runId === undefined || event.runId === runId) &&
-    (TERMINAL_KINDS.has(event.kind) || event.kind === "run.waiting");
-}
 
 function position(request: Request, ctx: SessionHttpContext): ChunkPosition | null {
   const value =
@@ -56,7 +49,7 @@ function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, ru
     live: ctx.live,
     projector,
     from,
-    until: runId === undefined ? undefined : endsRun(runId),
+    until: runId === undefined ? undefined : endsRun(ctx.sql, runId),
     bounded: runId === undefined,
     headers: SSE_HEADERS,
   });
@@ -73,7 +66,7 @@ function uiStream(request: Request, ctx: SessionHttpContext, from: ChunkPosition
     live: ctx.live,
     projector,
     from,
-    until: endsRun(runId),
+    until: endsRun(ctx.sql, runId),
     trailer: UI_STREAM_DONE,
     bounded: false,
     headers: UI_STREAM_HEADERS,
