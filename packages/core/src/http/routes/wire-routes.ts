@@ -8,12 +8,7 @@ import { lastUserText, runAgentInputSchema } from "../../wire/agui/run-agent-inp
 import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
 import { endsRun } from "../../wire/replay-end.ts";
 import { SSE_HEADERS } from "../../wire/sse.ts";
-import { chatRequestSchema, lastUserMessage } from "../../wire/ui-stream/chat-request.ts";
-import {
-  createUiStreamProjector,
-  UI_STREAM_DONE,
-  UI_STREAM_HEADERS,
-} from "../../wire/ui-stream/ui-stream-projector.ts";
+import { chatRoutes, uiStream } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
 import { projectedSse } from "../projected-sse.ts";
@@ -52,24 +47,6 @@ function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, ru
     until: runId === undefined ? undefined : endsRun(ctx.sql, runId),
     bounded: runId === undefined,
     headers: SSE_HEADERS,
-  });
-}
-
-function uiStream(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
-  const { ledger } = ctx.runtime;
-  const projector = createUiStreamProjector();
-  warm(projector, ledger, ctx.sql, from.after);
-  return projectedSse({
-    request,
-    ledger,
-    clock: ctx.clock,
-    live: ctx.live,
-    projector,
-    from,
-    until: endsRun(ctx.sql, runId),
-    trailer: UI_STREAM_DONE,
-    bounded: false,
-    headers: UI_STREAM_HEADERS,
   });
 }
 
@@ -128,26 +105,15 @@ export const wireRoutes: RouteTable = {
         const next = ctx.runtime.ledger.read(from.after, 1)[0];
         if (!next && latestRun(ctx.sql)?.status !== "running")
           return new Response(null, { status: 204 });
-        return uiStream(request, ctx, from);
+        return uiStream(request, ctx, from, endsRun(ctx.sql));
       }
       const run = latestRun(ctx.sql);
       if (run?.status !== "running") return new Response(null, { status: 204 });
-      return uiStream(request, ctx, { after: run.startedSeq - 1, skip: 0 }, run.runId);
+      const start = { after: run.startedSeq - 1, skip: 0 };
+      return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId));
     },
-    /** Starts a run the way useChat sends it and streams it until it ends. */
-    POST: async (request, ctx) => {
-      const started = await startFrom(
-        request,
-        ctx,
-        chatRequestSchema,
-        "the chat request",
-        lastUserMessage,
-      );
-      if (started instanceof Response) return started;
-      const run = getRun(ctx.sql, started.runId);
-      const after = (run?.startedSeq ?? 1) - 1;
-      return uiStream(request, ctx, { after, skip: 0 }, started.runId);
-    },
+    /** What useChat sends, as `POST /chat/:agent` (see http/chat/chat-routes.ts). */
+    POST: chatRoutes.chat?.POST,
   },
   stop: {
     /** Stops the generation on the server (a soft interrupt; the run can resume). */

@@ -146,7 +146,10 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           });
           break;
         case "approval.resolved": {
-          const { callId, approved, reason } = event.data;
+          const { callId, approved, reason, withResult } = event.data;
+          // A client-side tool's output (addToolOutput) answers the call itself: its
+          // tool.completed follows, and the client's part already left the approval state.
+          if (withResult) break;
           out.push({
             type: "tool-approval-response",
             approvalId: callId,

@@ -1,0 +1,149 @@
+import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
+import type { LedgerEvent } from "../../ledger/events.ts";
+import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
+import { type ChunkPosition, warm } from "../../wire/chunk-projector.ts";
+import { endsRun } from "../../wire/replay-end.ts";
+import {
+  type ChatCommand,
+  chatCommand,
+  chatRequestSchema,
+} from "../../wire/ui-stream/chat-request.ts";
+import {
+  createUiStreamProjector,
+  UI_STREAM_DONE,
+  UI_STREAM_HEADERS,
+} from "../../wire/ui-stream/ui-stream-projector.ts";
+import { LIMITS } from "../limits.ts";
+import { projectedSse } from "../projected-sse.ts";
+import { readBody } from "../read-json.ts";
+import type { RouteTable, SessionHttpContext } from "../route.ts";
+import { DEFAULT_CHAT_OPTIONS, watchChatStream } from "./chat-presence.ts";
+
+/**
+ * The AI SDK chat surface: what `useChat` with `new DefaultChatTransport({ api: "/chat/<agent>" })`
+ * sends, parsed into run commands (start, resume with decisions, start replacing the latest run),
+ * answered with the UI message stream of the run. The Worker maps `POST /chat/:agent` (chat id in
+ * the body) and `GET /chat/:agent/:id/stream` onto `.../agents/:agent/:id/chat`, so auth, hooks and
+ * custom endpoints are the session routes' own. docs/delivery.md has the protocol.
+ */
+
+/** The UI message stream from `from`, ending after the event `until` holds for. */
+export function uiStream(
+  request: Request,
+  ctx: SessionHttpContext,
+  from: ChunkPosition,
+  until: (event: LedgerEvent) => boolean,
+): Response {
+  const { ledger } = ctx.runtime;
+  const projector = createUiStreamProjector();
+  warm(projector, ledger, ctx.sql, from.after);
+  return projectedSse({
+    request,
+    ledger,
+    clock: ctx.clock,
+    live: ctx.live,
+    projector,
+    from,
+    until,
+    trailer: UI_STREAM_DONE,
+    bounded: false,
+    headers: UI_STREAM_HEADERS,
+  });
+}
+
+/** Runs the command, then streams the run from the first event it wrote. */
+async function run(
+  command: ChatCommand,
+  ctx: SessionHttpContext,
+): Promise<{ runId: string; after: number }> {
+  const { runtime, sql } = ctx;
+  if (command.type === "answer") return answer(command, ctx);
+  let replaces: string | undefined;
+  if (command.type === "regenerate") {
+    const latest = latestRun(sql);
+    if (command.messageId !== undefined && command.messageId !== latest?.runId)
+      throw new ConflictError(
+        "not_latest_run",
+        `only the latest answer can be regenerated; message ${command.messageId.slice(0, 64)} is not the latest run's (${latest?.runId ?? "none"})`,
+        { details: { latestRunId: latest?.runId ?? null } },
+      );
+    replaces = latest?.runId;
+  }
+  const started = await runtime.start({ message: command.message, replaces });
+  return { runId: started.runId, after: (getRun(sql, started.runId)?.startedSeq ?? 1) - 1 };
+}
+
+const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
+
+async function answer(
+  command: Extract<ChatCommand, { type: "answer" }>,
+  ctx: SessionHttpContext,
+): Promise<{ runId: string; after: number }> {
+  const { runtime, sql } = ctx;
+  const current = latestRun(sql);
+  if (!current || current.runId !== command.messageId || current.status !== "waiting")
+    throw new ConflictError(
+      "no_pending_decisions",
+      `message ${command.messageId.slice(0, 64)} has no tool call waiting for an answer${current ? ` (the latest run ${current.runId} is ${current.status})` : ""}; send a user message instead`,
+    );
+  const pending = new Set(
+    stepToolCalls(sql, current.runId, current.step)
+      .filter((c) => PENDING.has(c.status))
+      .map((c) => c.callId),
+  );
+  const decisions = command.decisions.filter((d) => pending.has(d.callId));
+  if (decisions.length === 0)
+    throw new BadRequestError(
+      "invalid_request",
+      `the chat request answers none of the calls run ${current.runId} waits on (${[...pending].join(", ")}); answer them with addToolApprovalResponse or addToolOutput`,
+    );
+  const after = runtime.ledger.tail;
+  await runtime.resume({ approvals: decisions });
+  return { runId: current.runId, after };
+}
+
+export const chatRoutes: RouteTable = {
+  chat: {
+    /** `POST /chat/:agent`: a message, a regenerate, or answers to the calls the run waits on. */
+    POST: async (request, ctx) => {
+      const body = await readBody(request, chatRequestSchema, "the chat request", {
+        maxBytes: LIMITS.maxChatBodyBytes,
+      });
+      const session = ctx.runtime.status().session;
+      if (body.id !== undefined && body.id !== session)
+        throw new BadRequestError(
+          "invalid_request",
+          `the chat request's id "${body.id.slice(0, 64)}" is not this session's ("${session}"); the chat id is the session id`,
+        );
+      const { runId, after } = await run(chatCommand(body), ctx);
+      const stillWaiting = latestRun(ctx.sql)?.status === "waiting";
+      const tail = ctx.runtime.ledger.tail;
+      // Some calls are answered, others still wait: the stream carries the answers and ends.
+      const response = stillWaiting
+        ? uiStream(request, ctx, { after, skip: 0 }, (event) => event.seq >= tail)
+        : uiStream(request, ctx, { after, skip: 0 }, endsRun(ctx.sql, runId));
+      return watchChatStream(response, runId, watchContext(ctx));
+    },
+    /**
+     * `GET /chat/:agent/:id/stream`: the running run replayed from its start, through every
+     * segment (useChat's `resumeStream`); 204 when no run is running.
+     */
+    GET: (request, ctx) => {
+      const current = latestRun(ctx.sql);
+      if (current?.status !== "running") return new Response(null, { status: 204 });
+      const from = { after: current.startedSeq - 1, skip: 0 };
+      const response = uiStream(request, ctx, from, endsRun(ctx.sql, current.runId));
+      return watchChatStream(response, current.runId, watchContext(ctx));
+    },
+  },
+};
+
+function watchContext(ctx: SessionHttpContext) {
+  return {
+    runtime: ctx.runtime,
+    sql: ctx.sql,
+    clock: ctx.clock,
+    options: { ...DEFAULT_CHAT_OPTIONS, ...ctx.chat },
+  };
+}
