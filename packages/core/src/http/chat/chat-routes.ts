@@ -110,12 +110,6 @@ export const chatRoutes: RouteTable = {
       const body = await readBody(request, chatRequestSchema, "the chat request", {
         maxBytes: LIMITS.maxChatBodyBytes,
       });
-      const session = ctx.runtime.status().session;
-      if (body.id !== undefined && body.id !== session)
-        throw new BadRequestError(
-          "invalid_request",
-          `the chat request's id "${body.id.slice(0, 64)}" is not this session's ("${session}"); the chat id is the session id`,
-        );
       const { runId, after } = await run(chatCommand(body), ctx);
       const stillWaiting = latestRun(ctx.sql)?.status === "waiting";
       const tail = ctx.runtime.ledger.tail;

@@ -62,7 +62,13 @@ export function chatCommand(body: ChatRequest): ChatCommand {
   if (last?.role === "assistant") {
     if (body.trigger === "regenerate-message")
       throw invalid(body, "a regenerate request must end with the user message to answer again");
-    return { type: "answer", messageId: last.id, decisions: decisions(last.parts) };
+    const answers = decisions(last.parts);
+    if (answers.length === 0)
+      throw invalid(
+        body,
+        "the last message is the assistant's but answers no tool call (addToolApprovalResponse, addToolOutput); end with a user message to send one",
+      );
+    return { type: "answer", messageId: last.id, decisions: answers };
   }
   const message = userText(body);
   if (body.trigger === "regenerate-message")
