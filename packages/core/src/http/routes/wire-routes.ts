@@ -1,10 +1,18 @@
 import type * as z from "zod";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
+import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
 import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
+import type { SqlPort } from "../../sql/port.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
-import { lastUserText, runAgentInputSchema } from "../../wire/agui/run-agent-input.ts";
+import { aguiResume } from "../../wire/agui/agui-resume.ts";
+import {
+  lastUserText,
+  type RunAgentInput,
+  runAgentInputSchema,
+} from "../../wire/agui/run-agent-input.ts";
 import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
 import { endsRun } from "../../wire/replay-end.ts";
 import { SSE_HEADERS } from "../../wire/sse.ts";
@@ -75,6 +83,55 @@ async function startFrom<T>(
   return outcome.type === "answered" ? outcome.response : (outcome.result as StartedRun);
 }
 
+/**
+ * A new AG-UI run carrying `resume[]`: the same ledger run continues (see agui-resume.ts),
+ * through the `resume` command (or `start`, when the client abandons an interrupted run).
+ */
+async function resumeAgui(request: Request, ctx: SessionHttpContext, input: RunAgentInput) {
+  const { runtime, sql } = ctx;
+  const run = latestRun(sql);
+  if (!run)
+    throw new ConflictError(
+      "no_run",
+      "the RunAgentInput resumes an interrupt, but this thread has no run; send a user message",
+    );
+  const command = aguiResume(input, run.runId);
+  if (command.type === "abandon") {
+    const started = await runHttpCommand(
+      "start",
+      { input: { message: lastUserText(input) } },
+      request,
+      ctx,
+    );
+    if (started.type === "answered") return started.response;
+    const { offset, runId } = started.result as StartedRun;
+    return agui(request, ctx, { after: decodeOffset(offset, runtime.ledger.tail), skip: 0 }, runId);
+  }
+  const after = runtime.ledger.tail;
+  let body: unknown = { mode: "continue" };
+  if (command.type === "decisions") {
+    const pending = run.status === "waiting" ? pendingCalls(sql, run.runId, run.step) : [];
+    const answered = new Set(command.decisions.map((d) => d.callId));
+    const open = pending.filter((id) => !answered.has(id));
+    if (open.length > 0)
+      throw new BadRequestError(
+        "invalid_request",
+        `the RunAgentInput's resume must answer every interrupt of run ${run.runId}; unanswered: ${open.join(", ")}`,
+        { details: { pending } },
+      );
+    body = { approvals: command.decisions };
+  }
+  const resumed = await runHttpCommand("resume", body, request, ctx);
+  if (resumed.type === "answered") return resumed.response;
+  return agui(request, ctx, { after, skip: 0 }, run.runId);
+}
+
+function pendingCalls(sql: SqlPort, runId: string, step: number): string[] {
+  return stepToolCalls(sql, runId, step)
+    .filter((c) => c.status === "awaiting_approval" || c.status === "outcome_unknown")
+    .map((c) => c.callId);
+}
+
 /** AG-UI and AI SDK UI message streams over the ledger, and the stop button. */
 export const wireRoutes: RouteTable = {
   agui: {
@@ -82,6 +139,14 @@ export const wireRoutes: RouteTable = {
     GET: (request, ctx) => agui(request, ctx, position(request, ctx) ?? { after: 0, skip: 0 }),
     /** A `RunAgentInput` starts a run and streams it until it ends (HttpAgent). */
     POST: async (request, ctx) => {
+      const input = await readBody(
+        request.clone(),
+        runAgentInputSchema,
+        "the RunAgentInput",
+        bodyLimit,
+      );
+      if (input.resume !== undefined && input.resume.length > 0)
+        return resumeAgui(request, ctx, input);
       const started = await startFrom(
         request,
         ctx,
