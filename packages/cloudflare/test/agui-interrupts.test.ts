@@ -84,7 +84,9 @@ describe("AG-UI interrupts, the protocol's way (HttpAgent)", () => {
     const all = await readSse(
       s.fetch,
       s.url("agui"),
-      (e) => e.data.type === "RUN_FINISHED" && (e.data as Finished).outcome?.type === "success",
+      (e) =>
+        e.data.type === "RUN_FINISHED" &&
+        (e.data as unknown as Finished).outcome?.type === "success",
     );
     const events = all.map((f) => f.data);
     await lastValueFrom(from(events as never[]).pipe(verifyEvents(false), toArray()));
