@@ -1,5 +1,5 @@
 import { defineTool } from "@durable-agents/core";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * A tool the client answers: the run waits for it like an approval, and the browser sends

@@ -1,5 +1,5 @@
 import { defineTool } from "@durable-agents/core";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * Deletes every note of the session. Destructive, so a human approves each call first

@@ -3,7 +3,7 @@ import { EventSchemas } from "@ag-ui/core/schemas";
 import { readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { mathAgent } from "../../test/fixtures.ts";
 import { DEFAULT_LIVE_READ } from "../http/ledger-read.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";

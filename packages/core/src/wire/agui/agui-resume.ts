@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Decision } from "../../agent/run-control.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import type { JsonValue } from "../../ledger/events.ts";
