@@ -81,4 +81,33 @@ describe("the useChat URLs: POST /chat/:agent, GET /chat/:agent/:id/stream", () 
     expect(await code(notLatest)).toBe("not_latest_run");
     expect(await s.events()).toEqual([]);
   });
+
+  it("regenerate while the latest run is still going ends it and answers again in its place", async () => {
+    const s = session("probe");
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "probe", session: s.session });
+    probe.close("slow_echo");
+    await s.post("runs", { input: { message: "go" } });
+    await s.waitFor((e) => e.kind === "tool.started");
+    const first = (await s.status()).runId;
+    const regenerate = JSON.stringify({
+      id: s.session,
+      trigger: "regenerate-message",
+      messageId: first,
+      messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "go" }] }],
+    });
+    const response = post("/chat/probe", regenerate, token);
+    await s.waitFor((e) => e.kind === "run.aborted");
+    probe.open("slow_echo");
+    expect((await response).status).toBe(200);
+    expect((await (await response).text()).endsWith("data: [DONE]\n\n")).toBe(true);
+    const events = await s.events();
+    expect(events.find((e) => e.kind === "run.aborted")?.data).toEqual({
+      reason: "replaced: the chat client regenerated this answer",
+    });
+    const second = events.filter((e) => e.kind === "run.started").at(-1);
+    expect(second?.data).toMatchObject({ replaces: first });
+    const messages = await s.messages();
+    expect(messages.filter((m) => m.role === "user")).toHaveLength(1);
+    expect(messages.every((m) => m.runId === second?.runId)).toBe(true);
+  });
 });

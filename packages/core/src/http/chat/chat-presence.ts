@@ -24,6 +24,8 @@ export const CHAT_STOP_REASON = "stopped by the chat client";
 interface Presence {
   /** Open chat streams per run. */
   readonly open: Map<string, number>;
+  /** Runs whose chat streams were all cut, waiting out the grace period. */
+  readonly stopping: Set<string>;
 }
 
 const presences = new WeakMap<SessionRuntime, Presence>();
@@ -31,7 +33,7 @@ const presences = new WeakMap<SessionRuntime, Presence>();
 function presenceOf(runtime: SessionRuntime): Presence {
   let presence = presences.get(runtime);
   if (!presence) {
-    presence = { open: new Map() };
+    presence = { open: new Map(), stopping: new Set() };
     presences.set(runtime, presence);
   }
   return presence;
@@ -82,11 +84,22 @@ export function watchChatStream(response: Response, runId: string, ctx: WatchCon
   return new Response(watched, { status: response.status, headers: response.headers });
 }
 
+/**
+ * True when every chat stream of `runId` was cut and none came back yet: the client stopped
+ * it (or went away). A new message from that client then need not wait out the grace period.
+ */
+export function chatStopPending(runtime: SessionRuntime, runId: string): boolean {
+  const presence = presences.get(runtime);
+  return presence?.stopping.has(runId) === true && !presence.open.get(runId);
+}
+
 function scheduleStop(runId: string, ctx: WatchContext, presence: Presence): void {
   const { stopAfterDisconnectMs } = ctx.options;
   if (!Number.isFinite(stopAfterDisconnectMs)) return;
+  presence.stopping.add(runId);
   void (async () => {
     await ctx.clock.sleep(stopAfterDisconnectMs);
+    presence.stopping.delete(runId);
     if ((presence.open.get(runId) ?? 0) > 0) return;
     const run = latestRun(ctx.sql);
     if (run?.runId !== runId || run.status !== "running") return;

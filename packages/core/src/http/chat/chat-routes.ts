@@ -18,7 +18,14 @@ import { LIMITS } from "../limits.ts";
 import { projectedSse } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
-import { DEFAULT_CHAT_OPTIONS, watchChatStream } from "./chat-presence.ts";
+import {
+  CHAT_STOP_REASON,
+  chatStopPending,
+  DEFAULT_CHAT_OPTIONS,
+  watchChatStream,
+} from "./chat-presence.ts";
+
+const REPLACED_REASON = "replaced: the chat client regenerated this answer";
 
 /**
  * The AI SDK chat surface: what `useChat` with `new DefaultChatTransport({ api: "/chat/<agent>" })`
@@ -60,8 +67,9 @@ async function run(
   const { runtime, sql } = ctx;
   if (command.type === "answer") return answer(command, ctx);
   let replaces: string | undefined;
+  const latest = latestRun(sql);
+  const active = latest?.status === "running" || latest?.status === "waiting";
   if (command.type === "regenerate") {
-    const latest = latestRun(sql);
     if (command.messageId !== undefined && command.messageId !== latest?.runId)
       throw new ConflictError(
         "not_latest_run",
@@ -69,6 +77,11 @@ async function run(
         { details: { latestRunId: latest?.runId ?? null } },
       );
     replaces = latest?.runId;
+    // The client threw that answer away: a run still going is ended first.
+    if (active) await runtime.abort(REPLACED_REASON);
+  } else if (latest && active && chatStopPending(runtime, latest.runId)) {
+    // The client stopped that run (its stream was cut and not reopened) and sends on.
+    await runtime.abort(CHAT_STOP_REASON);
   }
   const started = await runtime.start({ message: command.message, replaces });
   return { runId: started.runId, after: (getRun(sql, started.runId)?.startedSeq ?? 1) - 1 };
