@@ -5,6 +5,7 @@ import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { mathAgent } from "../../test/fixtures.ts";
+import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { DEFAULT_LIVE_READ } from "../http/ledger-read.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";
 import { defineAgent, defineTool, scriptedModel } from "../index.ts";
@@ -37,7 +38,13 @@ const banker = defineAgent({
 });
 
 function get(t: TestSession, action: string): Promise<Response> {
-  const ctx = { runtime: t.runtime, sql: t.sql, clock: t.clock, live: DEFAULT_LIVE_READ };
+  const ctx = {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    live: DEFAULT_LIVE_READ,
+    caller: TRUSTED_CALLER,
+  };
   return handleSessionRequest(new Request(`http://x/agents/a/s1/${action}`), action, ctx);
 }
 

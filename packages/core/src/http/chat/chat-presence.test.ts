@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { mathAgent } from "../../../test/fixtures.ts";
+import { TRUSTED_CALLER } from "../../commands/caller.ts";
 import { createTestSession, type TestSession } from "../../testing/test-session.ts";
 import { DEFAULT_LIVE_READ } from "../ledger-read.ts";
 import { handleSessionRequest } from "../session-handler.ts";
@@ -7,7 +8,13 @@ import { CHAT_STOP_REASON } from "./chat-presence.ts";
 
 /** A chat stream cut before its run ended stops the run, unless the client comes back. */
 function call(t: TestSession, method: string, body?: unknown): Promise<Response> {
-  const ctx = { runtime: t.runtime, sql: t.sql, clock: t.clock, live: DEFAULT_LIVE_READ };
+  const ctx = {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    live: DEFAULT_LIVE_READ,
+    caller: TRUSTED_CALLER,
+  };
   const request = new Request("http://x/agents/math/s1/chat", {
     method,
     headers: { "content-type": "application/json" },

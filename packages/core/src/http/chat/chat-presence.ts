@@ -44,6 +44,8 @@ export interface WatchContext {
   readonly sql: SqlPort;
   readonly clock: Clock;
   readonly options: ChatOptions;
+  /** Interrupts the run (through the command layer) with `reason`. */
+  readonly stop: (reason: string) => Promise<void>;
 }
 
 /**
@@ -103,6 +105,6 @@ function scheduleStop(runId: string, ctx: WatchContext, presence: Presence): voi
     if ((presence.open.get(runId) ?? 0) > 0) return;
     const run = latestRun(ctx.sql);
     if (run?.runId !== runId || run.status !== "running") return;
-    await ctx.runtime.interrupt(CHAT_STOP_REASON);
+    await ctx.stop(CHAT_STOP_REASON);
   })().catch(() => undefined);
 }

@@ -1,3 +1,4 @@
+import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
@@ -14,6 +15,7 @@ import {
   UI_STREAM_DONE,
   UI_STREAM_HEADERS,
 } from "../../wire/ui-stream/ui-stream-projector.ts";
+import { runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
 import { projectedSse } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
@@ -22,6 +24,7 @@ import {
   CHAT_STOP_REASON,
   chatStopPending,
   DEFAULT_CHAT_OPTIONS,
+  type WatchContext,
   watchChatStream,
 } from "./chat-presence.ts";
 
@@ -59,13 +62,12 @@ export function uiStream(
   });
 }
 
-/** Runs the command, then streams the run from the first event it wrote. */
-async function run(
-  command: ChatCommand,
-  ctx: SessionHttpContext,
-): Promise<{ runId: string; after: number }> {
+type Ran = { readonly runId: string; readonly after: number } | Response;
+
+/** Runs the command (through the command layer), then where its run's stream starts. */
+async function run(command: ChatCommand, request: Request, ctx: SessionHttpContext): Promise<Ran> {
   const { runtime, sql } = ctx;
-  if (command.type === "answer") return answer(command, ctx);
+  if (command.type === "answer") return answer(command, request, ctx);
   let replaces: string | undefined;
   const latest = latestRun(sql);
   const active = latest?.status === "running" || latest?.status === "waiting";
@@ -78,21 +80,29 @@ async function run(
       );
     replaces = latest?.runId;
     // The client threw that answer away: a run still going is ended first.
-    if (active) await runtime.abort(REPLACED_REASON);
+    if (active) {
+      const aborted = await runHttpCommand("abort", { reason: REPLACED_REASON }, request, ctx);
+      if (aborted.type === "answered") return aborted.response;
+    }
   } else if (latest && active && chatStopPending(runtime, latest.runId)) {
     // The client stopped that run (its stream was cut and not reopened) and sends on.
-    await runtime.abort(CHAT_STOP_REASON);
+    const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
+    if (aborted.type === "answered") return aborted.response;
   }
-  const started = await runtime.start({ message: command.message, replaces });
-  return { runId: started.runId, after: (getRun(sql, started.runId)?.startedSeq ?? 1) - 1 };
+  const input = { message: command.message, ...(replaces ? { replaces } : {}) };
+  const started = await runHttpCommand("start", { input }, request, ctx);
+  if (started.type === "answered") return started.response;
+  const { runId } = started.result as StartedRun;
+  return { runId, after: (getRun(sql, runId)?.startedSeq ?? 1) - 1 };
 }
 
 const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
 
 async function answer(
   command: Extract<ChatCommand, { type: "answer" }>,
+  request: Request,
   ctx: SessionHttpContext,
-): Promise<{ runId: string; after: number }> {
+): Promise<Ran> {
   const { runtime, sql } = ctx;
   const current = latestRun(sql);
   if (!current || current.runId !== command.messageId || current.status !== "waiting")
@@ -112,7 +122,8 @@ async function answer(
       `the chat request answers none of the calls run ${current.runId} waits on (${[...pending].join(", ")}); answer them with addToolApprovalResponse or addToolOutput`,
     );
   const after = runtime.ledger.tail;
-  await runtime.resume({ approvals: decisions });
+  const resumed = await runHttpCommand("resume", { approvals: decisions }, request, ctx);
+  if (resumed.type === "answered") return resumed.response;
   return { runId: current.runId, after };
 }
 
@@ -120,17 +131,19 @@ export const chatRoutes: RouteTable = {
   chat: {
     /** `POST /chat/:agent`: a message, a regenerate, or answers to the calls the run waits on. */
     POST: async (request, ctx) => {
-      const body = await readBody(request, chatRequestSchema, "the chat request", {
+      const body = await readBody(request.clone(), chatRequestSchema, "the chat request", {
         maxBytes: LIMITS.maxChatBodyBytes,
       });
-      const { runId, after } = await run(chatCommand(body), ctx);
+      const ran = await run(chatCommand(body), request, ctx);
+      if (ran instanceof Response) return ran;
+      const { runId, after } = ran;
       const stillWaiting = latestRun(ctx.sql)?.status === "waiting";
       const tail = ctx.runtime.ledger.tail;
       // Some calls are answered, others still wait: the stream carries the answers and ends.
       const response = stillWaiting
         ? uiStream(request, ctx, { after, skip: 0 }, (event) => event.seq >= tail)
         : uiStream(request, ctx, { after, skip: 0 }, endsRun(ctx.sql, runId));
-      return watchChatStream(response, runId, watchContext(ctx));
+      return watchChatStream(response, runId, watchContext(request, ctx));
     },
     /**
      * `GET /chat/:agent/:id/stream`: the running run replayed from its start, through every
@@ -141,16 +154,22 @@ export const chatRoutes: RouteTable = {
       if (current?.status !== "running") return new Response(null, { status: 204 });
       const from = { after: current.startedSeq - 1, skip: 0 };
       const response = uiStream(request, ctx, from, endsRun(ctx.sql, current.runId));
-      return watchChatStream(response, current.runId, watchContext(ctx));
+      return watchChatStream(response, current.runId, watchContext(request, ctx));
     },
   },
 };
 
-function watchContext(ctx: SessionHttpContext) {
+function watchContext(request: Request, ctx: SessionHttpContext): WatchContext {
   return {
-    runtime: ctx.runtime,
     sql: ctx.sql,
     clock: ctx.clock,
     options: { ...DEFAULT_CHAT_OPTIONS, ...ctx.chat },
+    runtime: ctx.runtime,
+    // The stop is the `interrupt` command, for the caller of the cut stream (its hooks get a
+    // request without a body, like a WebSocket frame's).
+    stop: async (reason) => {
+      const stop = new Request(request.url, { method: "POST", headers: request.headers });
+      await runHttpCommand("interrupt", { reason }, stop, ctx);
+    },
   };
 }
