@@ -27,6 +27,23 @@ const rules: ScriptRule[] = [
     return { text: `Noted. This session now has ${output?.count ?? "?"} note(s).` };
   },
   ({ userText, turn, toolResults }) => {
+    if (!/\b(?:clear|delete|forget)\b.*\bnotes?\b/i.test(userText)) return undefined;
+    if (turn === 0)
+      return { text: "This needs your approval. ", toolCalls: [{ name: "clear_notes", args: {} }] };
+    const output = toolResults[0]?.output as { deleted?: number } | undefined;
+    return output?.deleted === undefined
+      ? { text: "I left your notes alone." }
+      : { text: `Deleted ${output.deleted} note(s).` };
+  },
+  ({ userText, turn, toolResults }) => {
+    if (!/\btime\b/i.test(userText)) return undefined;
+    if (turn === 0) return { toolCalls: [{ name: "browser_time", args: {} }] };
+    const output = toolResults[0]?.output as { time?: string; timeZone?: string } | undefined;
+    return output?.time
+      ? { text: `Your browser says it is ${output.time} (${output.timeZone ?? "unknown zone"}).` }
+      : { text: "Your browser did not tell me the time." };
+  },
+  ({ userText, turn, toolResults }) => {
     if (!/\bnotes?\b/i.test(userText)) return undefined;
     if (turn === 0) return { toolCalls: [{ name: "notes", args: { action: "list" } }] };
     const output = toolResults[0]?.output as { notes?: string[] } | undefined;
@@ -34,7 +51,7 @@ const rules: ScriptRule[] = [
     return { text: saved.length ? `Your notes: ${saved.join("; ")}.` : "You have no notes yet." };
   },
   () => ({
-    text: 'I am the scripted demo model. Try "What is (2+3)*4?", "remember to buy milk" or "show my notes". Set OPENAI_API_KEY or ANTHROPIC_API_KEY to talk to a real model.',
+    text: 'I am the scripted demo model. Try "What is (2+3)*4?", "remember to buy milk", "show my notes", "clear my notes" (asks for approval) or "what time is it?" (your browser answers). Set OPENAI_API_KEY or ANTHROPIC_API_KEY to talk to a real model.',
   }),
 ];
 

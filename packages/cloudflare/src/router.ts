@@ -8,6 +8,7 @@ import {
   type PriceTable,
   readBytes,
 } from "@durable-agents/core";
+import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
 import type { Authorize } from "./auth/authorize.ts";
 import { handleIndexRequest, INDEX_PATHS } from "./d1/index-routes.ts";
@@ -61,16 +62,18 @@ export async function routeRequest(
         logger,
       });
     }
-    const session = parseSessionPath(url.pathname);
+    // useChat's URLs become the session route .../chat of the chat id's session.
+    const routed = url.pathname.startsWith(CHAT_ROOT) ? await chatRoute(request) : undefined;
+    const session = parseSessionPath(new URL((routed ?? request).url).pathname);
     if (session) {
       const stub = env.AGENTS.get(
         env.AGENTS.idFromName(sessionObjectName(session.agent, session.session)),
       );
-      return await stub.fetch(await withBufferedBody(request, bodyLimit(session.action)));
+      return await stub.fetch(await withBufferedBody(routed ?? request, bodyLimit(session.action)));
     }
     throw new NotFoundError(
       "not_found",
-      `no route for ${request.method} ${url.pathname.slice(0, 100)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}; the index is GET /sessions and GET /usage`,
+      `no route for ${request.method} ${url.pathname.slice(0, 100)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}; chat (useChat) is POST /chat/:agent and GET /chat/:agent/:id/stream; the index is GET /sessions and GET /usage`,
     );
   } catch (error) {
     return errorResponse(error, (cause) =>

@@ -133,6 +133,11 @@ export {
   UserError,
 } from "./errors/index.ts";
 export {
+  CHAT_STOP_REASON,
+  type ChatOptions,
+  DEFAULT_CHAT_OPTIONS,
+} from "./http/chat/chat-presence.ts";
+export {
   commandRoute,
   type InputSource,
   renderCommandResponse,

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import {
   type AgentDefinition,
   type Caller,
+  type ChatOptions,
   type CoalesceOptions,
   consoleLogger,
   DEFAULT_LIVE_READ,
@@ -64,6 +65,8 @@ export interface AgentServerOptions extends PlatformOptions {
    * then again while it runs), in case its report never arrives. Default 15 minutes.
    */
   readonly toolWorkflowCheckMs?: number;
+  /** The AI SDK chat surface (`/chat/:agent`): how long a cut stream waits for its client before it stops the run. */
+  readonly chat?: Partial<ChatOptions>;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -131,6 +134,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           live,
           caller,
           prices: options.prices,
+          chat: options.chat,
         });
       } catch (error) {
         return errorResponse(error, (cause) =>

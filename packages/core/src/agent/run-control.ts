@@ -173,7 +173,13 @@ function decisionEvents(runId: string, call: ToolCallRecord, decision: Decision)
   const resolved: NewEvent<"approval.resolved"> = {
     kind: "approval.resolved",
     runId,
-    data: { ...base, approved: decision.approved, args: decision.args, reason: decision.reason },
+    data: {
+      ...base,
+      approved: decision.approved,
+      args: decision.args,
+      reason: decision.reason,
+      ...(decision.result !== undefined ? { withResult: true } : {}),
+    },
   };
   if (decision.result !== undefined) {
     return [

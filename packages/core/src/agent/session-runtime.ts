@@ -227,11 +227,24 @@ export class SessionRuntime {
     };
   }
 
-  /** Starts a run. Synchronous, so two concurrent starts cannot both pass the check. */
-  async start(input: { message: string }, parent?: ParentRef): Promise<StartedRun> {
+  /**
+   * Starts a run. Synchronous, so two concurrent starts cannot both pass the check.
+   * `replaces`: the latest run, answered again with this one (a chat's regenerate); its
+   * messages leave the conversation. 409 `not_latest_run` when it is not the latest run.
+   */
+  async start(
+    input: { message: string; replaces?: string },
+    parent?: ParentRef,
+  ): Promise<StartedRun> {
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
+    if (input.replaces !== undefined && input.replaces !== current?.runId)
+      throw new ConflictError(
+        "not_latest_run",
+        `only the latest answer can be regenerated; run ${input.replaces.slice(0, 64)} is not the latest run of session ${this.#sessionId} (${current?.runId ?? "none"} is)`,
+        { details: { latestRunId: current?.runId ?? null } },
+      );
     const runId = this.#newId();
     // An interrupted run can never resume once another starts: its delegated calls end here.
     const superseded =
@@ -250,6 +263,7 @@ export class SessionRuntime {
         agent: this.#agent.name,
         input: { message: input.message },
         ...(parent ? { parent } : {}),
+        ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
       },
     };
     this.ledger.append([...superseded, started], () =>

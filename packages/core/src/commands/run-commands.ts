@@ -8,7 +8,11 @@ const json: z.ZodType<unknown> = z.json();
 const reason = z.object({ reason: z.string().max(1000).optional() });
 
 export const startInput = z.object({
-  input: z.object({ message: z.string().min(1).max(LIMITS.maxMessageChars) }),
+  input: z.object({
+    message: z.string().min(1).max(LIMITS.maxMessageChars),
+    /** The latest run, answered again by this one (a chat's regenerate): see SessionRuntime.start. */
+    replaces: z.string().min(1).max(200).optional(),
+  }),
 });
 
 const decision = z.object({

@@ -8,6 +8,8 @@ export const LIMITS = {
   maxStateBodyBytes: 2 * MAX_EVENT_BYTES,
   /** Deepest nesting of arrays and objects in a JSON request body (session routes, stream appends, `__ds`). */
   maxJsonDepth: 64,
+  /** Largest chat request (`POST /chat/:agent`): useChat sends the whole conversation each time. */
+  maxChatBodyBytes: 4 * 1024 * 1024,
   /** Longest user message, in characters. */
   maxMessageChars: 32 * 1024,
   /** Largest tool result, in bytes of JSON. */
@@ -24,5 +26,6 @@ export const LIMITS = {
 
 /** The body limit of a session action: the state can be as large as an event, the rest is small. */
 export function bodyLimit(action: string): number {
+  if (action === "chat" || action === "ui-stream") return LIMITS.maxChatBodyBytes;
   return action === "state" ? LIMITS.maxStateBodyBytes : LIMITS.maxBodyBytes;
 }

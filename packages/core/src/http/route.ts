@@ -4,6 +4,7 @@ import type { Caller } from "../commands/caller.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { LiveReadOptions } from "../streams/ledger-source.ts";
+import type { ChatOptions } from "./chat/chat-presence.ts";
 import type { SessionHooks } from "./hooks.ts";
 import type { PriceTable } from "./usage-view.ts";
 
@@ -18,6 +19,8 @@ export interface SessionHttpContext {
   readonly env?: Record<string, unknown>;
   /** Application price table for usage cost: see docs/api.md. */
   readonly prices?: PriceTable;
+  /** The chat surface (`/chat/:agent`): when a cut stream stops its run. */
+  readonly chat?: Partial<ChatOptions>;
   /** Other sessions of the same agent, reached object to object (forks). */
   readonly peers?: SessionPeers;
 }

@@ -1,4 +1,5 @@
 import { MethodNotAllowedError, NotFoundError } from "../errors/http-errors.ts";
+import { chatRoutes } from "./chat/chat-routes.ts";
 import type { RouteTable, SessionHttpContext } from "./route.ts";
 import { controlRoutes } from "./routes/control-routes.ts";
 import { platformRoutes } from "./routes/platform-routes.ts";
@@ -17,6 +18,7 @@ const ROUTES: RouteTable = {
   ...controlRoutes,
   ...platformRoutes,
   ...wireRoutes,
+  ...chatRoutes,
   ...scheduleRoutes,
   ...stateRoutes,
 };

@@ -55,7 +55,17 @@ export type StateSource =
   | { readonly source: "restore"; readonly checkpoint: number };
 
 export interface EventPayloads {
-  "run.started": { agent: string; input: { message: string }; model?: string; parent?: ParentRef };
+  "run.started": {
+    agent: string;
+    input: { message: string };
+    model?: string;
+    parent?: ParentRef;
+    /**
+     * The earlier run this one answers again (a chat's regenerate): its messages leave the
+     * conversation, as a retry from the checkpoint before its user message would hide them.
+     */
+    replaces?: string;
+  };
   "run.interrupt_requested": { reason: string };
   "step.started": { step: number; attempt: number };
   "model.delta": { step: number; text: string };
@@ -93,6 +103,8 @@ export interface EventPayloads {
     approved: boolean;
     args?: JsonValue;
     reason?: string;
+    /** The answer carried the call's result (a client-side tool's output): no approval to show. */
+    withResult?: boolean;
   };
   /** A paused, interrupted or failed run moves again. */
   "run.resumed": {

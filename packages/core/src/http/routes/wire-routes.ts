@@ -1,32 +1,28 @@
 import type * as z from "zod";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
-import { type LedgerEvent, TERMINAL_KINDS } from "../../ledger/events.ts";
+import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
 import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
+import type { SqlPort } from "../../sql/port.ts";
 import { sseStartOffset } from "../../streams/read/read-request.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
-import { lastUserText, runAgentInputSchema } from "../../wire/agui/run-agent-input.ts";
-import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
-import { SSE_HEADERS } from "../../wire/sse.ts";
-import { chatRequestSchema, lastUserMessage } from "../../wire/ui-stream/chat-request.ts";
+import { aguiResume } from "../../wire/agui/agui-resume.ts";
 import {
-  createUiStreamProjector,
-  UI_STREAM_DONE,
-  UI_STREAM_HEADERS,
-} from "../../wire/ui-stream/ui-stream-projector.ts";
+  lastUserText,
+  type RunAgentInput,
+  runAgentInputSchema,
+} from "../../wire/agui/run-agent-input.ts";
+import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
+import { endsRun } from "../../wire/replay-end.ts";
+import { SSE_HEADERS } from "../../wire/sse.ts";
+import { chatRoutes, uiStream } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
 import { projectedSse } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
-
-/** A run stops streaming at a terminal event or when it waits (for an approval). */
-function endsRun(runId?: string): (event: LedgerEvent) => boolean {
-  return (event) =>
-    (runId === undefined || event.runId === runId) &&
-    (TERMINAL_KINDS.has(event.kind) || event.kind === "run.waiting");
-}
 
 /** `Last-Event-ID` wins over `?offset=` (an EventSource reconnect sends both; `sseStartOffset`). */
 function position(request: Request, ctx: SessionHttpContext): ChunkPosition | null {
@@ -57,27 +53,9 @@ function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, ru
     live: ctx.live,
     projector,
     from,
-    until: runId === undefined ? undefined : endsRun(runId),
+    until: runId === undefined ? undefined : endsRun(ctx.sql, runId),
     bounded: runId === undefined,
     headers: SSE_HEADERS,
-  });
-}
-
-function uiStream(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
-  const { ledger } = ctx.runtime;
-  const projector = createUiStreamProjector();
-  warm(projector, ledger, ctx.sql, from.after);
-  return projectedSse({
-    request,
-    ledger,
-    clock: ctx.clock,
-    live: ctx.live,
-    projector,
-    from,
-    until: endsRun(runId),
-    trailer: UI_STREAM_DONE,
-    bounded: false,
-    headers: UI_STREAM_HEADERS,
   });
 }
 
@@ -106,6 +84,55 @@ async function startFrom<T>(
   return outcome.type === "answered" ? outcome.response : (outcome.result as StartedRun);
 }
 
+/**
+ * A new AG-UI run carrying `resume[]`: the same ledger run continues (see agui-resume.ts),
+ * through the `resume` command (or `start`, when the client abandons an interrupted run).
+ */
+async function resumeAgui(request: Request, ctx: SessionHttpContext, input: RunAgentInput) {
+  const { runtime, sql } = ctx;
+  const run = latestRun(sql);
+  if (!run)
+    throw new ConflictError(
+      "no_run",
+      "the RunAgentInput resumes an interrupt, but this thread has no run; send a user message",
+    );
+  const command = aguiResume(input, run.runId);
+  if (command.type === "abandon") {
+    const started = await runHttpCommand(
+      "start",
+      { input: { message: lastUserText(input) } },
+      request,
+      ctx,
+    );
+    if (started.type === "answered") return started.response;
+    const { offset, runId } = started.result as StartedRun;
+    return agui(request, ctx, { after: decodeOffset(offset, runtime.ledger.tail), skip: 0 }, runId);
+  }
+  const after = runtime.ledger.tail;
+  let body: unknown = { mode: "continue" };
+  if (command.type === "decisions") {
+    const pending = run.status === "waiting" ? pendingCalls(sql, run.runId, run.step) : [];
+    const answered = new Set(command.decisions.map((d) => d.callId));
+    const open = pending.filter((id) => !answered.has(id));
+    if (open.length > 0)
+      throw new BadRequestError(
+        "invalid_request",
+        `the RunAgentInput's resume must answer every interrupt of run ${run.runId}; unanswered: ${open.join(", ")}`,
+        { details: { pending } },
+      );
+    body = { approvals: command.decisions };
+  }
+  const resumed = await runHttpCommand("resume", body, request, ctx);
+  if (resumed.type === "answered") return resumed.response;
+  return agui(request, ctx, { after, skip: 0 }, run.runId);
+}
+
+function pendingCalls(sql: SqlPort, runId: string, step: number): string[] {
+  return stepToolCalls(sql, runId, step)
+    .filter((c) => c.status === "awaiting_approval" || c.status === "outcome_unknown")
+    .map((c) => c.callId);
+}
+
 /** AG-UI and AI SDK UI message streams over the ledger, and the stop button. */
 export const wireRoutes: RouteTable = {
   agui: {
@@ -113,6 +140,14 @@ export const wireRoutes: RouteTable = {
     GET: (request, ctx) => agui(request, ctx, position(request, ctx) ?? { after: 0, skip: 0 }),
     /** A `RunAgentInput` starts a run and streams it until it ends (HttpAgent). */
     POST: async (request, ctx) => {
+      const input = await readBody(
+        request.clone(),
+        runAgentInputSchema,
+        "the RunAgentInput",
+        bodyLimit,
+      );
+      if (input.resume !== undefined && input.resume.length > 0)
+        return resumeAgui(request, ctx, input);
       const started = await startFrom(
         request,
         ctx,
@@ -136,26 +171,15 @@ export const wireRoutes: RouteTable = {
         const next = ctx.runtime.ledger.read(from.after, 1)[0];
         if (!next && latestRun(ctx.sql)?.status !== "running")
           return new Response(null, { status: 204 });
-        return uiStream(request, ctx, from);
+        return uiStream(request, ctx, from, endsRun(ctx.sql));
       }
       const run = latestRun(ctx.sql);
       if (run?.status !== "running") return new Response(null, { status: 204 });
-      return uiStream(request, ctx, { after: run.startedSeq - 1, skip: 0 }, run.runId);
+      const start = { after: run.startedSeq - 1, skip: 0 };
+      return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId));
     },
-    /** Starts a run the way useChat sends it and streams it until it ends. */
-    POST: async (request, ctx) => {
-      const started = await startFrom(
-        request,
-        ctx,
-        chatRequestSchema,
-        "the chat request",
-        lastUserMessage,
-      );
-      if (started instanceof Response) return started;
-      const run = getRun(ctx.sql, started.runId);
-      const after = (run?.startedSeq ?? 1) - 1;
-      return uiStream(request, ctx, { after, skip: 0 }, started.runId);
-    },
+    /** What useChat sends, as `POST /chat/:agent` (see http/chat/chat-routes.ts). */
+    POST: chatRoutes.chat?.POST,
   },
   stop: {
     /** Stops the generation on the server (a soft interrupt; the run can resume). */

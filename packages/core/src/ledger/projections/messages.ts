@@ -50,6 +50,13 @@ export const messagesProjection: Projection = {
   apply(sql, event) {
     switch (event.kind) {
       case "run.started":
+        // A regenerated turn: the replaced run's messages (its user message too) are hidden.
+        if (event.data.replaces !== undefined)
+          sql.exec(
+            "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND hidden = 0",
+            event.seq,
+            event.data.replaces,
+          );
         insert(sql, `m${event.seq}`, event, "user", [
           { type: "text", text: event.data.input.message },
         ]);

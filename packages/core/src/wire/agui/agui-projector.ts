@@ -1,6 +1,7 @@
 import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
 import type { Message } from "../../ledger/projections/messages.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
+import { APPROVAL_RESPONSE_SCHEMA } from "./agui-resume.ts";
 import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.ts";
 
 /**
@@ -16,7 +17,10 @@ import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.t
  *    next run's snapshot carries it.
  * 3. Every run that starts ends: RUN_FINISHED (success, interrupt, cancelled) or
  *    RUN_ERROR; an open text message or step is closed first.
- * 4. Ids are derived from the ledger: the assistant message of step n of run r is
+ * 4. A run that waits ends its AG-UI run with `outcome: interrupt`, one interrupt per call
+ *    waiting for a decision (id = toolCallId = the call id, with the answer's `responseSchema`);
+ *    a resume (a new AG-UI run with `resume[]`, see agui-resume.ts) opens a new AG-UI run.
+ * 5. Ids are derived from the ledger: the assistant message of step n of run r is
  *    `r:n:a` (the id in GET .../messages); a tool result message is `r:n:t:<callId>`.
  */
 export interface AguiProjectorOptions {
@@ -188,6 +192,12 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         out.push(toolResult(state.runId, event.data, event.data.error));
         return;
       case "tool.outcome_unknown":
+        // An irreversible call lost its outcome: the run waits for a decision on it.
+        state.interrupts.push({
+          id: event.data.callId,
+          reason: "outcome_unknown",
+          toolCallId: event.data.callId,
+        });
         out.push(toolResult(state.runId, event.data, { status: "outcome_unknown" }));
         return;
       case "step.completed":
@@ -210,7 +220,11 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
       case "run.waiting": {
         const interrupts =
           state.interrupts.length > 0
-            ? state.interrupts.map((i) => ({ ...i, message: event.data.reason }))
+            ? state.interrupts.map((i) => ({
+                ...i,
+                message: event.data.reason,
+                responseSchema: APPROVAL_RESPONSE_SCHEMA,
+              }))
             : [{ id: `${state.runId}:waiting`, reason: event.data.reason }];
         out.push(delta("/status", "waiting"));
         finish(out, { outcome: { type: "interrupt", interrupts }, usage: usage() });

@@ -25,6 +25,17 @@ export const runAgentInputSchema = z.looseObject({
   tools: z.array(z.unknown()).default([]),
   context: z.array(z.unknown()).default([]),
   forwardedProps: z.unknown().optional(),
+  /** AG-UI 1.0: answers to the interrupts the previous run ended with (`RUN_FINISHED` `outcome: interrupt`). */
+  resume: z
+    .array(
+      z.looseObject({
+        interruptId: z.string().min(1).max(300),
+        status: z.enum(["resolved", "cancelled"]),
+        payload: z.unknown().optional(),
+      }),
+    )
+    .max(100)
+    .optional(),
 });
 
 export type RunAgentInput = z.infer<typeof runAgentInputSchema>;

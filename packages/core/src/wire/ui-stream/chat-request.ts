@@ -1,18 +1,41 @@
 import * as z from "zod";
+import type { Decision } from "../../agent/run-control.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { LIMITS } from "../../http/limits.ts";
+import type { JsonValue } from "../../ledger/events.ts";
 
-/** The body `useChat` POSTs (DefaultChatTransport): `{ id, messages, trigger, messageId? }`. */
+/**
+ * The body the AI SDK's `DefaultChatTransport` POSTs (ai v7, `HttpChatTransport.sendMessages`):
+ * `{ id, messages, trigger, messageId }`, where `messages` is the client's whole UIMessage list.
+ * The server keeps its own history (the ledger), so only the end of the list is read: the user
+ * message to answer, or the assistant message that carries answers to tool calls.
+ */
+const toolApproval = z.looseObject({
+  id: z.string(),
+  approved: z.boolean().optional(),
+  reason: z.string().max(1000).optional(),
+});
+
+const part = z.looseObject({
+  type: z.string(),
+  text: z.string().optional(),
+  toolCallId: z.string().optional(),
+  state: z.string().optional(),
+  output: z.unknown().optional(),
+  errorText: z.string().optional(),
+  approval: toolApproval.optional(),
+});
+
 export const chatRequestSchema = z.looseObject({
   id: z.string().max(200).optional(),
-  trigger: z.string().max(40).optional(),
+  trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
   messageId: z.string().max(200).optional(),
   messages: z
     .array(
       z.looseObject({
         id: z.string(),
         role: z.enum(["system", "user", "assistant"]),
-        parts: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })),
+        parts: z.array(part),
       }),
     )
     .min(1, "messages must end with the user message to answer"),
@@ -20,13 +43,77 @@ export const chatRequestSchema = z.looseObject({
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
-export function lastUserMessage(body: ChatRequest): string {
+/**
+ * What a chat request asks for, decided from its trigger and its last message:
+ * - `send`: a new user message (trigger `submit-message`, last message `user`, no `messageId`);
+ * - `regenerate`: answer the latest turn again, replacing its answer (trigger
+ *   `regenerate-message`, or `submit-message` with the `messageId` of an edited user message);
+ * - `answer`: the last message is the assistant's, carrying approval responses
+ *   (`addToolApprovalResponse`) or client-side tool results (`addToolOutput`) for the calls
+ *   the run waits on.
+ */
+export type ChatCommand =
+  | { readonly type: "send"; readonly message: string }
+  | { readonly type: "regenerate"; readonly message: string; readonly messageId?: string }
+  | { readonly type: "answer"; readonly messageId: string; readonly decisions: Decision[] };
+
+export function chatCommand(body: ChatRequest): ChatCommand {
+  const last = body.messages.at(-1);
+  if (last?.role === "assistant") {
+    if (body.trigger === "regenerate-message")
+      throw invalid(body, "a regenerate request must end with the user message to answer again");
+    const answers = decisions(last.parts);
+    if (answers.length === 0)
+      throw invalid(
+        body,
+        "the last message is the assistant's but answers no tool call (addToolApprovalResponse, addToolOutput); end with a user message to send one",
+      );
+    return { type: "answer", messageId: last.id, decisions: answers };
+  }
+  const message = userText(body);
+  if (body.trigger === "regenerate-message")
+    return { type: "regenerate", message, messageId: body.messageId };
+  // submit-message with the id of a user message: sendMessage({ text, messageId }) edits it.
+  if (body.messageId !== undefined && body.messageId === last?.id)
+    return { type: "regenerate", message };
+  return { type: "send", message };
+}
+
+/** The answers an assistant message carries, one per tool part the client settled. */
+function decisions(parts: ChatRequest["messages"][number]["parts"]): Decision[] {
+  const out: Decision[] = [];
+  for (const p of parts) {
+    if (!(p.type.startsWith("tool-") || p.type === "dynamic-tool") || !p.toolCallId) continue;
+    if (p.state === "approval-responded" && p.approval?.approved !== undefined) {
+      out.push({
+        callId: p.toolCallId,
+        approved: p.approval.approved,
+        ...(p.approval.reason ? { reason: p.approval.reason } : {}),
+      });
+    } else if (p.state === "output-available" && p.approval?.approved === undefined) {
+      // A client-side tool result (addToolOutput): recorded as the call's result.
+      out.push({ callId: p.toolCallId, approved: true, result: (p.output ?? null) as JsonValue });
+    } else if (p.state === "output-error" && p.approval?.approved === undefined) {
+      out.push({ callId: p.toolCallId, approved: false, reason: p.errorText ?? "failed" });
+    }
+  }
+  return out;
+}
+
+function userText(body: ChatRequest): string {
   const last = body.messages.at(-1);
   const text = (last?.parts ?? []).map((p) => (p.type === "text" ? (p.text ?? "") : "")).join("");
   if (last?.role !== "user" || text.trim() === "" || text.length > LIMITS.maxMessageChars)
-    throw new BadRequestError(
-      "invalid_request",
-      `the chat request is invalid: messages.${body.messages.length - 1} must be a user message with 1-${LIMITS.maxMessageChars} characters of text parts`,
+    throw invalid(
+      body,
+      `messages.${body.messages.length - 1} must be a user message with 1-${LIMITS.maxMessageChars} characters of text parts`,
     );
   return text;
+}
+
+function invalid(body: ChatRequest, what: string): BadRequestError {
+  return new BadRequestError(
+    "invalid_request",
+    `the chat request is invalid (trigger ${body.trigger ?? "submit-message"}): ${what}`,
+  );
 }

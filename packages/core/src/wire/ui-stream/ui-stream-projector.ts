@@ -12,6 +12,10 @@ import type { ChunkProjector } from "../chunk-projector.ts";
  *    before its tool calls; a step retried after a crash is first reset (`reset-step`),
  *    which drops the lost attempt's partial text, as the messages projection does.
  * 4. `state.updated` in a run is a `data-state` part `{ state, version }` with id `state`.
+ * 5. A run that pauses (`run.waiting`, `run.interrupted`) ends its segment with `finish` or
+ *    `abort`; when it is resumed, the next segment opens with `start` and the same message id,
+ *    so one stream can carry the whole run (the AI SDK keeps building the same message).
+ *    An answer to an approval is `tool-approval-response`, a denial then `tool-output-denied`.
  */
 export type UiChunk = { readonly type: string } & Record<string, unknown>;
 
@@ -20,6 +24,8 @@ interface RunState {
   text: string | null;
   stepOpen: boolean;
   stepHasParts: boolean;
+  /** Calls a human denied in this segment: their `tool.failed` (code `denied`) is already shown. */
+  denied: Set<string>;
   inputTokens: number;
   outputTokens: number;
 }
@@ -47,6 +53,7 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
       text: null,
       stepOpen: false,
       stepHasParts: false,
+      denied: new Set(),
       inputTokens: 0,
       outputTokens: 0,
     };
@@ -127,6 +134,7 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           });
           break;
         case "tool.failed":
+          if (event.data.error.code === "denied" && state.denied.has(event.data.callId)) break;
           out.push({
             type: "tool-output-error",
             toolCallId: event.data.callId,
@@ -148,10 +156,23 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
             toolCallId: event.data.callId,
           });
           break;
-        case "approval.resolved":
-          if (!event.data.approved)
-            out.push({ type: "tool-output-denied", toolCallId: event.data.callId });
+        case "approval.resolved": {
+          const { callId, approved, reason, withResult } = event.data;
+          // A client-side tool's output (addToolOutput) answers the call itself: its
+          // tool.completed follows, and the client's part already left the approval state.
+          if (withResult) break;
+          out.push({
+            type: "tool-approval-response",
+            approvalId: callId,
+            approved,
+            ...(reason === undefined ? {} : { reason }),
+          });
+          if (!approved) {
+            out.push({ type: "tool-output-denied", toolCallId: callId });
+            state.denied.add(callId);
+          }
           break;
+        }
         case "step.completed":
           closeStep(out);
           break;

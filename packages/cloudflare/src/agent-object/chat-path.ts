@@ -1,0 +1,44 @@
+import { BadRequestError, bodyLimit, readBytes } from "@durable-agents/core";
+
+/**
+ * The AI SDK's chat URLs, as `DefaultChatTransport({ api: "/chat/<agent>" })` calls them (ai v7,
+ * `HttpChatTransport`): `POST /chat/:agent` with the chat id in the JSON body, and
+ * `GET /chat/:agent/:id/stream` to resume. Both become the session route
+ * `/agents/:agent/:id/chat` (chat id = session id), so the session's auth, hooks and custom
+ * endpoints apply to them unchanged.
+ */
+export const CHAT_ROOT = "/chat/";
+
+/** The request rewritten onto its session route; undefined when it is not a chat URL. */
+export async function chatRoute(request: Request): Promise<Request | undefined> {
+  const url = new URL(request.url);
+  const parts = url.pathname.split("/");
+  const [, root, agent = "", id, tail, ...rest] = parts;
+  if (root !== "chat" || agent === "" || rest.length > 0) return undefined;
+  if (id === undefined && request.method === "POST") {
+    const body = await readBytes(request, bodyLimit("chat"));
+    const session = chatId(body);
+    url.pathname = `/agents/${agent}/${encodeURIComponent(session)}/chat`;
+    return new Request(url, { method: "POST", headers: request.headers, body });
+  }
+  if (id !== undefined && id !== "" && tail === "stream" && request.method === "GET") {
+    url.pathname = `/agents/${agent}/${id}/chat`;
+    return new Request(url, request);
+  }
+  return undefined;
+}
+
+function chatId(body: Uint8Array): string {
+  let id: unknown;
+  try {
+    id = (JSON.parse(new TextDecoder().decode(body)) as { id?: unknown } | null)?.id;
+  } catch {
+    throw new BadRequestError("invalid_json", "the chat request body is not valid JSON");
+  }
+  if (typeof id !== "string" || id === "")
+    throw new BadRequestError(
+      "invalid_request",
+      'the chat request needs an "id": the chat id, which is the session id (useChat sends it)',
+    );
+  return id;
+}

@@ -1,0 +1,175 @@
+import type { StartedRun } from "../../agent/session-runtime-options.ts";
+import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
+import type { LedgerEvent } from "../../ledger/events.ts";
+import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
+import { type ChunkPosition, warm } from "../../wire/chunk-projector.ts";
+import { endsRun } from "../../wire/replay-end.ts";
+import {
+  type ChatCommand,
+  chatCommand,
+  chatRequestSchema,
+} from "../../wire/ui-stream/chat-request.ts";
+import {
+  createUiStreamProjector,
+  UI_STREAM_DONE,
+  UI_STREAM_HEADERS,
+} from "../../wire/ui-stream/ui-stream-projector.ts";
+import { runHttpCommand } from "../command-route.ts";
+import { LIMITS } from "../limits.ts";
+import { projectedSse } from "../projected-sse.ts";
+import { readBody } from "../read-json.ts";
+import type { RouteTable, SessionHttpContext } from "../route.ts";
+import {
+  CHAT_STOP_REASON,
+  chatStopPending,
+  DEFAULT_CHAT_OPTIONS,
+  type WatchContext,
+  watchChatStream,
+} from "./chat-presence.ts";
+
+const REPLACED_REASON = "replaced: the chat client regenerated this answer";
+
+/**
+ * The AI SDK chat surface: what `useChat` with `new DefaultChatTransport({ api: "/chat/<agent>" })`
+ * sends, parsed into run commands (start, resume with decisions, start replacing the latest run),
+ * answered with the UI message stream of the run. The Worker maps `POST /chat/:agent` (chat id in
+ * the body) and `GET /chat/:agent/:id/stream` onto `.../agents/:agent/:id/chat`, so auth, hooks and
+ * custom endpoints are the session routes' own. docs/delivery.md has the protocol.
+ */
+
+/** The UI message stream from `from`, ending after the event `until` holds for. */
+export function uiStream(
+  request: Request,
+  ctx: SessionHttpContext,
+  from: ChunkPosition,
+  until: (event: LedgerEvent) => boolean,
+): Response {
+  const { ledger } = ctx.runtime;
+  const projector = createUiStreamProjector();
+  warm(projector, ledger, ctx.sql, from.after);
+  return projectedSse({
+    request,
+    ledger,
+    clock: ctx.clock,
+    live: ctx.live,
+    projector,
+    from,
+    until,
+    trailer: UI_STREAM_DONE,
+    bounded: false,
+    headers: UI_STREAM_HEADERS,
+  });
+}
+
+type Ran = { readonly runId: string; readonly after: number } | Response;
+
+/** Runs the command (through the command layer), then where its run's stream starts. */
+async function run(command: ChatCommand, request: Request, ctx: SessionHttpContext): Promise<Ran> {
+  const { runtime, sql } = ctx;
+  if (command.type === "answer") return answer(command, request, ctx);
+  let replaces: string | undefined;
+  const latest = latestRun(sql);
+  const active = latest?.status === "running" || latest?.status === "waiting";
+  if (command.type === "regenerate") {
+    if (command.messageId !== undefined && command.messageId !== latest?.runId)
+      throw new ConflictError(
+        "not_latest_run",
+        `only the latest answer can be regenerated; message ${command.messageId.slice(0, 64)} is not the latest run's (${latest?.runId ?? "none"})`,
+        { details: { latestRunId: latest?.runId ?? null } },
+      );
+    replaces = latest?.runId;
+    // The client threw that answer away: a run still going is ended first.
+    if (active) {
+      const aborted = await runHttpCommand("abort", { reason: REPLACED_REASON }, request, ctx);
+      if (aborted.type === "answered") return aborted.response;
+    }
+  } else if (latest && active && chatStopPending(runtime, latest.runId)) {
+    // The client stopped that run (its stream was cut and not reopened) and sends on.
+    const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
+    if (aborted.type === "answered") return aborted.response;
+  }
+  const input = { message: command.message, ...(replaces ? { replaces } : {}) };
+  const started = await runHttpCommand("start", { input }, request, ctx);
+  if (started.type === "answered") return started.response;
+  const { runId } = started.result as StartedRun;
+  return { runId, after: (getRun(sql, runId)?.startedSeq ?? 1) - 1 };
+}
+
+const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
+
+async function answer(
+  command: Extract<ChatCommand, { type: "answer" }>,
+  request: Request,
+  ctx: SessionHttpContext,
+): Promise<Ran> {
+  const { runtime, sql } = ctx;
+  const current = latestRun(sql);
+  if (!current || current.runId !== command.messageId || current.status !== "waiting")
+    throw new ConflictError(
+      "no_pending_decisions",
+      `message ${command.messageId.slice(0, 64)} has no tool call waiting for an answer${current ? ` (the latest run ${current.runId} is ${current.status})` : ""}; send a user message instead`,
+    );
+  const pending = new Set(
+    stepToolCalls(sql, current.runId, current.step)
+      .filter((c) => PENDING.has(c.status))
+      .map((c) => c.callId),
+  );
+  const decisions = command.decisions.filter((d) => pending.has(d.callId));
+  if (decisions.length === 0)
+    throw new BadRequestError(
+      "invalid_request",
+      `the chat request answers none of the calls run ${current.runId} waits on (${[...pending].join(", ")}); answer them with addToolApprovalResponse or addToolOutput`,
+    );
+  const after = runtime.ledger.tail;
+  const resumed = await runHttpCommand("resume", { approvals: decisions }, request, ctx);
+  if (resumed.type === "answered") return resumed.response;
+  return { runId: current.runId, after };
+}
+
+export const chatRoutes: RouteTable = {
+  chat: {
+    /** `POST /chat/:agent`: a message, a regenerate, or answers to the calls the run waits on. */
+    POST: async (request, ctx) => {
+      const body = await readBody(request.clone(), chatRequestSchema, "the chat request", {
+        maxBytes: LIMITS.maxChatBodyBytes,
+      });
+      const ran = await run(chatCommand(body), request, ctx);
+      if (ran instanceof Response) return ran;
+      const { runId, after } = ran;
+      const stillWaiting = latestRun(ctx.sql)?.status === "waiting";
+      const tail = ctx.runtime.ledger.tail;
+      // Some calls are answered, others still wait: the stream carries the answers and ends.
+      const response = stillWaiting
+        ? uiStream(request, ctx, { after, skip: 0 }, (event) => event.seq >= tail)
+        : uiStream(request, ctx, { after, skip: 0 }, endsRun(ctx.sql, runId));
+      return watchChatStream(response, runId, watchContext(request, ctx));
+    },
+    /**
+     * `GET /chat/:agent/:id/stream`: the running run replayed from its start, through every
+     * segment (useChat's `resumeStream`); 204 when no run is running.
+     */
+    GET: (request, ctx) => {
+      const current = latestRun(ctx.sql);
+      if (current?.status !== "running") return new Response(null, { status: 204 });
+      const from = { after: current.startedSeq - 1, skip: 0 };
+      const response = uiStream(request, ctx, from, endsRun(ctx.sql, current.runId));
+      return watchChatStream(response, current.runId, watchContext(request, ctx));
+    },
+  },
+};
+
+function watchContext(request: Request, ctx: SessionHttpContext): WatchContext {
+  return {
+    sql: ctx.sql,
+    clock: ctx.clock,
+    options: { ...DEFAULT_CHAT_OPTIONS, ...ctx.chat },
+    runtime: ctx.runtime,
+    // The stop is the `interrupt` command, for the caller of the cut stream (its hooks get a
+    // request without a body, like a WebSocket frame's).
+    stop: async (reason) => {
+      const stop = new Request(request.url, { method: "POST", headers: request.headers });
+      await runHttpCommand("interrupt", { reason }, stop, ctx);
+    },
+  };
+}

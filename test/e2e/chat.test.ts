@@ -1,0 +1,178 @@
+/**
+ * useChat, unmodified: the AI SDK's own Chat with `new DefaultChatTransport({ api })` and no
+ * other option, against the quickstart under `wrangler dev`. Each case compares the client's
+ * rebuilt UIMessages with the same conversation rebuilt from the ledger.
+ */
+import { rmSync } from "node:fs";
+import { DefaultChatTransport, type UIMessage } from "ai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WranglerDev } from "../support/wrangler-dev.ts";
+import {
+  comparable,
+  cuttableFetch,
+  ledgerMessages,
+  NodeChat,
+  textOf,
+  until,
+} from "./chat-support.ts";
+import { getJson, readLedger, startQuickstart, tempState } from "./e2e-support.ts";
+
+const state = tempState("e2e-usechat");
+let dev: WranglerDev;
+let counter = 0;
+
+beforeAll(async () => {
+  // Slow enough to act mid-answer: about 6 characters per 300 ms (a stop lands before the answer ends).
+  dev = await startQuickstart(state, { SCRIPTED_DELAY_MS: "300" });
+});
+afterAll(async () => {
+  await dev?.stop();
+  rmSync(state, { recursive: true, force: true });
+});
+
+function chat(id = `chat-${Date.now()}-${++counter}`, messages: UIMessage[] = []) {
+  const transport = new DefaultChatTransport({ api: `${dev.baseUrl}/chat/assistant` });
+  return new NodeChat({ id, transport, messages });
+}
+
+async function expectLedgerEquals(c: NodeChat) {
+  const server = await ledgerMessages(dev.baseUrl, "assistant", c.id);
+  expect(comparable(c.messages)).toEqual(comparable(server));
+}
+
+const status = (id: string) =>
+  getJson<{ status: string; runId: string }>(`${dev.baseUrl}/agents/assistant/${id}/status`);
+
+describe("useChat with DefaultChatTransport and no options", () => {
+  it("sends two turns, with tool calls; the chat id is the session id", async () => {
+    const c = chat();
+    await c.sendMessage({ text: "What is (2+3)*4?" });
+    expect(c.status).toBe("ready");
+    await c.sendMessage({ text: "remember to buy milk" });
+    expect(c.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(textOf(c.messages[1])).toBe("Let me calculate that. (2+3)*4 = 20.");
+    expect(c.messages[1]?.parts).toContainEqual(
+      expect.objectContaining({ type: "tool-calculator", state: "output-available" }),
+    );
+    expect(textOf(c.messages[3])).toMatch(/^Noted\./);
+    expect((await status(c.id)).status).toBe("completed");
+    await expectLedgerEquals(c);
+  });
+
+  it("a reload mid-answer resumes at GET .../stream: no duplicated or missing text", async () => {
+    const net = cuttableFetch();
+    const first = chat();
+    const sent = first.sendMessage({ text: "hello there" });
+    try {
+      await until("some text", () => textOf(first.messages[1]).length > 20);
+      net.cut(); // the page goes away: no stop()
+      await sent;
+    } finally {
+      net.restore();
+    }
+    const cutAt = first.messages.map((m) => structuredClone(m));
+    // The reloaded page: same chat id, the messages it had, then useChat's resume.
+    const second = chat(first.id, cutAt);
+    await second.resumeStream();
+    expect(second.status).toBe("ready");
+    expect(second.messages).toHaveLength(2);
+    expect(textOf(second.messages[1])).toMatch(/^I am the scripted demo model\..*real model\.$/);
+    expect((await status(first.id)).status).toBe("completed");
+    await expectLedgerEquals(second);
+    // Nothing running: the resume URL answers 204 and the chat stays as it is.
+    const third = chat(first.id, second.messages);
+    await third.resumeStream();
+    expect(third.messages).toEqual(second.messages);
+  });
+
+  it("stop() stops the server run (interrupted, no more deltas); the partial answer is kept", async () => {
+    const c = chat();
+    const sent = c.sendMessage({ text: "hello again" });
+    await until("some text", () => textOf(c.messages[1]).length > 10);
+    await c.stop();
+    await sent;
+    const stopped = await until(
+      "the run to be interrupted",
+      async () => {
+        const events = await readLedger(dev.baseUrl, c.id);
+        return events.some((e) => e.kind === "run.interrupted") ? events : undefined;
+      },
+      20_000,
+    );
+    const interrupted = stopped.findIndex((e) => e.kind === "run.interrupted");
+    expect(stopped.find((e) => e.kind === "run.interrupt_requested")?.data).toEqual({
+      reason: "stopped by the chat client",
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const later = await readLedger(dev.baseUrl, c.id);
+    expect(later.slice(interrupted).filter((e) => e.kind === "model.delta")).toEqual([]);
+    expect((await status(c.id)).status).toBe("interrupted");
+    // The client kept what it had seen, a prefix of what the ledger kept.
+    const kept = await ledgerMessages(dev.baseUrl, "assistant", c.id);
+    expect(textOf(kept[1]).startsWith(textOf(c.messages[1]))).toBe(true);
+  });
+
+  it("regenerate() answers the last turn again: the server's history equals the client's", async () => {
+    const c = chat();
+    await c.sendMessage({ text: "What is 2+2?" });
+    const before = c.messages[1]?.id;
+    await c.regenerate();
+    expect(c.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(c.messages[1]?.id).not.toBe(before);
+    expect(textOf(c.messages[1])).toBe("Let me calculate that. 2+2 = 4.");
+    await expectLedgerEquals(c);
+    const visible = await getJson<{ messages: { role: string }[] }>(
+      `${dev.baseUrl}/agents/assistant/${c.id}/messages`,
+    );
+    expect(visible.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool", "assistant"]);
+  });
+
+  it("approve and deny with addToolApprovalResponse; the waiting run resumes", async () => {
+    for (const approved of [true, false]) {
+      const c = chat();
+      await c.sendMessage({ text: "remember the keys" });
+      await c.sendMessage({ text: "clear my notes" });
+      const part = c.messages[3]?.parts.find((p) => p.type === "tool-clear_notes") as
+        | { state: string; approval?: { id: string } }
+        | undefined;
+      expect(part?.state).toBe("approval-requested");
+      expect((await status(c.id)).status).toBe("waiting");
+      await c.addToolApprovalResponse({ id: part?.approval?.id ?? "", approved });
+      await c.sendMessage();
+      expect(c.messages).toHaveLength(4);
+      const answered = c.messages[3]?.parts.find((p) => p.type === "tool-clear_notes");
+      expect(answered).toMatchObject(
+        approved
+          ? { state: "output-available", output: { deleted: 1 } }
+          : { state: "output-denied" },
+      );
+      expect(textOf(c.messages[3])).toBe(
+        approved
+          ? "This needs your approval. Deleted 1 note(s)."
+          : "This needs your approval. I left your notes alone.",
+      );
+      expect((await status(c.id)).status).toBe("completed");
+      await expectLedgerEquals(c);
+    }
+  });
+
+  it("a client-side tool result (addToolOutput) resumes the run with that output", async () => {
+    const c = chat();
+    await c.sendMessage({ text: "what time is it?" });
+    const part = c.messages[1]?.parts.find((p) => p.type === "tool-browser_time") as
+      | { state: string; toolCallId: string }
+      | undefined;
+    expect(part?.state).toBe("approval-requested");
+    await c.addToolOutput({
+      tool: "browser_time",
+      toolCallId: part?.toolCallId ?? "",
+      output: { time: "2026-11-29T17:00:00+01:00", timeZone: "Europe/Paris" },
+    } as never);
+    await c.sendMessage();
+    expect(textOf(c.messages[1])).toBe(
+      "Your browser says it is 2026-11-29T17:00:00+01:00 (Europe/Paris).",
+    );
+    expect((await status(c.id)).status).toBe("completed");
+    await expectLedgerEquals(c);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * docs/delivery.md's examples, run as tests against the quickstart under `wrangler dev`.
+ * Every ```ts block of docs/delivery.md must appear verbatim (whitespace aside) in this file.
+ * `base` is the server's URL; `Chat` is the AI SDK's `AbstractChat` with a plain state.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { HttpAgent } from "@ag-ui/client";
+import { DefaultChatTransport } from "ai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { WranglerDev } from "../support/wrangler-dev.ts";
+import { NodeChat as Chat, textOf } from "./chat-support.ts";
+import { getJson, startQuickstart, tempState } from "./e2e-support.ts";
+
+const doc = readFileSync(resolve(import.meta.dirname, "../../docs/delivery.md"), "utf8");
+const self = readFileSync(import.meta.filename, "utf8");
+const state = tempState("e2e-delivery-docs");
+let dev: WranglerDev;
+let base = "";
+
+beforeAll(async () => {
+  dev = await startQuickstart(state);
+  base = dev.baseUrl;
+});
+afterAll(async () => {
+  await dev?.stop();
+  rmSync(state, { recursive: true, force: true });
+});
+
+describe("docs/delivery.md", () => {
+  it("every ts example in docs/delivery.md is in this file", () => {
+    const squash = (code: string) => code.replace(/\s+/g, "").replace(/,(?=[)\]}])/g, "");
+    const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+    expect(blocks.length).toBe(3);
+    for (const block of blocks) expect(squash(self), block).toContain(squash(block));
+  });
+
+  it("useChat: send, then approve a tool call", async () => {
+    const chat = new Chat({
+      id: "docs-chat",
+      transport: new DefaultChatTransport({ api: `${base}/chat/assistant` }),
+    });
+    await chat.sendMessage({ text: "What is (2+3)*4?" });
+    // chat.messages: [user, assistant]; the assistant message's id is the run id
+    expect(chat.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    const status = await getJson<{ runId: string }>(`${base}/agents/assistant/docs-chat/status`);
+    expect(chat.messages[1]?.id).toBe(status.runId);
+
+    await chat.sendMessage({ text: "clear my notes" });
+    const part = chat.lastMessage?.parts.find((p) => p.type === "tool-clear_notes");
+    if (part?.type === "tool-clear_notes" && part.state === "approval-requested") {
+      await chat.addToolApprovalResponse({ id: part.approval.id, approved: true });
+      await chat.sendMessage(); // the run resumes; its rest streams into the same message
+    }
+    expect(textOf(chat.lastMessage)).toBe("This needs your approval. Deleted 0 note(s).");
+  });
+
+  it("AG-UI: a run that waits ends outcome interrupt; resume[] continues it", async () => {
+    const agent = new HttpAgent({
+      url: `${base}/agents/assistant/docs-agui/agui`,
+      threadId: "docs-agui",
+      initialMessages: [{ id: "u1", role: "user", content: "clear my notes" }],
+    });
+    let interrupts: { id: string }[] = [];
+    await agent.runAgent(
+      {},
+      {
+        onRunFinishedEvent: (finished) => {
+          if (finished.outcome === "interrupt") interrupts = finished.interrupts;
+        },
+      },
+    );
+    // one interrupt per call waiting for approval: { id, reason: "approval", toolCallId, responseSchema }
+    await agent.runAgent({
+      resume: interrupts.map((i) => ({
+        interruptId: i.id,
+        status: "resolved" as const,
+        payload: { approved: true },
+      })),
+    });
+    expect(interrupts).toHaveLength(1);
+    expect(agent.messages.at(-1)?.content).toBe("Deleted 0 note(s).");
+  });
+});
