@@ -128,7 +128,11 @@ export class SocketSession {
           if (frame.type === "error") throw frameError(frame.error);
           if (frame.type !== "events") continue; // pong and future frame types
           const before = position.delivered;
-          yield* advance(position, checkEvents(frame.events, this.#path, 101));
+          yield* advance(
+            position,
+            checkEvents(frame.events, this.#path, 101),
+            this.#options.signal,
+          );
           if (position.delivered !== before) delivered = true;
           if (typeof frame.nextOffset === "string") position.offset = frame.nextOffset;
           if (frame.upToDate === true) position.upToDate = true;
