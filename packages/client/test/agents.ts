@@ -6,7 +6,7 @@ import {
   scriptedModel,
   TerminalError,
 } from "@durable-agents/core";
-import { z } from "zod";
+import * as z from "zod";
 
 const calculator = defineTool({
   name: "calculator",

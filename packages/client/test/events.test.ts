@@ -49,7 +49,11 @@ describe("events over SSE", () => {
     const modes: SseCut["cut"][] = ["clean", "before-control", "mid-data"];
     server = await start({
       agents: [(await import("./agents.ts")).calculatorAgent("assistant", 2)],
-      ssePlan: (n) => ({ dataFrames: 1 + (n % 2), cut: modes[n % 3] ?? "clean" }),
+      // The first connection breaks inside its first data frame, however fast the run is.
+      ssePlan: (n) =>
+        n === 0
+          ? { dataFrames: 0, cut: "mid-data" }
+          : { dataFrames: 1 + (n % 2), cut: modes[n % 3] ?? "clean" },
     });
     const session = createClient({ baseUrl: server.url }).session("assistant", "live");
     const run = await session.start("What is 2+3?");
@@ -59,7 +63,7 @@ describe("events over SSE", () => {
     expect(events).toEqual(ledger(server, "assistant", "live"));
     expect(events.at(-1)?.kind).toBe("run.completed");
     expect(events.map((e) => e.kind)).toContain("tool.completed");
-    expect(server.sseConnections).toBeGreaterThan(2);
+    expect(server.sseConnections).toBeGreaterThanOrEqual(2);
   });
 
   it("paces reconnects to a server that closes idle streams at once, without giving up", async () => {

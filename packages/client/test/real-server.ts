@@ -59,6 +59,8 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
   const sockets = new Set<Socket>();
   let runs = 0;
   let closing = false;
+  // A 5xx from the handler is a server fault: the test output shows its cause.
+  const fault = (cause: unknown) => console.error("real-server: internal error", cause);
 
   const open = (agentName: string, id: string): RealSession => {
     const key = `${agentName}/${id}`;
@@ -104,7 +106,7 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
         open(agent, target).runtime.importFork(events, reason);
         return undefined;
       } catch (error) {
-        return errorResponse(error);
+        return errorResponse(error, fault);
       }
     },
   });
@@ -144,7 +146,7 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
         peers: peers(agent),
       });
     } catch (error) {
-      response = errorResponse(error);
+      response = errorResponse(error, fault);
     }
     const sse = response.headers.get("content-type")?.includes("event-stream") === true;
     const plan = sse ? options.ssePlan?.(sseConnections) : undefined;

@@ -141,6 +141,8 @@ describe("events over WebSocket", () => {
           if (event.kind === "run.completed") return;
         }
       })();
+      // The run starts once the first socket is open, so it arrives over several frames.
+      while (socket.opened() === 0) await new Promise((r) => setTimeout(r, 5));
       await s.post("runs", { input: { message: "talk" } });
       await reading;
       expect(events).toEqual(await s.events());

@@ -16,8 +16,10 @@ export interface WsCut {
 export interface SelfWebSocket {
   /** The constructor to pass to `createClient`. */
   readonly WebSocket: WebSocketConstructor;
-  /** Connections opened so far. */
+  /** Connections asked for so far. */
   readonly connections: () => number;
+  /** Connections that opened so far. */
+  readonly opened: () => number;
   /** Text frames the client sent, in order, over every connection. */
   readonly sent: string[];
 }
@@ -29,6 +31,7 @@ export function selfWebSocket(
   plan?: (connection: number) => WsCut | undefined,
 ): SelfWebSocket {
   let connections = 0;
+  let opened = 0;
   const sent: string[] = [];
 
   class ShimSocket {
@@ -69,6 +72,7 @@ export function selfWebSocket(
           });
           ws.addEventListener("close", (event) => this.#closed(event.code, event.reason));
           this.readyState = 1;
+          opened++;
           this.#emit("onopen", {});
         },
         (error: unknown) => this.#fail(String(error)),
@@ -120,6 +124,7 @@ export function selfWebSocket(
   return {
     WebSocket: ShimSocket,
     connections: () => connections,
+    opened: () => opened,
     sent,
   };
 }
