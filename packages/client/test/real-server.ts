@@ -22,6 +22,7 @@ import {
   type SessionPeers,
   SessionRuntime,
   systemClock,
+  TRUSTED_CALLER,
 } from "@durable-agents/core";
 import { NodeSqlPort } from "@durable-agents/core/testing";
 
@@ -102,12 +103,7 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
 
   const peers = (agent: string): SessionPeers => ({
     async importFork(target, events, reason) {
-      try {
-        open(agent, target).runtime.importFork(events, reason);
-        return undefined;
-      } catch (error) {
-        return errorResponse(error, fault);
-      }
+      open(agent, target).runtime.importFork(events, reason);
     },
   });
 
@@ -144,6 +140,8 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
         clock: systemClock,
         live: { ...DEFAULT_LIVE_READ, longPollMs: 500, sseMaxMs: 5_000, keepAliveMs: 1_000 },
         peers: peers(agent),
+        // Auth is the Worker's (and its tests'); the client tests call as a trusted caller.
+        caller: TRUSTED_CALLER,
       });
     } catch (error) {
       response = errorResponse(error, fault);

@@ -176,7 +176,8 @@ export class WebSocketHub {
         shared ??= eventsFrame(fresh, ledger.tail, ledger.closed);
         if (safeSend(ws, shared)) this.#after.set(ws, last);
         else this.#after.delete(ws);
-        if (ledger.closed && last >= ledger.tail) this.close(ws, 1000, "stream closed");
+        // A live socket stays open after streamClosed: the result of the close command that
+        // ended the ledger (if it came over this socket) is still to be sent.
       } else {
         this.#catchUp(ws, ledger);
       }

@@ -18,7 +18,7 @@ import {
  * Server → client:
  * - `{"type":"events","events":[...],"nextOffset","upToDate","streamClosed"?}` ledger events
  *   after the socket's offset, exactly once and in order; `streamClosed` at the end of a
- *   closed session's ledger, after which the server closes the socket (1000);
+ *   closed session's ledger (a socket that subscribes there is then closed, 1000);
  * - `{"type":"result","id","ok":true,"status","result"}` or `{"type":"result","id","ok":false,"error"}`
  *   answers one command; a bad frame is answered the same way and changes nothing;
  * - `{"type":"error","error"}` is fatal for the subscription, and the socket closes after it.
