@@ -1,4 +1,4 @@
-import type { HttpContext } from "./http.ts";
+import type { HttpContext, WebSocketConstructor } from "./http.ts";
 import { AgentSession } from "./session.ts";
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:8787";
@@ -10,8 +10,8 @@ export interface ClientOptions {
   readonly fetch?: typeof fetch;
   /** Headers sent with every request, e.g. `authorization`. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** A WebSocket constructor for `transport: "ws"` where there is no global one. */
-  readonly WebSocket?: typeof WebSocket;
+  /** A WebSocket constructor for `transport: "ws"` and `connect()` where there is no global one. */
+  readonly WebSocket?: WebSocketConstructor;
 }
 
 export interface DurableAgentsClient {

@@ -6,13 +6,32 @@ import {
   networkError,
 } from "./errors.ts";
 
+/**
+ * The part of the browser WebSocket API the client uses. Browsers', Node 22's
+ * and the `ws` package's constructors all fit; so does a test's stand-in.
+ */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly OPEN: number;
+  readonly CONNECTING: number;
+  binaryType: string;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
 /** What every call needs to reach the server. */
 export interface HttpContext {
   readonly baseUrl: string;
   readonly fetch: typeof fetch;
   readonly headers: Readonly<Record<string, string>>;
   /** WebSocket constructor for `transport: "ws"`; the global one when absent. */
-  readonly WebSocket?: typeof WebSocket | undefined;
+  readonly WebSocket?: WebSocketConstructor | undefined;
 }
 
 export interface RequestOptions {

@@ -19,6 +19,7 @@ export {
   type RunEndEvent,
   waitForRun,
 } from "./follow-run.ts";
+export type { WebSocketConstructor, WebSocketLike } from "./http.ts";
 export type { LiveSession } from "./live-session.ts";
 export { AgentSession, type CallOptions } from "./session.ts";
 export {

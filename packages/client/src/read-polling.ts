@@ -29,7 +29,7 @@ export const readPolling: Reader = async function* (ctx, path, position, options
       await retryOrThrow(ctx, error, backoff, signal);
       continue;
     }
-    yield* advance(position, batch);
+    yield* advance(position, batch, signal);
     position.offset = nextOffset;
     if (headers.get("stream-up-to-date") === "true") position.upToDate = true;
     if (headers.get("stream-closed") === "true") position.closed = true;

@@ -32,7 +32,7 @@ export const readSseLive: Reader = async function* (ctx, path, position, options
       for await (const message of readSse(response.body)) {
         if (message.event === "data") {
           const before = position.delivered;
-          yield* advance(position, parseEvents(message.data, path, response.status));
+          yield* advance(position, parseEvents(message.data, path, response.status), signal);
           if (position.delivered !== before) {
             progressed = delivered = true;
             backoff.reset();

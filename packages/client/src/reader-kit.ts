@@ -25,10 +25,16 @@ export type Reader = (
 
 /**
  * Yields the events not yet delivered (invariant 1), one by one, moving the
- * resume position past each as it goes out.
+ * resume position past each as it goes out. Once `signal` aborts, the rest of
+ * a batch is not yielded: the reader throws the signal's reason instead.
  */
-export function* advance(position: ReaderState, events: LedgerEvent[]): Generator<LedgerEvent> {
+export function* advance(
+  position: ReaderState,
+  events: LedgerEvent[],
+  signal?: AbortSignal,
+): Generator<LedgerEvent> {
   for (const event of events) {
+    if (signal?.aborted) throw abortReason(signal);
     if (position.delivered !== undefined && event.offset <= position.delivered) continue;
     position.delivered = event.offset;
     position.offset = event.offset;

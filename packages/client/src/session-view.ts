@@ -1,40 +1,35 @@
 /**
  * A UI view of a session, folded from its ledger events: messages with
- * streamed text, run status, approvals that wait for an answer, and the
- * application state (`state.updated`).
+ * streamed text, run status, approvals that wait for an answer, sub-agents,
+ * and the application state (`state.updated`).
  *
  * Invariants:
  * 1. `reduceView` is pure and applies each event once; the view after
  *    events e1..en is the same however they were batched or reconnected.
- * 2. `model.completed` text is authoritative: it replaces the text streamed
+ * 2. The view agrees with the server's projections of the same ledger:
+ *    `status`/`runId`/`closed` with `GET .../status`, the non-empty
+ *    `messages` with `GET .../messages` (same ids, roles and parts), `state`
+ *    and `stateVersion` with `GET .../state`. Message ids are the server's.
+ * 3. `model.completed` text is authoritative: it replaces the text streamed
  *    by the step's deltas, so a restarted step (`attempt` > 1) never shows
  *    its lost attempt twice.
- * 3. Unknown event kinds leave the view unchanged except for its offset.
+ * 4. The switch is exhaustive over core's event kinds (a kind core adds is a
+ *    type error here); at runtime, kinds from a newer server leave the view
+ *    unchanged except for its offset.
  */
-import type { LedgerEvent, SessionStatus } from "./types.ts";
+import type { LedgerEvent, MessagePart, SessionStatus } from "./types.ts";
 
-export type ViewPart =
-  | { readonly type: "text"; readonly text: string }
-  | {
-      readonly type: "tool-call";
-      readonly callId: string;
-      readonly name: string;
-      readonly args: unknown;
-    }
-  | {
-      readonly type: "tool-result";
-      readonly callId: string;
-      readonly name: string;
-      readonly status: "completed" | "failed" | "outcome_unknown";
-      readonly result?: unknown;
-      readonly error?: { readonly code: string; readonly message: string };
-    };
+export type ViewPart = MessagePart;
 
 export interface ViewMessage {
+  /** The server's message id (`GET .../messages`). */
   readonly id: string;
   readonly runId: string | null;
   readonly role: "user" | "assistant" | "tool";
+  /** Empty while a restarted step has not streamed again (the server omits such messages). */
   readonly parts: readonly ViewPart[];
+  /** The seq of the event that created the message. */
+  readonly seq: number;
 }
 
 export interface PendingApproval {
@@ -44,12 +39,22 @@ export interface PendingApproval {
   readonly args: unknown;
 }
 
+/** A child session started by a tool call (a sub-agent); `done` once it answered. */
+export interface SubagentView {
+  readonly runId: string | null;
+  readonly callId: string;
+  readonly agent: string;
+  readonly session: string;
+  readonly done: boolean;
+}
+
 export interface SessionView {
   readonly messages: readonly ViewMessage[];
-  /** `idle` until the first run starts. */
+  /** The status of the latest run; `idle` until the first run starts. */
   readonly status: SessionStatus;
   readonly runId: string | null;
   readonly pendingApprovals: readonly PendingApproval[];
+  readonly subagents: readonly SubagentView[];
   /**
    * The application state as of the last `state.updated` (`null` before the first one: the
    * agent's `initialState`, if any, is in `session.state()`), and its version, which is the
@@ -57,6 +62,8 @@ export interface SessionView {
    */
   readonly state: unknown;
   readonly stateVersion: number;
+  /** The session takes no more runs or events (`session.closed`). */
+  readonly closed: boolean;
   /** The offset of the last event folded in: resume reading from here. */
   readonly offset: string;
 }
@@ -66,97 +73,75 @@ export const EMPTY_VIEW: SessionView = {
   status: "idle",
   runId: null,
   pendingApprovals: [],
+  subagents: [],
   state: null,
   stateVersion: 0,
+  closed: false,
   offset: "-1",
 };
 
-const RUN_STATUS: Partial<Record<string, SessionStatus>> = {
-  "run.started": "running",
-  "run.waiting": "waiting",
-  "run.completed": "completed",
-  "run.failed": "failed",
-  "run.interrupted": "interrupted",
-  "run.aborted": "aborted",
-};
-
+/** Folds one event into the view. See the invariants above. */
 export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
-  const next: SessionView = {
-    ...view,
-    offset: event.offset,
-    ...runState(view, event),
-  };
+  const next: SessionView = { ...view, offset: event.offset, ...runState(view, event) };
   switch (event.kind) {
     case "run.started":
-      return withMessage(next, `u:${event.seq}`, event.runId, "user", () => [
+      return addMessage(next, `m${event.seq}`, event, "user", [
         { type: "text", text: event.data.input.message },
       ]);
+    case "run.resumed": {
+      const { mode, message, checkpoint } = event.data;
+      // Going back to a checkpoint drops what the run said after it (the ledger keeps it).
+      const rewound: SessionView =
+        checkpoint === undefined
+          ? next
+          : {
+              ...next,
+              messages: next.messages.filter((m) => m.runId !== event.runId || m.seq <= checkpoint),
+              pendingApprovals: next.pendingApprovals.filter((a) => a.runId !== event.runId),
+            };
+      if (message === undefined || (mode !== "with_message" && checkpoint === undefined))
+        return rewound;
+      return addMessage(rewound, `m${event.seq}`, event, "user", [{ type: "text", text: message }]);
+    }
     case "step.started":
-      if ((event.data.attempt ?? 1) <= 1) return next;
-      return withMessage(
-        next,
-        stepId(event, event.data.step, "a"),
-        event.runId,
-        "assistant",
-        () => [],
-      );
-    case "model.delta":
-      return withMessage(
-        next,
-        stepId(event, event.data.step, "a"),
-        event.runId,
-        "assistant",
-        (parts) => appendText(parts, event.data.text),
-      );
+      // A step that starts again after a crash discards the partial answer of the lost attempt.
+      if (event.data.attempt <= 1) return next;
+      return updateMessage(next, stepId(event.runId, event.data.step, "a"), () => []);
+    case "model.delta": {
+      const id = stepId(event.runId, event.data.step, "a");
+      if (!next.messages.some((m) => m.id === id))
+        return addMessage(next, id, event, "assistant", [{ type: "text", text: event.data.text }]);
+      return updateMessage(next, id, (parts) => prependText(parts, event.data.text));
+    }
     case "model.completed": {
-      const calls: ViewPart[] = event.data.toolCalls.map((c) => ({ type: "tool-call", ...c }));
-      const text: ViewPart[] =
-        event.data.text === "" ? [] : [{ type: "text", text: event.data.text }];
-      return withMessage(
-        next,
-        stepId(event, event.data.step, "a"),
-        event.runId,
-        "assistant",
-        () => [...text, ...calls],
-      );
+      const { step, text, toolCalls } = event.data;
+      const parts: ViewPart[] = text === "" ? [] : [{ type: "text", text }];
+      for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
+      const id = stepId(event.runId, step, "a");
+      let out = next.messages.some((m) => m.id === id)
+        ? updateMessage(next, id, () => parts)
+        : parts.length > 0
+          ? addMessage(next, id, event, "assistant", parts)
+          : next;
+      if (toolCalls.length > 0) {
+        const pending: ViewPart[] = toolCalls.map((c) => ({
+          type: "tool-result",
+          callId: c.callId,
+          name: c.name,
+          status: "pending",
+        }));
+        out = addMessage(out, stepId(event.runId, step, "t"), event, "tool", pending);
+      }
+      return out;
     }
     case "tool.completed":
+      return setResult(next, event, { status: "completed", result: event.data.result });
     case "tool.failed":
-    case "tool.outcome_unknown": {
-      const result: ViewPart =
-        event.kind === "tool.completed"
-          ? {
-              type: "tool-result",
-              callId: event.data.callId,
-              name: event.data.name,
-              status: "completed",
-              result: event.data.result,
-            }
-          : event.kind === "tool.failed"
-            ? {
-                type: "tool-result",
-                callId: event.data.callId,
-                name: event.data.name,
-                status: "failed",
-                error: event.data.error,
-              }
-            : {
-                type: "tool-result",
-                callId: event.data.callId,
-                name: event.data.name,
-                status: "outcome_unknown",
-              };
-      const step = event.data.step ?? stepOfCall(view, event.data.callId);
-      const settled = withoutApproval(next, event.data.callId);
-      return withMessage(settled, stepId(event, step, "t"), event.runId, "tool", (parts) => [
-        ...parts,
-        result,
-      ]);
-    }
+      return setResult(next, event, { status: "failed", error: event.data.error });
+    case "tool.outcome_unknown":
+      return setResult(next, event, { status: "outcome_unknown" });
     case "tool.started":
       return withoutApproval(next, event.data.callId);
-    case "state.updated":
-      return { ...next, state: event.data.state, stateVersion: event.data.version };
     case "approval.requested":
       return {
         ...next,
@@ -170,14 +155,79 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
           },
         ],
       };
-    default:
+    case "approval.resolved": {
+      const { args, callId, step } = event.data;
+      const settled = withoutApproval(next, callId);
+      if (args === undefined) return settled;
+      // The conversation shows the arguments the human approved, not the ones the model proposed.
+      return updateMessage(settled, stepId(event.runId, step, "a"), (parts) =>
+        parts.map((p) => (p.type === "tool-call" && p.callId === callId ? { ...p, args } : p)),
+      );
+    }
+    case "subagent.started":
+      return {
+        ...next,
+        subagents: [
+          ...next.subagents,
+          {
+            runId: event.runId,
+            callId: event.data.callId,
+            agent: event.data.agent,
+            session: event.data.session,
+            done: false,
+          },
+        ],
+      };
+    case "subagent.completed":
+      return {
+        ...next,
+        subagents: next.subagents.map((s) =>
+          s.callId === event.data.callId && s.runId === event.runId ? { ...s, done: true } : s,
+        ),
+      };
+    case "state.updated":
+      return { ...next, state: event.data.state, stateVersion: event.data.version };
+    case "session.closed":
+      return { ...next, closed: true };
+    // Status only (runState), or facts a chat view does not show: the offset moves.
+    case "run.interrupt_requested":
+    case "run.waiting":
+    case "run.completed":
+    case "run.failed":
+    case "run.interrupted":
+    case "run.aborted":
+    case "step.completed":
+    case "workflow.started":
+    case "trigger.failed":
+    case "usage.recorded":
+    // Reasoning is not part of the conversation (the server's messages leave it out too).
+    case "model.reasoning":
       return next;
+    default:
+      return unhandled(event, next);
   }
 }
 
+/** A kind from a newer server. Typed `never`: every kind of core must have its case above. */
+function unhandled(_event: never, view: SessionView): SessionView {
+  return view;
+}
+
+const RUN_STATUS: Partial<Record<LedgerEvent["kind"], SessionStatus>> = {
+  "run.started": "running",
+  "run.resumed": "running",
+  "run.waiting": "waiting",
+  "run.completed": "completed",
+  "run.failed": "failed",
+  "run.interrupted": "interrupted",
+  "run.aborted": "aborted",
+};
+
+/** Status follows the latest run (as `GET .../status` does); an ended run's approvals go. */
 function runState(view: SessionView, event: LedgerEvent): Partial<SessionView> {
   const status = RUN_STATUS[event.kind];
   if (status === undefined) return {};
+  if (event.kind !== "run.started" && event.runId !== view.runId) return {};
   const ended = status !== "running" && status !== "waiting";
   return {
     status,
@@ -188,42 +238,58 @@ function runState(view: SessionView, event: LedgerEvent): Partial<SessionView> {
   };
 }
 
-function stepId(event: LedgerEvent, step: number | undefined, suffix: "a" | "t"): string {
-  return `${event.runId ?? "-"}:${step ?? "?"}:${suffix}`;
+/** The server's id of a step's assistant (`a`) or tool-results (`t`) message. */
+function stepId(runId: string | null, step: number, role: "a" | "t"): string {
+  return `${runId}:${step}:${role}`;
 }
 
-/** Finds the step of a call from the assistant message that asked for it (older servers omit `step`). */
-function stepOfCall(view: SessionView, callId: string): number | undefined {
-  const owner = view.messages.find((m) =>
-    m.parts.some((p) => p.type === "tool-call" && p.callId === callId),
-  );
-  const step = owner?.id.split(":")[1];
-  return step === undefined || step === "?" ? undefined : Number(step);
-}
-
-function withMessage(
+function addMessage(
   view: SessionView,
   id: string,
-  runId: string | null,
+  event: LedgerEvent,
   role: ViewMessage["role"],
-  update: (parts: readonly ViewPart[]) => readonly ViewPart[],
+  parts: readonly ViewPart[],
 ): SessionView {
-  // Searched from the end: the message an event updates is almost always the last one.
+  const message: ViewMessage = { id, runId: event.runId, role, parts, seq: event.seq };
   const index = view.messages.findLastIndex((m) => m.id === id);
+  if (index === -1) return { ...view, messages: [...view.messages, message] };
   const messages = [...view.messages];
-  if (index === -1) messages.push({ id, runId, role, parts: update([]) });
-  else {
-    const current = messages[index] as ViewMessage;
-    messages[index] = { ...current, parts: update(current.parts) };
-  }
+  messages[index] = message;
   return { ...view, messages };
 }
 
-function appendText(parts: readonly ViewPart[], text: string): readonly ViewPart[] {
-  const last = parts.at(-1);
-  if (last?.type === "text")
-    return [...parts.slice(0, -1), { type: "text", text: last.text + text }];
-  return [...parts, { type: "text", text }];
+function updateMessage(
+  view: SessionView,
+  id: string,
+  update: (parts: readonly ViewPart[]) => readonly ViewPart[],
+): SessionView {
+  // Searched from the end: the message an event updates is almost always one of the last.
+  const index = view.messages.findLastIndex((m) => m.id === id);
+  if (index === -1) return view;
+  const messages = [...view.messages];
+  const current = messages[index] as ViewMessage;
+  messages[index] = { ...current, parts: update(current.parts) };
+  return { ...view, messages };
+}
+
+/** Streamed text goes into the message's first part (a restarted step's emptied message starts over). */
+function prependText(parts: readonly ViewPart[], text: string): readonly ViewPart[] {
+  const first = parts[0];
+  if (first?.type === "text") return [{ type: "text", text: first.text + text }, ...parts.slice(1)];
+  return [{ type: "text", text }, ...parts];
+}
+
+function setResult(
+  view: SessionView,
+  event: LedgerEvent<"tool.completed" | "tool.failed" | "tool.outcome_unknown">,
+  patch: Partial<Extract<ViewPart, { type: "tool-result" }>>,
+): SessionView {
+  const settled = withoutApproval(view, event.data.callId);
+  return updateMessage(settled, stepId(event.runId, event.data.step, "t"), (parts) =>
+    parts.map((p) =>
+      p.type === "tool-result" && p.callId === event.data.callId ? { ...p, ...patch } : p,
+    ),
+  );
 }
 
 function withoutApproval(view: SessionView, callId: string): SessionView {

@@ -135,11 +135,13 @@ export class AgentSession {
     return this.#post("/close", reasonBody(options.reason), options);
   }
 
+  /**
+   * Moves a paused, interrupted or failed run again: `{ mode: "continue" }`,
+   * `{ mode: "with_message", message }`, `{ mode: "from_checkpoint", checkpoint }`
+   * (a checkpoint id), and/or `approvals`. The body is the server's own (`ResumeBody`).
+   */
   resume(request: ResumeRequest, options: CallOptions = {}): Promise<RunControlResponse> {
-    // The wire names the checkpoint `checkpoint` (docs/api.md).
-    const { checkpointId, ...rest } = request as ResumeRequest & { checkpointId?: string };
-    const body = checkpointId === undefined ? rest : { ...rest, checkpoint: checkpointId };
-    return this.#post("/resume", body, options);
+    return this.#post("/resume", request, options);
   }
 
   /** Approves or denies a call that waits for approval (resume with one approval). */
@@ -153,8 +155,14 @@ export class AgentSession {
     return this.resume({ mode: "continue", approvals: [approval] }, options);
   }
 
-  retry(mode: RetryMode, options: CallOptions = {}): Promise<RunControlResponse> {
-    return this.#post("/retry", { mode }, options);
+  /** Retries a failed run from its latest checkpoint (or `options.checkpoint`), or from its start. */
+  retry(
+    mode: RetryMode,
+    options: CallOptions & { checkpoint?: string } = {},
+  ): Promise<RunControlResponse> {
+    const body =
+      options.checkpoint === undefined ? { mode } : { mode, checkpoint: options.checkpoint };
+    return this.#post("/retry", body, options);
   }
 
   /** A new session whose ledger is this one's prefix up to `checkpointId`. */

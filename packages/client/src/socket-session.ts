@@ -26,7 +26,12 @@ import {
   isRecord,
 } from "./errors.ts";
 import type { EventsOptions } from "./event-stream.ts";
-import { buildUrl, type HttpContext } from "./http.ts";
+import {
+  buildUrl,
+  type HttpContext,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./http.ts";
 import {
   advance,
   checkEvents,
@@ -52,7 +57,7 @@ export class SocketSession {
   readonly #path: string;
   readonly #position: ReaderState;
   readonly #options: SocketOptions;
-  #socket: WebSocket | undefined;
+  #socket: WebSocketLike | undefined;
   #ended: unknown;
   #openWaiters = new Set<() => void>();
   #pending = new Map<number, Pending>();
@@ -128,7 +133,11 @@ export class SocketSession {
           if (frame.type === "error") throw frameError(frame.error);
           if (frame.type !== "events") continue; // pong and future frame types
           const before = position.delivered;
-          yield* advance(position, checkEvents(frame.events, this.#path, 101));
+          yield* advance(
+            position,
+            checkEvents(frame.events, this.#path, 101),
+            this.#options.signal,
+          );
           if (position.delivered !== before) delivered = true;
           if (typeof frame.nextOffset === "string") position.offset = frame.nextOffset;
           if (frame.upToDate === true) position.upToDate = true;
@@ -166,7 +175,8 @@ export class SocketSession {
    */
   async *#frames(url: string): AsyncGenerator<Record<string, unknown>, void, undefined> {
     const { signal } = this.#options;
-    const Socket = this.#ctx.WebSocket ?? globalThis.WebSocket;
+    const Socket =
+      this.#ctx.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor | undefined);
     if (Socket === undefined) {
       throw new DurableAgentsClientError(
         "unsupported",
@@ -192,6 +202,8 @@ export class SocketSession {
       notify();
     };
     socket.onopen = () => {
+      // Silence counts from the open: a slow handshake is not a dead socket.
+      lastFrameAt = Date.now();
       this.#socket = socket;
       for (const waiter of this.#openWaiters) waiter();
     };
@@ -279,7 +291,7 @@ export class SocketSession {
     else pending.reject(frameError(frame.error));
   }
 
-  async #whenOpen(signal: AbortSignal | undefined): Promise<WebSocket> {
+  async #whenOpen(signal: AbortSignal | undefined): Promise<WebSocketLike> {
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
       if (this.#ended !== undefined) throw this.#ended;

@@ -1,17 +1,20 @@
-/** The real bin, spawned with the project's Node 22, against the fake server. */
+/** The real bin, spawned with the project's Node 22, against the real core handler (real-server.ts). */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { type FakeServer, startFakeServer } from "./fake-server.ts";
+import { calculatorAgent, holdRuns, payer, refused, releaseHeld } from "./agents.ts";
+import type { RealServer } from "./real-server.ts";
+import { finishedRun, ledger, start } from "./support.ts";
 
 const BIN = fileURLToPath(new URL("../bin/durable-agents.mjs", import.meta.url));
 const NODE = fileURLToPath(new URL("../../../node_modules/.bin/node", import.meta.url));
 
-let server: FakeServer | undefined;
+let server: RealServer | undefined;
 const children = new Set<ChildProcess>();
 afterEach(async () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   children.clear();
+  releaseHeld();
   await server?.close();
   server = undefined;
 });
@@ -46,27 +49,40 @@ function cli(
   });
 }
 
+/** A server with the calculator agent paced at `paceMs` per streamed chunk, and the others. */
+function serve(paceMs = 0, options: Parameters<typeof start>[0] = {}): Promise<RealServer> {
+  return start({
+    agents: [calculatorAgent("assistant", paceMs), calculatorAgent("helper"), payer, refused],
+    ...options,
+  });
+}
+
+const ANSWER = /^Let me calculate\.\n→ calculator\(\{"expression":"2\+3"\}\)\n← 5\n2 \+ 3 = 5\.\n/;
+
 describe("durable-agents chat", () => {
   it("streams the answer live, shows tool calls, prints the session id, exits 0", async () => {
-    server = await startFakeServer({ paceMs: 40 });
-    const started = Date.now();
-    const result = await cli(["chat", "What is 2+3?", "--url", server.url]);
-    const done = Date.now();
+    server = await serve(40);
+    const real = server;
+    let completedAtFirstWords: boolean | undefined;
+    const result = await cli(["chat", "What is 2+3?", "--url", real.url], {}, (child) => {
+      child.stdout?.on("data", (text: Buffer) => {
+        if (completedAtFirstWords !== undefined || !String(text).includes("Let me")) return;
+        const [session] = [...new Set(real.requests.map((r) => r.path.split("/")[3]))];
+        completedAtFirstWords = ledger(real, "assistant", session ?? "").some(
+          (e) => e.kind === "run.completed",
+        );
+      });
+    });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(
-      /^Let me calculate\.\n→ calculator\(\{"expression":"2\+3"\}\)\n← 5\n2 \+ 3 = 5\.\nsession: s-[0-9a-f]{12}\n$/,
-    );
-    // Live: the first words arrive well before the run ends (13 events x 40 ms).
-    const first = result.chunks.find((c) => c.text.includes("Let me"));
-    expect(first).toBeDefined();
-    expect(done - (first?.at ?? done)).toBeGreaterThan(200);
+    expect(result.stdout).toMatch(new RegExp(`${ANSWER.source}session: s-[0-9a-f]{12}\\n$`));
+    // Live: the first words are out while the run is still going.
+    expect(completedAtFirstWords).toBe(false);
     expect(result.chunks.length).toBeGreaterThan(3);
-    expect(first?.at).toBeGreaterThan(started);
   });
 
   it("uses --session and --agent, and DURABLE_AGENTS_URL", async () => {
-    server = await startFakeServer({ agents: ["helper"] });
+    server = await serve();
     const result = await cli(["chat", "hi", "--agent", "helper", "--session", "mine"], {
       DURABLE_AGENTS_URL: server.url,
     });
@@ -80,30 +96,16 @@ describe("durable-agents chat", () => {
   });
 
   it("exits 1 with the server's message when the run fails", async () => {
-    server = await startFakeServer({
-      script: () => [
-        { kind: "model.delta", data: { step: 0, text: "Thinking" } },
-        {
-          kind: "run.failed",
-          data: {
-            error: {
-              code: "model_error",
-              message: "the model provider returned 401; check OPENAI_API_KEY",
-            },
-          },
-        },
-      ],
-    });
-    const result = await cli(["chat", "hi", "--url", server.url]);
+    server = await serve();
+    const result = await cli(["chat", "hi", "--agent", "refused", "--url", server.url]);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain("Thinking\n");
     expect(result.stderr).toBe(
       "run failed: the model provider returned 401; check OPENAI_API_KEY (model_error)\n",
     );
   });
 
   it("exits 1 and says what to do when the server is not running", async () => {
-    server = await startFakeServer();
+    server = await serve();
     const url = server.url;
     await server.close();
     server = undefined;
@@ -115,20 +117,30 @@ describe("durable-agents chat", () => {
   });
 
   it("shows a 409 verbatim", async () => {
-    server = await startFakeServer({ paceMs: 5_000 });
-    await fetch(`${server.url}/agents/assistant/busy/runs`, {
+    server = await start();
+    holdRuns();
+    await fetch(`${server.url}/agents/holder/busy/runs`, {
       method: "POST",
       body: JSON.stringify({ input: { message: "one" } }),
     });
-    const result = await cli(["chat", "two", "--session", "busy", "--url", server.url]);
+    const result = await cli([
+      "chat",
+      "two",
+      "--agent",
+      "holder",
+      "--session",
+      "busy",
+      "--url",
+      server.url,
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      "error: session busy already has run r1 running; interrupt it or wait for it (run_active, HTTP 409)\n",
+      "error: session busy already has run r1 running; interrupt or abort it, or wait for it to finish (run_active, HTTP 409)\n",
     );
   });
 
   it("prints NDJSON events with --json", async () => {
-    server = await startFakeServer();
+    server = await serve();
     const result = await cli(["chat", "hi", "--json", "--url", server.url]);
     const events = result.stdout
       .trim()
@@ -141,35 +153,40 @@ describe("durable-agents chat", () => {
 
 describe("durable-agents tail", () => {
   it("prints one line per event from an offset and stops when the stream closes", async () => {
-    server = await startFakeServer();
-    for (let i = 0; i < 5; i++)
-      server.append("assistant", "s1", "r1", "model.delta", { step: 0, text: `t${i}` });
-    server.closeStream("assistant", "s1");
+    server = await serve();
+    const stored = await finishedRun(server, "s1", { close: true });
     const result = await cli(["tail", "assistant/s1", "--offset", "3", "--url", server.url]);
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split("\n");
-    expect(lines).toHaveLength(2);
+    expect(lines).toHaveLength(stored.length - 3);
+    const fourth = stored[3];
     expect(lines[0]).toMatch(
-      /^0000000000000004 \d\d:\d\d:\d\d\.\d{3} r1 model\.delta \{"step":0,"text":"t3"\}$/,
+      new RegExp(
+        `^0000000000000004 \\d\\d:\\d\\d:\\d\\d\\.\\d{3} r1 ${fourth?.kind.replace(".", "\\.")} \\{`,
+      ),
     );
+    expect(lines.at(-1)).toContain("session.closed");
     expect(result.stderr).toBe("stream closed\n");
   });
 
   it("follows live until Ctrl-C, then says where it stopped", async () => {
-    server = await startFakeServer();
-    server.append("assistant", "s1", null, "custom.kind", { note: "unknown kinds pass through" });
+    server = await serve();
+    const stored = await finishedRun(server, "s1");
     const result = await cli(["tail", "assistant/s1", "--url", server.url], {}, (child) => {
       child.stdout?.once("data", () => setTimeout(() => child.kill("SIGINT"), 100));
     });
     expect(result.code).toBe(130);
-    expect(result.stdout).toContain('custom.kind {"note":"unknown kinds pass through"}');
-    expect(result.stderr).toContain("stopped at offset 0000000000000001");
+    expect(result.stdout).toContain('run.completed {"output":"2 + 3 = 5."}');
+    expect(result.stderr).toContain(`stopped at offset ${stored.at(-1)?.offset}`);
   });
 
   it("exits 0 quietly when its reader closes the pipe (tail | head)", async () => {
-    server = await startFakeServer();
+    server = await serve();
+    const { runtime } = server.session("assistant", "s1");
     for (let i = 0; i < 2_000; i++)
-      server.append("assistant", "s1", "r1", "model.delta", { step: 0, text: `t${i}` });
+      runtime.ledger.append([
+        { kind: "usage.recorded", runId: null, data: { metric: "test.count", value: i } },
+      ]);
     const result = await cli(["tail", "assistant/s1", "--url", server.url], {}, (child) => {
       child.stdout?.once("data", () => child.stdout?.destroy());
     });
@@ -196,10 +213,11 @@ describe("durable-agents help and control commands", () => {
   });
 
   it("status, approve and fork map onto the API", async () => {
-    server = await startFakeServer();
+    server = await serve();
     await cli(["chat", "hi", "--session", "s1", "--url", server.url]);
     const status = await cli(["status", "assistant/s1", "--url", server.url]);
-    expect(status.stdout).toBe("assistant/s1: completed (run r1), offset 0000000000000014\n");
+    const tail = ledger(server, "assistant", "s1").at(-1)?.offset;
+    expect(status.stdout).toBe(`assistant/s1: completed (run r1), offset ${tail}\n`);
     const approve = await cli([
       "approve",
       "assistant/s1",
@@ -210,26 +228,27 @@ describe("durable-agents help and control commands", () => {
       server.url,
     ]);
     expect(approve.code).toBe(1);
-    expect(approve.stderr).toContain("no paused run to resume (not_resumable, HTTP 409)");
+    expect(approve.stderr).toContain(
+      "run r1 is completed and cannot be resumed; start a new run with POST .../runs (run_not_resumable, HTTP 409)",
+    );
     expect(server.requests.at(-1)).toMatchObject({
       body: { mode: "continue", approvals: [{ callId: "c9", approved: false }] },
     });
-    const fork = await cli(["fork", "assistant/s1", "cp1", "--session", "s2", "--url", server.url]);
+    const fork = await cli(["fork", "assistant/s1", "1", "--session", "s2", "--url", server.url]);
     expect(fork.stdout).toBe("forked into assistant/s2\n");
+    expect(ledger(server, "assistant", "s2")[0]).toMatchObject({ kind: "run.started" });
   });
 });
 
 describe("durable-agents reconnects", () => {
   it("chat survives a dropped stream, says so on stderr, and prints every word once", async () => {
-    server = await startFakeServer({
-      paceMs: 10,
-      ssePlan: (n) => (n < 2 ? { maxEvents: 3, cut: "before-control" } : undefined),
+    server = await serve(10, {
+      // The first two connections break inside their first data frame, whatever the run's pace.
+      ssePlan: (n) => (n < 2 ? { dataFrames: 0, cut: "mid-data" } : undefined),
     });
     const result = await cli(["chat", "What is 2+3?", "--url", server.url]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(
-      /^Let me calculate\.\n→ calculator\(\{"expression":"2\+3"\}\)\n← 5\n2 \+ 3 = 5\.\nsession: /,
-    );
+    expect(result.stdout).toMatch(new RegExp(`${ANSWER.source}session: `));
     expect(result.stderr).toMatch(
       /^lost the connection to http:\/\/127\.0\.0\.1:\d+ \(UND_ERR_SOCKET\); retrying in \d\.\d s \(1\/8\)\n/,
     );
@@ -238,22 +257,28 @@ describe("durable-agents reconnects", () => {
 
 describe("durable-agents chat, paused and detached", () => {
   it("exits 0 and says how to answer when the run waits for approval", async () => {
-    server = await startFakeServer({
-      script: () => [
-        { kind: "approval.requested", data: { callId: "c7", name: "pay", args: { amount: 5 } } },
-        { kind: "run.waiting", data: { reason: "approval" } },
-      ],
-    });
-    const result = await cli(["chat", "pay bob", "--session", "p1", "--url", server.url]);
+    server = await serve();
+    const result = await cli([
+      "chat",
+      "pay bob",
+      "--agent",
+      "payer",
+      "--session",
+      "p1",
+      "--url",
+      server.url,
+    ]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('⏸ pay({"amount":5}) needs approval (call c7)\nsession: p1\n');
+    expect(result.stdout).toBe(
+      'Saving.\n⏸ pay({"amount":5}) needs approval (call call_0_0)\nsession: p1\n',
+    );
     expect(result.stderr).toBe(
-      "run is waiting (approval). Answer with: durable-agents approve assistant/p1 <callId> [--deny], or durable-agents resume assistant/p1\n",
+      "run is waiting (approval). Answer with: durable-agents approve payer/p1 <callId> [--deny], or durable-agents resume payer/p1\n",
     );
   });
 
   it("Ctrl-C detaches: the run goes on, and the CLI says how to follow or stop it", async () => {
-    server = await startFakeServer({ paceMs: 200 });
+    server = await serve(200);
     const result = await cli(
       ["chat", "What is 2+3?", "--session", "d1", "--url", server.url],
       {},

@@ -1,16 +1,19 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, DurableAgentsClientError, waitForRun } from "../src/index.ts";
-import { type FakeServer, startFakeServer } from "./fake-server.ts";
+import { calculatorAgent, holdRuns, releaseHeld } from "./agents.ts";
+import type { RealServer } from "./real-server.ts";
+import { finishedRun, start } from "./support.ts";
 
-let server: FakeServer | undefined;
+let server: RealServer | undefined;
 afterEach(async () => {
+  releaseHeld();
   await server?.close();
   server = undefined;
 });
 
-async function setup(options?: Parameters<typeof startFakeServer>[0]) {
-  server = await startFakeServer(options);
-  return { server, session: createClient({ baseUrl: server.url }).session("assistant", "s1") };
+async function setup(agent = "assistant") {
+  server = await start();
+  return { server, session: createClient({ baseUrl: server.url }).session(agent, "s1") };
 }
 
 describe("session API", () => {
@@ -29,7 +32,11 @@ describe("session API", () => {
       runId: run.runId,
       data: { output: "2 + 3 = 5." },
     });
-    expect(await session.status()).toMatchObject({ status: "completed", runId: run.runId });
+    expect(await session.status()).toMatchObject({
+      status: "completed",
+      runId: run.runId,
+      offset: end?.offset,
+    });
     const page = await session.messages({ limit: 10 });
     expect(page.messages[0]).toMatchObject({
       role: "user",
@@ -38,16 +45,18 @@ describe("session API", () => {
     expect(page.nextCursor).toBeNull();
   });
 
-  it("sends the contract's bodies for every control call", async () => {
+  it("sends the server's own bodies for every control call, and the server accepts them", async () => {
     const { server, session } = await setup();
+    await finishedRun(server, "s1");
     await session.interrupt({ reason: "enough" }).catch(() => {});
     await session.abort().catch(() => {});
     await session.resume({ mode: "with_message", message: "go on" }).catch(() => {});
     await session.approve("c1", false, { args: { x: 1 } }).catch(() => {});
-    await session.retry("from_start");
-    expect(await session.fork("cp1", { session: "s2" })).toEqual({ session: "s2" });
-    await session.messages({ cursor: "abc", limit: 5 });
-    expect(server.requests.map((r) => [r.method, r.path, r.body])).toEqual([
+    await session.retry("from_start").catch(() => {});
+    const fork = await session.fork("1", { session: "s2" });
+    expect(fork).toMatchObject({ agent: "assistant", session: "s2", events: 1 });
+    await session.messages({ cursor: "1", limit: 5 });
+    expect(server.requests.slice(-7).map((r) => [r.method, r.path, r.body])).toEqual([
       ["POST", "/agents/assistant/s1/interrupt", { reason: "enough" }],
       ["POST", "/agents/assistant/s1/abort", {}],
       ["POST", "/agents/assistant/s1/resume", { mode: "with_message", message: "go on" }],
@@ -57,23 +66,31 @@ describe("session API", () => {
         { mode: "continue", approvals: [{ callId: "c1", approved: false, args: { x: 1 } }] },
       ],
       ["POST", "/agents/assistant/s1/retry", { mode: "from_start" }],
-      ["POST", "/agents/assistant/s1/fork", { checkpoint: "cp1", session: "s2" }],
-      ["GET", "/agents/assistant/s1/messages?cursor=abc&limit=5", undefined],
+      ["POST", "/agents/assistant/s1/fork", { checkpoint: "1", session: "s2" }],
+      ["GET", "/agents/assistant/s1/messages?cursor=1&limit=5", undefined],
     ]);
+    // Each refusal above is the server's decision about the run, never about the body's shape.
+    const refusals = await Promise.all([
+      session.interrupt({ reason: "enough" }).catch((e: unknown) => e),
+      session.resume({ mode: "with_message", message: "go on" }).catch((e: unknown) => e),
+      session.retry("from_start").catch((e: unknown) => e),
+    ]);
+    for (const refusal of refusals) expect(refusal).toMatchObject({ status: 409 });
   });
 
   it("encodes agent and session ids in the path", async () => {
-    const { server } = await setup({ agents: ["my agent"] });
+    server = await start({ agents: [calculatorAgent("my-agent")] });
     await createClient({ baseUrl: `${server.url}/` })
-      .session("my agent", "a/b?c")
+      .session("my-agent", "a/b?c")
       .status();
-    expect(server.requests[0]?.path).toBe("/agents/my%20agent/a%2Fb%3Fc/status");
+    expect(server.requests[0]?.path).toBe("/agents/my-agent/a%2Fb%3Fc/status");
   });
 });
 
 describe("errors", () => {
   it("maps a 409 to run_active with the running run in details", async () => {
-    const { session } = await setup({ paceMs: 1_000 });
+    const { session } = await setup("holder");
+    holdRuns();
     const run = await session.start("one");
     const error = await session.start("two").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DurableAgentsClientError);
@@ -82,21 +99,19 @@ describe("errors", () => {
       code: "run_active",
       status: 409,
       retryable: false,
-      details: { runId: run.runId },
-      message: `session s1 already has run ${run.runId} running; interrupt it or wait for it`,
+      details: { runId: run.runId, status: "running" },
+      message: `session s1 already has run ${run.runId} running; interrupt or abort it, or wait for it to finish`,
     });
   });
 
   it("keeps the server's message verbatim for 4xx", async () => {
-    const { server } = await setup();
-    const error = await createClient({ baseUrl: server.url })
-      .session("nobody", "s1")
-      .status()
-      .catch((e: unknown) => e);
+    const { session } = await setup();
+    await session.start("hi");
+    const error = await session.fork("9999", { session: "s2" }).catch((e: unknown) => e);
     expect(error).toMatchObject({
-      code: "unknown_agent",
+      code: "unknown_checkpoint",
       status: 404,
-      message: 'no agent named "nobody"; known agents: assistant',
+      message: 'session s1 has no checkpoint "9999"; list them with GET .../checkpoints',
     });
   });
 

@@ -1,7 +1,7 @@
 /**
  * The client against the real core session handler, in-process: the same
  * Request → Response code the Durable Object serves, on in-process SQLite.
- * Checks that the fake server's contract matches the real wire.
+ * SSE cut at every byte position in turn (a transport fault no HTTP server shows on demand).
  */
 import {
   DEFAULT_LIVE_READ,

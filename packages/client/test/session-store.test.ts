@@ -5,12 +5,15 @@ import {
   type SessionSnapshot,
   type SessionStore,
 } from "../src/index.ts";
-import { type FakeServer, type Script, startFakeServer } from "./fake-server.ts";
+import { calculatorAgent, holdRuns, releaseHeld } from "./agents.ts";
+import type { RealServer } from "./real-server.ts";
+import { ledger, start } from "./support.ts";
 
-let server: FakeServer | undefined;
+let server: RealServer | undefined;
 const stops: (() => void)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0)) stop();
+  releaseHeld();
   await server?.close();
   server = undefined;
 });
@@ -36,26 +39,9 @@ function until(
   });
 }
 
-const approvalScript: Script = () => [
-  { kind: "step.started", data: { step: 0 } },
-  { kind: "model.delta", data: { step: 0, text: "Saving." } },
-  {
-    kind: "model.completed",
-    data: {
-      step: 0,
-      text: "Saving.",
-      toolCalls: [{ callId: "c1", name: "notes", args: { text: "x" } }],
-      finishReason: "tool-calls",
-      usage: { inputTokens: 1, outputTokens: 1 },
-    },
-  },
-  { kind: "approval.requested", data: { callId: "c1", name: "notes", args: { text: "x" } } },
-  { kind: "run.waiting", data: { reason: "approval" } },
-];
-
 describe("session store", () => {
   it("builds messages from a live run, with streamed text replaced by the completed text", async () => {
-    server = await startFakeServer();
+    server = await start();
     const store = createSessionStore(
       createClient({ baseUrl: server.url }).session("assistant", "s1"),
     );
@@ -70,19 +56,32 @@ describe("session store", () => {
         "assistant",
         [
           { type: "text", text: "Let me calculate." },
-          { type: "tool-call", callId: "c1", name: "calculator", args: { expression: "2+3" } },
+          {
+            type: "tool-call",
+            callId: "call_0_0",
+            name: "calculator",
+            args: { expression: "2+3" },
+          },
         ],
       ],
       [
         "tool",
-        [{ type: "tool-result", callId: "c1", name: "calculator", status: "completed", result: 5 }],
+        [
+          {
+            type: "tool-result",
+            callId: "call_0_0",
+            name: "calculator",
+            status: "completed",
+            result: 5,
+          },
+        ],
       ],
       ["assistant", [{ type: "text", text: "2 + 3 = 5." }]],
     ]);
   });
 
   it("reconnecting does not fold any event twice", async () => {
-    server = await startFakeServer({ paceMs: 10 });
+    server = await start({ agents: [calculatorAgent("assistant", 5)] });
     const store = createSessionStore(
       createClient({ baseUrl: server.url }).session("assistant", "s1"),
     );
@@ -96,34 +95,32 @@ describe("session store", () => {
     stops.push(disconnect);
     const done = await until(store, (s) => s.status === "completed");
     expect(done.messages).toHaveLength(4);
-    expect(done.offset).toBe(server.ledger("assistant", "s1").at(-1)?.offset);
+    expect(done.offset).toBe(ledger(server, "assistant", "s1").at(-1)?.offset);
   });
 
   it("lists pending approvals and sends the answer as a resume", async () => {
-    server = await startFakeServer({ script: approvalScript });
-    const store = createSessionStore(
-      createClient({ baseUrl: server.url }).session("assistant", "s1"),
-    );
+    server = await start();
+    const store = createSessionStore(createClient({ baseUrl: server.url }).session("payer", "s1"));
     stops.push(store.connect());
-    await store.send("save x");
+    await store.send("pay 5");
     const waiting = await until(store, (s) => s.status === "waiting");
     expect(waiting.pendingApprovals).toEqual([
-      { runId: "r1", callId: "c1", name: "notes", args: { text: "x" } },
+      { runId: "r1", callId: "call_0_0", name: "pay", args: { amount: 5 } },
     ]);
-    await store.approve("c1", true);
+    await store.approve("call_0_0", true);
     const after = await until(store, (s) => s.status === "completed");
     expect(after.pendingApprovals).toEqual([]);
-    expect(server.requests.at(-1)?.body).toEqual({
+    expect(after.messages.at(-1)?.parts).toEqual([{ type: "text", text: 'Result: {"paid":5}' }]);
+    expect(server.requests.find((r) => r.path.endsWith("/resume"))?.body).toEqual({
       mode: "continue",
-      approvals: [{ callId: "c1", approved: true }],
+      approvals: [{ callId: "call_0_0", approved: true }],
     });
   });
 
   it("keeps a command's error in the snapshot and rethrows it", async () => {
-    server = await startFakeServer({ paceMs: 1_000 });
-    const store = createSessionStore(
-      createClient({ baseUrl: server.url }).session("assistant", "s1"),
-    );
+    server = await start();
+    holdRuns();
+    const store = createSessionStore(createClient({ baseUrl: server.url }).session("holder", "s1"));
     await store.send("one");
     await expect(store.send("two")).rejects.toMatchObject({ code: "run_active" });
     expect(store.getSnapshot().error).toMatchObject({ code: "run_active" });

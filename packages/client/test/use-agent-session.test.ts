@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { useAgentSession } from "../src/react/index.ts";
-import { type FakeServer, startFakeServer } from "./fake-server.ts";
 import { renderHook } from "./mini-react.ts";
+import type { RealServer } from "./real-server.ts";
+import { start } from "./support.ts";
 
-let server: FakeServer | undefined;
+let server: RealServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -16,7 +17,7 @@ async function until(check: () => boolean): Promise<void> {
 
 describe("useAgentSession", () => {
   it("connects on mount, re-renders as the run streams, and disconnects on unmount", async () => {
-    server = await startFakeServer();
+    server = await start();
     let renders = 0;
     const { result, unmount } = renderHook(() => {
       renders++;

@@ -173,9 +173,11 @@ export class WebSocketHub {
     for (const [ws, after] of this.#after) {
       if (after >= last) continue;
       if (after === first - 1) {
-        shared ??= eventsFrame(fresh, ledger.tail);
+        shared ??= eventsFrame(fresh, ledger.tail, ledger.closed);
         if (safeSend(ws, shared)) this.#after.set(ws, last);
         else this.#after.delete(ws);
+        // A live socket stays open after streamClosed: the result of the close command that
+        // ended the ledger (if it came over this socket) is still to be sent.
       } else {
         this.#catchUp(ws, ledger);
       }
@@ -184,11 +186,17 @@ export class WebSocketHub {
 
   #catchUp(ws: WebSocket, ledger: Ledger): void {
     for (;;) {
-      const events = ledger.read(this.#after.get(ws) ?? ledger.tail, this.#maxEvents);
+      const after = this.#after.get(ws) ?? ledger.tail;
+      const events = ledger.read(after, this.#maxEvents);
       const last = events.at(-1);
-      if (!last) return;
-      if (!safeSend(ws, eventsFrame(events, ledger.tail))) {
+      // At the end of a closed ledger the reader learns so (even with nothing left to send).
+      if (!last && !ledger.closed) return;
+      if (!safeSend(ws, eventsFrame(events, ledger.tail, ledger.closed, after))) {
         this.#after.delete(ws);
+        return;
+      }
+      if (!last || (ledger.closed && last.seq >= ledger.tail)) {
+        this.close(ws, 1000, "stream closed");
         return;
       }
       this.#after.set(ws, last.seq);

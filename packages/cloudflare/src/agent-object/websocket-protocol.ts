@@ -2,6 +2,7 @@ import {
   assertJsonDepth,
   BadRequestError,
   type CommandName,
+  encodeOffset,
   isCommandName,
   type LedgerEvent,
   LIMITS,
@@ -15,8 +16,9 @@ import {
  * frames and building server frames, so it is tested without a socket.
  *
  * Server → client:
- * - `{"type":"events","events":[...],"nextOffset","upToDate"}` ledger events after the
- *   socket's offset, exactly once and in order;
+ * - `{"type":"events","events":[...],"nextOffset","upToDate","streamClosed"?}` ledger events
+ *   after the socket's offset, exactly once and in order; `streamClosed` at the end of a
+ *   closed session's ledger (a socket that subscribes there is then closed, 1000);
  * - `{"type":"result","id","ok":true,"status","result"}` or `{"type":"result","id","ok":false,"error"}`
  *   answers one command; a bad frame is answered the same way and changes nothing;
  * - `{"type":"error","error"}` is fatal for the subscription, and the socket closes after it.
@@ -109,15 +111,25 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
   return { type: "command", id: cid, name: type, input };
 }
 
-/** The events frame for `events` (non-empty, consecutive); `tail` decides `upToDate`. */
-export function eventsFrame(events: readonly LedgerEvent[], tail: number): string {
+/**
+ * The events frame for `events` (consecutive) after `after`; `tail` decides `upToDate`, and a
+ * frame that reaches the tail of a closed ledger says `streamClosed` (no event will follow).
+ */
+export function eventsFrame(
+  events: readonly LedgerEvent[],
+  tail: number,
+  closed = false,
+  after = 0,
+): string {
   const wire = events.map(toWire);
-  const last = wire.at(-1);
+  const next = wire.at(-1)?.seq ?? after;
+  const upToDate = next >= tail;
   return JSON.stringify({
     type: "events",
     events: wire,
-    nextOffset: last?.offset,
-    upToDate: (last?.seq ?? 0) >= tail,
+    nextOffset: encodeOffset(next),
+    upToDate,
+    ...(upToDate && closed ? { streamClosed: true } : {}),
   });
 }
 

@@ -8,7 +8,7 @@ import { defineCommand } from "./command.ts";
 const MAX_DELAY_MS = 10 * 365 * 24 * 3600_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 
-const stateInput = z.object({
+export const stateInput = z.object({
   state: z.json({ error: "send the whole new state as JSON (null is a value; absent is not)" }),
   expectedVersion: z
     .number({ error: "send expectedVersion: the version GET .../state returned with the state" })
@@ -16,7 +16,7 @@ const stateInput = z.object({
     .nonnegative(),
 });
 
-const scheduleInput = z
+export const scheduleInput = z
   .object({
     kind: z.string().min(1).max(64),
     payload: z.json().optional(),
@@ -32,7 +32,7 @@ const scheduleInput = z
     message: 'give exactly one of "at" (ISO date or epoch ms), "delayMs" or "cron"',
   });
 
-const cancelInput = z.object({ key: z.string().min(1).max(128) });
+export const cancelInput = z.object({ key: z.string().min(1).max(128) });
 
 const metricInput = z.object({
   metric: z.string().regex(NAME, "metric must be 1-100 letters, digits or _ . : / -"),

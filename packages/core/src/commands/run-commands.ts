@@ -5,7 +5,7 @@ import { LIMITS } from "../http/limits.ts";
 import { defineCommand } from "./command.ts";
 
 const json: z.ZodType<unknown> = z.json();
-const reason = z.object({ reason: z.string().max(1000).optional() });
+export const reasonInput = z.object({ reason: z.string().max(1000).optional() });
 
 export const startInput = z.object({
   input: z.object({
@@ -15,7 +15,7 @@ export const startInput = z.object({
   }),
 });
 
-const decision = z.object({
+export const decisionInput = z.object({
   callId: z.string().min(1).max(200),
   approved: z.boolean(),
   args: json.optional(),
@@ -23,19 +23,19 @@ const decision = z.object({
   reason: z.string().max(1000).optional(),
 });
 
-const resumeInput = z.object({
+export const resumeInput = z.object({
   mode: z.enum(["continue", "with_message", "from_checkpoint"]).optional(),
   message: z.string().min(1).max(LIMITS.maxMessageChars).optional(),
   checkpoint: z.string().max(40).optional(),
-  approvals: z.array(decision).max(100).optional(),
+  approvals: z.array(decisionInput).max(100).optional(),
 });
 
-const retryInput = z.object({
+export const retryInput = z.object({
   mode: z.enum(["from_checkpoint", "from_start"]).default("from_checkpoint"),
   checkpoint: z.string().max(40).optional(),
 });
 
-const forkInput = z.object({
+export const forkInput = z.object({
   checkpoint: z.string().min(1).max(40),
   session: z
     .string()
@@ -62,7 +62,7 @@ export const startCommand = defineCommand({
 export const interruptCommand = defineCommand({
   name: "interrupt",
   scope: "write",
-  input: reason,
+  input: reasonInput,
   what: "the interrupt body",
   http: { method: "POST", action: "interrupt" },
   run: async ({ runtime }, body) => ({ status: 202, result: await runtime.interrupt(body.reason) }),
@@ -72,7 +72,7 @@ export const interruptCommand = defineCommand({
 export const abortCommand = defineCommand({
   name: "abort",
   scope: "write",
-  input: reason,
+  input: reasonInput,
   what: "the abort body",
   http: { method: "POST", action: "abort" },
   run: async ({ runtime }, body) => ({ status: 202, result: await runtime.abort(body.reason) }),
@@ -82,7 +82,7 @@ export const abortCommand = defineCommand({
 export const closeCommand = defineCommand({
   name: "close",
   scope: "write",
-  input: reason,
+  input: reasonInput,
   what: "the close body",
   http: { method: "POST", action: "close" },
   run: async ({ runtime }, body) => ({ status: 200, result: await runtime.close(body.reason) }),

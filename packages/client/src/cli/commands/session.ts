@@ -167,7 +167,7 @@ export const resume = defineCommand({
       values.message !== undefined
         ? { mode: "with_message", message: values.message }
         : values.checkpoint !== undefined
-          ? { mode: "from_checkpoint", checkpointId: values.checkpoint }
+          ? { mode: "from_checkpoint", checkpoint: values.checkpoint }
           : { mode: "continue" };
     return controlAndFollow(ctx, session, values["no-follow"] !== true, () =>
       session.resume(request, { signal: ctx.signal }),
