@@ -29,8 +29,12 @@ async function until<T>(
 ): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
+    // A request in flight when an injected crash resets the object fails: read again.
+    const value = await read().catch((error: unknown) => {
+      if (Date.now() > end) throw error;
+      return undefined;
+    });
+    if (value !== undefined && (done(value) || Date.now() > end)) return value;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -270,6 +274,80 @@ describe("the outbox survives crashes: no loss, no double count", () => {
       );
     });
   }
+});
+
+describe("the index is off the run's critical path", () => {
+  beforeEach(async () => {
+    await resetIndexDb();
+    await migrateIndexDb();
+  });
+  afterEach(() => probe.reset());
+
+  const usageKinds = ["model.completed", "tool.completed", "tool.failed"];
+
+  /** Starts a run whose first model call stalls past the index delay, so a delivery starts mid-run. */
+  async function slowRun() {
+    const s = session("indexed");
+    probe.delaySessionAt(s.session, "before-model", 1_500);
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: s.session });
+    const start = await SELF.fetch(s.url("runs"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "ping please" } }),
+    });
+    expect(start.status).toBe(202);
+    return s;
+  }
+
+  async function expectDeliveredOnce(s: ReturnType<typeof session>) {
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
+      30_000,
+    );
+    const events = await s.events();
+    const usage = events.filter((e) => usageKinds.includes(e.kind));
+    const rows = await usageRows("indexed", s.session);
+    expect(rows.map((r) => r.seq)).toEqual(usage.map((e) => e.seq));
+    const row = await env.INDEX_DB.prepare(
+      "SELECT status, last_seq FROM da_sessions WHERE agent = 'indexed' AND session = ?",
+    )
+      .bind(s.session)
+      .first();
+    expect(row).toEqual({ status: "completed", last_seq: events.at(-1)?.seq });
+  }
+
+  it("a hung D1 neither holds nor changes a run; the batch lands when D1 answers", async () => {
+    const control = await indexedRun();
+    probe.pauseAt("before-d1-write");
+    const s = await slowRun();
+    await s.waitFor(isTerminal);
+    // The run ended while its index delivery hangs: started, unanswered, nothing in D1.
+    expect(probe.executions("fault:before-d1-write")).toBe(1);
+    expect(await outboxSize(s.stub())).toBeGreaterThan(0);
+    expect(await usageRows("indexed", s.session)).toEqual([]);
+    const kinds = async (x: typeof s) => (await x.events()).map((e) => e.kind);
+    expect(await kinds(s)).toEqual(await kinds(control));
+    probe.open("before-d1-write");
+    await expectDeliveredOnce(s);
+  });
+
+  it("a failing D1 neither holds nor fails a run; deliveries retry until it is back", async () => {
+    const control = await indexedRun();
+    const s = await slowRun();
+    probe.failSessionAt(s.session, "before-d1-write");
+    await s.waitFor(isTerminal);
+    const kinds = async (x: typeof s) => (await x.events()).map((e) => e.kind);
+    expect(await kinds(s)).toEqual(await kinds(control));
+    await until(
+      async () => probe.executions("fault:before-d1-write"),
+      (n) => n >= 2,
+      15_000,
+    );
+    expect(await usageRows("indexed", s.session)).toEqual([]);
+    probe.reset();
+    await expectDeliveredOnce(s);
+  });
 });
 
 describe("retention", () => {

@@ -188,6 +188,7 @@ export {
   OutboxDelivery,
   type OutboxDeliveryOptions,
   type OutboxMessage,
+  outboxLagMs,
   outboxProjection,
   outboxSize,
   type PendingMessage,

@@ -46,7 +46,17 @@ const IDENTITY_TABLE =
 /** Bump to re-send everything (receivers are idempotent). */
 const VERSION = 1;
 
-export const indexProjection: Projection = outboxProjection("d1_index", VERSION, toMessages);
+/**
+ * How long (ms) a session's index messages wait before their delivery starts,
+ * so the steps of a short run share one D1 batch. Delivery then runs in the
+ * background (OutboxDelivery): it never holds the run.
+ */
+export const INDEX_DELAY_MS = 1_000;
+
+/** The projection that turns a session's ledger into index messages (its outbox). */
+export function indexProjection(delayMs = INDEX_DELAY_MS): Projection {
+  return outboxProjection("d1_index", VERSION, toMessages, { delayMs });
+}
 
 function toMessages(event: LedgerEvent, sql: SqlPort): OutboxMessage[] {
   const status = STATUS[event.kind];

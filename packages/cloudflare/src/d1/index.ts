@@ -11,6 +11,7 @@ export {
 } from "./d1-queries.ts";
 export { d1Deliverer } from "./d1-store.ts";
 export {
+  INDEX_DELAY_MS,
   indexProjection,
   recordIdentity,
   type SessionMessage,

@@ -18,10 +18,18 @@ export interface IndexOptions {
   /** Only these agent types are indexed; all when omitted. */
   readonly agents?: readonly string[];
   readonly batchSize?: number;
+  /**
+   * How long (ms) index messages wait before delivery starts, so a run's steps
+   * share one D1 batch. Default INDEX_DELAY_MS (1 000).
+   */
+  readonly delayMs?: number;
+  /** A D1 batch unanswered after this long (ms) counts as failed and is retried. Default 30 000. */
+  readonly timeoutMs?: number;
   /** Test hook: crash points around the D1 write. Never set in production. */
   readonly faults?: (
     point: "before-d1-write" | "after-d1-write",
     ctx: DurableObjectState,
+    session: string,
   ) => Promise<void>;
 }
 
@@ -35,7 +43,11 @@ export interface IndexContext {
   readonly state: DurableObjectState;
 }
 
-/** The projection and trigger kind a session runtime needs to feed the index. */
+/**
+ * The projection and trigger kind a session runtime needs to feed the index.
+ * Deliveries are off the run's critical path: batched per session, started
+ * `delayMs` after the first undelivered message, sent in the background.
+ */
 export function indexExtensions(
   options: IndexOptions | undefined,
   ctx: IndexContext,
@@ -54,13 +66,17 @@ export function indexExtensions(
     logger: ctx.logger,
     clock: ctx.clock,
     batchSize: options.batchSize,
+    timeoutMs: options.timeoutMs,
     deliver: faults
       ? async (messages) => {
-          await faults("before-d1-write", ctx.state);
+          await faults("before-d1-write", ctx.state, ctx.session);
           await write(messages);
-          await faults("after-d1-write", ctx.state);
+          await faults("after-d1-write", ctx.state, ctx.session);
         }
       : write,
   });
-  return { projections: [indexProjection], triggers: new Map([[OUTBOX_KIND, delivery]]) };
+  return {
+    projections: [indexProjection(options.delayMs)],
+    triggers: new Map([[OUTBOX_KIND, delivery]]),
+  };
 }
