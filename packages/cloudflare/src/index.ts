@@ -28,6 +28,8 @@ export {
 } from "./auth/index.ts";
 export {
   applyRetention,
+  INDEX_DELAY_MS,
+  type IndexDelivery,
   type IndexedSession,
   type IndexOptions,
   listSessions,

@@ -6,9 +6,9 @@ import {
   SELF,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { mintIndexToken, mintSessionToken } from "@durable-agents/core";
+import { type LedgerEvent, mintIndexToken, mintSessionToken } from "@durable-agents/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { applyRetention } from "../src/index.ts";
+import { applyRetention, INDEX_DELAY_MS } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import worker from "./fixture/worker.ts";
 import { MIGRATIONS, migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
@@ -39,19 +39,51 @@ async function until<T>(
   }
 }
 
-async function usageRows(agent: string, name: string) {
+interface UsageEntry {
+  seq: number;
+  kind: string;
+  name: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+async function usageRows(agent: string, name: string): Promise<UsageEntry[]> {
   const { results } = await env.INDEX_DB.prepare(
-    "SELECT seq, kind, name, input_tokens, output_tokens FROM da_usage WHERE agent = ? AND session = ? ORDER BY seq",
+    "SELECT seq, kind, name, calls, input_tokens, output_tokens FROM da_usage WHERE agent = ? AND session = ? ORDER BY seq",
   )
     .bind(agent, name)
-    .all<{
-      seq: number;
-      kind: string;
-      name: string;
-      input_tokens: number;
-      output_tokens: number;
-    }>();
+    .all<UsageEntry>();
   return results;
+}
+
+/** The index's usage entries for a transcript: one per run, kind and name, keyed by its first seq. */
+function expectedUsage(events: LedgerEvent[]): UsageEntry[] {
+  const entries = new Map<string, UsageEntry>();
+  for (const e of events) {
+    const kind = e.kind === "model.completed" ? "model" : e.kind.startsWith("tool.") ? "tool" : "";
+    if (!kind || !["model.completed", "tool.completed", "tool.failed"].includes(e.kind)) continue;
+    const data = e.data as {
+      model?: string;
+      name?: string;
+      usage?: { inputTokens: number; outputTokens: number };
+    };
+    const name = (kind === "model" ? data.model : data.name) ?? "";
+    const key = `${e.runId}|${kind}|${name}`;
+    const entry = entries.get(key) ?? {
+      seq: e.seq,
+      kind,
+      name,
+      calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+    };
+    entry.calls++;
+    entry.input_tokens += data.usage?.inputTokens ?? 0;
+    entry.output_tokens += data.usage?.outputTokens ?? 0;
+    entries.set(key, entry);
+  }
+  return [...entries.values()].sort((a, b) => a.seq - b.seq);
 }
 
 async function outboxSize(stub: DurableObjectStub): Promise<number> {
@@ -141,12 +173,53 @@ describe("the cross-session index", () => {
       .first();
     const events = await s.events();
     expect(row).toMatchObject({ status: "completed", user: "ada" });
-    const usageEvents = events.filter((e) =>
-      ["model.completed", "tool.completed", "tool.failed"].includes(e.kind),
+    const usage = await usageRows("indexed", s.session);
+    // One entry per run and model (two model calls) and per tool, not one per call.
+    expect(usage.map((r) => [r.kind, r.calls])).toEqual([
+      ["model", 2],
+      ["tool", 1],
+    ]);
+    expect(usage).toEqual(expectedUsage(events));
+  });
+
+  it("a run costs one D1 batch of 5 statements; unchanged tags are not rewritten", async () => {
+    const s = await indexedRun({ user: "ada", tags: ["beta", "eu"] });
+    expect(probe.executions(`d1:batches:${s.session}`)).toBe(1);
+    expect(probe.executions(`d1:statements:${s.session}`)).toBe(5);
+    const tagRows = () =>
+      env.INDEX_DB.prepare(
+        "SELECT rowid, tag FROM da_session_tags WHERE agent = 'indexed' AND session = ? ORDER BY tag",
+      )
+        .bind(s.session)
+        .all()
+        .then((r) => r.results);
+    const before = await tagRows();
+    expect(before.map((r) => r.tag)).toEqual(["beta", "eu"]);
+    const token = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "indexed",
+      session: s.session,
+      user: "ada",
+      tags: ["eu", "beta"],
+    });
+    const again = await SELF.fetch(s.url("runs"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "ping again" } }),
+    });
+    expect(again.status).toBe(202);
+    await until(
+      () => s.events(),
+      (events) => events.filter(isTerminal).length === 2,
     );
-    expect((await usageRows("indexed", s.session)).map((r) => r.seq)).toEqual(
-      usageEvents.map((e) => e.seq),
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
     );
+    expect(probe.executions(`d1:batches:${s.session}`)).toBe(2);
+    expect(probe.executions(`d1:statements:${s.session}`)).toBe(10);
+    // Same rows, same rowids: the tags were neither deleted nor inserted again.
+    expect(await tagRows()).toEqual(before);
+    expect(await usageRows("indexed", s.session)).toEqual(expectedUsage(await s.events()));
   });
 
   it("GET /sessions lists by agent, status, user and tag, with cursor pagination", async () => {
@@ -260,7 +333,7 @@ describe("the outbox survives crashes: no loss, no double count", () => {
         ["model.completed", "tool.completed"].includes(e.kind),
       );
       const rows = await usageRows("indexed", s.session);
-      expect(rows.map((r) => r.seq)).toEqual(usageEvents.map((e) => e.seq));
+      expect(rows).toEqual(expectedUsage(await s.events()));
       const { total } = (await env.INDEX_DB.prepare(
         "SELECT sum(input_tokens) AS total FROM da_usage WHERE session = ?",
       )
@@ -283,12 +356,10 @@ describe("the index is off the run's critical path", () => {
   });
   afterEach(() => probe.reset());
 
-  const usageKinds = ["model.completed", "tool.completed", "tool.failed"];
-
-  /** Starts a run whose first model call stalls past the index delay, so a delivery starts mid-run. */
+  /** Starts a run whose first model call stalls past the index delay (INDEX_DELAY_MS), so a delivery starts mid-run. */
   async function slowRun() {
     const s = session("indexed");
-    probe.delaySessionAt(s.session, "before-model", 1_500);
+    probe.delaySessionAt(s.session, "before-model", INDEX_DELAY_MS + 500);
     const token = await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: s.session });
     const start = await SELF.fetch(s.url("runs"), {
       method: "POST",
@@ -306,9 +377,7 @@ describe("the index is off the run's critical path", () => {
       30_000,
     );
     const events = await s.events();
-    const usage = events.filter((e) => usageKinds.includes(e.kind));
-    const rows = await usageRows("indexed", s.session);
-    expect(rows.map((r) => r.seq)).toEqual(usage.map((e) => e.seq));
+    expect(await usageRows("indexed", s.session)).toEqual(expectedUsage(events));
     const row = await env.INDEX_DB.prepare(
       "SELECT status, last_seq FROM da_sessions WHERE agent = 'indexed' AND session = ?",
     )

@@ -159,7 +159,7 @@ export async function usageRollup(
   }
   const { results } = await db
     .prepare(
-      `SELECT day, agent, kind, name, count(*) AS count, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, sum(value) AS value FROM da_usage${where.length ? ` WHERE ${where.join(" AND ")}` : ""} GROUP BY day, agent, kind, name ORDER BY day, agent, kind, name LIMIT 10000`,
+      `SELECT day, agent, kind, name, sum(calls) AS count, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, sum(value) AS value FROM da_usage${where.length ? ` WHERE ${where.join(" AND ")}` : ""} GROUP BY day, agent, kind, name ORDER BY day, agent, kind, name LIMIT 10000`,
     )
     .bind(...params)
     .all<UsageRow>();

@@ -19,6 +19,7 @@ export {
 } from "./index-messages.ts";
 export {
   type IndexContext,
+  type IndexDelivery,
   type IndexOptions,
   indexExtensions,
 } from "./session-index.ts";

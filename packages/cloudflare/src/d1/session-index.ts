@@ -25,12 +25,26 @@ export interface IndexOptions {
   readonly delayMs?: number;
   /** A D1 batch unanswered after this long (ms) counts as failed and is retried. Default 30 000. */
   readonly timeoutMs?: number;
+  /**
+   * Called after each D1 batch landed, e.g. to record index lag as a metric:
+   * `lagMs` is how long the batch's oldest message waited (ms), `statements`
+   * how many D1 statements the batch held. Must not throw.
+   */
+  readonly onDelivered?: (delivery: IndexDelivery) => void;
   /** Test hook: crash points around the D1 write. Never set in production. */
   readonly faults?: (
     point: "before-d1-write" | "after-d1-write",
     ctx: DurableObjectState,
     session: string,
   ) => Promise<void>;
+}
+
+export interface IndexDelivery {
+  readonly agent: string;
+  readonly session: string;
+  readonly messages: number;
+  readonly statements: number;
+  readonly lagMs: number;
 }
 
 export interface IndexContext {
@@ -67,13 +81,19 @@ export function indexExtensions(
     clock: ctx.clock,
     batchSize: options.batchSize,
     timeoutMs: options.timeoutMs,
-    deliver: faults
-      ? async (messages) => {
-          await faults("before-d1-write", ctx.state, ctx.session);
-          await write(messages);
-          await faults("after-d1-write", ctx.state, ctx.session);
-        }
-      : write,
+    deliver: async (messages) => {
+      await faults?.("before-d1-write", ctx.state, ctx.session);
+      const statements = await write(messages);
+      await faults?.("after-d1-write", ctx.state, ctx.session);
+      const oldest = Math.min(...messages.map((m) => m.createdAt));
+      options.onDelivered?.({
+        agent: ctx.agent,
+        session: ctx.session,
+        messages: messages.length,
+        statements,
+        lagMs: Math.max(0, ctx.clock.now() - oldest),
+      });
+    },
   });
   return {
     projections: [indexProjection(options.delayMs)],

@@ -3,8 +3,13 @@ import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
-import { acknowledge, outboxLagMs, outboxSize, pendingMessages } from "./outbox.ts";
-import type { PendingMessage } from "./outbox.ts";
+import {
+  acknowledge,
+  outboxLagMs,
+  outboxSize,
+  type PendingMessage,
+  pendingMessages,
+} from "./outbox.ts";
 
 export interface OutboxDeliveryOptions {
   /** Sends a batch; must be idempotent per (topic, key). A rejection retries the batch with backoff. */

@@ -17,7 +17,8 @@ import { DueWork } from "../triggers/due-work.ts";
  * 3. (topic, key) is unique: a newer message for the same key replaces a
  *    pending one (latest state wins), so a hot key costs one row.
  * 4. One due-work row (`OUTBOX_DELIVERY_KEY`) drains the outbox; enqueueing
- *    never resets a delivery that is backing off after failures.
+ *    never cuts short a delivery that is backing off after failures (the
+ *    delivery keeps its retry time in memory; a flush only moves the row).
  */
 export const OUTBOX_KIND = "outbox.deliver";
 export const OUTBOX_DELIVERY_KEY = "outbox:deliver";
@@ -26,6 +27,8 @@ export interface OutboxMessage {
   readonly topic: string;
   readonly key: string;
   readonly payload: unknown;
+  /** Deliver now rather than after the projection's delay (e.g. a run ended); never cuts a backoff short. */
+  readonly flush?: boolean;
 }
 
 export interface PendingMessage extends OutboxMessage {
@@ -43,7 +46,7 @@ const works = new WeakMap<SqlPort, DueWork>();
 /**
  * Writes one message and makes sure a delivery is due, `delayMs` after the
  * first undelivered message (messages committed meanwhile ride in the same
- * batch). Call inside the append's transaction.
+ * batch), or at once for a `flush` message. Call inside the append's transaction.
  */
 export function enqueue(sql: SqlPort, message: OutboxMessage, now: number, delayMs = 0): void {
   sql.exec(
@@ -58,8 +61,12 @@ export function enqueue(sql: SqlPort, message: OutboxMessage, now: number, delay
     work = new DueWork(sql);
     works.set(sql, work);
   }
-  if (!work.get(OUTBOX_DELIVERY_KEY))
-    work.schedule(OUTBOX_KIND, OUTBOX_DELIVERY_KEY, {}, now + delayMs, now);
+  const due = work.get(OUTBOX_DELIVERY_KEY);
+  if (!due)
+    work.schedule(OUTBOX_KIND, OUTBOX_DELIVERY_KEY, {}, message.flush ? now : now + delayMs, now);
+  // Moving the row earlier is safe during a backoff: OutboxDelivery keeps its retry time in memory.
+  else if (message.flush && due.dueAt > now && due.leaseUntil === null)
+    work.schedule(OUTBOX_KIND, OUTBOX_DELIVERY_KEY, {}, now, now);
 }
 
 /**
