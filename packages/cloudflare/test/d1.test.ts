@@ -453,6 +453,76 @@ describe("retention", () => {
     expect(usage.results).toEqual([{ session: "new" }]);
     const sessions = await db.prepare("SELECT session FROM da_sessions ORDER BY session").all();
     expect(sessions.results).toEqual([{ session: "new" }, { session: "stuck" }]);
-    expect(await applyRetention(db, { days: 30, now })).toEqual({ usage: 0, sessions: 0 });
+    expect(await applyRetention(db, { days: 30, now })).toEqual({
+      usage: 0,
+      sessions: 0,
+      more: false,
+    });
+  });
+
+  it("a pass deletes at most `chunk` rows per table, oldest first", async () => {
+    const now = Date.UTC(2026, 5, 30);
+    const db = env.INDEX_DB;
+    const insertUsage = db.prepare(
+      "INSERT INTO da_usage (agent, session, seq, day, ts, kind, name) VALUES ('a', 's', ?, '2026-01-01', ?, 'model', 'm')",
+    );
+    await db.batch(
+      Array.from({ length: 7 }, (_, i) => insertUsage.bind(i + 1, now - (100 - i) * 86_400_000)),
+    );
+    const remaining = async () =>
+      (
+        await db.prepare("SELECT seq FROM da_usage ORDER BY seq").all<{ seq: number }>()
+      ).results.map((r) => r.seq);
+    expect(await applyRetention(db, { days: 30, now, chunk: 3 })).toEqual({
+      usage: 3,
+      sessions: 0,
+      more: true,
+    });
+    expect(await remaining()).toEqual([4, 5, 6, 7]);
+    expect(await applyRetention(db, { days: 30, now, chunk: 3 })).toMatchObject({ usage: 3 });
+    expect(await applyRetention(db, { days: 30, now, chunk: 3 })).toEqual({
+      usage: 1,
+      sessions: 0,
+      more: false,
+    });
+    expect(await remaining()).toEqual([]);
+    await expect(applyRetention(db, { days: 30, chunk: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it("is on by default: each delivery runs one bounded pass, and runs never wait for it", async () => {
+    const db = env.INDEX_DB;
+    const old = Date.now() - 100 * 86_400_000;
+    await db.batch([
+      ...Array.from({ length: 5 }, (_, i) =>
+        db
+          .prepare(
+            "INSERT INTO da_usage (agent, session, seq, day, ts, kind, name) VALUES ('old', 'o', ?, '2026-01-01', ?, 'model', 'm')",
+          )
+          .bind(i + 1, old + i),
+      ),
+      db
+        .prepare(
+          "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('old', 'a', 'completed', ?, ?, 1), ('old', 'b', 'failed', ?, ?, 1), ('old', 'c', 'aborted', ?, ?, 1), ('old', 'busy', 'running', ?, ?, 1)",
+        )
+        .bind(old, old, old + 1, old + 1, old + 2, old + 2, old, old),
+    ]);
+    const left = async () => ({
+      usage: (
+        await db
+          .prepare("SELECT count(*) AS n FROM da_usage WHERE agent = 'old'")
+          .first<{ n: number }>()
+      )?.n,
+      sessions: (
+        await db
+          .prepare("SELECT session FROM da_sessions WHERE agent = 'old' ORDER BY session")
+          .all<{ session: string }>()
+      ).results.map((r) => r.session),
+    });
+    await indexedRun();
+    expect(await until(left, (x) => x.usage === 3)).toEqual({ usage: 3, sessions: ["busy", "c"] });
+    await indexedRun();
+    expect(await until(left, (x) => x.usage === 1)).toEqual({ usage: 1, sessions: ["busy"] });
+    await indexedRun();
+    expect(await until(left, (x) => x.usage === 0)).toEqual({ usage: 0, sessions: ["busy"] });
   });
 });

@@ -1,8 +1,11 @@
 export {
   applyRetention,
+  DEFAULT_RETENTION_CHUNK,
+  DEFAULT_RETENTION_DAYS,
   type IndexedSession,
   listSessions,
   MAX_SESSIONS_PAGE,
+  type RetentionOptions,
   retentionHandler,
   type SessionQuery,
   type UsageQuery,
