@@ -220,6 +220,29 @@ describe("the cross-session index", () => {
     // Same rows, same rowids: the tags were neither deleted nor inserted again.
     expect(await tagRows()).toEqual(before);
     expect(await usageRows("indexed", s.session)).toEqual(expectedUsage(await s.events()));
+    // Changed tags are written: "beta" goes, "eu" stays as it was, "us" comes.
+    const changed = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "indexed",
+      session: s.session,
+      tags: ["us", "eu"],
+    });
+    const third = await SELF.fetch(s.url("runs"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${changed}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "ping once more" } }),
+    });
+    expect(third.status).toBe(202);
+    await until(
+      () => s.events(),
+      (events) => events.filter(isTerminal).length === 3,
+    );
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
+    );
+    const after = await tagRows();
+    expect(after.map((r) => r.tag)).toEqual(["eu", "us"]);
+    expect(after[0]).toEqual(before[1]);
   });
 
   it("GET /sessions lists by agent, status, user and tag, with cursor pagination", async () => {
