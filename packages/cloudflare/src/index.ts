@@ -28,9 +28,14 @@ export {
 } from "./auth/index.ts";
 export {
   applyRetention,
+  DEFAULT_RETENTION_CHUNK,
+  DEFAULT_RETENTION_DAYS,
+  INDEX_DELAY_MS,
+  type IndexDelivery,
   type IndexedSession,
   type IndexOptions,
   listSessions,
+  type RetentionOptions,
   retentionHandler,
   type SessionQuery,
   type UsageQuery,

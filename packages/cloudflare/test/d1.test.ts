@@ -6,9 +6,9 @@ import {
   SELF,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { mintIndexToken, mintSessionToken } from "@durable-agents/core";
+import { type LedgerEvent, mintIndexToken, mintSessionToken } from "@durable-agents/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { applyRetention } from "../src/index.ts";
+import { applyRetention, INDEX_DELAY_MS } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import worker from "./fixture/worker.ts";
 import { MIGRATIONS, migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
@@ -29,25 +29,61 @@ async function until<T>(
 ): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
+    // A request in flight when an injected crash resets the object fails: read again.
+    const value = await read().catch((error: unknown) => {
+      if (Date.now() > end) throw error;
+      return undefined;
+    });
+    if (value !== undefined && (done(value) || Date.now() > end)) return value;
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
-async function usageRows(agent: string, name: string) {
+interface UsageEntry {
+  seq: number;
+  kind: string;
+  name: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+async function usageRows(agent: string, name: string): Promise<UsageEntry[]> {
   const { results } = await env.INDEX_DB.prepare(
-    "SELECT seq, kind, name, input_tokens, output_tokens FROM da_usage WHERE agent = ? AND session = ? ORDER BY seq",
+    "SELECT seq, kind, name, calls, input_tokens, output_tokens FROM da_usage WHERE agent = ? AND session = ? ORDER BY seq",
   )
     .bind(agent, name)
-    .all<{
-      seq: number;
-      kind: string;
-      name: string;
-      input_tokens: number;
-      output_tokens: number;
-    }>();
+    .all<UsageEntry>();
   return results;
+}
+
+/** The index's usage entries for a transcript: one per run, kind and name, keyed by its first seq. */
+function expectedUsage(events: LedgerEvent[]): UsageEntry[] {
+  const entries = new Map<string, UsageEntry>();
+  for (const e of events) {
+    const kind = e.kind === "model.completed" ? "model" : e.kind.startsWith("tool.") ? "tool" : "";
+    if (!kind || !["model.completed", "tool.completed", "tool.failed"].includes(e.kind)) continue;
+    const data = e.data as {
+      model?: string;
+      name?: string;
+      usage?: { inputTokens: number; outputTokens: number };
+    };
+    const name = (kind === "model" ? data.model : data.name) ?? "";
+    const key = `${e.runId}|${kind}|${name}`;
+    const entry = entries.get(key) ?? {
+      seq: e.seq,
+      kind,
+      name,
+      calls: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+    };
+    entry.calls++;
+    entry.input_tokens += data.usage?.inputTokens ?? 0;
+    entry.output_tokens += data.usage?.outputTokens ?? 0;
+    entries.set(key, entry);
+  }
+  return [...entries.values()].sort((a, b) => a.seq - b.seq);
 }
 
 async function outboxSize(stub: DurableObjectStub): Promise<number> {
@@ -137,12 +173,76 @@ describe("the cross-session index", () => {
       .first();
     const events = await s.events();
     expect(row).toMatchObject({ status: "completed", user: "ada" });
-    const usageEvents = events.filter((e) =>
-      ["model.completed", "tool.completed", "tool.failed"].includes(e.kind),
+    const usage = await usageRows("indexed", s.session);
+    // One entry per run and model (two model calls) and per tool, not one per call.
+    expect(usage.map((r) => [r.kind, r.calls])).toEqual([
+      ["model", 2],
+      ["tool", 1],
+    ]);
+    expect(usage).toEqual(expectedUsage(events));
+  });
+
+  it("a run costs one D1 batch of 5 statements; unchanged tags are not rewritten", async () => {
+    const s = await indexedRun({ user: "ada", tags: ["beta", "eu"] });
+    expect(probe.executions(`d1:batches:${s.session}`)).toBe(1);
+    expect(probe.executions(`d1:statements:${s.session}`)).toBe(5);
+    const tagRows = () =>
+      env.INDEX_DB.prepare(
+        "SELECT rowid, tag FROM da_session_tags WHERE agent = 'indexed' AND session = ? ORDER BY tag",
+      )
+        .bind(s.session)
+        .all()
+        .then((r) => r.results);
+    const before = await tagRows();
+    expect(before.map((r) => r.tag)).toEqual(["beta", "eu"]);
+    const token = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "indexed",
+      session: s.session,
+      user: "ada",
+      tags: ["eu", "beta"],
+    });
+    const again = await SELF.fetch(s.url("runs"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "ping again" } }),
+    });
+    expect(again.status).toBe(202);
+    await until(
+      () => s.events(),
+      (events) => events.filter(isTerminal).length === 2,
     );
-    expect((await usageRows("indexed", s.session)).map((r) => r.seq)).toEqual(
-      usageEvents.map((e) => e.seq),
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
     );
+    expect(probe.executions(`d1:batches:${s.session}`)).toBe(2);
+    expect(probe.executions(`d1:statements:${s.session}`)).toBe(10);
+    // Same rows, same rowids: the tags were neither deleted nor inserted again.
+    expect(await tagRows()).toEqual(before);
+    expect(await usageRows("indexed", s.session)).toEqual(expectedUsage(await s.events()));
+    // Changed tags are written: "beta" goes, "eu" stays as it was, "us" comes.
+    const changed = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "indexed",
+      session: s.session,
+      tags: ["us", "eu"],
+    });
+    const third = await SELF.fetch(s.url("runs"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${changed}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "ping once more" } }),
+    });
+    expect(third.status).toBe(202);
+    await until(
+      () => s.events(),
+      (events) => events.filter(isTerminal).length === 3,
+    );
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
+    );
+    const after = await tagRows();
+    expect(after.map((r) => r.tag)).toEqual(["eu", "us"]);
+    expect(after[0]).toEqual(before[1]);
   });
 
   it("GET /sessions lists by agent, status, user and tag, with cursor pagination", async () => {
@@ -256,7 +356,7 @@ describe("the outbox survives crashes: no loss, no double count", () => {
         ["model.completed", "tool.completed"].includes(e.kind),
       );
       const rows = await usageRows("indexed", s.session);
-      expect(rows.map((r) => r.seq)).toEqual(usageEvents.map((e) => e.seq));
+      expect(rows).toEqual(expectedUsage(await s.events()));
       const { total } = (await env.INDEX_DB.prepare(
         "SELECT sum(input_tokens) AS total FROM da_usage WHERE session = ?",
       )
@@ -270,6 +370,76 @@ describe("the outbox survives crashes: no loss, no double count", () => {
       );
     });
   }
+});
+
+describe("the index is off the run's critical path", () => {
+  beforeEach(async () => {
+    await resetIndexDb();
+    await migrateIndexDb();
+  });
+  afterEach(() => probe.reset());
+
+  /** Starts a run whose first model call stalls past the index delay (INDEX_DELAY_MS), so a delivery starts mid-run. */
+  async function slowRun() {
+    const s = session("indexed");
+    probe.delaySessionAt(s.session, "before-model", INDEX_DELAY_MS + 500);
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: s.session });
+    const start = await SELF.fetch(s.url("runs"), {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "ping please" } }),
+    });
+    expect(start.status).toBe(202);
+    return s;
+  }
+
+  async function expectDeliveredOnce(s: ReturnType<typeof session>) {
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
+      30_000,
+    );
+    const events = await s.events();
+    expect(await usageRows("indexed", s.session)).toEqual(expectedUsage(events));
+    const row = await env.INDEX_DB.prepare(
+      "SELECT status, last_seq FROM da_sessions WHERE agent = 'indexed' AND session = ?",
+    )
+      .bind(s.session)
+      .first();
+    expect(row).toEqual({ status: "completed", last_seq: events.at(-1)?.seq });
+  }
+
+  it("a hung D1 neither holds nor changes a run; the batch lands when D1 answers", async () => {
+    const control = await indexedRun();
+    probe.pauseAt("before-d1-write");
+    const s = await slowRun();
+    await s.waitFor(isTerminal);
+    // The run ended while its index delivery hangs: started, unanswered, nothing in D1.
+    expect(probe.executions("fault:before-d1-write")).toBe(1);
+    expect(await outboxSize(s.stub())).toBeGreaterThan(0);
+    expect(await usageRows("indexed", s.session)).toEqual([]);
+    const kinds = async (x: typeof s) => (await x.events()).map((e) => e.kind);
+    expect(await kinds(s)).toEqual(await kinds(control));
+    probe.open("before-d1-write");
+    await expectDeliveredOnce(s);
+  });
+
+  it("a failing D1 neither holds nor fails a run; deliveries retry until it is back", async () => {
+    const control = await indexedRun();
+    const s = await slowRun();
+    probe.failSessionAt(s.session, "before-d1-write");
+    await s.waitFor(isTerminal);
+    const kinds = async (x: typeof s) => (await x.events()).map((e) => e.kind);
+    expect(await kinds(s)).toEqual(await kinds(control));
+    await until(
+      async () => probe.executions("fault:before-d1-write"),
+      (n) => n >= 2,
+      15_000,
+    );
+    expect(await usageRows("indexed", s.session)).toEqual([]);
+    probe.reset();
+    await expectDeliveredOnce(s);
+  });
 });
 
 describe("retention", () => {
@@ -306,6 +476,76 @@ describe("retention", () => {
     expect(usage.results).toEqual([{ session: "new" }]);
     const sessions = await db.prepare("SELECT session FROM da_sessions ORDER BY session").all();
     expect(sessions.results).toEqual([{ session: "new" }, { session: "stuck" }]);
-    expect(await applyRetention(db, { days: 30, now })).toEqual({ usage: 0, sessions: 0 });
+    expect(await applyRetention(db, { days: 30, now })).toEqual({
+      usage: 0,
+      sessions: 0,
+      more: false,
+    });
+  });
+
+  it("a pass deletes at most `chunk` rows per table, oldest first", async () => {
+    const now = Date.UTC(2026, 5, 30);
+    const db = env.INDEX_DB;
+    const insertUsage = db.prepare(
+      "INSERT INTO da_usage (agent, session, seq, day, ts, kind, name) VALUES ('a', 's', ?, '2026-01-01', ?, 'model', 'm')",
+    );
+    await db.batch(
+      Array.from({ length: 7 }, (_, i) => insertUsage.bind(i + 1, now - (100 - i) * 86_400_000)),
+    );
+    const remaining = async () =>
+      (
+        await db.prepare("SELECT seq FROM da_usage ORDER BY seq").all<{ seq: number }>()
+      ).results.map((r) => r.seq);
+    expect(await applyRetention(db, { days: 30, now, chunk: 3 })).toEqual({
+      usage: 3,
+      sessions: 0,
+      more: true,
+    });
+    expect(await remaining()).toEqual([4, 5, 6, 7]);
+    expect(await applyRetention(db, { days: 30, now, chunk: 3 })).toMatchObject({ usage: 3 });
+    expect(await applyRetention(db, { days: 30, now, chunk: 3 })).toEqual({
+      usage: 1,
+      sessions: 0,
+      more: false,
+    });
+    expect(await remaining()).toEqual([]);
+    await expect(applyRetention(db, { days: 30, chunk: 0 })).rejects.toThrow(RangeError);
+  });
+
+  it("is on by default: each delivery runs one bounded pass, and runs never wait for it", async () => {
+    const db = env.INDEX_DB;
+    const old = Date.now() - 100 * 86_400_000;
+    await db.batch([
+      ...Array.from({ length: 5 }, (_, i) =>
+        db
+          .prepare(
+            "INSERT INTO da_usage (agent, session, seq, day, ts, kind, name) VALUES ('old', 'o', ?, '2026-01-01', ?, 'model', 'm')",
+          )
+          .bind(i + 1, old + i),
+      ),
+      db
+        .prepare(
+          "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('old', 'a', 'completed', ?, ?, 1), ('old', 'b', 'failed', ?, ?, 1), ('old', 'c', 'aborted', ?, ?, 1), ('old', 'busy', 'running', ?, ?, 1)",
+        )
+        .bind(old, old, old + 1, old + 1, old + 2, old + 2, old, old),
+    ]);
+    const left = async () => ({
+      usage: (
+        await db
+          .prepare("SELECT count(*) AS n FROM da_usage WHERE agent = 'old'")
+          .first<{ n: number }>()
+      )?.n,
+      sessions: (
+        await db
+          .prepare("SELECT session FROM da_sessions WHERE agent = 'old' ORDER BY session")
+          .all<{ session: string }>()
+      ).results.map((r) => r.session),
+    });
+    await indexedRun();
+    expect(await until(left, (x) => x.usage === 3)).toEqual({ usage: 3, sessions: ["busy", "c"] });
+    await indexedRun();
+    expect(await until(left, (x) => x.usage === 1)).toEqual({ usage: 1, sessions: ["busy"] });
+    await indexedRun();
+    expect(await until(left, (x) => x.usage === 0)).toEqual({ usage: 0, sessions: ["busy"] });
   });
 });

@@ -193,6 +193,7 @@ export {
   OutboxDelivery,
   type OutboxDeliveryOptions,
   type OutboxMessage,
+  outboxLagMs,
   outboxProjection,
   outboxSize,
   type PendingMessage,

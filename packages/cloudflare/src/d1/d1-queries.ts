@@ -159,7 +159,7 @@ export async function usageRollup(
   }
   const { results } = await db
     .prepare(
-      `SELECT day, agent, kind, name, count(*) AS count, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, sum(value) AS value FROM da_usage${where.length ? ` WHERE ${where.join(" AND ")}` : ""} GROUP BY day, agent, kind, name ORDER BY day, agent, kind, name LIMIT 10000`,
+      `SELECT day, agent, kind, name, sum(calls) AS count, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, sum(value) AS value FROM da_usage${where.length ? ` WHERE ${where.join(" AND ")}` : ""} GROUP BY day, agent, kind, name ORDER BY day, agent, kind, name LIMIT 10000`,
     )
     .bind(...params)
     .all<UsageRow>();
@@ -180,44 +180,85 @@ export async function usageRollup(
   };
 }
 
-/**
- * Deletes usage entries older than `days`, and sessions not updated for that
- * long that are no longer running. Returns how many rows went.
- */
-export async function applyRetention(
-  db: D1Database,
-  options: { days: number; now?: number },
-): Promise<{ usage: number; sessions: number }> {
-  if (!(options.days > 0)) throw new RangeError("retention days must be a positive number");
-  const cutoff = (options.now ?? Date.now()) - options.days * 86_400_000;
-  const [usage, , sessions] = await db.batch([
-    db.prepare("DELETE FROM da_usage WHERE ts < ?").bind(cutoff),
-    db
-      .prepare(
-        "DELETE FROM da_session_tags WHERE (agent, session) IN (SELECT agent, session FROM da_sessions WHERE updated_at < ? AND status NOT IN ('running', 'waiting'))",
-      )
-      .bind(cutoff),
-    db
-      .prepare(
-        "DELETE FROM da_sessions WHERE updated_at < ? AND status NOT IN ('running', 'waiting')",
-      )
-      .bind(cutoff),
-  ]);
-  return { usage: usage?.meta.changes ?? 0, sessions: sessions?.meta.changes ?? 0 };
+/** How long the index keeps usage entries and settled sessions by default: 90 days. */
+export const DEFAULT_RETENTION_DAYS = 90;
+/** The most rows one retention pass deletes per table by default. */
+export const DEFAULT_RETENTION_CHUNK = 500;
+
+export interface RetentionOptions {
+  readonly days: number;
+  /** "Now" in ms since the epoch; defaults to Date.now(). */
+  readonly now?: number;
+  /** The most rows deleted per table in this pass (default DEFAULT_RETENTION_CHUNK). */
+  readonly chunk?: number;
 }
 
 /**
- * A `scheduled` handler that applies retention on a cron trigger.
+ * One bounded retention pass, in one D1 batch: deletes up to `chunk` usage
+ * entries older than `days`, and up to `chunk` sessions not updated for that
+ * long that are no longer running or waiting (oldest first, with their tags).
+ * `more` says a table had at least `chunk` rows to go: call again.
+ * @throws RangeError when days or chunk is not positive.
+ */
+export async function applyRetention(
+  db: D1Database,
+  options: RetentionOptions,
+): Promise<{ usage: number; sessions: number; more: boolean }> {
+  if (!(options.days > 0)) throw new RangeError("retention days must be a positive number");
+  const chunk = options.chunk ?? DEFAULT_RETENTION_CHUNK;
+  if (!(Number.isSafeInteger(chunk) && chunk > 0))
+    throw new RangeError("retention chunk must be a positive integer");
+  const cutoff = (options.now ?? Date.now()) - options.days * 86_400_000;
+  const settled =
+    "SELECT agent, session FROM da_sessions WHERE updated_at < ? AND status NOT IN ('running', 'waiting') ORDER BY updated_at, agent, session LIMIT ?";
+  const [usage, , sessions] = await db.batch([
+    db
+      .prepare(
+        "DELETE FROM da_usage WHERE rowid IN (SELECT rowid FROM da_usage WHERE ts < ? ORDER BY ts LIMIT ?)",
+      )
+      .bind(cutoff, chunk),
+    db
+      .prepare(`DELETE FROM da_session_tags WHERE (agent, session) IN (${settled})`)
+      .bind(cutoff, chunk),
+    db
+      .prepare(`DELETE FROM da_sessions WHERE (agent, session) IN (${settled})`)
+      .bind(cutoff, chunk),
+  ]);
+  const deleted = { usage: usage?.meta.changes ?? 0, sessions: sessions?.meta.changes ?? 0 };
+  return { ...deleted, more: deleted.usage >= chunk || deleted.sessions >= chunk };
+}
+
+/**
+ * A `scheduled` handler that applies retention on a cron trigger, in passes of
+ * `chunk` rows, at most `passes` (default 20) per trigger. Sessions that feed
+ * the index already apply retention themselves (IndexOptions.retention); this
+ * is for deployments that turn that off.
  * @example
  * export default { fetch: ..., scheduled: retentionHandler({ days: 90 }) };
  */
-export function retentionHandler(options: { days: number; binding?: string }) {
+export function retentionHandler(options: {
+  days: number;
+  binding?: string;
+  chunk?: number;
+  passes?: number;
+}) {
   return (controller: ScheduledController, env: object, ctx: ExecutionContext) => {
     const db = (env as Record<string, unknown>)[options.binding ?? "INDEX_DB"] as
       | D1Database
       | undefined;
     if (!db)
       throw new TypeError(`retention needs a D1 binding named ${options.binding ?? "INDEX_DB"}`);
-    ctx.waitUntil(applyRetention(db, { days: options.days, now: controller.scheduledTime }));
+    ctx.waitUntil(
+      (async () => {
+        for (let pass = 0; pass < (options.passes ?? 20); pass++) {
+          const { more } = await applyRetention(db, {
+            days: options.days,
+            now: controller.scheduledTime,
+            chunk: options.chunk,
+          });
+          if (!more) return;
+        }
+      })(),
+    );
   };
 }

@@ -2,13 +2,17 @@ import type { PendingMessage } from "@durable-agents/core";
 import type { SessionMessage, UsageMessage } from "./index-messages.ts";
 
 /**
- * Writes outbox messages of one session to D1, in one batch (one transaction).
- * Idempotent: usage entries are keyed by (agent, session, seq) and inserted
- * with OR IGNORE; a session row only moves forward (`last_seq`). Delivering
- * the same batch twice changes nothing.
+ * Writes outbox messages of one session to D1, in one batch (one transaction),
+ * and resolves to the number of statements sent. Idempotent: a usage entry is
+ * keyed by (agent, session, seq) and only moves forward (`last_seq`), as does
+ * a session row; tags are written only when they changed. Delivering the same
+ * batch twice, or an older one after a newer, changes nothing.
+ *
+ * Statements per batch: 3 for a session message (its row, removed tags, added
+ * tags) and 1 per usage entry.
  */
 export function d1Deliverer(db: D1Database, agent: string, session: string) {
-  return async (messages: readonly PendingMessage[]): Promise<void> => {
+  return async (messages: readonly PendingMessage[]): Promise<number> => {
     const statements: D1PreparedStatement[] = [];
     for (const message of messages) {
       if (message.topic === "session")
@@ -19,6 +23,7 @@ export function d1Deliverer(db: D1Database, agent: string, session: string) {
         statements.push(usageStatement(db, agent, session, message.payload as UsageMessage));
     }
     if (statements.length > 0) await db.batch(statements);
+    return statements.length;
   };
 }
 
@@ -28,25 +33,33 @@ function sessionStatements(
   session: string,
   m: SessionMessage,
 ): D1PreparedStatement[] {
+  const tags = JSON.stringify(m.tags);
+  // Tags follow only a message at least as new as the row (an older redelivery leaves them).
+  const current =
+    "? >= coalesce((SELECT last_seq FROM da_sessions WHERE agent = ? AND session = ?), 0)";
   return [
+    db
+      .prepare(
+        `DELETE FROM da_session_tags WHERE agent = ? AND session = ? AND tag NOT IN (SELECT value FROM json_each(?)) AND ${current}`,
+      )
+      .bind(agent, session, tags, m.seq, agent, session),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO da_session_tags (tag, agent, session) SELECT value, ?, ? FROM json_each(?) WHERE ${current}`,
+      )
+      .bind(agent, session, tags, m.seq, agent, session),
     db
       .prepare(
         "INSERT INTO da_sessions (agent, session, status, run_id, user, created_at, updated_at, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, session) DO UPDATE SET status = excluded.status, run_id = excluded.run_id, user = coalesce(excluded.user, da_sessions.user), updated_at = excluded.updated_at, last_seq = excluded.last_seq WHERE excluded.last_seq > da_sessions.last_seq",
       )
       .bind(agent, session, m.status, m.runId, m.user, m.ts, m.ts, m.seq),
-    db.prepare("DELETE FROM da_session_tags WHERE agent = ? AND session = ?").bind(agent, session),
-    ...m.tags.map((tag) =>
-      db
-        .prepare("INSERT OR IGNORE INTO da_session_tags (tag, agent, session) VALUES (?, ?, ?)")
-        .bind(tag, agent, session),
-    ),
   ];
 }
 
 function usageStatement(db: D1Database, agent: string, session: string, m: UsageMessage) {
   return db
     .prepare(
-      "INSERT OR IGNORE INTO da_usage (agent, session, seq, day, ts, kind, name, input_tokens, output_tokens, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO da_usage (agent, session, seq, day, ts, kind, name, input_tokens, output_tokens, value, calls, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, session, seq) DO UPDATE SET input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, value = excluded.value, calls = excluded.calls, last_seq = excluded.last_seq WHERE excluded.last_seq > da_usage.last_seq",
     )
     .bind(
       agent,
@@ -59,5 +72,8 @@ function usageStatement(db: D1Database, agent: string, session: string, m: Usage
       m.inputTokens,
       m.outputTokens,
       m.value,
+      // Messages enqueued before index v4 count one fact each.
+      m.calls ?? 1,
+      m.lastSeq ?? m.seq,
     );
 }

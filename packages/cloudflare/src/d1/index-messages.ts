@@ -9,7 +9,11 @@ import {
 /**
  * What a session tells the D1 index, as outbox messages:
  * - topic `session`, key `session`: its latest status (one pending row at most);
- * - topic `usage`, key = the event's seq: one usage entry per usage fact.
+ *   a run that ends or waits flushes the session's batch at once;
+ * - topic `usage`, key = the seq of the run's first usage fact for that
+ *   (kind, name): one usage entry per run, kind and name, carrying the run's
+ *   running totals (`calls`, tokens, value, up to `lastSeq`). A usage fact
+ *   outside a run is its own entry.
  */
 export interface SessionMessage {
   readonly status: string;
@@ -21,7 +25,12 @@ export interface SessionMessage {
 }
 
 export interface UsageMessage {
+  /** The seq of the first usage fact this entry counts: the entry's key in D1. */
   readonly seq: number;
+  /** The seq of the latest usage fact counted; D1 keeps the entry with the highest. */
+  readonly lastSeq: number;
+  /** How many usage facts (model calls, tool calls, ...) the entry counts. */
+  readonly calls: number;
   readonly ts: number;
   readonly kind: "model" | "tool" | "subagent" | "metric";
   readonly name: string;
@@ -29,6 +38,9 @@ export interface UsageMessage {
   readonly outputTokens: number;
   readonly value: number;
 }
+
+/** Statuses at which a run stops moving: its batch is delivered at once (flush). */
+const SETTLED = new Set(["waiting", "completed", "failed", "interrupted", "aborted"]);
 
 const STATUS: Partial<Record<string, string>> = {
   "run.started": "running",
@@ -46,7 +58,20 @@ const IDENTITY_TABLE =
 /** Bump to re-send everything (receivers are idempotent). */
 const VERSION = 1;
 
-export const indexProjection: Projection = outboxProjection("d1_index", VERSION, toMessages);
+/**
+ * How long (ms) a session's index messages wait before their delivery starts,
+ * so the steps of a run share one D1 batch; a run that ends or waits flushes
+ * at once. Delivery then runs in the background (OutboxDelivery): it never
+ * holds the run.
+ */
+export const INDEX_DELAY_MS = 2_000;
+
+/** The projection that turns a session's ledger into index messages (its outbox). */
+export function indexProjection(delayMs = INDEX_DELAY_MS): Projection {
+  const base = outboxProjection("d1_index", VERSION, toMessages, { delayMs });
+  // A rebuild replays the ledger: the run totals start again from zero.
+  return { ...base, drop: [...base.drop, "DROP TABLE IF EXISTS index_run_usage"] };
+}
 
 function toMessages(event: LedgerEvent, sql: SqlPort): OutboxMessage[] {
   const status = STATUS[event.kind];
@@ -59,14 +84,61 @@ function toMessages(event: LedgerEvent, sql: SqlPort): OutboxMessage[] {
       ts: event.ts,
       ...identity,
     };
-    return [{ topic: "session", key: "session", payload }];
+    return [{ topic: "session", key: "session", payload, flush: SETTLED.has(status) }];
   }
   const usage = usageOf(event);
-  return usage ? [{ topic: "usage", key: String(event.seq), payload: usage }] : [];
+  if (!usage) return [];
+  const entry = event.runId === null ? usage : addToRun(sql, event.runId, usage);
+  return [{ topic: "usage", key: String(entry.seq), payload: entry }];
+}
+
+const RUN_USAGE_TABLE =
+  "CREATE TABLE IF NOT EXISTS index_run_usage (run_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (run_id, kind, name))";
+
+/** Adds one usage fact to its run's entry (kept in the session's SQLite) and returns the new totals. */
+function addToRun(sql: SqlPort, runId: string, u: UsageMessage): UsageMessage {
+  sql.exec(RUN_USAGE_TABLE);
+  const row = sql.exec<{
+    seq: number;
+    ts: number;
+    calls: number;
+    input_tokens: number;
+    output_tokens: number;
+    value: number;
+  }>(
+    "INSERT INTO index_run_usage (run_id, kind, name, seq, last_seq, ts, calls, input_tokens, output_tokens, value) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (run_id, kind, name) DO UPDATE SET last_seq = excluded.last_seq, calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, value = value + excluded.value RETURNING seq, ts, calls, input_tokens, output_tokens, value",
+    runId,
+    u.kind,
+    u.name,
+    u.seq,
+    u.seq,
+    u.ts,
+    u.inputTokens,
+    u.outputTokens,
+    u.value,
+  )[0];
+  if (!row) return u;
+  return {
+    ...u,
+    seq: row.seq,
+    ts: row.ts,
+    calls: row.calls,
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    value: row.value,
+  };
 }
 
 function usageOf(event: LedgerEvent): UsageMessage | undefined {
-  const base = { seq: event.seq, ts: event.ts, inputTokens: 0, outputTokens: 0, value: 0 };
+  const base = {
+    seq: event.seq,
+    lastSeq: event.seq,
+    calls: 1,
+    ts: event.ts,
+    inputTokens: 0,
+    outputTokens: 0,
+    value: 0,
+  };
   switch (event.kind) {
     case "model.completed":
       return { ...base, kind: "model", name: event.data.model, ...event.data.usage };

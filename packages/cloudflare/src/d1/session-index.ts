@@ -8,6 +8,7 @@ import {
   TerminalError,
   type TriggerHandler,
 } from "@durable-agents/core";
+import { applyRetention, DEFAULT_RETENTION_DAYS } from "./d1-queries.ts";
 import { d1Deliverer } from "./d1-store.ts";
 import { indexProjection } from "./index-messages.ts";
 
@@ -18,11 +19,43 @@ export interface IndexOptions {
   /** Only these agent types are indexed; all when omitted. */
   readonly agents?: readonly string[];
   readonly batchSize?: number;
+  /**
+   * How long (ms) index messages wait before delivery starts, so a run's steps
+   * share one D1 batch. Default INDEX_DELAY_MS (1 000).
+   */
+  readonly delayMs?: number;
+  /** A D1 batch unanswered after this long (ms) counts as failed and is retried. Default 30 000. */
+  readonly timeoutMs?: number;
+  /**
+   * Retention, on unless `false`: after a delivery lands, with probability
+   * `sampleRate` (default 0.01), the session also runs one bounded pass in the
+   * background (applyRetention): up to `chunk` (default 500) usage entries
+   * older than `days` (default 90), and as many settled sessions not updated
+   * for that long. Passes scale with write traffic, so deletion keeps pace
+   * while a deployment writes fewer than chunk × sampleRate (5) rows per
+   * delivery on average (a run writes 1 session row and about 2 usage entries).
+   */
+  readonly retention?: false | { days?: number; chunk?: number; sampleRate?: number };
+  /**
+   * Called after each D1 batch landed, e.g. to record index lag as a metric:
+   * `lagMs` is how long the batch's oldest message waited (ms), `statements`
+   * how many D1 statements the batch held. Must not throw.
+   */
+  readonly onDelivered?: (delivery: IndexDelivery) => void;
   /** Test hook: crash points around the D1 write. Never set in production. */
   readonly faults?: (
     point: "before-d1-write" | "after-d1-write",
     ctx: DurableObjectState,
+    session: string,
   ) => Promise<void>;
+}
+
+export interface IndexDelivery {
+  readonly agent: string;
+  readonly session: string;
+  readonly messages: number;
+  readonly statements: number;
+  readonly lagMs: number;
 }
 
 export interface IndexContext {
@@ -35,7 +68,11 @@ export interface IndexContext {
   readonly state: DurableObjectState;
 }
 
-/** The projection and trigger kind a session runtime needs to feed the index. */
+/**
+ * The projection and trigger kind a session runtime needs to feed the index.
+ * Deliveries are off the run's critical path: batched per session, started
+ * `delayMs` after the first undelivered message, sent in the background.
+ */
 export function indexExtensions(
   options: IndexOptions | undefined,
   ctx: IndexContext,
@@ -50,17 +87,44 @@ export function indexExtensions(
     );
   const write = d1Deliverer(db, ctx.agent, ctx.session);
   const faults = options.faults;
+  const retention = options.retention === false ? undefined : (options.retention ?? {});
+  const maybeRetain = () => {
+    if (!retention || Math.random() >= (retention.sampleRate ?? 0.01)) return;
+    // In the background: a slow pass never holds the delivery, let alone a run.
+    applyRetention(db, {
+      days: retention.days ?? DEFAULT_RETENTION_DAYS,
+      chunk: retention.chunk,
+      now: ctx.clock.now(),
+    }).then(
+      (deleted) => {
+        if (deleted.usage + deleted.sessions > 0)
+          ctx.logger.info("index retention pass", { ...deleted });
+      },
+      (error: unknown) => ctx.logger.warn("index retention failed", { error: String(error) }),
+    );
+  };
   const delivery = new OutboxDelivery(ctx.sql, {
     logger: ctx.logger,
     clock: ctx.clock,
     batchSize: options.batchSize,
-    deliver: faults
-      ? async (messages) => {
-          await faults("before-d1-write", ctx.state);
-          await write(messages);
-          await faults("after-d1-write", ctx.state);
-        }
-      : write,
+    timeoutMs: options.timeoutMs,
+    deliver: async (messages) => {
+      await faults?.("before-d1-write", ctx.state, ctx.session);
+      const statements = await write(messages);
+      await faults?.("after-d1-write", ctx.state, ctx.session);
+      const oldest = Math.min(...messages.map((m) => m.createdAt));
+      maybeRetain();
+      options.onDelivered?.({
+        agent: ctx.agent,
+        session: ctx.session,
+        messages: messages.length,
+        statements,
+        lagMs: Math.max(0, ctx.clock.now() - oldest),
+      });
+    },
   });
-  return { projections: [indexProjection], triggers: new Map([[OUTBOX_KIND, delivery]]) };
+  return {
+    projections: [indexProjection(options.delayMs)],
+    triggers: new Map([[OUTBOX_KIND, delivery]]),
+  };
 }

@@ -2,12 +2,14 @@ import { applyD1Migrations, env } from "cloudflare:test";
 import m1 from "../../src/d1/migrations/0001_sessions.sql?raw";
 import m2 from "../../src/d1/migrations/0002_usage.sql?raw";
 import m3 from "../../src/d1/migrations/0003_filters.sql?raw";
+import m4 from "../../src/d1/migrations/0004_usage_per_run.sql?raw";
 
 /** The index migrations, read from the same SQL files `wrangler d1 migrations apply` uses. */
 export const MIGRATIONS = [
   ["0001_sessions.sql", m1],
   ["0002_usage.sql", m2],
   ["0003_filters.sql", m3],
+  ["0004_usage_per_run.sql", m4],
 ].map(([name, sql]) => ({ name: name as string, queries: statements(sql as string) }));
 
 function statements(sql: string): string[] {

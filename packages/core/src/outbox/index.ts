@@ -4,6 +4,7 @@ export {
   OUTBOX_DELIVERY_KEY,
   OUTBOX_KIND,
   type OutboxMessage,
+  outboxLagMs,
   outboxProjection,
   outboxSize,
   type PendingMessage,

@@ -6,6 +6,7 @@ import { NodeSqlPort } from "../testing/node-sqlite.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import {
   OUTBOX_DELIVERY_KEY,
+  outboxLagMs,
   outboxProjection,
   outboxSize,
   type PendingMessage,
@@ -51,17 +52,43 @@ describe("outbox", () => {
     expect(outboxSize(sql)).toBe(1);
   });
 
-  it("delivers at least once; a failure backs off and keeps the messages", async () => {
+  it("delivers in the background: run never waits for the receiver", async () => {
     const { sql, clock, ledger } = setup();
     ledger.append([metric(1), metric(2)]);
-    const seen: PendingMessage[][] = [];
-    let fail = true;
+    let answer = () => {};
     const delivery = new OutboxDelivery(sql, {
       clock,
       logger: silentLogger,
+      deliver: () => new Promise<void>((resolve) => (answer = resolve)),
+    });
+    // The receiver hangs: run returns at once, due again in checkEveryMs, messages kept.
+    expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 1000 });
+    expect(delivery.delivering).toBe(true);
+    clock.advance(1000);
+    expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 1000 });
+    expect(outboxSize(sql)).toBe(2);
+    expect(outboxLagMs(sql, clock.now())).toBe(1000);
+    answer();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(outboxSize(sql)).toBe(0);
+    expect(outboxLagMs(sql, clock.now())).toBe(0);
+    expect(await delivery.run()).toEqual({ type: "done" });
+  });
+
+  it("delivers at least once; a failure or a timeout backs off and keeps the messages", async () => {
+    const { sql, clock, ledger } = setup();
+    ledger.append([metric(1), metric(2)]);
+    const seen: PendingMessage[][] = [];
+    let mode: "fail" | "hang" | "ok" = "fail";
+    const delivery = new OutboxDelivery(sql, {
+      clock,
+      logger: silentLogger,
+      timeoutMs: 5000,
       deliver: async (batch) => {
         seen.push([...batch]);
-        if (fail) throw new Error("D1 is down");
+        if (mode === "fail") throw new Error("D1 is down");
+        if (mode === "hang") await new Promise(() => {});
       },
     });
     const item = {
@@ -74,18 +101,47 @@ describe("outbox", () => {
       leaseUntil: null,
       lastError: null,
     };
+    const settle = () => new Promise((r) => setTimeout(r, 0));
     expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 1000 });
+    await settle();
+    // First failure: back off 1 s from when it failed.
+    expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 1000 });
+    clock.advance(1000);
+    mode = "hang";
+    expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 1000 });
+    clock.advance(5000);
+    // Unanswered past the timeout: the second failure, back off 2 s.
     expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 2000 });
     expect(outboxSize(sql)).toBe(2);
-    fail = false;
-    expect(await delivery.run()).toEqual({ type: "done" });
+    clock.advance(2000);
+    mode = "ok";
+    expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 1000 });
+    await settle();
     expect(outboxSize(sql)).toBe(0);
+    expect(await delivery.run()).toEqual({ type: "done" });
     expect(seen.map((b) => b.map((m) => m.key))).toEqual([
       ["1", "2"],
       ["1", "2"],
       ["1", "2"],
     ]);
     expect(delivery.giveUp({}, new Error("x"), item)).toBeGreaterThan(clock.now());
+  });
+
+  it("the first message schedules the delivery delayMs later; later ones ride along", () => {
+    const sql = new NodeSqlPort();
+    const clock = new ManualClock(1_000);
+    const projection = outboxProjection(
+      "delayed",
+      1,
+      (event) => [{ topic: "t", key: String(event.seq), payload: {} }],
+      { delayMs: 250 },
+    );
+    const ledger = new Ledger(sql, clock, [projection]);
+    const work = new DueWork(sql);
+    ledger.append([metric(1)]);
+    clock.advance(100);
+    ledger.append([metric(2)]);
+    expect(work.list().map((w) => [w.key, w.dueAt])).toEqual([[OUTBOX_DELIVERY_KEY, 1_250]]);
   });
 
   it("a message replaced during delivery is not acknowledged away", async () => {
@@ -98,7 +154,8 @@ describe("outbox", () => {
         ledger.append([{ kind: "run.aborted", runId: "r", data: { reason: "y" } }]);
       },
     });
-    expect(await delivery.run()).toEqual({ type: "again" });
+    await delivery.run();
+    await new Promise((r) => setTimeout(r, 0));
     expect(outboxSize(sql)).toBe(1);
   });
 });

@@ -17,7 +17,8 @@ import { DueWork } from "../triggers/due-work.ts";
  * 3. (topic, key) is unique: a newer message for the same key replaces a
  *    pending one (latest state wins), so a hot key costs one row.
  * 4. One due-work row (`OUTBOX_DELIVERY_KEY`) drains the outbox; enqueueing
- *    never resets a delivery that is backing off after failures.
+ *    never cuts short a delivery that is backing off after failures (the
+ *    delivery keeps its retry time in memory; a flush only moves the row).
  */
 export const OUTBOX_KIND = "outbox.deliver";
 export const OUTBOX_DELIVERY_KEY = "outbox:deliver";
@@ -26,6 +27,8 @@ export interface OutboxMessage {
   readonly topic: string;
   readonly key: string;
   readonly payload: unknown;
+  /** Deliver now rather than after the projection's delay (e.g. a run ended); never cuts a backoff short. */
+  readonly flush?: boolean;
 }
 
 export interface PendingMessage extends OutboxMessage {
@@ -40,8 +43,12 @@ const CREATE = [
 
 const works = new WeakMap<SqlPort, DueWork>();
 
-/** Writes one message and makes sure a delivery is due. Call inside the append's transaction. */
-export function enqueue(sql: SqlPort, message: OutboxMessage, now: number): void {
+/**
+ * Writes one message and makes sure a delivery is due, `delayMs` after the
+ * first undelivered message (messages committed meanwhile ride in the same
+ * batch), or at once for a `flush` message. Call inside the append's transaction.
+ */
+export function enqueue(sql: SqlPort, message: OutboxMessage, now: number, delayMs = 0): void {
   sql.exec(
     "INSERT INTO outbox (topic, key, payload, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (topic, key) DO UPDATE SET payload = excluded.payload, rev = rev + 1",
     message.topic,
@@ -54,7 +61,12 @@ export function enqueue(sql: SqlPort, message: OutboxMessage, now: number): void
     work = new DueWork(sql);
     works.set(sql, work);
   }
-  if (!work.get(OUTBOX_DELIVERY_KEY)) work.schedule(OUTBOX_KIND, OUTBOX_DELIVERY_KEY, {}, now, now);
+  const due = work.get(OUTBOX_DELIVERY_KEY);
+  if (!due)
+    work.schedule(OUTBOX_KIND, OUTBOX_DELIVERY_KEY, {}, message.flush ? now : now + delayMs, now);
+  // Moving the row earlier is safe during a backoff: OutboxDelivery keeps its retry time in memory.
+  else if (message.flush && due.dueAt > now && due.leaseUntil === null)
+    work.schedule(OUTBOX_KIND, OUTBOX_DELIVERY_KEY, {}, now, now);
 }
 
 /**
@@ -66,6 +78,7 @@ export function outboxProjection(
   name: string,
   version: number,
   toMessages: (event: LedgerEvent, sql: SqlPort) => readonly OutboxMessage[],
+  options: { readonly delayMs?: number } = {},
 ): Projection {
   return {
     name,
@@ -73,7 +86,8 @@ export function outboxProjection(
     create: CREATE,
     drop: [],
     apply(sql, event) {
-      for (const message of toMessages(event, sql)) enqueue(sql, message, event.ts);
+      for (const message of toMessages(event, sql))
+        enqueue(sql, message, event.ts, options.delayMs);
     },
   };
 }
@@ -109,4 +123,11 @@ export function acknowledge(sql: SqlPort, delivered: readonly PendingMessage[]):
 export function outboxSize(sql: SqlPort): number {
   for (const statement of CREATE) sql.exec(statement);
   return sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox")[0]?.n ?? 0;
+}
+
+/** The age (ms) of the oldest undelivered message, or 0 when the outbox is empty: how far the receiver lags. */
+export function outboxLagMs(sql: SqlPort, now: number): number {
+  for (const statement of CREATE) sql.exec(statement);
+  const oldest = sql.exec<{ t: number | null }>("SELECT min(created_at) AS t FROM outbox")[0]?.t;
+  return oldest == null ? 0 : Math.max(0, now - oldest);
 }
