@@ -36,7 +36,10 @@ export interface McpServerOptions {
   /** Default `irreversible`: an unknown remote call may not be safe to repeat. */
   readonly defaultEffect?: ToolEffect;
   /** Pause for a human before calling: all tools (`true`), the named ones, or a rule. */
-  readonly needsApproval?: boolean | readonly string[] | ((name: string, args: JsonValue) => boolean);
+  readonly needsApproval?:
+    | boolean
+    | readonly string[]
+    | ((name: string, args: JsonValue) => boolean);
   /** A `tools/call` that has no answer after this long fails as `mcp_timeout`. Default 60,000 ms. */
   readonly timeoutMs?: number;
   /** The fetch to reach the server with (a service binding's `fetch`, for one). Default: global fetch. */
@@ -66,7 +69,10 @@ export function mcpServer(options: McpServerOptions): McpToolSource {
         const tools: McpToolDescriptor[] = [];
         let cursor: string | undefined;
         do {
-          const page = await client.listTools(cursor ? { cursor } : {}, { signal, timeout: timeoutMs });
+          const page = await client.listTools(cursor ? { cursor } : {}, {
+            signal,
+            timeout: timeoutMs,
+          });
           for (const tool of page.tools) {
             const name = rename(tool.name);
             if (name === undefined) continue;
@@ -84,8 +90,12 @@ export function mcpServer(options: McpServerOptions): McpToolSource {
     },
     async call(env, tool, args, ctx) {
       try {
-        return await withClient(options, env, (client) => callTool(client, tool, args, ctx, timeoutMs));
+        return await withClient(options, env, (client) =>
+          callTool(client, tool, args, ctx, timeoutMs),
+        );
       } catch (error) {
+        if (ctx.signal.aborted)
+          throw new TerminalError("aborted", `${tool.name} was cut off: the run was aborted`);
         throw callError(options.name, tool, error, timeoutMs);
       }
     },
@@ -106,6 +116,13 @@ async function callTool(
   ctx: McpCallContext,
   timeoutMs: number,
 ): Promise<JsonValue> {
+  // A POST stream cut before its answer is not resumed (a stateless server sends no event
+  // ids), and the SDK would wait for the timeout: end the call when the transport reports it.
+  const cut = new AbortController();
+  client.onerror = (error) => {
+    if (/disconnected|terminated|fetch failed/i.test(error.message))
+      cut.abort(new McpError(ErrorCode.ConnectionClosed, error.message));
+  };
   const result = await client.callTool(
     {
       name: tool.remoteName,
@@ -113,7 +130,7 @@ async function callTool(
       _meta: { [IDEMPOTENCY_META_KEY]: ctx.idempotencyKey },
     },
     undefined,
-    { signal: ctx.signal, timeout: timeoutMs },
+    { signal: AbortSignal.any([ctx.signal, cut.signal]), timeout: timeoutMs },
   );
   const content = (Array.isArray(result.content) ? result.content : []) as JsonValue[];
   if (result.isError) {
@@ -142,7 +159,9 @@ async function withClient<T>(
   use: (client: Client) => Promise<T>,
 ): Promise<T> {
   const url = new URL(typeof options.url === "function" ? options.url(env) : options.url);
-  const headers = { ...(typeof options.headers === "function" ? options.headers(env) : options.headers) };
+  const headers = {
+    ...(typeof options.headers === "function" ? options.headers(env) : options.headers),
+  };
   if (options.bearerTokenEnv) {
     const token = env[options.bearerTokenEnv];
     if (typeof token !== "string" || token === "")
@@ -168,9 +187,7 @@ async function withClient<T>(
   }
 }
 
-function renamer(
-  tools: McpServerOptions["tools"],
-): (remote: string) => string | undefined {
+function renamer(tools: McpServerOptions["tools"]): (remote: string) => string | undefined {
   if (tools === undefined) return (remote) => remote;
   if (Array.isArray(tools)) return (remote) => (tools.includes(remote) ? remote : undefined);
   const map = tools as Readonly<Record<string, string>>;
