@@ -15,6 +15,7 @@ import {
   scriptedModel,
   toolJsonSchema,
 } from "@durable-agents/core";
+import { mcpServer } from "@durable-agents/core/mcp";
 import { tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
@@ -48,6 +49,35 @@ describe("docs/api.md", () => {
     const blocks = [...apiMd.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
     expect(blocks.length).toBeGreaterThan(5);
     for (const block of blocks) expect(source, block).toContain(squash(block));
+  });
+
+  it("MCP servers as tool sources", async () => {
+    const docs = mcpServer({
+      name: "docs",
+      url: ({ DOCS_MCP_URL }) => String(DOCS_MCP_URL),
+      bearerTokenEnv: "DOCS_MCP_TOKEN",
+      tools: { search_docs: "search", fetch_page: "fetch_page" },
+      effects: { search: "pure", fetch_page: "pure" },
+      needsApproval: ["fetch_page"],
+      timeoutMs: 30_000,
+    });
+
+    const librarian = defineAgent({
+      name: "librarian",
+      system: "You answer from the docs.",
+      model: scriptedModel({ turns: [{ text: "See the docs." }] }),
+      mcp: [docs],
+    });
+
+    expect(librarian.mcp).toEqual([docs]);
+    expect(docs.effectOf("search")).toBe("pure");
+    expect(docs.effectOf("anything_else")).toBe("irreversible");
+    expect(docs.needsApproval("fetch_page", {})).toBe(true);
+    expect(docs.needsApproval("search", {})).toBe(false);
+    // Without its token, the server is not contacted: a clear error names the variable.
+    await expect(docs.list({ DOCS_MCP_URL: "http://docs.invalid/mcp" })).rejects.toMatchObject({
+      code: "mcp_credentials_missing",
+    });
   });
 
   it("agents, tools and triggers", () => {
