@@ -62,6 +62,12 @@ export async function routeRequest(
         logger,
       });
     }
+    const mcp = /^\/mcp\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(url.pathname);
+    if (mcp?.[1]) {
+      // Loaded only when an MCP request comes: the MCP SDK's server is not on other paths.
+      const { serveAgentMcp } = await import("./mcp/agent-mcp-server.ts");
+      return await serveAgentMcp(request, mcp[1], env.AGENTS);
+    }
     // useChat's URLs become the session route .../chat of the chat id's session.
     const routed = url.pathname.startsWith(CHAT_ROOT) ? await chatRoute(request) : undefined;
     const session = parseSessionPath(new URL((routed ?? request).url).pathname);
