@@ -16,6 +16,8 @@ import {
   toolJsonSchema,
 } from "@durable-agents/core";
 import { mcpServer } from "@durable-agents/core/mcp";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
@@ -36,7 +38,7 @@ import { migrateIndexDb, resetIndexDb } from "./support/index-db.ts";
 import { BASE } from "./support/session.ts";
 
 const base = BASE;
-const fetch = (input: string, init?: RequestInit) => SELF.fetch(input, init);
+const fetch = (input: string | URL, init?: RequestInit) => SELF.fetch(input, init);
 const until = async (check: () => Promise<boolean>) => {
   for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
 };
@@ -78,6 +80,31 @@ describe("docs/api.md", () => {
     await expect(docs.list({ DOCS_MCP_URL: "http://docs.invalid/mcp" })).rejects.toMatchObject({
       code: "mcp_credentials_missing",
     });
+  });
+
+  it("agents served over MCP", async () => {
+    const mcpToken = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "chatty",
+      session: "mcp-doc",
+    });
+    const mcpClient = new Client({ name: "my-app", version: "1.0.0" });
+    await mcpClient.connect(
+      new StreamableHTTPClientTransport(new URL(`${base}/mcp/chatty`), {
+        fetch,
+        requestInit: { headers: { authorization: `Bearer ${mcpToken}` } },
+      }),
+    );
+    const { tools } = await mcpClient.listTools();
+    const pieces: string[] = [];
+    const reply = await mcpClient.callTool(
+      { name: "chatty", arguments: { message: "Hello", session: "mcp-doc" } },
+      undefined,
+      { onprogress: ({ message }) => pieces.push(message ?? "") },
+    );
+
+    expect(tools.map((t) => t.name)).toEqual(["chatty"]);
+    expect(reply.content).toEqual([{ type: "text", text: pieces.join("") }]);
+    await mcpClient.close();
   });
 
   it("agents, tools and triggers", () => {
