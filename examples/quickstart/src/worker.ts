@@ -1,4 +1,5 @@
 import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
+import { serveAgentMcp } from "@durable-agents/cloudflare/mcp";
 
 /** A Durable Streams server comes with it: one object per stream at /v1/stream/*. */
 export { DurableStreamObject } from "@durable-agents/cloudflare";
@@ -24,7 +25,8 @@ export default {
       return inspectorResponse({ agents: [assistant.name] });
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
       return devInfoResponse(request, env);
-    return routeRequest(request, env, ctx, { authorize });
+    // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
+    return routeRequest(request, env, ctx, { authorize, mcp: serveAgentMcp });
   },
 } satisfies ExportedHandler<
   { AGENTS: DurableObjectNamespace; STREAMS: DurableObjectNamespace } & Record<string, unknown>

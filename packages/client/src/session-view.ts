@@ -202,6 +202,7 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     case "usage.recorded":
     // Reasoning is not part of the conversation (the server's messages leave it out too).
     case "model.reasoning":
+    case "mcp.tools_listed":
       return next;
     default:
       return unhandled(event, next);

@@ -53,6 +53,7 @@ const KNOWN_KINDS: Record<EventKind, true> = {
   "step.started": true,
   "model.delta": true,
   "model.reasoning": true,
+  "mcp.tools_listed": true,
   "model.completed": true,
   "tool.started": true,
   "tool.completed": true,

@@ -32,6 +32,15 @@ export interface RouterOptions {
   readonly logger?: Logger;
   /** Prices for the cost column of `GET /usage`. */
   readonly prices?: PriceTable;
+  /**
+   * Serves `/mcp/:agent` (pass `serveAgentMcp` from `@durable-agents/cloudflare/mcp`). A
+   * separate entry point: a Worker without it does not bundle the MCP SDK.
+   */
+  readonly mcp?: (
+    request: Request,
+    agent: string,
+    agents: DurableObjectNamespace,
+  ) => Promise<Response>;
 }
 
 /**
@@ -62,6 +71,8 @@ export async function routeRequest(
         logger,
       });
     }
+    const mcp = options.mcp && /^\/mcp\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(url.pathname);
+    if (options.mcp && mcp?.[1]) return await options.mcp(request, mcp[1], env.AGENTS);
     // useChat's URLs become the session route .../chat of the chat id's session.
     const routed = url.pathname.startsWith(CHAT_ROOT) ? await chatRoute(request) : undefined;
     const session = parseSessionPath(new URL((routed ?? request).url).pathname);

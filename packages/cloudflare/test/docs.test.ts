@@ -15,6 +15,9 @@ import {
   scriptedModel,
   toolJsonSchema,
 } from "@durable-agents/core";
+import { mcpServer } from "@durable-agents/core/mcp";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
@@ -35,7 +38,7 @@ import { migrateIndexDb, resetIndexDb } from "./support/index-db.ts";
 import { BASE } from "./support/session.ts";
 
 const base = BASE;
-const fetch = (input: string, init?: RequestInit) => SELF.fetch(input, init);
+const fetch = (input: string | URL, init?: RequestInit) => SELF.fetch(input, init);
 const until = async (check: () => Promise<boolean>) => {
   for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
 };
@@ -48,6 +51,60 @@ describe("docs/api.md", () => {
     const blocks = [...apiMd.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
     expect(blocks.length).toBeGreaterThan(5);
     for (const block of blocks) expect(source, block).toContain(squash(block));
+  });
+
+  it("MCP servers as tool sources", async () => {
+    const docs = mcpServer({
+      name: "docs",
+      url: ({ DOCS_MCP_URL }) => String(DOCS_MCP_URL),
+      bearerTokenEnv: "DOCS_MCP_TOKEN",
+      tools: { search_docs: "search", fetch_page: "fetch_page" },
+      effects: { search: "pure", fetch_page: "pure" },
+      needsApproval: ["fetch_page"],
+      timeoutMs: 30_000,
+    });
+
+    const librarian = defineAgent({
+      name: "librarian",
+      system: "You answer from the docs.",
+      model: scriptedModel({ turns: [{ text: "See the docs." }] }),
+      mcp: [docs],
+    });
+
+    expect(librarian.mcp).toEqual([docs]);
+    expect(docs.effectOf("search")).toBe("pure");
+    expect(docs.effectOf("anything_else")).toBe("irreversible");
+    expect(docs.needsApproval("fetch_page", {})).toBe(true);
+    expect(docs.needsApproval("search", {})).toBe(false);
+    // Without its token, the server is not contacted: a clear error names the variable.
+    await expect(docs.list({ DOCS_MCP_URL: "http://docs.invalid/mcp" })).rejects.toMatchObject({
+      code: "mcp_credentials_missing",
+    });
+  });
+
+  it("agents served over MCP", async () => {
+    const mcpToken = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "chatty",
+      session: "mcp-doc",
+    });
+    const mcpClient = new Client({ name: "my-app", version: "1.0.0" });
+    await mcpClient.connect(
+      new StreamableHTTPClientTransport(new URL(`${base}/mcp/chatty`), {
+        fetch,
+        requestInit: { headers: { authorization: `Bearer ${mcpToken}` } },
+      }),
+    );
+    const { tools } = await mcpClient.listTools();
+    const pieces: string[] = [];
+    const reply = await mcpClient.callTool(
+      { name: "chatty", arguments: { message: "Hello", session: "mcp-doc" } },
+      undefined,
+      { onprogress: ({ message }) => pieces.push(message ?? "") },
+    );
+
+    expect(tools.map((t) => t.name)).toEqual(["chatty"]);
+    expect(reply.content).toEqual([{ type: "text", text: pieces.join("") }]);
+    await mcpClient.close();
   });
 
   it("agents, tools and triggers", () => {

@@ -1,6 +1,7 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
+import type { McpToolSource } from "../mcp/source.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
 import { checkModelOptions, type ModelOptions, type PrepareStep } from "./model-options.ts";
@@ -50,6 +51,11 @@ export interface AgentDefinition {
    * tool (`ctx.state.set`), is checked against it; the value is stored as written.
    */
   readonly stateSchema?: z.ZodType<unknown>;
+  /**
+   * MCP servers whose tools the agent offers the model besides `tools` (see `mcpServer` in
+   * `@durable-agents/core/mcp`). Each run lists them once and records the list in the ledger.
+   */
+  readonly mcp?: readonly McpToolSource[];
 }
 
 /**
@@ -80,6 +86,12 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
     if (names.has(tool.name))
       throw new TypeError(`agent "${options.name}" has two tools named "${tool.name}"`);
     names.add(tool.name);
+  }
+  const servers = new Set<string>();
+  for (const server of options.mcp ?? []) {
+    if (servers.has(server.name))
+      throw new TypeError(`agent "${options.name}" has two MCP servers named "${server.name}"`);
+    servers.add(server.name);
   }
   checkInitialState(options);
   checkModelOptions(options.name, options.modelOptions);

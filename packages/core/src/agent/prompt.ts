@@ -3,8 +3,10 @@ import type {
   LanguageModelV4Message,
   LanguageModelV4TextPart,
   LanguageModelV4ToolCallPart,
+  LanguageModelV4ToolResultOutput,
 } from "@ai-sdk/provider";
 import type { Message } from "../ledger/projections/messages.ts";
+import { isMcpContentResult, mcpModelOutput } from "../mcp/content.ts";
 import type { AnyTool } from "./define-tool.ts";
 import { toolJsonSchema } from "./tool-schema.ts";
 
@@ -34,9 +36,11 @@ export function convert(message: Message): LanguageModelV4Message | undefined {
         role: "tool",
         content: message.parts.flatMap((p) => {
           if (p.type !== "tool-result") return [];
-          const output =
+          const output: LanguageModelV4ToolResultOutput =
             p.status === "completed"
-              ? { type: "json" as const, value: p.result ?? null }
+              ? isMcpContentResult(p.result)
+                ? mcpModelOutput(p.result)
+                : { type: "json" as const, value: p.result ?? null }
               : p.status === "failed"
                 ? { type: "error-text" as const, value: p.error?.message ?? "tool failed" }
                 : { type: "error-text" as const, value: "the outcome of this call is unknown" };

@@ -5,6 +5,7 @@ import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
@@ -12,6 +13,7 @@ import type { AppState } from "./app-state.ts";
 import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import { type Delegation, delegationOf } from "./define-subagent.ts";
+import type { AnyTool } from "./define-tool.ts";
 import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
@@ -148,8 +150,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const { agent, faults } = this.#o;
     // Registered before the first await, so an abort from here on reaches the call.
     const flight = this.#flight(runId);
+    let listed: NewEvent<"mcp.tools_listed">[];
     try {
       await faults?.("before-model", { sessionId: this.#o.sessionId, runId, step });
+      // MCP servers are listed once per run, before its first model call (see mcp/run-tools.ts).
+      listed = await listMcpTools(agent, this.#o.sql, this.#o.env, runId, flight.model.signal);
     } catch (error) {
       this.#inFlight.delete(runId);
       throw error;
@@ -158,6 +163,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       this.#inFlight.delete(runId);
       return DONE;
     }
+    if (listed.length > 0) this.#append(listed);
     this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
     let flushed = false;
     const coalescer = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
@@ -247,7 +253,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const prepared = await agent.prepareStep?.({ sessionId, runId, step, attempt, prompt, env });
     const system = prepared?.system;
     const active = prepared?.activeTools;
-    const tools = active ? agent.tools.filter((t) => active.includes(t.name)) : agent.tools;
+    const keep = (name: string) => !active || active.includes(name);
+    const tools = agent.tools.filter((t) => keep(t.name));
+    const mcp = mcpToolsOfRun(agent, this.#o.sql, env, runId).specs.filter((t) => keep(t.name));
+    const specs = [...(tools.length > 0 ? toolSpecs(tools) : []), ...mcp];
     return {
       model: prepared?.model ?? resolveModel(agent, env),
       options: {
@@ -256,7 +265,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           system === undefined
             ? prompt
             : [{ role: "system", content: system }, ...prompt.filter((m) => m.role !== "system")],
-        tools: tools.length > 0 ? toolSpecs(tools) : undefined,
+        tools: specs.length > 0 ? specs : undefined,
         responseFormat: agent.outputSchema ? jsonFormat(agent.outputSchema) : undefined,
       },
     };
@@ -296,8 +305,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       );
     }
     const fresh = toRun.filter((c) => c.status === "requested" || c.status === "approved");
-    const effectOf = (name: string) =>
-      agent.tools.find((t) => t.name === name)?.effect ?? "irreversible";
+    const tools = this.#tools(runId);
+    const effectOf = (name: string) => tools.find((t) => t.name === name)?.effect ?? "irreversible";
     const delegated = fresh.filter((c) => this.#delegation(c.name));
     // Workflow calls (new, or started by a deploy that ran them inline) go to an instance.
     const launches = await Promise.all(
@@ -354,7 +363,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
         .map(async (call) => {
           const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-          const outcome = await runTool(agent.tools, call, key, {
+          const outcome = await runTool(tools, call, key, {
             sessionId,
             runId,
             signal: flight.tools.signal,
@@ -400,8 +409,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     return isWorkflowTool(this.#o.agent.tools.find((t) => t.name === name));
   }
 
+  /** The agent's tools and the MCP tools recorded for this run. */
+  #tools(runId: string): readonly AnyTool[] {
+    const { agent } = this.#o;
+    if (!agent.mcp?.length) return agent.tools;
+    return [...agent.tools, ...mcpToolsOfRun(agent, this.#o.sql, this.#o.env, runId).tools];
+  }
+
   #needsApproval(call: ToolCallRecord): boolean {
-    const rule = this.#o.agent.tools.find((t) => t.name === call.name)?.needsApproval;
+    const rule = this.#tools(call.runId).find((t) => t.name === call.name)?.needsApproval;
     if (typeof rule !== "function") return rule === true;
     try {
       return rule(call.args);

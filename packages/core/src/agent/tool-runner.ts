@@ -1,3 +1,4 @@
+import { DurableAgentsError } from "../errors/base.ts";
 import type { ErrorInfo, JsonValue, StateSource } from "../ledger/events.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -79,7 +80,9 @@ export async function runTool(
   try {
     result = await tool.execute(parsed.value, toolCtx);
   } catch (error) {
-    return failed("tool_error", error instanceof Error ? error.message : String(error));
+    // A typed error names what went wrong (an MCP call's `mcp_timeout`...); anything else is a tool_error.
+    const code = error instanceof DurableAgentsError ? error.code : "tool_error";
+    return failed(code, error instanceof Error ? error.message : String(error));
   }
   const json = JSON.stringify(result ?? null);
   if (new TextEncoder().encode(json).byteLength > ctx.maxResultBytes) {

@@ -130,6 +130,17 @@ export interface EventPayloads {
   };
   /** A tool call handed to a Workflow instance (`executor: "workflow"`); its result comes back as tool.completed/failed. */
   "workflow.started": { step: number; callId: string; name: string; instanceId: string };
+  /**
+   * The tools an MCP server offered this run (`tools/list`, filtered and renamed as the
+   * agent declares), with a SHA-256 digest of them; a redriven step offers the model these.
+   * `previousDigest`: the digest this session last recorded for the server, when there was one.
+   */
+  "mcp.tools_listed": {
+    server: string;
+    tools: { name: string; remoteName: string; description: string; inputSchema: JsonValue }[];
+    digest: string;
+    previousDigest?: string;
+  };
   /** The session takes no more events: readers see the end of the stream (Stream-Closed). */
   "session.closed": { reason: string };
   /** Scheduled work that gave up after its retries, or whose kind is not registered. */

@@ -1,3 +1,4 @@
+import { mcpToolsProjection } from "../../mcp/mcp-tools-projection.ts";
 import type { Projection } from "../projection.ts";
 import { checkpointsProjection } from "./checkpoints.ts";
 import { messagesProjection } from "./messages.ts";
@@ -52,4 +53,5 @@ export const SESSION_PROJECTIONS: readonly Projection[] = [
   usageProjection,
   checkpointsProjection,
   sessionStateProjection,
+  mcpToolsProjection,
 ];

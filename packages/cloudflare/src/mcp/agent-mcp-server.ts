@@ -1,0 +1,140 @@
+import type { LedgerEvent } from "@durable-agents/core";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import * as z from "zod";
+import { sessionObjectName } from "../agent-object/session-path.ts";
+
+/**
+ * `/mcp/:agent`: an agent served over MCP (streamable HTTP, stateless; the MCP
+ * TypeScript SDK's Web-standard server transport). `tools/list` offers one tool, named
+ * after the agent, that runs it on a new or named session and returns its answer;
+ * progress notifications carry the run's text as it streams.
+ *
+ * Invariants:
+ * 1. A parser, not a second door: the tool starts the run with `POST
+ *    /agents/:agent/:session/runs` and reads it with `GET .../events`, on the session's
+ *    object, with the caller's `authorization` header. Auth, scopes and hooks are the
+ *    session routes' own (the start command), so a request the HTTP route refuses is
+ *    refused here, with the same code.
+ * 2. Nothing is held but the MCP request: the run is durable work whatever happens to it.
+ */
+export async function serveAgentMcp(
+  request: Request,
+  agent: string,
+  agents: DurableObjectNamespace,
+): Promise<Response> {
+  const server = new McpServer({ name: `durable-agents ${agent}`, version: "0.1.0" });
+  server.registerTool(
+    agent,
+    {
+      description: `Runs the agent "${agent}" on a session and returns its answer. Omit session for a new one; name one to continue its conversation.`,
+      inputSchema: {
+        message: z.string().min(1).max(100_000),
+        session: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/)
+          .optional(),
+      },
+    },
+    async ({ message, session: named }, extra) => {
+      const session = named ?? `mcp-${crypto.randomUUID()}`;
+      const stub = agents.get(agents.idFromName(sessionObjectName(agent, session)));
+      const origin = new URL(request.url).origin;
+      const headers = forwarded(request);
+      const path = `${origin}/agents/${agent}/${session}`;
+      const started = await stub.fetch(`${path}/runs`, {
+        method: "POST",
+        headers: { ...headers, "content-type": "application/json" },
+        body: JSON.stringify({ input: { message } }),
+      });
+      const body = (await started.json()) as {
+        runId?: string;
+        offset?: string;
+        error?: { code: string; message: string };
+      };
+      if (!started.ok || !body.runId) return refused(started.status, body.error);
+      const token = extra._meta?.progressToken;
+      let progress = 0;
+      let offset = body.offset ?? "-1";
+      for (;;) {
+        const read = await stub.fetch(`${path}/events?offset=${offset}&live=long-poll`, {
+          headers,
+          signal: extra.signal,
+        });
+        if (read.status === 204) {
+          offset = read.headers.get("stream-next-offset") ?? offset;
+          continue;
+        }
+        if (!read.ok) return refused(read.status, ((await read.json()) as { error?: never }).error);
+        offset = read.headers.get("stream-next-offset") ?? offset;
+        for (const event of (await read.json()) as LedgerEvent[]) {
+          if (event.runId !== body.runId) continue;
+          if (event.kind === "model.delta" && token !== undefined)
+            await extra.sendNotification({
+              method: "notifications/progress",
+              params: { progressToken: token, progress: ++progress, message: event.data.text },
+            });
+          const end = ending(event, session);
+          if (end) return end;
+        }
+      }
+    },
+  );
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  await server.connect(transport);
+  return transport.handleRequest(request);
+}
+
+type ToolAnswer = {
+  content: { type: "text"; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+};
+
+function ending(event: LedgerEvent, session: string): ToolAnswer | undefined {
+  switch (event.kind) {
+    case "run.completed": {
+      const output = event.data.output;
+      const text = typeof output === "string" ? output : JSON.stringify(output);
+      return {
+        content: [{ type: "text", text }],
+        structuredContent: { session, runId: event.runId, output },
+      };
+    }
+    case "run.failed":
+      return failure(`the run failed (${event.data.error.code}): ${event.data.error.message}`);
+    case "run.aborted":
+      return failure(`the run was aborted: ${event.data.reason}`);
+    case "run.interrupted":
+      return failure(
+        `the run was interrupted: ${event.data.reason}; resume it on session ${session}`,
+      );
+    case "run.waiting":
+      // Sub-agents and Workflows answer on their own; a human decision does not come over MCP.
+      if (event.data.reason !== "approval" && event.data.reason !== "outcome_unknown")
+        return undefined;
+      return failure(
+        `the run is waiting (${event.data.reason}) on session ${session}; answer it through the session routes (POST .../resume)`,
+      );
+    default:
+      return undefined;
+  }
+}
+
+function failure(text: string): ToolAnswer {
+  return { isError: true, content: [{ type: "text", text }] };
+}
+
+function refused(status: number, error: { code: string; message: string } | undefined): ToolAnswer {
+  return failure(
+    `refused (${status} ${error?.code ?? "error"}): ${error?.message ?? "no details"}`,
+  );
+}
+
+/** The caller's credentials, passed to the session routes as they came. */
+function forwarded(request: Request): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const auth = request.headers.get("authorization");
+  if (auth) headers.authorization = auth;
+  return headers;
+}
