@@ -1,5 +1,18 @@
-import type { HttpContext, WebSocketConstructor } from "./http.ts";
-import { AgentSession } from "./session.ts";
+import { type HttpContext, requestJson, type WebSocketConstructor } from "./http.ts";
+import { AgentSession, type CallOptions } from "./session.ts";
+import type { SessionsPage } from "./types.ts";
+
+/** Filters of `GET /sessions` (the D1 index). */
+export interface SessionsQuery extends CallOptions {
+  readonly agent?: string;
+  readonly status?: string;
+  readonly user?: string;
+  readonly tag?: string;
+  /** 1-200 (default 50). */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:8787";
 
@@ -17,6 +30,11 @@ export interface ClientOptions {
 export interface DurableAgentsClient {
   readonly baseUrl: string;
   session(agent: string, sessionId: string): AgentSession;
+  /**
+   * Sessions from the cross-session index (`GET /sessions`), newest first. Needs a server
+   * with the D1 index and, beyond local dev, a token with the `admin` scope (mintIndexToken).
+   */
+  sessions(query?: SessionsQuery): Promise<SessionsPage>;
 }
 
 /**
@@ -35,5 +53,7 @@ export function createClient(options: ClientOptions = {}): DurableAgentsClient {
   return {
     baseUrl: ctx.baseUrl,
     session: (agent, sessionId) => new AgentSession(ctx, agent, sessionId),
+    sessions: ({ signal, ...query } = {}) =>
+      requestJson(ctx, "/sessions", { query, ...(signal ? { signal } : {}) }),
   };
 }

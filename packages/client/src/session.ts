@@ -11,9 +11,14 @@ import type {
   RetryMode,
   RunControlResponse,
   RunStarted,
+  ScheduleBody,
+  SchedulesList,
+  ScheduleView,
+  SessionSnapshot,
   SetStateResponse,
   StateResponse,
   StatusResponse,
+  UsageView,
 } from "./types.ts";
 
 export interface CallOptions {
@@ -49,6 +54,35 @@ export class AgentSession {
 
   status(options: CallOptions = {}): Promise<StatusResponse> {
     return requestJson(this.#ctx, `${this.#base}/status`, { signal: options.signal });
+  }
+
+  /** Token usage per run and in all (with cost when the server has prices). */
+  usage(options: CallOptions = {}): Promise<UsageView> {
+    return requestJson(this.#ctx, `${this.#base}/usage`, { signal: options.signal });
+  }
+
+  /** The whole session as of one offset: messages, state, status; read on from `offset`. */
+  snapshot(options: CallOptions = {}): Promise<SessionSnapshot> {
+    return requestJson(this.#ctx, `${this.#base}/snapshot`, { signal: options.signal });
+  }
+
+  /** The session's schedules, the stuck claims among them, and the trigger kinds it knows. */
+  schedules(options: CallOptions = {}): Promise<SchedulesList> {
+    return requestJson(this.#ctx, `${this.#base}/schedules`, { signal: options.signal });
+  }
+
+  /** Schedules a trigger: exactly one of `at`, `delayMs` or `cron`; `key` replaces a schedule. */
+  schedule(body: ScheduleBody, options: CallOptions = {}): Promise<ScheduleView> {
+    return this.#post("/schedules", body, options);
+  }
+
+  /** Cancels the schedule `key`; rejects with `unknown_schedule` (404) when there is none. */
+  cancelSchedule(key: string, options: CallOptions = {}): Promise<{ cancelled: string }> {
+    return requestJson(this.#ctx, `${this.#base}/schedules`, {
+      method: "DELETE",
+      query: { key },
+      signal: options.signal,
+    });
   }
 
   /**

@@ -21,10 +21,17 @@ import type {
 
 export type {
   Checkpoint,
+  IndexedSession,
   JsonValue,
   Message,
   MessagePart,
+  ScheduleBody,
+  SchedulesList,
+  ScheduleView,
+  SessionSnapshot,
   SessionStatus,
+  SessionsPage,
+  UsageView,
 } from "@durable-agents/core/types";
 
 export type ToolCall = ToolCallRequest;

@@ -27,6 +27,10 @@ export type {
   StartedRun,
   StatusView as SessionStatusView,
 } from "./agent/session-runtime-options.ts";
+export type { IndexedSession, SessionsPage } from "./http/index-views.ts";
+export type { SessionSnapshot } from "./http/routes/platform-routes.ts";
+export type { SchedulesList } from "./http/routes/schedule-routes.ts";
+export type { UsageView } from "./http/usage-view.ts";
 export type {
   ErrorInfo,
   EventKind,

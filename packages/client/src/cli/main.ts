@@ -19,6 +19,7 @@ import {
 } from "./commands/session.ts";
 import { state } from "./commands/state.ts";
 import { tail } from "./commands/tail.ts";
+import { close, schedules, sessions, snapshot, usage } from "./commands/views.ts";
 import { type CliContext, type Command, EXIT } from "./context.ts";
 import { BIN, commandHelp, mainHelp } from "./help.ts";
 import { ansi, plain } from "./render.ts";
@@ -37,7 +38,12 @@ const COMMANDS: readonly Command[] = [
   retry,
   checkpoints,
   fork,
+  close,
   state,
+  usage,
+  snapshot,
+  schedules,
+  sessions,
 ];
 
 export interface CliIo {

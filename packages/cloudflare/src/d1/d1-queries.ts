@@ -1,3 +1,4 @@
+import type { IndexedSession, SessionsPage } from "@durable-agents/core";
 import { BadRequestError, type PriceTable } from "@durable-agents/core";
 
 export interface SessionQuery {
@@ -9,16 +10,7 @@ export interface SessionQuery {
   readonly cursor?: string;
 }
 
-export interface IndexedSession {
-  readonly agent: string;
-  readonly session: string;
-  readonly status: string;
-  readonly runId: string | null;
-  readonly user: string | null;
-  readonly tags: string[];
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
+export type { IndexedSession };
 
 export const MAX_SESSIONS_PAGE = 200;
 
@@ -34,10 +26,7 @@ interface SessionRow {
 }
 
 /** Sessions, newest first, filtered; keyset pagination on (created_at, agent, session). */
-export async function listSessions(
-  db: D1Database,
-  query: SessionQuery,
-): Promise<{ sessions: IndexedSession[]; nextCursor: string | null }> {
+export async function listSessions(db: D1Database, query: SessionQuery): Promise<SessionsPage> {
   const limit = query.limit ?? 50;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   const where: string[] = [];
