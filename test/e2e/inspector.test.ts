@@ -71,7 +71,8 @@ describe.skipIf(!available)("inspector in headless Chromium", () => {
   let dev: WranglerDev;
 
   beforeAll(async () => {
-    dev = await startQuickstart(state);
+    // Slower deltas (50 ms) leave time to interrupt an answer while it streams.
+    dev = await startQuickstart(state, { SCRIPTED_DELAY_MS: "50" });
   });
   afterAll(async () => {
     await dev?.stop();
@@ -100,9 +101,9 @@ describe.skipIf(!available)("inspector in headless Chromium", () => {
         { timeout: 30_000 },
       );
       await expect.poll(() => page.textContent("#messages")).toContain("(2+3)*4 = 20.");
-      expect(await page.textContent("#messages")).toContain(
-        '→ calculator({"expression":"(2+3)*4"})',
-      );
+      await expect
+        .poll(() => page.textContent("#messages"))
+        .toContain('→ calculator({"expression":"(2+3)*4"})');
       await expect.poll(() => page.textContent("#status .pill")).toBe("completed");
       const rows = await page.locator("#events tr").count();
 
@@ -286,6 +287,26 @@ describe.skipIf(!available)("inspector in headless Chromium", () => {
       await expect.poll(() => page.textContent("#usage")).toContain("1 tool call");
       await expect.poll(() => page.textContent("#sessions")).toContain("assistant/sched-1");
       await shot("schedule-fired");
+    });
+
+    it("marks an interrupted answer and keeps one bubble after resume", async () => {
+      await open("interrupt-1");
+      await send("hello there");
+      await page.waitForSelector("#messages .msg.assistant.streaming", { timeout: 30_000 });
+      await page.click("#interrupt");
+      await page.waitForSelector("#run button.resume", { timeout: 30_000 });
+      expect(await pill()).toBe("interrupted");
+      await expect.poll(() => page.textContent("#messages .marker")).toBe("interrupted here");
+      await shot("interrupted");
+      await page.click("#run button.resume");
+      await expect.poll(pill, { timeout: 30_000 }).toBe("completed");
+      await expect
+        .poll(() => page.textContent("#messages .marker"))
+        .toBe("interrupted here, then resumed");
+      // The server keeps two assistant messages (the cut step and the resumed one); the page one bubble.
+      expect(await page.locator("#messages .msg.assistant").count()).toBe(1);
+      expect(await messagesText()).toContain("Set OPENAI_API_KEY to talk to a real model.");
+      await shot("resumed");
     });
 
     it("links a sub-agent's session from its parent, and back", async () => {
