@@ -1,6 +1,7 @@
 /** GET .../messages?before= (newest first, paging back) and GET .../status `exists` (issue 16). */
 import { describe, expect, it } from "vitest";
 import { mathAgent } from "../../test/fixtures.ts";
+import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import { DEFAULT_LIVE_READ } from "./ledger-read.ts";
 import { handleSessionRequest } from "./session-handler.ts";
@@ -12,7 +13,13 @@ interface Page {
 }
 
 async function get<T>(t: ReturnType<typeof createTestSession>, path: string): Promise<T> {
-  const ctx = { runtime: t.runtime, sql: t.sql, clock: t.clock, live: DEFAULT_LIVE_READ };
+  const ctx = {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    live: DEFAULT_LIVE_READ,
+    caller: TRUSTED_CALLER,
+  };
   const action = path.split("?")[0] as string;
   const response = await handleSessionRequest(
     new Request(`http://x/agents/math/s1/${path}`),
