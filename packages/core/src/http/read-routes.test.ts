@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { mathAgent } from "../../test/fixtures.ts";
 import { TRUSTED_CALLER } from "../commands/caller.ts";
+import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
 import { createTestSession } from "../testing/test-session.ts";
-import { DEFAULT_LIVE_READ } from "./ledger-read.ts";
 import { handleSessionRequest } from "./session-handler.ts";
 
 interface Page {
