@@ -1,8 +1,9 @@
 /** Helpers for the end-to-end tier: the quickstart under `wrangler dev`, the CLI, the ledger. */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev.ts";
 
 export const QUICKSTART = resolve(import.meta.dirname, "../../examples/quickstart");
@@ -20,17 +21,52 @@ export function tempState(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `durable-agents-${prefix}-`));
 }
 
-/** The quickstart on a free port, its state in `persistTo`. */
+/**
+ * The quickstart on a free port, its state in `persistTo`, with its D1 index migrated first
+ * (as `npm start` does).
+ */
 export function startQuickstart(
   persistTo: string,
   vars: Record<string, string> = {},
 ): Promise<WranglerDev> {
+  applyIndexMigrations(persistTo);
   return startWranglerDev({
     cwd: QUICKSTART,
     persistTo,
     vars,
     env: { CLOUDFLARE_CF_FETCH_ENABLED: "false" },
   });
+}
+
+/** `wrangler d1 migrations apply quickstart-index --local --persist-to <persistTo>`. */
+export function applyIndexMigrations(persistTo: string): void {
+  const wrangler = join(
+    dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+    "bin",
+    "wrangler.js",
+  );
+  const result = spawnSync(
+    process.execPath,
+    [
+      wrangler,
+      "d1",
+      "migrations",
+      "apply",
+      "quickstart-index",
+      "--local",
+      "--persist-to",
+      persistTo,
+    ],
+    {
+      cwd: QUICKSTART,
+      encoding: "utf8",
+      env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
+  if (result.status !== 0)
+    throw new Error(
+      `migrating the quickstart's D1 index failed:\n${result.stdout}\n${result.stderr}`,
+    );
 }
 
 export interface CliResult {

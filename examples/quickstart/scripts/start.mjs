@@ -5,7 +5,7 @@
 // server answers with the instance id this script gave it, so another server on the same
 // port is never announced as ours, and it says what the Worker itself reports: its model
 // and auth as read from its own env (.dev.vars, .env, --var), not from this shell's.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -36,6 +36,8 @@ const env = {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   WRANGLER_SEND_METRICS: "false",
 };
+
+applyIndexMigrations(rest);
 
 const child = spawn(
   "wrangler",
@@ -78,6 +80,28 @@ function parsePort(args, fromEnv) {
     process.exit(1);
   }
   return { port, rest };
+}
+
+/**
+ * The D1 index (INDEX_DB) of the local dev server gets its tables before wrangler starts:
+ * `wrangler d1 migrations apply --local`, with the same --persist-to, if one was passed.
+ * Migrations already applied are skipped, so this is quick after the first start.
+ */
+function applyIndexMigrations(args) {
+  const at = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+  const persist =
+    at < 0 ? [] : args[at].includes("=") ? [args[at]] : [args[at], args[at + 1] ?? ""];
+  const result = spawnSync(
+    "wrangler",
+    ["d1", "migrations", "apply", "quickstart-index", "--local", ...persist],
+    { cwd: root, env: { ...env, CI: "1" }, encoding: "utf8" },
+  );
+  if (result.status !== 0) {
+    console.error(
+      `npm start: could not apply the D1 index migrations (wrangler d1 migrations apply quickstart-index --local):\n${(result.stderr || result.stdout || "").trim()}`,
+    );
+    process.exit(1);
+  }
 }
 
 function portIsFree(port) {

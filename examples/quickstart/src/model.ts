@@ -1,11 +1,41 @@
 import { createAnthropic } from "@ai-sdk/anthropic";
 import { createOpenAI } from "@ai-sdk/openai";
-import { type ModelContext, type ScriptRule, scriptedModel } from "@durable-agents/core";
+import {
+  type ModelContext,
+  type ScriptRule,
+  scriptedModel,
+  TerminalError,
+} from "@durable-agents/core";
+import { RESEARCH_TASK } from "./tools/research.ts";
 
 const MATH = /[-+(]*\d[\d\s.]*(?:[-+*/][\s(]*[-+]?\d[\d\s.)]*)+/;
 
-/** The demo's embedded model: no key, no network, deterministic. */
+/** Messages whose simulated outage already happened in this server process. */
+const outages = new Set<string>();
+
+/** The demo's embedded model: no key, no network, deterministic (but for one simulated outage). */
 const rules: ScriptRule[] = [
+  // The researcher sub-agent's runs (tools/research.ts).
+  ({ userText }) => {
+    if (!userText.startsWith(RESEARCH_TASK)) return undefined;
+    const topic = userText.slice(RESEARCH_TASK.length).trim();
+    return {
+      text: `Research notes on ${topic}: it is well documented, and the key facts fit in two sentences. (The researcher is a sub-agent answering in its own session.)`,
+    };
+  },
+  // A failed run to inspect and retry: the first call for this message in this server
+  // process fails with a terminal error (run.failed); a retry of the run then answers.
+  ({ userText }) => {
+    if (!/\bsimulate an? (?:outage|failure)\b/i.test(userText)) return undefined;
+    if (!outages.has(userText)) {
+      outages.add(userText);
+      throw new TerminalError(
+        "provider_outage",
+        "the scripted model simulated a provider outage (HTTP 503 from an imaginary upstream, after its retries); retry the run and it answers",
+      );
+    }
+    return { text: "The outage is over: this answer comes from the retried run." };
+  },
   ({ userText, turn, toolResults }) => {
     const match = userText.match(MATH);
     if (!match) return undefined;
@@ -36,6 +66,15 @@ const rules: ScriptRule[] = [
       : { text: `Deleted ${output.deleted} note(s).` };
   },
   ({ userText, turn, toolResults }) => {
+    const match = userText.match(/\bresearch\b[:,]?\s*(?:about\s+)?(.+)$/i);
+    if (!match?.[1]) return undefined;
+    if (turn === 0) return { toolCalls: [{ name: "research", args: { topic: match[1].trim() } }] };
+    const output = toolResults[0]?.output;
+    return {
+      text: `The researcher says: ${typeof output === "string" ? output : JSON.stringify(output)}`,
+    };
+  },
+  ({ userText, turn, toolResults }) => {
     if (!/\btime\b/i.test(userText)) return undefined;
     if (turn === 0) return { toolCalls: [{ name: "browser_time", args: {} }] };
     const output = toolResults[0]?.output as { time?: string; timeZone?: string } | undefined;
@@ -51,7 +90,7 @@ const rules: ScriptRule[] = [
     return { text: saved.length ? `Your notes: ${saved.join("; ")}.` : "You have no notes yet." };
   },
   () => ({
-    text: 'I am the scripted demo model. Try "What is (2+3)*4?", "remember to buy milk", "show my notes", "clear my notes" (asks for approval) or "what time is it?" (your browser answers). Set OPENAI_API_KEY or ANTHROPIC_API_KEY to talk to a real model.',
+    text: 'I am the scripted demo model. Try "What is (2+3)*4?", "remember to buy milk", "show my notes", "clear my notes" (asks for approval), "what time is it?" (your browser answers), "research durable objects" (a sub-agent) or "simulate an outage" (a failed run to retry). Set OPENAI_API_KEY or ANTHROPIC_API_KEY to talk to a real model.',
   }),
 ];
 

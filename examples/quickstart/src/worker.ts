@@ -7,6 +7,8 @@ export { DurableStreamObject } from "@durable-agents/cloudflare";
 import { assistant } from "./assistant.ts";
 import { DEV_INFO_PATH, devInfoResponse } from "./dev-info.ts";
 import { inspectorResponse } from "./inspector/index.ts";
+import { researcher } from "./researcher.ts";
+import { reminder } from "./triggers.ts";
 
 /**
  * allowLocalDev(): requests to 127.0.0.1 need no token while AUTH_SECRET is
@@ -15,19 +17,32 @@ import { inspectorResponse } from "./inspector/index.ts";
  */
 const authorize = allowLocalDev();
 
-/** One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. */
-export const AgentSession = createAgentServer({ agents: [assistant], authorize });
+/**
+ * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. The researcher
+ * is the assistant's sub-agent; `reminder` is the schedules' trigger kind; `index` mirrors
+ * every session's status and usage to the D1 database INDEX_DB (GET /sessions, GET /usage).
+ */
+export const AgentSession = createAgentServer({
+  agents: [assistant, researcher],
+  authorize,
+  triggers: [reminder],
+  index: {},
+});
 
 export default {
   fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (request.method === "GET" && pathname === "/")
-      return inspectorResponse({ agents: [assistant.name] });
+      return inspectorResponse({ agents: [assistant.name, researcher.name] });
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
       return devInfoResponse(request, env);
     // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
     return routeRequest(request, env, ctx, { authorize, mcp: serveAgentMcp });
   },
 } satisfies ExportedHandler<
-  { AGENTS: DurableObjectNamespace; STREAMS: DurableObjectNamespace } & Record<string, unknown>
+  {
+    AGENTS: DurableObjectNamespace;
+    STREAMS: DurableObjectNamespace;
+    INDEX_DB: D1Database;
+  } & Record<string, unknown>
 >;

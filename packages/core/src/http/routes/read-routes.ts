@@ -1,5 +1,6 @@
 import * as z from "zod";
-import { listMessages } from "../../ledger/projections/messages.ts";
+import { BadRequestError } from "../../errors/http-errors.ts";
+import { listMessages, listMessagesBefore } from "../../ledger/projections/messages.ts";
 import { serveLedgerRead } from "../../streams/ledger-source.ts";
 import { LIMITS } from "../limits.ts";
 import { validate } from "../read-json.ts";
@@ -10,12 +11,21 @@ const pageSchema = z.object({
     .string()
     .regex(/^\d{1,12}$/, "cursor must be a nextCursor value from an earlier page")
     .optional(),
+  before: z
+    .string()
+    .regex(/^(?:\d{1,12}|end)$/, 'before must be a message index, a prevCursor value, or "end"')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(LIMITS.maxMessagesPage).optional(),
 });
 
 /** Reading a session: status, messages, and the ledger itself. */
 export const readRoutes: RouteTable = {
-  status: { GET: (_request, { runtime }) => Response.json(runtime.status()) },
+  // `exists: false`: the ledger has no event yet (nothing was started, forked or written),
+  // so a mistyped id is told apart from an idle session; `POST runs` still starts one there.
+  status: {
+    GET: (_request, { runtime }) =>
+      Response.json({ ...runtime.status(), exists: runtime.ledger.tail > 0 }),
+  },
   messages: {
     GET: (request, { sql }) => {
       const query = validate(
@@ -24,6 +34,19 @@ export const readRoutes: RouteTable = {
         "the messages query",
       );
       const limit = query.limit ?? 50;
+      if (query.before !== undefined) {
+        if (query.cursor !== undefined)
+          throw new BadRequestError("invalid_request", 'give "cursor" or "before", not both');
+        // Backward: the newest `limit` messages before `before` ("end": of all), oldest first.
+        const before = query.before === "end" ? null : Number(query.before);
+        const page = listMessagesBefore(sql, before, limit + 1);
+        const messages = page.length > limit ? page.slice(1) : page;
+        const first = messages[0]?.index;
+        const prevCursor = page.length > limit && first !== undefined ? String(first) : null;
+        // The `cursor` that reads forward from this page's end (newer messages, live ones too).
+        const nextCursor = String(messages.at(-1)?.index ?? (before === null ? 0 : before - 1));
+        return Response.json({ messages, nextCursor, prevCursor });
+      }
       const page = listMessages(sql, Number(query.cursor ?? 0), limit + 1);
       const messages = page.slice(0, limit);
       const nextCursor = page.length > limit ? String(messages.at(-1)?.index) : null;

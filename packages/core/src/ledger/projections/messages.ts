@@ -216,6 +216,29 @@ export function listMessages(sql: SqlPort, afterIndex: number, limit: number): M
 const VISIBLE = "parts != '[]' AND hidden = 0";
 
 /**
+ * A page of non-empty messages in conversation order, the newest `limit` before the message
+ * with index `beforeIndex` (`null`: the newest of all). Uses the `idx` primary order.
+ */
+export function listMessagesBefore(
+  sql: SqlPort,
+  beforeIndex: number | null,
+  limit: number,
+): Message[] {
+  const rows =
+    beforeIndex === null
+      ? sql.exec<MessageRow>(
+          `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+          limit,
+        )
+      : sql.exec<MessageRow>(
+          `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE idx < ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+          beforeIndex,
+          limit,
+        );
+  return rows.map(toMessage).reverse();
+}
+
+/**
  * The conversation as of a run's start, for AG-UI MESSAGES_SNAPSHOT: the newest `limit`
  * non-empty messages up to and including the run's own message `throughId`, in conversation
  * order. When that message is not shown (a run started without one), the newest `limit`
