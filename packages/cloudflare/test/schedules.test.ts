@@ -1,9 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { isTerminal, session } from "./support/session.ts";
+import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 
 interface ScheduleList {
-  schedules: { key: string; kind: string; cron: string | null; dueAt: number; stuck: boolean }[];
+  schedules: {
+    key: string;
+    kind: string;
+    payload: unknown;
+    cron: string | null;
+    dueAt: number;
+    attempts: number;
+    stuck: boolean;
+  }[];
   kinds: string[];
+}
+
+async function list(s: SessionHandle): Promise<ScheduleList> {
+  return (await (await s.get("schedules")).json()) as ScheduleList;
+}
+
+/** Polls `check` until it holds (at most 10 s). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("condition not met in 10 s");
 }
 
 describe("application triggers", () => {
@@ -32,7 +53,7 @@ describe("application triggers", () => {
     });
     expect(created.status).toBe(201);
     const list = (await (await s.get("schedules")).json()) as ScheduleList;
-    expect(list.kinds).toEqual(["broken", "kick"]);
+    expect(list.kinds).toEqual(["broken", "kick", "slow"]);
     const [only] = list.schedules;
     expect(only).toMatchObject({
       key: "weekday-digest",
@@ -47,6 +68,31 @@ describe("application triggers", () => {
     expect(
       (await s.fetch(s.url("schedules", "key=weekday-digest"), { method: "DELETE" })).status,
     ).toBe(404);
+  });
+
+  it("re-posting a key while its trigger runs keeps the new schedule", async () => {
+    const s = session("probe");
+    expect((await s.post("schedules", { kind: "slow", key: "job", delayMs: 0 })).status).toBe(201);
+    // The first run is under way once its claim counted an attempt.
+    await until(async () => (await list(s)).schedules[0]?.attempts === 1);
+    const moved = await s.post("schedules", {
+      kind: "slow",
+      key: "job",
+      delayMs: 3_600_000,
+      payload: { v: 2 },
+    });
+    expect(moved.status).toBe(201);
+    const view = (await moved.json()) as ScheduleList["schedules"][number];
+    // The first run ends by starting a run; the pump settles its row before that run's steps.
+    const done = await s.waitFor(isTerminal);
+    expect(done.kind).toBe("run.completed");
+    const started = (await s.events()).filter((e) => e.kind === "run.started");
+    expect(started.map((e) => e.data)).toEqual([
+      expect.objectContaining({ input: { message: "slow 1" } }),
+    ]);
+    expect((await list(s)).schedules).toEqual([
+      expect.objectContaining({ key: "job", kind: "slow", payload: { v: 2 }, dueAt: view.dueAt }),
+    ]);
   });
 
   it("work that keeps failing ends as a trigger.failed event, not silence", async () => {
