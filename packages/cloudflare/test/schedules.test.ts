@@ -7,6 +7,7 @@ interface ScheduleList {
     kind: string;
     payload: unknown;
     cron: string | null;
+    timeZone: string | null;
     dueAt: number;
     attempts: number;
     stuck: boolean;
@@ -95,6 +96,36 @@ describe("application triggers", () => {
     ]);
   });
 
+  it("cron takes names, @-shorthands and a time zone", async () => {
+    const s = session("probe");
+    const weekdays = await s.post("schedules", {
+      kind: "kick",
+      key: "weekdays",
+      cron: "0 9 * * MON-FRI",
+      timeZone: "America/New_York",
+    });
+    expect(weekdays.status).toBe(201);
+    const daily = await s.post("schedules", { kind: "kick", key: "daily", cron: "@daily" });
+    expect(daily.status).toBe(201);
+    const byKey = new Map((await list(s)).schedules.map((v) => [v.key, v]));
+    expect(byKey.get("weekdays")).toMatchObject({
+      cron: "0 9 * * MON-FRI",
+      timeZone: "America/New_York",
+    });
+    const nine = new Date(byKey.get("weekdays")?.dueAt ?? 0);
+    const local = new Intl.DateTimeFormat("en-US", {
+      timeZone: "America/New_York",
+      hour: "numeric",
+      minute: "numeric",
+      weekday: "short",
+      hourCycle: "h23",
+    }).format(nine);
+    expect(local).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 09:00$/);
+    expect(byKey.get("daily")).toMatchObject({ cron: "@daily", timeZone: "UTC" });
+    const midnight = new Date(byKey.get("daily")?.dueAt ?? 0);
+    expect([midnight.getUTCHours(), midnight.getUTCMinutes()]).toEqual([0, 0]);
+  });
+
   it("work that keeps failing ends as a trigger.failed event, not silence", async () => {
     const s = session("probe");
     await s.post("schedules", { kind: "broken", delayMs: 0, key: "doomed" });
@@ -113,6 +144,12 @@ describe("application triggers", () => {
     ["cron that does not parse", { kind: "kick", cron: "every monday" }, "invalid_cron"],
     ["an unknown kind", { kind: "nope", delayMs: 0 }, "unknown_trigger_kind"],
     ["two times at once", { kind: "kick", delayMs: 0, cron: "* * * * *" }, "invalid_request"],
+    [
+      "a time zone that does not exist",
+      { kind: "kick", cron: "@daily", timeZone: "Mars/Olympus" },
+      "invalid_time_zone",
+    ],
+    ["a time zone on a one-shot", { kind: "kick", delayMs: 0, timeZone: "UTC" }, "invalid_request"],
     [
       "a payload that fails its schema",
       { kind: "kick", payload: { message: 7 }, delayMs: 0 },

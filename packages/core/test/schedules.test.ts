@@ -107,3 +107,32 @@ describe("rescheduling a key while its trigger runs", () => {
     ]);
   });
 });
+
+describe("cron schedules in a time zone", () => {
+  it("a 9:00 Berlin weekday schedule stays at 9:00 local across the DST change", async () => {
+    const seen: number[] = [];
+    const trigger = defineTrigger({
+      kind: "digest",
+      payload: z.object({}),
+      run: () => {
+        seen.push(s.clock.now());
+      },
+    });
+    // Friday 2027-03-26 12:00Z; Berlin moves from UTC+1 to UTC+2 on Sunday the 28th.
+    const s = createTestSession(agent, { appTriggers: [trigger] });
+    s.clock.advance(Date.parse("2027-03-26T12:00:00Z") - s.clock.now());
+    const view = await s.runtime.schedule(
+      "digest",
+      {},
+      { cron: "0 9 * * MON-FRI", timeZone: "Europe/Berlin" },
+      "digest",
+    );
+    expect(view).toMatchObject({ cron: "0 9 * * MON-FRI", timeZone: "Europe/Berlin" });
+    expect(new Date(view.dueAt).toISOString()).toBe("2027-03-29T07:00:00.000Z");
+    s.clock.advance(view.dueAt - s.clock.now());
+    await s.drain();
+    const [next] = s.runtime.schedules.list();
+    expect(seen.map((t) => new Date(t).toISOString())).toEqual(["2027-03-29T07:00:00.000Z"]);
+    expect(new Date(next?.dueAt ?? 0).toISOString()).toBe("2027-03-30T07:00:00.000Z");
+  });
+});

@@ -11,11 +11,17 @@ import type { TriggerHandler, TriggerOutcome } from "./pump.ts";
 export type When =
   | { readonly at: number }
   | { readonly delayMs: number }
-  | { readonly cron: string };
+  | {
+      /** Five fields or a shorthand (`@daily`); see `parseCron`. */
+      readonly cron: string;
+      /** IANA time zone the cron's fields are read in; default `UTC`. */
+      readonly timeZone?: string;
+    };
 
 interface StoredPayload {
   readonly payload: unknown;
   readonly cron?: string;
+  readonly timeZone?: string;
 }
 
 export interface ScheduleView {
@@ -23,6 +29,8 @@ export interface ScheduleView {
   readonly kind: string;
   readonly payload: unknown;
   readonly cron: string | null;
+  /** The cron's time zone (`UTC` unless one was given); null for a one-shot. */
+  readonly timeZone: string | null;
   readonly dueAt: number;
   readonly attempts: number;
   readonly lastError: string | null;
@@ -75,13 +83,14 @@ export class Schedules {
     const now = this.#deps.clock.now();
     const dueAt =
       "cron" in when
-        ? nextCronTime(parseCron(when.cron), now)
+        ? nextCronTime(parseCron(when.cron, when.timeZone), now)
         : "at" in when
           ? when.at
           : now + when.delayMs;
     const stored: StoredPayload = {
       payload: parsed.data,
       ...("cron" in when ? { cron: when.cron } : {}),
+      ...("cron" in when && when.timeZone !== undefined ? { timeZone: when.timeZone } : {}),
     };
     const rowKey = `trigger:${key ?? crypto.randomUUID()}`;
     this.#deps.work.schedule(kind, rowKey, stored, dueAt, now);
@@ -129,7 +138,7 @@ export class Schedules {
   #handler(definition: TriggerDefinition): TriggerHandler {
     return {
       run: async (stored, { attempt, item }): Promise<TriggerOutcome> => {
-        const { payload, cron } = stored as StoredPayload;
+        const { payload, cron, timeZone } = stored as StoredPayload;
         const key = keyOf(item);
         await definition.run(definition.payload.parse(payload), {
           ...this.#deps.context(key, attempt),
@@ -137,17 +146,20 @@ export class Schedules {
           attempt,
         });
         if (cron === undefined) return { type: "done" };
-        return { type: "again", at: nextCronTime(parseCron(cron), this.#deps.clock.now()) };
+        return {
+          type: "again",
+          at: nextCronTime(parseCron(cron, timeZone), this.#deps.clock.now()),
+        };
       },
       giveUp: (stored, error, item) => {
-        const { cron } = stored as StoredPayload;
+        const { cron, timeZone } = stored as StoredPayload;
         this.#recordFailure(item, {
           code: error instanceof DurableAgentsError ? error.code : "trigger_error",
           message: error instanceof Error ? error.message : String(error),
         });
         return cron === undefined
           ? undefined
-          : nextCronTime(parseCron(cron), this.#deps.clock.now());
+          : nextCronTime(parseCron(cron, timeZone), this.#deps.clock.now());
       },
     };
   }
@@ -158,12 +170,13 @@ function keyOf(item: DueItem): string {
 }
 
 function view(item: DueItem, now: number): ScheduleView {
-  const { payload, cron } = item.payload as StoredPayload;
+  const { payload, cron, timeZone } = item.payload as StoredPayload;
   return {
     key: keyOf(item),
     kind: item.kind,
     payload,
     cron: cron ?? null,
+    timeZone: cron === undefined ? null : (timeZone ?? "UTC"),
     dueAt: item.dueAt,
     attempts: item.attempts,
     lastError: item.lastError,
