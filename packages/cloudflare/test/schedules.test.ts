@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { createAgentServer } from "../src/index.ts";
+import { kick } from "./fixture/triggers.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 
 interface ScheduleList {
@@ -94,6 +96,38 @@ describe("application triggers", () => {
     expect((await list(s)).schedules).toEqual([
       expect.objectContaining({ key: "job", kind: "slow", payload: { v: 2 }, dueAt: view.dueAt }),
     ]);
+  });
+
+  it("cancelling a running trigger aborts its signal and leaves a cancel fact", async () => {
+    const s = session("probe");
+    await s.post("schedules", { kind: "slow", key: "job", delayMs: 0 });
+    await until(async () => (await list(s)).schedules[0]?.attempts === 1);
+    const cancelled = await s.fetch(s.url("schedules", "key=job"), { method: "DELETE" });
+    expect(cancelled.status).toBe(200);
+    const fact = await s.waitFor((e) => e.kind === "trigger.cancelled");
+    expect(fact.data).toEqual({
+      kind: "slow",
+      key: "job",
+      running: true,
+      cancellation: "cooperative",
+      reason: "cancelled by request",
+    });
+    // The pump runs one row at a time: this kick starts only after the slow run returned.
+    await s.post("schedules", { kind: "kick", payload: { message: "after" }, delayMs: 0 });
+    expect((await s.waitFor(isTerminal)).kind).toBe("run.completed");
+    const started = (await s.events()).filter((e) => e.kind === "run.started");
+    // Its aborted signal stopped the slow run before it started one of its own.
+    expect(started.map((e) => e.data)).toEqual([
+      expect.objectContaining({ input: { message: "after" } }),
+    ]);
+    expect((await list(s)).schedules).toEqual([]);
+    expect((await s.events()).filter((e) => e.kind === "trigger.failed")).toEqual([]);
+  });
+
+  it("two definitions of one trigger kind are refused when the server is created", () => {
+    expect(() => createAgentServer({ agents: [], triggers: [kick, { ...kick }] })).toThrow(
+      /trigger kind "kick" is registered twice/,
+    );
   });
 
   it("cron takes names, @-shorthands and a time zone", async () => {

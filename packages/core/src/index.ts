@@ -217,6 +217,7 @@ export {
   WIRE_EVENT_CODEC,
 } from "./streams/ledger-source.ts";
 export {
+  assertDistinctKinds,
   type CronSchedule,
   type DueItem,
   DueWork,
@@ -226,6 +227,8 @@ export {
   parseCron,
   Schedules,
   type ScheduleView,
+  type TriggerCancellation,
+  TriggerCancelledError,
   type TriggerContext,
   type TriggerDefinition,
   type TriggerHandler,

@@ -136,3 +136,94 @@ describe("cron schedules in a time zone", () => {
     expect(new Date(next?.dueAt ?? 0).toISOString()).toBe("2027-03-30T07:00:00.000Z");
   });
 });
+
+describe("cancelling a running trigger", () => {
+  function blocking(cancellation: "cooperative" | "ignored") {
+    const seen: { signal?: AbortSignal; finish?: () => void; ended: boolean } = { ended: false };
+    let started: () => void = () => {};
+    const startedOnce = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const trigger = defineTrigger({
+      kind: "long",
+      payload: z.object({}),
+      cancellation,
+      run: async (_, ctx) => {
+        seen.signal = ctx.signal;
+        await new Promise<void>((resolve, reject) => {
+          seen.finish = resolve;
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason), { once: true });
+          started();
+        });
+        seen.ended = true;
+      },
+    });
+    return { trigger, seen, startedOnce };
+  }
+
+  it("a cooperative kind's run sees its signal aborted, and the cancel is a ledger fact", async () => {
+    const { trigger, seen, startedOnce } = blocking("cooperative");
+    const s = createTestSession(agent, { appTriggers: [trigger] });
+    await s.runtime.schedule("long", {}, { cron: "* * * * *" }, "job");
+    s.clock.advance(60_000);
+    const draining = s.drain();
+    await startedOnce;
+    expect(seen.signal?.aborted).toBe(false);
+    expect(s.runtime.schedules.cancel("job")).toBe(true);
+    expect(seen.signal?.aborted).toBe(true);
+    expect(seen.signal?.reason).toMatchObject({ code: "trigger_cancelled" });
+    await draining;
+    expect(seen.ended).toBe(false);
+    expect(s.runtime.schedules.list()).toEqual([]);
+    const events = s.runtime.ledger.read(0, 100).map((e) => [e.kind, e.data]);
+    expect(events).toEqual([
+      [
+        "trigger.cancelled",
+        {
+          kind: "long",
+          key: "job",
+          running: true,
+          cancellation: "cooperative",
+          reason: "cancelled by request",
+        },
+      ],
+    ]);
+  });
+
+  it("an ignored kind's run finishes; the schedule is gone and the fact says so", async () => {
+    const { trigger, seen, startedOnce } = blocking("ignored");
+    const s = createTestSession(agent, { appTriggers: [trigger] });
+    await s.runtime.schedule("long", {}, { cron: "* * * * *" }, "job");
+    s.clock.advance(60_000);
+    const draining = s.drain();
+    await startedOnce;
+    expect(s.runtime.schedules.cancel("job")).toBe(true);
+    expect(seen.signal?.aborted).toBe(false);
+    seen.finish?.();
+    await draining;
+    expect(seen.ended).toBe(true);
+    // The cron's completion does not bring the cancelled schedule back.
+    expect(s.runtime.schedules.list()).toEqual([]);
+    expect(s.runtime.ledger.read(0, 100).map((e) => e.data)).toEqual([
+      expect.objectContaining({ running: true, cancellation: "ignored" }),
+    ]);
+  });
+
+  it("cancelling a schedule that is not running records running: false", async () => {
+    const { trigger } = blocking("cooperative");
+    const s = createTestSession(agent, { appTriggers: [trigger] });
+    await s.runtime.schedule("long", {}, { delayMs: 60_000 }, "job");
+    expect(s.runtime.schedules.cancel("job")).toBe(true);
+    expect(s.runtime.schedules.cancel("job")).toBe(false);
+    expect(s.runtime.ledger.read(0, 100).map((e) => e.data)).toEqual([
+      expect.objectContaining({ key: "job", running: false }),
+    ]);
+  });
+
+  it("two definitions of one kind are refused", () => {
+    const { trigger } = blocking("cooperative");
+    expect(() => createTestSession(agent, { appTriggers: [trigger, { ...trigger }] })).toThrow(
+      /trigger kind "long" is registered twice/,
+    );
+  });
+});
