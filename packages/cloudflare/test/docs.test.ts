@@ -131,6 +131,8 @@ describe("docs/api.md", () => {
       toolChoice: "none",
     });
     expect(await forecaster.prepareStep?.({ ...ctx, step: 1 })).toBeUndefined();
+  });
+
   it("triggers and schedules: cron names, time zones, cancellation", () => {
     const invoices = defineTrigger({
       kind: "invoice-run",
