@@ -199,6 +199,7 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     case "step.completed":
     case "workflow.started":
     case "trigger.failed":
+    case "trigger.cancelled":
     case "usage.recorded":
     // Reasoning is not part of the conversation (the server's messages leave it out too).
     case "model.reasoning":

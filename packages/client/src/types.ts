@@ -75,6 +75,7 @@ const KNOWN_KINDS: Record<EventKind, true> = {
   "workflow.started": true,
   "session.closed": true,
   "trigger.failed": true,
+  "trigger.cancelled": true,
   "state.updated": true,
   "usage.recorded": true,
   "run.waiting": true,

@@ -11,6 +11,8 @@ import {
   defineTrigger,
   mintIndexToken,
   mintSessionToken,
+  nextCronTime,
+  parseCron,
   type SessionHooks,
   scriptedModel,
   toolJsonSchema,
@@ -186,6 +188,30 @@ describe("docs/api.md", () => {
       toolChoice: "none",
     });
     expect(await forecaster.prepareStep?.({ ...ctx, step: 1 })).toBeUndefined();
+  });
+
+  it("triggers and schedules: cron names, time zones, cancellation", () => {
+    const invoices = defineTrigger({
+      kind: "invoice-run",
+      payload: z.object({ region: z.string() }),
+      cancellation: "cooperative",
+      run: async ({ region }, ctx) => {
+        if (ctx.signal.aborted) return;
+        await ctx.startRun(`Send the invoices for ${region}`);
+      },
+    });
+
+    // Weekdays at 9:00 in Berlin: 07:00 UTC in summer time, 08:00 UTC in winter.
+    const weekdays = parseCron("0 9 * * MON-FRI", "Europe/Berlin");
+    const monday = nextCronTime(weekdays, Date.parse("2027-03-26T12:00:00Z"));
+    const midnight = nextCronTime(parseCron("@daily"), Date.parse("2026-11-22T10:07:00Z"));
+
+    expect(invoices.cancellation).toBe("cooperative");
+    expect(new Date(monday).toISOString()).toBe("2027-03-29T07:00:00.000Z");
+    expect(new Date(nextCronTime(weekdays, Date.parse("2026-11-20T12:00:00Z"))).toISOString()).toBe(
+      "2026-11-23T08:00:00.000Z",
+    );
+    expect(new Date(midnight).toISOString()).toBe("2026-11-23T00:00:00.000Z");
   });
 
   it("tools on Cloudflare Workflows", () => {

@@ -1,9 +1,33 @@
 import { describe, expect, it } from "vitest";
-import { isTerminal, session } from "./support/session.ts";
+import { createAgentServer } from "../src/index.ts";
+import { kick } from "./fixture/triggers.ts";
+import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 
 interface ScheduleList {
-  schedules: { key: string; kind: string; cron: string | null; dueAt: number; stuck: boolean }[];
+  schedules: {
+    key: string;
+    kind: string;
+    payload: unknown;
+    cron: string | null;
+    timeZone: string | null;
+    dueAt: number;
+    attempts: number;
+    stuck: boolean;
+  }[];
   kinds: string[];
+}
+
+async function list(s: SessionHandle): Promise<ScheduleList> {
+  return (await (await s.get("schedules")).json()) as ScheduleList;
+}
+
+/** Polls `check` until it holds (at most 10 s). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("condition not met in 10 s");
 }
 
 describe("application triggers", () => {
@@ -32,7 +56,7 @@ describe("application triggers", () => {
     });
     expect(created.status).toBe(201);
     const list = (await (await s.get("schedules")).json()) as ScheduleList;
-    expect(list.kinds).toEqual(["broken", "kick"]);
+    expect(list.kinds).toEqual(["broken", "kick", "slow"]);
     const [only] = list.schedules;
     expect(only).toMatchObject({
       key: "weekday-digest",
@@ -47,6 +71,93 @@ describe("application triggers", () => {
     expect(
       (await s.fetch(s.url("schedules", "key=weekday-digest"), { method: "DELETE" })).status,
     ).toBe(404);
+  });
+
+  it("re-posting a key while its trigger runs keeps the new schedule", async () => {
+    const s = session("probe");
+    expect((await s.post("schedules", { kind: "slow", key: "job", delayMs: 0 })).status).toBe(201);
+    // The first run is under way once its claim counted an attempt.
+    await until(async () => (await list(s)).schedules[0]?.attempts === 1);
+    const moved = await s.post("schedules", {
+      kind: "slow",
+      key: "job",
+      delayMs: 3_600_000,
+      payload: { v: 2 },
+    });
+    expect(moved.status).toBe(201);
+    const view = (await moved.json()) as ScheduleList["schedules"][number];
+    // The first run ends by starting a run; the pump settles its row before that run's steps.
+    const done = await s.waitFor(isTerminal);
+    expect(done.kind).toBe("run.completed");
+    const started = (await s.events()).filter((e) => e.kind === "run.started");
+    expect(started.map((e) => e.data)).toEqual([
+      expect.objectContaining({ input: { message: "slow 1" } }),
+    ]);
+    expect((await list(s)).schedules).toEqual([
+      expect.objectContaining({ key: "job", kind: "slow", payload: { v: 2 }, dueAt: view.dueAt }),
+    ]);
+  });
+
+  it("cancelling a running trigger aborts its signal and leaves a cancel fact", async () => {
+    const s = session("probe");
+    await s.post("schedules", { kind: "slow", key: "job", delayMs: 0 });
+    await until(async () => (await list(s)).schedules[0]?.attempts === 1);
+    const cancelled = await s.fetch(s.url("schedules", "key=job"), { method: "DELETE" });
+    expect(cancelled.status).toBe(200);
+    const fact = await s.waitFor((e) => e.kind === "trigger.cancelled");
+    expect(fact.data).toEqual({
+      kind: "slow",
+      key: "job",
+      running: true,
+      cancellation: "cooperative",
+      reason: "cancelled by request",
+    });
+    // The pump runs one row at a time: this kick starts only after the slow run returned.
+    await s.post("schedules", { kind: "kick", payload: { message: "after" }, delayMs: 0 });
+    expect((await s.waitFor(isTerminal)).kind).toBe("run.completed");
+    const started = (await s.events()).filter((e) => e.kind === "run.started");
+    // Its aborted signal stopped the slow run before it started one of its own.
+    expect(started.map((e) => e.data)).toEqual([
+      expect.objectContaining({ input: { message: "after" } }),
+    ]);
+    expect((await list(s)).schedules).toEqual([]);
+    expect((await s.events()).filter((e) => e.kind === "trigger.failed")).toEqual([]);
+  });
+
+  it("two definitions of one trigger kind are refused when the server is created", () => {
+    expect(() => createAgentServer({ agents: [], triggers: [kick, { ...kick }] })).toThrow(
+      /trigger kind "kick" is registered twice/,
+    );
+  });
+
+  it("cron takes names, @-shorthands and a time zone", async () => {
+    const s = session("probe");
+    const weekdays = await s.post("schedules", {
+      kind: "kick",
+      key: "weekdays",
+      cron: "0 9 * * MON-FRI",
+      timeZone: "America/New_York",
+    });
+    expect(weekdays.status).toBe(201);
+    const daily = await s.post("schedules", { kind: "kick", key: "daily", cron: "@daily" });
+    expect(daily.status).toBe(201);
+    const byKey = new Map((await list(s)).schedules.map((v) => [v.key, v]));
+    expect(byKey.get("weekdays")).toMatchObject({
+      cron: "0 9 * * MON-FRI",
+      timeZone: "America/New_York",
+    });
+    const nine = new Date(byKey.get("weekdays")?.dueAt ?? 0);
+    const local = new Intl.DateTimeFormat("en-US", {
+      timeZone: "America/New_York",
+      hour: "numeric",
+      minute: "numeric",
+      weekday: "short",
+      hourCycle: "h23",
+    }).format(nine);
+    expect(local).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 09:00$/);
+    expect(byKey.get("daily")).toMatchObject({ cron: "@daily", timeZone: "UTC" });
+    const midnight = new Date(byKey.get("daily")?.dueAt ?? 0);
+    expect([midnight.getUTCHours(), midnight.getUTCMinutes()]).toEqual([0, 0]);
   });
 
   it("work that keeps failing ends as a trigger.failed event, not silence", async () => {
@@ -67,6 +178,12 @@ describe("application triggers", () => {
     ["cron that does not parse", { kind: "kick", cron: "every monday" }, "invalid_cron"],
     ["an unknown kind", { kind: "nope", delayMs: 0 }, "unknown_trigger_kind"],
     ["two times at once", { kind: "kick", delayMs: 0, cron: "* * * * *" }, "invalid_request"],
+    [
+      "a time zone that does not exist",
+      { kind: "kick", cron: "@daily", timeZone: "Mars/Olympus" },
+      "invalid_time_zone",
+    ],
+    ["a time zone on a one-shot", { kind: "kick", delayMs: 0, timeZone: "UTC" }, "invalid_request"],
     [
       "a payload that fails its schema",
       { kind: "kick", payload: { message: 7 }, delayMs: 0 },

@@ -218,6 +218,7 @@ export {
   WIRE_EVENT_CODEC,
 } from "./streams/ledger-source.ts";
 export {
+  assertDistinctKinds,
   type CronSchedule,
   type DueItem,
   DueWork,
@@ -227,6 +228,8 @@ export {
   parseCron,
   Schedules,
   type ScheduleView,
+  type TriggerCancellation,
+  TriggerCancelledError,
   type TriggerContext,
   type TriggerDefinition,
   type TriggerHandler,

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   type AgentDefinition,
+  assertDistinctKinds,
   type Caller,
   type ChatOptions,
   type CoalesceOptions,
@@ -91,6 +92,8 @@ export type AgentServerClass = new (
  * export const AgentSession = createAgentServer({ agents: [assistant] });
  */
 export function createAgentServer(options: AgentServerOptions): AgentServerClass {
+  // Refused here, at start, not at a session's first request.
+  assertDistinctKinds(options.triggers ?? []);
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;

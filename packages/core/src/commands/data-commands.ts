@@ -27,9 +27,13 @@ export const scheduleInput = z
     at: z.union([z.iso.datetime(), z.number().int().nonnegative()]).optional(),
     delayMs: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
     cron: z.string().min(1).max(120).optional(),
+    timeZone: z.string().min(1).max(64).optional(),
   })
   .refine((b) => [b.at, b.delayMs, b.cron].filter((v) => v !== undefined).length === 1, {
     message: 'give exactly one of "at" (ISO date or epoch ms), "delayMs" or "cron"',
+  })
+  .refine((b) => b.timeZone === undefined || b.cron !== undefined, {
+    message: '"timeZone" applies to a "cron" schedule only; "at" and "delayMs" are instants',
   });
 
 export const cancelInput = z.object({ key: z.string().min(1).max(128) });
@@ -59,7 +63,7 @@ export const setStateCommand = defineCommand({
   },
 });
 
-/** `POST .../schedules` `{kind, payload?, key?, at|delayMs|cron}` → 201 ScheduleView. */
+/** `POST .../schedules` `{kind, payload?, key?, at|delayMs|cron, timeZone?}` → 201 ScheduleView. */
 export const scheduleCommand = defineCommand({
   name: "schedule.create",
   scope: "write",
@@ -69,7 +73,7 @@ export const scheduleCommand = defineCommand({
   async run({ runtime }, body) {
     const when: When =
       body.cron !== undefined
-        ? { cron: body.cron }
+        ? { cron: body.cron, ...(body.timeZone ? { timeZone: body.timeZone } : {}) }
         : body.delayMs !== undefined
           ? { delayMs: body.delayMs }
           : { at: typeof body.at === "string" ? Date.parse(body.at) : (body.at as number) };

@@ -146,6 +146,18 @@ export interface EventPayloads {
   /** Scheduled work that gave up after its retries, or whose kind is not registered. */
   "trigger.failed": { kind: string; key: string; error: ErrorInfo; attempts: number };
   /**
+   * A schedule was cancelled (`DELETE .../schedules?key=`). `running`: a run of it
+   * was under way; under the kind's `cancellation` mode `cooperative` its signal
+   * was aborted, under `ignored` it runs to its end (and is not run again).
+   */
+  "trigger.cancelled": {
+    kind: string;
+    key: string;
+    running: boolean;
+    cancellation: "cooperative" | "ignored";
+    reason: string;
+  };
+  /**
    * The application state, replaced whole. `version` is the previous one + 1
    * (0 is the agent's initial state, before any of these).
    */

@@ -100,6 +100,7 @@ describe("outbox", () => {
       attempts: 1,
       leaseUntil: null,
       lastError: null,
+      revision: 0,
     };
     const settle = () => new Promise((r) => setTimeout(r, 0));
     expect(await delivery.run()).toEqual({ type: "again", at: clock.now() + 1000 });

@@ -1,116 +1,74 @@
+import { Cron } from "croner";
 import { BadRequestError } from "../errors/http-errors.ts";
 
 /**
- * Five-field cron (minute hour day-of-month month day-of-week), in UTC, with
- * `*`, lists, ranges and steps: "0 9 * * 1-5", "*\/15 * * * *".
- * As in classic cron, when both day fields are restricted a day matches either.
+ * Five-field cron (minute hour day-of-month month day-of-week) through
+ * `croner` (https://github.com/hexagon/croner: no dependencies, Web APIs only).
+ *
+ * - `*`, lists, ranges and steps (`*\/15`, `1-5`, `5/15`), names for months and
+ *   weekdays (`JAN`-`DEC`, `SUN`-`SAT`, any case), 0 and 7 for Sunday, `L` for
+ *   the last day of the month; the shorthands `@yearly` (`@annually`),
+ *   `@monthly`, `@weekly`, `@daily` (`@midnight`) and `@hourly`.
+ * - As in classic (Vixie) cron, when both day fields are restricted a day
+ *   matches either.
+ * - Times are wall-clock times in `timeZone` (an IANA name such as
+ *   `Europe/Berlin`; default `UTC`). Across a DST change a time that does not
+ *   exist that day runs at the first valid time after the gap, and a time that
+ *   occurs twice runs once (croner's "fixed-time" rule).
  */
 export interface CronSchedule {
   readonly expression: string;
-  readonly minutes: ReadonlySet<number>;
-  readonly hours: ReadonlySet<number>;
-  readonly days: ReadonlySet<number>;
-  readonly months: ReadonlySet<number>;
-  readonly weekdays: ReadonlySet<number>;
-  readonly anyDay: boolean;
-  readonly anyWeekday: boolean;
+  /** IANA time zone the fields are read in. */
+  readonly timeZone: string;
+  readonly cron: Cron;
 }
 
-const FIELDS = [
-  { name: "minute", min: 0, max: 59 },
-  { name: "hour", min: 0, max: 23 },
-  { name: "day of month", min: 1, max: 31 },
-  { name: "month", min: 1, max: 12 },
-  { name: "day of week", min: 0, max: 7 },
-] as const;
-
-export function parseCron(expression: string): CronSchedule {
-  const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 5) {
-    throw invalid(
-      expression,
-      `it has ${parts.length} fields; use 5: minute hour day-of-month month day-of-week`,
-    );
-  }
-  const sets = parts.map((part, i) =>
-    parseField(expression, part, FIELDS[i] as (typeof FIELDS)[number]),
-  );
-  const [minutes, hours, days, months, weekdays] = sets as [
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-    Set<number>,
-  ];
-  if (weekdays.has(7)) weekdays.add(0);
-  return {
-    expression,
-    minutes,
-    hours,
-    days,
-    months,
-    weekdays,
-    anyDay: parts[2] === "*",
-    anyWeekday: parts[4] === "*",
-  };
-}
-
-/** The first time strictly after `after` (ms) that matches, at a whole minute. */
-export function nextCronTime(schedule: CronSchedule, after: number): number {
-  const t = new Date(Math.floor(after / 60_000) * 60_000 + 60_000);
-  const limit = after + 5 * 366 * 24 * 3600_000;
-  while (t.getTime() <= limit) {
-    if (!schedule.months.has(t.getUTCMonth() + 1)) {
-      t.setUTCMonth(t.getUTCMonth() + 1, 1);
-      t.setUTCHours(0, 0, 0, 0);
-      continue;
-    }
-    if (!dayMatches(schedule, t)) {
-      t.setUTCDate(t.getUTCDate() + 1);
-      t.setUTCHours(0, 0, 0, 0);
-      continue;
-    }
-    if (!schedule.hours.has(t.getUTCHours())) {
-      t.setUTCHours(t.getUTCHours() + 1, 0, 0, 0);
-      continue;
-    }
-    if (!schedule.minutes.has(t.getUTCMinutes())) {
-      t.setUTCMinutes(t.getUTCMinutes() + 1, 0, 0);
-      continue;
-    }
-    return t.getTime();
-  }
-  throw invalid(schedule.expression, "it never matches a real date (e.g. February 31)");
-}
-
-function dayMatches(s: CronSchedule, t: Date): boolean {
-  const day = s.days.has(t.getUTCDate());
-  const weekday = s.weekdays.has(t.getUTCDay());
-  if (s.anyDay && s.anyWeekday) return true;
-  if (s.anyDay) return weekday;
-  if (s.anyWeekday) return day;
-  return day || weekday;
-}
-
-function parseField(expression: string, part: string, field: (typeof FIELDS)[number]): Set<number> {
-  const out = new Set<number>();
-  for (const item of part.split(",")) {
-    const match = item.match(/^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/);
-    if (!match) throw invalid(expression, `the ${field.name} field has "${item}"`);
-    const [, range, lo, hi, stepText] = match;
-    const step = stepText === undefined ? 1 : Number(stepText);
-    const start = range === "*" ? field.min : Number(lo);
-    const end =
-      range === "*" ? field.max : hi === undefined ? (stepText ? field.max : start) : Number(hi);
-    if (step < 1 || start < field.min || end > field.max || start > end) {
+/** Parses `expression` in `timeZone`. Throws a 400 `invalid_cron` that says what is wrong. */
+export function parseCron(expression: string, timeZone = "UTC"): CronSchedule {
+  const trimmed = expression.trim();
+  if (!trimmed.startsWith("@")) {
+    const fields = trimmed === "" ? 0 : trimmed.split(/\s+/).length;
+    if (fields !== 5) {
       throw invalid(
         expression,
-        `the ${field.name} field "${item}" is outside ${field.min}-${field.max}`,
+        `it has ${fields} fields; use 5 (minute hour day-of-month month day-of-week) or a shorthand such as @daily`,
       );
     }
-    for (let v = start; v <= end; v += step) out.add(v);
   }
-  return out;
+  if (!isTimeZone(timeZone)) {
+    throw new BadRequestError(
+      "invalid_time_zone",
+      `time zone "${timeZone.slice(0, 60)}" is not an IANA time zone name; use e.g. "UTC", "Europe/Berlin" or "America/New_York"`,
+    );
+  }
+  try {
+    const cron = new Cron(trimmed, {
+      paused: true,
+      mode: "5-part",
+      timezone: timeZone,
+      domAndDow: false,
+      sloppyRanges: true,
+    });
+    return { expression, timeZone, cron };
+  } catch (error) {
+    throw invalid(expression, error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The first time strictly after `after` (epoch ms) that matches, at a whole minute (epoch ms). */
+export function nextCronTime(schedule: CronSchedule, after: number): number {
+  const next = schedule.cron.nextRun(new Date(after));
+  if (!next) throw invalid(schedule.expression, "it never matches a real date (e.g. February 31)");
+  return next.getTime();
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function invalid(expression: string, why: string): BadRequestError {

@@ -13,10 +13,10 @@ import type { SqlPort } from "../sql/port.ts";
  *    lease when it starts again, since the old holder was itself.
  * 3. Rows name a registered kind, never a method; an unknown kind is an error
  *    the pump reports, not a row it skips.
- * 4. Scheduling a key that is claimed clears its lease; the holder's `complete` and
- *    `release` then change nothing (they act on leased rows only), so the newer schedule
- *    wins and the row runs again after its holder ends (the pump does not claim a row it
- *    is still running).
+ * 4. Scheduling a key that is claimed clears its lease and bumps its revision; the
+ *    holder's `complete`, `release` and `renew` then change nothing (they act on the
+ *    claimed revision only), so the newer schedule wins and the row runs again after its
+ *    holder ends (the pump does not claim a row it is still running).
  */
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -27,7 +27,18 @@ const MIGRATIONS: readonly Migration[] = [
       "CREATE INDEX due_work_by_due ON due_work (due_at)",
     ],
   },
+  {
+    version: 2,
+    name: "due_work_revision",
+    up: ["ALTER TABLE due_work ADD COLUMN revision INTEGER NOT NULL DEFAULT 0"],
+  },
 ];
+
+/** What a claim holds: the row and the revision it claimed. Outcomes apply only to that revision. */
+export interface DueClaim {
+  readonly id: number;
+  readonly revision: number;
+}
 
 export interface DueItem {
   readonly id: number;
@@ -38,6 +49,8 @@ export interface DueItem {
   readonly attempts: number;
   readonly leaseUntil: number | null;
   readonly lastError: string | null;
+  /** Bumped by every `schedule` of the key; see `DueClaim`. */
+  readonly revision: number;
 }
 
 interface DueRow {
@@ -49,6 +62,7 @@ interface DueRow {
   attempts: number;
   lease_until: number | null;
   last_error: string | null;
+  revision: number;
 }
 
 export class DueWork {
@@ -59,10 +73,14 @@ export class DueWork {
     migrate(sql, "due_work", MIGRATIONS);
   }
 
-  /** Creates or moves the row for `key`. A rescheduled row loses its lease and attempts. */
+  /**
+   * Creates or moves the row for `key`. A rescheduled row loses its lease and
+   * attempts and gets a new revision, so a run of the old one that is still
+   * going cannot complete or move it.
+   */
   schedule(kind: string, key: string, payload: unknown, dueAt: number, now: number): void {
     this.#sql.exec(
-      "INSERT INTO due_work (kind, key, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, due_at = excluded.due_at, attempts = 0, lease_until = NULL, last_error = NULL",
+      "INSERT INTO due_work (kind, key, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, due_at = excluded.due_at, attempts = 0, lease_until = NULL, last_error = NULL, revision = due_work.revision + 1",
       kind,
       key,
       JSON.stringify(payload),
@@ -101,29 +119,48 @@ export class DueWork {
     ).length;
   }
 
-  renew(id: number, leaseUntil: number): void {
+  /** Extends the claim's lease; a no-op once the row was rescheduled (or is gone). */
+  renew(claim: DueClaim, leaseUntil: number): void {
     this.#sql.exec(
-      "UPDATE due_work SET lease_until = ? WHERE id = ? AND lease_until IS NOT NULL",
+      "UPDATE due_work SET lease_until = ? WHERE id = ? AND revision = ? AND lease_until IS NOT NULL",
       leaseUntil,
-      id,
+      claim.id,
+      claim.revision,
     );
   }
 
-  /** Done: the row is gone (unless it was scheduled again while claimed: invariant 4). */
-  complete(id: number): void {
-    this.#sql.exec("DELETE FROM due_work WHERE id = ? AND lease_until IS NOT NULL", id);
+  /**
+   * Done: the row is gone, unless it was rescheduled since the claim (then it
+   * stays, as scheduled). Returns whether the claimed revision was deleted.
+   */
+  complete(claim: DueClaim): boolean {
+    return (
+      this.#sql.exec<{ id: number }>(
+        "DELETE FROM due_work WHERE id = ? AND revision = ? RETURNING id",
+        claim.id,
+        claim.revision,
+      ).length > 0
+    );
   }
 
   /**
-   * Due again at `dueAt`, keeping the attempt count (a retry) or resetting it (new work).
-   * A row scheduled again while claimed keeps that schedule (invariant 4).
+   * Due again at `dueAt`, keeping the attempt count (a retry) or resetting it
+   * (new work). A no-op when the row was rescheduled since the claim; returns
+   * whether it applied.
    */
-  release(id: number, dueAt: number, options: { resetAttempts: boolean; error?: string }): void {
-    this.#sql.exec(
-      `UPDATE due_work SET due_at = ?, lease_until = NULL, last_error = ?${options.resetAttempts ? ", attempts = 0" : ""} WHERE id = ? AND lease_until IS NOT NULL`,
-      dueAt,
-      options.error ?? null,
-      id,
+  release(
+    claim: DueClaim,
+    dueAt: number,
+    options: { resetAttempts: boolean; error?: string },
+  ): boolean {
+    return (
+      this.#sql.exec<{ id: number }>(
+        `UPDATE due_work SET due_at = ?, lease_until = NULL, last_error = ?${options.resetAttempts ? ", attempts = 0" : ""} WHERE id = ? AND revision = ? RETURNING id`,
+        dueAt,
+        options.error ?? null,
+        claim.id,
+        claim.revision,
+      ).length > 0
     );
   }
 
@@ -195,5 +232,6 @@ function toItem(row: DueRow): DueItem {
     attempts: row.attempts,
     leaseUntil: row.lease_until,
     lastError: row.last_error,
+    revision: row.revision,
   };
 }

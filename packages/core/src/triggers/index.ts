@@ -1,5 +1,11 @@
 export { type CronSchedule, nextCronTime, parseCron } from "./cron.ts";
-export { defineTrigger, type TriggerContext, type TriggerDefinition } from "./define-trigger.ts";
+export {
+  assertDistinctKinds,
+  defineTrigger,
+  type TriggerCancellation,
+  type TriggerContext,
+  type TriggerDefinition,
+} from "./define-trigger.ts";
 export { type DueItem, DueWork } from "./due-work.ts";
 export {
   DEFAULT_PUMP_OPTIONS,
@@ -9,4 +15,4 @@ export {
   TriggerPump,
   type TriggerRunContext,
 } from "./pump.ts";
-export { Schedules, type ScheduleView, type When } from "./schedules.ts";
+export { Schedules, type ScheduleView, TriggerCancelledError, type When } from "./schedules.ts";

@@ -16,11 +16,13 @@ import type { DueItem, DueWork } from "./due-work.ts";
  * 2. Every row ends in exactly one of: done (deleted), again (rescheduled),
  *    retry (rescheduled with backoff), or given up. Giving up calls the kind's
  *    `giveUp`, which must record a terminal fact; nothing is dropped silently.
- * 3. A row of an unknown kind is given up with `unknown_trigger_kind` and stays
+ * 3. An outcome applies to the revision that was claimed: a row rescheduled
+ *    while its work ran keeps its new schedule (see `DueWork`).
+ * 4. A row of an unknown kind is given up with `unknown_trigger_kind` and stays
  *    listed (never deleted), so an operator sees it.
- * 4. A row runs at most once at a time: it is leased while it runs (invariant 1), so a
+ * 5. A row runs at most once at a time: it is leased while it runs (invariant 1), so a
  *    concurrent row (one run's step) is never claimed again before it ends.
- * 5. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
+ * 6. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
  *    e.g. a provider's Retry-After), capped at `retryAfterMaxMs`.
  */
 export type TriggerOutcome =
@@ -164,7 +166,7 @@ export class TriggerPump {
           key: item.key,
         },
       );
-      this.#work.release(item.id, Number.MAX_SAFE_INTEGER, {
+      this.#work.release(item, Number.MAX_SAFE_INTEGER, {
         resetAttempts: false,
         error: "unknown_trigger_kind",
       });
@@ -174,8 +176,8 @@ export class TriggerPump {
     const stopRenewal = this.#keepLease(item);
     try {
       const outcome = await handler.run(item.payload, { attempt: item.attempts, item });
-      if (outcome.type === "done") this.#work.complete(item.id);
-      else this.#work.release(item.id, outcome.at ?? this.#clock.now(), { resetAttempts: true });
+      if (outcome.type === "done") this.#work.complete(item);
+      else this.#work.release(item, outcome.at ?? this.#clock.now(), { resetAttempts: true });
     } catch (error) {
       this.#fail(item, handler, error);
     } finally {
@@ -195,7 +197,7 @@ export class TriggerPump {
         delayMs: delay,
         error: message,
       });
-      this.#work.release(item.id, this.#clock.now() + delay, {
+      this.#work.release(item, this.#clock.now() + delay, {
         resetAttempts: false,
         error: message,
       });
@@ -208,8 +210,8 @@ export class TriggerPump {
       error: message,
     });
     const again = handler.giveUp(item.payload, error, item);
-    if (again === undefined) this.#work.complete(item.id);
-    else this.#work.release(item.id, again, { resetAttempts: true, error: message });
+    if (again === undefined) this.#work.complete(item);
+    else this.#work.release(item, again, { resetAttempts: true, error: message });
   }
 
   #keepLease(item: DueItem): () => void {
@@ -219,7 +221,7 @@ export class TriggerPump {
       while (!controller.signal.aborted) {
         await this.#clock.sleep(every, controller.signal).catch(() => undefined);
         if (!controller.signal.aborted)
-          this.#work.renew(item.id, this.#clock.now() + this.#options.leaseMs);
+          this.#work.renew(item, this.#clock.now() + this.#options.leaseMs);
       }
     };
     void renew();

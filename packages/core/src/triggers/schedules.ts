@@ -1,9 +1,13 @@
 import type { Clock } from "../clock.ts";
-import { DurableAgentsError } from "../errors/base.ts";
+import { DurableAgentsError, TerminalError } from "../errors/base.ts";
 import { BadRequestError } from "../errors/http-errors.ts";
 import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
 import { nextCronTime, parseCron } from "./cron.ts";
-import type { TriggerContext, TriggerDefinition } from "./define-trigger.ts";
+import {
+  assertDistinctKinds,
+  type TriggerContext,
+  type TriggerDefinition,
+} from "./define-trigger.ts";
 import type { DueItem, DueWork } from "./due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "./pump.ts";
 
@@ -11,11 +15,17 @@ import type { TriggerHandler, TriggerOutcome } from "./pump.ts";
 export type When =
   | { readonly at: number }
   | { readonly delayMs: number }
-  | { readonly cron: string };
+  | {
+      /** Five fields or a shorthand (`@daily`); see `parseCron`. */
+      readonly cron: string;
+      /** IANA time zone the cron's fields are read in; default `UTC`. */
+      readonly timeZone?: string;
+    };
 
 interface StoredPayload {
   readonly payload: unknown;
   readonly cron?: string;
+  readonly timeZone?: string;
 }
 
 export interface ScheduleView {
@@ -23,6 +33,8 @@ export interface ScheduleView {
   readonly kind: string;
   readonly payload: unknown;
   readonly cron: string | null;
+  /** The cron's time zone (`UTC` unless one was given); null for a one-shot. */
+  readonly timeZone: string | null;
   readonly dueAt: number;
   readonly attempts: number;
   readonly lastError: string | null;
@@ -34,7 +46,23 @@ export interface ScheduleDeps {
   readonly work: DueWork;
   readonly clock: Clock;
   readonly record: (events: NewEvent[]) => void;
-  readonly context: (key: string, attempt: number) => Omit<TriggerContext, "key" | "attempt">;
+  readonly context: (
+    key: string,
+    attempt: number,
+  ) => Omit<TriggerContext, "key" | "attempt" | "signal">;
+}
+
+/** The reason a cancelled run's `ctx.signal` carries. */
+export class TriggerCancelledError extends TerminalError {
+  override name = "TriggerCancelledError";
+  constructor(key: string, reason: string) {
+    super("trigger_cancelled", `schedule "${key}" was cancelled: ${reason}`);
+  }
+}
+
+interface RunningTrigger {
+  readonly controller: AbortController;
+  cancelled: boolean;
 }
 
 /**
@@ -45,8 +73,11 @@ export interface ScheduleDeps {
 export class Schedules {
   readonly #kinds: ReadonlyMap<string, TriggerDefinition>;
   readonly #deps: ScheduleDeps;
+  /** Runs under way in this instance, by schedule key. */
+  readonly #running = new Map<string, RunningTrigger>();
 
   constructor(kinds: readonly TriggerDefinition[], deps: ScheduleDeps) {
+    assertDistinctKinds(kinds);
     this.#kinds = new Map(kinds.map((k) => [k.kind, k]));
     this.#deps = deps;
   }
@@ -75,21 +106,44 @@ export class Schedules {
     const now = this.#deps.clock.now();
     const dueAt =
       "cron" in when
-        ? nextCronTime(parseCron(when.cron), now)
+        ? nextCronTime(parseCron(when.cron, when.timeZone), now)
         : "at" in when
           ? when.at
           : now + when.delayMs;
     const stored: StoredPayload = {
       payload: parsed.data,
       ...("cron" in when ? { cron: when.cron } : {}),
+      ...("cron" in when && when.timeZone !== undefined ? { timeZone: when.timeZone } : {}),
     };
     const rowKey = `trigger:${key ?? crypto.randomUUID()}`;
     this.#deps.work.schedule(kind, rowKey, stored, dueAt, now);
     return view(this.#deps.work.get(rowKey) as DueItem, now);
   }
 
-  cancel(key: string): boolean {
-    return this.#deps.work.cancel(`trigger:${key}`);
+  /**
+   * Deletes the schedule and records `trigger.cancelled`. A run of it under way
+   * has its signal aborted when its kind is `cooperative`; an `ignored` kind's
+   * run finishes. Either way its end no longer touches the schedule (the row
+   * is gone). Returns false when there is no such schedule.
+   */
+  cancel(key: string, reason = "cancelled by request"): boolean {
+    const item = this.#deps.work.get(`trigger:${key}`);
+    if (!item) return false;
+    const running = this.#running.get(key);
+    const cancellation = this.#kinds.get(item.kind)?.cancellation ?? "cooperative";
+    this.#deps.record([
+      {
+        kind: "trigger.cancelled",
+        runId: null,
+        data: { kind: item.kind, key, running: running !== undefined, cancellation, reason },
+      },
+    ]);
+    this.#deps.work.cancel(`trigger:${key}`);
+    if (running && cancellation === "cooperative") {
+      running.cancelled = true;
+      running.controller.abort(new TriggerCancelledError(key, reason));
+    }
+    return true;
   }
 
   list(): ScheduleView[] {
@@ -129,25 +183,39 @@ export class Schedules {
   #handler(definition: TriggerDefinition): TriggerHandler {
     return {
       run: async (stored, { attempt, item }): Promise<TriggerOutcome> => {
-        const { payload, cron } = stored as StoredPayload;
+        const { payload, cron, timeZone } = stored as StoredPayload;
         const key = keyOf(item);
-        await definition.run(definition.payload.parse(payload), {
-          ...this.#deps.context(key, attempt),
-          key,
-          attempt,
-        });
-        if (cron === undefined) return { type: "done" };
-        return { type: "again", at: nextCronTime(parseCron(cron), this.#deps.clock.now()) };
+        const running: RunningTrigger = { controller: new AbortController(), cancelled: false };
+        this.#running.set(key, running);
+        try {
+          await definition.run(definition.payload.parse(payload), {
+            ...this.#deps.context(key, attempt),
+            key,
+            attempt,
+            signal: running.controller.signal,
+          });
+        } catch (error) {
+          // A cancelled run that stops by throwing (its signal's reason, usually) is done: the
+          // cancel fact is its record, and there is no row left to retry.
+          if (!running.cancelled) throw error;
+        } finally {
+          if (this.#running.get(key) === running) this.#running.delete(key);
+        }
+        if (cron === undefined || running.cancelled) return { type: "done" };
+        return {
+          type: "again",
+          at: nextCronTime(parseCron(cron, timeZone), this.#deps.clock.now()),
+        };
       },
       giveUp: (stored, error, item) => {
-        const { cron } = stored as StoredPayload;
+        const { cron, timeZone } = stored as StoredPayload;
         this.#recordFailure(item, {
           code: error instanceof DurableAgentsError ? error.code : "trigger_error",
           message: error instanceof Error ? error.message : String(error),
         });
         return cron === undefined
           ? undefined
-          : nextCronTime(parseCron(cron), this.#deps.clock.now());
+          : nextCronTime(parseCron(cron, timeZone), this.#deps.clock.now());
       },
     };
   }
@@ -158,12 +226,13 @@ function keyOf(item: DueItem): string {
 }
 
 function view(item: DueItem, now: number): ScheduleView {
-  const { payload, cron } = item.payload as StoredPayload;
+  const { payload, cron, timeZone } = item.payload as StoredPayload;
   return {
     key: keyOf(item),
     kind: item.kind,
     payload,
     cron: cron ?? null,
+    timeZone: cron === undefined ? null : (timeZone ?? "UTC"),
     dueAt: item.dueAt,
     attempts: item.attempts,
     lastError: item.lastError,
