@@ -112,7 +112,7 @@ export interface RunStarted extends StartedRun {
 }
 
 /** `GET .../status`. */
-export type StatusResponse = SessionStatusView;
+export type { StatusResponse } from "@durable-agents/core/types";
 
 export interface CheckpointsPage {
   readonly checkpoints: Checkpoint[];

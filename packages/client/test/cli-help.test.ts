@@ -52,6 +52,17 @@ describe("durable-agents help", () => {
     }
   });
 
+  it("docs/client.md's command table lists exactly the commands --help lists", async () => {
+    const doc = readFileSync(new URL("../../../docs/client.md", import.meta.url), "utf8");
+    const table = doc.split("## CLI")[1]?.split("Exit status:")[0] ?? "";
+    const documented = new Set<string>();
+    for (const row of table.split("\n").filter((line) => line.startsWith("| `"))) {
+      const firstColumn = row.split(" | ")[0] ?? "";
+      for (const match of firstColumn.matchAll(/`([a-z]+)/g)) documented.add(match[1] as string);
+    }
+    expect([...documented].sort()).toEqual((await listedCommands()).sort());
+  });
+
   it("tail --help lists --url (it did not)", async () => {
     const { out } = await run(["tail", "--help"]);
     expect(out).toContain("--url <url>");

@@ -29,6 +29,7 @@ export type {
 } from "./agent/session-runtime-options.ts";
 export type { IndexedSession, SessionsPage } from "./http/index-views.ts";
 export type { SessionSnapshot } from "./http/routes/platform-routes.ts";
+export type { StatusResponse } from "./http/routes/read-routes.ts";
 export type { SchedulesList } from "./http/routes/schedule-routes.ts";
 export type { UsageView } from "./http/usage-view.ts";
 export type {

@@ -49,6 +49,13 @@ export const status = defineCommand({
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "status <agent>/<session>");
     const s = await session.status({ signal: ctx.signal });
+    if (s.exists === false) {
+      if (ctx.json) ctx.out(`${JSON.stringify(s)}\n`);
+      ctx.err(
+        `${s.agent}/${s.session}: no such session (its ledger has no events yet). Check the id, or start it with: durable-agents chat "<message>" --agent ${s.agent} --session ${s.session}\n`,
+      );
+      return EXIT.failed;
+    }
     if (ctx.json) ctx.out(`${JSON.stringify(s)}\n`);
     else
       ctx.out(

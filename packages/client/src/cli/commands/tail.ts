@@ -34,7 +34,16 @@ by itself after a drop, without losing or repeating events.`,
     if (!TRANSPORTS.includes(transport)) {
       throw new UsageError(`--transport must be one of ${TRANSPORTS.join(", ")}`);
     }
-    const stream = ctx.client.session(agent, session).events({
+    const target = ctx.client.session(agent, session);
+    // A mistyped id would otherwise wait in silence: say what it waits for.
+    const status = await target.status({ signal: ctx.signal });
+    if (status.exists === false)
+      ctx.err(
+        ctx.style.dim(
+          `${agent}/${session} has no events yet (no such session so far); waiting for its first event (Ctrl-C stops)\n`,
+        ),
+      );
+    const stream = target.events({
       offset: parseOffset(values.offset) ?? "-1",
       transport,
       signal: ctx.signal,

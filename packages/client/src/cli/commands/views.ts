@@ -32,7 +32,24 @@ export const usage = defineCommand({
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "usage <agent>/<session>");
     const view = await session.usage({ signal: ctx.signal });
-    ctx.out(ctx.json ? `${JSON.stringify(view)}\n` : `${JSON.stringify(view, null, 2)}\n`);
+    if (ctx.json) {
+      ctx.out(`${JSON.stringify(view)}\n`);
+      return EXIT.ok;
+    }
+    for (const m of view.models)
+      ctx.out(
+        `model ${m.model}: ${m.calls} call${m.calls === 1 ? "" : "s"}, ${m.inputTokens} in (${m.cachedInputTokens} cached), ${m.outputTokens} out (${m.reasoningTokens} reasoning)\n`,
+      );
+    for (const t of view.tools)
+      ctx.out(`tool ${t.name}: ${t.calls} call${t.calls === 1 ? "" : "s"}, ${t.failures} failed\n`);
+    for (const a of view.subagents)
+      ctx.out(
+        `sub-agent ${a.agent}: ${a.calls} call${a.calls === 1 ? "" : "s"}, ${a.inputTokens} in, ${a.outputTokens} out\n`,
+      );
+    const r = view.rollup;
+    ctx.out(
+      `total with sub-agents: ${r.inputTokens} in, ${r.outputTokens} out, ${r.modelCalls} model calls${r.cost === null ? "" : `, cost ${r.cost}`}\n`,
+    );
     return EXIT.ok;
   },
 });

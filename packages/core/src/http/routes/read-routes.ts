@@ -1,4 +1,5 @@
 import * as z from "zod";
+import type { StatusView } from "../../agent/session-runtime-options.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { listMessages, listMessagesBefore } from "../../ledger/projections/messages.ts";
 import { serveLedgerRead } from "../../streams/ledger-source.ts";
@@ -18,13 +19,20 @@ const pageSchema = z.object({
   limit: z.coerce.number().int().min(1).max(LIMITS.maxMessagesPage).optional(),
 });
 
+/**
+ * `GET .../status`. `exists: false`: the ledger has no event yet (nothing was started, forked
+ * or written), so a mistyped id is told apart from an idle session; `POST runs` still starts
+ * one there.
+ */
+export type StatusResponse = StatusView & { readonly exists: boolean };
+
 /** Reading a session: status, messages, and the ledger itself. */
 export const readRoutes: RouteTable = {
-  // `exists: false`: the ledger has no event yet (nothing was started, forked or written),
-  // so a mistyped id is told apart from an idle session; `POST runs` still starts one there.
   status: {
-    GET: (_request, { runtime }) =>
-      Response.json({ ...runtime.status(), exists: runtime.ledger.tail > 0 }),
+    GET: (_request, { runtime }) => {
+      const status: StatusResponse = { ...runtime.status(), exists: runtime.ledger.tail > 0 };
+      return Response.json(status);
+    },
   },
   messages: {
     GET: (request, { sql }) => {

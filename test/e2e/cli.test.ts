@@ -1,0 +1,89 @@
+/**
+ * The CLI's route commands against the real quickstart under `wrangler dev`, as a user runs
+ * them: status (and a session that does not exist), usage, snapshot, schedules (add, list,
+ * cancel), close and sessions (the D1 index).
+ */
+import { rmSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import type { WranglerDev } from "../support/wrangler-dev.ts";
+import { runCli, startQuickstart, tempState } from "./e2e-support.ts";
+
+let dev: WranglerDev | undefined;
+const state = tempState("e2e-cli");
+
+afterAll(async () => {
+  await dev?.stop();
+  rmSync(state, { recursive: true, force: true });
+});
+
+describe("the CLI covers every route", () => {
+  it("status, usage, snapshot, schedules, close and sessions against the quickstart", async () => {
+    dev = await startQuickstart(state);
+    const url = ["--url", dev.baseUrl];
+    const chat = await runCli(["chat", "What is 2+3?", "--session", "cli-1", ...url]);
+    expect(chat.code, chat.stderr).toBe(0);
+
+    const status = await runCli(["status", "assistant/cli-1", ...url]);
+    expect(status.stdout).toMatch(/^assistant\/cli-1: completed \(run run_\w+\), offset \d{16}\n$/);
+
+    const missing = await runCli(["status", "assistant/no-such-session", ...url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("assistant/no-such-session: no such session");
+
+    const usage = await runCli(["usage", "assistant/cli-1", "--json", ...url]);
+    expect(usage.code, usage.stderr).toBe(0);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ rollup: { modelCalls: 2 } });
+    const usageText = await runCli(["usage", "assistant/cli-1", ...url]);
+    expect(usageText.stdout).toMatch(/^model \S+: 2 calls, \d+ in \(0 cached\)/);
+    expect(usageText.stdout).toContain("tool calculator: 1 call, 0 failed\n");
+    expect(usageText.stdout).toMatch(/total with sub-agents: \d+ in, \d+ out, 2 model calls\n$/);
+
+    const snapshot = await runCli(["snapshot", "assistant/cli-1", ...url]);
+    expect(snapshot.stdout).toMatch(
+      /^assistant\/cli-1: completed, \d+ messages, state version \d+, offset \d{16}\n$/,
+    );
+
+    const added = await runCli([
+      "schedules",
+      "assistant/cli-1",
+      "--add",
+      "reminder",
+      "--cron",
+      "0 9 * * MON-FRI",
+      "--key",
+      "standup",
+      "--payload",
+      '{"message":"show my notes"}',
+      ...url,
+    ]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain('"key":"standup"');
+    const listed = await runCli(["schedules", "assistant/cli-1", ...url]);
+    expect(listed.stdout).toContain('"key":"standup"');
+    expect(listed.stdout).toMatch(/trigger kinds: .*reminder/);
+    const cancelled = await runCli(["schedules", "assistant/cli-1", "--cancel", "standup", ...url]);
+    expect(cancelled.stdout).toBe("cancelled standup\n");
+    const unknown = await runCli([
+      "schedules",
+      "assistant/cli-1",
+      "--add",
+      "nope",
+      "--delay",
+      "5",
+      ...url,
+    ]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("unknown_trigger_kind");
+
+    const closed = await runCli(["close", "assistant/cli-1", ...url]);
+    expect(closed.stdout).toBe("assistant/cli-1: closed\n");
+
+    // The index is fed after the run, off its critical path: poll until it lists the session.
+    let sessions = "";
+    for (let i = 0; i < 40 && !sessions.includes("assistant/cli-1"); i++) {
+      sessions = (await runCli(["sessions", "--agent", "assistant", ...url])).stdout;
+      if (!sessions.includes("assistant/cli-1")) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(sessions).toContain("assistant/cli-1");
+  });
+});
