@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
-import { runCli, startQuickstart, tempState } from "./e2e-support.ts";
+import { getJson, runCli, startQuickstart, startRun, tempState } from "./e2e-support.ts";
 
 let dev: WranglerDev | undefined;
 const state = tempState("e2e-cli");
@@ -18,7 +18,8 @@ afterAll(async () => {
 
 describe("the CLI covers every route", () => {
   it("status, usage, snapshot, schedules, close and sessions against the quickstart", async () => {
-    dev = await startQuickstart(state);
+    // Slow deltas, so that a run is still streaming when `interrupt` arrives.
+    dev = await startQuickstart(state, { SCRIPTED_DELAY_MS: "150" });
     const url = ["--url", dev.baseUrl];
     const chat = await runCli(["chat", "What is 2+3?", "--session", "cli-1", ...url]);
     expect(chat.code, chat.stderr).toBe(0);
@@ -85,5 +86,52 @@ describe("the CLI covers every route", () => {
       if (!sessions.includes("assistant/cli-1")) await new Promise((r) => setTimeout(r, 500));
     }
     expect(sessions).toContain("assistant/cli-1");
+  });
+
+  it("messages, checkpoints, interrupt, resume, abort and retry", async () => {
+    if (dev === undefined) throw new Error("the first test starts the server");
+    const url = ["--url", dev.baseUrl];
+    const base = dev.baseUrl;
+
+    const messages = await runCli(["messages", "assistant/cli-1", ...url]);
+    expect(messages.stdout).toMatch(/^user: What is 2\+3\?\n/);
+    expect(messages.stdout).toContain("2+3 = 5");
+    const checkpoints = await runCli(["checkpoints", "assistant/cli-1", ...url]);
+    expect(checkpoints.stdout).toMatch(/run start/);
+    expect(checkpoints.stdout).toMatch(/step 1/);
+
+    await startRun(base, "cli-2", "What is (2+3)*4?");
+    const interrupted = await runCli(["interrupt", "assistant/cli-2", "--reason", "test", ...url]);
+    expect(interrupted.code, interrupted.stderr).toBe(0);
+    expect(interrupted.stdout).toMatch(/^run run_\w+: /);
+    for (let i = 0; i < 40; i++) {
+      const s = await getJson<{ status: string }>(`${base}/agents/assistant/cli-2/status`);
+      if (s.status === "interrupted") break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const resumed = await runCli(["resume", "assistant/cli-2", ...url]);
+    // (The scripted model answers the resumed step from what the interrupted one kept.)
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^run run_\w+: running\n/);
+    const resumedStatus = await getJson<{ status: string }>(
+      `${base}/agents/assistant/cli-2/status`,
+    );
+    expect(resumedStatus.status).toBe("completed");
+
+    await startRun(base, "cli-3", "What is 6*7?");
+    const aborted = await runCli(["abort", "assistant/cli-3", ...url]);
+    expect(aborted.code, aborted.stderr).toBe(0);
+    expect(aborted.stdout).toMatch(/^run run_\w+: aborted\n$/);
+    const again = await runCli(["abort", "assistant/cli-3", ...url]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("no_active_run");
+
+    // The demo model fails "simulate an outage" once per message and server process.
+    const failed = await runCli(["chat", "simulate an outage", "--session", "cli-4", ...url]);
+    expect(failed.code).toBe(1);
+    const retried = await runCli(["retry", "assistant/cli-4", ...url]);
+    expect(retried.code, retried.stderr).toBe(0);
+    const status = await getJson<{ status: string }>(`${base}/agents/assistant/cli-4/status`);
+    expect(status.status).toBe("completed");
   });
 });
