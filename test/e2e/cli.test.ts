@@ -31,6 +31,12 @@ describe("the CLI covers every route", () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("assistant/no-such-session: no such session");
 
+    for (const command of ["usage", "messages", "snapshot"]) {
+      const none = await runCli([command, "assistant/no-such-session", ...url]);
+      expect(none.code, command).toBe(1);
+      expect(none.stderr, command).toContain("assistant/no-such-session: no such session");
+    }
+
     const usage = await runCli(["usage", "assistant/cli-1", "--json", ...url]);
     expect(usage.code, usage.stderr).toBe(0);
     expect(JSON.parse(usage.stdout)).toMatchObject({ rollup: { modelCalls: 2 } });
@@ -60,7 +66,9 @@ describe("the CLI covers every route", () => {
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toContain('"key":"standup"');
     const listed = await runCli(["schedules", "assistant/cli-1", ...url]);
-    expect(listed.stdout).toContain('"key":"standup"');
+    expect(listed.stdout).toMatch(
+      /^standup {2}reminder {2}cron 0 9 \* \* MON-FRI \(UTC\), next \d{4}-\d\d-\d\dT09:00:00\.000Z {2}\{"message":"show my notes"\}\n/,
+    );
     expect(listed.stdout).toMatch(/trigger kinds: .*reminder/);
     const cancelled = await runCli(["schedules", "assistant/cli-1", "--cancel", "standup", ...url]);
     expect(cancelled.stdout).toBe("cancelled standup\n");
@@ -76,8 +84,21 @@ describe("the CLI covers every route", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("unknown_trigger_kind");
 
+    const badPayload = await runCli([
+      "schedules",
+      "assistant/cli-1",
+      "--add",
+      "reminder",
+      "--delay",
+      "5",
+      ...url,
+    ]);
+    expect(badPayload.stderr).toMatch(/the payload for "reminder" is invalid: message: [^\n]*\n/);
+
     const closed = await runCli(["close", "assistant/cli-1", ...url]);
     expect(closed.stdout).toBe("assistant/cli-1: closed\n");
+    const afterClose = await runCli(["status", "assistant/cli-1", ...url]);
+    expect(afterClose.stdout).toMatch(/: completed \(run run_\w+\), closed, offset/);
 
     // The index is fed after the run, off its critical path: poll until it lists the session.
     let sessions = "";

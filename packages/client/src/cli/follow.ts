@@ -44,7 +44,7 @@ function reportEnd(ctx: CliContext, target: string, end: RunEndEvent | undefined
     case "run.waiting":
       ctx.err(
         style.yellow(`run is waiting (${end.data.reason}). `) +
-          `Answer with: durable-agents approve ${target} <callId> [--deny], or durable-agents resume ${target}\n`,
+          waitingHint(target, end.data.reason),
       );
       return EXIT.ok;
     case "run.failed":
@@ -63,4 +63,11 @@ function reportEnd(ctx: CliContext, target: string, end: RunEndEvent | undefined
       ctx.err(style.red("the session's event stream closed before the run ended\n"));
       return EXIT.failed;
   }
+}
+
+/** What moves a waiting run on: a human's answer, or the delegated work's own report. */
+function waitingHint(target: string, reason: string): string {
+  if (reason === "approval" || reason === "outcome_unknown")
+    return `Answer with: durable-agents approve ${target} <callId> [--deny]\n`;
+  return `It goes on by itself when the ${reason} answers; follow it with: durable-agents tail ${target} --offset now\n`;
 }

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError, TerminalError } from "../errors/base.ts";
 import { BadRequestError } from "../errors/http-errors.ts";
+import { validate } from "../http/read-json.ts";
 import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
 import { nextCronTime, parseCron } from "./cron.ts";
 import {
@@ -96,13 +97,8 @@ export class Schedules {
         { details: { available: this.kinds() } },
       );
     }
-    const parsed = definition.payload.safeParse(payload);
-    if (!parsed.success) {
-      throw new BadRequestError(
-        "invalid_request",
-        `the payload for "${kind}" is invalid: ${parsed.error.message}`,
-      );
-    }
+    // One line per bad field, as every other body gets (validate).
+    const data = validate(definition.payload, payload, `the payload for "${kind}"`);
     const now = this.#deps.clock.now();
     const dueAt =
       "cron" in when
@@ -111,7 +107,7 @@ export class Schedules {
           ? when.at
           : now + when.delayMs;
     const stored: StoredPayload = {
-      payload: parsed.data,
+      payload: data,
       ...("cron" in when ? { cron: when.cron } : {}),
       ...("cron" in when && when.timeZone !== undefined ? { timeZone: when.timeZone } : {}),
     };

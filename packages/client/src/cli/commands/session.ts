@@ -23,6 +23,21 @@ export function target(
   return ctx.client.session(agent, session);
 }
 
+function noSuchSession(agent: string, session: string): string {
+  return `${agent}/${session}: no such session (its ledger has no events yet). Check the id, or start it with: durable-agents chat "<message>" --agent ${agent} --session ${session}\n`;
+}
+
+/**
+ * True (after saying so) when the session has no events: a read that came back empty
+ * was most likely a mistyped id, which an empty answer would hide.
+ */
+export async function reportIfMissing(ctx: CliContext, session: AgentSession): Promise<boolean> {
+  const status = await session.status({ signal: ctx.signal });
+  if (status.exists !== false) return false;
+  ctx.err(noSuchSession(session.agent, session.id));
+  return true;
+}
+
 /**
  * Sends a control request and, unless --no-follow, streams the run it
  * continues. The offset is read first so no event of the run is missed.
@@ -51,15 +66,13 @@ export const status = defineCommand({
     const s = await session.status({ signal: ctx.signal });
     if (s.exists === false) {
       if (ctx.json) ctx.out(`${JSON.stringify(s)}\n`);
-      ctx.err(
-        `${s.agent}/${s.session}: no such session (its ledger has no events yet). Check the id, or start it with: durable-agents chat "<message>" --agent ${s.agent} --session ${s.session}\n`,
-      );
+      ctx.err(noSuchSession(s.agent, s.session));
       return EXIT.failed;
     }
     if (ctx.json) ctx.out(`${JSON.stringify(s)}\n`);
     else
       ctx.out(
-        `${s.agent}/${s.session}: ${s.status}${s.runId === null ? "" : ` (run ${s.runId})`}, offset ${s.offset}\n`,
+        `${s.agent}/${s.session}: ${s.status}${s.runId === null ? "" : ` (run ${s.runId})`}${s.closed ? ", closed" : ""}, offset ${s.offset}\n`,
       );
     return EXIT.ok;
   },
@@ -73,6 +86,7 @@ export const messages = defineCommand({
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "messages <agent>/<session>");
+    if (await reportIfMissing(ctx, session)) return EXIT.failed;
     await printPages(
       ctx,
       (cursor) =>

@@ -2,7 +2,7 @@
 import type { ScheduleBody } from "../../types.ts";
 import { exactlyPositionals, UsageError } from "../args.ts";
 import { defineCommand, EXIT } from "../context.ts";
-import { target } from "./session.ts";
+import { reportIfMissing, target } from "./session.ts";
 
 export const close = defineCommand({
   name: "close",
@@ -31,6 +31,7 @@ export const usage = defineCommand({
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "usage <agent>/<session>");
+    if (await reportIfMissing(ctx, session)) return EXIT.failed;
     const view = await session.usage({ signal: ctx.signal });
     if (ctx.json) {
       ctx.out(`${JSON.stringify(view)}\n`);
@@ -63,6 +64,7 @@ export const snapshot = defineCommand({
   options: {},
   async run({ positionals }, ctx) {
     const session = target(ctx, positionals, 1, "snapshot <agent>/<session>");
+    if (await reportIfMissing(ctx, session)) return EXIT.failed;
     const view = await session.snapshot({ signal: ctx.signal });
     if (ctx.json) ctx.out(`${JSON.stringify(view)}\n`);
     else
@@ -121,7 +123,12 @@ server knows. --add <kind> schedules one, with exactly one of --delay, --at or -
       ctx.out(`${JSON.stringify(list)}\n`);
       return EXIT.ok;
     }
-    for (const s of list.schedules) ctx.out(`${JSON.stringify(s)}\n`);
+    for (const s of list.schedules) {
+      const when = s.cron === null ? "once" : `cron ${s.cron} (${s.timeZone ?? "UTC"})`;
+      ctx.out(
+        `${s.key}  ${s.kind}  ${when}, next ${new Date(s.dueAt).toISOString()}${s.stuck ? "  (stuck)" : ""}  ${ctx.style.dim(JSON.stringify(s.payload))}\n`,
+      );
+    }
     if (list.schedules.length === 0) ctx.out(ctx.style.dim("no schedules\n"));
     ctx.out(ctx.style.dim(`trigger kinds: ${list.kinds.join(", ") || "(none)"}\n`));
     return EXIT.ok;
