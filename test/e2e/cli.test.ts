@@ -143,6 +143,10 @@ describe("the CLI covers every route", () => {
     const aborted = await runCli(["abort", "assistant/cli-3", ...url]);
     expect(aborted.code, aborted.stderr).toBe(0);
     expect(aborted.stdout).toMatch(/^run run_\w+: aborted\n$/);
+    const notResumable = await runCli(["resume", "assistant/cli-3", "--no-follow", ...url]);
+    expect(notResumable.code).toBe(1);
+    expect(notResumable.stderr).toContain('start a new run with `durable-agents chat "<message>"');
+    expect(notResumable.stderr).not.toContain("POST .../");
     const again = await runCli(["abort", "assistant/cli-3", ...url]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain("no_active_run");

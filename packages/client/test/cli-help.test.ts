@@ -1,6 +1,7 @@
 /** The CLI's own surface: help generated from each command's options, --version, typos. */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { inCliTerms } from "../src/cli/advice.ts";
 import { COMMON_OPTIONS } from "../src/cli/args.ts";
 import { main } from "../src/cli/main.ts";
 
@@ -102,5 +103,20 @@ describe("durable-agents help", () => {
     expect(nonsense.code).toBe(2);
     expect(nonsense.err).not.toContain("Did you mean");
     expect(nonsense.err).toContain("Commands:");
+  });
+});
+
+describe("durable-agents error advice", () => {
+  it("names the CLI command where the server's message names an HTTP route", () => {
+    expect(inCliTerms("session s1 has no run to resume; start one with POST .../runs")).toBe(
+      'session s1 has no run to resume; start one with `durable-agents chat "<message>" --session <id>`',
+    );
+    expect(inCliTerms("run r1 failed; use POST .../retry (from_checkpoint or from_start)")).toBe(
+      "run r1 failed; use `durable-agents retry [--from-start]`",
+    );
+    expect(inCliTerms('no checkpoint "9"; list them with GET .../checkpoints')).toBe(
+      'no checkpoint "9"; list them with `durable-agents checkpoints <agent>/<session>`',
+    );
+    expect(inCliTerms("no such thing")).toBe("no such thing");
   });
 });

@@ -4,6 +4,7 @@
  */
 import { createClient } from "../client.ts";
 import { DurableAgentsClientError } from "../errors.ts";
+import { inCliTerms } from "./advice.ts";
 import { parse, resolveUrl, UsageError } from "./args.ts";
 import { chat } from "./commands/chat.ts";
 import {
@@ -126,7 +127,7 @@ function describe(error: unknown, url: string | undefined): string {
           : " — check --url or DURABLE_AGENTS_URL";
       return `${error.message}${hint}`;
     }
-    return `${error.message} (${error.code}${error.status > 0 ? `, HTTP ${error.status}` : ""})`;
+    return `${inCliTerms(error.message)} (${error.code}${error.status > 0 ? `, HTTP ${error.status}` : ""})`;
   }
   if (error instanceof UsageError) return error.message;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
