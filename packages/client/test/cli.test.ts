@@ -76,9 +76,9 @@ describe("durable-agents chat", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`${ANSWER.source}session: s-[0-9a-f]{12}\\n$`));
-    // Live: the first words are out while the run is still going.
+    // Live: the first words are out while the run is still going. (How many pipe chunks
+    // stdout arrives in depends on timing, so it is not asserted: it failed under load.)
     expect(completedAtFirstWords).toBe(false);
-    expect(result.chunks.length).toBeGreaterThan(3);
   });
 
   it("uses --session and --agent, and DURABLE_AGENTS_URL", async () => {
