@@ -1,26 +1,19 @@
-import type { Clock } from "../clock.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
-import type { Ledger } from "../ledger/ledger.ts";
-import {
-  type LedgerChunk,
-  type LiveReadOptions,
-  ledgerReadSource,
-} from "../streams/ledger-source.ts";
+import { type LedgerChunk, ledgerReadSource } from "../streams/ledger-source.ts";
 import { type LiveFrames, liveSse } from "../streams/read/live-sse.ts";
-import { type ChunkPosition, type ChunkProjector, chunkId } from "../wire/chunk-projector.ts";
+import { type ChunkPosition, type ChunkProjector, chunkId, warm } from "../wire/chunk-projector.ts";
 import { formatSse } from "../wire/sse.ts";
+import {
+  createUiStreamProjector,
+  UI_STREAM_DONE,
+  UI_STREAM_HEADERS,
+} from "../wire/ui-stream/ui-stream-projector.ts";
+import type { SessionHttpContext } from "./route.ts";
 
 /** Bytes of ledger read per write: a backlog leaves in pieces, the next when the reader took one. */
 const MAX_READ_BYTES = 256 * 1024;
 
-export interface ProjectedSseOptions<C> {
-  readonly request: Request;
-  readonly ledger: Ledger;
-  readonly clock: Clock;
-  readonly live: LiveReadOptions;
-  /** Already warmed to `from.after` (see wire/chunk-projector.ts). */
-  readonly projector: ChunkProjector<C>;
-  readonly from: ChunkPosition;
+export interface ProjectedSseOptions {
   /** Ends the stream once this event's chunks are written. */
   readonly until?: (event: LedgerEvent) => boolean;
   /** Written when `until` ended the stream, e.g. `data: [DONE]`. */
@@ -34,11 +27,20 @@ export interface ProjectedSseOptions<C> {
  * A live SSE response of projected chunks, `data: <json>` each, with `id: <offset>:<k>`, on
  * the one ledger reader (`ledgerReadSource` and the live loop of `/events` and
  * `/v1/stream/*`): no event is skipped or sent twice, and a client disconnect only ends the
- * response, it never touches the run.
+ * response, it never touches the run. The projector is warmed here to `from.after` (the
+ * current run replayed up to it: see wire/chunk-projector.ts).
  */
-export function projectedSse<C>(options: ProjectedSseOptions<C>): Response {
-  const { ledger, live, projector } = options;
-  let skip = options.from.skip;
+export function projectedSse<C>(
+  request: Request,
+  ctx: SessionHttpContext,
+  projector: ChunkProjector<C>,
+  from: ChunkPosition,
+  options: ProjectedSseOptions,
+): Response {
+  const { ledger } = ctx.runtime;
+  const { live } = ctx;
+  warm(projector, ledger, ctx.sql, from.after);
+  let skip = from.skip;
   const frames: LiveFrames<LedgerChunk> = {
     chunks(chunks) {
       let text = "";
@@ -55,17 +57,26 @@ export function projectedSse<C>(options: ProjectedSseOptions<C>): Response {
     },
     atTail: () => undefined,
   };
-  return liveSse(
-    options.request,
-    ledgerReadSource(ledger, options.clock, live.maxEvents),
-    options.from.after,
-    frames,
-    {
-      maxDurationMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
-      keepAliveMs: live.keepAliveMs,
-      maxReadBytes: MAX_READ_BYTES,
-      headers: options.headers,
-      now: () => options.clock.now(),
-    },
-  );
+  return liveSse(request, ledgerReadSource(ledger, ctx.clock, live.maxEvents), from.after, frames, {
+    maxDurationMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
+    keepAliveMs: live.keepAliveMs,
+    maxReadBytes: MAX_READ_BYTES,
+    headers: options.headers,
+    now: () => ctx.clock.now(),
+  });
+}
+
+/** The AI SDK UI message stream from `from`, ending after the event `until` holds for. */
+export function uiStream(
+  request: Request,
+  ctx: SessionHttpContext,
+  from: ChunkPosition,
+  until: (event: LedgerEvent) => boolean,
+): Response {
+  return projectedSse(request, ctx, createUiStreamProjector(), from, {
+    until,
+    trailer: UI_STREAM_DONE,
+    bounded: false,
+    headers: UI_STREAM_HEADERS,
+  });
 }

@@ -1,23 +1,16 @@
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
-import type { LedgerEvent } from "../../ledger/events.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
-import { type ChunkPosition, warm } from "../../wire/chunk-projector.ts";
 import { endsRun } from "../../wire/replay-end.ts";
 import {
   type ChatCommand,
   chatCommand,
   chatRequestSchema,
 } from "../../wire/ui-stream/chat-request.ts";
-import {
-  createUiStreamProjector,
-  UI_STREAM_DONE,
-  UI_STREAM_HEADERS,
-} from "../../wire/ui-stream/ui-stream-projector.ts";
 import { runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
-import { projectedSse } from "../projected-sse.ts";
+import { uiStream } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
 import {
@@ -37,30 +30,6 @@ const REPLACED_REASON = "replaced: the chat client regenerated this answer";
  * the body) and `GET /chat/:agent/:id/stream` onto `.../agents/:agent/:id/chat`, so auth, hooks and
  * custom endpoints are the session routes' own. docs/delivery.md has the protocol.
  */
-
-/** The UI message stream from `from`, ending after the event `until` holds for. */
-export function uiStream(
-  request: Request,
-  ctx: SessionHttpContext,
-  from: ChunkPosition,
-  until: (event: LedgerEvent) => boolean,
-): Response {
-  const { ledger } = ctx.runtime;
-  const projector = createUiStreamProjector();
-  warm(projector, ledger, ctx.sql, from.after);
-  return projectedSse({
-    request,
-    ledger,
-    clock: ctx.clock,
-    live: ctx.live,
-    projector,
-    from,
-    until,
-    trailer: UI_STREAM_DONE,
-    bounded: false,
-    headers: UI_STREAM_HEADERS,
-  });
-}
 
 type Ran = { readonly runId: string; readonly after: number } | Response;
 

@@ -14,13 +14,13 @@ import {
   type RunAgentInput,
   runAgentInputSchema,
 } from "../../wire/agui/run-agent-input.ts";
-import { type ChunkPosition, parseChunkPosition, warm } from "../../wire/chunk-projector.ts";
+import { type ChunkPosition, parseChunkPosition } from "../../wire/chunk-projector.ts";
 import { endsRun } from "../../wire/replay-end.ts";
 import { SSE_HEADERS } from "../../wire/sse.ts";
-import { chatRoutes, uiStream } from "../chat/chat-routes.ts";
+import { chatRoutes } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
-import { projectedSse } from "../projected-sse.ts";
+import { projectedSse, uiStream } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
 
@@ -39,20 +39,12 @@ function messagesAtStart(ctx: SessionHttpContext): (runId: string) => Message[] 
 }
 
 function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
-  const { ledger } = ctx.runtime;
   const projector = createAguiProjector({
     threadId: ctx.runtime.status().session,
     messages: messagesAtStart(ctx),
     state: (seq) => ctx.runtime.state.at(seq).state,
   });
-  warm(projector, ledger, ctx.sql, from.after);
-  return projectedSse({
-    request,
-    ledger,
-    clock: ctx.clock,
-    live: ctx.live,
-    projector,
-    from,
+  return projectedSse(request, ctx, projector, from, {
     until: runId === undefined ? undefined : endsRun(ctx.sql, runId),
     bounded: runId === undefined,
     headers: SSE_HEADERS,
