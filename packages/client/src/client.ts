@@ -1,18 +1,9 @@
 import { type HttpContext, requestJson, type WebSocketConstructor } from "./http.ts";
 import { AgentSession, type CallOptions } from "./session.ts";
-import type { SessionsPage } from "./types.ts";
+import type { SessionQuery, SessionsPage } from "./types.ts";
 
-/** Filters of `GET /sessions` (the D1 index). */
-export interface SessionsQuery extends CallOptions {
-  readonly agent?: string;
-  readonly status?: string;
-  readonly user?: string;
-  readonly tag?: string;
-  /** 1-200 (default 50). */
-  readonly limit?: number;
-  /** `nextCursor` of the previous page. */
-  readonly cursor?: string;
-}
+/** Filters of `GET /sessions` (the D1 index), as the server declares them. */
+export interface SessionsQuery extends SessionQuery, CallOptions {}
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:8787";
 

@@ -28,6 +28,7 @@ export type {
   ScheduleBody,
   SchedulesList,
   ScheduleView,
+  SessionQuery,
   SessionSnapshot,
   SessionStatus,
   SessionsPage,

@@ -151,7 +151,7 @@ export type {
   HookContext,
   SessionHooks,
 } from "./http/hooks.ts";
-export type { IndexedSession, SessionsPage } from "./http/index-views.ts";
+export type { IndexedSession, SessionQuery, SessionsPage } from "./http/index-views.ts";
 export { assertJsonDepth, JsonTooDeepError } from "./http/json-depth.ts";
 export { bodyLimit, LIMITS } from "./http/limits.ts";
 export { decodePathSegment } from "./http/path-segment.ts";

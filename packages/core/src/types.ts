@@ -27,7 +27,7 @@ export type {
   StartedRun,
   StatusView as SessionStatusView,
 } from "./agent/session-runtime-options.ts";
-export type { IndexedSession, SessionsPage } from "./http/index-views.ts";
+export type { IndexedSession, SessionQuery, SessionsPage } from "./http/index-views.ts";
 export type { SessionSnapshot } from "./http/routes/platform-routes.ts";
 export type { StatusResponse } from "./http/routes/read-routes.ts";
 export type { SchedulesList } from "./http/routes/schedule-routes.ts";

@@ -1,16 +1,7 @@
-import type { IndexedSession, SessionsPage } from "@durable-agents/core";
+import type { IndexedSession, SessionQuery, SessionsPage } from "@durable-agents/core";
 import { BadRequestError, type PriceTable } from "@durable-agents/core";
 
-export interface SessionQuery {
-  readonly agent?: string;
-  readonly status?: string;
-  readonly user?: string;
-  readonly tag?: string;
-  readonly limit?: number;
-  readonly cursor?: string;
-}
-
-export type { IndexedSession };
+export type { IndexedSession, SessionQuery };
 
 export const MAX_SESSIONS_PAGE = 200;
 

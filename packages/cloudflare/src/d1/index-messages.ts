@@ -3,6 +3,7 @@ import {
   type OutboxMessage,
   outboxProjection,
   type Projection,
+  RUN_STATUS_AFTER,
   type SqlPort,
 } from "@durable-agents/core";
 
@@ -42,16 +43,6 @@ export interface UsageMessage {
 /** Statuses at which a run stops moving: its batch is delivered at once (flush). */
 const SETTLED = new Set(["waiting", "completed", "failed", "interrupted", "aborted"]);
 
-const STATUS: Partial<Record<string, string>> = {
-  "run.started": "running",
-  "run.resumed": "running",
-  "run.waiting": "waiting",
-  "run.completed": "completed",
-  "run.failed": "failed",
-  "run.interrupted": "interrupted",
-  "run.aborted": "aborted",
-};
-
 const IDENTITY_TABLE =
   "CREATE TABLE IF NOT EXISTS index_identity (id INTEGER PRIMARY KEY CHECK (id = 1), user TEXT, tags TEXT NOT NULL)";
 
@@ -74,7 +65,7 @@ export function indexProjection(delayMs = INDEX_DELAY_MS): Projection {
 }
 
 function toMessages(event: LedgerEvent, sql: SqlPort): OutboxMessage[] {
-  const status = STATUS[event.kind];
+  const status = RUN_STATUS_AFTER[event.kind];
   if (status) {
     const identity = readIdentity(sql);
     const payload: SessionMessage = {

@@ -14,6 +14,18 @@ export interface IndexedSession {
   readonly updatedAt: number;
 }
 
+/** Filters of `GET /sessions` (its query string), all optional. */
+export interface SessionQuery {
+  readonly agent?: string;
+  readonly status?: string;
+  readonly user?: string;
+  readonly tag?: string;
+  /** 1-200 (default 50). */
+  readonly limit?: number;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string;
+}
+
 /** `GET /sessions`: newest first; pass `nextCursor` back as `?cursor=` for the next page. */
 export interface SessionsPage {
   readonly sessions: IndexedSession[];

@@ -25,6 +25,7 @@ export {
 export {
   getRun,
   latestRun,
+  RUN_STATUS_AFTER,
   type RunPhase,
   type RunRecord,
   type RunStatus,

@@ -1,8 +1,19 @@
 import type { SqlPort } from "../../sql/port.ts";
-import type { ErrorInfo, JsonValue, ParentRef } from "../events.ts";
+import type { ErrorInfo, EventKind, JsonValue, ParentRef } from "../events.ts";
 import type { Projection } from "../projection.ts";
 
 export type RunStatus = "running" | "waiting" | "completed" | "failed" | "interrupted" | "aborted";
+
+/** The status a run has after each event kind that moves it (as the projection below sets it). */
+export const RUN_STATUS_AFTER: Readonly<Partial<Record<EventKind, RunStatus>>> = {
+  "run.started": "running",
+  "run.resumed": "running",
+  "run.waiting": "waiting",
+  "run.completed": "completed",
+  "run.failed": "failed",
+  "run.interrupted": "interrupted",
+  "run.aborted": "aborted",
+};
 
 /** Where the current step is: between steps, inside the model call, or running tools. */
 export type RunPhase = "between" | "model" | "tools";
