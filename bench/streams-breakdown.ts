@@ -6,14 +6,15 @@
  * Rows: the Worker alone, a DO round trip that writes nothing, a producer append the DO
  * rejects as duplicate (same code path, no write), and an accepted append (one
  * transactionSync). The floor row runs a Worker that answers 404 on bare `workerd` (the
- * binary wrangler ships), with no wrangler at all.
+ * binary wrangler ships), with no wrangler at all; the "ours on bare workerd" rows run our
+ * Worker there (bare-workerd.ts), the fair figure for a deployed Worker.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { freePort, startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { startBareWorkerd, workerdBinary } from "./bare-workerd.ts";
 import { percentile } from "./streams-load.ts";
 import { cpuMs, findWorkerSocket, workerdPids } from "./worker-socket.ts";
 
@@ -48,8 +49,7 @@ async function time(
 
 /** A Worker that answers 404, on the workerd binary wrangler depends on. */
 async function bareWorkerd(): Promise<{ baseUrl: string; pid: number; stop: () => void }> {
-  const require = createRequire(createRequire(import.meta.url).resolve("wrangler/package.json"));
-  const bin = join(dirname(require.resolve("workerd/package.json")), "bin", "workerd");
+  const bin = workerdBinary();
   const dir = mkdtempSync(join(tmpdir(), "bench-workerd-"));
   const port = await freePort();
   writeFileSync(
@@ -116,6 +116,9 @@ async function appendPath(
 }
 
 const bare = await bareWorkerd();
+const ourBare = await startBareWorkerd({
+  cwd: join(import.meta.dirname, "..", "test", "conformance"),
+});
 try {
   const path = `/v1/stream/breakdown-${Date.now()}`;
   await fetch(`${dev.baseUrl}${path}`, {
@@ -131,11 +134,17 @@ try {
   await time("bare workerd, no wrangler: Worker answers 404", [bare.pid], () =>
     fetch(`${bare.baseUrl}/`),
   );
+  await fetch(`${ourBare.baseUrl}${path}`, {
+    method: "PUT",
+    headers: { "content-type": "text/plain" },
+  });
+  await appendPath(ourBare.baseUrl, "ours on bare workerd", path, [ourBare.pid]);
   await appendPath(dev.baseUrl, "wrangler dev port", path, servers);
   if (direct === null) console.log("(the Worker's own socket was not found; rows skipped)");
   else await appendPath(direct, "Worker socket", path, servers);
 } finally {
   bare.stop();
+  ourBare.stop();
   await dev.stop();
   rmSync(state, { recursive: true, force: true });
 }

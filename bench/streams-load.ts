@@ -8,6 +8,8 @@ export interface LoadResult {
   readonly longPollP99: number;
   readonly sseP50: number;
   readonly sseP99: number;
+  /** Server CPU (user + system, from /proc) per small append, in ms; NaN when not measured. */
+  readonly cpuMsPerAppend: number;
 }
 
 export interface LoadOptions {
@@ -15,6 +17,8 @@ export interface LoadOptions {
   readonly smallSeconds: number;
   readonly bigAppends: number;
   readonly latencySamples: number;
+  /** The server's CPU time so far in ms (sum over its processes), to price an append. */
+  readonly serverCpuMs?: () => number;
 }
 
 let unique = 0;
@@ -43,7 +47,10 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-async function smallAppends(base: string, options: LoadOptions): Promise<number> {
+async function smallAppends(
+  base: string,
+  options: LoadOptions,
+): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
   const body = "x".repeat(100);
   const urls = await Promise.all(
     Array.from({ length: options.writers }, async () => {
@@ -53,6 +60,7 @@ async function smallAppends(base: string, options: LoadOptions): Promise<number>
       return url;
     }),
   );
+  const cpuBefore = options.serverCpuMs?.() ?? Number.NaN;
   const deadline = performance.now() + options.smallSeconds * 1000;
   const counts = await Promise.all(
     urls.map(async (url) => {
@@ -64,7 +72,9 @@ async function smallAppends(base: string, options: LoadOptions): Promise<number>
       return n;
     }),
   );
-  return counts.reduce((a, b) => a + b, 0) / options.smallSeconds;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const cpuMs = (options.serverCpuMs?.() ?? Number.NaN) - cpuBefore;
+  return { perSecond: total / options.smallSeconds, cpuMsPerAppend: cpuMs / total };
 }
 
 async function bigAppends(base: string, options: LoadOptions): Promise<number> {
@@ -142,7 +152,8 @@ export async function runLoad(base: string, options: LoadOptions): Promise<LoadR
   const lp = await longPollRoundTrips(base, options);
   const sse = await sseLatencies(base, options);
   return {
-    smallMsgPerSec: small,
+    smallMsgPerSec: small.perSecond,
+    cpuMsPerAppend: small.cpuMsPerAppend,
     bigMBPerSec: big,
     longPollP50: percentile(lp, 50),
     longPollP99: percentile(lp, 99),

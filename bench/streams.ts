@@ -1,18 +1,24 @@
 /**
- * `npm run bench -- streams`: the same load against our stream objects under `wrangler dev`
- * and the Node reference server (@durable-streams/server) in memory and file-backed modes.
- * Ours is measured twice on the same server: through `wrangler dev`'s port (its dev-only
- * ProxyWorker in front) and on the Worker's own workerd socket behind it, so the table shows
- * what the proxy costs. Prints one table; ratio = ours / peer (higher is better for
- * throughput, lower for latency).
+ * `npm run bench -- streams`: the same load against our stream objects and the Node
+ * reference server (@durable-streams/server), each server in a process of its own:
+ * - ours on bare workerd (bare-workerd.ts: the bundle `wrangler deploy` builds, DO SQLite on
+ *   disk, no wrangler), the closest this machine gets to a deployed Worker;
+ * - ours under `wrangler dev`, twice on the same server: on the Worker's own workerd socket
+ *   and through `wrangler dev`'s port (its dev-only ProxyWorker in front), so the table shows
+ *   what the dev proxy costs;
+ * - the reference server in memory and file-backed, each in its own Node process
+ *   (reference-server.ts), never inside the load generator's.
+ * Server CPU per small append is read from /proc for each server's processes. Prints one
+ * table; ratio = ours / peer (higher is better for throughput, lower for latency and CPU).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { DurableStreamTestServer } from "@durable-streams/server";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { startBareWorkerd } from "./bare-workerd.ts";
+import { startReferenceServer } from "./reference-server.ts";
 import { type LoadOptions, type LoadResult, runLoad } from "./streams-load.ts";
-import { findWorkerSocket } from "./worker-socket.ts";
+import { cpuMs, findWorkerSocket, workerdPids } from "./worker-socket.ts";
 
 const options: LoadOptions = {
   writers: Number(process.env.BENCH_WRITERS ?? 8),
@@ -20,23 +26,39 @@ const options: LoadOptions = {
   bigAppends: Number(process.env.BENCH_BIG ?? 20),
   latencySamples: Number(process.env.BENCH_SAMPLES ?? 200),
 };
+const vars = {
+  STREAMS_LONG_POLL_TIMEOUT_MS: "20000",
+  STREAMS_SSE_MAX_DURATION_MS: "60000",
+  STREAMS_SSE_KEEPALIVE_MS: "15000",
+};
+const conformanceWorker = join(import.meta.dirname, "..", "test", "conformance");
+const cpuOf = (pids: readonly number[]) => () => pids.reduce((sum, pid) => sum + cpuMs(pid), 0);
+const loads: number[] = [];
+const measure = async (base: string, pids: readonly number[]): Promise<LoadResult> => {
+  const result = await runLoad(base, { ...options, serverCpuMs: cpuOf(pids) });
+  loads.push(loadavg()[0] ?? 0);
+  return result;
+};
+
+async function bare(): Promise<LoadResult> {
+  const server = await startBareWorkerd({ cwd: conformanceWorker, vars });
+  try {
+    return await measure(server.baseUrl, [server.pid]);
+  } finally {
+    server.stop();
+  }
+}
 
 async function ours(): Promise<[string, LoadResult][]> {
   const state = mkdtempSync(join(tmpdir(), "bench-streams-"));
   const dev = await startWranglerDev({
-    cwd: join(import.meta.dirname, "..", "test", "conformance"),
+    cwd: conformanceWorker,
     persistTo: state,
     snapshot: true,
-    vars: {
-      STREAMS_LONG_POLL_TIMEOUT_MS: "20000",
-      STREAMS_SSE_MAX_DURATION_MS: "60000",
-      STREAMS_SSE_KEEPALIVE_MS: "15000",
-    },
+    vars,
   });
   try {
-    const out: [string, LoadResult][] = [
-      ["ours (wrangler dev port)", await runLoad(dev.baseUrl, options)],
-    ];
+    const out: [string, LoadResult][] = [];
     const probe = `/v1/stream/bench-probe-${Date.now()}`;
     await fetch(`${dev.baseUrl}${probe}`, {
       method: "PUT",
@@ -46,11 +68,14 @@ async function ours(): Promise<[string, LoadResult][]> {
       const response = await fetch(`${base}${probe}`, { method: "HEAD" });
       return response.status === 200 && response.headers.has("stream-next-offset");
     });
+    const pids = workerdPids(dev.pid);
     if (direct === null) process.stderr.write("the Worker's own socket was not found; skipped\n");
     else {
       process.stderr.write(`running ours on the Worker's own socket (${direct})…\n`);
-      out.push(["ours (Worker socket, no dev proxy)", await runLoad(direct, options)]);
+      out.push(["ours (wrangler dev, Worker socket)", await measure(direct, pids)]);
     }
+    process.stderr.write("running ours through wrangler dev's port…\n");
+    out.push(["ours (wrangler dev port)", await measure(dev.baseUrl, pids)]);
     return out;
   } finally {
     await dev.stop();
@@ -59,24 +84,17 @@ async function ours(): Promise<[string, LoadResult][]> {
 }
 
 async function reference(fileBacked: boolean): Promise<LoadResult> {
-  const dataDir = fileBacked ? mkdtempSync(join(tmpdir(), "bench-ref-")) : undefined;
-  const server = new DurableStreamTestServer({
-    port: 0,
-    longPollTimeout: 20_000,
-    compression: false,
-    ...(dataDir ? { dataDir } : {}),
-  });
-  const url = await server.start();
+  const server = await startReferenceServer({ fileBacked });
   try {
-    return await runLoad(url.replace(/\/$/, ""), options);
+    return await measure(server.baseUrl, [server.pid]);
   } finally {
-    await server.stop();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    server.stop();
   }
 }
 
-process.stderr.write("running ours (wrangler dev)…\n");
-const oursResults = await ours();
+process.stderr.write("running ours on bare workerd…\n");
+const oursResults: [string, LoadResult][] = [["ours (bare workerd)", await bare()]];
+oursResults.push(...(await ours()));
 const peers: [string, LoadResult][] = [];
 for (const [name, fileBacked] of [
   ["reference, in-memory", false],
@@ -93,9 +111,14 @@ const rows: [string, keyof LoadResult, "higher" | "lower", (n: number) => string
   ["long-poll round trip p99 (ms)", "longPollP99", "lower", (n) => n.toFixed(2)],
   ["SSE append→receive p50 (ms)", "sseP50", "lower", (n) => n.toFixed(2)],
   ["SSE append→receive p99 (ms)", "sseP99", "lower", (n) => n.toFixed(2)],
+  ["server CPU per small append (ms)", "cpuMsPerAppend", "lower", (n) => n.toFixed(3)],
 ];
 const short = (name: string): string =>
-  name.replace("reference, ", "ref ").replace(/^ours \((.*?)[,)].*$/, "ours $1");
+  name
+    .replace("reference, ", "ref ")
+    .replace("ours (bare workerd)", "ours bare")
+    .replace("ours (wrangler dev, Worker socket)", "ours socket")
+    .replace("ours (wrangler dev port)", "ours dev port");
 const header = [
   "metric",
   ...[...oursResults, ...peers].map(([n]) => n),
@@ -119,6 +142,9 @@ console.log(
   `machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}`,
 );
 console.log(
-  `load: ${options.writers} writers × ${options.smallSeconds}s of 100 B appends; ${options.bigAppends} × 1 MiB appends; ${options.latencySamples} latency samples\n`,
+  `load: ${options.writers} writers × ${options.smallSeconds}s of 100 B appends; ${options.bigAppends} × 1 MiB appends; ${options.latencySamples} latency samples`,
+);
+console.log(
+  `1-minute load average after each server's run: ${loads.map((l) => l.toFixed(2)).join(", ")}\n`,
 );
 console.log(lines.join("\n"));

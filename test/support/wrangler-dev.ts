@@ -117,6 +117,34 @@ function bundleSnapshot(
   wranglerBin: string,
   options: WranglerDevOptions,
 ): { dir: string; config: string } {
+  const bundle = bundleWorker(options, wranglerBin);
+  const config = { ...bundle.config, main: bundle.main, no_bundle: true };
+  const snapshotConfig = join(bundle.dir, "wrangler.json");
+  writeFileSync(snapshotConfig, JSON.stringify(config, null, 2));
+  return { dir: bundle.dir, config: snapshotConfig };
+}
+
+export interface WorkerBundle {
+  /** A temp folder that holds the bundle; the caller removes it. */
+  readonly dir: string;
+  /** The bundled entry module (absolute path). */
+  readonly main: string;
+  /** The parsed wrangler config the bundle was built from. */
+  readonly config: Record<string, unknown>;
+}
+
+/**
+ * Bundle a Worker the way `wrangler deploy` does (`--dry-run --outdir`), with the build
+ * conditions `options.fromSources` asks for, and return its entry module and parsed config.
+ */
+export function bundleWorker(
+  options: Pick<WranglerDevOptions, "cwd" | "config" | "fromSources">,
+  wranglerBin = join(
+    dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
+    "bin",
+    "wrangler.js",
+  ),
+): WorkerBundle {
   const source = resolve(options.cwd);
   const configPath = resolve(source, options.config ?? "wrangler.jsonc");
   const dir = mkdtempSync(join(tmpdir(), "wrangler-snapshot-"));
@@ -139,18 +167,11 @@ function bundleSnapshot(
     .split("\n")
     .filter((line) => !line.trim().startsWith("//"))
     .join("\n");
-  const config = {
-    ...(JSON.parse(text) as Record<string, unknown>),
-    main: join(out, main),
-    no_bundle: true,
-  };
-  const snapshotConfig = join(dir, "wrangler.json");
-  writeFileSync(snapshotConfig, JSON.stringify(config, null, 2));
-  return { dir, config: snapshotConfig };
+  return { dir, main: join(out, main), config: JSON.parse(text) as Record<string, unknown> };
 }
 
 /** wrangler's environment: no metrics, and the build conditions `fromSources` asks for. */
-function wranglerEnv(options: WranglerDevOptions): NodeJS.ProcessEnv {
+function wranglerEnv(options: Pick<WranglerDevOptions, "fromSources">): NodeJS.ProcessEnv {
   const { WRANGLER_BUILD_CONDITIONS: _, ...env } = process.env;
   const conditions = options.fromSources === false ? {} : wranglerSourceEnv;
   return { ...env, ...conditions, WRANGLER_SEND_METRICS: "false", CI: "1" };
