@@ -189,10 +189,17 @@ export function createStore(env: object, options: StoreOptions = {}): AgentStore
     usageRollup: (query = {}, prices) => index((d) => usageRollup(d, query, prices)),
     async deleteOldEntries({ passes = 1, ...retention }) {
       if (!(Number.isSafeInteger(passes) && passes > 0))
-        throw new RangeError("passes must be a positive integer");
+        throw new BadRequestError("invalid_query", "passes must be a positive integer");
       const total = { usage: 0, sessions: 0, more: true };
       for (let pass = 0; pass < passes && total.more; pass++) {
-        const deleted = await index((d) => applyRetention(d, retention));
+        const deleted = await index((d) =>
+          applyRetention(d, retention).catch((error: unknown) => {
+            // applyRetention's own checks of days and chunk, as the typed 400 they are here.
+            if (error instanceof RangeError)
+              throw new BadRequestError("invalid_query", error.message);
+            throw error;
+          }),
+        );
         total.usage += deleted.usage;
         total.sessions += deleted.sessions;
         total.more = deleted.more;
