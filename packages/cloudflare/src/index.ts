@@ -43,6 +43,14 @@ export {
   usageRollup,
 } from "./d1/index.ts";
 export {
+  INDEX_MIGRATIONS,
+  INDEX_SCHEMA_VERSION,
+  type IndexMigration,
+  migrationVersion,
+  pendingMigrations,
+  runMigrations,
+} from "./d1/migrations.ts";
+export {
   type AcquireOptions,
   type AcquireResult,
   type Lease,
@@ -54,6 +62,16 @@ export {
 } from "./lock-object/index.ts";
 export { type RouterEnv, type RouterOptions, routeRequest } from "./router.ts";
 export { doSqlPort } from "./sql/do-sql-port.ts";
+export {
+  type AgentStore,
+  createStore,
+  type DeletedEntries,
+  type SessionId,
+  type SessionStore,
+  type StoreOptions,
+  type StoreReply,
+  type StoreStub,
+} from "./store/index.ts";
 export {
   DurableStreamObject,
   routeStreamRequest,

@@ -28,6 +28,7 @@ import {
   AgentRegistry,
   allowLocalDev,
   createAgentServer,
+  createStore,
   createToolWorkflow,
   LockManager,
   type RouterEnv,
@@ -436,6 +437,52 @@ describe("docs/api.md", () => {
     expect(sessions.length).toBeLessThanOrEqual(1);
     expect(nextCursor).toBeNull();
     expect(rows[0]?.name).toBe("scripted:scripted-1");
+  });
+
+  it("the store API for Worker code", async () => {
+    const session = `doc-store-${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "approver", session });
+    await fetch(`${base}/agents/approver/${session}/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "wire" } }),
+    });
+    await until(
+      async () =>
+        (await createStore(env).session("approver", session).status()).status === "waiting",
+    );
+    const log = console.log;
+    const logged: unknown[] = [];
+    console.log = (...args: unknown[]) => void logged.push(args);
+
+    const store = createStore(env);
+    const chat = store.session("approver", session);
+    const { status } = await chat.status();
+    if (status === "waiting") {
+      const moved = await chat.compareAndSetStatus("waiting", "interrupted", {
+        reason: "shift ended",
+      });
+      console.log(moved.previous, moved.command);
+    }
+    const { checkpoints, nextCursor } = await chat.checkpoints({ limit: 20 });
+    const { entries } = await chat.usageEntries({ kinds: ["model"], fromStep: 1, toStep: 3 });
+
+    console.log = log;
+    expect(logged).toEqual([["waiting", "interrupt"]]);
+    expect((await chat.status()).status).toBe("interrupted");
+    expect(checkpoints.map((c) => c.kind)).toEqual(["run.started"]);
+    expect(nextCursor).toBeNull();
+    expect(entries.map((e) => [e.kind, e.step])).toEqual([["model", 1]]);
+
+    await resetIndexDb();
+
+    if (!(await store.isMigrated())) await store.runMigrations();
+    const page = await store.findSessionIds({ agent: "indexed", status: "completed", limit: 20 });
+    const deleted = await store.deleteOldEntries({ days: 30, passes: 5 });
+
+    expect(await store.migrationVersion()).toBe(4);
+    expect(page).toEqual({ sessions: [], nextCursor: null });
+    expect(deleted).toEqual({ usage: 0, sessions: 0, more: false });
   });
 
   it("locks: acquire, fenced write, release", async () => {

@@ -111,12 +111,18 @@ export {
   type CommandResult,
   type CommandRunContext,
   checkCaller,
+  compareAndSetStatus,
   dispatchCommand,
   expiredError,
   isCommandName,
   missingScopeError,
   SESSION_COMMANDS,
   type SessionCommand,
+  STATUS_TRANSITIONS,
+  type StatusTransitionInput,
+  type StatusTransitionResult,
+  statusTransitionInput,
+  type TargetStatus,
   TRUSTED_CALLER,
   type Transport,
 } from "./commands/index.ts";
@@ -157,11 +163,22 @@ export { bodyLimit, LIMITS } from "./http/limits.ts";
 export { decodePathSegment } from "./http/path-segment.ts";
 export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";
+export { type StatusResponse, sessionStatus } from "./http/routes/read-routes.ts";
 export {
   handleSessionRequest,
   type SessionHttpContext,
   sessionActions,
 } from "./http/session-handler.ts";
+export {
+  type CheckpointsPage,
+  type CheckpointsPageQuery,
+  checkpointsPage,
+  checkpointsPageQuery,
+  type MessagesPage,
+  type MessagesPageQuery,
+  messagesPage,
+  messagesPageQuery,
+} from "./http/session-pages.ts";
 export { type PriceTable, type UsageRollup, type UsageView, usageView } from "./http/usage-view.ts";
 export type {
   EventKind,
@@ -208,6 +225,7 @@ export {
   type SqlRow,
   type SqlValue,
 } from "./sql/index.ts";
+export { type StoreCall, type StoreCallContext, serveStoreCall } from "./store/index.ts";
 export {
   DEFAULT_LIVE_READ,
   type LedgerChunk,

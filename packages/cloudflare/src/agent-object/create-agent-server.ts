@@ -16,6 +16,7 @@ import {
   type PumpOptions,
   SessionRuntime,
   type SqlPort,
+  type StoreCall,
   type SubagentMessage,
   systemClock,
   type ToolWorkflowResult,
@@ -23,6 +24,7 @@ import {
 } from "@durable-agents/core";
 import { indexExtensions } from "../d1/session-index.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
+import { type StoreReply, type StoreStub, serveStoreRpc } from "../store/store-rpc.ts";
 import { toolWorkflowPort } from "../workflows/workflow-port.ts";
 import { type PlatformOptions, serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
@@ -83,7 +85,7 @@ const NO_CALLER: Caller = { identity: {}, scopes: [] };
 export type AgentServerClass = new (
   ctx: DurableObjectState,
   env: Record<string, unknown>,
-) => DurableObject<Record<string, unknown>> & SessionPeerStub;
+) => DurableObject<Record<string, unknown>> & SessionPeerStub & StoreStub;
 
 /**
  * Returns the Durable Object class that holds one agent session each. Export it
@@ -187,6 +189,15 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           callId,
         });
         await this.#open(result.call.agent, session).receiveToolResult(result);
+      });
+    }
+
+    /** RPC from Worker code (createStore): one read of this session, or its status compare-and-set. */
+    async storeCall(agent: string, session: string, call: StoreCall): Promise<StoreReply> {
+      return serveStoreRpc(call, () => {
+        registry.resolve(agent);
+        const runtime = this.#open(agent, session);
+        return { ...this.#commandContext(runtime), prices: options.prices };
       });
     }
 

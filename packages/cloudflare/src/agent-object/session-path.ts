@@ -27,12 +27,19 @@ export function parseSessionPath(pathname: string): SessionPath | undefined {
   };
 }
 
-function decodeId(raw: string, what: string): string {
-  const value = decodePathSegment(raw, what);
-  if (!SEGMENT.test(value))
+function decodeId(raw: string, what: "agent name" | "session id"): string {
+  return checkId(decodePathSegment(raw, what), what);
+}
+
+/**
+ * An agent name or session id as the object name takes it: 1-128 letters, digits, `_`, `-`,
+ * `.`, starting with a letter or digit. Throws a 400 `invalid_path` otherwise.
+ */
+export function checkId(value: string, what: "agent name" | "session id"): string {
+  if (typeof value !== "string" || !SEGMENT.test(value))
     throw new BadRequestError(
       "invalid_path",
-      `the ${what} "${value.slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+      `the ${what} "${String(value).slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
     );
   return value;
 }

@@ -28,12 +28,12 @@ export interface SessionPeerStub {
 }
 
 /** The session object `agent/session` as an RPC stub (a missing binding throws a TypeError that says what to set). */
-export function stubFor(
+export function stubFor<Stub = SessionPeerStub>(
   env: Record<string, unknown>,
   binding: string,
   agent: string,
   session: string,
-): SessionPeerStub {
+): Stub {
   const namespace = env[binding] as DurableObjectNamespace | undefined;
   if (!namespace) {
     throw new TypeError(
@@ -41,7 +41,7 @@ export function stubFor(
     );
   }
   const id = namespace.idFromName(sessionObjectName(agent, session));
-  return namespace.get(id) as unknown as SessionPeerStub;
+  return namespace.get(id) as unknown as Stub;
 }
 
 /** Other sessions, reached over DO-to-DO RPC through the namespace `binding` (forks). */
@@ -80,7 +80,7 @@ export function subagentPort(env: Record<string, unknown>, binding: string): Sub
 }
 
 /** A peer's refusal as the typed error it was on the other side (RPC keeps only its message). */
-function refusalError(refused: PeerRefusal): DurableAgentsError {
+export function refusalError(refused: PeerRefusal): DurableAgentsError {
   const body = refused.body as {
     error?: { code?: string; message?: string; details?: Record<string, unknown> };
   };

@@ -5,6 +5,8 @@ import {
   type Projection,
   RUN_STATUS_AFTER,
   type SqlPort,
+  type UsageKind,
+  usageFactOf,
 } from "@durable-agents/core";
 
 /**
@@ -33,7 +35,7 @@ export interface UsageMessage {
   /** How many usage facts (model calls, tool calls, ...) the entry counts. */
   readonly calls: number;
   readonly ts: number;
-  readonly kind: "model" | "tool" | "subagent" | "metric";
+  readonly kind: UsageKind;
   readonly name: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
@@ -120,30 +122,21 @@ function addToRun(sql: SqlPort, runId: string, u: UsageMessage): UsageMessage {
   };
 }
 
+/** The event's usage fact (core's one mapping, usageFactOf) as an index entry of its own. */
 function usageOf(event: LedgerEvent): UsageMessage | undefined {
-  const base = {
+  const fact = usageFactOf(event);
+  if (!fact) return undefined;
+  return {
     seq: event.seq,
     lastSeq: event.seq,
     calls: 1,
     ts: event.ts,
-    inputTokens: 0,
-    outputTokens: 0,
-    value: 0,
+    kind: fact.kind,
+    name: fact.name,
+    inputTokens: fact.inputTokens,
+    outputTokens: fact.outputTokens,
+    value: fact.value,
   };
-  switch (event.kind) {
-    case "model.completed":
-      return { ...base, kind: "model", name: event.data.model, ...event.data.usage };
-    case "tool.completed":
-      return { ...base, kind: "tool", name: event.data.name, value: 1 };
-    case "tool.failed":
-      return { ...base, kind: "tool", name: event.data.name, value: 1 };
-    case "subagent.completed":
-      return { ...base, kind: "subagent", name: event.data.agent, ...event.data.usage };
-    case "usage.recorded":
-      return { ...base, kind: "metric", name: event.data.metric, value: event.data.value };
-    default:
-      return undefined;
-  }
 }
 
 /** Records who uses the session (from the auth identity), for the index's user and tag filters. */

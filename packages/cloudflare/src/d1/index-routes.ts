@@ -52,13 +52,18 @@ export async function handleIndexRequest(
   try {
     return await query(url, db, options);
   } catch (error) {
-    if (error instanceof Error && /no such table: da_/.test(error.message))
-      throw new TerminalError(
-        "index_not_migrated",
-        `the D1 index has no tables; apply the migrations in node_modules/@durable-agents/cloudflare/src/d1/migrations (wrangler d1 migrations apply)`,
-      );
-    throw error;
+    throw indexQueryError(error);
   }
+}
+
+/** A D1 error as the index reports it: "no such table: da_..." is `index_not_migrated`. */
+export function indexQueryError(error: unknown): unknown {
+  if (error instanceof Error && /no such table: da_/.test(error.message))
+    return new TerminalError(
+      "index_not_migrated",
+      `the D1 index has no tables; apply the migrations in node_modules/@durable-agents/cloudflare/src/d1/migrations (wrangler d1 migrations apply), or call createStore(env).runMigrations()`,
+    );
+  return error;
 }
 
 async function query(url: URL, db: D1Database, options: IndexRouteOptions): Promise<Response> {

@@ -3,6 +3,7 @@ import m1 from "../../src/d1/migrations/0001_sessions.sql?raw";
 import m2 from "../../src/d1/migrations/0002_usage.sql?raw";
 import m3 from "../../src/d1/migrations/0003_filters.sql?raw";
 import m4 from "../../src/d1/migrations/0004_usage_per_run.sql?raw";
+import { migrationStatements } from "../../src/d1/migrations.ts";
 
 /** The index migrations, read from the same SQL files `wrangler d1 migrations apply` uses. */
 export const MIGRATIONS = [
@@ -10,15 +11,7 @@ export const MIGRATIONS = [
   ["0002_usage.sql", m2],
   ["0003_filters.sql", m3],
   ["0004_usage_per_run.sql", m4],
-].map(([name, sql]) => ({ name: name as string, queries: statements(sql as string) }));
-
-function statements(sql: string): string[] {
-  return sql
-    .replace(/--.*$/gm, "")
-    .split(";")
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
+].map(([name, sql]) => ({ name: name as string, queries: migrationStatements(sql as string) }));
 
 /** Drops every table, the migrations table included: an empty database. */
 export async function resetIndexDb(db: D1Database = env.INDEX_DB): Promise<void> {

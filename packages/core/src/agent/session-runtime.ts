@@ -71,9 +71,10 @@ export {
   type StatusView,
 } from "./session-runtime-options.ts";
 
-const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
+/** Statuses of a run that holds the session: no other run can start, and the session cannot close. */
+export const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
 /** An interrupted run can be resumed, so it can also be aborted (made terminal). */
-const ABORTABLE: ReadonlySet<SessionStatus> = new Set(["running", "waiting", "interrupted"]);
+export const ABORTABLE: ReadonlySet<SessionStatus> = new Set(["running", "waiting", "interrupted"]);
 
 /**
  * One session: its ledger, its due work and its run. The Durable Object holds

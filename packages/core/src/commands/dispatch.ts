@@ -16,6 +16,11 @@ import { SESSION_COMMANDS } from "./session-commands.ts";
  *    any point before `run` changes nothing.
  * 3. What a command returns or throws is transport-neutral: a transport renders an
  *    outcome (`renderCommandResponse` for HTTP) or an error (`renderError`) and adds nothing.
+ * 4. A command's `run` decides synchronously before its first await (the runtime's methods
+ *    check the projections and append in one step), so a Durable Object runs no other
+ *    request between that check and the append.
+ * 5. `call.precondition` runs after the last before hook and synchronously before `run`:
+ *    together with 4, what it checks still holds when the command decides.
  */
 export interface CommandCall extends CommandRunContext {
   readonly caller: Caller;
@@ -27,6 +32,11 @@ export interface CommandCall extends CommandRunContext {
   readonly request?: Request;
   /** For transports without a request: the origin of the equivalent request hooks get. */
   readonly origin?: string;
+  /**
+   * Runs after the hooks, immediately before `run` and in the same synchronous step; a
+   * throw refuses the command and nothing changes (a compare-and-set's check: invariant 5).
+   */
+  readonly precondition?: () => void;
 }
 
 /**
@@ -65,6 +75,7 @@ export async function dispatchCommand(
     const early = await hook(hookCtx());
     if (early instanceof Response) return { type: "answered", response: early };
   }
+  call.precondition?.();
   const done = await command.run(call, input);
   if (after.length === 0) return { type: "result", ...done };
   let response = Response.json(done.result ?? null, { status: done.status });

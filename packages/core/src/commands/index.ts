@@ -20,3 +20,11 @@ export {
   isCommandName,
 } from "./dispatch.ts";
 export { SESSION_COMMANDS } from "./session-commands.ts";
+export {
+  compareAndSetStatus,
+  STATUS_TRANSITIONS,
+  type StatusTransitionInput,
+  type StatusTransitionResult,
+  statusTransitionInput,
+  type TargetStatus,
+} from "./status-transition.ts";

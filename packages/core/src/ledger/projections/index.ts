@@ -6,6 +6,7 @@ import { runsProjection } from "./runs.ts";
 import { sessionStateProjection } from "./session-state.ts";
 import { toolCallsProjection } from "./tool-calls.ts";
 import { usageProjection } from "./usage.ts";
+import { usageEntriesProjection } from "./usage-entries.ts";
 
 export {
   type Checkpoint,
@@ -45,6 +46,19 @@ export {
   toolCallsProjection,
 } from "./tool-calls.ts";
 export { type UsageSummary, usageProjection, usageSummary } from "./usage.ts";
+export {
+  listUsageEntries,
+  MAX_USAGE_ENTRIES_PAGE,
+  type UsageEntriesPage,
+  type UsageEntriesQuery,
+  type UsageEntry,
+  type UsageFact,
+  type UsageKind,
+  usageEntriesProjection,
+  usageEntriesQuery,
+  usageFactOf,
+  usageKind,
+} from "./usage-entries.ts";
 
 /** The projections every session keeps, in the order they apply. */
 export const SESSION_PROJECTIONS: readonly Projection[] = [
@@ -52,6 +66,7 @@ export const SESSION_PROJECTIONS: readonly Projection[] = [
   messagesProjection,
   toolCallsProjection,
   usageProjection,
+  usageEntriesProjection,
   checkpointsProjection,
   sessionStateProjection,
   mcpToolsProjection,

@@ -37,6 +37,8 @@ export interface RunRecord {
   readonly parent: ParentRef | null;
   readonly startedSeq: number;
   readonly updatedSeq: number;
+  /** How many times the run was put back to running (`run.resumed`: resumes, approvals, retries). */
+  readonly resumeCount: number;
 }
 
 interface RunRow {
@@ -55,14 +57,15 @@ interface RunRow {
   parent: string | null;
   started_seq: number;
   updated_seq: number;
+  resume_count: number;
 }
 
 /** Run status, current step and the terminal outcome of every run of the session. */
 export const runsProjection: Projection = {
   name: "runs",
-  version: 4,
+  version: 5,
   create: [
-    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, interrupt_reason TEXT, waiting_reason TEXT, output TEXT, error TEXT, parent TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL)",
+    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, interrupt_reason TEXT, waiting_reason TEXT, output TEXT, error TEXT, parent TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL, resume_count INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX runs_by_start ON runs (started_seq)",
   ],
   drop: ["DROP TABLE IF EXISTS runs"],
@@ -96,7 +99,7 @@ export const runsProjection: Projection = {
         // A resume with a message or from a checkpoint starts a fresh step; the step number keeps growing.
         const fresh = event.data.mode !== "continue" && event.data.mode !== "approvals";
         return set(
-          `status = 'running', waiting_reason = NULL, interrupt_requested = 0, interrupt_reason = NULL, error = NULL, step_base = step${fresh ? ", phase = 'between'" : ""}`,
+          `status = 'running', resume_count = resume_count + 1, waiting_reason = NULL, interrupt_requested = 0, interrupt_reason = NULL, error = NULL, step_base = step${fresh ? ", phase = 'between'" : ""}`,
         );
       }
       case "run.interrupt_requested":
@@ -118,7 +121,7 @@ export const runsProjection: Projection = {
 };
 
 const COLUMNS =
-  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, interrupt_reason, waiting_reason, output, error, parent, started_seq, updated_seq";
+  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, interrupt_reason, waiting_reason, output, error, parent, started_seq, updated_seq, resume_count";
 
 export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];
@@ -148,5 +151,6 @@ function toRecord(row: RunRow): RunRecord {
     parent: row.parent === null ? null : (JSON.parse(row.parent) as ParentRef),
     startedSeq: row.started_seq,
     updatedSeq: row.updated_seq,
+    resumeCount: row.resume_count,
   };
 }

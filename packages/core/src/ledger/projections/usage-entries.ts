@@ -1,0 +1,197 @@
+import * as z from "zod";
+import type { SqlPort } from "../../sql/port.ts";
+import type { LedgerEvent } from "../events.ts";
+import type { Projection } from "../projection.ts";
+
+/** What a usage fact counts: a model call, a tool call, a sub-agent answer, an app metric. */
+export const usageKind = z.enum(["model", "tool", "subagent", "metric"]);
+export type UsageKind = z.infer<typeof usageKind>;
+
+/** One usage fact of the ledger, as the per-session entries and the D1 index both count it. */
+export interface UsageFact {
+  readonly kind: UsageKind;
+  /** The model id, tool name, child agent or metric name. */
+  readonly name: string;
+  /** The step it belongs to; null for an app metric (`usage.recorded` has no step). */
+  readonly step: number | null;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  /** Of `inputTokens`, read from a prompt cache (models only). */
+  readonly cachedInputTokens: number;
+  /** Of `outputTokens`, spent on reasoning (models only). */
+  readonly reasoningTokens: number;
+  /** 1 per tool call (completed or failed), the metric's value, else 0. */
+  readonly value: number;
+}
+
+/**
+ * The usage fact an event carries, if any: the one mapping from ledger events to usage
+ * (`model.completed`, `tool.completed`/`tool.failed`, `subagent.completed`, `usage.recorded`).
+ */
+export function usageFactOf(event: LedgerEvent): UsageFact | undefined {
+  const zero = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
+  switch (event.kind) {
+    case "model.completed": {
+      const { usage } = event.data;
+      return {
+        kind: "model",
+        name: event.data.model,
+        step: event.data.step,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cachedInputTokens: usage.cachedInputTokens ?? 0,
+        reasoningTokens: usage.reasoningTokens ?? 0,
+        value: 0,
+      };
+    }
+    case "tool.completed":
+    case "tool.failed":
+      return { kind: "tool", name: event.data.name, step: event.data.step, ...zero, value: 1 };
+    case "subagent.completed":
+      return {
+        ...zero,
+        kind: "subagent",
+        name: event.data.agent,
+        step: event.data.step,
+        inputTokens: event.data.usage.inputTokens,
+        outputTokens: event.data.usage.outputTokens,
+        value: 0,
+      };
+    case "usage.recorded":
+      return {
+        kind: "metric",
+        name: event.data.metric,
+        step: null,
+        ...zero,
+        value: event.data.value,
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** A usage fact with its place in the ledger. */
+export interface UsageEntry extends UsageFact {
+  /** The seq of the event that carried it. */
+  readonly seq: number;
+  readonly runId: string | null;
+  /** Epoch ms of the event. */
+  readonly ts: number;
+}
+
+/** One row per usage fact, so entries can be read by kind, run and step without reading the ledger. */
+export const usageEntriesProjection: Projection = {
+  name: "usage_entries",
+  version: 1,
+  create: [
+    "CREATE TABLE usage_entries (seq INTEGER PRIMARY KEY, run_id TEXT, step INTEGER, kind TEXT NOT NULL, name TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, value REAL NOT NULL, ts INTEGER NOT NULL)",
+    "CREATE INDEX usage_entries_by_run ON usage_entries (run_id, step)",
+  ],
+  drop: ["DROP TABLE IF EXISTS usage_entries"],
+  apply(sql, event) {
+    const fact = usageFactOf(event);
+    if (!fact) return;
+    sql.exec(
+      "INSERT INTO usage_entries (seq, run_id, step, kind, name, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, value, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      event.seq,
+      event.runId,
+      fact.step,
+      fact.kind,
+      fact.name,
+      fact.inputTokens,
+      fact.outputTokens,
+      fact.cachedInputTokens,
+      fact.reasoningTokens,
+      fact.value,
+      event.ts,
+    );
+  },
+};
+
+/** The most entries one page returns. */
+export const MAX_USAGE_ENTRIES_PAGE = 1_000;
+
+/** Filters of `usageEntries`: all optional; steps are inclusive; entries come oldest first. */
+export const usageEntriesQuery = z
+  .strictObject({
+    /** Only this run's entries. */
+    runId: z.string().min(1).max(200).optional(),
+    /** Only these kinds (any of them). */
+    kinds: z.array(usageKind).min(1).max(4).optional(),
+    /** First step, inclusive. A step filter leaves out metrics, which have no step. */
+    fromStep: z.number().int().nonnegative().optional(),
+    /** Last step, inclusive. */
+    toStep: z.number().int().nonnegative().optional(),
+    /** 1-1000, default 100. */
+    limit: z.number().int().min(1).max(MAX_USAGE_ENTRIES_PAGE).optional(),
+    /** Entries to skip (of those that match), default 0. */
+    offset: z.number().int().nonnegative().optional(),
+  })
+  .refine((q) => q.fromStep === undefined || q.toStep === undefined || q.fromStep <= q.toStep, {
+    message: "fromStep must not be after toStep",
+  });
+export type UsageEntriesQuery = z.infer<typeof usageEntriesQuery>;
+
+/** A page of usage entries; `nextOffset` is the `offset` of the next page, null after the last. */
+export interface UsageEntriesPage {
+  readonly entries: UsageEntry[];
+  readonly nextOffset: number | null;
+}
+
+interface EntryRow {
+  seq: number;
+  run_id: string | null;
+  step: number | null;
+  kind: UsageKind;
+  name: string;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  reasoning_tokens: number;
+  value: number;
+  ts: number;
+}
+
+/** The session's usage entries that match `query` (already validated), in ledger order. */
+export function listUsageEntries(sql: SqlPort, query: UsageEntriesQuery): UsageEntriesPage {
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (query.runId !== undefined) {
+    where.push("run_id = ?");
+    params.push(query.runId);
+  }
+  if (query.kinds !== undefined) {
+    where.push(`kind IN (${query.kinds.map(() => "?").join(", ")})`);
+    params.push(...query.kinds);
+  }
+  if (query.fromStep !== undefined) {
+    where.push("step >= ?");
+    params.push(query.fromStep);
+  }
+  if (query.toStep !== undefined) {
+    where.push("step <= ?");
+    params.push(query.toStep);
+  }
+  const limit = query.limit ?? 100;
+  const offset = query.offset ?? 0;
+  const rows = sql.exec<EntryRow>(
+    `SELECT * FROM usage_entries${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq LIMIT ? OFFSET ?`,
+    ...params,
+    limit + 1,
+    offset,
+  );
+  const entries = rows.slice(0, limit).map((r) => ({
+    seq: r.seq,
+    runId: r.run_id,
+    step: r.step,
+    kind: r.kind,
+    name: r.name,
+    inputTokens: r.input_tokens,
+    outputTokens: r.output_tokens,
+    cachedInputTokens: r.cached_input_tokens,
+    reasoningTokens: r.reasoning_tokens,
+    value: r.value,
+    ts: r.ts,
+  }));
+  return { entries, nextOffset: rows.length > limit ? offset + limit : null };
+}

@@ -1,0 +1,1 @@
+export { type StoreCall, type StoreCallContext, serveStoreCall } from "./store-call.ts";

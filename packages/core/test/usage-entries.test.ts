@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { TRUSTED_CALLER } from "../src/commands/caller.ts";
+import { dispatchCommand } from "../src/commands/dispatch.ts";
+import { latestRun, listUsageEntries, usageFactOf } from "../src/index.ts";
+import { createTestSession } from "../src/testing/index.ts";
+import { mathAgent } from "./fixtures.ts";
+
+describe("usage entries and resume counts: projections an existing session gains by replay", () => {
+  it("a session opened after the upgrade rebuilds usage_entries and the runs' resume counts from its ledger", async () => {
+    const t = createTestSession(mathAgent);
+    const call = {
+      runtime: t.runtime,
+      sql: t.sql,
+      clock: t.clock,
+      caller: TRUSTED_CALLER,
+      transport: "test",
+    };
+    await dispatchCommand("start", { input: { message: "add" } }, call);
+    await dispatchCommand("interrupt", {}, call);
+    await t.drain();
+    await dispatchCommand("resume", {}, call);
+    await t.drain();
+    await dispatchCommand("usage.record", { metric: "emails", value: 2 }, call);
+    const live = listUsageEntries(t.sql, {});
+    const events = t.runtime.ledger.read(0, 1000);
+    // One entry per usage fact, at its seq: the one mapping (usageFactOf) the D1 index uses too.
+    expect(live.entries.map((e) => e.seq)).toEqual(
+      events.filter((e) => usageFactOf(e)).map((e) => e.seq),
+    );
+    expect(live.entries.map((e) => [e.kind, e.step])).toContainEqual(["metric", null]);
+    expect(latestRun(t.sql)?.resumeCount).toBe(1);
+
+    // As a session written before these projections existed: no rows, no recorded versions.
+    t.sql.exec("DROP TABLE usage_entries");
+    t.sql.exec("UPDATE runs SET resume_count = 0");
+    t.sql.exec("DELETE FROM projection_versions WHERE name IN ('usage_entries', 'runs')");
+    const reopened = t.restart();
+    expect(listUsageEntries(reopened.sql, {})).toEqual(live);
+    expect(latestRun(reopened.sql)?.resumeCount).toBe(1);
+  });
+});
