@@ -3,6 +3,9 @@
  * these. A kind's payload shape only ever grows (new optional fields); a
  * breaking change gets a new kind name.
  */
+import type { ModelOptions } from "../agent/model-options.ts";
+import type { UserFile } from "../agent/user-files.ts";
+
 export type JsonValue =
   | string
   | number
@@ -57,7 +60,10 @@ export type StateSource =
 export interface EventPayloads {
   "run.started": {
     agent: string;
-    input: { message: string };
+    /** The user message: its text, then its files and images (`FileUIPart`s, agent/user-files.ts). */
+    input: { message: string; files?: UserFile[] };
+    /** The run's model settings (`POST .../runs` `modelOptions`), over the agent's; every step of the run gets them. */
+    modelOptions?: ModelOptions;
     model?: string;
     parent?: ParentRef;
     /**
