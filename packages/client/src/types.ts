@@ -60,6 +60,7 @@ const KNOWN_KINDS: Record<EventKind, true> = {
   "run.interrupt_requested": true,
   "step.started": true,
   "model.delta": true,
+  "model.reasoning_delta": true,
   "model.reasoning": true,
   "mcp.tools_listed": true,
   "model.completed": true,

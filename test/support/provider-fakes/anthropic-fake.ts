@@ -207,11 +207,16 @@ function stream(turn: FakeTurn, body: Record<string, unknown>): string[] {
     events.push(sse({ type: "content_block_stop", index }, "content_block_stop"));
     index++;
   };
-  if (turn.reasoning)
+  if (turn.reasoning) {
+    // Thinking streams in pieces, as the real API sends it, then its signature.
+    const pieces: unknown[] = [];
+    for (let i = 0; i < turn.reasoning.length; i += 8)
+      pieces.push({ type: "thinking_delta", thinking: turn.reasoning.slice(i, i + 8) });
     block({ type: "thinking", thinking: "", signature: "" }, [
-      { type: "thinking_delta", thinking: turn.reasoning },
+      ...pieces,
       { type: "signature_delta", signature: `sig_fake${n}` },
     ]);
+  }
   const text = turn.text ?? "";
   if (text) {
     const pieces: unknown[] = [];

@@ -177,6 +177,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         if (paused instanceof Promise) paused.catch(() => undefined);
       }
     });
+    // Reasoning deltas, coalesced like the text; each kind flushes the other before it appends.
+    const thinking = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
+      if (this.#stillRunning(runId))
+        this.#append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
+    });
     try {
       const { model, options } = await this.#prepareCall(runId, step, attempt);
       const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
@@ -188,15 +193,25 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       const result = await callModel(
         model,
         { ...options, abortSignal: flight.model.signal },
-        (delta) => coalescer.push(delta),
-        watchdog,
-        (reasoning) => {
-          // Reasoning comes before the text it led to: flush what text there is first.
-          coalescer.flush();
-          if (this.#stillRunning(runId))
-            this.#append([{ kind: "model.reasoning", runId, data: { step, text: reasoning } }]);
+        {
+          text: (delta) => {
+            // Text after reasoning: the reasoning so far is on the ledger first.
+            thinking.flush();
+            coalescer.push(delta);
+          },
+          reasoningDelta: (delta) => {
+            coalescer.flush();
+            thinking.push(delta);
+          },
+          reasoning: (whole) => {
+            thinking.flush();
+            if (this.#stillRunning(runId))
+              this.#append([{ kind: "model.reasoning", runId, data: { step, text: whole } }]);
+          },
         },
+        watchdog,
       );
+      thinking.flush();
       coalescer.flush();
       if (!this.#stillRunning(runId)) return DONE;
       const { interrupted, ...outcome } = result;
