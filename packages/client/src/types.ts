@@ -32,6 +32,7 @@ export type {
   SessionSnapshot,
   SessionStatus,
   SessionsPage,
+  StartBody,
   UsageView,
 } from "@durable-agents/core/types";
 
