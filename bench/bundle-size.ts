@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- bundle-size`: what durable-agents costs a Worker's upload. Bundles the
- * README's agent (examples/readme, with @ai-sdk/openai) and the minimal agent Worker
+ * README's agent (examples/readme, with @ai-sdk/openai), the same with the wrangler `alias`
+ * that keeps zod's locales out (bench/bundle/readme-alias), and the minimal agent Worker
  * (bench/bundle: scripted model, no provider) with `wrangler deploy --dry-run --outdir`,
  * from this checkout's sources, and prints wrangler's own "Total Upload" figures (raw and
  * gzip, KiB) and how many zod locale modules each bundle carries (zod 4 has 64; the English
@@ -22,6 +23,10 @@ const wrangler = join(
 
 const workers = [
   { name: "README agent (examples/readme)", dir: join(root, "examples/readme") },
+  {
+    name: "README agent + zod locale alias (bench/bundle/readme-alias)",
+    dir: join(root, "bench/bundle/readme-alias"),
+  },
   { name: "minimal agent Worker (bench/bundle)", dir: join(root, "bench/bundle") },
 ];
 

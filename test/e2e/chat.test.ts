@@ -175,4 +175,27 @@ describe("useChat with DefaultChatTransport and no options", () => {
     expect((await status(c.id)).status).toBe("completed");
     await expectLedgerEquals(c);
   });
+
+  it("sendMessage({ text, files }): the user message's file parts start the run with them", async () => {
+    const c = chat();
+    const url =
+      "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAC0lEQVR4nGNgAAIAAAUAAXpeqz8AAAAASUVORK5CYII=";
+    await c.sendMessage({
+      text: "What is 1+1?",
+      files: [{ type: "file", mediaType: "image/png", url, filename: "dot.png" }],
+    });
+    expect(c.status).toBe("ready");
+    const [started] = await readLedger(dev.baseUrl, c.id);
+    expect(started).toMatchObject({
+      kind: "run.started",
+      data: {
+        input: {
+          message: "What is 1+1?",
+          files: [{ type: "file", mediaType: "image/png", url, filename: "dot.png" }],
+        },
+      },
+    });
+    expect((await status(c.id)).status).toBe("completed");
+    await expectLedgerEquals(c);
+  });
 });

@@ -21,7 +21,7 @@ export {
 } from "./follow-run.ts";
 export type { WebSocketConstructor, WebSocketLike } from "./http.ts";
 export type { LiveSession } from "./live-session.ts";
-export { AgentSession, type CallOptions } from "./session.ts";
+export { AgentSession, type CallOptions, type StartOptions } from "./session.ts";
 export {
   createSessionStore,
   type SessionSnapshot,

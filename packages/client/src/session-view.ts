@@ -87,6 +87,7 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     case "run.started":
       return addMessage(next, `m${event.seq}`, event, "user", [
         { type: "text", text: event.data.input.message },
+        ...(event.data.input.files ?? []),
       ]);
     case "run.resumed": {
       const { mode, message, checkpoint } = event.data;
@@ -202,6 +203,7 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     case "trigger.cancelled":
     case "usage.recorded":
     // Reasoning is not part of the conversation (the server's messages leave it out too).
+    case "model.reasoning_delta":
     case "model.reasoning":
     case "mcp.tools_listed":
       return next;

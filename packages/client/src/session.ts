@@ -16,6 +16,7 @@ import type {
   ScheduleView,
   SessionSnapshot,
   SetStateResponse,
+  StartBody,
   StateResponse,
   StatusResponse,
   UsageView,
@@ -23,6 +24,14 @@ import type {
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
+}
+
+/** A start's files and images and its model options: `input.files` and `modelOptions` of `POST .../runs`. */
+export interface StartOptions extends CallOptions {
+  /** AI SDK `ImagePart`/`FilePart`s with a base64 data URL or an https URL (docs/api.md). */
+  readonly files?: StartBody["input"]["files"];
+  /** This run's model settings, over the agent's. */
+  readonly modelOptions?: StartBody["modelOptions"];
 }
 
 /**
@@ -47,9 +56,17 @@ export class AgentSession {
     this.#base = `/agents/${encodeURIComponent(agent)}/${encodeURIComponent(id)}`;
   }
 
-  /** Starts a run. Rejects with code `run_active` (409, `details.runId`) if one is running. */
-  start(message: string, options: CallOptions = {}): Promise<RunStarted> {
-    return this.#post("/runs", { input: { message } }, options);
+  /**
+   * Starts a run, with files and model options if given. Rejects with code `run_active` (409,
+   * `details.runId`) if one is running, and `invalid_request` (400) for a bad file or option.
+   */
+  start(message: string, options: StartOptions = {}): Promise<RunStarted> {
+    const { files, modelOptions } = options;
+    const body: StartBody = {
+      input: { message, ...(files ? { files } : {}) },
+      ...(modelOptions ? { modelOptions } : {}),
+    };
+    return this.#post("/runs", body, options);
   }
 
   status(options: CallOptions = {}): Promise<StatusResponse> {

@@ -32,6 +32,7 @@ export type {
   SessionSnapshot,
   SessionStatus,
   SessionsPage,
+  StartBody,
   UsageView,
 } from "@durable-agents/core/types";
 
@@ -60,6 +61,7 @@ const KNOWN_KINDS: Record<EventKind, true> = {
   "run.interrupt_requested": true,
   "step.started": true,
   "model.delta": true,
+  "model.reasoning_delta": true,
   "model.reasoning": true,
   "mcp.tools_listed": true,
   "model.completed": true,

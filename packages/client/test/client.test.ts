@@ -45,6 +45,30 @@ describe("session API", () => {
     expect(page.nextCursor).toBeNull();
   });
 
+  it("starts a run with an image and model options; the user message carries the file", async () => {
+    const { server, session } = await setup();
+    const image = "data:image/png;base64,iVBORw0KGgo=";
+    const run = await session.start("What is 2+3?", {
+      files: [{ type: "image", image }],
+      modelOptions: { temperature: 0 },
+    });
+    await waitForRun(session, run);
+    expect(server.requests.find((r) => r.path.endsWith("/runs"))?.body).toEqual({
+      input: { message: "What is 2+3?", files: [{ type: "image", image }] },
+      modelOptions: { temperature: 0 },
+    });
+    const page = await session.messages({ limit: 1 });
+    expect(page.messages[0]?.parts).toEqual([
+      { type: "text", text: "What is 2+3?" },
+      { type: "file", mediaType: "image/png", url: image },
+    ]);
+    const refused = await session
+      .start("again", { files: [{ type: "image", image: "http://example.com/a.png" }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DurableAgentsClientError);
+    expect(refused).toMatchObject({ status: 400, code: "invalid_request" });
+  });
+
   it("sends the server's own bodies for every control call, and the server accepts them", async () => {
     const { server, session } = await setup();
     await finishedRun(server, "s1");

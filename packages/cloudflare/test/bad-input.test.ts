@@ -26,7 +26,7 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     ["an empty message", JSON.stringify({ input: { message: "" } }), 400, "invalid_request"],
     [
       "a body that is too large",
-      JSON.stringify({ input: { message: "x".repeat(70_000) } }),
+      JSON.stringify({ input: { message: "x".repeat(LIMITS.maxStartBodyBytes) } }),
       413,
       "payload_too_large",
     ],

@@ -191,6 +191,39 @@ describe("docs/api.md", () => {
     expect(await forecaster.prepareStep?.({ ...ctx, step: 1 })).toBeUndefined();
   });
 
+  it("files and images in a run's message, and the run's model options", async () => {
+    const session = `doc-files-${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const png =
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAC0lEQVR4nGNgAAIAAAUAAXpeqz8AAAAASUVORK5CYII=";
+
+    const withImage = await fetch(`${base}/agents/chatty/${session}/runs`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        input: {
+          message: "What is in this picture?",
+          files: [{ type: "image", image: `data:image/png;base64,${png}` }],
+        },
+        modelOptions: { temperature: 0.2, maxOutputTokens: 500, stopSequences: ["END"] },
+      }),
+    });
+
+    expect(withImage.status).toBe(202);
+    const events = await fetch(`${base}/agents/chatty/${session}/events?offset=-1`, { headers });
+    const [started] = (await events.json()) as { kind: string; data: unknown }[];
+    expect(started).toMatchObject({
+      kind: "run.started",
+      data: {
+        input: {
+          files: [{ type: "file", mediaType: "image/png", url: `data:image/png;base64,${png}` }],
+        },
+        modelOptions: { temperature: 0.2, maxOutputTokens: 500, stopSequences: ["END"] },
+      },
+    });
+  });
+
   it("triggers and schedules: cron names, time zones, cancellation", () => {
     const invoices = defineTrigger({
       kind: "invoice-run",

@@ -11,14 +11,19 @@ import { doSqlPort } from "../src/index.ts";
 import { isTerminal, session } from "./support/session.ts";
 
 describe("limits (docs/limits.md)", () => {
-  it("a body over maxBodyBytes is a 413, and nothing is written", async () => {
+  it("a body over maxBodyBytes (maxStartBodyBytes for a start) is a 413, and nothing is written", async () => {
     const s = session("chatty");
-    const response = await s.post("runs", {
-      input: { message: "x".repeat(LIMITS.maxBodyBytes) },
-    });
+    const response = await s.post("interrupt", { reason: "x".repeat(LIMITS.maxBodyBytes) });
     expect(response.status).toBe(413);
     expect(await response.json()).toMatchObject({
       error: { code: "payload_too_large", details: { limitBytes: LIMITS.maxBodyBytes } },
+    });
+    const start = await s.post("runs", {
+      input: { message: "x".repeat(LIMITS.maxStartBodyBytes) },
+    });
+    expect(start.status).toBe(413);
+    expect(await start.json()).toMatchObject({
+      error: { code: "payload_too_large", details: { limitBytes: LIMITS.maxStartBodyBytes } },
     });
     expect(await s.events()).toEqual([]);
   });

@@ -11,16 +11,24 @@
  *   `tool_use` ids were found without `tool_result` blocks immediately after: ...");
  * - a `tool_result` that answers no `tool_use` of the previous message;
  * - an empty message ("messages.N: all messages must have non-empty content except for the
- *   optional final assistant message") or an empty text block.
+ *   optional final assistant message") or an empty text block;
+ * - an `image` block whose base64 source has a media type other than JPEG, PNG, GIF or WebP
+ *   ("...source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or
+ *   'image/webp'"), bytes that are no image ("Could not process image"), or bytes of another
+ *   type than declared ("The image was specified using the image/png media type, but the image
+ *   appears to be a image/jpeg image"); a `document` whose base64 source is not a PDF.
  * A 429 carries `retry-after` (seconds) and the `rate_limit_error` body. The stream has a
  * thinking block when the turn reasons, and usage reports `cache_read_input_tokens` and
  * `output_tokens_details.thinking_tokens`.
  */
 import {
+  BASE64,
   type FakeConversation,
   type FakeProvider,
   type FakeTurn,
+  isPdf,
   type ProviderWire,
+  sniffImage,
   sse,
   startFake,
   type WireError,
@@ -29,6 +37,7 @@ import {
 interface Block {
   type: string;
   text?: string;
+  source?: { type: string; media_type?: string; data?: string; url?: string };
   id?: string;
   tool_use_id?: string;
   content?: string | { type: string; text?: string }[];
@@ -79,6 +88,10 @@ function check(body: Record<string, unknown>): WireError | undefined {
       );
     if (content.some((b) => b.type === "text" && !b.text))
       return invalid("messages: text content blocks must be non-empty");
+    for (const [j, b] of content.entries()) {
+      const refused = checkSource(b, `messages.${i}.content.${j}`);
+      if (refused) return refused;
+    }
     const uses = content.filter((b) => b.type === "tool_use").map((b) => b.id ?? "");
     if (uses.length > 0) {
       const answered = new Set(
@@ -104,6 +117,32 @@ function check(body: Record<string, unknown>): WireError | undefined {
         );
     }
   }
+  return undefined;
+}
+
+const IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/** An image or document block's source, as the messages API checks it. */
+function checkSource(block: Block, at: string): WireError | undefined {
+  const source = block.source;
+  if ((block.type !== "image" && block.type !== "document") || source?.type !== "base64")
+    return undefined;
+  const data = source.data ?? "";
+  if (block.type === "document")
+    return source.media_type === "application/pdf" && BASE64.test(data) && isPdf(data)
+      ? undefined
+      : invalid(`${at}.document.source.base64.data: The PDF specified was not valid.`);
+  const declared = source.media_type ?? "";
+  if (!IMAGE_TYPES.includes(declared))
+    return invalid(
+      `${at}.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`,
+    );
+  const actual = BASE64.test(data) ? sniffImage(data) : undefined;
+  if (!actual) return invalid(`${at}.image.source.base64.data: Could not process image`);
+  if (actual !== declared)
+    return invalid(
+      `${at}.image.source.base64.data: The image was specified using the ${declared} media type, but the image appears to be a ${actual} image`,
+    );
   return undefined;
 }
 
@@ -168,11 +207,16 @@ function stream(turn: FakeTurn, body: Record<string, unknown>): string[] {
     events.push(sse({ type: "content_block_stop", index }, "content_block_stop"));
     index++;
   };
-  if (turn.reasoning)
+  if (turn.reasoning) {
+    // Thinking streams in pieces, as the real API sends it, then its signature.
+    const pieces: unknown[] = [];
+    for (let i = 0; i < turn.reasoning.length; i += 8)
+      pieces.push({ type: "thinking_delta", thinking: turn.reasoning.slice(i, i + 8) });
     block({ type: "thinking", thinking: "", signature: "" }, [
-      { type: "thinking_delta", thinking: turn.reasoning },
+      ...pieces,
       { type: "signature_delta", signature: `sig_fake${n}` },
     ]);
+  }
   const text = turn.text ?? "";
   if (text) {
     const pieces: unknown[] = [];

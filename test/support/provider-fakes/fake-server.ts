@@ -171,3 +171,22 @@ export async function startFake(wire: ProviderWire): Promise<FakeProvider> {
 export function sse(data: unknown, event?: string): string {
   return `${event ? `event: ${event}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`;
 }
+
+/** The image formats both APIs take, by their leading bytes (PNG, JPEG, GIF, WebP). */
+export function sniffImage(base64: string): string | undefined {
+  const bytes = Buffer.from(base64, "base64");
+  const ascii = (from: number, to: number) => bytes.subarray(from, to).toString("latin1");
+  if (bytes[0] === 0x89 && ascii(1, 4) === "PNG") return "image/png";
+  if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
+  if (ascii(0, 4) === "GIF8") return "image/gif";
+  if (ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "image/webp";
+  return undefined;
+}
+
+/** Whether base64 data is a PDF (`%PDF-`). */
+export function isPdf(base64: string): boolean {
+  return Buffer.from(base64, "base64").subarray(0, 5).toString("latin1") === "%PDF-";
+}
+
+/** Strict standard base64, padded (what both APIs decode). */
+export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

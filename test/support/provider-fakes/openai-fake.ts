@@ -12,23 +12,38 @@
  *   each 'tool_call_id'. The following tool_call_ids did not have response messages: ...";
  * - a tool message that answers no preceding tool call;
  * - an empty message: an empty content array (`code: "empty_array"`), or an assistant message
- *   with neither content nor tool calls.
+ *   with neither content nor tool calls;
+ * - an `image_url` part whose url is neither an http(s) URL nor a base64 data URL of an image
+ *   type ("Invalid 'messages[0].content[1].image_url'. Expected a base64-encoded data URL with an
+ *   image MIME type ...", `code: "invalid_image_url"`), or whose bytes are not PNG, JPEG, GIF or
+ *   WebP ("You uploaded an unsupported image. ...", `code: "invalid_image_format"`);
+ * - a `file` part whose `file_data` is not a base64 PDF data URL (the chat API reads PDFs only).
  * A 429 carries `retry-after` (seconds) and OpenAI's `rate_limit_exceeded` body. Usage
  * reports `prompt_tokens_details.cached_tokens` and `completion_tokens_details.reasoning_tokens`.
  */
 import {
+  BASE64,
   type FakeConversation,
   type FakeProvider,
   type FakeTurn,
+  isPdf,
   type ProviderWire,
+  sniffImage,
   sse,
   startFake,
   type WireError,
 } from "./fake-server.ts";
 
+interface ContentPart {
+  type: string;
+  text?: string;
+  image_url?: { url?: string };
+  file?: { file_data?: string; filename?: string };
+}
+
 interface ChatMessage {
   role: string;
-  content?: string | { type: string; text?: string }[] | null;
+  content?: string | ContentPart[] | null;
   tool_calls?: { id: string; function: { name: string; arguments: string } }[];
   tool_call_id?: string;
 }
@@ -68,6 +83,11 @@ function check(body: Record<string, unknown>): WireError | undefined {
         `messages.[${i}].content`,
         "empty_array",
       );
+    if (Array.isArray(m.content))
+      for (const [j, part] of m.content.entries()) {
+        const refused = checkPart(part, `messages[${i}].content[${j}]`);
+        if (refused) return refused;
+      }
     if (m.role === "assistant" && m.content == null && !m.tool_calls?.length)
       return invalid(
         "Invalid value for 'content': expected a string, got null.",
@@ -97,6 +117,39 @@ function check(body: Record<string, unknown>): WireError | undefined {
           null,
         );
     }
+  }
+  return undefined;
+}
+
+const DATA_URL = /^data:([^;,]+);base64,(.*)$/s;
+
+/** An image or file part, as the chat completions API checks it. */
+function checkPart(part: ContentPart, at: string): WireError | undefined {
+  if (part.type === "image_url") {
+    const url = part.image_url?.url ?? "";
+    if (/^https?:\/\//.test(url)) return undefined;
+    const data = DATA_URL.exec(url);
+    if (!data?.[1]?.startsWith("image/") || !BASE64.test(data[2] ?? ""))
+      return invalid(
+        `Invalid '${at}.image_url'. Expected a base64-encoded data URL with an image MIME type (e.g. 'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got ${data ? `unsupported MIME type '${data[1]}'` : "a value that is not a URL"}.`,
+        `${at}.image_url`,
+        "invalid_image_url",
+      );
+    if (!sniffImage(data[2] ?? ""))
+      return invalid(
+        "You uploaded an unsupported image. Please make sure your image is below 20 MB in size and is of one the following formats: ['png', 'jpeg', 'gif', 'webp'].",
+        null,
+        "invalid_image_format",
+      );
+  }
+  if (part.type === "file") {
+    const data = DATA_URL.exec(part.file?.file_data ?? "");
+    if (data?.[1] !== "application/pdf" || !BASE64.test(data[2] ?? "") || !isPdf(data[2] ?? ""))
+      return invalid(
+        `Invalid '${at}.file.file_data'. Expected a base64-encoded data URL of a PDF file.`,
+        `${at}.file.file_data`,
+        "invalid_value",
+      );
   }
   return undefined;
 }

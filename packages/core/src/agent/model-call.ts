@@ -20,9 +20,19 @@ export interface ModelCallResult {
   readonly interrupted: boolean;
 }
 
+/** Where a streamed call's pieces go as they arrive. */
+export interface ModelStreamHandlers {
+  /** A text delta of the answer. */
+  readonly text: (delta: string) => void;
+  /** A reasoning (thinking) delta. */
+  readonly reasoningDelta?: (delta: string) => void;
+  /** A reasoning block is over (before text or tool calls, or at the end): its whole text. */
+  readonly reasoning?: (text: string) => void;
+}
+
 /**
- * Streams one model call. Text deltas go to `onText` as they arrive; the
- * result is collected for `model.completed`. Provider errors come back
+ * Streams one model call. Text and reasoning deltas go to `on` as they arrive, and each
+ * reasoning block's whole text when it ends; the result is collected for `model.completed`. Provider errors come back
  * classified: RetryableError (429, 5xx, network) or TerminalError (bad request,
  * auth), so the trigger pump knows whether to retry. With a `watchdog`
  * (model-timeouts.ts), a provider that sends no first token or goes quiet is
@@ -31,15 +41,14 @@ export interface ModelCallResult {
 export async function callModel(
   model: LanguageModelV4,
   options: LanguageModelV4CallOptions & { abortSignal: AbortSignal },
-  onText: (delta: string) => void,
+  on: ModelStreamHandlers,
   watchdog?: ModelWatchdog,
-  onReasoning?: (text: string) => void,
 ): Promise<ModelCallResult> {
   let text = "";
   let reasoning = "";
-  /** Hands the reasoning so far to `onReasoning` once it is over (before text or tool calls). */
+  /** Hands the reasoning block so far to `on.reasoning` once it is over (before text or tool calls). */
   const endReasoning = () => {
-    if (reasoning) onReasoning?.(reasoning);
+    if (reasoning) on.reasoning?.(reasoning);
     reasoning = "";
   };
   const toolCalls: ToolCallRequest[] = [];
@@ -60,7 +69,9 @@ export async function callModel(
       watchdog?.touch(CONTENT_PARTS.has(part.type));
       switch (part.type) {
         case "reasoning-delta":
+          if (part.delta === "") break;
           reasoning += part.delta;
+          on.reasoningDelta?.(part.delta);
           break;
         case "reasoning-end":
           endReasoning();
@@ -68,7 +79,7 @@ export async function callModel(
         case "text-delta":
           endReasoning();
           text += part.delta;
-          onText(part.delta);
+          on.text(part.delta);
           break;
         case "tool-call":
           endReasoning();

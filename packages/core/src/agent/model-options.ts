@@ -5,11 +5,14 @@ import type {
   LanguageModelV4ToolChoice,
   SharedV4ProviderOptions,
 } from "@ai-sdk/provider";
+import * as z from "zod";
 
 /**
  * The call settings an AI SDK user passes to `streamText`, with the same names and meaning
- * (https://ai-sdk.dev/docs/ai-sdk-core/settings). Set per agent (`modelOptions`), and per
- * step with `prepareStep`, whose answer wins field by field.
+ * (https://ai-sdk.dev/docs/ai-sdk-core/settings). Set per agent (`modelOptions`), per run
+ * (`modelOptions` of `POST .../runs`, recorded in `run.started`), and per step with
+ * `prepareStep`; each layer wins over the one before field by field, `headers` by header name
+ * and `providerOptions` by provider and then by key.
  */
 export interface ModelOptions {
   readonly temperature?: number;
@@ -63,16 +66,27 @@ export type PrepareStep = (
   ctx: PrepareStepContext,
 ) => PrepareStepResult | undefined | Promise<PrepareStepResult | undefined>;
 
-/** The settings of one call: the agent's options, then the step's, as provider call options. */
+/**
+ * The settings of one call: the agent's options, then the run's, then the step's, as provider
+ * call options (later layers win; `headers` merge by name, `providerOptions` by provider and key).
+ */
 export function callSettings(
   ...layers: (ModelOptions | undefined)[]
 ): Omit<LanguageModelV4CallOptions, "prompt"> {
-  const merged: ModelOptions = Object.assign({}, ...layers.filter(Boolean));
-  const { toolChoice, stopSequences, headers, ...rest } = merged;
+  const present = layers.filter((l): l is ModelOptions => l !== undefined);
+  const merged: ModelOptions = Object.assign({}, ...present);
+  const { toolChoice, stopSequences, headers, providerOptions, ...rest } = merged;
   const out: Omit<LanguageModelV4CallOptions, "prompt"> = { ...rest };
   if (toolChoice !== undefined) out.toolChoice = providerToolChoice(toolChoice);
   if (stopSequences !== undefined) out.stopSequences = [...stopSequences];
-  if (headers !== undefined) out.headers = { ...headers };
+  if (headers !== undefined) out.headers = Object.assign({}, ...present.map((l) => l.headers));
+  if (providerOptions !== undefined) {
+    const byProvider: Record<string, Record<string, unknown>> = {};
+    for (const layer of present)
+      for (const [provider, options] of Object.entries(layer.providerOptions ?? {}))
+        byProvider[provider] = { ...byProvider[provider], ...options };
+    out.providerOptions = byProvider as SharedV4ProviderOptions;
+  }
   return out;
 }
 
@@ -82,29 +96,49 @@ function providerToolChoice(choice: ToolChoice): LanguageModelV4ToolChoice {
     : { type: "tool", toolName: choice.toolName };
 }
 
-const NUMBERS = [
-  "temperature",
-  "maxOutputTokens",
-  "topP",
-  "topK",
-  "presencePenalty",
-  "frequencyPenalty",
-  "seed",
-] as const;
+const finite = z.number({ error: "must be a finite number" });
+const positiveInt = z.int({ error: "must be a positive integer" }).min(1, {
+  error: "must be a positive integer",
+});
+
+/**
+ * The wire form of `ModelOptions` (the body of `POST .../runs` carries it as `modelOptions`),
+ * and the check `defineAgent` runs on an agent's. JSON only: `providerOptions` are JSON objects
+ * by provider, `headers` strings. Unknown fields are refused, so a misspelt setting is a 400,
+ * never silently ignored.
+ */
+export const modelOptionsSchema = z.strictObject({
+  temperature: finite.optional(),
+  maxOutputTokens: positiveInt.optional(),
+  topP: finite.optional(),
+  topK: finite.optional(),
+  presencePenalty: finite.optional(),
+  frequencyPenalty: finite.optional(),
+  seed: z.int({ error: "must be an integer" }).optional(),
+  stopSequences: z.array(z.string().min(1).max(256)).max(16).optional(),
+  toolChoice: z
+    .union([
+      z.enum(["auto", "none", "required"]),
+      z.strictObject({ type: z.literal("tool"), toolName: z.string().min(1).max(128) }),
+    ])
+    .optional(),
+  providerOptions: z.record(z.string().min(1).max(64), z.record(z.string(), z.json())).optional(),
+  headers: z
+    .record(
+      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, "must be an HTTP header name"),
+      z.string().max(8192).optional(),
+    )
+    .optional(),
+  reasoning: z
+    .enum(["provider-default", "none", "minimal", "low", "medium", "high", "xhigh", "max"])
+    .optional(),
+});
 
 /** Throws a TypeError for settings no provider would take (checked when the agent is defined). */
 export function checkModelOptions(agent: string, options: ModelOptions | undefined): void {
   if (!options) return;
-  for (const key of NUMBERS) {
-    const value = options[key];
-    if (value !== undefined && !Number.isFinite(value))
-      throw new TypeError(`agent "${agent}": modelOptions.${key} must be a finite number`);
-  }
-  if (
-    options.maxOutputTokens !== undefined &&
-    (!Number.isInteger(options.maxOutputTokens) || options.maxOutputTokens < 1)
-  )
-    throw new TypeError(
-      `agent "${agent}": modelOptions.maxOutputTokens must be a positive integer`,
-    );
+  const parsed = modelOptionsSchema.safeParse(options);
+  const issue = parsed.error?.issues[0];
+  if (issue)
+    throw new TypeError(`agent "${agent}": modelOptions.${issue.path.join(".")} ${issue.message}`);
 }

@@ -1,4 +1,5 @@
 import type {
+  LanguageModelV4FilePart,
   LanguageModelV4FunctionTool,
   LanguageModelV4Message,
   LanguageModelV4TextPart,
@@ -9,6 +10,7 @@ import type { Message } from "../ledger/projections/messages.ts";
 import { isMcpContentResult, mcpModelOutput } from "../mcp/content.ts";
 import type { AnyTool } from "./define-tool.ts";
 import { toolJsonSchema } from "./tool-schema.ts";
+import { toPromptFile } from "./user-files.ts";
 
 /** One message of the messages projection in the provider-spec prompt format. */
 export function convert(message: Message): LanguageModelV4Message | undefined {
@@ -16,8 +18,13 @@ export function convert(message: Message): LanguageModelV4Message | undefined {
     case "user":
       return {
         role: "user",
-        content: message.parts.flatMap((p) =>
-          p.type === "text" ? [{ type: "text" as const, text: p.text }] : [],
+        content: message.parts.flatMap(
+          (p): (LanguageModelV4TextPart | LanguageModelV4FilePart)[] =>
+            p.type === "text"
+              ? [{ type: "text" as const, text: p.text }]
+              : p.type === "file"
+                ? [toPromptFile(p)]
+                : [],
         ),
       };
     case "assistant": {

@@ -18,7 +18,7 @@ import type { FaultInjector } from "./faults.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { emptyAnswerError } from "./model-errors.ts";
-import { callSettings } from "./model-options.ts";
+import { callSettings, type ModelOptions } from "./model-options.ts";
 import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
 import { toolSpecs } from "./prompt.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
@@ -177,6 +177,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         if (paused instanceof Promise) paused.catch(() => undefined);
       }
     });
+    // Reasoning deltas, coalesced like the text; each kind flushes the other before it appends.
+    const thinking = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
+      if (this.#stillRunning(runId))
+        this.#append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
+    });
     try {
       const { model, options } = await this.#prepareCall(runId, step, attempt);
       const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
@@ -188,15 +193,25 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       const result = await callModel(
         model,
         { ...options, abortSignal: flight.model.signal },
-        (delta) => coalescer.push(delta),
-        watchdog,
-        (reasoning) => {
-          // Reasoning comes before the text it led to: flush what text there is first.
-          coalescer.flush();
-          if (this.#stillRunning(runId))
-            this.#append([{ kind: "model.reasoning", runId, data: { step, text: reasoning } }]);
+        {
+          text: (delta) => {
+            // Text after reasoning: the reasoning so far is on the ledger first.
+            thinking.flush();
+            coalescer.push(delta);
+          },
+          reasoningDelta: (delta) => {
+            coalescer.flush();
+            thinking.push(delta);
+          },
+          reasoning: (whole) => {
+            thinking.flush();
+            if (this.#stillRunning(runId))
+              this.#append([{ kind: "model.reasoning", runId, data: { step, text: whole } }]);
+          },
         },
+        watchdog,
       );
+      thinking.flush();
       coalescer.flush();
       if (!this.#stillRunning(runId)) return DONE;
       const { interrupted, ...outcome } = result;
@@ -242,7 +257,17 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     }
   }
 
-  /** The model and call options of one step: the agent's, then what `prepareStep` changes. */
+  /**
+   * The run's own model settings, as its `run.started` recorded them: read from the ledger at
+   * every step (one event by seq), so a redriven step on a fresh object gets the same ones.
+   */
+  #runModelOptions(runId: string): ModelOptions | undefined {
+    const run = getRun(this.#o.sql, runId);
+    const started = run ? this.#o.ledger.read(run.startedSeq - 1, 1)[0] : undefined;
+    return started?.kind === "run.started" ? started.data.modelOptions : undefined;
+  }
+
+  /** The model and call options of one step: the agent's, the run's, then what `prepareStep` changes. */
   async #prepareCall(
     runId: string,
     step: number,
@@ -260,7 +285,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     return {
       model: prepared?.model ?? resolveModel(agent, env),
       options: {
-        ...callSettings(agent.modelOptions, prepared),
+        ...callSettings(agent.modelOptions, this.#runModelOptions(runId), prepared),
         prompt:
           system === undefined
             ? prompt

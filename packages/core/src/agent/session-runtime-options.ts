@@ -12,7 +12,9 @@ import type { CoalesceOptions } from "./coalescer.ts";
 import type { CompletionHook } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import type { FaultInjector } from "./faults.ts";
+import type { ModelOptions } from "./model-options.ts";
 import type { SubagentPort } from "./subagents.ts";
+import type { UserFileInput } from "./user-files.ts";
 import type { ToolWorkflowPort } from "./workflow-calls.ts";
 
 export interface SessionRuntimeOptions {
@@ -86,6 +88,18 @@ export interface StatusView {
   readonly offset: string;
   /** The session takes no more runs or events (POST .../close). */
   readonly closed: boolean;
+}
+
+/** What starts a run (`POST .../runs`, checked by the start command's schema). */
+export interface StartInput {
+  /** The user message's text. */
+  readonly message: string;
+  /** Images and files after the text, as AI SDK `ImagePart`/`FilePart`s (agent/user-files.ts). */
+  readonly files?: readonly UserFileInput[];
+  /** The latest run, answered again by this one (a chat's regenerate). */
+  readonly replaces?: string;
+  /** This run's model settings, over the agent's. */
+  readonly modelOptions?: ModelOptions;
 }
 
 export interface StartedRun {

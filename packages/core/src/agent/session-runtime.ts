@@ -54,11 +54,13 @@ import {
   type SessionRuntimeOptions,
   type SessionStatus,
   type StartedRun,
+  type StartInput,
   type StatusView,
 } from "./session-runtime-options.ts";
 import { subagentRepliesProjection } from "./subagent-replies.ts";
 import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { parseToolInput } from "./tool-schema.ts";
+import { toUserFiles } from "./user-files.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 
@@ -68,6 +70,7 @@ export {
   type SessionRuntimeOptions,
   type SessionStatus,
   type StartedRun,
+  type StartInput,
   type StatusView,
 } from "./session-runtime-options.ts";
 
@@ -229,14 +232,12 @@ export class SessionRuntime {
   }
 
   /**
-   * Starts a run. Synchronous, so two concurrent starts cannot both pass the check.
+   * Starts a run with a user message (text, then `files`) and, optionally, this run's
+   * `modelOptions` over the agent's (both recorded in `run.started`). Synchronous, so two concurrent starts cannot both pass the check.
    * `replaces`: the latest run, answered again with this one (a chat's regenerate); its
    * messages leave the conversation. 409 `not_latest_run` when it is not the latest run.
    */
-  async start(
-    input: { message: string; replaces?: string },
-    parent?: ParentRef,
-  ): Promise<StartedRun> {
+  async start(input: StartInput, parent?: ParentRef): Promise<StartedRun> {
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
@@ -262,7 +263,11 @@ export class SessionRuntime {
       runId,
       data: {
         agent: this.#agent.name,
-        input: { message: input.message },
+        input: {
+          message: input.message,
+          ...(input.files?.length ? { files: toUserFiles(input.files) } : {}),
+        },
+        ...(input.modelOptions ? { modelOptions: input.modelOptions } : {}),
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
       },

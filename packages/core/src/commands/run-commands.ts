@@ -1,5 +1,7 @@
 import * as z from "zod";
+import { modelOptionsSchema } from "../agent/model-options.ts";
 import type { ResumeRequest } from "../agent/run-control.ts";
+import { userFilesSchema } from "../agent/user-files.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
 import { defineCommand } from "./command.ts";
@@ -12,7 +14,11 @@ export const startInput = z.object({
     message: z.string().min(1).max(LIMITS.maxMessageChars),
     /** The latest run, answered again by this one (a chat's regenerate): see SessionRuntime.start. */
     replaces: z.string().min(1).max(200).optional(),
+    /** Images and files after the text: AI SDK `ImagePart`/`FilePart`s with data or https URLs (user-files.ts). */
+    files: userFilesSchema.optional(),
   }),
+  /** This run's model settings, over the agent's `modelOptions` (model-options.ts). */
+  modelOptions: modelOptionsSchema.optional(),
 });
 
 export const decisionInput = z.object({
@@ -43,7 +49,7 @@ export const forkInput = z.object({
     .optional(),
 });
 
-/** `POST .../runs` `{input:{message}}` → 202 `{runId, status, offset, session, agent}`; 409 `run_active`. */
+/** `POST .../runs` `{input:{message, files?}, modelOptions?}` → 202 `{runId, status, offset, session, agent}`; 409 `run_active`. */
 export const startCommand = defineCommand({
   name: "start",
   scope: "write",
@@ -52,7 +58,10 @@ export const startCommand = defineCommand({
   hooks: ["beforeStart", "afterStart"],
   http: { method: "POST", action: "runs" },
   async run({ runtime }, body) {
-    const started = await runtime.start(body.input);
+    const started = await runtime.start({
+      ...body.input,
+      ...(body.modelOptions ? { modelOptions: body.modelOptions } : {}),
+    });
     const { session, agent } = runtime.status();
     return { status: 202, result: { ...started, session, agent } };
   },

@@ -6,6 +6,8 @@ export const LIMITS = {
   maxBodyBytes: 64 * 1024,
   /** Largest body of `PUT .../state`: room for a state at the event limit, formatted. */
   maxStateBodyBytes: 2 * MAX_EVENT_BYTES,
+  /** Largest body of `POST .../runs`: a user message with files (agent/user-files.ts), within one ledger event. */
+  maxStartBodyBytes: MAX_EVENT_BYTES,
   /** Deepest nesting of arrays and objects in a JSON request body (session routes, stream appends, `__ds`). */
   maxJsonDepth: 64,
   /** Largest chat request (`POST /chat/:agent`): useChat sends the whole conversation each time. */
@@ -27,5 +29,6 @@ export const LIMITS = {
 /** The body limit of a session action: the state can be as large as an event, the rest is small. */
 export function bodyLimit(action: string): number {
   if (action === "chat" || action === "ui-stream") return LIMITS.maxChatBodyBytes;
+  if (action === "runs") return LIMITS.maxStartBodyBytes;
   return action === "state" ? LIMITS.maxStateBodyBytes : LIMITS.maxBodyBytes;
 }

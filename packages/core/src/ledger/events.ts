@@ -3,6 +3,9 @@
  * these. A kind's payload shape only ever grows (new optional fields); a
  * breaking change gets a new kind name.
  */
+import type { ModelOptions } from "../agent/model-options.ts";
+import type { UserFile } from "../agent/user-files.ts";
+
 export type JsonValue =
   | string
   | number
@@ -57,7 +60,10 @@ export type StateSource =
 export interface EventPayloads {
   "run.started": {
     agent: string;
-    input: { message: string };
+    /** The user message: its text, then its files and images (`FileUIPart`s, agent/user-files.ts). */
+    input: { message: string; files?: UserFile[] };
+    /** The run's model settings (`POST .../runs` `modelOptions`), over the agent's; every step of the run gets them. */
+    modelOptions?: ModelOptions;
     model?: string;
     parent?: ParentRef;
     /**
@@ -70,9 +76,18 @@ export interface EventPayloads {
   "step.started": { step: number; attempt: number };
   "model.delta": { step: number; text: string };
   /**
-   * The model's reasoning (thinking) in a step, whole, recorded when it ends: before the
-   * step's first text delta or tool call, or at the end of the call. Never sent back to
-   * the model. AG-UI `REASONING_*` events and UI-stream `reasoning-*` parts show it.
+   * The model's reasoning (thinking) as it streams, coalesced like `model.delta` (its own
+   * kind, so a reader that knows only `model.delta` never shows reasoning as the answer). A
+   * block's deltas come before its `model.reasoning`; a block cut short (an interrupt, a
+   * lost attempt) has deltas and no `model.reasoning`. AG-UI `REASONING_MESSAGE_CONTENT` and
+   * UI-stream `reasoning-delta` show it.
+   */
+  "model.reasoning_delta": { step: number; text: string };
+  /**
+   * The end of one reasoning block of a step, with its whole text: before the step's next
+   * text delta or tool call, or at the end of the call. Never sent back to the model. Closes
+   * the AG-UI `REASONING_*` message and the UI-stream reasoning part its deltas opened (or
+   * shows the whole block at once, for a ledger written before reasoning streamed).
    */
   "model.reasoning": { step: number; text: string };
   "model.completed": {

@@ -58,7 +58,11 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
     if (aborted.type === "answered") return aborted.response;
   }
-  const input = { message: command.message, ...(replaces ? { replaces } : {}) };
+  const input = {
+    message: command.message,
+    ...(command.files.length > 0 ? { files: command.files } : {}),
+    ...(replaces ? { replaces } : {}),
+  };
   const started = await runHttpCommand("start", { input }, request, ctx);
   if (started.type === "answered") return started.response;
   const { runId } = started.result as StartedRun;

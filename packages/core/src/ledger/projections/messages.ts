@@ -1,3 +1,4 @@
+import type { UserFile } from "../../agent/user-files.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import type { JsonValue, LedgerEvent } from "../events.ts";
 import type { Projection } from "../projection.ts";
@@ -5,6 +6,8 @@ import type { Projection } from "../projection.ts";
 /** A message part, as served by `GET .../messages` and used to build prompts. */
 export type MessagePart =
   | { type: "text"; text: string }
+  /** A file or image of a user message (the AI SDK UI's `FileUIPart`). */
+  | UserFile
   | { type: "tool-call"; callId: string; name: string; args: JsonValue }
   | {
       type: "tool-result";
@@ -59,6 +62,7 @@ export const messagesProjection: Projection = {
           );
         insert(sql, `m${event.seq}`, event, "user", [
           { type: "text", text: event.data.input.message },
+          ...(event.data.input.files ?? []),
         ]);
         return;
       case "step.started":

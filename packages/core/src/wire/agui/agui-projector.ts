@@ -42,6 +42,8 @@ export interface AguiProjectorOptions {
 interface RunState {
   runId: string;
   text: string | null;
+  /** The open reasoning message (its deltas so far), until its `model.reasoning` ends it. */
+  reasoning: string | null;
   step: number | null;
   interrupts: { id: string; reason: string; toolCallId: string }[];
   inputTokens: number;
@@ -53,8 +55,15 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
   const { threadId } = options;
   let run: RunState | undefined;
 
+  const closeReasoning = (out: AguiEvent[]) => {
+    if (!run || run.reasoning === null) return;
+    const messageId = run.reasoning;
+    out.push({ type: "REASONING_MESSAGE_END", messageId }, { type: "REASONING_END", messageId });
+    run.reasoning = null;
+  };
   const closeOpen = (out: AguiEvent[]) => {
     if (!run) return;
+    closeReasoning(out);
     if (run.text !== null) out.push({ type: "TEXT_MESSAGE_END", messageId: run.text });
     run.text = null;
     if (run.step !== null) out.push({ type: "STEP_FINISHED", stepName: stepName(run.step) });
@@ -82,6 +91,7 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
     run = {
       runId,
       text: null,
+      reasoning: null,
       step: null,
       interrupts: [],
       inputTokens: 0,
@@ -139,6 +149,7 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
       }
       case "model.delta": {
         if (event.data.text === "") return;
+        closeReasoning(out);
         if (state.text === null) {
           state.text = assistantId(state.runId, event.data.step);
           out.push({ type: "TEXT_MESSAGE_START", messageId: state.text, role: "assistant" });
@@ -146,8 +157,31 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         out.push({ type: "TEXT_MESSAGE_CONTENT", messageId: state.text, delta: event.data.text });
         return;
       }
+      case "model.reasoning_delta": {
+        if (event.data.text === "") return;
+        if (state.reasoning === null) {
+          // One reasoning message per block: its id carries the seq of the block's first delta.
+          const messageId = `${assistantId(state.runId, event.data.step)}:reasoning:${event.seq}`;
+          state.reasoning = messageId;
+          out.push(
+            { type: "REASONING_START", messageId },
+            { type: "REASONING_MESSAGE_START", messageId, role: "reasoning" },
+          );
+        }
+        out.push({
+          type: "REASONING_MESSAGE_CONTENT",
+          messageId: state.reasoning,
+          delta: event.data.text,
+        });
+        return;
+      }
       case "model.reasoning": {
-        // A whole reasoning message (recorded when it ended), as one span.
+        // The end of the block its deltas streamed.
+        if (state.reasoning !== null) {
+          closeReasoning(out);
+          return;
+        }
+        // Without deltas (a ledger written before reasoning streamed): the whole block as one span.
         const messageId = `${assistantId(state.runId, event.data.step)}:reasoning`;
         out.push(
           { type: "REASONING_START", messageId },
@@ -161,6 +195,7 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
       case "model.completed": {
         const { step, toolCalls, usage: used, model } = event.data;
         const parent = assistantId(state.runId, step);
+        closeReasoning(out);
         if (state.text !== null) out.push({ type: "TEXT_MESSAGE_END", messageId: state.text });
         state.text = null;
         for (const call of toolCalls) {

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import type { Decision } from "../../agent/run-control.ts";
+import type { UserFileInput } from "../../agent/user-files.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { LIMITS } from "../../http/limits.ts";
 import type { JsonValue } from "../../ledger/events.ts";
@@ -24,6 +25,10 @@ const part = z.looseObject({
   output: z.unknown().optional(),
   errorText: z.string().optional(),
   approval: toolApproval.optional(),
+  // A `file` part (FileUIPart): its url is a data URL or an https URL.
+  url: z.string().optional(),
+  mediaType: z.string().optional(),
+  filename: z.string().optional(),
 });
 
 export const chatRequestSchema = z.looseObject({
@@ -53,8 +58,13 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
  *   the run waits on.
  */
 export type ChatCommand =
-  | { readonly type: "send"; readonly message: string }
-  | { readonly type: "regenerate"; readonly message: string; readonly messageId?: string }
+  | { readonly type: "send"; readonly message: string; readonly files: UserFileInput[] }
+  | {
+      readonly type: "regenerate";
+      readonly message: string;
+      readonly files: UserFileInput[];
+      readonly messageId?: string;
+    }
   | { readonly type: "answer"; readonly messageId: string; readonly decisions: Decision[] };
 
 export function chatCommand(body: ChatRequest): ChatCommand {
@@ -71,12 +81,13 @@ export function chatCommand(body: ChatRequest): ChatCommand {
     return { type: "answer", messageId: last.id, decisions: answers };
   }
   const message = userText(body);
+  const files = userFiles(body);
   if (body.trigger === "regenerate-message")
-    return { type: "regenerate", message, messageId: body.messageId };
+    return { type: "regenerate", message, files, messageId: body.messageId };
   // submit-message with the id of a user message: sendMessage({ text, messageId }) edits it.
   if (body.messageId !== undefined && body.messageId === last?.id)
-    return { type: "regenerate", message };
-  return { type: "send", message };
+    return { type: "regenerate", message, files };
+  return { type: "send", message, files };
 }
 
 /** The answers an assistant message carries, one per tool part the client settled. */
@@ -109,6 +120,26 @@ function userText(body: ChatRequest): string {
       `messages.${body.messages.length - 1} must be a user message with 1-${LIMITS.maxMessageChars} characters of text parts`,
     );
   return text;
+}
+
+/**
+ * The `file` parts of the user message (`FileUIPart`: `{ type: "file", mediaType, url,
+ * filename? }`) as AI SDK `FilePart`s; the start command checks them like any start's files.
+ */
+function userFiles(body: ChatRequest): UserFileInput[] {
+  const parts = body.messages.at(-1)?.parts ?? [];
+  return parts.flatMap((p): UserFileInput[] =>
+    p.type === "file"
+      ? [
+          {
+            type: "file",
+            data: p.url ?? "",
+            mediaType: p.mediaType ?? "",
+            ...(p.filename !== undefined ? { filename: p.filename } : {}),
+          },
+        ]
+      : [],
+  );
 }
 
 function invalid(body: ChatRequest, what: string): BadRequestError {

@@ -9,7 +9,8 @@ import type { ChunkProjector } from "../chunk-projector.ts";
  * 2. Pure and deterministic, with state from the current run only (see chunk-projector.ts),
  *    so a stream resumed at any chunk continues exactly where the last one stopped.
  * 3. Parts are never duplicated: a text part opens at the step's first delta and closes
- *    before its tool calls; a step retried after a crash is first reset (`reset-step`),
+ *    before its tool calls; a reasoning part opens at a block's first `model.reasoning_delta`
+ *    and closes at its `model.reasoning` (or when text, tool calls or the step's end come); a step retried after a crash is first reset (`reset-step`),
  *    which drops the lost attempt's partial text, as the messages projection does.
  * 4. `state.updated` in a run is a `data-state` part `{ state, version }` with id `state`.
  * 5. A run that pauses (`run.waiting`, `run.interrupted`) ends its segment with `finish` or
@@ -22,6 +23,8 @@ export type UiChunk = { readonly type: string } & Record<string, unknown>;
 interface RunState {
   runId: string;
   text: string | null;
+  /** The open reasoning part (its deltas so far), until its `model.reasoning` ends it. */
+  reasoning: string | null;
   stepOpen: boolean;
   stepHasParts: boolean;
   /** Calls a human denied in this segment: their `tool.failed` (code `denied`) is already shown. */
@@ -33,7 +36,12 @@ interface RunState {
 export function createUiStreamProjector(): ChunkProjector<UiChunk> {
   let run: RunState | undefined;
 
+  const closeReasoning = (out: UiChunk[]) => {
+    if (run?.reasoning) out.push({ type: "reasoning-end", id: run.reasoning });
+    if (run) run.reasoning = null;
+  };
   const closeText = (out: UiChunk[]) => {
+    closeReasoning(out);
     if (run?.text) out.push({ type: "text-end", id: run.text });
     if (run) run.text = null;
   };
@@ -51,6 +59,7 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
     run = {
       runId,
       text: null,
+      reasoning: null,
       stepOpen: false,
       stepHasParts: false,
       denied: new Set(),
@@ -84,6 +93,7 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
         case "step.started":
           if (event.data.attempt > 1 && state.stepOpen) {
             state.text = null;
+            state.reasoning = null;
             if (state.stepHasParts) out.push({ type: "reset-step" });
           } else {
             closeStep(out);
@@ -94,6 +104,7 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           break;
         case "model.delta":
           if (event.data.text === "") break;
+          closeReasoning(out);
           if (state.text === null) {
             state.text = `${state.runId}:${event.data.step}:a`;
             out.push({ type: "text-start", id: state.text });
@@ -101,7 +112,23 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           }
           out.push({ type: "text-delta", id: state.text, delta: event.data.text });
           break;
+        case "model.reasoning_delta":
+          if (event.data.text === "") break;
+          if (state.reasoning === null) {
+            // One part per reasoning block: its id carries the seq of the block's first delta.
+            state.reasoning = `${state.runId}:${event.data.step}:r:${event.seq}`;
+            out.push({ type: "reasoning-start", id: state.reasoning });
+            state.stepHasParts = true;
+          }
+          out.push({ type: "reasoning-delta", id: state.reasoning, delta: event.data.text });
+          break;
         case "model.reasoning": {
+          // The end of the block its deltas streamed; without deltas (a ledger written before
+          // reasoning streamed), the whole block at once.
+          if (state.reasoning !== null) {
+            closeReasoning(out);
+            break;
+          }
           if (event.data.text === "") break;
           const id = `${state.runId}:${event.data.step}:r`;
           out.push(
