@@ -238,6 +238,21 @@ export {
   WIRE_EVENT_CODEC,
 } from "./streams/ledger-source.ts";
 export {
+  DURABLE_AGENTS,
+  derivedSpanId,
+  GEN_AI,
+  getRunTrace,
+  newRunTrace,
+  type RunTrace,
+  type RunTraceRecord,
+  RunTracer,
+  type SpanAttributes,
+  type SpanAttributeValue,
+  type SpanRecord,
+  stepSpanId,
+  type TraceSink,
+} from "./tracing/index.ts";
+export {
   assertDistinctKinds,
   type CronSchedule,
   type DueItem,

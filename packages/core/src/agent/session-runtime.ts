@@ -13,6 +13,9 @@ import { latestRun } from "../ledger/projections/runs.ts";
 import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { RunTracer } from "../tracing/run-tracer.ts";
+import { runTracesProjection } from "../tracing/run-traces.ts";
+import { newRunTrace } from "../tracing/trace-sink.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import { type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
@@ -96,6 +99,7 @@ export class SessionRuntime {
   readonly #driver: RunDriver;
   readonly #pump: TriggerPump;
   readonly #limits: RuntimeLimits;
+  readonly #tracer: RunTracer | undefined;
   readonly schedules: Schedules;
 
   constructor(options: SessionRuntimeOptions) {
@@ -114,9 +118,19 @@ export class SessionRuntime {
     this.ledger = new Ledger(options.sql, this.#clock, [
       ...SESSION_PROJECTIONS,
       subagentRepliesProjection,
+      ...(options.tracing ? [runTracesProjection] : []),
       ...(options.projections ?? []),
     ]);
     this.work = new DueWork(options.sql);
+    this.#tracer = options.tracing
+      ? new RunTracer({
+          sql: options.sql,
+          ledger: this.ledger,
+          sink: options.tracing.sink,
+          sessionId: options.sessionId,
+          waitUntil: options.tracing.waitUntil ?? ((promise) => void promise.catch(() => {})),
+        })
+      : undefined;
     // Work written by an append outside the alarm (a reply queued by a close, an index
     // message) is due without a wake-up of its own: every wake-up goes through the port.
     this.ledger.onAppend(() => {
@@ -147,6 +161,7 @@ export class SessionRuntime {
       onCompleted: options.onComplete
         ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
         : undefined,
+      tracer: this.#tracer,
     });
     this.schedules = new Schedules(options.appTriggers ?? [], {
       work: this.work,
@@ -265,6 +280,7 @@ export class SessionRuntime {
         input: { message: input.message },
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
+        ...(this.#tracer ? { trace: newRunTrace() } : {}),
       },
     };
     this.ledger.append([...superseded, started], () =>

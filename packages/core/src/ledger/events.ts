@@ -65,6 +65,8 @@ export interface EventPayloads {
      * conversation, as a retry from the checkpoint before its user message would hide them.
      */
     replaces?: string;
+    /** The run's trace context, when the server traces runs (see tracing/run-tracer.ts). */
+    trace?: { traceId: string; spanId: string };
   };
   "run.interrupt_requested": { reason: string };
   "step.started": { step: number; attempt: number };

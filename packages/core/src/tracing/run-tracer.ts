@@ -1,0 +1,157 @@
+import { type LedgerEvent, TERMINAL_KINDS } from "../ledger/events.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+import type { SqlPort } from "../sql/port.ts";
+import {
+  chatSpan,
+  DURABLE_AGENTS,
+  type ModelCallFacts,
+  type RunIds,
+  runSpan,
+  stepSpan,
+  type ToolCallFacts,
+  toolSpan,
+} from "./gen-ai.ts";
+import { getRunTrace, type RunTraceRecord } from "./run-traces.ts";
+import { derivedSpanId, type TraceSink } from "./trace-sink.ts";
+
+export interface RunTracerOptions {
+  readonly sql: SqlPort;
+  readonly ledger: Ledger;
+  readonly sink: TraceSink;
+  readonly sessionId: string;
+  /** Keeps the isolate alive for a flush (a Durable Object's `ctx.waitUntil`). */
+  readonly waitUntil: (promise: Promise<unknown>) => void;
+}
+
+/**
+ * The spans of a session's runs, from the run driver's boundaries and the ledger.
+ *
+ * Invariants:
+ * 1. A run's trace context is recorded once, in its `run.started` (`trace`), and every span
+ *    of the run is in that trace: the run span has the recorded span id, a step span's id is
+ *    derived from it and the step's number and attempt (derivedSpanId), and a model or tool
+ *    span is the child of its step's. So an alarm after an eviction, in a new isolate,
+ *    continues the same trace with nothing held in memory.
+ * 2. Spans that cross alarms (the run, a step) are recorded from committed ledger events
+ *    (`step.completed`, a terminal event), with the ledger's times; a model call or tool call,
+ *    which runs inside one alarm, is timed around the call itself.
+ * 3. A step redriven after a crash (attempt > 1) links to its run's span. The lost attempt's
+ *    spans were never recorded; the redriven one is what the trace shows.
+ * 4. Spans are flushed when a step ends, a run waits or a run ends, through `waitUntil`.
+ */
+export class RunTracer {
+  readonly #o: RunTracerOptions;
+
+  constructor(options: RunTracerOptions) {
+    this.#o = options;
+    options.ledger.onAppend((events) => this.#committed(events));
+  }
+
+  /** A model call that ended (with its usage) or failed. */
+  model(runId: string, call: ModelCallFacts, startTime: number, endTime: number): void {
+    const run = getRunTrace(this.#o.sql, runId);
+    if (!run) return;
+    const { name, attributes } = chatSpan(this.#ids(run), call);
+    this.#o.sink.record({
+      name,
+      kind: "client",
+      traceId: run.traceId,
+      parentSpanId: stepSpanId(run, call.step, call.attempt),
+      attributes,
+      startTime,
+      endTime,
+      ...(call.error ? { error: call.error } : {}),
+    });
+  }
+
+  /** A tool call that completed or failed. */
+  tool(runId: string, call: ToolCallFacts, startTime: number, endTime: number): void {
+    const run = getRunTrace(this.#o.sql, runId);
+    if (!run) return;
+    const { name, attributes } = toolSpan(this.#ids(run), call);
+    this.#o.sink.record({
+      name,
+      kind: "internal",
+      traceId: run.traceId,
+      parentSpanId: stepSpanId(run, call.step, run.attempt),
+      attributes,
+      startTime,
+      endTime,
+      ...(call.error ? { error: call.error } : {}),
+    });
+  }
+
+  #committed(events: readonly LedgerEvent[]): void {
+    let flush = false;
+    for (const event of events) {
+      if (event.runId === null) continue;
+      if (event.kind === "step.completed") {
+        this.#step(event.runId, event.data.step, event.ts);
+        flush = true;
+      } else if (TERMINAL_KINDS.has(event.kind)) {
+        this.#run(event);
+        flush = true;
+      } else if (event.kind === "run.waiting") flush = true;
+    }
+    if (flush) this.#o.waitUntil(this.#o.sink.flush());
+  }
+
+  #step(runId: string, step: number, endTime: number): void {
+    const run = getRunTrace(this.#o.sql, runId);
+    if (!run || run.step !== step || run.stepStartedAt === null) return;
+    const { name, attributes } = stepSpan(this.#ids(run), step, run.attempt);
+    this.#o.sink.record({
+      name,
+      kind: "internal",
+      traceId: run.traceId,
+      spanId: stepSpanId(run, step, run.attempt),
+      parentSpanId: run.spanId,
+      links:
+        run.attempt > 1
+          ? [
+              {
+                traceId: run.traceId,
+                spanId: run.spanId,
+                attributes: { [DURABLE_AGENTS.link]: "redrive" },
+              },
+            ]
+          : [],
+      attributes,
+      startTime: run.stepStartedAt,
+      endTime,
+    });
+  }
+
+  #run(event: LedgerEvent): void {
+    if (event.runId === null) return;
+    const run = getRunTrace(this.#o.sql, event.runId);
+    if (!run) return;
+    const status = event.kind.slice("run.".length);
+    const { name, attributes } = runSpan(this.#ids(run), status);
+    const error =
+      event.kind === "run.failed"
+        ? event.data.error
+        : event.kind === "run.aborted"
+          ? { code: "aborted", message: event.data.reason }
+          : undefined;
+    this.#o.sink.record({
+      name,
+      kind: "internal",
+      traceId: run.traceId,
+      spanId: run.spanId,
+      attributes,
+      startTime: run.startedAt,
+      endTime: event.ts,
+      ...(error ? { error } : {}),
+    });
+  }
+
+  #ids(run: RunTraceRecord): RunIds {
+    return { agent: run.agent, sessionId: this.#o.sessionId, runId: run.runId };
+  }
+}
+
+/** The span id of a step's attempt, derived from the run's (invariant 1). */
+export function stepSpanId(run: RunTraceRecord, step: number, attempt: number): string {
+  return derivedSpanId(run.spanId, "step", step, attempt);
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import {
+  DURABLE_AGENTS,
+  GEN_AI,
+  getRunTrace,
+  type SpanRecord,
+  stepSpanId,
+  type TraceSink,
+} from "../src/index.ts";
+import { createTestSession, ManualClock } from "../src/testing/index.ts";
+import { mathAgent } from "./fixtures.ts";
+
+/** A sink that keeps what it is given, and counts flushes. */
+function memorySink(): TraceSink & { spans: SpanRecord[]; flushes: number } {
+  const sink = {
+    spans: [] as SpanRecord[],
+    flushes: 0,
+    record: (span: SpanRecord) => void sink.spans.push(span),
+    flush: async () => void sink.flushes++,
+  };
+  return sink;
+}
+
+describe("tracing a run (GenAI spans from the run driver and the ledger)", () => {
+  it("a two-step run with a tool call, its answer crashed mid-stream and redriven by a new object: one trace", async () => {
+    const first = memorySink();
+    let crashes = 0;
+    const s = createTestSession(mathAgent, {
+      tracing: { sink: first },
+      faults: (point, info) => {
+        if (point === "mid-stream" && info.step === 2 && crashes++ === 0) throw new Error("crash");
+      },
+    });
+    const { runId } = await s.runtime.start({ message: "2+3?" });
+    await s.drain(3); // step 1 (model, tools, finish) and the answer's first attempt, which dies
+    const trace = getRunTrace(s.sql, runId);
+    expect(trace).toMatchObject({ runId, agent: "math", attempt: 1, step: 2 });
+    if (!trace) throw new Error("no trace context");
+    expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(trace.spanId).toMatch(/^[0-9a-f]{16}$/);
+    const started = s.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+    expect(started?.data).toMatchObject({
+      trace: { traceId: trace.traceId, spanId: trace.spanId },
+    });
+
+    // A new object (the old one evicted) redrives the answer as attempt 2.
+    const second = memorySink();
+    const fresh = s.restart({
+      clock: new ManualClock(s.clock.now() + 60_000),
+      tracing: { sink: second },
+    });
+    await fresh.runtime.alarm();
+    await fresh.drain();
+    expect(fresh.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+
+    const spans = [...first.spans, ...second.spans];
+    expect(new Set(spans.map((x) => x.traceId))).toEqual(new Set([trace.traceId]));
+    const byName = (name: string) => spans.filter((x) => x.name === name);
+    const [run] = byName("invoke_agent math");
+    expect(run).toMatchObject({
+      spanId: trace.spanId,
+      attributes: {
+        [GEN_AI.operation]: "invoke_agent",
+        [DURABLE_AGENTS.runStatus]: "completed",
+        [DURABLE_AGENTS.sessionId]: "s1",
+        [DURABLE_AGENTS.runId]: runId,
+      },
+    });
+    expect(run?.parentSpanId).toBeUndefined();
+    const final = getRunTrace(fresh.sql, runId);
+    if (!final) throw new Error("no trace context");
+    const step1 = byName("step 1");
+    const step2 = byName("step 2");
+    expect(step1).toHaveLength(1);
+    expect(step2).toHaveLength(1); // the lost attempt never ended
+    expect(step1[0]).toMatchObject({
+      spanId: stepSpanId(final, 1, 1),
+      parentSpanId: trace.spanId,
+      links: [],
+    });
+    expect(step2[0]).toMatchObject({
+      spanId: stepSpanId(final, 2, 2),
+      parentSpanId: trace.spanId,
+      attributes: { [DURABLE_AGENTS.attempt]: 2 },
+      links: [
+        {
+          traceId: trace.traceId,
+          spanId: trace.spanId,
+          attributes: { [DURABLE_AGENTS.link]: "redrive" },
+        },
+      ],
+    });
+    const chats = spans.filter((x) => x.attributes[GEN_AI.operation] === "chat");
+    // Step 1, step 2's crashed attempt (an error span) and its redrive.
+    expect(chats.map((x) => [x.parentSpanId, x.error?.message])).toEqual([
+      [stepSpanId(final, 1, 1), undefined],
+      [stepSpanId(final, 2, 1), "crash"],
+      [stepSpanId(final, 2, 2), undefined],
+    ]);
+    expect(chats[0]?.attributes).toMatchObject({
+      [GEN_AI.requestModel]: expect.any(String),
+      [GEN_AI.inputTokens]: expect.any(Number),
+      [GEN_AI.outputTokens]: expect.any(Number),
+      [GEN_AI.finishReasons]: ["tool-calls"],
+    });
+    const completed = fresh.runtime.ledger
+      .read(0)
+      .filter((e) => e.kind === "model.completed")
+      .map((e) => (e.kind === "model.completed" ? e.data.usage : undefined));
+    expect([chats[0], chats[2]].map((x) => x?.attributes[GEN_AI.inputTokens])).toEqual(
+      completed.map((u) => u?.inputTokens),
+    );
+    expect([chats[0], chats[2]].map((x) => x?.attributes[GEN_AI.outputTokens])).toEqual(
+      completed.map((u) => u?.outputTokens),
+    );
+    const [tool] = byName("execute_tool calculator");
+    expect(tool).toMatchObject({
+      parentSpanId: stepSpanId(final, 1, 1),
+      attributes: {
+        [GEN_AI.toolName]: "calculator",
+        [GEN_AI.toolCallId]: "call_0_0",
+        [DURABLE_AGENTS.toolEffect]: "pure",
+      },
+    });
+    for (const x of spans) expect(x.endTime).toBeGreaterThanOrEqual(x.startTime);
+    expect(second.flushes).toBeGreaterThan(0);
+  });
+
+  it("without a sink: no trace ids in the ledger and no run_traces table", async () => {
+    const s = createTestSession(mathAgent);
+    await s.runtime.start({ message: "2+3?" });
+    await s.drain();
+    const started = s.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+    expect(started?.data).not.toHaveProperty("trace");
+    expect(s.sql.exec("SELECT name FROM sqlite_master WHERE name = 'run_traces'")).toEqual([]);
+  });
+});
