@@ -249,6 +249,7 @@ export {
   type SpanAttributes,
   type SpanAttributeValue,
   type SpanRecord,
+  segmentSpanId,
   stepSpanId,
   type TraceSink,
 } from "./tracing/index.ts";

@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
+import * as z from "zod";
 import {
   DURABLE_AGENTS,
+  defineAgent,
+  defineTool,
   GEN_AI,
   getRunTrace,
   type SpanRecord,
+  scriptedModel,
+  segmentSpanId,
   stepSpanId,
   type TraceSink,
 } from "../src/index.ts";
@@ -124,6 +129,65 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     });
     for (const x of spans) expect(x.endTime).toBeGreaterThanOrEqual(x.startTime);
     expect(second.flushes).toBeGreaterThan(0);
+  });
+
+  it("a run that waits for an approval: one invoke_agent span per stretch of work, the resumed one linked to the first", async () => {
+    const pay = defineTool({
+      name: "pay",
+      description: "Pays. Needs a human.",
+      input: z.object({ amount: z.number() }),
+      effect: "irreversible",
+      needsApproval: true,
+      execute: ({ amount }) => ({ paid: amount }),
+    });
+    const payer = defineAgent({
+      name: "payer",
+      system: "",
+      tools: [pay],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) =>
+            turn === 0 ? { toolCalls: [{ name: "pay", args: { amount: 5 } }] } : { text: "Paid." },
+        ],
+      }),
+    });
+    const sink = memorySink();
+    const s = createTestSession(payer, { tracing: { sink } });
+    const { runId } = await s.runtime.start({ message: "pay 5" });
+    await s.drain();
+    const waiting = sink.spans.filter((x) => x.name === "invoke_agent payer");
+    expect(waiting.map((x) => x.attributes[DURABLE_AGENTS.runStatus])).toEqual(["waiting"]);
+    expect(waiting[0]?.attributes[DURABLE_AGENTS.waitingReason]).toBe("approval");
+    await s.runtime.resume({ approvals: [{ callId: "call_0_0", approved: true }] });
+    await s.drain();
+    const trace = getRunTrace(s.sql, runId);
+    if (!trace) throw new Error("no trace context");
+    const runs = sink.spans.filter((x) => x.name === "invoke_agent payer");
+    expect(runs.map((x) => x.attributes[DURABLE_AGENTS.runStatus])).toEqual([
+      "waiting",
+      "completed",
+    ]);
+    expect(runs.map((x) => x.spanId)).toEqual([trace.spanId, segmentSpanId(trace)]);
+    expect(segmentSpanId(trace)).not.toBe(trace.spanId);
+    expect(runs[1]?.links).toEqual([
+      {
+        traceId: trace.traceId,
+        spanId: trace.spanId,
+        attributes: { [DURABLE_AGENTS.link]: "resume" },
+      },
+    ]);
+    // Step 1 ended after the approval: it belongs to the second stretch; the tool ran in it.
+    const [step1] = sink.spans.filter((x) => x.name === "step 1");
+    expect(step1?.parentSpanId).toBe(segmentSpanId(trace));
+    expect(sink.spans.filter((x) => x.name === "execute_tool pay")).toHaveLength(1);
+
+    // An abort of a waiting run adds no second span for the stretch the wait ended.
+    const other = memorySink();
+    const t = createTestSession(payer, { tracing: { sink: other } });
+    await t.runtime.start({ message: "pay 5" });
+    await t.drain();
+    await t.runtime.abort("changed my mind");
+    expect(other.spans.filter((x) => x.name === "invoke_agent payer")).toHaveLength(1);
   });
 
   it("without a sink: no trace ids in the ledger and no run_traces table", async () => {

@@ -28,6 +28,8 @@ export const DURABLE_AGENTS = {
   step: "durable_agents.step",
   attempt: "durable_agents.step.attempt",
   runStatus: "durable_agents.run.status",
+  segment: "durable_agents.run.segment",
+  waitingReason: "durable_agents.run.waiting_reason",
   toolEffect: "durable_agents.tool.effect",
   idempotencyKey: "durable_agents.tool.idempotency_key",
   link: "durable_agents.link",
@@ -48,13 +50,19 @@ function runAttributes(ids: RunIds): Record<string, string> {
   };
 }
 
-export function runSpan(ids: RunIds, status: string): { name: string; attributes: SpanAttributes } {
+/** One segment of a run's work; `status` is how it ended (`waiting`, `completed`, ...). */
+export function runSpan(
+  ids: RunIds,
+  status: string,
+  segment: number,
+): { name: string; attributes: SpanAttributes } {
   return {
     name: `invoke_agent ${ids.agent}`,
     attributes: {
       [GEN_AI.operation]: "invoke_agent",
       ...runAttributes(ids),
       [DURABLE_AGENTS.runStatus]: status,
+      [DURABLE_AGENTS.segment]: segment,
     },
   };
 }

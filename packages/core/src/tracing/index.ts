@@ -1,5 +1,5 @@
 export { DURABLE_AGENTS, GEN_AI } from "./gen-ai.ts";
-export { RunTracer, type RunTracerOptions, stepSpanId } from "./run-tracer.ts";
+export { RunTracer, type RunTracerOptions, segmentSpanId, stepSpanId } from "./run-tracer.ts";
 export { getRunTrace, type RunTraceRecord, runTracesProjection } from "./run-traces.ts";
 export {
   derivedSpanId,

@@ -28,16 +28,20 @@ export interface RunTracerOptions {
  *
  * Invariants:
  * 1. A run's trace context is recorded once, in its `run.started` (`trace`), and every span
- *    of the run is in that trace: the run span has the recorded span id, a step span's id is
- *    derived from it and the step's number and attempt (derivedSpanId), and a model or tool
- *    span is the child of its step's. So an alarm after an eviction, in a new isolate,
- *    continues the same trace with nothing held in memory.
+ *    of the run is in that trace. The run's first `invoke_agent` span has the recorded span
+ *    id; each later one (after a resume) and each step span has an id derived from it
+ *    (derivedSpanId); a model or tool span is the child of its step's. So an alarm after an
+ *    eviction, in a new isolate, continues the same trace with nothing held in memory.
  * 2. Spans that cross alarms (the run, a step) are recorded from committed ledger events
- *    (`step.completed`, a terminal event), with the ledger's times; a model call or tool call,
- *    which runs inside one alarm, is timed around the call itself.
- * 3. A step redriven after a crash (attempt > 1) links to its run's span. The lost attempt's
+ *    (`step.completed`, `run.waiting`, a terminal event), with the ledger's times; a model
+ *    call or tool call, which runs inside one alarm, is timed around the call itself.
+ * 3. One `invoke_agent` span per segment of work: from `run.started` or `run.resumed` to the
+ *    event that ends it (a wait for a human or a sub-agent, or an end), recorded once (by the
+ *    event whose seq closed it), so a run waiting for days holds no open span and a resumed
+ *    run records no duplicate. A later segment links to the first.
+ * 4. A step redriven after a crash (attempt > 1) links to its run's span. The lost attempt's
  *    spans were never recorded; the redriven one is what the trace shows.
- * 4. Spans are flushed when a step ends, a run waits or a run ends, through `waitUntil`.
+ * 5. Spans are flushed when a step ends, a run waits or a run ends, through `waitUntil`.
  */
 export class RunTracer {
   readonly #o: RunTracerOptions;
@@ -88,10 +92,10 @@ export class RunTracer {
       if (event.kind === "step.completed") {
         this.#step(event.runId, event.data.step, event.ts);
         flush = true;
-      } else if (TERMINAL_KINDS.has(event.kind)) {
-        this.#run(event);
+      } else if (TERMINAL_KINDS.has(event.kind) || event.kind === "run.waiting") {
+        this.#segment(event);
         flush = true;
-      } else if (event.kind === "run.waiting") flush = true;
+      }
     }
     if (flush) this.#o.waitUntil(this.#o.sink.flush());
   }
@@ -105,7 +109,7 @@ export class RunTracer {
       kind: "internal",
       traceId: run.traceId,
       spanId: stepSpanId(run, step, run.attempt),
-      parentSpanId: run.spanId,
+      parentSpanId: segmentSpanId(run),
       links:
         run.attempt > 1
           ? [
@@ -122,12 +126,12 @@ export class RunTracer {
     });
   }
 
-  #run(event: LedgerEvent): void {
+  #segment(event: LedgerEvent): void {
     if (event.runId === null) return;
     const run = getRunTrace(this.#o.sql, event.runId);
-    if (!run) return;
+    if (!run || run.closedSeq !== event.seq) return;
     const status = event.kind.slice("run.".length);
-    const { name, attributes } = runSpan(this.#ids(run), status);
+    const { name, attributes } = runSpan(this.#ids(run), status, run.segment);
     const error =
       event.kind === "run.failed"
         ? event.data.error
@@ -138,9 +142,24 @@ export class RunTracer {
       name,
       kind: "internal",
       traceId: run.traceId,
-      spanId: run.spanId,
-      attributes,
-      startTime: run.startedAt,
+      spanId: segmentSpanId(run),
+      links:
+        run.segment > 0
+          ? [
+              {
+                traceId: run.traceId,
+                spanId: run.spanId,
+                attributes: { [DURABLE_AGENTS.link]: "resume" },
+              },
+            ]
+          : [],
+      attributes: {
+        ...attributes,
+        ...(event.kind === "run.waiting"
+          ? { [DURABLE_AGENTS.waitingReason]: event.data.reason }
+          : {}),
+      },
+      startTime: run.segmentStartedAt,
       endTime: event.ts,
       ...(error ? { error } : {}),
     });
@@ -149,6 +168,11 @@ export class RunTracer {
   #ids(run: RunTraceRecord): RunIds {
     return { agent: run.agent, sessionId: this.#o.sessionId, runId: run.runId };
   }
+}
+
+/** The span id of the run's current segment of work (invariant 3). */
+export function segmentSpanId(run: RunTraceRecord): string {
+  return run.segment === 0 ? run.spanId : derivedSpanId(run.spanId, "segment", run.segment);
 }
 
 /** The span id of a step's attempt, derived from the run's (invariant 1). */
