@@ -3,16 +3,23 @@ import * as z from "zod";
 import {
   DURABLE_AGENTS,
   defineAgent,
+  defineSubagent,
   defineTool,
   GEN_AI,
   getRunTrace,
   type SpanRecord,
+  type SubagentMessage,
   scriptedModel,
   segmentSpanId,
   stepSpanId,
   type TraceSink,
 } from "../src/index.ts";
-import { createTestSession, ManualClock } from "../src/testing/index.ts";
+import {
+  createTestSession,
+  ManualClock,
+  NodeSqlPort,
+  type TestSession,
+} from "../src/testing/index.ts";
 import { mathAgent } from "./fixtures.ts";
 
 /** A sink that keeps what it is given, and counts flushes. */
@@ -188,6 +195,90 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     await t.drain();
     await t.runtime.abort("changed my mind");
     expect(other.spans.filter((x) => x.name === "invoke_agent payer")).toHaveLength(1);
+  });
+
+  it("a sub-agent's run joins its caller's trace, under the calling step", async () => {
+    const researcher = defineAgent({
+      name: "researcher",
+      system: "",
+      model: scriptedModel({ turns: [{ text: "Findings." }] }),
+    });
+    const lead = defineAgent({
+      name: "lead",
+      system: "",
+      tools: [
+        defineSubagent({
+          name: "research",
+          description: "Researches a topic",
+          agent: "researcher",
+          input: z.object({ topic: z.string() }),
+          message: ({ topic }) => `Research ${topic}`,
+        }),
+      ],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) =>
+            turn === 0
+              ? { toolCalls: [{ name: "research", args: { topic: "otters" } }] }
+              : { text: "Done." },
+        ],
+      }),
+    });
+    const sink = memorySink();
+    const clock = new ManualClock();
+    const sessions = new Map<string, TestSession>();
+    const open = (agent: string, id: string): TestSession => {
+      let found = sessions.get(`${agent}/${id}`);
+      if (!found) {
+        found = createTestSession(
+          agent === "lead" ? lead : researcher,
+          { sessionId: id, subagents: { send: deliver }, tracing: { sink } },
+          { sql: new NodeSqlPort(), clock },
+        );
+        sessions.set(`${agent}/${id}`, found);
+      }
+      return found;
+    };
+    async function deliver(message: SubagentMessage) {
+      if (message.type === "start")
+        await open(message.agent, message.session).runtime.startChild(message);
+      else if (message.type === "reply")
+        await open(message.parent.agent, message.parent.session).runtime.receiveReply(message);
+      return undefined;
+    }
+    const parent = open("lead", "p1");
+    const { runId } = await parent.runtime.start({ message: "otters?" });
+    for (let round = 0; round < 20; round++) {
+      let fired = 0;
+      for (const s of sessions.values()) fired += await s.drain();
+      if (fired === 0) break;
+    }
+    expect(parent.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+    const trace = getRunTrace(parent.sql, runId);
+    if (!trace) throw new Error("no trace context");
+    const child = sessions.get("researcher/p1.call_0_0");
+    if (!child) throw new Error("no child session");
+    const childRun = child.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+    expect(childRun?.data).toMatchObject({
+      trace: { traceId: trace.traceId, parentSpanId: stepSpanId(trace, 1, 1) },
+    });
+    const [childSpan] = sink.spans.filter((x) => x.name === "invoke_agent researcher");
+    expect(childSpan).toMatchObject({
+      traceId: trace.traceId,
+      parentSpanId: stepSpanId(trace, 1, 1),
+    });
+    expect(new Set(sink.spans.map((x) => x.traceId))).toEqual(new Set([trace.traceId]));
+    const [childChat] = sink.spans.filter(
+      (x) =>
+        x.attributes[GEN_AI.operation] === "chat" &&
+        x.attributes[GEN_AI.agentName] === "researcher",
+    );
+    const childTrace = getRunTrace(child.sql, childRun?.runId ?? "");
+    if (!childTrace) throw new Error("no child trace context");
+    expect(childChat?.parentSpanId).toBe(stepSpanId(childTrace, 1, 1));
+    expect(sink.spans.find((x) => x.spanId === stepSpanId(childTrace, 1, 1))?.parentSpanId).toBe(
+      childTrace.spanId,
+    );
   });
 
   it("without a sink: no trace ids in the ledger and no run_traces table", async () => {

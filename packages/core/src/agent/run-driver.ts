@@ -357,7 +357,14 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         },
       }));
       const handoffs = delegated.map((c) =>
-        handoff(this.#o.agent, this.#o.sessionId, runId, c, this.#delegation(c.name) as Delegation),
+        handoff(
+          this.#o.agent,
+          this.#o.sessionId,
+          runId,
+          c,
+          this.#delegation(c.name) as Delegation,
+          this.#o.tracer?.stepContext(runId),
+        ),
       );
       // A delegated call's start message (or instance creation) commits with its event (the outbox).
       const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];

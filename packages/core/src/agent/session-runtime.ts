@@ -251,6 +251,7 @@ export class SessionRuntime {
   async start(
     input: { message: string; replaces?: string },
     parent?: ParentRef,
+    parentTrace?: { readonly traceId: string; readonly spanId: string },
   ): Promise<StartedRun> {
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
@@ -280,7 +281,7 @@ export class SessionRuntime {
         input: { message: input.message },
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
-        ...(this.#tracer ? { trace: newRunTrace() } : {}),
+        ...(this.#tracer ? { trace: newRunTrace(parentTrace) } : {}),
       },
     };
     this.ledger.append([...superseded, started], () =>
@@ -417,7 +418,7 @@ export class SessionRuntime {
       ledger: this.ledger,
       sessionId: this.#sessionId,
       agent: this.#agent.name,
-      start: (message, parent) => this.start({ message }, parent),
+      start: (message, parent, trace) => this.start({ message }, parent, trace),
       abort: (reason) => this.abort(reason),
       commit: (events) => this.#commitControl(events),
     };

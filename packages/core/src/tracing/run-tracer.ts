@@ -85,6 +85,15 @@ export class RunTracer {
     });
   }
 
+  /**
+   * The span a sub-agent's run started from this run's current step hangs under (the
+   * step's), or undefined when this run is not traced.
+   */
+  stepContext(runId: string): { traceId: string; spanId: string } | undefined {
+    const run = getRunTrace(this.#o.sql, runId);
+    return run && { traceId: run.traceId, spanId: stepSpanId(run, run.step, run.attempt) };
+  }
+
   #committed(events: readonly LedgerEvent[]): void {
     let flush = false;
     for (const event of events) {
@@ -143,6 +152,7 @@ export class RunTracer {
       kind: "internal",
       traceId: run.traceId,
       spanId: segmentSpanId(run),
+      ...(run.parentSpanId === undefined ? {} : { parentSpanId: run.parentSpanId }),
       links:
         run.segment > 0
           ? [

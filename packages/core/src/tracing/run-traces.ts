@@ -33,6 +33,7 @@ interface Row {
   step: number;
   attempt: number;
   step_started_at: number | null;
+  parent_span_id: string | null;
   segment: number;
   segment_started_at: number;
   closed_seq: number | null;
@@ -45,20 +46,21 @@ interface Row {
  */
 export const runTracesProjection: Projection = {
   name: "run_traces",
-  version: 2,
+  version: 3,
   create: [
-    "CREATE TABLE run_traces (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, started_at INTEGER NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL, step_started_at INTEGER, segment INTEGER NOT NULL, segment_started_at INTEGER NOT NULL, closed_seq INTEGER)",
+    "CREATE TABLE run_traces (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, started_at INTEGER NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL, step_started_at INTEGER, parent_span_id TEXT, segment INTEGER NOT NULL, segment_started_at INTEGER NOT NULL, closed_seq INTEGER)",
   ],
   drop: ["DROP TABLE IF EXISTS run_traces"],
   apply(sql, event) {
     if (event.kind === "run.started") {
       if (event.data.trace)
         sql.exec(
-          "INSERT INTO run_traces (run_id, agent, trace_id, span_id, started_at, step, attempt, segment, segment_started_at) VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?)",
+          "INSERT INTO run_traces (run_id, agent, trace_id, span_id, parent_span_id, started_at, step, attempt, segment, segment_started_at) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, ?)",
           event.runId,
           event.data.agent,
           event.data.trace.traceId,
           event.data.trace.spanId,
+          event.data.trace.parentSpanId ?? null,
           event.ts,
           event.ts,
         );
@@ -93,6 +95,7 @@ export function getRunTrace(sql: SqlPort, runId: string): RunTraceRecord | undef
       agent: row.agent,
       traceId: row.trace_id,
       spanId: row.span_id,
+      ...(row.parent_span_id === null ? {} : { parentSpanId: row.parent_span_id }),
       startedAt: row.started_at,
       step: row.step,
       attempt: row.attempt,

@@ -16,6 +16,8 @@ export interface RunTrace {
   readonly traceId: string;
   /** The run span's id, 16 hex characters. */
   readonly spanId: string;
+  /** The span the run's spans hang under: the calling step's, for a sub-agent's run. */
+  readonly parentSpanId?: string;
 }
 
 export type SpanAttributeValue = string | number | boolean | readonly string[];
@@ -50,8 +52,15 @@ export interface TraceSink {
   flush(): Promise<void>;
 }
 
-/** A new run's trace context: random ids from `crypto.getRandomValues` (W3C: not all zero). */
-export function newRunTrace(): RunTrace {
+/**
+ * A new run's trace context: random ids from `crypto.getRandomValues` (W3C: not all zero);
+ * in `parent`'s trace, under its span, when given (a sub-agent's run under its caller's step).
+ */
+export function newRunTrace(parent?: {
+  readonly traceId: string;
+  readonly spanId: string;
+}): RunTrace {
+  if (parent) return { traceId: parent.traceId, spanId: randomHex(8), parentSpanId: parent.spanId };
   return { traceId: randomHex(16), spanId: randomHex(8) };
 }
 
