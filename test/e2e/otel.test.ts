@@ -217,6 +217,31 @@ describe("OpenTelemetry traces over OTLP/HTTP", () => {
       expect(BigInt(s.endTimeUnixNano)).toBeGreaterThanOrEqual(BigInt(s.startTimeUnixNano));
   });
 
+  it("a sub-agent's run, in another Durable Object, joins its caller's trace under the calling step", async () => {
+    const otlp = await receiver();
+    sink = otlp.server;
+    const state = tempState("e2e-otel-sub");
+    states.push(state);
+    dev = await start(state, { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, SCRIPTED_DELAY_MS: "0" });
+    await run(dev.baseUrl, "traced-sub", "research durable objects");
+    const events = await waitForLedger(dev.baseUrl, "traced-sub", (all) => all.some(isTerminal));
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    const trace = events.find((e) => e.kind === "run.started")?.data.trace as { traceId: string };
+    const spans = await until("both agents' run spans", () => {
+      const all = spansOf(otlp.requests);
+      const names = new Set(all.map((s) => s.name));
+      return names.has("invoke_agent assistant") && names.has("invoke_agent researcher")
+        ? all
+        : undefined;
+    });
+    expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([trace.traceId]));
+    const child = spans.find((s) => s.name === "invoke_agent researcher");
+    const callingStep = spans.find((s) => s.spanId === child?.parentSpanId);
+    expect(callingStep?.name).toBe("step 1");
+    expect(attrs(callingStep?.attributes)).toMatchObject({ "gen_ai.agent.name": "assistant" });
+    expect(attrs(child?.attributes)["durable_agents.session.id"]).toMatch(/^traced-sub\./);
+  });
+
   it("with tracing off (no endpoint), runs carry no trace ids and nothing is exported", async () => {
     const otlp = await receiver();
     sink = otlp.server;
