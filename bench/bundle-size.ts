@@ -4,8 +4,9 @@
  * that keeps zod's locales out (bench/bundle/readme-alias), and the minimal agent Worker
  * (bench/bundle: scripted model, no provider) with `wrangler deploy --dry-run --outdir`,
  * from this checkout's sources, and prints wrangler's own "Total Upload" figures (raw and
- * gzip, KiB) and how many zod locale modules each bundle carries (zod 4 has 64; the English
- * one is zod's default). Figures and the before/after are in docs/benchmarks.md.
+ * gzip, KiB), how many zod locale modules each bundle carries (zod 4 has 64; the English
+ * one is zod's default) and how many OpenTelemetry modules (none unless the Worker imports
+ * `@durable-agents/cloudflare/otel`; bench/bundle-otel does). Figures and the before/after are in docs/benchmarks.md.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -28,10 +29,18 @@ const workers = [
     dir: join(root, "bench/bundle/readme-alias"),
   },
   { name: "minimal agent Worker (bench/bundle)", dir: join(root, "bench/bundle") },
+  {
+    name: "minimal agent Worker, traced (bench/bundle-otel)",
+    dir: join(root, "bench/bundle-otel"),
+  },
 ];
 
-console.log("| Worker | raw KiB | gzip KiB | main module bytes | zod locales |");
-console.log("| ------ | ------- | -------- | ----------------- | ----------- |");
+console.log(
+  "| Worker | raw KiB | gzip KiB | main module bytes | zod locales | OpenTelemetry modules |",
+);
+console.log(
+  "| ------ | ------- | -------- | ----------------- | ----------- | --------------------- |",
+);
 for (const worker of workers) {
   const out = mkdtempSync(join(tmpdir(), "bundle-size-"));
   try {
@@ -47,8 +56,10 @@ for (const worker of workers) {
     if (main === undefined) throw new Error(`no .js bundle in ${out}`);
     const code = readFileSync(join(out, main), "utf8");
     const locales = new Set(code.match(/zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js/g)).size;
+    // esbuild marks each bundled module with a `// node_modules/<path>` comment.
+    const otel = new Set(code.match(/\/\/ [^\n]*node_modules\/@opentelemetry\/[^\n]+/g)).size;
     console.log(
-      `| ${worker.name} | ${upload[1]} | ${upload[2]} | ${statSync(join(out, main)).size} | ${locales} |`,
+      `| ${worker.name} | ${upload[1]} | ${upload[2]} | ${statSync(join(out, main)).size} | ${locales} | ${otel} |`,
     );
   } finally {
     rmSync(out, { recursive: true, force: true });

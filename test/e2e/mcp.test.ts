@@ -5,7 +5,10 @@
 import { rmSync } from "node:fs";
 import { mintSessionToken } from "@durable-agents/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
 import { startQuickstart, tempState } from "./e2e-support.ts";
@@ -29,7 +32,7 @@ async function connect(url: string, token?: string): Promise<Client> {
 }
 
 describe("the quickstart serves /mcp/assistant", () => {
-  it("lists the tool, calls it with progress, gets the answer; without a token it is refused", async () => {
+  it("lists the tool, calls it with progress, gets the answer; without a token connect fails with a 401", async () => {
     const secret = "e2e-mcp-secret-0123456789abcdef0123456789";
     state = tempState("e2e-mcp");
     dev = await startQuickstart(state, { AUTH_SECRET: secret });
@@ -51,13 +54,22 @@ describe("the quickstart serves /mcp/assistant", () => {
     expect(progress.length).toBeGreaterThan(0);
     await client.close();
 
-    const anonymous = await connect(url);
-    const refused = await anonymous.callTool({
-      name: "assistant",
-      arguments: { message: "What is 2+3?", session: "mcp-e2e-anon" },
+    // Without a token the door refuses before the MCP transport: connect fails with a 401.
+    const anonymous = await connect(url).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(anonymous).toBeInstanceOf(StreamableHTTPError);
+    expect((anonymous as StreamableHTTPError).code).toBe(401);
+    const raw = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
     });
-    expect(refused.isError).toBe(true);
-    expect(JSON.stringify(refused.content)).toContain("401");
-    await anonymous.close();
+    expect(raw.status).toBe(401);
+    expect(raw.headers.get("www-authenticate")).toMatch(/^Bearer /);
   });
 });

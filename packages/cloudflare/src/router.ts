@@ -4,13 +4,14 @@ import {
   consoleLogger,
   errorResponse,
   type Logger,
+  mcpSub,
   NotFoundError,
   type PriceTable,
   readBytes,
 } from "@durable-agents/core";
 import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
-import type { Authorize } from "./auth/authorize.ts";
+import { type Authorize, authorizeRequest } from "./auth/authorize.ts";
 import { handleIndexRequest, INDEX_PATHS } from "./d1/index-routes.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 import type { StreamVars } from "./stream-object/stream-config.ts";
@@ -72,7 +73,20 @@ export async function routeRequest(
       });
     }
     const mcp = options.mcp && /^\/mcp\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(url.pathname);
-    if (options.mcp && mcp?.[1]) return await options.mcp(request, mcp[1], env.AGENTS);
+    if (options.mcp && mcp?.[1]) {
+      // The door, before the MCP transport: the session routes' check (a 401 carries
+      // `www-authenticate`, as MCP's authorization spec asks of HTTP transports). `read`:
+      // talking to the agent; its tool's start command checks `write` on the session.
+      const agent = mcp[1];
+      const outcome = await authorizeRequest(
+        request,
+        env as unknown as Record<string, unknown>,
+        { sub: mcpSub(agent), scope: "read", agent },
+        { authorize, logger },
+      );
+      if (outcome.type === "respond") return outcome.response;
+      return await options.mcp(request, agent, env.AGENTS);
+    }
     // useChat's URLs become the session route .../chat of the chat id's session.
     const routed = url.pathname.startsWith(CHAT_ROOT) ? await chatRoute(request) : undefined;
     const session = parseSessionPath(new URL((routed ?? request).url).pathname);

@@ -36,6 +36,7 @@ import {
   routeRequest,
   type SessionEndpoint,
 } from "../src/index.ts";
+import { otelTracing } from "../src/otel/index.ts";
 import self from "./docs.test.ts?raw";
 import { migrateIndexDb, resetIndexDb } from "./support/index-db.ts";
 import { BASE } from "./support/session.ts";
@@ -315,6 +316,44 @@ describe("docs/api.md", () => {
 
     expect(typeof AgentSession).toBe("function");
     expect(typeof worker.fetch).toBe("function");
+  });
+
+  it("tracing (OpenTelemetry)", async () => {
+    const assistant = defineAgent({
+      name: "assistant",
+      system: "You are helpful.",
+      model: scriptedModel({ turns: [{ text: "Hello!" }] }),
+    });
+
+    const TracedSession = createAgentServer({
+      agents: [assistant],
+      tracing: otelTracing({ serviceName: "support-agents" }),
+    });
+    // wrangler.jsonc: "vars": { "OTEL_EXPORTER_OTLP_ENDPOINT": "https://otlp.example.com" }
+
+    const tracing = otelTracing({
+      endpoint: (env) => (env.TRACES_URL ? String(env.TRACES_URL) : undefined),
+      headers: (env) => ({ authorization: `Bearer ${String(env.TRACES_KEY)}` }),
+    });
+    const off = tracing({}); // no TRACES_URL: undefined, the session is not traced
+    const sink = tracing({ TRACES_URL: "http://127.0.0.1:4318/v1/traces", TRACES_KEY: "k" });
+
+    expect(typeof TracedSession).toBe("function");
+    expect(off).toBeUndefined();
+    expect(otelTracing()({})).toBeUndefined();
+    expect(otelTracing()({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" })).toBeDefined();
+    // The SDK and the exporter load and run in workerd; nothing listens there, and a failed
+    // export never rejects. (workerd logs "Network connection lost" as uncaught for any
+    // refused fetch with a body, even a caught one: that line in the output is not ours.)
+    sink?.record({
+      name: "step 1",
+      kind: "internal",
+      traceId: "0af7651916cd43dd8448eb211c80319c",
+      attributes: { "durable_agents.step": 1 },
+      startTime: Date.now() - 5,
+      endTime: Date.now(),
+    });
+    await expect(sink?.flush()).resolves.toBeUndefined();
   });
 
   it("server: a registry with factories, and local-dev auth", () => {

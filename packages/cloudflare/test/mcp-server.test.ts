@@ -1,7 +1,10 @@
 import { env, SELF } from "cloudflare:test";
 import { mintSessionToken } from "@durable-agents/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { describe, expect, it } from "vitest";
 import { BASE } from "./support/session.ts";
@@ -50,15 +53,53 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 
-  it("without a token the call is refused by the session routes' auth, and starts nothing", async () => {
-    const session = `mcp_${Date.now()}_anon`;
-    const client = await connect("chatty");
+  it("without a token it is refused at the door: a 401 with www-authenticate, before the MCP transport, and nothing starts", async () => {
+    const refused = await connect("chatty").then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(StreamableHTTPError);
+    expect((refused as StreamableHTTPError).code).toBe(401);
+    // The same answer as the session routes give: the error JSON and a Bearer challenge.
+    const raw = await SELF.fetch(`${BASE}/mcp/chatty`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(raw.status).toBe(401);
+    expect(raw.headers.get("www-authenticate")).toMatch(/^Bearer /);
+    expect(((await raw.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    // A bad signature and a token of another agent are refused there too.
+    const other = await mintSessionToken(env.AUTH_SECRET, { agent: "approver", session: "x" });
+    const wrong = await connect("chatty", other).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((wrong as StreamableHTTPError).code).toBe(403);
+    const forged = await connect("chatty", `${other}x`).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect((forged as StreamableHTTPError).code).toBe(401);
+  });
+
+  it("a token of another session of the agent opens the door, but its tool call on this session is refused by the session routes and starts nothing", async () => {
+    const session = `mcp_${Date.now()}_other`;
+    const token = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "chatty",
+      session: "elsewhere",
+    });
+    const client = await connect("chatty", token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["chatty"]);
     const result = await client.callTool({ name: "chatty", arguments: { message: "hi", session } });
     expect(result.isError).toBe(true);
-    expect(JSON.stringify(result.content)).toContain("401 unauthorized");
-    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    expect(JSON.stringify(result.content)).toContain("403 wrong_session");
+    const own = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
     const status = await SELF.fetch(`${BASE}/agents/chatty/${session}/status`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${own}` },
     });
     expect(((await status.json()) as { runId: string | null }).runId).toBeNull();
     await client.close();

@@ -86,7 +86,9 @@ export {
   type AccessTarget,
   decideAccess,
   ForbiddenError,
+  MCP_SUB_PREFIX,
   type MintOptions,
+  mcpSub,
   mintIndexToken,
   mintSessionToken,
   mintStreamToken,
@@ -235,6 +237,22 @@ export {
   serveLedgerRead,
   WIRE_EVENT_CODEC,
 } from "./streams/ledger-source.ts";
+export {
+  DURABLE_AGENTS,
+  derivedSpanId,
+  GEN_AI,
+  getRunTrace,
+  newRunTrace,
+  type RunTrace,
+  type RunTraceRecord,
+  RunTracer,
+  type SpanAttributes,
+  type SpanAttributeValue,
+  type SpanRecord,
+  segmentSpanId,
+  stepSpanId,
+  type TraceSink,
+} from "./tracing/index.ts";
 export {
   assertDistinctKinds,
   type CronSchedule,

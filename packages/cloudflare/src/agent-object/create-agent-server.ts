@@ -20,6 +20,7 @@ import {
   type SubagentMessage,
   systemClock,
   type ToolWorkflowResult,
+  type TraceSink,
   type TriggerDefinition,
 } from "@durable-agents/core";
 import { indexExtensions } from "../d1/session-index.ts";
@@ -70,6 +71,12 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly toolWorkflowCheckMs?: number;
   /** The AI SDK chat surface (`/chat/:agent`): how long a cut stream waits for its client before it stops the run. */
   readonly chat?: Partial<ChatOptions>;
+  /**
+   * Traces runs with OpenTelemetry: pass `otelTracing()` from `@durable-agents/cloudflare/otel`
+   * (a separate entry point, so a Worker without it bundles no OpenTelemetry). Each session
+   * object calls it once with its env; undefined leaves the session untraced.
+   */
+  readonly tracing?: (env: Record<string, unknown>) => TraceSink | undefined;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -244,6 +251,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
     #open(agent: string, session: string): SessionRuntime {
       if (this.#runtime) return this.#runtime;
       writeMeta(this.#sql, { agent, session });
+      const sink = options.tracing?.(this.env);
       this.#runtime = new SessionRuntime({
         sql: this.#sql,
         agent: registry.resolve(agent, { session, env: this.env }),
@@ -273,6 +281,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         workflowCheckMs: options.toolWorkflowCheckMs,
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
+        ...(sink ? { tracing: { sink, waitUntil: (flush) => this.ctx.waitUntil(flush) } } : {}),
       });
       this.#sockets.watch(this.#runtime.ledger);
       return this.#runtime;

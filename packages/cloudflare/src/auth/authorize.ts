@@ -13,8 +13,10 @@ import { isLoopback, resolveSecret } from "./secret.ts";
 
 /**
  * What a request asks for: one session (`sub` = `agent/session`, with `agent` and `session`),
- * the index (`sub` = `*`), or one Durable Stream (`sub` = `stream:<path>`, with `stream`, the
- * path after `/v1/stream/`; subscription routes name `__ds/subscriptions/<id>` or `__ds/jwks.json`).
+ * the index (`sub` = `*`), one Durable Stream (`sub` = `stream:<path>`, with `stream`, the
+ * path after `/v1/stream/`; subscription routes name `__ds/subscriptions/<id>` or `__ds/jwks.json`),
+ * or an agent's MCP server (`sub` = `mcp:<agent>`, with `agent` and scope `read`; a session
+ * token of that agent opens it).
  */
 export interface AuthTarget {
   readonly sub: string;

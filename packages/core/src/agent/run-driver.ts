@@ -7,6 +7,7 @@ import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { RunTracer } from "../tracing/run-tracer.ts";
 import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AppState } from "./app-state.ts";
@@ -48,6 +49,8 @@ export interface RunDriverOptions {
   readonly state: AppState;
   /** Writes that commit with a run's `run.completed` (the onComplete hook's due work). */
   readonly onCompleted?: (runId: string) => void;
+  /** Records the model and tool calls' spans (tracing/run-tracer.ts); absent: no tracing. */
+  readonly tracer?: RunTracer;
 }
 
 interface InFlight {
@@ -182,6 +185,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       if (this.#stillRunning(runId))
         this.#append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
     });
+    let traced: { provider: string; modelId: string; start: number } | undefined;
     try {
       const { model, options } = await this.#prepareCall(runId, step, attempt);
       const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
@@ -190,6 +194,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         timeouts,
         `${model.provider}:${model.modelId}`,
       );
+      traced = { provider: model.provider, modelId: model.modelId, start: this.#o.clock.now() };
       const result = await callModel(
         model,
         { ...options, abortSignal: flight.model.signal },
@@ -213,6 +218,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       );
       thinking.flush();
       coalescer.flush();
+      this.#o.tracer?.model(
+        runId,
+        { step, attempt, ...traced, usage: result.usage, finishReason: result.finishReason },
+        traced.start,
+        this.#o.clock.now(),
+      );
       if (!this.#stillRunning(runId)) return DONE;
       const { interrupted, ...outcome } = result;
       const completed: NewEvent<"model.completed"> = {
@@ -252,6 +263,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         final.ok && onCompleted ? () => onCompleted(runId) : undefined,
       );
       return DONE;
+    } catch (error) {
+      if (traced)
+        this.#o.tracer?.model(
+          runId,
+          { step, attempt, ...traced, error: errorInfo(error) },
+          traced.start,
+          this.#o.clock.now(),
+        );
+      throw error;
     } finally {
       this.#inFlight.delete(runId);
     }
@@ -362,7 +382,14 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         },
       }));
       const handoffs = delegated.map((c) =>
-        handoff(this.#o.agent, this.#o.sessionId, runId, c, this.#delegation(c.name) as Delegation),
+        handoff(
+          this.#o.agent,
+          this.#o.sessionId,
+          runId,
+          c,
+          this.#delegation(c.name) as Delegation,
+          this.#o.tracer?.stepContext(runId),
+        ),
       );
       // A delegated call's start message (or instance creation) commits with its event (the outbox).
       const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];
@@ -388,6 +415,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
         .map(async (call) => {
           const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+          const start = this.#o.clock.now();
           const outcome = await runTool(tools, call, key, {
             sessionId,
             runId,
@@ -396,6 +424,19 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             maxResultBytes: this.#o.limits.maxToolResultBytes,
             appState: this.#o.state,
           });
+          this.#o.tracer?.tool(
+            runId,
+            {
+              step,
+              callId: call.callId,
+              name: call.name,
+              effect: effectOf(call.name),
+              idempotencyKey: key,
+              ...(outcome.type === "failed" ? { error: outcome.error } : {}),
+            },
+            start,
+            this.#o.clock.now(),
+          );
           await faults?.("before-tool-commit", {
             sessionId: this.#o.sessionId,
             runId,
@@ -465,6 +506,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
+}
+
+/** A thrown error as the ledger states one: its code when it is ours. */
+function errorInfo(error: unknown): { code: string; message: string } {
+  if (error instanceof DurableAgentsError) return { code: error.code, message: error.message };
+  return { code: "model_error", message: error instanceof Error ? error.message : String(error) };
 }
 
 /** The reason the interrupt request gave (POST interrupt {reason}), carried to `run.interrupted`. */

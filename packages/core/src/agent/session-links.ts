@@ -29,7 +29,11 @@ export interface LinkContext {
   readonly ledger: Ledger;
   readonly sessionId: string;
   readonly agent: string;
-  start(message: string, parent: ParentRef): Promise<unknown>;
+  start(
+    message: string,
+    parent: ParentRef,
+    trace?: { readonly traceId: string; readonly spanId: string },
+  ): Promise<unknown>;
   /** Aborts the session's latest run (running, waiting or interrupted). */
   abort(reason: string): Promise<unknown>;
   /** Appends control events, scheduling the run if they resume it. */
@@ -125,7 +129,7 @@ export async function startChild(ctx: LinkContext, message: StartChild): Promise
       `superseded: its parent ${parent.agent} sent call ${parent.callId} again (run ${parent.runId}, step ${parent.step})`,
     );
   }
-  await ctx.start(message.message, parent);
+  await ctx.start(message.message, parent, message.trace);
 }
 
 /**

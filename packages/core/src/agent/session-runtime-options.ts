@@ -6,6 +6,7 @@ import type { Projection } from "../ledger/projection.ts";
 import type { RunStatus } from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { TraceSink } from "../tracing/trace-sink.ts";
 import type { TriggerDefinition } from "../triggers/define-trigger.ts";
 import type { PumpOptions, TriggerHandler } from "../triggers/pump.ts";
 import type { CoalesceOptions } from "./coalescer.ts";
@@ -65,6 +66,15 @@ export interface SessionRuntimeOptions {
    * waiting for the dead instance's leases to run out.
    */
   readonly singleInstance?: boolean;
+  /**
+   * Records spans of runs, steps, model calls and tool calls (tracing/run-tracer.ts).
+   * Without it, nothing is traced and runs carry no trace ids.
+   */
+  readonly tracing?: {
+    readonly sink: TraceSink;
+    /** Keeps the isolate alive while spans are flushed (a Durable Object's `ctx.waitUntil`). */
+    readonly waitUntil?: (promise: Promise<unknown>) => void;
+  };
 }
 
 export interface RuntimeLimits {

@@ -13,6 +13,9 @@ import { latestRun } from "../ledger/projections/runs.ts";
 import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { RunTracer } from "../tracing/run-tracer.ts";
+import { runTracesProjection } from "../tracing/run-traces.ts";
+import { newRunTrace } from "../tracing/trace-sink.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import { type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
@@ -99,6 +102,7 @@ export class SessionRuntime {
   readonly #driver: RunDriver;
   readonly #pump: TriggerPump;
   readonly #limits: RuntimeLimits;
+  readonly #tracer: RunTracer | undefined;
   readonly schedules: Schedules;
 
   constructor(options: SessionRuntimeOptions) {
@@ -117,9 +121,19 @@ export class SessionRuntime {
     this.ledger = new Ledger(options.sql, this.#clock, [
       ...SESSION_PROJECTIONS,
       subagentRepliesProjection,
+      ...(options.tracing ? [runTracesProjection] : []),
       ...(options.projections ?? []),
     ]);
     this.work = new DueWork(options.sql);
+    this.#tracer = options.tracing
+      ? new RunTracer({
+          sql: options.sql,
+          ledger: this.ledger,
+          sink: options.tracing.sink,
+          sessionId: options.sessionId,
+          waitUntil: options.tracing.waitUntil ?? ((promise) => void promise.catch(() => {})),
+        })
+      : undefined;
     // Work written by an append outside the alarm (a reply queued by a close, an index
     // message) is due without a wake-up of its own: every wake-up goes through the port.
     this.ledger.onAppend(() => {
@@ -150,6 +164,7 @@ export class SessionRuntime {
       onCompleted: options.onComplete
         ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
         : undefined,
+      tracer: this.#tracer,
     });
     this.schedules = new Schedules(options.appTriggers ?? [], {
       work: this.work,
@@ -237,7 +252,11 @@ export class SessionRuntime {
    * `replaces`: the latest run, answered again with this one (a chat's regenerate); its
    * messages leave the conversation. 409 `not_latest_run` when it is not the latest run.
    */
-  async start(input: StartInput, parent?: ParentRef): Promise<StartedRun> {
+  async start(
+    input: StartInput,
+    parent?: ParentRef,
+    parentTrace?: { readonly traceId: string; readonly spanId: string },
+  ): Promise<StartedRun> {
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
@@ -270,6 +289,7 @@ export class SessionRuntime {
         ...(input.modelOptions ? { modelOptions: input.modelOptions } : {}),
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
+        ...(this.#tracer ? { trace: newRunTrace(parentTrace) } : {}),
       },
     };
     this.ledger.append([...superseded, started], () =>
@@ -406,7 +426,7 @@ export class SessionRuntime {
       ledger: this.ledger,
       sessionId: this.#sessionId,
       agent: this.#agent.name,
-      start: (message, parent) => this.start({ message }, parent),
+      start: (message, parent, trace) => this.start({ message }, parent, trace),
       abort: (reason) => this.abort(reason),
       commit: (events) => this.#commitControl(events),
     };

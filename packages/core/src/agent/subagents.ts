@@ -36,6 +36,8 @@ export interface StartChild {
   readonly session: string;
   readonly message: string;
   readonly parent: ParentRef;
+  /** The parent's step span, when the parent traces its runs: the child's run joins its trace. */
+  readonly trace?: { readonly traceId: string; readonly spanId: string };
 }
 
 export interface ChildReply {
@@ -184,6 +186,7 @@ export function handoff(
   runId: string,
   call: ToolCallRecord,
   delegation: Delegation,
+  trace?: { readonly traceId: string; readonly spanId: string },
 ): { event: NewEvent<"subagent.started">; message: StartChild } {
   const session = childSessionId(sessionId, call.callId);
   const tool = agent.tools.find((t) => t.name === call.name);
@@ -203,6 +206,13 @@ export function handoff(
       runId,
       data: { step: call.step, callId: call.callId, agent: delegation.agent, session },
     },
-    message: { type: "start", agent: delegation.agent, session, message, parent },
+    message: {
+      type: "start",
+      agent: delegation.agent,
+      session,
+      message,
+      parent,
+      ...(trace ? { trace } : {}),
+    },
   };
 }

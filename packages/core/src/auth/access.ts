@@ -17,6 +17,18 @@ export type AccessDecision =
 /** Subjects of Durable Streams start with this; session and index subjects never contain `:`. */
 export const STREAM_SUB_PREFIX = "stream:";
 
+/** The subject of an agent's MCP door (`/mcp/:agent`); see mcpSub. */
+export const MCP_SUB_PREFIX = "mcp:";
+
+/**
+ * The subject of `/mcp/:agent`, the door in front of an agent's MCP server. A session token
+ * of that agent opens it (the tool call then reaches the session routes, which check the
+ * session the token names and the start command's scope).
+ */
+export function mcpSub(agent: string): string {
+  return `${MCP_SUB_PREFIX}${agent}`;
+}
+
 /** The subject of the stream at `/v1/stream/<path>` (path as routed: stream-root-relative). */
 export function streamSub(path: string): string {
   return `${STREAM_SUB_PREFIX}${path}`;
@@ -35,9 +47,12 @@ export function decideAccess(claims: SessionClaims, target: AccessTarget): Acces
 /**
  * Exact subject, or a stream prefix on path-segment boundaries: prefix `chat` covers `chat`
  * and `chat/a/b` but not `chatroom`; the empty prefix covers every stream (and `__ds`).
- * A prefix claim on anything but a stream subject covers nothing.
+ * A prefix claim on anything but a stream subject covers nothing. An MCP door subject
+ * (`mcp:<agent>`) is covered by a session token of that agent.
  */
 function covers(claims: SessionClaims, sub: string): boolean {
+  if (sub.startsWith(MCP_SUB_PREFIX))
+    return claims.prefix !== true && claims.sub.startsWith(`${sub.slice(MCP_SUB_PREFIX.length)}/`);
   if (claims.prefix !== true) return claims.sub === sub;
   if (!claims.sub.startsWith(STREAM_SUB_PREFIX) || !sub.startsWith(STREAM_SUB_PREFIX)) return false;
   const prefix = claims.sub.slice(STREAM_SUB_PREFIX.length);

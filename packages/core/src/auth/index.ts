@@ -2,6 +2,8 @@ export {
   type AccessDecision,
   type AccessTarget,
   decideAccess,
+  MCP_SUB_PREFIX,
+  mcpSub,
   STREAM_SUB_PREFIX,
   scopeOf,
   streamSub,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideAccess, scopeOf, streamSub } from "./access.ts";
+import { decideAccess, mcpSub, scopeOf, streamSub } from "./access.ts";
 import {
   mintIndexToken,
   mintSessionToken,
@@ -105,6 +105,32 @@ describe("session tokens", () => {
     expect(decideAccess(all, read("anything/at/all")).type).toBe("allowed");
     expect(decideAccess(all, { sub: "a/s1", scope: "read" }).type).toBe("other_session");
     expect(decideAccess(all, { sub: "*", scope: "read" }).type).toBe("other_session");
+  });
+
+  it("an agent's MCP door (mcp:<agent>) opens to a session token of that agent, and nothing else", async () => {
+    const claims = async (token: string) => {
+      const result = await verifySessionToken(SECRET, token, NOW);
+      if (result.type !== "valid") throw new Error("expected valid");
+      return result.claims;
+    };
+    const door = { sub: mcpSub("a"), scope: "read" as const };
+    const session = await claims(
+      await mintSessionToken(SECRET, { agent: "a", session: "s1", now: NOW }),
+    );
+    expect(decideAccess(session, door).type).toBe("allowed");
+    expect(decideAccess(session, { sub: mcpSub("ab"), scope: "read" }).type).toBe("other_session");
+    const other = await claims(
+      await mintSessionToken(SECRET, { agent: "b", session: "a", now: NOW }),
+    );
+    expect(decideAccess(other, door).type).toBe("other_session");
+    const index = await claims(await mintIndexToken(SECRET, { now: NOW }));
+    expect(decideAccess(index, door).type).toBe("other_session");
+    const streams = await claims(await mintStreamToken(SECRET, { prefix: "", now: NOW }));
+    expect(decideAccess(streams, door).type).toBe("other_session");
+    const forged = await claims(
+      await signClaims(SECRET, { sub: "a/", prefix: true, scope: ["read"], exp: NOW / 1000 + 60 }),
+    );
+    expect(decideAccess(forged, door).type).toBe("other_session");
   });
 
   it("a prefix claim on a session or index subject opens nothing beyond it", async () => {

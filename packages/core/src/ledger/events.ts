@@ -71,6 +71,11 @@ export interface EventPayloads {
      * conversation, as a retry from the checkpoint before its user message would hide them.
      */
     replaces?: string;
+    /**
+     * The run's trace context, when the server traces runs (see tracing/run-tracer.ts);
+     * `parentSpanId`: the parent session's step span, for a sub-agent's run.
+     */
+    trace?: { traceId: string; spanId: string; parentSpanId?: string };
   };
   "run.interrupt_requested": { reason: string };
   "step.started": { step: number; attempt: number };

@@ -1,0 +1,292 @@
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import {
+  DURABLE_AGENTS,
+  defineAgent,
+  defineSubagent,
+  defineTool,
+  GEN_AI,
+  getRunTrace,
+  type SpanRecord,
+  type SubagentMessage,
+  scriptedModel,
+  segmentSpanId,
+  stepSpanId,
+  type TraceSink,
+} from "../src/index.ts";
+import {
+  createTestSession,
+  ManualClock,
+  NodeSqlPort,
+  type TestSession,
+} from "../src/testing/index.ts";
+import { mathAgent } from "./fixtures.ts";
+
+/** A sink that keeps what it is given, and counts flushes. */
+function memorySink(): TraceSink & { spans: SpanRecord[]; flushes: number } {
+  const sink = {
+    spans: [] as SpanRecord[],
+    flushes: 0,
+    record: (span: SpanRecord) => void sink.spans.push(span),
+    flush: async () => void sink.flushes++,
+  };
+  return sink;
+}
+
+describe("tracing a run (GenAI spans from the run driver and the ledger)", () => {
+  it("a two-step run with a tool call, its answer crashed mid-stream and redriven by a new object: one trace", async () => {
+    const first = memorySink();
+    let crashes = 0;
+    const s = createTestSession(mathAgent, {
+      tracing: { sink: first },
+      faults: (point, info) => {
+        if (point === "mid-stream" && info.step === 2 && crashes++ === 0) throw new Error("crash");
+      },
+    });
+    const { runId } = await s.runtime.start({ message: "2+3?" });
+    await s.drain(3); // step 1 (model, tools, finish) and the answer's first attempt, which dies
+    const trace = getRunTrace(s.sql, runId);
+    expect(trace).toMatchObject({ runId, agent: "math", attempt: 1, step: 2 });
+    if (!trace) throw new Error("no trace context");
+    expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(trace.spanId).toMatch(/^[0-9a-f]{16}$/);
+    const started = s.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+    expect(started?.data).toMatchObject({
+      trace: { traceId: trace.traceId, spanId: trace.spanId },
+    });
+
+    // A new object (the old one evicted) redrives the answer as attempt 2.
+    const second = memorySink();
+    const fresh = s.restart({
+      clock: new ManualClock(s.clock.now() + 60_000),
+      tracing: { sink: second },
+    });
+    await fresh.runtime.alarm();
+    await fresh.drain();
+    expect(fresh.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+
+    const spans = [...first.spans, ...second.spans];
+    expect(new Set(spans.map((x) => x.traceId))).toEqual(new Set([trace.traceId]));
+    const byName = (name: string) => spans.filter((x) => x.name === name);
+    const [run] = byName("invoke_agent math");
+    expect(run).toMatchObject({
+      spanId: trace.spanId,
+      attributes: {
+        [GEN_AI.operation]: "invoke_agent",
+        [DURABLE_AGENTS.runStatus]: "completed",
+        [DURABLE_AGENTS.sessionId]: "s1",
+        [DURABLE_AGENTS.runId]: runId,
+      },
+    });
+    expect(run?.parentSpanId).toBeUndefined();
+    const final = getRunTrace(fresh.sql, runId);
+    if (!final) throw new Error("no trace context");
+    const step1 = byName("step 1");
+    const step2 = byName("step 2");
+    expect(step1).toHaveLength(1);
+    expect(step2).toHaveLength(1); // the lost attempt never ended
+    expect(step1[0]).toMatchObject({
+      spanId: stepSpanId(final, 1, 1),
+      parentSpanId: trace.spanId,
+      links: [],
+    });
+    expect(step2[0]).toMatchObject({
+      spanId: stepSpanId(final, 2, 2),
+      parentSpanId: trace.spanId,
+      attributes: { [DURABLE_AGENTS.attempt]: 2 },
+      links: [
+        {
+          traceId: trace.traceId,
+          spanId: trace.spanId,
+          attributes: { [DURABLE_AGENTS.link]: "redrive" },
+        },
+      ],
+    });
+    const chats = spans.filter((x) => x.attributes[GEN_AI.operation] === "chat");
+    // Step 1, step 2's crashed attempt (an error span) and its redrive.
+    expect(chats.map((x) => [x.parentSpanId, x.error?.message])).toEqual([
+      [stepSpanId(final, 1, 1), undefined],
+      [stepSpanId(final, 2, 1), "crash"],
+      [stepSpanId(final, 2, 2), undefined],
+    ]);
+    expect(chats[0]?.attributes).toMatchObject({
+      [GEN_AI.requestModel]: expect.any(String),
+      [GEN_AI.inputTokens]: expect.any(Number),
+      [GEN_AI.outputTokens]: expect.any(Number),
+      [GEN_AI.finishReasons]: ["tool-calls"],
+    });
+    const completed = fresh.runtime.ledger
+      .read(0)
+      .filter((e) => e.kind === "model.completed")
+      .map((e) => (e.kind === "model.completed" ? e.data.usage : undefined));
+    expect([chats[0], chats[2]].map((x) => x?.attributes[GEN_AI.inputTokens])).toEqual(
+      completed.map((u) => u?.inputTokens),
+    );
+    expect([chats[0], chats[2]].map((x) => x?.attributes[GEN_AI.outputTokens])).toEqual(
+      completed.map((u) => u?.outputTokens),
+    );
+    const [tool] = byName("execute_tool calculator");
+    expect(tool).toMatchObject({
+      parentSpanId: stepSpanId(final, 1, 1),
+      attributes: {
+        [GEN_AI.toolName]: "calculator",
+        [GEN_AI.toolCallId]: "call_0_0",
+        [DURABLE_AGENTS.toolEffect]: "pure",
+      },
+    });
+    for (const x of spans) expect(x.endTime).toBeGreaterThanOrEqual(x.startTime);
+    expect(second.flushes).toBeGreaterThan(0);
+  });
+
+  it("a run that waits for an approval: one invoke_agent span per stretch of work, the resumed one linked to the first", async () => {
+    const pay = defineTool({
+      name: "pay",
+      description: "Pays. Needs a human.",
+      input: z.object({ amount: z.number() }),
+      effect: "irreversible",
+      needsApproval: true,
+      execute: ({ amount }) => ({ paid: amount }),
+    });
+    const payer = defineAgent({
+      name: "payer",
+      system: "",
+      tools: [pay],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) =>
+            turn === 0 ? { toolCalls: [{ name: "pay", args: { amount: 5 } }] } : { text: "Paid." },
+        ],
+      }),
+    });
+    const sink = memorySink();
+    const s = createTestSession(payer, { tracing: { sink } });
+    const { runId } = await s.runtime.start({ message: "pay 5" });
+    await s.drain();
+    const waiting = sink.spans.filter((x) => x.name === "invoke_agent payer");
+    expect(waiting.map((x) => x.attributes[DURABLE_AGENTS.runStatus])).toEqual(["waiting"]);
+    expect(waiting[0]?.attributes[DURABLE_AGENTS.waitingReason]).toBe("approval");
+    await s.runtime.resume({ approvals: [{ callId: "call_0_0", approved: true }] });
+    await s.drain();
+    const trace = getRunTrace(s.sql, runId);
+    if (!trace) throw new Error("no trace context");
+    const runs = sink.spans.filter((x) => x.name === "invoke_agent payer");
+    expect(runs.map((x) => x.attributes[DURABLE_AGENTS.runStatus])).toEqual([
+      "waiting",
+      "completed",
+    ]);
+    expect(runs.map((x) => x.spanId)).toEqual([trace.spanId, segmentSpanId(trace)]);
+    expect(segmentSpanId(trace)).not.toBe(trace.spanId);
+    expect(runs[1]?.links).toEqual([
+      {
+        traceId: trace.traceId,
+        spanId: trace.spanId,
+        attributes: { [DURABLE_AGENTS.link]: "resume" },
+      },
+    ]);
+    // Step 1 ended after the approval: it belongs to the second stretch; the tool ran in it.
+    const [step1] = sink.spans.filter((x) => x.name === "step 1");
+    expect(step1?.parentSpanId).toBe(segmentSpanId(trace));
+    expect(sink.spans.filter((x) => x.name === "execute_tool pay")).toHaveLength(1);
+
+    // An abort of a waiting run adds no second span for the stretch the wait ended.
+    const other = memorySink();
+    const t = createTestSession(payer, { tracing: { sink: other } });
+    await t.runtime.start({ message: "pay 5" });
+    await t.drain();
+    await t.runtime.abort("changed my mind");
+    expect(other.spans.filter((x) => x.name === "invoke_agent payer")).toHaveLength(1);
+  });
+
+  it("a sub-agent's run joins its caller's trace, under the calling step", async () => {
+    const researcher = defineAgent({
+      name: "researcher",
+      system: "",
+      model: scriptedModel({ turns: [{ text: "Findings." }] }),
+    });
+    const lead = defineAgent({
+      name: "lead",
+      system: "",
+      tools: [
+        defineSubagent({
+          name: "research",
+          description: "Researches a topic",
+          agent: "researcher",
+          input: z.object({ topic: z.string() }),
+          message: ({ topic }) => `Research ${topic}`,
+        }),
+      ],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) =>
+            turn === 0
+              ? { toolCalls: [{ name: "research", args: { topic: "otters" } }] }
+              : { text: "Done." },
+        ],
+      }),
+    });
+    const sink = memorySink();
+    const clock = new ManualClock();
+    const sessions = new Map<string, TestSession>();
+    const open = (agent: string, id: string): TestSession => {
+      let found = sessions.get(`${agent}/${id}`);
+      if (!found) {
+        found = createTestSession(
+          agent === "lead" ? lead : researcher,
+          { sessionId: id, subagents: { send: deliver }, tracing: { sink } },
+          { sql: new NodeSqlPort(), clock },
+        );
+        sessions.set(`${agent}/${id}`, found);
+      }
+      return found;
+    };
+    async function deliver(message: SubagentMessage) {
+      if (message.type === "start")
+        await open(message.agent, message.session).runtime.startChild(message);
+      else if (message.type === "reply")
+        await open(message.parent.agent, message.parent.session).runtime.receiveReply(message);
+      return undefined;
+    }
+    const parent = open("lead", "p1");
+    const { runId } = await parent.runtime.start({ message: "otters?" });
+    for (let round = 0; round < 20; round++) {
+      let fired = 0;
+      for (const s of sessions.values()) fired += await s.drain();
+      if (fired === 0) break;
+    }
+    expect(parent.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+    const trace = getRunTrace(parent.sql, runId);
+    if (!trace) throw new Error("no trace context");
+    const child = sessions.get("researcher/p1.call_0_0");
+    if (!child) throw new Error("no child session");
+    const childRun = child.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+    expect(childRun?.data).toMatchObject({
+      trace: { traceId: trace.traceId, parentSpanId: stepSpanId(trace, 1, 1) },
+    });
+    const [childSpan] = sink.spans.filter((x) => x.name === "invoke_agent researcher");
+    expect(childSpan).toMatchObject({
+      traceId: trace.traceId,
+      parentSpanId: stepSpanId(trace, 1, 1),
+    });
+    expect(new Set(sink.spans.map((x) => x.traceId))).toEqual(new Set([trace.traceId]));
+    const [childChat] = sink.spans.filter(
+      (x) =>
+        x.attributes[GEN_AI.operation] === "chat" &&
+        x.attributes[GEN_AI.agentName] === "researcher",
+    );
+    const childTrace = getRunTrace(child.sql, childRun?.runId ?? "");
+    if (!childTrace) throw new Error("no child trace context");
+    expect(childChat?.parentSpanId).toBe(stepSpanId(childTrace, 1, 1));
+    expect(sink.spans.find((x) => x.spanId === stepSpanId(childTrace, 1, 1))?.parentSpanId).toBe(
+      childTrace.spanId,
+    );
+  });
+
+  it("without a sink: no trace ids in the ledger and no run_traces table", async () => {
+    const s = createTestSession(mathAgent);
+    await s.runtime.start({ message: "2+3?" });
+    await s.drain();
+    const started = s.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+    expect(started?.data).not.toHaveProperty("trace");
+    expect(s.sql.exec("SELECT name FROM sqlite_master WHERE name = 'run_traces'")).toEqual([]);
+  });
+});
