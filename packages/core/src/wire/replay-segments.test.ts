@@ -198,8 +198,6 @@ describe("a replay of a run that paused and was resumed", () => {
       ["user"],
       ["user", "assistant"],
     ]);
-    expect(snapshots[1]?.messages[1]?.toolCalls?.map((c) => c.id)).toEqual([
-      requested.data.callId,
-    ]);
+    expect(snapshots[1]?.messages[1]?.toolCalls?.map((c) => c.id)).toEqual([requested.data.callId]);
   });
 });
