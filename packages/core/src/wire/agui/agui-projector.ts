@@ -17,8 +17,8 @@ import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.t
  *    the messages it lists), then streams the run's own messages. An AG-UI run that opens at
  *    a resume lists the ledger run's earlier messages too (the assistant's tool calls, the
  *    results already streamed), and leaves out what the stream sends next: the results still
- *    to come and the messages of the opening event itself. A state write between runs sends nothing: the
- *    next run's snapshot carries it.
+ *    to come and the messages of the opening event itself. A state write between runs sends
+ *    nothing: the next run's snapshot carries it.
  * 3. Every run that starts ends: RUN_FINISHED (success, interrupt, cancelled) or
  *    RUN_ERROR; an open text message or step is closed first.
  * 4. A run that waits for a client ends its AG-UI run with `outcome: interrupt`, one interrupt
