@@ -4,6 +4,7 @@
  * rebuilt UIMessages with the same conversation rebuilt from the ledger.
  */
 import { rmSync } from "node:fs";
+import { AgentChat, loadChatMessages } from "@durable-agents/client/chat";
 import { DefaultChatTransport, type UIMessage } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
@@ -35,10 +36,14 @@ function chat(id = `chat-${Date.now()}-${++counter}`, messages: UIMessage[] = []
   return new NodeChat({ id, transport, messages });
 }
 
-async function expectLedgerEquals(c: NodeChat) {
+async function expectLedgerEquals(c: Pick<NodeChat, "id" | "messages">) {
   const server = await ledgerMessages(dev.baseUrl, "assistant", c.id);
   expect(comparable(c.messages)).toEqual(comparable(server));
 }
+
+/** The quickstart's answer once its researcher sub-agent replied (examples/quickstart/src/model.ts). */
+const RESEARCHED = (topic: string) =>
+  new RegExp(`^The researcher says: Research notes on ${topic}: it is well documented`);
 
 const status = (id: string) =>
   getJson<{ status: string; runId: string }>(`${dev.baseUrl}/agents/assistant/${id}/status`);
@@ -154,6 +159,61 @@ describe("useChat with DefaultChatTransport and no options", () => {
       expect((await status(c.id)).status).toBe("completed");
       await expectLedgerEquals(c);
     }
+  });
+
+  it("a run that waits on a sub-agent streams on through the wait to the answer", async () => {
+    const c = chat();
+    await c.sendMessage({ text: "research durable objects" });
+    expect(c.status).toBe("ready");
+    expect(c.messages[1]?.parts).toContainEqual(
+      expect.objectContaining({ type: "tool-research", state: "output-available" }),
+    );
+    expect(textOf(c.messages[1])).toMatch(RESEARCHED("durable objects"));
+    expect((await status(c.id)).status).toBe("completed");
+    await expectLedgerEquals(c);
+  });
+
+  it("a reload while the run waits on a sub-agent resumes at GET .../stream (the run is active)", async () => {
+    const net = cuttableFetch();
+    const first = chat();
+    const sent = first.sendMessage({ text: "research durable streams" });
+    try {
+      await until("the run to wait on the researcher", async () =>
+        (await status(first.id)).status === "waiting" ? true : undefined,
+      );
+      net.cut(); // the page goes away while the sub-agent works
+      await sent;
+    } finally {
+      net.restore();
+    }
+    const second = chat(
+      first.id,
+      first.messages.map((m) => structuredClone(m)),
+    );
+    await second.resumeStream();
+    expect(second.status).toBe("ready");
+    expect(second.messages).toHaveLength(2);
+    expect(textOf(second.messages[1])).toMatch(RESEARCHED("durable streams"));
+    expect((await status(first.id)).status).toBe("completed");
+    await expectLedgerEquals(second);
+  });
+
+  it("useAgentChat's load during a sub-agent wait leaves the active run to its resume, which streams it to the answer", async () => {
+    const first = chat();
+    const sent = first.sendMessage({ text: "research durable queues" });
+    await until("the run to wait on the researcher", async () =>
+      (await status(first.id)).status === "waiting" ? true : undefined,
+    );
+    // The conversation as loaded: the waiting run is active, so the resume brings its answer.
+    const loaded = await loadChatMessages(`${dev.baseUrl}/agents/assistant/${first.id}`);
+    expect(loaded.map((m) => m.role)).toEqual(["user"]);
+    const reloaded = new AgentChat({ agent: "assistant", id: first.id, baseUrl: dev.baseUrl });
+    await reloaded.load();
+    expect(reloaded.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(textOf(reloaded.messages[1])).toMatch(RESEARCHED("durable queues"));
+    expect((await status(first.id)).status).toBe("completed");
+    await expectLedgerEquals(reloaded);
+    await sent;
   });
 
   it("a client-side tool result (addToolOutput) resumes the run with that output", async () => {

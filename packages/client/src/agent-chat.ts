@@ -171,7 +171,9 @@ interface StoredMessage {
 /**
  * The conversation of a session as UIMessages: each visible user message, then its run's
  * answer rebuilt by the SDK from the run's UI message stream (`GET .../ui-stream?offset=`).
- * A running run is left out: `resumeStream` brings it.
+ * The active run (running, or waiting on a sub-agent or a Workflow) is left out: `resumeStream`
+ * brings it. Which waits are active is the server's rule (core's ledger/wait-reasons.ts): a
+ * waiting run is active when `GET .../ui-stream` streams it rather than answering 204.
  */
 export async function loadChatMessages(
   sessionUrl: string,
@@ -181,12 +183,15 @@ export async function loadChatMessages(
   const page = (await json(`${sessionUrl}/messages?limit=200`, headers)) as {
     messages: StoredMessage[];
   };
+  const active =
+    status.status === "running" ||
+    (status.status === "waiting" && (await streams(`${sessionUrl}/ui-stream`, headers)));
   const out: UIMessage[] = [];
   for (const message of page.messages) {
     if (message.role !== "user") continue;
     const text = message.parts.map((p) => p.text ?? "").join("");
     out.push({ id: message.id, role: "user", parts: [{ type: "text", text }] });
-    if (message.runId === status.runId && status.status === "running") continue;
+    if (message.runId === status.runId && active) continue;
     const seq = Number(message.id.slice(1));
     const offset = seq <= 1 ? "-1" : String(seq - 1).padStart(16, "0");
     const response = await fetch(`${sessionUrl}/ui-stream?offset=${offset}`, { headers });
@@ -195,6 +200,13 @@ export async function loadChatMessages(
     if (answer) out.push(answer);
   }
   return out;
+}
+
+/** True when `url` answers with a stream (200), not 204; the stream is left at once. */
+async function streams(url: string, headers: Readonly<Record<string, string>>): Promise<boolean> {
+  const response = await fetch(url, { headers });
+  await response.body?.cancel().catch(() => undefined);
+  return response.status === 200;
 }
 
 async function json(url: string, headers: Readonly<Record<string, string>>): Promise<unknown> {

@@ -196,6 +196,14 @@ export { Ledger } from "./ledger/ledger.ts";
 export { decodeOffset, encodeOffset, START_OFFSET } from "./ledger/offset.ts";
 export type { Projection } from "./ledger/projection.ts";
 export * from "./ledger/projections/index.ts";
+export {
+  isClientWait,
+  isWaitingForClient,
+  movesOnItsOwn,
+  WAIT_REASONS,
+  type WaitReason,
+  waitsForClient,
+} from "./ledger/wait-reasons.ts";
 export { toWire, type WireEvent } from "./ledger/wire-event.ts";
 export { consoleLogger, type Logger, silentLogger } from "./logger.ts";
 export {

@@ -1,3 +1,6 @@
+import { verifyEvents } from "@ag-ui/client";
+import { EventSchemas } from "@ag-ui/core/schemas";
+import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import {
@@ -10,12 +13,16 @@ import {
   scriptedModel,
   usageSummary,
 } from "../src/index.ts";
+import { isWaitingForClient, movesOnItsOwn } from "../src/ledger/wait-reasons.ts";
 import {
   createTestSession,
   ManualClock,
   NodeSqlPort,
   type TestSession,
 } from "../src/testing/index.ts";
+import { createAguiProjector } from "../src/wire/agui/agui-projector.ts";
+import { endsRun } from "../src/wire/replay-end.ts";
+import { createUiStreamProjector } from "../src/wire/ui-stream/ui-stream-projector.ts";
 
 const researcher = defineAgent({
   name: "researcher",
@@ -142,5 +149,41 @@ describe("sub-agents", () => {
     expect(child.runtime.ledger.read(0).filter((e) => e.kind === "run.started")).toHaveLength(1);
     const completed = parent.runtime.ledger.read(0).filter((e) => e.kind === "subagent.completed");
     expect(completed).toHaveLength(2);
+  });
+
+  it("a wait on sub-agents is no pause for the client: the run stays active, one UI message segment and one AG-UI run carry it to the answer", async () => {
+    const w = world();
+    const parent = w.session("lead", "p3");
+    await parent.runtime.start({ message: "compare otters and beavers" });
+    await parent.drain();
+    const waiting = latestRun(parent.sql);
+    expect(waiting).toMatchObject({ status: "waiting", waitingReason: "subagent" });
+    expect(movesOnItsOwn(waiting!)).toBe(true);
+    expect(isWaitingForClient(waiting!)).toBe(false);
+    await w.settle();
+    expect(latestRun(parent.sql)?.status).toBe("completed");
+
+    const events = parent.runtime.ledger.read(0);
+    const ends = endsRun(parent.sql, waiting!.runId);
+    expect(events.filter(ends).map((e) => e.kind)).toEqual(["run.completed"]);
+
+    const ui = createUiStreamProjector();
+    const chunks = events.flatMap((e) => ui.map(e)).map((c) => c.type);
+    expect(chunks.filter((t) => t === "start")).toHaveLength(1);
+    expect(chunks.filter((t) => t === "finish")).toHaveLength(1);
+    expect(chunks.filter((t) => t === "tool-output-available")).toHaveLength(2);
+
+    const agui = createAguiProjector({ threadId: "p3" });
+    const out = events.flatMap((e) => agui.map(e));
+    for (const event of out) expect(EventSchemas.safeParse(event).error).toBeUndefined();
+    await lastValueFrom(from(out as never[]).pipe(verifyEvents(false), toArray()));
+    const finished = out.filter((e) => e.type === "RUN_FINISHED");
+    expect(finished).toEqual([expect.objectContaining({ outcome: { type: "success" } })]);
+    const statuses = out.flatMap((e) =>
+      e.type === "STATE_DELTA"
+        ? (e.delta as { path: string; value: unknown }[]).filter((d) => d.path === "/status")
+        : [],
+    );
+    expect(statuses.map((d) => d.value)).toEqual(["waiting", "running", "completed"]);
   });
 });

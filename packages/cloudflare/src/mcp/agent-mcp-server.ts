@@ -1,4 +1,4 @@
-import type { LedgerEvent } from "@durable-agents/core";
+import { isClientWait, type LedgerEvent } from "@durable-agents/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import * as z from "zod";
@@ -111,8 +111,7 @@ function ending(event: LedgerEvent, session: string): ToolAnswer | undefined {
       );
     case "run.waiting":
       // Sub-agents and Workflows answer on their own; a human decision does not come over MCP.
-      if (event.data.reason !== "approval" && event.data.reason !== "outcome_unknown")
-        return undefined;
+      if (!isClientWait(event)) return undefined;
       return failure(
         `the run is waiting (${event.data.reason}) on session ${session}; answer it through the session routes (POST .../resume)`,
       );

@@ -5,6 +5,7 @@ import type { Ledger } from "../ledger/ledger.ts";
 import { getCheckpoint } from "../ledger/projections/checkpoints.ts";
 import { getRun, latestRun } from "../ledger/projections/runs.ts";
 import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { waitsOnDelegates } from "../ledger/wait-reasons.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { failedCalls } from "./failed-calls.ts";
 import {
@@ -150,9 +151,6 @@ export async function receiveReply(ctx: LinkContext, reply: ChildReply): Promise
   if (events.length > 0) await settleDelegated(ctx, reply.parent, events);
 }
 
-/** The `run.waiting` reasons of a run waiting on delegated calls (sub-agents, workflows). */
-const DELEGATED_WAITS = new Set(["subagent", "workflow"]);
-
 /** Records the end of a delegated call; the run resumes when no call of its step is left waiting. */
 export async function settleDelegated(
   ctx: LinkContext,
@@ -163,11 +161,7 @@ export async function settleDelegated(
   const left = stepToolCalls(ctx.sql, parent.runId, parent.step).filter(
     (c) => c.status === "delegated" && c.callId !== parent.callId,
   );
-  if (
-    run?.status === "waiting" &&
-    DELEGATED_WAITS.has(run.waitingReason ?? "") &&
-    left.length === 0
-  ) {
+  if (run?.status === "waiting" && waitsOnDelegates(run.waitingReason) && left.length === 0) {
     events.push({ kind: "run.resumed", runId: parent.runId, data: { mode: "continue" } });
   }
   await ctx.commit(events);

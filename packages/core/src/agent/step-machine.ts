@@ -1,5 +1,6 @@
 import type { RunRecord } from "../ledger/projections/runs.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import type { WaitReason } from "../ledger/wait-reasons.ts";
 
 /**
  * The step machine: given what the ledger says about a run, what happens next.
@@ -29,7 +30,7 @@ export type StepAction =
       readonly unknown: ToolCallRecord[];
     }
   | { readonly type: "request-approval"; readonly step: number; readonly calls: ToolCallRecord[] }
-  | { readonly type: "pause"; readonly reason: string }
+  | { readonly type: "pause"; readonly reason: WaitReason }
   | { readonly type: "finish-step"; readonly step: number };
 
 export interface StepLimits {
@@ -39,7 +40,7 @@ export interface StepLimits {
   /** Whether a requested call must wait for a human first. */
   readonly needsApproval: (call: ToolCallRecord) => boolean;
   /** What a delegated call waits on (the `run.waiting` reason): default "subagent". */
-  readonly waitsOn?: (call: ToolCallRecord) => string;
+  readonly waitsOn?: (call: ToolCallRecord) => WaitReason;
 }
 
 export function nextAction(

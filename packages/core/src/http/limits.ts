@@ -20,7 +20,7 @@ export const LIMITS = {
   maxEventBytes: MAX_EVENT_BYTES,
   /** Most events in one JSON read of the ledger. */
   maxReadEvents: 1000,
-  /** Most messages in an AG-UI MESSAGES_SNAPSHOT: the newest ones, up to the run's own message. */
+  /** Most messages in an AG-UI MESSAGES_SNAPSHOT: the newest ones as of the event that opens the AG-UI run. */
   maxSnapshotMessages: 1000,
   /** Most messages in one page of GET .../messages. */
   maxMessagesPage: 200,

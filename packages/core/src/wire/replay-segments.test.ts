@@ -188,5 +188,16 @@ describe("a replay of a run that paused and was resumed", () => {
       "success",
     ]);
     expect(events.map((e) => e.type)).toContain("TOOL_CALL_RESULT");
+    // The resume run's snapshot is the conversation at the resume: the run's user message and
+    // its tool-call message (HttpAgent keeps only what a snapshot lists), not the result the
+    // stream sends next.
+    const snapshots = events.filter((e) => e.type === "MESSAGES_SNAPSHOT") as unknown as {
+      messages: { role: string; toolCalls?: { id: string }[] }[];
+    }[];
+    expect(snapshots.map((s) => s.messages.map((m) => m.role))).toEqual([
+      ["user"],
+      ["user", "assistant"],
+    ]);
+    expect(snapshots[1]?.messages[1]?.toolCalls?.map((c) => c.id)).toEqual([requested.data.callId]);
   });
 });

@@ -1,6 +1,7 @@
 import type { SessionRuntime } from "../../agent/session-runtime.ts";
 import type { Clock } from "../../clock.ts";
 import { latestRun } from "../../ledger/projections/runs.ts";
+import { movesOnItsOwn } from "../../ledger/wait-reasons.ts";
 import type { SqlPort } from "../../sql/port.ts";
 
 /** How the chat surface treats a client that goes away. */
@@ -51,7 +52,8 @@ export interface WatchContext {
 /**
  * Counts `response` as an open chat stream of `runId` while it is read. When the client
  * cancels it before it ended, and no other chat stream of the run is open
- * `stopAfterDisconnectMs` later, the run is interrupted if it is still running.
+ * `stopAfterDisconnectMs` later, the run is interrupted if it still moves on its own (running,
+ * or waiting on a sub-agent or a Workflow; never one waiting for the client's answer).
  * In-memory on purpose: a lost timer (the object was evicted) leaves the run going,
  * which is what a disconnect without stop means anyway.
  */
@@ -104,7 +106,7 @@ function scheduleStop(runId: string, ctx: WatchContext, presence: Presence): voi
     presence.stopping.delete(runId);
     if ((presence.open.get(runId) ?? 0) > 0) return;
     const run = latestRun(ctx.sql);
-    if (run?.runId !== runId || run.status !== "running") return;
+    if (run?.runId !== runId || !movesOnItsOwn(run)) return;
     await ctx.stop(CHAT_STOP_REASON);
   })().catch(() => undefined);
 }

@@ -2,6 +2,7 @@ import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
+import { isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
 import { endsRun } from "../../wire/replay-end.ts";
 import {
   type ChatCommand,
@@ -110,7 +111,8 @@ export const chatRoutes: RouteTable = {
       const ran = await run(chatCommand(body), request, ctx);
       if (ran instanceof Response) return ran;
       const { runId, after } = ran;
-      const stillWaiting = latestRun(ctx.sql)?.status === "waiting";
+      const latest = latestRun(ctx.sql);
+      const stillWaiting = latest !== undefined && isWaitingForClient(latest);
       const tail = ctx.runtime.ledger.tail;
       // Some calls are answered, others still wait: the stream carries the answers and ends.
       const response = stillWaiting
@@ -119,12 +121,13 @@ export const chatRoutes: RouteTable = {
       return watchChatStream(response, runId, watchContext(request, ctx));
     },
     /**
-     * `GET /chat/:agent/:id/stream`: the running run replayed from its start, through every
-     * segment (useChat's `resumeStream`); 204 when no run is running.
+     * `GET /chat/:agent/:id/stream`: the active run (running, or waiting on a sub-agent or a
+     * Workflow) replayed from its start, through every segment (useChat's `resumeStream`); 204
+     * when no run is active.
      */
     GET: (request, ctx) => {
       const current = latestRun(ctx.sql);
-      if (current?.status !== "running") return new Response(null, { status: 204 });
+      if (!current || !movesOnItsOwn(current)) return new Response(null, { status: 204 });
       const from = { after: current.startedSeq - 1, skip: 0 };
       const response = uiStream(request, ctx, from, endsRun(ctx.sql, current.runId));
       return watchChatStream(response, current.runId, watchContext(request, ctx));

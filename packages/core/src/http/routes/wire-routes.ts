@@ -3,8 +3,9 @@ import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
 import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
-import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
+import { movesOnItsOwn } from "../../ledger/wait-reasons.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import { sseStartOffset } from "../../streams/read/read-request.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
@@ -30,18 +31,15 @@ function position(request: Request, ctx: SessionHttpContext): ChunkPosition | nu
   return value === null ? null : parseChunkPosition(value, ctx.runtime.ledger.tail);
 }
 
-/** The conversation when `runId` started, its user message last (AG-UI MESSAGES_SNAPSHOT). */
-function messagesAtStart(ctx: SessionHttpContext): (runId: string) => Message[] {
-  return (runId) => {
-    const run = getRun(ctx.sql, runId);
-    return conversationAt(ctx.sql, runId, `m${run?.startedSeq}`, LIMITS.maxSnapshotMessages);
-  };
+/** The conversation after event `seq` (AG-UI MESSAGES_SNAPSHOT, see the projector). */
+function messagesAt(ctx: SessionHttpContext): (seq: number) => Message[] {
+  return (seq) => conversationAt(ctx.sql, seq, LIMITS.maxSnapshotMessages);
 }
 
 function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
   const projector = createAguiProjector({
     threadId: ctx.runtime.status().session,
-    messages: messagesAtStart(ctx),
+    messages: messagesAt(ctx),
     state: (seq) => ctx.runtime.state.at(seq).state,
   });
   return projectedSse(request, ctx, projector, from, {
@@ -155,18 +153,19 @@ export const wireRoutes: RouteTable = {
   "ui-stream": {
     /**
      * Resumes: with `?offset=`/`Last-Event-ID`, exactly after that chunk; without, the
-     * active run replayed from its start (useChat `resume: true`). 204 when nothing is active.
+     * active run (running, or waiting on a sub-agent or a Workflow) replayed from its start
+     * (useChat `resume: true`). 204 when nothing is active.
      */
     GET: (request, ctx) => {
       const from = position(request, ctx);
+      const run = latestRun(ctx.sql);
+      const active = run !== undefined && movesOnItsOwn(run);
       if (from) {
         const next = ctx.runtime.ledger.read(from.after, 1)[0];
-        if (!next && latestRun(ctx.sql)?.status !== "running")
-          return new Response(null, { status: 204 });
+        if (!next && !active) return new Response(null, { status: 204 });
         return uiStream(request, ctx, from, endsRun(ctx.sql));
       }
-      const run = latestRun(ctx.sql);
-      if (run?.status !== "running") return new Response(null, { status: 204 });
+      if (!run || !active) return new Response(null, { status: 204 });
       const start = { after: run.startedSeq - 1, skip: 0 };
       return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId));
     },

@@ -243,33 +243,21 @@ export function listMessagesBefore(
 }
 
 /**
- * The conversation as of a run's start, for AG-UI MESSAGES_SNAPSHOT: the newest `limit`
- * non-empty messages up to and including the run's own message `throughId`, in conversation
- * order. When that message is not shown (a run started without one), the newest `limit`
- * messages of other runs. Newest, not oldest: a long session keeps its recent turns.
+ * The conversation as it stood after event `seq`, for AG-UI MESSAGES_SNAPSHOT: the newest
+ * `limit` non-empty, visible messages that events up to `seq` created, in conversation order,
+ * with their parts as they are now. Newest, not oldest: a long session keeps its recent turns.
+ * Message indexes grow with `created_seq`, so the walk down the `idx` order skips only the
+ * messages created after `seq` (none for a live stream).
  */
-export function conversationAt(
-  sql: SqlPort,
-  runId: string,
-  throughId: string,
-  limit: number,
-): Message[] {
-  const through = sql.exec<{ idx: number }>(
-    `SELECT idx FROM messages WHERE id = ? AND ${VISIBLE}`,
-    throughId,
-  )[0];
-  const rows = through
-    ? sql.exec<MessageRow>(
-        `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE idx <= ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
-        through.idx,
-        limit,
-      )
-    : sql.exec<MessageRow>(
-        `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE (run_id IS NULL OR run_id != ?) AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
-        runId,
-        limit,
-      );
-  return rows.map(toMessage).reverse();
+export function conversationAt(sql: SqlPort, seq: number, limit: number): Message[] {
+  return sql
+    .exec<MessageRow>(
+      `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE created_seq <= ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+      seq,
+      limit,
+    )
+    .map(toMessage)
+    .reverse();
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
 import type { Message } from "../../ledger/projections/messages.ts";
+import { isClientWait } from "../../ledger/wait-reasons.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
 import { APPROVAL_RESPONSE_SCHEMA } from "./agui-resume.ts";
 import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.ts";
@@ -12,14 +13,20 @@ import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.t
  *    events. State is only what the current run has opened (a text message, a step,
  *    pending approvals, usage), so replaying the run's events rebuilds it exactly.
  * 2. A run opens with RUN_STARTED, STATE_SNAPSHOT (status, step, usage and the app state at
- *    that event) and MESSAGES_SNAPSHOT (the conversation so far; clients merge it by message
- *    id), then streams the run's own messages. A state write between runs sends nothing: the
- *    next run's snapshot carries it.
+ *    that event) and MESSAGES_SNAPSHOT (the conversation at that event: HttpAgent keeps only
+ *    the messages it lists), then streams the run's own messages. An AG-UI run that opens at
+ *    a resume lists the ledger run's earlier messages too (the assistant's tool calls, the
+ *    results already streamed), and leaves out what the stream sends next: the results still
+ *    to come and the messages of the opening event itself. A state write between runs sends
+ *    nothing: the next run's snapshot carries it.
  * 3. Every run that starts ends: RUN_FINISHED (success, interrupt, cancelled) or
  *    RUN_ERROR; an open text message or step is closed first.
- * 4. A run that waits ends its AG-UI run with `outcome: interrupt`, one interrupt per call
- *    waiting for a decision (id = toolCallId = the call id, with the answer's `responseSchema`);
- *    a resume (a new AG-UI run with `resume[]`, see agui-resume.ts) opens a new AG-UI run.
+ * 4. A run that waits for a client ends its AG-UI run with `outcome: interrupt`, one interrupt
+ *    per call waiting for a decision (id = toolCallId = the call id, with the answer's
+ *    `responseSchema`); a resume (a new AG-UI run with `resume[]`, see agui-resume.ts) opens a
+ *    new AG-UI run. A wait on delegated calls (a sub-agent, a Workflow) is no interrupt: the
+ *    AG-UI run goes on through it, its status `waiting` then `running` again
+ *    (ledger/wait-reasons.ts).
  * 5. Ids are derived from the ledger: the assistant message of step n of run r is
  *    `r:n:a` (the id in GET .../messages); a tool result message is `r:n:t:<callId>`.
  */
@@ -27,10 +34,10 @@ export interface AguiProjectorOptions {
   /** The AG-UI thread: the session id. */
   readonly threadId: string;
   /**
-   * The conversation as it stood when `runId` started (its user message last), sent as
-   * MESSAGES_SNAPSHOT right after RUN_STARTED; omitted when absent.
+   * The conversation as it stood after event `seq` (the messages events up to `seq` created,
+   * as they are now), sent as MESSAGES_SNAPSHOT right after RUN_STARTED; omitted when absent.
    */
-  readonly messages?: (runId: string) => readonly Message[];
+  readonly messages?: (seq: number) => readonly Message[];
   /**
    * The application state as it was after event `seq`, sent as STATE_SNAPSHOT's `state` when a
    * run opens (at its `run.started` or `run.resumed`); null when absent. `state.updated` in the
@@ -54,6 +61,12 @@ interface RunState {
 export function createAguiProjector(options: AguiProjectorOptions): ChunkProjector<AguiEvent> {
   const { threadId } = options;
   let run: RunState | undefined;
+  /** The tool results streamed so far in the ledger run (across its AG-UI runs). */
+  let streamed = { runId: "", calls: new Set<string>() };
+  const resultStreamed = (runId: string, callId: string) => {
+    if (streamed.runId !== runId) streamed = { runId, calls: new Set() };
+    streamed.calls.add(callId);
+  };
 
   const closeReasoning = (out: AguiEvent[]) => {
     if (!run || run.reasoning === null) return;
@@ -108,8 +121,19 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         state: options.state?.(event.seq) ?? null,
       },
     });
-    const snapshot = options.messages?.(runId);
-    if (snapshot) out.push({ type: "MESSAGES_SNAPSHOT", messages: toAguiMessages(snapshot) });
+    // A run.started or run.resumed brings a user message the stream does not send; any other
+    // opening event streams what it created itself.
+    const opens = event.kind === "run.started" || event.kind === "run.resumed";
+    const snapshot = options.messages?.(opens ? event.seq : event.seq - 1);
+    if (snapshot) {
+      const sent = streamed.runId === runId ? streamed.calls : new Set<string>();
+      const messages = snapshot.map((m) =>
+        m.runId === runId && m.role === "tool"
+          ? { ...m, parts: m.parts.filter((p) => p.type !== "tool-result" || sent.has(p.callId)) }
+          : m,
+      );
+      out.push({ type: "MESSAGES_SNAPSHOT", messages: toAguiMessages(messages) });
+    }
   };
 
   return {
@@ -221,9 +245,11 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         return;
       }
       case "tool.completed":
+        resultStreamed(state.runId, event.data.callId);
         out.push(toolResult(state.runId, event.data, event.data.result));
         return;
       case "tool.failed":
+        resultStreamed(state.runId, event.data.callId);
         out.push(toolResult(state.runId, event.data, event.data.error));
         return;
       case "tool.outcome_unknown":
@@ -233,6 +259,7 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
           reason: "outcome_unknown",
           toolCallId: event.data.callId,
         });
+        resultStreamed(state.runId, event.data.callId);
         out.push(toolResult(state.runId, event.data, { status: "outcome_unknown" }));
         return;
       case "step.completed":
@@ -253,6 +280,8 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         out.push(custom(event));
         return;
       case "run.waiting": {
+        out.push(delta("/status", "waiting"));
+        if (!isClientWait(event)) return;
         const interrupts =
           state.interrupts.length > 0
             ? state.interrupts.map((i) => ({
@@ -261,7 +290,6 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
                 responseSchema: APPROVAL_RESPONSE_SCHEMA,
               }))
             : [{ id: `${state.runId}:waiting`, reason: event.data.reason }];
-        out.push(delta("/status", "waiting"));
         finish(out, { outcome: { type: "interrupt", interrupts }, usage: usage() });
         return;
       }

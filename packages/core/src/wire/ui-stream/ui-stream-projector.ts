@@ -1,4 +1,5 @@
 import type { LedgerEvent } from "../../ledger/events.ts";
+import { isClientWait } from "../../ledger/wait-reasons.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
 
 /**
@@ -13,9 +14,11 @@ import type { ChunkProjector } from "../chunk-projector.ts";
  *    and closes at its `model.reasoning` (or when text, tool calls or the step's end come); a step retried after a crash is first reset (`reset-step`),
  *    which drops the lost attempt's partial text, as the messages projection does.
  * 4. `state.updated` in a run is a `data-state` part `{ state, version }` with id `state`.
- * 5. A run that pauses (`run.waiting`, `run.interrupted`) ends its segment with `finish` or
- *    `abort`; when it is resumed, the next segment opens with `start` and the same message id,
- *    so one stream can carry the whole run (the AI SDK keeps building the same message).
+ * 5. A run that pauses (`run.waiting` for a client, `run.interrupted`) ends its segment with
+ *    `finish` or `abort`; when it is resumed, the next segment opens with `start` and the same
+ *    message id, so one stream can carry the whole run (the AI SDK keeps building the same
+ *    message). A wait on delegated calls (a sub-agent, a Workflow) is no pause: the segment
+ *    goes on through it (ledger/wait-reasons.ts).
  *    An answer to an approval is `tool-approval-response`, a denial then `tool-output-denied`.
  */
 export type UiChunk = { readonly type: string } & Record<string, unknown>;
@@ -207,7 +210,8 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           end(out, { type: "finish", finishReason: "stop", messageMetadata: metadata() });
           break;
         case "run.waiting":
-          end(out, { type: "finish", finishReason: "other", messageMetadata: metadata() });
+          if (isClientWait(event))
+            end(out, { type: "finish", finishReason: "other", messageMetadata: metadata() });
           break;
         case "run.interrupted":
           end(out, { type: "abort", reason: event.data.reason });
