@@ -82,6 +82,38 @@ export {
   workflowInstanceId,
 } from "./agent/workflow-calls.ts";
 export {
+  type AnyAppEvent,
+  type AnyProjection,
+  type AnySubscription,
+  APP_EVENT_PREFIX,
+  type AppContext,
+  type AppEventDefinition,
+  type AppEventHandlerContext,
+  type AppEventOf,
+  AppProjections,
+  assertDistinctProjections,
+  assertDistinctSubscriptions,
+  defineEvent,
+  defineProjection,
+  InvalidAppEventError,
+  isAppEventKind,
+  on,
+  type PayloadOf,
+  type ProjectionDefinition,
+  ProjectionFailedError,
+  ProjectionNeedsRebuildError,
+  type ProjectionPage,
+  type ProjectionReader,
+  type ProjectionState,
+  type ProjectionStatus,
+  type ProjectionStore,
+  type ScheduleRequest,
+  type StagedAppContext,
+  StagedEffects,
+  type Subscription,
+  UnknownProjectionError,
+} from "./app-events/index.ts";
+export {
   type AccessDecision,
   type AccessTarget,
   decideAccess,
@@ -183,11 +215,13 @@ export {
 } from "./http/session-pages.ts";
 export { type PriceTable, type UsageRollup, type UsageView, usageView } from "./http/usage-view.ts";
 export type {
+  AppEventKind,
   EventKind,
   EventPayloads,
   JsonValue,
   LedgerEvent,
   NewEvent,
+  RuntimeEventKind,
   StateSource,
   ToolEffect,
 } from "./ledger/events.ts";

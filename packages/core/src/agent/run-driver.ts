@@ -465,7 +465,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
                 for (const write of outcome.writes) write(sql);
               });
             } catch (error) {
-              if (outcome.events.length === 0 || !(error instanceof DurableAgentsError)) throw error;
+              if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
+                throw error;
               const failure = { code: error.code, message: error.message };
               this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
               return;

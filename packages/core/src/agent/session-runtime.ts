@@ -1,7 +1,7 @@
 import type { AppContext, ScheduleRequest, StagedAppContext } from "../app-events/app-context.ts";
 import { AppProjections } from "../app-events/app-projections.ts";
 import { appEvent } from "../app-events/define-event.ts";
-import { StagedEffects } from "../app-events/staged.ts";
+import type { StagedEffects } from "../app-events/staged.ts";
 import {
   assertDistinctSubscriptions,
   subscriptionHandler,

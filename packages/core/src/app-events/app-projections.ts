@@ -243,7 +243,10 @@ function storeOf(sql: SqlPort, table: string, name: string): ProjectionStore {
 
 function documentJson(name: string, value: JsonValue): string {
   const json = JSON.stringify(value);
-  if (json.length * 3 > MAX_EVENT_BYTES && new TextEncoder().encode(json).byteLength > MAX_EVENT_BYTES)
+  if (
+    json.length * 3 > MAX_EVENT_BYTES &&
+    new TextEncoder().encode(json).byteLength > MAX_EVENT_BYTES
+  )
     throw new PayloadTooLargeError(`a document of projection "${name}"`, MAX_EVENT_BYTES);
   return json;
 }

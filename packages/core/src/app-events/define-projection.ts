@@ -8,16 +8,17 @@ import type { AnyAppEvent, AppEventDefinition } from "./define-event.ts";
  */
 
 /** One application event as a reducer sees it: the stored fact, its payload typed by its definition. */
-export type AppEventOf<E extends AnyAppEvent> = E extends AppEventDefinition<infer P, infer K>
-  ? {
-      readonly seq: number;
-      readonly runId: string | null;
-      readonly kind: K;
-      readonly payload: P;
-      /** Epoch ms when it was appended. */
-      readonly ts: number;
-    }
-  : never;
+export type AppEventOf<E extends AnyAppEvent> =
+  E extends AppEventDefinition<infer P, infer K>
+    ? {
+        readonly seq: number;
+        readonly runId: string | null;
+        readonly kind: K;
+        readonly payload: P;
+        /** Epoch ms when it was appended. */
+        readonly ts: number;
+      }
+    : never;
 
 /** What `reduce` writes through: the projection's own rows, by key. */
 export interface ProjectionStore {

@@ -1,15 +1,11 @@
+import type { FaultInjector } from "../agent/faults.ts";
+import { ON_EVENT_KIND, type OnEventPayload, scheduleRuntimeWork } from "../agent/runtime-work.ts";
 import type { Clock } from "../clock.ts";
 import type { AppEventKind, NewEvent } from "../ledger/events.ts";
 import type { Ledger, Reactor } from "../ledger/ledger.ts";
 import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
-import type { FaultInjector } from "../agent/faults.ts";
-import {
-  ON_EVENT_KIND,
-  type OnEventPayload,
-  scheduleRuntimeWork,
-} from "../agent/runtime-work.ts";
 import type { StagedAppContext } from "./app-context.ts";
 import type { AnyAppEvent } from "./define-event.ts";
 import type { AppEventOf } from "./define-projection.ts";
@@ -87,7 +83,14 @@ export function subscriptionReactor(subscriptions: readonly AnySubscription[]): 
     for (const s of subscriptions) {
       if (s.event.kind !== event.kind) continue;
       const payload: OnEventPayload = { subscription: s.name, seq: event.seq };
-      scheduleRuntimeWork(sql, ON_EVENT_KIND, `on:${s.name}:${event.seq}`, payload, event.ts, event.ts);
+      scheduleRuntimeWork(
+        sql,
+        ON_EVENT_KIND,
+        `on:${s.name}:${event.seq}`,
+        payload,
+        event.ts,
+        event.ts,
+      );
     }
   };
 }
@@ -124,7 +127,13 @@ export function subscriptionHandler(
       }
       const staged = new StagedEffects(null);
       await s.handle(
-        { seq: event.seq, runId: event.runId, kind: event.kind as AppEventKind, payload: event.data, ts: event.ts },
+        {
+          seq: event.seq,
+          runId: event.runId,
+          kind: event.kind as AppEventKind,
+          payload: event.data,
+          ts: event.ts,
+        },
         {
           ...deps.context(staged),
           agent: deps.agent,
@@ -164,7 +173,10 @@ export function subscriptionHandler(
 }
 
 function errorCode(error: unknown): string {
-  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+  return typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    typeof error.code === "string"
     ? error.code
     : "handler_failed";
 }

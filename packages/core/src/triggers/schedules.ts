@@ -1,8 +1,8 @@
+import { StagedEffects } from "../app-events/staged.ts";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError, TerminalError } from "../errors/base.ts";
 import { BadRequestError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";
-import { StagedEffects } from "../app-events/staged.ts";
 import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
 import { nextCronTime, parseCron } from "./cron.ts";
 import {
