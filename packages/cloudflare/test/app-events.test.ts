@@ -208,7 +208,9 @@ describe("app code schedules and triggers write SQL", () => {
     const done = await s.waitFor(isTerminal);
     expect(done.kind).toBe("run.completed");
     const result = (await s.events()).find((e) => e.kind === "tool.completed");
-    const { key } = (result?.data as { result: { key: string } }).result;
+    const { key } = (result?.data as { result: { key: string } } | undefined)?.result ?? {
+      key: "",
+    };
     expect(key).toMatch(/^remind-/);
     const list = (await (await s.get("schedules")).json()) as {
       schedules: { key: string; kind: string; payload: unknown }[];
