@@ -150,6 +150,7 @@ export {
   expiredError,
   isCommandName,
   missingScopeError,
+  routeScope,
   SESSION_COMMANDS,
   type SessionCommand,
   STATUS_TRANSITIONS,

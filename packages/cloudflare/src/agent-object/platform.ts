@@ -10,7 +10,7 @@ import {
   type SessionHooks,
   type SessionRuntime,
   type SqlPort,
-  scopeOf,
+  routeScope,
   sessionActions,
   type TokenScope,
 } from "@durable-agents/core";
@@ -100,7 +100,7 @@ export async function serveWithPlatform(
       deps.env,
       {
         sub: `${path.agent}/${path.session}`,
-        scope: scopeOf(current.method),
+        scope: routeScope(path.action, current.method),
         agent: path.agent,
         session: path.session,
       },
