@@ -231,6 +231,7 @@ export class SessionRuntime {
         clock: this.#clock,
         faults: options.faults,
         timeoutMs: options.onCompleteTimeoutMs,
+        app: (staged) => this.#appContext((event, payload) => staged.emit(event, payload)),
       }),
       [ON_EVENT_KIND]: subscriptionHandler(subscriptions, {
         sql: options.sql,
