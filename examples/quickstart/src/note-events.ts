@@ -1,4 +1,3 @@
-import type { SessionEndpoint } from "@durable-agents/cloudflare";
 import { defineEvent, defineProjection } from "@durable-agents/core";
 import * as z from "zod";
 
@@ -29,16 +28,3 @@ export const noteStats = defineProjection({
     store.put("last", event.payload.text);
   },
 });
-
-/** `GET /agents/assistant/:session/note-stats`: `{ count, last }` from the projection. */
-export const noteStatsEndpoint: SessionEndpoint = {
-  method: "GET",
-  action: "note-stats",
-  handler: (_request, ctx) => {
-    const stats = ctx.projection("note_stats");
-    return Response.json({
-      count: stats.get<number>("count") ?? 0,
-      last: stats.get("last") ?? null,
-    });
-  },
-};

@@ -7,7 +7,8 @@ export { DurableStreamObject } from "@durable-agents/cloudflare";
 import { assistant } from "./assistant.ts";
 import { DEV_INFO_PATH, devInfoResponse } from "./dev-info.ts";
 import { inspectorResponse } from "./inspector/index.ts";
-import { noteStats, noteStatsEndpoint } from "./note-events.ts";
+import { noteStats } from "./note-events.ts";
+import { noteStatsEndpoint } from "./note-stats-endpoint.ts";
 import { researcher } from "./researcher.ts";
 import { reminder } from "./triggers.ts";
 

@@ -6,11 +6,11 @@ import {
   type Logger,
   MethodNotAllowedError,
   type PriceTable,
+  routeScope,
   SESSION_COMMANDS,
   type SessionHooks,
   type SessionRuntime,
   type SqlPort,
-  routeScope,
   sessionActions,
   type TokenScope,
 } from "@durable-agents/core";
