@@ -4,8 +4,10 @@ import {
   defineAgent,
   defineEvent,
   defineProjection,
+  dispatchCommand,
   type RunCompletedInfo,
   scriptedModel,
+  TRUSTED_CALLER,
 } from "../src/index.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
 
@@ -80,5 +82,29 @@ describe("app events from hooks and projections across versions", () => {
     expect(
       next.restart({ appProjections: [pings(2)] }).runtime.projections.status()[0]?.status,
     ).toBe("current");
+  });
+
+  it("a command hook's emit is appended at once, before the command's own events", async () => {
+    const s = createTestSession(agent, { appProjections: [pings(1)] });
+    await dispatchCommand(
+      "start",
+      { input: { message: "go" } },
+      {
+        runtime: s.runtime,
+        sql: s.sql,
+        caller: TRUSTED_CALLER,
+        transport: "http",
+        clock: s.clock,
+        hooks: {
+          beforeStart: (ctx) => {
+            ctx.emit(pinged, { n: (ctx.projection("pings").get<number>("sum") ?? 0) + 1 });
+          },
+        },
+      },
+    );
+    expect(s.runtime.ledger.read(0, 2).map((e) => [e.kind, e.data])).toEqual([
+      ["app.pinged", { n: 1 }],
+      ["run.started", expect.anything()],
+    ]);
   });
 });
