@@ -159,4 +159,53 @@ describe("the CLI covers every route", () => {
     const status = await getJson<{ status: string }>(`${base}/agents/assistant/cli-4/status`);
     expect(status.status).toBe("completed");
   });
+
+  it("the quickstart's app event and projection, and a reminder on @daily", async () => {
+    if (dev === undefined) throw new Error("the first test starts the server");
+    const url = ["--url", dev.baseUrl];
+    const base = dev.baseUrl;
+    const chat = await runCli(["chat", "remember to buy milk", "--session", "cli-notes", ...url]);
+    expect(chat.code, chat.stderr).toBe(0);
+    const events = await getJson<{ kind: string; data: unknown }[]>(
+      `${base}/agents/assistant/cli-notes/events?offset=-1`,
+    );
+    expect(events.filter((e) => e.kind === "app.note.added")).toEqual([
+      expect.objectContaining({ data: { text: "to buy milk" } }),
+    ]);
+    const stats = await getJson<{ count: number; last: string | null }>(
+      `${base}/agents/assistant/cli-notes/note-stats`,
+    );
+    expect(stats).toEqual({ count: 1, last: "to buy milk" });
+
+    const listed = await runCli(["projections", "assistant/cli-notes", ...url]);
+    expect(listed.stdout).toBe("note_stats  v1  current  rows of v1\n");
+    const rebuilt = await runCli([
+      "projections",
+      "assistant/cli-notes",
+      "--rebuild",
+      "note_stats",
+      ...url,
+    ]);
+    expect(rebuilt.stdout).toBe("rebuilt note_stats at version 1: current\n");
+    expect(await getJson(`${base}/agents/assistant/cli-notes/note-stats`)).toEqual(stats);
+
+    const daily = await runCli([
+      "schedules",
+      "assistant/cli-notes",
+      "--add",
+      "reminder",
+      "--cron",
+      "@daily",
+      "--key",
+      "daily",
+      "--payload",
+      '{"message":"show my notes"}',
+      ...url,
+    ]);
+    expect(daily.code, daily.stderr).toBe(0);
+    const schedules = await runCli(["schedules", "assistant/cli-notes", ...url]);
+    expect(schedules.stdout).toMatch(
+      /^daily {2}reminder {2}cron @daily \(UTC\), next \d{4}-\d\d-\d\dT00:00:00\.000Z/,
+    );
+  });
 });

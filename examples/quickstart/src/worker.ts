@@ -7,6 +7,8 @@ export { DurableStreamObject } from "@durable-agents/cloudflare";
 import { assistant } from "./assistant.ts";
 import { DEV_INFO_PATH, devInfoResponse } from "./dev-info.ts";
 import { inspectorResponse } from "./inspector/index.ts";
+import { noteStats } from "./note-events.ts";
+import { noteStatsEndpoint } from "./note-stats-endpoint.ts";
 import { researcher } from "./researcher.ts";
 import { reminder } from "./triggers.ts";
 
@@ -19,13 +21,16 @@ const authorize = allowLocalDev();
 
 /**
  * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. The researcher
- * is the assistant's sub-agent; `reminder` is the schedules' trigger kind; `index` mirrors
+ * is the assistant's sub-agent; `reminder` is the schedules' trigger kind; `note_stats` is an
+ * app projection of the notes tools' events, served at `GET .../note-stats`; `index` mirrors
  * every session's status and usage to the D1 database INDEX_DB (GET /sessions, GET /usage).
  */
 export const AgentSession = createAgentServer({
   agents: [assistant, researcher],
   authorize,
   triggers: [reminder],
+  projections: [noteStats],
+  endpoints: [noteStatsEndpoint],
   index: {},
 });
 

@@ -17,7 +17,13 @@
  *    type error here); at runtime, kinds from a newer server leave the view
  *    unchanged except for its offset.
  */
-import type { LedgerEvent, MessagePart, SessionStatus } from "./types.ts";
+import {
+  type AppEventKind,
+  isAppEvent,
+  type LedgerEvent,
+  type MessagePart,
+  type SessionStatus,
+} from "./types.ts";
 
 export type ViewPart = MessagePart;
 
@@ -48,6 +54,16 @@ export interface SubagentView {
   readonly done: boolean;
 }
 
+/** An application event (`app.<kind>`, declared with `defineEvent` on the server). */
+export interface AppEventView {
+  readonly kind: AppEventKind;
+  /** Its payload, as the server's schema validated it. */
+  readonly data: unknown;
+  readonly runId: string | null;
+  readonly seq: number;
+  readonly offset: string;
+}
+
 export interface SessionView {
   readonly messages: readonly ViewMessage[];
   /** The status of the latest run; `idle` until the first run starts. */
@@ -64,6 +80,8 @@ export interface SessionView {
   readonly stateVersion: number;
   /** The session takes no more runs or events (`session.closed`). */
   readonly closed: boolean;
+  /** The application's own events, oldest first. */
+  readonly appEvents: readonly AppEventView[];
   /** The offset of the last event folded in: resume reading from here. */
   readonly offset: string;
 }
@@ -77,6 +95,7 @@ export const EMPTY_VIEW: SessionView = {
   state: null,
   stateVersion: 0,
   closed: false,
+  appEvents: [],
   offset: "-1",
 };
 
@@ -208,6 +227,21 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     case "mcp.tools_listed":
       return next;
     default:
+      // The application's events: one generic case for every `app.*` kind.
+      if (isAppEvent(event))
+        return {
+          ...next,
+          appEvents: [
+            ...next.appEvents,
+            {
+              kind: event.kind,
+              data: event.data,
+              runId: event.runId,
+              seq: event.seq,
+              offset: event.offset,
+            },
+          ],
+        };
       return unhandled(event, next);
   }
 }

@@ -7,6 +7,8 @@ import type {
   CheckpointsPage,
   ForkResponse,
   MessagesPage,
+  ProjectionStatus,
+  ProjectionsList,
   ResumeRequest,
   RetryMode,
   RunControlResponse,
@@ -100,6 +102,19 @@ export class AgentSession {
       query: { key },
       signal: options.signal,
     });
+  }
+
+  /** The server's application projections and whether each needs a rebuild in this session. */
+  projections(options: CallOptions = {}): Promise<ProjectionsList> {
+    return requestJson(this.#ctx, `${this.#base}/projections`, { signal: options.signal });
+  }
+
+  /**
+   * Rebuilds an application projection from the ledger (needs the `admin` scope). Rejects
+   * with `unknown_projection` (404) for a name the server does not have.
+   */
+  rebuildProjection(name: string, options: CallOptions = {}): Promise<ProjectionStatus> {
+    return this.#post("/projections", { rebuild: name }, options);
   }
 
   /**

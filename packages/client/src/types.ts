@@ -5,6 +5,8 @@
  * projection of it.
  */
 import type {
+  AppEventKind,
+  AppEventPrefix,
   ApprovalDecision,
   Checkpoint,
   ErrorInfo,
@@ -20,11 +22,14 @@ import type {
 } from "@durable-agents/core/types";
 
 export type {
+  AppEventKind,
   Checkpoint,
   IndexedSession,
   JsonValue,
   Message,
   MessagePart,
+  ProjectionStatus,
+  ProjectionsList,
   ScheduleBody,
   SchedulesList,
   ScheduleView,
@@ -55,8 +60,19 @@ export type LedgerEvent<K extends EventKind = EventKind> = StoredEvent<K> & {
   readonly offset: string;
 };
 
+/**
+ * The namespace of application event kinds (`defineEvent` on the server); typed by core's
+ * own declaration, so a change there is a type error here.
+ */
+export const APP_EVENT_PREFIX: AppEventPrefix = "app.";
+
+/** True for an application event (`app.<kind>`): its data is the app's own JSON payload. */
+export function isAppEvent(event: { kind: string }): event is LedgerEvent<AppEventKind> {
+  return event.kind.startsWith(APP_EVENT_PREFIX);
+}
+
 /** Every kind this client was built against; a kind core adds and this misses is a type error. */
-const KNOWN_KINDS: Record<EventKind, true> = {
+const KNOWN_KINDS: Record<Exclude<EventKind, AppEventKind>, true> = {
   "run.started": true,
   "run.interrupt_requested": true,
   "step.started": true,
@@ -90,7 +106,7 @@ const KNOWN_KINDS: Record<EventKind, true> = {
 
 /** True when this client version knows the event's kind (and so the shape of its data). */
 export function isKnownEvent(event: { kind: string }): event is LedgerEvent {
-  return Object.hasOwn(KNOWN_KINDS, event.kind);
+  return Object.hasOwn(KNOWN_KINDS, event.kind) || isAppEvent(event);
 }
 
 export type TerminalEventKind = Extract<

@@ -6,12 +6,15 @@
 import { env, SELF } from "cloudflare:test";
 import {
   defineAgent,
+  defineEvent,
+  defineProjection,
   defineSubagent,
   defineTool,
   defineTrigger,
   mintIndexToken,
   mintSessionToken,
   nextCronTime,
+  on,
   parseCron,
   type SessionHooks,
   scriptedModel,
@@ -153,6 +156,130 @@ describe("docs/api.md", () => {
     expect(digest.kind).toBe("daily-digest");
     for (const kind of ["run.step", "workflow.create", "subagent.send", "hook.on_complete"])
       expect(() => defineTrigger({ ...digest, kind })).toThrow(/reserved for the runtime/);
+  });
+
+  it("app events and projections", async () => {
+    const noteAdded = defineEvent("note.added", z.object({ text: z.string().min(1) }));
+
+    const noteStats = defineProjection({
+      name: "note_stats",
+      version: 1,
+      events: [noteAdded],
+      reduce(store, event) {
+        store.put("count", (store.get<number>("count") ?? 0) + 1);
+        store.put("last", event.payload.text);
+      },
+    });
+
+    const saveNote = defineTool({
+      name: "save_note",
+      description: "Saves a note",
+      input: z.object({ text: z.string() }),
+      effect: "idempotent",
+      execute: ({ text }, ctx) => {
+        ctx.emit(noteAdded, { text });
+        return { saved: text, before: ctx.projection("note_stats").get<number>("count") ?? 0 };
+      },
+    });
+
+    const mirror = on(noteAdded, (event, ctx) => {
+      ctx.transaction((sql) => {
+        sql.exec("CREATE TABLE IF NOT EXISTS mirrored (seq INTEGER PRIMARY KEY, text TEXT)");
+        sql.exec("INSERT INTO mirrored (seq, text) VALUES (?, ?)", event.seq, event.payload.text);
+      });
+    });
+
+    const notebook = defineAgent({
+      name: "notebook",
+      system: "You keep notes.",
+      model: scriptedModel({ turns: [{ text: "Noted." }] }),
+      tools: [saveNote],
+    });
+
+    const NotebookSession = createAgentServer({
+      agents: [notebook],
+      projections: [noteStats],
+      subscriptions: [mirror],
+    });
+
+    expect(noteAdded.kind).toBe("app.note.added");
+    expect(typeof NotebookSession).toBe("function");
+    expect(() => defineEvent("Bad Name", z.object({}))).toThrow(/lowercase/);
+    expect(() =>
+      createAgentServer({ agents: [notebook], projections: [noteStats, noteStats] }),
+    ).toThrow(/registered twice/);
+    expect(() =>
+      createAgentServer({ agents: [notebook], subscriptions: [mirror, mirror] }),
+    ).toThrow(/two subscriptions are named "note.added"/);
+
+    // The routes, on the test worker's "noter" agent (its note_stats projection, fixture/app-events.ts).
+    const session = `docs-proj-${Date.now()}`;
+    const headers = {
+      authorization: `Bearer ${await mintSessionToken(env.AUTH_SECRET, { agent: "noter", session })}`,
+    };
+    const adminToken = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "noter",
+      session,
+      scope: ["read", "write", "admin"],
+    });
+    await fetch(`${base}/agents/noter/${session}/notes`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ text: "hello" }),
+    });
+    const listed = await fetch(`${base}/agents/noter/${session}/projections`, { headers });
+    const { projections } = (await listed.json()) as {
+      projections: { name: string; status: "current" | "needs_rebuild" }[];
+    };
+    const rebuilt = await fetch(`${base}/agents/noter/${session}/projections`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ rebuild: "note_stats" }),
+    });
+
+    expect(projections).toEqual([
+      { name: "note_stats", version: 1, storedVersion: 1, status: "current" },
+    ]);
+    expect(rebuilt.status).toBe(200);
+    const rows = await fetch(`${base}/agents/noter/${session}/notes`, { headers });
+    expect(((await rows.json()) as { rows: unknown[] }).rows).toContainEqual({
+      key: "count",
+      value: 1,
+    });
+  });
+
+  it("app code schedules and triggers write SQL", () => {
+    const noteAdded = defineEvent("note.added", z.object({ text: z.string().min(1) }));
+    const followUp = defineTrigger({
+      kind: "follow-up",
+      payload: z.object({ text: z.string() }),
+      run: ({ text }, ctx) => {
+        ctx.transaction((sql) => {
+          sql.exec("CREATE TABLE IF NOT EXISTS follow_ups (key TEXT PRIMARY KEY, text TEXT)");
+          sql.exec("INSERT OR REPLACE INTO follow_ups (key, text) VALUES (?, ?)", ctx.key, text);
+        });
+        ctx.emit(noteAdded, { text: `follow up: ${text}` });
+      },
+    });
+
+    const remind = defineTool({
+      name: "remind",
+      description: "Reminds the team every weekday at nine",
+      input: z.object({ text: z.string() }),
+      effect: "idempotent",
+      execute: async ({ text }, ctx) => {
+        const schedule = await ctx.schedule({
+          kind: "follow-up",
+          key: "standup",
+          cron: "0 9 * * MON-FRI",
+          payload: { text },
+        });
+        return { next: schedule.dueAt };
+      },
+    });
+
+    expect(followUp.kind).toBe("follow-up");
+    expect(remind.effect).toBe("idempotent");
   });
 
   it("model calls: AI SDK tools, model options, prepareStep, timeouts", async () => {

@@ -359,3 +359,38 @@ describe("hooks refuse alike on every transport", () => {
     }
   });
 });
+
+describe("projection.rebuild needs the admin scope its declaration names, on every transport", () => {
+  it("a read/write token is refused alike over HTTP and the WebSocket; an admin token rebuilds on both", async () => {
+    const s = fresh("noter");
+    const rebuild: Case = {
+      command: "projection.rebuild",
+      agent: "noter",
+      method: "POST",
+      action: "projections",
+      input: () => ({ rebuild: "note_stats" }),
+    };
+    const input = { rebuild: "note_stats" };
+    const readWrite = await tokenFor("valid", s);
+    const refused = { status: 403, code: "missing_scope" };
+    expect(await overHttp(rebuild, s, readWrite, input)).toEqual(refused);
+    expect(await overSocket("projection.rebuild", s, readWrite, input)).toEqual(refused);
+    const admin = await mintSessionToken(env.AUTH_SECRET, {
+      agent: s.agent,
+      session: s.session,
+      scope: ["read", "write", "admin"],
+    });
+    const current = { name: "note_stats", version: 1, storedVersion: 1, status: "current" };
+    expect(await overHttp(rebuild, s, admin, input)).toEqual({ status: 200, result: current });
+    expect(await overSocket("projection.rebuild", s, admin, input)).toEqual({
+      status: 200,
+      result: current,
+    });
+    expect(commandLog.filter((line) => line.includes(s.session))).toEqual([
+      `before:projection.rebuild:http:${s.session}`,
+      `after:projection.rebuild:http:${s.session}`,
+      `before:projection.rebuild:websocket:${s.session}`,
+      `after:projection.rebuild:websocket:${s.session}`,
+    ]);
+  });
+});

@@ -56,7 +56,7 @@ describe("application triggers", () => {
     });
     expect(created.status).toBe(201);
     const list = (await (await s.get("schedules")).json()) as ScheduleList;
-    expect(list.kinds).toEqual(["broken", "kick", "slow"]);
+    expect(list.kinds).toEqual(["broken", "kick", "slow", "tally"]);
     const [only] = list.schedules;
     expect(only).toMatchObject({
       key: "weekday-digest",

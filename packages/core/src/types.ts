@@ -13,6 +13,7 @@
 import type * as z from "zod";
 // The command schemas, as the session-command layer declares them (commands/*.ts).
 import type { cancelInput, scheduleInput, stateInput } from "./commands/data-commands.ts";
+import type { rebuildInput } from "./commands/projection-commands.ts";
 import type {
   decisionInput,
   forkInput,
@@ -27,12 +28,16 @@ export type {
   StartedRun,
   StatusView as SessionStatusView,
 } from "./agent/session-runtime-options.ts";
+export type { ProjectionState, ProjectionStatus } from "./app-events/app-projections.ts";
 export type { IndexedSession, SessionQuery, SessionsPage } from "./http/index-views.ts";
 export type { SessionSnapshot } from "./http/routes/platform-routes.ts";
+export type { ProjectionsList } from "./http/routes/projection-routes.ts";
 export type { StatusResponse } from "./http/routes/read-routes.ts";
 export type { SchedulesList } from "./http/routes/schedule-routes.ts";
 export type { UsageView } from "./http/usage-view.ts";
 export type {
+  AppEventKind,
+  AppEventPrefix,
   ErrorInfo,
   EventKind,
   EventPayloads,
@@ -68,3 +73,5 @@ export type SetStateBody = z.input<typeof stateInput>;
 export type ScheduleBody = z.input<typeof scheduleInput>;
 /** `DELETE .../schedules?key=`: the query that cancels a schedule. */
 export type CancelScheduleBody = z.input<typeof cancelInput>;
+/** `POST .../projections`: rebuild one application projection. */
+export type RebuildProjectionBody = z.input<typeof rebuildInput>;

@@ -17,9 +17,12 @@ const agent = defineAgent({
 
 /** A hook that records each call and throws the first `failures` times. */
 function recorder(failures = 0, error: () => Error = () => new Error("receiver down")) {
-  const calls: Omit<RunCompletedInfo, "signal">[] = [];
-  const hook = ({ signal: _signal, ...info }: RunCompletedInfo) => {
-    calls.push(info);
+  const calls: Pick<
+    RunCompletedInfo,
+    "agent" | "session" | "runId" | "output" | "idempotencyKey"
+  >[] = [];
+  const hook = ({ agent, session, runId, output, idempotencyKey }: RunCompletedInfo) => {
+    calls.push({ agent, session, runId, output, idempotencyKey });
     if (calls.length <= failures) throw error();
   };
   return { calls, hook };

@@ -1,5 +1,6 @@
 import { defineTool } from "@durable-agents/core";
 import * as z from "zod";
+import { notesCleared } from "../note-events.ts";
 
 /**
  * Deletes every note of the session. Destructive, so a human approves each call first
@@ -20,6 +21,7 @@ export const clearNotes = defineTool({
     ctx.transaction((sql) => {
       sql.exec("DELETE FROM notes");
     });
+    ctx.emit(notesCleared, { deleted: row?.n ?? 0 });
     return { deleted: row?.n ?? 0 };
   },
 });

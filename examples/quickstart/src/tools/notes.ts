@@ -1,5 +1,6 @@
 import { defineTool } from "@durable-agents/core";
 import * as z from "zod";
+import { noteAdded } from "../note-events.ts";
 
 const CREATE =
   "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL, call_key TEXT NOT NULL UNIQUE)";
@@ -8,7 +9,8 @@ const CREATE =
  * Stores notes in the session's own SQLite. The insert is staged with
  * `ctx.transaction`, so it commits in the same transaction as the tool's
  * result: after a crash either both exist or neither does, and the note is
- * written exactly once.
+ * written exactly once. Its `note.added` event commits with them, and the `note_stats`
+ * projection (note-events.ts) counts it in the same transaction.
  */
 export const notes = defineTool({
   name: "notes",
@@ -35,6 +37,7 @@ export const notes = defineTool({
     ctx.transaction((sql) => {
       sql.exec("INSERT INTO notes (text, call_key) VALUES (?, ?)", text, ctx.idempotencyKey);
     });
+    ctx.emit(noteAdded, { text });
     return { saved: text, count: saved.length + 1 };
   },
 });

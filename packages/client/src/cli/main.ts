@@ -7,6 +7,7 @@ import { DurableAgentsClientError } from "../errors.ts";
 import { inCliTerms } from "./advice.ts";
 import { parse, resolveUrl, UsageError } from "./args.ts";
 import { chat } from "./commands/chat.ts";
+import { projections } from "./commands/projections.ts";
 import {
   abort,
   approve,
@@ -44,6 +45,7 @@ const COMMANDS: readonly Command[] = [
   usage,
   snapshot,
   schedules,
+  projections,
   sessions,
 ];
 

@@ -1,7 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   type AgentDefinition,
+  type AnyProjection,
+  type AnySubscription,
   assertDistinctKinds,
+  assertDistinctProjections,
+  assertDistinctSubscriptions,
   type Caller,
   type ChatOptions,
   type CoalesceOptions,
@@ -51,6 +55,13 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly coalesce?: CoalesceOptions;
   /** Application trigger kinds (delay, date or cron schedules); see defineTrigger. */
   readonly triggers?: readonly TriggerDefinition[];
+  /**
+   * Application projections (`defineProjection`): tables kept from app events in each
+   * append's transaction, read with `ctx.projection(name)`; see docs/api.md#app-events.
+   */
+  readonly projections?: readonly AnyProjection[];
+  /** `on(event, handler)` subscriptions: app code run as due work for each matching app event. */
+  readonly subscriptions?: readonly AnySubscription[];
   /**
    * Redrive work a crashed instance left at once when the object starts again
    * (default true). false waits for the dead instance's leases to run out, as a
@@ -103,6 +114,8 @@ export type AgentServerClass = new (
 export function createAgentServer(options: AgentServerOptions): AgentServerClass {
   // Refused here, at start, not at a session's first request.
   assertDistinctKinds(options.triggers ?? []);
+  assertDistinctProjections(options.projections ?? []);
+  assertDistinctSubscriptions(options.subscriptions ?? []);
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;
@@ -276,6 +289,9 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         durable: () => this.ctx.storage.sync(),
         singleInstance: options.redriveOnRestart ?? true,
         appTriggers: options.triggers,
+        appProjections: options.projections,
+        subscriptions: options.subscriptions,
+        commandHooks: options.hooks,
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
         workflows: toolWorkflowPort(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
         workflowCheckMs: options.toolWorkflowCheckMs,

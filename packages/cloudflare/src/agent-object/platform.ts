@@ -1,15 +1,16 @@
 import {
+  type AppContext,
   bodyLimit,
   type Caller,
   errorResponse,
   type Logger,
   MethodNotAllowedError,
   type PriceTable,
+  routeScope,
   SESSION_COMMANDS,
   type SessionHooks,
   type SessionRuntime,
   type SqlPort,
-  scopeOf,
   sessionActions,
   type TokenScope,
 } from "@durable-agents/core";
@@ -20,8 +21,11 @@ import { drainBody } from "../http/drain-body.ts";
 import { AgentNotFoundError, type AgentRegistry } from "./registry.ts";
 import { parseSessionPath } from "./session-path.ts";
 
-/** What a custom endpoint handler gets: the session it is called on. */
-export interface EndpointContext {
+/**
+ * What a custom endpoint handler gets: the session it is called on. From `AppContext`:
+ * `emit` (appended at once, outside any run), `projection(name)` and `schedule(...)`.
+ */
+export interface EndpointContext extends AppContext {
   readonly agent: string;
   readonly session: string;
   readonly env: Record<string, unknown>;
@@ -96,7 +100,7 @@ export async function serveWithPlatform(
       deps.env,
       {
         sub: `${path.agent}/${path.session}`,
-        scope: scopeOf(current.method),
+        scope: routeScope(path.action, current.method),
         agent: path.agent,
         session: path.session,
       },
@@ -118,7 +122,14 @@ export async function serveWithPlatform(
     const matches = options.endpoints?.filter((e) => e.action === path.action) ?? [];
     const endpoint = matches.find((e) => e.method === current.method);
     if (endpoint)
-      return endpoint.handler(current, { ...base, identity: outcome.identity, runtime });
+      return endpoint.handler(current, {
+        ...base,
+        identity: outcome.identity,
+        runtime,
+        emit: (event, payload) => runtime().appContext().emit(event, payload),
+        projection: (name) => runtime().appContext().projection(name),
+        schedule: (request) => runtime().appContext().schedule(request),
+      });
     if (matches.length > 0 && !isBuiltIn(path.action))
       throw new MethodNotAllowedError(
         current.method,

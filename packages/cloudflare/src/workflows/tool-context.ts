@@ -31,5 +31,8 @@ export function workflowToolContext(call: ToolWorkflowParams): ToolContext {
     transaction: unavailable("transaction"),
     query: unavailable("query"),
     state: { get: unavailable("state"), set: unavailable("state") },
+    emit: unavailable("emit"),
+    projection: unavailable("projection"),
+    schedule: unavailable("schedule"),
   };
 }

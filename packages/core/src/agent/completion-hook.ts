@@ -1,3 +1,5 @@
+import type { AppContext } from "../app-events/app-context.ts";
+import { StagedEffects } from "../app-events/staged.ts";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { JsonValue } from "../ledger/events.ts";
@@ -25,8 +27,11 @@ import { ON_COMPLETE_KIND, type RunPayload, scheduleRuntimeWork } from "./runtim
  */
 export { ON_COMPLETE_KIND };
 
-/** What `onComplete` gets for one completed run. */
-export interface RunCompletedInfo {
+/**
+ * What `onComplete` gets for one completed run. From `AppContext`: `emit` (staged: its events
+ * commit with this delivery's completion, once), `projection` and `schedule`.
+ */
+export interface RunCompletedInfo extends AppContext {
   readonly agent: string;
   readonly session: string;
   readonly runId: string;
@@ -77,6 +82,8 @@ export interface CompletionHookDeps {
   readonly faults?: FaultInjector;
   /** Default DEFAULT_ON_COMPLETE_TIMEOUT_MS. */
   readonly timeoutMs?: number;
+  /** The app context of one delivery, whose events go to `staged`. */
+  readonly app: (staged: StagedEffects) => AppContext;
 }
 
 /**
@@ -104,8 +111,10 @@ export function completionHookHandler(
       const timeoutMs = deps.timeoutMs ?? DEFAULT_ON_COMPLETE_TIMEOUT_MS;
       const hookSignal = new AbortController();
       // A hook that throws synchronously still becomes a rejection, raced like any other.
+      const staged = new StagedEffects(null);
       const delivery = (async () =>
         hook({
+          ...deps.app(staged),
           agent: deps.agent,
           session: deps.sessionId,
           runId,
@@ -127,7 +136,7 @@ export function completionHookHandler(
       } finally {
         timer.abort();
       }
-      return { type: "done" };
+      return { type: "done", commit: (settle) => staged.commit(deps.ledger, deps.sql, settle) };
     },
     giveUp({ runId }, error, item: DueItem): undefined {
       const info = {

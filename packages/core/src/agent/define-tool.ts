@@ -1,3 +1,4 @@
+import type { AppContext } from "../app-events/app-context.ts";
 import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
 import { type ToolInputSchema, toolJsonSchema } from "./tool-schema.ts";
@@ -19,8 +20,11 @@ export interface ToolState {
   set(next: JsonValue): void;
 }
 
-/** What a tool's `execute` gets besides its input. */
-export interface ToolContext {
+/**
+ * What a tool's `execute` gets besides its input. From `AppContext`: `emit` (staged: app
+ * events commit with this call's `tool.completed`), `projection` and `schedule`.
+ */
+export interface ToolContext extends AppContext {
   /** Stable for this call across redrives and restarts; new in a fork. Pass it to external APIs. */
   readonly idempotencyKey: string;
   /** Aborted when the run is interrupted or aborted. */

@@ -11,6 +11,8 @@ export type FaultPoint =
   | "after-step-commit"
   /** A run's `run.completed` is committed and its onComplete hook is about to run. */
   | "before-on-complete"
+  /** An `on` handler ran; its staged events and writes and its row's completion are about to commit. */
+  | "before-handler-commit"
   /** A tool's Workflow instance reached the session object with its outcome (before it is recorded). */
   | "before-tool-result";
 

@@ -1,4 +1,6 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions } from "@ai-sdk/provider";
+import type { AppContext } from "../app-events/app-context.ts";
+import type { StagedEffects } from "../app-events/staged.ts";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
@@ -51,6 +53,8 @@ export interface RunDriverOptions {
   readonly onCompleted?: (runId: string) => void;
   /** Records the model and tool calls' spans (tracing/run-tracer.ts); absent: no tracing. */
   readonly tracer?: RunTracer;
+  /** A tool call's `emit`, `projection` and `schedule` (app-events/app-context.ts). */
+  readonly app: (staged: StagedEffects) => AppContext;
 }
 
 interface InFlight {
@@ -423,6 +427,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             query: (query, ...params) => this.#o.sql.exec(query, ...params),
             maxResultBytes: this.#o.limits.maxToolResultBytes,
             appState: this.#o.state,
+            app: this.#o.app,
           });
           this.#o.tracer?.tool(
             runId,
@@ -454,9 +459,18 @@ export class RunDriver implements TriggerHandler<RunPayload> {
               const source = { source: "tool" as const, step, callId: call.callId };
               events.push(this.#o.state.event(runId, outcome.state.value, source));
             }
-            this.#append(events, (sql) => {
-              for (const write of outcome.writes) write(sql);
-            });
+            // Its app events follow it; a projection that refuses one fails the call instead.
+            try {
+              this.#append([...events, ...outcome.events], (sql) => {
+                for (const write of outcome.writes) write(sql);
+              });
+            } catch (error) {
+              if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
+                throw error;
+              const failure = { code: error.code, message: error.message };
+              this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
+              return;
+            }
             // A lost irreversible result would leave its outcome unknown: make it durable now.
             if (effectOf(call.name) === "irreversible") await this.#o.durable();
           } else {

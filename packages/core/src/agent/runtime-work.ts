@@ -15,10 +15,18 @@ export const SUBAGENT_SEND_KIND = "subagent.send";
 export const WORKFLOW_CREATE_KIND = "workflow.create";
 export const WORKFLOW_CHECK_KIND = "workflow.check";
 export const ON_COMPLETE_KIND = "hook.on_complete";
+/** An `on(event, handler)` delivery (app-events/subscriptions.ts). */
+export const ON_EVENT_KIND = "hook.on_event";
 
 /** A run's next action is due (the step machine decides which). */
 export interface RunPayload {
   readonly runId: string;
+}
+
+/** Which subscription answers which ledger event. */
+export interface OnEventPayload {
+  readonly subscription: string;
+  readonly seq: number;
 }
 
 export interface RuntimeWorkPayloads {
@@ -27,6 +35,7 @@ export interface RuntimeWorkPayloads {
   readonly [WORKFLOW_CREATE_KIND]: CreatePayload;
   readonly [WORKFLOW_CHECK_KIND]: CreatePayload;
   readonly [ON_COMPLETE_KIND]: RunPayload;
+  readonly [ON_EVENT_KIND]: OnEventPayload;
 }
 
 export type RuntimeWorkKind = keyof RuntimeWorkPayloads;

@@ -1,7 +1,10 @@
 /**
  * The options and the read views of a `SessionRuntime` (session-runtime.ts).
  */
+import type { AnyProjection } from "../app-events/define-projection.ts";
+import type { AnySubscription } from "../app-events/subscriptions.ts";
 import type { Clock } from "../clock.ts";
+import type { SessionHooks } from "../http/hooks.ts";
 import type { Projection } from "../ledger/projection.ts";
 import type { RunStatus } from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
@@ -44,6 +47,12 @@ export interface SessionRuntimeOptions {
   readonly triggers?: ReadonlyMap<string, TriggerHandler>;
   /** Application trigger kinds, scheduled with `schedule()` (delay, date or cron). */
   readonly appTriggers?: readonly TriggerDefinition[];
+  /** Application projections (`defineProjection`), kept with each append of their events. */
+  readonly appProjections?: readonly AnyProjection[];
+  /** `on(event, handler)` subscriptions: due work written with each matching event. */
+  readonly subscriptions?: readonly AnySubscription[];
+  /** The command hooks app code's `ctx.schedule` runs through, as `POST .../schedules` does. */
+  readonly commandHooks?: SessionHooks;
   /**
    * Runs at least once per completed run, through due work written with its
    * `run.completed` (see completion-hook.ts). Without it, no such work is written.

@@ -1,4 +1,16 @@
+import type { AppContext, ScheduleRequest, StagedAppContext } from "../app-events/app-context.ts";
+import { AppProjections } from "../app-events/app-projections.ts";
+import { appEvent } from "../app-events/define-event.ts";
+import type { StagedEffects } from "../app-events/staged.ts";
+import {
+  assertDistinctSubscriptions,
+  subscriptionHandler,
+  subscriptionReactor,
+} from "../app-events/subscriptions.ts";
 import { type Clock, systemClock } from "../clock.ts";
+import { TRUSTED_CALLER } from "../commands/caller.ts";
+import { dispatchCommand } from "../commands/dispatch.ts";
+import { DurableAgentsError } from "../errors/base.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import type { ErrorInfo, JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
@@ -35,6 +47,7 @@ import { DEFAULT_INTERRUPT_REASON, RunDriver } from "./run-driver.ts";
 import { NoActiveRunError, RunActiveError } from "./run-errors.ts";
 import {
   ON_COMPLETE_KIND,
+  ON_EVENT_KIND,
   RUN_STEP_KIND,
   type RuntimeHandlers,
   runtimeHandlerEntries,
@@ -104,6 +117,9 @@ export class SessionRuntime {
   readonly #limits: RuntimeLimits;
   readonly #tracer: RunTracer | undefined;
   readonly schedules: Schedules;
+  /** The application projections: status, rebuild, readers. */
+  readonly projections: AppProjections;
+  readonly #options: SessionRuntimeOptions;
 
   constructor(options: SessionRuntimeOptions) {
     this.#sql = options.sql;
@@ -117,13 +133,24 @@ export class SessionRuntime {
       return options.wake(at);
     };
     const logger = options.logger ?? silentLogger;
+    this.#options = options;
     this.#limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits };
-    this.ledger = new Ledger(options.sql, this.#clock, [
-      ...SESSION_PROJECTIONS,
-      subagentRepliesProjection,
-      ...(options.tracing ? [runTracesProjection] : []),
-      ...(options.projections ?? []),
-    ]);
+    const subscriptions = options.subscriptions ?? [];
+    assertDistinctSubscriptions(subscriptions);
+    this.projections = new AppProjections(options.sql, options.appProjections ?? []);
+    this.ledger = new Ledger(
+      options.sql,
+      this.#clock,
+      [
+        ...SESSION_PROJECTIONS,
+        subagentRepliesProjection,
+        ...(options.tracing ? [runTracesProjection] : []),
+        ...(options.projections ?? []),
+        ...this.projections.ledgerProjections(),
+      ],
+      subscriptions.length > 0 ? [subscriptionReactor(subscriptions)] : [],
+    );
+    this.projections.open(this.ledger);
     this.work = new DueWork(options.sql);
     this.#tracer = options.tracing
       ? new RunTracer({
@@ -165,12 +192,15 @@ export class SessionRuntime {
         ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
         : undefined,
       tracer: this.#tracer,
+      app: (staged) => this.#appContext((event, payload) => staged.emit(event, payload)),
     });
     this.schedules = new Schedules(options.appTriggers ?? [], {
       work: this.work,
       clock: this.#clock,
       record: (events) => this.ledger.append(events),
-      context: () => ({
+      commit: (staged, settle) => staged.commit(this.ledger, options.sql, settle),
+      context: (_key, _attempt, staged) => ({
+        ...this.stagedContext(staged),
         sessionId: options.sessionId,
         env: options.env ?? {},
         startRun: (message) =>
@@ -201,6 +231,18 @@ export class SessionRuntime {
         clock: this.#clock,
         faults: options.faults,
         timeoutMs: options.onCompleteTimeoutMs,
+        app: (staged) => this.#appContext((event, payload) => staged.emit(event, payload)),
+      }),
+      [ON_EVENT_KIND]: subscriptionHandler(subscriptions, {
+        sql: options.sql,
+        ledger: this.ledger,
+        agent: options.agent.name,
+        sessionId: options.sessionId,
+        env: options.env ?? {},
+        logger,
+        clock: this.#clock,
+        faults: options.faults,
+        context: (staged) => this.stagedContext(staged),
       }),
     };
     const handlers = new Map<string, TriggerHandler>([
@@ -430,6 +472,59 @@ export class SessionRuntime {
       abort: (reason) => this.abort(reason),
       commit: (events) => this.#commitControl(events),
     };
+  }
+
+  /**
+   * The app context of code outside due work (a custom endpoint): `emit` appends at once,
+   * outside any run.
+   */
+  appContext(): AppContext {
+    return this.#appContext((event, payload) => {
+      this.ledger.append([appEvent(event, payload, null)]);
+    });
+  }
+
+  /** The context of a unit of due work (a trigger run, an `on` delivery) whose effects are `staged`. */
+  stagedContext(staged: StagedEffects): StagedAppContext {
+    return {
+      ...this.#appContext((event, payload) => staged.emit(event, payload)),
+      transaction: (write) => staged.transaction(write),
+      query: (query, ...params) => this.#sql.exec(query, ...params),
+    };
+  }
+
+  #appContext(emit: AppContext["emit"]): AppContext {
+    return {
+      emit,
+      projection: (name) => this.projections.reader(name),
+      schedule: (request) => this.#scheduleAsApp(request),
+    };
+  }
+
+  /** `ctx.schedule`: the `schedule.create` command, as the trusted caller on transport `app`. */
+  async #scheduleAsApp(request: ScheduleRequest): Promise<ScheduleView> {
+    const outcome = await dispatchCommand("schedule.create", request, {
+      runtime: this,
+      sql: this.#sql,
+      caller: TRUSTED_CALLER,
+      transport: "app",
+      clock: this.#clock,
+      hooks: this.#options.commandHooks,
+      env: this.#options.env,
+    });
+    // A hook may answer instead, or replace the rendering: then its response is the result.
+    const response = outcome.response;
+    if (!response) return (outcome as { result: unknown }).result as ScheduleView;
+    const body = (await response.json().catch(() => null)) as {
+      error?: { code?: string; message?: string };
+    } | null;
+    if (response.ok) return body as unknown as ScheduleView;
+    throw new DurableAgentsError(
+      body?.error?.code ?? "schedule_refused",
+      response.status,
+      body?.error?.message ?? `a command hook refused the schedule with ${response.status}`,
+      false,
+    );
   }
 
   /** Schedules application work (see defineTrigger) and re-arms the wake-up. */

@@ -1,5 +1,7 @@
+import type { AppContext } from "../app-events/app-context.ts";
+import { StagedEffects } from "../app-events/staged.ts";
 import { DurableAgentsError } from "../errors/base.ts";
-import type { ErrorInfo, JsonValue, StateSource } from "../ledger/events.ts";
+import type { ErrorInfo, JsonValue, NewEvent, StateSource } from "../ledger/events.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { StateView } from "./app-state.ts";
@@ -11,13 +13,20 @@ export type ToolOutcome =
       readonly type: "completed";
       readonly result: JsonValue;
       readonly writes: ((sql: SqlPort) => void)[];
+      /** The application events the call emitted (`ctx.emit`), appended after its result. */
+      readonly events: readonly NewEvent[];
       /** The application state the call staged with `ctx.state.set`, if any. */
       readonly state: { readonly value: JsonValue } | undefined;
     }
   | { readonly type: "failed"; readonly error: ErrorInfo };
 
 export interface ToolRunContext
-  extends Omit<ToolContext, "transaction" | "callId" | "idempotencyKey" | "step" | "state"> {
+  extends Omit<
+    ToolContext,
+    "transaction" | "callId" | "idempotencyKey" | "step" | "state" | keyof AppContext
+  > {
+  /** The app context of one call, whose events go to `staged`. */
+  readonly app: (staged: StagedEffects) => AppContext;
   readonly maxResultBytes: number;
   /** The committed application state, and the check every write passes. */
   readonly appState: {
@@ -54,9 +63,11 @@ export async function runTool(
   }
   const writes: ((sql: SqlPort) => void)[] = [];
   let staged: { value: JsonValue } | undefined;
-  const { appState, ...rest } = ctx;
+  const effects = new StagedEffects(ctx.runId);
+  const { appState, app, ...rest } = ctx;
   const toolCtx: ToolContext = {
     ...rest,
+    ...app(effects),
     callId: call.callId,
     step: call.step,
     idempotencyKey,
@@ -91,7 +102,13 @@ export async function runTool(
       `${tool.name} returned more than ${ctx.maxResultBytes} bytes; return a summary or a reference instead`,
     );
   }
-  return { type: "completed", result: JSON.parse(json) as JsonValue, writes, state: staged };
+  return {
+    type: "completed",
+    result: JSON.parse(json) as JsonValue,
+    writes,
+    events: effects.events,
+    state: staged,
+  };
 }
 
 function failed(code: string, message: string): ToolOutcome {

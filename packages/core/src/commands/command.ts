@@ -19,7 +19,8 @@ export type CommandName =
   | "state.set"
   | "schedule.create"
   | "schedule.cancel"
-  | "usage.record";
+  | "usage.record"
+  | "projection.rebuild";
 
 /** Which transport a command came through; hooks can tell them apart. */
 export type Transport = "http" | "websocket" | (string & {});

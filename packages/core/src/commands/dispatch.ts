@@ -99,7 +99,10 @@ function contextFor(
 ): () => CommandHookContext {
   return () => {
     const { agent, session } = call.runtime.status();
+    const app = call.runtime.appContext();
     return {
+      emit: app.emit,
+      projection: app.projection,
       request: call.request
         ? call.request.clone()
         : equivalentRequest(command, raw, agent, session, call.origin),

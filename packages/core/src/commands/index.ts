@@ -19,6 +19,7 @@ export {
   dispatchCommand,
   isCommandName,
 } from "./dispatch.ts";
+export { routeScope } from "./route-scope.ts";
 export { SESSION_COMMANDS } from "./session-commands.ts";
 export {
   compareAndSetStatus,

@@ -12,7 +12,7 @@ const PACKAGES = fileURLToPath(new URL("../../../", import.meta.url));
  * (and the runtime's own internals) may make them; a transport only parses into it.
  */
 const MUTATION =
-  /\b(?:runtime(?:\(\))?|session)\s*\.\s*(?:start|interrupt|abort|resume|retry|close|schedule)\s*\(|\.state\s*\.\s*compareAndSet\s*\(|\.schedules\s*\.\s*cancel\s*\(|\bruntime(?:\(\))?\s*\.\s*ledger\s*\.\s*append\s*\(/g;
+  /\b(?:runtime(?:\(\))?|session)\s*\.\s*(?:start|interrupt|abort|resume|retry|close|schedule)\s*\(|\.state\s*\.\s*compareAndSet\s*\(|\.schedules\s*\.\s*cancel\s*\(|\.projections\s*\.\s*rebuild\s*\(|\bruntime(?:\(\))?\s*\.\s*ledger\s*\.\s*append\s*\(/g;
 
 /** The transports: every file that receives a request, a frame or an RPC from outside. */
 const SURFACES = ["core/src/http", "core/src/wire", "core/src/streams", "cloudflare/src"];
@@ -46,6 +46,7 @@ describe("one door: nothing but the command layer reaches a session's mutating m
       "return runtime.resume(command.request as ResumeRequest);",
       "const { version } = runtime.state.compareAndSet(body.state, 1);",
       "if (!runtime.schedules.cancel(key)) {",
+      "return Response.json(runtime.projections.rebuild(name));",
       "const [event] = runtime.ledger.append([{ kind }]);",
       "await ctx.runtime.start({ message });",
       "return ctx.runtime().interrupt(reason);",

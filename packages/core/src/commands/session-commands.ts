@@ -5,6 +5,7 @@ import {
   scheduleCommand,
   setStateCommand,
 } from "./data-commands.ts";
+import { rebuildProjectionCommand } from "./projection-commands.ts";
 import {
   abortCommand,
   closeCommand,
@@ -31,4 +32,5 @@ export const SESSION_COMMANDS: Readonly<Record<CommandName, AnyCommand>> = {
   "schedule.create": scheduleCommand,
   "schedule.cancel": cancelScheduleCommand,
   "usage.record": recordUsageCommand,
+  "projection.rebuild": rebuildProjectionCommand,
 };

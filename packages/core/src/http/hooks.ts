@@ -1,4 +1,5 @@
 import type { RunCompletedInfo } from "../agent/completion-hook.ts";
+import type { AppContext } from "../app-events/app-context.ts";
 import type { Caller } from "../commands/caller.ts";
 import type { CommandName, Transport } from "../commands/command.ts";
 
@@ -15,8 +16,13 @@ export interface HookContext {
   readonly env: Record<string, unknown>;
 }
 
-/** What a command hook sees, on every transport: the command, its parsed input and its caller. */
-export interface CommandHookContext extends HookContext {
+/**
+ * What a command hook sees, on every transport: the command, its parsed input and its caller.
+ * `emit` appends an app event at once (it stays even if the hook then refuses the command);
+ * `projection` reads one. (No `schedule` here: it is itself a command and would run the hooks
+ * again.)
+ */
+export interface CommandHookContext extends HookContext, Pick<AppContext, "emit" | "projection"> {
   readonly command: CommandName;
   /** The validated input: the same shape as the HTTP body (`{input:{message}}` for start). */
   readonly input: unknown;

@@ -3,6 +3,7 @@ import { chatRoutes } from "./chat/chat-routes.ts";
 import type { RouteTable, SessionHttpContext } from "./route.ts";
 import { controlRoutes } from "./routes/control-routes.ts";
 import { platformRoutes } from "./routes/platform-routes.ts";
+import { projectionRoutes } from "./routes/projection-routes.ts";
 import { readRoutes } from "./routes/read-routes.ts";
 import { runRoutes } from "./routes/run-routes.ts";
 import { scheduleRoutes } from "./routes/schedule-routes.ts";
@@ -21,6 +22,7 @@ const ROUTES: RouteTable = {
   ...chatRoutes,
   ...scheduleRoutes,
   ...stateRoutes,
+  ...projectionRoutes,
 };
 
 /** The built-in session actions (custom endpoints with another name get their own 405s). */

@@ -189,7 +189,21 @@ export interface EventPayloads {
   "run.failed": { error: ErrorInfo };
   "run.interrupted": { reason: string };
   "run.aborted": { reason: string };
+  /**
+   * An application's own fact (`defineEvent`, app-events/define-event.ts): the payload its
+   * schema validated. The `app.` namespace is the application's; no runtime kind is in it.
+   */
+  [kind: AppEventKind]: JsonValue;
 }
+
+/** The namespace of application event kinds. */
+export type AppEventPrefix = "app.";
+
+/** The kinds of application events: `app.<kind>` (see `defineEvent`). */
+export type AppEventKind = `${AppEventPrefix}${string}`;
+
+/** The runtime's own kinds (everything but the application's `app.*`). */
+export type RuntimeEventKind = Exclude<keyof EventPayloads, AppEventKind>;
 
 export type EventKind = keyof EventPayloads;
 

@@ -16,6 +16,9 @@ import type { Projection } from "./projection.ts";
  * 3. The cost of an append does not depend on the ledger's length: the tail is
  *    kept in memory, and projections touch rows by key.
  * 4. After `session.closed`, nothing more is appended: closure is final.
+ * 5. Reactors (work that answers a new fact, such as an `on` subscription's due row) run in
+ *    the append's transaction for new facts only: never on a rebuild, never for copied
+ *    history (a fork's events, which carry their original `ts`).
  */
 const LEDGER_MIGRATIONS: readonly Migration[] = [
   {
@@ -35,6 +38,9 @@ export const MAX_EVENT_BYTES = 1024 * 1024;
 
 export type AppendListener = (events: readonly LedgerEvent[]) => void;
 
+/** Writes that answer one new fact, in its append's transaction (invariant 5). Throwing rolls it back. */
+export type Reactor = (sql: SqlPort, event: LedgerEvent) => void;
+
 interface EventRow {
   seq: number;
   run_id: string | null;
@@ -48,13 +54,20 @@ export class Ledger {
   readonly #clock: Clock;
   readonly #projections: readonly Projection[];
   readonly #listeners = new Set<AppendListener>();
+  readonly #reactors: readonly Reactor[];
   #tail = 0;
   #closed = false;
 
-  constructor(sql: SqlPort, clock: Clock, projections: readonly Projection[]) {
+  constructor(
+    sql: SqlPort,
+    clock: Clock,
+    projections: readonly Projection[],
+    reactors: readonly Reactor[] = [],
+  ) {
     this.#sql = sql;
     this.#clock = clock;
     this.#projections = projections;
+    this.#reactors = reactors;
     migrate(sql, "ledger", LEDGER_MIGRATIONS);
     this.#tail = sql.exec<{ t: number | null }>("SELECT max(seq) AS t FROM events")[0]?.t ?? 0;
     this.#closed = this.#tail > 0 && this.read(this.#tail - 1, 1)[0]?.kind === "session.closed";
@@ -107,6 +120,7 @@ export class Ledger {
             row.ts,
           );
           for (const projection of this.#projections) projection.apply(this.#sql, row);
+          if (event.ts === undefined) for (const react of this.#reactors) react(this.#sql, row);
           this.#tail = seq;
           out.push(row);
         }
@@ -165,14 +179,19 @@ export class Ledger {
     });
   }
 
-  #syncProjections(): void {
-    const stored = new Map(
+  /** The version each projection's rows were built with, by name (absent: never built). */
+  storedVersions(): Map<string, number> {
+    return new Map(
       this.#sql
         .exec<{ name: string; version: number }>("SELECT name, version FROM projection_versions")
         .map((row) => [row.name, row.version]),
     );
+  }
+
+  #syncProjections(): void {
+    const stored = this.storedVersions();
     const stale = this.#projections
-      .filter((p) => stored.get(p.name) !== p.version)
+      .filter((p) => p.rebuild !== "explicit" && stored.get(p.name) !== p.version)
       .map((p) => p.name);
     if (stale.length > 0) this.rebuild(stale);
   }

@@ -11,6 +11,12 @@ export interface Projection {
   readonly version: number;
   readonly create: readonly string[];
   readonly drop: readonly string[];
+  /**
+   * `on_open` (default): a stored version that differs rebuilds it when the ledger opens.
+   * `explicit` (application projections): never rebuilt silently; its owner reports the
+   * mismatch and rebuilds on request (`Ledger.rebuild`).
+   */
+  readonly rebuild?: "on_open" | "explicit";
   /** Applies one event. Throwing rolls the event back. Must not read the ledger. */
   apply(sql: SqlPort, event: LedgerEvent): void;
 }

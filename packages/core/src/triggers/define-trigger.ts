@@ -1,7 +1,12 @@
 import type * as z from "zod";
+import type { StagedAppContext } from "../app-events/app-context.ts";
 
-/** What an application trigger's `run` gets. */
-export interface TriggerContext {
+/**
+ * What an application trigger's `run` gets. Besides these, the session's SQL
+ * (`transaction`: staged, committed with the run's completion; `query`), `emit`,
+ * `projection` and `schedule` (see `StagedAppContext`).
+ */
+export interface TriggerContext extends StagedAppContext {
   readonly sessionId: string;
   /** The schedule's key (stable across its runs). */
   readonly key: string;

@@ -25,9 +25,17 @@ import type { DueItem, DueWork } from "./due-work.ts";
  * 6. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
  *    e.g. a provider's Retry-After), capped at `retryAfterMaxMs`.
  */
-export type TriggerOutcome =
+export type TriggerOutcome = (
   | { readonly type: "done" }
-  | { readonly type: "again"; readonly at?: number };
+  | { readonly type: "again"; readonly at?: number }
+) & {
+  /**
+   * Commits the handler's staged effects atomically with the row's outcome: it must call
+   * `settle` (the pump's write of the row) inside its own transaction. If it throws, nothing
+   * of it is stored and the row is retried like a handler that threw.
+   */
+  readonly commit?: (settle: () => void) => void;
+};
 
 export interface TriggerRunContext {
   readonly attempt: number;
@@ -176,8 +184,16 @@ export class TriggerPump {
     const stopRenewal = this.#keepLease(item);
     try {
       const outcome = await handler.run(item.payload, { attempt: item.attempts, item });
-      if (outcome.type === "done") this.#work.complete(item);
-      else this.#work.release(item, outcome.at ?? this.#clock.now(), { resetAttempts: true });
+      const at = outcome.type === "again" ? (outcome.at ?? this.#clock.now()) : undefined;
+      let settled = false;
+      const settle = () => {
+        settled = true;
+        if (at === undefined) this.#work.complete(item);
+        else this.#work.release(item, at, { resetAttempts: true });
+      };
+      if (outcome.commit) outcome.commit(settle);
+      else settle();
+      if (!settled) throw new Error(`the ${item.kind} handler's commit did not settle its row`);
     } catch (error) {
       this.#fail(item, handler, error);
     } finally {

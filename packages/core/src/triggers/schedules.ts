@@ -1,3 +1,4 @@
+import { StagedEffects } from "../app-events/staged.ts";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError, TerminalError } from "../errors/base.ts";
 import { BadRequestError } from "../errors/http-errors.ts";
@@ -47,10 +48,14 @@ export interface ScheduleDeps {
   readonly work: DueWork;
   readonly clock: Clock;
   readonly record: (events: NewEvent[]) => void;
+  /** The context of one run; `staged` collects its events and SQL writes. */
   readonly context: (
     key: string,
     attempt: number,
+    staged: StagedEffects,
   ) => Omit<TriggerContext, "key" | "attempt" | "signal">;
+  /** Commits a run's staged effects with its row's outcome (`settle`), in one transaction. */
+  readonly commit: (staged: StagedEffects, settle: () => void) => void;
 }
 
 /** The reason a cancelled run's `ctx.signal` carries. */
@@ -183,24 +188,30 @@ export class Schedules {
         const key = keyOf(item);
         const running: RunningTrigger = { controller: new AbortController(), cancelled: false };
         this.#running.set(key, running);
+        const staged = new StagedEffects(null);
         try {
           await definition.run(definition.payload.parse(payload), {
-            ...this.#deps.context(key, attempt),
+            ...this.#deps.context(key, attempt, staged),
             key,
             attempt,
             signal: running.controller.signal,
           });
         } catch (error) {
           // A cancelled run that stops by throwing (its signal's reason, usually) is done: the
-          // cancel fact is its record, and there is no row left to retry.
+          // cancel fact is its record, and there is no row left to retry. What it staged is
+          // dropped with it.
           if (!running.cancelled) throw error;
+          return { type: "done" };
         } finally {
           if (this.#running.get(key) === running) this.#running.delete(key);
         }
-        if (cron === undefined || running.cancelled) return { type: "done" };
+        // Its staged SQL and events commit with the row's outcome: exactly once per run.
+        const commit = (settle: () => void) => this.#deps.commit(staged, settle);
+        if (cron === undefined || running.cancelled) return { type: "done", commit };
         return {
           type: "again",
           at: nextCronTime(parseCron(cron, timeZone), this.#deps.clock.now()),
+          commit,
         };
       },
       giveUp: (stored, error, item) => {

@@ -321,8 +321,9 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         run = undefined;
         return;
       default:
-        // run.interrupt_requested, tool.started, subagent.*, usage.recorded: facts without an
-        // AG-UI event of their own, passed on as CUSTOM so a client can still see them.
+        // run.interrupt_requested, tool.started, subagent.*, usage.recorded and application
+        // events (`app.*`, name = kind, value = payload): facts without an AG-UI event of
+        // their own, passed on as CUSTOM so a client can still see them.
         out.push(custom(event));
     }
   }

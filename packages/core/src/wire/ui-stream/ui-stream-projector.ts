@@ -1,4 +1,6 @@
+import { isAppEventKind } from "../../app-events/define-event.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
+import { encodeOffset } from "../../ledger/offset.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
 
@@ -20,6 +22,8 @@ import type { ChunkProjector } from "../chunk-projector.ts";
  *    message). A wait on delegated calls (a sub-agent, a Workflow) is no pause: the segment
  *    goes on through it (ledger/wait-reasons.ts).
  *    An answer to an approval is `tool-approval-response`, a denial then `tool-output-denied`.
+ * 6. An application event in a run is a `data-<kind>` part (`data-app.note.added`) with the
+ *    event's payload as `data` and its offset as `id`; between runs, nothing (as for state).
  */
 export type UiChunk = { readonly type: string } & Record<string, unknown>;
 
@@ -92,6 +96,10 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
       if (!run && runId !== "") begin(out, runId);
       const state = run;
       if (!state) return out;
+      if (isAppEventKind(event.kind)) {
+        out.push({ type: `data-${event.kind}`, id: encodeOffset(event.seq), data: event.data });
+        return out;
+      }
       switch (event.kind) {
         case "step.started":
           if (event.data.attempt > 1 && state.stepOpen) {

@@ -1,0 +1,25 @@
+import * as z from "zod";
+import { defineCommand } from "./command.ts";
+
+export const rebuildInput = z.object({
+  rebuild: z
+    .string({ error: 'send {"rebuild":"<projection name>"}: the projection to rebuild' })
+    .min(1)
+    .max(64),
+});
+
+/**
+ * `POST .../projections` `{rebuild}` → 200 ProjectionStatus: drops an application projection's
+ * rows and replays the ledger into it (in batches, one transaction). 404 `unknown_projection`.
+ * Needs `admin`: it rewrites derived rows for the whole session.
+ */
+export const rebuildProjectionCommand = defineCommand({
+  name: "projection.rebuild",
+  scope: "admin",
+  input: rebuildInput,
+  what: "the rebuild body",
+  http: { method: "POST", action: "projections" },
+  async run({ runtime }, { rebuild }) {
+    return { status: 200, result: runtime.projections.rebuild(rebuild) };
+  },
+});
