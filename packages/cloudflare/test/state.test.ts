@@ -126,8 +126,9 @@ describe("GET and PUT .../state", () => {
       limitBytes: LIMITS.maxStateBodyBytes,
     });
     // Other routes keep their small limit.
-    const run = await s.post("runs", body);
-    expect(((await run.json()) as ErrorBody).error.details).toEqual({
+    const resume = await s.post("resume", body);
+    expect(resume.status).toBe(413);
+    expect(((await resume.json()) as ErrorBody).error.details).toEqual({
       limitBytes: LIMITS.maxBodyBytes,
     });
     expect(await readState(s)).toMatchObject({ state: { count: 1 }, version: 1 });
