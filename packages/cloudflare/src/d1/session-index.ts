@@ -5,17 +5,20 @@ import {
   OutboxDelivery,
   type Projection,
   type SqlPort,
-  TerminalError,
   type TriggerHandler,
 } from "@durable-agents/core";
-import { applyRetention, DEFAULT_RETENTION_DAYS } from "./d1-queries.ts";
+import { applyRetention, DEFAULT_RETENTION_DAYS } from "./d1-retention.ts";
 import { d1Deliverer } from "./d1-store.ts";
 import { indexProjection } from "./index-messages.ts";
+import { type IndexShardOptions, indexShards, shardOf } from "./shards.ts";
 
-/** The cross-session index: each session mirrors its status and usage to D1 through its outbox. */
-export interface IndexOptions {
-  /** The D1 binding; defaults to INDEX_DB. */
-  readonly binding?: string;
+/**
+ * The cross-session index: each session mirrors its status and usage to D1 through its
+ * outbox. `binding` (default INDEX_DB) and `shards` (default 1) say which D1 databases
+ * hold it: with `shards: 3`, INDEX_DB, INDEX_DB_1 and INDEX_DB_2, each session's rows in
+ * one of them, chosen by a stable hash of its agent and session (see shards.ts).
+ */
+export interface IndexOptions extends IndexShardOptions {
   /** Only these agent types are indexed; all when omitted. */
   readonly agents?: readonly string[];
   readonly batchSize?: number;
@@ -31,7 +34,7 @@ export interface IndexOptions {
    * `sampleRate` (default 0.01), the session also runs one bounded pass in the
    * background (applyRetention): up to `chunk` (default 500) usage entries
    * older than `days` (default 90), and as many settled sessions not updated
-   * for that long. Passes scale with write traffic, so deletion keeps pace
+   * for that long, on the session's own shard. Passes scale with write traffic, so deletion keeps pace
    * while a deployment writes fewer than chunk × sampleRate (5) rows per
    * delivery on average (a run writes 1 session row and about 2 usage entries).
    */
@@ -53,6 +56,8 @@ export interface IndexOptions {
 export interface IndexDelivery {
   readonly agent: string;
   readonly session: string;
+  /** The binding of the shard the batch went to. */
+  readonly shard: string;
   readonly messages: number;
   readonly statements: number;
   readonly lagMs: number;
@@ -78,13 +83,10 @@ export function indexExtensions(
   ctx: IndexContext,
 ): { projections?: readonly Projection[]; triggers?: ReadonlyMap<string, TriggerHandler> } {
   if (!options || (options.agents && !options.agents.includes(ctx.agent))) return {};
-  const binding = options.binding ?? "INDEX_DB";
-  const db = ctx.env[binding] as D1Database | undefined;
-  if (!db)
-    throw new TerminalError(
-      "index_not_bound",
-      `createAgentServer({ index }) needs a D1 database bound as ${binding} in wrangler.jsonc (d1_databases)`,
-    );
+  const shards = indexShards(ctx.env, { binding: options.binding, shards: options.shards ?? 1 });
+  const at = shardOf(shards.names, ctx.agent, ctx.session);
+  const shard = shards.names[at] as string;
+  const db = shards.dbs[at] as D1Database;
   const write = d1Deliverer(db, ctx.agent, ctx.session);
   const faults = options.faults;
   const retention = options.retention === false ? undefined : (options.retention ?? {});
@@ -117,6 +119,7 @@ export function indexExtensions(
       options.onDelivered?.({
         agent: ctx.agent,
         session: ctx.session,
+        shard,
         messages: messages.length,
         statements,
         lagMs: Math.max(0, ctx.clock.now() - oldest),
