@@ -9,16 +9,18 @@
  * clock), server CPU per run (the workerd processes' user+system CPU from /proc over the
  * scenario, index deliveries included, ÷ runs), D1 statements per run and the index lag
  * (how long a batch's oldest message waited, p50/p99; "caught up" = last batch landed −
- * last run completed).
+ * last run completed). At the end: the local D1 file's bytes per indexed run (every run
+ * here is its own session: a session row and two usage entries).
  *
  * Sessions per row: `--sessions 1,10,50` or BENCH_SCALE_SESSIONS (default
  * 1,10,50,200,500). Rows with fewer than BENCH_MIN_RUNS (default 20) sessions repeat with
  * fresh sessions until they have that many runs. BENCH_SLOW_SESSIONS (default 10): the
  * sessions of the slow-D1 comparison.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { applyIndexMigrations } from "../scripts/index-migrations.mjs";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
 import { percentile } from "./streams-load.ts";
@@ -184,7 +186,29 @@ try {
   console.log(table(rows));
   console.log(`\nA slow D1 (200 ms added to every batch), ${SLOW_SESSIONS} sessions:\n`);
   console.log(table(slow));
+  await dev.stop();
+  console.log(`\n${indexBytes()}`);
 } finally {
   await dev.stop();
   rmSync(state, { recursive: true, force: true });
+}
+
+/** The local D1 database's size per indexed session (one run each), read with node:sqlite. */
+function indexBytes(): string {
+  const dir = join(state, "v3", "d1", "miniflare-D1DatabaseObject");
+  const file = readdirSync(dir).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  if (!file) return "D1 bytes per run: no local D1 file found";
+  const db = new DatabaseSync(join(dir, file));
+  try {
+    db.exec("VACUUM");
+    const one = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    const bytes = one(
+      "SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()",
+    );
+    const sessions = one("SELECT count(*) AS n FROM da_sessions");
+    const usage = one("SELECT count(*) AS n FROM da_usage");
+    return `D1 index: ${bytes} bytes for ${sessions} sessions of one run each (${usage} usage entries): ${(bytes / sessions).toFixed(0)} bytes per run; 10 GB holds ${(10e9 / (bytes / sessions) / 1e6).toFixed(1)} M such runs`;
+  } finally {
+    db.close();
+  }
 }

@@ -8,7 +8,7 @@ import {
 } from "@durable-agents/core";
 import { type Authorize, authorizeRequest } from "../auth/authorize.ts";
 import { type IndexDb, listSessions, MAX_SESSIONS_PAGE, usageRollup } from "./d1-queries.ts";
-import { type IndexShardOptions, indexShards } from "./shards.ts";
+import { type IndexShardOptions, indexShards, shardBindings } from "./shards.ts";
 
 export const INDEX_PATHS: ReadonlySet<string> = new Set(["/sessions", "/usage"]);
 
@@ -43,13 +43,15 @@ export async function handleIndexRequest(
   if (outcome.type === "respond") return outcome.response;
   if (request.method !== "GET")
     throw new MethodNotAllowedError(request.method, url.pathname, ["GET"]);
-  const binding = options.index?.binding ?? "INDEX_DB";
-  if (env[binding] === undefined)
+  const index = options.index ?? {};
+  const [binding] =
+    index.shards === undefined ? [index.binding ?? "INDEX_DB"] : shardBindings(index);
+  if (binding === undefined || env[binding] === undefined)
     throw new NotFoundError(
       "index_not_configured",
       `${url.pathname} reads the D1 index; bind a D1 database as ${binding} and pass createAgentServer({ index: {} })`,
     );
-  const { dbs } = indexShards(env, options.index);
+  const { dbs } = indexShards(env, index);
   try {
     return await query(url, dbs, options);
   } catch (error) {
