@@ -8,6 +8,7 @@ import {
 import { mintIndexToken, mintSessionToken, type SessionsPage } from "@durable-agents/core";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
+  createStore,
   indexShards,
   listSessions,
   retentionHandler,
@@ -311,10 +312,50 @@ describe("the index over 3 D1 shards", () => {
     // Deliveries: the fixture runs a pass of 2 rows per table after each one, on its shard.
     await freshShards();
     await seedOld();
-    await Promise.all(namesOnEachShard(2).flat().map(run));
+    const names = namesOnEachShard(2);
+    await Promise.all(names.flat().map(run));
     expect(
       await until(left, (l) => l.every((s) => s.usage === 0 && s.sessions.length === 1)),
     ).toEqual(cleaned);
+    // Every batch landed (a run's last batch holds its final status), so none reaches the next test.
+    for (const [i, list] of names.entries())
+      for (const session of list)
+        await until(
+          () => rowsOf(session),
+          (r) => r[i] === "completed",
+        );
+  });
+
+  it("the store reads, cleans and migrates every shard", async () => {
+    const names = namesOnEachShard(1);
+    await Promise.all(names.flat().map(run));
+    for (const [i, [session]] of names.entries())
+      await until(
+        () => rowsOf(session ?? ""),
+        (r) => r[i] === "completed",
+      );
+    const store = createStore(env, { indexBinding: "SHARD_DB" });
+    const found = await store.findSessionIds({ agent: "indexed", limit: 2 });
+    const next = await store.findSessionIds({
+      agent: "indexed",
+      limit: 2,
+      cursor: found.nextCursor ?? "",
+    });
+    expect([...found.sessions, ...next.sessions].map((s) => s.session).sort()).toEqual(
+      names.flat().sort(),
+    );
+    expect(next.nextCursor).toBeNull();
+    const usage = await until(
+      () => store.usageRollup({ agent: "indexed", kind: "model" }),
+      (u) => u.rows[0]?.count === 6,
+    );
+    expect(usage.rows.map((r) => r.count)).toEqual([6]);
+    expect(await store.isMigrated()).toBe(true);
+    for (const db of shards()) await resetIndexDb(db);
+    expect(await store.migrationVersion()).toBe(0);
+    expect((await store.runMigrations()).length).toBe(MIGRATIONS.length);
+    expect(await store.isMigrated()).toBe(true);
+    expect(await store.migrationVersion()).toBe(MIGRATIONS.length);
   });
 
   it("a shard without tables is named in a 500, not read as empty", async () => {
