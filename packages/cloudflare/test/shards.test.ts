@@ -3,6 +3,7 @@ import {
   createExecutionContext,
   createScheduledController,
   env,
+  runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { mintIndexToken, mintSessionToken, type SessionsPage } from "@durable-agents/core";
@@ -324,6 +325,54 @@ describe("the index over 3 D1 shards", () => {
           () => rowsOf(session),
           (r) => r[i] === "completed",
         );
+  });
+
+  it("a session whose shard changed is listed once: its next delivery forgets the old row", async () => {
+    const [[session = ""] = []] = namesOnEachShard(1);
+    const [, , old] = shards();
+    if (!old) throw new Error("no shard");
+    // What an earlier shards setting left: the session's row and tag in SHARD_DB_2, and the
+    // session's record of it.
+    await old.batch([
+      old
+        .prepare(
+          "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('indexed', ?, 'completed', 1, 1, 1)",
+        )
+        .bind(session),
+      old
+        .prepare("INSERT INTO da_session_tags (tag, agent, session) VALUES ('t', 'indexed', ?)")
+        .bind(session),
+    ]);
+    const stub = env.SHARDED.get(env.SHARDED.idFromName(`indexed/${session}`));
+    const recorded = () =>
+      runInDurableObject(stub, (_instance, state) => {
+        state.storage.sql.exec(
+          "CREATE TABLE IF NOT EXISTS index_shard (id INTEGER PRIMARY KEY CHECK (id = 1), binding TEXT NOT NULL)",
+        );
+        return state.storage.sql
+          .exec<{ binding: string }>("SELECT binding FROM index_shard")
+          .toArray();
+      });
+    await recorded();
+    await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec("INSERT INTO index_shard (id, binding) VALUES (1, 'SHARD_DB_2')"),
+    );
+    expect(await rowsOf(session)).toEqual([undefined, undefined, "completed"]);
+    await run(session);
+    expect(
+      await until(
+        () => rowsOf(session),
+        (r) => r[0] === "completed" && r[2] === undefined,
+      ),
+    ).toEqual(["completed", undefined, undefined]);
+    const tags = await old
+      .prepare("SELECT count(*) AS n FROM da_session_tags WHERE session = ?")
+      .bind(session)
+      .first<{ n: number }>();
+    expect(tags?.n).toBe(0);
+    expect(await recorded()).toEqual([{ binding: "SHARD_DB" }]);
+    const page = await get<SessionsPage>("/sessions?agent=indexed");
+    expect(page.sessions.filter((s) => s.session === session)).toHaveLength(1);
   });
 
   it("the store reads, cleans and migrates every shard", async () => {

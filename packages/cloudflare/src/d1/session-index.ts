@@ -8,9 +8,9 @@ import {
   type TriggerHandler,
 } from "@durable-agents/core";
 import { applyRetention, DEFAULT_RETENTION_DAYS } from "./d1-retention.ts";
-import { d1Deliverer } from "./d1-store.ts";
+import { d1Deliverer, d1ForgetSession } from "./d1-store.ts";
 import { indexProjection } from "./index-messages.ts";
-import { type IndexShardOptions, indexShards, shardOf } from "./shards.ts";
+import { type IndexShardOptions, indexShards, isD1, shardOf } from "./shards.ts";
 
 /**
  * The cross-session index: each session mirrors its status and usage to D1 through its
@@ -113,8 +113,17 @@ export function indexExtensions(
     timeoutMs: options.timeoutMs,
     deliver: async (messages) => {
       await faults?.("before-d1-write", ctx.state, ctx.session);
-      const statements = await write(messages);
+      let statements = await write(messages);
       await faults?.("after-d1-write", ctx.state, ctx.session);
+      // The session row now exists in this shard: forget it in the one it was in before.
+      if (messages.some((m) => m.topic === "session")) {
+        const previous = lastShard(ctx.sql);
+        if (previous !== shard) {
+          const old = previous === undefined ? undefined : ctx.env[previous];
+          if (isD1(old)) statements += await d1ForgetSession(old, ctx.agent, ctx.session);
+          recordShard(ctx.sql, shard);
+        }
+      }
       const oldest = Math.min(...messages.map((m) => m.createdAt));
       maybeRetain();
       options.onDelivered?.({
@@ -131,4 +140,20 @@ export function indexExtensions(
     projections: [indexProjection(options.delayMs)],
     triggers: new Map([[OUTBOX_KIND, delivery]]),
   };
+}
+
+const SHARD_TABLE =
+  "CREATE TABLE IF NOT EXISTS index_shard (id INTEGER PRIMARY KEY CHECK (id = 1), binding TEXT NOT NULL)";
+
+/** The shard binding this session's index row was last written to (shards.ts, invariant 4). */
+function lastShard(sql: SqlPort): string | undefined {
+  sql.exec(SHARD_TABLE);
+  return sql.exec<{ binding: string }>("SELECT binding FROM index_shard WHERE id = 1")[0]?.binding;
+}
+
+function recordShard(sql: SqlPort, binding: string): void {
+  sql.exec(
+    "INSERT INTO index_shard (id, binding) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET binding = excluded.binding",
+    binding,
+  );
 }

@@ -11,6 +11,10 @@ import { TerminalError } from "@durable-agents/core";
  *    one moves only its own. Nothing else moves.
  * 3. Reads (`GET /sessions`, `GET /usage`) query every shard and merge; they never need
  *    the hash, so a reader that sees more shards than the writers use is still correct.
+ * 4. A session records the shard its row was last written to (its `index_shard` table).
+ *    When the shards change and its shard with them, its next status delivery writes the
+ *    row in the new shard, then deletes it (and its tags) from the old one, so it is listed
+ *    once. Usage entries stay where they were written; reads sum every shard.
  */
 
 /** Which D1 bindings hold the index. */
@@ -75,7 +79,8 @@ function discover(env: Record<string, unknown>, binding = DEFAULT_BINDING): stri
   return names;
 }
 
-function isD1(value: unknown): boolean {
+/** Whether an env value is a D1 database binding. */
+export function isD1(value: unknown): value is D1Database {
   return typeof value === "object" && value !== null && "prepare" in value && "batch" in value;
 }
 
