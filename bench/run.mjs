@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { SOURCE_CONDITION } from "../scripts/source-condition.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [name, ...rest] = process.argv.slice(2);
@@ -21,8 +22,10 @@ if (file === undefined) {
   console.error(`no bench named "${name}"; available: ${available.join(", ")}`);
   process.exit(2);
 }
+// @durable-agents/* from their TypeScript sources (scripts/source-condition.mjs): no build first.
+const sources = `--conditions=${SOURCE_CONDITION}`;
 const args = file.endsWith(".ts")
-  ? ["--experimental-strip-types", "--no-warnings", file, ...rest]
-  : [file, ...rest];
+  ? ["--experimental-strip-types", "--no-warnings", sources, file, ...rest]
+  : [sources, file, ...rest];
 const result = spawnSync(process.execPath, args, { stdio: "inherit" });
 process.exit(result.status ?? 1);

@@ -1,9 +1,9 @@
 /** Helpers for the end-to-end tier: the quickstart under `wrangler dev`, the CLI, the ledger. */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { applyIndexMigrations as migrateIndexShards } from "../../scripts/index-migrations.mjs";
 import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev.ts";
 
 export const QUICKSTART = resolve(import.meta.dirname, "../../examples/quickstart");
@@ -38,35 +38,9 @@ export function startQuickstart(
   });
 }
 
-/** `wrangler d1 migrations apply quickstart-index --local --persist-to <persistTo>`. */
+/** The quickstart's D1 index, every shard of it, migrated in `persistTo` (scripts/index-migrations.mjs). */
 export function applyIndexMigrations(persistTo: string): void {
-  const wrangler = join(
-    dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
-    "bin",
-    "wrangler.js",
-  );
-  const result = spawnSync(
-    process.execPath,
-    [
-      wrangler,
-      "d1",
-      "migrations",
-      "apply",
-      "quickstart-index",
-      "--local",
-      "--persist-to",
-      persistTo,
-    ],
-    {
-      cwd: QUICKSTART,
-      encoding: "utf8",
-      env: { ...process.env, CI: "1", WRANGLER_SEND_METRICS: "false" },
-    },
-  );
-  if (result.status !== 0)
-    throw new Error(
-      `migrating the quickstart's D1 index failed:\n${result.stdout}\n${result.stderr}`,
-    );
+  migrateIndexShards({ cwd: QUICKSTART, args: ["--persist-to", persistTo] });
 }
 
 export interface CliResult {

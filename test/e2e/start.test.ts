@@ -109,6 +109,7 @@ describe("npm start", () => {
     );
     expect(text).toContain("using the embedded scripted model");
     expect(text).toContain("local dev (AUTH_SECRET unset)");
+    expect(text).toContain("index: on, in D1 INDEX_DB: GET /sessions, GET /usage");
     const status = await fetch(`http://127.0.0.1:${port}/agents/assistant/start-port/status`);
     expect(status.status).toBe(200);
   });

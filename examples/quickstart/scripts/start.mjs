@@ -5,11 +5,12 @@
 // server answers with the instance id this script gave it, so another server on the same
 // port is never announced as ours, and it says what the Worker itself reports: its model
 // and auth as read from its own env (.dev.vars, .env, --var), not from this shell's.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { applyIndexMigrations as migrateIndexShards } from "../../../scripts/index-migrations.mjs";
 import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -83,23 +84,19 @@ function parsePort(args, fromEnv) {
 }
 
 /**
- * The D1 index (INDEX_DB) of the local dev server gets its tables before wrangler starts:
- * `wrangler d1 migrations apply --local`, with the same --persist-to, if one was passed.
- * Migrations already applied are skipped, so this is quick after the first start.
+ * The D1 index of the local dev server gets its tables before wrangler starts: every
+ * shard bound in wrangler.jsonc (INDEX_DB, INDEX_DB_1, …) is migrated with `wrangler d1
+ * migrations apply --local`, with the same --persist-to, if one was passed. Migrations
+ * already applied are skipped, so this is quick after the first start.
  */
 function applyIndexMigrations(args) {
   const at = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
   const persist =
     at < 0 ? [] : args[at].includes("=") ? [args[at]] : [args[at], args[at + 1] ?? ""];
-  const result = spawnSync(
-    "wrangler",
-    ["d1", "migrations", "apply", "quickstart-index", "--local", ...persist],
-    { cwd: root, env: { ...env, CI: "1" }, encoding: "utf8" },
-  );
-  if (result.status !== 0) {
-    console.error(
-      `npm start: could not apply the D1 index migrations (wrangler d1 migrations apply quickstart-index --local):\n${(result.stderr || result.stdout || "").trim()}`,
-    );
+  try {
+    migrateIndexShards({ cwd: root, args: persist, env });
+  } catch (error) {
+    console.error(`npm start: ${error.message}`);
     process.exit(1);
   }
 }
@@ -143,6 +140,7 @@ function printBanner(info) {
   durable-agents quickstart is running on ${url}
   agent: assistant, using the ${info.model}
   auth: ${auth}
+  index: ${info.index}
 
   Talk to it from another terminal:
     npx durable-agents chat "What is (2+3)*4?"${urlFlag}

@@ -1,4 +1,9 @@
-import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
+import {
+  allowLocalDev,
+  createAgentServer,
+  type IndexOptions,
+  routeRequest,
+} from "@durable-agents/cloudflare";
 import { serveAgentMcp } from "@durable-agents/cloudflare/mcp";
 
 /** A Durable Streams server comes with it: one object per stream at /v1/stream/*. */
@@ -20,10 +25,16 @@ import { reminder } from "./triggers.ts";
 const authorize = allowLocalDev();
 
 /**
+ * The cross-session index: every session's status and usage in the D1 database INDEX_DB
+ * (GET /sessions, GET /usage). This one line turns it on; `undefined` turns it off.
+ * `{ shards: 3 }` spreads it over INDEX_DB, INDEX_DB_1 and INDEX_DB_2 (bind all three).
+ */
+const index: IndexOptions | undefined = {};
+
+/**
  * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. The researcher
  * is the assistant's sub-agent; `reminder` is the schedules' trigger kind; `note_stats` is an
- * app projection of the notes tools' events, served at `GET .../note-stats`; `index` mirrors
- * every session's status and usage to the D1 database INDEX_DB (GET /sessions, GET /usage).
+ * app projection of the notes tools' events, served at `GET .../note-stats`.
  */
 export const AgentSession = createAgentServer({
   agents: [assistant, researcher],
@@ -31,7 +42,7 @@ export const AgentSession = createAgentServer({
   triggers: [reminder],
   projections: [noteStats],
   endpoints: [noteStatsEndpoint],
-  index: {},
+  index,
 });
 
 export default {
@@ -40,7 +51,7 @@ export default {
     if (request.method === "GET" && pathname === "/")
       return inspectorResponse({ agents: [assistant.name, researcher.name] });
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
-      return devInfoResponse(request, env);
+      return devInfoResponse(request, env, index);
     // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
     return routeRequest(request, env, ctx, { authorize, mcp: serveAgentMcp });
   },

@@ -13,6 +13,7 @@ import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
 import { type Authorize, authorizeRequest } from "./auth/authorize.ts";
 import { handleIndexRequest, INDEX_PATHS } from "./d1/index-routes.ts";
+import type { IndexShardOptions } from "./d1/shards.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 import type { StreamVars } from "./stream-object/stream-config.ts";
 
@@ -33,6 +34,13 @@ export interface RouterOptions {
   readonly logger?: Logger;
   /** Prices for the cost column of `GET /usage`. */
   readonly prices?: PriceTable;
+  /**
+   * The index's D1 bindings for `GET /sessions` and `GET /usage`. By default every shard
+   * found by name: INDEX_DB, then INDEX_DB_1, INDEX_DB_2, … while bound, which covers
+   * createAgentServer({ index: { shards: K } }). Pass the same `binding`/`shards` as the
+   * server's index when its bindings are named otherwise.
+   */
+  readonly index?: IndexShardOptions;
   /**
    * Serves `/mcp/:agent` (pass `serveAgentMcp` from `@durable-agents/cloudflare/mcp`). A
    * separate entry point: a Worker without it does not bundle the MCP SDK.

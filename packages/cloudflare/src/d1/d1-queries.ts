@@ -5,6 +5,16 @@ export type { IndexedSession, SessionQuery };
 
 export const MAX_SESSIONS_PAGE = 200;
 
+/**
+ * The index's D1 database, or its shards (see shards.ts): every query below reads all of
+ * them and merges, so a caller never needs to know which shard holds a session.
+ */
+export type IndexDb = D1Database | readonly D1Database[];
+
+function shardsOf(db: IndexDb): readonly D1Database[] {
+  return Array.isArray(db) ? db : [db as D1Database];
+}
+
 interface SessionRow {
   agent: string;
   session: string;
@@ -16,8 +26,13 @@ interface SessionRow {
   updated_at: number;
 }
 
-/** Sessions, newest first, filtered; keyset pagination on (created_at, agent, session). */
-export async function listSessions(db: D1Database, query: SessionQuery): Promise<SessionsPage> {
+/**
+ * Sessions, newest first, filtered; keyset pagination on (created_at, agent, session).
+ * Over shards: each shard answers its first `limit + 1` rows after the cursor and the
+ * pages are merged in that order (a k-way merge): the key is unique across shards, so
+ * the same cursor is valid for every shard and pages neither skip nor repeat.
+ */
+export async function listSessions(db: IndexDb, query: SessionQuery): Promise<SessionsPage> {
   const limit = query.limit ?? 50;
   const after = query.cursor ? decodeCursor(query.cursor) : null;
   const where: string[] = [];
@@ -44,10 +59,16 @@ export async function listSessions(db: D1Database, query: SessionQuery): Promise
     params.push(after[0], after[0], after[1], after[1], after[2]);
   }
   const sql = `SELECT s.agent, s.session, s.status, s.run_id, s.user, s.created_at, s.updated_at, (SELECT json_group_array(tag) FROM (SELECT tag FROM da_session_tags t2 WHERE t2.agent = s.agent AND t2.session = s.session ORDER BY tag)) AS tags FROM da_sessions s${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY s.created_at DESC, s.agent, s.session LIMIT ?`;
-  const { results } = await db
-    .prepare(sql)
-    .bind(...params, limit + 1)
-    .all<SessionRow>();
+  const pages = await Promise.all(
+    shardsOf(db).map((shard) =>
+      shard
+        .prepare(sql)
+        .bind(...params, limit + 1)
+        .all<SessionRow>()
+        .then((r) => r.results),
+    ),
+  );
+  const results = pages.length === 1 ? (pages[0] ?? []) : pages.flat().sort(newestFirst);
   const page = results.slice(0, limit).map(toSession);
   const last = page.at(-1);
   const nextCursor =
@@ -55,6 +76,23 @@ export async function listSessions(db: D1Database, query: SessionQuery): Promise
       ? encodeCursor([last.createdAt, last.agent, last.session])
       : null;
   return { sessions: page, nextCursor };
+}
+
+/** ORDER BY created_at DESC, agent, session, as SQLite orders them (BINARY: code point order). */
+function newestFirst(a: SessionRow, b: SessionRow): number {
+  return b.created_at - a.created_at || binary(a.agent, b.agent) || binary(a.session, b.session);
+}
+
+/** SQLite's BINARY collation on UTF-8 text is code point order (UTF-16 `<` is not, past U+FFFF). */
+function binary(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0);
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
 }
 
 function toSession(row: SessionRow): IndexedSession {
@@ -119,9 +157,15 @@ export interface UsageRow {
   readonly cost?: number | null;
 }
 
-/** Usage across sessions, rolled up by day, agent and model (or tool, sub-agent, metric). */
+/** The most rows `usageRollup` answers. */
+export const MAX_USAGE_ROWS = 10_000;
+
+/**
+ * Usage across sessions, rolled up by day, agent and model (or tool, sub-agent, metric),
+ * ordered by those four; over shards, each shard's groups are summed by the same key.
+ */
 export async function usageRollup(
-  db: D1Database,
+  db: IndexDb,
   query: UsageQuery,
   prices?: PriceTable,
 ): Promise<{ rows: UsageRow[] }> {
@@ -137,12 +181,17 @@ export async function usageRollup(
     where.push(clause);
     params.push(value);
   }
-  const { results } = await db
-    .prepare(
-      `SELECT day, agent, kind, name, sum(calls) AS count, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, sum(value) AS value FROM da_usage${where.length ? ` WHERE ${where.join(" AND ")}` : ""} GROUP BY day, agent, kind, name ORDER BY day, agent, kind, name LIMIT 10000`,
-    )
-    .bind(...params)
-    .all<UsageRow>();
+  const sql = `SELECT day, agent, kind, name, sum(calls) AS count, sum(input_tokens) AS inputTokens, sum(output_tokens) AS outputTokens, sum(value) AS value FROM da_usage${where.length ? ` WHERE ${where.join(" AND ")}` : ""} GROUP BY day, agent, kind, name ORDER BY day, agent, kind, name LIMIT ${MAX_USAGE_ROWS}`;
+  const shards = await Promise.all(
+    shardsOf(db).map((shard) =>
+      shard
+        .prepare(sql)
+        .bind(...params)
+        .all<UsageRow>()
+        .then((r) => r.results),
+    ),
+  );
+  const results = shards.length === 1 ? (shards[0] ?? []) : sumGroups(shards.flat());
   if (!prices) return { rows: results };
   return {
     rows: results.map((row) => {
@@ -160,85 +209,32 @@ export async function usageRollup(
   };
 }
 
-/** How long the index keeps usage entries and settled sessions by default: 90 days. */
-export const DEFAULT_RETENTION_DAYS = 90;
-/** The most rows one retention pass deletes per table by default. */
-export const DEFAULT_RETENTION_CHUNK = 500;
-
-export interface RetentionOptions {
-  readonly days: number;
-  /** "Now" in ms since the epoch; defaults to Date.now(). */
-  readonly now?: number;
-  /** The most rows deleted per table in this pass (default DEFAULT_RETENTION_CHUNK). */
-  readonly chunk?: number;
-}
-
-/**
- * One bounded retention pass, in one D1 batch: deletes up to `chunk` usage
- * entries older than `days`, and up to `chunk` sessions not updated for that
- * long that are no longer running or waiting (oldest first, with their tags).
- * `more` says a table had at least `chunk` rows to go: call again.
- * @throws RangeError when days or chunk is not positive.
- */
-export async function applyRetention(
-  db: D1Database,
-  options: RetentionOptions,
-): Promise<{ usage: number; sessions: number; more: boolean }> {
-  if (!(options.days > 0)) throw new RangeError("retention days must be a positive number");
-  const chunk = options.chunk ?? DEFAULT_RETENTION_CHUNK;
-  if (!(Number.isSafeInteger(chunk) && chunk > 0))
-    throw new RangeError("retention chunk must be a positive integer");
-  const cutoff = (options.now ?? Date.now()) - options.days * 86_400_000;
-  const settled =
-    "SELECT agent, session FROM da_sessions WHERE updated_at < ? AND status NOT IN ('running', 'waiting') ORDER BY updated_at, agent, session LIMIT ?";
-  const [usage, , sessions] = await db.batch([
-    db
-      .prepare(
-        "DELETE FROM da_usage WHERE rowid IN (SELECT rowid FROM da_usage WHERE ts < ? ORDER BY ts LIMIT ?)",
-      )
-      .bind(cutoff, chunk),
-    db
-      .prepare(`DELETE FROM da_session_tags WHERE (agent, session) IN (${settled})`)
-      .bind(cutoff, chunk),
-    db
-      .prepare(`DELETE FROM da_sessions WHERE (agent, session) IN (${settled})`)
-      .bind(cutoff, chunk),
-  ]);
-  const deleted = { usage: usage?.meta.changes ?? 0, sessions: sessions?.meta.changes ?? 0 };
-  return { ...deleted, more: deleted.usage >= chunk || deleted.sessions >= chunk };
-}
-
-/**
- * A `scheduled` handler that applies retention on a cron trigger, in passes of
- * `chunk` rows, at most `passes` (default 20) per trigger. Sessions that feed
- * the index already apply retention themselves (IndexOptions.retention); this
- * is for deployments that turn that off.
- * @example
- * export default { fetch: ..., scheduled: retentionHandler({ days: 90 }) };
- */
-export function retentionHandler(options: {
-  days: number;
-  binding?: string;
-  chunk?: number;
-  passes?: number;
-}) {
-  return (controller: ScheduledController, env: object, ctx: ExecutionContext) => {
-    const db = (env as Record<string, unknown>)[options.binding ?? "INDEX_DB"] as
-      | D1Database
-      | undefined;
-    if (!db)
-      throw new TypeError(`retention needs a D1 binding named ${options.binding ?? "INDEX_DB"}`);
-    ctx.waitUntil(
-      (async () => {
-        for (let pass = 0; pass < (options.passes ?? 20); pass++) {
-          const { more } = await applyRetention(db, {
-            days: options.days,
-            now: controller.scheduledTime,
-            chunk: options.chunk,
-          });
-          if (!more) return;
-        }
-      })(),
+/** Adds up rows of the same (day, agent, kind, name) from several shards, in that order. */
+function sumGroups(rows: readonly UsageRow[]): UsageRow[] {
+  const groups = new Map<string, UsageRow>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.day, row.agent, row.kind, row.name]);
+    const seen = groups.get(key);
+    groups.set(
+      key,
+      seen
+        ? {
+            ...seen,
+            count: seen.count + row.count,
+            inputTokens: seen.inputTokens + row.inputTokens,
+            outputTokens: seen.outputTokens + row.outputTokens,
+            value: seen.value + row.value,
+          }
+        : row,
     );
-  };
+  }
+  return [...groups.values()]
+    .sort(
+      (a, b) =>
+        binary(a.day, b.day) ||
+        binary(a.agent, b.agent) ||
+        binary(a.kind, b.kind) ||
+        binary(a.name, b.name),
+    )
+    .slice(0, MAX_USAGE_ROWS);
 }

@@ -77,3 +77,19 @@ function usageStatement(db: D1Database, agent: string, session: string, m: Usage
       m.lastSeq ?? m.seq,
     );
 }
+
+/**
+ * Deletes a session's row and tags from a shard it no longer writes to (shards.ts,
+ * invariant 4), in one batch; resolves to the statements sent (2). Idempotent.
+ */
+export async function d1ForgetSession(
+  db: D1Database,
+  agent: string,
+  session: string,
+): Promise<number> {
+  await db.batch([
+    db.prepare("DELETE FROM da_session_tags WHERE agent = ? AND session = ?").bind(agent, session),
+    db.prepare("DELETE FROM da_sessions WHERE agent = ? AND session = ?").bind(agent, session),
+  ]);
+  return 2;
+}

@@ -7,7 +7,8 @@ import {
   TerminalError,
 } from "@durable-agents/core";
 import { type Authorize, authorizeRequest } from "../auth/authorize.ts";
-import { listSessions, MAX_SESSIONS_PAGE, usageRollup } from "./d1-queries.ts";
+import { type IndexDb, listSessions, MAX_SESSIONS_PAGE, usageRollup } from "./d1-queries.ts";
+import { type IndexShardOptions, indexShards, shardBindings } from "./shards.ts";
 
 export const INDEX_PATHS: ReadonlySet<string> = new Set(["/sessions", "/usage"]);
 
@@ -15,8 +16,8 @@ export interface IndexRouteOptions {
   readonly authorize?: Authorize;
   readonly logger: Logger;
   readonly prices?: PriceTable;
-  /** The D1 binding; defaults to INDEX_DB. */
-  readonly binding?: string;
+  /** The index's D1 bindings; with `shards` unset, every shard found by name (see indexShards). */
+  readonly index?: IndexShardOptions;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/;
@@ -42,15 +43,17 @@ export async function handleIndexRequest(
   if (outcome.type === "respond") return outcome.response;
   if (request.method !== "GET")
     throw new MethodNotAllowedError(request.method, url.pathname, ["GET"]);
-  const binding = options.binding ?? "INDEX_DB";
-  const db = env[binding] as D1Database | undefined;
-  if (!db)
+  const index = options.index ?? {};
+  const [binding] =
+    index.shards === undefined ? [index.binding ?? "INDEX_DB"] : shardBindings(index);
+  if (binding === undefined || env[binding] === undefined)
     throw new NotFoundError(
       "index_not_configured",
       `${url.pathname} reads the D1 index; bind a D1 database as ${binding} and pass createAgentServer({ index: {} })`,
     );
+  const { dbs } = indexShards(env, index);
   try {
-    return await query(url, db, options);
+    return await query(url, dbs, options);
   } catch (error) {
     throw indexQueryError(error);
   }
@@ -61,12 +64,12 @@ export function indexQueryError(error: unknown): unknown {
   if (error instanceof Error && /no such table: da_/.test(error.message))
     return new TerminalError(
       "index_not_migrated",
-      `the D1 index has no tables; apply the migrations in node_modules/@durable-agents/cloudflare/src/d1/migrations (wrangler d1 migrations apply), or call createStore(env).runMigrations()`,
+      `a D1 index shard has no tables; apply the migrations to every shard in node_modules/@durable-agents/cloudflare/src/d1/migrations (wrangler d1 migrations apply), or call createStore(env).runMigrations()`,
     );
   return error;
 }
 
-async function query(url: URL, db: D1Database, options: IndexRouteOptions): Promise<Response> {
+async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise<Response> {
   const params = url.searchParams;
   if (url.pathname === "/sessions") {
     return Response.json(

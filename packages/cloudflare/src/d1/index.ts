@@ -1,17 +1,22 @@
 export {
-  applyRetention,
-  DEFAULT_RETENTION_CHUNK,
-  DEFAULT_RETENTION_DAYS,
+  type IndexDb,
   type IndexedSession,
   listSessions,
   MAX_SESSIONS_PAGE,
-  type RetentionOptions,
-  retentionHandler,
+  MAX_USAGE_ROWS,
   type SessionQuery,
   type UsageQuery,
   type UsageRow,
   usageRollup,
 } from "./d1-queries.ts";
+export {
+  applyRetention,
+  DEFAULT_RETENTION_CHUNK,
+  DEFAULT_RETENTION_DAYS,
+  type RetentionOptions,
+  type RetentionPass,
+  retentionHandler,
+} from "./d1-retention.ts";
 export { d1Deliverer } from "./d1-store.ts";
 export {
   INDEX_DELAY_MS,
@@ -26,3 +31,10 @@ export {
   type IndexOptions,
   indexExtensions,
 } from "./session-index.ts";
+export {
+  type IndexShardOptions,
+  indexShards,
+  MAX_INDEX_SHARDS,
+  shardBindings,
+  shardOf,
+} from "./shards.ts";

@@ -35,16 +35,16 @@ import { BadRequestError, NotFoundError } from "@durable-agents/core";
 import { checkId } from "../agent-object/session-path.ts";
 import { refusalError, stubFor } from "../agent-object/session-peers.ts";
 import {
-  applyRetention,
   listSessions,
   MAX_SESSIONS_PAGE,
-  type RetentionOptions,
   type UsageQuery,
   type UsageRow,
   usageRollup,
 } from "../d1/d1-queries.ts";
+import { applyRetention, type RetentionOptions } from "../d1/d1-retention.ts";
 import { indexQueryError } from "../d1/index-routes.ts";
 import { migrationVersion, pendingMigrations, runMigrations } from "../d1/migrations.ts";
+import { indexShards } from "../d1/shards.ts";
 import type { StoreStub } from "./store-rpc.ts";
 
 export interface StoreOptions {
@@ -52,6 +52,12 @@ export interface StoreOptions {
   readonly binding?: string;
   /** The D1 index binding (createAgentServer's `index.binding`). Default "INDEX_DB". */
   readonly indexBinding?: string;
+  /**
+   * The index's shards (createAgentServer's `index.shards`). By default every shard found by
+   * name: `indexBinding`, then `indexBinding_1`, `_2`, … while bound. Index calls read and
+   * migrate all of them.
+   */
+  readonly indexShards?: number | readonly string[];
 }
 
 /** One session, read and moved over DO RPC. Every method rejects with a DurableAgentsError (`code`, `status`). */
@@ -152,16 +158,15 @@ export function createStore(env: object, options: StoreOptions = {}): AgentStore
   const bindings = env as Record<string, unknown>;
   const binding = options.binding ?? "AGENTS";
   const indexBinding = options.indexBinding ?? "INDEX_DB";
-  const db = (): D1Database => {
-    const found = bindings[indexBinding] as D1Database | undefined;
-    if (!found)
+  const db = (): readonly D1Database[] => {
+    if (bindings[indexBinding] === undefined)
       throw new NotFoundError(
         "index_not_configured",
         `the store's index calls read the D1 index; bind a D1 database as ${indexBinding} (or pass createStore(env, { indexBinding }))`,
       );
-    return found;
+    return indexShards(bindings, { binding: indexBinding, shards: options.indexShards }).dbs;
   };
-  const index = async <T>(work: (db: D1Database) => Promise<T>): Promise<T> => {
+  const index = async <T>(work: (db: readonly D1Database[]) => Promise<T>): Promise<T> => {
     try {
       return await work(db());
     } catch (error) {
@@ -206,9 +211,15 @@ export function createStore(env: object, options: StoreOptions = {}): AgentStore
       }
       return total;
     },
-    runMigrations: () => runMigrations(db()),
-    isMigrated: async () => (await pendingMigrations(db())).length === 0,
-    migrationVersion: () => migrationVersion(db()),
+    // Every shard; the names applied to any of them, once each.
+    runMigrations: async () => [
+      ...new Set((await Promise.all(db().map((d) => runMigrations(d)))).flat()),
+    ],
+    isMigrated: async () =>
+      (await Promise.all(db().map((d) => pendingMigrations(d)))).every((p) => p.length === 0),
+    // The least migrated shard's version.
+    migrationVersion: async () =>
+      Math.min(...(await Promise.all(db().map((d) => migrationVersion(d))))),
   };
 }
 

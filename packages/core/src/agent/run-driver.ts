@@ -90,7 +90,14 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     flight?.tools.abort(new Error("aborted"));
   }
 
-  async run({ runId }: RunPayload): Promise<TriggerOutcome> {
+  async run(payload: RunPayload): Promise<TriggerOutcome> {
+    const outcome = await this.#act(payload);
+    // A run that stopped (ended, waits, interrupted) leaves an idle object: bound its cache.
+    if (outcome.type === "done" && this.#inFlight.size === 0) this.#messages.release();
+    return outcome;
+  }
+
+  async #act({ runId }: RunPayload): Promise<TriggerOutcome> {
     const run = getRun(this.#o.sql, runId);
     const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
     const action = nextAction(run, calls, {
