@@ -73,7 +73,7 @@ describe("quickstart under wrangler dev", () => {
       expect(response.status, `${method} ${path}`).toBeLessThan(500);
     }
     const oversized: [string, string, number][] = [
-      ["/agents/assistant/refused/runs", "application/json", 100 * 1024],
+      ["/agents/assistant/refused/runs", "application/json", 2 * 1024 * 1024],
       ["/v1/stream/refused", "text/plain", 9 * 1024 * 1024],
     ];
     for (const [path, type, bytes] of oversized) {
