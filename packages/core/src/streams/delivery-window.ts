@@ -67,7 +67,10 @@ export class DeliveryWindow {
   }
 
   #schedule(): void {
-    if (this.#windowMs === 0) return this.#flush();
+    if (this.#windowMs === 0) {
+      this.#flush();
+      return;
+    }
     if (this.#pending) return;
     this.#pending = true;
     const gap = Math.max(this.#windowMs, this.#lastCost);
