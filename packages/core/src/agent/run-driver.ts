@@ -5,7 +5,12 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
+import {
+  getRun,
+  RUN_STATUS_AFTER,
+  type RunRecord,
+  type RunStatus,
+} from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -74,10 +79,26 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
   readonly #inFlight = new Map<string, InFlight>();
+  /**
+   * The status of the runs this driver is stepping, read once per step (`run`) and then
+   * moved by the ledger's own events (RUN_STATUS_AFTER, the runs projection's rule), so
+   * the checks before each commit (`#stillRunning`) read no row.
+   */
+  readonly #status = new Map<string, RunStatus>();
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
     this.#messages = new MessageCache(options.sql);
+    options.ledger.onAppend((events) => {
+      for (const event of events) {
+        const status = RUN_STATUS_AFTER[event.kind];
+        if (status === undefined || event.runId === null || !this.#status.has(event.runId))
+          continue;
+        // Only "running" is kept: anything else is read again by the next check (once).
+        if (status === "running") this.#status.set(event.runId, status);
+        else this.#status.delete(event.runId);
+      }
+    });
   }
 
   interruptInFlight(runId: string): void {
@@ -92,6 +113,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   async run({ runId }: RunPayload): Promise<TriggerOutcome> {
     const run = getRun(this.#o.sql, runId);
+    if (run?.status === "running") this.#status.set(runId, run.status);
+    else this.#status.delete(runId);
     const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
     const action = nextAction(run, calls, {
       maxSteps: this.#o.agent.maxSteps,
@@ -514,7 +537,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   /** Decide before commit: events of a run that was aborted meanwhile are dropped. */
   #stillRunning(runId: string): boolean {
-    return getRun(this.#o.sql, runId)?.status === "running";
+    const known = this.#status.get(runId);
+    return (known ?? getRun(this.#o.sql, runId)?.status) === "running";
   }
 
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
