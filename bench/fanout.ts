@@ -7,13 +7,15 @@
  * Delivery latency = time a reader gets an event − the event's ledger `ts` (both
  * the machine's clock). Events/s = the run's events / (last ts − first ts): how
  * fast the object appends while it fans out. Deliveries/s = events × readers / s.
- * Env: BENCH_READERS (default 1000), BENCH_WS_SHARE (default 0.5).
+ * Every live connection is sent at most once per delivery window (`live.windowMs`, default
+ * 20 ms: core's streams/delivery-window.ts), so sends scale with readers × 1/window.
+ * Env: BENCH_READERS (default "200,1000": one scenario each), BENCH_WS_SHARE (default 0.5).
  */
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
 
-const READERS = Number(process.env.BENCH_READERS ?? 1000);
+const READERS = (process.env.BENCH_READERS ?? "200,1000").split(",").map(Number);
 const WS_SHARE = Number(process.env.BENCH_WS_SHARE ?? 0.5);
 
 interface WireEvent {
@@ -184,6 +186,7 @@ function table(results: Result[]): string {
       "readers",
       "events",
       "events/s",
+      "÷ baseline",
       "deliveries/s",
       "SSE p50 / p99 (ms)",
       "WS p50 / p99 (ms)",
@@ -191,6 +194,7 @@ function table(results: Result[]): string {
       "exactly once, in order",
     ],
   ];
+  const baseline = results[0] ? results[0].events / results[0].seconds : Number.NaN;
   for (const r of results) {
     const all = [...r.sse, ...r.ws];
     const pair = (v: number[]) => (v.length ? `${percentile(v, 50)} / ${percentile(v, 99)}` : "-");
@@ -199,6 +203,7 @@ function table(results: Result[]): string {
       String(r.readers),
       String(r.events),
       (r.events / r.seconds).toFixed(0),
+      `${(r.events / r.seconds / baseline).toFixed(2)}×`,
       ((r.events * r.readers) / r.seconds).toFixed(0),
       pair(r.sse),
       pair(r.ws),
@@ -217,11 +222,11 @@ function table(results: Result[]): string {
 
 const dev = await startWranglerDev({ cwd: join(import.meta.dirname, "fanout") });
 try {
-  const ws = Math.round(READERS * WS_SHARE);
-  const results = [
-    await scenario(dev.baseUrl, "1 SSE + 1 WS (baseline)", 1, 1),
-    await scenario(dev.baseUrl, `${READERS} readers`, READERS - ws, ws),
-  ];
+  const results = [await scenario(dev.baseUrl, "1 SSE + 1 WS (baseline)", 1, 1)];
+  for (const readers of READERS) {
+    const ws = Math.round(readers * WS_SHARE);
+    results.push(await scenario(dev.baseUrl, `${readers - ws} SSE + ${ws} WS`, readers - ws, ws));
+  }
   console.log(
     `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, wrangler dev (local workerd)\n`,
   );
