@@ -26,6 +26,8 @@ interface WireEvent {
 
 interface Reader {
   readonly kind: "sse" | "ws";
+  /** Times the server ended a response and the reader resumed from its offset. */
+  resumed: number;
   readonly latencies: number[];
   seen: number;
   lastSeq: number;
@@ -50,6 +52,7 @@ async function sseReader(url: string): Promise<Reader> {
   let finish = () => {};
   const reader: Reader = {
     kind: "sse",
+    resumed: 0,
     latencies: [],
     seen: 0,
     lastSeq: 0,
@@ -59,30 +62,44 @@ async function sseReader(url: string): Promise<Reader> {
     }),
     close: () => controller.abort(),
   };
-  const response = await fetch(`${url}/events?offset=now&live=sse`, { signal: controller.signal });
-  if (!response.ok || !response.body) throw new Error(`SSE ${response.status}`);
   let ready = () => {};
   const connected = new Promise<void>((resolve) => {
     ready = resolve;
   });
-  void (async () => {
+  let finished = false;
+  reader.done.then(() => {
+    finished = true;
+  });
+  /** One response; the server may end it (live.sseMaxMs, live.stallMs): resume from our offset. */
+  const follow = async (offset: string): Promise<void> => {
+    const response = await fetch(`${url}/events?offset=${offset}&live=sse`, {
+      signal: controller.signal,
+    });
+    if (!response.ok || !response.body) throw new Error(`SSE ${response.status}`);
     const decoder = new TextDecoder();
     let buffer = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith("event: control")) ready();
+        if (!block.startsWith("event: data")) continue;
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
+          .join("\n");
+        onEvents(reader, JSON.parse(data) as WireEvent[], finish);
+      }
+    }
+  };
+  void (async () => {
     try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.startsWith("event: control")) ready();
-          if (!block.startsWith("event: data")) continue;
-          const data = block
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
-            .join("\n");
-          onEvents(reader, JSON.parse(data) as WireEvent[], finish);
-        }
+      await follow("now");
+      while (!finished && !controller.signal.aborted) {
+        reader.resumed++;
+        await follow(String(reader.lastSeq).padStart(16, "0"));
       }
     } catch {
       // aborted at the end
@@ -97,6 +114,7 @@ async function wsReader(url: string): Promise<Reader> {
   let finish = () => {};
   const reader: Reader = {
     kind: "ws",
+    resumed: 0,
     latencies: [],
     seen: 0,
     lastSeq: 0,
@@ -131,6 +149,8 @@ interface Result {
   readonly sse: number[];
   readonly ws: number[];
   readonly complete: boolean;
+  /** SSE responses the server ended early (stalled readers), each resumed from its offset. */
+  readonly resumed: number;
 }
 
 async function scenario(baseUrl: string, label: string, sse: number, ws: number): Promise<Result> {
@@ -176,6 +196,7 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
     sse: readers.filter((r) => r.kind === "sse").flatMap((r) => r.latencies),
     ws: readers.filter((r) => r.kind === "ws").flatMap((r) => r.latencies),
     complete,
+    resumed: readers.reduce((n, r) => n + r.resumed, 0),
   };
 }
 
@@ -192,6 +213,7 @@ function table(results: Result[]): string {
       "WS p50 / p99 (ms)",
       "all p50 / p99 (ms)",
       "exactly once, in order",
+      "SSE resumes",
     ],
   ];
   const baseline = results[0] ? results[0].events / results[0].seconds : Number.NaN;
@@ -209,6 +231,7 @@ function table(results: Result[]): string {
       pair(r.ws),
       pair(all),
       r.complete ? "yes" : "NO",
+      String(r.resumed),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));

@@ -31,6 +31,8 @@ export class DeliveryWindow {
   #lastEnd = Number.NEGATIVE_INFINITY;
   #lastCost = 0;
   #pending = false;
+  /** A flush ran and its cost is not known yet (`#settled`). */
+  #settling = false;
 
   constructor(ledger: Ledger, clock: Clock, windowMs: number) {
     this.#clock = clock;
@@ -73,6 +75,11 @@ export class DeliveryWindow {
     }
     if (this.#pending) return;
     this.#pending = true;
+    if (!this.#settling) this.#arm();
+  }
+
+  /** Schedules the pending flush: at once after a quiet spell, else when the gap has passed. */
+  #arm(): void {
     const gap = Math.max(this.#windowMs, this.#lastCost);
     const wait = this.#lastEnd + gap - this.#clock.now();
     if (wait <= 0) queueMicrotask(() => this.#flush());
@@ -87,8 +94,23 @@ export class DeliveryWindow {
     this.#pending = false;
     const start = this.#clock.now();
     for (const listener of [...this.#listeners]) listener();
+    if (this.#windowMs === 0) return;
+    // What a flush costs is also what it set off: readers' loops continue in microtasks, and
+    // the runtime moves their bytes after that. Workers' clock does not move within one
+    // synchronous turn either, so the cost is read on the next turn of the event loop
+    // (invariant 3); a flush due meanwhile waits for it.
+    this.#settling = true;
+    this.#clock.sleep(0).then(
+      () => this.#settled(start),
+      () => this.#settled(start),
+    );
+  }
+
+  #settled(start: number): void {
+    this.#settling = false;
     this.#lastEnd = this.#clock.now();
     this.#lastCost = this.#lastEnd - start;
+    if (this.#pending) this.#arm();
   }
 }
 
