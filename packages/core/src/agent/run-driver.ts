@@ -162,7 +162,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         ]);
         return DONE;
       case "model":
-        return this.#modelStep(runId, action.step, action.attempt);
+        return this.#modelStep(runId, action.step, action.attempt, run);
       case "tools":
         return this.#toolStep(runId, action.step, action.run, action.unknown);
     }
@@ -176,7 +176,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     this.#append([{ kind: "run.failed", runId, data: { error: { code, message } } }]);
   }
 
-  async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
+  async #modelStep(
+    runId: string,
+    step: number,
+    attempt: number,
+    run: RunRecord | undefined,
+  ): Promise<TriggerOutcome> {
     const { agent, faults } = this.#o;
     // Registered before the first await, so an abort from here on reaches the call.
     const flight = this.#flight(runId);
@@ -214,7 +219,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     let traced: { provider: string; modelId: string; start: number } | undefined;
     try {
-      const { model, options } = await this.#prepareCall(runId, step, attempt);
+      const { model, options } = await this.#prepareCall(runId, step, attempt, run);
       const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
       const watchdog = new ModelWatchdog(
         this.#o.clock,
@@ -307,9 +312,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   /**
    * The run's own model settings, as its `run.started` recorded them: read from the ledger at
    * every step (one event by seq), so a redriven step on a fresh object gets the same ones.
+   * `run`: the record this action read (the run is read once per action).
    */
-  #runModelOptions(runId: string): ModelOptions | undefined {
-    const run = getRun(this.#o.sql, runId);
+  #runModelOptions(runId: string, known: RunRecord | undefined): ModelOptions | undefined {
+    const run = known ?? getRun(this.#o.sql, runId);
     const started = run ? this.#o.ledger.read(run.startedSeq - 1, 1)[0] : undefined;
     return started?.kind === "run.started" ? started.data.modelOptions : undefined;
   }
@@ -319,6 +325,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     runId: string,
     step: number,
     attempt: number,
+    run: RunRecord | undefined,
   ): Promise<{ model: LanguageModelV4; options: LanguageModelV4CallOptions }> {
     const { agent, ledger, env, sessionId } = this.#o;
     const prompt = this.#messages.prompt(agent.system, ledger.tail);
@@ -332,7 +339,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     return {
       model: prepared?.model ?? resolveModel(agent, env),
       options: {
-        ...callSettings(agent.modelOptions, this.#runModelOptions(runId), prepared),
+        ...callSettings(agent.modelOptions, this.#runModelOptions(runId, run), prepared),
         prompt:
           system === undefined
             ? prompt
