@@ -7,13 +7,15 @@
  * Delivery latency = time a reader gets an event − the event's ledger `ts` (both
  * the machine's clock). Events/s = the run's events / (last ts − first ts): how
  * fast the object appends while it fans out. Deliveries/s = events × readers / s.
- * Env: BENCH_READERS (default 1000), BENCH_WS_SHARE (default 0.5).
+ * Every live connection is sent at most once per delivery window (`live.windowMs`, default
+ * 20 ms: core's streams/delivery-window.ts), so sends scale with readers × 1/window.
+ * Env: BENCH_READERS (default "200,1000": one scenario each), BENCH_WS_SHARE (default 0.5).
  */
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
 
-const READERS = Number(process.env.BENCH_READERS ?? 1000);
+const READERS = (process.env.BENCH_READERS ?? "200,1000").split(",").map(Number);
 const WS_SHARE = Number(process.env.BENCH_WS_SHARE ?? 0.5);
 
 interface WireEvent {
@@ -24,6 +26,8 @@ interface WireEvent {
 
 interface Reader {
   readonly kind: "sse" | "ws";
+  /** Times the server ended a response and the reader resumed from its offset. */
+  resumed: number;
   readonly latencies: number[];
   seen: number;
   lastSeq: number;
@@ -48,6 +52,7 @@ async function sseReader(url: string): Promise<Reader> {
   let finish = () => {};
   const reader: Reader = {
     kind: "sse",
+    resumed: 0,
     latencies: [],
     seen: 0,
     lastSeq: 0,
@@ -57,30 +62,44 @@ async function sseReader(url: string): Promise<Reader> {
     }),
     close: () => controller.abort(),
   };
-  const response = await fetch(`${url}/events?offset=now&live=sse`, { signal: controller.signal });
-  if (!response.ok || !response.body) throw new Error(`SSE ${response.status}`);
   let ready = () => {};
   const connected = new Promise<void>((resolve) => {
     ready = resolve;
   });
-  void (async () => {
+  let finished = false;
+  reader.done.then(() => {
+    finished = true;
+  });
+  /** One response; the server may end it (live.sseMaxMs, live.stallMs): resume from our offset. */
+  const follow = async (offset: string): Promise<void> => {
+    const response = await fetch(`${url}/events?offset=${offset}&live=sse`, {
+      signal: controller.signal,
+    });
+    if (!response.ok || !response.body) throw new Error(`SSE ${response.status}`);
     const decoder = new TextDecoder();
     let buffer = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (block.startsWith("event: control")) ready();
+        if (!block.startsWith("event: data")) continue;
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
+          .join("\n");
+        onEvents(reader, JSON.parse(data) as WireEvent[], finish);
+      }
+    }
+  };
+  void (async () => {
     try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.startsWith("event: control")) ready();
-          if (!block.startsWith("event: data")) continue;
-          const data = block
-            .split("\n")
-            .filter((l) => l.startsWith("data:"))
-            .map((l) => l.slice(l.startsWith("data: ") ? 6 : 5))
-            .join("\n");
-          onEvents(reader, JSON.parse(data) as WireEvent[], finish);
-        }
+      await follow("now");
+      while (!finished && !controller.signal.aborted) {
+        reader.resumed++;
+        await follow(String(reader.lastSeq).padStart(16, "0"));
       }
     } catch {
       // aborted at the end
@@ -95,6 +114,7 @@ async function wsReader(url: string): Promise<Reader> {
   let finish = () => {};
   const reader: Reader = {
     kind: "ws",
+    resumed: 0,
     latencies: [],
     seen: 0,
     lastSeq: 0,
@@ -129,6 +149,8 @@ interface Result {
   readonly sse: number[];
   readonly ws: number[];
   readonly complete: boolean;
+  /** SSE responses the server ended early (stalled readers), each resumed from its offset. */
+  readonly resumed: number;
 }
 
 async function scenario(baseUrl: string, label: string, sse: number, ws: number): Promise<Result> {
@@ -174,6 +196,7 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
     sse: readers.filter((r) => r.kind === "sse").flatMap((r) => r.latencies),
     ws: readers.filter((r) => r.kind === "ws").flatMap((r) => r.latencies),
     complete,
+    resumed: readers.reduce((n, r) => n + r.resumed, 0),
   };
 }
 
@@ -184,13 +207,16 @@ function table(results: Result[]): string {
       "readers",
       "events",
       "events/s",
+      "÷ baseline",
       "deliveries/s",
       "SSE p50 / p99 (ms)",
       "WS p50 / p99 (ms)",
       "all p50 / p99 (ms)",
       "exactly once, in order",
+      "SSE resumes",
     ],
   ];
+  const baseline = results[0] ? results[0].events / results[0].seconds : Number.NaN;
   for (const r of results) {
     const all = [...r.sse, ...r.ws];
     const pair = (v: number[]) => (v.length ? `${percentile(v, 50)} / ${percentile(v, 99)}` : "-");
@@ -199,11 +225,13 @@ function table(results: Result[]): string {
       String(r.readers),
       String(r.events),
       (r.events / r.seconds).toFixed(0),
+      `${(r.events / r.seconds / baseline).toFixed(2)}×`,
       ((r.events * r.readers) / r.seconds).toFixed(0),
       pair(r.sse),
       pair(r.ws),
       pair(all),
       r.complete ? "yes" : "NO",
+      String(r.resumed),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -217,11 +245,11 @@ function table(results: Result[]): string {
 
 const dev = await startWranglerDev({ cwd: join(import.meta.dirname, "fanout") });
 try {
-  const ws = Math.round(READERS * WS_SHARE);
-  const results = [
-    await scenario(dev.baseUrl, "1 SSE + 1 WS (baseline)", 1, 1),
-    await scenario(dev.baseUrl, `${READERS} readers`, READERS - ws, ws),
-  ];
+  const results = [await scenario(dev.baseUrl, "1 SSE + 1 WS (baseline)", 1, 1)];
+  for (const readers of READERS) {
+    const ws = Math.round(readers * WS_SHARE);
+    results.push(await scenario(dev.baseUrl, `${readers - ws} SSE + ${ws} WS`, readers - ws, ws));
+  }
   console.log(
     `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, wrangler dev (local workerd)\n`,
   );

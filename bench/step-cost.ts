@@ -1,23 +1,36 @@
 /**
- * `npm run bench -- step-cost`: time per step with 10 and with 1,000 messages of
+ * `npm run bench -- step-cost`: time per step with 10, 1,000 and 10,000 messages of
  * history (scripted model, no delay), in Node (node:sqlite, the core runtime as a
  * Durable Object would drive it) and over HTTP against the quickstart under
  * `wrangler dev`. Cost per step must not grow with history, so the ratio should be ~1.
  *
  * Each sample measures one run of STEPS steps on a session that already holds H
  * messages. In Node every sample starts from a copy of the same prepared database,
- * on a warm object (one run already served), so only the step itself is timed.
- * `--no-http` skips the wrangler part.
+ * on a warm object (one run already served), so only the step itself is timed; the SQL
+ * statements the runtime runs are counted over the same run. Also printed: the same
+ * scripted model read by a bare loop (no ledger), and the cost of one `model.delta` append
+ * at the start and at the end of a 2,000-delta answer against a bare SQLite insert.
+ * `--no-http` skips the wrangler part. Env: BENCH_HISTORIES (e.g. "10,1000"), BENCH_SAMPLES.
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { defineAgent, defineTool, scriptedModel } from "@durable-agents/core";
+import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
+import {
+  defineAgent,
+  defineTool,
+  Ledger,
+  SESSION_PROJECTIONS,
+  type SqlValue,
+  scriptedModel,
+} from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
 import * as z from "zod";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
 
-const HISTORIES = [10, 1_000];
+const HISTORIES = (process.env.BENCH_HISTORIES ?? "10,1000,10000").split(",").map(Number);
+/** Over HTTP a history is built one run at a time (~50 ms each): up to 1,000 messages. */
+const HTTP_HISTORIES = HISTORIES.filter((h) => h <= 1_000);
 const STEPS = 6;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 31);
 const HTTP_SAMPLES = Number(process.env.BENCH_HTTP_SAMPLES ?? 8);
@@ -58,9 +71,18 @@ async function runOnce(session: ReturnType<typeof createTestSession>, message: s
   if (status !== "completed") throw new Error(`bench run ended ${status}`);
 }
 
+/** The port, counting the statements the runtime runs (`exec` calls; transactions are not SQL). */
+class CountingSqlPort extends NodeSqlPort {
+  statements = 0;
+  override exec<T extends object>(query: string, ...params: SqlValue[]): T[] {
+    this.statements++;
+    return super.exec<T>(query, ...params);
+  }
+}
+
 /** A file database without fsync per commit: DO SQLite does not fsync per transaction either. */
-function openFast(file: string): NodeSqlPort {
-  const sql = new NodeSqlPort(file);
+function openFast(file: string): CountingSqlPort {
+  const sql = new CountingSqlPort(file);
   sql.db.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF");
   return sql;
 }
@@ -78,6 +100,7 @@ async function prepare(dir: string, history: number): Promise<string> {
 interface Sample {
   perStepMs: number;
   coldRunMs: number;
+  statementsPerStep: number;
 }
 
 async function nodeSample(base: string, dir: string, i: number): Promise<Sample> {
@@ -88,12 +111,14 @@ async function nodeSample(base: string, dir: string, i: number): Promise<Sample>
   let t = performance.now();
   await runOnce(session, "warm up");
   const coldRunMs = performance.now() - t;
+  const before = sql.statements;
   t = performance.now();
   await runOnce(session, "work");
   const perStepMs = (performance.now() - t) / STEPS;
+  const statementsPerStep = (sql.statements - before) / STEPS;
   sql.close();
   rmSync(file, { force: true });
-  return { perStepMs, coldRunMs };
+  return { perStepMs, coldRunMs, statementsPerStep };
 }
 
 /** Samples alternate between the histories, so load from other processes hits both alike. */
@@ -107,7 +132,109 @@ async function nodeBench(dir: string) {
   return samples.map((list) => ({
     perStep: median(list.map((s) => s.perStepMs)),
     coldRun: median(list.map((s) => s.coldRunMs)),
+    statements: median(list.map((s) => s.statementsPerStep)),
   }));
+}
+
+// ---- the floor: the same scripted model, read by a bare loop (no ledger, no projections) ----
+
+/** One "work" run of STEPS model calls, prompt kept in an array, the tool called inline. */
+async function bareRun(): Promise<number> {
+  const model = agent.model;
+  if (typeof model === "string" || typeof model === "function") throw new Error("model");
+  const prompt: LanguageModelV4Prompt = [
+    { role: "system", content: "You are a benchmark." },
+    { role: "user", content: [{ type: "text", text: "work" }] },
+  ];
+  const t = performance.now();
+  for (let step = 0; step < STEPS; step++) {
+    const { stream } = await model.doStream({ prompt });
+    let text = "";
+    for await (const part of stream as unknown as AsyncIterable<{
+      type: string;
+      delta?: string;
+      input?: string;
+    }>) {
+      if (part.type === "text-delta") text += part.delta ?? "";
+      if (part.type === "tool-call") {
+        const args = JSON.parse(part.input ?? "{}") as { a: number; b: number };
+        text += String(args.a + args.b);
+      }
+    }
+    prompt.push({ role: "assistant", content: [{ type: "text", text }] });
+  }
+  return (performance.now() - t) / STEPS;
+}
+
+async function bareBench(): Promise<number> {
+  for (let i = 0; i < 5; i++) await bareRun();
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) samples.push(await bareRun());
+  return median(samples);
+}
+
+// ---- one model.delta append, at the start and at the end of a 2,000-delta answer ----
+
+const DELTAS = 2_000;
+const EDGE = 100;
+
+interface AppendCost {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** µs per append of the first and the last EDGE deltas (medians), on a fresh file database. */
+function deltaAppendCost(dir: string, projections: boolean): AppendCost {
+  const file = join(dir, `deltas-${projections}.sqlite`);
+  const sql = openFast(file);
+  const ledger = new Ledger(sql, new ManualClock(), projections ? SESSION_PROJECTIONS : []);
+  const runId = "run_deltas";
+  ledger.append([
+    { kind: "run.started", runId, data: { agent: "bench", input: { message: "hi" } } },
+    { kind: "step.started", runId, data: { step: 1, attempt: 1 } },
+  ]);
+  const times: number[] = [];
+  for (let i = 0; i < DELTAS; i++) {
+    const t = performance.now();
+    ledger.append([{ kind: "model.delta", runId, data: { step: 1, text: "tokens. " } }]);
+    times.push((performance.now() - t) * 1000);
+  }
+  sql.close();
+  rmSync(file, { force: true });
+  return { start: median(times.slice(0, EDGE)), end: median(times.slice(-EDGE)) };
+}
+
+/** The same inserts, straight into SQLite (one prepared statement, autocommit). */
+function bareInsertCost(dir: string): AppendCost {
+  const file = join(dir, "bare.sqlite");
+  const sql = openFast(file);
+  sql.db.exec("CREATE TABLE events (seq INTEGER PRIMARY KEY, kind TEXT, data TEXT, ts INTEGER)");
+  const insert = sql.db.prepare("INSERT INTO events (seq, kind, data, ts) VALUES (?, ?, ?, ?)");
+  const times: number[] = [];
+  for (let i = 1; i <= DELTAS; i++) {
+    const t = performance.now();
+    insert.run(i, "model.delta", JSON.stringify({ step: 1, text: "tokens. " }), Date.now());
+    times.push((performance.now() - t) * 1000);
+  }
+  sql.close();
+  rmSync(file, { force: true });
+  return { start: median(times.slice(0, EDGE)), end: median(times.slice(-EDGE)) };
+}
+
+/** Medians over five answers of each kind, interleaved. */
+function appendBench(dir: string) {
+  const runs = { full: [] as AppendCost[], ledger: [] as AppendCost[], bare: [] as AppendCost[] };
+  deltaAppendCost(dir, true); // warm-up
+  for (let i = 0; i < 5; i++) {
+    runs.full.push(deltaAppendCost(dir, true));
+    runs.ledger.push(deltaAppendCost(dir, false));
+    runs.bare.push(bareInsertCost(dir));
+  }
+  const med = (list: AppendCost[]): AppendCost => ({
+    start: median(list.map((c) => c.start)),
+    end: median(list.map((c) => c.end)),
+  });
+  return { full: med(runs.full), ledger: med(runs.ledger), bare: med(runs.bare) };
 }
 
 // ---- over HTTP: the quickstart agent under wrangler dev ----
@@ -142,9 +269,9 @@ async function httpRun(base: string, message: string): Promise<void> {
 async function httpBench(baseUrl: string, tag: string): Promise<number[]> {
   // "What is 2+3?" is two steps in the quickstart (calculator call, then the answer).
   const steps = 2;
-  const sessions = HISTORIES.map((h) => `${baseUrl}/agents/assistant/bench-${tag}-${h}`);
+  const sessions = HTTP_HISTORIES.map((h) => `${baseUrl}/agents/assistant/bench-${tag}-${h}`);
   for (const [i, session] of sessions.entries()) {
-    for (let j = 0; j < (HISTORIES[i] ?? 0) / 2; j++) await httpRun(session, `hello ${j}`);
+    for (let j = 0; j < (HTTP_HISTORIES[i] ?? 0) / 2; j++) await httpRun(session, `hello ${j}`);
     await httpRun(session, "What is 1+1?");
   }
   const perStep: number[][] = sessions.map(() => []);
@@ -168,22 +295,43 @@ const fmt = (ms: number) => ms.toFixed(3);
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "bench-step-cost-"));
   const rows: string[][] = [];
+  const notes: string[] = [];
   try {
-    const [small, large] = await nodeBench(dir);
-    if (small && large) {
-      rows.push([
-        "node:sqlite, time per step (ms)",
-        fmt(small.perStep),
-        fmt(large.perStep),
-        (large.perStep / small.perStep).toFixed(2),
-      ]);
-      rows.push([
-        "node:sqlite, first run after wake (ms)",
-        fmt(small.coldRun),
-        fmt(large.coldRun),
-        (large.coldRun / small.coldRun).toFixed(2),
-      ]);
-    }
+    const results = await nodeBench(dir);
+    const first = results[0];
+    const cell = (f: (r: (typeof results)[number]) => number, digits = 3) =>
+      results.map((r) => f(r).toFixed(digits));
+    const ratio = (f: (r: (typeof results)[number]) => number) =>
+      first ? (f(results.at(-1) ?? first) / f(first)).toFixed(2) : "-";
+    rows.push([
+      "node:sqlite, time per step (ms)",
+      ...cell((r) => r.perStep),
+      ratio((r) => r.perStep),
+    ]);
+    rows.push([
+      "node:sqlite, first run after wake (ms)",
+      ...cell((r) => r.coldRun),
+      ratio((r) => r.coldRun),
+    ]);
+    rows.push([
+      "SQL statements per step",
+      ...cell((r) => r.statements, 1),
+      ratio((r) => r.statements),
+    ]);
+    const bare = await bareBench();
+    if (first)
+      notes.push(
+        `durable step ÷ bare loop (history ${HISTORIES[0]}): ${first.perStep.toFixed(3)} ms ÷ ${bare.toFixed(3)} ms = ${(first.perStep / bare).toFixed(1)}×`,
+      );
+    const append = appendBench(dir);
+    const us = (v: number) => `${v.toFixed(1)} µs`;
+    const rel = (v: number, base: number) => `${(v / base).toFixed(2)}×`;
+    notes.push(
+      `model.delta append, ${DELTAS}-delta answer, median of the first / last ${EDGE}:`,
+      `  ledger + session projections: ${us(append.full.start)} / ${us(append.full.end)} (${rel(append.full.start, append.bare.start)} / ${rel(append.full.end, append.bare.end)} of bare)`,
+      `  ledger alone:                 ${us(append.ledger.start)} / ${us(append.ledger.end)} (${rel(append.ledger.start, append.bare.start)} / ${rel(append.ledger.end, append.bare.end)} of bare)`,
+      `  bare SQLite insert:           ${us(append.bare.start)} / ${us(append.bare.end)}`,
+    );
     if (!process.argv.includes("--no-http")) {
       const state = join(dir, "wrangler");
       const dev = await startWranglerDev({
@@ -194,13 +342,17 @@ async function main() {
       });
       try {
         const tag = Date.now().toString(36);
-        const [a, b] = await httpBench(dev.baseUrl, tag);
+        const perStep = await httpBench(dev.baseUrl, tag);
+        const a = perStep[0];
+        const b = perStep.at(-1);
         if (a !== undefined && b !== undefined)
           rows.push([
             "wrangler dev over HTTP, time per step (ms)",
-            fmt(a),
-            fmt(b),
-            (b / a).toFixed(2),
+            ...HISTORIES.map((h) => {
+              const at = HTTP_HISTORIES.indexOf(h);
+              return at < 0 ? "-" : fmt(perStep[at] ?? Number.NaN);
+            }),
+            `${(b / a).toFixed(2)} (${HTTP_HISTORIES.at(-1)} / ${HTTP_HISTORIES[0]})`,
           ]);
       } finally {
         await dev.stop();
@@ -209,12 +361,17 @@ async function main() {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const header = ["step cost", "history 10", "history 1,000", "ratio"];
+  const header = [
+    "step cost",
+    ...HISTORIES.map((h) => `history ${h.toLocaleString("en")}`),
+    `ratio ${HISTORIES.at(-1)?.toLocaleString("en")} / ${HISTORIES[0]}`,
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ");
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
   for (const row of rows) console.log(line(row));
+  console.log(`\n${notes.join("\n")}`);
   console.log(
     `\n${STEPS} steps per Node sample, median of ${SAMPLES}; HTTP: 2-step runs, median of ${HTTP_SAMPLES}. ` +
       `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB.`,

@@ -52,7 +52,8 @@ function serve(s: TestSession, cut?: (connection: number) => number | undefined)
         runtime: s.runtime,
         sql: s.sql,
         clock: s.clock,
-        live: { ...DEFAULT_LIVE_READ, longPollMs: 10 },
+        // The session's manual clock does not move by itself: deliver each append, no window.
+        live: { ...DEFAULT_LIVE_READ, longPollMs: 10, windowMs: 0 },
         caller: TRUSTED_CALLER,
       });
     } catch (error) {

@@ -272,6 +272,12 @@ export {
 } from "./sql/index.ts";
 export { type StoreCall, type StoreCallContext, serveStoreCall } from "./store/index.ts";
 export {
+  DEFAULT_DELIVERY_WINDOW_MS,
+  DeliveryWindow,
+  deliveryWindow,
+  type FlushListener,
+} from "./streams/delivery-window.ts";
+export {
   DEFAULT_LIVE_READ,
   type LedgerChunk,
   type LedgerCodec,

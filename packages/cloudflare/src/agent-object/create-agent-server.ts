@@ -124,7 +124,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   return class AgentSessionObject extends DurableObject<Record<string, unknown>> {
     readonly #sql: SqlPort = doSqlPort(this.ctx.storage);
     #runtime: SessionRuntime | undefined;
-    readonly #sockets = new WebSocketHub(this.ctx, { maxEvents: live.maxEvents, logger });
+    readonly #sockets = new WebSocketHub(this.ctx, {
+      maxEvents: live.maxEvents,
+      windowMs: live.windowMs,
+      logger,
+    });
 
     constructor(ctx: DurableObjectState, env: Record<string, unknown>) {
       super(ctx, env);
@@ -299,7 +303,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
         ...(sink ? { tracing: { sink, waitUntil: (flush) => this.ctx.waitUntil(flush) } } : {}),
       });
-      this.#sockets.watch(this.#runtime.ledger);
+      this.#sockets.watch(this.#runtime.ledger, systemClock);
       return this.#runtime;
     }
   };

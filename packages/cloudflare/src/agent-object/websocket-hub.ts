@@ -1,12 +1,13 @@
 import {
   BadRequestError,
   type Caller,
+  type Clock,
   type CommandCall,
   type CommandOutcome,
   decodeOffset,
+  deliveryWindow,
   dispatchCommand,
   type Ledger,
-  type LedgerEvent,
   type Logger,
   renderError,
   UserError,
@@ -26,15 +27,18 @@ import {
  * Hibernatable WebSockets of one session object.
  *
  * Invariants:
- * 1. Delivery is synchronous with the append (ledger.onAppend runs in the same tick), so a
- *    subscribed socket never skips an event and never sees one twice.
- * 2. Hence an idle object has every open socket caught up to the ledger tail, and only an
- *    idle object hibernates. A socket's attachment records that it is subscribed (and from
- *    where); a woken instance, which has not appended yet, puts every socket it did not
- *    accept itself at the tail it found (`#baseTail`). No attachment write per send is needed,
- *    which keeps the cost of an append O(sockets) sends and nothing else.
- * 3. Nothing here keeps the object awake: no timers, no pending promises. Heartbeats are the
- *    runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
+ * 1. Delivery follows the session's delivery window (core's delivery-window.ts): at each
+ *    flush every socket is sent everything after its position, in order, one frame per
+ *    `maxEvents`, and its position moves past what was sent; so a subscribed socket never
+ *    skips an event and never sees one twice, and sends are sockets × flushes, not sockets ×
+ *    events. Sockets at the same position share one serialized frame.
+ * 2. A pending flush is a timer, so an object with appends not yet flushed does not
+ *    hibernate: an idle object has every open socket caught up to the ledger tail. A socket's
+ *    attachment records that it is subscribed (and from where); a woken instance, which has
+ *    not appended yet, puts every socket it did not accept itself at the tail it found
+ *    (`#baseTail`). No attachment write per send is needed.
+ * 3. Nothing else here keeps the object awake: no other timers, no pending promises.
+ *    Heartbeats are the runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
  * 4. A frame is a session command like an HTTP request is: it goes through the command
  *    layer (`dispatchCommand`) as the caller found at the upgrade, whose identity, scopes
  *    and expiry live in the attachment, so they survive hibernation. Once the caller's
@@ -70,6 +74,7 @@ export class UpgradeRequiredError extends UserError {
 export class WebSocketHub {
   readonly #ctx: DurableObjectState;
   readonly #maxEvents: number;
+  readonly #windowMs: number;
   readonly #logger: Logger;
   /** Where each socket is; sockets of an earlier instance are filled in from `#baseTail`. */
   readonly #after = new Map<WebSocket, number>();
@@ -77,18 +82,22 @@ export class WebSocketHub {
   #baseTail = 0;
   #adopted = false;
 
-  constructor(ctx: DurableObjectState, options: { maxEvents: number; logger: Logger }) {
+  constructor(
+    ctx: DurableObjectState,
+    options: { maxEvents: number; windowMs: number; logger: Logger },
+  ) {
     this.#ctx = ctx;
     this.#maxEvents = options.maxEvents;
+    this.#windowMs = options.windowMs;
     this.#logger = options.logger;
   }
 
-  /** Fans every append out to the subscribed sockets. Call once per runtime. */
-  watch(ledger: Ledger): void {
+  /** Fans appends out to the subscribed sockets at each flush of the window. Once per runtime. */
+  watch(ledger: Ledger, clock: Clock): void {
     if (this.#watching === ledger) return;
     this.#watching = ledger;
     this.#baseTail = ledger.tail;
-    ledger.onAppend((events) => this.#fanOut(ledger, events));
+    deliveryWindow(ledger, clock, this.#windowMs).onFlush(() => this.#fanOut(ledger));
   }
 
   /** `GET .../ws?offset=`: accepts the socket and sends everything after the offset. */
@@ -164,22 +173,28 @@ export class WebSocketHub {
     }
   }
 
-  #fanOut(ledger: Ledger, fresh: readonly LedgerEvent[]): void {
-    const first = fresh[0]?.seq;
-    if (first === undefined) return;
-    let shared: string | undefined;
-    const last = fresh.at(-1)?.seq ?? first;
+  /** One flush: every socket behind the tail gets what it lacks, frames shared by position. */
+  #fanOut(ledger: Ledger): void {
     this.#adopt();
-    for (const [ws, after] of this.#after) {
-      if (after >= last) continue;
-      if (after === first - 1) {
-        shared ??= eventsFrame(fresh, ledger.tail, ledger.closed);
-        if (safeSend(ws, shared)) this.#after.set(ws, last);
-        else this.#after.delete(ws);
+    const frames = new Map<number, SharedFrame>();
+    for (const [ws, start] of this.#after) {
+      for (let after = start; after < ledger.tail; ) {
+        let frame = frames.get(after);
+        if (frame === undefined) {
+          const events = ledger.read(after, this.#maxEvents);
+          const last = events.at(-1)?.seq;
+          if (last === undefined) break;
+          frame = { text: eventsFrame(events, ledger.tail, ledger.closed, after), last };
+          frames.set(after, frame);
+        }
+        if (!safeSend(ws, frame.text)) {
+          this.#after.delete(ws);
+          break;
+        }
+        this.#after.set(ws, frame.last);
+        after = frame.last;
         // A live socket stays open after streamClosed: the result of the close command that
         // ended the ledger (if it came over this socket) is still to be sent.
-      } else {
-        this.#catchUp(ws, ledger);
       }
     }
   }
@@ -213,6 +228,13 @@ export class WebSocketHub {
         this.#after.set(ws, Math.max(attachment.after, this.#baseTail));
     }
   }
+}
+
+/** A frame built once per flush for every socket at one position. */
+interface SharedFrame {
+  readonly text: string;
+  /** seq of its last event: where the socket is after it. */
+  readonly last: number;
 }
 
 function statusOf(outcome: CommandOutcome): number {

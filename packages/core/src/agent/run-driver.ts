@@ -5,7 +5,12 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
+import {
+  getRun,
+  RUN_STATUS_AFTER,
+  type RunRecord,
+  type RunStatus,
+} from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -74,10 +79,26 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
   readonly #inFlight = new Map<string, InFlight>();
+  /**
+   * The status of the runs this driver is stepping, read once per step (`run`) and then
+   * moved by the ledger's own events (RUN_STATUS_AFTER, the runs projection's rule), so
+   * the checks before each commit (`#stillRunning`) read no row.
+   */
+  readonly #status = new Map<string, RunStatus>();
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
     this.#messages = new MessageCache(options.sql);
+    options.ledger.onAppend((events) => {
+      for (const event of events) {
+        const status = RUN_STATUS_AFTER[event.kind];
+        if (status === undefined || event.runId === null || !this.#status.has(event.runId))
+          continue;
+        // Only "running" is kept: anything else is read again by the next check (once).
+        if (status === "running") this.#status.set(event.runId, status);
+        else this.#status.delete(event.runId);
+      }
+    });
   }
 
   interruptInFlight(runId: string): void {
@@ -99,6 +120,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   async #act({ runId }: RunPayload): Promise<TriggerOutcome> {
     const run = getRun(this.#o.sql, runId);
+    if (run?.status === "running") this.#status.set(runId, run.status);
+    else this.#status.delete(runId);
     const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
     const action = nextAction(run, calls, {
       maxSteps: this.#o.agent.maxSteps,
@@ -146,7 +169,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         ]);
         return DONE;
       case "model":
-        return this.#modelStep(runId, action.step, action.attempt);
+        return this.#modelStep(runId, action.step, action.attempt, run);
       case "tools":
         return this.#toolStep(runId, action.step, action.run, action.unknown);
     }
@@ -160,7 +183,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     this.#append([{ kind: "run.failed", runId, data: { error: { code, message } } }]);
   }
 
-  async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
+  async #modelStep(
+    runId: string,
+    step: number,
+    attempt: number,
+    run: RunRecord | undefined,
+  ): Promise<TriggerOutcome> {
     const { agent, faults } = this.#o;
     // Registered before the first await, so an abort from here on reaches the call.
     const flight = this.#flight(runId);
@@ -198,7 +226,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     let traced: { provider: string; modelId: string; start: number } | undefined;
     try {
-      const { model, options } = await this.#prepareCall(runId, step, attempt);
+      const { model, options } = await this.#prepareCall(runId, step, attempt, run);
       const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
       const watchdog = new ModelWatchdog(
         this.#o.clock,
@@ -291,9 +319,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   /**
    * The run's own model settings, as its `run.started` recorded them: read from the ledger at
    * every step (one event by seq), so a redriven step on a fresh object gets the same ones.
+   * `run`: the record this action read (the run is read once per action).
    */
-  #runModelOptions(runId: string): ModelOptions | undefined {
-    const run = getRun(this.#o.sql, runId);
+  #runModelOptions(runId: string, known: RunRecord | undefined): ModelOptions | undefined {
+    const run = known ?? getRun(this.#o.sql, runId);
     const started = run ? this.#o.ledger.read(run.startedSeq - 1, 1)[0] : undefined;
     return started?.kind === "run.started" ? started.data.modelOptions : undefined;
   }
@@ -303,6 +332,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     runId: string,
     step: number,
     attempt: number,
+    run: RunRecord | undefined,
   ): Promise<{ model: LanguageModelV4; options: LanguageModelV4CallOptions }> {
     const { agent, ledger, env, sessionId } = this.#o;
     const prompt = this.#messages.prompt(agent.system, ledger.tail);
@@ -316,7 +346,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     return {
       model: prepared?.model ?? resolveModel(agent, env),
       options: {
-        ...callSettings(agent.modelOptions, this.#runModelOptions(runId), prepared),
+        ...callSettings(agent.modelOptions, this.#runModelOptions(runId, run), prepared),
         prompt:
           system === undefined
             ? prompt
@@ -521,7 +551,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   /** Decide before commit: events of a run that was aborted meanwhile are dropped. */
   #stillRunning(runId: string): boolean {
-    return getRun(this.#o.sql, runId)?.status === "running";
+    const known = this.#status.get(runId);
+    return (known ?? getRun(this.#o.sql, runId)?.status) === "running";
   }
 
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {

@@ -163,7 +163,13 @@ export class SessionRuntime {
       : undefined;
     // Work written by an append outside the alarm (a reply queued by a close, an index
     // message) is due without a wake-up of its own: every wake-up goes through the port.
+    // What it decides depends only on the due work (DueWork.revision) and the armed wake-up:
+    // an append that changed neither is not asked about again (one query per step, not per event).
+    let seen: { revision: number; armedAt: number | null } | undefined;
     this.ledger.onAppend(() => {
+      const now = { revision: this.work.revision, armedAt: this.#armedAt };
+      if (seen?.revision === now.revision && seen.armedAt === now.armedAt) return;
+      seen = now;
       const next = this.work.nextWakeAt();
       if (next === null || (this.#armedAt !== null && this.#armedAt <= next)) return;
       void Promise.resolve(this.#wake(next)).catch((error: unknown) =>

@@ -31,7 +31,10 @@ export const subagentRepliesProjection: Projection = {
   ],
   drop: ["DROP TABLE IF EXISTS subagent_calls"],
   apply(sql, event) {
-    const run = event.runId ? getRun(sql, event.runId) : undefined;
+    // Read only for the events that end a run: this projection sees every event of a step.
+    const ends =
+      event.kind === "run.completed" || event.kind === "run.failed" || event.kind === "run.aborted";
+    const run = ends && event.runId ? getRun(sql, event.runId) : undefined;
     switch (event.kind) {
       case "subagent.started":
         sql.exec(

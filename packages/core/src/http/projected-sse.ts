@@ -57,12 +57,21 @@ export function projectedSse<C>(
     },
     atTail: () => undefined,
   };
-  return liveSse(request, ledgerReadSource(ledger, ctx.clock, live.maxEvents), from.after, frames, {
+  return liveSse(request, ledgerReadSource(ledger, ctx.clock, live), from.after, frames, {
     maxDurationMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
     keepAliveMs: live.keepAliveMs,
     maxReadBytes: MAX_READ_BYTES,
     headers: options.headers,
     now: () => ctx.clock.now(),
+    // A bounded stream's client reconnects from its last id; a run-bound one is waited for.
+    ...(options.bounded
+      ? {
+          stall: {
+            ms: live.stallMs,
+            sleep: (ms: number, s: AbortSignal) => ctx.clock.sleep(ms, s),
+          },
+        }
+      : {}),
   });
 }
 

@@ -25,8 +25,8 @@ const get = (query: string, headers: Record<string, string> = {}) =>
 describe("a ledger read source", () => {
   it("hands readers at the same position one chunk, and one serialized SSE data event", async () => {
     const { ledger, clock } = ledgerWith(3);
-    const a = ledgerReadSource(ledger, clock, 1000);
-    const b = ledgerReadSource(ledger, clock, 1000);
+    const a = ledgerReadSource(ledger, clock, DEFAULT_LIVE_READ);
+    const b = ledgerReadSource(ledger, clock, DEFAULT_LIVE_READ);
     const [first] = await a.read(1, 1 << 20);
     const [second] = await b.read(1, 1 << 20);
     expect(first?.events.map((e) => e.seq)).toEqual([2, 3]);

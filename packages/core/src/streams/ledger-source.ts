@@ -16,6 +16,7 @@ import type { Ledger } from "../ledger/ledger.ts";
 import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
 import { toWire } from "../ledger/wire-event.ts";
 import { isJsonContentType } from "./content-type.ts";
+import { DEFAULT_DELIVERY_WINDOW_MS, deliveryWindow } from "./delivery-window.ts";
 import type { ReadChunk, StreamReadOptions, StreamReadSource } from "./read/read-source.ts";
 import { serveStreamRead } from "./read/serve-stream-read.ts";
 
@@ -29,6 +30,18 @@ export interface LiveReadOptions {
   readonly keepAliveMs: number;
   /** Events in one read: a catch-up or long-poll body, an SSE data event, a WebSocket batch. */
   readonly maxEvents: number;
+  /**
+   * The delivery window, in ms: every live connection of a session (WebSocket, `live=sse`,
+   * `live=long-poll`, AG-UI, UI stream) is sent at most once per window, everything since its
+   * last send in one write (streams/delivery-window.ts). 0 sends on every append.
+   */
+  readonly windowMs: number;
+  /**
+   * An SSE reader that has not taken its last write after this long is ended; its client
+   * resumes from the offset of the last write it took. Nothing more is read for it meanwhile,
+   * so a slow reader holds at most one write in the object and never slows the run.
+   */
+  readonly stallMs: number;
 }
 
 export const DEFAULT_LIVE_READ: LiveReadOptions = {
@@ -36,6 +49,8 @@ export const DEFAULT_LIVE_READ: LiveReadOptions = {
   sseMaxMs: 60_000,
   keepAliveMs: 15_000,
   maxEvents: 1000,
+  windowMs: DEFAULT_DELIVERY_WINDOW_MS,
+  stallMs: 30_000,
 };
 
 /** Bytes of one read (besides `maxEvents`): a read stops after the event that reaches it. */
@@ -73,9 +88,11 @@ const lastReads = new WeakMap<LedgerCodec, WeakMap<Ledger, LastRead>>();
 export function ledgerReadSource(
   ledger: Ledger,
   clock: Clock,
-  maxEvents: number,
+  live: Pick<LiveReadOptions, "maxEvents" | "windowMs">,
   codec: LedgerCodec = WIRE_EVENT_CODEC,
 ): StreamReadSource<LedgerChunk> {
+  const { maxEvents } = live;
+  const window = deliveryWindow(ledger, clock, live.windowMs);
   let cache = lastReads.get(codec);
   if (cache === undefined) {
     cache = new WeakMap();
@@ -98,7 +115,8 @@ export function ledgerReadSource(
       reads.set(ledger, { from, tail: ledger.tail, maxBytes, chunk });
       return [chunk];
     },
-    waitForChange: (timeoutMs, signal) => nextAppend(ledger, clock, timeoutMs, signal),
+    // The session's one delivery window, not each append (delivery-window.ts).
+    waitForChange: (timeoutMs, signal) => window.next(timeoutMs, signal),
   };
 }
 
@@ -143,28 +161,6 @@ function joinMessages(all: readonly Uint8Array[], codec: LedgerCodec): Uint8Arra
   return out;
 }
 
-/** Resolves on the next append (or close), after `timeoutMs`, or on abort. */
-function nextAppend(
-  ledger: Ledger,
-  clock: Clock,
-  timeoutMs: number,
-  signal: AbortSignal,
-): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = new AbortController();
-    const done = (): void => {
-      unsubscribe();
-      signal.removeEventListener("abort", done);
-      timer.abort();
-      resolve();
-    };
-    const unsubscribe = ledger.onAppend(done);
-    signal.addEventListener("abort", done, { once: true });
-    clock.sleep(timeoutMs, timer.signal).then(done, () => undefined);
-  });
-}
-
 /** The reader's options for a ledger: the session's live windows (docs/limits.md). */
 export function ledgerReadOptions(live: LiveReadOptions, clock: Clock): StreamReadOptions {
   return {
@@ -172,6 +168,7 @@ export function ledgerReadOptions(live: LiveReadOptions, clock: Clock): StreamRe
     sseMaxDurationMs: live.sseMaxMs,
     sseKeepAliveMs: live.keepAliveMs,
     maxReadBytes: MAX_READ_BYTES,
+    sseStall: { ms: live.stallMs, sleep: (ms, signal) => clock.sleep(ms, signal) },
     // A session is one user's, and read behind auth: no cache keeps it (PROTOCOL.md 12).
     cacheVisibility: "no-store",
     now: () => clock.now(),
@@ -191,7 +188,7 @@ export function serveLedgerRead(
 ): Promise<Response> {
   return serveStreamRead(
     request,
-    ledgerReadSource(ledger, clock, live.maxEvents, codec),
+    ledgerReadSource(ledger, clock, live, codec),
     ledgerReadOptions(live, clock),
   );
 }

@@ -79,6 +79,7 @@ export class DueWork {
    * going cannot complete or move it.
    */
   schedule(kind: string, key: string, payload: unknown, dueAt: number, now: number): void {
+    bump(this.#sql);
     this.#sql.exec(
       "INSERT INTO due_work (kind, key, payload, due_at, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, due_at = excluded.due_at, attempts = 0, lease_until = NULL, last_error = NULL, revision = due_work.revision + 1",
       kind,
@@ -100,6 +101,7 @@ export class DueWork {
       now,
     )[0];
     if (!row) return undefined;
+    bump(this.#sql);
     this.#sql.exec(
       "UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
       now + leaseMs,
@@ -114,6 +116,7 @@ export class DueWork {
    * Returns how many rows became claimable.
    */
   releaseLeases(): number {
+    bump(this.#sql);
     return this.#sql.exec<{ id: number }>(
       "UPDATE due_work SET lease_until = NULL WHERE lease_until IS NOT NULL RETURNING id",
     ).length;
@@ -121,6 +124,7 @@ export class DueWork {
 
   /** Extends the claim's lease; a no-op once the row was rescheduled (or is gone). */
   renew(claim: DueClaim, leaseUntil: number): void {
+    bump(this.#sql);
     this.#sql.exec(
       "UPDATE due_work SET lease_until = ? WHERE id = ? AND revision = ? AND lease_until IS NOT NULL",
       leaseUntil,
@@ -134,6 +138,7 @@ export class DueWork {
    * stays, as scheduled). Returns whether the claimed revision was deleted.
    */
   complete(claim: DueClaim): boolean {
+    bump(this.#sql);
     return (
       this.#sql.exec<{ id: number }>(
         "DELETE FROM due_work WHERE id = ? AND revision = ? RETURNING id",
@@ -153,6 +158,7 @@ export class DueWork {
     dueAt: number,
     options: { resetAttempts: boolean; error?: string },
   ): boolean {
+    bump(this.#sql);
     return (
       this.#sql.exec<{ id: number }>(
         `UPDATE due_work SET due_at = ?, lease_until = NULL, last_error = ?${options.resetAttempts ? ", attempts = 0" : ""} WHERE id = ? AND revision = ? RETURNING id`,
@@ -165,6 +171,7 @@ export class DueWork {
   }
 
   cancel(key: string): boolean {
+    bump(this.#sql);
     return (
       this.#sql.exec<{ id: number }>("DELETE FROM due_work WHERE key = ? RETURNING id", key)
         .length > 0
@@ -173,6 +180,7 @@ export class DueWork {
 
   /** Deletes every row of `kind` or whose key starts with `keyPrefix`. Returns how many. */
   cancelWhere(filter: { kind?: string; keyPrefix?: string }): number {
+    bump(this.#sql);
     return this.#sql.exec<{ id: number }>(
       "DELETE FROM due_work WHERE kind = ? OR substr(key, 1, length(?)) = ? RETURNING id",
       filter.kind ?? "\u0000",
@@ -203,6 +211,15 @@ export class DueWork {
   }
 
   /**
+   * A number that changes with every write to `due_work` through any `DueWork` on this
+   * port (they share the table): while it stays the same, `nextWakeAt` does too, and a
+   * caller that already knows it need not ask again.
+   */
+  get revision(): number {
+    return revisions.get(this.#sql) ?? 0;
+  }
+
+  /**
    * When the next row becomes claimable (due, or its lease runs out); null when there is
    * none. `running`: ids the caller is running, left out (they are not its to wait for).
    */
@@ -215,6 +232,13 @@ export class DueWork {
 }
 
 const NONE: ReadonlySet<number> = new Set();
+
+/** Writes to `due_work` per port, counted by every `DueWork` on it (`revision`). */
+const revisions = new WeakMap<SqlPort, number>();
+
+function bump(sql: SqlPort): void {
+  revisions.set(sql, (revisions.get(sql) ?? 0) + 1);
+}
 
 /** ` AND id NOT IN (…)` for a set of integer ids (inlined: they are numbers we hold). */
 function notIn(ids: ReadonlySet<number>): string {

@@ -42,7 +42,8 @@ function get(t: TestSession, action: string): Promise<Response> {
     runtime: t.runtime,
     sql: t.sql,
     clock: t.clock,
-    live: DEFAULT_LIVE_READ,
+    // The session's manual clock does not move by itself: deliver each append, no window.
+    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
     caller: TRUSTED_CALLER,
   };
   return handleSessionRequest(new Request(`http://x/agents/a/s1/${action}`), action, ctx);

@@ -12,7 +12,8 @@ function call(t: TestSession, method: string, body?: unknown): Promise<Response>
     runtime: t.runtime,
     sql: t.sql,
     clock: t.clock,
-    live: DEFAULT_LIVE_READ,
+    // The session's manual clock does not move by itself: deliver each append, no window.
+    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
     caller: TRUSTED_CALLER,
   };
   const request = new Request("http://x/agents/math/s1/chat", {

@@ -35,21 +35,36 @@ interface MessageRow {
   role: MessageRole;
   parts: string;
   hidden: number;
+  /** The text streamed into the row so far (`message_deltas`), or null. */
+  streamed?: string | null;
 }
+
+/**
+ * A message as read: its row, and the text its `model.delta`s appended, in ledger order
+ * (only for a row that is streaming, so other rows cost no lookup).
+ */
+const COLUMNS =
+  "id, idx, run_id, role, parts, hidden, CASE WHEN streaming = 1 THEN (SELECT group_concat(text, '' ORDER BY seq) FROM message_deltas d WHERE d.id = messages.id) END AS streamed";
 
 /**
  * The conversation as the model sees it. One user message per run start, one
  * assistant message per step (text, then tool calls), and one tool message per
  * step holding results in call order, whatever order they finished in.
+ *
+ * A step's answer streams as rows of `message_deltas` (one per `model.delta`), so the cost
+ * of a delta does not grow with the answer: the assistant row itself stays small until
+ * `model.completed` writes its final parts and drops the deltas. Readers join the two
+ * (`COLUMNS`, `toMessage`).
  */
 export const messagesProjection: Projection = {
   name: "messages",
-  version: 3,
+  version: 4,
   create: [
-    "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
+    "CREATE TABLE message_deltas (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
   ],
-  drop: ["DROP TABLE IF EXISTS messages"],
+  drop: ["DROP TABLE IF EXISTS messages", "DROP TABLE IF EXISTS message_deltas"],
   apply(sql, event) {
     switch (event.kind) {
       case "run.started":
@@ -69,30 +84,44 @@ export const messagesProjection: Projection = {
         // A step that starts again after a crash discards the partial answer of the lost attempt.
         // The row stays (emptied) so that message indexes never move.
         if (event.data.attempt > 1)
-          update(sql, stepId(event.runId, event.data.step, "a"), [], event.seq);
+          update(sql, stepId(event.runId, event.data.step, "a"), [], event.seq, true);
         return;
       case "model.delta": {
         const id = stepId(event.runId, event.data.step, "a");
-        const row = find(sql, id);
-        if (!row) {
-          const parts: MessagePart[] = [{ type: "text", text: event.data.text }];
-          insert(sql, id, event, "assistant", parts);
-          return hideIfBlank(sql, id, parts);
-        }
-        const parts = JSON.parse(row.parts) as MessagePart[];
-        const first = parts[0];
-        // (an emptied row from a lost attempt starts over here)
-        if (first?.type === "text") first.text += event.data.text;
-        else parts.unshift({ type: "text", text: event.data.text });
-        update(sql, id, parts, event.seq);
-        return hideIfBlank(sql, id, parts);
+        const { text } = event.data;
+        sql.exec(
+          "INSERT INTO message_deltas (id, seq, text) VALUES (?, ?, ?)",
+          id,
+          event.seq,
+          text,
+        );
+        // The row is made by the first delta (or refilled after a lost attempt emptied it), moved
+        // to this seq (prompt caches read changes by seq), and shown once it has visible text
+        // (hideIfBlank). It never holds the text itself, so this costs the same at any length.
+        const visible = text.trim() !== "" ? 1 : 0;
+        sql.exec(
+          `INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq, hidden, streaming)
+           VALUES (?, (SELECT coalesce(max(idx), 0) + 1 FROM messages), ?, 'assistant', ?, ?, ?, ?, 1)
+           ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, streaming = 1,
+             parts = CASE WHEN messages.parts = '[]' THEN excluded.parts ELSE messages.parts END,
+             hidden = CASE WHEN ? = 1 THEN 0 WHEN messages.parts = '[]' THEN 1 ELSE messages.hidden END`,
+          id,
+          event.runId,
+          EMPTY_TEXT,
+          event.seq,
+          event.seq,
+          1 - visible,
+          visible,
+        );
+        return;
       }
       case "model.completed": {
         const { step, text, toolCalls } = event.data;
         const parts: MessagePart[] = text ? [{ type: "text", text }] : [];
         for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
         const id = stepId(event.runId, step, "a");
-        if (find(sql, id)) update(sql, id, parts, event.seq);
+        const row = find(sql, id);
+        if (row) update(sql, id, parts, event.seq, row.streamed != null);
         else if (parts.length > 0) insert(sql, id, event, "assistant", parts);
         hideIfBlank(sql, id, parts);
         if (toolCalls.length > 0) {
@@ -150,10 +179,7 @@ function stepId(runId: string | null, step: number, role: "a" | "t"): string {
 }
 
 function find(sql: SqlPort, id: string): MessageRow | undefined {
-  return sql.exec<MessageRow>(
-    "SELECT id, idx, run_id, role, parts FROM messages WHERE id = ?",
-    id,
-  )[0];
+  return sql.exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, id)[0];
 }
 
 function insert(
@@ -188,8 +214,27 @@ function hideIfBlank(sql: SqlPort, id: string, parts: readonly MessagePart[]): v
   sql.exec("UPDATE messages SET hidden = ? WHERE id = ?", blank ? 1 : 0, id);
 }
 
-function update(sql: SqlPort, id: string, parts: MessagePart[], seq: number): void {
-  sql.exec("UPDATE messages SET parts = ?, seq = ? WHERE id = ?", JSON.stringify(parts), seq, id);
+/** The parts of a row that text streams into: the deltas are appended to this empty text. */
+const EMPTY_TEXT = JSON.stringify([{ type: "text", text: "" }]);
+
+/**
+ * Writes a row's parts whole. Parts written over a streamed answer (`model.completed`, or the
+ * empty row of a lost attempt) replace it: pass `streamed` to drop its deltas.
+ */
+function update(
+  sql: SqlPort,
+  id: string,
+  parts: MessagePart[],
+  seq: number,
+  streamed = false,
+): void {
+  sql.exec(
+    "UPDATE messages SET parts = ?, seq = ?, streaming = 0 WHERE id = ?",
+    JSON.stringify(parts),
+    seq,
+    id,
+  );
+  if (streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
 }
 
 function setResult(
@@ -210,7 +255,7 @@ function setResult(
 export function listMessages(sql: SqlPort, afterIndex: number, limit: number): Message[] {
   return sql
     .exec<MessageRow>(
-      "SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE idx > ? AND parts != '[]' AND hidden = 0 ORDER BY idx LIMIT ?",
+      `SELECT ${COLUMNS} FROM messages WHERE idx > ? AND parts != '[]' AND hidden = 0 ORDER BY idx LIMIT ?`,
       afterIndex,
       limit,
     )
@@ -231,11 +276,11 @@ export function listMessagesBefore(
   const rows =
     beforeIndex === null
       ? sql.exec<MessageRow>(
-          `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+          `SELECT ${COLUMNS} FROM messages WHERE ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
           limit,
         )
       : sql.exec<MessageRow>(
-          `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE idx < ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+          `SELECT ${COLUMNS} FROM messages WHERE idx < ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
           beforeIndex,
           limit,
         );
@@ -252,7 +297,7 @@ export function listMessagesBefore(
 export function conversationAt(sql: SqlPort, seq: number, limit: number): Message[] {
   return sql
     .exec<MessageRow>(
-      `SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE created_seq <= ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
+      `SELECT ${COLUMNS} FROM messages WHERE created_seq <= ? AND ${VISIBLE} ORDER BY idx DESC LIMIT ?`,
       seq,
       limit,
     )
@@ -268,10 +313,7 @@ export function conversationAt(sql: SqlPort, seq: number, limit: number): Messag
  */
 export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
   return sql
-    .exec<MessageRow>(
-      "SELECT id, idx, run_id, role, parts, hidden FROM messages WHERE seq > ? ORDER BY +idx",
-      afterSeq,
-    )
+    .exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE seq > ? ORDER BY +idx`, afterSeq)
     .map(toMessage);
 }
 
@@ -281,6 +323,16 @@ function toMessage(row: MessageRow): Message {
     index: row.idx,
     runId: row.run_id,
     role: row.role,
-    parts: row.hidden ? [] : (JSON.parse(row.parts) as MessagePart[]),
+    parts: row.hidden ? [] : partsOf(row),
   };
+}
+
+/** The row's parts, with the text streamed so far appended to its first text part. */
+function partsOf(row: MessageRow): MessagePart[] {
+  const parts = JSON.parse(row.parts) as MessagePart[];
+  if (!row.streamed) return parts;
+  const first = parts[0];
+  if (first?.type === "text") first.text += row.streamed;
+  else parts.unshift({ type: "text", text: row.streamed });
+  return parts;
 }

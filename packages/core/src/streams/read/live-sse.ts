@@ -11,6 +11,9 @@
  *    capped a reader at one event per round trip under fan-out (bench/fanout.ts).
  * 3. The response ends after `maxDurationMs`, when the client goes away, when `frames` says
  *    so, or at the tail of a closed stream (after `frames.atTail`).
+ * 4. A reader holds at most one unread write in the object. One that has not taken it after
+ *    `stall.ms` is ended (after that write), and its client resumes from the offset it last
+ *    got: a reader that cannot keep up is never buffered for, and never slows the writer.
  */
 import { sseComment } from "../../wire/sse.ts";
 import type { ReadChunk, ReadState, StreamReadSource } from "./read-source.ts";
@@ -37,6 +40,11 @@ export interface LiveSseOptions {
   readonly maxReadBytes: number;
   readonly headers: HeadersInit;
   readonly now: () => number;
+  /** End a reader that has not taken its last write after `ms` (invariant 4); none: wait. */
+  readonly stall?: {
+    readonly ms: number;
+    readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  };
 }
 
 const encoder = new TextEncoder();
@@ -64,18 +72,31 @@ export function liveSse<C extends ReadChunk>(
     if (text === undefined || text.length === 0) return;
     controller.enqueue(typeof text === "string" ? encoder.encode(text) : text);
   };
-  /** Resolves once the reader took what was written (invariant 2), or on stop. */
-  const drained = (): Promise<void> | undefined => {
-    if ((controller.desiredSize ?? 0) > 0 || stop.signal.aborted) return undefined;
-    return new Promise((resolve) => {
-      pulled = resolve;
+  /**
+   * Resolves once the reader took what was written (invariant 2), or on stop: true; false
+   * when it did not within `stall.ms` (invariant 4).
+   */
+  const drained = async (): Promise<boolean> => {
+    if ((controller.desiredSize ?? 0) > 0 || stop.signal.aborted) return true;
+    const took = new Promise<true>((resolve) => {
+      pulled = () => resolve(true);
     });
+    const { stall } = options;
+    if (stall === undefined) return took;
+    const timer = new AbortController();
+    const late = stall.sleep(stall.ms, timer.signal).then(
+      () => false,
+      () => true,
+    );
+    const result = await Promise.race([took, late]);
+    timer.abort();
+    return result;
   };
 
   async function loop(): Promise<void> {
     let position = start;
     while (!stop.signal.aborted) {
-      await drained();
+      if (!(await drained())) break;
       if (stop.signal.aborted) break;
       const state = await source.state();
       if (state.tail > position) {

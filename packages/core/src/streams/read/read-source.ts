@@ -47,6 +47,14 @@ export interface StreamReadOptions {
   /** Cap on the body of one catch-up or long-poll response, and on one SSE data event. */
   readonly maxReadBytes: number;
   /**
+   * An SSE reader that has not taken its last write after this long is ended, and resumes
+   * from its offset (live-sse.ts invariant 4); with `sleep`, the clock's. Unset: it is waited for.
+   */
+  readonly sseStall?: {
+    readonly ms: number;
+    readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  };
+  /**
    * Caching of reads that carry data: `public` for shared streams, `private` for one user's,
    * `no-store` for sensitive or user-specific data that no cache may keep (PROTOCOL.md 10.1, 12).
    */

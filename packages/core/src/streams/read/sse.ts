@@ -106,6 +106,7 @@ export function serveSse<C extends ReadChunk>(
     maxReadBytes: options.maxReadBytes,
     headers,
     now,
+    ...(options.sseStall ? { stall: options.sseStall } : {}),
   });
 }
 

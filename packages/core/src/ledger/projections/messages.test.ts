@@ -1,0 +1,116 @@
+/** The messages projection: a streamed answer is appended delta by delta, never rewritten. */
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../../testing/manual-clock.ts";
+import { NodeSqlPort } from "../../testing/node-sqlite.ts";
+import type { NewEvent } from "../events.ts";
+import { Ledger } from "../ledger.ts";
+import { changedMessages, listMessages, messagesProjection } from "./messages.ts";
+
+const RUN = "run_1";
+const started: NewEvent = {
+  kind: "run.started",
+  runId: RUN,
+  data: { agent: "a", input: { message: "hi" } },
+};
+const step = (attempt: number): NewEvent => ({
+  kind: "step.started",
+  runId: RUN,
+  data: { step: 1, attempt },
+});
+const delta = (text: string): NewEvent => ({
+  kind: "model.delta",
+  runId: RUN,
+  data: { step: 1, text },
+});
+const completed = (text: string): NewEvent => ({
+  kind: "model.completed",
+  runId: RUN,
+  data: {
+    step: 1,
+    text,
+    toolCalls: [],
+    finishReason: "stop",
+    usage: { inputTokens: 1, outputTokens: 1 },
+    model: "m",
+  },
+});
+
+function setup() {
+  const sql = new NodeSqlPort();
+  const ledger = new Ledger(sql, new ManualClock(), [messagesProjection]);
+  const answer = () => listMessages(sql, 0, 10).find((m) => m.role === "assistant");
+  const text = () => {
+    const first = answer()?.parts[0];
+    return first?.type === "text" ? first.text : undefined;
+  };
+  const rowBytes = () =>
+    sql.exec<{ n: number }>("SELECT length(parts) AS n FROM messages WHERE role = 'assistant'")[0]
+      ?.n;
+  const deltaRows = () =>
+    sql.exec<{ n: number }>("SELECT count(*) AS n FROM message_deltas")[0]?.n ?? 0;
+  return { sql, ledger, answer, text, rowBytes, deltaRows };
+}
+
+describe("the messages projection, streaming", () => {
+  it("shows the answer so far after every delta, while the row itself is not rewritten with it", () => {
+    const { ledger, text, rowBytes, sql } = setup();
+    ledger.append([started, step(1)]);
+    let expected = "";
+    let bytes: number | undefined;
+    for (let i = 0; i < 200; i++) {
+      const piece = `piece ${i}; `;
+      const [event] = ledger.append([delta(piece)]);
+      expected += piece;
+      expect(text()).toBe(expected);
+      // The prompt cache reads changes by seq: the row moved to this delta.
+      const changed = changedMessages(sql, (event?.seq ?? 1) - 1);
+      expect(changed.map((m) => m.parts)).toEqual([[{ type: "text", text: expected }]]);
+      bytes ??= rowBytes();
+      expect(rowBytes()).toBe(bytes);
+    }
+  });
+
+  it("model.completed writes the final parts and drops the deltas", () => {
+    const { ledger, text, deltaRows } = setup();
+    ledger.append([started, step(1), delta("Hel"), delta("lo")]);
+    expect(deltaRows()).toBe(2);
+    ledger.append([completed("Hello")]);
+    expect(text()).toBe("Hello");
+    expect(deltaRows()).toBe(0);
+  });
+
+  it("a redriven step (attempt 2) starts its answer over: the lost attempt's deltas are gone", () => {
+    const { ledger, text, answer, deltaRows } = setup();
+    ledger.append([started, step(1), delta("lost "), delta("answer")]);
+    ledger.append([step(2)]);
+    expect(answer()).toBeUndefined(); // emptied, and not shown
+    expect(deltaRows()).toBe(0);
+    ledger.append([delta("new "), delta("answer")]);
+    expect(text()).toBe("new answer");
+    ledger.append([completed("new answer")]);
+    expect(text()).toBe("new answer");
+  });
+
+  it("hides a blank answer until it has visible text", () => {
+    const { ledger, text, answer } = setup();
+    ledger.append([started, step(1), delta("  "), delta("\n")]);
+    expect(answer()).toBeUndefined();
+    ledger.append([delta("Yes")]);
+    expect(text()).toBe("  \nYes");
+    ledger.append([delta(" ")]);
+    expect(text()).toBe("  \nYes ");
+  });
+
+  it("a rebuild from the ledger (a wake with a new projection version) gives the same conversation", () => {
+    const { ledger, sql } = setup();
+    ledger.append([started, step(1), delta("partial "), delta("answer")]);
+    const before = listMessages(sql, 0, 10);
+    ledger.rebuild(["messages"]);
+    expect(listMessages(sql, 0, 10)).toEqual(before);
+    ledger.append([step(2), delta("again")]);
+    const redriven = listMessages(sql, 0, 10);
+    ledger.rebuild(["messages"]);
+    expect(listMessages(sql, 0, 10)).toEqual(redriven);
+    expect(redriven.at(-1)?.parts).toEqual([{ type: "text", text: "again" }]);
+  });
+});

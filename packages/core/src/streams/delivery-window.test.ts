@@ -1,0 +1,170 @@
+/** The delivery window: one flush per window for every live reader of a session. */
+import { describe, expect, it } from "vitest";
+import { Ledger } from "../ledger/ledger.ts";
+import { ManualClock } from "../testing/manual-clock.ts";
+import { NodeSqlPort } from "../testing/node-sqlite.ts";
+import { DeliveryWindow } from "./delivery-window.ts";
+import { DEFAULT_LIVE_READ, serveLedgerRead } from "./ledger-source.ts";
+
+const metric = (value: number) => ({
+  kind: "usage.recorded" as const,
+  runId: null,
+  data: { metric: "m", value },
+});
+
+const microtasks = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+function setup(windowMs: number) {
+  const clock = new ManualClock();
+  const ledger = new Ledger(new NodeSqlPort(), clock, []);
+  const window = new DeliveryWindow(ledger, clock, windowMs);
+  const flushes: number[] = [];
+  window.onFlush(() => flushes.push(ledger.tail));
+  return { clock, ledger, window, flushes };
+}
+
+describe("the delivery window", () => {
+  it("flushes the first append at once, then at most once per window, carrying every append since", async () => {
+    const { clock, ledger, flushes } = setup(20);
+    ledger.append([metric(1)]);
+    expect(flushes).toEqual([]); // not in the append's own tick
+    await microtasks();
+    expect(flushes).toEqual([1]);
+    for (let i = 2; i <= 6; i++) {
+      ledger.append([metric(i)]);
+      clock.advance(3);
+      await microtasks();
+    }
+    // 15 ms after the first flush: still inside the window.
+    expect(flushes).toEqual([1]);
+    clock.advance(5);
+    await microtasks();
+    expect(flushes).toEqual([1, 6]);
+    // Nothing appended: no flush.
+    clock.advance(100);
+    await microtasks();
+    expect(flushes).toEqual([1, 6]);
+  });
+
+  it("with a window of 0 tells listeners in the append's own tick", () => {
+    const { ledger, flushes } = setup(0);
+    ledger.append([metric(1)]);
+    ledger.append([metric(2)]);
+    expect(flushes).toEqual([1, 2]);
+  });
+
+  it("stretches the gap after a flush that took longer than the window", async () => {
+    const clock = new ManualClock();
+    const ledger = new Ledger(new NodeSqlPort(), clock, []);
+    const window = new DeliveryWindow(ledger, clock, 10);
+    const flushes: number[] = [];
+    window.onFlush(() => {
+      flushes.push(clock.now());
+      clock.advance(50); // a fan-out that costs 50 ms
+    });
+    const start = clock.now();
+    ledger.append([metric(1)]);
+    await microtasks();
+    ledger.append([metric(2)]);
+    clock.advance(10);
+    await microtasks();
+    expect(flushes).toEqual([start]); // the window alone (10 ms) has passed, the gap (50) not
+    clock.advance(40);
+    await microtasks();
+    expect(flushes).toEqual([start, start + 100]);
+  });
+});
+
+/** Reads SSE `data` events (JSON arrays of events) from a live `/events` response. */
+async function sseReader(response: Response) {
+  const seqs: number[] = [];
+  let frames = 0;
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const pump = async (): Promise<void> => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (!block.startsWith("event: data")) continue;
+        frames++;
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5))
+          .join("\n");
+        for (const event of JSON.parse(data) as { seq: number }[]) seqs.push(event.seq);
+      }
+    }
+  };
+  return { seqs, frames: () => frames, done: pump(), cancel: () => reader.cancel() };
+}
+
+describe("live readers on the window", () => {
+  it("an SSE reader gets every event exactly once, in order, one data event per window", async () => {
+    const clock = new ManualClock();
+    const ledger = new Ledger(new NodeSqlPort(), clock, []);
+    const live = { ...DEFAULT_LIVE_READ, windowMs: 20 };
+    const response = await serveLedgerRead(
+      new Request("http://agents.test/agents/a/s/events?offset=now&live=sse"),
+      ledger,
+      clock,
+      live,
+    );
+    const reader = await sseReader(response);
+    await microtasks();
+    // 3 windows of 10 appends each, 2 ms apart.
+    for (let window = 0; window < 3; window++) {
+      for (let i = 0; i < 10; i++) {
+        ledger.append([metric(i)]);
+        clock.advance(2);
+        await microtasks();
+      }
+    }
+    clock.advance(40);
+    for (let i = 0; i < 5; i++) await microtasks();
+    expect(reader.seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    // The first append leaves at once; then one write per 20 ms window, not one per append.
+    expect(reader.frames()).toBeLessThanOrEqual(5);
+    await reader.cancel();
+  });
+
+  it("ends an SSE reader that does not take its write within stallMs; it resumes from its offset", async () => {
+    const clock = new ManualClock();
+    const ledger = new Ledger(new NodeSqlPort(), clock, []);
+    const live = { ...DEFAULT_LIVE_READ, windowMs: 0, stallMs: 1_000 };
+    const response = await serveLedgerRead(
+      new Request("http://agents.test/agents/a/s/events?offset=-1&live=sse"),
+      ledger,
+      clock,
+      live,
+    );
+    // Nobody reads the body: its first write (event 1) stays unread, so 2..50 are not read for it.
+    ledger.append([metric(1)]);
+    await microtasks();
+    for (let i = 2; i <= 50; i++) ledger.append([metric(i)]);
+    await microtasks();
+    clock.advance(1_000);
+    await microtasks();
+    // Ended: what it holds is one write, and the stream closes after it.
+    const text = await response.text();
+    const offsets = [...text.matchAll(/"streamNextOffset":"(\d+)"/g)].map((m) => Number(m[1]));
+    const delivered = [...text.matchAll(/"seq":(\d+)/g)].map((m) => Number(m[1]));
+    expect(delivered.length).toBeLessThan(50);
+    expect(offsets.at(-1)).toBe(delivered.at(-1) ?? 0);
+    // Its client resumes from that offset and gets the rest, nothing twice.
+    const resumed = await serveLedgerRead(
+      new Request(
+        `http://agents.test/agents/a/s/events?offset=${String(offsets.at(-1)).padStart(16, "0")}`,
+      ),
+      ledger,
+      clock,
+      live,
+    );
+    const rest = ((await resumed.json()) as { seq: number }[]).map((e) => e.seq);
+    expect([...delivered, ...rest]).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * The delivery window of a session's live readers: the one place that decides when appends
+ * reach live connections. Every transport waits on it (the WebSocket hub, `live=sse` and
+ * `live=long-poll` on `GET .../events`, AG-UI and the UI message stream), and each of them
+ * then sends everything since its last send, in one write.
+ *
+ * Invariants:
+ * 1. Listeners are told at most once per window: sends scale with readers × 1/window, not
+ *    readers × events. With `windowMs` 0 they are told in the append's own tick.
+ * 2. After an append, a flush follows within the window (or the gap of rule 3); an append
+ *    after a quiet spell is flushed at once (in a microtask, after the append returns).
+ * 3. A flush that took longer than the window stretches the gap before the next one to its
+ *    own duration, so fan-out takes at most about half of the object's time and the run
+ *    keeps the other half: a slow fan-out lowers the send rate, never the append rate.
+ * 4. A pending flush is a timer, so the object stays awake (does not hibernate) until every
+ *    append has been offered to its readers.
+ */
+import type { Clock } from "../clock.ts";
+import type { Ledger } from "../ledger/ledger.ts";
+
+/** Default window between two deliveries to one connection, in ms (docs/limits.md). */
+export const DEFAULT_DELIVERY_WINDOW_MS = 20;
+
+export type FlushListener = () => void;
+
+export class DeliveryWindow {
+  readonly #clock: Clock;
+  readonly #windowMs: number;
+  readonly #listeners = new Set<FlushListener>();
+  /** When the last flush ended, and how long it took. */
+  #lastEnd = Number.NEGATIVE_INFINITY;
+  #lastCost = 0;
+  #pending = false;
+  /** A flush ran and its cost is not known yet (`#settled`). */
+  #settling = false;
+
+  constructor(ledger: Ledger, clock: Clock, windowMs: number) {
+    this.#clock = clock;
+    this.#windowMs = Math.max(0, windowMs);
+    ledger.onAppend(() => this.#schedule());
+  }
+
+  /** The configured window, in ms. */
+  get windowMs(): number {
+    return this.#windowMs;
+  }
+
+  /** Calls `listener` at every flush; returns the unsubscribe. */
+  onFlush(listener: FlushListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Resolves at the next flush, after `timeoutMs`, or on abort (whichever comes first). */
+  next(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = new AbortController();
+      const done = (): void => {
+        unsubscribe();
+        signal.removeEventListener("abort", done);
+        timer.abort();
+        resolve();
+      };
+      const unsubscribe = this.onFlush(done);
+      signal.addEventListener("abort", done, { once: true });
+      this.#clock.sleep(timeoutMs, timer.signal).then(done, () => undefined);
+    });
+  }
+
+  #schedule(): void {
+    if (this.#windowMs === 0) {
+      this.#flush();
+      return;
+    }
+    if (this.#pending) return;
+    this.#pending = true;
+    if (!this.#settling) this.#arm();
+  }
+
+  /** Schedules the pending flush: at once after a quiet spell, else when the gap has passed. */
+  #arm(): void {
+    const gap = Math.max(this.#windowMs, this.#lastCost);
+    const wait = this.#lastEnd + gap - this.#clock.now();
+    if (wait <= 0) queueMicrotask(() => this.#flush());
+    else
+      this.#clock.sleep(wait).then(
+        () => this.#flush(),
+        () => this.#flush(),
+      );
+  }
+
+  #flush(): void {
+    this.#pending = false;
+    const start = this.#clock.now();
+    for (const listener of [...this.#listeners]) listener();
+    if (this.#windowMs === 0) return;
+    // What a flush costs is also what it set off: readers' loops continue in microtasks, and
+    // the runtime moves their bytes after that. Workers' clock does not move within one
+    // synchronous turn either, so the cost is read on the next turn of the event loop
+    // (invariant 3); a flush due meanwhile waits for it.
+    this.#settling = true;
+    this.#clock.sleep(0).then(
+      () => this.#settled(start),
+      () => this.#settled(start),
+    );
+  }
+
+  #settled(start: number): void {
+    this.#settling = false;
+    this.#lastEnd = this.#clock.now();
+    this.#lastCost = this.#lastEnd - start;
+    if (this.#pending) this.#arm();
+  }
+}
+
+const windows = new WeakMap<Ledger, DeliveryWindow>();
+
+/**
+ * The delivery window of `ledger`: one per ledger, made by the first transport that asks, so
+ * every connection of a session shares it. `windowMs` is the session's `live.windowMs`.
+ */
+export function deliveryWindow(ledger: Ledger, clock: Clock, windowMs: number): DeliveryWindow {
+  let window = windows.get(ledger);
+  if (window === undefined) {
+    window = new DeliveryWindow(ledger, clock, windowMs);
+    windows.set(ledger, window);
+  }
+  return window;
+}
