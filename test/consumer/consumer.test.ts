@@ -188,7 +188,7 @@ afterAll(async () => {
 });
 
 describe("the packed packages in a create-cloudflare Worker project", () => {
-  it("ship built JavaScript, declarations, README and LICENSE, and no sources or tests", () => {
+  it("ship built JavaScript, declarations, README and LICENSE, and no sources or tests (only the D1 migration SQL)", () => {
     for (const name of PACKAGES) {
       const dir = join(project, "node_modules", name);
       const files = execFileSync("find", [".", "-type", "f"], { cwd: dir, encoding: "utf8" }).split(
@@ -198,8 +198,15 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
       expect(files).toContain("./LICENSE");
       expect(files.filter((f) => f.endsWith(".d.ts")).length).toBeGreaterThan(0);
       expect(
-        files.filter((f) => /\.test\.|^\.\/src\/|\.ts$/.test(f) && !f.endsWith(".d.ts")),
+        files.filter(
+          (f) =>
+            /\.test\.|^\.\/src\/|\.ts$/.test(f) &&
+            !f.endsWith(".d.ts") &&
+            !/^\.\/src\/d1\/migrations\/\d{4}_\w+\.sql$/.test(f),
+        ),
       ).toEqual([]);
+      if (name === "@durable-agents/cloudflare")
+        expect(files).toContain("./src/d1/migrations/0001_sessions.sql");
     }
   });
 

@@ -183,12 +183,20 @@ describe("durable-agents tail", () => {
   it("exits 0 quietly when its reader closes the pipe (tail | head)", async () => {
     server = await serve();
     const { runtime } = server.session("assistant", "s1");
-    for (let i = 0; i < 2_000; i++)
-      runtime.ledger.append([
-        { kind: "usage.recorded", runId: null, data: { metric: "test.count", value: i } },
-      ]);
+    const appendMany = (from: number) => {
+      for (let i = from; i < from + 2_000; i++)
+        runtime.ledger.append([
+          { kind: "usage.recorded", runId: null, data: { metric: "test.count", value: i } },
+        ]);
+    };
+    appendMany(0);
+    // More events after the reader is gone, so the CLI writes again even if all it had
+    // fitted in the pipe before the reader closed it (tail follows live).
     const result = await cli(["tail", "assistant/s1", "--url", server.url], {}, (child) => {
-      child.stdout?.once("data", () => child.stdout?.destroy());
+      child.stdout?.once("data", () => {
+        child.stdout?.destroy();
+        appendMany(2_000);
+      });
     });
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
