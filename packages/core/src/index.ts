@@ -22,6 +22,7 @@ export {
   type AgentDefinition,
   type AgentOptions,
   type AgentTools,
+  type DeclaredDomain,
   defineAgent,
   type ModelContext,
   type ModelSource,
@@ -41,6 +42,21 @@ export {
   type ToolState,
 } from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
+export {
+  type Admission,
+  type AdmitContext,
+  AgentConfigError,
+  admitCall,
+  assertDomainsDeclared,
+  type DomainPolicies,
+  type DomainPolicy,
+  governedFetch,
+  HostNotAllowedError,
+  hostAllowed,
+  type ResolvedDomains,
+  resolveDomains,
+  type ToolAuthority,
+} from "./agent/governance.ts";
 export type {
   ModelOptions,
   PrepareStep,

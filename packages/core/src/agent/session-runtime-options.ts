@@ -84,6 +84,11 @@ export interface SessionRuntimeOptions {
     /** Keeps the isolate alive while spans are flushed (a Durable Object's `ctx.waitUntil`). */
     readonly waitUntil?: (promise: Promise<unknown>) => void;
   };
+  /**
+   * The fetch behind tools' `ctx.fetch` (which adds the domain allow-lists). Default: the
+   * global `fetch`, looked up at each call.
+   */
+  readonly fetch?: typeof fetch;
 }
 
 export interface RuntimeLimits {

@@ -36,6 +36,7 @@ import { DEFAULT_COALESCE } from "./coalescer.ts";
 import { completionHookHandler, scheduleCompletionHook } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { failedCalls } from "./failed-calls.ts";
+import { resolveDomains } from "./governance.ts";
 import {
   type ControlState,
   decideResume,
@@ -122,6 +123,9 @@ export class SessionRuntime {
   readonly #options: SessionRuntimeOptions;
 
   constructor(options: SessionRuntimeOptions) {
+    // First, before anything is written: AgentConfigError (500) when a tool names an
+    // undeclared domain or a domain has no allow-list in this environment.
+    const domains = resolveDomains(options.agent, options.env ?? {});
     this.#sql = options.sql;
     this.#agent = options.agent;
     this.#sessionId = options.sessionId;
@@ -194,6 +198,8 @@ export class SessionRuntime {
       durable: options.durable ?? (async () => {}),
       limits: this.#limits,
       state: this.state,
+      domains,
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       onCompleted: options.onComplete
         ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
         : undefined,
