@@ -17,6 +17,7 @@ export {
   type CompletionHook,
   ON_COMPLETE_KIND,
   type RunCompletedInfo,
+  type RunEndStatus,
 } from "./agent/completion-hook.ts";
 export {
   type AgentDefinition,
@@ -239,6 +240,7 @@ export type {
   LedgerEvent,
   NewEvent,
   RuntimeEventKind,
+  PriorMessage,
   StateSource,
   ToolEffect,
 } from "./ledger/events.ts";

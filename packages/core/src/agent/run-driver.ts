@@ -58,8 +58,6 @@ export interface RunDriverOptions {
   /** The allow-lists of the agent's domains, and the fetch tools' `ctx.fetch` goes through. */
   readonly domains: ResolvedDomains;
   readonly fetch: typeof fetch;
-  /** Writes that commit with a run's `run.completed` (the onComplete hook's due work). */
-  readonly onCompleted?: (runId: string) => void;
   /** Records the model and tool calls' spans (tracing/run-tracer.ts); absent: no tracing. */
   readonly tracer?: RunTracer;
   /** A tool call's `emit`, `projection` and `schedule` (app-events/app-context.ts). */
@@ -294,17 +292,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       const empty = emptyAnswerError(result, result.finishReason);
       if (empty) throw empty;
       const final = finalOutput(agent, result.text);
-      const onCompleted = this.#o.onCompleted;
-      this.#append(
-        [
-          completed,
-          { kind: "step.completed", runId, data: { step } },
-          final.ok
-            ? { kind: "run.completed", runId, data: { output: final.output } }
-            : { kind: "run.failed", runId, data: { error: final.error } },
-        ],
-        final.ok && onCompleted ? () => onCompleted(runId) : undefined,
-      );
+      this.#append([
+        completed,
+        { kind: "step.completed", runId, data: { step } },
+        final.ok
+          ? { kind: "run.completed", runId, data: { output: final.output } }
+          : { kind: "run.failed", runId, data: { error: final.error } },
+      ]);
       return DONE;
     } catch (error) {
       if (traced)
