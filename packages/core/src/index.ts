@@ -202,10 +202,12 @@ export {
   runHttpCommand,
 } from "./http/command-route.ts";
 export { errorResponse, type RenderedError, renderError } from "./http/error-response.ts";
+export { type HookName, HookRegistry } from "./http/hook-registry.ts";
 export type {
   AfterHook,
   BeforeHook,
   CommandHookContext,
+  ExecutionState,
   HookContext,
   SessionHooks,
 } from "./http/hooks.ts";
