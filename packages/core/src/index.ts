@@ -241,8 +241,8 @@ export type {
   JsonValue,
   LedgerEvent,
   NewEvent,
-  RuntimeEventKind,
   PriorMessage,
+  RuntimeEventKind,
   StateSource,
   ToolEffect,
 } from "./ledger/events.ts";

@@ -29,10 +29,7 @@ export type Admission =
  * SQLite, state and projections). Nothing to write with: admission has no effects.
  */
 export interface AdmitContext
-  extends Omit<
-    ToolContext,
-    "transaction" | "state" | "fetch" | "authority" | "emit" | "schedule"
-  > {
+  extends Omit<ToolContext, "transaction" | "state" | "fetch" | "authority" | "emit" | "schedule"> {
   readonly authority: ToolAuthority;
   /** The application state (read only). */
   readonly state: Pick<ToolState, "get">;

@@ -24,13 +24,7 @@ export type ToolOutcome =
 export interface ToolRunContext
   extends Omit<
     ToolContext,
-    | "transaction"
-    | "callId"
-    | "idempotencyKey"
-    | "step"
-    | "state"
-    | "fetch"
-    | keyof AppContext
+    "transaction" | "callId" | "idempotencyKey" | "step" | "state" | "fetch" | keyof AppContext
   > {
   /** The app context of one call, whose events go to `staged`. */
   readonly app: (staged: StagedEffects) => AppContext;
