@@ -55,7 +55,7 @@ export {
   type RunStarted,
   type SessionStatus,
   type SetStateResponse,
-  type StartOptions,
+  type StartFields,
   type StateResponse,
   type StatusResponse,
   type TerminalEventKind,

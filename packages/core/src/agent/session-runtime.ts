@@ -18,7 +18,6 @@ import {
   type LedgerEvent,
   type NewEvent,
   type ParentRef,
-  type PriorMessage,
   TERMINAL_KINDS,
 } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
