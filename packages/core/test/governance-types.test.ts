@@ -1,6 +1,6 @@
 /**
  * Domains in the type system: an agent that declares domains still takes every other kind
- * of tool (sub-agents, plain tools, AI SDK tools) in both forms of \`tools\`; a tool naming an
+ * of tool (sub-agents, plain tools, AI SDK tools) in both forms of `tools`; a tool naming an
  * undeclared domain is a type error (packages/cloudflare/test/governed-tools.test.ts).
  */
 import { tool } from "ai";
