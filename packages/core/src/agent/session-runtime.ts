@@ -12,14 +12,7 @@ import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { dispatchCommand } from "../commands/dispatch.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
-import {
-  type ErrorInfo,
-  type JsonValue,
-  type LedgerEvent,
-  type NewEvent,
-  type ParentRef,
-  TERMINAL_KINDS,
-} from "../ledger/events.ts";
+import type { ErrorInfo, JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import {
