@@ -19,10 +19,11 @@ const agent = defineAgent({
 function recorder(failures = 0, error: () => Error = () => new Error("receiver down")) {
   const calls: Pick<
     RunCompletedInfo,
-    "agent" | "session" | "runId" | "output" | "idempotencyKey"
+    "agent" | "session" | "runId" | "status" | "step" | "seq" | "output" | "idempotencyKey"
   >[] = [];
-  const hook = ({ agent, session, runId, output, idempotencyKey }: RunCompletedInfo) => {
-    calls.push({ agent, session, runId, output, idempotencyKey });
+  const hook = (info: RunCompletedInfo) => {
+    const { agent, session, runId, status, step, seq, output, idempotencyKey } = info;
+    calls.push({ agent, session, runId, status, step, seq, output, idempotencyKey });
     if (calls.length <= failures) throw error();
   };
   return { calls, hook };
