@@ -55,6 +55,7 @@ export {
   type RunStarted,
   type SessionStatus,
   type SetStateResponse,
+  type StartFields,
   type StateResponse,
   type StatusResponse,
   type TerminalEventKind,

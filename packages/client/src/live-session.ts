@@ -8,14 +8,21 @@ import type { HttpContext } from "./http.ts";
 import type { ReaderState } from "./reader-kit.ts";
 import type { CallOptions } from "./session.ts";
 import { type SocketOptions, SocketSession } from "./socket-session.ts";
-import type { LedgerEvent, ResumeRequest, RunControlResponse, SessionStatus } from "./types.ts";
+import {
+  type LedgerEvent,
+  type ResumeRequest,
+  type RunControlResponse,
+  type SessionStatus,
+  type StartFields,
+  startBody,
+} from "./types.ts";
 
 export interface LiveSession extends AsyncIterable<LedgerEvent> {
   readonly position: Readonly<StreamPosition>;
   /** Starts a run over the socket. Rejects with `run_active` (409) if one is running. */
   start(
     message: string,
-    options?: CallOptions,
+    options?: CallOptions & StartFields,
   ): Promise<{ runId: string; offset: string; status: SessionStatus }>;
   interrupt(options?: CallOptions & { reason?: string }): Promise<RunControlResponse>;
   abort(options?: CallOptions & { reason?: string }): Promise<RunControlResponse>;
@@ -90,7 +97,7 @@ export function openLiveSession(
         });
       }
     },
-    start: (message, call) => send("start", { input: { message } }, call),
+    start: (message, call) => send("start", startBody(message, call), call),
     interrupt: (call = {}) => send("interrupt", reason(call.reason), call),
     abort: (call = {}) => send("abort", reason(call.reason), call),
     resume: (request, call) => send("resume", { ...request }, call),

@@ -104,10 +104,13 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
   const next: SessionView = { ...view, offset: event.offset, ...runState(view, event) };
   switch (event.kind) {
     case "run.started":
-      return addMessage(next, `m${event.seq}`, event, "user", [
-        { type: "text", text: event.data.input.message },
-        ...(event.data.input.files ?? []),
-      ]);
+      return addMessage(
+        addPrior(next, event, event.data.input.messages),
+        `m${event.seq}`,
+        event,
+        "user",
+        [{ type: "text", text: event.data.input.message }, ...(event.data.input.files ?? [])],
+      );
     case "run.resumed": {
       const { mode, message, checkpoint } = event.data;
       // Going back to a checkpoint drops what the run said after it (the ledger keeps it).
@@ -119,9 +122,10 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
               messages: next.messages.filter((m) => m.runId !== event.runId || m.seq <= checkpoint),
               pendingApprovals: next.pendingApprovals.filter((a) => a.runId !== event.runId),
             };
-      if (message === undefined || (mode !== "with_message" && checkpoint === undefined))
-        return rewound;
-      return addMessage(rewound, `m${event.seq}`, event, "user", [{ type: "text", text: message }]);
+      if (mode !== "with_message" && checkpoint === undefined) return rewound;
+      const added = addPrior(rewound, event, event.data.messages);
+      if (message === undefined) return added;
+      return addMessage(added, `m${event.seq}`, event, "user", [{ type: "text", text: message }]);
     }
     case "step.started":
       // A step that starts again after a crash discards the partial answer of the lost attempt.
@@ -274,6 +278,21 @@ function runState(view: SessionView, event: LedgerEvent): Partial<SessionView> {
       ? view.pendingApprovals.filter((a) => a.runId !== event.runId)
       : view.pendingApprovals,
   };
+}
+
+/** Messages a start or a resume handed in, before its own message (the server's ids `m<seq>.<i>`). */
+function addPrior(
+  view: SessionView,
+  event: LedgerEvent,
+  messages: readonly { role: "user" | "assistant"; content: string }[] | undefined,
+): SessionView {
+  let next = view;
+  messages?.forEach((m, i) => {
+    next = addMessage(next, `m${event.seq}.${i}`, event, m.role, [
+      { type: "text", text: m.content },
+    ]);
+  });
+  return next;
 }
 
 /** The server's id of a step's assistant (`a`) or tool-results (`t`) message. */

@@ -18,23 +18,19 @@ import type {
   ScheduleView,
   SessionSnapshot,
   SetStateResponse,
-  StartBody,
+  StartFields,
   StateResponse,
   StatusResponse,
   UsageView,
 } from "./types.ts";
+import { startBody } from "./types.ts";
 
 export interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A start's files and images and its model options: `input.files` and `modelOptions` of `POST .../runs`. */
-export interface StartOptions extends CallOptions {
-  /** AI SDK `ImagePart`/`FilePart`s with a base64 data URL or an https URL (docs/api.md). */
-  readonly files?: StartBody["input"]["files"];
-  /** This run's model settings, over the agent's. */
-  readonly modelOptions?: StartBody["modelOptions"];
-}
+/** What a start may carry besides its message (StartFields), and its signal. */
+export interface StartOptions extends CallOptions, StartFields {}
 
 /**
  * One agent session: `POST/GET /agents/:agent/:session/...`. Every method
@@ -59,16 +55,13 @@ export class AgentSession {
   }
 
   /**
-   * Starts a run, with files and model options if given. Rejects with code `run_active` (409,
-   * `details.runId`) if one is running, and `invalid_request` (400) for a bad file or option.
+   * Starts a run (`POST .../runs`), with files and model options, seed state (`state`), earlier
+   * conversation before the message (`messages`) and the app's `metadata` if given. Rejects with
+   * code `run_active` (409, `details.runId`) if one is running, and `invalid_request` (400) for
+   * a bad file, option, state or message.
    */
   start(message: string, options: StartOptions = {}): Promise<RunStarted> {
-    const { files, modelOptions } = options;
-    const body: StartBody = {
-      input: { message, ...(files ? { files } : {}) },
-      ...(modelOptions ? { modelOptions } : {}),
-    };
-    return this.#post("/runs", body, options);
+    return this.#post("/runs", startBody(message, options), options);
   }
 
   status(options: CallOptions = {}): Promise<StatusResponse> {

@@ -16,6 +16,7 @@ import type {
   ResumeBody,
   RetryBody,
   SessionStatusView,
+  StartBody,
   StartedRun,
   LedgerEvent as StoredEvent,
   ToolCallRequest,
@@ -151,6 +152,35 @@ export type RunControlResponse = SessionStatusView & { readonly runId: string };
 
 /** One approval decision: approve (optionally with edited `args`) or deny (with a `reason`). */
 export type Approval = ApprovalDecision;
+
+/**
+ * What a start may carry besides its message (`POST .../runs`): files and images (AI SDK
+ * `ImagePart`/`FilePart`s with a base64 data URL or an https URL), the run's model options,
+ * the application state to start from, earlier conversation placed before the message, and
+ * the app's metadata.
+ */
+export interface StartFields {
+  readonly files?: StartBody["input"]["files"];
+  readonly modelOptions?: StartBody["modelOptions"];
+  readonly state?: StartBody["input"]["state"];
+  readonly messages?: StartBody["input"]["messages"];
+  readonly metadata?: StartBody["metadata"];
+}
+
+/** The start body for `message` and `fields` (only the fields that are set). */
+export function startBody(message: string, fields: StartFields = {}): StartBody {
+  const { files, modelOptions, state, messages, metadata } = fields;
+  return {
+    input: {
+      message,
+      ...(files !== undefined ? { files } : {}),
+      ...(state !== undefined ? { state } : {}),
+      ...(messages !== undefined ? { messages } : {}),
+    },
+    ...(modelOptions !== undefined ? { modelOptions } : {}),
+    ...(metadata !== undefined ? { metadata } : {}),
+  };
+}
 
 /** `POST .../resume`, as the server validates it (`checkpoint` is a checkpoint id). */
 export type ResumeRequest = ResumeBody;

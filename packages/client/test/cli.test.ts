@@ -95,6 +95,29 @@ describe("durable-agents chat", () => {
     });
   });
 
+  it("--metadata and --state go with the start; bad JSON is a usage error", async () => {
+    server = await serve();
+    const result = await cli([
+      "chat",
+      "hi",
+      "--session",
+      "meta",
+      "--metadata",
+      '{"ticket":"T-42"}',
+      "--url",
+      server.url,
+    ]);
+    expect(result.code).toBe(0);
+    expect(server.requests[0]).toMatchObject({
+      body: { input: { message: "hi" }, metadata: { ticket: "T-42" } },
+    });
+    const started = ledger(server, "assistant", "meta").find((e) => e.kind === "run.started");
+    expect(started?.data).toMatchObject({ metadata: { ticket: "T-42" } });
+    const bad = await cli(["chat", "hi", "--state", "{nope", "--url", server.url]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--state is not valid JSON");
+  });
+
   it("exits 1 with the server's message when the run fails", async () => {
     server = await serve();
     const result = await cli(["chat", "hi", "--agent", "refused", "--url", server.url]);

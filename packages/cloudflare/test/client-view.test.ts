@@ -94,6 +94,37 @@ describe("the client's view agrees with the server on real ledgers", () => {
     expect((await agree(s)).view.status).toBe("completed");
   });
 
+  it("a start with seed state and prior messages, then a resume that adds messages: the view agrees", async () => {
+    const s = session("counter");
+    const started = await s.post("runs", {
+      input: {
+        message: "count",
+        state: { count: 5 },
+        messages: [
+          { role: "user", content: "before" },
+          { role: "assistant", content: "noted" },
+        ],
+      },
+      metadata: { from: "client-view" },
+    });
+    expect(started.status).toBe(202);
+    await s.waitFor(isTerminal);
+    const { view } = await agree(s);
+    expect(view.messages.slice(0, 3).map((m) => m.id.split(".").length)).toEqual([2, 2, 1]);
+    expect(view.state).toEqual({ count: 16 });
+
+    const p = await interrupted();
+    const seq = await tailSeq(p);
+    const resumed = await p.post("resume", {
+      mode: "with_message",
+      messages: [{ role: "assistant", content: "where was I" }],
+    });
+    expect(resumed.status).toBe(202);
+    probe.open("slow_echo");
+    await p.waitFor((e) => e.kind === "run.completed");
+    expect((await agree(p)).view.messages.some((m) => m.id === `m${seq + 1}.0`)).toBe(true);
+  });
+
   it("resume with a message: the message shows as the user's, and the run goes on", async () => {
     const s = await interrupted();
     const seq = await tailSeq(s);

@@ -5,17 +5,20 @@
  */
 import { env, SELF } from "cloudflare:test";
 import {
+  admitCall,
   defineAgent,
   defineEvent,
   defineProjection,
   defineSubagent,
   defineTool,
   defineTrigger,
+  HookRegistry,
   mintIndexToken,
   mintSessionToken,
   nextCronTime,
   on,
   parseCron,
+  resolveDomains,
   type SessionHooks,
   scriptedModel,
   toolJsonSchema,
@@ -282,6 +285,99 @@ describe("docs/api.md", () => {
     expect(remind.effect).toBe("idempotent");
   });
 
+  it("hooks that act on the run, and HookRegistry", async () => {
+    const banker = defineAgent({
+      name: "banker",
+      system: "You move money carefully.",
+      model: scriptedModel({ turns: [{ text: "Done." }] }),
+    });
+
+    const hooks = new HookRegistry();
+    hooks.register("afterCommand", async ({ command, input, execution, interrupt }) => {
+      const { metric, value } = input as { metric: string; value: number };
+      if (command !== "usage.record" || metric !== "spend") return;
+      if (value > 10 && execution.status === "running") await interrupt("over budget");
+    });
+    const ended: string[] = [];
+    const stopListening = hooks.register("onComplete", ({ status, runId }) => {
+      ended.push(`${runId}: ${status}`);
+    });
+
+    const Budgeted = createAgentServer({ agents: [banker], hooks });
+    stopListening(); // or hooks.unregister("onComplete", fn), hooks.clear("onComplete"), hooks.clear()
+
+    expect(typeof Budgeted).toBe("function");
+    expect([hooks.count("afterCommand"), hooks.count("onComplete")]).toEqual([1, 0]);
+    expect(hooks.onComplete).toBeUndefined();
+    // The guard interrupts only a running run, through the command it is handed.
+    const stops: string[] = [];
+    const guard = hooks.afterCommand as NonNullable<SessionHooks["afterCommand"]>;
+    const ctx = (status: string) =>
+      ({
+        command: "usage.record",
+        input: { metric: "spend", value: 20 },
+        execution: { status, runId: "r1", step: 1 },
+        interrupt: async (reason?: string) => void stops.push(String(reason)),
+      }) as unknown as Parameters<typeof guard>[0];
+    await guard(ctx("running"), new Response());
+    await guard(ctx("waiting"), new Response());
+    expect(stops).toEqual(["over budget"]);
+    hooks.clear();
+    expect(hooks.afterCommand).toBeUndefined();
+    expect(ended).toEqual([]);
+  });
+
+  it("governed tools: authority, domains and admit", async () => {
+    const issue = defineTool({
+      name: "issue",
+      description: "Reads a GitHub issue",
+      input: z.object({ repo: z.string(), number: z.number().int() }),
+      effect: "pure",
+      authority: "external",
+      domains: ["github"],
+      admit: ({ repo }) =>
+        repo.startsWith("acme/")
+          ? { admitted: true }
+          : { admitted: false, reason: `only acme repositories, not ${repo}` },
+      execute: async ({ repo, number }, ctx) => {
+        const response = await ctx.fetch(`https://api.github.com/repos/${repo}/issues/${number}`);
+        return (await response.json()) as { title: string };
+      },
+    });
+
+    const triage = defineAgent({
+      name: "triage",
+      system: "You triage issues.",
+      model: scriptedModel({ turns: [{ text: "Triaged." }] }),
+      domains: { github: { allow: (env) => (env.GITHUB_HOSTS as string | undefined)?.split(",") } },
+      tools: [issue],
+    });
+
+    expect(resolveDomains(triage, { GITHUB_HOSTS: "api.github.com" }).get("github")).toEqual([
+      "api.github.com",
+    ]);
+    expect(() => resolveDomains(triage, {})).toThrow(/domain "github" has an empty allow-list/);
+    const ids = {
+      sessionId: "s",
+      runId: "r",
+      callId: "c",
+      step: 1,
+      idempotencyKey: "k",
+      signal: new AbortController().signal,
+      authority: "external" as const,
+      query: () => [],
+      state: { get: () => ({ state: null, version: 0 }) },
+      projection: () => {
+        throw new Error("no projections here");
+      },
+    };
+    expect(await admitCall(issue, { repo: "acme/app", number: 1 }, ids)).toBeUndefined();
+    expect(await admitCall(issue, { repo: "evil/app", number: 1 }, ids)).toEqual({
+      code: "tool_refused",
+      message: "issue was not admitted: only acme repositories, not evil/app",
+    });
+  });
+
   it("model calls: AI SDK tools, model options, prepareStep, timeouts", async () => {
     const weather = tool({
       description: "Current weather in a city",
@@ -538,6 +634,39 @@ describe("docs/api.md", () => {
     expect(status.status).toBe("completed");
     expect(rollup.inputTokens).toBeGreaterThan(0);
     expect(rollup.cost).toBeGreaterThan(0);
+  });
+
+  it("a start with seed state, earlier messages and metadata", async () => {
+    const session = `doc-seed-${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "counter", session });
+    const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+
+    const seeded = await fetch(`${base}/agents/counter/${session}/runs`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        input: {
+          message: "Count on from here",
+          state: { count: 5 },
+          messages: [
+            { role: "user", content: "We were counting." },
+            { role: "assistant", content: "Yes, up to 5." },
+          ],
+        },
+        metadata: { ticket: "T-42" },
+      }),
+    });
+
+    expect(seeded.status).toBe(202);
+    await until(async () => {
+      const r = await fetch(`${base}/agents/counter/${session}/status`, { headers });
+      return ((await r.json()) as { status: string }).status === "completed";
+    });
+    const state = await fetch(`${base}/agents/counter/${session}/state`, { headers });
+    expect(((await state.json()) as { state: unknown }).state).toEqual({ count: 16 });
+    const page = await fetch(`${base}/agents/counter/${session}/messages`, { headers });
+    const { messages } = (await page.json()) as { messages: { role: string }[] };
+    expect(messages.slice(0, 3).map((m) => m.role)).toEqual(["user", "assistant", "user"]);
   });
 
   it("state: an agent with state, and compare-and-set over HTTP with a retry", async () => {

@@ -22,6 +22,11 @@ async function start(s: SessionHandle): Promise<string> {
   return ((await response.json()) as { runId: string }).runId;
 }
 
+/** The seq of the session's run.completed (the hook's key and idempotency key carry it). */
+async function completedSeq(s: SessionHandle): Promise<number> {
+  return (await s.events()).find((e) => e.kind === "run.completed")?.seq ?? -1;
+}
+
 /** Polls until `done`, reading the session each time (a read opens a fresh instance after a crash). */
 async function until(s: SessionHandle, done: () => boolean, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -45,8 +50,9 @@ describe("onComplete survives crashes and throws", () => {
     for (const call of calls)
       expect(call).toMatchObject({
         runId,
-        idempotencyKey: `chatty/${s.session}/${runId}`,
+        idempotencyKey: `chatty/${s.session}/${runId}/${await completedSeq(s)}`,
         failed: false,
+        status: "completed",
       });
     const kinds = (await s.events()).map((e) => e.kind);
     expect(kinds.filter((k) => k === "run.completed")).toHaveLength(1);
@@ -61,7 +67,7 @@ describe("onComplete survives crashes and throws", () => {
     const calls = callsOf(s);
     expect(calls.map((c) => c.failed)).toEqual([true, true, false]);
     expect(new Set(calls.map((c) => `${c.runId} ${c.idempotencyKey}`))).toEqual(
-      new Set([`${runId} chatty/${s.session}/${runId}`]),
+      new Set([`${runId} chatty/${s.session}/${runId}/${await completedSeq(s)}`]),
     );
     expect((await s.events()).map((e) => e.kind)).not.toContain("trigger.failed");
   });
@@ -73,7 +79,7 @@ describe("onComplete survives crashes and throws", () => {
     const failed = await s.waitFor((e) => e.kind === "trigger.failed", 15_000);
     expect(failed.data).toEqual({
       kind: "hook.on_complete",
-      key: `hook:on_complete:${runId}`,
+      key: `hook:on_complete:${runId}:${await completedSeq(s)}`,
       attempts: 5,
       error: { code: "hook_failed", message: "the webhook receiver is down" },
     });

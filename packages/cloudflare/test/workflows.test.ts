@@ -142,6 +142,27 @@ describe("tools on Cloudflare Workflows", () => {
     expect(JSON.stringify(end.data)).toContain("the reactor is offline");
   });
 
+  it("admit runs in the instance before execute: a refusal is tool.failed tool_refused, execute never runs", async () => {
+    const s = session("workflower");
+    await s.post("runs", { input: { message: "crunch big" } });
+    const end = await s.waitFor(ended, 20_000);
+    const events = await s.events();
+    const failed = events.find((e) => e.kind === "tool.failed");
+    expect([end.kind, failed?.data]).toMatchObject([
+      "run.completed",
+      {
+        name: "crunch",
+        error: {
+          code: "tool_refused",
+          message: "crunch was not admitted: 5000 is too big to crunch",
+        },
+      },
+    ]);
+    const started = events.find((e) => e.kind === "tool.started");
+    const key = started?.kind === "tool.started" ? started.data.idempotencyKey : "";
+    expect(probe.executions(`crunch:${key}`)).toBe(0);
+  });
+
   it("an abort while the instance runs ends the run; the late result adds no events", async () => {
     const workflows = await watchInstances();
     const { s } = await crunchExecuting();

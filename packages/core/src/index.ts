@@ -17,11 +17,13 @@ export {
   type CompletionHook,
   ON_COMPLETE_KIND,
   type RunCompletedInfo,
+  type RunEndStatus,
 } from "./agent/completion-hook.ts";
 export {
   type AgentDefinition,
   type AgentOptions,
   type AgentTools,
+  type DeclaredDomain,
   defineAgent,
   type ModelContext,
   type ModelSource,
@@ -41,6 +43,21 @@ export {
   type ToolState,
 } from "./agent/define-tool.ts";
 export type { FaultInfo, FaultInjector, FaultPoint } from "./agent/faults.ts";
+export {
+  type Admission,
+  type AdmitContext,
+  AgentConfigError,
+  admitCall,
+  assertDomainsDeclared,
+  type DomainPolicies,
+  type DomainPolicy,
+  governedFetch,
+  HostNotAllowedError,
+  hostAllowed,
+  type ResolvedDomains,
+  resolveDomains,
+  type ToolAuthority,
+} from "./agent/governance.ts";
 export type {
   ModelOptions,
   PrepareStep,
@@ -185,10 +202,12 @@ export {
   runHttpCommand,
 } from "./http/command-route.ts";
 export { errorResponse, type RenderedError, renderError } from "./http/error-response.ts";
+export { type HookName, HookRegistry } from "./http/hook-registry.ts";
 export type {
   AfterHook,
   BeforeHook,
   CommandHookContext,
+  ExecutionState,
   HookContext,
   SessionHooks,
 } from "./http/hooks.ts";
@@ -222,6 +241,7 @@ export type {
   JsonValue,
   LedgerEvent,
   NewEvent,
+  PriorMessage,
   RuntimeEventKind,
   StateSource,
   ToolEffect,

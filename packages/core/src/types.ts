@@ -44,6 +44,7 @@ export type {
   JsonValue,
   LedgerEvent,
   ParentRef,
+  PriorMessage,
   StateSource,
   TokenUsage,
   ToolCallRequest,

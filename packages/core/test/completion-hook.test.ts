@@ -19,13 +19,19 @@ const agent = defineAgent({
 function recorder(failures = 0, error: () => Error = () => new Error("receiver down")) {
   const calls: Pick<
     RunCompletedInfo,
-    "agent" | "session" | "runId" | "output" | "idempotencyKey"
+    "agent" | "session" | "runId" | "status" | "step" | "seq" | "output" | "idempotencyKey"
   >[] = [];
-  const hook = ({ agent, session, runId, output, idempotencyKey }: RunCompletedInfo) => {
-    calls.push({ agent, session, runId, output, idempotencyKey });
+  const hook = (info: RunCompletedInfo) => {
+    const { agent, session, runId, status, step, seq, output, idempotencyKey } = info;
+    calls.push({ agent, session, runId, status, step, seq, output, idempotencyKey });
     if (calls.length <= failures) throw error();
   };
   return { calls, hook };
+}
+
+/** The seq of the session's (one) run end. */
+function runEndSeq(s: ReturnType<typeof createTestSession>): number {
+  return s.runtime.ledger.read(0).find((e) => e.kind === "run.completed")?.seq ?? -1;
 }
 
 function capturingLogger() {
@@ -55,8 +61,18 @@ describe("onComplete as due work", () => {
     const s = createTestSession(agent, { onComplete: hook });
     const { runId } = await s.runtime.start({ message: "go" });
     await s.drain();
+    const seq = s.runtime.ledger.tail;
     expect(calls).toEqual([
-      { agent: "a", session: "s1", runId, output: "done", idempotencyKey: `a/s1/${runId}` },
+      {
+        agent: "a",
+        session: "s1",
+        runId,
+        status: "completed",
+        step: 1,
+        seq,
+        output: "done",
+        idempotencyKey: `a/s1/${runId}/${seq}`,
+      },
     ]);
     expect(s.runtime.work.list()).toEqual([]);
     expect(s.wakeAt()).toBeNull();
@@ -69,7 +85,7 @@ describe("onComplete as due work", () => {
       s.runtime.ledger.onAppend((events) => {
         for (const e of events)
           if (e.kind === "run.completed")
-            seen.push(s.runtime.work.get(completionHookKey(e.runId ?? "")) !== undefined);
+            seen.push(s.runtime.work.get(completionHookKey(e.runId ?? "", e.seq)) !== undefined);
       });
       await s.runtime.start({ message: "go" });
       await s.drain();
@@ -165,7 +181,7 @@ describe("onComplete as due work", () => {
       runId: null,
       data: {
         kind: "hook.on_complete",
-        key: completionHookKey(runId),
+        key: completionHookKey(runId, runEndSeq(s)),
         attempts: 5,
         error: { code: "hook_failed", message: "receiver down" },
       },

@@ -57,6 +57,39 @@ const THREE: Call[] = [
 ];
 
 describe("MCP servers as tool sources (a real MCP SDK server on loopback)", () => {
+  it("admit: a refused MCP call is tool.failed tool_refused and never reaches the server; admitted ones do", async () => {
+    const seen: string[] = [];
+    const s = createTestSession(
+      labAgent(
+        [
+          { name: "add", args: { a: 2, b: 3 } },
+          { name: "add", args: { a: 200, b: 3 } },
+        ],
+        {
+          admit: (name, args, ctx) => {
+            seen.push(`${name}:${ctx.authority}`);
+            return (args as { a: number }).a < 100
+              ? { admitted: true }
+              : { admitted: false, reason: "numbers over 100 are not for the lab" };
+          },
+        },
+      ),
+    );
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    const events = s.runtime.ledger.read(0);
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(ofKind(events, "tool.failed").map((e) => e.data.error)).toEqual([
+      {
+        code: "tool_refused",
+        message: "add was not admitted: numbers over 100 are not for the lab",
+      },
+    ]);
+    expect(ofKind(events, "tool.completed")).toHaveLength(1);
+    expect(lab.calls.map((c) => c.args)).toEqual([{ a: 2, b: 3 }]);
+    expect(seen).toEqual(["add:external", "add:external"]);
+  });
+
   it("a pure, a slow and a failing MCP tool run like local tools: ledger, keys, usage, AG-UI and UI stream", async () => {
     const s = createTestSession(labAgent(THREE));
     await s.runtime.start({ message: "go" });

@@ -6,6 +6,7 @@ import {
   assertDistinctKinds,
   assertDistinctProjections,
   assertDistinctSubscriptions,
+  assertDomainsDeclared,
   type Caller,
   type ChatOptions,
   type CoalesceOptions,
@@ -116,6 +117,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   assertDistinctKinds(options.triggers ?? []);
   assertDistinctProjections(options.projections ?? []);
   assertDistinctSubscriptions(options.subscriptions ?? []);
+  // A tool naming a domain its agent does not declare (AgentConfigError); allow-lists need env,
+  // so they are checked when a session opens (its first request).
+  if (!(options.agents instanceof AgentRegistry))
+    for (const a of options.agents) assertDomainsDeclared(a);
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;

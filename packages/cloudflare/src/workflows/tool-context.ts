@@ -17,13 +17,18 @@ export class WorkflowToolContextError extends DurableAgentsError {
 }
 
 /** The ToolContext of a call executed in a Workflow instance: ids and key, no session storage. */
-export function workflowToolContext(call: ToolWorkflowParams): ToolContext {
+export function workflowToolContext(
+  call: ToolWorkflowParams,
+  fetchFor: (signal: AbortSignal) => typeof fetch,
+): ToolContext {
   const unavailable = (member: string) => () => {
     throw new WorkflowToolContextError(call.tool, member);
   };
+  const signal = new AbortController().signal;
   return {
     idempotencyKey: call.idempotencyKey,
-    signal: new AbortController().signal,
+    signal,
+    fetch: fetchFor(signal),
     sessionId: call.session,
     runId: call.runId,
     callId: call.callId,

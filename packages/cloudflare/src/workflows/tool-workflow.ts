@@ -6,11 +6,16 @@ import {
 } from "cloudflare:workers";
 import {
   type AgentDefinition,
+  admitCall,
   consoleLogger,
+  DurableAgentsError,
+  governedFetch,
   isWorkflowTool,
   type JsonValue,
   type Logger,
   parseToolInput,
+  type ResolvedDomains,
+  resolveDomains,
   type ToolWorkflowOutcome,
   type ToolWorkflowParams,
   type ToolWorkflowResult,
@@ -133,9 +138,34 @@ export function createToolWorkflow(options: ToolWorkflowOptions): ToolWorkflowCl
           `input for ${tool.name} does not match its schema: ${input.message}`,
         );
       }
+      let domains: ResolvedDomains;
+      try {
+        domains = resolveDomains(agent, this.env);
+      } catch (error) {
+        return failed(
+          error instanceof DurableAgentsError ? error.code : "tool_error",
+          messageOf(error),
+        );
+      }
+      const fetcher = (i: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(i, init);
+      const ctx = workflowToolContext(call, (signal) =>
+        governedFetch(tool, domains, fetcher, signal),
+      );
+      // The same admission as inline and MCP calls, recorded as a step so a replay keeps its answer.
+      const refused = await step.do(`admit ${call.tool}`, async () => {
+        const { transaction: _t, state: _s, fetch: _f, ...ids } = ctx;
+        return (
+          (await admitCall(tool, input.value, {
+            ...ids,
+            authority: tool.authority ?? "write",
+            state: { get: ctx.state.get },
+          })) ?? null
+        );
+      });
+      if (refused) return { type: "failed", error: refused };
       // The step's output is the result as JSON text: what the model would see inline.
       const run = async (): Promise<string> =>
-        JSON.stringify((await tool.execute(input.value, workflowToolContext(call))) ?? null);
+        JSON.stringify((await tool.execute(input.value, ctx)) ?? null);
       const name = `execute ${call.tool}`;
       try {
         const json = options.execute

@@ -2,42 +2,65 @@ import type { AppContext } from "../app-events/app-context.ts";
 import { StagedEffects } from "../app-events/staged.ts";
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
-import type { JsonValue } from "../ledger/events.ts";
-import type { Ledger } from "../ledger/ledger.ts";
+import { type ErrorInfo, type JsonValue, TERMINAL_KINDS } from "../ledger/events.ts";
+import type { Ledger, Reactor } from "../ledger/ledger.ts";
 import { getRun } from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem, DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { FaultInjector } from "./faults.ts";
-import { ON_COMPLETE_KIND, type RunPayload, scheduleRuntimeWork } from "./runtime-work.ts";
+import {
+  dueWorkOf,
+  ON_COMPLETE_KIND,
+  type RunEndPayload,
+  scheduleRuntimeWork,
+} from "./runtime-work.ts";
 
 /**
  * The `onComplete` hook as due work.
  *
  * Invariants:
- * 1. When a hook is configured, a completed run's row (`hook:on_complete:<runId>`)
- *    is written in the same transaction as its `run.completed`: a crash loses
- *    neither or both. Nothing else writes it (a fork's copied runs get none).
+ * 1. When a hook is configured, each end of a run (`run.completed`, `run.failed`,
+ *    `run.interrupted`, `run.aborted`) writes the row `hook:on_complete:<runId>:<seq>`
+ *    in the same transaction as that event (a ledger reactor, whoever appends it):
+ *    a crash loses neither or both. Copied history (a fork's prefix) writes none.
  * 2. Delivery is at least once. The row is deleted only after the hook
  *    resolved; a throw retries with the pump's backoff, and a crash redrives it.
- *    Every delivery carries the same `idempotencyKey`.
+ *    Every delivery of one end carries the same `idempotencyKey`.
  * 3. A hook that keeps failing (retries spent, or a terminal error) ends as a
  *    `trigger.failed` event and an error log; it never disappears silently.
  */
 export { ON_COMPLETE_KIND };
 
+/** How a run ended, as `onComplete` sees it. */
+export type RunEndStatus = "completed" | "failed" | "interrupted" | "aborted";
+
 /**
- * What `onComplete` gets for one completed run. From `AppContext`: `emit` (staged: its events
- * commit with this delivery's completion, once), `projection` and `schedule`.
+ * What `onComplete` gets for one end of a run (an interrupted run can end again after a
+ * resume). From `AppContext`: `emit` (staged: its events commit with this delivery's
+ * completion, once), `projection` and `schedule`.
  */
 export interface RunCompletedInfo extends AppContext {
   readonly agent: string;
   readonly session: string;
   readonly runId: string;
+  /** How the run ended. */
+  readonly status: RunEndStatus;
+  /** The run's step when it ended. */
+  readonly step: number;
+  /** The run's output when `completed`; otherwise null. */
   readonly output: unknown;
+  /** Why it failed (`failed`). */
+  readonly error?: ErrorInfo;
+  /** The reason given (`interrupted`, `aborted`). */
+  readonly reason?: string;
+  /** The metadata the run was started with (`POST .../runs` `{metadata}`), if any. */
+  readonly metadata?: Readonly<Record<string, JsonValue>>;
+  /** The ledger seq of the event that ended the run. */
+  readonly seq: number;
   /**
-   * The same on every delivery of this run's hook (`<agent>/<session>/<runId>`):
+   * The same on every delivery of this end's hook (`<agent>/<session>/<runId>/<seq>`):
    * delivery is at least once, so dedupe side effects on it.
    */
   readonly idempotencyKey: string;
@@ -63,13 +86,67 @@ export class HookTimeoutError extends DurableAgentsError {
 
 export type CompletionHook = (info: RunCompletedInfo) => void | Promise<void>;
 
-export function completionHookKey(runId: string): string {
-  return `hook:on_complete:${runId}`;
+export function completionHookKey(runId: string, seq: number): string {
+  return `hook:on_complete:${runId}:${seq}`;
 }
 
-/** Call inside the transaction that appends the run's `run.completed` (invariant 1). */
-export function scheduleCompletionHook(work: DueWork, runId: string, now: number): void {
-  scheduleRuntimeWork(work, ON_COMPLETE_KIND, completionHookKey(runId), { runId }, now, now);
+/** The reactor that writes each end's row (invariant 1): new facts only, never copied history. */
+export function completionHookReactor(clock: Clock): Reactor {
+  return (sql, event) => {
+    if (!TERMINAL_KINDS.has(event.kind) || !event.runId) return;
+    const now = clock.now();
+    scheduleCompletionHook(dueWorkOf(sql), event.runId, event.seq, now);
+  };
+}
+
+/** Call inside the transaction that appends the run's end, event `seq` (invariant 1). */
+export function scheduleCompletionHook(
+  work: DueWork,
+  runId: string,
+  seq: number,
+  now: number,
+): void {
+  scheduleRuntimeWork(
+    work,
+    ON_COMPLETE_KIND,
+    completionHookKey(runId, seq),
+    { runId, seq },
+    now,
+    now,
+  );
+}
+
+const STATUS_OF: Readonly<Record<string, RunEndStatus>> = {
+  "run.completed": "completed",
+  "run.failed": "failed",
+  "run.interrupted": "interrupted",
+  "run.aborted": "aborted",
+};
+
+/** The end at `seq` (a row from an older deploy has none: that was a completion). */
+function runEnd(
+  ledger: Ledger,
+  sql: SqlPort,
+  runId: string,
+  seq: number | undefined,
+): Pick<RunCompletedInfo, "status" | "output" | "error" | "reason" | "metadata" | "seq" | "step"> {
+  const run = getRun(sql, runId);
+  const started = run ? ledger.read(run.startedSeq - 1, 1)[0] : undefined;
+  const metadata = started?.kind === "run.started" ? started.data.metadata : undefined;
+  const base = { step: run?.step ?? 0, ...(metadata ? { metadata } : {}) };
+  const event = seq === undefined ? undefined : ledger.read(seq - 1, 1)[0];
+  if (!event || event.runId !== runId || !STATUS_OF[event.kind])
+    return { ...base, status: "completed", output: run?.output ?? null, seq: seq ?? 0 };
+  const status = STATUS_OF[event.kind] as RunEndStatus;
+  const data = event.data as { output?: JsonValue; error?: ErrorInfo; reason?: string };
+  return {
+    ...base,
+    status,
+    seq: event.seq,
+    output: data.output ?? null,
+    ...(data.error ? { error: data.error } : {}),
+    ...(data.reason !== undefined ? { reason: data.reason } : {}),
+  };
 }
 
 export interface CompletionHookDeps {
@@ -93,20 +170,20 @@ export interface CompletionHookDeps {
 export function completionHookHandler(
   hook: CompletionHook | undefined,
   deps: CompletionHookDeps,
-): TriggerHandler<RunPayload> {
+): TriggerHandler<RunEndPayload> {
   return {
-    async run({ runId }): Promise<TriggerOutcome> {
+    async run({ runId, seq }): Promise<TriggerOutcome> {
       if (!hook) {
         deps.logger.warn("onComplete work found but no onComplete hook is configured; skipped", {
           runId,
         });
         return { type: "done" };
       }
-      const run = getRun(deps.sql, runId);
+      const end = runEnd(deps.ledger, deps.sql, runId, seq);
       await deps.faults?.("before-on-complete", {
         sessionId: deps.sessionId,
         runId,
-        step: run?.step ?? 0,
+        step: end.step,
       });
       const timeoutMs = deps.timeoutMs ?? DEFAULT_ON_COMPLETE_TIMEOUT_MS;
       const hookSignal = new AbortController();
@@ -118,8 +195,8 @@ export function completionHookHandler(
           agent: deps.agent,
           session: deps.sessionId,
           runId,
-          output: (run?.output ?? null) satisfies JsonValue,
-          idempotencyKey: `${deps.agent}/${deps.sessionId}/${runId}`,
+          ...end,
+          idempotencyKey: `${deps.agent}/${deps.sessionId}/${runId}${seq === undefined ? "" : `/${seq}`}`,
           signal: hookSignal.signal,
         }))();
       // A hook that never settles would hold this session's pump (its next runs too).

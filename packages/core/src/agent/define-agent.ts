@@ -3,7 +3,8 @@ import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
 import type { McpToolSource } from "../mcp/source.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
-import { type AnyTool, defineTool } from "./define-tool.ts";
+import { type AnyTool, defineTool, type ToolDefinition } from "./define-tool.ts";
+import { assertDomainsDeclared, type DomainPolicies } from "./governance.ts";
 import { checkModelOptions, type ModelOptions, type PrepareStep } from "./model-options.ts";
 import type { ModelTimeouts } from "./model-timeouts.ts";
 
@@ -56,6 +57,12 @@ export interface AgentDefinition {
    * `@durable-agents/core/mcp`). Each run lists them once and records the list in the ledger.
    */
   readonly mcp?: readonly McpToolSource[];
+  /**
+   * The outside domains the agent's `external` tools call, each with its host allow-list
+   * read from the environment: `{ github: { allow: (env) => String(env.GITHUB_HOSTS).split(",") } }`.
+   * A session does not open (`domain_not_configured`, 500) while an allow-list is empty.
+   */
+  readonly domains?: DomainPolicies;
 }
 
 /**
@@ -63,17 +70,34 @@ export interface AgentDefinition {
  * `streamText({ tools })` takes them) whose values are `defineTool` tools or AI SDK
  * `tool({...})` objects (see `AiSdkTool` for the effect they get).
  */
-export type AgentTools = readonly AnyTool[] | Readonly<Record<string, AnyTool | AiSdkTool>>;
+export type AgentTools<Domain extends string = string> =
+  // biome-ignore lint/suspicious/noExplicitAny: input types differ per tool; each tool checks its own
+  | readonly ToolDefinition<any, any, Domain>[]
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  | Readonly<Record<string, ToolDefinition<any, any, Domain> | AiSdkTool>>;
 
-export type AgentOptions = Omit<AgentDefinition, "maxSteps" | "tools"> &
-  Partial<Pick<AgentDefinition, "maxSteps">> & { readonly tools?: AgentTools };
+/** The domain names a tool of an agent with `domains: D` may name (any, when it declares none). */
+export type DeclaredDomain<D extends DomainPolicies> = string extends keyof D
+  ? string
+  : keyof D & string;
+
+export type AgentOptions<D extends DomainPolicies = DomainPolicies> = Omit<
+  AgentDefinition,
+  "maxSteps" | "tools" | "domains"
+> &
+  Partial<Pick<AgentDefinition, "maxSteps">> & {
+    readonly tools?: AgentTools<DeclaredDomain<D>>;
+    readonly domains?: D;
+  };
 
 /**
  * Declares an agent.
  * @example
  * defineAgent({ name: "assistant", system: "Be brief.", model: openai("gpt-4o-mini"), tools: [calculator] })
  */
-export function defineAgent(options: AgentOptions): AgentDefinition {
+export function defineAgent<const D extends DomainPolicies = DomainPolicies>(
+  options: AgentOptions<D>,
+): AgentDefinition {
   if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(options.name)) {
     throw new TypeError(
       `agent name "${options.name}" must be 1-64 lowercase letters, digits, _ or -`,
@@ -93,6 +117,8 @@ export function defineAgent(options: AgentOptions): AgentDefinition {
       throw new TypeError(`agent "${options.name}" has two MCP servers named "${server.name}"`);
     servers.add(server.name);
   }
+  // Refused here already (type-checked too when the agent declares domains); allow-lists need env.
+  assertDomainsDeclared({ name: options.name, tools, domains: options.domains });
   checkInitialState(options);
   checkModelOptions(options.name, options.modelOptions);
   for (const [key, ms] of Object.entries(options.modelTimeouts ?? {})) {

@@ -9,7 +9,7 @@ export interface Delegation<Input = unknown> {
   readonly message: (input: Input) => string;
 }
 
-export type SubagentTool<Input = unknown> = ToolDefinition<Input, unknown> & {
+export type SubagentTool<Input = unknown> = ToolDefinition<Input, unknown, never> & {
   readonly delegate: Delegation<Input>;
 };
 

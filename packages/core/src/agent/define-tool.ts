@@ -1,6 +1,7 @@
 import type { AppContext } from "../app-events/app-context.ts";
 import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
+import type { Admission, AdmitContext, ToolAuthority } from "./governance.ts";
 import { type ToolInputSchema, toolJsonSchema } from "./tool-schema.ts";
 
 /** The session's application state, as a tool sees it. */
@@ -43,11 +44,17 @@ export interface ToolContext extends AppContext {
   query<T extends object = SqlRow>(sql: string, ...params: SqlValue[]): T[];
   /** The session's application state (`GET .../state`); writes commit with this call's result. */
   readonly state: ToolState;
+  /**
+   * `fetch`, restricted to the hosts on the allow-lists of the domains this tool names
+   * (`domains`, declared on the agent). Any other host (a redirect's too) throws
+   * HostNotAllowedError (`host_not_allowed`), which ends the call as `tool.failed`.
+   */
+  readonly fetch: typeof fetch;
 }
 
 export type ToolExecutor = "inline" | "workflow";
 
-export interface ToolDefinition<Input = unknown, Output = unknown> {
+export interface ToolDefinition<Input = unknown, Output = unknown, Domain extends string = string> {
   readonly name: string;
   readonly description: string;
   /**
@@ -75,6 +82,22 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
    * or `state` (it runs outside the session object).
    */
   readonly executor?: ToolExecutor;
+  /**
+   * What the tool may touch (default `write`): `read` (only reads), `write` (the session's own
+   * data), `external` (the outside world, through `ctx.fetch` to the `domains` it names).
+   */
+  readonly authority?: ToolAuthority;
+  /**
+   * The agent's domains (`defineAgent({ domains })`) this tool calls through `ctx.fetch`;
+   * only `external` tools name domains, and each must name at least one.
+   */
+  readonly domains?: readonly Domain[];
+  /**
+   * Runs before `execute` with the validated input, on every redrive too. A refusal
+   * (`{ admitted: false, reason }`) or a throw ends the call as `tool.failed`
+   * (`tool_refused`, with the reason), which the model sees; the run goes on.
+   */
+  readonly admit?: (input: Input, ctx: AdmitContext) => Admission | Promise<Admission>;
   /** Returns a JSON-serializable result; it is what the model sees. */
   execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
 }
@@ -83,9 +106,9 @@ export interface ToolDefinition<Input = unknown, Output = unknown> {
  * Declares a tool. Throws a TypeError for a bad name, an input schema whose JSON Schema root
  * is not an object (OpenAI and Anthropic refuse it), or an irreversible tool on Workflows.
  */
-export function defineTool<Input, Output>(
-  definition: ToolDefinition<Input, Output>,
-): ToolDefinition<Input, Output> {
+export function defineTool<Input, Output, const Domain extends string = never>(
+  definition: ToolDefinition<Input, Output, Domain>,
+): ToolDefinition<Input, Output, Domain> {
   if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {
     throw new TypeError(`tool name "${definition.name}" must be 1-64 letters, digits, _ or -`);
   }
@@ -95,9 +118,27 @@ export function defineTool<Input, Output>(
       `tool "${definition.name}" is irreversible, but Workflows may run execute() more than once (step retries, instance restarts): run it inline (executor: "inline"), or make it effect: "idempotent" and pass ctx.idempotencyKey to the API it calls`,
     );
   }
+  checkAuthority(definition);
   return definition;
+}
+
+function checkAuthority({
+  name,
+  authority,
+  domains,
+}: Pick<AnyTool, "name" | "authority" | "domains">): void {
+  if (authority !== undefined && !["read", "write", "external"].includes(authority))
+    throw new TypeError(`tool "${name}": authority must be "read", "write" or "external"`);
+  if (authority === "external" && (domains?.length ?? 0) === 0)
+    throw new TypeError(
+      `tool "${name}" has authority "external" but names no domains; list the agent's domains it calls (domains: ["github"])`,
+    );
+  if (authority !== "external" && domains !== undefined)
+    throw new TypeError(
+      `tool "${name}" names domains but its authority is "${authority ?? "write"}"; only authority "external" tools call out`,
+    );
 }
 
 /** A tool of any input and output type, as agents hold them in one list. */
 // biome-ignore lint/suspicious/noExplicitAny: input types differ per tool; each tool checks its own
-export type AnyTool = ToolDefinition<any, any>;
+export type AnyTool = ToolDefinition<any, any, any>;

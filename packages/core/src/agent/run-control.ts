@@ -1,5 +1,5 @@
 import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
-import type { JsonValue, NewEvent } from "../ledger/events.ts";
+import type { JsonValue, NewEvent, PriorMessage } from "../ledger/events.ts";
 import type { Checkpoint } from "../ledger/projections/checkpoints.ts";
 import type { RunRecord } from "../ledger/projections/runs.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
@@ -22,6 +22,8 @@ export interface Decision {
 export interface ResumeRequest {
   readonly mode?: "continue" | "with_message" | "from_checkpoint";
   readonly message?: string;
+  /** Added to the conversation before `message` (modes `with_message`, `from_checkpoint`). */
+  readonly messages?: readonly PriorMessage[];
   readonly checkpoint?: string;
   readonly approvals?: readonly Decision[];
 }
@@ -68,12 +70,18 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
   if (request.approvals && request.approvals.length > 0)
     return decideApprovals(state, run, request.approvals);
   const pending = state.calls.filter((c) => PENDING.has(c.status));
-  const mode = request.mode ?? "continue";
+  const mode = request.mode ?? (request.messages?.length ? "with_message" : "continue");
+  const messages = request.messages?.length ? [...request.messages] : undefined;
+  if (messages && mode === "continue")
+    throw new BadRequestError(
+      "invalid_request",
+      'mode "continue" adds no messages; send them with mode "with_message" or "from_checkpoint"',
+    );
   if (mode === "from_checkpoint") {
     const checkpoint = requireCheckpoint(state, run, request.checkpoint);
     return [
       ...state.restoreState(run.runId, checkpoint),
-      resumed(run, { mode, checkpoint: checkpoint.seq, message: request.message }),
+      resumed(run, { mode, checkpoint: checkpoint.seq, message: request.message, messages }),
     ];
   }
   if (run.status === "failed") {
@@ -86,14 +94,17 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
     );
   }
   if (mode === "with_message") {
-    if (!request.message)
-      throw new BadRequestError("invalid_request", 'mode "with_message" needs a "message"');
+    if (!request.message && !messages)
+      throw new BadRequestError(
+        "invalid_request",
+        'mode "with_message" needs a "message" or "messages"',
+      );
     // A new message replaces the calls still waiting for a decision: they end as cancelled.
     const cancelled = failedCalls(run.runId, pending, {
       code: "cancelled",
       message: "cancelled: the run was resumed with a new message",
     });
-    return [...cancelled, resumed(run, { mode, message: request.message })];
+    return [...cancelled, resumed(run, { mode, message: request.message, messages })];
   }
   // Continue: calls still waiting for a decision make the run wait for them again.
   return [resumed(run, { mode: "continue" })];

@@ -23,6 +23,7 @@ import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
 import type { FaultInjector } from "./faults.ts";
+import type { ResolvedDomains } from "./governance.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { emptyAnswerError } from "./model-errors.ts";
@@ -54,8 +55,9 @@ export interface RunDriverOptions {
   readonly limits: { readonly maxModelAttempts: number; readonly maxToolResultBytes: number };
   /** The application state: tools read it and stage writes that commit with their result. */
   readonly state: AppState;
-  /** Writes that commit with a run's `run.completed` (the onComplete hook's due work). */
-  readonly onCompleted?: (runId: string) => void;
+  /** The allow-lists of the agent's domains, and the fetch tools' `ctx.fetch` goes through. */
+  readonly domains: ResolvedDomains;
+  readonly fetch: typeof fetch;
   /** Records the model and tool calls' spans (tracing/run-tracer.ts); absent: no tracing. */
   readonly tracer?: RunTracer;
   /** A tool call's `emit`, `projection` and `schedule` (app-events/app-context.ts). */
@@ -290,17 +292,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       const empty = emptyAnswerError(result, result.finishReason);
       if (empty) throw empty;
       const final = finalOutput(agent, result.text);
-      const onCompleted = this.#o.onCompleted;
-      this.#append(
-        [
-          completed,
-          { kind: "step.completed", runId, data: { step } },
-          final.ok
-            ? { kind: "run.completed", runId, data: { output: final.output } }
-            : { kind: "run.failed", runId, data: { error: final.error } },
-        ],
-        final.ok && onCompleted ? () => onCompleted(runId) : undefined,
-      );
+      this.#append([
+        completed,
+        { kind: "step.completed", runId, data: { step } },
+        final.ok
+          ? { kind: "run.completed", runId, data: { output: final.output } }
+          : { kind: "run.failed", runId, data: { error: final.error } },
+      ]);
       return DONE;
     } catch (error) {
       if (traced)
@@ -465,6 +463,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             maxResultBytes: this.#o.limits.maxToolResultBytes,
             appState: this.#o.state,
             app: this.#o.app,
+            domains: this.#o.domains,
+            fetch: this.#o.fetch,
           });
           this.#o.tracer?.tool(
             runId,

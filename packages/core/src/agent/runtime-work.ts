@@ -29,12 +29,18 @@ export interface OnEventPayload {
   readonly seq: number;
 }
 
+/** A run ended (`seq`: its terminal event; absent in rows written before ends other than completion). */
+export interface RunEndPayload {
+  readonly runId: string;
+  readonly seq?: number;
+}
+
 export interface RuntimeWorkPayloads {
   readonly [RUN_STEP_KIND]: RunPayload;
   readonly [SUBAGENT_SEND_KIND]: SubagentMessage;
   readonly [WORKFLOW_CREATE_KIND]: CreatePayload;
   readonly [WORKFLOW_CHECK_KIND]: CreatePayload;
-  readonly [ON_COMPLETE_KIND]: RunPayload;
+  readonly [ON_COMPLETE_KIND]: RunEndPayload;
   readonly [ON_EVENT_KIND]: OnEventPayload;
 }
 

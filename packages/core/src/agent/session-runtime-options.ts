@@ -5,6 +5,7 @@ import type { AnyProjection } from "../app-events/define-projection.ts";
 import type { AnySubscription } from "../app-events/subscriptions.ts";
 import type { Clock } from "../clock.ts";
 import type { SessionHooks } from "../http/hooks.ts";
+import type { JsonValue, PriorMessage } from "../ledger/events.ts";
 import type { Projection } from "../ledger/projection.ts";
 import type { RunStatus } from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
@@ -84,6 +85,11 @@ export interface SessionRuntimeOptions {
     /** Keeps the isolate alive while spans are flushed (a Durable Object's `ctx.waitUntil`). */
     readonly waitUntil?: (promise: Promise<unknown>) => void;
   };
+  /**
+   * The fetch behind tools' `ctx.fetch` (which adds the domain allow-lists). Default: the
+   * global `fetch`, looked up at each call.
+   */
+  readonly fetch?: typeof fetch;
 }
 
 export interface RuntimeLimits {
@@ -119,6 +125,12 @@ export interface StartInput {
   readonly replaces?: string;
   /** This run's model settings, over the agent's. */
   readonly modelOptions?: ModelOptions;
+  /** The application state to start from: a `state.updated` just before `run.started`. */
+  readonly state?: unknown;
+  /** Earlier conversation placed before the message. */
+  readonly messages?: readonly PriorMessage[];
+  /** The app's own data about the run, recorded in `run.started`. */
+  readonly metadata?: Readonly<Record<string, JsonValue>>;
 }
 
 export interface StartedRun {

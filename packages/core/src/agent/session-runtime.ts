@@ -33,9 +33,10 @@ import { type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { AppState } from "./app-state.ts";
 import { DEFAULT_COALESCE } from "./coalescer.ts";
-import { completionHookHandler, scheduleCompletionHook } from "./completion-hook.ts";
+import { completionHookHandler, completionHookReactor } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { failedCalls } from "./failed-calls.ts";
+import { resolveDomains } from "./governance.ts";
 import {
   type ControlState,
   decideResume,
@@ -122,6 +123,9 @@ export class SessionRuntime {
   readonly #options: SessionRuntimeOptions;
 
   constructor(options: SessionRuntimeOptions) {
+    // First, before anything is written: AgentConfigError (500) when a tool names an
+    // undeclared domain or a domain has no allow-list in this environment.
+    const domains = resolveDomains(options.agent, options.env ?? {});
     this.#sql = options.sql;
     this.#agent = options.agent;
     this.#sessionId = options.sessionId;
@@ -148,7 +152,11 @@ export class SessionRuntime {
         ...(options.projections ?? []),
         ...this.projections.ledgerProjections(),
       ],
-      subscriptions.length > 0 ? [subscriptionReactor(subscriptions)] : [],
+      [
+        ...(subscriptions.length > 0 ? [subscriptionReactor(subscriptions)] : []),
+        // The onComplete hook's row commits with each end of a run, whoever appends it.
+        ...(options.onComplete ? [completionHookReactor(this.#clock)] : []),
+      ],
     );
     this.projections.open(this.ledger);
     this.work = new DueWork(options.sql);
@@ -194,9 +202,8 @@ export class SessionRuntime {
       durable: options.durable ?? (async () => {}),
       limits: this.#limits,
       state: this.state,
-      onCompleted: options.onComplete
-        ? (runId) => scheduleCompletionHook(this.work, runId, this.#clock.now())
-        : undefined,
+      domains,
+      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       tracer: this.#tracer,
       app: (staged) => this.#appContext((event, payload) => staged.emit(event, payload)),
     });
@@ -299,6 +306,9 @@ export class SessionRuntime {
    * `modelOptions` over the agent's (both recorded in `run.started`). Synchronous, so two concurrent starts cannot both pass the check.
    * `replaces`: the latest run, answered again with this one (a chat's regenerate); its
    * messages leave the conversation. 409 `not_latest_run` when it is not the latest run.
+   * `state` seeds the application state (a `state.updated` just before `run.started`, in
+   * the same transaction: 400 when it does not fit the stateSchema, and nothing is written);
+   * `messages` go before `message`; `metadata` is recorded in `run.started`.
    */
   async start(
     input: StartInput,
@@ -314,6 +324,9 @@ export class SessionRuntime {
         `only the latest answer can be regenerated; run ${input.replaces.slice(0, 64)} is not the latest run of session ${this.#sessionId} (${current?.runId ?? "none"} is)`,
         { details: { latestRunId: current?.runId ?? null } },
       );
+    // Checked before anything is decided: a bad seed changes nothing.
+    const seed =
+      input.state === undefined ? [] : [this.state.check(input.state, { source: "client" })];
     const runId = this.#newId();
     // An interrupted run can never resume once another starts: its delegated calls end here.
     const superseded =
@@ -333,14 +346,18 @@ export class SessionRuntime {
         input: {
           message: input.message,
           ...(input.files?.length ? { files: toUserFiles(input.files) } : {}),
+          ...(input.messages?.length ? { messages: [...input.messages] } : {}),
         },
         ...(input.modelOptions ? { modelOptions: input.modelOptions } : {}),
+        ...(input.metadata ? { metadata: { ...input.metadata } } : {}),
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
         ...(this.#tracer ? { trace: newRunTrace(parentTrace) } : {}),
       },
     };
-    this.ledger.append([...superseded, started], () =>
+    // The seed is a client write between runs, so the run's start checkpoint includes it.
+    const seeded = seed.map((value) => this.state.event(null, value, { source: "client" }));
+    this.ledger.append([...superseded, ...seeded, started], () =>
       scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now),
     );
     await this.#wake(now);

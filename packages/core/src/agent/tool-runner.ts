@@ -6,6 +6,7 @@ import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { StateView } from "./app-state.ts";
 import type { AnyTool, ToolContext } from "./define-tool.ts";
+import { admitCall, governedFetch, type ResolvedDomains } from "./governance.ts";
 import { parseToolInput } from "./tool-schema.ts";
 
 export type ToolOutcome =
@@ -23,11 +24,14 @@ export type ToolOutcome =
 export interface ToolRunContext
   extends Omit<
     ToolContext,
-    "transaction" | "callId" | "idempotencyKey" | "step" | "state" | keyof AppContext
+    "transaction" | "callId" | "idempotencyKey" | "step" | "state" | "fetch" | keyof AppContext
   > {
   /** The app context of one call, whose events go to `staged`. */
   readonly app: (staged: StagedEffects) => AppContext;
   readonly maxResultBytes: number;
+  /** The allow-lists of the agent's domains (governance.ts), and the fetch `ctx.fetch` wraps. */
+  readonly domains: ResolvedDomains;
+  readonly fetch: typeof fetch;
   /** The committed application state, and the check every write passes. */
   readonly appState: {
     current(): StateView;
@@ -64,10 +68,11 @@ export async function runTool(
   const writes: ((sql: SqlPort) => void)[] = [];
   let staged: { value: JsonValue } | undefined;
   const effects = new StagedEffects(ctx.runId);
-  const { appState, app, ...rest } = ctx;
+  const { appState, app, domains, fetch: base, maxResultBytes: _max, ...rest } = ctx;
   const toolCtx: ToolContext = {
     ...rest,
     ...app(effects),
+    fetch: governedFetch(tool, domains, base, ctx.signal),
     callId: call.callId,
     step: call.step,
     idempotencyKey,
@@ -87,6 +92,16 @@ export async function runTool(
       },
     },
   };
+  const refused = await admitCall(tool, parsed.value, {
+    ...rest,
+    callId: call.callId,
+    step: call.step,
+    idempotencyKey,
+    authority: tool.authority ?? "write",
+    state: { get: toolCtx.state.get },
+    projection: toolCtx.projection,
+  });
+  if (refused) return { type: "failed", error: refused };
   let result: unknown;
   try {
     result = await tool.execute(parsed.value, toolCtx);

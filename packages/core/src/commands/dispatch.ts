@@ -1,7 +1,8 @@
+import type { StatusView } from "../agent/session-runtime-options.ts";
 import type { Clock } from "../clock.ts";
 import type { AfterHook, BeforeHook, CommandHookContext, SessionHooks } from "../http/hooks.ts";
 import { validate } from "../http/read-json.ts";
-import { type Caller, checkCaller } from "./caller.ts";
+import { type Caller, checkCaller, TRUSTED_CALLER } from "./caller.ts";
 import type { CommandName, CommandRunContext, SessionCommand, Transport } from "./command.ts";
 import { SESSION_COMMANDS } from "./session-commands.ts";
 
@@ -97,8 +98,19 @@ function contextFor(
   input: unknown,
   call: CommandCall,
 ): () => CommandHookContext {
+  // A hook's own interrupt or abort: the same command, trusted, without hooks (no loops).
+  const act = async (name: "interrupt" | "abort", reason: string | undefined) => {
+    const own: CommandCall = {
+      ...call,
+      caller: TRUSTED_CALLER,
+      transport: "hook",
+      hooks: undefined,
+    };
+    const outcome = await dispatchCommand(name, reason === undefined ? {} : { reason }, own);
+    return (outcome.type === "result" ? outcome.result : undefined) as StatusView;
+  };
   return () => {
-    const { agent, session } = call.runtime.status();
+    const { agent, session, status, runId, step } = call.runtime.status();
     const app = call.runtime.appContext();
     return {
       emit: app.emit,
@@ -113,6 +125,9 @@ function contextFor(
       input,
       caller: call.caller,
       transport: call.transport,
+      execution: { status, runId, step },
+      interrupt: (reason) => act("interrupt", reason),
+      abort: (reason) => act("abort", reason),
     };
   };
 }

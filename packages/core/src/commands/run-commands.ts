@@ -4,10 +4,21 @@ import type { ResumeRequest } from "../agent/run-control.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
+import type { JsonValue } from "../ledger/events.ts";
 import { defineCommand } from "./command.ts";
 
 const json: z.ZodType<unknown> = z.json();
 export const reasonInput = z.object({ reason: z.string().max(1000).optional() });
+
+/** Earlier conversation a client hands in: text messages of the user or the assistant. */
+export const priorMessagesInput = z
+  .array(
+    z.object({
+      role: z.enum(["user", "assistant"]),
+      content: z.string().min(1).max(LIMITS.maxMessageChars),
+    }),
+  )
+  .max(LIMITS.maxPriorMessages);
 
 export const startInput = z.object({
   input: z.object({
@@ -16,9 +27,20 @@ export const startInput = z.object({
     replaces: z.string().min(1).max(200).optional(),
     /** Images and files after the text: AI SDK `ImagePart`/`FilePart`s with data or https URLs (user-files.ts). */
     files: userFilesSchema.optional(),
+    /** The application state to start from (checked against the agent's stateSchema). */
+    state: json.optional(),
+    /** Conversation placed before `message`. */
+    messages: priorMessagesInput.optional(),
   }),
   /** This run's model settings, over the agent's `modelOptions` (model-options.ts). */
   modelOptions: modelOptionsSchema.optional(),
+  /** The app's own data about the run: hooks and onComplete see it; it is in `run.started`. */
+  metadata: z
+    .record(z.string().min(1).max(200), json)
+    .refine((m) => Object.keys(m).length <= LIMITS.maxMetadataKeys, {
+      message: `at most ${LIMITS.maxMetadataKeys} metadata keys`,
+    })
+    .optional(),
 });
 
 export const decisionInput = z.object({
@@ -32,6 +54,8 @@ export const decisionInput = z.object({
 export const resumeInput = z.object({
   mode: z.enum(["continue", "with_message", "from_checkpoint"]).optional(),
   message: z.string().min(1).max(LIMITS.maxMessageChars).optional(),
+  /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
+  messages: priorMessagesInput.optional(),
   checkpoint: z.string().max(40).optional(),
   approvals: z.array(decisionInput).max(100).optional(),
 });
@@ -58,9 +82,11 @@ export const startCommand = defineCommand({
   hooks: ["beforeStart", "afterStart"],
   http: { method: "POST", action: "runs" },
   async run({ runtime }, body) {
+    const metadata = body.metadata as Record<string, JsonValue> | undefined;
     const started = await runtime.start({
       ...body.input,
       ...(body.modelOptions ? { modelOptions: body.modelOptions } : {}),
+      ...(metadata ? { metadata } : {}),
     });
     const { session, agent } = runtime.status();
     return { status: 202, result: { ...started, session, agent } };

@@ -1,4 +1,5 @@
 import type { RunCompletedInfo } from "../agent/completion-hook.ts";
+import type { SessionStatus, StatusView } from "../agent/session-runtime-options.ts";
 import type { AppContext } from "../app-events/app-context.ts";
 import type { Caller } from "../commands/caller.ts";
 import type { CommandName, Transport } from "../commands/command.ts";
@@ -16,8 +17,16 @@ export interface HookContext {
   readonly env: Record<string, unknown>;
 }
 
+/** The session's latest run as a hook sees it: its status (`idle` before any run), id and step. */
+export interface ExecutionState {
+  readonly status: SessionStatus;
+  readonly runId: string | null;
+  readonly step: number;
+}
+
 /**
- * What a command hook sees, on every transport: the command, its parsed input and its caller.
+ * What a command hook sees, on every transport: the command, its parsed input, its caller,
+ * the session's execution state, and handles that act on the current run.
  * `emit` appends an app event at once (it stays even if the hook then refuses the command);
  * `projection` reads one. (No `schedule` here: it is itself a command and would run the hooks
  * again.)
@@ -27,8 +36,18 @@ export interface CommandHookContext extends HookContext, Pick<AppContext, "emit"
   /** The validated input: the same shape as the HTTP body (`{input:{message}}` for start). */
   readonly input: unknown;
   readonly caller: Caller;
-  /** `http` or `websocket` (more as surfaces are added). */
+  /** `http`, `websocket`, `hook` (a hook's own interrupt or abort), and more as surfaces are added. */
   readonly transport: Transport;
+  /** The latest run when this hook was called (read again through `interrupt`'s result). */
+  readonly execution: ExecutionState;
+  /**
+   * Interrupts the current run: the `interrupt` command, as a trusted caller, with transport
+   * `hook` and no hooks of its own (so a hook cannot loop on itself). Resolves to the
+   * session's status; 409 `no_active_run` when no run is running or waiting.
+   */
+  interrupt(reason?: string): Promise<StatusView>;
+  /** Aborts the current run (terminal): the `abort` command, like `interrupt`. */
+  abort(reason?: string): Promise<StatusView>;
 }
 
 /**

@@ -14,6 +14,10 @@ export const LIMITS = {
   maxChatBodyBytes: 4 * 1024 * 1024,
   /** Longest user message, in characters. */
   maxMessageChars: 32 * 1024,
+  /** Most messages a start or a resume may hand in (`messages`), each at most maxMessageChars. */
+  maxPriorMessages: 200,
+  /** Most keys of a start's `metadata`. */
+  maxMetadataKeys: 64,
   /** Largest tool result, in bytes of JSON. */
   maxToolResultBytes: 256 * 1024,
   /** Largest ledger event payload, in bytes of JSON. */

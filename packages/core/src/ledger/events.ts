@@ -57,13 +57,24 @@ export type StateSource =
   | { readonly source: "tool"; readonly step: number; readonly callId: string }
   | { readonly source: "restore"; readonly checkpoint: number };
 
+/** A message of earlier conversation a client hands in (a start's history, a resume's additions). */
+export interface PriorMessage {
+  readonly role: "user" | "assistant";
+  readonly content: string;
+}
+
 export interface EventPayloads {
   "run.started": {
     agent: string;
-    /** The user message: its text, then its files and images (`FileUIPart`s, agent/user-files.ts). */
-    input: { message: string; files?: UserFile[] };
+    /**
+     * The user message: its text, then its files and images (`FileUIPart`s, agent/user-files.ts).
+     * `messages`: earlier conversation placed before it (a chat moved from elsewhere).
+     */
+    input: { message: string; files?: UserFile[]; messages?: PriorMessage[] };
     /** The run's model settings (`POST .../runs` `modelOptions`), over the agent's; every step of the run gets them. */
     modelOptions?: ModelOptions;
+    /** The app's own data about the run (`POST .../runs` `{metadata}`): hooks and onComplete see it. */
+    metadata?: { [key: string]: JsonValue };
     model?: string;
     parent?: ParentRef;
     /**
@@ -136,6 +147,8 @@ export interface EventPayloads {
       | "retry_from_checkpoint"
       | "retry_from_start";
     message?: string;
+    /** Messages added to the conversation before `message` (`POST .../resume` `{messages}`). */
+    messages?: PriorMessage[];
     checkpoint?: number;
   };
   /** A child session started by a tool call (a sub-agent), and its answer. */

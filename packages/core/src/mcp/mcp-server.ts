@@ -5,6 +5,7 @@ import {
 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import type { Admission, AdmitContext, ToolAuthority } from "../agent/governance.ts";
 import { DurableAgentsError, RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 import type { McpContentResult } from "./content.ts";
@@ -40,6 +41,17 @@ export interface McpServerOptions {
     | boolean
     | readonly string[]
     | ((name: string, args: JsonValue) => boolean);
+  /**
+   * Admits or refuses each call (by the name the model sees) before it is sent; a refusal
+   * is a `tool.failed` (`tool_refused`) with the reason, as for a local tool's `admit`.
+   */
+  readonly admit?: (
+    name: string,
+    args: JsonValue,
+    ctx: AdmitContext,
+  ) => Admission | Promise<Admission>;
+  /** What the server's tools may touch (ToolAuthority), by the name the model sees. Default `external`. */
+  readonly authority?: Readonly<Record<string, ToolAuthority>>;
   /** A `tools/call` that has no answer after this long fails as `mcp_timeout`. Default 60,000 ms. */
   readonly timeoutMs?: number;
   /** The fetch to reach the server with (a service binding's `fetch`, for one). Default: global fetch. */
@@ -99,6 +111,8 @@ export function mcpServer(options: McpServerOptions): McpToolSource {
         throw callError(options.name, tool, error, timeoutMs);
       }
     },
+    authorityOf: (name) => options.authority?.[name] ?? "external",
+    ...(options.admit ? { admit: options.admit } : {}),
     effectOf: (name) => options.effects?.[name] ?? options.defaultEffect ?? "irreversible",
     needsApproval(name, args) {
       const rule = options.needsApproval;

@@ -2,6 +2,7 @@ import type { LanguageModelV4FunctionTool } from "@ai-sdk/provider";
 import * as z from "zod";
 import type { AgentDefinition } from "../agent/define-agent.ts";
 import type { AnyTool } from "../agent/define-tool.ts";
+import type { AdmitContext } from "../agent/governance.ts";
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, NewEvent } from "../ledger/events.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -106,6 +107,13 @@ function asTool(
     input: anyJson,
     effect: server.effectOf(descriptor.name),
     needsApproval: (input: JsonValue) => server.needsApproval(descriptor.name, input),
+    authority: server.authorityOf?.(descriptor.name) ?? "external",
+    ...(server.admit
+      ? {
+          admit: (input: JsonValue, ctx: AdmitContext) =>
+            server.admit?.(descriptor.name, input, ctx) ?? { admitted: true },
+        }
+      : {}),
     execute: (input: JsonValue, ctx) =>
       server.call(env, descriptor, input, {
         idempotencyKey: ctx.idempotencyKey,

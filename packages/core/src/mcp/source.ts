@@ -1,3 +1,4 @@
+import type { Admission, AdmitContext, ToolAuthority } from "../agent/governance.ts";
 import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 
 /**
@@ -47,4 +48,11 @@ export interface McpToolSource {
   effectOf(name: string): ToolEffect;
   /** Whether a call waits for a human first. */
   needsApproval(name: string, args: JsonValue): boolean;
+  /** What the tool may touch. Default `external`: it is another server's. */
+  authorityOf?(name: string): ToolAuthority;
+  /**
+   * Admits or refuses a call before it is sent, as a local tool's `admit` does (the same
+   * path: a refusal is a `tool.failed` with code `tool_refused`).
+   */
+  admit?(name: string, args: JsonValue, ctx: AdmitContext): Admission | Promise<Admission>;
 }

@@ -1,3 +1,4 @@
+import type { StartFields } from "../../types.ts";
 import { UsageError } from "../args.ts";
 import { defineCommand } from "../context.ts";
 import { followToExit } from "../follow.ts";
@@ -15,13 +16,27 @@ follow or stop it.
 
 Exit status: 0 when the run completes (or waits for approval), 1 when it
 fails, is aborted or interrupted, or the server cannot be reached.`,
-  examples: ['chat "What is 2+3?"', 'chat "remember to buy milk" --session demo'],
+  examples: [
+    'chat "What is 2+3?"',
+    'chat "remember to buy milk" --session demo',
+    'chat "triage it" --metadata \'{"ticket":"T-42"}\' --state \'{"count":5}\'',
+  ],
   options: {
     agent: { type: "string", default: "assistant", value: "name", description: "agent to talk to" },
     session: {
       type: "string",
       value: "id",
       description: "session to use (default: a new random id)",
+    },
+    state: {
+      type: "string",
+      value: "json",
+      description: "application state to start the run from (JSON)",
+    },
+    metadata: {
+      type: "string",
+      value: "json",
+      description: "the app's metadata for the run, a JSON object (hooks and onComplete see it)",
     },
   },
   async run({ values, positionals }, ctx) {
@@ -30,12 +45,26 @@ fails, is aborted or interrupted, or the server cannot be reached.`,
       throw new UsageError('missing the message, e.g. durable-agents chat "What is 2+3?"');
     const sessionId = values.session ?? newSessionId();
     const session = ctx.client.session(values.agent, sessionId);
-    const run = await session.start(message, { signal: ctx.signal });
+    const run = await session.start(message, {
+      signal: ctx.signal,
+      ...(values.state !== undefined ? { state: parseJson("--state", values.state) } : {}),
+      ...(values.metadata !== undefined
+        ? { metadata: parseJson("--metadata", values.metadata) as StartFields["metadata"] }
+        : {}),
+    });
     const code = await followToExit(ctx, session, run);
     if (!ctx.json) ctx.out(ctx.style.dim(`session: ${sessionId}\n`));
     return code;
   },
 });
+
+function parseJson(option: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`${option} is not valid JSON: ${text.slice(0, 80)}`);
+  }
+}
 
 function newSessionId(): string {
   return `s-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;

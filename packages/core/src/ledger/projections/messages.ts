@@ -1,6 +1,6 @@
 import type { UserFile } from "../../agent/user-files.ts";
 import type { SqlPort } from "../../sql/port.ts";
-import type { JsonValue, LedgerEvent } from "../events.ts";
+import type { JsonValue, LedgerEvent, PriorMessage } from "../events.ts";
 import type { Projection } from "../projection.ts";
 
 /** A message part, as served by `GET .../messages` and used to build prompts. */
@@ -75,6 +75,7 @@ export const messagesProjection: Projection = {
             event.seq,
             event.data.replaces,
           );
+        insertPrior(sql, event, event.data.input.messages);
         insert(sql, `m${event.seq}`, event, "user", [
           { type: "text", text: event.data.input.message },
           ...(event.data.input.files ?? []),
@@ -146,6 +147,8 @@ export const messagesProjection: Projection = {
             checkpoint,
           );
         }
+        if (mode === "with_message" || checkpoint !== undefined)
+          insertPrior(sql, event, event.data.messages);
         if (message !== undefined && (mode === "with_message" || checkpoint !== undefined)) {
           insert(sql, `m${event.seq}`, event, "user", [{ type: "text", text: message }]);
         }
@@ -173,6 +176,17 @@ export const messagesProjection: Projection = {
     }
   },
 };
+
+/** Messages a client handed in, before the event's own user message (ids `m<seq>.<i>`). */
+function insertPrior(
+  sql: SqlPort,
+  event: LedgerEvent,
+  messages: readonly PriorMessage[] | undefined,
+): void {
+  messages?.forEach((m, i) => {
+    insert(sql, `m${event.seq}.${i}`, event, m.role, [{ type: "text", text: m.content }]);
+  });
+}
 
 function stepId(runId: string | null, step: number, role: "a" | "t"): string {
   return `${runId}:${step}:${role}`;
