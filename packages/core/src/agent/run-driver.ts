@@ -301,13 +301,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       ]);
       return DONE;
     } catch (error) {
+      const info = errorInfo(error);
+      const now = this.#o.clock.now();
       if (traced)
-        this.#o.tracer?.model(
-          runId,
-          { step, attempt, ...traced, error: errorInfo(error) },
-          traced.start,
-          this.#o.clock.now(),
-        );
+        this.#o.tracer?.model(runId, { step, attempt, ...traced, error: info }, traced.start, now);
+      this.#o.tracer?.stepFailed(runId, step, attempt, info, now);
       throw error;
     } finally {
       this.#inFlight.delete(runId);
