@@ -86,6 +86,33 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     expect((forged as StreamableHTTPError).code).toBe(401);
   });
 
+  it("an agent the server does not have is a 404 at the door, naming the ones it has, before the MCP transport", async () => {
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "nosuchagent", session: "x" });
+    const refused = await connect("nosuchagent", token).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(StreamableHTTPError);
+    expect((refused as StreamableHTTPError).code).toBe(404);
+    const raw = await SELF.fetch(`${BASE}/mcp/nosuchagent`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(raw.status).toBe(404);
+    const { error } = (await raw.json()) as {
+      error: { code: string; message: string; details: { available: string[] } };
+    };
+    expect(error.code).toBe("agent_not_found");
+    expect(error.message).toContain('no agent named "nosuchagent"');
+    expect(error.message).toContain("chatty");
+    expect(error.details.available).toContain("chatty");
+  });
+
   it("a token of another session of the agent opens the door, but its tool call on this session is refused by the session routes and starts nothing", async () => {
     const session = `mcp_${Date.now()}_other`;
     const token = await mintSessionToken(env.AUTH_SECRET, {
