@@ -53,6 +53,24 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 
+  it("a run of several steps: the answer is the run's whole text, as its progress showed it; the output is its last step's", async () => {
+    const session = `mcp_${Date.now()}_steps`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "probe", session });
+    const client = await connect("probe", token);
+    const progress: string[] = [];
+    const result = await client.callTool(
+      { name: "probe", arguments: { message: "go", session } },
+      undefined,
+      { onprogress: (p) => progress.push(p.message ?? "") },
+    );
+    const whole = "Working on it.\n\nOnce more.\n\nAll done: one, two.";
+    expect(result.isError).toBeFalsy();
+    expect(result.content).toEqual([{ type: "text", text: whole }]);
+    expect(progress.join("")).toBe(whole);
+    expect(result.structuredContent).toMatchObject({ session, output: "All done: one, two." });
+    await client.close();
+  });
+
   it("without a token it is refused at the door: a 401 with www-authenticate, before the MCP transport, and nothing starts", async () => {
     const refused = await connect("chatty").then(
       () => undefined,
