@@ -142,7 +142,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
       [GEN_AI.requestModel]: expect.any(String),
       [GEN_AI.inputTokens]: expect.any(Number),
       [GEN_AI.outputTokens]: expect.any(Number),
-      [GEN_AI.finishReasons]: ["tool-calls"],
+      [GEN_AI.finishReasons]: ["tool_calls"],
     });
     const completed = fresh.runtime.ledger
       .read(0)
@@ -297,6 +297,44 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     expect(run?.error).toBeDefined();
     expectWellFormed(sink.spans);
     expect(sink.flushes).toBeGreaterThanOrEqual(5);
+  });
+
+  it("a chat span has the finish reason as the conventions spell it, and the response's model and id when the provider sends them", async () => {
+    const base = scriptedModel({ turns: [{ text: "Hi." }] });
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async (options) => {
+        const { stream, ...rest } = await base.doStream(options);
+        const metadata = { type: "response-metadata", id: "resp_42", modelId: "scripted-1-0613" };
+        return {
+          ...rest,
+          stream: stream.pipeThrough(
+            new TransformStream({
+              start: (controller) => controller.enqueue(metadata),
+              transform: (part, controller) => controller.enqueue(part),
+            }),
+          ),
+        };
+      },
+    };
+    const sink = memorySink();
+    const s = createTestSession(defineAgent({ name: "greeter", system: "", model }), {
+      tracing: { sink },
+    });
+    await s.runtime.start({ message: "hi" });
+    await s.drain();
+    const [chat] = sink.spans.filter((x) => x.attributes[GEN_AI.operation] === "chat");
+    expect(chat?.attributes).toMatchObject({
+      [GEN_AI.requestModel]: "scripted-1",
+      [GEN_AI.responseModel]: "scripted-1-0613",
+      [GEN_AI.responseId]: "resp_42",
+      [GEN_AI.finishReasons]: ["stop"],
+    });
+    // The ledger's model.completed is as before: the response's metadata is the span's only.
+    const completed = s.runtime.ledger.read(0).find((e) => e.kind === "model.completed");
+    expect(Object.keys(completed?.data ?? {}).sort()).toEqual(
+      ["finishReason", "model", "step", "text", "toolCalls", "usage"].sort(),
+    );
   });
 
   it("a sub-agent's run joins its caller's trace, under the calling step", async () => {
