@@ -1,4 +1,8 @@
-import { APICallError, type LanguageModelV4 } from "@ai-sdk/provider";
+import {
+  APICallError,
+  type LanguageModelV4,
+  type LanguageModelV4StreamPart,
+} from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import {
@@ -305,7 +309,11 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
       ...base,
       doStream: async (options) => {
         const { stream, ...rest } = await base.doStream(options);
-        const metadata = { type: "response-metadata", id: "resp_42", modelId: "scripted-1-0613" };
+        const metadata: LanguageModelV4StreamPart = {
+          type: "response-metadata",
+          id: "resp_42",
+          modelId: "scripted-1-0613",
+        };
         return {
           ...rest,
           stream: stream.pipeThrough(
