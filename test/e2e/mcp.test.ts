@@ -52,6 +52,8 @@ describe("the quickstart serves /mcp/assistant", () => {
     const text = (result.content as { text: string }[])[0]?.text ?? "";
     expect(text).toContain("5");
     expect(progress.length).toBeGreaterThan(0);
+    // The answer is the run's whole text, as the progress showed it (every step's).
+    expect(progress.join("")).toBe(text);
     await client.close();
 
     // Without a token the door refuses before the MCP transport: connect fails with a 401.

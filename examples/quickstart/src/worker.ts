@@ -53,7 +53,8 @@ export default {
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
       return devInfoResponse(request, env, index);
     // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
-    return routeRequest(request, env, ctx, { authorize, mcp: serveAgentMcp });
+    const mcp = { serve: serveAgentMcp, agents: AgentSession.agents };
+    return routeRequest(request, env, ctx, { authorize, mcp });
   },
 } satisfies ExportedHandler<
   {

@@ -10,6 +10,7 @@ import {
   readBytes,
 } from "@durable-agents/core";
 import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
+import { AgentNotFoundError } from "./agent-object/registry.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
 import { type Authorize, authorizeRequest } from "./auth/authorize.ts";
 import { handleIndexRequest, INDEX_PATHS } from "./d1/index-routes.ts";
@@ -42,14 +43,19 @@ export interface RouterOptions {
    */
   readonly index?: IndexShardOptions;
   /**
-   * Serves `/mcp/:agent` (pass `serveAgentMcp` from `@durable-agents/cloudflare/mcp`). A
-   * separate entry point: a Worker without it does not bundle the MCP SDK.
+   * Serves `/mcp/:agent`: `serve` is `serveAgentMcp` from `@durable-agents/cloudflare/mcp` (a
+   * separate entry point: a Worker without it does not bundle the MCP SDK); `agents` the
+   * agents served, `AgentSession.agents` (the server class's) for all of them. Another name
+   * gets 404 `agent_not_found` at the door, before the MCP transport.
    */
-  readonly mcp?: (
-    request: Request,
-    agent: string,
-    agents: DurableObjectNamespace,
-  ) => Promise<Response>;
+  readonly mcp?: {
+    readonly serve: (
+      request: Request,
+      agent: string,
+      agents: DurableObjectNamespace,
+    ) => Promise<Response>;
+    readonly agents: readonly string[];
+  };
 }
 
 /**
@@ -93,7 +99,9 @@ export async function routeRequest(
         { authorize, logger },
       );
       if (outcome.type === "respond") return outcome.response;
-      return await options.mcp(request, agent, env.AGENTS);
+      if (!options.mcp.agents.includes(agent))
+        throw new AgentNotFoundError(agent, [...options.mcp.agents].sort());
+      return await options.mcp.serve(request, agent, env.AGENTS);
     }
     // useChat's URLs become the session route .../chat of the chat id's session.
     const routed = url.pathname.startsWith(CHAT_ROOT) ? await chatRoute(request) : undefined;

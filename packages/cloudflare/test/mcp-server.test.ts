@@ -53,6 +53,24 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 
+  it("a run of several steps: the answer is the run's whole text, as its progress showed it; the output is its last step's", async () => {
+    const session = `mcp_${Date.now()}_steps`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "probe", session });
+    const client = await connect("probe", token);
+    const progress: string[] = [];
+    const result = await client.callTool(
+      { name: "probe", arguments: { message: "go", session } },
+      undefined,
+      { onprogress: (p) => progress.push(p.message ?? "") },
+    );
+    const whole = "Working on it.\n\nOnce more.\n\nAll done: one, two.";
+    expect(result.isError).toBeFalsy();
+    expect(result.content).toEqual([{ type: "text", text: whole }]);
+    expect(progress.join("")).toBe(whole);
+    expect(result.structuredContent).toMatchObject({ session, output: "All done: one, two." });
+    await client.close();
+  });
+
   it("without a token it is refused at the door: a 401 with www-authenticate, before the MCP transport, and nothing starts", async () => {
     const refused = await connect("chatty").then(
       () => undefined,
@@ -84,6 +102,33 @@ describe("/mcp/:agent: an agent served over MCP", () => {
       (error: unknown) => error,
     );
     expect((forged as StreamableHTTPError).code).toBe(401);
+  });
+
+  it("an agent the server does not have is a 404 at the door, naming the ones it has, before the MCP transport", async () => {
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "nosuchagent", session: "x" });
+    const refused = await connect("nosuchagent", token).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(StreamableHTTPError);
+    expect((refused as StreamableHTTPError).code).toBe(404);
+    const raw = await SELF.fetch(`${BASE}/mcp/nosuchagent`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(raw.status).toBe(404);
+    const { error } = (await raw.json()) as {
+      error: { code: string; message: string; details: { available: string[] } };
+    };
+    expect(error.code).toBe("agent_not_found");
+    expect(error.message).toContain('no agent named "nosuchagent"');
+    expect(error.message).toContain("chatty");
+    expect(error.details.available).toContain("chatty");
   });
 
   it("a token of another session of the agent opens the door, but its tool call on this session is refused by the session routes and starts nothing", async () => {

@@ -1,3 +1,8 @@
+import {
+  APICallError,
+  type LanguageModelV4,
+  type LanguageModelV4StreamPart,
+} from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import {
@@ -31,6 +36,27 @@ function memorySink(): TraceSink & { spans: SpanRecord[]; flushes: number } {
     flush: async () => void sink.flushes++,
   };
   return sink;
+}
+
+/**
+ * A trace a backend can draw: span ids are unique, every parent is exported (or the span is
+ * the root), and a child lies within its parent's time.
+ */
+function expectWellFormed(spans: readonly SpanRecord[]): void {
+  const ids = spans.flatMap((x) => (x.spanId === undefined ? [] : [x.spanId]));
+  expect(new Set(ids).size).toBe(ids.length);
+  const byId = new Map(spans.map((x) => [x.spanId, x]));
+  for (const x of spans) {
+    if (x.parentSpanId === undefined) continue;
+    const parent = byId.get(x.parentSpanId);
+    expect(parent, `the parent of ${x.name}`).toBeDefined();
+    expect(x.startTime, `${x.name} starts within ${parent?.name}`).toBeGreaterThanOrEqual(
+      parent?.startTime ?? Number.NaN,
+    );
+    expect(x.endTime, `${x.name} ends within ${parent?.name}`).toBeLessThanOrEqual(
+      parent?.endTime ?? Number.NaN,
+    );
+  }
 }
 
 describe("tracing a run (GenAI spans from the run driver and the ledger)", () => {
@@ -84,13 +110,20 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     const step1 = byName("step 1");
     const step2 = byName("step 2");
     expect(step1).toHaveLength(1);
-    expect(step2).toHaveLength(1); // the lost attempt never ended
+    // The crashed attempt ended with ERROR where it failed; the redrive is a span of its own.
+    expect(step2).toHaveLength(2);
+    expect(step2[0]).toMatchObject({
+      spanId: stepSpanId(final, 2, 1),
+      parentSpanId: trace.spanId,
+      attributes: { [DURABLE_AGENTS.attempt]: 1 },
+      error: { message: "crash" },
+    });
     expect(step1[0]).toMatchObject({
       spanId: stepSpanId(final, 1, 1),
       parentSpanId: trace.spanId,
       links: [],
     });
-    expect(step2[0]).toMatchObject({
+    expect(step2[1]).toMatchObject({
       spanId: stepSpanId(final, 2, 2),
       parentSpanId: trace.spanId,
       attributes: { [DURABLE_AGENTS.attempt]: 2 },
@@ -113,7 +146,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
       [GEN_AI.requestModel]: expect.any(String),
       [GEN_AI.inputTokens]: expect.any(Number),
       [GEN_AI.outputTokens]: expect.any(Number),
-      [GEN_AI.finishReasons]: ["tool-calls"],
+      [GEN_AI.finishReasons]: ["tool_calls"],
     });
     const completed = fresh.runtime.ledger
       .read(0)
@@ -135,6 +168,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
       },
     });
     for (const x of spans) expect(x.endTime).toBeGreaterThanOrEqual(x.startTime);
+    expectWellFormed(spans);
     expect(second.flushes).toBeGreaterThan(0);
   });
 
@@ -162,6 +196,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     const s = createTestSession(payer, { tracing: { sink } });
     const { runId } = await s.runtime.start({ message: "pay 5" });
     await s.drain();
+    s.clock.advance(3 * 3600_000); // the human takes three hours
     const waiting = sink.spans.filter((x) => x.name === "invoke_agent payer");
     expect(waiting.map((x) => x.attributes[DURABLE_AGENTS.runStatus])).toEqual(["waiting"]);
     expect(waiting[0]?.attributes[DURABLE_AGENTS.waitingReason]).toBe("approval");
@@ -183,10 +218,36 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
         attributes: { [DURABLE_AGENTS.link]: "resume" },
       },
     ]);
-    // Step 1 ended after the approval: it belongs to the second stretch; the tool ran in it.
-    const [step1] = sink.spans.filter((x) => x.name === "step 1");
-    expect(step1?.parentSpanId).toBe(segmentSpanId(trace));
-    expect(sink.spans.filter((x) => x.name === "execute_tool pay")).toHaveLength(1);
+    // Step 1 waited for the approval: its span in the first stretch ends at the wait (its
+    // model call under it); its continuation is a span of the second stretch, linked to the
+    // first, and the approved tool runs under that one. No span covers the wait.
+    const [before, after] = sink.spans.filter((x) => x.name === "step 1");
+    const [wait, resumed] = runs;
+    expect(before).toMatchObject({
+      spanId: stepSpanId(trace, 1, 1),
+      parentSpanId: trace.spanId,
+      startTime: expect.any(Number),
+      endTime: wait?.endTime,
+    });
+    expect(after).toMatchObject({
+      parentSpanId: segmentSpanId(trace),
+      startTime: resumed?.startTime,
+      links: [
+        {
+          traceId: trace.traceId,
+          spanId: stepSpanId(trace, 1, 1),
+          attributes: { [DURABLE_AGENTS.link]: "resume" },
+        },
+      ],
+    });
+    expect(after?.spanId).not.toBe(before?.spanId);
+    const [chat1] = sink.spans.filter((x) => x.attributes[GEN_AI.operation] === "chat");
+    expect(chat1?.parentSpanId).toBe(before?.spanId);
+    const tools = sink.spans.filter((x) => x.name === "execute_tool pay");
+    expect(tools.map((x) => x.parentSpanId)).toEqual([after?.spanId]);
+    for (const x of sink.spans)
+      expect(x.endTime - x.startTime, `${x.name} covers no wait`).toBeLessThan(3600_000);
+    expectWellFormed(sink.spans);
 
     // An abort of a waiting run adds no second span for the stretch the wait ended.
     const other = memorySink();
@@ -195,6 +256,93 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     await t.drain();
     await t.runtime.abort("changed my mind");
     expect(other.spans.filter((x) => x.name === "invoke_agent payer")).toHaveLength(1);
+  });
+
+  it("a model call that fails every attempt: each attempt's step span ends with ERROR, so every chat span has its parent", async () => {
+    const base = scriptedModel({ turns: [{ text: "never" }] });
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async () => {
+        throw new APICallError({
+          message: "upstream exploded",
+          url: "https://model.test",
+          requestBodyValues: {},
+          statusCode: 500,
+        });
+      },
+    };
+    const sink = memorySink();
+    const s = createTestSession(defineAgent({ name: "flaky", system: "", model }), {
+      tracing: { sink },
+      pump: { backoffBaseMs: 10 },
+    });
+    const { runId } = await s.runtime.start({ message: "hi" });
+    for (let i = 0; i < 50 && s.runtime.ledger.read(0).at(-1)?.kind !== "run.failed"; i++) {
+      await s.drain();
+      s.clock.advance(60_000);
+    }
+    expect(s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.failed");
+    const trace = getRunTrace(s.sql, runId);
+    if (!trace) throw new Error("no trace context");
+    const chats = sink.spans.filter((x) => x.attributes[GEN_AI.operation] === "chat");
+    const steps = sink.spans.filter((x) => x.name === "step 1");
+    expect(chats).toHaveLength(5);
+    expect(
+      steps.map((x) => [x.spanId, x.attributes[DURABLE_AGENTS.attempt], x.error?.code]),
+    ).toEqual(
+      [1, 2, 3, 4, 5].map((attempt) => [
+        stepSpanId(trace, 1, attempt),
+        attempt,
+        expect.any(String),
+      ]),
+    );
+    expect(chats.map((x) => x.parentSpanId)).toEqual(steps.map((x) => x.spanId));
+    const [run] = sink.spans.filter((x) => x.name === "invoke_agent flaky");
+    expect(run?.error).toBeDefined();
+    expectWellFormed(sink.spans);
+    expect(sink.flushes).toBeGreaterThanOrEqual(5);
+  });
+
+  it("a chat span has the finish reason as the conventions spell it, and the response's model and id when the provider sends them", async () => {
+    const base = scriptedModel({ turns: [{ text: "Hi." }] });
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async (options) => {
+        const { stream, ...rest } = await base.doStream(options);
+        const metadata: LanguageModelV4StreamPart = {
+          type: "response-metadata",
+          id: "resp_42",
+          modelId: "scripted-1-0613",
+        };
+        return {
+          ...rest,
+          stream: stream.pipeThrough(
+            new TransformStream({
+              start: (controller) => controller.enqueue(metadata),
+              transform: (part, controller) => controller.enqueue(part),
+            }),
+          ),
+        };
+      },
+    };
+    const sink = memorySink();
+    const s = createTestSession(defineAgent({ name: "greeter", system: "", model }), {
+      tracing: { sink },
+    });
+    await s.runtime.start({ message: "hi" });
+    await s.drain();
+    const [chat] = sink.spans.filter((x) => x.attributes[GEN_AI.operation] === "chat");
+    expect(chat?.attributes).toMatchObject({
+      [GEN_AI.requestModel]: "scripted-1",
+      [GEN_AI.responseModel]: "scripted-1-0613",
+      [GEN_AI.responseId]: "resp_42",
+      [GEN_AI.finishReasons]: ["stop"],
+    });
+    // The ledger's model.completed is as before: the response's metadata is the span's only.
+    const completed = s.runtime.ledger.read(0).find((e) => e.kind === "model.completed");
+    expect(Object.keys(completed?.data ?? {}).sort()).toEqual(
+      ["finishReason", "model", "step", "text", "toolCalls", "usage"].sort(),
+    );
   });
 
   it("a sub-agent's run joins its caller's trace, under the calling step", async () => {

@@ -101,10 +101,13 @@ const NO_CALLER: Caller = { identity: {}, scopes: [] };
  * the RPC methods sessions call on each other. Named so the published declarations can say it
  * (an anonymous class with the base's protected `ctx` and `env` cannot be emitted).
  */
-export type AgentServerClass = new (
+export type AgentServerClass = (new (
   ctx: DurableObjectState,
   env: Record<string, unknown>,
-) => DurableObject<Record<string, unknown>> & SessionPeerStub & StoreStub;
+) => DurableObject<Record<string, unknown>> & SessionPeerStub & StoreStub) & {
+  /** The agent types this server has, sorted (for `routeRequest`'s `mcp.agents`). */
+  readonly agents: readonly string[];
+};
 
 /**
  * Returns the Durable Object class that holds one agent session each. Export it
@@ -127,6 +130,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   const live: LiveReadOptions = { ...DEFAULT_LIVE_READ, ...options.live };
 
   return class AgentSessionObject extends DurableObject<Record<string, unknown>> {
+    static get agents(): readonly string[] {
+      return registry.types();
+    }
+
     readonly #sql: SqlPort = doSqlPort(this.ctx.storage);
     #runtime: SessionRuntime | undefined;
     readonly #sockets = new WebSocketHub(this.ctx, {

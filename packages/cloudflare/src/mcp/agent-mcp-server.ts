@@ -7,8 +7,9 @@ import { sessionObjectName } from "../agent-object/session-path.ts";
 /**
  * `/mcp/:agent`: an agent served over MCP (streamable HTTP, stateless; the MCP
  * TypeScript SDK's Web-standard server transport). `tools/list` offers one tool, named
- * after the agent, that runs it on a new or named session and returns its answer;
- * progress notifications carry the run's text as it streams.
+ * after the agent, that runs it on a new or named session and returns its answer: the run's
+ * whole assistant text (every step's, see RunText), with the run's output in
+ * `structuredContent`; progress notifications carry that text as it streams.
  *
  * Invariants:
  * 1. A parser, not a second door: the tool starts the run with `POST
@@ -54,6 +55,7 @@ export async function serveAgentMcp(
       };
       if (!started.ok || !body.runId) return refused(started.status, body.error);
       const token = extra._meta?.progressToken;
+      const text = new RunText();
       let progress = 0;
       let offset = body.offset ?? "-1";
       for (;;) {
@@ -69,12 +71,13 @@ export async function serveAgentMcp(
         offset = read.headers.get("stream-next-offset") ?? offset;
         for (const event of (await read.json()) as LedgerEvent[]) {
           if (event.runId !== body.runId) continue;
-          if (event.kind === "model.delta" && token !== undefined)
+          const piece = text.read(event);
+          if (piece !== undefined && token !== undefined)
             await extra.sendNotification({
               method: "notifications/progress",
-              params: { progressToken: token, progress: ++progress, message: event.data.text },
+              params: { progressToken: token, progress: ++progress, message: piece },
             });
-          const end = ending(event, session);
+          const end = ending(event, session, text.whole());
           if (end) return end;
         }
       }
@@ -91,11 +94,38 @@ type ToolAnswer = {
   isError?: boolean;
 };
 
-function ending(event: LedgerEvent, session: string): ToolAnswer | undefined {
+/**
+ * The run's whole assistant text, as a chat shows it: each step's text (`model.completed`),
+ * the steps' texts joined by a blank line. `read` gives the piece of it a `model.delta` adds
+ * (with the blank line before a later step's first piece), so the progress messages, joined,
+ * are the answer. Only a step redriven after a crash mid-answer streams its text twice.
+ */
+class RunText {
+  readonly #steps: string[] = [];
+  #streaming: number | undefined;
+  #streamed = false;
+
+  read(event: LedgerEvent): string | undefined {
+    if (event.kind === "model.completed" && event.data.text !== "")
+      this.#steps.push(event.data.text);
+    if (event.kind !== "model.delta" || event.data.text === "") return undefined;
+    const first = this.#streaming !== event.data.step;
+    const piece = first && this.#streamed ? `\n\n${event.data.text}` : event.data.text;
+    this.#streaming = event.data.step;
+    this.#streamed = true;
+    return piece;
+  }
+
+  whole(): string {
+    return this.#steps.join("\n\n");
+  }
+}
+
+function ending(event: LedgerEvent, session: string, whole: string): ToolAnswer | undefined {
   switch (event.kind) {
     case "run.completed": {
       const output = event.data.output;
-      const text = typeof output === "string" ? output : JSON.stringify(output);
+      const text = whole || (typeof output === "string" ? output : JSON.stringify(output));
       return {
         content: [{ type: "text", text }],
         structuredContent: { session, runId: event.runId, output },

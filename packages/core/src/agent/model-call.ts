@@ -18,6 +18,8 @@ export interface ModelCallResult {
   readonly usage: TokenUsage;
   /** True when the call was aborted (an interrupt); `text` is what arrived before it. */
   readonly interrupted: boolean;
+  /** The provider's response id and the model that answered (`response-metadata`), when sent. */
+  readonly response: { readonly id?: string; readonly modelId?: string };
 }
 
 /** Where a streamed call's pieces go as they arrive. */
@@ -53,6 +55,7 @@ export async function callModel(
   };
   const toolCalls: ToolCallRequest[] = [];
   let finishReason = "unknown";
+  let response: ModelCallResult["response"] = {};
   let usage: TokenUsage = { inputTokens: 0, outputTokens: 0 };
   const signal = options.abortSignal;
   const guard = <T>(promise: PromiseLike<T>) =>
@@ -94,6 +97,12 @@ export async function callModel(
           finishReason = part.finishReason.unified;
           usage = tokenUsage(part.usage);
           break;
+        case "response-metadata":
+          response = {
+            ...(part.id === undefined ? {} : { id: part.id }),
+            ...(part.modelId === undefined ? {} : { modelId: part.modelId }),
+          };
+          break;
         case "error":
           throw part.error;
         default:
@@ -114,8 +123,8 @@ export async function callModel(
     watchdog?.stop();
   }
   if (signal.aborted)
-    return { text, toolCalls: [], finishReason: "interrupted", usage, interrupted: true };
-  return { text, toolCalls, finishReason, usage, interrupted: false };
+    return { text, toolCalls: [], finishReason: "interrupted", usage, interrupted: true, response };
+  return { text, toolCalls, finishReason, usage, interrupted: false, response };
 }
 
 /** Stream parts that show the model is answering (the first-token and idle timeouts watch them). */

@@ -261,12 +261,19 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       coalescer.flush();
       this.#o.tracer?.model(
         runId,
-        { step, attempt, ...traced, usage: result.usage, finishReason: result.finishReason },
+        {
+          step,
+          attempt,
+          ...traced,
+          usage: result.usage,
+          finishReason: result.finishReason,
+          response: result.response,
+        },
         traced.start,
         this.#o.clock.now(),
       );
       if (!this.#stillRunning(runId)) return DONE;
-      const { interrupted, ...outcome } = result;
+      const { interrupted, response: _response, ...outcome } = result;
       const completed: NewEvent<"model.completed"> = {
         kind: "model.completed",
         runId,
@@ -301,13 +308,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       ]);
       return DONE;
     } catch (error) {
+      const info = errorInfo(error);
+      const now = this.#o.clock.now();
       if (traced)
-        this.#o.tracer?.model(
-          runId,
-          { step, attempt, ...traced, error: errorInfo(error) },
-          traced.start,
-          this.#o.clock.now(),
-        );
+        this.#o.tracer?.model(runId, { step, attempt, ...traced, error: info }, traced.start, now);
+      this.#o.tracer?.stepFailed(runId, step, attempt, info, now);
       throw error;
     } finally {
       this.#inFlight.delete(runId);

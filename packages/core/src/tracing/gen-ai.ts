@@ -12,6 +12,8 @@ export const GEN_AI = {
   provider: "gen_ai.provider.name",
   requestModel: "gen_ai.request.model",
   finishReasons: "gen_ai.response.finish_reasons",
+  responseModel: "gen_ai.response.model",
+  responseId: "gen_ai.response.id",
   inputTokens: "gen_ai.usage.input_tokens",
   outputTokens: "gen_ai.usage.output_tokens",
   agentName: "gen_ai.agent.name",
@@ -89,8 +91,20 @@ export interface ModelCallFacts {
   readonly provider: string;
   readonly modelId: string;
   readonly usage?: TokenUsage;
+  /** The AI SDK's unified reason (`stop`, `tool-calls`, `content-filter`, ...). */
   readonly finishReason?: string;
+  /** The provider's response id and the model that answered, when it sent them. */
+  readonly response?: { readonly id?: string; readonly modelId?: string };
   readonly error?: ErrorInfo;
+}
+
+/**
+ * A finish reason as the GenAI conventions spell it (`stop`, `length`, `tool_calls`,
+ * `content_filter`, `error`: the providers' own values), from the AI SDK's unified one
+ * (`tool-calls`, `content-filter`, ...).
+ */
+export function semconvFinishReason(reason: string): string {
+  return reason.replaceAll("-", "_");
 }
 
 export function chatSpan(
@@ -107,7 +121,13 @@ export function chatSpan(
       ...runAttributes(ids),
       [DURABLE_AGENTS.step]: call.step,
       [DURABLE_AGENTS.attempt]: call.attempt,
-      ...(call.finishReason === undefined ? {} : { [GEN_AI.finishReasons]: [call.finishReason] }),
+      ...(call.finishReason === undefined
+        ? {}
+        : { [GEN_AI.finishReasons]: [semconvFinishReason(call.finishReason)] }),
+      ...(call.response?.modelId === undefined
+        ? {}
+        : { [GEN_AI.responseModel]: call.response.modelId }),
+      ...(call.response?.id === undefined ? {} : { [GEN_AI.responseId]: call.response.id }),
       ...(call.usage === undefined
         ? {}
         : {

@@ -1,4 +1,4 @@
-import { type LedgerEvent, TERMINAL_KINDS } from "../ledger/events.ts";
+import { type ErrorInfo, type LedgerEvent, TERMINAL_KINDS } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import {
@@ -34,17 +34,27 @@ export interface RunTracerOptions {
  *    eviction, in a new isolate, continues the same trace with nothing held in memory.
  * 2. Spans that cross alarms (the run, a step) are recorded from committed ledger events
  *    (`step.completed`, `run.waiting`, a terminal event), with the ledger's times; a model
- *    call or tool call, which runs inside one alarm, is timed around the call itself.
+ *    call or tool call, which runs inside one alarm, is timed around the call itself, and so
+ *    is a step attempt that fails (its span ends with ERROR where the attempt failed).
  * 3. One `invoke_agent` span per segment of work: from `run.started` or `run.resumed` to the
  *    event that ends it (a wait for a human or a sub-agent, or an end), recorded once (by the
  *    event whose seq closed it), so a run waiting for days holds no open span and a resumed
  *    run records no duplicate. A later segment links to the first.
- * 4. A step redriven after a crash (attempt > 1) links to its run's span. The lost attempt's
- *    spans were never recorded; the redriven one is what the trace shows.
- * 5. Spans are flushed when a step ends, a run waits or a run ends, through `waitUntil`.
+ * 4. No span covers a wait, and a child lies within its parent: a step open when its segment
+ *    ends (it waits for an approval, or the run ends) is recorded then, under that segment's
+ *    span; its continuation after the resume is a span of its own under the new segment's
+ *    span, linked to the step's first span, and the step's tool calls then hang under it.
+ * 5. Every exported span's parent is exported: each step attempt's span ends, with
+ *    `step.completed`, with the end of its segment, or with ERROR when the attempt fails.
+ *    A step redriven after a crash (attempt > 1) links to its run's span. An attempt lost
+ *    with its isolate recorded nothing (its model call's span was never flushed either).
+ * 6. Spans are flushed when a step ends or fails, a run waits or a run ends, through
+ *    `waitUntil`.
  */
 export class RunTracer {
   readonly #o: RunTracerOptions;
+  /** By run: the step span its last failed attempt recorded, so the `run.failed` that gives up adds no second one. */
+  readonly #failed = new Map<string, string>();
 
   constructor(options: RunTracerOptions) {
     this.#o = options;
@@ -77,7 +87,7 @@ export class RunTracer {
       name,
       kind: "internal",
       traceId: run.traceId,
-      parentSpanId: stepSpanId(run, call.step, run.attempt),
+      parentSpanId: currentStepSpanId(run),
       attributes,
       startTime,
       endTime,
@@ -91,7 +101,26 @@ export class RunTracer {
    */
   stepContext(runId: string): { traceId: string; spanId: string } | undefined {
     const run = getRunTrace(this.#o.sql, runId);
-    return run && { traceId: run.traceId, spanId: stepSpanId(run, run.step, run.attempt) };
+    return run && { traceId: run.traceId, spanId: currentStepSpanId(run) };
+  }
+
+  /**
+   * A step attempt that failed (its model call threw, or its answer was refused): its span
+   * ends now with ERROR, so the attempt's model span has its parent. A retry is a new attempt.
+   */
+  stepFailed(
+    runId: string,
+    step: number,
+    attempt: number,
+    error: ErrorInfo,
+    endTime: number,
+  ): void {
+    const run = getRunTrace(this.#o.sql, runId);
+    if (!run || run.step !== step || run.attempt !== attempt) return;
+    if (!run.stepOpen || run.closedSeq !== null) return;
+    this.#stepSpan(run, endTime, error);
+    this.#failed.set(runId, currentStepSpanId(run));
+    this.#o.waitUntil(this.#o.sink.flush());
   }
 
   #committed(events: readonly LedgerEvent[]): void {
@@ -112,26 +141,34 @@ export class RunTracer {
   #step(runId: string, step: number, endTime: number): void {
     const run = getRunTrace(this.#o.sql, runId);
     if (!run || run.step !== step || run.stepStartedAt === null) return;
-    const { name, attributes } = stepSpan(this.#ids(run), step, run.attempt);
+    this.#stepSpan(run, endTime);
+  }
+
+  /** The current step's span in the current segment (invariants 4 and 5), ending at `endTime`. */
+  #stepSpan(run: RunTraceRecord, endTime: number, error?: ErrorInfo): void {
+    const { step, attempt } = run;
+    const { name, attributes } = stepSpan(this.#ids(run), step, attempt);
+    const continued = run.stepSegment !== run.segment;
+    const link = (spanId: string, why: string) => ({
+      traceId: run.traceId,
+      spanId,
+      attributes: { [DURABLE_AGENTS.link]: why },
+    });
     this.#o.sink.record({
       name,
       kind: "internal",
       traceId: run.traceId,
-      spanId: stepSpanId(run, step, run.attempt),
+      spanId: currentStepSpanId(run),
       parentSpanId: segmentSpanId(run),
-      links:
-        run.attempt > 1
-          ? [
-              {
-                traceId: run.traceId,
-                spanId: run.spanId,
-                attributes: { [DURABLE_AGENTS.link]: "redrive" },
-              },
-            ]
+      links: continued
+        ? [link(stepSpanId(run, step, attempt), "resume")]
+        : attempt > 1
+          ? [link(run.spanId, "redrive")]
           : [],
-      attributes,
-      startTime: run.stepStartedAt,
+      attributes: { ...attributes, [DURABLE_AGENTS.segment]: run.segment },
+      startTime: continued ? run.segmentStartedAt : (run.stepStartedAt ?? run.segmentStartedAt),
       endTime,
+      ...(error ? { error } : {}),
     });
   }
 
@@ -147,6 +184,11 @@ export class RunTracer {
         : event.kind === "run.aborted"
           ? { code: "aborted", message: event.data.reason }
           : undefined;
+    // A step still open ends with its segment (invariant 4), unless its failure recorded it.
+    const failed = this.#failed.get(run.runId);
+    this.#failed.delete(run.runId);
+    if (run.stepOpen && run.stepStartedAt !== null && failed !== currentStepSpanId(run))
+      this.#stepSpan(run, event.ts, error);
     this.#o.sink.record({
       name,
       kind: "internal",
@@ -185,7 +227,16 @@ export function segmentSpanId(run: RunTraceRecord): string {
   return run.segment === 0 ? run.spanId : derivedSpanId(run.spanId, "segment", run.segment);
 }
 
-/** The span id of a step's attempt, derived from the run's (invariant 1). */
+/**
+ * The span id of the current step's attempt in the current segment: its first span's, or,
+ * for its continuation after a resume, one derived from that (invariant 4).
+ */
+export function currentStepSpanId(run: RunTraceRecord): string {
+  const first = stepSpanId(run, run.step, run.attempt);
+  return run.stepSegment === run.segment ? first : derivedSpanId(first, "segment", run.segment);
+}
+
+/** The span id of a step's attempt (its first span), derived from the run's (invariant 1). */
 export function stepSpanId(run: RunTraceRecord, step: number, attempt: number): string {
   return derivedSpanId(run.spanId, "step", step, attempt);
 }

@@ -13,6 +13,10 @@ export interface RunTraceRecord extends RunTrace {
   readonly attempt: number;
   /** Epoch ms of the current step's `step.started` (its latest attempt). */
   readonly stepStartedAt: number | null;
+  /** The segment the current step's attempt started in. */
+  readonly stepSegment: number;
+  /** True from the step's `step.started` to its `step.completed`. */
+  readonly stepOpen: boolean;
   /**
    * How many times the run was resumed: each stretch of work from `run.started` or a
    * `run.resumed` to a wait or an end is one `invoke_agent` span (segment 0 has `spanId`).
@@ -33,6 +37,8 @@ interface Row {
   step: number;
   attempt: number;
   step_started_at: number | null;
+  step_segment: number;
+  step_open: number;
   parent_span_id: string | null;
   segment: number;
   segment_started_at: number;
@@ -46,9 +52,9 @@ interface Row {
  */
 export const runTracesProjection: Projection = {
   name: "run_traces",
-  version: 3,
+  version: 4,
   create: [
-    "CREATE TABLE run_traces (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, started_at INTEGER NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL, step_started_at INTEGER, parent_span_id TEXT, segment INTEGER NOT NULL, segment_started_at INTEGER NOT NULL, closed_seq INTEGER)",
+    "CREATE TABLE run_traces (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, started_at INTEGER NOT NULL, step INTEGER NOT NULL, attempt INTEGER NOT NULL, step_started_at INTEGER, step_segment INTEGER NOT NULL DEFAULT 0, step_open INTEGER NOT NULL DEFAULT 0, parent_span_id TEXT, segment INTEGER NOT NULL, segment_started_at INTEGER NOT NULL, closed_seq INTEGER)",
   ],
   drop: ["DROP TABLE IF EXISTS run_traces"],
   apply(sql, event) {
@@ -66,11 +72,17 @@ export const runTracesProjection: Projection = {
         );
     } else if (event.kind === "step.started")
       sql.exec(
-        "UPDATE run_traces SET step = ?, attempt = ?, step_started_at = ? WHERE run_id = ?",
+        "UPDATE run_traces SET step = ?, attempt = ?, step_started_at = ?, step_segment = segment, step_open = 1 WHERE run_id = ?",
         event.data.step,
         event.data.attempt,
         event.ts,
         event.runId,
+      );
+    else if (event.kind === "step.completed")
+      sql.exec(
+        "UPDATE run_traces SET step_open = 0 WHERE run_id = ? AND step = ?",
+        event.runId,
+        event.data.step,
       );
     else if (event.kind === "run.resumed")
       sql.exec(
@@ -100,6 +112,8 @@ export function getRunTrace(sql: SqlPort, runId: string): RunTraceRecord | undef
       step: row.step,
       attempt: row.attempt,
       stepStartedAt: row.step_started_at,
+      stepSegment: row.step_segment,
+      stepOpen: row.step_open === 1,
       segment: row.segment,
       segmentStartedAt: row.segment_started_at,
       closedSeq: row.closed_seq,
