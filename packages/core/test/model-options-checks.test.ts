@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { TRUSTED_CALLER } from "../src/commands/caller.ts";
 import { dispatchCommand } from "../src/commands/dispatch.ts";
 import { defineAgent, latestRun, scriptedModel } from "../src/index.ts";
+import { mcpServer } from "../src/mcp/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 import { calculator } from "./fixtures.ts";
 
@@ -90,6 +91,20 @@ describe("model options: what no provider takes is refused before anything is re
     expect(() =>
       agent({ headers: { authorization: "Bearer app-key", "x-api-key": "k" } }),
     ).not.toThrow();
+  });
+
+  it("an agent with MCP servers may name a tool its servers list at run time", async () => {
+    const withMcp = agent(
+      { toolChoice: { type: "tool", toolName: "add" } },
+      { mcp: [mcpServer({ name: "lab", url: "https://mcp.example.test/mcp" })] },
+    );
+    const t = createTestSession(withMcp);
+    await expect(
+      start(t, {
+        input: { message: "hi" },
+        modelOptions: { toolChoice: { type: "tool", toolName: "multiply" } },
+      }),
+    ).resolves.toMatchObject({ status: 202 });
   });
 
   it("a call whose chosen tool is not offered (prepareStep left it out) fails on its first attempt, terminally", async () => {
