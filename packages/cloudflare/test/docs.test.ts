@@ -446,6 +446,27 @@ describe("docs/api.md", () => {
         modelOptions: { temperature: 0.2, maxOutputTokens: 500, stopSequences: ["END"] },
       },
     });
+
+    const stolen = await fetch(`${base}/agents/chatty/${session}/runs`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        input: { message: "Who pays for this?" },
+        modelOptions: { headers: { Authorization: "Bearer sk-someone-else" } },
+      }),
+    });
+    // 400 { error: { code: "invalid_request", message: "... modelOptions.headers.Authorization: may not be set by a run ..." } }
+
+    expect(stolen.status).toBe(400);
+    const refused = (await stolen.json()) as { error: { code: string; message: string } };
+    expect(refused.error.code).toBe("invalid_request");
+    expect(refused.error.message).toContain(
+      "modelOptions.headers.Authorization: may not be set by a run",
+    );
+    const after = await fetch(`${base}/agents/chatty/${session}/events?offset=-1`, { headers });
+    expect(
+      ((await after.json()) as { kind: string }[]).filter((e) => e.kind === "run.started"),
+    ).toHaveLength(1);
   });
 
   it("triggers and schedules: cron names, time zones, cancellation", () => {

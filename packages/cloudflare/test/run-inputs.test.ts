@@ -42,6 +42,26 @@ describe("a run's files and model options over HTTP (POST .../runs, POST /chat/:
       ],
       [{ input: { message: "hi" }, modelOptions: { topP: "high" } }, "modelOptions.topP"],
       [{ input: { message: "hi" }, modelOptions: { seed: 1, colour: "red" } }, "colour"],
+      // A header value that would split the provider request, and credential or hop-by-hop
+      // headers, which only the agent's own code may set.
+      ...[
+        { "x-a": "a\r\nx-b: c" },
+        { Authorization: "Bearer stolen" },
+        { "x-api-key": "stolen" },
+        { host: "evil.test" },
+      ].map((headers): [unknown, string] => [
+        { input: { message: "hi" }, modelOptions: { headers } },
+        `modelOptions.headers.${Object.keys(headers)[0]}`,
+      ]),
+      [{ input: { message: "hi" }, modelOptions: { topP: 2 } }, "modelOptions.topP"],
+      [{ input: { message: "hi" }, modelOptions: { temperature: -5 } }, "modelOptions.temperature"],
+      [
+        {
+          input: { message: "hi" },
+          modelOptions: { toolChoice: { type: "tool", toolName: "nope" } },
+        },
+        "modelOptions.toolChoice.toolName",
+      ],
     ];
     for (const [body, field] of bodies) {
       const response = await s.post("runs", body);

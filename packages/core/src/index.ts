@@ -58,6 +58,7 @@ export {
   resolveDomains,
   type ToolAuthority,
 } from "./agent/governance.ts";
+export { RUN_HEADER_DENY_LIST } from "./agent/model-headers.ts";
 export type {
   ModelOptions,
   PrepareStep,

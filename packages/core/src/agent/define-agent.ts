@@ -5,7 +5,12 @@ import type { McpToolSource } from "../mcp/source.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool, type ToolDefinition } from "./define-tool.ts";
 import { assertDomainsDeclared, type DomainPolicies } from "./governance.ts";
-import { checkModelOptions, type ModelOptions, type PrepareStep } from "./model-options.ts";
+import {
+  checkModelOptions,
+  type ModelOptions,
+  type PrepareStep,
+  toolChoiceProblem,
+} from "./model-options.ts";
 import type { ModelTimeouts } from "./model-timeouts.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
@@ -121,6 +126,12 @@ export function defineAgent<const D extends DomainPolicies = DomainPolicies>(
   assertDomainsDeclared({ name: options.name, tools, domains: options.domains });
   checkInitialState(options);
   checkModelOptions(options.name, options.modelOptions);
+  const choice = toolChoiceProblem(
+    options.modelOptions?.toolChoice,
+    [...names],
+    (options.mcp ?? []).length > 0,
+  );
+  if (choice) throw new TypeError(`agent "${options.name}": modelOptions.${choice}`);
   for (const [key, ms] of Object.entries(options.modelTimeouts ?? {})) {
     if (!Number.isFinite(ms) || ms <= 0)
       throw new TypeError(

@@ -6,6 +6,8 @@ import type {
   SharedV4ProviderOptions,
 } from "@ai-sdk/provider";
 import * as z from "zod";
+import { TerminalError } from "../errors/base.ts";
+import { headersSchema, runHeadersSchema } from "./model-headers.ts";
 
 /**
  * The call settings an AI SDK user passes to `streamText`, with the same names and meaning
@@ -100,20 +102,30 @@ const finite = z.number({ error: "must be a finite number" });
 const positiveInt = z.int({ error: "must be a positive integer" }).min(1, {
   error: "must be a positive integer",
 });
+const between = (min: number, max: number) =>
+  finite.min(min, { error: `must be between ${min} and ${max}` }).max(max, {
+    error: `must be between ${min} and ${max}`,
+  });
 
 /**
- * The wire form of `ModelOptions` (the body of `POST .../runs` carries it as `modelOptions`),
- * and the check `defineAgent` runs on an agent's. JSON only: `providerOptions` are JSON objects
- * by provider, `headers` strings. Unknown fields are refused, so a misspelt setting is a 400,
- * never silently ignored.
+ * The wire form of `ModelOptions` as the agent's code sets it (`defineAgent`'s check, and
+ * `prepareStep`'s answer), with any valid header. JSON only: `providerOptions` are JSON objects
+ * by provider, `headers` strings. Unknown fields are refused, so a misspelt setting is an
+ * error, never silently ignored.
+ *
+ * Ranges refuse what no major provider takes (the AI SDK passes these through, its settings page
+ * says "the range depends on the provider and model"): `temperature` 0–2 (OpenAI and Google take
+ * 0–2, Anthropic 0–1), `topP` 0–1 (all of them; the AI SDK documents 0–1), `topK` a positive
+ * integer, `presencePenalty` and `frequencyPenalty` −2–2 (OpenAI's range; Google's is narrower,
+ * Anthropic has none).
  */
 export const modelOptionsSchema = z.strictObject({
-  temperature: finite.optional(),
+  temperature: between(0, 2).optional(),
   maxOutputTokens: positiveInt.optional(),
-  topP: finite.optional(),
-  topK: finite.optional(),
-  presencePenalty: finite.optional(),
-  frequencyPenalty: finite.optional(),
+  topP: between(0, 1).optional(),
+  topK: positiveInt.optional(),
+  presencePenalty: between(-2, 2).optional(),
+  frequencyPenalty: between(-2, 2).optional(),
   seed: z.int({ error: "must be an integer" }).optional(),
   stopSequences: z.array(z.string().min(1).max(256)).max(16).optional(),
   toolChoice: z
@@ -123,15 +135,18 @@ export const modelOptionsSchema = z.strictObject({
     ])
     .optional(),
   providerOptions: z.record(z.string().min(1).max(64), z.record(z.string(), z.json())).optional(),
-  headers: z
-    .record(
-      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, "must be an HTTP header name"),
-      z.string().max(8192).optional(),
-    )
-    .optional(),
+  headers: headersSchema.optional(),
   reasoning: z
     .enum(["provider-default", "none", "minimal", "low", "medium", "high", "xhigh", "max"])
     .optional(),
+});
+
+/**
+ * A run's `modelOptions` (the body of `POST .../runs`): `modelOptionsSchema`, except that its
+ * headers may not set credential or hop-by-hop headers (`RUN_HEADER_DENY_LIST`).
+ */
+export const runModelOptionsSchema = modelOptionsSchema.extend({
+  headers: runHeadersSchema.optional(),
 });
 
 /** Throws a TypeError for settings no provider would take (checked when the agent is defined). */
@@ -142,3 +157,43 @@ export function checkModelOptions(agent: string, options: ModelOptions | undefin
   if (issue)
     throw new TypeError(`agent "${agent}": modelOptions.${issue.path.join(".")} ${issue.message}`);
 }
+
+/**
+ * Why `toolChoice` cannot be honoured with these tools (it names a tool the model is not
+ * given), or undefined when it can. `tools`: the names the model gets; `open`: more tools may
+ * come at run time (MCP servers' tools are listed when the run starts), so a name not among
+ * `tools` is left for the check at call time.
+ */
+export function toolChoiceProblem(
+  choice: ToolChoice | undefined,
+  tools: readonly string[],
+  open = false,
+): string | undefined {
+  if (typeof choice !== "object" || tools.includes(choice.toolName) || open) return undefined;
+  const known = tools.length > 0 ? `its tools are ${tools.join(", ")}` : "it has no tools";
+  return `toolChoice.toolName names "${choice.toolName.slice(0, 128)}", a tool the model is not given (${known}); name one of them or use "auto", "none" or "required"`;
+}
+
+/**
+ * What `prepareStep` returned, checked as the agent's options are: throws a TerminalError
+ * `invalid_prepare_step` (the run fails at once: a retry would get the same answer) naming the
+ * field, so a bad hook is one clear failure, not retries against the provider.
+ */
+export function checkPreparedStep(step: number, prepared: PrepareStepResult | undefined): void {
+  if (prepared === undefined) return;
+  const { model: _model, activeTools, system, ...options } = prepared;
+  const problem = (path: string, message: string) =>
+    new TerminalError(
+      "invalid_prepare_step",
+      `prepareStep's answer for step ${step}: ${path} ${message}; fix the agent's prepareStep`,
+    );
+  const parsed = modelOptionsSchema.safeParse(options);
+  const issue = parsed.error?.issues[0];
+  if (issue) throw problem(issue.path.join("."), issue.message);
+  if (activeTools !== undefined && !(Array.isArray(activeTools) && activeTools.every(isString)))
+    throw problem("activeTools", "must be an array of tool names");
+  if (system !== undefined && typeof system !== "string")
+    throw problem("system", "must be a string");
+}
+
+const isString = (value: unknown): value is string => typeof value === "string";

@@ -2,7 +2,7 @@ import type { LanguageModelV4, LanguageModelV4CallOptions } from "@ai-sdk/provid
 import type { AppContext } from "../app-events/app-context.ts";
 import type { StagedEffects } from "../app-events/staged.ts";
 import type { Clock } from "../clock.ts";
-import { DurableAgentsError } from "../errors/base.ts";
+import { DurableAgentsError, TerminalError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import {
@@ -27,7 +27,12 @@ import type { ResolvedDomains } from "./governance.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { emptyAnswerError } from "./model-errors.ts";
-import { callSettings, type ModelOptions } from "./model-options.ts";
+import {
+  callSettings,
+  checkPreparedStep,
+  type ModelOptions,
+  toolChoiceProblem,
+} from "./model-options.ts";
 import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
 import { toolSpecs } from "./prompt.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
@@ -340,16 +345,26 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const { agent, ledger, env, sessionId } = this.#o;
     const prompt = this.#messages.prompt(agent.system, ledger.tail);
     const prepared = await agent.prepareStep?.({ sessionId, runId, step, attempt, prompt, env });
+    checkPreparedStep(step, prepared);
     const system = prepared?.system;
     const active = prepared?.activeTools;
     const keep = (name: string) => !active || active.includes(name);
     const tools = agent.tools.filter((t) => keep(t.name));
     const mcp = mcpToolsOfRun(agent, this.#o.sql, env, runId).specs.filter((t) => keep(t.name));
     const specs = [...(tools.length > 0 ? toolSpecs(tools) : []), ...mcp];
+    const settings = callSettings(agent.modelOptions, this.#runModelOptions(runId, run), prepared);
+    // A choice of a tool this call does not offer (not active, or an MCP tool not listed).
+    const choice = settings.toolChoice?.type === "tool" ? settings.toolChoice : undefined;
+    const problem = toolChoiceProblem(
+      choice,
+      specs.map((s) => s.name),
+    );
+    if (problem)
+      throw new TerminalError("invalid_tool_choice", `step ${step}: modelOptions.${problem}`);
     return {
       model: prepared?.model ?? resolveModel(agent, env),
       options: {
-        ...callSettings(agent.modelOptions, this.#runModelOptions(runId, run), prepared),
+        ...settings,
         prompt:
           system === undefined
             ? prompt

@@ -37,6 +37,7 @@ import { completionHookHandler, completionHookReactor } from "./completion-hook.
 import type { AgentDefinition } from "./define-agent.ts";
 import { failedCalls } from "./failed-calls.ts";
 import { resolveDomains } from "./governance.ts";
+import { toolChoiceProblem } from "./model-options.ts";
 import {
   type ControlState,
   decideResume,
@@ -315,6 +316,16 @@ export class SessionRuntime {
     parent?: ParentRef,
     parentTrace?: { readonly traceId: string; readonly spanId: string },
   ): Promise<StartedRun> {
+    const choice = toolChoiceProblem(
+      input.modelOptions?.toolChoice,
+      this.#agent.tools.map((t) => t.name),
+      (this.#agent.mcp ?? []).length > 0,
+    );
+    if (choice)
+      throw new BadRequestError(
+        "invalid_request",
+        `modelOptions.${choice} (agent "${this.#agent.name}")`,
+      );
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { modelOptionsSchema } from "../agent/model-options.ts";
+import { runModelOptionsSchema } from "../agent/model-options.ts";
 import type { ResumeRequest } from "../agent/run-control.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
@@ -32,8 +32,8 @@ export const startInput = z.object({
     /** Conversation placed before `message`. */
     messages: priorMessagesInput.optional(),
   }),
-  /** This run's model settings, over the agent's `modelOptions` (model-options.ts). */
-  modelOptions: modelOptionsSchema.optional(),
+  /** This run's model settings, over the agent's `modelOptions`; no credential headers (model-options.ts). */
+  modelOptions: runModelOptionsSchema.optional(),
   /** The app's own data about the run: hooks and onComplete see it; it is in `run.started`. */
   metadata: z
     .record(z.string().min(1).max(200), json)
