@@ -5,7 +5,11 @@
  */
 import { rmSync } from "node:fs";
 import { AgentChat, loadChatMessages } from "@durable-agents/client/chat";
-import { DefaultChatTransport, type UIMessage } from "ai";
+import {
+  DefaultChatTransport,
+  lastAssistantMessageIsCompleteWithToolCalls,
+  type UIMessage,
+} from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
 import {
@@ -16,7 +20,14 @@ import {
   textOf,
   until,
 } from "./chat-support.ts";
-import { getJson, readLedger, startQuickstart, tempState } from "./e2e-support.ts";
+import {
+  getJson,
+  isTerminal,
+  type LedgerEvent,
+  readLedger,
+  startQuickstart,
+  tempState,
+} from "./e2e-support.ts";
 
 const state = tempState("e2e-usechat");
 let dev: WranglerDev;
@@ -222,7 +233,9 @@ describe("useChat with DefaultChatTransport and no options", () => {
     const part = c.messages[1]?.parts.find((p) => p.type === "tool-browser_time") as
       | { state: string; toolCallId: string }
       | undefined;
-    expect(part?.state).toBe("approval-requested");
+    // A client-side tool: the call waits as input-available, no approval is asked.
+    expect(part?.state).toBe("input-available");
+    expect((await status(c.id)).status).toBe("waiting");
     await c.addToolOutput({
       tool: "browser_time",
       toolCallId: part?.toolCallId ?? "",
@@ -234,6 +247,76 @@ describe("useChat with DefaultChatTransport and no options", () => {
     );
     expect((await status(c.id)).status).toBe("completed");
     await expectLedgerEquals(c);
+  });
+
+  it("a client-side tool the usual AI SDK way (onToolCall, addToolOutput, sendAutomaticallyWhen) resumes the run", async () => {
+    const transport = new DefaultChatTransport({ api: `${dev.baseUrl}/chat/assistant` });
+    const output = { time: "2026-11-29T18:00:00+01:00", timeZone: "Europe/Paris" };
+    const c: NodeChat = new NodeChat({
+      id: `chat-${Date.now()}-${++counter}`,
+      transport,
+      sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
+      onToolCall: ({ toolCall }) => {
+        if (toolCall.toolName !== "browser_time") return;
+        void c.addToolOutput({
+          tool: "browser_time",
+          toolCallId: toolCall.toolCallId,
+          output,
+        } as never);
+      },
+    });
+    await c.sendMessage({ text: "what time is it?" });
+    // The automatic send answered the call and streamed the rest of the run.
+    await until("the run to complete", async () =>
+      (await status(c.id)).status === "completed" && c.status === "ready" ? true : undefined,
+    );
+    expect(c.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(c.messages[1]?.parts.find((p) => p.type === "tool-browser_time")).toMatchObject({
+      state: "output-available",
+      output,
+    });
+    expect(textOf(c.messages[1])).toBe(
+      "Your browser says it is 2026-11-29T18:00:00+01:00 (Europe/Paris).",
+    );
+    await expectLedgerEquals(c);
+  });
+
+  it("stop() while the run waits on a sub-agent interrupts it at once and cancels the sub-agent's run", async () => {
+    const c = chat();
+    const sent = c.sendMessage({ text: "research durable objects" });
+    await until("the run to wait on the researcher", async () =>
+      (await status(c.id)).status === "waiting" ? true : undefined,
+    );
+    await c.stop();
+    await sent;
+    const events = await until(
+      "the run to be interrupted",
+      async () => {
+        const ledger = await readLedger(dev.baseUrl, c.id);
+        return ledger.some((e) => e.kind === "run.interrupted") ? ledger : undefined;
+      },
+      20_000,
+    );
+    const interrupted = events.findIndex((e) => e.kind === "run.interrupted");
+    // Interrupted during the wait: the run never resumed, the sub-agent never answered it.
+    expect(events.slice(0, interrupted).map((e) => e.kind)).not.toContain("subagent.completed");
+    expect(events.slice(0, interrupted).map((e) => e.kind)).not.toContain("run.resumed");
+    expect(events[interrupted]?.data).toEqual({ reason: "stopped by the chat client" });
+    const child = events.find((e) => e.kind === "subagent.started")?.data as {
+      agent: string;
+      session: string;
+    };
+    const childLedger = () =>
+      getJson<LedgerEvent[]>(
+        `${dev.baseUrl}/agents/${child.agent}/${child.session}/events?offset=-1`,
+      );
+    const childEnd = await until(
+      "the sub-agent's run to be cancelled",
+      async () => (await childLedger()).find(isTerminal),
+      20_000,
+    );
+    expect(childEnd.kind).toBe("run.aborted");
+    expect((await status(c.id)).status).toBe("interrupted");
   });
 
   it("sendMessage({ text, files }): the user message's file parts start the run with them", async () => {

@@ -6,10 +6,10 @@
 import { readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { HttpAgent } from "@ag-ui/client";
-import { DefaultChatTransport } from "ai";
+import { DefaultChatTransport, lastAssistantMessageIsCompleteWithToolCalls } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
-import { NodeChat as Chat, textOf } from "./chat-support.ts";
+import { NodeChat as Chat, textOf, until } from "./chat-support.ts";
 import { getJson, startQuickstart, tempState } from "./e2e-support.ts";
 
 const doc = readFileSync(resolve(import.meta.dirname, "../../docs/delivery.md"), "utf8");
@@ -31,7 +31,7 @@ describe("docs/delivery.md", () => {
   it("every ts example in docs/delivery.md is in this file", () => {
     const squash = (code: string) => code.replace(/\s+/g, "").replace(/,(?=[)\]}])/g, "");
     const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
-    expect(blocks.length).toBe(3);
+    expect(blocks.length).toBe(4);
     for (const block of blocks) expect(squash(self), block).toContain(squash(block));
   });
 
@@ -53,6 +53,28 @@ describe("docs/delivery.md", () => {
       await chat.sendMessage(); // the run resumes; its rest streams into the same message
     }
     expect(textOf(chat.lastMessage)).toBe("This needs your approval. Deleted 0 note(s).");
+  });
+
+  it("useChat: a client-side tool answered in onToolCall, sent on automatically", async () => {
+    const clock: Chat = new Chat({
+      id: "docs-client-tool",
+      transport: new DefaultChatTransport({ api: `${base}/chat/assistant` }),
+      sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
+      onToolCall: ({ toolCall }) => {
+        if (toolCall.toolName !== "browser_time") return;
+        const output = { time: "2026-11-29T18:00:00+01:00", timeZone: "Europe/Paris" };
+        void clock.addToolOutput({ tool: "browser_time", toolCallId: toolCall.toolCallId, output });
+      },
+    });
+    await clock.sendMessage({ text: "what time is it?" }); // the output is sent on by itself
+    await until("the automatic send to finish", () =>
+      clock.status === "ready" && clock.messages.length === 2 && textOf(clock.lastMessage) !== ""
+        ? true
+        : undefined,
+    );
+    expect(textOf(clock.lastMessage)).toBe(
+      "Your browser says it is 2026-11-29T18:00:00+01:00 (Europe/Paris).",
+    );
   });
 
   it("AG-UI: a run that waits ends outcome interrupt; resume[] continues it", async () => {

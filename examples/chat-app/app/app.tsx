@@ -60,7 +60,7 @@ function Message({ message, chat }: { message: UIMessage; chat: ReturnType<typeo
           <div key={key} className="tool" data-tool={name} data-state={part.state}>
             {name}({JSON.stringify(part.input)}) · {part.state}
             {part.state === "output-available" && <> → {JSON.stringify(part.output)}</>}
-            {part.state === "approval-requested" && name === "browser_time" && (
+            {part.state === "input-available" && name === "browser_time" && (
               <div className="approval">
                 <button
                   type="button"

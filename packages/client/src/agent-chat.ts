@@ -157,7 +157,10 @@ export class AgentChat extends AbstractChat<UIMessage> {
   #allAnswered(): boolean {
     const last = this.lastMessage;
     if (last?.role !== "assistant") return false;
-    return !last.parts.some((p) => isToolUIPart(p) && p.state === "approval-requested");
+    // A client-side tool's call waits as `input-available` until its output is added.
+    return !last.parts.some(
+      (p) => isToolUIPart(p) && (p.state === "approval-requested" || p.state === "input-available"),
+    );
   }
 }
 

@@ -43,6 +43,8 @@ export interface PendingApproval {
   readonly callId: string;
   readonly name: string;
   readonly args: unknown;
+  /** A client-side tool's call: it waits for the client's output, not for an approval. */
+  readonly client?: true;
 }
 
 /** A child session started by a tool call (a sub-agent); `done` once it answered. */
@@ -176,6 +178,7 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
             callId: event.data.callId,
             name: event.data.name,
             args: event.data.args,
+            ...(event.data.client ? { client: true as const } : {}),
           },
         ],
       };

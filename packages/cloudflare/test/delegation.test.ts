@@ -67,6 +67,28 @@ describe("every way a child session ends settles its parent's call", () => {
     expect(kinds.slice(-2)).toEqual(["tool.failed", "run.aborted"]);
     expect((await toolFailure(parent))?.code).toBe("aborted");
   });
+
+  it("a parent's interrupt during the wait takes effect at once: its delegated call fails, the child is cancelled, and a resume goes on with the failure", async () => {
+    const parent = session("boss");
+    await parent.post("runs", { input: { message: "clerk cancel" } });
+    const child = await childOf(parent, "clerk");
+    await child.waitFor((e) => e.kind === "run.waiting", 20_000);
+    await parent.waitFor((e) => e.kind === "run.waiting", 20_000);
+    expect((await parent.post("interrupt", { reason: "user pressed stop" })).status).toBe(202);
+    const kinds = (await parent.events()).map((e) => e.kind);
+    expect(kinds.slice(-2)).toEqual(["tool.failed", "run.interrupted"]);
+    expect(await toolFailure(parent)).toMatchObject({ code: "interrupted" });
+    expect((await parent.status()).status).toBe("interrupted");
+    const childEnd = await child.waitFor(ended, 20_000);
+    expect(childEnd.kind).toBe("run.aborted");
+    const { reason } = childEnd.data as { reason: string };
+    expect(reason).toContain(`its parent boss run ${(await parent.status()).runId}`);
+    expect(reason).toContain("was interrupted (user pressed stop)");
+    // The resumed run sees the failed call (the model answers with it) and completes.
+    expect((await parent.post("resume", { mode: "continue" })).status).toBe(202);
+    expect((await parent.waitFor(ended, 20_000)).kind).toBe("run.completed");
+    expect((await parent.events()).filter((e) => e.kind === "subagent.completed")).toEqual([]);
+  });
 });
 
 describe("a delegated call's identity includes its run, step and attempt", () => {

@@ -72,6 +72,12 @@ export class ChatRenderer {
           ),
         );
       case "approval.requested":
+        if (event.data.client)
+          return this.#line(
+            this.#style.yellow(
+              `⏸ ${event.data.name}(${compact(event.data.args)}) waits for the client's output (call ${event.data.callId})`,
+            ),
+          );
         return this.#line(
           this.#style.yellow(
             `⏸ ${event.data.name}(${compact(event.data.args)}) needs approval (call ${event.data.callId})`,

@@ -76,6 +76,15 @@ export interface ToolDefinition<Input = unknown, Output = unknown, Domain extend
    */
   readonly needsApproval?: boolean | ((input: Input) => boolean);
   /**
+   * A client-side tool (the AI SDK's sense): the client answers the call with its output, and
+   * the run waits for it (`approval.requested` with `client: true`, `run.waiting` `approval`).
+   * The UI message stream shows the call as `tool-input-available` only (useChat's
+   * `onToolCall` + `addToolOutput`), AG-UI as an interrupt with reason `client_tool`; the
+   * answer is `resume` with `approvals: [{ callId, approved: true, result }]`. `execute` runs
+   * only for an answer approved without a `result` (a server fallback); a denial fails the call.
+   */
+  readonly client?: boolean;
+  /**
    * Where `execute` runs. `"inline"` (default): inside the session object, during the step.
    * `"workflow"`: in a Cloudflare Workflow instance (see createToolWorkflow); the run waits
    * for its result without holding a request, and `execute` gets no `transaction`, `query`

@@ -169,7 +169,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             (c): NewEvent => ({
               kind: "approval.requested",
               runId,
-              data: { step: action.step, callId: c.callId, name: c.name, args: c.args },
+              data: {
+                step: action.step,
+                callId: c.callId,
+                name: c.name,
+                args: c.args,
+                ...(this.#isClientTool(c) ? { client: true as const } : {}),
+              },
             }),
           ),
           { kind: "run.waiting", runId, data: { reason: "approval" } },
@@ -553,7 +559,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     return [...agent.tools, ...mcpToolsOfRun(agent, this.#o.sql, this.#o.env, runId).tools];
   }
 
+  #isClientTool(call: ToolCallRecord): boolean {
+    return this.#tools(call.runId).find((t) => t.name === call.name)?.client === true;
+  }
+
+  /** A client-side tool always waits: for its output, sent by the client. */
   #needsApproval(call: ToolCallRecord): boolean {
+    if (this.#isClientTool(call)) return true;
     const rule = this.#tools(call.runId).find((t) => t.name === call.name)?.needsApproval;
     if (typeof rule !== "function") return rule === true;
     try {

@@ -375,12 +375,23 @@ export class SessionRuntime {
     return { runId, status: "running", offset };
   }
 
-  /** Soft stop: durable request; the model call in flight is aborted and its partial answer kept. */
+  /**
+   * Soft stop: durable request; the model call in flight is aborted and its partial answer kept.
+   * A waiting run is interrupted at once. Calls it delegated (a sub-agent's run, a Workflow)
+   * fail in the same append (code `interrupted`) and sub-agents working on them are cancelled
+   * (subagent-replies.ts), so a later resume goes on with those calls failed: the model sees
+   * the failures and may call again.
+   */
   async interrupt(reason = DEFAULT_INTERRUPT_REASON): Promise<StatusView> {
     const run = this.#activeRun("interrupt");
     if (run.status === "waiting") {
-      this.ledger.append([{ kind: "run.interrupted", runId: run.runId, data: { reason } }], () =>
-        this.work.cancel(runKey(run.runId)),
+      const failed = this.#failDelegated(run.runId, {
+        code: "interrupted",
+        message: `the run was interrupted (${reason}) before the call answered`,
+      });
+      this.ledger.append(
+        [...failed, { kind: "run.interrupted", runId: run.runId, data: { reason } }],
+        () => this.work.cancel(runKey(run.runId)),
       );
     } else if (!run.interruptRequested) {
       this.ledger.append([{ kind: "run.interrupt_requested", runId: run.runId, data: { reason } }]);

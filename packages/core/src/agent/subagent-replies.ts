@@ -19,7 +19,8 @@ import { type ChildReply, sendLater } from "./subagents.ts";
  *    session's total (a child session answers every run of its parent that makes
  *    the same call id, so it holds several runs).
  * 3. A parent run that stops for good (aborted, failed, interrupted and then closed
- *    or replaced) while children still work on its calls sends each of them a cancel;
+ *    or replaced), or is interrupted while it waits on them, while children still work on
+ *    its calls sends each of them a cancel;
  *    the child aborts that run with a reason naming the parent (session-links.ts
  *    `cancelChild`). The parent's own calls fail in the same append (session-runtime.ts).
  */
@@ -68,6 +69,14 @@ export const subagentRepliesProjection: Projection = {
           run,
           failedReply("aborted", { code: "aborted", message: event.data.reason }),
         );
+      case "run.interrupted": {
+        // An interrupt during a wait failed the delegated calls (session-runtime.ts `interrupt`):
+        // sub-agents still working on them are cancelled.
+        const interrupted = event.runId ? getRun(sql, event.runId) : undefined;
+        if (interrupted)
+          cancelChildren(sql, event, interrupted, `was interrupted (${event.data.reason})`);
+        return;
+      }
       case "run.started": {
         // The run before this one can never resume now: if it was interrupted, it ends here.
         const previous = sql.exec<{ run_id: string }>(

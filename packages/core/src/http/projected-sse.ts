@@ -21,6 +21,8 @@ export interface ProjectedSseOptions {
   /** Close after `live.sseMaxMs` (clients reconnect); false for a stream bound to one run. */
   readonly bounded: boolean;
   readonly headers: Readonly<Record<string, string>>;
+  /** Interval of keep-alive comments on an idle response, instead of `live.keepAliveMs`. */
+  readonly keepAliveMs?: number;
 }
 
 /**
@@ -59,7 +61,7 @@ export function projectedSse<C>(
   };
   return liveSse(request, ledgerReadSource(ledger, ctx.clock, live), from.after, frames, {
     maxDurationMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
-    keepAliveMs: live.keepAliveMs,
+    keepAliveMs: options.keepAliveMs ?? live.keepAliveMs,
     maxReadBytes: MAX_READ_BYTES,
     headers: options.headers,
     now: () => ctx.clock.now(),
@@ -75,17 +77,22 @@ export function projectedSse<C>(
   });
 }
 
-/** The AI SDK UI message stream from `from`, ending after the event `until` holds for. */
+/**
+ * The AI SDK UI message stream from `from`, ending after the event `until` holds for.
+ * `keepAliveMs`: the keep-alive interval while idle (default `live.keepAliveMs`).
+ */
 export function uiStream(
   request: Request,
   ctx: SessionHttpContext,
   from: ChunkPosition,
   until: (event: LedgerEvent) => boolean,
+  keepAliveMs?: number,
 ): Response {
   return projectedSse(request, ctx, createUiStreamProjector(), from, {
     until,
     trailer: UI_STREAM_DONE,
     bounded: false,
     headers: UI_STREAM_HEADERS,
+    ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
   });
 }

@@ -127,7 +127,14 @@ export interface EventPayloads {
   "tool.outcome_unknown": { step: number; callId: string; name: string };
   "step.completed": { step: number };
   /** A tool with needsApproval waits for a human: answered through `resume` with approvals. */
-  "approval.requested": { step: number; callId: string; name: string; args: JsonValue };
+  "approval.requested": {
+    step: number;
+    callId: string;
+    name: string;
+    args: JsonValue;
+    /** A client-side tool's call (`defineTool({ client: true })`): the client sends its output. */
+    client?: true;
+  };
   "approval.resolved": {
     step: number;
     callId: string;

@@ -73,3 +73,72 @@ describe("a run that waits for an approval, then resumes", () => {
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
   });
 });
+
+const localTime = defineTool({
+  name: "local_time",
+  description: "The browser's local time: the client answers it.",
+  input: z.object({}),
+  effect: "pure",
+  client: true,
+  execute: () => ({ time: "the server's" }),
+});
+
+const clock = defineAgent({
+  name: "clock",
+  system: "You tell the time.",
+  tools: [localTime],
+  model: scriptedModel({
+    turns: [{ toolCalls: [{ name: "local_time", args: {} }] }, { text: "It is late." }],
+  }),
+});
+
+describe("a client-side tool (client: true): the run waits for the client's output", () => {
+  it("the ledger marks the wait as the client's; the UI stream asks no approval; AG-UI asks for the result", async () => {
+    const s = createTestSession(clock);
+    await s.runtime.start({ message: "what time is it?" });
+    await s.drain();
+    const waiting = s.runtime.ledger.read(0);
+    const requested = waiting.find((e) => e.kind === "approval.requested");
+    if (requested?.kind !== "approval.requested") throw new Error("the run did not wait");
+    expect(requested.data.client).toBe(true);
+    expect(waiting.at(-1)).toMatchObject({ kind: "run.waiting", data: { reason: "approval" } });
+    const { callId } = requested.data;
+    await s.runtime.resume({ approvals: [{ callId, approved: true, result: { time: "17:00" } }] });
+    await s.drain();
+    const events = s.runtime.ledger.read(0);
+    expect(events.find((e) => e.kind === "tool.completed")?.data).toMatchObject({
+      result: { time: "17:00" },
+    });
+
+    const ui = createUiStreamProjector();
+    const chunks = events.flatMap((e) => ui.map(e));
+    const schema = await uiMessageChunkSchema();
+    for (const chunk of chunks) expect((await schema.validate?.(chunk))?.success).toBe(true);
+    expect(chunks.map((c) => c.type)).not.toContain("tool-approval-request");
+    expect(chunks.map((c) => c.type)).not.toContain("tool-approval-response");
+    expect(chunks).toContainEqual(
+      expect.objectContaining({ type: "tool-input-available", toolCallId: callId }),
+    );
+    expect(chunks).toContainEqual({
+      type: "tool-output-available",
+      toolCallId: callId,
+      output: { time: "17:00" },
+    });
+
+    const agui = createAguiProjector({ threadId: "s1" });
+    const out = events.flatMap((e) => agui.map(e));
+    await lastValueFrom(from(out as never[]).pipe(verifyEvents(false), toArray()));
+    expect(out.find((e) => e.type === "RUN_FINISHED")).toMatchObject({
+      outcome: {
+        type: "interrupt",
+        interrupts: [
+          {
+            id: callId,
+            reason: "client_tool",
+            responseSchema: { required: ["result"] },
+          },
+        ],
+      },
+    });
+  });
+});

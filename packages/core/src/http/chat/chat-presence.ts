@@ -16,9 +16,19 @@ export interface ChatOptions {
    * a stop does not. `Infinity` never stops on a disconnect (stop with `POST .../stop`).
    */
   readonly stopAfterDisconnectMs: number;
+  /**
+   * How often an idle chat stream (a run waiting on a sub-agent or a Workflow) writes an SSE
+   * comment, in milliseconds. Default 1,000. A server learns that a client went away only when
+   * a write to it fails (workerd cancels the response body then), so without these a `stop()`
+   * during a long wait would go unnoticed until the run writes again.
+   */
+  readonly disconnectProbeMs: number;
 }
 
-export const DEFAULT_CHAT_OPTIONS: ChatOptions = { stopAfterDisconnectMs: 5_000 };
+export const DEFAULT_CHAT_OPTIONS: ChatOptions = {
+  stopAfterDisconnectMs: 5_000,
+  disconnectProbeMs: 1_000,
+};
 
 export const CHAT_STOP_REASON = "stopped by the chat client";
 

@@ -16,6 +16,7 @@ import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
 import {
   CHAT_STOP_REASON,
+  type ChatOptions,
   chatStopPending,
   DEFAULT_CHAT_OPTIONS,
   type WatchContext,
@@ -114,10 +115,11 @@ export const chatRoutes: RouteTable = {
       const latest = latestRun(ctx.sql);
       const stillWaiting = latest !== undefined && isWaitingForClient(latest);
       const tail = ctx.runtime.ledger.tail;
+      const probe = chatOptions(ctx).disconnectProbeMs;
       // Some calls are answered, others still wait: the stream carries the answers and ends.
       const response = stillWaiting
-        ? uiStream(request, ctx, { after, skip: 0 }, (event) => event.seq >= tail)
-        : uiStream(request, ctx, { after, skip: 0 }, endsRun(ctx.sql, runId));
+        ? uiStream(request, ctx, { after, skip: 0 }, (event) => event.seq >= tail, probe)
+        : uiStream(request, ctx, { after, skip: 0 }, endsRun(ctx.sql, runId), probe);
       return watchChatStream(response, runId, watchContext(request, ctx));
     },
     /**
@@ -129,17 +131,27 @@ export const chatRoutes: RouteTable = {
       const current = latestRun(ctx.sql);
       if (!current || !movesOnItsOwn(current)) return new Response(null, { status: 204 });
       const from = { after: current.startedSeq - 1, skip: 0 };
-      const response = uiStream(request, ctx, from, endsRun(ctx.sql, current.runId));
+      const response = uiStream(
+        request,
+        ctx,
+        from,
+        endsRun(ctx.sql, current.runId),
+        chatOptions(ctx).disconnectProbeMs,
+      );
       return watchChatStream(response, current.runId, watchContext(request, ctx));
     },
   },
 };
 
+function chatOptions(ctx: SessionHttpContext): ChatOptions {
+  return { ...DEFAULT_CHAT_OPTIONS, ...ctx.chat };
+}
+
 function watchContext(request: Request, ctx: SessionHttpContext): WatchContext {
   return {
     sql: ctx.sql,
     clock: ctx.clock,
-    options: { ...DEFAULT_CHAT_OPTIONS, ...ctx.chat },
+    options: chatOptions(ctx),
     runtime: ctx.runtime,
     // The stop is the `interrupt` command, for the caller of the cut stream (its hooks get a
     // request without a body, like a WebSocket frame's).

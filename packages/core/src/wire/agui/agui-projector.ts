@@ -2,7 +2,7 @@ import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
 import type { Message } from "../../ledger/projections/messages.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
-import { APPROVAL_RESPONSE_SCHEMA } from "./agui-resume.ts";
+import { APPROVAL_RESPONSE_SCHEMA, CLIENT_TOOL_RESPONSE_SCHEMA } from "./agui-resume.ts";
 import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.ts";
 
 /**
@@ -270,7 +270,7 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
       case "approval.requested":
         state.interrupts.push({
           id: event.data.callId,
-          reason: "approval",
+          reason: event.data.client ? "client_tool" : "approval",
           toolCallId: event.data.callId,
         });
         out.push(custom(event));
@@ -287,7 +287,10 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
             ? state.interrupts.map((i) => ({
                 ...i,
                 message: event.data.reason,
-                responseSchema: APPROVAL_RESPONSE_SCHEMA,
+                responseSchema:
+                  i.reason === "client_tool"
+                    ? CLIENT_TOOL_RESPONSE_SCHEMA
+                    : APPROVAL_RESPONSE_SCHEMA,
               }))
             : [{ id: `${state.runId}:waiting`, reason: event.data.reason }];
         finish(out, { outcome: { type: "interrupt", interrupts }, usage: usage() });

@@ -9,7 +9,8 @@ import type { RunAgentInput } from "./run-agent-input.ts";
  *
  * A run that waits ends its AG-UI run with `RUN_FINISHED` `outcome: { type: "interrupt",
  * interrupts }`: one interrupt per call waiting for a decision (`id` = `toolCallId` = the call
- * id, `reason: "approval"`, `responseSchema` = {@link APPROVAL_RESPONSE_SCHEMA}), or one for
+ * id, `reason: "approval"`, `responseSchema` = {@link APPROVAL_RESPONSE_SCHEMA}; for a
+ * client-side tool's call `reason: "client_tool"`, {@link CLIENT_TOOL_RESPONSE_SCHEMA}), or one for
  * the run itself (`<runId>:interrupted`, `<runId>:waiting`). A new AG-UI run whose
  * `RunAgentInput.resume[]` answers them continues the same ledger run.
  */
@@ -25,6 +26,16 @@ export const APPROVAL_RESPONSE_SCHEMA = {
       description: "The call's result, recorded instead of running it (a client-side tool).",
     },
   },
+  additionalProperties: false,
+} as const;
+
+/** The JSON Schema of the `payload` that answers a client-side tool's interrupt: its output. */
+export const CLIENT_TOOL_RESPONSE_SCHEMA = {
+  type: "object",
+  properties: {
+    result: { description: "The call's output, as the client's tool produced it." },
+  },
+  required: ["result"],
   additionalProperties: false,
 } as const;
 

@@ -22,6 +22,8 @@ import type { ChunkProjector } from "../chunk-projector.ts";
  *    message). A wait on delegated calls (a sub-agent, a Workflow) is no pause: the segment
  *    goes on through it (ledger/wait-reasons.ts).
  *    An answer to an approval is `tool-approval-response`, a denial then `tool-output-denied`.
+ *    A client-side tool's call (`approval.requested` `client`) asks no approval: the client
+ *    answers its `tool-input-available` with the output.
  * 6. An application event in a run is a `data-<kind>` part (`data-app.note.added`) with the
  *    event's payload as `data` and its offset as `id`; between runs, nothing (as for state).
  */
@@ -188,6 +190,9 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           });
           break;
         case "approval.requested":
+          // A client-side tool's call is a plain `tool-input-available` (already sent): the
+          // client runs it (onToolCall) and answers with addToolOutput, no approval asked.
+          if (event.data.client) break;
           out.push({
             type: "tool-approval-request",
             approvalId: event.data.callId,
