@@ -333,10 +333,22 @@ describe("the cross-session index", () => {
       "/sessions?agent=%00",
       "/usage?from=yesterday",
       "/usage?kind=everything",
+      "/usage?from=2026-13-01",
+      "/usage?from=2026-02-30",
+      "/usage?to=2026-04-31",
+      "/usage?from=2025-02-29",
+      "/usage?to=2026-00-10",
     ]) {
       const response = await indexGet(query);
       expect(response.status, query).toBe(400);
+      if (query.includes("-"))
+        expect(await response.json(), query).toMatchObject({
+          error: { code: "invalid_query", message: expect.stringMatching(/calendar day/) },
+        });
     }
+    // Real days, a leap day among them, still answer.
+    for (const query of ["/usage?from=2024-02-29&to=2024-03-01", "/usage?to=2026-12-31"])
+      expect((await indexGet(query)).status, query).toBe(200);
   });
 });
 

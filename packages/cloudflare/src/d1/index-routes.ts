@@ -114,9 +114,23 @@ function name(params: URLSearchParams, key: string): string | undefined {
 function day(params: URLSearchParams, key: string): string | undefined {
   const value = params.get(key);
   if (value === null) return undefined;
-  if (!DAY.test(value) || Number.isNaN(Date.parse(value)))
-    throw new BadRequestError("invalid_query", `${key} must be a UTC day, YYYY-MM-DD`);
+  if (!isCalendarDay(value))
+    throw new BadRequestError(
+      "invalid_query",
+      `${key}="${value.slice(0, 40)}" is not a calendar day; use a real UTC day as YYYY-MM-DD (2026-02-28, not 2026-02-30)`,
+    );
   return value;
+}
+
+/**
+ * Whether `value` is YYYY-MM-DD naming a day that exists (month 01-12, day within the
+ * month, leap years per the Gregorian calendar). `Date.parse` alone is not enough: it
+ * accepts 2026-02-30 and rolls it over to March 2.
+ */
+export function isCalendarDay(value: string): boolean {
+  if (!DAY.test(value)) return false;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === value;
 }
 
 function limit(params: URLSearchParams): number | undefined {
