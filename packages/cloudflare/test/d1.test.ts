@@ -8,7 +8,7 @@ import {
 } from "cloudflare:test";
 import { type LedgerEvent, mintIndexToken, mintSessionToken } from "@durable-agents/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { applyRetention, INDEX_DELAY_MS } from "../src/index.ts";
+import { applyRetention, INDEX_DELAY_MS, routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import worker from "./fixture/worker.ts";
 import { MIGRATIONS, migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
@@ -323,6 +323,31 @@ describe("the cross-session index", () => {
     expect((await SELF.fetch(`${BASE}/sessions`)).status).toBe(401);
     expect((await indexGet("/sessions", sessionToken)).status).toBe(403);
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
+  });
+
+  it("with the index off (index: false), /sessions and /usage say so, though INDEX_DB is bound and holds rows", async () => {
+    await env.INDEX_DB.prepare(
+      "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('stale', 'old', 'completed', 1, 1, 1)",
+    ).run();
+    for (const path of ["/sessions", "/usage?from=2026-01-01"]) {
+      const response = await routeRequest(
+        new Request(`${BASE}${path}`, {
+          headers: { authorization: `Bearer ${await adminToken()}` },
+        }),
+        env,
+        undefined,
+        { index: false },
+      );
+      expect(response.status, path).toBe(404);
+      expect(await response.json(), path).toMatchObject({
+        error: { code: "index_off", message: expect.stringMatching(/index: \{\}/) },
+      });
+    }
+    // The routes still ask for the admin token first: no token, no hint about the index.
+    const anonymous = await routeRequest(new Request(`${BASE}/sessions`), env, undefined, {
+      index: false,
+    });
+    expect(anonymous.status).toBe(401);
   });
 
   it("bad queries are 400s", async () => {

@@ -16,8 +16,12 @@ export interface IndexRouteOptions {
   readonly authorize?: Authorize;
   readonly logger: Logger;
   readonly prices?: PriceTable;
-  /** The index's D1 bindings; with `shards` unset, every shard found by name (see indexShards). */
-  readonly index?: IndexShardOptions;
+  /**
+   * The index's D1 bindings; with `shards` unset, every shard found by name (see
+   * indexShards). `false`: the index is off, and both routes answer 404 `index_off`
+   * rather than old rows from a database that no session writes any more.
+   */
+  readonly index?: IndexShardOptions | false;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/;
@@ -43,6 +47,11 @@ export async function handleIndexRequest(
   if (outcome.type === "respond") return outcome.response;
   if (request.method !== "GET")
     throw new MethodNotAllowedError(request.method, url.pathname, ["GET"]);
+  if (options.index === false)
+    throw new NotFoundError(
+      "index_off",
+      `${url.pathname} reads the cross-session index, which is off in this Worker; turn it on with createAgentServer({ index: {} }) and pass the same index to routeRequest(request, env, ctx, { index })`,
+    );
   const index = options.index ?? {};
   const [binding] =
     index.shards === undefined ? [index.binding ?? "INDEX_DB"] : shardBindings(index);
