@@ -270,6 +270,8 @@ export async function usageRollup(
   query: UsageQuery,
   prices?: PriceTable,
 ): Promise<{ rows: UsageRow[] }> {
+  checkDay(query.from, "from");
+  checkDay(query.to, "to");
   const where: string[] = [];
   const params: string[] = [];
   for (const [clause, value] of [
@@ -308,6 +310,23 @@ export async function usageRollup(
       return { ...row, cost };
     }),
   };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Checks a usage query's day: YYYY-MM-DD naming a day that exists (month 01-12, day within
+ * the month, Gregorian leap years). `Date.parse` alone is not enough: it accepts 2026-02-30.
+ * @throws BadRequestError `invalid_query` (400) naming `key` otherwise.
+ */
+export function checkDay(value: string | undefined, key: string): void {
+  if (value === undefined) return;
+  const ms = DAY.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
+    throw new BadRequestError(
+      "invalid_query",
+      `${key}="${String(value).slice(0, 40)}" is not a calendar day; use a real UTC day as YYYY-MM-DD (2026-02-28, not 2026-02-30)`,
+    );
 }
 
 /** Adds up rows of the same (day, agent, kind, name) from several shards, in that order. */

@@ -25,7 +25,6 @@ export interface IndexRouteOptions {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const KINDS = new Set(["model", "tool", "subagent", "metric"]);
 
 /**
@@ -99,8 +98,9 @@ async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise
     await usageRollup(
       db,
       {
-        from: day(params, "from"),
-        to: day(params, "to"),
+        // Checked by usageRollup (checkDay), the one rule for the route and the store.
+        from: params.get("from") ?? undefined,
+        to: params.get("to") ?? undefined,
         agent: name(params, "agent"),
         kind: kind as "model" | undefined,
       },
@@ -118,28 +118,6 @@ function name(params: URLSearchParams, key: string): string | undefined {
       `${key}="${value.slice(0, 40)}" is invalid; use 1-200 letters, digits or _ . : @ / -`,
     );
   return value;
-}
-
-function day(params: URLSearchParams, key: string): string | undefined {
-  const value = params.get(key);
-  if (value === null) return undefined;
-  if (!isCalendarDay(value))
-    throw new BadRequestError(
-      "invalid_query",
-      `${key}="${value.slice(0, 40)}" is not a calendar day; use a real UTC day as YYYY-MM-DD (2026-02-28, not 2026-02-30)`,
-    );
-  return value;
-}
-
-/**
- * Whether `value` is YYYY-MM-DD naming a day that exists (month 01-12, day within the
- * month, leap years per the Gregorian calendar). `Date.parse` alone is not enough: it
- * accepts 2026-02-30 and rolls it over to March 2.
- */
-export function isCalendarDay(value: string): boolean {
-  if (!DAY.test(value)) return false;
-  const ms = Date.parse(`${value}T00:00:00Z`);
-  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === value;
 }
 
 function limit(params: URLSearchParams): number | undefined {
