@@ -58,34 +58,23 @@ export async function listSessions(db: IndexDb, query: SessionQuery): Promise<Se
     where.push(`${column} = ?`);
     params.push(value);
   }
-  if (after) {
-    where.push(AFTER);
-    params.push(after[0], after[0], after[1], after[1], after[2]);
-  }
-  const sql = `${SELECT}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ${ORDER} LIMIT ?`;
+  /** One shard's first `limit + 1` rows after `from`, filtered. */
+  const read = (shard: D1Database, from: Cursor | null): Promise<SessionRow[]> => {
+    const clauses = from ? [...where, AFTER] : where;
+    const bound = from ? [from[0], from[0], from[1], from[1], from[2]] : [];
+    return shard
+      .prepare(
+        `${SELECT}${clauses.length ? ` WHERE ${clauses.join(" AND ")}` : ""} ${ORDER} LIMIT ?`,
+      )
+      .bind(...params, ...bound, limit + 1)
+      .all<SessionRow>()
+      .then((r) => r.results);
+  };
   const shards = shardsOf(db);
   const results =
     shards.length === 1 && shards[0]
-      ? (
-          await shards[0]
-            .prepare(sql)
-            .bind(...params, limit + 1)
-            .all<SessionRow>()
-        ).results
-      : await mergeShards(shards, limit + 1, after, (shard, from) => {
-          // The cursor clause is last in `where`; a merge round replaces its bound.
-          const bound = from ? [from[0], from[0], from[1], from[1], from[2]] : [];
-          const clauses = after ? where.slice(0, -1) : where;
-          const rest = after ? params.slice(0, -5) : params;
-          const text = from ? [...clauses, AFTER] : clauses;
-          return shard
-            .prepare(
-              `${SELECT}${text.length ? ` WHERE ${text.join(" AND ")}` : ""} ${ORDER} LIMIT ?`,
-            )
-            .bind(...rest, ...bound, limit + 1)
-            .all<SessionRow>()
-            .then((r) => r.results);
-        });
+      ? await read(shards[0], after)
+      : await mergeShards(shards, limit + 1, after, read);
   const page = results.slice(0, limit).map(toSession);
   const last = page.at(-1);
   const nextCursor =
