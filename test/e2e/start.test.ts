@@ -112,6 +112,9 @@ describe("npm start", () => {
     expect(text).toContain("index: on, in D1 INDEX_DB: GET /sessions, GET /usage");
     const status = await fetch(`http://127.0.0.1:${port}/agents/assistant/start-port/status`);
     expect(status.status).toBe(200);
+    // The index routes read the index the banner names (with it off they answer index_off).
+    const sessions = await fetch(`http://127.0.0.1:${port}/sessions?limit=1`);
+    expect(sessions.status).toBe(200);
   });
 
   it("refuses a port that is already taken, before wrangler starts, and announces nothing", async () => {

@@ -54,7 +54,8 @@ export default {
       return devInfoResponse(request, env, index);
     // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
     const mcp = { serve: serveAgentMcp, agents: AgentSession.agents };
-    return routeRequest(request, env, ctx, { authorize, mcp });
+    // The index routes read the same index the sessions write, and say so when it is off.
+    return routeRequest(request, env, ctx, { authorize, mcp, index: index ?? false });
   },
 } satisfies ExportedHandler<
   {

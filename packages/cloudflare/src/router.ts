@@ -39,9 +39,11 @@ export interface RouterOptions {
    * The index's D1 bindings for `GET /sessions` and `GET /usage`. By default every shard
    * found by name: INDEX_DB, then INDEX_DB_1, INDEX_DB_2, … while bound, which covers
    * createAgentServer({ index: { shards: K } }). Pass the same `binding`/`shards` as the
-   * server's index when its bindings are named otherwise.
+   * server's index when its bindings are named otherwise. `false` when the server's index
+   * is off: both routes answer 404 `index_off` (not the rows a bound INDEX_DB still holds).
+   * Passing the server's own option (`index ?? false`) keeps the two in step.
    */
-  readonly index?: IndexShardOptions;
+  readonly index?: IndexShardOptions | false;
   /**
    * Serves `/mcp/:agent`: `serve` is `serveAgentMcp` from `@durable-agents/cloudflare/mcp` (a
    * separate entry point: a Worker without it does not bundle the MCP SDK); `agents` the

@@ -8,7 +8,7 @@ import {
 } from "cloudflare:test";
 import { type LedgerEvent, mintIndexToken, mintSessionToken } from "@durable-agents/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { applyRetention, INDEX_DELAY_MS } from "../src/index.ts";
+import { applyRetention, INDEX_DELAY_MS, routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import worker from "./fixture/worker.ts";
 import { MIGRATIONS, migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
@@ -325,6 +325,31 @@ describe("the cross-session index", () => {
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
   });
 
+  it("with the index off (index: false), /sessions and /usage say so, though INDEX_DB is bound and holds rows", async () => {
+    await env.INDEX_DB.prepare(
+      "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('stale', 'old', 'completed', 1, 1, 1)",
+    ).run();
+    for (const path of ["/sessions", "/usage?from=2026-01-01"]) {
+      const response = await routeRequest(
+        new Request(`${BASE}${path}`, {
+          headers: { authorization: `Bearer ${await adminToken()}` },
+        }),
+        env,
+        undefined,
+        { index: false },
+      );
+      expect(response.status, path).toBe(404);
+      expect(await response.json(), path).toMatchObject({
+        error: { code: "index_off", message: expect.stringMatching(/index: \{\}/) },
+      });
+    }
+    // The routes still ask for the admin token first: no token, no hint about the index.
+    const anonymous = await routeRequest(new Request(`${BASE}/sessions`), env, undefined, {
+      index: false,
+    });
+    expect(anonymous.status).toBe(401);
+  });
+
   it("bad queries are 400s", async () => {
     for (const query of [
       "/sessions?limit=0",
@@ -333,10 +358,22 @@ describe("the cross-session index", () => {
       "/sessions?agent=%00",
       "/usage?from=yesterday",
       "/usage?kind=everything",
+      "/usage?from=2026-13-01",
+      "/usage?from=2026-02-30",
+      "/usage?to=2026-04-31",
+      "/usage?from=2025-02-29",
+      "/usage?to=2026-00-10",
     ]) {
       const response = await indexGet(query);
       expect(response.status, query).toBe(400);
+      if (query.includes("-"))
+        expect(await response.json(), query).toMatchObject({
+          error: { code: "invalid_query", message: expect.stringMatching(/calendar day/) },
+        });
     }
+    // Real days, a leap day among them, still answer.
+    for (const query of ["/usage?from=2024-02-29&to=2024-03-01", "/usage?to=2026-12-31"])
+      expect((await indexGet(query)).status, query).toBe(200);
   });
 });
 

@@ -227,6 +227,73 @@ describe("the index over 3 D1 shards", () => {
       }
   });
 
+  it("a session with a row in two shards is listed once, as its most recently updated row", async () => {
+    // Copies left by an index written before the shard record existed, or caught between
+    // the write to the new shard and the delete from the old one. The listing is every
+    // session's winning row (latest updated_at; a tie goes to the earlier shard) that
+    // matches the filters, at that row's place in the order, so pages neither skip nor repeat.
+    type Row = { session: string; created: number; updated: number; status: string };
+    const placed: [number, Row][] = [
+      ...Array.from({ length: 10 }, (_, i): [number, Row] => [
+        i % 3,
+        { session: `d${i}`, created: 1_000 + i, updated: 1_000 + i, status: "completed" },
+      ]),
+      // Winner sorts before its stale copy.
+      [0, { session: "dupA", created: 1_005, updated: 2_000, status: "completed" }],
+      [1, { session: "dupA", created: 1_002, updated: 1_500, status: "running" }],
+      // Winner sorts after its stale copy.
+      [1, { session: "dupB", created: 1_008, updated: 1_100, status: "running" }],
+      [2, { session: "dupB", created: 1_001, updated: 3_000, status: "completed" }],
+      // Same place in the order, on three shards; the tie on updated_at goes to shard 0.
+      [2, { session: "dupC", created: 1_003, updated: 1_300, status: "running" }],
+      [0, { session: "dupC", created: 1_003, updated: 1_300, status: "completed" }],
+      [1, { session: "dupC", created: 1_003, updated: 1_200, status: "running" }],
+    ];
+    for (const [i, r] of placed)
+      await shards()
+        [i]?.prepare(
+          "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('dup', ?, ?, ?, ?, 1)",
+        )
+        .bind(r.session, r.status, r.created, r.updated)
+        .run();
+    const winners = new Map<string, [number, Row]>();
+    for (const [i, r] of placed) {
+      const [j, seen] = winners.get(r.session) ?? [];
+      if (
+        !seen ||
+        j === undefined ||
+        r.updated > seen.updated ||
+        (r.updated === seen.updated && i < j)
+      )
+        winners.set(r.session, [i, r]);
+    }
+    const order = [...winners.values()]
+      .map(([, r]) => r)
+      .sort((a, b) => b.created - a.created || (a.session < b.session ? -1 : 1));
+    const expected = (status?: string) =>
+      order.filter((r) => !status || r.status === status).map((r) => `${r.session}@${r.updated}`);
+    expect(expected()).toHaveLength(13);
+    for (const status of [undefined, "completed", "running"])
+      for (const limit of [1, 2, 3, 5, 12, 13, 200]) {
+        const want = expected(status);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: SessionsPage = await get<SessionsPage>(
+            `/sessions?agent=dup&limit=${limit}${status ? `&status=${status}` : ""}${cursor ? `&cursor=${cursor}` : ""}`,
+          );
+          seen.push(...page.sessions.map((s) => `${s.session}@${s.updatedAt}`));
+          cursor = page.nextCursor;
+          pages++;
+        } while (cursor);
+        expect(seen, `status=${status} limit=${limit}`).toEqual(want);
+        expect(pages, `status=${status} limit=${limit}`).toBe(
+          Math.max(1, Math.ceil(want.length / limit)),
+        );
+      }
+  });
+
   it("/usage sums the same day, agent and name from every shard", async () => {
     const day = "2026-06-01";
     const ts = Date.parse(day);

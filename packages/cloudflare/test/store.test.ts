@@ -309,6 +309,11 @@ describe("store: the D1 index", () => {
     });
     const one = await store.deleteOldEntries({ days: 90, now: later, chunk: 1 });
     expect(one).toEqual({ usage: 1, sessions: 1, more: true });
+    for (const bad of [{ from: "2026-02-30" }, { to: "2026-13-01" }, { from: "yesterday" }])
+      await expect(store.usageRollup(bad)).rejects.toMatchObject({
+        status: 400,
+        code: "invalid_query",
+      });
     for (const bad of [{ days: 0 }, { days: 1, chunk: 0 }, { days: 1, passes: 0 }])
       await expect(store.deleteOldEntries(bad)).rejects.toMatchObject({
         status: 400,

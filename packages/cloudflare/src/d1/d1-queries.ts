@@ -29,8 +29,14 @@ interface SessionRow {
 /**
  * Sessions, newest first, filtered; keyset pagination on (created_at, agent, session).
  * Over shards: each shard answers its first `limit + 1` rows after the cursor and the
- * pages are merged in that order (a k-way merge): the key is unique across shards, so
- * the same cursor is valid for every shard and pages neither skip nor repeat.
+ * pages are merged in that order (a k-way merge), so the same cursor is valid for every
+ * shard. A session can have a row in two shards (indexed before its shard record existed,
+ * or between the write to its new shard and the delete from its old one, see shards.ts);
+ * it is listed once, as its winning row: the latest `updated_at`, a tie going to the
+ * earlier shard in the list. The listing is every session's winning row that matches the
+ * filters, at that row's own place in the order (a stale copy is never listed, even where
+ * it alone matches), so pages neither skip nor repeat. This costs one more query per
+ * shard per merge round (`copiesOf`).
  */
 export async function listSessions(db: IndexDb, query: SessionQuery): Promise<SessionsPage> {
   const limit = query.limit ?? 50;
@@ -52,23 +58,23 @@ export async function listSessions(db: IndexDb, query: SessionQuery): Promise<Se
     where.push(`${column} = ?`);
     params.push(value);
   }
-  if (after) {
-    where.push(
-      "(s.created_at < ? OR (s.created_at = ? AND (s.agent > ? OR (s.agent = ? AND s.session > ?))))",
-    );
-    params.push(after[0], after[0], after[1], after[1], after[2]);
-  }
-  const sql = `SELECT s.agent, s.session, s.status, s.run_id, s.user, s.created_at, s.updated_at, (SELECT json_group_array(tag) FROM (SELECT tag FROM da_session_tags t2 WHERE t2.agent = s.agent AND t2.session = s.session ORDER BY tag)) AS tags FROM da_sessions s${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY s.created_at DESC, s.agent, s.session LIMIT ?`;
-  const pages = await Promise.all(
-    shardsOf(db).map((shard) =>
-      shard
-        .prepare(sql)
-        .bind(...params, limit + 1)
-        .all<SessionRow>()
-        .then((r) => r.results),
-    ),
-  );
-  const results = pages.length === 1 ? (pages[0] ?? []) : pages.flat().sort(newestFirst);
+  /** One shard's first `limit + 1` rows after `from`, filtered. */
+  const read = (shard: D1Database, from: Cursor | null): Promise<SessionRow[]> => {
+    const clauses = from ? [...where, AFTER] : where;
+    const bound = from ? [from[0], from[0], from[1], from[1], from[2]] : [];
+    return shard
+      .prepare(
+        `${SELECT}${clauses.length ? ` WHERE ${clauses.join(" AND ")}` : ""} ${ORDER} LIMIT ?`,
+      )
+      .bind(...params, ...bound, limit + 1)
+      .all<SessionRow>()
+      .then((r) => r.results);
+  };
+  const shards = shardsOf(db);
+  const results =
+    shards.length === 1 && shards[0]
+      ? await read(shards[0], after)
+      : await mergeShards(shards, limit + 1, after, read);
   const page = results.slice(0, limit).map(toSession);
   const last = page.at(-1);
   const nextCursor =
@@ -76,6 +82,90 @@ export async function listSessions(db: IndexDb, query: SessionQuery): Promise<Se
       ? encodeCursor([last.createdAt, last.agent, last.session])
       : null;
   return { sessions: page, nextCursor };
+}
+
+const SELECT =
+  "SELECT s.agent, s.session, s.status, s.run_id, s.user, s.created_at, s.updated_at, (SELECT json_group_array(tag) FROM (SELECT tag FROM da_session_tags t2 WHERE t2.agent = s.agent AND t2.session = s.session ORDER BY tag)) AS tags FROM da_sessions s";
+const ORDER = "ORDER BY s.created_at DESC, s.agent, s.session";
+/** Rows strictly after a cursor (created_at, agent, session) in ORDER. */
+const AFTER =
+  "(s.created_at < ? OR (s.created_at = ? AND (s.agent > ? OR (s.agent = ? AND s.session > ?))))";
+
+type ShardRow = SessionRow & { readonly shard: number };
+
+/**
+ * The first `want` winning rows after `after`, merged from every shard. A round reads each
+ * shard's next `want` rows; every row up to the earliest last row of a full page (`bound`)
+ * is then known from every shard, including all copies of a session that share its place,
+ * so those rows are decided and the next round starts after `bound`. Each round advances
+ * by at least `want` rows, so it ends.
+ */
+async function mergeShards(
+  shards: readonly D1Database[],
+  want: number,
+  after: Cursor | null,
+  read: (shard: D1Database, from: Cursor | null) => Promise<SessionRow[]>,
+): Promise<SessionRow[]> {
+  const out: SessionRow[] = [];
+  for (let from = after; ; ) {
+    const pages = await Promise.all(
+      shards.map((shard, i) =>
+        read(shard, from).then((rows) => rows.map((row): ShardRow => ({ ...row, shard: i }))),
+      ),
+    );
+    const bound = pages
+      .filter((p) => p.length >= want)
+      .map((p) => p[p.length - 1] as ShardRow)
+      .sort(newestFirst)[0];
+    const known = pages
+      .flat()
+      .filter((row) => !bound || newestFirst(row, bound) <= 0)
+      .sort(newestFirst);
+    const winner = await winningShards(shards, known);
+    for (const { shard, ...row } of known) {
+      if (winner.get(keyOf(row)) !== shard) continue;
+      out.push(row);
+      if (out.length === want) return out;
+    }
+    if (!bound) return out;
+    from = [bound.created_at, bound.agent, bound.session];
+  }
+}
+
+/**
+ * For each (agent, session) of `rows`, the shard holding its winning row, looked up in
+ * every shard without the page's filters (a session's stale copy must not stand in for a
+ * winning row that does not match them): latest updated_at, ties to the earlier shard.
+ */
+async function winningShards(
+  shards: readonly D1Database[],
+  rows: readonly SessionRow[],
+): Promise<Map<string, number>> {
+  const keys = JSON.stringify([...new Set(rows.map(keyOf))].map((k) => JSON.parse(k)));
+  const copies = await Promise.all(
+    shards.map((shard) =>
+      shard
+        .prepare(
+          "SELECT agent, session, updated_at FROM da_sessions WHERE (agent, session) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))",
+        )
+        .bind(keys)
+        .all<{ agent: string; session: string; updated_at: number }>()
+        .then((r) => r.results),
+    ),
+  );
+  const best = new Map<string, { shard: number; updated: number }>();
+  for (const [shard, list] of copies.entries())
+    for (const copy of list) {
+      const key = keyOf(copy);
+      const seen = best.get(key);
+      if (!seen || copy.updated_at > seen.updated)
+        best.set(key, { shard, updated: copy.updated_at });
+    }
+  return new Map([...best].map(([key, { shard }]) => [key, shard]));
+}
+
+function keyOf(row: { readonly agent: string; readonly session: string }): string {
+  return JSON.stringify([row.agent, row.session]);
 }
 
 /** ORDER BY created_at DESC, agent, session, as SQLite orders them (BINARY: code point order). */
@@ -169,6 +259,8 @@ export async function usageRollup(
   query: UsageQuery,
   prices?: PriceTable,
 ): Promise<{ rows: UsageRow[] }> {
+  checkDay(query.from, "from");
+  checkDay(query.to, "to");
   const where: string[] = [];
   const params: string[] = [];
   for (const [clause, value] of [
@@ -207,6 +299,23 @@ export async function usageRollup(
       return { ...row, cost };
     }),
   };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Checks a usage query's day: YYYY-MM-DD naming a day that exists (month 01-12, day within
+ * the month, Gregorian leap years). `Date.parse` alone is not enough: it accepts 2026-02-30.
+ * @throws BadRequestError `invalid_query` (400) naming `key` otherwise.
+ */
+export function checkDay(value: string | undefined, key: string): void {
+  if (value === undefined) return;
+  const ms = DAY.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
+    throw new BadRequestError(
+      "invalid_query",
+      `${key}="${String(value).slice(0, 40)}" is not a calendar day; use a real UTC day as YYYY-MM-DD (2026-02-28, not 2026-02-30)`,
+    );
 }
 
 /** Adds up rows of the same (day, agent, kind, name) from several shards, in that order. */

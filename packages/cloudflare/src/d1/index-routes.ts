@@ -16,12 +16,15 @@ export interface IndexRouteOptions {
   readonly authorize?: Authorize;
   readonly logger: Logger;
   readonly prices?: PriceTable;
-  /** The index's D1 bindings; with `shards` unset, every shard found by name (see indexShards). */
-  readonly index?: IndexShardOptions;
+  /**
+   * The index's D1 bindings; with `shards` unset, every shard found by name (see
+   * indexShards). `false`: the index is off, and both routes answer 404 `index_off`
+   * rather than old rows from a database that no session writes any more.
+   */
+  readonly index?: IndexShardOptions | false;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const KINDS = new Set(["model", "tool", "subagent", "metric"]);
 
 /**
@@ -43,6 +46,11 @@ export async function handleIndexRequest(
   if (outcome.type === "respond") return outcome.response;
   if (request.method !== "GET")
     throw new MethodNotAllowedError(request.method, url.pathname, ["GET"]);
+  if (options.index === false)
+    throw new NotFoundError(
+      "index_off",
+      `${url.pathname} reads the cross-session index, which is off in this Worker; turn it on with createAgentServer({ index: {} }) and pass the same index to routeRequest(request, env, ctx, { index })`,
+    );
   const index = options.index ?? {};
   const [binding] =
     index.shards === undefined ? [index.binding ?? "INDEX_DB"] : shardBindings(index);
@@ -90,8 +98,9 @@ async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise
     await usageRollup(
       db,
       {
-        from: day(params, "from"),
-        to: day(params, "to"),
+        // Checked by usageRollup (checkDay), the one rule for the route and the store.
+        from: params.get("from") ?? undefined,
+        to: params.get("to") ?? undefined,
         agent: name(params, "agent"),
         kind: kind as "model" | undefined,
       },
@@ -108,14 +117,6 @@ function name(params: URLSearchParams, key: string): string | undefined {
       "invalid_query",
       `${key}="${value.slice(0, 40)}" is invalid; use 1-200 letters, digits or _ . : @ / -`,
     );
-  return value;
-}
-
-function day(params: URLSearchParams, key: string): string | undefined {
-  const value = params.get(key);
-  if (value === null) return undefined;
-  if (!DAY.test(value) || Number.isNaN(Date.parse(value)))
-    throw new BadRequestError("invalid_query", `${key} must be a UTC day, YYYY-MM-DD`);
   return value;
 }
 
