@@ -1,5 +1,6 @@
 /** The CLI's own surface: help generated from each command's options, --version, typos. */
 import { readFileSync } from "node:fs";
+import { ProjectionNeedsRebuildError } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
 import { inCliTerms } from "../src/cli/advice.ts";
 import { COMMON_OPTIONS } from "../src/cli/args.ts";
@@ -118,5 +119,19 @@ describe("durable-agents error advice", () => {
       'no checkpoint "9"; list them with `durable-agents checkpoints <agent>/<session>`',
     );
     expect(inCliTerms("no such thing")).toBe("no such thing");
+  });
+
+  it("names `projections <agent>/<session> --rebuild <name>` for the server's 409 projection_needs_rebuild", () => {
+    const { message } = new ProjectionNeedsRebuildError({
+      name: "pings",
+      version: 3,
+      storedVersion: 2,
+      status: "needs_rebuild",
+    });
+    expect(message).toContain('POST .../projections {"rebuild":"pings"}');
+    const cli = inCliTerms(message);
+    expect(cli).toContain("`durable-agents projections <agent>/<session> --rebuild pings`");
+    expect(cli).not.toContain("<agent> <session>");
+    expect(cli).not.toContain("POST");
   });
 });

@@ -63,13 +63,13 @@ export class UnknownProjectionError extends NotFoundError {
   }
 }
 
-/** 409 `projection_needs_rebuild`: its rows were made by another version (or never made). */
+/** 409 `projection_needs_rebuild`: its rows were made by another version (or never made, or missed events). */
 export class ProjectionNeedsRebuildError extends ConflictError {
   override name = "ProjectionNeedsRebuildError";
   constructor(status: ProjectionStatus) {
     super(
       "projection_needs_rebuild",
-      `projection "${status.name}" is version ${status.version} but this session's rows were built by ${status.storedVersion === null ? "no version" : `version ${status.storedVersion}`}; rebuild it with POST .../projections {"rebuild":"${status.name}"} (or: durable-agents projections <agent> <session> --rebuild ${status.name})`,
+      `projection "${status.name}" is version ${status.version} but ${status.storedVersion === status.version ? "this session's rows miss events appended while it was stale" : `this session's rows were built by ${status.storedVersion === null ? "no version" : `version ${status.storedVersion}`}`}; rebuild it with POST .../projections {"rebuild":"${status.name}"}`,
       { details: { ...status } },
     );
   }
