@@ -120,6 +120,7 @@ export {
   type ProjectionDefinition,
   ProjectionFailedError,
   ProjectionNeedsRebuildError,
+  ProjectionRebuildFailedError,
   type ProjectionPage,
   type ProjectionReader,
   type ProjectionState,

@@ -114,6 +114,36 @@ describe("app events from hooks and projections across versions", () => {
     expect(back.runtime.projections.reader("pings").get("sum")).toBe(2);
   });
 
+  it("a reducer that throws during a rebuild says the rebuild stopped, not that an event was not stored", () => {
+    const s = createTestSession(agent, { appProjections: [pings(1)] });
+    s.runtime.appContext().emit(pinged, { n: 1 });
+    s.runtime.appContext().emit(pinged, { n: -1 });
+    const picky = defineProjection({
+      name: "pings",
+      version: 2,
+      events: [pinged],
+      reduce(store, event) {
+        if (event.payload.n < 0) throw new Error("negative ping");
+        store.put("sum", event.payload.n);
+      },
+    });
+    const next = s.restart({ appProjections: [picky] });
+    let thrown: unknown;
+    try {
+      next.runtime.projections.rebuild("pings");
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "projection_failed", status: 500 });
+    const message = (thrown as Error).message;
+    expect(message).toContain("rebuild of projection \"pings\" stopped at seq 2");
+    expect(message).toContain("negative ping");
+    expect(message).toContain("stays needs_rebuild");
+    expect(message).not.toContain("not stored");
+    expect(next.runtime.projections.status()[0]?.status).toBe("needs_rebuild");
+    expect(next.runtime.ledger.tail).toBe(2);
+  });
+
   it("a command hook's emit is appended at once, before the command's own events", async () => {
     const s = createTestSession(agent, { appProjections: [pings(1)] });
     await dispatchCommand(

@@ -82,7 +82,27 @@ export class ProjectionFailedError extends TerminalError {
     super(
       "projection_failed",
       `projection "${name}" failed to reduce ${event.kind} (seq ${event.seq}), so the event was not stored: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause, details: { projection: name, kind: event.kind } },
+      { cause, details: { projection: name, kind: event.kind, seq: event.seq } },
+    );
+    this.projection = name;
+    this.seq = event.seq;
+  }
+  readonly projection: string;
+  readonly seq: number;
+}
+
+/**
+ * 500 `projection_failed` from a rebuild: a reducer threw untyped while replaying the stored
+ * ledger. Nothing changed: the rebuild's transaction is rolled back, the events stay stored.
+ */
+export class ProjectionRebuildFailedError extends TerminalError {
+  override name = "ProjectionRebuildFailedError";
+  constructor(failed: ProjectionFailedError, status: ProjectionState) {
+    const cause = failed.cause;
+    super(
+      "projection_failed",
+      `rebuild of projection "${failed.projection}" stopped at seq ${failed.seq}: the reducer threw ${cause instanceof Error ? cause.message : String(cause)}; the rebuild was rolled back and the projection stays ${status} (fix the reducer, or the event it cannot reduce, and rebuild again)`,
+      { cause, details: { projection: failed.projection, seq: failed.seq, status } },
     );
   }
 }
@@ -136,6 +156,8 @@ export class AppProjections {
       ledger.rebuild([ledgerName(name)]);
     } catch (error) {
       if (!wasCurrent) this.#current.delete(name);
+      if (error instanceof ProjectionFailedError && error.projection === name)
+        throw new ProjectionRebuildFailedError(error, this.#status(name).status);
       throw error;
     }
     return this.#status(name);
