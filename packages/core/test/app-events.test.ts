@@ -136,7 +136,7 @@ describe("app events from hooks and projections across versions", () => {
     }
     expect(thrown).toMatchObject({ code: "projection_failed", status: 500 });
     const message = (thrown as Error).message;
-    expect(message).toContain("rebuild of projection \"pings\" stopped at seq 2");
+    expect(message).toContain('rebuild of projection "pings" stopped at seq 2');
     expect(message).toContain("negative ping");
     expect(message).toContain("stays needs_rebuild");
     expect(message).not.toContain("not stored");

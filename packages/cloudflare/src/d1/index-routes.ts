@@ -104,7 +104,12 @@ async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise
  * `from`/`to` UTC days YYYY-MM-DD, `agent` a name, `kind` one of model, tool, subagent, metric;
  * absent fields are no filter. Throws 400 `invalid_query` naming the bad field.
  */
-export function checkUsageQuery(query: { readonly [key: string]: unknown }): UsageQuery {
+export function checkUsageQuery(query: {
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly agent?: unknown;
+  readonly kind?: unknown;
+}): UsageQuery {
   const { kind } = query;
   if (kind !== undefined && !(typeof kind === "string" && KINDS.has(kind)))
     throw new BadRequestError("invalid_query", `kind must be one of ${[...KINDS].join(", ")}`);
