@@ -1,9 +1,14 @@
 /** The CLI's own surface: help generated from each command's options, --version, typos. */
 import { readFileSync } from "node:fs";
+import { ProjectionNeedsRebuildError } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
+import { reminder } from "../../../examples/quickstart/src/triggers.ts";
 import { inCliTerms } from "../src/cli/advice.ts";
 import { COMMON_OPTIONS } from "../src/cli/args.ts";
+import { schedules } from "../src/cli/commands/views.ts";
 import { main } from "../src/cli/main.ts";
+import { calculatorAgent } from "./agents.ts";
+import { start } from "./support.ts";
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -118,5 +123,73 @@ describe("durable-agents error advice", () => {
       'no checkpoint "9"; list them with `durable-agents checkpoints <agent>/<session>`',
     );
     expect(inCliTerms("no such thing")).toBe("no such thing");
+  });
+
+  it("names `projections <agent>/<session> --rebuild <name>` for the server's 409 projection_needs_rebuild", () => {
+    const { message } = new ProjectionNeedsRebuildError({
+      name: "pings",
+      version: 3,
+      storedVersion: 2,
+      status: "needs_rebuild",
+    });
+    expect(message).toContain('POST .../projections {"rebuild":"pings"}');
+    const cli = inCliTerms(message);
+    expect(cli).toContain("`durable-agents projections <agent>/<session> --rebuild pings`");
+    expect(cli).not.toContain("<agent> <session>");
+    expect(cli).not.toContain("POST");
+  });
+});
+
+/** Splits an example command line into words, as a POSIX shell would for these quotes. */
+function words(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? "");
+}
+
+describe("durable-agents schedules against the quickstart's trigger", () => {
+  it("every --add example in --help is accepted by the quickstart's reminder kind", async () => {
+    const server = await start({ agents: [calculatorAgent("assistant")], triggers: [reminder] });
+    try {
+      const adds = (schedules.examples ?? []).filter((e) => e.includes("--add"));
+      expect(adds.length).toBeGreaterThan(1);
+      for (const example of adds) {
+        const result = await run([...words(example), "--url", server.url]);
+        expect({ example, err: result.err, code: result.code }).toEqual({
+          example,
+          err: "",
+          code: 0,
+        });
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("--time-zone sends the cron schedule's timeZone; the list shows it", async () => {
+    const server = await start({ agents: [calculatorAgent("assistant")], triggers: [reminder] });
+    try {
+      const added = await run([
+        ...words(
+          'schedules assistant/tz --add reminder --cron "0 9 * * *" --time-zone Europe/Paris --key paris --payload \'{"message":"hi"}\'',
+        ),
+        "--url",
+        server.url,
+      ]);
+      expect(added).toMatchObject({ code: 0, err: "" });
+      const body = server.requests.find((r) => r.method === "POST")?.body;
+      expect(body).toMatchObject({ cron: "0 9 * * *", timeZone: "Europe/Paris", key: "paris" });
+      const listed = await run(["schedules", "assistant/tz", "--url", server.url]);
+      expect(listed.out).toContain("cron 0 9 * * * (Europe/Paris)");
+      const bad = await run([
+        ...words(
+          'schedules assistant/tz --add reminder --cron "0 9 * * *" --time-zone Mars/Base --payload \'{"message":"hi"}\'',
+        ),
+        "--url",
+        server.url,
+      ]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.err).toContain("Mars/Base");
+    } finally {
+      await server.close();
+    }
   });
 });

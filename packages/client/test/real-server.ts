@@ -23,6 +23,7 @@ import {
   SessionRuntime,
   systemClock,
   TRUSTED_CALLER,
+  type TriggerDefinition,
 } from "@durable-agents/core";
 import { NodeSqlPort } from "@durable-agents/core/testing";
 
@@ -35,6 +36,8 @@ export interface SseCut {
 
 export interface RealServerOptions {
   readonly agents: readonly AgentDefinition[];
+  /** The application's schedule kinds (createAgentServer({ triggers })). */
+  readonly triggers?: readonly TriggerDefinition[];
   /** Per-connection plan for SSE responses (connection 0, 1, ...); default: never cut. */
   readonly ssePlan?: (connection: number) => SseCut | undefined;
 }
@@ -82,6 +85,7 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
       agent,
       sessionId: id,
       newId: () => `r${++runs}`,
+      ...(options.triggers === undefined ? {} : { appTriggers: options.triggers }),
       wake: (at) => {
         if (alarm) clearTimeout(alarm);
         timers.delete(alarm as NodeJS.Timeout);

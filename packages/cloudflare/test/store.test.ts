@@ -293,6 +293,21 @@ describe("store: the D1 index", () => {
     await expect(store.findSessionIds({ limit: 0 })).rejects.toMatchObject({ status: 400 });
   });
 
+  it("usageRollup refuses a bad query as GET /usage does: 400 invalid_query", async () => {
+    await store.runMigrations();
+    await indexedRun("ada", "red");
+    expect((await store.usageRollup({ kind: "model" })).rows.length).toBeGreaterThan(0);
+    const rollup = store.usageRollup as (query: unknown) => Promise<unknown>;
+    for (const bad of [
+      { kind: "nope" },
+      { from: "yesterday" },
+      { to: "2026-13-45" },
+      { agent: "../x" },
+      { agent: 7 },
+    ])
+      await expect(rollup(bad)).rejects.toMatchObject({ status: 400, code: "invalid_query" });
+  });
+
   it("deleteOldEntries removes settled sessions and usage older than the cutoff, in bounded passes", async () => {
     await store.runMigrations();
     const a = await indexedRun("old", "x");
@@ -319,6 +334,10 @@ describe("store: the D1 index", () => {
         status: 400,
         code: "invalid_query",
       });
+    // No options at all: the same typed 400, not a TypeError.
+    const call = store.deleteOldEntries as (options?: unknown) => Promise<unknown>;
+    for (const bad of [undefined, null, {}])
+      await expect(call(bad)).rejects.toMatchObject({ status: 400, code: "invalid_query" });
     const rest = await store.deleteOldEntries({ days: 90, now: later, chunk: 1, passes: 20 });
     expect(rest.more).toBe(false);
     expect((await store.findSessionIds({ user: "old" })).sessions).toEqual([]);

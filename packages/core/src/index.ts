@@ -122,6 +122,7 @@ export {
   ProjectionNeedsRebuildError,
   type ProjectionPage,
   type ProjectionReader,
+  ProjectionRebuildFailedError,
   type ProjectionState,
   type ProjectionStatus,
   type ProjectionStore,

@@ -84,6 +84,66 @@ describe("app events from hooks and projections across versions", () => {
     ).toBe("current");
   });
 
+  it("a projection that skipped an event while stale stays needs_rebuild after its version goes back", () => {
+    const s = createTestSession(agent, { appProjections: [pings(2)] });
+    s.runtime.appContext().emit(pinged, { n: 1 });
+    const stale = s.restart({ appProjections: [pings(3)] });
+    stale.runtime.appContext().emit(pinged, { n: 5 }); // stored, not reduced
+    // A deploy rollback: the code is version 2 again, but the rows miss the event above.
+    const back = stale.restart({ appProjections: [pings(2)] });
+    expect(back.runtime.projections.status()).toEqual([
+      { name: "pings", version: 2, storedVersion: 2, status: "needs_rebuild" },
+    ]);
+    expect(() => back.runtime.projections.reader("pings").get("sum")).toThrow(
+      expect.objectContaining({ code: "projection_needs_rebuild" }),
+    );
+    expect(back.runtime.projections.rebuild("pings").status).toBe("current");
+    expect(back.runtime.projections.reader("pings").get("sum")).toBe((1 + 5) * 2);
+    expect(
+      back.restart({ appProjections: [pings(2)] }).runtime.projections.status()[0]?.status,
+    ).toBe("current");
+  });
+
+  it("a version that goes back with no event skipped in between is current", () => {
+    const s = createTestSession(agent, { appProjections: [pings(2)] });
+    s.runtime.appContext().emit(pinged, { n: 1 });
+    const stale = s.restart({ appProjections: [pings(3)] });
+    expect(stale.runtime.projections.status()[0]?.status).toBe("needs_rebuild");
+    const back = stale.restart({ appProjections: [pings(2)] });
+    expect(back.runtime.projections.status()[0]?.status).toBe("current");
+    expect(back.runtime.projections.reader("pings").get("sum")).toBe(2);
+  });
+
+  it("a reducer that throws during a rebuild says the rebuild stopped, not that an event was not stored", () => {
+    const s = createTestSession(agent, { appProjections: [pings(1)] });
+    s.runtime.appContext().emit(pinged, { n: 1 });
+    s.runtime.appContext().emit(pinged, { n: -1 });
+    const picky = defineProjection({
+      name: "pings",
+      version: 2,
+      events: [pinged],
+      reduce(store, event) {
+        if (event.payload.n < 0) throw new Error("negative ping");
+        store.put("sum", event.payload.n);
+      },
+    });
+    const next = s.restart({ appProjections: [picky] });
+    let thrown: unknown;
+    try {
+      next.runtime.projections.rebuild("pings");
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: "projection_failed", status: 500 });
+    const message = (thrown as Error).message;
+    expect(message).toContain('rebuild of projection "pings" stopped at seq 2');
+    expect(message).toContain("negative ping");
+    expect(message).toContain("stays needs_rebuild");
+    expect(message).not.toContain("not stored");
+    expect(next.runtime.projections.status()[0]?.status).toBe("needs_rebuild");
+    expect(next.runtime.ledger.tail).toBe(2);
+  });
+
   it("a command hook's emit is appended at once, before the command's own events", async () => {
     const s = createTestSession(agent, { appProjections: [pings(1)] });
     await dispatchCommand(

@@ -10,6 +10,10 @@ const ROUTE_TO_COMMAND: readonly (readonly [RegExp, string])[] = [
   [/GET \.\.\.\/checkpoints/g, "durable-agents checkpoints <agent>/<session>"],
   [/GET \.\.\.\/schedules/g, "durable-agents schedules <agent>/<session>"],
   [/GET \.\.\.\/state/g, "durable-agents state <agent>/<session>"],
+  [
+    /POST \.\.\.\/projections \{"rebuild":"([a-z][a-z0-9_]*)"\}/g,
+    "durable-agents projections <agent>/<session> --rebuild $1",
+  ],
 ];
 
 /** `message` with each HTTP route it names replaced by the CLI command for it. */

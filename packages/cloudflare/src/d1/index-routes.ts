@@ -7,7 +7,14 @@ import {
   TerminalError,
 } from "@durable-agents/core";
 import { type Authorize, authorizeRequest } from "../auth/authorize.ts";
-import { type IndexDb, listSessions, MAX_SESSIONS_PAGE, usageRollup } from "./d1-queries.ts";
+import {
+  checkDay,
+  type IndexDb,
+  listSessions,
+  MAX_SESSIONS_PAGE,
+  type UsageQuery,
+  usageRollup,
+} from "./d1-queries.ts";
 import { type IndexShardOptions, indexShards, shardBindings } from "./shards.ts";
 
 export const INDEX_PATHS: ReadonlySet<string> = new Set(["/sessions", "/usage"]);
@@ -91,32 +98,58 @@ async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise
       }),
     );
   }
-  const kind = params.get("kind") ?? undefined;
-  if (kind !== undefined && !KINDS.has(kind))
-    throw new BadRequestError("invalid_query", `kind must be one of ${[...KINDS].join(", ")}`);
+  const get = (key: string) => params.get(key) ?? undefined;
   return Response.json(
     await usageRollup(
       db,
-      {
-        // Checked by usageRollup (checkDay), the one rule for the route and the store.
-        from: params.get("from") ?? undefined,
-        to: params.get("to") ?? undefined,
-        agent: name(params, "agent"),
-        kind: kind as "model" | undefined,
-      },
+      checkUsageQuery({ from: get("from"), to: get("to"), agent: get("agent"), kind: get("kind") }),
       options.prices,
     ),
   );
 }
 
+/**
+ * The checked form of a usage query (`GET /usage`'s parameters, `store.usageRollup`'s query):
+ * `from`/`to` UTC days YYYY-MM-DD, `agent` a name, `kind` one of model, tool, subagent, metric;
+ * absent fields are no filter. Throws 400 `invalid_query` naming the bad field.
+ */
+export function checkUsageQuery(query: {
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly agent?: unknown;
+  readonly kind?: unknown;
+}): UsageQuery {
+  const { kind } = query;
+  if (kind !== undefined && !(typeof kind === "string" && KINDS.has(kind)))
+    throw new BadRequestError("invalid_query", `kind must be one of ${[...KINDS].join(", ")}`);
+  return {
+    from: day(query.from, "from"),
+    to: day(query.to, "to"),
+    agent: checkName(query.agent, "agent"),
+    kind: kind as UsageQuery["kind"],
+  };
+}
+
 function name(params: URLSearchParams, key: string): string | undefined {
-  const value = params.get(key);
-  if (value === null) return undefined;
-  if (!NAME.test(value))
+  return checkName(params.get(key) ?? undefined, key);
+}
+
+function checkName(value: unknown, key: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !NAME.test(value))
     throw new BadRequestError(
       "invalid_query",
-      `${key}="${value.slice(0, 40)}" is invalid; use 1-200 letters, digits or _ . : @ / -`,
+      `${key}="${String(value).slice(0, 40)}" is invalid; use 1-200 letters, digits or _ . : @ / -`,
     );
+  return value;
+}
+
+/** A usage day: a string, then the one calendar rule (`checkDay` in d1-queries.ts). */
+function day(value: unknown, key: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string")
+    throw new BadRequestError("invalid_query", `${key} must be a UTC day, YYYY-MM-DD`);
+  checkDay(value, key);
   return value;
 }
 

@@ -42,7 +42,7 @@ import {
   usageRollup,
 } from "../d1/d1-queries.ts";
 import { applyRetention, type RetentionOptions } from "../d1/d1-retention.ts";
-import { indexQueryError } from "../d1/index-routes.ts";
+import { checkUsageQuery, indexQueryError } from "../d1/index-routes.ts";
 import { migrationVersion, pendingMigrations, runMigrations } from "../d1/migrations.ts";
 import { indexShards } from "../d1/shards.ts";
 import type { StoreStub } from "./store-rpc.ts";
@@ -191,8 +191,18 @@ export function createStore(env: object, options: StoreOptions = {}): AgentStore
         nextCursor: page.nextCursor,
       };
     },
-    usageRollup: (query = {}, prices) => index((d) => usageRollup(d, query, prices)),
-    async deleteOldEntries({ passes = 1, ...retention }) {
+    async usageRollup(query = {}, prices) {
+      // GET /usage's own check: the same 400 invalid_query for the same bad query.
+      const checked = checkUsageQuery(query ?? {});
+      return index((d) => usageRollup(d, checked, prices));
+    },
+    async deleteOldEntries(options) {
+      if (typeof options !== "object" || options === null)
+        throw new BadRequestError(
+          "invalid_query",
+          "deleteOldEntries needs its options: { days } (a positive integer), optionally chunk and passes",
+        );
+      const { passes = 1, ...retention } = options;
       if (!(Number.isSafeInteger(passes) && passes > 0))
         throw new BadRequestError("invalid_query", "passes must be a positive integer");
       const total = { usage: 0, sessions: 0, more: true };

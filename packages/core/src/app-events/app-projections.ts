@@ -3,6 +3,7 @@ import { ConflictError, NotFoundError, PayloadTooLargeError } from "../errors/ht
 import type { AppEventKind, JsonValue, LedgerEvent } from "../ledger/events.ts";
 import { type Ledger, MAX_EVENT_BYTES } from "../ledger/ledger.ts";
 import type { Projection } from "../ledger/projection.ts";
+import { type Migration, migrate } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type {
   AnyProjection,
@@ -23,6 +24,10 @@ import type {
  *    nor read (409 `projection_needs_rebuild`) until `rebuild`, which replays the ledger in
  *    batches (`Ledger.rebuild`) and records the version, in one transaction.
  * 3. Its rows live in its own table, `app_<name>`, written only by its reducer.
+ * 4. An event of its kinds appended while it is not applied marks it skipped
+ *    (`app_projection_skips`, in the append's transaction). A skipped projection is
+ *    `needs_rebuild` whatever the code's version (a rollback to the stored version does not
+ *    bring back the event it missed) until a rebuild, whose drop clears the mark.
  */
 export type ProjectionState = "current" | "needs_rebuild";
 
@@ -38,6 +43,14 @@ export interface ProjectionStatus {
 
 const LIST_LIMIT = 1000;
 
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "skips",
+    up: ["CREATE TABLE app_projection_skips (name TEXT PRIMARY KEY, first_seq INTEGER NOT NULL)"],
+  },
+];
+
 /** 404 `unknown_projection`. */
 export class UnknownProjectionError extends NotFoundError {
   override name = "UnknownProjectionError";
@@ -50,13 +63,13 @@ export class UnknownProjectionError extends NotFoundError {
   }
 }
 
-/** 409 `projection_needs_rebuild`: its rows were made by another version (or never made). */
+/** 409 `projection_needs_rebuild`: its rows were made by another version (or never made, or missed events). */
 export class ProjectionNeedsRebuildError extends ConflictError {
   override name = "ProjectionNeedsRebuildError";
   constructor(status: ProjectionStatus) {
     super(
       "projection_needs_rebuild",
-      `projection "${status.name}" is version ${status.version} but this session's rows were built by ${status.storedVersion === null ? "no version" : `version ${status.storedVersion}`}; rebuild it with POST .../projections {"rebuild":"${status.name}"} (or: durable-agents projections <agent> <session> --rebuild ${status.name})`,
+      `projection "${status.name}" is version ${status.version} but ${status.storedVersion === status.version ? "this session's rows miss events appended while it was stale" : `this session's rows were built by ${status.storedVersion === null ? "no version" : `version ${status.storedVersion}`}`}; rebuild it with POST .../projections {"rebuild":"${status.name}"}`,
       { details: { ...status } },
     );
   }
@@ -69,7 +82,27 @@ export class ProjectionFailedError extends TerminalError {
     super(
       "projection_failed",
       `projection "${name}" failed to reduce ${event.kind} (seq ${event.seq}), so the event was not stored: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause, details: { projection: name, kind: event.kind } },
+      { cause, details: { projection: name, kind: event.kind, seq: event.seq } },
+    );
+    this.projection = name;
+    this.seq = event.seq;
+  }
+  readonly projection: string;
+  readonly seq: number;
+}
+
+/**
+ * 500 `projection_failed` from a rebuild: a reducer threw untyped while replaying the stored
+ * ledger. Nothing changed: the rebuild's transaction is rolled back, the events stay stored.
+ */
+export class ProjectionRebuildFailedError extends TerminalError {
+  override name = "ProjectionRebuildFailedError";
+  constructor(failed: ProjectionFailedError, status: ProjectionState) {
+    const cause = failed.cause;
+    super(
+      "projection_failed",
+      `rebuild of projection "${failed.projection}" stopped at seq ${failed.seq}: the reducer threw ${cause instanceof Error ? cause.message : String(cause)}; the rebuild was rolled back and the projection stays ${status} (fix the reducer, or the event it cannot reduce, and rebuild again)`,
+      { cause, details: { projection: failed.projection, seq: failed.seq, status } },
     );
   }
 }
@@ -85,6 +118,7 @@ export class AppProjections {
     assertDistinctProjections(definitions);
     this.#sql = sql;
     this.#definitions = new Map(definitions.map((d) => [d.name, d]));
+    migrate(sql, "app_projections", MIGRATIONS);
   }
 
   /** The ledger projections to open the ledger with (rebuilt only on request). */
@@ -96,9 +130,12 @@ export class AppProjections {
   open(ledger: Ledger): void {
     this.#ledger = ledger;
     const stored = ledger.storedVersions();
+    const skipped = new Set(
+      this.#sql.exec<{ name: string }>("SELECT name FROM app_projection_skips").map((r) => r.name),
+    );
     for (const d of this.#definitions.values()) {
       const version = stored.get(ledgerName(d.name));
-      if (version === d.version) this.#current.add(d.name);
+      if (version === d.version && !skipped.has(d.name)) this.#current.add(d.name);
       // Nothing to replay yet: building it now is not a rebuild.
       else if (version === undefined && ledger.tail === 0) this.rebuild(d.name);
     }
@@ -119,6 +156,8 @@ export class AppProjections {
       ledger.rebuild([ledgerName(name)]);
     } catch (error) {
       if (!wasCurrent) this.#current.delete(name);
+      if (error instanceof ProjectionFailedError && error.projection === name)
+        throw new ProjectionRebuildFailedError(error, this.#status(name).status);
       throw error;
     }
     return this.#status(name);
@@ -178,9 +217,22 @@ export class AppProjections {
       version: definition.version,
       rebuild: "explicit",
       create: [`CREATE TABLE ${table} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`],
-      drop: [`DROP TABLE IF EXISTS ${table}`],
+      // The name is checked by defineProjection, so it is safe in SQL (as in tableOf).
+      drop: [
+        `DROP TABLE IF EXISTS ${table}`,
+        `DELETE FROM app_projection_skips WHERE name = '${definition.name}'`,
+      ],
       apply: (sql, event) => {
-        if (!kinds.has(event.kind) || !this.#current.has(definition.name)) return;
+        if (!kinds.has(event.kind)) return;
+        if (!this.#current.has(definition.name)) {
+          // Invariant 4: remember the miss, so no later version can call these rows current.
+          sql.exec(
+            "INSERT INTO app_projection_skips (name, first_seq) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            definition.name,
+            event.seq,
+          );
+          return;
+        }
         const store = storeOf(sql, table, definition.name);
         try {
           definition.reduce(store, {

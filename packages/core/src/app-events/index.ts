@@ -4,6 +4,7 @@ export {
   assertDistinctProjections,
   ProjectionFailedError,
   ProjectionNeedsRebuildError,
+  ProjectionRebuildFailedError,
   type ProjectionState,
   type ProjectionStatus,
   UnknownProjectionError,

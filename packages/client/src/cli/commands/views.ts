@@ -80,12 +80,14 @@ export const schedules = defineCommand({
   summary: "list a session's schedules, or --add / --cancel one",
   usage: "<agent>/<session>",
   description: `Lists the session's schedules (stuck claims flagged) and the trigger kinds the
-server knows. --add <kind> schedules one, with exactly one of --delay, --at or --cron;
---cancel <key> cancels one.`,
+server knows. --add <kind> schedules one, with exactly one of --delay, --at or --cron
+(--time-zone for a cron's wall-clock time, UTC by default); --cancel <key> cancels one.
+The payload is checked against the kind's schema on the server (the examples fit the
+quickstart's "reminder" kind).`,
   examples: [
     "schedules assistant/demo",
-    'schedules assistant/demo --add reminder --delay 60 --payload \'{"text":"stretch"}\'',
-    'schedules assistant/demo --add reminder --cron "0 9 * * MON-FRI" --key standup',
+    'schedules assistant/demo --add reminder --delay 60 --payload \'{"message":"time to stretch"}\'',
+    'schedules assistant/demo --add reminder --cron "0 9 * * MON-FRI" --time-zone Europe/Paris --key standup --payload \'{"message":"show my notes"}\'',
     "schedules assistant/demo --cancel standup",
   ],
   options: {
@@ -97,6 +99,11 @@ server knows. --add <kind> schedules one, with exactly one of --delay, --at or -
     },
     at: { type: "string", value: "date", description: "with --add: run at this ISO date" },
     cron: { type: "string", value: "expr", description: "with --add: run on this cron schedule" },
+    "time-zone": {
+      type: "string",
+      value: "IANA name",
+      description: "with --cron: its time zone, e.g. Europe/Paris (default UTC)",
+    },
     payload: { type: "string", value: "json", description: "with --add: the trigger's payload" },
     key: {
       type: "string",
@@ -137,10 +144,19 @@ server knows. --add <kind> schedules one, with exactly one of --delay, --at or -
 
 function scheduleBody(
   kind: string,
-  values: { delay?: string; at?: string; cron?: string; payload?: string; key?: string },
+  values: {
+    delay?: string;
+    at?: string;
+    cron?: string;
+    "time-zone"?: string;
+    payload?: string;
+    key?: string;
+  },
 ): ScheduleBody {
   const when = [values.delay, values.at, values.cron].filter((v) => v !== undefined);
   if (when.length !== 1) throw new UsageError("--add needs exactly one of --delay, --at or --cron");
+  if (values["time-zone"] !== undefined && values.cron === undefined)
+    throw new UsageError("--time-zone applies to --cron only; --delay and --at are instants");
   let payload: unknown;
   if (values.payload !== undefined) {
     try {
@@ -159,6 +175,7 @@ function scheduleBody(
     ...(delay === undefined ? {} : { delayMs: Math.round(delay * 1000) }),
     ...(values.at === undefined ? {} : { at: values.at }),
     ...(values.cron === undefined ? {} : { cron: values.cron }),
+    ...(values["time-zone"] === undefined ? {} : { timeZone: values["time-zone"] }),
   };
 }
 
