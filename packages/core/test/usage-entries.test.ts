@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TRUSTED_CALLER } from "../src/commands/caller.ts";
 import { dispatchCommand } from "../src/commands/dispatch.ts";
-import { latestRun, listUsageEntries, usageFactOf } from "../src/index.ts";
+import { latestRun, listUsageEntries, usageFactOf, usageSummary } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 import { mathAgent } from "./fixtures.ts";
 
@@ -37,5 +37,30 @@ describe("usage entries and resume counts: projections an existing session gains
     const reopened = t.restart();
     expect(listUsageEntries(reopened.sql, {})).toEqual(live);
     expect(latestRun(reopened.sql)?.resumeCount).toBe(1);
+  });
+});
+
+describe("the usage projection after its columns grew", () => {
+  it("a session whose usage_models table predates the cached and reasoning token columns is rebuilt from the ledger when it opens", async () => {
+    const t = createTestSession(mathAgent);
+    const call = {
+      runtime: t.runtime,
+      sql: t.sql,
+      clock: t.clock,
+      caller: TRUSTED_CALLER,
+      transport: "test",
+    };
+    await dispatchCommand("start", { input: { message: "add" } }, call);
+    await t.drain();
+    const before = usageSummary(t.sql);
+    // As written by the version that had no cached/reasoning columns (same version number 3).
+    t.sql.exec("DROP TABLE usage_models");
+    t.sql.exec(
+      "CREATE TABLE usage_models (model TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
+    );
+    t.sql.exec("UPDATE projection_versions SET version = 3 WHERE name = 'usage'");
+    const reopened = t.restart();
+    expect(usageSummary(reopened.sql)).toEqual(before);
+    expect(before.models[0]?.calls).toBeGreaterThan(0);
   });
 });

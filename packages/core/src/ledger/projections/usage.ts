@@ -22,7 +22,9 @@ export interface UsageSummary {
 /** Token usage per model, executions per tool, sub-agent calls and custom metrics, summed over the session. */
 export const usageProjection: Projection = {
   name: "usage",
-  version: 3,
+  // 4: usage_models gained cached_input_tokens and reasoning_tokens (a session written by
+  // version 3 rebuilds the tables from its ledger when it opens).
+  version: 4,
   create: [
     "CREATE TABLE usage_subagents (agent TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_metrics (metric TEXT PRIMARY KEY, count INTEGER NOT NULL, total REAL NOT NULL)",
