@@ -22,6 +22,7 @@ import {
   isAppEvent,
   type LedgerEvent,
   type MessagePart,
+  type RunStatusAfter,
   type SessionStatus,
 } from "./types.ts";
 
@@ -258,7 +259,9 @@ function unhandled(_event: never, view: SessionView): SessionView {
   return view;
 }
 
-const RUN_STATUS: Partial<Record<LedgerEvent["kind"], SessionStatus>> = {
+/** Core's rule (RUN_STATUS_AFTER), copied since the client imports no core code; the type
+ * is core's exact table, so a change there that is not made here fails this build. */
+const RUN_STATUS_TABLE: RunStatusAfter = {
   "run.started": "running",
   "run.resumed": "running",
   "run.waiting": "waiting",
@@ -267,6 +270,7 @@ const RUN_STATUS: Partial<Record<LedgerEvent["kind"], SessionStatus>> = {
   "run.interrupted": "interrupted",
   "run.aborted": "aborted",
 };
+const RUN_STATUS: Partial<Record<LedgerEvent["kind"], SessionStatus>> = RUN_STATUS_TABLE;
 
 /** Status follows the latest run (as `GET .../status` does); an ended run's approvals go. */
 function runState(view: SessionView, event: LedgerEvent): Partial<SessionView> {

@@ -31,6 +31,7 @@ export type {
   MessagePart,
   ProjectionStatus,
   ProjectionsList,
+  RunStatusAfter,
   ScheduleBody,
   SchedulesList,
   ScheduleView,

@@ -4,8 +4,7 @@ import type { Projection } from "../projection.ts";
 
 export type RunStatus = "running" | "waiting" | "completed" | "failed" | "interrupted" | "aborted";
 
-/** The status a run has after each event kind that moves it (as the projection below sets it). */
-export const RUN_STATUS_AFTER: Readonly<Partial<Record<EventKind, RunStatus>>> = {
+const RUN_STATUS_TABLE = {
   "run.started": "running",
   "run.resumed": "running",
   "run.waiting": "waiting",
@@ -13,7 +12,16 @@ export const RUN_STATUS_AFTER: Readonly<Partial<Record<EventKind, RunStatus>>> =
   "run.failed": "failed",
   "run.interrupted": "interrupted",
   "run.aborted": "aborted",
-};
+} as const satisfies Partial<Record<EventKind, RunStatus>>;
+
+/**
+ * The exact table as a type, in the types-only contract: a client that cannot import core at
+ * run time declares its copy with this type, so any drift from core's rule fails its build.
+ */
+export type RunStatusAfter = typeof RUN_STATUS_TABLE;
+
+/** The status a run has after each event kind that moves it (as the projection below sets it). */
+export const RUN_STATUS_AFTER: Readonly<Partial<Record<EventKind, RunStatus>>> = RUN_STATUS_TABLE;
 
 /** Where the current step is: between steps, inside the model call, or running tools. */
 export type RunPhase = "between" | "model" | "tools";
