@@ -8,11 +8,9 @@ import type {
   AppEventKind,
   AppEventPrefix,
   ApprovalDecision,
-  Checkpoint,
   ErrorInfo,
   EventKind,
   EventPayloads,
-  Message,
   ResumeBody,
   RetryBody,
   SessionStatusView,
@@ -133,17 +131,8 @@ export interface RunStarted extends StartedRun {
 }
 
 /** `GET .../status`. */
-export type { StatusResponse } from "@durable-agents/core/types";
-
-export interface CheckpointsPage {
-  readonly checkpoints: Checkpoint[];
-  readonly nextCursor: string | null;
-}
-
-export interface MessagesPage {
-  readonly messages: Message[];
-  readonly nextCursor: string | null;
-}
+/** `GET .../checkpoints` and `GET .../messages` pages: core's definitions. */
+export type { CheckpointsPage, MessagesPage, StatusResponse } from "@durable-agents/core/types";
 
 /**
  * What interrupt, abort, resume and retry answer: the session's status after the

@@ -34,6 +34,7 @@ export type { SessionSnapshot } from "./http/routes/platform-routes.ts";
 export type { ProjectionsList } from "./http/routes/projection-routes.ts";
 export type { StatusResponse } from "./http/routes/read-routes.ts";
 export type { SchedulesList } from "./http/routes/schedule-routes.ts";
+export type { CheckpointsPage, MessagesPage } from "./http/session-pages.ts";
 export type { UsageView } from "./http/usage-view.ts";
 export type {
   AppEventKind,
