@@ -160,10 +160,27 @@ function refused(status: number, error: { code: string; message: string } | unde
   );
 }
 
-/** The caller's credentials, passed to the session routes as they came. */
+/** Headers of the MCP exchange itself: its body, its transport, its session. */
+const NOT_FORWARDED = [
+  "content-type",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "host",
+  "accept",
+  "accept-encoding",
+  "last-event-id",
+  "mcp-session-id",
+  "mcp-protocol-version",
+];
+
+/**
+ * The caller's headers, passed to the session routes as they came (less those of the MCP
+ * exchange), so an app's `authorize` that reads a cookie or an API key header sees at the
+ * session routes what it saw at the door.
+ */
 function forwarded(request: Request): Record<string, string> {
-  const headers: Record<string, string> = {};
-  const auth = request.headers.get("authorization");
-  if (auth) headers.authorization = auth;
-  return headers;
+  const headers = new Headers(request.headers);
+  for (const name of NOT_FORWARDED) headers.delete(name);
+  return Object.fromEntries(headers);
 }
