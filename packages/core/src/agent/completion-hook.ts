@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import { type ErrorInfo, type JsonValue, TERMINAL_KINDS } from "../ledger/events.ts";
 import type { Ledger, Reactor } from "../ledger/ledger.ts";
-import { getRun } from "../ledger/projections/runs.ts";
+import { getRun, RUN_STATUS_AFTER, type RunStatus } from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem, DueWork } from "../triggers/due-work.ts";
@@ -33,8 +33,8 @@ import {
  */
 export { ON_COMPLETE_KIND };
 
-/** How a run ended, as `onComplete` sees it. */
-export type RunEndStatus = "completed" | "failed" | "interrupted" | "aborted";
+/** How a run ended, as `onComplete` sees it: the status a terminal event leaves (RUN_STATUS_AFTER). */
+export type RunEndStatus = Exclude<RunStatus, "running" | "waiting">;
 
 /**
  * What `onComplete` gets for one end of a run (an interrupted run can end again after a
@@ -116,13 +116,6 @@ export function scheduleCompletionHook(
   );
 }
 
-const STATUS_OF: Readonly<Record<string, RunEndStatus>> = {
-  "run.completed": "completed",
-  "run.failed": "failed",
-  "run.interrupted": "interrupted",
-  "run.aborted": "aborted",
-};
-
 /** The end at `seq` (a row from an older deploy has none: that was a completion). */
 function runEnd(
   ledger: Ledger,
@@ -135,9 +128,9 @@ function runEnd(
   const metadata = started?.kind === "run.started" ? started.data.metadata : undefined;
   const base = { step: run?.step ?? 0, ...(metadata ? { metadata } : {}) };
   const event = seq === undefined ? undefined : ledger.read(seq - 1, 1)[0];
-  if (!event || event.runId !== runId || !STATUS_OF[event.kind])
+  if (!event || event.runId !== runId || !TERMINAL_KINDS.has(event.kind))
     return { ...base, status: "completed", output: run?.output ?? null, seq: seq ?? 0 };
-  const status = STATUS_OF[event.kind] as RunEndStatus;
+  const status = RUN_STATUS_AFTER[event.kind] as RunEndStatus;
   const data = event.data as { output?: JsonValue; error?: ErrorInfo; reason?: string };
   return {
     ...base,
