@@ -172,7 +172,8 @@ interface StoredMessage {
 }
 
 /**
- * The conversation of a session as UIMessages: each visible user message, then its run's
+ * The conversation of a session as UIMessages (its newest 200 messages, oldest first): each
+ * visible user message, then its run's
  * answer rebuilt by the SDK from the run's UI message stream (`GET .../ui-stream?offset=`).
  * The active run (running, or waiting on a sub-agent or a Workflow) is left out: `resumeStream`
  * brings it. Which waits are active is the server's rule (core's ledger/wait-reasons.ts): a
@@ -183,7 +184,7 @@ export async function loadChatMessages(
   headers: Readonly<Record<string, string>> = {},
 ): Promise<UIMessage[]> {
   const status = (await json(`${sessionUrl}/status`, headers)) as { status: string; runId: string };
-  const page = (await json(`${sessionUrl}/messages?limit=200`, headers)) as {
+  const page = (await json(`${sessionUrl}/messages?before=end&limit=200`, headers)) as {
     messages: StoredMessage[];
   };
   const active =
