@@ -128,6 +128,24 @@ describe("useChat with DefaultChatTransport and no options", () => {
     expect(textOf(kept[1]).startsWith(textOf(c.messages[1]))).toBe(true);
   });
 
+  it("stop() then sendMessage() at once: the stopped run ends and the new message is answered (no 409)", async () => {
+    const c = chat();
+    const sent = c.sendMessage({ text: "hello again" });
+    await until("some text", () => textOf(c.messages[1]).length > 10);
+    const stoppedRun = c.messages[1]?.id;
+    await c.stop();
+    await sent;
+    await c.sendMessage({ text: "What is 2+2?" });
+    expect(c.error).toBeUndefined();
+    expect(textOf(c.messages.at(-1))).toBe("Let me calculate that. 2+2 = 4.");
+    const events = await readLedger(dev.baseUrl, c.id);
+    const ended = events.find(
+      (e) => e.runId === stoppedRun && (e.kind === "run.aborted" || e.kind === "run.interrupted"),
+    );
+    expect(ended).toBeDefined();
+    expect((await status(c.id)).status).toBe("completed");
+  });
+
   it("regenerate() answers the last turn again: the server's history equals the client's", async () => {
     const c = chat();
     await c.sendMessage({ text: "What is 2+2?" });

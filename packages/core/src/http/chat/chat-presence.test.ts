@@ -4,7 +4,7 @@ import { TRUSTED_CALLER } from "../../commands/caller.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../../testing/test-session.ts";
 import { handleSessionRequest } from "../session-handler.ts";
-import { CHAT_STOP_REASON } from "./chat-presence.ts";
+import { CHAT_STOP_REASON, CHAT_SUPERSEDED_REASON } from "./chat-presence.ts";
 
 /** A chat stream cut before its run ended stops the run, unless the client comes back. */
 function call(t: TestSession, method: string, body?: unknown): Promise<Response> {
@@ -92,5 +92,32 @@ describe("chat streams and stop()", () => {
       status: 409,
     });
     await first.body?.cancel();
+  });
+
+  it("a new message after the running answer the client saw (stop() and send on) ends that run at once, before its cut is noticed", async () => {
+    const t = createTestSession(mathAgent);
+    const first = await call(t, "POST", send("add"));
+    const runId = t.runtime.status().runId;
+    // The client's view: its message, the (stopped) answer it was streaming, and a new one.
+    const next = await call(t, "POST", {
+      id: "s1",
+      trigger: "submit-message",
+      messages: [
+        { id: "u1", role: "user", parts: [{ type: "text", text: "add" }] },
+        { id: runId, role: "assistant", parts: [{ type: "text", text: "Let me" }] },
+        { id: "u2", role: "user", parts: [{ type: "text", text: "add again" }] },
+      ],
+    });
+    expect(next.status).toBe(200);
+    const events = t.runtime.ledger.read(0);
+    expect(events.find((e) => e.kind === "run.aborted" && e.runId === runId)?.data).toEqual({
+      reason: CHAT_SUPERSEDED_REASON,
+    });
+    expect(events.filter((e) => e.kind === "run.started")).toHaveLength(2);
+    await first.body?.cancel();
+    const read = next.text();
+    await t.drain();
+    await read;
+    expect(t.runtime.status().status).toBe("completed");
   });
 });

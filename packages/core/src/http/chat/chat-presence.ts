@@ -32,6 +32,9 @@ export const DEFAULT_CHAT_OPTIONS: ChatOptions = {
 
 export const CHAT_STOP_REASON = "stopped by the chat client";
 
+/** Why a run ends when the client sent a new message after the answer it was shown. */
+export const CHAT_SUPERSEDED_REASON = "superseded: the chat client sent a new message";
+
 interface Presence {
   /** Open chat streams per run. */
   readonly open: Map<string, number>;

@@ -16,6 +16,7 @@ import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
 import {
   CHAT_STOP_REASON,
+  CHAT_SUPERSEDED_REASON,
   type ChatOptions,
   chatStopPending,
   DEFAULT_CHAT_OPTIONS,
@@ -58,6 +59,12 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
   } else if (latest && active && chatStopPending(runtime, latest.runId)) {
     // The client stopped that run (its stream was cut and not reopened) and sends on.
     const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
+    if (aborted.type === "answered") return aborted.response;
+  } else if (latest && command.after === latest.runId && movesOnItsOwn(latest)) {
+    // The client was shown that run's answer and sends a new message after it: it moved on
+    // (useChat's stop() only cuts the fetch, which the server may not notice for seconds).
+    // A run waiting for the client's answer is kept: that is the client's to answer.
+    const aborted = await runHttpCommand("abort", { reason: CHAT_SUPERSEDED_REASON }, request, ctx);
     if (aborted.type === "answered") return aborted.response;
   }
   const input = {

@@ -58,7 +58,13 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
  *   the run waits on.
  */
 export type ChatCommand =
-  | { readonly type: "send"; readonly message: string; readonly files: UserFileInput[] }
+  | {
+      readonly type: "send";
+      readonly message: string;
+      readonly files: UserFileInput[];
+      /** The id of the assistant message just before the new one: the answer the client saw. */
+      readonly after?: string;
+    }
   | {
       readonly type: "regenerate";
       readonly message: string;
@@ -87,7 +93,13 @@ export function chatCommand(body: ChatRequest): ChatCommand {
   // submit-message with the id of a user message: sendMessage({ text, messageId }) edits it.
   if (body.messageId !== undefined && body.messageId === last?.id)
     return { type: "regenerate", message, files };
-  return { type: "send", message, files };
+  const seen = body.messages.at(-2);
+  return {
+    type: "send",
+    message,
+    files,
+    ...(seen?.role === "assistant" ? { after: seen.id } : {}),
+  };
 }
 
 /** The answers an assistant message carries, one per tool part the client settled. */
