@@ -1,5 +1,6 @@
 import type { SqlPort } from "../../sql/port.ts";
 import type { Projection } from "../projection.ts";
+import { usageFactOf } from "./usage-entries.ts";
 
 export interface UsageSummary {
   readonly models: {
@@ -40,55 +41,50 @@ export const usageProjection: Projection = {
     "DROP TABLE IF EXISTS usage_runs",
   ],
   apply(sql, event) {
-    switch (event.kind) {
-      case "model.completed": {
-        const { model, usage } = event.data;
+    // The one mapping from events to usage (usageFactOf), summed here per name.
+    const fact = usageFactOf(event);
+    switch (fact?.kind) {
+      case "model":
         sql.exec(
           "INSERT INTO usage_models (model, calls, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens) VALUES (?, 1, ?, ?, ?, ?) ON CONFLICT (model) DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens, cached_input_tokens = cached_input_tokens + excluded.cached_input_tokens, reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens",
-          model,
-          usage.inputTokens,
-          usage.outputTokens,
-          usage.cachedInputTokens ?? 0,
-          usage.reasoningTokens ?? 0,
+          fact.name,
+          fact.inputTokens,
+          fact.outputTokens,
+          fact.cachedInputTokens,
+          fact.reasoningTokens,
         );
         if (event.runId) {
           sql.exec(
             "INSERT INTO usage_runs (run_id, input_tokens, output_tokens) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
             event.runId,
-            usage.inputTokens,
-            usage.outputTokens,
+            fact.inputTokens,
+            fact.outputTokens,
           );
         }
         return;
-      }
-      case "tool.completed":
-      case "tool.failed": {
-        const failed = event.kind === "tool.failed" ? 1 : 0;
+      case "tool":
         sql.exec(
           "INSERT INTO usage_tools (name, calls, failures) VALUES (?, 1, ?) ON CONFLICT (name) DO UPDATE SET calls = calls + 1, failures = failures + excluded.failures",
-          event.data.name,
-          failed,
+          fact.name,
+          event.kind === "tool.failed" ? 1 : 0,
         );
         return;
-      }
-      case "subagent.completed": {
-        const { agent, usage } = event.data;
+      case "subagent":
         sql.exec(
           "INSERT INTO usage_subagents (agent, calls, input_tokens, output_tokens) VALUES (?, 1, ?, ?) ON CONFLICT (agent) DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
-          agent,
-          usage.inputTokens,
-          usage.outputTokens,
+          fact.name,
+          fact.inputTokens,
+          fact.outputTokens,
         );
         return;
-      }
-      case "usage.recorded":
+      case "metric":
         sql.exec(
           "INSERT INTO usage_metrics (metric, count, total) VALUES (?, 1, ?) ON CONFLICT (metric) DO UPDATE SET count = count + 1, total = total + excluded.total",
-          event.data.metric,
-          event.data.value,
+          fact.name,
+          fact.value,
         );
         return;
-      default:
+      case undefined:
         return;
     }
   },
