@@ -293,6 +293,21 @@ describe("store: the D1 index", () => {
     await expect(store.findSessionIds({ limit: 0 })).rejects.toMatchObject({ status: 400 });
   });
 
+  it("findSessionIds refuses a bad query as GET /sessions does: 400 invalid_query", async () => {
+    await store.runMigrations();
+    const find = store.findSessionIds as (query: unknown) => Promise<unknown>;
+    for (const bad of [
+      { agent: "../x" },
+      { status: "" },
+      { user: 7 },
+      { tag: "a b" },
+      { limit: 1.5 },
+      { limit: 201 },
+      { cursor: "x".repeat(1001) },
+    ])
+      await expect(find(bad)).rejects.toMatchObject({ status: 400, code: "invalid_query" });
+  });
+
   it("usageRollup refuses a bad query as GET /usage does: 400 invalid_query", async () => {
     await store.runMigrations();
     await indexedRun("ada", "red");

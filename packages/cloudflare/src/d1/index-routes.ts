@@ -4,6 +4,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   type PriceTable,
+  type SessionQuery,
   TerminalError,
 } from "@durable-agents/core";
 import { type Authorize, authorizeRequest } from "../auth/authorize.ts";
@@ -86,19 +87,24 @@ export function indexQueryError(error: unknown): unknown {
 
 async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise<Response> {
   const params = url.searchParams;
+  const get = (key: string) => params.get(key) ?? undefined;
   if (url.pathname === "/sessions") {
+    const limit = get("limit");
     return Response.json(
-      await listSessions(db, {
-        agent: name(params, "agent"),
-        status: name(params, "status"),
-        user: name(params, "user"),
-        tag: name(params, "tag"),
-        limit: limit(params),
-        cursor: params.get("cursor")?.slice(0, 1000) ?? undefined,
-      }),
+      await listSessions(
+        db,
+        checkSessionQuery({
+          agent: get("agent"),
+          status: get("status"),
+          user: get("user"),
+          tag: get("tag"),
+          // A query string's limit is text: only plain digits count as a number.
+          limit: limit === undefined ? undefined : /^\d{1,4}$/.test(limit) ? Number(limit) : limit,
+          cursor: get("cursor"),
+        }),
+      ),
     );
   }
-  const get = (key: string) => params.get(key) ?? undefined;
   return Response.json(
     await usageRollup(
       db,
@@ -106,6 +112,41 @@ async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise
       options.prices,
     ),
   );
+}
+
+/**
+ * The checked form of a session query (`GET /sessions`'s parameters, `store.findSessionIds`'s
+ * query): `agent`, `status`, `user` and `tag` names, `limit` an integer 1-200, `cursor` a
+ * previous page's `nextCursor` (up to 1,000 characters); absent fields are no filter. Throws
+ * 400 `invalid_query` naming the bad field.
+ */
+export function checkSessionQuery(
+  query: {
+    readonly [K in keyof SessionQuery]?: unknown;
+  },
+): SessionQuery {
+  const { limit, cursor } = query;
+  if (
+    limit !== undefined &&
+    !(Number.isInteger(limit) && (limit as number) >= 1 && (limit as number) <= MAX_SESSIONS_PAGE)
+  )
+    throw new BadRequestError(
+      "invalid_query",
+      `limit must be an integer from 1 to ${MAX_SESSIONS_PAGE}`,
+    );
+  if (cursor !== undefined && !(typeof cursor === "string" && cursor.length <= 1000))
+    throw new BadRequestError(
+      "invalid_query",
+      "cursor must be the nextCursor of the previous page",
+    );
+  return {
+    agent: checkName(query.agent, "agent"),
+    status: checkName(query.status, "status"),
+    user: checkName(query.user, "user"),
+    tag: checkName(query.tag, "tag"),
+    limit: limit as number | undefined,
+    cursor: cursor as string | undefined,
+  };
 }
 
 /**
@@ -130,10 +171,6 @@ export function checkUsageQuery(query: {
   };
 }
 
-function name(params: URLSearchParams, key: string): string | undefined {
-  return checkName(params.get(key) ?? undefined, key);
-}
-
 function checkName(value: unknown, key: string): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "string" || !NAME.test(value))
@@ -151,16 +188,4 @@ function day(value: unknown, key: string): string | undefined {
     throw new BadRequestError("invalid_query", `${key} must be a UTC day, YYYY-MM-DD`);
   checkDay(value, key);
   return value;
-}
-
-function limit(params: URLSearchParams): number | undefined {
-  const value = params.get("limit");
-  if (value === null) return undefined;
-  const n = Number(value);
-  if (!/^\d{1,4}$/.test(value) || n < 1 || n > MAX_SESSIONS_PAGE)
-    throw new BadRequestError(
-      "invalid_query",
-      `limit must be an integer from 1 to ${MAX_SESSIONS_PAGE}`,
-    );
-  return n;
 }

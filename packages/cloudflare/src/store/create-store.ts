@@ -36,13 +36,12 @@ import { checkId } from "../agent-object/session-path.ts";
 import { refusalError, stubFor } from "../agent-object/session-peers.ts";
 import {
   listSessions,
-  MAX_SESSIONS_PAGE,
   type UsageQuery,
   type UsageRow,
   usageRollup,
 } from "../d1/d1-queries.ts";
 import { applyRetention, type RetentionOptions } from "../d1/d1-retention.ts";
-import { checkUsageQuery, indexQueryError } from "../d1/index-routes.ts";
+import { checkSessionQuery, checkUsageQuery, indexQueryError } from "../d1/index-routes.ts";
 import { migrationVersion, pendingMigrations, runMigrations } from "../d1/migrations.ts";
 import { indexShards } from "../d1/shards.ts";
 import type { StoreStub } from "./store-rpc.ts";
@@ -177,15 +176,9 @@ export function createStore(env: object, options: StoreOptions = {}): AgentStore
     session: (agent, session) =>
       sessionStore(bindings, binding, checkId(agent, "agent name"), checkId(session, "session id")),
     async findSessionIds(query = {}) {
-      if (
-        query.limit !== undefined &&
-        !(Number.isInteger(query.limit) && query.limit >= 1 && query.limit <= MAX_SESSIONS_PAGE)
-      )
-        throw new BadRequestError(
-          "invalid_query",
-          `limit must be an integer from 1 to ${MAX_SESSIONS_PAGE}`,
-        );
-      const page = await index((d) => listSessions(d, query));
+      // GET /sessions' own check: the same 400 invalid_query for the same bad query.
+      const checked = checkSessionQuery(query ?? {});
+      const page = await index((d) => listSessions(d, checked));
       return {
         sessions: page.sessions.map(({ agent, session }) => ({ agent, session })),
         nextCursor: page.nextCursor,
