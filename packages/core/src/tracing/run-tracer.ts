@@ -1,5 +1,6 @@
 import { type ErrorInfo, type LedgerEvent, TERMINAL_KINDS } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
+import { RUN_STATUS_AFTER } from "../ledger/projections/runs.ts";
 import type { SqlPort } from "../sql/port.ts";
 import {
   chatSpan,
@@ -176,7 +177,9 @@ export class RunTracer {
     if (event.runId === null) return;
     const run = getRunTrace(this.#o.sql, event.runId);
     if (!run || run.closedSeq !== event.seq) return;
-    const status = event.kind.slice("run.".length);
+    // A segment closes where the run stops moving (run-traces.ts): its status by the runs rule.
+    const status = RUN_STATUS_AFTER[event.kind];
+    if (status === undefined) return;
     const { name, attributes } = runSpan(this.#ids(run), status, run.segment);
     const error =
       event.kind === "run.failed"
