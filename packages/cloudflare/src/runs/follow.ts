@@ -27,6 +27,8 @@ export interface RetryOptions {
   readonly initialDelayMs?: number;
   /** Default 2 000 ms. */
   readonly maxDelayMs?: number;
+  /** Called before each retry with the failure it follows (to log it, or show "reconnecting…"). */
+  readonly onRetry?: (error: unknown, attempt: number) => void;
 }
 
 export type Call = <T>(call: StoreCall) => Promise<T>;
@@ -107,6 +109,7 @@ async function retrying<T>(
       if (signal?.aborted) return undefined;
       if (error instanceof DurableAgentsError) throw error;
       if (++failures >= maxAttempts) throw error;
+      retry.onRetry?.(error, failures);
       await sleep(Math.min(max, initial * 2 ** (failures - 1)), signal);
     }
   }
