@@ -125,6 +125,17 @@ describe("execute, stream, result, getState", () => {
   });
 });
 
+describe("a wait on sub-agents is no stop", () => {
+  it("stream() and result() follow a run through run.waiting subagent to its end", async () => {
+    const run = await runs.execute("lead", "research");
+    const streamed = await collect(run.stream());
+    const waits = streamed.filter((e) => e.kind === "run.waiting");
+    expect(waits.map((e) => e.data)).toEqual([{ reason: "subagent" }]);
+    expect(streamed.at(-1)?.kind).toBe("run.completed");
+    expect(await run.result()).toMatchObject({ status: "completed", runId: run.runId });
+  });
+});
+
 describe("one door: the handle's commands are the session commands", () => {
   it("hooks run on the store transport, a hook's answer is answered_by_hook, the start schema applies", async () => {
     const s = session("counter");
