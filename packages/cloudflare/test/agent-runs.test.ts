@@ -150,6 +150,14 @@ describe("one door: the handle's commands are the session commands", () => {
     await expect(
       run.send({ input: { message: "" } } as unknown as { input: { message: string } }),
     ).rejects.toMatchObject({ status: 400, code: "invalid_request" });
+    // Bad input is the command's 400, for canResume too (it takes the resume's schema).
+    const bogus = { mode: "sideways" } as unknown as ResumeBody;
+    await expect(run.resume(bogus)).rejects.toMatchObject({ status: 400, code: "invalid_request" });
+    await expect(run.canResume(bogus)).rejects.toMatchObject({
+      status: 400,
+      code: "invalid_request",
+    });
+    await expect(run.interrupt("x".repeat(1001))).rejects.toMatchObject({ status: 400 });
     // A second start while a run is active: the start command's own 409.
     probe.close("slow_echo");
     const busy = await runs.execute("probe", "go");
