@@ -32,12 +32,7 @@ import type {
 } from "@durable-agents/core";
 import { BadRequestError, NotFoundError } from "@durable-agents/core";
 import { checkId } from "../agent-object/session-path.ts";
-import {
-  listSessions,
-  type UsageQuery,
-  type UsageRow,
-  usageRollup,
-} from "../d1/d1-queries.ts";
+import { listSessions, type UsageQuery, type UsageRow, usageRollup } from "../d1/d1-queries.ts";
 import { applyRetention, type RetentionOptions } from "../d1/d1-retention.ts";
 import { checkSessionQuery, checkUsageQuery, indexQueryError } from "../d1/index-routes.ts";
 import { migrationVersion, pendingMigrations, runMigrations } from "../d1/migrations.ts";
