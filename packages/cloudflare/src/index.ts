@@ -68,6 +68,18 @@ export {
   StaleFencingTokenError,
 } from "./lock-object/index.ts";
 export { type RouterEnv, type RouterOptions, routeRequest } from "./router.ts";
+export {
+  type AgentRef,
+  type AgentRuns,
+  type AgentRunsOptions,
+  agentRuns,
+  type ExecuteOptions,
+  type RetryOptions,
+  type RunHandle,
+  type RunResult,
+  type RunState,
+  type StreamOptions,
+} from "./runs/index.ts";
 export { doSqlPort } from "./sql/do-sql-port.ts";
 export {
   type AgentStore,

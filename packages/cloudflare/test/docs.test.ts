@@ -32,6 +32,7 @@ import * as z from "zod";
 import apiMd from "../../../docs/api.md?raw";
 import {
   AgentRegistry,
+  agentRuns,
   allowLocalDev,
   createAgentServer,
   createStore,
@@ -832,6 +833,27 @@ describe("docs/api.md", () => {
     expect(await store.migrationVersion()).toBe(4);
     expect(page).toEqual({ sessions: [], nextCursor: null });
     expect(deleted).toEqual({ usage: 0, sessions: 0, more: false });
+  });
+
+  it("run handles for Worker code", async () => {
+    const log = console.log;
+    const logged: unknown[] = [];
+    console.log = (...args: unknown[]) => void logged.push(args);
+
+    const runs = agentRuns(env);
+    const run = await runs.execute("approver", "Pay the two invoices");
+    const stop = await run.result();
+    if (stop.status === "waiting") {
+      const approvals = stop.pending.map((call) => ({ callId: call.callId, approved: true }));
+      if ((await run.canResume({ approvals })).canResume) await run.resume({ approvals });
+      for await (const event of run.stream({ offset: stop.offset })) {
+        if (event.kind === "run.completed") console.log(event.data.output);
+      }
+    }
+
+    console.log = log;
+    expect(stop).toMatchObject({ status: "waiting", reason: "approval" });
+    expect(logged).toEqual([['Results: [{"wired":10},{"wired":20}]']]);
   });
 
   it("locks: acquire, fenced write, release", async () => {

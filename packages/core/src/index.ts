@@ -67,8 +67,14 @@ export type {
   ToolChoice,
 } from "./agent/model-options.ts";
 export { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from "./agent/model-timeouts.ts";
+export type { ResumeCheck } from "./agent/run-control.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
-export { NoActiveRunError, RunActiveError } from "./agent/run-errors.ts";
+export {
+  NoActiveRunError,
+  RunAbortedError,
+  RunActiveError,
+  RunFailedError,
+} from "./agent/run-errors.ts";
 export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
@@ -157,6 +163,7 @@ export {
 } from "./auth/index.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export {
+  answeredByHook,
   type Caller,
   type CommandCall,
   type CommandName,
@@ -169,10 +176,12 @@ export {
   expiredError,
   isCommandName,
   missingScopeError,
+  type ResumeBody,
   routeScope,
   SESSION_COMMANDS,
   type SessionCommand,
   STATUS_TRANSITIONS,
+  type StartBody,
   type StatusTransitionInput,
   type StatusTransitionResult,
   statusTransitionInput,
@@ -292,7 +301,15 @@ export {
   type SqlRow,
   type SqlValue,
 } from "./sql/index.ts";
-export { type StoreCall, type StoreCallContext, serveStoreCall } from "./store/index.ts";
+export {
+  type PendingDecision,
+  type RunOutcome,
+  type RunRead,
+  type RunWait,
+  type StoreCall,
+  type StoreCallContext,
+  serveStoreCall,
+} from "./store/index.ts";
 export {
   DEFAULT_DELIVERY_WINDOW_MS,
   DeliveryWindow,

@@ -228,12 +228,12 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
       });
     }
 
-    /** RPC from Worker code (createStore): one read of this session, or its status compare-and-set. */
+    /** RPC from Worker code (createStore, agentRuns): one read or command of this session. */
     async storeCall(agent: string, session: string, call: StoreCall): Promise<StoreReply> {
       return serveStoreRpc(call, () => {
         registry.resolve(agent);
         const runtime = this.#open(agent, session);
-        return { ...this.#commandContext(runtime), prices: options.prices };
+        return { ...this.#commandContext(runtime), prices: options.prices, live };
       });
     }
 

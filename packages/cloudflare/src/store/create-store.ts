@@ -25,7 +25,6 @@ import type {
   SessionStatus,
   StatusResponse,
   StatusTransitionResult,
-  StoreCall,
   TargetStatus,
   UsageEntriesPage,
   UsageEntriesQuery,
@@ -33,18 +32,12 @@ import type {
 } from "@durable-agents/core";
 import { BadRequestError, NotFoundError } from "@durable-agents/core";
 import { checkId } from "../agent-object/session-path.ts";
-import { refusalError, stubFor } from "../agent-object/session-peers.ts";
-import {
-  listSessions,
-  type UsageQuery,
-  type UsageRow,
-  usageRollup,
-} from "../d1/d1-queries.ts";
+import { listSessions, type UsageQuery, type UsageRow, usageRollup } from "../d1/d1-queries.ts";
 import { applyRetention, type RetentionOptions } from "../d1/d1-retention.ts";
 import { checkSessionQuery, checkUsageQuery, indexQueryError } from "../d1/index-routes.ts";
 import { migrationVersion, pendingMigrations, runMigrations } from "../d1/migrations.ts";
 import { indexShards } from "../d1/shards.ts";
-import type { StoreStub } from "./store-rpc.ts";
+import { sessionCall } from "./store-rpc.ts";
 
 export interface StoreOptions {
   /** The session objects' Durable Object binding (createAgentServer's `binding`). Default "AGENTS". */
@@ -232,12 +225,7 @@ function sessionStore(
   agent: string,
   session: string,
 ): SessionStore {
-  const call = async <T>(request: StoreCall): Promise<T> => {
-    const stub = stubFor<StoreStub>(env, binding, agent, session);
-    const reply = await stub.storeCall(agent, session, request);
-    if ("refusal" in reply) throw refusalError(reply.refusal);
-    return reply.value as T;
-  };
+  const call = sessionCall(env, binding, agent, session);
   return {
     agent,
     session,

@@ -5,7 +5,7 @@ import {
   serveStoreCall,
   TRUSTED_CALLER,
 } from "@durable-agents/core";
-import type { PeerRefusal } from "../agent-object/session-peers.ts";
+import { type PeerRefusal, refusalError, stubFor } from "../agent-object/session-peers.ts";
 
 /** A store call's answer across DO RPC: its value, or a typed refusal as data. */
 export type StoreReply = { readonly value: unknown } | { readonly refusal: PeerRefusal };
@@ -34,4 +34,22 @@ export async function serveStoreRpc(
       return { refusal: { status: error.status, body: error.toJSON() } };
     throw error;
   }
+}
+
+/**
+ * One session's store calls from Worker code: each call gets a fresh stub (a stub that saw
+ * its object reset stays broken), and a refusal comes back as the typed error it was.
+ */
+export function sessionCall(
+  env: Record<string, unknown>,
+  binding: string,
+  agent: string,
+  session: string,
+): <T>(call: StoreCall) => Promise<T> {
+  return async <T>(call: StoreCall): Promise<T> => {
+    const stub = stubFor<StoreStub>(env, binding, agent, session);
+    const reply = await stub.storeCall(agent, session, call);
+    if ("refusal" in reply) throw refusalError(reply.refusal);
+    return reply.value as T;
+  };
 }

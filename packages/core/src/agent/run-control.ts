@@ -28,6 +28,14 @@ export interface ResumeRequest {
   readonly approvals?: readonly Decision[];
 }
 
+/**
+ * Whether a resume would be accepted now (`SessionRuntime.canResume`): from the resume's own
+ * decision, so it cannot disagree with it. `code` and `reason` are the refusal's.
+ */
+export type ResumeCheck =
+  | { readonly canResume: true }
+  | { readonly canResume: false; readonly code: string; readonly reason: string };
+
 export interface RetryRequest {
   readonly mode: "from_checkpoint" | "from_start";
   readonly checkpoint?: string;
@@ -48,6 +56,11 @@ export interface ControlState {
 }
 
 const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
+
+/** True for a call that waits for a human's decision (`resume` with `approvals`). */
+export function awaitsDecision(call: Pick<ToolCallRecord, "status">): boolean {
+  return PENDING.has(call.status);
+}
 
 export function decideResume(state: ControlState, request: ResumeRequest): NewEvent[] {
   const run = requireRun(state, "resume");

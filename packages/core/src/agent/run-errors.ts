@@ -1,4 +1,5 @@
 import { ConflictError } from "../errors/http-errors.ts";
+import type { ErrorInfo } from "../ledger/events.ts";
 
 /** 409: one active run per session. Carries the run that holds the session. */
 export class RunActiveError extends ConflictError {
@@ -21,5 +22,41 @@ export class NoActiveRunError extends ConflictError {
       `session ${sessionId} has no active run to ${action}${lastStatus ? ` (its last run is ${lastStatus})` : ""}; start a run first`,
       { details: { lastStatus } },
     );
+  }
+}
+
+/**
+ * 409: the run a caller waited for (a Worker run handle's `result()`) ended as `run.failed`.
+ * Carries the run's error (`runError`: the `code` and `message` of `run.failed`) and the step
+ * it failed at; `retry` or `resume` from a checkpoint can run it again.
+ */
+export class RunFailedError extends ConflictError {
+  override name = "RunFailedError";
+  readonly runId: string;
+  readonly runError: ErrorInfo;
+  constructor(sessionId: string, runId: string, step: number, error: ErrorInfo) {
+    super(
+      "run_failed",
+      `run ${runId} of session ${sessionId} failed at step ${step}: ${error.code}: ${error.message}; retry it from a checkpoint, or start a new run`,
+      { details: { runId, step, error } },
+    );
+    this.runId = runId;
+    this.runError = error;
+  }
+}
+
+/** 409: the run a caller waited for ended as `run.aborted` (terminal); `reason` is the abort's. */
+export class RunAbortedError extends ConflictError {
+  override name = "RunAbortedError";
+  readonly runId: string;
+  readonly reason: string;
+  constructor(sessionId: string, runId: string, step: number, reason: string) {
+    super(
+      "run_aborted",
+      `run ${runId} of session ${sessionId} was aborted at step ${step} (${reason}); an aborted run cannot resume: start a new run`,
+      { details: { runId, step, reason } },
+    );
+    this.runId = runId;
+    this.reason = reason;
   }
 }

@@ -42,6 +42,7 @@ import {
   type ControlState,
   decideResume,
   decideRetry,
+  type ResumeCheck,
   type ResumeRequest,
   type RetryRequest,
 } from "./run-control.ts";
@@ -424,7 +425,30 @@ export class SessionRuntime {
 
   /** Moves a waiting or interrupted run again: continue, with a message, from a checkpoint, or with decisions. */
   async resume(request: ResumeRequest): Promise<StatusView> {
-    return this.#commitControl(decideResume(this.#controlState(), request));
+    return this.#commitControl(this.#decideResume(request));
+  }
+
+  /**
+   * Whether `resume(request)` would be accepted now, and if not why: the resume's own
+   * decision (`#decideResume`), run without committing. `reason` and `code` are those of the
+   * error the resume would throw (409 `run_running`, `run_not_resumable`, `run_failed`,
+   * `session_closed`, 404 `unknown_call`...). Command hooks are not asked: an app's
+   * `beforeResume` may still refuse.
+   */
+  canResume(request: ResumeRequest = {}): ResumeCheck {
+    try {
+      this.#decideResume(request);
+      return { canResume: true };
+    } catch (error) {
+      if (!(error instanceof DurableAgentsError)) throw error;
+      return { canResume: false, code: error.code, reason: error.message };
+    }
+  }
+
+  /** The resume's decision: the one rule `resume` commits and `canResume` reports. */
+  #decideResume(request: ResumeRequest): NewEvent[] {
+    this.ledger.assertOpen();
+    return decideResume(this.#controlState(), request);
   }
 
   /** Runs a failed run again from a checkpoint (default: its latest) or from its start. */

@@ -20,8 +20,10 @@ export {
   isCommandName,
 } from "./dispatch.ts";
 export { routeScope } from "./route-scope.ts";
+export type { ResumeBody, StartBody } from "./run-commands.ts";
 export { SESSION_COMMANDS } from "./session-commands.ts";
 export {
+  answeredByHook,
   compareAndSetStatus,
   STATUS_TRANSITIONS,
   type StatusTransitionInput,

@@ -43,6 +43,9 @@ export const startInput = z.object({
     .optional(),
 });
 
+/** The start command's body (`POST .../runs`), as a caller writes it. */
+export type StartBody = z.input<typeof startInput>;
+
 export const decisionInput = z.object({
   callId: z.string().min(1).max(200),
   approved: z.boolean(),
@@ -59,6 +62,9 @@ export const resumeInput = z.object({
   checkpoint: z.string().max(40).optional(),
   approvals: z.array(decisionInput).max(100).optional(),
 });
+
+/** The resume command's body (`POST .../resume`): a mode, a message, a checkpoint or decisions. */
+export type ResumeBody = z.input<typeof resumeInput>;
 
 export const retryInput = z.object({
   mode: z.enum(["from_checkpoint", "from_start"]).default("from_checkpoint"),

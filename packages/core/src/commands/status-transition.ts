@@ -132,12 +132,18 @@ export async function compareAndSetStatus(
       if (now.closed || now.status !== before.status) throw conflict(now);
     },
   });
-  if (outcome.type === "answered") {
-    throw new ConflictError(
-      "answered_by_hook",
-      `a before hook answered the ${move.command} command (status ${outcome.response.status}) instead of running it; the session did not move`,
-      { details: { command: move.command, hookStatus: outcome.response.status } },
-    );
-  }
+  if (outcome.type === "answered") throw answeredByHook(move.command, outcome.response.status);
   return { previous: before.status, command: move.command, result: outcome.result };
+}
+
+/**
+ * 409 `answered_by_hook`: for callers that have no Response to hand on (Worker code), a before
+ * hook that answered a command instead of running it.
+ */
+export function answeredByHook(command: CommandName, hookStatus: number): ConflictError {
+  return new ConflictError(
+    "answered_by_hook",
+    `a before hook answered the ${command} command (status ${hookStatus}) instead of running it; the session did not move`,
+    { details: { command, hookStatus } },
+  );
 }

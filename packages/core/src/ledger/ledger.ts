@@ -84,17 +84,22 @@ export class Ledger {
     return this.#closed;
   }
 
-  /**
-   * Appends events in one transaction with their projections and `effects`
-   * (writes that must commit with these facts, e.g. a tool's own rows).
-   */
-  append(events: readonly NewEvent[], effects?: (sql: SqlPort) => void): LedgerEvent[] {
+  /** Throws 409 `session_closed` once the session is closed (invariant 4): what `append` checks first. */
+  assertOpen(): void {
     if (this.#closed) {
       throw new ConflictError(
         "session_closed",
         "this session is closed and takes no more events; start a new session, or fork this one",
       );
     }
+  }
+
+  /**
+   * Appends events in one transaction with their projections and `effects`
+   * (writes that must commit with these facts, e.g. a tool's own rows).
+   */
+  append(events: readonly NewEvent[], effects?: (sql: SqlPort) => void): LedgerEvent[] {
+    this.assertOpen();
     const before = this.#tail;
     const ts = this.#clock.now();
     let stored: LedgerEvent[];

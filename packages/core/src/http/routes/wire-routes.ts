@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import { awaitsDecision } from "../../agent/run-control.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
@@ -119,7 +120,7 @@ async function resumeAgui(request: Request, ctx: SessionHttpContext, input: RunA
 
 function pendingCalls(sql: SqlPort, runId: string, step: number): string[] {
   return stepToolCalls(sql, runId, step)
-    .filter((c) => c.status === "awaiting_approval" || c.status === "outcome_unknown")
+    .filter(awaitsDecision)
     .map((c) => c.callId);
 }
 
