@@ -92,7 +92,11 @@ export async function waitForOutcome(
   }
 }
 
-/** Runs `read` until it answers (invariant 2); undefined when `signal` aborts first. */
+/**
+ * Runs `read` until it answers (invariant 2); undefined when `signal` aborts first. The
+ * client package's `createBackoff` does the same for browsers, but the server package does
+ * not depend on the client (nor the client on core at run time), hence this small loop.
+ */
 async function retrying<T>(
   read: () => Promise<T>,
   signal: AbortSignal | undefined,
