@@ -7,7 +7,7 @@
  * (`GET .../checkpoints`), `usageView` (`GET .../usage`), and `compareAndSetStatus`, which
  * goes through the command layer. Nothing here reads or writes a table of its own.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { CommandCall } from "../commands/dispatch.ts";
 import { compareAndSetStatus } from "../commands/status-transition.ts";
 import { BadRequestError, NotFoundError } from "../errors/http-errors.ts";
@@ -23,26 +23,32 @@ import { type PriceTable, usageView } from "../http/usage-view.ts";
 import { getCheckpoint, latestCheckpoint } from "../ledger/projections/checkpoints.ts";
 import { getRun, latestRun } from "../ledger/projections/runs.ts";
 import { listUsageEntries, usageEntriesQuery } from "../ledger/projections/usage-entries.ts";
+import { text } from "../validation/fields.ts";
 
-const runId = z.string().min(1).max(200);
+const runId = z.optional(text(1, 200));
 
 /** The calls, each with its input schema; `op` names the call. */
 const storeCall = z.discriminatedUnion("op", [
   z.strictObject({ op: z.literal("status") }),
   z.strictObject({ op: z.literal("setStatus"), input: z.unknown() }),
-  z.strictObject({ op: z.literal("resumeCount"), runId: runId.optional() }),
-  z.strictObject({ op: z.literal("messages"), query: messagesPageQuery.strict().default({}) }),
+  z.strictObject({ op: z.literal("resumeCount"), runId }),
+  z.strictObject({
+    op: z.literal("messages"),
+    query: z._default(z.strictObject(messagesPageQuery.shape), {}),
+  }),
   z.strictObject({
     op: z.literal("checkpoint"),
-    id: z.string().regex(/^\d{1,15}$/, "a checkpoint id is the seq it was taken at: digits"),
+    id: z
+      .string()
+      .check(z.regex(/^\d{1,15}$/, "a checkpoint id is the seq it was taken at: digits")),
   }),
-  z.strictObject({ op: z.literal("latestCheckpoint"), runId: runId.optional() }),
+  z.strictObject({ op: z.literal("latestCheckpoint"), runId }),
   z.strictObject({
     op: z.literal("checkpoints"),
-    query: checkpointsPageQuery.strict().default({}),
+    query: z._default(z.strictObject(checkpointsPageQuery.shape), {}),
   }),
   z.strictObject({ op: z.literal("usage") }),
-  z.strictObject({ op: z.literal("usageEntries"), query: usageEntriesQuery.default({}) }),
+  z.strictObject({ op: z.literal("usageEntries"), query: z._default(usageEntriesQuery, {}) }),
 ]);
 
 /** One store call, as Worker code sends it (the inputs of each query as their schema takes them). */
