@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
 import type { JsonValue } from "../ledger/events.ts";
 
-/** Field schemas the runtime's inputs share (`zod/mini`). */
+// Field schemas the runtime's inputs share (`zod/mini`).
 
 /** Any JSON value (`null`, booleans, finite numbers, strings, arrays, objects); not `undefined`. */
 export const jsonValue: z.ZodMiniType<JsonValue> = z.json();
