@@ -34,12 +34,7 @@ import type {
 import { BadRequestError, NotFoundError } from "@durable-agents/core";
 import { checkId } from "../agent-object/session-path.ts";
 import { refusalError, stubFor } from "../agent-object/session-peers.ts";
-import {
-  listSessions,
-  type UsageQuery,
-  type UsageRow,
-  usageRollup,
-} from "../d1/d1-queries.ts";
+import { listSessions, type UsageQuery, type UsageRow, usageRollup } from "../d1/d1-queries.ts";
 import { applyRetention, type RetentionOptions } from "../d1/d1-retention.ts";
 import { checkSessionQuery, checkUsageQuery, indexQueryError } from "../d1/index-routes.ts";
 import { migrationVersion, pendingMigrations, runMigrations } from "../d1/migrations.ts";
