@@ -4,7 +4,7 @@
  * "hello world" Worker (its package.json scripts, tsconfig.json compiler options, a
  * worker-configuration.d.ts from `wrangler types`), put the README's agent there, and:
  * `tsc --noEmit` passes, `wrangler deploy --dry-run` bundles it (and a minimal agent Worker
- * carries no zod locale but English), `wrangler dev` serves it, and the installed
+ * carries zod/mini, no classic zod and no zod locale but English), `wrangler dev` serves it, and the installed
  * `durable-agents` bin, under the machine's Node (20 here), completes a chat against it.
  *
  * The scratch project installs only what the README's "use it in your own Worker" path
@@ -229,7 +229,7 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     run(process.execPath, [tsc, "--noEmit", "-p", "tsconfig.json", ...stricter]);
   });
 
-  it("bundles (wrangler deploy --dry-run), and a minimal agent carries no zod locale but English", () => {
+  it("bundles (wrangler deploy --dry-run); a minimal agent carries zod/mini's checks, not classic zod or its locales", () => {
     const out = run(process.execPath, [
       wrangler,
       "deploy",
@@ -243,6 +243,14 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     const code = readFileSync(join(minimal, "minimal.js"), "utf8");
     const locales = new Set(code.match(/zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js/g));
     expect([...locales]).toEqual(["zod/v4/locales/en.js"]);
+    // esbuild marks each bundled module with a `// node_modules/<path>` comment.
+    const modules = new Set(code.match(/(?<=^\/\/ )\S*node_modules\/\S+(?=$)/gm));
+    const carried = (prefix: string) => [...modules].filter((m) => m.includes(prefix));
+    expect(carried("zod/v4/mini/schemas.js")).toHaveLength(1);
+    // Classic zod's schemas carry every method of every schema: the runtime never imports them.
+    expect(carried("zod/v4/classic/schemas.js")).toEqual([]);
+    expect(carried("@opentelemetry/")).toEqual([]);
+    expect(carried("@modelcontextprotocol/sdk/")).toEqual([]);
   });
 
   it("serves it (wrangler dev) and the installed bin completes a chat on the machine's Node", async () => {

@@ -10,7 +10,7 @@
  *    with (`z.input`), so a field the server accepts is a field the client may
  *    send, and nothing else.
  */
-import type * as z from "zod";
+import type * as z from "zod/mini";
 // The command schemas, as the session-command layer declares them (commands/*.ts).
 import type { cancelInput, scheduleInput, stateInput } from "./commands/data-commands.ts";
 import type { rebuildInput } from "./commands/projection-commands.ts";

@@ -227,3 +227,38 @@ describe("cancelling a running trigger", () => {
     );
   });
 });
+
+describe("a stored payload its kind's schema no longer accepts", () => {
+  it("fails for good at once, with the schema's English issues, and runs nothing", async () => {
+    // The schema as deployed when the schedule was created, then as a later deploy reads it.
+    let deployed = 1;
+    const ran: unknown[] = [];
+    const trigger = defineTrigger({
+      kind: "report",
+      payload: z
+        .object({ v: z.number() })
+        .refine((p) => deployed === 1 || p.v > 5, { message: "v must be over 5 since v2" }),
+      run: (payload) => {
+        ran.push(payload);
+      },
+    });
+    const s = createTestSession(agent, { appTriggers: [trigger] });
+    await s.runtime.schedule("report", { v: 1 }, { delayMs: 0 }, "job");
+    deployed = 2;
+    await s.drain();
+    expect(ran).toEqual([]);
+    const failed = s.runtime.ledger.read(0, 100).filter((e) => e.kind === "trigger.failed");
+    expect(failed.map((e) => e.data)).toEqual([
+      {
+        kind: "report",
+        key: "job",
+        attempts: 1,
+        error: {
+          code: "invalid_trigger_payload",
+          message: expect.stringContaining("(root): v must be over 5 since v2"),
+        },
+      },
+    ]);
+    expect(s.runtime.schedules.list()).toEqual([]);
+  });
+});

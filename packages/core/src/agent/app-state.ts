@@ -1,4 +1,3 @@
-import * as z from "zod";
 import { TerminalError } from "../errors/base.ts";
 import { ConflictError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";
@@ -7,6 +6,7 @@ import { eventJson, type Ledger } from "../ledger/ledger.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
 import { latestState, stateVersion, stateVersionAt } from "../ledger/projections/session-state.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { jsonValue } from "../validation/fields.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 
 /**
@@ -53,7 +53,6 @@ export class StateVersionConflictError extends ConflictError {
   }
 }
 
-const JSON_VALUE: z.ZodType<JsonValue> = z.json();
 const ACTIVE = new Set(["running", "waiting"]);
 
 export interface AppStateOptions {
@@ -92,7 +91,7 @@ export class AppState {
 
   /** Checks a write (JSON, `stateSchema`, size) and returns a copy of it to stage or append. */
   check(value: unknown, source: StateSource): JsonValue {
-    const state = validate(JSON_VALUE, value, "the state");
+    const state = validate(jsonValue, value, "the state");
     if (this.#o.agent.stateSchema) validate(this.#o.agent.stateSchema, value, "the state");
     // The version is only known at commit: measure the event with the widest one.
     const json = eventJson("state.updated", { state, version: Number.MAX_SAFE_INTEGER, ...source });

@@ -1,7 +1,8 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
-import * as z from "zod";
 import type { JsonValue } from "../ledger/events.ts";
 import type { McpToolSource } from "../mcp/source.ts";
+import { check, type Schema } from "../validation/check.ts";
+import { jsonValue } from "../validation/fields.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool, type ToolDefinition } from "./define-tool.ts";
 import { assertDomainsDeclared, type DomainPolicies } from "./governance.ts";
@@ -32,7 +33,7 @@ export interface AgentDefinition {
    * The shape of the final answer. The model is asked for JSON matching it (tools
    * still work in earlier steps); the run's output is the parsed, validated object.
    */
-  readonly outputSchema?: z.ZodType<unknown>;
+  readonly outputSchema?: Schema;
   /**
    * Call settings for every model call of this agent, as `streamText` takes them:
    * `temperature`, `maxOutputTokens`, `topP`, `stopSequences`, `toolChoice`,
@@ -56,7 +57,7 @@ export interface AgentDefinition {
    * The shape of the application state. Every write, from a client (`PUT .../state`) or a
    * tool (`ctx.state.set`), is checked against it; the value is stored as written.
    */
-  readonly stateSchema?: z.ZodType<unknown>;
+  readonly stateSchema?: Schema;
   /**
    * MCP servers whose tools the agent offers the model besides `tools` (see `mcpServer` in
    * `@durable-agents/core/mcp`). Each run lists them once and records the list in the ledger.
@@ -163,15 +164,15 @@ function toolList(agent: string, tools: AgentTools | undefined): AnyTool[] {
 
 function checkInitialState({ name, initialState, stateSchema }: AgentOptions): void {
   if (initialState === undefined) return;
-  if (!z.json().safeParse(initialState).success) {
+  if (!check(jsonValue, initialState).success) {
     throw new TypeError(
       `agent "${name}": initialState must be a JSON value (no undefined, functions, dates or class instances)`,
     );
   }
-  const fits = stateSchema?.safeParse(initialState);
+  const fits = stateSchema && check(stateSchema, initialState);
   if (fits && !fits.success) {
     throw new TypeError(
-      `agent "${name}": initialState does not match stateSchema: ${fits.error.message}`,
+      `agent "${name}": initialState does not match stateSchema: ${fits.summary}`,
     );
   }
 }

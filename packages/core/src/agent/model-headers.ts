@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 
 /**
  * The headers a run's `modelOptions.headers` may not set (compared lower-case): credentials,
@@ -34,7 +34,12 @@ const DENIED = new Set(RUN_HEADER_DENY_LIST);
 /** A header name: an RFC 9110 token (https://fetch.spec.whatwg.org/#header-name). */
 const headerName = z
   .string()
-  .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/, "must be an HTTP header name (token characters)");
+  .check(
+    z.regex(
+      /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/,
+      "must be an HTTP header name (token characters)",
+    ),
+  );
 
 /**
  * A header value as the Fetch spec's `Headers` takes it (https://fetch.spec.whatwg.org/#header-value,
@@ -43,14 +48,16 @@ const headerName = z
  */
 const headerValue = z
   .string()
-  .max(8192)
-  .regex(
-    /^(?:[^\0\r\n\t \u0100-\uffff](?:[^\0\r\n\u0100-\uffff]*[^\0\r\n\t \u0100-\uffff])?)?$/,
-    "must be an HTTP header value: no CR, LF or NUL, no leading or trailing whitespace, Latin-1 characters only",
+  .check(
+    z.maxLength(8192),
+    z.regex(
+      /^(?:[^\0\r\n\t \u0100-\uffff](?:[^\0\r\n\u0100-\uffff]*[^\0\r\n\t \u0100-\uffff])?)?$/,
+      "must be an HTTP header value: no CR, LF or NUL, no leading or trailing whitespace, Latin-1 characters only",
+    ),
   );
 
 /** The headers of agent-level options and `prepareStep` (the app's code): any valid header. */
-export const headersSchema = z.record(headerName, headerValue.optional());
+export const headersSchema = z.record(headerName, z.optional(headerValue));
 
 /** The headers of a run's options (the client's): valid, and none on `RUN_HEADER_DENY_LIST`. */
 export const runHeadersSchema = headersSchema.check((ctx) => {

@@ -5,8 +5,10 @@ import type {
   LanguageModelV4ToolChoice,
   SharedV4ProviderOptions,
 } from "@ai-sdk/provider";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { TerminalError } from "../errors/base.ts";
+import { check, type SchemaIssue } from "../validation/check.ts";
+import { jsonValue, text } from "../validation/fields.ts";
 import { headersSchema, runHeadersSchema } from "./model-headers.ts";
 
 /**
@@ -99,13 +101,13 @@ function providerToolChoice(choice: ToolChoice): LanguageModelV4ToolChoice {
 }
 
 const finite = z.number({ error: "must be a finite number" });
-const positiveInt = z.int({ error: "must be a positive integer" }).min(1, {
-  error: "must be a positive integer",
-});
-const between = (min: number, max: number) =>
-  finite.min(min, { error: `must be between ${min} and ${max}` }).max(max, {
-    error: `must be between ${min} and ${max}`,
-  });
+const positiveInt = z
+  .int({ error: "must be a positive integer" })
+  .check(z.gte(1, { error: "must be a positive integer" }));
+const between = (min: number, max: number) => {
+  const error = `must be between ${min} and ${max}`;
+  return finite.check(z.gte(min, { error }), z.lte(max, { error }));
+};
 
 /**
  * The wire form of `ModelOptions` as the agent's code sets it (`defineAgent`'s check, and
@@ -120,42 +122,41 @@ const between = (min: number, max: number) =>
  * Anthropic has none).
  */
 export const modelOptionsSchema = z.strictObject({
-  temperature: between(0, 2).optional(),
-  maxOutputTokens: positiveInt.optional(),
-  topP: between(0, 1).optional(),
-  topK: positiveInt.optional(),
-  presencePenalty: between(-2, 2).optional(),
-  frequencyPenalty: between(-2, 2).optional(),
-  seed: z.int({ error: "must be an integer" }).optional(),
-  stopSequences: z.array(z.string().min(1).max(256)).max(16).optional(),
-  toolChoice: z
-    .union([
+  temperature: z.optional(between(0, 2)),
+  maxOutputTokens: z.optional(positiveInt),
+  topP: z.optional(between(0, 1)),
+  topK: z.optional(positiveInt),
+  presencePenalty: z.optional(between(-2, 2)),
+  frequencyPenalty: z.optional(between(-2, 2)),
+  seed: z.optional(z.int({ error: "must be an integer" })),
+  stopSequences: z.optional(z.array(text(1, 256)).check(z.maxLength(16))),
+  toolChoice: z.optional(
+    z.union([
       z.enum(["auto", "none", "required"]),
-      z.strictObject({ type: z.literal("tool"), toolName: z.string().min(1).max(128) }),
-    ])
-    .optional(),
-  providerOptions: z.record(z.string().min(1).max(64), z.record(z.string(), z.json())).optional(),
-  headers: headersSchema.optional(),
-  reasoning: z
-    .enum(["provider-default", "none", "minimal", "low", "medium", "high", "xhigh", "max"])
-    .optional(),
+      z.strictObject({ type: z.literal("tool"), toolName: text(1, 128) }),
+    ]),
+  ),
+  providerOptions: z.optional(z.record(text(1, 64), z.record(z.string(), jsonValue))),
+  headers: z.optional(headersSchema),
+  reasoning: z.optional(
+    z.enum(["provider-default", "none", "minimal", "low", "medium", "high", "xhigh", "max"]),
+  ),
 });
 
 /**
  * A run's `modelOptions` (the body of `POST .../runs`): `modelOptionsSchema`, except that its
  * headers may not set credential or hop-by-hop headers (`RUN_HEADER_DENY_LIST`).
  */
-export const runModelOptionsSchema = modelOptionsSchema.extend({
-  headers: runHeadersSchema.optional(),
+export const runModelOptionsSchema = z.extend(modelOptionsSchema, {
+  headers: z.optional(runHeadersSchema),
 });
 
 /** Throws a TypeError for settings no provider would take (checked when the agent is defined). */
 export function checkModelOptions(agent: string, options: ModelOptions | undefined): void {
   if (!options) return;
-  const parsed = modelOptionsSchema.safeParse(options);
-  const issue = parsed.error?.issues[0];
-  if (issue)
-    throw new TypeError(`agent "${agent}": modelOptions.${issue.path.join(".")} ${issue.message}`);
+  const issue = firstIssue(options);
+  const path = issue?.path === "(root)" ? "modelOptions" : `modelOptions.${issue?.path}`;
+  if (issue) throw new TypeError(`agent "${agent}": ${path} ${issue.message}`);
 }
 
 /**
@@ -187,9 +188,8 @@ export function checkPreparedStep(step: number, prepared: PrepareStepResult | un
       "invalid_prepare_step",
       `prepareStep's answer for step ${step}: ${path} ${message}; fix the agent's prepareStep`,
     );
-  const parsed = modelOptionsSchema.safeParse(options);
-  const issue = parsed.error?.issues[0];
-  if (issue) throw problem(issue.path.join("."), issue.message);
+  const issue = firstIssue(options);
+  if (issue) throw problem(issue.path, issue.message);
   if (activeTools !== undefined && !(Array.isArray(activeTools) && activeTools.every(isString)))
     throw problem("activeTools", "must be an array of tool names");
   if (system !== undefined && typeof system !== "string")
@@ -197,3 +197,9 @@ export function checkPreparedStep(step: number, prepared: PrepareStepResult | un
 }
 
 const isString = (value: unknown): value is string => typeof value === "string";
+
+/** The first problem with a set of options, if any: `{ path: "topP", message }`. */
+function firstIssue(options: unknown): SchemaIssue | undefined {
+  const parsed = check(modelOptionsSchema, options);
+  return parsed.success ? undefined : parsed.issues[0];
+}

@@ -1,10 +1,11 @@
 import type { JSONSchema7 } from "@ai-sdk/provider";
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { ErrorInfo, JsonValue } from "../ledger/events.ts";
+import { check, type Schema } from "../validation/check.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 
 /** The response format that asks the model for JSON matching `schema`. */
-export function jsonFormat(schema: z.ZodType<unknown>) {
+export function jsonFormat(schema: Schema) {
   return { type: "json" as const, schema: z.toJSONSchema(schema) as JSONSchema7 };
 }
 
@@ -26,13 +27,13 @@ export function finalOutput(
       },
     };
   }
-  const parsed = agent.outputSchema.safeParse(value);
+  const parsed = check(agent.outputSchema, value);
   if (!parsed.success) {
     return {
       ok: false,
       error: {
         code: "invalid_output",
-        message: `the final answer does not match the outputSchema: ${parsed.error.message}; retry the run or adjust the prompt`,
+        message: `the final answer does not match the outputSchema: ${parsed.summary}; retry the run or adjust the prompt`,
       },
     };
   }

@@ -1,5 +1,6 @@
 import type { LanguageModelV4FilePart } from "@ai-sdk/provider";
-import * as z from "zod";
+import * as z from "zod/mini";
+import { text } from "../validation/fields.ts";
 
 /**
  * Files and images in a run's user message.
@@ -37,43 +38,45 @@ export const MAX_USER_FILE_CHARS = 768 * 1024;
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i;
 const DATA_URL = /^data:([^;,]+)((?:;[^;,=]+=[^;,]*)*);base64,([A-Za-z0-9+/]*={0,2})$/;
 
-const mediaType = z.string().regex(MEDIA_TYPE, "must be a media type such as image/png");
-const filename = z.string().min(1).max(256);
+const mediaType = z.string().check(z.regex(MEDIA_TYPE, "must be a media type such as image/png"));
+const filename = text(1, 256);
 
 /**
  * The content of a part: a base64 data URL or an https URL. Checked here rather than by the
  * provider, so a malformed one is a 400 before the run starts instead of a failed run.
  */
-const content = z.string().superRefine((value, ctx) => {
-  if (value.startsWith("data:")) {
-    const match = DATA_URL.exec(value);
-    if (!match || !MEDIA_TYPE.test(match[1] ?? "") || (match[3] ?? "").length % 4 !== 0)
+const content = z.string().check(
+  z.superRefine((value: string, ctx) => {
+    if (value.startsWith("data:")) {
+      const match = DATA_URL.exec(value);
+      if (!match || !MEDIA_TYPE.test(match[1] ?? "") || (match[3] ?? "").length % 4 !== 0)
+        ctx.addIssue({
+          code: "custom",
+          message:
+            "is not a base64 data URL: send data:<type>/<subtype>;base64,<data> (standard base64, padded)",
+        });
+      else if (match[3] === "") ctx.addIssue({ code: "custom", message: "is an empty data URL" });
+      return;
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (url?.protocol !== "https:")
       ctx.addIssue({
         code: "custom",
-        message:
-          "is not a base64 data URL: send data:<type>/<subtype>;base64,<data> (standard base64, padded)",
+        message: `must be a base64 data URL or an https URL, not "${value.slice(0, 40)}"`,
       });
-    else if (match[3] === "") ctx.addIssue({ code: "custom", message: "is an empty data URL" });
-    return;
-  }
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (url?.protocol !== "https:")
-    ctx.addIssue({
-      code: "custom",
-      message: `must be a base64 data URL or an https URL, not "${value.slice(0, 40)}"`,
-    });
-});
+  }),
+);
 
 /** The AI SDK's `ImagePart` over JSON. */
 const imagePart = z.strictObject({
   type: z.literal("image"),
   image: content,
-  mediaType: mediaType.optional(),
+  mediaType: z.optional(mediaType),
 });
 
 /** The AI SDK's `FilePart` over JSON. */
@@ -81,16 +84,15 @@ const filePart = z.strictObject({
   type: z.literal("file"),
   data: content,
   mediaType,
-  filename: filename.optional(),
+  filename: z.optional(filename),
 });
 
 export type UserFileInput = z.infer<typeof imagePart> | z.infer<typeof filePart>;
 
 /** The `files` of a start's input: up to 16 AI SDK image or file parts, 768 KiB of URLs in all. */
-export const userFilesSchema = z
-  .array(z.discriminatedUnion("type", [imagePart, filePart]))
-  .max(MAX_USER_FILES)
-  .superRefine((parts, ctx) => {
+export const userFilesSchema = z.array(z.discriminatedUnion("type", [imagePart, filePart])).check(
+  z.maxLength(MAX_USER_FILES),
+  z.superRefine((parts: UserFileInput[], ctx) => {
     const chars = parts.reduce((n, p) => n + (p.type === "image" ? p.image : p.data).length, 0);
     if (chars > MAX_USER_FILE_CHARS)
       ctx.addIssue({
@@ -114,7 +116,8 @@ export const userFilesSchema = z
           message: `is ${type}, not an image type: send it as { type: "file", data, mediaType }`,
         });
     }
-  });
+  }),
+);
 
 /** The recorded form of checked input parts (invariant 2). */
 export function toUserFiles(parts: readonly UserFileInput[]): UserFile[] {

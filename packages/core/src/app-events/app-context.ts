@@ -1,4 +1,4 @@
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import type { scheduleInput } from "../commands/data-commands.ts";
 import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
 import type { ScheduleView } from "../triggers/schedules.ts";

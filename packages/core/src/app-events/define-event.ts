@@ -1,6 +1,6 @@
-import type * as z from "zod";
 import { BadRequestError } from "../errors/http-errors.ts";
 import type { AppEventKind, AppEventPrefix, JsonValue, NewEvent } from "../ledger/events.ts";
+import { check, type Schema } from "../validation/check.ts";
 
 /**
  * Application events: facts an app records in a session's ledger beside the runtime's own.
@@ -15,8 +15,8 @@ export interface AppEventDefinition<Payload = unknown, Kind extends AppEventKind
   readonly kind: Kind;
   /** The name it was declared with (`note.added`). */
   readonly name: string;
-  /** Validates every payload before it is appended; its output must be JSON. */
-  readonly schema: z.ZodType<Payload>;
+  /** Validates every payload before it is appended (a zod 4 schema, classic or `zod/mini`); its output must be JSON. */
+  readonly schema: Schema<Payload>;
 }
 
 /** A definition of any payload type, as lists hold them. */
@@ -47,7 +47,7 @@ export class InvalidAppEventError extends BadRequestError {
  */
 export function defineEvent<const Name extends string, Payload>(
   name: Name,
-  schema: z.ZodType<Payload>,
+  schema: Schema<Payload>,
 ): AppEventDefinition<Payload, `${AppEventPrefix}${Name}`> {
   if (!/^[a-z][a-z0-9_.-]{0,63}$/.test(name)) {
     throw new TypeError(
@@ -71,15 +71,9 @@ export function appEvent<Payload>(
   payload: Payload,
   runId: string | null,
 ): NewEvent {
-  const result = definition.schema.safeParse(payload);
-  if (!result.success) {
-    const issues = result.error.issues.map((issue) => ({
-      path: issue.path.join(".") || "(root)",
-      message: issue.message,
-    }));
-    const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-    throw new InvalidAppEventError(definition.kind, summary, issues);
-  }
+  const result = check(definition.schema, payload);
+  if (!result.success)
+    throw new InvalidAppEventError(definition.kind, result.summary, result.issues);
   const json = JSON.stringify(result.data ?? null);
   return { kind: definition.kind, runId, data: JSON.parse(json) as JsonValue };
 }

@@ -1,8 +1,8 @@
-import type * as z from "zod";
 import type { SessionRuntime } from "../agent/session-runtime.ts";
 import type { TokenScope } from "../auth/session-token.ts";
 import type { SessionPeers } from "../http/route.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { Schema } from "../validation/check.ts";
 
 /**
  * The mutating session commands. Each is declared once (session-commands.ts) and every
@@ -48,7 +48,7 @@ export interface SessionCommand<I = unknown, R = unknown> {
   readonly name: CommandName;
   readonly scope: TokenScope;
   /** Validates the input; the same shape as the HTTP body (or query, for DELETE). */
-  readonly input: z.ZodType<I>;
+  readonly input: Schema<I>;
   /** How the input is named in validation errors: "the start input". */
   readonly what: string;
   /** The named hook pair (`beforeStart`/`afterStart`...), if the command has one. */

@@ -1,53 +1,59 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { NotFoundError } from "../errors/http-errors.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
 import type { When } from "../triggers/schedules.ts";
+import { jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
 const MAX_DELAY_MS = 10 * 365 * 24 * 3600_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 
 export const stateInput = z.object({
-  state: z.json({ error: "send the whole new state as JSON (null is a value; absent is not)" }),
+  state: jsonValue,
   expectedVersion: z
     .number({ error: "send expectedVersion: the version GET .../state returned with the state" })
-    .int()
-    .nonnegative(),
+    .check(z.int(), z.nonnegative()),
 });
 
 export const scheduleInput = z
   .object({
-    kind: z.string().min(1).max(64),
-    payload: z.json().optional(),
-    key: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]{1,128}$/, "key must be 1-128 letters, digits, _ . : or -")
-      .optional(),
-    at: z.union([z.iso.datetime(), z.number().int().nonnegative()]).optional(),
-    delayMs: z.number().int().min(0).max(MAX_DELAY_MS).optional(),
-    cron: z.string().min(1).max(120).optional(),
-    timeZone: z.string().min(1).max(64).optional(),
+    kind: text(1, 64),
+    payload: z.optional(jsonValue),
+    key: z.optional(
+      z
+        .string()
+        .check(
+          z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, "key must be 1-128 letters, digits, _ . : or -"),
+        ),
+    ),
+    at: z.optional(z.union([z.iso.datetime(), z.number().check(z.int(), z.nonnegative())])),
+    delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_DELAY_MS))),
+    cron: z.optional(text(1, 120)),
+    timeZone: z.optional(text(1, 64)),
   })
-  .refine((b) => [b.at, b.delayMs, b.cron].filter((v) => v !== undefined).length === 1, {
-    message: 'give exactly one of "at" (ISO date or epoch ms), "delayMs" or "cron"',
-  })
-  .refine((b) => b.timeZone === undefined || b.cron !== undefined, {
-    message: '"timeZone" applies to a "cron" schedule only; "at" and "delayMs" are instants',
-  });
+  .check(
+    z.refine((b) => [b.at, b.delayMs, b.cron].filter((v) => v !== undefined).length === 1, {
+      message: 'give exactly one of "at" (ISO date or epoch ms), "delayMs" or "cron"',
+    }),
+    z.refine((b) => b.timeZone === undefined || b.cron !== undefined, {
+      message: '"timeZone" applies to a "cron" schedule only; "at" and "delayMs" are instants',
+    }),
+  );
 
-export const cancelInput = z.object({ key: z.string().min(1).max(128) });
+export const cancelInput = z.object({ key: text(1, 128) });
 
 const metricInput = z.object({
-  metric: z.string().regex(NAME, "metric must be 1-100 letters, digits or _ . : / -"),
-  value: z.number().finite(),
-  tags: z
-    .record(
-      z.string().regex(NAME, "a tag name must be 1-100 letters, digits or _ . : / -"),
-      z.string().max(200),
-    )
-    .refine((tags) => Object.keys(tags).length <= 20, "at most 20 tags")
-    .optional(),
+  metric: z.string().check(z.regex(NAME, "metric must be 1-100 letters, digits or _ . : / -")),
+  value: z.number(),
+  tags: z.optional(
+    z
+      .record(
+        z.string().check(z.regex(NAME, "a tag name must be 1-100 letters, digits or _ . : / -")),
+        text(0, 200),
+      )
+      .check(z.refine((tags) => Object.keys(tags).length <= 20, "at most 20 tags")),
+  ),
 });
 
 /** `PUT .../state` `{state, expectedVersion}` → 200 `{version, offset}`; 409 `version_conflict`. */

@@ -59,7 +59,7 @@ describe("one door: nothing but the command layer reaches a session's mutating m
     for (const [name, command] of Object.entries(SESSION_COMMANDS)) {
       expect(command.name).toBe(name);
       expect(["read", "write", "admin"]).toContain(command.scope);
-      expect(typeof command.input.safeParse).toBe("function");
+      expect(typeof command.input["~standard"].validate).toBe("function");
     }
   });
 });

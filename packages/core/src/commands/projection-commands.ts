@@ -1,11 +1,10 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { defineCommand } from "./command.ts";
 
 export const rebuildInput = z.object({
   rebuild: z
     .string({ error: 'send {"rebuild":"<projection name>"}: the projection to rebuild' })
-    .min(1)
-    .max(64),
+    .check(z.minLength(1), z.maxLength(64)),
 });
 
 /**

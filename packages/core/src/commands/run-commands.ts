@@ -1,82 +1,90 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { runModelOptionsSchema } from "../agent/model-options.ts";
 import type { ResumeRequest } from "../agent/run-control.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
 import type { JsonValue } from "../ledger/events.ts";
+import { jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
-const json: z.ZodType<unknown> = z.json();
-export const reasonInput = z.object({ reason: z.string().max(1000).optional() });
+const json: z.ZodMiniType<unknown> = jsonValue;
+export const reasonInput = z.object({ reason: z.optional(text(0, 1000)) });
 
 /** Earlier conversation a client hands in: text messages of the user or the assistant. */
 export const priorMessagesInput = z
   .array(
     z.object({
       role: z.enum(["user", "assistant"]),
-      content: z.string().min(1).max(LIMITS.maxMessageChars),
+      content: text(1, LIMITS.maxMessageChars),
     }),
   )
-  .max(LIMITS.maxPriorMessages);
+  .check(z.maxLength(LIMITS.maxPriorMessages));
 
 export const startInput = z.object({
   input: z.object({
-    message: z.string().min(1).max(LIMITS.maxMessageChars),
+    message: text(1, LIMITS.maxMessageChars),
     /** The latest run, answered again by this one (a chat's regenerate): see SessionRuntime.start. */
-    replaces: z.string().min(1).max(200).optional(),
+    replaces: z.optional(text(1, 200)),
     /** Images and files after the text: AI SDK `ImagePart`/`FilePart`s with data or https URLs (user-files.ts). */
-    files: userFilesSchema.optional(),
+    files: z.optional(userFilesSchema),
     /** The application state to start from (checked against the agent's stateSchema). */
-    state: json.optional(),
+    state: z.optional(json),
     /** Conversation placed before `message`. */
-    messages: priorMessagesInput.optional(),
+    messages: z.optional(priorMessagesInput),
   }),
   /** This run's model settings, over the agent's `modelOptions`; no credential headers (model-options.ts). */
-  modelOptions: runModelOptionsSchema.optional(),
+  modelOptions: z.optional(runModelOptionsSchema),
   /** The app's own data about the run: hooks and onComplete see it; it is in `run.started`. */
-  metadata: z
-    .record(z.string().min(1).max(200), json)
-    .refine((m) => Object.keys(m).length <= LIMITS.maxMetadataKeys, {
-      message: `at most ${LIMITS.maxMetadataKeys} metadata keys`,
-    })
-    .optional(),
+  metadata: z.optional(
+    z.record(text(1, 200), json).check(
+      z.refine((m) => Object.keys(m).length <= LIMITS.maxMetadataKeys, {
+        message: `at most ${LIMITS.maxMetadataKeys} metadata keys`,
+      }),
+    ),
+  ),
 });
 
 /** The start command's body (`POST .../runs`), as a caller writes it. */
 export type StartBody = z.input<typeof startInput>;
 
 export const decisionInput = z.object({
-  callId: z.string().min(1).max(200),
+  callId: text(1, 200),
   approved: z.boolean(),
-  args: json.optional(),
-  result: json.optional(),
-  reason: z.string().max(1000).optional(),
+  args: z.optional(json),
+  result: z.optional(json),
+  reason: z.optional(text(0, 1000)),
 });
 
 export const resumeInput = z.object({
-  mode: z.enum(["continue", "with_message", "from_checkpoint"]).optional(),
-  message: z.string().min(1).max(LIMITS.maxMessageChars).optional(),
+  mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
+  message: z.optional(text(1, LIMITS.maxMessageChars)),
   /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
-  messages: priorMessagesInput.optional(),
-  checkpoint: z.string().max(40).optional(),
-  approvals: z.array(decisionInput).max(100).optional(),
+  messages: z.optional(priorMessagesInput),
+  checkpoint: z.optional(text(0, 40)),
+  approvals: z.optional(z.array(decisionInput).check(z.maxLength(100))),
 });
 
 /** The resume command's body (`POST .../resume`): a mode, a message, a checkpoint or decisions. */
 export type ResumeBody = z.input<typeof resumeInput>;
 
 export const retryInput = z.object({
-  mode: z.enum(["from_checkpoint", "from_start"]).default("from_checkpoint"),
-  checkpoint: z.string().max(40).optional(),
+  mode: z._default(z.enum(["from_checkpoint", "from_start"]), "from_checkpoint"),
+  checkpoint: z.optional(text(0, 40)),
 });
 
 export const forkInput = z.object({
-  checkpoint: z.string().min(1).max(40),
-  session: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, "session must be 1-128 letters, digits, _, - or .")
-    .optional(),
+  checkpoint: text(1, 40),
+  session: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/,
+          "session must be 1-128 letters, digits, _, - or .",
+        ),
+      ),
+  ),
 });
 
 /** `POST .../runs` `{input:{message, files?}, modelOptions?}` → 202 `{runId, status, offset, session, agent}`; 409 `run_active`. */

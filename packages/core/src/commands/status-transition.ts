@@ -12,11 +12,12 @@
  *    move the session in between: it is `expected` when the command decides, or 409
  *    `status_conflict` and nothing changes.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ABORTABLE, ACTIVE } from "../agent/session-runtime.ts";
 import type { SessionStatus } from "../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";
+import { text } from "../validation/fields.ts";
 import type { CommandName } from "./command.ts";
 import { type CommandCall, dispatchCommand } from "./dispatch.ts";
 
@@ -72,10 +73,13 @@ const sessionStatus = z.enum(SESSION_STATUSES);
 
 /** `{expected, next, reason?}`: `expected` is one status or any of several. */
 export const statusTransitionInput = z.strictObject({
-  expected: z.union([sessionStatus, z.array(sessionStatus).min(1).max(SESSION_STATUSES.length)]),
+  expected: z.union([
+    sessionStatus,
+    z.array(sessionStatus).check(z.minLength(1), z.maxLength(SESSION_STATUSES.length)),
+  ]),
   next: z.enum(["running", "interrupted", "aborted", "closed"]),
   /** Recorded with an interrupt, abort or close. */
-  reason: z.string().max(1000).optional(),
+  reason: z.optional(text(0, 1000)),
 });
 export type StatusTransitionInput = z.input<typeof statusTransitionInput>;
 

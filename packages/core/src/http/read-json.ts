@@ -1,5 +1,5 @@
-import type * as z from "zod";
 import { BadRequestError, PayloadTooLargeError } from "../errors/http-errors.ts";
+import { check, type Schema } from "../validation/check.ts";
 import { assertJsonDepth } from "./json-depth.ts";
 
 /**
@@ -50,24 +50,23 @@ export async function readBytes(request: Request, maxBytes: number): Promise<Uin
   return bytes;
 }
 
-/** Validates with zod; the error names every bad field so the caller can fix them all at once. */
-export function validate<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const result = schema.safeParse(value);
+/**
+ * Validates with a zod schema (`zod/mini` or classic); the 400 `invalid_request` names every
+ * bad field so the caller can fix them all at once: "the start input is invalid: input.message:
+ * Too small: expected string to have >=1 characters". `details.issues`: `{path, message}[]`.
+ */
+export function validate<T>(schema: Schema<T>, value: unknown, what: string): T {
+  const result = check(schema, value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.join(".") || "(root)",
-    message: issue.message,
-  }));
-  const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
-  throw new BadRequestError("invalid_request", `${what} is invalid: ${summary}`, {
-    details: { issues },
+  throw new BadRequestError("invalid_request", `${what} is invalid: ${result.summary}`, {
+    details: { issues: result.issues },
   });
 }
 
 /** Reads and validates a JSON body; an absent body is `{}` when `optional`. */
 export async function readBody<T>(
   request: Request,
-  schema: z.ZodType<T>,
+  schema: Schema<T>,
   what: string,
   options: { maxBytes: number; optional?: boolean },
 ): Promise<T> {

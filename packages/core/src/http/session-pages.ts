@@ -3,24 +3,35 @@
  * `GET .../messages`, `GET .../checkpoints` and the Worker store (createStore), each of
  * which only parses its input into these queries.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { BadRequestError } from "../errors/http-errors.ts";
 import { type Checkpoint, listCheckpoints } from "../ledger/projections/checkpoints.ts";
 import { listMessages, listMessagesBefore, type Message } from "../ledger/projections/messages.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { text } from "../validation/fields.ts";
 import { LIMITS } from "./limits.ts";
+
+/** A page size from a query string: an integer 1-`max`. */
+const pageLimit = (max: number) => z.coerce.number().check(z.int(), z.gte(1), z.lte(max));
 
 /** `cursor` (forward, after that message index) or `before` (backward); `limit` 1-`LIMITS.maxMessagesPage`, default 50. */
 export const messagesPageQuery = z.object({
-  cursor: z
-    .string()
-    .regex(/^\d{1,12}$/, "cursor must be a nextCursor value from an earlier page")
-    .optional(),
-  before: z
-    .string()
-    .regex(/^(?:\d{1,12}|end)$/, 'before must be a message index, a prevCursor value, or "end"')
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(LIMITS.maxMessagesPage).optional(),
+  cursor: z.optional(
+    z
+      .string()
+      .check(z.regex(/^\d{1,12}$/, "cursor must be a nextCursor value from an earlier page")),
+  ),
+  before: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^(?:\d{1,12}|end)$/,
+          'before must be a message index, a prevCursor value, or "end"',
+        ),
+      ),
+  ),
+  limit: z.optional(pageLimit(LIMITS.maxMessagesPage)),
 });
 export type MessagesPageQuery = z.input<typeof messagesPageQuery>;
 
@@ -62,12 +73,13 @@ export function messagesPage(
 
 /** `cursor` (after that checkpoint), `limit` 1-200 (default 50), `runId` (only that run's). */
 export const checkpointsPageQuery = z.object({
-  cursor: z
-    .string()
-    .regex(/^\d{1,15}$/, "cursor must be a nextCursor value from an earlier page")
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional(),
-  runId: z.string().max(100).optional(),
+  cursor: z.optional(
+    z
+      .string()
+      .check(z.regex(/^\d{1,15}$/, "cursor must be a nextCursor value from an earlier page")),
+  ),
+  limit: z.optional(pageLimit(200)),
+  runId: z.optional(text(0, 100)),
 });
 export type CheckpointsPageQuery = z.input<typeof checkpointsPageQuery>;
 

@@ -1,11 +1,11 @@
 import type { LanguageModelV4FunctionTool } from "@ai-sdk/provider";
-import * as z from "zod";
 import type { AgentDefinition } from "../agent/define-agent.ts";
 import type { AnyTool } from "../agent/define-tool.ts";
 import type { AdmitContext } from "../agent/governance.ts";
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, NewEvent } from "../ledger/events.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { jsonValue } from "../validation/fields.ts";
 import { latestMcpDigest, recordedMcpTools } from "./mcp-tools-projection.ts";
 import type { McpToolDescriptor, McpToolSource } from "./source.ts";
 
@@ -94,7 +94,7 @@ export function mcpToolsOfRun(
 }
 
 /** The server checks the arguments against its own schema; here they need only be JSON. */
-const anyJson = z.json();
+const anyJson = jsonValue;
 
 function asTool(
   server: McpToolSource,

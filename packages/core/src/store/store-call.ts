@@ -10,7 +10,7 @@
  * one). `canResume` is the resume's own decision, not committed. Nothing here reads or
  * writes a table of its own.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
 import { type CommandCall, dispatchCommand, isCommandName } from "../commands/dispatch.ts";
 import { SESSION_COMMANDS } from "../commands/session-commands.ts";
 import { answeredByHook, compareAndSetStatus } from "../commands/status-transition.ts";
@@ -28,45 +28,51 @@ import { getCheckpoint, latestCheckpoint } from "../ledger/projections/checkpoin
 import { getRun, latestRun } from "../ledger/projections/runs.ts";
 import { listUsageEntries, usageEntriesQuery } from "../ledger/projections/usage-entries.ts";
 import type { LiveReadOptions } from "../streams/ledger-source.ts";
+import { text } from "../validation/fields.ts";
 import { readRun, runOutcome } from "./run-calls.ts";
 
-const runId = z.string().min(1).max(200);
+const runId = z.optional(text(1, 200));
 /** How long a read or an outcome may wait in the object for something to answer, in ms. */
-const waitMs = z.number().int().min(0).max(60_000).default(0);
+const waitMs = z._default(z.number().check(z.int(), z.gte(0), z.lte(60_000)), 0);
 
 /** The calls, each with its input schema; `op` names the call. */
 const storeCall = z.discriminatedUnion("op", [
   z.strictObject({ op: z.literal("status") }),
   z.strictObject({ op: z.literal("setStatus"), input: z.unknown() }),
-  z.strictObject({ op: z.literal("resumeCount"), runId: runId.optional() }),
-  z.strictObject({ op: z.literal("messages"), query: messagesPageQuery.strict().default({}) }),
+  z.strictObject({ op: z.literal("resumeCount"), runId }),
+  z.strictObject({
+    op: z.literal("messages"),
+    query: z._default(z.strictObject(messagesPageQuery.shape), {}),
+  }),
   z.strictObject({
     op: z.literal("checkpoint"),
-    id: z.string().regex(/^\d{1,15}$/, "a checkpoint id is the seq it was taken at: digits"),
+    id: z
+      .string()
+      .check(z.regex(/^\d{1,15}$/, "a checkpoint id is the seq it was taken at: digits")),
   }),
-  z.strictObject({ op: z.literal("latestCheckpoint"), runId: runId.optional() }),
+  z.strictObject({ op: z.literal("latestCheckpoint"), runId }),
   z.strictObject({
     op: z.literal("checkpoints"),
-    query: checkpointsPageQuery.strict().default({}),
+    query: z._default(z.strictObject(checkpointsPageQuery.shape), {}),
   }),
   z.strictObject({ op: z.literal("usage") }),
-  z.strictObject({ op: z.literal("usageEntries"), query: usageEntriesQuery.default({}) }),
+  z.strictObject({ op: z.literal("usageEntries"), query: z._default(usageEntriesQuery, {}) }),
   /** A session command through dispatchCommand; `runId`: refused unless that run is the session's latest. */
   z.strictObject({
     op: z.literal("command"),
-    name: z.string().max(40),
+    name: text(0, 40),
     input: z.unknown(),
-    runId: runId.optional(),
+    runId,
   }),
-  z.strictObject({ op: z.literal("canResume"), input: z.unknown(), runId: runId.optional() }),
+  z.strictObject({ op: z.literal("canResume"), input: z.unknown(), runId }),
   z.strictObject({ op: z.literal("state") }),
   z.strictObject({
     op: z.literal("read"),
-    runId: runId.optional(),
-    offset: z.string().max(40).optional(),
+    runId,
+    offset: z.optional(text(0, 40)),
     waitMs,
   }),
-  z.strictObject({ op: z.literal("outcome"), runId: runId.optional(), waitMs }),
+  z.strictObject({ op: z.literal("outcome"), runId, waitMs }),
 ]);
 
 /** One store call, as Worker code sends it (the inputs of each query as their schema takes them). */

@@ -1,5 +1,5 @@
-import type * as z from "zod";
 import type { StagedAppContext } from "../app-events/app-context.ts";
+import type { Schema } from "../validation/check.ts";
 
 /**
  * What an application trigger's `run` gets. Besides these, the session's SQL
@@ -27,7 +27,8 @@ export type TriggerCancellation = "cooperative" | "ignored";
 export interface TriggerDefinition<Payload = unknown> {
   /** Stored in due-work rows instead of a method name; renaming a handler keeps its rows. */
   readonly kind: string;
-  readonly payload: z.ZodType<Payload>;
+  /** Validates the payload when a schedule is created and again when it runs (classic zod or `zod/mini`). */
+  readonly payload: Schema<Payload>;
   /**
    * What cancelling the schedule does to a run under way: `cooperative` (the
    * default) aborts `ctx.signal` and the run should stop; `ignored` lets it

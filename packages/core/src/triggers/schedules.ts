@@ -4,6 +4,7 @@ import { DurableAgentsError, TerminalError } from "../errors/base.ts";
 import { BadRequestError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";
 import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
+import { check } from "../validation/check.ts";
 import { nextCronTime, parseCron } from "./cron.ts";
 import {
   assertDistinctKinds,
@@ -190,7 +191,7 @@ export class Schedules {
         this.#running.set(key, running);
         const staged = new StagedEffects(null);
         try {
-          await definition.run(definition.payload.parse(payload), {
+          await definition.run(storedPayload(definition, key, payload), {
             ...this.#deps.context(key, attempt, staged),
             key,
             attempt,
@@ -226,6 +227,19 @@ export class Schedules {
       },
     };
   }
+}
+
+/**
+ * A stored payload, parsed again by its kind's schema (which may have changed since it was
+ * stored). One that no longer fits fails for good: every retry would read the same row.
+ */
+function storedPayload(definition: TriggerDefinition, key: string, payload: unknown): unknown {
+  const parsed = check(definition.payload, payload);
+  if (parsed.success) return parsed.data;
+  throw new TerminalError(
+    "invalid_trigger_payload",
+    `schedule "${key}": its stored payload no longer matches the "${definition.kind}" trigger's payload schema (${parsed.summary}); cancel the schedule and create it again with a valid payload`,
+  );
 }
 
 function keyOf(item: DueItem): string {

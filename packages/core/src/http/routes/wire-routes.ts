@@ -1,4 +1,3 @@
-import type * as z from "zod";
 import { awaitsDecision } from "../../agent/run-control.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
@@ -9,6 +8,7 @@ import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { movesOnItsOwn } from "../../ledger/wait-reasons.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import { sseStartOffset } from "../../streams/read/read-request.ts";
+import type { Schema } from "../../validation/check.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
 import { aguiResume } from "../../wire/agui/agui-resume.ts";
 import {
@@ -60,7 +60,7 @@ const bodyLimit = { maxBytes: LIMITS.maxBodyBytes };
 async function startFrom<T>(
   request: Request,
   ctx: SessionHttpContext,
-  schema: z.ZodType<T>,
+  schema: Schema<T>,
   what: string,
   messageOf: (body: T) => string,
 ): Promise<StartedRun | Response> {

@@ -1,5 +1,6 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { SqlPort } from "../../sql/port.ts";
+import { text } from "../../validation/fields.ts";
 import type { LedgerEvent } from "../events.ts";
 import type { Projection } from "../projection.ts";
 
@@ -111,25 +112,30 @@ export const usageEntriesProjection: Projection = {
 /** The most entries one page returns. */
 export const MAX_USAGE_ENTRIES_PAGE = 1_000;
 
+/** A non-negative integer. */
+const count = () => z.number().check(z.int(), z.nonnegative());
+
 /** Filters of `usageEntries`: all optional; steps are inclusive; entries come oldest first. */
 export const usageEntriesQuery = z
   .strictObject({
     /** Only this run's entries. */
-    runId: z.string().min(1).max(200).optional(),
+    runId: z.optional(text(1, 200)),
     /** Only these kinds (any of them). */
-    kinds: z.array(usageKind).min(1).max(4).optional(),
+    kinds: z.optional(z.array(usageKind).check(z.minLength(1), z.maxLength(4))),
     /** First step, inclusive. A step filter leaves out metrics, which have no step. */
-    fromStep: z.number().int().nonnegative().optional(),
+    fromStep: z.optional(count()),
     /** Last step, inclusive. */
-    toStep: z.number().int().nonnegative().optional(),
+    toStep: z.optional(count()),
     /** 1-1000, default 100. */
-    limit: z.number().int().min(1).max(MAX_USAGE_ENTRIES_PAGE).optional(),
+    limit: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_USAGE_ENTRIES_PAGE))),
     /** Entries to skip (of those that match), default 0. */
-    offset: z.number().int().nonnegative().optional(),
+    offset: z.optional(count()),
   })
-  .refine((q) => q.fromStep === undefined || q.toStep === undefined || q.fromStep <= q.toStep, {
-    message: "fromStep must not be after toStep",
-  });
+  .check(
+    z.refine((q) => q.fromStep === undefined || q.toStep === undefined || q.fromStep <= q.toStep, {
+      message: "fromStep must not be after toStep",
+    }),
+  );
 export type UsageEntriesQuery = z.infer<typeof usageEntriesQuery>;
 
 /** A page of usage entries; `nextOffset` is the `offset` of the next page, null after the last. */

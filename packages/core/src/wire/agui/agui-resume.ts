@@ -1,7 +1,9 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { Decision } from "../../agent/run-control.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import type { JsonValue } from "../../ledger/events.ts";
+import { check } from "../../validation/check.ts";
+import { jsonValue, text } from "../../validation/fields.ts";
 import type { RunAgentInput } from "./run-agent-input.ts";
 
 /**
@@ -39,14 +41,12 @@ export const CLIENT_TOOL_RESPONSE_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-const approvalPayload = z
-  .object({
-    approved: z.boolean().optional(),
-    reason: z.string().max(1000).optional(),
-    args: z.json().optional(),
-    result: z.json().optional(),
-  })
-  .strict();
+const approvalPayload = z.strictObject({
+  approved: z.optional(z.boolean()),
+  reason: z.optional(text(0, 1000)),
+  args: z.optional(jsonValue),
+  result: z.optional(jsonValue),
+});
 
 /** What a `resume[]` asks of the run: decisions for waiting calls, or to continue it. */
 export type AguiResume =
@@ -67,10 +67,10 @@ export function aguiResume(input: RunAgentInput, runId: string): AguiResume {
   const decisions = entries.map((entry, i): Decision => {
     if (entry.status === "cancelled")
       return { callId: entry.interruptId, approved: false, reason: "cancelled by the client" };
-    const parsed = approvalPayload.safeParse(entry.payload ?? {});
+    const parsed = check(approvalPayload, entry.payload ?? {});
     if (!parsed.success)
       throw invalid(
-        `resume.${i}.payload must match the interrupt's responseSchema ({approved?, reason?, args?, result?}): ${parsed.error.issues[0]?.message}`,
+        `resume.${i}.payload must match the interrupt's responseSchema ({approved?, reason?, args?, result?}): ${parsed.summary}`,
       );
     const { approved = true, reason, args, result } = parsed.data;
     return {

@@ -1,41 +1,43 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { LIMITS } from "../../http/limits.ts";
+import { text as bounded } from "../../validation/fields.ts";
 
 /**
  * AG-UI `RunAgentInput`, as `@ag-ui/client`'s HttpAgent POSTs it. Validated
  * here (core does not depend on @ag-ui/core); extra fields pass through.
  */
-const contentPart = z.looseObject({ type: z.string(), text: z.string().optional() });
+const contentPart = z.looseObject({ type: z.string(), text: z.optional(z.string()) });
 
 export const runAgentInputSchema = z.looseObject({
-  threadId: z.string().min(1).max(200),
-  runId: z.string().min(1).max(200),
-  parentRunId: z.string().optional(),
-  state: z.unknown().optional(),
+  threadId: bounded(1, 200),
+  runId: bounded(1, 200),
+  parentRunId: z.optional(z.string()),
+  state: z.optional(z.unknown()),
   messages: z
     .array(
       z.looseObject({
         id: z.string(),
         role: z.enum(["developer", "system", "assistant", "user", "tool", "activity", "reasoning"]),
-        content: z.union([z.string(), z.array(contentPart)]).optional(),
+        content: z.optional(z.union([z.string(), z.array(contentPart)])),
       }),
     )
-    .min(1, "messages must end with the user message to answer"),
-  tools: z.array(z.unknown()).default([]),
-  context: z.array(z.unknown()).default([]),
-  forwardedProps: z.unknown().optional(),
+    .check(z.minLength(1, "messages must end with the user message to answer")),
+  tools: z._default(z.array(z.unknown()), []),
+  context: z._default(z.array(z.unknown()), []),
+  forwardedProps: z.optional(z.unknown()),
   /** AG-UI 1.0: answers to the interrupts the previous run ended with (`RUN_FINISHED` `outcome: interrupt`). */
-  resume: z
-    .array(
-      z.looseObject({
-        interruptId: z.string().min(1).max(300),
-        status: z.enum(["resolved", "cancelled"]),
-        payload: z.unknown().optional(),
-      }),
-    )
-    .max(100)
-    .optional(),
+  resume: z.optional(
+    z
+      .array(
+        z.looseObject({
+          interruptId: bounded(1, 300),
+          status: z.enum(["resolved", "cancelled"]),
+          payload: z.optional(z.unknown()),
+        }),
+      )
+      .check(z.maxLength(100)),
+  ),
 });
 
 export type RunAgentInput = z.infer<typeof runAgentInputSchema>;

@@ -1,9 +1,10 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { Decision } from "../../agent/run-control.ts";
 import type { UserFileInput } from "../../agent/user-files.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { LIMITS } from "../../http/limits.ts";
 import type { JsonValue } from "../../ledger/events.ts";
+import { text as bounded } from "../../validation/fields.ts";
 
 /**
  * The body the AI SDK's `DefaultChatTransport` POSTs (ai v7, `HttpChatTransport.sendMessages`):
@@ -13,28 +14,28 @@ import type { JsonValue } from "../../ledger/events.ts";
  */
 const toolApproval = z.looseObject({
   id: z.string(),
-  approved: z.boolean().optional(),
-  reason: z.string().max(1000).optional(),
+  approved: z.optional(z.boolean()),
+  reason: z.optional(bounded(0, 1000)),
 });
 
 const part = z.looseObject({
   type: z.string(),
-  text: z.string().optional(),
-  toolCallId: z.string().optional(),
-  state: z.string().optional(),
-  output: z.unknown().optional(),
-  errorText: z.string().optional(),
-  approval: toolApproval.optional(),
+  text: z.optional(z.string()),
+  toolCallId: z.optional(z.string()),
+  state: z.optional(z.string()),
+  output: z.optional(z.unknown()),
+  errorText: z.optional(z.string()),
+  approval: z.optional(toolApproval),
   // A `file` part (FileUIPart): its url is a data URL or an https URL.
-  url: z.string().optional(),
-  mediaType: z.string().optional(),
-  filename: z.string().optional(),
+  url: z.optional(z.string()),
+  mediaType: z.optional(z.string()),
+  filename: z.optional(z.string()),
 });
 
 export const chatRequestSchema = z.looseObject({
-  id: z.string().max(200).optional(),
-  trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
-  messageId: z.string().max(200).optional(),
+  id: z.optional(bounded(0, 200)),
+  trigger: z.optional(z.enum(["submit-message", "regenerate-message"])),
+  messageId: z.optional(bounded(0, 200)),
   messages: z
     .array(
       z.looseObject({
@@ -43,7 +44,7 @@ export const chatRequestSchema = z.looseObject({
         parts: z.array(part),
       }),
     )
-    .min(1, "messages must end with the user message to answer"),
+    .check(z.minLength(1, "messages must end with the user message to answer")),
 });
 
 export type ChatRequest = z.infer<typeof chatRequestSchema>;

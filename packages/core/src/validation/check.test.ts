@@ -1,0 +1,45 @@
+import { afterEach, describe, expect, it } from "vitest";
+import * as classic from "zod";
+import * as z from "zod/mini";
+import { check } from "./check.ts";
+
+describe("check: zod's English messages, whatever the global zod config", () => {
+  const saved = z.config().localeError;
+  afterEach(() => {
+    z.config({ localeError: saved });
+  });
+
+  const body = z.object({ message: z.string().check(z.minLength(1)), n: z.optional(z.int()) });
+
+  it("renders every issue as path: message, for zod/mini schemas", () => {
+    z.config({ localeError: undefined });
+    const result = check(body, { message: "", n: "2" });
+    expect(result).toEqual({
+      success: false,
+      issues: [
+        { path: "message", message: "Too small: expected string to have >=1 characters" },
+        { path: "n", message: "Invalid input: expected number, received string" },
+      ],
+      summary:
+        "message: Too small: expected string to have >=1 characters; n: Invalid input: expected number, received string",
+    });
+  });
+
+  it("keeps English when another locale is configured, and parses classic zod schemas too", () => {
+    z.config(classic.locales.fr());
+    expect(classic.string().safeParse(1).error?.issues[0]?.message).not.toMatch(/expected/);
+    const result = check(classic.object({ a: classic.number() }), { a: "x" });
+    expect(result.success === false && result.summary).toBe(
+      "a: Invalid input: expected number, received string",
+    );
+    expect(check(body, null)).toMatchObject({
+      success: false,
+      summary: "(root): Invalid input: expected object, received null",
+    });
+  });
+
+  it("returns the parsed value (defaults applied) on success", () => {
+    const schema = z.object({ mode: z._default(z.enum(["a", "b"]), "a") });
+    expect(check(schema, {})).toEqual({ success: true, data: { mode: "a" } });
+  });
+});

@@ -1,0 +1,46 @@
+import * as z from "zod/mini";
+import english from "zod/v4/locales/en.js";
+
+/**
+ * How the runtime validates: its own schemas are `zod/mini` (tree-shakable functions, so a
+ * Worker carries the checks it uses and nothing else), and an app's schemas (app events,
+ * trigger payloads, the agent's state and output schemas) may be classic zod or `zod/mini`:
+ * both are zod 4 core schemas, parsed here by the same functions.
+ *
+ * Invariants:
+ * 1. Messages are zod's English, whatever the process's zod config says: every parse here
+ *    passes zod's English error map itself. `zod/mini` loads no locale (its messages would be
+ *    "Invalid input"), and classic zod or the AI SDK may set a global one at any time, so a
+ *    message must not depend on which modules ran first. The English locale is the only one
+ *    this imports (and the AI SDK's provider-utils imports the same module).
+ * 2. One rendering of issues: `path: message`, joined with "; ", the path dotted or "(root)".
+ */
+export type Schema<Output = unknown, Input = unknown> = z.core.$ZodType<Output, Input>;
+
+/** One problem with a value: where (`a.b.0`, or `(root)`) and what. */
+export interface SchemaIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type Checked<T> =
+  | { readonly success: true; readonly data: T }
+  | { readonly success: false; readonly issues: SchemaIssue[]; readonly summary: string };
+
+const englishMessages = english().localeError;
+const context = { error: englishMessages } as const;
+
+/** Parses `value` with `schema` (synchronously: no async refinements), every issue listed. */
+export function check<T>(schema: Schema<T>, value: unknown): Checked<T> {
+  const result = z.safeParse(schema, value, context);
+  if (result.success) return { success: true, data: result.data };
+  const issues = result.error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+  return {
+    success: false,
+    issues,
+    summary: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+  };
+}
