@@ -1,3 +1,4 @@
+import { convert } from "../../agent/prompt.ts";
 import type { UserFile } from "../../agent/user-files.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import type { JsonValue, LedgerEvent, PriorMessage } from "../events.ts";
@@ -55,12 +56,18 @@ const COLUMNS =
  * of a delta does not grow with the answer: the assistant row itself stays small until
  * `model.completed` writes its final parts and drops the deltas. Readers join the two
  * (`COLUMNS`, `toMessage`).
+ *
+ * Each row also keeps its message in the provider prompt format, already JSON (`prompt`,
+ * written with `parts`; null when the model is sent nothing for it), so that a woken object
+ * reads the whole prompt in one statement instead of converting every message again
+ * (`readPrompt` in message-prompts.ts). A streaming row's prompt is built from its deltas
+ * when it is read.
  */
 export const messagesProjection: Projection = {
   name: "messages",
-  version: 4,
+  version: 5,
   create: [
-    "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE messages (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0, prompt TEXT)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
     "CREATE TABLE message_deltas (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
   ],
@@ -85,7 +92,7 @@ export const messagesProjection: Projection = {
         // A step that starts again after a crash discards the partial answer of the lost attempt.
         // The row stays (emptied) so that message indexes never move.
         if (event.data.attempt > 1)
-          update(sql, stepId(event.runId, event.data.step, "a"), [], event.seq, true);
+          update(sql, stepId(event.runId, event.data.step, "a"), "assistant", [], event.seq, true);
         return;
       case "model.delta": {
         const id = stepId(event.runId, event.data.step, "a");
@@ -122,7 +129,7 @@ export const messagesProjection: Projection = {
         for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
         const id = stepId(event.runId, step, "a");
         const row = find(sql, id);
-        if (row) update(sql, id, parts, event.seq, row.streamed != null);
+        if (row) update(sql, id, "assistant", parts, event.seq, row.streamed != null);
         else if (parts.length > 0) insert(sql, id, event, "assistant", parts);
         hideIfBlank(sql, id, parts);
         if (toolCalls.length > 0) {
@@ -163,7 +170,7 @@ export const messagesProjection: Projection = {
         const parts = JSON.parse(row.parts) as MessagePart[];
         const call = parts.find((p) => p.type === "tool-call" && p.callId === event.data.callId);
         if (call?.type === "tool-call") call.args = event.data.args;
-        return update(sql, id, parts, event.seq);
+        return update(sql, id, "assistant", parts, event.seq);
       }
       case "tool.completed":
         return setResult(sql, event, { status: "completed", result: event.data.result });
@@ -206,7 +213,7 @@ function insert(
   const next =
     (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
   sql.exec(
-    "INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq, prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     id,
     next,
     event.runId,
@@ -214,6 +221,7 @@ function insert(
     JSON.stringify(parts),
     event.seq,
     event.seq,
+    promptJson(role, parts),
   );
 }
 
@@ -228,6 +236,16 @@ function hideIfBlank(sql: SqlPort, id: string, parts: readonly MessagePart[]): v
   sql.exec("UPDATE messages SET hidden = ? WHERE id = ?", blank ? 1 : 0, id);
 }
 
+/**
+ * A row's message as the model is sent it (agent/prompt.ts `convert`), as JSON; null when it
+ * is sent nothing (no parts, or an assistant message without text or tool calls).
+ */
+function promptJson(role: MessageRole, parts: MessagePart[]): string | null {
+  if (parts.length === 0) return null;
+  const message = convert({ id: "", index: 0, runId: null, role, parts });
+  return message ? JSON.stringify(message) : null;
+}
+
 /** The parts of a row that text streams into: the deltas are appended to this empty text. */
 const EMPTY_TEXT = JSON.stringify([{ type: "text", text: "" }]);
 
@@ -238,14 +256,16 @@ const EMPTY_TEXT = JSON.stringify([{ type: "text", text: "" }]);
 function update(
   sql: SqlPort,
   id: string,
+  role: MessageRole,
   parts: MessagePart[],
   seq: number,
   streamed = false,
 ): void {
   sql.exec(
-    "UPDATE messages SET parts = ?, seq = ?, streaming = 0 WHERE id = ?",
+    "UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ? WHERE id = ?",
     JSON.stringify(parts),
     seq,
+    promptJson(role, parts),
     id,
   );
   if (streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
@@ -262,7 +282,7 @@ function setResult(
   const parts = JSON.parse(row.parts) as MessagePart[];
   const part = parts.find((p) => p.type === "tool-result" && p.callId === event.data.callId);
   if (part) Object.assign(part, patch);
-  update(sql, id, parts, event.seq);
+  update(sql, id, "tool", parts, event.seq);
 }
 
 /** A page of non-empty messages in conversation order, after the message with index `afterIndex`. */
