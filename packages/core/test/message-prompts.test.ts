@@ -208,7 +208,7 @@ describe("the prompt read in one statement", () => {
   it("a cache woken at any point and kept across the following events gives the same prompts", () => {
     for (let wakeAt = 0; wakeAt <= BATCHES.length; wakeAt++) {
       const { sql, ledger: l } = ledger();
-      BATCHES.slice(0, wakeAt).forEach((batch) => l.append(batch));
+      for (const batch of BATCHES.slice(0, wakeAt)) l.append(batch);
       const cache = new MessageCache(sql);
       expectSame(cache.prompt(SYSTEM, l.tail), converted(sql));
       for (const batch of BATCHES.slice(wakeAt)) {

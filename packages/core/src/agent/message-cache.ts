@@ -80,7 +80,10 @@ export class MessageCache {
 
   #refresh(): void {
     const changed = changedMessages(this.#sql, this.#seenSeq);
-    if (changed.some((message) => message.index <= this.#loadedIndex)) return this.#load();
+    if (changed.some((message) => message.index <= this.#loadedIndex)) {
+      this.#load();
+      return;
+    }
     for (const message of changed) {
       const converted = message.parts.length > 0 ? convert(message) : undefined;
       this.#tailBytes -= this.#sizes.get(message.id) ?? 0;
