@@ -23,6 +23,7 @@ import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
+import { resultNeedsDurability, startNeedsDurability } from "./durability.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
 import { MessageCache } from "./message-cache.ts";
@@ -156,8 +157,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         this.#append([{ kind: "run.waiting", runId, data: { reason: action.reason } }]);
         return DONE;
       case "finish-step":
+        // No durability wait: nothing leaves the object on the strength of it (durability.ts).
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
-        await this.#o.durable();
         await this.#o.faults?.("after-step-commit", {
           sessionId: this.#o.sessionId,
           runId,
@@ -453,7 +454,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         for (const l of launches) createLater(sql, l.payload, now);
       });
       // Invariant: a tool's side effect never happens before its tool.started is durable.
-      await this.#o.durable();
+      const start = { effects: fresh.map((c) => effectOf(c.name)), delegated: delegated.length };
+      if (startNeedsDurability({ ...start, launched: launches.length })) await this.#o.durable();
       for (const c of fresh)
         await faults?.("after-tool-started", {
           sessionId: this.#o.sessionId,
@@ -524,7 +526,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
               return;
             }
             // A lost irreversible result would leave its outcome unknown: make it durable now.
-            if (effectOf(call.name) === "irreversible") await this.#o.durable();
+            if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
           } else {
             this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
           }
