@@ -154,6 +154,27 @@ const BATCHES: NewEvent[][] = [
       },
     } as NewEvent,
   ],
+  // Messages too large to keep their prompt beside their parts: read from their parts.
+  [
+    started("r5", {
+      input: {
+        message: "a large file",
+        files: [
+          {
+            type: "file",
+            mediaType: "image/png",
+            url: `data:image/png;base64,${"A".repeat(600_000)}`,
+          },
+        ],
+      },
+    }),
+    step("r5", 1),
+    completed("r5", 1, "", [{ callId: "e1", name: "t", args: {} }]),
+    tool("r5", 1, "e1", "completed", { text: "x".repeat(600_000) }),
+    step("r5", 2),
+    completed("r5", 2, "seen"),
+    { kind: "run.completed", runId: "r5", data: {} } as NewEvent,
+  ],
   // A run cut off while streaming: its partial answer is sent as it stands.
   [started("r4"), step("r4", 1), delta("r4", 1, "partial "), delta("r4", 1, 'an"swer\\')],
 ];
@@ -216,6 +237,20 @@ describe("the prompt read in one statement", () => {
         expectSame(cache.prompt(SYSTEM, l.tail), converted(sql));
       }
     }
+  });
+
+  it("keeps a large message's prompt out of its row, and still sends it", () => {
+    const { sql, ledger: l } = ledger();
+    for (const batch of BATCHES) l.append(batch);
+    const deferred = sql.exec<{ role: string }>(
+      "SELECT role FROM messages WHERE prompt = '0' ORDER BY idx",
+    );
+    expect(deferred.map((r) => r.role)).toEqual(["user", "tool"]);
+    const widest = sql.exec<{ n: number }>(
+      "SELECT max(length(parts) + coalesce(length(prompt), 0)) AS n FROM messages",
+    )[0]?.n;
+    expect(widest).toBeLessThan(700_000);
+    expect(JSON.stringify(converted(sql))).toContain("A".repeat(600_000));
   });
 
   it("is one SQL statement, whatever the length of the conversation", () => {

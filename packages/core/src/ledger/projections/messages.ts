@@ -212,16 +212,17 @@ function insert(
 ): void {
   const next =
     (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
+  const json = JSON.stringify(parts);
   sql.exec(
     "INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq, prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     id,
     next,
     event.runId,
     role,
-    JSON.stringify(parts),
+    json,
     event.seq,
     event.seq,
-    promptJson(role, parts),
+    promptJson(role, parts, json),
   );
 }
 
@@ -238,13 +239,24 @@ function hideIfBlank(sql: SqlPort, id: string, parts: readonly MessagePart[]): v
 
 /**
  * A row's message as the model is sent it (agent/prompt.ts `convert`), as JSON; null when it
- * is sent nothing (no parts, or an assistant message without text or tool calls).
+ * is sent nothing (no parts, or an assistant message without text or tool calls). A message
+ * whose parts and prompt together exceed PROMPT_INLINE_CHARS (its files or tool results are
+ * large) keeps `PROMPT_DEFERRED` instead, so a row never nears DO SQLite's 2 MB row limit for
+ * this copy: the prompt load converts that row from its parts (message-prompts.ts).
  */
-function promptJson(role: MessageRole, parts: MessagePart[]): string | null {
+function promptJson(role: MessageRole, parts: MessagePart[], partsJson: string): string | null {
   if (parts.length === 0) return null;
   const message = convert({ id: "", index: 0, runId: null, role, parts });
-  return message ? JSON.stringify(message) : null;
+  if (!message) return null;
+  const json = JSON.stringify(message);
+  return partsJson.length + json.length <= PROMPT_INLINE_CHARS ? json : PROMPT_DEFERRED;
 }
+
+/** The most characters of parts and prompt JSON one row holds both of: 1 MiB. */
+export const PROMPT_INLINE_CHARS = 1024 * 1024;
+
+/** The `prompt` of a row too large to keep its prompt inline: read it from its parts. */
+export const PROMPT_DEFERRED = "0";
 
 /** The parts of a row that text streams into: the deltas are appended to this empty text. */
 const EMPTY_TEXT = JSON.stringify([{ type: "text", text: "" }]);
@@ -261,11 +273,12 @@ function update(
   seq: number,
   streamed = false,
 ): void {
+  const json = JSON.stringify(parts);
   sql.exec(
     "UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ? WHERE id = ?",
-    JSON.stringify(parts),
+    json,
     seq,
-    promptJson(role, parts),
+    promptJson(role, parts, json),
     id,
   );
   if (streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
@@ -348,6 +361,17 @@ export function conversationAt(sql: SqlPort, seq: number, limit: number): Messag
 export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
   return sql
     .exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE seq > ? ORDER BY +idx`, afterSeq)
+    .map(toMessage);
+}
+
+/** The messages with these indexes (hidden ones with no parts), in conversation order. */
+export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] {
+  if (indexes.length === 0) return [];
+  return sql
+    .exec<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages WHERE idx IN (SELECT value FROM json_each(?)) ORDER BY idx`,
+      JSON.stringify(indexes),
+    )
     .map(toMessage);
 }
 
