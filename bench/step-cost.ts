@@ -9,7 +9,9 @@
  * on a warm object (one run already served), so only the step itself is timed; the SQL
  * statements the runtime runs are counted over the same run. Also printed: the same
  * scripted model read by a bare loop (no ledger), and the cost of one `model.delta` append
- * at the start and at the end of a 2,000-delta answer against a bare SQLite insert.
+ * at the start and at the end of a 2,000-delta answer against a bare SQLite insert. Also
+ * counted: durability waits (`durable()`, DO: `storage.sync()`) per step, and timed on its
+ * own: the woken object's prompt load (a fresh connection's first `MessageCache.prompt`).
  * `--no-http` skips the wrangler part. Env: BENCH_HISTORIES (e.g. "10,1000"), BENCH_SAMPLES.
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -26,6 +28,7 @@ import {
 } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
 import * as z from "zod";
+import { MessageCache } from "../packages/core/src/agent/message-cache.ts";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
 
 const HISTORIES = (process.env.BENCH_HISTORIES ?? "10,1000,10000").split(",").map(Number);
@@ -100,25 +103,45 @@ async function prepare(dir: string, history: number): Promise<string> {
 interface Sample {
   perStepMs: number;
   coldRunMs: number;
+  promptLoadMs: number;
   statementsPerStep: number;
+  syncsPerStep: number;
+}
+
+/** The first prompt of an object opened on `file` (cold SQLite cache, as after a wake). */
+function promptLoad(file: string): number {
+  const sql = new NodeSqlPort(file);
+  const tail = sql.exec<{ n: number | null }>("SELECT max(seq) AS n FROM events")[0]?.n ?? 0;
+  const t = performance.now();
+  new MessageCache(sql).prompt(agent.system, tail);
+  const ms = performance.now() - t;
+  sql.close();
+  return ms;
 }
 
 async function nodeSample(base: string, dir: string, i: number): Promise<Sample> {
   const file = join(dir, `sample-${i}.sqlite`);
   copyFileSync(base, file);
+  const promptLoadMs = promptLoad(file);
   const sql = openFast(file);
-  const session = createTestSession(agent, { newId }, { sql, clock: new ManualClock() });
+  let syncs = 0;
+  const durable = async () => {
+    syncs++;
+  };
+  const session = createTestSession(agent, { newId, durable }, { sql, clock: new ManualClock() });
   let t = performance.now();
   await runOnce(session, "warm up");
   const coldRunMs = performance.now() - t;
   const before = sql.statements;
+  const syncsBefore = syncs;
   t = performance.now();
   await runOnce(session, "work");
   const perStepMs = (performance.now() - t) / STEPS;
   const statementsPerStep = (sql.statements - before) / STEPS;
+  const syncsPerStep = (syncs - syncsBefore) / STEPS;
   sql.close();
   rmSync(file, { force: true });
-  return { perStepMs, coldRunMs, statementsPerStep };
+  return { perStepMs, coldRunMs, promptLoadMs, statementsPerStep, syncsPerStep };
 }
 
 /** Samples alternate between the histories, so load from other processes hits both alike. */
@@ -132,7 +155,9 @@ async function nodeBench(dir: string) {
   return samples.map((list) => ({
     perStep: median(list.map((s) => s.perStepMs)),
     coldRun: median(list.map((s) => s.coldRunMs)),
+    promptLoad: median(list.map((s) => s.promptLoadMs)),
     statements: median(list.map((s) => s.statementsPerStep)),
+    syncs: median(list.map((s) => s.syncsPerStep)),
   }));
 }
 
@@ -302,7 +327,7 @@ async function main() {
     const cell = (f: (r: (typeof results)[number]) => number, digits = 3) =>
       results.map((r) => f(r).toFixed(digits));
     const ratio = (f: (r: (typeof results)[number]) => number) =>
-      first ? (f(results.at(-1) ?? first) / f(first)).toFixed(2) : "-";
+      first && f(first) !== 0 ? (f(results.at(-1) ?? first) / f(first)).toFixed(2) : "-";
     rows.push([
       "node:sqlite, time per step (ms)",
       ...cell((r) => r.perStep),
@@ -314,10 +339,16 @@ async function main() {
       ratio((r) => r.coldRun),
     ]);
     rows.push([
+      "  of which the prompt load (ms)",
+      ...cell((r) => r.promptLoad),
+      ratio((r) => r.promptLoad),
+    ]);
+    rows.push([
       "SQL statements per step",
       ...cell((r) => r.statements, 1),
       ratio((r) => r.statements),
     ]);
+    rows.push(["storage.sync() waits per step", ...cell((r) => r.syncs, 2), ratio((r) => r.syncs)]);
     const bare = await bareBench();
     if (first)
       notes.push(

@@ -42,11 +42,20 @@ describe("SQL statements per step", () => {
     expect(short.length / steps).toBeLessThanOrEqual(60);
     // A step is up to three actions (model call, tools, step end), each one claim of the run's
     // due work; each reads the run once (it was read before every commit: ~15 reads per step).
-    const runReads = short.filter((q) => /^SELECT .* FROM runs WHERE run_id = \?$/s.test(q));
+    const runReads = short.filter((q) =>
+      /^SELECT run_id, .* FROM runs WHERE run_id = \?$/s.test(q),
+    );
     expect(runReads.length / steps).toBeLessThanOrEqual(3);
     // Due work is asked about once per change, not after every appended event.
     const appends = short.filter((q) => q.startsWith("INSERT INTO events")).length;
     const wakeChecks = short.filter((q) => q.startsWith("SELECT min(coalesce(lease_until")).length;
     expect(wakeChecks).toBeLessThan(appends);
+  });
+});
+
+describe("a step reads no event back", () => {
+  it("the run's model options and metadata come from the runs projection, not its run.started", async () => {
+    const reads = (await statementsOfRun(1)).filter((q) => /\bFROM events\b/.test(q));
+    expect(reads).toEqual([]);
   });
 });

@@ -4,7 +4,12 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import { type ErrorInfo, type JsonValue, TERMINAL_KINDS } from "../ledger/events.ts";
 import type { Ledger, Reactor } from "../ledger/ledger.ts";
-import { getRun, RUN_STATUS_AFTER, type RunStatus } from "../ledger/projections/runs.ts";
+import {
+  getRun,
+  RUN_STATUS_AFTER,
+  type RunStatus,
+  runStartSettings,
+} from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem, DueWork } from "../triggers/due-work.ts";
@@ -124,8 +129,7 @@ function runEnd(
   seq: number | undefined,
 ): Pick<RunCompletedInfo, "status" | "output" | "error" | "reason" | "metadata" | "seq" | "step"> {
   const run = getRun(sql, runId);
-  const started = run ? ledger.read(run.startedSeq - 1, 1)[0] : undefined;
-  const metadata = started?.kind === "run.started" ? started.data.metadata : undefined;
+  const metadata = runStartSettings(sql, runId)?.metadata;
   const base = { step: run?.step ?? 0, ...(metadata ? { metadata } : {}) };
   const event = seq === undefined ? undefined : ledger.read(seq - 1, 1)[0];
   if (!event || event.runId !== runId || !TERMINAL_KINDS.has(event.kind))

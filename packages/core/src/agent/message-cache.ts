@@ -1,4 +1,5 @@
 import type { LanguageModelV4Message, LanguageModelV4Prompt } from "@ai-sdk/provider";
+import { readPrompt } from "../ledger/projections/message-prompts.ts";
 import { changedMessages } from "../ledger/projections/messages.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { convert } from "./prompt.ts";
@@ -13,18 +14,25 @@ export const IDLE_MESSAGE_CACHE_BYTES = 256 * 1024;
 
 /**
  * The conversation kept in memory, so that building a prompt does not re-read
- * the whole history on every step. Loaded once, then refreshed with only the
- * rows changed since the last seq it saw. Messages are kept already converted
- * to the provider prompt format, so a step converts only what changed. Between
- * runs it is kept only up to IDLE_MESSAGE_CACHE_BYTES (`release`): a larger
- * conversation is read and converted again at the next run's first step, once
- * per run (its prompt is sent whole on every step anyway).
+ * the whole history on every step. Loaded in one statement of the messages' stored
+ * provider-format JSON (`readPrompt`: no message is read or converted one by one), then
+ * refreshed with only the rows changed since the last seq it saw: a change to a message
+ * newer than the load is converted into the tail; a change to an older one (a regenerated
+ * turn, a checkpoint rewind hiding it) loads the whole prompt again, which is that same one
+ * statement. Between runs it is kept only up to IDLE_MESSAGE_CACHE_BYTES (`release`).
  */
 export class MessageCache {
   readonly #sql: SqlPort;
-  readonly #byId = new Map<string, LanguageModelV4Message>();
+  /** The prompt as loaded: the messages with an index up to `#loadedIndex`. */
+  #loaded: LanguageModelV4Message[] = [];
+  #loadedIndex = 0;
+  #loadedBytes = 0;
+  /** Messages created after the load, by id, in index order (`#put` keeps it). */
+  #tail = new Map<string, { readonly index: number; readonly message: LanguageModelV4Message }>();
   readonly #sizes = new Map<string, number>();
-  #bytes = 0;
+  #tailBytes = 0;
+  /** The highest index in the tail (0: empty). */
+  #tailIndex = 0;
   #seenSeq = -1;
 
   constructor(sql: SqlPort) {
@@ -33,38 +41,75 @@ export class MessageCache {
 
   /** The converted messages' JSON size, in bytes (UTF-16 code units of their JSON). */
   get bytes(): number {
-    return this.#bytes;
+    return this.#loadedBytes + this.#tailBytes;
   }
 
-  /** Drops the cache when it holds more than `limitBytes`; the next prompt rebuilds it. */
+  /** Drops the cache when it holds more than `limitBytes`; the next prompt reads it again. */
   release(limitBytes = IDLE_MESSAGE_CACHE_BYTES): void {
-    if (this.#bytes <= limitBytes) return;
-    this.#byId.clear();
-    this.#sizes.clear();
-    this.#bytes = 0;
-    this.#seenSeq = -1;
+    if (this.bytes > limitBytes) this.#reset();
   }
 
   prompt(system: string, tail: number): LanguageModelV4Prompt {
-    if (this.#seenSeq < tail) {
-      for (const message of changedMessages(this.#sql, Math.max(this.#seenSeq, 0))) {
-        const converted = message.parts.length > 0 ? convert(message) : undefined;
-        this.#bytes -= this.#sizes.get(message.id) ?? 0;
-        if (converted) {
-          const size = JSON.stringify(converted).length;
-          this.#byId.set(message.id, converted);
-          this.#sizes.set(message.id, size);
-          this.#bytes += size;
-        } else {
-          this.#byId.delete(message.id);
-          this.#sizes.delete(message.id);
-        }
-      }
-      this.#seenSeq = tail;
-    }
-    // Map order is insertion order; new messages always get higher indexes.
+    if (this.#seenSeq < 0) this.#load();
+    else if (this.#seenSeq < tail) this.#refresh();
+    this.#seenSeq = tail;
     const prompt: LanguageModelV4Prompt = system ? [{ role: "system", content: system }] : [];
-    for (const message of this.#byId.values()) prompt.push(message);
+    for (const message of this.#loaded) prompt.push(message);
+    for (const entry of this.#tail.values()) prompt.push(entry.message);
     return prompt;
+  }
+
+  #reset(): void {
+    this.#loaded = [];
+    this.#loadedIndex = 0;
+    this.#loadedBytes = 0;
+    this.#tail.clear();
+    this.#sizes.clear();
+    this.#tailBytes = 0;
+    this.#tailIndex = 0;
+    this.#seenSeq = -1;
+  }
+
+  #load(): void {
+    this.#reset();
+    const rows = readPrompt(this.#sql);
+    this.#loaded = rows.messages;
+    this.#loadedIndex = rows.lastIndex;
+    this.#loadedBytes = rows.bytes;
+  }
+
+  #refresh(): void {
+    const changed = changedMessages(this.#sql, this.#seenSeq);
+    if (changed.some((message) => message.index <= this.#loadedIndex)) {
+      this.#load();
+      return;
+    }
+    for (const message of changed) {
+      const converted = message.parts.length > 0 ? convert(message) : undefined;
+      this.#tailBytes -= this.#sizes.get(message.id) ?? 0;
+      if (converted) {
+        const size = JSON.stringify(converted).length;
+        this.#put(message.id, message.index, converted);
+        this.#sizes.set(message.id, size);
+        this.#tailBytes += size;
+      } else {
+        this.#tail.delete(message.id);
+        this.#sizes.delete(message.id);
+      }
+    }
+  }
+
+  /**
+   * Sets a tail message. New messages get higher indexes, so a new key goes last; one that
+   * comes back after it was dropped (an emptied row refilled) may not, and re-sorts the tail.
+   */
+  #put(id: string, index: number, message: LanguageModelV4Message): void {
+    const known = this.#tail.has(id);
+    this.#tail.set(id, { index, message });
+    if (known || index > this.#tailIndex) {
+      this.#tailIndex = Math.max(this.#tailIndex, index);
+      return;
+    }
+    this.#tail = new Map([...this.#tail].sort((a, b) => a[1].index - b[1].index));
   }
 }

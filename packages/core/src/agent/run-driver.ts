@@ -10,6 +10,7 @@ import {
   RUN_STATUS_AFTER,
   type RunRecord,
   type RunStatus,
+  runStartSettings,
 } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
@@ -22,6 +23,7 @@ import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
+import { resultNeedsDurability, startNeedsDurability } from "./durability.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
 import { MessageCache } from "./message-cache.ts";
@@ -155,8 +157,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         this.#append([{ kind: "run.waiting", runId, data: { reason: action.reason } }]);
         return DONE;
       case "finish-step":
+        // No durability wait: nothing leaves the object on the strength of it (durability.ts).
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
-        await this.#o.durable();
         await this.#o.faults?.("after-step-commit", {
           sessionId: this.#o.sessionId,
           runId,
@@ -182,7 +184,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         ]);
         return DONE;
       case "model":
-        return this.#modelStep(runId, action.step, action.attempt, run);
+        return this.#modelStep(runId, action.step, action.attempt);
       case "tools":
         return this.#toolStep(runId, action.step, action.run, action.unknown);
     }
@@ -196,12 +198,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     this.#append([{ kind: "run.failed", runId, data: { error: { code, message } } }]);
   }
 
-  async #modelStep(
-    runId: string,
-    step: number,
-    attempt: number,
-    run: RunRecord | undefined,
-  ): Promise<TriggerOutcome> {
+  async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
     const { agent, faults } = this.#o;
     // Registered before the first await, so an abort from here on reaches the call.
     const flight = this.#flight(runId);
@@ -239,7 +236,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     let traced: { provider: string; modelId: string; start: number } | undefined;
     try {
-      const { model, options } = await this.#prepareCall(runId, step, attempt, run);
+      const { model, options } = await this.#prepareCall(runId, step, attempt);
       const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
       const watchdog = new ModelWatchdog(
         this.#o.clock,
@@ -330,15 +327,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     }
   }
 
-  /**
-   * The run's own model settings, as its `run.started` recorded them: read from the ledger at
-   * every step (one event by seq), so a redriven step on a fresh object gets the same ones.
-   * `run`: the record this action read (the run is read once per action).
-   */
-  #runModelOptions(runId: string, known: RunRecord | undefined): ModelOptions | undefined {
-    const run = known ?? getRun(this.#o.sql, runId);
-    const started = run ? this.#o.ledger.read(run.startedSeq - 1, 1)[0] : undefined;
-    return started?.kind === "run.started" ? started.data.modelOptions : undefined;
+  /** The run's own model settings, as its `run.started` recorded them (the runs projection). */
+  #runModelOptions(runId: string): ModelOptions | undefined {
+    return runStartSettings(this.#o.sql, runId)?.modelOptions;
   }
 
   /** The model and call options of one step: the agent's, the run's, then what `prepareStep` changes. */
@@ -346,7 +337,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     runId: string,
     step: number,
     attempt: number,
-    run: RunRecord | undefined,
   ): Promise<{ model: LanguageModelV4; options: LanguageModelV4CallOptions }> {
     const { agent, ledger, env, sessionId } = this.#o;
     const prompt = this.#messages.prompt(agent.system, ledger.tail);
@@ -358,7 +348,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const tools = agent.tools.filter((t) => keep(t.name));
     const mcp = mcpToolsOfRun(agent, this.#o.sql, env, runId).specs.filter((t) => keep(t.name));
     const specs = [...(tools.length > 0 ? toolSpecs(tools) : []), ...mcp];
-    const settings = callSettings(agent.modelOptions, this.#runModelOptions(runId, run), prepared);
+    const settings = callSettings(agent.modelOptions, this.#runModelOptions(runId), prepared);
     // A choice of a tool this call does not offer (not active, or an MCP tool not listed).
     const choice = settings.toolChoice?.type === "tool" ? settings.toolChoice : undefined;
     const problem = toolChoiceProblem(
@@ -464,7 +454,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         for (const l of launches) createLater(sql, l.payload, now);
       });
       // Invariant: a tool's side effect never happens before its tool.started is durable.
-      await this.#o.durable();
+      const start = { effects: fresh.map((c) => effectOf(c.name)), delegated: delegated.length };
+      if (startNeedsDurability({ ...start, launched: launches.length })) await this.#o.durable();
       for (const c of fresh)
         await faults?.("after-tool-started", {
           sessionId: this.#o.sessionId,
@@ -535,7 +526,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
               return;
             }
             // A lost irreversible result would leave its outcome unknown: make it durable now.
-            if (effectOf(call.name) === "irreversible") await this.#o.durable();
+            if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
           } else {
             this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
           }

@@ -37,8 +37,9 @@ export interface SessionRuntimeOptions {
   readonly faults?: FaultInjector;
   /**
    * Resolves when every write so far is durable (DO: `storage.sync()`). Awaited
-   * before a tool runs and after a step commits, so that no side effect can
-   * happen before the ledger says it started. In-process SQLite needs none.
+   * before a tool with a side effect runs and after an irreversible tool's result
+   * (agent/durability.ts), so that no side effect can happen before the ledger says
+   * it started. In-process SQLite needs none.
    */
   readonly durable?: () => Promise<void>;
   readonly limits?: Partial<RuntimeLimits>;

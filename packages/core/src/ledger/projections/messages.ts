@@ -1,3 +1,4 @@
+import { convert } from "../../agent/prompt.ts";
 import type { UserFile } from "../../agent/user-files.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import type { JsonValue, LedgerEvent, PriorMessage } from "../events.ts";
@@ -55,12 +56,18 @@ const COLUMNS =
  * of a delta does not grow with the answer: the assistant row itself stays small until
  * `model.completed` writes its final parts and drops the deltas. Readers join the two
  * (`COLUMNS`, `toMessage`).
+ *
+ * Each row also keeps its message in the provider prompt format, already JSON (`prompt`,
+ * written with `parts`; null when the model is sent nothing for it), so that a woken object
+ * reads the whole prompt in one statement instead of converting every message again
+ * (`readPrompt` in message-prompts.ts). A streaming row's prompt is built from its deltas
+ * when it is read.
  */
 export const messagesProjection: Projection = {
   name: "messages",
-  version: 4,
+  version: 5,
   create: [
-    "CREATE TABLE messages (id TEXT PRIMARY KEY, idx INTEGER NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE messages (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0, prompt TEXT)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
     "CREATE TABLE message_deltas (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
   ],
@@ -85,7 +92,7 @@ export const messagesProjection: Projection = {
         // A step that starts again after a crash discards the partial answer of the lost attempt.
         // The row stays (emptied) so that message indexes never move.
         if (event.data.attempt > 1)
-          update(sql, stepId(event.runId, event.data.step, "a"), [], event.seq, true);
+          update(sql, stepId(event.runId, event.data.step, "a"), "assistant", [], event.seq, true);
         return;
       case "model.delta": {
         const id = stepId(event.runId, event.data.step, "a");
@@ -122,7 +129,7 @@ export const messagesProjection: Projection = {
         for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
         const id = stepId(event.runId, step, "a");
         const row = find(sql, id);
-        if (row) update(sql, id, parts, event.seq, row.streamed != null);
+        if (row) update(sql, id, "assistant", parts, event.seq, row.streamed != null);
         else if (parts.length > 0) insert(sql, id, event, "assistant", parts);
         hideIfBlank(sql, id, parts);
         if (toolCalls.length > 0) {
@@ -163,7 +170,7 @@ export const messagesProjection: Projection = {
         const parts = JSON.parse(row.parts) as MessagePart[];
         const call = parts.find((p) => p.type === "tool-call" && p.callId === event.data.callId);
         if (call?.type === "tool-call") call.args = event.data.args;
-        return update(sql, id, parts, event.seq);
+        return update(sql, id, "assistant", parts, event.seq);
       }
       case "tool.completed":
         return setResult(sql, event, { status: "completed", result: event.data.result });
@@ -205,15 +212,17 @@ function insert(
 ): void {
   const next =
     (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
+  const json = JSON.stringify(parts);
   sql.exec(
-    "INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq, prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     id,
     next,
     event.runId,
     role,
-    JSON.stringify(parts),
+    json,
     event.seq,
     event.seq,
+    promptJson(role, parts, json),
   );
 }
 
@@ -228,6 +237,27 @@ function hideIfBlank(sql: SqlPort, id: string, parts: readonly MessagePart[]): v
   sql.exec("UPDATE messages SET hidden = ? WHERE id = ?", blank ? 1 : 0, id);
 }
 
+/**
+ * A row's message as the model is sent it (agent/prompt.ts `convert`), as JSON; null when it
+ * is sent nothing (no parts, or an assistant message without text or tool calls). A message
+ * whose parts and prompt together exceed PROMPT_INLINE_CHARS (its files or tool results are
+ * large) keeps `PROMPT_DEFERRED` instead, so a row never nears DO SQLite's 2 MB row limit for
+ * this copy: the prompt load converts that row from its parts (message-prompts.ts).
+ */
+function promptJson(role: MessageRole, parts: MessagePart[], partsJson: string): string | null {
+  if (parts.length === 0) return null;
+  const message = convert({ id: "", index: 0, runId: null, role, parts });
+  if (!message) return null;
+  const json = JSON.stringify(message);
+  return partsJson.length + json.length <= PROMPT_INLINE_CHARS ? json : PROMPT_DEFERRED;
+}
+
+/** The most characters of parts and prompt JSON one row holds both of: 1 MiB. */
+export const PROMPT_INLINE_CHARS = 1024 * 1024;
+
+/** The `prompt` of a row too large to keep its prompt inline: read it from its parts. */
+export const PROMPT_DEFERRED = "0";
+
 /** The parts of a row that text streams into: the deltas are appended to this empty text. */
 const EMPTY_TEXT = JSON.stringify([{ type: "text", text: "" }]);
 
@@ -238,14 +268,17 @@ const EMPTY_TEXT = JSON.stringify([{ type: "text", text: "" }]);
 function update(
   sql: SqlPort,
   id: string,
+  role: MessageRole,
   parts: MessagePart[],
   seq: number,
   streamed = false,
 ): void {
+  const json = JSON.stringify(parts);
   sql.exec(
-    "UPDATE messages SET parts = ?, seq = ?, streaming = 0 WHERE id = ?",
-    JSON.stringify(parts),
+    "UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ? WHERE id = ?",
+    json,
     seq,
+    promptJson(role, parts, json),
     id,
   );
   if (streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
@@ -262,7 +295,7 @@ function setResult(
   const parts = JSON.parse(row.parts) as MessagePart[];
   const part = parts.find((p) => p.type === "tool-result" && p.callId === event.data.callId);
   if (part) Object.assign(part, patch);
-  update(sql, id, parts, event.seq);
+  update(sql, id, "tool", parts, event.seq);
 }
 
 /** A page of non-empty messages in conversation order, after the message with index `afterIndex`. */
@@ -328,6 +361,17 @@ export function conversationAt(sql: SqlPort, seq: number, limit: number): Messag
 export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
   return sql
     .exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE seq > ? ORDER BY +idx`, afterSeq)
+    .map(toMessage);
+}
+
+/** The messages with these indexes (hidden ones with no parts), in conversation order. */
+export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] {
+  if (indexes.length === 0) return [];
+  return sql
+    .exec<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages WHERE idx IN (SELECT value FROM json_each(?)) ORDER BY idx`,
+      JSON.stringify(indexes),
+    )
     .map(toMessage);
 }
 

@@ -1,5 +1,5 @@
 import type { SqlPort } from "../../sql/port.ts";
-import type { ErrorInfo, EventKind, JsonValue, ParentRef } from "../events.ts";
+import type { ErrorInfo, EventKind, EventPayloads, JsonValue, ParentRef } from "../events.ts";
 import type { Projection } from "../projection.ts";
 
 export type RunStatus = "running" | "waiting" | "completed" | "failed" | "interrupted" | "aborted";
@@ -71,9 +71,9 @@ interface RunRow {
 /** Run status, current step and the terminal outcome of every run of the session. */
 export const runsProjection: Projection = {
   name: "runs",
-  version: 5,
+  version: 6,
   create: [
-    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, interrupt_reason TEXT, waiting_reason TEXT, output TEXT, error TEXT, parent TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL, resume_count INTEGER NOT NULL DEFAULT 0)",
+    "CREATE TABLE runs (run_id TEXT PRIMARY KEY, agent TEXT NOT NULL, status TEXT NOT NULL, phase TEXT NOT NULL, step INTEGER NOT NULL, step_base INTEGER NOT NULL DEFAULT 0, attempt INTEGER NOT NULL, interrupt_requested INTEGER NOT NULL, interrupt_reason TEXT, waiting_reason TEXT, output TEXT, error TEXT, parent TEXT, started_seq INTEGER NOT NULL, updated_seq INTEGER NOT NULL, resume_count INTEGER NOT NULL DEFAULT 0, model_options TEXT, metadata TEXT)",
     "CREATE INDEX runs_by_start ON runs (started_seq)",
   ],
   drop: ["DROP TABLE IF EXISTS runs"],
@@ -89,12 +89,14 @@ export const runsProjection: Projection = {
     switch (event.kind) {
       case "run.started":
         sql.exec(
-          "INSERT INTO runs (run_id, agent, status, phase, step, attempt, interrupt_requested, parent, started_seq, updated_seq) VALUES (?, ?, 'running', 'between', 0, 0, 0, ?, ?, ?)",
+          "INSERT INTO runs (run_id, agent, status, phase, step, attempt, interrupt_requested, parent, started_seq, updated_seq, model_options, metadata) VALUES (?, ?, 'running', 'between', 0, 0, 0, ?, ?, ?, ?, ?)",
           runId,
           event.data.agent,
           event.data.parent ? JSON.stringify(event.data.parent) : null,
           seq,
           seq,
+          event.data.modelOptions ? JSON.stringify(event.data.modelOptions) : null,
+          event.data.metadata ? JSON.stringify(event.data.metadata) : null,
         );
         return;
       case "step.started":
@@ -134,6 +136,31 @@ const COLUMNS =
 export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];
   return row && toRecord(row);
+}
+
+/** What a run was started with that its steps and its end read again (`run.started` data). */
+export interface RunStartSettings {
+  /** The run's model settings (`POST .../runs` `modelOptions`), over the agent's. */
+  readonly modelOptions?: EventPayloads["run.started"]["modelOptions"];
+  /** The app's own data about the run (`POST .../runs` `{metadata}`). */
+  readonly metadata?: EventPayloads["run.started"]["metadata"];
+}
+
+/**
+ * The run's model options and metadata, as its `run.started` recorded them: one small row,
+ * not the event itself (which holds the user's message and files, up to ~1 MB). Every step's
+ * model call and the completion hook read them here. `undefined`: no such run.
+ */
+export function runStartSettings(sql: SqlPort, runId: string): RunStartSettings | undefined {
+  const row = sql.exec<{ model_options: string | null; metadata: string | null }>(
+    "SELECT model_options, metadata FROM runs WHERE run_id = ?",
+    runId,
+  )[0];
+  if (!row) return undefined;
+  return {
+    ...(row.model_options !== null ? { modelOptions: JSON.parse(row.model_options) } : {}),
+    ...(row.metadata !== null ? { metadata: JSON.parse(row.metadata) } : {}),
+  };
 }
 
 /** The most recently started run, whatever its status. */
