@@ -71,12 +71,15 @@ export class GroupCommit {
     }
   }
 
-  /** The waiting appends of the first one's stream (an object serves one stream). */
+  /** The waiting appends of the first one's stream (an object serves one stream, so: all of them). */
   private takeBatch(): Pending[] {
-    const first = this.queue[0] as Pending;
-    const same = this.queue.filter((p) => p.ctx === first.ctx);
-    this.queue =
-      same.length === this.queue.length ? [] : this.queue.filter((p) => p.ctx !== first.ctx);
-    return same;
+    const all = this.queue;
+    const first = all[0] as Pending;
+    if (all.every((p) => p.ctx === first.ctx)) {
+      this.queue = [];
+      return all;
+    }
+    this.queue = all.filter((p) => p.ctx !== first.ctx);
+    return all.filter((p) => p.ctx === first.ctx);
   }
 }
