@@ -29,6 +29,8 @@ export interface BareWorkerdOptions {
   readonly cwd: string;
   /** Vars that override the config's `vars`. */
   readonly vars?: Record<string, string>;
+  /** V8 flags for the isolate, e.g. `["--perf-basic-prof"]` so `perf` names JS frames. */
+  readonly v8Flags?: readonly string[];
 }
 
 /** The workerd binary that wrangler runs. */
@@ -124,6 +126,7 @@ function capnpConfig(
   const flags = (config.compatibility_flags ?? []).map(text).join(", ");
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
+  v8Flags = [${(options.v8Flags ?? []).map(text).join(", ")}],
   services = [
     (name = "main", worker = .worker),
     (name = "storage", disk = (path = ${text(storage)}, writable = true)),

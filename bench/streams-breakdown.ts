@@ -18,12 +18,16 @@ import { startBareWorkerd, workerdBinary } from "./bare-workerd.ts";
 import { percentile } from "./streams-load.ts";
 import { cpuMs, findWorkerSocket, workerdPids } from "./worker-socket.ts";
 
+/** BENCH_DEV=0 skips the `wrangler dev` rows; BENCH_BEFORE=<checkout>/test/conformance adds its Worker on bare workerd. */
+const withDev = process.env.BENCH_DEV !== "0";
 const state = mkdtempSync(join(tmpdir(), "bench-breakdown-"));
-const dev = await startWranglerDev({
-  cwd: join(import.meta.dirname, "..", "test", "conformance"),
-  persistTo: state,
-  snapshot: true,
-});
+const dev = withDev
+  ? await startWranglerDev({
+      cwd: join(import.meta.dirname, "..", "test", "conformance"),
+      persistTo: state,
+      snapshot: true,
+    })
+  : null;
 
 /** Wall time per request, and the CPU the server's workerd processes spent per request. */
 async function time(
@@ -119,32 +123,39 @@ const bare = await bareWorkerd();
 const ourBare = await startBareWorkerd({
   cwd: join(import.meta.dirname, "..", "test", "conformance"),
 });
+const beforeBare =
+  process.env.BENCH_BEFORE === undefined
+    ? null
+    : await startBareWorkerd({ cwd: process.env.BENCH_BEFORE });
 try {
   const path = `/v1/stream/breakdown-${Date.now()}`;
-  await fetch(`${dev.baseUrl}${path}`, {
-    method: "PUT",
-    headers: { "content-type": "text/plain" },
-  });
-  const direct = await findWorkerSocket(dev.pid, dev.baseUrl, async (base) => {
-    const response = await fetch(`${base}${path}`, { method: "HEAD" });
-    return response.status === 200 && response.headers.has("stream-next-offset");
-  });
-  const servers = workerdPids(dev.pid);
+  const create = (base: string) =>
+    fetch(`${base}${path}`, { method: "PUT", headers: { "content-type": "text/plain" } });
   console.log("| request | p50 ms | p99 ms | server CPU ms per request |\n|---|---|---|---|");
   await time("bare workerd, no wrangler: Worker answers 404", [bare.pid], () =>
     fetch(`${bare.baseUrl}/`),
   );
-  await fetch(`${ourBare.baseUrl}${path}`, {
-    method: "PUT",
-    headers: { "content-type": "text/plain" },
-  });
+  if (beforeBare !== null) {
+    await create(beforeBare.baseUrl);
+    await appendPath(beforeBare.baseUrl, "before, on bare workerd", path, [beforeBare.pid]);
+  }
+  await create(ourBare.baseUrl);
   await appendPath(ourBare.baseUrl, "ours on bare workerd", path, [ourBare.pid]);
-  await appendPath(dev.baseUrl, "wrangler dev port", path, servers);
-  if (direct === null) console.log("(the Worker's own socket was not found; rows skipped)");
-  else await appendPath(direct, "Worker socket", path, servers);
+  if (dev !== null) {
+    await create(dev.baseUrl);
+    const direct = await findWorkerSocket(dev.pid, dev.baseUrl, async (base) => {
+      const response = await fetch(`${base}${path}`, { method: "HEAD" });
+      return response.status === 200 && response.headers.has("stream-next-offset");
+    });
+    const servers = workerdPids(dev.pid);
+    await appendPath(dev.baseUrl, "wrangler dev port", path, servers);
+    if (direct === null) console.log("(the Worker's own socket was not found; rows skipped)");
+    else await appendPath(direct, "Worker socket", path, servers);
+  }
 } finally {
   bare.stop();
   ourBare.stop();
-  await dev.stop();
+  beforeBare?.stop();
+  await dev?.stop();
   rmSync(state, { recursive: true, force: true });
 }

@@ -3,6 +3,8 @@ const encoder = new TextEncoder();
 
 export interface LoadResult {
   readonly smallMsgPerSec: number;
+  /** The same writers all appending to one stream (where group commit can batch). */
+  readonly sharedMsgPerSec: number;
   readonly bigMBPerSec: number;
   readonly longPollP50: number;
   readonly longPollP99: number;
@@ -10,6 +12,8 @@ export interface LoadResult {
   readonly sseP99: number;
   /** Server CPU (user + system, from /proc) per small append, in ms; NaN when not measured. */
   readonly cpuMsPerAppend: number;
+  /** The same, with every writer on one stream. */
+  readonly sharedCpuMsPerAppend: number;
 }
 
 export interface LoadOptions {
@@ -47,15 +51,19 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
+/** `writers` writers appending 100 B bodies back to back, each to its own stream or all to one. */
 async function smallAppends(
   base: string,
   options: LoadOptions,
+  oneStream = false,
 ): Promise<{ perSecond: number; cpuMsPerAppend: number }> {
   const body = "x".repeat(100);
+  const shared = oneStream ? streamUrl(base, "shared") : null;
+  if (shared !== null) await create(shared, "text/plain");
   const urls = await Promise.all(
     Array.from({ length: options.writers }, async () => {
-      const url = streamUrl(base, "small");
-      await create(url, "text/plain");
+      const url = shared ?? streamUrl(base, "small");
+      if (shared === null) await create(url, "text/plain");
       for (let i = 0; i < 10; i++) await append(url, body, "text/plain");
       return url;
     }),
@@ -148,12 +156,15 @@ async function sseLatencies(base: string, options: LoadOptions): Promise<number[
 
 export async function runLoad(base: string, options: LoadOptions): Promise<LoadResult> {
   const small = await smallAppends(base, options);
+  const shared = await smallAppends(base, options, true);
   const big = await bigAppends(base, options);
   const lp = await longPollRoundTrips(base, options);
   const sse = await sseLatencies(base, options);
   return {
     smallMsgPerSec: small.perSecond,
     cpuMsPerAppend: small.cpuMsPerAppend,
+    sharedMsgPerSec: shared.perSecond,
+    sharedCpuMsPerAppend: shared.cpuMsPerAppend,
     bigMBPerSec: big,
     longPollP50: percentile(lp, 50),
     longPollP99: percentile(lp, 99),

@@ -40,8 +40,8 @@ const measure = async (base: string, pids: readonly number[]): Promise<LoadResul
   return result;
 };
 
-async function bare(): Promise<LoadResult> {
-  const server = await startBareWorkerd({ cwd: conformanceWorker, vars });
+async function bare(cwd = conformanceWorker): Promise<LoadResult> {
+  const server = await startBareWorkerd({ cwd, vars });
   try {
     return await measure(server.baseUrl, [server.pid]);
   } finally {
@@ -92,30 +92,53 @@ async function reference(fileBacked: boolean): Promise<LoadResult> {
   }
 }
 
-process.stderr.write("running ours on bare workerd…\n");
-const oursResults: [string, LoadResult][] = [["ours (bare workerd)", await bare()]];
-oursResults.push(...(await ours()));
+/** BENCH_SERVERS=bare,dev,memory,file (default: all) picks the servers, for quick A/B runs. */
+const servers = new Set((process.env.BENCH_SERVERS ?? "bare,dev,memory,file").split(","));
+const oursResults: [string, LoadResult][] = [];
+/**
+ * BENCH_BEFORE=<folder>: also run the conformance Worker of another checkout (its
+ * `test/conformance`, with its own node_modules) on bare workerd, as "before", in this run.
+ */
+const before = process.env.BENCH_BEFORE;
+if (before !== undefined) {
+  process.stderr.write(`running ours before (${before}) on bare workerd…\n`);
+  oursResults.push(["ours before (bare workerd)", await bare(before)]);
+}
+if (servers.has("bare")) {
+  process.stderr.write("running ours on bare workerd…\n");
+  oursResults.push(["ours (bare workerd)", await bare()]);
+}
+if (servers.has("dev")) oursResults.push(...(await ours()));
 const peers: [string, LoadResult][] = [];
-for (const [name, fileBacked] of [
-  ["reference, in-memory", false],
-  ["reference, file-backed", true],
+for (const [name, key, fileBacked] of [
+  ["reference, in-memory", "memory", false],
+  ["reference, file-backed", "file", true],
 ] as const) {
+  if (!servers.has(key)) continue;
   process.stderr.write(`running ${name}…\n`);
   peers.push([name, await reference(fileBacked)]);
 }
 
 const rows: [string, keyof LoadResult, "higher" | "lower", (n: number) => string][] = [
   ["small append throughput (msg/s)", "smallMsgPerSec", "higher", (n) => n.toFixed(0)],
+  [
+    "small appends, all writers on one stream (msg/s)",
+    "sharedMsgPerSec",
+    "higher",
+    (n) => n.toFixed(0),
+  ],
   ["1 MiB append throughput (MiB/s)", "bigMBPerSec", "higher", (n) => n.toFixed(1)],
   ["long-poll round trip p50 (ms)", "longPollP50", "lower", (n) => n.toFixed(2)],
   ["long-poll round trip p99 (ms)", "longPollP99", "lower", (n) => n.toFixed(2)],
   ["SSE append→receive p50 (ms)", "sseP50", "lower", (n) => n.toFixed(2)],
   ["SSE append→receive p99 (ms)", "sseP99", "lower", (n) => n.toFixed(2)],
   ["server CPU per small append (ms)", "cpuMsPerAppend", "lower", (n) => n.toFixed(3)],
+  ["server CPU per append, one stream (ms)", "sharedCpuMsPerAppend", "lower", (n) => n.toFixed(3)],
 ];
 const short = (name: string): string =>
   name
     .replace("reference, ", "ref ")
+    .replace("ours before (bare workerd)", "before bare")
     .replace("ours (bare workerd)", "ours bare")
     .replace("ours (wrangler dev, Worker socket)", "ours socket")
     .replace("ours (wrangler dev port)", "ours dev port");

@@ -1,5 +1,7 @@
 /** `StreamPeers` over DO-to-DO RPC: a fork reaches its source's object by name. */
 import type {
+  AppendInput,
+  AppendReply,
   ForkGrant,
   ForkGrantRequest,
   StoredChunk,
@@ -7,8 +9,10 @@ import type {
 } from "@durable-agents/core/streams";
 import { type RpcResult, unwrapRpcResult } from "./rpc-result.ts";
 
-/** The RPC surface a stream object offers to its forks. */
+/** The RPC surface a stream object offers to the Worker (appends) and to its forks. */
 export interface StreamObjectRpc {
+  /** A POST the Worker has read (group-committed with concurrent appends; see GroupCommit). */
+  append(path: string, input: AppendInput): Promise<RpcResult<AppendReply>>;
   grantFork(path: string, request: ForkGrantRequest): Promise<RpcResult<ForkGrant>>;
   releaseFork(path: string): Promise<void>;
   readInherited(

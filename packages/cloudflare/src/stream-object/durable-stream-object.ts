@@ -7,10 +7,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { consoleLogger } from "@durable-agents/core";
 import {
+  type AppendInput,
+  type AppendReply,
+  appendTo,
   expireIfDue,
   type ForkGrant,
   type ForkGrantRequest,
   formatOffset,
+  GroupCommit,
   grantFork,
   handleStreamRequest,
   readInherited,
@@ -47,6 +51,8 @@ export class DurableStreamObject
   private readonly store: SqliteStreamStore;
   private readonly watched: WatchFlag;
   private readonly waiters = new Waiters();
+  /** Appends that arrive while a commit is in flight share the next one. */
+  private readonly appends: GroupCommit;
   private alarmAt: number | null = null;
   private streamCtx: StreamContext | null = null;
   private registryInstance: SubscriptionRegistry | null = null;
@@ -56,6 +62,7 @@ export class DurableStreamObject
     super(ctx, env);
     this.store = new SqliteStreamStore(ctx.storage);
     this.watched = new WatchFlag(ctx.storage);
+    this.appends = new GroupCommit(() => ctx.storage.sync());
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -75,6 +82,14 @@ export class DurableStreamObject
     );
     await drainBody(request, config.maxAppendBytes);
     return response;
+  }
+
+  /**
+   * An append the Worker read from a POST (routeStreamRequest): no Request, no piped body,
+   * no Response across the hop. Typed 4xx errors come back as data (RpcResult).
+   */
+  async append(path: string, input: AppendInput): Promise<RpcResult<AppendReply>> {
+    return toRpcResult(() => appendTo(this.context(path), input));
   }
 
   async grantFork(path: string, request: ForkGrantRequest): Promise<RpcResult<ForkGrant>> {
@@ -141,6 +156,7 @@ export class DurableStreamObject
       path,
       store: this.store,
       waiters: this.waiters,
+      appends: this.appends,
       peers: doPeers(this.env.STREAMS),
       config: streamConfigFromVars(this.env),
       now: Date.now,

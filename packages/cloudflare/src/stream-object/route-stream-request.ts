@@ -2,7 +2,13 @@
  * Route `/v1/stream/*` to the stream's object (one object per stream path), after the same
  * auth as the session routes (stream-access.ts). Preflights, refused requests and bodies
  * that declare more than the append limit are answered here, without waking an object: a
- * body the object refuses unread would still be piping through this Worker.
+ * body the object refuses unread would still be piping through this Worker. A refused
+ * body is read and dropped (up to the limit again) before the 413, since some proxies
+ * (wrangler dev's) turn an answer sent while the client is still uploading into a 500.
+ *
+ * Appends (POST to a stream) are read here and sent to the object by RPC (`append`): no
+ * Request, piped body or Response crosses the hop, and the object group-commits them.
+ * Everything else is forwarded with `fetch` (reads stream their responses).
  * @example
  * if (url.pathname.startsWith("/v1/stream/"))
  *   return routeStreamRequest(request, env.STREAMS, env, { authorize: allowLocalDev() });
@@ -14,9 +20,17 @@ import {
   NotFoundError,
   PayloadTooLargeError,
 } from "@durable-agents/core";
-import { preflightResponse, withStreamHeaders } from "@durable-agents/core/streams";
+import {
+  appendResponse,
+  preflightResponse,
+  readAppendRequest,
+  withStreamHeaders,
+} from "@durable-agents/core/streams";
 import type { Authorize } from "../auth/authorize.ts";
+import { drainBody } from "../http/drain-body.ts";
+import type { StreamObjectRpc } from "./do-peers.ts";
 import { REGISTRY_NAME } from "./registry-object.ts";
+import { unwrapRpcResult } from "./rpc-result.ts";
 import { authorizeStreamRequest } from "./stream-access.ts";
 import { type StreamVars, streamConfigFromVars } from "./stream-config.ts";
 
@@ -41,8 +55,10 @@ export async function routeStreamRequest(
   const logger = options.logger ?? consoleLogger;
   try {
     const limit = streamConfigFromVars(env).maxAppendBytes;
-    if (Number(request.headers.get("content-length") ?? "0") > limit)
+    if (Number(request.headers.get("content-length") ?? "0") > limit) {
+      await drainBody(request, 2 * limit);
       throw new PayloadTooLargeError("the request body", limit);
+    }
     const url = new URL(request.url);
     const path = url.pathname.startsWith(STREAM_ROOT) ? url.pathname.slice(STREAM_ROOT.length) : "";
     if (
@@ -65,7 +81,13 @@ export async function routeStreamRequest(
     // Reserved control paths (PROTOCOL.md 6) all go to the one registry object.
     const objectName =
       path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`) ? REGISTRY_NAME : path;
-    return await namespace.get(namespace.idFromName(objectName)).fetch(request);
+    const stub = namespace.get(namespace.idFromName(objectName));
+    if (request.method === "POST" && objectName !== REGISTRY_NAME) {
+      const input = await readAppendRequest(request, limit);
+      const reply = await (stub as unknown as StreamObjectRpc).append(path, input);
+      return withStreamHeaders(appendResponse(unwrapRpcResult(reply)), request);
+    }
+    return await stub.fetch(request);
   } catch (error) {
     const response = errorResponse(error, (cause) =>
       logger.error("stream request failed", { error: String(cause) }),

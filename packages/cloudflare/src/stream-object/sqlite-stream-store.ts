@@ -2,6 +2,11 @@
  * `StreamStore` over Durable Object SQLite. Every mutation runs in `transactionSync`, so a
  * stream's chunks, producer state and metadata commit together. Metadata is cached in
  * memory: the object is the only writer of its storage.
+ *
+ * An append that moves only the tail writes its chunk row and not the metadata row: the
+ * tail is the larger of the stored metadata's and the last chunk's end (`load`), so the
+ * metadata row is rewritten only when something else changes (close, Stream-Seq, TTL
+ * access, create, delete). One statement and one page per plain append instead of two.
  */
 import type {
   ProducerState,
@@ -73,6 +78,10 @@ export class SqliteStreamStore implements StreamStore {
     const writer: StreamWriter = {
       putMeta: (meta) => {
         const path = staged.path ?? this.pathForWrites ?? "";
+        if (staged.meta !== null && onlyTailMoved(staged.meta, meta)) {
+          staged = { meta, path };
+          return;
+        }
         sql.exec(
           "INSERT OR REPLACE INTO ds_meta (id, path, json) VALUES (1, ?, ?)",
           path,
@@ -120,11 +129,25 @@ export class SqliteStreamStore implements StreamStore {
       const row = this.storage.sql
         .exec<{ path: string; json: string }>("SELECT path, json FROM ds_meta WHERE id = 1")
         .toArray()[0];
-      this.cached =
-        row === undefined
-          ? { meta: null, path: null }
-          : { meta: JSON.parse(row.json) as StreamMeta, path: row.path };
+      if (row === undefined) this.cached = { meta: null, path: null };
+      else {
+        const stored = JSON.parse(row.json) as StreamMeta;
+        const end = this.storage.sql
+          .exec<{ tail: number | null }>("SELECT max(end_pos) AS tail FROM ds_chunks")
+          .one().tail;
+        const meta = end !== null && end > stored.tail ? { ...stored, tail: end } : stored;
+        this.cached = { meta, path: row.path };
+      }
     }
     return this.cached;
   }
+}
+
+/** True when `next` differs from `prev` in the tail alone (appends spread the rest unchanged). */
+function onlyTailMoved(prev: StreamMeta, next: StreamMeta): boolean {
+  for (const key in next) {
+    if (key !== "tail" && prev[key as keyof StreamMeta] !== next[key as keyof StreamMeta])
+      return false;
+  }
+  return true;
 }

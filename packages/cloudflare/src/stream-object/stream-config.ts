@@ -12,7 +12,19 @@ export interface StreamVars {
   readonly STREAMS_CACHE_VISIBILITY?: string;
 }
 
+/** Parsed once per env object (an isolate's env is the same object on every request). */
+const parsed = new WeakMap<StreamVars, StreamConfig>();
+
 export function streamConfigFromVars(vars: StreamVars): StreamConfig {
+  let config = parsed.get(vars);
+  if (config === undefined) {
+    config = parseStreamConfig(vars);
+    parsed.set(vars, config);
+  }
+  return config;
+}
+
+function parseStreamConfig(vars: StreamVars): StreamConfig {
   const base = DEFAULT_STREAM_CONFIG;
   const num = (value: string | undefined, fallback: number): number => {
     const n = Number(value);

@@ -41,3 +41,12 @@ export {
   type SubscriptionStorage,
 } from "./subscriptions/index.ts";
 export { Waiters } from "./waiters.ts";
+export { appendTo } from "./write/append.ts";
+export { type AppendOutcome, applyAppends } from "./write/append-batch.ts";
+export {
+  type AppendInput,
+  type AppendReply,
+  appendResponse,
+  readAppendRequest,
+} from "./write/append-input.ts";
+export { GroupCommit } from "./write/group-commit.ts";

@@ -10,6 +10,7 @@ import { MemoryStreamStore } from "./memory-store.ts";
 import { PRODUCTION_READ_OPTIONS } from "./read/read-source.ts";
 import type { StreamConfig, StreamContext, StreamPeers } from "./stream-context.ts";
 import { Waiters } from "./waiters.ts";
+import { GroupCommit } from "./write/group-commit.ts";
 
 export const DEFAULT_STREAM_CONFIG: StreamConfig = {
   streamRoot: "/v1/stream/",
@@ -60,6 +61,7 @@ export class MemoryStreamServer {
         path,
         store: new MemoryStreamStore(),
         waiters: new Waiters(),
+        appends: new GroupCommit(),
         peers: this.peers,
         config: this.config,
         now: this.now,

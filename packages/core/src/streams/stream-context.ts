@@ -4,6 +4,7 @@ import type { LineageSegment } from "./offsets.ts";
 import type { StreamReadOptions } from "./read/read-source.ts";
 import type { StoredChunk, StreamMeta, StreamStore } from "./store.ts";
 import type { Waiters } from "./waiters.ts";
+import type { GroupCommit } from "./write/group-commit.ts";
 
 export interface StreamConfig {
   /** URL path prefix of streams, e.g. `/v1/stream/`. */
@@ -59,6 +60,8 @@ export interface StreamContext {
   readonly peers: StreamPeers;
   readonly config: StreamConfig;
   readonly hooks?: StreamHooks;
+  /** Batches concurrent appends into one commit (write/group-commit.ts); without it each commits alone. */
+  readonly appends?: GroupCommit;
   readonly now: () => number;
   readonly random?: () => number;
 }

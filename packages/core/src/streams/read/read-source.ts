@@ -33,7 +33,11 @@ export interface StreamReadSource<C extends ReadChunk = ReadChunk> {
   formatOffset(position: number): string;
   /** Chunks after `from`, up to about `maxBytes` (at least one chunk when any exists). */
   read(from: number, maxBytes: number): Promise<readonly C[]> | readonly C[];
-  /** Resolve when the tail moves or the stream closes, or after `timeoutMs`, or on abort. */
+  /**
+   * Resolve when the tail moves or the stream closes, or after `timeoutMs`, or on abort.
+   * Callers read `state()` and then wait, with an `await` between: a source whose changes
+   * can land in that gap resolves at once when the state moved since it last reported it.
+   */
   waitForChange(timeoutMs: number, signal: AbortSignal): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Decide an append. Pure: given the stream's metadata, the producer's state and the parsed
- * request, return what to do. `commitAppend` is the one function that carries it out.
+ * request, return what to do. `commitAppends` is the one function that carries it out.
  *
  * Order of checks (PROTOCOL.md 5.2 "Error Precedence", 5.2.1):
  * 1. A closed stream answers first; the producer tuple that closed it is a duplicate.

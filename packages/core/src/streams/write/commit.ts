@@ -1,36 +1,24 @@
 /**
- * The only functions that write a stream. `commitAppend` is the single writer of data and
+ * The only functions that write a stream. `commitAppends` is the single writer of data and
  * producer state: chunks, producer state and metadata land in one transaction.
  */
-import { buildChunks } from "../chunks.ts";
-import type { StoredChunk, StreamMeta, StreamStore } from "../store.ts";
-import type { AppendPlan } from "./append-plan.ts";
+import type { ProducerState, StoredChunk, StreamMeta, StreamStore } from "../store.ts";
 
-type Accepted = Extract<AppendPlan, { kind: "append" }>;
-
-export function commitAppend(
+/**
+ * One batch of appends (append-batch.ts): their chunks in order, each producer's last
+ * state, and the stream's metadata after the last of them.
+ */
+export function commitAppends(
   store: StreamStore,
-  meta: StreamMeta,
-  plan: Accepted,
-  now: number,
-): StreamMeta {
-  const chunks = plan.content === null ? [] : buildChunks(meta.tail, plan.content);
-  const last = chunks[chunks.length - 1];
-  const next: StreamMeta = {
-    ...meta,
-    tail: last === undefined ? meta.tail : last.end,
-    closed: meta.closed || plan.close,
-    closedBy: plan.close && plan.producer !== null ? plan.producer.tuple : meta.closedBy,
-    lastStreamSeq: plan.streamSeq ?? meta.lastStreamSeq,
-    lastAccessAt: now,
-  };
+  next: StreamMeta,
+  chunks: readonly StoredChunk[],
+  producers: ReadonlyMap<string, ProducerState>,
+): void {
   store.transaction((writer) => {
     if (chunks.length > 0) writer.appendChunks(chunks);
-    if (plan.producer !== null)
-      writer.putProducer(plan.producer.tuple.producerId, plan.producer.next);
+    for (const [producerId, state] of producers) writer.putProducer(producerId, state);
     writer.putMeta(next);
   });
-  return next;
 }
 
 export function commitCreate(

@@ -1,6 +1,6 @@
 /**
  * Idempotent producer validation (PROTOCOL.md 5.2.1). Pure: it reads state and returns a
- * tagged outcome; only `commitAppend` writes the proposed state.
+ * tagged outcome; only `commitAppends` writes the proposed state.
  */
 import type { ProducerState, ProducerTuple } from "../store.ts";
 
