@@ -54,11 +54,6 @@ export async function routeStreamRequest(
   if (request.method === "OPTIONS") return preflightResponse(request);
   const logger = options.logger ?? consoleLogger;
   try {
-    const limit = streamConfigFromVars(env).maxAppendBytes;
-    if (Number(request.headers.get("content-length") ?? "0") > limit) {
-      await drainBody(request, 2 * limit);
-      throw new PayloadTooLargeError("the request body", limit);
-    }
     const url = new URL(request.url);
     const path = url.pathname.startsWith(STREAM_ROOT) ? url.pathname.slice(STREAM_ROOT.length) : "";
     if (
@@ -78,6 +73,13 @@ export async function routeStreamRequest(
       { authorize: options.authorize, logger },
     );
     if (refused) return refused;
+    // After the door: an unauthenticated request never makes the Worker read its body.
+    const limit = streamConfigFromVars(env).maxAppendBytes;
+    if (Number(request.headers.get("content-length") ?? "0") > limit) {
+      // Taken before the 413 (bounded): wrangler dev's proxy turns an answer sent mid-upload into a 500.
+      await drainBody(request, 2 * limit);
+      throw new PayloadTooLargeError("the request body", limit);
+    }
     // Reserved control paths (PROTOCOL.md 6) all go to the one registry object.
     const objectName =
       path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`) ? REGISTRY_NAME : path;

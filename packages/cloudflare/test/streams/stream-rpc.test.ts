@@ -160,4 +160,22 @@ describe("a refused body", () => {
     expect(huge.read()).toBeLessThan(3 * limit);
     expect(await (await route(path, {}, vars)).text()).toBe("");
   });
+
+  it("is not read for a caller the door refuses: 403 first, the body untouched", async () => {
+    const path = unique("big-unauth");
+    const limit = 256 * 1024;
+    const huge = countingBody(10 * limit);
+    const refused = await routeStreamRequest(
+      new Request(`${BASE}${path}`, {
+        method: "POST",
+        headers: { ...text, "content-length": String(10 * limit) },
+        body: huge.body,
+      }),
+      streams,
+      { STREAMS_MAX_APPEND_BYTES: String(limit) },
+      { authorize: () => false },
+    );
+    expect(refused.status).toBe(403);
+    expect(huge.read()).toBeLessThan(limit);
+  });
 });
