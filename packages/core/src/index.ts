@@ -28,6 +28,7 @@ export {
   type ModelContext,
   type ModelSource,
   resolveModel,
+  type RunExecutor,
 } from "./agent/define-agent.ts";
 export {
   childSessionId,
@@ -105,6 +106,22 @@ export {
   WORKFLOW_CREATE_KIND,
   workflowInstanceId,
 } from "./agent/workflow-calls.ts";
+export {
+  type AgentWorkflowLoopOptions,
+  DEFAULT_STEP_RETRIES,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  runAgentWorkflow,
+  type StepRetries,
+  type StepRunner,
+} from "./agent/workflow-run/loop.ts";
+export {
+  type AgentWorkflowParams,
+  type AgentWorkflowPort,
+  runInstanceId,
+  WAKE_EVENT,
+  type WorkflowDecision,
+  type WorkflowRunSession,
+} from "./agent/workflow-run/protocol.ts";
 export {
   type AnyAppEvent,
   type AnyProjection,

@@ -78,6 +78,28 @@ interface InFlight {
 
 const AGAIN: TriggerOutcome = { type: "again" };
 const DONE: TriggerOutcome = { type: "done" };
+const STOP: Decided = { type: "stop" };
+
+/** What must still be performed after a decision: a model call, or tool calls of one step. */
+export type Performable =
+  | {
+      readonly type: "model";
+      readonly step: number;
+      readonly attempt: number;
+    }
+  | {
+      readonly type: "tools";
+      readonly step: number;
+      readonly run: readonly ToolCallRecord[];
+      readonly unknown: readonly ToolCallRecord[];
+    };
+
+/**
+ * A decision and its commit (`RunDriver.decide`): `stop` (nothing to perform: the run ended,
+ * waits, was interrupted, or is not running), `again` (a commit moved the run: decide again),
+ * or what to perform.
+ */
+export type Decided = { readonly type: "stop" } | { readonly type: "again" } | Performable;
 
 /**
  * Executes the step machine's actions for the `run.step` trigger. Each call
@@ -87,7 +109,8 @@ const DONE: TriggerOutcome = { type: "done" };
 export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
-  readonly #inFlight = new Map<string, InFlight>();
+  /** The calls in flight per run: one for the alarm driver, one per tool step on the Workflow executor. */
+  readonly #inFlight = new Map<string, Set<InFlight>>();
   /**
    * The status of the runs this driver is stepping, read once per step (`run`) and then
    * moved by the ledger's own events (RUN_STATUS_AFTER, the runs projection's rule), so
@@ -111,13 +134,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   interruptInFlight(runId: string): void {
-    this.#inFlight.get(runId)?.model.abort(new Error("interrupted"));
+    for (const flight of this.#inFlight.get(runId) ?? [])
+      flight.model.abort(new Error("interrupted"));
   }
 
   abortInFlight(runId: string): void {
-    const flight = this.#inFlight.get(runId);
-    flight?.model.abort(new Error("aborted"));
-    flight?.tools.abort(new Error("aborted"));
+    for (const flight of this.#inFlight.get(runId) ?? []) {
+      flight.model.abort(new Error("aborted"));
+      flight.tools.abort(new Error("aborted"));
+    }
   }
 
   async run(payload: RunPayload): Promise<TriggerOutcome> {
@@ -128,6 +153,25 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   async #act({ runId }: RunPayload): Promise<TriggerOutcome> {
+    const decided = await this.decide(runId);
+    switch (decided.type) {
+      case "stop":
+        return DONE;
+      case "again":
+        return AGAIN;
+      default:
+        return this.perform(runId, decided);
+    }
+  }
+
+  /**
+   * Decide and commit: reads the run, asks the step machine for its next action, and commits
+   * the actions that are only ledger writes (interrupt, fail, pause, finish-step, approval
+   * requests). Returns what must still be performed (a model call, tool calls), `again` when
+   * a commit moved the run and the next decision is due at once, or `stop`. Both executors
+   * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.decide`).
+   */
+  async decide(runId: string): Promise<Decided> {
     const run = getRun(this.#o.sql, runId);
     if (run?.status === "running") this.#status.set(runId, run.status);
     else this.#status.delete(runId);
@@ -140,10 +184,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     switch (action.type) {
       case "idle":
-        return DONE;
+        return STOP;
       case "interrupt":
         this.#append([{ kind: "run.interrupted", runId, data: { reason: interruptReason(run) } }]);
-        return DONE;
+        return STOP;
       case "fail":
         this.#append([
           {
@@ -152,10 +196,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             data: { error: { code: action.code, message: action.message } },
           },
         ]);
-        return DONE;
+        return STOP;
       case "pause":
         this.#append([{ kind: "run.waiting", runId, data: { reason: action.reason } }]);
-        return DONE;
+        return STOP;
       case "finish-step":
         // No durability wait: nothing leaves the object on the strength of it (durability.ts).
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
@@ -164,7 +208,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           runId,
           step: action.step,
         });
-        return AGAIN;
+        return { type: "again" };
       case "request-approval":
         this.#append([
           ...action.calls.map(
@@ -182,15 +226,27 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           ),
           { kind: "run.waiting", runId, data: { reason: "approval" } },
         ]);
-        return DONE;
+        return STOP;
       case "model":
-        return this.#modelStep(runId, action.step, action.attempt);
+        return { type: "model", step: action.step, attempt: action.attempt };
       case "tools":
-        return this.#toolStep(runId, action.step, action.run, action.unknown);
+        return { type: "tools", step: action.step, run: action.run, unknown: action.unknown };
     }
   }
 
-  giveUp({ runId }: RunPayload, error: unknown, _item: DueItem): undefined {
+  /**
+   * Perform one decided action and commit its events: the model call (streamed deltas, then
+   * the completed step) or the tool calls (`tool.started` durable before any effect, then each
+   * result). `again` when the run goes on. Both executors call this; the Workflow executor
+   * passes one tool call per Workflow step.
+   */
+  perform(runId: string, action: Performable): Promise<TriggerOutcome> {
+    return action.type === "model"
+      ? this.#modelStep(runId, action.step, action.attempt)
+      : this.#toolStep(runId, action.step, action.run, action.unknown);
+  }
+
+  giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
@@ -208,11 +264,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       // MCP servers are listed once per run, before its first model call (see mcp/run-tools.ts).
       listed = await listMcpTools(agent, this.#o.sql, this.#o.env, runId, flight.model.signal);
     } catch (error) {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
       throw error;
     }
     if (!this.#stillRunning(runId)) {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
       return DONE;
     }
     if (listed.length > 0) this.#append(listed);
@@ -280,7 +336,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         traced.start,
         this.#o.clock.now(),
       );
-      if (!this.#stillRunning(runId)) return DONE;
+      // Idempotent by (step, attempt): a call whose attempt is no longer the run's current one
+      // (a Workflow step retried while this call still ran) commits nothing.
+      if (!this.#stillRunning(runId) || !this.#currentAttempt(runId, step, attempt)) return DONE;
       const { interrupted, response: _response, ...outcome } = result;
       const completed: NewEvent<"model.completed"> = {
         kind: "model.completed",
@@ -323,7 +381,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       this.#o.tracer?.stepFailed(runId, step, attempt, info, now);
       throw error;
     } finally {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
     }
   }
 
@@ -383,7 +441,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     try {
       return await this.#runTools(runId, step, toRun, unknown, flight);
     } finally {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
     }
   }
 
@@ -502,7 +560,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             step,
             callId: call.callId,
           });
-          if (!this.#stillRunning(runId)) return;
+          // Only a call still `started` takes a result: two performers of one call (a Workflow
+          // step retried while its first attempt still ran) commit it once.
+          if (!this.#stillRunning(runId) || !this.#stillStarted(runId, step, call.callId)) return;
           const base = { step, callId: call.callId, name: call.name };
           if (outcome.type === "completed") {
             const events: NewEvent[] = [
@@ -568,8 +628,28 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   #flight(runId: string): InFlight {
     const flight = { model: new AbortController(), tools: new AbortController() };
-    this.#inFlight.set(runId, flight);
+    const flights = this.#inFlight.get(runId) ?? new Set<InFlight>();
+    flights.add(flight);
+    this.#inFlight.set(runId, flights);
     return flight;
+  }
+
+  #landed(runId: string, flight: InFlight): void {
+    const flights = this.#inFlight.get(runId);
+    flights?.delete(flight);
+    if (flights?.size === 0) this.#inFlight.delete(runId);
+  }
+
+  /** The run is still inside the model call of this step and attempt. */
+  #currentAttempt(runId: string, step: number, attempt: number): boolean {
+    const run = getRun(this.#o.sql, runId);
+    return run?.phase === "model" && run.step === step && run.attempt === attempt;
+  }
+
+  /** The call has no outcome yet (its `tool.started` is its latest event). */
+  #stillStarted(runId: string, step: number, callId: string): boolean {
+    const call = stepToolCalls(this.#o.sql, runId, step).find((c) => c.callId === callId);
+    return call?.status === "started";
   }
 
   /** Decide before commit: events of a run that was aborted meanwhile are dropped. */

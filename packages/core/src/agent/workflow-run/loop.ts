@@ -1,0 +1,119 @@
+import type { ErrorInfo } from "../../ledger/events.ts";
+import { DurableAgentsError } from "../../errors/base.ts";
+import { WAKE_EVENT, type WorkflowDecision, type WorkflowRunSession } from "./protocol.ts";
+
+/** A step's retry policy, as Workflows' `WorkflowStepConfig.retries` states it. */
+export interface StepRetries {
+  readonly limit: number;
+  readonly delayMs: number;
+  readonly backoff: "constant" | "linear" | "exponential";
+}
+
+/**
+ * The part of Workflows' `WorkflowStep` the loop uses. A step's result is cached by its
+ * name (and how many times that name was used before in this execution), so a replay of
+ * the loop returns it without running the step again; a step that throws is retried by
+ * its `retries`, and throws once they are spent.
+ */
+export interface StepRunner {
+  do<T>(name: string, retries: StepRetries, run: () => Promise<T>): Promise<T>;
+  /** Resolves when an event of `type` arrives; throws when `timeoutMs` passes first. */
+  waitForEvent(name: string, type: string, timeoutMs: number): Promise<void>;
+}
+
+export interface AgentWorkflowLoopOptions {
+  /**
+   * Retries of a model step. Each retry is a new attempt of the step in the ledger
+   * (`step.started` attempt + 1), so the run's `maxModelAttempts` (default 5) fails the run
+   * before these are spent. Default 8, exponential from 1 s.
+   */
+  readonly modelRetries?: StepRetries;
+  /** Retries of a tool step (a lost report, the session object restarting). Default 8. */
+  readonly toolRetries?: StepRetries;
+  /** How long a parked wait lasts before the loop asks the session again. Default 1 hour. */
+  readonly waitTimeoutMs?: number;
+}
+
+export const DEFAULT_STEP_RETRIES: StepRetries = {
+  limit: 8,
+  delayMs: 1_000,
+  backoff: "exponential",
+};
+export const DEFAULT_WAIT_TIMEOUT_MS = 60 * 60_000;
+
+/**
+ * A whole run on the Workflow executor: ask the session what is next, perform it as a
+ * durable step, repeat. The session decides with the same step machine as the alarm driver
+ * (`RunDriver.decide`), and every commit is idempotent by step, so the loop may be replayed
+ * from the top at any point (an instance restarted, a step retried, a report lost).
+ *
+ * Invariants:
+ * 1. `decide` is never a step: it is read fresh on every replay, so a replay follows the
+ *    ledger, not a cached past.
+ * 2. Step names are unique within a run: `model <step>` and `tool <step> <callId>` (step
+ *    numbers keep growing across resumes and retries), `wait <seq>` (the seq of the event
+ *    the run waits since); a cached result of a step is only an acknowledgement.
+ * 3. A step whose retries are spent fails the run (`giveUp`), never leaves it running.
+ * Returns the run's end status: the instance's output.
+ */
+export async function runAgentWorkflow(
+  session: WorkflowRunSession,
+  steps: StepRunner,
+  options: AgentWorkflowLoopOptions = {},
+): Promise<{ readonly status: string }> {
+  const modelRetries = options.modelRetries ?? DEFAULT_STEP_RETRIES;
+  const toolRetries = options.toolRetries ?? DEFAULT_STEP_RETRIES;
+  const waitMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+  for (;;) {
+    const next: WorkflowDecision = await session.decide();
+    switch (next.type) {
+      case "end":
+        return { status: next.status };
+      case "wait":
+        try {
+          await steps.waitForEvent(`wait ${next.seq}`, WAKE_EVENT, waitMs);
+        } catch (error) {
+          // A timeout only means: ask again. Anything else (the instance stopping) goes up.
+          if (!isTimeout(error)) throw error;
+        }
+        break;
+      case "model":
+        await steps
+          .do(`model ${next.step}`, modelRetries, async () => {
+            await session.performModel(next.step);
+            return next.step;
+          })
+          .catch((error: unknown) => session.giveUp(spent(`model ${next.step}`, error)));
+        break;
+      case "tools":
+        await Promise.all(
+          next.calls.map(({ callId }) =>
+            steps
+              .do(`tool ${next.step} ${callId}`, toolRetries, async () => {
+                await session.performTool(next.step, callId);
+                return callId;
+              })
+              .catch((error: unknown) =>
+                session.giveUp(spent(`tool ${next.step} ${callId}`, error)),
+              ),
+          ),
+        );
+        break;
+    }
+  }
+}
+
+/** A `waitForEvent` that ran out of time (Workflows throws an error whose name or message says so). */
+function isTimeout(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return /timeout|timed out/i.test(`${error.name} ${error.message}`);
+}
+
+function spent(step: string, error: unknown): ErrorInfo {
+  const code = error instanceof DurableAgentsError ? error.code : "workflow_step_failed";
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    code,
+    message: `the Workflow step "${step}" failed after its retries: ${message}`,
+  };
+}
