@@ -117,12 +117,24 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    * the checks before each commit (`#stillRunning`) read no row.
    */
   readonly #status = new Map<string, RunStatus>();
+  /** The latest `step.started` this object appended per run ("step/attempt"): a stale attempt commits nothing. */
+  readonly #attempts = new Map<string, string>();
+  /** Tool calls being performed here (key → performers), and those of them that got their result. */
+  readonly #performing = new Map<string, number>();
+  readonly #settled = new Set<string>();
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
     this.#messages = new MessageCache(options.sql);
     options.ledger.onAppend((events) => {
       for (const event of events) {
+        if (event.kind === "step.started" && event.runId !== null)
+          this.#attempts.set(event.runId, `${event.data.step}/${event.data.attempt}`);
+        if (SETTLES_CALL.has(event.kind) && this.#performing.size > 0) {
+          const { step, callId } = event.data as { step: number; callId: string };
+          const key = callKey(event.runId ?? "", step, callId);
+          if (this.#performing.has(key)) this.#settled.add(key);
+        }
         const status = RUN_STATUS_AFTER[event.kind];
         if (status === undefined || event.runId === null || !this.#status.has(event.runId))
           continue;
@@ -528,67 +540,80 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       toRun
         .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
         .map(async (call) => {
-          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-          const start = this.#o.clock.now();
-          const outcome = await runTool(tools, call, key, {
-            sessionId,
-            runId,
-            signal: flight.tools.signal,
-            query: (query, ...params) => this.#o.sql.exec(query, ...params),
-            maxResultBytes: this.#o.limits.maxToolResultBytes,
-            appState: this.#o.state,
-            app: this.#o.app,
-            domains: this.#o.domains,
-            fetch: this.#o.fetch,
-          });
-          this.#o.tracer?.tool(
-            runId,
-            {
+          const performing = callKey(runId, step, call.callId);
+          this.#performing.set(performing, (this.#performing.get(performing) ?? 0) + 1);
+          try {
+            const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+            const start = this.#o.clock.now();
+            const outcome = await runTool(tools, call, key, {
+              sessionId,
+              runId,
+              signal: flight.tools.signal,
+              query: (query, ...params) => this.#o.sql.exec(query, ...params),
+              maxResultBytes: this.#o.limits.maxToolResultBytes,
+              appState: this.#o.state,
+              app: this.#o.app,
+              domains: this.#o.domains,
+              fetch: this.#o.fetch,
+            });
+            this.#o.tracer?.tool(
+              runId,
+              {
+                step,
+                callId: call.callId,
+                name: call.name,
+                effect: effectOf(call.name),
+                idempotencyKey: key,
+                ...(outcome.type === "failed" ? { error: outcome.error } : {}),
+              },
+              start,
+              this.#o.clock.now(),
+            );
+            await faults?.("before-tool-commit", {
+              sessionId: this.#o.sessionId,
+              runId,
               step,
               callId: call.callId,
-              name: call.name,
-              effect: effectOf(call.name),
-              idempotencyKey: key,
-              ...(outcome.type === "failed" ? { error: outcome.error } : {}),
-            },
-            start,
-            this.#o.clock.now(),
-          );
-          await faults?.("before-tool-commit", {
-            sessionId: this.#o.sessionId,
-            runId,
-            step,
-            callId: call.callId,
-          });
-          // Only a call still `started` takes a result: two performers of one call (a Workflow
-          // step retried while its first attempt still ran) commit it once.
-          if (!this.#stillRunning(runId) || !this.#stillStarted(runId, step, call.callId)) return;
-          const base = { step, callId: call.callId, name: call.name };
-          if (outcome.type === "completed") {
-            const events: NewEvent[] = [
-              { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
-            ];
-            // Staged state commits with the result (its version is assigned now, in order).
-            if (outcome.state) {
-              const source = { source: "tool" as const, step, callId: call.callId };
-              events.push(this.#o.state.event(runId, outcome.state.value, source));
+            });
+            // Only a call still `started` takes a result: two performers of one call (a Workflow
+            // step retried while its first attempt still ran) commit it once.
+            if (!this.#stillRunning(runId) || this.#settled.has(performing)) return;
+            const base = { step, callId: call.callId, name: call.name };
+            if (outcome.type === "completed") {
+              const events: NewEvent[] = [
+                { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
+              ];
+              // Staged state commits with the result (its version is assigned now, in order).
+              if (outcome.state) {
+                const source = { source: "tool" as const, step, callId: call.callId };
+                events.push(this.#o.state.event(runId, outcome.state.value, source));
+              }
+              // Its app events follow it; a projection that refuses one fails the call instead.
+              try {
+                this.#append([...events, ...outcome.events], (sql) => {
+                  for (const write of outcome.writes) write(sql);
+                });
+              } catch (error) {
+                if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
+                  throw error;
+                const failure = { code: error.code, message: error.message };
+                this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
+                return;
+              }
+              // A lost irreversible result would leave its outcome unknown: make it durable now.
+              if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
+            } else {
+              this.#append([
+                { kind: "tool.failed", runId, data: { ...base, error: outcome.error } },
+              ]);
             }
-            // Its app events follow it; a projection that refuses one fails the call instead.
-            try {
-              this.#append([...events, ...outcome.events], (sql) => {
-                for (const write of outcome.writes) write(sql);
-              });
-            } catch (error) {
-              if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
-                throw error;
-              const failure = { code: error.code, message: error.message };
-              this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
-              return;
+          } finally {
+            const left = (this.#performing.get(performing) ?? 1) - 1;
+            if (left > 0) this.#performing.set(performing, left);
+            else {
+              this.#performing.delete(performing);
+              this.#settled.delete(performing);
             }
-            // A lost irreversible result would leave its outcome unknown: make it durable now.
-            if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
-          } else {
-            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
           }
         }),
     );
@@ -640,16 +665,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     if (flights?.size === 0) this.#inFlight.delete(runId);
   }
 
-  /** The run is still inside the model call of this step and attempt. */
+  /** No newer attempt of the run's model call started here since this one (read from memory). */
   #currentAttempt(runId: string, step: number, attempt: number): boolean {
-    const run = getRun(this.#o.sql, runId);
-    return run?.phase === "model" && run.step === step && run.attempt === attempt;
-  }
-
-  /** The call has no outcome yet (its `tool.started` is its latest event). */
-  #stillStarted(runId: string, step: number, callId: string): boolean {
-    const call = stepToolCalls(this.#o.sql, runId, step).find((c) => c.callId === callId);
-    return call?.status === "started";
+    const latest = this.#attempts.get(runId);
+    return latest === undefined || latest === `${step}/${attempt}`;
   }
 
   /** Decide before commit: events of a run that was aborted meanwhile are dropped. */
@@ -661,6 +680,17 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
+}
+
+/** The events that give a tool call its outcome. */
+const SETTLES_CALL: ReadonlySet<string> = new Set([
+  "tool.completed",
+  "tool.failed",
+  "tool.outcome_unknown",
+]);
+
+function callKey(runId: string, step: number, callId: string): string {
+  return `${runId}/${step}/${callId}`;
 }
 
 /** A thrown error as the ledger states one: its code when it is ours. */
