@@ -1,0 +1,118 @@
+import {
+  WorkflowEntrypoint,
+  type WorkflowEvent,
+  type WorkflowStep,
+  type WorkflowStepConfig,
+} from "cloudflare:workers";
+import { NonRetryableError } from "cloudflare:workflows";
+import {
+  type AgentWorkflowLoopOptions,
+  type AgentWorkflowParams,
+  DEFAULT_STEP_RETRIES,
+  runAgentWorkflow,
+  type StepRetries,
+  type StepRunner,
+  type WorkflowDecision,
+  type WorkflowRunSession,
+} from "@durable-agents/core";
+import type { PeerRefusal } from "../agent-object/session-peers.ts";
+import { stubFor } from "../agent-object/session-peers.ts";
+
+export interface AgentWorkflowOptions extends AgentWorkflowLoopOptions {
+  /** The session objects' Durable Object binding (the run's ledger). Default "AGENTS". */
+  readonly binding?: string;
+  /** How long one model step may take before Workflows retries it. Default "15 minutes". */
+  readonly modelTimeout?: WorkflowStepConfig["timeout"];
+  /** How long one tool step may take before Workflows retries it. Default "15 minutes". */
+  readonly toolTimeout?: WorkflowStepConfig["timeout"];
+}
+
+/** One call of a run's Workflow instance to its session object (`agentWorkflowCall` RPC). */
+export type AgentWorkflowCall =
+  | { readonly type: "decide" }
+  | { readonly type: "model"; readonly step: number }
+  | { readonly type: "tool"; readonly step: number; readonly callId: string }
+  | { readonly type: "giveUp"; readonly error: Parameters<WorkflowRunSession["giveUp"]>[0] };
+
+/** The session object's answer: a decision (for `decide`), or a refusal as data. */
+export type AgentWorkflowReply =
+  | { readonly ok: true; readonly decision?: WorkflowDecision }
+  | { readonly ok: false; readonly refused: PeerRefusal };
+
+/** The RPC surface a session object offers its runs' Workflow instances. */
+export interface AgentWorkflowStub {
+  agentWorkflowCall(
+    params: AgentWorkflowParams,
+    call: AgentWorkflowCall,
+  ): Promise<AgentWorkflowReply>;
+}
+
+/** The class createAgentWorkflow returns (named for the published declarations). */
+export type AgentWorkflowClass = new (
+  ctx: ExecutionContext,
+  env: Record<string, unknown>,
+) => WorkflowEntrypoint<Record<string, unknown>, AgentWorkflowParams>;
+
+/**
+ * Returns the Workflow class that drives whole runs of agents with `executor: "workflow"`
+ * (or runs started with `{ executor: "workflow" }`). Export it from your Worker under the
+ * class_name of a "workflows" binding (default binding name AGENT_WORKFLOW). Each instance
+ * drives one run: it asks the run's session object what is next, performs each model call
+ * and each tool call as its own `step.do`, and parks in `step.waitForEvent` while the run
+ * waits (approval, sub-agent, interrupt); the session object keeps the ledger and wakes it.
+ * @example
+ * export const AgentWorkflow = createAgentWorkflow();
+ */
+export function createAgentWorkflow(options: AgentWorkflowOptions = {}): AgentWorkflowClass {
+  const binding = options.binding ?? "AGENTS";
+  return class AgentWorkflow extends WorkflowEntrypoint<
+    Record<string, unknown>,
+    AgentWorkflowParams
+  > {
+    override async run(
+      event: Readonly<WorkflowEvent<AgentWorkflowParams>>,
+      step: WorkflowStep,
+    ): Promise<{ readonly status: string }> {
+      const params = event.payload;
+      const stub = stubFor<AgentWorkflowStub>(this.env, binding, params.agent, params.session);
+      const call = async (c: AgentWorkflowCall): Promise<WorkflowDecision | undefined> => {
+        const reply = await stub.agentWorkflowCall(params, c);
+        if (reply.ok) return reply.decision;
+        // A refusal (no such session or run) is permanent: retrying cannot help.
+        const body = reply.refused.body as { error?: { message?: string } };
+        throw new NonRetryableError(
+          body.error?.message ?? `the session refused with status ${reply.refused.status}`,
+        );
+      };
+      const session: WorkflowRunSession = {
+        decide: async () => (await call({ type: "decide" })) as WorkflowDecision,
+        performModel: async (n) => void (await call({ type: "model", step: n })),
+        performTool: async (n, callId) => void (await call({ type: "tool", step: n, callId })),
+        giveUp: async (error) => void (await call({ type: "giveUp", error })),
+      };
+      return runAgentWorkflow(session, workflowSteps(step, options), options);
+    }
+  };
+}
+
+/** Workflows' `WorkflowStep` as the core loop's step runner. */
+function workflowSteps(step: WorkflowStep, options: AgentWorkflowOptions): StepRunner {
+  const config = (retries: StepRetries, timeout: WorkflowStepConfig["timeout"]) => ({
+    retries: { limit: retries.limit, delay: retries.delayMs, backoff: retries.backoff },
+    timeout,
+  });
+  // The loop's steps return a step number or a call id: always serializable.
+  const stepDo = (name: string, config: WorkflowStepConfig, run: () => Promise<unknown>) =>
+    step.do(name, config, run as () => Promise<string>);
+  return {
+    do: async <T>(name: string, retries: StepRetries, run: () => Promise<T>): Promise<T> => {
+      const timeout = name.startsWith("model")
+        ? (options.modelTimeout ?? "15 minutes")
+        : (options.toolTimeout ?? "15 minutes");
+      return (await stepDo(name, config(retries ?? DEFAULT_STEP_RETRIES, timeout), run)) as T;
+    },
+    waitForEvent: async (name, type, timeoutMs) => {
+      await step.waitForEvent(name, { type, timeout: timeoutMs });
+    },
+  };
+}
