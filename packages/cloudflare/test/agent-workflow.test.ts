@@ -145,13 +145,12 @@ describe("whole runs on the Workflow executor", () => {
     await start(alarm, "go");
     await alarm.waitFor(ended, 30_000);
     const s = session("faulty");
-    // The 3rd and 5th Workflow calls of this session are served and committed, then the reply is lost.
+    // The 3rd step of this session (a tool call of step 1) is served and committed, then its reply is lost.
     probe.throwSessionAt(s.session, "after-workflow-call", 3);
     await start(s, "go", "workflow");
     await s.waitFor(ended, 30_000);
-    probe.throwSessionAt(s.session, "after-workflow-call", 1);
     const events = await s.events();
-    expect(probe.executions("fault:after-workflow-call")).toBeGreaterThanOrEqual(1);
+    expect(probe.executions("fault:after-workflow-call")).toBe(1);
     expect(events.at(-1)?.kind).toBe("run.completed");
     expect(comparable(events)).toEqual(comparable(await alarm.events()));
     const completed = events.filter((e) => e.kind === "tool.completed").map((e) => e.data.callId);
@@ -168,6 +167,7 @@ describe("whole runs on the Workflow executor", () => {
         (e) => ended(e) || (e.kind === "run.waiting" && e.data.reason === "outcome_unknown"),
         30_000,
       );
+
       expect(probe.executions(`fault:${point}`)).toBe(1);
       let events = await s.events();
       if (last.kind === "run.waiting") {
@@ -213,7 +213,6 @@ describe("whole runs on the Workflow executor", () => {
     const s = session("approver");
     const runId = await start(s, "pay", "workflow");
     await s.waitFor((e) => e.kind === "run.waiting", 20_000);
-    await until(async () => (await statusOf(s, runId)) === "waiting");
     await crashObject(s, "before the approval");
     const asked = (await s.events()).filter((e) => e.kind === "approval.requested");
     expect(asked).toHaveLength(2);
@@ -232,7 +231,6 @@ describe("whole runs on the Workflow executor", () => {
     await s.waitFor((e) => e.kind === "run.interrupted", 20_000);
     const partial = (await s.events()).find((e) => e.kind === "model.completed");
     expect((partial?.data as { text: string }).text.length).toBeLessThan(6 * 47);
-    await until(async () => (await statusOf(s, runId)) === "waiting");
     const resumed = await s.post("resume", { mode: "with_message", message: "be brief" });
     expect(resumed.status).toBe(202);
     const end = await s.waitFor(ended, 20_000);
@@ -244,7 +242,6 @@ describe("whole runs on the Workflow executor", () => {
     const s = session("approver");
     const runId = await start(s, "pay", "workflow");
     await s.waitFor((e) => e.kind === "run.waiting", 20_000);
-    await until(async () => (await statusOf(s, runId)) === "waiting");
     expect((await s.post("abort", { reason: "operator" })).status).toBe(202);
     await until(async () => (await statusOf(s, runId)) === "terminated");
     expect((await s.events()).at(-1)?.kind).toBe("run.aborted");
@@ -289,7 +286,7 @@ describe("whole runs on the Workflow executor", () => {
   it(`a run of ${MARATHON_STEPS} steps completes on the Workflow executor and readers see all of it`, async () => {
     const s = session("marathon");
     await start(s, "run");
-    const end = await s.waitFor(ended, 600_000);
+    const end = await s.waitFor(ended, 240_000);
     expect(end).toMatchObject({
       kind: "run.completed",
       data: { output: `Done after ${MARATHON_STEPS} steps.` },
@@ -298,5 +295,5 @@ describe("whole runs on the Workflow executor", () => {
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.filter((e) => e.kind === "step.completed")).toHaveLength(MARATHON_STEPS + 1);
     expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(MARATHON_STEPS);
-  }, 600_000);
+  }, 240_000);
 });

@@ -272,7 +272,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         else if (call.type === "tool")
           await runtime.wfPerformTool(params.runId, call.step, call.callId);
         else runtime.wfGiveUp(params.runId, call.error);
-        await options.faults?.(this.ctx)?.("after-workflow-call", fault);
+        if (call.type === "model" || call.type === "tool")
+          await options.faults?.(this.ctx)?.("after-workflow-call", fault);
       });
       if (refused) return { ok: false, refused };
       return decision ? { ok: true, decision } : { ok: true };

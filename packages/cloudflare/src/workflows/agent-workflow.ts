@@ -74,8 +74,9 @@ export function createAgentWorkflow(options: AgentWorkflowOptions = {}): AgentWo
       step: WorkflowStep,
     ): Promise<{ readonly status: string }> {
       const params = event.payload;
-      const stub = stubFor<AgentWorkflowStub>(this.env, binding, params.agent, params.session);
       const call = async (c: AgentWorkflowCall): Promise<WorkflowDecision | undefined> => {
+        // A fresh stub per call: a stub whose object was reset (evicted, crashed) stays broken.
+        const stub = stubFor<AgentWorkflowStub>(this.env, binding, params.agent, params.session);
         const reply = await stub.agentWorkflowCall(params, c);
         if (reply.ok) return reply.decision;
         // A refusal (no such session or run) is permanent: retrying cannot help.

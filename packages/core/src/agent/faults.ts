@@ -17,7 +17,7 @@ export type FaultPoint =
   | "before-tool-result"
   /** A run's Workflow instance reached the session object (a decide or a step), before it is served. */
   | "before-workflow-call"
-  /** A run's Workflow call was served and committed; its reply is about to go back (a lost report). */
+  /** A run's Workflow step (model or tool) was served and committed; its reply is about to go back (a lost report). */
   | "after-workflow-call";
 
 export interface FaultInfo {

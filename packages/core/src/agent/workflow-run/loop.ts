@@ -65,7 +65,7 @@ export async function runAgentWorkflow(
   const toolRetries = options.toolRetries ?? DEFAULT_STEP_RETRIES;
   const waitMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   for (;;) {
-    const next: WorkflowDecision = await session.decide();
+    const next = await decide(session);
     switch (next.type) {
       case "end":
         return { status: next.status };
@@ -101,6 +101,33 @@ export async function runAgentWorkflow(
         break;
     }
   }
+}
+
+/**
+ * `decide` is not a step (it must read the ledger fresh), so Workflows does not retry it: a
+ * session object that is restarting answers after a few tries, 100 ms apart and doubling.
+ */
+async function decide(session: WorkflowRunSession): Promise<WorkflowDecision> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await session.decide();
+    } catch (error) {
+      if (attempt >= DECIDE_RETRIES || !isTransient(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
+}
+
+const DECIDE_RETRIES = 6;
+
+/**
+ * A refusal (no such session or run: a non-retryable DurableAgentsError, or the Workflows
+ * `NonRetryableError` the Cloudflare adapter throws for one) is permanent; anything else (an
+ * object being reset) may pass.
+ */
+function isTransient(error: unknown): boolean {
+  if (error instanceof DurableAgentsError) return error.retryable;
+  return !(error instanceof Error && error.name === "NonRetryableError");
 }
 
 /** A `waitForEvent` that ran out of time (Workflows throws an error whose name or message says so). */
