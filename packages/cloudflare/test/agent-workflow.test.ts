@@ -176,7 +176,7 @@ describe("whole runs on the Workflow executor", () => {
         expect(unknown.map((e) => e.data.name)).toEqual(["charge"]);
         const ran = executions(events, "charge");
         expect(ran).toBeLessThanOrEqual(1);
-        const callId = (unknown[0]?.data as { callId: string }).callId;
+        const callId = (unknown[0]?.data as { callId: string } | undefined)?.callId;
         const decision =
           ran === 1 ? { approved: true, result: { charged: 3 } } : { approved: true };
         expect((await s.post("resume", { approvals: [{ callId, ...decision }] })).status).toBe(202);
@@ -230,7 +230,9 @@ describe("whole runs on the Workflow executor", () => {
     expect((await s.post("interrupt", { reason: "user pressed stop" })).status).toBe(202);
     await s.waitFor((e) => e.kind === "run.interrupted", 20_000);
     const partial = (await s.events()).find((e) => e.kind === "model.completed");
-    expect((partial?.data as { text: string }).text.length).toBeLessThan(6 * 47);
+    expect(String((partial?.data as { text?: string } | undefined)?.text).length).toBeLessThan(
+      6 * 47,
+    );
     const resumed = await s.post("resume", { mode: "with_message", message: "be brief" });
     expect(resumed.status).toBe(202);
     const end = await s.waitFor(ended, 20_000);
@@ -256,6 +258,31 @@ describe("whole runs on the Workflow executor", () => {
     expect(events.find((e) => e.kind === "run.waiting")?.data).toEqual({ reason: "subagent" });
     expect(JSON.stringify(end.data)).toContain("Findings about otters");
     await until(async () => (await statusOf(s, runId)) === "complete");
+  });
+
+  it('an executor: "workflow" tool in a Workflow run runs as a step of the same instance', async () => {
+    const tools = await introspectWorkflow(env.TOOL_WORKFLOW);
+    try {
+      const s = session("workflower");
+      const runId = await start(s, "crunch 21", "workflow");
+      const end = await s.waitFor(ended, 30_000);
+      expect(end).toMatchObject({
+        kind: "run.completed",
+        data: { output: 'Answer: [{"total":42}]' },
+      });
+      const events = await s.events();
+      const kinds = events.map((e) => e.kind);
+      expect(kinds).not.toContain("workflow.started");
+      expect(kinds).not.toContain("run.waiting");
+      const started = events.find((e) => e.kind === "tool.started");
+      const key = (started?.data as { idempotencyKey?: string } | undefined)?.idempotencyKey;
+      expect(probe.executions(`crunch:${key}`)).toBe(1);
+      // No tool instance of its own: the run's instance ran it.
+      expect(await tools.get()).toHaveLength(0);
+      await until(async () => (await statusOf(s, runId)) === "complete");
+    } finally {
+      await tools.dispose();
+    }
   });
 
   it("the session object refuses a Workflow call for a session or run that does not exist", async () => {

@@ -27,8 +27,8 @@ export {
   defineAgent,
   type ModelContext,
   type ModelSource,
-  resolveModel,
   type RunExecutor,
+  resolveModel,
 } from "./agent/define-agent.ts";
 export {
   childSessionId,
@@ -110,6 +110,7 @@ export {
   type AgentWorkflowLoopOptions,
   DEFAULT_STEP_RETRIES,
   DEFAULT_WAIT_TIMEOUT_MS,
+  type ExecuteWorkflowTool,
   runAgentWorkflow,
   type StepRetries,
   type StepRunner,

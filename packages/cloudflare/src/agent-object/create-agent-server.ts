@@ -14,12 +14,12 @@ import {
   consoleLogger,
   DEFAULT_LIVE_READ,
   errorResponse,
-  NotFoundError,
   type FaultInjector,
   handleSessionRequest,
   type LedgerEvent,
   type LiveReadOptions,
   type Logger,
+  NotFoundError,
   type PumpOptions,
   SessionRuntime,
   type SqlPort,
@@ -251,6 +251,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
       call: AgentWorkflowCall,
     ): Promise<AgentWorkflowReply> {
       let decision: Awaited<ReturnType<SessionRuntime["wfDecide"]>> | undefined;
+      let job: Awaited<ReturnType<SessionRuntime["wfPerformTool"]>>;
       const refused = await asPeerResult(async () => {
         registry.resolve(params.agent);
         const meta = readMeta(this.#sql);
@@ -263,20 +264,22 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         const fault = {
           sessionId: params.session,
           runId: params.runId,
-          step: call.type === "model" || call.type === "tool" ? call.step : 0,
-          ...(call.type === "tool" ? { callId: call.callId } : {}),
+          step: call.type === "decide" || call.type === "giveUp" ? 0 : call.step,
+          ...(call.type === "tool" || call.type === "commitTool" ? { callId: call.callId } : {}),
         };
         await options.faults?.(this.ctx)?.("before-workflow-call", fault);
         if (call.type === "decide") decision = await runtime.wfDecide(params.runId);
         else if (call.type === "model") await runtime.wfPerformModel(params.runId, call.step);
         else if (call.type === "tool")
-          await runtime.wfPerformTool(params.runId, call.step, call.callId);
+          job = await runtime.wfPerformTool(params.runId, call.step, call.callId);
+        else if (call.type === "commitTool")
+          runtime.wfCommitTool(params.runId, call.step, call.callId, call.outcome);
         else runtime.wfGiveUp(params.runId, call.error);
         if (call.type === "model" || call.type === "tool")
           await options.faults?.(this.ctx)?.("after-workflow-call", fault);
       });
       if (refused) return { ok: false, refused };
-      return decision ? { ok: true, decision } : { ok: true };
+      return { ok: true, ...(decision ? { decision } : {}), ...(job ? { job } : {}) };
     }
 
     /** RPC from Worker code (createStore, agentRuns): one read or command of this session. */

@@ -6,19 +6,29 @@ import {
 } from "cloudflare:workers";
 import { NonRetryableError } from "cloudflare:workflows";
 import {
+  type AgentDefinition,
   type AgentWorkflowLoopOptions,
   type AgentWorkflowParams,
   DEFAULT_STEP_RETRIES,
   runAgentWorkflow,
   type StepRetries,
   type StepRunner,
+  type ToolWorkflowOutcome,
+  type ToolWorkflowParams,
   type WorkflowDecision,
   type WorkflowRunSession,
 } from "@durable-agents/core";
+import { AgentRegistry } from "../agent-object/registry.ts";
 import type { PeerRefusal } from "../agent-object/session-peers.ts";
 import { stubFor } from "../agent-object/session-peers.ts";
+import { executeToolCall } from "./tool-workflow.ts";
 
 export interface AgentWorkflowOptions extends AgentWorkflowLoopOptions {
+  /**
+   * The same agents (or registry) as createAgentServer: the `executor: "workflow"` tools of a
+   * run execute in a step of the run's own instance, found here.
+   */
+  readonly agents: readonly AgentDefinition[] | AgentRegistry;
   /** The session objects' Durable Object binding (the run's ledger). Default "AGENTS". */
   readonly binding?: string;
   /** How long one model step may take before Workflows retries it. Default "15 minutes". */
@@ -32,11 +42,22 @@ export type AgentWorkflowCall =
   | { readonly type: "decide" }
   | { readonly type: "model"; readonly step: number }
   | { readonly type: "tool"; readonly step: number; readonly callId: string }
+  | {
+      readonly type: "commitTool";
+      readonly step: number;
+      readonly callId: string;
+      readonly outcome: ToolWorkflowOutcome;
+    }
   | { readonly type: "giveUp"; readonly error: Parameters<WorkflowRunSession["giveUp"]>[0] };
 
 /** The session object's answer: a decision (for `decide`), or a refusal as data. */
 export type AgentWorkflowReply =
-  | { readonly ok: true; readonly decision?: WorkflowDecision }
+  | {
+      readonly ok: true;
+      readonly decision?: WorkflowDecision;
+      /** For `tool`: a workflow tool's call, to execute in the step. */
+      readonly job?: ToolWorkflowParams;
+    }
   | { readonly ok: false; readonly refused: PeerRefusal };
 
 /** The RPC surface a session object offers its runs' Workflow instances. */
@@ -61,10 +82,12 @@ export type AgentWorkflowClass = new (
  * and each tool call as its own `step.do`, and parks in `step.waitForEvent` while the run
  * waits (approval, sub-agent, interrupt); the session object keeps the ledger and wakes it.
  * @example
- * export const AgentWorkflow = createAgentWorkflow();
+ * export const AgentWorkflow = createAgentWorkflow({ agents: [assistant] });
  */
-export function createAgentWorkflow(options: AgentWorkflowOptions = {}): AgentWorkflowClass {
+export function createAgentWorkflow(options: AgentWorkflowOptions): AgentWorkflowClass {
   const binding = options.binding ?? "AGENTS";
+  const registry =
+    options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   return class AgentWorkflow extends WorkflowEntrypoint<
     Record<string, unknown>,
     AgentWorkflowParams
@@ -74,11 +97,11 @@ export function createAgentWorkflow(options: AgentWorkflowOptions = {}): AgentWo
       step: WorkflowStep,
     ): Promise<{ readonly status: string }> {
       const params = event.payload;
-      const call = async (c: AgentWorkflowCall): Promise<WorkflowDecision | undefined> => {
+      const call = async (c: AgentWorkflowCall) => {
         // A fresh stub per call: a stub whose object was reset (evicted, crashed) stays broken.
         const stub = stubFor<AgentWorkflowStub>(this.env, binding, params.agent, params.session);
         const reply = await stub.agentWorkflowCall(params, c);
-        if (reply.ok) return reply.decision;
+        if (reply.ok) return reply;
         // A refusal (no such session or run) is permanent: retrying cannot help.
         const body = reply.refused.body as { error?: { message?: string } };
         throw new NonRetryableError(
@@ -86,12 +109,20 @@ export function createAgentWorkflow(options: AgentWorkflowOptions = {}): AgentWo
         );
       };
       const session: WorkflowRunSession = {
-        decide: async () => (await call({ type: "decide" })) as WorkflowDecision,
+        decide: async () => (await call({ type: "decide" })).decision as WorkflowDecision,
         performModel: async (n) => void (await call({ type: "model", step: n })),
-        performTool: async (n, callId) => void (await call({ type: "tool", step: n, callId })),
+        performTool: async (n, callId) => (await call({ type: "tool", step: n, callId })).job,
+        commitTool: async (n, callId, outcome) =>
+          void (await call({ type: "commitTool", step: n, callId, outcome })),
         giveUp: async (error) => void (await call({ type: "giveUp", error })),
       };
-      return runAgentWorkflow(session, workflowSteps(step, options), options);
+      // Inside the run's tool step already: the admission and execution are not steps of their own.
+      const execute = (job: ToolWorkflowParams) =>
+        executeToolCall(registry, this.env, job, {
+          admit: (_name, run) => run(),
+          execute: (_name, run) => run(),
+        });
+      return runAgentWorkflow(session, workflowSteps(step, options), execute, options);
     }
   };
 }

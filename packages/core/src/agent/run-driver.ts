@@ -92,6 +92,11 @@ export type Performable =
       readonly step: number;
       readonly run: readonly ToolCallRecord[];
       readonly unknown: readonly ToolCallRecord[];
+      /**
+       * The Workflow executor performs `executor: "workflow"` tools in its own step: they get
+       * their `tool.started` here and no instance of their own (workflow-run/host.ts).
+       */
+      readonly inStep?: boolean;
     };
 
 /**
@@ -255,7 +260,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   perform(runId: string, action: Performable): Promise<TriggerOutcome> {
     return action.type === "model"
       ? this.#modelStep(runId, action.step, action.attempt)
-      : this.#toolStep(runId, action.step, action.run, action.unknown);
+      : this.#toolStep(runId, action.step, action.run, action.unknown, action.inStep === true);
   }
 
   giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
@@ -446,12 +451,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     step: number,
     toRun: readonly ToolCallRecord[],
     unknown: readonly ToolCallRecord[],
+    inStep: boolean,
   ): Promise<TriggerOutcome> {
     // Registered before the first await: an abort landing anywhere in the step (the workflow
     // digests, the durability barrier, a fault point) aborts this signal, never a stale one.
     const flight = this.#flight(runId);
     try {
-      return await this.#runTools(runId, step, toRun, unknown, flight);
+      return await this.#runTools(runId, step, toRun, unknown, flight, inStep);
     } finally {
       this.#landed(runId, flight);
     }
@@ -463,6 +469,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     toRun: readonly ToolCallRecord[],
     unknown: readonly ToolCallRecord[],
     flight: InFlight,
+    inStep: boolean,
   ): Promise<TriggerOutcome> {
     const { agent, sessionId, faults } = this.#o;
     if (unknown.length > 0) {
@@ -478,10 +485,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const tools = this.#tools(runId);
     const effectOf = (name: string) => tools.find((t) => t.name === name)?.effect ?? "irreversible";
     const delegated = fresh.filter((c) => this.#delegation(c.name));
-    // Workflow calls (new, or started by a deploy that ran them inline) go to an instance.
+    // Workflow calls (new, or started by a deploy that ran them inline) go to an instance,
+    // unless the run's own Workflow performs them in its step.
     const launches = await Promise.all(
       toRun
-        .filter((c) => this.#isWorkflow(c.name))
+        .filter((c) => !inStep && this.#isWorkflow(c.name))
         .map((c) =>
           workflowLaunch(
             agent.name,

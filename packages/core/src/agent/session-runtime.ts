@@ -82,7 +82,12 @@ import { subagentRepliesProjection } from "./subagent-replies.ts";
 import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { parseToolInput } from "./tool-schema.ts";
 import { toUserFiles } from "./user-files.ts";
-import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
+import {
+  type ToolWorkflowOutcome,
+  type ToolWorkflowParams,
+  type ToolWorkflowResult,
+  workflowResultEvents,
+} from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 import { WorkflowRunHost } from "./workflow-run/host.ts";
 import { runInstanceHandlers } from "./workflow-run/instances.ts";
@@ -216,7 +221,14 @@ export class SessionRuntime {
       tracer: this.#tracer,
       app: (staged) => this.#appContext((event, payload) => staged.emit(event, payload)),
     });
-    this.#host = new WorkflowRunHost(options.sql, this.#driver);
+    this.#host = new WorkflowRunHost({
+      sql: options.sql,
+      driver: this.#driver,
+      agent: options.agent,
+      sessionId: options.sessionId,
+      maxToolResultBytes: this.#limits.maxToolResultBytes,
+      append: (events) => this.ledger.append(events),
+    });
     this.schedules = new Schedules(options.appTriggers ?? [], {
       work: this.work,
       clock: this.#clock,
@@ -712,9 +724,20 @@ export class SessionRuntime {
     await this.#host.performModel(runId, step);
   }
 
-  async wfPerformTool(runId: string, step: number, callId: string): Promise<void> {
+  /** Performs one tool call; for an `executor: "workflow"` tool, the call to execute in the step. */
+  wfPerformTool(
+    runId: string,
+    step: number,
+    callId: string,
+  ): Promise<ToolWorkflowParams | undefined> {
     this.#workflowRun(runId);
-    await this.#host.performTool(runId, step, callId);
+    return this.#host.performTool(runId, step, callId);
+  }
+
+  /** A workflow tool's outcome, executed in the run's own step (idempotent). */
+  wfCommitTool(runId: string, step: number, callId: string, outcome: ToolWorkflowOutcome): void {
+    this.#workflowRun(runId);
+    this.#host.commitTool(runId, step, callId, outcome);
   }
 
   wfGiveUp(runId: string, error: ErrorInfo): void {

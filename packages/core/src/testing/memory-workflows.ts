@@ -1,12 +1,16 @@
-import type { ErrorInfo } from "../ledger/events.ts";
-import type { StepRetries, StepRunner } from "../agent/workflow-run/loop.ts";
+import type {
+  ToolWorkflowOutcome,
+  ToolWorkflowParams,
+  ToolWorkflowStatus,
+} from "../agent/workflow-calls.ts";
+import type { ExecuteWorkflowTool, StepRetries, StepRunner } from "../agent/workflow-run/loop.ts";
 import { runAgentWorkflow } from "../agent/workflow-run/loop.ts";
 import type {
   AgentWorkflowParams,
   AgentWorkflowPort,
   WorkflowRunSession,
 } from "../agent/workflow-run/protocol.ts";
-import type { ToolWorkflowStatus } from "../agent/workflow-calls.ts";
+import type { ErrorInfo } from "../ledger/events.ts";
 
 /** Thrown inside an execution that a restart or a terminate replaced: it stops at its next step. */
 class ExecutionGone extends Error {
@@ -44,10 +48,16 @@ export class MemoryInstance {
   #done: Promise<void> = Promise.resolve();
   readonly #faults: Map<string, Fault>;
   readonly #session: () => WorkflowRunSession;
+  readonly #execute: ExecuteWorkflowTool;
 
-  constructor(session: () => WorkflowRunSession, faults: Map<string, Fault>) {
+  constructor(
+    session: () => WorkflowRunSession,
+    faults: Map<string, Fault>,
+    execute: ExecuteWorkflowTool,
+  ) {
     this.#session = session;
     this.#faults = faults;
+    this.#execute = execute;
   }
 
   /** Starts a new execution (the first, or a restart): the cache is kept, as on a replay. */
@@ -69,9 +79,12 @@ export class MemoryInstance {
       decide: guarded(() => session.decide()),
       performModel: guarded((step: number) => session.performModel(step)),
       performTool: guarded((step: number, callId: string) => session.performTool(step, callId)),
+      commitTool: guarded((step: number, callId: string, outcome: ToolWorkflowOutcome) =>
+        session.commitTool(step, callId, outcome),
+      ),
       giveUp: guarded((error: ErrorInfo) => session.giveUp(error)),
     };
-    this.#done = runAgentWorkflow(live, steps).then(
+    this.#done = runAgentWorkflow(live, steps, this.#execute).then(
       (output) => {
         if (epoch !== this.#epoch) return;
         this.status = "complete";
@@ -187,15 +200,24 @@ export class MemoryWorkflows implements AgentWorkflowPort {
   readonly instances = new Map<string, MemoryInstance>();
   readonly #faults = new Map<string, Fault>();
   readonly #session: (params: AgentWorkflowParams) => WorkflowRunSession;
+  readonly #execute: ExecuteWorkflowTool;
 
-  constructor(session: (params: AgentWorkflowParams) => WorkflowRunSession) {
+  /** `execute`: how a workflow tool's call runs inside a step (default: it fails, unknown tool). */
+  constructor(
+    session: (params: AgentWorkflowParams) => WorkflowRunSession,
+    execute: ExecuteWorkflowTool = async (call) => ({
+      type: "failed",
+      error: { code: "unknown_tool", message: `no executor for the workflow tool ${call.tool}` },
+    }),
+  ) {
     this.#session = session;
+    this.#execute = execute;
   }
 
   async wake(instanceId: string, params: AgentWorkflowParams): Promise<ErrorInfo | undefined> {
     const existing = this.instances.get(instanceId);
     if (!existing) {
-      const instance = new MemoryInstance(() => this.#session(params), this.#faults);
+      const instance = new MemoryInstance(() => this.#session(params), this.#faults, this.#execute);
       this.instances.set(instanceId, instance);
       instance.start();
     } else if (existing.status === "complete" || existing.status === "errored") existing.start();
@@ -252,7 +274,12 @@ export function inProcessSession(
   runtime: () => {
     wfDecide(runId: string): ReturnType<WorkflowRunSession["decide"]>;
     wfPerformModel(runId: string, step: number): Promise<void>;
-    wfPerformTool(runId: string, step: number, callId: string): Promise<void>;
+    wfPerformTool(
+      runId: string,
+      step: number,
+      callId: string,
+    ): Promise<ToolWorkflowParams | undefined>;
+    wfCommitTool(runId: string, step: number, callId: string, outcome: ToolWorkflowOutcome): void;
     wfGiveUp(runId: string, error: ErrorInfo): void;
   },
   runId: string,
@@ -261,6 +288,8 @@ export function inProcessSession(
     decide: () => runtime().wfDecide(runId),
     performModel: (step) => runtime().wfPerformModel(runId, step),
     performTool: (step, callId) => runtime().wfPerformTool(runId, step, callId),
+    commitTool: async (step, callId, outcome) =>
+      runtime().wfCommitTool(runId, step, callId, outcome),
     giveUp: async (error) => runtime().wfGiveUp(runId, error),
   };
 }

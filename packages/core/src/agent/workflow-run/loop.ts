@@ -1,6 +1,7 @@
-import type { ErrorInfo } from "../../ledger/events.ts";
 import { DurableAgentsError } from "../../errors/base.ts";
-import { WAKE_EVENT, type WorkflowDecision, type WorkflowRunSession } from "./protocol.ts";
+import type { ErrorInfo } from "../../ledger/events.ts";
+import type { ToolWorkflowOutcome, ToolWorkflowParams } from "../workflow-calls.ts";
+import { WAKE_EVENT, type WorkflowRunSession } from "./protocol.ts";
 
 /** A step's retry policy, as Workflows' `WorkflowStepConfig.retries` states it. */
 export interface StepRetries {
@@ -34,6 +35,9 @@ export interface AgentWorkflowLoopOptions {
   readonly waitTimeoutMs?: number;
 }
 
+/** Executes an `executor: "workflow"` tool's call inside the run's Workflow step. */
+export type ExecuteWorkflowTool = (call: ToolWorkflowParams) => Promise<ToolWorkflowOutcome>;
+
 export const DEFAULT_STEP_RETRIES: StepRetries = {
   limit: 8,
   delayMs: 1_000,
@@ -50,22 +54,25 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 60 * 60_000;
  * Invariants:
  * 1. `decide` is never a step: it is read fresh on every replay, so a replay follows the
  *    ledger, not a cached past.
- * 2. Step names are unique within a run: `model <step>` and `tool <step> <callId>` (step
- *    numbers keep growing across resumes and retries), `wait <seq>` (the seq of the event
- *    the run waits since); a cached result of a step is only an acknowledgement.
+ * 2. Step names say what a step performs: `model <step>`, `tool <step> <callId>` (step numbers
+ *    keep growing across resumes and retries) and `wait <seq>` (the event the run waits since).
+ *    A name can come again (a step decided again after an interrupt before it started):
+ *    Workflows then caches it under its next count. Every step is idempotent and a cached
+ *    result only means "done: decide again", so a replay that skips a name stays correct.
  * 3. A step whose retries are spent fails the run (`giveUp`), never leaves it running.
  * Returns the run's end status: the instance's output.
  */
 export async function runAgentWorkflow(
   session: WorkflowRunSession,
   steps: StepRunner,
+  executeTool: ExecuteWorkflowTool,
   options: AgentWorkflowLoopOptions = {},
 ): Promise<{ readonly status: string }> {
   const modelRetries = options.modelRetries ?? DEFAULT_STEP_RETRIES;
   const toolRetries = options.toolRetries ?? DEFAULT_STEP_RETRIES;
   const waitMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
   for (;;) {
-    const next = await decide(session);
+    const next = await retrying(() => session.decide());
     switch (next.type) {
       case "end":
         return { status: next.status };
@@ -87,16 +94,20 @@ export async function runAgentWorkflow(
         break;
       case "tools":
         await Promise.all(
-          next.calls.map(({ callId }) =>
-            steps
-              .do(`tool ${next.step} ${callId}`, toolRetries, async () => {
-                await session.performTool(next.step, callId);
-                return callId;
-              })
-              .catch((error: unknown) =>
-                session.giveUp(spent(`tool ${next.step} ${callId}`, error)),
-              ),
-          ),
+          next.calls.map(async ({ callId }) => {
+            const name = `tool ${next.step} ${callId}`;
+            try {
+              // An inline tool runs and commits in the session object; a workflow tool runs
+              // here, in this step, and its outcome (the step's cached result) is committed after.
+              const outcome = await steps.do(name, toolRetries, async () => {
+                const call = await session.performTool(next.step, callId);
+                return call ? await executeTool(call) : null;
+              });
+              if (outcome) await retrying(() => session.commitTool(next.step, callId, outcome));
+            } catch (error) {
+              await session.giveUp(spent(name, error));
+            }
+          }),
         );
         break;
     }
@@ -104,13 +115,14 @@ export async function runAgentWorkflow(
 }
 
 /**
- * `decide` is not a step (it must read the ledger fresh), so Workflows does not retry it: a
- * session object that is restarting answers after a few tries, 100 ms apart and doubling.
+ * `decide` and a workflow tool's commit are not steps (a decision must read the ledger fresh),
+ * so Workflows does not retry them: a session object that is restarting answers after a few
+ * tries, 100 ms apart and doubling.
  */
-async function decide(session: WorkflowRunSession): Promise<WorkflowDecision> {
+async function retrying<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await session.decide();
+      return await call();
     } catch (error) {
       if (attempt >= DECIDE_RETRIES || !isTransient(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));

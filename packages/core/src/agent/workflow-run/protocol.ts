@@ -1,6 +1,10 @@
 import type { ErrorInfo } from "../../ledger/events.ts";
 import type { RunStatus } from "../../ledger/projections/runs.ts";
-import type { ToolWorkflowStatus } from "../workflow-calls.ts";
+import type {
+  ToolWorkflowOutcome,
+  ToolWorkflowParams,
+  ToolWorkflowStatus,
+} from "../workflow-calls.ts";
 
 /**
  * What the session object and a run's Workflow instance say to each other (the Workflow
@@ -48,8 +52,14 @@ export interface WorkflowRunSession {
   decide(): Promise<WorkflowDecision>;
   /** Performs and commits step `step`'s model call, if it is still the run's next action. */
   performModel(step: number): Promise<void>;
-  /** Performs and commits one tool call of step `step`, if it still has to run. */
-  performTool(step: number, callId: string): Promise<void>;
+  /**
+   * Performs and commits one tool call of step `step`, if it still has to run. For an
+   * `executor: "workflow"` tool, records its start and answers the call for the Workflow to
+   * execute in the same step (then `commitTool`).
+   */
+  performTool(step: number, callId: string): Promise<ToolWorkflowParams | undefined>;
+  /** The outcome of a workflow tool executed in the step (taken once, while the call is started). */
+  commitTool(step: number, callId: string, outcome: ToolWorkflowOutcome): Promise<void>;
   /** The Workflow's retries of a step are spent: fail the run (if it is still active). */
   giveUp(error: ErrorInfo): Promise<void>;
 }
