@@ -74,7 +74,7 @@ export interface AgentDefinition {
    * the session object's alarm, one step per wake-up; or `"workflow"`, a Cloudflare Workflow
    * instance per run, one `step.do` per model call and per tool call (createAgentWorkflow,
    * binding AGENT_WORKFLOW). Either way the session object keeps the ledger; see
-   * docs/architecture.md#two-executors.
+   * docs/architecture.md (Two executors).
    */
   readonly executor?: RunExecutor;
 }

@@ -8,7 +8,7 @@ import type {
 
 /**
  * What the session object and a run's Workflow instance say to each other (the Workflow
- * executor, docs/architecture.md#two-executors). The session decides and commits; the
+ * executor, docs/architecture.md (Two executors)). The session decides and commits; the
  * Workflow performs, one `step.do` per model call and per tool call, and parks in
  * `waitForEvent` while the run waits. Everything here crosses an RPC boundary: plain JSON.
  */
