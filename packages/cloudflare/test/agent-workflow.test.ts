@@ -1,6 +1,7 @@
 import { env, introspectWorkflow, runInDurableObject } from "cloudflare:test";
 import { type LedgerEvent, runInstanceId } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { agentRuns } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import { MARATHON_STEPS } from "./fixture/workflow-run-agents.ts";
 import { type SessionHandle, session, transcript } from "./support/session.ts";
@@ -283,6 +284,26 @@ describe("whole runs on the Workflow executor", () => {
     } finally {
       await tools.dispose();
     }
+  });
+
+  it("a run handle (agentRuns) drives and follows a Workflow run as it does an alarm one", async () => {
+    const runs = agentRuns(env);
+    const s = session("approver");
+    const run = await runs.execute(
+      "approver",
+      { input: { message: "pay" }, executor: "workflow" },
+      { session: s.session },
+    );
+    await s.waitFor((e) => e.kind === "run.waiting", 20_000);
+    const asked = (await s.events()).filter((e) => e.kind === "approval.requested");
+    await run.resume({ approvals: asked.map((e) => ({ callId: e.data.callId, approved: true })) });
+    const result = await run.result();
+    expect(result).toMatchObject({ status: "completed", runId: run.runId });
+    const streamed = [];
+    for await (const event of run.stream({ offset: "-1" })) streamed.push(event);
+    expect(streamed).toEqual(await s.events());
+    expect(streamed[0]).toMatchObject({ kind: "run.started", data: { executor: "workflow" } });
+    await until(async () => (await statusOf(s, String(run.runId))) === "complete");
   });
 
   it("the session object refuses a Workflow call for a session or run that does not exist", async () => {
