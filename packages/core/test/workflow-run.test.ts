@@ -424,6 +424,45 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     expect(flows.instances.size).toBe(1);
   });
 
+  it("a failed run retried wakes its finished instance again (restart) and completes", async () => {
+    let calls = 0;
+    const once = defineAgent({
+      name: "once",
+      system: "",
+      executor: "workflow",
+      maxSteps: 1,
+      tools: [counted("double", "pure")],
+      model: scriptedModel({
+        rules: [
+          () =>
+            ++calls === 1
+              ? { toolCalls: [{ name: "double", args: { n: 1 } }] }
+              : { text: "Second time lucky." },
+        ],
+      }),
+    });
+    const h = onWorkflows(once);
+    const { runId } = await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    expect(latestRun(h.s.sql)).toMatchObject({ status: "failed", error: { code: "max_steps" } });
+    const id = await runInstanceId("once", "s1", runId);
+    expect(await h.flows.status(id)).toMatchObject({
+      status: "complete",
+      output: { status: "failed" },
+    });
+    await h.s.runtime.retry({ mode: "from_start" });
+    await h.settle();
+    expect(h.s.runtime.ledger.read(0).at(-1)).toMatchObject({
+      kind: "run.completed",
+      data: { output: "Second time lucky." },
+    });
+    expect(await h.flows.status(id)).toMatchObject({
+      status: "complete",
+      output: { status: "completed" },
+    });
+    expect(h.flows.instances.size).toBe(1);
+  });
+
   it("a run of 300 steps completes on the Workflow executor, every step on the ledger", async () => {
     const steps = 300;
     const long = defineAgent({
