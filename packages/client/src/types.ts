@@ -146,12 +146,13 @@ export type Approval = ApprovalDecision;
 /**
  * What a start may carry besides its message (`POST .../runs`): files and images (AI SDK
  * `ImagePart`/`FilePart`s with a base64 data URL or an https URL), the run's model options,
- * the application state to start from, earlier conversation placed before the message, and
- * the app's metadata.
+ * the application state to start from, earlier conversation placed before the message, the
+ * app's metadata, and what drives the run (`executor`: "alarm" or "workflow", over the agent's).
  */
 export interface StartFields {
   readonly files?: StartBody["input"]["files"];
   readonly modelOptions?: StartBody["modelOptions"];
+  readonly executor?: StartBody["executor"];
   readonly state?: StartBody["input"]["state"];
   readonly messages?: StartBody["input"]["messages"];
   readonly metadata?: StartBody["metadata"];
@@ -159,7 +160,7 @@ export interface StartFields {
 
 /** The start body for `message` and `fields` (only the fields that are set). */
 export function startBody(message: string, fields: StartFields = {}): StartBody {
-  const { files, modelOptions, state, messages, metadata } = fields;
+  const { files, modelOptions, executor, state, messages, metadata } = fields;
   return {
     input: {
       message,
@@ -168,6 +169,7 @@ export function startBody(message: string, fields: StartFields = {}): StartBody 
       ...(messages !== undefined ? { messages } : {}),
     },
     ...(modelOptions !== undefined ? { modelOptions } : {}),
+    ...(executor !== undefined ? { executor } : {}),
     ...(metadata !== undefined ? { metadata } : {}),
   };
 }

@@ -69,6 +69,20 @@ describe("session API", () => {
     expect(refused).toMatchObject({ status: 400, code: "invalid_request" });
   });
 
+  it("a start can choose the run's executor; the server takes it from the same start schema", async () => {
+    const { server, session } = await setup();
+    const run = await session.start("What is 2+3?", { executor: "alarm" });
+    await waitForRun(session, run);
+    expect(server.requests.find((r) => r.path.endsWith("/runs"))?.body).toEqual({
+      input: { message: "What is 2+3?" },
+      executor: "alarm",
+    });
+    const refused = await session
+      .start("again", { executor: "cron" as "alarm" })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 400, code: "invalid_request" });
+  });
+
   it("sends the server's own bodies for every control call, and the server accepts them", async () => {
     const { server, session } = await setup();
     await finishedRun(server, "s1");

@@ -101,6 +101,12 @@ export {
   streamConfigFromVars,
 } from "./stream-object/index.ts";
 export {
+  type AgentWorkflowCall,
+  type AgentWorkflowClass,
+  type AgentWorkflowOptions,
+  type AgentWorkflowReply,
+  type AgentWorkflowStub,
+  createAgentWorkflow,
   createToolWorkflow,
   type ToolWorkflowClass,
   type ToolWorkflowOptions,

@@ -35,6 +35,7 @@ import {
   agentRuns,
   allowLocalDev,
   createAgentServer,
+  createAgentWorkflow,
   createStore,
   createToolWorkflow,
   LockManager,
@@ -62,6 +63,40 @@ describe("docs/api.md", () => {
     const blocks = [...apiMd.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
     expect(blocks.length).toBeGreaterThan(5);
     for (const block of blocks) expect(source, block).toContain(squash(block));
+  });
+
+  it("Whole runs on Cloudflare Workflows", async () => {
+    const planner = defineAgent({
+      name: "planner",
+      system: "You plan trips.",
+      model: scriptedModel({ turns: [{ text: "Planned." }] }),
+      executor: "workflow",
+    });
+
+    const PlannerSession = createAgentServer({ agents: [planner] });
+    const AgentWorkflow = createAgentWorkflow({ agents: [planner] });
+
+    expect(planner.executor).toBe("workflow");
+    expect(PlannerSession.agents).toEqual(["planner"]);
+    expect(typeof AgentWorkflow).toBe("function");
+    // The same start body chooses the executor per run: a fixture agent on the Workflow executor.
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session: "docs-wf" });
+    const started = await fetch(`${base}/agents/chatty/docs-wf/runs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ input: { message: "hi" }, executor: "workflow" }),
+    });
+    expect(started.status).toBe(202);
+    let last: { kind: string; data: { executor?: string } }[] = [];
+    await until(async () => {
+      const page = await fetch(`${base}/agents/chatty/docs-wf/events?offset=-1`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      last = (await page.json()) as typeof last;
+      return last.at(-1)?.kind === "run.completed";
+    });
+    expect(last[0]?.data.executor).toBe("workflow");
+    expect(last.at(-1)?.kind).toBe("run.completed");
   });
 
   it("MCP servers as tool sources", async () => {

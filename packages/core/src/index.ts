@@ -27,6 +27,7 @@ export {
   defineAgent,
   type ModelContext,
   type ModelSource,
+  type RunExecutor,
   resolveModel,
 } from "./agent/define-agent.ts";
 export {
@@ -105,6 +106,23 @@ export {
   WORKFLOW_CREATE_KIND,
   workflowInstanceId,
 } from "./agent/workflow-calls.ts";
+export {
+  type AgentWorkflowLoopOptions,
+  DEFAULT_STEP_RETRIES,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  type ExecuteWorkflowTool,
+  runAgentWorkflow,
+  type StepRetries,
+  type StepRunner,
+} from "./agent/workflow-run/loop.ts";
+export {
+  type AgentWorkflowParams,
+  type AgentWorkflowPort,
+  runInstanceId,
+  WAKE_EVENT,
+  type WorkflowDecision,
+  type WorkflowRunSession,
+} from "./agent/workflow-run/protocol.ts";
 export {
   type AnyAppEvent,
   type AnyProjection,

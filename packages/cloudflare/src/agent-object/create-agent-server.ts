@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   type AgentDefinition,
+  type AgentWorkflowParams,
   type AnyProjection,
   type AnySubscription,
   assertDistinctKinds,
@@ -18,6 +19,7 @@ import {
   type LedgerEvent,
   type LiveReadOptions,
   type Logger,
+  NotFoundError,
   type PumpOptions,
   SessionRuntime,
   type SqlPort,
@@ -31,6 +33,12 @@ import {
 import { indexExtensions } from "../d1/session-index.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
 import { type StoreReply, type StoreStub, serveStoreRpc } from "../store/store-rpc.ts";
+import type {
+  AgentWorkflowCall,
+  AgentWorkflowReply,
+  AgentWorkflowStub,
+} from "../workflows/agent-workflow.ts";
+import { agentWorkflowPort } from "../workflows/agent-workflow-port.ts";
 import { toolWorkflowPort } from "../workflows/workflow-port.ts";
 import { type PlatformOptions, serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
@@ -81,6 +89,11 @@ export interface AgentServerOptions extends PlatformOptions {
    * then again while it runs), in case its report never arrives. Default 15 minutes.
    */
   readonly toolWorkflowCheckMs?: number;
+  /**
+   * The Workflows binding that drives `executor: "workflow"` runs (a class made by
+   * createAgentWorkflow). Default "AGENT_WORKFLOW"; needed only when a run uses that executor.
+   */
+  readonly agentWorkflow?: string;
   /** The AI SDK chat surface (`/chat/:agent`): how long a cut stream waits for its client before it stops the run. */
   readonly chat?: Partial<ChatOptions>;
   /**
@@ -104,7 +117,7 @@ const NO_CALLER: Caller = { identity: {}, scopes: [] };
 export type AgentServerClass = (new (
   ctx: DurableObjectState,
   env: Record<string, unknown>,
-) => DurableObject<Record<string, unknown>> & SessionPeerStub & StoreStub) & {
+) => DurableObject<Record<string, unknown>> & SessionPeerStub & StoreStub & AgentWorkflowStub) & {
   /** The agent types this server has, sorted (for `routeRequest`'s `mcp.agents`). */
   readonly agents: readonly string[];
 };
@@ -228,6 +241,47 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
       });
     }
 
+    /**
+     * RPC from a run's Workflow instance (createAgentWorkflow): decide, perform a step, give
+     * up. Refused (404) for a session this object is not, or that was never opened, and for
+     * a run that is not on the Workflow executor; every call is idempotent by step.
+     */
+    async agentWorkflowCall(
+      params: AgentWorkflowParams,
+      call: AgentWorkflowCall,
+    ): Promise<AgentWorkflowReply> {
+      let decision: Awaited<ReturnType<SessionRuntime["wfDecide"]>> | undefined;
+      let job: Awaited<ReturnType<SessionRuntime["wfPerformTool"]>>;
+      const refused = await asPeerResult(async () => {
+        registry.resolve(params.agent);
+        const meta = readMeta(this.#sql);
+        if (meta?.agent !== params.agent || meta.session !== params.session)
+          throw new NotFoundError(
+            "session_not_found",
+            `no session ${params.agent}/${params.session.slice(0, 128)} with a run on the Workflow executor`,
+          );
+        const runtime = this.#open(params.agent, params.session);
+        const fault = {
+          sessionId: params.session,
+          runId: params.runId,
+          step: call.type === "decide" || call.type === "giveUp" ? 0 : call.step,
+          ...(call.type === "tool" || call.type === "commitTool" ? { callId: call.callId } : {}),
+        };
+        await options.faults?.(this.ctx)?.("before-workflow-call", fault);
+        if (call.type === "decide") decision = await runtime.wfDecide(params.runId);
+        else if (call.type === "model") await runtime.wfPerformModel(params.runId, call.step);
+        else if (call.type === "tool")
+          job = await runtime.wfPerformTool(params.runId, call.step, call.callId);
+        else if (call.type === "commitTool")
+          runtime.wfCommitTool(params.runId, call.step, call.callId, call.outcome);
+        else runtime.wfGiveUp(params.runId, call.error);
+        if (call.type === "model" || call.type === "tool")
+          await options.faults?.(this.ctx)?.("after-workflow-call", fault);
+      });
+      if (refused) return { ok: false, refused };
+      return { ok: true, ...(decision ? { decision } : {}), ...(job ? { job } : {}) };
+    }
+
     /** RPC from Worker code (createStore, agentRuns): one read or command of this session. */
     async storeCall(agent: string, session: string, call: StoreCall): Promise<StoreReply> {
       return serveStoreRpc(call, () => {
@@ -311,6 +365,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
         workflows: toolWorkflowPort(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
         workflowCheckMs: options.toolWorkflowCheckMs,
+        agentWorkflows: agentWorkflowPort(this.env, options.agentWorkflow ?? "AGENT_WORKFLOW"),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
         ...(sink ? { tracing: { sink, waitUntil: (flush) => this.ctx.waitUntil(flush) } } : {}),

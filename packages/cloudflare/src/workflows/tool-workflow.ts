@@ -117,66 +117,89 @@ export function createToolWorkflow(options: ToolWorkflowOptions): ToolWorkflowCl
       return outcome;
     }
 
-    async #execute(call: ToolWorkflowParams, step: WorkflowStep): Promise<ToolWorkflowOutcome> {
-      let agent: AgentDefinition;
-      try {
-        agent = registry.resolve(call.agent, { session: call.session, env: this.env });
-      } catch (error) {
-        return failed("agent_not_found", messageOf(error));
-      }
-      const tool = agent.tools.find((t) => t.name === call.tool);
-      if (!tool || !isWorkflowTool(tool)) {
-        return failed(
-          "unknown_tool",
-          `agent ${call.agent} has no workflow tool "${call.tool}"; pass the same agents to createToolWorkflow as to createAgentServer`,
-        );
-      }
-      const input = await parseToolInput(tool.name, tool.input, call.args);
-      if (!input.success) {
-        return failed(
-          "invalid_tool_input",
-          `input for ${tool.name} does not match its schema: ${input.message}`,
-        );
-      }
-      let domains: ResolvedDomains;
-      try {
-        domains = resolveDomains(agent, this.env);
-      } catch (error) {
-        return failed(
-          error instanceof DurableAgentsError ? error.code : "tool_error",
-          messageOf(error),
-        );
-      }
-      const fetcher = (i: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(i, init);
-      const ctx = workflowToolContext(call, (signal) =>
-        governedFetch(tool, domains, fetcher, signal),
-      );
-      // The same admission as inline and MCP calls, recorded as a step so a replay keeps its answer.
-      const refused = await step.do(`admit ${call.tool}`, async () => {
-        const { transaction: _t, state: _s, fetch: _f, ...ids } = ctx;
-        return (
-          (await admitCall(tool, input.value, {
-            ...ids,
-            authority: tool.authority ?? "write",
-            state: { get: ctx.state.get },
-          })) ?? null
-        );
+    #execute(call: ToolWorkflowParams, step: WorkflowStep): Promise<ToolWorkflowOutcome> {
+      // The admission and the execution are steps of their own: a replay keeps their answers.
+      return executeToolCall(registry, this.env, call, {
+        admit: (name, run) => step.do(name, run),
+        execute: (name, run) =>
+          options.execute ? step.do(name, options.execute, run) : step.do(name, run),
       });
-      if (refused) return { type: "failed", error: refused };
-      // The step's output is the result as JSON text: what the model would see inline.
-      const run = async (): Promise<string> =>
-        JSON.stringify((await tool.execute(input.value, ctx)) ?? null);
-      const name = `execute ${call.tool}`;
-      try {
-        const json = options.execute
-          ? await step.do(name, options.execute, run)
-          : await step.do(name, run);
-        return { type: "completed", result: JSON.parse(json) as JsonValue };
-      } catch (error) {
-        return failed("tool_error", messageOf(error));
-      }
     }
   };
+}
+
+/** How a tool call's admission and execution are recorded: as steps, or run as they are. */
+/** A refused admission (the error the model sees), or null when admitted. */
+type Refusal = NonNullable<Awaited<ReturnType<typeof admitCall>>> | null;
+
+export interface ToolCallSteps {
+  admit(name: string, run: () => Promise<Refusal>): Promise<Refusal>;
+  execute(name: string, run: () => Promise<string>): Promise<string>;
+}
+
+/**
+ * Runs one `executor: "workflow"` tool call in a Workflow's isolate: finds the agent and the
+ * tool in `registry`, checks the input, admits the call (the same admission as inline and
+ * MCP calls) and executes it. Never throws: every failure is the call's outcome. Used by
+ * createToolWorkflow (a tool's own instance) and createAgentWorkflow (a step of the run's).
+ */
+export async function executeToolCall(
+  registry: AgentRegistry,
+  env: Record<string, unknown>,
+  call: ToolWorkflowParams,
+  steps: ToolCallSteps,
+): Promise<ToolWorkflowOutcome> {
+  let agent: AgentDefinition;
+  try {
+    agent = registry.resolve(call.agent, { session: call.session, env });
+  } catch (error) {
+    return failed("agent_not_found", messageOf(error));
+  }
+  const tool = agent.tools.find((t) => t.name === call.tool);
+  if (!tool || !isWorkflowTool(tool)) {
+    return failed(
+      "unknown_tool",
+      `agent ${call.agent} has no workflow tool "${call.tool}"; pass the same agents to createToolWorkflow and createAgentWorkflow as to createAgentServer`,
+    );
+  }
+  const input = await parseToolInput(tool.name, tool.input, call.args);
+  if (!input.success) {
+    return failed(
+      "invalid_tool_input",
+      `input for ${tool.name} does not match its schema: ${input.message}`,
+    );
+  }
+  let domains: ResolvedDomains;
+  try {
+    domains = resolveDomains(agent, env);
+  } catch (error) {
+    return failed(
+      error instanceof DurableAgentsError ? error.code : "tool_error",
+      messageOf(error),
+    );
+  }
+  const fetcher = (i: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(i, init);
+  const ctx = workflowToolContext(call, (signal) => governedFetch(tool, domains, fetcher, signal));
+  const refused = await steps.admit(`admit ${call.tool}`, async () => {
+    const { transaction: _t, state: _s, fetch: _f, ...ids } = ctx;
+    return (
+      (await admitCall(tool, input.value, {
+        ...ids,
+        authority: tool.authority ?? "write",
+        state: { get: ctx.state.get },
+      })) ?? null
+    );
+  });
+  if (refused) return { type: "failed", error: refused };
+  // The result as JSON text: what the model would see inline.
+  const run = async (): Promise<string> =>
+    JSON.stringify((await tool.execute(input.value, ctx)) ?? null);
+  try {
+    const json = await steps.execute(`execute ${call.tool}`, run);
+    return { type: "completed", result: JSON.parse(json) as JsonValue };
+  } catch (error) {
+    return failed("tool_error", messageOf(error));
+  }
 }
 
 function failed(code: string, message: string): ToolWorkflowOutcome {

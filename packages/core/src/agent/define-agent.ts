@@ -69,7 +69,18 @@ export interface AgentDefinition {
    * A session does not open (`domain_not_configured`, 500) while an allow-list is empty.
    */
   readonly domains?: DomainPolicies;
+  /**
+   * What drives the agent's runs (a run's start may choose otherwise): `"alarm"` (default),
+   * the session object's alarm, one step per wake-up; or `"workflow"`, a Cloudflare Workflow
+   * instance per run, one `step.do` per model call and per tool call (createAgentWorkflow,
+   * binding AGENT_WORKFLOW). Either way the session object keeps the ledger; see
+   * docs/architecture.md (Two executors).
+   */
+  readonly executor?: RunExecutor;
 }
+
+/** What drives a run's steps: the session object's alarm, or a Workflow instance. */
+export type RunExecutor = "alarm" | "workflow";
 
 /**
  * An agent's tools: a list of `defineTool` tools, or a record keyed by tool name (the way
@@ -139,6 +150,12 @@ export function defineAgent<const D extends DomainPolicies = DomainPolicies>(
         `agent "${options.name}": modelTimeouts.${key} must be a positive number of milliseconds`,
       );
   }
+  if (
+    options.executor !== undefined &&
+    options.executor !== "alarm" &&
+    options.executor !== "workflow"
+  )
+    throw new TypeError(`agent "${options.name}": executor must be "alarm" or "workflow"`);
   const maxSteps = options.maxSteps ?? 10;
   if (!Number.isInteger(maxSteps) || maxSteps < 1) {
     throw new TypeError(`agent "${options.name}": maxSteps must be a positive integer`);

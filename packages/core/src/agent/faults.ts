@@ -14,7 +14,11 @@ export type FaultPoint =
   /** An `on` handler ran; its staged events and writes and its row's completion are about to commit. */
   | "before-handler-commit"
   /** A tool's Workflow instance reached the session object with its outcome (before it is recorded). */
-  | "before-tool-result";
+  | "before-tool-result"
+  /** A run's Workflow instance reached the session object (a decide or a step), before it is served. */
+  | "before-workflow-call"
+  /** A run's Workflow step (model or tool) was served and committed; its reply is about to go back (a lost report). */
+  | "after-workflow-call";
 
 export interface FaultInfo {
   readonly sessionId?: string;

@@ -78,6 +78,33 @@ interface InFlight {
 
 const AGAIN: TriggerOutcome = { type: "again" };
 const DONE: TriggerOutcome = { type: "done" };
+const STOP: Decided = { type: "stop" };
+
+/** What must still be performed after a decision: a model call, or tool calls of one step. */
+export type Performable =
+  | {
+      readonly type: "model";
+      readonly step: number;
+      readonly attempt: number;
+    }
+  | {
+      readonly type: "tools";
+      readonly step: number;
+      readonly run: readonly ToolCallRecord[];
+      readonly unknown: readonly ToolCallRecord[];
+      /**
+       * The Workflow executor performs `executor: "workflow"` tools in its own step: they get
+       * their `tool.started` here and no instance of their own (workflow-run/host.ts).
+       */
+      readonly inStep?: boolean;
+    };
+
+/**
+ * A decision and its commit (`RunDriver.decide`): `stop` (nothing to perform: the run ended,
+ * waits, was interrupted, or is not running), `again` (a commit moved the run: decide again),
+ * or what to perform.
+ */
+export type Decided = { readonly type: "stop" } | { readonly type: "again" } | Performable;
 
 /**
  * Executes the step machine's actions for the `run.step` trigger. Each call
@@ -87,19 +114,32 @@ const DONE: TriggerOutcome = { type: "done" };
 export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
-  readonly #inFlight = new Map<string, InFlight>();
+  /** The calls in flight per run: one for the alarm driver, one per tool step on the Workflow executor. */
+  readonly #inFlight = new Map<string, Set<InFlight>>();
   /**
    * The status of the runs this driver is stepping, read once per step (`run`) and then
    * moved by the ledger's own events (RUN_STATUS_AFTER, the runs projection's rule), so
    * the checks before each commit (`#stillRunning`) read no row.
    */
   readonly #status = new Map<string, RunStatus>();
+  /** The latest `step.started` this object appended per run ("step/attempt"): a stale attempt commits nothing. */
+  readonly #attempts = new Map<string, string>();
+  /** Tool calls being performed here (key → performers), and those of them that got their result. */
+  readonly #performing = new Map<string, number>();
+  readonly #settled = new Set<string>();
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
     this.#messages = new MessageCache(options.sql);
     options.ledger.onAppend((events) => {
       for (const event of events) {
+        if (event.kind === "step.started" && event.runId !== null)
+          this.#attempts.set(event.runId, `${event.data.step}/${event.data.attempt}`);
+        if (SETTLES_CALL.has(event.kind) && this.#performing.size > 0) {
+          const { step, callId } = event.data as { step: number; callId: string };
+          const key = callKey(event.runId ?? "", step, callId);
+          if (this.#performing.has(key)) this.#settled.add(key);
+        }
         const status = RUN_STATUS_AFTER[event.kind];
         if (status === undefined || event.runId === null || !this.#status.has(event.runId))
           continue;
@@ -111,13 +151,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   interruptInFlight(runId: string): void {
-    this.#inFlight.get(runId)?.model.abort(new Error("interrupted"));
+    for (const flight of this.#inFlight.get(runId) ?? [])
+      flight.model.abort(new Error("interrupted"));
   }
 
   abortInFlight(runId: string): void {
-    const flight = this.#inFlight.get(runId);
-    flight?.model.abort(new Error("aborted"));
-    flight?.tools.abort(new Error("aborted"));
+    for (const flight of this.#inFlight.get(runId) ?? []) {
+      flight.model.abort(new Error("aborted"));
+      flight.tools.abort(new Error("aborted"));
+    }
   }
 
   async run(payload: RunPayload): Promise<TriggerOutcome> {
@@ -128,6 +170,25 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   async #act({ runId }: RunPayload): Promise<TriggerOutcome> {
+    const decided = await this.decide(runId);
+    switch (decided.type) {
+      case "stop":
+        return DONE;
+      case "again":
+        return AGAIN;
+      default:
+        return this.perform(runId, decided);
+    }
+  }
+
+  /**
+   * Decide and commit: reads the run, asks the step machine for its next action, and commits
+   * the actions that are only ledger writes (interrupt, fail, pause, finish-step, approval
+   * requests). Returns what must still be performed (a model call, tool calls), `again` when
+   * a commit moved the run and the next decision is due at once, or `stop`. Both executors
+   * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.decide`).
+   */
+  async decide(runId: string): Promise<Decided> {
     const run = getRun(this.#o.sql, runId);
     if (run?.status === "running") this.#status.set(runId, run.status);
     else this.#status.delete(runId);
@@ -140,10 +201,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     switch (action.type) {
       case "idle":
-        return DONE;
+        return STOP;
       case "interrupt":
         this.#append([{ kind: "run.interrupted", runId, data: { reason: interruptReason(run) } }]);
-        return DONE;
+        return STOP;
       case "fail":
         this.#append([
           {
@@ -152,10 +213,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             data: { error: { code: action.code, message: action.message } },
           },
         ]);
-        return DONE;
+        return STOP;
       case "pause":
         this.#append([{ kind: "run.waiting", runId, data: { reason: action.reason } }]);
-        return DONE;
+        return STOP;
       case "finish-step":
         // No durability wait: nothing leaves the object on the strength of it (durability.ts).
         this.#append([{ kind: "step.completed", runId, data: { step: action.step } }]);
@@ -164,7 +225,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           runId,
           step: action.step,
         });
-        return AGAIN;
+        return { type: "again" };
       case "request-approval":
         this.#append([
           ...action.calls.map(
@@ -182,15 +243,27 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           ),
           { kind: "run.waiting", runId, data: { reason: "approval" } },
         ]);
-        return DONE;
+        return STOP;
       case "model":
-        return this.#modelStep(runId, action.step, action.attempt);
+        return { type: "model", step: action.step, attempt: action.attempt };
       case "tools":
-        return this.#toolStep(runId, action.step, action.run, action.unknown);
+        return { type: "tools", step: action.step, run: action.run, unknown: action.unknown };
     }
   }
 
-  giveUp({ runId }: RunPayload, error: unknown, _item: DueItem): undefined {
+  /**
+   * Perform one decided action and commit its events: the model call (streamed deltas, then
+   * the completed step) or the tool calls (`tool.started` durable before any effect, then each
+   * result). `again` when the run goes on. Both executors call this; the Workflow executor
+   * passes one tool call per Workflow step.
+   */
+  perform(runId: string, action: Performable): Promise<TriggerOutcome> {
+    return action.type === "model"
+      ? this.#modelStep(runId, action.step, action.attempt)
+      : this.#toolStep(runId, action.step, action.run, action.unknown, action.inStep === true);
+  }
+
+  giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
@@ -208,11 +281,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       // MCP servers are listed once per run, before its first model call (see mcp/run-tools.ts).
       listed = await listMcpTools(agent, this.#o.sql, this.#o.env, runId, flight.model.signal);
     } catch (error) {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
       throw error;
     }
     if (!this.#stillRunning(runId)) {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
       return DONE;
     }
     if (listed.length > 0) this.#append(listed);
@@ -280,7 +353,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
         traced.start,
         this.#o.clock.now(),
       );
-      if (!this.#stillRunning(runId)) return DONE;
+      // Idempotent by (step, attempt): a call whose attempt is no longer the run's current one
+      // (a Workflow step retried while this call still ran) commits nothing.
+      if (!this.#stillRunning(runId) || !this.#currentAttempt(runId, step, attempt)) return DONE;
       const { interrupted, response: _response, ...outcome } = result;
       const completed: NewEvent<"model.completed"> = {
         kind: "model.completed",
@@ -323,7 +398,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       this.#o.tracer?.stepFailed(runId, step, attempt, info, now);
       throw error;
     } finally {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
     }
   }
 
@@ -376,14 +451,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     step: number,
     toRun: readonly ToolCallRecord[],
     unknown: readonly ToolCallRecord[],
+    inStep: boolean,
   ): Promise<TriggerOutcome> {
     // Registered before the first await: an abort landing anywhere in the step (the workflow
     // digests, the durability barrier, a fault point) aborts this signal, never a stale one.
     const flight = this.#flight(runId);
     try {
-      return await this.#runTools(runId, step, toRun, unknown, flight);
+      return await this.#runTools(runId, step, toRun, unknown, flight, inStep);
     } finally {
-      this.#inFlight.delete(runId);
+      this.#landed(runId, flight);
     }
   }
 
@@ -393,6 +469,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     toRun: readonly ToolCallRecord[],
     unknown: readonly ToolCallRecord[],
     flight: InFlight,
+    inStep: boolean,
   ): Promise<TriggerOutcome> {
     const { agent, sessionId, faults } = this.#o;
     if (unknown.length > 0) {
@@ -408,10 +485,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const tools = this.#tools(runId);
     const effectOf = (name: string) => tools.find((t) => t.name === name)?.effect ?? "irreversible";
     const delegated = fresh.filter((c) => this.#delegation(c.name));
-    // Workflow calls (new, or started by a deploy that ran them inline) go to an instance.
+    // Workflow calls (new, or started by a deploy that ran them inline) go to an instance,
+    // unless the run's own Workflow performs them in its step.
     const launches = await Promise.all(
       toRun
-        .filter((c) => this.#isWorkflow(c.name))
+        .filter((c) => !inStep && this.#isWorkflow(c.name))
         .map((c) =>
           workflowLaunch(
             agent.name,
@@ -470,65 +548,80 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       toRun
         .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
         .map(async (call) => {
-          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-          const start = this.#o.clock.now();
-          const outcome = await runTool(tools, call, key, {
-            sessionId,
-            runId,
-            signal: flight.tools.signal,
-            query: (query, ...params) => this.#o.sql.exec(query, ...params),
-            maxResultBytes: this.#o.limits.maxToolResultBytes,
-            appState: this.#o.state,
-            app: this.#o.app,
-            domains: this.#o.domains,
-            fetch: this.#o.fetch,
-          });
-          this.#o.tracer?.tool(
-            runId,
-            {
+          const performing = callKey(runId, step, call.callId);
+          this.#performing.set(performing, (this.#performing.get(performing) ?? 0) + 1);
+          try {
+            const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+            const start = this.#o.clock.now();
+            const outcome = await runTool(tools, call, key, {
+              sessionId,
+              runId,
+              signal: flight.tools.signal,
+              query: (query, ...params) => this.#o.sql.exec(query, ...params),
+              maxResultBytes: this.#o.limits.maxToolResultBytes,
+              appState: this.#o.state,
+              app: this.#o.app,
+              domains: this.#o.domains,
+              fetch: this.#o.fetch,
+            });
+            this.#o.tracer?.tool(
+              runId,
+              {
+                step,
+                callId: call.callId,
+                name: call.name,
+                effect: effectOf(call.name),
+                idempotencyKey: key,
+                ...(outcome.type === "failed" ? { error: outcome.error } : {}),
+              },
+              start,
+              this.#o.clock.now(),
+            );
+            await faults?.("before-tool-commit", {
+              sessionId: this.#o.sessionId,
+              runId,
               step,
               callId: call.callId,
-              name: call.name,
-              effect: effectOf(call.name),
-              idempotencyKey: key,
-              ...(outcome.type === "failed" ? { error: outcome.error } : {}),
-            },
-            start,
-            this.#o.clock.now(),
-          );
-          await faults?.("before-tool-commit", {
-            sessionId: this.#o.sessionId,
-            runId,
-            step,
-            callId: call.callId,
-          });
-          if (!this.#stillRunning(runId)) return;
-          const base = { step, callId: call.callId, name: call.name };
-          if (outcome.type === "completed") {
-            const events: NewEvent[] = [
-              { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
-            ];
-            // Staged state commits with the result (its version is assigned now, in order).
-            if (outcome.state) {
-              const source = { source: "tool" as const, step, callId: call.callId };
-              events.push(this.#o.state.event(runId, outcome.state.value, source));
+            });
+            // Only a call still `started` takes a result: two performers of one call (a Workflow
+            // step retried while its first attempt still ran) commit it once.
+            if (!this.#stillRunning(runId) || this.#settled.has(performing)) return;
+            const base = { step, callId: call.callId, name: call.name };
+            if (outcome.type === "completed") {
+              const events: NewEvent[] = [
+                { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
+              ];
+              // Staged state commits with the result (its version is assigned now, in order).
+              if (outcome.state) {
+                const source = { source: "tool" as const, step, callId: call.callId };
+                events.push(this.#o.state.event(runId, outcome.state.value, source));
+              }
+              // Its app events follow it; a projection that refuses one fails the call instead.
+              try {
+                this.#append([...events, ...outcome.events], (sql) => {
+                  for (const write of outcome.writes) write(sql);
+                });
+              } catch (error) {
+                if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
+                  throw error;
+                const failure = { code: error.code, message: error.message };
+                this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
+                return;
+              }
+              // A lost irreversible result would leave its outcome unknown: make it durable now.
+              if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
+            } else {
+              this.#append([
+                { kind: "tool.failed", runId, data: { ...base, error: outcome.error } },
+              ]);
             }
-            // Its app events follow it; a projection that refuses one fails the call instead.
-            try {
-              this.#append([...events, ...outcome.events], (sql) => {
-                for (const write of outcome.writes) write(sql);
-              });
-            } catch (error) {
-              if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
-                throw error;
-              const failure = { code: error.code, message: error.message };
-              this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
-              return;
+          } finally {
+            const left = (this.#performing.get(performing) ?? 1) - 1;
+            if (left > 0) this.#performing.set(performing, left);
+            else {
+              this.#performing.delete(performing);
+              this.#settled.delete(performing);
             }
-            // A lost irreversible result would leave its outcome unknown: make it durable now.
-            if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
-          } else {
-            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
           }
         }),
     );
@@ -568,8 +661,22 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   #flight(runId: string): InFlight {
     const flight = { model: new AbortController(), tools: new AbortController() };
-    this.#inFlight.set(runId, flight);
+    const flights = this.#inFlight.get(runId) ?? new Set<InFlight>();
+    flights.add(flight);
+    this.#inFlight.set(runId, flights);
     return flight;
+  }
+
+  #landed(runId: string, flight: InFlight): void {
+    const flights = this.#inFlight.get(runId);
+    flights?.delete(flight);
+    if (flights?.size === 0) this.#inFlight.delete(runId);
+  }
+
+  /** No newer attempt of the run's model call started here since this one (read from memory). */
+  #currentAttempt(runId: string, step: number, attempt: number): boolean {
+    const latest = this.#attempts.get(runId);
+    return latest === undefined || latest === `${step}/${attempt}`;
   }
 
   /** Decide before commit: events of a run that was aborted meanwhile are dropped. */
@@ -581,6 +688,17 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
+}
+
+/** The events that give a tool call its outcome. */
+const SETTLES_CALL: ReadonlySet<string> = new Set([
+  "tool.completed",
+  "tool.failed",
+  "tool.outcome_unknown",
+]);
+
+function callKey(runId: string, step: number, callId: string): string {
+  return `${runId}/${step}/${callId}`;
 }
 
 /** A thrown error as the ledger states one: its code when it is ours. */

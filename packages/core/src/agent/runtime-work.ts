@@ -11,6 +11,10 @@ import type { CreatePayload } from "./workflow-calls.ts";
  * written and trusted where it is read (the pump hands over the stored JSON).
  */
 export const RUN_STEP_KIND = "run.step";
+/** A Workflow-executor run moved: create its instance, or wake it (workflow-run/instances.ts). */
+export const RUN_WORKFLOW_KIND = "run.workflow";
+/** A Workflow-executor run was aborted: terminate its instance. */
+export const RUN_WORKFLOW_TERMINATE_KIND = "run.workflow.terminate";
 export const SUBAGENT_SEND_KIND = "subagent.send";
 export const WORKFLOW_CREATE_KIND = "workflow.create";
 export const WORKFLOW_CHECK_KIND = "workflow.check";
@@ -37,6 +41,8 @@ export interface RunEndPayload {
 
 export interface RuntimeWorkPayloads {
   readonly [RUN_STEP_KIND]: RunPayload;
+  readonly [RUN_WORKFLOW_KIND]: RunPayload;
+  readonly [RUN_WORKFLOW_TERMINATE_KIND]: RunPayload;
   readonly [SUBAGENT_SEND_KIND]: SubagentMessage;
   readonly [WORKFLOW_CREATE_KIND]: CreatePayload;
   readonly [WORKFLOW_CHECK_KIND]: CreatePayload;

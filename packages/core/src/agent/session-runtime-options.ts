@@ -21,6 +21,7 @@ import type { ModelOptions } from "./model-options.ts";
 import type { SubagentPort } from "./subagents.ts";
 import type { UserFileInput } from "./user-files.ts";
 import type { ToolWorkflowPort } from "./workflow-calls.ts";
+import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
 
 export interface SessionRuntimeOptions {
   readonly sql: SqlPort;
@@ -66,6 +67,8 @@ export interface SessionRuntimeOptions {
   readonly subagents?: SubagentPort;
   /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */
   readonly workflows?: ToolWorkflowPort;
+  /** Creates and wakes the Workflow instances of `executor: "workflow"` runs. Without it, such runs fail clearly. */
+  readonly agentWorkflows?: AgentWorkflowPort;
   /**
    * How long after creating a tool's Workflow instance the session asks for its status,
    * and then again while it runs (workflow-check.ts). Default 15 minutes.
@@ -130,6 +133,8 @@ export interface StartInput {
   readonly state?: unknown;
   /** Earlier conversation placed before the message. */
   readonly messages?: readonly PriorMessage[];
+  /** What drives the run: default the agent's `executor`, else "alarm". */
+  readonly executor?: "alarm" | "workflow";
   /** The app's own data about the run, recorded in `run.started`. */
   readonly metadata?: Readonly<Record<string, JsonValue>>;
 }

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from "../clock.ts";
 import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { dispatchCommand } from "../commands/dispatch.ts";
 import { DurableAgentsError } from "../errors/base.ts";
-import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
+import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
 import type { ErrorInfo, JsonValue, LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
@@ -21,7 +21,7 @@ import {
   listCheckpoints,
 } from "../ledger/projections/checkpoints.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
-import { latestRun } from "../ledger/projections/runs.ts";
+import { getRun, latestRun } from "../ledger/projections/runs.ts";
 import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -34,7 +34,7 @@ import { Schedules, type ScheduleView, type When } from "../triggers/schedules.t
 import { AppState } from "./app-state.ts";
 import { DEFAULT_COALESCE } from "./coalescer.ts";
 import { completionHookHandler, completionHookReactor } from "./completion-hook.ts";
-import type { AgentDefinition } from "./define-agent.ts";
+import type { AgentDefinition, RunExecutor } from "./define-agent.ts";
 import { failedCalls } from "./failed-calls.ts";
 import { resolveDomains } from "./governance.ts";
 import { toolChoiceProblem } from "./model-options.ts";
@@ -52,6 +52,8 @@ import {
   ON_COMPLETE_KIND,
   ON_EVENT_KIND,
   RUN_STEP_KIND,
+  RUN_WORKFLOW_KIND,
+  RUN_WORKFLOW_TERMINATE_KIND,
   type RuntimeHandlers,
   runtimeHandlerEntries,
   SUBAGENT_SEND_KIND,
@@ -80,8 +82,16 @@ import { subagentRepliesProjection } from "./subagent-replies.ts";
 import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { parseToolInput } from "./tool-schema.ts";
 import { toUserFiles } from "./user-files.ts";
-import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
+import {
+  type ToolWorkflowOutcome,
+  type ToolWorkflowParams,
+  type ToolWorkflowResult,
+  workflowResultEvents,
+} from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
+import { WorkflowRunHost } from "./workflow-run/host.ts";
+import { runInstanceHandlers } from "./workflow-run/instances.ts";
+import type { WorkflowDecision } from "./workflow-run/protocol.ts";
 
 export {
   DEFAULT_RUNTIME_LIMITS,
@@ -116,6 +126,8 @@ export class SessionRuntime {
   /** The wake-up last asked of the wake port (null: none, or not known yet). */
   #armedAt: number | null = null;
   readonly #driver: RunDriver;
+  /** The Workflow executor's side of the session: the driver's pieces, one step per call. */
+  readonly #host: WorkflowRunHost;
   readonly #pump: TriggerPump;
   readonly #limits: RuntimeLimits;
   readonly #tracer: RunTracer | undefined;
@@ -209,6 +221,14 @@ export class SessionRuntime {
       tracer: this.#tracer,
       app: (staged) => this.#appContext((event, payload) => staged.emit(event, payload)),
     });
+    this.#host = new WorkflowRunHost({
+      sql: options.sql,
+      driver: this.#driver,
+      agent: options.agent,
+      sessionId: options.sessionId,
+      maxToolResultBytes: this.#limits.maxToolResultBytes,
+      append: (events) => this.ledger.append(events),
+    });
     this.schedules = new Schedules(options.appTriggers ?? [], {
       work: this.work,
       clock: this.#clock,
@@ -236,6 +256,15 @@ export class SessionRuntime {
         logger,
         checkMs: options.workflowCheckMs,
         record: (result) => this.receiveToolResult(result),
+      }),
+      ...runInstanceHandlers({
+        sql: options.sql,
+        agent: options.agent.name,
+        sessionId: options.sessionId,
+        port: options.agentWorkflows,
+        clock: this.#clock,
+        logger,
+        fail: (runId, error) => this.#host.giveUp(runId, error),
       }),
       [ON_COMPLETE_KIND]: completionHookHandler(options.onComplete, {
         sql: options.sql,
@@ -350,6 +379,7 @@ export class SessionRuntime {
         : [];
     const offset = encodeOffset(this.ledger.tail);
     const now = this.#clock.now();
+    const executor = input.executor ?? this.#agent.executor ?? "alarm";
     const started: NewEvent<"run.started"> = {
       kind: "run.started",
       runId,
@@ -361,6 +391,7 @@ export class SessionRuntime {
           ...(input.messages?.length ? { messages: [...input.messages] } : {}),
         },
         ...(input.modelOptions ? { modelOptions: input.modelOptions } : {}),
+        ...(executor === "workflow" ? { executor } : {}),
         ...(input.metadata ? { metadata: { ...input.metadata } } : {}),
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
@@ -370,7 +401,7 @@ export class SessionRuntime {
     // The seed is a client write between runs, so the run's start checkpoint includes it.
     const seeded = seed.map((value) => this.state.event(null, value, { source: "client" }));
     this.ledger.append([...superseded, ...seeded, started], () =>
-      scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now),
+      this.#scheduleStep(runId, executor, now),
     );
     await this.#wake(now);
     return { runId, status: "running", offset };
@@ -414,9 +445,19 @@ export class SessionRuntime {
       code: "aborted",
       message: `the run was aborted (${reason}) before the call answered`,
     });
+    const executor = this.#executorOf(run.runId);
     this.ledger.append(
       [...failed, { kind: "run.aborted", runId: run.runId, data: { reason } }],
-      () => this.work.cancel(runKey(run.runId)),
+      () => {
+        this.work.cancel(runKey(run.runId));
+        this.work.cancel(workflowRunKey(run.runId));
+        if (executor === "workflow") {
+          const now = this.#clock.now();
+          const key = `workflow-terminate:${run.runId}`;
+          const payload = { runId: run.runId };
+          scheduleRuntimeWork(this.work, RUN_WORKFLOW_TERMINATE_KIND, key, payload, now, now);
+        }
+      },
     );
     this.#driver.abortInFlight(run.runId);
     await this.#wake(this.work.nextWakeAt());
@@ -460,9 +501,9 @@ export class SessionRuntime {
     const runId = events[0]?.runId;
     const moves = events.some((e) => e.kind === "run.resumed");
     const now = this.#clock.now();
+    const executor = moves && runId ? this.#executorOf(runId) : "alarm";
     this.ledger.append(events, () => {
-      if (moves && runId)
-        scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now);
+      if (moves && runId) this.#scheduleStep(runId, executor, now);
     });
     if (moves) await this.#wake(now);
     return this.status();
@@ -647,6 +688,71 @@ export class SessionRuntime {
     await this.#wake(this.work.nextWakeAt());
   }
 
+  /**
+   * Schedules a run's next step, for either executor: the one place that does (start, resume,
+   * retry, approvals, client tool outputs, sub-agent replies and Workflow tool results all
+   * come through here). Call it inside the append that moved the run (the outbox): `run.step`
+   * for the alarm driver, `run.workflow` (create or wake the instance) for the Workflow executor.
+   */
+  #scheduleStep(runId: string, executor: RunExecutor, now: number): void {
+    if (executor === "workflow")
+      scheduleRuntimeWork(this.work, RUN_WORKFLOW_KIND, workflowRunKey(runId), { runId }, now, now);
+    else scheduleRuntimeWork(this.work, RUN_STEP_KIND, runKey(runId), { runId }, now, now);
+  }
+
+  /** The executor a run's `run.started` recorded (read from the ledger, so a fresh object knows it). */
+  #executorOf(runId: string): RunExecutor {
+    const run = getRun(this.#sql, runId);
+    const started = run ? this.ledger.read(run.startedSeq - 1, 1)[0] : undefined;
+    return started?.kind === "run.started" && started.data.executor === "workflow"
+      ? "workflow"
+      : "alarm";
+  }
+
+  /**
+   * The Workflow executor's calls (from the run's own instance only; see
+   * workflow-run/host.ts). 404 `run_not_found` for a run this session does not have or that
+   * the alarm drives: a Workflow never steps such a run.
+   */
+  wfDecide(runId: string): Promise<WorkflowDecision> {
+    this.#workflowRun(runId);
+    return this.#host.decide(runId);
+  }
+
+  async wfPerformModel(runId: string, step: number): Promise<void> {
+    this.#workflowRun(runId);
+    await this.#host.performModel(runId, step);
+  }
+
+  /** Performs one tool call; for an `executor: "workflow"` tool, the call to execute in the step. */
+  wfPerformTool(
+    runId: string,
+    step: number,
+    callId: string,
+  ): Promise<ToolWorkflowParams | undefined> {
+    this.#workflowRun(runId);
+    return this.#host.performTool(runId, step, callId);
+  }
+
+  /** A workflow tool's outcome, executed in the run's own step (idempotent). */
+  wfCommitTool(runId: string, step: number, callId: string, outcome: ToolWorkflowOutcome): void {
+    this.#workflowRun(runId);
+    this.#host.commitTool(runId, step, callId, outcome);
+  }
+
+  wfGiveUp(runId: string, error: ErrorInfo): void {
+    this.#workflowRun(runId);
+    this.#host.giveUp(runId, error);
+  }
+
+  #workflowRun(runId: string): void {
+    if (this.#executorOf(runId) !== "workflow")
+      throw new NotFoundError(
+        "run_not_found",
+        `session ${this.#sessionId} has no run ${runId.slice(0, 64)} on the Workflow executor`,
+      );
+  }
+
   /** `tool.failed` for each call of the run still delegated: the run will never take its answer. */
   #failDelegated(runId: string, error: ErrorInfo): NewEvent[] {
     return failedCalls(runId, delegatedCalls(this.#sql, runId), error);
@@ -662,4 +768,9 @@ export class SessionRuntime {
 
 export function runKey(runId: string): string {
   return `run:${runId}`;
+}
+
+/** The `run.workflow` row of a Workflow-executor run (one per run: a newer wake replaces it). */
+function workflowRunKey(runId: string): string {
+  return `workflow-run:${runId}`;
 }

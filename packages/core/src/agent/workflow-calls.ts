@@ -208,15 +208,20 @@ export function pendingRow(sql: SqlPort, row: CreatePayload): CreatePayload | un
   return pendingCall(sql, row.params) ? row : undefined;
 }
 
-/** The call's record while it still waits for its instance: delegated, in a run not ended. */
+/**
+ * The call's record while it still waits for its outcome: `delegated` to its own instance in a
+ * run not ended, or (`inStep`: performed in its run's own Workflow step) `started` in a run
+ * still running, as an inline tool's result is taken.
+ */
 export function pendingCall(
   sql: SqlPort,
   call: Pick<ToolWorkflowParams, "runId" | "step" | "callId">,
+  inStep = false,
 ): ToolCallRecord | undefined {
   const run = getRun(sql, call.runId);
-  if (!run || !OPEN.has(run.status)) return undefined;
+  if (!run || !(inStep ? run.status === "running" : OPEN.has(run.status))) return undefined;
   const record = stepToolCalls(sql, call.runId, call.step).find((c) => c.callId === call.callId);
-  return record?.status === "delegated" ? record : undefined;
+  return record?.status === (inStep ? "started" : "delegated") ? record : undefined;
 }
 
 /**
@@ -228,8 +233,9 @@ export function workflowResultEvents(
   call: Pick<ToolWorkflowParams, "runId" | "step" | "callId">,
   outcome: ToolWorkflowOutcome,
   maxResultBytes: number,
+  inStep = false,
 ): NewEvent[] {
-  const record = pendingCall(sql, call);
+  const record = pendingCall(sql, call, inStep);
   if (!record) return [];
   const base = { step: call.step, callId: call.callId, name: record.name };
   const failed = (error: ErrorInfo): NewEvent[] => [

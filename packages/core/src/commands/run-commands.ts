@@ -35,6 +35,8 @@ export const startInput = z.object({
   }),
   /** This run's model settings, over the agent's `modelOptions`; no credential headers (model-options.ts). */
   modelOptions: z.optional(runModelOptionsSchema),
+  /** What drives this run (default: the agent's `executor`, else "alarm"); recorded in `run.started`. */
+  executor: z.optional(z.enum(["alarm", "workflow"])),
   /** The app's own data about the run: hooks and onComplete see it; it is in `run.started`. */
   metadata: z.optional(
     z.record(text(1, 200), json).check(
@@ -100,6 +102,7 @@ export const startCommand = defineCommand({
     const started = await runtime.start({
       ...body.input,
       ...(body.modelOptions ? { modelOptions: body.modelOptions } : {}),
+      ...(body.executor ? { executor: body.executor } : {}),
       ...(metadata ? { metadata } : {}),
     });
     const { session, agent } = runtime.status();

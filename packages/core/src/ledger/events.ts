@@ -73,6 +73,11 @@ export interface EventPayloads {
     input: { message: string; files?: UserFile[]; messages?: PriorMessage[] };
     /** The run's model settings (`POST .../runs` `modelOptions`), over the agent's; every step of the run gets them. */
     modelOptions?: ModelOptions;
+    /**
+     * `"workflow"`: a Workflow instance drives the run (`POST .../runs` `{executor}` or the
+     * agent's `executor`). Absent: the session object's alarm does.
+     */
+    executor?: "workflow";
     /** The app's own data about the run (`POST .../runs` `{metadata}`): hooks and onComplete see it. */
     metadata?: { [key: string]: JsonValue };
     model?: string;

@@ -1,0 +1,492 @@
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import {
+  type AgentDefinition,
+  defineAgent,
+  defineTool,
+  type FaultInjector,
+  type LedgerEvent,
+  latestRun,
+  runInstanceId,
+  type SessionRuntimeOptions,
+  scriptedModel,
+} from "../src/index.ts";
+import {
+  createTestSession,
+  inProcessSession,
+  MemoryWorkflows,
+  type TestSession,
+} from "../src/testing/index.ts";
+
+/**
+ * The Workflow executor in core: the session runtime's Workflow methods driven by core's
+ * loop (`runAgentWorkflow`) on an in-memory Workflows binding that replays like Workflows
+ * (cached steps by name, retries, restarts). The same runs on the alarm driver give the
+ * reference ledger.
+ */
+
+const executions = new Map<string, number>();
+const count = (key: string) => executions.set(key, (executions.get(key) ?? 0) + 1);
+
+function counted(name: string, effect: "pure" | "idempotent" | "irreversible") {
+  return defineTool({
+    name,
+    description: `${effect} test tool`,
+    input: z.object({ n: z.number() }),
+    effect,
+    execute: ({ n }, ctx) => {
+      count(`${name}:${ctx.idempotencyKey}`);
+      return { [name]: n };
+    },
+  });
+}
+
+const tools = [
+  counted("double", "pure"),
+  counted("record", "idempotent"),
+  counted("charge", "irreversible"),
+];
+
+/** Step 1: three tools in parallel (pure, idempotent, irreversible); step 2: two; step 3 answers. */
+function threeSteps(executor?: "workflow"): AgentDefinition {
+  return defineAgent({
+    name: "faulty",
+    system: "Test agent.",
+    tools,
+    ...(executor ? { executor } : {}),
+    model: scriptedModel({
+      chunkSize: 3,
+      turns: [
+        {
+          text: "Step one, three tools.",
+          toolCalls: [
+            { name: "double", args: { n: 1 } },
+            { name: "record", args: { n: 2 } },
+            { name: "charge", args: { n: 3 } },
+          ],
+        },
+        {
+          text: "Step two, two tools.",
+          toolCalls: [
+            { name: "double", args: { n: 4 } },
+            { name: "record", args: { n: 5 } },
+          ],
+        },
+        { text: "All three steps are done." },
+      ],
+    }),
+  });
+}
+
+interface Harness {
+  s: TestSession;
+  flows: MemoryWorkflows;
+  /** Runs due work and the instances until nothing is due and every instance rests. */
+  settle(): Promise<void>;
+  /** The session object crashes and comes back: a new runtime on the same database. */
+  restart(): void;
+}
+
+function onWorkflows(
+  agent: AgentDefinition,
+  faults?: FaultInjector,
+  more: Partial<SessionRuntimeOptions> = {},
+): Harness {
+  let s: TestSession;
+  const flows = new MemoryWorkflows((params) => inProcessSession(() => s.runtime, params.runId));
+  s = createTestSession(agent, { agentWorkflows: flows, faults, ...more });
+  return {
+    get s() {
+      return s;
+    },
+    flows,
+    async settle() {
+      for (let i = 0; i < 1000; i++) {
+        await s.drain();
+        await flows.resting();
+        const due = s.wakeAt();
+        if (due === null || due > s.clock.now()) return;
+      }
+      throw new Error("the run did not settle");
+    },
+    restart() {
+      s = s.restart();
+    },
+  };
+}
+
+/** The ledger without ids, times and streamed deltas; tool events of a step in callId order. */
+function comparable(events: readonly LedgerEvent[]): unknown[] {
+  const kept = events
+    .filter((e) => e.kind !== "model.delta")
+    .map(({ kind, data }) => ({
+      kind,
+      data: JSON.parse(JSON.stringify(data).replace(/run_\d+/g, "RUN")),
+    }))
+    .map((e) =>
+      e.kind === "run.started" ? { ...e, data: { ...e.data, executor: undefined } } : e,
+    );
+  const out: typeof kept = [];
+  for (let i = 0; i < kept.length; ) {
+    if (!kept[i]?.kind.startsWith("tool.")) {
+      out.push(kept[i] as (typeof kept)[number]);
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < kept.length && kept[j]?.kind.startsWith("tool.")) j++;
+    const rank = (kind: string) => (kind === "tool.started" ? 0 : 1);
+    out.push(
+      ...kept.slice(i, j).sort((a, b) => {
+        const ca = (a.data as { callId: string }).callId;
+        const cb = (b.data as { callId: string }).callId;
+        return ca === cb ? rank(a.kind) - rank(b.kind) : ca < cb ? -1 : 1;
+      }),
+    );
+    i = j;
+  }
+  return out;
+}
+
+async function alarmReference(): Promise<LedgerEvent[]> {
+  const s = createTestSession(threeSteps());
+  await s.runtime.start({ message: "go" });
+  await s.drain();
+  return s.runtime.ledger.read(0);
+}
+
+function ranOnce(events: readonly LedgerEvent[]): void {
+  for (const e of events) {
+    if (e.kind !== "tool.started") continue;
+    const n = executions.get(`${e.data.name}:${e.data.idempotencyKey}`) ?? 0;
+    if (e.data.name === "charge") expect(n).toBe(1);
+    else expect(n).toBeGreaterThanOrEqual(1);
+  }
+  const completed = events
+    .filter((e) => e.kind === "tool.completed")
+    .map((e) => e.data.callId + String(e.data.step));
+  expect(new Set(completed).size).toBe(completed.length);
+}
+
+describe("the Workflow executor (core loop, in-memory Workflows)", () => {
+  it("gives the alarm driver's ledger, run.started says executor workflow, the instance completes", async () => {
+    const reference = await alarmReference();
+    executions.clear();
+    const h = onWorkflows(threeSteps("workflow"));
+    const { runId } = await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    expect(events[0]).toMatchObject({ kind: "run.started", data: { executor: "workflow" } });
+    expect(reference[0]?.data).not.toHaveProperty("executor");
+    expect(comparable(events)).toEqual(comparable(reference));
+    const id = await runInstanceId("faulty", "s1", runId);
+    expect(h.flows.instances.size).toBe(1);
+    expect(await h.flows.status(id)).toMatchObject({
+      status: "complete",
+      output: { status: "completed" },
+    });
+    ranOnce(events);
+  });
+
+  it("a per-run executor overrides the agent's, and an alarm run creates no instance", async () => {
+    const h = onWorkflows(threeSteps());
+    await h.s.runtime.start({ message: "go", executor: "workflow" });
+    await h.settle();
+    expect(h.s.runtime.ledger.read(0)[0]?.data).toMatchObject({ executor: "workflow" });
+    expect(h.flows.instances.size).toBe(1);
+    const alarm = onWorkflows(threeSteps("workflow"));
+    await alarm.s.runtime.start({ message: "go", executor: "alarm" });
+    await alarm.settle();
+    expect(alarm.s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+    expect(alarm.flows.instances.size).toBe(0);
+  });
+
+  it("failed steps are retried by the platform and lost reports replayed: no lost or duplicated events", async () => {
+    const reference = await alarmReference();
+    executions.clear();
+    const h = onWorkflows(threeSteps("workflow"));
+    h.flows.failStep("model 1", 2);
+    h.flows.failStep("tool 1 call_0_1", 1);
+    h.flows.loseResult("model 2", 1);
+    h.flows.loseResult("tool 1 call_0_2", 2);
+    h.flows.loseResult("tool 2 call_1_0", 1);
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    expect(comparable(events)).toEqual(comparable(reference));
+    const instance = [...h.flows.instances.values()][0];
+    // The lost reports ran their step again; the session acknowledged and ignored the replays.
+    expect(instance?.ran.get("model 2")).toBe(2);
+    expect(instance?.ran.get("tool 1 call_0_2")).toBe(3);
+    ranOnce(events);
+  });
+
+  it("an instance restarted mid-run replays from the top and goes on where the ledger is", async () => {
+    const reference = await alarmReference();
+    executions.clear();
+    const h = onWorkflows(threeSteps("workflow"));
+    let restarted = 0;
+    h.flows.beforeStep("tool 2 call_1_1", () => {
+      if (restarted++ > 0) return;
+      const instance = [...h.flows.instances.values()][0];
+      queueMicrotask(() => instance?.restart());
+    });
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    expect(restarted).toBeGreaterThan(0);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    expect(comparable(events)).toEqual(comparable(reference));
+    ranOnce(events);
+  });
+
+  it("the session object crashing after an irreversible tool started: outcome unknown, a human settles it, at most once", async () => {
+    executions.clear();
+    let crash = true;
+    const faults: FaultInjector = (point, info) => {
+      if (point === "after-tool-started" && info.callId === "call_0_2" && crash) {
+        crash = false;
+        throw new Error("injected crash: the session object is gone");
+      }
+    };
+    const h = onWorkflows(threeSteps("workflow"), faults);
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    let events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)).toMatchObject({
+      kind: "run.waiting",
+      data: { reason: "outcome_unknown" },
+    });
+    expect(events.filter((e) => e.kind === "tool.outcome_unknown").map((e) => e.data.name)).toEqual(
+      ["charge"],
+    );
+    h.restart();
+    await h.s.runtime.resume({ approvals: [{ callId: "call_0_2", approved: true }] });
+    await h.settle();
+    events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    ranOnce(events);
+  });
+
+  it("approve after a restart of the session object: the parked instance is woken and finishes", async () => {
+    const guarded = defineAgent({
+      name: "guarded",
+      system: "",
+      executor: "workflow",
+      tools: [{ ...counted("charge", "irreversible"), needsApproval: true }],
+      model: scriptedModel({
+        turns: [{ toolCalls: [{ name: "charge", args: { n: 7 } }] }, { text: "Charged." }],
+      }),
+    });
+    executions.clear();
+    const h = onWorkflows(guarded);
+    await h.s.runtime.start({ message: "charge 7" });
+    await h.settle();
+    expect(latestRun(h.s.sql)).toMatchObject({ status: "waiting", waitingReason: "approval" });
+    expect([...h.flows.instances.values()][0]?.status).toBe("waiting");
+    h.restart();
+    await h.s.runtime.resume({ approvals: [{ callId: "call_0_0", approved: true }] });
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)).toMatchObject({ kind: "run.completed", data: { output: "Charged." } });
+    ranOnce(events);
+  });
+
+  it("interrupt mid-answer keeps the partial answer; a resume with a message goes on in the same instance", async () => {
+    const talker = defineAgent({
+      name: "talker",
+      system: "",
+      executor: "workflow",
+      model: scriptedModel({
+        chunkSize: 2,
+        delayMs: 1,
+        turns: [{ text: "A long answer that will be cut." }, { text: "Short." }],
+      }),
+    });
+    let h: Harness | undefined;
+    let once = true;
+    // The first delta is on the ledger: the user presses stop while the answer streams.
+    h = onWorkflows(
+      talker,
+      (point) => {
+        if (point !== "mid-stream" || !once) return;
+        once = false;
+        void h?.s.runtime.interrupt("user pressed stop");
+      },
+      { coalesce: { maxDelayMs: 50, maxChars: 1 } },
+    );
+    await h.s.runtime.start({ message: "talk" });
+    await h.settle();
+    expect(latestRun(h.s.sql)).toMatchObject({ status: "interrupted" });
+    expect([...h.flows.instances.values()][0]?.status).toBe("waiting");
+    await h.s.runtime.resume({ mode: "with_message", message: "be brief" });
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    const kinds = events.map((e) => e.kind);
+    expect(kinds.slice(0, 3)).toEqual(["run.started", "step.started", "model.delta"]);
+    expect(kinds).toContain("run.interrupted");
+    const partial = events.find((e) => e.kind === "model.completed");
+    expect(partial?.data).toMatchObject({ step: 1 });
+    expect(String((partial?.data as { text?: string } | undefined)?.text).length).toBeLessThan(
+      "A long answer that will be cut.".length,
+    );
+    expect(events.find((e) => e.kind === "run.interrupted")?.data).toEqual({
+      reason: "user pressed stop",
+    });
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    // The resumed run answered in a new step, driven by the same instance.
+    expect(events.filter((e) => e.kind === "step.started").map((e) => e.data)).toEqual([
+      { step: 1, attempt: 1 },
+      { step: 2, attempt: 1 },
+    ]);
+    expect(h.flows.instances.size).toBe(1);
+  });
+
+  it("abort terminates the instance (status read back) and nothing is appended after run.aborted", async () => {
+    const guarded = defineAgent({
+      name: "guarded",
+      system: "",
+      executor: "workflow",
+      tools: [{ ...counted("charge", "irreversible"), needsApproval: true }],
+      model: scriptedModel({
+        turns: [{ toolCalls: [{ name: "charge", args: { n: 1 } }] }, { text: "x" }],
+      }),
+    });
+    const h = onWorkflows(guarded);
+    const { runId } = await h.s.runtime.start({ message: "charge" });
+    await h.settle();
+    await h.s.runtime.abort("operator");
+    await h.settle();
+    const id = await runInstanceId("guarded", "s1", runId);
+    expect((await h.flows.status(id)).status).toBe("terminated");
+    expect(h.s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.aborted");
+  });
+
+  it("the Workflow methods refuse a run that is not on the Workflow executor", async () => {
+    const s = createTestSession(threeSteps());
+    const { runId } = await s.runtime.start({ message: "go" });
+    expect(() => s.runtime.wfDecide(runId)).toThrow(/no run .* on the Workflow executor/);
+    expect(() => s.runtime.wfDecide("run_nope")).toThrow(expect.objectContaining({ status: 404 }));
+  });
+
+  it('an executor: "workflow" tool runs in a step of the run\'s own instance (no instance of its own)', async () => {
+    const crunch = defineTool({
+      name: "crunch",
+      description: "A long job.",
+      input: z.object({ n: z.number() }),
+      effect: "idempotent",
+      executor: "workflow",
+      execute: ({ n }) => ({ total: n * 2 }),
+    });
+    const cruncher = defineAgent({
+      name: "cruncher",
+      system: "",
+      executor: "workflow",
+      tools: [crunch],
+      model: scriptedModel({
+        rules: [
+          ({ turn, toolResults }) =>
+            turn === 0
+              ? { toolCalls: [{ name: "crunch", args: { n: 21 } }] }
+              : { text: `Answer: ${JSON.stringify(toolResults.map((r) => r.output))}` },
+        ],
+      }),
+    });
+    const ran: string[] = [];
+    let s: TestSession | undefined;
+    const flows = new MemoryWorkflows(
+      (params) => inProcessSession(() => (s as TestSession).runtime, params.runId),
+      async (call) => {
+        ran.push(call.idempotencyKey);
+        return { type: "completed", result: { total: (call.args as { n: number }).n * 2 } };
+      },
+    );
+    s = createTestSession(cruncher, { agentWorkflows: flows });
+    // The step's result is lost once: the tool runs again (idempotent) and is recorded once.
+    flows.loseResult("tool 1 call_0_0", 1);
+    await s.runtime.start({ message: "crunch 21" });
+    for (let i = 0; i < 100 && (s.wakeAt() ?? Infinity) <= s.clock.now(); i++) {
+      await s.drain();
+      await flows.resting();
+    }
+    const events = s.runtime.ledger.read(0);
+    expect(events.at(-1)).toMatchObject({
+      kind: "run.completed",
+      data: { output: 'Answer: [{"total":42}]' },
+    });
+    const kinds = events.map((e) => e.kind);
+    expect(kinds).not.toContain("workflow.started");
+    expect(kinds).not.toContain("run.waiting");
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(ran).toEqual(["s1/run_1/1/call_0_0", "s1/run_1/1/call_0_0"]);
+    expect(flows.instances.size).toBe(1);
+  });
+
+  it("a failed run retried wakes its finished instance again (restart) and completes", async () => {
+    let calls = 0;
+    const once = defineAgent({
+      name: "once",
+      system: "",
+      executor: "workflow",
+      maxSteps: 1,
+      tools: [counted("double", "pure")],
+      model: scriptedModel({
+        rules: [
+          () =>
+            ++calls === 1
+              ? { toolCalls: [{ name: "double", args: { n: 1 } }] }
+              : { text: "Second time lucky." },
+        ],
+      }),
+    });
+    const h = onWorkflows(once);
+    const { runId } = await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    expect(latestRun(h.s.sql)).toMatchObject({ status: "failed", error: { code: "max_steps" } });
+    const id = await runInstanceId("once", "s1", runId);
+    expect(await h.flows.status(id)).toMatchObject({
+      status: "complete",
+      output: { status: "failed" },
+    });
+    await h.s.runtime.retry({ mode: "from_start" });
+    await h.settle();
+    expect(h.s.runtime.ledger.read(0).at(-1)).toMatchObject({
+      kind: "run.completed",
+      data: { output: "Second time lucky." },
+    });
+    expect(await h.flows.status(id)).toMatchObject({
+      status: "complete",
+      output: { status: "completed" },
+    });
+    expect(h.flows.instances.size).toBe(1);
+  });
+
+  it("a run of 300 steps completes on the Workflow executor, every step on the ledger", async () => {
+    const steps = 300;
+    const long = defineAgent({
+      name: "long",
+      system: "",
+      executor: "workflow",
+      maxSteps: steps + 1,
+      tools: [counted("double", "pure")],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) =>
+            turn < steps
+              ? { toolCalls: [{ name: "double", args: { n: turn } }] }
+              : { text: "done" },
+        ],
+      }),
+    });
+    const h = onWorkflows(long);
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0, 10_000);
+    expect(events.at(-1)).toMatchObject({ kind: "run.completed", data: { output: "done" } });
+    expect(events.filter((e) => e.kind === "step.completed")).toHaveLength(steps + 1);
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(steps);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+});
