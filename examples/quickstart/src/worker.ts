@@ -1,6 +1,7 @@
 import {
   allowLocalDev,
   createAgentServer,
+  createAgentWorkflow,
   type IndexOptions,
   routeRequest,
 } from "@durable-agents/cloudflare";
@@ -9,7 +10,7 @@ import { serveAgentMcp } from "@durable-agents/cloudflare/mcp";
 /** A Durable Streams server comes with it: one object per stream at /v1/stream/*. */
 export { DurableStreamObject } from "@durable-agents/cloudflare";
 
-import { assistant } from "./assistant.ts";
+import { assistant, assistantWf } from "./assistant.ts";
 import { DEV_INFO_PATH, devInfoResponse } from "./dev-info.ts";
 import { inspectorResponse } from "./inspector/index.ts";
 import { noteStats } from "./note-events.ts";
@@ -32,12 +33,13 @@ const authorize = allowLocalDev();
 const index: IndexOptions | undefined = {};
 
 /**
- * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. The researcher
- * is the assistant's sub-agent; `reminder` is the schedules' trigger kind; `note_stats` is an
- * app projection of the notes tools' events, served at `GET .../note-stats`.
+ * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. `assistant-wf` is
+ * the assistant on the Workflow executor; the researcher is their sub-agent; `reminder` is the
+ * schedules' trigger kind; `note_stats` is an app projection of the notes tools' events,
+ * served at `GET .../note-stats`.
  */
 export const AgentSession = createAgentServer({
-  agents: [assistant, researcher],
+  agents: [assistant, assistantWf, researcher],
   authorize,
   triggers: [reminder],
   projections: [noteStats],
@@ -45,11 +47,17 @@ export const AgentSession = createAgentServer({
   index,
 });
 
+/**
+ * Drives the runs of `assistant-wf` (agents with `executor: "workflow"`): one Workflow
+ * instance per run. Bound as AGENT_WORKFLOW in wrangler.jsonc.
+ */
+export const AgentWorkflow = createAgentWorkflow();
+
 export default {
   fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (request.method === "GET" && pathname === "/")
-      return inspectorResponse({ agents: [assistant.name, researcher.name] });
+      return inspectorResponse({ agents: AgentSession.agents });
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
       return devInfoResponse(request, env, index);
     // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
@@ -62,5 +70,6 @@ export default {
     AGENTS: DurableObjectNamespace;
     STREAMS: DurableObjectNamespace;
     INDEX_DB: D1Database;
+    AGENT_WORKFLOW: Workflow;
   } & Record<string, unknown>
 >;
