@@ -28,4 +28,8 @@ export const assistant = defineAgent({
  * object keeps the ledger. Everything else is `assistant`'s, so every route, client and the
  * inspector treat both alike.
  */
-export const assistantWf = defineAgent({ ...assistant, name: "assistant-wf", executor: "workflow" });
+export const assistantWf = defineAgent({
+  ...assistant,
+  name: "assistant-wf",
+  executor: "workflow",
+});
