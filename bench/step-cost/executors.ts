@@ -55,10 +55,7 @@ export async function executorBench(steps: number, samples: number): Promise<Exe
       }
     // The runs were driven by the executor they name (run.started records it), and had N steps.
     for (const [k, session] of sessions.entries()) {
-      const events = (await (await fetch(`${session}/events?offset=-1`)).json()) as {
-        kind: string;
-        data: { executor?: string };
-      }[];
+      const events = await readAll(session);
       const started = events.filter((e) => e.kind === "run.started");
       const executor = started.map((e) => e.data.executor ?? "alarm");
       if (executor.some((e) => e !== executors[k]?.executor))
@@ -78,5 +75,23 @@ export async function executorBench(steps: number, samples: number): Promise<Exe
   } finally {
     await dev.stop();
     rmSync(state, { recursive: true, force: true });
+  }
+}
+
+interface BenchEvent {
+  readonly kind: string;
+  readonly data: { readonly executor?: string };
+}
+
+/** The whole ledger, page by page (a read answers up to a page of events). */
+async function readAll(session: string): Promise<BenchEvent[]> {
+  const events: BenchEvent[] = [];
+  let offset = "-1";
+  for (;;) {
+    const response = await fetch(`${session}/events?offset=${offset}`);
+    if (!response.ok) throw new Error(`${session}: ${response.status} ${await response.text()}`);
+    events.push(...((await response.json()) as BenchEvent[]));
+    offset = response.headers.get("stream-next-offset") ?? offset;
+    if (response.headers.get("stream-up-to-date") === "true") return events;
   }
 }
