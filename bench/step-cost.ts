@@ -359,7 +359,7 @@ const machine = () =>
 
 /** The alarm and the Workflow executor side by side (bench/step-cost/executors.ts). */
 async function executorsTable() {
-  const { steps, samples, figures } = await executorBench(EXEC_STEPS, EXEC_SAMPLES);
+  const { steps, samples, figures, workflowSteps } = await executorBench(EXEC_STEPS, EXEC_SAMPLES);
   const alarm = figures.find((f) => f.executor === "alarm");
   const rows = figures.map((f) => [
     `${f.executor} (${f.agent})`,
@@ -378,8 +378,13 @@ async function executorsTable() {
   console.log(`\n${line(header)}`);
   console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
   for (const row of rows) console.log(line(row));
+  const w = workflowSteps;
   console.log(
-    `\n${steps}-step runs (${steps - 1} tool calls, then the answer), alternated, median of ${samples}. ${machine()}`,
+    `\nWorkflow runs, from their instances' step records (medians, ms): model step.do ${fmt(w.model)}, ` +
+      `tool step.do ${fmt(w.tool)}, outside the steps (decide RPCs, the engine) ${fmt(w.outside)} per step.`,
+  );
+  console.log(
+    `${steps}-step runs (${steps - 1} tool calls, then the answer), alternated, median of ${samples}. ${machine()}`,
   );
 }
 

@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runInstanceId } from "@durable-agents/core";
 import { startWranglerDev } from "../../test/support/wrangler-dev.ts";
 import { benchAgent, benchWorkflowAgent } from "./agent.ts";
 import { httpRun, median } from "./http.ts";
@@ -27,7 +28,22 @@ export interface ExecutorBench {
   readonly steps: number;
   readonly samples: number;
   readonly figures: readonly ExecutorFigures[];
+  /** Where a Workflow run's time goes, per step (ms), from its last instance's step records. */
+  readonly workflowSteps: WorkflowStepTimes;
 }
+
+/**
+ * Medians over the Workflow runs' instances (ms): one model `step.do`, one tool `step.do`, and
+ * the rest of a step (the instance's time outside its steps: decide RPCs, the engine's own work).
+ */
+export interface WorkflowStepTimes {
+  readonly model: number;
+  readonly tool: number;
+  readonly outside: number;
+}
+
+/** The bench Worker's Workflow (bench/step-cost/wrangler.jsonc). */
+const WORKFLOW = "bench-agent-workflow";
 
 export async function executorBench(steps: number, samples: number): Promise<ExecutorBench> {
   const state = mkdtempSync(join(tmpdir(), "bench-executors-"));
@@ -54,8 +70,11 @@ export async function executorBench(steps: number, samples: number): Promise<Exe
         runMs[k]?.push(performance.now() - t);
       }
     // The runs were driven by the executor they name (run.started records it), and had N steps.
+    let workflowSteps: WorkflowStepTimes = { model: Number.NaN, tool: Number.NaN, outside: 0 };
     for (const [k, session] of sessions.entries()) {
       const events = await readAll(session);
+      if (executors[k]?.executor === "workflow")
+        workflowSteps = await instanceTimes(dev.baseUrl, executors[k].agent, `exec-${tag}`, events);
       const started = events.filter((e) => e.kind === "run.started");
       const executor = started.map((e) => e.data.executor ?? "alarm");
       if (executor.some((e) => e !== executors[k]?.executor))
@@ -71,6 +90,7 @@ export async function executorBench(steps: number, samples: number): Promise<Exe
         const run = median(runMs[k] ?? []);
         return { ...e, runMs: run, perStepMs: run / steps };
       }),
+      workflowSteps,
     };
   } finally {
     await dev.stop();
@@ -80,7 +100,50 @@ export async function executorBench(steps: number, samples: number): Promise<Exe
 
 interface BenchEvent {
   readonly kind: string;
+  readonly runId: string;
   readonly data: { readonly executor?: string };
+}
+
+interface InstanceRecord {
+  readonly start: string;
+  readonly end: string;
+  readonly steps: readonly { name: string; start: string; end: string }[];
+}
+
+/**
+ * Step times of every run's instance, read from wrangler's local explorer API (what
+ * `wrangler workflows instances describe --local` shows): medians per step.
+ */
+async function instanceTimes(
+  baseUrl: string,
+  agent: string,
+  session: string,
+  events: readonly BenchEvent[],
+): Promise<WorkflowStepTimes> {
+  const model: number[] = [];
+  const tool: number[] = [];
+  const outside: number[] = [];
+  const ms = (a: string, b: string) => Date.parse(b) - Date.parse(a);
+  for (const started of events.filter((e) => e.kind === "run.started")) {
+    const id = await runInstanceId(agent, session, started.runId);
+    const response = await fetch(
+      `${baseUrl}/cdn-cgi/local/explorer/api/workflows/${WORKFLOW}/instances/${id}`,
+    );
+    if (!response.ok) throw new Error(`instance ${id}: ${response.status}`);
+    const { result } = (await response.json()) as { result: InstanceRecord };
+    let inSteps = 0;
+    let modelSteps = 0;
+    for (const step of result.steps) {
+      const took = ms(step.start, step.end);
+      inSteps += took;
+      if (step.name.startsWith("model")) {
+        model.push(took);
+        modelSteps++;
+      } else tool.push(took);
+    }
+    outside.push((ms(result.start, result.end) - inSteps) / modelSteps);
+  }
+  return { model: median(model), tool: median(tool), outside: median(outside) };
 }
 
 /** The whole ledger, page by page (a read answers up to a page of events). */
