@@ -32,6 +32,9 @@ const authorize = allowLocalDev();
  */
 const index: IndexOptions | undefined = {};
 
+/** The demo's agents: `assistant`, the same on the Workflow executor, and their sub-agent. */
+const agents = [assistant, assistantWf, researcher];
+
 /**
  * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. `assistant-wf` is
  * the assistant on the Workflow executor; the researcher is their sub-agent; `reminder` is the
@@ -39,7 +42,7 @@ const index: IndexOptions | undefined = {};
  * served at `GET .../note-stats`.
  */
 export const AgentSession = createAgentServer({
-  agents: [assistant, assistantWf, researcher],
+  agents,
   authorize,
   triggers: [reminder],
   projections: [noteStats],
@@ -49,9 +52,9 @@ export const AgentSession = createAgentServer({
 
 /**
  * Drives the runs of `assistant-wf` (agents with `executor: "workflow"`): one Workflow
- * instance per run. Bound as AGENT_WORKFLOW in wrangler.jsonc.
+ * instance per run. Bound as AGENT_WORKFLOW in wrangler.jsonc. The same agents as the server.
  */
-export const AgentWorkflow = createAgentWorkflow();
+export const AgentWorkflow = createAgentWorkflow({ agents });
 
 export default {
   fetch(request, env, ctx) {
