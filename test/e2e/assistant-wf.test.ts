@@ -206,6 +206,23 @@ describe("assistant-wf: the demo agent on the Workflow executor", () => {
     await instanceReaches(c.id, (await status(c.id)).runId, "complete");
   });
 
+  it("the AI SDK Chat's stop() interrupts the Workflow run mid-answer: no more deltas, the instance parks", async () => {
+    const c = chat();
+    const sent = c.sendMessage({ text: "hello again" });
+    await until("some text", () => textOf(c.messages[1]).length > 10);
+    await c.stop();
+    await sent;
+    const events = await settled(c.id);
+    expect(events.at(-1)).toMatchObject({
+      kind: "run.interrupted",
+      data: { reason: "stopped by the chat client" },
+    });
+    expect((await status(c.id)).status).toBe("interrupted");
+    // Interrupted is resumable: the instance waits for a wake, it did not finish.
+    const view = await instance(c.id, events[0]?.runId ?? "");
+    expect(["running", "waiting"]).toContain(view.status);
+  });
+
   it("AG-UI's HttpAgent: the approval interrupt, then the resume run to the answer", async () => {
     const threadId = newSession("agui");
     const agent = new HttpAgent({
