@@ -12,58 +12,32 @@
  * at the start and at the end of a 2,000-delta answer against a bare SQLite insert. Also
  * counted: durability waits (`durable()`, DO: `storage.sync()`) per step, and timed on its
  * own: the woken object's prompt load (a fresh connection's first `MessageCache.prompt`).
- * `--no-http` skips the wrangler part. Env: BENCH_HISTORIES (e.g. "10,1000"), BENCH_SAMPLES.
+ * Then the two executors side by side (step-cost/executors.ts): the same agent on the alarm
+ * and on the Workflow executor under one `wrangler dev`, time per step of an N-step run.
+ * `--no-http` skips the wrangler parts; `--executors` runs only the executors' comparison.
+ * Env: BENCH_HISTORIES (e.g. "10,1000"), BENCH_SAMPLES, BENCH_HTTP_SAMPLES, BENCH_EXEC_STEPS
+ * (default 20), BENCH_EXEC_SAMPLES (default 8).
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
-import {
-  defineAgent,
-  defineTool,
-  Ledger,
-  SESSION_PROJECTIONS,
-  type SqlValue,
-  scriptedModel,
-} from "@durable-agents/core";
+import { Ledger, SESSION_PROJECTIONS, type SqlValue } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
-import * as z from "zod";
 import { MessageCache } from "../packages/core/src/agent/message-cache.ts";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { benchAgent as agent, STEPS } from "./step-cost/agent.ts";
+import { executorBench } from "./step-cost/executors.ts";
+import { httpRun, median } from "./step-cost/http.ts";
 
 const HISTORIES = (process.env.BENCH_HISTORIES ?? "10,1000,10000").split(",").map(Number);
 /** Over HTTP a history is built one run at a time (~50 ms each): up to 1,000 messages. */
 const HTTP_HISTORIES = HISTORIES.filter((h) => h <= 1_000);
-const STEPS = 6;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 31);
 const HTTP_SAMPLES = Number(process.env.BENCH_HTTP_SAMPLES ?? 8);
-
-const add = defineTool({
-  name: "add",
-  description: "Adds two numbers",
-  input: z.object({ a: z.number(), b: z.number() }),
-  effect: "pure",
-  execute: ({ a, b }) => a + b,
-});
-
-/** "work": STEPS steps (STEPS-1 tool calls, then an answer). Anything else: one step. */
-const agent = defineAgent({
-  name: "bench",
-  system: "You are a benchmark.",
-  tools: [add],
-  model: scriptedModel({
-    chunkSize: 16,
-    rules: [
-      ({ userText, turn }) => {
-        if (userText !== "work") return undefined;
-        if (turn < STEPS - 1)
-          return { text: `Step ${turn}. `, toolCalls: [{ name: "add", args: { a: turn, b: 1 } }] };
-        return { text: "Done with the work, here is a short answer." };
-      },
-      () => ({ text: "A short reply of about the usual length for a chat turn." }),
-    ],
-  }),
-});
+/** The executors' comparison: runs of EXEC_STEPS steps, median of EXEC_SAMPLES per executor. */
+const EXEC_STEPS = Number(process.env.BENCH_EXEC_STEPS ?? 20);
+const EXEC_SAMPLES = Number(process.env.BENCH_EXEC_SAMPLES ?? 8);
 
 const newId = () => `run_${crypto.randomUUID()}`;
 
@@ -264,32 +238,6 @@ function appendBench(dir: string) {
 
 // ---- over HTTP: the quickstart agent under wrangler dev ----
 
-async function post(url: string, body: unknown): Promise<void> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
-}
-
-/** Starts a run and waits (long-poll on the ledger) for its terminal event. */
-async function httpRun(base: string, message: string): Promise<void> {
-  const status = (await (await fetch(`${base}/status`)).json()) as { offset: string };
-  await post(`${base}/runs`, { input: { message } });
-  let offset = status.offset;
-  for (;;) {
-    const response = await fetch(`${base}/events?offset=${offset}&live=long-poll`);
-    const next = response.headers.get("stream-next-offset");
-    const events = response.status === 204 ? [] : ((await response.json()) as { kind: string }[]);
-    if (events.some((e) => /^run\.(completed|failed|aborted|interrupted)$/.test(e.kind))) {
-      if (!events.some((e) => e.kind === "run.completed")) throw new Error("http run failed");
-      return;
-    }
-    if (next) offset = next;
-  }
-}
-
 /** Both sessions are prepared first (which also warms workerd); samples then alternate. */
 async function httpBench(baseUrl: string, tag: string): Promise<number[]> {
   // "What is 2+3?" is two steps in the quickstart (calculator call, then the answer).
@@ -310,14 +258,9 @@ async function httpBench(baseUrl: string, tag: string): Promise<number[]> {
   return perStep.map(median);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 const fmt = (ms: number) => ms.toFixed(3);
 
-async function main() {
+async function historyBench() {
   const dir = mkdtempSync(join(tmpdir(), "bench-step-cost-"));
   const rows: string[][] = [];
   const notes: string[] = [];
@@ -405,8 +348,45 @@ async function main() {
   console.log(`\n${notes.join("\n")}`);
   console.log(
     `\n${STEPS} steps per Node sample, median of ${SAMPLES}; HTTP: 2-step runs, median of ${HTTP_SAMPLES}. ` +
-      `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB.`,
+      machine(),
   );
 }
 
-await main();
+const machine = () =>
+  `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}.`;
+
+/** The alarm and the Workflow executor side by side (bench/step-cost/executors.ts). */
+async function executorsTable() {
+  const { steps, samples, figures, workflowSteps } = await executorBench(EXEC_STEPS, EXEC_SAMPLES);
+  const alarm = figures.find((f) => f.executor === "alarm");
+  const rows = figures.map((f) => [
+    `${f.executor} (${f.agent})`,
+    fmt(f.perStepMs),
+    f.runMs.toFixed(1),
+    alarm ? `${(f.perStepMs / alarm.perStepMs).toFixed(2)}×` : "-",
+  ]);
+  const header = [
+    "executor, wrangler dev",
+    "time per step (ms)",
+    `${steps}-step run (ms)`,
+    "÷ alarm",
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ");
+  console.log(`\n${line(header)}`);
+  console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
+  for (const row of rows) console.log(line(row));
+  const w = workflowSteps;
+  console.log(
+    `\nWorkflow runs, from their instances' step records (medians, ms): model step.do ${fmt(w.model)}, ` +
+      `tool step.do ${fmt(w.tool)}, outside the steps (decide RPCs, the engine) ${fmt(w.outside)} per step.`,
+  );
+  console.log(
+    `${steps}-step runs (${steps - 1} tool calls, then the answer), alternated, median of ${samples}. ${machine()}`,
+  );
+}
+
+if (!process.argv.includes("--executors")) await historyBench();
+if (!process.argv.includes("--no-http")) await executorsTable();

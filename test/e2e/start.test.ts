@@ -107,6 +107,9 @@ describe("npm start", () => {
     expect(text).toContain(
       `npx durable-agents chat "What is (2+3)*4?" --url http://127.0.0.1:${port}`,
     );
+    expect(text).toContain(
+      `npx durable-agents chat --agent assistant-wf "What is 2+3?" --url http://127.0.0.1:${port}`,
+    );
     expect(text).toContain("using the embedded scripted model");
     expect(text).toContain("local dev (AUTH_SECRET unset)");
     expect(text).toContain("index: on, in D1 INDEX_DB: GET /sessions, GET /usage");

@@ -139,12 +139,14 @@ function printBanner(info) {
   console.log(`
   durable-agents quickstart is running on ${url}
   agent: assistant, using the ${info.model}
+         (assistant-wf is the same agent with its runs on Cloudflare Workflows)
   auth: ${auth}
   index: ${info.index}
 
   Talk to it from another terminal:
     npx durable-agents chat "What is (2+3)*4?"${urlFlag}
     npx durable-agents chat "remember to buy milk" --session demo${urlFlag}
+    npx durable-agents chat --agent assistant-wf "What is 2+3?"${urlFlag}
     npx durable-agents tail assistant/demo${urlFlag}
 
   Or with curl:

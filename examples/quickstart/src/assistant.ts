@@ -21,3 +21,15 @@ export const assistant = defineAgent({
     lastResult: z.object({ expression: z.string(), result: z.number() }).nullable(),
   }),
 });
+
+/**
+ * The same agent on the Workflow executor: each run is an AgentWorkflow instance (worker.ts,
+ * binding AGENT_WORKFLOW), one `step.do` per model call and per tool call, while the session
+ * object keeps the ledger. Everything else is `assistant`'s, so every route, client and the
+ * inspector treat both alike.
+ */
+export const assistantWf = defineAgent({
+  ...assistant,
+  name: "assistant-wf",
+  executor: "workflow",
+});

@@ -1,6 +1,7 @@
 import {
   allowLocalDev,
   createAgentServer,
+  createAgentWorkflow,
   type IndexOptions,
   routeRequest,
 } from "@durable-agents/cloudflare";
@@ -9,7 +10,7 @@ import { serveAgentMcp } from "@durable-agents/cloudflare/mcp";
 /** A Durable Streams server comes with it: one object per stream at /v1/stream/*. */
 export { DurableStreamObject } from "@durable-agents/cloudflare";
 
-import { assistant } from "./assistant.ts";
+import { assistant, assistantWf } from "./assistant.ts";
 import { DEV_INFO_PATH, devInfoResponse } from "./dev-info.ts";
 import { inspectorResponse } from "./inspector/index.ts";
 import { noteStats } from "./note-events.ts";
@@ -31,13 +32,17 @@ const authorize = allowLocalDev();
  */
 const index: IndexOptions | undefined = {};
 
+/** The demo's agents: `assistant`, the same on the Workflow executor, and their sub-agent. */
+const agents = [assistant, assistantWf, researcher];
+
 /**
- * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. The researcher
- * is the assistant's sub-agent; `reminder` is the schedules' trigger kind; `note_stats` is an
- * app projection of the notes tools' events, served at `GET .../note-stats`.
+ * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. `assistant-wf` is
+ * the assistant on the Workflow executor; the researcher is their sub-agent; `reminder` is the
+ * schedules' trigger kind; `note_stats` is an app projection of the notes tools' events,
+ * served at `GET .../note-stats`.
  */
 export const AgentSession = createAgentServer({
-  agents: [assistant, researcher],
+  agents,
   authorize,
   triggers: [reminder],
   projections: [noteStats],
@@ -45,11 +50,17 @@ export const AgentSession = createAgentServer({
   index,
 });
 
+/**
+ * Drives the runs of `assistant-wf` (agents with `executor: "workflow"`): one Workflow
+ * instance per run. Bound as AGENT_WORKFLOW in wrangler.jsonc. The same agents as the server.
+ */
+export const AgentWorkflow = createAgentWorkflow({ agents });
+
 export default {
   fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (request.method === "GET" && pathname === "/")
-      return inspectorResponse({ agents: [assistant.name, researcher.name] });
+      return inspectorResponse({ agents: AgentSession.agents });
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
       return devInfoResponse(request, env, index);
     // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
@@ -62,5 +73,6 @@ export default {
     AGENTS: DurableObjectNamespace;
     STREAMS: DurableObjectNamespace;
     INDEX_DB: D1Database;
+    AGENT_WORKFLOW: Workflow;
   } & Record<string, unknown>
 >;

@@ -1,0 +1,44 @@
+import { defineAgent, defineTool, scriptedModel } from "@durable-agents/core";
+import * as z from "zod";
+
+/** Steps of the Node bench's "work" run (bench/step-cost.ts). */
+export const STEPS = 6;
+
+const add = defineTool({
+  name: "add",
+  description: "Adds two numbers",
+  input: z.object({ a: z.number(), b: z.number() }),
+  effect: "pure",
+  execute: ({ a, b }) => a + b,
+});
+
+/**
+ * "work": STEPS steps (STEPS-1 tool calls, then an answer); "work N": N steps the same way.
+ * Anything else: one step.
+ */
+export const benchAgent = defineAgent({
+  name: "bench",
+  system: "You are a benchmark.",
+  tools: [add],
+  maxSteps: 100,
+  model: scriptedModel({
+    chunkSize: 16,
+    rules: [
+      ({ userText, turn }) => {
+        const work = userText.match(/^work(?: (\d+))?$/);
+        if (!work) return undefined;
+        if (turn < Number(work[1] ?? STEPS) - 1)
+          return { text: `Step ${turn}. `, toolCalls: [{ name: "add", args: { a: turn, b: 1 } }] };
+        return { text: "Done with the work, here is a short answer." };
+      },
+      () => ({ text: "A short reply of about the usual length for a chat turn." }),
+    ],
+  }),
+});
+
+/** The same agent on the Workflow executor (declared from `benchAgent`, not copied). */
+export const benchWorkflowAgent = defineAgent({
+  ...benchAgent,
+  name: "bench-wf",
+  executor: "workflow",
+});
