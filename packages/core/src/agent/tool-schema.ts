@@ -37,10 +37,20 @@ const converted = new WeakMap<object, Converted>();
  * schema object. Throws a TypeError that says what to do otherwise.
  */
 export function toolJsonSchema(toolName: string, input: ToolInputSchema): JSONSchema7 {
-  return convert(toolName, input).json;
+  const json = jsonSchemaOf(`tool "${toolName}": its input schema`, input);
+  checkRoot(toolName, json);
+  return json;
 }
 
-function convert(toolName: string, input: ToolInputSchema): Converted {
+/**
+ * The JSON Schema of any schema `asSchema` takes (a tool's input, an agent's outputSchema),
+ * computed once per schema object. Throws a TypeError naming `what` when it has none.
+ */
+export function jsonSchemaOf(what: string, input: ToolInputSchema): JSONSchema7 {
+  return convert(what, input).json;
+}
+
+function convert(what: string, input: ToolInputSchema): Converted {
   const key = input as object;
   const known = converted.get(key);
   if (known) return known;
@@ -52,15 +62,14 @@ function convert(toolName: string, input: ToolInputSchema): Converted {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new TypeError(
-      `tool "${toolName}": its input schema cannot be converted to JSON Schema (${reason}); pass a zod schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`,
+      `${what} cannot be converted to JSON Schema (${reason}); pass a zod schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`,
     );
   }
   if (typeof (json as PromiseLike<JSONSchema7>).then === "function") {
     throw new TypeError(
-      `tool "${toolName}": its JSON Schema is a promise; tools are checked when they are defined, so pass jsonSchema({...}) a plain object`,
+      `${what} has a JSON Schema that is a promise; schemas are checked when they are defined, so pass jsonSchema({...}) a plain object`,
     );
   }
-  checkRoot(toolName, json as JSONSchema7);
   const entry = { schema, json: json as JSONSchema7 };
   converted.set(key, entry);
   return entry;
@@ -93,7 +102,7 @@ export function parseToolInput<Input>(
       ? Promise.resolve(result).then((r) => fromStandard<Input>(r))
       : fromStandard<Input>(result);
   }
-  const { validate } = convert(toolName, input).schema;
+  const { validate } = convert(`tool "${toolName}": its input schema`, input).schema;
   if (!validate) return { success: true, value: value as Input };
   const result = validate(value);
   const done = (r: ValidationResult<unknown>): ToolInputResult<Input> =>
