@@ -34,6 +34,7 @@ import {
   type WireEvent,
 } from "@durable-agents/core";
 import { checkId } from "../agent-object/session-path.ts";
+import { sessionNamespace } from "../agent-object/session-peers.ts";
 import { sessionCall } from "../store/store-rpc.ts";
 import { type Call, followRun, type RetryOptions, waitForOutcome } from "./follow.ts";
 
@@ -145,7 +146,9 @@ export interface AgentRuns {
 }
 
 /**
- * Run handles over the session objects bound as `options.binding`.
+ * Run handles over the session objects bound as `options.binding`. Throws a 500
+ * `binding_missing` (BindingMissingError) at once when that binding is not a Durable Object
+ * namespace.
  * @example
  * const runs = agentRuns(env);
  * const run = await runs.execute(assistant, "What is 2+3?");
@@ -155,6 +158,7 @@ export interface AgentRuns {
 export function agentRuns(env: object, options: AgentRunsOptions = {}): AgentRuns {
   const bindings = env as Record<string, unknown>;
   const binding = options.binding ?? "AGENTS";
+  sessionNamespace(bindings, binding, "agentRuns(env, { binding })");
   const retry = options.retry ?? {};
   const open = (agent: AgentRef, session: string): RunHandle => {
     const name = checkId(typeof agent === "string" ? agent : agent.name, "agent name");
