@@ -59,7 +59,8 @@ export interface ExecuteOptions {
 export interface StreamOptions {
   /**
    * Read the events after this offset: an event's `offset` from an earlier stream, to go on
-   * where it stopped. Default: where the run started. `-1` is the session's start.
+   * where it stopped. Default: where the run started. `-1` is the session's start. Only this
+   * run's events come: from an offset past its stop (a later run's), the stream is empty.
    */
   readonly offset?: string;
   /** Ends the stream (quietly: the iteration just stops). */
@@ -78,7 +79,9 @@ export type RunState = StatusResponse & {
 
 /**
  * One run of one session, for Worker code. Every method rejects with a `DurableAgentsError`
- * carrying the `code`, `status` and `details` the matching HTTP route gives.
+ * carrying the `code`, `status` and `details` the matching HTTP route gives, as the subclass
+ * its status names (`ConflictError` for 409, `BadRequestError` for 400...). A before hook's
+ * refusal is the app's own status, code and message.
  */
 export interface RunHandle {
   readonly agent: string;
@@ -95,6 +98,7 @@ export interface RunHandle {
    * sub-agent), or when `signal` aborts. Reads that fail (the session object restarted) are
    * retried from the last offset: no event is lost or repeated. To go on after a resume,
    * stream again from the last event's `offset`. 409 `no_run` on a session without runs.
+   * Never another run's events: a handle whose run a later run superseded ends at its stop.
    */
   stream(options?: StreamOptions): AsyncIterable<WireEvent>;
   /**
