@@ -5,6 +5,8 @@ import {
   type Schema,
   type ValidationResult,
 } from "@ai-sdk/provider-utils";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { issuePath } from "../validation/check.ts";
 
 /**
  * A tool's input schema, through the AI SDK's own schema helpers (`asSchema` from
@@ -112,24 +114,16 @@ export function parseToolInput<Input>(
   return isPromise(result) ? Promise.resolve(result).then(done) : done(result);
 }
 
-interface StandardIssue {
-  readonly message: string;
-  readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[];
-}
-type StandardResult = { readonly value: unknown } | { readonly issues: readonly StandardIssue[] };
+type StandardResult = StandardSchemaV1.Result<unknown>;
 interface StandardProps {
   validate(value: unknown): StandardResult | Promise<StandardResult>;
 }
 
 function fromStandard<Input>(result: StandardResult): ToolInputResult<Input> {
-  if ("value" in result && !("issues" in result && result.issues))
-    return { success: true, value: result.value as Input };
-  const issues = (result as { issues: readonly StandardIssue[] }).issues;
-  const message = issues
+  if (!result.issues) return { success: true, value: result.value as Input };
+  const message = result.issues
     .map((issue) => {
-      const path = (issue.path ?? [])
-        .map((p) => String(typeof p === "object" ? p.key : p))
-        .join(".");
+      const path = issuePath(issue);
       return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join("; ");

@@ -69,9 +69,7 @@ function checkStandard<T>(schema: StandardSchemaV1<unknown, T>, value: unknown):
 
 function failed(found: readonly StandardSchemaV1.Issue[]): Checked<never> {
   const issues = found.map((issue) => ({
-    path:
-      (issue.path ?? []).map((key) => String(typeof key === "object" ? key.key : key)).join(".") ||
-      "(root)",
+    path: issuePath(issue) || "(root)",
     message: issue.message,
   }));
   return {
@@ -79,4 +77,9 @@ function failed(found: readonly StandardSchemaV1.Issue[]): Checked<never> {
     issues,
     summary: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
   };
+}
+
+/** Where a Standard Schema issue is: its path dotted (`a.b.0`), or "" at the root. */
+export function issuePath(issue: StandardSchemaV1.Issue): string {
+  return (issue.path ?? []).map((key) => String(typeof key === "object" ? key.key : key)).join(".");
 }
