@@ -122,6 +122,11 @@ describe("durable-agents error advice", () => {
     expect(inCliTerms('no checkpoint "9"; list them with GET .../checkpoints')).toBe(
       'no checkpoint "9"; list them with `durable-agents checkpoints <agent>/<session>`',
     );
+    expect(
+      inCliTerms(
+        'run r1 failed; run it again with POST .../retry (from_checkpoint or from_start), or from Worker code: handle.resume({ mode: "from_checkpoint", checkpoint })',
+      ),
+    ).toBe("run r1 failed; run it again with `durable-agents retry [--from-start]`");
     expect(inCliTerms("no such thing")).toBe("no such thing");
   });
 

@@ -15,6 +15,7 @@ export {
   type SessionPath,
   sessionObjectName,
 } from "./agent-object/session-path.ts";
+export { BindingMissingError } from "./agent-object/session-peers.ts";
 export {
   type AuthDecision,
   type AuthIdentity,

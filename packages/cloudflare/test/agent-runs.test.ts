@@ -1,6 +1,10 @@
 import { env } from "cloudflare:test";
 import {
+  BadRequestError,
+  ConflictError,
+  DurableAgentsError,
   type LedgerEvent,
+  NotFoundError,
   type ResumeBody,
   RunAbortedError,
   RunFailedError,
@@ -137,15 +141,15 @@ describe("a wait on sub-agents is no stop", () => {
 });
 
 describe("one door: the handle's commands are the session commands", () => {
-  it("hooks run on the store transport, a hook's answer is answered_by_hook, the start schema applies", async () => {
+  it("hooks run on the store transport, a hook's refusal is the app's error, the start schema applies", async () => {
     const s = session("counter");
     const run = await runs.execute("counter", "count", { session: s.session });
     expect(commandLog).toContain(`before:start:store:${s.session}`);
     await run.result();
     // The fixture's beforeStart answers this message itself (as it would over HTTP).
     await expect(run.send("forbidden words")).rejects.toMatchObject({
-      status: 409,
-      code: "answered_by_hook",
+      status: 422,
+      code: "blocked_by_hook",
     });
     await expect(
       run.send({ input: { message: "" } } as unknown as { input: { message: string } }),
@@ -362,8 +366,8 @@ describe("canResume is the resume's own rule, in every state", () => {
       canResume: false,
       code: "invalid_request",
     });
-    // Continue is accepted: the calls still wait, so the run waits for them again.
-    expect(await agrees(waiting)).toEqual({ canResume: true });
+    // Continue decides nothing while calls wait for decisions: refused, the run still waits.
+    expect(await agrees(waiting)).toMatchObject({ canResume: false, code: "decisions_pending" });
     expect(await waiting.result()).toMatchObject({ status: "waiting" });
 
     probe.close("slow_echo");
@@ -399,4 +403,115 @@ describe("stream() across a restart of the session object", () => {
       expect(await run.result()).toMatchObject({ status: "completed" });
     });
   }
+});
+
+describe("a handle's answers are the HTTP doors' answers", () => {
+  it("a superseded handle's stream yields only its own run, ending at its stop", async () => {
+    const s = session("counter");
+    const first = await runs.execute("counter", "quick one", { session: s.session });
+    const own = await collect(first.stream());
+    const second = await first.send("slow second");
+    await second.result();
+    expect(await collect(first.stream())).toEqual(own);
+    // From its end offset (or anywhere past it), nothing: the second run is not its run.
+    expect(await collect(first.stream({ offset: own.at(-1)?.offset }))).toEqual([]);
+    const secondEvents = await collect(second.stream());
+    expect(await collect(first.stream({ offset: secondEvents[1]?.offset }))).toEqual([]);
+    // From before its end, the rest of its own events.
+    expect(await collect(first.stream({ offset: own.at(-3)?.offset }))).toEqual(own.slice(-2));
+  });
+
+  it("resume(null) is the 400 that POST .../resume with body null is", async () => {
+    const s = session("approver");
+    const run = await runs.execute("approver", "pay", { session: s.session });
+    await run.result();
+    const http = await s.post("resume", "null");
+    expect(http.status).toBe(400);
+    const body = (await http.json()) as { error: { code: string } };
+    const nil = null as unknown as ResumeBody;
+    await expect(run.resume(nil)).rejects.toMatchObject({ status: 400, code: body.error.code });
+    await expect(run.canResume(nil)).rejects.toMatchObject({ status: 400, code: body.error.code });
+  });
+
+  it("a before hook's refusal reaches the handle with the app's status, code and message", async () => {
+    const run = await runs.execute("counter", "count");
+    await run.result();
+    const refusal = await run.send("forbidden words").catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(DurableAgentsError);
+    expect(refusal).toMatchObject({
+      status: 422,
+      code: "blocked_by_hook",
+      message: "the beforeStart hook refused this message",
+      details: { command: "start", hookStatus: 422 },
+    });
+  });
+
+  it("a missing or ill-typed binding is a configuration error at once, naming where to set it", () => {
+    for (const bindings of [env, { ...env, NOPE: "not a namespace" }]) {
+      expect(() => agentRuns(bindings, { binding: "NOPE" })).toThrow(
+        expect.objectContaining({
+          code: "binding_missing",
+          message: expect.stringMatching(/wrangler\.jsonc.*agentRuns\(env, \{ binding \}\)/),
+        }),
+      );
+    }
+  });
+
+  it("refusals across the RPC are the subclasses thrown locally (instanceof works)", async () => {
+    probe.close("slow_echo");
+    const busy = await runs.execute("probe", "go");
+    const conflict = await busy.send("again").catch((error: unknown) => error);
+    expect(conflict).toBeInstanceOf(ConflictError);
+    expect(conflict).toMatchObject({ code: "run_active", status: 409 });
+    const bad = await busy
+      .resume({ mode: "sideways" } as unknown as ResumeBody)
+      .catch((error: unknown) => error);
+    expect(bad).toBeInstanceOf(BadRequestError);
+    probe.open("slow_echo");
+    await busy.result();
+    await expect(runs.execute("ghost", "hi")).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("messages speak to handle callers too: a failed run names resume from_checkpoint, ids must be strings", async () => {
+    const s = session("counter");
+    const run = await runs.execute("counter", `fail once ${s.session}`, { session: s.session });
+    await run.result().catch(() => undefined);
+    const check = await run.canResume();
+    expect(check).toMatchObject({ canResume: false, code: "run_failed" });
+    if (!check.canResume) expect(check.reason).toContain('resume({ mode: "from_checkpoint"');
+    expect(() => runs.getHandle("counter", 42 as unknown as string)).toThrow(
+      expect.objectContaining({
+        code: "invalid_path",
+        message: expect.stringContaining("the session id must be a string"),
+      }),
+    );
+  });
+});
+
+describe("a resume that decides nothing on a run waiting for decisions is refused", () => {
+  it("resume({}) and resume({ approvals: [] }) are 409 at both doors, canResume says why, the ledger stays", async () => {
+    const s = session("approver");
+    const run = await runs.execute("approver", "pay", { session: s.session });
+    const waiting = await run.result();
+    if (waiting.status !== "waiting") throw new Error("not waiting");
+    const ids = waiting.pending.map((p) => p.callId);
+    const tail = (await s.events()).length;
+    for (const body of [{}, { approvals: [] }, { mode: "continue" as const }]) {
+      const check = await run.canResume(body);
+      expect(check).toMatchObject({ canResume: false, code: "decisions_pending" });
+      if (!check.canResume) for (const id of ids) expect(check.reason).toContain(id);
+      await expect(run.resume(body)).rejects.toMatchObject({
+        status: 409,
+        code: "decisions_pending",
+        details: { pending: ids },
+      });
+      const http = await s.post("resume", body);
+      expect(http.status).toBe(409);
+      expect(await http.json()).toMatchObject({ error: { code: "decisions_pending" } });
+    }
+    expect(await s.events()).toHaveLength(tail);
+    // Deciding them still resumes the run.
+    await run.resume({ approvals: ids.map((callId) => ({ callId, approved: true })) });
+    expect(await run.result()).toMatchObject({ status: "completed" });
+  });
 });

@@ -212,6 +212,7 @@ export {
   BadRequestError,
   ConflictError,
   DurableAgentsError,
+  errorFromWire,
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import * as z3 from "zod/v3";
 import { defineAgent, latestRun, scriptedModel } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 import { calculator } from "./fixtures.ts";
@@ -63,5 +64,70 @@ describe("structured output with tools", () => {
       type: "json",
       schema: { type: "object", required: ["sum", "explanation"] },
     });
+  });
+});
+
+describe("stateSchema and outputSchema take any Standard Schema, as tool inputs do", () => {
+  /** A hand-written Standard Schema (v1) without JSON Schema: `{ n: number }`. */
+  const handWritten = {
+    "~standard": {
+      version: 1,
+      vendor: "hand",
+      validate: (value: unknown) =>
+        typeof (value as { n?: unknown })?.n === "number"
+          ? { value }
+          : { issues: [{ message: "n must be a number", path: ["n"] }] },
+    },
+  } as const;
+
+  it("a zod/v3 or hand-written stateSchema checks the initial state and every write", () => {
+    for (const stateSchema of [z3.object({ n: z3.number() }), handWritten]) {
+      const base = { name: "st", system: "", model: scriptedModel({ turns: [] }), stateSchema };
+      expect(() => defineAgent({ ...base, initialState: { n: "x" } })).toThrow(
+        /initialState does not match stateSchema: n: /,
+      );
+      const s = createTestSession(defineAgent({ ...base, initialState: { n: 1 } }));
+      expect(() => s.runtime.state.compareAndSet({ n: "two" }, 0)).toThrow(
+        expect.objectContaining({ status: 400, message: expect.stringContaining("n: ") }),
+      );
+      expect(s.runtime.state.compareAndSet({ n: 2 }, 0)).toMatchObject({ version: 1 });
+    }
+  });
+
+  it("a zod/v3 outputSchema asks for its JSON Schema and checks the answer", async () => {
+    let seen: unknown;
+    const base = scriptedModel({ rules: [() => ({ text: '{"sum":"five"}' })] });
+    const agent = defineAgent({
+      name: "v3",
+      system: "",
+      outputSchema: z3.object({ sum: z3.number() }),
+      model: {
+        ...base,
+        doStream: (o) => {
+          seen = o.responseFormat;
+          return base.doStream(o);
+        },
+      },
+    });
+    const s = createTestSession(agent);
+    await s.runtime.start({ message: "x" });
+    await s.drain();
+    expect(seen).toMatchObject({ type: "json", schema: { type: "object", required: ["sum"] } });
+    expect(latestRun(s.sql)).toMatchObject({
+      status: "failed",
+      error: { code: "invalid_output", message: expect.stringContaining("sum: ") },
+    });
+  });
+
+  it("refuses at defineAgent what it cannot use, saying what is accepted", () => {
+    const base = { name: "bad", system: "", model: scriptedModel({ turns: [] }) };
+    // No JSON Schema to ask the model with.
+    expect(() => defineAgent({ ...base, outputSchema: handWritten })).toThrow(
+      /outputSchema .*JSON Schema/,
+    );
+    const notASchema = { parse: () => 1 } as unknown as typeof handWritten;
+    expect(() => defineAgent({ ...base, stateSchema: notASchema })).toThrow(
+      /stateSchema must be a Standard Schema/,
+    );
   });
 });

@@ -36,10 +36,15 @@ function decodeId(raw: string, what: "agent name" | "session id"): string {
  * `.`, starting with a letter or digit. Throws a 400 `invalid_path` otherwise.
  */
 export function checkId(value: string, what: "agent name" | "session id"): string {
-  if (typeof value !== "string" || !SEGMENT.test(value))
+  if (typeof value !== "string")
     throw new BadRequestError(
       "invalid_path",
-      `the ${what} "${String(value).slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+      `the ${what} must be a string (got a ${value === null ? "null" : typeof value}); use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+    );
+  if (!SEGMENT.test(value))
+    throw new BadRequestError(
+      "invalid_path",
+      `the ${what} "${value.slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
     );
   return value;
 }

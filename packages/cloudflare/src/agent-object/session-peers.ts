@@ -1,5 +1,6 @@
 import {
   DurableAgentsError,
+  errorFromWire,
   type LedgerEvent,
   type SessionPeers,
   type SubagentMessage,
@@ -27,21 +28,44 @@ export interface SessionPeerStub {
   receiveToolResult(result: ToolWorkflowResult): Promise<PeerRefusal | null>;
 }
 
-/** The session object `agent/session` as an RPC stub (a missing binding throws a TypeError that says what to set). */
+/** The session object `agent/session` as an RPC stub (a missing binding: see `sessionNamespace`). */
 export function stubFor<Stub = SessionPeerStub>(
   env: Record<string, unknown>,
   binding: string,
   agent: string,
   session: string,
 ): Stub {
-  const namespace = env[binding] as DurableObjectNamespace | undefined;
-  if (!namespace) {
-    throw new TypeError(
-      `the Durable Object binding "${binding}" is missing; set createAgentServer({ binding })`,
-    );
-  }
+  const namespace = sessionNamespace(env, binding);
   const id = namespace.idFromName(sessionObjectName(agent, session));
   return namespace.get(id) as unknown as Stub;
+}
+
+/** 500 `binding_missing`: the session objects' binding is not a Durable Object namespace. */
+export class BindingMissingError extends DurableAgentsError {
+  override name = "BindingMissingError";
+  constructor(binding: string, found: unknown, setting: string) {
+    super(
+      "binding_missing",
+      500,
+      `the Durable Object binding "${binding}" is ${found === undefined ? "missing from env" : `not a Durable Object namespace (it is a ${typeof found})`}; bind the session class under that name in wrangler.jsonc ("durable_objects": { "bindings": [{ "name": "${binding}", "class_name": ... }] }), or name your binding with ${setting}`,
+      false,
+    );
+  }
+}
+
+/**
+ * The namespace of the session objects bound as `binding`. Throws BindingMissingError when
+ * it is absent or not a namespace; `setting` names the option that picks the binding.
+ */
+export function sessionNamespace(
+  env: Record<string, unknown>,
+  binding: string,
+  setting = "createAgentServer({ binding })",
+): DurableObjectNamespace {
+  const found = env[binding] as Partial<DurableObjectNamespace> | undefined;
+  if (typeof found?.idFromName !== "function" || typeof found.get !== "function")
+    throw new BindingMissingError(binding, found, setting);
+  return found as DurableObjectNamespace;
 }
 
 /** Other sessions, reached over DO-to-DO RPC through the namespace `binding` (forks). */
@@ -79,18 +103,16 @@ export function subagentPort(env: Record<string, unknown>, binding: string): Sub
   };
 }
 
-/** A peer's refusal as the typed error it was on the other side (RPC keeps only its message). */
+/**
+ * A peer's refusal as the typed error it was on the other side (RPC keeps only a thrown
+ * error's message): the subclass its status names (`errorFromWire`), so `instanceof`
+ * works as for an error thrown locally.
+ */
 export function refusalError(refused: PeerRefusal): DurableAgentsError {
-  const body = refused.body as {
-    error?: { code?: string; message?: string; details?: Record<string, unknown> };
-  };
-  return new DurableAgentsError(
-    body.error?.code ?? "refused",
-    refused.status,
-    body.error?.message ?? `the other session refused with status ${refused.status}`,
-    false,
-    body.error?.details === undefined ? {} : { details: body.error.details },
-  );
+  return errorFromWire(refused.status, refused.body, {
+    code: "refused",
+    message: `the other session refused with status ${refused.status}`,
+  });
 }
 
 /** Runs `work`, turning a typed refusal into data for the caller on the other side of the RPC. */

@@ -34,6 +34,7 @@ import {
   type WireEvent,
 } from "@durable-agents/core";
 import { checkId } from "../agent-object/session-path.ts";
+import { sessionNamespace } from "../agent-object/session-peers.ts";
 import { sessionCall } from "../store/store-rpc.ts";
 import { type Call, followRun, type RetryOptions, waitForOutcome } from "./follow.ts";
 
@@ -58,7 +59,8 @@ export interface ExecuteOptions {
 export interface StreamOptions {
   /**
    * Read the events after this offset: an event's `offset` from an earlier stream, to go on
-   * where it stopped. Default: where the run started. `-1` is the session's start.
+   * where it stopped. Default: where the run started. `-1` is the session's start. Only this
+   * run's events come: from an offset past its stop (a later run's), the stream is empty.
    */
   readonly offset?: string;
   /** Ends the stream (quietly: the iteration just stops). */
@@ -77,7 +79,9 @@ export type RunState = StatusResponse & {
 
 /**
  * One run of one session, for Worker code. Every method rejects with a `DurableAgentsError`
- * carrying the `code`, `status` and `details` the matching HTTP route gives.
+ * carrying the `code`, `status` and `details` the matching HTTP route gives, as the subclass
+ * its status names (`ConflictError` for 409, `BadRequestError` for 400...). A before hook's
+ * refusal is the app's own status, code and message.
  */
 export interface RunHandle {
   readonly agent: string;
@@ -94,6 +98,7 @@ export interface RunHandle {
    * sub-agent), or when `signal` aborts. Reads that fail (the session object restarted) are
    * retried from the last offset: no event is lost or repeated. To go on after a resume,
    * stream again from the last event's `offset`. 409 `no_run` on a session without runs.
+   * Never another run's events: a handle whose run a later run superseded ends at its stop.
    */
   stream(options?: StreamOptions): AsyncIterable<WireEvent>;
   /**
@@ -145,7 +150,9 @@ export interface AgentRuns {
 }
 
 /**
- * Run handles over the session objects bound as `options.binding`.
+ * Run handles over the session objects bound as `options.binding`. Throws a 500
+ * `binding_missing` (BindingMissingError) at once when that binding is not a Durable Object
+ * namespace.
  * @example
  * const runs = agentRuns(env);
  * const run = await runs.execute(assistant, "What is 2+3?");
@@ -155,6 +162,7 @@ export interface AgentRuns {
 export function agentRuns(env: object, options: AgentRunsOptions = {}): AgentRuns {
   const bindings = env as Record<string, unknown>;
   const binding = options.binding ?? "AGENTS";
+  sessionNamespace(bindings, binding, "agentRuns(env, { binding })");
   const retry = options.retry ?? {};
   const open = (agent: AgentRef, session: string): RunHandle => {
     const name = checkId(typeof agent === "string" ? agent : agent.name, "agent name");

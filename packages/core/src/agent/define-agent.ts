@@ -1,7 +1,7 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import type { JsonValue } from "../ledger/events.ts";
 import type { McpToolSource } from "../mcp/source.ts";
-import { check, type Schema } from "../validation/check.ts";
+import { type AppSchema, check } from "../validation/check.ts";
 import { jsonValue } from "../validation/fields.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type AnyTool, defineTool, type ToolDefinition } from "./define-tool.ts";
@@ -13,6 +13,7 @@ import {
   toolChoiceProblem,
 } from "./model-options.ts";
 import type { ModelTimeouts } from "./model-timeouts.ts";
+import { checkAgentSchema } from "./structured-output.ts";
 
 /** Build-time context for models that depend on the environment (API keys, bindings). */
 export interface ModelContext {
@@ -33,7 +34,7 @@ export interface AgentDefinition {
    * The shape of the final answer. The model is asked for JSON matching it (tools
    * still work in earlier steps); the run's output is the parsed, validated object.
    */
-  readonly outputSchema?: Schema;
+  readonly outputSchema?: AppSchema;
   /**
    * Call settings for every model call of this agent, as `streamText` takes them:
    * `temperature`, `maxOutputTokens`, `topP`, `stopSequences`, `toolChoice`,
@@ -57,7 +58,7 @@ export interface AgentDefinition {
    * The shape of the application state. Every write, from a client (`PUT .../state`) or a
    * tool (`ctx.state.set`), is checked against it; the value is stored as written.
    */
-  readonly stateSchema?: Schema;
+  readonly stateSchema?: AppSchema;
   /**
    * MCP servers whose tools the agent offers the model besides `tools` (see `mcpServer` in
    * `@durable-agents/core/mcp`). Each run lists them once and records the list in the ledger.
@@ -136,6 +137,8 @@ export function defineAgent<const D extends DomainPolicies = DomainPolicies>(
   }
   // Refused here already (type-checked too when the agent declares domains); allow-lists need env.
   assertDomainsDeclared({ name: options.name, tools, domains: options.domains });
+  checkAgentSchema(options.name, "stateSchema", options.stateSchema);
+  checkAgentSchema(options.name, "outputSchema", options.outputSchema);
   checkInitialState(options);
   checkModelOptions(options.name, options.modelOptions);
   const choice = toolChoiceProblem(

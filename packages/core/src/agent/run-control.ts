@@ -76,7 +76,7 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
   if (run.status === "completed" || run.status === "aborted") {
     throw new ConflictError(
       "run_not_resumable",
-      `run ${run.runId} is ${run.status} and cannot be resumed; start a new run with POST .../runs`,
+      `run ${run.runId} is ${run.status} and cannot be resumed; start a new run with POST .../runs, or from Worker code: handle.send(message)`,
       { details: { runId: run.runId, status: run.status } },
     );
   }
@@ -84,6 +84,16 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
     return decideApprovals(state, run, request.approvals);
   const pending = state.calls.filter((c) => PENDING.has(c.status));
   const mode = request.mode ?? (request.messages?.length ? "with_message" : "continue");
+  // Continuing a run that waits for decisions would only make it wait again (two events, no
+  // change): a client polling canResume -> resume would grow the ledger for nothing.
+  if (mode === "continue" && run.status === "waiting" && pending.length > 0) {
+    const ids = pending.map((c) => c.callId);
+    throw new ConflictError(
+      "decisions_pending",
+      `run ${run.runId} waits for a decision on ${ids.length === 1 ? "call" : "calls"} ${ids.join(", ")}; resume with approvals: [{ callId, approved }] for each, or with mode "with_message" to cancel them`,
+      { details: { runId: run.runId, pending: ids } },
+    );
+  }
   const messages = request.messages?.length ? [...request.messages] : undefined;
   if (messages && mode === "continue")
     throw new BadRequestError(
@@ -100,7 +110,7 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
   if (run.status === "failed") {
     throw new ConflictError(
       "run_failed",
-      `run ${run.runId} failed; use POST .../retry (from_checkpoint or from_start)`,
+      `run ${run.runId} failed; run it again with POST .../retry (from_checkpoint or from_start), or from Worker code: handle.resume({ mode: "from_checkpoint", checkpoint })`,
       {
         details: { runId: run.runId },
       },
@@ -234,7 +244,7 @@ function requireRun(state: ControlState, action: string): RunRecord {
   if (!state.run) {
     throw new ConflictError(
       "no_run",
-      `session ${state.sessionId} has no run to ${action}; start one with POST .../runs`,
+      `session ${state.sessionId} has no run to ${action}; start one with POST .../runs, or from Worker code: agentRuns(env).execute`,
     );
   }
   return state.run;

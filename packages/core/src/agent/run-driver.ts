@@ -441,7 +441,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
             ? prompt
             : [{ role: "system", content: system }, ...prompt.filter((m) => m.role !== "system")],
         tools: specs.length > 0 ? specs : undefined,
-        responseFormat: agent.outputSchema ? jsonFormat(agent.outputSchema) : undefined,
+        responseFormat: agent.outputSchema ? jsonFormat(agent.name, agent.outputSchema) : undefined,
       },
     };
   }

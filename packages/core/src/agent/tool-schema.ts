@@ -5,6 +5,8 @@ import {
   type Schema,
   type ValidationResult,
 } from "@ai-sdk/provider-utils";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { issuePath } from "../validation/check.ts";
 
 /**
  * A tool's input schema, through the AI SDK's own schema helpers (`asSchema` from
@@ -37,10 +39,20 @@ const converted = new WeakMap<object, Converted>();
  * schema object. Throws a TypeError that says what to do otherwise.
  */
 export function toolJsonSchema(toolName: string, input: ToolInputSchema): JSONSchema7 {
-  return convert(toolName, input).json;
+  const json = jsonSchemaOf(`tool "${toolName}": its input schema`, input);
+  checkRoot(toolName, json);
+  return json;
 }
 
-function convert(toolName: string, input: ToolInputSchema): Converted {
+/**
+ * The JSON Schema of any schema `asSchema` takes (a tool's input, an agent's outputSchema),
+ * computed once per schema object. Throws a TypeError naming `what` when it has none.
+ */
+export function jsonSchemaOf(what: string, input: ToolInputSchema): JSONSchema7 {
+  return convert(what, input).json;
+}
+
+function convert(what: string, input: ToolInputSchema): Converted {
   const key = input as object;
   const known = converted.get(key);
   if (known) return known;
@@ -52,15 +64,14 @@ function convert(toolName: string, input: ToolInputSchema): Converted {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new TypeError(
-      `tool "${toolName}": its input schema cannot be converted to JSON Schema (${reason}); pass a zod schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`,
+      `${what} cannot be converted to JSON Schema (${reason}); pass a zod schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`,
     );
   }
   if (typeof (json as PromiseLike<JSONSchema7>).then === "function") {
     throw new TypeError(
-      `tool "${toolName}": its JSON Schema is a promise; tools are checked when they are defined, so pass jsonSchema({...}) a plain object`,
+      `${what} has a JSON Schema that is a promise; schemas are checked when they are defined, so pass jsonSchema({...}) a plain object`,
     );
   }
-  checkRoot(toolName, json as JSONSchema7);
   const entry = { schema, json: json as JSONSchema7 };
   converted.set(key, entry);
   return entry;
@@ -93,7 +104,7 @@ export function parseToolInput<Input>(
       ? Promise.resolve(result).then((r) => fromStandard<Input>(r))
       : fromStandard<Input>(result);
   }
-  const { validate } = convert(toolName, input).schema;
+  const { validate } = convert(`tool "${toolName}": its input schema`, input).schema;
   if (!validate) return { success: true, value: value as Input };
   const result = validate(value);
   const done = (r: ValidationResult<unknown>): ToolInputResult<Input> =>
@@ -103,24 +114,16 @@ export function parseToolInput<Input>(
   return isPromise(result) ? Promise.resolve(result).then(done) : done(result);
 }
 
-interface StandardIssue {
-  readonly message: string;
-  readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[];
-}
-type StandardResult = { readonly value: unknown } | { readonly issues: readonly StandardIssue[] };
+type StandardResult = StandardSchemaV1.Result<unknown>;
 interface StandardProps {
   validate(value: unknown): StandardResult | Promise<StandardResult>;
 }
 
 function fromStandard<Input>(result: StandardResult): ToolInputResult<Input> {
-  if ("value" in result && !("issues" in result && result.issues))
-    return { success: true, value: result.value as Input };
-  const issues = (result as { issues: readonly StandardIssue[] }).issues;
-  const message = issues
+  if (!result.issues) return { success: true, value: result.value as Input };
+  const message = result.issues
     .map((issue) => {
-      const path = (issue.path ?? [])
-        .map((p) => String(typeof p === "object" ? p.key : p))
-        .join(".");
+      const path = issuePath(issue);
       return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join("; ");

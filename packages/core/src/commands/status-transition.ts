@@ -15,6 +15,8 @@
 import * as z from "zod/mini";
 import { ABORTABLE, ACTIVE } from "../agent/session-runtime.ts";
 import type { SessionStatus } from "../agent/session-runtime-options.ts";
+import type { DurableAgentsError } from "../errors/base.ts";
+import { errorFromWire } from "../errors/from-wire.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";
 import { text } from "../validation/fields.ts";
@@ -136,18 +138,34 @@ export async function compareAndSetStatus(
       if (now.closed || now.status !== before.status) throw conflict(now);
     },
   });
-  if (outcome.type === "answered") throw answeredByHook(move.command, outcome.response.status);
+  if (outcome.type === "answered") throw await answeredByHook(move.command, outcome.response);
   return { previous: before.status, command: move.command, result: outcome.result };
 }
 
 /**
- * 409 `answered_by_hook`: for callers that have no Response to hand on (Worker code), a before
- * hook that answered a command instead of running it.
+ * A before hook's answer to a command, for callers that have no Response to hand on (Worker
+ * code), as a typed error. A refusal (status 400 or more) keeps the app's status, and its
+ * `code`, `message` and `details` when the body is our error JSON (`{ error: { code, message } }`),
+ * else `answered_by_hook` with the body's text; any other answer is 409 `answered_by_hook`.
+ * `details` always carry `command` and `hookStatus`.
  */
-export function answeredByHook(command: CommandName, hookStatus: number): ConflictError {
-  return new ConflictError(
-    "answered_by_hook",
-    `a before hook answered the ${command} command (status ${hookStatus}) instead of running it; the session did not move`,
-    { details: { command, hookStatus } },
+export async function answeredByHook(
+  command: CommandName,
+  response: Response,
+): Promise<DurableAgentsError> {
+  const hookStatus = response.status;
+  const text = (await response.text().catch(() => "")).slice(0, 1000);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const answered = `a before hook answered the ${command} command (status ${hookStatus}) instead of running it${text ? `: ${text}` : ""}; the session did not move`;
+  return errorFromWire(
+    hookStatus >= 400 ? hookStatus : 409,
+    hookStatus >= 400 ? body : undefined,
+    { code: "answered_by_hook", message: answered },
+    { command, hookStatus },
   );
 }

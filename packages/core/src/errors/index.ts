@@ -5,6 +5,7 @@ export {
   TerminalError,
   UserError,
 } from "./base.ts";
+export { errorFromWire, isWireErrorBody, type WireErrorBody } from "./from-wire.ts";
 export {
   BadRequestError,
   ConflictError,

@@ -1,5 +1,5 @@
 import { BadRequestError, PayloadTooLargeError } from "../errors/http-errors.ts";
-import { check, type Schema } from "../validation/check.ts";
+import { type AppSchema, check, type Schema } from "../validation/check.ts";
 import { assertJsonDepth } from "./json-depth.ts";
 
 /**
@@ -55,8 +55,10 @@ export async function readBytes(request: Request, maxBytes: number): Promise<Uin
  * bad field so the caller can fix them all at once: "the start input is invalid: input.message:
  * Too small: expected string to have >=1 characters". `details.issues`: `{path, message}[]`.
  */
-export function validate<T>(schema: Schema<T>, value: unknown, what: string): T {
-  const result = check(schema, value);
+export function validate<T>(schema: Schema<T>, value: unknown, what: string): T;
+export function validate<T>(schema: AppSchema<T>, value: unknown, what: string): T;
+export function validate<T>(schema: AppSchema<T>, value: unknown, what: string): T {
+  const result = check<T>(schema, value);
   if (result.success) return result.data;
   throw new BadRequestError("invalid_request", `${what} is invalid: ${result.summary}`, {
     details: { issues: result.issues },

@@ -99,12 +99,16 @@ export async function readRun(
   const live = liveOf(ctx);
   const source = ledgerReadSource(runtime.ledger, ctx.clock, live);
   const readNow = async (): Promise<RunRead> => {
-    const events = (await source.read(from, MAX_READ_BYTES))[0]?.events ?? [];
+    const read = (await source.read(from, MAX_READ_BYTES))[0]?.events ?? [];
+    // A run that stopped ends at its stop (updatedSeq): what follows is another run's, even
+    // when the read starts past the stop (an offset from a later run, or the stop's own).
+    const now = getRun(sql, run.runId);
+    const stop = now !== undefined && !movesOnItsOwn(now) ? now.updatedSeq : undefined;
+    const events = stop === undefined ? read : read.filter((e) => e.seq <= stop);
     const at = events.findIndex(endsRun(sql, run.runId));
     const kept = at < 0 ? events : events.slice(0, at + 1);
     const last = kept.at(-1)?.seq ?? from;
-    const now = getRun(sql, run.runId);
-    const ended = at >= 0 || (now !== undefined && !movesOnItsOwn(now) && now.updatedSeq <= last);
+    const ended = at >= 0 || (stop !== undefined && stop <= last);
     return { runId: run.runId, events: kept.map(toWire), nextOffset: encodeOffset(last), ended };
   };
   const first = await readNow();

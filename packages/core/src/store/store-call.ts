@@ -134,15 +134,19 @@ export async function serveStoreCall(raw: unknown, ctx: StoreCallContext): Promi
       const bound = call.runId;
       const outcome = await dispatchCommand(
         call.name,
-        call.input ?? {},
+        call.input === undefined ? {} : call.input,
         bound === undefined ? ctx : { ...ctx, precondition: () => requireCurrent(ctx, bound) },
       );
-      if (outcome.type === "answered") throw answeredByHook(call.name, outcome.response.status);
+      if (outcome.type === "answered") throw await answeredByHook(call.name, outcome.response);
       return outcome.result;
     }
     case "canResume": {
       const resume = SESSION_COMMANDS.resume;
-      const request = validate(resume.input, call.input ?? {}, resume.what);
+      const request = validate(
+        resume.input,
+        call.input === undefined ? {} : call.input,
+        resume.what,
+      );
       try {
         if (call.runId !== undefined) requireCurrent(ctx, call.runId);
       } catch (error) {

@@ -42,4 +42,21 @@ describe("check: zod's English messages, whatever the global zod config", () => 
     const schema = z.object({ mode: z._default(z.enum(["a", "b"]), "a") });
     expect(check(schema, {})).toEqual({ success: true, data: { mode: "a" } });
   });
+
+  it("parses any Standard Schema by its ~standard.validate, issues rendered the same way; an async one fails", () => {
+    const standard = (validate: (v: unknown) => unknown) =>
+      ({ "~standard": { version: 1, vendor: "hand", validate } }) as never;
+    const even = standard((v) =>
+      typeof v === "number" && v % 2 === 0
+        ? { value: v }
+        : { issues: [{ message: "not even", path: [{ key: "n" }, 0] }] },
+    );
+    expect(check(even, 4)).toEqual({ success: true, data: 4 });
+    expect(check(even, 3)).toMatchObject({ success: false, summary: "n.0: not even" });
+    const later = standard(async (v) => ({ value: v }));
+    expect(check(later, 1)).toMatchObject({
+      success: false,
+      summary: expect.stringContaining("validates asynchronously"),
+    });
+  });
 });

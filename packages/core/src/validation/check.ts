@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import * as z from "zod/mini";
 import english from "zod/v4/locales/en.js";
 
@@ -5,7 +6,9 @@ import english from "zod/v4/locales/en.js";
  * How the runtime validates: its own schemas are `zod/mini` (tree-shakable functions, so a
  * Worker carries the checks it uses and nothing else), and an app's schemas (app events,
  * trigger payloads, the agent's state and output schemas) may be classic zod or `zod/mini`:
- * both are zod 4 core schemas, parsed here by the same functions.
+ * both are zod 4 core schemas, parsed here by the same functions. The agent's state and
+ * output schemas may also be any Standard Schema v1 (https://standardschema.dev: zod 3,
+ * valibot, arktype, a hand-written one), checked through its `~standard.validate`.
  *
  * Invariants:
  * 1. Messages are zod's English, whatever the process's zod config says: every parse here
@@ -16,6 +19,17 @@ import english from "zod/v4/locales/en.js";
  * 2. One rendering of issues: `path: message`, joined with "; ", the path dotted or "(root)".
  */
 export type Schema<Output = unknown, Input = unknown> = z.core.$ZodType<Output, Input>;
+
+/** A schema an app hands the runtime: a zod 4 schema, or any Standard Schema v1. */
+export type AppSchema<Output = unknown> = Schema<Output> | StandardSchemaV1<unknown, Output>;
+
+/** True for what `check` can parse: a zod 4 schema, or an object with `~standard.validate`. */
+export function isAppSchema(value: unknown): value is AppSchema {
+  if (typeof value !== "object" || value === null) return false;
+  if ("_zod" in value) return true;
+  const standard = (value as { "~standard"?: { validate?: unknown } })["~standard"];
+  return typeof standard?.validate === "function";
+}
 
 /** One problem with a value: where (`a.b.0`, or `(root)`) and what. */
 export interface SchemaIssue {
@@ -31,11 +45,31 @@ const englishMessages = english().localeError;
 const context = { error: englishMessages } as const;
 
 /** Parses `value` with `schema` (synchronously: no async refinements), every issue listed. */
-export function check<T>(schema: Schema<T>, value: unknown): Checked<T> {
+export function check<T>(schema: Schema<T>, value: unknown): Checked<T>;
+export function check<T>(schema: AppSchema<T>, value: unknown): Checked<T>;
+export function check<T>(schema: AppSchema<T>, value: unknown): Checked<T> {
+  if (!("_zod" in schema)) return checkStandard(schema, value);
   const result = z.safeParse(schema, value, context);
   if (result.success) return { success: true, data: result.data };
-  const issues = result.error.issues.map((issue) => ({
-    path: issue.path.map(String).join(".") || "(root)",
+  return failed(result.error.issues as readonly StandardSchemaV1.Issue[]);
+}
+
+function checkStandard<T>(schema: StandardSchemaV1<unknown, T>, value: unknown): Checked<T> {
+  const result = schema["~standard"].validate(value);
+  if ("then" in result)
+    return failed([
+      {
+        path: [],
+        message: `the ${schema["~standard"].vendor} schema validates asynchronously; state and output schemas must validate synchronously (no async refinements)`,
+      },
+    ]);
+  if (!result.issues) return { success: true, data: result.value };
+  return failed(result.issues);
+}
+
+function failed(found: readonly StandardSchemaV1.Issue[]): Checked<never> {
+  const issues = found.map((issue) => ({
+    path: issuePath(issue) || "(root)",
     message: issue.message,
   }));
   return {
@@ -43,4 +77,9 @@ export function check<T>(schema: Schema<T>, value: unknown): Checked<T> {
     issues,
     summary: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
   };
+}
+
+/** Where a Standard Schema issue is: its path dotted (`a.b.0`), or "" at the root. */
+export function issuePath(issue: StandardSchemaV1.Issue): string {
+  return (issue.path ?? []).map((key) => String(typeof key === "object" ? key.key : key)).join(".");
 }
