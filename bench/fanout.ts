@@ -9,14 +9,56 @@
  * fast the object appends while it fans out. Deliveries/s = events × readers / s.
  * Every live connection is sent at most once per delivery window (`live.windowMs`, default
  * 20 ms: core's streams/delivery-window.ts), so sends scale with readers × 1/window.
- * Env: BENCH_READERS (default "200,1000": one scenario each), BENCH_WS_SHARE (default 0.5).
+ * Env: BENCH_READERS (default "200,1000": one scenario each), BENCH_WS_SHARE (default 0.5),
+ * BENCH_SERVER (`wrangler`, the default: `wrangler dev`; `bare`: the same bundle on bare
+ * workerd, bench/bare-workerd.ts, with no dev proxy in front), BENCH_PROFILE=1 (a CPU profile
+ * of the Worker's isolate during the last scenario's run, bench/cpu-profile.ts).
+ * Each scenario also prints the CPU time the server's processes and the load generator used
+ * during the run (/proc), since they share the machine's cores.
  */
-import { cpus, totalmem } from "node:os";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import { startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { freePort, startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { startBareWorkerd } from "./bare-workerd.ts";
+import { connectProfiler, formatSummary, summarize } from "./cpu-profile.ts";
+import { cpuMs, workerdPids } from "./worker-socket.ts";
 
 const READERS = (process.env.BENCH_READERS ?? "200,1000").split(",").map(Number);
 const WS_SHARE = Number(process.env.BENCH_WS_SHARE ?? 0.5);
+const SERVER = process.env.BENCH_SERVER === "bare" ? "bare" : "wrangler";
+const PROFILE = process.env.BENCH_PROFILE === "1";
+
+interface Server {
+  readonly baseUrl: string;
+  /** The server's processes (workerd; under wrangler dev also its proxy's workerd). */
+  pids(): number[];
+  /** Its inspector, for CPU profiles. */
+  readonly inspectorUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const cwd = join(import.meta.dirname, "fanout");
+  if (SERVER === "bare") {
+    const inspectorPort = await freePort();
+    const bare = await startBareWorkerd({ cwd, inspectorPort });
+    return {
+      baseUrl: bare.baseUrl,
+      pids: () => [bare.pid],
+      inspectorUrl: `http://127.0.0.1:${inspectorPort}`,
+      stop: async () => bare.stop(),
+    };
+  }
+  const dev = await startWranglerDev({ cwd, snapshot: true });
+  const cmdline = readFileSync(`/proc/${dev.pid}/cmdline`, "utf8").split("\0");
+  return {
+    baseUrl: dev.baseUrl,
+    pids: () => [dev.pid, ...workerdPids(dev.pid)],
+    inspectorUrl: `http://127.0.0.1:${cmdline[cmdline.indexOf("--inspector-port") + 1]}`,
+    stop: () => dev.stop(),
+  };
+}
 
 interface WireEvent {
   seq: number;
@@ -151,9 +193,18 @@ interface Result {
   readonly complete: boolean;
   /** SSE responses the server ended early (stalled readers), each resumed from its offset. */
   readonly resumed: number;
+  /** From the run's start to the last reader done: wall time, CPU of the server's processes and of this load generator, ms. */
+  readonly cpu: { readonly wallMs: number; readonly serverMs: number; readonly loadMs: number };
 }
 
-async function scenario(baseUrl: string, label: string, sse: number, ws: number): Promise<Result> {
+async function scenario(
+  server: Server,
+  label: string,
+  sse: number,
+  ws: number,
+  profile = false,
+): Promise<Result> {
+  const baseUrl = server.baseUrl;
   const session = `${baseUrl}/agents/streamer/fanout-${Date.now()}-${sse + ws}`;
   const readers: Reader[] = [];
   // Open in batches so the handshakes do not all land in one tick.
@@ -163,6 +214,10 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
       batch.push(j < sse ? sseReader(session) : wsReader(session));
     readers.push(...(await Promise.all(batch)));
   }
+  const profiler = profile ? await connectProfiler(server.inspectorUrl) : undefined;
+  await profiler?.start();
+  const serverCpu = () => server.pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const cpuBefore = { server: serverCpu(), load: process.cpuUsage(), wall: Date.now() };
   const start = await fetch(`${session}/runs`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -173,6 +228,16 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
     setTimeout(() => resolve("timeout"), 120_000),
   );
   const outcome = await Promise.race([Promise.all(readers.map((r) => r.done)), timeout]);
+  const load = process.cpuUsage(cpuBefore.load);
+  const cpu = {
+    wallMs: Date.now() - cpuBefore.wall,
+    serverMs: serverCpu() - cpuBefore.server,
+    loadMs: (load.user + load.system) / 1000,
+  };
+  if (profiler) {
+    console.log(`${label}:\n${formatSummary(summarize(await profiler.stop()))}\n`);
+    profiler.close();
+  }
   for (const reader of readers) reader.close();
   const ledger = (await (await fetch(`${session}/events?offset=-1`)).json()) as WireEvent[];
   const first = ledger.find((e) => e.kind === "run.started");
@@ -197,6 +262,7 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
     ws: readers.filter((r) => r.kind === "ws").flatMap((r) => r.latencies),
     complete,
     resumed: readers.reduce((n, r) => n + r.resumed, 0),
+    cpu,
   };
 }
 
@@ -214,6 +280,7 @@ function table(results: Result[]): string {
       "all p50 / p99 (ms)",
       "exactly once, in order",
       "SSE resumes",
+      "CPU server / load gen (cores)",
     ],
   ];
   const baseline = results[0] ? results[0].events / results[0].seconds : Number.NaN;
@@ -232,6 +299,7 @@ function table(results: Result[]): string {
       pair(all),
       r.complete ? "yes" : "NO",
       String(r.resumed),
+      `${(r.cpu.serverMs / r.cpu.wallMs).toFixed(2)} / ${(r.cpu.loadMs / r.cpu.wallMs).toFixed(2)}`,
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -243,17 +311,21 @@ function table(results: Result[]): string {
   ].join("\n");
 }
 
-const dev = await startWranglerDev({ cwd: join(import.meta.dirname, "fanout") });
+const load = loadavg()[0]?.toFixed(1);
+const server = await startServer();
 try {
-  const results = [await scenario(dev.baseUrl, "1 SSE + 1 WS (baseline)", 1, 1)];
-  for (const readers of READERS) {
+  const results = [await scenario(server, "1 SSE + 1 WS (baseline)", 1, 1)];
+  for (const [i, readers] of READERS.entries()) {
     const ws = Math.round(readers * WS_SHARE);
-    results.push(await scenario(dev.baseUrl, `${readers - ws} SSE + ${ws} WS`, readers - ws, ws));
+    const label = `${readers - ws} SSE + ${ws} WS`;
+    results.push(
+      await scenario(server, label, readers - ws, ws, PROFILE && i === READERS.length - 1),
+    );
   }
   console.log(
-    `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, wrangler dev (local workerd)\n`,
+    `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${SERVER === "bare" ? "bare workerd" : "wrangler dev (local workerd)"}, load average ${load} → ${loadavg()[0]?.toFixed(1)}\n`,
   );
   console.log(table(results));
 } finally {
-  await dev.stop();
+  await server.stop();
 }
