@@ -57,7 +57,11 @@ export async function startBareWorkerd(options: BareWorkerdOptions): Promise<Bar
     ],
     {
       cwd: bundle.dir,
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: [
+        "ignore",
+        process.env.BENCH_WORKERD_LOGS ? "inherit" : "ignore",
+        process.env.BENCH_WORKERD_LOGS ? "inherit" : "pipe",
+      ],
     },
   );
   let logs = "";

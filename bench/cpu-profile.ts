@@ -44,7 +44,9 @@ export async function connectProfiler(inspectorUrl: string, intervalUs = 200): P
   const url = targets[0]?.webSocketDebuggerUrl;
   if (!url) throw new Error(`no inspector target at ${inspectorUrl}`);
   // wrangler's inspector proxy wants an Origin (undici's WebSocket takes headers, as an extension).
-  const socket = new WebSocket(url, { headers: { origin: "http://127.0.0.1" } } as unknown as string[]);
+  const socket = new WebSocket(url, {
+    headers: { origin: "http://127.0.0.1" },
+  } as unknown as string[]);
   await new Promise((resolve, reject) => {
     socket.onopen = resolve;
     socket.onerror = () => reject(new Error(`inspector ${url} did not open`));
@@ -60,7 +62,10 @@ export async function connectProfiler(inspectorUrl: string, intervalUs = 200): P
   let id = 0;
   const call = (method: string, params: Record<string, unknown> = {}) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`inspector: no answer to ${method}`)), 120_000);
+      const timer = setTimeout(
+        () => reject(new Error(`inspector: no answer to ${method}`)),
+        120_000,
+      );
       waiting.set(++id, (result) => {
         clearTimeout(timer);
         resolve(result);
@@ -93,7 +98,8 @@ export interface ProfileSummary {
 export function summarize(profile: CpuProfile): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
   const self = new Map<number, number>();
   profile.samples.forEach((sample, i) => {
     self.set(sample, (self.get(sample) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);

@@ -16,8 +16,8 @@
  * Each scenario also prints the CPU time the server's processes and the load generator used
  * during the run (/proc), since they share the machine's cores.
  */
-import { readFileSync } from "node:fs";
-import { cpus, loadavg, totalmem } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { freePort, startWranglerDev } from "../test/support/wrangler-dev.ts";
 import { startBareWorkerd } from "./bare-workerd.ts";
@@ -28,6 +28,8 @@ const READERS = (process.env.BENCH_READERS ?? "200,1000").split(",").map(Number)
 const WS_SHARE = Number(process.env.BENCH_WS_SHARE ?? 0.5);
 const SERVER = process.env.BENCH_SERVER === "bare" ? "bare" : "wrangler";
 const PROFILE = process.env.BENCH_PROFILE === "1";
+/** Also run each scenario against the send floor (bench/fanout/floor.ts). */
+const FLOOR = process.env.BENCH_FLOOR === "1";
 
 interface Server {
   readonly baseUrl: string;
@@ -71,6 +73,8 @@ interface Reader {
   /** Times the server ended a response and the reader resumed from its offset. */
   resumed: number;
   readonly latencies: number[];
+  /** Frames (SSE data events, WebSocket messages) that carried events. */
+  frames: number;
   seen: number;
   lastSeq: number;
   ordered: boolean;
@@ -80,6 +84,7 @@ interface Reader {
 
 function onEvents(reader: Reader, events: WireEvent[], finish: () => void): void {
   const now = Date.now();
+  reader.frames++;
   for (const event of events) {
     if (event.seq !== reader.lastSeq + 1 && reader.lastSeq !== 0) reader.ordered = false;
     reader.lastSeq = event.seq;
@@ -96,6 +101,7 @@ async function sseReader(url: string): Promise<Reader> {
     kind: "sse",
     resumed: 0,
     latencies: [],
+    frames: 0,
     seen: 0,
     lastSeq: 0,
     ordered: true,
@@ -158,6 +164,7 @@ async function wsReader(url: string): Promise<Reader> {
     kind: "ws",
     resumed: 0,
     latencies: [],
+    frames: 0,
     seen: 0,
     lastSeq: 0,
     ordered: true,
@@ -193,6 +200,8 @@ interface Result {
   readonly complete: boolean;
   /** SSE responses the server ended early (stalled readers), each resumed from its offset. */
   readonly resumed: number;
+  /** Frames all readers got. */
+  readonly frames: number;
   /** From the run's start to the last reader done: wall time, CPU of the server's processes and of this load generator, ms. */
   readonly cpu: { readonly wallMs: number; readonly serverMs: number; readonly loadMs: number };
 }
@@ -203,9 +212,10 @@ async function scenario(
   sse: number,
   ws: number,
   profile = false,
+  floor = false,
 ): Promise<Result> {
-  const baseUrl = server.baseUrl;
-  const session = `${baseUrl}/agents/streamer/fanout-${Date.now()}-${sse + ws}`;
+  const name = `fanout-${Date.now()}-${sse + ws}`;
+  const session = `${server.baseUrl}/${floor ? "floor" : "agents/streamer"}/${name}`;
   const readers: Reader[] = [];
   // Open in batches so the handshakes do not all land in one tick.
   for (let i = 0; i < sse + ws; i += 50) {
@@ -235,7 +245,11 @@ async function scenario(
     loadMs: (load.user + load.system) / 1000,
   };
   if (profiler) {
-    console.log(`${label}:\n${formatSummary(summarize(await profiler.stop()))}\n`);
+    const taken = await profiler.stop();
+    // The raw profile opens in Chrome DevTools (Performance) or speedscope.
+    const file = join(tmpdir(), `fanout-${Date.now()}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(taken));
+    console.log(`${label} (${file}):\n${formatSummary(summarize(taken))}\n`);
     profiler.close();
   }
   for (const reader of readers) reader.close();
@@ -262,6 +276,7 @@ async function scenario(
     ws: readers.filter((r) => r.kind === "ws").flatMap((r) => r.latencies),
     complete,
     resumed: readers.reduce((n, r) => n + r.resumed, 0),
+    frames: readers.reduce((n, r) => n + r.frames, 0),
     cpu,
   };
 }
@@ -280,10 +295,13 @@ function table(results: Result[]): string {
       "all p50 / p99 (ms)",
       "exactly once, in order",
       "SSE resumes",
-      "CPU server / load gen (cores)",
+      "CPU server / load gen (s)",
+      "frames / reader",
+      "server CPU / frame beyond baseline (µs)",
     ],
   ];
   const baseline = results[0] ? results[0].events / results[0].seconds : Number.NaN;
+  const baselineCpu = results[0]?.cpu.serverMs ?? 0;
   for (const r of results) {
     const all = [...r.sse, ...r.ws];
     const pair = (v: number[]) => (v.length ? `${percentile(v, 50)} / ${percentile(v, 99)}` : "-");
@@ -299,7 +317,13 @@ function table(results: Result[]): string {
       pair(all),
       r.complete ? "yes" : "NO",
       String(r.resumed),
-      `${(r.cpu.serverMs / r.cpu.wallMs).toFixed(2)} / ${(r.cpu.loadMs / r.cpu.wallMs).toFixed(2)}`,
+      `${(r.cpu.serverMs / 1000).toFixed(2)} / ${(r.cpu.loadMs / 1000).toFixed(2)}`,
+      (r.frames / r.readers).toFixed(0),
+      // The baseline's server CPU is the run's appends and 2 readers; the rest is fan-out.
+      (
+        (1000 * (r.cpu.serverMs - (r.label.endsWith("floor") ? 0 : baselineCpu))) /
+        r.frames
+      ).toFixed(0),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -321,6 +345,8 @@ try {
     results.push(
       await scenario(server, label, readers - ws, ws, PROFILE && i === READERS.length - 1),
     );
+    if (FLOOR)
+      results.push(await scenario(server, `${label}, floor`, readers - ws, ws, false, true));
   }
   console.log(
     `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${SERVER === "bare" ? "bare workerd" : "wrangler dev (local workerd)"}, load average ${load} → ${loadavg()[0]?.toFixed(1)}\n`,
