@@ -223,7 +223,12 @@ describe("live readers on the window", () => {
       await microtasks();
     }
     for (let i = 0; i < 5; i++) await microtasks();
-    const events = readers.map((r) => r.text().split("\n\n").filter((e) => e.length > 0));
+    const events = readers.map((r) =>
+      r
+        .text()
+        .split("\n\n")
+        .filter((e) => e.length > 0),
+    );
     const controls = events.map((list) => list.filter((e) => e.startsWith("event: control")));
     const data = events.map((list) => list.filter((e) => e.startsWith("event: data")));
     expect(data[1]).toEqual(data[0]);
