@@ -13,11 +13,17 @@
  */
 import { DurableObject } from "cloudflare:workers";
 
+/** The shape and size of a ledger event on the wire (`GET .../events`), so frames weigh the same. */
 interface FloorEvent {
   readonly seq: number;
+  readonly runId: string;
   readonly kind: string;
+  readonly data: { readonly step: number; readonly text: string };
   readonly ts: number;
+  readonly offset: string;
 }
+
+const RUN_ID = "run_0123456789abcdef01234567";
 
 const encoder = new TextEncoder();
 
@@ -64,8 +70,11 @@ export class FanoutFloor extends DurableObject {
     for (let seq = 1; seq <= count; seq++) {
       this.#events.push({
         seq,
+        runId: RUN_ID,
         kind: seq === 1 ? "run.started" : seq === count ? "run.completed" : "model.delta",
+        data: { step: 1, text: "lazy dog" },
         ts: Date.now(),
+        offset: String(seq).padStart(16, "0"),
       });
       this.#timer ??= setTimeout(() => this.#flush(), windowMs);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
@@ -78,13 +87,16 @@ export class FanoutFloor extends DurableObject {
     const events = this.#events.slice(this.#sent);
     this.#sent = this.#events.length;
     if (events.length === 0) return;
-    const frame = JSON.stringify({ type: "events", events, upToDate: true });
+    const next = events.at(-1)?.offset;
+    const frame = JSON.stringify({ type: "events", events, nextOffset: next, upToDate: true });
     for (const ws of this.ctx.getWebSockets()) {
       try {
         ws.send(frame);
       } catch {}
     }
-    const bytes = encoder.encode(`event: data\ndata:${JSON.stringify(events)}\n\n`);
+    const bytes = encoder.encode(
+      `event: data\ndata:${JSON.stringify(events)}\n\nevent: control\nid: ${next}\ndata:{"streamNextOffset":"${next}","streamCursor":"1","upToDate":true}\n\n`,
+    );
     for (const controller of this.#sse) {
       try {
         controller.enqueue(bytes);
