@@ -162,3 +162,29 @@ export function formatSummary(summary: ProfileSummary, top = 25): string {
     rows(summary.inclusive),
   ].join("\n");
 }
+
+/**
+ * Sampled time by group: each sample goes to the first group (in `groups`' order) that has one
+ * of its function names anywhere on the sample's stack; the rest is "other".
+ */
+export function groupTime(
+  profile: CpuProfile,
+  groups: Readonly<Record<string, readonly string[]>>,
+): Record<string, number> {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  const out: Record<string, number> = Object.fromEntries(
+    [...Object.keys(groups), "other"].map((name) => [name, 0]),
+  );
+  profile.samples.forEach((sample, i) => {
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    const stack = new Set<string>();
+    for (let at: number | undefined = sample; at !== undefined; at = parent.get(at))
+      stack.add(byId.get(at)?.callFrame.functionName ?? "");
+    const group = Object.keys(groups).find((name) => groups[name]?.some((fn) => stack.has(fn)));
+    out[group ?? "other"] = (out[group ?? "other"] ?? 0) + ms;
+  });
+  return out;
+}

@@ -21,7 +21,7 @@ import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { freePort, startWranglerDev } from "../test/support/wrangler-dev.ts";
 import { startBareWorkerd } from "./bare-workerd.ts";
-import { connectProfiler, formatSummary, summarize } from "./cpu-profile.ts";
+import { connectProfiler, formatSummary, groupTime, summarize } from "./cpu-profile.ts";
 import { cpuMs, workerdPids } from "./worker-socket.ts";
 
 const READERS = (process.env.BENCH_READERS ?? "200,1000").split(",").map(Number);
@@ -30,6 +30,17 @@ const SERVER = process.env.BENCH_SERVER === "bare" ? "bare" : "wrangler";
 const PROFILE = process.env.BENCH_PROFILE === "1";
 /** Also run each scenario against the send floor (bench/fanout/floor.ts). */
 const FLOOR = process.env.BENCH_FLOOR === "1";
+
+/** Where a sampled stack is, by the functions on it (first match wins; bench/cpu-profile.ts). */
+const FAN_OUT_GROUPS = {
+  "WebSocket hub at a flush (#fanOut, ws.send)": ["#fanOut"],
+  "readers woken by a flush (DeliveryWindow #flush)": ["#flush"],
+  "SSE reader loops (liveSse loop)": ["loop"],
+  "appends (ledger, projections, SQLite)": ["#append"],
+  "garbage collector": ["(garbage collector)"],
+  idle: ["(idle)"],
+  "natives V8 cannot attribute": ["(program)"],
+};
 
 interface Server {
   readonly baseUrl: string;
@@ -250,6 +261,12 @@ async function scenario(
     const file = join(tmpdir(), `fanout-${Date.now()}.cpuprofile`);
     writeFileSync(file, JSON.stringify(taken));
     console.log(`${label} (${file}):\n${formatSummary(summarize(taken))}\n`);
+    const groups = groupTime(taken, FAN_OUT_GROUPS);
+    console.log(
+      `by part (ms):\n${Object.entries(groups)
+        .map(([name, ms]) => `  ${ms.toFixed(0).padStart(7)}  ${name}`)
+        .join("\n")}\n`,
+    );
     profiler.close();
   }
   for (const reader of readers) reader.close();
