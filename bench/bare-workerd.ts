@@ -57,11 +57,7 @@ export async function startBareWorkerd(options: BareWorkerdOptions): Promise<Bar
     ],
     {
       cwd: bundle.dir,
-      stdio: [
-        "ignore",
-        process.env.BENCH_WORKERD_LOGS ? "inherit" : "ignore",
-        process.env.BENCH_WORKERD_LOGS ? "inherit" : "pipe",
-      ],
+      stdio: ["ignore", "ignore", "pipe"],
     },
   );
   let logs = "";
