@@ -15,9 +15,10 @@
  * 4. A pending flush is a timer, so the object stays awake (does not hibernate) until every
  *    append has been offered to its readers.
  * 5. A reader waiting for the next flush (`next`) costs a set entry, not a timer: at 1,000
- *    readers, a timer and an abort listener per reader per flush were about half of the
- *    fan-out's JavaScript time (bench/fanout.ts, BENCH_PROFILE). Only while some reader waits
- *    is a timeout timer armed (the earliest deadline), so an idle object can hibernate.
+ *    readers, a timer, an AbortController and two abort listeners per reader per flush were
+ *    a quarter of the fan-out's JavaScript time (bench/fanout.ts with BENCH_PROFILE=1;
+ *    docs/benchmarks.md, Fan-out). Only while some reader waits is a timeout timer armed
+ *    (the earliest deadline), so an idle object can hibernate.
  */
 import type { Clock } from "../clock.ts";
 import type { Ledger } from "../ledger/ledger.ts";
