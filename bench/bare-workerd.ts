@@ -31,6 +31,8 @@ export interface BareWorkerdOptions {
   readonly vars?: Record<string, string>;
   /** V8 flags for the isolate, e.g. `["--perf-basic-prof"]` so `perf` names JS frames. */
   readonly v8Flags?: readonly string[];
+  /** Serve the V8 inspector (CDP) on this 127.0.0.1 port (`--inspector-addr`), for CPU profiles. */
+  readonly inspectorPort?: number;
 }
 
 /** The workerd binary that wrangler runs. */
@@ -47,7 +49,12 @@ export async function startBareWorkerd(options: BareWorkerdOptions): Promise<Bar
   writeFileSync(join(bundle.dir, "config.capnp"), capnpConfig(bundle, storage, port, options));
   const child = spawn(
     workerdBinary(),
-    ["serve", join(bundle.dir, "config.capnp"), "--experimental"],
+    [
+      "serve",
+      join(bundle.dir, "config.capnp"),
+      "--experimental",
+      ...(options.inspectorPort ? [`--inspector-addr=127.0.0.1:${options.inspectorPort}`] : []),
+    ],
     {
       cwd: bundle.dir,
       stdio: ["ignore", "ignore", "pipe"],

@@ -9,14 +9,69 @@
  * fast the object appends while it fans out. Deliveries/s = events × readers / s.
  * Every live connection is sent at most once per delivery window (`live.windowMs`, default
  * 20 ms: core's streams/delivery-window.ts), so sends scale with readers × 1/window.
- * Env: BENCH_READERS (default "200,1000": one scenario each), BENCH_WS_SHARE (default 0.5).
+ * Env: BENCH_READERS (default "200,1000": one scenario each), BENCH_WS_SHARE (default 0.5),
+ * BENCH_SERVER (`wrangler`, the default: `wrangler dev`; `bare`: the same bundle on bare
+ * workerd, bench/bare-workerd.ts, with no dev proxy in front), BENCH_PROFILE=1 (a CPU profile
+ * of the Worker's isolate during the last scenario's run, bench/cpu-profile.ts).
+ * Each scenario also prints the CPU time the server's processes and the load generator used
+ * during the run (/proc), since they share the machine's cores.
  */
-import { cpus, totalmem } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { freePort, startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { startBareWorkerd } from "./bare-workerd.ts";
+import { connectProfiler, formatSummary, groupTime, summarize } from "./cpu-profile.ts";
+import { cpuMs, workerdPids } from "./worker-socket.ts";
 
 const READERS = (process.env.BENCH_READERS ?? "200,1000").split(",").map(Number);
 const WS_SHARE = Number(process.env.BENCH_WS_SHARE ?? 0.5);
+const SERVER = process.env.BENCH_SERVER === "bare" ? "bare" : "wrangler";
+const PROFILE = process.env.BENCH_PROFILE === "1";
+/** Also run each scenario against the send floor (bench/fanout/floor.ts). */
+const FLOOR = process.env.BENCH_FLOOR === "1";
+
+/** Where a sampled stack is, by the functions on it (first match wins; bench/cpu-profile.ts). */
+const FAN_OUT_GROUPS = {
+  "WebSocket hub at a flush (#fanOut, ws.send)": ["#fanOut"],
+  "readers woken by a flush (DeliveryWindow #flush)": ["#flush"],
+  "SSE reader loops (liveSse loop)": ["loop"],
+  "appends (ledger, projections, SQLite)": ["#append"],
+  "garbage collector": ["(garbage collector)"],
+  idle: ["(idle)"],
+  "natives V8 cannot attribute": ["(program)"],
+};
+
+interface Server {
+  readonly baseUrl: string;
+  /** The server's processes (workerd; under wrangler dev also its proxy's workerd). */
+  pids(): number[];
+  /** Its inspector, for CPU profiles. */
+  readonly inspectorUrl: string;
+  stop(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const cwd = join(import.meta.dirname, "fanout");
+  if (SERVER === "bare") {
+    const inspectorPort = await freePort();
+    const bare = await startBareWorkerd({ cwd, inspectorPort });
+    return {
+      baseUrl: bare.baseUrl,
+      pids: () => [bare.pid],
+      inspectorUrl: `http://127.0.0.1:${inspectorPort}`,
+      stop: async () => bare.stop(),
+    };
+  }
+  const dev = await startWranglerDev({ cwd, snapshot: true });
+  const cmdline = readFileSync(`/proc/${dev.pid}/cmdline`, "utf8").split("\0");
+  return {
+    baseUrl: dev.baseUrl,
+    pids: () => [dev.pid, ...workerdPids(dev.pid)],
+    inspectorUrl: `http://127.0.0.1:${cmdline[cmdline.indexOf("--inspector-port") + 1]}`,
+    stop: () => dev.stop(),
+  };
+}
 
 interface WireEvent {
   seq: number;
@@ -29,6 +84,8 @@ interface Reader {
   /** Times the server ended a response and the reader resumed from its offset. */
   resumed: number;
   readonly latencies: number[];
+  /** Frames (SSE data events, WebSocket messages) that carried events. */
+  frames: number;
   seen: number;
   lastSeq: number;
   ordered: boolean;
@@ -38,6 +95,7 @@ interface Reader {
 
 function onEvents(reader: Reader, events: WireEvent[], finish: () => void): void {
   const now = Date.now();
+  reader.frames++;
   for (const event of events) {
     if (event.seq !== reader.lastSeq + 1 && reader.lastSeq !== 0) reader.ordered = false;
     reader.lastSeq = event.seq;
@@ -54,6 +112,7 @@ async function sseReader(url: string): Promise<Reader> {
     kind: "sse",
     resumed: 0,
     latencies: [],
+    frames: 0,
     seen: 0,
     lastSeq: 0,
     ordered: true,
@@ -116,6 +175,7 @@ async function wsReader(url: string): Promise<Reader> {
     kind: "ws",
     resumed: 0,
     latencies: [],
+    frames: 0,
     seen: 0,
     lastSeq: 0,
     ordered: true,
@@ -151,10 +211,22 @@ interface Result {
   readonly complete: boolean;
   /** SSE responses the server ended early (stalled readers), each resumed from its offset. */
   readonly resumed: number;
+  /** Frames all readers got. */
+  readonly frames: number;
+  /** From the run's start to the last reader done: wall time, CPU of the server's processes and of this load generator, ms. */
+  readonly cpu: { readonly wallMs: number; readonly serverMs: number; readonly loadMs: number };
 }
 
-async function scenario(baseUrl: string, label: string, sse: number, ws: number): Promise<Result> {
-  const session = `${baseUrl}/agents/streamer/fanout-${Date.now()}-${sse + ws}`;
+async function scenario(
+  server: Server,
+  label: string,
+  sse: number,
+  ws: number,
+  profile = false,
+  floor = false,
+): Promise<Result> {
+  const name = `fanout-${Date.now()}-${sse + ws}`;
+  const session = `${server.baseUrl}/${floor ? "floor" : "agents/streamer"}/${name}`;
   const readers: Reader[] = [];
   // Open in batches so the handshakes do not all land in one tick.
   for (let i = 0; i < sse + ws; i += 50) {
@@ -163,6 +235,10 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
       batch.push(j < sse ? sseReader(session) : wsReader(session));
     readers.push(...(await Promise.all(batch)));
   }
+  const profiler = profile ? await connectProfiler(server.inspectorUrl) : undefined;
+  await profiler?.start();
+  const serverCpu = () => server.pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
+  const cpuBefore = { server: serverCpu(), load: process.cpuUsage(), wall: Date.now() };
   const start = await fetch(`${session}/runs`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -173,6 +249,26 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
     setTimeout(() => resolve("timeout"), 120_000),
   );
   const outcome = await Promise.race([Promise.all(readers.map((r) => r.done)), timeout]);
+  const load = process.cpuUsage(cpuBefore.load);
+  const cpu = {
+    wallMs: Date.now() - cpuBefore.wall,
+    serverMs: serverCpu() - cpuBefore.server,
+    loadMs: (load.user + load.system) / 1000,
+  };
+  if (profiler) {
+    const taken = await profiler.stop();
+    // The raw profile opens in Chrome DevTools (Performance) or speedscope.
+    const file = join(tmpdir(), `fanout-${Date.now()}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(taken));
+    console.log(`${label} (${file}):\n${formatSummary(summarize(taken))}\n`);
+    const groups = groupTime(taken, FAN_OUT_GROUPS);
+    console.log(
+      `by part (ms):\n${Object.entries(groups)
+        .map(([name, ms]) => `  ${ms.toFixed(0).padStart(7)}  ${name}`)
+        .join("\n")}\n`,
+    );
+    profiler.close();
+  }
   for (const reader of readers) reader.close();
   const ledger = (await (await fetch(`${session}/events?offset=-1`)).json()) as WireEvent[];
   const first = ledger.find((e) => e.kind === "run.started");
@@ -197,6 +293,8 @@ async function scenario(baseUrl: string, label: string, sse: number, ws: number)
     ws: readers.filter((r) => r.kind === "ws").flatMap((r) => r.latencies),
     complete,
     resumed: readers.reduce((n, r) => n + r.resumed, 0),
+    frames: readers.reduce((n, r) => n + r.frames, 0),
+    cpu,
   };
 }
 
@@ -214,9 +312,13 @@ function table(results: Result[]): string {
       "all p50 / p99 (ms)",
       "exactly once, in order",
       "SSE resumes",
+      "CPU server / load gen (s)",
+      "frames / reader",
+      "server CPU / frame beyond baseline (µs)",
     ],
   ];
   const baseline = results[0] ? results[0].events / results[0].seconds : Number.NaN;
+  const baselineCpu = results[0]?.cpu.serverMs ?? 0;
   for (const r of results) {
     const all = [...r.sse, ...r.ws];
     const pair = (v: number[]) => (v.length ? `${percentile(v, 50)} / ${percentile(v, 99)}` : "-");
@@ -232,6 +334,13 @@ function table(results: Result[]): string {
       pair(all),
       r.complete ? "yes" : "NO",
       String(r.resumed),
+      `${(r.cpu.serverMs / 1000).toFixed(2)} / ${(r.cpu.loadMs / 1000).toFixed(2)}`,
+      (r.frames / r.readers).toFixed(0),
+      // The baseline's server CPU is the run's appends and 2 readers; the rest is fan-out.
+      (
+        (1000 * (r.cpu.serverMs - (r.label.endsWith("floor") ? 0 : baselineCpu))) /
+        r.frames
+      ).toFixed(0),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
@@ -243,17 +352,23 @@ function table(results: Result[]): string {
   ].join("\n");
 }
 
-const dev = await startWranglerDev({ cwd: join(import.meta.dirname, "fanout") });
+const load = loadavg()[0]?.toFixed(1);
+const server = await startServer();
 try {
-  const results = [await scenario(dev.baseUrl, "1 SSE + 1 WS (baseline)", 1, 1)];
-  for (const readers of READERS) {
+  const results = [await scenario(server, "1 SSE + 1 WS (baseline)", 1, 1)];
+  for (const [i, readers] of READERS.entries()) {
     const ws = Math.round(readers * WS_SHARE);
-    results.push(await scenario(dev.baseUrl, `${readers - ws} SSE + ${ws} WS`, readers - ws, ws));
+    const label = `${readers - ws} SSE + ${ws} WS`;
+    results.push(
+      await scenario(server, label, readers - ws, ws, PROFILE && i === READERS.length - 1),
+    );
+    if (FLOOR)
+      results.push(await scenario(server, `${label}, floor`, readers - ws, ws, false, true));
   }
   console.log(
-    `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, wrangler dev (local workerd)\n`,
+    `fan-out: ${cpus().length} vCPU ${cpus()[0]?.model ?? ""}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${SERVER === "bare" ? "bare workerd" : "wrangler dev (local workerd)"}, load average ${load} → ${loadavg()[0]?.toFixed(1)}\n`,
   );
   console.log(table(results));
 } finally {
-  await dev.stop();
+  await server.stop();
 }

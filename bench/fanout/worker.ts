@@ -20,6 +20,18 @@ export const AgentSession = createAgentServer({
   live: { sseMaxMs: 300_000 },
 });
 
+export { FanoutFloor } from "./floor.ts";
+
+interface Env {
+  AGENTS: DurableObjectNamespace;
+  FLOOR: DurableObjectNamespace;
+}
+
 export default {
-  fetch: (request, env, ctx) => routeRequest(request, env, ctx),
-} satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;
+  fetch(request, env, ctx) {
+    // /floor/:name/...: the send floor (floor.ts), no durable-agents code.
+    const floor = /^\/floor\/([^/]+)\//.exec(new URL(request.url).pathname);
+    if (floor?.[1]) return env.FLOOR.get(env.FLOOR.idFromName(floor[1])).fetch(request);
+    return routeRequest(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

@@ -75,6 +75,66 @@ describe("the delivery window", () => {
   });
 });
 
+describe("waiting for the next flush", () => {
+  it("releases each waiter at the flush, at its own timeout, or on its abort", async () => {
+    const { clock, ledger, window } = setup(20);
+    const released: string[] = [];
+    const wait = (name: string, timeoutMs: number, signal = new AbortController().signal) =>
+      window.next(timeoutMs, signal).then(() => released.push(name));
+    const cut = new AbortController();
+    void wait("short", 100);
+    void wait("long", 1_000);
+    void wait("cut", 1_000, cut.signal);
+    void wait("later", 500);
+    cut.abort();
+    await microtasks();
+    expect(released).toEqual(["cut"]);
+    clock.advance(100);
+    await microtasks();
+    expect(released).toEqual(["cut", "short"]);
+    // A flush releases everyone still waiting; a waiter after it waits for the next one.
+    ledger.append([metric(1)]);
+    await microtasks();
+    expect(released.sort()).toEqual(["cut", "later", "long", "short"]);
+    void wait("next", 50);
+    clock.advance(49);
+    await microtasks();
+    expect(released).not.toContain("next");
+    clock.advance(1);
+    await microtasks();
+    expect(released).toContain("next");
+    // An aborted signal resolves at once; aborting again later releases nothing twice.
+    await window.next(1_000, cut.signal);
+  });
+
+  it("keeps no timer armed once nobody waits", async () => {
+    const clock = new ManualClock();
+    const ledger = new Ledger(new NodeSqlPort(), clock, []);
+    let sleeping = 0;
+    const counting = {
+      now: () => clock.now(),
+      sleep: (ms: number, signal?: AbortSignal) => {
+        sleeping++;
+        const done = () => sleeping--;
+        signal?.addEventListener("abort", done, { once: true });
+        return clock.sleep(ms, signal).finally(() => {
+          signal?.removeEventListener("abort", done);
+          if (!signal?.aborted) sleeping--;
+        });
+      },
+    };
+    const window = new DeliveryWindow(ledger, counting, 20);
+    const waits = Array.from({ length: 100 }, () =>
+      window.next(30_000, new AbortController().signal),
+    );
+    expect(sleeping).toBe(1); // one timeout timer for 100 waiters
+    ledger.append([metric(1)]);
+    await Promise.all(waits);
+    for (let i = 0; i < 3; i++) await microtasks();
+    expect(sleeping).toBe(0);
+  });
+});
+
 /** Reads SSE `data` events (JSON arrays of events) from a live `/events` response. */
 async function sseReader(response: Response) {
   const seqs: number[] = [];
@@ -130,6 +190,58 @@ describe("live readers on the window", () => {
     // The first append leaves at once; then one write per 20 ms window, not one per append.
     expect(reader.frames()).toBeLessThanOrEqual(5);
     await reader.cancel();
+  });
+
+  it("SSE readers at one offset share the data event, each with its own control event", async () => {
+    const clock = new ManualClock();
+    const ledger = new Ledger(new NodeSqlPort(), clock, []);
+    const live = { ...DEFAULT_LIVE_READ, windowMs: 20 };
+    const open = async (query: string) => {
+      const response = await serveLedgerRead(
+        new Request(`http://agents.test/agents/a/s/events?offset=now&live=sse${query}`),
+        ledger,
+        clock,
+        live,
+      );
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      void (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          text += value;
+        }
+      })();
+      return { text: () => text, cancel: () => reader.cancel() };
+    };
+    // Two readers without a cursor, one whose cursor is ahead of the clock (PROTOCOL.md 10.1).
+    const readers = [await open(""), await open(""), await open("&cursor=99999999")];
+    await microtasks();
+    for (let i = 1; i <= 3; i++) {
+      ledger.append([metric(i)]);
+      clock.advance(20);
+      await microtasks();
+    }
+    for (let i = 0; i < 5; i++) await microtasks();
+    const events = readers.map((r) =>
+      r
+        .text()
+        .split("\n\n")
+        .filter((e) => e.length > 0),
+    );
+    const controls = events.map((list) => list.filter((e) => e.startsWith("event: control")));
+    const data = events.map((list) => list.filter((e) => e.startsWith("event: data")));
+    expect(data[1]).toEqual(data[0]);
+    expect(data[2]).toEqual(data[0]);
+    expect(data[0]?.join("")).toContain('"seq":3');
+    expect(controls[1]).toEqual(controls[0]);
+    const cursors = (list: string[] | undefined) =>
+      (list ?? []).map((e) => /"streamCursor":"(-?\d+)"/.exec(e)?.[1]);
+    expect(cursors(controls[2]).every((c) => Number(c) > 99999999)).toBe(true);
+    expect(cursors(controls[0]).every((c) => Number(c) < 99999999)).toBe(true);
+    for (const list of controls)
+      expect(list.at(-1)).toContain(`"streamNextOffset":"${"3".padStart(16, "0")}"`);
+    for (const reader of readers) await reader.cancel();
   });
 
   it("ends an SSE reader that does not take its write within stallMs; it resumes from its offset", async () => {

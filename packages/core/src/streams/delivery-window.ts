@@ -14,6 +14,11 @@
  *    keeps the other half: a slow fan-out lowers the send rate, never the append rate.
  * 4. A pending flush is a timer, so the object stays awake (does not hibernate) until every
  *    append has been offered to its readers.
+ * 5. A reader waiting for the next flush (`next`) costs a set entry, not a timer: at 1,000
+ *    readers, a timer, an AbortController and two abort listeners per reader per flush were
+ *    a quarter of the fan-out's JavaScript time (bench/fanout.ts with BENCH_PROFILE=1;
+ *    docs/benchmarks.md, Fan-out). Only while some reader waits is a timeout timer armed
+ *    (the earliest deadline), so an idle object can hibernate.
  */
 import type { Clock } from "../clock.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -22,6 +27,13 @@ import type { Ledger } from "../ledger/ledger.ts";
 export const DEFAULT_DELIVERY_WINDOW_MS = 20;
 
 export type FlushListener = () => void;
+
+interface Waiter {
+  readonly resolve: () => void;
+  /** When it stops waiting, on the window's clock (ms). */
+  readonly deadline: number;
+  readonly signal: AbortSignal;
+}
 
 export class DeliveryWindow {
   readonly #clock: Clock;
@@ -33,6 +45,12 @@ export class DeliveryWindow {
   #pending = false;
   /** A flush ran and its cost is not known yet (`#settled`). */
   #settling = false;
+  /** `next()` calls waiting for the next flush, and the same by abort signal. */
+  readonly #waiters = new Set<Waiter>();
+  readonly #bySignal = new WeakMap<AbortSignal, Set<Waiter>>();
+  /** The one timeout timer: when it fires, and how to cancel it. */
+  #timeoutAt = Number.POSITIVE_INFINITY;
+  #timeoutStop: AbortController | undefined;
 
   constructor(ledger: Ledger, clock: Clock, windowMs: number) {
     this.#clock = clock;
@@ -51,21 +69,69 @@ export class DeliveryWindow {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Resolves at the next flush, after `timeoutMs`, or on abort (whichever comes first). */
+  /**
+   * Resolves at the next flush, after `timeoutMs`, or on abort (whichever comes first).
+   * Waiting costs no timer and no listener of its own (invariant 5): the window keeps one
+   * timer for the earliest timeout, and one abort listener per signal for its life.
+   */
   next(timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = new AbortController();
-      const done = (): void => {
-        unsubscribe();
-        signal.removeEventListener("abort", done);
-        timer.abort();
-        resolve();
-      };
-      const unsubscribe = this.onFlush(done);
-      signal.addEventListener("abort", done, { once: true });
-      this.#clock.sleep(timeoutMs, timer.signal).then(done, () => undefined);
+      const waiter: Waiter = { resolve, deadline: this.#clock.now() + timeoutMs, signal };
+      this.#waiters.add(waiter);
+      let mine = this.#bySignal.get(signal);
+      if (mine === undefined) {
+        const set = new Set<Waiter>();
+        mine = set;
+        this.#bySignal.set(signal, set);
+        signal.addEventListener("abort", () => this.#release(set), { once: true });
+      }
+      mine.add(waiter);
+      if (waiter.deadline < this.#timeoutAt) this.#armTimeout(waiter.deadline);
     });
+  }
+
+  #release(waiters: Iterable<Waiter>): void {
+    for (const waiter of [...waiters]) {
+      this.#waiters.delete(waiter);
+      this.#bySignal.get(waiter.signal)?.delete(waiter);
+      waiter.resolve();
+    }
+    if (this.#waiters.size === 0) this.#disarmTimeout();
+  }
+
+  /** The one timeout timer, at `deadline` (earlier than the one armed, if any). */
+  #armTimeout(deadline: number): void {
+    this.#disarmTimeout();
+    const stop = new AbortController();
+    this.#timeoutStop = stop;
+    this.#timeoutAt = deadline;
+    this.#clock.sleep(Math.max(0, deadline - this.#clock.now()), stop.signal).then(
+      () => this.#expire(stop),
+      () => undefined,
+    );
+  }
+
+  #disarmTimeout(): void {
+    this.#timeoutStop?.abort();
+    this.#timeoutStop = undefined;
+    this.#timeoutAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** The timer fired: release the waiters whose timeout has passed, re-arm for the rest. */
+  #expire(stop: AbortController): void {
+    if (this.#timeoutStop !== stop) return;
+    this.#timeoutStop = undefined;
+    this.#timeoutAt = Number.POSITIVE_INFINITY;
+    const now = this.#clock.now();
+    const due: Waiter[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const waiter of this.#waiters) {
+      if (waiter.deadline <= now) due.push(waiter);
+      else next = Math.min(next, waiter.deadline);
+    }
+    this.#release(due);
+    if (next < Number.POSITIVE_INFINITY) this.#armTimeout(next);
   }
 
   #schedule(): void {
@@ -94,6 +160,7 @@ export class DeliveryWindow {
     this.#pending = false;
     const start = this.#clock.now();
     for (const listener of [...this.#listeners]) listener();
+    if (this.#waiters.size > 0) this.#release(this.#waiters);
     if (this.#windowMs === 0) return;
     // What a flush costs is also what it set off: readers' loops continue in microtasks, and
     // the runtime moves their bytes after that. Workers' clock does not move within one

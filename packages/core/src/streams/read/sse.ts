@@ -28,6 +28,18 @@ import type { ReadChunk, ReadState, StreamReadOptions, StreamReadSource } from "
 
 const EMPTY = new Uint8Array(0);
 
+interface ControlOut {
+  readonly key: string;
+  readonly body: ControlEvent;
+}
+
+/**
+ * The last data + control pair written after each data event (by the data event's bytes,
+ * which readers at one offset of a ledger share: framing.ts): at a flush, every reader at
+ * that offset with the same cursor writes the same bytes, built once (bench/fanout.ts).
+ */
+const pairs = new WeakMap<Uint8Array, { readonly key: string; readonly bytes: Uint8Array }>();
+
 export function serveSse<C extends ReadChunk>(
   request: Request,
   source: StreamReadSource<C>,
@@ -47,17 +59,25 @@ export function serveSse<C extends ReadChunk>(
   /** Text mode: the bytes of a character cut at the end of the last read (invariant 1). */
   let pending = EMPTY;
 
-  function control(read: number, upToDate: boolean, closed: boolean): string {
+  /** The control event after a read up to `read`, and a key equal for equal events. */
+  function controlOf(read: number, upToDate: boolean, closed: boolean): ControlOut {
     sentControl = true;
     const next = source.formatOffset(read - pending.byteLength);
     if (closed)
-      return sseControlEvent({ streamNextOffset: next, upToDate: true, streamClosed: true });
+      return {
+        key: `${next} c`,
+        body: { streamNextOffset: next, upToDate: true, streamClosed: true },
+      };
     cursor =
       cursor === null ? nextCursor(clientCursor, now(), random) : advanceCursor(cursor, now());
     const body: ControlEvent = upToDate
       ? { streamNextOffset: next, streamCursor: cursor, upToDate: true }
       : { streamNextOffset: next, streamCursor: cursor };
-    return sseControlEvent(body);
+    return { key: `${next} ${cursor}${upToDate ? " u" : ""}`, body };
+  }
+
+  function control(read: number, upToDate: boolean, closed: boolean): string {
+    return sseControlEvent(controlOf(read, upToDate, closed).body);
   }
 
   function dataEvent(chunks: readonly C[], closedAtEnd: boolean): Uint8Array | undefined {
@@ -82,8 +102,13 @@ export function serveSse<C extends ReadChunk>(
       const closed = state.closed && atTail;
       const data = dataEvent(chunks, closed);
       if (data === undefined) return {};
-      // One write for the pair, so a reader never sees a data event without its control event.
-      const pair = appendText(data, control(read, atTail, closed));
+      // One write for the pair, so a reader never sees a data event without its control event;
+      // readers sent the same data event with the same control event share its bytes.
+      const { key, body } = controlOf(read, atTail, closed);
+      const shared = pairs.get(data);
+      if (shared?.key === key) return { text: shared.bytes, end: closed };
+      const pair = appendText(data, sseControlEvent(body));
+      pairs.set(data, { key, bytes: pair });
       return { text: pair, end: closed };
     },
     atTail(state) {
