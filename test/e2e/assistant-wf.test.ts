@@ -32,8 +32,9 @@ let dev: WranglerDev;
 let counter = 0;
 
 beforeAll(async () => {
-  // Slow enough to interrupt or abort mid-answer (about 18 characters per 100 ms).
-  dev = await startQuickstart(state, { SCRIPTED_DELAY_MS: "100" });
+  // 6 characters every 250 ms: the demo answer streams for ~14 s, longer than a cut chat
+  // stream takes to stop its run (chat-presence.ts: the next failed write, then 5 s).
+  dev = await startQuickstart(state, { SCRIPTED_DELAY_MS: "250" });
 });
 afterAll(async () => {
   await dev?.stop();
