@@ -130,6 +130,7 @@ async function waitUntilReady() {
 
 function printBanner(info) {
   const urlFlag = port === DEFAULT_PORT ? "" : ` --url ${url}`;
+  const portFlag = port === DEFAULT_PORT ? "" : ` --port ${port}`;
   const localDev = info.auth.startsWith("local dev");
   const auth = localDev
     ? `${info.auth}: requests to 127.0.0.1 need no token.
@@ -148,6 +149,7 @@ function printBanner(info) {
     npx durable-agents chat "remember to buy milk" --session demo${urlFlag}
     npx durable-agents chat --agent assistant-wf "What is 2+3?"${urlFlag}
     npx durable-agents tail assistant/demo${urlFlag}
+    npx wrangler workflows instances list quickstart-agent-workflow --local${portFlag}
 
   Or with curl:
     curl -X POST ${url}/agents/assistant/demo/runs -H 'content-type: application/json' -d '{"input":{"message":"What is 2+3?"}}'
