@@ -36,8 +36,19 @@ export interface Profiler {
   close(): void;
 }
 
-/** Opens a CDP session on the first target of the inspector at `inspectorUrl` (http://host:port). */
-export async function connectProfiler(inspectorUrl: string, intervalUs = 200): Promise<Profiler> {
+/** A CDP method call on an inspector session: resolves to its `result`. */
+export type CdpCall = (
+  method: string,
+  params?: Record<string, unknown>,
+) => Promise<Record<string, unknown>>;
+
+/**
+ * A Chrome DevTools protocol session on the first target of the inspector at `inspectorUrl`
+ * (http://host:port): `call` sends a method and waits up to 2 minutes for its answer.
+ */
+export async function connectInspector(
+  inspectorUrl: string,
+): Promise<{ call: CdpCall; close(): void }> {
   const targets = (await (await fetch(`${inspectorUrl}/json`)).json()) as {
     webSocketDebuggerUrl: string;
   }[];
@@ -60,7 +71,7 @@ export async function connectProfiler(inspectorUrl: string, intervalUs = 200): P
     if (frame.id !== undefined) waiting.get(frame.id)?.(frame.result ?? {});
   };
   let id = 0;
-  const call = (method: string, params: Record<string, unknown> = {}) =>
+  const call: CdpCall = (method, params = {}) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`inspector: no answer to ${method}`)),
@@ -72,12 +83,18 @@ export async function connectProfiler(inspectorUrl: string, intervalUs = 200): P
       });
       socket.send(JSON.stringify({ id, method, params }));
     });
+  return { call, close: () => socket.close() };
+}
+
+/** Opens a CDP session on the first target of the inspector at `inspectorUrl` (http://host:port). */
+export async function connectProfiler(inspectorUrl: string, intervalUs = 200): Promise<Profiler> {
+  const { call, close } = await connectInspector(inspectorUrl);
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: intervalUs });
   return {
     start: async () => void (await call("Profiler.start")),
     stop: async () => (await call("Profiler.stop")).profile as CpuProfile,
-    close: () => socket.close(),
+    close,
   };
 }
 

@@ -18,6 +18,7 @@ import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
+import { type CdpCall, connectInspector } from "./cpu-profile.ts";
 import { workerdPids } from "./worker-socket.ts";
 
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 100);
@@ -35,43 +36,10 @@ function rssMiB(): number {
 }
 
 /** A Chrome DevTools protocol session on the Worker's isolate (wrangler's inspector proxy). */
-async function inspector(): Promise<(method: string) => Promise<Record<string, unknown>>> {
+async function inspector(): Promise<CdpCall> {
   const cmdline = readFileSync(`/proc/${dev.pid}/cmdline`, "utf8").split("\0");
   const port = cmdline[cmdline.indexOf("--inspector-port") + 1];
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as {
-    webSocketDebuggerUrl: string;
-  }[];
-  const url = targets[0]?.webSocketDebuggerUrl;
-  if (!url) throw new Error("no inspector target");
-  // wrangler's inspector proxy wants an Origin (undici's WebSocket takes headers, as an extension).
-  const socket = new WebSocket(url, {
-    headers: { origin: "http://127.0.0.1" },
-  } as unknown as string[]);
-  await new Promise((resolve, reject) => {
-    socket.onopen = resolve;
-    socket.onerror = () => reject(new Error(`inspector ${url} did not open`));
-  });
-  const waiting = new Map<number, (result: Record<string, unknown>) => void>();
-  socket.onmessage = (message) => {
-    const frame = JSON.parse(String(message.data)) as {
-      id?: number;
-      result?: Record<string, unknown>;
-    };
-    if (frame.id !== undefined) waiting.get(frame.id)?.(frame.result ?? {});
-  };
-  let id = 0;
-  return (method) =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`inspector: no answer to ${method}`)),
-        120_000,
-      );
-      waiting.set(++id, (result) => {
-        clearTimeout(timer);
-        resolve(result);
-      });
-      socket.send(JSON.stringify({ id, method }));
-    });
+  return (await connectInspector(`http://127.0.0.1:${port}`)).call;
 }
 
 let cdp: Awaited<ReturnType<typeof inspector>> = () => Promise.reject(new Error("no inspector"));
