@@ -90,7 +90,11 @@ import {
 } from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 import { WorkflowRunHost } from "./workflow-run/host.ts";
-import { runInstanceHandlers } from "./workflow-run/instances.ts";
+import {
+  DEFAULT_RUN_WORKFLOW_CHECK_MS,
+  runInstanceHandlers,
+  workflowRunKey,
+} from "./workflow-run/instances.ts";
 import type { WorkflowDecision } from "./workflow-run/protocol.ts";
 
 export {
@@ -262,6 +266,9 @@ export class SessionRuntime {
         agent: options.agent.name,
         sessionId: options.sessionId,
         port: options.agentWorkflows,
+        work: this.work,
+        lastSeqOf: (runId) => this.ledger.lastSeqOf(runId),
+        checkMs: options.runWorkflowCheckMs ?? DEFAULT_RUN_WORKFLOW_CHECK_MS,
         clock: this.#clock,
         logger,
         fail: (runId, error) => this.#host.giveUp(runId, error),
@@ -768,9 +775,4 @@ export class SessionRuntime {
 
 export function runKey(runId: string): string {
   return `run:${runId}`;
-}
-
-/** The `run.workflow` row of a Workflow-executor run (one per run: a newer wake replaces it). */
-function workflowRunKey(runId: string): string {
-  return `workflow-run:${runId}`;
 }
