@@ -210,6 +210,39 @@ describe("whole runs on the Workflow executor", () => {
     expect(executions(events, "charge")).toBe(1);
   });
 
+  it("an instance that stops mid-run while the run still runs is restarted by the session's check", async () => {
+    const alarm = session("faulty");
+    await start(alarm, "go");
+    await alarm.waitFor(ended, 30_000);
+    const s = session("faulty");
+    probe.delaySessionAt(s.session, "before-tool-commit", 300);
+    const runId = await start(s, "go", "workflow");
+    await s.waitFor((e) => e.kind === "tool.started", 30_000);
+    // The instance ends without the session knowing (as a dormant local instance never
+    // reports again): nothing but the session's progress check can drive the run now.
+    await (await instanceOf(s, runId)).terminate();
+    expect(await statusOf(s, runId)).toBe("terminated");
+    const last = await s.waitFor(
+      (e) => ended(e) || (e.kind === "run.waiting" && e.data.reason === "outcome_unknown"),
+      30_000,
+    );
+    const events = await s.events();
+    if (last.kind === "run.waiting") {
+      // Terminated inside the irreversible call: only it may be left unknown, never run twice.
+      const unknown = events.filter((e) => e.kind === "tool.outcome_unknown");
+      expect(unknown.map((e) => e.data.name)).toEqual(["charge"]);
+    } else {
+      expect(last.kind).toBe("run.completed");
+      expect(comparable(events)).toEqual(comparable(await alarm.events()));
+    }
+    expect(executions(events, "charge")).toBeLessThanOrEqual(1);
+    const completed = events
+      .filter((e) => e.kind === "tool.completed")
+      .map((e) => `${e.data.step}/${e.data.callId}`);
+    expect(new Set(completed).size).toBe(completed.length);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+
   it("approve after a restart of the session object: the parked instance wakes and finishes", async () => {
     const s = session("approver");
     const runId = await start(s, "pay", "workflow");
