@@ -425,6 +425,40 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     expect(h.s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.aborted");
   });
 
+  it("a Workflow start on a server without the binding is refused and writes nothing", async () => {
+    const unbound = createTestSession(threeSteps());
+    const perRun = unbound.runtime.start({ message: "go", executor: "workflow" });
+    await expect(perRun).rejects.toMatchObject({
+      status: 400,
+      code: "workflows_unavailable",
+      message: expect.stringMatching(
+        /AGENT_WORKFLOW.*createAgentWorkflow|createAgentWorkflow.*AGENT_WORKFLOW/,
+      ),
+    });
+    const byAgent = createTestSession(threeSteps("workflow"));
+    await expect(byAgent.runtime.start({ message: "go" })).rejects.toMatchObject({
+      status: 500,
+      code: "workflows_unavailable",
+    });
+    // A port whose binding is missing says so itself (the Cloudflare port names its binding).
+    const missing = { code: "workflows_unavailable", message: "the binding MY_FLOW is missing" };
+    const flows = new MemoryWorkflows(() => {
+      throw new Error("no instance may start");
+    });
+    const named = createTestSession(threeSteps("workflow"), {
+      agentWorkflows: Object.assign(flows, { unavailable: missing }),
+    });
+    await expect(named.runtime.start({ message: "go" })).rejects.toMatchObject(missing);
+    for (const s of [unbound, byAgent, named]) {
+      expect(s.runtime.ledger.read(0)).toEqual([]);
+      expect(s.runtime.work.list()).toEqual([]);
+    }
+    // The alarm still runs it, on the same server.
+    await unbound.runtime.start({ message: "go" });
+    await unbound.drain();
+    expect(unbound.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+  });
+
   it("the Workflow methods refuse a run that is not on the Workflow executor", async () => {
     const s = createTestSession(threeSteps());
     const { runId } = await s.runtime.start({ message: "go" });

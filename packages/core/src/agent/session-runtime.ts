@@ -93,9 +93,11 @@ import { WorkflowRunHost } from "./workflow-run/host.ts";
 import {
   DEFAULT_RUN_WORKFLOW_CHECK_MS,
   runInstanceHandlers,
+  startRefused,
   workflowRunKey,
+  workflowsUnavailable,
 } from "./workflow-run/instances.ts";
-import type { WorkflowDecision } from "./workflow-run/protocol.ts";
+import type { AgentWorkflowPort, WorkflowDecision } from "./workflow-run/protocol.ts";
 
 export {
   DEFAULT_RUNTIME_LIMITS,
@@ -123,6 +125,7 @@ export class SessionRuntime {
   readonly state: AppState;
   readonly #sql: SqlPort;
   readonly #agent: AgentDefinition;
+  readonly #agentWorkflows: AgentWorkflowPort | undefined;
   readonly #sessionId: string;
   readonly #clock: Clock;
   readonly #newId: () => string;
@@ -146,6 +149,7 @@ export class SessionRuntime {
     const domains = resolveDomains(options.agent, options.env ?? {});
     this.#sql = options.sql;
     this.#agent = options.agent;
+    this.#agentWorkflows = options.agentWorkflows;
     this.#sessionId = options.sessionId;
     this.#clock = options.clock ?? systemClock;
     this.#newId =
@@ -363,6 +367,10 @@ export class SessionRuntime {
         "invalid_request",
         `modelOptions.${choice} (agent "${this.#agent.name}")`,
       );
+    const executor = input.executor ?? this.#agent.executor ?? "alarm";
+    const unavailable =
+      executor === "workflow" ? workflowsUnavailable(this.#agentWorkflows) : undefined;
+    if (unavailable) throw startRefused(unavailable, input.executor !== undefined);
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
@@ -386,7 +394,6 @@ export class SessionRuntime {
         : [];
     const offset = encodeOffset(this.ledger.tail);
     const now = this.#clock.now();
-    const executor = input.executor ?? this.#agent.executor ?? "alarm";
     const started: NewEvent<"run.started"> = {
       kind: "run.started",
       runId,

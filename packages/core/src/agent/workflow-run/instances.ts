@@ -1,5 +1,5 @@
 import type { Clock } from "../../clock.ts";
-import { DurableAgentsError } from "../../errors/base.ts";
+import { DurableAgentsError, UserError } from "../../errors/base.ts";
 import type { ErrorInfo } from "../../ledger/events.ts";
 import { getRun } from "../../ledger/projections/runs.ts";
 import type { Logger } from "../../logger.ts";
@@ -68,6 +68,27 @@ const UNAVAILABLE: ErrorInfo = {
     'the run uses executor "workflow", but this server has no agent Workflows binding; export createAgentWorkflow({ agents }) from your Worker, bind it under "workflows" in wrangler.jsonc (binding AGENT_WORKFLOW) or set createAgentServer({ agentWorkflow })',
 };
 
+/** Why `port` cannot drive Workflow runs (no port, or its binding is missing); undefined when it can. */
+export function workflowsUnavailable(port: AgentWorkflowPort | undefined): ErrorInfo | undefined {
+  return port ? port.unavailable : UNAVAILABLE;
+}
+
+/**
+ * The refusal of a start with `executor: "workflow"` on a server that cannot drive it,
+ * before anything is written: 400 when the request chose the executor (start it without
+ * `executor`, or with `"alarm"`), 500 when the agent's definition did (a server
+ * configuration fault). Code `workflows_unavailable` either way.
+ */
+export function startRefused(why: ErrorInfo, chosenByRequest: boolean): DurableAgentsError {
+  return chosenByRequest
+    ? new UserError(
+        why.code,
+        400,
+        `${why.message}; or start the run without executor "workflow" (the alarm drives it)`,
+      )
+    : new DurableAgentsError(why.code, 500, why.message, false);
+}
+
 export function runInstanceHandlers(
   c: RunInstancesContext,
 ): Pick<RuntimeHandlers, typeof RUN_WORKFLOW_KIND | typeof RUN_WORKFLOW_TERMINATE_KIND> {
@@ -80,8 +101,9 @@ export function runInstanceHandlers(
       // A check: the run moved since the last one, so its instance is at work.
       const last = c.lastSeqOf(runId);
       if (seen === undefined || seen === last) {
-        if (!c.port) {
-          c.fail(runId, UNAVAILABLE);
+        const unavailable = workflowsUnavailable(c.port);
+        if (!c.port || unavailable) {
+          c.fail(runId, unavailable ?? UNAVAILABLE);
           return DONE;
         }
         if (seen !== undefined)
