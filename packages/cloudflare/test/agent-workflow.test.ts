@@ -1,10 +1,10 @@
 import { env, introspectWorkflow, runInDurableObject } from "cloudflare:test";
-import { type LedgerEvent, runInstanceId } from "@durable-agents/core";
+import { type LedgerEvent, mintSessionToken, runInstanceId } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { agentRuns } from "../src/index.ts";
+import { agentRuns, routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import { MARATHON_STEPS } from "./fixture/workflow-run-agents.ts";
-import { type SessionHandle, session, transcript } from "./support/session.ts";
+import { BASE, type SessionHandle, session, transcript } from "./support/session.ts";
 
 declare global {
   namespace Cloudflare {
@@ -210,6 +210,39 @@ describe("whole runs on the Workflow executor", () => {
     expect(executions(events, "charge")).toBe(1);
   });
 
+  it("an instance that stops mid-run while the run still runs is restarted by the session's check", async () => {
+    const alarm = session("faulty");
+    await start(alarm, "go");
+    await alarm.waitFor(ended, 30_000);
+    const s = session("faulty");
+    probe.delaySessionAt(s.session, "before-tool-commit", 300);
+    const runId = await start(s, "go", "workflow");
+    await s.waitFor((e) => e.kind === "tool.started", 30_000);
+    // The instance ends without the session knowing (as a dormant local instance never
+    // reports again): nothing but the session's progress check can drive the run now.
+    await (await instanceOf(s, runId)).terminate();
+    expect(await statusOf(s, runId)).toBe("terminated");
+    const last = await s.waitFor(
+      (e) => ended(e) || (e.kind === "run.waiting" && e.data.reason === "outcome_unknown"),
+      30_000,
+    );
+    const events = await s.events();
+    if (last.kind === "run.waiting") {
+      // Terminated inside the irreversible call: only it may be left unknown, never run twice.
+      const unknown = events.filter((e) => e.kind === "tool.outcome_unknown");
+      expect(unknown.map((e) => e.data.name)).toEqual(["charge"]);
+    } else {
+      expect(last.kind).toBe("run.completed");
+      expect(comparable(events)).toEqual(comparable(await alarm.events()));
+    }
+    expect(executions(events, "charge")).toBeLessThanOrEqual(1);
+    const completed = events
+      .filter((e) => e.kind === "tool.completed")
+      .map((e) => `${e.data.step}/${e.data.callId}`);
+    expect(new Set(completed).size).toBe(completed.length);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+
   it("approve after a restart of the session object: the parked instance wakes and finishes", async () => {
     const s = session("approver");
     const runId = await start(s, "pay", "workflow");
@@ -304,6 +337,30 @@ describe("whole runs on the Workflow executor", () => {
     expect(streamed).toEqual(await s.events());
     expect(streamed[0]).toMatchObject({ kind: "run.started", data: { executor: "workflow" } });
     await until(async () => (await statusOf(s, String(run.runId))) === "complete");
+  });
+
+  it("a Workflow start on a server without the binding is refused with 400 and writes nothing", async () => {
+    // The sharded fixture server names a Workflows binding that is not bound.
+    const name = `nowf${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: name });
+    const call = (path: string, body?: unknown) =>
+      routeRequest(
+        new Request(`${BASE}/agents/indexed/${name}/${path}`, {
+          method: body === undefined ? "GET" : "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        }),
+        { ...env, AGENTS: env.SHARDED },
+      );
+    const refused = await call("runs", { input: { message: "ping" }, executor: "workflow" });
+    expect(refused.status).toBe(400);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("workflows_unavailable");
+    expect(body.error.message).toContain("NO_AGENT_WORKFLOW");
+    expect(body.error.message).toContain("createAgentWorkflow");
+    const events = await call("events?offset=-1");
+    expect(events.status).toBe(200);
+    expect(await events.json()).toEqual([]);
   });
 
   it("the session object refuses a Workflow call for a session or run that does not exist", async () => {

@@ -242,6 +242,67 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     ranOnce(events);
   });
 
+  it("an instance left dormant mid-step (the engine never resumes it) is woken by the session's check and completes", async () => {
+    const reference = await alarmReference();
+    executions.clear();
+    const checkMs = 1000;
+    // singleInstance: a Durable Object, whose alarm a restart keeps.
+    const h = onWorkflows(threeSteps("workflow"), undefined, {
+      runWorkflowCheckMs: checkMs,
+      singleInstance: true,
+    });
+    let slept = 0;
+    h.flows.beforeStep("model 2", () => {
+      if (slept++ > 0) return;
+      [...h.flows.instances.values()][0]?.sleep();
+    });
+    const { runId } = await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    expect(slept).toBe(1);
+    const stalled = h.s.runtime.ledger.read(0);
+    expect(latestRun(h.s.sql)?.status).toBe("running");
+    expect(stalled.at(-1)?.kind).toBe("step.completed");
+    // The session object restarts too: the check is due work, so it survives.
+    h.restart();
+    // A check that sees progress since the last one leaves the instance alone; the next wakes it.
+    for (let i = 0; i < 3 && latestRun(h.s.sql)?.status === "running"; i++) {
+      h.s.clock.advance(checkMs);
+      await h.settle();
+    }
+    const events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    expect(comparable(events)).toEqual(comparable(reference));
+    ranOnce(events);
+    const id = await runInstanceId("faulty", "s1", runId);
+    expect(await h.flows.status(id)).toMatchObject({ status: "complete" });
+    // The check stops with the run: nothing is due any more.
+    h.s.clock.advance(checkMs);
+    await h.settle();
+    expect(h.s.runtime.work.list()).toEqual([]);
+    expect(h.s.runtime.ledger.read(0)).toHaveLength(events.length);
+  });
+
+  it("a check wakes an instance that finished while its run still runs (restarted, one rule)", async () => {
+    const checkMs = 1000;
+    const h = onWorkflows(threeSteps("workflow"), undefined, { runWorkflowCheckMs: checkMs });
+    let lost = 0;
+    h.flows.beforeStep("model 3", () => {
+      if (lost++ > 0) return;
+      const instance = [...h.flows.instances.values()][0];
+      instance?.sleep();
+      if (instance) instance.status = "errored";
+    });
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    expect(latestRun(h.s.sql)?.status).toBe("running");
+    for (let i = 0; i < 3 && latestRun(h.s.sql)?.status === "running"; i++) {
+      h.s.clock.advance(checkMs);
+      await h.settle();
+    }
+    expect(h.s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+    expect(h.flows.instances.size).toBe(1);
+  });
+
   it("the session object crashing after an irreversible tool started: outcome unknown, a human settles it, at most once", async () => {
     executions.clear();
     let crash = true;
@@ -362,6 +423,40 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     const id = await runInstanceId("guarded", "s1", runId);
     expect((await h.flows.status(id)).status).toBe("terminated");
     expect(h.s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.aborted");
+  });
+
+  it("a Workflow start on a server without the binding is refused and writes nothing", async () => {
+    const unbound = createTestSession(threeSteps());
+    const perRun = unbound.runtime.start({ message: "go", executor: "workflow" });
+    await expect(perRun).rejects.toMatchObject({
+      status: 400,
+      code: "workflows_unavailable",
+      message: expect.stringMatching(
+        /AGENT_WORKFLOW.*createAgentWorkflow|createAgentWorkflow.*AGENT_WORKFLOW/,
+      ),
+    });
+    const byAgent = createTestSession(threeSteps("workflow"));
+    await expect(byAgent.runtime.start({ message: "go" })).rejects.toMatchObject({
+      status: 500,
+      code: "workflows_unavailable",
+    });
+    // A port whose binding is missing says so itself (the Cloudflare port names its binding).
+    const missing = { code: "workflows_unavailable", message: "the binding MY_FLOW is missing" };
+    const flows = new MemoryWorkflows(() => {
+      throw new Error("no instance may start");
+    });
+    const named = createTestSession(threeSteps("workflow"), {
+      agentWorkflows: Object.assign(flows, { unavailable: missing }),
+    });
+    await expect(named.runtime.start({ message: "go" })).rejects.toMatchObject(missing);
+    for (const s of [unbound, byAgent, named]) {
+      expect(s.runtime.ledger.read(0)).toEqual([]);
+      expect(s.runtime.work.list()).toEqual([]);
+    }
+    // The alarm still runs it, on the same server.
+    await unbound.runtime.start({ message: "go" });
+    await unbound.drain();
+    expect(unbound.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
   });
 
   it("the Workflow methods refuse a run that is not on the Workflow executor", async () => {

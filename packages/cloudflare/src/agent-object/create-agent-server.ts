@@ -90,6 +90,12 @@ export interface AgentServerOptions extends PlatformOptions {
    */
   readonly toolWorkflowCheckMs?: number;
   /**
+   * How often the session checks a running `executor: "workflow"` run for progress (its
+   * alarm): no event of the run since the last check wakes, creates or restarts the run's
+   * instance. Default 30 s.
+   */
+  readonly agentWorkflowCheckMs?: number;
+  /**
    * The Workflows binding that drives `executor: "workflow"` runs (a class made by
    * createAgentWorkflow). Default "AGENT_WORKFLOW"; needed only when a run uses that executor.
    */
@@ -365,6 +371,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
         workflows: toolWorkflowPort(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
         workflowCheckMs: options.toolWorkflowCheckMs,
+        runWorkflowCheckMs: options.agentWorkflowCheckMs,
         agentWorkflows: agentWorkflowPort(this.env, options.agentWorkflow ?? "AGENT_WORKFLOW"),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),

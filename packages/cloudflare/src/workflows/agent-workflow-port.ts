@@ -13,9 +13,10 @@ export function agentWorkflowPort(
   env: Record<string, unknown>,
   binding: string,
 ): AgentWorkflowPort {
-  const missing = `the run uses executor "workflow", but the binding "${binding}" is missing; add it under "workflows" in wrangler.jsonc (class_name: your createAgentWorkflow export) or set createAgentServer({ agentWorkflow })`;
+  const missing = `the run uses executor "workflow", but the binding "${binding}" is missing; export createAgentWorkflow({ agents }) from your Worker, bind it under "workflows" in wrangler.jsonc (binding "${binding}", class_name: that export) or set createAgentServer({ agentWorkflow })`;
   const bound = () => env[binding] as Workflow<AgentWorkflowParams> | undefined;
   return {
+    ...(bound() ? {} : { unavailable: { code: "workflows_unavailable", message: missing } }),
     async wake(instanceId, params) {
       const workflow = bound();
       if (!workflow) return { code: "workflows_unavailable", message: missing };

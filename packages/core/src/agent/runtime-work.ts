@@ -27,6 +27,15 @@ export interface RunPayload {
   readonly runId: string;
 }
 
+/**
+ * A Workflow-executor run's `run.workflow` row: absent `seen`, the run just moved (create or
+ * wake the instance now); `seen`, a check of a running run, due `checkMs` after the last one,
+ * with the seq of the run's latest event at that time (no newer event: wake the instance).
+ */
+export interface RunWorkflowPayload extends RunPayload {
+  readonly seen?: number;
+}
+
 /** Which subscription answers which ledger event. */
 export interface OnEventPayload {
   readonly subscription: string;
@@ -41,7 +50,7 @@ export interface RunEndPayload {
 
 export interface RuntimeWorkPayloads {
   readonly [RUN_STEP_KIND]: RunPayload;
-  readonly [RUN_WORKFLOW_KIND]: RunPayload;
+  readonly [RUN_WORKFLOW_KIND]: RunWorkflowPayload;
   readonly [RUN_WORKFLOW_TERMINATE_KIND]: RunPayload;
   readonly [SUBAGENT_SEND_KIND]: SubagentMessage;
   readonly [WORKFLOW_CREATE_KIND]: CreatePayload;

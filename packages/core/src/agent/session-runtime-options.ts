@@ -75,6 +75,12 @@ export interface SessionRuntimeOptions {
    */
   readonly workflowCheckMs?: number;
   /**
+   * How often a running `executor: "workflow"` run is checked for progress: a check that finds
+   * no event of the run since the last one wakes (or creates, or restarts) its instance
+   * (workflow-run/instances.ts). Default 30 s.
+   */
+  readonly runWorkflowCheckMs?: number;
+  /**
    * True when at most one instance of this session can run at a time (a Durable
    * Object): a new instance then redrives claimed work at once instead of
    * waiting for the dead instance's leases to run out.

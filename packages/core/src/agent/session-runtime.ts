@@ -90,8 +90,14 @@ import {
 } from "./workflow-calls.ts";
 import { workflowHandlers } from "./workflow-check.ts";
 import { WorkflowRunHost } from "./workflow-run/host.ts";
-import { runInstanceHandlers } from "./workflow-run/instances.ts";
-import type { WorkflowDecision } from "./workflow-run/protocol.ts";
+import {
+  DEFAULT_RUN_WORKFLOW_CHECK_MS,
+  runInstanceHandlers,
+  startRefused,
+  workflowRunKey,
+  workflowsUnavailable,
+} from "./workflow-run/instances.ts";
+import type { AgentWorkflowPort, WorkflowDecision } from "./workflow-run/protocol.ts";
 
 export {
   DEFAULT_RUNTIME_LIMITS,
@@ -119,6 +125,7 @@ export class SessionRuntime {
   readonly state: AppState;
   readonly #sql: SqlPort;
   readonly #agent: AgentDefinition;
+  readonly #agentWorkflows: AgentWorkflowPort | undefined;
   readonly #sessionId: string;
   readonly #clock: Clock;
   readonly #newId: () => string;
@@ -142,6 +149,7 @@ export class SessionRuntime {
     const domains = resolveDomains(options.agent, options.env ?? {});
     this.#sql = options.sql;
     this.#agent = options.agent;
+    this.#agentWorkflows = options.agentWorkflows;
     this.#sessionId = options.sessionId;
     this.#clock = options.clock ?? systemClock;
     this.#newId =
@@ -262,6 +270,9 @@ export class SessionRuntime {
         agent: options.agent.name,
         sessionId: options.sessionId,
         port: options.agentWorkflows,
+        work: this.work,
+        lastSeqOf: (runId) => this.ledger.lastSeqOf(runId),
+        checkMs: options.runWorkflowCheckMs ?? DEFAULT_RUN_WORKFLOW_CHECK_MS,
         clock: this.#clock,
         logger,
         fail: (runId, error) => this.#host.giveUp(runId, error),
@@ -356,6 +367,10 @@ export class SessionRuntime {
         "invalid_request",
         `modelOptions.${choice} (agent "${this.#agent.name}")`,
       );
+    const executor = input.executor ?? this.#agent.executor ?? "alarm";
+    const unavailable =
+      executor === "workflow" ? workflowsUnavailable(this.#agentWorkflows) : undefined;
+    if (unavailable) throw startRefused(unavailable, input.executor !== undefined);
     const current = latestRun(this.#sql);
     if (current && ACTIVE.has(current.status))
       throw new RunActiveError(this.#sessionId, current.runId, current.status);
@@ -379,7 +394,6 @@ export class SessionRuntime {
         : [];
     const offset = encodeOffset(this.ledger.tail);
     const now = this.#clock.now();
-    const executor = input.executor ?? this.#agent.executor ?? "alarm";
     const started: NewEvent<"run.started"> = {
       kind: "run.started",
       runId,
@@ -768,9 +782,4 @@ export class SessionRuntime {
 
 export function runKey(runId: string): string {
   return `run:${runId}`;
-}
-
-/** The `run.workflow` row of a Workflow-executor run (one per run: a newer wake replaces it). */
-function workflowRunKey(runId: string): string {
-  return `workflow-run:${runId}`;
 }

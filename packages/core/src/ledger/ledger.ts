@@ -152,6 +152,16 @@ export class Ledger {
       .map(toEvent);
   }
 
+  /** The seq of run `runId`'s latest event, 0 if it has none (read from the tail back). */
+  lastSeqOf(runId: string): number {
+    return (
+      this.#sql.exec<{ seq: number }>(
+        "SELECT seq FROM events WHERE run_id = ? ORDER BY seq DESC LIMIT 1",
+        runId,
+      )[0]?.seq ?? 0
+    );
+  }
+
   /** Called after every committed append, in the same tick. */
   onAppend(listener: AppendListener): () => void {
     this.#listeners.add(listener);

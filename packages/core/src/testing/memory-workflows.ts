@@ -45,6 +45,7 @@ export class MemoryInstance {
   readonly #buffer: string[] = [];
   #waiter: { type: string; resolve: () => void; reject: (e: unknown) => void } | undefined;
   #epoch = 0;
+  #dormant = false;
   #done: Promise<void> = Promise.resolve();
   readonly #faults: Map<string, Fault>;
   readonly #session: () => WorkflowRunSession;
@@ -62,6 +63,7 @@ export class MemoryInstance {
 
   /** Starts a new execution (the first, or a restart): the cache is kept, as on a replay. */
   start(): void {
+    this.#dormant = false;
     const epoch = ++this.#epoch;
     this.#waiter?.reject(new ExecutionGone());
     this.#waiter = undefined;
@@ -103,6 +105,19 @@ export class MemoryInstance {
     this.start();
   }
 
+  /**
+   * The engine lost the execution and does not restart it by itself (wrangler dev's local
+   * Workflows after the process restarted: no alarms, so a dormant instance resumes only
+   * when an event arrives). The status stays what the engine last knew; the next
+   * `sendEvent` replays the instance from the top, with its cache.
+   */
+  sleep(): void {
+    this.#epoch++;
+    this.#dormant = true;
+    this.#waiter?.reject(new ExecutionGone());
+    this.#waiter = undefined;
+  }
+
   terminate(): void {
     if (this.status === "complete" || this.status === "errored") return;
     this.#epoch++;
@@ -112,7 +127,10 @@ export class MemoryInstance {
   }
 
   sendEvent(type: string): void {
-    if (this.#waiter?.type === type) {
+    if (this.#dormant) {
+      this.#buffer.push(type);
+      this.start();
+    } else if (this.#waiter?.type === type) {
       const waiter = this.#waiter;
       this.#waiter = undefined;
       waiter.resolve();
@@ -121,7 +139,7 @@ export class MemoryInstance {
 
   /** True while the current execution is parked in a wait or has finished. */
   get resting(): boolean {
-    return this.status !== "running";
+    return this.#dormant || this.status !== "running";
   }
 
   /** Resolves when the current execution returns (or is abandoned). */

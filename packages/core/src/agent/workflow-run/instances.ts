@@ -1,16 +1,18 @@
 import type { Clock } from "../../clock.ts";
-import { DurableAgentsError } from "../../errors/base.ts";
+import { DurableAgentsError, UserError } from "../../errors/base.ts";
 import type { ErrorInfo } from "../../ledger/events.ts";
 import { getRun } from "../../ledger/projections/runs.ts";
 import type { Logger } from "../../logger.ts";
 import type { SqlPort } from "../../sql/port.ts";
-import type { DueItem } from "../../triggers/due-work.ts";
+import type { DueItem, DueWork } from "../../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../../triggers/pump.ts";
 import {
   RUN_WORKFLOW_KIND,
   RUN_WORKFLOW_TERMINATE_KIND,
   type RunPayload,
   type RuntimeHandlers,
+  type RunWorkflowPayload,
+  scheduleRuntimeWork,
 } from "../runtime-work.ts";
 import { type AgentWorkflowPort, runInstanceId } from "./protocol.ts";
 
@@ -26,6 +28,13 @@ import { type AgentWorkflowPort, runInstanceId } from "./protocol.ts";
  * 2. `run.workflow.terminate` (written with `run.aborted`) terminates the instance.
  * 3. A create that cannot succeed (no binding, retries spent) fails the run, so no run
  *    stays `running` with nothing to drive it.
+ * 4. While the run is `running`, its `run.workflow` row stays as a check, due every `checkMs`
+ *    (the object's alarm, so it survives a restart of the object): a check that finds no
+ *    event of the run newer than the last check's wakes the instance through the same rule
+ *    as 1 (create, wake, or restart a finished one). An instance the platform left dormant
+ *    (wrangler dev's local Workflows, restarted mid-step, resumes an instance only when an
+ *    event arrives) therefore goes on; a wake that reaches a busy or parked instance only
+ *    makes its loop decide again from the ledger. The check ends when the run stops running.
  */
 export interface RunInstancesContext {
   readonly sql: SqlPort;
@@ -34,11 +43,24 @@ export interface RunInstancesContext {
   readonly port: AgentWorkflowPort | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly work: DueWork;
+  /** The seq of the run's latest event (the progress a check compares). */
+  readonly lastSeqOf: (runId: string) => number;
+  /** How long between two checks of a running run (invariant 4). */
+  readonly checkMs: number;
   /** Fails the run (if still active), as the alarm driver's `giveUp` does. */
   readonly fail: (runId: string, error: ErrorInfo) => void;
 }
 
 const DONE: TriggerOutcome = { type: "done" };
+
+/** How often a running Workflow run's instance is checked for progress, unless told. */
+export const DEFAULT_RUN_WORKFLOW_CHECK_MS = 30_000;
+
+/** The `run.workflow` row of a Workflow-executor run (one per run: a newer wake replaces it). */
+export function workflowRunKey(runId: string): string {
+  return `workflow-run:${runId}`;
+}
 
 const UNAVAILABLE: ErrorInfo = {
   code: "workflows_unavailable",
@@ -46,28 +68,79 @@ const UNAVAILABLE: ErrorInfo = {
     'the run uses executor "workflow", but this server has no agent Workflows binding; export createAgentWorkflow({ agents }) from your Worker, bind it under "workflows" in wrangler.jsonc (binding AGENT_WORKFLOW) or set createAgentServer({ agentWorkflow })',
 };
 
+/** Why `port` cannot drive Workflow runs (no port, or its binding is missing); undefined when it can. */
+export function workflowsUnavailable(port: AgentWorkflowPort | undefined): ErrorInfo | undefined {
+  return port ? port.unavailable : UNAVAILABLE;
+}
+
+/**
+ * The refusal of a start with `executor: "workflow"` on a server that cannot drive it,
+ * before anything is written: 400 when the request chose the executor (start it without
+ * `executor`, or with `"alarm"`), 500 when the agent's definition did (a server
+ * configuration fault). Code `workflows_unavailable` either way.
+ */
+export function startRefused(why: ErrorInfo, chosenByRequest: boolean): DurableAgentsError {
+  return chosenByRequest
+    ? new UserError(
+        why.code,
+        400,
+        `${why.message}; or start the run without executor "workflow" (the alarm drives it)`,
+      )
+    : new DurableAgentsError(why.code, 500, why.message, false);
+}
+
 export function runInstanceHandlers(
   c: RunInstancesContext,
 ): Pick<RuntimeHandlers, typeof RUN_WORKFLOW_KIND | typeof RUN_WORKFLOW_TERMINATE_KIND> {
   const instanceId = (runId: string) => runInstanceId(c.agent, c.sessionId, runId);
-  const waker: TriggerHandler<RunPayload> = {
-    async run({ runId }) {
+  const waker: TriggerHandler<RunWorkflowPayload> = {
+    async run({ runId, seen }) {
       const run = getRun(c.sql, runId);
       // A run that stopped meanwhile needs no wake: an abort terminates the instance itself.
       if (!run || (run.status !== "running" && run.status !== "waiting")) return DONE;
-      if (!c.port) {
-        c.fail(runId, UNAVAILABLE);
-        return DONE;
+      // A check: the run moved since the last one, so its instance is at work.
+      const last = c.lastSeqOf(runId);
+      if (seen === undefined || seen === last) {
+        const unavailable = workflowsUnavailable(c.port);
+        if (!c.port || unavailable) {
+          c.fail(runId, unavailable ?? UNAVAILABLE);
+          return DONE;
+        }
+        if (seen !== undefined)
+          c.logger.warn(
+            "a Workflow run made no progress since the last check; waking its instance",
+            {
+              runId,
+              seq: last,
+            },
+          );
+        const refused = await c.port.wake(await instanceId(runId), {
+          agent: c.agent,
+          session: c.sessionId,
+          runId,
+        });
+        if (refused) {
+          c.fail(runId, refused);
+          return DONE;
+        }
       }
-      const refused = await c.port.wake(await instanceId(runId), {
-        agent: c.agent,
-        session: c.sessionId,
-        runId,
-      });
-      if (refused) c.fail(runId, refused);
-      return DONE;
+      // The next check, with the progress seen now, unless the run stopped or moved meanwhile
+      // (a move wrote a new revision of the row, which the settle leaves as it is).
+      return {
+        type: "done",
+        commit: (settle) =>
+          c.sql.transaction(() => {
+            settle();
+            if (getRun(c.sql, runId)?.status !== "running") return;
+            if (c.work.get(workflowRunKey(runId))) return;
+            const now = c.clock.now();
+            const next = { runId, seen: c.lastSeqOf(runId) };
+            const key = workflowRunKey(runId);
+            scheduleRuntimeWork(c.work, RUN_WORKFLOW_KIND, key, next, now + c.checkMs, now);
+          }),
+      };
     },
-    giveUp({ runId }: RunPayload, error: unknown, item: DueItem): undefined {
+    giveUp({ runId }: RunWorkflowPayload, error: unknown, item: DueItem): undefined {
       const cause = error instanceof Error ? error.message : String(error);
       c.logger.error("a run's Workflow instance could not be created or woken; the run fails", {
         runId,

@@ -70,6 +70,11 @@ export interface WorkflowRunSession {
  */
 export interface AgentWorkflowPort {
   /**
+   * Set when this port cannot drive runs at all (the binding is missing): why, and what to
+   * add. A start with `executor: "workflow"` is then refused before anything is written.
+   */
+  readonly unavailable?: ErrorInfo;
+  /**
    * Creates the instance `instanceId`, or, when it exists, sends it a `wake` event (and
    * restarts it when it had finished: a failed run retried). Creating an id that exists
    * is a success.
