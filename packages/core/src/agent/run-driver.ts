@@ -124,9 +124,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #status = new Map<string, RunStatus>();
   /** The latest `step.started` this object appended per run ("step/attempt"): a stale attempt commits nothing. */
   readonly #attempts = new Map<string, string>();
-  /** Tool calls being performed here (key → performers), and those of them that got their result. */
-  readonly #performing = new Map<string, number>();
-  readonly #settled = new Set<string>();
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
@@ -135,11 +132,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       for (const event of events) {
         if (event.kind === "step.started" && event.runId !== null)
           this.#attempts.set(event.runId, `${event.data.step}/${event.data.attempt}`);
-        if (SETTLES_CALL.has(event.kind) && this.#performing.size > 0) {
-          const { step, callId } = event.data as { step: number; callId: string };
-          const key = callKey(event.runId ?? "", step, callId);
-          if (this.#performing.has(key)) this.#settled.add(key);
-        }
         const status = RUN_STATUS_AFTER[event.kind];
         if (status === undefined || event.runId === null || !this.#status.has(event.runId))
           continue;
@@ -548,80 +540,69 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       toRun
         .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
         .map(async (call) => {
-          const performing = callKey(runId, step, call.callId);
-          this.#performing.set(performing, (this.#performing.get(performing) ?? 0) + 1);
-          try {
-            const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-            const start = this.#o.clock.now();
-            const outcome = await runTool(tools, call, key, {
-              sessionId,
-              runId,
-              signal: flight.tools.signal,
-              query: (query, ...params) => this.#o.sql.exec(query, ...params),
-              maxResultBytes: this.#o.limits.maxToolResultBytes,
-              appState: this.#o.state,
-              app: this.#o.app,
-              domains: this.#o.domains,
-              fetch: this.#o.fetch,
-            });
-            this.#o.tracer?.tool(
-              runId,
-              {
-                step,
-                callId: call.callId,
-                name: call.name,
-                effect: effectOf(call.name),
-                idempotencyKey: key,
-                ...(outcome.type === "failed" ? { error: outcome.error } : {}),
-              },
-              start,
-              this.#o.clock.now(),
-            );
-            await faults?.("before-tool-commit", {
-              sessionId: this.#o.sessionId,
-              runId,
+          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
+          const start = this.#o.clock.now();
+          const outcome = await runTool(tools, call, key, {
+            sessionId,
+            runId,
+            signal: flight.tools.signal,
+            query: (query, ...params) => this.#o.sql.exec(query, ...params),
+            maxResultBytes: this.#o.limits.maxToolResultBytes,
+            appState: this.#o.state,
+            app: this.#o.app,
+            domains: this.#o.domains,
+            fetch: this.#o.fetch,
+          });
+          this.#o.tracer?.tool(
+            runId,
+            {
               step,
               callId: call.callId,
-            });
-            // Only a call still `started` takes a result: two performers of one call (a Workflow
-            // step retried while its first attempt still ran) commit it once.
-            if (!this.#stillRunning(runId) || this.#settled.has(performing)) return;
-            const base = { step, callId: call.callId, name: call.name };
-            if (outcome.type === "completed") {
-              const events: NewEvent[] = [
-                { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
-              ];
-              // Staged state commits with the result (its version is assigned now, in order).
-              if (outcome.state) {
-                const source = { source: "tool" as const, step, callId: call.callId };
-                events.push(this.#o.state.event(runId, outcome.state.value, source));
-              }
-              // Its app events follow it; a projection that refuses one fails the call instead.
-              try {
-                this.#append([...events, ...outcome.events], (sql) => {
-                  for (const write of outcome.writes) write(sql);
-                });
-              } catch (error) {
-                if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
-                  throw error;
-                const failure = { code: error.code, message: error.message };
-                this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
-                return;
-              }
-              // A lost irreversible result would leave its outcome unknown: make it durable now.
-              if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
-            } else {
-              this.#append([
-                { kind: "tool.failed", runId, data: { ...base, error: outcome.error } },
-              ]);
+              name: call.name,
+              effect: effectOf(call.name),
+              idempotencyKey: key,
+              ...(outcome.type === "failed" ? { error: outcome.error } : {}),
+            },
+            start,
+            this.#o.clock.now(),
+          );
+          await faults?.("before-tool-commit", {
+            sessionId: this.#o.sessionId,
+            runId,
+            step,
+            callId: call.callId,
+          });
+          if (!this.#stillRunning(runId)) return;
+          // Only a call still `started` takes a result. In a Workflow step (`inStep`) a call can
+          // have two performers (a step retried or replayed while its first attempt still ran),
+          // so the ledger is asked; the alarm driver is the call's only performer (its lease).
+          if (inStep && !stillStarted(this.#o.sql, runId, step, call.callId)) return;
+          const base = { step, callId: call.callId, name: call.name };
+          if (outcome.type === "completed") {
+            const events: NewEvent[] = [
+              { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
+            ];
+            // Staged state commits with the result (its version is assigned now, in order).
+            if (outcome.state) {
+              const source = { source: "tool" as const, step, callId: call.callId };
+              events.push(this.#o.state.event(runId, outcome.state.value, source));
             }
-          } finally {
-            const left = (this.#performing.get(performing) ?? 1) - 1;
-            if (left > 0) this.#performing.set(performing, left);
-            else {
-              this.#performing.delete(performing);
-              this.#settled.delete(performing);
+            // Its app events follow it; a projection that refuses one fails the call instead.
+            try {
+              this.#append([...events, ...outcome.events], (sql) => {
+                for (const write of outcome.writes) write(sql);
+              });
+            } catch (error) {
+              if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
+                throw error;
+              const failure = { code: error.code, message: error.message };
+              this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
+              return;
             }
+            // A lost irreversible result would leave its outcome unknown: make it durable now.
+            if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
+          } else {
+            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
           }
         }),
     );
@@ -690,15 +671,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 }
 
-/** The events that give a tool call its outcome. */
-const SETTLES_CALL: ReadonlySet<string> = new Set([
-  "tool.completed",
-  "tool.failed",
-  "tool.outcome_unknown",
-]);
-
-function callKey(runId: string, step: number, callId: string): string {
-  return `${runId}/${step}/${callId}`;
+/** Whether the call is `started` (no outcome yet) by the tool-calls projection. */
+function stillStarted(sql: SqlPort, runId: string, step: number, callId: string): boolean {
+  return stepToolCalls(sql, runId, step).find((c) => c.callId === callId)?.status === "started";
 }
 
 /** A thrown error as the ledger states one: its code when it is ours. */
