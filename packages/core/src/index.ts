@@ -119,7 +119,10 @@ export {
   type AgentWorkflowParams,
   type AgentWorkflowPort,
   runInstanceId,
+  sessionOverCalls,
   WAKE_EVENT,
+  type WorkflowCall,
+  type WorkflowCallReply,
   type WorkflowDecision,
   type WorkflowRunSession,
 } from "./agent/workflow-run/protocol.ts";

@@ -29,6 +29,7 @@ import {
   type ToolWorkflowResult,
   type TraceSink,
   type TriggerDefinition,
+  type WorkflowCallReply,
 } from "@durable-agents/core";
 import { indexExtensions } from "../d1/session-index.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
@@ -256,8 +257,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
       params: AgentWorkflowParams,
       call: AgentWorkflowCall,
     ): Promise<AgentWorkflowReply> {
-      let decision: Awaited<ReturnType<SessionRuntime["wfDecide"]>> | undefined;
-      let job: Awaited<ReturnType<SessionRuntime["wfPerformTool"]>>;
+      let reply: WorkflowCallReply = {};
       const refused = await asPeerResult(async () => {
         registry.resolve(params.agent);
         const meta = readMeta(this.#sql);
@@ -274,18 +274,12 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           ...(call.type === "tool" || call.type === "commitTool" ? { callId: call.callId } : {}),
         };
         await options.faults?.(this.ctx)?.("before-workflow-call", fault);
-        if (call.type === "decide") decision = await runtime.wfDecide(params.runId);
-        else if (call.type === "model") await runtime.wfPerformModel(params.runId, call.step);
-        else if (call.type === "tool")
-          job = await runtime.wfPerformTool(params.runId, call.step, call.callId);
-        else if (call.type === "commitTool")
-          runtime.wfCommitTool(params.runId, call.step, call.callId, call.outcome);
-        else runtime.wfGiveUp(params.runId, call.error);
+        reply = await runtime.wfCall(params.runId, call);
         if (call.type === "model" || call.type === "tool")
           await options.faults?.(this.ctx)?.("after-workflow-call", fault);
       });
       if (refused) return { ok: false, refused };
-      return { ok: true, ...(decision ? { decision } : {}), ...(job ? { job } : {}) };
+      return { ok: true, ...reply };
     }
 
     /** RPC from Worker code (createStore, agentRuns): one read or command of this session. */

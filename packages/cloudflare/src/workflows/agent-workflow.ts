@@ -13,10 +13,10 @@ import {
   runAgentWorkflow,
   type StepRetries,
   type StepRunner,
-  type ToolWorkflowOutcome,
+  sessionOverCalls,
   type ToolWorkflowParams,
-  type WorkflowDecision,
-  type WorkflowRunSession,
+  type WorkflowCall,
+  type WorkflowCallReply,
 } from "@durable-agents/core";
 import { AgentRegistry } from "../agent-object/registry.ts";
 import type { PeerRefusal } from "../agent-object/session-peers.ts";
@@ -38,26 +38,11 @@ export interface AgentWorkflowOptions extends AgentWorkflowLoopOptions {
 }
 
 /** One call of a run's Workflow instance to its session object (`agentWorkflowCall` RPC). */
-export type AgentWorkflowCall =
-  | { readonly type: "decide" }
-  | { readonly type: "model"; readonly step: number }
-  | { readonly type: "tool"; readonly step: number; readonly callId: string }
-  | {
-      readonly type: "commitTool";
-      readonly step: number;
-      readonly callId: string;
-      readonly outcome: ToolWorkflowOutcome;
-    }
-  | { readonly type: "giveUp"; readonly error: Parameters<WorkflowRunSession["giveUp"]>[0] };
+export type AgentWorkflowCall = WorkflowCall;
 
 /** The session object's answer: a decision (for `decide`), or a refusal as data. */
 export type AgentWorkflowReply =
-  | {
-      readonly ok: true;
-      readonly decision?: WorkflowDecision;
-      /** For `tool`: a workflow tool's call, to execute in the step. */
-      readonly job?: ToolWorkflowParams;
-    }
+  | ({ readonly ok: true } & WorkflowCallReply)
   | { readonly ok: false; readonly refused: PeerRefusal };
 
 /** The RPC surface a session object offers its runs' Workflow instances. */
@@ -108,14 +93,7 @@ export function createAgentWorkflow(options: AgentWorkflowOptions): AgentWorkflo
           body.error?.message ?? `the session refused with status ${reply.refused.status}`,
         );
       };
-      const session: WorkflowRunSession = {
-        decide: async () => (await call({ type: "decide" })).decision as WorkflowDecision,
-        performModel: async (n) => void (await call({ type: "model", step: n })),
-        performTool: async (n, callId) => (await call({ type: "tool", step: n, callId })).job,
-        commitTool: async (n, callId, outcome) =>
-          void (await call({ type: "commitTool", step: n, callId, outcome })),
-        giveUp: async (error) => void (await call({ type: "giveUp", error })),
-      };
+      const session = sessionOverCalls(call);
       // Inside the run's tool step already: the admission and execution are not steps of their own.
       const execute = (job: ToolWorkflowParams) =>
         executeToolCall(registry, this.env, job, {

@@ -97,7 +97,12 @@ import {
   workflowRunKey,
   workflowsUnavailable,
 } from "./workflow-run/instances.ts";
-import type { AgentWorkflowPort, WorkflowDecision } from "./workflow-run/protocol.ts";
+import type {
+  AgentWorkflowPort,
+  WorkflowCall,
+  WorkflowCallReply,
+  WorkflowDecision,
+} from "./workflow-run/protocol.ts";
 
 export {
   DEFAULT_RUNTIME_LIMITS,
@@ -757,6 +762,27 @@ export class SessionRuntime {
   wfGiveUp(runId: string, error: ErrorInfo): void {
     this.#workflowRun(runId);
     this.#host.giveUp(runId, error);
+  }
+
+  /** One call of the run's Workflow instance (`WorkflowCall`), served by the method it names. */
+  async wfCall(runId: string, call: WorkflowCall): Promise<WorkflowCallReply> {
+    switch (call.type) {
+      case "decide":
+        return { decision: await this.wfDecide(runId) };
+      case "model":
+        await this.wfPerformModel(runId, call.step);
+        return {};
+      case "tool": {
+        const job = await this.wfPerformTool(runId, call.step, call.callId);
+        return job ? { job } : {};
+      }
+      case "commitTool":
+        this.wfCommitTool(runId, call.step, call.callId, call.outcome);
+        return {};
+      case "giveUp":
+        this.wfGiveUp(runId, call.error);
+        return {};
+    }
   }
 
   #workflowRun(runId: string): void {

@@ -1,14 +1,13 @@
-import type {
-  ToolWorkflowOutcome,
-  ToolWorkflowParams,
-  ToolWorkflowStatus,
-} from "../agent/workflow-calls.ts";
+import type { ToolWorkflowOutcome, ToolWorkflowStatus } from "../agent/workflow-calls.ts";
 import type { ExecuteWorkflowTool, StepRetries, StepRunner } from "../agent/workflow-run/loop.ts";
 import { runAgentWorkflow } from "../agent/workflow-run/loop.ts";
-import type {
-  AgentWorkflowParams,
-  AgentWorkflowPort,
-  WorkflowRunSession,
+import {
+  type AgentWorkflowParams,
+  type AgentWorkflowPort,
+  sessionOverCalls,
+  type WorkflowCall,
+  type WorkflowCallReply,
+  type WorkflowRunSession,
 } from "../agent/workflow-run/protocol.ts";
 import type { ErrorInfo } from "../ledger/events.ts";
 
@@ -287,27 +286,13 @@ export class MemoryWorkflows implements AgentWorkflowPort {
   }
 }
 
-/** The session runtime's Workflow methods as the instance of run `runId` calls them (in-process). */
+/**
+ * The session runtime as the instance of run `runId` reaches it, in-process: each call goes
+ * through `wfCall`, the same dispatch the session object's RPC serves.
+ */
 export function inProcessSession(
-  runtime: () => {
-    wfDecide(runId: string): ReturnType<WorkflowRunSession["decide"]>;
-    wfPerformModel(runId: string, step: number): Promise<void>;
-    wfPerformTool(
-      runId: string,
-      step: number,
-      callId: string,
-    ): Promise<ToolWorkflowParams | undefined>;
-    wfCommitTool(runId: string, step: number, callId: string, outcome: ToolWorkflowOutcome): void;
-    wfGiveUp(runId: string, error: ErrorInfo): void;
-  },
+  runtime: () => { wfCall(runId: string, call: WorkflowCall): Promise<WorkflowCallReply> },
   runId: string,
 ): WorkflowRunSession {
-  return {
-    decide: () => runtime().wfDecide(runId),
-    performModel: (step) => runtime().wfPerformModel(runId, step),
-    performTool: (step, callId) => runtime().wfPerformTool(runId, step, callId),
-    commitTool: async (step, callId, outcome) =>
-      runtime().wfCommitTool(runId, step, callId, outcome),
-    giveUp: async (error) => runtime().wfGiveUp(runId, error),
-  };
+  return sessionOverCalls((call) => runtime().wfCall(runId, call));
 }

@@ -65,6 +65,43 @@ export interface WorkflowRunSession {
 }
 
 /**
+ * One call of a run's Workflow instance to its session object, as it crosses the RPC
+ * boundary: a `WorkflowRunSession` method and its arguments (`sessionOverCalls` makes the
+ * session from a function that sends these; `SessionRuntime.wfCall` serves them).
+ */
+export type WorkflowCall =
+  | { readonly type: "decide" }
+  | { readonly type: "model"; readonly step: number }
+  | { readonly type: "tool"; readonly step: number; readonly callId: string }
+  | {
+      readonly type: "commitTool";
+      readonly step: number;
+      readonly callId: string;
+      readonly outcome: ToolWorkflowOutcome;
+    }
+  | { readonly type: "giveUp"; readonly error: ErrorInfo };
+
+/** The session's answer to a `WorkflowCall`: the decision (`decide`), or a workflow tool's call to execute (`tool`). */
+export interface WorkflowCallReply {
+  readonly decision?: WorkflowDecision;
+  readonly job?: ToolWorkflowParams;
+}
+
+/** The session a Workflow drives, over a function that sends each call (the RPC). */
+export function sessionOverCalls(
+  send: (call: WorkflowCall) => Promise<WorkflowCallReply>,
+): WorkflowRunSession {
+  return {
+    decide: async () => (await send({ type: "decide" })).decision as WorkflowDecision,
+    performModel: async (step) => void (await send({ type: "model", step })),
+    performTool: async (step, callId) => (await send({ type: "tool", step, callId })).job,
+    commitTool: async (step, callId, outcome) =>
+      void (await send({ type: "commitTool", step, callId, outcome })),
+    giveUp: async (error) => void (await send({ type: "giveUp", error })),
+  };
+}
+
+/**
  * Creates and steers runs' Workflow instances (the Workflows binding in Cloudflare).
  * Resolves to a refusal for permanent errors (no binding); throws for transient ones.
  */
