@@ -19,6 +19,7 @@ export {
   type RunCompletedInfo,
   type RunEndStatus,
 } from "./agent/completion-hook.ts";
+export type { ContextOptions, SummarizeInput, Summarizer } from "./agent/context-options.ts";
 export {
   type AgentDefinition,
   type AgentOptions,
@@ -68,6 +69,7 @@ export type {
   ToolChoice,
 } from "./agent/model-options.ts";
 export { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from "./agent/model-timeouts.ts";
+export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";
 export type { ResumeCheck } from "./agent/run-control.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
 export {
