@@ -268,7 +268,7 @@ describe("context compaction in a session", () => {
       ...base,
       doStream: async (options) => {
         // The first call sent a summary: the object dies there, after the compaction committed.
-        if (options.prompt.some(isSummary) && hangs++ === 0) return new Promise(() => {});
+        if (options.prompt.some(isSummary) && hangs++ === 0) return new Promise<never>(() => {});
         return base.doStream(options);
       },
     };

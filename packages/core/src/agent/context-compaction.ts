@@ -1,12 +1,15 @@
 import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
+import type { Clock } from "../clock.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
+import { activeCompaction } from "../ledger/projections/compactions.ts";
 import { readPrompt } from "../ledger/projections/message-prompts.ts";
 import type { MessageRole } from "../ledger/projections/messages.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { ContextOptions } from "./context-options.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import type { MessageCache } from "./message-cache.ts";
+import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
 import { DEFAULT_SUMMARY_INSTRUCTIONS, summarizeWithModel } from "./summarize.ts";
 
 /**
@@ -21,7 +24,9 @@ import { DEFAULT_SUMMARY_INSTRUCTIONS, summarizeWithModel } from "./summarize.ts
  *    attempt, still running) before the model call it serves. A crash before the commit loses
  *    only the summary, and the redriven step summarizes again; a crash after reuses the event.
  * 2. A step compacts at most once: the kept tail never holds more than `compactAfterMessages`
- *    messages (`compactionCut`), so a retried or replayed step finds nothing to compact.
+ *    messages (`compactionCut`), so a retried or replayed step finds nothing to compact; and a
+ *    commit is refused when the active compaction moved since the summary began (a second
+ *    performer of the same attempt, on the Workflow executor, compacted first).
  * 3. The kept tail starts at a safe boundary: never at a tool message (its call is in the
  *    assistant message before it), preferably at a user message; so does every intermediate
  *    cut of a first compaction made in chunks.
@@ -45,6 +50,7 @@ export interface ContextCompactorOptions {
   readonly agent: AgentDefinition;
   readonly env: Record<string, unknown>;
   readonly sessionId: string;
+  readonly clock: Clock;
   readonly cache: MessageCache;
 }
 
@@ -61,13 +67,15 @@ export class ContextCompactor {
     const prompt = cache.prompt(agent.system, ledger.tail);
     const options = agent.context;
     if (!options || cache.count <= options.compactAfterMessages) return prompt;
-    const compacted = await this.#compact(options, call);
-    return compacted ? cache.prompt(agent.system, ledger.tail) : prompt;
+    await this.#compact(options, call);
+    return cache.prompt(agent.system, ledger.tail);
   }
 
   /** Summarizes and commits, chunk by chunk; false when nothing was committed. */
   async #compact(options: ContextOptions, call: CompactionCall): Promise<boolean> {
     const { sql, cache } = this.#o;
+    /** The compaction this one follows: if another performer of the step moved it, stop. */
+    let base = cache.compaction?.seq;
     let after = cache.compaction?.throughIndex ?? 0;
     let summary = cache.compaction?.summary || undefined;
     const rows = promptRows(sql, after);
@@ -81,17 +89,17 @@ export class ContextCompactor {
     for (let start = 0; start < cut; ) {
       const end = chunkEnd(roles, start, cut, chunk);
       const through = rows[end - 1]?.index ?? after;
-      const messages = readPrompt(sql, { after, through }).messages;
-      const written = await this.#summarize(options, call, messages, summary);
+      const written = await this.#summarize(options, call, { after, through }, summary);
       if (written === undefined) return committed;
       const event: NewEvent<"context.compacted"> = {
         kind: "context.compacted",
         runId: call.runId,
-        data: { step: call.step, throughIndex: through, messages: messages.length, ...written },
+        data: { step: call.step, throughIndex: through, messages: end - start, ...written },
       };
-      if (!call.commit(event)) return committed;
+      if (activeCompaction(sql)?.seq !== base || !call.commit(event)) return committed;
       committed = true;
       cache.invalidate();
+      base = activeCompaction(sql)?.seq;
       after = through;
       summary = written.summary || undefined;
       start = end;
@@ -102,25 +110,35 @@ export class ContextCompactor {
   async #summarize(
     options: ContextOptions,
     call: CompactionCall,
-    messages: Parameters<typeof summarizeWithModel>[2]["messages"],
+    range: { readonly after: number; readonly through: number },
     previousSummary: string | undefined,
   ): Promise<Pick<NewEvent<"context.compacted">["data"], "summary" | "model" | "usage"> | undefined> {
     const { signal } = call;
     if (options.summarize === false) return { summary: "" };
+    const messages = readPrompt(this.#o.sql, range).messages;
     if (options.summarize) {
       const { sessionId } = this.#o;
-      const text = await options.summarize({
-        messages,
-        previousSummary,
-        signal,
-        sessionId,
-        runId: call.runId,
-      });
-      return signal.aborted ? undefined : { summary: String(text) };
+      try {
+        const text = await options.summarize({
+          messages,
+          previousSummary,
+          signal,
+          sessionId,
+          runId: call.runId,
+        });
+        return signal.aborted ? undefined : { summary: String(text) };
+      } catch (error) {
+        // Aborted by an interrupt: nothing to commit, and the model call sees the abort too.
+        if (signal.aborted) return undefined;
+        throw error;
+      }
     }
-    const model = resolveModel(this.#o.agent, this.#o.env);
+    const { agent, env, clock } = this.#o;
+    const model = resolveModel(agent, env);
     const instructions = options.instructions ?? DEFAULT_SUMMARY_INSTRUCTIONS;
-    return summarizeWithModel(model, instructions, { messages, previousSummary, signal });
+    const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
+    const watchdog = new ModelWatchdog(clock, timeouts, `${model.provider}:${model.modelId}`);
+    return summarizeWithModel(model, instructions, { messages, previousSummary, signal }, watchdog);
   }
 }
 

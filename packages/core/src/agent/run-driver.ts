@@ -130,8 +130,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   constructor(options: RunDriverOptions) {
     this.#o = options;
     this.#messages = new MessageCache(options.sql, { compacted: options.agent.context !== undefined });
-    const { sql, ledger, agent, env, sessionId } = options;
-    this.#context = new ContextCompactor({ sql, ledger, agent, env, sessionId, cache: this.#messages });
+    const { sql, ledger, agent, env, sessionId, clock } = options;
+    const cache = this.#messages;
+    this.#context = new ContextCompactor({ sql, ledger, agent, env, sessionId, clock, cache });
     options.ledger.onAppend((events) => {
       for (const event of events) {
         if (event.kind === "step.started" && event.runId !== null)

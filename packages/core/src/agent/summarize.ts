@@ -3,6 +3,7 @@ import { RetryableError } from "../errors/base.ts";
 import type { TokenUsage } from "../ledger/events.ts";
 import type { SummarizeInput } from "./context-options.ts";
 import { callModel } from "./model-call.ts";
+import type { ModelWatchdog } from "./model-timeouts.ts";
 
 /** The default summarizer's system prompt (the agent's `context.instructions` replaces it). */
 export const DEFAULT_SUMMARY_INSTRUCTIONS =
@@ -22,7 +23,8 @@ export interface ModelSummary {
  * The default summarizer: the agent's own model, streamed (as every model call of the runtime),
  * given the previous summary and the messages as a plain-text transcript in one user message.
  * A transcript rather than the messages themselves: some providers refuse tool calls in a
- * prompt that declares no tools (Anthropic), and the summary call offers none. Returns
+ * prompt that declares no tools (Anthropic), and the summary call offers none. The `watchdog`
+ * applies the agent's `modelTimeouts` to it, as to the step's own call. Returns
  * undefined when `signal` aborted the call (an interrupt: nothing to commit). Provider errors
  * come back classified (model-call.ts); an empty summary is a retryable `empty_summary`.
  */
@@ -30,6 +32,7 @@ export async function summarizeWithModel(
   model: LanguageModelV4,
   instructions: string,
   input: Omit<SummarizeInput, "sessionId" | "runId">,
+  watchdog?: ModelWatchdog,
 ): Promise<ModelSummary | undefined> {
   const previous = input.previousSummary
     ? `The summary so far:\n\n${input.previousSummary}\n\nThe conversation after it:\n\n`
@@ -52,6 +55,7 @@ export async function summarizeWithModel(
       abortSignal: input.signal,
     },
     { text: () => undefined },
+    watchdog,
   );
   if (result.interrupted) return undefined;
   const summary = result.text.trim();
@@ -72,7 +76,7 @@ export function transcript(messages: readonly LanguageModelV4Message[]): string 
       for (const part of message.content)
         if (part.type === "tool-result")
           lines.push(`tool ${part.toolName} returned: ${cut(outputText(part.output))}`);
-        else lines.push(`tool approval response`);
+        else lines.push("tool: an approval response");
     else
       for (const part of message.content) {
         if (part.type === "text") lines.push(`${message.role}: ${cut(part.text)}`);
