@@ -25,11 +25,11 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
+import type { AgentDefinition } from "@durable-agents/core";
 import { Ledger, SESSION_PROJECTIONS, type SqlValue } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
 import { MessageCache } from "../packages/core/src/agent/message-cache.ts";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
-import type { AgentDefinition } from "@durable-agents/core";
 import {
   benchAgent as agent,
   BENCH_CONTEXT,
@@ -340,10 +340,26 @@ async function historyBench() {
     ]);
     rows.push(["storage.sync() waits per step", ...cell((r) => r.syncs, 2), ratio((r) => r.syncs)]);
     const ctx = `keep ${BENCH_CONTEXT.keepMessages}, compact after ${BENCH_CONTEXT.compactAfterMessages}`;
-    rows.push([`with compaction (${ctx}): time per step (ms)`, ...cell((r) => r.perStep, 3, compacted), ratio((r) => r.perStep, compacted)]);
-    rows.push(["  first run after wake (ms)", ...cell((r) => r.coldRun, 3, compacted), ratio((r) => r.coldRun, compacted)]);
-    rows.push(["  of which the prompt load (ms)", ...cell((r) => r.promptLoad, 3, compacted), ratio((r) => r.promptLoad, compacted)]);
-    rows.push(["  SQL statements per step", ...cell((r) => r.statements, 1, compacted), ratio((r) => r.statements, compacted)]);
+    rows.push([
+      `with compaction (${ctx}): time per step (ms)`,
+      ...cell((r) => r.perStep, 3, compacted),
+      ratio((r) => r.perStep, compacted),
+    ]);
+    rows.push([
+      "  first run after wake (ms)",
+      ...cell((r) => r.coldRun, 3, compacted),
+      ratio((r) => r.coldRun, compacted),
+    ]);
+    rows.push([
+      "  of which the prompt load (ms)",
+      ...cell((r) => r.promptLoad, 3, compacted),
+      ratio((r) => r.promptLoad, compacted),
+    ]);
+    rows.push([
+      "  SQL statements per step",
+      ...cell((r) => r.statements, 1, compacted),
+      ratio((r) => r.statements, compacted),
+    ]);
     for (const [k, r] of compacted.entries()) {
       const { compactions, compactingRunMs, plainRunMs } = r.base;
       if (compactingRunMs === undefined || plainRunMs === undefined) continue;

@@ -69,7 +69,6 @@ export type {
   ToolChoice,
 } from "./agent/model-options.ts";
 export { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from "./agent/model-timeouts.ts";
-export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";
 export type { ResumeCheck } from "./agent/run-control.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
 export {
@@ -90,6 +89,7 @@ export {
 } from "./agent/session-runtime.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
+export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";
 export {
   parseToolInput,
   type ToolInputResult,

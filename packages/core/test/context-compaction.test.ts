@@ -16,14 +16,8 @@ import { compactionCut } from "../src/agent/context-compaction.ts";
 import type { ContextOptions, SummarizeInput } from "../src/agent/context-options.ts";
 import { SUMMARY_PREFIX, summaryMessage } from "../src/agent/message-cache.ts";
 import { convert } from "../src/agent/prompt.ts";
+import { defineAgent, defineTool, latestRun, listMessages, scriptedModel } from "../src/index.ts";
 import type { LedgerEvent } from "../src/ledger/events.ts";
-import {
-  defineAgent,
-  defineTool,
-  latestRun,
-  listMessages,
-  scriptedModel,
-} from "../src/index.ts";
 import { activeCompaction } from "../src/ledger/projections/compactions.ts";
 import { changedMessages } from "../src/ledger/projections/messages.ts";
 import { usageSummary } from "../src/ledger/projections/usage.ts";
@@ -123,9 +117,9 @@ function conversation(s: TestSession): { index: number; message: LanguageModelV4
 describe("where the kept tail starts (compactionCut)", () => {
   const options = { keepMessages: 3, compactAfterMessages: 6 };
   it("compacts nothing up to the trigger", () => {
-    expect(compactionCut(["user", "assistant", "tool", "assistant", "user", "assistant"], options)).toBe(
-      undefined,
-    );
+    expect(
+      compactionCut(["user", "assistant", "tool", "assistant", "user", "assistant"], options),
+    ).toBe(undefined);
   });
   it("starts at a user message within the trigger, before the keepMessages point", () => {
     // 7 messages: keep from 4; the user message at 4.
@@ -136,7 +130,8 @@ describe("where the kept tail starts (compactionCut)", () => {
     expect(compactionCut(later, options)).toBe(3);
   });
   it("never starts at a tool result: back to its assistant message when no user message is near", () => {
-    const roles = ["user", ...Array<"assistant" | "tool">(12).fill("assistant")].map((r, i) =>
+    // A user message, then six steps of an assistant tool call and its result.
+    const roles = Array.from({ length: 13 }, (_, i) =>
       i === 0 ? "user" : i % 2 === 1 ? "assistant" : "tool",
     ) as ("user" | "assistant" | "tool")[];
     const cut = compactionCut(roles, options);
@@ -151,7 +146,9 @@ describe("context compaction in a session", () => {
   it("sends the system message, the summary and the kept tail of the full conversation", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
     const { calls, summarize } = recording();
-    const s = createTestSession(agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }));
+    const s = createTestSession(
+      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }),
+    );
     await runs(s, ["alpha", "beta"]);
     // Run 2, step 2: 7 messages (> 6): the tail from beta's user message on, the rest summarized.
     const [event] = compactions(s);
@@ -200,7 +197,11 @@ describe("context compaction in a session", () => {
     const { summarize } = recording();
     const many = planned(prompts, [...Array(8).fill("tool"), "text"]);
     const s = createTestSession(
-      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }, { model: many, maxSteps: 20 }),
+      agent(
+        prompts,
+        { keepMessages: 3, compactAfterMessages: 6, summarize },
+        { model: many, maxSteps: 20 },
+      ),
     );
     await runs(s, ["one long run"]);
     expect(compactions(s).length).toBeGreaterThan(0);
@@ -210,12 +211,15 @@ describe("context compaction in a session", () => {
       expect(body[0]?.role).not.toBe("tool");
       const calls = new Set(
         body.flatMap((m) =>
-          m.role === "assistant" ? m.content.flatMap((p) => (p.type === "tool-call" ? [p.toolCallId] : [])) : [],
+          m.role === "assistant"
+            ? m.content.flatMap((p) => (p.type === "tool-call" ? [p.toolCallId] : []))
+            : [],
         ),
       );
       for (const m of body)
         if (m.role === "tool")
-          for (const p of m.content) if (p.type === "tool-result") expect(calls.has(p.toolCallId)).toBe(true);
+          for (const p of m.content)
+            if (p.type === "tool-result") expect(calls.has(p.toolCallId)).toBe(true);
     }
   });
 
@@ -242,7 +246,9 @@ describe("context compaction in a session", () => {
       if (hang) return new Promise<string>(() => {});
       return `summary of ${input.messages.length}`;
     };
-    const s = createTestSession(agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }));
+    const s = createTestSession(
+      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }),
+    );
     await runs(s, ["alpha"]);
     hang = true;
     await s.runtime.start({ message: "beta" });
@@ -298,13 +304,19 @@ describe("context compaction in a session", () => {
     // alpha: one lookup; long beta: five; beta again: one.
     const plan = ["tool", "text", ...Array(5).fill("tool"), "text", "tool", "text"];
     const s = createTestSession(
-      agent(prompts, { keepMessages: 2, compactAfterMessages: 4, summarize }, { model: planned(prompts, plan) }),
+      agent(
+        prompts,
+        { keepMessages: 2, compactAfterMessages: 4, summarize },
+        { model: planned(prompts, plan) },
+      ),
     );
     await runs(s, ["alpha", "long beta"]);
     const made = compactions(s);
     expect(made.length).toBeGreaterThan(0);
     // long beta's own messages are summarized: regenerating it hides them.
-    const betaUser = listMessages(s.sql, 0, 100).find((m) => m.runId === "run_2" && m.role === "user");
+    const betaUser = listMessages(s.sql, 0, 100).find(
+      (m) => m.runId === "run_2" && m.role === "user",
+    );
     expect((made.at(-1)?.data.throughIndex as number) >= (betaUser?.index as number)).toBe(true);
     const seen = prompts.length;
     await s.runtime.start({ message: "beta again", replaces: "run_2" });
@@ -314,7 +326,8 @@ describe("context compaction in a session", () => {
     await s.drain();
     expect(latestRun(s.sql)?.status).toBe("completed");
     expect(prompts.length).toBe(seen + 2);
-    for (const prompt of prompts.slice(seen)) expect(JSON.stringify(prompt)).not.toContain("long beta");
+    for (const prompt of prompts.slice(seen))
+      expect(JSON.stringify(prompt)).not.toContain("long beta");
   });
 
   it("the default summarizer is the agent's own model, its usage counted", async () => {
@@ -337,11 +350,18 @@ describe("context compaction in a session", () => {
       ],
     });
     const s = createTestSession(
-      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, instructions: "Summarize." }, { model: base }),
+      agent(
+        prompts,
+        { keepMessages: 3, compactAfterMessages: 6, instructions: "Summarize." },
+        { model: base },
+      ),
     );
     await runs(s, ["alpha", "beta"]);
     const [event] = compactions(s);
-    expect(event?.data).toMatchObject({ summary: "they looked up alpha", model: "scripted:words-model" });
+    expect(event?.data).toMatchObject({
+      summary: "they looked up alpha",
+      model: "scripted:words-model",
+    });
     expect(event?.data.usage?.inputTokens).toBeGreaterThan(0);
     expect(summaries).toHaveLength(1);
     expect(summaries[0]?.[0]).toEqual({ role: "system", content: "Summarize." });
@@ -358,7 +378,9 @@ describe("context compaction in a session", () => {
     expect(() => agent([], { keepMessages: 6, compactAfterMessages: 6 })).toThrow(
       /compactAfterMessages \(6\) must be above context.keepMessages \(6\)/,
     );
-    expect(() => agent([], { keepMessages: 0, compactAfterMessages: 6 })).toThrow(/context.keepMessages/);
+    expect(() => agent([], { keepMessages: 0, compactAfterMessages: 6 })).toThrow(
+      /context.keepMessages/,
+    );
   });
 });
 

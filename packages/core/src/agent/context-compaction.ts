@@ -112,7 +112,9 @@ export class ContextCompactor {
     call: CompactionCall,
     range: { readonly after: number; readonly through: number },
     previousSummary: string | undefined,
-  ): Promise<Pick<NewEvent<"context.compacted">["data"], "summary" | "model" | "usage"> | undefined> {
+  ): Promise<
+    Pick<NewEvent<"context.compacted">["data"], "summary" | "model" | "usage"> | undefined
+  > {
     const { signal } = call;
     if (options.summarize === false) return { summary: "" };
     const messages = readPrompt(this.#o.sql, range).messages;
@@ -160,7 +162,10 @@ function promptRows(sql: SqlPort, afterIndex: number): { index: number; role: Me
  */
 export function compactionCut(
   roles: readonly MessageRole[],
-  { keepMessages, compactAfterMessages }: Pick<ContextOptions, "keepMessages" | "compactAfterMessages">,
+  {
+    keepMessages,
+    compactAfterMessages,
+  }: Pick<ContextOptions, "keepMessages" | "compactAfterMessages">,
 ): number | undefined {
   if (roles.length <= compactAfterMessages) return undefined;
   const start = roles.length - keepMessages;

@@ -20,13 +20,13 @@ import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AppState } from "./app-state.ts";
 import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
+import { ContextCompactor } from "./context-compaction.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
 import { resultNeedsDurability, startNeedsDurability } from "./durability.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
-import { ContextCompactor } from "./context-compaction.ts";
 import { MessageCache } from "./message-cache.ts";
 import { callModel } from "./model-call.ts";
 import { emptyAnswerError } from "./model-errors.ts";
@@ -129,7 +129,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
-    this.#messages = new MessageCache(options.sql, { compacted: options.agent.context !== undefined });
+    this.#messages = new MessageCache(options.sql, {
+      compacted: options.agent.context !== undefined,
+    });
     const { sql, ledger, agent, env, sessionId, clock } = options;
     const cache = this.#messages;
     this.#context = new ContextCompactor({ sql, ledger, agent, env, sessionId, clock, cache });
