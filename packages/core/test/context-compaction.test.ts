@@ -2,7 +2,8 @@
  * Context compaction through a whole session (createTestSession: the core runtime as a Durable
  * Object drives it): the prompt after a compaction is the system message, the summary and the
  * kept tail of the full conversation; the tail starts at a safe boundary; a crash before or
- * after the commit compacts once; a regenerate before a compaction drops its summary; the
+ * after the commit compacts once; a regenerate before a compaction drops its summary, a fork
+ * before it has none; the
  * default summarizer is the agent's own model, its usage counted.
  */
 import type {
@@ -18,6 +19,7 @@ import { SUMMARY_PREFIX, summaryMessage } from "../src/agent/message-cache.ts";
 import { convert } from "../src/agent/prompt.ts";
 import { defineAgent, defineTool, latestRun, listMessages, scriptedModel } from "../src/index.ts";
 import type { LedgerEvent } from "../src/ledger/events.ts";
+import { listCheckpoints } from "../src/ledger/projections/checkpoints.ts";
 import { activeCompaction } from "../src/ledger/projections/compactions.ts";
 import { changedMessages } from "../src/ledger/projections/messages.ts";
 import { usageSummary } from "../src/ledger/projections/usage.ts";
@@ -328,6 +330,26 @@ describe("context compaction in a session", () => {
     expect(prompts.length).toBe(seen + 2);
     for (const prompt of prompts.slice(seen))
       expect(JSON.stringify(prompt)).not.toContain("long beta");
+  });
+
+  it("a fork before a compaction has none; a fork after it keeps it", async () => {
+    const prompts: LanguageModelV4Prompt[] = [];
+    const { summarize } = recording();
+    const words = agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize });
+    const s = createTestSession(words);
+    await runs(s, ["alpha", "beta"]);
+    const [made] = compactions(s);
+    const checkpoints = listCheckpoints(s.sql, 0, 50);
+    const before = checkpoints.filter((c) => c.seq < (made?.seq as number)).at(-1);
+    const after = checkpoints.find((c) => c.seq > (made?.seq as number));
+    for (const [at, kept] of [
+      [before, false],
+      [after, true],
+    ] as const) {
+      const fork = createTestSession(words);
+      fork.runtime.importFork(s.runtime.forkPrefix(at?.id as string), "test fork");
+      expect(activeCompaction(fork.sql)?.summary).toBe(kept ? made?.data.summary : undefined);
+    }
   });
 
   it("the default summarizer is the agent's own model, its usage counted", async () => {
