@@ -3,8 +3,7 @@
  * Object drives it): the prompt after a compaction is the system message, the summary and the
  * kept tail of the full conversation; the tail starts at a safe boundary; a crash before or
  * after the commit compacts once; a regenerate before a compaction drops its summary, a fork
- * before it has none; the
- * default summarizer is the agent's own model, its usage counted.
+ * before it has none; the default summarizer is the agent's own model, its usage counted.
  */
 import type {
   LanguageModelV4,
