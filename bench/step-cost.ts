@@ -12,6 +12,9 @@
  * at the start and at the end of a 2,000-delta answer against a bare SQLite insert. Also
  * counted: durability waits (`durable()`, DO: `storage.sync()`) per step, and timed on its
  * own: the woken object's prompt load (a fresh connection's first `MessageCache.prompt`).
+ * The same figures again for the agent with context compaction (BENCH_CONTEXT: keep 40
+ * messages, compact after 200, the default summarizer on the scripted model), in the same run
+ * and alternated with the others, and what a compacting run costs over one that does not.
  * Then the two executors side by side (step-cost/executors.ts): the same agent on the alarm
  * and on the Workflow executor under one `wrangler dev`, time per step of an N-step run.
  * `--no-http` skips the wrangler parts; `--executors` runs only the executors' comparison.
@@ -22,11 +25,17 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
+import type { AgentDefinition } from "@durable-agents/core";
 import { Ledger, SESSION_PROJECTIONS, type SqlValue } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
 import { MessageCache } from "../packages/core/src/agent/message-cache.ts";
 import { startWranglerDev } from "../test/support/wrangler-dev.ts";
-import { benchAgent as agent, STEPS } from "./step-cost/agent.ts";
+import {
+  benchAgent as agent,
+  BENCH_CONTEXT,
+  benchCompactedAgent,
+  STEPS,
+} from "./step-cost/agent.ts";
 import { executorBench } from "./step-cost/executors.ts";
 import { httpRun, median } from "./step-cost/http.ts";
 
@@ -64,14 +73,42 @@ function openFast(file: string): CountingSqlPort {
   return sql;
 }
 
+/** A prepared history: its database file, and (compacted) the runs that compacted and not. */
+interface Prepared {
+  readonly file: string;
+  readonly agent: AgentDefinition;
+  /** Median ms of a one-step run that compacted first, and of one that did not (compacted only). */
+  readonly compactingRunMs?: number;
+  readonly plainRunMs?: number;
+  readonly compactions?: number;
+}
+
 /** A database file holding `history` messages (one-step runs of user + assistant). */
-async function prepare(dir: string, history: number): Promise<string> {
-  const file = join(dir, `history-${history}.sqlite`);
+async function prepare(dir: string, history: number, on: AgentDefinition): Promise<Prepared> {
+  const file = join(dir, `history-${history}-${on.name}.sqlite`);
   const sql = openFast(file);
-  const session = createTestSession(agent, { newId }, { sql, clock: new ManualClock() });
-  for (let i = 0; i < history / 2; i++) await runOnce(session, `hello ${i}`);
+  const session = createTestSession(on, { newId }, { sql, clock: new ManualClock() });
+  const compacting: number[] = [];
+  const plain: number[] = [];
+  const compactions = () =>
+    sql.exec<{ n: number }>("SELECT count(*) AS n FROM compactions")[0]?.n ?? 0;
+  for (let i = 0; i < history / 2; i++) {
+    const before = on.context ? compactions() : 0;
+    const t = performance.now();
+    await runOnce(session, `hello ${i}`);
+    const ms = performance.now() - t;
+    if (on.context) (compactions() > before ? compacting : plain).push(ms);
+  }
+  const made = on.context ? compactions() : undefined;
   sql.close();
-  return file;
+  if (!on.context) return { file, agent: on };
+  return {
+    file,
+    agent: on,
+    compactions: made,
+    ...(compacting.length > 0 ? { compactingRunMs: median(compacting) } : {}),
+    ...(plain.length > 0 ? { plainRunMs: median(plain) } : {}),
+  };
 }
 
 interface Sample {
@@ -83,26 +120,27 @@ interface Sample {
 }
 
 /** The first prompt of an object opened on `file` (cold SQLite cache, as after a wake). */
-function promptLoad(file: string): number {
+function promptLoad(file: string, on: AgentDefinition): number {
   const sql = new NodeSqlPort(file);
   const tail = sql.exec<{ n: number | null }>("SELECT max(seq) AS n FROM events")[0]?.n ?? 0;
   const t = performance.now();
-  new MessageCache(sql).prompt(agent.system, tail);
+  new MessageCache(sql, { compacted: on.context !== undefined }).prompt(on.system, tail);
   const ms = performance.now() - t;
   sql.close();
   return ms;
 }
 
-async function nodeSample(base: string, dir: string, i: number): Promise<Sample> {
+async function nodeSample(base: Prepared, dir: string, i: number): Promise<Sample> {
   const file = join(dir, `sample-${i}.sqlite`);
-  copyFileSync(base, file);
-  const promptLoadMs = promptLoad(file);
+  copyFileSync(base.file, file);
+  const on = base.agent;
+  const promptLoadMs = promptLoad(file, on);
   const sql = openFast(file);
   let syncs = 0;
   const durable = async () => {
     syncs++;
   };
-  const session = createTestSession(agent, { newId, durable }, { sql, clock: new ManualClock() });
+  const session = createTestSession(on, { newId, durable }, { sql, clock: new ManualClock() });
   let t = performance.now();
   await runOnce(session, "warm up");
   const coldRunMs = performance.now() - t;
@@ -118,15 +156,21 @@ async function nodeSample(base: string, dir: string, i: number): Promise<Sample>
   return { perStepMs, coldRunMs, promptLoadMs, statementsPerStep, syncsPerStep };
 }
 
-/** Samples alternate between the histories, so load from other processes hits both alike. */
+/**
+ * Samples alternate between the histories and the two agents (every message sent; compacted),
+ * so load from other processes hits all alike. The first HISTORIES.length results are the
+ * uncompacted agent's, then the compacted agent's.
+ */
 async function nodeBench(dir: string) {
-  const bases = [];
-  for (const h of HISTORIES) bases.push(await prepare(dir, h));
+  const bases: Prepared[] = [];
+  for (const on of [agent, benchCompactedAgent])
+    for (const h of HISTORIES) bases.push(await prepare(dir, h, on));
   for (const base of bases) await nodeSample(base, dir, -1); // JIT warm-up
   const samples: Sample[][] = bases.map(() => []);
   for (let i = 0; i < SAMPLES; i++)
     for (const [k, base] of bases.entries()) samples[k]?.push(await nodeSample(base, dir, i));
-  return samples.map((list) => ({
+  return samples.map((list, k) => ({
+    base: bases[k] as Prepared,
     perStep: median(list.map((s) => s.perStepMs)),
     coldRun: median(list.map((s) => s.coldRunMs)),
     promptLoad: median(list.map((s) => s.promptLoadMs)),
@@ -265,12 +309,15 @@ async function historyBench() {
   const rows: string[][] = [];
   const notes: string[] = [];
   try {
-    const results = await nodeBench(dir);
+    const all = await nodeBench(dir);
+    const results = all.slice(0, HISTORIES.length);
+    const compacted = all.slice(HISTORIES.length);
     const first = results[0];
-    const cell = (f: (r: (typeof results)[number]) => number, digits = 3) =>
-      results.map((r) => f(r).toFixed(digits));
-    const ratio = (f: (r: (typeof results)[number]) => number) =>
-      first && f(first) !== 0 ? (f(results.at(-1) ?? first) / f(first)).toFixed(2) : "-";
+    type Result = (typeof all)[number];
+    const cell = (f: (r: Result) => number, digits = 3, of = results) =>
+      of.map((r) => f(r).toFixed(digits));
+    const ratio = (f: (r: Result) => number, of = results) =>
+      of[0] && f(of[0]) !== 0 ? (f(of.at(-1) ?? of[0]) / f(of[0])).toFixed(2) : "-";
     rows.push([
       "node:sqlite, time per step (ms)",
       ...cell((r) => r.perStep),
@@ -292,6 +339,34 @@ async function historyBench() {
       ratio((r) => r.statements),
     ]);
     rows.push(["storage.sync() waits per step", ...cell((r) => r.syncs, 2), ratio((r) => r.syncs)]);
+    const ctx = `keep ${BENCH_CONTEXT.keepMessages}, compact after ${BENCH_CONTEXT.compactAfterMessages}`;
+    rows.push([
+      `with compaction (${ctx}): time per step (ms)`,
+      ...cell((r) => r.perStep, 3, compacted),
+      ratio((r) => r.perStep, compacted),
+    ]);
+    rows.push([
+      "  first run after wake (ms)",
+      ...cell((r) => r.coldRun, 3, compacted),
+      ratio((r) => r.coldRun, compacted),
+    ]);
+    rows.push([
+      "  of which the prompt load (ms)",
+      ...cell((r) => r.promptLoad, 3, compacted),
+      ratio((r) => r.promptLoad, compacted),
+    ]);
+    rows.push([
+      "  SQL statements per step",
+      ...cell((r) => r.statements, 1, compacted),
+      ratio((r) => r.statements, compacted),
+    ]);
+    for (const [k, r] of compacted.entries()) {
+      const { compactions, compactingRunMs, plainRunMs } = r.base;
+      if (compactingRunMs === undefined || plainRunMs === undefined) continue;
+      notes.push(
+        `compaction, history ${HISTORIES[k]?.toLocaleString("en")}: ${compactions} compactions while the history was written; a one-step run that compacted first took ${compactingRunMs.toFixed(3)} ms, one that did not ${plainRunMs.toFixed(3)} ms (medians; the summary is the scripted model's: a real model's call adds its own latency and tokens)`,
+      );
+    }
     const bare = await bareBench();
     if (first)
       notes.push(

@@ -42,3 +42,16 @@ export const benchWorkflowAgent = defineAgent({
   name: "bench-wf",
   executor: "workflow",
 });
+
+/** The compaction the bench configures (bench/step-cost.ts, "with compaction" rows). */
+export const BENCH_CONTEXT = { keepMessages: 40, compactAfterMessages: 200 } as const;
+
+/**
+ * The same agent with context compaction: the default summarizer (the agent's own scripted
+ * model, streamed a transcript of the messages it folds in). Declared from `benchAgent`.
+ */
+export const benchCompactedAgent = defineAgent({
+  ...benchAgent,
+  name: "bench-ctx",
+  context: BENCH_CONTEXT,
+});

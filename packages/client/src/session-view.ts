@@ -233,6 +233,8 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     case "model.reasoning_delta":
     case "model.reasoning":
     case "mcp.tools_listed":
+    // Compaction changes what the model is sent, never the conversation a client shows.
+    case "context.compacted":
       return next;
     default:
       // The application's events: one generic case for every `app.*` kind.

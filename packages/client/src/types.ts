@@ -80,6 +80,7 @@ const KNOWN_KINDS: Record<Exclude<EventKind, AppEventKind>, true> = {
   "model.reasoning_delta": true,
   "model.reasoning": true,
   "mcp.tools_listed": true,
+  "context.compacted": true,
   "model.completed": true,
   "tool.started": true,
   "tool.completed": true,

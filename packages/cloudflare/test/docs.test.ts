@@ -451,6 +451,29 @@ describe("docs/api.md", () => {
     expect(await forecaster.prepareStep?.({ ...ctx, step: 1 })).toBeUndefined();
   });
 
+  it("Context compaction", async () => {
+    const longChat = defineAgent({
+      name: "long-chat",
+      system: "You help with long research sessions.",
+      model: scriptedModel({ turns: [{ text: "Noted." }] }),
+      context: {
+        keepMessages: 40,
+        compactAfterMessages: 200,
+        summarize: async ({ messages, previousSummary }) =>
+          `${previousSummary ?? "Earlier:"} ${messages.length} more messages.`,
+      },
+    });
+
+    expect(longChat.context?.keepMessages).toBe(40);
+    const signal = new AbortController().signal;
+    const input = { messages: [], previousSummary: undefined, signal, sessionId: "s", runId: "r" };
+    const summarize = longChat.context?.summarize;
+    expect(summarize && (await summarize(input))).toBe("Earlier: 0 more messages.");
+    expect(() =>
+      defineAgent({ ...longChat, context: { keepMessages: 40, compactAfterMessages: 40 } }),
+    ).toThrow(/compactAfterMessages \(40\) must be above context.keepMessages \(40\)/);
+  });
+
   it("files and images in a run's message, and the run's model options", async () => {
     const session = `doc-files-${Date.now()}`;
     const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });

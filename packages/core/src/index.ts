@@ -19,6 +19,7 @@ export {
   type RunCompletedInfo,
   type RunEndStatus,
 } from "./agent/completion-hook.ts";
+export type { ContextOptions, SummarizeInput, Summarizer } from "./agent/context-options.ts";
 export {
   type AgentDefinition,
   type AgentOptions,
@@ -88,6 +89,7 @@ export {
 } from "./agent/session-runtime.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
+export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";
 export {
   parseToolInput,
   type ToolInputResult,

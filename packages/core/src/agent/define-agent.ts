@@ -4,6 +4,7 @@ import type { McpToolSource } from "../mcp/source.ts";
 import { type AppSchema, check } from "../validation/check.ts";
 import { jsonValue } from "../validation/fields.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
+import { type ContextOptions, checkContextOptions } from "./context-options.ts";
 import { type AnyTool, defineTool, type ToolDefinition } from "./define-tool.ts";
 import { assertDomainsDeclared, type DomainPolicies } from "./governance.ts";
 import {
@@ -78,6 +79,14 @@ export interface AgentDefinition {
    * docs/architecture.md (Two executors).
    */
   readonly executor?: RunExecutor;
+  /**
+   * Context compaction: what the model sees of a long conversation. Absent (default): every
+   * message. `{ keepMessages, compactAfterMessages, summarize? }`: before a model call whose
+   * prompt holds more than `compactAfterMessages` messages, the older ones are replaced by a
+   * summary (written by the agent's model, or `summarize`) and the newest `keepMessages` are
+   * kept; recorded as a `context.compacted` event. Clients still read every message.
+   */
+  readonly context?: ContextOptions;
 }
 
 /** What drives a run's steps: the session object's alarm, or a Workflow instance. */
@@ -141,6 +150,7 @@ export function defineAgent<const D extends DomainPolicies = DomainPolicies>(
   checkAgentSchema(options.name, "outputSchema", options.outputSchema);
   checkInitialState(options);
   checkModelOptions(options.name, options.modelOptions);
+  checkContextOptions(options.name, options.context);
   const choice = toolChoiceProblem(
     options.modelOptions?.toolChoice,
     [...names],

@@ -1,4 +1,5 @@
 import type { LanguageModelV4Message, LanguageModelV4Prompt } from "@ai-sdk/provider";
+import { activeCompaction, type Compaction } from "../ledger/projections/compactions.ts";
 import { readPrompt } from "../ledger/projections/message-prompts.ts";
 import { changedMessages } from "../ledger/projections/messages.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -20,6 +21,11 @@ export const IDLE_MESSAGE_CACHE_BYTES = 256 * 1024;
  * newer than the load is converted into the tail; a change to an older one (a regenerated
  * turn, a checkpoint rewind hiding it) loads the whole prompt again, which is that same one
  * statement. Between runs it is kept only up to IDLE_MESSAGE_CACHE_BYTES (`release`).
+ *
+ * With `compacted` (the agent has a `context` option), it holds the prompt from the active
+ * compaction on: its summary, then only the messages after its `throughIndex`, read as a range
+ * (context-compaction.ts). A change to a summarized message (a rewind dropping the compaction
+ * among them) loads again; a new compaction calls `invalidate`.
  */
 export class MessageCache {
   readonly #sql: SqlPort;
@@ -34,9 +40,28 @@ export class MessageCache {
   /** The highest index in the tail (0: empty). */
   #tailIndex = 0;
   #seenSeq = -1;
+  readonly #compacted: boolean;
+  /** The active compaction as loaded (compacted caches only). */
+  #compaction: Compaction | undefined;
 
-  constructor(sql: SqlPort) {
+  constructor(sql: SqlPort, options: { readonly compacted?: boolean } = {}) {
     this.#sql = sql;
+    this.#compacted = options.compacted === true;
+  }
+
+  /** The compaction the prompt starts from (loaded by the last `prompt`), if any. */
+  get compaction(): Compaction | undefined {
+    return this.#compaction;
+  }
+
+  /** The messages of the prompt after the system message and the summary. */
+  get count(): number {
+    return this.#loaded.length + this.#tail.size;
+  }
+
+  /** Drops everything: the next prompt loads again (after a new compaction). */
+  invalidate(): void {
+    this.#reset();
   }
 
   /** The converted messages' JSON size, in bytes (UTF-16 code units of their JSON). */
@@ -54,6 +79,8 @@ export class MessageCache {
     else if (this.#seenSeq < tail) this.#refresh();
     this.#seenSeq = tail;
     const prompt: LanguageModelV4Prompt = system ? [{ role: "system", content: system }] : [];
+    const summary = this.#compaction?.summary;
+    if (summary) prompt.push(summaryMessage(summary));
     for (const message of this.#loaded) prompt.push(message);
     for (const entry of this.#tail.values()) prompt.push(entry.message);
     return prompt;
@@ -68,14 +95,17 @@ export class MessageCache {
     this.#tailBytes = 0;
     this.#tailIndex = 0;
     this.#seenSeq = -1;
+    this.#compaction = undefined;
   }
 
   #load(): void {
     this.#reset();
-    const rows = readPrompt(this.#sql);
+    const compaction = this.#compacted ? activeCompaction(this.#sql) : undefined;
+    const rows = readPrompt(this.#sql, { after: compaction?.throughIndex ?? 0 });
+    this.#compaction = compaction;
     this.#loaded = rows.messages;
     this.#loadedIndex = rows.lastIndex;
-    this.#loadedBytes = rows.bytes;
+    this.#loadedBytes = rows.bytes + (compaction?.summary.length ?? 0);
   }
 
   #refresh(): void {
@@ -112,4 +142,17 @@ export class MessageCache {
     }
     this.#tail = new Map([...this.#tail].sort((a, b) => a[1].index - b[1].index));
   }
+}
+
+/** The prefix of a compaction's summary in the prompt (a user message, before the kept messages). */
+export const SUMMARY_PREFIX = "Summary of the earlier conversation:\n\n";
+
+/**
+ * A compaction's summary as the prompt sends it: a user message, the way LangChain's
+ * SummarizationMiddleware and the Claude Agent SDK's compaction place it, so that every
+ * provider takes it (a second system message is refused by some, and `prepareStep` replaces
+ * system messages).
+ */
+export function summaryMessage(summary: string): LanguageModelV4Message {
+  return { role: "user", content: [{ type: "text", text: `${SUMMARY_PREFIX}${summary}` }] };
 }

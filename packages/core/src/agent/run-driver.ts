@@ -20,6 +20,7 @@ import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AppState } from "./app-state.ts";
 import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
+import { ContextCompactor } from "./context-compaction.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import { type Delegation, delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
@@ -114,6 +115,7 @@ export type Decided = { readonly type: "stop" } | { readonly type: "again" } | P
 export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
+  readonly #context: ContextCompactor;
   /** The calls in flight per run: one for the alarm driver, one per tool step on the Workflow executor. */
   readonly #inFlight = new Map<string, Set<InFlight>>();
   /**
@@ -127,7 +129,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
-    this.#messages = new MessageCache(options.sql);
+    this.#messages = new MessageCache(options.sql, {
+      compacted: options.agent.context !== undefined,
+    });
+    const { sql, ledger, agent, env, sessionId, clock } = options;
+    const cache = this.#messages;
+    this.#context = new ContextCompactor({ sql, ledger, agent, env, sessionId, clock, cache });
     options.ledger.onAppend((events) => {
       for (const event of events) {
         if (event.kind === "step.started" && event.runId !== null)
@@ -301,7 +308,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     let traced: { provider: string; modelId: string; start: number } | undefined;
     try {
-      const { model, options } = await this.#prepareCall(runId, step, attempt);
+      const { model, options } = await this.#prepareCall(runId, step, attempt, flight.model.signal);
       const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
       const watchdog = new ModelWatchdog(
         this.#o.clock,
@@ -404,9 +411,20 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     runId: string,
     step: number,
     attempt: number,
+    signal: AbortSignal,
   ): Promise<{ model: LanguageModelV4; options: LanguageModelV4CallOptions }> {
-    const { agent, ledger, env, sessionId } = this.#o;
-    const prompt = this.#messages.prompt(agent.system, ledger.tail);
+    const { agent, env, sessionId } = this.#o;
+    // Compacted first when the agent's `context` says so, by this attempt only (context-compaction.ts).
+    const prompt = await this.#context.prompt({
+      runId,
+      step,
+      signal,
+      commit: (event) => {
+        if (!this.#stillRunning(runId) || !this.#currentAttempt(runId, step, attempt)) return false;
+        this.#append([event]);
+        return true;
+      },
+    });
     const prepared = await agent.prepareStep?.({ sessionId, runId, step, attempt, prompt, env });
     checkPreparedStep(step, prepared);
     const system = prepared?.system;

@@ -186,6 +186,26 @@ export interface EventPayloads {
     digest: string;
     previousDigest?: string;
   };
+  /**
+   * The older part of the conversation is replaced, in the model's prompt, by a summary (the
+   * agent's `context` option, agent/context-compaction.ts): the prompt is the system message,
+   * the summary as a user message, then the messages with an index above `throughIndex`. The
+   * summary covers every message the prompt sent before (the previous compaction's summary
+   * included). Committed before the model call of `step` it serves; the conversation that
+   * clients read keeps every message. A regenerate or rewind that hides a message at or below
+   * `throughIndex` drops it (the messages projection). `summary` is "" for a plain window
+   * (`summarize: false`). `model` and `usage`: the summarizer's model call, when the default
+   * summarizer made one (counted as that model's usage).
+   */
+  "context.compacted": {
+    step: number;
+    throughIndex: number;
+    summary: string;
+    /** Model-visible messages this compaction summarized (beyond the previous summary). */
+    messages: number;
+    model?: string;
+    usage?: TokenUsage;
+  };
   /** The session takes no more events: readers see the end of the stream (Stream-Closed). */
   "session.closed": { reason: string };
   /** Scheduled work that gave up after its retries, or whose kind is not registered. */

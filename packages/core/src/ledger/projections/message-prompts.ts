@@ -23,12 +23,12 @@ const STREAMING = `iif(${STREAMED_TEXT} = '', NULL, json_object('role', 'assista
 
 /**
  * `idx` is the table's rowid, so the inner query reads the rows in conversation order without
- * sorting (a table scan), and `group_concat` joins them in the order the subquery gives them.
+ * sorting (a rowid range: only the rows after a compaction's `throughIndex`), and `group_concat` joins them in the order the subquery gives them.
  * `group_concat(p, ',' ORDER BY idx)` would sort them again in a temporary B-tree: ~2× the time.
  */
 const READ = `SELECT (SELECT max(idx) FROM messages) AS last, '[' || coalesce(group_concat(p, ','), '') || ']' AS prompt
   FROM (SELECT CASE WHEN streaming = 1 THEN ${STREAMING} WHEN prompt = '${PROMPT_DEFERRED}' THEN idx ELSE prompt END AS p
-        FROM messages WHERE hidden = 0 AND (prompt IS NOT NULL OR streaming = 1) ORDER BY idx)
+        FROM messages WHERE idx > ? AND idx <= ? AND hidden = 0 AND (prompt IS NOT NULL OR streaming = 1) ORDER BY idx)
   WHERE p IS NOT NULL`;
 
 /**
@@ -38,9 +38,18 @@ const READ = `SELECT (SELECT max(idx) FROM messages) AS last, '[' || coalesce(gr
  * keep its prompt inline (`PROMPT_DEFERRED`) comes as its index, and is read and converted
  * from its parts (one more statement for all of them). Gives exactly what converting
  * `changedMessages(sql, 0)` one by one gives (message-prompts.test.ts compares).
+ *
+ * `range`: only the messages with an index above `after` and up to `through` (default: all),
+ * read as a range of the rowid, so a compacted prompt (agent/context-compaction.ts) costs what
+ * its tail holds, whatever came before.
  */
-export function readPrompt(sql: SqlPort): PromptRows {
-  const row = sql.exec<{ last: number | null; prompt: string }>(READ)[0];
+export function readPrompt(
+  sql: SqlPort,
+  range: { readonly after?: number; readonly through?: number } = {},
+): PromptRows {
+  const after = range.after ?? 0;
+  const through = range.through ?? Number.MAX_SAFE_INTEGER;
+  const row = sql.exec<{ last: number | null; prompt: string }>(READ, after, through)[0];
   const text = row?.prompt ?? "[]";
   const read = JSON.parse(text) as (LanguageModelV4Message | number)[];
   const deferred = read.filter((m) => typeof m === "number");

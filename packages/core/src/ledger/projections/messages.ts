@@ -3,6 +3,7 @@ import type { UserFile } from "../../agent/user-files.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import type { JsonValue, LedgerEvent, PriorMessage } from "../events.ts";
 import type { Projection } from "../projection.ts";
+import { COMPACTIONS_TABLE, dropCompactionsHiddenBy, recordCompaction } from "./compactions.ts";
 
 /** A message part, as served by `GET .../messages` and used to build prompts. */
 export type MessagePart =
@@ -62,26 +63,37 @@ const COLUMNS =
  * reads the whole prompt in one statement instead of converting every message again
  * (`readPrompt` in message-prompts.ts). A streaming row's prompt is built from its deltas
  * when it is read.
+ *
+ * The prompt's compactions (`context.compacted`, compactions.ts) live here too: a regenerate or
+ * rewind that hides a message drops a summary that covers it, in the same apply.
  */
 export const messagesProjection: Projection = {
   name: "messages",
-  version: 5,
+  // 6: the compactions table (a session written by version 5 rebuilds from its ledger).
+  version: 6,
   create: [
     "CREATE TABLE messages (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0, prompt TEXT)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
     "CREATE TABLE message_deltas (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
+    COMPACTIONS_TABLE,
   ],
-  drop: ["DROP TABLE IF EXISTS messages", "DROP TABLE IF EXISTS message_deltas"],
+  drop: [
+    "DROP TABLE IF EXISTS messages",
+    "DROP TABLE IF EXISTS message_deltas",
+    "DROP TABLE IF EXISTS compactions",
+  ],
   apply(sql, event) {
     switch (event.kind) {
       case "run.started":
         // A regenerated turn: the replaced run's messages (its user message too) are hidden.
-        if (event.data.replaces !== undefined)
+        if (event.data.replaces !== undefined) {
           sql.exec(
             "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND hidden = 0",
             event.seq,
             event.data.replaces,
           );
+          dropCompactionsHiddenBy(sql, event.seq);
+        }
         insertPrior(sql, event, event.data.input.messages);
         insert(sql, `m${event.seq}`, event, "user", [
           { type: "text", text: event.data.input.message },
@@ -153,6 +165,7 @@ export const messagesProjection: Projection = {
             event.runId,
             checkpoint,
           );
+          dropCompactionsHiddenBy(sql, event.seq);
         }
         if (mode === "with_message" || checkpoint !== undefined)
           insertPrior(sql, event, event.data.messages);
@@ -172,6 +185,8 @@ export const messagesProjection: Projection = {
         if (call?.type === "tool-call") call.args = event.data.args;
         return update(sql, id, "assistant", parts, event.seq);
       }
+      case "context.compacted":
+        return recordCompaction(sql, event);
       case "tool.completed":
         return setResult(sql, event, { status: "completed", result: event.data.result });
       case "tool.failed":

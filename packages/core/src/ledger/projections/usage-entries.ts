@@ -27,7 +27,8 @@ export interface UsageFact {
 
 /**
  * The usage fact an event carries, if any: the one mapping from ledger events to usage
- * (`model.completed`, `tool.completed`/`tool.failed`, `subagent.completed`, `usage.recorded`).
+ * (`model.completed`, a `context.compacted` whose summary a model wrote, `tool.completed`/
+ * `tool.failed`, `subagent.completed`, `usage.recorded`).
  */
 export function usageFactOf(event: LedgerEvent): UsageFact | undefined {
   const zero = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
@@ -38,6 +39,20 @@ export function usageFactOf(event: LedgerEvent): UsageFact | undefined {
         kind: "model",
         name: event.data.model,
         step: event.data.step,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cachedInputTokens: usage.cachedInputTokens ?? 0,
+        reasoningTokens: usage.reasoningTokens ?? 0,
+        value: 0,
+      };
+    }
+    case "context.compacted": {
+      const { model, usage, step } = event.data;
+      if (model === undefined || usage === undefined) return undefined;
+      return {
+        kind: "model",
+        name: model,
+        step,
         inputTokens: usage.inputTokens,
         outputTokens: usage.outputTokens,
         cachedInputTokens: usage.cachedInputTokens ?? 0,

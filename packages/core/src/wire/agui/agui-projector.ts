@@ -324,7 +324,8 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         run = undefined;
         return;
       default:
-        // run.interrupt_requested, tool.started, subagent.*, usage.recorded and application
+        // run.interrupt_requested, tool.started, subagent.*, usage.recorded, context.compacted
+        // (the model's prompt was compacted; the conversation shown is not) and application
         // events (`app.*`, name = kind, value = payload): facts without an AG-UI event of
         // their own, passed on as CUSTOM so a client can still see them.
         out.push(custom(event));
