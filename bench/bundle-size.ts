@@ -19,6 +19,7 @@
  *
  * `npm run bench -- bundle-size --only minimal` bundles the minimal Worker alone.
  */
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ownerOf, wranglerBundle } from "../scripts/wrangler-bundle.mjs";
 
@@ -43,7 +44,10 @@ const workers = [
     name: "minimal agent Worker, traced (bench/bundle-otel)",
     dir: join(root, "bench/bundle-otel"),
   },
-].filter((w) => only === undefined || w.key === only);
+]
+  .filter((w) => only === undefined || w.key === only)
+  // A checkout from before a Worker was added (a before/after run on an older tree) skips it.
+  .filter((w) => w.main === undefined || existsSync(join(w.dir, w.main)));
 
 /** The optional parts, by metafile input path. */
 const PARTS = {
@@ -61,7 +65,8 @@ let minimal: Record<string, number> | undefined;
 for (const worker of workers) {
   const plain = wranglerBundle(worker.dir, { main: worker.main });
   const minified = wranglerBundle(worker.dir, { main: worker.main, minify: true });
-  const paths = Object.keys(plain.inputs);
+  // Modules that put bytes in the bundle (a barrel that only re-exports puts none).
+  const paths = Object.keys(plain.inputs).filter((p) => (plain.inputs[p] ?? 0) > 0);
   const locales = paths.filter((p) => /zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js$/.test(p)).length;
   const classic = paths.some((p) => p.endsWith("zod/v4/classic/schemas.js")) ? "yes" : "no";
   const parts = Object.values(PARTS).map((re) => paths.filter((p) => re.test(p)).length);

@@ -63,9 +63,8 @@ export function wranglerBundle(dir, { minify = false, main, fromSources = true }
  * @param {string} path
  */
 export function ownerOf(path) {
-  const ours = /(?:packages\/|@durable-agents\/)(core|cloudflare|client)\/(?:src|dist)\/([^/]+)/.exec(
-    path,
-  );
+  const ours =
+    /(?:packages\/|@durable-agents\/)(core|cloudflare|client)\/(?:src|dist)\/([^/]+)/.exec(path);
   if (ours) {
     const folder = ours[2]?.replace(/\.(ts|js)$/, "");
     return `@durable-agents/${ours[1]}/${folder}`;

@@ -21,7 +21,8 @@ const PARTS = {
 };
 
 function carried(inputs: Readonly<Record<string, number>>): Record<keyof typeof PARTS, string[]> {
-  const paths = Object.keys(inputs);
+  // Modules that put bytes in the bundle (a barrel that only re-exports puts none).
+  const paths = Object.keys(inputs).filter((p) => (inputs[p] ?? 0) > 0);
   return Object.fromEntries(
     Object.entries(PARTS).map(([part, re]) => [part, paths.filter((p) => re.test(p))]),
   ) as Record<keyof typeof PARTS, string[]>;

@@ -367,18 +367,23 @@ describe("the cross-session index", () => {
       });
       expect(started.status).toBe(202);
       const events = await until(
-        async () => (await stub.fetch(`${BASE}/agents/indexed/${name}/events?offset=-1`, {
-          headers: {
-            authorization: `Bearer ${await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: name })}`,
-          },
-        }).then((r) => r.json())) as LedgerEvent[],
+        async () =>
+          (await stub
+            .fetch(`${BASE}/agents/indexed/${name}/events?offset=-1`, {
+              headers: {
+                authorization: `Bearer ${await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: name })}`,
+              },
+            })
+            .then((r) => r.json())) as LedgerEvent[],
         (events) => events.some(isTerminal),
       );
       expect(events.at(-1)?.kind).toBe("run.completed");
     }
     expect(unindexedWarnings).toEqual([
       {
-        message: expect.stringMatching(/^INDEX_DB is a D1 binding, but createAgentServer has no index: sessions are not written/),
+        message: expect.stringMatching(
+          /^INDEX_DB is a D1 binding, but createAgentServer has no index: sessions are not written/,
+        ),
         fields: { code: "index_not_enabled" },
       },
     ]);
@@ -626,3 +631,12 @@ describe("retention", () => {
     expect(await until(left, (x) => x.usage === 0)).toEqual({ usage: 0, sessions: ["busy"] });
   });
 });
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** fixture/unindexed.ts: a server without an index, in this Worker that binds INDEX_DB. */
+      UNINDEXED: DurableObjectNamespace;
+    }
+  }
+}

@@ -31,6 +31,7 @@ import { tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import apiMd from "../../../docs/api.md?raw";
+import { d1Index, retentionHandler } from "../src/d1/index.ts";
 import {
   AgentRegistry,
   agentRuns,
@@ -44,7 +45,6 @@ import {
   routeRequest,
   type SessionEndpoint,
 } from "../src/index.ts";
-import { d1Index, retentionHandler } from "../src/d1/index.ts";
 import { otelTracing } from "../src/otel/index.ts";
 import self from "./docs.test.ts?raw";
 import { migrateIndexDb, resetIndexDb } from "./support/index-db.ts";

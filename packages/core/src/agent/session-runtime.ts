@@ -412,7 +412,9 @@ export class SessionRuntime {
         ...(input.metadata ? { metadata: { ...input.metadata } } : {}),
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
-        ...(this.#options.tracing ? { trace: this.#options.tracing.runs.newTrace(parentTrace) } : {}),
+        ...(this.#options.tracing
+          ? { trace: this.#options.tracing.runs.newTrace(parentTrace) }
+          : {}),
       },
     };
     // The seed is a client write between runs, so the run's start checkpoint includes it.

@@ -246,7 +246,10 @@ export class Schedules {
       return this.#cron()(cron, timeZone, this.#deps.clock.now());
     } catch (error) {
       if (!(error instanceof DurableAgentsError) || error.code !== "cron_off") throw error;
-      this.#recordFailure(item, { code: error.code, message: `cron "${cron}" not moved on: ${error.message}` });
+      this.#recordFailure(item, {
+        code: error.code,
+        message: `cron "${cron}" not moved on: ${error.message}`,
+      });
       return undefined;
     }
   }
