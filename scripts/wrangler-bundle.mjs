@@ -24,7 +24,8 @@ export function wranglerBundle(dir, { minify = false, main, fromSources = true }
   const metafile = join(out, "meta.json");
   try {
     const args = [wrangler, "deploy", "--dry-run", "--outdir", out, "--metafile", metafile];
-    if (minify) args.push("--minify");
+    // Explicit either way: a wrangler.jsonc with "minify": true would otherwise minify both.
+    args.push(minify ? "--minify" : "--minify=false");
     if (main !== undefined) args.push(main);
     const run = spawnSync(process.execPath, args, {
       cwd: dir,
