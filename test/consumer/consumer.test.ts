@@ -240,7 +240,16 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     ]);
     expect(out).toMatch(/Total Upload: [\d.]+ KiB/);
     const minimal = join(work, "bundle-minimal");
-    run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", minimal, "src/minimal.ts"]);
+    // Unminified (the README's wrangler.jsonc minifies): esbuild's module comments name what is in.
+    run(process.execPath, [
+      wrangler,
+      "deploy",
+      "--dry-run",
+      "--minify=false",
+      "--outdir",
+      minimal,
+      "src/minimal.ts",
+    ]);
     const code = readFileSync(join(minimal, "minimal.js"), "utf8");
     const locales = new Set(code.match(/zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js/g));
     expect([...locales]).toEqual(["zod/v4/locales/en.js"]);
