@@ -448,7 +448,8 @@ describe("the index over 3 D1 shards", () => {
         () => rowsOf(session ?? ""),
         (r) => r[i] === "completed",
       );
-    const store = createStore(env, { indexBinding: "SHARD_DB" });
+    // The server's own index value: its binding and 3 shards.
+    const store = createStore(env, { index: shardedIndex });
     const found = await store.findSessionIds({ agent: "indexed", limit: 2 });
     const next = await store.findSessionIds({
       agent: "indexed",
