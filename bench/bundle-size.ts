@@ -1,30 +1,32 @@
 /**
- * `npm run bench -- bundle-size`: what durable-agents costs a Worker's upload. Bundles the
- * README's agent (examples/readme, with @ai-sdk/openai), the same with the wrangler `alias`
- * that keeps zod's locales out (bench/bundle/readme-alias), the minimal agent Worker
- * (bench/bundle: scripted model, no provider) and the same traced (bench/bundle-otel) with
- * `wrangler deploy --dry-run --outdir`, from this checkout's sources, once as wrangler's
- * defaults build them and once with `--minify` (what `"minify": true` in wrangler.jsonc does),
- * and prints wrangler's own "Total Upload" figures (raw and gzip, KiB), how many zod locale
- * modules each bundle carries (zod 4 has 64; the English one is the only one the runtime
- * imports), whether it carries classic zod's schemas (`zod/v4/classic/schemas.js`: every
- * method of every schema, which no bundler can shake; the runtime itself uses `zod/mini`)
- * and how many OpenTelemetry modules (none unless the Worker imports
- * `@durable-agents/cloudflare/otel`; bench/bundle-otel does). Figures and the before/after are in docs/benchmarks.md.
+ * `npm run bench -- bundle-size`: what durable-agents costs a Worker's upload. Bundles, with
+ * `wrangler deploy --dry-run` from this checkout's sources (scripts/wrangler-bundle.mjs), once
+ * as wrangler's defaults build them and once with `--minify` (what `"minify": true` in
+ * wrangler.jsonc does):
+ * - the README's agent (examples/readme, with @ai-sdk/openai), and the same with the wrangler
+ *   `alias` that keeps zod's locales out (bench/bundle/readme-alias);
+ * - the minimal agent Worker (bench/bundle/minimal-worker.ts: scripted model, no provider),
+ *   the same with the D1 index and cron schedules on (bench/bundle/indexed-worker.ts), and
+ *   traced (bench/bundle-otel).
+ * It prints wrangler's own "Total Upload" figures (raw and gzip, KiB), how many zod locale
+ * modules each bundle carries (zod 4 has 64; the runtime imports only English), whether it
+ * carries classic zod's schemas (`zod/v4/classic/schemas.js`: every method of every schema,
+ * which no bundler can shake; the runtime itself uses `zod/mini`), and how many modules of
+ * each optional part (OpenTelemetry, the D1 index, croner, the run tracer): each is in only
+ * when the Worker imports its entry point. Then, from esbuild's metafile, where the minimal
+ * Worker's bytes are: by package and folder, and our own largest files. Figures and the
+ * before/after are in docs/benchmarks.md.
+ *
+ * `npm run bench -- bundle-size --only minimal` bundles the minimal Worker alone.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { wranglerSourceEnv } from "../scripts/source-condition.mjs";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ownerOf, wranglerBundle } from "../scripts/wrangler-bundle.mjs";
 
 const root = resolve(import.meta.dirname, "..");
-const wrangler = join(
-  dirname(createRequire(import.meta.url).resolve("wrangler/package.json")),
-  "bin",
-  "wrangler.js",
-);
+const only = process.argv.includes("--only")
+  ? process.argv[process.argv.indexOf("--only") + 1]
+  : undefined;
 
 const workers = [
   { name: "README agent (examples/readme)", dir: join(root, "examples/readme") },
@@ -32,56 +34,65 @@ const workers = [
     name: "README agent + zod locale alias (bench/bundle/readme-alias)",
     dir: join(root, "bench/bundle/readme-alias"),
   },
-  { name: "minimal agent Worker (bench/bundle)", dir: join(root, "bench/bundle") },
+  { key: "minimal", name: "minimal agent Worker (bench/bundle)", dir: join(root, "bench/bundle") },
+  {
+    name: "minimal agent Worker + D1 index + cron (bench/bundle/indexed-worker.ts)",
+    dir: join(root, "bench/bundle"),
+    main: "indexed-worker.ts",
+  },
   {
     name: "minimal agent Worker, traced (bench/bundle-otel)",
     dir: join(root, "bench/bundle-otel"),
   },
-];
+]
+  .filter((w) => only === undefined || w.key === only)
+  // A checkout from before a Worker was added (a before/after run on an older tree) skips it.
+  .filter((w) => w.main === undefined || existsSync(join(w.dir, w.main)));
+
+/** The optional parts, by metafile input path. */
+const PARTS = {
+  OpenTelemetry: /node_modules\/@opentelemetry\//,
+  "D1 index": /packages\/cloudflare\/src\/d1\/(?!index-port\.ts)/,
+  croner: /node_modules\/croner\//,
+  "run tracer": /packages\/core\/src\/tracing\/(?!trace-sink\.ts)/,
+};
 
 console.log(
-  "| Worker | raw KiB | gzip KiB | minified raw KiB | minified gzip KiB | zod locales | classic zod | OpenTelemetry modules |",
+  `| Worker | raw KiB | gzip KiB | minified raw KiB | minified gzip KiB | zod locales | classic zod | ${Object.keys(PARTS).join(" | ")} |`,
 );
-console.log(
-  "| ------ | ------- | -------- | ---------------- | ----------------- | ----------- | ----------- | --------------------- |",
-);
+console.log(`|${" --- |".repeat(7 + Object.keys(PARTS).length)}`);
+let minimal: Record<string, number> | undefined;
 for (const worker of workers) {
-  const plain = bundle(worker.dir, []);
-  const minified = bundle(worker.dir, ["--minify"]);
-  const { code } = plain;
-  const locales = new Set(code.match(/zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js/g)).size;
-  const classic = code.includes("node_modules/zod/v4/classic/schemas.js") ? "yes" : "no";
-  // esbuild marks each bundled module with a `// node_modules/<path>` comment.
-  const otel = new Set(code.match(/\/\/ [^\n]*node_modules\/@opentelemetry\/[^\n]+/g)).size;
+  const plain = wranglerBundle(worker.dir, { main: worker.main });
+  const minified = wranglerBundle(worker.dir, { main: worker.main, minify: true });
+  // Modules that put bytes in the bundle (a barrel that only re-exports puts none).
+  const paths = Object.keys(plain.inputs).filter((p) => (plain.inputs[p] ?? 0) > 0);
+  const locales = paths.filter((p) => /zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js$/.test(p)).length;
+  const classic = paths.some((p) => p.endsWith("zod/v4/classic/schemas.js")) ? "yes" : "no";
+  const parts = Object.values(PARTS).map((re) => paths.filter((p) => re.test(p)).length);
   console.log(
-    `| ${worker.name} | ${plain.raw} | ${plain.gzip} | ${minified.raw} | ${minified.gzip} | ${locales} | ${classic} | ${otel} |`,
+    `| ${worker.name} | ${plain.raw} | ${plain.gzip} | ${minified.raw} | ${minified.gzip} | ${locales} | ${classic} | ${parts.join(" | ")} |`,
   );
+  if (worker.key === "minimal") minimal = plain.inputs;
 }
 
-/** One `wrangler deploy --dry-run` of the Worker in `dir`: its upload figures and its code. */
-function bundle(dir: string, flags: string[]): { raw: string; gzip: string; code: string } {
-  const out = mkdtempSync(join(tmpdir(), "bundle-size-"));
-  try {
-    const run = spawnSync(
-      process.execPath,
-      [wrangler, "deploy", "--dry-run", "--outdir", out, ...flags],
-      {
-        cwd: dir,
-        encoding: "utf8",
-        env: { ...process.env, ...wranglerSourceEnv, WRANGLER_SEND_METRICS: "false", CI: "1" },
-      },
-    );
-    const upload = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(run.stdout);
-    if (run.status !== 0 || upload === null)
-      throw new Error(`wrangler failed in ${dir}:\n${run.stdout}\n${run.stderr}`);
-    const main = readdirSync(out).find((f) => f.endsWith(".js"));
-    if (main === undefined) throw new Error(`no .js bundle in ${out}`);
-    return {
-      raw: upload[1] ?? "",
-      gzip: upload[2] ?? "",
-      code: readFileSync(join(out, main), "utf8"),
-    };
-  } finally {
-    rmSync(out, { recursive: true, force: true });
-  }
+if (minimal) {
+  const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+  const total = Object.values(minimal).reduce((a, b) => a + b, 0);
+  const byOwner = new Map<string, number>();
+  for (const [path, bytes] of Object.entries(minimal))
+    byOwner.set(ownerOf(path), (byOwner.get(ownerOf(path)) ?? 0) + bytes);
+  console.log(
+    `\nThe minimal Worker by package and folder (esbuild metafile, unminified, bytesInOutput): ${kib(total)} KiB in all`,
+  );
+  console.log("| what | KiB |\n| --- | --- |");
+  for (const [owner, bytes] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    console.log(`| ${owner} | ${kib(bytes)} |`);
+  const ours = Object.entries(minimal).filter(([p]) => p.includes("packages/"));
+  console.log(
+    `\nOur own code: ${kib(ours.reduce((a, [, b]) => a + b, 0))} KiB in ${ours.length} files; the largest:`,
+  );
+  console.log("| file | KiB |\n| --- | --- |");
+  for (const [path, bytes] of ours.sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`| ${path.replace(/^.*packages\//, "")} | ${kib(bytes)} |`);
 }

@@ -1,10 +1,5 @@
-import {
-  allowLocalDev,
-  createAgentServer,
-  type IndexDelivery,
-  type IndexOptions,
-  routeRequest,
-} from "@durable-agents/cloudflare";
+import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
+import { d1Index, type IndexDelivery, type IndexOptions } from "@durable-agents/cloudflare/d1";
 import { defineAgent, defineTool, scriptedModel } from "@durable-agents/core";
 import * as z from "zod";
 
@@ -49,17 +44,17 @@ const index: IndexOptions = {
 const common = { agents: [agent], authorize: allowLocalDev(), hooks };
 
 export const IndexOff = createAgentServer({ ...common, binding: "OFF" });
-export const IndexOn = createAgentServer({ ...common, binding: "ON", index });
+export const IndexOn = createAgentServer({ ...common, binding: "ON", index: d1Index(index) });
 /** The `faults` hook (before-d1-write) adds 200 ms to every D1 batch: a far D1 primary. */
 export const IndexSlowD1 = createAgentServer({
   ...common,
   binding: "SLOW",
-  index: {
+  index: d1Index({
     ...index,
     faults: async (point) => {
       if (point === "before-d1-write") await new Promise((r) => setTimeout(r, 200));
     },
-  },
+  }),
 });
 
 type Env = Record<"OFF" | "ON" | "SLOW", DurableObjectNamespace> & Record<string, unknown>;

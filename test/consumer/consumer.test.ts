@@ -4,7 +4,8 @@
  * "hello world" Worker (its package.json scripts, tsconfig.json compiler options, a
  * worker-configuration.d.ts from `wrangler types`), put the README's agent there, and:
  * `tsc --noEmit` passes, `wrangler deploy --dry-run` bundles it (and a minimal agent Worker
- * carries zod/mini, no classic zod and no zod locale but English), `wrangler dev` serves it, and the installed
+ * carries zod/mini, no classic zod and no zod locale but English, and none of the optional
+ * parts: D1 index, run tracer, croner), `wrangler dev` serves it, and the installed
  * `durable-agents` bin, under the machine's Node (20 here), completes a chat against it.
  *
  * The scratch project installs only what the README's "use it in your own Worker" path
@@ -239,7 +240,16 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     ]);
     expect(out).toMatch(/Total Upload: [\d.]+ KiB/);
     const minimal = join(work, "bundle-minimal");
-    run(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", minimal, "src/minimal.ts"]);
+    // Unminified (the README's wrangler.jsonc minifies): esbuild's module comments name what is in.
+    run(process.execPath, [
+      wrangler,
+      "deploy",
+      "--dry-run",
+      "--minify=false",
+      "--outdir",
+      minimal,
+      "src/minimal.ts",
+    ]);
     const code = readFileSync(join(minimal, "minimal.js"), "utf8");
     const locales = new Set(code.match(/zod\/v4\/locales\/(?!index)[A-Za-z-]+\.js/g));
     expect([...locales]).toEqual(["zod/v4/locales/en.js"]);
@@ -251,6 +261,13 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     expect(carried("zod/v4/classic/schemas.js")).toEqual([]);
     expect(carried("@opentelemetry/")).toEqual([]);
     expect(carried("@modelcontextprotocol/sdk/")).toEqual([]);
+    // Optional parts behind their own entry points: of the D1 index only its port (the 404
+    // and the warning), no run tracer, no cron parser.
+    expect(carried("@durable-agents/cloudflare/dist/d1/")).toEqual([
+      "node_modules/@durable-agents/cloudflare/dist/d1/index-port.js",
+    ]);
+    expect(carried("@durable-agents/core/dist/tracing/run-tracer.js")).toEqual([]);
+    expect(carried("croner/")).toEqual([]);
   });
 
   it("serves it (wrangler dev) and the installed bin completes a chat on the machine's Node", async () => {

@@ -1,4 +1,5 @@
-import { type IndexOptions, indexShards, isLoopback } from "@durable-agents/cloudflare";
+import { isLoopback, type SessionIndex } from "@durable-agents/cloudflare";
+import { indexShards } from "@durable-agents/cloudflare/d1";
 import { demoModelChoice } from "./model.ts";
 
 /** The path `npm start` polls: it proves the server is this one and says what it runs. */
@@ -14,7 +15,7 @@ export const DEV_INFO_PATH = "/__quickstart";
 export function devInfoResponse(
   request: Request,
   env: Record<string, unknown>,
-  index: IndexOptions | undefined,
+  index: SessionIndex | undefined,
 ): Response {
   if (!isLoopback(request)) return new Response("not found", { status: 404 });
   const secret = typeof env.AUTH_SECRET === "string" && env.AUTH_SECRET !== "";
@@ -26,10 +27,11 @@ export function devInfoResponse(
   });
 }
 
-function describeIndex(env: Record<string, unknown>, index: IndexOptions | undefined): string {
-  if (!index) return "off (turn it on with `const index = {}` in src/worker.ts)";
+function describeIndex(env: Record<string, unknown>, index: SessionIndex | undefined): string {
+  if (!index) return "off (turn it on with `const index = d1Index()` in src/worker.ts)";
   try {
-    const { names } = indexShards(env, { binding: index.binding, shards: index.shards ?? 1 });
+    const { binding, shards } = index.options;
+    const { names } = indexShards(env, { binding, shards: shards ?? 1 });
     return `on, in D1 ${names.join(", ")}: GET /sessions, GET /usage`;
   } catch (error) {
     return `on, but ${error instanceof Error ? error.message : String(error)}`;

@@ -2,10 +2,11 @@ import {
   allowLocalDev,
   createAgentServer,
   createAgentWorkflow,
-  type IndexOptions,
   routeRequest,
 } from "@durable-agents/cloudflare";
+import { d1Index } from "@durable-agents/cloudflare/d1";
 import { serveAgentMcp } from "@durable-agents/cloudflare/mcp";
+import { cronSchedules } from "@durable-agents/core/cron";
 
 /** A Durable Streams server comes with it: one object per stream at /v1/stream/*. */
 export { DurableStreamObject } from "@durable-agents/cloudflare";
@@ -27,10 +28,11 @@ const authorize = allowLocalDev();
 
 /**
  * The cross-session index: every session's status and usage in the D1 database INDEX_DB
- * (GET /sessions, GET /usage). This one line turns it on; `undefined` turns it off.
- * `{ shards: 3 }` spreads it over INDEX_DB, INDEX_DB_1 and INDEX_DB_2 (bind all three).
+ * (GET /sessions, GET /usage). This one line turns it on, for the sessions and the routes
+ * alike; `undefined` turns it off (and a Worker without it bundles none of the index).
+ * `d1Index({ shards: 3 })` spreads it over INDEX_DB, INDEX_DB_1 and INDEX_DB_2 (bind all three).
  */
-const index: IndexOptions | undefined = {};
+const index = d1Index();
 
 /** The demo's agents: `assistant`, the same on the Workflow executor, and their sub-agent. */
 const agents = [assistant, assistantWf, researcher];
@@ -38,13 +40,15 @@ const agents = [assistant, assistantWf, researcher];
 /**
  * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. `assistant-wf` is
  * the assistant on the Workflow executor; the researcher is their sub-agent; `reminder` is the
- * schedules' trigger kind; `note_stats` is an app projection of the notes tools' events,
+ * schedules' trigger kind, which takes cron schedules too (`cron`, from
+ * @durable-agents/core/cron); `note_stats` is an app projection of the notes tools' events,
  * served at `GET .../note-stats`.
  */
 export const AgentSession = createAgentServer({
   agents,
   authorize,
   triggers: [reminder],
+  cron: cronSchedules,
   projections: [noteStats],
   endpoints: [noteStatsEndpoint],
   index,
@@ -66,7 +70,7 @@ export default {
     // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
     const mcp = { serve: serveAgentMcp, agents: AgentSession.agents };
     // The index routes read the same index the sessions write, and say so when it is off.
-    return routeRequest(request, env, ctx, { authorize, mcp, index: index ?? false });
+    return routeRequest(request, env, ctx, { authorize, mcp, index });
   },
 } satisfies ExportedHandler<
   {

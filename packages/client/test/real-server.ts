@@ -25,6 +25,7 @@ import {
   TRUSTED_CALLER,
   type TriggerDefinition,
 } from "@durable-agents/core";
+import { cronSchedules } from "@durable-agents/core/cron";
 import { NodeSqlPort } from "@durable-agents/core/testing";
 
 /** How one SSE response ends: after `dataFrames` data frames, cut in the given way. */
@@ -85,7 +86,9 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
       agent,
       sessionId: id,
       newId: () => `r${++runs}`,
-      ...(options.triggers === undefined ? {} : { appTriggers: options.triggers }),
+      ...(options.triggers === undefined
+        ? {}
+        : { appTriggers: options.triggers, cron: cronSchedules }),
       wake: (at) => {
         if (alarm) clearTimeout(alarm);
         timers.delete(alarm as NodeJS.Timeout);

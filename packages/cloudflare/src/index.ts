@@ -27,37 +27,7 @@ export {
   isLoopback,
   verifyRequestToken,
 } from "./auth/index.ts";
-export {
-  applyRetention,
-  DEFAULT_RETENTION_CHUNK,
-  DEFAULT_RETENTION_DAYS,
-  INDEX_DELAY_MS,
-  type IndexDb,
-  type IndexDelivery,
-  type IndexedSession,
-  type IndexOptions,
-  type IndexShardOptions,
-  indexShards,
-  listSessions,
-  MAX_INDEX_SHARDS,
-  type RetentionOptions,
-  type RetentionPass,
-  retentionHandler,
-  type SessionQuery,
-  shardBindings,
-  shardOf,
-  type UsageQuery,
-  type UsageRow,
-  usageRollup,
-} from "./d1/index.ts";
-export {
-  INDEX_MIGRATIONS,
-  INDEX_SCHEMA_VERSION,
-  type IndexMigration,
-  migrationVersion,
-  pendingMigrations,
-  runMigrations,
-} from "./d1/migrations.ts";
+export type { SessionIndex } from "./d1/index-port.ts";
 export {
   type AcquireOptions,
   type AcquireResult,

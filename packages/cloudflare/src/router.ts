@@ -13,8 +13,7 @@ import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
 import { AgentNotFoundError } from "./agent-object/registry.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
 import { type Authorize, authorizeRequest } from "./auth/authorize.ts";
-import { handleIndexRequest, INDEX_PATHS } from "./d1/index-routes.ts";
-import type { IndexShardOptions } from "./d1/shards.ts";
+import { INDEX_PATHS, indexOffError, type SessionIndex } from "./d1/index-port.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 import type { StreamVars } from "./stream-object/stream-config.ts";
 
@@ -36,14 +35,12 @@ export interface RouterOptions {
   /** Prices for the cost column of `GET /usage`. */
   readonly prices?: PriceTable;
   /**
-   * The index's D1 bindings for `GET /sessions` and `GET /usage`. By default every shard
-   * found by name: INDEX_DB, then INDEX_DB_1, INDEX_DB_2, … while bound, which covers
-   * createAgentServer({ index: { shards: K } }). Pass the same `binding`/`shards` as the
-   * server's index when its bindings are named otherwise. `false` when the server's index
-   * is off: both routes answer 404 `index_off` (not the rows a bound INDEX_DB still holds).
-   * Passing the server's own option (`index ?? false`) keeps the two in step.
+   * The cross-session index that `GET /sessions` and `GET /usage` read: the same value as
+   * createAgentServer's `index` (`d1Index(...)` from `@durable-agents/cloudflare/d1`), so
+   * both use the same bindings. Without it both routes answer 404 `index_off` (after the
+   * admin check), whatever D1 bindings the Worker has.
    */
-  readonly index?: IndexShardOptions | false;
+  readonly index?: SessionIndex;
   /**
    * Serves `/mcp/:agent`: `serve` is `serveAgentMcp` from `@durable-agents/cloudflare/mcp` (a
    * separate entry point: a Worker without it does not bundle the MCP SDK); `agents` the
@@ -83,10 +80,17 @@ export async function routeRequest(
       });
     }
     if (INDEX_PATHS.has(url.pathname)) {
-      return await handleIndexRequest(request, env as unknown as Record<string, unknown>, {
-        ...options,
-        logger,
-      });
+      // The admin check first: no token, no hint about the index.
+      const bindings = env as unknown as Record<string, unknown>;
+      const outcome = await authorizeRequest(
+        request,
+        bindings,
+        { sub: "*", scope: "admin" },
+        { authorize, logger },
+      );
+      if (outcome.type === "respond") return outcome.response;
+      if (!options.index) throw indexOffError(url.pathname, bindings);
+      return await options.index.serve(request, bindings, { prices: options.prices });
     }
     const mcp = options.mcp && /^\/mcp\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(url.pathname);
     if (options.mcp && mcp?.[1]) {

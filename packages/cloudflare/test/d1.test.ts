@@ -8,8 +8,10 @@ import {
 } from "cloudflare:test";
 import { type LedgerEvent, mintIndexToken, mintSessionToken } from "@durable-agents/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { applyRetention, INDEX_DELAY_MS, routeRequest } from "../src/index.ts";
+import { applyRetention, INDEX_DELAY_MS } from "../src/d1/index.ts";
+import { routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
+import { unindexedWarnings } from "./fixture/unindexed.ts";
 import worker from "./fixture/worker.ts";
 import { MIGRATIONS, migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
 import { BASE, isTerminal, session } from "./support/session.ts";
@@ -325,7 +327,7 @@ describe("the cross-session index", () => {
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
   });
 
-  it("with the index off (index: false), /sessions and /usage say so, though INDEX_DB is bound and holds rows", async () => {
+  it("a router given no index answers /sessions and /usage with 404 index_off, though INDEX_DB is bound and holds rows", async () => {
     await env.INDEX_DB.prepare(
       "INSERT INTO da_sessions (agent, session, status, created_at, updated_at, last_seq) VALUES ('stale', 'old', 'completed', 1, 1, 1)",
     ).run();
@@ -335,19 +337,62 @@ describe("the cross-session index", () => {
           headers: { authorization: `Bearer ${await adminToken()}` },
         }),
         env,
-        undefined,
-        { index: false },
       );
       expect(response.status, path).toBe(404);
       expect(await response.json(), path).toMatchObject({
-        error: { code: "index_off", message: expect.stringMatching(/index: \{\}/) },
+        error: {
+          code: "index_off",
+          message: expect.stringMatching(/INDEX_DB is bound, but no index was given.*d1Index\(\)/),
+        },
       });
     }
     // The routes still ask for the admin token first: no token, no hint about the index.
-    const anonymous = await routeRequest(new Request(`${BASE}/sessions`), env, undefined, {
-      index: false,
-    });
+    const anonymous = await routeRequest(new Request(`${BASE}/sessions`), env);
     expect(anonymous.status).toBe(401);
+  });
+
+  it("a server with no index in a Worker that binds INDEX_DB writes nothing to it, and warns once per isolate", async () => {
+    const before = await env.INDEX_DB.prepare("SELECT count(*) AS n FROM da_sessions").first<{
+      n: number;
+    }>();
+    for (const name of ["unindexed-1", "unindexed-2"]) {
+      const stub = env.UNINDEXED.get(env.UNINDEXED.idFromName(`indexed/${name}`));
+      const started = await stub.fetch(`${BASE}/agents/indexed/${name}/runs`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: name })}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ input: { message: "ping" } }),
+      });
+      expect(started.status).toBe(202);
+      const events = await until(
+        async () =>
+          (await stub
+            .fetch(`${BASE}/agents/indexed/${name}/events?offset=-1`, {
+              headers: {
+                authorization: `Bearer ${await mintSessionToken(env.AUTH_SECRET, { agent: "indexed", session: name })}`,
+              },
+            })
+            .then((r) => r.json())) as LedgerEvent[],
+        (events) => events.some(isTerminal),
+      );
+      expect(events.at(-1)?.kind).toBe("run.completed");
+    }
+    expect(unindexedWarnings).toEqual([
+      {
+        message: expect.stringMatching(
+          /^INDEX_DB is a D1 binding, but createAgentServer has no index: sessions are not written/,
+        ),
+        fields: { code: "index_not_enabled" },
+      },
+    ]);
+    // Past the index delay: nothing was delivered.
+    await new Promise((r) => setTimeout(r, INDEX_DELAY_MS + 200));
+    const after = await env.INDEX_DB.prepare("SELECT count(*) AS n FROM da_sessions").first<{
+      n: number;
+    }>();
+    expect(after?.n).toBe(before?.n);
   });
 
   it("bad queries are 400s", async () => {
@@ -586,3 +631,12 @@ describe("retention", () => {
     expect(await until(left, (x) => x.usage === 0)).toEqual({ usage: 0, sessions: ["busy"] });
   });
 });
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** fixture/unindexed.ts: a server without an index, in this Worker that binds INDEX_DB. */
+      UNINDEXED: DurableObjectNamespace;
+    }
+  }
+}

@@ -15,14 +15,15 @@ import {
   HookRegistry,
   mintIndexToken,
   mintSessionToken,
-  nextCronTime,
   on,
-  parseCron,
   resolveDomains,
+  runTracing,
   type SessionHooks,
+  type SpanRecord,
   scriptedModel,
   toolJsonSchema,
 } from "@durable-agents/core";
+import { cronSchedules, nextCronTime, parseCron } from "@durable-agents/core/cron";
 import { mcpServer } from "@durable-agents/core/mcp";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -30,6 +31,7 @@ import { tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import apiMd from "../../../docs/api.md?raw";
+import { d1Index, retentionHandler } from "../src/d1/index.ts";
 import {
   AgentRegistry,
   agentRuns,
@@ -40,7 +42,6 @@ import {
   createToolWorkflow,
   LockManager,
   type RouterEnv,
-  retentionHandler,
   routeRequest,
   type SessionEndpoint,
 } from "../src/index.ts";
@@ -529,6 +530,11 @@ describe("docs/api.md", () => {
   });
 
   it("triggers and schedules: cron names, time zones, cancellation", () => {
+    const assistant = defineAgent({
+      name: "assistant",
+      system: "You are helpful.",
+      model: scriptedModel({ turns: [{ text: "Hello!" }] }),
+    });
     const invoices = defineTrigger({
       kind: "invoice-run",
       payload: z.object({ region: z.string() }),
@@ -539,12 +545,20 @@ describe("docs/api.md", () => {
       },
     });
 
+    const Scheduled = createAgentServer({
+      agents: [assistant],
+      triggers: [invoices],
+      cron: cronSchedules,
+    });
+
+    // parseCron and nextCronTime (also from @durable-agents/core/cron) compute the times.
     // Weekdays at 9:00 in Berlin: 07:00 UTC in summer time, 08:00 UTC in winter.
     const weekdays = parseCron("0 9 * * MON-FRI", "Europe/Berlin");
     const monday = nextCronTime(weekdays, Date.parse("2027-03-26T12:00:00Z"));
     const midnight = nextCronTime(parseCron("@daily"), Date.parse("2026-11-22T10:07:00Z"));
 
     expect(invoices.cancellation).toBe("cooperative");
+    expect(typeof Scheduled).toBe("function");
     expect(new Date(monday).toISOString()).toBe("2027-03-29T07:00:00.000Z");
     expect(new Date(nextCronTime(weekdays, Date.parse("2026-11-20T12:00:00Z"))).toISOString()).toBe(
       "2026-11-23T08:00:00.000Z",
@@ -603,17 +617,19 @@ describe("docs/api.md", () => {
       },
     ];
 
+    const index = d1Index();
+
     const AgentSession = createAgentServer({
       agents: [assistant],
       hooks,
       endpoints,
-      index: {},
+      index,
       prices: { "*": { inputPerMillion: 0.15, outputPerMillion: 0.6 } },
     });
 
     const worker = {
       fetch: (request: Request, env: RouterEnv, ctx: ExecutionContext) =>
-        routeRequest(request, env, ctx),
+        routeRequest(request, env, ctx, { index }),
       scheduled: retentionHandler({ days: 90 }),
     };
 
@@ -639,15 +655,23 @@ describe("docs/api.md", () => {
       headers: (env) => ({ authorization: `Bearer ${String(env.TRACES_KEY)}` }),
     });
     const off = tracing({}); // no TRACES_URL: undefined, the session is not traced
-    const sink = tracing({ TRACES_URL: "http://127.0.0.1:4318/v1/traces", TRACES_KEY: "k" });
+    const traced = tracing({ TRACES_URL: "http://127.0.0.1:4318/v1/traces", TRACES_KEY: "k" });
+
+    const spans: SpanRecord[] = [];
+    const InMemory = createAgentServer({
+      agents: [assistant],
+      tracing: () => runTracing({ record: (span) => void spans.push(span), flush: async () => {} }),
+    });
 
     expect(typeof TracedSession).toBe("function");
+    expect(typeof InMemory).toBe("function");
     expect(off).toBeUndefined();
     expect(otelTracing()({})).toBeUndefined();
     expect(otelTracing()({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" })).toBeDefined();
     // The SDK and the exporter load and run in workerd; nothing listens there, and a failed
     // export never rejects. (workerd logs "Network connection lost" as uncaught for any
     // refused fetch with a body, even a caught one: that line in the output is not ours.)
+    const sink = traced?.sink;
     sink?.record({
       name: "step 1",
       kind: "internal",

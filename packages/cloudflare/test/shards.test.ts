@@ -9,16 +9,15 @@ import {
 import { mintIndexToken, mintSessionToken, type SessionsPage } from "@durable-agents/core";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
-  createStore,
   indexShards,
   listSessions,
   retentionHandler,
-  routeRequest,
   shardBindings,
   shardOf,
   type UsageRow,
-} from "../src/index.ts";
-import { shardOfSession } from "./fixture/sharded.ts";
+} from "../src/d1/index.ts";
+import { createStore, routeRequest } from "../src/index.ts";
+import { shardedIndex, shardOfSession } from "./fixture/sharded.ts";
 import { MIGRATIONS, resetIndexDb } from "./support/index-db.ts";
 import { BASE } from "./support/session.ts";
 
@@ -26,7 +25,6 @@ const NAMES = ["SHARD_DB", "SHARD_DB_1", "SHARD_DB_2"] as const;
 const shards = () => NAMES.map((name) => env[name]);
 /** The Worker's env with the sharded server as AGENTS (the router's session binding). */
 const shardedEnv = () => ({ ...env, AGENTS: env.SHARDED });
-const INDEX = { binding: "SHARD_DB" };
 
 async function freshShards(): Promise<void> {
   for (const db of shards()) {
@@ -42,7 +40,7 @@ async function get<T>(path: string): Promise<T> {
     }),
     shardedEnv(),
     undefined,
-    { index: INDEX },
+    { index: shardedIndex },
   );
   expect(response.status, path).toBe(200);
   return (await response.json()) as T;
@@ -118,7 +116,7 @@ describe("the shard of a session", () => {
     for (const shards of [0, 1.5, 65, [], ["A", "A"]])
       expect(() => shardBindings({ shards })).toThrow(RangeError);
     const bindings = env as unknown as Record<string, unknown>;
-    expect(indexShards(bindings, INDEX).names).toEqual(NAMES);
+    expect(indexShards(bindings, { binding: "SHARD_DB" }).names).toEqual(NAMES);
     expect(() => indexShards(bindings, { binding: "SHARD_DB", shards: 4 })).toThrow(/SHARD_DB_3/);
   });
 });
@@ -450,7 +448,8 @@ describe("the index over 3 D1 shards", () => {
         () => rowsOf(session ?? ""),
         (r) => r[i] === "completed",
       );
-    const store = createStore(env, { indexBinding: "SHARD_DB" });
+    // The server's own index value: its binding and 3 shards.
+    const store = createStore(env, { index: shardedIndex });
     const found = await store.findSessionIds({ agent: "indexed", limit: 2 });
     const next = await store.findSessionIds({
       agent: "indexed",
@@ -483,7 +482,7 @@ describe("the index over 3 D1 shards", () => {
       }),
       shardedEnv(),
       undefined,
-      { index: INDEX },
+      { index: shardedIndex },
     );
     expect(response.status).toBe(500);
     expect(await response.json()).toMatchObject({ error: { code: "index_not_migrated" } });

@@ -1,11 +1,12 @@
 import { env, SELF } from "cloudflare:test";
 import { type LedgerEvent, mintSessionToken } from "@durable-agents/core";
 import { beforeEach, describe, expect, it } from "vitest";
+import { INDEX_MIGRATIONS, INDEX_SCHEMA_VERSION } from "../src/d1/index.ts";
 import m1 from "../src/d1/migrations/0001_sessions.sql?raw";
 import m2 from "../src/d1/migrations/0002_usage.sql?raw";
 import m3 from "../src/d1/migrations/0003_filters.sql?raw";
 import m4 from "../src/d1/migrations/0004_usage_per_run.sql?raw";
-import { createStore, INDEX_MIGRATIONS, INDEX_SCHEMA_VERSION } from "../src/index.ts";
+import { createStore } from "../src/index.ts";
 import { commandLog } from "./fixture/platform.ts";
 import { migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
 import { isTerminal, session } from "./support/session.ts";

@@ -358,6 +358,8 @@ export {
   type RunTrace,
   type RunTraceRecord,
   RunTracer,
+  type RunTracing,
+  runTracing,
   type SpanAttributes,
   type SpanAttributeValue,
   type SpanRecord,
@@ -367,13 +369,11 @@ export {
 } from "./tracing/index.ts";
 export {
   assertDistinctKinds,
-  type CronSchedule,
+  type CronSchedules,
   type DueItem,
   DueWork,
   defineTrigger,
-  nextCronTime,
   type PumpOptions,
-  parseCron,
   Schedules,
   type ScheduleView,
   type TriggerCancellation,

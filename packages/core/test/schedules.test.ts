@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import { cronSchedules } from "../src/cron.ts";
 import { defineAgent, defineTrigger, scriptedModel } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 
@@ -32,7 +33,7 @@ function gatedTrigger() {
 describe("rescheduling a key while its trigger runs", () => {
   it("a one-shot's completion does not delete the schedule posted during its run", async () => {
     const { trigger, runs, nextStart } = gatedTrigger();
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     const firstStarted = nextStart();
     await s.runtime.schedule("slow", {}, { delayMs: 0 }, "job");
     const draining = s.drain();
@@ -64,7 +65,7 @@ describe("rescheduling a key while its trigger runs", () => {
 
   it("a cron's completion does not move the new cron to the old cron's next time", async () => {
     const { trigger, runs, nextStart } = gatedTrigger();
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     // Every minute: due after one minute.
     await s.runtime.schedule("slow", {}, { cron: "* * * * *" }, "job");
     s.clock.advance(60_000);
@@ -92,7 +93,7 @@ describe("rescheduling a key while its trigger runs", () => {
           started();
         }),
     });
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     const firstStarted = new Promise<void>((resolve) => {
       started = resolve;
     });
@@ -119,7 +120,7 @@ describe("cron schedules in a time zone", () => {
       },
     });
     // Friday 2027-03-26 12:00Z; Berlin moves from UTC+1 to UTC+2 on Sunday the 28th.
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     s.clock.advance(Date.parse("2027-03-26T12:00:00Z") - s.clock.now());
     const view = await s.runtime.schedule(
       "digest",
@@ -134,6 +135,56 @@ describe("cron schedules in a time zone", () => {
     const [next] = s.runtime.schedules.list();
     expect(seen.map((t) => new Date(t).toISOString())).toEqual(["2027-03-29T07:00:00.000Z"]);
     expect(new Date(next?.dueAt ?? 0).toISOString()).toBe("2027-03-30T07:00:00.000Z");
+  });
+});
+
+describe("a server without the cron port (@durable-agents/core/cron)", () => {
+  const ran: number[] = [];
+  const tick = defineTrigger({
+    kind: "tick",
+    payload: z.object({}),
+    run: () => {
+      ran.push(1);
+    },
+  });
+
+  it("refuses a cron schedule with a 400 that names the option, and writes nothing", async () => {
+    const s = createTestSession(agent, { appTriggers: [tick] });
+    await expect(
+      s.runtime.schedule("tick", {}, { cron: "* * * * *" }, "job"),
+    ).rejects.toMatchObject({
+      code: "cron_off",
+      status: 400,
+      message: expect.stringMatching(/cron: cronSchedules/),
+    });
+    expect(s.runtime.schedules.list()).toEqual([]);
+    // One-shot schedules need no cron parser.
+    await s.runtime.schedule("tick", {}, { delayMs: 0 }, "once");
+    expect(s.runtime.schedules.list()).toEqual([expect.objectContaining({ key: "once" })]);
+  });
+
+  it("a stored cron schedule runs once more after a deploy without it, then ends as trigger.failed cron_off", async () => {
+    const before = createTestSession(agent, { appTriggers: [tick], cron: cronSchedules });
+    await before.runtime.schedule("tick", {}, { cron: "* * * * *" }, "job");
+    const after = before.restart({ cron: undefined });
+    after.clock.advance(60_000);
+    const count = ran.length;
+    // A new instance: its first alarm runs what is due.
+    await after.runtime.alarm();
+    expect(ran.length).toBe(count + 1);
+    expect(after.runtime.schedules.list()).toEqual([]);
+    const failed = after.runtime.ledger.read(0, 100).filter((e) => e.kind === "trigger.failed");
+    expect(failed.map((e) => e.data)).toEqual([
+      {
+        kind: "tick",
+        key: "job",
+        attempts: 1,
+        error: {
+          code: "cron_off",
+          message: expect.stringMatching(/^cron "\* \* \* \* \*" not moved on/),
+        },
+      },
+    ]);
   });
 });
 
@@ -163,7 +214,7 @@ describe("cancelling a running trigger", () => {
 
   it("a cooperative kind's run sees its signal aborted, and the cancel is a ledger fact", async () => {
     const { trigger, seen, startedOnce } = blocking("cooperative");
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     await s.runtime.schedule("long", {}, { cron: "* * * * *" }, "job");
     s.clock.advance(60_000);
     const draining = s.drain();
@@ -192,7 +243,7 @@ describe("cancelling a running trigger", () => {
 
   it("an ignored kind's run finishes; the schedule is gone and the fact says so", async () => {
     const { trigger, seen, startedOnce } = blocking("ignored");
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     await s.runtime.schedule("long", {}, { cron: "* * * * *" }, "job");
     s.clock.advance(60_000);
     const draining = s.drain();
@@ -211,7 +262,7 @@ describe("cancelling a running trigger", () => {
 
   it("cancelling a schedule that is not running records running: false", async () => {
     const { trigger } = blocking("cooperative");
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     await s.runtime.schedule("long", {}, { delayMs: 60_000 }, "job");
     expect(s.runtime.schedules.cancel("job")).toBe(true);
     expect(s.runtime.schedules.cancel("job")).toBe(false);
@@ -242,7 +293,7 @@ describe("a stored payload its kind's schema no longer accepts", () => {
         ran.push(payload);
       },
     });
-    const s = createTestSession(agent, { appTriggers: [trigger] });
+    const s = createTestSession(agent, { appTriggers: [trigger], cron: cronSchedules });
     await s.runtime.schedule("report", { v: 1 }, { delayMs: 0 }, "job");
     deployed = 2;
     await s.drain();

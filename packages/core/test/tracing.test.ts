@@ -12,6 +12,7 @@ import {
   defineTool,
   GEN_AI,
   getRunTrace,
+  runTracing,
   type SpanRecord,
   type SubagentMessage,
   scriptedModel,
@@ -64,7 +65,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     const first = memorySink();
     let crashes = 0;
     const s = createTestSession(mathAgent, {
-      tracing: { sink: first },
+      tracing: { runs: runTracing(first) },
       faults: (point, info) => {
         if (point === "mid-stream" && info.step === 2 && crashes++ === 0) throw new Error("crash");
       },
@@ -85,7 +86,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     const second = memorySink();
     const fresh = s.restart({
       clock: new ManualClock(s.clock.now() + 60_000),
-      tracing: { sink: second },
+      tracing: { runs: runTracing(second) },
     });
     await fresh.runtime.alarm();
     await fresh.drain();
@@ -193,7 +194,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
       }),
     });
     const sink = memorySink();
-    const s = createTestSession(payer, { tracing: { sink } });
+    const s = createTestSession(payer, { tracing: { runs: runTracing(sink) } });
     const { runId } = await s.runtime.start({ message: "pay 5" });
     await s.drain();
     s.clock.advance(3 * 3600_000); // the human takes three hours
@@ -251,7 +252,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
 
     // An abort of a waiting run adds no second span for the stretch the wait ended.
     const other = memorySink();
-    const t = createTestSession(payer, { tracing: { sink: other } });
+    const t = createTestSession(payer, { tracing: { runs: runTracing(other) } });
     await t.runtime.start({ message: "pay 5" });
     await t.drain();
     await t.runtime.abort("changed my mind");
@@ -273,7 +274,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     };
     const sink = memorySink();
     const s = createTestSession(defineAgent({ name: "flaky", system: "", model }), {
-      tracing: { sink },
+      tracing: { runs: runTracing(sink) },
       pump: { backoffBaseMs: 10 },
     });
     const { runId } = await s.runtime.start({ message: "hi" });
@@ -327,7 +328,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     };
     const sink = memorySink();
     const s = createTestSession(defineAgent({ name: "greeter", system: "", model }), {
-      tracing: { sink },
+      tracing: { runs: runTracing(sink) },
     });
     await s.runtime.start({ message: "hi" });
     await s.drain();
@@ -380,7 +381,7 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
       if (!found) {
         found = createTestSession(
           agent === "lead" ? lead : researcher,
-          { sessionId: id, subagents: { send: deliver }, tracing: { sink } },
+          { sessionId: id, subagents: { send: deliver }, tracing: { runs: runTracing(sink) } },
           { sql: new NodeSqlPort(), clock },
         );
         sessions.set(`${agent}/${id}`, found);

@@ -11,6 +11,7 @@ import {
   type Caller,
   type ChatOptions,
   type CoalesceOptions,
+  type CronSchedules,
   consoleLogger,
   DEFAULT_LIVE_READ,
   errorResponse,
@@ -21,17 +22,17 @@ import {
   type Logger,
   NotFoundError,
   type PumpOptions,
+  type RunTracing,
   SessionRuntime,
   type SqlPort,
   type StoreCall,
   type SubagentMessage,
   systemClock,
   type ToolWorkflowResult,
-  type TraceSink,
   type TriggerDefinition,
   type WorkflowCallReply,
 } from "@durable-agents/core";
-import { indexExtensions } from "../d1/session-index.ts";
+import { unindexedWarning } from "../d1/index-port.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
 import { type StoreReply, type StoreStub, serveStoreRpc } from "../store/store-rpc.ts";
 import type {
@@ -65,6 +66,12 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly coalesce?: CoalesceOptions;
   /** Application trigger kinds (delay, date or cron schedules); see defineTrigger. */
   readonly triggers?: readonly TriggerDefinition[];
+  /**
+   * Takes cron schedules for the triggers: `cronSchedules` from `@durable-agents/core/cron`
+   * (croner; a separate entry point, so a Worker without cron schedules bundles no cron
+   * parser). Absent: a cron schedule is refused with 400 `cron_off`; `at` and `delayMs` work.
+   */
+  readonly cron?: CronSchedules;
   /**
    * Application projections (`defineProjection`): tables kept from app events in each
    * append's transaction, read with `ctx.projection(name)`; see docs/api.md#app-events.
@@ -105,10 +112,11 @@ export interface AgentServerOptions extends PlatformOptions {
   readonly chat?: Partial<ChatOptions>;
   /**
    * Traces runs with OpenTelemetry: pass `otelTracing()` from `@durable-agents/cloudflare/otel`
-   * (a separate entry point, so a Worker without it bundles no OpenTelemetry). Each session
-   * object calls it once with its env; undefined leaves the session untraced.
+   * (a separate entry point, so a Worker without it bundles neither OpenTelemetry nor the
+   * run tracer), or `() => runTracing(sink)` for any other `TraceSink`. Each session object
+   * calls it once with its env; undefined leaves the session untraced.
    */
-  readonly tracing?: (env: Record<string, unknown>) => TraceSink | undefined;
+  readonly tracing?: (env: Record<string, unknown>) => RunTracing | undefined;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -148,6 +156,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;
   const live: LiveReadOptions = { ...DEFAULT_LIVE_READ, ...options.live };
+  // INDEX_DB bound but no index: said once per isolate, not per session (docs/api.md#the-d1-index).
+  let indexChecked = options.index !== undefined;
 
   return class AgentSessionObject extends DurableObject<Record<string, unknown>> {
     static get agents(): readonly string[] {
@@ -334,7 +344,12 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
     #open(agent: string, session: string): SessionRuntime {
       if (this.#runtime) return this.#runtime;
       writeMeta(this.#sql, { agent, session });
-      const sink = options.tracing?.(this.env);
+      if (!indexChecked) {
+        indexChecked = true;
+        const warning = unindexedWarning(this.env);
+        if (warning) logger.warn(warning, { code: "index_not_enabled" });
+      }
+      const runs = options.tracing?.(this.env);
       this.#runtime = new SessionRuntime({
         sql: this.#sql,
         agent: registry.resolve(agent, { session, env: this.env }),
@@ -347,7 +362,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         faults: options.faults?.(this.ctx),
         onComplete: options.hooks?.onComplete,
         onCompleteTimeoutMs: options.hooks?.onCompleteTimeoutMs,
-        ...indexExtensions(options.index, {
+        ...options.index?.extensions({
           env: this.env,
           sql: this.#sql,
           agent,
@@ -359,6 +374,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         durable: () => this.ctx.storage.sync(),
         singleInstance: options.redriveOnRestart ?? true,
         appTriggers: options.triggers,
+        cron: options.cron,
         appProjections: options.projections,
         subscriptions: options.subscriptions,
         commandHooks: options.hooks,
@@ -369,7 +385,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         agentWorkflows: agentWorkflowPort(this.env, options.agentWorkflow ?? "AGENT_WORKFLOW"),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
-        ...(sink ? { tracing: { sink, waitUntil: (flush) => this.ctx.waitUntil(flush) } } : {}),
+        ...(runs ? { tracing: { runs, waitUntil: (flush) => this.ctx.waitUntil(flush) } } : {}),
       });
       this.#sockets.watch(this.#runtime.ledger, systemClock);
       return this.#runtime;

@@ -15,8 +15,7 @@ import {
   type TokenScope,
 } from "@durable-agents/core";
 import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
-import { recordIdentity } from "../d1/index-messages.ts";
-import type { IndexOptions } from "../d1/session-index.ts";
+import type { SessionIndex } from "../d1/index-port.ts";
 import { drainBody } from "../http/drain-body.ts";
 import { AgentNotFoundError, type AgentRegistry } from "./registry.ts";
 import { parseSessionPath } from "./session-path.ts";
@@ -53,8 +52,12 @@ export interface PlatformOptions {
   readonly authorize?: Authorize;
   /** Prices for the cost in `GET .../usage`. */
   readonly prices?: PriceTable;
-  /** Mirror each session's status and usage to D1 (see docs/api.md#the-d1-index). */
-  readonly index?: IndexOptions;
+  /**
+   * The cross-session index: `d1Index(...)` from `@durable-agents/cloudflare/d1` mirrors each
+   * session's status and usage to D1 (see docs/api.md#the-d1-index). Give the router the
+   * same value. Absent: sessions are not indexed (a Worker with INDEX_DB bound logs a warning).
+   */
+  readonly index?: SessionIndex;
 }
 
 export interface PlatformDeps {
@@ -115,8 +118,7 @@ export async function serveWithPlatform(
     if (!deps.registry.has(path.agent))
       throw new AgentNotFoundError(path.agent, deps.registry.types());
     const runtime = () => deps.open(path.agent, path.session);
-    if (options.index && (!options.index.agents || options.index.agents.includes(path.agent)))
-      recordIdentity(deps.sql, outcome.identity);
+    if (options.index?.covers(path.agent)) options.index.recordIdentity(deps.sql, outcome.identity);
     if (options.hooks?.transformRequest)
       current = await options.hooks.transformRequest(current, base);
     const matches = options.endpoints?.filter((e) => e.action === path.action) ?? [];

@@ -1,13 +1,11 @@
 import {
   BadRequestError,
-  type Logger,
   MethodNotAllowedError,
   NotFoundError,
   type PriceTable,
   type SessionQuery,
   TerminalError,
 } from "@durable-agents/core";
-import { type Authorize, authorizeRequest } from "../auth/authorize.ts";
 import {
   checkDay,
   type IndexDb,
@@ -18,26 +16,19 @@ import {
 } from "./d1-queries.ts";
 import { type IndexShardOptions, indexShards, shardBindings } from "./shards.ts";
 
-export const INDEX_PATHS: ReadonlySet<string> = new Set(["/sessions", "/usage"]);
-
 export interface IndexRouteOptions {
-  readonly authorize?: Authorize;
-  readonly logger: Logger;
   readonly prices?: PriceTable;
-  /**
-   * The index's D1 bindings; with `shards` unset, every shard found by name (see
-   * indexShards). `false`: the index is off, and both routes answer 404 `index_off`
-   * rather than old rows from a database that no session writes any more.
-   */
-  readonly index?: IndexShardOptions | false;
+  /** The index's D1 bindings; with `shards` unset, every shard found by name (see indexShards). */
+  readonly index: IndexShardOptions;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,199}$/;
 const KINDS = new Set(["model", "tool", "subagent", "metric"]);
 
 /**
- * `GET /sessions` and `GET /usage`: cross-session reads of the D1 index. They
- * need a token with the `admin` scope for `*` (mintIndexToken), or your authorize.
+ * `GET /sessions` and `GET /usage`: cross-session reads of the D1 index, served by
+ * `d1Index(...).serve` after the router's check (a token with the `admin` scope for `*`,
+ * mintIndexToken, or your authorize).
  */
 export async function handleIndexRequest(
   request: Request,
@@ -45,27 +36,15 @@ export async function handleIndexRequest(
   options: IndexRouteOptions,
 ): Promise<Response> {
   const url = new URL(request.url);
-  const outcome = await authorizeRequest(
-    request,
-    env,
-    { sub: "*", scope: "admin" },
-    { authorize: options.authorize, logger: options.logger },
-  );
-  if (outcome.type === "respond") return outcome.response;
   if (request.method !== "GET")
     throw new MethodNotAllowedError(request.method, url.pathname, ["GET"]);
-  if (options.index === false)
-    throw new NotFoundError(
-      "index_off",
-      `${url.pathname} reads the cross-session index, which is off in this Worker; turn it on with createAgentServer({ index: {} }) and pass the same index to routeRequest(request, env, ctx, { index })`,
-    );
-  const index = options.index ?? {};
+  const index = options.index;
   const [binding] =
     index.shards === undefined ? [index.binding ?? "INDEX_DB"] : shardBindings(index);
   if (binding === undefined || env[binding] === undefined)
     throw new NotFoundError(
       "index_not_configured",
-      `${url.pathname} reads the D1 index; bind a D1 database as ${binding} and pass createAgentServer({ index: {} })`,
+      `${url.pathname} reads the D1 index; bind a D1 database as ${binding} in wrangler.jsonc (d1_databases)`,
     );
   const { dbs } = indexShards(env, index);
   try {

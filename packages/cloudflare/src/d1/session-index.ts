@@ -1,6 +1,4 @@
 import {
-  type Clock,
-  type Logger,
   OUTBOX_KIND,
   OutboxDelivery,
   type Projection,
@@ -10,7 +8,10 @@ import {
 import { applyRetention, DEFAULT_RETENTION_DAYS } from "./d1-retention.ts";
 import { d1Deliverer, d1ForgetSession } from "./d1-store.ts";
 import { indexProjection } from "./index-messages.ts";
-import { type IndexShardOptions, indexShards, isD1, shardOf } from "./shards.ts";
+import { type IndexContext, isD1 } from "./index-port.ts";
+import { type IndexShardOptions, indexShards, shardOf } from "./shards.ts";
+
+export type { IndexContext } from "./index-port.ts";
 
 /**
  * The cross-session index: each session mirrors its status and usage to D1 through its
@@ -62,16 +63,6 @@ export interface IndexDelivery {
   readonly messages: number;
   readonly statements: number;
   readonly lagMs: number;
-}
-
-export interface IndexContext {
-  readonly env: Record<string, unknown>;
-  readonly sql: SqlPort;
-  readonly agent: string;
-  readonly session: string;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly state: DurableObjectState;
 }
 
 /**

@@ -1,4 +1,7 @@
 import { TerminalError } from "@durable-agents/core";
+import { DEFAULT_INDEX_BINDING, isD1 } from "./index-port.ts";
+
+export { isD1 } from "./index-port.ts";
 
 /**
  * The D1 index spread over K databases ("shards") by session key.
@@ -32,7 +35,7 @@ export interface IndexShardOptions {
 /** The most shards an index may have (each `GET /sessions` page queries all of them). */
 export const MAX_INDEX_SHARDS = 64;
 
-const DEFAULT_BINDING = "INDEX_DB";
+const DEFAULT_BINDING = DEFAULT_INDEX_BINDING;
 
 /** The binding names of the shards, in order. @throws RangeError on a bad count or list. */
 export function shardBindings(options: IndexShardOptions = {}): readonly string[] {
@@ -77,11 +80,6 @@ function discover(env: Record<string, unknown>, binding = DEFAULT_BINDING): stri
   while (names.length < MAX_INDEX_SHARDS && isD1(env[`${binding}_${names.length}`]))
     names.push(`${binding}_${names.length}`);
   return names;
-}
-
-/** Whether an env value is a D1 database binding. */
-export function isD1(value: unknown): value is D1Database {
-  return typeof value === "object" && value !== null && "prepare" in value && "batch" in value;
 }
 
 /** The index (into `names`) of the shard that holds a session's rows (invariant 1). */

@@ -1,4 +1,4 @@
-import type { TraceSink } from "@durable-agents/core";
+import { type RunTracing, runTracing } from "@durable-agents/core";
 import { otlpTraceSink } from "./otlp-sink.ts";
 
 type FromEnv<T> = T | ((env: Record<string, unknown>) => T);
@@ -27,17 +27,19 @@ export interface OtelTracingOptions {
  */
 export function otelTracing(
   options: OtelTracingOptions = {},
-): (env: Record<string, unknown>) => TraceSink | undefined {
+): (env: Record<string, unknown>) => RunTracing | undefined {
   return (env) => {
     const url = resolve(options.endpoint, env) ?? defaultEndpoint(env);
     if (url === undefined) return undefined;
-    return otlpTraceSink({
-      url,
-      headers: resolve(options.headers, env) ?? parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
-      serviceName:
-        options.serviceName ??
-        (typeof env.OTEL_SERVICE_NAME === "string" ? env.OTEL_SERVICE_NAME : "durable-agents"),
-    });
+    return runTracing(
+      otlpTraceSink({
+        url,
+        headers: resolve(options.headers, env) ?? parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+        serviceName:
+          options.serviceName ??
+          (typeof env.OTEL_SERVICE_NAME === "string" ? env.OTEL_SERVICE_NAME : "durable-agents"),
+      }),
+    );
   };
 }
 

@@ -34,6 +34,7 @@ import { BadRequestError, NotFoundError } from "@durable-agents/core";
 import { checkId } from "../agent-object/session-path.ts";
 import { listSessions, type UsageQuery, type UsageRow, usageRollup } from "../d1/d1-queries.ts";
 import { applyRetention, type RetentionOptions } from "../d1/d1-retention.ts";
+import type { SessionIndex } from "../d1/index-port.ts";
 import { checkSessionQuery, checkUsageQuery, indexQueryError } from "../d1/index-routes.ts";
 import { migrationVersion, pendingMigrations, runMigrations } from "../d1/migrations.ts";
 import { indexShards } from "../d1/shards.ts";
@@ -42,10 +43,15 @@ import { sessionCall } from "./store-rpc.ts";
 export interface StoreOptions {
   /** The session objects' Durable Object binding (createAgentServer's `binding`). Default "AGENTS". */
   readonly binding?: string;
-  /** The D1 index binding (createAgentServer's `index.binding`). Default "INDEX_DB". */
+  /**
+   * The server's index (`d1Index(...)`, the value given to createAgentServer): the index
+   * calls use its binding and shards. When given, `indexBinding` and `indexShards` are not read.
+   */
+  readonly index?: SessionIndex;
+  /** The D1 index binding, without `index` (d1Index's `binding`). Default "INDEX_DB". */
   readonly indexBinding?: string;
   /**
-   * The index's shards (createAgentServer's `index.shards`). By default every shard found by
+   * The index's shards, without `index` (d1Index's `shards`). By default every shard found by
    * name: `indexBinding`, then `indexBinding_1`, `_2`, … while bound. Index calls read and
    * migrate all of them.
    */
@@ -149,14 +155,17 @@ export interface AgentStore {
 export function createStore(env: object, options: StoreOptions = {}): AgentStore {
   const bindings = env as Record<string, unknown>;
   const binding = options.binding ?? "AGENTS";
-  const indexBinding = options.indexBinding ?? "INDEX_DB";
+  const indexBinding = options.index
+    ? (options.index.options.binding ?? "INDEX_DB")
+    : (options.indexBinding ?? "INDEX_DB");
+  const shards = options.index ? options.index.options.shards : options.indexShards;
   const db = (): readonly D1Database[] => {
     if (bindings[indexBinding] === undefined)
       throw new NotFoundError(
         "index_not_configured",
         `the store's index calls read the D1 index; bind a D1 database as ${indexBinding} (or pass createStore(env, { indexBinding }))`,
       );
-    return indexShards(bindings, { binding: indexBinding, shards: options.indexShards }).dbs;
+    return indexShards(bindings, { binding: indexBinding, shards }).dbs;
   };
   const index = async <T>(work: (db: readonly D1Database[]) => Promise<T>): Promise<T> => {
     try {

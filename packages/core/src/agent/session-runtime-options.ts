@@ -10,7 +10,8 @@ import type { Projection } from "../ledger/projection.ts";
 import type { RunStatus } from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
-import type { TraceSink } from "../tracing/trace-sink.ts";
+import type { RunTracing } from "../tracing/run-tracing.ts";
+import type { CronSchedules } from "../triggers/cron-port.ts";
 import type { TriggerDefinition } from "../triggers/define-trigger.ts";
 import type { PumpOptions, TriggerHandler } from "../triggers/pump.ts";
 import type { CoalesceOptions } from "./coalescer.ts";
@@ -48,6 +49,11 @@ export interface SessionRuntimeOptions {
   readonly projections?: readonly Projection[];
   /** Extra trigger kinds for the due-work pump (e.g. outbox delivery). */
   readonly triggers?: ReadonlyMap<string, TriggerHandler>;
+  /**
+   * Computes cron times for cron schedules (`cronSchedules` from `@durable-agents/core/cron`).
+   * Absent: cron schedules are refused (400 `cron_off`).
+   */
+  readonly cron?: CronSchedules;
   /** Application trigger kinds, scheduled with `schedule()` (delay, date or cron). */
   readonly appTriggers?: readonly TriggerDefinition[];
   /** Application projections (`defineProjection`), kept with each append of their events. */
@@ -87,11 +93,12 @@ export interface SessionRuntimeOptions {
    */
   readonly singleInstance?: boolean;
   /**
-   * Records spans of runs, steps, model calls and tool calls (tracing/run-tracer.ts).
-   * Without it, nothing is traced and runs carry no trace ids.
+   * Records spans of runs, steps, model calls and tool calls (tracing/run-tracer.ts) into
+   * `runs`, made by `runTracing(sink)`. Without it, nothing is traced, runs carry no trace ids
+   * and the tracer is not bundled.
    */
   readonly tracing?: {
-    readonly sink: TraceSink;
+    readonly runs: RunTracing;
     /** Keeps the isolate alive while spans are flushed (a Durable Object's `ctx.waitUntil`). */
     readonly waitUntil?: (promise: Promise<unknown>) => void;
   };

@@ -25,9 +25,7 @@ import { getRun, latestRun } from "../ledger/projections/runs.ts";
 import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { RunTracer } from "../tracing/run-tracer.ts";
-import { runTracesProjection } from "../tracing/run-traces.ts";
-import { newRunTrace } from "../tracing/trace-sink.ts";
+import type { RunTracer } from "../tracing/run-tracer.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import { type TriggerHandler, TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
@@ -175,7 +173,7 @@ export class SessionRuntime {
       [
         ...SESSION_PROJECTIONS,
         subagentRepliesProjection,
-        ...(options.tracing ? [runTracesProjection] : []),
+        ...(options.tracing ? [options.tracing.runs.projection] : []),
         ...(options.projections ?? []),
         ...this.projections.ledgerProjections(),
       ],
@@ -188,10 +186,9 @@ export class SessionRuntime {
     this.projections.open(this.ledger);
     this.work = new DueWork(options.sql);
     this.#tracer = options.tracing
-      ? new RunTracer({
+      ? options.tracing.runs.tracer({
           sql: options.sql,
           ledger: this.ledger,
-          sink: options.tracing.sink,
           sessionId: options.sessionId,
           waitUntil: options.tracing.waitUntil ?? ((promise) => void promise.catch(() => {})),
         })
@@ -247,6 +244,7 @@ export class SessionRuntime {
       clock: this.#clock,
       record: (events) => this.ledger.append(events),
       commit: (staged, settle) => staged.commit(this.ledger, options.sql, settle),
+      cron: options.cron,
       context: (_key, _attempt, staged) => ({
         ...this.stagedContext(staged),
         sessionId: options.sessionId,
@@ -414,7 +412,9 @@ export class SessionRuntime {
         ...(input.metadata ? { metadata: { ...input.metadata } } : {}),
         ...(parent ? { parent } : {}),
         ...(input.replaces !== undefined ? { replaces: input.replaces } : {}),
-        ...(this.#tracer ? { trace: newRunTrace(parentTrace) } : {}),
+        ...(this.#options.tracing
+          ? { trace: this.#options.tracing.runs.newTrace(parentTrace) }
+          : {}),
       },
     };
     // The seed is a client write between runs, so the run's start checkpoint includes it.

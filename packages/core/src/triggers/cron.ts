@@ -1,5 +1,6 @@
 import { Cron } from "croner";
 import { BadRequestError } from "../errors/http-errors.ts";
+import type { CronSchedules } from "./cron-port.ts";
 
 /**
  * Five-field cron (minute hour day-of-month month day-of-week) through
@@ -61,6 +62,14 @@ export function nextCronTime(schedule: CronSchedule, after: number): number {
   if (!next) throw invalid(schedule.expression, "it never matches a real date (e.g. February 31)");
   return next.getTime();
 }
+
+/**
+ * Cron schedules for a server's triggers, through croner: pass it as
+ * `createAgentServer({ triggers, cron: cronSchedules })`. It lives in its own entry point,
+ * `@durable-agents/core/cron`, so a Worker that takes no cron schedules bundles no cron parser.
+ */
+export const cronSchedules: CronSchedules = (expression, timeZone, after) =>
+  nextCronTime(parseCron(expression, timeZone), after);
 
 function isTimeZone(name: string): boolean {
   try {

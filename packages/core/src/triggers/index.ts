@@ -1,4 +1,4 @@
-export { type CronSchedule, nextCronTime, parseCron } from "./cron.ts";
+export type { CronSchedules } from "./cron-port.ts";
 export {
   assertDistinctKinds,
   defineTrigger,

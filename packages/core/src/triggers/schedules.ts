@@ -5,7 +5,7 @@ import { BadRequestError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";
 import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
 import { check } from "../validation/check.ts";
-import { nextCronTime, parseCron } from "./cron.ts";
+import type { CronSchedules } from "./cron-port.ts";
 import {
   assertDistinctKinds,
   type TriggerContext,
@@ -57,6 +57,11 @@ export interface ScheduleDeps {
   ) => Omit<TriggerContext, "key" | "attempt" | "signal">;
   /** Commits a run's staged effects with its row's outcome (`settle`), in one transaction. */
   readonly commit: (staged: StagedEffects, settle: () => void) => void;
+  /**
+   * Computes cron times (`cronSchedules` from `@durable-agents/core/cron`). Absent: a cron
+   * schedule is refused (400 `cron_off`), and a stored one is not moved on (`trigger.failed`).
+   */
+  readonly cron?: CronSchedules;
 }
 
 /** The reason a cancelled run's `ctx.signal` carries. */
@@ -108,7 +113,7 @@ export class Schedules {
     const now = this.#deps.clock.now();
     const dueAt =
       "cron" in when
-        ? nextCronTime(parseCron(when.cron, when.timeZone), now)
+        ? this.#cron()(when.cron, when.timeZone, now)
         : "at" in when
           ? when.at
           : now + when.delayMs;
@@ -209,11 +214,8 @@ export class Schedules {
         // Its staged SQL and events commit with the row's outcome: exactly once per run.
         const commit = (settle: () => void) => this.#deps.commit(staged, settle);
         if (cron === undefined || running.cancelled) return { type: "done", commit };
-        return {
-          type: "again",
-          at: nextCronTime(parseCron(cron, timeZone), this.#deps.clock.now()),
-          commit,
-        };
+        const at = this.#nextRun(item, cron, timeZone);
+        return at === undefined ? { type: "done", commit } : { type: "again", at, commit };
       },
       giveUp: (stored, error, item) => {
         const { cron, timeZone } = stored as StoredPayload;
@@ -221,11 +223,35 @@ export class Schedules {
           code: error instanceof DurableAgentsError ? error.code : "trigger_error",
           message: error instanceof Error ? error.message : String(error),
         });
-        return cron === undefined
-          ? undefined
-          : nextCronTime(parseCron(cron, timeZone), this.#deps.clock.now());
+        return cron === undefined ? undefined : this.#nextRun(item, cron, timeZone);
       },
     };
+  }
+
+  /** The cron port; without one, a cron schedule is refused with what to pass. */
+  #cron(): CronSchedules {
+    if (this.#deps.cron) return this.#deps.cron;
+    throw new BadRequestError(
+      "cron_off",
+      "this server takes no cron schedules: pass createAgentServer({ cron: cronSchedules }) with cronSchedules from @durable-agents/core/cron, or schedule with at or delayMs",
+    );
+  }
+
+  /**
+   * A stored cron's next time after a run. Without the cron port (a deploy dropped it) the
+   * schedule ends here, and a `trigger.failed` (`cron_off`) says so: never a silent stop.
+   */
+  #nextRun(item: DueItem, cron: string, timeZone: string | undefined): number | undefined {
+    try {
+      return this.#cron()(cron, timeZone, this.#deps.clock.now());
+    } catch (error) {
+      if (!(error instanceof DurableAgentsError) || error.code !== "cron_off") throw error;
+      this.#recordFailure(item, {
+        code: error.code,
+        message: `cron "${cron}" not moved on: ${error.message}`,
+      });
+      return undefined;
+    }
   }
 }
 

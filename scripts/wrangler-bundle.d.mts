@@ -1,0 +1,13 @@
+export interface WranglerBundle {
+  /** wrangler's "Total Upload", KiB. */
+  readonly raw: number;
+  readonly gzip: number;
+  readonly code: string;
+  /** esbuild metafile: bytes in the output, by input path. */
+  readonly inputs: Readonly<Record<string, number>>;
+}
+export declare function wranglerBundle(
+  dir: string,
+  options?: { minify?: boolean; main?: string; fromSources?: boolean },
+): WranglerBundle;
+export declare function ownerOf(path: string): string;

@@ -1,0 +1,55 @@
+/**
+ * What a Worker bundles, by esbuild's metafile of `wrangler deploy --dry-run` (the build
+ * `wrangler deploy` uploads; docs/benchmarks.md, "Bundle size"): the minimal agent Worker
+ * carries none of the optional parts (the D1 index, the run tracer, croner, OpenTelemetry,
+ * the MCP SDK), and each part is in exactly when its entry point is imported, so the checks
+ * below can fail. No sizes: which modules are in.
+ */
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { wranglerBundle } from "../../scripts/wrangler-bundle.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+
+const PARTS = {
+  /** `@durable-agents/cloudflare/d1`; its port (types, the 404 and the warning) is in every Worker. */
+  d1: /packages\/cloudflare\/src\/d1\/(?!index-port\.ts$)/,
+  tracer: /packages\/core\/src\/tracing\/(run-tracer|run-tracing|run-traces|gen-ai)\.ts$/,
+  croner: /node_modules\/croner\//,
+  otel: /node_modules\/@opentelemetry\//,
+  mcp: /node_modules\/@modelcontextprotocol\//,
+};
+
+function carried(inputs: Readonly<Record<string, number>>): Record<keyof typeof PARTS, string[]> {
+  // Modules that put bytes in the bundle (a barrel that only re-exports puts none).
+  const paths = Object.keys(inputs).filter((p) => (inputs[p] ?? 0) > 0);
+  return Object.fromEntries(
+    Object.entries(PARTS).map(([part, re]) => [part, paths.filter((p) => re.test(p))]),
+  ) as Record<keyof typeof PARTS, string[]>;
+}
+
+describe("what a Worker bundles (esbuild metafile of wrangler deploy --dry-run)", () => {
+  it("the minimal agent Worker carries no D1 index, run tracer, croner, OpenTelemetry or MCP SDK", () => {
+    const { inputs } = wranglerBundle(resolve(root, "bench/bundle"));
+    // The runtime is in: a check on an empty bundle would pass too.
+    expect(Object.keys(inputs)).toContainEqual(
+      expect.stringMatching(/packages\/core\/src\/agent\/session-runtime\.ts$/),
+    );
+    expect(carried(inputs)).toEqual({ d1: [], tracer: [], croner: [], otel: [], mcp: [] });
+  });
+
+  it("with d1Index() and cronSchedules, the index and croner are in; with otelTracing(), the tracer and OpenTelemetry", () => {
+    const indexed = carried(
+      wranglerBundle(resolve(root, "bench/bundle"), { main: "indexed-worker.ts" }).inputs,
+    );
+    expect(indexed.d1).toContainEqual(expect.stringMatching(/d1\/session-index\.ts$/));
+    expect(indexed.d1).toContainEqual(expect.stringMatching(/d1\/index-routes\.ts$/));
+    expect(indexed.croner.length).toBeGreaterThan(0);
+    expect(indexed.tracer).toEqual([]);
+    const traced = carried(wranglerBundle(resolve(root, "bench/bundle-otel")).inputs);
+    expect(traced.tracer).toContainEqual(expect.stringMatching(/tracing\/run-tracer\.ts$/));
+    expect(traced.otel.length).toBeGreaterThan(0);
+    expect(traced.d1).toEqual([]);
+    expect(traced.croner).toEqual([]);
+  });
+});
