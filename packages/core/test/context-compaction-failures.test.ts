@@ -62,7 +62,9 @@ describe("a compaction that cannot be made", () => {
     const failed = latestRun(s.sql);
     expect(failed?.status).toBe("failed");
     expect(failed?.error?.code).toBe("invalid_summary");
-    expect(failed?.error?.message).toMatch(/^context\.summarize answered undefined instead of a string/);
+    expect(failed?.error?.message).toMatch(
+      /^context\.summarize answered undefined instead of a string/,
+    );
     // Terminal: not retried.
     expect(calls).toBe(1);
     expect(compacted(s)).toBe(0);

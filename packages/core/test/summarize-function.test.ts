@@ -47,7 +47,9 @@ describe("callSummarize", () => {
     );
     expect(thrown.code).toBe("summarize_failed");
     expect(thrown.retryable).toBe(true);
-    expect(thrown.message).toMatch(/^context\.summarize threw: quota exceeded; the step is retried/);
+    expect(thrown.message).toMatch(
+      /^context\.summarize threw: quota exceeded; the step is retried/,
+    );
     const terminal = await refusal(
       callSummarize(
         () => {
@@ -74,7 +76,11 @@ describe("callSummarize", () => {
 
   it("returns undefined at once when the signal aborts, whatever the function does", async () => {
     const abort = new AbortController();
-    const pending = callSummarize(() => new Promise<string>(() => {}), input(abort.signal), new ManualClock());
+    const pending = callSummarize(
+      () => new Promise<string>(() => {}),
+      input(abort.signal),
+      new ManualClock(),
+    );
     abort.abort(new Error("interrupted"));
     expect(await pending).toBeUndefined();
   });
@@ -83,7 +89,9 @@ describe("callSummarize", () => {
     const error = await refusal(callSummarize(async () => "  \n", input(), new ManualClock()));
     expect(error.code).toBe("empty_summary");
     expect(error.retryable).toBe(true);
-    expect(error.message).toMatch(/context\.summarize answered an empty summary.*set context\.summarize to false/);
+    expect(error.message).toMatch(
+      /context\.summarize answered an empty summary.*set context\.summarize to false/,
+    );
   });
 
   it("refuses a non-string as a terminal invalid_summary that says what to return", async () => {
@@ -105,7 +113,9 @@ describe("callSummarize", () => {
 
 describe("checkSummarySize", () => {
   it("takes a summary up to the limit and refuses one over it, naming the writer and the limit", () => {
-    expect(() => checkSummarySize("x".repeat(MAX_SUMMARY_BYTES - 2), "context.summarize")).not.toThrow();
+    expect(() =>
+      checkSummarySize("x".repeat(MAX_SUMMARY_BYTES - 2), "context.summarize"),
+    ).not.toThrow();
     let error: unknown;
     try {
       checkSummarySize("x".repeat(MAX_SUMMARY_BYTES), "context.summarize");
@@ -116,7 +126,9 @@ describe("checkSummarySize", () => {
     expect((error as SummarizeError).code).toBe("summary_too_large");
     expect((error as SummarizeError).retryable).toBe(false);
     expect((error as SummarizeError).message).toMatch(
-      new RegExp(`^context\\.summarize wrote a summary of ${MAX_SUMMARY_BYTES + 2} bytes \\(as JSON\\), over the limit of ${MAX_SUMMARY_BYTES} bytes`),
+      new RegExp(
+        `^context\\.summarize wrote a summary of ${MAX_SUMMARY_BYTES + 2} bytes \\(as JSON\\), over the limit of ${MAX_SUMMARY_BYTES} bytes`,
+      ),
     );
   });
 });

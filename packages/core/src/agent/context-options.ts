@@ -33,8 +33,10 @@ export interface ContextOptions {
   readonly compactAfterMessages: number;
   /**
    * Who writes the summary. Default: the agent's own model, with `instructions`; its usage is
-   * counted as that model's. A function: yours. `false`: no summary, a plain window (the older
-   * messages are dropped from the prompt).
+   * counted as that model's. A function: yours, answering a non-empty string (else the step
+   * fails with a `SummarizeError`), raced against an interrupt and `summarizeTimeoutMs`.
+   * `false`: no summary, a plain window (the older messages are dropped from the prompt; the
+   * latest user message cut off is kept before a tail that opens at an assistant turn).
    */
   readonly summarize?: Summarizer | false;
   /**

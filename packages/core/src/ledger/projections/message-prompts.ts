@@ -71,7 +71,10 @@ export function readPrompt(
  * format: what a plain window's prompt pins before a kept tail that starts at an assistant turn
  * (agent/context-compaction.ts, invariant 4). Walks the rowid back from `through`.
  */
-export function latestUserPrompt(sql: SqlPort, through: number): LanguageModelV4Message | undefined {
+export function latestUserPrompt(
+  sql: SqlPort,
+  through: number,
+): LanguageModelV4Message | undefined {
   const row = sql.exec<{ idx: number }>(
     "SELECT idx FROM messages WHERE idx <= ? AND role = 'user' AND hidden = 0 AND prompt IS NOT NULL ORDER BY idx DESC LIMIT 1",
     through,

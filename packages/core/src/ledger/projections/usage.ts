@@ -1,6 +1,6 @@
 import type { SqlPort } from "../../sql/port.ts";
-import type { Projection } from "../projection.ts";
 import type { LedgerEvent } from "../events.ts";
+import type { Projection } from "../projection.ts";
 import { runTokensOf, usageFactOf } from "./usage-entries.ts";
 
 export interface UsageSummary {
