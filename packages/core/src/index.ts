@@ -91,6 +91,12 @@ export { nextAction, type StepAction, type StepLimits } from "./agent/step-machi
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
 export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";
 export {
+  DEFAULT_SUMMARIZE_TIMEOUT_MS,
+  MAX_SUMMARY_BYTES,
+  SummarizeError,
+  type SummarizeErrorCode,
+} from "./agent/summarize-function.ts";
+export {
   parseToolInput,
   type ToolInputResult,
   type ToolInputSchema,

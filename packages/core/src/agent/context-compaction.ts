@@ -11,6 +11,7 @@ import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import type { MessageCache } from "./message-cache.ts";
 import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
 import { DEFAULT_SUMMARY_INSTRUCTIONS, summarizeWithModel } from "./summarize.ts";
+import { callSummarize, checkSummarySize } from "./summarize-function.ts";
 
 /**
  * Context compaction: what the model sees of a long conversation (the agent's `context`
@@ -23,16 +24,25 @@ import { DEFAULT_SUMMARY_INSTRUCTIONS, summarizeWithModel } from "./summarize.ts
  * 1. Ledger first: a compaction is a `context.compacted` event, committed (by the step's own
  *    attempt, still running) before the model call it serves. A crash before the commit loses
  *    only the summary, and the redriven step summarizes again; a crash after reuses the event.
- * 2. A step compacts at most once: the kept tail never holds more than `compactAfterMessages`
- *    messages (`compactionCut`), so a retried or replayed step finds nothing to compact; and a
- *    commit is refused when the active compaction moved since the summary began (a second
- *    performer of the same attempt, on the Workflow executor, compacted first).
+ * 2. A step compacts in one pass: the kept tail never holds more than `compactAfterMessages`
+ *    messages (`compactionCut`), so a retried or replayed step finds nothing more to compact;
+ *    and a commit is refused when the active compaction moved since the summary began (a
+ *    second performer of the same attempt, on the Workflow executor, compacted first). The
+ *    pass may commit several `context.compacted` events: a summary folds in at most
+ *    `compactAfterMessages` messages per call, so any compaction of more (a long conversation's
+ *    first, one after a rewind dropped the summary, a step after a burst of messages) is made
+ *    in chunks, one event each, each summary folding in the one before.
  * 3. The kept tail starts at a safe boundary: never at a tool message (its call is in the
- *    assistant message before it), preferably at a user message; so does every intermediate
- *    cut of a first compaction made in chunks.
+ *    assistant message before it), preferably at a user message; so does every chunk's cut.
  * 4. The prompt after a compaction is the system message, the summary (a user message), then
  *    the messages after `throughIndex`, read as a range of the messages projection (a woken
- *    object reads only the tail). Clients still read the whole conversation.
+ *    object reads only the tail). A plain window (`summarize: false`) has no summary: when its
+ *    tail does not start with a user message (a long tool run), the latest user message before
+ *    the cut is pinned in the summary's place (message-cache.ts), so every prompt opens with a
+ *    user turn, as providers require, and holds at most `compactAfterMessages` + 1 messages.
+ *    Clients still read the whole conversation.
+ * 5. A summary is a non-empty string of at most MAX_SUMMARY_BYTES; a `summarize` function is
+ *    raced against the step's signal and its timeout (summarize-function.ts).
  */
 
 /** What the driver gives a compaction: the step, its signal, and its guarded commit. */
@@ -84,7 +94,7 @@ export class ContextCompactor {
     if (cut === undefined) return false;
     let committed = false;
     // A plain window drops everything at once; a summary is made in chunks of at most
-    // compactAfterMessages messages (a first compaction of a long session fits the model).
+    // compactAfterMessages messages, one event each (invariant 2), so each call fits the model.
     const chunk = options.summarize === false ? cut : options.compactAfterMessages;
     for (let start = 0; start < cut; ) {
       const end = chunkEnd(roles, start, cut, chunk);
@@ -118,29 +128,31 @@ export class ContextCompactor {
     const { signal } = call;
     if (options.summarize === false) return { summary: "" };
     const messages = readPrompt(this.#o.sql, range).messages;
+    const { agent, env, clock, sessionId } = this.#o;
     if (options.summarize) {
-      const { sessionId } = this.#o;
-      try {
-        const text = await options.summarize({
-          messages,
-          previousSummary,
-          signal,
-          sessionId,
-          runId: call.runId,
-        });
-        return signal.aborted ? undefined : { summary: String(text) };
-      } catch (error) {
-        // Aborted by an interrupt: nothing to commit, and the model call sees the abort too.
-        if (signal.aborted) return undefined;
-        throw error;
-      }
+      const input = { messages, previousSummary, signal, sessionId, runId: call.runId };
+      const summary = await callSummarize(
+        options.summarize,
+        input,
+        clock,
+        options.summarizeTimeoutMs,
+      );
+      if (summary !== undefined) checkSummarySize(summary, "context.summarize");
+      return summary === undefined ? undefined : { summary };
     }
-    const { agent, env, clock } = this.#o;
     const model = resolveModel(agent, env);
     const instructions = options.instructions ?? DEFAULT_SUMMARY_INSTRUCTIONS;
     const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
-    const watchdog = new ModelWatchdog(clock, timeouts, `${model.provider}:${model.modelId}`);
-    return summarizeWithModel(model, instructions, { messages, previousSummary, signal }, watchdog);
+    const name = `${model.provider}:${model.modelId}`;
+    const watchdog = new ModelWatchdog(clock, timeouts, name);
+    const written = await summarizeWithModel(
+      model,
+      instructions,
+      { messages, previousSummary, signal },
+      watchdog,
+    );
+    if (written) checkSummarySize(written.summary, `the agent's model ${name}`);
+    return written;
   }
 }
 

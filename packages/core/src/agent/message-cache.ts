@@ -1,6 +1,6 @@
 import type { LanguageModelV4Message, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { activeCompaction, type Compaction } from "../ledger/projections/compactions.ts";
-import { readPrompt } from "../ledger/projections/message-prompts.ts";
+import { latestUserPrompt, readPrompt } from "../ledger/projections/message-prompts.ts";
 import { changedMessages } from "../ledger/projections/messages.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { convert } from "./prompt.ts";
@@ -24,8 +24,9 @@ export const IDLE_MESSAGE_CACHE_BYTES = 256 * 1024;
  *
  * With `compacted` (the agent has a `context` option), it holds the prompt from the active
  * compaction on: its summary, then only the messages after its `throughIndex`, read as a range
- * (context-compaction.ts). A change to a summarized message (a rewind dropping the compaction
- * among them) loads again; a new compaction calls `invalidate`.
+ * (context-compaction.ts); a plain window's (no summary) pins the latest user message it cut
+ * off when the tail does not open with one. A change to a summarized message (a rewind dropping
+ * the compaction among them) loads again; a new compaction calls `invalidate`.
  */
 export class MessageCache {
   readonly #sql: SqlPort;
@@ -43,6 +44,8 @@ export class MessageCache {
   readonly #compacted: boolean;
   /** The active compaction as loaded (compacted caches only). */
   #compaction: Compaction | undefined;
+  /** A plain window's pinned user message: the latest one the compaction cut off. */
+  #pinned: LanguageModelV4Message | undefined;
 
   constructor(sql: SqlPort, options: { readonly compacted?: boolean } = {}) {
     this.#sql = sql;
@@ -81,9 +84,15 @@ export class MessageCache {
     const prompt: LanguageModelV4Prompt = system ? [{ role: "system", content: system }] : [];
     const summary = this.#compaction?.summary;
     if (summary) prompt.push(summaryMessage(summary));
+    else if (this.#pinned && this.#firstRole() !== "user") prompt.push(this.#pinned);
     for (const message of this.#loaded) prompt.push(message);
     for (const entry of this.#tail.values()) prompt.push(entry.message);
     return prompt;
+  }
+
+  /** The role of the first message after the summary, if any. */
+  #firstRole(): string | undefined {
+    return (this.#loaded[0] ?? this.#tail.values().next().value?.message)?.role;
   }
 
   #reset(): void {
@@ -96,6 +105,7 @@ export class MessageCache {
     this.#tailIndex = 0;
     this.#seenSeq = -1;
     this.#compaction = undefined;
+    this.#pinned = undefined;
   }
 
   #load(): void {
@@ -105,7 +115,13 @@ export class MessageCache {
     this.#compaction = compaction;
     this.#loaded = rows.messages;
     this.#loadedIndex = rows.lastIndex;
-    this.#loadedBytes = rows.bytes + (compaction?.summary.length ?? 0);
+    // A plain window (no summary) pins the latest user message it cut off (context-compaction.ts, invariant 4).
+    this.#pinned =
+      compaction && !compaction.summary
+        ? latestUserPrompt(this.#sql, compaction.throughIndex)
+        : undefined;
+    const pinnedBytes = this.#pinned ? JSON.stringify(this.#pinned).length : 0;
+    this.#loadedBytes = rows.bytes + (compaction?.summary.length ?? 0) + pinnedBytes;
   }
 
   #refresh(): void {

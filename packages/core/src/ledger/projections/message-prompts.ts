@@ -66,6 +66,22 @@ export function readPrompt(
   return { messages, lastIndex: row?.last ?? 0, bytes };
 }
 
+/**
+ * The latest model-visible user message at or before index `through`, in the provider prompt
+ * format: what a plain window's prompt pins before a kept tail that starts at an assistant turn
+ * (agent/context-compaction.ts, invariant 4). Walks the rowid back from `through`.
+ */
+export function latestUserPrompt(
+  sql: SqlPort,
+  through: number,
+): LanguageModelV4Message | undefined {
+  const row = sql.exec<{ idx: number }>(
+    "SELECT idx FROM messages WHERE idx <= ? AND role = 'user' AND hidden = 0 AND prompt IS NOT NULL ORDER BY idx DESC LIMIT 1",
+    through,
+  )[0];
+  return row && readPrompt(sql, { after: row.idx - 1, through: row.idx }).messages[0];
+}
+
 /** JSON keeps a file part's `URL` as its href: the provider spec wants the URL object back. */
 function reviveUrls(message: Extract<LanguageModelV4Message, { role: "user" }>): void {
   for (const part of message.content) {

@@ -86,6 +86,26 @@ export function usageFactOf(event: LedgerEvent): UsageFact | undefined {
   }
 }
 
+/** The model tokens one event adds to its run's usage. */
+export interface RunTokens {
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+}
+
+/**
+ * What `event` adds to its run's token usage: the tokens of every model call the run made, its
+ * steps' (`model.completed`) and its compactions' summaries (`context.compacted` with a model's
+ * usage), every attempt counted; a sub-agent's tokens stay the child run's own. The one rule
+ * for a run's usage: GET .../usage's per-run sums (`runUsage`), a sub-agent's reply, AG-UI's
+ * `RUN_FINISHED.usage` and the UI stream's `finish` metadata all add up these.
+ */
+export function runTokensOf(event: LedgerEvent): RunTokens | undefined {
+  const fact = usageFactOf(event);
+  return fact?.kind === "model"
+    ? { inputTokens: fact.inputTokens, outputTokens: fact.outputTokens }
+    : undefined;
+}
+
 /** A usage fact with its place in the ledger. */
 export interface UsageEntry extends UsageFact {
   /** The seq of the event that carried it. */

@@ -1,6 +1,7 @@
 import type { SqlPort } from "../../sql/port.ts";
+import type { LedgerEvent } from "../events.ts";
 import type { Projection } from "../projection.ts";
-import { usageFactOf } from "./usage-entries.ts";
+import { runTokensOf, usageFactOf } from "./usage-entries.ts";
 
 export interface UsageSummary {
   readonly models: {
@@ -53,14 +54,7 @@ export const usageProjection: Projection = {
           fact.cachedInputTokens,
           fact.reasoningTokens,
         );
-        if (event.runId) {
-          sql.exec(
-            "INSERT INTO usage_runs (run_id, input_tokens, output_tokens) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
-            event.runId,
-            fact.inputTokens,
-            fact.outputTokens,
-          );
-        }
+        addRunTokens(sql, event);
         return;
       case "tool":
         sql.exec(
@@ -89,6 +83,18 @@ export const usageProjection: Projection = {
     }
   },
 };
+
+/** Adds the event's tokens to its run's row (runTokensOf: the one rule for a run's usage). */
+function addRunTokens(sql: SqlPort, event: LedgerEvent): void {
+  const tokens = runTokensOf(event);
+  if (!tokens || !event.runId) return;
+  sql.exec(
+    "INSERT INTO usage_runs (run_id, input_tokens, output_tokens) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
+    event.runId,
+    tokens.inputTokens,
+    tokens.outputTokens,
+  );
+}
 
 export function usageSummary(sql: SqlPort): UsageSummary {
   return {
@@ -130,7 +136,10 @@ export function usageSummary(sql: SqlPort): UsageSummary {
   };
 }
 
-/** The model tokens one run used (all its steps and attempts): what a sub-agent's reply reports. */
+/**
+ * The model tokens one run used (all its steps, attempts and compaction summaries, summed by
+ * `runTokensOf`): what a sub-agent's reply reports.
+ */
 export function runUsage(
   sql: SqlPort,
   runId: string,

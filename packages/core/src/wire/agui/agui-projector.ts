@@ -1,5 +1,6 @@
 import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
 import type { Message } from "../../ledger/projections/messages.ts";
+import { runTokensOf } from "../../ledger/projections/usage-entries.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
 import { APPROVAL_RESPONSE_SCHEMA, CLIENT_TOOL_RESPONSE_SCHEMA } from "./agui-resume.ts";
@@ -162,6 +163,12 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
   };
 
   function mapInRun(event: LedgerEvent, state: RunState, out: AguiEvent[]): void {
+    // The run's usage: runTokensOf, the rule GET .../usage sums (a compaction's summary call too).
+    const tokens = runTokensOf(event);
+    if (tokens) {
+      state.inputTokens += tokens.inputTokens;
+      state.outputTokens += tokens.outputTokens;
+    }
     switch (event.kind) {
       case "step.started": {
         closeOpen(out);
@@ -217,7 +224,7 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         return;
       }
       case "model.completed": {
-        const { step, toolCalls, usage: used, model } = event.data;
+        const { step, toolCalls, model } = event.data;
         const parent = assistantId(state.runId, step);
         closeReasoning(out);
         if (state.text !== null) out.push({ type: "TEXT_MESSAGE_END", messageId: state.text });
@@ -236,8 +243,6 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
           });
           out.push({ type: "TOOL_CALL_END", toolCallId: call.callId });
         }
-        state.inputTokens += used.inputTokens;
-        state.outputTokens += used.outputTokens;
         state.model = model;
         out.push(
           delta("/usage", { inputTokens: state.inputTokens, outputTokens: state.outputTokens }),
@@ -323,9 +328,17 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         });
         run = undefined;
         return;
+      case "context.compacted":
+        // The model's prompt was compacted (the conversation shown is not): a CUSTOM event, and
+        // the summary call's tokens in the usage.
+        if (tokens)
+          out.push(
+            delta("/usage", { inputTokens: state.inputTokens, outputTokens: state.outputTokens }),
+          );
+        out.push(custom(event));
+        return;
       default:
-        // run.interrupt_requested, tool.started, subagent.*, usage.recorded, context.compacted
-        // (the model's prompt was compacted; the conversation shown is not) and application
+        // run.interrupt_requested, tool.started, subagent.*, usage.recorded and application
         // events (`app.*`, name = kind, value = payload): facts without an AG-UI event of
         // their own, passed on as CUSTOM so a client can still see them.
         out.push(custom(event));

@@ -1,6 +1,7 @@
 import { isAppEventKind } from "../../app-events/define-event.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { encodeOffset } from "../../ledger/offset.ts";
+import { runTokensOf } from "../../ledger/projections/usage-entries.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
 
@@ -102,6 +103,12 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
         out.push({ type: `data-${event.kind}`, id: encodeOffset(event.seq), data: event.data });
         return out;
       }
+      // The run's usage: runTokensOf, the rule GET .../usage sums (a compaction's summary call too).
+      const tokens = runTokensOf(event);
+      if (tokens) {
+        state.inputTokens += tokens.inputTokens;
+        state.outputTokens += tokens.outputTokens;
+      }
       switch (event.kind) {
         case "step.started":
           if (event.data.attempt > 1 && state.stepOpen) {
@@ -163,8 +170,6 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
             });
             state.stepHasParts = true;
           }
-          state.inputTokens += event.data.usage.inputTokens;
-          state.outputTokens += event.data.usage.outputTokens;
           break;
         case "tool.completed":
           out.push({
