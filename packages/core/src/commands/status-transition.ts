@@ -13,7 +13,7 @@
  *    `status_conflict` and nothing changes.
  */
 import * as z from "zod/mini";
-import { ABORTABLE, ACTIVE } from "../agent/session-runtime.ts";
+import { ABORTABLE, ACTIVE } from "../agent/session-runtime-options.ts";
 import type { SessionStatus } from "../agent/session-runtime-options.ts";
 import type { DurableAgentsError } from "../errors/base.ts";
 import { errorFromWire } from "../errors/from-wire.ts";
