@@ -241,8 +241,8 @@ export class SessionRuntime {
       receiveToolResult: (result) => this.receiveToolResult(result),
     });
     if (options.singleInstance) {
-      const { work, clock } = this;
-      restartLeftOverWork({ work, wakeUp: this.#wakeUp, clock, logger, alarm: () => this.alarm() });
+      const [work, wakeUp, clock] = [this.work, this.#wakeUp, this.#clock];
+      restartLeftOverWork({ work, wakeUp, clock, logger, alarm: () => this.alarm() });
     }
   }
 
