@@ -108,4 +108,35 @@ export function releaseHeld(): void {
   release();
 }
 
-export const ALL_AGENTS: readonly AgentDefinition[] = [calculatorAgent(), payer, refused, holder];
+/** A client-side tool: the client answers each call with its output (useChat's addToolOutput). */
+const browserTime = defineTool({
+  name: "browser_time",
+  description: "Asks the user's browser for its local time.",
+  input: z.object({}),
+  effect: "pure",
+  client: true,
+  execute: () => ({ time: "the server's" }),
+});
+
+/** Asks the browser for the time on every message, then says what it answered. */
+export const clock = defineAgent({
+  name: "clock",
+  system: "You tell the time.",
+  tools: [browserTime],
+  model: scriptedModel({
+    rules: [
+      ({ turn, toolResults }) =>
+        turn === 0
+          ? { toolCalls: [{ name: "browser_time", args: {} }] }
+          : { text: `It is ${(toolResults[0]?.output as { time?: string } | null)?.time}.` },
+    ],
+  }),
+});
+
+export const ALL_AGENTS: readonly AgentDefinition[] = [
+  calculatorAgent(),
+  payer,
+  refused,
+  holder,
+  clock,
+];

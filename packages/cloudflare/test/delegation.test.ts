@@ -132,7 +132,17 @@ describe("a delegated call's identity includes its run, step and attempt", () =>
 });
 
 describe("usage is per child run", () => {
-  it("two parent runs delegating to the same child session: replies 32 and 64, sub-agent usage 96, roll-up 416", async () => {
+  const replyTokens = (events: LedgerEvent[]) =>
+    events
+      .filter((e) => e.kind === "subagent.completed")
+      .map((e) => (e.data as { usage: { inputTokens: number } }).usage.inputTokens);
+  const usageOf = async (parent: SessionHandle) =>
+    (await (await parent.get("usage")).json()) as {
+      subagents: { agent: string; inputTokens: number }[];
+      rollup: { inputTokens: number };
+    };
+
+  it("two parent runs: each call has an id of its own, so each goes to a child session of its own (replies 32 and 32, sub-agent usage 64, roll-up 384)", async () => {
     const parent = session("boss");
     for (const note of ["scribe first", "scribe second"]) {
       await parent.post("runs", { input: { message: note } });
@@ -141,18 +151,43 @@ describe("usage is per child run", () => {
         20_000,
       );
     }
-    const replies = (await parent.events()).filter((e) => e.kind === "subagent.completed");
-    // Both runs' call_0_0 land in one child session; its second run's prompt carries the first.
-    expect(new Set(replies.map((e) => (e.data as { session: string }).session)).size).toBe(1);
-    expect(
-      replies.map((e) => (e.data as { usage: { inputTokens: number } }).usage.inputTokens),
-    ).toEqual([32, 64]);
-    const usage = (await (await parent.get("usage")).json()) as {
-      subagents: { agent: string; inputTokens: number }[];
-      rollup: { inputTokens: number };
-    };
+    const events = await parent.events();
+    const started = events.filter((e) => e.kind === "subagent.started");
+    // call_2_0: the second run's first model turn comes after the first run's two.
+    expect(started.map((e) => (e.data as { callId: string }).callId)).toEqual([
+      "call_0_0",
+      "call_2_0",
+    ]);
+    expect(new Set(started.map((e) => (e.data as { session: string }).session)).size).toBe(2);
+    expect(replyTokens(events)).toEqual([32, 32]);
+    const usage = await usageOf(parent);
+    expect(usage.subagents).toMatchObject([{ agent: "scribe", inputTokens: 64 }]);
+    // The parent's own: prompts of 2, 4, 6 and 8 messages at 16 tokens each (320), and 64.
+    expect(usage.rollup.inputTokens).toBe(384);
+  });
+
+  it("a regenerated parent run repeats its call id and reaches the same child session: replies 32 and 64 (the child's second run carries the first), sub-agent usage 96, roll-up 288", async () => {
+    const parent = session("boss");
+    await parent.post("runs", { input: { message: "scribe first" } });
+    const first = (await parent.waitFor(ended, 20_000)).runId;
+    await parent.post("runs", { input: { message: "scribe again", replaces: first } });
+    await parent.waitFor(
+      (e) => e.kind === "run.completed" && JSON.stringify(e.data).includes("scribe again"),
+      20_000,
+    );
+    const events = await parent.events();
+    const started = events.filter((e) => e.kind === "subagent.started");
+    // The replaced run's messages left the conversation: the new run's prompt starts over.
+    expect(started.map((e) => (e.data as { callId: string }).callId)).toEqual([
+      "call_0_0",
+      "call_0_0",
+    ]);
+    expect(new Set(started.map((e) => (e.data as { session: string }).session)).size).toBe(1);
+    expect(replyTokens(events)).toEqual([32, 64]);
+    const usage = await usageOf(parent);
     expect(usage.subagents).toMatchObject([{ agent: "scribe", inputTokens: 96 }]);
-    expect(usage.rollup.inputTokens).toBe(416);
+    // The parent's own: prompts of 2 and 4 messages in each run (192), and 96.
+    expect(usage.rollup.inputTokens).toBe(288);
   });
 });
 

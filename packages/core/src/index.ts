@@ -77,10 +77,10 @@ export {
   RunActiveError,
   RunFailedError,
 } from "./agent/run-errors.ts";
+export { runKey } from "./agent/run-scheduler.ts";
 export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
-  runKey,
   SessionRuntime,
   type SessionRuntimeOptions,
   type SessionStatus,

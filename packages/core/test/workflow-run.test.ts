@@ -459,11 +459,26 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     expect(unbound.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
   });
 
-  it("the Workflow methods refuse a run that is not on the Workflow executor", async () => {
+  it("the Workflow calls refuse a run that is not on the Workflow executor", async () => {
     const s = createTestSession(threeSteps());
     const { runId } = await s.runtime.start({ message: "go" });
-    expect(() => s.runtime.wfDecide(runId)).toThrow(/no run .* on the Workflow executor/);
-    expect(() => s.runtime.wfDecide("run_nope")).toThrow(expect.objectContaining({ status: 404 }));
+    const before = s.runtime.ledger.read(0);
+    for (const call of [
+      { type: "decide" },
+      { type: "model", step: 1 },
+      { type: "tool", step: 1, callId: "call_0_0" },
+      { type: "giveUp", error: { code: "x", message: "no" } },
+    ] as const) {
+      await expect(s.runtime.wfCall(runId, call)).rejects.toThrow(
+        /no run .* on the Workflow executor/,
+      );
+      await expect(s.runtime.wfCall("run_nope", call)).rejects.toMatchObject({
+        status: 404,
+        code: "run_not_found",
+      });
+    }
+    // Refused calls change nothing: the alarm still owns the run.
+    expect(s.runtime.ledger.read(0)).toEqual(before);
   });
 
   it('an executor: "workflow" tool runs in a step of the run\'s own instance (no instance of its own)', async () => {

@@ -8,6 +8,7 @@ import { latestState, stateVersion, stateVersionAt } from "../ledger/projections
 import type { SqlPort } from "../sql/port.ts";
 import { jsonValue } from "../validation/fields.ts";
 import type { AgentDefinition } from "./define-agent.ts";
+import { ACTIVE } from "./session-runtime-options.ts";
 
 /**
  * The application state of a session: `GET`/`PUT .../state`, `ctx.state` in tools,
@@ -52,8 +53,6 @@ export class StateVersionConflictError extends ConflictError {
     this.currentVersion = currentVersion;
   }
 }
-
-const ACTIVE = new Set(["running", "waiting"]);
 
 export interface AppStateOptions {
   readonly sql: SqlPort;

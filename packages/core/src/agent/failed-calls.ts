@@ -1,4 +1,6 @@
 import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
+import { delegatedCalls } from "../ledger/projections/tool-calls.ts";
+import type { SqlPort } from "../sql/port.ts";
 
 /** What names a call in its `tool.failed` event. */
 export interface CallRef {
@@ -21,4 +23,9 @@ export function failedCalls(
     runId,
     data: { step: c.step, callId: c.callId, name: c.name, error },
   }));
+}
+
+/** `tool.failed` for each call of the run still delegated (a sub-agent, a Workflow): the run will never take its answer. */
+export function failDelegated(sql: SqlPort, runId: string, error: ErrorInfo): NewEvent[] {
+  return failedCalls(runId, delegatedCalls(sql, runId), error);
 }

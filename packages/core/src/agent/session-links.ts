@@ -4,10 +4,11 @@ import type { LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { getCheckpoint } from "../ledger/projections/checkpoints.ts";
 import { getRun, latestRun } from "../ledger/projections/runs.ts";
-import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import { waitsOnDelegates } from "../ledger/wait-reasons.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { failedCalls } from "./failed-calls.ts";
+import { failDelegated } from "./failed-calls.ts";
+import { ABORTABLE, ACTIVE } from "./session-runtime-options.ts";
 import {
   type CancelChild,
   type ChildReply,
@@ -40,9 +41,6 @@ export interface LinkContext {
   /** Appends control events, scheduling the run if they resume it. */
   commit(events: NewEvent[]): Promise<unknown>;
 }
-
-const ACTIVE = new Set(["running", "waiting"]);
-const ABORTABLE = new Set(["running", "waiting", "interrupted"]);
 
 /** The ledger up to a checkpoint. 404 for an unknown checkpoint. */
 export function forkPrefix(ctx: LinkContext, checkpointId: string): LedgerEvent[] {
@@ -82,7 +80,7 @@ export function importFork(ctx: LinkContext, events: readonly LedgerEvent[], rea
   ctx.ledger.append(events.map(copiedEvent));
   const run = latestRun(ctx.sql);
   if (run && ACTIVE.has(run.status)) {
-    const orphaned = failedCalls(run.runId, delegatedCalls(ctx.sql, run.runId), {
+    const orphaned = failDelegated(ctx.sql, run.runId, {
       code: "delegation_not_forked",
       message:
         "this call was delegated by the session this fork was copied from, and its answer goes there; resume the fork to let the model call it again",

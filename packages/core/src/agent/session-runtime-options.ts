@@ -1,5 +1,6 @@
 /**
- * The options and the read views of a `SessionRuntime` (session-runtime.ts).
+ * The options and the read views of a `SessionRuntime` (session-runtime.ts), and the run
+ * statuses that hold a session.
  */
 import type { AnyProjection } from "../app-events/define-projection.ts";
 import type { AnySubscription } from "../app-events/subscriptions.ts";
@@ -120,6 +121,11 @@ export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
 };
 
 export type SessionStatus = "idle" | RunStatus;
+
+/** Statuses of a run that holds the session: no other run can start, and the session cannot close. */
+export const ACTIVE: ReadonlySet<SessionStatus> = new Set(["running", "waiting"]);
+/** An interrupted run can be resumed, so it can also be aborted (made terminal). */
+export const ABORTABLE: ReadonlySet<SessionStatus> = new Set(["running", "waiting", "interrupted"]);
 
 export interface StatusView {
   readonly session: string;

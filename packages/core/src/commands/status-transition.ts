@@ -13,8 +13,7 @@
  *    `status_conflict` and nothing changes.
  */
 import * as z from "zod/mini";
-import { ABORTABLE, ACTIVE } from "../agent/session-runtime.ts";
-import type { SessionStatus } from "../agent/session-runtime-options.ts";
+import { ABORTABLE, ACTIVE, type SessionStatus } from "../agent/session-runtime-options.ts";
 import type { DurableAgentsError } from "../errors/base.ts";
 import { errorFromWire } from "../errors/from-wire.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";

@@ -39,6 +39,15 @@ export interface ScriptedModelOptions {
  * A deterministic LanguageModel (AI SDK provider spec v4) for development and
  * tests. The answer depends only on the prompt, so a redriven call after a
  * crash says exactly what the lost one would have said.
+ *
+ * Tool call ids are `call_<n>_<i>`: `n` is the number of model turns already in the
+ * conversation (the prompt's assistant messages, every run's), `i` the call's index in its
+ * turn. So, like a real provider's, an id is never repeated within a session's conversation
+ * (the AI SDK's `Chat` finds a tool part by its id across all its messages), and, being a
+ * function of the prompt, it is the same when a call is redriven. Only turns the prompt still
+ * holds are counted: a turn that was rewound (a regenerate, a retry from a checkpoint) leaves
+ * it, so the turn that replaces it may reuse its ids, and so may turns after a context
+ * compaction (the agent's `context` option), which takes older turns out of the prompt.
  */
 export function scriptedModel(options: ScriptedModelOptions = {}): LanguageModelV4 {
   const chunkSize = Math.max(1, options.chunkSize ?? 8);
@@ -85,7 +94,7 @@ function streamParts(
 ): LanguageModelV4StreamPart[] {
   const text = turn.text ?? "";
   const calls = turn.toolCalls ?? [];
-  const turnIndex = scriptContext(prompt).turn;
+  const modelTurns = prompt.filter((m) => m.role === "assistant").length;
   const parts: LanguageModelV4StreamPart[] = [{ type: "stream-start", warnings: [] }];
   if (text) {
     parts.push({ type: "text-start", id: "t0" });
@@ -97,7 +106,7 @@ function streamParts(
   calls.forEach((call, i) => {
     parts.push({
       type: "tool-call",
-      toolCallId: `call_${turnIndex}_${i}`,
+      toolCallId: `call_${modelTurns}_${i}`,
       toolName: call.name,
       input: JSON.stringify(call.args ?? {}),
     });

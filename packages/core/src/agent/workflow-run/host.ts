@@ -1,9 +1,10 @@
 import { DurableAgentsError } from "../../errors/base.ts";
+import { NotFoundError } from "../../errors/http-errors.ts";
 import type { ErrorInfo, NewEvent } from "../../ledger/events.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../../sql/port.ts";
-import type { AgentDefinition } from "../define-agent.ts";
+import type { AgentDefinition, RunExecutor } from "../define-agent.ts";
 import { idempotencyKey, type RunDriver } from "../run-driver.ts";
 import {
   isWorkflowTool,
@@ -11,7 +12,7 @@ import {
   type ToolWorkflowParams,
   workflowResultEvents,
 } from "../workflow-calls.ts";
-import type { WorkflowDecision } from "./protocol.ts";
+import type { WorkflowCall, WorkflowCallReply, WorkflowDecision } from "./protocol.ts";
 
 export interface WorkflowRunHostOptions {
   readonly sql: SqlPort;
@@ -21,6 +22,8 @@ export interface WorkflowRunHostOptions {
   readonly maxToolResultBytes: number;
   /** Appends events (the session's ledger). */
   readonly append: (events: NewEvent[]) => void;
+  /** The executor a run's `run.started` recorded (run-scheduler.ts). */
+  readonly executorOf: (runId: string) => RunExecutor;
 }
 
 /**
@@ -28,7 +31,8 @@ export interface WorkflowRunHostOptions {
  * driver composes (`decide`, then `perform`), called one step at a time by the run's
  * Workflow instance. Nothing here decides or commits on its own: it only checks that the
  * step the Workflow names is still the run's next action, so a retried or replayed step
- * never commits twice.
+ * never commits twice. `call` is the one door: the session object's RPC and the in-process
+ * test session both send `WorkflowCall`s (protocol.ts) through it.
  */
 export class WorkflowRunHost {
   readonly #o: WorkflowRunHostOptions;
@@ -41,8 +45,38 @@ export class WorkflowRunHost {
     this.#driver = options.driver;
   }
 
+  /**
+   * One call of the run's Workflow instance, served by the method it names. Refused (404
+   * `run_not_found`) for a run this session does not have or that the alarm drives: a
+   * Workflow never steps such a run.
+   */
+  async call(runId: string, call: WorkflowCall): Promise<WorkflowCallReply> {
+    if (this.#o.executorOf(runId) !== "workflow")
+      throw new NotFoundError(
+        "run_not_found",
+        `session ${this.#o.sessionId} has no run ${runId.slice(0, 64)} on the Workflow executor`,
+      );
+    switch (call.type) {
+      case "decide":
+        return { decision: await this.#decide(runId) };
+      case "model":
+        await this.#performModel(runId, call.step);
+        return {};
+      case "tool": {
+        const job = await this.#performTool(runId, call.step, call.callId);
+        return job ? { job } : {};
+      }
+      case "commitTool":
+        this.#commitTool(runId, call.step, call.callId, call.outcome);
+        return {};
+      case "giveUp":
+        this.giveUp(runId, call.error);
+        return {};
+    }
+  }
+
   /** Decides (committing the ledger-only actions) until something must be performed or the run stops. */
-  async decide(runId: string): Promise<WorkflowDecision> {
+  async #decide(runId: string): Promise<WorkflowDecision> {
     for (;;) {
       const decided = await this.#driver.decide(runId);
       if (decided.type === "again") continue;
@@ -58,7 +92,7 @@ export class WorkflowRunHost {
   }
 
   /** Performs step `step`'s model call when it is still the run's next action; otherwise nothing. */
-  async performModel(runId: string, step: number): Promise<void> {
+  async #performModel(runId: string, step: number): Promise<void> {
     const decided = await this.#driver.decide(runId);
     if (decided.type !== "model" || decided.step !== step) return;
     await this.#failTerminal(runId, () => this.#driver.perform(runId, decided));
@@ -71,7 +105,7 @@ export class WorkflowRunHost {
    * "workflow"` tool only gets its `tool.started` (durable) here: the answer is the call for
    * the Workflow to execute in its own step, and `commitTool` records its outcome.
    */
-  async performTool(
+  async #performTool(
     runId: string,
     step: number,
     callId: string,
@@ -106,7 +140,7 @@ export class WorkflowRunHost {
    * The outcome of a workflow tool executed in the run's own Workflow step. Idempotent: taken
    * only while the call is `started` in a running run; a replay is acknowledged and ignored.
    */
-  commitTool(runId: string, step: number, callId: string, outcome: ToolWorkflowOutcome): void {
+  #commitTool(runId: string, step: number, callId: string, outcome: ToolWorkflowOutcome): void {
     const call = { runId, step, callId };
     const events = workflowResultEvents(this.#sql, call, outcome, this.#o.maxToolResultBytes, true);
     if (events.length > 0) this.#o.append(events);

@@ -24,7 +24,7 @@ export interface AgentWorkflowParams {
 }
 
 /**
- * The session's answer to "what now?" (`wfDecide`), after it committed whatever was only a
+ * The session's answer to "what now?" (a `decide` call), after it committed whatever was only a
  * ledger write (an interrupt, a failure, a pause, a finished step, approval requests).
  * - `end`: the run is over (or was replaced by a newer run while interrupted): return.
  * - `wait`: the run waits (approval, sub-agent, interrupted, ...) since the event `seq`:
@@ -67,7 +67,8 @@ export interface WorkflowRunSession {
 /**
  * One call of a run's Workflow instance to its session object, as it crosses the RPC
  * boundary: a `WorkflowRunSession` method and its arguments (`sessionOverCalls` makes the
- * session from a function that sends these; `SessionRuntime.wfCall` serves them).
+ * session from a function that sends these; `SessionRuntime.wfCall` serves them, through
+ * `WorkflowRunHost.call`).
  */
 export type WorkflowCall =
   | { readonly type: "decide" }
