@@ -39,3 +39,72 @@ describe("due work scheduled again while claimed (invariant 4)", () => {
     expect(work.get("trigger:job")).toBeUndefined();
   });
 });
+
+describe("a holder that goes on at once (continue)", () => {
+  it("keeps the row leased to it, due now, as a first attempt: what release and claim would store", () => {
+    const work = new DueWork(new NodeSqlPort());
+    work.schedule("run.step", "run:r1", { runId: "r1" }, 0, 0);
+    const first = work.claim(0, 1_000);
+    if (!first) throw new Error("no claim");
+    // A failed attempt, retried: the second claim holds attempt 2.
+    work.release(first, 5, { resetAttempts: false, error: "boom" });
+    const retried = work.claim(5, 1_000);
+    expect(retried?.attempts).toBe(2);
+    if (!retried) throw new Error("no claim");
+    const held = work.continue(retried, 20, 1_000);
+    expect(held).toMatchObject({
+      id: retried.id,
+      revision: retried.revision,
+      dueAt: 20,
+      leaseUntil: 1_020,
+      attempts: 1,
+      lastError: null,
+    });
+    // Still leased: nobody else claims it before the lease runs out.
+    expect(work.claim(30, 1_000)).toBeUndefined();
+    expect(work.claim(1_020, 1_000)?.key).toBe("run:r1");
+  });
+
+  it("does nothing once the row was scheduled again: the new schedule stands", () => {
+    const work = new DueWork(new NodeSqlPort());
+    work.schedule("run.step", "run:r1", { runId: "r1" }, 0, 0);
+    const held = work.claim(0, 1_000);
+    if (!held) throw new Error("no claim");
+    work.schedule("run.step", "run:r1", { runId: "r1", v: 2 }, 50, 10);
+    expect(work.continue(held, 20, 1_000)).toBeUndefined();
+    expect(work.get("run:r1")).toMatchObject({ dueAt: 50, leaseUntil: null, attempts: 0 });
+  });
+});
+
+describe("DueWork.revision", () => {
+  it("changes with the writes that may bring the next wake-up earlier, and only those", () => {
+    const work = new DueWork(new NodeSqlPort());
+    const changed = (write: () => unknown): boolean => {
+      const before = work.revision;
+      write();
+      return work.revision !== before;
+    };
+    expect(changed(() => work.schedule("k", "a", {}, 100, 0))).toBe(true);
+    expect(changed(() => work.schedule("k", "b", {}, 500, 0))).toBe(true);
+    const wake = work.nextWakeAt();
+    // A lease, its renewal and a continuation only put the row's wake-up later.
+    const revision = work.revision;
+    const held = work.claim(100, 1_000);
+    if (!held) throw new Error("no claim");
+    expect(work.revision).toBe(revision);
+    expect(changed(() => work.renew(held, 1_500))).toBe(false);
+    expect(changed(() => work.continue(held, 300, 1_000))).toBe(false);
+    expect(work.nextWakeAt()).toBeGreaterThanOrEqual(wake ?? 0);
+    // Deleting rows never brings it earlier either.
+    expect(changed(() => work.complete(held))).toBe(false);
+    expect(changed(() => work.cancel("b"))).toBe(false);
+    expect(changed(() => work.cancelWhere({ kind: "k" }))).toBe(false);
+    // Release (due again at any time) and dropping every lease can.
+    work.schedule("k", "c", {}, 100, 0);
+    const c = work.claim(100, 1_000);
+    if (!c) throw new Error("no claim");
+    expect(changed(() => work.release(c, 150, { resetAttempts: true }))).toBe(true);
+    work.claim(150, 1_000);
+    expect(changed(() => work.releaseLeases())).toBe(true);
+  });
+});
