@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
+import type { SqlValue } from "../sql/port.ts";
 import { NodeSqlPort } from "../testing/node-sqlite.ts";
 import { DueWork } from "./due-work.ts";
+
+class CountingPort extends NodeSqlPort {
+  count = 0;
+  override exec<T extends object>(query: string, ...params: SqlValue[]): T[] {
+    this.count++;
+    return super.exec<T>(query, ...params);
+  }
+}
 
 describe("due work scheduled again while claimed (invariant 4)", () => {
   it("keeps the new schedule when its holder completes or releases, and is not claimed again while running", () => {
@@ -73,6 +82,29 @@ describe("a holder that goes on at once (continue)", () => {
     work.schedule("run.step", "run:r1", { runId: "r1", v: 2 }, 50, 10);
     expect(work.continue(held, 20, 1_000)).toBeUndefined();
     expect(work.get("run:r1")).toMatchObject({ dueAt: 50, leaseUntil: null, attempts: 0 });
+  });
+});
+
+describe("a continuation that would write what is stored", () => {
+  it("writes nothing for a first attempt with a fresh lease and nothing scheduled since, else writes", () => {
+    const sql = new CountingPort();
+    const work = new DueWork(sql);
+    work.schedule("run.step", "run:r1", { runId: "r1" }, 0, 0);
+    const held = work.claim(0, 1_000);
+    if (!held) throw new Error("no claim");
+    sql.count = 0;
+    expect(work.continue(held, 100, 1_000)).toBe(held);
+    expect(sql.count).toBe(0);
+    // Half the lease gone: renewed by the write.
+    expect(work.continue(held, 600, 1_000)).toMatchObject({ leaseUntil: 1_600, attempts: 1 });
+    expect(sql.count).toBe(1);
+    // Something was scheduled meanwhile (another row here): checked by the guarded write.
+    const again = work.continue(held, 600, 1_000);
+    work.schedule("trigger", "trigger:job", {}, 5_000, 600);
+    sql.count = 0;
+    if (!again) throw new Error("no continuation");
+    expect(work.continue(again, 700, 1_000)).toMatchObject({ leaseUntil: 1_700 });
+    expect(sql.count).toBe(1);
   });
 });
 

@@ -103,17 +103,30 @@ export class DueWork {
       now,
       now,
     )[0];
-    return row && toItem(row);
+    return row && this.#held(row);
   }
 
   /**
    * The claim's holder goes on at once with new work of the same row (its handler said "again,
-   * now"): the row stays leased to it, due now, as a first attempt, in one statement. What a
-   * `release(claim, now, { resetAttempts: true })` and the next `claim` of the row would
-   * store. Returns the row as held now, or undefined when it was rescheduled since the claim
-   * (then it stays as scheduled, and the next claim takes it).
+   * now"): the row stays leased to it as a first attempt, with no error, in at most one
+   * statement: what a `release(claim, now, { resetAttempts: true })` and the next `claim` of
+   * the row would store (but for `due_at`, which orders only rows that are claimable). Returns
+   * the row as held now, or undefined when it was rescheduled since the claim (then it stays
+   * as scheduled, and the next claim takes it).
+   *
+   * No write at all when the stored row already says so: the claim is a first attempt with no
+   * error, its lease has at least half its length left (the pump renews it every third), and
+   * no write that could move any row (`revision`: a schedule, a release, dropped leases) came
+   * since it was taken, so this row was not rescheduled either.
    */
-  continue(claim: DueClaim, now: number, leaseMs: number): DueItem | undefined {
+  continue(claim: DueItem, now: number, leaseMs: number): DueItem | undefined {
+    const unchanged =
+      claim.attempts === 1 &&
+      claim.lastError === null &&
+      claim.leaseUntil !== null &&
+      claim.leaseUntil - now >= leaseMs / 2 &&
+      heldAt.get(claim) === this.revision;
+    if (unchanged) return claim;
     const row = this.#sql.exec<DueRow>(
       "UPDATE due_work SET due_at = ?, lease_until = ?, attempts = 1, last_error = NULL WHERE id = ? AND revision = ? RETURNING *",
       now,
@@ -121,7 +134,14 @@ export class DueWork {
       claim.id,
       claim.revision,
     )[0];
-    return row && toItem(row);
+    return row && this.#held(row);
+  }
+
+  /** A row just claimed or continued, as its holder's item (`heldAt` notes the revision). */
+  #held(row: DueRow): DueItem {
+    const item = toItem(row);
+    heldAt.set(item, this.revision);
+    return item;
   }
 
   /**
@@ -245,6 +265,9 @@ export class DueWork {
 }
 
 const NONE: ReadonlySet<number> = new Set();
+
+/** The `revision` at which each held item was claimed or last written by `continue`. */
+const heldAt = new WeakMap<DueItem, number>();
 
 /** Writes to `due_work` per port, counted by every `DueWork` on it (`revision`). */
 const revisions = new WeakMap<SqlPort, number>();

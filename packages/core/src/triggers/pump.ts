@@ -26,7 +26,7 @@ import type { DueItem, DueWork } from "./due-work.ts";
  *    e.g. a provider's Retry-After), capped at `retryAfterMaxMs`.
  * 7. A concurrent row whose handler answers "again, now" (a run's next action) is run again
  *    under the same claim: `DueWork.continue` stores what releasing it and claiming it again
- *    would (due now, leased, first attempt) in one write, and the lease is kept renewed. Such
+ *    would (leased, first attempt) in at most one write, and the lease is kept renewed. Such
  *    a row runs alongside the others anyway, so no other row waits for it.
  */
 export type TriggerOutcome = (
