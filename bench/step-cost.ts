@@ -437,7 +437,7 @@ async function executorsTable() {
 if (process.argv.includes("--profile")) {
   // Where a step's time goes, by group and function (bench/step-cost/profile.ts), then stop.
   for (const h of [HISTORIES[0] ?? 10, HISTORIES.at(-1) ?? 10])
-    console.log(`${await profileSteps(h, Number(process.env.BENCH_PROFILE_RUNS ?? 300))}\n`);
+    console.log(`${await profileSteps(h, Number(process.env.BENCH_PROFILE_SAMPLES ?? 31))}\n`);
   console.log(machine());
 } else {
   if (!process.argv.includes("--executors")) await historyBench();

@@ -77,6 +77,9 @@ export interface PumpOptions {
   readonly onUnknownKind?: (item: DueItem) => void;
 }
 
+/** The reason the pump's own sleeps are cut short with (a DOMException per row otherwise). */
+const ENDED = "ended";
+
 export const DEFAULT_PUMP_OPTIONS: PumpOptions = {
   leaseMs: 30_000,
   maxAttempts: 5,
@@ -164,7 +167,7 @@ export class TriggerPump {
             .catch(() => undefined),
         );
       await Promise.race(waits);
-      wake.abort();
+      wake.abort(ENDED);
     }
   }
 
@@ -263,7 +266,7 @@ export class TriggerPump {
       }
     };
     void renew();
-    return () => controller.abort();
+    return () => controller.abort(ENDED);
   }
 }
 
