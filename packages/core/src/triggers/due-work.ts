@@ -117,7 +117,9 @@ export class DueWork {
    * No write at all when the stored row already says so: the claim is a first attempt with no
    * error, its lease has at least half its length left (the pump renews it every third), and
    * no write that could move any row (`revision`: a schedule, a release, dropped leases) came
-   * since it was taken, so this row was not rescheduled either.
+   * since it was taken, so this row was not rescheduled either. (A row cancelled meanwhile is
+   * not noticed here: its handler decides once more from its own state, and the holder's
+   * `complete` or `release` then changes nothing, as for any claim of a deleted row.)
    */
   continue(claim: DueItem, now: number, leaseMs: number): DueItem | undefined {
     const unchanged =
