@@ -118,6 +118,8 @@ async function prepare(dir: string, history: number, on: AgentDefinition): Promi
 
 interface Sample {
   perStepMs: number;
+  /** CPU time of this process per step (user + system, `process.cpuUsage`): less moved by load. */
+  cpuPerStepMs: number;
   coldRunMs: number;
   promptLoadMs: number;
   statementsPerStep: number;
@@ -152,13 +154,16 @@ async function nodeSample(base: Prepared, dir: string, i: number): Promise<Sampl
   const before = sql.statements;
   const syncsBefore = syncs;
   t = performance.now();
+  const cpu = process.cpuUsage();
   await runOnce(session, "work");
   const perStepMs = (performance.now() - t) / STEPS;
+  const spent = process.cpuUsage(cpu);
+  const cpuPerStepMs = (spent.user + spent.system) / 1000 / STEPS;
   const statementsPerStep = (sql.statements - before) / STEPS;
   const syncsPerStep = (syncs - syncsBefore) / STEPS;
   sql.close();
   rmSync(file, { force: true });
-  return { perStepMs, coldRunMs, promptLoadMs, statementsPerStep, syncsPerStep };
+  return { perStepMs, cpuPerStepMs, coldRunMs, promptLoadMs, statementsPerStep, syncsPerStep };
 }
 
 /**
@@ -177,6 +182,7 @@ async function nodeBench(dir: string) {
   return samples.map((list, k) => ({
     base: bases[k] as Prepared,
     perStep: median(list.map((s) => s.perStepMs)),
+    cpuPerStep: median(list.map((s) => s.cpuPerStepMs)),
     coldRun: median(list.map((s) => s.coldRunMs)),
     promptLoad: median(list.map((s) => s.promptLoadMs)),
     statements: median(list.map((s) => s.statementsPerStep)),
@@ -290,6 +296,11 @@ async function historyBench() {
       "node:sqlite, time per step (ms)",
       ...cell((r) => r.perStep),
       ratio((r) => r.perStep),
+    ]);
+    rows.push([
+      "  CPU time per step (ms, process.cpuUsage)",
+      ...cell((r) => r.cpuPerStep),
+      ratio((r) => r.cpuPerStep),
     ]);
     rows.push([
       "node:sqlite, first run after wake (ms)",
