@@ -17,14 +17,16 @@
  * and alternated with the others, and what a compacting run costs over one that does not.
  * Then the two executors side by side (step-cost/executors.ts): the same agent on the alarm
  * and on the Workflow executor under one `wrangler dev`, time per step of an N-step run.
- * `--no-http` skips the wrangler parts; `--executors` runs only the executors' comparison.
+ * `--no-http` skips the wrangler parts; `--executors` runs only the executors' comparison;
+ * `--profile` prints only a CPU profile of steps (bench/step-cost/profile.ts).
+ * Also printed: the statements of a step, by statement (bench/step-cost/breakdown.ts), and
+ * a second peer, the AI SDK's own agent loop on the same model (bench/step-cost/peers.ts).
  * Env: BENCH_HISTORIES (e.g. "10,1000"), BENCH_SAMPLES, BENCH_HTTP_SAMPLES, BENCH_EXEC_STEPS
  * (default 20), BENCH_EXEC_SAMPLES (default 8).
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
 import type { AgentDefinition } from "@durable-agents/core";
 import { Ledger, SESSION_PROJECTIONS, type SqlValue } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
@@ -36,8 +38,11 @@ import {
   benchCompactedAgent,
   STEPS,
 } from "./step-cost/agent.ts";
+import { formatBreakdown, statementBreakdown } from "./step-cost/breakdown.ts";
 import { executorBench } from "./step-cost/executors.ts";
 import { httpRun, median } from "./step-cost/http.ts";
+import { aiSdkStep, bareStep } from "./step-cost/peers.ts";
+import { profileSteps } from "./step-cost/profile.ts";
 
 const HISTORIES = (process.env.BENCH_HISTORIES ?? "10,1000,10000").split(",").map(Number);
 /** Over HTTP a history is built one run at a time (~50 ms each): up to 1,000 messages. */
@@ -113,6 +118,8 @@ async function prepare(dir: string, history: number, on: AgentDefinition): Promi
 
 interface Sample {
   perStepMs: number;
+  /** CPU time of this process per step (user + system, `process.cpuUsage`): less moved by load. */
+  cpuPerStepMs: number;
   coldRunMs: number;
   promptLoadMs: number;
   statementsPerStep: number;
@@ -147,13 +154,16 @@ async function nodeSample(base: Prepared, dir: string, i: number): Promise<Sampl
   const before = sql.statements;
   const syncsBefore = syncs;
   t = performance.now();
+  const cpu = process.cpuUsage();
   await runOnce(session, "work");
   const perStepMs = (performance.now() - t) / STEPS;
+  const spent = process.cpuUsage(cpu);
+  const cpuPerStepMs = (spent.user + spent.system) / 1000 / STEPS;
   const statementsPerStep = (sql.statements - before) / STEPS;
   const syncsPerStep = (syncs - syncsBefore) / STEPS;
   sql.close();
   rmSync(file, { force: true });
-  return { perStepMs, coldRunMs, promptLoadMs, statementsPerStep, syncsPerStep };
+  return { perStepMs, cpuPerStepMs, coldRunMs, promptLoadMs, statementsPerStep, syncsPerStep };
 }
 
 /**
@@ -172,48 +182,12 @@ async function nodeBench(dir: string) {
   return samples.map((list, k) => ({
     base: bases[k] as Prepared,
     perStep: median(list.map((s) => s.perStepMs)),
+    cpuPerStep: median(list.map((s) => s.cpuPerStepMs)),
     coldRun: median(list.map((s) => s.coldRunMs)),
     promptLoad: median(list.map((s) => s.promptLoadMs)),
     statements: median(list.map((s) => s.statementsPerStep)),
     syncs: median(list.map((s) => s.syncsPerStep)),
   }));
-}
-
-// ---- the floor: the same scripted model, read by a bare loop (no ledger, no projections) ----
-
-/** One "work" run of STEPS model calls, prompt kept in an array, the tool called inline. */
-async function bareRun(): Promise<number> {
-  const model = agent.model;
-  if (typeof model === "string" || typeof model === "function") throw new Error("model");
-  const prompt: LanguageModelV4Prompt = [
-    { role: "system", content: "You are a benchmark." },
-    { role: "user", content: [{ type: "text", text: "work" }] },
-  ];
-  const t = performance.now();
-  for (let step = 0; step < STEPS; step++) {
-    const { stream } = await model.doStream({ prompt });
-    let text = "";
-    for await (const part of stream as unknown as AsyncIterable<{
-      type: string;
-      delta?: string;
-      input?: string;
-    }>) {
-      if (part.type === "text-delta") text += part.delta ?? "";
-      if (part.type === "tool-call") {
-        const args = JSON.parse(part.input ?? "{}") as { a: number; b: number };
-        text += String(args.a + args.b);
-      }
-    }
-    prompt.push({ role: "assistant", content: [{ type: "text", text }] });
-  }
-  return (performance.now() - t) / STEPS;
-}
-
-async function bareBench(): Promise<number> {
-  for (let i = 0; i < 5; i++) await bareRun();
-  const samples: number[] = [];
-  for (let i = 0; i < SAMPLES; i++) samples.push(await bareRun());
-  return median(samples);
 }
 
 // ---- one model.delta append, at the start and at the end of a 2,000-delta answer ----
@@ -324,6 +298,11 @@ async function historyBench() {
       ratio((r) => r.perStep),
     ]);
     rows.push([
+      "  CPU time per step (ms, process.cpuUsage)",
+      ...cell((r) => r.cpuPerStep),
+      ratio((r) => r.cpuPerStep),
+    ]);
+    rows.push([
       "node:sqlite, first run after wake (ms)",
       ...cell((r) => r.coldRun),
       ratio((r) => r.coldRun),
@@ -367,10 +346,12 @@ async function historyBench() {
         `compaction, history ${HISTORIES[k]?.toLocaleString("en")}: ${compactions} compactions while the history was written; a one-step run that compacted first took ${compactingRunMs.toFixed(3)} ms, one that did not ${plainRunMs.toFixed(3)} ms (medians; the summary is the scripted model's: a real model's call adds its own latency and tokens)`,
       );
     }
-    const bare = await bareBench();
+    const bare = await bareStep(SAMPLES);
+    const sdk = await aiSdkStep(SAMPLES);
     if (first)
       notes.push(
         `durable step ÷ bare loop (history ${HISTORIES[0]}): ${first.perStep.toFixed(3)} ms ÷ ${bare.toFixed(3)} ms = ${(first.perStep / bare).toFixed(1)}×`,
+        `durable step ÷ AI SDK loop (streamText, stopWhen; history ${HISTORIES[0]}): ${first.perStep.toFixed(3)} ms ÷ ${sdk.toFixed(3)} ms = ${(first.perStep / sdk).toFixed(1)}×`,
       );
     const append = appendBench(dir);
     const us = (v: number) => `${v.toFixed(1)} µs`;
@@ -421,6 +402,7 @@ async function historyBench() {
   console.log(widths.map((w) => "-".repeat(w)).join("-|-"));
   for (const row of rows) console.log(line(row));
   console.log(`\n${notes.join("\n")}`);
+  console.log(`\n${formatBreakdown(await statementBreakdown(HISTORIES[0]))}`);
   console.log(
     `\n${STEPS} steps per Node sample, median of ${SAMPLES}; HTTP: 2-step runs, median of ${HTTP_SAMPLES}. ` +
       machine(),
@@ -463,5 +445,12 @@ async function executorsTable() {
   );
 }
 
-if (!process.argv.includes("--executors")) await historyBench();
-if (!process.argv.includes("--no-http")) await executorsTable();
+if (process.argv.includes("--profile")) {
+  // Where a step's time goes, by group and function (bench/step-cost/profile.ts), then stop.
+  for (const h of [HISTORIES[0] ?? 10, HISTORIES.at(-1) ?? 10])
+    console.log(`${await profileSteps(h, Number(process.env.BENCH_PROFILE_SAMPLES ?? 31))}\n`);
+  console.log(machine());
+} else {
+  if (!process.argv.includes("--executors")) await historyBench();
+  if (!process.argv.includes("--no-http")) await executorsTable();
+}

@@ -10,7 +10,7 @@ import type { ContextOptions } from "../src/agent/context-options.ts";
 import { SUMMARY_PREFIX } from "../src/agent/message-cache.ts";
 import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
 import type { LedgerEvent } from "../src/ledger/events.ts";
-import { runUsage } from "../src/ledger/projections/usage.ts";
+import { runUsage } from "../src/ledger/projections/usage-entries.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
 import { createAguiProjector } from "../src/wire/agui/agui-projector.ts";
 import { createUiStreamProjector } from "../src/wire/ui-stream/ui-stream-projector.ts";

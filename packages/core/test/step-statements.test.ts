@@ -38,8 +38,13 @@ describe("SQL statements per step", () => {
     const long = await statementsOfRun(50);
     expect(long.length).toBe(short.length);
     const steps = 2;
-    // 63 per step before the driver followed run status through the ledger (this bench's agent).
-    expect(short.length / steps).toBeLessThanOrEqual(60);
+    // 63 per step before the driver followed run status through the ledger; ~51 before a run's
+    // actions went on under one claim (main at ef3dae5); 33.5 since. It must not grow again.
+    expect(short.length / steps).toBeLessThanOrEqual(33.5);
+    // Due work: a run's actions go on under the one claim of its row (one write per action
+    // boundary at most, DueWork.continue), not a release, a claim and the pump's re-reads each time.
+    const dueWork = short.filter((q) => /\bdue_work\b/.test(q));
+    expect(dueWork.length).toBeLessThanOrEqual(9);
     // A step is up to three actions (model call, tools, step end), each one claim of the run's
     // due work; each reads the run once (it was read before every commit: ~15 reads per step).
     const runReads = short.filter((q) =>

@@ -16,6 +16,13 @@ export interface ModelTimeouts {
   readonly idleMs: number;
 }
 
+/**
+ * The reason the watchdog's own controllers are aborted with (a nap cut short, the watch
+ * stopped): nothing reads it, and `abort()` without one builds a DOMException with its stack
+ * on every model call.
+ */
+const WOKEN = "woken";
+
 export const DEFAULT_MODEL_TIMEOUTS: ModelTimeouts = { firstTokenMs: 120_000, idleMs: 60_000 };
 
 /**
@@ -59,7 +66,7 @@ export class ModelWatchdog {
   touch(content: boolean): void {
     if (content && !this.#started) {
       this.#started = true;
-      this.#nap.abort();
+      this.#nap.abort(WOKEN);
     }
     if (this.#started) this.#last = this.#clock.now();
   }
@@ -70,8 +77,8 @@ export class ModelWatchdog {
   }
 
   stop(): void {
-    this.#stopped.abort();
-    this.#nap.abort();
+    this.#stopped.abort(WOKEN);
+    this.#nap.abort(WOKEN);
   }
 
   async #watch(): Promise<void> {

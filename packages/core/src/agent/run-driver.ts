@@ -22,9 +22,8 @@ import type { AppState } from "./app-state.ts";
 import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
 import { ContextCompactor } from "./context-compaction.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
-import { type Delegation, delegationOf } from "./define-subagent.ts";
+import { delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
-import { resultNeedsDurability, startNeedsDurability } from "./durability.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
 import { MessageCache } from "./message-cache.ts";
@@ -41,11 +40,10 @@ import { toolSpecs } from "./prompt.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
 import { finalOutput, jsonFormat } from "./structured-output.ts";
-import { handoff, sendLater, startKey } from "./subagents.ts";
-import { runTool } from "./tool-runner.ts";
-import { createLater, isWorkflowTool, workflowLaunch } from "./workflow-calls.ts";
+import { idempotencyKey, runToolStep, type ToolStepHost } from "./tool-step.ts";
+import { isWorkflowTool } from "./workflow-calls.ts";
 
-export { RUN_STEP_KIND };
+export { idempotencyKey, RUN_STEP_KIND };
 
 /** What `run.interrupted` says when the interrupt request gave no reason. */
 export const DEFAULT_INTERRUPT_REASON = "interrupted by request";
@@ -126,9 +124,25 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #status = new Map<string, RunStatus>();
   /** The latest `step.started` this object appended per run ("step/attempt"): a stale attempt commits nothing. */
   readonly #attempts = new Map<string, string>();
+  /**
+   * The model options of the runs in `#status`, read once per run: they come only from its
+   * `run.started` (the runs projection's `model_options`), which never changes.
+   */
+  readonly #modelOptions = new Map<string, ModelOptions | undefined>();
+
+  /** The driver's side of a tool step (tool-step.ts). */
+  readonly #toolHost: ToolStepHost;
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
+    this.#toolHost = {
+      options,
+      stillRunning: (runId) => this.#stillRunning(runId),
+      append: (events, effects) => this.#append(events, effects),
+      tools: (runId) => this.#tools(runId),
+      delegation: (name) => this.#delegation(name),
+      isWorkflow: (name) => this.#isWorkflow(name),
+    };
     this.#messages = new MessageCache(options.sql, {
       compacted: options.agent.context !== undefined,
     });
@@ -144,7 +158,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
           continue;
         // Only "running" is kept: anything else is read again by the next check (once).
         if (status === "running") this.#status.set(event.runId, status);
-        else this.#status.delete(event.runId);
+        else this.#forget(event.runId);
       }
     });
   }
@@ -190,7 +204,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   async decide(runId: string): Promise<Decided> {
     const run = getRun(this.#o.sql, runId);
     if (run?.status === "running") this.#status.set(runId, run.status);
-    else this.#status.delete(runId);
+    else this.#forget(runId);
     const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
     const action = nextAction(run, calls, {
       maxSteps: this.#o.agent.maxSteps,
@@ -403,7 +417,16 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   /** The run's own model settings, as its `run.started` recorded them (the runs projection). */
   #runModelOptions(runId: string): ModelOptions | undefined {
-    return runStartSettings(this.#o.sql, runId)?.modelOptions;
+    if (this.#modelOptions.has(runId)) return this.#modelOptions.get(runId);
+    const options = runStartSettings(this.#o.sql, runId)?.modelOptions;
+    if (this.#status.has(runId)) this.#modelOptions.set(runId, options);
+    return options;
+  }
+
+  /** The run is no longer followed as running here: its status and settings are read again. */
+  #forget(runId: string): void {
+    this.#status.delete(runId);
+    this.#modelOptions.delete(runId);
   }
 
   /** The model and call options of one step: the agent's, the run's, then what `prepareStep` changes. */
@@ -467,164 +490,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     // digests, the durability barrier, a fault point) aborts this signal, never a stale one.
     const flight = this.#flight(runId);
     try {
-      return await this.#runTools(runId, step, toRun, unknown, flight, inStep);
+      const action = { runId, step, toRun, unknown, inStep };
+      return await runToolStep(this.#toolHost, action, flight.tools.signal);
     } finally {
       this.#landed(runId, flight);
     }
-  }
-
-  async #runTools(
-    runId: string,
-    step: number,
-    toRun: readonly ToolCallRecord[],
-    unknown: readonly ToolCallRecord[],
-    flight: InFlight,
-    inStep: boolean,
-  ): Promise<TriggerOutcome> {
-    const { agent, sessionId, faults } = this.#o;
-    if (unknown.length > 0) {
-      this.#append(
-        unknown.map((c) => ({
-          kind: "tool.outcome_unknown",
-          runId,
-          data: { step, callId: c.callId, name: c.name },
-        })),
-      );
-    }
-    const fresh = toRun.filter((c) => c.status === "requested" || c.status === "approved");
-    const tools = this.#tools(runId);
-    const effectOf = (name: string) => tools.find((t) => t.name === name)?.effect ?? "irreversible";
-    const delegated = fresh.filter((c) => this.#delegation(c.name));
-    // Workflow calls (new, or started by a deploy that ran them inline) go to an instance,
-    // unless the run's own Workflow performs them in its step.
-    const launches = await Promise.all(
-      toRun
-        .filter((c) => !inStep && this.#isWorkflow(c.name))
-        .map((c) =>
-          workflowLaunch(
-            agent.name,
-            sessionId,
-            c,
-            idempotencyKey(sessionId, runId, step, c.callId),
-          ),
-        ),
-    );
-    // The await above sits between the decision and its commit: a run aborted meanwhile gets nothing.
-    if (!this.#stillRunning(runId)) return DONE;
-    if (fresh.length > 0 || launches.length > 0) {
-      const started: NewEvent[] = fresh.map((c) => ({
-        kind: "tool.started",
-        runId,
-        data: {
-          step,
-          callId: c.callId,
-          name: c.name,
-          args: c.args,
-          effect: effectOf(c.name),
-          idempotencyKey: idempotencyKey(sessionId, runId, step, c.callId),
-        },
-      }));
-      const handoffs = delegated.map((c) =>
-        handoff(
-          this.#o.agent,
-          this.#o.sessionId,
-          runId,
-          c,
-          this.#delegation(c.name) as Delegation,
-          this.#o.tracer?.stepContext(runId),
-        ),
-      );
-      // A delegated call's start message (or instance creation) commits with its event (the outbox).
-      const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];
-      this.#append(events, (sql) => {
-        const now = this.#o.clock.now();
-        for (const h of handoffs) sendLater(sql, startKey(h.message.parent), h.message, now);
-        for (const l of launches) createLater(sql, l.payload, now);
-      });
-      // Invariant: a tool's side effect never happens before its tool.started is durable.
-      const start = { effects: fresh.map((c) => effectOf(c.name)), delegated: delegated.length };
-      if (startNeedsDurability({ ...start, launched: launches.length })) await this.#o.durable();
-      for (const c of fresh)
-        await faults?.("after-tool-started", {
-          sessionId: this.#o.sessionId,
-          runId,
-          step,
-          callId: c.callId,
-        });
-      // The barrier is an await: a run aborted meanwhile starts no tool.
-      if (!this.#stillRunning(runId) || flight.tools.signal.aborted) return DONE;
-    }
-    await Promise.all(
-      toRun
-        .filter((c) => !this.#delegation(c.name) && !this.#isWorkflow(c.name))
-        .map(async (call) => {
-          const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
-          const start = this.#o.clock.now();
-          const outcome = await runTool(tools, call, key, {
-            sessionId,
-            runId,
-            signal: flight.tools.signal,
-            query: (query, ...params) => this.#o.sql.exec(query, ...params),
-            maxResultBytes: this.#o.limits.maxToolResultBytes,
-            appState: this.#o.state,
-            app: this.#o.app,
-            domains: this.#o.domains,
-            fetch: this.#o.fetch,
-          });
-          this.#o.tracer?.tool(
-            runId,
-            {
-              step,
-              callId: call.callId,
-              name: call.name,
-              effect: effectOf(call.name),
-              idempotencyKey: key,
-              ...(outcome.type === "failed" ? { error: outcome.error } : {}),
-            },
-            start,
-            this.#o.clock.now(),
-          );
-          await faults?.("before-tool-commit", {
-            sessionId: this.#o.sessionId,
-            runId,
-            step,
-            callId: call.callId,
-          });
-          if (!this.#stillRunning(runId)) return;
-          // Only a call still `started` takes a result. In a Workflow step (`inStep`) a call can
-          // have two performers (a step retried or replayed while its first attempt still ran),
-          // so the ledger is asked; the alarm driver is the call's only performer (its lease).
-          if (inStep && !stillStarted(this.#o.sql, runId, step, call.callId)) return;
-          const base = { step, callId: call.callId, name: call.name };
-          if (outcome.type === "completed") {
-            const events: NewEvent[] = [
-              { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
-            ];
-            // Staged state commits with the result (its version is assigned now, in order).
-            if (outcome.state) {
-              const source = { source: "tool" as const, step, callId: call.callId };
-              events.push(this.#o.state.event(runId, outcome.state.value, source));
-            }
-            // Its app events follow it; a projection that refuses one fails the call instead.
-            try {
-              this.#append([...events, ...outcome.events], (sql) => {
-                for (const write of outcome.writes) write(sql);
-              });
-            } catch (error) {
-              if (outcome.events.length === 0 || !(error instanceof DurableAgentsError))
-                throw error;
-              const failure = { code: error.code, message: error.message };
-              this.#append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
-              return;
-            }
-            // A lost irreversible result would leave its outcome unknown: make it durable now.
-            if (resultNeedsDurability(effectOf(call.name))) await this.#o.durable();
-          } else {
-            this.#append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
-          }
-        }),
-    );
-    return this.#stillRunning(runId) ? AGAIN : DONE;
   }
 
   #delegation(name: string) {
@@ -689,11 +559,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 }
 
-/** Whether the call is `started` (no outcome yet) by the tool-calls projection. */
-function stillStarted(sql: SqlPort, runId: string, step: number, callId: string): boolean {
-  return stepToolCalls(sql, runId, step).find((c) => c.callId === callId)?.status === "started";
-}
-
 /** A thrown error as the ledger states one: its code when it is ours. */
 function errorInfo(error: unknown): { code: string; message: string } {
   if (error instanceof DurableAgentsError) return { code: error.code, message: error.message };
@@ -703,14 +568,4 @@ function errorInfo(error: unknown): { code: string; message: string } {
 /** The reason the interrupt request gave (POST interrupt {reason}), carried to `run.interrupted`. */
 function interruptReason(run: RunRecord | undefined): string {
   return run?.interruptReason ?? DEFAULT_INTERRUPT_REASON;
-}
-
-/** Stable across redrives (every part is in the ledger), different in a fork (new session id). */
-export function idempotencyKey(
-  sessionId: string,
-  runId: string,
-  step: number,
-  callId: string,
-): string {
-  return `${sessionId}/${runId}/${step}/${callId}`;
 }

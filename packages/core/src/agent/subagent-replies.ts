@@ -1,7 +1,7 @@
 import type { ErrorInfo, LedgerEvent, ParentRef } from "../ledger/events.ts";
 import type { Projection } from "../ledger/projection.ts";
-import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
-import { runUsage } from "../ledger/projections/usage.ts";
+import { getRun, latestRun, previousRun, type RunRecord } from "../ledger/projections/runs.ts";
+import { runUsage } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { type ChildReply, sendLater } from "./subagents.ts";
 
@@ -79,11 +79,7 @@ export const subagentRepliesProjection: Projection = {
       }
       case "run.started": {
         // The run before this one can never resume now: if it was interrupted, it ends here.
-        const previous = sql.exec<{ run_id: string }>(
-          "SELECT run_id FROM runs WHERE run_id != ? ORDER BY started_seq DESC LIMIT 1",
-          event.runId,
-        )[0];
-        const before = previous && getRun(sql, previous.run_id);
+        const before = event.runId ? previousRun(sql, event.runId) : undefined;
         if (before?.status !== "interrupted") return;
         cancelChildren(sql, event, before, `was interrupted and replaced by run ${event.runId}`);
         return replyToParent(
@@ -97,10 +93,7 @@ export const subagentRepliesProjection: Projection = {
         );
       }
       case "session.closed": {
-        const latest = sql.exec<{ run_id: string }>(
-          "SELECT run_id FROM runs ORDER BY started_seq DESC LIMIT 1",
-        )[0];
-        const last = latest && getRun(sql, latest.run_id);
+        const last = latestRun(sql);
         if (last?.status !== "interrupted") return;
         cancelChildren(
           sql,

@@ -95,19 +95,55 @@ export class DueWork {
    * the caller is still running (rescheduled meanwhile), which it must not claim again yet.
    */
   claim(now: number, leaseMs: number, running: ReadonlySet<number> = NONE): DueItem | undefined {
+    // One statement: the row is chosen and leased together (no revision bump: a lease only
+    // moves a row's wake-up later, see `revision`).
     const row = this.#sql.exec<DueRow>(
-      `SELECT * FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)${notIn(running)} ORDER BY due_at, id LIMIT 1`,
+      `UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = (SELECT id FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)${notIn(running)} ORDER BY due_at, id LIMIT 1) RETURNING *`,
+      now + leaseMs,
       now,
       now,
     )[0];
-    if (!row) return undefined;
-    bump(this.#sql);
-    this.#sql.exec(
-      "UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+    return row && this.#held(row);
+  }
+
+  /**
+   * The claim's holder goes on at once with new work of the same row (its handler said "again,
+   * now"): the row stays leased to it as a first attempt, with no error, in at most one
+   * statement: what a `release(claim, now, { resetAttempts: true })` and the next `claim` of
+   * the row would store (but for `due_at`, which orders only rows that are claimable). Returns
+   * the row as held now, or undefined when it was rescheduled since the claim (then it stays
+   * as scheduled, and the next claim takes it).
+   *
+   * No write at all when the stored row already says so: the claim is a first attempt with no
+   * error, its lease has at least half its length left (the pump renews it every third), and
+   * no write that could move any row (`revision`: a schedule, a release, dropped leases) came
+   * since it was taken, so this row was not rescheduled either. (A row cancelled meanwhile is
+   * not noticed here: its handler decides once more from its own state, and the holder's
+   * `complete` or `release` then changes nothing, as for any claim of a deleted row.)
+   */
+  continue(claim: DueItem, now: number, leaseMs: number): DueItem | undefined {
+    const unchanged =
+      claim.attempts === 1 &&
+      claim.lastError === null &&
+      claim.leaseUntil !== null &&
+      claim.leaseUntil - now >= leaseMs / 2 &&
+      heldAt.get(claim) === this.revision;
+    if (unchanged) return claim;
+    const row = this.#sql.exec<DueRow>(
+      "UPDATE due_work SET due_at = ?, lease_until = ?, attempts = 1, last_error = NULL WHERE id = ? AND revision = ? RETURNING *",
+      now,
       now + leaseMs,
-      row.id,
-    );
-    return toItem({ ...row, lease_until: now + leaseMs, attempts: row.attempts + 1 });
+      claim.id,
+      claim.revision,
+    )[0];
+    return row && this.#held(row);
+  }
+
+  /** A row just claimed or continued, as its holder's item (`heldAt` notes the revision). */
+  #held(row: DueRow): DueItem {
+    const item = toItem(row);
+    heldAt.set(item, this.revision);
+    return item;
   }
 
   /**
@@ -124,7 +160,6 @@ export class DueWork {
 
   /** Extends the claim's lease; a no-op once the row was rescheduled (or is gone). */
   renew(claim: DueClaim, leaseUntil: number): void {
-    bump(this.#sql);
     this.#sql.exec(
       "UPDATE due_work SET lease_until = ? WHERE id = ? AND revision = ? AND lease_until IS NOT NULL",
       leaseUntil,
@@ -138,7 +173,6 @@ export class DueWork {
    * stays, as scheduled). Returns whether the claimed revision was deleted.
    */
   complete(claim: DueClaim): boolean {
-    bump(this.#sql);
     return (
       this.#sql.exec<{ id: number }>(
         "DELETE FROM due_work WHERE id = ? AND revision = ? RETURNING id",
@@ -171,7 +205,6 @@ export class DueWork {
   }
 
   cancel(key: string): boolean {
-    bump(this.#sql);
     return (
       this.#sql.exec<{ id: number }>("DELETE FROM due_work WHERE key = ? RETURNING id", key)
         .length > 0
@@ -180,7 +213,6 @@ export class DueWork {
 
   /** Deletes every row of `kind` or whose key starts with `keyPrefix`. Returns how many. */
   cancelWhere(filter: { kind?: string; keyPrefix?: string }): number {
-    bump(this.#sql);
     return this.#sql.exec<{ id: number }>(
       "DELETE FROM due_work WHERE kind = ? OR substr(key, 1, length(?)) = ? RETURNING id",
       filter.kind ?? "\u0000",
@@ -211,9 +243,12 @@ export class DueWork {
   }
 
   /**
-   * A number that changes with every write to `due_work` through any `DueWork` on this
-   * port (they share the table): while it stays the same, `nextWakeAt` does too, and a
-   * caller that already knows it need not ask again.
+   * A number that changes with every write to `due_work` that may bring `nextWakeAt` earlier,
+   * through any `DueWork` on this port (they share the table): `schedule`, `release`,
+   * `releaseLeases`. The other writes only make it later or leave it (a claim, a renewal or a
+   * continuation sets a lease in the future on a row that was due; `complete` and `cancel`
+   * delete rows). While it stays the same, the next wake-up is no earlier than when it was
+   * last read, so a caller that armed its wake-up for that time need not ask again.
    */
   get revision(): number {
     return revisions.get(this.#sql) ?? 0;
@@ -232,6 +267,9 @@ export class DueWork {
 }
 
 const NONE: ReadonlySet<number> = new Set();
+
+/** The `revision` at which each held item was claimed or last written by `continue`. */
+const heldAt = new WeakMap<DueItem, number>();
 
 /** Writes to `due_work` per port, counted by every `DueWork` on it (`revision`). */
 const revisions = new WeakMap<SqlPort, number>();

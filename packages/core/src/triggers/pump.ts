@@ -24,6 +24,10 @@ import type { DueItem, DueWork } from "./due-work.ts";
  *    concurrent row (one run's step) is never claimed again before it ends.
  * 6. A retry waits the backoff, or exactly what a `RetryableError` says (`retryAfterMs`,
  *    e.g. a provider's Retry-After), capped at `retryAfterMaxMs`.
+ * 7. A concurrent row whose handler answers "again, now" (a run's next action) is run again
+ *    under the same claim: `DueWork.continue` stores what releasing it and claiming it again
+ *    would (leased, first attempt) in at most one write, and the lease is kept renewed. Such
+ *    a row runs alongside the others anyway, so no other row waits for it.
  */
 export type TriggerOutcome = (
   | { readonly type: "done" }
@@ -72,6 +76,9 @@ export interface PumpOptions {
   /** Records a row whose kind nothing handles (e.g. removed by a deploy). */
   readonly onUnknownKind?: (item: DueItem) => void;
 }
+
+/** The reason the pump's own sleeps are cut short with (a DOMException per row otherwise). */
+const ENDED = "ended";
 
 export const DEFAULT_PUMP_OPTIONS: PumpOptions = {
   leaseMs: 30_000,
@@ -160,7 +167,7 @@ export class TriggerPump {
             .catch(() => undefined),
         );
       await Promise.race(waits);
-      wake.abort();
+      wake.abort(ENDED);
     }
   }
 
@@ -182,23 +189,41 @@ export class TriggerPump {
       return;
     }
     const stopRenewal = this.#keepLease(item);
+    let held = item;
     try {
-      const outcome = await handler.run(item.payload, { attempt: item.attempts, item });
+      let outcome = await handler.run(held.payload, { attempt: held.attempts, item: held });
+      // A concurrent row whose handler goes on at once keeps its claim (invariant 7).
+      while (this.#continues(held, outcome)) {
+        const next = this.#work.continue(held, this.#clock.now(), this.#options.leaseMs);
+        if (!next) return; // Rescheduled meanwhile: it stays as scheduled, for the next claim.
+        held = next;
+        outcome = await handler.run(held.payload, { attempt: held.attempts, item: held });
+      }
       const at = outcome.type === "again" ? (outcome.at ?? this.#clock.now()) : undefined;
       let settled = false;
       const settle = () => {
         settled = true;
-        if (at === undefined) this.#work.complete(item);
-        else this.#work.release(item, at, { resetAttempts: true });
+        if (at === undefined) this.#work.complete(held);
+        else this.#work.release(held, at, { resetAttempts: true });
       };
       if (outcome.commit) outcome.commit(settle);
       else settle();
       if (!settled) throw new Error(`the ${item.kind} handler's commit did not settle its row`);
     } catch (error) {
-      this.#fail(item, handler, error);
+      this.#fail(held, handler, error);
     } finally {
       stopRenewal();
     }
+  }
+
+  /** Whether `outcome` of a claimed row goes on under the same claim (invariant 7). */
+  #continues(item: DueItem, outcome: TriggerOutcome): boolean {
+    return (
+      outcome.type === "again" &&
+      outcome.commit === undefined &&
+      (outcome.at === undefined || outcome.at <= this.#clock.now()) &&
+      this.#options.concurrentKinds?.has(item.kind) === true
+    );
   }
 
   #fail(item: DueItem, handler: TriggerHandler, error: unknown): void {
@@ -241,7 +266,7 @@ export class TriggerPump {
       }
     };
     void renew();
-    return () => controller.abort();
+    return () => controller.abort(ENDED);
   }
 }
 

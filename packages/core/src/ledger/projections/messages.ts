@@ -117,7 +117,7 @@ export const messagesProjection: Projection = {
         );
         // The row is made by the first delta (or refilled after a lost attempt emptied it), moved
         // to this seq (prompt caches read changes by seq), and shown once it has visible text
-        // (hideIfBlank). It never holds the text itself, so this costs the same at any length.
+        // (isBlank). It never holds the text itself, so this costs the same at any length.
         const visible = text.trim() !== "" ? 1 : 0;
         sql.exec(
           `INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq, hidden, streaming)
@@ -140,10 +140,20 @@ export const messagesProjection: Projection = {
         const parts: MessagePart[] = text ? [{ type: "text", text }] : [];
         for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
         const id = stepId(event.runId, step, "a");
-        const row = find(sql, id);
-        if (row) update(sql, id, "assistant", parts, event.seq, row.streamed != null);
-        else if (parts.length > 0) insert(sql, id, event, "assistant", parts);
-        hideIfBlank(sql, id, parts);
+        // The streamed row (if any) takes its final parts, shown unless blank (isBlank).
+        const hidden = isBlank(parts) ? 1 : 0;
+        const json = JSON.stringify(parts);
+        const [row] = sql.exec<{ streamed: number }>(
+          `UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ?, hidden = ? WHERE id = ?
+           RETURNING EXISTS (SELECT 1 FROM message_deltas WHERE id = messages.id) AS streamed`,
+          json,
+          event.seq,
+          promptJson("assistant", parts, json),
+          hidden,
+          id,
+        );
+        if (row?.streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
+        if (!row && parts.length > 0) insert(sql, id, event, "assistant", parts, hidden);
         if (toolCalls.length > 0) {
           const results: MessagePart[] = toolCalls.map((c) => ({
             type: "tool-result",
@@ -218,26 +228,29 @@ function find(sql: SqlPort, id: string): MessageRow | undefined {
   return sql.exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE id = ?`, id)[0];
 }
 
+/**
+ * A new row at the end of the conversation: `idx` is the rowid, so SQLite gives it the
+ * largest index plus one (what `max(idx) + 1` would), in the same statement.
+ */
 function insert(
   sql: SqlPort,
   id: string,
   event: LedgerEvent,
   role: MessageRole,
   parts: MessagePart[],
+  hidden = 0,
 ): void {
-  const next =
-    (sql.exec<{ n: number | null }>("SELECT max(idx) AS n FROM messages")[0]?.n ?? 0) + 1;
   const json = JSON.stringify(parts);
   sql.exec(
-    "INSERT INTO messages (id, idx, run_id, role, parts, seq, created_seq, prompt) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO messages (id, run_id, role, parts, seq, created_seq, prompt, hidden) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     id,
-    next,
     event.runId,
     role,
     json,
     event.seq,
     event.seq,
     promptJson(role, parts, json),
+    hidden,
   );
 }
 
@@ -247,9 +260,8 @@ function insert(
  * visible text or a tool call. Only a step's own live row gets here, never one a
  * checkpoint hid.
  */
-function hideIfBlank(sql: SqlPort, id: string, parts: readonly MessagePart[]): void {
-  const blank = parts.every((p) => p.type === "text" && p.text.trim() === "");
-  sql.exec("UPDATE messages SET hidden = ? WHERE id = ?", blank ? 1 : 0, id);
+function isBlank(parts: readonly MessagePart[]): boolean {
+  return parts.every((p) => p.type === "text" && p.text.trim() === "");
 }
 
 /**

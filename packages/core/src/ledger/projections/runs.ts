@@ -163,6 +163,15 @@ export function runStartSettings(sql: SqlPort, runId: string): RunStartSettings 
   };
 }
 
+/** The latest-started run other than `runId`, whatever its status. */
+export function previousRun(sql: SqlPort, runId: string): RunRecord | undefined {
+  const row = sql.exec<RunRow>(
+    `SELECT ${COLUMNS} FROM runs WHERE run_id != ? ORDER BY started_seq DESC LIMIT 1`,
+    runId,
+  )[0];
+  return row && toRecord(row);
+}
+
 /** The most recently started run, whatever its status. */
 export function latestRun(sql: SqlPort): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs ORDER BY started_seq DESC LIMIT 1`)[0];

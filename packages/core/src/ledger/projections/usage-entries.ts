@@ -93,15 +93,21 @@ export interface RunTokens {
 }
 
 /**
+ * The usage facts whose tokens are a run's own: its model calls. (A sub-agent's tokens stay the
+ * child run's own.) What `runTokensOf` keeps of an event and `runUsage` sums of the entries.
+ */
+const RUN_TOKENS_KIND: UsageKind = "model";
+
+/**
  * What `event` adds to its run's token usage: the tokens of every model call the run made, its
  * steps' (`model.completed`) and its compactions' summaries (`context.compacted` with a model's
  * usage), every attempt counted; a sub-agent's tokens stay the child run's own. The one rule
- * for a run's usage: GET .../usage's per-run sums (`runUsage`), a sub-agent's reply, AG-UI's
- * `RUN_FINISHED.usage` and the UI stream's `finish` metadata all add up these.
+ * for a run's usage: a sub-agent's reply (`runUsage`, the same facts summed from the run's
+ * entries), AG-UI's `RUN_FINISHED.usage` and the UI stream's `finish` metadata all add up these.
  */
 export function runTokensOf(event: LedgerEvent): RunTokens | undefined {
   const fact = usageFactOf(event);
-  return fact?.kind === "model"
+  return fact?.kind === RUN_TOKENS_KIND
     ? { inputTokens: fact.inputTokens, outputTokens: fact.outputTokens }
     : undefined;
 }
@@ -235,4 +241,18 @@ export function listUsageEntries(sql: SqlPort, query: UsageEntriesQuery): UsageE
     ts: r.ts,
   }));
   return { entries, nextOffset: rows.length > limit ? offset + limit : null };
+}
+
+/**
+ * The model tokens one run used (all its steps, attempts and compaction summaries): what a
+ * sub-agent's reply reports. The sum of `runTokensOf` over the run's events, read from its
+ * entries (each one `usageFactOf` of an event; `usage_entries_by_run`), once per run's end.
+ */
+export function runUsage(sql: SqlPort, runId: string): RunTokens {
+  const row = sql.exec<{ input_tokens: number; output_tokens: number }>(
+    "SELECT coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens FROM usage_entries WHERE run_id = ? AND kind = ?",
+    runId,
+    RUN_TOKENS_KIND,
+  )[0];
+  return { inputTokens: row?.input_tokens ?? 0, outputTokens: row?.output_tokens ?? 0 };
 }

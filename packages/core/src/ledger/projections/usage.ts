@@ -1,7 +1,6 @@
 import type { SqlPort } from "../../sql/port.ts";
-import type { LedgerEvent } from "../events.ts";
 import type { Projection } from "../projection.ts";
-import { runTokensOf, usageFactOf } from "./usage-entries.ts";
+import { usageFactOf } from "./usage-entries.ts";
 
 export interface UsageSummary {
   readonly models: {
@@ -25,20 +24,22 @@ export interface UsageSummary {
 export const usageProjection: Projection = {
   name: "usage",
   // 4: usage_models gained cached_input_tokens and reasoning_tokens (a session written by
-  // version 3 rebuilds the tables from its ledger when it opens).
-  version: 4,
+  // version 3 rebuilds the tables from its ledger when it opens). 5: no usage_runs (a run's
+  // tokens are summed from its usage_entries when its sub-agent reply needs them), one
+  // statement less per model call.
+  version: 5,
   create: [
     "CREATE TABLE usage_subagents (agent TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_metrics (metric TEXT PRIMARY KEY, count INTEGER NOT NULL, total REAL NOT NULL)",
     "CREATE TABLE usage_models (model TEXT PRIMARY KEY, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL)",
     "CREATE TABLE usage_tools (name TEXT PRIMARY KEY, calls INTEGER NOT NULL, failures INTEGER NOT NULL)",
-    "CREATE TABLE usage_runs (run_id TEXT PRIMARY KEY, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL)",
   ],
   drop: [
     "DROP TABLE IF EXISTS usage_models",
     "DROP TABLE IF EXISTS usage_tools",
     "DROP TABLE IF EXISTS usage_subagents",
     "DROP TABLE IF EXISTS usage_metrics",
+    // Version 4's per-run sums: a run's tokens are read from usage_entries now (runUsage).
     "DROP TABLE IF EXISTS usage_runs",
   ],
   apply(sql, event) {
@@ -54,7 +55,6 @@ export const usageProjection: Projection = {
           fact.cachedInputTokens,
           fact.reasoningTokens,
         );
-        addRunTokens(sql, event);
         return;
       case "tool":
         sql.exec(
@@ -83,18 +83,6 @@ export const usageProjection: Projection = {
     }
   },
 };
-
-/** Adds the event's tokens to its run's row (runTokensOf: the one rule for a run's usage). */
-function addRunTokens(sql: SqlPort, event: LedgerEvent): void {
-  const tokens = runTokensOf(event);
-  if (!tokens || !event.runId) return;
-  sql.exec(
-    "INSERT INTO usage_runs (run_id, input_tokens, output_tokens) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens",
-    event.runId,
-    tokens.inputTokens,
-    tokens.outputTokens,
-  );
-}
 
 export function usageSummary(sql: SqlPort): UsageSummary {
   return {
@@ -134,19 +122,4 @@ export function usageSummary(sql: SqlPort): UsageSummary {
       "SELECT metric, count, total FROM usage_metrics ORDER BY metric",
     ),
   };
-}
-
-/**
- * The model tokens one run used (all its steps, attempts and compaction summaries, summed by
- * `runTokensOf`): what a sub-agent's reply reports.
- */
-export function runUsage(
-  sql: SqlPort,
-  runId: string,
-): { inputTokens: number; outputTokens: number } {
-  const row = sql.exec<{ input_tokens: number; output_tokens: number }>(
-    "SELECT input_tokens, output_tokens FROM usage_runs WHERE run_id = ?",
-    runId,
-  )[0];
-  return { inputTokens: row?.input_tokens ?? 0, outputTokens: row?.output_tokens ?? 0 };
 }
