@@ -13,7 +13,12 @@ import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
 import { AgentNotFoundError } from "./agent-object/registry.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
 import { type Authorize, authorizeRequest } from "./auth/authorize.ts";
-import { INDEX_PATHS, indexOffError, type SessionIndex } from "./d1/index-port.ts";
+import {
+  assertSessionIndex,
+  INDEX_PATHS,
+  indexOffError,
+  type SessionIndex,
+} from "./d1/index-port.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 import type { StreamVars } from "./stream-object/stream-config.ts";
 
@@ -90,6 +95,7 @@ export async function routeRequest(
       );
       if (outcome.type === "respond") return outcome.response;
       if (!options.index) throw indexOffError(url.pathname, bindings);
+      assertSessionIndex(options.index, "routeRequest");
       return await options.index.serve(request, bindings, { prices: options.prices });
     }
     const mcp = options.mcp && /^\/mcp\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(url.pathname);

@@ -6,10 +6,16 @@ import {
   SELF,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { type LedgerEvent, mintIndexToken, mintSessionToken } from "@durable-agents/core";
+import {
+  defineAgent,
+  type LedgerEvent,
+  mintIndexToken,
+  mintSessionToken,
+  scriptedModel,
+} from "@durable-agents/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyRetention, INDEX_DELAY_MS } from "../src/d1/index.ts";
-import { routeRequest } from "../src/index.ts";
+import { createAgentServer, routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import { unindexedWarnings } from "./fixture/unindexed.ts";
 import worker from "./fixture/worker.ts";
@@ -349,6 +355,46 @@ describe("the cross-session index", () => {
     // The routes still ask for the admin token first: no token, no hint about the index.
     const anonymous = await routeRequest(new Request(`${BASE}/sessions`), env);
     expect(anonymous.status).toBe(401);
+  });
+
+  it("a Worker upgraded from the previous index option (`{ shards }`, `{ binding }`, untyped JS) is told to use d1Index(), not left failing every request", async () => {
+    // Before the entry points, `index` was the options object itself (`{ binding?, shards?,
+    // retention? }`) and the router took `{ binding, shards } | false`. TypeScript refuses
+    // those now, but a JS Worker (or a config typed loosely) still passes them: at module load,
+    // createAgentServer should say what to do, rather than every session request answering 500
+    // "index?.covers is not a function".
+    const agent = defineAgent({
+      name: "upgraded",
+      system: "x",
+      model: scriptedModel({ turns: [{ text: "x" }] }),
+    });
+    for (const old of [{ shards: 2 }, { binding: "INDEX_DB" }, { retention: { days: 30 } }])
+      expect(() => createAgentServer({ agents: [agent], index: old as never })).toThrow(
+        /d1Index\(\)/,
+      );
+    // The router's old `{ binding, shards }`: its index routes fail, and the log (which gets a
+    // 500's cause) should name d1Index(), not "index.serve is not a function". Its old `false`
+    // is still no index.
+    const logged: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: () => {},
+      error: (message: string, fields?: Record<string, unknown>) =>
+        void logged.push(`${message} ${JSON.stringify(fields)}`),
+    };
+    const request = async () =>
+      new Request(`${BASE}/sessions`, {
+        headers: { authorization: `Bearer ${await adminToken()}` },
+      });
+    const response = await routeRequest(await request(), env, undefined, {
+      index: { binding: "INDEX_DB", shards: 1 } as never,
+      logger,
+    });
+    expect(response.status).toBe(500);
+    expect(logged.join("\n")).toMatch(/index must be the value d1Index\(\) returns/);
+    const off = await routeRequest(await request(), env, undefined, { index: false as never });
+    expect(off.status).toBe(404);
   });
 
   it("a server with no index in a Worker that binds INDEX_DB writes nothing to it, and warns once per isolate", async () => {

@@ -32,7 +32,7 @@ import {
   type TriggerDefinition,
   type WorkflowCallReply,
 } from "@durable-agents/core";
-import { unindexedWarning } from "../d1/index-port.ts";
+import { assertSessionIndex, unindexedWarning } from "../d1/index-port.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
 import { type StoreReply, type StoreStub, serveStoreRpc } from "../store/store-rpc.ts";
 import type {
@@ -148,6 +148,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   assertDistinctKinds(options.triggers ?? []);
   assertDistinctProjections(options.projections ?? []);
   assertDistinctSubscriptions(options.subscriptions ?? []);
+  assertSessionIndex(options.index, "createAgentServer");
   // A tool naming a domain its agent does not declare (AgentConfigError); allow-lists need env,
   // so they are checked when a session opens (its first request).
   if (!(options.agents instanceof AgentRegistry))

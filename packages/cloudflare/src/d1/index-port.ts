@@ -48,6 +48,32 @@ export interface IndexContext {
   readonly state: DurableObjectState;
 }
 
+/**
+ * Checks that `index` (createAgentServer's or routeRequest's option) is a `d1Index()` value.
+ * A Worker upgraded from the previous API (where `index` was the options object, `{ binding?,
+ * shards?, retention? }`, or `false`) and not type-checked (JS) would otherwise fail each
+ * session request with "index?.covers is not a function". Throws a TypeError that says what
+ * to write instead.
+ */
+export function assertSessionIndex(
+  index: unknown,
+  where: string,
+): asserts index is SessionIndex | undefined {
+  if (index === undefined) return;
+  const value = index as Partial<SessionIndex> | null;
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    typeof value.extensions === "function" &&
+    typeof value.serve === "function" &&
+    typeof value.covers === "function"
+  )
+    return;
+  throw new TypeError(
+    `${where}: index must be the value d1Index() returns (or left out for no index), not ${JSON.stringify(index) ?? String(index)}; ${ENABLE}, e.g. d1Index(${typeof index === "object" && index !== null ? JSON.stringify(index) : ""}) where options such as binding, shards and retention now go`,
+  );
+}
+
 /** The Worker-level routes that read the index. */
 export const INDEX_PATHS: ReadonlySet<string> = new Set(["/sessions", "/usage"]);
 

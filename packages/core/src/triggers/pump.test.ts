@@ -57,6 +57,28 @@ describe("a concurrent row whose handler goes on at once (pump invariant 7)", ()
     expect(work.get("step:r1")).toBeUndefined();
   });
 
+  it("does not keep one pass (one alarm invocation) going for a whole long run: past budgetMs the pass ends and the row waits for the next one", async () => {
+    // On Cloudflare one pump pass is one alarm() invocation, which has a wall-clock limit
+    // (15 minutes) and a CPU limit per invocation. Before invariant 7, a run's next action
+    // released the row and the pass claimed it again only within budgetMs (docs/limits.md:
+    // "the alarm re-arms for the rest"), so a long run went on in fresh invocations. Under the
+    // same claim, a run of any length stays in the first invocation.
+    const actions: number[] = [];
+    const { pump, clock, work } = setup({
+      async run() {
+        actions.push(clock.now());
+        clock.advance(10_000); // each action (a model call and its tools) takes 10 s
+        return actions.length < 10 ? AGAIN : DONE;
+      },
+      giveUp: () => undefined,
+    });
+    work.schedule("step", "step:r1", {}, 0, 0);
+    await pump.run();
+    // budgetMs is 25 s: the pass ends once it is spent, with the run's row left for the next.
+    expect(actions.length).toBeLessThan(10);
+    expect(work.get("step:r1")).toBeDefined();
+  });
+
   it("stops going on when the row was scheduled again meanwhile: the new schedule stands", async () => {
     let runs = 0;
     let work: CountingWork | undefined;

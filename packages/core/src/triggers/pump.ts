@@ -27,7 +27,9 @@ import type { DueItem, DueWork } from "./due-work.ts";
  * 7. A concurrent row whose handler answers "again, now" (a run's next action) is run again
  *    under the same claim: `DueWork.continue` stores what releasing it and claiming it again
  *    would (leased, first attempt) in at most one write, and the lease is kept renewed. Such
- *    a row runs alongside the others anyway, so no other row waits for it.
+ *    a row runs alongside the others anyway, so no other row waits for it. Only within the
+ *    pass's budget: past it, the row is released and the pass ends, so a run's actions never
+ *    keep one alarm invocation going longer than a step past `budgetMs`.
  */
 export type TriggerOutcome = (
   | { readonly type: "done" }
@@ -136,7 +138,7 @@ export class TriggerPump {
         : undefined;
       if (item && this.#options.concurrentKinds?.has(item.kind)) {
         running.add(item.id);
-        const task: Promise<void> = this.#runOne(item)
+        const task: Promise<void> = this.#runOne(item, started)
           .catch((error) =>
             this.#logger.error("due work failed outside its handler", {
               kind: item.kind,
@@ -152,7 +154,7 @@ export class TriggerPump {
         continue;
       }
       if (item) {
-        await this.#runOne(item);
+        await this.#runOne(item, started);
         continue;
       }
       if (inFlight.size === 0) return;
@@ -171,7 +173,8 @@ export class TriggerPump {
     }
   }
 
-  async #runOne(item: DueItem): Promise<void> {
+  /** Runs one claimed row; `passStarted`: when this pass began (its budget bounds continuations). */
+  async #runOne(item: DueItem, passStarted: number): Promise<void> {
     const handler = this.#handlers.get(item.kind);
     if (!handler) {
       this.#logger.error(
@@ -193,7 +196,7 @@ export class TriggerPump {
     try {
       let outcome = await handler.run(held.payload, { attempt: held.attempts, item: held });
       // A concurrent row whose handler goes on at once keeps its claim (invariant 7).
-      while (this.#continues(held, outcome)) {
+      while (this.#continues(held, outcome, passStarted)) {
         const next = this.#work.continue(held, this.#clock.now(), this.#options.leaseMs);
         if (!next) return; // Rescheduled meanwhile: it stays as scheduled, for the next claim.
         held = next;
@@ -216,9 +219,15 @@ export class TriggerPump {
     }
   }
 
-  /** Whether `outcome` of a claimed row goes on under the same claim (invariant 7). */
-  #continues(item: DueItem, outcome: TriggerOutcome): boolean {
+  /**
+   * Whether `outcome` of a claimed row goes on under the same claim (invariant 7): not once the
+   * pass's budget is spent, so a long run goes on in the next pass (on Cloudflare, a fresh alarm
+   * invocation, each of which has a wall-clock and a CPU limit), as when each action was
+   * released and claimed again.
+   */
+  #continues(item: DueItem, outcome: TriggerOutcome, passStarted: number): boolean {
     return (
+      this.#clock.now() - passStarted < this.#options.budgetMs &&
       outcome.type === "again" &&
       outcome.commit === undefined &&
       (outcome.at === undefined || outcome.at <= this.#clock.now()) &&
