@@ -1,52 +1,43 @@
-import type { LanguageModelV4, LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import type { AppContext } from "../app-events/app-context.ts";
 import type { StagedEffects } from "../app-events/staged.ts";
 import type { Clock } from "../clock.ts";
-import { DurableAgentsError, TerminalError } from "../errors/base.ts";
+import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import {
   getRun,
   RUN_STATUS_AFTER,
-  type RunRecord,
   type RunStatus,
   runStartSettings,
 } from "../ledger/projections/runs.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
-import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
+import { mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { RunTracer } from "../tracing/run-tracer.ts";
 import type { DueItem } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import type { AppState } from "./app-state.ts";
-import { type CoalesceOptions, DeltaCoalescer } from "./coalescer.ts";
+import type { CoalesceOptions } from "./coalescer.ts";
 import { ContextCompactor } from "./context-compaction.ts";
-import { type AgentDefinition, resolveModel } from "./define-agent.ts";
+import type { AgentDefinition } from "./define-agent.ts";
 import { delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
 import { MessageCache } from "./message-cache.ts";
-import { callModel } from "./model-call.ts";
-import { emptyAnswerError } from "./model-errors.ts";
+import type { ModelOptions } from "./model-options.ts";
 import {
-  callSettings,
-  checkPreparedStep,
-  type ModelOptions,
-  toolChoiceProblem,
-} from "./model-options.ts";
-import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
-import { toolSpecs } from "./prompt.ts";
+  DEFAULT_INTERRUPT_REASON,
+  interruptReason,
+  type ModelStepHost,
+  runModelStep,
+} from "./model-step.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
-import { finalOutput, jsonFormat } from "./structured-output.ts";
 import { idempotencyKey, runToolStep, type ToolStepHost } from "./tool-step.ts";
 import { isWorkflowTool } from "./workflow-calls.ts";
 
-export { idempotencyKey, RUN_STEP_KIND };
-
-/** What `run.interrupted` says when the interrupt request gave no reason. */
-export const DEFAULT_INTERRUPT_REASON = "interrupted by request";
+export { DEFAULT_INTERRUPT_REASON, idempotencyKey, RUN_STEP_KIND };
 
 export interface RunDriverOptions {
   readonly sql: SqlPort;
@@ -113,7 +104,6 @@ export type Decided = { readonly type: "stop" } | { readonly type: "again" } | P
 export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
-  readonly #context: ContextCompactor;
   /** The calls in flight per run: one for the alarm driver, one per tool step on the Workflow executor. */
   readonly #inFlight = new Map<string, Set<InFlight>>();
   /**
@@ -130,25 +120,28 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    */
   readonly #modelOptions = new Map<string, ModelOptions | undefined>();
 
-  /** The driver's side of a tool step (tool-step.ts). */
-  readonly #toolHost: ToolStepHost;
+  /** The driver's side of a model step (model-step.ts) and of a tool step (tool-step.ts). */
+  readonly #host: ModelStepHost & ToolStepHost;
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
-    this.#toolHost = {
-      options,
-      stillRunning: (runId) => this.#stillRunning(runId),
-      append: (events, effects) => this.#append(events, effects),
-      tools: (runId) => this.#tools(runId),
-      delegation: (name) => this.#delegation(name),
-      isWorkflow: (name) => this.#isWorkflow(name),
-    };
     this.#messages = new MessageCache(options.sql, {
       compacted: options.agent.context !== undefined,
     });
     const { sql, ledger, agent, env, sessionId, clock } = options;
     const cache = this.#messages;
-    this.#context = new ContextCompactor({ sql, ledger, agent, env, sessionId, clock, cache });
+    const context = new ContextCompactor({ sql, ledger, agent, env, sessionId, clock, cache });
+    this.#host = {
+      options,
+      context,
+      stillRunning: (runId) => this.#stillRunning(runId),
+      currentAttempt: (runId, step, attempt) => this.#currentAttempt(runId, step, attempt),
+      append: (events, effects) => this.#append(events, effects),
+      runModelOptions: (runId) => this.#runModelOptions(runId),
+      tools: (runId) => this.#tools(runId),
+      delegation: (name) => this.#delegation(name),
+      isWorkflow: (name) => this.#isWorkflow(name),
+    };
     options.ledger.onAppend((events) => {
       for (const event of events) {
         if (event.kind === "step.started" && event.runId !== null)
@@ -199,7 +192,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    * the actions that are only ledger writes (interrupt, fail, pause, finish-step, approval
    * requests). Returns what must still be performed (a model call, tool calls), `again` when
    * a commit moved the run and the next decision is due at once, or `stop`. Both executors
-   * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.decide`).
+   * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.call`).
    */
   async decide(runId: string): Promise<Decided> {
     const run = getRun(this.#o.sql, runId);
@@ -270,10 +263,22 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    * result). `again` when the run goes on. Both executors call this; the Workflow executor
    * passes one tool call per Workflow step.
    */
-  perform(runId: string, action: Performable): Promise<TriggerOutcome> {
-    return action.type === "model"
-      ? this.#modelStep(runId, action.step, action.attempt)
-      : this.#toolStep(runId, action.step, action.run, action.unknown, action.inStep === true);
+  async perform(runId: string, action: Performable): Promise<TriggerOutcome> {
+    // Registered before the first await: an abort landing anywhere in the step (the MCP
+    // listing, the workflow digests, the durability barrier, a fault point) aborts this
+    // signal, never a stale one.
+    const flight = this.#flight(runId);
+    try {
+      if (action.type === "model") {
+        const { step, attempt } = action;
+        return await runModelStep(this.#host, { runId, step, attempt }, flight.model.signal);
+      }
+      const { step, run: toRun, unknown } = action;
+      const tools = { runId, step, toRun, unknown, inStep: action.inStep === true };
+      return await runToolStep(this.#host, tools, flight.tools.signal);
+    } finally {
+      this.#landed(runId, flight);
+    }
   }
 
   giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
@@ -282,137 +287,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
     const message = error instanceof Error ? error.message : String(error);
     this.#append([{ kind: "run.failed", runId, data: { error: { code, message } } }]);
-  }
-
-  async #modelStep(runId: string, step: number, attempt: number): Promise<TriggerOutcome> {
-    const { agent, faults } = this.#o;
-    // Registered before the first await, so an abort from here on reaches the call.
-    const flight = this.#flight(runId);
-    let listed: NewEvent<"mcp.tools_listed">[];
-    try {
-      await faults?.("before-model", { sessionId: this.#o.sessionId, runId, step });
-      // MCP servers are listed once per run, before its first model call (see mcp/run-tools.ts).
-      listed = await listMcpTools(agent, this.#o.sql, this.#o.env, runId, flight.model.signal);
-    } catch (error) {
-      this.#landed(runId, flight);
-      throw error;
-    }
-    if (!this.#stillRunning(runId)) {
-      this.#landed(runId, flight);
-      return DONE;
-    }
-    if (listed.length > 0) this.#append(listed);
-    this.#append([{ kind: "step.started", runId, data: { step, attempt } }]);
-    let flushed = false;
-    const coalescer = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
-      if (!this.#stillRunning(runId)) return;
-      this.#append([{ kind: "model.delta", runId, data: { step, text } }]);
-      if (!flushed) {
-        flushed = true;
-        // Sync point inside the stream: a crash here (throw or abort) is possible, a pause is not.
-        const paused = faults?.("mid-stream", { sessionId: this.#o.sessionId, runId, step });
-        // A promise cannot pause a synchronous stream callback: a rejection here is only noise.
-        if (paused instanceof Promise) paused.catch(() => undefined);
-      }
-    });
-    // Reasoning deltas, coalesced like the text; each kind flushes the other before it appends.
-    const thinking = new DeltaCoalescer(this.#o.clock, this.#o.coalesce, (text) => {
-      if (this.#stillRunning(runId))
-        this.#append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
-    });
-    let traced: { provider: string; modelId: string; start: number } | undefined;
-    try {
-      const { model, options } = await this.#prepareCall(runId, step, attempt, flight.model.signal);
-      const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
-      const watchdog = new ModelWatchdog(
-        this.#o.clock,
-        timeouts,
-        `${model.provider}:${model.modelId}`,
-      );
-      traced = { provider: model.provider, modelId: model.modelId, start: this.#o.clock.now() };
-      const result = await callModel(
-        model,
-        { ...options, abortSignal: flight.model.signal },
-        {
-          text: (delta) => {
-            // Text after reasoning: the reasoning so far is on the ledger first.
-            thinking.flush();
-            coalescer.push(delta);
-          },
-          reasoningDelta: (delta) => {
-            coalescer.flush();
-            thinking.push(delta);
-          },
-          reasoning: (whole) => {
-            thinking.flush();
-            if (this.#stillRunning(runId))
-              this.#append([{ kind: "model.reasoning", runId, data: { step, text: whole } }]);
-          },
-        },
-        watchdog,
-      );
-      thinking.flush();
-      coalescer.flush();
-      this.#o.tracer?.model(
-        runId,
-        {
-          step,
-          attempt,
-          ...traced,
-          usage: result.usage,
-          finishReason: result.finishReason,
-          response: result.response,
-        },
-        traced.start,
-        this.#o.clock.now(),
-      );
-      // Idempotent by (step, attempt): a call whose attempt is no longer the run's current one
-      // (a Workflow step retried while this call still ran) commits nothing.
-      if (!this.#stillRunning(runId) || !this.#currentAttempt(runId, step, attempt)) return DONE;
-      const { interrupted, response: _response, ...outcome } = result;
-      const completed: NewEvent<"model.completed"> = {
-        kind: "model.completed",
-        runId,
-        data: { step, ...outcome, model: `${model.provider}:${model.modelId}` },
-      };
-      if (interrupted) {
-        this.#append([
-          completed,
-          { kind: "step.completed", runId, data: { step } },
-          {
-            kind: "run.interrupted",
-            runId,
-            data: { reason: interruptReason(getRun(this.#o.sql, runId)) },
-          },
-        ]);
-        return DONE;
-      }
-      if (result.toolCalls.length > 0) {
-        this.#append([completed]);
-        return AGAIN;
-      }
-      // Not an answer: retried as a model error (a new attempt of this step), then terminal.
-      const empty = emptyAnswerError(result, result.finishReason);
-      if (empty) throw empty;
-      const final = finalOutput(agent, result.text);
-      this.#append([
-        completed,
-        { kind: "step.completed", runId, data: { step } },
-        final.ok
-          ? { kind: "run.completed", runId, data: { output: final.output } }
-          : { kind: "run.failed", runId, data: { error: final.error } },
-      ]);
-      return DONE;
-    } catch (error) {
-      const info = errorInfo(error);
-      const now = this.#o.clock.now();
-      if (traced)
-        this.#o.tracer?.model(runId, { step, attempt, ...traced, error: info }, traced.start, now);
-      this.#o.tracer?.stepFailed(runId, step, attempt, info, now);
-      throw error;
-    } finally {
-      this.#landed(runId, flight);
-    }
   }
 
   /** The run's own model settings, as its `run.started` recorded them (the runs projection). */
@@ -427,74 +301,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   #forget(runId: string): void {
     this.#status.delete(runId);
     this.#modelOptions.delete(runId);
-  }
-
-  /** The model and call options of one step: the agent's, the run's, then what `prepareStep` changes. */
-  async #prepareCall(
-    runId: string,
-    step: number,
-    attempt: number,
-    signal: AbortSignal,
-  ): Promise<{ model: LanguageModelV4; options: LanguageModelV4CallOptions }> {
-    const { agent, env, sessionId } = this.#o;
-    // Compacted first when the agent's `context` says so, by this attempt only (context-compaction.ts).
-    const prompt = await this.#context.prompt({
-      runId,
-      step,
-      signal,
-      commit: (event) => {
-        if (!this.#stillRunning(runId) || !this.#currentAttempt(runId, step, attempt)) return false;
-        this.#append([event]);
-        return true;
-      },
-    });
-    const prepared = await agent.prepareStep?.({ sessionId, runId, step, attempt, prompt, env });
-    checkPreparedStep(step, prepared);
-    const system = prepared?.system;
-    const active = prepared?.activeTools;
-    const keep = (name: string) => !active || active.includes(name);
-    const tools = agent.tools.filter((t) => keep(t.name));
-    const mcp = mcpToolsOfRun(agent, this.#o.sql, env, runId).specs.filter((t) => keep(t.name));
-    const specs = [...(tools.length > 0 ? toolSpecs(tools) : []), ...mcp];
-    const settings = callSettings(agent.modelOptions, this.#runModelOptions(runId), prepared);
-    // A choice of a tool this call does not offer (not active, or an MCP tool not listed).
-    const choice = settings.toolChoice?.type === "tool" ? settings.toolChoice : undefined;
-    const problem = toolChoiceProblem(
-      choice,
-      specs.map((s) => s.name),
-    );
-    if (problem)
-      throw new TerminalError("invalid_tool_choice", `step ${step}: modelOptions.${problem}`);
-    return {
-      model: prepared?.model ?? resolveModel(agent, env),
-      options: {
-        ...settings,
-        prompt:
-          system === undefined
-            ? prompt
-            : [{ role: "system", content: system }, ...prompt.filter((m) => m.role !== "system")],
-        tools: specs.length > 0 ? specs : undefined,
-        responseFormat: agent.outputSchema ? jsonFormat(agent.name, agent.outputSchema) : undefined,
-      },
-    };
-  }
-
-  async #toolStep(
-    runId: string,
-    step: number,
-    toRun: readonly ToolCallRecord[],
-    unknown: readonly ToolCallRecord[],
-    inStep: boolean,
-  ): Promise<TriggerOutcome> {
-    // Registered before the first await: an abort landing anywhere in the step (the workflow
-    // digests, the durability barrier, a fault point) aborts this signal, never a stale one.
-    const flight = this.#flight(runId);
-    try {
-      const action = { runId, step, toRun, unknown, inStep };
-      return await runToolStep(this.#toolHost, action, flight.tools.signal);
-    } finally {
-      this.#landed(runId, flight);
-    }
   }
 
   #delegation(name: string) {
@@ -557,15 +363,4 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {
     this.#o.ledger.append(events, effects);
   }
-}
-
-/** A thrown error as the ledger states one: its code when it is ours. */
-function errorInfo(error: unknown): { code: string; message: string } {
-  if (error instanceof DurableAgentsError) return { code: error.code, message: error.message };
-  return { code: "model_error", message: error instanceof Error ? error.message : String(error) };
-}
-
-/** The reason the interrupt request gave (POST interrupt {reason}), carried to `run.interrupted`. */
-function interruptReason(run: RunRecord | undefined): string {
-  return run?.interruptReason ?? DEFAULT_INTERRUPT_REASON;
 }
