@@ -67,6 +67,11 @@ export async function startBareWorkerd(options: BareWorkerdOptions): Promise<Bar
   const baseUrl = `http://127.0.0.1:${port}`;
   const stop = (): void => {
     child.kill("SIGTERM");
+    // workerd waits for open responses on SIGTERM: a bench's never-ending SSE responses (the
+    // fan-out floor's) kept it, and the bench holding its handle, alive for hours. Then KILL.
+    const kill = setTimeout(() => child.kill("SIGKILL"), 2_000);
+    kill.unref();
+    child.once("exit", () => clearTimeout(kill));
     rmSync(bundle.dir, { recursive: true, force: true });
   };
   for (let i = 0; i < 150; i++) {
