@@ -12,26 +12,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineAgent, defineTool, scriptedModel } from "@durable-agents/core";
+import { defineAgent, scriptedModel } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
-import * as z from "zod";
+import { addTool } from "./fixtures/add-tool.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
-
-const add = defineTool({
-  name: "add",
-  description: "Adds two numbers",
-  input: z.object({ a: z.number(), b: z.number() }),
-  effect: "pure",
-  execute: ({ a, b }) => a + b,
-});
 
 /** An agent whose final answer is `answer`; coalescing as in production (1 KiB per delta). */
 const agentAnswering = (answer: string) =>
   defineAgent({
     name: "history",
     system: "You are a benchmark.",
-    tools: [add],
+    tools: [addTool],
     model: scriptedModel({
       chunkSize: 16,
       rules: [

@@ -1,26 +1,15 @@
 import { allowLocalDev, createAgentServer, routeRequest } from "@durable-agents/cloudflare";
 import { d1Index, type IndexDelivery, type IndexOptions } from "@durable-agents/cloudflare/d1";
-import { defineAgent, defineTool, scriptedModel } from "@durable-agents/core";
-import * as z from "zod";
-
-const add = defineTool({
-  name: "add",
-  description: "Adds two numbers",
-  input: z.object({ a: z.number(), b: z.number() }),
-  effect: "pure",
-  execute: ({ a, b }) => a + b,
-});
+import { defineAgent, scriptedModel } from "@durable-agents/core";
+import { addThenAnswer, addTool } from "../fixtures/add-tool.ts";
 
 /** A quickstart-sized run: one tool call, then an answer (two model calls, no delay). */
 const agent = defineAgent({
   name: "scale",
   system: "Scale bench.",
-  tools: [add],
+  tools: [addTool],
   model: scriptedModel({
-    turns: [
-      { text: "Adding.", toolCalls: [{ name: "add", args: { a: 2, b: 3 } }] },
-      { text: "It is 5, the sum of 2 and 3." },
-    ],
+    turns: addThenAnswer("It is 5, the sum of 2 and 3."),
   }),
 });
 

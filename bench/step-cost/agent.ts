@@ -1,16 +1,8 @@
-import { defineAgent, defineTool, scriptedModel } from "@durable-agents/core";
-import * as z from "zod";
+import { defineAgent, scriptedModel } from "@durable-agents/core";
+import { addTool } from "../fixtures/add-tool.ts";
 
 /** Steps of the Node bench's "work" run (bench/step-cost.ts). */
 export const STEPS = 6;
-
-const add = defineTool({
-  name: "add",
-  description: "Adds two numbers",
-  input: z.object({ a: z.number(), b: z.number() }),
-  effect: "pure",
-  execute: ({ a, b }) => a + b,
-});
 
 /**
  * "work": STEPS steps (STEPS-1 tool calls, then an answer); "work N": N steps the same way.
@@ -19,7 +11,7 @@ const add = defineTool({
 export const benchAgent = defineAgent({
   name: "bench",
   system: "You are a benchmark.",
-  tools: [add],
+  tools: [addTool],
   maxSteps: 100,
   model: scriptedModel({
     chunkSize: 16,
