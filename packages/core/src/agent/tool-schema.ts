@@ -16,9 +16,9 @@ import { issuePath } from "../validation/check.ts";
  * 1. what `asSchema` made for this schema object when it was given to `defineTool`,
  *    `defineSubagent` or `withJsonSchema` (schema-convert.ts, registered below);
  * 2. the schema itself: a `jsonSchema({...})` (or `zodSchema(...)`) from `ai`, or a Standard
- *    Schema with Standard JSON Schema (`~standard.jsonSchema`: classic zod 4, arktype, valibot's
- *    `toStandardJsonSchema`), converted exactly as `asSchema` converts it, with the schema's own
- *    library (classic zod's `z.object` already carries its generator).
+ *    Schema with Standard JSON Schema (`~standard.jsonSchema`: classic zod 4.2+, arktype,
+ *    valibot's `toStandardJsonSchema`), converted exactly as `asSchema` converts it, with the
+ *    schema's own library (classic zod's `z.object` already carries its generator).
  * Anything else (a `zod/mini` or zod 3 schema handed over without one of those) throws a
  * TypeError naming `withJsonSchema`.
  *
@@ -102,7 +102,7 @@ function readJsonSchema(input: ToolInputSchema): JSONSchema7 | PromiseLike<JSONS
     return closeObjects(standard.jsonSchema.input({ target: "draft-07" }) as JSONSchema7);
   if (standard)
     throw new Error(
-      `this ${standard.vendor} schema carries no JSON Schema of its own, as zod/mini and zod 3 schemas do not`,
+      `this ${standard.vendor} schema carries no JSON Schema of its own (no "~standard".jsonSchema: zod/mini and zod 3 schemas have none; classic zod has it since 4.2)`,
     );
   throw new Error("it is not a zod schema, a Standard Schema or jsonSchema({...})");
 }
