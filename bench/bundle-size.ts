@@ -6,15 +6,17 @@
  * - the README's agent (examples/readme, with @ai-sdk/openai), and the same with the wrangler
  *   `alias` that keeps zod's locales out (bench/bundle/readme-alias);
  * - the minimal agent Worker (bench/bundle/minimal-worker.ts: scripted model, no provider),
- *   the same with the D1 index and cron schedules on (bench/bundle/indexed-worker.ts), and
- *   traced (bench/bundle-otel).
+ *   the same with one defineTool tool (bench/bundle/tool-worker.ts: the tool-schema path),
+ *   with the D1 index and cron schedules on (bench/bundle/indexed-worker.ts), and traced
+ *   (bench/bundle-otel).
  * It prints wrangler's own "Total Upload" figures (raw and gzip, KiB), how many zod locale
  * modules each bundle carries (zod 4 has 64; the runtime imports only English), whether it
  * carries classic zod's schemas (`zod/v4/classic/schemas.js`: every method of every schema,
  * which no bundler can shake; the runtime itself uses `zod/mini`), and how many modules of
  * each optional part (OpenTelemetry, the D1 index, croner, the run tracer): each is in only
  * when the Worker imports its entry point. Then, from esbuild's metafile, where the minimal
- * Worker's bytes are: by package and folder, and our own largest files. Figures and the
+ * Worker's bytes are: by package and folder, zod's and the AI SDK's modules one by one, and
+ * our own largest files. Figures and the
  * before/after are in docs/benchmarks.md.
  *
  * `npm run bench -- bundle-size --only minimal` bundles the minimal Worker alone.
@@ -35,6 +37,11 @@ const workers = [
     dir: join(root, "bench/bundle/readme-alias"),
   },
   { key: "minimal", name: "minimal agent Worker (bench/bundle)", dir: join(root, "bench/bundle") },
+  {
+    name: "minimal agent Worker + one defineTool tool (bench/bundle/tool-worker.ts)",
+    dir: join(root, "bench/bundle"),
+    main: "tool-worker.ts",
+  },
   {
     name: "minimal agent Worker + D1 index + cron (bench/bundle/indexed-worker.ts)",
     dir: join(root, "bench/bundle"),
@@ -88,6 +95,13 @@ if (minimal) {
   console.log("| what | KiB |\n| --- | --- |");
   for (const [owner, bytes] of [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 30))
     console.log(`| ${owner} | ${kib(bytes)} |`);
+  const libraries = Object.entries(minimal).filter(
+    ([p, bytes]) => /node_modules\/(zod|@ai-sdk)\//.test(p) && bytes > 0,
+  );
+  console.log("\nOf it, zod's and the AI SDK's modules:");
+  console.log("| module | KiB |\n| --- | --- |");
+  for (const [path, bytes] of libraries.sort((a, b) => b[1] - a[1]))
+    console.log(`| ${path.replace(/^.*node_modules\//, "")} | ${kib(bytes)} |`);
   const ours = Object.entries(minimal).filter(([p]) => p.includes("packages/"));
   console.log(
     `\nOur own code: ${kib(ours.reduce((a, [, b]) => a + b, 0))} KiB in ${ours.length} files; the largest:`,

@@ -268,6 +268,11 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     ]);
     expect(carried("@durable-agents/core/dist/tracing/run-tracer.js")).toEqual([]);
     expect(carried("croner/")).toEqual([]);
+    // No tool, no tool-schema path: the AI SDK's asSchema and zod's JSON Schema generator come
+    // with defineTool or withJsonSchema only (agent/schema-convert).
+    expect(carried("@ai-sdk/provider-utils/")).toEqual([]);
+    expect(carried("zod/v4/core/to-json-schema.js")).toEqual([]);
+    expect(carried("@durable-agents/core/dist/agent/schema-convert.js")).toEqual([]);
   });
 
   it("serves it (wrangler dev) and the installed bin completes a chat on the machine's Node", async () => {

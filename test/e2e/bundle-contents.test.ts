@@ -2,8 +2,9 @@
  * What a Worker bundles, by esbuild's metafile of `wrangler deploy --dry-run` (the build
  * `wrangler deploy` uploads; docs/benchmarks.md, "Bundle size"): the minimal agent Worker
  * carries none of the optional parts (the D1 index, the run tracer, croner, OpenTelemetry,
- * the MCP SDK), and each part is in exactly when its entry point is imported, so the checks
- * below can fail. No sizes: which modules are in.
+ * the MCP SDK, the tool-schema path), and each part is in exactly when its entry point (for
+ * the tool-schema path: `defineTool`) is imported, so the checks below can fail. No sizes:
+ * which modules are in.
  */
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -18,6 +19,12 @@ const PARTS = {
   croner: /node_modules\/croner\//,
   otel: /node_modules\/@opentelemetry\//,
   mcp: /node_modules\/@modelcontextprotocol\//,
+  /**
+   * The AI SDK's `asSchema` (its zod 3 converter) and zod's JSON Schema generator, which
+   * `defineTool` and `withJsonSchema` convert through (agent/schema-convert.ts).
+   */
+  toolSchema:
+    /node_modules\/@ai-sdk\/provider-utils\/|zod\/v4\/core\/(to-json-schema|json-schema-processors)\.js$|agent\/schema-convert\.ts$/,
 };
 
 function carried(inputs: Readonly<Record<string, number>>): Record<keyof typeof PARTS, string[]> {
@@ -29,13 +36,20 @@ function carried(inputs: Readonly<Record<string, number>>): Record<keyof typeof 
 }
 
 describe("what a Worker bundles (esbuild metafile of wrangler deploy --dry-run)", () => {
-  it("the minimal agent Worker carries no D1 index, run tracer, croner, OpenTelemetry or MCP SDK", () => {
+  it("the minimal agent Worker carries no D1 index, run tracer, croner, OpenTelemetry, MCP SDK or tool-schema path", () => {
     const { inputs } = wranglerBundle(resolve(root, "bench/bundle"));
     // The runtime is in: a check on an empty bundle would pass too.
     expect(Object.keys(inputs)).toContainEqual(
       expect.stringMatching(/packages\/core\/src\/agent\/session-runtime\.ts$/),
     );
-    expect(carried(inputs)).toEqual({ d1: [], tracer: [], croner: [], otel: [], mcp: [] });
+    expect(carried(inputs)).toEqual({
+      d1: [],
+      tracer: [],
+      croner: [],
+      otel: [],
+      mcp: [],
+      toolSchema: [],
+    });
   });
 
   it("with d1Index() and cronSchedules, the index and croner are in; with otelTracing(), the tracer and OpenTelemetry", () => {
@@ -51,5 +65,13 @@ describe("what a Worker bundles (esbuild metafile of wrangler deploy --dry-run)"
     expect(traced.otel.length).toBeGreaterThan(0);
     expect(traced.d1).toEqual([]);
     expect(traced.croner).toEqual([]);
+  });
+
+  it("with a defineTool tool, the tool-schema path is in (asSchema and zod's toJSONSchema)", () => {
+    const withTool = carried(
+      wranglerBundle(resolve(root, "bench/bundle"), { main: "tool-worker.ts" }).inputs,
+    ).toolSchema;
+    expect(withTool).toContainEqual(expect.stringMatching(/@ai-sdk\/provider-utils\//));
+    expect(withTool).toContainEqual(expect.stringMatching(/zod\/v4\/core\/to-json-schema\.js$/));
   });
 });

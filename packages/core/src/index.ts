@@ -78,6 +78,7 @@ export {
   RunFailedError,
 } from "./agent/run-errors.ts";
 export { runKey } from "./agent/run-scheduler.ts";
+export { withJsonSchema } from "./agent/schema-convert.ts";
 export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,

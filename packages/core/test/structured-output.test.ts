@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import * as zm from "zod/mini";
 import * as z3 from "zod/v3";
-import { defineAgent, latestRun, scriptedModel } from "../src/index.ts";
+import { defineAgent, latestRun, scriptedModel, withJsonSchema } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 import { calculator } from "./fixtures.ts";
 
@@ -94,13 +95,13 @@ describe("stateSchema and outputSchema take any Standard Schema, as tool inputs 
     }
   });
 
-  it("a zod/v3 outputSchema asks for its JSON Schema and checks the answer", async () => {
+  it("a zod/v3 outputSchema (through withJsonSchema) asks for its JSON Schema and checks the answer", async () => {
     let seen: unknown;
     const base = scriptedModel({ rules: [() => ({ text: '{"sum":"five"}' })] });
     const agent = defineAgent({
       name: "v3",
       system: "",
-      outputSchema: z3.object({ sum: z3.number() }),
+      outputSchema: withJsonSchema(z3.object({ sum: z3.number() })),
       model: {
         ...base,
         doStream: (o) => {
@@ -117,6 +118,18 @@ describe("stateSchema and outputSchema take any Standard Schema, as tool inputs 
       status: "failed",
       error: { code: "invalid_output", message: expect.stringContaining("sum: ") },
     });
+  });
+
+  it("a zod/mini or zod/v3 outputSchema without withJsonSchema fails at defineAgent, naming it", () => {
+    // They carry no JSON Schema generator; the runtime does not import one (84 KiB of every
+    // Worker: docs/benchmarks.md, "The tool-schema path out of a tool-less Worker").
+    const base = { name: "bare", system: "", model: scriptedModel({ turns: [] }) };
+    for (const outputSchema of [zm.object({ n: zm.number() }), z3.object({ n: z3.number() })])
+      expect(() => defineAgent({ ...base, outputSchema })).toThrow(
+        /agent "bare": its outputSchema .*withJsonSchema\(schema\) from "@durable-agents\/core"/,
+      );
+    const mini = withJsonSchema(zm.object({ n: zm.number() }));
+    expect(defineAgent({ ...base, outputSchema: mini }).outputSchema).toBe(mini);
   });
 
   it("refuses at defineAgent what it cannot use, saying what is accepted", () => {

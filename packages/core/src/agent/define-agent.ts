@@ -5,7 +5,7 @@ import { type AppSchema, check } from "../validation/check.ts";
 import { jsonValue } from "../validation/fields.ts";
 import { type AiSdkTool, fromAiSdkTool, isAiSdkTool } from "./ai-sdk-tool.ts";
 import { type ContextOptions, checkContextOptions } from "./context-options.ts";
-import { type AnyTool, defineTool, type ToolDefinition } from "./define-tool.ts";
+import { type AnyTool, checkTool, type ToolDefinition } from "./define-tool.ts";
 import { assertDomainsDeclared, type DomainPolicies } from "./governance.ts";
 import {
   checkModelOptions,
@@ -133,7 +133,7 @@ export function defineAgent<const D extends DomainPolicies = DomainPolicies>(
   const tools = toolList(options.name, options.tools);
   const names = new Set<string>();
   for (const tool of tools) {
-    defineTool(tool); // the same checks for a tool written as a plain object
+    checkTool(tool); // defineTool's checks, for a tool written as a plain object too
     if (names.has(tool.name))
       throw new TypeError(`agent "${options.name}" has two tools named "${tool.name}"`);
     names.add(tool.name);

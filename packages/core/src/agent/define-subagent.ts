@@ -1,4 +1,5 @@
 import type { ToolDefinition } from "./define-tool.ts";
+import { withJsonSchema } from "./schema-convert.ts";
 import type { ToolInputSchema } from "./tool-schema.ts";
 
 /** How a tool hands its call to another agent's session. */
@@ -29,6 +30,8 @@ export function defineSubagent<Input>(options: {
   input: ToolInputSchema<Input>;
   message: (input: Input) => string;
 }): SubagentTool<Input> {
+  // Through asSchema here, as defineTool does, so any schema streamText takes works.
+  withJsonSchema(options.input, `tool "${options.name}": its input schema`);
   return {
     name: options.name,
     description: options.description,

@@ -1,12 +1,14 @@
-import { jsonSchema, tool } from "ai";
+import { asSchema, jsonSchema, tool } from "ai";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import * as zm from "zod/mini";
 import { latestRun } from "../ledger/projections/runs.ts";
 import { scriptedModel } from "../model/scripted-model.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import { defineAgent } from "./define-agent.ts";
 import { type AnyTool, defineTool } from "./define-tool.ts";
 import { toolSpecs } from "./prompt.ts";
+import { withJsonSchema } from "./schema-convert.ts";
 import { parseToolInput, toolJsonSchema } from "./tool-schema.ts";
 
 const charge = {
@@ -136,5 +138,49 @@ describe("tool input schemas go through the AI SDK's schema helpers", () => {
     expect(() =>
       defineAgent({ name: "a", system: "", model: scriptedModel(), tools: { other: calc } }),
     ).toThrow(/under key "other" is named "calc"/);
+  });
+});
+
+describe("the runtime reads JSON Schemas without asSchema (tool-schema.ts)", () => {
+  const base = { description: "d", effect: "pure" as const, execute: () => null };
+  // Fresh objects each call: a schema's JSON Schema is computed once per object.
+  const schemas = () => ({
+    flat: z.object({ q: z.string().default("x"), n: z.number().int().min(1).optional() }),
+    nested: z.object({
+      items: z.array(z.object({ kind: z.enum(["a", "b"]) })),
+      pick: z.discriminatedUnion("t", [
+        z.object({ t: z.literal("a") }),
+        z.object({ t: z.literal("b"), on: z.boolean() }),
+      ]),
+      meta: z.record(z.string(), z.object({ v: z.union([z.string(), z.null()]) })),
+      when: z.iso.datetime().describe("when"),
+    }),
+    json: jsonSchema({ type: "object", properties: { a: { type: "string" } } }),
+  });
+
+  it("a classic zod or jsonSchema() input not given to defineTool gets asSchema's exact JSON Schema", () => {
+    const ours = schemas();
+    const theirs = schemas();
+    for (const key of Object.keys(ours) as (keyof typeof ours)[])
+      expect(toolJsonSchema(key, ours[key])).toEqual(asSchema(theirs[key]).jsonSchema);
+  });
+
+  it("a zod/mini input works through defineTool or withJsonSchema, and elsewhere fails naming them", async () => {
+    const mini = () => zm.object({ a: zm.number() });
+    const defined = defineTool({ ...base, name: "m", input: mini() });
+    expect(toolSpecs([defined])[0]?.inputSchema).toEqual(asSchema(mini()).jsonSchema);
+    expect(toolSpecs([defined])[0]?.inputSchema).toMatchObject({ additionalProperties: false });
+    const plain = { ...base, name: "p", input: mini() } satisfies AnyTool;
+    expect(() =>
+      defineAgent({ name: "a", system: "", model: scriptedModel(), tools: [plain] }),
+    ).toThrow(
+      /tool "p": its input schema .*define the tool with defineTool, wrap it in withJsonSchema\(schema\)/,
+    );
+    const sdk = tool({ description: "d", inputSchema: withJsonSchema(mini()), execute: () => 1 });
+    const agent = defineAgent({ name: "a", system: "", model: scriptedModel(), tools: { sdk } });
+    expect(toolSpecs(agent.tools)[0]?.inputSchema).toMatchObject({ type: "object" });
+    expect(await parseToolInput("sdk", sdk.inputSchema, { a: "1" })).toMatchObject({
+      success: false,
+    });
   });
 });

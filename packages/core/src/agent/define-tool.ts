@@ -2,6 +2,7 @@ import type { AppContext } from "../app-events/app-context.ts";
 import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
 import type { Admission, AdmitContext, ToolAuthority } from "./governance.ts";
+import { withJsonSchema } from "./schema-convert.ts";
 import { type ToolInputSchema, toolJsonSchema } from "./tool-schema.ts";
 
 /** The session's application state, as a tool sees it. */
@@ -112,15 +113,28 @@ export interface ToolDefinition<Input = unknown, Output = unknown, Domain extend
 }
 
 /**
- * Declares a tool. Throws a TypeError for a bad name, an input schema whose JSON Schema root
- * is not an object (OpenAI and Anthropic refuse it), or an irreversible tool on Workflows.
+ * Declares a tool. Its input schema goes through the AI SDK's `asSchema` here (schema-convert.ts),
+ * so any schema `streamText` takes works. Throws a TypeError for a bad name, an input schema
+ * whose JSON Schema root is not an object (OpenAI and Anthropic refuse it), or an irreversible
+ * tool on Workflows.
  */
 export function defineTool<Input, Output, const Domain extends string = never>(
   definition: ToolDefinition<Input, Output, Domain>,
 ): ToolDefinition<Input, Output, Domain> {
-  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(definition.name)) {
-    throw new TypeError(`tool name "${definition.name}" must be 1-64 letters, digits, _ or -`);
-  }
+  checkToolName(definition.name);
+  withJsonSchema(definition.input, `tool "${definition.name}": its input schema`);
+  checkTool(definition);
+  return definition;
+}
+
+/**
+ * `defineTool`'s checks without `asSchema` (what `defineAgent` runs on every tool, including
+ * one written as a plain object or with `tool()` from `ai`): the name, the input's JSON Schema
+ * (tool-schema.ts: one `defineTool` or `withJsonSchema` made, or the schema's own), Workflows
+ * and authority. Throws a TypeError that says what to do.
+ */
+export function checkTool(definition: AnyTool): void {
+  checkToolName(definition.name);
   toolJsonSchema(definition.name, definition.input);
   if (definition.executor === "workflow" && definition.effect === "irreversible") {
     throw new TypeError(
@@ -128,7 +142,11 @@ export function defineTool<Input, Output, const Domain extends string = never>(
     );
   }
   checkAuthority(definition);
-  return definition;
+}
+
+function checkToolName(name: string): void {
+  if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name))
+    throw new TypeError(`tool name "${name}" must be 1-64 letters, digits, _ or -`);
 }
 
 function checkAuthority({

@@ -1,18 +1,26 @@
 import type { JSONSchema7 } from "@ai-sdk/provider";
-import {
-  asSchema,
-  type FlexibleSchema,
-  type Schema,
-  type ValidationResult,
-} from "@ai-sdk/provider-utils";
+import type { FlexibleSchema, Schema, ValidationResult } from "@ai-sdk/provider-utils";
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { issuePath } from "../validation/check.ts";
 
 /**
- * A tool's input schema, through the AI SDK's own schema helpers (`asSchema` from
- * `@ai-sdk/provider-utils`): a zod schema (v3 or v4), any Standard Schema with a JSON Schema
- * converter (valibot, arktype, ...), or a JSON Schema wrapped in `jsonSchema(...)`. The model
- * sees what the AI SDK would send (`io: "input"`, so a field with `.default()` is optional).
+ * A tool's input schema, as the AI SDK takes one (`FlexibleSchema`): a zod schema (v3 or v4),
+ * any Standard Schema, a JSON Schema wrapped in `jsonSchema(...)` from `ai`, or a lazy one. The
+ * model sees what the AI SDK's `asSchema` would send (`io: "input"`, so a field with
+ * `.default()` is optional, and `additionalProperties: false` on every object).
+ *
+ * This module is what the runtime reads schemas with; it does not import `asSchema`, whose
+ * import carries zod's JSON Schema generator and the AI SDK's zod 3 converter (84 KiB of a
+ * Worker, docs/benchmarks.md, "The tool-schema path out of a tool-less Worker"). The JSON
+ * Schema comes from, in order:
+ * 1. what `asSchema` made for this schema object when it was given to `defineTool`,
+ *    `defineSubagent` or `withJsonSchema` (schema-convert.ts, registered below);
+ * 2. the schema itself: a `jsonSchema({...})` (or `zodSchema(...)`) from `ai`, or a Standard
+ *    Schema with Standard JSON Schema (`~standard.jsonSchema`: classic zod 4.2+, arktype,
+ *    valibot's `toStandardJsonSchema`), converted exactly as `asSchema` converts it, with the
+ *    schema's own library (classic zod's `z.object` already carries its generator).
+ * Anything else (a `zod/mini` or zod 3 schema handed over without one of those) throws a
+ * TypeError naming `withJsonSchema`.
  *
  * Invariants:
  * 1. The JSON Schema the provider sees has `"type": "object"` at its root. OpenAI's chat API
@@ -27,54 +35,124 @@ export type ToolInputResult<Input> =
   | { readonly success: true; readonly value: Input }
   | { readonly success: false; readonly message: string };
 
-interface Converted {
-  readonly schema: Schema<unknown>;
-  readonly json: JSONSchema7;
-}
+/** JSON Schemas by schema object: `asSchema`'s (schema-convert.ts) and the ones read here. */
+const jsonSchemas = new WeakMap<object, JSONSchema7>();
 
-const converted = new WeakMap<object, Converted>();
+/** Records `json` as `schema`'s JSON Schema (schema-convert.ts, after `asSchema`). */
+export function registerJsonSchema(schema: object, json: JSONSchema7): void {
+  jsonSchemas.set(schema, json);
+}
 
 /**
  * The JSON Schema of a tool's input, checked: its root must be an object. Computed once per
  * schema object. Throws a TypeError that says what to do otherwise.
  */
 export function toolJsonSchema(toolName: string, input: ToolInputSchema): JSONSchema7 {
-  const json = jsonSchemaOf(`tool "${toolName}": its input schema`, input);
+  const json = jsonSchemaOf(`tool "${toolName}": its input schema`, input, "tool");
   checkRoot(toolName, json);
   return json;
 }
 
 /**
- * The JSON Schema of any schema `asSchema` takes (a tool's input, an agent's outputSchema),
+ * The JSON Schema of a tool's input or an agent's outputSchema (see the module comment),
  * computed once per schema object. Throws a TypeError naming `what` when it has none.
  */
-export function jsonSchemaOf(what: string, input: ToolInputSchema): JSONSchema7 {
-  return convert(what, input).json;
-}
-
-function convert(what: string, input: ToolInputSchema): Converted {
+export function jsonSchemaOf(
+  what: string,
+  input: ToolInputSchema,
+  kind: "tool" | "output" = "output",
+): JSONSchema7 {
   const key = input as object;
-  const known = converted.get(key);
+  const known = jsonSchemas.get(key);
   if (known) return known;
-  let schema: Schema<unknown>;
   let json: JSONSchema7 | PromiseLike<JSONSchema7>;
   try {
-    schema = asSchema(input as FlexibleSchema<unknown>);
-    json = schema.jsonSchema;
+    json = readJsonSchema(input);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TypeError(
-      `${what} cannot be converted to JSON Schema (${reason}); pass a zod schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`,
-    );
+    throw new TypeError(`${what} cannot be converted to JSON Schema (${reason}); ${remedy(kind)}`);
   }
   if (typeof (json as PromiseLike<JSONSchema7>).then === "function") {
     throw new TypeError(
       `${what} has a JSON Schema that is a promise; schemas are checked when they are defined, so pass jsonSchema({...}) a plain object`,
     );
   }
-  const entry = { schema, json: json as JSONSchema7 };
-  converted.set(key, entry);
-  return entry;
+  jsonSchemas.set(key, json as JSONSchema7);
+  return json as JSONSchema7;
+}
+
+function remedy(kind: "tool" | "output"): string {
+  const wrap = `wrap it in withJsonSchema(schema) from "@durable-agents/core" (the AI SDK's asSchema converts it there)`;
+  const or = `or pass a classic zod 4 schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`;
+  return kind === "tool" ? `define the tool with defineTool, ${wrap}, ${or}` : `${wrap}, ${or}`;
+}
+
+type StandardWithJson = StandardSchemaV1.Props & {
+  readonly jsonSchema?: { input(options: { target: string }): Record<string, unknown> };
+};
+
+/** Throws (a plain Error, wrapped by the caller) for a schema with no JSON Schema of its own. */
+function readJsonSchema(input: ToolInputSchema): JSONSchema7 | PromiseLike<JSONSchema7> {
+  const schema = aiSdkSchema(input);
+  if (schema) return schema.jsonSchema;
+  const standard = (input as { "~standard"?: StandardWithJson })["~standard"];
+  if (typeof standard?.jsonSchema?.input === "function")
+    // What asSchema does (provider-utils `standardSchema`, and for zod 4 `toJSONSchema` with
+    // the same target and io): draft-07 of the input type, every object closed.
+    return closeObjects(standard.jsonSchema.input({ target: "draft-07" }) as JSONSchema7);
+  if (standard)
+    throw new Error(
+      `this ${standard.vendor} schema carries no JSON Schema of its own (no "~standard".jsonSchema: zod/mini and zod 3 schemas have none; classic zod has it since 4.2)`,
+    );
+  throw new Error("it is not a zod schema, a Standard Schema or jsonSchema({...})");
+}
+
+/** The AI SDK's `Symbol.for("vercel.ai.schema")` mark of `jsonSchema(...)` and `zodSchema(...)`. */
+const AI_SDK_SCHEMA = Symbol.for("vercel.ai.schema");
+const resolvedLazy = new WeakMap<object, Schema<unknown>>();
+
+/** `input` as an AI SDK `Schema` (a lazy one resolved once), or undefined when it is not one. */
+function aiSdkSchema(input: ToolInputSchema): Schema<unknown> | undefined {
+  if (typeof input === "function") {
+    const known = resolvedLazy.get(input);
+    if (known) return known;
+    const schema = (input as () => Schema<unknown>)();
+    resolvedLazy.set(input, schema);
+    return schema;
+  }
+  const marked = (input as { [AI_SDK_SCHEMA]?: unknown })[AI_SDK_SCHEMA] === true;
+  return marked ? (input as Schema<unknown>) : undefined;
+}
+
+/**
+ * `additionalProperties: false` on every object of `json` that does not say otherwise, in
+ * place: provider-utils' `addAdditionalPropertiesToJsonSchema` (5.0.81), which it does not
+ * export and applies inside `asSchema`, whose import costs a Worker 84 KiB (see the module
+ * comment). test/ checks this against `asSchema` itself.
+ */
+function closeObjects(json: JSONSchema7): JSONSchema7 {
+  const types = json.type;
+  if (types === "object" || (Array.isArray(types) && types.includes("object"))) {
+    const extra = json.additionalProperties;
+    json.additionalProperties =
+      extra != null && typeof extra !== "boolean" ? closeObjects(extra) : false;
+    const properties = json.properties;
+    if (properties != null)
+      for (const key of Object.keys(properties)) properties[key] = visit(properties[key]);
+  }
+  if (json.items != null)
+    json.items = Array.isArray(json.items) ? json.items.map(visit) : visit(json.items);
+  if (json.anyOf != null) json.anyOf = json.anyOf.map(visit);
+  if (json.allOf != null) json.allOf = json.allOf.map(visit);
+  if (json.oneOf != null) json.oneOf = json.oneOf.map(visit);
+  const definitions = json.definitions;
+  if (definitions != null)
+    for (const key of Object.keys(definitions)) definitions[key] = visit(definitions[key]);
+  return json;
+}
+
+function visit<T extends JSONSchema7 | boolean | undefined>(json: T): T {
+  return (typeof json === "object" ? closeObjects(json) : json) as T;
 }
 
 function checkRoot(toolName: string, json: JSONSchema7): void {
@@ -104,7 +182,9 @@ export function parseToolInput<Input>(
       ? Promise.resolve(result).then((r) => fromStandard<Input>(r))
       : fromStandard<Input>(result);
   }
-  const { validate } = convert(`tool "${toolName}": its input schema`, input).schema;
+  const schema = aiSdkSchema(input);
+  if (!schema) jsonSchemaOf(`tool "${toolName}": its input schema`, input, "tool"); // throws
+  const validate = schema?.validate;
   if (!validate) return { success: true, value: value as Input };
   const result = validate(value);
   const done = (r: ValidationResult<unknown>): ToolInputResult<Input> =>
