@@ -5,50 +5,14 @@
  */
 import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
 import type { ContextOptions } from "../src/agent/context-options.ts";
 import { MAX_SUMMARY_BYTES } from "../src/agent/summarize-function.ts";
-import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
-import { createTestSession, type TestSession } from "../src/testing/index.ts";
+import { latestRun, scriptedModel } from "../src/index.ts";
+import { createTestSession } from "../src/testing/index.ts";
+import { compactions, settle as run, wordsAgent } from "./compaction-fixture.ts";
 
-const lookup = defineTool({
-  name: "lookup",
-  description: "Looks a word up",
-  input: z.object({ word: z.string() }),
-  effect: "pure",
-  execute: ({ word }) => `${word}!`,
-});
-
-function words(context: ContextOptions, prompts: LanguageModelV4Prompt[] = []) {
-  return defineAgent({
-    name: "words",
-    system: "You look things up.",
-    tools: [lookup],
-    context,
-    model: scriptedModel({
-      rules: [
-        ({ turn, userText, prompt }) => {
-          prompts.push(prompt);
-          return turn === 0
-            ? { toolCalls: [{ name: "lookup", args: { word: userText } }] }
-            : { text: `looked up ${userText}` };
-        },
-      ],
-    }),
-  });
-}
-
-async function run(s: TestSession, message: string): Promise<void> {
-  await s.runtime.start({ message });
-  for (let i = 0; i < 10; i++) {
-    await s.drain();
-    s.clock.advance(120_000);
-  }
-}
-
-function compacted(s: TestSession): number {
-  return s.runtime.ledger.read(0).filter((e) => e.kind === "context.compacted").length;
-}
+const words = (context: ContextOptions) => wordsAgent([], context);
+const compacted = (s: Parameters<typeof compactions>[0]) => compactions(s).length;
 
 describe("a compaction that cannot be made", () => {
   it("fails the run with invalid_summary when summarize forgets to return", async () => {
@@ -121,14 +85,11 @@ describe("a plain window", () => {
       ],
     });
     const s = createTestSession(
-      defineAgent({
-        name: "words",
-        system: "You look things up.",
-        tools: [lookup],
-        maxSteps: 20,
-        context: { keepMessages: 3, compactAfterMessages: 6, summarize: false },
-        model,
-      }),
+      wordsAgent(
+        prompts,
+        { keepMessages: 3, compactAfterMessages: 6, summarize: false },
+        { model, maxSteps: 20 },
+      ),
     );
     await run(s, "look up eight words");
     expect(latestRun(s.sql)?.status).toBe("completed");
