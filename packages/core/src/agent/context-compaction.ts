@@ -7,11 +7,11 @@ import { readPrompt } from "../ledger/projections/message-prompts.ts";
 import type { MessageRole } from "../ledger/projections/messages.ts";
 import { runTokensOf } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { RunTracer } from "../tracing/run-tracer.ts";
 import type { ContextOptions } from "./context-options.ts";
-import { type AgentDefinition, resolveModel } from "./define-agent.ts";
+import type { AgentDefinition } from "./define-agent.ts";
 import type { MessageCache } from "./message-cache.ts";
-import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
-import { DEFAULT_SUMMARY_INSTRUCTIONS, summarizeWithModel } from "./summarize.ts";
+import { discardSummary, summarizeOnModel } from "./model-summarizer.ts";
 import { callSummarize, checkSummarySize } from "./summarize-function.ts";
 
 /**
@@ -53,9 +53,12 @@ import { callSummarize, checkSummarySize } from "./summarize-function.ts";
 export interface CompactionCall {
   readonly runId: string;
   readonly step: number;
+  readonly attempt: number;
   readonly signal: AbortSignal;
   /** Appends the event if the step's attempt is still the run's current one; false if not. */
-  readonly commit: (event: NewEvent<"context.compacted">) => boolean;
+  readonly commit: (
+    event: NewEvent<"context.compacted"> | NewEvent<"context.summary_discarded">,
+  ) => boolean;
 }
 
 export interface ContextCompactorOptions {
@@ -66,6 +69,8 @@ export interface ContextCompactorOptions {
   readonly sessionId: string;
   readonly clock: Clock;
   readonly cache: MessageCache;
+  /** Traces the default summarizer's calls (model-summarizer.ts); absent: no tracing. */
+  readonly tracer?: RunTracer;
 }
 
 export class ContextCompactor {
@@ -118,7 +123,12 @@ export class ContextCompactor {
         runId: call.runId,
         data: { step: call.step, throughIndex: through, messages: end - start, ...written },
       };
-      if (activeCompaction(sql)?.seq !== base || !call.commit(event)) return committed;
+      if (activeCompaction(sql)?.seq !== base) {
+        // Another performer of the step compacted first: this summary call was for nothing.
+        discardSummary(call, written, "superseded");
+        return committed;
+      }
+      if (!call.commit(event)) return committed;
       committed = true;
       cache.invalidate();
       base = activeCompaction(sql)?.seq;
@@ -140,7 +150,7 @@ export class ContextCompactor {
     const { signal } = call;
     if (options.summarize === false) return { summary: "" };
     const messages = readPrompt(this.#o.sql, range).messages;
-    const { agent, env, clock, sessionId } = this.#o;
+    const { clock, sessionId } = this.#o;
     if (options.summarize) {
       const input = { messages, previousSummary, signal, sessionId, runId: call.runId };
       const summary = await callSummarize(
@@ -152,19 +162,7 @@ export class ContextCompactor {
       if (summary !== undefined) checkSummarySize(summary, "context.summarize");
       return summary === undefined ? undefined : { summary };
     }
-    const model = resolveModel(agent, env);
-    const instructions = options.instructions ?? DEFAULT_SUMMARY_INSTRUCTIONS;
-    const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
-    const name = `${model.provider}:${model.modelId}`;
-    const watchdog = new ModelWatchdog(clock, timeouts, name);
-    const written = await summarizeWithModel(
-      model,
-      instructions,
-      { messages, previousSummary, signal },
-      watchdog,
-    );
-    if (written) checkSummarySize(written.summary, `the agent's model ${name}`);
-    return written;
+    return summarizeOnModel(this.#o, options, call, { messages, previousSummary });
   }
 }
 
