@@ -11,7 +11,7 @@ import { MAX_SUMMARY_BYTES } from "../src/agent/summarize-function.ts";
 import { latestRun, listMessages, scriptedModel } from "../src/index.ts";
 import { activeCompaction } from "../src/ledger/projections/compactions.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
-import { compactions, sentSummaries, settle as run, wordsAgent } from "./compaction-fixture.ts";
+import { compactions, settle as run, sentSummaries, wordsAgent } from "./compaction-fixture.ts";
 
 const words = (context: ContextOptions) => wordsAgent([], context);
 const compacted = (s: Parameters<typeof compactions>[0]) => compactions(s).length;

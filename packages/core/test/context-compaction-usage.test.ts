@@ -3,7 +3,7 @@
  * bills it, so it is recorded (`context.summary_discarded`) and counted by the one usage rule
  * (usageFactOf, runTokensOf): the run's usage, GET .../usage, the usage entries.
  */
-import type { LanguageModelV4 } from "@ai-sdk/provider";
+import type { LanguageModelV4, LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import { MAX_SUMMARY_BYTES } from "../src/agent/summarize-function.ts";
 import { latestRun, scriptedModel } from "../src/index.ts";
@@ -11,7 +11,7 @@ import type { LedgerEvent } from "../src/ledger/events.ts";
 import { usageSummary } from "../src/ledger/projections/usage.ts";
 import { listUsageEntries, runUsage } from "../src/ledger/projections/usage-entries.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
-import { compactions, runs, SYSTEM, settle, wordsAgent } from "./compaction-fixture.ts";
+import { compactions, runs, SYSTEM, settle, stepUntil, wordsAgent } from "./compaction-fixture.ts";
 
 /** The agent's model: `summary` answers a summary request, the steps look words up. */
 function summarizing(summary: string): LanguageModelV4 {
@@ -121,6 +121,55 @@ describe("a summary call whose summary is not committed", () => {
     expect(made).toHaveLength(1);
     expect(made[0]?.data).toMatchObject({ step: 2, reason: "summary_too_large" });
     expect(made[0]?.data.usage.outputTokens).toBeGreaterThan(MAX_SUMMARY_BYTES / 4 - 1);
+    const runId = run?.runId as string;
+    expect(runUsage(s.sql, runId)).toEqual(modelTokens(s, runId));
+  });
+
+  it("a summary call cut short by an interrupt, after it reported usage: its usage is counted", async () => {
+    const base = summarizing("they looked up alpha");
+    let blocked = false;
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async (options) => {
+        const system = options.prompt[0];
+        if (system?.role !== "system" || system.content === SYSTEM) return base.doStream(options);
+        // The summary call: its text and usage arrive, then the stream stalls until aborted.
+        const { stream } = await base.doStream(options);
+        const reader = stream.getReader();
+        const signal = options.abortSignal;
+        return {
+          stream: new ReadableStream<LanguageModelV4StreamPart>({
+            async pull(controller) {
+              const { done, value } = await reader.read();
+              if (!done) return controller.enqueue(value);
+              blocked = true;
+              await new Promise((resolve) => signal?.addEventListener("abort", resolve));
+              controller.error(signal?.reason);
+            },
+          }),
+        };
+      },
+    };
+    const s = createTestSession(
+      wordsAgent([], { keepMessages: 3, compactAfterMessages: 6 }, { model }),
+    );
+    await runs(s, ["alpha"]);
+    await s.runtime.start({ message: "beta" });
+    await stepUntil(s, () => blocked);
+    expect(blocked).toBe(true);
+    await s.runtime.interrupt("stop");
+    for (let i = 0; i < 20 && latestRun(s.sql)?.status === "running"; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const run = latestRun(s.sql);
+    expect(run?.status).toBe("interrupted");
+    expect(compactions(s)).toHaveLength(0);
+    const made = discarded(s);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.data).toMatchObject({ step: 2, reason: "interrupted" });
+    // Recorded while the run still ran, before the step's run.interrupted.
+    const end = s.runtime.ledger.read(0).find((e) => e.kind === "run.interrupted");
+    expect(made[0]?.seq).toBeLessThan(end?.seq as number);
+    expect(made[0]?.data.usage.inputTokens).toBeGreaterThan(0);
     const runId = run?.runId as string;
     expect(runUsage(s.sql, runId)).toEqual(modelTokens(s, runId));
   });

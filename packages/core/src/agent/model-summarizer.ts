@@ -67,6 +67,7 @@ export async function summarizeOnModel(
   };
   const start = clock.now();
   let result: ModelCallResult | undefined;
+  let written: ModelSummary | undefined;
   try {
     result = await callSummaryModel(
       model,
@@ -74,23 +75,21 @@ export async function summarizeOnModel(
       { ...input, signal: call.signal },
       new ModelWatchdog(clock, timeouts, name),
     );
-    const { usage, finishReason, response } = result;
-    if (result.interrupted) {
-      tracer?.model(call.runId, { ...facts, usage, finishReason, response }, start, clock.now());
-      discardSummary(call, { summary: "", model: name, usage }, "interrupted");
-      return undefined;
+    if (!result.interrupted) {
+      written = modelSummary(model, result);
+      checkSummarySize(written.summary, `the agent's model ${name}`);
     }
-    const written = modelSummary(model, result);
-    checkSummarySize(written.summary, `the agent's model ${name}`);
-    tracer?.model(call.runId, { ...facts, usage, finishReason, response }, start, clock.now());
-    return written;
   } catch (error) {
     const info = errorInfo(error);
     const usage = result?.usage;
     tracer?.model(call.runId, { ...facts, usage, error: info }, start, clock.now());
-    if (usage) discardSummary(call, { summary: "", model: name, usage }, info.code);
+    if (usage) discardSummary(call, { model: name, usage }, info.code);
     throw error;
   }
+  const { usage, finishReason, response } = result;
+  tracer?.model(call.runId, { ...facts, usage, finishReason, response }, start, clock.now());
+  if (written === undefined) discardSummary(call, { model: name, usage }, "interrupted");
+  return written;
 }
 
 /**
