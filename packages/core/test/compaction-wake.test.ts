@@ -145,8 +145,9 @@ describe("a woken object's compacted prompt", () => {
     expect(lastInputTokens(ledger, seq)).toBeUndefined();
     const [read] = ran;
     expect(ran).toHaveLength(1);
+    if (!read) throw new Error("the ledger was not read");
     const plan = sql
-      .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read?.query}`, ...(read?.params as never[]))
+      .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read.query}`, ...(read.params as never[]))
       .map((r) => r.detail);
     expect(plan.some((d) => /SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)/.test(d))).toBe(
       true,
