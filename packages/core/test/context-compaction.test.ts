@@ -95,6 +95,19 @@ describe("where the kept tail starts (compactionCut)", () => {
     expect(roles.length - (cut as number)).toBeLessThanOrEqual(options.compactAfterMessages);
     expect(roles.length - (cut as number)).toBeGreaterThanOrEqual(options.keepMessages);
   });
+  it("with the token trigger: anything past keepMessages, the tail no longer than keepMessages unless at a tool result", () => {
+    const roles = ["user", "assistant", "tool", "assistant", "user", "assistant"] as const;
+    // Under compactAfterMessages (6), the token trigger still compacts: from the keep point.
+    expect(compactionCut(roles, { keepMessages: 2, compactAfterMessages: 6 }, "tokens")).toBe(4);
+    expect(compactionCut(roles, { keepMessages: 2 }, "tokens")).toBe(4);
+    // Without compactAfterMessages the tail does not reach back for a user message...
+    expect(compactionCut(roles, { keepMessages: 1 }, "tokens")).toBe(5);
+    // ...with it, it does, within compactAfterMessages.
+    expect(compactionCut(roles, { keepMessages: 1, compactAfterMessages: 6 }, "tokens")).toBe(4);
+    // Never at a tool result; nothing to compact up to keepMessages.
+    expect(compactionCut(["user", "assistant", "tool"], { keepMessages: 1 }, "tokens")).toBe(1);
+    expect(compactionCut(["user", "assistant"], { keepMessages: 2 }, "tokens")).toBe(undefined);
+  });
 });
 
 describe("context compaction in a session", () => {

@@ -29,8 +29,10 @@ import { callSummarize, checkSummarySize } from "./summarize-function.ts";
  * 2. A step compacts in one pass: the kept tail never holds more than `compactAfterMessages`
  *    messages (`compactionCut`), and the token trigger reads only a model call made after the
  *    active compaction (`lastInputTokens`: a figure measured before it is stale), so a retried
- *    or replayed step finds nothing more to compact; and a commit is refused when the active compaction moved since the summary began (a
- *    second performer of the same attempt, on the Workflow executor, compacted first). The
+ *    or replayed step finds nothing more to compact; and a commit is refused when the active
+ *    compaction moved since the summary began (a second performer of the same attempt, on the
+ *    Workflow executor, compacted first; its summary call's usage is recorded all the same,
+ *    model-summarizer.ts). The
  *    pass may commit several `context.compacted` events: a summary folds in at most
  *    `compactAfterMessages` messages per call, so any compaction of more (a long conversation's
  *    first, one after a rewind dropped the summary, a step after a burst of messages) is made
@@ -211,8 +213,8 @@ export function lastInputTokens(ledger: Ledger, afterSeq: number): number | unde
  * summary), or undefined when nothing can be compacted: up to the trigger (`compactAfterMessages`
  * messages, or `keepMessages` when the token trigger fired). From `length - keepMessages`, back
  * to the nearest user message while the tail stays within `compactAfterMessages` (invariants 2,
- * 3; not at all without it); without one there, back to the nearest message that is not a tool
- * result.
+ * 3; without that option, only the `keepMessages` point itself); without one there, back to the
+ * nearest message that is not a tool result.
  */
 export function compactionCut(
   roles: readonly MessageRole[],
