@@ -235,6 +235,7 @@ export function reduceView(view: SessionView, event: LedgerEvent): SessionView {
     case "mcp.tools_listed":
     // Compaction changes what the model is sent, never the conversation a client shows.
     case "context.compacted":
+    case "context.summary_discarded":
       return next;
     default:
       // The application's events: one generic case for every `app.*` kind.

@@ -81,6 +81,7 @@ const KNOWN_KINDS: Record<Exclude<EventKind, AppEventKind>, true> = {
   "model.reasoning": true,
   "mcp.tools_listed": true,
   "context.compacted": true,
+  "context.summary_discarded": true,
   "model.completed": true,
   "tool.started": true,
   "tool.completed": true,

@@ -460,6 +460,7 @@ describe("docs/api.md", () => {
       context: {
         keepMessages: 40,
         compactAfterMessages: 200,
+        compactAfterTokens: 100_000,
         summarize: async ({ messages, previousSummary }) =>
           `${previousSummary ?? "Earlier:"} ${messages.length} more messages.`,
       },
@@ -473,6 +474,9 @@ describe("docs/api.md", () => {
     expect(() =>
       defineAgent({ ...longChat, context: { keepMessages: 40, compactAfterMessages: 40 } }),
     ).toThrow(/compactAfterMessages \(40\) must be above context.keepMessages \(40\)/);
+    expect(() => defineAgent({ ...longChat, context: { keepMessages: 40 } })).toThrow(
+      /context has no trigger: set context\.compactAfterMessages/,
+    );
   });
 
   it("files and images in a run's message, and the run's model options", async () => {

@@ -7,6 +7,7 @@
  */
 import type { LanguageModelV4Message, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
+import { lastInputTokens } from "../src/agent/context-compaction.ts";
 import { MessageCache, summaryMessage } from "../src/agent/message-cache.ts";
 import { convert } from "../src/agent/prompt.ts";
 import type { NewEvent } from "../src/ledger/events.ts";
@@ -131,6 +132,30 @@ describe("a woken object's compacted prompt", () => {
     }
     expect(read[1]).toEqual(read[0]);
     expect(read[0]?.statements).toHaveLength(2);
+  });
+
+  it("the token trigger reads the last model call after the compaction: a search of the ledger's tail, not a scan", () => {
+    const { sql, ledger } = session(1000);
+    const last = ledger.latest("model.completed");
+    expect(lastInputTokens(ledger, 0)).toBe(last?.data.usage.inputTokens);
+    ledger.append([compacted("r1000", 3992, "the first 998 runs")]);
+    const seq = ledger.tail;
+    // The call before the compaction measured a prompt since compacted: stale, no figure.
+    const ran = spy(sql);
+    expect(lastInputTokens(ledger, seq)).toBeUndefined();
+    const [read] = ran;
+    expect(ran).toHaveLength(1);
+    if (!read) throw new Error("the ledger was not read");
+    const plan = sql
+      .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read.query}`, ...(read.params as never[]))
+      .map((r) => r.detail);
+    expect(plan.some((d) => /SEARCH events USING INTEGER PRIMARY KEY \(rowid>\?\)/.test(d))).toBe(
+      true,
+    );
+    expect(plan.some((d) => /^SCAN events\b/.test(d))).toBe(false);
+    // A call after it counts.
+    ledger.append(turn("r1001").slice(0, 3));
+    expect(lastInputTokens(ledger, seq)).toBe(usage.inputTokens);
   });
 
   it("without the context option, the same ledger sends every message (the default is unchanged)", () => {

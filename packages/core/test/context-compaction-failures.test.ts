@@ -1,54 +1,20 @@
 /**
  * A compaction that cannot be made, in a session: the run ends with the summarizer's typed
- * error (code and message as GET .../runs shows it) and nothing is committed; and the plain
- * window's pinned user message.
+ * error (code and message as GET .../runs shows it) and nothing is committed; a summarize that
+ * never answers is cut off by summarizeTimeoutMs and the step retried; and the plain window's
+ * pinned user message.
  */
 import type { LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
-import type { ContextOptions } from "../src/agent/context-options.ts";
+import type { ContextOptions, SummarizeInput } from "../src/agent/context-options.ts";
 import { MAX_SUMMARY_BYTES } from "../src/agent/summarize-function.ts";
-import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
+import { latestRun, listMessages, scriptedModel } from "../src/index.ts";
+import { activeCompaction } from "../src/ledger/projections/compactions.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
+import { compactions, settle as run, sentSummaries, wordsAgent } from "./compaction-fixture.ts";
 
-const lookup = defineTool({
-  name: "lookup",
-  description: "Looks a word up",
-  input: z.object({ word: z.string() }),
-  effect: "pure",
-  execute: ({ word }) => `${word}!`,
-});
-
-function words(context: ContextOptions, prompts: LanguageModelV4Prompt[] = []) {
-  return defineAgent({
-    name: "words",
-    system: "You look things up.",
-    tools: [lookup],
-    context,
-    model: scriptedModel({
-      rules: [
-        ({ turn, userText, prompt }) => {
-          prompts.push(prompt);
-          return turn === 0
-            ? { toolCalls: [{ name: "lookup", args: { word: userText } }] }
-            : { text: `looked up ${userText}` };
-        },
-      ],
-    }),
-  });
-}
-
-async function run(s: TestSession, message: string): Promise<void> {
-  await s.runtime.start({ message });
-  for (let i = 0; i < 10; i++) {
-    await s.drain();
-    s.clock.advance(120_000);
-  }
-}
-
-function compacted(s: TestSession): number {
-  return s.runtime.ledger.read(0).filter((e) => e.kind === "context.compacted").length;
-}
+const words = (context: ContextOptions) => wordsAgent([], context);
+const compacted = (s: Parameters<typeof compactions>[0]) => compactions(s).length;
 
 describe("a compaction that cannot be made", () => {
   it("fails the run with invalid_summary when summarize forgets to return", async () => {
@@ -105,6 +71,94 @@ describe("a compaction that cannot be made", () => {
   });
 });
 
+describe("a summarize function that never answers (summarizeTimeoutMs)", () => {
+  /** Fires alarms without awaiting a hung one, moving the clock past timeouts and backoffs. */
+  async function pumpUntil(s: TestSession, done: () => boolean): Promise<void> {
+    for (let i = 0; i < 60 && !done(); i++) {
+      void s.runtime.alarm();
+      await new Promise((r) => setTimeout(r, 5));
+      s.clock.advance(60_000);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** A summarize that hangs (ignoring its signal) on the calls `hangs` says, else answers. */
+  function hanging(hangs: (call: number) => boolean) {
+    const calls: SummarizeInput[] = [];
+    const summarize = (input: SummarizeInput) => {
+      calls.push(input);
+      return hangs(calls.length)
+        ? new Promise<string>(() => {})
+        : Promise.resolve(`summary of ${input.messages.length}`);
+    };
+    return { calls, summarize };
+  }
+
+  it("retries the step after summarize_timeout; the retry's summary is committed and the run completes", async () => {
+    const { calls, summarize } = hanging((n) => n === 1);
+    const prompts: LanguageModelV4Prompt[] = [];
+    const s = createTestSession(
+      wordsAgent(prompts, {
+        keepMessages: 3,
+        compactAfterMessages: 6,
+        summarize,
+        summarizeTimeoutMs: 1_000,
+      }),
+      { pump: { backoffBaseMs: 10 } },
+    );
+    await run(s, "alpha");
+    await s.runtime.start({ message: "beta" });
+    await pumpUntil(s, () => latestRun(s.sql)?.status !== "running");
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(calls).toHaveLength(2);
+    // The same messages both times: the timed-out call committed nothing.
+    expect(calls[1]?.messages).toEqual(calls[0]?.messages);
+    const [made] = compactions(s);
+    expect(compactions(s)).toHaveLength(1);
+    expect(made?.data).toMatchObject({ step: 2, summary: "summary of 4" });
+    // Step 2 ran twice: the attempt the timeout failed, and the retry that compacted.
+    const attempts = s.runtime.ledger
+      .read(0)
+      .filter((e) => e.kind === "step.started" && e.runId === made?.runId && e.data.step === 2);
+    expect(attempts.map((e) => e.data)).toEqual([
+      { step: 2, attempt: 1 },
+      { step: 2, attempt: 2 },
+    ]);
+    // Nothing lost: clients read every message, and the model got the summary and the tail.
+    expect(listMessages(s.sql, 0, 100)).toHaveLength(8);
+    expect(sentSummaries(prompts)).toEqual(["summary of 4"]);
+  });
+
+  it("fails the run with summarize_timeout when every attempt times out, the conversation intact", async () => {
+    const { calls, summarize } = hanging(() => true);
+    const s = createTestSession(
+      wordsAgent([], {
+        keepMessages: 3,
+        compactAfterMessages: 6,
+        summarize,
+        summarizeTimeoutMs: 1_000,
+      }),
+      { pump: { backoffBaseMs: 10 } },
+    );
+    await run(s, "alpha");
+    const before = listMessages(s.sql, 0, 100).length;
+    await s.runtime.start({ message: "beta" });
+    await pumpUntil(s, () => latestRun(s.sql)?.status !== "running");
+    const failed = latestRun(s.sql);
+    expect(failed?.status).toBe("failed");
+    expect(failed?.error?.code).toBe("summarize_timeout");
+    expect(failed?.error?.message).toMatch(
+      /^context\.summarize did not answer within 1000 ms, so the step is retried; make it answer sooner/,
+    );
+    expect(calls.length).toBeGreaterThan(1);
+    expect(compacted(s)).toBe(0);
+    // beta's user message, its lookup and result are kept; the run failed before step 2's answer.
+    expect(listMessages(s.sql, 0, 100).length).toBe(before + 3);
+    // No compaction is active: the next prompt is the whole conversation again.
+    expect(activeCompaction(s.sql)).toBeUndefined();
+  });
+});
+
 describe("a plain window", () => {
   it("pins the run's user message before a kept tail that opens at an assistant turn", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
@@ -121,14 +175,11 @@ describe("a plain window", () => {
       ],
     });
     const s = createTestSession(
-      defineAgent({
-        name: "words",
-        system: "You look things up.",
-        tools: [lookup],
-        maxSteps: 20,
-        context: { keepMessages: 3, compactAfterMessages: 6, summarize: false },
-        model,
-      }),
+      wordsAgent(
+        prompts,
+        { keepMessages: 3, compactAfterMessages: 6, summarize: false },
+        { model, maxSteps: 20 },
+      ),
     );
     await run(s, "look up eight words");
     expect(latestRun(s.sql)?.status).toBe("completed");

@@ -5,76 +5,26 @@
  */
 import type { LanguageModelV4, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
 import type { ContextOptions } from "../src/agent/context-options.ts";
-import { SUMMARY_PREFIX } from "../src/agent/message-cache.ts";
-import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
-import type { LedgerEvent } from "../src/ledger/events.ts";
+import { latestRun, scriptedModel } from "../src/index.ts";
 import { runUsage } from "../src/ledger/projections/usage-entries.ts";
-import { createTestSession, type TestSession } from "../src/testing/index.ts";
+import { createTestSession } from "../src/testing/index.ts";
 import { createAguiProjector } from "../src/wire/agui/agui-projector.ts";
 import { createUiStreamProjector } from "../src/wire/ui-stream/ui-stream-projector.ts";
+import {
+  compactions,
+  settle as run,
+  SYSTEM,
+  sentSummaries,
+  wordsAgent,
+} from "./compaction-fixture.ts";
 
-const SYSTEM = "You look things up.";
-
-const lookup = defineTool({
-  name: "lookup",
-  description: "Looks a word up",
-  input: z.object({ word: z.string() }),
-  effect: "pure",
-  execute: ({ word }) => `${word}!`,
-});
-
-/** Each run: a lookup of the user's text, then an answer (4 messages a run). */
-function words(prompts: LanguageModelV4Prompt[], context: ContextOptions, model?: LanguageModelV4) {
-  return defineAgent({
-    name: "words",
-    system: SYSTEM,
-    tools: [lookup],
-    context,
-    model:
-      model ??
-      scriptedModel({
-        rules: [
-          ({ turn, userText, prompt }) => {
-            prompts.push(prompt);
-            return turn === 0
-              ? { toolCalls: [{ name: "lookup", args: { word: userText } }] }
-              : { text: `looked up ${userText}` };
-          },
-        ],
-      }),
-  });
-}
-
-function compactions(s: TestSession): LedgerEvent<"context.compacted">[] {
-  return s.runtime.ledger
-    .read(0)
-    .filter((e): e is LedgerEvent<"context.compacted"> => e.kind === "context.compacted");
-}
-
-/** Starts a run and fires alarms (moving the clock past retry backoffs) until it rests. */
-async function run(s: TestSession, message: string): Promise<void> {
-  await s.runtime.start({ message });
-  for (let i = 0; i < 10; i++) {
-    await s.drain();
-    s.clock.advance(120_000);
-  }
-}
-
-function sentSummaries(prompts: readonly LanguageModelV4Prompt[]): string[] {
-  return prompts.flatMap((prompt) =>
-    prompt.flatMap((m) =>
-      m.role === "user"
-        ? m.content.flatMap((p) =>
-            p.type === "text" && p.text.startsWith(SUMMARY_PREFIX)
-              ? [p.text.slice(SUMMARY_PREFIX.length)]
-              : [],
-          )
-        : [],
-    ),
-  );
-}
+/** The "words" agent with `context`, on `model` when given. */
+const words = (
+  prompts: LanguageModelV4Prompt[],
+  context: ContextOptions,
+  model?: LanguageModelV4,
+) => wordsAgent(prompts, context, model ? { model } : {});
 
 describe("a summarize function's answer", () => {
   // `String(text)` in context-compaction.ts: a summarize that forgets to return (undefined) or
@@ -136,14 +86,11 @@ describe("a plain window (summarize: false) in a long tool run", () => {
       ],
     });
     const s = createTestSession(
-      defineAgent({
-        name: "words",
-        system: SYSTEM,
-        tools: [lookup],
-        maxSteps: 20,
-        context: { keepMessages: 3, compactAfterMessages: 6, summarize: false },
-        model,
-      }),
+      wordsAgent(
+        prompts,
+        { keepMessages: 3, compactAfterMessages: 6, summarize: false },
+        { model, maxSteps: 20 },
+      ),
     );
     await run(s, "look up eight words");
     expect(latestRun(s.sql)?.status).toBe("completed");

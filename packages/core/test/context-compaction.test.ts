@@ -11,57 +11,25 @@ import type {
   LanguageModelV4Prompt,
 } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
 import { compactionCut } from "../src/agent/context-compaction.ts";
-import type { ContextOptions, SummarizeInput } from "../src/agent/context-options.ts";
-import { SUMMARY_PREFIX, summaryMessage } from "../src/agent/message-cache.ts";
+import type { SummarizeInput } from "../src/agent/context-options.ts";
+import { summaryMessage } from "../src/agent/message-cache.ts";
 import { convert } from "../src/agent/prompt.ts";
-import { defineAgent, defineTool, latestRun, listMessages, scriptedModel } from "../src/index.ts";
-import type { LedgerEvent } from "../src/ledger/events.ts";
+import { latestRun, listMessages, scriptedModel } from "../src/index.ts";
 import { listCheckpoints } from "../src/ledger/projections/checkpoints.ts";
 import { activeCompaction } from "../src/ledger/projections/compactions.ts";
 import { changedMessages } from "../src/ledger/projections/messages.ts";
 import { usageSummary } from "../src/ledger/projections/usage.ts";
 import { createTestSession, ManualClock, type TestSession } from "../src/testing/index.ts";
-
-const SYSTEM = "You look things up.";
-
-const lookup = defineTool({
-  name: "lookup",
-  description: "Looks a word up",
-  input: z.object({ word: z.string() }),
-  effect: "pure",
-  execute: ({ word }) => `${word}!`,
-});
-
-/** Each run: a lookup of the user's text, then an answer (4 messages a run). */
-function model(prompts: LanguageModelV4Prompt[]): LanguageModelV4 {
-  return scriptedModel({
-    rules: [
-      ({ turn, userText, prompt }) => {
-        if (prompt[0]?.role === "system" && prompt[0].content === SYSTEM) prompts.push(prompt);
-        return turn === 0
-          ? { toolCalls: [{ name: "lookup", args: { word: userText } }] }
-          : { text: `looked up ${userText}` };
-      },
-    ],
-  });
-}
-
-function agent(
-  prompts: LanguageModelV4Prompt[],
-  context: ContextOptions,
-  over: Partial<Parameters<typeof defineAgent>[0]> = {},
-) {
-  return defineAgent({
-    name: "words",
-    system: SYSTEM,
-    tools: [lookup],
-    model: model(prompts),
-    context,
-    ...over,
-  });
-}
+import {
+  compactions,
+  isSummary,
+  lookupModel,
+  runs,
+  SYSTEM,
+  stepUntil,
+  wordsAgent,
+} from "./compaction-fixture.ts";
 
 /**
  * A model that follows a plan by call (a lookup or an answer), whatever the prompt holds: a
@@ -91,20 +59,6 @@ function recording() {
     return `${input.previousSummary ?? "start"} + ${input.messages.length} messages (${users} user)`;
   };
   return { calls, summarize };
-}
-
-async function runs(s: TestSession, words: readonly string[]): Promise<void> {
-  for (const word of words) {
-    await s.runtime.start({ message: word });
-    await s.drain();
-    expect(latestRun(s.sql)?.status).toBe("completed");
-  }
-}
-
-function compactions(s: TestSession): LedgerEvent<"context.compacted">[] {
-  return s.runtime.ledger
-    .read(0)
-    .filter((e): e is LedgerEvent<"context.compacted"> => e.kind === "context.compacted");
 }
 
 /** The whole conversation, converted message by message, with indexes (the reference). */
@@ -141,6 +95,19 @@ describe("where the kept tail starts (compactionCut)", () => {
     expect(roles.length - (cut as number)).toBeLessThanOrEqual(options.compactAfterMessages);
     expect(roles.length - (cut as number)).toBeGreaterThanOrEqual(options.keepMessages);
   });
+  it("with the token trigger: anything past keepMessages, the tail no longer than keepMessages unless at a tool result", () => {
+    const roles = ["user", "assistant", "tool", "assistant", "user", "assistant"] as const;
+    // Under compactAfterMessages (6), the token trigger still compacts: from the keep point.
+    expect(compactionCut(roles, { keepMessages: 2, compactAfterMessages: 6 }, "tokens")).toBe(4);
+    expect(compactionCut(roles, { keepMessages: 2 }, "tokens")).toBe(4);
+    // Without compactAfterMessages the tail does not reach back for a user message...
+    expect(compactionCut(roles, { keepMessages: 1 }, "tokens")).toBe(5);
+    // ...with it, it does, within compactAfterMessages.
+    expect(compactionCut(roles, { keepMessages: 1, compactAfterMessages: 6 }, "tokens")).toBe(4);
+    // Never at a tool result; nothing to compact up to keepMessages.
+    expect(compactionCut(["user", "assistant", "tool"], { keepMessages: 1 }, "tokens")).toBe(1);
+    expect(compactionCut(["user", "assistant"], { keepMessages: 2 }, "tokens")).toBe(undefined);
+  });
 });
 
 describe("context compaction in a session", () => {
@@ -148,7 +115,7 @@ describe("context compaction in a session", () => {
     const prompts: LanguageModelV4Prompt[] = [];
     const { calls, summarize } = recording();
     const s = createTestSession(
-      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }),
+      wordsAgent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }),
     );
     await runs(s, ["alpha", "beta"]);
     // Run 2, step 2: 7 messages (> 6): the tail from beta's user message on, the rest summarized.
@@ -198,7 +165,7 @@ describe("context compaction in a session", () => {
     const { summarize } = recording();
     const many = planned(prompts, [...Array(8).fill("tool"), "text"]);
     const s = createTestSession(
-      agent(
+      wordsAgent(
         prompts,
         { keepMessages: 3, compactAfterMessages: 6, summarize },
         { model: many, maxSteps: 20 },
@@ -227,7 +194,7 @@ describe("context compaction in a session", () => {
   it("a plain window (summarize: false) drops the older messages and sends no summary", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
     const s = createTestSession(
-      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize: false }),
+      wordsAgent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize: false }),
     );
     await runs(s, ["alpha", "beta", "gamma"]);
     expect(compactions(s).every((e) => e.data.summary === "")).toBe(true);
@@ -248,7 +215,7 @@ describe("context compaction in a session", () => {
       return `summary of ${input.messages.length}`;
     };
     const s = createTestSession(
-      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }),
+      wordsAgent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }),
     );
     await runs(s, ["alpha"]);
     hang = true;
@@ -269,7 +236,7 @@ describe("context compaction in a session", () => {
   it("a crash after the commit, before the model answers, reuses the compaction", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
     const { calls, summarize } = recording();
-    const base = model(prompts);
+    const base = lookupModel(prompts);
     let hangs = 0;
     const dying: LanguageModelV4 = {
       ...base,
@@ -280,7 +247,11 @@ describe("context compaction in a session", () => {
       },
     };
     const s = createTestSession(
-      agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize }, { model: dying }),
+      wordsAgent(
+        prompts,
+        { keepMessages: 3, compactAfterMessages: 6, summarize },
+        { model: dying },
+      ),
     );
     await runs(s, ["alpha"]);
     await s.runtime.start({ message: "beta" });
@@ -305,7 +276,7 @@ describe("context compaction in a session", () => {
     // alpha: one lookup; long beta: five; beta again: one.
     const plan = ["tool", "text", ...Array(5).fill("tool"), "text", "tool", "text"];
     const s = createTestSession(
-      agent(
+      wordsAgent(
         prompts,
         { keepMessages: 2, compactAfterMessages: 4, summarize },
         { model: planned(prompts, plan) },
@@ -334,7 +305,7 @@ describe("context compaction in a session", () => {
   it("a fork before a compaction has none; a fork after it keeps it", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
     const { summarize } = recording();
-    const words = agent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize });
+    const words = wordsAgent(prompts, { keepMessages: 3, compactAfterMessages: 6, summarize });
     const s = createTestSession(words);
     await runs(s, ["alpha", "beta"]);
     const [made] = compactions(s);
@@ -371,7 +342,7 @@ describe("context compaction in a session", () => {
       ],
     });
     const s = createTestSession(
-      agent(
+      wordsAgent(
         prompts,
         { keepMessages: 3, compactAfterMessages: 6, instructions: "Summarize." },
         { model: base },
@@ -396,26 +367,11 @@ describe("context compaction in a session", () => {
   });
 
   it("refuses a context option that would compact every step", () => {
-    expect(() => agent([], { keepMessages: 6, compactAfterMessages: 6 })).toThrow(
+    expect(() => wordsAgent([], { keepMessages: 6, compactAfterMessages: 6 })).toThrow(
       /compactAfterMessages \(6\) must be above context.keepMessages \(6\)/,
     );
-    expect(() => agent([], { keepMessages: 0, compactAfterMessages: 6 })).toThrow(
+    expect(() => wordsAgent([], { keepMessages: 0, compactAfterMessages: 6 })).toThrow(
       /context.keepMessages/,
     );
   });
 });
-
-/** Fires alarms (without awaiting a hung one) until `done`: the object then "dies" there. */
-async function stepUntil(s: TestSession, done: () => boolean): Promise<void> {
-  for (let i = 0; i < 20 && !done(); i++) {
-    void s.runtime.alarm();
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function isSummary(message: LanguageModelV4Message): boolean {
-  return (
-    message.role === "user" &&
-    message.content.some((p) => p.type === "text" && p.text.startsWith(SUMMARY_PREFIX))
-  );
-}

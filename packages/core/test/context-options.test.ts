@@ -27,9 +27,17 @@ describe("the context option's checks", () => {
     expect(() => agent({ ...base, instructions: "Summarize." })).not.toThrow();
   });
 
+  it("takes the token trigger alone or beside the message trigger, and refuses neither", () => {
+    expect(() => agent({ keepMessages: 3, compactAfterTokens: 100_000 })).not.toThrow();
+    expect(() => agent({ ...base, compactAfterTokens: 100_000 })).not.toThrow();
+    expect(() => agent({ keepMessages: 3 })).toThrow(
+      /context has no trigger: set context\.compactAfterMessages \(compact when the prompt holds more messages than it, above keepMessages\), context\.compactAfterTokens \(compact once the last model call's input tokens reach it\), or both/,
+    );
+  });
+
   it("refuses an unknown (misspelt) key, listing the options", () => {
     expect(() => agent({ keepMessage: 3, compactAfterMessages: 6 })).toThrow(
-      /context\.keepMessage is not an option of context; its options are keepMessages, compactAfterMessages, summarize, instructions, summarizeTimeoutMs/,
+      /context\.keepMessage is not an option of context; its options are keepMessages, compactAfterMessages, compactAfterTokens, summarize, instructions, summarizeTimeoutMs/,
     );
     expect(() => agent({ ...base, sumarize: false })).toThrow(/context\.sumarize is not an option/);
   });
@@ -45,8 +53,11 @@ describe("the context option's checks", () => {
     expect(() => agent({ keepMessages: 1.5, compactAfterMessages: 6 })).toThrow(
       /context\.keepMessages must be an integer of at least 1/,
     );
-    expect(() => agent({ keepMessages: 3 })).toThrow(
+    expect(() => agent({ keepMessages: 3, compactAfterMessages: "6" })).toThrow(
       /context\.compactAfterMessages must be an integer above keepMessages/,
+    );
+    expect(() => agent({ keepMessages: 3, compactAfterTokens: 0 })).toThrow(
+      /context\.compactAfterTokens must be an integer of at least 1 \(compact once the last model call's input tokens reach it\)/,
     );
     expect(() => agent({ ...base, summarizeTimeoutMs: 0 })).toThrow(
       /context\.summarizeTimeoutMs must be an integer of at least 1/,

@@ -26,6 +26,7 @@ import {
   NodeSqlPort,
   type TestSession,
 } from "../src/testing/index.ts";
+import { compactions, runs, SYSTEM, settle, wordsAgent } from "./compaction-fixture.ts";
 import { mathAgent } from "./fixtures.ts";
 
 /** A sink that keeps what it is given, and counts flushes. */
@@ -344,6 +345,91 @@ describe("tracing a run (GenAI spans from the run driver and the ledger)", () =>
     expect(Object.keys(completed?.data ?? {}).sort()).toEqual(
       ["finishReason", "model", "step", "text", "toolCalls", "usage"].sort(),
     );
+  });
+
+  it("a compaction's summary call has a chat span of its own, under its step's, marked as the compaction's", async () => {
+    const model = scriptedModel({
+      modelId: "words-model",
+      rules: [
+        ({ prompt }) =>
+          prompt[0]?.role === "system" && prompt[0].content !== SYSTEM
+            ? { text: "they looked up alpha" }
+            : undefined,
+        ({ turn, userText }) =>
+          turn === 0
+            ? { toolCalls: [{ name: "lookup", args: { word: userText } }] }
+            : { text: `looked up ${userText}` },
+      ],
+    });
+    const sink = memorySink();
+    const s = createTestSession(
+      wordsAgent([], { keepMessages: 3, compactAfterMessages: 6 }, { model }),
+      { tracing: { runs: runTracing(sink) } },
+    );
+    await runs(s, ["alpha", "beta"]);
+    const [made] = compactions(s);
+    expect(made?.data.usage).toBeDefined();
+    const trace = getRunTrace(s.sql, made?.runId as string);
+    if (!trace) throw new Error("no trace context");
+    const chats = sink.spans.filter((x) => x.attributes[GEN_AI.operation] === "chat");
+    const summaries = chats.filter((x) => x.attributes[DURABLE_AGENTS.compaction] === true);
+    // 4 steps and 1 summary call, each its own chat span.
+    expect(chats).toHaveLength(5);
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({
+      name: "chat words-model",
+      kind: "client",
+      traceId: trace.traceId,
+      parentSpanId: stepSpanId(trace, 2, 1),
+      attributes: {
+        [GEN_AI.provider]: "scripted",
+        [GEN_AI.requestModel]: "words-model",
+        [GEN_AI.finishReasons]: ["stop"],
+        [GEN_AI.inputTokens]: made?.data.usage?.inputTokens,
+        [GEN_AI.outputTokens]: made?.data.usage?.outputTokens,
+        [DURABLE_AGENTS.runId]: made?.runId,
+        [DURABLE_AGENTS.step]: 2,
+        [DURABLE_AGENTS.attempt]: 1,
+      },
+    });
+    // The step's own call is not marked, and the summary call came before it.
+    const answer = chats.find(
+      (x) =>
+        x.parentSpanId === stepSpanId(trace, 2, 1) &&
+        x.attributes[DURABLE_AGENTS.compaction] !== true,
+    );
+    expect(answer?.attributes[DURABLE_AGENTS.compaction]).toBeUndefined();
+    expect(summaries[0]?.endTime).toBeLessThanOrEqual(answer?.startTime ?? Number.NaN);
+    expectWellFormed(sink.spans);
+  });
+
+  it("a summary call whose summary is refused has its span, with the error, and its step's span ends with it", async () => {
+    const model = scriptedModel({
+      rules: [
+        ({ prompt }) =>
+          prompt[0]?.role === "system" && prompt[0].content !== SYSTEM ? { text: " " } : undefined,
+        ({ turn, userText }) =>
+          turn === 0
+            ? { toolCalls: [{ name: "lookup", args: { word: userText } }] }
+            : { text: `looked up ${userText}` },
+      ],
+    });
+    const sink = memorySink();
+    const s = createTestSession(
+      wordsAgent([], { keepMessages: 3, compactAfterMessages: 6 }, { model }),
+      { tracing: { runs: runTracing(sink) }, pump: { backoffBaseMs: 10 } },
+    );
+    await runs(s, ["alpha"]);
+    await settle(s, "beta");
+    expect(s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.failed");
+    const summaries = sink.spans.filter((x) => x.attributes[DURABLE_AGENTS.compaction] === true);
+    expect(summaries.length).toBeGreaterThan(1);
+    for (const span of summaries) {
+      expect(span.error?.code).toBe("empty_summary");
+      expect(span.attributes[GEN_AI.errorType]).toBe("empty_summary");
+      expect(span.attributes[GEN_AI.inputTokens]).toBeGreaterThan(0);
+    }
+    expectWellFormed(sink.spans);
   });
 
   it("a sub-agent's run joins its caller's trace, under the calling step", async () => {

@@ -5,33 +5,39 @@ import type { Ledger } from "../ledger/ledger.ts";
 import { activeCompaction } from "../ledger/projections/compactions.ts";
 import { readPrompt } from "../ledger/projections/message-prompts.ts";
 import type { MessageRole } from "../ledger/projections/messages.ts";
+import { runTokensOf } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
+import type { RunTracer } from "../tracing/run-tracer.ts";
 import type { ContextOptions } from "./context-options.ts";
-import { type AgentDefinition, resolveModel } from "./define-agent.ts";
+import type { AgentDefinition } from "./define-agent.ts";
 import type { MessageCache } from "./message-cache.ts";
-import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
-import { DEFAULT_SUMMARY_INSTRUCTIONS, summarizeWithModel } from "./summarize.ts";
+import { discardSummary, summarizeOnModel } from "./model-summarizer.ts";
 import { callSummarize, checkSummarySize } from "./summarize-function.ts";
 
 /**
  * Context compaction: what the model sees of a long conversation (the agent's `context`
  * option). The field's way (Claude Agent SDK auto-compaction, LangChain's
  * SummarizationMiddleware, Mastra's `lastMessages`): before a model call whose prompt holds
- * more than `compactAfterMessages` messages, the older ones are replaced by a summary, and the
- * newest `keepMessages` stay word for word.
+ * more than `compactAfterMessages` messages, or once the last model call's input tokens reached
+ * `compactAfterTokens` (the provider's own count, as `model.completed` recorded it), the older
+ * messages are replaced by a summary, and the newest `keepMessages` stay word for word.
  *
  * Invariants:
  * 1. Ledger first: a compaction is a `context.compacted` event, committed (by the step's own
  *    attempt, still running) before the model call it serves. A crash before the commit loses
  *    only the summary, and the redriven step summarizes again; a crash after reuses the event.
  * 2. A step compacts in one pass: the kept tail never holds more than `compactAfterMessages`
- *    messages (`compactionCut`), so a retried or replayed step finds nothing more to compact;
- *    and a commit is refused when the active compaction moved since the summary began (a
- *    second performer of the same attempt, on the Workflow executor, compacted first). The
+ *    messages (`compactionCut`), and the token trigger reads only a model call made after the
+ *    active compaction (`lastInputTokens`: a figure measured before it is stale), so a retried
+ *    or replayed step finds nothing more to compact; and a commit is refused when the active
+ *    compaction moved since the summary began (a second performer of the same attempt, on the
+ *    Workflow executor, compacted first; its summary call's usage is recorded all the same,
+ *    model-summarizer.ts). The
  *    pass may commit several `context.compacted` events: a summary folds in at most
  *    `compactAfterMessages` messages per call, so any compaction of more (a long conversation's
  *    first, one after a rewind dropped the summary, a step after a burst of messages) is made
- *    in chunks, one event each, each summary folding in the one before.
+ *    in chunks, one event each, each summary folding in the one before. With the token trigger
+ *    alone, one call folds in everything before the kept tail (it fit the last model call).
  * 3. The kept tail starts at a safe boundary: never at a tool message (its call is in the
  *    assistant message before it), preferably at a user message; so does every chunk's cut.
  * 4. The prompt after a compaction is the system message, the summary (a user message), then
@@ -49,9 +55,12 @@ import { callSummarize, checkSummarySize } from "./summarize-function.ts";
 export interface CompactionCall {
   readonly runId: string;
   readonly step: number;
+  readonly attempt: number;
   readonly signal: AbortSignal;
   /** Appends the event if the step's attempt is still the run's current one; false if not. */
-  readonly commit: (event: NewEvent<"context.compacted">) => boolean;
+  readonly commit: (
+    event: NewEvent<"context.compacted"> | NewEvent<"context.summary_discarded">,
+  ) => boolean;
 }
 
 export interface ContextCompactorOptions {
@@ -62,6 +71,8 @@ export interface ContextCompactorOptions {
   readonly sessionId: string;
   readonly clock: Clock;
   readonly cache: MessageCache;
+  /** Traces the default summarizer's calls (model-summarizer.ts); absent: no tracing. */
+  readonly tracer?: RunTracer;
 }
 
 export class ContextCompactor {
@@ -76,13 +87,21 @@ export class ContextCompactor {
     const { agent, cache, ledger } = this.#o;
     const prompt = cache.prompt(agent.system, ledger.tail);
     const options = agent.context;
-    if (!options || cache.count <= options.compactAfterMessages) return prompt;
-    await this.#compact(options, call);
+    if (!options) return prompt;
+    const trigger = dueTrigger(options, cache.count, () =>
+      lastInputTokens(ledger, cache.compaction?.seq ?? 0),
+    );
+    if (trigger === undefined) return prompt;
+    await this.#compact(options, call, trigger);
     return cache.prompt(agent.system, ledger.tail);
   }
 
   /** Summarizes and commits, chunk by chunk; false when nothing was committed. */
-  async #compact(options: ContextOptions, call: CompactionCall): Promise<boolean> {
+  async #compact(
+    options: ContextOptions,
+    call: CompactionCall,
+    trigger: Trigger,
+  ): Promise<boolean> {
     const { sql, cache } = this.#o;
     /** The compaction this one follows: if another performer of the step moved it, stop. */
     let base = cache.compaction?.seq;
@@ -90,12 +109,12 @@ export class ContextCompactor {
     let summary = cache.compaction?.summary || undefined;
     const rows = promptRows(sql, after);
     const roles = rows.map((r) => r.role);
-    const cut = compactionCut(roles, options);
+    const cut = compactionCut(roles, options, trigger);
     if (cut === undefined) return false;
     let committed = false;
     // A plain window drops everything at once; a summary is made in chunks of at most
     // compactAfterMessages messages, one event each (invariant 2), so each call fits the model.
-    const chunk = options.summarize === false ? cut : options.compactAfterMessages;
+    const chunk = options.summarize === false ? cut : (options.compactAfterMessages ?? cut);
     for (let start = 0; start < cut; ) {
       const end = chunkEnd(roles, start, cut, chunk);
       const through = rows[end - 1]?.index ?? after;
@@ -106,7 +125,12 @@ export class ContextCompactor {
         runId: call.runId,
         data: { step: call.step, throughIndex: through, messages: end - start, ...written },
       };
-      if (activeCompaction(sql)?.seq !== base || !call.commit(event)) return committed;
+      if (activeCompaction(sql)?.seq !== base) {
+        // Another performer of the step compacted first: this summary call was for nothing.
+        discardSummary(call, written, "superseded");
+        return committed;
+      }
+      if (!call.commit(event)) return committed;
       committed = true;
       cache.invalidate();
       base = activeCompaction(sql)?.seq;
@@ -128,7 +152,7 @@ export class ContextCompactor {
     const { signal } = call;
     if (options.summarize === false) return { summary: "" };
     const messages = readPrompt(this.#o.sql, range).messages;
-    const { agent, env, clock, sessionId } = this.#o;
+    const { clock, sessionId } = this.#o;
     if (options.summarize) {
       const input = { messages, previousSummary, signal, sessionId, runId: call.runId };
       const summary = await callSummarize(
@@ -140,19 +164,7 @@ export class ContextCompactor {
       if (summary !== undefined) checkSummarySize(summary, "context.summarize");
       return summary === undefined ? undefined : { summary };
     }
-    const model = resolveModel(agent, env);
-    const instructions = options.instructions ?? DEFAULT_SUMMARY_INSTRUCTIONS;
-    const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
-    const name = `${model.provider}:${model.modelId}`;
-    const watchdog = new ModelWatchdog(clock, timeouts, name);
-    const written = await summarizeWithModel(
-      model,
-      instructions,
-      { messages, previousSummary, signal },
-      watchdog,
-    );
-    if (written) checkSummarySize(written.summary, `the agent's model ${name}`);
-    return written;
+    return summarizeOnModel(this.#o, options, call, { messages, previousSummary });
   }
 }
 
@@ -166,11 +178,43 @@ function promptRows(sql: SqlPort, afterIndex: number): { index: number; role: Me
     .map((r) => ({ index: r.idx, role: r.role }));
 }
 
+/** What made a compaction due: the prompt's message count, or the last call's input tokens. */
+export type Trigger = "messages" | "tokens";
+
+/**
+ * Which trigger makes a compaction due before a model call, if any: the prompt holds more than
+ * `compactAfterMessages` messages (`count`, after the summary), or the last model call's input
+ * tokens (`inputTokens`, read only when the option is set) reached `compactAfterTokens`.
+ */
+export function dueTrigger(
+  { compactAfterMessages, compactAfterTokens }: ContextOptions,
+  count: number,
+  inputTokens: () => number | undefined,
+): Trigger | undefined {
+  if (compactAfterMessages !== undefined && count > compactAfterMessages) return "messages";
+  if (compactAfterTokens === undefined) return undefined;
+  const tokens = inputTokens();
+  return tokens !== undefined && tokens >= compactAfterTokens ? "tokens" : undefined;
+}
+
+/**
+ * The input tokens the session's last step model call reported (its `model.completed` usage,
+ * by runTokensOf, the one rule for a call's tokens), if it was made after the event `afterSeq`
+ * (the active compaction): a call before it measured a prompt since compacted (invariant 2).
+ * Read from the ledger's tail back, down to `afterSeq` at most.
+ */
+export function lastInputTokens(ledger: Ledger, afterSeq: number): number | undefined {
+  const call = ledger.latest("model.completed", afterSeq);
+  return call && runTokensOf(call)?.inputTokens;
+}
+
 /**
  * Where the kept tail starts, as a position in `roles` (the prompt's messages after the current
- * summary), or undefined when nothing can be compacted. From `length - keepMessages`, back to
- * the nearest user message while the tail stays within `compactAfterMessages` (invariants 2, 3);
- * without one there, back to the nearest message that is not a tool result.
+ * summary), or undefined when nothing can be compacted: up to the trigger (`compactAfterMessages`
+ * messages, or `keepMessages` when the token trigger fired). From `length - keepMessages`, back
+ * to the nearest user message while the tail stays within `compactAfterMessages` (invariants 2,
+ * 3; without that option, only the `keepMessages` point itself); without one there, back to the
+ * nearest message that is not a tool result.
  */
 export function compactionCut(
   roles: readonly MessageRole[],
@@ -178,10 +222,12 @@ export function compactionCut(
     keepMessages,
     compactAfterMessages,
   }: Pick<ContextOptions, "keepMessages" | "compactAfterMessages">,
+  trigger: Trigger = "messages",
 ): number | undefined {
-  if (roles.length <= compactAfterMessages) return undefined;
+  const least = trigger === "tokens" ? keepMessages : compactAfterMessages;
+  if (least === undefined || roles.length <= least) return undefined;
   const start = roles.length - keepMessages;
-  const floor = Math.max(1, roles.length - compactAfterMessages);
+  const floor = Math.max(1, roles.length - (compactAfterMessages ?? keepMessages));
   for (let p = start; p >= floor; p--) if (roles[p] === "user") return p;
   for (let p = start; p >= 1; p--) if (roles[p] !== "tool") return p;
   return undefined;

@@ -22,15 +22,28 @@ export type Summarizer = (input: SummarizeInput) => Promise<string>;
 
 /**
  * Context compaction (the agent's `context` option): before a model call whose prompt holds
- * more than `compactAfterMessages` messages, the older ones are replaced by a summary and the
- * newest `keepMessages` (or a few more, to start at a safe boundary) are kept as they are.
- * See agent/context-compaction.ts and docs/api.md ("Context compaction").
+ * more than `compactAfterMessages` messages, or once the last model call's input tokens reached
+ * `compactAfterTokens` (either trigger, or both), the older messages are replaced by a summary
+ * and the newest `keepMessages` (or a few more, to start at a safe boundary) are kept as they
+ * are. See agent/context-compaction.ts and docs/api.md ("Context compaction").
  */
 export interface ContextOptions {
   /** Messages the prompt keeps word for word after a compaction (the kept tail), at least 1. */
   readonly keepMessages: number;
-  /** Compact when the prompt holds more messages than this (after the summary); above `keepMessages`. */
-  readonly compactAfterMessages: number;
+  /**
+   * Compact when the prompt holds more messages than this (after the summary); above
+   * `keepMessages`. Also the most messages one summary call folds in. Set it,
+   * `compactAfterTokens`, or both.
+   */
+  readonly compactAfterMessages?: number;
+  /**
+   * Compact before a model call once the session's last model call (a step's, made after the
+   * active compaction) reported at least this many input tokens: its `model.completed` usage,
+   * cached tokens included, as the provider counts them. Set it below the model's context
+   * window by what one step may add (a user message, tool results). Set it,
+   * `compactAfterMessages`, or both.
+   */
+  readonly compactAfterTokens?: number;
   /**
    * Who writes the summary. Default: the agent's own model, with `instructions`; its usage is
    * counted as that model's. A function: yours, answering a non-empty string (else the step
@@ -57,7 +70,8 @@ const count = (min: number) => z.number().check(z.int(), z.gte(min));
 /** The `context` option's one schema: unknown keys are refused (a misspelt key does nothing). */
 const contextOptions = z.strictObject({
   keepMessages: count(1),
-  compactAfterMessages: count(2),
+  compactAfterMessages: z.optional(count(2)),
+  compactAfterTokens: z.optional(count(1)),
   summarize: z.optional(
     z.union([z.literal(false), z.custom<Summarizer>((v) => typeof v === "function")]),
   ),
@@ -72,6 +86,8 @@ const TAKES: Record<string, string> = {
   keepMessages: "an integer of at least 1 (the messages kept word for word)",
   compactAfterMessages:
     "an integer above keepMessages (compact when the prompt holds more messages)",
+  compactAfterTokens:
+    "an integer of at least 1 (compact once the last model call's input tokens reach it)",
   summarize:
     "a function ({ messages, previousSummary, signal, sessionId, runId }) => Promise<string>, or false for a plain window (no summary); leave it out for the default summarizer (the agent's model)",
   instructions: "a non-empty string (the default summarizer's system prompt)",
@@ -89,7 +105,7 @@ export function checkContextOptions(agent: string, options: ContextOptions | und
   };
   if (typeof options !== "object" || options === null || Array.isArray(options))
     refuse(
-      "context must be an object { keepMessages, compactAfterMessages, summarize?, instructions?, summarizeTimeoutMs? }, or left out for no compaction",
+      "context must be an object { keepMessages, compactAfterMessages?, compactAfterTokens?, summarize?, instructions?, summarizeTimeoutMs? }, or left out for no compaction",
     );
   const unknown = Object.keys(options).filter((k) => !KEYS.includes(k));
   if (unknown.length > 0)
@@ -101,7 +117,14 @@ export function checkContextOptions(agent: string, options: ContextOptions | und
     const fields = [...new Set(checked.issues.map((i) => i.path.split(".")[0] ?? ""))];
     refuse(fields.map((f) => `context.${f} must be ${TAKES[f] ?? "valid"}`).join("; "));
   }
-  if (options.compactAfterMessages <= options.keepMessages)
+  if (options.compactAfterMessages === undefined && options.compactAfterTokens === undefined)
+    refuse(
+      "context has no trigger: set context.compactAfterMessages (compact when the prompt holds more messages than it, above keepMessages), context.compactAfterTokens (compact once the last model call's input tokens reach it), or both",
+    );
+  if (
+    options.compactAfterMessages !== undefined &&
+    options.compactAfterMessages <= options.keepMessages
+  )
     refuse(
       `context.compactAfterMessages (${options.compactAfterMessages}) must be above context.keepMessages (${options.keepMessages}), or every step would compact`,
     );

@@ -81,8 +81,9 @@ export interface AgentDefinition {
   readonly executor?: RunExecutor;
   /**
    * Context compaction: what the model sees of a long conversation. Absent (default): every
-   * message. `{ keepMessages, compactAfterMessages, summarize? }`: before a model call whose
-   * prompt holds more than `compactAfterMessages` messages, the older ones are replaced by a
+   * message. `{ keepMessages, compactAfterMessages?, compactAfterTokens?, summarize? }`: before a
+   * model call whose prompt holds more than `compactAfterMessages` messages, or once the last
+   * model call's input tokens reached `compactAfterTokens`, the older ones are replaced by a
    * summary (written by the agent's model, or `summarize`) and the newest `keepMessages` are
    * kept; recorded as a `context.compacted` event. Clients still read every message.
    */

@@ -1,5 +1,6 @@
 import type { APICallError } from "@ai-sdk/provider";
-import { RetryableError, TerminalError } from "../errors/base.ts";
+import { DurableAgentsError, RetryableError, TerminalError } from "../errors/base.ts";
+import type { ErrorInfo } from "../ledger/events.ts";
 
 /**
  * What a model provider's refusal means, from what it says: its status and the
@@ -103,4 +104,10 @@ export function emptyAnswerError(
     "empty_answer",
     `the model answered with ${what} and no tool calls (finish reason: ${finishReason}); an empty answer is retried, and the run fails when the step's attempts are spent: check the model's output limit and content filter, and the prompt`,
   );
+}
+
+/** A model call's thrown error as the ledger and a span state one: its code when it is ours. */
+export function errorInfo(error: unknown): ErrorInfo {
+  if (error instanceof DurableAgentsError) return { code: error.code, message: error.message };
+  return { code: "model_error", message: error instanceof Error ? error.message : String(error) };
 }

@@ -1,5 +1,5 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions } from "@ai-sdk/provider";
-import { DurableAgentsError, TerminalError } from "../errors/base.ts";
+import { TerminalError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
 import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
@@ -8,7 +8,7 @@ import { DeltaCoalescer } from "./coalescer.ts";
 import type { ContextCompactor } from "./context-compaction.ts";
 import { resolveModel } from "./define-agent.ts";
 import { callModel } from "./model-call.ts";
-import { emptyAnswerError } from "./model-errors.ts";
+import { emptyAnswerError, errorInfo } from "./model-errors.ts";
 import {
   callSettings,
   checkPreparedStep,
@@ -184,6 +184,7 @@ async function prepareCall(
   const prompt = await host.context.prompt({
     runId,
     step,
+    attempt,
     signal,
     commit: (event) => {
       if (!host.stillRunning(runId) || !host.currentAttempt(runId, step, attempt)) return false;
@@ -225,10 +226,4 @@ async function prepareCall(
 /** The reason the interrupt request gave (POST interrupt {reason}), carried to `run.interrupted`. */
 export function interruptReason(run: RunRecord | undefined): string {
   return run?.interruptReason ?? DEFAULT_INTERRUPT_REASON;
-}
-
-/** A thrown error as the ledger states one: its code when it is ours. */
-function errorInfo(error: unknown): { code: string; message: string } {
-  if (error instanceof DurableAgentsError) return { code: error.code, message: error.message };
-  return { code: "model_error", message: error instanceof Error ? error.message : String(error) };
 }

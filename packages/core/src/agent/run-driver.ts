@@ -128,9 +128,18 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     this.#messages = new MessageCache(options.sql, {
       compacted: options.agent.context !== undefined,
     });
-    const { sql, ledger, agent, env, sessionId, clock } = options;
+    const { sql, ledger, agent, env, sessionId, clock, tracer } = options;
     const cache = this.#messages;
-    const context = new ContextCompactor({ sql, ledger, agent, env, sessionId, clock, cache });
+    const context = new ContextCompactor({
+      sql,
+      ledger,
+      agent,
+      env,
+      sessionId,
+      clock,
+      cache,
+      tracer,
+    });
     this.#host = {
       options,
       context,

@@ -2,7 +2,7 @@ import type { LanguageModelV4, LanguageModelV4Message } from "@ai-sdk/provider";
 import { RetryableError } from "../errors/base.ts";
 import type { TokenUsage } from "../ledger/events.ts";
 import type { SummarizeInput } from "./context-options.ts";
-import { callModel } from "./model-call.ts";
+import { callModel, type ModelCallResult } from "./model-call.ts";
 import type { ModelWatchdog } from "./model-timeouts.ts";
 
 /** The default summarizer's system prompt (the agent's `context.instructions` replaces it). */
@@ -12,32 +12,34 @@ export const DEFAULT_SUMMARY_INSTRUCTIONS =
 /** The most characters of one part a transcript shows (a long tool result or file is cut). */
 const PART_CHARS = 4000;
 
-/** What the default summarizer's model call produced: the summary and the call's usage. */
+/** A summary the default summarizer's model call wrote, and the call's usage. */
 export interface ModelSummary {
   readonly summary: string;
+  /** `provider:modelId`. */
   readonly model: string;
   readonly usage: TokenUsage;
 }
 
 /**
- * The default summarizer: the agent's own model, streamed (as every model call of the runtime),
- * given the previous summary and the messages as a plain-text transcript in one user message.
- * A transcript rather than the messages themselves: some providers refuse tool calls in a
- * prompt that declares no tools (Anthropic), and the summary call offers none. The `watchdog`
- * applies the agent's `modelTimeouts` to it, as to the step's own call. Returns
- * undefined when `signal` aborted the call (an interrupt: nothing to commit). Provider errors
- * come back classified (model-call.ts); an empty summary is a retryable `empty_summary`.
+ * The default summarizer's model call: the agent's own model, streamed (as every model call of
+ * the runtime), given the previous summary and the messages as a plain-text transcript in one
+ * user message. A transcript rather than the messages themselves: some providers refuse tool
+ * calls in a prompt that declares no tools (Anthropic), and the summary call offers none. The
+ * `watchdog` applies the agent's `modelTimeouts` to it, as to the step's own call. Returns the
+ * call's result (`interrupted` when `signal` aborted it); provider errors come back classified
+ * (model-call.ts). `modelSummary` reads the summary out of it. See model-summarizer.ts for the
+ * call in a compaction (its span, its usage).
  */
-export async function summarizeWithModel(
+export function callSummaryModel(
   model: LanguageModelV4,
   instructions: string,
   input: Omit<SummarizeInput, "sessionId" | "runId">,
   watchdog?: ModelWatchdog,
-): Promise<ModelSummary | undefined> {
+): Promise<ModelCallResult> {
   const previous = input.previousSummary
     ? `The summary so far:\n\n${input.previousSummary}\n\nThe conversation after it:\n\n`
     : "The conversation:\n\n";
-  const result = await callModel(
+  return callModel(
     model,
     {
       prompt: [
@@ -57,7 +59,10 @@ export async function summarizeWithModel(
     { text: () => undefined },
     watchdog,
   );
-  if (result.interrupted) return undefined;
+}
+
+/** The summary a (not interrupted) call wrote; an empty one is a retryable `empty_summary`. */
+export function modelSummary(model: LanguageModelV4, result: ModelCallResult): ModelSummary {
   const summary = result.text.trim();
   if (!summary)
     throw new RetryableError(

@@ -206,6 +206,19 @@ export interface EventPayloads {
     model?: string;
     usage?: TokenUsage;
   };
+  /**
+   * A summary the default summarizer's model call wrote that no `context.compacted` carries:
+   * refused (`reason`: its error's code, `empty_summary` or `summary_too_large`), cut short by
+   * an interrupt (`interrupted`), or made needless by a compaction committed meanwhile
+   * (`superseded`). Recorded, through the step's guarded commit, for its `usage` alone: the
+   * provider bills the call. Only when the call reported usage; the prompt is unchanged.
+   */
+  "context.summary_discarded": {
+    step: number;
+    model: string;
+    usage: TokenUsage;
+    reason: string;
+  };
   /** The session takes no more events: readers see the end of the stream (Stream-Closed). */
   "session.closed": { reason: string };
   /** Scheduled work that gave up after its retries, or whose kind is not registered. */

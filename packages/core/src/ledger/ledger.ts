@@ -162,6 +162,16 @@ export class Ledger {
     );
   }
 
+  /** The latest event of `kind` after seq `afterSeq`, or undefined (read from the tail back). */
+  latest<K extends EventKind>(kind: K, afterSeq = 0): LedgerEvent<K> | undefined {
+    const row = this.#sql.exec<EventRow>(
+      "SELECT seq, run_id, kind, data, ts FROM events WHERE seq > ? AND kind = ? ORDER BY seq DESC LIMIT 1",
+      afterSeq,
+      kind,
+    )[0];
+    return row && (toEvent(row) as LedgerEvent<K>);
+  }
+
   /** Called after every committed append, in the same tick. */
   onAppend(listener: AppendListener): () => void {
     this.#listeners.add(listener);

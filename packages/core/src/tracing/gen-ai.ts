@@ -35,6 +35,8 @@ export const DURABLE_AGENTS = {
   toolEffect: "durable_agents.tool.effect",
   idempotencyKey: "durable_agents.tool.idempotency_key",
   link: "durable_agents.link",
+  /** True on the `chat` span of a context compaction's summary call (agent/model-summarizer.ts). */
+  compaction: "durable_agents.context.compaction",
 } as const;
 
 export interface RunIds {
@@ -96,6 +98,8 @@ export interface ModelCallFacts {
   /** The provider's response id and the model that answered, when it sent them. */
   readonly response?: { readonly id?: string; readonly modelId?: string };
   readonly error?: ErrorInfo;
+  /** The call wrote a context compaction's summary, not the step's answer. */
+  readonly compaction?: boolean;
 }
 
 /**
@@ -135,6 +139,7 @@ export function chatSpan(
             [GEN_AI.outputTokens]: call.usage.outputTokens,
           }),
       ...(call.error === undefined ? {} : { [GEN_AI.errorType]: call.error.code }),
+      ...(call.compaction ? { [DURABLE_AGENTS.compaction]: true } : {}),
     },
   };
 }

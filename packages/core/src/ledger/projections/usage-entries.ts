@@ -27,8 +27,9 @@ export interface UsageFact {
 
 /**
  * The usage fact an event carries, if any: the one mapping from ledger events to usage
- * (`model.completed`, a `context.compacted` whose summary a model wrote, `tool.completed`/
- * `tool.failed`, `subagent.completed`, `usage.recorded`).
+ * (`model.completed`, a `context.compacted` whose summary a model wrote, a
+ * `context.summary_discarded`, `tool.completed`/`tool.failed`, `subagent.completed`,
+ * `usage.recorded`).
  */
 export function usageFactOf(event: LedgerEvent): UsageFact | undefined {
   const zero = { inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, reasoningTokens: 0 };
@@ -46,7 +47,8 @@ export function usageFactOf(event: LedgerEvent): UsageFact | undefined {
         value: 0,
       };
     }
-    case "context.compacted": {
+    case "context.compacted":
+    case "context.summary_discarded": {
       const { model, usage, step } = event.data;
       if (model === undefined || usage === undefined) return undefined;
       return {
@@ -101,7 +103,8 @@ const RUN_TOKENS_KIND: UsageKind = "model";
 /**
  * What `event` adds to its run's token usage: the tokens of every model call the run made, its
  * steps' (`model.completed`) and its compactions' summaries (`context.compacted` with a model's
- * usage), every attempt counted; a sub-agent's tokens stay the child run's own. The one rule
+ * usage, and `context.summary_discarded`: a summary call whose summary was not committed),
+ * every attempt counted; a sub-agent's tokens stay the child run's own. The one rule
  * for a run's usage: a sub-agent's reply (`runUsage`, the same facts summed from the run's
  * entries), AG-UI's `RUN_FINISHED.usage` and the UI stream's `finish` metadata all add up these.
  */

@@ -329,8 +329,9 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
         run = undefined;
         return;
       case "context.compacted":
-        // The model's prompt was compacted (the conversation shown is not): a CUSTOM event, and
-        // the summary call's tokens in the usage.
+      case "context.summary_discarded":
+        // The model's prompt was compacted (the conversation shown is not), or a summary call
+        // was made for nothing: a CUSTOM event, and the summary call's tokens in the usage.
         if (tokens)
           out.push(
             delta("/usage", { inputTokens: state.inputTokens, outputTokens: state.outputTokens }),

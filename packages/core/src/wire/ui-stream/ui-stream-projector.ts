@@ -242,7 +242,7 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           out.push({ type: "error", errorText: event.data.error.message });
           run = undefined;
           break;
-        // context.compacted among them: it changes what the model is sent, not the UI message.
+        // context.compacted and context.summary_discarded among them: what the model is sent, not the UI message.
         default:
           break;
       }

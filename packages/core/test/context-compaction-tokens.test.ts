@@ -1,0 +1,172 @@
+/**
+ * The token trigger (`context.compactAfterTokens`), in a session: a step compacts once the last
+ * model call's reported input tokens (its `model.completed` usage, runTokensOf) reach the
+ * trigger; a figure measured before the active compaction is stale and triggers nothing.
+ */
+import type {
+  LanguageModelV4,
+  LanguageModelV4Prompt,
+  LanguageModelV4StreamPart,
+} from "@ai-sdk/provider";
+import { describe, expect, it } from "vitest";
+import type { SummarizeInput } from "../src/agent/context-options.ts";
+import { latestRun } from "../src/index.ts";
+import { createTestSession, ManualClock } from "../src/testing/index.ts";
+import {
+  compactions,
+  isSummary,
+  lookupModel,
+  runs,
+  stepUntil,
+  wordsAgent,
+} from "./compaction-fixture.ts";
+
+/** 1000 input tokens per prompt message (the system message too), as the provider reports them. */
+const TOKENS_PER_MESSAGE = 1000;
+
+/** `base`, reporting TOKENS_PER_MESSAGE input tokens per message of each prompt it is sent. */
+function reporting(base: LanguageModelV4): LanguageModelV4 {
+  return {
+    ...base,
+    doStream: async (options) => {
+      const { stream } = await base.doStream(options);
+      const inputTokens = TOKENS_PER_MESSAGE * options.prompt.length;
+      const usage = {
+        inputTokens: { total: inputTokens, noCache: inputTokens, cacheRead: 0, cacheWrite: 0 },
+        outputTokens: { total: 10, text: 10, reasoning: 0 },
+      };
+      const withUsage = new TransformStream<LanguageModelV4StreamPart, LanguageModelV4StreamPart>({
+        transform: (part, controller) =>
+          controller.enqueue(part.type === "finish" ? { ...part, usage } : part),
+      });
+      return { stream: stream.pipeThrough(withUsage) };
+    },
+  };
+}
+
+function summarizer() {
+  const calls: SummarizeInput[] = [];
+  const summarize = async (input: SummarizeInput) => {
+    calls.push(input);
+    return `summary ${calls.length} of ${input.messages.length} messages`;
+  };
+  return { calls, summarize };
+}
+
+describe("compacting on the last model call's input tokens (compactAfterTokens)", () => {
+  it("compacts the step after a call whose input tokens reached the trigger, once", async () => {
+    const prompts: LanguageModelV4Prompt[] = [];
+    const { calls, summarize } = summarizer();
+    const s = createTestSession(
+      wordsAgent(
+        prompts,
+        { keepMessages: 3, compactAfterTokens: 6 * TOKENS_PER_MESSAGE, summarize },
+        { model: reporting(lookupModel(prompts)) },
+      ),
+    );
+    // alpha: prompts of 2 and 4 messages (2000, 4000 tokens): nothing to compact.
+    await runs(s, ["alpha"]);
+    expect(compactions(s)).toHaveLength(0);
+    await runs(s, ["beta"]);
+    // beta's step 1 was sent 6 messages (6000 tokens): its step 2 compacts, before its call.
+    const [made] = compactions(s);
+    expect(compactions(s)).toHaveLength(1);
+    expect(made?.runId).toBe("run_2");
+    expect(made?.data.step).toBe(2);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.messages.map((m) => m.role)).toEqual([
+      "user",
+      "assistant",
+      "tool",
+      "assistant",
+    ]);
+    // The step's prompt: system, summary, then beta's user message, call and result.
+    const last = prompts.at(-1) as LanguageModelV4Prompt;
+    expect(last.map((m) => (isSummary(m) ? "summary" : m.role))).toEqual([
+      "system",
+      "summary",
+      "user",
+      "assistant",
+      "tool",
+    ]);
+    // Its call was sent 5 messages (5000 tokens): gamma's step 1 (sent 7) does not compact;
+    // its step 2 does, the 7000 of step 1 having reached the trigger.
+    await runs(s, ["gamma"]);
+    expect(compactions(s).map((e) => [e.runId, e.data.step])).toEqual([
+      ["run_2", 2],
+      ["run_3", 2],
+    ]);
+    expect(calls[1]?.previousSummary).toBe("summary 1 of 4 messages");
+  });
+
+  it("a step redriven after a crash past its compaction does not compact again on the stale figure", async () => {
+    const prompts: LanguageModelV4Prompt[] = [];
+    const { calls, summarize } = summarizer();
+    const base = reporting(lookupModel(prompts));
+    let hangs = 0;
+    const dying: LanguageModelV4 = {
+      ...base,
+      doStream: async (options) => {
+        // The first call sent a summary: the object dies there, after the compaction committed.
+        if (options.prompt.some(isSummary) && hangs++ === 0) return new Promise<never>(() => {});
+        return base.doStream(options);
+      },
+    };
+    const s = createTestSession(
+      // keepMessages 1: the tail moves back to beta's user message, so the kept tail (3
+      // messages) could be compacted again, were the 6000 of the call before counted.
+      wordsAgent(
+        prompts,
+        {
+          keepMessages: 1,
+          compactAfterMessages: 20,
+          compactAfterTokens: 6 * TOKENS_PER_MESSAGE,
+          summarize,
+        },
+        { model: dying },
+      ),
+    );
+    await runs(s, ["alpha"]);
+    await s.runtime.start({ message: "beta" });
+    await stepUntil(s, () => hangs > 0);
+    expect(compactions(s)).toHaveLength(1);
+    // A new object redrives the step: the last call (6000 tokens) predates the compaction.
+    const fresh = s.restart({ clock: new ManualClock(s.clock.now() + 60_000) });
+    await fresh.runtime.alarm();
+    await fresh.drain();
+    expect(latestRun(fresh.sql)?.status).toBe("completed");
+    expect(calls).toHaveLength(1);
+    expect(compactions(fresh)).toHaveLength(1);
+  });
+
+  it("either trigger compacts when both are set", async () => {
+    const prompts: LanguageModelV4Prompt[] = [];
+    const { summarize } = summarizer();
+    // Tokens first: 6 messages reach 6000 before the prompt holds more than 20 messages.
+    const s = createTestSession(
+      wordsAgent(
+        prompts,
+        {
+          keepMessages: 3,
+          compactAfterMessages: 20,
+          compactAfterTokens: 6 * TOKENS_PER_MESSAGE,
+          summarize,
+        },
+        { model: reporting(lookupModel(prompts)) },
+      ),
+    );
+    await runs(s, ["alpha", "beta"]);
+    expect(compactions(s)).toHaveLength(1);
+    // Messages first: the token trigger is far off, the message trigger compacts as before.
+    const other: LanguageModelV4Prompt[] = [];
+    const t = createTestSession(
+      wordsAgent(
+        other,
+        { keepMessages: 3, compactAfterMessages: 6, compactAfterTokens: 1_000_000, summarize },
+        { model: reporting(lookupModel(other)) },
+      ),
+    );
+    await runs(t, ["alpha", "beta"]);
+    expect(compactions(t)).toHaveLength(1);
+  });
+});
