@@ -25,7 +25,9 @@ async function history(t: Session, query = ""): Promise<ChatHistoryPage> {
 }
 
 const userText = (page: ChatHistoryPage) =>
-  page.turns.map((t) => t.messages.map((m) => m.parts.map((p) => p.text ?? "").join("")));
+  page.turns.map((t) =>
+    t.messages.map((m) => m.parts.map((p) => (p.type === "text" ? p.text : "")).join("")),
+  );
 
 async function turns(t: Session, n: number): Promise<void> {
   for (let i = 1; i <= n; i++) {
