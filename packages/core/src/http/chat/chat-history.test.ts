@@ -93,6 +93,23 @@ describe("GET .../chat-history", () => {
     await t.drain();
   });
 
+  it("lists a run's user messages: those its start handed in, then its own", async () => {
+    const t = createTestSession(mathAgent);
+    await t.runtime.start({
+      message: "and now?",
+      messages: [
+        { role: "user", content: "earlier question" },
+        { role: "assistant", content: "earlier answer" },
+      ],
+    });
+    await t.drain();
+    const [turn] = (await history(t)).turns;
+    expect(turn?.messages.map((m) => [m.id.replace(/\d+/, "<seq>"), m.parts])).toEqual([
+      ["m<seq>.0", [{ type: "text", text: "earlier question" }]],
+      ["m<seq>", [{ type: "text", text: "and now?" }]],
+    ]);
+  });
+
   it("refuses a bad before or limit with 400 invalid_request", async () => {
     const t = createTestSession(mathAgent);
     for (const query of ["?before=x", "?limit=0", "?limit=101", "?limit=2.5"])
