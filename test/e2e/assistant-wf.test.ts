@@ -9,11 +9,13 @@
 import { rmSync } from "node:fs";
 import { type BaseEvent, HttpAgent } from "@ag-ui/client";
 import { type LedgerEvent as ClientEvent, createClient } from "@durable-agents/client";
+import { loadChatMessages } from "@durable-agents/client/chat";
 import { runInstanceId } from "@durable-agents/core";
-import { DefaultChatTransport, lastAssistantMessageIsCompleteWithToolCalls } from "ai";
+import { lastAssistantMessageIsCompleteWithToolCalls } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { comparable, type NodeChat, nodeChat, textOf } from "../support/node-chat.ts";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
-import { comparable, ledgerMessages, NodeChat, textOf, until } from "./chat-support.ts";
+import { until } from "./chat-support.ts";
 import {
   getJson,
   isTerminal,
@@ -46,8 +48,7 @@ const root = (session: string) => `${dev.baseUrl}/agents/${AGENT}/${session}`;
 const ledger = (session: string) => getJson<LedgerEvent[]>(`${root(session)}/events?offset=-1`);
 /** The AI SDK's Chat on the quickstart's chat route for assistant-wf, no transport options. */
 function chat(init: Omit<ConstructorParameters<typeof NodeChat>[0], "transport" | "id"> = {}) {
-  const transport = new DefaultChatTransport({ api: `${dev.baseUrl}/chat/${AGENT}` });
-  return new NodeChat({ ...init, id: newSession("chat"), transport });
+  return nodeChat(`${dev.baseUrl}/chat/${AGENT}`, { ...init, id: newSession("chat") });
 }
 
 const status = (session: string) =>
@@ -169,7 +170,7 @@ describe("assistant-wf: the demo agent on the Workflow executor", () => {
     expect(textOf(c.messages[7])).toBe("This needs your approval. Deleted 1 note(s).");
     expect(c.error).toBeUndefined();
     expect(comparable(c.messages)).toEqual(
-      comparable(await ledgerMessages(dev.baseUrl, AGENT, c.id)),
+      comparable(await loadChatMessages(`${dev.baseUrl}/agents/${AGENT}/${c.id}`)),
     );
     // Every run of the conversation had its own instance, and each ran to its end.
     const runs = (await ledger(c.id)).filter((e) => e.kind === "run.started");
@@ -202,7 +203,7 @@ describe("assistant-wf: the demo agent on the Workflow executor", () => {
       "Your browser says it is 2026-11-29T18:00:00+01:00 (Europe/Paris).",
     );
     expect(comparable(c.messages)).toEqual(
-      comparable(await ledgerMessages(dev.baseUrl, AGENT, c.id)),
+      comparable(await loadChatMessages(`${dev.baseUrl}/agents/${AGENT}/${c.id}`)),
     );
     await instanceReaches(c.id, (await status(c.id)).runId, "complete");
   });

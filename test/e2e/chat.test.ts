@@ -5,21 +5,11 @@
  */
 import { rmSync } from "node:fs";
 import { AgentChat, loadChatMessages } from "@durable-agents/client/chat";
-import {
-  DefaultChatTransport,
-  lastAssistantMessageIsCompleteWithToolCalls,
-  type UIMessage,
-} from "ai";
+import { lastAssistantMessageIsCompleteWithToolCalls, type UIMessage } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { comparable, type NodeChat, nodeChat, textOf } from "../support/node-chat.ts";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
-import {
-  comparable,
-  cuttableFetch,
-  ledgerMessages,
-  NodeChat,
-  textOf,
-  until,
-} from "./chat-support.ts";
+import { countingFetch, cuttableFetch, until } from "./chat-support.ts";
 import {
   getJson,
   isTerminal,
@@ -43,13 +33,15 @@ afterAll(async () => {
 });
 
 function chat(id = `chat-${Date.now()}-${++counter}`, messages: UIMessage[] = []) {
-  const transport = new DefaultChatTransport({ api: `${dev.baseUrl}/chat/assistant` });
-  return new NodeChat({ id, transport, messages });
+  return nodeChat(`${dev.baseUrl}/chat/assistant`, { id, messages });
 }
 
+/** The conversation as a reloaded page restores it (one GET .../chat-history). */
+const restored = (id: string) => loadChatMessages(`${dev.baseUrl}/agents/assistant/${id}`);
+
+/** The live chat's messages equal the restored ones. */
 async function expectLedgerEquals(c: Pick<NodeChat, "id" | "messages">) {
-  const server = await ledgerMessages(dev.baseUrl, "assistant", c.id);
-  expect(comparable(c.messages)).toEqual(comparable(server));
+  expect(comparable(c.messages)).toEqual(comparable(await restored(c.id)));
 }
 
 /** The quickstart's answer once its researcher sub-agent replied (examples/quickstart/src/model.ts). */
@@ -124,7 +116,7 @@ describe("useChat with DefaultChatTransport and no options", () => {
     expect(later.slice(interrupted).filter((e) => e.kind === "model.delta")).toEqual([]);
     expect((await status(c.id)).status).toBe("interrupted");
     // The client kept what it had seen, a prefix of what the ledger kept.
-    const kept = await ledgerMessages(dev.baseUrl, "assistant", c.id);
+    const kept = await restored(c.id);
     expect(textOf(kept[1]).startsWith(textOf(c.messages[1]))).toBe(true);
   });
 
@@ -233,11 +225,23 @@ describe("useChat with DefaultChatTransport and no options", () => {
     await until("the run to wait on the researcher", async () =>
       (await status(first.id)).status === "waiting" ? true : undefined,
     );
-    // The conversation as loaded: the waiting run is active, so the resume brings its answer.
-    const loaded = await loadChatMessages(`${dev.baseUrl}/agents/assistant/${first.id}`);
-    expect(loaded.map((m) => m.role)).toEqual(["user"]);
+    // The conversation as loaded, in one request: the waiting run is active, so the resume
+    // (a second request) brings its answer.
+    const counted = countingFetch();
+    let loaded: UIMessage[];
     const reloaded = new AgentChat({ agent: "assistant", id: first.id, baseUrl: dev.baseUrl });
-    await reloaded.load();
+    try {
+      loaded = await restored(first.id);
+      expect(counted.urls).toHaveLength(1);
+      await reloaded.load();
+    } finally {
+      counted.restore();
+    }
+    expect(loaded.map((m) => m.role)).toEqual(["user"]);
+    expect(counted.urls.slice(1).map((url) => new URL(url).pathname)).toEqual([
+      `/agents/assistant/${first.id}/chat-history`,
+      `/chat/assistant/${first.id}/stream`,
+    ]);
     expect(reloaded.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
     expect(textOf(reloaded.messages[1])).toMatch(RESEARCHED("durable queues"));
     expect((await status(first.id)).status).toBe("completed");
@@ -268,11 +272,9 @@ describe("useChat with DefaultChatTransport and no options", () => {
   });
 
   it("a client-side tool the usual AI SDK way (onToolCall, addToolOutput, sendAutomaticallyWhen) resumes the run", async () => {
-    const transport = new DefaultChatTransport({ api: `${dev.baseUrl}/chat/assistant` });
     const output = { time: "2026-11-29T18:00:00+01:00", timeZone: "Europe/Paris" };
-    const c: NodeChat = new NodeChat({
+    const c: NodeChat = nodeChat(`${dev.baseUrl}/chat/assistant`, {
       id: `chat-${Date.now()}-${++counter}`,
-      transport,
       sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
       onToolCall: ({ toolCall }) => {
         if (toolCall.toolName !== "browser_time") return;

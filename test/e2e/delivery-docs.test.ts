@@ -8,8 +8,9 @@ import { resolve } from "node:path";
 import { HttpAgent } from "@ag-ui/client";
 import { DefaultChatTransport, lastAssistantMessageIsCompleteWithToolCalls } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodeChat as Chat, textOf } from "../support/node-chat.ts";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
-import { NodeChat as Chat, textOf, until } from "./chat-support.ts";
+import { until } from "./chat-support.ts";
 import { getJson, startQuickstart, tempState } from "./e2e-support.ts";
 
 const doc = readFileSync(resolve(import.meta.dirname, "../../docs/delivery.md"), "utf8");

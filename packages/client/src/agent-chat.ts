@@ -1,16 +1,16 @@
+import type { ChatHistoryPage } from "@durable-agents/core/types";
 import {
   AbstractChat,
   type ChatState,
   type ChatStatus,
   DefaultChatTransport,
   isToolUIPart,
-  parseJsonEventStream,
   readUIMessageStream,
   type UIMessage,
   type UIMessageChunk,
-  uiMessageChunkSchema,
 } from "ai";
 import { DEFAULT_BASE_URL } from "./client.ts";
+import { requestJson } from "./http.ts";
 
 /**
  * A durable-agents session as the AI SDK's `Chat` (ai v7 `AbstractChat` with the stock
@@ -117,12 +117,16 @@ export class AgentChat extends AbstractChat<UIMessage> {
     this.#root = base;
   }
 
-  /** Loads the conversation from the ledger, then resumes a running answer (GET .../stream). */
+  /**
+   * Loads the conversation from the ledger in one request (`GET .../chat-history`, its newest
+   * 100 turns), then, when a run is active, resumes its answer (`GET /chat/:agent/:id/stream`).
+   */
   async load(): Promise<void> {
-    this.store.messages = await loadChatMessages(this.#session, this.#headers);
+    const history = await loadChatHistory(this.#session, this.#headers);
+    this.store.messages = history.messages;
     this.store.loaded = true;
     this.store.changed();
-    await this.resumeStream();
+    if (history.activeRunId !== null) await this.resumeStream();
   }
 
   /** Stops the answer on the server at once (`POST .../stop`), not only this client's stream. */
@@ -164,70 +168,80 @@ export class AgentChat extends AbstractChat<UIMessage> {
   }
 }
 
-interface StoredMessage {
-  id: string;
-  role: string;
-  runId: string | null;
-  parts: { type: string; text?: string }[];
+/** Which page of the conversation to load: the newest `limit` turns before `before`. */
+export interface ChatHistoryQuery {
+  /** Turns (a user message with its answer), 1-100; default 100. */
+  readonly limit?: number;
+  /** A `prevCursor` of a newer page; default: the newest turns. */
+  readonly before?: string;
+}
+
+export interface ChatHistory {
+  /** Oldest first: each turn's user messages, then its answer as the AI SDK builds it. */
+  readonly messages: UIMessage[];
+  /** The active run (running, or waiting on a sub-agent or a Workflow), left to `resumeStream`. */
+  readonly activeRunId: string | null;
+  /** `before` for the older turns; null when the first turn is loaded. */
+  readonly prevCursor: string | null;
 }
 
 /**
- * The conversation of a session as UIMessages (its newest 200 messages, oldest first): each
- * visible user message, then its run's
- * answer rebuilt by the SDK from the run's UI message stream (`GET .../ui-stream?offset=`).
- * The active run (running, or waiting on a sub-agent or a Workflow) is left out: `resumeStream`
- * brings it. Which waits are active is the server's rule (core's ledger/wait-reasons.ts): a
- * waiting run is active when `GET .../ui-stream` streams it rather than answering 204.
+ * A page of the conversation as UIMessages, in one request (`GET .../chat-history`): each
+ * turn's user messages, then its run's answer, rebuilt by the AI SDK's `readUIMessageStream`
+ * from the run's UI message stream chunks as the server projects them for a live chat. The
+ * active run is left out (the server's rule, core's ledger/wait-reasons.ts): `resumeStream`
+ * brings it. Throws `DurableAgentsClientError` with the server's code on a non-2xx answer.
  */
+export async function loadChatHistory(
+  sessionUrl: string,
+  headers: Readonly<Record<string, string>> = {},
+  query: ChatHistoryQuery = {},
+): Promise<ChatHistory> {
+  const ctx = {
+    baseUrl: sessionUrl,
+    headers,
+    fetch: (...args: Parameters<typeof fetch>) => fetch(...args),
+  };
+  const page = await requestJson<ChatHistoryPage>(ctx, "/chat-history", {
+    query: { limit: query.limit ?? 100, before: query.before },
+  });
+  const messages: UIMessage[] = [];
+  for (const turn of page.turns) {
+    messages.push(...(turn.messages as UIMessage[]));
+    const answer =
+      turn.chunks === null ? undefined : await rebuild(turn.runId, turn.chunks as UIMessageChunk[]);
+    if (answer) messages.push(answer);
+  }
+  return { messages, activeRunId: page.activeRunId, prevCursor: page.prevCursor };
+}
+
+/** The newest turns of the conversation as UIMessages (see {@link loadChatHistory}). */
 export async function loadChatMessages(
   sessionUrl: string,
   headers: Readonly<Record<string, string>> = {},
 ): Promise<UIMessage[]> {
-  const status = (await json(`${sessionUrl}/status`, headers)) as { status: string; runId: string };
-  const page = (await json(`${sessionUrl}/messages?before=end&limit=200`, headers)) as {
-    messages: StoredMessage[];
-  };
-  const active =
-    status.status === "running" ||
-    (status.status === "waiting" && (await streams(`${sessionUrl}/ui-stream`, headers)));
-  const out: UIMessage[] = [];
-  for (const message of page.messages) {
-    if (message.role !== "user") continue;
-    const text = message.parts.map((p) => p.text ?? "").join("");
-    out.push({ id: message.id, role: "user", parts: [{ type: "text", text }] });
-    if (message.runId === status.runId && active) continue;
-    const seq = Number(message.id.slice(1));
-    const offset = seq <= 1 ? "-1" : String(seq - 1).padStart(16, "0");
-    const response = await fetch(`${sessionUrl}/ui-stream?offset=${offset}`, { headers });
-    if (response.status !== 200 || !response.body) continue;
-    const answer = await rebuild(response.body);
-    if (answer) out.push(answer);
-  }
-  return out;
+  return (await loadChatHistory(sessionUrl, headers)).messages;
 }
 
-/** True when `url` answers with a stream (200), not 204; the stream is left at once. */
-async function streams(url: string, headers: Readonly<Record<string, string>>): Promise<boolean> {
-  const response = await fetch(url, { headers });
-  await response.body?.cancel().catch(() => undefined);
-  return response.status === 200;
-}
-
-async function json(url: string, headers: Readonly<Record<string, string>>): Promise<unknown> {
-  const response = await fetch(url, { headers });
-  if (!response.ok) throw new Error(`GET ${url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-async function rebuild(body: ReadableStream<Uint8Array>): Promise<UIMessage | undefined> {
-  const stream = parseJsonEventStream({ stream: body, schema: uiMessageChunkSchema }).pipeThrough(
-    new TransformStream({
-      transform(chunk, controller) {
-        if (chunk.success) controller.enqueue(chunk.value as UIMessageChunk);
-      },
-    }),
-  );
+/**
+ * One run's answer: its UI message stream chunks through the AI SDK's own reader. The reader
+ * builds into `answer` (it continues a given assistant message in place) and yields a copy at
+ * each visible change; `answer` also keeps what came after the last one (the empty step a run
+ * interrupted at a step's start leaves), as the live `Chat`'s own message object does.
+ */
+async function rebuild(
+  runId: string,
+  chunks: readonly UIMessageChunk[],
+): Promise<UIMessage | undefined> {
+  const stream = new ReadableStream<UIMessageChunk>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  const answer: UIMessage = { id: runId, role: "assistant", parts: [] };
   let last: UIMessage | undefined;
-  for await (const message of readUIMessageStream({ stream })) last = message;
-  return last;
+  for await (const message of readUIMessageStream({ message: answer, stream })) last = message;
+  // (Should the reader ever copy the message it continues, `answer` stays empty: its last copy.)
+  return last && answer.parts.length > 0 ? structuredClone(answer) : last;
 }

@@ -6,40 +6,11 @@
  * answers by its `toolCallId` across all its messages, so tool call ids must not repeat
  * across a session's runs (as no real provider repeats them).
  */
-import {
-  AbstractChat,
-  type ChatInit,
-  type ChatState,
-  type ChatStatus,
-  DefaultChatTransport,
-  lastAssistantMessageIsCompleteWithToolCalls,
-  type UIMessage,
-} from "ai";
+import { lastAssistantMessageIsCompleteWithToolCalls } from "ai";
 import { afterEach, describe, expect, it } from "vitest";
+import { type NodeChat, nodeChat, textOf } from "../../../test/support/node-chat.ts";
 import type { RealServer } from "./real-server.ts";
 import { start } from "./support.ts";
-
-class PlainChatState implements ChatState<UIMessage> {
-  status: ChatStatus = "ready";
-  error: Error | undefined = undefined;
-  messages: UIMessage[] = [];
-  pushMessage = (message: UIMessage) => {
-    this.messages = [...this.messages, message];
-  };
-  popMessage = () => {
-    this.messages = this.messages.slice(0, -1);
-  };
-  replaceMessage = (index: number, message: UIMessage) => {
-    this.messages = this.messages.map((m, i) => (i === index ? message : m));
-  };
-  snapshot = <T>(thing: T): T => structuredClone(thing);
-}
-
-class PlainChat extends AbstractChat<UIMessage> {
-  constructor(init: ChatInit<UIMessage>) {
-    super({ ...init, state: new PlainChatState() });
-  }
-}
 
 let server: RealServer | undefined;
 afterEach(async () => {
@@ -53,9 +24,6 @@ async function until(what: string, check: () => boolean): Promise<void> {
   if (!check()) throw new Error(`gave up waiting for ${what}`);
 }
 
-const textOf = (message: UIMessage | undefined) =>
-  (message?.parts ?? []).map((p) => (p.type === "text" ? p.text : "")).join("");
-
 describe("the AI SDK Chat over two runs of one session", () => {
   it("answers a client-side tool in each run: each output lands in its own run's message", async () => {
     server = await start();
@@ -63,9 +31,8 @@ describe("the AI SDK Chat over two runs of one session", () => {
     const session = "chat-ids";
     const times = ["09:00", "10:00"];
     let answered = 0;
-    const chat: PlainChat = new PlainChat({
+    const chat: NodeChat = nodeChat(`${real.url}/agents/clock/${session}/chat`, {
       id: session,
-      transport: new DefaultChatTransport({ api: `${real.url}/agents/clock/${session}/chat` }),
       sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithToolCalls,
       onToolCall: ({ toolCall }) => {
         const output = { time: times[answered++] };

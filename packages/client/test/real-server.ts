@@ -5,7 +5,8 @@
  * in-process SQLite with the real clock; the object's alarm is a timer.
  *
  * The adapter does only what the Worker and the network do around the
- * handler: it routes `/agents/:agent/:session/:action`, forwards forks to the
+ * handler: it routes `/agents/:agent/:session/:action` (and useChat's `/chat/...` URLs onto
+ * the session's `chat`, as the Worker does), forwards forks to the
  * target session, records requests, and can break SSE responses (`ssePlan`)
  * the ways a network does. WebSocket tests run against the real server in
  * workerd instead (packages/cloudflare/test/client-ws.test.ts): the socket
@@ -133,13 +134,7 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
     });
     let response: Response;
     try {
-      const match = /^\/agents\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-      if (match === null) throw new NotFoundError("not_found", `no route for ${url.pathname}`);
-      const [agent, id, action] = match.slice(1).map(decodeURIComponent) as [
-        string,
-        string,
-        string,
-      ];
+      const [agent, id, action] = sessionRoute(url.pathname, req.method ?? "", body);
       const { runtime, sql } = open(agent, id);
       response = await handleSessionRequest(request, action, {
         runtime,
@@ -207,6 +202,24 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
         http.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The session route of a path: `/agents/:agent/:session/:action`, and useChat's URLs as the
+ * Worker maps them (cloudflare/src/agent-object/chat-path.ts): `POST /chat/:agent` (the chat id
+ * in the body) and `GET /chat/:agent/:id/stream` are the session's `chat`.
+ */
+function sessionRoute(path: string, method: string, body: Buffer): [string, string, string] {
+  const session = /^\/agents\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
+  if (session !== null) return session.slice(1).map(decodeURIComponent) as [string, string, string];
+  const resume = /^\/chat\/([^/]+)\/([^/]+)\/stream$/.exec(path);
+  if (resume !== null && method === "GET")
+    return [...(resume.slice(1).map(decodeURIComponent) as [string, string]), "chat"];
+  const send = /^\/chat\/([^/]+)$/.exec(path);
+  const chatId = (parse(body) as { id?: unknown } | undefined)?.id;
+  if (send !== null && method === "POST" && typeof chatId === "string")
+    return [decodeURIComponent(send[1] as string), chatId, "chat"];
+  throw new NotFoundError("not_found", `no route for ${path}`);
 }
 
 function parse(body: Buffer): unknown {

@@ -116,6 +116,16 @@ describe("session routes need a signed session token", () => {
     );
   });
 
+  it("GET chat-history needs the read scope, as every GET: a write-only token gets 403", async () => {
+    const s = session("probe");
+    const mint = (scope: ("read" | "write")[]) =>
+      mintSessionToken(secret(), { agent: "probe", session: s.session, scope });
+    const history = `/agents/probe/${s.session}/chat-history`;
+    expect((await call(history, await mint(["read"]))).status).toBe(200);
+    await expectDenied(await call(history, await mint(["write"])), 403, "missing_scope");
+    await expectDenied(await call(history, undefined), 401, "unauthorized");
+  });
+
   it("an index token does not open a session", async () => {
     const s = session("probe");
     const token = await signClaims(secret(), {

@@ -742,6 +742,20 @@ describe("docs/api.md", () => {
     expect(status.status).toBe("completed");
     expect(rollup.inputTokens).toBeGreaterThan(0);
     expect(rollup.cost).toBeGreaterThan(0);
+
+    const history = await fetch(`${base}/agents/chatty/${session}/chat-history?limit=20`, {
+      headers,
+    });
+    const { turns, activeRunId, prevCursor } = (await history.json()) as {
+      turns: { runId: string; messages: { role: string }[]; chunks: unknown[] | null }[];
+      activeRunId: string | null;
+      prevCursor: string | null;
+    };
+
+    expect(turns.map((t) => [t.runId, t.messages.map((m) => m.role)])).toEqual([[runId, ["user"]]]);
+    expect(turns[0]?.chunks?.[0]).toEqual({ type: "start", messageId: runId });
+    expect(turns[0]?.chunks?.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
+    expect([activeRunId, prevCursor]).toEqual([null, null]);
   });
 
   it("a start with seed state, earlier messages and metadata", async () => {

@@ -29,6 +29,7 @@ export type {
   StatusView as SessionStatusView,
 } from "./agent/session-runtime-options.ts";
 export type { ProjectionState, ProjectionStatus } from "./app-events/app-projections.ts";
+export type { ChatHistoryPage } from "./http/chat/chat-history.ts";
 export type { IndexedSession, SessionQuery, SessionsPage } from "./http/index-views.ts";
 export type { SessionSnapshot } from "./http/routes/platform-routes.ts";
 export type { ProjectionsList } from "./http/routes/projection-routes.ts";
@@ -56,6 +57,7 @@ export type { Message, MessagePart, MessageRole } from "./ledger/projections/mes
 export type { RunStatus, RunStatusAfter } from "./ledger/projections/runs.ts";
 export type { WireEvent } from "./ledger/wire-event.ts";
 export type { ScheduleView } from "./triggers/schedules.ts";
+export type { ChatTurn, UserUIMessage } from "./wire/ui-stream/chat-turns.ts";
 
 /** `POST .../runs`. */
 export type StartBody = z.input<typeof startInput>;

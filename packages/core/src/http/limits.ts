@@ -28,6 +28,8 @@ export const LIMITS = {
   maxSnapshotMessages: 1000,
   /** Most messages in one page of GET .../messages. */
   maxMessagesPage: 200,
+  /** Most turns (runs with their user messages and answer) in one page of GET .../chat-history. */
+  maxChatHistoryTurns: 100,
 } as const;
 
 /** The body limit of a session action: the state can be as large as an event, the rest is small. */

@@ -1,4 +1,5 @@
 import { MethodNotAllowedError, NotFoundError } from "../errors/http-errors.ts";
+import { chatHistoryRoutes } from "./chat/chat-history.ts";
 import { chatRoutes } from "./chat/chat-routes.ts";
 import type { RouteTable, SessionHttpContext } from "./route.ts";
 import { controlRoutes } from "./routes/control-routes.ts";
@@ -20,6 +21,7 @@ const ROUTES: RouteTable = {
   ...platformRoutes,
   ...wireRoutes,
   ...chatRoutes,
+  ...chatHistoryRoutes,
   ...scheduleRoutes,
   ...stateRoutes,
   ...projectionRoutes,

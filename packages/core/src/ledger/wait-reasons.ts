@@ -1,5 +1,6 @@
+import type { SqlPort } from "../sql/port.ts";
 import type { LedgerEvent } from "./events.ts";
-import type { RunRecord } from "./projections/runs.ts";
+import { latestRun, type RunRecord } from "./projections/runs.ts";
 
 /**
  * Why a run waits (`run.waiting` `reason`) and what moves it on, declared once for everything
@@ -56,4 +57,14 @@ export function movesOnItsOwn(run: Pick<RunRecord, "status" | "waitingReason">):
 /** A `run.waiting` event that only a client's answer moves on (see {@link waitsForClient}). */
 export function isClientWait(event: LedgerEvent): boolean {
   return event.kind === "run.waiting" && waitsForClient(event.data.reason);
+}
+
+/**
+ * The session's active run: its latest run while it moves on by itself ({@link movesOnItsOwn}),
+ * else undefined. The chat surface's one rule for "is a run active": `GET /chat/:agent/:id/stream`
+ * and `GET .../ui-stream` stream it, and `GET .../chat-history` leaves it to them.
+ */
+export function activeRun(sql: SqlPort): RunRecord | undefined {
+  const run = latestRun(sql);
+  return run !== undefined && movesOnItsOwn(run) ? run : undefined;
 }

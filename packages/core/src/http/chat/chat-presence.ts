@@ -1,7 +1,6 @@
 import type { SessionRuntime } from "../../agent/session-runtime.ts";
 import type { Clock } from "../../clock.ts";
-import { latestRun } from "../../ledger/projections/runs.ts";
-import { movesOnItsOwn } from "../../ledger/wait-reasons.ts";
+import { activeRun } from "../../ledger/wait-reasons.ts";
 import type { SqlPort } from "../../sql/port.ts";
 
 /** How the chat surface treats a client that goes away. */
@@ -118,8 +117,7 @@ function scheduleStop(runId: string, ctx: WatchContext, presence: Presence): voi
     await ctx.clock.sleep(stopAfterDisconnectMs);
     presence.stopping.delete(runId);
     if ((presence.open.get(runId) ?? 0) > 0) return;
-    const run = latestRun(ctx.sql);
-    if (run?.runId !== runId || !movesOnItsOwn(run)) return;
+    if (activeRun(ctx.sql)?.runId !== runId) return;
     await ctx.stop(CHAT_STOP_REASON);
   })().catch(() => undefined);
 }

@@ -2,7 +2,7 @@ import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
-import { isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
+import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
 import { endsRun } from "../../wire/replay-end.ts";
 import {
   type ChatCommand,
@@ -135,8 +135,8 @@ export const chatRoutes: RouteTable = {
      * when no run is active.
      */
     GET: (request, ctx) => {
-      const current = latestRun(ctx.sql);
-      if (!current || !movesOnItsOwn(current)) return new Response(null, { status: 204 });
+      const current = activeRun(ctx.sql);
+      if (!current) return new Response(null, { status: 204 });
       const from = { after: current.startedSeq - 1, skip: 0 };
       const response = uiStream(
         request,

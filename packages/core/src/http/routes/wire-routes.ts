@@ -5,7 +5,7 @@ import { decodeOffset } from "../../ledger/offset.ts";
 import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
 import { latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
-import { movesOnItsOwn } from "../../ledger/wait-reasons.ts";
+import { activeRun } from "../../ledger/wait-reasons.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import { sseStartOffset } from "../../streams/read/read-request.ts";
 import type { Schema } from "../../validation/check.ts";
@@ -159,14 +159,13 @@ export const wireRoutes: RouteTable = {
      */
     GET: (request, ctx) => {
       const from = position(request, ctx);
-      const run = latestRun(ctx.sql);
-      const active = run !== undefined && movesOnItsOwn(run);
+      const run = activeRun(ctx.sql);
       if (from) {
         const next = ctx.runtime.ledger.read(from.after, 1)[0];
-        if (!next && !active) return new Response(null, { status: 204 });
+        if (!next && !run) return new Response(null, { status: 204 });
         return uiStream(request, ctx, from, endsRun(ctx.sql));
       }
-      if (!run || !active) return new Response(null, { status: 204 });
+      if (!run) return new Response(null, { status: 204 });
       const start = { after: run.startedSeq - 1, skip: 0 };
       return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId));
     },

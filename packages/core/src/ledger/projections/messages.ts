@@ -402,6 +402,22 @@ export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] 
     .map(toMessage);
 }
 
+/**
+ * The visible user messages that event `seq` wrote (a run's start, or a resume with a message):
+ * the messages it handed in (`m<seq>.<i>`, user ones only), then its own (`m<seq>`), in
+ * conversation order. Looked up by id (the unique index), so it costs the few rows it returns.
+ */
+export function userMessagesAt(sql: SqlPort, seq: number): Message[] {
+  return sql
+    .exec<MessageRow>(
+      `SELECT ${COLUMNS} FROM messages WHERE (id = ? OR (id > ? AND id < ?)) AND role = 'user' AND ${VISIBLE} ORDER BY idx`,
+      `m${seq}`,
+      `m${seq}.`,
+      `m${seq}/`,
+    )
+    .map(toMessage);
+}
+
 function toMessage(row: MessageRow): Message {
   return {
     id: row.id,

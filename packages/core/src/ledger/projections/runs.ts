@@ -178,6 +178,26 @@ export function latestRun(sql: SqlPort): RunRecord | undefined {
   return row && toRecord(row);
 }
 
+/**
+ * The newest `limit` runs started before event `beforeSeq` (null: all of them) that the
+ * conversation shows, newest first: a run whose start message (`m<startedSeq>`) the messages
+ * projection does not hide. A regenerate hides the run it replaces (messages.ts), so this is
+ * the rule `GET .../messages` follows too. Walks `runs_by_start`, one id lookup per run.
+ */
+export function shownRunsBefore(
+  sql: SqlPort,
+  beforeSeq: number | null,
+  limit: number,
+): RunRecord[] {
+  return sql
+    .exec<RunRow>(
+      `SELECT ${COLUMNS} FROM runs WHERE started_seq < ? AND EXISTS (SELECT 1 FROM messages m WHERE m.id = 'm' || runs.started_seq AND m.hidden = 0) ORDER BY started_seq DESC LIMIT ?`,
+      beforeSeq ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    )
+    .map(toRecord);
+}
+
 function toRecord(row: RunRow): RunRecord {
   return {
     runId: row.run_id,

@@ -1,0 +1,99 @@
+import type { UserFile } from "../../agent/user-files.ts";
+import type { Ledger } from "../../ledger/ledger.ts";
+import {
+  type Message,
+  type MessagePart,
+  userMessagesAt,
+} from "../../ledger/projections/messages.ts";
+import type { RunRecord } from "../../ledger/projections/runs.ts";
+import type { SqlPort } from "../../sql/port.ts";
+import { endsRun } from "../replay-end.ts";
+import { createUiStreamProjector, type UiChunk } from "./ui-stream-projector.ts";
+
+/**
+ * A session's conversation as AI SDK chat turns, for a client that restores a chat
+ * (`GET .../chat-history`): each visible run is a turn, its user messages as UIMessages and its
+ * answer as the UI message stream a live chat was sent for it, which the client's AI SDK
+ * (`readUIMessageStream`) builds into the same assistant UIMessage.
+ *
+ * Invariants:
+ * 1. A turn's chunks are the UI message stream projector's (ui-stream-projector.ts) over the
+ *    run's events, from its `run.started` to where a stream bound to the run ends (`endsRun`,
+ *    wire/replay-end.ts): through every segment of a run that paused and moved on, up to the
+ *    pause it is in. The live stream and the restored one are one projection.
+ * 2. Only adjacent deltas of one part are merged (`text-delta`, `reasoning-delta` with the same
+ *    id): the AI SDK appends each delta to its part, so the message built is the same.
+ * 3. A run's user messages are the visible user rows of the messages projection that its start
+ *    and its resumes wrote (`userMessagesAt`), in conversation order, before its answer.
+ */
+export interface UserUIMessage {
+  readonly id: string;
+  readonly role: "user";
+  /** `{ type: "text", text }` and the message's files (`{ type: "file", mediaType, url, filename? }`). */
+  readonly parts: readonly UserUIPart[];
+}
+
+/** A user message's part, as the AI SDK's `TextUIPart` and `FileUIPart` are. */
+export type UserUIPart = Extract<MessagePart, { type: "text" }> | UserFile;
+
+export interface ChatTurn {
+  readonly runId: string;
+  /** The user messages that started the run or resumed it with a message, oldest first. */
+  readonly messages: readonly UserUIMessage[];
+  /**
+   * The run's UI message stream chunks (AI SDK `UIMessageChunk`s, one assistant message with
+   * id = the run id); null for the active run, which `GET /chat/:agent/:id/stream` streams.
+   */
+  readonly chunks: readonly UiChunk[] | null;
+}
+
+/** Events read per batch while a run is replayed. */
+const BATCH = 500;
+
+/** One run as a chat turn; `active`: the session's active run, whose chunks are left out. */
+export function chatTurn(ledger: Ledger, sql: SqlPort, run: RunRecord, active: boolean): ChatTurn {
+  const projector = createUiStreamProjector();
+  const ends = endsRun(sql, run.runId);
+  const messages: UserUIMessage[] = [];
+  const chunks: UiChunk[] = [];
+  for (let after = run.startedSeq - 1; ; ) {
+    const batch = ledger.read(after, BATCH);
+    for (const event of batch) {
+      if (
+        event.runId === run.runId &&
+        (event.kind === "run.started" || event.kind === "run.resumed")
+      )
+        messages.push(...userMessagesAt(sql, event.seq).map(userUIMessage));
+      if (!active) append(chunks, projector.map(event));
+      if (ends(event)) return { runId: run.runId, messages, chunks: active ? null : chunks };
+    }
+    const last = batch.at(-1);
+    if (last === undefined) return { runId: run.runId, messages, chunks: active ? null : chunks };
+    after = last.seq;
+  }
+}
+
+/** A user message of the messages projection as the AI SDK's UIMessage. */
+function userUIMessage(message: Message): UserUIMessage {
+  const parts = message.parts.filter(
+    (p): p is UserUIPart => p.type === "text" || p.type === "file",
+  );
+  return { id: message.id, role: "user", parts };
+}
+
+/** Appends `mapped` to `chunks`, merging a delta into the previous one of the same part. */
+function append(chunks: UiChunk[], mapped: readonly UiChunk[]): void {
+  for (const chunk of mapped) {
+    const last = chunks.at(-1);
+    if (
+      last !== undefined &&
+      (chunk.type === "text-delta" || chunk.type === "reasoning-delta") &&
+      last.type === chunk.type &&
+      last.id === chunk.id
+    ) {
+      chunks[chunks.length - 1] = { ...last, delta: `${last.delta}${chunk.delta}` };
+      continue;
+    }
+    chunks.push(chunk);
+  }
+}
