@@ -253,9 +253,10 @@ export class WebSocketHub {
 
   #frame(ledger: Ledger, after: number): SharedFrame | undefined {
     const events = ledger.read(after, this.#options.maxEvents);
-    const last = events.at(-1)?.seq;
-    if (last === undefined) return undefined;
-    const text = eventsFrame(events, ledger.tail, ledger.closed, after);
+    // A quarter of the window per frame, so a window holds a few frames and a catch-up is paced.
+    const maxChars = this.#options.windowBytes / 4;
+    const { text, last } = eventsFrame(events, ledger.tail, ledger.closed, after, maxChars);
+    if (last === after) return undefined;
     return { text, last, bytes: frameBytes(text) };
   }
 
@@ -265,7 +266,7 @@ export class WebSocketHub {
     if (!this.#send(ws, subscriber, ledger) || subscriber.after < ledger.tail || !ledger.closed)
       return;
     // Subscribed at the end of a closed ledger: an empty frame says streamClosed.
-    if (from >= ledger.tail && !safeSend(ws, eventsFrame([], ledger.tail, true, from))) {
+    if (from >= ledger.tail && !safeSend(ws, eventsFrame([], ledger.tail, true, from).text)) {
       this.#sockets.delete(ws);
       return;
     }

@@ -146,25 +146,33 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
 }
 
 /**
- * The events frame for `events` (consecutive) after `after`; `tail` decides `upToDate`, and a
- * frame that reaches the tail of a closed ledger says `streamClosed` (no event will follow).
+ * The events frame for `events` (consecutive) after `after`, cut after the event that brings its
+ * events' text to `maxChars` (at least one event, so a window is never smaller than a frame's
+ * need): its text and the seq of its last event (`after` when it has none). `tail` decides
+ * `upToDate`, and a frame that reaches the tail of a closed ledger says `streamClosed` (no event
+ * will follow). The text is what `JSON.stringify` gives for the same object.
  */
 export function eventsFrame(
   events: readonly LedgerEvent[],
   tail: number,
   closed = false,
   after = 0,
-): string {
-  const wire = events.map(toWire);
-  const next = wire.at(-1)?.seq ?? after;
-  const upToDate = next >= tail;
-  return JSON.stringify({
-    type: "events",
-    events: wire,
-    nextOffset: encodeOffset(next),
-    upToDate,
-    ...(upToDate && closed ? { streamClosed: true } : {}),
-  });
+  maxChars = Number.POSITIVE_INFINITY,
+): { readonly text: string; readonly last: number } {
+  const pieces: string[] = [];
+  let chars = 0;
+  let last = after;
+  for (const event of events) {
+    const piece = JSON.stringify(toWire(event));
+    pieces.push(piece);
+    chars += piece.length;
+    last = event.seq;
+    if (chars >= maxChars) break;
+  }
+  const upToDate = last >= tail;
+  const end = upToDate && closed ? ',"streamClosed":true' : "";
+  const text = `{"type":"events","events":[${pieces.join(",")}],"nextOffset":"${encodeOffset(last)}","upToDate":${upToDate}${end}}`;
+  return { text, last };
 }
 
 /** The first frame of every socket: how many unacknowledged bytes it may be sent. */
