@@ -6,8 +6,8 @@
  * bad ack is refused and changes nothing; the client library acks by itself.
  */
 import { env } from "cloudflare:test";
-import { routeRequest } from "@durable-agents/cloudflare";
 import { createClient, isRunEnd, type LedgerEvent } from "@durable-agents/client";
+import { routeRequest } from "@durable-agents/cloudflare";
 import { mintSessionToken } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
 import { THROTTLED_WINDOW_BYTES as WINDOW } from "./fixture/throttled.ts";
