@@ -245,7 +245,10 @@ interface Result {
   readonly sse: number[];
   readonly ws: number[];
   readonly complete: boolean;
-  /** SSE responses the server ended early (stalled readers), each resumed from its offset. */
+  /**
+   * SSE responses the server ended early (stalled readers) and WebSockets it closed at their
+   * window (4008), each resumed from its offset.
+   */
   readonly resumed: number;
   /** Frames all readers got. */
   readonly frames: number;
@@ -347,7 +350,7 @@ function table(results: Result[]): string {
       "WS p50 / p99 (ms)",
       "all p50 / p99 (ms)",
       "exactly once, in order",
-      "SSE resumes",
+      "resumes (SSE + WS)",
       "CPU server / load gen (s)",
       "frames / reader",
       "server CPU / frame beyond baseline (µs)",
