@@ -5,7 +5,7 @@
  * offset losing nothing; a reader that acks streams a run many windows long on one socket; a
  * bad ack is refused and changes nothing; the client library acks by itself.
  */
-import { env } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { createClient, isRunEnd, type LedgerEvent } from "@durable-agents/client";
 import { routeRequest } from "@durable-agents/cloudflare";
 import { mintSessionToken } from "@durable-agents/core";
@@ -31,8 +31,16 @@ async function throttled() {
   };
   const url = (action: string, query = "") =>
     `${BASE}/agents/gusher/${name}/${action}${query ? `?${query}` : ""}`;
-  const events = async (): Promise<WireEvent[]> =>
-    (await (await fetch(url("events", "offset=-1"))).json()) as WireEvent[];
+  /** The whole ledger, page by page (a read carries at most `live.maxEvents`). */
+  const events = async (): Promise<WireEvent[]> => {
+    const all: WireEvent[] = [];
+    for (let next = "-1"; ; ) {
+      const response = await fetch(url("events", `offset=${next}`));
+      all.push(...((await response.json()) as WireEvent[]));
+      next = response.headers.get("stream-next-offset") ?? next;
+      if (response.headers.get("stream-up-to-date") === "true") return all;
+    }
+  };
   const start = () =>
     fetch(url("runs"), {
       method: "POST",
@@ -46,7 +54,8 @@ async function throttled() {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
-  return { name, fetch, url, events, start, ended };
+  const stub = () => env.THROTTLED.get(env.THROTTLED.idFromName(`gusher/${name}`));
+  return { name, fetch, url, events, start, ended, stub };
 }
 
 /** The UTF-8 length of each events frame the socket got, in order. */
@@ -151,6 +160,37 @@ describe("WebSocket flow control", () => {
     expect(socket.events().length).toBe(before);
     expect(sum(eventFrameBytes(socket).slice(0, -1))).toBeLessThan(WINDOW);
     expect(await s.events()).toEqual(all);
+  });
+
+  it("a woken instance gives inherited sockets a fresh window, ignores their stale acks, and still pauses one that never acks", async () => {
+    const s = await throttled();
+    await s.start();
+    const first = await s.ended();
+    // Quirk (ws-hibernation.test.ts): evict only an instance that has not driven a run.
+    await runInDurableObject(s.stub(), (_i, state) => state.abort("injected crash: fresh")).catch(
+      () => {},
+    );
+    const acker = await openSocket(s.fetch, s.url("ws", "offset=now"));
+    const silent = await openSocket(s.fetch, s.url("ws", "offset=now"));
+    const counts = ackAsItReads(acker);
+    await acker.until((frames) => frames.length > 0);
+    await evictDurableObject(s.stub()); // the sockets hibernate; the instance is torn down
+    // A stale ack (the tail before the object slept) is ignored: only the ping is answered.
+    acker.send({ type: "ack", id: "stale", offset: first.at(-1)?.offset });
+    acker.send({ type: "ping", id: "after" });
+    await acker.until(() => results(acker).length > 0);
+    expect(results(acker)).toEqual([
+      { type: "result", id: "after", ok: true, status: 200, result: "pong" },
+    ]);
+    await s.start();
+    await acker.until(() => acker.events().some(isTerminal));
+    const all = await s.events();
+    expect(acker.events()).toEqual(all.slice(first.length));
+    expect(counts.acks).toBeGreaterThan(5);
+    expect(await silent.closed).toEqual(SLOW_READER);
+    expect(sum(eventFrameBytes(silent).slice(0, -1))).toBeLessThan(WINDOW);
+    expect(silent.events()).toEqual(all.slice(first.length, first.length + silent.events().length));
+    acker.ws.close(1000);
   });
 
   it("the client library acks by itself: a long run over one socket, never closed, every event once", async () => {
