@@ -7,15 +7,15 @@ import {
   decodeOffset,
   deliveryWindow,
   dispatchCommand,
-  encodeOffset,
   type Ledger,
   type Logger,
   renderError,
-  START_OFFSET,
   UserError,
 } from "@durable-agents/core";
 import { SocketCredit } from "./socket-credit.ts";
+import { SocketStalls } from "./socket-stalls.ts";
 import {
+  ackedSeq,
   BadFrameError,
   type CommandId,
   eventsFrame,
@@ -62,8 +62,8 @@ import {
  *    client that stopped reading would be queued in the object's memory without bound. So a
  *    socket is sent at most `windowBytes` that its client has not acked (socket-credit.ts);
  *    at its window it is paused (nothing is read or held for it), resumed by an ack, and
- *    closed with `WS_SLOW_READER` (4008) after `stallMs` without one: a slow reader costs the
- *    run nothing and the object at most a window.
+ *    closed with `WS_SLOW_READER` (4008) after `stallMs` without one (socket-stalls.ts): a
+ *    slow reader costs the run nothing and the object at most a window.
  */
 interface Attachment {
   /** The offset the socket subscribed from. */
@@ -95,8 +95,6 @@ export class UpgradeRequiredError extends UserError {
 interface Subscriber {
   after: number;
   readonly credit: SocketCredit;
-  /** When it was last found behind the tail with no credit (invariant 5); absent otherwise. */
-  pausedAt?: number;
 }
 
 export interface WebSocketHubOptions {
@@ -120,12 +118,17 @@ export class WebSocketHub {
   #clock: Clock | undefined;
   #baseTail = 0;
   #adopted = false;
-  /** Armed only while some socket is paused (invariant 5). */
-  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Sockets behind the tail with no credit (invariant 5), closed after `stallMs`. */
+  readonly #stalls: SocketStalls<WebSocket>;
 
   constructor(ctx: DurableObjectState, options: WebSocketHubOptions) {
     this.#ctx = ctx;
     this.#options = options;
+    this.#stalls = new SocketStalls(
+      options.stallMs,
+      () => this.#clock?.now() ?? Date.now(),
+      (ws) => this.close(ws, WS_SLOW_READER.code, WS_SLOW_READER.reason),
+    );
   }
 
   /** Fans appends out to the subscribed sockets at each flush of the window. Once per runtime. */
@@ -206,6 +209,7 @@ export class WebSocketHub {
 
   close(ws: WebSocket, code: number, reason: string): void {
     this.#sockets.delete(ws);
+    this.#stalls.resume(ws);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -234,7 +238,7 @@ export class WebSocketHub {
   ): boolean {
     while (subscriber.after < ledger.tail) {
       if (!subscriber.credit.open) {
-        this.#pause(subscriber);
+        this.#stalls.pause(ws);
         return true;
       }
       const frame = frames.get(subscriber.after) ?? this.#frame(ledger, subscriber.after);
@@ -242,12 +246,13 @@ export class WebSocketHub {
       frames.set(subscriber.after, frame);
       if (!safeSend(ws, frame.text)) {
         this.#sockets.delete(ws);
+        this.#stalls.resume(ws);
         return false;
       }
       subscriber.credit.sent(frame.last, frame.bytes);
       subscriber.after = frame.last;
     }
-    delete subscriber.pausedAt;
+    this.#stalls.resume(ws);
     return true;
   }
 
@@ -295,42 +300,11 @@ export class WebSocketHub {
         id,
       );
     if (!subscriber.credit.ack(ackedSeq(offset, subscriber.after, id))) return;
-    if (subscriber.pausedAt !== undefined) this.#send(ws, subscriber, ledger);
+    if (this.#stalls.has(ws)) this.#send(ws, subscriber, ledger);
   }
 
   #subscriber(after: number): Subscriber {
     return { after, credit: new SocketCredit(this.#options.windowBytes, after) };
-  }
-
-  #now(): number {
-    return this.#clock?.now() ?? Date.now();
-  }
-
-  /** A socket behind the tail with no credit: its stall starts, once (invariant 5). */
-  #pause(subscriber: Subscriber): void {
-    if (subscriber.pausedAt !== undefined) return;
-    subscriber.pausedAt = this.#now();
-    this.#armStall();
-  }
-
-  #armStall(): void {
-    if (this.#stallTimer !== undefined) return;
-    let first = Number.POSITIVE_INFINITY;
-    for (const { pausedAt } of this.#sockets.values())
-      if (pausedAt !== undefined && pausedAt < first) first = pausedAt;
-    if (first === Number.POSITIVE_INFINITY) return;
-    const wait = Math.max(0, first + this.#options.stallMs - this.#now());
-    this.#stallTimer = setTimeout(() => this.#closeStalled(), wait);
-  }
-
-  /** Closes every socket paused for `stallMs` (4008); re-arms for the others. */
-  #closeStalled(): void {
-    this.#stallTimer = undefined;
-    const now = this.#now();
-    for (const [ws, { pausedAt }] of this.#sockets)
-      if (pausedAt !== undefined && now - pausedAt >= this.#options.stallMs)
-        this.close(ws, WS_SLOW_READER.code, WS_SLOW_READER.reason);
-    this.#armStall();
   }
 
   /** Once per instance: the subscribed sockets that survived hibernation, at the tail (invariant 2). */
@@ -342,23 +316,6 @@ export class WebSocketHub {
       if (attachment !== null && typeof attachment.after === "number" && !this.#sockets.has(ws))
         this.#sockets.set(ws, this.#subscriber(Math.max(attachment.after, this.#baseTail)));
     }
-  }
-}
-
-/**
- * The seq an ack's offset names: a ledger offset no further than what the socket was sent
- * (`after`). Throws BadFrameError `invalid_ack`.
- */
-function ackedSeq(offset: string, after: number, id: CommandId): number {
-  try {
-    if (offset === START_OFFSET || offset === "now") throw new Error("not a ledger offset");
-    return decodeOffset(offset, after);
-  } catch {
-    throw new BadFrameError(
-      "invalid_ack",
-      `ack offset ${JSON.stringify(offset.slice(0, 40))} is not an offset this socket was sent (it was sent up to ${encodeOffset(after)}); acknowledge the nextOffset of an events frame you processed`,
-      id,
-    );
   }
 }
 

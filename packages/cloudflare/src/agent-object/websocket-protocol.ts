@@ -2,12 +2,14 @@ import {
   assertJsonDepth,
   BadRequestError,
   type CommandName,
+  decodeOffset,
   encodeOffset,
   isCommandName,
   type LedgerEvent,
   LIMITS,
   type RenderedError,
   SESSION_COMMANDS,
+  START_OFFSET,
   toWire,
 } from "@durable-agents/core";
 
@@ -173,6 +175,23 @@ export function eventsFrame(
   const end = upToDate && closed ? ',"streamClosed":true' : "";
   const text = `{"type":"events","events":[${pieces.join(",")}],"nextOffset":"${encodeOffset(last)}","upToDate":${upToDate}${end}}`;
   return { text, last };
+}
+
+/**
+ * The seq an ack's `offset` names: a ledger offset (not `-1` or `now`) no further than what the
+ * socket was sent (`sent`, a seq). Throws BadFrameError `invalid_ack` under the frame's id.
+ */
+export function ackedSeq(offset: string, sent: number, id: CommandId): number {
+  try {
+    if (offset === START_OFFSET || offset === "now") throw new Error("not a ledger offset");
+    return decodeOffset(offset, sent);
+  } catch {
+    throw new BadFrameError(
+      "invalid_ack",
+      `ack offset ${JSON.stringify(offset.slice(0, 40))} is not an offset this socket was sent (it was sent up to ${encodeOffset(sent)}); acknowledge the nextOffset of an events frame you processed`,
+      id,
+    );
+  }
 }
 
 /** The first frame of every socket: how many unacknowledged bytes it may be sent. */
