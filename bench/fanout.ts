@@ -168,9 +168,15 @@ async function sseReader(url: string): Promise<Reader> {
   return reader;
 }
 
+/**
+ * A session-socket reader that acks like the client library (docs/delivery.md, "Flow control"):
+ * after half the server's window of events frames since its last ack. The server closes a socket
+ * that sits at its window (4008, live.stallMs): it resumes from its offset, counted in `resumed`.
+ */
 async function wsReader(url: string): Promise<Reader> {
-  const socket = new WebSocket(`${url.replace(/^http/, "ws")}/ws?offset=now`);
+  let socket: WebSocket | undefined;
   let finish = () => {};
+  let finished = false;
   const reader: Reader = {
     kind: "ws",
     resumed: 0,
@@ -180,18 +186,48 @@ async function wsReader(url: string): Promise<Reader> {
     lastSeq: 0,
     ordered: true,
     done: new Promise<void>((resolve) => {
-      finish = resolve;
+      finish = () => {
+        finished = true;
+        resolve();
+      };
     }),
-    close: () => socket.close(1000),
+    close: () => {
+      finished = true;
+      socket?.close(1000);
+    },
   };
-  socket.onmessage = (message) => {
-    const frame = JSON.parse(String(message.data)) as { type: string; events?: WireEvent[] };
-    if (frame.type === "events" && frame.events) onEvents(reader, frame.events, finish);
-  };
-  await new Promise<void>((resolve, reject) => {
-    socket.onopen = () => resolve();
-    socket.onerror = () => reject(new Error("WebSocket did not open"));
-  });
+  const encoder = new TextEncoder();
+  const connect = (offset: string) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${url.replace(/^http/, "ws")}/ws?offset=${offset}`);
+      socket = ws;
+      const flow = { windowBytes: 0, unacked: 0 };
+      ws.onmessage = (message) => {
+        const text = String(message.data);
+        const frame = JSON.parse(text) as {
+          type: string;
+          events?: WireEvent[];
+          nextOffset?: string;
+          windowBytes?: number;
+        };
+        if (frame.type === "flow") flow.windowBytes = frame.windowBytes ?? 0;
+        if (frame.type !== "events" || !frame.events) return;
+        onEvents(reader, frame.events, finish);
+        flow.unacked += encoder.encode(text).byteLength;
+        if (flow.windowBytes > 0 && flow.unacked * 2 >= flow.windowBytes) {
+          flow.unacked = 0;
+          ws.send(JSON.stringify({ type: "ack", offset: frame.nextOffset }));
+        }
+      };
+      ws.onclose = (event) => {
+        if (event.code !== 4008 || finished) return;
+        reader.resumed++;
+        void connect(String(reader.lastSeq).padStart(16, "0")).catch(() => {});
+      };
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error("WebSocket did not open"));
+    });
+  await connect("now");
   return reader;
 }
 
@@ -209,7 +245,10 @@ interface Result {
   readonly sse: number[];
   readonly ws: number[];
   readonly complete: boolean;
-  /** SSE responses the server ended early (stalled readers), each resumed from its offset. */
+  /**
+   * SSE responses the server ended early (stalled readers) and WebSockets it closed at their
+   * window (4008), each resumed from its offset.
+   */
   readonly resumed: number;
   /** Frames all readers got. */
   readonly frames: number;
@@ -311,7 +350,7 @@ function table(results: Result[]): string {
       "WS p50 / p99 (ms)",
       "all p50 / p99 (ms)",
       "exactly once, in order",
-      "SSE resumes",
+      "resumes (SSE + WS)",
       "CPU server / load gen (s)",
       "frames / reader",
       "server CPU / frame beyond baseline (µs)",

@@ -2,10 +2,12 @@
  * The session WebSocket (`GET .../ws?offset=`), read and written: ledger
  * events in, commands out, over one socket that reconnects by itself.
  *
- * Frames (server → client): `{"type":"events","events","nextOffset","upToDate"}`;
+ * Frames (server → client): `{"type":"flow","windowBytes"}` first;
+ * `{"type":"events","events","nextOffset","upToDate"}`;
  * `{"type":"result","id","ok","result"|"error"}` answers one command;
  * `{"type":"error","error"}` is fatal for the subscription; `{"type":"pong"}`.
- * Client → server: `{"type":"start"|"interrupt"|"abort"|"resume","id",...}`, `{"type":"ping"}`.
+ * Client → server: `{"type":"start"|"interrupt"|"abort"|"resume","id",...}`, `{"type":"ping"}`,
+ * `{"type":"ack","offset"}`.
  *
  * Invariants (with those of event-stream.ts for reading):
  * 1. A command is sent only on an open socket and settles exactly once: by
@@ -13,6 +15,12 @@
  *    (the server may or may not have applied it; check `status()`).
  * 2. A socket that shows no frame for two heartbeats is closed and replaced,
  *    so an idle connection cannot die silently.
+ * 3. Flow control (docs/delivery.md): once the events frames the caller has taken (every event
+ *    yielded, and the next one asked for) add up to half the server's `windowBytes` since the
+ *    last ack, the client acks the last one's `nextOffset`: a few acks per window. A caller
+ *    that stops reading stops the acks, so the server pauses the socket instead of buffering;
+ *    its close for a slow reader (4008) is a clean end, and the next socket resumes from the
+ *    offset of the last event yielded, so nothing is lost or seen twice.
  *
  * Browsers cannot set headers on a WebSocket, so `createClient({ headers })`
  * does not apply here; put auth in the URL or a cookie.
@@ -44,6 +52,15 @@ import type { LedgerEvent } from "./types.ts";
 export interface SocketOptions extends EventsOptions {
   /** Interval of client pings; a socket silent for two intervals is replaced. Default 30 000 ms. */
   readonly heartbeatMs?: number;
+}
+
+/** The server's close of a socket that stayed at its flow-control window: reconnect at once. */
+const SLOW_READER_CLOSE = 4008;
+
+/** One received frame and the UTF-8 length of its text (what the flow-control window counts). */
+interface Received {
+  readonly frame: Record<string, unknown>;
+  readonly bytes: number;
 }
 
 interface Pending {
@@ -129,8 +146,11 @@ export class SocketSession {
           /^http/,
           "ws",
         );
-        for await (const frame of this.#frames(url)) {
+        const flow = { windowBytes: 0, unacked: 0 };
+        for await (const { frame, bytes } of this.#frames(url)) {
           if (frame.type === "error") throw frameError(frame.error);
+          if (frame.type === "flow" && typeof frame.windowBytes === "number")
+            flow.windowBytes = frame.windowBytes;
           if (frame.type !== "events") continue; // pong and future frame types
           const before = position.delivered;
           yield* advance(
@@ -143,6 +163,12 @@ export class SocketSession {
           if (frame.upToDate === true) position.upToDate = true;
           progressed = true;
           backoff.reset();
+          // Taken: the caller asked for the event after this frame's last (invariant 3).
+          flow.unacked += bytes;
+          if (flow.windowBytes > 0 && flow.unacked * 2 >= flow.windowBytes) {
+            flow.unacked = 0;
+            this.#ack(frame.nextOffset);
+          }
           if (frame.streamClosed === true) {
             position.closed = true;
             return;
@@ -171,9 +197,10 @@ export class SocketSession {
   /**
    * One socket as parsed frames. Result frames settle their command and are
    * not yielded. Frames received before a close are all yielded; then a
-   * clean close (1000/1001) ends the iteration and any other throws.
+   * clean close (1000/1001, and 4008: a slow reader's, invariant 3) ends the
+   * iteration and any other throws.
    */
-  async *#frames(url: string): AsyncGenerator<Record<string, unknown>, void, undefined> {
+  async *#frames(url: string): AsyncGenerator<Received, void, undefined> {
     const { signal } = this.#options;
     const Socket =
       this.#ctx.WebSocket ?? (globalThis.WebSocket as unknown as WebSocketConstructor | undefined);
@@ -188,7 +215,7 @@ export class SocketSession {
     const socket = new Socket(url);
     socket.binaryType = "arraybuffer";
     const decoder = new TextDecoder();
-    const queue: Record<string, unknown>[] = [];
+    const queue: Received[] = [];
     let closed = false;
     let failure: unknown;
     let lastFrameAt = Date.now();
@@ -218,12 +245,14 @@ export class SocketSession {
       }
       if (!isRecord(frame)) return fail(badResponse("WebSocket frame is not a JSON object", 101));
       if (frame.type === "result") return this.#settle(frame);
-      queue.push(frame);
+      // Only events frames count against the window; measuring others costs nothing worth saving.
+      const bytes = frame.type === "events" ? encoder.encode(text).byteLength : 0;
+      queue.push({ frame, bytes });
       notify();
     };
     socket.onclose = (event: CloseEvent) => {
       closed = true;
-      if (event.code !== 1000 && event.code !== 1001) {
+      if (event.code !== 1000 && event.code !== 1001 && event.code !== SLOW_READER_CLOSE) {
         const why = event.reason === "" ? "" : `: ${event.reason}`;
         fail(
           connectionLost(
@@ -284,6 +313,14 @@ export class SocketSession {
     }
   }
 
+  /** `{"type":"ack","offset"}` on the open socket; a closed one needs none (the next starts afresh). */
+  #ack(offset: unknown): void {
+    const socket = this.#socket;
+    if (typeof offset !== "string" || socket === undefined || socket.readyState !== socket.OPEN)
+      return;
+    socket.send(JSON.stringify({ type: "ack", offset }));
+  }
+
   #settle(frame: Record<string, unknown>): void {
     const pending = typeof frame.id === "number" ? this.#pending.get(frame.id) : undefined;
     if (pending === undefined) return;
@@ -309,6 +346,8 @@ export class SocketSession {
     }
   }
 }
+
+const encoder = new TextEncoder();
 
 function frameError(error: unknown): DurableAgentsClientError {
   if (isRecord(error) && typeof error.code === "string" && typeof error.message === "string") {

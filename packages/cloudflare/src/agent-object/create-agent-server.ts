@@ -170,6 +170,8 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
     readonly #sockets = new WebSocketHub(this.ctx, {
       maxEvents: live.maxEvents,
       windowMs: live.windowMs,
+      windowBytes: live.wsWindowBytes,
+      stallMs: live.stallMs,
       logger,
     });
 

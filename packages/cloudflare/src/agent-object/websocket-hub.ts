@@ -12,15 +12,21 @@ import {
   renderError,
   UserError,
 } from "@durable-agents/core";
+import { SocketCredit } from "./socket-credit.ts";
+import { SocketStalls } from "./socket-stalls.ts";
 import {
+  ackedSeq,
   BadFrameError,
   type CommandId,
   eventsFrame,
   failedFrame,
   fatalFrame,
+  flowFrame,
+  frameBytes,
   parseFrame,
   responseFrame,
   resultFrame,
+  WS_SLOW_READER,
 } from "./websocket-protocol.ts";
 
 /**
@@ -28,22 +34,36 @@ import {
  *
  * Invariants:
  * 1. Delivery follows the session's delivery window (core's delivery-window.ts): at each
- *    flush every socket is sent everything after its position, in order, one frame per
- *    `maxEvents`, and its position moves past what was sent; so a subscribed socket never
- *    skips an event and never sees one twice, and sends are sockets × flushes, not sockets ×
- *    events. Sockets at the same position share one serialized frame.
- * 2. A pending flush is a timer, so an object with appends not yet flushed does not
- *    hibernate: an idle object has every open socket caught up to the ledger tail. A socket's
- *    attachment records that it is subscribed (and from where); a woken instance, which has
- *    not appended yet, puts every socket it did not accept itself at the tail it found
- *    (`#baseTail`). No attachment write per send is needed.
+ *    flush every socket is sent everything after its position that its flow-control window
+ *    allows (5), in order, one frame per `maxEvents`, and its position moves past what was
+ *    sent; so a subscribed socket never skips an event and never sees one twice, and sends are
+ *    sockets × flushes, not sockets × events. Sockets at the same position share one
+ *    serialized frame.
+ * 2. A pending flush is a timer, and so is a paused socket's stall (5), so an object with
+ *    appends not yet flushed, or with a socket behind the tail, does not hibernate: an idle
+ *    object has every open socket caught up to the ledger tail. A socket's attachment records
+ *    that it is subscribed (and from where); a woken instance, which has not appended yet, puts
+ *    every socket it did not accept itself at the tail it found (`#baseTail`), with a fresh
+ *    window: what it was sent before the object slept is in the runtime's hands, at most one
+ *    window, and the object cannot sleep again while the socket is paused, so a socket that
+ *    stopped reading is never sent more than two windows. No attachment write per send or ack.
  * 3. Nothing else here keeps the object awake: no other timers, no pending promises.
  *    Heartbeats are the runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
  * 4. A frame is a session command like an HTTP request is: it goes through the command
  *    layer (`dispatchCommand`) as the caller found at the upgrade, whose identity, scopes
  *    and expiry live in the attachment, so they survive hibernation. Once the caller's
  *    token has expired its commands are refused (`token_expired`); the socket still
- *    receives events until it closes.
+ *    receives events until it closes. An `ack` is not a command: it only moves the socket's
+ *    credit, in memory, with no command layer and no ledger write.
+ * 5. Flow control (websocket-protocol.ts): workerd gives a server WebSocket no backpressure
+ *    and no `bufferedAmount` (workerd issue #988, open; `api/web-socket.h` exposes readyState,
+ *    url, protocol and extensions only, and the workerd 1.20261102 binary has no
+ *    `bufferedAmount` property, although workers-types declares one), so every `send` to a
+ *    client that stopped reading would be queued in the object's memory without bound. So a
+ *    socket is sent at most `windowBytes` that its client has not acked (socket-credit.ts);
+ *    at its window it is paused (nothing is read or held for it), resumed by an ack, and
+ *    closed with `WS_SLOW_READER` (4008) after `stallMs` without one (socket-stalls.ts): a
+ *    slow reader costs the run nothing and the object at most a window.
  */
 interface Attachment {
   /** The offset the socket subscribed from. */
@@ -71,33 +91,53 @@ export class UpgradeRequiredError extends UserError {
   }
 }
 
+/** One subscribed socket: its position (seq of the last event sent) and its credit. */
+interface Subscriber {
+  after: number;
+  readonly credit: SocketCredit;
+}
+
+export interface WebSocketHubOptions {
+  /** Events per frame (`live.maxEvents`). */
+  readonly maxEvents: number;
+  /** The delivery window, ms (`live.windowMs`). */
+  readonly windowMs: number;
+  /** Unacknowledged bytes a socket may be sent (`live.wsWindowBytes`). */
+  readonly windowBytes: number;
+  /** How long a socket may stay at its window without an ack before it is closed (`live.stallMs`). */
+  readonly stallMs: number;
+  readonly logger: Logger;
+}
+
 export class WebSocketHub {
   readonly #ctx: DurableObjectState;
-  readonly #maxEvents: number;
-  readonly #windowMs: number;
-  readonly #logger: Logger;
-  /** Where each socket is; sockets of an earlier instance are filled in from `#baseTail`. */
-  readonly #after = new Map<WebSocket, number>();
+  readonly #options: WebSocketHubOptions;
+  /** Each subscribed socket; sockets of an earlier instance are filled in from `#baseTail`. */
+  readonly #sockets = new Map<WebSocket, Subscriber>();
   #watching: Ledger | undefined;
+  #clock: Clock | undefined;
   #baseTail = 0;
   #adopted = false;
+  /** Sockets behind the tail with no credit (invariant 5), closed after `stallMs`. */
+  readonly #stalls: SocketStalls<WebSocket>;
 
-  constructor(
-    ctx: DurableObjectState,
-    options: { maxEvents: number; windowMs: number; logger: Logger },
-  ) {
+  constructor(ctx: DurableObjectState, options: WebSocketHubOptions) {
     this.#ctx = ctx;
-    this.#maxEvents = options.maxEvents;
-    this.#windowMs = options.windowMs;
-    this.#logger = options.logger;
+    this.#options = options;
+    this.#stalls = new SocketStalls(
+      options.stallMs,
+      () => this.#clock?.now() ?? Date.now(),
+      (ws) => this.close(ws, WS_SLOW_READER.code, WS_SLOW_READER.reason),
+    );
   }
 
   /** Fans appends out to the subscribed sockets at each flush of the window. Once per runtime. */
   watch(ledger: Ledger, clock: Clock): void {
     if (this.#watching === ledger) return;
     this.#watching = ledger;
+    this.#clock = clock;
     this.#baseTail = ledger.tail;
-    deliveryWindow(ledger, clock, this.#windowMs).onFlush(() => this.#fanOut(ledger));
+    deliveryWindow(ledger, clock, this.#options.windowMs).onFlush(() => this.#fanOut(ledger));
   }
 
   /** `GET .../ws?offset=`: accepts the socket and sends everything after the offset. */
@@ -111,8 +151,10 @@ export class WebSocketHub {
       const origin = new URL(request.url).origin;
       server.serializeAttachment({ after, caller, origin } satisfies Attachment);
       this.#adopt();
-      this.#after.set(server, after);
-      this.#catchUp(server, ledger);
+      const subscriber = this.#subscriber(after);
+      this.#sockets.set(server, subscriber);
+      server.send(flowFrame(this.#options.windowBytes));
+      this.#catchUp(server, subscriber, ledger);
     } catch (error) {
       // A browser cannot read an HTTP error of a refused upgrade, so the error travels as a frame.
       server.send(fatalFrame(this.#render(error)));
@@ -132,6 +174,7 @@ export class WebSocketHub {
       const frame = parseFrame(data);
       id = frame.id;
       if (frame.type === "ping") return void ws.send(resultFrame(id, "pong"));
+      if (frame.type === "ack") return this.#ack(ws, frame.offset, frame.id, context);
       const session = context();
       if (!session)
         throw new BadRequestError(
@@ -160,12 +203,13 @@ export class WebSocketHub {
   /** The one error renderer (core's renderError), logging what is not a typed error. */
   #render(error: unknown) {
     return renderError(error, (cause) =>
-      this.#logger.error("websocket command failed", { error: String(cause) }),
+      this.#options.logger.error("websocket command failed", { error: String(cause) }),
     );
   }
 
   close(ws: WebSocket, code: number, reason: string): void {
-    this.#after.delete(ws);
+    this.#sockets.delete(ws);
+    this.#stalls.resume(ws);
     try {
       ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
     } catch {
@@ -177,45 +221,90 @@ export class WebSocketHub {
   #fanOut(ledger: Ledger): void {
     this.#adopt();
     const frames = new Map<number, SharedFrame>();
-    for (const [ws, start] of this.#after) {
-      for (let after = start; after < ledger.tail; ) {
-        let frame = frames.get(after);
-        if (frame === undefined) {
-          const events = ledger.read(after, this.#maxEvents);
-          const last = events.at(-1)?.seq;
-          if (last === undefined) break;
-          frame = { text: eventsFrame(events, ledger.tail, ledger.closed, after), last };
-          frames.set(after, frame);
-        }
-        if (!safeSend(ws, frame.text)) {
-          this.#after.delete(ws);
-          break;
-        }
-        this.#after.set(ws, frame.last);
-        after = frame.last;
-        // A live socket stays open after streamClosed: the result of the close command that
-        // ended the ledger (if it came over this socket) is still to be sent.
-      }
-    }
+    for (const [ws, subscriber] of this.#sockets) this.#send(ws, subscriber, ledger, frames);
+    // A live socket stays open after streamClosed: the result of the close command that
+    // ended the ledger (if it came over this socket) is still to be sent.
   }
 
-  #catchUp(ws: WebSocket, ledger: Ledger): void {
-    for (;;) {
-      const after = this.#after.get(ws) ?? ledger.tail;
-      const events = ledger.read(after, this.#maxEvents);
-      const last = events.at(-1);
-      // At the end of a closed ledger the reader learns so (even with nothing left to send).
-      if (!last && !ledger.closed) return;
-      if (!safeSend(ws, eventsFrame(events, ledger.tail, ledger.closed, after))) {
-        this.#after.delete(ws);
-        return;
+  /**
+   * Sends `ws` what it lacks, as far as its credit goes (invariant 5). False when the socket
+   * is gone. `frames` shares frames between the sockets of one flush.
+   */
+  #send(
+    ws: WebSocket,
+    subscriber: Subscriber,
+    ledger: Ledger,
+    frames = new Map<number, SharedFrame>(),
+  ): boolean {
+    while (subscriber.after < ledger.tail) {
+      if (!subscriber.credit.open) {
+        this.#stalls.pause(ws);
+        return true;
       }
-      if (!last || (ledger.closed && last.seq >= ledger.tail)) {
-        this.close(ws, 1000, "stream closed");
-        return;
+      const frame = frames.get(subscriber.after) ?? this.#frame(ledger, subscriber.after);
+      if (frame === undefined) break;
+      frames.set(subscriber.after, frame);
+      if (!safeSend(ws, frame.text)) {
+        this.#sockets.delete(ws);
+        this.#stalls.resume(ws);
+        return false;
       }
-      this.#after.set(ws, last.seq);
+      subscriber.credit.sent(frame.last, frame.bytes);
+      subscriber.after = frame.last;
     }
+    this.#stalls.resume(ws);
+    return true;
+  }
+
+  #frame(ledger: Ledger, after: number): SharedFrame | undefined {
+    const events = ledger.read(after, this.#options.maxEvents);
+    // A quarter of the window per frame, so a window holds a few frames and a catch-up is paced.
+    const maxChars = this.#options.windowBytes / 4;
+    const { text, last } = eventsFrame(events, ledger.tail, ledger.closed, after, maxChars);
+    if (last === after) return undefined;
+    return { text, last, bytes: frameBytes(text) };
+  }
+
+  /** The upgrade's catch-up; at the end of a closed ledger the socket learns so and is closed. */
+  #catchUp(ws: WebSocket, subscriber: Subscriber, ledger: Ledger): void {
+    const from = subscriber.after;
+    if (!this.#send(ws, subscriber, ledger) || subscriber.after < ledger.tail || !ledger.closed)
+      return;
+    // Subscribed at the end of a closed ledger: an empty frame says streamClosed.
+    if (from >= ledger.tail && !safeSend(ws, eventsFrame([], ledger.tail, true, from).text)) {
+      this.#sockets.delete(ws);
+      return;
+    }
+    this.close(ws, 1000, "stream closed");
+  }
+
+  /**
+   * `{"type":"ack","offset"}`: releases the socket's credit and, if it was paused, sends it
+   * what it lacks. Cheap: no command layer, no ledger write (invariant 4).
+   */
+  #ack(
+    ws: WebSocket,
+    offset: string,
+    id: CommandId,
+    context: () => SocketCommandContext | undefined,
+  ): void {
+    // A woken instance has not opened its runtime yet; opening it watches the ledger.
+    if (this.#watching === undefined) context();
+    const ledger = this.#watching;
+    this.#adopt();
+    const subscriber = this.#sockets.get(ws);
+    if (ledger === undefined || subscriber === undefined)
+      throw new BadFrameError(
+        "invalid_ack",
+        "this socket is not subscribed to a session; open it through /agents/:agent/:session/ws",
+        id,
+      );
+    if (!subscriber.credit.ack(ackedSeq(offset, subscriber.after, id))) return;
+    if (this.#stalls.has(ws)) this.#send(ws, subscriber, ledger);
+  }
+
+  #subscriber(after: number): Subscriber {
+    return { after, credit: new SocketCredit(this.#options.windowBytes, after) };
   }
 
   /** Once per instance: the subscribed sockets that survived hibernation, at the tail (invariant 2). */
@@ -224,8 +313,8 @@ export class WebSocketHub {
     this.#adopted = true;
     for (const ws of this.#ctx.getWebSockets()) {
       const attachment = ws.deserializeAttachment() as Attachment | null;
-      if (attachment !== null && typeof attachment.after === "number" && !this.#after.has(ws))
-        this.#after.set(ws, Math.max(attachment.after, this.#baseTail));
+      if (attachment !== null && typeof attachment.after === "number" && !this.#sockets.has(ws))
+        this.#sockets.set(ws, this.#subscriber(Math.max(attachment.after, this.#baseTail)));
     }
   }
 }
@@ -235,6 +324,8 @@ interface SharedFrame {
   readonly text: string;
   /** seq of its last event: where the socket is after it. */
   readonly last: number;
+  /** Its UTF-8 length, counted against each socket's window. */
+  readonly bytes: number;
 }
 
 function statusOf(outcome: CommandOutcome): number {

@@ -2,12 +2,14 @@ import {
   assertJsonDepth,
   BadRequestError,
   type CommandName,
+  decodeOffset,
   encodeOffset,
   isCommandName,
   type LedgerEvent,
   LIMITS,
   type RenderedError,
   SESSION_COMMANDS,
+  START_OFFSET,
   toWire,
 } from "@durable-agents/core";
 
@@ -16,6 +18,7 @@ import {
  * frames and building server frames, so it is tested without a socket.
  *
  * Server → client:
+ * - `{"type":"flow","windowBytes"}` first, once per socket: the flow-control window (below);
  * - `{"type":"events","events":[...],"nextOffset","upToDate","streamClosed"?}` ledger events
  *   after the socket's offset, exactly once and in order; `streamClosed` at the end of a
  *   closed session's ledger (a socket that subscribes there is then closed, 1000);
@@ -25,15 +28,37 @@ import {
  * Client → server: `{"type":<command>, "id"?, ...input}` for every session command
  * (`start`, `interrupt`, `abort`, `resume`, `retry`, `close`, `fork`, `state.set`,
  * `schedule.create`, `schedule.cancel`, `usage.record`; the input is the command's HTTP
- * body), `{"type":"approve",...}` (a resume with decisions), and `{"type":"ping"}`,
- * answered `{"type":"pong"}` by the runtime without waking the object.
+ * body), `{"type":"approve",...}` (a resume with decisions), `{"type":"ack","offset"}` (flow
+ * control, below) and `{"type":"ping"}`, answered `{"type":"pong"}` by the runtime without
+ * waking the object.
+ *
+ * Flow control (credit, like HTTP/2's WINDOW_UPDATE, RFC 9113 section 5.2): a socket is sent at
+ * most `windowBytes` of `events` frames (their UTF-8 length, `frameBytes`) that its client has
+ * not acknowledged. `{"type":"ack","offset":"<nextOffset>"}` acknowledges every events frame up
+ * to the one with that `nextOffset`; clients send it after processing about half the window
+ * since their last ack, so a few acks per window, never one per frame. An ack is not answered;
+ * a bad one (malformed, or past what the socket was sent) gets `ok:false` `invalid_ack` and
+ * changes nothing. A socket at its window is sent nothing more (its position stays, so nothing
+ * is skipped or sent twice) and after `live.stallMs` without an ack is closed with
+ * `WS_SLOW_READER` (4008); its client reconnects from the offset of the last frame it processed.
+ * A client that never acks therefore works, one window per connection.
  */
 export const WS_PING = '{"type":"ping"}';
 export const WS_PONG = '{"type":"pong"}';
 export const WS_MAX_FRAME_BYTES = LIMITS.maxBodyBytes;
 
-/** Frame types besides the command names: `approve` (a resume with decisions) and `ping`. */
-export const WS_ALIASES = ["approve", "ping"] as const;
+/**
+ * The close of a socket that stayed at its flow-control window for `live.stallMs` without an
+ * ack: not an error, a cue to reconnect from the offset of the last events frame processed.
+ * 4000-4999 are for applications (RFC 6455 section 7.4.2).
+ */
+export const WS_SLOW_READER = {
+  code: 4008,
+  reason: "slow reader; reconnect from your offset",
+} as const;
+
+/** Frame types besides the command names: `approve` (a resume with decisions), `ack`, `ping`. */
+export const WS_ALIASES = ["approve", "ack", "ping"] as const;
 
 /** What one client frame asks for: a session command with its raw input, or a ping. */
 export type WsFrame =
@@ -43,7 +68,9 @@ export type WsFrame =
       readonly name: CommandName;
       readonly input: unknown;
     }
-  | { readonly type: "ping"; readonly id: CommandId };
+  | { readonly type: "ping"; readonly id: CommandId }
+  /** Flow control: the client processed every events frame up to `offset` (a `nextOffset`). */
+  | { readonly type: "ack"; readonly id: CommandId; readonly offset: string };
 
 export type CommandId = string | number | null;
 
@@ -94,6 +121,15 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
     );
   const cid = id as CommandId;
   if (type === "ping") return { type: "ping", id: cid };
+  if (type === "ack") {
+    if (typeof input.offset !== "string" || Object.keys(input).length !== 1)
+      throw new BadFrameError(
+        "invalid_ack",
+        'an ack is {"type":"ack","offset":"<nextOffset of the last events frame you processed>"} and nothing else',
+        cid,
+      );
+    return { type: "ack", id: cid, offset: input.offset };
+  }
   // {"type":"approve","callId","approved",...} or {"type":"approve","approvals":[...]}
   if (type === "approve")
     return {
@@ -112,25 +148,62 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
 }
 
 /**
- * The events frame for `events` (consecutive) after `after`; `tail` decides `upToDate`, and a
- * frame that reaches the tail of a closed ledger says `streamClosed` (no event will follow).
+ * The events frame for `events` (consecutive) after `after`, cut after the event that brings its
+ * events' text to `maxChars` (at least one event, so a window is never smaller than a frame's
+ * need): its text and the seq of its last event (`after` when it has none). `tail` decides
+ * `upToDate`, and a frame that reaches the tail of a closed ledger says `streamClosed` (no event
+ * will follow). The text is what `JSON.stringify` gives for the same object.
  */
 export function eventsFrame(
   events: readonly LedgerEvent[],
   tail: number,
   closed = false,
   after = 0,
-): string {
-  const wire = events.map(toWire);
-  const next = wire.at(-1)?.seq ?? after;
-  const upToDate = next >= tail;
-  return JSON.stringify({
-    type: "events",
-    events: wire,
-    nextOffset: encodeOffset(next),
-    upToDate,
-    ...(upToDate && closed ? { streamClosed: true } : {}),
-  });
+  maxChars = Number.POSITIVE_INFINITY,
+): { readonly text: string; readonly last: number } {
+  const pieces: string[] = [];
+  let chars = 0;
+  let last = after;
+  for (const event of events) {
+    const piece = JSON.stringify(toWire(event));
+    pieces.push(piece);
+    chars += piece.length;
+    last = event.seq;
+    if (chars >= maxChars) break;
+  }
+  const upToDate = last >= tail;
+  const end = upToDate && closed ? ',"streamClosed":true' : "";
+  const text = `{"type":"events","events":[${pieces.join(",")}],"nextOffset":"${encodeOffset(last)}","upToDate":${upToDate}${end}}`;
+  return { text, last };
+}
+
+/**
+ * The seq an ack's `offset` names: a ledger offset (not `-1` or `now`) no further than what the
+ * socket was sent (`sent`, a seq). Throws BadFrameError `invalid_ack` under the frame's id.
+ */
+export function ackedSeq(offset: string, sent: number, id: CommandId): number {
+  try {
+    if (offset === START_OFFSET || offset === "now") throw new Error("not a ledger offset");
+    return decodeOffset(offset, sent);
+  } catch {
+    throw new BadFrameError(
+      "invalid_ack",
+      `ack offset ${JSON.stringify(offset.slice(0, 40))} is not an offset this socket was sent (it was sent up to ${encodeOffset(sent)}); acknowledge the nextOffset of an events frame you processed`,
+      id,
+    );
+  }
+}
+
+/** The first frame of every socket: how many unacknowledged bytes it may be sent. */
+export function flowFrame(windowBytes: number): string {
+  return JSON.stringify({ type: "flow", windowBytes });
+}
+
+const encoder = new TextEncoder();
+
+/** What a frame counts against the window: the UTF-8 length of its text, as the runtime sends it. */
+export function frameBytes(text: string): number {
+  return encoder.encode(text).byteLength;
 }
 
 /** A command's success: `status` is the HTTP status the same command answers with. */

@@ -39,9 +39,17 @@ export interface LiveReadOptions {
   /**
    * An SSE reader that has not taken its last write after this long is ended; its client
    * resumes from the offset of the last write it took. Nothing more is read for it meanwhile,
-   * so a slow reader holds at most one write in the object and never slows the run.
+   * so a slow reader holds at most one write in the object and never slows the run. A
+   * WebSocket that stays at its `wsWindowBytes` this long without an ack is closed (4008) the
+   * same way.
    */
   readonly stallMs: number;
+  /**
+   * Flow control of the session WebSocket, in bytes (UTF-8 of `events` frames): a socket is sent
+   * at most this much that its client has not acknowledged (`{"type":"ack","offset"}`); at the
+   * window it gets nothing more until it acks, and after `stallMs` it is closed (docs/delivery.md).
+   */
+  readonly wsWindowBytes: number;
 }
 
 export const DEFAULT_LIVE_READ: LiveReadOptions = {
@@ -51,6 +59,7 @@ export const DEFAULT_LIVE_READ: LiveReadOptions = {
   maxEvents: 1000,
   windowMs: DEFAULT_DELIVERY_WINDOW_MS,
   stallMs: 30_000,
+  wsWindowBytes: 1024 * 1024,
 };
 
 /** Bytes of one read (besides `maxEvents`): a read stops after the event that reaches it. */
