@@ -1,6 +1,6 @@
 import { asSchema, type FlexibleSchema } from "@ai-sdk/provider-utils";
 import {
-  NoJsonSchemaError,
+  noJsonSchema,
   registerJsonSchema,
   schemaSource,
   settleJsonSchema,
@@ -27,12 +27,8 @@ export function withJsonSchema<S extends ToolInputSchema>(schema: S, what = "the
     what,
     () => {
       const source = schemaSource(schema);
-      if (source === "standard" || source === "none")
-        throw new NoJsonSchemaError(
-          source === "standard"
-            ? `this ${(schema as { "~standard": { vendor: string } })["~standard"].vendor} schema carries no JSON Schema ("~standard".jsonSchema)`
-            : "it is not a zod schema, a Standard Schema or jsonSchema({...})",
-        );
+      // asSchema converts a zod schema itself; any other needs its own JSON Schema.
+      if (source === "standard" || source === "none") throw noJsonSchema(schema);
       return asSchema(schema as FlexibleSchema<unknown>).jsonSchema;
     },
     `pass a zod schema, a Standard Schema with JSON Schema support (valibot's toStandardJsonSchema, arktype), or jsonSchema({...}) from "ai"`,

@@ -143,11 +143,19 @@ function readJsonSchema(input: ToolInputSchema): JSONSchema7 | PromiseLike<JSONS
     // What asSchema does (provider-utils `standardSchema`, and for zod 4 `toJSONSchema` with
     // the same target and io): draft-07 of the input type, every object closed.
     return closeObjects(standard.jsonSchema.input({ target: "draft-07" }) as JSONSchema7);
-  if (standard)
-    throw new NoJsonSchemaError(
-      `this ${standard.vendor} schema carries no JSON Schema of its own (no "~standard".jsonSchema: zod/mini and zod 3 schemas have none; classic zod has it since 4.2)`,
-    );
-  throw new NoJsonSchemaError("it is not a zod schema, a Standard Schema or jsonSchema({...})");
+  throw noJsonSchema(input);
+}
+
+/** Why `input` (a Standard Schema without `~standard.jsonSchema`, or no schema) has no JSON Schema. */
+export function noJsonSchema(input: unknown): NoJsonSchemaError {
+  const vendor = (input as { "~standard"?: { vendor?: string } } | null)?.["~standard"]?.vendor;
+  if (vendor === undefined)
+    return new NoJsonSchemaError("it is not a zod schema, a Standard Schema or jsonSchema({...})");
+  const zod =
+    vendor === "zod" ? ": zod/mini and zod 3 schemas have none; classic zod has it since 4.2" : "";
+  return new NoJsonSchemaError(
+    `this ${vendor} schema carries no JSON Schema of its own (no "~standard".jsonSchema${zod})`,
+  );
 }
 
 /** The AI SDK's `Symbol.for("vercel.ai.schema")` mark of `jsonSchema(...)` and `zodSchema(...)`. */
