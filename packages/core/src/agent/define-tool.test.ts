@@ -215,6 +215,23 @@ describe("a schema's own JSON Schema, from libraries other than zod (review)", (
     });
   });
 
+  it("a non-zod Standard Schema without JSON Schema is told to get one, not to use defineTool or withJsonSchema (whose asSchema converts only zod)", () => {
+    const bare = {
+      "~standard": { version: 1, vendor: "valibot", validate: (value: unknown) => ({ value }) },
+    } as const;
+    const plain = { ...base, name: "bare", input: bare } satisfies AnyTool;
+    const fails = [
+      () => defineAgent({ name: "a", system: "", model: scriptedModel(), tools: [plain] }),
+      () => defineAgent({ name: "a", system: "", model: scriptedModel(), outputSchema: bare }),
+      () => defineTool(plain),
+    ];
+    for (const fail of fails) {
+      expect(fail).toThrow(/this valibot schema carries no JSON Schema of its own/);
+      expect(fail).toThrow(/toStandardJsonSchema/);
+      expect(fail).not.toThrow(/withJsonSchema|defineTool|zod\/mini/);
+    }
+  });
+
   it("a classic zod schema JSON Schema cannot express fails naming the field's type, not withJsonSchema (which fails the same)", () => {
     const dated = () => z.object({ when: z.date() });
     const sdk = tool({ description: "d", inputSchema: dated(), execute: () => 1 });

@@ -1,5 +1,6 @@
 import { asSchema, type FlexibleSchema } from "@ai-sdk/provider-utils";
 import {
+  GET_JSON_SCHEMA,
   noJsonSchema,
   registerJsonSchema,
   schemaSource,
@@ -31,7 +32,7 @@ export function withJsonSchema<S extends ToolInputSchema>(schema: S, what = "the
       if (source === "standard" || source === "none") throw noJsonSchema(schema);
       return asSchema(schema as FlexibleSchema<unknown>).jsonSchema;
     },
-    `pass a zod schema, a Standard Schema with JSON Schema support (valibot's toStandardJsonSchema, arktype), or jsonSchema({...}) from "ai"`,
+    GET_JSON_SCHEMA,
   );
   registerJsonSchema(schema as object, json);
   return schema;

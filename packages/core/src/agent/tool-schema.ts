@@ -65,7 +65,11 @@ export function jsonSchemaOf(
   const key = input as object;
   const known = jsonSchemas.get(key);
   if (known) return known;
-  const json = settleJsonSchema(what, () => readJsonSchema(input), remedy(kind));
+  const json = settleJsonSchema(
+    what,
+    () => readJsonSchema(input),
+    remedy(kind, schemaSource(input)),
+  );
   jsonSchemas.set(key, json);
   return json;
 }
@@ -103,11 +107,16 @@ export class NoJsonSchemaError extends Error {}
 const INEXPRESSIBLE =
   "JSON Schema (what the model is shown) cannot express part of it: use JSON types there (z.iso.datetime() for a date, z.number() or z.string() for a bigint; no z.custom(), z.function(), z.map(), z.set() or z.undefined())";
 
-function remedy(kind: "tool" | "output"): string {
+/** What to do about a schema with no JSON Schema: asSchema converts a zod one, nothing else. */
+function remedy(kind: "tool" | "output", source: ReturnType<typeof schemaSource>): string {
+  if (source !== "zod") return GET_JSON_SCHEMA;
   const wrap = `wrap it in withJsonSchema(schema) from "@durable-agents/core" (the AI SDK's asSchema converts it there)`;
   const or = `or pass a classic zod 4 schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`;
   return kind === "tool" ? `define the tool with defineTool, ${wrap}, ${or}` : `${wrap}, ${or}`;
 }
+
+/** What to do about a schema that is not zod's and has no JSON Schema (here and in withJsonSchema). */
+export const GET_JSON_SCHEMA = `give it one: a Standard Schema with "~standard".jsonSchema (classic zod 4.2+, arktype, valibot's toStandardJsonSchema from "@valibot/to-json-schema"), or jsonSchema({...}) from "ai"`;
 
 type StandardWithJson = StandardSchemaV1.Props & {
   readonly jsonSchema?: { input(options: { target: string }): Record<string, unknown> };
