@@ -1,3 +1,5 @@
+import { asSchema } from "ai";
+import { type as ark } from "arktype";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import * as zm from "zod/mini";
@@ -130,6 +132,37 @@ describe("stateSchema and outputSchema take any Standard Schema, as tool inputs 
       );
     const mini = withJsonSchema(zm.object({ n: zm.number() }));
     expect(defineAgent({ ...base, outputSchema: mini }).outputSchema).toBe(mini);
+  });
+
+  it("an arktype outputSchema or stateSchema (a callable Standard Schema) is taken, as docs/api.md says", async () => {
+    let seen: unknown;
+    const outputSchema = ark({ total: "number" });
+    const base = scriptedModel({ rules: [() => ({ text: '{"total":"many"}' })] });
+    const agent = defineAgent({
+      name: "ark",
+      system: "",
+      outputSchema,
+      stateSchema: ark({ count: "number" }),
+      initialState: { count: 0 },
+      model: {
+        ...base,
+        doStream: (o) => {
+          seen = o.responseFormat;
+          return base.doStream(o);
+        },
+      },
+    });
+    const s = createTestSession(agent);
+    await s.runtime.start({ message: "x" });
+    await s.drain();
+    expect(seen).toEqual({ type: "json", schema: asSchema(outputSchema).jsonSchema });
+    expect(latestRun(s.sql)).toMatchObject({
+      status: "failed",
+      error: { code: "invalid_output", message: expect.stringContaining("total: ") },
+    });
+    expect(() => s.runtime.state.compareAndSet({ count: "two" }, 0)).toThrow(
+      expect.objectContaining({ status: 400, message: expect.stringContaining("count: ") }),
+    );
   });
 
   it("refuses at defineAgent what it cannot use, saying what is accepted", () => {

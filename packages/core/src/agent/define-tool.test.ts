@@ -1,4 +1,5 @@
 import { asSchema, jsonSchema, tool } from "ai";
+import { type as ark } from "arktype";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import * as zm from "zod/mini";
@@ -182,5 +183,70 @@ describe("the runtime reads JSON Schemas without asSchema (tool-schema.ts)", () 
     expect(await parseToolInput("sdk", sdk.inputSchema, { a: "1" })).toMatchObject({
       success: false,
     });
+  });
+});
+
+describe("a schema's own JSON Schema, from libraries other than zod (review)", () => {
+  const base = { description: "d", effect: "pure" as const, execute: (input: unknown) => input };
+
+  it("an arktype input (a callable Standard Schema) in tool() from ai or a plain tool gets asSchema's JSON Schema and validation", async () => {
+    // arktype interns types by definition: one definition per case, none given to defineTool.
+    const viaSdk = ark({ city: "string", "days?": "number" });
+    const plainInput = ark({ town: "string" });
+    const sdk = tool({ description: "d", inputSchema: viaSdk, execute: (input) => input });
+    const plain = { ...base, name: "plain", input: plainInput } satisfies AnyTool;
+    const agent = defineAgent({
+      name: "ark",
+      system: "",
+      model: scriptedModel(),
+      tools: { sdk, plain },
+    });
+    const [sdkSpec, plainSpec] = toolSpecs(agent.tools);
+    expect(sdkSpec?.inputSchema).toEqual(asSchema(viaSdk).jsonSchema);
+    expect(plainSpec?.inputSchema).toEqual(asSchema(plainInput).jsonSchema);
+    expect(sdkSpec?.inputSchema).toMatchObject({ additionalProperties: false });
+    expect(await parseToolInput("sdk", viaSdk, { city: 1 })).toEqual({
+      success: false,
+      message: expect.stringContaining("city"),
+    });
+    expect(await parseToolInput("sdk", viaSdk, { city: "Oslo" })).toEqual({
+      success: true,
+      value: { city: "Oslo" },
+    });
+  });
+
+  it("a non-zod Standard Schema without JSON Schema is told to get one, not to use defineTool or withJsonSchema (whose asSchema converts only zod)", () => {
+    const bare = {
+      "~standard": { version: 1, vendor: "valibot", validate: (value: unknown) => ({ value }) },
+    } as const;
+    const plain = { ...base, name: "bare", input: bare } satisfies AnyTool;
+    const fails = [
+      () => defineAgent({ name: "a", system: "", model: scriptedModel(), tools: [plain] }),
+      () => defineAgent({ name: "a", system: "", model: scriptedModel(), outputSchema: bare }),
+      () => defineTool(plain),
+    ];
+    for (const fail of fails) {
+      expect(fail).toThrow(/this valibot schema carries no JSON Schema of its own/);
+      expect(fail).toThrow(/toStandardJsonSchema/);
+      expect(fail).not.toThrow(/withJsonSchema|defineTool|zod\/mini/);
+    }
+  });
+
+  it("a classic zod schema JSON Schema cannot express fails naming the field's type, not withJsonSchema (which fails the same)", () => {
+    const dated = () => z.object({ when: z.date() });
+    const sdk = tool({ description: "d", inputSchema: dated(), execute: () => 1 });
+    const fails = [
+      () => defineAgent({ name: "a", system: "", model: scriptedModel(), tools: { sdk } }),
+      () => defineAgent({ name: "a", system: "", model: scriptedModel(), outputSchema: dated() }),
+      () => defineTool({ ...base, name: "d", input: dated() }),
+      () => withJsonSchema(dated()),
+    ];
+    for (const fail of fails) {
+      expect(fail).toThrow(/Date cannot be represented in JSON Schema/);
+      expect(fail).toThrow(
+        /JSON Schema \(what the model is shown\) cannot express part of it: use JSON types/,
+      );
+      expect(fail).not.toThrow(/withJsonSchema|pass a zod schema/);
+    }
   });
 });

@@ -65,46 +65,106 @@ export function jsonSchemaOf(
   const key = input as object;
   const known = jsonSchemas.get(key);
   if (known) return known;
+  const json = settleJsonSchema(
+    what,
+    () => readJsonSchema(input),
+    remedy(kind, schemaSource(input)),
+  );
+  jsonSchemas.set(key, json);
+  return json;
+}
+
+/**
+ * Runs `convert` (this module's reading, or schema-convert.ts's `asSchema`) and renders its
+ * failure, in one place: a schema with no converter (`NoJsonSchemaError`, `missing` says what
+ * to do) or one its converter could not express (a `z.date()` field), or a promised JSON Schema.
+ * Throws a TypeError naming `what`.
+ */
+export function settleJsonSchema(
+  what: string,
+  convert: () => JSONSchema7 | PromiseLike<JSONSchema7>,
+  missing: string,
+): JSONSchema7 {
   let json: JSONSchema7 | PromiseLike<JSONSchema7>;
   try {
-    json = readJsonSchema(input);
+    json = convert();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new TypeError(`${what} cannot be converted to JSON Schema (${reason}); ${remedy(kind)}`);
+    const advice = error instanceof NoJsonSchemaError ? missing : INEXPRESSIBLE;
+    throw new TypeError(`${what} cannot be converted to JSON Schema (${reason}); ${advice}`);
   }
-  if (typeof (json as PromiseLike<JSONSchema7>).then === "function") {
+  if (isPromise(json)) {
     throw new TypeError(
       `${what} has a JSON Schema that is a promise; schemas are checked when they are defined, so pass jsonSchema({...}) a plain object`,
     );
   }
-  jsonSchemas.set(key, json as JSONSchema7);
-  return json as JSONSchema7;
+  return json;
 }
 
-function remedy(kind: "tool" | "output"): string {
+/** A schema that has nothing to make a JSON Schema with (as opposed to one its converter refuses). */
+export class NoJsonSchemaError extends Error {}
+
+const INEXPRESSIBLE =
+  "JSON Schema (what the model is shown) cannot express part of it: use JSON types there (z.iso.datetime() for a date, z.number() or z.string() for a bigint; no z.custom(), z.function(), z.map(), z.set() or z.undefined())";
+
+/** What to do about a schema with no JSON Schema: asSchema converts a zod one, nothing else. */
+function remedy(kind: "tool" | "output", source: ReturnType<typeof schemaSource>): string {
+  if (source !== "zod") return GET_JSON_SCHEMA;
   const wrap = `wrap it in withJsonSchema(schema) from "@durable-agents/core" (the AI SDK's asSchema converts it there)`;
   const or = `or pass a classic zod 4 schema, a Standard Schema with JSON Schema support, or jsonSchema({...}) from "ai"`;
   return kind === "tool" ? `define the tool with defineTool, ${wrap}, ${or}` : `${wrap}, ${or}`;
 }
 
+/** What to do about a schema that is not zod's and has no JSON Schema (here and in withJsonSchema). */
+export const GET_JSON_SCHEMA = `give it one: a Standard Schema with "~standard".jsonSchema (classic zod 4.2+, arktype, valibot's toStandardJsonSchema from "@valibot/to-json-schema"), or jsonSchema({...}) from "ai"`;
+
 type StandardWithJson = StandardSchemaV1.Props & {
   readonly jsonSchema?: { input(options: { target: string }): Record<string, unknown> };
 };
 
-/** Throws (a plain Error, wrapped by the caller) for a schema with no JSON Schema of its own. */
-function readJsonSchema(input: ToolInputSchema): JSONSchema7 | PromiseLike<JSONSchema7> {
-  const schema = aiSdkSchema(input);
-  if (schema) return schema.jsonSchema;
+/**
+ * Where `input`'s JSON Schema comes from, in `asSchema`'s order (an AI SDK schema, then a
+ * Standard Schema, then a lazy schema: an arktype type is a function with "~standard"):
+ * `ai-sdk` (`jsonSchema(...)`, `zodSchema(...)`), `standard-json` (`~standard.jsonSchema`),
+ * `zod` (a zod schema without it: zod/mini, zod 3; asSchema converts it), `standard` (a
+ * Standard Schema without it), `lazy` (`() => schema`), or `none`.
+ */
+export function schemaSource(
+  input: unknown,
+): "ai-sdk" | "standard-json" | "zod" | "standard" | "lazy" | "none" {
+  if (input === null || (typeof input !== "object" && typeof input !== "function")) return "none";
+  if ((input as { [AI_SDK_SCHEMA]?: unknown })[AI_SDK_SCHEMA] === true) return "ai-sdk";
   const standard = (input as { "~standard"?: StandardWithJson })["~standard"];
-  if (typeof standard?.jsonSchema?.input === "function")
+  if (standard) {
+    if (typeof standard.jsonSchema?.input === "function") return "standard-json";
+    return standard.vendor === "zod" ? "zod" : "standard";
+  }
+  return typeof input === "function" ? "lazy" : "none";
+}
+
+/** Throws a NoJsonSchemaError for a schema with no JSON Schema of its own. */
+function readJsonSchema(input: ToolInputSchema): JSONSchema7 | PromiseLike<JSONSchema7> {
+  const source = schemaSource(input);
+  if (source === "ai-sdk" || source === "lazy")
+    return (aiSdkSchema(input) as Schema<unknown>).jsonSchema;
+  const standard = (input as { "~standard"?: StandardWithJson })["~standard"];
+  if (source === "standard-json" && standard?.jsonSchema)
     // What asSchema does (provider-utils `standardSchema`, and for zod 4 `toJSONSchema` with
     // the same target and io): draft-07 of the input type, every object closed.
     return closeObjects(standard.jsonSchema.input({ target: "draft-07" }) as JSONSchema7);
-  if (standard)
-    throw new Error(
-      `this ${standard.vendor} schema carries no JSON Schema of its own (no "~standard".jsonSchema: zod/mini and zod 3 schemas have none; classic zod has it since 4.2)`,
-    );
-  throw new Error("it is not a zod schema, a Standard Schema or jsonSchema({...})");
+  throw noJsonSchema(input);
+}
+
+/** Why `input` (a Standard Schema without `~standard.jsonSchema`, or no schema) has no JSON Schema. */
+export function noJsonSchema(input: unknown): NoJsonSchemaError {
+  const vendor = (input as { "~standard"?: { vendor?: string } } | null)?.["~standard"]?.vendor;
+  if (vendor === undefined)
+    return new NoJsonSchemaError("it is not a zod schema, a Standard Schema or jsonSchema({...})");
+  const zod =
+    vendor === "zod" ? ": zod/mini and zod 3 schemas have none; classic zod has it since 4.2" : "";
+  return new NoJsonSchemaError(
+    `this ${vendor} schema carries no JSON Schema of its own (no "~standard".jsonSchema${zod})`,
+  );
 }
 
 /** The AI SDK's `Symbol.for("vercel.ai.schema")` mark of `jsonSchema(...)` and `zodSchema(...)`. */
@@ -113,15 +173,14 @@ const resolvedLazy = new WeakMap<object, Schema<unknown>>();
 
 /** `input` as an AI SDK `Schema` (a lazy one resolved once), or undefined when it is not one. */
 function aiSdkSchema(input: ToolInputSchema): Schema<unknown> | undefined {
-  if (typeof input === "function") {
-    const known = resolvedLazy.get(input);
-    if (known) return known;
-    const schema = (input as () => Schema<unknown>)();
-    resolvedLazy.set(input, schema);
-    return schema;
-  }
-  const marked = (input as { [AI_SDK_SCHEMA]?: unknown })[AI_SDK_SCHEMA] === true;
-  return marked ? (input as Schema<unknown>) : undefined;
+  const source = schemaSource(input);
+  if (source === "ai-sdk") return input as Schema<unknown>;
+  if (source !== "lazy") return undefined;
+  const known = resolvedLazy.get(input);
+  if (known) return known;
+  const schema = (input as () => Schema<unknown>)();
+  resolvedLazy.set(input, schema);
+  return schema;
 }
 
 /**

@@ -25,7 +25,8 @@ export type AppSchema<Output = unknown> = Schema<Output> | StandardSchemaV1<unkn
 
 /** True for what `check` can parse: a zod 4 schema, or an object with `~standard.validate`. */
 export function isAppSchema(value: unknown): value is AppSchema {
-  if (typeof value !== "object" || value === null) return false;
+  // An arktype type is a function with "~standard".
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
   if ("_zod" in value) return true;
   const standard = (value as { "~standard"?: { validate?: unknown } })["~standard"];
   return typeof standard?.validate === "function";
