@@ -169,4 +169,29 @@ describe("compacting on the last model call's input tokens (compactAfterTokens)"
     await runs(t, ["alpha", "beta"]);
     expect(compactions(t)).toHaveLength(1);
   });
+  it("a figure measured for messages a regenerate hid is stale: the shorter prompt does not compact", async () => {
+    const prompts: LanguageModelV4Prompt[] = [];
+    const { calls, summarize } = summarizer();
+    const s = createTestSession(
+      wordsAgent(
+        prompts,
+        { keepMessages: 2, compactAfterTokens: 8 * TOKENS_PER_MESSAGE, summarize },
+        { model: reporting(lookupModel(prompts)) },
+      ),
+    );
+    // alpha: 2000, 4000; beta: 6000, then 8000, its last call: the next step would compact.
+    await runs(s, ["alpha", "beta"]);
+    expect(compactions(s)).toHaveLength(0);
+    // A regenerate hides beta's 4 messages: its first step is sent 6 (6000 tokens), below the
+    // trigger; the 8000 measured a prompt that held messages no longer in it.
+    await s.runtime.start({ message: "beta again", replaces: "run_2" });
+    await s.drain();
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(calls).toHaveLength(0);
+    expect(compactions(s)).toHaveLength(0);
+    expect(prompts.at(-1)?.some(isSummary)).toBe(false);
+    // The regenerated run's own last call (8000) is fresh: the next run compacts on it.
+    await runs(s, ["gamma"]);
+    expect(compactions(s)).toHaveLength(1);
+  });
 });
