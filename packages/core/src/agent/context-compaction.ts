@@ -201,15 +201,19 @@ export function dueTrigger(
  * The input tokens the session's last step model call reported (its `model.completed` usage,
  * by runTokensOf, the one rule for a call's tokens), if it was made after the event `afterSeq`
  * (the active compaction) and no message was hidden since (a regenerate, a checkpoint rewind):
- * a call before either measured a prompt since compacted or cut short (invariant 2). Read from
- * the ledger's tail back, down to `afterSeq` at most, then the messages changed since the call.
+ * a call before either measured a prompt since compacted or cut short (invariant 2). A call an
+ * interrupt cut short before it reported usage measured nothing: the call before it counts.
+ * Read from the ledger's tail back, down to `afterSeq` at most, then the messages changed since
+ * the call.
  */
 export function lastInputTokens(
   ledger: Ledger,
   sql: SqlPort,
   afterSeq: number,
 ): number | undefined {
-  const call = ledger.latest("model.completed", afterSeq);
+  let call = ledger.latest("model.completed", afterSeq);
+  while (call && call.data.finishReason === "interrupted" && !runTokensOf(call)?.inputTokens)
+    call = ledger.latest("model.completed", afterSeq, call.seq);
   if (call === undefined || hidSince(sql, call.seq)) return undefined;
   return runTokensOf(call)?.inputTokens;
 }
