@@ -11,6 +11,7 @@ import type {
 import { describe, expect, it } from "vitest";
 import type { SummarizeInput } from "../src/agent/context-options.ts";
 import { latestRun } from "../src/index.ts";
+import type { LedgerEvent } from "../src/ledger/events.ts";
 import { createTestSession, ManualClock } from "../src/testing/index.ts";
 import {
   compactions,
@@ -232,7 +233,9 @@ describe("compacting on the last model call's input tokens (compactAfterTokens)"
     expect(latestRun(s.sql)?.status).toBe("completed");
     const events = s.runtime.ledger.read(0);
     const resumed = events.find((e) => e.kind === "run.resumed")?.seq as number;
-    const next = events.find((e) => e.kind === "step.started" && e.seq > resumed);
+    const next = events.find(
+      (e): e is LedgerEvent<"step.started"> => e.kind === "step.started" && e.seq > resumed,
+    );
     expect(compactions(s)[0]?.data.step).toBe(next?.data.step);
     expect(prompts[seen]?.some(isSummary)).toBe(true);
   });
