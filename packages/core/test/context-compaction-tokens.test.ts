@@ -11,6 +11,7 @@ import type {
 import { describe, expect, it } from "vitest";
 import type { SummarizeInput } from "../src/agent/context-options.ts";
 import { latestRun } from "../src/index.ts";
+import type { LedgerEvent } from "../src/ledger/events.ts";
 import { createTestSession, ManualClock } from "../src/testing/index.ts";
 import {
   compactions,
@@ -168,5 +169,74 @@ describe("compacting on the last model call's input tokens (compactAfterTokens)"
     );
     await runs(t, ["alpha", "beta"]);
     expect(compactions(t)).toHaveLength(1);
+  });
+  it("a figure measured for messages a regenerate hid is stale: the shorter prompt does not compact", async () => {
+    const prompts: LanguageModelV4Prompt[] = [];
+    const { calls, summarize } = summarizer();
+    const s = createTestSession(
+      wordsAgent(
+        prompts,
+        { keepMessages: 2, compactAfterTokens: 8 * TOKENS_PER_MESSAGE, summarize },
+        { model: reporting(lookupModel(prompts)) },
+      ),
+    );
+    // alpha: 2000, 4000; beta: 6000, then 8000, its last call: the next step would compact.
+    await runs(s, ["alpha", "beta"]);
+    expect(compactions(s)).toHaveLength(0);
+    // A regenerate hides beta's 4 messages: its first step is sent 6 (6000 tokens), below the
+    // trigger; the 8000 measured a prompt that held messages no longer in it.
+    await s.runtime.start({ message: "beta again", replaces: "run_2" });
+    await s.drain();
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(calls).toHaveLength(0);
+    expect(compactions(s)).toHaveLength(0);
+    expect(prompts.at(-1)?.some(isSummary)).toBe(false);
+    // The regenerated run's own last call (8000) is fresh: the next run compacts on it.
+    await runs(s, ["gamma"]);
+    expect(compactions(s)).toHaveLength(1);
+  });
+  it("an interrupted call that measured nothing (no usage) does not reset the trigger", async () => {
+    const prompts: LanguageModelV4Prompt[] = [];
+    let calls = 0;
+    let hung = false;
+    // The first summary call hangs until the interrupt aborts it; later ones answer.
+    const summarize = async ({ signal, messages }: SummarizeInput) => {
+      if (calls++ === 0) {
+        hung = true;
+        await new Promise((resolve) => signal.addEventListener("abort", resolve));
+        throw signal.reason;
+      }
+      return `summary of ${messages.length} messages`;
+    };
+    const s = createTestSession(
+      wordsAgent(
+        prompts,
+        { keepMessages: 2, compactAfterTokens: 3 * TOKENS_PER_MESSAGE, summarize },
+        { model: reporting(lookupModel(prompts)) },
+      ),
+    );
+    // alpha's step 2 is sent 4 messages (4000 tokens): beta's step 1 compacts, and its
+    // summary hangs: the run is interrupted there.
+    await runs(s, ["alpha"]);
+    await s.runtime.start({ message: "beta" });
+    await stepUntil(s, () => hung);
+    await s.runtime.interrupt("stop");
+    for (let i = 0; i < 20 && latestRun(s.sql)?.status === "running"; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(latestRun(s.sql)?.status).toBe("interrupted");
+    expect(compactions(s)).toHaveLength(0);
+    // The interrupted step's call measured nothing (0 tokens): the last figure is still
+    // alpha's 4000, and the resumed step compacts before its call.
+    const seen = prompts.length;
+    await s.runtime.resume({ mode: "continue" });
+    await s.drain();
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    const events = s.runtime.ledger.read(0);
+    const resumed = events.find((e) => e.kind === "run.resumed")?.seq as number;
+    const next = events.find(
+      (e): e is LedgerEvent<"step.started"> => e.kind === "step.started" && e.seq > resumed,
+    );
+    expect(compactions(s)[0]?.data.step).toBe(next?.data.step);
+    expect(prompts[seen]?.some(isSummary)).toBe(true);
   });
 });

@@ -182,4 +182,37 @@ describe("a summary call whose summary is not committed", () => {
     expect(compactions(s)).toHaveLength(1);
     expect(discarded(s)).toHaveLength(0);
   });
+  it("a summary made needless by a compaction committed meanwhile (superseded): not committed, its usage counted", async () => {
+    const base = summarizing("they looked up alpha");
+    let s: TestSession | undefined;
+    let raced = false;
+    const model: LanguageModelV4 = {
+      ...base,
+      doStream: async (options) => {
+        const system = options.prompt[0];
+        // The summary call: another performer of the step commits its compaction meanwhile.
+        if (system?.role === "system" && system.content !== SYSTEM && !raced && s) {
+          raced = true;
+          s.runtime.ledger.append([
+            {
+              kind: "context.compacted",
+              runId: latestRun(s.sql)?.runId as string,
+              data: { step: 1, throughIndex: 4, messages: 4, summary: "the other performer's" },
+            },
+          ]);
+        }
+        return base.doStream(options);
+      },
+    };
+    s = createTestSession(wordsAgent([], { keepMessages: 3, compactAfterMessages: 6 }, { model }));
+    await runs(s, ["alpha", "beta"]);
+    expect(raced).toBe(true);
+    // Only the other performer's compaction; this summary call's usage in a discarded event.
+    expect(compactions(s).map((e) => e.data.summary)).toEqual(["the other performer's"]);
+    const made = discarded(s);
+    expect(made.map((e) => e.data.reason)).toEqual(["superseded"]);
+    expect(made[0]?.data.usage.inputTokens).toBeGreaterThan(0);
+    const runId = latestRun(s.sql)?.runId as string;
+    expect(runUsage(s.sql, runId)).toEqual(modelTokens(s, runId));
+  });
 });

@@ -4,7 +4,7 @@ import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { activeCompaction } from "../ledger/projections/compactions.ts";
 import { readPrompt } from "../ledger/projections/message-prompts.ts";
-import type { MessageRole } from "../ledger/projections/messages.ts";
+import { hidSince, type MessageRole } from "../ledger/projections/messages.ts";
 import { runTokensOf } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { RunTracer } from "../tracing/run-tracer.ts";
@@ -28,12 +28,12 @@ import { callSummarize, checkSummarySize } from "./summarize-function.ts";
  *    only the summary, and the redriven step summarizes again; a crash after reuses the event.
  * 2. A step compacts in one pass: the kept tail never holds more than `compactAfterMessages`
  *    messages (`compactionCut`), and the token trigger reads only a model call made after the
- *    active compaction (`lastInputTokens`: a figure measured before it is stale), so a retried
- *    or replayed step finds nothing more to compact; and a commit is refused when the active
- *    compaction moved since the summary began (a second performer of the same attempt, on the
- *    Workflow executor, compacted first; its summary call's usage is recorded all the same,
- *    model-summarizer.ts). The
- *    pass may commit several `context.compacted` events: a summary folds in at most
+ *    active compaction and after any message was hidden (`lastInputTokens`: a figure measured
+ *    before either is stale; a regenerate's prompt is shorter than the one measured), so a
+ *    retried or replayed step finds nothing more to compact; and a commit is refused when the
+ *    active compaction moved since the summary began (a second performer of the same attempt,
+ *    on the Workflow executor, compacted first; its summary call's usage is recorded all the
+ *    same, model-summarizer.ts). The pass may commit several `context.compacted` events: a summary folds in at most
  *    `compactAfterMessages` messages per call, so any compaction of more (a long conversation's
  *    first, one after a rewind dropped the summary, a step after a burst of messages) is made
  *    in chunks, one event each, each summary folding in the one before. With the token trigger
@@ -89,7 +89,7 @@ export class ContextCompactor {
     const options = agent.context;
     if (!options) return prompt;
     const trigger = dueTrigger(options, cache.count, () =>
-      lastInputTokens(ledger, cache.compaction?.seq ?? 0),
+      lastInputTokens(ledger, this.#o.sql, cache.compaction?.seq ?? 0),
     );
     if (trigger === undefined) return prompt;
     await this.#compact(options, call, trigger);
@@ -200,12 +200,22 @@ export function dueTrigger(
 /**
  * The input tokens the session's last step model call reported (its `model.completed` usage,
  * by runTokensOf, the one rule for a call's tokens), if it was made after the event `afterSeq`
- * (the active compaction): a call before it measured a prompt since compacted (invariant 2).
- * Read from the ledger's tail back, down to `afterSeq` at most.
+ * (the active compaction) and no message was hidden since (a regenerate, a checkpoint rewind):
+ * a call before either measured a prompt since compacted or cut short (invariant 2). A call an
+ * interrupt cut short before it reported usage measured nothing: the call before it counts.
+ * Read from the ledger's tail back, down to `afterSeq` at most, then the messages changed since
+ * the call.
  */
-export function lastInputTokens(ledger: Ledger, afterSeq: number): number | undefined {
-  const call = ledger.latest("model.completed", afterSeq);
-  return call && runTokensOf(call)?.inputTokens;
+export function lastInputTokens(
+  ledger: Ledger,
+  sql: SqlPort,
+  afterSeq: number,
+): number | undefined {
+  let call = ledger.latest("model.completed", afterSeq);
+  while (call && call.data.finishReason === "interrupted" && !runTokensOf(call)?.inputTokens)
+    call = ledger.latest("model.completed", afterSeq, call.seq);
+  if (call === undefined || hidSince(sql, call.seq)) return undefined;
+  return runTokensOf(call)?.inputTokens;
 }
 
 /**

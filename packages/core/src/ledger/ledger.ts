@@ -162,11 +162,19 @@ export class Ledger {
     );
   }
 
-  /** The latest event of `kind` after seq `afterSeq`, or undefined (read from the tail back). */
-  latest<K extends EventKind>(kind: K, afterSeq = 0): LedgerEvent<K> | undefined {
+  /**
+   * The latest event of `kind` after seq `afterSeq` and before `beforeSeq` (default: any), or
+   * undefined (read from `beforeSeq`, or the tail, back).
+   */
+  latest<K extends EventKind>(
+    kind: K,
+    afterSeq = 0,
+    beforeSeq = Number.MAX_SAFE_INTEGER,
+  ): LedgerEvent<K> | undefined {
     const row = this.#sql.exec<EventRow>(
-      "SELECT seq, run_id, kind, data, ts FROM events WHERE seq > ? AND kind = ? ORDER BY seq DESC LIMIT 1",
+      "SELECT seq, run_id, kind, data, ts FROM events WHERE seq > ? AND seq < ? AND kind = ? ORDER BY seq DESC LIMIT 1",
       afterSeq,
+      beforeSeq,
       kind,
     )[0];
     return row && (toEvent(row) as LedgerEvent<K>);

@@ -391,6 +391,20 @@ export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
     .map(toMessage);
 }
 
+/**
+ * True when an event after `afterSeq` hid a message (a regenerate, a checkpoint rewind: a
+ * hidden row carries the seq of the event that hid it). Searches `messages_by_seq` for the rows
+ * changed since, as `changedMessages` does.
+ */
+export function hidSince(sql: SqlPort, afterSeq: number): boolean {
+  return (
+    sql.exec<{ one: number }>(
+      "SELECT 1 AS one FROM messages WHERE seq > ? AND hidden = 1 LIMIT 1",
+      afterSeq,
+    ).length > 0
+  );
+}
+
 /** The messages with these indexes (hidden ones with no parts), in conversation order. */
 export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] {
   if (indexes.length === 0) return [];
