@@ -119,7 +119,7 @@ export class AgentChat extends AbstractChat<UIMessage> {
 
   /**
    * Loads the conversation from the ledger in one request (`GET .../chat-history`, its newest
-   * 100 turns), then, when a run is active, resumes its answer (`GET /chat/:agent/:id/stream`).
+   * 100 turns, within 4 MiB), then, when a run is active, resumes its answer (`GET /chat/:agent/:id/stream`).
    * A run that ended between the two requests is in neither (the history left it to the
    * resume, which then answers 204): the history is loaded once more, and has it whole.
    */
