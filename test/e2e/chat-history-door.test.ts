@@ -36,16 +36,23 @@ it("needs a token for the session with the read scope, on every door", async () 
   statuses.writeOnly = (
     await fetch(
       url,
-      as(await mintSessionToken(secret, { agent: "assistant", session: "hist-1", scope: ["write"] })),
+      as(
+        await mintSessionToken(secret, { agent: "assistant", session: "hist-1", scope: ["write"] }),
+      ),
     )
   ).status;
   statuses.otherSession = (
     await fetch(url, as(await mintSessionToken(secret, { agent: "assistant", session: "hist-2" })))
   ).status;
   statuses.otherAgent = (
-    await fetch(url, as(await mintSessionToken(secret, { agent: "assistant-wf", session: "hist-1" })))
+    await fetch(
+      url,
+      as(await mintSessionToken(secret, { agent: "assistant-wf", session: "hist-1" })),
+    )
   ).status;
-  statuses.streamToken = (await fetch(url, as(await mintStreamToken(secret, { prefix: "" })))).status;
+  statuses.streamToken = (
+    await fetch(url, as(await mintStreamToken(secret, { prefix: "" })))
+  ).status;
   statuses.queryToken = (await fetch(`${url}?token=${readWrite}`)).status;
   statuses.viaStreamDoor = (
     await fetch(

@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { mathAgent } from "../../../test/fixtures.ts";
-import { defineAgent, defineTool, scriptedModel } from "../../index.ts";
 import { TRUSTED_CALLER } from "../../commands/caller.ts";
+import { defineAgent, defineTool, scriptedModel } from "../../index.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
@@ -32,8 +32,35 @@ async function historyResponse(
   const response = await handleSessionRequest(request, "chat-history", ctx);
   expect(response.status).toBe(200);
   const body = await response.text();
-  return { page: JSON.parse(body) as ChatHistoryPage, bytes: new TextEncoder().encode(body).length };
+  return {
+    page: JSON.parse(body) as ChatHistoryPage,
+    bytes: new TextEncoder().encode(body).length,
+  };
 }
+
+/** Says it saves, then asks a human to approve the payment. */
+const payer = defineAgent({
+  name: "payer",
+  system: "You pay.",
+  tools: [
+    defineTool({
+      name: "pay",
+      description: "Pays an amount",
+      input: z.object({ amount: z.number() }),
+      effect: "irreversible",
+      needsApproval: true,
+      execute: ({ amount }) => ({ paid: amount }),
+    }),
+  ],
+  model: scriptedModel({
+    rules: [
+      ({ turn }) =>
+        turn === 0
+          ? { text: `Saving (${turn}).`, toolCalls: [{ name: "pay", args: { amount: 5 } }] }
+          : { text: "Paid." },
+    ],
+  }),
+});
 
 /** Each answer carries a tool result of about 200 KB (under maxToolResultBytes). */
 const bulky = defineAgent({
@@ -199,5 +226,29 @@ describe("GET .../chat-history", () => {
     const older = await historyResponse(huge, `?limit=100&before=${newest.page.prevCursor}`);
     expect(userText(older.page)).toEqual([["question 1"]]);
     expect(older.page.prevCursor).toBeNull();
+  });
+
+  it("shows a rewound run as its conversation does: what it said after the checkpoint is gone", async () => {
+    const t = createTestSession(payer);
+    await t.runtime.start({ message: "pay the bill" });
+    await t.drain();
+    expect(t.runtime.status().status).toBe("waiting");
+    // Back to the run's start (its run.started, the ledger's first event, is checkpoint 1)
+    // with a new message: POST .../resume, from_checkpoint.
+    await t.runtime.resume({
+      mode: "from_checkpoint",
+      checkpoint: "1",
+      message: "pay it, please",
+    });
+    await t.drain();
+    const [turn] = (await history(t)).turns;
+    expect(userText({ turns: turn ? [turn] : [], activeRunId: null, prevCursor: null })).toEqual([
+      ["pay the bill", "pay it, please"],
+    ]);
+    const chunks = turn?.chunks as UiChunk[];
+    // The messages projection hides the first attempt's step: one "Saving", one call.
+    const texts = chunks.filter((c) => c.type === "text-delta").map((c) => c.delta);
+    const calls = chunks.filter((c) => c.type === "tool-input-available");
+    expect({ texts, calls: calls.length }).toEqual({ texts: ["Saving (0)."], calls: 1 });
   });
 });
