@@ -5,6 +5,7 @@ import { type ChatTurn, chatTurn } from "../../wire/ui-stream/chat-turns.ts";
 import { LIMITS } from "../limits.ts";
 import { validate } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
+import { pageLimit } from "../session-pages.ts";
 
 /**
  * `GET .../chat-history`: the conversation a chat client restores, in one response (useChat's
@@ -17,7 +18,7 @@ export const chatHistoryQuery = z.object({
   before: z.optional(
     z.string().check(z.regex(/^(?:\d{1,15}|end)$/, 'before must be a prevCursor value or "end"')),
   ),
-  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(LIMITS.maxChatHistoryTurns))),
+  limit: z.optional(pageLimit(LIMITS.maxChatHistoryTurns)),
 });
 
 /** Turns per page when `limit` is not given. */
