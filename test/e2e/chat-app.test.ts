@@ -27,6 +27,7 @@ interface Page {
   locator(selector: string): {
     count(): Promise<number>;
     last(): { textContent(): Promise<string | null> };
+    nth(index: number): { textContent(): Promise<string | null> };
   };
 }
 interface Playwright {
@@ -114,6 +115,21 @@ describe.skipIf(!available)("the example chat app in headless Chromium", () => {
       await page.click(".approval button:first-child");
       await expect.poll(answer, { timeout: 30_000 }).toContain("Deleted 1 note(s).");
       await page.screenshot({ path: `${ARTIFACTS}/chat-app-4-approved.png`, fullPage: true });
+      // A reload restores the same conversation (GET .../chat-history) as the live page had.
+      const shown = async () => {
+        const messages = page.locator(".message");
+        const texts: (string | null)[] = [];
+        for (let i = 0; i < (await messages.count()); i++)
+          texts.push(await messages.nth(i).textContent());
+        return texts;
+      };
+      const live = await shown();
+      expect(live).toHaveLength(6);
+      await page.reload();
+      await expect
+        .poll(() => page.textContent("[data-testid=status]"), { timeout: 30_000 })
+        .toBe("ready");
+      await expect.poll(shown, { timeout: 30_000 }).toEqual(live);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

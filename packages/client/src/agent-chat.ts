@@ -119,14 +119,20 @@ export class AgentChat extends AbstractChat<UIMessage> {
 
   /**
    * Loads the conversation from the ledger in one request (`GET .../chat-history`, its newest
-   * 100 turns), then, when a run is active, resumes its answer (`GET /chat/:agent/:id/stream`).
+   * 100 turns, within 4 MiB), then, when a run is active, resumes its answer (`GET /chat/:agent/:id/stream`).
+   * A run that ended between the two requests is in neither (the history left it to the
+   * resume, which then answers 204): the history is loaded once more, and has it whole.
    */
   async load(): Promise<void> {
-    const history = await loadChatHistory(this.#session, this.#headers);
-    this.store.messages = history.messages;
-    this.store.loaded = true;
-    this.store.changed();
-    if (history.activeRunId !== null) await this.resumeStream();
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const history = await loadChatHistory(this.#session, this.#headers);
+      this.store.messages = history.messages;
+      this.store.loaded = true;
+      this.store.changed();
+      if (history.activeRunId === null) return;
+      await this.resumeStream();
+      if (this.messages.some((m) => m.id === history.activeRunId)) return;
+    }
   }
 
   /** Stops the answer on the server at once (`POST .../stop`), not only this client's stream. */

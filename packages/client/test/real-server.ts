@@ -6,7 +6,7 @@
  *
  * The adapter does only what the Worker and the network do around the
  * handler: it routes `/agents/:agent/:session/:action` (and useChat's `/chat/...` URLs onto
- * the session's `chat`, as the Worker does), forwards forks to the
+ * the session's `chat`, by the Worker's own `chatRoute`), forwards forks to the
  * target session, records requests, and can break SSE responses (`ssePlan`)
  * the ways a network does. WebSocket tests run against the real server in
  * workerd instead (packages/cloudflare/test/client-ws.test.ts): the socket
@@ -28,6 +28,7 @@ import {
 } from "@durable-agents/core";
 import { cronSchedules } from "@durable-agents/core/cron";
 import { NodeSqlPort } from "@durable-agents/core/testing";
+import { chatRoute } from "../../cloudflare/src/agent-object/chat-path.ts";
 
 /** How one SSE response ends: after `dataFrames` data frames, cut in the given way. */
 export interface SseCut {
@@ -134,9 +135,9 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
     });
     let response: Response;
     try {
-      const [agent, id, action] = sessionRoute(url.pathname, req.method ?? "", body);
+      const [routed, [agent, id, action]] = await sessionRoute(request);
       const { runtime, sql } = open(agent, id);
-      response = await handleSessionRequest(request, action, {
+      response = await handleSessionRequest(routed, action, {
         runtime,
         sql,
         clock: systemClock,
@@ -205,21 +206,16 @@ export async function startRealServer(options: RealServerOptions): Promise<RealS
 }
 
 /**
- * The session route of a path: `/agents/:agent/:session/:action`, and useChat's URLs as the
- * Worker maps them (cloudflare/src/agent-object/chat-path.ts): `POST /chat/:agent` (the chat id
- * in the body) and `GET /chat/:agent/:id/stream` are the session's `chat`.
+ * The session route of a request: `/agents/:agent/:session/:action`, after useChat's URLs
+ * (`POST /chat/:agent`, `GET /chat/:agent/:id/stream`) are mapped onto the session's `chat` by
+ * the Worker's own `chatRoute` (a bad chat request is its 400).
  */
-function sessionRoute(path: string, method: string, body: Buffer): [string, string, string] {
+async function sessionRoute(request: Request): Promise<[Request, [string, string, string]]> {
+  const routed = (await chatRoute(request)) ?? request;
+  const path = new URL(routed.url).pathname;
   const session = /^\/agents\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
-  if (session !== null) return session.slice(1).map(decodeURIComponent) as [string, string, string];
-  const resume = /^\/chat\/([^/]+)\/([^/]+)\/stream$/.exec(path);
-  if (resume !== null && method === "GET")
-    return [...(resume.slice(1).map(decodeURIComponent) as [string, string]), "chat"];
-  const send = /^\/chat\/([^/]+)$/.exec(path);
-  const chatId = (parse(body) as { id?: unknown } | undefined)?.id;
-  if (send !== null && method === "POST" && typeof chatId === "string")
-    return [decodeURIComponent(send[1] as string), chatId, "chat"];
-  throw new NotFoundError("not_found", `no route for ${path}`);
+  if (session === null) throw new NotFoundError("not_found", `no route for ${path}`);
+  return [routed, session.slice(1).map(decodeURIComponent) as [string, string, string]];
 }
 
 function parse(body: Buffer): unknown {

@@ -30,6 +30,12 @@ export const LIMITS = {
   maxMessagesPage: 200,
   /** Most turns (runs with their user messages and answer) in one page of GET .../chat-history. */
   maxChatHistoryTurns: 100,
+  /**
+   * Most bytes of JSON in one page of GET .../chat-history, the size of the chat request a
+   * client sends the conversation back in (maxChatBodyBytes): a page holds the newest turns
+   * that fit, and always one (a turn is never cut), with a prevCursor for the rest.
+   */
+  maxChatHistoryBytes: 4 * 1024 * 1024,
 } as const;
 
 /** The body limit of a session action: the state can be as large as an event, the rest is small. */

@@ -12,7 +12,7 @@ import { text } from "../validation/fields.ts";
 import { LIMITS } from "./limits.ts";
 
 /** A page size from a query string: an integer 1-`max`. */
-const pageLimit = (max: number) => z.coerce.number().check(z.int(), z.gte(1), z.lte(max));
+export const pageLimit = (max: number) => z.coerce.number().check(z.int(), z.gte(1), z.lte(max));
 
 /** `cursor` (forward, after that message index) or `before` (backward); `limit` 1-`LIMITS.maxMessagesPage`, default 50. */
 export const messagesPageQuery = z.object({

@@ -1,16 +1,26 @@
 /** GET .../chat-history: turns newest first by page, hidden runs left out, deltas merged, the query checked. */
 import { describe, expect, it } from "vitest";
+import * as z from "zod";
 import { mathAgent } from "../../../test/fixtures.ts";
 import { TRUSTED_CALLER } from "../../commands/caller.ts";
+import { defineAgent, defineTool, scriptedModel } from "../../index.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
+import { LIMITS } from "../limits.ts";
 import { handleSessionRequest } from "../session-handler.ts";
 import type { ChatHistoryPage } from "./chat-history.ts";
 
 type Session = ReturnType<typeof createTestSession>;
 
 async function history(t: Session, query = ""): Promise<ChatHistoryPage> {
+  return (await historyResponse(t, query)).page;
+}
+
+async function historyResponse(
+  t: Session,
+  query = "",
+): Promise<{ page: ChatHistoryPage; bytes: number }> {
   const ctx = {
     runtime: t.runtime,
     sql: t.sql,
@@ -21,8 +31,57 @@ async function history(t: Session, query = ""): Promise<ChatHistoryPage> {
   const request = new Request(`http://x/agents/math/s1/chat-history${query}`);
   const response = await handleSessionRequest(request, "chat-history", ctx);
   expect(response.status).toBe(200);
-  return (await response.json()) as ChatHistoryPage;
+  const body = await response.text();
+  return {
+    page: JSON.parse(body) as ChatHistoryPage,
+    bytes: new TextEncoder().encode(body).length,
+  };
 }
+
+/** Says it saves, then asks a human to approve the payment. */
+const payer = defineAgent({
+  name: "payer",
+  system: "You pay.",
+  tools: [
+    defineTool({
+      name: "pay",
+      description: "Pays an amount",
+      input: z.object({ amount: z.number() }),
+      effect: "irreversible",
+      needsApproval: true,
+      execute: ({ amount }) => ({ paid: amount }),
+    }),
+  ],
+  model: scriptedModel({
+    rules: [
+      ({ turn }) =>
+        turn === 0
+          ? { text: `Saving (${turn}).`, toolCalls: [{ name: "pay", args: { amount: 5 } }] }
+          : { text: "Paid." },
+    ],
+  }),
+});
+
+/** Each answer carries a tool result of about 200 KB (under maxToolResultBytes). */
+const bulky = defineAgent({
+  name: "bulky",
+  system: "You fetch pages.",
+  tools: [
+    defineTool({
+      name: "fetch_page",
+      description: "Fetches a large page",
+      input: z.object({}),
+      effect: "pure",
+      execute: () => "x".repeat(200_000),
+    }),
+  ],
+  model: scriptedModel({
+    rules: [
+      ({ turn }) =>
+        turn === 0 ? { toolCalls: [{ name: "fetch_page", args: {} }] } : { text: "Fetched." },
+    ],
+  }),
+});
 
 const userText = (page: ChatHistoryPage) =>
   page.turns.map((t) =>
@@ -118,5 +177,78 @@ describe("GET .../chat-history", () => {
         code: "invalid_request",
       });
     expect(await history(t)).toEqual({ turns: [], activeRunId: null, prevCursor: null });
+  });
+
+  it("keeps a page within maxChatHistoryBytes: fewer turns and a prevCursor, every turn reached by paging", async () => {
+    const t = createTestSession(bulky);
+    await turns(t, 30);
+    const seen: string[][] = [];
+    let before = "";
+    let pages = 0;
+    for (;;) {
+      const { page, bytes } = await historyResponse(t, `?limit=100${before}`);
+      pages++;
+      expect(bytes).toBeLessThanOrEqual(LIMITS.maxChatHistoryBytes);
+      expect(page.turns.length).toBeGreaterThan(0);
+      seen.unshift(...userText(page).map((m) => m.flat()));
+      if (page.prevCursor === null) break;
+      before = `&before=${page.prevCursor}`;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => [`question ${i + 1}`]));
+  });
+
+  it("gives a turn over maxChatHistoryBytes whole, alone in its page", async () => {
+    // One answer with 25 results of 200 KB: 5 MB in one turn.
+    const huge = createTestSession(
+      defineAgent({
+        ...bulky,
+        model: scriptedModel({
+          rules: [
+            ({ turn }) =>
+              turn === 0
+                ? {
+                    toolCalls: Array.from({ length: 25 }, () => ({
+                      name: "fetch_page",
+                      args: {},
+                    })),
+                  }
+                : { text: "Fetched." },
+          ],
+        }),
+      }),
+    );
+    await turns(huge, 2);
+    const newest = await historyResponse(huge, "?limit=100");
+    expect(newest.bytes).toBeGreaterThan(LIMITS.maxChatHistoryBytes);
+    expect(userText(newest.page)).toEqual([["question 2"]]);
+    expect(newest.page.turns[0]?.chunks?.at(-1)).toMatchObject({ type: "finish" });
+    const older = await historyResponse(huge, `?limit=100&before=${newest.page.prevCursor}`);
+    expect(userText(older.page)).toEqual([["question 1"]]);
+    expect(older.page.prevCursor).toBeNull();
+  });
+
+  it("shows a rewound run as its conversation does: what it said after the checkpoint is gone", async () => {
+    const t = createTestSession(payer);
+    await t.runtime.start({ message: "pay the bill" });
+    await t.drain();
+    expect(t.runtime.status().status).toBe("waiting");
+    // Back to the run's start (its run.started, the ledger's first event, is checkpoint 1)
+    // with a new message: POST .../resume, from_checkpoint.
+    await t.runtime.resume({
+      mode: "from_checkpoint",
+      checkpoint: "1",
+      message: "pay it, please",
+    });
+    await t.drain();
+    const [turn] = (await history(t)).turns;
+    expect(userText({ turns: turn ? [turn] : [], activeRunId: null, prevCursor: null })).toEqual([
+      ["pay the bill", "pay it, please"],
+    ]);
+    const chunks = turn?.chunks as UiChunk[];
+    // The messages projection hides the first attempt's step: one "Saving", one call.
+    const texts = chunks.filter((c) => c.type === "text-delta").map((c) => c.delta);
+    const calls = chunks.filter((c) => c.type === "tool-input-available");
+    expect({ texts, calls: calls.length }).toEqual({ texts: ["Saving (0)."], calls: 1 });
   });
 });

@@ -5,6 +5,7 @@ import { type ChatTurn, chatTurn } from "../../wire/ui-stream/chat-turns.ts";
 import { LIMITS } from "../limits.ts";
 import { validate } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
+import { pageLimit } from "../session-pages.ts";
 
 /**
  * `GET .../chat-history`: the conversation a chat client restores, in one response (useChat's
@@ -17,7 +18,7 @@ export const chatHistoryQuery = z.object({
   before: z.optional(
     z.string().check(z.regex(/^(?:\d{1,15}|end)$/, 'before must be a prevCursor value or "end"')),
   ),
-  limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(LIMITS.maxChatHistoryTurns))),
+  limit: z.optional(pageLimit(LIMITS.maxChatHistoryTurns)),
 });
 
 /** Turns per page when `limit` is not given. */
@@ -32,7 +33,12 @@ export interface ChatHistoryPage {
   readonly prevCursor: string | null;
 }
 
-/** One page of turns, newest `limit` before `before` ("end": of all). */
+/**
+ * One page of turns, newest `limit` before `before` ("end": of all), within
+ * `LIMITS.maxChatHistoryBytes` of JSON: turns are built newest first and the page ends before
+ * the first that would not fit (the newest is always in, whole), `prevCursor` then naming the
+ * oldest turn in the page.
+ */
 export function chatHistoryPage(
   ctx: Pick<SessionHttpContext, "runtime" | "sql">,
   query: z.output<typeof chatHistoryQuery>,
@@ -40,12 +46,28 @@ export function chatHistoryPage(
   const limit = query.limit ?? DEFAULT_CHAT_HISTORY_TURNS;
   const before = query.before === undefined || query.before === "end" ? null : Number(query.before);
   const runs = shownRunsBefore(ctx.sql, before, limit + 1);
-  const page = runs.slice(0, limit).reverse();
   const active = activeRun(ctx.sql)?.runId ?? null;
-  const turns = page.map((run) => chatTurn(ctx.runtime.ledger, ctx.sql, run, run.runId === active));
-  const oldest = page[0];
-  const prevCursor = runs.length > limit && oldest ? String(oldest.startedSeq) : null;
-  return { turns, activeRunId: active, prevCursor };
+  const turns: ChatTurn[] = [];
+  let bytes = 0;
+  for (const run of runs.slice(0, limit)) {
+    const turn = chatTurn(ctx.runtime.ledger, ctx.sql, run, run.runId === active);
+    bytes += utf8Length(JSON.stringify(turn)) + 1;
+    if (turns.length > 0 && bytes > LIMITS.maxChatHistoryBytes - PAGE_OVERHEAD) break;
+    turns.push(turn);
+  }
+  const more = turns.length < runs.length;
+  const oldest = runs[turns.length - 1];
+  const prevCursor = more && oldest ? String(oldest.startedSeq) : null;
+  return { turns: turns.reverse(), activeRunId: active, prevCursor };
+}
+
+/** Room for the page's own fields (`activeRunId`, `prevCursor`) beside its turns. */
+const PAGE_OVERHEAD = 256;
+
+const encoder = new TextEncoder();
+
+function utf8Length(text: string): number {
+  return encoder.encode(text).byteLength;
 }
 
 export const chatHistoryRoutes: RouteTable = {

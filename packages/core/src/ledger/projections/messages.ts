@@ -166,8 +166,9 @@ export const messagesProjection: Projection = {
         return;
       }
       case "run.resumed": {
-        const { mode, message, checkpoint } = event.data;
+        const { mode, message } = event.data;
         // Going back to a checkpoint hides what the run said after it; the ledger keeps it.
+        const checkpoint = rewindsTo(event);
         if (checkpoint !== undefined) {
           sql.exec(
             "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND created_seq > ? AND hidden = 0",
@@ -208,6 +209,16 @@ export const messagesProjection: Projection = {
     }
   },
 };
+
+/**
+ * The checkpoint (a ledger seq) that a resume goes back to (`run.resumed` with `checkpoint`:
+ * a resume from a checkpoint, a retry): what its run said after that seq is hidden from the
+ * conversation (this projection) and from a restored chat (wire/ui-stream/chat-turns.ts).
+ * Undefined for any other event.
+ */
+export function rewindsTo(event: LedgerEvent): number | undefined {
+  return event.kind === "run.resumed" ? event.data.checkpoint : undefined;
+}
 
 /** Messages a client handed in, before the event's own user message (ids `m<seq>.<i>`). */
 function insertPrior(

@@ -3,6 +3,7 @@ import type { Ledger } from "../../ledger/ledger.ts";
 import {
   type Message,
   type MessagePart,
+  rewindsTo,
   userMessagesAt,
 } from "../../ledger/projections/messages.ts";
 import type { RunRecord } from "../../ledger/projections/runs.ts";
@@ -25,6 +26,9 @@ import { createUiStreamProjector, type UiChunk } from "./ui-stream-projector.ts"
  *    id): the AI SDK appends each delta to its part, so the message built is the same.
  * 3. A run's user messages are the visible user rows of the messages projection that its start
  *    and its resumes wrote (`userMessagesAt`), in conversation order, before its answer.
+ * 4. What a resume from a checkpoint (or a retry) took back is left out, as the messages
+ *    projection hides it (`rewindsTo`): the chunks of the run's events after that checkpoint,
+ *    which ends a step (`finish-step`), so the stream stays whole.
  */
 export interface UserUIMessage {
   readonly id: string;
@@ -55,20 +59,23 @@ export function chatTurn(ledger: Ledger, sql: SqlPort, run: RunRecord, active: b
   const projector = createUiStreamProjector();
   const ends = endsRun(sql, run.runId);
   const messages: UserUIMessage[] = [];
-  const chunks: UiChunk[] = [];
+  const chunks = new TurnChunks();
+  const turn = () => ({ runId: run.runId, messages, chunks: active ? null : chunks.chunks });
   for (let after = run.startedSeq - 1; ; ) {
     const batch = ledger.read(after, BATCH);
     for (const event of batch) {
-      if (
-        event.runId === run.runId &&
-        (event.kind === "run.started" || event.kind === "run.resumed")
-      )
+      const own = event.runId === run.runId;
+      if (own && (event.kind === "run.started" || event.kind === "run.resumed"))
         messages.push(...userMessagesAt(sql, event.seq).map(userUIMessage));
-      if (!active) append(chunks, projector.map(event));
-      if (ends(event)) return { runId: run.runId, messages, chunks: active ? null : chunks };
+      if (!active) {
+        const checkpoint = own ? rewindsTo(event) : undefined;
+        if (checkpoint !== undefined) chunks.dropAfter(checkpoint);
+        chunks.append(event.seq, projector.map(event));
+      }
+      if (ends(event)) return turn();
     }
     const last = batch.at(-1);
-    if (last === undefined) return { runId: run.runId, messages, chunks: active ? null : chunks };
+    if (last === undefined) return turn();
     after = last.seq;
   }
 }
@@ -81,19 +88,35 @@ function userUIMessage(message: Message): UserUIMessage {
   return { id: message.id, role: "user", parts };
 }
 
-/** Appends `mapped` to `chunks`, merging a delta into the previous one of the same part. */
-function append(chunks: UiChunk[], mapped: readonly UiChunk[]): void {
-  for (const chunk of mapped) {
-    const last = chunks.at(-1);
-    if (
-      last !== undefined &&
-      (chunk.type === "text-delta" || chunk.type === "reasoning-delta") &&
-      last.type === chunk.type &&
-      last.id === chunk.id
-    ) {
-      chunks[chunks.length - 1] = { ...last, delta: `${last.delta}${chunk.delta}` };
-      continue;
+/** A turn's chunks, each with the seq of the event it came from. */
+class TurnChunks {
+  readonly chunks: UiChunk[] = [];
+  readonly #seqs: number[] = [];
+
+  /** Appends `mapped`, merging a delta into the previous one of the same part. */
+  append(seq: number, mapped: readonly UiChunk[]): void {
+    const { chunks } = this;
+    for (const chunk of mapped) {
+      const last = chunks.at(-1);
+      if (
+        last !== undefined &&
+        (chunk.type === "text-delta" || chunk.type === "reasoning-delta") &&
+        last.type === chunk.type &&
+        last.id === chunk.id
+      ) {
+        chunks[chunks.length - 1] = { ...last, delta: `${last.delta}${chunk.delta}` };
+        continue;
+      }
+      chunks.push(chunk);
+      this.#seqs.push(seq);
     }
-    chunks.push(chunk);
+  }
+
+  /** Drops the chunks of events after `seq` (a checkpoint: they end at a step's end). */
+  dropAfter(seq: number): void {
+    while ((this.#seqs.at(-1) ?? 0) > seq) {
+      this.#seqs.pop();
+      this.chunks.pop();
+    }
   }
 }
