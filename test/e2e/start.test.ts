@@ -120,6 +120,25 @@ describe("npm start", () => {
     expect(sessions.status).toBe(200);
   });
 
+  it("with AUTH_SECRET set, the banner says how to send a token and offers no token-less command", async () => {
+    const port = await freePort();
+    const started = await start([
+      "--port",
+      String(port),
+      "--var",
+      "AUTH_SECRET:an-auth-secret-of-at-least-32-characters",
+    ]);
+    const text = await banner(started);
+
+    expect(text).toContain("signed tokens (AUTH_SECRET is set)");
+    expect(text).toContain("mintSessionToken");
+    expect(text).toContain(`http://127.0.0.1:${port}/#session=demo&token=<token>`);
+    expect(text).not.toContain("npx durable-agents chat");
+    // What the banner says: a request without a token is refused.
+    const status = await fetch(`http://127.0.0.1:${port}/agents/assistant/demo/status`);
+    expect(status.status).toBe(401);
+  });
+
   it("refuses a port that is already taken, before wrangler starts, and announces nothing", async () => {
     const port = await freePort();
     const other = await listen(port);

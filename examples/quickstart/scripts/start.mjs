@@ -144,7 +144,14 @@ function printBanner(info) {
   auth: ${auth}
   index: ${info.index}
 
-  Talk to it from another terminal:
+${localDev ? talkWithoutToken(urlFlag, portFlag) : talkWithToken()}
+  Durable Streams server: ${url}/v1/stream/<name>   (Ctrl-C stops the server)
+`);
+}
+
+/** The CLI and curl lines: on local dev (AUTH_SECRET unset), requests need no token. */
+function talkWithoutToken(urlFlag, portFlag) {
+  return `  Talk to it from another terminal:
     npx durable-agents chat "What is (2+3)*4?"${urlFlag}
     npx durable-agents chat "remember to buy milk" --session demo${urlFlag}
     npx durable-agents chat --agent assistant-wf "What is 2+3?"${urlFlag}
@@ -155,9 +162,18 @@ function printBanner(info) {
     curl -X POST ${url}/agents/assistant/demo/runs -H 'content-type: application/json' -d '{"input":{"message":"What is 2+3?"}}'
     curl "${url}/agents/assistant/demo/events?offset=-1&live=sse"
 
-  Inspector: ${url}/
-  Durable Streams server: ${url}/v1/stream/<name>   (Ctrl-C stops the server)
-`);
+  Inspector: ${url}/`;
+}
+
+/** With AUTH_SECRET set every request needs a token, which the CLI cannot send. */
+function talkWithToken() {
+  return `  Talk to it with a session token: mint one with mintSessionToken(AUTH_SECRET,
+  { agent: "assistant", session: "demo" }) from @durable-agents/core (docs/api.md#auth).
+  The CLI sends no token: to use it, start again without AUTH_SECRET.
+    curl -X POST ${url}/agents/assistant/demo/runs -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{"input":{"message":"What is 2+3?"}}'
+    curl "${url}/agents/assistant/demo/events?offset=-1&live=sse&token=<token>"
+
+  Inspector: ${url}/#session=demo&token=<token>`;
 }
 
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));

@@ -118,12 +118,22 @@ describe("durable-agents chat", () => {
     expect(bad.stderr).toContain("--state is not valid JSON");
   });
 
-  it("exits 1 with the server's message when the run fails", async () => {
+  it("exits 1 with the server's message when the run fails, and says how to retry it", async () => {
     server = await serve();
-    const result = await cli(["chat", "hi", "--agent", "refused", "--url", server.url]);
+    const result = await cli([
+      "chat",
+      "hi",
+      "--agent",
+      "refused",
+      "--session",
+      "s-fails",
+      "--url",
+      server.url,
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      "run failed: the model provider returned 401; check OPENAI_API_KEY (model_error)\n",
+      "run failed: the model provider returned 401; check OPENAI_API_KEY (model_error)\n" +
+        "Retry it with: durable-agents retry refused/s-fails (--from-start to begin it again)\n",
     );
   });
 

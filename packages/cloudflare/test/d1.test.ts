@@ -328,7 +328,12 @@ describe("the cross-session index", () => {
       agent: "indexed",
       session: s.session,
     });
-    expect((await SELF.fetch(`${BASE}/sessions`)).status).toBe(401);
+    const noToken = await SELF.fetch(`${BASE}/sessions`);
+    expect(noToken.status).toBe(401);
+    // The 401 names the function that mints the token this route takes, not a session's.
+    const { error } = (await noToken.json()) as { error: { message: string } };
+    expect(error.message).toContain("mintIndexToken");
+    expect(error.message).not.toContain("mintSessionToken");
     expect((await indexGet("/sessions", sessionToken)).status).toBe(403);
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
   });

@@ -138,6 +138,20 @@ describe("cron schedules in a time zone", () => {
   });
 });
 
+describe("a schedule of a kind the server does not have", () => {
+  it("is a 400 naming the kinds it has and how to register one, and writes nothing", async () => {
+    const s = createTestSession(agent);
+    await expect(s.runtime.schedule("reminder", {}, { delayMs: 0 }, "r")).rejects.toMatchObject({
+      code: "unknown_trigger_kind",
+      status: 400,
+      message: expect.stringContaining(
+        'no trigger kind "reminder"; this server has: (none) (define one with defineTrigger and register it with createAgentServer({ triggers }))',
+      ),
+    });
+    expect(s.runtime.schedules.list()).toEqual([]);
+  });
+});
+
 describe("a server without the cron port (@durable-agents/core/cron)", () => {
   const ran: number[] = [];
   const tick = defineTrigger({

@@ -48,7 +48,10 @@ function reportEnd(ctx: CliContext, target: string, end: RunEndEvent | undefined
       );
       return EXIT.ok;
     case "run.failed":
-      ctx.err(style.red(`run failed: ${end.data.error.message} (${end.data.error.code})\n`));
+      ctx.err(
+        style.red(`run failed: ${end.data.error.message} (${end.data.error.code})\n`) +
+          `Retry it with: durable-agents retry ${target} (--from-start to begin it again)\n`,
+      );
       return EXIT.failed;
     case "run.aborted":
       ctx.err(style.red(`run aborted: ${end.data.reason}\n`));

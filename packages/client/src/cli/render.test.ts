@@ -38,6 +38,16 @@ describe("ChatRenderer", () => {
     expect(r.render(ev("model.completed", { step: 1, text: "b", toolCalls: [] }))).toBe("b");
   });
 
+  it("says a step is retried, without calling every retry a crash (a retried model error is one too)", () => {
+    const r = new ChatRenderer(plain);
+    expect(r.render(ev("step.started", { step: 1, attempt: 1 }))).toBe("");
+    const retried = r.render(ev("step.started", { step: 1, attempt: 2 }));
+    expect(retried).toBe(
+      "↻ step 1, attempt 2: the previous attempt failed or was lost; retrying\n",
+    );
+    expect(retried).not.toContain("crash");
+  });
+
   it("ignores kinds it does not know", () => {
     expect(new ChatRenderer(plain).render(ev("future.kind", {}))).toBe("");
   });

@@ -52,7 +52,13 @@ export class ChatRenderer {
         return this.#text(event.data.text);
       case "step.started":
         if ((event.data.attempt ?? 1) <= 1) return "";
-        return this.#line(this.#style.dim(`↻ step ${event.data.step} restarted after a crash`));
+        // A step's attempt 2+ follows a model error that is retried (a 503, a lost
+        // connection) as well as a crash: the ledger does not say which.
+        return this.#line(
+          this.#style.dim(
+            `↻ step ${event.data.step}, attempt ${event.data.attempt}: the previous attempt failed or was lost; retrying`,
+          ),
+        );
       case "run.interrupt_requested":
         return this.#line(this.#style.dim(`interrupting: ${event.data.reason}`));
       case "tool.started":

@@ -114,6 +114,13 @@ async function allows(
   }
 }
 
+/** The function that mints the token a target takes: the index's is an admin token for `*`. */
+function mintFunctionFor(target: AuthTarget): string {
+  if (target.stream !== undefined) return "mintStreamToken";
+  if (target.sub === "*") return "mintIndexToken";
+  return "mintSessionToken";
+}
+
 /**
  * The default: a token (mintSessionToken, mintStreamToken, mintIndexToken) in
  * `authorization: Bearer` or `?token=`, signed with AUTH_SECRET, naming this target
@@ -141,7 +148,7 @@ async function tokenIdentity(
   if (!token)
     throw new UnauthorizedError(
       "unauthorized",
-      `this route needs a token; send \`authorization: Bearer <token>\` (or ?token=) minted with ${target.stream === undefined ? "mintSessionToken" : "mintStreamToken"}`,
+      `this route needs a token; send \`authorization: Bearer <token>\` (or ?token=) minted with ${mintFunctionFor(target)}`,
     );
   const result = await verifySessionToken(secret, token, Date.now());
   switch (result.type) {

@@ -104,7 +104,7 @@ export class Schedules {
     if (!definition) {
       throw new BadRequestError(
         "unknown_trigger_kind",
-        `no trigger kind "${kind.slice(0, 64)}"; this server has: ${this.kinds().join(", ") || "(none)"}`,
+        `no trigger kind "${kind.slice(0, 64)}"; this server has: ${this.kinds().join(", ") || "(none)"} (define one with defineTrigger and register it with createAgentServer({ triggers }))`,
         { details: { available: this.kinds() } },
       );
     }
