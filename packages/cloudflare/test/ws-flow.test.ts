@@ -129,6 +129,34 @@ describe("WebSocket flow control", () => {
     socket.ws.close(1000);
   });
 
+  it("keeps a reader open that acks well within stallMs while a catch-up keeps it at its window", async () => {
+    const s = await throttled();
+    await s.start();
+    const all = await s.ended();
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    // A slow reader: it acks each events frame 300 ms after it arrives (a third of stallMs), so
+    // its backlog of ~20 windows keeps it at its window between acks.
+    let acks = 0;
+    socket.ws.addEventListener("message", (event) => {
+      const frame = JSON.parse(String(event.data)) as { type: string; nextOffset?: string };
+      if (frame.type !== "events") return;
+      setTimeout(() => {
+        if (socket.ws.readyState !== WebSocket.OPEN) return;
+        socket.send({ type: "ack", offset: frame.nextOffset });
+        acks++;
+      }, 300);
+    });
+    // Ten windows at a window per 300 ms take more than twice stallMs; the reader is never closed.
+    const closed = await Promise.race([
+      socket.until(() => sum(eventFrameBytes(socket)) >= 10 * WINDOW).then(() => undefined),
+      socket.closed,
+    ]);
+    expect(closed).toBeUndefined();
+    expect(acks).toBeGreaterThan(10);
+    expect(socket.events()).toEqual(all.slice(0, socket.events().length));
+    socket.ws.close(1000);
+  });
+
   it("refuses a bad ack with invalid_ack and changes nothing: the paused reader stays paused", async () => {
     const s = await throttled();
     await s.start();

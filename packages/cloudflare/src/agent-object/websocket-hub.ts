@@ -299,8 +299,12 @@ export class WebSocketHub {
         "this socket is not subscribed to a session; open it through /agents/:agent/:session/ws",
         id,
       );
-    if (!subscriber.credit.ack(ackedSeq(offset, subscriber.after, id))) return;
-    if (this.#stalls.has(ws)) this.#send(ws, subscriber, ledger);
+    if (!subscriber.credit.ack(ackedSeq(offset, subscriber.after, id)) || !this.#stalls.has(ws))
+      return;
+    // An ack that releases credit ends the stall; if the socket is still behind and back at its
+    // window after what it is now sent, its next stall counts from here (socket-stalls.ts 2).
+    this.#stalls.resume(ws);
+    this.#send(ws, subscriber, ledger);
   }
 
   #subscriber(after: number): Subscriber {
