@@ -221,6 +221,35 @@ describe("WebSocket flow control", () => {
     acker.ws.close(1000);
   });
 
+  it("a reader that never acks is not given a fresh window by each wake: paused and closed across many hibernations", async () => {
+    const s = await throttled();
+    const silent = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    await silent.until((frames) => frames.length > 0);
+    const record = (i: number) =>
+      s.fetch(s.url("usage"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ metric: "words", value: i, tags: { note: "x".repeat(200) } }),
+      });
+    // Each wake appends less than a window, so the reader is never paused and the object may
+    // sleep again (nothing is pending); the reader never acks.
+    let appended = 0;
+    for (let cycle = 0; cycle < 6; cycle++) {
+      await evictDurableObject(s.stub());
+      for (let i = 0; i < 4; i++) {
+        const response = await record(i);
+        await response.text();
+        expect(response.status).toBe(201);
+      }
+      appended += 4;
+      await silent.until(() => silent.events().length === appended || silent.ws.readyState > 1);
+    }
+    // Over the sleeps it reaches its window, is paused and closed, like a reader that never sleeps.
+    expect(await silent.closed).toEqual(SLOW_READER);
+    expect(sum(eventFrameBytes(silent))).toBeLessThan(2 * WINDOW);
+    expect(silent.events()).toEqual((await s.events()).slice(0, silent.events().length));
+  });
+
   it("the client library acks by itself: a long run over one socket, never closed, every event once", async () => {
     const s = await throttled();
     const { api, socket } = client(s);
