@@ -157,6 +157,21 @@ describe("WebSocket flow control", () => {
     socket.ws.close(1000);
   });
 
+  it("a socket that catches up on a closed session over several windows is closed 1000 at its end, as without flow control", async () => {
+    const s = await throttled();
+    await s.start();
+    await s.ended();
+    const close = await s.fetch(s.url("close"), { method: "POST" });
+    await close.text();
+    expect(close.status).toBeLessThan(300);
+    const all = await s.events();
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    ackAsItReads(socket);
+    expect(await socket.closed).toEqual({ code: 1000, reason: "stream closed" });
+    expect(socket.events()).toEqual(all);
+    expect(eventFrames(socket).at(-1)?.streamClosed).toBe(true);
+  });
+
   it("refuses a bad ack with invalid_ack and changes nothing: the paused reader stays paused", async () => {
     const s = await throttled();
     await s.start();

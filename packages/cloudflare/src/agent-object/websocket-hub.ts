@@ -99,6 +99,8 @@ export class UpgradeRequiredError extends UserError {
 interface Subscriber {
   after: number;
   readonly credit: SocketCredit;
+  /** Subscribed to a closed session's ledger: closed (1000) once sent its end, as `#catchUp` does. */
+  readonly closeAtEnd?: boolean;
 }
 
 export interface WebSocketHubOptions {
@@ -155,7 +157,7 @@ export class WebSocketHub {
       const origin = new URL(request.url).origin;
       server.serializeAttachment({ after, caller, origin } satisfies Attachment);
       this.#adopt();
-      const subscriber = this.#subscriber(after);
+      const subscriber = { ...this.#subscriber(after), closeAtEnd: ledger.closed };
       this.#sockets.set(server, subscriber);
       server.send(flowFrame(this.#options.windowBytes));
       this.#catchUp(server, subscriber, ledger);
@@ -314,7 +316,10 @@ export class WebSocketHub {
     // An ack that releases credit ends the stall; if the socket is still behind and back at its
     // window after what it is now sent, its next stall counts from here (socket-stalls.ts 2).
     this.#stalls.resume(ws);
-    this.#send(ws, subscriber, ledger);
+    if (!this.#send(ws, subscriber, ledger)) return;
+    // A catch-up of a closed ledger paused at its window ends as an unpaused one does.
+    if (subscriber.closeAtEnd === true && subscriber.after >= ledger.tail)
+      this.close(ws, 1000, "stream closed");
   }
 
   /**
