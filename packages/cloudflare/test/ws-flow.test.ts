@@ -172,6 +172,31 @@ describe("WebSocket flow control", () => {
     expect(eventFrames(socket).at(-1)?.streamClosed).toBe(true);
   });
 
+  it("an event larger than the window still arrives, alone in its frame, and an ack of it moves the reader on", async () => {
+    const s = await throttled();
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    ackAsItReads(socket);
+    await socket.until((frames) => frames.length > 0);
+    let version = 0;
+    const record = async (note: string) => {
+      const response = await s.fetch(s.url("state"), {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ state: { note }, expectedVersion: version++ }),
+      });
+      await response.text();
+      expect(response.status).toBe(200);
+    };
+    await record("x".repeat(3 * WINDOW));
+    await record("after");
+    await socket.until(() => socket.events().length === 2);
+    const sizes = eventFrameBytes(socket);
+    expect(sizes[0]).toBeGreaterThan(3 * WINDOW);
+    expect(socket.events()).toEqual(await s.events());
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    socket.ws.close(1000);
+  });
+
   it("refuses a bad ack with invalid_ack and changes nothing: the paused reader stays paused", async () => {
     const s = await throttled();
     await s.start();
