@@ -129,6 +129,74 @@ describe("WebSocket flow control", () => {
     socket.ws.close(1000);
   });
 
+  it("keeps a reader open that acks well within stallMs while a catch-up keeps it at its window", async () => {
+    const s = await throttled();
+    await s.start();
+    const all = await s.ended();
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    // A slow reader: it acks each events frame 300 ms after it arrives (a third of stallMs), so
+    // its backlog of ~20 windows keeps it at its window between acks.
+    let acks = 0;
+    socket.ws.addEventListener("message", (event) => {
+      const frame = JSON.parse(String(event.data)) as { type: string; nextOffset?: string };
+      if (frame.type !== "events") return;
+      setTimeout(() => {
+        if (socket.ws.readyState !== WebSocket.OPEN) return;
+        socket.send({ type: "ack", offset: frame.nextOffset });
+        acks++;
+      }, 300);
+    });
+    // Ten windows at a window per 300 ms take more than twice stallMs; the reader is never closed.
+    const closed = await Promise.race([
+      socket.until(() => sum(eventFrameBytes(socket)) >= 10 * WINDOW).then(() => undefined),
+      socket.closed,
+    ]);
+    expect(closed).toBeUndefined();
+    expect(acks).toBeGreaterThan(10);
+    expect(socket.events()).toEqual(all.slice(0, socket.events().length));
+    socket.ws.close(1000);
+  });
+
+  it("a socket that catches up on a closed session over several windows is closed 1000 at its end, as without flow control", async () => {
+    const s = await throttled();
+    await s.start();
+    await s.ended();
+    const close = await s.fetch(s.url("close"), { method: "POST" });
+    await close.text();
+    expect(close.status).toBeLessThan(300);
+    const all = await s.events();
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    ackAsItReads(socket);
+    expect(await socket.closed).toEqual({ code: 1000, reason: "stream closed" });
+    expect(socket.events()).toEqual(all);
+    expect(eventFrames(socket).at(-1)?.streamClosed).toBe(true);
+  });
+
+  it("an event larger than the window still arrives, alone in its frame, and an ack of it moves the reader on", async () => {
+    const s = await throttled();
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    ackAsItReads(socket);
+    await socket.until((frames) => frames.length > 0);
+    let version = 0;
+    const record = async (note: string) => {
+      const response = await s.fetch(s.url("state"), {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ state: { note }, expectedVersion: version++ }),
+      });
+      await response.text();
+      expect(response.status).toBe(200);
+    };
+    await record("x".repeat(3 * WINDOW));
+    await record("after");
+    await socket.until(() => socket.events().length === 2);
+    const sizes = eventFrameBytes(socket);
+    expect(sizes[0]).toBeGreaterThan(3 * WINDOW);
+    expect(socket.events()).toEqual(await s.events());
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    socket.ws.close(1000);
+  });
+
   it("refuses a bad ack with invalid_ack and changes nothing: the paused reader stays paused", async () => {
     const s = await throttled();
     await s.start();
@@ -191,6 +259,35 @@ describe("WebSocket flow control", () => {
     expect(sum(eventFrameBytes(silent).slice(0, -1))).toBeLessThan(WINDOW);
     expect(silent.events()).toEqual(all.slice(first.length, first.length + silent.events().length));
     acker.ws.close(1000);
+  });
+
+  it("a reader that never acks is not given a fresh window by each wake: paused and closed across many hibernations", async () => {
+    const s = await throttled();
+    const silent = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    await silent.until((frames) => frames.length > 0);
+    const record = (i: number) =>
+      s.fetch(s.url("usage"), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ metric: "words", value: i, tags: { note: "x".repeat(200) } }),
+      });
+    // Each wake appends less than a window, so the reader is never paused and the object may
+    // sleep again (nothing is pending); the reader never acks.
+    let appended = 0;
+    for (let cycle = 0; cycle < 6; cycle++) {
+      await evictDurableObject(s.stub());
+      for (let i = 0; i < 4; i++) {
+        const response = await record(i);
+        await response.text();
+        expect(response.status).toBe(201);
+      }
+      appended += 4;
+      await silent.until(() => silent.events().length === appended || silent.ws.readyState > 1);
+    }
+    // Over the sleeps it reaches its window, is paused and closed, like a reader that never sleeps.
+    expect(await silent.closed).toEqual(SLOW_READER);
+    expect(sum(eventFrameBytes(silent))).toBeLessThan(2 * WINDOW);
+    expect(silent.events()).toEqual((await s.events()).slice(0, silent.events().length));
   });
 
   it("the client library acks by itself: a long run over one socket, never closed, every event once", async () => {

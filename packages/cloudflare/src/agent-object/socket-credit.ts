@@ -10,8 +10,8 @@
  *    after it until it holds 1/16 of the window), so an ack that falls inside a mark releases
  *    up to the mark before it, under by at most 1/16 of the window. An ack of everything sent
  *    releases everything, so a client that acks what it processed is never left at its window.
- * 3. The state is this instance's: a woken object starts every inherited socket with a fresh
- *    window (websocket-hub.ts invariant 2 says why that is sound).
+ * 3. The state is this instance's; a woken object rebuilds an inherited socket's from its acked
+ *    seq, charging it with the frames it was sent since (websocket-hub.ts invariant 2).
  */
 export class SocketCredit {
   readonly #window: number;
@@ -36,6 +36,11 @@ export class SocketCredit {
   /** Bytes sent and not acknowledged. */
   get unacked(): number {
     return this.#sent - this.#released;
+  }
+
+  /** The acknowledged position (seq): what the socket's attachment keeps across hibernation. */
+  get acked(): number {
+    return this.#acked;
   }
 
   /** Records a frame of `bytes` whose last event is `last`. */

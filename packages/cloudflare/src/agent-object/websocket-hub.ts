@@ -43,10 +43,12 @@ import {
  *    appends not yet flushed, or with a socket behind the tail, does not hibernate: an idle
  *    object has every open socket caught up to the ledger tail. A socket's attachment records
  *    that it is subscribed (and from where); a woken instance, which has not appended yet, puts
- *    every socket it did not accept itself at the tail it found (`#baseTail`), with a fresh
- *    window: what it was sent before the object slept is in the runtime's hands, at most one
- *    window, and the object cannot sleep again while the socket is paused, so a socket that
- *    stopped reading is never sent more than two windows. No attachment write per send or ack.
+ *    every socket it did not accept itself at the tail it found (`#baseTail`). Its credit is
+ *    charged with what it was sent since its last ack, re-measured from the ledger (the
+ *    attachment keeps the acked seq, one write per accepted ack): what it was sent before the
+ *    object slept may still be in the runtime's hands, so a fresh window per wake would let a
+ *    reader that stopped, on a session that sleeps between small appends, be sent without
+ *    bound. No attachment write per send.
  * 3. Nothing else here keeps the object awake: no other timers, no pending promises.
  *    Heartbeats are the runtime's auto-response (`{"type":"ping"}` → `{"type":"pong"}`).
  * 4. A frame is a session command like an HTTP request is: it goes through the command
@@ -54,7 +56,7 @@ import {
  *    and expiry live in the attachment, so they survive hibernation. Once the caller's
  *    token has expired its commands are refused (`token_expired`); the socket still
  *    receives events until it closes. An `ack` is not a command: it only moves the socket's
- *    credit, in memory, with no command layer and no ledger write.
+ *    credit (and its attachment's acked seq), with no command layer and no ledger write.
  * 5. Flow control (websocket-protocol.ts): workerd gives a server WebSocket no backpressure
  *    and no `bufferedAmount` (workerd issue #988, open; `api/web-socket.h` exposes readyState,
  *    url, protocol and extensions only, and the workerd 1.20261102 binary has no
@@ -68,6 +70,8 @@ import {
 interface Attachment {
   /** The offset the socket subscribed from. */
   readonly after: number;
+  /** The seq its client last acknowledged (flow control), when it has acked (invariant 2). */
+  readonly acked?: number;
   /** Who opened the socket (absent on a socket from before callers were recorded: no scopes). */
   readonly caller?: Caller;
   /** The upgrade request's origin, for the equivalent HTTP request command hooks get. */
@@ -95,6 +99,8 @@ export class UpgradeRequiredError extends UserError {
 interface Subscriber {
   after: number;
   readonly credit: SocketCredit;
+  /** Subscribed to a closed session's ledger: closed (1000) once sent its end, as `#catchUp` does. */
+  readonly closeAtEnd?: boolean;
 }
 
 export interface WebSocketHubOptions {
@@ -151,7 +157,7 @@ export class WebSocketHub {
       const origin = new URL(request.url).origin;
       server.serializeAttachment({ after, caller, origin } satisfies Attachment);
       this.#adopt();
-      const subscriber = this.#subscriber(after);
+      const subscriber = { ...this.#subscriber(after), closeAtEnd: ledger.closed };
       this.#sockets.set(server, subscriber);
       server.send(flowFrame(this.#options.windowBytes));
       this.#catchUp(server, subscriber, ledger);
@@ -299,8 +305,41 @@ export class WebSocketHub {
         "this socket is not subscribed to a session; open it through /agents/:agent/:session/ws",
         id,
       );
-    if (!subscriber.credit.ack(ackedSeq(offset, subscriber.after, id))) return;
-    if (this.#stalls.has(ws)) this.#send(ws, subscriber, ledger);
+    const before = subscriber.credit.acked;
+    const released = subscriber.credit.ack(ackedSeq(offset, subscriber.after, id));
+    // Kept across hibernation (invariant 2): a few writes per window, one per accepted ack.
+    if (subscriber.credit.acked !== before) {
+      const attachment = ws.deserializeAttachment() as Attachment;
+      ws.serializeAttachment({ ...attachment, acked: subscriber.credit.acked });
+    }
+    if (!released || !this.#stalls.has(ws)) return;
+    // An ack that releases credit ends the stall; if the socket is still behind and back at its
+    // window after what it is now sent, its next stall counts from here (socket-stalls.ts 2).
+    this.#stalls.resume(ws);
+    if (!this.#send(ws, subscriber, ledger)) return;
+    // A catch-up of a closed ledger paused at its window ends as an unpaused one does.
+    if (subscriber.closeAtEnd === true && subscriber.after >= ledger.tail)
+      this.close(ws, 1000, "stream closed");
+  }
+
+  /**
+   * A socket of an earlier instance, at the tail it found (invariant 2), its credit charged with
+   * what it was sent since its last ack (or its subscription), measured as frames from the
+   * ledger up to the window: the runtime may still hold those bytes for a client that stopped
+   * reading, so a woken instance does not give it a fresh window.
+   */
+  #inherited(attachment: Attachment, frames: Map<number, SharedFrame>): Subscriber {
+    const subscriber = this.#subscriber(attachment.acked ?? attachment.after);
+    const ledger = this.#watching;
+    while (ledger !== undefined && subscriber.after < this.#baseTail && subscriber.credit.open) {
+      const frame = frames.get(subscriber.after) ?? this.#frame(ledger, subscriber.after);
+      if (frame === undefined || frame.last > this.#baseTail) break;
+      frames.set(subscriber.after, frame);
+      subscriber.credit.sent(frame.last, frame.bytes);
+      subscriber.after = frame.last;
+    }
+    subscriber.after = Math.max(attachment.after, this.#baseTail);
+    return subscriber;
   }
 
   #subscriber(after: number): Subscriber {
@@ -311,10 +350,12 @@ export class WebSocketHub {
   #adopt(): void {
     if (this.#adopted) return;
     this.#adopted = true;
+    // Sockets acked at the same position share the frames measured for them.
+    const frames = new Map<number, SharedFrame>();
     for (const ws of this.#ctx.getWebSockets()) {
       const attachment = ws.deserializeAttachment() as Attachment | null;
       if (attachment !== null && typeof attachment.after === "number" && !this.#sockets.has(ws))
-        this.#sockets.set(ws, this.#subscriber(Math.max(attachment.after, this.#baseTail)));
+        this.#sockets.set(ws, this.#inherited(attachment, frames));
     }
   }
 }
