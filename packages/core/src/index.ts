@@ -341,6 +341,7 @@ export {
   type StoreCallContext,
   serveStoreCall,
 } from "./store/index.ts";
+export { takeUntilBudget } from "./streams/budget.ts";
 export {
   DEFAULT_DELIVERY_WINDOW_MS,
   DeliveryWindow,

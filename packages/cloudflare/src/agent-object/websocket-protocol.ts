@@ -10,6 +10,7 @@ import {
   type RenderedError,
   SESSION_COMMANDS,
   START_OFFSET,
+  takeUntilBudget,
   toWire,
 } from "@durable-agents/core";
 
@@ -161,16 +162,13 @@ export function eventsFrame(
   after = 0,
   maxChars = Number.POSITIVE_INFINITY,
 ): { readonly text: string; readonly last: number } {
-  const pieces: string[] = [];
-  let chars = 0;
-  let last = after;
-  for (const event of events) {
-    const piece = JSON.stringify(toWire(event));
-    pieces.push(piece);
-    chars += piece.length;
-    last = event.seq;
-    if (chars >= maxChars) break;
-  }
+  const pieces = takeUntilBudget(
+    events,
+    (event) => JSON.stringify(toWire(event)),
+    (piece) => piece.length,
+    maxChars,
+  );
+  const last = events[pieces.length - 1]?.seq ?? after;
   const upToDate = last >= tail;
   const end = upToDate && closed ? ',"streamClosed":true' : "";
   const text = `{"type":"events","events":[${pieces.join(",")}],"nextOffset":"${encodeOffset(last)}","upToDate":${upToDate}${end}}`;

@@ -15,6 +15,7 @@ import type { LedgerEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
 import { toWire } from "../ledger/wire-event.ts";
+import { takeUntilBudget } from "./budget.ts";
 import { isJsonContentType } from "./content-type.ts";
 import { DEFAULT_DELIVERY_WINDOW_MS, deliveryWindow } from "./delivery-window.ts";
 import type { ReadChunk, StreamReadOptions, StreamReadSource } from "./read/read-source.ts";
@@ -137,14 +138,7 @@ function readChunk(
   maxBytes: number,
 ): LedgerChunk | undefined {
   const events = ledger.read(from, maxEvents);
-  const pieces: Uint8Array[] = [];
-  let bytes = 0;
-  for (const event of events) {
-    const piece = codec.encode(event);
-    pieces.push(piece);
-    bytes += piece.byteLength;
-    if (bytes >= maxBytes) break;
-  }
+  const pieces = takeUntilBudget(events, codec.encode, (piece) => piece.byteLength, maxBytes);
   const kept = events.slice(0, pieces.length);
   const lastEvent = kept[kept.length - 1];
   if (lastEvent === undefined) return undefined;
