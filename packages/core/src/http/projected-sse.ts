@@ -1,13 +1,16 @@
 import type { LedgerEvent } from "../ledger/events.ts";
+import type { RunRecord } from "../ledger/projections/runs.ts";
 import { type LedgerChunk, ledgerReadSource } from "../streams/ledger-source.ts";
 import { type LiveFrames, liveSse } from "../streams/read/live-sse.ts";
 import { type ChunkPosition, type ChunkProjector, chunkId, warm } from "../wire/chunk-projector.ts";
+import { endsRun } from "../wire/replay-end.ts";
 import { formatSse } from "../wire/sse.ts";
 import {
   createUiStreamProjector,
   UI_STREAM_DONE,
   UI_STREAM_HEADERS,
 } from "../wire/ui-stream/ui-stream-projector.ts";
+import { visibleRun } from "../wire/ui-stream/visible-run.ts";
 import type { SessionHttpContext } from "./route.ts";
 
 /** Bytes of ledger read per write: a backlog leaves in pieces, the next when the reader took one. */
@@ -23,6 +26,11 @@ export interface ProjectedSseOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Interval of keep-alive comments on an idle response, instead of `live.keepAliveMs`. */
   readonly keepAliveMs?: number;
+  /**
+   * SSE text of the chunks up to `from.after`, already projected by `projector` (which is
+   * then not warmed): written first, before what the live loop reads.
+   */
+  readonly backlog?: string;
 }
 
 /**
@@ -30,7 +38,7 @@ export interface ProjectedSseOptions {
  * the one ledger reader (`ledgerReadSource` and the live loop of `/events` and
  * `/v1/stream/*`): no event is skipped or sent twice, and a client disconnect only ends the
  * response, it never touches the run. The projector is warmed here to `from.after` (the
- * current run replayed up to it: see wire/chunk-projector.ts).
+ * current run replayed up to it: see wire/chunk-projector.ts), unless `backlog` is given.
  */
 export function projectedSse<C>(
   request: Request,
@@ -41,11 +49,18 @@ export function projectedSse<C>(
 ): Response {
   const { ledger } = ctx.runtime;
   const { live } = ctx;
-  warm(projector, ledger, ctx.sql, from.after);
+  if (options.backlog === undefined) warm(projector, ledger, ctx.sql, from.after);
   let skip = from.skip;
+  // Written by whichever frame comes first (both come before the loop waits).
+  let backlog = options.backlog;
+  const first = () => {
+    const text = backlog ?? "";
+    backlog = undefined;
+    return text;
+  };
   const frames: LiveFrames<LedgerChunk> = {
     chunks(chunks) {
-      let text = "";
+      let text = first();
       for (const chunk of chunks) {
         for (const event of chunk.events) {
           const mapped = projector.map(event);
@@ -57,7 +72,7 @@ export function projectedSse<C>(
       }
       return { text };
     },
-    atTail: () => undefined,
+    atTail: () => (backlog === undefined ? undefined : { text: first() }),
   };
   return liveSse(request, ledgerReadSource(ledger, ctx.clock, live), from.after, frames, {
     maxDurationMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
@@ -95,4 +110,48 @@ export function uiStream(
     headers: UI_STREAM_HEADERS,
     ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
   });
+}
+
+/**
+ * The resume stream of the active run (`GET /chat/:agent/:id/stream`, `GET .../ui-stream`
+ * without an offset): the run from its start as its conversation shows it, without what a
+ * resume from a checkpoint (or a retry) took back (wire/ui-stream/visible-run.ts, the rule
+ * of `GET .../chat-history`), then live until the run's stream ends (`endsRun`). A rewind
+ * written after the response started cannot take back chunks already sent (docs/delivery.md).
+ * `keepAliveMs`: the keep-alive interval while idle (default `live.keepAliveMs`).
+ */
+export function activeRunUiStream(
+  request: Request,
+  ctx: SessionHttpContext,
+  run: RunRecord,
+  keepAliveMs?: number,
+): Response {
+  const { ledger } = ctx.runtime;
+  const until = endsRun(ctx.sql, run.runId);
+  const projector = createUiStreamProjector();
+  const visible = visibleRun(ledger, run, {
+    projector,
+    ends: until,
+    through: ledger.tail,
+    merge: false,
+  });
+  let backlog = "";
+  for (const { chunk, seq, index } of visible.chunks)
+    backlog += formatSse({ id: chunkId(seq, index), data: JSON.stringify(chunk) });
+  if (visible.ended)
+    return new Response(backlog + UI_STREAM_DONE, { status: 200, headers: UI_STREAM_HEADERS });
+  return projectedSse(
+    request,
+    ctx,
+    projector,
+    { after: visible.last, skip: 0 },
+    {
+      until,
+      trailer: UI_STREAM_DONE,
+      bounded: false,
+      headers: UI_STREAM_HEADERS,
+      backlog,
+      ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
+    },
+  );
 }
