@@ -47,7 +47,9 @@ const rewinder = defineAgent({
           ? { text: "Done." }
           : {
               text: "Saving.",
-              toolCalls: [rewound ? { name: "hold", args: {} } : { name: "pay", args: { amount: 5 } }],
+              toolCalls: [
+                rewound ? { name: "hold", args: {} } : { name: "pay", args: { amount: 5 } },
+              ],
             },
     ],
   }),
