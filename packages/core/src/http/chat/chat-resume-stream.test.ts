@@ -8,9 +8,8 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { TRUSTED_CALLER } from "../../commands/caller.ts";
-import { defineAgent, defineTool, scriptedModel } from "../../index.ts";
+import { defineAgent, defineTool, scriptedModel, type ToolWorkflowPort } from "../../index.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
-import { MemoryWorkflows } from "../../testing/memory-workflows.ts";
 import { createTestSession, type TestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
 import { handleSessionRequest } from "../session-handler.ts";
@@ -39,6 +38,12 @@ const cruncher = defineAgent({
     ],
   }),
 });
+
+/** A Workflow that is created and never ends: the run stays waiting on it (active). */
+const workflows: ToolWorkflowPort = {
+  create: async () => undefined,
+  status: async () => ({ status: "running" }),
+};
 
 function call(t: TestSession, action: string, method = "GET", body?: unknown): Promise<Response> {
   const ctx = {
@@ -88,7 +93,7 @@ const hasInput = (n: number) => (chunks: UiChunk[]) =>
 describe("the resume stream of a rewound run", () => {
   it("a viewer live across the rewind is sent both; one connecting after it, no rewound part", async () => {
     rewound = false;
-    const t = createTestSession(cruncher, { workflows: new MemoryWorkflows() });
+    const t = createTestSession(cruncher, { workflows });
     await t.runtime.start({ message: "go" });
     await t.drain();
     expect(t.runtime.status().status).toBe("waiting");
