@@ -8,27 +8,32 @@
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { TRUSTED_CALLER } from "../../commands/caller.ts";
-import { defineAgent, defineTool, scriptedModel, type ToolWorkflowPort } from "../../index.ts";
+import {
+  defineAgent,
+  defineTool,
+  scriptedModel,
+  TerminalError,
+  type ToolWorkflowPort,
+} from "../../index.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
 import { handleSessionRequest } from "../session-handler.ts";
 
 let rewound = false;
+const crunch = defineTool({
+  name: "crunch",
+  description: "A long job",
+  executor: "workflow",
+  input: z.object({ n: z.number() }),
+  effect: "idempotent",
+  execute: ({ n }) => n * 2,
+});
 /** Says it crunches and delegates the call to a Workflow (never run here): the run waits. */
 const cruncher = defineAgent({
   name: "cruncher",
   system: "",
-  tools: [
-    defineTool({
-      name: "crunch",
-      description: "A long job",
-      executor: "workflow",
-      input: z.object({ n: z.number() }),
-      effect: "idempotent",
-      execute: ({ n }) => n * 2,
-    }),
-  ],
+  tools: [crunch],
   model: scriptedModel({
     rules: [
       () => ({
@@ -44,6 +49,36 @@ const workflows: ToolWorkflowPort = {
   create: async () => undefined,
   status: async () => ({ status: "running" }),
 };
+
+let calls = 0;
+/**
+ * Its first step echoes, its second call fails the run; retried, it crunches (a Workflow,
+ * never run here: the run waits, active).
+ */
+const failer = defineAgent({
+  name: "failer",
+  system: "",
+  tools: [
+    crunch,
+    defineTool({
+      name: "echo",
+      description: "Echoes",
+      input: z.object({ n: z.number() }),
+      effect: "pure",
+      execute: ({ n }) => n,
+    }),
+  ],
+  model: scriptedModel({
+    rules: [
+      () => {
+        calls++;
+        if (rewound) return { text: "Again.", toolCalls: [{ name: "crunch", args: { n: 2 } }] };
+        if (calls === 1) return { text: "Echoing.", toolCalls: [{ name: "echo", args: { n: 1 } }] };
+        throw new TerminalError("model_error", "the provider refused (a test)");
+      },
+    ],
+  }),
+});
 
 function call(t: TestSession, action: string, method = "GET", body?: unknown): Promise<Response> {
   const ctx = {
@@ -129,5 +164,25 @@ describe("the resume stream of a rewound run", () => {
       expect(inputs(resumed)).toEqual([{ n: 2 }]);
       expect(resumed[0]).toEqual({ type: "start", messageId: started?.runId });
     }
+  });
+
+  it("a retried run's resume stream leaves out what the retry took back", async () => {
+    rewound = false;
+    calls = 0;
+    const t = createTestSession(failer, { workflows });
+    await t.runtime.start({ message: "go" });
+    await t.drain();
+    expect(t.runtime.status().status).toBe("failed");
+    rewound = true;
+    expect((await call(t, "retry", "POST", { mode: "from_start" })).status).toBe(202);
+    await t.drain();
+    expect(t.runtime.status().status).toBe("waiting");
+
+    const reader = (await call(t, "chat")).body?.getReader();
+    if (!reader) throw new Error("no body");
+    const resumed = await readUntil(reader, [], hasInput(2));
+    await reader.cancel();
+    expect(texts(resumed)).toBe("Again.");
+    expect(inputs(resumed)).toEqual([{ n: 2 }]);
   });
 });
