@@ -28,9 +28,10 @@ export interface ProjectedSseOptions {
   readonly keepAliveMs?: number;
   /**
    * SSE text of the chunks up to `from.after`, already projected by `projector` (which is
-   * then not warmed): written first, before what the live loop reads.
+   * then not warmed), in pieces: written first, a piece per write, before what the live
+   * loop reads.
    */
-  readonly backlog?: string;
+  readonly backlog?: readonly string[];
 }
 
 /**
@@ -51,16 +52,9 @@ export function projectedSse<C>(
   const { live } = ctx;
   if (options.backlog === undefined) warm(projector, ledger, ctx.sql, from.after);
   let skip = from.skip;
-  // Written by whichever frame comes first (both come before the loop waits).
-  let backlog = options.backlog;
-  const first = () => {
-    const text = backlog ?? "";
-    backlog = undefined;
-    return text;
-  };
   const frames: LiveFrames<LedgerChunk> = {
     chunks(chunks) {
-      let text = first();
+      let text = "";
       for (const chunk of chunks) {
         for (const event of chunk.events) {
           const mapped = projector.map(event);
@@ -72,13 +66,14 @@ export function projectedSse<C>(
       }
       return { text };
     },
-    atTail: () => (backlog === undefined ? undefined : { text: first() }),
+    atTail: () => undefined,
   };
   return liveSse(request, ledgerReadSource(ledger, ctx.clock, live), from.after, frames, {
     maxDurationMs: options.bounded ? live.sseMaxMs : Number.POSITIVE_INFINITY,
     keepAliveMs: options.keepAliveMs ?? live.keepAliveMs,
     maxReadBytes: MAX_READ_BYTES,
     headers: options.headers,
+    ...(options.backlog === undefined ? {} : { prelude: options.backlog }),
     now: () => ctx.clock.now(),
     // A bounded stream's client reconnects from its last id; a run-bound one is waited for.
     ...(options.bounded
@@ -135,11 +130,13 @@ export function activeRunUiStream(
     through: ledger.tail,
     merge: false,
   });
-  let backlog = "";
-  for (const { chunk, seq, index } of visible.chunks)
-    backlog += formatSse({ id: chunkId(seq, index), data: JSON.stringify(chunk) });
+  const frames = visible.chunks.map(({ chunk, seq, index }) =>
+    formatSse({ id: chunkId(seq, index), data: JSON.stringify(chunk) }),
+  );
+  // An active run's stream does not end in its backlog, unless it ended just now.
   if (visible.ended)
-    return new Response(backlog + UI_STREAM_DONE, { status: 200, headers: UI_STREAM_HEADERS });
+    return new Response(frames.join("") + UI_STREAM_DONE, { headers: UI_STREAM_HEADERS });
+  const backlog = inPieces(frames, MAX_READ_BYTES);
   return projectedSse(
     request,
     ctx,
@@ -154,4 +151,18 @@ export function activeRunUiStream(
       ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
     },
   );
+}
+
+/** `frames` joined into pieces of at least `size` characters (the last may be shorter). */
+function inPieces(frames: readonly string[], size: number): string[] {
+  const pieces: string[] = [];
+  let piece = "";
+  for (const frame of frames) {
+    piece += frame;
+    if (piece.length < size) continue;
+    pieces.push(piece);
+    piece = "";
+  }
+  if (piece !== "") pieces.push(piece);
+  return pieces;
 }

@@ -50,6 +50,17 @@ const workflows: ToolWorkflowPort = {
   status: async () => ({ status: "running" }),
 };
 
+/** Says a long text (over the 256 KiB a write holds), then delegates to a Workflow. */
+const LONG = "x".repeat(300 * 1024);
+const talker = defineAgent({
+  name: "talker",
+  system: "",
+  tools: [crunch],
+  model: scriptedModel({
+    rules: [() => ({ text: LONG, toolCalls: [{ name: "crunch", args: { n: 3 } }] })],
+  }),
+});
+
 let calls = 0;
 /**
  * Its first step echoes, its second call fails the run; retried, it crunches (a Workflow,
@@ -184,5 +195,25 @@ describe("the resume stream of a rewound run", () => {
     await reader.cancel();
     expect(texts(resumed)).toBe("Again.");
     expect(inputs(resumed)).toEqual([{ n: 2 }]);
+  });
+
+  it("sends a backlog over one write's 256 KiB whole and in order", async () => {
+    const t = createTestSession(talker, { workflows });
+    await t.runtime.start({ message: "go" });
+    await t.drain();
+    expect(t.runtime.status().status).toBe("waiting");
+    const reader = (await call(t, "chat")).body?.getReader();
+    if (!reader) throw new Error("no body");
+    const resumed = await readUntil(reader, [], hasInput(3));
+    await reader.cancel();
+    expect(texts(resumed)).toBe(LONG);
+    expect(resumed.map((c) => c.type)).toEqual([
+      "start",
+      "start-step",
+      "text-start",
+      ...resumed.filter((c) => c.type === "text-delta").map(() => "text-delta"),
+      "text-end",
+      "tool-input-available",
+    ]);
   });
 });
