@@ -1,13 +1,16 @@
 import type { LedgerEvent } from "../ledger/events.ts";
+import type { RunRecord } from "../ledger/projections/runs.ts";
 import { type LedgerChunk, ledgerReadSource } from "../streams/ledger-source.ts";
 import { type LiveFrames, liveSse } from "../streams/read/live-sse.ts";
 import { type ChunkPosition, type ChunkProjector, chunkId, warm } from "../wire/chunk-projector.ts";
+import { endsRun } from "../wire/replay-end.ts";
 import { formatSse } from "../wire/sse.ts";
 import {
   createUiStreamProjector,
   UI_STREAM_DONE,
   UI_STREAM_HEADERS,
 } from "../wire/ui-stream/ui-stream-projector.ts";
+import { visibleRun } from "../wire/ui-stream/visible-run.ts";
 import type { SessionHttpContext } from "./route.ts";
 
 /** Bytes of ledger read per write: a backlog leaves in pieces, the next when the reader took one. */
@@ -23,6 +26,12 @@ export interface ProjectedSseOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Interval of keep-alive comments on an idle response, instead of `live.keepAliveMs`. */
   readonly keepAliveMs?: number;
+  /**
+   * SSE text of the chunks up to `from.after`, already projected by `projector` (which is
+   * then not warmed), in pieces: written first, a piece per write, before what the live
+   * loop reads.
+   */
+  readonly backlog?: readonly string[];
 }
 
 /**
@@ -30,7 +39,7 @@ export interface ProjectedSseOptions {
  * the one ledger reader (`ledgerReadSource` and the live loop of `/events` and
  * `/v1/stream/*`): no event is skipped or sent twice, and a client disconnect only ends the
  * response, it never touches the run. The projector is warmed here to `from.after` (the
- * current run replayed up to it: see wire/chunk-projector.ts).
+ * current run replayed up to it: see wire/chunk-projector.ts), unless `backlog` is given.
  */
 export function projectedSse<C>(
   request: Request,
@@ -41,7 +50,7 @@ export function projectedSse<C>(
 ): Response {
   const { ledger } = ctx.runtime;
   const { live } = ctx;
-  warm(projector, ledger, ctx.sql, from.after);
+  if (options.backlog === undefined) warm(projector, ledger, ctx.sql, from.after);
   let skip = from.skip;
   const frames: LiveFrames<LedgerChunk> = {
     chunks(chunks) {
@@ -64,6 +73,7 @@ export function projectedSse<C>(
     keepAliveMs: options.keepAliveMs ?? live.keepAliveMs,
     maxReadBytes: MAX_READ_BYTES,
     headers: options.headers,
+    ...(options.backlog === undefined ? {} : { prelude: options.backlog }),
     now: () => ctx.clock.now(),
     // A bounded stream's client reconnects from its last id; a run-bound one is waited for.
     ...(options.bounded
@@ -95,4 +105,64 @@ export function uiStream(
     headers: UI_STREAM_HEADERS,
     ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
   });
+}
+
+/**
+ * The resume stream of the active run (`GET /chat/:agent/:id/stream`, `GET .../ui-stream`
+ * without an offset): the run from its start as its conversation shows it, without what a
+ * resume from a checkpoint (or a retry) took back (wire/ui-stream/visible-run.ts, the rule
+ * of `GET .../chat-history`), then live until the run's stream ends (`endsRun`). A rewind
+ * written after the response started cannot take back chunks already sent (docs/delivery.md).
+ * `keepAliveMs`: the keep-alive interval while idle (default `live.keepAliveMs`).
+ */
+export function activeRunUiStream(
+  request: Request,
+  ctx: SessionHttpContext,
+  run: RunRecord,
+  keepAliveMs?: number,
+): Response {
+  const { ledger } = ctx.runtime;
+  const until = endsRun(ctx.sql, run.runId);
+  const projector = createUiStreamProjector();
+  const visible = visibleRun(ledger, run, {
+    projector,
+    ends: until,
+    through: ledger.tail,
+    merge: false,
+  });
+  const frames = visible.chunks.map(({ chunk, seq, index }) =>
+    formatSse({ id: chunkId(seq, index), data: JSON.stringify(chunk) }),
+  );
+  // An active run's stream does not end in its backlog, unless it ended just now.
+  if (visible.ended)
+    return new Response(frames.join("") + UI_STREAM_DONE, { headers: UI_STREAM_HEADERS });
+  const backlog = inPieces(frames, MAX_READ_BYTES);
+  return projectedSse(
+    request,
+    ctx,
+    projector,
+    { after: visible.last, skip: 0 },
+    {
+      until,
+      trailer: UI_STREAM_DONE,
+      bounded: false,
+      headers: UI_STREAM_HEADERS,
+      backlog,
+      ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
+    },
+  );
+}
+
+/** `frames` joined into pieces of at least `size` characters (the last may be shorter). */
+function inPieces(frames: readonly string[], size: number): string[] {
+  const pieces: string[] = [];
+  let piece = "";
+  for (const frame of frames) {
+    piece += frame;
+    if (piece.length < size) continue;
+    pieces.push(piece);
+    piece = "";
+  }
+  if (piece !== "") pieces.push(piece);
+  return pieces;
 }

@@ -11,7 +11,7 @@ import {
 } from "../../wire/ui-stream/chat-request.ts";
 import { runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
-import { uiStream } from "../projected-sse.ts";
+import { activeRunUiStream, uiStream } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
 import {
@@ -131,20 +131,14 @@ export const chatRoutes: RouteTable = {
     },
     /**
      * `GET /chat/:agent/:id/stream`: the active run (running, or waiting on a sub-agent or a
-     * Workflow) replayed from its start, through every segment (useChat's `resumeStream`); 204
-     * when no run is active.
+     * Workflow) from its start, through every segment, without what a rewind took back
+     * (useChat's `resumeStream`; `activeRunUiStream`); 204 when no run is active.
      */
     GET: (request, ctx) => {
       const current = activeRun(ctx.sql);
       if (!current) return new Response(null, { status: 204 });
-      const from = { after: current.startedSeq - 1, skip: 0 };
-      const response = uiStream(
-        request,
-        ctx,
-        from,
-        endsRun(ctx.sql, current.runId),
-        chatOptions(ctx).disconnectProbeMs,
-      );
+      const probe = chatOptions(ctx).disconnectProbeMs;
+      const response = activeRunUiStream(request, ctx, current, probe);
       return watchChatStream(response, current.runId, watchContext(request, ctx));
     },
   },

@@ -22,7 +22,7 @@ import { SSE_HEADERS } from "../../wire/sse.ts";
 import { chatRoutes } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
-import { projectedSse, uiStream } from "../projected-sse.ts";
+import { activeRunUiStream, projectedSse, uiStream } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
 
@@ -154,8 +154,9 @@ export const wireRoutes: RouteTable = {
   "ui-stream": {
     /**
      * Resumes: with `?offset=`/`Last-Event-ID`, exactly after that chunk; without, the
-     * active run (running, or waiting on a sub-agent or a Workflow) replayed from its start
-     * (useChat `resume: true`). 204 when nothing is active.
+     * active run (running, or waiting on a sub-agent or a Workflow) from its start, without
+     * what a rewind took back (useChat `resume: true`; `activeRunUiStream`). 204 when nothing
+     * is active.
      */
     GET: (request, ctx) => {
       const from = position(request, ctx);
@@ -166,8 +167,7 @@ export const wireRoutes: RouteTable = {
         return uiStream(request, ctx, from, endsRun(ctx.sql));
       }
       if (!run) return new Response(null, { status: 204 });
-      const start = { after: run.startedSeq - 1, skip: 0 };
-      return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId));
+      return activeRunUiStream(request, ctx, run);
     },
     /** What useChat sends, as `POST /chat/:agent` (see http/chat/chat-routes.ts). */
     POST: chatRoutes.chat?.POST,

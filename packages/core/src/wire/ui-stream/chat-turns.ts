@@ -3,13 +3,13 @@ import type { Ledger } from "../../ledger/ledger.ts";
 import {
   type Message,
   type MessagePart,
-  rewindsTo,
   userMessagesAt,
 } from "../../ledger/projections/messages.ts";
 import type { RunRecord } from "../../ledger/projections/runs.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import { endsRun } from "../replay-end.ts";
 import { createUiStreamProjector, type UiChunk } from "./ui-stream-projector.ts";
+import { visibleRun } from "./visible-run.ts";
 
 /**
  * A session's conversation as AI SDK chat turns, for a client that restores a chat
@@ -23,12 +23,14 @@ import { createUiStreamProjector, type UiChunk } from "./ui-stream-projector.ts"
  *    wire/replay-end.ts): through every segment of a run that paused and moved on, up to the
  *    pause it is in. The live stream and the restored one are one projection.
  * 2. Only adjacent deltas of one part are merged (`text-delta`, `reasoning-delta` with the same
- *    id): the AI SDK appends each delta to its part, so the message built is the same.
+ *    id): the AI SDK appends each delta to its part, so the message built is the same
+ *    (visible-run.ts).
  * 3. A run's user messages are the visible user rows of the messages projection that its start
  *    and its resumes wrote (`userMessagesAt`), in conversation order, before its answer.
  * 4. What a resume from a checkpoint (or a retry) took back is left out, as the messages
  *    projection hides it (`rewindsTo`): the chunks of the run's events after that checkpoint,
- *    which ends a step (`finish-step`), so the stream stays whole.
+ *    which ends a step (`finish-step`), so the stream stays whole. The rule is visible-run.ts,
+ *    which the resume stream of the active run follows too.
  */
 export interface UserUIMessage {
   readonly id: string;
@@ -51,33 +53,20 @@ export interface ChatTurn {
   readonly chunks: readonly UiChunk[] | null;
 }
 
-/** Events read per batch while a run is replayed. */
-const BATCH = 500;
-
 /** One run as a chat turn; `active`: the session's active run, whose chunks are left out. */
 export function chatTurn(ledger: Ledger, sql: SqlPort, run: RunRecord, active: boolean): ChatTurn {
-  const projector = createUiStreamProjector();
-  const ends = endsRun(sql, run.runId);
   const messages: UserUIMessage[] = [];
-  const chunks = new TurnChunks();
-  const turn = () => ({ runId: run.runId, messages, chunks: active ? null : chunks.chunks });
-  for (let after = run.startedSeq - 1; ; ) {
-    const batch = ledger.read(after, BATCH);
-    for (const event of batch) {
-      const own = event.runId === run.runId;
-      if (own && (event.kind === "run.started" || event.kind === "run.resumed"))
+  const visible = visibleRun(ledger, run, {
+    projector: createUiStreamProjector(),
+    ends: endsRun(sql, run.runId),
+    merge: true,
+    onEvent: (event) => {
+      if (event.runId !== run.runId) return;
+      if (event.kind === "run.started" || event.kind === "run.resumed")
         messages.push(...userMessagesAt(sql, event.seq).map(userUIMessage));
-      if (!active) {
-        const checkpoint = own ? rewindsTo(event) : undefined;
-        if (checkpoint !== undefined) chunks.dropAfter(checkpoint);
-        chunks.append(event.seq, projector.map(event));
-      }
-      if (ends(event)) return turn();
-    }
-    const last = batch.at(-1);
-    if (last === undefined) return turn();
-    after = last.seq;
-  }
+    },
+  });
+  return { runId: run.runId, messages, chunks: active ? null : visible.chunks.map((c) => c.chunk) };
 }
 
 /** A user message of the messages projection as the AI SDK's UIMessage. */
@@ -86,37 +75,4 @@ function userUIMessage(message: Message): UserUIMessage {
     (p): p is UserUIPart => p.type === "text" || p.type === "file",
   );
   return { id: message.id, role: "user", parts };
-}
-
-/** A turn's chunks, each with the seq of the event it came from. */
-class TurnChunks {
-  readonly chunks: UiChunk[] = [];
-  readonly #seqs: number[] = [];
-
-  /** Appends `mapped`, merging a delta into the previous one of the same part. */
-  append(seq: number, mapped: readonly UiChunk[]): void {
-    const { chunks } = this;
-    for (const chunk of mapped) {
-      const last = chunks.at(-1);
-      if (
-        last !== undefined &&
-        (chunk.type === "text-delta" || chunk.type === "reasoning-delta") &&
-        last.type === chunk.type &&
-        last.id === chunk.id
-      ) {
-        chunks[chunks.length - 1] = { ...last, delta: `${last.delta}${chunk.delta}` };
-        continue;
-      }
-      chunks.push(chunk);
-      this.#seqs.push(seq);
-    }
-  }
-
-  /** Drops the chunks of events after `seq` (a checkpoint: they end at a step's end). */
-  dropAfter(seq: number): void {
-    while ((this.#seqs.at(-1) ?? 0) > seq) {
-      this.#seqs.pop();
-      this.chunks.pop();
-    }
-  }
 }
