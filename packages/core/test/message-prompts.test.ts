@@ -237,7 +237,9 @@ describe("the prompt read in one statement", () => {
         expectSame(cache.prompt(SYSTEM, l.tail), converted(sql));
       }
     }
-  });
+    // Rebuilds the conversation, a 600 KB message among it, at every wake point: ~2 s on an
+    // idle core; a loaded CI machine (2 cores, other suites in parallel) took over 5.
+  }, 30_000);
 
   it("keeps a large message's prompt out of its row, and still sends it", () => {
     const { sql, ledger: l } = ledger();
