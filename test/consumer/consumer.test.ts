@@ -74,6 +74,51 @@ let tarballs: string;
 let fake: FakeOpenAi | undefined;
 let dev: WranglerDev | undefined;
 
+/** The version the repo's own install has of a package (so the npm cache holds it). */
+function version(name: string): string {
+  return (
+    JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as {
+      version: string;
+    }
+  ).version;
+}
+
+/** The `file:` specifier of a package's packed tarball. */
+function tarball(name: string): string {
+  const packed = readdirSync(tarballs);
+  const file = packed.find((f) => f.startsWith(`${name.replace("@", "").replace("/", "-")}-`));
+  if (file === undefined) throw new Error(`no tarball for ${name} in ${packed.join(", ")}`);
+  return `file:${join(tarballs, file)}`;
+}
+
+/**
+ * Every package installed in a project, each name once: what is on disk under its
+ * node_modules, nested ones included (`npm ls --all` also lists optional peers it did not
+ * install, marked missing).
+ */
+function installedPackages(cwd: string): string[] {
+  const names = new Set<string>();
+  const walk = (nodeModules: string) => {
+    if (!existsSync(nodeModules)) return;
+    for (const entry of readdirSync(nodeModules)) {
+      if (entry.startsWith(".")) continue;
+      const dirs = entry.startsWith("@")
+        ? readdirSync(join(nodeModules, entry)).map((n) => join(entry, n))
+        : [entry];
+      for (const dir of dirs) {
+        if (!existsSync(join(nodeModules, dir, "package.json"))) continue;
+        names.add(dir);
+        walk(join(nodeModules, dir, "node_modules"));
+      }
+    }
+  };
+  walk(join(cwd, "node_modules"));
+  return [...names].sort();
+}
+
+/** What only an optional entry point needs (its optional peers) and what they bring along. */
+const OPTIONAL_ONLY = /^(@modelcontextprotocol\/sdk|express|@opentelemetry\/.*)$/;
+
 /** Runs a command in the scratch project; a failure shows its output. */
 function run(command: string, args: string[], cwd = project): string {
   const result = spawnSync(command, args, {
@@ -138,18 +183,6 @@ beforeAll(() => {
   mkdirSync(join(project, "src"), { recursive: true });
   // prepack builds each package (core first: cloudflare compiles against core's dist/).
   run("npm", ["pack", "--pack-destination", tarballs, ...PACKAGES.flatMap((p) => ["-w", p])], root);
-  const packed = readdirSync(tarballs);
-  const tarball = (name: string): string => {
-    const file = packed.find((f) => f.startsWith(`${name.replace("@", "").replace("/", "-")}-`));
-    if (file === undefined) throw new Error(`no tarball for ${name} in ${packed.join(", ")}`);
-    return `file:${join(tarballs, file)}`;
-  };
-  const version = (name: string): string =>
-    (
-      JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as {
-        version: string;
-      }
-    ).version;
   writeFileSync(
     join(project, "package.json"),
     JSON.stringify(
@@ -317,5 +350,109 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     });
     expect(scoped.code, scoped.stderr).toBe(0);
     expect(scoped.stdout).toContain("Usage: durable-agents <command>");
+  });
+});
+
+describe("the optional entry points' dependencies are optional peers", () => {
+  it("a Worker install without MCP or OpenTelemetry (the README's) has neither, nor express", () => {
+    const names = installedPackages(project);
+    expect(names).toContain("@durable-agents/cloudflare");
+    expect(names.filter((n) => OPTIONAL_ONLY.test(n))).toEqual([]);
+  });
+
+  it("the client alone installs no MCP SDK, express or OpenTelemetry", () => {
+    const clientOnly = join(work, "client-only");
+    mkdirSync(clientOnly);
+    // Core is listed only because it is not on a registry here: from npm it comes in as the
+    // client's dependency, and the tree is the same.
+    writeFileSync(
+      join(clientOnly, "package.json"),
+      JSON.stringify({
+        name: "client-only",
+        version: "0.0.0",
+        private: true,
+        dependencies: {
+          "@durable-agents/client": tarball("@durable-agents/client"),
+          "@durable-agents/core": tarball("@durable-agents/core"),
+        },
+      }),
+    );
+    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], clientOnly);
+    const names = installedPackages(clientOnly);
+    expect(names).toContain("@durable-agents/client");
+    expect(names.filter((n) => OPTIONAL_ONLY.test(n))).toEqual([]);
+    // The CLI runs without them.
+    expect(
+      run(process.execPath, ["node_modules/.bin/durable-agents", "--help"], clientOnly),
+    ).toContain("Usage: durable-agents <command>");
+  });
+
+  const OPTIONAL_WORKER = `import { serveAgentMcp } from "@durable-agents/cloudflare/mcp";
+import { otelTracing } from "@durable-agents/cloudflare/otel";
+import { mcpServer } from "@durable-agents/core/mcp";
+export { AgentSession } from "./minimal";
+export default {
+  fetch: () => new Response([serveAgentMcp, otelTracing, mcpServer].map((f) => typeof f).join(" ")),
+};
+`;
+  const bundleOptional = (outdir: string) =>
+    spawnSync(
+      process.execPath,
+      [wrangler, "deploy", "--dry-run", "--minify=false", "--outdir", outdir, "src/optional.ts"],
+      { cwd: project, encoding: "utf8", env: consumerEnv(), timeout: 180_000 },
+    );
+  const importCoreMcp = () =>
+    spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const m = await import("@durable-agents/core/mcp"); console.log(typeof m.mcpServer);',
+      ],
+      { cwd: project, encoding: "utf8", env: consumerEnv() },
+    );
+
+  it("without their peers, the optional entry points fail to bundle or load, naming the package", async () => {
+    // wrangler dev (the previous test) is done with the project.
+    await dev?.stop();
+    dev = undefined;
+    writeFileSync(join(project, "src", "optional.ts"), OPTIONAL_WORKER);
+    const bundle = bundleOptional(join(work, "bundle-optional-missing"));
+    expect(bundle.status).not.toBe(0);
+    const bundleOutput = `${bundle.stdout}${bundle.stderr}`;
+    expect(bundleOutput).toContain('Could not resolve "@opentelemetry/api"');
+    expect(bundleOutput).toContain('Could not resolve "@modelcontextprotocol/sdk/');
+    const imported = importCoreMcp();
+    expect(imported.status).not.toBe(0);
+    expect(imported.stderr).toContain("Cannot find package '@modelcontextprotocol/sdk'");
+  });
+
+  it("with their peers installed, the optional entry points bundle and load", () => {
+    const peers = [
+      "@modelcontextprotocol/sdk",
+      "@opentelemetry/api",
+      "@opentelemetry/exporter-trace-otlp-http",
+      "@opentelemetry/resources",
+      "@opentelemetry/sdk-trace",
+    ];
+    run("npm", [
+      "install",
+      "--prefer-offline",
+      "--no-audit",
+      "--no-fund",
+      ...peers.map((p) => `${p}@${version(p)}`),
+    ]);
+    const outdir = join(work, "bundle-optional");
+    const bundle = bundleOptional(outdir);
+    expect(bundle.status, `${bundle.stdout}${bundle.stderr}`).toBe(0);
+    const code = readFileSync(join(outdir, "optional.js"), "utf8");
+    const modules = new Set(code.match(/(?<=^\/\/ )\S*node_modules\/\S+(?=$)/gm));
+    const carried = (prefix: string) => [...modules].filter((m) => m.includes(prefix));
+    expect(carried("@opentelemetry/api/").length).toBeGreaterThan(0);
+    expect(carried("@modelcontextprotocol/sdk/dist/esm/server/").length).toBeGreaterThan(0);
+    expect(carried("@modelcontextprotocol/sdk/dist/esm/client/").length).toBeGreaterThan(0);
+    const imported = importCoreMcp();
+    expect(imported.status, imported.stderr).toBe(0);
+    expect(imported.stdout.trim()).toBe("function");
   });
 });
