@@ -40,12 +40,18 @@ describe("the CLI against a server with AUTH_SECRET set", () => {
     expect(chat.stdout).toBe("");
     expect(lines(chat.stderr)).toEqual([
       expect.stringMatching(
-        /^error: the server needs a session token .*--token <token> or set DURABLE_AGENTS_TOKEN.*mintSessionToken.*\(unauthorized, HTTP 401\)$/,
+        /^error: the server needs a token .*--token <token> or set DURABLE_AGENTS_TOKEN.*mintSessionToken.*\(unauthorized, HTTP 401\)$/,
       ),
     ]);
     const status = await runCli(["status", "assistant/tok-none", ...url()]);
     expect(status.code).toBe(1);
     expect(status.stderr).toContain("--token <token> or set DURABLE_AGENTS_TOKEN");
+    // The index route names its own token: an index token, not a session one.
+    const sessions = await runCli(["sessions", ...url()]);
+    expect(sessions.code).toBe(1);
+    expect(sessions.stderr).toMatch(
+      /--token <token> or set DURABLE_AGENTS_TOKEN; mint one with mintIndexToken/,
+    );
   });
 
   it("--token: chat streams the answer; status, close and tail over SSE and WebSocket work", async () => {

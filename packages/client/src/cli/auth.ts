@@ -39,7 +39,17 @@ export function tokenClientOptions(
 }
 
 const PASS = "pass it with --token <token> or set DURABLE_AGENTS_TOKEN";
-const MINT = "mint one with mintSessionToken and the server's AUTH_SECRET (docs/client.md#tokens)";
+
+/**
+ * Which function mints the token wanted: the one the server names (its 401 says
+ * `minted with mintIndexToken` on the index routes), else the index's for the `admin`
+ * scope, else mintSessionToken.
+ */
+function mintAdvice(error: DurableAgentsClientError, scope: string | undefined): string {
+  const named = /\b(mint(?:Session|Index|Stream)Token)\b/.exec(error.message)?.[1];
+  const mint = named ?? (scope === "admin" ? "mintIndexToken" : "mintSessionToken");
+  return `mint one with ${mint} and the server's AUTH_SECRET (docs/client.md#tokens)`;
+}
 
 /** The CLI's one line for an auth refusal, or undefined when `error` is not one. */
 export function authAdvice(
@@ -47,19 +57,20 @@ export function authAdvice(
   sentToken: boolean,
 ): string | undefined {
   const scope = typeof error.details?.needed === "string" ? error.details.needed : undefined;
+  const mint = mintAdvice(error, scope);
   switch (error.code) {
     case "unauthorized":
       return sentToken
         ? `the server refused the token: ${error.message}`
-        : `the server needs a session token (it has AUTH_SECRET set) and none was sent: ${PASS}; ${MINT}`;
+        : `the server needs a token (it has AUTH_SECRET set) and none was sent: ${PASS}; ${mint}`;
     case "invalid_token":
-      return `the server refused the token: it is malformed or not signed with this server's AUTH_SECRET; ${MINT}, and ${PASS}`;
+      return `the server refused the token: it is malformed or not signed with this server's AUTH_SECRET; ${mint}, and ${PASS}`;
     case "token_expired":
-      return `${error.message}; ${MINT}, and ${PASS}`;
+      return `${error.message}; ${mint}, and ${PASS}`;
     case "wrong_session":
-      return `${error.message}; ${MINT} for this session, and ${PASS}`;
+      return `${error.message}; ${mint} for this session, and ${PASS}`;
     case "missing_scope":
-      return `${error.message}; ${MINT} with the "${scope ?? "needed"}" scope (scope: [..., "${scope ?? "needed"}"]), and ${PASS}`;
+      return `${error.message}; ${mint} with the "${scope ?? "needed"}" scope, and ${PASS}`;
     default:
       return undefined;
   }
