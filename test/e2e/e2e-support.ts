@@ -49,12 +49,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the `durable-agents` CLI as a child process, as a user would. */
-export function runCli(args: string[], timeoutMs = 60_000): Promise<CliResult> {
+/** Runs the `durable-agents` CLI as a child process, as a user would, with `env` added. */
+export function runCli(
+  args: string[],
+  timeoutMs = 60_000,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   return new Promise((done, fail) => {
+    const { DURABLE_AGENTS_TOKEN: _, ...base } = process.env;
     const child = spawn(process.execPath, [CLI, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...base, NO_COLOR: "1", ...env },
     });
     let stdout = "";
     let stderr = "";

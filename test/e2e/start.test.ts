@@ -19,6 +19,7 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+const SECRET = "an-auth-secret-of-at-least-32-characters";
 const running: ChildProcess[] = [];
 const cleanups: (() => void)[] = [];
 
@@ -57,6 +58,26 @@ async function start(args: string[], env: Record<string, string> = {}): Promise<
   });
   const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
   return { child, output: () => ({ stdout, stderr }), exited };
+}
+
+/** Runs `script` with bash in the repository, as a user pastes the banner's lines. */
+function shell(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { DURABLE_AGENTS_TOKEN: _, ...env } = process.env;
+  const child = spawn("bash", ["-e", "-c", script], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...env, NO_COLOR: "1" },
+  });
+  running.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((done) => child.on("exit", (code) => done({ code, stdout, stderr })));
 }
 
 /** Waits for the banner, or fails with what the script printed. */
@@ -120,23 +141,26 @@ describe("npm start", () => {
     expect(sessions.status).toBe(200);
   });
 
-  it("with AUTH_SECRET set, the banner says how to send a token and offers no token-less command", async () => {
+  it("with AUTH_SECRET set, the banner's lines mint a token and the CLI chats with it", async () => {
     const port = await freePort();
-    const started = await start([
-      "--port",
-      String(port),
-      "--var",
-      "AUTH_SECRET:an-auth-secret-of-at-least-32-characters",
-    ]);
+    const started = await start(["--port", String(port), "--var", `AUTH_SECRET:${SECRET}`]);
     const text = await banner(started);
 
     expect(text).toContain("signed tokens (AUTH_SECRET is set)");
-    expect(text).toContain("mintSessionToken");
     expect(text).toContain(`http://127.0.0.1:${port}/#session=demo&token=<token>`);
-    expect(text).not.toContain("npx durable-agents chat");
     // What the banner says: a request without a token is refused.
     const status = await fetch(`http://127.0.0.1:${port}/agents/assistant/demo/status`);
     expect(status.status).toBe(401);
+    // ... and its lines, run as printed (the secret filled in), mint a token and chat with it.
+    const lines = text.split("\n").map((line) => line.trim());
+    const mint = lines.find((line) => line.startsWith("export DURABLE_AGENTS_TOKEN="));
+    const chat = `npx durable-agents chat "What is 2+3?" --session demo --url http://127.0.0.1:${port}`;
+    expect(mint).toContain("mintSessionToken");
+    expect(lines).toContain(chat);
+    const script = `${mint?.replace("<secret>", SECRET)}\n${chat}`;
+    const ran = await shell(script);
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.stdout).toContain("session: demo\n");
   });
 
   it("refuses a port that is already taken, before wrangler starts, and announces nothing", async () => {

@@ -144,7 +144,7 @@ function printBanner(info) {
   auth: ${auth}
   index: ${info.index}
 
-${localDev ? talkWithoutToken(urlFlag, portFlag) : talkWithToken()}
+${localDev ? talkWithoutToken(urlFlag, portFlag) : talkWithToken(urlFlag)}
   Durable Streams server: ${url}/v1/stream/<name>   (Ctrl-C stops the server)
 `);
 }
@@ -165,13 +165,21 @@ function talkWithoutToken(urlFlag, portFlag) {
   Inspector: ${url}/`;
 }
 
-/** With AUTH_SECRET set every request needs a token, which the CLI cannot send. */
-function talkWithToken() {
-  return `  Talk to it with a session token: mint one with mintSessionToken(AUTH_SECRET,
-  { agent: "assistant", session: "demo" }) from @durable-agents/core (docs/api.md#auth).
-  The CLI sends no token: to use it, start again without AUTH_SECRET.
-    curl -X POST ${url}/agents/assistant/demo/runs -H 'authorization: Bearer <token>' -H 'content-type: application/json' -d '{"input":{"message":"What is 2+3?"}}'
-    curl "${url}/agents/assistant/demo/events?offset=-1&live=sse&token=<token>"
+/**
+ * With AUTH_SECRET set every request needs a session token: minted with the server
+ * package's mintSessionToken (from this checkout's sources, hence -C), passed to the CLI
+ * in DURABLE_AGENTS_TOKEN (or --token), to curl in the header, to the inspector in the URL.
+ */
+function talkWithToken(urlFlag) {
+  return `  Talk to it with a session token (docs/client.md#tokens). Mint one for assistant/demo
+  with the secret it runs with:
+    export DURABLE_AGENTS_TOKEN=$(AUTH_SECRET=<secret> npx node -C @durable-agents/source --input-type=module -e 'import { mintSessionToken } from "@durable-agents/core"; console.log(await mintSessionToken(process.env.AUTH_SECRET, { agent: "assistant", session: "demo" }))')
+  then, from that shell (the CLI sends $DURABLE_AGENTS_TOKEN, or --token <token>):
+    npx durable-agents chat "What is 2+3?" --session demo${urlFlag}
+    npx durable-agents tail assistant/demo${urlFlag}
+  Or with curl:
+    curl -X POST ${url}/agents/assistant/demo/runs -H "authorization: Bearer $DURABLE_AGENTS_TOKEN" -H 'content-type: application/json' -d '{"input":{"message":"What is 2+3?"}}'
+    curl "${url}/agents/assistant/demo/events?offset=-1&live=sse&token=$DURABLE_AGENTS_TOKEN"
 
   Inspector: ${url}/#session=demo&token=<token>`;
 }

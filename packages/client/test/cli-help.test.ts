@@ -34,6 +34,16 @@ async function listedCommands(): Promise<string[]> {
   return block.split("\n").map((line) => line.trim().split(/\s+/)[0] as string);
 }
 
+describe("durable-agents --token", () => {
+  it("is a common option whose help names DURABLE_AGENTS_TOKEN; an empty one is a usage error", async () => {
+    const { out } = await run(["--help"]);
+    expect(out).toMatch(/--token <token> +a session token .*\$DURABLE_AGENTS_TOKEN/s);
+    const empty = await run(["status", "assistant/s1", "--token", " "]);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toContain("error: --token is empty");
+  });
+});
+
 describe("durable-agents help", () => {
   it("every command's --help lists every option its parser accepts, aligned, plus the common ones", async () => {
     for (const name of await listedCommands()) {

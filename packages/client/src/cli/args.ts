@@ -14,6 +14,12 @@ export const COMMON_OPTIONS = {
     value: "url",
     description: `the server (default: $DURABLE_AGENTS_URL or ${DEFAULT_BASE_URL})`,
   },
+  token: {
+    type: "string",
+    value: "token",
+    description:
+      "a session token (mintSessionToken), sent as `authorization: Bearer` on every request; needed when the server has AUTH_SECRET set (default: $DURABLE_AGENTS_TOKEN)",
+  },
   json: { type: "boolean", description: "print JSON (one object per line) instead of text" },
   help: { type: "boolean", short: "h", description: "show this help" },
 } as const satisfies Options;
@@ -53,6 +59,14 @@ export function resolveUrl(flag: string | undefined, env: NodeJS.ProcessEnv): st
     throw new UsageError(`--url "${url}" is not a URL; expected e.g. ${DEFAULT_BASE_URL}`);
   }
   return url;
+}
+
+/** `--token`, else `DURABLE_AGENTS_TOKEN`, else none. */
+export function resolveToken(flag: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const token = (flag ?? env.DURABLE_AGENTS_TOKEN ?? "").trim();
+  if (flag !== undefined && token === "")
+    throw new UsageError("--token is empty; pass the token, e.g. --token da1.…");
+  return token === "" ? undefined : token;
 }
 
 export interface Target {

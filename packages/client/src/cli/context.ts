@@ -8,6 +8,8 @@ import type { Style } from "./render.ts";
 export interface CliContext {
   readonly client: DurableAgentsClient;
   readonly url: string;
+  /** Whether requests carry a token (`--token` or `DURABLE_AGENTS_TOKEN`). */
+  readonly sentToken: boolean;
   readonly json: boolean;
   readonly style: Style;
   readonly signal: AbortSignal;

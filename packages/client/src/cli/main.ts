@@ -5,7 +5,8 @@
 import { createClient } from "../client.ts";
 import { DurableAgentsClientError } from "../errors.ts";
 import { inCliTerms } from "./advice.ts";
-import { parse, resolveUrl, UsageError } from "./args.ts";
+import { parse, resolveToken, resolveUrl, UsageError } from "./args.ts";
+import { authAdvice, tokenClientOptions } from "./auth.ts";
 import { chat } from "./commands/chat.ts";
 import { projections } from "./commands/projections.ts";
 import {
@@ -86,8 +87,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       return EXIT.ok;
     }
     const url = resolveUrl(parsed.values.url as string | undefined, io.env);
+    const token = resolveToken(parsed.values.token as string | undefined, io.env);
     ctx = {
-      client: createClient({ baseUrl: url }),
+      client: createClient({ baseUrl: url, ...tokenClientOptions(token) }),
+      sentToken: token !== undefined,
       url,
       json: parsed.values.json === true,
       style,
@@ -111,7 +114,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (detach !== undefined) io.err(`\n${detach}`);
       return EXIT.interrupted;
     }
-    io.err(style.red(`error: ${describe(error, ctx?.url)}\n`));
+    io.err(style.red(`error: ${describe(error, ctx)}\n`));
     if (error instanceof UsageError) {
       io.err(`${commandHelp(command).split("\n")[0]}\nSee: ${BIN} ${command.name} --help\n`);
       return EXIT.usage;
@@ -120,7 +123,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function describe(error: unknown, url: string | undefined): string {
+function describe(error: unknown, ctx: CliContext | undefined): string {
+  const url = ctx?.url;
   if (error instanceof DurableAgentsClientError) {
     if (error.code === "network_error") {
       const hint =
@@ -129,7 +133,8 @@ function describe(error: unknown, url: string | undefined): string {
           : " — check --url or DURABLE_AGENTS_URL";
       return `${error.message}${hint}`;
     }
-    return `${inCliTerms(error.message)} (${error.code}${error.status > 0 ? `, HTTP ${error.status}` : ""})`;
+    const message = authAdvice(error, ctx?.sentToken === true) ?? inCliTerms(error.message);
+    return `${message} (${error.code}${error.status > 0 ? `, HTTP ${error.status}` : ""})`;
   }
   if (error instanceof UsageError) return error.message;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

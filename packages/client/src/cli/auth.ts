@@ -1,0 +1,77 @@
+/**
+ * The CLI's token: sent on every request, and its refusals explained.
+ *
+ * The server's auth refusals (docs/api.md#auth: 401 `unauthorized`, `invalid_token`,
+ * `token_expired`; 403 `wrong_session`, `missing_scope`) say what to send in HTTP terms
+ * (`authorization: Bearer`, `?token=`). The CLI says the same in its own: which token to
+ * pass, and where (`--token`, `DURABLE_AGENTS_TOKEN`).
+ */
+import type { ClientOptions } from "../client.ts";
+import type { DurableAgentsClientError } from "../errors.ts";
+import type { WebSocketConstructor, WebSocketLike } from "../http.ts";
+
+/**
+ * What the client sends a token with: `authorization: Bearer <token>` on every HTTP request
+ * (routes, SSE and long-poll reads), and `?token=` on the session WebSocket, where Node's
+ * WebSocket, like a browser's, sets no headers (the server reads either; docs/api.md#auth).
+ */
+export function tokenClientOptions(
+  token: string | undefined,
+  Socket: WebSocketConstructor | undefined = globalThis.WebSocket as unknown as
+    | WebSocketConstructor
+    | undefined,
+): Pick<ClientOptions, "headers" | "WebSocket"> {
+  if (token === undefined) return {};
+  const headers = { authorization: `Bearer ${token}` };
+  if (Socket === undefined) return { headers };
+  const open = (url: string): WebSocketLike => {
+    const withToken = new URL(url);
+    withToken.searchParams.set("token", token);
+    return new Socket(withToken.toString());
+  };
+  const WithToken = class {
+    constructor(url: string) {
+      // biome-ignore lint/correctness/noConstructorReturn: the socket itself, opened at the URL with the token
+      return open(url);
+    }
+  } as unknown as WebSocketConstructor;
+  return { headers, WebSocket: WithToken };
+}
+
+const PASS = "pass it with --token <token> or set DURABLE_AGENTS_TOKEN";
+
+/**
+ * Which function mints the token wanted: the one the server names (its 401 says
+ * `minted with mintIndexToken` on the index routes), else the index's for the `admin`
+ * scope, else mintSessionToken.
+ */
+function mintAdvice(error: DurableAgentsClientError, scope: string | undefined): string {
+  const named = /\b(mint(?:Session|Index|Stream)Token)\b/.exec(error.message)?.[1];
+  const mint = named ?? (scope === "admin" ? "mintIndexToken" : "mintSessionToken");
+  return `mint one with ${mint} and the server's AUTH_SECRET (docs/client.md#tokens)`;
+}
+
+/** The CLI's one line for an auth refusal, or undefined when `error` is not one. */
+export function authAdvice(
+  error: DurableAgentsClientError,
+  sentToken: boolean,
+): string | undefined {
+  const scope = typeof error.details?.needed === "string" ? error.details.needed : undefined;
+  const mint = mintAdvice(error, scope);
+  switch (error.code) {
+    case "unauthorized":
+      return sentToken
+        ? `the server refused the token: ${error.message}`
+        : `the server needs a token (it has AUTH_SECRET set) and none was sent: ${PASS}; ${mint}`;
+    case "invalid_token":
+      return `the server refused the token: it is malformed or not signed with this server's AUTH_SECRET; ${mint}, and ${PASS}`;
+    case "token_expired":
+      return `${error.message}; ${mint}, and ${PASS}`;
+    case "wrong_session":
+      return `${error.message}; ${mint} for this session, and ${PASS}`;
+    case "missing_scope":
+      return `${error.message}; ${mint} with the "${scope ?? "needed"}" scope, and ${PASS}`;
+    default:
+      return undefined;
+  }
+}
