@@ -11,7 +11,7 @@ import { comparable, nodeChat, textOf } from "../../../test/support/node-chat.ts
 import { AgentChat, loadChatMessages } from "../src/agent-chat.ts";
 import { holdRuns, releaseHeld } from "./agents.ts";
 import type { RealServer } from "./real-server.ts";
-import { start } from "./support.ts";
+import { start, until } from "./support.ts";
 
 let server: RealServer | undefined;
 const realFetch = globalThis.fetch;
@@ -21,15 +21,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
 it("shows the answer of a run that ends between the history and the resume", async () => {
   server = await start();
   const real = server;

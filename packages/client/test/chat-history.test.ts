@@ -9,7 +9,7 @@ import { comparable, nodeChat, textOf } from "../../../test/support/node-chat.ts
 import { AgentChat, loadChatHistory, loadChatMessages } from "../src/agent-chat.ts";
 import { calculatorAgent, holdRuns, releaseHeld } from "./agents.ts";
 import type { RealServer } from "./real-server.ts";
-import { start } from "./support.ts";
+import { start, until } from "./support.ts";
 
 let server: RealServer | undefined;
 afterEach(async () => {
@@ -17,15 +17,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** Waits for `check` (bounded: a hang fails the test with what it waited for). */
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 /** What `fn` asked of the server: the paths of its requests. */
 async function requestsOf<T>(real: RealServer, fn: () => Promise<T>): Promise<[T, string[]]> {

@@ -12,7 +12,7 @@ import * as z from "zod";
 import { comparable, nodeChat, textOf } from "../../../test/support/node-chat.ts";
 import { AgentChat, loadChatMessages } from "../src/agent-chat.ts";
 import type { RealServer } from "./real-server.ts";
-import { start } from "./support.ts";
+import { start, until } from "./support.ts";
 
 let release = () => {};
 let gate = Promise.resolve();
@@ -62,15 +62,6 @@ afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
-
 const toolCallIds = (message: UIMessage | undefined) =>
   (message?.parts ?? []).flatMap((p) =>
     "toolCallId" in p && typeof p.toolCallId === "string" ? [p.toolCallId] : [],

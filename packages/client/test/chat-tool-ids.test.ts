@@ -10,19 +10,13 @@ import { lastAssistantMessageIsCompleteWithToolCalls } from "ai";
 import { afterEach, describe, expect, it } from "vitest";
 import { type NodeChat, nodeChat, textOf } from "../../../test/support/node-chat.ts";
 import type { RealServer } from "./real-server.ts";
-import { start } from "./support.ts";
+import { start, until } from "./support.ts";
 
 let server: RealServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
 });
-
-/** Waits for `check` (bounded: a hang fails the test with what it waited for, not a timeout). */
-async function until(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!check()) throw new Error(`gave up waiting for ${what}`);
-}
 
 describe("the AI SDK Chat over two runs of one session", () => {
   it("answers a client-side tool in each run: each output lands in its own run's message", async () => {

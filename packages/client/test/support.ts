@@ -4,6 +4,15 @@ import { createClient, type LedgerEvent, waitForRun } from "../src/index.ts";
 import { ALL_AGENTS } from "./agents.ts";
 import { type RealServer, type RealServerOptions, startRealServer } from "./real-server.ts";
 
+/** Waits for `check` (bounded: a hang fails the test with what it waited for, not a timeout). */
+export async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
 export const fastRetry = { initialDelayMs: 1, maxDelayMs: 5, maxAttempts: 5 };
 
 export function start(options: Partial<RealServerOptions> = {}): Promise<RealServer> {
