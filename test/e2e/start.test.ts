@@ -118,6 +118,26 @@ function listen(port: number): Promise<Server> {
   });
 }
 
+/** Two consecutive ports on 127.0.0.1, both held until the test ends. */
+async function holdTwoPorts(): Promise<[number, number]> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePort();
+    const first = await listen(port).catch(() => undefined);
+    if (first === undefined) continue;
+    const second = await listen(port + 1).catch(() => undefined);
+    if (second === undefined) {
+      first.close();
+      continue;
+    }
+    cleanups.push(
+      () => first.close(),
+      () => second.close(),
+    );
+    return [port, port + 1];
+  }
+  throw new Error("found no two consecutive free ports on 127.0.0.1 in 20 tries");
+}
+
 describe("npm start", () => {
   it("--port serves there, and the banner, the readiness check and the CLI hints use that port", async () => {
     const port = await freePort();
@@ -163,17 +183,21 @@ describe("npm start", () => {
     expect(ran.stdout).toContain("session: demo\n");
   });
 
-  it("refuses a port that is already taken, before wrangler starts, and announces nothing", async () => {
-    const port = await freePort();
-    const other = await listen(port);
-    cleanups.push(() => other.close());
+  it("refuses a port that is already taken, before wrangler starts, and suggests a free one", async () => {
+    // The taken port and the one after it are both held: the suggestion must skip both.
+    const [port, next] = await holdTwoPorts();
     const started = await start([], { PORT: String(port) });
 
     expect(await started.exited).toBe(1);
     const { stdout, stderr } = started.output();
     expect(stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
-    expect(stderr).toContain(`npm start -- --port ${port + 1}`);
     expect(stdout).not.toContain("is running");
+    const suggested = Number(/npm start -- --port (\d+)/.exec(stderr)?.[1]);
+    expect(suggested, stderr).toBeGreaterThan(0);
+    expect([port, next]).not.toContain(suggested);
+    // Free when checked: nothing else here took it since, so it binds.
+    const proof = await listen(suggested);
+    await new Promise((done) => proof.close(done));
   });
 
   it("the banner names the model the Worker really uses (PORT, and a key passed as a Worker var)", async () => {

@@ -1,10 +1,11 @@
 // `npm start`: runs the quickstart under `wrangler dev` on 127.0.0.1 and says how to talk to it.
 //
 // The port is `--port N` (or `-p N`, `--port=N`), else $PORT, else 8787. A port that is
-// already taken is refused before wrangler starts. The banner is printed only once the
-// server answers with the instance id this script gave it, so another server on the same
-// port is never announced as ours, and it says what the Worker itself reports: its model
-// and auth as read from its own env (.dev.vars, .env, --var), not from this shell's.
+// already taken is refused before wrangler starts, suggesting one that was free when checked.
+// The banner is printed only once the server answers with the instance id this script gave
+// it, so another server on the same port is never announced as ours, and it says what the
+// Worker itself reports: its model and auth as read from its own env (.dev.vars, .env,
+// --var), not from this shell's.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
@@ -24,7 +25,7 @@ const instance = randomUUID();
 if (!(await portIsFree(port))) {
   console.error(
     `npm start: port ${port} on 127.0.0.1 is already in use by another process, so the quickstart cannot listen there.\n` +
-      `Stop whatever holds it, or pick another port: npm start -- --port ${port + 1}`,
+      `Stop whatever holds it, or pick another port: npm start -- --port ${await freePortAfter(port)}`,
   );
   process.exit(1);
 }
@@ -106,6 +107,24 @@ function portIsFree(port) {
     const server = createServer();
     server.once("error", () => done(false));
     server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
+  });
+}
+
+/**
+ * A port to suggest instead of `taken`: the first of the next 20 that binds on 127.0.0.1
+ * when checked, else one the OS picks (port 0). Free when checked, not reserved.
+ */
+async function freePortAfter(taken) {
+  for (let port = taken + 1; port <= Math.min(taken + 20, 65535); port++) {
+    if (await portIsFree(port)) return port;
+  }
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
   });
 }
 

@@ -152,11 +152,24 @@ export async function runCli(): Promise<void> {
     if (error.code === "EPIPE") process.exit(EXIT.ok);
     throw error;
   });
-  process.exitCode = await main(process.argv.slice(2), {
+  const code = await main(process.argv.slice(2), {
     env: process.env,
     color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
     signal: controller.signal,
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+  });
+  // The command is done, but a WebSocket it read may still hold the process: Node fires the
+  // socket's `close` only once the server drops the TCP connection after its close frame,
+  // about 10 s later under `wrangler dev`. Exit once what was printed has been written.
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the OS. */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((done) => {
+    if (stream.destroyed || stream.writableEnded) return done();
+    stream.write("", () => done());
   });
 }
