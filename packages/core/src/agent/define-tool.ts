@@ -108,6 +108,13 @@ export interface ToolDefinition<Input = unknown, Output = unknown, Domain extend
    * (`tool_refused`, with the reason), which the model sees; the run goes on.
    */
   readonly admit?: (input: Input, ctx: AdmitContext) => Admission | Promise<Admission>;
+  /**
+   * Strict mode for the tool's input, passed to the model as the AI SDK passes it (the
+   * `strict` of its `LanguageModelV4FunctionTool`): providers that support it (OpenAI strict
+   * function calling) then generate only inputs that match the schema, and may refuse schemas
+   * that strict mode does not support. Unset: the provider's default.
+   */
+  readonly strict?: boolean;
   /** Returns a JSON-serializable result; it is what the model sees. */
   execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
 }

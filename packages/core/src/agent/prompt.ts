@@ -56,11 +56,13 @@ export function convert(message: Message): LanguageModelV4Message | undefined {
       };
   }
 }
+/** The tools as the model gets them: name, description, input JSON Schema and `strict` if set. */
 export function toolSpecs(tools: readonly AnyTool[]): LanguageModelV4FunctionTool[] {
   return tools.map((tool) => ({
     type: "function",
     name: tool.name,
     description: tool.description,
     inputSchema: toolJsonSchema(tool.name, tool.input),
+    ...(tool.strict === undefined ? {} : { strict: tool.strict }),
   }));
 }

@@ -3,6 +3,7 @@ import type { LedgerEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
 import { getRun } from "../ledger/projections/runs.ts";
+import { type RunTokens, runTokensOf } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
 
 /**
@@ -12,6 +13,25 @@ import type { SqlPort } from "../sql/port.ts";
  */
 export interface ChunkProjector<C> {
   map(event: LedgerEvent): C[];
+  /**
+   * An event a rewind took back (wire/rewound.ts): it gives no chunk and opens or closes
+   * nothing; only what the run counts across all its events (its usage, `runTokensOf`, the
+   * rule GET .../usage sums) takes it in.
+   */
+  skip?(event: LedgerEvent): void;
+}
+
+/** Adds `event`'s run tokens (`runTokensOf`) to `usage`; the tokens, undefined when none. */
+export function addRunTokens(
+  usage: { inputTokens: number; outputTokens: number },
+  event: LedgerEvent,
+): RunTokens | undefined {
+  const tokens = runTokensOf(event);
+  if (tokens) {
+    usage.inputTokens += tokens.inputTokens;
+    usage.outputTokens += tokens.outputTokens;
+  }
+  return tokens;
 }
 
 /**

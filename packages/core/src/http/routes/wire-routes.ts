@@ -18,6 +18,7 @@ import {
 } from "../../wire/agui/run-agent-input.ts";
 import { type ChunkPosition, parseChunkPosition } from "../../wire/chunk-projector.ts";
 import { endsRun } from "../../wire/replay-end.ts";
+import { rewoundEvents, withoutRewound } from "../../wire/rewound.ts";
 import { SSE_HEADERS } from "../../wire/sse.ts";
 import { chatRoutes } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
@@ -37,12 +38,22 @@ function messagesAt(ctx: SessionHttpContext): (seq: number) => Message[] {
   return (seq) => conversationAt(ctx.sql, seq, LIMITS.maxSnapshotMessages);
 }
 
+/**
+ * The AG-UI stream from `from` (bound to run `runId` when given), without what a rewind written
+ * before the response took back after `from` (wire/rewound.ts: the rule of the messages and
+ * the UI streams); from a position inside a rewound part, its exact continuation.
+ */
 function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
-  const projector = createAguiProjector({
-    threadId: ctx.runtime.status().session,
-    messages: messagesAt(ctx),
-    state: (seq) => ctx.runtime.state.at(seq).state,
-  });
+  const { ledger } = ctx.runtime;
+  const rewound = rewoundEvents(ledger, from.after, ledger.tail);
+  const projector = withoutRewound(
+    createAguiProjector({
+      threadId: ctx.runtime.status().session,
+      messages: messagesAt(ctx),
+      state: (seq) => ctx.runtime.state.at(seq).state,
+    }),
+    rewound,
+  );
   return projectedSse(request, ctx, projector, from, {
     until: runId === undefined ? undefined : endsRun(ctx.sql, runId),
     bounded: runId === undefined,

@@ -214,7 +214,7 @@ export const messagesProjection: Projection = {
  * The checkpoint (a ledger seq) that a resume goes back to (`run.resumed` with `checkpoint`:
  * a resume from a checkpoint, a retry): what its run said after that seq is hidden from the
  * conversation (this projection), from a restored chat and from the resume stream of the
- * active run (wire/ui-stream/visible-run.ts).
+ * active run and from AG-UI (wire/rewound.ts).
  * Undefined for any other event.
  */
 export function rewindsTo(event: LedgerEvent): number | undefined {

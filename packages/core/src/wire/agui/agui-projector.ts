@@ -1,8 +1,7 @@
 import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
 import type { Message } from "../../ledger/projections/messages.ts";
-import { runTokensOf } from "../../ledger/projections/usage-entries.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
-import type { ChunkProjector } from "../chunk-projector.ts";
+import { addRunTokens, type ChunkProjector } from "../chunk-projector.ts";
 import { APPROVAL_RESPONSE_SCHEMA, CLIENT_TOOL_RESPONSE_SCHEMA } from "./agui-resume.ts";
 import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.ts";
 
@@ -160,15 +159,14 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
       }
       return out;
     },
+    skip(event: LedgerEvent): void {
+      if (run) addRunTokens(run, event);
+    },
   };
 
   function mapInRun(event: LedgerEvent, state: RunState, out: AguiEvent[]): void {
     // The run's usage: runTokensOf, the rule GET .../usage sums (a compaction's summary call too).
-    const tokens = runTokensOf(event);
-    if (tokens) {
-      state.inputTokens += tokens.inputTokens;
-      state.outputTokens += tokens.outputTokens;
-    }
+    const tokens = addRunTokens(state, event);
     switch (event.kind) {
       case "step.started": {
         closeOpen(out);

@@ -29,8 +29,8 @@ import { visibleRun } from "./visible-run.ts";
  *    and its resumes wrote (`userMessagesAt`), in conversation order, before its answer.
  * 4. What a resume from a checkpoint (or a retry) took back is left out, as the messages
  *    projection hides it (`rewindsTo`): the chunks of the run's events after that checkpoint,
- *    which ends a step (`finish-step`), so the stream stays whole. The rule is visible-run.ts,
- *    which the resume stream of the active run follows too.
+ *    which ends a step (`finish-step`), so the stream stays whole. The rule is wire/rewound.ts
+ *    (by visible-run.ts), which the resume stream of the active run and AG-UI follow too.
  */
 export interface UserUIMessage {
   readonly id: string;

@@ -1,9 +1,8 @@
 import { isAppEventKind } from "../../app-events/define-event.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { encodeOffset } from "../../ledger/offset.ts";
-import { runTokensOf } from "../../ledger/projections/usage-entries.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
-import type { ChunkProjector } from "../chunk-projector.ts";
+import { addRunTokens, type ChunkProjector } from "../chunk-projector.ts";
 
 /**
  * The ledger as AI SDK UI message chunks (`x-vercel-ai-ui-message-stream: v1`).
@@ -104,11 +103,7 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
         return out;
       }
       // The run's usage: runTokensOf, the rule GET .../usage sums (a compaction's summary call too).
-      const tokens = runTokensOf(event);
-      if (tokens) {
-        state.inputTokens += tokens.inputTokens;
-        state.outputTokens += tokens.outputTokens;
-      }
+      addRunTokens(state, event);
       switch (event.kind) {
         case "step.started":
           if (event.data.attempt > 1 && state.stepOpen) {
@@ -247,6 +242,9 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
           break;
       }
       return out;
+    },
+    skip(event: LedgerEvent): void {
+      if (run) addRunTokens(run, event);
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { LedgerEvent } from "../../ledger/events.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
-import { rewindsTo } from "../../ledger/projections/messages.ts";
 import type { RunRecord } from "../../ledger/projections/runs.ts";
 import type { ChunkProjector } from "../chunk-projector.ts";
+import { rewoundEvents, withoutRewound } from "../rewound.ts";
 import type { UiChunk } from "./ui-stream-projector.ts";
 
 /**
@@ -12,11 +12,13 @@ import type { UiChunk } from "./ui-stream-projector.ts";
  * run (`GET /chat/:agent/:id/stream`, `GET .../ui-stream`, http/projected-sse.ts).
  *
  * Invariants:
- * 1. Every event is fed to the projector, hidden or not, so its state is the live stream's:
- *    the stream can go on live from `last` with the same projector.
- * 2. What a rewind hides is what the messages projection hides (`rewindsTo`): at a
- *    `run.resumed` with a checkpoint, the chunks of the events after that checkpoint are
- *    dropped. A checkpoint ends a step (`finish-step`), so what is left stays well-formed.
+ * 1. What a rewind hides is what the messages projection hides, by the one rule AG-UI follows
+ *    too (wire/rewound.ts, `rewindsTo`): the run's events after a checkpoint and before the
+ *    `run.resumed` that went back to it give no chunk and open or close nothing (the projector's
+ *    `skip` only counts their tokens). A checkpoint ends a step (`finish-step`), so what is
+ *    left stays well-formed.
+ * 2. The projector's state is then that of a stream of the visible events: the stream can go
+ *    on live from `last` with the same projector (a rewind appended later is not hidden).
  * 3. With `merge`, adjacent deltas of one part (`text-delta`, `reasoning-delta` with the same
  *    id) are one chunk: the AI SDK appends each delta to its part, so the message is the same.
  *    Without, every chunk keeps the event and index it came from (its SSE id, `chunkId`).
@@ -54,17 +56,16 @@ const BATCH = 500;
 /** Replays `run` from its start (see the invariants above). */
 export function visibleRun(ledger: Ledger, run: RunRecord, options: VisibleRunOptions): VisibleRun {
   const { projector, ends, merge, onEvent } = options;
-  const through = options.through ?? Number.POSITIVE_INFINITY;
+  const through = options.through ?? ledger.tail;
   const chunks = new Chunks(merge);
   let last = run.startedSeq - 1;
+  const visible = withoutRewound(projector, rewoundEvents(ledger, last, through));
   const result = (ended: boolean) => ({ chunks: chunks.chunks, last, ended });
   while (last < through) {
     const batch = ledger.read(last, Math.min(BATCH, through - last));
     for (const event of batch) {
       onEvent?.(event);
-      const checkpoint = event.runId === run.runId ? rewindsTo(event) : undefined;
-      if (checkpoint !== undefined) chunks.dropAfter(checkpoint);
-      chunks.append(event.seq, projector.map(event));
+      chunks.append(event.seq, visible.map(event));
       last = event.seq;
       if (ends(event)) return result(true);
     }
@@ -101,10 +102,5 @@ class Chunks {
       }
       this.chunks.push({ chunk, seq, index });
     });
-  }
-
-  /** Drops the chunks of events after `seq` (a checkpoint: they end at a step's end). */
-  dropAfter(seq: number): void {
-    while ((this.chunks.at(-1)?.seq ?? 0) > seq) this.chunks.pop();
   }
 }

@@ -1,0 +1,245 @@
+/**
+ * AG-UI after a rewind (`POST .../resume` `{ mode: "from_checkpoint" }`): a client that
+ * connects after it (`GET .../agui`) gets the run without what the rewind took back, as the
+ * conversation shows it, in a sequence `@ag-ui/client`'s `verifyEvents` accepts. The run waits
+ * on a Workflow: active, its AG-UI run open across the rewind.
+ */
+import { type BaseEvent, verifyEvents } from "@ag-ui/client";
+import { EventSchemas } from "@ag-ui/core/schemas";
+import { from, lastValueFrom, toArray } from "rxjs";
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import { TRUSTED_CALLER } from "../commands/caller.ts";
+import {
+  defineAgent,
+  defineTool,
+  scriptedModel,
+  TerminalError,
+  type ToolWorkflowPort,
+} from "../index.ts";
+import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
+import { createTestSession, type TestSession } from "../testing/test-session.ts";
+import { addRunTokens } from "../wire/chunk-projector.ts";
+import { handleSessionRequest } from "./session-handler.ts";
+
+let rewound = false;
+let calls = 0;
+const crunch = defineTool({
+  name: "crunch",
+  description: "A long job",
+  executor: "workflow",
+  input: z.object({ n: z.number() }),
+  effect: "idempotent",
+  execute: ({ n }) => n * 2,
+});
+/** Says it crunches and delegates the call to a Workflow (never run here): the run waits. */
+const cruncher = defineAgent({
+  name: "cruncher",
+  system: "",
+  tools: [crunch],
+  model: scriptedModel({
+    rules: [
+      () => ({
+        text: rewound ? "Again." : "Crunching.",
+        toolCalls: [{ name: "crunch", args: { n: rewound ? 2 : 1 } }],
+      }),
+    ],
+  }),
+});
+/** Its first step echoes, its second call fails the run; retried, it crunches (it waits). */
+const failer = defineAgent({
+  name: "failer",
+  system: "",
+  tools: [
+    crunch,
+    defineTool({
+      name: "echo",
+      description: "Echoes",
+      input: z.object({ n: z.number() }),
+      effect: "pure",
+      execute: ({ n }) => n,
+    }),
+  ],
+  model: scriptedModel({
+    rules: [
+      () => {
+        calls++;
+        if (rewound) return { text: "Again.", toolCalls: [{ name: "crunch", args: { n: 2 } }] };
+        if (calls === 1) return { text: "Echoing.", toolCalls: [{ name: "echo", args: { n: 1 } }] };
+        throw new TerminalError("model_error", "the provider refused (a test)");
+      },
+    ],
+  }),
+});
+
+/** A Workflow that is created and never ends: the run stays waiting on it (active). */
+const workflows: ToolWorkflowPort = {
+  create: async () => undefined,
+  status: async () => ({ status: "running" }),
+};
+
+function call(
+  t: TestSession,
+  action: string,
+  method = "GET",
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const ctx = {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
+    caller: TRUSTED_CALLER,
+  };
+  const request = new Request(`http://x/agents/a/s1/${action}`, {
+    method,
+    headers: { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return handleSessionRequest(request, action, ctx);
+}
+
+type Event = BaseEvent & Record<string, unknown>;
+
+/** The AG-UI events of an SSE body (their SSE ids in `ids`), read until `stop` holds for one. */
+async function readUntil(
+  response: Response,
+  stop: (event: Event) => boolean,
+  ids: string[] = [],
+): Promise<Event[]> {
+  const out: Event[] = [];
+  const reader = (response.body as ReadableStream).pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (let i = 0; i < 200; i++) {
+      const { done, value } = await reader.read();
+      if (done) return out;
+      buffer += value;
+      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+        const lines = buffer.slice(0, end).split("\n");
+        buffer = buffer.slice(end + 2);
+        const data = lines.find((l) => l.startsWith("data: "));
+        if (!data) continue;
+        out.push(JSON.parse(data.slice(6)) as Event);
+        ids.push(lines.find((l) => l.startsWith("id: "))?.slice(4) ?? "");
+        if (stop(out.at(-1) as Event)) return out;
+      }
+    }
+    return out;
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+/** Every event validates and the sequence passes the real client's `verifyEvents`. */
+async function verified(events: Event[]): Promise<void> {
+  for (const event of events) expect(EventSchemas.safeParse(event).error).toBeUndefined();
+  await lastValueFrom(from(events).pipe(verifyEvents(false), toArray()));
+}
+
+const texts = (events: Event[]) =>
+  events.flatMap((e) => (e.type === "TEXT_MESSAGE_CONTENT" ? [e.delta as string] : [])).join("");
+const argsOf = (events: Event[]) =>
+  events.flatMap((e) => (e.type === "TOOL_CALL_ARGS" ? [JSON.parse(e.delta as string)] : []));
+/** The run's usage a `STATE_DELTA` sets, if it sets it. */
+const usageOf = (e: Event) => {
+  const op = (e.delta as { path: string; value: unknown }[] | undefined)?.[0];
+  return e.type === "STATE_DELTA" && op?.path === "/usage" ? op.value : undefined;
+};
+const callArgs = (n: number) => (e: Event) =>
+  e.type === "TOOL_CALL_ARGS" && (JSON.parse(e.delta as string) as { n: number }).n === n;
+
+/** A cruncher session waiting on its Workflow, and the seq and run of its `run.started`. */
+async function waiting(): Promise<{ t: TestSession; seq: number; runId: string }> {
+  rewound = false;
+  const t = createTestSession(cruncher, { workflows });
+  await t.runtime.start({ message: "go" });
+  await t.drain();
+  expect(t.runtime.status().status).toBe("waiting");
+  const started = t.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+  if (!started?.runId) throw new Error("no run started");
+  return { t, seq: started.seq, runId: started.runId };
+}
+
+/** Resumes the run from the checkpoint `seq`: it says "Again." and waits on a new call. */
+async function rewind(t: TestSession, seq: number): Promise<void> {
+  rewound = true;
+  const response = await call(t, "resume", "POST", {
+    mode: "from_checkpoint",
+    checkpoint: String(seq),
+  });
+  expect(response.status).toBe(202);
+  await t.drain();
+  expect(t.runtime.status().status).toBe("waiting");
+}
+
+describe("AG-UI after a rewind", () => {
+  it("a client live across the rewind keeps what it was sent, then gets the new part, well-formed", async () => {
+    const { t, seq } = await waiting();
+    const response = await call(t, "agui");
+    const live = readUntil(response, callArgs(2));
+    await rewind(t, seq);
+    const events = await live;
+    await verified(events);
+    expect(texts(events)).toBe("Crunching.Again.");
+    expect(argsOf(events)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  it("a client that reconnects from inside the rewound part gets its exact continuation", async () => {
+    const { t, seq } = await waiting();
+    const ids: string[] = [];
+    const before = await readUntil(await call(t, "agui"), callArgs(1), ids);
+    await rewind(t, seq);
+    const after = await readUntil(
+      await call(t, "agui", "GET", undefined, { "last-event-id": ids.at(-1) as string }),
+      callArgs(2),
+    );
+    await verified([...before, ...after]);
+    expect(texts([...before, ...after])).toBe("Crunching.Again.");
+    expect(argsOf(after)).toEqual([{ n: 2 }]);
+  });
+
+  it("a client that connects after a resume from a checkpoint gets no rewound part", async () => {
+    const { t, seq } = await waiting();
+    await rewind(t, seq);
+
+    // Read through the new call's model.completed: its arguments, then the run's usage.
+    let args = false;
+    const events = await readUntil(await call(t, "agui"), (e) => {
+      args ||= callArgs(2)(e);
+      return args && usageOf(e) !== undefined;
+    });
+    await verified(events);
+    expect(texts(events)).toBe("Again.");
+    expect(argsOf(events)).toEqual([{ n: 2 }]);
+    const ids = events.flatMap((e) => (e.type === "TOOL_CALL_START" ? [e.toolCallId] : []));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(events.filter((e) => e.type === "RUN_STARTED")).toHaveLength(1);
+    // The run's usage still counts the rewound model call, as GET .../usage sums it.
+    const usage = events.flatMap((e) => usageOf(e) ?? []);
+    const sum = { inputTokens: 0, outputTokens: 0 };
+    for (const event of t.runtime.ledger.read(0)) addRunTokens(sum, event);
+    expect(sum.outputTokens).toBeGreaterThan(0);
+    expect(usage.at(-1)).toEqual(sum);
+  });
+
+  it("a client that connects after a retry gets no retried part", async () => {
+    rewound = false;
+    calls = 0;
+    const t = createTestSession(failer, { workflows });
+    await t.runtime.start({ message: "go" });
+    await t.drain();
+    expect(t.runtime.status().status).toBe("failed");
+    rewound = true;
+    expect((await call(t, "retry", "POST", { mode: "from_start" })).status).toBe(202);
+    await t.drain();
+    expect(t.runtime.status().status).toBe("waiting");
+
+    const events = await readUntil(await call(t, "agui"), callArgs(2));
+    await verified(events);
+    expect(texts(events)).toBe("Again.");
+    expect(argsOf(events)).toEqual([{ n: 2 }]);
+    expect(events.map((e) => e.type)).not.toContain("RUN_ERROR");
+  });
+});
