@@ -28,7 +28,9 @@ async function closedPort(): Promise<number> {
 const failure = (s: ReturnType<typeof createTestSession>) => {
   const failed = s.runtime.ledger.read(0, 1000).filter((e) => e.kind === "run.failed");
   expect(failed).toHaveLength(1);
-  return (failed[0]?.data as { error: { code: string; message: string } }).error;
+  const data = failed[0]?.data as { error: { code: string; message: string } } | undefined;
+  if (!data) throw new Error("the run did not fail");
+  return data.error;
 };
 
 /** Attempts the ledger records for step 1. */

@@ -2,10 +2,10 @@ import {
   AISDKError,
   APICallError,
   type LanguageModelV4,
-  LoadAPIKeyError,
   type LanguageModelV4CallOptions,
   type LanguageModelV4StreamPart,
   type LanguageModelV4Usage,
+  LoadAPIKeyError,
 } from "@ai-sdk/provider";
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, TokenUsage, ToolCallRequest } from "../ledger/events.ts";

@@ -70,8 +70,14 @@ export function siteName(site: ModelSite | undefined): string {
  * `OPENAI_API_KEY` and `OPENAI_BASE_URL` for `openai.chat`, `ANTHROPIC_…` for
  * `anthropic.messages`; undefined when the site is not known.
  */
-function variable(site: ModelSite | undefined, setting: "API_KEY" | "BASE_URL"): string | undefined {
-  const name = site?.provider.split(".")[0]?.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+function variable(
+  site: ModelSite | undefined,
+  setting: "API_KEY" | "BASE_URL",
+): string | undefined {
+  const name = site?.provider
+    .split(".")[0]
+    ?.toUpperCase()
+    .replace(/[^A-Z0-9]+/g, "_");
   return name ? `${name}_${setting}` : undefined;
 }
 
