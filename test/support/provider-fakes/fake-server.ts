@@ -63,7 +63,7 @@ export interface ProviderWire {
   /** The path it serves, e.g. "/v1/chat/completions". */
   readonly path: string;
   /** A refusal with the real API's status and body, or undefined when the request is valid. */
-  check(body: Record<string, unknown>): WireError | undefined;
+  check(body: Record<string, unknown>, headers: IncomingMessage["headers"]): WireError | undefined;
   conversation(body: Record<string, unknown>): FakeConversation;
   rateLimited(retryAfterSeconds: number): WireError;
   /** The SSE events of one streamed answer, each already framed (`event:`/`data:` lines). */
@@ -132,7 +132,7 @@ export async function startFake(wire: ProviderWire): Promise<FakeProvider> {
       send({ status: 404, body: { error: { message: `no route ${req.method} ${req.url}` } } });
       return;
     }
-    const refused = wire.check(body);
+    const refused = wire.check(body, req.headers);
     if (refused) return send(refused);
     const behavior = queue.shift();
     if (behavior?.type === "rate-limit") return send(wire.rateLimited(behavior.retryAfterSeconds));

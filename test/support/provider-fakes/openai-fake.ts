@@ -18,6 +18,12 @@
  *   image MIME type ...", `code: "invalid_image_url"`), or whose bytes are not PNG, JPEG, GIF or
  *   WebP ("You uploaded an unsupported image. ...", `code: "invalid_image_format"`);
  * - a `file` part whose `file_data` is not a base64 PDF data URL (the chat API reads PDFs only).
+ * It answers 401 with `type: "invalid_request_error"`, as the real API does, to a request with
+ * no `Authorization: Bearer` key ("You didn't provide an API key. …") and to a key that is
+ * empty or the text of a missing variable (`undefined`, `null`: what `String(env.OPENAI_API_KEY)`
+ * gives when the secret is not set), with "Incorrect API key provided: …" and
+ * `code: "invalid_api_key"`. Any other key is accepted. A path other than
+ * `/v1/chat/completions` (a baseURL without `/v1`) gets a 404.
  * A 429 carries `retry-after` (seconds) and OpenAI's `rate_limit_exceeded` body. Usage
  * reports `prompt_tokens_details.cached_tokens` and `completion_tokens_details.reasoning_tokens`.
  */
@@ -56,7 +62,43 @@ const invalid = (message: string, param: string | null, code: string | null): Wi
   body: { error: { message, type: "invalid_request_error", param, code } },
 });
 
-function check(body: Record<string, unknown>): WireError | undefined {
+/** The real API's 401s: no key at all, or a key that cannot be one. */
+function checkKey(authorization: string | undefined): WireError | undefined {
+  const key = /^Bearer (.*)$/i.exec(authorization ?? "")?.[1];
+  if (key === undefined)
+    return {
+      status: 401,
+      body: {
+        error: {
+          message:
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+          type: "invalid_request_error",
+          param: null,
+          code: null,
+        },
+      },
+    };
+  if (["", "undefined", "null"].includes(key.trim()))
+    return {
+      status: 401,
+      body: {
+        error: {
+          message: `Incorrect API key provided: ${key}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_api_key",
+        },
+      },
+    };
+  return undefined;
+}
+
+function check(
+  body: Record<string, unknown>,
+  headers: { authorization?: string | undefined },
+): WireError | undefined {
+  const unauthorized = checkKey(headers.authorization);
+  if (unauthorized) return unauthorized;
   const tools = (body.tools ?? []) as {
     function?: { name?: string; parameters?: { type?: unknown } };
   }[];

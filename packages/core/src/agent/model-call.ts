@@ -1,13 +1,21 @@
 import {
+  AISDKError,
   APICallError,
   type LanguageModelV4,
   type LanguageModelV4CallOptions,
   type LanguageModelV4StreamPart,
   type LanguageModelV4Usage,
+  LoadAPIKeyError,
 } from "@ai-sdk/provider";
 import { RetryableError, TerminalError } from "../errors/base.ts";
 import type { JsonValue, TokenUsage, ToolCallRequest } from "../ledger/events.ts";
-import { providerRejection } from "./model-errors.ts";
+import {
+  type ModelSite,
+  missingApiKey,
+  providerRejection,
+  siteName,
+  unreachable,
+} from "./model-errors.ts";
 import type { ModelWatchdog } from "./model-timeouts.ts";
 import { retryAfterMs } from "./retry-after.ts";
 
@@ -61,10 +69,13 @@ export async function callModel(
   const guard = <T>(promise: PromiseLike<T>) =>
     watchdog ? watchdog.guard(Promise.resolve(promise)) : Promise.resolve(promise);
   let reader: ReadableStreamDefaultReader<LanguageModelV4StreamPart> | undefined;
+  /** The provider answered (`doStream` resolved): a raw error before that is the request's. */
+  let answered = false;
   try {
     const abortSignal = watchdog ? AbortSignal.any([signal, watchdog.signal]) : signal;
     const { stream } = await guard(model.doStream({ ...options, abortSignal }));
     reader = stream.getReader();
+    answered = true;
     for (;;) {
       const { done, value } = await guard(reader.read());
       if (done) break;
@@ -118,7 +129,12 @@ export async function callModel(
       reader?.cancel().catch(() => undefined);
       throw watchdog.signal.reason;
     }
-    if (!signal.aborted) throw classifyModelError(error);
+    if (!signal.aborted)
+      throw classifyModelError(error, {
+        provider: model.provider,
+        modelId: model.modelId,
+        beforeResponse: !answered,
+      });
   } finally {
     watchdog?.stop();
   }
@@ -158,12 +174,31 @@ function parseArgs(input: string): JsonValue {
   }
 }
 
-export function classifyModelError(error: unknown): RetryableError | TerminalError {
+/**
+ * A model call's thrown error as a RetryableError (the pump tries again) or a TerminalError
+ * (the run fails at once), retryable exactly when the AI SDK says so (`APICallError.isRetryable`):
+ * - `LoadAPIKeyError` (no API key configured): terminal `model_auth_failed`;
+ * - `APICallError` with no status (the SDK's "Cannot connect to API", a fetch that failed):
+ *   `model_unreachable`, naming the URL and the cause;
+ * - `APICallError` the SDK marks retryable (429, 5xx): `model_unavailable`, after Retry-After;
+ * - any other `APICallError`: classified by what the provider said (`providerRejection`:
+ *   401/403 auth, 404 not found, context length, content filter);
+ * - any other error before the provider answered (`site.beforeResponse`; e.g. workerd's
+ *   fetch rejecting with "internal error; reference = …", which the SDK does not wrap): the
+ *   fetch failed, retryable `model_unreachable`; after it (a stream that broke), `model_error`.
+ * `site` names the model in the messages (`provider`, `modelId`).
+ */
+export function classifyModelError(
+  error: unknown,
+  site?: ModelSite,
+): RetryableError | TerminalError {
   if (error instanceof RetryableError || error instanceof TerminalError) return error;
   const message = error instanceof Error ? error.message : String(error);
+  if (LoadAPIKeyError.isInstance(error)) return missingApiKey(error, site);
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
-    const detail = `model provider answered ${status ?? "without a status"}: ${message}`;
+    if (status === undefined) return unreachable(error, site, error.url, error.isRetryable);
+    const detail = `${siteName(site)} at ${error.url} answered ${status}: ${message}`;
     if (error.isRetryable) {
       // The provider's Retry-After (429, 503) sets when the pump tries again.
       const wait = retryAfterMs(error.responseHeaders, Date.now());
@@ -172,8 +207,10 @@ export function classifyModelError(error: unknown): RetryableError | TerminalErr
         ...(wait === undefined ? {} : { retryAfterMs: wait }),
       });
     }
-    // Classified by what the provider said (context length, content filter, auth, limits).
-    return providerRejection(error, detail);
+    // Classified by what the provider said (auth, not found, context length, content filter, limits).
+    return providerRejection(error, detail, site);
   }
+  if (site?.beforeResponse && !AISDKError.isInstance(error))
+    return unreachable(error, site, undefined, true);
   return new RetryableError("model_error", `model call failed: ${message}`, { cause: error });
 }

@@ -1,4 +1,4 @@
-import type { APICallError } from "@ai-sdk/provider";
+import type { APICallError, LoadAPIKeyError } from "@ai-sdk/provider";
 import { DurableAgentsError, RetryableError, TerminalError } from "../errors/base.ts";
 import type { ErrorInfo } from "../ledger/events.ts";
 
@@ -10,7 +10,12 @@ import type { ErrorInfo } from "../ledger/events.ts";
  * Google `exceeds the maximum number of tokens`, OpenAI-compatible servers'
  * `maximum context length`), checked in this order.
  */
-export type ProviderRefusal = "context_length" | "content_filter" | "auth" | "rate_limit";
+export type ProviderRefusal =
+  | "context_length"
+  | "content_filter"
+  | "auth"
+  | "rate_limit"
+  | "not_found";
 
 const PATTERNS: readonly (readonly [ProviderRefusal, RegExp])[] = [
   [
@@ -28,7 +33,7 @@ const PATTERNS: readonly (readonly [ProviderRefusal, RegExp])[] = [
   ["rate_limit", /rate[ _-]?limit|too many requests|quota|resource[ _-]?exhausted/i],
 ];
 
-/** The kind of refusal, from the error's text first, then its status (401/403 auth, 413 too long, 429 limits). */
+/** The kind of refusal, from the error's text first, then its status (401/403 auth, 404 not found, 413 too long, 429 limits). */
 export function refusalKind(error: APICallError): ProviderRefusal | undefined {
   const text = `${error.message} ${error.responseBody ?? ""}`;
   for (const [kind, pattern] of PATTERNS) if (pattern.test(text)) return kind;
@@ -36,6 +41,8 @@ export function refusalKind(error: APICallError): ProviderRefusal | undefined {
     case 401:
     case 403:
       return "auth";
+    case 404:
+      return "not_found";
     case 413:
       return "context_length";
     case 429:
@@ -45,6 +52,71 @@ export function refusalKind(error: APICallError): ProviderRefusal | undefined {
   }
 }
 
+/** The model a call went to, for the messages: its provider (`openai.chat`) and model id. */
+export interface ModelSite {
+  readonly provider: string;
+  readonly modelId: string;
+  /** The error came before the provider answered (from the request, not the stream). */
+  readonly beforeResponse?: boolean;
+}
+
+/** "openai.chat (model gpt-4o-mini)", or "the model provider" when the site is not known. */
+export function siteName(site: ModelSite | undefined): string {
+  return site ? `${site.provider} (model ${site.modelId})` : "the model provider";
+}
+
+/**
+ * The environment variable an AI SDK provider reads a setting from by convention:
+ * `OPENAI_API_KEY` and `OPENAI_BASE_URL` for `openai.chat`, `ANTHROPIC_…` for
+ * `anthropic.messages`; undefined when the site is not known.
+ */
+function variable(
+  site: ModelSite | undefined,
+  setting: "API_KEY" | "BASE_URL",
+): string | undefined {
+  const name = site?.provider
+    .split(".")[0]
+    ?.toUpperCase()
+    .replace(/[^A-Z0-9]+/g, "_");
+  return name ? `${name}_${setting}` : undefined;
+}
+
+/** Where a newcomer sets the key: the advice every auth error ends with. */
+function keyAdvice(site: ModelSite | undefined): string {
+  const key = variable(site, "API_KEY") ?? "API_KEY";
+  return `set ${key} (or the secret the agent's model reads its key from) in .dev.vars for wrangler dev, or as a secret when deployed (wrangler secret put ${key}), and check that the key may use this model`;
+}
+
+/** No API key configured (the SDK's `LoadAPIKeyError`): terminal, a retry cannot find one. */
+export function missingApiKey(error: LoadAPIKeyError, site: ModelSite | undefined): TerminalError {
+  return new TerminalError(
+    "model_auth_failed",
+    `${siteName(site)} has no API key: ${error.message}; ${keyAdvice(site)}`,
+    { cause: error },
+  );
+}
+
+/**
+ * The provider could not be reached (no HTTP answer: refused connection, DNS, TLS, a fetch
+ * that failed). Retryable when the SDK says so (its "Cannot connect to API" is), and for a
+ * raw fetch failure the SDK did not wrap.
+ */
+export function unreachable(
+  error: unknown,
+  site: ModelSite | undefined,
+  url: string | undefined,
+  retryable: boolean,
+): RetryableError | TerminalError {
+  const cause = error instanceof Error ? error.message : String(error);
+  const where = url === undefined ? "" : ` at ${url}`;
+  const baseUrl = variable(site, "BASE_URL");
+  const message = `could not reach ${siteName(site)}${where}: ${cause}; check the network and the provider's baseURL${baseUrl ? ` (e.g. ${baseUrl} in .dev.vars, when the agent's model reads it)` : ""}, and that the provider is up`;
+  const options = { cause: error, ...(url === undefined ? {} : { details: { url } }) };
+  return retryable
+    ? new RetryableError("model_unreachable", message, options)
+    : new TerminalError("model_unreachable", message, options);
+}
+
 /**
  * A provider's non-retryable refusal as a TerminalError whose code and advice match
  * what the provider said. `detail` says who answered what; the advice is appended.
@@ -52,6 +124,7 @@ export function refusalKind(error: APICallError): ProviderRefusal | undefined {
 export function providerRejection(
   error: APICallError,
   detail: string,
+  site?: ModelSite,
 ): TerminalError | RetryableError {
   const status = error.statusCode;
   const options = { cause: error, details: { status } };
@@ -71,7 +144,13 @@ export function providerRejection(
     case "auth":
       return new TerminalError(
         "model_auth_failed",
-        `${detail}; check the API key (the secret or binding the agent's model reads) and that it may use this model`,
+        `${detail}; the provider refused the API key (${status ?? "no status"}): ${keyAdvice(site)}`,
+        options,
+      );
+    case "not_found":
+      return new TerminalError(
+        "model_not_found",
+        `${detail}; the provider has no such model or endpoint: check the model id${site ? ` (${site.modelId})` : ""} and the provider's baseURL (OpenAI-compatible servers usually end in /v1)`,
         options,
       );
     case "rate_limit":
