@@ -8,97 +8,9 @@ import { type BaseEvent, verifyEvents } from "@ag-ui/client";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
-import { TRUSTED_CALLER } from "../commands/caller.ts";
-import {
-  defineAgent,
-  defineTool,
-  scriptedModel,
-  TerminalError,
-  type ToolWorkflowPort,
-} from "../index.ts";
-import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
+import { call, cruncher, failer, script, workflows } from "../../test/rewind-fixture.ts";
 import { createTestSession, type TestSession } from "../testing/test-session.ts";
 import { addRunTokens } from "../wire/chunk-projector.ts";
-import { handleSessionRequest } from "./session-handler.ts";
-
-let rewound = false;
-let calls = 0;
-const crunch = defineTool({
-  name: "crunch",
-  description: "A long job",
-  executor: "workflow",
-  input: z.object({ n: z.number() }),
-  effect: "idempotent",
-  execute: ({ n }) => n * 2,
-});
-/** Says it crunches and delegates the call to a Workflow (never run here): the run waits. */
-const cruncher = defineAgent({
-  name: "cruncher",
-  system: "",
-  tools: [crunch],
-  model: scriptedModel({
-    rules: [
-      () => ({
-        text: rewound ? "Again." : "Crunching.",
-        toolCalls: [{ name: "crunch", args: { n: rewound ? 2 : 1 } }],
-      }),
-    ],
-  }),
-});
-/** Its first step echoes, its second call fails the run; retried, it crunches (it waits). */
-const failer = defineAgent({
-  name: "failer",
-  system: "",
-  tools: [
-    crunch,
-    defineTool({
-      name: "echo",
-      description: "Echoes",
-      input: z.object({ n: z.number() }),
-      effect: "pure",
-      execute: ({ n }) => n,
-    }),
-  ],
-  model: scriptedModel({
-    rules: [
-      () => {
-        calls++;
-        if (rewound) return { text: "Again.", toolCalls: [{ name: "crunch", args: { n: 2 } }] };
-        if (calls === 1) return { text: "Echoing.", toolCalls: [{ name: "echo", args: { n: 1 } }] };
-        throw new TerminalError("model_error", "the provider refused (a test)");
-      },
-    ],
-  }),
-});
-
-/** A Workflow that is created and never ends: the run stays waiting on it (active). */
-const workflows: ToolWorkflowPort = {
-  create: async () => undefined,
-  status: async () => ({ status: "running" }),
-};
-
-function call(
-  t: TestSession,
-  action: string,
-  method = "GET",
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Response> {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
-    caller: TRUSTED_CALLER,
-  };
-  const request = new Request(`http://x/agents/a/s1/${action}`, {
-    method,
-    headers: { "content-type": "application/json", ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return handleSessionRequest(request, action, ctx);
-}
 
 type Event = BaseEvent & Record<string, unknown>;
 
@@ -152,7 +64,7 @@ const callArgs = (n: number) => (e: Event) =>
 
 /** A cruncher session waiting on its Workflow, and the seq and run of its `run.started`. */
 async function waiting(): Promise<{ t: TestSession; seq: number; runId: string }> {
-  rewound = false;
+  script.rewound = false;
   const t = createTestSession(cruncher, { workflows });
   await t.runtime.start({ message: "go" });
   await t.drain();
@@ -164,7 +76,7 @@ async function waiting(): Promise<{ t: TestSession; seq: number; runId: string }
 
 /** Resumes the run from the checkpoint `seq`: it says "Again." and waits on a new call. */
 async function rewind(t: TestSession, seq: number): Promise<void> {
-  rewound = true;
+  script.rewound = true;
   const response = await call(t, "resume", "POST", {
     mode: "from_checkpoint",
     checkpoint: String(seq),
@@ -225,13 +137,13 @@ describe("AG-UI after a rewind", () => {
   });
 
   it("a client that connects after a retry gets no retried part", async () => {
-    rewound = false;
-    calls = 0;
+    script.rewound = false;
+    script.calls = 0;
     const t = createTestSession(failer, { workflows });
     await t.runtime.start({ message: "go" });
     await t.drain();
     expect(t.runtime.status().status).toBe("failed");
-    rewound = true;
+    script.rewound = true;
     expect((await call(t, "retry", "POST", { mode: "from_start" })).status).toBe(202);
     await t.drain();
     expect(t.runtime.status().status).toBe("waiting");

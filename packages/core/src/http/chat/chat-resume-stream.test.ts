@@ -6,49 +6,10 @@
  * new chunks too, until it reconnects. The run waits on a Workflow: active, resumable.
  */
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
-import { TRUSTED_CALLER } from "../../commands/caller.ts";
-import {
-  defineAgent,
-  defineTool,
-  scriptedModel,
-  TerminalError,
-  type ToolWorkflowPort,
-} from "../../index.ts";
-import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
-import { createTestSession, type TestSession } from "../../testing/test-session.ts";
+import { call, crunch, cruncher, failer, script, workflows } from "../../../test/rewind-fixture.ts";
+import { defineAgent, scriptedModel } from "../../index.ts";
+import { createTestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
-import { handleSessionRequest } from "../session-handler.ts";
-
-let rewound = false;
-const crunch = defineTool({
-  name: "crunch",
-  description: "A long job",
-  executor: "workflow",
-  input: z.object({ n: z.number() }),
-  effect: "idempotent",
-  execute: ({ n }) => n * 2,
-});
-/** Says it crunches and delegates the call to a Workflow (never run here): the run waits. */
-const cruncher = defineAgent({
-  name: "cruncher",
-  system: "",
-  tools: [crunch],
-  model: scriptedModel({
-    rules: [
-      () => ({
-        text: rewound ? "Again." : "Crunching.",
-        toolCalls: [{ name: "crunch", args: { n: rewound ? 2 : 1 } }],
-      }),
-    ],
-  }),
-});
-
-/** A Workflow that is created and never ends: the run stays waiting on it (active). */
-const workflows: ToolWorkflowPort = {
-  create: async () => undefined,
-  status: async () => ({ status: "running" }),
-};
 
 /** Says a long text (over the 256 KiB a write holds), then delegates to a Workflow. */
 const LONG = "x".repeat(300 * 1024);
@@ -60,52 +21,6 @@ const talker = defineAgent({
     rules: [() => ({ text: LONG, toolCalls: [{ name: "crunch", args: { n: 3 } }] })],
   }),
 });
-
-let calls = 0;
-/**
- * Its first step echoes, its second call fails the run; retried, it crunches (a Workflow,
- * never run here: the run waits, active).
- */
-const failer = defineAgent({
-  name: "failer",
-  system: "",
-  tools: [
-    crunch,
-    defineTool({
-      name: "echo",
-      description: "Echoes",
-      input: z.object({ n: z.number() }),
-      effect: "pure",
-      execute: ({ n }) => n,
-    }),
-  ],
-  model: scriptedModel({
-    rules: [
-      () => {
-        calls++;
-        if (rewound) return { text: "Again.", toolCalls: [{ name: "crunch", args: { n: 2 } }] };
-        if (calls === 1) return { text: "Echoing.", toolCalls: [{ name: "echo", args: { n: 1 } }] };
-        throw new TerminalError("model_error", "the provider refused (a test)");
-      },
-    ],
-  }),
-});
-
-function call(t: TestSession, action: string, method = "GET", body?: unknown): Promise<Response> {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
-    caller: TRUSTED_CALLER,
-  };
-  const request = new Request(`http://x/agents/cruncher/s1/${action}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return handleSessionRequest(request, action, ctx);
-}
 
 /** Reads SSE chunks off `reader` until `done` holds for what was read (bounded). */
 async function readUntil(
@@ -138,7 +53,7 @@ const hasInput = (n: number) => (chunks: UiChunk[]) =>
 
 describe("the resume stream of a rewound run", () => {
   it("a viewer live across the rewind is sent both; one connecting after it, no rewound part", async () => {
-    rewound = false;
+    script.rewound = false;
     const t = createTestSession(cruncher, { workflows });
     await t.runtime.start({ message: "go" });
     await t.drain();
@@ -150,7 +65,7 @@ describe("the resume stream of a rewound run", () => {
     const seenLive = await readUntil(live, [], hasInput(1));
 
     const started = t.runtime.ledger.read(0).find((e) => e.kind === "run.started");
-    rewound = true;
+    script.rewound = true;
     const rewind = await call(t, "resume", "POST", {
       mode: "from_checkpoint",
       checkpoint: String(started?.seq),
@@ -178,13 +93,13 @@ describe("the resume stream of a rewound run", () => {
   });
 
   it("a retried run's resume stream leaves out what the retry took back", async () => {
-    rewound = false;
-    calls = 0;
+    script.rewound = false;
+    script.calls = 0;
     const t = createTestSession(failer, { workflows });
     await t.runtime.start({ message: "go" });
     await t.drain();
     expect(t.runtime.status().status).toBe("failed");
-    rewound = true;
+    script.rewound = true;
     expect((await call(t, "retry", "POST", { mode: "from_start" })).status).toBe(202);
     await t.drain();
     expect(t.runtime.status().status).toBe("waiting");
