@@ -393,3 +393,4 @@ export {
   TriggerPump,
   type When,
 } from "./triggers/index.ts";
+export { utf8Length } from "./utf8.ts";

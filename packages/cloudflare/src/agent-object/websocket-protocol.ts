@@ -12,6 +12,7 @@ import {
   START_OFFSET,
   takeUntilBudget,
   toWire,
+  utf8Length,
 } from "@durable-agents/core";
 
 /**
@@ -197,11 +198,9 @@ export function flowFrame(windowBytes: number): string {
   return JSON.stringify({ type: "flow", windowBytes });
 }
 
-const encoder = new TextEncoder();
-
 /** What a frame counts against the window: the UTF-8 length of its text, as the runtime sends it. */
 export function frameBytes(text: string): number {
-  return encoder.encode(text).byteLength;
+  return utf8Length(text);
 }
 
 /** A command's success: `status` is the HTTP status the same command answers with. */

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import { MAX_EVENT_BYTES } from "../ledger/ledger.ts";
+import { utf8Length } from "../utf8.ts";
 import type { SummarizeInput, Summarizer } from "./context-options.ts";
 
 /**
@@ -122,7 +123,7 @@ export async function callSummarize(
 export function checkSummarySize(summary: string, writer: string): void {
   const json = JSON.stringify(summary);
   if (json.length * 3 <= MAX_SUMMARY_BYTES) return;
-  const bytes = new TextEncoder().encode(json).byteLength;
+  const bytes = utf8Length(json);
   if (bytes <= MAX_SUMMARY_BYTES) return;
   throw new SummarizeError(
     "summary_too_large",

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import { ConflictError, PayloadTooLargeError } from "../errors/http-errors.ts";
 import { type Migration, migrate } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { utf8Length } from "../utf8.ts";
 import type { EventKind, LedgerEvent, NewEvent } from "./events.ts";
 import type { Projection } from "./projection.ts";
 
@@ -240,10 +241,6 @@ export function eventJson(kind: EventKind, data: unknown): string {
   if (json.length * 3 > MAX_EVENT_BYTES && utf8Length(json) > MAX_EVENT_BYTES)
     throw new PayloadTooLargeError(`the ${kind} event`, MAX_EVENT_BYTES);
   return json;
-}
-
-function utf8Length(text: string): number {
-  return new TextEncoder().encode(text).byteLength;
 }
 
 function toEvent(row: EventRow): LedgerEvent {

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { shownRunsBefore } from "../../ledger/projections/runs.ts";
 import { activeRun } from "../../ledger/wait-reasons.ts";
+import { utf8Length } from "../../utf8.ts";
 import { type ChatTurn, chatTurn } from "../../wire/ui-stream/chat-turns.ts";
 import { LIMITS } from "../limits.ts";
 import { validate } from "../read-json.ts";
@@ -63,12 +64,6 @@ export function chatHistoryPage(
 
 /** Room for the page's own fields (`activeRunId`, `prevCursor`) beside its turns. */
 const PAGE_OVERHEAD = 256;
-
-const encoder = new TextEncoder();
-
-function utf8Length(text: string): number {
-  return encoder.encode(text).byteLength;
-}
 
 export const chatHistoryRoutes: RouteTable = {
   "chat-history": {
