@@ -331,9 +331,13 @@ describe("the cross-session index", () => {
     const noToken = await SELF.fetch(`${BASE}/sessions`);
     expect(noToken.status).toBe(401);
     // The 401 names the function that mints the token this route takes, not a session's.
-    const { error } = (await noToken.json()) as { error: { message: string } };
+    const { error } = (await noToken.json()) as {
+      error: { message: string; details?: { mint?: string } };
+    };
     expect(error.message).toContain("mintIndexToken");
     expect(error.message).not.toContain("mintSessionToken");
+    // ... and says so in `details.mint`, which the CLI reads (not the message).
+    expect(error.details?.mint).toBe("mintIndexToken");
     expect((await indexGet("/sessions", sessionToken)).status).toBe(403);
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
   });

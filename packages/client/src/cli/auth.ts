@@ -41,12 +41,12 @@ export function tokenClientOptions(
 const PASS = "pass it with --token <token> or set DURABLE_AGENTS_TOKEN";
 
 /**
- * Which function mints the token wanted: the one the server names (its 401 says
- * `minted with mintIndexToken` on the index routes), else the index's for the `admin`
+ * Which function mints the token wanted: the one the server names (`details.mint` of its 401
+ * `unauthorized`, e.g. `mintIndexToken` on the index routes), else the index's for the `admin`
  * scope, else mintSessionToken.
  */
 function mintAdvice(error: DurableAgentsClientError, scope: string | undefined): string {
-  const named = /\b(mint(?:Session|Index|Stream)Token)\b/.exec(error.message)?.[1];
+  const named = typeof error.details?.mint === "string" ? error.details.mint : undefined;
   const mint = named ?? (scope === "admin" ? "mintIndexToken" : "mintSessionToken");
   return `mint one with ${mint} and the server's AUTH_SECRET (docs/client.md#tokens)`;
 }

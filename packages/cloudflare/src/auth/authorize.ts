@@ -145,11 +145,14 @@ async function tokenIdentity(
 ): Promise<AuthIdentity> {
   const secret = resolveSecret(env, request, logger);
   const token = readToken(request);
-  if (!token)
+  if (!token) {
+    const mint = mintFunctionFor(target);
     throw new UnauthorizedError(
       "unauthorized",
-      `this route needs a token; send \`authorization: Bearer <token>\` (or ?token=) minted with ${mintFunctionFor(target)}`,
+      `this route needs a token; send \`authorization: Bearer <token>\` (or ?token=) minted with ${mint}`,
+      { details: { mint } },
     );
+  }
   const result = await verifySessionToken(secret, token, Date.now());
   switch (result.type) {
     case "malformed":
