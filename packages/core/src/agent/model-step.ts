@@ -15,7 +15,7 @@ import {
   type ModelOptions,
   toolChoiceProblem,
 } from "./model-options.ts";
-import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
+import { modelName, watchdogFor } from "./model-timeouts.ts";
 import { toolSpecs } from "./prompt.ts";
 import { finalOutput, jsonFormat } from "./structured-output.ts";
 import type { ToolStepHost } from "./tool-step.ts";
@@ -91,8 +91,7 @@ export async function runModelStep(
   let traced: { provider: string; modelId: string; start: number } | undefined;
   try {
     const { model, options } = await prepareCall(host, { runId, step, attempt }, signal);
-    const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
-    const watchdog = new ModelWatchdog(o.clock, timeouts, `${model.provider}:${model.modelId}`);
+    const watchdog = watchdogFor(o.clock, agent.modelTimeouts, model);
     traced = { provider: model.provider, modelId: model.modelId, start: o.clock.now() };
     const result = await callModel(
       model,
@@ -137,7 +136,7 @@ export async function runModelStep(
     const completed: NewEvent<"model.completed"> = {
       kind: "model.completed",
       runId,
-      data: { step, ...outcome, model: `${model.provider}:${model.modelId}` },
+      data: { step, ...outcome, model: modelName(model) },
     };
     if (interrupted) {
       host.append([

@@ -7,7 +7,7 @@ import type { ContextOptions } from "./context-options.ts";
 import { type AgentDefinition, resolveModel } from "./define-agent.ts";
 import type { ModelCallResult } from "./model-call.ts";
 import { errorInfo } from "./model-errors.ts";
-import { DEFAULT_MODEL_TIMEOUTS, ModelWatchdog } from "./model-timeouts.ts";
+import { modelName, watchdogFor } from "./model-timeouts.ts";
 import {
   callSummaryModel,
   DEFAULT_SUMMARY_INSTRUCTIONS,
@@ -56,8 +56,7 @@ export async function summarizeOnModel(
 ): Promise<ModelSummary | undefined> {
   const { agent, env, clock, tracer } = o;
   const model = resolveModel(agent, env);
-  const name = `${model.provider}:${model.modelId}`;
-  const timeouts = { ...DEFAULT_MODEL_TIMEOUTS, ...agent.modelTimeouts };
+  const name = modelName(model);
   const facts = {
     step: call.step,
     attempt: call.attempt,
@@ -73,7 +72,7 @@ export async function summarizeOnModel(
       model,
       options.instructions ?? DEFAULT_SUMMARY_INSTRUCTIONS,
       { ...input, signal: call.signal },
-      new ModelWatchdog(clock, timeouts, name),
+      watchdogFor(clock, agent.modelTimeouts, model),
     );
     if (!result.interrupted) {
       written = modelSummary(model, result);

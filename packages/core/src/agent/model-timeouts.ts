@@ -25,6 +25,24 @@ const WOKEN = "woken";
 
 export const DEFAULT_MODEL_TIMEOUTS: ModelTimeouts = { firstTokenMs: 120_000, idleMs: 60_000 };
 
+/** A model as the ledger, usage and errors name it: `provider:modelId`. */
+export function modelName(model: { readonly provider: string; readonly modelId: string }): string {
+  return `${model.provider}:${model.modelId}`;
+}
+
+/**
+ * The watchdog of one call of `model` by an agent: its `modelTimeouts` over the defaults. The
+ * one setup of the step's model call (model-step.ts) and the compaction's summary call
+ * (model-summarizer.ts).
+ */
+export function watchdogFor(
+  clock: Clock,
+  timeouts: Partial<ModelTimeouts> | undefined,
+  model: { readonly provider: string; readonly modelId: string },
+): ModelWatchdog {
+  return new ModelWatchdog(clock, { ...DEFAULT_MODEL_TIMEOUTS, ...timeouts }, modelName(model));
+}
+
 /**
  * A watchdog over one streamed model call. `touch()` on every stream part; `signal` aborts
  * the call when a timeout fires (its reason is the `model_timeout` error); `guard` makes any

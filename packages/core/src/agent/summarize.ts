@@ -3,7 +3,7 @@ import { RetryableError } from "../errors/base.ts";
 import type { TokenUsage } from "../ledger/events.ts";
 import type { SummarizeInput } from "./context-options.ts";
 import { callModel, type ModelCallResult } from "./model-call.ts";
-import type { ModelWatchdog } from "./model-timeouts.ts";
+import { type ModelWatchdog, modelName } from "./model-timeouts.ts";
 
 /** The default summarizer's system prompt (the agent's `context.instructions` replaces it). */
 export const DEFAULT_SUMMARY_INSTRUCTIONS =
@@ -67,9 +67,9 @@ export function modelSummary(model: LanguageModelV4, result: ModelCallResult): M
   if (!summary)
     throw new RetryableError(
       "empty_summary",
-      `the model ${model.provider}:${model.modelId} answered the compaction's summary request with no text (finish reason: ${result.finishReason}); the step is retried: check the model's output limit, or give the agent's context option a summarize function`,
+      `the model ${modelName(model)} answered the compaction's summary request with no text (finish reason: ${result.finishReason}); the step is retried: check the model's output limit, or give the agent's context option a summarize function`,
     );
-  return { summary, model: `${model.provider}:${model.modelId}`, usage: result.usage };
+  return { summary, model: modelName(model), usage: result.usage };
 }
 
 /** Messages as lines of text: `user: ...`, `assistant: ...`, tool calls and their results. */
