@@ -99,7 +99,7 @@ export class UpgradeRequiredError extends UserError {
 interface Subscriber {
   after: number;
   readonly credit: SocketCredit;
-  /** Subscribed to a closed session's ledger: closed (1000) once sent its end, as `#catchUp` does. */
+  /** Subscribed to a closed session's ledger: closed (1000) once sent its end (`#send`). */
   readonly closeAtEnd?: boolean;
 }
 
@@ -233,8 +233,9 @@ export class WebSocketHub {
   }
 
   /**
-   * Sends `ws` what it lacks, as far as its credit goes (invariant 5). False when the socket
-   * is gone. `frames` shares frames between the sockets of one flush.
+   * Sends `ws` what it lacks, as far as its credit goes (invariant 5), and closes it (1000) at
+   * the end of a closed ledger it subscribed to. False when the socket is gone. `frames`
+   * shares frames between the sockets of one flush.
    */
   #send(
     ws: WebSocket,
@@ -247,19 +248,30 @@ export class WebSocketHub {
         this.#stalls.pause(ws);
         return true;
       }
-      const frame = frames.get(subscriber.after) ?? this.#frame(ledger, subscriber.after);
+      const frame = this.#sharedFrame(ledger, subscriber.after, frames);
       if (frame === undefined) break;
-      frames.set(subscriber.after, frame);
       if (!safeSend(ws, frame.text)) {
         this.#sockets.delete(ws);
         this.#stalls.resume(ws);
         return false;
       }
-      subscriber.credit.sent(frame.last, frame.bytes);
-      subscriber.after = frame.last;
+      charge(subscriber, frame);
     }
     this.#stalls.resume(ws);
-    return true;
+    if (subscriber.closeAtEnd !== true || subscriber.after < ledger.tail) return true;
+    this.close(ws, 1000, "stream closed");
+    return false;
+  }
+
+  /** The frame after `after`, built once per position for the sockets of one pass. */
+  #sharedFrame(
+    ledger: Ledger,
+    after: number,
+    frames: Map<number, SharedFrame>,
+  ): SharedFrame | undefined {
+    const frame = frames.get(after) ?? this.#frame(ledger, after);
+    if (frame !== undefined) frames.set(after, frame);
+    return frame;
   }
 
   #frame(ledger: Ledger, after: number): SharedFrame | undefined {
@@ -273,15 +285,13 @@ export class WebSocketHub {
 
   /** The upgrade's catch-up; at the end of a closed ledger the socket learns so and is closed. */
   #catchUp(ws: WebSocket, subscriber: Subscriber, ledger: Ledger): void {
-    const from = subscriber.after;
-    if (!this.#send(ws, subscriber, ledger) || subscriber.after < ledger.tail || !ledger.closed)
-      return;
     // Subscribed at the end of a closed ledger: an empty frame says streamClosed.
-    if (from >= ledger.tail && !safeSend(ws, eventsFrame([], ledger.tail, true, from).text)) {
+    const atEnd = subscriber.closeAtEnd === true && subscriber.after >= ledger.tail;
+    if (atEnd && !safeSend(ws, eventsFrame([], ledger.tail, true, subscriber.after).text)) {
       this.#sockets.delete(ws);
       return;
     }
-    this.close(ws, 1000, "stream closed");
+    this.#send(ws, subscriber, ledger);
   }
 
   /**
@@ -316,10 +326,7 @@ export class WebSocketHub {
     // An ack that releases credit ends the stall; if the socket is still behind and back at its
     // window after what it is now sent, its next stall counts from here (socket-stalls.ts 2).
     this.#stalls.resume(ws);
-    if (!this.#send(ws, subscriber, ledger)) return;
-    // A catch-up of a closed ledger paused at its window ends as an unpaused one does.
-    if (subscriber.closeAtEnd === true && subscriber.after >= ledger.tail)
-      this.close(ws, 1000, "stream closed");
+    this.#send(ws, subscriber, ledger);
   }
 
   /**
@@ -332,11 +339,9 @@ export class WebSocketHub {
     const subscriber = this.#subscriber(attachment.acked ?? attachment.after);
     const ledger = this.#watching;
     while (ledger !== undefined && subscriber.after < this.#baseTail && subscriber.credit.open) {
-      const frame = frames.get(subscriber.after) ?? this.#frame(ledger, subscriber.after);
+      const frame = this.#sharedFrame(ledger, subscriber.after, frames);
       if (frame === undefined || frame.last > this.#baseTail) break;
-      frames.set(subscriber.after, frame);
-      subscriber.credit.sent(frame.last, frame.bytes);
-      subscriber.after = frame.last;
+      charge(subscriber, frame);
     }
     subscriber.after = Math.max(attachment.after, this.#baseTail);
     return subscriber;
@@ -367,6 +372,12 @@ interface SharedFrame {
   readonly last: number;
   /** Its UTF-8 length, counted against each socket's window. */
   readonly bytes: number;
+}
+
+/** `subscriber` was sent (or, inherited, may have been sent) `frame`: its credit and position. */
+function charge(subscriber: Subscriber, frame: SharedFrame): void {
+  subscriber.credit.sent(frame.last, frame.bytes);
+  subscriber.after = frame.last;
 }
 
 function statusOf(outcome: CommandOutcome): number {
