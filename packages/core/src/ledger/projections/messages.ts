@@ -429,17 +429,20 @@ export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] 
 }
 
 /**
- * The visible user messages that event `seq` wrote (a run's start, or a resume with a message):
- * the messages it handed in (`m<seq>.<i>`, user ones only), then its own (`m<seq>`), in
- * conversation order. Looked up by id (the unique index), so it costs the few rows it returns.
+ * The visible user messages of run `runId`, which started at event `startedSeq`: those its
+ * start and its resumes with a message wrote (ids `m<seq>` and the messages it handed in,
+ * `m<seq>.<i>`, user ones only), in conversation order. Walks the `idx` order from the first
+ * message of its start (found by id, the unique index), so it costs the run's own rows, never
+ * its events or the session's older messages.
  */
-export function userMessagesAt(sql: SqlPort, seq: number): Message[] {
+export function runUserMessages(sql: SqlPort, runId: string, startedSeq: number): Message[] {
   return sql
     .exec<MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE (id = ? OR (id > ? AND id < ?)) AND role = 'user' AND ${VISIBLE} ORDER BY idx`,
-      `m${seq}`,
-      `m${seq}.`,
-      `m${seq}/`,
+      `SELECT ${COLUMNS} FROM messages WHERE idx >= (SELECT min(idx) FROM messages WHERE id = ? OR (id > ? AND id < ?)) AND run_id = ? AND role = 'user' AND ${VISIBLE} ORDER BY idx`,
+      `m${startedSeq}`,
+      `m${startedSeq}.`,
+      `m${startedSeq}/`,
+      runId,
     )
     .map(toMessage);
 }
