@@ -123,6 +123,13 @@ describe("GET .../chat-history of a session whose active run is long", () => {
       },
     ]);
     expect(sql.eventRows(runId)).toBe(0);
+    // The user messages are found by run in the messages projection's index, not by a scan.
+    const read = sql.statements.find((q) => /FROM messages WHERE run_id = \? AND role/.test(q));
+    const plan = sql
+      .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read}`, runId)
+      .map((p) => p.detail);
+    expect(plan).toContain("SEARCH messages USING INDEX messages_by_run (run_id=? AND role=?)");
+    expect(plan.some((d) => /^SCAN messages\b/.test(d))).toBe(false);
   });
 });
 

@@ -57,7 +57,7 @@ export interface ChatTurn {
 
 /** One run as a chat turn; `active`: the session's active run, whose chunks are left out. */
 export function chatTurn(ledger: Ledger, sql: SqlPort, run: RunRecord, active: boolean): ChatTurn {
-  const messages = runUserMessages(sql, run.runId, run.startedSeq).map(userUIMessage);
+  const messages = runUserMessages(sql, run.runId).map(userUIMessage);
   if (active) return { runId: run.runId, messages, chunks: null };
   const chunks = visibleRun(ledger, run, createUiStreamProjector(), endsRun(sql, run.runId));
   return { runId: run.runId, messages, chunks };
