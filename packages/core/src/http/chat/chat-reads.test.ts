@@ -40,7 +40,8 @@ const writer = defineAgent({
 /** A page of the resume stream here: at most this many events per read. */
 const PAGE = 50;
 
-function request(t: TestSession, action: string, method = "GET", body?: unknown) {
+/** One session request; `path`: the action, with its query if any. */
+function request(t: TestSession, path: string, method = "GET", body?: unknown) {
   const ctx = {
     runtime: t.runtime,
     sql: t.sql,
@@ -50,11 +51,8 @@ function request(t: TestSession, action: string, method = "GET", body?: unknown)
   };
   const init: RequestInit = { method, headers: { "content-type": "application/json" } };
   if (body !== undefined) init.body = JSON.stringify(body);
-  return handleSessionRequest(
-    new Request(`http://x/agents/writer/s1/${action}`, init),
-    action,
-    ctx,
-  );
+  const action = path.split("?")[0] ?? path;
+  return handleSessionRequest(new Request(`http://x/agents/writer/s1/${path}`, init), action, ctx);
 }
 
 /** A run that said FIRST, was taken back to its start with "again", said AGAIN, and waits. */
@@ -99,6 +97,25 @@ function frames(text: string): { id: string; chunk: UiChunk }[] {
       const data = lines.find((l) => l.startsWith("data: "))?.slice(6) ?? "";
       return { id, chunk: JSON.parse(data) as UiChunk };
     });
+}
+
+/** The SSE text of `response` through the frame of the run's `tool-input-available`. */
+async function throughToolInput(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) throw new Error("no body");
+  const decoder = new TextDecoder();
+  let text = "";
+  const end = () => {
+    const at = text.indexOf('"tool-input-available"');
+    return at < 0 ? -1 : text.indexOf("\n\n", at);
+  };
+  for (let i = 0; i < 10_000 && end() < 0; i++) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return text.slice(0, end() + 2);
 }
 
 const texts = (chunks: readonly UiChunk[]) =>
@@ -172,5 +189,23 @@ describe("the resume stream of an active run with a long backlog", () => {
       ]);
       expect(chunks[0]).toEqual({ type: "start", messageId: runId });
     }
+  });
+
+  it("sends the bytes `GET ui-stream?offset=` sends from the run's start, for a run no rewind touched", async () => {
+    const sql = new CountingSqlPort();
+    const t = createTestSession(
+      writer,
+      { workflows, coalesce: { maxDelayMs: Number.MAX_SAFE_INTEGER, maxChars: 16 } },
+      { sql, clock: new ManualClock() },
+    );
+    await t.runtime.start({ message: "go" });
+    await t.drain();
+    expect(t.runtime.status().status).toBe("waiting");
+    const started = t.runtime.ledger.read(0).find((e) => e.kind === "run.started");
+    const offset = String((started?.seq ?? 1) - 1).padStart(16, "0");
+    const resumed = await throughToolInput(await request(t, "chat"));
+    const fromOffset = await throughToolInput(await request(t, `ui-stream?offset=${offset}`));
+    expect(frames(resumed).length).toBeGreaterThan(4 * PAGE);
+    expect(resumed).toBe(fromOffset);
   });
 });

@@ -1,10 +1,3 @@
-import type { LedgerEvent } from "../../ledger/events.ts";
-import type { Ledger } from "../../ledger/ledger.ts";
-import type { RunRecord } from "../../ledger/projections/runs.ts";
-import type { ChunkProjector } from "../chunk-projector.ts";
-import { rewoundEvents, withoutRewound } from "../rewound.ts";
-import type { UiChunk } from "./ui-stream-projector.ts";
-
 /**
  * A run's UI message stream as its conversation shows it: the chunks of its events from its
  * `run.started`, without what a resume from a checkpoint (or a retry) took back. One rule for
@@ -24,6 +17,12 @@ import type { UiChunk } from "./ui-stream-projector.ts";
  *    `reasoning-delta` with the same id) are one chunk: the AI SDK appends each delta to its
  *    part, so the message is the same.
  */
+import type { LedgerEvent } from "../../ledger/events.ts";
+import type { Ledger } from "../../ledger/ledger.ts";
+import type { RunRecord } from "../../ledger/projections/runs.ts";
+import type { ChunkProjector } from "../chunk-projector.ts";
+import { rewoundEvents, withoutRewound } from "../rewound.ts";
+import type { UiChunk } from "./ui-stream-projector.ts";
 
 /** Events read per batch while a run is replayed. */
 const BATCH = 500;
