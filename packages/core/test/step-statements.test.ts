@@ -3,19 +3,10 @@
  * deterministic for a scripted run, and it must not grow with the conversation's length.
  */
 import { describe, expect, it } from "vitest";
-import type { SqlValue } from "../src/index.ts";
 import { ManualClock } from "../src/testing/manual-clock.ts";
-import { NodeSqlPort } from "../src/testing/node-sqlite.ts";
 import { createTestSession } from "../src/testing/test-session.ts";
+import { CountingSqlPort } from "./counting-sql.ts";
 import { mathAgent } from "./fixtures.ts";
-
-class CountingSqlPort extends NodeSqlPort {
-  statements: string[] = [];
-  override exec<T extends object>(query: string, ...params: SqlValue[]): T[] {
-    this.statements.push(query);
-    return super.exec<T>(query, ...params);
-  }
-}
 
 /** Statements of one two-step run (calculator call, then the answer) after `history` runs. */
 async function statementsOfRun(history: number): Promise<string[]> {

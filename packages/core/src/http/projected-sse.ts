@@ -10,7 +10,7 @@ import {
   UI_STREAM_DONE,
   UI_STREAM_HEADERS,
 } from "../wire/ui-stream/ui-stream-projector.ts";
-import { visibleRun } from "../wire/ui-stream/visible-run.ts";
+import { visibleProjector } from "../wire/ui-stream/visible-run.ts";
 import type { SessionHttpContext } from "./route.ts";
 
 /** Bytes of ledger read per write: a backlog leaves in pieces, the next when the reader took one. */
@@ -27,11 +27,10 @@ export interface ProjectedSseOptions {
   /** Interval of keep-alive comments on an idle response, instead of `live.keepAliveMs`. */
   readonly keepAliveMs?: number;
   /**
-   * SSE text of the chunks up to `from.after`, already projected by `projector` (which is
-   * then not warmed), in pieces: written first, a piece per write, before what the live
-   * loop reads.
+   * `projector` is new and `from` is the start of its run (the resume stream of the active
+   * run, read from its `run.started`): nothing to warm it with.
    */
-  readonly backlog?: readonly string[];
+  readonly fresh?: boolean;
 }
 
 /**
@@ -39,7 +38,7 @@ export interface ProjectedSseOptions {
  * the one ledger reader (`ledgerReadSource` and the live loop of `/events` and
  * `/v1/stream/*`): no event is skipped or sent twice, and a client disconnect only ends the
  * response, it never touches the run. The projector is warmed here to `from.after` (the
- * current run replayed up to it: see wire/chunk-projector.ts), unless `backlog` is given.
+ * current run replayed up to it: see wire/chunk-projector.ts), unless it is `fresh`.
  */
 export function projectedSse<C>(
   request: Request,
@@ -50,7 +49,7 @@ export function projectedSse<C>(
 ): Response {
   const { ledger } = ctx.runtime;
   const { live } = ctx;
-  if (options.backlog === undefined) warm(projector, ledger, ctx.sql, from.after);
+  if (options.fresh !== true) warm(projector, ledger, ctx.sql, from.after);
   let skip = from.skip;
   const frames: LiveFrames<LedgerChunk> = {
     chunks(chunks) {
@@ -73,7 +72,6 @@ export function projectedSse<C>(
     keepAliveMs: options.keepAliveMs ?? live.keepAliveMs,
     maxReadBytes: MAX_READ_BYTES,
     headers: options.headers,
-    ...(options.backlog === undefined ? {} : { prelude: options.backlog }),
     now: () => ctx.clock.now(),
     // A bounded stream's client reconnects from its last id; a run-bound one is waited for.
     ...(options.bounded
@@ -110,10 +108,16 @@ export function uiStream(
 /**
  * The resume stream of the active run (`GET /chat/:agent/:id/stream`, `GET .../ui-stream`
  * without an offset): the run from its start as its conversation shows it, without what a
- * resume from a checkpoint (or a retry) took back (wire/ui-stream/visible-run.ts, the rule
- * of `GET .../chat-history`), then live until the run's stream ends (`endsRun`). A rewind
- * written after the response started cannot take back chunks already sent (docs/delivery.md).
- * `keepAliveMs`: the keep-alive interval while idle (default `live.keepAliveMs`).
+ * resume from a checkpoint (or a retry) written before the response took back (the rule of
+ * `GET .../chat-history`, wire/ui-stream/visible-run.ts `visibleProjector`), then live until the
+ * run's stream ends (`endsRun`). The backlog is not built first: the one live reader reads it
+ * from the run's start a page at a time (`live.maxEvents` events within `MAX_READ_BYTES` of
+ * ledger, streams/budget.ts), one write per page once the reader took the last, and goes on
+ * live from where the last page ended with the same projector: the object holds a page, not
+ * the run, and no chunk is skipped or sent twice at a page's edge or where the backlog ends.
+ * A rewind written after the response started cannot take back chunks already sent
+ * (docs/delivery.md). `keepAliveMs`: the keep-alive interval while idle (default
+ * `live.keepAliveMs`).
  */
 export function activeRunUiStream(
   request: Request,
@@ -122,47 +126,19 @@ export function activeRunUiStream(
   keepAliveMs?: number,
 ): Response {
   const { ledger } = ctx.runtime;
-  const until = endsRun(ctx.sql, run.runId);
-  const projector = createUiStreamProjector();
-  const visible = visibleRun(ledger, run, {
-    projector,
-    ends: until,
-    through: ledger.tail,
-    merge: false,
-  });
-  const frames = visible.chunks.map(({ chunk, seq, index }) =>
-    formatSse({ id: chunkId(seq, index), data: JSON.stringify(chunk) }),
-  );
-  // An active run's stream does not end in its backlog, unless it ended just now.
-  if (visible.ended)
-    return new Response(frames.join("") + UI_STREAM_DONE, { headers: UI_STREAM_HEADERS });
-  const backlog = inPieces(frames, MAX_READ_BYTES);
+  const projector = visibleProjector(ledger, run, createUiStreamProjector(), ledger.tail);
   return projectedSse(
     request,
     ctx,
     projector,
-    { after: visible.last, skip: 0 },
+    { after: run.startedSeq - 1, skip: 0 },
     {
-      until,
+      until: endsRun(ctx.sql, run.runId),
       trailer: UI_STREAM_DONE,
       bounded: false,
       headers: UI_STREAM_HEADERS,
-      backlog,
+      fresh: true,
       ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
     },
   );
-}
-
-/** `frames` joined into pieces of at least `size` characters (the last may be shorter). */
-function inPieces(frames: readonly string[], size: number): string[] {
-  const pieces: string[] = [];
-  let piece = "";
-  for (const frame of frames) {
-    piece += frame;
-    if (piece.length < size) continue;
-    pieces.push(piece);
-    piece = "";
-  }
-  if (piece !== "") pieces.push(piece);
-  return pieces;
 }

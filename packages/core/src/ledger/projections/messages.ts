@@ -70,10 +70,12 @@ const COLUMNS =
 export const messagesProjection: Projection = {
   name: "messages",
   // 6: the compactions table (a session written by version 5 rebuilds from its ledger).
-  version: 6,
+  // 7: `messages_by_run`, a run's messages by index (`runUserMessages`, GET .../chat-history).
+  version: 7,
   create: [
     "CREATE TABLE messages (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0, prompt TEXT)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
+    "CREATE INDEX messages_by_run ON messages (run_id, role)",
     "CREATE TABLE message_deltas (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
     COMPACTIONS_TABLE,
   ],
@@ -429,17 +431,16 @@ export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] 
 }
 
 /**
- * The visible user messages that event `seq` wrote (a run's start, or a resume with a message):
- * the messages it handed in (`m<seq>.<i>`, user ones only), then its own (`m<seq>`), in
- * conversation order. Looked up by id (the unique index), so it costs the few rows it returns.
+ * The visible user messages of run `runId`: those its start and its resumes with a message
+ * wrote (ids `m<seq>`, and the messages each handed in, `m<seq>.<i>`, user ones only), in
+ * conversation order. Read by `messages_by_run`, so it costs the run's user rows, never its
+ * events or the session's other messages.
  */
-export function userMessagesAt(sql: SqlPort, seq: number): Message[] {
+export function runUserMessages(sql: SqlPort, runId: string): Message[] {
   return sql
     .exec<MessageRow>(
-      `SELECT ${COLUMNS} FROM messages WHERE (id = ? OR (id > ? AND id < ?)) AND role = 'user' AND ${VISIBLE} ORDER BY idx`,
-      `m${seq}`,
-      `m${seq}.`,
-      `m${seq}/`,
+      `SELECT ${COLUMNS} FROM messages WHERE run_id = ? AND role = 'user' AND ${VISIBLE} ORDER BY idx`,
+      runId,
     )
     .map(toMessage);
 }

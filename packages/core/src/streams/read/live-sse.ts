@@ -40,11 +40,6 @@ export interface LiveSseOptions {
   readonly maxReadBytes: number;
   readonly headers: HeadersInit;
   readonly now: () => number;
-  /**
-   * Written before anything is read from `start`, one piece per write, each once the reader
-   * took the last (invariant 2): a backlog the caller projected itself.
-   */
-  readonly prelude?: readonly string[];
   /** End a reader that has not taken its last write after `ms` (invariant 4); none: wait. */
   readonly stall?: {
     readonly ms: number;
@@ -100,10 +95,6 @@ export function liveSse<C extends ReadChunk>(
 
   async function loop(): Promise<void> {
     let position = start;
-    for (const text of options.prelude ?? []) {
-      if (!(await drained()) || stop.signal.aborted) return;
-      write(text);
-    }
     while (!stop.signal.aborted) {
       if (!(await drained())) break;
       if (stop.signal.aborted) break;

@@ -3,7 +3,7 @@ import type { Ledger } from "../../ledger/ledger.ts";
 import {
   type Message,
   type MessagePart,
-  userMessagesAt,
+  runUserMessages,
 } from "../../ledger/projections/messages.ts";
 import type { RunRecord } from "../../ledger/projections/runs.ts";
 import type { SqlPort } from "../../sql/port.ts";
@@ -26,7 +26,9 @@ import { visibleRun } from "./visible-run.ts";
  *    id): the AI SDK appends each delta to its part, so the message built is the same
  *    (visible-run.ts).
  * 3. A run's user messages are the visible user rows of the messages projection that its start
- *    and its resumes wrote (`userMessagesAt`), in conversation order, before its answer.
+ *    and its resumes wrote (`runUserMessages`), in conversation order, before its answer. They
+ *    are read from that projection, not from the run's events: the active run's turn (whose
+ *    answer the resume stream sends) costs its user messages, however long the run is.
  * 4. What a resume from a checkpoint (or a retry) took back is left out, as the messages
  *    projection hides it (`rewindsTo`): the chunks of the run's events after that checkpoint,
  *    which ends a step (`finish-step`), so the stream stays whole. The rule is wire/rewound.ts
@@ -55,18 +57,10 @@ export interface ChatTurn {
 
 /** One run as a chat turn; `active`: the session's active run, whose chunks are left out. */
 export function chatTurn(ledger: Ledger, sql: SqlPort, run: RunRecord, active: boolean): ChatTurn {
-  const messages: UserUIMessage[] = [];
-  const visible = visibleRun(ledger, run, {
-    projector: createUiStreamProjector(),
-    ends: endsRun(sql, run.runId),
-    merge: true,
-    onEvent: (event) => {
-      if (event.runId !== run.runId) return;
-      if (event.kind === "run.started" || event.kind === "run.resumed")
-        messages.push(...userMessagesAt(sql, event.seq).map(userUIMessage));
-    },
-  });
-  return { runId: run.runId, messages, chunks: active ? null : visible.chunks.map((c) => c.chunk) };
+  const messages = runUserMessages(sql, run.runId).map(userUIMessage);
+  if (active) return { runId: run.runId, messages, chunks: null };
+  const chunks = visibleRun(ledger, run, createUiStreamProjector(), endsRun(sql, run.runId));
+  return { runId: run.runId, messages, chunks };
 }
 
 /** A user message of the messages projection as the AI SDK's UIMessage. */
