@@ -226,7 +226,8 @@ describe("GET .../chat-history", () => {
     const older = await historyResponse(huge, `?limit=100&before=${newest.page.prevCursor}`);
     expect(userText(older.page)).toEqual([["question 1"]]);
     expect(older.page.prevCursor).toBeNull();
-  });
+    // 10 MB of tool results written and read back twice: ~1 s alone, several under load.
+  }, 30_000);
 
   it("shows a rewound run as its conversation does: what it said after the checkpoint is gone", async () => {
     const t = createTestSession(payer);
