@@ -133,8 +133,13 @@ export type AgentServerClass = (new (
   ctx: DurableObjectState,
   env: Record<string, unknown>,
 ) => DurableObject<Record<string, unknown>> & SessionPeerStub & StoreStub & AgentWorkflowStub) & {
-  /** The agent types this server has, sorted (for `routeRequest`'s `mcp.agents`). */
+  /** The agent types this server has, sorted (what `routeRequest`'s `/mcp/:agent` serves). */
   readonly agents: readonly string[];
+  /**
+   * The options it was created with: `routeRequest(..., { server })` applies their
+   * `authorize`, `index` and `prices` at the Worker's own routes, so each is declared once.
+   */
+  readonly options: AgentServerOptions;
 };
 
 /**
@@ -163,6 +168,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   return class AgentSessionObject extends DurableObject<Record<string, unknown>> {
     static get agents(): readonly string[] {
       return registry.types();
+    }
+
+    static get options(): AgentServerOptions {
+      return options;
     }
 
     readonly #sql: SqlPort = doSqlPort(this.ctx.storage);
