@@ -9,7 +9,9 @@
  *    the signed-token check, as the session object does).
  * 2. A value given to both (`authorize`, `index`, `prices`) must be the same value: another one
  *    refuses every request with 500 `conflicting_options`, so two rules never silently diverge.
- * 3. Without `server`, routeRequest's own options are used as before (the older form).
+ * 3. Without `server`, routeRequest's own options are used as before (the older form), and a
+ *    Worker whose createAgentServer declared an `authorize` that routeRequest does not apply is
+ *    told so once per logger (`rule_not_applied`): its own routes refuse what sessions let in.
  */
 import { DurableAgentsError, type Logger, type PriceTable } from "@durable-agents/core";
 import type { Authorize } from "./auth/authorize.ts";
@@ -81,6 +83,29 @@ export function mcpAgents(
   throw new RouterOptionsError(
     "mcp_agents_missing",
     "routeRequest's `mcp` has no `agents` and routeRequest no `server`: give `server: AgentSession` (all of its agents are served) or list `mcp.agents`",
+  );
+}
+
+/** The `authorize` rules createAgentServer was given in this isolate (declareServerRule). */
+const declaredRules = new Set<Authorize>();
+const warned = new WeakSet<Logger>();
+
+/** Called by createAgentServer with the rule it was given, so routeRequest can tell when it differs. */
+export function declareServerRule(rule: Authorize | undefined): void {
+  if (rule) declaredRules.add(rule);
+}
+
+/**
+ * The older form (no `server`) in a Worker whose server declared another rule than routeRequest
+ * applies: said once per logger, since the Worker's routes and the sessions then disagree.
+ */
+export function warnIfRuleNotApplied(options: DeclaredOnce, logger: Logger): void {
+  if (options.server || declaredRules.size === 0 || warned.has(logger)) return;
+  if (options.authorize && declaredRules.has(options.authorize)) return;
+  warned.add(logger);
+  logger.warn(
+    "routeRequest was given no `server`, and createAgentServer an `authorize` rule that routeRequest does not apply: the Worker's own routes (GET /sessions, GET /usage, /v1/stream/*, /mcp/:agent) check by another rule than the sessions. Give routeRequest `server: AgentSession` (docs/api.md#auth)",
+    { code: "rule_not_applied" },
   );
 }
 

@@ -19,7 +19,12 @@ import {
   indexOffError,
   type SessionIndex,
 } from "./d1/index-port.ts";
-import { mcpAgents, type RoutedServer, resolveRouterOptions } from "./router-options.ts";
+import {
+  mcpAgents,
+  type RoutedServer,
+  resolveRouterOptions,
+  warnIfRuleNotApplied,
+} from "./router-options.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 import type { StreamVars } from "./stream-object/stream-config.ts";
 
@@ -98,6 +103,7 @@ export async function routeRequest(
   const logger = options.logger ?? options.server?.options.logger ?? consoleLogger;
   try {
     const resolved = resolveRouterOptions(options);
+    warnIfRuleNotApplied(options, logger);
     const { authorize, index, prices } = resolved;
     const url = new URL(request.url);
     if (url.pathname.startsWith(STREAM_ROOT) && env.STREAMS) {

@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { type CommandName, mintSessionToken } from "@durable-agents/core";
+import { type CommandName, mintSessionToken, silentLogger } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { d1Index } from "../src/d1/index.ts";
 import { allowLocalDev, type RouterOptions, routeRequest } from "../src/index.ts";
@@ -512,6 +512,29 @@ describe("one rule, declared once, at every door of the Worker", () => {
       "http://127.0.0.1:8787",
     );
     expect(outcomes).toEqual(await answers(localDevWorker(), "http://127.0.0.1:8787"));
+  });
+
+  it("the older form, a rule given to createAgentServer only and routeRequest without `server`, is told once (rule_not_applied)", async () => {
+    const warnings: { message: string; code: unknown }[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (message: string, fields?: Record<string, unknown>) =>
+        void warnings.push({ message, code: fields?.code }),
+    };
+    const oldForm = (options: Partial<RouterOptions>) =>
+      routeRequest(new Request("http://127.0.0.1:8787/sessions"), env, undefined, {
+        ...options,
+        logger,
+      });
+    // The rule the local-dev server declared: nothing to say.
+    await oldForm({ authorize: localDevRule });
+    expect(warnings).toEqual([]);
+    // Without it: the index route refuses what the local-dev sessions let in; said once.
+    expect((await oldForm({})).status).toBe(401);
+    await oldForm({});
+    expect(warnings).toEqual([
+      { message: expect.stringContaining("`server`"), code: "rule_not_applied" },
+    ]);
   });
 
   it("another rule (or index) than the server's is refused on every request with 500 conflicting_options, naming the option", async () => {

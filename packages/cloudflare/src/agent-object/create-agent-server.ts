@@ -33,6 +33,7 @@ import {
   type WorkflowCallReply,
 } from "@durable-agents/core";
 import { assertSessionIndex, unindexedWarning } from "../d1/index-port.ts";
+import { declareServerRule } from "../router-options.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
 import { type StoreReply, type StoreStub, serveStoreRpc } from "../store/store-rpc.ts";
 import type {
@@ -154,6 +155,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   assertDistinctProjections(options.projections ?? []);
   assertDistinctSubscriptions(options.subscriptions ?? []);
   assertSessionIndex(options.index, "createAgentServer");
+  declareServerRule(options.authorize);
   // A tool naming a domain its agent does not declare (AgentConfigError); allow-lists need env,
   // so they are checked when a session opens (its first request).
   if (!(options.agents instanceof AgentRegistry))
