@@ -2,7 +2,7 @@
  * One declaration of who may do what: `routeRequest` takes the rule (and the index and
  * prices) from the server class createAgentServer made, so the Worker's own routes (the
  * index, `/v1/stream/*`, `/mcp/:agent`) and the session object's (HTTP and WebSocket) apply
- * the same `authorize`, written once (docs/architecture.md#one-rule-for-every-door).
+ * the same `authorize`, written once (docs/architecture.md, "One rule for every door").
  *
  * Invariants:
  * 1. Given `server`, every door of routeRequest checks with `server.options.authorize` (absent:
