@@ -1,5 +1,5 @@
 // bench/bundle's minimal agent Worker with the optional parts a Worker opts into: the D1
-// index (d1Index() from @durable-agents/cloudflare/d1, given to the server and the router)
+// index (d1Index() from @durable-agents/cloudflare/d1, given to the server; the router reads it from the server)
 // and cron schedules (cronSchedules from @durable-agents/core/cron). The difference from
 // minimal-worker.ts is what they cost (npm run bench -- bundle-size); test/e2e's bundle test
 // checks that this Worker carries both and the minimal one neither.
@@ -34,5 +34,5 @@ export const AgentSession = createAgentServer({
 });
 
 export default {
-  fetch: (request, env, ctx) => routeRequest(request, env, ctx, { index }),
+  fetch: (request, env, ctx) => routeRequest(request, env, ctx, { server: AgentSession }),
 } satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;

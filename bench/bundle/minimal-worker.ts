@@ -15,5 +15,5 @@ const echo = defineAgent({
 export const AgentSession = createAgentServer({ agents: [echo], authorize: allowLocalDev() });
 
 export default {
-  fetch: (request, env, ctx) => routeRequest(request, env, ctx),
+  fetch: (request, env, ctx) => routeRequest(request, env, ctx, { server: AgentSession }),
 } satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;

@@ -32,6 +32,6 @@ export default {
     // /floor/:name/...: the send floor (floor.ts), no durable-agents code.
     const floor = /^\/floor\/([^/]+)\//.exec(new URL(request.url).pathname);
     if (floor?.[1]) return env.FLOOR.get(env.FLOOR.idFromName(floor[1])).fetch(request);
-    return routeRequest(request, env, ctx);
+    return routeRequest(request, env, ctx, { server: AgentSession });
   },
 } satisfies ExportedHandler<Env>;

@@ -32,6 +32,6 @@ export default {
     const url = new URL(request.url);
     const bare = /^\/bare\/(.+)$/.exec(url.pathname);
     if (bare?.[1]) return env.BARE.get(env.BARE.idFromName(bare[1])).fetch(request);
-    return routeRequest(request, env, ctx);
+    return routeRequest(request, env, ctx, { server: AgentSession });
   },
 } satisfies ExportedHandler<Env>;

@@ -64,6 +64,7 @@ export default {
     if (!match?.[1] || !match[2]) return new Response("not found", { status: 404 });
     const mode = match[1].toUpperCase() as "OFF" | "ON" | "SLOW";
     url.pathname = match[2];
-    return routeRequest(new Request(url, request), { ...env, AGENTS: env[mode] }, ctx);
+    const server = { OFF: IndexOff, ON: IndexOn, SLOW: IndexSlowD1 }[mode];
+    return routeRequest(new Request(url, request), { ...env, AGENTS: env[mode] }, ctx, { server });
   },
 } satisfies ExportedHandler<Env>;

@@ -343,6 +343,11 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     expect(output).toContain('→ to_fahrenheit({"celsius":100})');
     expect(output).toContain("100 °C is 212 °F.");
     expect(fake.requests).toHaveLength(2);
+    // One rule at every door (routeRequest's `server`): on 127.0.0.1 the Worker's own index
+    // route lets in what the sessions do; it passes the door and says the index is off.
+    const sessions = await fetch(`${dev.baseUrl}/sessions`);
+    expect(sessions.status).toBe(404);
+    expect(await sessions.json()).toMatchObject({ error: { code: "index_off" } });
     // Where it is not installed the docs say `npx @durable-agents/client`: the same bin.
     const scoped = await spawnAsync("npx", ["--offline", "@durable-agents/client", "--help"], {
       ...consumerEnv(),

@@ -52,6 +52,9 @@ describe("quickstart under wrangler dev", () => {
       `${dev.baseUrl}/agents/assistant/${session}/status`,
     );
     expect(status.status).toBe("completed");
+    // One rule at every door: the Worker's own routes let in what the session routes do.
+    await getJson(`${dev.baseUrl}/sessions`);
+    await getJson(`${dev.baseUrl}/usage`);
   });
 
   it("requests refused before their body is read get a 4xx and leave no uncaught exception in the server log", async () => {
@@ -95,6 +98,19 @@ describe("quickstart under wrangler dev", () => {
     dev = await startQuickstart(newState("e2e-door"), { AUTH_SECRET: secret });
     const base = dev.baseUrl;
 
+    // One rule at every door: without a token, the same 401 at each route.
+    const unauthenticated: [string, string][] = [
+      ["GET", "/agents/assistant/s1/status"],
+      ["GET", "/sessions"],
+      ["GET", "/usage"],
+      ["POST", "/mcp/assistant"],
+      ["PUT", "/v1/stream/e2e-door"],
+    ];
+    for (const [method, path] of unauthenticated) {
+      const response = await fetch(`${base}${path}`, { method });
+      expect([path, response.status], path).toEqual([path, 401]);
+      expect(await response.json()).toMatchObject({ error: { code: "unauthorized" } });
+    }
     // /v1/stream/* is behind the same door as the sessions.
     const stream = `${base}/v1/stream/e2e-door`;
     const put = { method: "PUT", headers: { "content-type": "text/plain" }, body: "hi" };

@@ -20,5 +20,5 @@ export const AgentSession = createAgentServer({
 });
 
 export default {
-  fetch: (request, env, ctx) => routeRequest(request, env, ctx),
+  fetch: (request, env, ctx) => routeRequest(request, env, ctx, { server: AgentSession }),
 } satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;

@@ -20,13 +20,6 @@ import { researcher } from "./researcher.ts";
 import { reminder } from "./triggers.ts";
 
 /**
- * allowLocalDev(): requests to 127.0.0.1 need no token while AUTH_SECRET is
- * unset (so the CLI works); anything else needs a signed token. One door:
- * the same check guards the sessions, /v1/stream/* and the index routes.
- */
-const authorize = allowLocalDev();
-
-/**
  * The cross-session index: every session's status and usage in the D1 database INDEX_DB
  * (GET /sessions, GET /usage). This one line turns it on, for the sessions and the routes
  * alike; `undefined` turns it off (and a Worker without it bundles none of the index).
@@ -38,7 +31,11 @@ const index = d1Index();
 const agents = [assistant, assistantWf, researcher];
 
 /**
- * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. `assistant-wf` is
+ * One Durable Object per agent session. Bound as AGENTS in wrangler.jsonc. `authorize`, declared
+ * here once: allowLocalDev() lets requests to 127.0.0.1 in without a token while AUTH_SECRET is
+ * unset (so the CLI works); anything else needs a signed token. routeRequest takes it (and the
+ * index) from this class, so the same rule guards the sessions and their WebSocket,
+ * /v1/stream/*, the index routes and /mcp/:agent. `assistant-wf` is
  * the assistant on the Workflow executor; the researcher is their sub-agent; `reminder` is the
  * schedules' trigger kind, which takes cron schedules too (`cron`, from
  * @durable-agents/core/cron); `note_stats` is an app projection of the notes tools' events,
@@ -46,7 +43,7 @@ const agents = [assistant, assistantWf, researcher];
  */
 export const AgentSession = createAgentServer({
   agents,
-  authorize,
+  authorize: allowLocalDev(),
   triggers: [reminder],
   cron: cronSchedules,
   projections: [noteStats],
@@ -67,10 +64,10 @@ export default {
       return inspectorResponse({ agents: AgentSession.agents });
     if (request.method === "GET" && pathname === DEV_INFO_PATH)
       return devInfoResponse(request, env, index);
-    // mcp: each agent is also an MCP server at /mcp/:agent (here /mcp/assistant).
-    const mcp = { serve: serveAgentMcp, agents: AgentSession.agents };
-    // The index routes read the same index the sessions write, and say so when it is off.
-    return routeRequest(request, env, ctx, { authorize, mcp, index });
+    // server: its rule guards every route, and the index routes read the index its sessions
+    // write (and say so when it is off). mcp: each of its agents is also an MCP server at
+    // /mcp/:agent (here /mcp/assistant).
+    return routeRequest(request, env, ctx, { server: AgentSession, mcp: { serve: serveAgentMcp } });
   },
 } satisfies ExportedHandler<
   {

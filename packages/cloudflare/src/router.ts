@@ -19,6 +19,12 @@ import {
   indexOffError,
   type SessionIndex,
 } from "./d1/index-port.ts";
+import {
+  mcpAgents,
+  type RoutedServer,
+  resolveRouterOptions,
+  warnIfRuleNotApplied,
+} from "./router-options.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 import type { StreamVars } from "./stream-object/stream-config.ts";
 
@@ -29,27 +35,44 @@ export interface RouterEnv {
   readonly AUTH_SECRET?: string;
 }
 
-/** Options of the Worker-level routes (`GET /sessions`, `GET /usage`). */
+/** Options of the Worker-level routes (`GET /sessions`, `GET /usage`, `/v1/stream/*`, `/mcp/:agent`). */
 export interface RouterOptions {
   /**
+   * The session server class (createAgentServer's result). Its `authorize`, `index`, `prices`
+   * and `logger` are the Worker's too: every door (the session routes, their WebSocket, the
+   * index, `/v1/stream/*`, `/mcp/:agent`) applies the one rule declared there, and the index
+   * routes read the index its sessions write. The form to use: declare them once, in
+   * createAgentServer. Giving routeRequest another `authorize`, `index` or `prices` as well is
+   * refused with 500 `conflicting_options` on every request; the same value is accepted.
+   * @example
+   * routeRequest(request, env, ctx, { server: AgentSession })
+   */
+  readonly server?: RoutedServer;
+  /**
    * Replaces the default token check on the Worker-level routes: the index (admin token)
-   * and `/v1/stream/*` (stream token). Pass the same one as createAgentServer's.
+   * and `/v1/stream/*` (stream token).
+   * @deprecated Give `server` instead: it carries createAgentServer's `authorize`, so the rule
+   * is declared once. Without `server`, pass the same one as createAgentServer's.
    */
   readonly authorize?: Authorize;
   readonly logger?: Logger;
-  /** Prices for the cost column of `GET /usage`. */
+  /**
+   * Prices for the cost column of `GET /usage`.
+   * @deprecated Give `server`: it carries createAgentServer's `prices`.
+   */
   readonly prices?: PriceTable;
   /**
    * The cross-session index that `GET /sessions` and `GET /usage` read: the same value as
    * createAgentServer's `index` (`d1Index(...)` from `@durable-agents/cloudflare/d1`), so
    * both use the same bindings. Without it both routes answer 404 `index_off` (after the
    * admin check), whatever D1 bindings the Worker has.
+   * @deprecated Give `server`: it carries createAgentServer's `index`.
    */
   readonly index?: SessionIndex;
   /**
    * Serves `/mcp/:agent`: `serve` is `serveAgentMcp` from `@durable-agents/cloudflare/mcp` (a
    * separate entry point: a Worker without it does not bundle the MCP SDK); `agents` the
-   * agents served, `AgentSession.agents` (the server class's) for all of them. Another name
+   * agents served, by default all of `server`'s (needed without `server`). Another name
    * gets 404 `agent_not_found` at the door, before the MCP transport.
    */
   readonly mcp?: {
@@ -58,15 +81,18 @@ export interface RouterOptions {
       agent: string,
       agents: DurableObjectNamespace,
     ) => Promise<Response>;
-    readonly agents: readonly string[];
+    readonly agents?: readonly string[];
   };
 }
 
 /**
- * The Worker entry: sends each session route to its session's object, and
- * `/v1/stream/*` to the Durable Streams objects.
+ * The Worker entry: sends each session route to its session's object, `/v1/stream/*` to the
+ * Durable Streams objects, and serves the index and MCP routes, each behind the rule of
+ * `options.server` (the one createAgentServer was given; none: signed tokens).
  * @example
- * export default { fetch: (request, env, ctx) => routeRequest(request, env, ctx) };
+ * export default {
+ *   fetch: (request, env, ctx) => routeRequest(request, env, ctx, { server: AgentSession }),
+ * };
  */
 export async function routeRequest(
   request: Request,
@@ -74,9 +100,11 @@ export async function routeRequest(
   _ctx?: ExecutionContext,
   options: RouterOptions = {},
 ): Promise<Response> {
-  const logger = options.logger ?? consoleLogger;
-  const authorize = options.authorize;
+  const logger = options.logger ?? options.server?.options.logger ?? consoleLogger;
   try {
+    const resolved = resolveRouterOptions(options);
+    warnIfRuleNotApplied(options, logger);
+    const { authorize, index, prices } = resolved;
     const url = new URL(request.url);
     if (url.pathname.startsWith(STREAM_ROOT) && env.STREAMS) {
       return await routeStreamRequest(request, env.STREAMS, env as StreamVars, {
@@ -94,9 +122,9 @@ export async function routeRequest(
         { authorize, logger },
       );
       if (outcome.type === "respond") return outcome.response;
-      if (!options.index) throw indexOffError(url.pathname, bindings);
-      assertSessionIndex(options.index, "routeRequest");
-      return await options.index.serve(request, bindings, { prices: options.prices });
+      if (!index) throw indexOffError(url.pathname, bindings);
+      assertSessionIndex(index, "routeRequest");
+      return await index.serve(request, bindings, { prices });
     }
     const mcp = options.mcp && /^\/mcp\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(url.pathname);
     if (options.mcp && mcp?.[1]) {
@@ -111,8 +139,8 @@ export async function routeRequest(
         { authorize, logger },
       );
       if (outcome.type === "respond") return outcome.response;
-      if (!options.mcp.agents.includes(agent))
-        throw new AgentNotFoundError(agent, [...options.mcp.agents].sort());
+      const served = mcpAgents(options.mcp.agents, resolved);
+      if (!served.includes(agent)) throw new AgentNotFoundError(agent, [...served].sort());
       return await options.mcp.serve(request, agent, env.AGENTS);
     }
     // useChat's URLs become the session route .../chat of the chat id's session.

@@ -633,7 +633,7 @@ describe("docs/api.md", () => {
 
     const worker = {
       fetch: (request: Request, env: RouterEnv, ctx: ExecutionContext) =>
-        routeRequest(request, env, ctx, { index }),
+        routeRequest(request, env, ctx, { server: AgentSession }),
       scheduled: retentionHandler({ days: 90 }),
     };
 

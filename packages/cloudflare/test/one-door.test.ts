@@ -1,7 +1,12 @@
 import { env, SELF } from "cloudflare:test";
-import { type CommandName, mintSessionToken } from "@durable-agents/core";
+import { type CommandName, mintSessionToken, silentLogger } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { d1Index } from "../src/d1/index.ts";
+import { allowLocalDev, type RouterOptions, routeRequest } from "../src/index.ts";
+import { serveAgentMcp } from "../src/mcp/index.ts";
+import { LocalDevSession, localDevRule } from "./fixture/local-dev.ts";
 import { commandLog, hookLog } from "./fixture/platform.ts";
+import { migrateIndexDb } from "./support/index-db.ts";
 import {
   isTerminal,
   normalized,
@@ -394,3 +399,166 @@ describe("projection.rebuild needs the admin scope its declaration names, on eve
     ]);
   });
 });
+
+/**
+ * One rule for every door: the Worker's own routes (the index, `/v1/stream/*`, `/mcp/:agent`)
+ * and the session object's (HTTP and the WebSocket) apply the `authorize` the server was
+ * created with, declared once (`routeRequest(..., { server })`, as the README's Worker does).
+ */
+describe("one rule, declared once, at every door of the Worker", () => {
+  let doorCount = 0;
+
+  /** One unauthenticated request at each door, to `origin`. */
+  function doors(origin: string): Record<string, () => Request> {
+    const n = ++doorCount;
+    const session = `${origin}/agents/chatty/door${Date.now()}_${n}`;
+    return {
+      "session HTTP": () => new Request(`${session}/status`),
+      "session WebSocket": () =>
+        new Request(`${session}/ws?offset=now`, { headers: { upgrade: "websocket" } }),
+      "index /sessions": () => new Request(`${origin}/sessions`),
+      "index /usage": () => new Request(`${origin}/usage`),
+      "/v1/stream": () =>
+        new Request(`${origin}/v1/stream/door-${Date.now()}-${n}`, {
+          method: "PUT",
+          headers: { "content-type": "text/plain" },
+          body: "hi",
+        }),
+      MCP: () =>
+        new Request(`${origin}/mcp/chatty`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+          },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "initialize",
+            params: {
+              protocolVersion: "2025-06-18",
+              capabilities: {},
+              clientInfo: { name: "door-test", version: "0" },
+            },
+          }),
+        }),
+    };
+  }
+
+  /** Each door's answer: its status, and the error code when refused. */
+  async function answers(
+    fetch: (request: Request) => Promise<Response>,
+    origin: string,
+  ): Promise<Record<string, Outcome>> {
+    const out: Record<string, Outcome> = {};
+    for (const [door, request] of Object.entries(doors(origin))) {
+      const response = await fetch(request());
+      response.webSocket?.accept();
+      response.webSocket?.close(1000);
+      out[door] =
+        response.status < 400
+          ? { status: response.status }
+          : { status: response.status, code: await errorCode(response) };
+    }
+    return out;
+  }
+
+  /** A Worker built like the README's, on the local-dev server (bound as LOCAL_DEV). */
+  function localDevWorker(extra: Partial<RouterOptions> = {}) {
+    return (request: Request) =>
+      routeRequest(request, { ...env, AGENTS: env.LOCAL_DEV }, undefined, {
+        server: LocalDevSession,
+        mcp: { serve: serveAgentMcp },
+        ...extra,
+      });
+  }
+
+  it("tokens required (no rule declared): every door refuses the same request with the same 401", async () => {
+    const outcomes = await answers((request) => SELF.fetch(request), "http://agents.test");
+    const refused = { status: 401, code: "unauthorized" };
+    expect(outcomes).toEqual({
+      "session HTTP": refused,
+      "session WebSocket": refused,
+      "index /sessions": refused,
+      "index /usage": refused,
+      "/v1/stream": refused,
+      MCP: refused,
+    });
+  });
+
+  it("a local-dev rule given only to createAgentServer: on 127.0.0.1 the Worker's routes accept what the session routes accept", async () => {
+    await migrateIndexDb();
+    const outcomes = await answers(localDevWorker(), "http://127.0.0.1:8787");
+    expect(outcomes).toEqual({
+      "session HTTP": { status: 200 },
+      "session WebSocket": { status: 101 },
+      "index /sessions": { status: 200 },
+      "index /usage": { status: 200 },
+      "/v1/stream": { status: 201 },
+      MCP: { status: 200 },
+    });
+  });
+
+  it("the same local-dev Worker on a public host: every door gives the same refusal", async () => {
+    const outcomes = await answers(localDevWorker(), "https://agents.example.com");
+    const refused = { status: 500, code: "auth_not_configured" };
+    expect(Object.values(outcomes)).toEqual(Object.values(outcomes).map(() => refused));
+  });
+
+  it("the same rule also passed to routeRequest (the old form) changes nothing", async () => {
+    await migrateIndexDb();
+    const outcomes = await answers(
+      localDevWorker({ authorize: localDevRule }),
+      "http://127.0.0.1:8787",
+    );
+    expect(outcomes).toEqual(await answers(localDevWorker(), "http://127.0.0.1:8787"));
+  });
+
+  it("the older form, a rule given to createAgentServer only and routeRequest without `server`, is told once (rule_not_applied)", async () => {
+    const warnings: { message: string; code: unknown }[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (message: string, fields?: Record<string, unknown>) =>
+        void warnings.push({ message, code: fields?.code }),
+    };
+    const oldForm = (options: Partial<RouterOptions>) =>
+      routeRequest(new Request("http://127.0.0.1:8787/sessions"), env, undefined, {
+        ...options,
+        logger,
+      });
+    // The rule the local-dev server declared: nothing to say.
+    await oldForm({ authorize: localDevRule });
+    expect(warnings).toEqual([]);
+    // Without it: the index route refuses what the local-dev sessions let in; said once.
+    expect((await oldForm({})).status).toBe(401);
+    await oldForm({});
+    expect(warnings).toEqual([
+      { message: expect.stringContaining("`server`"), code: "rule_not_applied" },
+    ]);
+  });
+
+  it("another rule (or index) than the server's is refused on every request with 500 conflicting_options, naming the option", async () => {
+    for (const [option, extra] of [
+      ["authorize", { authorize: allowLocalDev() }],
+      ["index", { index: d1Index() }],
+      ["prices", { prices: { "*": { inputPerMillion: 1, outputPerMillion: 1 } } }],
+    ] as const) {
+      const worker = localDevWorker(extra as Partial<RouterOptions>);
+      for (const request of Object.values(doors("http://127.0.0.1:8787"))) {
+        const response = await worker(request());
+        expect([option, response.status]).toEqual([option, 500]);
+        const { error } = (await response.json()) as { error: { code: string; message: string } };
+        expect(error.code).toBe("conflicting_options");
+        expect(error.message).toContain(`\`${option}\``);
+      }
+    }
+  });
+});
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      LOCAL_DEV: DurableObjectNamespace;
+    }
+  }
+}

@@ -33,6 +33,7 @@ import {
   type WorkflowCallReply,
 } from "@durable-agents/core";
 import { assertSessionIndex, unindexedWarning } from "../d1/index-port.ts";
+import { declareServerRule } from "../router-options.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
 import { type StoreReply, type StoreStub, serveStoreRpc } from "../store/store-rpc.ts";
 import type {
@@ -133,8 +134,13 @@ export type AgentServerClass = (new (
   ctx: DurableObjectState,
   env: Record<string, unknown>,
 ) => DurableObject<Record<string, unknown>> & SessionPeerStub & StoreStub & AgentWorkflowStub) & {
-  /** The agent types this server has, sorted (for `routeRequest`'s `mcp.agents`). */
+  /** The agent types this server has, sorted (what `routeRequest`'s `/mcp/:agent` serves). */
   readonly agents: readonly string[];
+  /**
+   * The options it was created with: `routeRequest(..., { server })` applies their
+   * `authorize`, `index` and `prices` at the Worker's own routes, so each is declared once.
+   */
+  readonly options: AgentServerOptions;
 };
 
 /**
@@ -149,6 +155,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   assertDistinctProjections(options.projections ?? []);
   assertDistinctSubscriptions(options.subscriptions ?? []);
   assertSessionIndex(options.index, "createAgentServer");
+  declareServerRule(options.authorize);
   // A tool naming a domain its agent does not declare (AgentConfigError); allow-lists need env,
   // so they are checked when a session opens (its first request).
   if (!(options.agents instanceof AgentRegistry))
@@ -163,6 +170,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
   return class AgentSessionObject extends DurableObject<Record<string, unknown>> {
     static get agents(): readonly string[] {
       return registry.types();
+    }
+
+    static get options(): AgentServerOptions {
+      return options;
     }
 
     readonly #sql: SqlPort = doSqlPort(this.ctx.storage);

@@ -17,7 +17,7 @@ export class AuthNotConfiguredError extends DurableAgentsError {
     super(
       "auth_not_configured",
       500,
-      `auth is not configured: ${why}. Set a secret of at least ${MIN_SECRET_CHARS} characters with \`wrangler secret put AUTH_SECRET\`, or pass your own \`authorize\` to createAgentServer and routeRequest`,
+      `auth is not configured: ${why}. Set a secret of at least ${MIN_SECRET_CHARS} characters with \`wrangler secret put AUTH_SECRET\`, or pass your own \`authorize\` to createAgentServer (routeRequest's \`server\` applies it to the Worker's routes)`,
       false,
     );
   }
