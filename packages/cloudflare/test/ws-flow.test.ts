@@ -93,6 +93,9 @@ describe("WebSocket flow control", () => {
     const all = await s.ended();
     expect(sum(all.map((e) => byteLength(JSON.stringify(e))))).toBeGreaterThan(10 * WINDOW);
     expect(await silent.closed).toEqual(SLOW_READER);
+    // The close is announced by one frame, the last, naming it: a client acts on it at once.
+    expect(silent.frames.at(-1)).toEqual({ type: "closing", ...SLOW_READER });
+    expect(silent.frames.filter((f) => f.type === "closing")).toHaveLength(1);
     // At most the window plus the one frame that crossed it.
     const sizes = eventFrameBytes(silent);
     expect(sum(sizes.slice(0, -1))).toBeLessThan(WINDOW);
@@ -170,6 +173,11 @@ describe("WebSocket flow control", () => {
     expect(await socket.closed).toEqual({ code: 1000, reason: "stream closed" });
     expect(socket.events()).toEqual(all);
     expect(eventFrames(socket).at(-1)?.streamClosed).toBe(true);
+    // After the streamClosed frame, the close is announced like every close the server makes.
+    expect(socket.frames.slice(-2)).toEqual([
+      eventFrames(socket).at(-1),
+      { type: "closing", code: 1000, reason: "stream closed" },
+    ]);
   });
 
   it("an event larger than the window still arrives, alone in its frame, and an ack of it moves the reader on", async () => {
@@ -256,6 +264,8 @@ describe("WebSocket flow control", () => {
     expect(acker.events()).toEqual(all.slice(first.length));
     expect(counts.acks).toBeGreaterThan(5);
     expect(await silent.closed).toEqual(SLOW_READER);
+    // An inherited socket's close is announced too (the stall timer of the woken instance).
+    expect(silent.frames.at(-1)).toEqual({ type: "closing", ...SLOW_READER });
     expect(sum(eventFrameBytes(silent).slice(0, -1))).toBeLessThan(WINDOW);
     expect(silent.events()).toEqual(all.slice(first.length, first.length + silent.events().length));
     acker.ws.close(1000);
