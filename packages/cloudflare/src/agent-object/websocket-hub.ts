@@ -10,7 +10,6 @@ import {
   type Ledger,
   type Logger,
   renderError,
-  UserError,
 } from "@durable-agents/core";
 import { SocketCredit } from "./socket-credit.ts";
 import { SocketStalls } from "./socket-stalls.ts";
@@ -27,6 +26,7 @@ import {
   parseFrame,
   responseFrame,
   resultFrame,
+  UpgradeRequiredError,
   WS_SLOW_READER,
   WS_STREAM_CLOSED,
 } from "./websocket-protocol.ts";
@@ -90,17 +90,6 @@ export type SocketCommandContext = Omit<CommandCall, "caller" | "transport" | "r
 
 /** A socket's caller when none was recorded: nothing is allowed. */
 const NO_CALLER: Caller = { identity: {}, scopes: [] };
-
-export class UpgradeRequiredError extends UserError {
-  override name = "UpgradeRequiredError";
-  constructor() {
-    super(
-      "upgrade_required",
-      426,
-      "GET .../ws needs a WebSocket upgrade (Upgrade: websocket); use GET .../events?live=sse for a plain HTTP stream",
-    );
-  }
-}
 
 /** One subscribed socket: its position (seq of the last event sent) and its credit. */
 interface Subscriber {
@@ -223,10 +212,7 @@ export class WebSocketHub {
     );
   }
 
-  /**
-   * A close the server makes (invariant 6): announced by a `closing` frame naming it, then
-   * made.
-   */
+  /** A close the hub makes: a `closing` frame naming it, then the close (invariant 6). */
   #shut(ws: WebSocket, { code, reason }: { readonly code: number; readonly reason: string }): void {
     safeSend(ws, closingFrame(code, reason));
     this.close(ws, code, reason);

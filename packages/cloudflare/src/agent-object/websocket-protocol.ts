@@ -12,6 +12,7 @@ import {
   START_OFFSET,
   takeUntilBudget,
   toWire,
+  UserError,
   utf8Length,
 } from "@durable-agents/core";
 
@@ -69,6 +70,17 @@ export const WS_STREAM_CLOSED = { code: 1000, reason: "stream closed" } as const
 
 /** Frame types besides the command names: `approve` (a resume with decisions), `ack`, `ping`. */
 export const WS_ALIASES = ["approve", "ack", "ping"] as const;
+
+export class UpgradeRequiredError extends UserError {
+  override name = "UpgradeRequiredError";
+  constructor() {
+    super(
+      "upgrade_required",
+      426,
+      "GET .../ws needs a WebSocket upgrade (Upgrade: websocket); use GET .../events?live=sse for a plain HTTP stream",
+    );
+  }
+}
 
 /** What one client frame asks for: a session command with its raw input, or a ping. */
 export type WsFrame =
