@@ -327,10 +327,35 @@ describe("WebSocket flow control", () => {
     expect(seen).toEqual(await s.events());
     expect(socket.connections()).toBe(2);
   });
+
+  it("the client library resumes on the closing frame while the server's close is held up, and reconnects once", async () => {
+    const s = await throttled();
+    // The server's close events never reach the client until released (a proxy's late close).
+    const { api, socket } = client(s, { holdCloses: true });
+    const reading = readRun(api.events({ transport: "ws", offset: "-1" }), 20, 2_000);
+    await s.start();
+    // The second socket opens although the first one's close has not come.
+    const resumed = (async () => {
+      for (let i = 0; socket.opened() < 2; i++) {
+        if (i === 500) throw new Error("no second socket while the first one's close is held");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await Promise.race([
+      resumed,
+      reading.then(() => {
+        throw new Error("the run was read to its end without a second socket");
+      }),
+    ]);
+    socket.releaseCloses();
+    const seen = await reading;
+    expect(seen).toEqual(await s.events());
+    expect(socket.connections()).toBe(2);
+  });
 });
 
-function client(s: Awaited<ReturnType<typeof throttled>>) {
-  const socket = selfWebSocket(s.fetch);
+function client(s: Awaited<ReturnType<typeof throttled>>, options: { holdCloses?: boolean } = {}) {
+  const socket = selfWebSocket(s.fetch, undefined, options);
   const api = createClient({
     baseUrl: BASE,
     fetch: (input, init) => s.fetch(String(input), init),
