@@ -3,7 +3,8 @@
  * in workerd, against a server with a 2 KiB window and a 1 s stall (fixture/throttled.ts): a
  * reader that never acks is paused at its window and closed with 4008, and resumes from its
  * offset losing nothing; a reader that acks streams a run many windows long on one socket; a
- * bad ack is refused and changes nothing; the client library acks by itself.
+ * bad ack is refused and changes nothing; the client library acks by itself; every close the
+ * server makes is announced by a last `closing` frame, on which the client resumes at once.
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { createClient, isRunEnd, type LedgerEvent } from "@durable-agents/client";
