@@ -35,6 +35,8 @@ interface Frame {
   events?: LedgerEvent[];
   nextOffset?: string;
   windowBytes?: number;
+  code?: number;
+  reason?: string;
 }
 
 /** A raw socket's frames (with their UTF-8 length) and how it closed. */
@@ -98,10 +100,17 @@ describe("WebSocket flow control under wrangler dev", () => {
       reason: "slow reader; reconnect from your offset",
     });
     expect(silent.frames[0]?.frame).toEqual({ type: "flow", windowBytes: WINDOW });
-    const sizes = silent.frames.filter((f) => f.frame.type === "events").map((f) => f.bytes);
+    // The last frame names the close, so a client need not wait for the close handshake.
+    expect(silent.frames.at(-1)?.frame).toEqual({
+      type: "closing",
+      code: 4008,
+      reason: "slow reader; reconnect from your offset",
+    });
+    const eventFrames = silent.frames.filter((f) => f.frame.type === "events");
+    const sizes = eventFrames.map((f) => f.bytes);
     expect(sizes.slice(0, -1).reduce((a, b) => a + b, 0)).toBeLessThan(WINDOW);
     const got = silent.events();
-    const from = silent.frames.at(-1)?.frame.nextOffset ?? "-1";
+    const from = eventFrames.at(-1)?.frame.nextOffset ?? "-1";
     const resumed = open(wsUrl("never-acks", from), true);
     await until(() => resumed.events().some(isRunEnd));
     expect([...got, ...resumed.events()]).toEqual(all);
@@ -145,5 +154,69 @@ describe("WebSocket flow control under wrangler dev", () => {
     expect(sockets.length).toBe(1);
     expect(acks.length).toBeGreaterThan(5);
     expect(acks.length).toBeLessThan(all.length / 4);
+  });
+  it("the client library reconnects on the closing frame, before the old socket's close event arrives, and once", async () => {
+    // Through wrangler's proxy, Node's WebSocket fires `close` long after the server's close
+    // frame (the closing handshake): a client that waits for it sits idle meanwhile.
+    const log: string[] = [];
+    let announced = () => {};
+    const closeAnnounced = new Promise<void>((done) => {
+      announced = done;
+    });
+    let firstClosed = () => {};
+    const firstClose = new Promise<void>((done) => {
+      firstClosed = done;
+    });
+    class Logged extends WebSocket {
+      constructor(url: string | URL) {
+        super(url);
+        const n = log.filter((entry) => entry.startsWith("new ")).length;
+        log.push(`new ${n}`);
+        this.addEventListener("message", (message) => {
+          if (!String(message.data).includes('"type":"closing"')) return;
+          log.push(`closing ${n}`);
+          announced();
+        });
+        this.addEventListener("close", () => {
+          log.push(`close ${n}`);
+          // Without the frame, the close event is the only cue.
+          announced();
+          if (n === 0) firstClosed();
+        });
+      }
+    }
+    const api = createClient({ baseUrl: dev.baseUrl, WebSocket: Logged }).session(
+      "gusher",
+      "client-closing",
+    );
+    const stop = new AbortController();
+    const seen: LedgerEvent[] = [];
+    // The caller stops reading after 20 events (no acks: the server pauses the socket and closes
+    // it 4008 after its stall) and reads on once the close is announced.
+    const reading = (async () => {
+      for await (const event of api.events({
+        transport: "ws",
+        offset: "-1",
+        signal: stop.signal,
+      })) {
+        seen.push(event);
+        if (seen.length === 20) await closeAnnounced;
+      }
+    })().catch((error: unknown) => {
+      if (!stop.signal.aborted) throw error;
+    });
+    await until(() => log.includes("new 0"));
+    await start("client-closing");
+    const all = await ledger("client-closing");
+    await until(() => seen.some(isRunEnd));
+    // Keep reading until the first socket's late close event has come, then stop.
+    await firstClose;
+    stop.abort();
+    await reading;
+    expect(seen).toEqual(all);
+    // The second socket was asked for before the first one's close event, and only one.
+    expect(log.indexOf("new 1"), log.join(", ")).toBeLessThan(log.indexOf("close 0"));
+    expect(log.filter((entry) => entry.startsWith("new "))).toEqual(["new 0", "new 1"]);
+    expect(log.slice(0, 2)).toEqual(["new 0", "closing 0"]);
   });
 });

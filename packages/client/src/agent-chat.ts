@@ -9,8 +9,10 @@ import {
   type UIMessage,
   type UIMessageChunk,
 } from "ai";
+import { type ChatHistoryQuery, readChatHistoryPage } from "./chat-history.ts";
 import { DEFAULT_BASE_URL } from "./client.ts";
-import { requestJson } from "./http.ts";
+
+export type { ChatHistoryQuery } from "./chat-history.ts";
 
 /**
  * A durable-agents session as the AI SDK's `Chat` (ai v7 `AbstractChat` with the stock
@@ -174,14 +176,6 @@ export class AgentChat extends AbstractChat<UIMessage> {
   }
 }
 
-/** Which page of the conversation to load: the newest `limit` turns before `before`. */
-export interface ChatHistoryQuery {
-  /** Turns (a user message with its answer), 1-100; default 100. */
-  readonly limit?: number;
-  /** A `prevCursor` of a newer page; default: the newest turns. */
-  readonly before?: string;
-}
-
 export interface ChatHistory {
   /** Oldest first: each turn's user messages, then its answer as the AI SDK builds it. */
   readonly messages: UIMessage[];
@@ -192,11 +186,10 @@ export interface ChatHistory {
 }
 
 /**
- * A page of the conversation as UIMessages, in one request (`GET .../chat-history`): each
- * turn's user messages, then its run's answer, rebuilt by the AI SDK's `readUIMessageStream`
- * from the run's UI message stream chunks as the server projects them for a live chat. The
- * active run is left out (the server's rule, core's ledger/wait-reasons.ts): `resumeStream`
- * brings it. Throws `DurableAgentsClientError` with the server's code on a non-2xx answer.
+ * A page of the conversation as UIMessages, in one request (`GET .../chat-history`), its newest
+ * `query.limit` turns (1-100; default 100 here) before `query.before`: see
+ * {@link toChatHistory}. Throws `DurableAgentsClientError` with the server's code on a non-2xx
+ * answer. With a typed client, `toChatHistory(await session.chatHistory(query))` is the same.
  */
 export async function loadChatHistory(
   sessionUrl: string,
@@ -208,9 +201,21 @@ export async function loadChatHistory(
     headers,
     fetch: (...args: Parameters<typeof fetch>) => fetch(...args),
   };
-  const page = await requestJson<ChatHistoryPage>(ctx, "/chat-history", {
-    query: { limit: query.limit ?? 100, before: query.before },
+  const page = await readChatHistoryPage(ctx, "", {
+    limit: query.limit ?? 100,
+    before: query.before,
   });
+  return toChatHistory(page);
+}
+
+/**
+ * A chat-history page (`session.chatHistory()`, `GET .../chat-history`) as UIMessages, oldest
+ * first: each turn's user messages, then its run's answer, rebuilt by the AI SDK's
+ * `readUIMessageStream` from the run's UI message stream chunks as the server projects them for
+ * a live chat. The active run is left out (the server's rule, core's ledger/wait-reasons.ts):
+ * `resumeStream` brings it. No request.
+ */
+export async function toChatHistory(page: ChatHistoryPage): Promise<ChatHistory> {
   const messages: UIMessage[] = [];
   for (const turn of page.turns) {
     messages.push(...(turn.messages as UIMessage[]));

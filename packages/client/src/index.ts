@@ -1,4 +1,5 @@
 export { type Backoff, createBackoff, type RetryInfo, type RetryPolicy } from "./backoff.ts";
+export type { ChatHistoryQuery } from "./chat-history.ts";
 export {
   type ClientOptions,
   createClient,
@@ -40,6 +41,8 @@ export type { SocketOptions } from "./socket-session.ts";
 export { readSse, type SseMessage, SseParser } from "./sse-parser.ts";
 export {
   type Approval,
+  type ChatHistoryPage,
+  type ChatTurn,
   type ForkResponse,
   isKnownEvent,
   isTerminalEvent,

@@ -1,9 +1,11 @@
+import { type ChatHistoryQuery, readChatHistoryPage } from "./chat-history.ts";
 import { type EventStream, type EventsOptions, openEventStream } from "./event-stream.ts";
 import { type HttpContext, requestJson } from "./http.ts";
 import { type LiveSession, openLiveSession } from "./live-session.ts";
 import type { SocketOptions } from "./socket-session.ts";
 import type {
   Approval,
+  ChatHistoryPage,
   CheckpointsPage,
   ForkResponse,
   MessagesPage,
@@ -145,6 +147,22 @@ export class AgentSession {
       query: { cursor: options.cursor, limit: options.limit },
       signal: options.signal,
     });
+  }
+
+  /**
+   * One page of the conversation as a chat restores it (`GET .../chat-history`): the newest
+   * `limit` turns (1-100; the server's default 50) before `before` (a `prevCursor` of a newer
+   * page; default: the newest), oldest first, within 4 MiB of JSON (a page may hold fewer turns,
+   * never none, with a `prevCursor` for the rest). A turn is `{ runId, messages, chunks }`: the
+   * user messages that started the run as UIMessages (`{ id, role: "user", parts }`), and its
+   * answer as AI SDK UI message stream chunks (null for `activeRunId`, the run still moving,
+   * which `GET /chat/:agent/:id/stream` resumes). `prevCursor` is null once the first turn is in.
+   * `toChatHistory(page)` from `@durable-agents/client/chat` rebuilds the answers as UIMessages
+   * with the AI SDK (`ai`, an optional peer, is not loaded by this entry). Rejects with
+   * `invalid_request` (400) for a bad `limit` or `before`, `missing_scope` (403) without `read`.
+   */
+  chatHistory(options: CallOptions & ChatHistoryQuery = {}): Promise<ChatHistoryPage> {
+    return readChatHistoryPage(this.#ctx, this.#base, options, options.signal);
   }
 
   /** One page of checkpoints (run starts and step ends), oldest first; ids feed resume and fork. */

@@ -5,7 +5,8 @@
  * Frames (server → client): `{"type":"flow","windowBytes"}` first;
  * `{"type":"events","events","nextOffset","upToDate"}`;
  * `{"type":"result","id","ok","result"|"error"}` answers one command;
- * `{"type":"error","error"}` is fatal for the subscription; `{"type":"pong"}`.
+ * `{"type":"error","error"}` is fatal for the subscription; `{"type":"pong"}`;
+ * `{"type":"closing","code","reason"}` right before a close the server makes.
  * Client → server: `{"type":"start"|"interrupt"|"abort"|"resume","id",...}`, `{"type":"ping"}`,
  * `{"type":"ack","offset"}`.
  *
@@ -21,6 +22,11 @@
  *    that stops reading stops the acks, so the server pauses the socket instead of buffering;
  *    its close for a slow reader (4008) is a clean end, and the next socket resumes from the
  *    offset of the last event yielded, so nothing is lost or seen twice.
+ * 4. A `closing` frame ends the socket as the close it names would (`closeFailure`), when the
+ *    caller reaches it (after every frame before it): a clean close (1000, 1001, 4008) ends the
+ *    socket's iteration, so the next one opens from the position at once, and any other throws.
+ *    The close event, which through a proxy may come seconds later (`wrangler dev` with Node's
+ *    WebSocket), then finds that iteration over and changes nothing: one reconnect per close.
  *
  * Browsers cannot set headers on a WebSocket, so `createClient({ headers })`
  * does not apply here; put auth in the URL or a cookie.
@@ -56,6 +62,21 @@ export interface SocketOptions extends EventsOptions {
 
 /** The server's close of a socket that stayed at its flow-control window: reconnect at once. */
 const SLOW_READER_CLOSE = 4008;
+
+/**
+ * What a close does to the socket's iteration (invariant 4): nothing for a clean one (1000, 1001
+ * going away, and a slow reader's 4008, invariant 3), which ends it to reconnect from the
+ * position; any other is a lost connection, retried with backoff.
+ */
+function closeFailure(
+  baseUrl: string,
+  code: number,
+  reason: string,
+): DurableAgentsClientError | undefined {
+  if (code === 1000 || code === 1001 || code === SLOW_READER_CLOSE) return undefined;
+  const why = reason === "" ? "" : `: ${reason}`;
+  return connectionLost(baseUrl, new Error(`WebSocket closed with code ${code}${why}`));
+}
 
 /** One received frame and the UTF-8 length of its text (what the flow-control window counts). */
 interface Received {
@@ -198,7 +219,8 @@ export class SocketSession {
    * One socket as parsed frames. Result frames settle their command and are
    * not yielded. Frames received before a close are all yielded; then a
    * clean close (1000/1001, and 4008: a slow reader's, invariant 3) ends the
-   * iteration and any other throws.
+   * iteration and any other throws, at the `closing` frame that names it or,
+   * without one, at the close event (invariant 4).
    */
   async *#frames(url: string): AsyncGenerator<Received, void, undefined> {
     const { signal } = this.#options;
@@ -252,15 +274,8 @@ export class SocketSession {
     };
     socket.onclose = (event: CloseEvent) => {
       closed = true;
-      if (event.code !== 1000 && event.code !== 1001 && event.code !== SLOW_READER_CLOSE) {
-        const why = event.reason === "" ? "" : `: ${event.reason}`;
-        fail(
-          connectionLost(
-            this.#ctx.baseUrl,
-            new Error(`WebSocket closed with code ${event.code}${why}`),
-          ),
-        );
-      }
+      const lost = closeFailure(this.#ctx.baseUrl, event.code, event.reason);
+      if (lost !== undefined) fail(lost);
       notify();
     };
     // A failed handshake fires `error` and may never fire `close` (undici), so both end the wait.
@@ -283,6 +298,13 @@ export class SocketSession {
     try {
       for (;;) {
         const frame = queue.shift();
+        if (frame?.frame.type === "closing" && typeof frame.frame.code === "number") {
+          // The close it names, now: not at the close event (invariant 4).
+          const reason = typeof frame.frame.reason === "string" ? frame.frame.reason : "";
+          const lost = closeFailure(this.#ctx.baseUrl, frame.frame.code, reason);
+          if (lost !== undefined) throw lost;
+          return;
+        }
         if (frame !== undefined) {
           yield frame;
           continue;

@@ -133,8 +133,14 @@ export interface RunStarted extends StartedRun {
 }
 
 /** `GET .../status`. */
-/** `GET .../checkpoints` and `GET .../messages` pages: core's definitions. */
-export type { CheckpointsPage, MessagesPage, StatusResponse } from "@durable-agents/core/types";
+/** `GET .../checkpoints`, `GET .../messages` and `GET .../chat-history` pages: core's definitions. */
+export type {
+  ChatHistoryPage,
+  ChatTurn,
+  CheckpointsPage,
+  MessagesPage,
+  StatusResponse,
+} from "@durable-agents/core/types";
 
 /**
  * What interrupt, abort, resume and retry answer: the session's status after the

@@ -3,7 +3,8 @@
  * in workerd, against a server with a 2 KiB window and a 1 s stall (fixture/throttled.ts): a
  * reader that never acks is paused at its window and closed with 4008, and resumes from its
  * offset losing nothing; a reader that acks streams a run many windows long on one socket; a
- * bad ack is refused and changes nothing; the client library acks by itself.
+ * bad ack is refused and changes nothing; the client library acks by itself; every close the
+ * server makes is announced by a last `closing` frame, on which the client resumes at once.
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { createClient, isRunEnd, type LedgerEvent } from "@durable-agents/client";
@@ -93,6 +94,9 @@ describe("WebSocket flow control", () => {
     const all = await s.ended();
     expect(sum(all.map((e) => byteLength(JSON.stringify(e))))).toBeGreaterThan(10 * WINDOW);
     expect(await silent.closed).toEqual(SLOW_READER);
+    // The close is announced by one frame, the last, naming it: a client acts on it at once.
+    expect(silent.frames.at(-1)).toEqual({ type: "closing", ...SLOW_READER });
+    expect(silent.frames.filter((f) => f.type === "closing")).toHaveLength(1);
     // At most the window plus the one frame that crossed it.
     const sizes = eventFrameBytes(silent);
     expect(sum(sizes.slice(0, -1))).toBeLessThan(WINDOW);
@@ -170,6 +174,11 @@ describe("WebSocket flow control", () => {
     expect(await socket.closed).toEqual({ code: 1000, reason: "stream closed" });
     expect(socket.events()).toEqual(all);
     expect(eventFrames(socket).at(-1)?.streamClosed).toBe(true);
+    // After the streamClosed frame, the close is announced like every close the server makes.
+    expect(socket.frames.slice(-2)).toEqual([
+      eventFrames(socket).at(-1),
+      { type: "closing", code: 1000, reason: "stream closed" },
+    ]);
   });
 
   it("an event larger than the window still arrives, alone in its frame, and an ack of it moves the reader on", async () => {
@@ -256,6 +265,8 @@ describe("WebSocket flow control", () => {
     expect(acker.events()).toEqual(all.slice(first.length));
     expect(counts.acks).toBeGreaterThan(5);
     expect(await silent.closed).toEqual(SLOW_READER);
+    // An inherited socket's close is announced too (the stall timer of the woken instance).
+    expect(silent.frames.at(-1)).toEqual({ type: "closing", ...SLOW_READER });
     expect(sum(eventFrameBytes(silent).slice(0, -1))).toBeLessThan(WINDOW);
     expect(silent.events()).toEqual(all.slice(first.length, first.length + silent.events().length));
     acker.ws.close(1000);
@@ -317,10 +328,35 @@ describe("WebSocket flow control", () => {
     expect(seen).toEqual(await s.events());
     expect(socket.connections()).toBe(2);
   });
+
+  it("the client library resumes on the closing frame while the server's close is held up, and reconnects once", async () => {
+    const s = await throttled();
+    // The server's close events never reach the client until released (a proxy's late close).
+    const { api, socket } = client(s, { holdCloses: true });
+    const reading = readRun(api.events({ transport: "ws", offset: "-1" }), 20, 2_000);
+    await s.start();
+    // The second socket opens although the first one's close has not come.
+    const resumed = (async () => {
+      for (let i = 0; socket.opened() < 2; i++) {
+        if (i === 500) throw new Error("no second socket while the first one's close is held");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await Promise.race([
+      resumed,
+      reading.then(() => {
+        throw new Error("the run was read to its end without a second socket");
+      }),
+    ]);
+    socket.releaseCloses();
+    const seen = await reading;
+    expect(seen).toEqual(await s.events());
+    expect(socket.connections()).toBe(2);
+  });
 });
 
-function client(s: Awaited<ReturnType<typeof throttled>>) {
-  const socket = selfWebSocket(s.fetch);
+function client(s: Awaited<ReturnType<typeof throttled>>, options: { holdCloses?: boolean } = {}) {
+  const socket = selfWebSocket(s.fetch, undefined, options);
   const api = createClient({
     baseUrl: BASE,
     fetch: (input, init) => s.fetch(String(input), init),

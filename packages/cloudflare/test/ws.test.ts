@@ -140,6 +140,9 @@ describe("bad input on the WebSocket gets a clear error and changes nothing", ()
       type: "error",
       error: { code: "offset_out_of_range", status: 400 },
     });
+    expect(socket.frames.slice(1)).toEqual([
+      { type: "closing", code: 1008, reason: "offset_out_of_range" },
+    ]);
     expect(await s.status()).toMatchObject({ status: "idle", offset: "0000000000000000" });
   });
 

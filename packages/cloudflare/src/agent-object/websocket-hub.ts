@@ -10,7 +10,6 @@ import {
   type Ledger,
   type Logger,
   renderError,
-  UserError,
 } from "@durable-agents/core";
 import { SocketCredit } from "./socket-credit.ts";
 import { SocketStalls } from "./socket-stalls.ts";
@@ -18,6 +17,7 @@ import {
   ackedSeq,
   BadFrameError,
   type CommandId,
+  closingFrame,
   eventsFrame,
   failedFrame,
   fatalFrame,
@@ -26,7 +26,9 @@ import {
   parseFrame,
   responseFrame,
   resultFrame,
+  UpgradeRequiredError,
   WS_SLOW_READER,
+  WS_STREAM_CLOSED,
 } from "./websocket-protocol.ts";
 
 /**
@@ -66,6 +68,11 @@ import {
  *    at its window it is paused (nothing is read or held for it), resumed by an ack, and
  *    closed with `WS_SLOW_READER` (4008) after `stallMs` without one (socket-stalls.ts): a
  *    slow reader costs the run nothing and the object at most a window.
+ * 6. Every close the hub makes itself (a slow reader's 4008, a closed ledger's 1000 at its end,
+ *    a refused subscription's 1008) is preceded by one `closing` frame with its code and reason
+ *    (`#shut`): a client acts on that frame, since the close event itself may reach it seconds
+ *    later (the closing handshake through a proxy, e.g. `wrangler dev`'s, with Node's
+ *    WebSocket). A client that ignores unknown frame types is unaffected.
  */
 interface Attachment {
   /** The offset the socket subscribed from. */
@@ -83,17 +90,6 @@ export type SocketCommandContext = Omit<CommandCall, "caller" | "transport" | "r
 
 /** A socket's caller when none was recorded: nothing is allowed. */
 const NO_CALLER: Caller = { identity: {}, scopes: [] };
-
-export class UpgradeRequiredError extends UserError {
-  override name = "UpgradeRequiredError";
-  constructor() {
-    super(
-      "upgrade_required",
-      426,
-      "GET .../ws needs a WebSocket upgrade (Upgrade: websocket); use GET .../events?live=sse for a plain HTTP stream",
-    );
-  }
-}
 
 /** One subscribed socket: its position (seq of the last event sent) and its credit. */
 interface Subscriber {
@@ -133,7 +129,7 @@ export class WebSocketHub {
     this.#stalls = new SocketStalls(
       options.stallMs,
       () => this.#clock?.now() ?? Date.now(),
-      (ws) => this.close(ws, WS_SLOW_READER.code, WS_SLOW_READER.reason),
+      (ws) => this.#shut(ws, WS_SLOW_READER),
     );
   }
 
@@ -164,7 +160,10 @@ export class WebSocketHub {
     } catch (error) {
       // A browser cannot read an HTTP error of a refused upgrade, so the error travels as a frame.
       server.send(fatalFrame(this.#render(error)));
-      server.close(1008, error instanceof BadRequestError ? error.code : "error");
+      this.#shut(server, {
+        code: 1008,
+        reason: error instanceof BadRequestError ? error.code : "error",
+      });
     }
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -213,6 +212,13 @@ export class WebSocketHub {
     );
   }
 
+  /** A close the hub makes: a `closing` frame naming it, then the close (invariant 6). */
+  #shut(ws: WebSocket, { code, reason }: { readonly code: number; readonly reason: string }): void {
+    safeSend(ws, closingFrame(code, reason));
+    this.close(ws, code, reason);
+  }
+
+  /** Forgets the socket and closes it (the runtime's close and error callbacks end here too). */
   close(ws: WebSocket, code: number, reason: string): void {
     this.#sockets.delete(ws);
     this.#stalls.resume(ws);
@@ -259,7 +265,7 @@ export class WebSocketHub {
     }
     this.#stalls.resume(ws);
     if (subscriber.closeAtEnd !== true || subscriber.after < ledger.tail) return true;
-    this.close(ws, 1000, "stream closed");
+    this.#shut(ws, WS_STREAM_CLOSED);
     return false;
   }
 

@@ -12,6 +12,7 @@ import {
   START_OFFSET,
   takeUntilBudget,
   toWire,
+  UserError,
   utf8Length,
 } from "@durable-agents/core";
 
@@ -26,7 +27,12 @@ import {
  *   closed session's ledger (a socket that subscribes there is then closed, 1000);
  * - `{"type":"result","id","ok":true,"status","result"}` or `{"type":"result","id","ok":false,"error"}`
  *   answers one command; a bad frame is answered the same way and changes nothing;
- * - `{"type":"error","error"}` is fatal for the subscription, and the socket closes after it.
+ * - `{"type":"error","error"}` is fatal for the subscription, and the socket closes after it;
+ * - `{"type":"closing","code","reason"}` last, right before every close the server makes itself
+ *   (`closingFrame`): the close's code and reason, so a client acts on it (reconnects from its
+ *   offset after 1000, 1001 or 4008; stops after another) without waiting for the close
+ *   handshake, which a proxy may hold up for seconds. Closes by the runtime or the network (a
+ *   deploy's 1001, a lost connection's 1006) come without it.
  * Client → server: `{"type":<command>, "id"?, ...input}` for every session command
  * (`start`, `interrupt`, `abort`, `resume`, `retry`, `close`, `fork`, `state.set`,
  * `schedule.create`, `schedule.cancel`, `usage.record`; the input is the command's HTTP
@@ -59,8 +65,22 @@ export const WS_SLOW_READER = {
   reason: "slow reader; reconnect from your offset",
 } as const;
 
+/** The close of a socket subscribed to a closed session's ledger, once it was sent its end. */
+export const WS_STREAM_CLOSED = { code: 1000, reason: "stream closed" } as const;
+
 /** Frame types besides the command names: `approve` (a resume with decisions), `ack`, `ping`. */
 export const WS_ALIASES = ["approve", "ack", "ping"] as const;
+
+export class UpgradeRequiredError extends UserError {
+  override name = "UpgradeRequiredError";
+  constructor() {
+    super(
+      "upgrade_required",
+      426,
+      "GET .../ws needs a WebSocket upgrade (Upgrade: websocket); use GET .../events?live=sse for a plain HTTP stream",
+    );
+  }
+}
 
 /** What one client frame asks for: a session command with its raw input, or a ping. */
 export type WsFrame =
@@ -196,6 +216,14 @@ export function ackedSeq(offset: string, sent: number, id: CommandId): number {
 /** The first frame of every socket: how many unacknowledged bytes it may be sent. */
 export function flowFrame(windowBytes: number): string {
   return JSON.stringify({ type: "flow", windowBytes });
+}
+
+/**
+ * The last frame before a close the server makes: its code and reason (the close's own, RFC
+ * 6455 section 7.4), which the client acts on at once rather than at the close event.
+ */
+export function closingFrame(code: number, reason: string): string {
+  return JSON.stringify({ type: "closing", code, reason });
 }
 
 /** What a frame counts against the window: the UTF-8 length of its text, as the runtime sends it. */

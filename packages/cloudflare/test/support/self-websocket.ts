@@ -3,7 +3,10 @@
  * tests: it opens the session socket through a fetch (the test session's,
  * which carries its token) and exposes the browser API the client uses.
  * `cut` can end a connection after some events, cleanly (close 1000) or
- * abruptly (1006, no close frame), the ways a network does.
+ * abruptly (1006, no close frame), the ways a network does. `holdCloses` keeps
+ * the server's closes from the client until `releaseCloses()`, as a proxy that
+ * holds up the closing handshake does (wrangler dev with Node's WebSocket): the
+ * socket stays open to the client meanwhile, and what it sends is dropped.
  */
 import type { WebSocketConstructor } from "@durable-agents/client";
 
@@ -22,6 +25,8 @@ export interface SelfWebSocket {
   readonly opened: () => number;
   /** Text frames the client sent, in order, over every connection. */
   readonly sent: string[];
+  /** Delivers the server's closes held so far (`holdCloses`), and those after at once. */
+  readonly releaseCloses: () => void;
 }
 
 type Listener = ((event: never) => void) | null;
@@ -29,10 +34,12 @@ type Listener = ((event: never) => void) | null;
 export function selfWebSocket(
   fetch: (url: string, init?: RequestInit) => Promise<Response>,
   plan?: (connection: number) => WsCut | undefined,
+  options: { readonly holdCloses?: boolean } = {},
 ): SelfWebSocket {
   let connections = 0;
   let opened = 0;
   const sent: string[] = [];
+  let held: (() => void)[] | undefined = options.holdCloses ? [] : undefined;
 
   class ShimSocket {
     static readonly CONNECTING = 0;
@@ -51,6 +58,8 @@ export function selfWebSocket(
     onerror: Listener = null;
     #ws: WebSocket | undefined;
     #events = 0;
+    /** The server closed the socket (its close may be held from the client). */
+    #serverClosed = false;
 
     constructor(url: string) {
       const cut = plan?.(connections);
@@ -70,7 +79,12 @@ export function selfWebSocket(
             if (frame.type === "events") this.#events += frame.events?.length ?? 0;
             if (this.#events >= cut.events && this.#events > 0) this.#drop(cut.cut);
           });
-          ws.addEventListener("close", (event) => this.#closed(event.code, event.reason));
+          ws.addEventListener("close", (event) => {
+            this.#serverClosed = true;
+            const deliver = () => this.#closed(event.code, event.reason);
+            if (held) held.push(deliver);
+            else deliver();
+          });
           this.readyState = 1;
           opened++;
           this.#emit("onopen", {});
@@ -82,7 +96,8 @@ export function selfWebSocket(
     send(data: string): void {
       if (this.readyState !== 1) throw new Error("send on a socket that is not open");
       sent.push(data);
-      this.#ws?.send(data);
+      // A socket in its closing handshake drops what is sent, as a browser's does.
+      if (!this.#serverClosed) this.#ws?.send(data);
     }
 
     close(code = 1000, reason = ""): void {
@@ -126,5 +141,10 @@ export function selfWebSocket(
     connections: () => connections,
     opened: () => opened,
     sent,
+    releaseCloses: () => {
+      const due = held ?? [];
+      held = undefined;
+      for (const deliver of due) deliver();
+    },
   };
 }
