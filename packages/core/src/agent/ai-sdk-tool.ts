@@ -24,8 +24,9 @@ export function isAiSdkTool(tool: AnyTool | AiSdkTool): tool is AiSdkTool {
 }
 
 /**
- * Adapts an AI SDK tool to a durable-agents tool named `name`, its `strict` kept (the model
- * gets it as `streamText` gives it). Its `execute` gets the AI SDK's
+ * Adapts an AI SDK tool to a durable-agents tool named `name`, keeping what the model is sent
+ * of it (its `inputExamples`, `providerOptions` and `strict`; toolSpecs in prompt.ts sends them
+ * as `streamText` does). Its `execute` gets the AI SDK's
  * options (`toolCallId`, `abortSignal`; `messages` is empty and `context` is `{}`), and a
  * streaming `execute` (an async iterable) yields its last value as the result. Throws a
  * TypeError for a tool that runs at the provider or has no `execute`.
@@ -48,7 +49,9 @@ export function fromAiSdkTool(name: string, tool: AiSdkTool): AnyTool {
     description: typeof tool.description === "string" ? tool.description : "",
     input: tool.inputSchema,
     effect: tool.effect ?? AI_SDK_TOOL_DEFAULT_EFFECT,
-    ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+    ...(tool.inputExamples == null ? {} : { inputExamples: tool.inputExamples }),
+    ...(tool.providerOptions == null ? {} : { providerOptions: tool.providerOptions }),
+    ...(tool.strict == null ? {} : { strict: tool.strict }),
     ...(needsApproval === undefined
       ? {}
       : {
