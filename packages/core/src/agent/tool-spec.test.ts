@@ -11,6 +11,7 @@ import type {
   LanguageModelV4CallOptions,
   LanguageModelV4FunctionTool,
 } from "@ai-sdk/provider";
+import type { InferToolSetContext } from "@ai-sdk/provider-utils";
 import { streamText, type ToolSet, tool } from "ai";
 import { MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
@@ -35,8 +36,14 @@ function recording(calls: Tools[], turns: readonly ScriptTurn[]): LanguageModelV
   };
 }
 
-/** The `tools` of the one model call the AI SDK's `streamText` makes with `tools`. */
-async function streamTextTools(tools: ToolSet): Promise<Tools> {
+/**
+ * The `tools` of the one model call the AI SDK's `streamText` makes with `tools` (and its
+ * `toolsContext`, if given).
+ */
+async function streamTextTools<T extends ToolSet>(
+  tools: T,
+  toolsContext?: InferToolSetContext<T>,
+): Promise<Tools> {
   const model = new MockLanguageModelV4({
     doStream: async () => ({
       stream: new ReadableStream({
@@ -57,7 +64,7 @@ async function streamTextTools(tools: ToolSet): Promise<Tools> {
       }),
     }),
   });
-  await streamText({ model, tools, prompt: "go" }).consumeStream();
+  await streamText({ model, tools, toolsContext, prompt: "go" }).consumeStream();
   expect(model.doStreamCalls).toHaveLength(1);
   return model.doStreamCalls[0]?.tools;
 }
@@ -150,6 +157,20 @@ describe("a tool's inputExamples and providerOptions", () => {
     expect(theirs).not.toHaveProperty("inputExamples");
     expect(theirs).not.toHaveProperty("providerOptions");
     expect(named(await agentTools({ plain }), "plain")).toEqual(theirs);
+  });
+});
+
+describe("a tool's description", () => {
+  it("of tool() from ai, a function of the tool's context, is sent as streamText sends it for the context its execute gets ({})", async () => {
+    const weather = tool({
+      description: ({ context }: { context: { unit?: string } }) =>
+        `Weather in a city, in ${context.unit ?? "Celsius"}`,
+      inputSchema: cityInput,
+      execute: async ({ city }) => ({ city, tempC: 21 }),
+    });
+    const theirs = named(await streamTextTools({ weather }, { weather: {} }), "weather");
+    expect(theirs?.description).toBe("Weather in a city, in Celsius");
+    expect(named(await agentTools({ weather }), "weather")).toEqual(theirs);
   });
 });
 
