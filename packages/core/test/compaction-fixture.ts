@@ -1,7 +1,8 @@
 /**
  * The compacting agent and session the context compaction tests share: a "words" agent whose
  * every run looks the user's text up and then answers (4 messages a run), its prompts recorded,
- * with the `context` option under test.
+ * with the `context` option under test; a recording summarizer, a model that dies after a
+ * compaction, and the redrive after such a death.
  */
 import type {
   LanguageModelV4,
@@ -9,11 +10,11 @@ import type {
   LanguageModelV4Prompt,
 } from "@ai-sdk/provider";
 import * as z from "zod";
-import type { ContextOptions } from "../src/agent/context-options.ts";
+import type { ContextOptions, SummarizeInput } from "../src/agent/context-options.ts";
 import { SUMMARY_PREFIX } from "../src/agent/message-cache.ts";
 import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
 import type { LedgerEvent } from "../src/ledger/events.ts";
-import type { TestSession } from "../src/testing/index.ts";
+import { ManualClock, type TestSession } from "../src/testing/index.ts";
 
 export const SYSTEM = "You look things up.";
 
@@ -84,6 +85,49 @@ export async function stepUntil(s: TestSession, done: () => boolean): Promise<vo
     void s.runtime.alarm();
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * A new object on `s`'s storage, its clock a minute on, that fires its alarm and drains: how a
+ * session goes on after its object died (a crash, an eviction).
+ */
+export async function redriven(s: TestSession): Promise<TestSession> {
+  const fresh = s.restart({ clock: new ManualClock(s.clock.now() + 60_000) });
+  await fresh.runtime.alarm();
+  await fresh.drain();
+  return fresh;
+}
+
+/**
+ * `base`, except that its first call that was sent a summary never answers: the object dies
+ * there, after the compaction committed. `hangs()`: how many calls were sent a summary so far.
+ */
+export function diesAfterCompaction(base: LanguageModelV4): {
+  model: LanguageModelV4;
+  hangs: () => number;
+} {
+  let hangs = 0;
+  const model: LanguageModelV4 = {
+    ...base,
+    doStream: async (options) => {
+      if (options.prompt.some(isSummary) && hangs++ === 0) return new Promise<never>(() => {});
+      return base.doStream(options);
+    },
+  };
+  return { model, hangs: () => hangs };
+}
+
+/** A summarizer that records what it is given (`calls`) and answers `say(input, calls so far)`. */
+export function recordingSummarizer(say: (input: SummarizeInput, calls: number) => string): {
+  calls: SummarizeInput[];
+  summarize: (input: SummarizeInput) => Promise<string>;
+} {
+  const calls: SummarizeInput[] = [];
+  const summarize = async (input: SummarizeInput) => {
+    calls.push(input);
+    return say(input, calls.length);
+  };
+  return { calls, summarize };
 }
 
 /** The session's `context.compacted` events, oldest first. */

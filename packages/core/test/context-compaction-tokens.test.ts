@@ -12,11 +12,14 @@ import { describe, expect, it } from "vitest";
 import type { SummarizeInput } from "../src/agent/context-options.ts";
 import { latestRun } from "../src/index.ts";
 import type { LedgerEvent } from "../src/ledger/events.ts";
-import { createTestSession, ManualClock } from "../src/testing/index.ts";
+import { createTestSession } from "../src/testing/index.ts";
 import {
   compactions,
+  diesAfterCompaction,
   isSummary,
   lookupModel,
+  recordingSummarizer,
+  redriven,
   runs,
   stepUntil,
   wordsAgent,
@@ -45,14 +48,8 @@ function reporting(base: LanguageModelV4): LanguageModelV4 {
   };
 }
 
-function summarizer() {
-  const calls: SummarizeInput[] = [];
-  const summarize = async (input: SummarizeInput) => {
-    calls.push(input);
-    return `summary ${calls.length} of ${input.messages.length} messages`;
-  };
-  return { calls, summarize };
-}
+const summarizer = () =>
+  recordingSummarizer((input, n) => `summary ${n} of ${input.messages.length} messages`);
 
 describe("compacting on the last model call's input tokens (compactAfterTokens)", () => {
   it("compacts the step after a call whose input tokens reached the trigger, once", async () => {
@@ -103,16 +100,7 @@ describe("compacting on the last model call's input tokens (compactAfterTokens)"
   it("a step redriven after a crash past its compaction does not compact again on the stale figure", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
     const { calls, summarize } = summarizer();
-    const base = reporting(lookupModel(prompts));
-    let hangs = 0;
-    const dying: LanguageModelV4 = {
-      ...base,
-      doStream: async (options) => {
-        // The first call sent a summary: the object dies there, after the compaction committed.
-        if (options.prompt.some(isSummary) && hangs++ === 0) return new Promise<never>(() => {});
-        return base.doStream(options);
-      },
-    };
+    const { model: dying, hangs } = diesAfterCompaction(reporting(lookupModel(prompts)));
     const s = createTestSession(
       // keepMessages 1: the tail moves back to beta's user message, so the kept tail (3
       // messages) could be compacted again, were the 6000 of the call before counted.
@@ -129,12 +117,10 @@ describe("compacting on the last model call's input tokens (compactAfterTokens)"
     );
     await runs(s, ["alpha"]);
     await s.runtime.start({ message: "beta" });
-    await stepUntil(s, () => hangs > 0);
+    await stepUntil(s, () => hangs() > 0);
     expect(compactions(s)).toHaveLength(1);
     // A new object redrives the step: the last call (6000 tokens) predates the compaction.
-    const fresh = s.restart({ clock: new ManualClock(s.clock.now() + 60_000) });
-    await fresh.runtime.alarm();
-    await fresh.drain();
+    const fresh = await redriven(s);
     expect(latestRun(fresh.sql)?.status).toBe("completed");
     expect(calls).toHaveLength(1);
     expect(compactions(fresh)).toHaveLength(1);

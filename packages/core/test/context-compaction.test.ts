@@ -20,11 +20,14 @@ import { listCheckpoints } from "../src/ledger/projections/checkpoints.ts";
 import { activeCompaction } from "../src/ledger/projections/compactions.ts";
 import { changedMessages } from "../src/ledger/projections/messages.ts";
 import { usageSummary } from "../src/ledger/projections/usage.ts";
-import { createTestSession, ManualClock, type TestSession } from "../src/testing/index.ts";
+import { createTestSession, type TestSession } from "../src/testing/index.ts";
 import {
   compactions,
+  diesAfterCompaction,
   isSummary,
   lookupModel,
+  recordingSummarizer,
+  redriven,
   runs,
   SYSTEM,
   stepUntil,
@@ -51,15 +54,11 @@ function planned(prompts: LanguageModelV4Prompt[], plan: readonly string[]): Lan
 }
 
 /** A summarizer that records what it is given and says which messages it folded in. */
-function recording() {
-  const calls: SummarizeInput[] = [];
-  const summarize = async (input: SummarizeInput) => {
-    calls.push(input);
+const recording = () =>
+  recordingSummarizer((input) => {
     const users = input.messages.filter((m) => m.role === "user").length;
     return `${input.previousSummary ?? "start"} + ${input.messages.length} messages (${users} user)`;
-  };
-  return { calls, summarize };
-}
+  });
 
 /** The whole conversation, converted message by message, with indexes (the reference). */
 function conversation(s: TestSession): { index: number; message: LanguageModelV4Message }[] {
@@ -225,9 +224,7 @@ describe("context compaction in a session", () => {
     expect(calls).toBe(1);
     expect(compactions(s)).toHaveLength(0);
     hang = false;
-    const fresh = s.restart({ clock: new ManualClock(s.clock.now() + 60_000) });
-    await fresh.runtime.alarm();
-    await fresh.drain();
+    const fresh = await redriven(s);
     expect(latestRun(s.sql)?.status).toBe("completed");
     expect(calls).toBe(2);
     expect(compactions(fresh)).toHaveLength(1);
@@ -236,16 +233,7 @@ describe("context compaction in a session", () => {
   it("a crash after the commit, before the model answers, reuses the compaction", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
     const { calls, summarize } = recording();
-    const base = lookupModel(prompts);
-    let hangs = 0;
-    const dying: LanguageModelV4 = {
-      ...base,
-      doStream: async (options) => {
-        // The first call sent a summary: the object dies there, after the compaction committed.
-        if (options.prompt.some(isSummary) && hangs++ === 0) return new Promise<never>(() => {});
-        return base.doStream(options);
-      },
-    };
+    const { model: dying, hangs } = diesAfterCompaction(lookupModel(prompts));
     const s = createTestSession(
       wordsAgent(
         prompts,
@@ -255,12 +243,10 @@ describe("context compaction in a session", () => {
     );
     await runs(s, ["alpha"]);
     await s.runtime.start({ message: "beta" });
-    await stepUntil(s, () => hangs > 0);
-    expect(hangs).toBe(1);
+    await stepUntil(s, () => hangs() > 0);
+    expect(hangs()).toBe(1);
     expect(compactions(s)).toHaveLength(1);
-    const fresh = s.restart({ clock: new ManualClock(s.clock.now() + 60_000) });
-    await fresh.runtime.alarm();
-    await fresh.drain();
+    const fresh = await redriven(s);
     expect(latestRun(s.sql)?.status).toBe("completed");
     expect(calls).toHaveLength(1);
     expect(compactions(fresh)).toHaveLength(1);

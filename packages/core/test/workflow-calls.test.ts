@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import * as z from "zod";
 import {
   defineAgent,
-  defineTool,
   type Logger,
   latestRun,
   scriptedModel,
@@ -12,17 +10,9 @@ import {
   workflowInstanceId,
 } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
+import { crunch } from "./rewind-fixture.ts";
 
-/** Never executed here: the port only records the instance it was asked to create. */
-const crunch = defineTool({
-  name: "crunch",
-  description: "A long job",
-  executor: "workflow",
-  input: z.object({ n: z.number() }),
-  effect: "idempotent",
-  execute: ({ n }) => n * 2,
-});
-
+/** Calls `crunch`, never executed here: the port only records the instance it was asked to create. */
 const agent = defineAgent({
   name: "cruncher",
   system: "",

@@ -24,8 +24,9 @@ export function isAiSdkTool(tool: AnyTool | AiSdkTool): tool is AiSdkTool {
 }
 
 /**
- * Adapts an AI SDK tool to a durable-agents tool named `name`, its `strict` kept (the model
- * gets it as `streamText` gives it). Its `execute` gets the AI SDK's
+ * Adapts an AI SDK tool to a durable-agents tool named `name`, keeping what the model is sent
+ * of it (its `inputExamples`, `providerOptions` and `strict`; toolSpecs in prompt.ts sends them
+ * as `streamText` does, and its description, see `describe`). Its `execute` gets the AI SDK's
  * options (`toolCallId`, `abortSignal`; `messages` is empty and `context` is `{}`), and a
  * streaming `execute` (an async iterable) yields its last value as the result. Throws a
  * TypeError for a tool that runs at the provider or has no `execute`.
@@ -45,10 +46,12 @@ export function fromAiSdkTool(name: string, tool: AiSdkTool): AnyTool {
   const needsApproval = tool.needsApproval;
   const adapted: AnyTool = {
     name,
-    description: typeof tool.description === "string" ? tool.description : "",
+    description: describe(tool),
     input: tool.inputSchema,
     effect: tool.effect ?? AI_SDK_TOOL_DEFAULT_EFFECT,
-    ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+    ...(tool.inputExamples == null ? {} : { inputExamples: tool.inputExamples }),
+    ...(tool.providerOptions == null ? {} : { providerOptions: tool.providerOptions }),
+    ...(tool.strict == null ? {} : { strict: tool.strict }),
     ...(needsApproval === undefined
       ? {}
       : {
@@ -81,6 +84,17 @@ export function fromAiSdkTool(name: string, tool: AiSdkTool): AnyTool {
     },
   };
   return adapted;
+}
+
+/**
+ * The tool's description: its string, or what its description function answers for the
+ * context its `execute` gets (`{}`; the AI SDK calls it with `streamText`'s
+ * `toolsContext[name]`), or "" when it has none.
+ */
+function describe(tool: AiSdkTool): string {
+  const description = tool.description;
+  if (typeof description === "function") return description({ context: {} });
+  return description ?? "";
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

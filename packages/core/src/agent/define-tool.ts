@@ -1,3 +1,4 @@
+import type { SharedV4ProviderOptions } from "@ai-sdk/provider";
 import type { AppContext } from "../app-events/app-context.ts";
 import type { JsonValue, ToolEffect } from "../ledger/events.ts";
 import type { SqlPort, SqlRow, SqlValue } from "../sql/port.ts";
@@ -115,6 +116,23 @@ export interface ToolDefinition<Input = unknown, Output = unknown, Domain extend
    * that strict mode does not support. Unset: the provider's default.
    */
   readonly strict?: boolean;
+  /**
+   * Example inputs for the model, `[{ input: { city: "Oslo" } }]`, passed as the AI SDK passes
+   * a tool's `inputExamples` (the `inputExamples` of its `LanguageModelV4FunctionTool`, sent
+   * as given). `@ai-sdk/anthropic` sends them as the tool's `input_examples` (with the
+   * `advanced-tool-use-2025-11-20` beta); for a provider that has no such field,
+   * `addToolInputExamplesMiddleware` from `ai` writes them into the description. Like the AI
+   * SDK, nothing checks them against `input`. Unset: none are sent.
+   */
+  readonly inputExamples?: ReadonlyArray<{ readonly input: NoInfer<Input> }>;
+  /**
+   * Provider-specific options for this tool, by provider then key, passed as the AI SDK passes
+   * a tool's `providerOptions` (the `providerOptions` of its `LanguageModelV4FunctionTool`),
+   * e.g. `{ anthropic: { cacheControl: { type: "ephemeral" } } }` for an Anthropic prompt
+   * cache breakpoint after this tool's definition (`cache_control`). JSON values; the
+   * provider reads its own key and ignores the others. Unset: none are sent.
+   */
+  readonly providerOptions?: SharedV4ProviderOptions;
   /** Returns a JSON-serializable result; it is what the model sees. */
   execute(input: Input, ctx: ToolContext): Promise<Output> | Output;
 }

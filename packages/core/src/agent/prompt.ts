@@ -56,13 +56,21 @@ export function convert(message: Message): LanguageModelV4Message | undefined {
       };
   }
 }
-/** The tools as the model gets them: name, description, input JSON Schema and `strict` if set. */
+/**
+ * The tools as the model gets them: name, description, input JSON Schema, and the tool's
+ * `inputExamples`, `providerOptions` and `strict` where it sets them, as the AI SDK's
+ * `prepareTools` (`ai` 7, src/prompt/prepare-tools.ts) puts a function tool in the call.
+ */
 export function toolSpecs(tools: readonly AnyTool[]): LanguageModelV4FunctionTool[] {
   return tools.map((tool) => ({
     type: "function",
     name: tool.name,
     description: tool.description,
     inputSchema: toolJsonSchema(tool.name, tool.input),
-    ...(tool.strict === undefined ? {} : { strict: tool.strict }),
+    ...(tool.inputExamples == null
+      ? {}
+      : { inputExamples: tool.inputExamples as LanguageModelV4FunctionTool["inputExamples"] }),
+    ...(tool.providerOptions == null ? {} : { providerOptions: tool.providerOptions }),
+    ...(tool.strict == null ? {} : { strict: tool.strict }),
   }));
 }

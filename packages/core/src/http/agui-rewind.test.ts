@@ -8,41 +8,14 @@ import { type BaseEvent, verifyEvents } from "@ag-ui/client";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { call, cruncher, failer, script, workflows } from "../../test/rewind-fixture.ts";
-import { createTestSession, type TestSession } from "../testing/test-session.ts";
+import { call, readUntil, retried, rewind, waiting } from "../../test/rewind-fixture.ts";
 import { addRunTokens } from "../wire/chunk-projector.ts";
 
 type Event = BaseEvent & Record<string, unknown>;
 
 /** The AG-UI events of an SSE body (their SSE ids in `ids`), read until `stop` holds for one. */
-async function readUntil(
-  response: Response,
-  stop: (event: Event) => boolean,
-  ids: string[] = [],
-): Promise<Event[]> {
-  const out: Event[] = [];
-  const reader = (response.body as ReadableStream).pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  try {
-    for (let i = 0; i < 200; i++) {
-      const { done, value } = await reader.read();
-      if (done) return out;
-      buffer += value;
-      for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
-        const lines = buffer.slice(0, end).split("\n");
-        buffer = buffer.slice(end + 2);
-        const data = lines.find((l) => l.startsWith("data: "));
-        if (!data) continue;
-        out.push(JSON.parse(data.slice(6)) as Event);
-        ids.push(lines.find((l) => l.startsWith("id: "))?.slice(4) ?? "");
-        if (stop(out.at(-1) as Event)) return out;
-      }
-    }
-    return out;
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-}
+const readEvents = (response: Response, stop: (event: Event) => boolean, ids: string[] = []) =>
+  readUntil<Event>(response, (events) => stop(events.at(-1) as Event), ids);
 
 /** Every event validates and the sequence passes the real client's `verifyEvents`. */
 async function verified(events: Event[]): Promise<void> {
@@ -62,35 +35,11 @@ const usageOf = (e: Event) => {
 const callArgs = (n: number) => (e: Event) =>
   e.type === "TOOL_CALL_ARGS" && (JSON.parse(e.delta as string) as { n: number }).n === n;
 
-/** A cruncher session waiting on its Workflow, and the seq and run of its `run.started`. */
-async function waiting(): Promise<{ t: TestSession; seq: number; runId: string }> {
-  script.rewound = false;
-  const t = createTestSession(cruncher, { workflows });
-  await t.runtime.start({ message: "go" });
-  await t.drain();
-  expect(t.runtime.status().status).toBe("waiting");
-  const started = t.runtime.ledger.read(0).find((e) => e.kind === "run.started");
-  if (!started?.runId) throw new Error("no run started");
-  return { t, seq: started.seq, runId: started.runId };
-}
-
-/** Resumes the run from the checkpoint `seq`: it says "Again." and waits on a new call. */
-async function rewind(t: TestSession, seq: number): Promise<void> {
-  script.rewound = true;
-  const response = await call(t, "resume", "POST", {
-    mode: "from_checkpoint",
-    checkpoint: String(seq),
-  });
-  expect(response.status).toBe(202);
-  await t.drain();
-  expect(t.runtime.status().status).toBe("waiting");
-}
-
 describe("AG-UI after a rewind", () => {
   it("a client live across the rewind keeps what it was sent, then gets the new part, well-formed", async () => {
     const { t, seq } = await waiting();
     const response = await call(t, "agui");
-    const live = readUntil(response, callArgs(2));
+    const live = readEvents(response, callArgs(2));
     await rewind(t, seq);
     const events = await live;
     await verified(events);
@@ -101,9 +50,9 @@ describe("AG-UI after a rewind", () => {
   it("a client that reconnects from inside the rewound part gets its exact continuation", async () => {
     const { t, seq } = await waiting();
     const ids: string[] = [];
-    const before = await readUntil(await call(t, "agui"), callArgs(1), ids);
+    const before = await readEvents(await call(t, "agui"), callArgs(1), ids);
     await rewind(t, seq);
-    const after = await readUntil(
+    const after = await readEvents(
       await call(t, "agui", "GET", undefined, { "last-event-id": ids.at(-1) as string }),
       callArgs(2),
     );
@@ -118,7 +67,7 @@ describe("AG-UI after a rewind", () => {
 
     // Read through the new call's model.completed: its arguments, then the run's usage.
     let args = false;
-    const events = await readUntil(await call(t, "agui"), (e) => {
+    const events = await readEvents(await call(t, "agui"), (e) => {
       args ||= callArgs(2)(e);
       return args && usageOf(e) !== undefined;
     });
@@ -137,18 +86,8 @@ describe("AG-UI after a rewind", () => {
   });
 
   it("a client that connects after a retry gets no retried part", async () => {
-    script.rewound = false;
-    script.calls = 0;
-    const t = createTestSession(failer, { workflows });
-    await t.runtime.start({ message: "go" });
-    await t.drain();
-    expect(t.runtime.status().status).toBe("failed");
-    script.rewound = true;
-    expect((await call(t, "retry", "POST", { mode: "from_start" })).status).toBe(202);
-    await t.drain();
-    expect(t.runtime.status().status).toBe("waiting");
-
-    const events = await readUntil(await call(t, "agui"), callArgs(2));
+    const t = await retried();
+    const events = await readEvents(await call(t, "agui"), callArgs(2));
     await verified(events);
     expect(texts(events)).toBe("Again.");
     expect(argsOf(events)).toEqual([{ n: 2 }]);
