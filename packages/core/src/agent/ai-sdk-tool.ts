@@ -89,12 +89,12 @@ export function fromAiSdkTool(name: string, tool: AiSdkTool): AnyTool {
 /**
  * The tool's description: its string, or what its description function answers for the
  * context its `execute` gets (`{}`; the AI SDK calls it with `streamText`'s
- * `toolsContext[name]`), or "" when it has none.
+ * `toolsContext[name]`), or undefined when it has none (sent without one, as `streamText` sends it).
  */
-function describe(tool: AiSdkTool): string {
+function describe(tool: AiSdkTool): string | undefined {
   const description = tool.description;
   if (typeof description === "function") return description({ context: {} });
-  return description ?? "";
+  return description;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {

@@ -58,7 +58,11 @@ export type ToolExecutor = "inline" | "workflow";
 
 export interface ToolDefinition<Input = unknown, Output = unknown, Domain extends string = string> {
   readonly name: string;
-  readonly description: string;
+  /**
+   * What the tool does, for the model. Optional, as in the AI SDK's `tool()`: a tool without
+   * one is sent without the field (the provider decides what that means).
+   */
+  readonly description?: string;
   /**
    * The input's schema: a zod schema, any Standard Schema with JSON Schema support, or
    * `jsonSchema({...})` from `ai`. Its root must be an object (`z.object(...)`): providers

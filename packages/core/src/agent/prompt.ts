@@ -57,7 +57,7 @@ export function convert(message: Message): LanguageModelV4Message | undefined {
   }
 }
 /**
- * The tools as the model gets them: name, description, input JSON Schema, and the tool's
+ * The tools as the model gets them: name, input JSON Schema, and the tool's description,
  * `inputExamples`, `providerOptions` and `strict` where it sets them, as the AI SDK's
  * `prepareTools` (`ai` 7, src/prompt/prepare-tools.ts) puts a function tool in the call.
  */
@@ -65,7 +65,7 @@ export function toolSpecs(tools: readonly AnyTool[]): LanguageModelV4FunctionToo
   return tools.map((tool) => ({
     type: "function",
     name: tool.name,
-    description: tool.description,
+    ...(tool.description == null ? {} : { description: tool.description }),
     inputSchema: toolJsonSchema(tool.name, tool.input),
     ...(tool.inputExamples == null
       ? {}

@@ -161,6 +161,13 @@ describe("a tool's inputExamples and providerOptions", () => {
 });
 
 describe("a tool's description", () => {
+  it("of tool() from ai without one, is left out as streamText leaves it out", async () => {
+    const bare = tool({ inputSchema: z.object({ q: z.string() }), execute: async ({ q }) => q });
+    const theirs = named(await streamTextTools({ bare }), "bare");
+    expect(theirs).not.toHaveProperty("description");
+    expect(named(await agentTools({ bare }), "bare")).toEqual(theirs);
+  });
+
   it("of tool() from ai, a function of the tool's context, is sent as streamText sends it for the context its execute gets ({})", async () => {
     const weather = tool({
       description: ({ context }: { context: { unit?: string } }) =>
