@@ -102,6 +102,12 @@ describe("idle prompt caches share one budget, least recently used dropped first
     expect(idle.bytes).toBe(0);
   });
 
+  it("refuses a budget that is not a number of bytes ≥ 0", () => {
+    expect(() => new IdlePromptCaches(-1)).toThrow(/must be a number of bytes ≥ 0, got -1/);
+    expect(() => new IdlePromptCaches(Number.NaN)).toThrow(RangeError);
+    expect(new IdlePromptCaches(0).budgetBytes).toBe(0);
+  });
+
   it("drops a cache bigger than the whole budget at run end, and leaves the others", async () => {
     const small = await sessionWith(1, 10);
     const big = await sessionWith(6, 1_000);
