@@ -183,10 +183,17 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   async run(payload: RunPayload): Promise<TriggerOutcome> {
     const outcome = await this.#act(payload);
-    // A run that stopped (ended, waits, interrupted) leaves an idle object: its cache goes
-    // into the isolate's budget of idle caches (idle-prompt-caches.ts).
-    if (outcome.type === "done" && this.#inFlight.size === 0) this.#messages.release();
+    if (outcome.type === "done") this.stopped();
     return outcome;
+  }
+
+  /**
+   * A run stopped (ended, waits, was interrupted), on either executor: with no call in flight
+   * the object is idle, and its prompt cache goes into the budget of idle caches
+   * (idle-prompt-caches.ts), to be used by the next run or dropped for more recent ones.
+   */
+  stopped(): void {
+    if (this.#inFlight.size === 0) this.#messages.release();
   }
 
   async #act({ runId }: RunPayload): Promise<TriggerOutcome> {
