@@ -27,11 +27,11 @@ export interface IdleCache {
 /**
  * The default budget: 16 MiB of idle conversation per isolate, as UTF-16 code units of the
  * messages' JSON (what `MessageCache.bytes` counts). The source is the isolate's memory limit,
- * 128 MB on Cloudflare (developers.cloudflare.com/workers/platform/limits/#memory), shared by
+ * 128 MB on Cloudflare (https://developers.cloudflare.com/workers/platform/limits/), shared by
  * every object the isolate hosts. Measured in V8 (Node 22, `JSON.parse` of prompts, heap used):
  * a parsed prompt takes 1.0× its JSON length for long Latin-1 texts, 2.0× for CJK texts (two
  * bytes a character) and 2.2× for short messages (~88 characters each, the object overhead
- * dominates). So the idle caches take at most ~35 MB of heap (about a quarter of the limit),
+ * dominates). So the idle caches take at most ~35 MiB of heap (about a quarter of the limit),
  * leaving the rest to the runs in progress (whose caches are not counted here), requests and
  * the runtime; and they hold, for example, eighteen conversations of 10,000 short messages
  * (0.88 MB each) or sixty-four of 256 KiB, the former per-object idle limit.
