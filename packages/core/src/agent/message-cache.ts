@@ -78,13 +78,14 @@ export class MessageCache {
     if (s.seenSeq < 0) this.#load();
     else if (s.seenSeq < tail) this.#refresh();
     s.seenSeq = tail;
-    const prompt: LanguageModelV4Prompt = system ? [{ role: "system", content: system }] : [];
+    const head: LanguageModelV4Message[] = system ? [{ role: "system", content: system }] : [];
     const summary = s.compaction?.summary;
-    if (summary) prompt.push(summaryMessage(summary));
-    else if (s.pinned && s.firstRole() !== "user") prompt.push(s.pinned);
-    for (const message of s.loaded) prompt.push(message);
-    for (const entry of s.tail.values()) prompt.push(entry.message);
-    return prompt;
+    if (summary) head.push(summaryMessage(summary));
+    else if (s.pinned && s.firstRole() !== "user") head.push(s.pinned);
+    const newer: LanguageModelV4Message[] = [];
+    for (const entry of s.tail.values()) newer.push(entry.message);
+    // One copy of the loaded messages (concat copies an array's elements at once), not a push each.
+    return head.concat(s.loaded, newer);
   }
 
   #load(): void {
