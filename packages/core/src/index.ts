@@ -60,6 +60,11 @@ export {
   resolveDomains,
   type ToolAuthority,
 } from "./agent/governance.ts";
+export {
+  DEFAULT_IDLE_PROMPT_CACHE_BYTES,
+  IdlePromptCaches,
+  isolateIdlePromptCaches,
+} from "./agent/idle-prompt-caches.ts";
 export { RUN_HEADER_DENY_LIST } from "./agent/model-headers.ts";
 export type {
   ModelOptions,

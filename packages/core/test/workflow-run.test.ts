@@ -5,6 +5,7 @@ import {
   defineAgent,
   defineTool,
   type FaultInjector,
+  IdlePromptCaches,
   type LedgerEvent,
   latestRun,
   runInstanceId,
@@ -187,6 +188,16 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
       output: { status: "completed" },
     });
     ranOnce(events);
+  });
+
+  it("a stopped Workflow run's prompt cache goes into the idle budget, as an alarm run's does", async () => {
+    const idle = new IdlePromptCaches();
+    const h = onWorkflows(threeSteps("workflow"), undefined, { idlePromptCaches: idle });
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    expect(h.s.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
+    expect(idle.count).toBe(1);
+    expect(idle.bytes).toBeGreaterThan(0);
   });
 
   it("a per-run executor overrides the agent's, and an alarm run creates no instance", async () => {

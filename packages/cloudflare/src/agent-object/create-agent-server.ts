@@ -17,6 +17,8 @@ import {
   errorResponse,
   type FaultInjector,
   handleSessionRequest,
+  IdlePromptCaches,
+  isolateIdlePromptCaches,
   type LedgerEvent,
   type LiveReadOptions,
   type Logger,
@@ -118,6 +120,15 @@ export interface AgentServerOptions extends PlatformOptions {
    * calls it once with its env; undefined leaves the session untraced.
    */
   readonly tracing?: (env: Record<string, unknown>) => RunTracing | undefined;
+  /**
+   * How much converted conversation (UTF-16 code units of JSON) this class's idle session objects
+   * keep in memory in all, per isolate, so that a session's next run does not read its history
+   * again: least recently used dropped first; a running run's is never dropped. Default: the
+   * isolate's budget (`DEFAULT_IDLE_PROMPT_CACHE_BYTES`, 16 MiB), shared with every class that
+   * does not set this; set, this class gets a budget of its own. See docs/scale.md,
+   * "Memory per session object".
+   */
+  readonly idlePromptCacheBytes?: number;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -164,6 +175,11 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;
   const live: LiveReadOptions = { ...DEFAULT_LIVE_READ, ...options.live };
+  // One budget for the class's objects in this isolate (module state, as the class is).
+  const idlePromptCaches =
+    options.idlePromptCacheBytes === undefined
+      ? isolateIdlePromptCaches
+      : new IdlePromptCaches(options.idlePromptCacheBytes);
   // INDEX_DB bound but no index: said once per isolate, not per session (docs/api.md#the-d1-index).
   let indexChecked = options.index !== undefined;
 
@@ -373,6 +389,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         logger,
         pump: options.pump,
         coalesce: options.coalesce,
+        idlePromptCaches,
         faults: options.faults?.(this.ctx),
         onComplete: options.hooks?.onComplete,
         onCompleteTimeoutMs: options.hooks?.onCompleteTimeoutMs,

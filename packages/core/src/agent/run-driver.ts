@@ -24,6 +24,7 @@ import { delegationOf } from "./define-subagent.ts";
 import type { AnyTool } from "./define-tool.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
+import type { IdlePromptCaches } from "./idle-prompt-caches.ts";
 import { MessageCache } from "./message-cache.ts";
 import type { ModelOptions } from "./model-options.ts";
 import {
@@ -50,6 +51,8 @@ export interface RunDriverOptions {
   readonly faults: FaultInjector | undefined;
   readonly durable: () => Promise<void>;
   readonly limits: { readonly maxModelAttempts: number; readonly maxToolResultBytes: number };
+  /** The budget its prompt cache is kept in between runs (default: the isolate's). */
+  readonly idlePromptCaches?: IdlePromptCaches;
   /** The application state: tools read it and stage writes that commit with their result. */
   readonly state: AppState;
   /** The allow-lists of the agent's domains, and the fetch tools' `ctx.fetch` goes through. */
@@ -127,6 +130,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     this.#o = options;
     this.#messages = new MessageCache(options.sql, {
       compacted: options.agent.context !== undefined,
+      idle: options.idlePromptCaches,
     });
     const { sql, ledger, agent, env, sessionId, clock, tracer } = options;
     const cache = this.#messages;
@@ -179,9 +183,17 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   async run(payload: RunPayload): Promise<TriggerOutcome> {
     const outcome = await this.#act(payload);
-    // A run that stopped (ended, waits, interrupted) leaves an idle object: bound its cache.
-    if (outcome.type === "done" && this.#inFlight.size === 0) this.#messages.release();
+    if (outcome.type === "done") this.stopped();
     return outcome;
+  }
+
+  /**
+   * A run stopped (ended, waits, was interrupted), on either executor: with no call in flight
+   * the object is idle, and its prompt cache goes into the budget of idle caches
+   * (idle-prompt-caches.ts), to be used by the next run or dropped for more recent ones.
+   */
+  stopped(): void {
+    if (this.#inFlight.size === 0) this.#messages.release();
   }
 
   async #act({ runId }: RunPayload): Promise<TriggerOutcome> {

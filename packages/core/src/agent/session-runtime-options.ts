@@ -19,6 +19,7 @@ import type { CoalesceOptions } from "./coalescer.ts";
 import type { CompletionHook } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import type { FaultInjector } from "./faults.ts";
+import type { IdlePromptCaches } from "./idle-prompt-caches.ts";
 import type { ModelOptions } from "./model-options.ts";
 import type { SubagentPort } from "./subagents.ts";
 import type { UserFileInput } from "./user-files.ts";
@@ -46,6 +47,13 @@ export interface SessionRuntimeOptions {
    */
   readonly durable?: () => Promise<void>;
   readonly limits?: Partial<RuntimeLimits>;
+  /**
+   * Where the session's prompt cache (the converted conversation) is kept between runs: a
+   * budget shared with other sessions, least recently used dropped first
+   * (agent/idle-prompt-caches.ts). Default: the isolate's, 16 MiB
+   * (`DEFAULT_IDLE_PROMPT_CACHE_BYTES`) shared by every runtime not given its own.
+   */
+  readonly idlePromptCaches?: IdlePromptCaches;
   /** Extra projections, kept in the same transaction as each append (e.g. an outbox). */
   readonly projections?: readonly Projection[];
   /** Extra trigger kinds for the due-work pump (e.g. outbox delivery). */

@@ -176,6 +176,7 @@ export class SessionRuntime {
       faults: options.faults,
       durable: options.durable ?? (async () => {}),
       limits: this.#limits,
+      idlePromptCaches: options.idlePromptCaches,
       state: this.state,
       domains,
       fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),

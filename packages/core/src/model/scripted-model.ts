@@ -94,7 +94,9 @@ function streamParts(
 ): LanguageModelV4StreamPart[] {
   const text = turn.text ?? "";
   const calls = turn.toolCalls ?? [];
-  const modelTurns = prompt.filter((m) => m.role === "assistant").length;
+  // Counted, not filtered: a copy of every assistant message per call grows with the history.
+  let modelTurns = 0;
+  for (const m of prompt) if (m.role === "assistant") modelTurns++;
   const parts: LanguageModelV4StreamPart[] = [{ type: "stream-start", warnings: [] }];
   if (text) {
     parts.push({ type: "text-start", id: "t0" });
