@@ -1,14 +1,18 @@
-import { runInDurableObject } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
+import { createAgentServer, routeRequest } from "@durable-agents/cloudflare";
 import {
   Ledger,
+  type LedgerEvent,
   LIMITS,
+  mintSessionToken,
   PayloadTooLargeError,
   SESSION_PROJECTIONS,
   systemClock,
 } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
 import { doSqlPort } from "../src/index.ts";
-import { isTerminal, session } from "./support/session.ts";
+import { pager, THROTTLED_TOOL_RESULT_BYTES } from "./fixture/throttled.ts";
+import { BASE, isTerminal, session } from "./support/session.ts";
 
 describe("limits (docs/limits.md)", () => {
   it("a body over maxBodyBytes (maxStartBodyBytes for a start) is a 413, and nothing is written", async () => {
@@ -53,6 +57,45 @@ describe("limits (docs/limits.md)", () => {
     expect(events.some((e) => e.kind === "tool.completed")).toBe(false);
     expect(Math.max(...events.map((e) => JSON.stringify(e.data).length))).toBeLessThan(
       LIMITS.maxToolResultBytes,
+    );
+  });
+
+  it("createAgentServer({ limits }) reaches the runtime: a tool result under the default and over the class's limit fails", async () => {
+    // A pager session on ThrottledSession (bound THROTTLED; limits.maxToolResultBytes 2,048),
+    // routed as the Worker routes it.
+    const name = `pager${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "pager", session: name });
+    const call = (action: string, init: RequestInit = {}) =>
+      routeRequest(
+        new Request(`${BASE}/agents/pager/${name}/${action}`, {
+          ...init,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        }),
+        { ...env, AGENTS: env.THROTTLED },
+      );
+    const started = await call("runs", {
+      method: "POST",
+      body: JSON.stringify({ input: { message: "read" } }),
+    });
+    expect(started.status).toBe(202);
+    let events: LedgerEvent[] = [];
+    for (let i = 0; i < 400 && !events.some((e) => isTerminal(e)); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      events = (await (await call("events?offset=-1")).json()) as LedgerEvent[];
+    }
+    expect(events.find((e) => e.kind === "tool.failed")?.data).toMatchObject({
+      name: "page",
+      error: { message: expect.stringContaining(`more than ${THROTTLED_TOOL_RESULT_BYTES} bytes`) },
+    });
+    expect(events.some((e) => e.kind === "tool.completed")).toBe(false);
+  });
+
+  it("createAgentServer refuses limits that are not whole numbers ≥ 1 when the class is made", () => {
+    expect(() => createAgentServer({ agents: [pager], limits: { maxToolResultBytes: 0 } })).toThrow(
+      /limits.maxToolResultBytes must be a whole number ≥ 1, got 0/,
+    );
+    expect(() => createAgentServer({ agents: [pager], limits: { maxModelAttempts: 1.5 } })).toThrow(
+      RangeError,
     );
   });
 

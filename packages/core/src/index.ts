@@ -87,6 +87,7 @@ export { withJsonSchema } from "./agent/schema-convert.ts";
 export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
+  runtimeLimits,
   SessionRuntime,
   type SessionRuntimeOptions,
   type SessionStatus,

@@ -25,6 +25,8 @@ import {
   NotFoundError,
   type PumpOptions,
   type RunTracing,
+  type RuntimeLimits,
+  runtimeLimits,
   SessionRuntime,
   type SqlPort,
   type StoreCall,
@@ -129,6 +131,12 @@ export interface AgentServerOptions extends PlatformOptions {
    * "Memory per session object".
    */
   readonly idlePromptCacheBytes?: number;
+  /**
+   * A run's limits for this class's sessions: `maxToolResultBytes` (a tool result's JSON, in
+   * bytes; default 256 KiB) and `maxModelAttempts` (model calls per step; default 5). Each a
+   * whole number ≥ 1, or createAgentServer throws a RangeError. See docs/limits.md, "Runs".
+   */
+  readonly limits?: Partial<RuntimeLimits>;
   /** Test hook: crash points for the fault-injection suite. Never set in production. */
   readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
 }
@@ -175,6 +183,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const logger = options.logger ?? consoleLogger;
   const live: LiveReadOptions = { ...DEFAULT_LIVE_READ, ...options.live };
+  const limits = runtimeLimits(options.limits);
   // One budget for the class's objects in this isolate (module state, as the class is).
   const idlePromptCaches =
     options.idlePromptCacheBytes === undefined
@@ -390,6 +399,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         pump: options.pump,
         coalesce: options.coalesce,
         idlePromptCaches,
+        limits,
         faults: options.faults?.(this.ctx),
         onComplete: options.hooks?.onComplete,
         onCompleteTimeoutMs: options.hooks?.onCompleteTimeoutMs,

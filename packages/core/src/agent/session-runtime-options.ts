@@ -118,8 +118,11 @@ export interface SessionRuntimeOptions {
   readonly fetch?: typeof fetch;
 }
 
+/** A run's limits (docs/limits.md, "Runs"); `createAgentServer({ limits })` sets them per class. */
 export interface RuntimeLimits {
+  /** Model calls per step before the run fails with the model's last error. Default 5. */
   readonly maxModelAttempts: number;
+  /** A tool's result, as JSON, in bytes; over it the call ends as `tool.failed`. Default 256 KiB. */
   readonly maxToolResultBytes: number;
 }
 
@@ -127,6 +130,18 @@ export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
   maxModelAttempts: 5,
   maxToolResultBytes: 256 * 1024,
 };
+
+/**
+ * The defaults with `limits` over them. Throws RangeError for a value that is not a whole
+ * number ≥ 1, naming it (`createAgentServer` calls it when the class is made).
+ */
+export function runtimeLimits(limits: Partial<RuntimeLimits> = {}): RuntimeLimits {
+  const resolved = { ...DEFAULT_RUNTIME_LIMITS, ...limits };
+  for (const [name, value] of Object.entries(resolved))
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`limits.${name} must be a whole number ≥ 1, got ${value}`);
+  return resolved;
+}
 
 export type SessionStatus = "idle" | RunStatus;
 

@@ -38,8 +38,8 @@ import {
 } from "./session-links.ts";
 import { restartLeftOverWork, sessionPump } from "./session-pump.ts";
 import {
-  DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
+  runtimeLimits,
   type SessionRuntimeOptions,
   type StartedRun,
   type StartInput,
@@ -55,6 +55,7 @@ import type { WorkflowCall, WorkflowCallReply } from "./workflow-run/protocol.ts
 export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
+  runtimeLimits,
   type SessionRuntimeOptions,
   type SessionStatus,
   type StartedRun,
@@ -110,7 +111,7 @@ export class SessionRuntime {
     this.#clock = options.clock ?? systemClock;
     this.#wakeUp = new WakeUp(options.wake);
     const logger = options.logger ?? silentLogger;
-    this.#limits = { ...DEFAULT_RUNTIME_LIMITS, ...options.limits };
+    this.#limits = runtimeLimits(options.limits);
     const subscriptions = options.subscriptions ?? [];
     assertDistinctSubscriptions(subscriptions);
     this.projections = new AppProjections(options.sql, options.appProjections ?? []);
