@@ -85,6 +85,34 @@ describe("AG-UI after a rewind", () => {
     expect(usage.at(-1)).toEqual(sum);
   });
 
+  it("a client of the run without the rewound part, cut anywhere and resumed by its Last-Event-ID, gets the rest of it", async () => {
+    const { t, seq } = await waiting();
+    await rewind(t, seq);
+    const resumedAt = t.runtime.ledger.read(0).findLast((e) => e.kind === "run.resumed")?.seq;
+    const ids: string[] = [];
+    const whole = await readEvents(await call(t, "agui"), callArgs(2), ids);
+    await verified(whole);
+    for (let cut = 1; cut < whole.length; cut++) {
+      const restIds: string[] = [];
+      const rest = await readEvents(
+        await call(t, "agui", "GET", undefined, { "last-event-id": ids[cut - 1] as string }),
+        callArgs(2),
+        restIds,
+      );
+      const joined = [...whole.slice(0, cut), ...rest];
+      await verified(joined);
+      if (Number(ids[cut - 1]?.split(":")[0]) === resumedAt) {
+        // Cut at the rewind's own status: what the live stream closes there comes first on it,
+        // so this reader is sent that status once more (an idempotent replace), then the rest.
+        expect(rest[0]).toEqual(whole[cut - 1]);
+        expect([...whole.slice(0, cut), ...rest.slice(1)]).toEqual(whole);
+        continue;
+      }
+      expect([...ids.slice(0, cut), ...restIds]).toEqual(ids);
+      expect(joined).toEqual(whole);
+    }
+  });
+
   it("a client that connects after a retry gets no retried part", async () => {
     const t = await retried();
     const events = await readEvents(await call(t, "agui"), callArgs(2));

@@ -4,6 +4,7 @@ import { type LedgerChunk, ledgerReadSource } from "../streams/ledger-source.ts"
 import { type LiveFrames, liveSse } from "../streams/read/live-sse.ts";
 import { type ChunkPosition, type ChunkProjector, chunkId, warm } from "../wire/chunk-projector.ts";
 import { endsRun } from "../wire/replay-end.ts";
+import { rewoundFrom, withoutRewound } from "../wire/rewound.ts";
 import { formatSse } from "../wire/sse.ts";
 import {
   createUiStreamProjector,
@@ -86,8 +87,11 @@ export function projectedSse<C>(
 }
 
 /**
- * The AI SDK UI message stream from `from`, ending after the event `until` holds for.
- * `keepAliveMs`: the keep-alive interval while idle (default `live.keepAliveMs`).
+ * The AI SDK UI message stream from `from`, ending after the event `until` holds for, without
+ * what a rewind written before the response took back after `from` (wire/rewound.ts
+ * `rewoundFrom`, AG-UI's rule): a reader of the resume stream cut mid-run and resumed by its
+ * `Last-Event-ID` gets the rest of what it was reading. `keepAliveMs`: the keep-alive interval
+ * while idle (default `live.keepAliveMs`).
  */
 export function uiStream(
   request: Request,
@@ -96,7 +100,12 @@ export function uiStream(
   until: (event: LedgerEvent) => boolean,
   keepAliveMs?: number,
 ): Response {
-  return projectedSse(request, ctx, createUiStreamProjector(), from, {
+  const { ledger } = ctx.runtime;
+  const projector = withoutRewound(
+    createUiStreamProjector(),
+    rewoundFrom(ledger, from, ledger.tail),
+  );
+  return projectedSse(request, ctx, projector, from, {
     until,
     trailer: UI_STREAM_DONE,
     bounded: false,

@@ -1,7 +1,7 @@
 import type { LedgerEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { rewindsTo } from "../ledger/projections/messages.ts";
-import type { ChunkProjector } from "./chunk-projector.ts";
+import type { ChunkPosition, ChunkProjector } from "./chunk-projector.ts";
 
 /**
  * Which events a rewind took back, for the streams that replay a run as its conversation shows
@@ -40,6 +40,21 @@ export function rewoundEvents(
   if (rewinds.length === 0) return () => false;
   return (event) =>
     rewinds.some((r) => r.runId === event.runId && event.seq > r.from && event.seq < r.to);
+}
+
+/**
+ * `rewoundEvents` for a stream that starts at `from` (`?offset=`, `Last-Event-ID`): the client
+ * was sent event `from.after`, and with `skip` the first chunks of the event after it, so only
+ * the rewinds that took back nothing up to that event count. From a position before a rewound
+ * part (a reader of the resume stream, which left it out, cut and resumed by its last id) the
+ * rest of the run as its conversation shows it; from one inside it, its exact continuation.
+ */
+export function rewoundFrom(
+  ledger: Ledger,
+  from: ChunkPosition,
+  through: number,
+): (event: LedgerEvent) => boolean {
+  return rewoundEvents(ledger, from.skip > 0 ? from.after + 1 : from.after, through);
 }
 
 /**

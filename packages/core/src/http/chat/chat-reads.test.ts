@@ -4,7 +4,8 @@
  * events (only its user messages), and its resume stream (`GET /chat/:agent/:id/stream`,
  * `GET .../ui-stream`) reads and holds its backlog a page at a time (`live.maxEvents` events
  * and the write's byte budget), its first bytes out before the rest is read, every chunk once,
- * what a rewind inside the backlog took back left out across the pages.
+ * what a rewind inside the backlog took back left out across the pages, and a reader cut at a
+ * page's end resumes by its `Last-Event-ID` with exactly the rest.
  */
 import { describe, expect, it } from "vitest";
 import { CountingSqlPort } from "../../../test/counting-sql.ts";
@@ -84,6 +85,21 @@ async function rewoundLongRun(): Promise<{
   const events = t.runtime.ledger.read(0, 10_000).filter((e) => e.runId === started.runId);
   sql.reset();
   return { t, sql, runId: started.runId, events: events.length };
+}
+
+function requestWith(t: TestSession, path: string, lastEventId: string) {
+  const ctx = {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    live: { ...DEFAULT_LIVE_READ, windowMs: 0, maxEvents: PAGE },
+    caller: TRUSTED_CALLER,
+  };
+  return handleSessionRequest(
+    new Request(`http://x/agents/writer/s1/${path}`, { headers: { "last-event-id": lastEventId } }),
+    path,
+    ctx,
+  );
 }
 
 /** The SSE frames of `text`: each `id` and parsed `data` (not `[DONE]`). */
@@ -207,5 +223,34 @@ describe("the resume stream of an active run with a long backlog", () => {
     const fromOffset = await throughToolInput(await request(t, `ui-stream?offset=${offset}`));
     expect(frames(resumed).length).toBeGreaterThan(4 * PAGE);
     expect(resumed).toBe(fromOffset);
+  });
+
+  it("a reader cut at any write's end and resumed by its Last-Event-ID (as EventSource does) gets exactly the rest", async () => {
+    const { t } = await rewoundLongRun();
+    const response = await request(t, "ui-stream");
+    const reader = response.body?.getReader();
+    if (!reader) throw new Error("no body");
+    const decoder = new TextDecoder();
+    const writes: string[] = [];
+    let text = "";
+    for (let i = 0; i < 10_000 && !text.includes('"tool-input-available"'); i++) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const piece = decoder.decode(value, { stream: true });
+      writes.push(piece);
+      text += piece;
+    }
+    await reader.cancel();
+    const whole = frames(text);
+    let acc = "";
+    for (const w of writes) {
+      acc += w;
+      const read = frames(acc);
+      const last = read.at(-1)?.id;
+      if (!last || read.length === whole.length) continue;
+      const rest = frames(await throughToolInput(await requestWith(t, "ui-stream", last)));
+      expect([...read, ...rest]).toEqual(whole);
+    }
+    expect(writes.length).toBeGreaterThan(4);
   });
 });

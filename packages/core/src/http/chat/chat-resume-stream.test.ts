@@ -5,6 +5,7 @@
  * was sent (the UI message stream cannot take chunks back) and then gets the rewound run's
  * new chunks too, until it reconnects. The run waits on a Workflow: active, resumable.
  */
+import { readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import { describe, expect, it } from "vitest";
 import {
   call,
@@ -30,6 +31,19 @@ const talker = defineAgent({
     rules: [() => ({ text: LONG, toolCalls: [{ name: "crunch", args: { n: 3 } }] })],
   }),
 });
+
+/** The assistant message the AI SDK's own reader builds from `chunks`. */
+async function built(chunks: UiChunk[]): Promise<UIMessage | undefined> {
+  const stream = new ReadableStream<UIMessageChunk>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk as UIMessageChunk);
+      controller.close();
+    },
+  });
+  let last: UIMessage | undefined;
+  for await (const message of readUIMessageStream({ stream })) last = message;
+  return last;
+}
 
 const texts = (chunks: UiChunk[]) =>
   chunks.flatMap((c) => (c.type === "text-delta" ? [c.delta as string] : [])).join("");
@@ -68,6 +82,45 @@ describe("the resume stream of a rewound run", () => {
     const resumed = await readUntil<UiChunk>(await call(t, "chat"), hasInput(2));
     expect(texts(resumed)).toBe("Again.");
     expect(inputs(resumed)).toEqual([{ n: 2 }]);
+  });
+
+  it("a reader cut anywhere and resumed by its Last-Event-ID gets the rest of its stream, live across the rewind or not", async () => {
+    const { t, seq } = await waiting();
+    // A viewer connected before the rewind: it is sent the rewound part.
+    const live = sseReader<UiChunk>(await call(t, "ui-stream"));
+    await rewind(t, seq);
+    await live.until(hasInput(2));
+    await live.cancel();
+    expect(texts(live.events)).toBe("Crunching.Again.");
+    // One connecting after it (a reload) is sent the run without the rewound part.
+    const visibleIds: string[] = [];
+    const visible = await readUntil<UiChunk>(await call(t, "ui-stream"), hasInput(2), visibleIds);
+    expect(texts(visible)).toBe("Again.");
+    const streams = [
+      { chunks: visible, ids: visibleIds },
+      { chunks: live.events, ids: live.ids },
+    ];
+    for (const whole of streams) {
+      // Cut after each chunk in turn, resumed as EventSource does (`Last-Event-ID`).
+      for (let cut = 1; cut < whole.chunks.length; cut++) {
+        const lastId = whole.ids[cut - 1] ?? "";
+        const restIds: string[] = [];
+        const rest = await readUntil<UiChunk>(
+          await call(t, "ui-stream", "GET", undefined, { "last-event-id": lastId }),
+          hasInput(2),
+          restIds,
+        );
+        const joined = [...whole.chunks.slice(0, cut), ...rest];
+        // Cut before the rewound part, even the live viewer resumes as one connecting after the
+        // rewind; inside or after it, each goes on with exactly what its own stream sends.
+        const expected = Number(lastId.split(":")[0]) <= seq ? streams[0] : whole;
+        if (!expected) throw new Error("no stream");
+        expect([...whole.ids.slice(0, cut), ...restIds]).toEqual(expected.ids);
+        expect(joined).toEqual(expected.chunks);
+        // The message the AI SDK builds is the one the uncut stream builds.
+        expect(await built(joined)).toEqual(await built(expected.chunks));
+      }
+    }
   });
 
   it("sends a backlog over one write's 256 KiB whole and in order", async () => {

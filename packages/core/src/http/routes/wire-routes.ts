@@ -18,7 +18,7 @@ import {
 } from "../../wire/agui/run-agent-input.ts";
 import { type ChunkPosition, parseChunkPosition } from "../../wire/chunk-projector.ts";
 import { endsRun } from "../../wire/replay-end.ts";
-import { rewoundEvents, withoutRewound } from "../../wire/rewound.ts";
+import { rewoundFrom, withoutRewound } from "../../wire/rewound.ts";
 import { SSE_HEADERS } from "../../wire/sse.ts";
 import { chatRoutes } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
@@ -45,7 +45,7 @@ function messagesAt(ctx: SessionHttpContext): (seq: number) => Message[] {
  */
 function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, runId?: string) {
   const { ledger } = ctx.runtime;
-  const rewound = rewoundEvents(ledger, from.after, ledger.tail);
+  const rewound = rewoundFrom(ledger, from, ledger.tail);
   const projector = withoutRewound(
     createAguiProjector({
       threadId: ctx.runtime.status().session,

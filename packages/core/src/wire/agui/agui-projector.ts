@@ -1,5 +1,5 @@
 import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
-import type { Message } from "../../ledger/projections/messages.ts";
+import { type Message, rewindsTo } from "../../ledger/projections/messages.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
 import { addRunTokens, type ChunkProjector } from "../chunk-projector.ts";
 import { APPROVAL_RESPONSE_SCHEMA, CLIENT_TOOL_RESPONSE_SCHEMA } from "./agui-resume.ts";
@@ -29,6 +29,10 @@ import { type AguiEvent, type AguiMessage, toAguiMessages } from "./agui-types.t
  *    (ledger/wait-reasons.ts).
  * 5. Ids are derived from the ledger: the assistant message of step n of run r is
  *    `r:n:a` (the id in GET .../messages); a tool result message is `r:n:t:<callId>`.
+ * 6. A rewind (`run.resumed` with a checkpoint, which ends a step) closes the text message and
+ *    step it abandons at once, before its status: after it, the events (and their ids,
+ *    `seq:index`) are the same whether the rewound part was sent (a stream live across it) or
+ *    left out (wire/rewound.ts), so a client cut on either resumes by its `Last-Event-ID`.
  */
 export interface AguiProjectorOptions {
   /** The AG-UI thread: the session id. */
@@ -147,7 +151,11 @@ export function createAguiProjector(options: AguiProjectorOptions): ChunkProject
           break;
         case "run.resumed":
           if (!run) begin(out, event, "running");
-          else out.push(delta("/status", "running"));
+          else {
+            // A rewind closes what it abandons here (invariant 6).
+            if (rewindsTo(event) !== undefined) closeOpen(out);
+            out.push(delta("/status", "running"));
+          }
           break;
         case "state.updated":
           if (run) out.push(delta("/state", event.data.state));

@@ -1,6 +1,7 @@
 import { isAppEventKind } from "../../app-events/define-event.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { encodeOffset } from "../../ledger/offset.ts";
+import { rewindsTo } from "../../ledger/projections/messages.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
 import { addRunTokens, type ChunkProjector } from "../chunk-projector.ts";
 
@@ -26,6 +27,10 @@ import { addRunTokens, type ChunkProjector } from "../chunk-projector.ts";
  *    answers its `tool-input-available` with the output.
  * 6. An application event in a run is a `data-<kind>` part (`data-app.note.added`) with the
  *    event's payload as `data` and its offset as `id`; between runs, nothing (as for state).
+ * 7. A rewind (`run.resumed` with a checkpoint, which ends a step) closes the step it abandons
+ *    at once, so the chunks after it (and their ids, `seq:index`) are the same whether the
+ *    rewound part was sent (a stream live across it) or left out (the resume stream, with
+ *    wire/rewound.ts): a client cut on either resumes by its `Last-Event-ID` exactly.
  */
 export type UiChunk = { readonly type: string } & Record<string, unknown>;
 
@@ -218,6 +223,9 @@ export function createUiStreamProjector(): ChunkProjector<UiChunk> {
         }
         case "step.completed":
           closeStep(out);
+          break;
+        case "run.resumed":
+          if (rewindsTo(event) !== undefined) closeStep(out);
           break;
         case "run.completed":
           end(out, { type: "finish", finishReason: "stop", messageMetadata: metadata() });
