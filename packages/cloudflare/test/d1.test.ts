@@ -361,6 +361,18 @@ describe("the cross-session index", () => {
         },
       });
     }
+    // It says the one place to declare the index (the server's, which routeRequest's `server`
+    // carries), not the deprecated second copy on routeRequest.
+    const { error } = (await (
+      await routeRequest(
+        new Request(`${BASE}/sessions`, {
+          headers: { authorization: `Bearer ${await adminToken()}` },
+        }),
+        env,
+      )
+    ).json()) as { error: { message: string } };
+    expect(error.message).toMatch(/createAgentServer\(\{ index \}\).*server: AgentSession/);
+    expect(error.message).not.toContain("routeRequest(request, env, ctx, { index })");
     // The routes still ask for the admin token first: no token, no hint about the index.
     const anonymous = await routeRequest(new Request(`${BASE}/sessions`), env);
     expect(anonymous.status).toBe(401);
