@@ -338,7 +338,16 @@ describe("the cross-session index", () => {
     expect(error.message).not.toContain("mintSessionToken");
     // ... and says so in `details.mint`, which the CLI reads (not the message).
     expect(error.details?.mint).toBe("mintIndexToken");
-    expect((await indexGet("/sessions", sessionToken)).status).toBe(403);
+    const wrong = await indexGet("/sessions", sessionToken);
+    expect(wrong.status).toBe(403);
+    // The 403 says which token the route takes too, not only the subject "*".
+    expect(await wrong.json()).toMatchObject({
+      error: {
+        code: "wrong_session",
+        message: expect.stringContaining("mintIndexToken"),
+        details: { mint: "mintIndexToken" },
+      },
+    });
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
   });
 

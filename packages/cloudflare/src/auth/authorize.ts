@@ -165,11 +165,14 @@ async function tokenIdentity(
       throw expiredError(result.expiredAt);
     case "valid": {
       const access = decideAccess(result.claims, target);
-      if (access.type === "other_session")
+      if (access.type === "other_session") {
+        const mint = mintFunctionFor(target);
         throw new ForbiddenError(
           "wrong_session",
-          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only the session or streams it names`,
+          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only the session or streams it names, and this route takes one minted with ${mint}`,
+          { details: { mint } },
         );
+      }
       if (access.type === "missing_scope") throw missingScopeError(target.scope, access.has);
       const { user, tags, scope, exp } = result.claims;
       return {
