@@ -55,6 +55,30 @@ describe("quickstart under wrangler dev", () => {
     // One rule at every door: the Worker's own routes let in what the session routes do.
     await getJson(`${dev.baseUrl}/sessions`);
     await getJson(`${dev.baseUrl}/usage`);
+    // But not to another site's page in the developer's browser: its Origin reaches the
+    // Worker through wrangler dev's proxy, and neither a POST nor a WebSocket gets in.
+    const crossSite = await fetch(`${dev.baseUrl}/agents/assistant/${session}/runs`, {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "text/plain" },
+      body: JSON.stringify({ input: { message: "spend the key" } }),
+    });
+    expect(crossSite.status).toBe(500);
+    expect(await crossSite.json()).toMatchObject({ error: { code: "auth_not_configured" } });
+    const ws = (page: string) =>
+      new Promise<string>((done) => {
+        const socket = new WebSocket(
+          `${dev?.baseUrl.replace("http", "ws")}/agents/assistant/${session}/ws`,
+          // undici (Node's WebSocket) takes headers, as a browser sends Origin.
+          { headers: { origin: page } } as never,
+        );
+        socket.onopen = () => {
+          socket.close();
+          done("open");
+        };
+        socket.onerror = () => done("refused");
+      });
+    expect(await ws("https://evil.example")).toBe("refused");
+    expect(await ws(dev.baseUrl)).toBe("open");
   });
 
   it("requests refused before their body is read get a 4xx and leave no uncaught exception in the server log", async () => {

@@ -5,7 +5,8 @@ import { assistant } from "./agent";
 // no token needed on 127.0.0.1 while AUTH_SECRET is unset; elsewhere a signed token.
 export const AgentSession = createAgentServer({ agents: [assistant], authorize: allowLocalDev() });
 
-// `server`: the Worker's own routes (GET /sessions, /v1/stream/*) apply the same rule.
+// `server`: the Worker's own routes (GET /sessions, and /v1/stream/* or /mcp/:agent
+// once served) apply the same rule.
 export default {
   fetch: (request, env, ctx) => routeRequest(request, env, ctx, { server: AgentSession }),
 } satisfies ExportedHandler<{ AGENTS: DurableObjectNamespace }>;

@@ -10,8 +10,9 @@
  * 2. A value given to both (`authorize`, `index`, `prices`) must be the same value: another one
  *    refuses every request with 500 `conflicting_options`, so two rules never silently diverge.
  * 3. Without `server`, routeRequest's own options are used as before (the older form), and a
- *    Worker whose createAgentServer declared an `authorize` that routeRequest does not apply is
- *    told so once per logger (`rule_not_applied`): its own routes refuse what sessions let in.
+ *    Worker whose routeRequest checks by another rule than its createAgentServer (another
+ *    `authorize`, or one where the other has none) is told so once per isolate
+ *    (`rule_not_applied`): its own routes and its sessions let in different requests.
  */
 import { DurableAgentsError, type Logger, type PriceTable } from "@durable-agents/core";
 import type { Authorize } from "./auth/authorize.ts";
@@ -86,25 +87,47 @@ export function mcpAgents(
   );
 }
 
-/** The `authorize` rules createAgentServer was given in this isolate (declareServerRule). */
-const declaredRules = new Set<Authorize>();
-const warned = new WeakSet<Logger>();
+/**
+ * The servers createAgentServer made in this isolate (declareServerRule): how many, and the
+ * `authorize` rules they were given (a server given none checks signed tokens).
+ */
+export interface DeclaredServers {
+  servers: number;
+  readonly rules: Set<Authorize>;
+}
+
+const declared: DeclaredServers = { servers: 0, rules: new Set() };
+let told = false;
 
 /** Called by createAgentServer with the rule it was given, so routeRequest can tell when it differs. */
 export function declareServerRule(rule: Authorize | undefined): void {
-  if (rule) declaredRules.add(rule);
+  declared.servers += 1;
+  if (rule) declared.rules.add(rule);
 }
 
 /**
- * The older form (no `server`) in a Worker whose server declared another rule than routeRequest
- * applies: said once per logger, since the Worker's routes and the sessions then disagree.
+ * Whether routeRequest's own rule (the older form, no `server`) differs from what the servers
+ * of this isolate check: a rule none of them was given (they check tokens, or another rule),
+ * or none (signed tokens) where a server was given a rule. False before any server is made.
+ */
+export function ruleNotApplied(
+  rule: Authorize | undefined,
+  servers: DeclaredServers = declared,
+): boolean {
+  if (servers.servers === 0) return false;
+  return rule ? !servers.rules.has(rule) : servers.rules.size > 0;
+}
+
+/**
+ * The older form (no `server`) in a Worker whose server checks by another rule than routeRequest
+ * applies: said once per isolate (not per logger, which an app may make per request), since the
+ * Worker's routes and the sessions then disagree.
  */
 export function warnIfRuleNotApplied(options: DeclaredOnce, logger: Logger): void {
-  if (options.server || declaredRules.size === 0 || warned.has(logger)) return;
-  if (options.authorize && declaredRules.has(options.authorize)) return;
-  warned.add(logger);
+  if (options.server || told || !ruleNotApplied(options.authorize)) return;
+  told = true;
   logger.warn(
-    "routeRequest was given no `server`, and createAgentServer an `authorize` rule that routeRequest does not apply: the Worker's own routes (GET /sessions, GET /usage, /v1/stream/*, /mcp/:agent) check by another rule than the sessions. Give routeRequest `server: AgentSession` (docs/api.md#auth)",
+    "routeRequest was given no `server`, and checks the Worker's own routes (GET /sessions, GET /usage, /v1/stream/*, /mcp/:agent) by another `authorize` rule than createAgentServer checks the sessions by: each lets in requests the other refuses. Give routeRequest `server: AgentSession` and declare `authorize` once, in createAgentServer (docs/api.md#auth)",
     { code: "rule_not_applied" },
   );
 }

@@ -154,13 +154,24 @@ export async function routeRequest(
     }
     throw new NotFoundError(
       "not_found",
-      `no route for ${request.method} ${url.pathname.slice(0, 100)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}; chat (useChat) is POST /chat/:agent and GET /chat/:agent/:id/stream; the index is GET /sessions and GET /usage`,
+      `no route for ${request.method} ${url.pathname.slice(0, 100)}${unservedDoor(url.pathname, options.mcp !== undefined)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}; chat (useChat) is POST /chat/:agent and GET /chat/:agent/:id/stream; the index is GET /sessions and GET /usage`,
     );
   } catch (error) {
     return errorResponse(error, (cause) =>
       logger.error("request failed", { path: new URL(request.url).pathname, error: String(cause) }),
     );
   }
+}
+
+/** Why a door routeRequest can serve is not served by this Worker: what would turn it on. */
+function unservedDoor(pathname: string, mcp: boolean): string {
+  if (pathname.startsWith(STREAM_ROOT))
+    return " (Durable Streams are served with a STREAMS binding: bind DurableStreamObject as STREAMS in wrangler.jsonc and export it from the Worker)";
+  if (pathname.startsWith("/mcp/"))
+    return mcp
+      ? " (/mcp/:agent takes an agent name of 1-64 lowercase letters, digits, _ or -, and no trailing slash)"
+      : " (agents are served over MCP when routeRequest is given `mcp: { serve: serveAgentMcp }`, from @durable-agents/cloudflare/mcp)";
+  return "";
 }
 
 /**

@@ -1,6 +1,7 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { LIMITS } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
+import { routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import { BASE, isTerminal, session } from "./support/session.ts";
 
@@ -170,6 +171,26 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     await expectError(await s.get("nonsense"), 404, "unknown_route");
     await expectError(await s.get("runs"), 405, "method_not_allowed");
     await expectError(await SELF.fetch(`${BASE}/nowhere`), 404, "not_found");
+    // A door this Worker does not serve says what would serve it (the README's Worker binds no STREAMS
+    // and gives no `mcp`).
+    const { STREAMS: _, ...noStreams } = env as typeof env & { STREAMS?: DurableObjectNamespace };
+    const stream = await routeRequest(new Request(`${BASE}/v1/stream/x`), noStreams, undefined, {
+      server: { agents: [], options: {} },
+    });
+    const streamBody = await expectError(stream, 404, "not_found");
+    expect(streamBody.error.message).toContain("STREAMS");
+    const mcp = await routeRequest(
+      new Request(`${BASE}/mcp/probe`, { method: "POST" }),
+      env,
+      undefined,
+      {
+        server: { agents: [], options: {} },
+      },
+    );
+    const mcpBody = await expectError(mcp, 404, "not_found");
+    expect(mcpBody.error.message).toContain("serveAgentMcp");
+    const slash = await expectError(await SELF.fetch(`${BASE}/mcp/probe/`), 404, "not_found");
+    expect(slash.error.message).toContain("trailing slash");
   });
 
   it("interrupt and abort without an active run are 409", async () => {

@@ -338,7 +338,16 @@ describe("the cross-session index", () => {
     expect(error.message).not.toContain("mintSessionToken");
     // ... and says so in `details.mint`, which the CLI reads (not the message).
     expect(error.details?.mint).toBe("mintIndexToken");
-    expect((await indexGet("/sessions", sessionToken)).status).toBe(403);
+    const wrong = await indexGet("/sessions", sessionToken);
+    expect(wrong.status).toBe(403);
+    // The 403 says which token the route takes too, not only the subject "*".
+    expect(await wrong.json()).toMatchObject({
+      error: {
+        code: "wrong_session",
+        message: expect.stringContaining("mintIndexToken"),
+        details: { mint: "mintIndexToken" },
+      },
+    });
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
   });
 
@@ -361,6 +370,18 @@ describe("the cross-session index", () => {
         },
       });
     }
+    // It says the one place to declare the index (the server's, which routeRequest's `server`
+    // carries), not the deprecated second copy on routeRequest.
+    const { error } = (await (
+      await routeRequest(
+        new Request(`${BASE}/sessions`, {
+          headers: { authorization: `Bearer ${await adminToken()}` },
+        }),
+        env,
+      )
+    ).json()) as { error: { message: string } };
+    expect(error.message).toMatch(/createAgentServer\(\{ index \}\).*server: AgentSession/);
+    expect(error.message).not.toContain("routeRequest(request, env, ctx, { index })");
     // The routes still ask for the admin token first: no token, no hint about the index.
     const anonymous = await routeRequest(new Request(`${BASE}/sessions`), env);
     expect(anonymous.status).toBe(401);

@@ -71,6 +71,24 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 
+  it("a token in the URL (`?token=`, as the door takes it) reaches the session routes too: the tool runs, not refused inside", async () => {
+    const session = `mcp_${Date.now()}_query`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    const transport = new StreamableHTTPClientTransport(
+      new URL(`${BASE}/mcp/chatty?token=${token}`),
+      { fetch: (input, init) => SELF.fetch(input as string, init) },
+    );
+    const client = new Client(
+      { name: "test", version: "1.0.0" },
+      { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+    );
+    await client.connect(transport);
+    const result = await client.callTool({ name: "chatty", arguments: { message: "hi", session } });
+    expect(JSON.stringify(result.content)).not.toContain("refused");
+    expect(result.isError).toBeFalsy();
+    await client.close();
+  });
+
   it("without a token it is refused at the door: a 401 with www-authenticate, before the MCP transport, and nothing starts", async () => {
     const refused = await connect("chatty").then(
       () => undefined,

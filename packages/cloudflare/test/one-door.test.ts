@@ -1,8 +1,13 @@
 import { env, SELF } from "cloudflare:test";
-import { type CommandName, mintSessionToken, silentLogger } from "@durable-agents/core";
+import {
+  type CommandName,
+  mintIndexToken,
+  mintSessionToken,
+  silentLogger,
+} from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { d1Index } from "../src/d1/index.ts";
-import { allowLocalDev, type RouterOptions, routeRequest } from "../src/index.ts";
+import { allowLocalDev, DEV_AUTH_SECRET, type RouterOptions, routeRequest } from "../src/index.ts";
 import { serveAgentMcp } from "../src/mcp/index.ts";
 import { LocalDevSession, localDevRule } from "./fixture/local-dev.ts";
 import { commandLog, hookLog } from "./fixture/platform.ts";
@@ -449,10 +454,14 @@ describe("one rule, declared once, at every door of the Worker", () => {
   async function answers(
     fetch: (request: Request) => Promise<Response>,
     origin: string,
+    /** The `Origin` a browser sends: the page that made the request. */
+    page?: string,
   ): Promise<Record<string, Outcome>> {
     const out: Record<string, Outcome> = {};
     for (const [door, request] of Object.entries(doors(origin))) {
-      const response = await fetch(request());
+      const headers = new Headers(request().headers);
+      if (page !== undefined) headers.set("origin", page);
+      const response = await fetch(new Request(request(), { headers }));
       response.webSocket?.accept();
       response.webSocket?.close(1000);
       out[door] =
@@ -505,6 +514,43 @@ describe("one rule, declared once, at every door of the Worker", () => {
     expect(Object.values(outcomes)).toEqual(Object.values(outcomes).map(() => refused));
   });
 
+  it("another site's page in the developer's browser is not local dev: every door refuses its request to 127.0.0.1 (a cross-site POST, a cross-site WebSocket); a page served from a loopback host is let in", async () => {
+    await migrateIndexDb();
+    const local = "http://127.0.0.1:8787";
+    const refused = { status: 500, code: "auth_not_configured" };
+    for (const page of ["https://evil.example", "null", "http://127.0.0.1.evil.example"]) {
+      const outcomes = await answers(localDevWorker(), local, page);
+      expect([page, outcomes]).toEqual([page, mapValues(outcomes, () => refused)]);
+    }
+    // The chat app's dev server (Vite) and the quickstart's inspector are pages on loopback hosts.
+    for (const page of ["http://localhost:5173", local]) {
+      const outcomes = await answers(localDevWorker(), local, page);
+      expect([page, outcomes]).toEqual([page, await answers(localDevWorker(), local)]);
+    }
+  });
+
+  it("without a rule and AUTH_SECRET, the public dev secret opens nothing to another site's page: a token minted with it is refused there", async () => {
+    const devToken = await mintIndexToken(DEV_AUTH_SECRET);
+    const noSecret = { ...env, AUTH_SECRET: undefined };
+    const index = (page?: string) =>
+      routeRequest(
+        new Request(`http://127.0.0.1:8787/sessions?token=${devToken}`, {
+          headers: page === undefined ? {} : { origin: page },
+        }),
+        noSecret,
+        undefined,
+        // What routeRequest reads of a server declared with no rule (signed tokens).
+        { server: { agents: [], options: {} }, logger: silentLogger },
+      );
+    // From this machine's tools: the dev secret (no index here: 404 after the admin check).
+    expect((await index()).status).toBe(404);
+    const response = await index("https://evil.example");
+    expect(response.status).toBe(500);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("auth_not_configured");
+    expect(error.message).toContain("https://evil.example");
+  });
+
   it("the same rule also passed to routeRequest (the old form) changes nothing", async () => {
     await migrateIndexDb();
     const outcomes = await answers(
@@ -554,6 +600,10 @@ describe("one rule, declared once, at every door of the Worker", () => {
     }
   });
 });
+
+function mapValues<T, U>(record: Record<string, T>, f: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value)]));
+}
 
 declare global {
   namespace Cloudflare {

@@ -9,7 +9,7 @@ import {
   UnauthorizedError,
   verifySessionToken,
 } from "@durable-agents/core";
-import { isLoopback, resolveSecret } from "./secret.ts";
+import { isLocalDev, resolveSecret } from "./secret.ts";
 
 /**
  * What a request asks for: one session (`sub` = `agent/session`, with `agent` and `session`),
@@ -165,11 +165,14 @@ async function tokenIdentity(
       throw expiredError(result.expiredAt);
     case "valid": {
       const access = decideAccess(result.claims, target);
-      if (access.type === "other_session")
+      if (access.type === "other_session") {
+        const mint = mintFunctionFor(target);
         throw new ForbiddenError(
           "wrong_session",
-          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only the session or streams it names`,
+          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only the session or streams it names, and this route takes one minted with ${mint}`,
+          { details: { mint } },
         );
+      }
       if (access.type === "missing_scope") throw missingScopeError(target.scope, access.has);
       const { user, tags, scope, exp } = result.claims;
       return {
@@ -184,14 +187,15 @@ async function tokenIdentity(
 
 /**
  * For local dev only: allows requests to a loopback host while AUTH_SECRET is
- * unset (so the CLI works against `npm start` without a token); everything
- * else gets the default token check, so a deploy is never open.
+ * unset (so the CLI works against `npm start` without a token), unless another
+ * site's page sent them (isLocalDev: its `Origin`); everything else gets the
+ * default token check, so a deploy is never open.
  * @example
  * export const AgentSession = createAgentServer({ agents, authorize: allowLocalDev() });
  */
 export function allowLocalDev(): Authorize {
   return (request, env, target) => {
-    if (isLoopback(request) && (env.AUTH_SECRET === undefined || env.AUTH_SECRET === ""))
+    if (isLocalDev(request) && (env.AUTH_SECRET === undefined || env.AUTH_SECRET === ""))
       return true;
     return tokenIdentity(request, env, target, silentOnce);
   };

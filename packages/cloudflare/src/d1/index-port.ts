@@ -12,8 +12,8 @@ import type { IndexOptions } from "./session-index.ts";
 /**
  * The seam between the session object and router (in every Worker) and the D1 index (only in
  * Workers that keep one). The index is a value, `d1Index(options)` from
- * `@durable-agents/cloudflare/d1`, made once and given to `createAgentServer({ index })` and
- * `routeRequest(..., { index })`: everything the object and the router know of it goes
+ * `@durable-agents/cloudflare/d1`, made once and given to `createAgentServer({ index })`, which
+ * `routeRequest(..., { server })` reads it from: everything the object and the router know of it goes
  * through this interface, so a Worker without it bundles none of the index's code (its
  * projection, its D1 writes and queries, retention, shards).
  */
@@ -86,7 +86,7 @@ export function isD1(value: unknown): value is D1Database {
 }
 
 const ENABLE =
-  "create it once with d1Index() from @durable-agents/cloudflare/d1 and pass it to both createAgentServer({ index }) and routeRequest(request, env, ctx, { index })";
+  "create it once with d1Index() from @durable-agents/cloudflare/d1 and give it to createAgentServer({ index }): routeRequest(request, env, ctx, { server: AgentSession }) reads the index its sessions write";
 
 /** 404 `index_off`: an index route in a Worker whose router was given no index. */
 export function indexOffError(pathname: string, env: Record<string, unknown>): NotFoundError {

@@ -14,9 +14,9 @@ import { sessionObjectName } from "../agent-object/session-path.ts";
  * Invariants:
  * 1. A parser, not a second door: the tool starts the run with `POST
  *    /agents/:agent/:session/runs` and reads it with `GET .../events`, on the session's
- *    object, with the caller's `authorization` header. Auth, scopes and hooks are the
- *    session routes' own (the start command), so a request the HTTP route refuses is
- *    refused here, with the same code.
+ *    object, with the caller's headers and `?token=` (the door's credentials). Auth, scopes
+ *    and hooks are the session routes' own (the start command), so a request the HTTP route
+ *    refuses is refused here, with the same code.
  * 2. Nothing is held but the MCP request: the run is durable work whatever happens to it.
  */
 export async function serveAgentMcp(
@@ -37,10 +37,9 @@ export async function serveAgentMcp(
     async ({ message, session: named }, extra) => {
       const session = named ?? `mcp-${crypto.randomUUID()}`;
       const stub = agents.get(agents.idFromName(sessionObjectName(agent, session)));
-      const origin = new URL(request.url).origin;
       const headers = forwarded(request);
-      const path = `${origin}/agents/${agent}/${session}`;
-      const started = await stub.fetch(`${path}/runs`, {
+      const path = sessionPath(request, agent, session);
+      const started = await stub.fetch(path("runs"), {
         method: "POST",
         headers: { ...headers, "content-type": "application/json" },
         body: JSON.stringify({ input: { message } }),
@@ -56,7 +55,7 @@ export async function serveAgentMcp(
       let progress = 0;
       let offset = body.offset ?? "-1";
       for (;;) {
-        const read = await stub.fetch(`${path}/events?offset=${offset}&live=long-poll`, {
+        const read = await stub.fetch(path("events", { offset, live: "long-poll" }), {
           headers,
           signal: extra.signal,
         });
@@ -155,6 +154,25 @@ function refused(status: number, error: { code: string; message: string } | unde
   return failure(
     `refused (${status} ${error?.code ?? "error"}): ${error?.message ?? "no details"}`,
   );
+}
+
+/**
+ * The session route's URL on the caller's origin, with the caller's `?token=` (the door takes
+ * a token there as well as in `authorization`, so the session routes must see it too).
+ */
+function sessionPath(
+  request: Request,
+  agent: string,
+  session: string,
+): (action: string, query?: Record<string, string>) => string {
+  const caller = new URL(request.url);
+  const token = caller.searchParams.get("token");
+  return (action, query = {}) => {
+    const url = new URL(`/agents/${agent}/${session}/${action}`, caller.origin);
+    if (token !== null) url.searchParams.set("token", token);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    return url.href;
+  };
 }
 
 /** Headers of the MCP exchange itself: its body, its transport, its session. */
