@@ -1,0 +1,199 @@
+import type { LanguageModelV4, LanguageModelV4Prompt } from "@ai-sdk/provider";
+import { describe, expect, it } from "vitest";
+import * as z from "zod";
+import type { ContextOptions } from "../src/agent/context-options.ts";
+import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
+import { MessageCache } from "../src/agent/message-cache.ts";
+import { defineAgent, defineTool, latestRun, scriptedModel, TerminalError } from "../src/index.ts";
+import { listCheckpoints } from "../src/ledger/projections/index.ts";
+import { createTestSession, type TestSession } from "../src/testing/index.ts";
+
+/**
+ * Sessions of one isolate share a budget of idle prompt caches (idle-prompt-caches.ts): the
+ * prompt each model call receives must be exactly what a fresh object reads from that session's
+ * ledger, whatever the other sessions did to the budget and whatever changed the conversation
+ * while the cache was idle (a regenerate, a rewind, edited approvals, a retry, a compaction, a
+ * restart of the object).
+ */
+
+const SYSTEM = "You add numbers.";
+
+const add = defineTool({
+  name: "add",
+  description: "Adds two numbers",
+  input: z.object({ a: z.number(), b: z.number() }),
+  effect: "pure",
+  // 7 + anything needs a human's approval.
+  needsApproval: ({ a }) => a === 7,
+  execute: ({ a, b }) => a + b,
+});
+
+interface Checked {
+  session?: TestSession;
+  calls: number;
+  mismatches: { expected: LanguageModelV4Prompt; received: LanguageModelV4Prompt }[];
+}
+
+/** The scripted model, checking each prompt it receives against a fresh read of the ledger. */
+function checkingModel(checked: Checked, compacted: boolean): LanguageModelV4 {
+  const inner = scriptedModel({
+    chunkSize: 5,
+    rules: [
+      ({ userText, turn, toolResults }) => {
+        if (userText.includes("fail")) throw new TerminalError("bad_request", "refused");
+        if (turn > 0) return { text: `The answer is ${toolResults[0]?.output}.` };
+        if (userText.includes("approve"))
+          return { text: "Asking.", toolCalls: [{ name: "add", args: { a: 7, b: 1 } }] };
+        if (userText.includes("tool"))
+          return { text: "Adding.", toolCalls: [{ name: "add", args: { a: 2, b: 3 } }] };
+        return { text: `Plain answer to ${userText.length} characters.` };
+      },
+    ],
+  });
+  return {
+    ...inner,
+    async doStream(call) {
+      const s = checked.session;
+      if (s) {
+        checked.calls++;
+        const fresh = new MessageCache(s.sql, { compacted, idle: new IdlePromptCaches() });
+        const expected = fresh.prompt(SYSTEM, s.runtime.ledger.tail);
+        if (JSON.stringify(expected) !== JSON.stringify(call.prompt))
+          checked.mismatches.push({ expected, received: structuredClone(call.prompt) });
+      }
+      return inner.doStream(call);
+    },
+  };
+}
+
+function checkedAgent(checked: Checked, context?: ContextOptions) {
+  return defineAgent({
+    name: "adder",
+    system: SYSTEM,
+    tools: [add],
+    model: checkingModel(checked, context !== undefined),
+    ...(context ? { context } : {}),
+  });
+}
+
+/** A small deterministic generator (mulberry32), so a failure replays. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function settle(s: TestSession): Promise<void> {
+  for (let i = 0; i < 6; i++) {
+    await s.drain();
+    s.clock.advance(120_000);
+  }
+}
+
+/** One random thing done to a session: a run, a regenerate, a rewind, an approval, a restart. */
+async function step(s: TestSession, rand: () => number, n: number): Promise<TestSession> {
+  const run = latestRun(s.sql);
+  const pick = rand();
+  const size = Math.floor(rand() * 2_000);
+  const text = `${n} ${"x".repeat(size)}`;
+  try {
+    if (run?.status === "waiting") {
+      const calls = s.sql.exec<{ call_id: string }>(
+        "SELECT call_id FROM tool_calls WHERE run_id = ? AND status = 'awaiting_approval'",
+        run.runId,
+      );
+      await s.runtime.resume({
+        approvals: [
+          {
+            callId: calls[0]?.call_id ?? "none",
+            approved: pick < 0.7,
+            args: { a: 7, b: 100 + n },
+          },
+        ],
+      });
+    } else if (run?.status === "failed" && pick < 0.5) {
+      await s.runtime.retry({ mode: pick < 0.25 ? "from_start" : "from_checkpoint" });
+    } else if (pick < 0.1 && run) {
+      return s.restart();
+    } else if (pick < 0.25 && run) {
+      await s.runtime.start({ message: `regenerated ${text} tool`, replaces: run.runId });
+    } else if (pick < 0.35 && run && run.status !== "running") {
+      const checkpoints = listCheckpoints(s.sql, 0, 1000);
+      const checkpoint = checkpoints[Math.floor(rand() * checkpoints.length)];
+      if (checkpoint && checkpoint.runId === run.runId)
+        await s.runtime.resume({
+          mode: "from_checkpoint",
+          checkpoint: checkpoint.id,
+          message: `rewound ${text}`,
+        });
+      else await s.runtime.start({ message: `${text} tool` });
+    } else if (pick < 0.45) {
+      await s.runtime.start({ message: `${text} approve` });
+    } else if (pick < 0.5) {
+      await s.runtime.start({ message: `${text} fail` });
+    } else {
+      await s.runtime.start({ message: `${text}${pick < 0.75 ? " tool" : ""}` });
+    }
+  } catch {
+    // A refused command (409: a run still active, not resumable) changes nothing.
+  }
+  await settle(s);
+  return s;
+}
+
+async function fuzz(seed: number, contexts: (ContextOptions | undefined)[], budget: number) {
+  const idle = new IdlePromptCaches(budget);
+  const rand = random(seed);
+  const all = contexts.map((context) => {
+    const checked: Checked = { calls: 0, mismatches: [] };
+    // Run ids go on across a restart (the test session's own counter starts again).
+    let ids = 0;
+    const newId = () => `run_${++ids}`;
+    const s = createTestSession(checkedAgent(checked, context), { idlePromptCaches: idle, newId });
+    checked.session = s;
+    return { checked, s };
+  });
+  let counts = 0;
+  for (let n = 0; n < 120; n++) {
+    const one = all[Math.floor(rand() * all.length)]!;
+    one.s = await step(one.s, rand, n);
+    one.checked.session = one.s;
+    counts += idle.count;
+    expect(idle.bytes).toBeGreaterThanOrEqual(0);
+    expect(idle.bytes).toBeLessThanOrEqual(idle.budgetBytes);
+  }
+  return { all, counts, idle };
+}
+
+describe("sessions sharing a budget of idle prompt caches", () => {
+  for (const [name, contexts] of [
+    ["no compaction", [undefined, undefined, undefined]],
+    [
+      "compacted and not",
+      [
+        { keepMessages: 3, compactAfterMessages: 6, summarize: false },
+        {
+          keepMessages: 4,
+          compactAfterMessages: 8,
+          summarize: async ({ messages }) => `summary of ${messages.length}`,
+        },
+        undefined,
+      ],
+    ],
+  ] as const) {
+    it(`every prompt is a fresh read of its own ledger (${name})`, async () => {
+      for (const seed of [1, 2, 3]) {
+        // A budget of about two conversations: caches are kept, refreshed and dropped.
+        const { all, counts } = await fuzz(seed, [...contexts], 12_000);
+        const calls = all.reduce((sum, one) => sum + one.checked.calls, 0);
+        expect(calls).toBeGreaterThan(100);
+        expect(counts).toBeGreaterThan(0);
+        for (const one of all) expect(one.checked.mismatches).toEqual([]);
+      }
+    });
+  }
+});
