@@ -197,3 +197,53 @@ describe("sessions sharing a budget of idle prompt caches", () => {
     });
   }
 });
+
+describe("a run that fails on an error its step threw", () => {
+  /** Counts the whole-prompt reads (readPrompt's one statement) the runtime makes. */
+  function countLoads(s: TestSession) {
+    const exec = s.sql.exec.bind(s.sql);
+    const counter = { loads: 0 };
+    s.sql.exec = ((query: string, ...params) => {
+      if (query.includes("group_concat(p, ',')")) counter.loads++;
+      return exec(query, ...params);
+    }) as typeof s.sql.exec;
+    return counter;
+  }
+
+  it("leaves its cache in the budget: an idle object keeps no conversation beyond it", async () => {
+    // Room for none of this conversation: at run end, its cache must be dropped.
+    const idle = new IdlePromptCaches(1_000);
+    const checked: Checked = { calls: 0, mismatches: [] };
+    const s = createTestSession(checkedAgent(checked), { idlePromptCaches: idle });
+    const loads = countLoads(s);
+    await s.runtime.start({ message: `${"x".repeat(3_000)} tool` });
+    await settle(s);
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(loads.loads).toBe(1);
+    // The model refuses (a TerminalError, as a provider's 400): the pump gives the run up.
+    await s.runtime.start({ message: `${"y".repeat(3_000)} fail` });
+    await settle(s);
+    expect(latestRun(s.sql)?.status).toBe("failed");
+    // The cache was dropped when the run stopped, over the budget: the next run reads again.
+    await s.runtime.start({ message: "And again" });
+    await settle(s);
+    expect(loads.loads).toBe(3);
+    expect(idle.count).toBe(0);
+  });
+
+  it("is kept in the budget when it fits, as a run that stopped otherwise", async () => {
+    const idle = new IdlePromptCaches(1_000_000);
+    const checked: Checked = { calls: 0, mismatches: [] };
+    const s = createTestSession(checkedAgent(checked), { idlePromptCaches: idle });
+    await s.runtime.start({ message: `${"x".repeat(3_000)} tool` });
+    await s.drain();
+    console.log(idle.count, latestRun(s.sql)?.status);
+    await settle(s);
+    expect(idle.count).toBe(1);
+    await s.runtime.start({ message: `${"y".repeat(3_000)} fail` });
+    await settle(s);
+    expect(latestRun(s.sql)?.status).toBe("failed");
+    expect(idle.count).toBe(1);
+    expect(idle.bytes).toBeGreaterThan(6_000);
+  });
+});

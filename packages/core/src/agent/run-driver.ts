@@ -303,6 +303,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
+    // The run stopped on its step's error, which never reaches `run`'s release.
+    this.stopped();
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
