@@ -2,6 +2,7 @@ import type { LanguageModelV4, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import type { ContextOptions } from "../src/agent/context-options.ts";
+import type { FaultInjector } from "../src/agent/faults.ts";
 import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
 import { MessageCache } from "../src/agent/message-cache.ts";
 import { defineAgent, defineTool, latestRun, scriptedModel, TerminalError } from "../src/index.ts";
@@ -145,15 +146,29 @@ async function step(s: TestSession, rand: () => number, n: number): Promise<Test
   return s;
 }
 
-async function fuzz(seed: number, contexts: (ContextOptions | undefined)[], budget: number) {
+async function fuzz(
+  seed: number,
+  contexts: (ContextOptions | undefined)[],
+  budget: number,
+  faultRate = 0,
+) {
   const idle = new IdlePromptCaches(budget);
   const rand = random(seed);
+  // A step that throws at a fault point (a crash in the middle of a step): the pump retries it.
+  const chance = random(seed + 1);
+  const faults: FaultInjector = (point) => {
+    if (chance() < faultRate) throw new Error(`injected failure at ${point}`);
+  };
   const all = contexts.map((context) => {
     const checked: Checked = { calls: 0, mismatches: [] };
     // Run ids go on across a restart (the test session's own counter starts again).
     let ids = 0;
     const newId = () => `run_${++ids}`;
-    const s = createTestSession(checkedAgent(checked, context), { idlePromptCaches: idle, newId });
+    const s = createTestSession(checkedAgent(checked, context), {
+      idlePromptCaches: idle,
+      newId,
+      faults,
+    });
     checked.session = s;
     return { checked, s };
   });
@@ -185,10 +200,16 @@ describe("sessions sharing a budget of idle prompt caches", () => {
       ],
     ],
   ] as const) {
-    it(`every prompt is a fresh read of its own ledger (${name})`, async () => {
-      for (const seed of [1, 2, 3]) {
+    it(`every prompt is a fresh read of its own ledger (${name})`, {
+      timeout: 60_000,
+    }, async () => {
+      for (const [seed, faultRate] of [
+        [1, 0],
+        [2, 0],
+        [3, 0.05],
+      ]) {
         // A budget of about two conversations: caches are kept, refreshed and dropped.
-        const { all, counts } = await fuzz(seed, [...contexts], 12_000);
+        const { all, counts } = await fuzz(seed!, [...contexts], 12_000, faultRate);
         const calls = all.reduce((sum, one) => sum + one.checked.calls, 0);
         expect(calls).toBeGreaterThan(100);
         expect(counts).toBeGreaterThan(0);
