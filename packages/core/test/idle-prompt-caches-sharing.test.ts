@@ -268,3 +268,36 @@ describe("a run that fails on an error its step threw", () => {
     expect(idle.bytes).toBeGreaterThan(6_000);
   });
 });
+
+describe("a held idle cache of an object the runtime let go", () => {
+  it("keeps only its conversation alive: not the runtime, its SQL port or its agent", async () => {
+    const { setFlagsFromString } = await import("node:v8");
+    const { runInNewContext } = await import("node:vm");
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const idle = new IdlePromptCaches(1_000_000);
+    const refs = await (async () => {
+      const checked: Checked = { calls: 0, mismatches: [] };
+      const agent = checkedAgent(checked);
+      const s = createTestSession(agent, { idlePromptCaches: idle });
+      await s.runtime.start({ message: `${"x".repeat(3_000)} tool` });
+      await settle(s);
+      return {
+        runtime: new WeakRef(s.runtime),
+        sql: new WeakRef(s.sql),
+        agent: new WeakRef(agent),
+      };
+    })();
+    // The object is gone; its cache is still held, within the budget.
+    expect(idle.count).toBe(1);
+    expect(idle.bytes).toBeGreaterThan(3_000);
+    for (let i = 0; i < 5 && refs.runtime.deref(); i++) {
+      await new Promise((r) => setTimeout(r, 0));
+      gc();
+    }
+    expect(refs.runtime.deref()).toBeUndefined();
+    expect(refs.sql.deref()).toBeUndefined();
+    expect(refs.agent.deref()).toBeUndefined();
+    expect(idle.count).toBe(1);
+  });
+});
