@@ -188,7 +188,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   /**
-   * A run stopped (ended, waits, was interrupted), on either executor: with no call in flight
+   * A run stopped (ended, failed, waits, was interrupted), on either executor: with no call in flight
    * the object is idle, and its prompt cache goes into the budget of idle caches
    * (idle-prompt-caches.ts), to be used by the next run or dropped for more recent ones.
    */
