@@ -121,3 +121,11 @@ describe("session objects of one class sharing its idle prompt cache budget, in 
     expect(sessions.every((s) => (recordedPrompts.get(s.name)?.length ?? 0) >= 6)).toBe(true);
   });
 });
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      BUDGETED: DurableObjectNamespace;
+    }
+  }
+}

@@ -1,7 +1,7 @@
 import type { LanguageModelV4, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import type { ContextOptions } from "../src/agent/context-options.ts";
+import type { ContextOptions, SummarizeInput } from "../src/agent/context-options.ts";
 import type { FaultInjector } from "../src/agent/faults.ts";
 import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
 import { MessageCache } from "../src/agent/message-cache.ts";
@@ -194,7 +194,7 @@ describe("sessions sharing a budget of idle prompt caches", () => {
         {
           keepMessages: 4,
           compactAfterMessages: 8,
-          summarize: async ({ messages }) => `summary of ${messages.length}`,
+          summarize: async ({ messages }: SummarizeInput) => `summary of ${messages.length}`,
         },
         undefined,
       ],
