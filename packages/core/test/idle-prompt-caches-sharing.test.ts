@@ -102,7 +102,20 @@ async function step(s: TestSession, rand: () => number, n: number): Promise<Test
   const size = Math.floor(rand() * 2_000);
   const text = `${n} ${"x".repeat(size)}`;
   try {
-    if (run?.status === "waiting") {
+    if (run?.status === "waiting" && pick >= 0.8) {
+      await s.runtime.interrupt("a human stepped in");
+    } else if (run?.status === "interrupted") {
+      const checkpoints = listCheckpoints(s.sql, 0, 1000, run.runId);
+      const checkpoint = checkpoints[Math.floor(rand() * checkpoints.length)];
+      if (pick < 0.4) await s.runtime.resume({ mode: "with_message", message: `more ${text}` });
+      else if (pick < 0.8 && checkpoint)
+        await s.runtime.resume({
+          mode: "from_checkpoint",
+          checkpoint: checkpoint.id,
+          message: `rewound ${text} tool`,
+        });
+      else await s.runtime.resume({ mode: "continue" });
+    } else if (run?.status === "waiting") {
       const calls = s.sql.exec<{ call_id: string }>(
         "SELECT call_id FROM tool_calls WHERE run_id = ? AND status = 'awaiting_approval'",
         run.runId,
