@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import type { ContextOptions, SummarizeInput } from "../src/agent/context-options.ts";
 import type { FaultInjector } from "../src/agent/faults.ts";
-import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
+import { type IdleCache, IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
 import { MessageCache } from "../src/agent/message-cache.ts";
 import { defineAgent, defineTool, latestRun, scriptedModel, TerminalError } from "../src/index.ts";
 import { listCheckpoints } from "../src/ledger/projections/index.ts";
@@ -159,13 +159,47 @@ async function step(s: TestSession, rand: () => number, n: number): Promise<Test
   return s;
 }
 
+/**
+ * The budget, watched: every cache it was given, with the size it was kept at. A held cache must
+ * not change while held (invariant 2 of idle-prompt-caches.ts), and `bytes` must be the sum of
+ * the held ones' sizes: `check` compares, after every step of the fuzz.
+ */
+class WatchedBudget extends IdlePromptCaches {
+  readonly kept = new Map<IdleCache, number>();
+
+  override keep(cache: IdleCache): void {
+    super.keep(cache);
+    this.kept.set(cache, cache.bytes);
+  }
+
+  override use(cache: IdleCache): void {
+    super.use(cache);
+    this.kept.delete(cache);
+  }
+
+  check(): void {
+    let sum = 0;
+    let count = 0;
+    for (const [cache, size] of this.kept) {
+      // Dropped (over the budget, or for more recent ones): empty, and no longer counted.
+      if (cache.bytes === 0) continue;
+      expect(cache.bytes).toBe(size);
+      sum += size;
+      count++;
+    }
+    expect(this.bytes).toBe(sum);
+    expect(this.count).toBe(count);
+    expect(this.bytes).toBeLessThanOrEqual(this.budgetBytes);
+  }
+}
+
 async function fuzz(
   seed: number,
   contexts: (ContextOptions | undefined)[],
   budget: number,
   faultRate = 0,
 ) {
-  const idle = new IdlePromptCaches(budget);
+  const idle = new WatchedBudget(budget);
   const rand = random(seed);
   // A step that throws at a fault point (a crash in the middle of a step): the pump retries it.
   const chance = random(seed + 1);
@@ -191,8 +225,7 @@ async function fuzz(
     one.s = await step(one.s, rand, n);
     one.checked.session = one.s;
     counts += idle.count;
-    expect(idle.bytes).toBeGreaterThanOrEqual(0);
-    expect(idle.bytes).toBeLessThanOrEqual(idle.budgetBytes);
+    idle.check();
   }
   return { all, counts, idle };
 }
