@@ -347,3 +347,62 @@ describe("a held idle cache of an object the runtime let go", () => {
     expect(idle.count).toBe(1);
   });
 });
+
+describe("a prompt that throws while it reads the conversation", () => {
+  it("leaves the cache to read again: the next prompt is exact and the budget counts it right", async () => {
+    const idle = new WatchedBudget(1_000_000);
+    const checked: Checked = { calls: 0, mismatches: [] };
+    // The session's own runtime keeps its cache elsewhere: `idle` holds only the one tested.
+    const s = createTestSession(checkedAgent(checked), {
+      idlePromptCaches: new IdlePromptCaches(),
+    });
+    await s.runtime.start({ message: `${"x".repeat(500)} tool` });
+    await settle(s);
+    const cache = new MessageCache(s.sql, { idle });
+    const fresh = () =>
+      new MessageCache(s.sql, { idle: new IdlePromptCaches() }).prompt(
+        SYSTEM,
+        s.runtime.ledger.tail,
+      );
+    cache.prompt(SYSTEM, s.runtime.ledger.tail);
+    cache.release();
+    idle.check();
+    expect(idle.count).toBe(1);
+    // The next statement of the given kind throws once (a storage error inside prompt()).
+    const exec = s.sql.exec.bind(s.sql);
+    const failOnce = (marker: string) => {
+      let armed = true;
+      s.sql.exec = ((query: string, ...params) => {
+        if (armed && query.includes(marker)) {
+          armed = false;
+          throw new Error("injected storage error");
+        }
+        return exec(query, ...params);
+      }) as typeof s.sql.exec;
+    };
+    // A refresh (a run after it) that fails, then one that loads (a regenerate hid old rows).
+    await s.runtime.start({ message: "again tool" });
+    await settle(s);
+    failOnce("WHERE seq > ?");
+    expect(() => cache.prompt(SYSTEM, s.runtime.ledger.tail)).toThrow("injected storage error");
+    expect(idle.count).toBe(0);
+    idle.check();
+    expect(cache.prompt(SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
+    // Loaded whole again, so that the regenerate below hides loaded rows: a reload.
+    cache.invalidate();
+    expect(cache.prompt(SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
+    cache.release();
+    idle.check();
+    const latest = latestRun(s.sql)?.runId;
+    await s.runtime.start({ message: "regenerated tool", replaces: latest });
+    await settle(s);
+    failOnce("group_concat(p, ',')");
+    expect(() => cache.prompt(SYSTEM, s.runtime.ledger.tail)).toThrow("injected storage error");
+    expect(cache.bytes).toBe(0);
+    idle.check();
+    expect(cache.prompt(SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
+    cache.release();
+    idle.check();
+    expect(idle.count).toBe(1);
+  });
+});
