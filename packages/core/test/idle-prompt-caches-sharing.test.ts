@@ -7,7 +7,12 @@ import { type IdleCache, IdlePromptCaches } from "../src/agent/idle-prompt-cache
 import { MessageCache } from "../src/agent/message-cache.ts";
 import { defineAgent, defineTool, latestRun, scriptedModel, TerminalError } from "../src/index.ts";
 import { listCheckpoints } from "../src/ledger/projections/index.ts";
-import { createTestSession, type TestSession } from "../src/testing/index.ts";
+import {
+  createTestSession,
+  inProcessSession,
+  MemoryWorkflows,
+  type TestSession,
+} from "../src/testing/index.ts";
 
 /**
  * Sessions of one isolate share a budget of idle prompt caches (idle-prompt-caches.ts): the
@@ -67,11 +72,12 @@ function checkingModel(checked: Checked, compacted: boolean): LanguageModelV4 {
   };
 }
 
-function checkedAgent(checked: Checked, context?: ContextOptions) {
+function checkedAgent(checked: Checked, context?: ContextOptions, executor?: "workflow") {
   return defineAgent({
     name: "adder",
     system: SYSTEM,
     tools: [add],
+    ...(executor ? { executor } : {}),
     model: checkingModel(checked, context !== undefined),
     ...(context ? { context } : {}),
   });
@@ -88,15 +94,21 @@ function random(seed: number): () => number {
   };
 }
 
-async function settle(s: TestSession): Promise<void> {
+async function settle(s: TestSession, flows?: MemoryWorkflows): Promise<void> {
   for (let i = 0; i < 6; i++) {
     await s.drain();
+    await flows?.resting();
     s.clock.advance(120_000);
   }
 }
 
 /** One random thing done to a session: a run, a regenerate, a rewind, an approval, a restart. */
-async function step(s: TestSession, rand: () => number, n: number): Promise<TestSession> {
+async function step(
+  s: TestSession,
+  rand: () => number,
+  n: number,
+  flows?: MemoryWorkflows,
+): Promise<TestSession> {
   const run = latestRun(s.sql);
   const pick = rand();
   const size = Math.floor(rand() * 2_000);
@@ -155,7 +167,7 @@ async function step(s: TestSession, rand: () => number, n: number): Promise<Test
   } catch {
     // A refused command (409: a run still active, not resumable) changes nothing.
   }
-  await settle(s);
+  await settle(s, flows);
   return s;
 }
 
@@ -198,6 +210,7 @@ async function fuzz(
   contexts: (ContextOptions | undefined)[],
   budget: number,
   faultRate = 0,
+  executor?: "workflow",
 ) {
   const idle = new WatchedBudget(budget);
   const rand = random(seed);
@@ -211,18 +224,24 @@ async function fuzz(
     // Run ids go on across a restart (the test session's own counter starts again).
     let ids = 0;
     const newId = () => `run_${++ids}`;
-    const s = createTestSession(checkedAgent(checked, context), {
+    // On the Workflow executor, in-memory Workflows call the session's current runtime.
+    const flows = executor
+      ? new MemoryWorkflows((params) => inProcessSession(() => one.s.runtime, params.runId))
+      : undefined;
+    const s = createTestSession(checkedAgent(checked, context, executor), {
       idlePromptCaches: idle,
       newId,
       faults,
+      ...(flows ? { agentWorkflows: flows } : {}),
     });
     checked.session = s;
-    return { checked, s };
+    const one = { checked, s, flows };
+    return one;
   });
   let counts = 0;
   for (let n = 0; n < 120; n++) {
     const one = all[Math.floor(rand() * all.length)]!;
-    one.s = await step(one.s, rand, n);
+    one.s = await step(one.s, rand, n, one.flows);
     one.checked.session = one.s;
     counts += idle.count;
     idle.check();
@@ -231,8 +250,8 @@ async function fuzz(
 }
 
 describe("sessions sharing a budget of idle prompt caches", () => {
-  for (const [name, contexts] of [
-    ["no compaction", [undefined, undefined, undefined]],
+  for (const [name, contexts, executor] of [
+    ["no compaction", [undefined, undefined, undefined], undefined],
     [
       "compacted and not",
       [
@@ -244,6 +263,12 @@ describe("sessions sharing a budget of idle prompt caches", () => {
         },
         undefined,
       ],
+      undefined,
+    ],
+    [
+      "on the Workflow executor",
+      [undefined, { keepMessages: 3, compactAfterMessages: 6, summarize: false }],
+      "workflow",
     ],
   ] as const) {
     it(`every prompt is a fresh read of its own ledger (${name})`, {
@@ -255,7 +280,7 @@ describe("sessions sharing a budget of idle prompt caches", () => {
         [3, 0.05],
       ]) {
         // A budget of about two conversations: caches are kept, refreshed and dropped.
-        const { all, counts } = await fuzz(seed!, [...contexts], 12_000, faultRate);
+        const { all, counts } = await fuzz(seed!, [...contexts], 12_000, faultRate, executor);
         const calls = all.reduce((sum, one) => sum + one.checked.calls, 0);
         expect(calls).toBeGreaterThan(100);
         expect(counts).toBeGreaterThan(0);
