@@ -8,7 +8,7 @@ import {
   scriptedModel,
 } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
-import { recordedPrompts } from "./fixture/budgeted.ts";
+import { BudgetedSession, recordedPrompts } from "./fixture/budgeted.ts";
 import { BASE, isTerminal } from "./support/session.ts";
 
 /**
@@ -54,6 +54,8 @@ async function budgeted(name: string) {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       }),
       { ...env, AGENTS: env.BUDGETED },
+      undefined,
+      { server: BudgetedSession },
     );
   const events = async () => (await (await call("events?offset=-1")).json()) as LedgerEvent[];
   return {
