@@ -235,7 +235,11 @@ async function fuzz(
       ...(flows ? { agentWorkflows: flows } : {}),
     });
     checked.session = s;
-    const one = { checked, s, flows };
+    const one: { checked: Checked; s: TestSession; flows?: MemoryWorkflows } = {
+      checked,
+      s,
+      flows,
+    };
     return one;
   });
   let counts = 0;
