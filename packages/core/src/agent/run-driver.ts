@@ -188,7 +188,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   /**
-   * A run stopped (ended, waits, was interrupted), on either executor: with no call in flight
+   * A run stopped (ended, failed, waits, was interrupted), on either executor: with no call in flight
    * the object is idle, and its prompt cache goes into the budget of idle caches
    * (idle-prompt-caches.ts), to be used by the next run or dropped for more recent ones.
    */
@@ -303,6 +303,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
+    // The run stopped on its step's error, which never reaches `run`'s release.
+    this.stopped();
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
