@@ -179,6 +179,8 @@ export {
   type AccessTarget,
   decideAccess,
   ForbiddenError,
+  AGENT_SUB_PREFIX,
+  agentSub,
   MCP_SUB_PREFIX,
   type MintOptions,
   mcpSub,
@@ -270,6 +272,7 @@ export {
   handleSessionRequest,
   type SessionHttpContext,
   sessionActions,
+  sessionRoutes,
 } from "./http/session-handler.ts";
 export {
   type CheckpointsPage,

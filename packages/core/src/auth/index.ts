@@ -2,6 +2,8 @@ export {
   type AccessDecision,
   type AccessTarget,
   decideAccess,
+  AGENT_SUB_PREFIX,
+  agentSub,
   MCP_SUB_PREFIX,
   mcpSub,
   STREAM_SUB_PREFIX,
