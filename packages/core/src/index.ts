@@ -177,10 +177,10 @@ export {
 export {
   type AccessDecision,
   type AccessTarget,
-  decideAccess,
-  ForbiddenError,
   AGENT_SUB_PREFIX,
   agentSub,
+  decideAccess,
+  ForbiddenError,
   MCP_SUB_PREFIX,
   type MintOptions,
   mcpSub,

@@ -1,9 +1,9 @@
 export {
   type AccessDecision,
   type AccessTarget,
-  decideAccess,
   AGENT_SUB_PREFIX,
   agentSub,
+  decideAccess,
   MCP_SUB_PREFIX,
   mcpSub,
   STREAM_SUB_PREFIX,
