@@ -531,6 +531,31 @@ describe("one rule, declared once, at every door of the Worker", () => {
     }
   });
 
+  it("a request that came over the network is not local dev, whatever its Host says: wrangler dev's CF-Connecting-IP (the peer's address) must be a loopback one", async () => {
+    await migrateIndexDb();
+    const local = "http://127.0.0.1:8787";
+    const worker = localDevWorker({ logger: silentLogger });
+    // wrangler dev --ip 0.0.0.0 sets CF-Connecting-IP to the socket's peer when the client sent
+    // none (miniflare's entry worker): a machine on the network that sends `Host: localhost`.
+    const fromPeer = (ip: string) => (request: Request) => {
+      const headers = new Headers(request.headers);
+      headers.set("cf-connecting-ip", ip);
+      return worker(new Request(request, { headers }));
+    };
+    const refused = { status: 500, code: "auth_not_configured" };
+    for (const ip of ["192.0.2.7", "10.0.0.2", "fd00::2", "::ffff:192.0.2.7"]) {
+      const outcomes = await answers(fromPeer(ip), local);
+      expect([ip, outcomes]).toEqual([ip, mapValues(outcomes, () => refused)]);
+    }
+    for (const ip of ["127.0.0.1", "127.0.1.1", "::1", "::ffff:127.0.0.1"]) {
+      const outcomes = await answers(fromPeer(ip), local);
+      expect([ip, outcomes]).toEqual([ip, await answers(worker, local)]);
+    }
+    const response = await fromPeer("192.0.2.7")(new Request(`${local}/sessions`));
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toContain("192.0.2.7");
+  });
+
   it("without a rule and AUTH_SECRET, the public dev secret opens nothing to another site's page: a token minted with it is refused there", async () => {
     const devToken = await mintIndexToken(DEV_AUTH_SECRET);
     const noSecret = { ...env, AUTH_SECRET: undefined };
