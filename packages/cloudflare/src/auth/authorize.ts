@@ -205,8 +205,14 @@ async function tokenIdentity(
 /**
  * For local dev only: allows requests to a loopback host while AUTH_SECRET is
  * unset (so the CLI works against `npm start` without a token), unless another
- * site's page sent them (isLocalDev: its `Origin`); everything else gets the
- * default token check, so a deploy is never open.
+ * site's page sent them (isLocalDev: its `Origin`) or they came over the network
+ * (wrangler dev's `CF-Connecting-IP`, the socket's peer, is not a loopback address);
+ * everything else gets the default token check, so a deploy is never open.
+ *
+ * Only for a dev server bound to loopback (`npm start` binds 127.0.0.1). The host is the
+ * `Host` header, and under `wrangler dev --ip 0.0.0.0` (Docker, a LAN) a machine on the
+ * network that sends both `Host: localhost` and its own `CF-Connecting-IP: 127.0.0.1`
+ * passes (wrangler keeps a client's header as sent); such a server needs AUTH_SECRET.
  * @example
  * export const AgentSession = createAgentServer({ agents, authorize: allowLocalDev() });
  */
