@@ -5,7 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { mintStreamToken } from "@durable-agents/core";
+import { mintSessionToken, mintStreamToken } from "@durable-agents/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
 import {
@@ -150,9 +150,13 @@ describe("quickstart under wrangler dev", () => {
     expect(await (await fetch(`${stream}?offset=-1`, authed())).text()).toBe("hi");
     expect((await fetch(`${base}/v1/stream/elsewhere`, authed(put))).status).toBe(403);
 
-    // A GET or HEAD with a body is a 400, not a 500 (fetch cannot send one: raw HTTP).
+    // A GET or HEAD with a body is a 400, not a 500 (fetch cannot send one: raw HTTP); told
+    // only to a caller the rule lets in (authorization first), the rest get the 401.
+    const s1 = await mintSessionToken(secret, { agent: "assistant", session: "s1" });
     for (const method of ["GET", "HEAD"]) {
-      const response = await rawRequest(`${base}/agents/assistant/s1/status`, method, "x");
+      const status = `${base}/agents/assistant/s1/status`;
+      expect((await rawRequest(status, method, "x")).status, method).toBe(401);
+      const response = await rawRequest(`${status}?token=${s1}`, method, "x");
       expect(response.status, method).toBe(400);
       if (method === "GET") expect(response.body).toContain("body_not_allowed");
     }

@@ -137,7 +137,7 @@ export async function serveWithPlatform(
 }
 
 /** The scopes the session commands need, from their declarations. */
-const COMMAND_SCOPES: readonly TokenScope[] = [
+export const COMMAND_SCOPES: readonly TokenScope[] = [
   ...new Set(Object.values(SESSION_COMMANDS).map((command) => command.scope)),
 ];
 
