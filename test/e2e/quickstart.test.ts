@@ -79,6 +79,17 @@ describe("quickstart under wrangler dev", () => {
       });
     expect(await ws("https://evil.example")).toBe("refused");
     expect(await ws(dev.baseUrl)).toBe("open");
+    // Nor to a machine on the network: wrangler dev names the socket's peer in CF-Connecting-IP
+    // (here 127.0.0.1: the CLI above got in). A peer that is not loopback, as one on the LAN
+    // is under `--ip 0.0.0.0` whatever Host it sends, is refused (the header as wrangler dev
+    // passes it on; tests bind 127.0.0.1 only, so the peer's header is sent by hand).
+    const fromLan = await fetch(`${dev.baseUrl}/agents/assistant/${session}/status`, {
+      headers: { "cf-connecting-ip": "192.0.2.7", host: "localhost" },
+    });
+    expect(fromLan.status).toBe(500);
+    expect(await fromLan.json()).toMatchObject({
+      error: { code: "auth_not_configured", message: expect.stringContaining("192.0.2.7") },
+    });
   });
 
   it("requests refused before their body is read get a 4xx and leave no uncaught exception in the server log", async () => {
