@@ -5,7 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { mintStreamToken } from "@durable-agents/core";
+import { mintSessionToken, mintStreamToken } from "@durable-agents/core";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
 import {
@@ -79,6 +79,17 @@ describe("quickstart under wrangler dev", () => {
       });
     expect(await ws("https://evil.example")).toBe("refused");
     expect(await ws(dev.baseUrl)).toBe("open");
+    // Nor to a machine on the network: wrangler dev names the socket's peer in CF-Connecting-IP
+    // (here 127.0.0.1: the CLI above got in). A peer that is not loopback, as one on the LAN
+    // is under `--ip 0.0.0.0` whatever Host it sends, is refused (the header as wrangler dev
+    // passes it on; tests bind 127.0.0.1 only, so the peer's header is sent by hand).
+    const fromLan = await fetch(`${dev.baseUrl}/agents/assistant/${session}/status`, {
+      headers: { "cf-connecting-ip": "192.0.2.7", host: "localhost" },
+    });
+    expect(fromLan.status).toBe(500);
+    expect(await fromLan.json()).toMatchObject({
+      error: { code: "auth_not_configured", message: expect.stringContaining("192.0.2.7") },
+    });
   });
 
   it("requests refused before their body is read get a 4xx and leave no uncaught exception in the server log", async () => {
@@ -150,9 +161,13 @@ describe("quickstart under wrangler dev", () => {
     expect(await (await fetch(`${stream}?offset=-1`, authed())).text()).toBe("hi");
     expect((await fetch(`${base}/v1/stream/elsewhere`, authed(put))).status).toBe(403);
 
-    // A GET or HEAD with a body is a 400, not a 500 (fetch cannot send one: raw HTTP).
+    // A GET or HEAD with a body is a 400, not a 500 (fetch cannot send one: raw HTTP); told
+    // only to a caller the rule lets in (authorization first), the rest get the 401.
+    const s1 = await mintSessionToken(secret, { agent: "assistant", session: "s1" });
     for (const method of ["GET", "HEAD"]) {
-      const response = await rawRequest(`${base}/agents/assistant/s1/status`, method, "x");
+      const status = `${base}/agents/assistant/s1/status`;
+      expect((await rawRequest(status, method, "x")).status, method).toBe(401);
+      const response = await rawRequest(`${status}?token=${s1}`, method, "x");
       expect(response.status, method).toBe(400);
       if (method === "GET") expect(response.body).toContain("body_not_allowed");
     }

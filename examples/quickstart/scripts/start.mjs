@@ -152,7 +152,9 @@ function printBanner(info) {
   const portFlag = port === DEFAULT_PORT ? "" : ` --port ${port}`;
   const localDev = info.auth.startsWith("local dev");
   const auth = localDev
-    ? `${info.auth}: requests to 127.0.0.1 need no token.
+    ? `${info.auth}: requests from this machine to 127.0.0.1 need no token
+        (the server listens on 127.0.0.1 only; one that listens beyond loopback,
+        \`wrangler dev --ip 0.0.0.0\`, needs AUTH_SECRET: docs/api.md#auth).
         Anywhere else every session route needs a signed token; set a real
         secret with \`wrangler secret put AUTH_SECRET\` before deploying.`
     : `${info.auth}: every session route needs a signed session token.`;

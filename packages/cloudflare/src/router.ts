@@ -1,4 +1,5 @@
 import {
+  agentSub,
   BadRequestError,
   bodyLimit,
   consoleLogger,
@@ -12,7 +13,12 @@ import {
 import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
 import { AgentNotFoundError } from "./agent-object/registry.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
-import { type Authorize, authorizeRequest } from "./auth/authorize.ts";
+import {
+  type Authorize,
+  type AuthTarget,
+  authorizeRequest,
+  sessionTarget,
+} from "./auth/authorize.ts";
 import {
   assertSessionIndex,
   INDEX_PATHS,
@@ -143,14 +149,34 @@ export async function routeRequest(
       if (!served.includes(agent)) throw new AgentNotFoundError(agent, [...served].sort());
       return await options.mcp.serve(request, agent, env.AGENTS);
     }
+    const door: Door = {
+      request,
+      env: env as unknown as Record<string, unknown>,
+      authorize,
+      logger,
+    };
     // useChat's URLs become the session route .../chat of the chat id's session.
-    const routed = url.pathname.startsWith(CHAT_ROOT) ? await chatRoute(request) : undefined;
+    const routed = url.pathname.startsWith(CHAT_ROOT)
+      ? await behindDoor(
+          door,
+          () => chatRoute(request),
+          () => chatTarget(url.pathname),
+        )
+      : undefined;
+    if (routed instanceof Response) return routed;
     const session = parseSessionPath(new URL((routed ?? request).url).pathname);
     if (session) {
       const stub = env.AGENTS.get(
         env.AGENTS.idFromName(sessionObjectName(session.agent, session.session)),
       );
-      return await stub.fetch(await withBufferedBody(routed ?? request, bodyLimit(session.action)));
+      const forwarded = await behindDoor(
+        door,
+        () => withBufferedBody(routed ?? request, bodyLimit(session.action)),
+        () => sessionTarget(session, request.method),
+      );
+      if (forwarded instanceof Response) return forwarded;
+      // The session's object authorizes it (serveWithPlatform), before anything else.
+      return await stub.fetch(forwarded);
     }
     throw new NotFoundError(
       "not_found",
@@ -161,6 +187,41 @@ export async function routeRequest(
       logger.error("request failed", { path: new URL(request.url).pathname, error: String(cause) }),
     );
   }
+}
+
+/** What the door of a session request checks with: the request, the Worker's env and the rule. */
+interface Door {
+  readonly request: Request;
+  readonly env: Record<string, unknown>;
+  readonly authorize: Authorize | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * Authorization first: what the Worker reads of a session request before its object
+ * authorizes it (the chat id in a chat body, a body within its limit) can fail, and the
+ * caller hears why only if the rule lets it in (the check of `target()`); else the rule's
+ * refusal, as every door gives it. A read that succeeds is not checked here: the session
+ * object checks the request it is forwarded, once.
+ */
+async function behindDoor<T>(
+  door: Door,
+  read: () => Promise<T>,
+  target: () => AuthTarget,
+): Promise<T | Response> {
+  try {
+    return await read();
+  } catch (error) {
+    const outcome = await authorizeRequest(door.request, door.env, target(), door);
+    if (outcome.type === "respond") return outcome.response;
+    throw error;
+  }
+}
+
+/** The target of a chat request whose body named no session: its agent (agentSub). */
+function chatTarget(pathname: string): AuthTarget {
+  const agent = pathname.slice(CHAT_ROOT.length).split("/")[0] ?? "";
+  return { sub: agentSub(agent), scope: "write", agent };
 }
 
 /** Why a door routeRequest can serve is not served by this Worker: what would turn it on. */

@@ -7,6 +7,9 @@ import {
 } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { describe, expect, it } from "vitest";
+import { routeRequest } from "../src/index.ts";
+import { serveAgentMcp } from "../src/mcp/index.ts";
+import { QUERY_KEY, QueryKeySession } from "./fixture/query-key.ts";
 import { BASE } from "./support/session.ts";
 
 /** The MCP TypeScript SDK's own client against `/mcp/:agent` (through the Worker entry). */
@@ -87,6 +90,34 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     expect(JSON.stringify(result.content)).not.toContain("refused");
     expect(result.isError).toBeFalsy();
     await client.close();
+  });
+
+  it("an app rule that reads its own query parameter (`?key=`) sees it at the session routes too: the caller's whole query is forwarded", async () => {
+    const session = `mcp_${Date.now()}_key`;
+    const worker = (request: Request) =>
+      routeRequest(request, { ...env, AGENTS: env.QUERY_KEY }, undefined, {
+        server: QueryKeySession,
+        mcp: { serve: serveAgentMcp },
+      });
+    const transport = new StreamableHTTPClientTransport(
+      new URL(`${BASE}/mcp/chatty?key=${QUERY_KEY}`),
+      { fetch: (input, init) => worker(new Request(input as string, init)) },
+    );
+    const client = new Client(
+      { name: "test", version: "1.0.0" },
+      { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+    );
+    await client.connect(transport);
+    const result = await client.callTool({ name: "chatty", arguments: { message: "hi", session } });
+    expect(JSON.stringify(result.content)).not.toContain("refused");
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ session });
+    await client.close();
+    // The door refuses without the key: the rule is applied, not skipped.
+    const bare = await worker(
+      new Request(`${BASE}/agents/chatty/${session}/status`, { headers: {} }),
+    );
+    expect(bare.status).toBe(401);
   });
 
   it("without a token it is refused at the door: a 401 with www-authenticate, before the MCP transport, and nothing starts", async () => {
@@ -182,3 +213,11 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 });
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      QUERY_KEY: DurableObjectNamespace;
+    }
+  }
+}

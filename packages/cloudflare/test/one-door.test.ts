@@ -1,8 +1,10 @@
 import { env, SELF } from "cloudflare:test";
 import {
+  bodyLimit,
   type CommandName,
   mintIndexToken,
   mintSessionToken,
+  sessionRoutes,
   silentLogger,
 } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
@@ -529,6 +531,31 @@ describe("one rule, declared once, at every door of the Worker", () => {
     }
   });
 
+  it("a request that came over the network is not local dev, whatever its Host says: wrangler dev's CF-Connecting-IP (the peer's address) must be a loopback one", async () => {
+    await migrateIndexDb();
+    const local = "http://127.0.0.1:8787";
+    const worker = localDevWorker({ logger: silentLogger });
+    // wrangler dev --ip 0.0.0.0 sets CF-Connecting-IP to the socket's peer when the client sent
+    // none (miniflare's entry worker): a machine on the network that sends `Host: localhost`.
+    const fromPeer = (ip: string) => (request: Request) => {
+      const headers = new Headers(request.headers);
+      headers.set("cf-connecting-ip", ip);
+      return worker(new Request(request, { headers }));
+    };
+    const refused = { status: 500, code: "auth_not_configured" };
+    for (const ip of ["192.0.2.7", "10.0.0.2", "fd00::2", "::ffff:192.0.2.7"]) {
+      const outcomes = await answers(fromPeer(ip), local);
+      expect([ip, outcomes]).toEqual([ip, mapValues(outcomes, () => refused)]);
+    }
+    for (const ip of ["127.0.0.1", "127.0.1.1", "::1", "::ffff:127.0.0.1"]) {
+      const outcomes = await answers(fromPeer(ip), local);
+      expect([ip, outcomes]).toEqual([ip, await answers(worker, local)]);
+    }
+    const response = await fromPeer("192.0.2.7")(new Request(`${local}/sessions`));
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toContain("192.0.2.7");
+  });
+
   it("without a rule and AUTH_SECRET, the public dev secret opens nothing to another site's page: a token minted with it is refused there", async () => {
     const devToken = await mintIndexToken(DEV_AUTH_SECRET);
     const noSecret = { ...env, AUTH_SECRET: undefined };
@@ -598,6 +625,135 @@ describe("one rule, declared once, at every door of the Worker", () => {
         expect(error.message).toContain(`\`${option}\``);
       }
     }
+  });
+});
+
+/**
+ * Authorization first: no door says anything about a request (its body, its query, whether its
+ * agent or route exists, its session) to a caller the rule has not let in. Every built-in
+ * session route (from core's route table, so a new one is checked without being listed here)
+ * and every door of the Worker gets an unauthenticated request that is also wrong in another
+ * way; each must be answered with the rule's refusal and nothing else.
+ */
+describe("authorization first: a refused caller hears only the refusal, at every door", () => {
+  const NOT_JSON = "{not json";
+  const JUNK_QUERY = "offset=%ZZ&limit=-1&after=nope&key=";
+  let n = 0;
+
+  function wrongRequests(origin: string): Record<string, () => Request> {
+    const id = `first${Date.now()}_${++n}`;
+    const s = `${origin}/agents/chatty/${id}`;
+    const json = { "content-type": "application/json" };
+    const doors: Record<string, () => Request> = {};
+    for (const [action, methods] of Object.entries(sessionRoutes()))
+      for (const method of methods)
+        doors[`${method} .../${action}`] =
+          method === "GET" || method === "HEAD"
+            ? () => new Request(`${s}/${action}?${JUNK_QUERY}`, { method })
+            : () =>
+                new Request(`${s}/${action}?${JUNK_QUERY}`, {
+                  method,
+                  headers: json,
+                  body: NOT_JSON,
+                });
+    const tooBig = (action: string) => "x".repeat(bodyLimit(action) + 1);
+    return {
+      ...doors,
+      "POST .../runs, a body past its limit": () =>
+        new Request(`${s}/runs`, { method: "POST", headers: json, body: tooBig("runs") }),
+      "an unknown agent": () => new Request(`${origin}/agents/nosuch/${id}/status`),
+      "an unknown session route": () => new Request(`${s}/nosuch`, { method: "POST", body: "{}" }),
+      "WebSocket upgrade, a bad offset": () =>
+        new Request(`${s}/ws?offset=nope`, { headers: { upgrade: "websocket" } }),
+      "POST /chat/:agent, not JSON": () =>
+        new Request(`${origin}/chat/chatty`, { method: "POST", headers: json, body: NOT_JSON }),
+      "POST /chat/:agent, no chat id": () =>
+        new Request(`${origin}/chat/chatty`, { method: "POST", headers: json, body: "{}" }),
+      "POST /chat/:agent, a body past its limit": () =>
+        new Request(`${origin}/chat/chatty`, {
+          method: "POST",
+          headers: json,
+          body: tooBig("chat"),
+        }),
+      "POST /chat/:agent, an unknown agent": () =>
+        new Request(`${origin}/chat/nosuch`, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ id, messages: [] }),
+        }),
+      "GET /chat/:agent/:id/stream": () => new Request(`${origin}/chat/chatty/${id}/stream`),
+      "GET /sessions, a junk query": () => new Request(`${origin}/sessions?${JUNK_QUERY}`),
+      "GET /usage, a junk query": () => new Request(`${origin}/usage?${JUNK_QUERY}`),
+      "POST /v1/stream, not JSON": () =>
+        new Request(`${origin}/v1/stream/${id}`, { method: "POST", headers: json, body: NOT_JSON }),
+      "PUT /v1/stream, a bad fork": () =>
+        new Request(`${origin}/v1/stream/${id}`, {
+          method: "PUT",
+          headers: { "stream-forked-from": "%%%", "stream-fork-offset": "nope" },
+        }),
+      "POST /mcp/:agent, not JSON": () =>
+        new Request(`${origin}/mcp/chatty`, {
+          method: "POST",
+          headers: { ...json, accept: "application/json, text/event-stream" },
+          body: NOT_JSON,
+        }),
+      "POST /mcp/:agent, an unknown agent": () =>
+        new Request(`${origin}/mcp/nosuch`, {
+          method: "POST",
+          headers: { ...json, accept: "application/json, text/event-stream" },
+          body: NOT_JSON,
+        }),
+    };
+  }
+
+  async function refusals(fetch: (request: Request) => Promise<Response>, origin: string) {
+    const out: Record<string, Outcome> = {};
+    for (const [door, request] of Object.entries(wrongRequests(origin))) {
+      const response = await fetch(request());
+      response.webSocket?.accept();
+      response.webSocket?.close(1000);
+      out[door] = { status: response.status, code: await errorCode(response) };
+    }
+    return out;
+  }
+
+  it("tokens required: every door answers 401 unauthorized, before reading the body, the query or the route", async () => {
+    const outcomes = await refusals((request) => SELF.fetch(request), "http://agents.test");
+    expect(outcomes).toEqual(mapValues(outcomes, () => ({ status: 401, code: "unauthorized" })));
+  });
+
+  it("a caller the rule lets in hears what is wrong: a chat body that names no session, with a token of that agent", async () => {
+    const chat = (token: string, body: string) =>
+      SELF.fetch("http://agents.test/chat/chatty", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body,
+      });
+    const mine = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session: "any" });
+    const other = await mintSessionToken(env.AUTH_SECRET, { agent: "approver", session: "any" });
+    const readOnly = await mintSessionToken(env.AUTH_SECRET, {
+      agent: "chatty",
+      session: "any",
+      scope: ["read"],
+    });
+    const outcome = async (response: Response) => [response.status, await errorCode(response)];
+    expect(await outcome(await chat(mine, NOT_JSON))).toEqual([400, "invalid_json"]);
+    expect(await outcome(await chat(mine, "{}"))).toEqual([400, "invalid_request"]);
+    expect(await outcome(await chat(other, NOT_JSON))).toEqual([403, "wrong_session"]);
+    expect(await outcome(await chat(readOnly, NOT_JSON))).toEqual([403, "missing_scope"]);
+  });
+
+  it("an app's rule that refuses (a local-dev rule on a public host): every door answers with its refusal", async () => {
+    const worker = (request: Request) =>
+      routeRequest(request, { ...env, AGENTS: env.LOCAL_DEV }, undefined, {
+        server: LocalDevSession,
+        mcp: { serve: serveAgentMcp },
+        logger: silentLogger,
+      });
+    const outcomes = await refusals(worker, "https://agents.example.com");
+    expect(outcomes).toEqual(
+      mapValues(outcomes, () => ({ status: 500, code: "auth_not_configured" })),
+    );
   });
 });
 

@@ -16,7 +16,7 @@ function withToken(token: string) {
   };
 }
 
-async function answer(socket: TestSocket, frame: Record<string, unknown>) {
+async function answer(socket: TestSocket, frame: Record<string, unknown> | string) {
   const before = results(socket).length;
   socket.send(frame);
   await socket.until(() => results(socket).length > before);
@@ -54,6 +54,14 @@ describe("a WebSocket's commands end with its token", () => {
       ok: false,
       error: { code: "token_expired", status: 401 },
     });
+    // Authorization first: a frame that is not JSON, or names no command, hears only that.
+    for (const frame of ["{not json", { type: "nosuch", id: 4 }, { type: "start", input: 7 }])
+      expect([frame, await answer(socket, frame)]).toMatchObject([
+        frame,
+        { ok: false, error: { code: "token_expired", status: 401 } },
+      ]);
+    // Pings and acks are reads, not commands: they still work.
+    expect(await answer(socket, { type: "ping", id: 5 })).toMatchObject({ ok: true });
     const events = await s.events();
     expect(events.map((e) => e.kind)).toEqual(["usage.recorded"]);
     // Reads go on until the socket closes: an append by another caller still reaches it.
@@ -88,6 +96,18 @@ describe("the socket's caller survives hibernation", () => {
     ).toMatchObject({
       ok: false,
       error: { code: "missing_scope", status: 403 },
+    });
+    // Authorization first: a caller that may send no command hears only that, whatever the frame.
+    for (const frame of ["{not json", { type: "nosuch", id: 3 }, { type: "start", input: 7 }])
+      expect([frame, await answer(reader, frame)]).toMatchObject([
+        frame,
+        { ok: false, error: { code: "missing_scope", status: 403 } },
+      ]);
+    expect(await answer(reader, { type: "ping", id: 4 })).toMatchObject({ ok: true });
+    // A writer's bad frame is its own mistake, and it is told so.
+    expect(await answer(writer, "{not json")).toMatchObject({
+      ok: false,
+      error: { code: "malformed_frame" },
     });
     expect(
       await answer(writer, { type: "state.set", id: 2, state: 2, expectedVersion: 0 }),

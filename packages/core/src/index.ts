@@ -177,6 +177,8 @@ export {
 export {
   type AccessDecision,
   type AccessTarget,
+  AGENT_SUB_PREFIX,
+  agentSub,
   decideAccess,
   ForbiddenError,
   MCP_SUB_PREFIX,
@@ -270,6 +272,7 @@ export {
   handleSessionRequest,
   type SessionHttpContext,
   sessionActions,
+  sessionRoutes,
 } from "./http/session-handler.ts";
 export {
   type CheckpointsPage,

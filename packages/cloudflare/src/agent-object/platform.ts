@@ -6,7 +6,6 @@ import {
   type Logger,
   MethodNotAllowedError,
   type PriceTable,
-  routeScope,
   SESSION_COMMANDS,
   type SessionHooks,
   type SessionRuntime,
@@ -14,7 +13,12 @@ import {
   sessionActions,
   type TokenScope,
 } from "@durable-agents/core";
-import { type AuthIdentity, type Authorize, authorizeRequest } from "../auth/authorize.ts";
+import {
+  type AuthIdentity,
+  type Authorize,
+  authorizeRequest,
+  sessionTarget,
+} from "../auth/authorize.ts";
 import type { SessionIndex } from "../d1/index-port.ts";
 import { drainBody } from "../http/drain-body.ts";
 import { AgentNotFoundError, type AgentRegistry } from "./registry.ts";
@@ -98,22 +102,12 @@ export async function serveWithPlatform(
 
   async function admit(): Promise<Response> {
     if (!path) return builtIn(current);
-    const outcome = await authorizeRequest(
-      current,
-      deps.env,
-      {
-        sub: `${path.agent}/${path.session}`,
-        scope: routeScope(path.action, current.method),
-        agent: path.agent,
-        session: path.session,
-      },
-      {
-        authorize: options.authorize,
-        logger: deps.logger,
-        // A socket reads, and its frames are commands: find out now what they may do.
-        alsoScopes: path.action === "ws" ? COMMAND_SCOPES : [],
-      },
-    );
+    const outcome = await authorizeRequest(current, deps.env, sessionTarget(path, current.method), {
+      authorize: options.authorize,
+      logger: deps.logger,
+      // A socket reads, and its frames are commands: find out now what they may do.
+      alsoScopes: path.action === "ws" ? COMMAND_SCOPES : [],
+    });
     if (outcome.type === "respond") return outcome.response;
     if (!deps.registry.has(path.agent))
       throw new AgentNotFoundError(path.agent, deps.registry.types());
@@ -143,7 +137,7 @@ export async function serveWithPlatform(
 }
 
 /** The scopes the session commands need, from their declarations. */
-const COMMAND_SCOPES: readonly TokenScope[] = [
+export const COMMAND_SCOPES: readonly TokenScope[] = [
   ...new Set(Object.values(SESSION_COMMANDS).map((command) => command.scope)),
 ];
 

@@ -4,6 +4,7 @@ import {
   type Clock,
   type CommandCall,
   type CommandOutcome,
+  checkCaller,
   decodeOffset,
   deliveryWindow,
   dispatchCommand,
@@ -11,6 +12,7 @@ import {
   type Logger,
   renderError,
 } from "@durable-agents/core";
+import { COMMAND_SCOPES } from "./platform.ts";
 import { SocketCredit } from "./socket-credit.ts";
 import { SocketStalls } from "./socket-stalls.ts";
 import {
@@ -29,6 +31,7 @@ import {
   UpgradeRequiredError,
   WS_SLOW_READER,
   WS_STREAM_CLOSED,
+  type WsFrame,
 } from "./websocket-protocol.ts";
 
 /**
@@ -176,7 +179,7 @@ export class WebSocketHub {
   ): Promise<void> {
     let id: CommandId = null;
     try {
-      const frame = parseFrame(data);
+      const frame = this.#parse(ws, data);
       id = frame.id;
       if (frame.type === "ping") return void ws.send(resultFrame(id, "pong"));
       if (frame.type === "ack") return this.#ack(ws, frame.offset, frame.id, context);
@@ -202,6 +205,25 @@ export class WebSocketHub {
     } catch (error) {
       if (error instanceof BadFrameError) id = error.id;
       safeSend(ws, failedFrame(id, this.#render(error)));
+    }
+  }
+
+  /**
+   * The frame, parsed. Authorization first: a frame that is no ping, ack or command, from a
+   * caller that may send no command (its token expired, or it holds no command's scope), is
+   * answered with that refusal, not with what is wrong with the frame (docs/api.md#auth).
+   */
+  #parse(ws: WebSocket, data: string | ArrayBuffer): WsFrame {
+    try {
+      return parseFrame(data);
+    } catch (error) {
+      if (!(error instanceof BadFrameError && error.code === "invalid_ack")) {
+        const attachment = ws.deserializeAttachment() as Attachment | null;
+        const caller = attachment?.caller ?? NO_CALLER;
+        const held = COMMAND_SCOPES.find((scope) => caller.scopes.includes(scope));
+        checkCaller(caller, held ?? "write", this.#clock?.now() ?? Date.now());
+      }
+      throw error;
     }
   }
 

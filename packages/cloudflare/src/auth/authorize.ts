@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   type Logger,
   missingScopeError,
+  routeScope,
   type TokenScope,
   UnauthorizedError,
   verifySessionToken,
@@ -15,8 +16,11 @@ import { isLocalDev, resolveSecret } from "./secret.ts";
  * What a request asks for: one session (`sub` = `agent/session`, with `agent` and `session`),
  * the index (`sub` = `*`), one Durable Stream (`sub` = `stream:<path>`, with `stream`, the
  * path after `/v1/stream/`; subscription routes name `__ds/subscriptions/<id>` or `__ds/jwks.json`),
- * or an agent's MCP server (`sub` = `mcp:<agent>`, with `agent` and scope `read`; a session
- * token of that agent opens it).
+ * an agent's MCP server (`sub` = `mcp:<agent>`, with `agent` and scope `read`; a session
+ * token of that agent opens it), or an agent before a chat request names its session
+ * (`sub` = `agent:<agent>`, with `agent` and scope `write`, no `session`: asked only when
+ * `POST /chat/:agent`'s body is not JSON, has no chat id or is past its limit, so the caller
+ * hears why only if the rule lets it in; a session token of that agent opens it).
  */
 export interface AuthTarget {
   readonly sub: string;
@@ -24,6 +28,19 @@ export interface AuthTarget {
   readonly agent?: string;
   readonly session?: string;
   readonly stream?: string;
+}
+
+/** The target of the session route `action` of `agent/session` by `method` (its scope: routeScope). */
+export function sessionTarget(
+  path: { readonly agent: string; readonly session: string; readonly action: string },
+  method: string,
+): AuthTarget {
+  return {
+    sub: `${path.agent}/${path.session}`,
+    scope: routeScope(path.action, method),
+    agent: path.agent,
+    session: path.session,
+  };
 }
 
 /** Who the caller is: the user and tags go to the cross-session index. */
@@ -188,8 +205,14 @@ async function tokenIdentity(
 /**
  * For local dev only: allows requests to a loopback host while AUTH_SECRET is
  * unset (so the CLI works against `npm start` without a token), unless another
- * site's page sent them (isLocalDev: its `Origin`); everything else gets the
- * default token check, so a deploy is never open.
+ * site's page sent them (isLocalDev: its `Origin`) or they came over the network
+ * (wrangler dev's `CF-Connecting-IP`, the socket's peer, is not a loopback address);
+ * everything else gets the default token check, so a deploy is never open.
+ *
+ * Only for a dev server bound to loopback (`npm start` binds 127.0.0.1). The host is the
+ * `Host` header, and under `wrangler dev --ip 0.0.0.0` (Docker, a LAN) a machine on the
+ * network that sends both `Host: localhost` and its own `CF-Connecting-IP: 127.0.0.1`
+ * passes (wrangler keeps a client's header as sent); such a server needs AUTH_SECRET.
  * @example
  * export const AgentSession = createAgentServer({ agents, authorize: allowLocalDev() });
  */

@@ -14,7 +14,8 @@ import { sessionObjectName } from "../agent-object/session-path.ts";
  * Invariants:
  * 1. A parser, not a second door: the tool starts the run with `POST
  *    /agents/:agent/:session/runs` and reads it with `GET .../events`, on the session's
- *    object, with the caller's headers and `?token=` (the door's credentials). Auth, scopes
+ *    object, with the caller's headers and query (the door's credentials: `?token=`, or
+ *    what an app's `authorize` reads). Auth, scopes
  *    and hooks are the session routes' own (the start command), so a request the HTTP route
  *    refuses is refused here, with the same code.
  * 2. Nothing is held but the MCP request: the run is durable work whatever happens to it.
@@ -157,8 +158,11 @@ function refused(status: number, error: { code: string; message: string } | unde
 }
 
 /**
- * The session route's URL on the caller's origin, with the caller's `?token=` (the door takes
- * a token there as well as in `authorization`, so the session routes must see it too).
+ * The session route's URL on the caller's origin, with the caller's whole query (the door
+ * takes a token in `?token=`, and an app's `authorize` may read another parameter: the session
+ * routes must see what the door saw). The streamable HTTP transport puts nothing of its own in
+ * the query (its session is a header), so nothing is removed; the route's own parameters
+ * (`offset`, `live` of the events read) are set over a caller's of the same name.
  */
 function sessionPath(
   request: Request,
@@ -166,10 +170,9 @@ function sessionPath(
   session: string,
 ): (action: string, query?: Record<string, string>) => string {
   const caller = new URL(request.url);
-  const token = caller.searchParams.get("token");
   return (action, query = {}) => {
     const url = new URL(`/agents/${agent}/${session}/${action}`, caller.origin);
-    if (token !== null) url.searchParams.set("token", token);
+    url.search = caller.search;
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     return url.href;
   };

@@ -29,6 +29,18 @@ export function mcpSub(agent: string): string {
   return `${MCP_SUB_PREFIX}${agent}`;
 }
 
+/** The subject of a request to an agent that names no session yet; see agentSub. */
+export const AGENT_SUB_PREFIX = "agent:";
+
+/**
+ * The subject of a chat request (`POST /chat/:agent`) whose body names no session (not JSON,
+ * no chat id, or past its limit): the door asks the rule about the agent before saying what
+ * is wrong with the body. A session token of that agent opens it, as it opens `mcp:<agent>`.
+ */
+export function agentSub(agent: string): string {
+  return `${AGENT_SUB_PREFIX}${agent}`;
+}
+
 /** The subject of the stream at `/v1/stream/<path>` (path as routed: stream-root-relative). */
 export function streamSub(path: string): string {
   return `${STREAM_SUB_PREFIX}${path}`;
@@ -47,12 +59,13 @@ export function decideAccess(claims: SessionClaims, target: AccessTarget): Acces
 /**
  * Exact subject, or a stream prefix on path-segment boundaries: prefix `chat` covers `chat`
  * and `chat/a/b` but not `chatroom`; the empty prefix covers every stream (and `__ds`).
- * A prefix claim on anything but a stream subject covers nothing. An MCP door subject
- * (`mcp:<agent>`) is covered by a session token of that agent.
+ * A prefix claim on anything but a stream subject covers nothing. An agent's door subject
+ * (`mcp:<agent>`, `agent:<agent>`) is covered by a session token of that agent.
  */
 function covers(claims: SessionClaims, sub: string): boolean {
-  if (sub.startsWith(MCP_SUB_PREFIX))
-    return claims.prefix !== true && claims.sub.startsWith(`${sub.slice(MCP_SUB_PREFIX.length)}/`);
+  for (const door of [MCP_SUB_PREFIX, AGENT_SUB_PREFIX])
+    if (sub.startsWith(door))
+      return claims.prefix !== true && claims.sub.startsWith(`${sub.slice(door.length)}/`);
   if (claims.prefix !== true) return claims.sub === sub;
   if (!claims.sub.startsWith(STREAM_SUB_PREFIX) || !sub.startsWith(STREAM_SUB_PREFIX)) return false;
   const prefix = claims.sub.slice(STREAM_SUB_PREFIX.length);

@@ -1,6 +1,8 @@
 export {
   type AccessDecision,
   type AccessTarget,
+  AGENT_SUB_PREFIX,
+  agentSub,
   decideAccess,
   MCP_SUB_PREFIX,
   mcpSub,

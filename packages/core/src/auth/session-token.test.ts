@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideAccess, mcpSub, scopeOf, streamSub } from "./access.ts";
+import { agentSub, decideAccess, mcpSub, scopeOf, streamSub } from "./access.ts";
 import {
   mintIndexToken,
   mintSessionToken,
@@ -107,31 +107,40 @@ describe("session tokens", () => {
     expect(decideAccess(all, { sub: "*", scope: "read" }).type).toBe("other_session");
   });
 
-  it("an agent's MCP door (mcp:<agent>) opens to a session token of that agent, and nothing else", async () => {
-    const claims = async (token: string) => {
-      const result = await verifySessionToken(SECRET, token, NOW);
-      if (result.type !== "valid") throw new Error("expected valid");
-      return result.claims;
-    };
-    const door = { sub: mcpSub("a"), scope: "read" as const };
-    const session = await claims(
-      await mintSessionToken(SECRET, { agent: "a", session: "s1", now: NOW }),
-    );
-    expect(decideAccess(session, door).type).toBe("allowed");
-    expect(decideAccess(session, { sub: mcpSub("ab"), scope: "read" }).type).toBe("other_session");
-    const other = await claims(
-      await mintSessionToken(SECRET, { agent: "b", session: "a", now: NOW }),
-    );
-    expect(decideAccess(other, door).type).toBe("other_session");
-    const index = await claims(await mintIndexToken(SECRET, { now: NOW }));
-    expect(decideAccess(index, door).type).toBe("other_session");
-    const streams = await claims(await mintStreamToken(SECRET, { prefix: "", now: NOW }));
-    expect(decideAccess(streams, door).type).toBe("other_session");
-    const forged = await claims(
-      await signClaims(SECRET, { sub: "a/", prefix: true, scope: ["read"], exp: NOW / 1000 + 60 }),
-    );
-    expect(decideAccess(forged, door).type).toBe("other_session");
-  });
+  for (const [name, sub] of [
+    ["MCP door (mcp:<agent>)", mcpSub],
+    ["chat door for a body naming no session (agent:<agent>)", agentSub],
+  ] as const)
+    it(`an agent's ${name} opens to a session token of that agent, and nothing else`, async () => {
+      const claims = async (token: string) => {
+        const result = await verifySessionToken(SECRET, token, NOW);
+        if (result.type !== "valid") throw new Error("expected valid");
+        return result.claims;
+      };
+      const door = { sub: sub("a"), scope: "read" as const };
+      const session = await claims(
+        await mintSessionToken(SECRET, { agent: "a", session: "s1", now: NOW }),
+      );
+      expect(decideAccess(session, door).type).toBe("allowed");
+      expect(decideAccess(session, { sub: sub("ab"), scope: "read" }).type).toBe("other_session");
+      const other = await claims(
+        await mintSessionToken(SECRET, { agent: "b", session: "a", now: NOW }),
+      );
+      expect(decideAccess(other, door).type).toBe("other_session");
+      const index = await claims(await mintIndexToken(SECRET, { now: NOW }));
+      expect(decideAccess(index, door).type).toBe("other_session");
+      const streams = await claims(await mintStreamToken(SECRET, { prefix: "", now: NOW }));
+      expect(decideAccess(streams, door).type).toBe("other_session");
+      const forged = await claims(
+        await signClaims(SECRET, {
+          sub: "a/",
+          prefix: true,
+          scope: ["read"],
+          exp: NOW / 1000 + 60,
+        }),
+      );
+      expect(decideAccess(forged, door).type).toBe("other_session");
+    });
 
   it("a prefix claim on a session or index subject opens nothing beyond it", async () => {
     const token = await signClaims(SECRET, {

@@ -32,6 +32,16 @@ export function sessionActions(): string[] {
   return Object.keys(ROUTES);
 }
 
+/**
+ * Every built-in session route: action → its methods (the WebSocket, `ws`, is served apart).
+ * The doors' tests walk it, so a route added here is checked at the door like the others.
+ */
+export function sessionRoutes(): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(ROUTES).map(([action, methods]) => [action, Object.keys(methods)]),
+  );
+}
+
 /** Routes `/agents/:agent/:session/:action` inside the session's object. */
 export async function handleSessionRequest(
   request: Request,
