@@ -8,6 +8,7 @@ import { scriptedModel } from "@durable-agents/core";
 import { createTestSession } from "@durable-agents/core/testing";
 import { describe, expect, it } from "vitest";
 import { assistant } from "../../examples/readme/src/agent.ts";
+import { COMMON_OPTIONS } from "../../packages/client/src/cli/args.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const readme = readFileSync(resolve(root, "README.md"), "utf8");
@@ -22,6 +23,13 @@ describe("README", () => {
       "examples/readme/src/worker.ts",
       "examples/readme/wrangler.jsonc",
     ]);
+  });
+
+  it("says how the CLI sends a token, with the CLI's own option and variable", () => {
+    // The CLI takes a token (docs/client.md#tokens); the README once said it sends none.
+    expect(COMMON_OPTIONS.token.description).toContain("$DURABLE_AGENTS_TOKEN");
+    expect(readme).toContain("`--token <token>` or\n`DURABLE_AGENTS_TOKEN`");
+    expect(readme).not.toMatch(/The CLI sends no token/);
   });
 
   for (const block of blocks)
