@@ -32,6 +32,19 @@ describe("README", () => {
     expect(readme).not.toMatch(/The CLI sends no token/);
   });
 
+  it("asks for the Node the repo runs wrangler with, for your own Worker", () => {
+    // create-cloudflare installs the latest wrangler 4, which stops below Node 22.12.0; the
+    // repo's own Node (devDependencies.node) is the floor the README names.
+    const pkg = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as {
+      devDependencies: { node: string };
+    };
+    const floor = pkg.devDependencies.node.replace(/^\^/, "");
+    expect(floor).toMatch(/^\d+\.\d+\.\d+$/);
+    const [major, minor] = floor.split(".");
+    expect(readme).toContain(`This part needs Node ${major}.${minor} or later`);
+    expect(readme).toContain(`at\nleast Node.js v${floor}`);
+  });
+
   for (const block of blocks)
     it(`${block.path} matches the README`, () => {
       expect(block.code).toBe(readFileSync(resolve(root, block.path), "utf8"));
