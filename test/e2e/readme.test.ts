@@ -8,6 +8,7 @@ import { scriptedModel } from "@durable-agents/core";
 import { createTestSession } from "@durable-agents/core/testing";
 import { describe, expect, it } from "vitest";
 import { assistant } from "../../examples/readme/src/agent.ts";
+import { COMMON_OPTIONS } from "../../packages/client/src/cli/args.ts";
 
 const root = resolve(import.meta.dirname, "../..");
 const readme = readFileSync(resolve(root, "README.md"), "utf8");
@@ -22,6 +23,26 @@ describe("README", () => {
       "examples/readme/src/worker.ts",
       "examples/readme/wrangler.jsonc",
     ]);
+  });
+
+  it("says how the CLI sends a token, with the CLI's own option and variable", () => {
+    // The CLI takes a token (docs/client.md#tokens); the README once said it sends none.
+    expect(COMMON_OPTIONS.token.description).toContain("$DURABLE_AGENTS_TOKEN");
+    expect(readme).toContain("`--token <token>` or\n`DURABLE_AGENTS_TOKEN`");
+    expect(readme).not.toMatch(/The CLI sends no token/);
+  });
+
+  it("asks for the Node the repo runs wrangler with, for your own Worker", () => {
+    // create-cloudflare installs the latest wrangler 4, which stops below Node 22.12.0; the
+    // repo's own Node (devDependencies.node) is the floor the README names.
+    const pkg = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")) as {
+      devDependencies: { node: string };
+    };
+    const floor = pkg.devDependencies.node.replace(/^\^/, "");
+    expect(floor).toMatch(/^\d+\.\d+\.\d+$/);
+    const [major, minor] = floor.split(".");
+    expect(readme).toContain(`This part needs Node ${major}.${minor} or later`);
+    expect(readme).toContain(`at\nleast Node.js v${floor}`);
   });
 
   for (const block of blocks)

@@ -348,6 +348,11 @@ describe("the cross-session index", () => {
         details: { mint: "mintIndexToken" },
       },
     });
+    // ... and names the index in words, not as its internal subject "*".
+    const refusal = await indexGet("/sessions", sessionToken);
+    const { error: wrongError } = (await refusal.json()) as { error: { message: string } };
+    expect(wrongError.message).toContain("not the index (GET /sessions, GET /usage)");
+    expect(wrongError.message).not.toContain('"*"');
     expect((await indexGet("/usage", "da1.bad.token")).status).toBe(401);
   });
 

@@ -485,7 +485,13 @@ describe("the index over 3 D1 shards", () => {
       { index: shardedIndex },
     );
     expect(response.status).toBe(500);
-    expect(await response.json()).toMatchObject({ error: { code: "index_not_migrated" } });
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("index_not_migrated");
+    // What to do, in the steps a newcomer needs: where the files are, the config key that
+    // points wrangler at them, and the command (local too).
+    expect(error.message).toContain('"migrations_dir"');
+    expect(error.message).toContain("wrangler d1 migrations apply <database_name>");
+    expect(error.message).toContain("--local");
   });
 });
 

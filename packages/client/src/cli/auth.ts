@@ -51,6 +51,14 @@ function mintAdvice(error: DurableAgentsClientError, scope: string | undefined):
   return `mint one with ${mint} and the server's AUTH_SECRET (docs/client.md#tokens)`;
 }
 
+/** What the wanted token must name: this session, this stream, or nothing (an index token). */
+function forWhat(error: DurableAgentsClientError): string {
+  const named = error.details?.mint;
+  if (named === "mintIndexToken") return "";
+  if (named === "mintStreamToken") return " for this stream";
+  return " for this session";
+}
+
 /** The CLI's one line for an auth refusal, or undefined when `error` is not one. */
 export function authAdvice(
   error: DurableAgentsClientError,
@@ -68,7 +76,7 @@ export function authAdvice(
     case "token_expired":
       return `${error.message}; ${mint}, and ${PASS}`;
     case "wrong_session":
-      return `${error.message}; ${mint} for this session, and ${PASS}`;
+      return `${error.message}; ${mint}${forWhat(error)}, and ${PASS}`;
     case "missing_scope":
       return `${error.message}; ${mint} with the "${scope ?? "needed"}" scope, and ${PASS}`;
     default:

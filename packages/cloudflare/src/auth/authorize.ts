@@ -186,7 +186,7 @@ async function tokenIdentity(
         const mint = mintFunctionFor(target);
         throw new ForbiddenError(
           "wrong_session",
-          `the token is for "${access.tokenSub.slice(0, 200)}", not "${target.sub.slice(0, 200)}"; a token opens only the session or streams it names, and this route takes one minted with ${mint}`,
+          `the token is for "${access.tokenSub.slice(0, 200)}", not ${target.sub === "*" ? "the index (GET /sessions, GET /usage)" : `"${target.sub.slice(0, 200)}"`}; a token opens only the session or streams it names, and this route takes one minted with ${mint}`,
           { details: { mint } },
         );
       }

@@ -59,7 +59,7 @@ export function indexQueryError(error: unknown): unknown {
   if (error instanceof Error && /no such table: da_/.test(error.message))
     return new TerminalError(
       "index_not_migrated",
-      `a D1 index shard has no tables; apply the migrations to every shard in node_modules/@durable-agents/cloudflare/src/d1/migrations (wrangler d1 migrations apply), or call createStore(env).runMigrations()`,
+      `a D1 index shard has no tables; in wrangler.jsonc set each index database's "migrations_dir" (d1_databases) to node_modules/@durable-agents/cloudflare/src/d1/migrations and run \`wrangler d1 migrations apply <database_name>\` for each (with --local for wrangler dev), or call createStore(env).runMigrations()`,
     );
   return error;
 }

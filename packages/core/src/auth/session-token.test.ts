@@ -12,6 +12,23 @@ const SECRET = "unit-test-secret-0123456789abcdef";
 const NOW = 1_700_000_000_000;
 
 describe("session tokens", () => {
+  it("minting without a secret says which secret, not Web Crypto's zero-length key error", async () => {
+    // The docs' one-liner reads process.env.AUTH_SECRET: unset in the shell, it is undefined.
+    const missing = [undefined, ""] as unknown as string[];
+    for (const secret of missing) {
+      const mints = [
+        () => mintSessionToken(secret, { agent: "a", session: "s1" }),
+        () => mintIndexToken(secret),
+        () => mintStreamToken(secret, { stream: "chat/1" }),
+      ];
+      for (const mint of mints)
+        await expect(mint()).rejects.toMatchObject({
+          code: "auth_not_configured",
+          message: expect.stringMatching(/needs the server's AUTH_SECRET.*export AUTH_SECRET/),
+        });
+    }
+  });
+
   it("a minted token verifies and names its session, scope and user", async () => {
     const token = await mintSessionToken(SECRET, {
       agent: "a",

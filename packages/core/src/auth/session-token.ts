@@ -1,3 +1,4 @@
+import { TerminalError } from "../errors/base.ts";
 import { streamSub } from "./access.ts";
 import { fromBase64Url, toBase64Url } from "./base64url.ts";
 import { hmacSign, hmacVerify } from "./hmac.ts";
@@ -97,7 +98,17 @@ export async function mintStreamToken(
   return signClaims(secret, options.prefix === undefined ? claims : { ...claims, prefix: true });
 }
 
+/**
+ * Signs raw claims with `secret`. Every mint comes through here.
+ * @throws TerminalError `auth_not_configured` (500) when `secret` is not a non-empty string
+ * (an unset `AUTH_SECRET` reads as undefined), rather than Web Crypto's zero-length key error.
+ */
 export async function signClaims(secret: string, claims: SessionClaims): Promise<string> {
+  if (typeof secret !== "string" || secret === "")
+    throw new TerminalError(
+      "auth_not_configured",
+      `minting a token needs the server's AUTH_SECRET, and the secret given is ${secret === "" ? "an empty string" : String(typeof secret)}: pass the secret the Worker runs with (env.AUTH_SECRET in Worker code; in a shell, export AUTH_SECRET=... first)`,
+    );
   const body = `${PREFIX}.${toBase64Url(encoder.encode(JSON.stringify(claims)))}`;
   return `${body}.${await hmacSign(secret, body)}`;
 }
