@@ -18,7 +18,8 @@
  * Then the two executors side by side (step-cost/executors.ts): the same agent on the alarm
  * and on the Workflow executor under one `wrangler dev`, time per step of an N-step run.
  * `--no-http` skips the wrangler parts; `--executors` runs only the executors' comparison;
- * `--profile` prints only a CPU profile of steps (bench/step-cost/profile.ts).
+ * `--profile` prints only a CPU profile of steps (bench/step-cost/profile.ts); `--attribute`
+ * only where a step's CPU time goes without a profiler (bench/step-cost/attribute.ts).
  * Also printed: the statements of a step, by statement (bench/step-cost/breakdown.ts), and
  * a second peer, the AI SDK's own agent loop on the same model (bench/step-cost/peers.ts).
  * Env: BENCH_HISTORIES (e.g. "10,1000"), BENCH_SAMPLES, BENCH_HTTP_SAMPLES, BENCH_EXEC_STEPS
@@ -38,6 +39,7 @@ import {
   benchCompactedAgent,
   STEPS,
 } from "./step-cost/agent.ts";
+import { attributeSteps } from "./step-cost/attribute.ts";
 import { formatBreakdown, statementBreakdown } from "./step-cost/breakdown.ts";
 import { executorBench } from "./step-cost/executors.ts";
 import { httpRun, median } from "./step-cost/http.ts";
@@ -445,7 +447,10 @@ async function executorsTable() {
   );
 }
 
-if (process.argv.includes("--profile")) {
+if (process.argv.includes("--attribute")) {
+  // Prompt, SQL, model and GC pauses per step, by history (bench/step-cost/attribute.ts), then stop.
+  console.log(`${await attributeSteps(HISTORIES, SAMPLES)}\n${machine()}`);
+} else if (process.argv.includes("--profile")) {
   // Where a step's time goes, by group and function (bench/step-cost/profile.ts), then stop.
   for (const h of [HISTORIES[0] ?? 10, HISTORIES.at(-1) ?? 10])
     console.log(`${await profileSteps(h, Number(process.env.BENCH_PROFILE_SAMPLES ?? 31))}\n`);
