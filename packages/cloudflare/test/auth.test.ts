@@ -225,9 +225,9 @@ describe("the secret, local dev and the authorize hook", () => {
         code: "origin_not_allowed",
       });
     // Without the list, the listed page is another page; the default token check says the same.
-    await expect(allowLocalDev()(from("http://localhost:5173"), {}, target)).rejects.toMatchObject(
-      { status: 403 },
-    );
+    await expect(allowLocalDev()(from("http://localhost:5173"), {}, target)).rejects.toMatchObject({
+      status: 403,
+    });
     for (let i = 0; i < 3; i++)
       expect(() => resolveSecret({}, from("http://127.0.0.1:8797"), logger)).toThrow(
         expect.objectContaining({ status: 403, code: "origin_not_allowed" }),

@@ -569,7 +569,9 @@ describe("one rule, declared once, at every door of the Worker", () => {
     for (let i = 0; i < 3; i++)
       for (const page of ["http://127.0.0.1:8797", "https://evil.example"]) {
         const outcomes = await answers(worker, "http://127.0.0.1:8787", page);
-        expect(new Set(Object.values(outcomes).map(({ status }) => status))).toEqual(new Set([403]));
+        expect(new Set(Object.values(outcomes).map(({ status }) => status))).toEqual(
+          new Set([403]),
+        );
       }
     expect(logged.filter((line) => line.startsWith("error:"))).toEqual([]);
   });
