@@ -55,15 +55,21 @@ describe("quickstart under wrangler dev", () => {
     // One rule at every door: the Worker's own routes let in what the session routes do.
     await getJson(`${dev.baseUrl}/sessions`);
     await getJson(`${dev.baseUrl}/usage`);
-    // But not to another site's page in the developer's browser: its Origin reaches the
-    // Worker through wrangler dev's proxy, and neither a POST nor a WebSocket gets in.
-    const crossSite = await fetch(`${dev.baseUrl}/agents/assistant/${session}/runs`, {
-      method: "POST",
-      headers: { origin: "https://evil.example", "content-type": "text/plain" },
-      body: JSON.stringify({ input: { message: "spend the key" } }),
-    });
-    expect(crossSite.status).toBe(500);
-    expect(await crossSite.json()).toMatchObject({ error: { code: "auth_not_configured" } });
+    // But not to another page in the developer's browser, another site's or one on another
+    // loopback port (any dev server, `python3 -m http.server`): its Origin reaches the Worker
+    // through wrangler dev's proxy, and neither a no-cors POST nor a WebSocket gets in.
+    const otherPort = `http://127.0.0.1:${Number(new URL(dev.baseUrl).port) + 1}`;
+    for (const page of ["https://evil.example", otherPort]) {
+      const post = await fetch(`${dev.baseUrl}/agents/assistant/${session}/runs`, {
+        method: "POST",
+        headers: { origin: page, "content-type": "text/plain" },
+        body: JSON.stringify({ input: { message: "spend the key" } }),
+      });
+      expect([page, post.status]).toEqual([page, 403]);
+      expect(await post.json()).toMatchObject({
+        error: { code: "origin_not_allowed", message: expect.stringContaining(page) },
+      });
+    }
     const ws = (page: string) =>
       new Promise<string>((done) => {
         const socket = new WebSocket(
@@ -78,7 +84,11 @@ describe("quickstart under wrangler dev", () => {
         socket.onerror = () => done("refused");
       });
     expect(await ws("https://evil.example")).toBe("refused");
+    expect(await ws(otherPort)).toBe("refused");
+    // The Worker's own pages (the inspector it serves) are its origin, as wrangler dev's
+    // request.url names it.
     expect(await ws(dev.baseUrl)).toBe("open");
+    expect(await ws(dev.baseUrl.replace("127.0.0.1", "localhost"))).toBe("refused");
     // Nor to a machine on the network: wrangler dev names the socket's peer in CF-Connecting-IP
     // (here 127.0.0.1: the CLI above got in). A peer that is not loopback, as one on the LAN
     // is under `--ip 0.0.0.0` whatever Host it sends, is refused (the header as wrangler dev

@@ -25,6 +25,8 @@ export {
   allowLocalDev,
   DEV_AUTH_SECRET,
   isLoopback,
+  type LocalDevOptions,
+  OriginNotAllowedError,
   verifyRequestToken,
 } from "./auth/index.ts";
 export type { SessionIndex } from "./d1/index-port.ts";

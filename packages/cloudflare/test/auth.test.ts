@@ -212,6 +212,35 @@ describe("the secret, local dev and the authorize hook", () => {
     );
   });
 
+  it("a page is local dev only if it is the request's own origin or a listed one; any other is refused with 403, logged at most once as a warning", async () => {
+    logs.length = 0;
+    const from = (page: string) =>
+      new Request("http://127.0.0.1:8787/agents/a/s/status", { headers: { origin: page } });
+    const authorize = allowLocalDev({ origins: ["http://localhost:5173/"] });
+    expect(await authorize(from("http://127.0.0.1:8787"), {}, target)).toBe(true);
+    expect(await authorize(from("http://localhost:5173"), {}, target)).toBe(true);
+    for (const page of ["http://127.0.0.1:8797", "http://localhost:8787", "null", "x"])
+      await expect(authorize(from(page), {}, target)).rejects.toMatchObject({
+        status: 403,
+        code: "origin_not_allowed",
+      });
+    // Without the list, the listed page is another page; the default token check says the same.
+    await expect(allowLocalDev()(from("http://localhost:5173"), {}, target)).rejects.toMatchObject({
+      status: 403,
+    });
+    for (let i = 0; i < 3; i++)
+      expect(() => resolveSecret({}, from("http://127.0.0.1:8797"), logger)).toThrow(
+        expect.objectContaining({ status: 403, code: "origin_not_allowed" }),
+      );
+    expect(logs.filter((l) => l.startsWith("error:"))).toEqual([]);
+    expect(logs.filter((l) => l.includes("http://127.0.0.1:8797")).length).toBeLessThanOrEqual(1);
+  });
+
+  it("allowLocalDev refuses an origins entry that is not an origin, naming it", () => {
+    for (const origin of ["localhost:5173", "http://localhost:5173/app", "*", "null"])
+      expect(() => allowLocalDev({ origins: [origin] })).toThrow(origin);
+  });
+
   it("an authorize hook replaces the default: allow with an identity, deny, or answer", async () => {
     const run = (decision: AuthDecision) =>
       authorizeRequest(remote(), {}, target, { authorize: () => decision, logger });

@@ -516,19 +516,64 @@ describe("one rule, declared once, at every door of the Worker", () => {
     expect(Object.values(outcomes)).toEqual(Object.values(outcomes).map(() => refused));
   });
 
-  it("another site's page in the developer's browser is not local dev: every door refuses its request to 127.0.0.1 (a cross-site POST, a cross-site WebSocket); a page served from a loopback host is let in", async () => {
+  it("a page in the developer's browser is local dev only if it is the Worker's own (its origin) or one the app listed: every door refuses any other page's request to 127.0.0.1 with 403 (a cross-site POST, a WebSocket, a page on another loopback port)", async () => {
     await migrateIndexDb();
     const local = "http://127.0.0.1:8787";
-    const refused = { status: 500, code: "auth_not_configured" };
-    for (const page of ["https://evil.example", "null", "http://127.0.0.1.evil.example"]) {
-      const outcomes = await answers(localDevWorker(), local, page);
+    const worker = localDevWorker({ logger: silentLogger });
+    const refused = { status: 403, code: "origin_not_allowed" };
+    for (const page of [
+      "https://evil.example",
+      "null",
+      "http://127.0.0.1.evil.example",
+      // Any other dev server on this machine (python3 -m http.server 8797, a docs server).
+      "http://127.0.0.1:8797",
+      "http://localhost:8797",
+      // The same port under another name or scheme is another origin (Fetch spec).
+      "http://localhost:8787",
+      "https://127.0.0.1:8787",
+      "http://[::1]:8787",
+      // A listed origin's port only.
+      "http://localhost:5174",
+    ]) {
+      const outcomes = await answers(worker, local, page);
       expect([page, outcomes]).toEqual([page, mapValues(outcomes, () => refused)]);
     }
-    // The chat app's dev server (Vite) and the quickstart's inspector are pages on loopback hosts.
-    for (const page of ["http://localhost:5173", local]) {
-      const outcomes = await answers(localDevWorker(), local, page);
-      expect([page, outcomes]).toEqual([page, await answers(localDevWorker(), local)]);
+    // The page the Worker serves itself (the quickstart's inspector, the chat app's assets),
+    // and the one the rule lists (allowLocalDev({ origins: ["http://localhost:5173"] }), a Vite
+    // dev server's), are let in as the CLI is (no Origin: the test above).
+    for (const page of [local, "http://localhost:5173"]) {
+      const outcomes = await answers(worker, local, page);
+      expect([page, outcomes]).toEqual([page, await answers(worker, local)]);
     }
+    // The request's own origin as it names itself: localhost, another port.
+    const own = "http://localhost:8797";
+    expect(await answers(worker, own, own)).toEqual(await answers(worker, own));
+    // The refusal names the page and the two ways to let it in.
+    const response = await worker(
+      new Request(`${local}/sessions`, { headers: { origin: "http://127.0.0.1:8797" } }),
+    );
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toContain("http://127.0.0.1:8797");
+    expect(error.message).toContain("allowLocalDev({ origins:");
+    expect(error.message).toContain("AUTH_SECRET");
+  });
+
+  it("a refused page is a caller refused, not a server error: nothing is logged as an error, however often it asks", async () => {
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (message: string) => void logged.push(`warn: ${message}`),
+      error: (message: string) => void logged.push(`error: ${message}`),
+    };
+    const worker = localDevWorker({ logger });
+    for (let i = 0; i < 3; i++)
+      for (const page of ["http://127.0.0.1:8797", "https://evil.example"]) {
+        const outcomes = await answers(worker, "http://127.0.0.1:8787", page);
+        expect(new Set(Object.values(outcomes).map(({ status }) => status))).toEqual(
+          new Set([403]),
+        );
+      }
+    expect(logged.filter((line) => line.startsWith("error:"))).toEqual([]);
   });
 
   it("a request that came over the network is not local dev, whatever its Host says: wrangler dev's CF-Connecting-IP (the peer's address) must be a loopback one", async () => {
@@ -572,10 +617,13 @@ describe("one rule, declared once, at every door of the Worker", () => {
     // From this machine's tools: the dev secret (no index here: 404 after the admin check).
     expect((await index()).status).toBe(404);
     const response = await index("https://evil.example");
-    expect(response.status).toBe(500);
+    expect(response.status).toBe(403);
     const { error } = (await response.json()) as { error: { code: string; message: string } };
-    expect(error.code).toBe("auth_not_configured");
+    expect(error.code).toBe("origin_not_allowed");
     expect(error.message).toContain("https://evil.example");
+    // Nor to a page on another loopback port.
+    expect((await index("http://127.0.0.1:8797")).status).toBe(403);
+    expect((await index("http://127.0.0.1:8787")).status).toBe(404);
   });
 
   it("the same rule also passed to routeRequest (the old form) changes nothing", async () => {

@@ -159,8 +159,9 @@ async function tokenIdentity(
   env: Record<string, unknown>,
   target: AuthTarget,
   logger: Logger,
+  origins?: ReadonlySet<string>,
 ): Promise<AuthIdentity> {
-  const secret = resolveSecret(env, request, logger);
+  const secret = resolveSecret(env, request, logger, origins);
   const token = readToken(request);
   if (!token) {
     const mint = mintFunctionFor(target);
@@ -202,26 +203,64 @@ async function tokenIdentity(
   }
 }
 
+/** What allowLocalDev lets in besides this machine's tools and the server's own pages. */
+export interface LocalDevOptions {
+  /**
+   * Pages served from another origin that may use the dev server without a token: each a
+   * serialized origin, `scheme://host[:port]` with no path (`"http://localhost:5173"`, a Vite
+   * dev server's), as a browser sends it in `Origin` (Fetch spec). Default: none.
+   */
+  readonly origins?: readonly string[];
+}
+
 /**
- * For local dev only: allows requests to a loopback host while AUTH_SECRET is
- * unset (so the CLI works against `npm start` without a token), unless another
- * site's page sent them (isLocalDev: its `Origin`) or they came over the network
- * (wrangler dev's `CF-Connecting-IP`, the socket's peer, is not a loopback address);
- * everything else gets the default token check, so a deploy is never open.
+ * For local dev only: allows requests to a loopback host while AUTH_SECRET is unset (so the
+ * CLI works against `npm start` without a token), if they are local dev's (isLocalDev): over
+ * loopback (wrangler dev's `CF-Connecting-IP`, the socket's peer, is a loopback address), and
+ * with no `Origin` (the CLI, curl, Node clients) or the `Origin` of a page the server serves
+ * itself (the request's own origin: scheme, host and port) or of one in `options.origins`.
+ * Everything else gets the default token check, so a deploy is never open: a page on another
+ * site or another loopback port (any local dev server) is refused with 403
+ * `origin_not_allowed`; a public host or a network peer with 500 `auth_not_configured`.
  *
  * Only for a dev server bound to loopback (`npm start` binds 127.0.0.1). The host is the
  * `Host` header, and under `wrangler dev --ip 0.0.0.0` (Docker, a LAN) a machine on the
  * network that sends both `Host: localhost` and its own `CF-Connecting-IP: 127.0.0.1`
  * passes (wrangler keeps a client's header as sent); such a server needs AUTH_SECRET.
+ * @throws TypeError when an `origins` entry is not a serialized origin (a path, no scheme, `*`, `null`).
  * @example
  * export const AgentSession = createAgentServer({ agents, authorize: allowLocalDev() });
+ * // A dev page served by Vite on another port, proxying to the Worker:
+ * allowLocalDev({ origins: ["http://localhost:5173"] });
  */
-export function allowLocalDev(): Authorize {
+export function allowLocalDev(options: LocalDevOptions = {}): Authorize {
+  const origins = new Set((options.origins ?? []).map(serializedOrigin));
   return (request, env, target) => {
-    if (isLocalDev(request) && (env.AUTH_SECRET === undefined || env.AUTH_SECRET === ""))
+    if (isLocalDev(request, origins) && (env.AUTH_SECRET === undefined || env.AUTH_SECRET === ""))
       return true;
-    return tokenIdentity(request, env, target, silentOnce);
+    return tokenIdentity(request, env, target, silentOnce, origins);
   };
+}
+
+/** `entry` as a browser's `Origin` names it (`URL.origin`); TypeError if it is not an origin. */
+function serializedOrigin(entry: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(entry);
+  } catch {}
+  if (
+    url === undefined ||
+    url.origin === "null" ||
+    url.pathname !== "/" ||
+    url.search !== "" ||
+    url.hash !== "" ||
+    url.username !== "" ||
+    url.password !== ""
+  )
+    throw new TypeError(
+      `allowLocalDev: ${JSON.stringify(entry)} is not an origin; list pages as a browser's Origin names them, "scheme://host[:port]" with no path (e.g. "http://localhost:5173")`,
+    );
+  return url.origin;
 }
 
 const silentOnce: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -6,6 +6,7 @@ export {
   type AuthTarget,
   allowLocalDev,
   authorizeRequest,
+  type LocalDevOptions,
   verifyRequestToken,
 } from "./authorize.ts";
 export {
@@ -13,5 +14,6 @@ export {
   DEV_AUTH_SECRET,
   isLoopback,
   MIN_SECRET_CHARS,
+  OriginNotAllowedError,
   resolveSecret,
 } from "./secret.ts";

@@ -1,9 +1,10 @@
-import { DurableAgentsError, type Logger } from "@durable-agents/core";
+import { DurableAgentsError, ForbiddenError, type Logger } from "@durable-agents/core";
 
 /**
  * The built-in dev secret. Accepted only for local dev's requests (isLocalDev: to a loopback
- * host, `wrangler dev`, `npm start`, and from no other site's page); anywhere else a request is refused with
- * `auth_not_configured`, so a deploy without a real secret fails loudly.
+ * host, `wrangler dev`, `npm start`, over loopback, and from no page but the server's own);
+ * anywhere else a request is refused with `auth_not_configured`, so a deploy without a real
+ * secret fails loudly (a page that is not local dev's: 403 `origin_not_allowed`).
  */
 export const DEV_AUTH_SECRET = "durable-agents-dev-secret-do-not-deploy";
 
@@ -31,8 +32,38 @@ export function isLoopback(request: Request): boolean {
 }
 
 /**
- * Local dev's own callers: a request to a loopback host, over loopback, that no other site's
- * page sent.
+ * 403 `origin_not_allowed`: a browser page that is not local dev's asked a dev server that
+ * runs without AUTH_SECRET. A caller refused, not an operator error: the server is set up
+ * right for local dev, and the page is just not one of its own (isLocalDev).
+ */
+export class OriginNotAllowedError extends ForbiddenError {
+  override name = "OriginNotAllowedError";
+  constructor(page: string, own: string) {
+    super(
+      "origin_not_allowed",
+      `the page ${page} may not use this dev server: AUTH_SECRET is not set, so local dev answers only this machine's tools (which send no Origin) and the pages the server serves itself (${own}). ${
+        page === "null"
+          ? "A sandboxed or file: page (Origin: null) cannot be let in; serve it from a dev server and list that origin"
+          : `If it is your dev page served elsewhere (a Vite dev server), list it: \`allowLocalDev({ origins: ["${page}"] })\``
+      }; or set AUTH_SECRET and send tokens (docs/api.md#auth)`,
+    );
+  }
+}
+
+/**
+ * Whether `request` is local dev's, and if not, why: `public_host` (not to a loopback host),
+ * `network_peer` (CF-Connecting-IP names a peer that is not loopback) or `page` (a browser
+ * page that is neither the request's own origin nor one of `origins`).
+ */
+export type LocalDevCheck =
+  | { readonly type: "local" }
+  | { readonly type: "public_host" }
+  | { readonly type: "network_peer"; readonly peer: string }
+  | { readonly type: "page"; readonly page: string; readonly own: string };
+
+/**
+ * Local dev's own callers: a request to a loopback host, over loopback, that no page but the
+ * server's own (or one the app listed) sent.
  * - The host is the request URL's, which `wrangler dev` takes from the `Host` header: a deploy
  *   is never reached at a loopback one, but any client can send `Host: localhost`.
  * - So the peer must be this machine too. `wrangler dev` (miniflare's entry worker) sets
@@ -43,17 +74,37 @@ export function isLoopback(request: Request): boolean {
  *   Not a boundary against a client that means it: one that sends its own `CF-Connecting-IP:
  *   127.0.0.1` is kept as it sent it (miniflare cannot tell it apart). A dev server reachable
  *   from a network needs AUTH_SECRET and tokens (docs/api.md#auth).
- * - A browser names the page in `Origin` (Fetch spec) on every POST, CORS request and
- *   WebSocket handshake, and another site's page in the developer's browser reaches 127.0.0.1
- *   too (a no-cors POST, a WebSocket, which CORS does not guard); so an `Origin` that is not a
- *   loopback page (another site, or `null`: a sandboxed or file page) is not local dev. The
- *   CLI, curl and a page served from a loopback host (the inspector, a Vite dev server) are.
+ * - A browser names the page in `Origin` (the Fetch spec, "Origin header": the serialized
+ *   origin `scheme://host[:port]`, or `null` for a sandboxed or file page) on every POST, CORS
+ *   request and WebSocket handshake, and any page in the developer's browser reaches 127.0.0.1
+ *   too (a no-cors POST, a WebSocket, which CORS does not guard), another site's or one on
+ *   another loopback port (any local dev server). So a page is local dev only if its `Origin`
+ *   is the request's own origin (`new URL(request.url).origin`: under `wrangler dev`, the
+ *   scheme, host and port the browser asked for, so the pages the Worker serves itself, the
+ *   quickstart's inspector and the chat app, are in) or is one of `origins`, each a serialized
+ *   origin (`"http://localhost:5173"`, allowLocalDev's list). The CLI, curl and Node clients
+ *   send no `Origin` and are in.
  */
-export function isLocalDev(request: Request): boolean {
-  return (
-    isLoopback(request) && remotePeer(request) === undefined && foreignPage(request) === undefined
-  );
+export function localDevCheck(
+  request: Request,
+  origins: ReadonlySet<string> = NO_ORIGINS,
+): LocalDevCheck {
+  if (!isLoopback(request)) return { type: "public_host" };
+  const peer = remotePeer(request);
+  if (peer !== undefined) return { type: "network_peer", peer };
+  const page = request.headers.get("origin");
+  if (page === null) return { type: "local" };
+  const own = new URL(request.url).origin;
+  if (page === own || origins.has(page)) return { type: "local" };
+  return { type: "page", page: page.slice(0, 100), own };
 }
+
+/** Whether `request` is local dev's (localDevCheck), with `origins` the pages listed besides its own. */
+export function isLocalDev(request: Request, origins?: ReadonlySet<string>): boolean {
+  return localDevCheck(request, origins).type === "local";
+}
+
+const NO_ORIGINS: ReadonlySet<string> = new Set();
 
 /**
  * The peer's address when `CF-Connecting-IP` names one that is not loopback (127.0.0.0/8,
@@ -72,23 +123,21 @@ export function remotePeer(request: Request): string | undefined {
   return header.slice(0, 64);
 }
 
-/** The `Origin` of a page on another host than a loopback one; undefined when none sent it. */
-function foreignPage(request: Request): string | undefined {
-  const origin = request.headers.get("origin");
-  if (origin === null) return undefined;
-  try {
-    if (LOOPBACK.has(new URL(origin).hostname)) return undefined;
-  } catch {}
-  return origin.slice(0, 100);
-}
-
 let announced = false;
+let pageRefusalSaid = false;
 
-/** The HMAC secret for this request: AUTH_SECRET, or the dev secret for local dev (isLocalDev). */
+/**
+ * The HMAC secret for this request: AUTH_SECRET, or the dev secret for local dev
+ * (localDevCheck, with `origins` the pages listed besides the request's own).
+ * @throws AuthNotConfiguredError (500, logged) when AUTH_SECRET is unset or short outside local
+ *   dev: on a public host, or from a network peer; OriginNotAllowedError (403, a warning said
+ *   once) when a page that is not local dev's sent it.
+ */
 export function resolveSecret(
   env: Record<string, unknown>,
   request: Request,
   logger: Logger,
+  origins?: ReadonlySet<string>,
 ): string {
   const secret = env.AUTH_SECRET;
   if (typeof secret === "string" && secret !== "" && secret !== DEV_AUTH_SECRET) {
@@ -96,25 +145,35 @@ export function resolveSecret(
       throw new AuthNotConfiguredError(`AUTH_SECRET has ${secret.length} characters`);
     return secret;
   }
-  if (!isLocalDev(request)) {
-    const page = isLoopback(request) ? foreignPage(request) : undefined;
-    const peer = isLoopback(request) ? remotePeer(request) : undefined;
-    logger.error(
-      peer !== undefined
-        ? `refusing a request from ${peer} on the network: AUTH_SECRET is not set, and local dev serves only this machine`
-        : page !== undefined
-          ? `refusing a request from the page ${page}: AUTH_SECRET is not set, and local dev serves only this machine's tools and loopback pages`
-          : "refusing requests: AUTH_SECRET is not set (or is the dev secret) outside local dev",
-    );
-    throw new AuthNotConfiguredError(
-      peer !== undefined
-        ? `AUTH_SECRET is not set, and this request came over the network from ${peer} (CF-Connecting-IP), not from this machine: wrangler dev listens beyond loopback (--ip 0.0.0.0, Docker, a LAN), where local dev is not open; bind it to 127.0.0.1, or set AUTH_SECRET and send tokens`
-        : page !== undefined
-          ? `AUTH_SECRET is not set, and this request comes from the web page ${page}, not from local dev (this machine's tools, or a page on a loopback host)`
-          : secret === DEV_AUTH_SECRET
-            ? "AUTH_SECRET is the public dev secret, which only local dev may use"
-            : "AUTH_SECRET is not set",
-    );
+  const check = localDevCheck(request, origins);
+  switch (check.type) {
+    case "page":
+      // The caller's refusal, in its answer; said once so that a page cannot fill the log.
+      if (!pageRefusalSaid) {
+        pageRefusalSaid = true;
+        logger.warn(
+          `auth: refusing requests from the page ${check.page} (403 origin_not_allowed; said once, for any page): AUTH_SECRET is not set, and local dev answers only this machine's tools and the server's own pages; list a dev page with allowLocalDev({ origins })`,
+        );
+      }
+      throw new OriginNotAllowedError(check.page, check.own);
+    case "network_peer":
+      logger.error(
+        `refusing a request from ${check.peer} on the network: AUTH_SECRET is not set, and local dev serves only this machine`,
+      );
+      throw new AuthNotConfiguredError(
+        `AUTH_SECRET is not set, and this request came over the network from ${check.peer} (CF-Connecting-IP), not from this machine: wrangler dev listens beyond loopback (--ip 0.0.0.0, Docker, a LAN), where local dev is not open; bind it to 127.0.0.1, or set AUTH_SECRET and send tokens`,
+      );
+    case "public_host":
+      logger.error(
+        "refusing requests: AUTH_SECRET is not set (or is the dev secret) outside local dev",
+      );
+      throw new AuthNotConfiguredError(
+        secret === DEV_AUTH_SECRET
+          ? "AUTH_SECRET is the public dev secret, which only local dev may use"
+          : "AUTH_SECRET is not set",
+      );
+    case "local":
+      break;
   }
   if (!announced) {
     announced = true;
