@@ -154,9 +154,9 @@ export class AgentSession {
    * `limit` turns (1-100; the server's default 50) before `before` (a `prevCursor` of a newer
    * page; default: the newest), oldest first, within 4 MiB of JSON (a page may hold fewer turns,
    * never none, with a `prevCursor` for the rest). A turn is `{ runId, messages, chunks }`: the
-   * user messages that started the run as UIMessages (`{ id, role: "user", parts }`), and its
-   * answer as AI SDK UI message stream chunks (null for `activeRunId`, the run still moving,
-   * which `GET /chat/:agent/:id/stream` resumes). `prevCursor` is null once the first turn is in.
+   * user messages that started the run or resumed it with a message, as UIMessages
+   * (`{ id, role: "user", parts }`), and its answer as AI SDK UI message stream chunks (null
+   * for `activeRunId`, the run still moving, which `GET /chat/:agent/:id/stream` resumes). `prevCursor` is null once the first turn is in.
    * `toChatHistory(page)` from `@durable-agents/client/chat` rebuilds the answers as UIMessages
    * with the AI SDK (`ai`, an optional peer, is not loaded by this entry). Rejects with
    * `invalid_request` (400) for a bad `limit` or `before`, `missing_scope` (403) without `read`.

@@ -24,7 +24,9 @@
  *    offset of the last event yielded, so nothing is lost or seen twice.
  * 4. A `closing` frame ends the socket as the close it names would (`closeFailure`), when the
  *    caller reaches it (after every frame before it): a clean close (1000, 1001, 4008) ends the
- *    socket's iteration, so the next one opens from the position at once, and any other throws.
+ *    socket's iteration, so the next one opens from the position (at once after a socket that
+ *    delivered events; else paced, `#follow`, so a close on every connect is no tight loop), and
+ *    any other throws.
  *    The close event, which through a proxy may come seconds later (`wrangler dev` with Node's
  *    WebSocket), then finds that iteration over and changes nothing: one reconnect per close.
  *

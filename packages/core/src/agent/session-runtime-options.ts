@@ -132,11 +132,13 @@ export const DEFAULT_RUNTIME_LIMITS: RuntimeLimits = {
 };
 
 /**
- * The defaults with `limits` over them. Throws RangeError for a value that is not a whole
- * number ≥ 1, naming it (`createAgentServer` calls it when the class is made).
+ * The defaults with `limits` over them; a limit given as `undefined` keeps its default. Throws
+ * RangeError for a value that is not a whole number ≥ 1, naming it (`createAgentServer` calls it
+ * when the class is made).
  */
 export function runtimeLimits(limits: Partial<RuntimeLimits> = {}): RuntimeLimits {
-  const resolved = { ...DEFAULT_RUNTIME_LIMITS, ...limits };
+  const given = Object.entries(limits).filter(([, value]) => value !== undefined);
+  const resolved: RuntimeLimits = { ...DEFAULT_RUNTIME_LIMITS, ...Object.fromEntries(given) };
   for (const [name, value] of Object.entries(resolved))
     if (!Number.isInteger(value) || value < 1)
       throw new RangeError(`limits.${name} must be a whole number ≥ 1, got ${value}`);
