@@ -1,31 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  type AgentDefinition,
   type AgentWorkflowParams,
-  type AnyProjection,
-  type AnySubscription,
   assertDistinctKinds,
   assertDistinctProjections,
   assertDistinctSubscriptions,
   assertDomainsDeclared,
   type Caller,
-  type ChatOptions,
-  type CoalesceOptions,
-  type CronSchedules,
   consoleLogger,
   DEFAULT_LIVE_READ,
   errorResponse,
-  type FaultInjector,
   handleSessionRequest,
   IdlePromptCaches,
   isolateIdlePromptCaches,
   type LedgerEvent,
   type LiveReadOptions,
-  type Logger,
   NotFoundError,
-  type PumpOptions,
-  type RunTracing,
-  type RuntimeLimits,
   runtimeLimits,
   SessionRuntime,
   type SqlPort,
@@ -33,7 +22,6 @@ import {
   type SubagentMessage,
   systemClock,
   type ToolWorkflowResult,
-  type TriggerDefinition,
   type WorkflowCallReply,
 } from "@durable-agents/core";
 import { assertSessionIndex, unindexedWarning } from "../d1/index-port.ts";
@@ -47,7 +35,8 @@ import type {
 } from "../workflows/agent-workflow.ts";
 import { agentWorkflowPort } from "../workflows/agent-workflow-port.ts";
 import { toolWorkflowPort } from "../workflows/workflow-port.ts";
-import { type PlatformOptions, serveWithPlatform } from "./platform.ts";
+import type { AgentServerOptions } from "./agent-server-options.ts";
+import { serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
 import { readMeta, writeMeta } from "./session-meta.ts";
 import { parseSessionPath } from "./session-path.ts";
@@ -61,85 +50,7 @@ import {
 import { WebSocketHub } from "./websocket-hub.ts";
 import { WS_PING, WS_PONG } from "./websocket-protocol.ts";
 
-export interface AgentServerOptions extends PlatformOptions {
-  /** Agent definitions, or a registry with factories. */
-  readonly agents: readonly AgentDefinition[] | AgentRegistry;
-  readonly logger?: Logger;
-  /** Long-poll and SSE windows; see docs/limits.md for the defaults. */
-  readonly live?: Partial<LiveReadOptions>;
-  readonly pump?: Partial<PumpOptions>;
-  readonly coalesce?: CoalesceOptions;
-  /** Application trigger kinds (delay, date or cron schedules); see defineTrigger. */
-  readonly triggers?: readonly TriggerDefinition[];
-  /**
-   * Takes cron schedules for the triggers: `cronSchedules` from `@durable-agents/core/cron`
-   * (croner; a separate entry point, so a Worker without cron schedules bundles no cron
-   * parser). Absent: a cron schedule is refused with 400 `cron_off`; `at` and `delayMs` work.
-   */
-  readonly cron?: CronSchedules;
-  /**
-   * Application projections (`defineProjection`): tables kept from app events in each
-   * append's transaction, read with `ctx.projection(name)`; see docs/api.md#app-events.
-   */
-  readonly projections?: readonly AnyProjection[];
-  /** `on(event, handler)` subscriptions: app code run as due work for each matching app event. */
-  readonly subscriptions?: readonly AnySubscription[];
-  /**
-   * Redrive work a crashed instance left at once when the object starts again
-   * (default true). false waits for the dead instance's leases to run out, as a
-   * lease-only queue would; the recovery benchmark uses it as its peer.
-   */
-  readonly redriveOnRestart?: boolean;
-  /** The binding name of this class's namespace, for forks between sessions. Default "AGENTS". */
-  readonly binding?: string;
-  /**
-   * The Workflows binding that runs `executor: "workflow"` tools (a class made by
-   * createToolWorkflow). Default "TOOL_WORKFLOW"; needed only by agents with such tools.
-   */
-  readonly toolWorkflow?: string;
-  /**
-   * How long after creating a tool's Workflow instance the session checks its status (and
-   * then again while it runs), in case its report never arrives. Default 15 minutes.
-   */
-  readonly toolWorkflowCheckMs?: number;
-  /**
-   * How often the session checks a running `executor: "workflow"` run for progress (its
-   * alarm): no event of the run since the last check wakes, creates or restarts the run's
-   * instance. Default 30 s.
-   */
-  readonly agentWorkflowCheckMs?: number;
-  /**
-   * The Workflows binding that drives `executor: "workflow"` runs (a class made by
-   * createAgentWorkflow). Default "AGENT_WORKFLOW"; needed only when a run uses that executor.
-   */
-  readonly agentWorkflow?: string;
-  /** The AI SDK chat surface (`/chat/:agent`): how long a cut stream waits for its client before it stops the run. */
-  readonly chat?: Partial<ChatOptions>;
-  /**
-   * Traces runs with OpenTelemetry: pass `otelTracing()` from `@durable-agents/cloudflare/otel`
-   * (a separate entry point, so a Worker without it bundles neither OpenTelemetry nor the
-   * run tracer), or `() => runTracing(sink)` for any other `TraceSink`. Each session object
-   * calls it once with its env; undefined leaves the session untraced.
-   */
-  readonly tracing?: (env: Record<string, unknown>) => RunTracing | undefined;
-  /**
-   * How much converted conversation (UTF-16 code units of JSON) this class's idle session objects
-   * keep in memory in all, per isolate, so that a session's next run does not read its history
-   * again: least recently used dropped first; a running run's is never dropped. Default: the
-   * isolate's budget (`DEFAULT_IDLE_PROMPT_CACHE_BYTES`, 16 MiB), shared with every class that
-   * does not set this; set, this class gets a budget of its own. See docs/scale.md,
-   * "Memory per session object".
-   */
-  readonly idlePromptCacheBytes?: number;
-  /**
-   * A run's limits for this class's sessions: `maxToolResultBytes` (a tool result's JSON, in
-   * bytes; default 256 KiB) and `maxModelAttempts` (model calls per step; default 5). Each a
-   * whole number ≥ 1, or createAgentServer throws a RangeError. See docs/limits.md, "Runs".
-   */
-  readonly limits?: Partial<RuntimeLimits>;
-  /** Test hook: crash points for the fault-injection suite. Never set in production. */
-  readonly faults?: (ctx: DurableObjectState) => FaultInjector | undefined;
-}
+export type { AgentServerOptions } from "./agent-server-options.ts";
 
 /** The caller of a request that passed no auth layer (not a session route): nothing is allowed. */
 const NO_CALLER: Caller = { identity: {}, scopes: [] };
