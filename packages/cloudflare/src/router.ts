@@ -56,8 +56,9 @@ export interface RouterOptions {
    */
   readonly server?: RoutedServer;
   /**
-   * Replaces the default token check on the Worker-level routes: the index (admin token)
-   * and `/v1/stream/*` (stream token).
+   * Replaces the default token check at the Worker's own doors: the index (admin token),
+   * `/v1/stream/*` (stream token), `/mcp/:agent`, and a session or chat request the Worker
+   * cannot forward (behindDoor).
    * @deprecated Give `server` instead: it carries createAgentServer's `authorize`, so the rule
    * is declared once. Without `server`, pass the same one as createAgentServer's.
    */
