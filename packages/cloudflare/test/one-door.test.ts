@@ -4,6 +4,7 @@ import {
   type CommandName,
   mintIndexToken,
   mintSessionToken,
+  mintStreamToken,
   sessionRoutes,
   silentLogger,
 } from "@durable-agents/core";
@@ -744,6 +745,8 @@ describe("authorization first: a refused caller hears only the refusal, at every
       "GET /usage, a junk query": () => new Request(`${origin}/usage?${JUNK_QUERY}`),
       "POST /v1/stream, not JSON": () =>
         new Request(`${origin}/v1/stream/${id}`, { method: "POST", headers: json, body: NOT_JSON }),
+      "GET /v1/stream, a path with an empty segment": () =>
+        new Request(`${origin}/v1/stream/${id}//x`),
       "PUT /v1/stream, a bad fork": () =>
         new Request(`${origin}/v1/stream/${id}`, {
           method: "PUT",
@@ -805,6 +808,13 @@ describe("authorization first: a refused caller hears only the refusal, at every
     expect(await outcome(await chat(other, badId))).toEqual([403, "wrong_session"]);
     const get = (path: string, token: string) =>
       SELF.fetch(`http://agents.test${path}`, { headers: { authorization: `Bearer ${token}` } });
+    // A stream path that is none: a token for every stream hears so, a session token the refusal.
+    const streams = await mintStreamToken(env.AUTH_SECRET, { prefix: "" });
+    expect(await outcome(await get("/v1/stream/a//b", streams))).toEqual([
+      404,
+      "invalid_stream_path",
+    ]);
+    expect(await outcome(await get("/v1/stream/a//b", mine))).toEqual([403, "wrong_session"]);
     for (const path of [
       "/chat/chatty/not%20an%20id!/stream",
       "/agents/chatty/not%20an%20id!/status",
