@@ -186,16 +186,20 @@ describe("quickstart under wrangler dev", () => {
       const response = await rawRequest(`${stream}?token=${token}`, method, "x");
       expect(response.status, `stream ${method}`).toBeLessThan(500);
     }
-    // Malformed percent-encoding in an id is a 400 naming the problem.
-    for (const path of [
-      "/agents/assistant/%E0/status",
-      "/agents/%ff/x/status",
-      "/agents/a/%zz/status",
-    ]) {
-      const response = await fetch(`${base}${path}`);
+    // Malformed percent-encoding in an id is a 400 naming the problem, to a caller with a token
+    // of the path's agent (authorization first: the rest get the 401); an agent name that is
+    // malformed is no agent a token names, so it is refused, never a 500.
+    for (const [path, agent] of [
+      ["/agents/assistant/%E0/status", "assistant"],
+      ["/agents/a/%zz/status", "a"],
+    ] as const) {
+      expect((await fetch(`${base}${path}`)).status, path).toBe(401);
+      const agentToken = await mintSessionToken(secret, { agent, session: "s1" });
+      const response = await fetch(`${base}${path}?token=${agentToken}`);
       expect(response.status, path).toBe(400);
       expect(await response.json()).toMatchObject({ error: { code: "invalid_path" } });
     }
+    expect((await fetch(`${base}/agents/%ff/x/status?token=${s1}`)).status).toBe(403);
     await new Promise((settle) => setTimeout(settle, 300));
     expect(dev.logs()).not.toContain('"code":"internal"');
     expect(dev.logs()).not.toContain("uncaught exception");

@@ -9,6 +9,7 @@ import {
   NotFoundError,
   type PriceTable,
   readBytes,
+  routeScope,
 } from "@durable-agents/core";
 import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
 import { AgentNotFoundError } from "./agent-object/registry.ts";
@@ -55,8 +56,9 @@ export interface RouterOptions {
    */
   readonly server?: RoutedServer;
   /**
-   * Replaces the default token check on the Worker-level routes: the index (admin token)
-   * and `/v1/stream/*` (stream token).
+   * Replaces the default token check at the Worker's own doors: the index (admin token),
+   * `/v1/stream/*` (stream token), `/mcp/:agent`, and a session or chat request the Worker
+   * cannot forward (behindDoor).
    * @deprecated Give `server` instead: it carries createAgentServer's `authorize`, so the rule
    * is declared once. Without `server`, pass the same one as createAgentServer's.
    */
@@ -160,11 +162,21 @@ export async function routeRequest(
       ? await behindDoor(
           door,
           () => chatRoute(request),
-          () => chatTarget(url.pathname),
+          () => agentTarget(url.pathname.slice(CHAT_ROOT.length).split("/")[0], "chat", request),
         )
       : undefined;
     if (routed instanceof Response) return routed;
-    const session = parseSessionPath(new URL((routed ?? request).url).pathname);
+    const pathname = new URL((routed ?? request).url).pathname;
+    // A session path whose agent or session id is not one (a chat body's id, too): behind the door.
+    const session = await behindDoor(
+      door,
+      async () => parseSessionPath(pathname),
+      () => {
+        const [, , agent, , action] = pathname.split("/");
+        return agentTarget(agent, action ?? "", request);
+      },
+    );
+    if (session instanceof Response) return session;
     if (session) {
       const stub = env.AGENTS.get(
         env.AGENTS.idFromName(sessionObjectName(session.agent, session.session)),
@@ -199,10 +211,10 @@ interface Door {
 
 /**
  * Authorization first: what the Worker reads of a session request before its object
- * authorizes it (the chat id in a chat body, a body within its limit) can fail, and the
- * caller hears why only if the rule lets it in (the check of `target()`); else the rule's
- * refusal, as every door gives it. A read that succeeds is not checked here: the session
- * object checks the request it is forwarded, once.
+ * authorizes it (the chat id in a chat body, the session path's ids, a body within its
+ * limit) can fail, and the caller hears why only if the rule lets it in (the check of
+ * `target()`); else the rule's refusal, as every door gives it. A read that succeeds is not
+ * checked here: the session object checks the request it is forwarded, once.
  */
 async function behindDoor<T>(
   door: Door,
@@ -218,10 +230,19 @@ async function behindDoor<T>(
   }
 }
 
-/** The target of a chat request whose body named no session: its agent (agentSub). */
-function chatTarget(pathname: string): AuthTarget {
-  const agent = pathname.slice(CHAT_ROOT.length).split("/")[0] ?? "";
-  return { sub: agentSub(agent), scope: "write", agent };
+/**
+ * The target of a session or chat request that names no valid session (a chat body that is
+ * not JSON, has no chat id or is past its limit; an agent name or session id that is not one):
+ * its agent (agentSub, `raw` as the path has it, decoded where it can be), at the scope of the
+ * route `action` by the request's method (routeScope: `POST /chat/:agent` writes, its `GET`
+ * stream reads).
+ */
+function agentTarget(raw: string | undefined, action: string, request: Request): AuthTarget {
+  let agent = raw ?? "";
+  try {
+    agent = decodeURIComponent(agent);
+  } catch {}
+  return { sub: agentSub(agent), scope: routeScope(action, request.method), agent };
 }
 
 /** Why a door routeRequest can serve is not served by this Worker: what would turn it on. */

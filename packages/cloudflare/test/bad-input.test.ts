@@ -67,9 +67,16 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     });
   });
 
-  it("an invalid session id is a 400", async () => {
-    const response = await SELF.fetch(`${BASE}/agents/probe/bad%20id!/status`);
+  // A path naming no valid session is checked as its agent (agent:<agent>, one-door.test.ts):
+  // a token of that agent hears why; without one, the refusal.
+  it("an invalid session id is a 400 to a caller with a token of its agent", async () => {
+    const response = await session("probe").fetch(`${BASE}/agents/probe/bad%20id!/status`);
     await expectError(response, 400, "invalid_path");
+    await expectError(
+      await SELF.fetch(`${BASE}/agents/probe/bad%20id!/status`),
+      401,
+      "unauthorized",
+    );
   });
 
   const malformed = [
@@ -78,14 +85,20 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     "/agents/probe/%zz/status",
     "/agents/probe/%C0%AF/status",
     "/agents/probe/%ED%A0%80/status",
-    "/agents/%ff/x/status",
   ];
   for (const path of malformed) {
     it(`malformed percent-encoding (${path}) is a 400, not a 500`, async () => {
-      const body = await expectError(await SELF.fetch(`${BASE}${path}`), 400, "invalid_path");
+      const agent = path.split("/")[2] ?? "";
+      const response = await session(agent).fetch(`${BASE}${path}`);
+      const body = await expectError(response, 400, "invalid_path");
       expect(body.error.message).toContain("percent-encoding");
     });
   }
+
+  it("an agent name in malformed percent-encoding is no agent a token names: refused, not a 500", async () => {
+    const response = await session("probe").fetch(`${BASE}/agents/%ff/x/status`);
+    await expectError(response, 403, "wrong_session");
+  });
 
   it("an id has one canonical form: %70e-X and pe-X are the same session", async () => {
     const s = session("probe", `pe-${Date.now()}`);

@@ -4,6 +4,7 @@ import {
   type CommandName,
   mintIndexToken,
   mintSessionToken,
+  mintStreamToken,
   sessionRoutes,
   silentLogger,
 } from "@durable-agents/core";
@@ -729,11 +730,23 @@ describe("authorization first: a refused caller hears only the refusal, at every
           headers: json,
           body: JSON.stringify({ id, messages: [] }),
         }),
+      "POST /chat/:agent, a chat id that is no session id": () =>
+        new Request(`${origin}/chat/chatty`, {
+          method: "POST",
+          headers: json,
+          body: JSON.stringify({ id: "not a session id!", messages: [] }),
+        }),
       "GET /chat/:agent/:id/stream": () => new Request(`${origin}/chat/chatty/${id}/stream`),
+      "GET /chat/:agent/:id/stream, an id that is no session id": () =>
+        new Request(`${origin}/chat/chatty/not%20an%20id!/stream`),
+      "a session route, a session id that is no session id": () =>
+        new Request(`${origin}/agents/chatty/not%20an%20id!/status`),
       "GET /sessions, a junk query": () => new Request(`${origin}/sessions?${JUNK_QUERY}`),
       "GET /usage, a junk query": () => new Request(`${origin}/usage?${JUNK_QUERY}`),
       "POST /v1/stream, not JSON": () =>
         new Request(`${origin}/v1/stream/${id}`, { method: "POST", headers: json, body: NOT_JSON }),
+      "GET /v1/stream, a path with an empty segment": () =>
+        new Request(`${origin}/v1/stream/${id}//x`),
       "PUT /v1/stream, a bad fork": () =>
         new Request(`${origin}/v1/stream/${id}`, {
           method: "PUT",
@@ -789,6 +802,26 @@ describe("authorization first: a refused caller hears only the refusal, at every
     expect(await outcome(await chat(mine, "{}"))).toEqual([400, "invalid_request"]);
     expect(await outcome(await chat(other, NOT_JSON))).toEqual([403, "wrong_session"]);
     expect(await outcome(await chat(readOnly, NOT_JSON))).toEqual([403, "missing_scope"]);
+    // A chat id, or a path's session id, that is no session id: the agent's token hears why.
+    const badId = JSON.stringify({ id: "not a session id!", messages: [] });
+    expect(await outcome(await chat(mine, badId))).toEqual([400, "invalid_path"]);
+    expect(await outcome(await chat(other, badId))).toEqual([403, "wrong_session"]);
+    const get = (path: string, token: string) =>
+      SELF.fetch(`http://agents.test${path}`, { headers: { authorization: `Bearer ${token}` } });
+    // A stream path that is none: a token for every stream hears so, a session token the refusal.
+    const streams = await mintStreamToken(env.AUTH_SECRET, { prefix: "" });
+    expect(await outcome(await get("/v1/stream/a//b", streams))).toEqual([
+      404,
+      "invalid_stream_path",
+    ]);
+    expect(await outcome(await get("/v1/stream/a//b", mine))).toEqual([403, "wrong_session"]);
+    for (const path of [
+      "/chat/chatty/not%20an%20id!/stream",
+      "/agents/chatty/not%20an%20id!/status",
+    ]) {
+      expect(await outcome(await get(path, readOnly))).toEqual([400, "invalid_path"]);
+      expect(await outcome(await get(path, other))).toEqual([403, "wrong_session"]);
+    }
   });
 
   it("an app's rule that refuses (a local-dev rule on a public host): every door answers with its refusal", async () => {

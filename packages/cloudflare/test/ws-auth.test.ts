@@ -103,6 +103,8 @@ describe("the socket's caller survives hibernation", () => {
         frame,
         { ok: false, error: { code: "missing_scope", status: 403 } },
       ]);
+    // ...under the frame's id, as its answer would be: a client waiting on id 3 is answered.
+    expect(await answer(reader, { type: "nosuch", id: 3 })).toMatchObject({ id: 3, ok: false });
     expect(await answer(reader, { type: "ping", id: 4 })).toMatchObject({ ok: true });
     // A writer's bad frame is its own mistake, and it is told so.
     expect(await answer(writer, "{not json")).toMatchObject({

@@ -58,8 +58,8 @@ export interface PlatformOptions {
   readonly prices?: PriceTable;
   /**
    * The cross-session index: `d1Index(...)` from `@durable-agents/cloudflare/d1` mirrors each
-   * session's status and usage to D1 (see docs/api.md#the-d1-index). Give the router the
-   * same value. Absent: sessions are not indexed (a Worker with INDEX_DB bound logs a warning).
+   * session's status and usage to D1 (see docs/api.md#the-d1-index). `routeRequest(..., {
+   * server })` reads it from here for `GET /sessions` and `GET /usage`. Absent: sessions are not indexed (a Worker with INDEX_DB bound logs a warning).
    */
   readonly index?: SessionIndex;
 }

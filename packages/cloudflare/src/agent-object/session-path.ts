@@ -1,4 +1,4 @@
-import { BadRequestError, decodePathSegment } from "@durable-agents/core";
+import { BadRequestError, decodePathSegment, ID_PATTERN } from "@durable-agents/core";
 
 export interface SessionPath {
   /** Decoded: the one canonical form, used for the object name, tokens and the ledger. */
@@ -7,8 +7,6 @@ export interface SessionPath {
   readonly session: string;
   readonly action: string;
 }
-
-const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * Parses `/agents/:agent/:session/:action`; undefined when the path is not a session path.
@@ -41,7 +39,7 @@ export function checkId(value: string, what: "agent name" | "session id"): strin
       "invalid_path",
       `the ${what} must be a string (got a ${value === null ? "null" : typeof value}); use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
     );
-  if (!SEGMENT.test(value))
+  if (!ID_PATTERN.test(value))
     throw new BadRequestError(
       "invalid_path",
       `the ${what} "${value.slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,

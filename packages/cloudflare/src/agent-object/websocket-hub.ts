@@ -31,7 +31,6 @@ import {
   UpgradeRequiredError,
   WS_SLOW_READER,
   WS_STREAM_CLOSED,
-  type WsFrame,
 } from "./websocket-protocol.ts";
 
 /**
@@ -179,7 +178,7 @@ export class WebSocketHub {
   ): Promise<void> {
     let id: CommandId = null;
     try {
-      const frame = this.#parse(ws, data);
+      const frame = parseFrame(data);
       id = frame.id;
       if (frame.type === "ping") return void ws.send(resultFrame(id, "pong"));
       if (frame.type === "ack") return this.#ack(ws, frame.offset, frame.id, context);
@@ -204,26 +203,26 @@ export class WebSocketHub {
       );
     } catch (error) {
       if (error instanceof BadFrameError) id = error.id;
-      safeSend(ws, failedFrame(id, this.#render(error)));
+      safeSend(ws, failedFrame(id, this.#render(this.#refusal(ws, error) ?? error)));
     }
   }
 
   /**
-   * The frame, parsed. Authorization first: a frame that is no ping, ack or command, from a
-   * caller that may send no command (its token expired, or it holds no command's scope), is
-   * answered with that refusal, not with what is wrong with the frame (docs/api.md#auth).
+   * Authorization first: a frame that is no ping, ack or command (a BadFrameError but
+   * `invalid_ack`), from a caller that may send no command (its token expired, or it holds no
+   * command's scope), is answered with that refusal, under the frame's id, not with what is
+   * wrong with the frame (docs/api.md#auth). Undefined when the frame's own error stands.
    */
-  #parse(ws: WebSocket, data: string | ArrayBuffer): WsFrame {
+  #refusal(ws: WebSocket, error: unknown): unknown {
+    if (!(error instanceof BadFrameError) || error.code === "invalid_ack") return undefined;
+    const attachment = ws.deserializeAttachment() as Attachment | null;
+    const caller = attachment?.caller ?? NO_CALLER;
+    const held = COMMAND_SCOPES.find((scope) => caller.scopes.includes(scope));
     try {
-      return parseFrame(data);
-    } catch (error) {
-      if (!(error instanceof BadFrameError && error.code === "invalid_ack")) {
-        const attachment = ws.deserializeAttachment() as Attachment | null;
-        const caller = attachment?.caller ?? NO_CALLER;
-        const held = COMMAND_SCOPES.find((scope) => caller.scopes.includes(scope));
-        checkCaller(caller, held ?? "write", this.#clock?.now() ?? Date.now());
-      }
-      throw error;
+      checkCaller(caller, held ?? "write", this.#clock?.now() ?? Date.now());
+      return undefined;
+    } catch (refusal) {
+      return refusal;
     }
   }
 

@@ -17,10 +17,11 @@ import { isLocalDev, resolveSecret } from "./secret.ts";
  * the index (`sub` = `*`), one Durable Stream (`sub` = `stream:<path>`, with `stream`, the
  * path after `/v1/stream/`; subscription routes name `__ds/subscriptions/<id>` or `__ds/jwks.json`),
  * an agent's MCP server (`sub` = `mcp:<agent>`, with `agent` and scope `read`; a session
- * token of that agent opens it), or an agent before a chat request names its session
- * (`sub` = `agent:<agent>`, with `agent` and scope `write`, no `session`: asked only when
- * `POST /chat/:agent`'s body is not JSON, has no chat id or is past its limit, so the caller
- * hears why only if the rule lets it in; a session token of that agent opens it).
+ * token of that agent opens it), or an agent when a request names no valid session
+ * (`sub` = `agent:<agent>`, with `agent` and the route's scope, no `session`: asked only when
+ * `POST /chat/:agent`'s body is not JSON, has no chat id or is past its limit, or a chat id
+ * or path id is not a session id, so the caller hears why only if the rule lets it in; a
+ * session token of that agent opens it).
  */
 export interface AuthTarget {
   readonly sub: string;

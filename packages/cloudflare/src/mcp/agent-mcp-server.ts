@@ -1,4 +1,4 @@
-import { isClientWait, type LedgerEvent } from "@durable-agents/core";
+import { ID_PATTERN, isClientWait, type LedgerEvent } from "@durable-agents/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import * as z from "zod/mini";
@@ -32,7 +32,7 @@ export async function serveAgentMcp(
       description: `Runs the agent "${agent}" on a session and returns its answer. Omit session for a new one; name one to continue its conversation.`,
       inputSchema: {
         message: z.string().check(z.minLength(1), z.maxLength(100_000)),
-        session: z.optional(z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/))),
+        session: z.optional(z.string().check(z.regex(ID_PATTERN))),
       },
     },
     async ({ message, session: named }, extra) => {

@@ -56,6 +56,16 @@ export async function routeStreamRequest(
   try {
     const url = new URL(request.url);
     const path = url.pathname.startsWith(STREAM_ROOT) ? url.pathname.slice(STREAM_ROOT.length) : "";
+    const refused = await authorizeStreamRequest(
+      request,
+      env as unknown as Record<string, unknown>,
+      path,
+      STREAM_ROOT,
+      { authorize: options.authorize, logger },
+    );
+    if (refused) return refused;
+    // After the door: an unauthenticated request hears nothing of its path, and never makes
+    // the Worker read its body.
     if (
       path === "" ||
       path.split("/").some((segment) => segment === "" || segment === "." || segment === "..")
@@ -65,15 +75,6 @@ export async function routeStreamRequest(
         `"${url.pathname.slice(0, 100)}" is not a stream URL; use ${STREAM_ROOT}<name>[/<name>...]`,
       );
     }
-    const refused = await authorizeStreamRequest(
-      request,
-      env as unknown as Record<string, unknown>,
-      path,
-      STREAM_ROOT,
-      { authorize: options.authorize, logger },
-    );
-    if (refused) return refused;
-    // After the door: an unauthenticated request never makes the Worker read its body.
     const limit = streamConfigFromVars(env).maxAppendBytes;
     if (Number(request.headers.get("content-length") ?? "0") > limit) {
       // Taken before the 413 (bounded): wrangler dev's proxy turns an answer sent mid-upload into a 500.

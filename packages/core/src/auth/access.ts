@@ -33,9 +33,10 @@ export function mcpSub(agent: string): string {
 export const AGENT_SUB_PREFIX = "agent:";
 
 /**
- * The subject of a chat request (`POST /chat/:agent`) whose body names no session (not JSON,
- * no chat id, or past its limit): the door asks the rule about the agent before saying what
- * is wrong with the body. A session token of that agent opens it, as it opens `mcp:<agent>`.
+ * The subject of a request to an agent that names no valid session (a `POST /chat/:agent` body
+ * that is not JSON, has no chat id or is past its limit; a chat id or path id that is not a
+ * session id): the door asks the rule about the agent before saying what is wrong. A session
+ * token of that agent opens it, as it opens `mcp:<agent>`.
  */
 export function agentSub(agent: string): string {
   return `${AGENT_SUB_PREFIX}${agent}`;
