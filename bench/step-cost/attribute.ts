@@ -16,6 +16,7 @@ import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/cor
 import { MessageCache } from "../../packages/core/src/agent/message-cache.ts";
 import { benchAgent as agent, STEPS } from "./agent.ts";
 import { median } from "./http.ts";
+import { open, runOnce } from "./profile.ts";
 
 const newId = () => `run_${crypto.randomUUID()}`;
 
@@ -45,17 +46,6 @@ function timed(target: object, name: string, part: keyof typeof spent): () => vo
   return () => {
     host[name] = original;
   };
-}
-
-function open(file: string): NodeSqlPort {
-  const sql = new NodeSqlPort(file);
-  sql.db.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF");
-  return sql;
-}
-
-async function runOnce(session: ReturnType<typeof createTestSession>, message: string) {
-  await session.runtime.start({ message });
-  await session.drain();
 }
 
 interface Window {

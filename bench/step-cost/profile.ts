@@ -30,13 +30,15 @@ export const STEP_GROUPS = {
 
 const newId = () => `run_${crypto.randomUUID()}`;
 
-function open(file: string): NodeSqlPort {
+/** A bench session's SQLite file, without journaling or syncs (the bench measures the runtime, not the disk). */
+export function open(file: string): NodeSqlPort {
   const sql = new NodeSqlPort(file);
   sql.db.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF");
   return sql;
 }
 
-async function runOnce(session: ReturnType<typeof createTestSession>, message: string) {
+/** One run of `message`, driven until nothing is due. */
+export async function runOnce(session: ReturnType<typeof createTestSession>, message: string) {
   await session.runtime.start({ message });
   await session.drain();
 }

@@ -6,7 +6,6 @@
  * what happened and what to do; auth and 404 are not retried (the AI SDK marks them not
  * retryable), an unreachable provider is, and `retry` completes the run once it is fixed.
  */
-import { createServer } from "node:net";
 import { createOpenAI } from "@ai-sdk/openai";
 import { defineAgent, latestRun, type SessionRuntimeOptions } from "@durable-agents/core";
 import { createTestSession } from "@durable-agents/core/testing";
@@ -14,16 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assistant } from "../../examples/readme/src/agent.ts";
 import type { FakeProvider } from "../support/provider-fakes/fake-server.ts";
 import { startOpenAIFake } from "../support/provider-fakes/openai-fake.ts";
-
-/** A loopback port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
+import { freePort } from "../support/wrangler-dev.ts";
 
 const failure = (s: ReturnType<typeof createTestSession>) => {
   const failed = s.runtime.ledger.read(0, 1000).filter((e) => e.kind === "run.failed");
@@ -123,7 +113,7 @@ describe("a model the README agent cannot use", () => {
   });
 
   it("an unreachable provider (a closed port): retried, then model_unreachable naming the URL and the cause; retry completes once it is reachable", async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const env: Record<string, string> = {
       OPENAI_API_KEY: "sk-test",
       OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,

@@ -6,25 +6,15 @@
  * the failure.
  */
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WranglerDev } from "../support/wrangler-dev.ts";
+import { freePort, type WranglerDev } from "../support/wrangler-dev.ts";
 import { readLedger, runCli, startQuickstart, tempState } from "./e2e-support.ts";
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 describe("the quickstart with an unreachable OpenAI endpoint", () => {
   let dev: WranglerDev;
   let state: string;
   beforeAll(async () => {
-    const port = await closedPort();
+    const port = await freePort();
     state = tempState("e2e-unreachable");
     dev = await startQuickstart(state, {
       OPENAI_API_KEY: "sk-test",

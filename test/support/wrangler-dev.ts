@@ -47,6 +47,7 @@ export interface WranglerDev {
   kill(): Promise<void>;
 }
 
+/** A loopback port nothing listens on: bound, then closed (a server to start, or a connection refused). */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();

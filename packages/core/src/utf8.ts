@@ -2,8 +2,9 @@
  * The UTF-8 length of `text` in bytes, what `new TextEncoder().encode(text).byteLength` gives,
  * counted without encoding it (a frame or a page can be megabytes: measuring it must not copy
  * it). A lone surrogate counts 3 bytes, as the encoder writes U+FFFD for it (WHATWG Encoding).
- * The one measure of sizes in UTF-8: event payloads (ledger.ts), summaries, chat-history pages
- * and WebSocket frames against a socket's window.
+ * The one measure of sizes in UTF-8: event payloads (ledger.ts), projection documents, tool and
+ * workflow results (`limits.maxToolResultBytes`), summaries, chat-history pages and WebSocket
+ * frames against a socket's window.
  */
 export function utf8Length(text: string): number {
   let bytes = 0;

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { defineAgent, defineTool, scriptedModel } from "../src/index.ts";
+import type { SqlPort } from "../src/sql/port.ts";
 
 export const calculator = defineTool({
   name: "calculator",
@@ -56,3 +57,17 @@ export const counterAgent = defineAgent({
     ],
   }),
 });
+
+/**
+ * Counts the whole-prompt reads (readPrompt's one statement, message-prompts.ts) made through
+ * `s.sql` from now on: `loads` grows by one each.
+ */
+export function countLoads(s: { readonly sql: SqlPort }): { loads: number } {
+  const exec = s.sql.exec.bind(s.sql);
+  const counter = { loads: 0 };
+  s.sql.exec = ((query: string, ...params) => {
+    if (query.includes("group_concat(p, ',')")) counter.loads++;
+    return exec(query, ...params);
+  }) as typeof s.sql.exec;
+  return counter;
+}

@@ -13,6 +13,7 @@ import {
   MemoryWorkflows,
   type TestSession,
 } from "../src/testing/index.ts";
+import { countLoads } from "./fixtures.ts";
 
 /**
  * Sessions of one isolate share a budget of idle prompt caches (idle-prompt-caches.ts): the
@@ -295,17 +296,6 @@ describe("sessions sharing a budget of idle prompt caches", () => {
 });
 
 describe("a run that fails on an error its step threw", () => {
-  /** Counts the whole-prompt reads (readPrompt's one statement) the runtime makes. */
-  function countLoads(s: TestSession) {
-    const exec = s.sql.exec.bind(s.sql);
-    const counter = { loads: 0 };
-    s.sql.exec = ((query: string, ...params) => {
-      if (query.includes("group_concat(p, ',')")) counter.loads++;
-      return exec(query, ...params);
-    }) as typeof s.sql.exec;
-    return counter;
-  }
-
   it("leaves its cache in the budget: an idle object keeps no conversation beyond it", async () => {
     // Room for none of this conversation: at run end, its cache must be dropped.
     const idle = new IdlePromptCaches(1_000);

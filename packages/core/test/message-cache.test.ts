@@ -3,7 +3,7 @@ import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
 import { MessageCache } from "../src/agent/message-cache.ts";
 import { changedMessages, latestRun, listMessages } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
-import { mathAgent } from "./fixtures.ts";
+import { countLoads, mathAgent } from "./fixtures.ts";
 
 const SYSTEM = "system";
 
@@ -245,17 +245,6 @@ describe("idle prompt caches share one budget, least recently used dropped first
 });
 
 describe("the runtime keeps a stopped run's prompt cache in the isolate's budget", () => {
-  /** Counts the whole-prompt reads (readPrompt's one statement) the runtime makes. */
-  function countLoads(s: Session) {
-    const exec = s.sql.exec.bind(s.sql);
-    const counter = { loads: 0 };
-    s.sql.exec = ((query: string, ...params) => {
-      if (query.includes("group_concat(p, ',')")) counter.loads++;
-      return exec(query, ...params);
-    }) as typeof s.sql.exec;
-    return counter;
-  }
-
   it("a conversation over 256 KiB is not read again by the next run", async () => {
     const idle = new IdlePromptCaches(16 * 1024 * 1024);
     const s = createTestSession(mathAgent, { idlePromptCaches: idle });

@@ -4,6 +4,7 @@ import { DurableAgentsError } from "../errors/base.ts";
 import type { ErrorInfo, JsonValue, NewEvent, StateSource } from "../ledger/events.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { utf8Length } from "../utf8.ts";
 import type { StateView } from "./app-state.ts";
 import type { AnyTool, ToolContext } from "./define-tool.ts";
 import { admitCall, governedFetch, type ResolvedDomains } from "./governance.ts";
@@ -111,7 +112,7 @@ export async function runTool(
     return failed(code, error instanceof Error ? error.message : String(error));
   }
   const json = JSON.stringify(result ?? null);
-  if (new TextEncoder().encode(json).byteLength > ctx.maxResultBytes) {
+  if (utf8Length(json) > ctx.maxResultBytes) {
     return failed(
       "tool_result_too_large",
       `${tool.name} returned more than ${ctx.maxResultBytes} bytes; return a summary or a reference instead`,

@@ -6,6 +6,7 @@ import type { Logger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueItem, DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
+import { utf8Length } from "../utf8.ts";
 import type { AnyTool } from "./define-tool.ts";
 import { scheduleRuntimeWork, WORKFLOW_CHECK_KIND, WORKFLOW_CREATE_KIND } from "./runtime-work.ts";
 
@@ -248,7 +249,7 @@ export function workflowResultEvents(
 }
 
 function oversized(result: JsonValue, maxResultBytes: number): ErrorInfo | undefined {
-  const bytes = new TextEncoder().encode(JSON.stringify(result ?? null)).byteLength;
+  const bytes = utf8Length(JSON.stringify(result ?? null));
   if (bytes <= maxResultBytes) return undefined;
   return {
     code: "tool_result_too_large",

@@ -5,6 +5,7 @@ import { type Ledger, MAX_EVENT_BYTES } from "../ledger/ledger.ts";
 import type { Projection } from "../ledger/projection.ts";
 import { type Migration, migrate } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { utf8Length } from "../utf8.ts";
 import type {
   AnyProjection,
   ProjectionPage,
@@ -295,10 +296,7 @@ function storeOf(sql: SqlPort, table: string, name: string): ProjectionStore {
 
 function documentJson(name: string, value: JsonValue): string {
   const json = JSON.stringify(value);
-  if (
-    json.length * 3 > MAX_EVENT_BYTES &&
-    new TextEncoder().encode(json).byteLength > MAX_EVENT_BYTES
-  )
+  if (json.length * 3 > MAX_EVENT_BYTES && utf8Length(json) > MAX_EVENT_BYTES)
     throw new PayloadTooLargeError(`a document of projection "${name}"`, MAX_EVENT_BYTES);
   return json;
 }
