@@ -36,7 +36,8 @@ export function calculatorAgent(name = "assistant", paceMs = 0): AgentDefinition
   });
 }
 
-const pay = defineTool({
+/** Pays an amount once a human approves (an irreversible tool that waits for approval). */
+export const pay = defineTool({
   name: "pay",
   description: "Pays an amount. A human approves each call.",
   input: z.object({ amount: z.number() }),

@@ -11,6 +11,7 @@ import { afterEach, expect, it } from "vitest";
 import * as z from "zod";
 import { comparable, nodeChat, textOf } from "../../../test/support/node-chat.ts";
 import { AgentChat, loadChatMessages } from "../src/agent-chat.ts";
+import { pay } from "./agents.ts";
 import type { RealServer } from "./real-server.ts";
 import { start, until } from "./support.ts";
 
@@ -19,14 +20,6 @@ let gate = Promise.resolve();
 /** Set before the rewind: the model then answers with the held call instead of the payment. */
 let rewound = false;
 
-const pay = defineTool({
-  name: "pay",
-  description: "Pays an amount. A human approves each call.",
-  input: z.object({ amount: z.number() }),
-  effect: "irreversible",
-  needsApproval: true,
-  execute: ({ amount }) => ({ paid: amount }),
-});
 const hold = defineTool({
   name: "hold",
   description: "Waits for the test.",

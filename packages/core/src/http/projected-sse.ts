@@ -11,7 +11,6 @@ import {
   UI_STREAM_DONE,
   UI_STREAM_HEADERS,
 } from "../wire/ui-stream/ui-stream-projector.ts";
-import { visibleProjector } from "../wire/ui-stream/visible-run.ts";
 import type { SessionHttpContext } from "./route.ts";
 
 /** Bytes of ledger read per write: a backlog leaves in pieces, the next when the reader took one. */
@@ -91,7 +90,8 @@ export function projectedSse<C>(
  * what a rewind written before the response took back after `from` (wire/rewound.ts
  * `rewoundFrom`, AG-UI's rule): a reader of the resume stream cut mid-run and resumed by its
  * `Last-Event-ID` gets the rest of what it was reading. `keepAliveMs`: the keep-alive interval
- * while idle (default `live.keepAliveMs`).
+ * while idle (default `live.keepAliveMs`); `fresh`: `from` is the start of a run, nothing to warm
+ * the projector with (`ProjectedSseOptions.fresh`).
  */
 export function uiStream(
   request: Request,
@@ -99,6 +99,7 @@ export function uiStream(
   from: ChunkPosition,
   until: (event: LedgerEvent) => boolean,
   keepAliveMs?: number,
+  fresh = false,
 ): Response {
   const { ledger } = ctx.runtime;
   const projector = withoutRewound(
@@ -110,6 +111,7 @@ export function uiStream(
     trailer: UI_STREAM_DONE,
     bounded: false,
     headers: UI_STREAM_HEADERS,
+    fresh,
     ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
   });
 }
@@ -118,10 +120,11 @@ export function uiStream(
  * The resume stream of the active run (`GET /chat/:agent/:id/stream`, `GET .../ui-stream`
  * without an offset): the run from its start as its conversation shows it, without what a
  * resume from a checkpoint (or a retry) written before the response took back (the rule of
- * `GET .../chat-history`, wire/ui-stream/visible-run.ts `visibleProjector`), then live until the
- * run's stream ends (`endsRun`). The backlog is not built first: the one live reader reads it
- * from the run's start a page at a time (`live.maxEvents` events within `MAX_READ_BYTES` of
- * ledger, streams/budget.ts), one write per page once the reader took the last, and goes on
+ * `GET .../chat-history`, wire/ui-stream/visible-run.ts: `uiStream` from the run's start, whose
+ * `rewoundFrom` is then the history's filter), then live until the run's stream ends
+ * (`endsRun`). The backlog is not built first: the one live reader reads it from the run's
+ * start a page at a time (`live.maxEvents` events within `MAX_READ_BYTES` of ledger,
+ * streams/budget.ts), one write per page once the reader took the last, and goes on
  * live from where the last page ended with the same projector: the object holds a page, not
  * the run, and no chunk is skipped or sent twice at a page's edge or where the backlog ends.
  * A rewind written after the response started cannot take back chunks already sent
@@ -134,20 +137,6 @@ export function activeRunUiStream(
   run: RunRecord,
   keepAliveMs?: number,
 ): Response {
-  const { ledger } = ctx.runtime;
-  const projector = visibleProjector(ledger, run, createUiStreamProjector(), ledger.tail);
-  return projectedSse(
-    request,
-    ctx,
-    projector,
-    { after: run.startedSeq - 1, skip: 0 },
-    {
-      until: endsRun(ctx.sql, run.runId),
-      trailer: UI_STREAM_DONE,
-      bounded: false,
-      headers: UI_STREAM_HEADERS,
-      fresh: true,
-      ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
-    },
-  );
+  const start = { after: run.startedSeq - 1, skip: 0 };
+  return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId), keepAliveMs, true);
 }

@@ -1,10 +1,11 @@
 import { verifyEvents } from "@ag-ui/client";
 import { EventSchemas } from "@ag-ui/core/schemas";
-import { readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from "ai";
+import type { UIMessage } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { mathAgent } from "../../test/fixtures.ts";
+import { rebuildMessage } from "../../test/ui-message.ts";
 import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";
 import { defineAgent, defineTool, scriptedModel } from "../index.ts";
@@ -77,20 +78,6 @@ async function frames(response: Response, stop: (data: unknown) => boolean = () 
   }
 }
 
-async function rebuild(chunks: unknown[]): Promise<UIMessage | undefined> {
-  const schema = await uiMessageChunkSchema();
-  for (const chunk of chunks) expect((await schema.validate?.(chunk))?.success).toBe(true);
-  const stream = new ReadableStream<UIMessageChunk>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk as UIMessageChunk);
-      controller.close();
-    },
-  });
-  let last: UIMessage | undefined;
-  for await (const message of readUIMessageStream({ stream })) last = message;
-  return last;
-}
-
 const texts = (m: UIMessage | undefined) =>
   m?.parts.flatMap((p) => (p.type === "text" ? [p.text] : []));
 
@@ -114,7 +101,7 @@ describe("a replay of a run that paused and was resumed", () => {
       .filter((l) => l.startsWith("data: {"))
       .map((l) => JSON.parse(l.slice(6)) as { type: string });
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
-    const message = await rebuild(chunks);
+    const message = await rebuildMessage(chunks, { validate: true });
     expect(texts(message)).toEqual(["Let me add.", "The answer is 5."]);
     expect(message?.parts).toContainEqual(
       expect.objectContaining({ type: "tool-calculator", state: "output-available", output: 5 }),
@@ -137,7 +124,7 @@ describe("a replay of a run that paused and was resumed", () => {
       .map((l) => JSON.parse(l.slice(6)) as { type: string });
     expect(chunks.map((c) => c.type)).toContain("tool-output-available");
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
-    const message = await rebuild(chunks);
+    const message = await rebuildMessage(chunks, { validate: true });
     expect(texts(message)).toEqual(["Moving it.", "Moved."]);
     expect(message?.parts).toContainEqual(
       expect.objectContaining({
@@ -158,11 +145,12 @@ describe("a replay of a run that paused and was resumed", () => {
     const response = await get(t, "ui-stream");
     const read = response.text();
     await t.drain();
-    const message = await rebuild(
+    const message = await rebuildMessage(
       (await read)
         .split("\n")
         .filter((l) => l.startsWith("data: {"))
         .map((l) => JSON.parse(l.slice(6))),
+      { validate: true },
     );
     const part = message?.parts.find((p) => p.type === "tool-transfer");
     expect(part).toMatchObject({ state: "output-denied" });

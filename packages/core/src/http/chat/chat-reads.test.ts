@@ -56,6 +56,17 @@ function request(t: TestSession, path: string, method = "GET", body?: unknown) {
   return handleSessionRequest(new Request(`http://x/agents/writer/s1/${path}`, init), action, ctx);
 }
 
+/** The writer on a counting SqlPort, its text coalesced into deltas of at most 16 chars. */
+function coalescedSession(): { t: TestSession; sql: CountingSqlPort } {
+  const sql = new CountingSqlPort();
+  const t = createTestSession(
+    writer,
+    { workflows, coalesce: { maxDelayMs: Number.MAX_SAFE_INTEGER, maxChars: 16 } },
+    { sql, clock: new ManualClock() },
+  );
+  return { t, sql };
+}
+
 /** A run that said FIRST, was taken back to its start with "again", said AGAIN, and waits. */
 async function rewoundLongRun(): Promise<{
   t: TestSession;
@@ -64,12 +75,7 @@ async function rewoundLongRun(): Promise<{
   /** The run's events in the ledger. */
   events: number;
 }> {
-  const sql = new CountingSqlPort();
-  const t = createTestSession(
-    writer,
-    { workflows, coalesce: { maxDelayMs: Number.MAX_SAFE_INTEGER, maxChars: 16 } },
-    { sql, clock: new ManualClock() },
-  );
+  const { t, sql } = coalescedSession();
   await t.runtime.start({ message: "go" });
   await t.drain();
   const started = t.runtime.ledger.read(0).find((e) => e.kind === "run.started");
@@ -208,12 +214,7 @@ describe("the resume stream of an active run with a long backlog", () => {
   });
 
   it("sends the bytes `GET ui-stream?offset=` sends from the run's start, for a run no rewind touched", async () => {
-    const sql = new CountingSqlPort();
-    const t = createTestSession(
-      writer,
-      { workflows, coalesce: { maxDelayMs: Number.MAX_SAFE_INTEGER, maxChars: 16 } },
-      { sql, clock: new ManualClock() },
-    );
+    const { t } = coalescedSession();
     await t.runtime.start({ message: "go" });
     await t.drain();
     expect(t.runtime.status().status).toBe("waiting");

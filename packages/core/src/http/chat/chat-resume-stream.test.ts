@@ -5,7 +5,6 @@
  * was sent (the UI message stream cannot take chunks back) and then gets the rewound run's
  * new chunks too, until it reconnects. The run waits on a Workflow: active, resumable.
  */
-import { readUIMessageStream, type UIMessage, type UIMessageChunk } from "ai";
 import { describe, expect, it } from "vitest";
 import {
   call,
@@ -17,6 +16,7 @@ import {
   waiting,
   workflows,
 } from "../../../test/rewind-fixture.ts";
+import { rebuildMessage } from "../../../test/ui-message.ts";
 import { defineAgent, scriptedModel } from "../../index.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
@@ -31,19 +31,6 @@ const talker = defineAgent({
     rules: [() => ({ text: LONG, toolCalls: [{ name: "crunch", args: { n: 3 } }] })],
   }),
 });
-
-/** The assistant message the AI SDK's own reader builds from `chunks`. */
-async function built(chunks: UiChunk[]): Promise<UIMessage | undefined> {
-  const stream = new ReadableStream<UIMessageChunk>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk as UIMessageChunk);
-      controller.close();
-    },
-  });
-  let last: UIMessage | undefined;
-  for await (const message of readUIMessageStream({ stream })) last = message;
-  return last;
-}
 
 const texts = (chunks: UiChunk[]) =>
   chunks.flatMap((c) => (c.type === "text-delta" ? [c.delta as string] : [])).join("");
@@ -118,7 +105,7 @@ describe("the resume stream of a rewound run", () => {
         expect([...whole.ids.slice(0, cut), ...restIds]).toEqual(expected.ids);
         expect(joined).toEqual(expected.chunks);
         // The message the AI SDK builds is the one the uncut stream builds.
-        expect(await built(joined)).toEqual(await built(expected.chunks));
+        expect(await rebuildMessage(joined)).toEqual(await rebuildMessage(expected.chunks));
       }
     }
   });

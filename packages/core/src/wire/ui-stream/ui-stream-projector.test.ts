@@ -1,10 +1,11 @@
-import { readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from "ai";
+import { uiMessageChunkSchema } from "ai";
 import { describe, expect, it } from "vitest";
 import { counterAgent, mathAgent } from "../../../test/fixtures.ts";
+import { rebuildMessage as rebuild } from "../../../test/ui-message.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import { warm } from "../chunk-projector.ts";
-import { createUiStreamProjector, type UiChunk } from "./ui-stream-projector.ts";
+import { createUiStreamProjector } from "./ui-stream-projector.ts";
 
 async function completedRun() {
   const s = createTestSession(mathAgent);
@@ -17,19 +18,6 @@ const project = (events: readonly LedgerEvent[]) => {
   const projector = createUiStreamProjector();
   return events.flatMap((e) => projector.map(e));
 };
-
-export async function rebuild(chunks: readonly UiChunk[]): Promise<UIMessage | undefined> {
-  const stream = new ReadableStream<UIMessageChunk>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk as UIMessageChunk);
-      controller.close();
-    },
-  });
-  let last: UIMessage | undefined;
-  for await (const message of readUIMessageStream({ stream, terminateOnError: true }))
-    last = message;
-  return last;
-}
 
 describe("the ledger as AI SDK UI message chunks", () => {
   it("emits chunks that validate against the ai package's schema", async () => {

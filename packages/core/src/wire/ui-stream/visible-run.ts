@@ -3,7 +3,8 @@
  * `run.started`, without what a resume from a checkpoint (or a retry) took back. One rule for
  * the restored chat (`GET .../chat-history`, chat-turns.ts, replayed here whole) and the resume
  * stream of the active run (`GET /chat/:agent/:id/stream`, `GET .../ui-stream`,
- * http/projected-sse.ts, which reads it a page at a time through `visibleProjector`).
+ * http/projected-sse.ts `activeRunUiStream`, which reads it a page at a time with the filter of
+ * `rewoundFrom` from the run's start: the same rewinds).
  *
  * Invariants:
  * 1. What a rewind hides is what the messages projection hides, by the one rule AG-UI follows
@@ -28,21 +29,6 @@ import type { UiChunk } from "./ui-stream-projector.ts";
 const BATCH = 500;
 
 /**
- * `projector` for a stream of `run` from its start: what the rewinds written up to `through`
- * took back gives no chunk (invariant 1). The one filter of the restored chat (`visibleRun`)
- * and of the resume stream of the active run, which reads the run page by page on the live
- * reader (http/projected-sse.ts `activeRunUiStream`).
- */
-export function visibleProjector(
-  ledger: Ledger,
-  run: RunRecord,
-  projector: ChunkProjector<UiChunk>,
-  through: number,
-): ChunkProjector<UiChunk> {
-  return withoutRewound(projector, rewoundEvents(ledger, run.startedSeq - 1, through));
-}
-
-/**
  * The chunks of `run` from its start to where `ends` holds (wire/replay-end.ts `endsRun`) or the
  * ledger's tail, read in batches, merged (see the invariants above).
  */
@@ -53,7 +39,8 @@ export function visibleRun(
   ends: (event: LedgerEvent) => boolean,
 ): UiChunk[] {
   const through = ledger.tail;
-  const visible = visibleProjector(ledger, run, projector, through);
+  // What the rewinds written up to `through` took back gives no chunk (invariant 1).
+  const visible = withoutRewound(projector, rewoundEvents(ledger, run.startedSeq - 1, through));
   const chunks: UiChunk[] = [];
   for (let last = run.startedSeq - 1; last < through; ) {
     const batch = ledger.read(last, Math.min(BATCH, through - last));

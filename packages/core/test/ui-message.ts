@@ -1,0 +1,29 @@
+import { readUIMessageStream, type UIMessage, type UIMessageChunk, uiMessageChunkSchema } from "ai";
+
+/**
+ * The assistant message the `ai` package's own reader (`readUIMessageStream`, failing on an
+ * error chunk) builds from UI message stream `chunks`; undefined when they build none. With
+ * `validate`, each chunk is first checked against the package's chunk schema (throws naming
+ * the first that does not validate).
+ */
+export async function rebuildMessage(
+  chunks: readonly unknown[],
+  options: { validate?: boolean } = {},
+): Promise<UIMessage | undefined> {
+  if (options.validate === true) {
+    const schema = await uiMessageChunkSchema();
+    for (const chunk of chunks)
+      if ((await schema.validate?.(chunk))?.success !== true)
+        throw new Error(`invalid UI chunk: ${JSON.stringify(chunk)}`);
+  }
+  const stream = new ReadableStream<UIMessageChunk>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk as UIMessageChunk);
+      controller.close();
+    },
+  });
+  let last: UIMessage | undefined;
+  for await (const message of readUIMessageStream({ stream, terminateOnError: true }))
+    last = message;
+  return last;
+}
