@@ -1,5 +1,6 @@
 import { type HttpContext, requestJson, type WebSocketConstructor } from "./http.ts";
 import { AgentSession, type CallOptions } from "./session.ts";
+import { tokenOptions } from "./token.ts";
 import type { SessionQuery, SessionsPage } from "./types.ts";
 
 /** Filters of `GET /sessions` (the D1 index), as the server declares them. */
@@ -16,6 +17,12 @@ export interface ClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** A WebSocket constructor for `transport: "ws"` and `connect()` where there is no global one. */
   readonly WebSocket?: WebSocketConstructor;
+  /**
+   * A token (`mintSessionToken`, `mintIndexToken`, ... with the server's AUTH_SECRET) sent on
+   * every request: `authorization: Bearer <token>` over HTTP, `?token=` on the WebSocket (which
+   * carries no header). Unset: nothing is added (local dev, or your own `headers`/`fetch`).
+   */
+  readonly token?: string;
 }
 
 export interface DurableAgentsClient {
@@ -34,12 +41,14 @@ export interface DurableAgentsClient {
  * const session = client.session("assistant", crypto.randomUUID());
  */
 export function createClient(options: ClientOptions = {}): DurableAgentsClient {
+  const auth =
+    options.token === undefined ? undefined : tokenOptions(options.token, options.WebSocket);
   const ctx: HttpContext = {
     baseUrl: (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, ""),
     // Wrapped so browsers call fetch with the right `this`.
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-    headers: options.headers ?? {},
-    WebSocket: options.WebSocket,
+    headers: { ...options.headers, ...auth?.headers },
+    WebSocket: auth?.WebSocket ?? options.WebSocket,
   };
   return {
     baseUrl: ctx.baseUrl,

@@ -212,6 +212,21 @@ describe("errors", () => {
   });
 });
 
+describe("token", () => {
+  it("createClient({ token }) sends it as a Bearer header on every request, beside the configured headers", async () => {
+    const seen: Headers[] = [];
+    const fakeFetch: typeof fetch = async (_input, init) => {
+      seen.push(new Headers(init?.headers));
+      return Response.json({ agent: "a", session: "s", status: "idle", runId: null, offset: "-1" });
+    };
+    await createClient({ fetch: fakeFetch, headers: { "x-app": "1" }, token: "t0k" })
+      .session("a", "s")
+      .status();
+    expect(seen[0]?.get("authorization")).toBe("Bearer t0k");
+    expect(seen[0]?.get("x-app")).toBe("1");
+  });
+});
+
 describe("base URL", () => {
   it("resolves a relative baseUrl against the page, as in a same-origin browser app", async () => {
     const seen: string[] = [];

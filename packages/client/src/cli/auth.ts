@@ -6,37 +6,7 @@
  * (`authorization: Bearer`, `?token=`). The CLI says the same in its own: which token to
  * pass, and where (`--token`, `DURABLE_AGENTS_TOKEN`).
  */
-import type { ClientOptions } from "../client.ts";
 import type { DurableAgentsClientError } from "../errors.ts";
-import type { WebSocketConstructor, WebSocketLike } from "../http.ts";
-
-/**
- * What the client sends a token with: `authorization: Bearer <token>` on every HTTP request
- * (routes, SSE and long-poll reads), and `?token=` on the session WebSocket, where Node's
- * WebSocket, like a browser's, sets no headers (the server reads either; docs/api.md#auth).
- */
-export function tokenClientOptions(
-  token: string | undefined,
-  Socket: WebSocketConstructor | undefined = globalThis.WebSocket as unknown as
-    | WebSocketConstructor
-    | undefined,
-): Pick<ClientOptions, "headers" | "WebSocket"> {
-  if (token === undefined) return {};
-  const headers = { authorization: `Bearer ${token}` };
-  if (Socket === undefined) return { headers };
-  const open = (url: string): WebSocketLike => {
-    const withToken = new URL(url);
-    withToken.searchParams.set("token", token);
-    return new Socket(withToken.toString());
-  };
-  const WithToken = class {
-    constructor(url: string) {
-      // biome-ignore lint/correctness/noConstructorReturn: the socket itself, opened at the URL with the token
-      return open(url);
-    }
-  } as unknown as WebSocketConstructor;
-  return { headers, WebSocket: WithToken };
-}
 
 const PASS = "pass it with --token <token> or set DURABLE_AGENTS_TOKEN";
 

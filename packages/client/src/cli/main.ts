@@ -6,7 +6,7 @@ import { createClient } from "../client.ts";
 import { DurableAgentsClientError } from "../errors.ts";
 import { inCliTerms } from "./advice.ts";
 import { parse, resolveToken, resolveUrl, UsageError } from "./args.ts";
-import { authAdvice, tokenClientOptions } from "./auth.ts";
+import { authAdvice } from "./auth.ts";
 import { chat } from "./commands/chat.ts";
 import { projections } from "./commands/projections.ts";
 import {
@@ -89,7 +89,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     const url = resolveUrl(parsed.values.url as string | undefined, io.env);
     const token = resolveToken(parsed.values.token as string | undefined, io.env);
     ctx = {
-      client: createClient({ baseUrl: url, ...tokenClientOptions(token) }),
+      client: createClient({ baseUrl: url, ...(token === undefined ? {} : { token }) }),
       sentToken: token !== undefined,
       url,
       json: parsed.values.json === true,
