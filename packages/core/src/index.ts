@@ -203,6 +203,7 @@ export { type Clock, systemClock } from "./clock.ts";
 export {
   answeredByHook,
   type Caller,
+  COMMAND_SCOPES,
   type CommandCall,
   type CommandName,
   type CommandOutcome,

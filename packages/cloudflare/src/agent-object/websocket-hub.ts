@@ -2,6 +2,7 @@ import {
   BadRequestError,
   type Caller,
   type Clock,
+  COMMAND_SCOPES,
   type CommandCall,
   type CommandOutcome,
   checkCaller,
@@ -12,7 +13,6 @@ import {
   type Logger,
   renderError,
 } from "@durable-agents/core";
-import { COMMAND_SCOPES } from "./platform.ts";
 import { SocketCredit } from "./socket-credit.ts";
 import { SocketStalls } from "./socket-stalls.ts";
 import {

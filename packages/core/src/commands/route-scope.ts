@@ -13,3 +13,11 @@ export function routeScope(action: string, method: string): TokenScope {
     if (command.http.action === action && command.http.method === method) return command.scope;
   return scopeOf(method);
 }
+
+/**
+ * The scopes the session commands need, from their declarations (SESSION_COMMANDS): what a
+ * WebSocket's caller is asked for at the upgrade, since its frames are commands.
+ */
+export const COMMAND_SCOPES: readonly TokenScope[] = [
+  ...new Set(Object.values(SESSION_COMMANDS).map((command) => command.scope)),
+];
