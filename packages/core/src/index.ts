@@ -21,6 +21,7 @@ export {
 } from "./agent/completion-hook.ts";
 export type { ContextOptions, SummarizeInput, Summarizer } from "./agent/context-options.ts";
 export {
+  AGENT_NAME_PATTERN,
   type AgentDefinition,
   type AgentOptions,
   type AgentTools,
