@@ -368,6 +368,7 @@ export {
   serveLedgerRead,
   WIRE_EVENT_CODEC,
 } from "./streams/ledger-source.ts";
+export { SocketCredit } from "./streams/socket-credit.ts";
 export {
   DURABLE_AGENTS,
   derivedSpanId,

@@ -2,8 +2,7 @@
  * The events frames the WebSocket hub sends (websocket-hub.ts): each built once per ledger
  * position for every socket at it in one pass, and charged to each socket's credit.
  */
-import type { Ledger } from "@durable-agents/core";
-import type { SocketCredit } from "./socket-credit.ts";
+import type { Ledger, SocketCredit } from "@durable-agents/core";
 import { eventsFrame, frameBytes } from "./websocket-protocol.ts";
 
 /** A frame built once per flush for every socket at one position. */

@@ -12,8 +12,8 @@ import {
   type Ledger,
   type Logger,
   renderError,
+  SocketCredit,
 } from "@durable-agents/core";
-import { SocketCredit } from "./socket-credit.ts";
 import { charge, type SharedFrame, sharedFrame } from "./socket-frames.ts";
 import { SocketStalls } from "./socket-stalls.ts";
 import {
