@@ -211,6 +211,7 @@ export {
   type CommandResult,
   type CommandRunContext,
   checkCaller,
+  commandRefusal,
   compareAndSetStatus,
   dispatchCommand,
   expiredError,

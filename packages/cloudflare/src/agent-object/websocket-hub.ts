@@ -2,10 +2,9 @@ import {
   BadRequestError,
   type Caller,
   type Clock,
-  COMMAND_SCOPES,
   type CommandCall,
   type CommandOutcome,
-  checkCaller,
+  commandRefusal,
   decodeOffset,
   deliveryWindow,
   dispatchCommand,
@@ -216,14 +215,7 @@ export class WebSocketHub {
   #refusal(ws: WebSocket, error: unknown): unknown {
     if (!(error instanceof BadFrameError) || error.code === "invalid_ack") return undefined;
     const attachment = ws.deserializeAttachment() as Attachment | null;
-    const caller = attachment?.caller ?? NO_CALLER;
-    const held = COMMAND_SCOPES.find((scope) => caller.scopes.includes(scope));
-    try {
-      checkCaller(caller, held ?? "write", this.#clock?.now() ?? Date.now());
-      return undefined;
-    } catch (refusal) {
-      return refusal;
-    }
+    return commandRefusal(attachment?.caller ?? NO_CALLER, this.#clock?.now() ?? Date.now());
   }
 
   /** The one error renderer (core's renderError), logging what is not a typed error. */

@@ -1,5 +1,6 @@
 import { scopeOf } from "../auth/access.ts";
 import type { TokenScope } from "../auth/session-token.ts";
+import { type Caller, checkCaller } from "./caller.ts";
 import { SESSION_COMMANDS } from "./session-commands.ts";
 
 /**
@@ -21,3 +22,19 @@ export function routeScope(action: string, method: string): TokenScope {
 export const COMMAND_SCOPES: readonly TokenScope[] = [
   ...new Set(Object.values(SESSION_COMMANDS).map((command) => command.scope)),
 ];
+
+/**
+ * Why `caller` may send no session command at `now` (epoch ms): its token expired (401
+ * `token_expired`) or it holds none of COMMAND_SCOPES (403 `missing_scope`, for `write`).
+ * Undefined when it may send some command. A transport asks this before it says what is wrong
+ * with a frame that names no command, so a caller let in to nothing hears only its refusal.
+ */
+export function commandRefusal(caller: Caller, now: number): unknown {
+  const held = COMMAND_SCOPES.find((scope) => caller.scopes.includes(scope));
+  try {
+    checkCaller(caller, held ?? "write", now);
+    return undefined;
+  } catch (refusal) {
+    return refusal;
+  }
+}
