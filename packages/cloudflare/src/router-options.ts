@@ -15,6 +15,7 @@
  *    (`rule_not_applied`): its own routes and its sessions let in different requests.
  */
 import { DurableAgentsError, type Logger, type PriceTable } from "@durable-agents/core";
+import type { AgentServerOptions } from "./agent-object/agent-server-options.ts";
 import type { Authorize } from "./auth/authorize.ts";
 import type { SessionIndex } from "./d1/index-port.ts";
 
@@ -22,13 +23,8 @@ import type { SessionIndex } from "./d1/index-port.ts";
 export interface RoutedServer {
   /** The agent types it serves (the default of `mcp.agents`). */
   readonly agents: readonly string[];
-  /** The options it was created with. */
-  readonly options: {
-    readonly authorize?: Authorize;
-    readonly index?: SessionIndex;
-    readonly prices?: PriceTable;
-    readonly logger?: Logger;
-  };
+  /** The options it was created with: those the Worker's routes apply too. */
+  readonly options: Pick<AgentServerOptions, "authorize" | "index" | "prices" | "logger">;
 }
 
 /** The options of routeRequest that the server also declares. */

@@ -1,4 +1,5 @@
 import {
+  AGENT_NAME_PATTERN,
   agentSub,
   BadRequestError,
   bodyLimit,
@@ -134,12 +135,11 @@ export async function routeRequest(
       assertSessionIndex(index, "routeRequest");
       return await index.serve(request, bindings, { prices });
     }
-    const mcp = options.mcp && /^\/mcp\/([a-z0-9][a-z0-9_-]{0,63})$/.exec(url.pathname);
-    if (options.mcp && mcp?.[1]) {
+    const agent = options.mcp && /^\/mcp\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (options.mcp && agent !== undefined && AGENT_NAME_PATTERN.test(agent)) {
       // The door, before the MCP transport: the session routes' check (a 401 carries
       // `www-authenticate`, as MCP's authorization spec asks of HTTP transports). `read`:
       // talking to the agent; its tool's start command checks `write` on the session.
-      const agent = mcp[1];
       const outcome = await authorizeRequest(
         request,
         env as unknown as Record<string, unknown>,

@@ -21,6 +21,7 @@ export {
 } from "./agent/completion-hook.ts";
 export type { ContextOptions, SummarizeInput, Summarizer } from "./agent/context-options.ts";
 export {
+  AGENT_NAME_PATTERN,
   type AgentDefinition,
   type AgentOptions,
   type AgentTools,
@@ -203,12 +204,14 @@ export { type Clock, systemClock } from "./clock.ts";
 export {
   answeredByHook,
   type Caller,
+  COMMAND_SCOPES,
   type CommandCall,
   type CommandName,
   type CommandOutcome,
   type CommandResult,
   type CommandRunContext,
   checkCaller,
+  commandRefusal,
   compareAndSetStatus,
   dispatchCommand,
   expiredError,
@@ -366,6 +369,7 @@ export {
   serveLedgerRead,
   WIRE_EVENT_CODEC,
 } from "./streams/ledger-source.ts";
+export { SocketCredit } from "./streams/socket-credit.ts";
 export {
   DURABLE_AGENTS,
   derivedSpanId,

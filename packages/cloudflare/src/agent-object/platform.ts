@@ -2,16 +2,15 @@ import {
   type AppContext,
   bodyLimit,
   type Caller,
+  COMMAND_SCOPES,
   errorResponse,
   type Logger,
   MethodNotAllowedError,
   type PriceTable,
-  SESSION_COMMANDS,
   type SessionHooks,
   type SessionRuntime,
   type SqlPort,
   sessionActions,
-  type TokenScope,
 } from "@durable-agents/core";
 import {
   type AuthIdentity,
@@ -135,11 +134,6 @@ export async function serveWithPlatform(
     return builtIn(current, outcome.caller);
   }
 }
-
-/** The scopes the session commands need, from their declarations. */
-export const COMMAND_SCOPES: readonly TokenScope[] = [
-  ...new Set(Object.values(SESSION_COMMANDS).map((command) => command.scope)),
-];
 
 function isBuiltIn(action: string): boolean {
   return action === "ws" || sessionActions().includes(action);

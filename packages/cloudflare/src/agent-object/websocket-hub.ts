@@ -4,16 +4,16 @@ import {
   type Clock,
   type CommandCall,
   type CommandOutcome,
-  checkCaller,
+  commandRefusal,
   decodeOffset,
   deliveryWindow,
   dispatchCommand,
   type Ledger,
   type Logger,
   renderError,
+  SocketCredit,
 } from "@durable-agents/core";
-import { COMMAND_SCOPES } from "./platform.ts";
-import { SocketCredit } from "./socket-credit.ts";
+import { charge, type SharedFrame, sharedFrame } from "./socket-frames.ts";
 import { SocketStalls } from "./socket-stalls.ts";
 import {
   ackedSeq,
@@ -24,7 +24,6 @@ import {
   failedFrame,
   fatalFrame,
   flowFrame,
-  frameBytes,
   parseFrame,
   responseFrame,
   resultFrame,
@@ -216,14 +215,7 @@ export class WebSocketHub {
   #refusal(ws: WebSocket, error: unknown): unknown {
     if (!(error instanceof BadFrameError) || error.code === "invalid_ack") return undefined;
     const attachment = ws.deserializeAttachment() as Attachment | null;
-    const caller = attachment?.caller ?? NO_CALLER;
-    const held = COMMAND_SCOPES.find((scope) => caller.scopes.includes(scope));
-    try {
-      checkCaller(caller, held ?? "write", this.#clock?.now() ?? Date.now());
-      return undefined;
-    } catch (refusal) {
-      return refusal;
-    }
+    return commandRefusal(attachment?.caller ?? NO_CALLER, this.#clock?.now() ?? Date.now());
   }
 
   /** The one error renderer (core's renderError), logging what is not a typed error. */
@@ -275,7 +267,7 @@ export class WebSocketHub {
         this.#stalls.pause(ws);
         return true;
       }
-      const frame = this.#sharedFrame(ledger, subscriber.after, frames);
+      const frame = sharedFrame(ledger, subscriber.after, this.#options, frames);
       if (frame === undefined) break;
       if (!safeSend(ws, frame.text)) {
         this.#sockets.delete(ws);
@@ -288,26 +280,6 @@ export class WebSocketHub {
     if (subscriber.closeAtEnd !== true || subscriber.after < ledger.tail) return true;
     this.#shut(ws, WS_STREAM_CLOSED);
     return false;
-  }
-
-  /** The frame after `after`, built once per position for the sockets of one pass. */
-  #sharedFrame(
-    ledger: Ledger,
-    after: number,
-    frames: Map<number, SharedFrame>,
-  ): SharedFrame | undefined {
-    const frame = frames.get(after) ?? this.#frame(ledger, after);
-    if (frame !== undefined) frames.set(after, frame);
-    return frame;
-  }
-
-  #frame(ledger: Ledger, after: number): SharedFrame | undefined {
-    const events = ledger.read(after, this.#options.maxEvents);
-    // A quarter of the window per frame, so a window holds a few frames and a catch-up is paced.
-    const maxChars = this.#options.windowBytes / 4;
-    const { text, last } = eventsFrame(events, ledger.tail, ledger.closed, after, maxChars);
-    if (last === after) return undefined;
-    return { text, last, bytes: frameBytes(text) };
   }
 
   /** The upgrade's catch-up; at the end of a closed ledger the socket learns so and is closed. */
@@ -366,7 +338,7 @@ export class WebSocketHub {
     const subscriber = this.#subscriber(attachment.acked ?? attachment.after);
     const ledger = this.#watching;
     while (ledger !== undefined && subscriber.after < this.#baseTail && subscriber.credit.open) {
-      const frame = this.#sharedFrame(ledger, subscriber.after, frames);
+      const frame = sharedFrame(ledger, subscriber.after, this.#options, frames);
       if (frame === undefined || frame.last > this.#baseTail) break;
       charge(subscriber, frame);
     }
@@ -390,21 +362,6 @@ export class WebSocketHub {
         this.#sockets.set(ws, this.#inherited(attachment, frames));
     }
   }
-}
-
-/** A frame built once per flush for every socket at one position. */
-interface SharedFrame {
-  readonly text: string;
-  /** seq of its last event: where the socket is after it. */
-  readonly last: number;
-  /** Its UTF-8 length, counted against each socket's window. */
-  readonly bytes: number;
-}
-
-/** `subscriber` was sent (or, inherited, may have been sent) `frame`: its credit and position. */
-function charge(subscriber: Subscriber, frame: SharedFrame): void {
-  subscriber.credit.sent(frame.last, frame.bytes);
-  subscriber.after = frame.last;
 }
 
 function statusOf(outcome: CommandOutcome): number {

@@ -119,6 +119,13 @@ export type AgentOptions<D extends DomainPolicies = DomainPolicies> = Omit<
   };
 
 /**
+ * An agent's name: 1-64 lowercase letters, digits, `_` or `-`, starting with a letter or digit.
+ * The one rule, for defineAgent and for the doors that take a name before any registry
+ * (`/mcp/:agent`).
+ */
+export const AGENT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
  * Declares an agent.
  * @example
  * defineAgent({ name: "assistant", system: "Be brief.", model: openai("gpt-4o-mini"), tools: [calculator] })
@@ -126,7 +133,7 @@ export type AgentOptions<D extends DomainPolicies = DomainPolicies> = Omit<
 export function defineAgent<const D extends DomainPolicies = DomainPolicies>(
   options: AgentOptions<D>,
 ): AgentDefinition {
-  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(options.name)) {
+  if (!AGENT_NAME_PATTERN.test(options.name)) {
     throw new TypeError(
       `agent name "${options.name}" must be 1-64 lowercase letters, digits, _ or -`,
     );

@@ -19,7 +19,7 @@ export {
   dispatchCommand,
   isCommandName,
 } from "./dispatch.ts";
-export { routeScope } from "./route-scope.ts";
+export { COMMAND_SCOPES, commandRefusal, routeScope } from "./route-scope.ts";
 export type { ResumeBody, StartBody } from "./run-commands.ts";
 export { SESSION_COMMANDS } from "./session-commands.ts";
 export {

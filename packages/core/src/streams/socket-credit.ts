@@ -1,6 +1,7 @@
 /**
- * Flow control of one session WebSocket (websocket-protocol.ts, "Flow control"): the bytes of
- * events frames sent to it and not yet acknowledged, against its window. Pure.
+ * Flow control of one session WebSocket (the Cloudflare layer's websocket-protocol.ts, "Flow
+ * control"): the bytes of events frames sent to it and not yet acknowledged, against its
+ * window. Pure.
  *
  * Invariants:
  * 1. `open` is false once the unacknowledged bytes reach the window; the hub sends nothing while
@@ -11,7 +12,8 @@
  *    up to the mark before it, under by at most 1/16 of the window. An ack of everything sent
  *    releases everything, so a client that acks what it processed is never left at its window.
  * 3. The state is this instance's; a woken object rebuilds an inherited socket's from its acked
- *    seq, charging it with the frames it was sent since (websocket-hub.ts invariant 2).
+ *    seq, charging it with the frames it was sent since (the Cloudflare layer's websocket-hub.ts,
+ *    invariant 2).
  */
 export class SocketCredit {
   readonly #window: number;

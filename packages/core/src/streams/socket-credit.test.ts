@@ -1,6 +1,6 @@
-/** The credit of one socket (src/agent-object/socket-credit.ts), frame by frame. */
+/** The credit of one socket (socket-credit.ts), frame by frame. */
 import { describe, expect, it } from "vitest";
-import { SocketCredit } from "../src/agent-object/socket-credit.ts";
+import { SocketCredit } from "./socket-credit.ts";
 
 describe("SocketCredit", () => {
   it("closes at the window, counting the frame that crosses it", () => {
