@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { defineAgent, scriptedModel } from "@durable-agents/core";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
 import { addTool } from "./fixtures/add-tool.ts";
+import { benchRunId } from "./step-cost/run-ids.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
 
@@ -65,7 +66,7 @@ try {
     sql.db.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF");
     const session = createTestSession(
       agentAnswering(answer),
-      { newId: () => `run_${crypto.randomUUID()}` },
+      { newId: benchRunId },
       { sql, clock: new ManualClock() },
     );
     for (let run = 1; run <= RUNS; run++) {

@@ -45,6 +45,7 @@ import { executorBench } from "./step-cost/executors.ts";
 import { httpRun, median } from "./step-cost/http.ts";
 import { aiSdkStep, bareStep } from "./step-cost/peers.ts";
 import { profileSteps } from "./step-cost/profile.ts";
+import { benchRunId, RUN_IDS } from "./step-cost/run-ids.ts";
 
 const HISTORIES = (process.env.BENCH_HISTORIES ?? "10,1000,10000").split(",").map(Number);
 /** Over HTTP a history is built one run at a time (~50 ms each): up to 1,000 messages. */
@@ -54,8 +55,6 @@ const HTTP_SAMPLES = Number(process.env.BENCH_HTTP_SAMPLES ?? 8);
 /** The executors' comparison: runs of EXEC_STEPS steps, median of EXEC_SAMPLES per executor. */
 const EXEC_STEPS = Number(process.env.BENCH_EXEC_STEPS ?? 20);
 const EXEC_SAMPLES = Number(process.env.BENCH_EXEC_SAMPLES ?? 8);
-
-const newId = () => `run_${crypto.randomUUID()}`;
 
 async function runOnce(session: ReturnType<typeof createTestSession>, message: string) {
   await session.runtime.start({ message });
@@ -94,7 +93,7 @@ interface Prepared {
 async function prepare(dir: string, history: number, on: AgentDefinition): Promise<Prepared> {
   const file = join(dir, `history-${history}-${on.name}.sqlite`);
   const sql = openFast(file);
-  const session = createTestSession(on, { newId }, { sql, clock: new ManualClock() });
+  const session = createTestSession(on, { newId: benchRunId }, { sql, clock: new ManualClock() });
   const compacting: number[] = [];
   const plain: number[] = [];
   const compactions = () =>
@@ -149,7 +148,11 @@ async function nodeSample(base: Prepared, dir: string, i: number): Promise<Sampl
   const durable = async () => {
     syncs++;
   };
-  const session = createTestSession(on, { newId, durable }, { sql, clock: new ManualClock() });
+  const session = createTestSession(
+    on,
+    { newId: benchRunId, durable },
+    { sql, clock: new ManualClock() },
+  );
   let t = performance.now();
   await runOnce(session, "warm up");
   const coldRunMs = performance.now() - t;
@@ -414,7 +417,7 @@ async function historyBench() {
 const machine = () =>
   `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()
     .map((l) => l.toFixed(2))
-    .join(" ")}.`;
+    .join(" ")}; ${RUN_IDS} run ids.`;
 
 /** The alarm and the Workflow executor side by side (bench/step-cost/executors.ts). */
 async function executorsTable() {

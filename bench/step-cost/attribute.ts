@@ -17,8 +17,7 @@ import { MessageCache } from "../../packages/core/src/agent/message-cache.ts";
 import { benchAgent as agent, STEPS } from "./agent.ts";
 import { median } from "./http.ts";
 import { open, runOnce } from "./profile.ts";
-
-const newId = () => `run_${crypto.randomUUID()}`;
+import { benchRunId } from "./run-ids.ts";
 
 /** Milliseconds spent in each wrapped part since the last reset. */
 const spent = { prompt: 0, sql: 0, model: 0 };
@@ -77,7 +76,11 @@ export async function attributeSteps(histories: readonly number[], samples = 21)
     for (const history of histories) {
       const file = join(dir, `base-${history}.sqlite`);
       const sql = open(file);
-      const setup = createTestSession(agent, { newId }, { sql, clock: new ManualClock() });
+      const setup = createTestSession(
+        agent,
+        { newId: benchRunId },
+        { sql, clock: new ManualClock() },
+      );
       for (let i = 0; i < history / 2; i++) await runOnce(setup, `hello ${i}`);
       sql.close();
       bases.set(history, file);
@@ -87,7 +90,11 @@ export async function attributeSteps(histories: readonly number[], samples = 21)
         const file = join(dir, `sample-${i}-${history}.sqlite`);
         copyFileSync(base, file);
         const sql = open(file);
-        const session = createTestSession(agent, { newId }, { sql, clock: new ManualClock() });
+        const session = createTestSession(
+          agent,
+          { newId: benchRunId },
+          { sql, clock: new ManualClock() },
+        );
         await runOnce(session, "warm up");
         spent.prompt = spent.sql = spent.model = 0;
         const t0 = performance.now();

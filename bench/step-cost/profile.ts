@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
 import { type CpuProfile, groupTime, summarize } from "../cpu-profile.ts";
 import { benchAgent as agent, STEPS } from "./agent.ts";
+import { benchRunId } from "./run-ids.ts";
 
 /**
  * Each sample goes to the first group with a function on its stack (bench/cpu-profile.ts
@@ -27,8 +28,6 @@ export const STEP_GROUPS = {
   "tool runner (input check, execute)": ["runTool"],
   "model call (stream reading, watchdog)": ["callModel"],
 } as const;
-
-const newId = () => `run_${crypto.randomUUID()}`;
 
 /** A bench session's SQLite file, without journaling or syncs (the bench measures the runtime, not the disk). */
 export function open(file: string): NodeSqlPort {
@@ -48,7 +47,11 @@ export async function profileSteps(history = 10, samples = 31): Promise<string> 
   const dir = mkdtempSync(join(tmpdir(), "bench-step-profile-"));
   const base = join(dir, "base.sqlite");
   const prepared = open(base);
-  const setup = createTestSession(agent, { newId }, { sql: prepared, clock: new ManualClock() });
+  const setup = createTestSession(
+    agent,
+    { newId: benchRunId },
+    { sql: prepared, clock: new ManualClock() },
+  );
   for (let i = 0; i < history / 2; i++) await runOnce(setup, `hello ${i}`);
   prepared.close();
   const inspector = new Session();
@@ -64,7 +67,11 @@ export async function profileSteps(history = 10, samples = 31): Promise<string> 
       const file = join(dir, `sample-${i}.sqlite`);
       copyFileSync(base, file);
       const sql = open(file);
-      const session = createTestSession(agent, { newId }, { sql, clock: new ManualClock() });
+      const session = createTestSession(
+        agent,
+        { newId: benchRunId },
+        { sql, clock: new ManualClock() },
+      );
       await runOnce(session, "warm up");
       await inspector.post("Profiler.start");
       const t = performance.now();

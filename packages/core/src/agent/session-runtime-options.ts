@@ -35,6 +35,7 @@ export interface SessionRuntimeOptions {
   readonly env?: Record<string, unknown>;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** The id of each new run; default `newRunId` (run-id.ts: `run_` + time + random hex). */
   readonly newId?: () => string;
   readonly pump?: Partial<PumpOptions>;
   readonly coalesce?: CoalesceOptions;

@@ -23,6 +23,7 @@ import { resolveDomains } from "./governance.ts";
 import type { ResumeCheck, ResumeRequest, RetryRequest } from "./run-control.ts";
 import { DEFAULT_INTERRUPT_REASON, RunDriver } from "./run-driver.ts";
 import { RunActiveError } from "./run-errors.ts";
+import { newRunId } from "./run-id.ts";
 import { RunScheduler } from "./run-scheduler.ts";
 import { decideStart, type StartContext } from "./run-start.ts";
 import { SessionAppContexts } from "./session-app-context.ts";
@@ -164,7 +165,7 @@ export class SessionRuntime {
       agent: options.agent,
       agentWorkflows: options.agentWorkflows,
       state: this.state,
-      newId: options.newId ?? (() => `run_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`),
+      newId: options.newId ?? newRunId,
     };
     this.#driver = new RunDriver({
       sql: options.sql,
