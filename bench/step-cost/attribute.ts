@@ -116,17 +116,28 @@ export async function attributeSteps(histories: readonly number[], samples = 21)
   const us = (ms: number) => ((ms * 1000) / STEPS).toFixed(0).padStart(6);
   const lines = [
     `${samples} "work" runs of ${STEPS} steps per history, alternated; µs per step (medians; GC: mean of the pauses inside the measured runs, count over all runs)`,
-    "history | CPU time | prompt | SQL statements | model doStream | rest | GC pauses",
+    "history | CPU time | of it the runtime (CPU time − model doStream) | prompt | SQL statements | model doStream | rest | GC pauses",
   ];
+  const runtimeByHistory = new Map<number, { cpu: number; runtime: number }>();
   for (const history of histories) {
     const mine = windows.filter((w) => w.history === history);
     const pauses = mine.map((w) => gcs.filter((g) => g.start >= w.t0 && g.start <= w.t1));
     const gcMs = pauses.flat().reduce((sum, g) => sum + g.ms, 0) / mine.length;
     const pick = (f: (w: Window) => number) => median(mine.map(f));
     const rest = pick((w) => w.cpu - w.prompt - w.sql - w.model);
+    const runtime = pick((w) => w.cpu - w.model);
+    runtimeByHistory.set(history, { cpu: pick((w) => w.cpu), runtime });
     lines.push(
-      `${history.toLocaleString("en").padStart(7)} | ${us(pick((w) => w.cpu))} | ${us(pick((w) => w.prompt))} | ${us(pick((w) => w.sql))} | ${us(pick((w) => w.model))} | ${us(rest)} | ${us(gcMs)} (${pauses.flat().length} in ${mine.length} runs)`,
+      `${history.toLocaleString("en").padStart(7)} | ${us(pick((w) => w.cpu))} | ${us(runtime)} | ${us(pick((w) => w.prompt))} | ${us(pick((w) => w.sql))} | ${us(pick((w) => w.model))} | ${us(rest)} | ${us(gcMs)} (${pauses.flat().length} in ${mine.length} runs)`,
     );
   }
+  // The step's growth with the history, whole and without the model's own per-call work (the
+  // scripted model walks the prompt on every call, as any model must read what it is sent).
+  const first = runtimeByHistory.get(histories[0] ?? 0);
+  const last = runtimeByHistory.get(histories.at(-1) ?? 0);
+  if (first && last && histories.length > 1)
+    lines.push(
+      `${(histories.at(-1) ?? 0).toLocaleString("en")} ÷ ${(histories[0] ?? 0).toLocaleString("en")}: CPU time ${(last.cpu / first.cpu).toFixed(2)}×, the runtime alone ${(last.runtime / first.runtime).toFixed(2)}×`,
+    );
   return lines.join("\n");
 }
