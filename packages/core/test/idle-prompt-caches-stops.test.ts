@@ -7,6 +7,7 @@ import {
   type AgentDefinition,
   defineAgent,
   defineTool,
+  type FaultInjector,
   latestRun,
   RetryableError,
   scriptedModel,
@@ -74,6 +75,14 @@ function controlledModel(c: Control): LanguageModelV4 {
       ({ userText, turn, toolResults }) => {
         if (userText.includes("refuse")) throw new TerminalError("bad_request", "refused");
         if (turn > 0) return { text: `Done: ${JSON.stringify(toolResults[0]?.output)}.` };
+        if (userText.includes("use slow and plus"))
+          return {
+            text: "Calling both.",
+            toolCalls: [
+              { name: "slow", args: { a: 1, b: 1 } },
+              { name: "plus", args: { a: 2, b: 2 } },
+            ],
+          };
         for (const name of ["add", "slow", "crunch"])
           if (userText.includes(`use ${name}`))
             return { text: "Calling.", toolCalls: [{ name, args: { a: 7, b: 1 } }] };
@@ -128,6 +137,13 @@ function agentFor(c: Control, executor?: "workflow"): AgentDefinition {
       return a + b;
     },
   });
+  const plus = defineTool({
+    name: "plus",
+    description: "Adds two numbers.",
+    input: z.object({ a: z.number(), b: z.number() }),
+    effect: "pure",
+    execute: ({ a, b }) => a + b,
+  });
   const crunch = defineTool({
     name: "crunch",
     description: "A long job on a Workflow.",
@@ -139,7 +155,7 @@ function agentFor(c: Control, executor?: "workflow"): AgentDefinition {
   return defineAgent({
     name: "adder",
     system: SYSTEM,
-    tools: [add, slow, crunch],
+    tools: [add, slow, plus, crunch],
     ...(executor ? { executor } : {}),
     model: controlledModel(c),
   });
@@ -162,6 +178,7 @@ function session(
   idle: IdlePromptCaches,
   executor?: "workflow",
   job: () => Promise<number> = async () => 8,
+  faults?: FaultInjector,
 ): Harness {
   const c = control();
   let s: TestSession | undefined;
@@ -169,7 +186,11 @@ function session(
     (params) => inProcessSession(() => (s as TestSession).runtime, params.runId),
     async () => ({ type: "completed", result: await job() }),
   );
-  s = createTestSession(agentFor(c, executor), { idlePromptCaches: idle, agentWorkflows: flows });
+  s = createTestSession(agentFor(c, executor), {
+    idlePromptCaches: idle,
+    agentWorkflows: flows,
+    ...(faults ? { faults } : {}),
+  });
   c.session = s;
   countLoadsOf(c);
   const ready = s;
@@ -302,6 +323,43 @@ describe("a workflow tool's job running in the run's own Workflow step", () => {
     await h.settle();
     expect(latestRun(h.s.sql)?.status).toBe("completed");
     expect(during).toEqual([1]);
+    expect(h.c.mismatches).toBe(0);
+  });
+});
+
+describe("a call of the run still in flight keeps the cache in use", () => {
+  it("Workflow: a tool step that crashed gives it only once the other call lands, while it waits for its retry", async () => {
+    const idle = new IdlePromptCaches(1_000_000);
+    let crashes = 0;
+    // The `plus` call's step crashes once before its result commits (the Workflow retries it).
+    const faults: FaultInjector = (point, info) => {
+      if (point === "before-tool-commit" && info.callId === "call_0_1" && crashes++ === 0)
+        throw new Error("injected crash before the result commits");
+    };
+    const h = session(idle, "workflow", undefined, faults);
+    const gate = new Gate();
+    h.c.toolGate = gate;
+    const seen: number[] = [];
+    let attempts = 0;
+    const slowDone = () =>
+      h.s.runtime.ledger
+        .read(0)
+        .some((e) => e.kind === "tool.completed" && e.data.callId === "call_0_0");
+    // Before `plus`'s retry (its step's retry delay): `slow` in flight, then landed.
+    h.flows.beforeStep("tool 1 call_0_1", async () => {
+      if (++attempts !== 2) return;
+      await gate.reached;
+      seen.push(idle.count);
+      gate.open();
+      await turns(slowDone);
+      seen.push(idle.count);
+    });
+    await h.s.runtime.start({ message: text("use slow and plus", 3_000) });
+    await h.settle();
+    expect(crashes).toBe(2);
+    expect(seen).toEqual([0, 1]);
+    expect(latestRun(h.s.sql)?.status).toBe("completed");
+    expect(idle.count).toBe(1);
     expect(h.c.mismatches).toBe(0);
   });
 });
