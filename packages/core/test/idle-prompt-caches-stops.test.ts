@@ -276,6 +276,29 @@ describe("a run waiting out a retry delay gives its prompt cache to the budget",
   });
 });
 
+describe("a decision that throws", () => {
+  it("alarm: a crash after a step's commit waits its backoff with the cache in the budget", async () => {
+    const idle = new IdlePromptCaches(1_000_000);
+    let crashes = 0;
+    const faults: FaultInjector = (point) => {
+      if (point === "after-step-commit" && crashes++ === 0)
+        throw new Error("injected crash after the step's commit");
+    };
+    const h = session(idle, undefined, undefined, faults);
+    await h.s.runtime.start({ message: text("use slow", 3_000) });
+    await h.settle();
+    // Step 1 (the model call, then the tool) committed; the decision after it threw.
+    expect(crashes).toBe(1);
+    expect(latestRun(h.s.sql)?.status).toBe("running");
+    expect(h.s.wakeAt()).toBeGreaterThan(h.s.clock.now());
+    expect(idle.count).toBe(1);
+    h.s.clock.advance(60_000);
+    await h.settle();
+    expect(latestRun(h.s.sql)?.status).toBe("completed");
+    expect(h.c.mismatches).toBe(0);
+  });
+});
+
 describe("a run aborted on the Workflow executor while a call is in flight", () => {
   for (const what of ["model", "tool"] as const) {
     it(`gives its cache to the budget once the ${what} call lands, though its instance was terminated`, async () => {

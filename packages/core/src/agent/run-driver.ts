@@ -192,14 +192,16 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    * The one rule of the prompt cache's idleness (idle-prompt-caches.ts), applied after every
    * decision (`decide`), every performed action (`perform`) and every give-up, on both
    * executors. The cache stays in use while a step of the run follows at once: `decide` found
-   * an action to perform, or `perform` answered `again` (the next decision is due now). When
-   * neither holds (`goesOn` false) no step of the run will run soon: it stopped (ended, failed,
-   * waits, was interrupted or aborted, a call in flight or not), its action threw (the alarm
-   * waits its backoff or Retry-After, the Workflow its step's retry delay, or the run fails),
-   * or a workflow tool's job runs in the run's Workflow step. The cache then goes into the
-   * budget of idle caches, to be used by the next step or run or dropped for more recent ones,
-   * as soon as no call of this object is in flight (a call still in flight may prompt: it goes
-   * when the last one lands).
+   * an action to perform, or a commit moved the run (`again`), or `perform` answered `again`.
+   * When none holds (`goesOn` false) no step of the run will run soon: it stopped (ended,
+   * failed, waits for an approval, a delegated call or a workflow, was interrupted or aborted,
+   * a call in flight or not), its decision or action threw (the alarm waits its backoff or the
+   * provider's Retry-After, the Workflow its step's retry delay, or the run fails), or a
+   * workflow tool's job runs in the run's Workflow step. The cache then goes into the budget of
+   * idle caches, to be used by the next step or run or dropped for more recent ones, as soon as
+   * no call of this object is in flight: a call still in flight may prompt again (a compaction),
+   * so it goes when the last one lands (`#idleWhenLanded`). Tested by
+   * test/idle-prompt-caches-stops.test.ts, one case per way a run stops or pauses.
    */
   #settle(goesOn: boolean): void {
     if (!goesOn) this.#idleWhenLanded = true;
@@ -228,11 +230,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.call`).
    */
   async decide(runId: string): Promise<Decided> {
-    const decided = await this.#decide(runId);
-    if (decided.type === "stop") this.#settle(false);
-    // An action to perform now: a call of it may prompt, so the cache stays in use.
-    else if (decided.type !== "again") this.#idleWhenLanded = false;
-    return decided;
+    let decided: Decided | undefined;
+    try {
+      decided = await this.#decide(runId);
+      return decided;
+    } finally {
+      // Stopped, or threw (retried after a delay): idle. An action to perform now: in use.
+      if (decided === undefined || decided.type === "stop") this.#settle(false);
+      else if (decided.type !== "again") this.#idleWhenLanded = false;
+    }
   }
 
   async #decide(runId: string): Promise<Decided> {
