@@ -397,7 +397,7 @@ describe("every other way a run stops gives its cache to the budget", () => {
     readonly message: string;
     readonly status: string;
     /** Done to the run once it is under way (a gate reached, when one is set). */
-    readonly act?: (h: Harness) => Promise<void>;
+    readonly act?: (h: Harness) => Promise<unknown>;
     readonly gate?: "model" | "tool";
   }[] = [
     { name: "it completes", message: "plain", status: "completed" },
