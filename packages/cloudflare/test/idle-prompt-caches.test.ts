@@ -2,13 +2,19 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { createAgentServer, routeRequest } from "@durable-agents/cloudflare";
 import {
   defineAgent,
+  isolateIdlePromptCaches,
   type LedgerEvent,
   type Message,
   mintSessionToken,
   scriptedModel,
 } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
-import { BudgetedSession, recordedPrompts } from "./fixture/budgeted.ts";
+import {
+  BudgetedSession,
+  RetryingSession,
+  recordedPrompts,
+  retrierCalls,
+} from "./fixture/budgeted.ts";
 import { BASE, isTerminal } from "./support/session.ts";
 
 /**
@@ -124,10 +130,52 @@ describe("session objects of one class sharing its idle prompt cache budget, in 
   });
 });
 
+describe("a run waiting out its model's Retry-After, in workerd", () => {
+  it("leaves its object's prompt cache in the isolate's budget for the wait, not in use outside it", async () => {
+    const name = `retried${Date.now()}`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "retrier", session: name });
+    const call = (action: string, init: RequestInit = {}) =>
+      routeRequest(
+        new Request(`${BASE}/agents/retrier/${name}/${action}`, {
+          ...init,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        }),
+        { ...env, AGENTS: env.RETRYING },
+        undefined,
+        { server: RetryingSession },
+      );
+    const events = async () => (await (await call("events?offset=-1")).json()) as LedgerEvent[];
+    const pause = () => new Promise((r) => setTimeout(r, 10));
+    // RetryingSession's objects keep their idle caches in the isolate's budget (module state,
+    // shared with this test): what it holds besides this object's cache.
+    const before = isolateIdlePromptCaches.bytes;
+    const size = 20_000;
+    const response = await call("runs", {
+      method: "POST",
+      body: JSON.stringify({ input: { message: `[${name}] ${"x".repeat(size)}` } }),
+    });
+    expect(response.status).toBe(202);
+    // The first model call is refused (503, Retry-After 60 s): the run waits for its retry.
+    for (let i = 0; i < 500 && retrierCalls.get(name) === undefined; i++) await pause();
+    expect(retrierCalls.get(name)).toBe(1);
+    for (let i = 0; i < 100 && isolateIdlePromptCaches.bytes - before < size; i++) await pause();
+    expect(isolateIdlePromptCaches.bytes - before).toBeGreaterThanOrEqual(size);
+    const status = (await (await call("status")).json()) as { status: string };
+    expect(status.status).toBe("running");
+    expect(retrierCalls.get(name)).toBe(1);
+    // Ended here rather than waited out: aborted, it stays idle, its cache still in the budget.
+    expect((await call("abort", { method: "POST" })).status).toBe(202);
+    for (let i = 0; i < 100 && !(await events()).some(isTerminal); i++) await pause();
+    expect((await events()).at(-1)?.kind).toBe("run.aborted");
+    expect(isolateIdlePromptCaches.bytes - before).toBeGreaterThanOrEqual(size);
+  });
+});
+
 declare global {
   namespace Cloudflare {
     interface Env {
       BUDGETED: DurableObjectNamespace;
+      RETRYING: DurableObjectNamespace;
     }
   }
 }

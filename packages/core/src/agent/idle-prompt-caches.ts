@@ -4,8 +4,11 @@
  * read its whole history again.
  *
  * Invariants:
- * 1. Only an idle cache (its run stopped: `keep`) is held here; a cache in use (`use`, from its
- *    next prompt on) is not, so a running run's cache is never dropped by another object.
+ * 1. Only an idle cache (no step of its run will run soon: `keep`) is held here; a cache in use
+ *    (`use`, from its next prompt on) is not, so a running run's cache is never dropped by
+ *    another object. Which is which is decided in one place, `RunDriver`'s `#settle`
+ *    (run-driver.ts): idle when the run stopped, waits, or waits out a retry, and no call of
+ *    the object is in flight.
  * 2. `bytes` is the sum of the sizes the held caches had when kept. A held cache does not
  *    change while held (it changes only through its own prompt or invalidate, which `use` it
  *    first), so `bytes` is exactly what they hold, and it never exceeds `budgetBytes`.
@@ -70,8 +73,9 @@ export class IdlePromptCaches {
   }
 
   /**
-   * A cache's run stopped: holds it as the most recently used, then drops the least recently
-   * used ones until the held caches fit the budget. One bigger than the budget is dropped.
+   * A cache went idle (no step of its run will run soon): holds it as the most recently used,
+   * then drops the least recently used ones until the held caches fit the budget. One bigger
+   * than the budget is dropped. Keeping a held cache again only makes it the most recent.
    */
   keep(cache: IdleCache): void {
     this.use(cache);

@@ -17,8 +17,9 @@ import { convert } from "./prompt.ts";
  * refreshed with only the rows changed since the last seq it saw: a change to a message
  * newer than the load is converted into the tail; a change to an older one (a regenerated
  * turn, a checkpoint rewind hiding it) loads the whole prompt again, which is that same one
- * statement. Between runs it is kept in the isolate's budget of idle prompt caches, least
- * recently used dropped first (`release`, idle-prompt-caches.ts); a dropped cache loads again
+ * statement. While no step of a run will run soon (between runs, waiting, waiting out a
+ * retry) it is kept in the isolate's budget of idle prompt caches, least recently used dropped
+ * first (`release`, as RunDriver decides; idle-prompt-caches.ts); a dropped cache loads again
  * at its next prompt.
  *
  * With `compacted` (the agent has a `context` option), it holds the prompt from the active
@@ -65,8 +66,9 @@ export class MessageCache {
   }
 
   /**
-   * The run stopped: the cache becomes idle, kept in the isolate's budget until it is used
-   * again or dropped for more recently used ones (or at once, when it alone is over the budget).
+   * No step of the run will run soon (RunDriver decides): the cache becomes idle, kept in the
+   * isolate's budget until it is used again or dropped for more recently used ones (or at once,
+   * when it alone is over the budget).
    */
   release(): void {
     this.#idle.keep(this.#s);

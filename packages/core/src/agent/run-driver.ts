@@ -123,6 +123,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    */
   readonly #modelOptions = new Map<string, ModelOptions | undefined>();
 
+  /** No step of a run follows at once: the cache goes to the budget when the calls in flight land (`#settle`). */
+  #idleWhenLanded = false;
+
   /** The driver's side of a model step (model-step.ts) and of a tool step (tool-step.ts). */
   readonly #host: ModelStepHost & ToolStepHost;
 
@@ -181,19 +184,30 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     }
   }
 
-  async run(payload: RunPayload): Promise<TriggerOutcome> {
-    const outcome = await this.#act(payload);
-    if (outcome.type === "done") this.stopped();
-    return outcome;
+  run(payload: RunPayload): Promise<TriggerOutcome> {
+    return this.#act(payload);
   }
 
   /**
-   * A run stopped (ended, failed, waits, was interrupted), on either executor: with no call in flight
-   * the object is idle, and its prompt cache goes into the budget of idle caches
-   * (idle-prompt-caches.ts), to be used by the next run or dropped for more recent ones.
+   * The one rule of the prompt cache's idleness (idle-prompt-caches.ts), applied after every
+   * decision (`decide`), every performed action (`perform`) and every give-up, on both
+   * executors. The cache stays in use while a step of the run follows at once: `decide` found
+   * an action to perform, or a commit moved the run (`again`), or `perform` answered `again`.
+   * When none holds (`goesOn` false) no step of the run will run soon: it stopped (ended,
+   * failed, waits for an approval, a delegated call or a workflow, was interrupted or aborted,
+   * a call in flight or not), its decision or action threw (the alarm waits its backoff or the
+   * provider's Retry-After, the Workflow its step's retry delay, or the run fails), or a
+   * workflow tool's job runs in the run's Workflow step. The cache then goes into the budget of
+   * idle caches, to be used by the next step or run or dropped for more recent ones, as soon as
+   * no call of this object is in flight: a call still in flight may prompt again (a compaction),
+   * so it goes when the last one lands (`#idleWhenLanded`). Tested by
+   * test/idle-prompt-caches-stops.test.ts, one case per way a run stops or pauses.
    */
-  stopped(): void {
-    if (this.#inFlight.size === 0) this.#messages.release();
+  #settle(goesOn: boolean): void {
+    if (!goesOn) this.#idleWhenLanded = true;
+    if (!this.#idleWhenLanded || this.#inFlight.size > 0) return;
+    this.#idleWhenLanded = false;
+    this.#messages.release();
   }
 
   async #act({ runId }: RunPayload): Promise<TriggerOutcome> {
@@ -216,6 +230,18 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.call`).
    */
   async decide(runId: string): Promise<Decided> {
+    let decided: Decided | undefined;
+    try {
+      decided = await this.#decide(runId);
+      return decided;
+    } finally {
+      // Stopped, or threw (retried after a delay): idle. An action to perform now: in use.
+      if (decided === undefined || decided.type === "stop") this.#settle(false);
+      else if (decided.type !== "again") this.#idleWhenLanded = false;
+    }
+  }
+
+  async #decide(runId: string): Promise<Decided> {
     const run = getRun(this.#o.sql, runId);
     if (run?.status === "running") this.#status.set(runId, run.status);
     else this.#forget(runId);
@@ -289,22 +315,43 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     // listing, the workflow digests, the durability barrier, a fault point) aborts this
     // signal, never a stale one.
     const flight = this.#flight(runId);
+    let goesOn = false;
     try {
-      if (action.type === "model") {
-        const { step, attempt } = action;
-        return await runModelStep(this.#host, { runId, step, attempt }, flight.model.signal);
-      }
-      const { step, run: toRun, unknown } = action;
-      const tools = { runId, step, toRun, unknown, inStep: action.inStep === true };
-      return await runToolStep(this.#host, tools, flight.tools.signal);
+      const outcome = await this.#perform(runId, action, flight);
+      goesOn = outcome.type === "again" && !this.#jobInStep(action);
+      return outcome;
     } finally {
       this.#landed(runId, flight);
+      this.#settle(goesOn);
     }
   }
 
+  #perform(runId: string, action: Performable, flight: InFlight): Promise<TriggerOutcome> {
+    if (action.type === "model") {
+      const { step, attempt } = action;
+      return runModelStep(this.#host, { runId, step, attempt }, flight.model.signal);
+    }
+    const { step, run: toRun, unknown } = action;
+    const tools = { runId, step, toRun, unknown, inStep: action.inStep === true };
+    return runToolStep(this.#host, tools, flight.tools.signal);
+  }
+
+  /**
+   * A workflow tool's call performed in a Workflow step: only its `tool.started` here; its job
+   * then runs in the run's Workflow step (for minutes or hours), and no step of the run follows
+   * before it ends.
+   */
+  #jobInStep(action: Performable): boolean {
+    return (
+      action.type === "tools" &&
+      action.inStep === true &&
+      action.run.some((c) => this.#isWorkflow(c.name))
+    );
+  }
+
   giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
-    // The run stopped on its step's error, which never reaches `run`'s release.
-    this.stopped();
+    // The run fails: no step of it follows.
+    this.#settle(false);
     const run = getRun(this.#o.sql, runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";

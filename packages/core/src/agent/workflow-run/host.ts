@@ -87,7 +87,6 @@ export class WorkflowRunHost {
           .sort((a, b) => (a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0));
         return { type: "tools", step: decided.step, calls };
       }
-      this.#driver.stopped();
       return this.#stopped(runId);
     }
   }
