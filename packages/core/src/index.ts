@@ -89,12 +89,13 @@ export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
   runtimeLimits,
-  SessionRuntime,
+  SessionRuntime as SessionRuntimeBase,
   type SessionRuntimeOptions,
   type SessionStatus,
   type StartedRun,
   type StatusView,
 } from "./agent/session-runtime.ts";
+export { SessionRuntime } from "./agent/session-runtime-default.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
 export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";
@@ -122,6 +123,11 @@ export {
   WORKFLOW_CREATE_KIND,
   workflowInstanceId,
 } from "./agent/workflow-calls.ts";
+export {
+  type WorkflowRunExecutor,
+  type WorkflowRunHostPort,
+  workflowRunExecutor,
+} from "./agent/workflow-run/executor.ts";
 export {
   type AgentWorkflowLoopOptions,
   DEFAULT_STEP_RETRIES,

@@ -16,7 +16,8 @@ import {
   type LiveReadOptions,
   NotFoundError,
   runtimeLimits,
-  SessionRuntime,
+  type SessionRuntime,
+  SessionRuntimeBase,
   type SqlPort,
   type StoreCall,
   type SubagentMessage,
@@ -33,7 +34,7 @@ import type {
   AgentWorkflowReply,
   AgentWorkflowStub,
 } from "../workflows/agent-workflow.ts";
-import { agentWorkflowPort } from "../workflows/agent-workflow-port.ts";
+import { agentWorkflowSide } from "../workflows/agent-workflow-side.ts";
 import { toolWorkflowPort } from "../workflows/workflow-port.ts";
 import type { AgentServerOptions } from "./agent-server-options.ts";
 import { serveWithPlatform } from "./platform.ts";
@@ -300,7 +301,9 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         if (warning) logger.warn(warning, { code: "index_not_enabled" });
       }
       const runs = options.tracing?.(this.env);
-      this.#runtime = new SessionRuntime({
+      // Installed by createAgentWorkflow, when this Worker exports one (agent-workflow-side.ts).
+      const workflowRuns = agentWorkflowSide();
+      this.#runtime = new SessionRuntimeBase({
         sql: this.#sql,
         agent: registry.resolve(agent, { session, env: this.env }),
         sessionId: session,
@@ -334,7 +337,10 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         workflows: toolWorkflowPort(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
         workflowCheckMs: options.toolWorkflowCheckMs,
         runWorkflowCheckMs: options.agentWorkflowCheckMs,
-        agentWorkflows: agentWorkflowPort(this.env, options.agentWorkflow ?? "AGENT_WORKFLOW"),
+        ...(workflowRuns && {
+          workflowRuns: workflowRuns.executor,
+          agentWorkflows: workflowRuns.port(this.env, options.agentWorkflow ?? "AGENT_WORKFLOW"),
+        }),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
         ...(runs ? { tracing: { runs, waitUntil: (flush) => this.ctx.waitUntil(flush) } } : {}),

@@ -24,6 +24,7 @@ import type { ModelOptions } from "./model-options.ts";
 import type { SubagentPort } from "./subagents.ts";
 import type { UserFileInput } from "./user-files.ts";
 import type { ToolWorkflowPort } from "./workflow-calls.ts";
+import type { WorkflowRunExecutor } from "./workflow-run/executor.ts";
 import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
 
 export interface SessionRuntimeOptions {
@@ -85,6 +86,15 @@ export interface SessionRuntimeOptions {
   readonly workflows?: ToolWorkflowPort;
   /** Creates and wakes the Workflow instances of `executor: "workflow"` runs. Without it, such runs fail clearly. */
   readonly agentWorkflows?: AgentWorkflowPort;
+  /**
+   * The Workflow executor's side of the session (`workflowRunExecutor`,
+   * workflow-run/executor.ts): what serves a run's instance and creates, wakes, checks and
+   * terminates it. `SessionRuntime` passes it by default; `SessionRuntimeBase` takes it only
+   * from here (the session object gets it when its Worker exports `createAgentWorkflow`), and
+   * without it a run on the Workflow executor is refused or fails with `workflows_unavailable`
+   * whatever `agentWorkflows` is, so a Worker that never drives one bundles none of it.
+   */
+  readonly workflowRuns?: WorkflowRunExecutor;
   /**
    * How long after creating a tool's Workflow instance the session asks for its status,
    * and then again while it runs (workflow-check.ts). Default 15 minutes.
