@@ -59,6 +59,15 @@ export function wranglerBundle(dir, { minify = false, main, fromSources = true }
 }
 
 /**
+ * The Workflow executor's side (core's workflow-run/host.ts, instances.ts, executor.ts and the
+ * binding's port, cloudflare's workflows/agent-workflow-port.ts), by metafile input path: in a
+ * Worker only when it calls createAgentWorkflow (bench/bundle-size.ts, test/e2e's and the
+ * consumer's bundle tests).
+ */
+export const WORKFLOW_EXECUTOR =
+  /(?:core\/(?:src|dist)\/agent\/workflow-run\/(?:host|instances|executor)|cloudflare\/(?:src|dist)\/workflows\/agent-workflow-port)\.(?:ts|js)$/;
+
+/**
  * What a metafile input path belongs to: `@durable-agents/<package>/<folder>` for this repo's
  * sources (or an installed package's dist/), else the npm package after the last node_modules/.
  * @param {string} path

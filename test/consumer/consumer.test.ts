@@ -306,6 +306,11 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     expect(carried("@ai-sdk/provider-utils/")).toEqual([]);
     expect(carried("zod/v4/core/to-json-schema.js")).toEqual([]);
     expect(carried("@durable-agents/core/dist/agent/schema-convert.js")).toEqual([]);
+    // No createAgentWorkflow, no Workflow executor: its host, instance rules and port come with
+    // that export only (cloudflare's workflows/agent-workflow-side.ts).
+    expect(carried("@durable-agents/core/dist/agent/workflow-run/host.js")).toEqual([]);
+    expect(carried("@durable-agents/core/dist/agent/workflow-run/instances.js")).toEqual([]);
+    expect(carried("@durable-agents/cloudflare/dist/workflows/agent-workflow-port.js")).toEqual([]);
   });
 
   it("serves it (wrangler dev) and the installed bin completes a chat on the machine's Node", async () => {
