@@ -26,8 +26,9 @@ const PARTS = {
   toolSchema:
     /node_modules\/@ai-sdk\/provider-utils\/|zod\/v4\/core\/(to-json-schema|json-schema-processors)\.js$|agent\/schema-convert\.ts$/,
   /**
-   * The Workflow executor's side (workflow-run/host.ts, instances.ts, executor.ts, the
-   * binding's port), which `createAgentWorkflow` installs (agent-workflow-side.ts).
+   * The Workflow executors' sides (workflow-run/host.ts, instances.ts, executor.ts,
+   * workflow-check.ts, the bindings' ports), which `createAgentWorkflow` and
+   * `createToolWorkflow` install (workflows/workflow-sides.ts).
    */
   workflowExecutor: WORKFLOW_EXECUTOR,
 };
@@ -81,7 +82,7 @@ describe("what a Worker bundles (esbuild metafile of wrangler deploy --dry-run)"
     expect(withTool).toContainEqual(expect.stringMatching(/zod\/v4\/core\/to-json-schema\.js$/));
   });
 
-  it("with createAgentWorkflow exported, the Workflow executor's side is in", () => {
+  it("with createAgentWorkflow and createToolWorkflow exported, the Workflow executors' sides are in", () => {
     const onWorkflows = carried(
       wranglerBundle(resolve(root, "bench/bundle"), { main: "workflow-worker.ts" }).inputs,
     ).workflowExecutor;

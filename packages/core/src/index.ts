@@ -114,6 +114,7 @@ export {
 export {
   DEFAULT_WORKFLOW_CHECK_MS,
   isWorkflowTool,
+  type ToolWorkflowExecutor,
   type ToolWorkflowOutcome,
   type ToolWorkflowParams,
   type ToolWorkflowPort,
@@ -123,6 +124,7 @@ export {
   WORKFLOW_CREATE_KIND,
   workflowInstanceId,
 } from "./agent/workflow-calls.ts";
+export { toolWorkflowExecutor } from "./agent/workflow-check.ts";
 export {
   type WorkflowRunExecutor,
   type WorkflowRunHostPort,

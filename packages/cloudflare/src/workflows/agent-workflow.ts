@@ -23,8 +23,8 @@ import { AgentRegistry } from "../agent-object/registry.ts";
 import type { PeerRefusal } from "../agent-object/session-peers.ts";
 import { stubFor } from "../agent-object/session-peers.ts";
 import { agentWorkflowPort } from "./agent-workflow-port.ts";
-import { installAgentWorkflowSide } from "./agent-workflow-side.ts";
 import { executeToolCall } from "./tool-workflow.ts";
+import { installAgentWorkflowSide } from "./workflow-sides.ts";
 
 export interface AgentWorkflowOptions extends AgentWorkflowLoopOptions {
   /**
@@ -70,7 +70,7 @@ export type AgentWorkflowClass = new (
  * and each tool call as its own `step.do`, and parks in `step.waitForEvent` while the run
  * waits (approval, sub-agent, interrupt); the session object keeps the ledger and wakes it.
  * Calling it also gives this Worker's session objects the Workflow executor's side
- * (agent-workflow-side.ts): a Worker that never calls it bundles none of that, and refuses
+ * (workflow-sides.ts): a Worker that never calls it bundles none of that, and refuses
  * runs on Workflows (`workflows_unavailable`).
  * @example
  * export const AgentWorkflow = createAgentWorkflow({ agents: [assistant] });

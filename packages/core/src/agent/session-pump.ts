@@ -20,8 +20,7 @@ import type { SessionAppContexts } from "./session-app-context.ts";
 import { type LinkContext, subagentMessenger } from "./session-links.ts";
 import type { SessionRuntimeOptions } from "./session-runtime-options.ts";
 import type { WakeUp } from "./wake-up.ts";
-import type { ToolWorkflowResult } from "./workflow-calls.ts";
-import { workflowHandlers } from "./workflow-check.ts";
+import { type ToolWorkflowResult, unavailableToolWorkflowHandlers } from "./workflow-calls.ts";
 import { DEFAULT_RUN_WORKFLOW_CHECK_MS, runFailure } from "./workflow-run/unavailable.ts";
 
 /** What the handlers of a session's due work reach. */
@@ -66,7 +65,7 @@ export function sessionPump(p: SessionPumpParts): TriggerPump {
       fail: (runId, error) => p.driver.giveUp({ runId }, runFailure(error)),
     }),
     [SUBAGENT_SEND_KIND]: subagentMessenger(p.links, clock, options.subagents),
-    ...workflowHandlers({
+    ...(options.toolWorkflows?.handlers({
       sql,
       work,
       port: options.workflows,
@@ -74,7 +73,7 @@ export function sessionPump(p: SessionPumpParts): TriggerPump {
       logger,
       checkMs: options.workflowCheckMs,
       record: p.receiveToolResult,
-    }),
+    }) ?? unavailableToolWorkflowHandlers({ sql, record: p.receiveToolResult })),
     [ON_COMPLETE_KIND]: completionHookHandler(options.onComplete, {
       sql,
       ledger,

@@ -23,7 +23,7 @@ import type { IdlePromptCaches } from "./idle-prompt-caches.ts";
 import type { ModelOptions } from "./model-options.ts";
 import type { SubagentPort } from "./subagents.ts";
 import type { UserFileInput } from "./user-files.ts";
-import type { ToolWorkflowPort } from "./workflow-calls.ts";
+import type { ToolWorkflowExecutor, ToolWorkflowPort } from "./workflow-calls.ts";
 import type { WorkflowRunExecutor } from "./workflow-run/executor.ts";
 import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
 
@@ -84,6 +84,14 @@ export interface SessionRuntimeOptions {
   readonly subagents?: SubagentPort;
   /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */
   readonly workflows?: ToolWorkflowPort;
+  /**
+   * The executor of `executor: "workflow"` tools (`toolWorkflowExecutor`, workflow-check.ts):
+   * what creates and checks their instances. `SessionRuntime` passes it by default;
+   * `SessionRuntimeBase` takes it only from here (the session object gets it when its Worker
+   * exports `createToolWorkflow`), and without it such a call fails with
+   * `workflows_unavailable` whatever `workflows` is.
+   */
+  readonly toolWorkflows?: ToolWorkflowExecutor;
   /** Creates and wakes the Workflow instances of `executor: "workflow"` runs. Without it, such runs fail clearly. */
   readonly agentWorkflows?: AgentWorkflowPort;
   /**
