@@ -7,13 +7,15 @@
  *   `alias` that keeps zod's locales out (bench/bundle/readme-alias);
  * - the minimal agent Worker (bench/bundle/minimal-worker.ts: scripted model, no provider),
  *   the same with one defineTool tool (bench/bundle/tool-worker.ts: the tool-schema path),
- *   with the D1 index and cron schedules on (bench/bundle/indexed-worker.ts), and traced
+ *   with the D1 index and cron schedules on (bench/bundle/indexed-worker.ts), driven by
+ *   Workflows (bench/bundle/workflow-worker.ts: the Workflow executor's side), and traced
  *   (bench/bundle-otel).
  * It prints wrangler's own "Total Upload" figures (raw and gzip, KiB), how many zod locale
  * modules each bundle carries (zod 4 has 64; the runtime imports only English), whether it
  * carries classic zod's schemas (`zod/v4/classic/schemas.js`: every method of every schema,
  * which no bundler can shake; the runtime itself uses `zod/mini`), and how many modules of
- * each optional part (OpenTelemetry, the D1 index, croner, the run tracer): each is in only
+ * each optional part (OpenTelemetry, the D1 index, croner, the run tracer, the Workflow
+ * executor's side): each is in only
  * when the Worker imports its entry point. Then, from esbuild's metafile, where the minimal
  * Worker's bytes are: by package and folder, zod's and the AI SDK's modules one by one, and
  * our own largest files. Figures and the
@@ -23,7 +25,7 @@
  */
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ownerOf, wranglerBundle } from "../scripts/wrangler-bundle.mjs";
+import { ownerOf, WORKFLOW_EXECUTOR, wranglerBundle } from "../scripts/wrangler-bundle.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const only = process.argv.includes("--only")
@@ -48,6 +50,11 @@ const workers = [
     main: "indexed-worker.ts",
   },
   {
+    name: "minimal agent Worker on Workflows (bench/bundle/workflow-worker.ts)",
+    dir: join(root, "bench/bundle"),
+    main: "workflow-worker.ts",
+  },
+  {
     name: "minimal agent Worker, traced (bench/bundle-otel)",
     dir: join(root, "bench/bundle-otel"),
   },
@@ -62,6 +69,7 @@ const PARTS = {
   "D1 index": /packages\/cloudflare\/src\/d1\/(?!index-port\.ts)/,
   croner: /node_modules\/croner\//,
   "run tracer": /packages\/core\/src\/tracing\/(?!trace-sink\.ts)/,
+  "Workflow executor": WORKFLOW_EXECUTOR,
 };
 
 console.log(

@@ -11,3 +11,5 @@ export declare function wranglerBundle(
   options?: { minify?: boolean; main?: string; fromSources?: boolean },
 ): WranglerBundle;
 export declare function ownerOf(path: string): string;
+/** The Workflow executors' sides, by metafile input path (createAgentWorkflow and createToolWorkflow bring them). */
+export declare const WORKFLOW_EXECUTOR: RegExp;

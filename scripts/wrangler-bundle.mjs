@@ -59,6 +59,16 @@ export function wranglerBundle(dir, { minify = false, main, fromSources = true }
 }
 
 /**
+ * The Workflow executors' sides, by metafile input path: of whole runs (core's
+ * workflow-run/host.ts, instances.ts, executor.ts; cloudflare's workflows/agent-workflow-port.ts),
+ * in a Worker only when it calls createAgentWorkflow; of `executor: "workflow"` tools (core's
+ * workflow-check.ts; cloudflare's workflows/workflow-port.ts), only when it calls
+ * createToolWorkflow (bench/bundle-size.ts, test/e2e's and the consumer's bundle tests).
+ */
+export const WORKFLOW_EXECUTOR =
+  /(?:core\/(?:src|dist)\/agent\/(?:workflow-run\/(?:host|instances|executor)|workflow-check)|cloudflare\/(?:src|dist)\/workflows\/(?:agent-workflow-port|workflow-port))\.(?:ts|js)$/;
+
+/**
  * What a metafile input path belongs to: `@durable-agents/<package>/<folder>` for this repo's
  * sources (or an installed package's dist/), else the npm package after the last node_modules/.
  * @param {string} path

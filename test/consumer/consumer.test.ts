@@ -306,6 +306,13 @@ describe("the packed packages in a create-cloudflare Worker project", () => {
     expect(carried("@ai-sdk/provider-utils/")).toEqual([]);
     expect(carried("zod/v4/core/to-json-schema.js")).toEqual([]);
     expect(carried("@durable-agents/core/dist/agent/schema-convert.js")).toEqual([]);
+    // No createAgentWorkflow or createToolWorkflow, no Workflow executors: their hosts,
+    // instance rules, checks and ports come with those exports only (workflow-sides).
+    expect(carried("@durable-agents/core/dist/agent/workflow-run/host.js")).toEqual([]);
+    expect(carried("@durable-agents/core/dist/agent/workflow-run/instances.js")).toEqual([]);
+    expect(carried("@durable-agents/core/dist/agent/workflow-check.js")).toEqual([]);
+    expect(carried("@durable-agents/cloudflare/dist/workflows/agent-workflow-port.js")).toEqual([]);
+    expect(carried("@durable-agents/cloudflare/dist/workflows/workflow-port.js")).toEqual([]);
   });
 
   it("serves it (wrangler dev) and the installed bin completes a chat on the machine's Node", async () => {

@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { wranglerBundle } from "../../scripts/wrangler-bundle.mjs";
+import { WORKFLOW_EXECUTOR, wranglerBundle } from "../../scripts/wrangler-bundle.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -25,6 +25,12 @@ const PARTS = {
    */
   toolSchema:
     /node_modules\/@ai-sdk\/provider-utils\/|zod\/v4\/core\/(to-json-schema|json-schema-processors)\.js$|agent\/schema-convert\.ts$/,
+  /**
+   * The Workflow executors' sides (workflow-run/host.ts, instances.ts, executor.ts,
+   * workflow-check.ts, the bindings' ports), which `createAgentWorkflow` and
+   * `createToolWorkflow` install (workflows/workflow-sides.ts).
+   */
+  workflowExecutor: WORKFLOW_EXECUTOR,
 };
 
 function carried(inputs: Readonly<Record<string, number>>): Record<keyof typeof PARTS, string[]> {
@@ -36,7 +42,7 @@ function carried(inputs: Readonly<Record<string, number>>): Record<keyof typeof 
 }
 
 describe("what a Worker bundles (esbuild metafile of wrangler deploy --dry-run)", () => {
-  it("the minimal agent Worker carries no D1 index, run tracer, croner, OpenTelemetry, MCP SDK or tool-schema path", () => {
+  it("the minimal agent Worker carries no D1 index, run tracer, croner, OpenTelemetry, MCP SDK, tool-schema path or Workflow executor", () => {
     const { inputs } = wranglerBundle(resolve(root, "bench/bundle"));
     // The runtime is in: a check on an empty bundle would pass too.
     expect(Object.keys(inputs)).toContainEqual(
@@ -49,6 +55,7 @@ describe("what a Worker bundles (esbuild metafile of wrangler deploy --dry-run)"
       otel: [],
       mcp: [],
       toolSchema: [],
+      workflowExecutor: [],
     });
   });
 
@@ -73,5 +80,16 @@ describe("what a Worker bundles (esbuild metafile of wrangler deploy --dry-run)"
     ).toolSchema;
     expect(withTool).toContainEqual(expect.stringMatching(/@ai-sdk\/provider-utils\//));
     expect(withTool).toContainEqual(expect.stringMatching(/zod\/v4\/core\/to-json-schema\.js$/));
+  });
+
+  it("with createAgentWorkflow and createToolWorkflow exported, the Workflow executors' sides are in", () => {
+    const onWorkflows = carried(
+      wranglerBundle(resolve(root, "bench/bundle"), { main: "workflow-worker.ts" }).inputs,
+    ).workflowExecutor;
+    expect(onWorkflows).toContainEqual(expect.stringMatching(/workflow-run\/host\.ts$/));
+    expect(onWorkflows).toContainEqual(expect.stringMatching(/workflow-run\/instances\.ts$/));
+    expect(onWorkflows).toContainEqual(
+      expect.stringMatching(/workflows\/agent-workflow-port\.ts$/),
+    );
   });
 });

@@ -89,12 +89,13 @@ export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
   runtimeLimits,
-  SessionRuntime,
+  SessionRuntime as SessionRuntimeBase,
   type SessionRuntimeOptions,
   type SessionStatus,
   type StartedRun,
   type StatusView,
 } from "./agent/session-runtime.ts";
+export { SessionRuntime } from "./agent/session-runtime-default.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
 export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";
@@ -113,6 +114,7 @@ export {
 export {
   DEFAULT_WORKFLOW_CHECK_MS,
   isWorkflowTool,
+  type ToolWorkflowExecutor,
   type ToolWorkflowOutcome,
   type ToolWorkflowParams,
   type ToolWorkflowPort,
@@ -122,6 +124,12 @@ export {
   WORKFLOW_CREATE_KIND,
   workflowInstanceId,
 } from "./agent/workflow-calls.ts";
+export { toolWorkflowExecutor } from "./agent/workflow-check.ts";
+export {
+  type WorkflowRunExecutor,
+  type WorkflowRunHostPort,
+  workflowRunExecutor,
+} from "./agent/workflow-run/executor.ts";
 export {
   type AgentWorkflowLoopOptions,
   DEFAULT_STEP_RETRIES,

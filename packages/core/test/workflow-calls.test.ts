@@ -115,6 +115,23 @@ describe("workflow tool calls", () => {
     expect(kinds(s)).toEqual(before);
   });
 
+  it("without the tool Workflow executor (toolWorkflows) the call fails with what to export, even with a port", async () => {
+    // SessionRuntimeBase as the session object builds it in a Worker without createToolWorkflow.
+    const { port, created } = recordingPort();
+    const s = createTestSession(agent, { workflows: port, toolWorkflows: undefined });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(created).toEqual([]);
+    const failed = s.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed");
+    expect(failed?.data).toMatchObject({
+      error: {
+        code: "workflows_unavailable",
+        message: expect.stringContaining("createToolWorkflow"),
+      },
+    });
+    expect(latestRun(s.sql)?.status).toBe("completed");
+  });
+
   it("without a Workflows port the call fails with what to configure", async () => {
     const s = createTestSession(agent);
     await s.runtime.start({ message: "go" });

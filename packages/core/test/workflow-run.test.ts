@@ -470,6 +470,36 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     expect(unbound.runtime.ledger.read(0).at(-1)?.kind).toBe("run.completed");
   });
 
+  it("without the executor's side (workflowRuns) a Workflow run is refused even with a port, and one left by a deploy with it fails", async () => {
+    // SessionRuntimeBase as the session object builds it in a Worker without createAgentWorkflow.
+    const flows = new MemoryWorkflows(() => {
+      throw new Error("no instance may start");
+    });
+    const bare = createTestSession(threeSteps("workflow"), {
+      agentWorkflows: flows,
+      workflowRuns: undefined,
+    });
+    await expect(bare.runtime.start({ message: "go" })).rejects.toMatchObject({
+      status: 500,
+      code: "workflows_unavailable",
+      message: expect.stringContaining("createAgentWorkflow"),
+    });
+    expect(bare.runtime.ledger.read(0)).toEqual([]);
+    await expect(bare.runtime.wfCall("run_1", { type: "decide" })).rejects.toMatchObject({
+      status: 404,
+      code: "run_not_found",
+    });
+    // A run started by a deploy that had the executor, whose object comes back without it:
+    // its `run.workflow` row fails it rather than leaving it running with nothing to drive it.
+    const h = onWorkflows(threeSteps("workflow"));
+    const { runId } = await h.s.runtime.start({ message: "go" });
+    const without = h.s.restart({ workflowRuns: undefined });
+    await without.runtime.alarm();
+    expect(latestRun(without.sql)).toMatchObject({ runId, status: "failed" });
+    const failed = without.runtime.ledger.read(0).find((e) => e.kind === "run.failed");
+    expect(failed?.data).toMatchObject({ error: { code: "workflows_unavailable" } });
+  });
+
   it("the Workflow calls refuse a run that is not on the Workflow executor", async () => {
     const s = createTestSession(threeSteps());
     const { runId } = await s.runtime.start({ message: "go" });

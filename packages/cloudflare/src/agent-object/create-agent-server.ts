@@ -16,7 +16,8 @@ import {
   type LiveReadOptions,
   NotFoundError,
   runtimeLimits,
-  SessionRuntime,
+  type SessionRuntime,
+  SessionRuntimeBase,
   type SqlPort,
   type StoreCall,
   type SubagentMessage,
@@ -33,8 +34,7 @@ import type {
   AgentWorkflowReply,
   AgentWorkflowStub,
 } from "../workflows/agent-workflow.ts";
-import { agentWorkflowPort } from "../workflows/agent-workflow-port.ts";
-import { toolWorkflowPort } from "../workflows/workflow-port.ts";
+import { workflowSides } from "../workflows/workflow-sides.ts";
 import type { AgentServerOptions } from "./agent-server-options.ts";
 import { serveWithPlatform } from "./platform.ts";
 import { AgentRegistry } from "./registry.ts";
@@ -300,7 +300,9 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         if (warning) logger.warn(warning, { code: "index_not_enabled" });
       }
       const runs = options.tracing?.(this.env);
-      this.#runtime = new SessionRuntime({
+      // Installed by createAgentWorkflow and createToolWorkflow, when this Worker exports them.
+      const sides = workflowSides();
+      this.#runtime = new SessionRuntimeBase({
         sql: this.#sql,
         agent: registry.resolve(agent, { session, env: this.env }),
         sessionId: session,
@@ -331,10 +333,16 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         subscriptions: options.subscriptions,
         commandHooks: options.hooks,
         subagents: subagentPort(this.env, options.binding ?? "AGENTS"),
-        workflows: toolWorkflowPort(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
         workflowCheckMs: options.toolWorkflowCheckMs,
         runWorkflowCheckMs: options.agentWorkflowCheckMs,
-        agentWorkflows: agentWorkflowPort(this.env, options.agentWorkflow ?? "AGENT_WORKFLOW"),
+        ...(sides.tool && {
+          toolWorkflows: sides.tool.executor,
+          workflows: sides.tool.port(this.env, options.toolWorkflow ?? "TOOL_WORKFLOW"),
+        }),
+        ...(sides.agent && {
+          workflowRuns: sides.agent.executor,
+          agentWorkflows: sides.agent.port(this.env, options.agentWorkflow ?? "AGENT_WORKFLOW"),
+        }),
         wake: (at) =>
           at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at),
         ...(runs ? { tracing: { runs, waitUntil: (flush) => this.ctx.waitUntil(flush) } } : {}),

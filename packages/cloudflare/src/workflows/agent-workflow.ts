@@ -17,11 +17,14 @@ import {
   type ToolWorkflowParams,
   type WorkflowCall,
   type WorkflowCallReply,
+  workflowRunExecutor,
 } from "@durable-agents/core";
 import { AgentRegistry } from "../agent-object/registry.ts";
 import type { PeerRefusal } from "../agent-object/session-peers.ts";
 import { stubFor } from "../agent-object/session-peers.ts";
+import { agentWorkflowPort } from "./agent-workflow-port.ts";
 import { executeToolCall } from "./tool-workflow.ts";
+import { installAgentWorkflowSide } from "./workflow-sides.ts";
 
 export interface AgentWorkflowOptions extends AgentWorkflowLoopOptions {
   /**
@@ -66,10 +69,14 @@ export type AgentWorkflowClass = new (
  * drives one run: it asks the run's session object what is next, performs each model call
  * and each tool call as its own `step.do`, and parks in `step.waitForEvent` while the run
  * waits (approval, sub-agent, interrupt); the session object keeps the ledger and wakes it.
+ * Calling it also gives this Worker's session objects the Workflow executor's side
+ * (workflow-sides.ts): a Worker that never calls it bundles none of that, and refuses
+ * runs on Workflows (`workflows_unavailable`).
  * @example
  * export const AgentWorkflow = createAgentWorkflow({ agents: [assistant] });
  */
 export function createAgentWorkflow(options: AgentWorkflowOptions): AgentWorkflowClass {
+  installAgentWorkflowSide({ executor: workflowRunExecutor, port: agentWorkflowPort });
   const binding = options.binding ?? "AGENTS";
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);

@@ -19,10 +19,13 @@ import {
   type ToolWorkflowOutcome,
   type ToolWorkflowParams,
   type ToolWorkflowResult,
+  toolWorkflowExecutor,
 } from "@durable-agents/core";
 import { AgentRegistry } from "../agent-object/registry.ts";
 import { stubFor } from "../agent-object/session-peers.ts";
 import { workflowToolContext } from "./tool-context.ts";
+import { toolWorkflowPort } from "./workflow-port.ts";
+import { installToolWorkflowSide } from "./workflow-sides.ts";
 
 export interface ToolWorkflowOptions {
   /** The same agents (or registry) as createAgentServer: the workflow finds the tool's execute there. */
@@ -62,10 +65,14 @@ export type ToolWorkflowClass = new (
  * (default binding name TOOL_WORKFLOW). Each instance runs one call's `execute`
  * in a step (retried by Workflows: at least once), then reports the outcome to
  * the session in a second step; the session records exactly one result.
+ * Calling it also gives this Worker's session objects the tool Workflow executor
+ * (workflow-sides.ts): a Worker that never calls it bundles none of that, and
+ * fails such calls with `workflows_unavailable`.
  * @example
  * export const ToolWorkflow = createToolWorkflow({ agents: [assistant] });
  */
 export function createToolWorkflow(options: ToolWorkflowOptions): ToolWorkflowClass {
+  installToolWorkflowSide({ executor: toolWorkflowExecutor, port: toolWorkflowPort });
   const registry =
     options.agents instanceof AgentRegistry ? options.agents : new AgentRegistry(options.agents);
   const binding = options.binding ?? "AGENTS";

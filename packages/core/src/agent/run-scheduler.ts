@@ -14,8 +14,9 @@ import {
   type RuntimeHandlers,
   scheduleRuntimeWork,
 } from "./runtime-work.ts";
-import { runInstanceHandlers, workflowRunKey } from "./workflow-run/instances.ts";
+import type { WorkflowRunExecutor } from "./workflow-run/executor.ts";
 import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
+import { unavailableRunHandlers, workflowRunKey } from "./workflow-run/unavailable.ts";
 
 /**
  * Which due work drives a run, for either executor (docs/architecture.md, Two executors):
@@ -100,6 +101,8 @@ export interface ExecutorHandlersContext {
   readonly sessionId: string;
   readonly driver: RunDriver;
   readonly agentWorkflows: AgentWorkflowPort | undefined;
+  /** The Workflow executor's side (`SessionRuntimeOptions.workflowRuns`); without it, Workflow runs fail. */
+  readonly workflowRuns: WorkflowRunExecutor | undefined;
   /** How long between two progress checks of a running Workflow run. */
   readonly checkMs: number;
   readonly clock: Clock;
@@ -111,7 +114,8 @@ export interface ExecutorHandlersContext {
 /**
  * The handlers of the rows `RunScheduler` writes: the driver for `run.step`, and the instance
  * rules of workflow-run/instances.ts for `run.workflow` (with its progress check) and
- * `run.workflow.terminate`.
+ * `run.workflow.terminate`, which the Workflow executor brings (`workflowRuns`); without it,
+ * those rows fail their run (workflow-run/unavailable.ts).
  */
 export function executorHandlers(
   c: ExecutorHandlersContext,
@@ -121,7 +125,7 @@ export function executorHandlers(
 > {
   return {
     [RUN_STEP_KIND]: c.driver,
-    ...runInstanceHandlers({
+    ...(c.workflowRuns?.handlers({
       sql: c.sql,
       agent: c.agent,
       sessionId: c.sessionId,
@@ -132,7 +136,7 @@ export function executorHandlers(
       clock: c.clock,
       logger: c.logger,
       fail: c.fail,
-    }),
+    }) ?? unavailableRunHandlers({ sql: c.sql, fail: c.fail })),
   };
 }
 

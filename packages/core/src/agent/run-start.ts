@@ -10,8 +10,8 @@ import { toolChoiceProblem } from "./model-options.ts";
 import { RunActiveError } from "./run-errors.ts";
 import { ACTIVE, type StartInput } from "./session-runtime-options.ts";
 import { toUserFiles } from "./user-files.ts";
-import { startRefused, workflowsUnavailable } from "./workflow-run/instances.ts";
 import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
+import { startRefused, workflowsUnavailable } from "./workflow-run/unavailable.ts";
 
 /** What a start is decided over. */
 export interface StartContext {

@@ -20,10 +20,8 @@ import type { SessionAppContexts } from "./session-app-context.ts";
 import { type LinkContext, subagentMessenger } from "./session-links.ts";
 import type { SessionRuntimeOptions } from "./session-runtime-options.ts";
 import type { WakeUp } from "./wake-up.ts";
-import type { ToolWorkflowResult } from "./workflow-calls.ts";
-import { workflowHandlers } from "./workflow-check.ts";
-import type { WorkflowRunHost } from "./workflow-run/host.ts";
-import { DEFAULT_RUN_WORKFLOW_CHECK_MS } from "./workflow-run/instances.ts";
+import { type ToolWorkflowResult, unavailableToolWorkflowHandlers } from "./workflow-calls.ts";
+import { DEFAULT_RUN_WORKFLOW_CHECK_MS, runFailure } from "./workflow-run/unavailable.ts";
 
 /** What the handlers of a session's due work reach. */
 export interface SessionPumpParts {
@@ -33,7 +31,6 @@ export interface SessionPumpParts {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly driver: RunDriver;
-  readonly host: WorkflowRunHost;
   readonly links: LinkContext;
   readonly apps: SessionAppContexts;
   readonly schedules: Schedules;
@@ -61,13 +58,14 @@ export function sessionPump(p: SessionPumpParts): TriggerPump {
       sessionId,
       driver: p.driver,
       agentWorkflows: options.agentWorkflows,
+      workflowRuns: options.workflowRuns,
       checkMs: options.runWorkflowCheckMs ?? DEFAULT_RUN_WORKFLOW_CHECK_MS,
       clock,
       logger,
-      fail: (runId, error) => p.host.giveUp(runId, error),
+      fail: (runId, error) => p.driver.giveUp({ runId }, runFailure(error)),
     }),
     [SUBAGENT_SEND_KIND]: subagentMessenger(p.links, clock, options.subagents),
-    ...workflowHandlers({
+    ...(options.toolWorkflows?.handlers({
       sql,
       work,
       port: options.workflows,
@@ -75,7 +73,7 @@ export function sessionPump(p: SessionPumpParts): TriggerPump {
       logger,
       checkMs: options.workflowCheckMs,
       record: p.receiveToolResult,
-    }),
+    }) ?? unavailableToolWorkflowHandlers({ sql, record: p.receiveToolResult })),
     [ON_COMPLETE_KIND]: completionHookHandler(options.onComplete, {
       sql,
       ledger,

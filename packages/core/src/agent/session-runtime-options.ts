@@ -23,7 +23,8 @@ import type { IdlePromptCaches } from "./idle-prompt-caches.ts";
 import type { ModelOptions } from "./model-options.ts";
 import type { SubagentPort } from "./subagents.ts";
 import type { UserFileInput } from "./user-files.ts";
-import type { ToolWorkflowPort } from "./workflow-calls.ts";
+import type { ToolWorkflowExecutor, ToolWorkflowPort } from "./workflow-calls.ts";
+import type { WorkflowRunExecutor } from "./workflow-run/executor.ts";
 import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
 
 export interface SessionRuntimeOptions {
@@ -83,8 +84,25 @@ export interface SessionRuntimeOptions {
   readonly subagents?: SubagentPort;
   /** Creates Workflow instances for `executor: "workflow"` tools. Without it, such calls fail clearly. */
   readonly workflows?: ToolWorkflowPort;
+  /**
+   * The executor of `executor: "workflow"` tools (`toolWorkflowExecutor`, workflow-check.ts):
+   * what creates and checks their instances. `SessionRuntime` passes it by default;
+   * `SessionRuntimeBase` takes it only from here (the session object gets it when its Worker
+   * exports `createToolWorkflow`), and without it such a call fails with
+   * `workflows_unavailable` whatever `workflows` is.
+   */
+  readonly toolWorkflows?: ToolWorkflowExecutor;
   /** Creates and wakes the Workflow instances of `executor: "workflow"` runs. Without it, such runs fail clearly. */
   readonly agentWorkflows?: AgentWorkflowPort;
+  /**
+   * The Workflow executor's side of the session (`workflowRunExecutor`,
+   * workflow-run/executor.ts): what serves a run's instance and creates, wakes, checks and
+   * terminates it. `SessionRuntime` passes it by default; `SessionRuntimeBase` takes it only
+   * from here (the session object gets it when its Worker exports `createAgentWorkflow`), and
+   * without it a run on the Workflow executor is refused or fails with `workflows_unavailable`
+   * whatever `agentWorkflows` is, so a Worker that never drives one bundles none of it.
+   */
+  readonly workflowRuns?: WorkflowRunExecutor;
   /**
    * How long after creating a tool's Workflow instance the session asks for its status,
    * and then again while it runs (workflow-check.ts). Default 15 minutes.

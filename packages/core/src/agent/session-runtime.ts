@@ -3,7 +3,7 @@ import { AppProjections } from "../app-events/app-projections.ts";
 import type { StagedEffects } from "../app-events/staged.ts";
 import { assertDistinctSubscriptions, subscriptionReactor } from "../app-events/subscriptions.ts";
 import { type Clock, systemClock } from "../clock.ts";
-import { ConflictError } from "../errors/http-errors.ts";
+import { ConflictError, NotFoundError } from "../errors/http-errors.ts";
 import type { LedgerEvent, ParentRef } from "../ledger/events.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
@@ -50,7 +50,7 @@ import { subagentRepliesProjection } from "./subagent-replies.ts";
 import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { WakeUp } from "./wake-up.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
-import { WorkflowRunHost } from "./workflow-run/host.ts";
+import type { WorkflowRunHostPort } from "./workflow-run/executor.ts";
 import type { WorkflowCall, WorkflowCallReply } from "./workflow-run/protocol.ts";
 
 export {
@@ -89,8 +89,11 @@ export class SessionRuntime {
   readonly #driver: RunDriver;
   /** Which due work drives a run, for either executor. */
   readonly #runs: RunScheduler;
-  /** The Workflow executor's side of the session: the driver's pieces, one step per call. */
-  readonly #host: WorkflowRunHost;
+  /**
+   * The Workflow executor's side of the session: the driver's pieces, one step per call.
+   * Absent without `options.workflowRuns`: no run of this session is on Workflows.
+   */
+  readonly #host: WorkflowRunHostPort | undefined;
   readonly #pump: TriggerPump;
   /** Interrupt, abort, resume, retry and close, as the session commits them. */
   readonly #control: SessionControl;
@@ -163,7 +166,8 @@ export class SessionRuntime {
       sql: options.sql,
       sessionId: options.sessionId,
       agent: options.agent,
-      agentWorkflows: options.agentWorkflows,
+      // Without the executor's side, no port drives a run: a Workflow start is refused.
+      agentWorkflows: options.workflowRuns ? options.agentWorkflows : undefined,
       state: this.state,
       newId: options.newId ?? newRunId,
     };
@@ -191,7 +195,7 @@ export class SessionRuntime {
       work: this.work,
       clock: this.#clock,
     });
-    this.#host = new WorkflowRunHost({
+    this.#host = options.workflowRuns?.host({
       sql: options.sql,
       driver: this.#driver,
       agent: options.agent,
@@ -236,7 +240,6 @@ export class SessionRuntime {
       clock: this.#clock,
       logger,
       driver: this.#driver,
-      host: this.#host,
       links: this.#links,
       apps: this.#apps,
       schedules: this.schedules,
@@ -426,7 +429,11 @@ export class SessionRuntime {
    * by workflow-run/host.ts. Rejects with 404 `run_not_found` for a run this session does not
    * have or that the alarm drives: a Workflow never steps such a run.
    */
-  wfCall(runId: string, call: WorkflowCall): Promise<WorkflowCallReply> {
-    return this.#host.call(runId, call);
+  async wfCall(runId: string, call: WorkflowCall): Promise<WorkflowCallReply> {
+    if (this.#host) return this.#host.call(runId, call);
+    throw new NotFoundError(
+      "run_not_found",
+      `session ${this.#sessionId} has no run ${runId.slice(0, 64)} on the Workflow executor (this server has none)`,
+    );
   }
 }

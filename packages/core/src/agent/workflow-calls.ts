@@ -8,7 +8,12 @@ import type { DueItem, DueWork } from "../triggers/due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "../triggers/pump.ts";
 import { utf8Length } from "../utf8.ts";
 import type { AnyTool } from "./define-tool.ts";
-import { scheduleRuntimeWork, WORKFLOW_CHECK_KIND, WORKFLOW_CREATE_KIND } from "./runtime-work.ts";
+import {
+  type RuntimeHandlers,
+  scheduleRuntimeWork,
+  WORKFLOW_CHECK_KIND,
+  WORKFLOW_CREATE_KIND,
+} from "./runtime-work.ts";
 
 /**
  * Tool calls executed by a Workflow instance (`executor: "workflow"`).
@@ -138,6 +143,51 @@ export function createLater(sql: SqlPort, payload: CreatePayload, now: number): 
   );
 }
 
+/**
+ * The executor of `executor: "workflow"` tools (workflow-check.ts: the `workflow.create` and
+ * `workflow.check` handlers), as a value the runtime takes (`SessionRuntimeOptions.toolWorkflows`)
+ * rather than imports: `createToolWorkflow` installs it for its Worker's session objects, and
+ * core's `SessionRuntime` passes it by default. Without it such a call fails with
+ * `workflows_unavailable` (`unavailableToolWorkflowHandlers`), so a Worker that runs no tool
+ * on Workflows bundles none of it.
+ */
+export interface ToolWorkflowExecutor {
+  handlers(
+    context: Omit<WorkflowCallContext, "checkMs"> & { readonly checkMs: number | undefined },
+  ): Pick<RuntimeHandlers, typeof WORKFLOW_CREATE_KIND | typeof WORKFLOW_CHECK_KIND>;
+}
+
+/** Why a call of `params.tool` cannot run on Workflows here (no binding, or no executor). */
+export function toolWorkflowsUnavailable(params: Pick<ToolWorkflowParams, "tool">): ErrorInfo {
+  return {
+    code: "workflows_unavailable",
+    message: `the ${params.tool} tool runs on Workflows, but this server has no Workflows binding or no tool Workflow executor; export createToolWorkflow({ agents }) from this Worker (that export brings the executor), bind it under "workflows" in wrangler.jsonc (binding TOOL_WORKFLOW) or set createAgentServer({ toolWorkflow })`,
+  };
+}
+
+/**
+ * The `workflow.create` and `workflow.check` handlers of a server without the tool Workflow
+ * executor: a call still waiting fails with `workflows_unavailable` (invariant 4: no call
+ * waits forever), recorded as a report is.
+ */
+export function unavailableToolWorkflowHandlers(c: {
+  readonly sql: SqlPort;
+  readonly record: (result: ToolWorkflowResult) => Promise<void>;
+}): Pick<RuntimeHandlers, typeof WORKFLOW_CREATE_KIND | typeof WORKFLOW_CHECK_KIND> {
+  const fail: TriggerHandler<CreatePayload> = {
+    async run(payload) {
+      const row = pendingRow(c.sql, payload);
+      if (row) {
+        const error = toolWorkflowsUnavailable(row.params);
+        await c.record({ call: row.params, outcome: { type: "failed", error } });
+      }
+      return { type: "done" };
+    },
+    giveUp: () => undefined,
+  };
+  return { [WORKFLOW_CREATE_KIND]: fail, [WORKFLOW_CHECK_KIND]: fail };
+}
+
 /** Delivers `workflow.create` rows: at least once, then schedules the instance's status check. */
 export class WorkflowLauncher implements TriggerHandler<CreatePayload> {
   readonly #c: WorkflowCallContext;
@@ -151,12 +201,7 @@ export class WorkflowLauncher implements TriggerHandler<CreatePayload> {
     if (!row) return { type: "done" };
     const { instanceId, params } = row;
     const { port, work, clock } = this.#c;
-    const refused = port
-      ? await port.create(instanceId, params)
-      : {
-          code: "workflows_unavailable",
-          message: `the ${params.tool} tool runs on Workflows, but this server has no Workflows binding; set createAgentServer({ toolWorkflow }) and bind it in wrangler.jsonc`,
-        };
+    const refused = port ? await port.create(instanceId, params) : toolWorkflowsUnavailable(params);
     if (refused) {
       await this.#c.record({ call: params, outcome: { type: "failed", error: refused } });
     } else {

@@ -4,6 +4,7 @@ import {
   type CreatePayload,
   DEFAULT_WORKFLOW_CHECK_MS,
   pendingRow,
+  type ToolWorkflowExecutor,
   type ToolWorkflowOutcome,
   type ToolWorkflowStatus,
   WORKFLOW_CHECK_KIND,
@@ -22,6 +23,9 @@ export function workflowHandlers(
     [WORKFLOW_CHECK_KIND]: new WorkflowChecker(shared),
   };
 }
+
+/** The tool Workflow executor (`SessionRuntimeOptions.toolWorkflows`; workflow-calls.ts). */
+export const toolWorkflowExecutor: ToolWorkflowExecutor = { handlers: workflowHandlers };
 
 /**
  * The `workflow.check` rows: the session's reconciler for a call whose instance exists.

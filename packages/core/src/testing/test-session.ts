@@ -1,5 +1,6 @@
 import type { AgentDefinition } from "../agent/define-agent.ts";
-import { SessionRuntime, type SessionRuntimeOptions } from "../agent/session-runtime.ts";
+import type { SessionRuntime, SessionRuntimeOptions } from "../agent/session-runtime.ts";
+import { SessionRuntime as FullSessionRuntime } from "../agent/session-runtime-default.ts";
 import { ManualClock } from "./manual-clock.ts";
 import { NodeSqlPort } from "./node-sqlite.ts";
 
@@ -29,7 +30,7 @@ export function createTestSession(
   const clock = shared?.clock ?? new ManualClock();
   let alarm: number | null = null;
   let ids = 0;
-  const runtime = new SessionRuntime({
+  const runtime = new FullSessionRuntime({
     sql,
     clock,
     agent,

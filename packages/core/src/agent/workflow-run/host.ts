@@ -13,6 +13,7 @@ import {
   workflowResultEvents,
 } from "../workflow-calls.ts";
 import type { WorkflowCall, WorkflowCallReply, WorkflowDecision } from "./protocol.ts";
+import { runFailure } from "./unavailable.ts";
 
 export interface WorkflowRunHostOptions {
   readonly sql: SqlPort;
@@ -148,7 +149,7 @@ export class WorkflowRunHost {
 
   /** The Workflow gave up on a step: the run fails as when the alarm's retries are spent. */
   giveUp(runId: string, error: ErrorInfo): void {
-    this.#driver.giveUp({ runId }, new DurableAgentsError(error.code, 500, error.message, false));
+    this.#driver.giveUp({ runId }, runFailure(error));
   }
 
   /** A terminal error fails the run now; a retryable one goes up, and the Workflow retries the step. */

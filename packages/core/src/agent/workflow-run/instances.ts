@@ -1,5 +1,5 @@
 import type { Clock } from "../../clock.ts";
-import { DurableAgentsError, UserError } from "../../errors/base.ts";
+import { DurableAgentsError } from "../../errors/base.ts";
 import type { ErrorInfo } from "../../ledger/events.ts";
 import { getRun } from "../../ledger/projections/runs.ts";
 import type { Logger } from "../../logger.ts";
@@ -15,6 +15,7 @@ import {
   scheduleRuntimeWork,
 } from "../runtime-work.ts";
 import { type AgentWorkflowPort, runInstanceId } from "./protocol.ts";
+import { UNAVAILABLE, workflowRunKey, workflowsUnavailable } from "./unavailable.ts";
 
 /**
  * The session's due work for Workflow-executor runs (the outbox: each row commits with the
@@ -53,41 +54,6 @@ export interface RunInstancesContext {
 }
 
 const DONE: TriggerOutcome = { type: "done" };
-
-/** How often a running Workflow run's instance is checked for progress, unless told. */
-export const DEFAULT_RUN_WORKFLOW_CHECK_MS = 30_000;
-
-/** The `run.workflow` row of a Workflow-executor run (one per run: a newer wake replaces it). */
-export function workflowRunKey(runId: string): string {
-  return `workflow-run:${runId}`;
-}
-
-const UNAVAILABLE: ErrorInfo = {
-  code: "workflows_unavailable",
-  message:
-    'the run uses executor "workflow", but this server has no agent Workflows binding; export createAgentWorkflow({ agents }) from your Worker, bind it under "workflows" in wrangler.jsonc (binding AGENT_WORKFLOW) or set createAgentServer({ agentWorkflow })',
-};
-
-/** Why `port` cannot drive Workflow runs (no port, or its binding is missing); undefined when it can. */
-export function workflowsUnavailable(port: AgentWorkflowPort | undefined): ErrorInfo | undefined {
-  return port ? port.unavailable : UNAVAILABLE;
-}
-
-/**
- * The refusal of a start with `executor: "workflow"` on a server that cannot drive it,
- * before anything is written: 400 when the request chose the executor (start it without
- * `executor`, or with `"alarm"`), 500 when the agent's definition did (a server
- * configuration fault). Code `workflows_unavailable` either way.
- */
-export function startRefused(why: ErrorInfo, chosenByRequest: boolean): DurableAgentsError {
-  return chosenByRequest
-    ? new UserError(
-        why.code,
-        400,
-        `${why.message}; or start the run without executor "workflow" (the alarm drives it)`,
-      )
-    : new DurableAgentsError(why.code, 500, why.message, false);
-}
 
 export function runInstanceHandlers(
   c: RunInstancesContext,
