@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import { type RunRecord, runStartSettings } from "../ledger/projections/runs.ts";
+import { runStartSettings } from "../ledger/projections/runs.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import { mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
