@@ -215,12 +215,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   /**
-   * Decide and commit: takes the run's record (and its step's calls in the tool phase) as
-   * `#runs` keeps them, equal to their rows (read once, not per decision), asks the step machine for its next action, and commits
-   * the actions that are only ledger writes (interrupt, fail, pause, finish-step, approval
-   * requests). Returns what must still be performed (a model call, tool calls), `again` when
-   * a commit moved the run and the next decision is due at once, or `stop`. Both executors
-   * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.call`).
+   * Decide and commit: takes the run's record (and its step's calls in the tools phase) as
+   * `#runs` keeps them, equal to their rows (read once, not per decision), asks the step
+   * machine for its next action, and commits the actions that are only ledger writes
+   * (interrupt, fail, pause, finish-step, approval requests). Returns what must still be
+   * performed (a model call, tool calls), `again` when a commit moved the run and the next
+   * decision is due at once, or `stop`. Both executors call this: the alarm driver (`run`)
+   * and the Workflow (`WorkflowRunHost.call`).
    */
   async decide(runId: string): Promise<Decided> {
     let decided: Decided | undefined;
