@@ -1,7 +1,7 @@
 import type { LanguageModelV4, LanguageModelV4CallOptions } from "@ai-sdk/provider";
 import { TerminalError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
-import { getRun, type RunRecord } from "../ledger/projections/runs.ts";
+import type { RunRecord } from "../ledger/projections/runs.ts";
 import { listMcpTools, mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { TriggerOutcome } from "../triggers/pump.ts";
 import { DeltaCoalescer } from "./coalescer.ts";
@@ -42,6 +42,8 @@ export const DEFAULT_INTERRUPT_REASON = "interrupted by request";
 
 /** What a model step needs from the driver that runs it (run-driver.ts). */
 export interface ModelStepHost extends Pick<ToolStepHost, "options" | "stillRunning" | "append"> {
+  /** The run's record as its row is (run-records.ts: from memory while it runs). */
+  run(runId: string): RunRecord | undefined;
   /** No newer attempt of the run's model call started here since this one (read from memory). */
   currentAttempt(runId: string, step: number, attempt: number): boolean;
   /** The run's own model settings, as its `run.started` recorded them (the runs projection). */
@@ -142,7 +144,7 @@ export async function runModelStep(
       host.append([
         completed,
         { kind: "step.completed", runId, data: { step } },
-        { kind: "run.interrupted", runId, data: { reason: interruptReason(getRun(o.sql, runId)) } },
+        { kind: "run.interrupted", runId, data: { reason: interruptReason(host.run(runId)) } },
       ]);
       return DONE;
     }

@@ -4,13 +4,8 @@ import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import {
-  getRun,
-  RUN_STATUS_AFTER,
-  type RunStatus,
-  runStartSettings,
-} from "../ledger/projections/runs.ts";
-import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
+import { runStartSettings } from "../ledger/projections/runs.ts";
+import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import { mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { RunTracer } from "../tracing/run-tracer.ts";
@@ -33,6 +28,7 @@ import {
   type ModelStepHost,
   runModelStep,
 } from "./model-step.ts";
+import { RunRecords } from "./run-records.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
 import { idempotencyKey, runToolStep, type ToolStepHost } from "./tool-step.ts";
@@ -110,15 +106,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   /** The calls in flight per run: one for the alarm driver, one per tool step on the Workflow executor. */
   readonly #inFlight = new Map<string, Set<InFlight>>();
   /**
-   * The status of the runs this driver is stepping, read once per step (`run`) and then
-   * moved by the ledger's own events (RUN_STATUS_AFTER, the runs projection's rule), so
-   * the checks before each commit (`#stillRunning`) read no row.
+   * The running runs' records and current step calls, read once and then moved by the rows
+   * each append's projections wrote (run-records.ts), so neither a decision nor the checks
+   * before each commit (`#stillRunning`) read a row again.
    */
-  readonly #status = new Map<string, RunStatus>();
+  readonly #runs: RunRecords;
   /** The latest `step.started` this object appended per run ("step/attempt"): a stale attempt commits nothing. */
   readonly #attempts = new Map<string, string>();
   /**
-   * The model options of the runs in `#status`, read once per run: they come only from its
+   * The model options of the runs `#runs` follows, read once per run: they come only from its
    * `run.started` (the runs projection's `model_options`), which never changes.
    */
   readonly #modelOptions = new Map<string, ModelOptions | undefined>();
@@ -147,9 +143,11 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       cache,
       tracer,
     });
+    this.#runs = new RunRecords(sql, ledger, (runId) => this.#modelOptions.delete(runId));
     this.#host = {
       options,
       context,
+      run: (runId) => this.#runs.run(runId),
       stillRunning: (runId) => this.#stillRunning(runId),
       currentAttempt: (runId, step, attempt) => this.#currentAttempt(runId, step, attempt),
       append: (events, effects) => this.#append(events, effects),
@@ -162,12 +160,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       for (const event of events) {
         if (event.kind === "step.started" && event.runId !== null)
           this.#attempts.set(event.runId, `${event.data.step}/${event.data.attempt}`);
-        const status = RUN_STATUS_AFTER[event.kind];
-        if (status === undefined || event.runId === null || !this.#status.has(event.runId))
-          continue;
-        // Only "running" is kept: anything else is read again by the next check (once).
-        if (status === "running") this.#status.set(event.runId, status);
-        else this.#forget(event.runId);
       }
     });
   }
@@ -223,11 +215,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   /**
-   * Decide and commit: reads the run, asks the step machine for its next action, and commits
-   * the actions that are only ledger writes (interrupt, fail, pause, finish-step, approval
-   * requests). Returns what must still be performed (a model call, tool calls), `again` when
-   * a commit moved the run and the next decision is due at once, or `stop`. Both executors
-   * call this: the alarm driver (`run`) and the Workflow (`WorkflowRunHost.call`).
+   * Decide and commit: takes the run's record (and its step's calls in the tools phase) as
+   * `#runs` keeps them, equal to their rows (read once, not per decision), asks the step
+   * machine for its next action, and commits the actions that are only ledger writes
+   * (interrupt, fail, pause, finish-step, approval requests). Returns what must still be
+   * performed (a model call, tool calls), `again` when a commit moved the run and the next
+   * decision is due at once, or `stop`. Both executors call this: the alarm driver (`run`)
+   * and the Workflow (`WorkflowRunHost.call`).
    */
   async decide(runId: string): Promise<Decided> {
     let decided: Decided | undefined;
@@ -242,10 +236,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   async #decide(runId: string): Promise<Decided> {
-    const run = getRun(this.#o.sql, runId);
-    if (run?.status === "running") this.#status.set(runId, run.status);
-    else this.#forget(runId);
-    const calls = run?.phase === "tools" ? stepToolCalls(this.#o.sql, runId, run.step) : [];
+    const run = this.#runs.run(runId);
+    const calls = run?.phase === "tools" ? this.#runs.stepCalls(run) : [];
     const action = nextAction(run, calls, {
       maxSteps: this.#o.agent.maxSteps,
       maxModelAttempts: this.#o.limits.maxModelAttempts,
@@ -352,7 +344,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
     // The run fails: no step of it follows.
     this.#settle(false);
-    const run = getRun(this.#o.sql, runId);
+    const run = this.#runs.run(runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
     const message = error instanceof Error ? error.message : String(error);
@@ -363,14 +355,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   #runModelOptions(runId: string): ModelOptions | undefined {
     if (this.#modelOptions.has(runId)) return this.#modelOptions.get(runId);
     const options = runStartSettings(this.#o.sql, runId)?.modelOptions;
-    if (this.#status.has(runId)) this.#modelOptions.set(runId, options);
+    if (this.#runs.follows(runId)) this.#modelOptions.set(runId, options);
     return options;
-  }
-
-  /** The run is no longer followed as running here: its status and settings are read again. */
-  #forget(runId: string): void {
-    this.#status.delete(runId);
-    this.#modelOptions.delete(runId);
   }
 
   #delegation(name: string) {
@@ -426,8 +412,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   /** Decide before commit: events of a run that was aborted meanwhile are dropped. */
   #stillRunning(runId: string): boolean {
-    const known = this.#status.get(runId);
-    return (known ?? getRun(this.#o.sql, runId)?.status) === "running";
+    return this.#runs.run(runId)?.status === "running";
   }
 
   #append(events: NewEvent[], effects?: (sql: SqlPort) => void): void {

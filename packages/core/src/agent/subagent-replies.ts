@@ -1,6 +1,12 @@
 import type { ErrorInfo, LedgerEvent, ParentRef } from "../ledger/events.ts";
 import type { Projection } from "../ledger/projection.ts";
-import { getRun, latestRun, previousRun, type RunRecord } from "../ledger/projections/runs.ts";
+import {
+  getRun,
+  latestRun,
+  previousRun,
+  type RunRecord,
+  runWrittenBy,
+} from "../ledger/projections/runs.ts";
 import { runUsage } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { type ChildReply, sendLater } from "./subagents.ts";
@@ -32,10 +38,12 @@ export const subagentRepliesProjection: Projection = {
   ],
   drop: ["DROP TABLE IF EXISTS subagent_calls"],
   apply(sql, event) {
-    // Read only for the events that end a run: this projection sees every event of a step.
+    // Only for the events that end a run: this projection sees every event of a step. The
+    // runs projection applied the event first and handed its row back (read only when it did
+    // not, as in a rebuild of this projection alone).
     const ends =
       event.kind === "run.completed" || event.kind === "run.failed" || event.kind === "run.aborted";
-    const run = ends && event.runId ? getRun(sql, event.runId) : undefined;
+    const run = ends ? runOf(sql, event) : undefined;
     switch (event.kind) {
       case "subagent.started":
         sql.exec(
@@ -72,7 +80,7 @@ export const subagentRepliesProjection: Projection = {
       case "run.interrupted": {
         // An interrupt during a wait failed the delegated calls (session-runtime.ts `interrupt`):
         // sub-agents still working on them are cancelled.
-        const interrupted = event.runId ? getRun(sql, event.runId) : undefined;
+        const interrupted = runOf(sql, event);
         if (interrupted)
           cancelChildren(sql, event, interrupted, `was interrupted (${event.data.reason})`);
         return;
@@ -116,6 +124,12 @@ export const subagentRepliesProjection: Projection = {
     }
   },
 };
+
+/** The run of `event` as the event left it: the row the runs projection wrote, or read. */
+function runOf(sql: SqlPort, event: LedgerEvent): RunRecord | undefined {
+  if (event.runId === null) return undefined;
+  return runWrittenBy(event) ?? getRun(sql, event.runId);
+}
 
 type ReplyBody = Pick<ChildReply, "status" | "output" | "error">;
 

@@ -1,5 +1,12 @@
 import type { SqlPort } from "../../sql/port.ts";
-import type { ErrorInfo, EventKind, EventPayloads, JsonValue, ParentRef } from "../events.ts";
+import type {
+  ErrorInfo,
+  EventKind,
+  EventPayloads,
+  JsonValue,
+  LedgerEvent,
+  ParentRef,
+} from "../events.ts";
 import type { Projection } from "../projection.ts";
 
 export type RunStatus = "running" | "waiting" | "completed" | "failed" | "interrupted" | "aborted";
@@ -68,6 +75,28 @@ interface RunRow {
   resume_count: number;
 }
 
+const COLUMNS =
+  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, interrupt_reason, waiting_reason, output, error, parent, started_seq, updated_seq, resume_count";
+
+/**
+ * The row each applied event left in `runs`, by the event object the ledger applied (the
+ * projection's own write hands it back: `RETURNING`). An event that did not change a row has
+ * none. Keyed by object, so a row written by an append that rolled back is never handed out
+ * (its event objects never reach `Ledger.onAppend`), and entries go with their events.
+ */
+const written = new WeakMap<LedgerEvent, RunRow>();
+
+/**
+ * The run record as `event` left it, when applying it changed the run's row (`run.started`,
+ * `step.started`, `model.completed`, `step.completed` and every status move), else undefined.
+ * For events of a committed append (`Ledger.onAppend`) or, inside an append, for an event the
+ * runs projection has applied (it applies first). Reads nothing: the row comes from the write.
+ */
+export function runWrittenBy(event: LedgerEvent): RunRecord | undefined {
+  const row = written.get(event);
+  return row && toRecord(row);
+}
+
 /** Run status, current step and the terminal outcome of every run of the session. */
 export const runsProjection: Projection = {
   name: "runs",
@@ -79,26 +108,32 @@ export const runsProjection: Projection = {
   drop: ["DROP TABLE IF EXISTS runs"],
   apply(sql, event) {
     const { runId, seq } = event;
+    const keep = (rows: RunRow[]) => {
+      if (rows[0]) written.set(event, rows[0]);
+    };
     const set = (assignments: string, ...params: (string | number | null)[]) =>
-      sql.exec(
-        `UPDATE runs SET ${assignments}, updated_seq = ? WHERE run_id = ?`,
-        ...params,
-        seq,
-        runId,
+      keep(
+        sql.exec<RunRow>(
+          `UPDATE runs SET ${assignments}, updated_seq = ? WHERE run_id = ? RETURNING ${COLUMNS}`,
+          ...params,
+          seq,
+          runId,
+        ),
       );
     switch (event.kind) {
       case "run.started":
-        sql.exec(
-          "INSERT INTO runs (run_id, agent, status, phase, step, attempt, interrupt_requested, parent, started_seq, updated_seq, model_options, metadata) VALUES (?, ?, 'running', 'between', 0, 0, 0, ?, ?, ?, ?, ?)",
-          runId,
-          event.data.agent,
-          event.data.parent ? JSON.stringify(event.data.parent) : null,
-          seq,
-          seq,
-          event.data.modelOptions ? JSON.stringify(event.data.modelOptions) : null,
-          event.data.metadata ? JSON.stringify(event.data.metadata) : null,
+        return keep(
+          sql.exec<RunRow>(
+            `INSERT INTO runs (run_id, agent, status, phase, step, attempt, interrupt_requested, parent, started_seq, updated_seq, model_options, metadata) VALUES (?, ?, 'running', 'between', 0, 0, 0, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+            runId,
+            event.data.agent,
+            event.data.parent ? JSON.stringify(event.data.parent) : null,
+            seq,
+            seq,
+            event.data.modelOptions ? JSON.stringify(event.data.modelOptions) : null,
+            event.data.metadata ? JSON.stringify(event.data.metadata) : null,
+          ),
         );
-        return;
       case "step.started":
         return set("phase = 'model', step = ?, attempt = ?", event.data.step, event.data.attempt);
       case "model.completed":
@@ -129,9 +164,6 @@ export const runsProjection: Projection = {
     }
   },
 };
-
-const COLUMNS =
-  "run_id, agent, status, phase, step, step_base, attempt, interrupt_requested, interrupt_reason, waiting_reason, output, error, parent, started_seq, updated_seq, resume_count";
 
 export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];

@@ -1,5 +1,5 @@
 import type { SqlPort } from "../../sql/port.ts";
-import type { ErrorInfo, JsonValue, ToolEffect } from "../events.ts";
+import type { ErrorInfo, JsonValue, LedgerEvent, ToolEffect } from "../events.ts";
 import type { Projection } from "../projection.ts";
 
 export type ToolCallStatus =
@@ -40,6 +40,34 @@ interface ToolCallRow {
   error: string | null;
 }
 
+/**
+ * The rows each applied event inserted or changed in `tool_calls`, by the event object the
+ * ledger applied (the projection's own writes hand them back: `RETURNING`). Keyed by object,
+ * so rows written by an append that rolled back are never handed out (runs.ts `written`).
+ */
+const written = new WeakMap<LedgerEvent, { rows: ToolCallRow[]; wholeStep: boolean }>();
+
+/** The tool-call rows one event wrote (`toolCallsWrittenBy`). */
+export interface ToolCallsWritten {
+  /** The rows as the event left them, in call order for an insert. */
+  readonly calls: ToolCallRecord[];
+  /**
+   * The event inserted its step's calls (`model.completed`, the only insert): `calls` is the
+   * whole step. Otherwise it changed the calls in `calls` (one, by call id) and no other.
+   */
+  readonly wholeStep: boolean;
+}
+
+/**
+ * The tool-call rows `event` inserted or changed, as it left them; undefined when it wrote
+ * none. For events of a committed append (`Ledger.onAppend`). Reads nothing: the rows come
+ * from the writes.
+ */
+export function toolCallsWrittenBy(event: LedgerEvent): ToolCallsWritten | undefined {
+  const entry = written.get(event);
+  return entry && { calls: entry.rows.map(toRecord), wholeStep: entry.wholeStep };
+}
+
 /** Every tool call the model asked for, and how far it got. Drives recovery of the tool phase. */
 export const toolCallsProjection: Projection = {
   name: "tool_calls",
@@ -49,28 +77,35 @@ export const toolCallsProjection: Projection = {
   ],
   drop: ["DROP TABLE IF EXISTS tool_calls"],
   apply(sql, event) {
+    const keep = (rows: ToolCallRow[], wholeStep: boolean) => {
+      if (rows.length > 0) written.set(event, { rows, wholeStep });
+    };
     const set = (step: number, callId: string, assignments: string, ...params: (string | null)[]) =>
-      sql.exec(
-        `UPDATE tool_calls SET ${assignments} WHERE run_id = ? AND step = ? AND call_id = ?`,
-        ...params,
-        event.runId,
-        step,
-        callId,
+      keep(
+        sql.exec<ToolCallRow>(
+          `UPDATE tool_calls SET ${assignments} WHERE run_id = ? AND step = ? AND call_id = ? RETURNING *`,
+          ...params,
+          event.runId,
+          step,
+          callId,
+        ),
+        false,
       );
     switch (event.kind) {
-      case "model.completed":
-        event.data.toolCalls.forEach((call, idx) => {
-          sql.exec(
-            "INSERT INTO tool_calls (run_id, step, idx, call_id, name, args, status) VALUES (?, ?, ?, ?, ?, ?, 'requested')",
+      case "model.completed": {
+        const rows = event.data.toolCalls.flatMap((call, idx) =>
+          sql.exec<ToolCallRow>(
+            "INSERT INTO tool_calls (run_id, step, idx, call_id, name, args, status) VALUES (?, ?, ?, ?, ?, ?, 'requested') RETURNING *",
             event.runId,
             event.data.step,
             idx,
             call.callId,
             call.name,
             JSON.stringify(call.args),
-          );
-        });
-        return;
+          ),
+        );
+        return keep(rows, true);
+      }
       case "tool.started": {
         const { step, callId, effect, idempotencyKey } = event.data;
         return set(
@@ -127,19 +162,23 @@ export function stepToolCalls(sql: SqlPort, runId: string, step: number): ToolCa
       runId,
       step,
     )
-    .map((row) => ({
-      runId: row.run_id,
-      step: row.step,
-      index: row.idx,
-      callId: row.call_id,
-      name: row.name,
-      args: JSON.parse(row.args) as JsonValue,
-      status: row.status,
-      effect: row.effect,
-      idempotencyKey: row.idempotency_key,
-      result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
-      error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
-    }));
+    .map(toRecord);
+}
+
+function toRecord(row: ToolCallRow): ToolCallRecord {
+  return {
+    runId: row.run_id,
+    step: row.step,
+    index: row.idx,
+    callId: row.call_id,
+    name: row.name,
+    args: JSON.parse(row.args) as JsonValue,
+    status: row.status,
+    effect: row.effect,
+    idempotencyKey: row.idempotency_key,
+    result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
+    error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
+  };
 }
 
 /** A run's calls still handed to a sub-agent or a Workflow (any step), in step and call order. */
