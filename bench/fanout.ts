@@ -14,7 +14,11 @@
  * workerd, bench/bare-workerd.ts, with no dev proxy in front), BENCH_PROFILE=1 (a CPU profile
  * of the Worker's isolate during the last scenario's run, bench/cpu-profile.ts).
  * Each scenario also prints the CPU time the server's processes and the load generator used
- * during the run (/proc), since they share the machine's cores.
+ * during the run (/proc), since they share the machine's cores, and splits each latency at the
+ * first reader to get the event: ledger `ts` → first arrival (the wait for a flush and its
+ * first send), first arrival → this reader's (the rest of the flush's sends and the load
+ * generator reading one frame per reader, on one Node thread), with the median gap between
+ * flushes as the readers see it.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
