@@ -295,7 +295,9 @@ async function scenario(
       batch.push(j < sse ? sseReader(session) : wsReader(session));
     readers.push(...(await Promise.all(batch)));
   }
-  console.error(`${label}: ${readers.length} readers open (${new Date().toISOString().slice(11, 19)})`);
+  console.error(
+    `${label}: ${readers.length} readers open (${new Date().toISOString().slice(11, 19)})`,
+  );
   const profiler = profile ? await connectProfiler(server.inspectorUrl) : undefined;
   await profiler?.start();
   const serverCpu = () => server.pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
