@@ -15,7 +15,7 @@
  *    half: a slow fan-out lowers the send rate, never the append rate. With rule 1, the next
  *    flush starts at max(start + window, end + cost): the period is max(window, 2 × cost).
  *    (It used to be end + max(window, cost), so a flush cheaper than the window lengthened
- *    every period by its own cost: 31 ms instead of 24.5 at 2 readers on bare workerd. Once
+ *    every period by its own cost: ~30 ms instead of ~24 at 2 readers on bare workerd. Once
  *    a flush costs more than half the window, as at 200 readers there, both give 2 × cost;
  *    docs/benchmarks.md, "The window from the flush's start".)
  * 4. A pending flush is a timer, so the object stays awake (does not hibernate) until every
