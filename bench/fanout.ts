@@ -14,7 +14,11 @@
  * workerd, bench/bare-workerd.ts, with no dev proxy in front), BENCH_PROFILE=1 (a CPU profile
  * of the Worker's isolate during the last scenario's run, bench/cpu-profile.ts).
  * Each scenario also prints the CPU time the server's processes and the load generator used
- * during the run (/proc), since they share the machine's cores.
+ * during the run (/proc), since they share the machine's cores, and splits each latency at the
+ * first reader to get the event: ledger `ts` → first arrival (the wait for a flush and its
+ * first send), first arrival → this reader's (the rest of the flush's sends and the load
+ * generator reading one frame per reader, on one Node thread), with the median gap between
+ * flushes as the readers see it.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -84,6 +88,9 @@ interface Reader {
   /** Times the server ended a response and the reader resumed from its offset. */
   resumed: number;
   readonly latencies: number[];
+  /** When each event of `latencies` arrived (Date.now()), and its seq, in the same order. */
+  readonly arrivals: number[];
+  readonly seqs: number[];
   /** Frames (SSE data events, WebSocket messages) that carried events. */
   frames: number;
   seen: number;
@@ -101,6 +108,8 @@ function onEvents(reader: Reader, events: WireEvent[], finish: () => void): void
     reader.lastSeq = event.seq;
     reader.seen++;
     reader.latencies.push(now - event.ts);
+    reader.arrivals.push(now);
+    reader.seqs.push(event.seq);
     if (event.kind === "run.completed" || event.kind === "run.failed") finish();
   }
 }
@@ -112,6 +121,8 @@ async function sseReader(url: string): Promise<Reader> {
     kind: "sse",
     resumed: 0,
     latencies: [],
+    arrivals: [],
+    seqs: [],
     frames: 0,
     seen: 0,
     lastSeq: 0,
@@ -181,6 +192,8 @@ async function wsReader(url: string): Promise<Reader> {
     kind: "ws",
     resumed: 0,
     latencies: [],
+    arrivals: [],
+    seqs: [],
     frames: 0,
     seen: 0,
     lastSeq: 0,
@@ -252,6 +265,14 @@ interface Result {
   readonly resumed: number;
   /** Frames all readers got. */
   readonly frames: number;
+  /**
+   * Latency split at the first reader to get each event: `first`, per event, its ledger `ts` →
+   * the first arrival at any reader (the wait for a flush, plus the flush's first send and the
+   * load generator's turn); `spread`, per delivery, that first arrival → this reader's (the
+   * rest of the flush's sends, the bytes, and the load generator reading 1 frame per reader);
+   * `gaps`, the time between successive first arrivals (one per flush: the send period).
+   */
+  readonly split: { readonly first: number[]; readonly spread: number[]; readonly gaps: number[] };
   /** From the run's start to the last reader done: wall time, CPU of the server's processes and of this load generator, ms. */
   readonly cpu: { readonly wallMs: number; readonly serverMs: number; readonly loadMs: number };
 }
@@ -274,6 +295,9 @@ async function scenario(
       batch.push(j < sse ? sseReader(session) : wsReader(session));
     readers.push(...(await Promise.all(batch)));
   }
+  console.error(
+    `${label}: ${readers.length} readers open (${new Date().toISOString().slice(11, 19)})`,
+  );
   const profiler = profile ? await connectProfiler(server.inspectorUrl) : undefined;
   await profiler?.start();
   const serverCpu = () => server.pids().reduce((sum, pid) => sum + cpuMs(pid), 0);
@@ -284,10 +308,13 @@ async function scenario(
     body: JSON.stringify({ input: { message: "stream" } }),
   });
   if (start.status !== 202) throw new Error(`start: ${start.status} ${await start.text()}`);
-  const timeout = new Promise<"timeout">((resolve) =>
-    setTimeout(() => resolve("timeout"), 120_000),
-  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), 120_000);
+  });
   const outcome = await Promise.race([Promise.all(readers.map((r) => r.done)), timeout]);
+  // Else the process waits out the 120 s after printing its table.
+  clearTimeout(timer);
   const load = process.cpuUsage(cpuBefore.load);
   const cpu = {
     wallMs: Date.now() - cpuBefore.wall,
@@ -323,6 +350,22 @@ async function scenario(
         .join(", ")}`,
     );
   const complete = outcome !== "timeout" && short.length === 0;
+  const firstArrival = new Map<number, number>();
+  const eventTs = new Map<number, number>();
+  for (const reader of readers)
+    reader.seqs.forEach((seq, i) => {
+      const at = reader.arrivals[i] as number;
+      eventTs.set(seq, at - (reader.latencies[i] as number));
+      if (at < (firstArrival.get(seq) ?? Number.POSITIVE_INFINITY)) firstArrival.set(seq, at);
+    });
+  const firsts = [...new Set(firstArrival.values())].sort((a, b) => a - b);
+  const split = {
+    first: [...firstArrival].map(([seq, at]) => at - (eventTs.get(seq) as number)),
+    spread: readers.flatMap((r) =>
+      r.seqs.map((seq, i) => (r.arrivals[i] as number) - (firstArrival.get(seq) as number)),
+    ),
+    gaps: firsts.slice(1).map((at, i) => at - (firsts[i] as number)),
+  };
   return {
     label,
     readers: readers.length,
@@ -333,6 +376,7 @@ async function scenario(
     complete,
     resumed: readers.reduce((n, r) => n + r.resumed, 0),
     frames: readers.reduce((n, r) => n + r.frames, 0),
+    split,
     cpu,
   };
 }
@@ -349,6 +393,9 @@ function table(results: Result[]): string {
       "SSE p50 / p99 (ms)",
       "WS p50 / p99 (ms)",
       "all p50 / p99 (ms)",
+      "to 1st reader p50 / p99 (ms)",
+      "after 1st p50 / p99 (ms)",
+      "send gap p50 (ms)",
       "exactly once, in order",
       "resumes (SSE + WS)",
       "CPU server / load gen (s)",
@@ -371,6 +418,9 @@ function table(results: Result[]): string {
       pair(r.sse),
       pair(r.ws),
       pair(all),
+      pair(r.split.first),
+      pair(r.split.spread),
+      String(percentile(r.split.gaps, 50)),
       r.complete ? "yes" : "NO",
       String(r.resumed),
       `${(r.cpu.serverMs / 1000).toFixed(2)} / ${(r.cpu.loadMs / 1000).toFixed(2)}`,
@@ -392,6 +442,7 @@ function table(results: Result[]): string {
 }
 
 const load = loadavg()[0]?.toFixed(1);
+console.error(`starting the server (${new Date().toISOString().slice(11, 19)})`);
 const server = await startServer();
 try {
   const results = [await scenario(server, "1 SSE + 1 WS (baseline)", 1, 1)];

@@ -73,6 +73,48 @@ describe("the delivery window", () => {
     await microtasks();
     expect(flushes).toEqual([start, start + 100]);
   });
+
+  it("counts the window from a flush's start, so a flush cheaper than the window does not lengthen it", async () => {
+    const clock = new ManualClock();
+    const ledger = new Ledger(new NodeSqlPort(), clock, []);
+    const window = new DeliveryWindow(ledger, clock, 20);
+    const flushes: number[] = [];
+    window.onFlush(() => {
+      flushes.push(clock.now());
+      clock.advance(8); // a fan-out that costs 8 ms, less than the window
+    });
+    const start = clock.now();
+    ledger.append([metric(1)]);
+    await microtasks();
+    ledger.append([metric(2)]);
+    clock.advance(11); // 19 ms after the first flush started
+    await microtasks();
+    expect(flushes).toEqual([start]);
+    clock.advance(1); // 20 ms: the window has passed, and the gap after the end (12) ≥ its cost (8)
+    await microtasks();
+    expect(flushes).toEqual([start, start + 20]);
+  });
+
+  it("after a flush that took more than half the window, waits its cost from its end", async () => {
+    const clock = new ManualClock();
+    const ledger = new Ledger(new NodeSqlPort(), clock, []);
+    const window = new DeliveryWindow(ledger, clock, 20);
+    const flushes: number[] = [];
+    window.onFlush(() => {
+      flushes.push(clock.now());
+      clock.advance(15); // 15 ms: the window's 20 would leave the run only 5
+    });
+    const start = clock.now();
+    ledger.append([metric(1)]);
+    await microtasks();
+    ledger.append([metric(2)]);
+    clock.advance(14); // 20 ms after the start, 14 after the end
+    await microtasks();
+    expect(flushes).toEqual([start]);
+    clock.advance(1); // 15 ms after the end: fan-out has half of the object's time
+    await microtasks();
+    expect(flushes).toEqual([start, start + 30]);
+  });
 });
 
 describe("waiting for the next flush", () => {

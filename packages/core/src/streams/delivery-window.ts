@@ -5,13 +5,19 @@
  * then sends everything since its last send, in one write.
  *
  * Invariants:
- * 1. Listeners are told at most once per window: sends scale with readers × 1/window, not
+ * 1. Listeners are told at most once per window: two flushes start at least `windowMs` apart,
+ *    counted from the start of the first, so sends scale with readers × 1/window, not
  *    readers × events. With `windowMs` 0 they are told in the append's own tick.
  * 2. After an append, a flush follows within the window (or the gap of rule 3); an append
  *    after a quiet spell is flushed at once (in a microtask, after the append returns).
- * 3. A flush that took longer than the window stretches the gap before the next one to its
- *    own duration, so fan-out takes at most about half of the object's time and the run
- *    keeps the other half: a slow fan-out lowers the send rate, never the append rate.
+ * 3. After a flush ends, the next one waits at least as long as that flush took (its cost),
+ *    so fan-out takes at most about half of the object's time and the run keeps the other
+ *    half: a slow fan-out lowers the send rate, never the append rate. With rule 1, the next
+ *    flush starts at max(start + window, end + cost): the period is max(window, 2 × cost).
+ *    (It used to be end + max(window, cost), so a flush cheaper than the window lengthened
+ *    every period by its own cost: ~30 ms instead of ~24 at 2 readers on bare workerd. Once
+ *    a flush costs more than half the window, as at 200 readers there, both give 2 × cost;
+ *    docs/benchmarks.md, "The window from the flush's start".)
  * 4. A pending flush is a timer, so the object stays awake (does not hibernate) until every
  *    append has been offered to its readers.
  * 5. A reader waiting for the next flush (`next`) costs a set entry, not a timer: at 1,000
@@ -39,7 +45,8 @@ export class DeliveryWindow {
   readonly #clock: Clock;
   readonly #windowMs: number;
   readonly #listeners = new Set<FlushListener>();
-  /** When the last flush ended, and how long it took. */
+  /** When the last flush started and ended, and how long it took. */
+  #lastStart = Number.NEGATIVE_INFINITY;
   #lastEnd = Number.NEGATIVE_INFINITY;
   #lastCost = 0;
   #pending = false;
@@ -144,10 +151,10 @@ export class DeliveryWindow {
     if (!this.#settling) this.#arm();
   }
 
-  /** Schedules the pending flush: at once after a quiet spell, else when the gap has passed. */
+  /** Schedules the pending flush: at once after a quiet spell, else at rules 1 and 3's time. */
   #arm(): void {
-    const gap = Math.max(this.#windowMs, this.#lastCost);
-    const wait = this.#lastEnd + gap - this.#clock.now();
+    const due = Math.max(this.#lastStart + this.#windowMs, this.#lastEnd + this.#lastCost);
+    const wait = due - this.#clock.now();
     if (wait <= 0) queueMicrotask(() => this.#flush());
     else
       this.#clock.sleep(wait).then(
@@ -175,6 +182,7 @@ export class DeliveryWindow {
 
   #settled(start: number): void {
     this.#settling = false;
+    this.#lastStart = start;
     this.#lastEnd = this.#clock.now();
     this.#lastCost = this.#lastEnd - start;
     if (this.#pending) this.#arm();
