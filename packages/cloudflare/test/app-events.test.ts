@@ -2,11 +2,11 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import { mintSessionToken } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { rebuildMessage, validateChunk } from "../../../test/support/ui-message.ts";
 import { noteStatsVersion } from "./fixture/app-events.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
-import { rebuildMessage, validateChunk } from "./support/ui-chunks.ts";
 
 /**
  * App-defined events, projections and subscriptions on real DO SQLite: the fixture's

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { rebuildMessage, validateChunk } from "../../../test/support/ui-message.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
-import { rebuildMessage, validateChunk } from "./support/ui-chunks.ts";
 
 afterEach(() => probe.reset());
 
