@@ -58,6 +58,29 @@ export const counterAgent = defineAgent({
   }),
 });
 
+/** An irreversible tool a human approves first (`needsApproval`). */
+export const transfer = defineTool({
+  name: "transfer",
+  description: "Moves money; a human approves it first.",
+  input: z.object({ amount: z.number() }),
+  effect: "irreversible",
+  needsApproval: true,
+  execute: ({ amount }) => ({ moved: amount }),
+});
+
+/** Says "Moving it." and calls transfer(5), which waits for approval; then answers "Moved.". */
+export const banker = defineAgent({
+  name: "banker",
+  system: "You move money.",
+  tools: [transfer],
+  model: scriptedModel({
+    turns: [
+      { text: "Moving it.", toolCalls: [{ name: "transfer", args: { amount: 5 } }] },
+      { text: "Moved." },
+    ],
+  }),
+});
+
 /**
  * Counts the whole-prompt reads (readPrompt's one statement, message-prompts.ts) made through
  * `s.sql` from now on: `loads` grows by one each.

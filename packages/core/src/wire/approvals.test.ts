@@ -4,31 +4,11 @@ import { uiMessageChunkSchema } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import { banker } from "../../test/fixtures.ts";
 import { defineAgent, defineTool, scriptedModel } from "../index.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import { createAguiProjector } from "./agui/agui-projector.ts";
 import { createUiStreamProjector } from "./ui-stream/ui-stream-projector.ts";
-
-const transfer = defineTool({
-  name: "transfer",
-  description: "Moves money; a human approves it first.",
-  input: z.object({ amount: z.number() }),
-  effect: "irreversible",
-  needsApproval: true,
-  execute: ({ amount }) => ({ moved: amount }),
-});
-
-const banker = defineAgent({
-  name: "banker",
-  system: "You move money.",
-  tools: [transfer],
-  model: scriptedModel({
-    turns: [
-      { text: "Moving it.", toolCalls: [{ name: "transfer", args: { amount: 5 } }] },
-      { text: "Moved." },
-    ],
-  }),
-});
 
 async function approvedRun() {
   const s = createTestSession(banker);

@@ -3,12 +3,10 @@ import { EventSchemas } from "@ag-ui/core/schemas";
 import type { UIMessage } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
 import { rebuildMessage } from "../../../../test/support/ui-message.ts";
-import { mathAgent } from "../../test/fixtures.ts";
+import { banker, mathAgent } from "../../test/fixtures.ts";
 import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";
-import { defineAgent, defineTool, scriptedModel } from "../index.ts";
 import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../testing/test-session.ts";
 
@@ -17,27 +15,6 @@ import { createTestSession, type TestSession } from "../testing/test-session.ts"
  * `run.waiting`) even when the same run was resumed later, so a client that resumed
  * while the run was running again never saw the rest of it.
  */
-const transfer = defineTool({
-  name: "transfer",
-  description: "Moves money; a human approves it first.",
-  input: z.object({ amount: z.number() }),
-  effect: "irreversible",
-  needsApproval: true,
-  execute: ({ amount }) => ({ moved: amount }),
-});
-
-const banker = defineAgent({
-  name: "banker",
-  system: "You move money.",
-  tools: [transfer],
-  model: scriptedModel({
-    turns: [
-      { text: "Moving it.", toolCalls: [{ name: "transfer", args: { amount: 5 } }] },
-      { text: "Moved." },
-    ],
-  }),
-});
-
 function get(t: TestSession, action: string): Promise<Response> {
   const ctx = {
     runtime: t.runtime,
