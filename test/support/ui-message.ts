@@ -33,3 +33,26 @@ export async function validateChunk(chunk: unknown): Promise<void> {
   if ((await schema.validate?.(chunk))?.success !== true)
     throw new Error(`invalid UI chunk: ${JSON.stringify(chunk)}`);
 }
+
+/** A UI message chunk as parsed from the stream: its `type` and whatever else it carries. */
+export type ParsedChunk = { readonly type: string; readonly [field: string]: unknown };
+
+/** The chunks of a UI message stream's SSE body: every `data: {...}` line parsed, `[DONE]` left out. */
+export function uiChunks(body: string): ParsedChunk[] {
+  return body
+    .split("\n")
+    .filter((line) => line.startsWith("data: {"))
+    .map((line) => JSON.parse(line.slice(6)) as ParsedChunk);
+}
+
+/**
+ * What the AI SDK's DefaultChatTransport POSTs (ai v7) when `useChat` sends `text` in chat
+ * `id`: the `submit-message` trigger and one user message (`u1`) with that text.
+ */
+export function chatRequest(text: string, id = "chat1") {
+  return {
+    id,
+    trigger: "submit-message",
+    messages: [{ id: "u1", role: "user", parts: [{ type: "text", text }] }],
+  };
+}

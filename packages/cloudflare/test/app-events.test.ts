@@ -2,7 +2,12 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import { mintSessionToken } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
-import { rebuildMessage, validateChunk } from "../../../test/support/ui-message.ts";
+import {
+  chatRequest,
+  rebuildMessage,
+  uiChunks,
+  validateChunk,
+} from "../../../test/support/ui-message.ts";
 import { noteStatsVersion } from "./fixture/app-events.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
@@ -247,16 +252,9 @@ describe("app events on the wire", () => {
     const response = await s.fetch(s.url("ui-stream"), {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        id: "chat1",
-        trigger: "submit-message",
-        messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "note wired" }] }],
-      }),
+      body: JSON.stringify(chatRequest("note wired")),
     });
-    const chunks = (await response.text())
-      .split("\n")
-      .filter((line) => line.startsWith("data: {"))
-      .map((line) => JSON.parse(line.slice(6)) as { type: string });
+    const chunks = uiChunks(await response.text());
     for (const chunk of chunks) await validateChunk(chunk);
     const agui = await readSse(s.fetch, s.url("agui"), (e) => e.data.type === "RUN_FINISHED");
     for (const event of agui) expect(EventSchemas.safeParse(event.data).error).toBeUndefined();

@@ -3,7 +3,7 @@ import { EventSchemas } from "@ag-ui/core/schemas";
 import type { UIMessage } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import { rebuildMessage } from "../../../../test/support/ui-message.ts";
+import { rebuildMessage, uiChunks } from "../../../../test/support/ui-message.ts";
 import { banker, mathAgent } from "../../test/fixtures.ts";
 import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";
@@ -73,10 +73,7 @@ describe("a replay of a run that paused and was resumed", () => {
     await t.drain();
     const body = await read;
     expect(body.endsWith("data: [DONE]\n\n")).toBe(true);
-    const chunks = body
-      .split("\n")
-      .filter((l) => l.startsWith("data: {"))
-      .map((l) => JSON.parse(l.slice(6)) as { type: string });
+    const chunks = uiChunks(body);
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     const message = await rebuildMessage(chunks, { validate: true });
     expect(texts(message)).toEqual(["Let me add.", "The answer is 5."]);
@@ -95,10 +92,7 @@ describe("a replay of a run that paused and was resumed", () => {
     const response = await get(t, "ui-stream");
     const read = response.text();
     await t.drain();
-    const chunks = (await read)
-      .split("\n")
-      .filter((l) => l.startsWith("data: {"))
-      .map((l) => JSON.parse(l.slice(6)) as { type: string });
+    const chunks = uiChunks(await read);
     expect(chunks.map((c) => c.type)).toContain("tool-output-available");
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     const message = await rebuildMessage(chunks, { validate: true });
@@ -122,13 +116,7 @@ describe("a replay of a run that paused and was resumed", () => {
     const response = await get(t, "ui-stream");
     const read = response.text();
     await t.drain();
-    const message = await rebuildMessage(
-      (await read)
-        .split("\n")
-        .filter((l) => l.startsWith("data: {"))
-        .map((l) => JSON.parse(l.slice(6))),
-      { validate: true },
-    );
+    const message = await rebuildMessage(uiChunks(await read), { validate: true });
     const part = message?.parts.find((p) => p.type === "tool-transfer");
     expect(part).toMatchObject({ state: "output-denied" });
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { chatRequest } from "../../../../../test/support/ui-message.ts";
 import { mathAgent } from "../../../test/fixtures.ts";
 import { TRUSTED_CALLER } from "../../commands/caller.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
@@ -24,11 +25,7 @@ function call(t: TestSession, method: string, body?: unknown): Promise<Response>
   return handleSessionRequest(request, "chat", ctx);
 }
 
-const send = (text: string) => ({
-  id: "s1",
-  trigger: "submit-message",
-  messages: [{ id: "u1", role: "user", parts: [{ type: "text", text }] }],
-});
+const send = (text: string) => chatRequest(text, "s1");
 
 /** Lets the stream's cancel and the timers it starts run. */
 const settle = () => new Promise((r) => setTimeout(r, 0));
