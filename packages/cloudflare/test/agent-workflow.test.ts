@@ -95,6 +95,30 @@ function executions(events: readonly LedgerEvent[], tool: string): number {
   return probe.executions(`effect:${tool}:${key}`);
 }
 
+/** The ledger of the same run ("go") on the alarm executor, ended: what a Workflow run must match. */
+async function goldenRun(): Promise<LedgerEvent[]> {
+  const alarm = session("faulty");
+  await start(alarm, "go");
+  await alarm.waitFor(ended, 30_000);
+  return alarm.events();
+}
+
+/** A run that completed with the golden ledger (goldenRun), its irreversible tool run once. */
+function expectGolden(events: readonly LedgerEvent[], golden: readonly LedgerEvent[]): void {
+  expect(events.at(-1)?.kind).toBe("run.completed");
+  expect(comparable(events)).toEqual(comparable(golden));
+  expect(executions(events, "charge")).toBe(1);
+}
+
+/** No tool call completed twice, and no seq is missing or repeated. */
+function expectNoDuplicates(events: readonly LedgerEvent[]): void {
+  const completed = events
+    .filter((e) => e.kind === "tool.completed")
+    .map((e) => `${e.data.step}/${e.data.callId}`);
+  expect(new Set(completed).size).toBe(completed.length);
+  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+}
+
 async function crashObject(s: SessionHandle, why: string): Promise<void> {
   await runInDurableObject(s.stub(), (_instance, state) =>
     state.abort(`injected crash: ${why}`),
@@ -103,10 +127,7 @@ async function crashObject(s: SessionHandle, why: string): Promise<void> {
 
 describe("whole runs on the Workflow executor", () => {
   it("the golden transcript: the same ledger on both executors, and the instance completes", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
-    const golden = await alarm.events();
+    const golden = await goldenRun();
     expect(golden.at(-1)?.kind).toBe("run.completed");
 
     const s = session("faulty");
@@ -129,22 +150,15 @@ describe("whole runs on the Workflow executor", () => {
       await m.mockStepError({ name: "model 1" }, new Error("injected: model step lost"), 2);
       await m.mockStepError({ name: "tool 1 call_0_2" }, new Error("injected: tool step lost"), 1);
     });
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     await start(s, "go", "workflow");
     await s.waitFor(ended, 30_000);
-    const events = await s.events();
-    expect(events.at(-1)?.kind).toBe("run.completed");
-    expect(comparable(events)).toEqual(comparable(await alarm.events()));
-    expect(executions(events, "charge")).toBe(1);
+    expectGolden(await s.events(), golden);
   });
 
   it("a step whose report is lost is replayed: the session acknowledges it and appends nothing twice", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     // The 3rd step of this session (a tool call of step 1) is served and committed, then its reply is lost.
     probe.throwSessionAt(s.session, "after-workflow-call", 3);
@@ -152,11 +166,9 @@ describe("whole runs on the Workflow executor", () => {
     await s.waitFor(ended, 30_000);
     const events = await s.events();
     expect(probe.executions("fault:after-workflow-call")).toBe(1);
-    expect(events.at(-1)?.kind).toBe("run.completed");
-    expect(comparable(events)).toEqual(comparable(await alarm.events()));
+    expectGolden(events, golden);
     const completed = events.filter((e) => e.kind === "tool.completed").map((e) => e.data.callId);
     expect(new Set(completed).size).toBe(completed.length);
-    expect(executions(events, "charge")).toBe(1);
   });
 
   for (const point of ["mid-stream", "after-tool-started", "before-tool-commit"] as const) {
@@ -186,34 +198,23 @@ describe("whole runs on the Workflow executor", () => {
       }
       expect(last.kind).toBe("run.completed");
       expect(executions(events, "charge")).toBe(1);
-      const completed = events
-        .filter((e) => e.kind === "tool.completed")
-        .map((e) => `${e.data.step}/${e.data.callId}`);
-      expect(new Set(completed).size).toBe(completed.length);
-      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expectNoDuplicates(events);
     });
   }
 
   it("an instance restarted mid-run replays and finishes the run: no lost or duplicated events", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     probe.delaySessionAt(s.session, "before-tool-commit", 300);
     const runId = await start(s, "go", "workflow");
     await s.waitFor((e) => e.kind === "tool.started", 30_000);
     await (await instanceOf(s, runId)).restart();
     await s.waitFor(ended, 30_000);
-    const events = await s.events();
-    expect(events.at(-1)?.kind).toBe("run.completed");
-    expect(comparable(events)).toEqual(comparable(await alarm.events()));
-    expect(executions(events, "charge")).toBe(1);
+    expectGolden(await s.events(), golden);
   });
 
   it("an instance that stops mid-run while the run still runs is restarted by the session's check", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     probe.delaySessionAt(s.session, "before-tool-commit", 300);
     const runId = await start(s, "go", "workflow");
@@ -233,14 +234,10 @@ describe("whole runs on the Workflow executor", () => {
       expect(unknown.map((e) => e.data.name)).toEqual(["charge"]);
     } else {
       expect(last.kind).toBe("run.completed");
-      expect(comparable(events)).toEqual(comparable(await alarm.events()));
+      expect(comparable(events)).toEqual(comparable(golden));
     }
     expect(executions(events, "charge")).toBeLessThanOrEqual(1);
-    const completed = events
-      .filter((e) => e.kind === "tool.completed")
-      .map((e) => `${e.data.step}/${e.data.callId}`);
-    expect(new Set(completed).size).toBe(completed.length);
-    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expectNoDuplicates(events);
   });
 
   it("approve after a restart of the session object: the parked instance wakes and finishes", async () => {
