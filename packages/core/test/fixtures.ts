@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { defineAgent, defineTool, scriptedModel } from "../src/index.ts";
 import type { SqlPort } from "../src/sql/port.ts";
+import { createTestSession } from "../src/testing/test-session.ts";
 
 export const calculator = defineTool({
   name: "calculator",
@@ -80,6 +81,23 @@ export const banker = defineAgent({
     ],
   }),
 });
+
+/**
+ * A banker session whose transfer(5) asked for approval and was then `approved` (or denied):
+ * the session, the call's id and the ledger as it stood while the run waited. The resumed run
+ * is not drained yet.
+ */
+export async function bankerDecided(approved: boolean) {
+  const s = createTestSession(banker);
+  await s.runtime.start({ message: "move 5" });
+  await s.drain();
+  const waiting = s.runtime.ledger.read(0);
+  const requested = waiting.find((e) => e.kind === "approval.requested");
+  if (requested?.kind !== "approval.requested") throw new Error("the run did not ask for approval");
+  const { callId } = requested.data;
+  await s.runtime.resume({ approvals: [{ callId, approved }] });
+  return { s, waiting, callId };
+}
 
 /**
  * Counts the whole-prompt reads (readPrompt's one statement, message-prompts.ts) made through

@@ -4,7 +4,7 @@ import type { UIMessage } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { rebuildMessage, uiChunks } from "../../../../test/support/ui-message.ts";
-import { banker, mathAgent } from "../../test/fixtures.ts";
+import { bankerDecided, mathAgent } from "../../test/fixtures.ts";
 import { TRUSTED_CALLER } from "../commands/caller.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";
 import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
@@ -83,12 +83,7 @@ describe("a replay of a run that paused and was resumed", () => {
   });
 
   it("UI stream: waited for an approval, approved: the replay reaches the tool output and the final text", async () => {
-    const t = createTestSession(banker);
-    await t.runtime.start({ message: "move 5" });
-    await t.drain();
-    const requested = t.runtime.ledger.read(0).find((e) => e.kind === "approval.requested");
-    if (requested?.kind !== "approval.requested") throw new Error("no approval was requested");
-    await t.runtime.resume({ approvals: [{ callId: requested.data.callId, approved: true }] });
+    const { s: t } = await bankerDecided(true);
     const response = await get(t, "ui-stream");
     const read = response.text();
     await t.drain();
@@ -107,12 +102,7 @@ describe("a replay of a run that paused and was resumed", () => {
   });
 
   it("UI stream: a denial shows as output-denied, not as an error", async () => {
-    const t = createTestSession(banker);
-    await t.runtime.start({ message: "move 5" });
-    await t.drain();
-    const requested = t.runtime.ledger.read(0).find((e) => e.kind === "approval.requested");
-    if (requested?.kind !== "approval.requested") throw new Error("no approval was requested");
-    await t.runtime.resume({ approvals: [{ callId: requested.data.callId, approved: false }] });
+    const { s: t } = await bankerDecided(false);
     const response = await get(t, "ui-stream");
     const read = response.text();
     await t.drain();
@@ -122,12 +112,7 @@ describe("a replay of a run that paused and was resumed", () => {
   });
 
   it("AG-UI: the replay of an approved run ends the first segment with an interrupt, then succeeds; verifyEvents passes", async () => {
-    const t = createTestSession(banker);
-    await t.runtime.start({ message: "move 5" });
-    await t.drain();
-    const requested = t.runtime.ledger.read(0).find((e) => e.kind === "approval.requested");
-    if (requested?.kind !== "approval.requested") throw new Error("no approval was requested");
-    await t.runtime.resume({ approvals: [{ callId: requested.data.callId, approved: true }] });
+    const { s: t, callId } = await bankerDecided(true);
     await t.drain();
     const events = (await frames(
       await get(t, "agui"),
@@ -152,6 +137,6 @@ describe("a replay of a run that paused and was resumed", () => {
       ["user"],
       ["user", "assistant"],
     ]);
-    expect(snapshots[1]?.messages[1]?.toolCalls?.map((c) => c.id)).toEqual([requested.data.callId]);
+    expect(snapshots[1]?.messages[1]?.toolCalls?.map((c) => c.id)).toEqual([callId]);
   });
 });
