@@ -5,6 +5,7 @@ import { agentRuns, routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import { MARATHON_STEPS } from "./fixture/workflow-run-agents.ts";
 import { BASE, type SessionHandle, session, transcript } from "./support/session.ts";
+import { until } from "./support/until.ts";
 
 declare global {
   namespace Cloudflare {
@@ -74,13 +75,13 @@ async function statusOf(s: SessionHandle, runId: string): Promise<string> {
   return (await (await instanceOf(s, runId)).status()).status;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("timed out");
+/** Waits (up to 20 s) until the Workflow instance of run `runId` has status `wanted`. */
+async function instanceReaches(s: SessionHandle, runId: string, wanted: string): Promise<void> {
+  await until(
+    () => statusOf(s, runId),
+    (status) => status === wanted,
+    20_000,
+  );
 }
 
 async function start(s: SessionHandle, message: string, executor?: "workflow" | "alarm") {
@@ -139,7 +140,7 @@ describe("whole runs on the Workflow executor", () => {
     expect(golden[0]?.data).not.toHaveProperty("executor");
     expect(comparable(events)).toEqual(comparable(golden));
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
     expect(executions(events, "charge")).toBe(1);
   });
 
@@ -251,7 +252,7 @@ describe("whole runs on the Workflow executor", () => {
     expect((await s.post("resume", { approvals })).status).toBe(202);
     const end = await s.waitFor(ended, 20_000);
     expect(end.kind).toBe("run.completed");
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
   });
 
   it("interrupt mid-answer keeps the partial answer; resume with a message answers in the same instance", async () => {
@@ -268,7 +269,7 @@ describe("whole runs on the Workflow executor", () => {
     expect(resumed.status).toBe(202);
     const end = await s.waitFor(ended, 20_000);
     expect(end).toMatchObject({ kind: "run.completed", data: { output: "Brief." } });
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
   });
 
   it("abort terminates the instance (its status read back)", async () => {
@@ -276,7 +277,7 @@ describe("whole runs on the Workflow executor", () => {
     const runId = await start(s, "pay", "workflow");
     await s.waitFor((e) => e.kind === "run.waiting", 20_000);
     expect((await s.post("abort", { reason: "operator" })).status).toBe(202);
-    await until(async () => (await statusOf(s, runId)) === "terminated");
+    await instanceReaches(s, runId, "terminated");
     expect((await s.events()).at(-1)?.kind).toBe("run.aborted");
   });
 
@@ -288,7 +289,7 @@ describe("whole runs on the Workflow executor", () => {
     const events = await s.events();
     expect(events.find((e) => e.kind === "run.waiting")?.data).toEqual({ reason: "subagent" });
     expect(JSON.stringify(end.data)).toContain("Findings about otters");
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
   });
 
   it('an executor: "workflow" tool in a Workflow run runs as a step of the same instance', async () => {
@@ -310,7 +311,7 @@ describe("whole runs on the Workflow executor", () => {
       expect(probe.executions(`crunch:${key}`)).toBe(1);
       // No tool instance of its own: the run's instance ran it.
       expect(await tools.get()).toHaveLength(0);
-      await until(async () => (await statusOf(s, runId)) === "complete");
+      await instanceReaches(s, runId, "complete");
     } finally {
       await tools.dispose();
     }
@@ -333,7 +334,7 @@ describe("whole runs on the Workflow executor", () => {
     for await (const event of run.stream({ offset: "-1" })) streamed.push(event);
     expect(streamed).toEqual(await s.events());
     expect(streamed[0]).toMatchObject({ kind: "run.started", data: { executor: "workflow" } });
-    await until(async () => (await statusOf(s, String(run.runId))) === "complete");
+    await instanceReaches(s, String(run.runId), "complete");
   });
 
   it("a Workflow start on a server without the binding is refused with 400 and writes nothing", async () => {

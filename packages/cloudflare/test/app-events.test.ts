@@ -12,6 +12,7 @@ import { noteStatsVersion } from "./fixture/app-events.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
+import { until } from "./support/until.ts";
 
 /**
  * App-defined events, projections and subscriptions on real DO SQLite: the fixture's
@@ -50,16 +51,6 @@ async function restartObject(s: SessionHandle): Promise<void> {
   await runInDurableObject(s.stub(), (_instance, state) =>
     state.abort("injected crash: restart"),
   ).catch(() => undefined);
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe("app events and projections", () => {
