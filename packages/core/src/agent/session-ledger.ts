@@ -7,6 +7,7 @@ import {
 import type { Clock } from "../clock.ts";
 import { Ledger } from "../ledger/ledger.ts";
 import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
+import type { RunTracer } from "../tracing/run-tracer.ts";
 import { completionHookReactor } from "./completion-hook.ts";
 import type { SessionRuntimeOptions } from "./session-runtime-options.ts";
 import { subagentRepliesProjection } from "./subagent-replies.ts";
@@ -18,14 +19,16 @@ export interface SessionLedger {
   readonly projections: AppProjections;
   /** The app's `on` subscriptions, checked distinct; their reactor is one of the ledger's. */
   readonly subscriptions: readonly AnySubscription[];
+  /** With `tracing`: the run tracer, which follows the ledger its projection is part of. */
+  readonly tracer: RunTracer | undefined;
 }
 
 /**
  * The ledger of one session and what every append updates in its transaction: the session's
  * projections (SESSION_PROJECTIONS), sub-agent replies, the run tracer's (with `tracing`),
  * the agent's own and the app's; and its reactors, the subscriptions' due work and the
- * onComplete hook's row. Throws when two subscriptions share a name
- * (`assertDistinctSubscriptions`).
+ * onComplete hook's row. With `tracing`, also the run tracer that follows it. Throws when two
+ * subscriptions share a name (`assertDistinctSubscriptions`).
  */
 export function sessionLedger(options: SessionRuntimeOptions, clock: Clock): SessionLedger {
   const subscriptions = options.subscriptions ?? [];
@@ -48,5 +51,13 @@ export function sessionLedger(options: SessionRuntimeOptions, clock: Clock): Ses
     ],
   );
   projections.open(ledger);
-  return { ledger, projections, subscriptions };
+  const tracer = options.tracing
+    ? options.tracing.runs.tracer({
+        sql: options.sql,
+        ledger,
+        sessionId: options.sessionId,
+        waitUntil: options.tracing.waitUntil ?? ((promise) => void promise.catch(() => {})),
+      })
+    : undefined;
+  return { ledger, projections, subscriptions, tracer };
 }

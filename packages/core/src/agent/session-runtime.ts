@@ -103,19 +103,12 @@ export class SessionRuntime {
     this.#wakeUp = new WakeUp(options.wake);
     const logger = options.logger ?? silentLogger;
     this.#limits = runtimeLimits(options.limits);
-    const { ledger, projections, subscriptions } = sessionLedger(options, this.#clock);
+    const { ledger, projections, subscriptions, tracer } = sessionLedger(options, this.#clock);
     this.ledger = ledger;
     this.projections = projections;
+    this.#tracer = tracer;
     this.work = new DueWork(options.sql);
     this.#tracing = options.tracing;
-    this.#tracer = options.tracing
-      ? options.tracing.runs.tracer({
-          sql: options.sql,
-          ledger: this.ledger,
-          sessionId: options.sessionId,
-          waitUntil: options.tracing.waitUntil ?? ((promise) => void promise.catch(() => {})),
-        })
-      : undefined;
     this.#wakeUp.follow(this.ledger, this.work, logger);
     this.#apps = new SessionAppContexts({
       runtime: this,
