@@ -1,7 +1,10 @@
 import * as z from "zod";
+import { TRUSTED_CALLER } from "../src/commands/caller.ts";
+import type { Transport } from "../src/commands/command.ts";
+import type { CommandCall } from "../src/commands/dispatch.ts";
 import { defineAgent, defineTool, scriptedModel } from "../src/index.ts";
 import type { SqlPort } from "../src/sql/port.ts";
-import { createTestSession } from "../src/testing/test-session.ts";
+import { createTestSession, type TestSession } from "../src/testing/test-session.ts";
 
 export const calculator = defineTool({
   name: "calculator",
@@ -81,6 +84,25 @@ export const banker = defineAgent({
     ],
   }),
 });
+
+/**
+ * The call of a command on test session `t` by a trusted caller (what the door passes once the
+ * rule let it in) over `transport`, with `extra` fields (hooks, origin...) over it.
+ */
+export function trustedCall(
+  t: TestSession,
+  transport: Transport,
+  extra: Partial<CommandCall> = {},
+): CommandCall {
+  return {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    caller: TRUSTED_CALLER,
+    transport,
+    ...extra,
+  };
+}
 
 /**
  * A banker session whose transfer(5) asked for approval and was then `approved` (or denied):
