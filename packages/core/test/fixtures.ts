@@ -2,8 +2,10 @@ import * as z from "zod";
 import { TRUSTED_CALLER } from "../src/commands/caller.ts";
 import type { Transport } from "../src/commands/command.ts";
 import type { CommandCall } from "../src/commands/dispatch.ts";
+import type { SessionHttpContext } from "../src/http/route.ts";
 import { defineAgent, defineTool, scriptedModel } from "../src/index.ts";
 import type { SqlPort } from "../src/sql/port.ts";
+import { DEFAULT_LIVE_READ } from "../src/streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../src/testing/test-session.ts";
 
 export const calculator = defineTool({
@@ -100,6 +102,24 @@ export function trustedCall(
     clock: t.clock,
     caller: TRUSTED_CALLER,
     transport,
+    ...extra,
+  };
+}
+
+/**
+ * The context a session request on test session `t` is handled in, by a trusted caller, with
+ * the default live read; `extra` fields (live, hooks...) over it.
+ */
+export function httpContext(
+  t: TestSession,
+  extra: Partial<SessionHttpContext> = {},
+): SessionHttpContext {
+  return {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    live: DEFAULT_LIVE_READ,
+    caller: TRUSTED_CALLER,
     ...extra,
   };
 }

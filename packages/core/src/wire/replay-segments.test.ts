@@ -4,8 +4,7 @@ import type { UIMessage } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { rebuildMessage, uiChunks } from "../../../../test/support/ui-message.ts";
-import { bankerDecided, mathAgent } from "../../test/fixtures.ts";
-import { TRUSTED_CALLER } from "../commands/caller.ts";
+import { bankerDecided, httpContext, mathAgent } from "../../test/fixtures.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";
 import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../testing/test-session.ts";
@@ -16,14 +15,8 @@ import { createTestSession, type TestSession } from "../testing/test-session.ts"
  * while the run was running again never saw the rest of it.
  */
 function get(t: TestSession, action: string): Promise<Response> {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    // The session's manual clock does not move by itself: deliver each append, no window.
-    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
-    caller: TRUSTED_CALLER,
-  };
+  // The session's manual clock does not move by itself: deliver each append, no window.
+  const ctx = httpContext(t, { live: { ...DEFAULT_LIVE_READ, windowMs: 0 } });
   return handleSessionRequest(new Request(`http://x/agents/a/s1/${action}`), action, ctx);
 }
 
