@@ -45,6 +45,31 @@ describe("README", () => {
     expect(readme).toContain(`at\nleast Node.js v${floor}`);
   });
 
+  it("each package's README installs from `npm pack` tarballs, and names the Node its engines declare", () => {
+    // Not on the registry yet: a package README (the one a tarball ships) must not send
+    // readers to `npm install @durable-agents/...`, which 404s. The Worker's package asks for
+    // the Node wrangler needs, the floor this README names.
+    const pack =
+      "`npm pack -w @durable-agents/core -w @durable-agents/cloudflare -w @durable-agents/client`";
+    const oneLine = (text: string) => text.replace(/\s+/g, " ");
+    expect(oneLine(readme)).toContain(pack);
+    const floor = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8")).devDependencies
+      .node as string;
+    const [major, minor] = floor.replace(/^\^/, "").split(".");
+    for (const name of ["core", "cloudflare", "client"]) {
+      const dir = resolve(root, "packages", name);
+      const text = readFileSync(resolve(dir, "README.md"), "utf8");
+      const pkg = JSON.parse(readFileSync(resolve(dir, "package.json"), "utf8")) as {
+        engines: { node: string };
+      };
+      expect(oneLine(text), name).toContain(pack);
+      expect(text, name).not.toMatch(/^npm install @durable-agents\//m);
+      expect(pkg.engines.node, name).toMatch(/^>=\d+(\.\d+)?$/);
+      expect(oneLine(text), name).toContain(`Node ${pkg.engines.node.slice(2)} or later`);
+      if (name === "cloudflare") expect(pkg.engines.node).toBe(`>=${major}.${minor}`);
+    }
+  });
+
   for (const block of blocks)
     it(`${block.path} matches the README`, () => {
       expect(block.code).toBe(readFileSync(resolve(root, block.path), "utf8"));

@@ -9,6 +9,8 @@
  *    the signed-token check, as the session object does).
  * 2. A value given to both (`authorize`, `index`, `prices`) must be the same value: another one
  *    refuses every request with 500 `conflicting_options`, so two rules never silently diverge.
+ *    `allowLocalDev()` with equal options is the same value (auth/authorize.ts), so writing it
+ *    twice is one rule.
  * 3. Without `server`, routeRequest's own options are used as before (the older form), and a
  *    Worker whose routeRequest checks by another rule than its createAgentServer (another
  *    `authorize`, or one where the other has none) is told so once per isolate

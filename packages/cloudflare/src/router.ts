@@ -51,7 +51,8 @@ export interface RouterOptions {
    * index, `/v1/stream/*`, `/mcp/:agent`) applies the one rule declared there, and the index
    * routes read the index its sessions write. The form to use: declare them once, in
    * createAgentServer. Giving routeRequest another `authorize`, `index` or `prices` as well is
-   * refused with 500 `conflicting_options` on every request; the same value is accepted.
+   * refused with 500 `conflicting_options` on every request; the same value is accepted
+   * (`allowLocalDev()` with equal options is the same value).
    * @example
    * routeRequest(request, env, ctx, { server: AgentSession })
    */

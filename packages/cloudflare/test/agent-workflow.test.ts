@@ -5,6 +5,7 @@ import { agentRuns, routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
 import { MARATHON_STEPS } from "./fixture/workflow-run-agents.ts";
 import { BASE, type SessionHandle, session, transcript } from "./support/session.ts";
+import { until } from "./support/until.ts";
 
 declare global {
   namespace Cloudflare {
@@ -74,13 +75,13 @@ async function statusOf(s: SessionHandle, runId: string): Promise<string> {
   return (await (await instanceOf(s, runId)).status()).status;
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("timed out");
+/** Waits (up to 20 s) until the Workflow instance of run `runId` has status `wanted`. */
+async function instanceReaches(s: SessionHandle, runId: string, wanted: string): Promise<void> {
+  await until(
+    () => statusOf(s, runId),
+    (status) => status === wanted,
+    20_000,
+  );
 }
 
 async function start(s: SessionHandle, message: string, executor?: "workflow" | "alarm") {
@@ -95,6 +96,30 @@ function executions(events: readonly LedgerEvent[], tool: string): number {
   return probe.executions(`effect:${tool}:${key}`);
 }
 
+/** The ledger of the same run ("go") on the alarm executor, ended: what a Workflow run must match. */
+async function goldenRun(): Promise<LedgerEvent[]> {
+  const alarm = session("faulty");
+  await start(alarm, "go");
+  await alarm.waitFor(ended, 30_000);
+  return alarm.events();
+}
+
+/** A run that completed with the golden ledger (goldenRun), its irreversible tool run once. */
+function expectGolden(events: readonly LedgerEvent[], golden: readonly LedgerEvent[]): void {
+  expect(events.at(-1)?.kind).toBe("run.completed");
+  expect(comparable(events)).toEqual(comparable(golden));
+  expect(executions(events, "charge")).toBe(1);
+}
+
+/** No tool call completed twice, and no seq is missing or repeated. */
+function expectNoDuplicates(events: readonly LedgerEvent[]): void {
+  const completed = events
+    .filter((e) => e.kind === "tool.completed")
+    .map((e) => `${e.data.step}/${e.data.callId}`);
+  expect(new Set(completed).size).toBe(completed.length);
+  expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+}
+
 async function crashObject(s: SessionHandle, why: string): Promise<void> {
   await runInDurableObject(s.stub(), (_instance, state) =>
     state.abort(`injected crash: ${why}`),
@@ -103,10 +128,7 @@ async function crashObject(s: SessionHandle, why: string): Promise<void> {
 
 describe("whole runs on the Workflow executor", () => {
   it("the golden transcript: the same ledger on both executors, and the instance completes", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
-    const golden = await alarm.events();
+    const golden = await goldenRun();
     expect(golden.at(-1)?.kind).toBe("run.completed");
 
     const s = session("faulty");
@@ -118,7 +140,7 @@ describe("whole runs on the Workflow executor", () => {
     expect(golden[0]?.data).not.toHaveProperty("executor");
     expect(comparable(events)).toEqual(comparable(golden));
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
     expect(executions(events, "charge")).toBe(1);
   });
 
@@ -129,22 +151,15 @@ describe("whole runs on the Workflow executor", () => {
       await m.mockStepError({ name: "model 1" }, new Error("injected: model step lost"), 2);
       await m.mockStepError({ name: "tool 1 call_0_2" }, new Error("injected: tool step lost"), 1);
     });
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     await start(s, "go", "workflow");
     await s.waitFor(ended, 30_000);
-    const events = await s.events();
-    expect(events.at(-1)?.kind).toBe("run.completed");
-    expect(comparable(events)).toEqual(comparable(await alarm.events()));
-    expect(executions(events, "charge")).toBe(1);
+    expectGolden(await s.events(), golden);
   });
 
   it("a step whose report is lost is replayed: the session acknowledges it and appends nothing twice", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     // The 3rd step of this session (a tool call of step 1) is served and committed, then its reply is lost.
     probe.throwSessionAt(s.session, "after-workflow-call", 3);
@@ -152,11 +167,9 @@ describe("whole runs on the Workflow executor", () => {
     await s.waitFor(ended, 30_000);
     const events = await s.events();
     expect(probe.executions("fault:after-workflow-call")).toBe(1);
-    expect(events.at(-1)?.kind).toBe("run.completed");
-    expect(comparable(events)).toEqual(comparable(await alarm.events()));
+    expectGolden(events, golden);
     const completed = events.filter((e) => e.kind === "tool.completed").map((e) => e.data.callId);
     expect(new Set(completed).size).toBe(completed.length);
-    expect(executions(events, "charge")).toBe(1);
   });
 
   for (const point of ["mid-stream", "after-tool-started", "before-tool-commit"] as const) {
@@ -186,34 +199,23 @@ describe("whole runs on the Workflow executor", () => {
       }
       expect(last.kind).toBe("run.completed");
       expect(executions(events, "charge")).toBe(1);
-      const completed = events
-        .filter((e) => e.kind === "tool.completed")
-        .map((e) => `${e.data.step}/${e.data.callId}`);
-      expect(new Set(completed).size).toBe(completed.length);
-      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expectNoDuplicates(events);
     });
   }
 
   it("an instance restarted mid-run replays and finishes the run: no lost or duplicated events", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     probe.delaySessionAt(s.session, "before-tool-commit", 300);
     const runId = await start(s, "go", "workflow");
     await s.waitFor((e) => e.kind === "tool.started", 30_000);
     await (await instanceOf(s, runId)).restart();
     await s.waitFor(ended, 30_000);
-    const events = await s.events();
-    expect(events.at(-1)?.kind).toBe("run.completed");
-    expect(comparable(events)).toEqual(comparable(await alarm.events()));
-    expect(executions(events, "charge")).toBe(1);
+    expectGolden(await s.events(), golden);
   });
 
   it("an instance that stops mid-run while the run still runs is restarted by the session's check", async () => {
-    const alarm = session("faulty");
-    await start(alarm, "go");
-    await alarm.waitFor(ended, 30_000);
+    const golden = await goldenRun();
     const s = session("faulty");
     probe.delaySessionAt(s.session, "before-tool-commit", 300);
     const runId = await start(s, "go", "workflow");
@@ -233,14 +235,10 @@ describe("whole runs on the Workflow executor", () => {
       expect(unknown.map((e) => e.data.name)).toEqual(["charge"]);
     } else {
       expect(last.kind).toBe("run.completed");
-      expect(comparable(events)).toEqual(comparable(await alarm.events()));
+      expect(comparable(events)).toEqual(comparable(golden));
     }
     expect(executions(events, "charge")).toBeLessThanOrEqual(1);
-    const completed = events
-      .filter((e) => e.kind === "tool.completed")
-      .map((e) => `${e.data.step}/${e.data.callId}`);
-    expect(new Set(completed).size).toBe(completed.length);
-    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expectNoDuplicates(events);
   });
 
   it("approve after a restart of the session object: the parked instance wakes and finishes", async () => {
@@ -254,7 +252,7 @@ describe("whole runs on the Workflow executor", () => {
     expect((await s.post("resume", { approvals })).status).toBe(202);
     const end = await s.waitFor(ended, 20_000);
     expect(end.kind).toBe("run.completed");
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
   });
 
   it("interrupt mid-answer keeps the partial answer; resume with a message answers in the same instance", async () => {
@@ -271,7 +269,7 @@ describe("whole runs on the Workflow executor", () => {
     expect(resumed.status).toBe(202);
     const end = await s.waitFor(ended, 20_000);
     expect(end).toMatchObject({ kind: "run.completed", data: { output: "Brief." } });
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
   });
 
   it("abort terminates the instance (its status read back)", async () => {
@@ -279,7 +277,7 @@ describe("whole runs on the Workflow executor", () => {
     const runId = await start(s, "pay", "workflow");
     await s.waitFor((e) => e.kind === "run.waiting", 20_000);
     expect((await s.post("abort", { reason: "operator" })).status).toBe(202);
-    await until(async () => (await statusOf(s, runId)) === "terminated");
+    await instanceReaches(s, runId, "terminated");
     expect((await s.events()).at(-1)?.kind).toBe("run.aborted");
   });
 
@@ -291,7 +289,7 @@ describe("whole runs on the Workflow executor", () => {
     const events = await s.events();
     expect(events.find((e) => e.kind === "run.waiting")?.data).toEqual({ reason: "subagent" });
     expect(JSON.stringify(end.data)).toContain("Findings about otters");
-    await until(async () => (await statusOf(s, runId)) === "complete");
+    await instanceReaches(s, runId, "complete");
   });
 
   it('an executor: "workflow" tool in a Workflow run runs as a step of the same instance', async () => {
@@ -313,7 +311,7 @@ describe("whole runs on the Workflow executor", () => {
       expect(probe.executions(`crunch:${key}`)).toBe(1);
       // No tool instance of its own: the run's instance ran it.
       expect(await tools.get()).toHaveLength(0);
-      await until(async () => (await statusOf(s, runId)) === "complete");
+      await instanceReaches(s, runId, "complete");
     } finally {
       await tools.dispose();
     }
@@ -336,7 +334,7 @@ describe("whole runs on the Workflow executor", () => {
     for await (const event of run.stream({ offset: "-1" })) streamed.push(event);
     expect(streamed).toEqual(await s.events());
     expect(streamed[0]).toMatchObject({ kind: "run.started", data: { executor: "workflow" } });
-    await until(async () => (await statusOf(s, String(run.runId))) === "complete");
+    await instanceReaches(s, String(run.runId), "complete");
   });
 
   it("a Workflow start on a server without the binding is refused with 400 and writes nothing", async () => {

@@ -2,11 +2,17 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { EventSchemas } from "@ag-ui/core/schemas";
 import { mintSessionToken } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  chatRequest,
+  rebuildMessage,
+  uiChunks,
+  validateChunk,
+} from "../../../test/support/ui-message.ts";
 import { noteStatsVersion } from "./fixture/app-events.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
-import { rebuildMessage, validateChunk } from "./support/ui-chunks.ts";
+import { until } from "./support/until.ts";
 
 /**
  * App-defined events, projections and subscriptions on real DO SQLite: the fixture's
@@ -45,16 +51,6 @@ async function restartObject(s: SessionHandle): Promise<void> {
   await runInDurableObject(s.stub(), (_instance, state) =>
     state.abort("injected crash: restart"),
   ).catch(() => undefined);
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe("app events and projections", () => {
@@ -247,16 +243,9 @@ describe("app events on the wire", () => {
     const response = await s.fetch(s.url("ui-stream"), {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        id: "chat1",
-        trigger: "submit-message",
-        messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "note wired" }] }],
-      }),
+      body: JSON.stringify(chatRequest("note wired")),
     });
-    const chunks = (await response.text())
-      .split("\n")
-      .filter((line) => line.startsWith("data: {"))
-      .map((line) => JSON.parse(line.slice(6)) as { type: string });
+    const chunks = uiChunks(await response.text());
     for (const chunk of chunks) await validateChunk(chunk);
     const agui = await readSse(s.fetch, s.url("agui"), (e) => e.data.type === "RUN_FINISHED");
     for (const event of agui) expect(EventSchemas.safeParse(event.data).error).toBeUndefined();

@@ -7,11 +7,11 @@
  * the one it builds from the run's turn in `GET .../chat-history` once the run is over.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { rebuildMessage } from "../../../test/support/ui-message.ts";
 import { LONG_AGAIN } from "./fixture/agents.ts";
 import { probe } from "./fixture/probe.ts";
 import { BASE, type SessionHandle, session } from "./support/session.ts";
 import { readSse, type SseFrame } from "./support/sse.ts";
-import { rebuildMessage } from "./support/ui-chunks.ts";
 
 afterEach(() => probe.reset());
 

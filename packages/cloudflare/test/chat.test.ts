@@ -1,18 +1,14 @@
 import { env, SELF } from "cloudflare:test";
 import { mintSessionToken } from "@durable-agents/core";
 import { afterEach, describe, expect, it } from "vitest";
+import { chatRequest } from "../../../test/support/ui-message.ts";
 import { probe } from "./fixture/probe.ts";
 import { BASE, session } from "./support/session.ts";
 
 afterEach(() => probe.reset());
 
 /** What DefaultChatTransport POSTs to `/chat/:agent` (ai v7). */
-const body = (id: string, text = "go") =>
-  JSON.stringify({
-    id,
-    trigger: "submit-message",
-    messages: [{ id: "u1", role: "user", parts: [{ type: "text", text }] }],
-  });
+const body = (id: string, text = "go") => JSON.stringify(chatRequest(text, id));
 
 function post(path: string, payload: string, token?: string): Promise<Response> {
   const headers = new Headers({ "content-type": "application/json" });

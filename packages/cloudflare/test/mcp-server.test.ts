@@ -12,10 +12,19 @@ import { serveAgentMcp } from "../src/mcp/index.ts";
 import { QUERY_KEY, QueryKeySession } from "./fixture/query-key.ts";
 import { BASE } from "./support/session.ts";
 
-/** The MCP TypeScript SDK's own client against `/mcp/:agent` (through the Worker entry). */
-async function connect(agent: string, token?: string): Promise<Client> {
-  const transport = new StreamableHTTPClientTransport(new URL(`${BASE}/mcp/${agent}`), {
-    fetch: (input, init) => SELF.fetch(input as string, init),
+/**
+ * The MCP TypeScript SDK's own client against `/mcp/:agent`, through the Worker entry (or
+ * `via.worker`), with `token` as a Bearer header and `via.query` (`?...`) on the URL.
+ */
+async function connect(
+  agent: string,
+  token?: string,
+  via: { query?: string; worker?: (request: Request) => Promise<Response> } = {},
+): Promise<Client> {
+  const { query = "", worker } = via;
+  const transport = new StreamableHTTPClientTransport(new URL(`${BASE}/mcp/${agent}${query}`), {
+    fetch: (input, init) =>
+      worker ? worker(new Request(input as string, init)) : SELF.fetch(input as string, init),
     requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : {},
   });
   const client = new Client(
@@ -24,6 +33,27 @@ async function connect(agent: string, token?: string): Promise<Client> {
   );
   await client.connect(transport);
   return client;
+}
+
+/** What a promise rejected with, or undefined when it did not. */
+function refusal(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+/** A bare MCP `tools/list` POST to `/mcp/:agent`, as a plain HTTP client sends it. */
+function postToolsList(agent: string, headers: Record<string, string> = {}): Promise<Response> {
+  return SELF.fetch(`${BASE}/mcp/${agent}`, {
+    method: "POST",
+    headers: {
+      ...headers,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
 }
 
 describe("/mcp/:agent: an agent served over MCP", () => {
@@ -77,15 +107,7 @@ describe("/mcp/:agent: an agent served over MCP", () => {
   it("a token in the URL (`?token=`, as the door takes it) reaches the session routes too: the tool runs, not refused inside", async () => {
     const session = `mcp_${Date.now()}_query`;
     const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
-    const transport = new StreamableHTTPClientTransport(
-      new URL(`${BASE}/mcp/chatty?token=${token}`),
-      { fetch: (input, init) => SELF.fetch(input as string, init) },
-    );
-    const client = new Client(
-      { name: "test", version: "1.0.0" },
-      { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-    );
-    await client.connect(transport);
+    const client = await connect("chatty", undefined, { query: `?token=${token}` });
     const result = await client.callTool({ name: "chatty", arguments: { message: "hi", session } });
     expect(JSON.stringify(result.content)).not.toContain("refused");
     expect(result.isError).toBeFalsy();
@@ -99,15 +121,7 @@ describe("/mcp/:agent: an agent served over MCP", () => {
         server: QueryKeySession,
         mcp: { serve: serveAgentMcp },
       });
-    const transport = new StreamableHTTPClientTransport(
-      new URL(`${BASE}/mcp/chatty?key=${QUERY_KEY}`),
-      { fetch: (input, init) => worker(new Request(input as string, init)) },
-    );
-    const client = new Client(
-      { name: "test", version: "1.0.0" },
-      { jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
-    );
-    await client.connect(transport);
+    const client = await connect("chatty", undefined, { query: `?key=${QUERY_KEY}`, worker });
     const result = await client.callTool({ name: "chatty", arguments: { message: "hi", session } });
     expect(JSON.stringify(result.content)).not.toContain("refused");
     expect(result.isError).toBeFalsy();
@@ -121,55 +135,28 @@ describe("/mcp/:agent: an agent served over MCP", () => {
   });
 
   it("without a token it is refused at the door: a 401 with www-authenticate, before the MCP transport, and nothing starts", async () => {
-    const refused = await connect("chatty").then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const refused = await refusal(connect("chatty"));
     expect(refused).toBeInstanceOf(StreamableHTTPError);
     expect((refused as StreamableHTTPError).code).toBe(401);
     // The same answer as the session routes give: the error JSON and a Bearer challenge.
-    const raw = await SELF.fetch(`${BASE}/mcp/chatty`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    const raw = await postToolsList("chatty");
     expect(raw.status).toBe(401);
     expect(raw.headers.get("www-authenticate")).toMatch(/^Bearer /);
     expect(((await raw.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
     // A bad signature and a token of another agent are refused there too.
     const other = await mintSessionToken(env.AUTH_SECRET, { agent: "approver", session: "x" });
-    const wrong = await connect("chatty", other).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const wrong = await refusal(connect("chatty", other));
     expect((wrong as StreamableHTTPError).code).toBe(403);
-    const forged = await connect("chatty", `${other}x`).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const forged = await refusal(connect("chatty", `${other}x`));
     expect((forged as StreamableHTTPError).code).toBe(401);
   });
 
   it("an agent the server does not have is a 404 at the door, naming the ones it has, before the MCP transport", async () => {
     const token = await mintSessionToken(env.AUTH_SECRET, { agent: "nosuchagent", session: "x" });
-    const refused = await connect("nosuchagent", token).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const refused = await refusal(connect("nosuchagent", token));
     expect(refused).toBeInstanceOf(StreamableHTTPError);
     expect((refused as StreamableHTTPError).code).toBe(404);
-    const raw = await SELF.fetch(`${BASE}/mcp/nosuchagent`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    const raw = await postToolsList("nosuchagent", { authorization: `Bearer ${token}` });
     expect(raw.status).toBe(404);
     const { error } = (await raw.json()) as {
       error: { code: string; message: string; details: { available: string[] } };

@@ -1,5 +1,6 @@
 import type { EventKind, LedgerEvent } from "@durable-agents/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { chatRequest, uiChunks } from "../../../test/support/ui-message.ts";
 import { mcpLab } from "./fixture/mcp-lab.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, session } from "./support/session.ts";
@@ -25,16 +26,9 @@ describe("MCP tools in workerd", () => {
     const response = await s.fetch(s.url("ui-stream"), {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        id: "chat1",
-        trigger: "submit-message",
-        messages: [{ id: "u1", role: "user", parts: [{ type: "text", text: "all" }] }],
-      }),
+      body: JSON.stringify(chatRequest("all")),
     });
-    const chunks = (await response.text())
-      .split("\n")
-      .filter((l) => l.startsWith("data: {"))
-      .map((l) => JSON.parse(l.slice(6)) as { type: string; toolName?: string });
+    const chunks = uiChunks(await response.text());
     const events = await s.events();
     expect(events.at(-1)?.kind).toBe("run.completed");
     const [listed] = ofKind(events, "mcp.tools_listed");

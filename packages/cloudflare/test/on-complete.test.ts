@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { completions, hookFailures } from "./fixture/platform.ts";
 import { probe } from "./fixture/probe.ts";
 import { type SessionHandle, session } from "./support/session.ts";
+import { until } from "./support/until.ts";
 
 /**
  * The onComplete hook is due work committed with run.completed: it runs at
@@ -27,22 +28,16 @@ async function completedSeq(s: SessionHandle): Promise<number> {
   return (await s.events()).find((e) => e.kind === "run.completed")?.seq ?? -1;
 }
 
-/** Polls until `done`, reading the session each time (a read opens a fresh instance after a crash). */
-async function until(s: SessionHandle, done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting in ${s.session}`);
-    await s.events();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("onComplete survives crashes and throws", () => {
   it("a crash between the run.completed commit and the hook: the next instance runs it", async () => {
     const s = session("chatty");
     probe.crashSessionAt(s.session, "before-on-complete");
     const runId = await start(s);
-    await until(s, () => callsOf(s).length > 0);
+    // Reading the session each time: a read opens a fresh instance after the crash.
+    await until(
+      () => s.events(),
+      () => callsOf(s).length > 0,
+    );
     // The object was aborted after the commit, before the hook: every call came after the crash.
     expect(probe.executions(`fault:${s.session}`)).toBe(1);
     const calls = callsOf(s);
@@ -63,7 +58,10 @@ describe("onComplete survives crashes and throws", () => {
     const s = session("chatty");
     hookFailures.set(s.session, 2);
     const runId = await start(s);
-    await until(s, () => callsOf(s).some((c) => !c.failed));
+    await until(
+      () => s.events(),
+      () => callsOf(s).some((c) => !c.failed),
+    );
     const calls = callsOf(s);
     expect(calls.map((c) => c.failed)).toEqual([true, true, false]);
     expect(new Set(calls.map((c) => `${c.runId} ${c.idempotencyKey}`))).toEqual(

@@ -2,11 +2,11 @@
 
 import type { LedgerEvent } from "@durable-agents/core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { rebuildMessage } from "../../../test/support/ui-message.ts";
 import { EMPTY_VIEW, reduceView } from "../../client/src/session-view.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
-import { rebuildMessage } from "./support/ui-chunks.ts";
 import { openSocket } from "./support/ws-client.ts";
 
 type WireEvent = LedgerEvent & { offset: string };

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { completions, hooks } from "./fixture/platform.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
+import { until } from "./support/until.ts";
 
 /**
  * Hooks and handles apps act on: onComplete for every end of a run with its status, a hook
@@ -13,15 +14,6 @@ afterEach(() => probe.reset());
 
 const endsOf = (s: SessionHandle) => completions.filter((c) => c.session === s.session);
 
-async function until(s: SessionHandle, done: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting in ${s.session}`);
-    await s.events();
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("onComplete for every end of a run", () => {
   it("a failed run: onComplete gets status failed, the step and the error", async () => {
     const s = session("counter");
@@ -29,7 +21,10 @@ describe("onComplete for every end of a run", () => {
     await s.post("runs", { input: { message: `fail once ${s.session}` } });
     const end = await s.waitFor(isTerminal);
     expect(end.kind).toBe("run.failed");
-    await until(s, () => endsOf(s).length > 0);
+    await until(
+      () => s.events(),
+      () => endsOf(s).length > 0,
+    );
     expect(endsOf(s)).toEqual([
       {
         session: s.session,
@@ -52,7 +47,10 @@ describe("onComplete for every end of a run", () => {
     probe.open("slow_echo");
     const interrupted = await s.waitFor(isTerminal);
     expect(interrupted.kind).toBe("run.interrupted");
-    await until(s, () => endsOf(s).length > 0);
+    await until(
+      () => s.events(),
+      () => endsOf(s).length > 0,
+    );
     expect(endsOf(s)[0]).toMatchObject({
       status: "interrupted",
       reason: "user clicked stop",
@@ -61,7 +59,10 @@ describe("onComplete for every end of a run", () => {
     });
     expect((await s.post("resume", { mode: "continue" })).status).toBe(202);
     await s.waitFor((e) => e.kind === "run.completed");
-    await until(s, () => endsOf(s).length > 1);
+    await until(
+      () => s.events(),
+      () => endsOf(s).length > 1,
+    );
     expect(endsOf(s).map((c) => c.status)).toEqual(["interrupted", "completed"]);
     expect(new Set(endsOf(s).map((c) => c.idempotencyKey)).size).toBe(2);
   });
@@ -80,7 +81,10 @@ describe("hooks act on the current run", () => {
     probe.open("slow_echo");
     const end = await s.waitFor(isTerminal);
     expect(end).toMatchObject({ kind: "run.interrupted", runId, data: { reason: "over budget" } });
-    await until(s, () => endsOf(s).length > 0);
+    await until(
+      () => s.events(),
+      () => endsOf(s).length > 0,
+    );
     expect(endsOf(s)[0]).toMatchObject({ status: "interrupted", reason: "over budget" });
     // Between runs the same guard does nothing: it checks the execution state first.
     expect((await s.post("usage", { metric: "budget", value: 1 })).status).toBe(201);
@@ -146,7 +150,10 @@ describe("a start carries seed state, prior messages and metadata; a resume adds
       ["assistant", "earlier answer"],
       ["user", "count"],
     ]);
-    await until(s, () => endsOf(s).length > 0);
+    await until(
+      () => s.events(),
+      () => endsOf(s).length > 0,
+    );
     expect(endsOf(s)[0]).toMatchObject({
       status: "completed",
       metadata: { ticket: "T-42", priority: 2 },

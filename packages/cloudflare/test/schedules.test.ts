@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createAgentServer } from "../src/index.ts";
 import { kick } from "./fixture/triggers.ts";
 import { isTerminal, type SessionHandle, session } from "./support/session.ts";
+import { until } from "./support/until.ts";
 
 interface ScheduleList {
   schedules: {
@@ -19,15 +20,6 @@ interface ScheduleList {
 
 async function list(s: SessionHandle): Promise<ScheduleList> {
   return (await (await s.get("schedules")).json()) as ScheduleList;
-}
-
-/** Polls `check` until it holds (at most 10 s). */
-async function until(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("condition not met in 10 s");
 }
 
 describe("application triggers", () => {
@@ -77,7 +69,11 @@ describe("application triggers", () => {
     const s = session("probe");
     expect((await s.post("schedules", { kind: "slow", key: "job", delayMs: 0 })).status).toBe(201);
     // The first run is under way once its claim counted an attempt.
-    await until(async () => (await list(s)).schedules[0]?.attempts === 1);
+    await until(
+      () => list(s),
+      (l) => l.schedules[0]?.attempts === 1,
+      10_000,
+    );
     const moved = await s.post("schedules", {
       kind: "slow",
       key: "job",
@@ -101,7 +97,11 @@ describe("application triggers", () => {
   it("cancelling a running trigger aborts its signal and leaves a cancel fact", async () => {
     const s = session("probe");
     await s.post("schedules", { kind: "slow", key: "job", delayMs: 0 });
-    await until(async () => (await list(s)).schedules[0]?.attempts === 1);
+    await until(
+      () => list(s),
+      (l) => l.schedules[0]?.attempts === 1,
+      10_000,
+    );
     const cancelled = await s.fetch(s.url("schedules", "key=job"), { method: "DELETE" });
     expect(cancelled.status).toBe(200);
     const fact = await s.waitFor((e) => e.kind === "trigger.cancelled");

@@ -20,6 +20,7 @@ import { createStore, routeRequest } from "../src/index.ts";
 import { shardedIndex, shardOfSession } from "./fixture/sharded.ts";
 import { MIGRATIONS, resetIndexDb } from "./support/index-db.ts";
 import { BASE } from "./support/session.ts";
+import { until } from "./support/until.ts";
 
 const NAMES = ["SHARD_DB", "SHARD_DB_1", "SHARD_DB_2"] as const;
 const shards = () => NAMES.map((name) => env[name]);
@@ -44,15 +45,6 @@ async function get<T>(path: string): Promise<T> {
   );
   expect(response.status, path).toBe(200);
   return (await response.json()) as T;
-}
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 15_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > end) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 let counter = 0;

@@ -10,18 +10,11 @@ import { createStore } from "../src/index.ts";
 import { commandLog } from "./fixture/platform.ts";
 import { migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
 import { isTerminal, session } from "./support/session.ts";
+import { until } from "./support/until.ts";
 
 const store = createStore(env);
 
 const isWaiting = (e: LedgerEvent) => e.kind === "run.waiting";
-
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; ; i++) {
-    const value = await read();
-    if (done(value) || i > 400) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** A finished `lead` run: two sub-agent calls in step 1, a summary in step 2. */
 async function leadRun() {

@@ -1,16 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  chatRequest,
+  rebuildMessage,
+  uiChunks,
+  validateChunk,
+} from "../../../test/support/ui-message.ts";
 import { probe } from "./fixture/probe.ts";
 import { isTerminal, session } from "./support/session.ts";
 import { readSse } from "./support/sse.ts";
-import { rebuildMessage, validateChunk } from "./support/ui-chunks.ts";
 
 afterEach(() => probe.reset());
 
-const chat = (text: string) => ({
-  id: "chat1",
-  trigger: "submit-message",
-  messages: [{ id: "u1", role: "user", parts: [{ type: "text", text }] }],
-});
 const post = { method: "POST", headers: { "content-type": "application/json" } };
 const never = () => false;
 
@@ -19,7 +19,7 @@ describe("the AI SDK UI message stream", () => {
     const s = session("probe");
     const response = await s.fetch(s.url("ui-stream"), {
       ...post,
-      body: JSON.stringify(chat("go")),
+      body: JSON.stringify(chatRequest("go")),
     });
     expect(response.status).toBe(200);
     expect(Object.fromEntries(response.headers)).toMatchObject({
@@ -31,10 +31,7 @@ describe("the AI SDK UI message stream", () => {
     });
     const text = await response.text();
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
-    const chunks = text
-      .split("\n\n")
-      .flatMap((block) => block.split("\n").filter((l) => l.startsWith("data: {")))
-      .map((line) => JSON.parse(line.slice(6)) as { type: string });
+    const chunks = uiChunks(text);
     for (const chunk of chunks) await validateChunk(chunk);
     expect(chunks[0]?.type).toBe("start");
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
@@ -71,7 +68,7 @@ describe("the AI SDK UI message stream", () => {
       s.url("ui-stream"),
       (f) => f.data.type === "tool-input-available",
       {},
-      { ...post, body: JSON.stringify(chat("go")) },
+      { ...post, body: JSON.stringify(chatRequest("go")) },
     );
     expect(first.length).toBeGreaterThan(2);
     // The client went away (readSse cancelled the body): the run goes on.

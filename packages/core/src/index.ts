@@ -85,17 +85,17 @@ export {
 } from "./agent/run-errors.ts";
 export { runKey } from "./agent/run-scheduler.ts";
 export { withJsonSchema } from "./agent/schema-convert.ts";
+export { SessionRuntime as SessionRuntimeBase } from "./agent/session-runtime.ts";
+export { SessionRuntime } from "./agent/session-runtime-default.ts";
 export {
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
   runtimeLimits,
-  SessionRuntime as SessionRuntimeBase,
   type SessionRuntimeOptions,
   type SessionStatus,
   type StartedRun,
   type StatusView,
-} from "./agent/session-runtime.ts";
-export { SessionRuntime } from "./agent/session-runtime-default.ts";
+} from "./agent/session-runtime-options.ts";
 export { nextAction, type StepAction, type StepLimits } from "./agent/step-machine.ts";
 export type { ChildReply, StartChild, SubagentMessage, SubagentPort } from "./agent/subagents.ts";
 export { DEFAULT_SUMMARY_INSTRUCTIONS } from "./agent/summarize.ts";

@@ -53,7 +53,7 @@ export type {
   ToolEffect,
 } from "./ledger/events.ts";
 export type { Checkpoint } from "./ledger/projections/checkpoints.ts";
-export type { Message, MessagePart, MessageRole } from "./ledger/projections/messages.ts";
+export type { Message, MessagePart, MessageRole } from "./ledger/projections/message-reads.ts";
 export type { RunStatus, RunStatusAfter } from "./ledger/projections/runs.ts";
 export type { WireEvent } from "./ledger/wire-event.ts";
 export type { ScheduleView } from "./triggers/schedules.ts";

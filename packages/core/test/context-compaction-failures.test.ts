@@ -160,6 +160,12 @@ describe("a summarize function that never answers (summarizeTimeoutMs)", () => {
 });
 
 describe("a plain window", () => {
+  // compactionCut falls back to an assistant message when no user message is within
+  // compactAfterMessages (a run of many tool steps). With a summary the prompt still opens with
+  // a user message (the summary); a plain window would send [system, assistant(tool calls), tool,
+  // ...]: the user's request gone from the prompt, and providers that want the conversation to
+  // open with a user turn refuse it (Bedrock's Anthropic: 'first message must use the "user"
+  // role'; Gemini: a function call turn must come right after a user turn or a function response).
   it("pins the run's user message before a kept tail that opens at an assistant turn", async () => {
     const prompts: LanguageModelV4Prompt[] = [];
     let call = 0;

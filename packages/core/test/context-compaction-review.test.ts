@@ -64,41 +64,6 @@ describe("a summarize function's answer", () => {
   });
 });
 
-describe("a plain window (summarize: false) in a long tool run", () => {
-  // compactionCut falls back to an assistant message when no user message is within
-  // compactAfterMessages (a run of many tool steps). With a summary the prompt still opens with
-  // a user message (the summary); a plain window sends [system, assistant(tool calls), tool, ...]:
-  // the user's request is gone from the prompt, and providers that want the conversation to open
-  // with a user turn refuse it (Bedrock's Anthropic: 'first message must use the "user" role';
-  // Gemini: a function call turn must come right after a user turn or a function response).
-  it("still opens every prompt with a user message", async () => {
-    const prompts: LanguageModelV4Prompt[] = [];
-    let call = 0;
-    const model = scriptedModel({
-      rules: [
-        ({ prompt }) => {
-          prompts.push(prompt);
-          const n = call++;
-          return n < 8
-            ? { toolCalls: [{ name: "lookup", args: { word: `w${n}` } }] }
-            : { text: `answer ${n}` };
-        },
-      ],
-    });
-    const s = createTestSession(
-      wordsAgent(
-        prompts,
-        { keepMessages: 3, compactAfterMessages: 6, summarize: false },
-        { model, maxSteps: 20 },
-      ),
-    );
-    await run(s, "look up eight words");
-    expect(latestRun(s.sql)?.status).toBe("completed");
-    expect(compactions(s).length).toBeGreaterThan(0);
-    for (const prompt of prompts) expect(prompt[1]?.role).toBe("user");
-  });
-});
-
 describe("an interrupt while a summarize runs", () => {
   // The model call is bounded by the agent's modelTimeouts (a watchdog) and returns on abort;
   // a summarize function is awaited as is. One that ignores its signal keeps the run

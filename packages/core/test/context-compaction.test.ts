@@ -18,7 +18,7 @@ import { convert } from "../src/agent/prompt.ts";
 import { latestRun, listMessages, scriptedModel } from "../src/index.ts";
 import { listCheckpoints } from "../src/ledger/projections/checkpoints.ts";
 import { activeCompaction } from "../src/ledger/projections/compactions.ts";
-import { changedMessages } from "../src/ledger/projections/messages.ts";
+import { changedMessages } from "../src/ledger/projections/message-reads.ts";
 import { usageSummary } from "../src/ledger/projections/usage.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
 import {

@@ -1,6 +1,12 @@
 import * as z from "zod";
+import { TRUSTED_CALLER } from "../src/commands/caller.ts";
+import type { Transport } from "../src/commands/command.ts";
+import type { CommandCall } from "../src/commands/dispatch.ts";
+import type { SessionHttpContext } from "../src/http/route.ts";
 import { defineAgent, defineTool, scriptedModel } from "../src/index.ts";
 import type { SqlPort } from "../src/sql/port.ts";
+import { DEFAULT_LIVE_READ } from "../src/streams/ledger-source.ts";
+import { createTestSession, type TestSession } from "../src/testing/test-session.ts";
 
 export const calculator = defineTool({
   name: "calculator",
@@ -57,6 +63,83 @@ export const counterAgent = defineAgent({
     ],
   }),
 });
+
+/** An irreversible tool a human approves first (`needsApproval`). */
+export const transfer = defineTool({
+  name: "transfer",
+  description: "Moves money; a human approves it first.",
+  input: z.object({ amount: z.number() }),
+  effect: "irreversible",
+  needsApproval: true,
+  execute: ({ amount }) => ({ moved: amount }),
+});
+
+/** Says "Moving it." and calls transfer(5), which waits for approval; then answers "Moved.". */
+export const banker = defineAgent({
+  name: "banker",
+  system: "You move money.",
+  tools: [transfer],
+  model: scriptedModel({
+    turns: [
+      { text: "Moving it.", toolCalls: [{ name: "transfer", args: { amount: 5 } }] },
+      { text: "Moved." },
+    ],
+  }),
+});
+
+/**
+ * The call of a command on test session `t` by a trusted caller (what the door passes once the
+ * rule let it in) over `transport`, with `extra` fields (hooks, origin...) over it.
+ */
+export function trustedCall(
+  t: TestSession,
+  transport: Transport,
+  extra: Partial<CommandCall> = {},
+): CommandCall {
+  return {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    caller: TRUSTED_CALLER,
+    transport,
+    ...extra,
+  };
+}
+
+/**
+ * The context a session request on test session `t` is handled in, by a trusted caller, with
+ * the default live read; `extra` fields (live, hooks...) over it.
+ */
+export function httpContext(
+  t: TestSession,
+  extra: Partial<SessionHttpContext> = {},
+): SessionHttpContext {
+  return {
+    runtime: t.runtime,
+    sql: t.sql,
+    clock: t.clock,
+    live: DEFAULT_LIVE_READ,
+    caller: TRUSTED_CALLER,
+    ...extra,
+  };
+}
+
+/**
+ * A banker session whose transfer(5) asked for approval and was then `approved` (or denied):
+ * the session, the call's id and the ledger as it stood while the run waited. The resumed run
+ * is not drained yet.
+ */
+export async function bankerDecided(approved: boolean) {
+  const s = createTestSession(banker);
+  await s.runtime.start({ message: "move 5" });
+  await s.drain();
+  const waiting = s.runtime.ledger.read(0);
+  const requested = waiting.find((e) => e.kind === "approval.requested");
+  if (requested?.kind !== "approval.requested") throw new Error("the run did not ask for approval");
+  const { callId } = requested.data;
+  await s.runtime.resume({ approvals: [{ callId, approved }] });
+  return { s, waiting, callId };
+}
 
 /**
  * Counts the whole-prompt reads (readPrompt's one statement, message-prompts.ts) made through

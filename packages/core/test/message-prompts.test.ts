@@ -11,7 +11,8 @@ import { convert } from "../src/agent/prompt.ts";
 import type { NewEvent } from "../src/ledger/events.ts";
 import { Ledger } from "../src/ledger/ledger.ts";
 import { readPrompt } from "../src/ledger/projections/message-prompts.ts";
-import { changedMessages, messagesProjection } from "../src/ledger/projections/messages.ts";
+import { changedMessages } from "../src/ledger/projections/message-reads.ts";
+import { messagesProjection } from "../src/ledger/projections/messages.ts";
 import { ManualClock } from "../src/testing/manual-clock.ts";
 import { NodeSqlPort } from "../src/testing/node-sqlite.ts";
 

@@ -1,21 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { TRUSTED_CALLER } from "../src/commands/caller.ts";
 import { dispatchCommand } from "../src/commands/dispatch.ts";
 import { defineAgent, latestRun, scriptedModel } from "../src/index.ts";
 import { mcpServer } from "../src/mcp/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
-import { calculator } from "./fixtures.ts";
+import { calculator, trustedCall } from "./fixtures.ts";
 
 /** A start through the one door, as HTTP and WebSocket do it. */
 function start(t: ReturnType<typeof createTestSession>, body: unknown) {
-  return dispatchCommand("start", body, {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    caller: TRUSTED_CALLER,
-    transport: "http",
-    origin: "https://example.test",
-  });
+  return dispatchCommand("start", body, trustedCall(t, "http", { origin: "https://example.test" }));
 }
 
 const agent = (modelOptions: object, extra: object = {}) =>

@@ -27,6 +27,29 @@ function agentSaying(final: string) {
   });
 }
 
+/**
+ * Runs "x" on an agent (`config`, with a model that answers `text` at every turn) and returns
+ * the session and the `responseFormat` the model was asked with.
+ */
+async function runSeeing(
+  text: string,
+  config: Omit<Parameters<typeof defineAgent>[0], "model" | "system">,
+) {
+  let seen: unknown;
+  const base = scriptedModel({ rules: [() => ({ text })] });
+  const model = {
+    ...base,
+    doStream: (o: Parameters<typeof base.doStream>[0]) => {
+      seen = o.responseFormat;
+      return base.doStream(o);
+    },
+  };
+  const s = createTestSession(defineAgent({ system: "", ...config, model }));
+  await s.runtime.start({ message: "x" });
+  await s.drain();
+  return { s, seen };
+}
+
 describe("structured output with tools", () => {
   it("uses tools, then ends with the parsed, validated object as the run's output", async () => {
     const s = createTestSession(agentSaying('```json\n{"sum": 5, "explanation": "2+3"}\n```'));
@@ -46,23 +69,10 @@ describe("structured output with tools", () => {
   });
 
   it("asks the model for JSON with the schema", async () => {
-    let seen: unknown;
-    const base = scriptedModel({ turns: [{ text: '{"sum":1,"explanation":"x"}' }] });
-    const agent = defineAgent({
+    const { seen } = await runSeeing('{"sum":1,"explanation":"x"}', {
       name: "spy",
-      system: "",
       outputSchema: answer,
-      model: {
-        ...base,
-        doStream: (o) => {
-          seen = o.responseFormat;
-          return base.doStream(o);
-        },
-      },
     });
-    const s = createTestSession(agent);
-    await s.runtime.start({ message: "x" });
-    await s.drain();
     expect(seen).toMatchObject({
       type: "json",
       schema: { type: "object", required: ["sum", "explanation"] },
@@ -98,23 +108,10 @@ describe("stateSchema and outputSchema take any Standard Schema, as tool inputs 
   });
 
   it("a zod/v3 outputSchema (through withJsonSchema) asks for its JSON Schema and checks the answer", async () => {
-    let seen: unknown;
-    const base = scriptedModel({ rules: [() => ({ text: '{"sum":"five"}' })] });
-    const agent = defineAgent({
+    const { s, seen } = await runSeeing('{"sum":"five"}', {
       name: "v3",
-      system: "",
       outputSchema: withJsonSchema(z3.object({ sum: z3.number() })),
-      model: {
-        ...base,
-        doStream: (o) => {
-          seen = o.responseFormat;
-          return base.doStream(o);
-        },
-      },
     });
-    const s = createTestSession(agent);
-    await s.runtime.start({ message: "x" });
-    await s.drain();
     expect(seen).toMatchObject({ type: "json", schema: { type: "object", required: ["sum"] } });
     expect(latestRun(s.sql)).toMatchObject({
       status: "failed",
@@ -135,26 +132,13 @@ describe("stateSchema and outputSchema take any Standard Schema, as tool inputs 
   });
 
   it("an arktype outputSchema or stateSchema (a callable Standard Schema) is taken, as docs/api.md says", async () => {
-    let seen: unknown;
     const outputSchema = ark({ total: "number" });
-    const base = scriptedModel({ rules: [() => ({ text: '{"total":"many"}' })] });
-    const agent = defineAgent({
+    const { s, seen } = await runSeeing('{"total":"many"}', {
       name: "ark",
-      system: "",
       outputSchema,
       stateSchema: ark({ count: "number" }),
       initialState: { count: 0 },
-      model: {
-        ...base,
-        doStream: (o) => {
-          seen = o.responseFormat;
-          return base.doStream(o);
-        },
-      },
     });
-    const s = createTestSession(agent);
-    await s.runtime.start({ message: "x" });
-    await s.drain();
     expect(seen).toEqual({ type: "json", schema: asSchema(outputSchema).jsonSchema });
     expect(latestRun(s.sql)).toMatchObject({
       status: "failed",

@@ -1,20 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { TRUSTED_CALLER } from "../src/commands/caller.ts";
 import { dispatchCommand } from "../src/commands/dispatch.ts";
 import { latestRun, listUsageEntries, usageFactOf, usageSummary } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
-import { mathAgent } from "./fixtures.ts";
+import { mathAgent, trustedCall } from "./fixtures.ts";
 
 describe("usage entries and resume counts: projections an existing session gains by replay", () => {
   it("a session opened after the upgrade rebuilds usage_entries and the runs' resume counts from its ledger", async () => {
     const t = createTestSession(mathAgent);
-    const call = {
-      runtime: t.runtime,
-      sql: t.sql,
-      clock: t.clock,
-      caller: TRUSTED_CALLER,
-      transport: "test",
-    };
+    const call = trustedCall(t, "test");
     await dispatchCommand("start", { input: { message: "add" } }, call);
     await dispatchCommand("interrupt", {}, call);
     await t.drain();
@@ -43,13 +36,7 @@ describe("usage entries and resume counts: projections an existing session gains
 describe("the usage projection after its columns grew", () => {
   it("a session whose usage_models table predates the cached and reasoning token columns is rebuilt from the ledger when it opens", async () => {
     const t = createTestSession(mathAgent);
-    const call = {
-      runtime: t.runtime,
-      sql: t.sql,
-      clock: t.clock,
-      caller: TRUSTED_CALLER,
-      transport: "test",
-    };
+    const call = trustedCall(t, "test");
     await dispatchCommand("start", { input: { message: "add" } }, call);
     await t.drain();
     const before = usageSummary(t.sql);

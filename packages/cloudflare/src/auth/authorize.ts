@@ -228,6 +228,7 @@ export interface LocalDevOptions {
  * `Host` header, and under `wrangler dev --ip 0.0.0.0` (Docker, a LAN) a machine on the
  * network that sends both `Host: localhost` and its own `CF-Connecting-IP: 127.0.0.1`
  * passes (wrangler keeps a client's header as sent); such a server needs AUTH_SECRET.
+ * Equal options (the same pages, in any order) give the same rule, the same function.
  * @throws TypeError when an `origins` entry is not a serialized origin (a path, no scheme, `*`, `null`).
  * @example
  * export const AgentSession = createAgentServer({ agents, authorize: allowLocalDev() });
@@ -236,12 +237,25 @@ export interface LocalDevOptions {
  */
 export function allowLocalDev(options: LocalDevOptions = {}): Authorize {
   const origins = new Set((options.origins ?? []).map(serializedOrigin));
-  return (request, env, target) => {
+  const key = JSON.stringify([...origins].sort());
+  const made = localDevRules.get(key);
+  if (made) return made;
+  const rule: Authorize = (request, env, target) => {
     if (isLocalDev(request, origins) && (env.AUTH_SECRET === undefined || env.AUTH_SECRET === ""))
       return true;
     return tokenIdentity(request, env, target, silentOnce, origins);
   };
+  localDevRules.set(key, rule);
+  return rule;
 }
+
+/**
+ * The local-dev rules made in this isolate, by their origins (serialized, sorted): equal options
+ * give the same rule, so `allowLocalDev()` written for createAgentServer and again for
+ * routeRequest is one rule where rules are compared (router-options.ts, by identity), not 500
+ * `conflicting_options`. One entry per distinct list of pages an app writes.
+ */
+const localDevRules = new Map<string, Authorize>();
 
 /** `entry` as a browser's `Origin` names it (`URL.origin`); TypeError if it is not an origin. */
 function serializedOrigin(entry: string): string {

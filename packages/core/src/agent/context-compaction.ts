@@ -4,7 +4,7 @@ import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { activeCompaction } from "../ledger/projections/compactions.ts";
 import { readPrompt } from "../ledger/projections/message-prompts.ts";
-import { hidSince, type MessageRole } from "../ledger/projections/messages.ts";
+import { hidSince, type MessageRole } from "../ledger/projections/message-reads.ts";
 import { runTokensOf } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { RunTracer } from "../tracing/run-tracer.ts";

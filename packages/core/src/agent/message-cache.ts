@@ -1,7 +1,7 @@
 import type { LanguageModelV4Message, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { activeCompaction, type Compaction } from "../ledger/projections/compactions.ts";
 import { latestUserPrompt, readPrompt } from "../ledger/projections/message-prompts.ts";
-import { changedMessages } from "../ledger/projections/messages.ts";
+import { changedMessages } from "../ledger/projections/message-reads.ts";
 import type { SqlPort } from "../sql/port.ts";
 import {
   type IdleCache,

@@ -6,7 +6,7 @@ import type {
   LanguageModelV4ToolCallPart,
   LanguageModelV4ToolResultOutput,
 } from "@ai-sdk/provider";
-import type { Message } from "../ledger/projections/messages.ts";
+import type { Message } from "../ledger/projections/message-reads.ts";
 import { isMcpContentResult, mcpModelOutput } from "../mcp/content.ts";
 import type { AnyTool } from "./define-tool.ts";
 import { toolJsonSchema } from "./tool-schema.ts";

@@ -1,13 +1,11 @@
 import type { AppContext, StagedAppContext } from "../app-events/app-context.ts";
-import { AppProjections } from "../app-events/app-projections.ts";
+import type { AppProjections } from "../app-events/app-projections.ts";
 import type { StagedEffects } from "../app-events/staged.ts";
-import { assertDistinctSubscriptions, subscriptionReactor } from "../app-events/subscriptions.ts";
 import { type Clock, systemClock } from "../clock.ts";
 import { ConflictError, NotFoundError } from "../errors/http-errors.ts";
 import type { LedgerEvent, ParentRef } from "../ledger/events.ts";
-import { Ledger } from "../ledger/ledger.ts";
+import type { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
-import { SESSION_PROJECTIONS } from "../ledger/projections/index.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -17,7 +15,6 @@ import type { TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { AppState } from "./app-state.ts";
 import { DEFAULT_COALESCE } from "./coalescer.ts";
-import { completionHookReactor } from "./completion-hook.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { resolveDomains } from "./governance.ts";
 import type { ResumeCheck, ResumeRequest, RetryRequest } from "./run-control.ts";
@@ -28,6 +25,7 @@ import { RunScheduler } from "./run-scheduler.ts";
 import { decideStart, type StartContext } from "./run-start.ts";
 import { SessionAppContexts } from "./session-app-context.ts";
 import { SessionControl } from "./session-control.ts";
+import { sessionLedger } from "./session-ledger.ts";
 import {
   cancelChild,
   forkPrefix,
@@ -46,29 +44,18 @@ import {
   type StartInput,
   type StatusView,
 } from "./session-runtime-options.ts";
-import { subagentRepliesProjection } from "./subagent-replies.ts";
 import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { WakeUp } from "./wake-up.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import type { WorkflowRunHostPort } from "./workflow-run/executor.ts";
 import type { WorkflowCall, WorkflowCallReply } from "./workflow-run/protocol.ts";
 
-export {
-  DEFAULT_RUNTIME_LIMITS,
-  type RuntimeLimits,
-  runtimeLimits,
-  type SessionRuntimeOptions,
-  type SessionStatus,
-  type StartedRun,
-  type StartInput,
-  type StatusView,
-} from "./session-runtime-options.ts";
-
 /**
  * One session: its ledger, its due work and its run. The Durable Object holds
  * one of these and forwards requests and alarms to it. It wires the pieces that live
- * beside it: a start's decision (run-start.ts); interrupt, abort, resume, retry and close
- * (session-control.ts, over run-control.ts's rules); which due work drives a run
+ * beside it: the ledger and its projections (session-ledger.ts); a start's decision
+ * (run-start.ts); interrupt, abort, resume, retry and close (session-control.ts, over
+ * run-control.ts's rules); which due work drives a run
  * (run-scheduler.ts); the handlers of all due work and their pump (session-pump.ts); the
  * Workflow executor's calls (workflow-run/host.ts); forks and sub-agents
  * (session-links.ts); app code's contexts (session-app-context.ts); the wake-up
@@ -116,36 +103,12 @@ export class SessionRuntime {
     this.#wakeUp = new WakeUp(options.wake);
     const logger = options.logger ?? silentLogger;
     this.#limits = runtimeLimits(options.limits);
-    const subscriptions = options.subscriptions ?? [];
-    assertDistinctSubscriptions(subscriptions);
-    this.projections = new AppProjections(options.sql, options.appProjections ?? []);
-    this.ledger = new Ledger(
-      options.sql,
-      this.#clock,
-      [
-        ...SESSION_PROJECTIONS,
-        subagentRepliesProjection,
-        ...(options.tracing ? [options.tracing.runs.projection] : []),
-        ...(options.projections ?? []),
-        ...this.projections.ledgerProjections(),
-      ],
-      [
-        ...(subscriptions.length > 0 ? [subscriptionReactor(subscriptions)] : []),
-        // The onComplete hook's row commits with each end of a run, whoever appends it.
-        ...(options.onComplete ? [completionHookReactor(this.#clock)] : []),
-      ],
-    );
-    this.projections.open(this.ledger);
+    const { ledger, projections, subscriptions, tracer } = sessionLedger(options, this.#clock);
+    this.ledger = ledger;
+    this.projections = projections;
+    this.#tracer = tracer;
     this.work = new DueWork(options.sql);
     this.#tracing = options.tracing;
-    this.#tracer = options.tracing
-      ? options.tracing.runs.tracer({
-          sql: options.sql,
-          ledger: this.ledger,
-          sessionId: options.sessionId,
-          waitUntil: options.tracing.waitUntil ?? ((promise) => void promise.catch(() => {})),
-        })
-      : undefined;
     this.#wakeUp.follow(this.ledger, this.work, logger);
     this.#apps = new SessionAppContexts({
       runtime: this,

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { mathAgent } from "../../test/fixtures.ts";
+import { mathAgent, trustedCall } from "../../test/fixtures.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
 import { createTestSession } from "../testing/test-session.ts";
-import { TRUSTED_CALLER } from "./caller.ts";
 import type { CommandCall } from "./dispatch.ts";
 import { dispatchCommand } from "./dispatch.ts";
 import { compareAndSetStatus } from "./status-transition.ts";
@@ -10,14 +9,7 @@ import { compareAndSetStatus } from "./status-transition.ts";
 type Session = ReturnType<typeof createTestSession>;
 
 function call(t: Session, extra: Partial<CommandCall> = {}): CommandCall {
-  return {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    caller: TRUSTED_CALLER,
-    transport: "store",
-    ...extra,
-  };
+  return trustedCall(t, "store", extra);
 }
 
 async function running(): Promise<Session> {

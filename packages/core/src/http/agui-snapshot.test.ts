@@ -1,8 +1,6 @@
 /** AG-UI MESSAGES_SNAPSHOT of a long session (issue 10): the newest messages, the run's own last. */
 import { describe, expect, it } from "vitest";
-import { mathAgent } from "../../test/fixtures.ts";
-import { TRUSTED_CALLER } from "../commands/caller.ts";
-import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
+import { httpContext, mathAgent } from "../../test/fixtures.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import { LIMITS } from "./limits.ts";
 import { handleSessionRequest } from "./session-handler.ts";
@@ -44,13 +42,7 @@ describe("AG-UI MESSAGES_SNAPSHOT", () => {
     const before = t.runtime.ledger.tail;
     await t.runtime.start({ message: "the newest question" });
     await t.drain();
-    const ctx = {
-      runtime: t.runtime,
-      sql: t.sql,
-      clock: t.clock,
-      live: DEFAULT_LIVE_READ,
-      caller: TRUSTED_CALLER,
-    };
+    const ctx = httpContext(t);
     const offset = String(before).padStart(16, "0");
     const response = await handleSessionRequest(
       new Request(`http://x/agents/math/s1/agui?offset=${offset}`),

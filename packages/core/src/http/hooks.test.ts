@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mathAgent } from "../../test/fixtures.ts";
-import { TRUSTED_CALLER } from "../commands/caller.ts";
-import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
+import { httpContext, mathAgent } from "../../test/fixtures.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import type { SessionHooks } from "./hooks.ts";
 import { handleSessionRequest } from "./session-handler.ts";
@@ -32,14 +30,7 @@ describe("hooks around session actions", () => {
       },
       beforeRetry: () => new Response("no retries today", { status: 429 }),
     };
-    const ctx = {
-      runtime: t.runtime,
-      sql: t.sql,
-      clock: t.clock,
-      live: DEFAULT_LIVE_READ,
-      hooks,
-      caller: TRUSTED_CALLER,
-    };
+    const ctx = httpContext(t, { hooks });
     const started = await handleSessionRequest(
       post("runs", { input: { message: "add" } }),
       "runs",

@@ -1,8 +1,6 @@
 /** GET .../messages?before= (newest first, paging back) and GET .../status `exists` (issue 16). */
 import { describe, expect, it } from "vitest";
-import { mathAgent } from "../../test/fixtures.ts";
-import { TRUSTED_CALLER } from "../commands/caller.ts";
-import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
+import { httpContext, mathAgent } from "../../test/fixtures.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import { handleSessionRequest } from "./session-handler.ts";
 
@@ -13,13 +11,7 @@ interface Page {
 }
 
 async function get<T>(t: ReturnType<typeof createTestSession>, path: string): Promise<T> {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    live: DEFAULT_LIVE_READ,
-    caller: TRUSTED_CALLER,
-  };
+  const ctx = httpContext(t);
   const action = path.split("?")[0] as string;
   const response = await handleSessionRequest(
     new Request(`http://x/agents/math/s1/${path}`),

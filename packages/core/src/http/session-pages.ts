@@ -6,7 +6,11 @@
 import * as z from "zod/mini";
 import { BadRequestError } from "../errors/http-errors.ts";
 import { type Checkpoint, listCheckpoints } from "../ledger/projections/checkpoints.ts";
-import { listMessages, listMessagesBefore, type Message } from "../ledger/projections/messages.ts";
+import {
+  listMessages,
+  listMessagesBefore,
+  type Message,
+} from "../ledger/projections/message-reads.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { text } from "../validation/fields.ts";
 import { LIMITS } from "./limits.ts";

@@ -1,6 +1,7 @@
 import type { AgentDefinition } from "../agent/define-agent.ts";
-import type { SessionRuntime, SessionRuntimeOptions } from "../agent/session-runtime.ts";
+import type { SessionRuntime } from "../agent/session-runtime.ts";
 import { SessionRuntime as FullSessionRuntime } from "../agent/session-runtime-default.ts";
+import type { SessionRuntimeOptions } from "../agent/session-runtime-options.ts";
 import { ManualClock } from "./manual-clock.ts";
 import { NodeSqlPort } from "./node-sqlite.ts";
 

@@ -4,41 +4,14 @@ import { uiMessageChunkSchema } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import { bankerDecided } from "../../test/fixtures.ts";
 import { defineAgent, defineTool, scriptedModel } from "../index.ts";
 import { createTestSession } from "../testing/test-session.ts";
 import { createAguiProjector } from "./agui/agui-projector.ts";
 import { createUiStreamProjector } from "./ui-stream/ui-stream-projector.ts";
 
-const transfer = defineTool({
-  name: "transfer",
-  description: "Moves money; a human approves it first.",
-  input: z.object({ amount: z.number() }),
-  effect: "irreversible",
-  needsApproval: true,
-  execute: ({ amount }) => ({ moved: amount }),
-});
-
-const banker = defineAgent({
-  name: "banker",
-  system: "You move money.",
-  tools: [transfer],
-  model: scriptedModel({
-    turns: [
-      { text: "Moving it.", toolCalls: [{ name: "transfer", args: { amount: 5 } }] },
-      { text: "Moved." },
-    ],
-  }),
-});
-
 async function approvedRun() {
-  const s = createTestSession(banker);
-  await s.runtime.start({ message: "move 5" });
-  await s.drain();
-  const waiting = s.runtime.ledger.read(0);
-  const requested = waiting.find((e) => e.kind === "approval.requested");
-  if (requested?.kind !== "approval.requested") throw new Error("the run did not ask for approval");
-  const { callId } = requested.data;
-  await s.runtime.resume({ approvals: [{ callId, approved: true }] });
+  const { s, waiting, callId } = await bankerDecided(true);
   await s.drain();
   return { waiting, events: s.runtime.ledger.read(0), callId };
 }

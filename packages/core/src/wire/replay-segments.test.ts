@@ -3,12 +3,9 @@ import { EventSchemas } from "@ag-ui/core/schemas";
 import type { UIMessage } from "ai";
 import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
-import { mathAgent } from "../../test/fixtures.ts";
-import { rebuildMessage } from "../../test/ui-message.ts";
-import { TRUSTED_CALLER } from "../commands/caller.ts";
+import { rebuildMessage, uiChunks } from "../../../../test/support/ui-message.ts";
+import { bankerDecided, httpContext, mathAgent } from "../../test/fixtures.ts";
 import { handleSessionRequest } from "../http/session-handler.ts";
-import { defineAgent, defineTool, scriptedModel } from "../index.ts";
 import { DEFAULT_LIVE_READ } from "../streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../testing/test-session.ts";
 
@@ -17,36 +14,9 @@ import { createTestSession, type TestSession } from "../testing/test-session.ts"
  * `run.waiting`) even when the same run was resumed later, so a client that resumed
  * while the run was running again never saw the rest of it.
  */
-const transfer = defineTool({
-  name: "transfer",
-  description: "Moves money; a human approves it first.",
-  input: z.object({ amount: z.number() }),
-  effect: "irreversible",
-  needsApproval: true,
-  execute: ({ amount }) => ({ moved: amount }),
-});
-
-const banker = defineAgent({
-  name: "banker",
-  system: "You move money.",
-  tools: [transfer],
-  model: scriptedModel({
-    turns: [
-      { text: "Moving it.", toolCalls: [{ name: "transfer", args: { amount: 5 } }] },
-      { text: "Moved." },
-    ],
-  }),
-});
-
 function get(t: TestSession, action: string): Promise<Response> {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    // The session's manual clock does not move by itself: deliver each append, no window.
-    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
-    caller: TRUSTED_CALLER,
-  };
+  // The session's manual clock does not move by itself: deliver each append, no window.
+  const ctx = httpContext(t, { live: { ...DEFAULT_LIVE_READ, windowMs: 0 } });
   return handleSessionRequest(new Request(`http://x/agents/a/s1/${action}`), action, ctx);
 }
 
@@ -96,10 +66,7 @@ describe("a replay of a run that paused and was resumed", () => {
     await t.drain();
     const body = await read;
     expect(body.endsWith("data: [DONE]\n\n")).toBe(true);
-    const chunks = body
-      .split("\n")
-      .filter((l) => l.startsWith("data: {"))
-      .map((l) => JSON.parse(l.slice(6)) as { type: string });
+    const chunks = uiChunks(body);
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     const message = await rebuildMessage(chunks, { validate: true });
     expect(texts(message)).toEqual(["Let me add.", "The answer is 5."]);
@@ -109,19 +76,11 @@ describe("a replay of a run that paused and was resumed", () => {
   });
 
   it("UI stream: waited for an approval, approved: the replay reaches the tool output and the final text", async () => {
-    const t = createTestSession(banker);
-    await t.runtime.start({ message: "move 5" });
-    await t.drain();
-    const requested = t.runtime.ledger.read(0).find((e) => e.kind === "approval.requested");
-    if (requested?.kind !== "approval.requested") throw new Error("no approval was requested");
-    await t.runtime.resume({ approvals: [{ callId: requested.data.callId, approved: true }] });
+    const { s: t } = await bankerDecided(true);
     const response = await get(t, "ui-stream");
     const read = response.text();
     await t.drain();
-    const chunks = (await read)
-      .split("\n")
-      .filter((l) => l.startsWith("data: {"))
-      .map((l) => JSON.parse(l.slice(6)) as { type: string });
+    const chunks = uiChunks(await read);
     expect(chunks.map((c) => c.type)).toContain("tool-output-available");
     expect(chunks.at(-1)).toMatchObject({ type: "finish", finishReason: "stop" });
     const message = await rebuildMessage(chunks, { validate: true });
@@ -136,33 +95,17 @@ describe("a replay of a run that paused and was resumed", () => {
   });
 
   it("UI stream: a denial shows as output-denied, not as an error", async () => {
-    const t = createTestSession(banker);
-    await t.runtime.start({ message: "move 5" });
-    await t.drain();
-    const requested = t.runtime.ledger.read(0).find((e) => e.kind === "approval.requested");
-    if (requested?.kind !== "approval.requested") throw new Error("no approval was requested");
-    await t.runtime.resume({ approvals: [{ callId: requested.data.callId, approved: false }] });
+    const { s: t } = await bankerDecided(false);
     const response = await get(t, "ui-stream");
     const read = response.text();
     await t.drain();
-    const message = await rebuildMessage(
-      (await read)
-        .split("\n")
-        .filter((l) => l.startsWith("data: {"))
-        .map((l) => JSON.parse(l.slice(6))),
-      { validate: true },
-    );
+    const message = await rebuildMessage(uiChunks(await read), { validate: true });
     const part = message?.parts.find((p) => p.type === "tool-transfer");
     expect(part).toMatchObject({ state: "output-denied" });
   });
 
   it("AG-UI: the replay of an approved run ends the first segment with an interrupt, then succeeds; verifyEvents passes", async () => {
-    const t = createTestSession(banker);
-    await t.runtime.start({ message: "move 5" });
-    await t.drain();
-    const requested = t.runtime.ledger.read(0).find((e) => e.kind === "approval.requested");
-    if (requested?.kind !== "approval.requested") throw new Error("no approval was requested");
-    await t.runtime.resume({ approvals: [{ callId: requested.data.callId, approved: true }] });
+    const { s: t, callId } = await bankerDecided(true);
     await t.drain();
     const events = (await frames(
       await get(t, "agui"),
@@ -187,6 +130,6 @@ describe("a replay of a run that paused and was resumed", () => {
       ["user"],
       ["user", "assistant"],
     ]);
-    expect(snapshots[1]?.messages[1]?.toolCalls?.map((c) => c.id)).toEqual([requested.data.callId]);
+    expect(snapshots[1]?.messages[1]?.toolCalls?.map((c) => c.id)).toEqual([callId]);
   });
 });

@@ -1,10 +1,8 @@
 /** GET .../chat-history: turns newest first by page, hidden runs left out, deltas merged, the query checked. */
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
-import { mathAgent } from "../../../test/fixtures.ts";
-import { TRUSTED_CALLER } from "../../commands/caller.ts";
+import { httpContext, mathAgent } from "../../../test/fixtures.ts";
 import { defineAgent, defineTool, scriptedModel } from "../../index.ts";
-import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
 import { LIMITS } from "../limits.ts";
@@ -21,13 +19,7 @@ async function historyResponse(
   t: Session,
   query = "",
 ): Promise<{ page: ChatHistoryPage; bytes: number }> {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    live: DEFAULT_LIVE_READ,
-    caller: TRUSTED_CALLER,
-  };
+  const ctx = httpContext(t);
   const request = new Request(`http://x/agents/math/s1/chat-history${query}`);
   const response = await handleSessionRequest(request, "chat-history", ctx);
   expect(response.status).toBe(200);

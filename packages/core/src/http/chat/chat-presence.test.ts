@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mathAgent } from "../../../test/fixtures.ts";
-import { TRUSTED_CALLER } from "../../commands/caller.ts";
+import { chatRequest } from "../../../../../test/support/ui-message.ts";
+import { httpContext, mathAgent } from "../../../test/fixtures.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../../testing/test-session.ts";
 import { handleSessionRequest } from "../session-handler.ts";
@@ -8,14 +8,8 @@ import { CHAT_STOP_REASON, CHAT_SUPERSEDED_REASON } from "./chat-presence.ts";
 
 /** A chat stream cut before its run ended stops the run, unless the client comes back. */
 function call(t: TestSession, method: string, body?: unknown): Promise<Response> {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    // The session's manual clock does not move by itself: deliver each append, no window.
-    live: { ...DEFAULT_LIVE_READ, windowMs: 0 },
-    caller: TRUSTED_CALLER,
-  };
+  // The session's manual clock does not move by itself: deliver each append, no window.
+  const ctx = httpContext(t, { live: { ...DEFAULT_LIVE_READ, windowMs: 0 } });
   const request = new Request("http://x/agents/math/s1/chat", {
     method,
     headers: { "content-type": "application/json" },
@@ -24,11 +18,7 @@ function call(t: TestSession, method: string, body?: unknown): Promise<Response>
   return handleSessionRequest(request, "chat", ctx);
 }
 
-const send = (text: string) => ({
-  id: "s1",
-  trigger: "submit-message",
-  messages: [{ id: "u1", role: "user", parts: [{ type: "text", text }] }],
-});
+const send = (text: string) => chatRequest(text, "s1");
 
 /** Lets the stream's cancel and the timers it starts run. */
 const settle = () => new Promise((r) => setTimeout(r, 0));

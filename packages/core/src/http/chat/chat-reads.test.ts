@@ -7,10 +7,11 @@
  * what a rewind inside the backlog took back left out across the pages, and a reader cut at a
  * page's end resumes by its `Last-Event-ID` with exactly the rest.
  */
+
 import { describe, expect, it } from "vitest";
 import { CountingSqlPort } from "../../../test/counting-sql.ts";
+import { httpContext } from "../../../test/fixtures.ts";
 import { crunch, workflows } from "../../../test/rewind-fixture.ts";
-import { TRUSTED_CALLER } from "../../commands/caller.ts";
 import { defineAgent, scriptedModel } from "../../index.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { ManualClock } from "../../testing/manual-clock.ts";
@@ -43,13 +44,7 @@ const PAGE = 50;
 
 /** One session request; `path`: the action, with its query if any. */
 function request(t: TestSession, path: string, method = "GET", body?: unknown) {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    live: { ...DEFAULT_LIVE_READ, windowMs: 0, maxEvents: PAGE },
-    caller: TRUSTED_CALLER,
-  };
+  const ctx = httpContext(t, { live: { ...DEFAULT_LIVE_READ, windowMs: 0, maxEvents: PAGE } });
   const init: RequestInit = { method, headers: { "content-type": "application/json" } };
   if (body !== undefined) init.body = JSON.stringify(body);
   const action = path.split("?")[0] ?? path;
@@ -94,13 +89,7 @@ async function rewoundLongRun(): Promise<{
 }
 
 function requestWith(t: TestSession, path: string, lastEventId: string) {
-  const ctx = {
-    runtime: t.runtime,
-    sql: t.sql,
-    clock: t.clock,
-    live: { ...DEFAULT_LIVE_READ, windowMs: 0, maxEvents: PAGE },
-    caller: TRUSTED_CALLER,
-  };
+  const ctx = httpContext(t, { live: { ...DEFAULT_LIVE_READ, windowMs: 0, maxEvents: PAGE } });
   return handleSessionRequest(
     new Request(`http://x/agents/writer/s1/${path}`, { headers: { "last-event-id": lastEventId } }),
     path,

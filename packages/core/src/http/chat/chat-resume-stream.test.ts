@@ -6,6 +6,7 @@
  * new chunks too, until it reconnects. The run waits on a Workflow: active, resumable.
  */
 import { describe, expect, it } from "vitest";
+import { rebuildMessage } from "../../../../../test/support/ui-message.ts";
 import {
   call,
   crunch,
@@ -16,7 +17,6 @@ import {
   waiting,
   workflows,
 } from "../../../test/rewind-fixture.ts";
-import { rebuildMessage } from "../../../test/ui-message.ts";
 import { defineAgent, scriptedModel } from "../../index.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";

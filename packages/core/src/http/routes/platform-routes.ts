@@ -1,7 +1,7 @@
 import type { StatusView } from "../../agent/session-runtime-options.ts";
 import type { JsonValue } from "../../ledger/events.ts";
 import { encodeOffset } from "../../ledger/offset.ts";
-import { listMessages, type Message } from "../../ledger/projections/messages.ts";
+import { listMessages, type Message } from "../../ledger/projections/message-reads.ts";
 import { commandRoute } from "../command-route.ts";
 import type { RouteTable } from "../route.ts";
 import { usageView } from "../usage-view.ts";

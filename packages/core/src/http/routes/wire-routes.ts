@@ -2,7 +2,7 @@ import { awaitsDecision } from "../../agent/run-control.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { decodeOffset } from "../../ledger/offset.ts";
-import { conversationAt, type Message } from "../../ledger/projections/messages.ts";
+import { conversationAt, type Message } from "../../ledger/projections/message-reads.ts";
 import { latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun } from "../../ledger/wait-reasons.ts";

@@ -21,8 +21,8 @@ export {
   type Message,
   type MessagePart,
   type MessageRole,
-  messagesProjection,
-} from "./messages.ts";
+} from "./message-reads.ts";
+export { messagesProjection } from "./messages.ts";
 export {
   getRun,
   latestRun,

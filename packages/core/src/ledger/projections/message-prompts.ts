@@ -1,7 +1,8 @@
 import type { LanguageModelV4Message } from "@ai-sdk/provider";
 import { convert } from "../../agent/prompt.ts";
 import type { SqlPort } from "../../sql/port.ts";
-import { messagesAt, PROMPT_DEFERRED } from "./messages.ts";
+import { messagesAt } from "./message-reads.ts";
+import { PROMPT_DEFERRED } from "./messages.ts";
 
 /** The conversation in the provider prompt format, as one read of the messages projection. */
 export interface PromptRows {
@@ -15,7 +16,7 @@ export interface PromptRows {
 
 /**
  * A streaming row's message, built from its deltas: the text the row shows so far
- * (messages.ts `partsOf`: the deltas appended to its empty first text part), as `convert`
+ * (message-reads.ts `partsOf`: the deltas appended to its empty first text part), as `convert`
  * gives it. A streaming row with no text yet is sent nothing, as `convert` drops it.
  */
 const STREAMED_TEXT = `coalesce(json_extract(parts, '$[0].text'), '') || coalesce((SELECT group_concat(text, '' ORDER BY seq) FROM message_deltas d WHERE d.id = messages.id), '')`;

@@ -4,7 +4,8 @@ import { ManualClock } from "../../testing/manual-clock.ts";
 import { NodeSqlPort } from "../../testing/node-sqlite.ts";
 import type { NewEvent } from "../events.ts";
 import { Ledger } from "../ledger.ts";
-import { changedMessages, listMessages, messagesProjection } from "./messages.ts";
+import { changedMessages, listMessages } from "./message-reads.ts";
+import { messagesProjection } from "./messages.ts";
 
 const RUN = "run_1";
 const started: NewEvent = {

@@ -4,7 +4,7 @@ import { from, lastValueFrom, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { counterAgent, mathAgent } from "../../../test/fixtures.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
-import { listMessages } from "../../ledger/projections/messages.ts";
+import { listMessages } from "../../ledger/projections/message-reads.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import { warm } from "../chunk-projector.ts";
 import { type AguiEvent, createAguiProjector } from "./agui-projector.ts";

@@ -1,5 +1,6 @@
 import type { JsonValue, LedgerEvent } from "../../ledger/events.ts";
-import { type Message, rewindsTo } from "../../ledger/projections/messages.ts";
+import type { Message } from "../../ledger/projections/message-reads.ts";
+import { rewindsTo } from "../../ledger/projections/messages.ts";
 import { isClientWait } from "../../ledger/wait-reasons.ts";
 import { addRunTokens, type ChunkProjector } from "../chunk-projector.ts";
 import { APPROVAL_RESPONSE_SCHEMA, CLIENT_TOOL_RESPONSE_SCHEMA } from "./agui-resume.ts";

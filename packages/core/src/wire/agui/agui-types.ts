@@ -1,4 +1,4 @@
-import type { Message } from "../../ledger/projections/messages.ts";
+import type { Message } from "../../ledger/projections/message-reads.ts";
 
 /**
  * AG-UI 1.0 events and messages as plain JSON. Core does not depend on

@@ -4,7 +4,7 @@ import {
   type Message,
   type MessagePart,
   runUserMessages,
-} from "../../ledger/projections/messages.ts";
+} from "../../ledger/projections/message-reads.ts";
 import type { RunRecord } from "../../ledger/projections/runs.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import { endsRun } from "../replay-end.ts";

@@ -1,7 +1,7 @@
 import { uiMessageChunkSchema } from "ai";
 import { describe, expect, it } from "vitest";
+import { rebuildMessage as rebuild } from "../../../../../test/support/ui-message.ts";
 import { counterAgent, mathAgent } from "../../../test/fixtures.ts";
-import { rebuildMessage as rebuild } from "../../../test/ui-message.ts";
 import type { LedgerEvent } from "../../ledger/events.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import { warm } from "../chunk-projector.ts";
