@@ -95,14 +95,15 @@ describe("a run aborted between two actions, no call in flight", () => {
     expect(idle.count).toBe(1);
   });
 
-  it("Workflow: aborted after its decision, before the instance's model step, its cache goes to the budget", async () => {
+  it("Workflow: aborted after its decision, before the instance's next model step, its cache goes to the budget", async () => {
     const { s, idle, flows, checked } = harness("workflow");
     let aborted = false;
-    flows.beforeStep("model 1", async () => {
+    flows.beforeStep("model 2", async () => {
       if (aborted) return;
       aborted = true;
-      // The decision answered `model`: the cache is in use. The run is aborted now, and its
-      // instance terminated before the step reaches the session object.
+      // Step 1 (model call, tool) is done and the decision answered `model`: the cache is in
+      // use. The run is aborted now, and its instance terminated before the step reaches the
+      // session object.
       expect(idle.count).toBe(0);
       await s.runtime.abort("the user left");
       await s.drain();
@@ -115,7 +116,7 @@ describe("a run aborted between two actions, no call in flight", () => {
     }
     expect(aborted).toBe(true);
     expect(latestRun(s.sql)?.status).toBe("aborted");
-    expect(checked.calls).toBe(0);
+    expect(checked.calls).toBe(1);
     expect([...flows.instances.values()][0]?.status).toBe("terminated");
     expect(idle.count).toBe(1);
     expect(idle.bytes).toBeGreaterThan(3_000);
