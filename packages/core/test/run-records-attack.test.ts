@@ -10,8 +10,8 @@ import {
   defineTool,
   latestRun,
   runTracing,
-  scriptedModel,
   type SpanRecord,
+  scriptedModel,
 } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 
