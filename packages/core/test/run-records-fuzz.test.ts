@@ -14,17 +14,14 @@ import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
 import { MessageCache } from "../src/agent/message-cache.ts";
-import { RunRecords } from "../src/agent/run-records.ts";
 import {
   defineAgent,
   defineTool,
   type FaultInjector,
-  getRun,
   latestRun,
   listCheckpoints,
   runTracing,
   scriptedModel,
-  stepToolCalls,
   TerminalError,
 } from "../src/index.ts";
 import {
@@ -33,6 +30,7 @@ import {
   MemoryWorkflows,
   type TestSession,
 } from "../src/testing/index.ts";
+import { KeptRecordsMirror } from "./run-records-mirror.ts";
 
 const SYSTEM = "You add numbers.";
 
@@ -49,7 +47,7 @@ function random(seed: number): () => number {
 
 interface World {
   s: TestSession;
-  mirror: RunRecords;
+  mirror: KeptRecordsMirror;
   flows?: MemoryWorkflows;
   mismatches: number;
   prompts: number;
@@ -58,27 +56,15 @@ interface World {
   checks: number;
 }
 
-/** The kept records of every followed run equal their rows; then every run is followed. */
 function compare(w: World): void {
   w.checks++;
-  const { s, mirror } = w;
-  for (const { run_id: runId } of s.sql.exec<{ run_id: string }>("SELECT run_id FROM runs")) {
-    if (mirror.follows(runId)) {
-      const kept = mirror.run(runId);
-      expect(kept, `run ${runId} as kept`).toEqual(getRun(s.sql, runId));
-      if (kept?.phase === "tools")
-        expect(mirror.stepCalls(kept), `step calls of ${runId}`).toEqual(
-          stepToolCalls(s.sql, runId, kept.step),
-        );
-    }
-    const run = mirror.run(runId);
-    if (run?.phase === "tools") mirror.stepCalls(run);
-  }
+  w.mirror.check();
 }
 
 function follow(w: World): void {
-  w.mirror = new RunRecords(w.s.sql, w.s.runtime.ledger, () => {});
-  compare(w);
+  // What the mirror of the object before the restart saw, then a mirror of the new one.
+  w.mirror.check();
+  w.mirror = new KeptRecordsMirror(w.s);
 }
 
 /** The ledger shows no effect twice. */
@@ -233,7 +219,8 @@ async function fuzz(seed: number, executor?: "workflow"): Promise<World> {
   const w = () => world as World;
   const faults: FaultInjector = async (point) => {
     const here = w();
-    compare(here);
+    here.checks++;
+    here.mirror.checkInside();
     const roll = chance();
     // A crash here: the pump (or the Workflow) retries the step.
     if (roll < 0.12) throw new Error(`injected crash at ${point}`);
@@ -245,7 +232,7 @@ async function fuzz(seed: number, executor?: "workflow"): Promise<World> {
       } finally {
         here.busy = false;
       }
-      compare(here);
+      here.mirror.checkInside();
     }
   };
   // The tracer's append listener runs before the driver's: its sink fails now and then.
@@ -272,7 +259,7 @@ async function fuzz(seed: number, executor?: "workflow"): Promise<World> {
   );
   world = {
     s,
-    mirror: new RunRecords(s.sql, s.runtime.ledger, () => {}),
+    mirror: new KeptRecordsMirror(s),
     flows,
     mismatches: 0,
     prompts: 0,
