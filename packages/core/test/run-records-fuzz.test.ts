@@ -5,7 +5,8 @@
  * fault points), with crashes at those points and a trace sink whose append listener throws.
  * After every action and at every fault point, a `RunRecords` following the same ledger must
  * hold each followed run and its step calls exactly as their rows are; each prompt must be a
- * fresh read of the ledger; and the ledger must show no effect twice (a step completed twice,
+ * fresh read of the ledger (with odd seeds the idle budget holds nothing: every cache given to
+ * it is dropped, and the next step must read its prompt again); and the ledger must show no effect twice (a step completed twice,
  * a call given two outcomes, a run paused twice without a resume), which is what a decision
  * from a stale record would do.
  */
@@ -251,6 +252,9 @@ async function fuzz(seed: number, executor?: "workflow"): Promise<World> {
     faults,
     pump: { budgetMs: 1 },
     tracing: { runs: runTracing(sink) },
+    // Odd seeds: a budget of nothing, so every cache given to it is dropped, and each step
+    // after a stop must read its prompt again (the prompts are checked against the ledger).
+    idlePromptCaches: new IdlePromptCaches(seed % 2 === 1 ? 0 : 1_000_000),
     ...(flows ? { agentWorkflows: flows } : {}),
   };
   const s = createTestSession(
