@@ -22,6 +22,7 @@ import {
   NodeSqlPort,
   type TestSession,
 } from "../src/testing/index.ts";
+import { KeptRecordsMirror } from "./run-records-mirror.ts";
 
 /**
  * Property (issue 18, docs/guarantees.md G11): whatever commands a parent session and
@@ -34,9 +35,14 @@ import {
  *    the output of the child run started for that call's identity;
  * 3. once every child session has ended (each one aborted, or interrupted then closed),
  *    every delegated call of every parent has ended (completed or failed).
+ * 4. each session's kept run records (run-records.ts, as the run driver keeps them) equal
+ *    their rows after every command and at every fault point of every step: replies, cancels
+ *    and forks move them as any append does.
  */
 
 let failParentNext = false;
+/** How many kept run records were compared with their rows, over all the property's runs. */
+let comparedRecords = 0;
 
 /** The child: asks a human to confirm (needs approval), then answers with how much history it saw. */
 const helper = defineAgent({
@@ -98,16 +104,27 @@ const AGENTS = new Map<string, AgentDefinition>([
 function world() {
   const clock = new ManualClock();
   const sessions = new Map<string, TestSession>();
+  /** Per session, the run driver's kept records followed and compared with the rows. */
+  const mirrors = new Map<string, KeptRecordsMirror>();
   const session = (agent: string, id: string): TestSession => {
     const key = `${agent}/${id}`;
     let s = sessions.get(key);
     if (!s) {
       s = createTestSession(
         AGENTS.get(agent) as AgentDefinition,
-        { sessionId: id, subagents: { send: (m) => deliver(m) }, newId: newRunId },
+        {
+          sessionId: id,
+          subagents: { send: (m) => deliver(m) },
+          newId: newRunId,
+          // Inside every step, at each of its fault points: the kept records equal the rows.
+          faults: () => {
+            for (const mirror of mirrors.values()) mirror.checkInside();
+          },
+        },
         { sql: new NodeSqlPort(), clock },
       );
       sessions.set(key, s);
+      mirrors.set(key, new KeptRecordsMirror(s));
     }
     return s;
   };
@@ -146,7 +163,7 @@ function world() {
     [...sessions.entries()].filter(([k]) => k.startsWith(`${agent}/`)).map(([, s]) => s);
   /** Each fork's source session and the last seq it copied from it. */
   const forkedFrom = new Map<string, { source: string; upTo: number }>();
-  return { session, settle, sessions, of, forkedFrom };
+  return { session, settle, sessions, of, forkedFrom, mirrors };
 }
 
 type World = ReturnType<typeof world>;
@@ -382,9 +399,12 @@ describe("delegation property: parent and child commands in any order", () => {
             await w.settle();
             checkNoWaitOnEnded(w);
             checkAnswersMatchCalls(w);
+            for (const mirror of w.mirrors.values()) mirror.check();
           }
           await endChildren(w, ways);
           checkAnswersMatchCalls(w);
+          for (const mirror of w.mirrors.values()) mirror.check();
+          for (const mirror of w.mirrors.values()) comparedRecords += mirror.compared;
           for (const call of delegatedCalls(w)) {
             expect(["completed", "failed"]).toContain(callStatus(call));
           }
@@ -392,5 +412,7 @@ describe("delegation property: parent and child commands in any order", () => {
       ),
       { numRuns: 100 },
     );
+    // Runs were followed while they ran (the comparisons were not all of stopped runs).
+    expect(comparedRecords).toBeGreaterThan(100);
   }, 120_000);
 });

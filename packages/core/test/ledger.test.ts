@@ -29,6 +29,20 @@ function counter(version: number, failOn?: number): Projection {
 }
 
 describe("ledger (G1)", () => {
+  it("hands every committed batch to every listener, though one before it throws", () => {
+    const ledger = new Ledger(new NodeSqlPort(), new ManualClock(), []);
+    const seen: number[][] = [];
+    ledger.onAppend((events) => {
+      if (events[0]?.seq === 1) throw new Error("this listener fails");
+    });
+    ledger.onAppend((events) => void seen.push(events.map((e) => e.seq)));
+    // The batch is stored and the later listener has it; the caller gets the first error.
+    expect(() => ledger.append([metric(1)])).toThrow("this listener fails");
+    ledger.append([metric(2)]);
+    expect(ledger.tail).toBe(2);
+    expect(seen).toEqual([[1], [2]]);
+  });
+
   it("assigns gap-free seq from 1 and reads from any offset", () => {
     const ledger = new Ledger(new NodeSqlPort(), new ManualClock(), []);
     ledger.append([metric(1), metric(2)]);

@@ -169,11 +169,17 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       flight.model.abort(new Error("interrupted"));
   }
 
+  /**
+   * The run was aborted (its step rows went with the abort's append): its calls in flight are
+   * signalled, and no step of it follows, so no decision of it will settle the prompt cache:
+   * the abort does (`#settle`), now or when the calls in flight land.
+   */
   abortInFlight(runId: string): void {
     for (const flight of this.#inFlight.get(runId) ?? []) {
       flight.model.abort(new Error("aborted"));
       flight.tools.abort(new Error("aborted"));
     }
+    this.#settle(false);
   }
 
   run(payload: RunPayload): Promise<TriggerOutcome> {
@@ -182,8 +188,9 @@ export class RunDriver implements TriggerHandler<RunPayload> {
 
   /**
    * The one rule of the prompt cache's idleness (idle-prompt-caches.ts), applied after every
-   * decision (`decide`), every performed action (`perform`) and every give-up, on both
-   * executors. The cache stays in use while a step of the run follows at once: `decide` found
+   * decision (`decide`), every performed action (`perform`), every give-up and every abort
+   * (`abortInFlight`: an aborted run has no step row left, so no decision of it follows), on
+   * both executors. The cache stays in use while a step of the run follows at once: `decide` found
    * an action to perform, or a commit moved the run (`again`), or `perform` answered `again`.
    * When none holds (`goesOn` false) no step of the run will run soon: it stopped (ended,
    * failed, waits for an approval, a delegated call or a workflow, was interrupted or aborted,

@@ -20,7 +20,8 @@ import type { SqlPort } from "../sql/port.ts";
  *    calls equal `stepToolCalls(run, step)` for their step: only the projections write those
  *    rows, only inside an append of this ledger, and each write hands its row back. A command
  *    between two actions (an interrupt request, an abort, an approval) moves the record like
- *    any other append; nothing is assumed about who appended.
+ *    any other append; nothing is assumed about who appended. Every committed batch reaches
+ *    this listener, though a listener before it throws (ledger.ts invariant 6).
  * 2. Only running runs are followed: a run that stops (waits, ends, is interrupted, aborted)
  *    is dropped, and read again when it runs next. The records live in memory only, so a
  *    fresh object (eviction, crash, deploy) reads each run once again.

@@ -20,6 +20,9 @@ import type { Projection } from "./projection.ts";
  * 5. Reactors (work that answers a new fact, such as an `on` subscription's due row) run in
  *    the append's transaction for new facts only: never on a rebuild, never for copied
  *    history (a fork's events, which carry their original `ts`).
+ * 6. Every listener (`onAppend`) sees every committed batch, once, in the same tick: a listener
+ *    that throws keeps no other from it (what follows the rows in memory, such as the run
+ *    driver's records, would be left behind them); `append` then throws its error, after all.
  */
 const LEDGER_MIGRATIONS: readonly Migration[] = [
   {
@@ -138,7 +141,7 @@ export class Ledger {
       throw error;
     }
     if (stored.at(-1)?.kind === "session.closed") this.#closed = true;
-    for (const listener of this.#listeners) listener(stored);
+    this.#notify(stored);
     return stored;
   }
 
@@ -181,7 +184,23 @@ export class Ledger {
     return row && (toEvent(row) as LedgerEvent<K>);
   }
 
-  /** Called after every committed append, in the same tick. */
+  /**
+   * Every listener gets the committed batch (invariant 6), even when one before it throws: the
+   * batch is stored whatever a listener does. The first error is thrown again after all ran.
+   */
+  #notify(stored: readonly LedgerEvent[]): void {
+    let failure: { readonly error: unknown } | undefined;
+    for (const listener of this.#listeners) {
+      try {
+        listener(stored);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
+  }
+
+  /** Called after every committed append, in the same tick (invariant 6). */
   onAppend(listener: AppendListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
