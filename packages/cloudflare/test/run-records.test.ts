@@ -15,9 +15,10 @@ import { doSqlPort } from "../src/index.ts";
 
 /**
  * The run driver keeps its running runs' records in memory, moved by every committed append
- * (core/src/agent/run-records.ts). On the real DO SQLite: an append listener that throws after
- * the commit (here the tracer's, whose sink fails once) keeps no later listener from the batch,
- * so the driver's record follows its row and the retried decision repeats nothing.
+ * (core/src/agent/run-records.ts). On the real DO SQLite: a trace sink that fails once after a
+ * step's commit loses that span only (run-tracer.ts invariant 7; and were any append listener
+ * to throw, the others would still see the batch: ledger.ts invariant 6), so the driver's
+ * record follows its row and nothing is repeated.
  */
 describe("a run whose trace sink throws once after a step's commit, on DO SQLite", () => {
   it("completes each step once", async () => {

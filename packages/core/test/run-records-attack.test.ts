@@ -41,8 +41,8 @@ function agent(executions: { n: number }) {
   });
 }
 
-describe("an append listener that throws after the commit (a trace sink's record)", () => {
-  it("leaves no kept record behind its row: the step is completed once", async () => {
+describe("a trace sink that throws after the commit (its record, in the tracer's append listener)", () => {
+  it("loses the span only: no append throws, the step is completed once, the failure is logged", async () => {
     const executions = { n: 0 };
     let thrown = 0;
     const sink = {
@@ -52,7 +52,31 @@ describe("an append listener that throws after the commit (a trace sink's record
       },
       flush: async () => {},
     };
-    const s = createTestSession(agent(executions), { tracing: { runs: runTracing(sink) } });
+    const errors: { message: string; fields?: Record<string, unknown> }[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (message: string, fields?: Record<string, unknown>) =>
+        errors.push({ message, fields }),
+    };
+    const s = createTestSession(agent(executions), {
+      tracing: { runs: runTracing(sink) },
+      logger,
+    });
+    // The tracer records from its append listener after the commit: a sink that throws there
+    // must lose its span, never the command that appended (run-tracer.ts invariant 7).
+    const appended = s.runtime.ledger;
+    const append = appended.append.bind(appended);
+    let appendThrew = 0;
+    appended.append = ((...args: Parameters<typeof append>) => {
+      try {
+        return append(...args);
+      } catch (error) {
+        appendThrew++;
+        throw error;
+      }
+    }) as typeof append;
     await s.runtime.start({ message: "add 2 and 3" });
     for (let i = 0; i < 20 && latestRun(s.sql)?.status === "running"; i++) {
       await s.drain();
@@ -66,5 +90,12 @@ describe("an append listener that throws after the commit (a trace sink's record
       .map((e) => (e.data as { step: number }).step);
     expect(completed).toEqual([1, 2]);
     expect(executions.n).toBe(1);
+    expect(appendThrew).toBe(0);
+    expect(errors).toEqual([
+      {
+        message: "trace sink failed",
+        fields: expect.objectContaining({ span: "step 1", error: "the sink is down" }),
+      },
+    ]);
   });
 });

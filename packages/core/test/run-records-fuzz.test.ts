@@ -2,7 +2,9 @@
  * A randomized attack on the run driver's kept run records (run-records.ts): sequences of
  * commands (interrupt, abort, approve or deny with edited arguments, resume in every mode,
  * retry, regenerate, restart of the object) land between and inside actions (at the driver's
- * fault points), with crashes at those points and a trace sink whose append listener throws.
+ * fault points), with crashes at those points and a trace sink that throws now and then (the
+ * tracer loses that span and logs it: run-tracer.ts invariant 7; any append listener that
+ * throws still lets the others see the batch: ledger.ts invariant 6, ledger.test.ts).
  * After every action and at every fault point, a `RunRecords` following the same ledger must
  * hold each followed run and its step calls exactly as their rows are; each prompt must be a
  * fresh read of the ledger (with odd seeds the idle budget holds nothing: every cache given to
@@ -236,7 +238,8 @@ async function fuzz(seed: number, executor?: "workflow"): Promise<World> {
       here.mirror.checkInside();
     }
   };
-  // The tracer's append listener runs before the driver's: its sink fails now and then.
+  // The tracer's append listener runs before the driver's: its sink fails now and then, and
+  // the tracer must keep that from the run.
   const sink = {
     record: () => {
       if (chance() < 0.05) throw new Error("the trace sink is down");

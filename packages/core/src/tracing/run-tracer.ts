@@ -1,6 +1,7 @@
 import { type ErrorInfo, type LedgerEvent, TERMINAL_KINDS } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { RUN_STATUS_AFTER } from "../ledger/projections/runs.ts";
+import { type Logger, silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
 import {
   chatSpan,
@@ -13,7 +14,7 @@ import {
   toolSpan,
 } from "./gen-ai.ts";
 import { getRunTrace, type RunTraceRecord } from "./run-traces.ts";
-import { derivedSpanId, type TraceSink } from "./trace-sink.ts";
+import { derivedSpanId, type SpanRecord, type TraceSink } from "./trace-sink.ts";
 
 export interface RunTracerOptions {
   readonly sql: SqlPort;
@@ -22,6 +23,8 @@ export interface RunTracerOptions {
   readonly sessionId: string;
   /** Keeps the isolate alive for a flush (a Durable Object's `ctx.waitUntil`). */
   readonly waitUntil: (promise: Promise<unknown>) => void;
+  /** Where a sink's failure is logged (`trace sink failed`, error level). Default: silent. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -51,6 +54,12 @@ export interface RunTracerOptions {
  *    with its isolate recorded nothing (its model call's span was never flushed either).
  * 6. Spans are flushed when a step ends or fails, a run waits or a run ends, through
  *    `waitUntil`.
+ * 7. Tracing never changes a run: a sink whose `record` throws loses that span (logged as
+ *    `trace sink failed`), never the step, the command or the append that recorded it. The
+ *    tracer records from a ledger listener, after the append committed, so a throw there
+ *    would answer a committed command with a 500 and leave the run's later listeners
+ *    (ledger.ts invariant 6) to catch up; OpenTelemetry's own SDKs never throw into the
+ *    instrumented code either.
  */
 export class RunTracer {
   readonly #o: RunTracerOptions;
@@ -62,12 +71,25 @@ export class RunTracer {
     options.ledger.onAppend((events) => this.#committed(events));
   }
 
+  /** Hands a finished span to the sink; a sink that throws loses the span, not the run (7). */
+  #record(span: SpanRecord): void {
+    try {
+      this.#o.sink.record(span);
+    } catch (error) {
+      (this.#o.logger ?? silentLogger).error("trace sink failed", {
+        span: span.name,
+        traceId: span.traceId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
   /** A model call that ended (with its usage) or failed. */
   model(runId: string, call: ModelCallFacts, startTime: number, endTime: number): void {
     const run = getRunTrace(this.#o.sql, runId);
     if (!run) return;
     const { name, attributes } = chatSpan(this.#ids(run), call);
-    this.#o.sink.record({
+    this.#record({
       name,
       kind: "client",
       traceId: run.traceId,
@@ -84,7 +106,7 @@ export class RunTracer {
     const run = getRunTrace(this.#o.sql, runId);
     if (!run) return;
     const { name, attributes } = toolSpan(this.#ids(run), call);
-    this.#o.sink.record({
+    this.#record({
       name,
       kind: "internal",
       traceId: run.traceId,
@@ -155,7 +177,7 @@ export class RunTracer {
       spanId,
       attributes: { [DURABLE_AGENTS.link]: why },
     });
-    this.#o.sink.record({
+    this.#record({
       name,
       kind: "internal",
       traceId: run.traceId,
@@ -192,7 +214,7 @@ export class RunTracer {
     this.#failed.delete(run.runId);
     if (run.stepOpen && run.stepStartedAt !== null && failed !== currentStepSpanId(run))
       this.#stepSpan(run, event.ts, error);
-    this.#o.sink.record({
+    this.#record({
       name,
       kind: "internal",
       traceId: run.traceId,
