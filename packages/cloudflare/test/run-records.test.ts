@@ -1,16 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import {
-  defineAgent,
-  defineTool,
-  latestRun,
-  runTracing,
-  SessionRuntime,
-  type SpanRecord,
-  scriptedModel,
-  systemClock,
-} from "@durable-agents/core";
+import { latestRun, runTracing, SessionRuntime, systemClock } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
+import { irreversibleAdder, sinkFailingOnce, stepsCompleted } from "../../core/test/run-support.ts";
 import { doSqlPort } from "../src/index.ts";
 
 /**
@@ -22,37 +13,9 @@ import { doSqlPort } from "../src/index.ts";
  */
 describe("a run whose trace sink throws once after a step's commit, on DO SQLite", () => {
   it("completes each step once", async () => {
-    let executions = 0;
-    const add = defineTool({
-      name: "add",
-      description: "Adds two numbers",
-      input: z.object({ a: z.number(), b: z.number() }),
-      effect: "irreversible",
-      execute: ({ a, b }) => {
-        executions++;
-        return a + b;
-      },
-    });
-    const agent = defineAgent({
-      name: "adder",
-      system: "You add numbers.",
-      tools: [add],
-      model: scriptedModel({
-        rules: [
-          ({ turn, toolResults }) =>
-            turn > 0
-              ? { text: `The answer is ${toolResults[0]?.output}.` }
-              : { text: "Adding.", toolCalls: [{ name: "add", args: { a: 2, b: 3 } }] },
-        ],
-      }),
-    });
-    let thrown = 0;
-    const sink = {
-      record: (span: SpanRecord) => {
-        if (span.name === "step 1" && thrown++ === 0) throw new Error("the sink is down");
-      },
-      flush: async () => {},
-    };
+    const executions = { n: 0 };
+    const agent = irreversibleAdder(executions);
+    const failing = sinkFailingOnce("step 1");
     // A session object that never served a request: its storage is this runtime's alone.
     const stub = env.AGENTS.get(env.AGENTS.idFromName(`run-records/${crypto.randomUUID()}`));
     await runInDurableObject(stub, async (_instance, state) => {
@@ -67,20 +30,16 @@ describe("a run whose trace sink throws once after a step's commit, on DO SQLite
         },
         // The failed decision is retried at once, not after a backoff.
         pump: { backoffBaseMs: 0, backoffMaxMs: 0 },
-        tracing: { runs: runTracing(sink) },
+        tracing: { runs: runTracing(failing.sink) },
       });
       await runtime.start({ message: "add 2 and 3" });
       for (let i = 0; i < 20 && wakeAt !== null; i++) await runtime.alarm();
       const sql = doSqlPort(state.storage);
       expect(latestRun(sql)?.status).toBe("completed");
-      const completed = runtime.ledger
-        .read(0)
-        .filter((e) => e.kind === "step.completed")
-        .map((e) => (e.data as { step: number }).step);
-      expect(completed).toEqual([1, 2]);
-      expect(executions).toBe(1);
+      expect(stepsCompleted(runtime.ledger.read(0))).toEqual([1, 2]);
+      expect(executions.n).toBe(1);
       // The sink threw once, and step 1's span was recorded once, after it.
-      expect(thrown).toBe(1);
+      expect(failing.thrown).toBe(1);
     });
   });
 });

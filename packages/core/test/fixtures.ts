@@ -6,6 +6,7 @@ import type { SessionHttpContext } from "../src/http/route.ts";
 import { defineAgent, defineTool, scriptedModel } from "../src/index.ts";
 import type { SqlPort } from "../src/sql/port.ts";
 import { DEFAULT_LIVE_READ } from "../src/streams/ledger-source.ts";
+import { inProcessSession, MemoryWorkflows } from "../src/testing/memory-workflows.ts";
 import { createTestSession, type TestSession } from "../src/testing/test-session.ts";
 
 export const calculator = defineTool({
@@ -143,14 +144,53 @@ export async function bankerDecided(approved: boolean) {
 
 /**
  * Counts the whole-prompt reads (readPrompt's one statement, message-prompts.ts) made through
- * `s.sql` from now on: `loads` grows by one each.
+ * `s.sql` from now on, but those made while `uncounted()` holds: `counter.loads` grows by one
+ * each. Returns `counter` (a new one by default).
  */
-export function countLoads(s: { readonly sql: SqlPort }): { loads: number } {
+export function countLoads<C extends { loads: number }>(
+  s: { readonly sql: SqlPort },
+  counter: C = { loads: 0 } as C,
+  uncounted: () => boolean = () => false,
+): C {
   const exec = s.sql.exec.bind(s.sql);
-  const counter = { loads: 0 };
   s.sql.exec = ((query: string, ...params) => {
-    if (query.includes("group_concat(p, ',')")) counter.loads++;
+    if (!uncounted() && query.includes("group_concat(p, ',')")) counter.loads++;
     return exec(query, ...params);
   }) as typeof s.sql.exec;
   return counter;
+}
+
+/**
+ * An in-memory Workflows binding whose instances drive the runs of the session `session()`
+ * returns when a step runs (so it may be created after the binding, or restarted); a workflow
+ * tool's job, in an instance of its own, ends with `job`'s outcome (MemoryWorkflows' default:
+ * failed, when not given).
+ */
+export function sessionWorkflows(
+  session: () => TestSession,
+  job?: ConstructorParameters<typeof MemoryWorkflows>[1],
+): MemoryWorkflows {
+  return new MemoryWorkflows(
+    (params) => inProcessSession(() => session().runtime, params.runId),
+    job,
+  );
+}
+
+/**
+ * Runs the session `session()` returns (read each round: a restart may replace it) and the
+ * Workflow instances of `flows` until no work is due now and all rest; throws after `rounds`
+ * rounds ("the session did not settle").
+ */
+export async function settleDue(
+  session: () => TestSession,
+  flows?: MemoryWorkflows,
+  rounds = 1000,
+): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await session().drain();
+    await flows?.resting();
+    const due = session().wakeAt();
+    if (due === null || due > session().clock.now()) return;
+  }
+  throw new Error("the session did not settle");
 }

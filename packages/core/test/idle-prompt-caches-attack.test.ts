@@ -8,16 +8,10 @@ import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
-import { MessageCache } from "../src/agent/message-cache.ts";
 import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
-import {
-  createTestSession,
-  inProcessSession,
-  MemoryWorkflows,
-  type TestSession,
-} from "../src/testing/index.ts";
-
-const SYSTEM = "You add numbers.";
+import { createTestSession, type TestSession } from "../src/testing/index.ts";
+import { sessionWorkflows } from "./fixtures.ts";
+import { ADDER_SYSTEM, isFreshPrompt } from "./run-support.ts";
 
 function harness(executor?: "workflow") {
   const idle = new IdlePromptCaches(1_000_000);
@@ -36,9 +30,7 @@ function harness(executor?: "workflow") {
     async doStream(call) {
       if (s) {
         checked.calls++;
-        const fresh = new MessageCache(s.sql, { idle: new IdlePromptCaches() });
-        const expected = fresh.prompt(SYSTEM, s.runtime.ledger.tail);
-        if (JSON.stringify(expected) !== JSON.stringify(call.prompt)) checked.mismatches++;
+        if (!isFreshPrompt(s, call.prompt)) checked.mismatches++;
       }
       return inner.doStream(call);
     },
@@ -53,13 +45,13 @@ function harness(executor?: "workflow") {
       return a + b;
     },
   });
-  const flows = new MemoryWorkflows(
-    (params) => inProcessSession(() => (s as TestSession).runtime, params.runId),
+  const flows = sessionWorkflows(
+    () => s as TestSession,
     async () => ({ type: "completed", result: 0 }),
   );
   const agent = defineAgent({
     name: "adder",
-    system: SYSTEM,
+    system: ADDER_SYSTEM,
     tools: [tick],
     ...(executor ? { executor } : {}),
     model,

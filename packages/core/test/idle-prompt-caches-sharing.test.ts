@@ -1,19 +1,20 @@
 import type { LanguageModelV4, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
 import type { ContextOptions, SummarizeInput } from "../src/agent/context-options.ts";
 import type { FaultInjector } from "../src/agent/faults.ts";
 import { type IdleCache, IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
 import { MessageCache } from "../src/agent/message-cache.ts";
-import { defineAgent, defineTool, latestRun, scriptedModel, TerminalError } from "../src/index.ts";
+import { defineAgent, latestRun, scriptedModel, TerminalError } from "../src/index.ts";
 import { listCheckpoints } from "../src/ledger/projections/index.ts";
+import { createTestSession, type MemoryWorkflows, type TestSession } from "../src/testing/index.ts";
+import { countLoads, sessionWorkflows } from "./fixtures.ts";
 import {
-  createTestSession,
-  inProcessSession,
-  MemoryWorkflows,
-  type TestSession,
-} from "../src/testing/index.ts";
-import { countLoads } from "./fixtures.ts";
+  ADDER_SYSTEM,
+  approvableAdd,
+  awaitingApproval,
+  freshPrompt,
+  random,
+} from "./run-support.ts";
 
 /**
  * Sessions of one isolate share a budget of idle prompt caches (idle-prompt-caches.ts): the
@@ -22,18 +23,6 @@ import { countLoads } from "./fixtures.ts";
  * while the cache was idle (a regenerate, a rewind, edited approvals, a retry, a compaction, a
  * restart of the object).
  */
-
-const SYSTEM = "You add numbers.";
-
-const add = defineTool({
-  name: "add",
-  description: "Adds two numbers",
-  input: z.object({ a: z.number(), b: z.number() }),
-  effect: "pure",
-  // 7 + anything needs a human's approval.
-  needsApproval: ({ a }) => a === 7,
-  execute: ({ a, b }) => a + b,
-});
 
 interface Checked {
   session?: TestSession;
@@ -63,8 +52,7 @@ function checkingModel(checked: Checked, compacted: boolean): LanguageModelV4 {
       const s = checked.session;
       if (s) {
         checked.calls++;
-        const fresh = new MessageCache(s.sql, { compacted, idle: new IdlePromptCaches() });
-        const expected = fresh.prompt(SYSTEM, s.runtime.ledger.tail);
+        const expected = freshPrompt(s, compacted);
         if (JSON.stringify(expected) !== JSON.stringify(call.prompt))
           checked.mismatches.push({ expected, received: structuredClone(call.prompt) });
       }
@@ -76,23 +64,12 @@ function checkingModel(checked: Checked, compacted: boolean): LanguageModelV4 {
 function checkedAgent(checked: Checked, context?: ContextOptions, executor?: "workflow") {
   return defineAgent({
     name: "adder",
-    system: SYSTEM,
-    tools: [add],
+    system: ADDER_SYSTEM,
+    tools: [approvableAdd],
     ...(executor ? { executor } : {}),
     model: checkingModel(checked, context !== undefined),
     ...(context ? { context } : {}),
   });
-}
-
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 async function settle(s: TestSession, flows?: MemoryWorkflows): Promise<void> {
@@ -129,14 +106,10 @@ async function step(
         });
       else await s.runtime.resume({ mode: "continue" });
     } else if (run?.status === "waiting") {
-      const calls = s.sql.exec<{ call_id: string }>(
-        "SELECT call_id FROM tool_calls WHERE run_id = ? AND status = 'awaiting_approval'",
-        run.runId,
-      );
       await s.runtime.resume({
         approvals: [
           {
-            callId: calls[0]?.call_id ?? "none",
+            callId: awaitingApproval(s.sql, run.runId)[0] ?? "none",
             approved: pick < 0.7,
             args: { a: 7, b: 100 + n },
           },
@@ -226,9 +199,7 @@ async function fuzz(
     let ids = 0;
     const newId = () => `run_${++ids}`;
     // On the Workflow executor, in-memory Workflows call the session's current runtime.
-    const flows = executor
-      ? new MemoryWorkflows((params) => inProcessSession(() => one.s.runtime, params.runId))
-      : undefined;
+    const flows = executor ? sessionWorkflows(() => one.s) : undefined;
     const s = createTestSession(checkedAgent(checked, context, executor), {
       idlePromptCaches: idle,
       newId,
@@ -323,7 +294,6 @@ describe("a run that fails on an error its step threw", () => {
     const s = createTestSession(checkedAgent(checked), { idlePromptCaches: idle });
     await s.runtime.start({ message: `${"x".repeat(3_000)} tool` });
     await s.drain();
-    console.log(idle.count, latestRun(s.sql)?.status);
     await settle(s);
     expect(idle.count).toBe(1);
     await s.runtime.start({ message: `${"y".repeat(3_000)} fail` });
@@ -378,12 +348,8 @@ describe("a prompt that throws while it reads the conversation", () => {
     await s.runtime.start({ message: `${"x".repeat(500)} tool` });
     await settle(s);
     const cache = new MessageCache(s.sql, { idle });
-    const fresh = () =>
-      new MessageCache(s.sql, { idle: new IdlePromptCaches() }).prompt(
-        SYSTEM,
-        s.runtime.ledger.tail,
-      );
-    cache.prompt(SYSTEM, s.runtime.ledger.tail);
+    const fresh = () => freshPrompt(s);
+    cache.prompt(ADDER_SYSTEM, s.runtime.ledger.tail);
     cache.release();
     idle.check();
     expect(idle.count).toBe(1);
@@ -403,23 +369,27 @@ describe("a prompt that throws while it reads the conversation", () => {
     await s.runtime.start({ message: "again tool" });
     await settle(s);
     failOnce("WHERE seq > ?");
-    expect(() => cache.prompt(SYSTEM, s.runtime.ledger.tail)).toThrow("injected storage error");
+    expect(() => cache.prompt(ADDER_SYSTEM, s.runtime.ledger.tail)).toThrow(
+      "injected storage error",
+    );
     expect(idle.count).toBe(0);
     idle.check();
-    expect(cache.prompt(SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
+    expect(cache.prompt(ADDER_SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
     // Loaded whole again, so that the regenerate below hides loaded rows: a reload.
     cache.invalidate();
-    expect(cache.prompt(SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
+    expect(cache.prompt(ADDER_SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
     cache.release();
     idle.check();
     const latest = latestRun(s.sql)?.runId;
     await s.runtime.start({ message: "regenerated tool", replaces: latest });
     await settle(s);
     failOnce("group_concat(p, ',')");
-    expect(() => cache.prompt(SYSTEM, s.runtime.ledger.tail)).toThrow("injected storage error");
+    expect(() => cache.prompt(ADDER_SYSTEM, s.runtime.ledger.tail)).toThrow(
+      "injected storage error",
+    );
     expect(cache.bytes).toBe(0);
     idle.check();
-    expect(cache.prompt(SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
+    expect(cache.prompt(ADDER_SYSTEM, s.runtime.ledger.tail)).toEqual(fresh());
     cache.release();
     idle.check();
     expect(idle.count).toBe(1);

@@ -2,7 +2,6 @@ import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
-import { MessageCache } from "../src/agent/message-cache.ts";
 import {
   type AgentDefinition,
   defineAgent,
@@ -13,12 +12,9 @@ import {
   scriptedModel,
   TerminalError,
 } from "../src/index.ts";
-import {
-  createTestSession,
-  inProcessSession,
-  MemoryWorkflows,
-  type TestSession,
-} from "../src/testing/index.ts";
+import { createTestSession, type MemoryWorkflows, type TestSession } from "../src/testing/index.ts";
+import { countLoads, sessionWorkflows, settleDue } from "./fixtures.ts";
+import { ADDER_SYSTEM, approvableAdd, isFreshPrompt } from "./run-support.ts";
 
 /**
  * Every way a run stops or pauses gives its prompt cache to the budget of idle caches
@@ -29,7 +25,6 @@ import {
  * still uses it: every prompt is a fresh read of the ledger.
  */
 
-const SYSTEM = "You add numbers.";
 const RETRY_AFTER_MS = 30_000;
 
 /** A gate a call waits at: `opened` resolves when a call reached it; `open()` lets it on. */
@@ -97,10 +92,9 @@ function controlledModel(c: Control): LanguageModelV4 {
       if (s) {
         c.calls++;
         c.checking = true;
-        const fresh = new MessageCache(s.sql, { idle: new IdlePromptCaches() });
-        const expected = fresh.prompt(SYSTEM, s.runtime.ledger.tail);
+        const fresh = isFreshPrompt(s, call.prompt);
         c.checking = false;
-        if (JSON.stringify(expected) !== JSON.stringify(call.prompt)) c.mismatches++;
+        if (!fresh) c.mismatches++;
       }
       if (c.failures > 0) {
         c.failures--;
@@ -117,14 +111,6 @@ function controlledModel(c: Control): LanguageModelV4 {
 }
 
 function agentFor(c: Control, executor?: "workflow"): AgentDefinition {
-  const add = defineTool({
-    name: "add",
-    description: "Adds two numbers; 7 + anything needs a human's approval.",
-    input: z.object({ a: z.number(), b: z.number() }),
-    effect: "pure",
-    needsApproval: ({ a }) => a === 7,
-    execute: ({ a, b }) => a + b,
-  });
   const slow = defineTool({
     name: "slow",
     description: "Adds slowly.",
@@ -154,8 +140,8 @@ function agentFor(c: Control, executor?: "workflow"): AgentDefinition {
   });
   return defineAgent({
     name: "adder",
-    system: SYSTEM,
-    tools: [add, slow, plus, crunch],
+    system: ADDER_SYSTEM,
+    tools: [approvableAdd, slow, plus, crunch],
     ...(executor ? { executor } : {}),
     model: controlledModel(c),
   });
@@ -182,8 +168,8 @@ function session(
 ): Harness {
   const c = control();
   let s: TestSession | undefined;
-  const flows = new MemoryWorkflows(
-    (params) => inProcessSession(() => (s as TestSession).runtime, params.runId),
+  const flows = sessionWorkflows(
+    () => s as TestSession,
     async () => ({ type: "completed", result: await job() }),
   );
   s = createTestSession(agentFor(c, executor), {
@@ -192,33 +178,16 @@ function session(
     ...(faults ? { faults } : {}),
   });
   c.session = s;
-  countLoadsOf(c);
+  // The session's whole-prompt reads, the check's own not counted.
+  countLoads(s, c, () => c.checking);
   const ready = s;
   return {
     s: ready,
     c,
     idle,
     flows,
-    async settle() {
-      for (let i = 0; i < 100; i++) {
-        await ready.drain();
-        await flows.resting();
-        const due = ready.wakeAt();
-        if (due === null || due > ready.clock.now()) return;
-      }
-      throw new Error("the session did not settle");
-    },
+    settle: () => settleDue(() => ready, flows, 100),
   };
-}
-
-/** Counts the session's whole-prompt reads (`readPrompt`'s one statement) into `c.loads`. */
-function countLoadsOf(c: Control): void {
-  const sql = (c.session as TestSession).sql;
-  const exec = sql.exec.bind(sql);
-  sql.exec = ((query: string, ...params) => {
-    if (!c.checking && query.includes("group_concat(p, ',')")) c.loads++;
-    return exec(query, ...params);
-  }) as typeof sql.exec;
 }
 
 /** Lets pending promise callbacks and timers run until `done()` or a bounded number of turns. */

@@ -4,64 +4,23 @@
  * repeats (or skips) an effect (docs/guarantees.md).
  */
 import { describe, expect, it } from "vitest";
-import * as z from "zod";
-import {
-  defineAgent,
-  defineTool,
-  latestRun,
-  runTracing,
-  type SpanRecord,
-  scriptedModel,
-} from "../src/index.ts";
+import { latestRun, runTracing } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
-
-function agent(executions: { n: number }) {
-  const add = defineTool({
-    name: "add",
-    description: "Adds two numbers",
-    input: z.object({ a: z.number(), b: z.number() }),
-    effect: "irreversible",
-    execute: ({ a, b }) => {
-      executions.n++;
-      return a + b;
-    },
-  });
-  return defineAgent({
-    name: "adder",
-    system: "You add numbers.",
-    tools: [add],
-    model: scriptedModel({
-      rules: [
-        ({ turn, toolResults }) =>
-          turn > 0
-            ? { text: `The answer is ${toolResults[0]?.output}.` }
-            : { text: "Adding.", toolCalls: [{ name: "add", args: { a: 2, b: 3 } }] },
-      ],
-    }),
-  });
-}
+import {
+  irreversibleAdder,
+  recordingLogger,
+  sinkFailingOnce,
+  stepsCompleted,
+} from "./run-support.ts";
 
 describe("a trace sink that throws after the commit (its record, in the tracer's append listener)", () => {
   it("loses the span only: no append throws, the step is completed once, the failure is logged", async () => {
     const executions = { n: 0 };
-    let thrown = 0;
-    const sink = {
-      record: (span: SpanRecord) => {
-        // The step span, recorded by the tracer's append listener after `step.completed` commits.
-        if (span.name === "step 1" && thrown++ === 0) throw new Error("the sink is down");
-      },
-      flush: async () => {},
-    };
-    const errors: { message: string; fields?: Record<string, unknown> }[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      warn() {},
-      error: (message: string, fields?: Record<string, unknown>) =>
-        errors.push({ message, fields }),
-    };
-    const s = createTestSession(agent(executions), {
-      tracing: { runs: runTracing(sink) },
+    // The step span, recorded by the tracer's append listener after `step.completed` commits.
+    const failing = sinkFailingOnce("step 1");
+    const { logger, errors } = recordingLogger();
+    const s = createTestSession(irreversibleAdder(executions), {
+      tracing: { runs: runTracing(failing.sink) },
       logger,
     });
     // The tracer records from its append listener after the commit: a sink that throws there
@@ -82,13 +41,9 @@ describe("a trace sink that throws after the commit (its record, in the tracer's
       await s.drain();
       s.clock.advance(60_000);
     }
-    expect(thrown).toBeGreaterThan(0);
+    expect(failing.thrown).toBeGreaterThan(0);
     expect(latestRun(s.sql)?.status).toBe("completed");
-    const completed = s.runtime.ledger
-      .read(0)
-      .filter((e) => e.kind === "step.completed")
-      .map((e) => (e.data as { step: number }).step);
-    expect(completed).toEqual([1, 2]);
+    expect(stepsCompleted(s.runtime.ledger.read(0))).toEqual([1, 2]);
     expect(executions.n).toBe(1);
     expect(appendThrew).toBe(0);
     expect(errors).toEqual([

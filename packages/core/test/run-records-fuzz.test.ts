@@ -16,7 +16,6 @@ import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { IdlePromptCaches } from "../src/agent/idle-prompt-caches.ts";
-import { MessageCache } from "../src/agent/message-cache.ts";
 import {
   defineAgent,
   defineTool,
@@ -27,26 +26,16 @@ import {
   scriptedModel,
   TerminalError,
 } from "../src/index.ts";
-import {
-  createTestSession,
-  inProcessSession,
-  MemoryWorkflows,
-  type TestSession,
-} from "../src/testing/index.ts";
+import { createTestSession, type MemoryWorkflows, type TestSession } from "../src/testing/index.ts";
+import { sessionWorkflows } from "./fixtures.ts";
 import { KeptRecordsMirror } from "./run-records-mirror.ts";
-
-const SYSTEM = "You add numbers.";
-
-/** A small deterministic generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import {
+  ADDER_SYSTEM,
+  approvableAdd,
+  awaitingApproval,
+  isFreshPrompt,
+  random,
+} from "./run-support.ts";
 
 interface World {
   s: TestSession;
@@ -127,22 +116,12 @@ function agentFor(w: () => World, executor?: "workflow") {
     async doStream(call) {
       const world = w();
       world.prompts++;
-      const fresh = new MessageCache(world.s.sql, { idle: new IdlePromptCaches() });
-      const expected = fresh.prompt(SYSTEM, world.s.runtime.ledger.tail);
-      if (JSON.stringify(expected) !== JSON.stringify(call.prompt)) world.mismatches++;
+      if (!isFreshPrompt(world.s, call.prompt)) world.mismatches++;
       // A pass of the alarm ends after each model call (its budget is 1 ms).
       world.s.clock.advance(1);
       return inner.doStream(call);
     },
   };
-  const add = defineTool({
-    name: "add",
-    description: "Adds two numbers; 7 + anything needs a human's approval.",
-    input: z.object({ a: z.number(), b: z.number() }),
-    effect: "pure",
-    needsApproval: ({ a }) => a === 7,
-    execute: ({ a, b }) => a + b,
-  });
   const once = defineTool({
     name: "once",
     description: "Adds, once and for all.",
@@ -155,8 +134,8 @@ function agentFor(w: () => World, executor?: "workflow") {
   });
   return defineAgent({
     name: "adder",
-    system: SYSTEM,
-    tools: [add, once],
+    system: ADDER_SYSTEM,
+    tools: [approvableAdd, once],
     maxSteps: 6,
     ...(executor ? { executor } : {}),
     model,
@@ -174,16 +153,13 @@ async function command(w: World, rand: () => number, n: number): Promise<void> {
       if (pick < 0.4) await s.runtime.interrupt(`interrupt ${n}`);
       else if (pick < 0.6) await s.runtime.abort(`abort ${n}`);
     } else if (run?.status === "waiting") {
-      const calls = s.sql.exec<{ call_id: string }>(
-        "SELECT call_id FROM tool_calls WHERE run_id = ? AND status = 'awaiting_approval'",
-        run.runId,
-      );
+      const calls = awaitingApproval(s.sql, run.runId);
       if (pick < 0.15) await s.runtime.interrupt(`interrupt ${n}`);
       else if (pick < 0.25) await s.runtime.abort(`abort ${n}`);
       else
         await s.runtime.resume({
-          approvals: calls.map((c) => ({
-            callId: c.call_id,
+          approvals: calls.map((callId) => ({
+            callId,
             approved: rand() < 0.7,
             args: { a: 7, b: 100 + n },
           })),
@@ -247,9 +223,7 @@ async function fuzz(seed: number, executor?: "workflow"): Promise<World> {
     flush: async () => {},
   };
   let ids = 0;
-  const flows = executor
-    ? new MemoryWorkflows((params) => inProcessSession(() => w().s.runtime, params.runId))
-    : undefined;
+  const flows = executor ? sessionWorkflows(() => w().s) : undefined;
   const options = {
     newId: () => `run_${++ids}`,
     faults,

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   defineAgent,
-  type Logger,
   latestRun,
   scriptedModel,
   type ToolWorkflowParams,
@@ -11,6 +10,7 @@ import {
 } from "../src/index.ts";
 import { createTestSession } from "../src/testing/index.ts";
 import { crunch } from "./rewind-fixture.ts";
+import { recordingLogger } from "./run-support.ts";
 
 /** Calls `crunch`, never executed here: the port only records the instance it was asked to create. */
 const agent = defineAgent({
@@ -42,17 +42,6 @@ function recordingPort() {
     },
   };
   return { port, created, instance };
-}
-
-function recordingLogger() {
-  const errors: { message: string; fields?: Record<string, unknown> }[] = [];
-  const logger: Logger = {
-    debug() {},
-    info() {},
-    warn() {},
-    error: (message, fields) => errors.push({ message, fields }),
-  };
-  return { logger, errors };
 }
 
 const CHECK_MS = 60_000;

@@ -12,12 +12,8 @@ import {
   type SessionRuntimeOptions,
   scriptedModel,
 } from "../src/index.ts";
-import {
-  createTestSession,
-  inProcessSession,
-  MemoryWorkflows,
-  type TestSession,
-} from "../src/testing/index.ts";
+import { createTestSession, MemoryWorkflows, type TestSession } from "../src/testing/index.ts";
+import { sessionWorkflows, settleDue } from "./fixtures.ts";
 
 /**
  * The Workflow executor in core: the session runtime's Workflow methods driven by core's
@@ -94,22 +90,14 @@ function onWorkflows(
   more: Partial<SessionRuntimeOptions> = {},
 ): Harness {
   let s: TestSession;
-  const flows = new MemoryWorkflows((params) => inProcessSession(() => s.runtime, params.runId));
+  const flows = sessionWorkflows(() => s);
   s = createTestSession(agent, { agentWorkflows: flows, faults, ...more });
   return {
     get s() {
       return s;
     },
     flows,
-    async settle() {
-      for (let i = 0; i < 1000; i++) {
-        await s.drain();
-        await flows.resting();
-        const due = s.wakeAt();
-        if (due === null || due > s.clock.now()) return;
-      }
-      throw new Error("the run did not settle");
-    },
+    settle: () => settleDue(() => s, flows),
     restart() {
       s = s.restart();
     },
@@ -547,8 +535,8 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     });
     const ran: string[] = [];
     let s: TestSession | undefined;
-    const flows = new MemoryWorkflows(
-      (params) => inProcessSession(() => (s as TestSession).runtime, params.runId),
+    const flows = sessionWorkflows(
+      () => s as TestSession,
       async (call) => {
         ran.push(call.idempotencyKey);
         return { type: "completed", result: { total: (call.args as { n: number }).n * 2 } };

@@ -23,6 +23,27 @@ function setup(windowMs: number) {
   return { clock, ledger, window, flushes };
 }
 
+/**
+ * A window of `windowMs` whose flushes each cost `costMs` on the clock (the fan-out's time),
+ * recording the time each flush started in `flushes`. The first append has been flushed (at
+ * `start`) and a second one appended right after it, waiting for the next flush.
+ */
+async function costlyFlushes(windowMs: number, costMs: number) {
+  const clock = new ManualClock();
+  const ledger = new Ledger(new NodeSqlPort(), clock, []);
+  const window = new DeliveryWindow(ledger, clock, windowMs);
+  const flushes: number[] = [];
+  window.onFlush(() => {
+    flushes.push(clock.now());
+    clock.advance(costMs);
+  });
+  const start = clock.now();
+  ledger.append([metric(1)]);
+  await microtasks();
+  ledger.append([metric(2)]);
+  return { clock, flushes, start };
+}
+
 describe("the delivery window", () => {
   it("flushes the first append at once, then at most once per window, carrying every append since", async () => {
     const { clock, ledger, flushes } = setup(20);
@@ -54,18 +75,8 @@ describe("the delivery window", () => {
   });
 
   it("stretches the gap after a flush that took longer than the window", async () => {
-    const clock = new ManualClock();
-    const ledger = new Ledger(new NodeSqlPort(), clock, []);
-    const window = new DeliveryWindow(ledger, clock, 10);
-    const flushes: number[] = [];
-    window.onFlush(() => {
-      flushes.push(clock.now());
-      clock.advance(50); // a fan-out that costs 50 ms
-    });
-    const start = clock.now();
-    ledger.append([metric(1)]);
-    await microtasks();
-    ledger.append([metric(2)]);
+    // Each flush (a fan-out) costs 50 ms, more than the window.
+    const { clock, flushes, start } = await costlyFlushes(10, 50);
     clock.advance(10);
     await microtasks();
     expect(flushes).toEqual([start]); // the window alone (10 ms) has passed, the gap (50) not
@@ -75,18 +86,8 @@ describe("the delivery window", () => {
   });
 
   it("counts the window from a flush's start, so a flush cheaper than the window does not lengthen it", async () => {
-    const clock = new ManualClock();
-    const ledger = new Ledger(new NodeSqlPort(), clock, []);
-    const window = new DeliveryWindow(ledger, clock, 20);
-    const flushes: number[] = [];
-    window.onFlush(() => {
-      flushes.push(clock.now());
-      clock.advance(8); // a fan-out that costs 8 ms, less than the window
-    });
-    const start = clock.now();
-    ledger.append([metric(1)]);
-    await microtasks();
-    ledger.append([metric(2)]);
+    // Each flush (a fan-out) costs 8 ms, less than the window.
+    const { clock, flushes, start } = await costlyFlushes(20, 8);
     clock.advance(11); // 19 ms after the first flush started
     await microtasks();
     expect(flushes).toEqual([start]);
@@ -96,18 +97,8 @@ describe("the delivery window", () => {
   });
 
   it("after a flush that took more than half the window, waits its cost from its end", async () => {
-    const clock = new ManualClock();
-    const ledger = new Ledger(new NodeSqlPort(), clock, []);
-    const window = new DeliveryWindow(ledger, clock, 20);
-    const flushes: number[] = [];
-    window.onFlush(() => {
-      flushes.push(clock.now());
-      clock.advance(15); // 15 ms: the window's 20 would leave the run only 5
-    });
-    const start = clock.now();
-    ledger.append([metric(1)]);
-    await microtasks();
-    ledger.append([metric(2)]);
+    // Each flush costs 15 ms: the window's 20 would leave the run only 5.
+    const { clock, flushes, start } = await costlyFlushes(20, 15);
     clock.advance(14); // 20 ms after the start, 14 after the end
     await microtasks();
     expect(flushes).toEqual([start]);
