@@ -26,11 +26,6 @@ export interface ProjectedSseOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Interval of keep-alive comments on an idle response, instead of `live.keepAliveMs`. */
   readonly keepAliveMs?: number;
-  /**
-   * `projector` is new and `from` is the start of its run (the resume stream of the active
-   * run, read from its `run.started`): nothing to warm it with.
-   */
-  readonly fresh?: boolean;
 }
 
 /**
@@ -38,7 +33,7 @@ export interface ProjectedSseOptions {
  * the one ledger reader (`ledgerReadSource` and the live loop of `/events` and
  * `/v1/stream/*`): no event is skipped or sent twice, and a client disconnect only ends the
  * response, it never touches the run. The projector is warmed here to `from.after` (the
- * current run replayed up to it: see wire/chunk-projector.ts), unless it is `fresh`.
+ * current run replayed up to it, nothing when `from` is a run's start: wire/chunk-projector.ts).
  */
 export function projectedSse<C>(
   request: Request,
@@ -49,7 +44,7 @@ export function projectedSse<C>(
 ): Response {
   const { ledger } = ctx.runtime;
   const { live } = ctx;
-  if (options.fresh !== true) warm(projector, ledger, ctx.sql, from.after);
+  warm(projector, ledger, ctx.sql, from.after);
   let skip = from.skip;
   const frames: LiveFrames<LedgerChunk> = {
     chunks(chunks) {
@@ -90,8 +85,7 @@ export function projectedSse<C>(
  * what a rewind written before the response took back after `from` (wire/rewound.ts
  * `rewoundFrom`, AG-UI's rule): a reader of the resume stream cut mid-run and resumed by its
  * `Last-Event-ID` gets the rest of what it was reading. `keepAliveMs`: the keep-alive interval
- * while idle (default `live.keepAliveMs`); `fresh`: `from` is the start of a run, nothing to warm
- * the projector with (`ProjectedSseOptions.fresh`).
+ * while idle (default `live.keepAliveMs`).
  */
 export function uiStream(
   request: Request,
@@ -99,7 +93,6 @@ export function uiStream(
   from: ChunkPosition,
   until: (event: LedgerEvent) => boolean,
   keepAliveMs?: number,
-  fresh = false,
 ): Response {
   const { ledger } = ctx.runtime;
   const projector = withoutRewound(
@@ -111,7 +104,6 @@ export function uiStream(
     trailer: UI_STREAM_DONE,
     bounded: false,
     headers: UI_STREAM_HEADERS,
-    fresh,
     ...(keepAliveMs === undefined ? {} : { keepAliveMs }),
   });
 }
@@ -138,5 +130,5 @@ export function activeRunUiStream(
   keepAliveMs?: number,
 ): Response {
   const start = { after: run.startedSeq - 1, skip: 0 };
-  return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId), keepAliveMs, true);
+  return uiStream(request, ctx, start, endsRun(ctx.sql, run.runId), keepAliveMs);
 }

@@ -67,7 +67,10 @@ export function parseChunkPosition(value: string | null, tail: number): ChunkPos
 /**
  * Feeds `projector` the events of the run that holds event `after`, from the
  * run's start through `after`, and drops the output: the projector is then
- * where a client that read up to `after` left it. Costs one run, not the ledger.
+ * where a client that read up to `after` left it. Costs one run, not the ledger,
+ * and nothing when the next event starts a run (`run.started`): a reader standing
+ * at a run's start (the resume stream of the active run, a client that read the
+ * previous run to its end) owes the projector nothing of the run before.
  */
 export function warm<C>(
   projector: ChunkProjector<C>,
@@ -76,8 +79,8 @@ export function warm<C>(
   after: number,
 ): void {
   if (after === 0) return;
-  const at = ledger.read(after - 1, 1)[0];
-  if (!at?.runId) return;
+  const [at, next] = ledger.read(after - 1, 2);
+  if (!at?.runId || next?.kind === "run.started") return;
   const run = getRun(sql, at.runId);
   if (!run) return;
   for (let from = run.startedSeq - 1; from < after; ) {
