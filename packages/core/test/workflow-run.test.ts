@@ -536,6 +536,16 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     expect(latestRun(without.sql)).toMatchObject({ runId, status: "failed" });
     const failed = without.runtime.ledger.read(0).find((e) => e.kind === "run.failed");
     expect(failed?.data).toMatchObject({ error: { code: "workflows_unavailable" } });
+    // Its retry there is refused and writes nothing; a deploy with the executor retries it.
+    const written = without.runtime.ledger.read(0).length;
+    await expect(without.runtime.retry({ mode: "from_start" })).rejects.toMatchObject({
+      code: "workflows_unavailable",
+    });
+    expect(without.runtime.ledger.read(0)).toHaveLength(written);
+    h.restart();
+    await h.s.runtime.retry({ mode: "from_start" });
+    await h.settle();
+    expect(latestRun(h.s.sql)).toMatchObject({ runId, status: "completed" });
   });
 
   it("the Workflow calls refuse a run that is not on the Workflow executor", async () => {
