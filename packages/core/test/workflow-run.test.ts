@@ -354,6 +354,44 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     ranOnce(events);
   });
 
+  it("a resume on a server without the executor's side is refused and writes nothing; the waiting run resumes after a deploy with it", async () => {
+    const guarded = defineAgent({
+      name: "guarded",
+      system: "",
+      executor: "workflow",
+      tools: [{ ...counted("charge", "irreversible"), needsApproval: true }],
+      model: scriptedModel({
+        turns: [{ toolCalls: [{ name: "charge", args: { n: 7 } }] }, { text: "Charged." }],
+      }),
+    });
+    executions.clear();
+    const h = onWorkflows(guarded);
+    await h.s.runtime.start({ message: "charge 7" });
+    await h.settle();
+    const before = h.s.runtime.ledger.read(0).length;
+    // A deploy without createAgentWorkflow: the approval must not be spent on a run it cannot drive.
+    const without = h.s.restart({ workflowRuns: undefined });
+    const approve = { approvals: [{ callId: "call_0_0", approved: true }] };
+    await expect(without.runtime.resume(approve)).rejects.toMatchObject({
+      code: "workflows_unavailable",
+      message: expect.stringContaining("createAgentWorkflow"),
+    });
+    expect(without.runtime.canResume(approve)).toMatchObject({
+      canResume: false,
+      code: "workflows_unavailable",
+    });
+    await without.runtime.alarm();
+    expect(without.runtime.ledger.read(0)).toHaveLength(before);
+    expect(latestRun(without.sql)).toMatchObject({ status: "waiting", waitingReason: "approval" });
+    // The next deploy has the export again: the same approval resumes the parked instance.
+    h.restart();
+    await h.s.runtime.resume(approve);
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)).toMatchObject({ kind: "run.completed", data: { output: "Charged." } });
+    ranOnce(events);
+  });
+
   it("interrupt mid-answer keeps the partial answer; a resume with a message goes on in the same instance", async () => {
     const talker = defineAgent({
       name: "talker",
@@ -486,6 +524,16 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     expect(latestRun(without.sql)).toMatchObject({ runId, status: "failed" });
     const failed = without.runtime.ledger.read(0).find((e) => e.kind === "run.failed");
     expect(failed?.data).toMatchObject({ error: { code: "workflows_unavailable" } });
+    // Its retry there is refused and writes nothing; a deploy with the executor retries it.
+    const written = without.runtime.ledger.read(0).length;
+    await expect(without.runtime.retry({ mode: "from_start" })).rejects.toMatchObject({
+      code: "workflows_unavailable",
+    });
+    expect(without.runtime.ledger.read(0)).toHaveLength(written);
+    h.restart();
+    await h.s.runtime.retry({ mode: "from_start" });
+    await h.settle();
+    expect(latestRun(h.s.sql)).toMatchObject({ runId, status: "completed" });
   });
 
   it("the Workflow calls refuse a run that is not on the Workflow executor", async () => {

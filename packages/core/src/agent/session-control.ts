@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
-import type { JsonValue, NewEvent } from "../ledger/events.ts";
+import type { ErrorInfo, JsonValue, NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import {
   getCheckpoint,
@@ -30,6 +30,7 @@ import { RUN_STEP_KIND } from "./runtime-work.ts";
 import { ABORTABLE, ACTIVE, type SessionStatus } from "./session-runtime-options.ts";
 import { parseToolInput } from "./tool-schema.ts";
 import type { WakeUp } from "./wake-up.ts";
+import { startRefused } from "./workflow-run/unavailable.ts";
 
 export interface SessionControlOptions {
   readonly sql: SqlPort;
@@ -42,6 +43,13 @@ export interface SessionControlOptions {
   readonly driver: RunDriver;
   readonly runs: RunScheduler;
   readonly wakeUp: WakeUp;
+  /**
+   * Why this server cannot drive a run on Workflows (no executor's side or no binding;
+   * workflow-run/unavailable.ts), undefined when it can: a resume or retry that would move
+   * such a run is refused before anything is written, so the run keeps waiting for a deploy
+   * that can drive it.
+   */
+  readonly workflowsUnavailable: ErrorInfo | undefined;
 }
 
 /**
@@ -104,13 +112,13 @@ export class SessionControl {
   }
 
   resume(request: ResumeRequest): Promise<void> {
-    return this.commit(this.#decideResume(request));
+    return this.commit(this.#drivable(this.#decideResume(request)));
   }
 
   /** `resume`'s own decision, run without committing: why it would be refused, if it would. */
   canResume(request: ResumeRequest): ResumeCheck {
     try {
-      this.#decideResume(request);
+      this.#drivable(this.#decideResume(request));
       return { canResume: true };
     } catch (error) {
       if (!(error instanceof DurableAgentsError)) throw error;
@@ -119,7 +127,25 @@ export class SessionControl {
   }
 
   retry(request: RetryRequest): Promise<void> {
-    return this.commit(decideRetry(this.#state(), request));
+    return this.commit(this.#drivable(decideRetry(this.#state(), request)));
+  }
+
+  /**
+   * `events`, unless they move a Workflow run on a server that cannot drive it: then 500
+   * `workflows_unavailable` (a server configuration fault, naming the export), and nothing
+   * is written (the run keeps waiting; its approvals are not spent).
+   */
+  #drivable(events: NewEvent[]): NewEvent[] {
+    const why = this.#o.workflowsUnavailable;
+    const runId = events[0]?.runId;
+    if (
+      why &&
+      runId &&
+      events.some((e) => e.kind === "run.resumed") &&
+      this.#o.runs.executorOf(runId) === "workflow"
+    )
+      throw startRefused(why, false);
+    return events;
   }
 
   /** Appends control events; when they resume a run, its next step is scheduled in the same append. */

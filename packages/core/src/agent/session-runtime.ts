@@ -49,6 +49,7 @@ import { WakeUp } from "./wake-up.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import type { WorkflowRunHostPort } from "./workflow-run/executor.ts";
 import type { WorkflowCall, WorkflowCallReply } from "./workflow-run/protocol.ts";
+import { workflowsUnavailable } from "./workflow-run/unavailable.ts";
 
 /**
  * One session: its ledger, its due work and its run. The Durable Object holds
@@ -195,6 +196,7 @@ export class SessionRuntime {
       driver: this.#driver,
       runs: this.#runs,
       wakeUp: this.#wakeUp,
+      workflowsUnavailable: workflowsUnavailable(this.#starts.agentWorkflows),
     });
     this.#pump = sessionPump({
       options,
