@@ -157,6 +157,18 @@ function ranOnce(events: readonly LedgerEvent[]): void {
   expect(new Set(completed).size).toBe(completed.length);
 }
 
+/** A Workflow agent whose one irreversible call (`charge`) waits for an approval. */
+function guardedCharge() {
+  return defineAgent({
+    name: "guarded",
+    system: "",
+    executor: "workflow",
+    tools: [{ ...counted("charge", "irreversible"), needsApproval: true }],
+    model: scriptedModel({
+      turns: [{ toolCalls: [{ name: "charge", args: { n: 7 } }] }, { text: "Charged." }],
+    }),
+  });
+}
 describe("the Workflow executor (core loop, in-memory Workflows)", () => {
   it("gives the alarm driver's ledger, run.started says executor workflow, the instance completes", async () => {
     const reference = await alarmReference();
@@ -331,15 +343,7 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
   });
 
   it("approve after a restart of the session object: the parked instance is woken and finishes", async () => {
-    const guarded = defineAgent({
-      name: "guarded",
-      system: "",
-      executor: "workflow",
-      tools: [{ ...counted("charge", "irreversible"), needsApproval: true }],
-      model: scriptedModel({
-        turns: [{ toolCalls: [{ name: "charge", args: { n: 7 } }] }, { text: "Charged." }],
-      }),
-    });
+    const guarded = guardedCharge();
     executions.clear();
     const h = onWorkflows(guarded);
     await h.s.runtime.start({ message: "charge 7" });
@@ -355,15 +359,7 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
   });
 
   it("a resume on a server without the executor's side is refused and writes nothing; the waiting run resumes after a deploy with it", async () => {
-    const guarded = defineAgent({
-      name: "guarded",
-      system: "",
-      executor: "workflow",
-      tools: [{ ...counted("charge", "irreversible"), needsApproval: true }],
-      model: scriptedModel({
-        turns: [{ toolCalls: [{ name: "charge", args: { n: 7 } }] }, { text: "Charged." }],
-      }),
-    });
+    const guarded = guardedCharge();
     executions.clear();
     const h = onWorkflows(guarded);
     await h.s.runtime.start({ message: "charge 7" });
