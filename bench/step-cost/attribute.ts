@@ -12,12 +12,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PerformanceObserver } from "node:perf_hooks";
 import type { LanguageModelV4 } from "@ai-sdk/provider";
-import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
+import { NodeSqlPort } from "@durable-agents/core/testing";
 import { MessageCache } from "../../packages/core/src/agent/message-cache.ts";
 import { benchAgent as agent, STEPS } from "./agent.ts";
 import { median } from "./http.ts";
-import { open, runOnce } from "./profile.ts";
-import { benchRunId } from "./run-ids.ts";
+import { benchSession, open, runOnce } from "./profile.ts";
 
 /** Milliseconds spent in each wrapped part since the last reset. */
 const spent = { prompt: 0, sql: 0, model: 0 };
@@ -76,11 +75,7 @@ export async function attributeSteps(histories: readonly number[], samples = 21)
     for (const history of histories) {
       const file = join(dir, `base-${history}.sqlite`);
       const sql = open(file);
-      const setup = createTestSession(
-        agent,
-        { newId: benchRunId },
-        { sql, clock: new ManualClock() },
-      );
+      const setup = benchSession(sql);
       for (let i = 0; i < history / 2; i++) await runOnce(setup, `hello ${i}`);
       sql.close();
       bases.set(history, file);
@@ -90,11 +85,7 @@ export async function attributeSteps(histories: readonly number[], samples = 21)
         const file = join(dir, `sample-${i}-${history}.sqlite`);
         copyFileSync(base, file);
         const sql = open(file);
-        const session = createTestSession(
-          agent,
-          { newId: benchRunId },
-          { sql, clock: new ManualClock() },
-        );
+        const session = benchSession(sql);
         await runOnce(session, "warm up");
         spent.prompt = spent.sql = spent.model = 0;
         const t0 = performance.now();

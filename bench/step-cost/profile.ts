@@ -36,6 +36,11 @@ export function open(file: string): NodeSqlPort {
   return sql;
 }
 
+/** The bench agent's session on `sql`, with the runtime's run ids (or `BENCH_RUN_IDS`'s). */
+export function benchSession(sql: NodeSqlPort) {
+  return createTestSession(agent, { newId: benchRunId }, { sql, clock: new ManualClock() });
+}
+
 /** One run of `message`, driven until nothing is due. */
 export async function runOnce(session: ReturnType<typeof createTestSession>, message: string) {
   await session.runtime.start({ message });
@@ -47,11 +52,7 @@ export async function profileSteps(history = 10, samples = 31): Promise<string> 
   const dir = mkdtempSync(join(tmpdir(), "bench-step-profile-"));
   const base = join(dir, "base.sqlite");
   const prepared = open(base);
-  const setup = createTestSession(
-    agent,
-    { newId: benchRunId },
-    { sql: prepared, clock: new ManualClock() },
-  );
+  const setup = benchSession(prepared);
   for (let i = 0; i < history / 2; i++) await runOnce(setup, `hello ${i}`);
   prepared.close();
   const inspector = new Session();
@@ -67,11 +68,7 @@ export async function profileSteps(history = 10, samples = 31): Promise<string> 
       const file = join(dir, `sample-${i}.sqlite`);
       copyFileSync(base, file);
       const sql = open(file);
-      const session = createTestSession(
-        agent,
-        { newId: benchRunId },
-        { sql, clock: new ManualClock() },
-      );
+      const session = benchSession(sql);
       await runOnce(session, "warm up");
       await inspector.post("Profiler.start");
       const t = performance.now();
