@@ -70,6 +70,24 @@ describe("README", () => {
     }
   });
 
+  it("npm install in a fresh clone leaves package-lock.json as committed: each workspace's entry is its package.json", () => {
+    // npm rewrites a workspace's lock entry from its package.json; a stale one shows up as a
+    // changed file after the README's first command (it did when the engines changed).
+    const lock = JSON.parse(readFileSync(resolve(root, "package-lock.json"), "utf8")) as {
+      packages: Record<string, Record<string, unknown>>;
+    };
+    const workspaces = JSON.parse(readFileSync(resolve(root, "package.json"), "utf8"))
+      .workspaces as string[];
+    const fields = ["version", "engines", "dependencies", "peerDependencies"] as const;
+    for (const dir of Object.keys(lock.packages).filter((path) =>
+      workspaces.some((w) => path === w || (w.endsWith("/*") && path.startsWith(w.slice(0, -1)))),
+    )) {
+      const pkg = JSON.parse(readFileSync(resolve(root, dir, "package.json"), "utf8"));
+      for (const field of fields)
+        expect(lock.packages[dir]?.[field], `${dir} ${field}`).toEqual(pkg[field]);
+    }
+  });
+
   for (const block of blocks)
     it(`${block.path} matches the README`, () => {
       expect(block.code).toBe(readFileSync(resolve(root, block.path), "utf8"));
