@@ -8,7 +8,6 @@ import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun } from "../../ledger/wait-reasons.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import { sseStartOffset } from "../../streams/read/read-request.ts";
-import type { Schema } from "../../validation/check.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
 import { aguiResume } from "../../wire/agui/agui-resume.ts";
 import {
@@ -64,24 +63,16 @@ function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, ru
 const bodyLimit = { maxBytes: LIMITS.maxBodyBytes };
 
 /**
- * Parses a wire format's start request (`RunAgentInput`, a useChat request) into the `start`
- * command, for a route that answers with the run's stream. A Response when a before hook
- * answered instead; hooks get the request itself (its body unread) and `ctx.input`.
+ * Starts a run answering `message` (a wire format's start request, already read) through the
+ * `start` command, for a route that answers with the run's stream. A Response when a before
+ * hook answered instead; hooks get the request itself (its body unread) and `ctx.input`.
  */
-async function startFrom<T>(
+async function startRun(
   request: Request,
   ctx: SessionHttpContext,
-  schema: Schema<T>,
-  what: string,
-  messageOf: (body: T) => string,
+  message: string,
 ): Promise<StartedRun | Response> {
-  const body = await readBody(request.clone(), schema, what, bodyLimit);
-  const outcome = await runHttpCommand(
-    "start",
-    { input: { message: messageOf(body) } },
-    request,
-    ctx,
-  );
+  const outcome = await runHttpCommand("start", { input: { message } }, request, ctx);
   // An after hook's replacement is for routes that answer with the JSON result; this one streams.
   return outcome.type === "answered" ? outcome.response : (outcome.result as StartedRun);
 }
@@ -100,14 +91,9 @@ async function resumeAgui(request: Request, ctx: SessionHttpContext, input: RunA
     );
   const command = aguiResume(input, run.runId);
   if (command.type === "abandon") {
-    const started = await runHttpCommand(
-      "start",
-      { input: { message: lastUserText(input) } },
-      request,
-      ctx,
-    );
-    if (started.type === "answered") return started.response;
-    const { offset, runId } = started.result as StartedRun;
+    const started = await startRun(request, ctx, lastUserText(input));
+    if (started instanceof Response) return started;
+    const { offset, runId } = started;
     return agui(request, ctx, { after: decodeOffset(offset, runtime.ledger.tail), skip: 0 }, runId);
   }
   const after = runtime.ledger.tail;
@@ -150,13 +136,7 @@ export const wireRoutes: RouteTable = {
       );
       if (input.resume !== undefined && input.resume.length > 0)
         return resumeAgui(request, ctx, input);
-      const started = await startFrom(
-        request,
-        ctx,
-        runAgentInputSchema,
-        "the RunAgentInput",
-        lastUserText,
-      );
+      const started = await startRun(request, ctx, lastUserText(input));
       if (started instanceof Response) return started;
       const from = { after: decodeOffset(started.offset, ctx.runtime.ledger.tail), skip: 0 };
       return agui(request, ctx, from, started.runId);
