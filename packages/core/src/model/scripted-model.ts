@@ -1,6 +1,7 @@
 import type {
   LanguageModelV4,
   LanguageModelV4CallOptions,
+  LanguageModelV4Message,
   LanguageModelV4Prompt,
   LanguageModelV4StreamPart,
 } from "@ai-sdk/provider";
@@ -94,9 +95,7 @@ function streamParts(
 ): LanguageModelV4StreamPart[] {
   const text = turn.text ?? "";
   const calls = turn.toolCalls ?? [];
-  // Counted, not filtered: a copy of every assistant message per call grows with the history.
-  let modelTurns = 0;
-  for (const m of prompt) if (m.role === "assistant") modelTurns++;
+  const n = calls.length > 0 ? modelTurns(prompt) : 0;
   const parts: LanguageModelV4StreamPart[] = [{ type: "stream-start", warnings: [] }];
   if (text) {
     parts.push({ type: "text-start", id: "t0" });
@@ -108,7 +107,7 @@ function streamParts(
   calls.forEach((call, i) => {
     parts.push({
       type: "tool-call",
-      toolCallId: `call_${modelTurns}_${i}`,
+      toolCallId: `call_${n}_${i}`,
       toolName: call.name,
       input: JSON.stringify(call.args ?? {}),
     });
@@ -127,26 +126,65 @@ function streamParts(
   return parts;
 }
 
+/**
+ * What the prompt says about the latest user message, read back from the tail (so the work is
+ * the current turn's, not the history's): the tool rounds since that message (assistant
+ * messages with tool-call parts; a text-only assistant message is an answer, whole or cut short
+ * by an interrupt, never a finished tool round), and the results of the latest round.
+ */
 function scriptContext(prompt: LanguageModelV4Prompt): ScriptContext {
+  let turn = 0;
+  let lastCall = -1;
   let lastUser = prompt.length - 1;
-  while (lastUser >= 0 && prompt[lastUser]?.role !== "user") lastUser--;
+  for (; lastUser >= 0; lastUser--) {
+    const m = prompt[lastUser] as LanguageModelV4Message;
+    if (m.role === "user") break;
+    if (m.role === "assistant" && m.content.some((p) => p.type === "tool-call")) {
+      turn++;
+      if (lastCall < 0) lastCall = lastUser;
+    }
+  }
   const user = prompt[lastUser];
   const userText =
     user?.role === "user"
       ? user.content.map((p) => (p.type === "text" ? p.text : "")).join("")
       : "";
-  const after = prompt.slice(lastUser + 1);
-  const turn = after.filter((m) => m.role === "assistant").length;
-  const last = after.at(-1);
-  const toolResults =
-    last?.role === "tool"
-      ? last.content.flatMap((p) =>
-          p.type === "tool-result"
-            ? [{ name: p.toolName, output: "value" in p.output ? p.output.value : null }]
-            : [],
-        )
-      : [];
+  const toolResults: { name: string; output: unknown }[] = [];
+  if (lastCall >= 0) {
+    for (const m of prompt.slice(lastCall + 1)) {
+      if (m.role !== "tool") continue;
+      for (const p of m.content) {
+        if (p.type === "tool-result")
+          toolResults.push({ name: p.toolName, output: "value" in p.output ? p.output.value : null });
+      }
+    }
+  }
   return { userText, turn, toolResults, prompt };
+}
+
+/** An id this model gave (`call_<n>_<i>`), read back: `n`, the model turns before its turn. */
+const OWN_ID = /^call_(\d+)_\d+$/;
+
+/**
+ * The model turns already in the conversation (its assistant messages), read from the tail: the
+ * latest assistant message holding one of this model's own ids says how many came before it
+ * (`n`), so only the messages after it are counted. Without one, every assistant message is.
+ * Equal to counting the whole prompt while the messages before that turn are the ones it was
+ * given; after a compaction took some of them out, the count goes on from the id (larger, so
+ * still never repeated) rather than starting lower.
+ */
+function modelTurns(prompt: LanguageModelV4Prompt): number {
+  let after = 0;
+  for (let i = prompt.length - 1; i >= 0; i--) {
+    const m = prompt[i] as LanguageModelV4Message;
+    if (m.role !== "assistant") continue;
+    for (const p of m.content) {
+      const own = p.type === "tool-call" ? OWN_ID.exec(p.toolCallId) : null;
+      if (own) return Number(own[1]) + 1 + after;
+    }
+    after++;
+  }
+  return after;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
