@@ -85,7 +85,10 @@ describe("the scripted model after an interrupt and a continue", () => {
       result("call_0_0", { result: 20 }),
       said("(2+3)*4 ="),
     ]);
-    expect(seen.at(-1)).toEqual({ turn: 1, toolResults: [{ name: "calculator", output: { result: 20 } }] });
+    expect(seen.at(-1)).toEqual({
+      turn: 1,
+      toolResults: [{ name: "calculator", output: { result: 20 } }],
+    });
     expect(out).toEqual({ text: "(2+3)*4 = 20.", calls: [] });
   });
 
@@ -97,7 +100,10 @@ describe("the scripted model after an interrupt and a continue", () => {
       called("call_1_0", "Let me calculate that. "),
       result("call_1_0", { result: 20 }),
     ]);
-    expect(seen.at(-1)).toEqual({ turn: 1, toolResults: [{ name: "calculator", output: { result: 20 } }] });
+    expect(seen.at(-1)).toEqual({
+      turn: 1,
+      toolResults: [{ name: "calculator", output: { result: 20 } }],
+    });
   });
 });
 

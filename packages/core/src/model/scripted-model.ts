@@ -15,9 +15,13 @@ export interface ScriptTurn {
 export interface ScriptContext {
   /** The latest user message. */
   readonly userText: string;
-  /** How many model turns already answered that message (0 for the first). */
+  /**
+   * How many tool rounds already answered that message (0 for the first): the assistant
+   * messages after it with tool calls. A text-only one (an answer cut short by an interrupt,
+   * then resumed with `continue`) is not a round: the turn is answered again.
+   */
   readonly turn: number;
-  /** Results of the previous turn's tool calls, in call order. */
+  /** Results of the latest tool round's calls, in call order (empty before the first). */
   readonly toolResults: readonly { readonly name: string; readonly output: unknown }[];
   readonly prompt: LanguageModelV4Prompt;
 }
@@ -26,7 +30,7 @@ export interface ScriptContext {
 export type ScriptRule = (ctx: ScriptContext) => ScriptTurn | undefined;
 
 export interface ScriptedModelOptions {
-  /** Fixed turns, by turn index (the last one repeats). Checked after `rules`. */
+  /** Fixed turns, by `turn` (the last one repeats). Checked after `rules`. */
   readonly turns?: readonly ScriptTurn[];
   readonly rules?: readonly ScriptRule[];
   /** Characters per text delta. Default 8. */
@@ -45,10 +49,13 @@ export interface ScriptedModelOptions {
  * conversation (the prompt's assistant messages, every run's), `i` the call's index in its
  * turn. So, like a real provider's, an id is never repeated within a session's conversation
  * (the AI SDK's `Chat` finds a tool part by its id across all its messages), and, being a
- * function of the prompt, it is the same when a call is redriven. Only turns the prompt still
- * holds are counted: a turn that was rewound (a regenerate, a retry from a checkpoint) leaves
- * it, so the turn that replaces it may reuse its ids, and so may turns after a context
- * compaction (the agent's `context` option), which takes older turns out of the prompt.
+ * function of the prompt, it is the same when a call is redriven. `n` is read from the tail:
+ * the latest of its own ids in the prompt plus the assistant turns after it (`modelTurns`), so
+ * a call costs the same at any history once the model has called a tool; the prompt is walked
+ * whole only while it holds none of its ids. A turn that was rewound (a regenerate, a retry
+ * from a checkpoint) leaves the prompt, so the turn that replaces it may reuse its ids. After a
+ * context compaction (the agent's `context` option) took older turns out, the count goes on
+ * from the latest id the prompt kept; it restarts lower only if the compaction took them all.
  */
 export function scriptedModel(options: ScriptedModelOptions = {}): LanguageModelV4 {
   const chunkSize = Math.max(1, options.chunkSize ?? 8);
@@ -155,7 +162,10 @@ function scriptContext(prompt: LanguageModelV4Prompt): ScriptContext {
       if (m.role !== "tool") continue;
       for (const p of m.content) {
         if (p.type === "tool-result")
-          toolResults.push({ name: p.toolName, output: "value" in p.output ? p.output.value : null });
+          toolResults.push({
+            name: p.toolName,
+            output: "value" in p.output ? p.output.value : null,
+          });
       }
     }
   }
