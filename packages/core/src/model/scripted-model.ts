@@ -50,9 +50,9 @@ export interface ScriptedModelOptions {
  * turn. So, like a real provider's, an id is never repeated within a session's conversation
  * (the AI SDK's `Chat` finds a tool part by its id across all its messages), and, being a
  * function of the prompt, it is the same when a call is redriven. `n` is read from the tail:
- * the latest of its own ids in the prompt plus the assistant turns after it (`modelTurns`), so
- * a call costs the same at any history once the model has called a tool; the prompt is walked
- * whole only while it holds none of its ids. A turn that was rewound (a regenerate, a retry
+ * the latest of its own ids in the prompt (a tool result's) plus the assistant turns after it
+ * (`modelTurns`), so a call costs the same at any history once the model has called a tool;
+ * the prompt is walked whole only while it holds none of its ids. A turn that was rewound (a regenerate, a retry
  * from a checkpoint) leaves the prompt, so the turn that replaces it may reuse its ids. After a
  * context compaction (the agent's `context` option) took older turns out, the count goes on
  * from the latest id the prompt kept; it restarts lower only if the compaction took them all.
@@ -177,22 +177,24 @@ const OWN_ID = /^call_(\d+)_\d+$/;
 
 /**
  * The model turns already in the conversation (its assistant messages), read from the tail: the
- * latest assistant message holding one of this model's own ids says how many came before it
- * (`n`), so only the messages after it are counted. Without one, every assistant message is.
- * Equal to counting the whole prompt while the messages before that turn are the ones it was
- * given; after a compaction took some of them out, the count goes on from the id (larger, so
- * still never repeated) rather than starting lower.
+ * latest tool message answering one of this model's own ids (`call_<n>_<i>`: `n` turns came
+ * before the one that called it) gives `n + 1`, plus the assistant messages after it. Only roles
+ * are read on the way, as counting them all did, and only as far as that tool message; without
+ * one, every assistant message is counted. Equal to counting the whole prompt while the messages
+ * before that turn are the ones it was given; after a compaction took some of them out, the
+ * count goes on from the id (larger, so still never repeated) rather than starting lower.
  */
 function modelTurns(prompt: LanguageModelV4Prompt): number {
   let after = 0;
   for (let i = prompt.length - 1; i >= 0; i--) {
     const m = prompt[i] as LanguageModelV4Message;
-    if (m.role !== "assistant") continue;
-    for (const p of m.content) {
-      const own = p.type === "tool-call" ? OWN_ID.exec(p.toolCallId) : null;
-      if (own) return Number(own[1]) + 1 + after;
+    if (m.role === "assistant") after++;
+    else if (m.role === "tool") {
+      for (const p of m.content) {
+        const own = p.type === "tool-result" ? OWN_ID.exec(p.toolCallId) : null;
+        if (own) return Number(own[1]) + 1 + after;
+      }
     }
-    after++;
   }
   return after;
 }
