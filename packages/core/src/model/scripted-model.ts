@@ -52,10 +52,11 @@ export interface ScriptedModelOptions {
  * function of the prompt, it is the same when a call is redriven. `n` is read from the tail:
  * the latest of its own ids in the prompt (a tool result's) plus the assistant turns after it
  * (`modelTurns`), so a call costs the same at any history once the model has called a tool;
- * the prompt is walked whole only while it holds none of its ids. A turn that was rewound (a regenerate, a retry
- * from a checkpoint) leaves the prompt, so the turn that replaces it may reuse its ids. After a
- * context compaction (the agent's `context` option) took older turns out, the count goes on
- * from the latest id the prompt kept; it restarts lower only if the compaction took them all.
+ * the prompt is walked whole only while it holds none of its ids. A turn that was rewound (a
+ * regenerate, a retry from a checkpoint) leaves the prompt, so the turn that replaces it may
+ * reuse its ids. After a context compaction (the agent's `context` option) took older turns
+ * out, the count goes on from the latest id the prompt kept; it restarts lower only if the
+ * compaction took them all.
  */
 export function scriptedModel(options: ScriptedModelOptions = {}): LanguageModelV4 {
   const chunkSize = Math.max(1, options.chunkSize ?? 8);
