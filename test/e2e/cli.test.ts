@@ -131,13 +131,17 @@ describe("the CLI covers every route", () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     const resumed = await runCli(["resume", "assistant/cli-2", ...url]);
-    // (The scripted model answers the resumed step from what the interrupted one kept.)
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/^run run_\w+: running\n/);
     const resumedStatus = await getJson<{ status: string }>(
       `${base}/agents/assistant/cli-2/status`,
     );
     expect(resumedStatus.status).toBe("completed");
+    // Wherever the interrupt cut the run (mid-answer, usually, with these slow deltas), the
+    // resumed run answers from the calculator's result: a cut answer is no finished tool round
+    // (the demo's model used to answer "(2+3)*4 = ?." here).
+    const resumedMessages = await runCli(["messages", "assistant/cli-2", ...url]);
+    expect(resumedMessages.stdout).toContain("(2+3)*4 = 20.");
 
     await startRun(base, "cli-3", "What is 6*7?");
     const aborted = await runCli(["abort", "assistant/cli-3", ...url]);

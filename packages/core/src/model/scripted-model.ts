@@ -1,6 +1,7 @@
 import type {
   LanguageModelV4,
   LanguageModelV4CallOptions,
+  LanguageModelV4Message,
   LanguageModelV4Prompt,
   LanguageModelV4StreamPart,
 } from "@ai-sdk/provider";
@@ -14,9 +15,13 @@ export interface ScriptTurn {
 export interface ScriptContext {
   /** The latest user message. */
   readonly userText: string;
-  /** How many model turns already answered that message (0 for the first). */
+  /**
+   * How many tool rounds already answered that message (0 for the first): the assistant
+   * messages after it with tool calls. A text-only one (an answer cut short by an interrupt,
+   * then resumed with `continue`) is not a round: the turn is answered again.
+   */
   readonly turn: number;
-  /** Results of the previous turn's tool calls, in call order. */
+  /** Results of the latest tool round's calls, in call order (empty before the first). */
   readonly toolResults: readonly { readonly name: string; readonly output: unknown }[];
   readonly prompt: LanguageModelV4Prompt;
 }
@@ -25,7 +30,7 @@ export interface ScriptContext {
 export type ScriptRule = (ctx: ScriptContext) => ScriptTurn | undefined;
 
 export interface ScriptedModelOptions {
-  /** Fixed turns, by turn index (the last one repeats). Checked after `rules`. */
+  /** Fixed turns, by `turn` (the last one repeats). Checked after `rules`. */
   readonly turns?: readonly ScriptTurn[];
   readonly rules?: readonly ScriptRule[];
   /** Characters per text delta. Default 8. */
@@ -44,10 +49,14 @@ export interface ScriptedModelOptions {
  * conversation (the prompt's assistant messages, every run's), `i` the call's index in its
  * turn. So, like a real provider's, an id is never repeated within a session's conversation
  * (the AI SDK's `Chat` finds a tool part by its id across all its messages), and, being a
- * function of the prompt, it is the same when a call is redriven. Only turns the prompt still
- * holds are counted: a turn that was rewound (a regenerate, a retry from a checkpoint) leaves
- * it, so the turn that replaces it may reuse its ids, and so may turns after a context
- * compaction (the agent's `context` option), which takes older turns out of the prompt.
+ * function of the prompt, it is the same when a call is redriven. `n` is read from the tail:
+ * the latest of its own ids in the prompt (a tool result's) plus the assistant turns after it
+ * (`modelTurns`), so a call costs the same at any history once the model has called a tool;
+ * the prompt is walked whole only while it holds none of its ids. A turn that was rewound (a
+ * regenerate, a retry from a checkpoint) leaves the prompt, so the turn that replaces it may
+ * reuse its ids. After a context compaction (the agent's `context` option) took older turns
+ * out, the count goes on from the latest id the prompt kept; it restarts lower only if the
+ * compaction took them all.
  */
 export function scriptedModel(options: ScriptedModelOptions = {}): LanguageModelV4 {
   const chunkSize = Math.max(1, options.chunkSize ?? 8);
@@ -94,9 +103,7 @@ function streamParts(
 ): LanguageModelV4StreamPart[] {
   const text = turn.text ?? "";
   const calls = turn.toolCalls ?? [];
-  // Counted, not filtered: a copy of every assistant message per call grows with the history.
-  let modelTurns = 0;
-  for (const m of prompt) if (m.role === "assistant") modelTurns++;
+  const n = calls.length > 0 ? modelTurns(prompt) : 0;
   const parts: LanguageModelV4StreamPart[] = [{ type: "stream-start", warnings: [] }];
   if (text) {
     parts.push({ type: "text-start", id: "t0" });
@@ -108,7 +115,7 @@ function streamParts(
   calls.forEach((call, i) => {
     parts.push({
       type: "tool-call",
-      toolCallId: `call_${modelTurns}_${i}`,
+      toolCallId: `call_${n}_${i}`,
       toolName: call.name,
       input: JSON.stringify(call.args ?? {}),
     });
@@ -127,26 +134,70 @@ function streamParts(
   return parts;
 }
 
+/**
+ * What the prompt says about the latest user message, read back from the tail (so the work is
+ * the current turn's, not the history's): the tool rounds since that message (assistant
+ * messages with tool-call parts; a text-only assistant message is an answer, whole or cut short
+ * by an interrupt, never a finished tool round), and the results of the latest round.
+ */
 function scriptContext(prompt: LanguageModelV4Prompt): ScriptContext {
+  let turn = 0;
+  let lastCall = -1;
   let lastUser = prompt.length - 1;
-  while (lastUser >= 0 && prompt[lastUser]?.role !== "user") lastUser--;
+  for (; lastUser >= 0; lastUser--) {
+    const m = prompt[lastUser] as LanguageModelV4Message;
+    if (m.role === "user") break;
+    if (m.role === "assistant" && m.content.some((p) => p.type === "tool-call")) {
+      turn++;
+      if (lastCall < 0) lastCall = lastUser;
+    }
+  }
   const user = prompt[lastUser];
   const userText =
     user?.role === "user"
       ? user.content.map((p) => (p.type === "text" ? p.text : "")).join("")
       : "";
-  const after = prompt.slice(lastUser + 1);
-  const turn = after.filter((m) => m.role === "assistant").length;
-  const last = after.at(-1);
-  const toolResults =
-    last?.role === "tool"
-      ? last.content.flatMap((p) =>
-          p.type === "tool-result"
-            ? [{ name: p.toolName, output: "value" in p.output ? p.output.value : null }]
-            : [],
-        )
-      : [];
+  const toolResults: { name: string; output: unknown }[] = [];
+  if (lastCall >= 0) {
+    for (const m of prompt.slice(lastCall + 1)) {
+      if (m.role !== "tool") continue;
+      for (const p of m.content) {
+        if (p.type === "tool-result")
+          toolResults.push({
+            name: p.toolName,
+            output: "value" in p.output ? p.output.value : null,
+          });
+      }
+    }
+  }
   return { userText, turn, toolResults, prompt };
+}
+
+/** An id this model gave (`call_<n>_<i>`), read back: `n`, the model turns before its turn. */
+const OWN_ID = /^call_(\d+)_\d+$/;
+
+/**
+ * The model turns already in the conversation (its assistant messages), read from the tail: the
+ * latest tool message answering one of this model's own ids (`call_<n>_<i>`: `n` turns came
+ * before the one that called it) gives `n + 1`, plus the assistant messages after it. Only roles
+ * are read on the way, as counting them all did, and only as far as that tool message; without
+ * one, every assistant message is counted. Equal to counting the whole prompt while the messages
+ * before that turn are the ones it was given; after a compaction took some of them out, the
+ * count goes on from the id (larger, so still never repeated) rather than starting lower.
+ */
+function modelTurns(prompt: LanguageModelV4Prompt): number {
+  let after = 0;
+  for (let i = prompt.length - 1; i >= 0; i--) {
+    const m = prompt[i] as LanguageModelV4Message;
+    if (m.role === "assistant") after++;
+    else if (m.role === "tool") {
+      for (const p of m.content) {
+        const own = p.type === "tool-result" ? OWN_ID.exec(p.toolCallId) : null;
+        if (own) return Number(own[1]) + 1 + after;
+      }
+    }
+  }
+  return after;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
