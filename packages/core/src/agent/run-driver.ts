@@ -32,7 +32,7 @@ import { RunRecords } from "./run-records.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
 import { idempotencyKey, runToolStep, type ToolStepHost } from "./tool-step.ts";
-import { isWorkflowTool } from "./workflow-calls.ts";
+import { isWorkflowTool, type ToolWorkflowRefusal } from "./workflow-calls.ts";
 
 export { DEFAULT_INTERRUPT_REASON, idempotencyKey, RUN_STEP_KIND };
 
@@ -58,6 +58,8 @@ export interface RunDriverOptions {
   readonly tracer?: RunTracer;
   /** A tool call's `emit`, `projection` and `schedule` (app-events/app-context.ts). */
   readonly app: (staged: StagedEffects) => AppContext;
+  /** Why an `executor: "workflow"` call can get no instance here (workflow-calls.ts). */
+  readonly workflowRefusal: ToolWorkflowRefusal;
 }
 
 interface InFlight {

@@ -46,7 +46,11 @@ import {
 } from "./session-runtime-options.ts";
 import type { CancelChild, ChildReply, StartChild } from "./subagents.ts";
 import { WakeUp } from "./wake-up.ts";
-import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
+import {
+  type ToolWorkflowResult,
+  toolWorkflowRefusal,
+  workflowResultEvents,
+} from "./workflow-calls.ts";
 import type { WorkflowRunHostPort } from "./workflow-run/executor.ts";
 import type { WorkflowCall, WorkflowCallReply } from "./workflow-run/protocol.ts";
 import { workflowsUnavailable } from "./workflow-run/unavailable.ts";
@@ -152,6 +156,7 @@ export class SessionRuntime {
       fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
       tracer: this.#tracer,
       app: (staged) => this.#apps.emitting((event, payload) => staged.emit(event, payload)),
+      workflowRefusal: toolWorkflowRefusal(options.toolWorkflows, options.workflows),
     });
     this.#runs = new RunScheduler({
       sql: options.sql,

@@ -72,17 +72,26 @@ export async function runToolStep(
   const effectOf = (name: string) => tools.find((t) => t.name === name)?.effect ?? "irreversible";
   const delegated = fresh.filter((c) => host.delegation(c.name));
   // Workflow calls (new, or started by a deploy that ran them inline) go to an instance,
-  // unless the run's own Workflow performs them in its step.
+  // unless the run's own Workflow performs them in its step, or this server can create none:
+  // those fail now, and no workflow.started names an instance that never existed.
+  const onWorkflows = toRun
+    .filter((c) => !inStep && host.isWorkflow(c.name))
+    .map((call) => ({ call, refused: o.workflowRefusal(call.name) }));
+  const refused = onWorkflows.flatMap(({ call: c, refused: error }): NewEvent[] =>
+    error
+      ? [{ kind: "tool.failed", runId, data: { step, callId: c.callId, name: c.name, error } }]
+      : [],
+  );
   const launches = await Promise.all(
-    toRun
-      .filter((c) => !inStep && host.isWorkflow(c.name))
-      .map((c) =>
+    onWorkflows
+      .filter((w) => !w.refused)
+      .map(({ call: c }) =>
         workflowLaunch(agent.name, sessionId, c, idempotencyKey(sessionId, runId, step, c.callId)),
       ),
   );
   // The await above sits between the decision and its commit: a run aborted meanwhile gets nothing.
   if (!host.stillRunning(runId)) return DONE;
-  if (fresh.length > 0 || launches.length > 0) {
+  if (fresh.length > 0 || launches.length > 0 || refused.length > 0) {
     const started: NewEvent[] = fresh.map((c) => ({
       kind: "tool.started",
       runId,
@@ -106,7 +115,12 @@ export async function runToolStep(
       ),
     );
     // A delegated call's start message (or instance creation) commits with its event (the outbox).
-    const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];
+    const events = [
+      ...started,
+      ...handoffs.map((h) => h.event),
+      ...launches.map((l) => l.event),
+      ...refused,
+    ];
     host.append(events, (sql) => {
       const now = o.clock.now();
       for (const h of handoffs) sendLater(sql, startKey(h.message.parent), h.message, now);
