@@ -133,6 +133,35 @@ describe("workflow tool calls", () => {
     expect(kinds(s)).not.toContain("workflow.started");
   });
 
+  it("a call a deploy with the executor delegated fails on a deploy without it, from its left create row", async () => {
+    // The create throws (transient): the row stays, due again after its backoff.
+    const { port } = recordingPort();
+    const s = createTestSession(agent, {
+      workflows: {
+        ...port,
+        create: async () => {
+          throw new Error("Workflows is unreachable");
+        },
+      },
+    });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(kinds(s)).toContain("workflow.started");
+    expect(dueKinds(s)).toContain("workflow.create");
+    const without = s.restart({ toolWorkflows: undefined });
+    s.clock.advance(CHECK_MS);
+    await without.runtime.alarm();
+    await without.drain();
+    const failed = without.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed");
+    expect(failed?.data).toMatchObject({
+      error: {
+        code: "workflows_unavailable",
+        message: expect.stringContaining("createToolWorkflow"),
+      },
+    });
+    expect(latestRun(without.sql)?.status).toBe("completed");
+  });
+
   it("a call no instance can be created for records no workflow.started: its tool.failed follows its tool.started", async () => {
     // A port whose binding is missing says so itself (the Cloudflare port names its binding).
     const { port, created } = recordingPort();
