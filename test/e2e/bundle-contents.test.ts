@@ -15,7 +15,8 @@ const root = resolve(import.meta.dirname, "../..");
 const PARTS = {
   /** `@durable-agents/cloudflare/d1`; its port (types, the 404 and the warning) is in every Worker. */
   d1: /packages\/cloudflare\/src\/d1\/(?!index-port\.ts$)/,
-  tracer: /packages\/core\/src\/tracing\/(run-tracer|run-tracing|run-traces|gen-ai)\.ts$/,
+  tracer:
+    /packages\/core\/src\/tracing\/(run-tracer|run-tracing|run-traces|gen-ai|sink-failures)\.ts$/,
   croner: /node_modules\/croner\//,
   otel: /node_modules\/@opentelemetry\//,
   mcp: /node_modules\/@modelcontextprotocol\//,

@@ -119,6 +119,8 @@ describe("workflow tool calls", () => {
       },
     });
     expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(kinds(s)).not.toContain("workflow.started");
+    expect(dueKinds(s)).toEqual([]);
   });
 
   it("without a Workflows port the call fails with what to configure", async () => {
@@ -128,6 +130,65 @@ describe("workflow tool calls", () => {
     const failed = s.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed");
     expect(failed?.data).toMatchObject({ error: { code: "workflows_unavailable" } });
     expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(kinds(s)).not.toContain("workflow.started");
+  });
+
+  it("a call a deploy with the executor delegated fails on a deploy without it, from its left create row", async () => {
+    // The create throws (transient): the row stays, due again after its backoff.
+    const { port } = recordingPort();
+    const s = createTestSession(agent, {
+      workflows: {
+        ...port,
+        create: async () => {
+          throw new Error("Workflows is unreachable");
+        },
+      },
+    });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(kinds(s)).toContain("workflow.started");
+    expect(dueKinds(s)).toContain("workflow.create");
+    const without = s.restart({ toolWorkflows: undefined });
+    s.clock.advance(CHECK_MS);
+    await without.runtime.alarm();
+    await without.drain();
+    const failed = without.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed");
+    expect(failed?.data).toMatchObject({
+      error: {
+        code: "workflows_unavailable",
+        message: expect.stringContaining("createToolWorkflow"),
+      },
+    });
+    expect(latestRun(without.sql)?.status).toBe("completed");
+  });
+
+  it("a call no instance can be created for records no workflow.started: its tool.failed follows its tool.started", async () => {
+    // A port whose binding is missing says so itself (the Cloudflare port names its binding).
+    const { port, created } = recordingPort();
+    const missing = { code: "workflows_unavailable", message: "the binding MY_FLOW is missing" };
+    const cases = [
+      createTestSession(agent, { workflows: port, toolWorkflows: undefined }),
+      createTestSession(agent),
+      createTestSession(agent, { workflows: { ...port, unavailable: missing } }),
+    ];
+    for (const s of cases) {
+      await s.runtime.start({ message: "go" });
+      await s.drain();
+      const events = s.runtime.ledger.read(0, 1000);
+      const started = events.findIndex((e) => e.kind === "tool.started");
+      expect(started).toBeGreaterThan(-1);
+      expect(events[started + 1]).toMatchObject({
+        kind: "tool.failed",
+        seq: (events[started]?.seq ?? 0) + 1,
+        data: { name: "crunch", error: { code: "workflows_unavailable" } },
+      });
+      expect(events.map((e) => e.kind)).not.toContain("workflow.started");
+      expect(events.at(-1)?.kind).toBe("run.completed");
+    }
+    expect(
+      cases[2]?.runtime.ledger.read(0, 1000).find((e) => e.kind === "tool.failed")?.data,
+    ).toMatchObject({ error: missing });
+    expect(created).toEqual([]);
   });
 });
 

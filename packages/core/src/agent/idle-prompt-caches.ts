@@ -6,8 +6,8 @@
  * Invariants:
  * 1. Only an idle cache (no step of its run will run soon: `keep`) is held here; a cache in use
  *    (`use`, from its next prompt on) is not, so a running run's cache is never dropped by
- *    another object. Which is which is decided in one place, `RunDriver`'s `#settle`
- *    (run-driver.ts): idle when the run stopped, waits, or waits out a retry, and no call of
+ *    another object. Which is which is decided in one place, `InFlightCalls.settle`
+ *    (in-flight.ts, applied by the run driver): idle when the run stopped, waits, or waits out a retry, and no call of
  *    the object is in flight.
  * 2. `bytes` is the sum of the sizes the held caches had when kept. A held cache does not
  *    change while held (it changes only through its own prompt or invalidate, which `use` it

@@ -6,7 +6,6 @@ import type { NewEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { runStartSettings } from "../ledger/projections/runs.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
-import { mcpToolsOfRun } from "../mcp/run-tools.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { RunTracer } from "../tracing/run-tracer.ts";
 import type { DueItem } from "../triggers/due-work.ts";
@@ -15,11 +14,10 @@ import type { AppState } from "./app-state.ts";
 import type { CoalesceOptions } from "./coalescer.ts";
 import { ContextCompactor } from "./context-compaction.ts";
 import type { AgentDefinition } from "./define-agent.ts";
-import { delegationOf } from "./define-subagent.ts";
-import type { AnyTool } from "./define-tool.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
 import type { IdlePromptCaches } from "./idle-prompt-caches.ts";
+import { type InFlight, InFlightCalls } from "./in-flight.ts";
 import { MessageCache } from "./message-cache.ts";
 import type { ModelOptions } from "./model-options.ts";
 import {
@@ -31,8 +29,9 @@ import {
 import { RunRecords } from "./run-records.ts";
 import { RUN_STEP_KIND, type RunPayload } from "./runtime-work.ts";
 import { nextAction } from "./step-machine.ts";
+import { ToolRules } from "./tool-rules.ts";
 import { idempotencyKey, runToolStep, type ToolStepHost } from "./tool-step.ts";
-import { isWorkflowTool } from "./workflow-calls.ts";
+import type { ToolWorkflowRefusal } from "./workflow-calls.ts";
 
 export { DEFAULT_INTERRUPT_REASON, idempotencyKey, RUN_STEP_KIND };
 
@@ -58,11 +57,8 @@ export interface RunDriverOptions {
   readonly tracer?: RunTracer;
   /** A tool call's `emit`, `projection` and `schedule` (app-events/app-context.ts). */
   readonly app: (staged: StagedEffects) => AppContext;
-}
-
-interface InFlight {
-  readonly model: AbortController;
-  readonly tools: AbortController;
+  /** Why an `executor: "workflow"` call can get no instance here (workflow-calls.ts). */
+  readonly workflowRefusal: ToolWorkflowRefusal;
 }
 
 const AGAIN: TriggerOutcome = { type: "again" };
@@ -103,8 +99,8 @@ export type Decided = { readonly type: "stop" } | { readonly type: "again" } | P
 export class RunDriver implements TriggerHandler<RunPayload> {
   readonly #o: RunDriverOptions;
   readonly #messages: MessageCache;
-  /** The calls in flight per run: one for the alarm driver, one per tool step on the Workflow executor. */
-  readonly #inFlight = new Map<string, Set<InFlight>>();
+  /** The calls in flight per run, and when the prompt cache goes idle (in-flight.ts). */
+  readonly #inFlight: InFlightCalls;
   /**
    * The running runs' records and current step calls, read once and then moved by the rows
    * each append's projections wrote (run-records.ts), so neither a decision nor the checks
@@ -119,11 +115,10 @@ export class RunDriver implements TriggerHandler<RunPayload> {
    */
   readonly #modelOptions = new Map<string, ModelOptions | undefined>();
 
-  /** No step of a run follows at once: the cache goes to the budget when the calls in flight land (`#settle`). */
-  #idleWhenLanded = false;
-
   /** The driver's side of a model step (model-step.ts) and of a tool step (tool-step.ts). */
   readonly #host: ModelStepHost & ToolStepHost;
+  /** Which tools a run has, who performs each call, and which calls wait for an approval. */
+  readonly #rules: ToolRules;
 
   constructor(options: RunDriverOptions) {
     this.#o = options;
@@ -133,6 +128,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     });
     const { sql, ledger, agent, env, sessionId, clock, tracer } = options;
     const cache = this.#messages;
+    this.#inFlight = new InFlightCalls(() => cache.release());
     const context = new ContextCompactor({
       sql,
       ledger,
@@ -144,6 +140,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       tracer,
     });
     this.#runs = new RunRecords(sql, ledger, (runId) => this.#modelOptions.delete(runId));
+    this.#rules = new ToolRules(agent, sql, env);
     this.#host = {
       options,
       context,
@@ -152,9 +149,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       currentAttempt: (runId, step, attempt) => this.#currentAttempt(runId, step, attempt),
       append: (events, effects) => this.#append(events, effects),
       runModelOptions: (runId) => this.#runModelOptions(runId),
-      tools: (runId) => this.#tools(runId),
-      delegation: (name) => this.#delegation(name),
-      isWorkflow: (name) => this.#isWorkflow(name),
+      rules: this.#rules,
     };
     options.ledger.onAppend((events) => {
       for (const event of events) {
@@ -165,48 +160,21 @@ export class RunDriver implements TriggerHandler<RunPayload> {
   }
 
   interruptInFlight(runId: string): void {
-    for (const flight of this.#inFlight.get(runId) ?? [])
-      flight.model.abort(new Error("interrupted"));
+    this.#inFlight.interrupt(runId);
   }
 
   /**
    * The run was aborted (its step rows went with the abort's append): its calls in flight are
    * signalled, and no step of it follows, so no decision of it will settle the prompt cache:
-   * the abort does (`#settle`), now or when the calls in flight land.
+   * the abort does (in-flight.ts, `settle`), now or when the calls in flight land.
    */
   abortInFlight(runId: string): void {
-    for (const flight of this.#inFlight.get(runId) ?? []) {
-      flight.model.abort(new Error("aborted"));
-      flight.tools.abort(new Error("aborted"));
-    }
-    this.#settle(false);
+    this.#inFlight.abort(runId);
+    this.#inFlight.settle(false);
   }
 
   run(payload: RunPayload): Promise<TriggerOutcome> {
     return this.#act(payload);
-  }
-
-  /**
-   * The one rule of the prompt cache's idleness (idle-prompt-caches.ts), applied after every
-   * decision (`decide`), every performed action (`perform`), every give-up and every abort
-   * (`abortInFlight`: an aborted run has no step row left, so no decision of it follows), on
-   * both executors. The cache stays in use while a step of the run follows at once: `decide` found
-   * an action to perform, or a commit moved the run (`again`), or `perform` answered `again`.
-   * When none holds (`goesOn` false) no step of the run will run soon: it stopped (ended,
-   * failed, waits for an approval, a delegated call or a workflow, was interrupted or aborted,
-   * a call in flight or not), its decision or action threw (the alarm waits its backoff or the
-   * provider's Retry-After, the Workflow its step's retry delay, or the run fails), or a
-   * workflow tool's job runs in the run's Workflow step. The cache then goes into the budget of
-   * idle caches, to be used by the next step or run or dropped for more recent ones, as soon as
-   * no call of this object is in flight: a call still in flight may prompt again (a compaction),
-   * so it goes when the last one lands (`#idleWhenLanded`). Tested by
-   * test/idle-prompt-caches-stops.test.ts, one case per way a run stops or pauses.
-   */
-  #settle(goesOn: boolean): void {
-    if (!goesOn) this.#idleWhenLanded = true;
-    if (!this.#idleWhenLanded || this.#inFlight.size > 0) return;
-    this.#idleWhenLanded = false;
-    this.#messages.release();
   }
 
   async #act({ runId }: RunPayload): Promise<TriggerOutcome> {
@@ -237,8 +205,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
       return decided;
     } finally {
       // Stopped, or threw (retried after a delay): idle. An action to perform now: in use.
-      if (decided === undefined || decided.type === "stop") this.#settle(false);
-      else if (decided.type !== "again") this.#idleWhenLanded = false;
+      if (decided === undefined || decided.type === "stop") this.#inFlight.settle(false);
+      else if (decided.type !== "again") this.#inFlight.inUse();
     }
   }
 
@@ -248,8 +216,8 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const action = nextAction(run, calls, {
       maxSteps: this.#o.agent.maxSteps,
       maxModelAttempts: this.#o.limits.maxModelAttempts,
-      needsApproval: (call) => this.#needsApproval(call),
-      waitsOn: (call) => (this.#isWorkflow(call.name) ? "workflow" : "subagent"),
+      needsApproval: (call) => this.#rules.needsApproval(call),
+      waitsOn: (call) => this.#rules.waitsOn(call),
     });
     switch (action.type) {
       case "idle":
@@ -289,7 +257,7 @@ export class RunDriver implements TriggerHandler<RunPayload> {
                 callId: c.callId,
                 name: c.name,
                 args: c.args,
-                ...(this.#isClientTool(c) ? { client: true as const } : {}),
+                ...(this.#rules.isClientTool(c) ? { client: true as const } : {}),
               },
             }),
           ),
@@ -313,15 +281,15 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     // Registered before the first await: an abort landing anywhere in the step (the MCP
     // listing, the workflow digests, the durability barrier, a fault point) aborts this
     // signal, never a stale one.
-    const flight = this.#flight(runId);
+    const flight = this.#inFlight.start(runId);
     let goesOn = false;
     try {
       const outcome = await this.#perform(runId, action, flight);
       goesOn = outcome.type === "again" && !this.#jobInStep(action);
       return outcome;
     } finally {
-      this.#landed(runId, flight);
-      this.#settle(goesOn);
+      this.#inFlight.landed(runId, flight);
+      this.#inFlight.settle(goesOn);
     }
   }
 
@@ -344,13 +312,13 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     return (
       action.type === "tools" &&
       action.inStep === true &&
-      action.run.some((c) => this.#isWorkflow(c.name))
+      action.run.some((c) => this.#rules.isWorkflow(c.name))
     );
   }
 
   giveUp({ runId }: RunPayload, error: unknown, _item?: DueItem): undefined {
     // The run fails: no step of it follows.
-    this.#settle(false);
+    this.#inFlight.settle(false);
     const run = this.#runs.run(runId);
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
@@ -364,51 +332,6 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     const options = runStartSettings(this.#o.sql, runId)?.modelOptions;
     if (this.#runs.follows(runId)) this.#modelOptions.set(runId, options);
     return options;
-  }
-
-  #delegation(name: string) {
-    return delegationOf(this.#o.agent.tools.find((t) => t.name === name));
-  }
-
-  #isWorkflow(name: string): boolean {
-    return isWorkflowTool(this.#o.agent.tools.find((t) => t.name === name));
-  }
-
-  /** The agent's tools and the MCP tools recorded for this run. */
-  #tools(runId: string): readonly AnyTool[] {
-    const { agent } = this.#o;
-    if (!agent.mcp?.length) return agent.tools;
-    return [...agent.tools, ...mcpToolsOfRun(agent, this.#o.sql, this.#o.env, runId).tools];
-  }
-
-  #isClientTool(call: ToolCallRecord): boolean {
-    return this.#tools(call.runId).find((t) => t.name === call.name)?.client === true;
-  }
-
-  /** A client-side tool always waits: for its output, sent by the client. */
-  #needsApproval(call: ToolCallRecord): boolean {
-    if (this.#isClientTool(call)) return true;
-    const rule = this.#tools(call.runId).find((t) => t.name === call.name)?.needsApproval;
-    if (typeof rule !== "function") return rule === true;
-    try {
-      return rule(call.args);
-    } catch {
-      return true; // A rule that cannot decide asks the human.
-    }
-  }
-
-  #flight(runId: string): InFlight {
-    const flight = { model: new AbortController(), tools: new AbortController() };
-    const flights = this.#inFlight.get(runId) ?? new Set<InFlight>();
-    flights.add(flight);
-    this.#inFlight.set(runId, flights);
-    return flight;
-  }
-
-  #landed(runId: string, flight: InFlight): void {
-    const flights = this.#inFlight.get(runId);
-    flights?.delete(flight);
-    if (flights?.size === 0) this.#inFlight.delete(runId);
   }
 
   /** No newer attempt of the run's model call started here since this one (read from memory). */

@@ -56,6 +56,7 @@ export function sessionLedger(options: SessionRuntimeOptions, clock: Clock): Ses
         sql: options.sql,
         ledger,
         sessionId: options.sessionId,
+        clock,
         ...(options.logger ? { logger: options.logger } : {}),
         waitUntil: options.tracing.waitUntil ?? ((promise) => void promise.catch(() => {})),
       })

@@ -9,19 +9,16 @@ import { encodeOffset } from "../ledger/offset.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
 import { silentLogger } from "../logger.ts";
 import type { SqlPort } from "../sql/port.ts";
-import type { RunTracer } from "../tracing/run-tracer.ts";
 import { DueWork } from "../triggers/due-work.ts";
 import type { TriggerPump } from "../triggers/pump.ts";
 import { Schedules, type ScheduleView, type When } from "../triggers/schedules.ts";
 import { AppState } from "./app-state.ts";
-import { DEFAULT_COALESCE } from "./coalescer.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { resolveDomains } from "./governance.ts";
 import type { ResumeCheck, ResumeRequest, RetryRequest } from "./run-control.ts";
-import { DEFAULT_INTERRUPT_REASON, RunDriver } from "./run-driver.ts";
+import { DEFAULT_INTERRUPT_REASON, type RunDriver } from "./run-driver.ts";
 import { RunActiveError } from "./run-errors.ts";
-import { newRunId } from "./run-id.ts";
-import { RunScheduler } from "./run-scheduler.ts";
+import type { RunScheduler } from "./run-scheduler.ts";
 import { decideStart, type StartContext } from "./run-start.ts";
 import { SessionAppContexts } from "./session-app-context.ts";
 import { SessionControl } from "./session-control.ts";
@@ -36,6 +33,7 @@ import {
   startChild,
 } from "./session-links.ts";
 import { restartLeftOverWork, sessionPump } from "./session-pump.ts";
+import { sessionRuns } from "./session-runs.ts";
 import {
   type RuntimeLimits,
   runtimeLimits,
@@ -49,12 +47,12 @@ import { WakeUp } from "./wake-up.ts";
 import { type ToolWorkflowResult, workflowResultEvents } from "./workflow-calls.ts";
 import type { WorkflowRunHostPort } from "./workflow-run/executor.ts";
 import type { WorkflowCall, WorkflowCallReply } from "./workflow-run/protocol.ts";
-import { workflowsUnavailable } from "./workflow-run/unavailable.ts";
 
 /**
  * One session: its ledger, its due work and its run. The Durable Object holds
  * one of these and forwards requests and alarms to it. It wires the pieces that live
- * beside it: the ledger and its projections (session-ledger.ts); a start's decision
+ * beside it: the ledger and its projections (session-ledger.ts); what drives its runs and
+ * what this server can do on Workflows (session-runs.ts); a start's decision
  * (run-start.ts); interrupt, abort, resume, retry and close (session-control.ts, over
  * run-control.ts's rules); which due work drives a run
  * (run-scheduler.ts); the handlers of all due work and their pump (session-pump.ts); the
@@ -77,16 +75,12 @@ export class SessionRuntime {
   readonly #driver: RunDriver;
   /** Which due work drives a run, for either executor. */
   readonly #runs: RunScheduler;
-  /**
-   * The Workflow executor's side of the session: the driver's pieces, one step per call.
-   * Absent without `options.workflowRuns`: no run of this session is on Workflows.
-   */
+  /** The Workflow executor's side of the session (session-runs.ts); absent without it. */
   readonly #host: WorkflowRunHostPort | undefined;
   readonly #pump: TriggerPump;
   /** Interrupt, abort, resume, retry and close, as the session commits them. */
   readonly #control: SessionControl;
   readonly #limits: RuntimeLimits;
-  readonly #tracer: RunTracer | undefined;
   readonly #tracing: SessionRuntimeOptions["tracing"];
   readonly #apps: SessionAppContexts;
   readonly schedules: Schedules;
@@ -107,7 +101,6 @@ export class SessionRuntime {
     const { ledger, projections, subscriptions, tracer } = sessionLedger(options, this.#clock);
     this.ledger = ledger;
     this.projections = projections;
-    this.#tracer = tracer;
     this.work = new DueWork(options.sql);
     this.#tracing = options.tracing;
     this.#wakeUp.follow(this.ledger, this.work, logger);
@@ -126,48 +119,20 @@ export class SessionRuntime {
       agent: options.agent,
       sessionId: options.sessionId,
     });
-    this.#starts = {
-      sql: options.sql,
-      sessionId: options.sessionId,
-      agent: options.agent,
-      // Without the executor's side, no port drives a run: a Workflow start is refused.
-      agentWorkflows: options.workflowRuns ? options.agentWorkflows : undefined,
-      state: this.state,
-      newId: options.newId ?? newRunId,
-    };
-    this.#driver = new RunDriver({
-      sql: options.sql,
-      ledger: this.ledger,
-      agent: options.agent,
-      sessionId: options.sessionId,
-      env: options.env ?? {},
-      clock: this.#clock,
-      coalesce: options.coalesce ?? DEFAULT_COALESCE,
-      faults: options.faults,
-      durable: options.durable ?? (async () => {}),
-      limits: this.#limits,
-      idlePromptCaches: options.idlePromptCaches,
-      state: this.state,
-      domains,
-      fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
-      tracer: this.#tracer,
-      app: (staged) => this.#apps.emitting((event, payload) => staged.emit(event, payload)),
-    });
-    this.#runs = new RunScheduler({
-      sql: options.sql,
+    const runs = sessionRuns(options, {
       ledger: this.ledger,
       work: this.work,
       clock: this.#clock,
+      state: this.state,
+      limits: this.#limits,
+      domains,
+      tracer,
+      app: (staged) => this.#apps.emitting((event, payload) => staged.emit(event, payload)),
     });
-    this.#host = options.workflowRuns?.host({
-      sql: options.sql,
-      driver: this.#driver,
-      agent: options.agent,
-      sessionId: options.sessionId,
-      maxToolResultBytes: this.#limits.maxToolResultBytes,
-      append: (events) => this.ledger.append(events),
-      executorOf: (runId) => this.#runs.executorOf(runId),
-    });
+    this.#starts = runs.starts;
+    this.#driver = runs.driver;
+    this.#runs = runs.scheduler;
+    this.#host = runs.host;
     this.schedules = new Schedules(options.appTriggers ?? [], {
       work: this.work,
       clock: this.#clock,
@@ -196,7 +161,7 @@ export class SessionRuntime {
       driver: this.#driver,
       runs: this.#runs,
       wakeUp: this.#wakeUp,
-      workflowsUnavailable: workflowsUnavailable(this.#starts.agentWorkflows),
+      workflowsUnavailable: runs.workflowsUnavailable,
     });
     this.#pump = sessionPump({
       options,

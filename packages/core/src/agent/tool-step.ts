@@ -4,10 +4,10 @@ import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-c
 import type { SqlPort } from "../sql/port.ts";
 import type { TriggerOutcome } from "../triggers/pump.ts";
 import type { Delegation } from "./define-subagent.ts";
-import type { AnyTool } from "./define-tool.ts";
 import { resultNeedsDurability, startNeedsDurability } from "./durability.ts";
 import type { RunDriverOptions } from "./run-driver.ts";
 import { handoff, sendLater, startKey } from "./subagents.ts";
+import type { ToolRules } from "./tool-rules.ts";
 import { runTool } from "./tool-runner.ts";
 import { createLater, workflowLaunch } from "./workflow-calls.ts";
 
@@ -34,10 +34,8 @@ export interface ToolStepHost {
   /** Whether the run is still running (read before each commit after an await). */
   stillRunning(runId: string): boolean;
   append(events: NewEvent[], effects?: (sql: SqlPort) => void): void;
-  /** The agent's tools and the MCP tools recorded for this run. */
-  tools(runId: string): readonly AnyTool[];
-  delegation(name: string): Delegation | undefined;
-  isWorkflow(name: string): boolean;
+  /** The run's tools, and who performs each call. */
+  readonly rules: ToolRules;
 }
 
 /** The calls of one step to perform (`Performable` of type `tools`). */
@@ -68,21 +66,31 @@ export async function runToolStep(
     );
   }
   const fresh = toRun.filter((c) => c.status === "requested" || c.status === "approved");
-  const tools = host.tools(runId);
+  const { rules } = host;
+  const tools = rules.tools(runId);
   const effectOf = (name: string) => tools.find((t) => t.name === name)?.effect ?? "irreversible";
-  const delegated = fresh.filter((c) => host.delegation(c.name));
+  const delegated = fresh.filter((c) => rules.delegation(c.name));
   // Workflow calls (new, or started by a deploy that ran them inline) go to an instance,
-  // unless the run's own Workflow performs them in its step.
+  // unless the run's own Workflow performs them in its step, or this server can create none:
+  // those fail now, and no workflow.started names an instance that never existed.
+  const onWorkflows = toRun
+    .filter((c) => !inStep && rules.isWorkflow(c.name))
+    .map((call) => ({ call, refused: o.workflowRefusal(call.name) }));
+  const refused = onWorkflows.flatMap(({ call: c, refused: error }): NewEvent[] =>
+    error
+      ? [{ kind: "tool.failed", runId, data: { step, callId: c.callId, name: c.name, error } }]
+      : [],
+  );
   const launches = await Promise.all(
-    toRun
-      .filter((c) => !inStep && host.isWorkflow(c.name))
-      .map((c) =>
+    onWorkflows
+      .filter((w) => !w.refused)
+      .map(({ call: c }) =>
         workflowLaunch(agent.name, sessionId, c, idempotencyKey(sessionId, runId, step, c.callId)),
       ),
   );
   // The await above sits between the decision and its commit: a run aborted meanwhile gets nothing.
   if (!host.stillRunning(runId)) return DONE;
-  if (fresh.length > 0 || launches.length > 0) {
+  if (fresh.length > 0 || launches.length > 0 || refused.length > 0) {
     const started: NewEvent[] = fresh.map((c) => ({
       kind: "tool.started",
       runId,
@@ -101,12 +109,17 @@ export async function runToolStep(
         o.sessionId,
         runId,
         c,
-        host.delegation(c.name) as Delegation,
+        rules.delegation(c.name) as Delegation,
         o.tracer?.stepContext(runId),
       ),
     );
     // A delegated call's start message (or instance creation) commits with its event (the outbox).
-    const events = [...started, ...handoffs.map((h) => h.event), ...launches.map((l) => l.event)];
+    const events = [
+      ...started,
+      ...handoffs.map((h) => h.event),
+      ...launches.map((l) => l.event),
+      ...refused,
+    ];
     host.append(events, (sql) => {
       const now = o.clock.now();
       for (const h of handoffs) sendLater(sql, startKey(h.message.parent), h.message, now);
@@ -127,7 +140,7 @@ export async function runToolStep(
   }
   await Promise.all(
     toRun
-      .filter((c) => !host.delegation(c.name) && !host.isWorkflow(c.name))
+      .filter((c) => !rules.delegation(c.name) && !rules.isWorkflow(c.name))
       .map(async (call) => {
         const key = call.idempotencyKey ?? idempotencyKey(sessionId, runId, step, call.callId);
         const start = o.clock.now();

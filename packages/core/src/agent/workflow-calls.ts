@@ -20,7 +20,9 @@ import {
  *
  * Invariants:
  * 1. A workflow call's `workflow.started` (status `delegated`) and the due-work
- *    row that creates its instance commit with its `tool.started`, in one transaction.
+ *    row that creates its instance commit with its `tool.started`, in one transaction; on a
+ *    server that cannot create its instance (`toolWorkflowRefusal`) neither is written, and
+ *    its `tool.failed` (`workflows_unavailable`) commits with its `tool.started` instead.
  * 2. The instance id is derived from the call's identity (agent, session, run, step
  *    and call id), so a redriven create names the same instance and creating an
  *    existing id counts as success, while a retried or resumed run (a new step; call
@@ -62,6 +64,11 @@ export interface ToolWorkflowStatus {
 
 /** Creates Workflow instances. Resolves to a refusal for permanent errors; throws for transient ones. */
 export interface ToolWorkflowPort {
+  /**
+   * Set when this port cannot create instances at all (the binding is missing): why, and what
+   * to add. A call is then failed at its start with it, and no `workflow.started` is written.
+   */
+  readonly unavailable?: ErrorInfo;
   create(instanceId: string, params: ToolWorkflowParams): Promise<ErrorInfo | undefined>;
   /** The status of an instance it created. Throws when the status cannot be read. */
   status(instanceId: string): Promise<ToolWorkflowStatus>;
@@ -166,9 +173,26 @@ export function toolWorkflowsUnavailable(params: Pick<ToolWorkflowParams, "tool"
 }
 
 /**
+ * Why this server can create no instance for an `executor: "workflow"` call of `tool` (no tool
+ * Workflow executor, no port, or a port whose binding is missing), or undefined when it can.
+ * Asked before a call's `workflow.started` is written (tool-step.ts): a call refused here fails
+ * at its start, so the ledger never names an instance that was never created.
+ */
+export type ToolWorkflowRefusal = (tool: string) => ErrorInfo | undefined;
+
+export function toolWorkflowRefusal(
+  executor: ToolWorkflowExecutor | undefined,
+  port: ToolWorkflowPort | undefined,
+): ToolWorkflowRefusal {
+  if (!executor || !port) return (tool) => toolWorkflowsUnavailable({ tool });
+  const why = port.unavailable;
+  return () => why;
+}
+
+/**
  * The `workflow.create` and `workflow.check` handlers of a server without the tool Workflow
- * executor: a call still waiting fails with `workflows_unavailable` (invariant 4: no call
- * waits forever), recorded as a report is.
+ * executor, for rows a deploy with it left: a call still waiting fails with
+ * `workflows_unavailable` (invariant 4: no call waits forever), recorded as a report is.
  */
 export function unavailableToolWorkflowHandlers(c: {
   readonly sql: SqlPort;

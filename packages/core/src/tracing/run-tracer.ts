@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from "../clock.ts";
 import { type ErrorInfo, type LedgerEvent, TERMINAL_KINDS } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { RUN_STATUS_AFTER } from "../ledger/projections/runs.ts";
@@ -14,6 +15,7 @@ import {
   toolSpan,
 } from "./gen-ai.ts";
 import { getRunTrace, type RunTraceRecord } from "./run-traces.ts";
+import { SinkFailures } from "./sink-failures.ts";
 import { derivedSpanId, type SpanRecord, type TraceSink } from "./trace-sink.ts";
 
 export interface RunTracerOptions {
@@ -23,8 +25,13 @@ export interface RunTracerOptions {
   readonly sessionId: string;
   /** Keeps the isolate alive for a flush (a Durable Object's `ctx.waitUntil`). */
   readonly waitUntil: (promise: Promise<unknown>) => void;
-  /** Where a sink's failure is logged (`trace sink failed`, error level). Default: silent. */
+  /**
+   * Where a sink's failures are logged (`trace sink failed`, error level, at most one line a
+   * minute: sink-failures.ts). Default: silent.
+   */
   readonly logger?: Logger;
+  /** The clock that spaces those lines. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -55,7 +62,8 @@ export interface RunTracerOptions {
  * 6. Spans are flushed when a step ends or fails, a run waits or a run ends, through
  *    `waitUntil`.
  * 7. Tracing never changes a run: a sink whose `record` throws loses that span (logged as
- *    `trace sink failed`), never the step, the command or the append that recorded it. The
+ *    `trace sink failed`, rate-limited: sink-failures.ts), never the step, the command or the
+ *    append that recorded it. The
  *    tracer records from a ledger listener, after the append committed, so a throw there
  *    would answer a committed command with a 500 and leave the run's later listeners
  *    (ledger.ts invariant 6) to catch up; OpenTelemetry's own SDKs never throw into the
@@ -65,9 +73,14 @@ export class RunTracer {
   readonly #o: RunTracerOptions;
   /** By run: the step span its last failed attempt recorded, so the `run.failed` that gives up adds no second one. */
   readonly #failed = new Map<string, string>();
+  readonly #sinkFailures: SinkFailures;
 
   constructor(options: RunTracerOptions) {
     this.#o = options;
+    this.#sinkFailures = new SinkFailures(
+      options.clock ?? systemClock,
+      options.logger ?? silentLogger,
+    );
     options.ledger.onAppend((events) => this.#committed(events));
   }
 
@@ -76,12 +89,10 @@ export class RunTracer {
     try {
       this.#o.sink.record(span);
     } catch (error) {
-      (this.#o.logger ?? silentLogger).error("trace sink failed", {
-        span: span.name,
-        traceId: span.traceId,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      this.#sinkFailures.failed(span, error);
+      return;
     }
+    this.#sinkFailures.recorded();
   }
 
   /** A model call that ended (with its usage) or failed. */
