@@ -2,11 +2,10 @@ import * as z from "zod/mini";
 import { NotFoundError } from "../errors/http-errors.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
-import type { When } from "../triggers/schedules.ts";
+import { MAX_SCHEDULE_AHEAD_MS, type When } from "../triggers/schedules.ts";
 import { jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
-const MAX_DELAY_MS = 10 * 365 * 24 * 3600_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 
 export const stateInput = z.object({
@@ -28,7 +27,7 @@ export const scheduleInput = z
         ),
     ),
     at: z.optional(z.union([z.iso.datetime(), z.number().check(z.int(), z.nonnegative())])),
-    delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_DELAY_MS))),
+    delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_SCHEDULE_AHEAD_MS))),
     cron: z.optional(text(1, 120)),
     timeZone: z.optional(text(1, 64)),
   })
