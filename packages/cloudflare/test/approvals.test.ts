@@ -64,6 +64,25 @@ describe("human in the loop over HTTP", () => {
     expect((await s.events()).length).toBe(before);
   });
 
+  // Review finding: `{ approved: false, result }` was taken as both: the ledger said the call
+  // was denied (approval.resolved approved: false) and completed it with the result.
+  it("a denial that carries a result is a 400 that names the conflict, and changes nothing", async () => {
+    const s = session("approver");
+    await s.post("runs", { input: { message: "pay" } });
+    await s.waitFor((e) => e.kind === "run.waiting");
+    const before = await s.events();
+    const callId = (before.find((e) => e.kind === "approval.requested")?.data as { callId: string })
+      .callId;
+    const response = await s.post("resume", {
+      approvals: [{ callId, approved: false, result: { paid: 0 } }],
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error.code).toBe("invalid_request");
+    expect(body.error.message).toContain("result");
+    expect(await s.events()).toEqual(before);
+  });
+
   it("resume of a completed run is a 409, and changes nothing", async () => {
     const s = session("chatty");
     await s.post("runs", { input: { message: "talk" } });
