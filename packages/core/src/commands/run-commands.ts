@@ -51,13 +51,21 @@ export const startInput = z.object({
 /** The start command's body (`POST .../runs`), as a caller writes it. */
 export type StartBody = z.input<typeof startInput>;
 
-export const decisionInput = z.object({
-  callId: text(1, 200),
-  approved: z.boolean(),
-  args: z.optional(json),
-  result: z.optional(json),
-  reason: z.optional(text(0, 1000)),
-});
+export const decisionInput = z
+  .object({
+    callId: text(1, 200),
+    approved: z.boolean(),
+    args: z.optional(json),
+    /** The call's output, recorded as its result (a client-side tool's, or a settled unknown outcome). */
+    result: z.optional(json),
+    reason: z.optional(text(0, 1000)),
+  })
+  .check(
+    z.refine((d) => d.approved || d.result === undefined, {
+      message:
+        "a denied call takes no result: send approved: true with the call's output, or approved: false with a reason",
+    }),
+  );
 
 export const resumeInput = z.object({
   mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
