@@ -131,6 +131,24 @@ describe("lock object with fencing tokens", () => {
     const lease = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
     expect(lease.fencingToken).toBe(1);
   });
+
+  // Review finding: a token the lock never issued, and a released one, were refused with
+  // messages that were not true of them ("another holder acquired the lock", "has expired").
+  it("the refusal says why: a token never issued, a released lease", async () => {
+    const name = lockName();
+    const lease = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
+    const future = await locks()
+      .fencedWrite(name, "k", "v", lease.fencingToken + 5)
+      .catch((e: unknown) => e);
+    expect(future).toBeInstanceOf(StaleFencingTokenError);
+    expect((future as Error).message).toContain("never issued");
+    await locks().release(name, lease.fencingToken);
+    const released = await locks()
+      .release(name, lease.fencingToken)
+      .catch((e: unknown) => e);
+    expect(released).toBeInstanceOf(StaleFencingTokenError);
+    expect((released as Error).message).toContain("released");
+  });
 });
 
 declare global {
