@@ -44,7 +44,13 @@ export const cancelInput = z.object({ key: text(1, 128) });
 
 const metricInput = z.object({
   metric: z.string().check(z.regex(NAME, "metric must be 1-100 letters, digits or _ . : / -")),
-  value: z.number(),
+  // Bounded so that sums of them stay finite (an overflow to Infinity is null in JSON).
+  value: z
+    .number()
+    .check(
+      z.gte(-Number.MAX_SAFE_INTEGER, "value must be at least -(2^53 - 1)"),
+      z.lte(Number.MAX_SAFE_INTEGER, "value must be at most 2^53 - 1"),
+    ),
   tags: z.optional(
     z
       .record(
