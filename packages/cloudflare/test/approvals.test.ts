@@ -71,8 +71,8 @@ describe("human in the loop over HTTP", () => {
     await s.post("runs", { input: { message: "pay" } });
     await s.waitFor((e) => e.kind === "run.waiting");
     const before = await s.events();
-    const callId = (before.find((e) => e.kind === "approval.requested")?.data as { callId: string })
-      .callId;
+    const requested = before.find((e) => e.kind === "approval.requested");
+    const callId = (requested?.data as { callId: string } | undefined)?.callId;
     const response = await s.post("resume", {
       approvals: [{ callId, approved: false, result: { paid: 0 } }],
     });

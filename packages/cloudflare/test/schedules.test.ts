@@ -194,7 +194,11 @@ describe("application triggers", () => {
     ["an `at` of epoch 0", { kind: "kick", at: 0 }, "invalid_request"],
     ["an `at` before 1970", { kind: "kick", at: "1969-12-31T23:59:59Z" }, "invalid_request"],
     ["an `at` in the year 9999", { kind: "kick", at: "9999-12-31T23:59:59Z" }, "invalid_request"],
-    ["an `at` of the largest safe integer", { kind: "kick", at: 9007199254740991 }, "invalid_request"],
+    [
+      "an `at` of the largest safe integer",
+      { kind: "kick", at: 9007199254740991 },
+      "invalid_request",
+    ],
   ];
   for (const [what, body, code] of bad) {
     it(`${what} is a 400 and schedules nothing`, async () => {
