@@ -67,14 +67,31 @@ export const decisionInput = z
     }),
   );
 
-export const resumeInput = z.object({
-  mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
-  message: z.optional(text(1, LIMITS.maxMessageChars)),
-  /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
-  messages: z.optional(priorMessagesInput),
-  checkpoint: z.optional(text(0, 40)),
-  approvals: z.optional(z.array(decisionInput).check(z.maxLength(100))),
-});
+export const resumeInput = z
+  .object({
+    mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
+    message: z.optional(text(1, LIMITS.maxMessageChars)),
+    /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
+    messages: z.optional(priorMessagesInput),
+    checkpoint: z.optional(text(0, 40)),
+    approvals: z.optional(z.array(decisionInput).check(z.maxLength(100))),
+  })
+  .check(
+    // Decisions continue the run where it waits; a message (which cancels the waiting calls) or a
+    // checkpoint would be dropped beside them, so the two are separate resumes.
+    z.refine(
+      (b) =>
+        !b.approvals?.length ||
+        ((b.mode === undefined || b.mode === "continue") &&
+          b.message === undefined &&
+          b.messages === undefined &&
+          b.checkpoint === undefined),
+      {
+        message:
+          'approvals answer the waiting calls and continue the run: send them alone (mode "continue" at most), and a message or a checkpoint in a resume of its own',
+      },
+    ),
+  );
 
 /** The resume command's body (`POST .../resume`): a mode, a message, a checkpoint or decisions. */
 export type ResumeBody = z.input<typeof resumeInput>;
