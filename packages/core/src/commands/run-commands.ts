@@ -91,15 +91,29 @@ export const resumeInput = z
           'approvals answer the waiting calls and continue the run: send them alone (mode "continue" at most), and a message or a checkpoint in a resume of its own',
       },
     ),
+    // Each field read by its mode only, never dropped: a message without a mode is "with_message".
+    z.refine((b) => b.mode !== "continue" || (b.message === undefined && !b.messages?.length), {
+      message:
+        'mode "continue" adds no message; send it with mode "with_message" (or "from_checkpoint")',
+    }),
+    z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
+      message: 'a "checkpoint" is read by mode "from_checkpoint" only; send that mode with it',
+    }),
   );
 
 /** The resume command's body (`POST .../resume`): a mode, a message, a checkpoint or decisions. */
 export type ResumeBody = z.input<typeof resumeInput>;
 
-export const retryInput = z.object({
-  mode: z._default(z.enum(["from_checkpoint", "from_start"]), "from_checkpoint"),
-  checkpoint: z.optional(text(0, 40)),
-});
+export const retryInput = z
+  .object({
+    mode: z._default(z.enum(["from_checkpoint", "from_start"]), "from_checkpoint"),
+    checkpoint: z.optional(text(0, 40)),
+  })
+  .check(
+    z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
+      message: 'mode "from_start" takes no "checkpoint"; retry from it with mode "from_checkpoint"',
+    }),
+  );
 
 export const forkInput = z.object({
   checkpoint: text(1, 40),
