@@ -174,6 +174,24 @@ describe("application triggers", () => {
     expect(list.schedules).toEqual([]);
   });
 
+  // Review finding: "at" is documented as an ISO date, but an ISO 8601 date-time with an
+  // offset (what Python's isoformat() and most non-JS clients send) was a 400.
+  it("an `at` with a UTC offset is the instant it names", async () => {
+    const s = session("probe");
+    const at = new Date(Date.now() + 3_600_000);
+    const offset = new Date(at.getTime() + 2 * 3_600_000)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "+02:00");
+    const response = await s.post("schedules", { kind: "kick", key: "offset", at: offset });
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as { dueAt: number }).dueAt).toBe(
+      Math.floor(at.getTime() / 1000) * 1000,
+    );
+    expect((await s.fetch(s.url("schedules", "key=offset"), { method: "DELETE" })).status).toBe(
+      200,
+    );
+  });
+
   const bad: [string, unknown, string][] = [
     ["cron that does not parse", { kind: "kick", cron: "every monday" }, "invalid_cron"],
     ["an unknown kind", { kind: "nope", delayMs: 0 }, "unknown_trigger_kind"],
