@@ -26,7 +26,10 @@ export const scheduleInput = z
           z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, "key must be 1-128 letters, digits, _ . : or -"),
         ),
     ),
-    at: z.optional(z.union([z.iso.datetime(), z.number().check(z.int(), z.nonnegative())])),
+    // An ISO 8601 date-time in UTC (`Z`) or with an offset (`+02:00`), or epoch ms.
+    at: z.optional(
+      z.union([z.iso.datetime({ offset: true }), z.number().check(z.int(), z.nonnegative())]),
+    ),
     delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_SCHEDULE_AHEAD_MS))),
     cron: z.optional(text(1, 120)),
     timeZone: z.optional(text(1, 64)),
