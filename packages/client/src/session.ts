@@ -215,7 +215,8 @@ export class AgentSession {
   /**
    * Moves a paused, interrupted or failed run again: `{ mode: "continue" }`,
    * `{ mode: "with_message", message }`, `{ mode: "from_checkpoint", checkpoint }`
-   * (a checkpoint id), and/or `approvals`. The body is the server's own (`ResumeBody`).
+   * (a checkpoint id), or `approvals` (alone: with a message or a checkpoint, a 400). The
+   * body is the server's own (`ResumeBody`).
    */
   resume(request: ResumeRequest, options: CallOptions = {}): Promise<RunControlResponse> {
     return this.#post("/resume", request, options);

@@ -64,6 +64,49 @@ describe("human in the loop over HTTP", () => {
     expect((await s.events()).length).toBe(before);
   });
 
+  // Review finding: `{ approved: false, result }` was taken as both: the ledger said the call
+  // was denied (approval.resolved approved: false) and completed it with the result.
+  it("a denial that carries a result is a 400 that names the conflict, and changes nothing", async () => {
+    const s = session("approver");
+    await s.post("runs", { input: { message: "pay" } });
+    await s.waitFor((e) => e.kind === "run.waiting");
+    const before = await s.events();
+    const requested = before.find((e) => e.kind === "approval.requested");
+    const callId = (requested?.data as { callId: string } | undefined)?.callId;
+    const response = await s.post("resume", {
+      approvals: [{ callId, approved: false, result: { paid: 0 } }],
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error.code).toBe("invalid_request");
+    expect(body.error.message).toContain("result");
+    expect(await s.events()).toEqual(before);
+  });
+
+  // Review finding: approvals with a message (or a checkpoint) were applied and the message
+  // dropped without a word; `with_message` means cancelling the calls the approvals answer.
+  it("approvals together with a message or a checkpoint are a 400, and change nothing", async () => {
+    const s = session("approver");
+    await s.post("runs", { input: { message: "pay" } });
+    await s.waitFor((e) => e.kind === "run.waiting");
+    const before = await s.events();
+    const requested = before.find((e) => e.kind === "approval.requested");
+    const callId = (requested?.data as { callId: string } | undefined)?.callId;
+    const approvals = [{ callId, approved: true }];
+    for (const extra of [
+      { mode: "with_message", message: "no, pay only the first" },
+      { message: "and then tell me" },
+      { mode: "from_checkpoint", checkpoint: "1" },
+    ]) {
+      const response = await s.post("resume", { ...extra, approvals });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as ErrorBody).error.code).toBe("invalid_request");
+    }
+    expect(await s.events()).toEqual(before);
+    // `continue` is what approvals do anyway: still taken.
+    expect((await s.post("resume", { mode: "continue", approvals })).status).toBe(202);
+  });
+
   it("resume of a completed run is a 409, and changes nothing", async () => {
     const s = session("chatty");
     await s.post("runs", { input: { message: "talk" } });

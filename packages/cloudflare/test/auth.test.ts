@@ -98,6 +98,31 @@ describe("session routes need a signed session token", () => {
     expect(await other.events()).toEqual([]);
   });
 
+  // Review finding: a fork writes the target session's ledger, but only the source's token was
+  // checked: a token for one session could create (squat) any other empty session of the
+  // agent, with its own conversation in it, though every other write to that session needs a
+  // token naming it.
+  it("a fork into another session needs authority over that session: a token for the source alone is a 403", async () => {
+    const mine = session("probe");
+    await mine.post("runs", { input: { message: "go" } });
+    await mine.waitFor((e) => e.kind === "run.completed");
+    const checkpoint = (
+      (await (await mine.get("checkpoints")).json()) as { checkpoints: { id: string }[] }
+    ).checkpoints[0]?.id;
+    const other = session("probe");
+    const token = await mintSessionToken(secret(), { agent: "probe", session: mine.session });
+    await expectDenied(
+      await call(`/agents/probe/${mine.session}/fork`, token, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ checkpoint, session: other.session }),
+      }),
+      403,
+      "wrong_session",
+    );
+    expect(await other.events()).toEqual([]);
+  });
+
   it("a read-only token cannot write", async () => {
     const s = session("probe");
     const token = await mintSessionToken(secret(), {

@@ -322,6 +322,35 @@ describe("the cross-session index", () => {
     expect(tools.rows).toMatchObject([{ name: "ping", count: 2 }]);
   });
 
+  // Review finding: a fork copies its source's ledger prefix, and the copied model and tool
+  // events were delivered to the index as the fork's own usage, so GET /usage counted the
+  // source's model calls and tokens twice (once per fork) though no model was called again.
+  it("a fork that calls no model adds nothing to GET /usage: copied history is not spent again", async () => {
+    const a = await indexedRun();
+    const before = (await (await indexGet("/usage?agent=indexed&kind=model")).json()) as {
+      rows: { count: number; inputTokens: number }[];
+    };
+    const { checkpoints } = (await (await a.get("checkpoints")).json()) as {
+      checkpoints: { id: string; kind: string }[];
+    };
+    const last = checkpoints.at(-1)!;
+    const target = `${a.session}-fork`;
+    expect((await a.post("fork", { checkpoint: last.id, session: target })).status).toBe(201);
+    const fork = session("indexed", target);
+    await until(
+      () => outboxSize(fork.stub()),
+      (n) => n === 0,
+    );
+    const listed = (await (await indexGet("/sessions?agent=indexed")).json()) as {
+      sessions: { session: string }[];
+    };
+    expect(listed.sessions.map((row) => row.session)).toContain(target);
+    const after = (await (await indexGet("/usage?agent=indexed&kind=model")).json()) as {
+      rows: { count: number; inputTokens: number }[];
+    };
+    expect(after.rows).toEqual(before.rows);
+  });
+
   it("the index routes need an admin token; a session token is refused", async () => {
     const s = session("indexed");
     const sessionToken = await mintSessionToken(env.AUTH_SECRET, {

@@ -113,6 +113,42 @@ describe("lock object with fencing tokens", () => {
       code: "invalid_lock_name",
     });
   });
+
+  // Review finding: an acquire without an owner (untyped JS, or an owner read from a missing
+  // env var) answered a lease, but stored no holder: the lock was free, so a second caller
+  // acquired it at once, and the first holder's fenced writes were refused as expired.
+  it("an acquire without an owner string is a 400 and takes nothing", async () => {
+    const name = lockName();
+    for (const owner of [undefined, null, 7]) {
+      await expect(
+        locks().acquire(name, { ttlMs: 10_000, owner } as unknown as {
+          ttlMs: number;
+          owner: string;
+        }),
+      ).rejects.toMatchObject({ code: "invalid_owner", status: 400 });
+    }
+    expect(await locks().info(name)).toMatchObject({ locked: false, fencingToken: 0 });
+    const lease = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
+    expect(lease.fencingToken).toBe(1);
+  });
+
+  // Review finding: a token the lock never issued, and a released one, were refused with
+  // messages that were not true of them ("another holder acquired the lock", "has expired").
+  it("the refusal says why: a token never issued, a released lease", async () => {
+    const name = lockName();
+    const lease = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
+    const future = await locks()
+      .fencedWrite(name, "k", "v", lease.fencingToken + 5)
+      .catch((e: unknown) => e);
+    expect(future).toBeInstanceOf(StaleFencingTokenError);
+    expect((future as Error).message).toContain("never issued");
+    await locks().release(name, lease.fencingToken);
+    const released = await locks()
+      .release(name, lease.fencingToken)
+      .catch((e: unknown) => e);
+    expect(released).toBeInstanceOf(StaleFencingTokenError);
+    expect((released as Error).message).toContain("released");
+  });
 });
 
 declare global {

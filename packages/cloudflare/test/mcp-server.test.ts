@@ -186,6 +186,23 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 
+  // Review finding: api.md says a run that fails, is aborted or interrupted, or waits ends the
+  // call with a message naming the session; a failed or aborted one did not name it, so a
+  // caller that let the server pick `mcp-<uuid>` could not find the run to retry it.
+  it("a failed run ends the call with isError and a message naming the session, to retry it there", async () => {
+    const session = `mcp_${Date.now()}_failed`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "verbose", session });
+    const client = await connect("verbose", token);
+    const result = await client.callTool({
+      name: "verbose",
+      arguments: { message: "hi", session },
+    });
+    expect(result.isError).toBe(true);
+    expect(JSON.stringify(result.content)).toContain("the run failed");
+    expect(JSON.stringify(result.content)).toContain(`session ${session}`);
+    await client.close();
+  });
+
   it("a read-only token cannot start a run over MCP (the start command's scope)", async () => {
     const session = `mcp_${Date.now()}_ro`;
     const token = await mintSessionToken(env.AUTH_SECRET, {

@@ -174,6 +174,24 @@ describe("application triggers", () => {
     expect(list.schedules).toEqual([]);
   });
 
+  // Review finding: "at" is documented as an ISO date, but an ISO 8601 date-time with an
+  // offset (what Python's isoformat() and most non-JS clients send) was a 400.
+  it("an `at` with a UTC offset is the instant it names", async () => {
+    const s = session("probe");
+    const at = new Date(Date.now() + 3_600_000);
+    const offset = new Date(at.getTime() + 2 * 3_600_000)
+      .toISOString()
+      .replace(/\.\d{3}Z$/, "+02:00");
+    const response = await s.post("schedules", { kind: "kick", key: "offset", at: offset });
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as { dueAt: number }).dueAt).toBe(
+      Math.floor(at.getTime() / 1000) * 1000,
+    );
+    expect((await s.fetch(s.url("schedules", "key=offset"), { method: "DELETE" })).status).toBe(
+      200,
+    );
+  });
+
   const bad: [string, unknown, string][] = [
     ["cron that does not parse", { kind: "kick", cron: "every monday" }, "invalid_cron"],
     ["an unknown kind", { kind: "nope", delayMs: 0 }, "unknown_trigger_kind"],
@@ -187,6 +205,16 @@ describe("application triggers", () => {
     [
       "a payload that fails its schema",
       { kind: "kick", payload: { message: 7 }, delayMs: 0 },
+      "invalid_request",
+    ],
+    // Review finding: these were 500s (workerd's setAlarm refuses a time <= 0 and one after
+    // 2189) that left the schedule stored anyway.
+    ["an `at` of epoch 0", { kind: "kick", at: 0 }, "invalid_request"],
+    ["an `at` before 1970", { kind: "kick", at: "1969-12-31T23:59:59Z" }, "invalid_request"],
+    ["an `at` in the year 9999", { kind: "kick", at: "9999-12-31T23:59:59Z" }, "invalid_request"],
+    [
+      "an `at` of the largest safe integer",
+      { kind: "kick", at: 9007199254740991 },
       "invalid_request",
     ],
   ];

@@ -12,15 +12,21 @@ export class LockHeldError extends ConflictError {
   }
 }
 
-/** 409: a fencing token that is no longer the lock's current one. The write is refused. */
+/**
+ * 409: a fencing token that is not the lock's current, unexpired holder's. The write, refresh
+ * or release is refused; the message says which case it is.
+ */
 export class StaleFencingTokenError extends ConflictError {
   override name = "StaleFencingTokenError";
   constructor(name: string, token: number, currentToken: number, expired: boolean) {
+    const lock = `fencing token ${String(token).slice(0, 20)} of lock "${name.slice(0, 100)}"`;
     super(
       "stale_fencing_token",
       expired
-        ? `fencing token ${token} of lock "${name.slice(0, 100)}" has expired; acquire the lock again before writing`
-        : `fencing token ${token} of lock "${name.slice(0, 100)}" is stale (current is ${currentToken}); another holder acquired the lock, so this write is refused`,
+        ? `${lock} has expired or was released; acquire the lock again`
+        : typeof token === "number" && token > currentToken
+          ? `${lock} was never issued by this lock (the latest is ${currentToken}); use the fencingToken that acquire returned`
+          : `${lock} is stale (current is ${currentToken}); another holder acquired the lock, so this is refused`,
       { details: { token, currentToken, expired } },
     );
   }

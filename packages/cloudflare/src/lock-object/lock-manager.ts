@@ -42,7 +42,12 @@ export class LockManager {
   /** Like `acquire`, but answers `{ acquired: false, owner, expiresAt }` instead of throwing. */
   async tryAcquire(name: string, options: AcquireOptions): Promise<AcquireResult> {
     checkTtl(options.ttlMs);
-    if (options.owner === "") throw new BadRequestError("invalid_owner", "owner must not be empty");
+    // A holder is stored by its owner: without one the lock would answer a lease yet hold nothing.
+    if (typeof options.owner !== "string" || options.owner === "")
+      throw new BadRequestError(
+        "invalid_owner",
+        `owner must be a non-empty string naming the holder; got ${options.owner === "" ? '""' : typeof options.owner}`,
+      );
     return (await this.#stub(name).acquire(name, options.owner, options.ttlMs)) as AcquireResult;
   }
 

@@ -129,9 +129,11 @@ function ending(event: LedgerEvent, session: string, whole: string): ToolAnswer 
       };
     }
     case "run.failed":
-      return failure(`the run failed (${event.data.error.code}): ${event.data.error.message}`);
+      return failure(
+        `the run failed (${event.data.error.code}): ${event.data.error.message}; retry it on session ${session} (POST .../retry)`,
+      );
     case "run.aborted":
-      return failure(`the run was aborted: ${event.data.reason}`);
+      return failure(`the run was aborted on session ${session}: ${event.data.reason}`);
     case "run.interrupted":
       return failure(
         `the run was interrupted: ${event.data.reason}; resume it on session ${session}`,

@@ -83,7 +83,11 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
   if (request.approvals && request.approvals.length > 0)
     return decideApprovals(state, run, request.approvals);
   const pending = state.calls.filter((c) => PENDING.has(c.status));
-  const mode = request.mode ?? (request.messages?.length ? "with_message" : "continue");
+  // A message or messages without a mode resume with them (the body's schema refuses them
+  // beside an explicit "continue").
+  const mode =
+    request.mode ??
+    (request.message !== undefined || request.messages?.length ? "with_message" : "continue");
   // Continuing a run that waits for decisions would only make it wait again (two events, no
   // change): a client polling canResume -> resume would grow the ledger for nothing.
   if (mode === "continue" && run.status === "waiting" && pending.length > 0) {
@@ -95,11 +99,6 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
     );
   }
   const messages = request.messages?.length ? [...request.messages] : undefined;
-  if (messages && mode === "continue")
-    throw new BadRequestError(
-      "invalid_request",
-      'mode "continue" adds no messages; send them with mode "with_message" or "from_checkpoint"',
-    );
   if (mode === "from_checkpoint") {
     const checkpoint = requireCheckpoint(state, run, request.checkpoint);
     return [

@@ -2,11 +2,10 @@ import * as z from "zod/mini";
 import { NotFoundError } from "../errors/http-errors.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
-import type { When } from "../triggers/schedules.ts";
+import { MAX_SCHEDULE_AHEAD_MS, type When } from "../triggers/schedules.ts";
 import { jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
-const MAX_DELAY_MS = 10 * 365 * 24 * 3600_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 
 export const stateInput = z.object({
@@ -27,8 +26,11 @@ export const scheduleInput = z
           z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, "key must be 1-128 letters, digits, _ . : or -"),
         ),
     ),
-    at: z.optional(z.union([z.iso.datetime(), z.number().check(z.int(), z.nonnegative())])),
-    delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_DELAY_MS))),
+    // An ISO 8601 date-time in UTC (`Z`) or with an offset (`+02:00`), or epoch ms.
+    at: z.optional(
+      z.union([z.iso.datetime({ offset: true }), z.number().check(z.int(), z.nonnegative())]),
+    ),
+    delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_SCHEDULE_AHEAD_MS))),
     cron: z.optional(text(1, 120)),
     timeZone: z.optional(text(1, 64)),
   })
@@ -45,7 +47,13 @@ export const cancelInput = z.object({ key: text(1, 128) });
 
 const metricInput = z.object({
   metric: z.string().check(z.regex(NAME, "metric must be 1-100 letters, digits or _ . : / -")),
-  value: z.number(),
+  // Bounded so that sums of them stay finite (an overflow to Infinity is null in JSON).
+  value: z
+    .number()
+    .check(
+      z.gte(-Number.MAX_SAFE_INTEGER, "value must be at least -(2^53 - 1)"),
+      z.lte(Number.MAX_SAFE_INTEGER, "value must be at most 2^53 - 1"),
+    ),
   tags: z.optional(
     z
       .record(

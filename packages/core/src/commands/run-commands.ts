@@ -51,30 +51,69 @@ export const startInput = z.object({
 /** The start command's body (`POST .../runs`), as a caller writes it. */
 export type StartBody = z.input<typeof startInput>;
 
-export const decisionInput = z.object({
-  callId: text(1, 200),
-  approved: z.boolean(),
-  args: z.optional(json),
-  result: z.optional(json),
-  reason: z.optional(text(0, 1000)),
-});
+export const decisionInput = z
+  .object({
+    callId: text(1, 200),
+    approved: z.boolean(),
+    args: z.optional(json),
+    /** The call's output, recorded as its result (a client-side tool's, or a settled unknown outcome). */
+    result: z.optional(json),
+    reason: z.optional(text(0, 1000)),
+  })
+  .check(
+    z.refine((d) => d.approved || d.result === undefined, {
+      message:
+        "a denied call takes no result: send approved: true with the call's output, or approved: false with a reason",
+    }),
+  );
 
-export const resumeInput = z.object({
-  mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
-  message: z.optional(text(1, LIMITS.maxMessageChars)),
-  /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
-  messages: z.optional(priorMessagesInput),
-  checkpoint: z.optional(text(0, 40)),
-  approvals: z.optional(z.array(decisionInput).check(z.maxLength(100))),
-});
+export const resumeInput = z
+  .object({
+    mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
+    message: z.optional(text(1, LIMITS.maxMessageChars)),
+    /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
+    messages: z.optional(priorMessagesInput),
+    checkpoint: z.optional(text(0, 40)),
+    approvals: z.optional(z.array(decisionInput).check(z.maxLength(100))),
+  })
+  .check(
+    // Decisions continue the run where it waits; a message (which cancels the waiting calls) or a
+    // checkpoint would be dropped beside them, so the two are separate resumes.
+    z.refine(
+      (b) =>
+        !b.approvals?.length ||
+        ((b.mode === undefined || b.mode === "continue") &&
+          b.message === undefined &&
+          b.messages === undefined &&
+          b.checkpoint === undefined),
+      {
+        message:
+          'approvals answer the waiting calls and continue the run: send them alone (mode "continue" at most), and a message or a checkpoint in a resume of its own',
+      },
+    ),
+    // Each field read by its mode only, never dropped: a message without a mode is "with_message".
+    z.refine((b) => b.mode !== "continue" || (b.message === undefined && !b.messages?.length), {
+      message:
+        'mode "continue" adds no message; send it with mode "with_message" (or "from_checkpoint")',
+    }),
+    z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
+      message: 'a "checkpoint" is read by mode "from_checkpoint" only; send that mode with it',
+    }),
+  );
 
 /** The resume command's body (`POST .../resume`): a mode, a message, a checkpoint or decisions. */
 export type ResumeBody = z.input<typeof resumeInput>;
 
-export const retryInput = z.object({
-  mode: z._default(z.enum(["from_checkpoint", "from_start"]), "from_checkpoint"),
-  checkpoint: z.optional(text(0, 40)),
-});
+export const retryInput = z
+  .object({
+    mode: z._default(z.enum(["from_checkpoint", "from_start"]), "from_checkpoint"),
+    checkpoint: z.optional(text(0, 40)),
+  })
+  .check(
+    z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
+      message: 'mode "from_start" takes no "checkpoint"; retry from it with mode "from_checkpoint"',
+    }),
+  );
 
 export const forkInput = z.object({
   checkpoint: text(1, 40),

@@ -14,6 +14,12 @@ import {
 import type { DueItem, DueWork } from "./due-work.ts";
 import type { TriggerHandler, TriggerOutcome } from "./pump.ts";
 
+/**
+ * How far ahead a schedule may be due (10 years), for `delayMs` and `at` alike. The Durable
+ * Object alarm that wakes a session takes no time at or before the epoch nor after 2189.
+ */
+export const MAX_SCHEDULE_AHEAD_MS = 10 * 365 * 24 * 3600_000;
+
 /** When a schedule is due: exactly one of these. */
 export type When =
   | { readonly at: number }
@@ -115,7 +121,7 @@ export class Schedules {
       "cron" in when
         ? this.#cron()(when.cron, when.timeZone, now)
         : "at" in when
-          ? when.at
+          ? checkedAt(when.at, now)
           : now + when.delayMs;
     const stored: StoredPayload = {
       payload: data,
@@ -266,6 +272,23 @@ function storedPayload(definition: TriggerDefinition, key: string, payload: unkn
     "invalid_trigger_payload",
     `schedule "${key}": its stored payload no longer matches the "${definition.kind}" trigger's payload schema (${parsed.summary}); cancel the schedule and create it again with a valid payload`,
   );
+}
+
+/** An `at` the session's alarm can wake for: after the epoch, at most 10 years ahead (else a 400). */
+function checkedAt(at: number, now: number): number {
+  if (!Number.isFinite(at) || at < 1) {
+    throw new BadRequestError(
+      "invalid_request",
+      `"at" must be after 1970-01-01T00:00:00Z (epoch ms 1 or more); a time in the past is due at once`,
+    );
+  }
+  if (at > now + MAX_SCHEDULE_AHEAD_MS) {
+    throw new BadRequestError(
+      "invalid_request",
+      `"at" (epoch ms ${at}) is more than 10 years ahead; schedule it nearer, or with a cron`,
+    );
+  }
+  return at;
 }
 
 function keyOf(item: DueItem): string {
