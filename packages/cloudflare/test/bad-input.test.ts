@@ -79,6 +79,20 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     );
   });
 
+  it("a session id past the limit is refused with its length and the limit, shown cut with a mark", async () => {
+    const long = "a".repeat(300);
+    const response = await session("probe").fetch(`${BASE}/agents/probe/${long}/status`);
+    const body = await expectError(response, 400, "invalid_path");
+    expect(body.error.message).toBe(
+      `the session id "${"a".repeat(40)}…" (300 characters) is too long: the limit is 128 characters; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+    );
+    // An id within the limit whose characters are wrong is shown whole, as before.
+    const bad = await session("probe").fetch(`${BASE}/agents/probe/bad%20id!/status`);
+    expect((await expectError(bad, 400, "invalid_path")).error.message).toBe(
+      'the session id "bad id!" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)',
+    );
+  });
+
   const malformed = [
     "/agents/assistant/%E0/status",
     "/agents/probe/%/status",

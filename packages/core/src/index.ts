@@ -275,7 +275,13 @@ export type {
 export type { IndexedSession, SessionQuery, SessionsPage } from "./http/index-views.ts";
 export { assertJsonDepth, JsonTooDeepError } from "./http/json-depth.ts";
 export { bodyLimit, LIMITS } from "./http/limits.ts";
-export { decodePathSegment, ID_PATTERN } from "./http/path-segment.ts";
+export {
+  decodePathSegment,
+  ID_PATTERN,
+  ID_RULE,
+  MAX_ID_CHARS,
+  quoteInput,
+} from "./http/path-segment.ts";
 export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";
 export { type StatusResponse, sessionStatus } from "./http/routes/read-routes.ts";
