@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { LIMITS } from "@durable-agents/core";
+import { LIMITS, sessionRoutes } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
 import { routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
@@ -218,6 +218,29 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     expect(mcpBody.error.message).toContain("serveAgentMcp");
     const slash = await expectError(await SELF.fetch(`${BASE}/mcp/probe/`), 404, "not_found");
     expect(slash.error.message).toContain("trailing slash");
+  });
+
+  it("the 404 of a path that is no route lists the routes this Worker serves, from their declarations", async () => {
+    const { STREAMS: _, ...noStreams } = env as typeof env & { STREAMS?: DurableObjectNamespace };
+    // The README's Worker: no index, no STREAMS, no MCP.
+    const bare = await routeRequest(new Request(`${BASE}/nowhere`), noStreams, undefined, {
+      server: { agents: [], options: {} },
+    });
+    const { message } = (await expectError(bare, 404, "not_found")).error;
+    expect(message).toMatch(/^no route for GET \/nowhere; /);
+    // Every built-in session route (the route table's), and the WebSocket.
+    const actions = /\/agents\/:agent\/:session\/\{([^}]+)\}/.exec(message)?.[1]?.split(",");
+    expect(actions?.sort()).toEqual([...Object.keys(sessionRoutes()), "ws"].sort());
+    expect(message).toContain("POST /chat/:agent and GET /chat/:agent/:id/stream");
+    // Nothing this Worker does not serve.
+    expect(message).not.toContain("/sessions");
+    expect(message).not.toContain("/v1/stream");
+    expect(message).not.toContain("/mcp");
+    // The fixture Worker serves the index, Durable Streams and MCP: each is listed.
+    const full = (await expectError(await SELF.fetch(`${BASE}/nowhere`), 404, "not_found")).error;
+    expect(full.message).toContain("the index is GET /sessions and GET /usage");
+    expect(full.message).toContain("Durable Streams are /v1/stream/:name");
+    expect(full.message).toContain("MCP is /mcp/:agent");
   });
 
   it("interrupt and abort without an active run are 409", async () => {
