@@ -247,6 +247,7 @@ export {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  quoteInput,
   RetryableError,
   TerminalError,
   UserError,
@@ -280,7 +281,6 @@ export {
   ID_PATTERN,
   ID_RULE,
   MAX_ID_CHARS,
-  quoteInput,
 } from "./http/path-segment.ts";
 export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";

@@ -1,4 +1,5 @@
 import { BadRequestError } from "../errors/http-errors.ts";
+import { quoteInput } from "../errors/quote-input.ts";
 
 /** The most characters an agent name or session id has. */
 export const MAX_ID_CHARS = 128;
@@ -12,16 +13,6 @@ export const ID_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_ID_CHAR
 
 /** ID_PATTERN in words, for the messages that refuse an id. */
 export const ID_RULE = `use 1-${MAX_ID_CHARS} letters, digits, _, - or . (starting with a letter or digit)`;
-
-/**
- * `value` quoted for an error message: whole up to `max` characters; longer, its first `max`
- * marked as cut (`…`) and its length given, so a reader never takes the cut for the value.
- */
-export function quoteInput(value: string, max = 40): string {
-  return value.length > max
-    ? `"${value.slice(0, max)}…" (${value.length} characters)`
-    : `"${value}"`;
-}
 
 /**
  * Decodes one percent-encoded path segment (RFC 3986 2.1) into the one canonical form
