@@ -100,6 +100,17 @@ describe("quickstart under wrangler dev", () => {
     expect(await fromLan.json()).toMatchObject({
       error: { code: "auth_not_configured", message: expect.stringContaining("192.0.2.7") },
     });
+    // From this machine under a name that is not loopback (a Host set by hand, a tunnel that
+    // forwards its public name): refused as the caller's mistake, a 403 that says what to do.
+    // (fetch drops a `host` header, a forbidden header name in the Fetch spec: node:http sends it.)
+    const misdirected = await getWithHost(
+      `${dev.baseUrl}/agents/assistant/${session}/status`,
+      "example.com",
+    );
+    expect(misdirected.status).toBe(403);
+    expect(JSON.parse(misdirected.body)).toMatchObject({
+      error: { code: "host_not_local", message: expect.stringContaining('"example.com"') },
+    });
   });
 
   it("requests refused before their body is read get a 4xx and leave no uncaught exception in the server log", async () => {
@@ -279,5 +290,21 @@ function rawRequest(
     );
     request.on("error", reject);
     request.end(body);
+  });
+}
+
+/** A GET with the `Host` header set by hand, as `curl -H 'Host: ...'` sends it. */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers: { host } }, (response) => {
+      let text = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk: string) => {
+        text += chunk;
+      });
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text }));
+    });
+    request.on("error", reject);
+    request.end();
   });
 }

@@ -3,7 +3,7 @@
  * that is taken, and a banner that tells the truth about the model the Worker uses.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { delimiter, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -28,13 +28,21 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-/** Runs the start script as `npm start` does (node_modules/.bin on PATH), in its own group. */
-async function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
+/**
+ * Runs the start script as `npm start` does (node_modules/.bin on PATH), in its own group;
+ * with `via: "npm"`, through the real `npm start` (npm, its script shell, then the script).
+ */
+async function start(
+  args: string[],
+  env: Record<string, string> = {},
+  via: "node" | "npm" = "node",
+): Promise<Started> {
   const state = tempState("start");
   cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+  const own = [...args, "--persist-to", state, "--inspector-port", String(await freePort())];
   const child = spawn(
-    process.execPath,
-    [START, ...args, "--persist-to", state, "--inspector-port", String(await freePort())],
+    via === "npm" ? "npm" : process.execPath,
+    via === "npm" ? ["start", "--", ...own] : [START, ...own],
     {
       cwd: ROOT,
       detached: true,
@@ -108,6 +116,56 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   }, 5_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Every process descended from `pid` now (Linux: each /proc/<pid>/stat names its parent). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited while listed
+    }
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing paren.
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `/proc/<pid>/cmdline`, for a message about a process left behind. */
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ").slice(0, 120);
+  } catch {
+    return "(gone)";
+  }
+}
+
+/** The pids of `pids` still running once they stopped, or after 60 s of waiting (then a failure). */
+async function leftRunning(pids: readonly number[]): Promise<string[]> {
+  for (let i = 0; i < 300 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 200));
+  return pids.filter(alive).map((pid) => `${pid} ${commandOf(pid)}`);
 }
 
 function listen(port: number): Promise<Server> {
@@ -199,6 +257,22 @@ describe("npm start", () => {
     const proof = await listen(suggested);
     await new Promise((done) => proof.close(done));
   });
+
+  // A signal sent to npm alone (kill <pid>, a supervisor, an IDE's stop button), not to the
+  // terminal's process group: npm passes SIGINT and SIGTERM to its script, and dies of
+  // SIGHUP or SIGKILL. Nothing `npm start` started may outlive it: wrangler, workerd, esbuild.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"] as const) {
+    it(`${signal} to the npm process alone stops every process npm start started`, async () => {
+      const started = await start(["--port", String(await freePort())], {}, "npm");
+      await banner(started);
+      const npm = started.child.pid as number;
+      const tree = descendants(npm);
+      expect(tree.map(commandOf).join("\n")).toMatch(/workerd/);
+      process.kill(npm, signal);
+      // npm itself too: it waits for its script, so it is gone only once the script stopped.
+      expect(await leftRunning([npm, ...tree])).toEqual([]);
+    });
+  }
 
   it("the banner names the model the Worker really uses (PORT, and a key passed as a Worker var)", async () => {
     const port = await freePort();

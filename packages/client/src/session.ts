@@ -222,14 +222,22 @@ export class AgentSession {
     return this.#post("/resume", request, options);
   }
 
-  /** Approves or denies a call that waits for approval (resume with one approval). */
+  /**
+   * Answers a call that waits (a resume with one decision): approves or denies it, with
+   * `args` to run it with other arguments; or, for a client-side tool (`client: true`), gives
+   * its output as `result` (JSON) with `approved: true`, and the call completes with it.
+   */
   approve(
     callId: string,
     approved: boolean,
-    options: CallOptions & { args?: unknown } = {},
+    options: CallOptions & { args?: unknown; result?: unknown } = {},
   ): Promise<RunControlResponse> {
-    const approval: Approval =
-      options.args === undefined ? { callId, approved } : { callId, approved, args: options.args };
+    const approval: Approval = {
+      callId,
+      approved,
+      ...(options.args === undefined ? {} : { args: options.args }),
+      ...(options.result === undefined ? {} : { result: options.result }),
+    };
     return this.resume({ mode: "continue", approvals: [approval] }, options);
   }
 

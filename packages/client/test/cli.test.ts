@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { calculatorAgent, holdRuns, payer, refused, releaseHeld } from "./agents.ts";
+import { calculatorAgent, clock, holdRuns, payer, refused, releaseHeld } from "./agents.ts";
 import type { RealServer } from "./real-server.ts";
 import { finishedRun, ledger, start } from "./support.ts";
 
@@ -52,7 +52,13 @@ function cli(
 /** A server with the calculator agent paced at `paceMs` per streamed chunk, and the others. */
 function serve(paceMs = 0, options: Parameters<typeof start>[0] = {}): Promise<RealServer> {
   return start({
-    agents: [calculatorAgent("assistant", paceMs), calculatorAgent("helper"), payer, refused],
+    agents: [
+      calculatorAgent("assistant", paceMs),
+      calculatorAgent("helper"),
+      payer,
+      refused,
+      clock,
+    ],
     ...options,
   });
 }
@@ -316,6 +322,82 @@ describe("durable-agents chat, paused and detached", () => {
     expect(result.stderr).toBe(
       "run is waiting (approval). Answer with: durable-agents approve payer/p1 <callId> [--deny]\n",
     );
+  });
+
+  it("a client-side tool's wait says how to send its output; approve --result sends it and the run goes on", async () => {
+    server = await serve();
+    const url = server.url;
+    const waiting = await cli([
+      "chat",
+      "what time is it?",
+      "--agent",
+      "clock",
+      "--session",
+      "t1",
+      "--url",
+      url,
+    ]);
+    expect(waiting.code).toBe(0);
+    expect(waiting.stdout).toBe(
+      "⏸ browser_time({}) waits for the client's output (call call_0_0)\nsession: t1\n",
+    );
+    expect(waiting.stderr).toBe(
+      "run is waiting (approval). Send the output of browser_time with: durable-agents approve clock/t1 call_0_0 --result '<json>'\n",
+    );
+    // Bad JSON: a usage error that names the flag, and nothing is sent.
+    const before = server.requests.length;
+    const bad = await cli([
+      "approve",
+      "clock/t1",
+      "call_0_0",
+      "--result",
+      "{time: noon}",
+      "--url",
+      url,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("error: --result is not valid JSON ({time: noon})");
+    expect(bad.stderr).toContain("See: durable-agents approve --help");
+    expect(server.requests.length).toBe(before);
+    // --result is an answer, not an approval with something else.
+    const both = await cli([
+      "approve",
+      "clock/t1",
+      "call_0_0",
+      "--result",
+      "1",
+      "--deny",
+      "--url",
+      url,
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("error: --result answers the call with its output");
+    expect(server.requests.length).toBe(before);
+    const sent = await cli([
+      "approve",
+      "clock/t1",
+      "call_0_0",
+      "--result",
+      '{"time":"noon"}',
+      "--url",
+      url,
+    ]);
+    expect(sent.stderr).toBe("");
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/^run r1: running\n← \{"time":"noon"\}\nIt is noon\.\n$/);
+    expect(server.requests.filter((r) => r.method === "POST").at(-1)).toMatchObject({
+      path: "/agents/clock/t1/resume",
+      body: {
+        mode: "continue",
+        approvals: [{ callId: "call_0_0", approved: true, result: { time: "noon" } }],
+      },
+    });
+  });
+
+  it("approve --help says how to send a client-side tool's output", async () => {
+    const help = await cli(["approve", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--result <json> +send this as the output of a client-side tool/);
   });
 
   it("Ctrl-C detaches: the run goes on, and the CLI says how to follow or stop it", async () => {

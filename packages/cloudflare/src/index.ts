@@ -24,6 +24,7 @@ export {
   type AuthTarget,
   allowLocalDev,
   DEV_AUTH_SECRET,
+  HostNotLocalError,
   isLoopback,
   type LocalDevOptions,
   OriginNotAllowedError,

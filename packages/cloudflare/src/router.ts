@@ -11,8 +11,9 @@ import {
   type PriceTable,
   readBytes,
   routeScope,
+  sessionActions,
 } from "@durable-agents/core";
-import { CHAT_ROOT, chatRoute } from "./agent-object/chat-path.ts";
+import { CHAT_ROOT, CHAT_ROUTES, chatRoute } from "./agent-object/chat-path.ts";
 import { AgentNotFoundError } from "./agent-object/registry.ts";
 import { parseSessionPath, sessionObjectName } from "./agent-object/session-path.ts";
 import {
@@ -35,6 +36,9 @@ import {
 } from "./router-options.ts";
 import { routeStreamRequest, STREAM_ROOT } from "./stream-object/route-stream-request.ts";
 import type { StreamVars } from "./stream-object/stream-config.ts";
+
+/** Where `/mcp/:agent` is served (with `options.mcp`). */
+const MCP_ROOT = "/mcp/";
 
 export interface RouterEnv {
   readonly AGENTS: DurableObjectNamespace;
@@ -136,7 +140,10 @@ export async function routeRequest(
       assertSessionIndex(index, "routeRequest");
       return await index.serve(request, bindings, { prices });
     }
-    const agent = options.mcp && /^\/mcp\/([^/]+)$/.exec(url.pathname)?.[1];
+    const agent =
+      options.mcp && url.pathname.startsWith(MCP_ROOT)
+        ? /^[^/]+$/.exec(url.pathname.slice(MCP_ROOT.length))?.[0]
+        : undefined;
     if (options.mcp && agent !== undefined && AGENT_NAME_PATTERN.test(agent)) {
       // The door, before the MCP transport: the session routes' check (a 401 carries
       // `www-authenticate`, as MCP's authorization spec asks of HTTP transports). `read`:
@@ -193,7 +200,7 @@ export async function routeRequest(
     }
     throw new NotFoundError(
       "not_found",
-      `no route for ${request.method} ${url.pathname.slice(0, 100)}${unservedDoor(url.pathname, options.mcp !== undefined)}; session routes are /agents/:agent/:session/{runs,status,messages,events,interrupt,abort}; chat (useChat) is POST /chat/:agent and GET /chat/:agent/:id/stream; the index is GET /sessions and GET /usage`,
+      `no route for ${request.method} ${url.pathname.slice(0, 100)}${unservedDoor(url.pathname, options.mcp !== undefined)}; ${servedRoutes({ index: index !== undefined, streams: env.STREAMS !== undefined, mcp: options.mcp !== undefined })}`,
     );
   } catch (error) {
     return errorResponse(error, (cause) =>
@@ -247,10 +254,27 @@ function agentTarget(raw: string | undefined, action: string, request: Request):
 }
 
 /** Why a door routeRequest can serve is not served by this Worker: what would turn it on. */
+/**
+ * The routes this Worker serves, each from its own declaration (the session route table, the
+ * chat URLs, the index paths, the stream root), and only those it serves: the index with an
+ * index, `/v1/stream/*` with a STREAMS binding, `/mcp/:agent` with `mcp`.
+ */
+function servedRoutes(served: { index: boolean; streams: boolean; mcp: boolean }): string {
+  const routes = [
+    `session routes are /agents/:agent/:session/{${[...sessionActions(), "ws"].join(",")}}`,
+    `chat (useChat) is ${CHAT_ROUTES.join(" and ")}`,
+  ];
+  if (served.index)
+    routes.push(`the index is ${[...INDEX_PATHS].map((path) => `GET ${path}`).join(" and ")}`);
+  if (served.streams) routes.push(`Durable Streams are ${STREAM_ROOT}:name`);
+  if (served.mcp) routes.push(`MCP is ${MCP_ROOT}:agent`);
+  return routes.join("; ");
+}
+
 function unservedDoor(pathname: string, mcp: boolean): string {
   if (pathname.startsWith(STREAM_ROOT))
     return " (Durable Streams are served with a STREAMS binding: bind DurableStreamObject as STREAMS in wrangler.jsonc and export it from the Worker)";
-  if (pathname.startsWith("/mcp/"))
+  if (pathname.startsWith(MCP_ROOT))
     return mcp
       ? " (/mcp/:agent takes an agent name of 1-64 lowercase letters, digits, _ or -, and no trailing slash)"
       : " (agents are served over MCP when routeRequest is given `mcp: { serve: serveAgentMcp }`, from @durable-agents/cloudflare/mcp)";

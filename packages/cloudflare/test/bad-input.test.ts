@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { LIMITS } from "@durable-agents/core";
+import { LIMITS, sessionRoutes } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
 import { routeRequest } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
@@ -76,6 +76,20 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
       await SELF.fetch(`${BASE}/agents/probe/bad%20id!/status`),
       401,
       "unauthorized",
+    );
+  });
+
+  it("a session id past the limit is refused with its length and the limit, shown cut with a mark", async () => {
+    const long = "a".repeat(300);
+    const response = await session("probe").fetch(`${BASE}/agents/probe/${long}/status`);
+    const body = await expectError(response, 400, "invalid_path");
+    expect(body.error.message).toBe(
+      `the session id "${"a".repeat(40)}…" (300 characters) is too long: the limit is 128 characters; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+    );
+    // An id within the limit whose characters are wrong is shown whole, as before.
+    const bad = await session("probe").fetch(`${BASE}/agents/probe/bad%20id!/status`);
+    expect((await expectError(bad, 400, "invalid_path")).error.message).toBe(
+      'the session id "bad id!" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)',
     );
   });
 
@@ -204,6 +218,29 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
     expect(mcpBody.error.message).toContain("serveAgentMcp");
     const slash = await expectError(await SELF.fetch(`${BASE}/mcp/probe/`), 404, "not_found");
     expect(slash.error.message).toContain("trailing slash");
+  });
+
+  it("the 404 of a path that is no route lists the routes this Worker serves, from their declarations", async () => {
+    const { STREAMS: _, ...noStreams } = env as typeof env & { STREAMS?: DurableObjectNamespace };
+    // The README's Worker: no index, no STREAMS, no MCP.
+    const bare = await routeRequest(new Request(`${BASE}/nowhere`), noStreams, undefined, {
+      server: { agents: [], options: {} },
+    });
+    const { message } = (await expectError(bare, 404, "not_found")).error;
+    expect(message).toMatch(/^no route for GET \/nowhere; /);
+    // Every built-in session route (the route table's), and the WebSocket.
+    const actions = /\/agents\/:agent\/:session\/\{([^}]+)\}/.exec(message)?.[1]?.split(",");
+    expect(actions?.sort()).toEqual([...Object.keys(sessionRoutes()), "ws"].sort());
+    expect(message).toContain("POST /chat/:agent and GET /chat/:agent/:id/stream");
+    // Nothing this Worker does not serve.
+    expect(message).not.toContain("/sessions");
+    expect(message).not.toContain("/v1/stream");
+    expect(message).not.toContain("/mcp");
+    // The fixture Worker serves the index, Durable Streams and MCP: each is listed.
+    const full = (await expectError(await SELF.fetch(`${BASE}/nowhere`), 404, "not_found")).error;
+    expect(full.message).toContain("the index is GET /sessions and GET /usage");
+    expect(full.message).toContain("Durable Streams are /v1/stream/:name");
+    expect(full.message).toContain("MCP is /mcp/:agent");
   });
 
   it("interrupt and abort without an active run are 409", async () => {

@@ -69,3 +69,27 @@ describe("Last-Event-ID wins over ?offset= on every SSE read", () => {
     expect(resumed).toEqual(all.slice(cut + 1));
   });
 });
+
+describe("a bad Last-Event-ID is refused by its name, not as an offset", () => {
+  it("GET .../events (live=sse), .../agui and .../ui-stream: 400 naming Last-Event-ID and what to send", async () => {
+    const s = await completedRun();
+    for (const [route, query] of [
+      ["events", "offset=-1&live=sse"],
+      ["agui", "offset=-1"],
+      ["ui-stream", "offset=-1"],
+    ] as const) {
+      for (const id of ["garbage", "9999999999999999"]) {
+        const response = await s.fetch(s.url(route, query), { headers: { "last-event-id": id } });
+        expect([route, id, response.status]).toEqual([route, id, 400]);
+        const { error } = (await response.json()) as { error: { message: string } };
+        expect(error.message, `${route} ${id}`).toContain(`Last-Event-ID "${id}"`);
+        expect(error.message, `${route} ${id}`).not.toContain("Stream-Next-Offset");
+        expect(error.message, `${route} ${id}`).toContain("reconnect without it");
+      }
+    }
+    // A bad ?offset= is still named as the offset it is.
+    const response = await s.fetch(s.url("events", "offset=garbage&live=sse"));
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toContain('offset "garbage" is not a ledger offset');
+  });
+});

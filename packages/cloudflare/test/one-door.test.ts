@@ -603,6 +603,38 @@ describe("one rule, declared once, at every door of the Worker", () => {
     expect(error.message).toContain("192.0.2.7");
   });
 
+  it("local dev asked under a name that is not loopback, over loopback (a spoofed Host, a tunnel on this machine): every door refuses with 403 host_not_local, which says what to do; a deployed Worker without a secret still fails with 500 auth_not_configured", async () => {
+    const logged: string[] = [];
+    const logger = {
+      ...silentLogger,
+      error: (message: string) => void logged.push(`error: ${message}`),
+    };
+    const worker = localDevWorker({ logger });
+    // wrangler dev sets CF-Connecting-IP to the socket's peer: 127.0.0.1 for a client on this
+    // machine, whatever Host it sent (curl -H 'Host: example.com', a tunnel's forwarded Host).
+    const overLoopback = (ip: string) => (request: Request) => {
+      const headers = new Headers(request.headers);
+      headers.set("cf-connecting-ip", ip);
+      return worker(new Request(request, { headers }));
+    };
+    const misdirected = { status: 403, code: "host_not_local" };
+    for (const ip of ["127.0.0.1", "::1"]) {
+      const outcomes = await answers(overLoopback(ip), "http://example.com");
+      expect([ip, outcomes]).toEqual([ip, mapValues(outcomes, () => misdirected)]);
+    }
+    const response = await overLoopback("127.0.0.1")(new Request("http://example.com/sessions"));
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toContain('"example.com"');
+    expect(error.message).toContain("http://127.0.0.1:8787");
+    expect(error.message).toContain("AUTH_SECRET");
+    // The caller refused, not the server misconfigured: no error log.
+    expect(logged).toEqual([]);
+    // A deployed Worker: Cloudflare names the client's own address in CF-Connecting-IP.
+    const refused = { status: 500, code: "auth_not_configured" };
+    const deployed = await answers(overLoopback("203.0.113.9"), "https://agents.example.com");
+    expect(deployed).toEqual(mapValues(deployed, () => refused));
+  });
+
   it("without a rule and AUTH_SECRET, the public dev secret opens nothing to another site's page: a token minted with it is refused there", async () => {
     const devToken = await mintIndexToken(DEV_AUTH_SECRET);
     const noSecret = { ...env, AUTH_SECRET: undefined };

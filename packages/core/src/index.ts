@@ -247,6 +247,7 @@ export {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  quoteInput,
   RetryableError,
   TerminalError,
   UserError,
@@ -275,7 +276,12 @@ export type {
 export type { IndexedSession, SessionQuery, SessionsPage } from "./http/index-views.ts";
 export { assertJsonDepth, JsonTooDeepError } from "./http/json-depth.ts";
 export { bodyLimit, LIMITS } from "./http/limits.ts";
-export { decodePathSegment, ID_PATTERN } from "./http/path-segment.ts";
+export {
+  decodePathSegment,
+  ID_PATTERN,
+  ID_RULE,
+  MAX_ID_CHARS,
+} from "./http/path-segment.ts";
 export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";
 export { type StatusResponse, sessionStatus } from "./http/routes/read-routes.ts";

@@ -50,6 +50,21 @@ function usageMessage(error: unknown, known: readonly string[]): string {
   return message;
 }
 
+/**
+ * The value of a `--name <json>` flag, parsed. Not JSON: a usage error that names the flag,
+ * shows the value and the parser's complaint, and says to quote it (nothing is sent).
+ */
+export function parseJsonFlag(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const shown = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+    throw new UsageError(
+      `--${name} is not valid JSON (${shown}): ${error instanceof Error ? error.message : String(error)}; quote it for the shell, e.g. --${name} '{"key":"value"}'`,
+    );
+  }
+}
+
 /** `--url`, else `DURABLE_AGENTS_URL`, else the local dev server. */
 export function resolveUrl(flag: string | undefined, env: NodeJS.ProcessEnv): string {
   const url = flag ?? env.DURABLE_AGENTS_URL ?? DEFAULT_BASE_URL;

@@ -1,5 +1,6 @@
 import { followRun, type RunEndEvent } from "../follow-run.ts";
 import type { AgentSession } from "../session.ts";
+import type { LedgerEvent } from "../types.ts";
 import { type CliContext, EXIT } from "./context.ts";
 import { ChatRenderer } from "./render.ts";
 
@@ -22,6 +23,7 @@ export async function followToExit(
     `  stop it:   durable-agents interrupt ${target}\n`;
   const events = followRun(session, { ...run, signal: ctx.signal, retry: ctx.retry });
   let end: RunEndEvent | undefined;
+  const waits = new PendingCalls();
   for (;;) {
     const next = await events.next();
     if (next.done) {
@@ -29,14 +31,20 @@ export async function followToExit(
       break;
     }
     resumeAt = next.value.offset;
+    waits.see(next.value);
     ctx.out(ctx.json ? `${JSON.stringify(next.value)}\n` : renderer.render(next.value));
   }
   ctx.onDetach = undefined;
   ctx.out(ctx.json ? "" : renderer.finish());
-  return reportEnd(ctx, target, end);
+  return reportEnd(ctx, target, end, waits);
 }
 
-function reportEnd(ctx: CliContext, target: string, end: RunEndEvent | undefined): number {
+function reportEnd(
+  ctx: CliContext,
+  target: string,
+  end: RunEndEvent | undefined,
+  waits: PendingCalls,
+): number {
   const { style } = ctx;
   switch (end?.kind) {
     case "run.completed":
@@ -44,7 +52,7 @@ function reportEnd(ctx: CliContext, target: string, end: RunEndEvent | undefined
     case "run.waiting":
       ctx.err(
         style.yellow(`run is waiting (${end.data.reason}). `) +
-          waitingHint(target, end.data.reason),
+          waitingHint(target, end.data.reason, waits),
       );
       return EXIT.ok;
     case "run.failed":
@@ -68,9 +76,51 @@ function reportEnd(ctx: CliContext, target: string, end: RunEndEvent | undefined
   }
 }
 
-/** What moves a waiting run on: a human's answer, or the delegated work's own report. */
-function waitingHint(target: string, reason: string): string {
-  if (reason === "approval" || reason === "outcome_unknown")
-    return `Answer with: durable-agents approve ${target} <callId> [--deny]\n`;
+/**
+ * The calls of this run that wait for an answer, as the events followed said: an approval
+ * (`approval.requested`) or a client-side tool's output (the same event with `client: true`,
+ * answered by `approvals: [{ callId, approved: true, result }]`, docs/api.md).
+ */
+class PendingCalls {
+  readonly #calls = new Map<string, { name: string; client: boolean }>();
+
+  see(event: LedgerEvent): void {
+    if (event.kind === "approval.requested")
+      this.#calls.set(event.data.callId, {
+        name: event.data.name,
+        client: event.data.client === true,
+      });
+    else if (event.kind === "approval.resolved") this.#calls.delete(event.data.callId);
+  }
+
+  /** The client-side tools' calls that wait for their output. */
+  clientCalls(): { callId: string; name: string }[] {
+    return [...this.#calls]
+      .filter(([, c]) => c.client)
+      .map(([callId, { name }]) => ({ callId, name }));
+  }
+
+  /** Whether a call waits for a human's approval (not a client-side tool's output). */
+  hasApprovals(): boolean {
+    return [...this.#calls.values()].some((c) => !c.client);
+  }
+}
+
+/**
+ * What moves a waiting run on: a human's answer (`approve`, `--deny`), a client-side tool's
+ * output (`approve --result`), or the delegated work's own report.
+ */
+function waitingHint(target: string, reason: string, waits: PendingCalls): string {
+  if (reason === "approval" || reason === "outcome_unknown") {
+    const outputs = waits
+      .clientCalls()
+      .map(
+        ({ callId, name }) =>
+          `Send the output of ${name} with: durable-agents approve ${target} ${callId} --result '<json>'\n`,
+      );
+    if (outputs.length > 0 && !waits.hasApprovals() && reason === "approval")
+      return outputs.join("");
+    return `${outputs.join("")}Answer with: durable-agents approve ${target} <callId> [--deny]\n`;
+  }
   return `It goes on by itself when the ${reason} answers; follow it with: durable-agents tail ${target} --offset now\n`;
 }

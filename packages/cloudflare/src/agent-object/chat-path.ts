@@ -9,6 +9,12 @@ import { BadRequestError, bodyLimit, readBytes } from "@durable-agents/core";
  */
 export const CHAT_ROOT = "/chat/";
 
+/** The chat URLs `chatRoute` serves, as the 404 of a path that is no route names them. */
+export const CHAT_ROUTES: readonly string[] = [
+  `POST ${CHAT_ROOT}:agent`,
+  `GET ${CHAT_ROOT}:agent/:id/stream`,
+];
+
 /** The request rewritten onto its session route; undefined when it is not a chat URL. */
 export async function chatRoute(request: Request): Promise<Request | undefined> {
   const url = new URL(request.url);

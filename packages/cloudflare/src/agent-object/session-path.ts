@@ -1,4 +1,11 @@
-import { BadRequestError, decodePathSegment, ID_PATTERN } from "@durable-agents/core";
+import {
+  BadRequestError,
+  decodePathSegment,
+  ID_PATTERN,
+  ID_RULE,
+  MAX_ID_CHARS,
+  quoteInput,
+} from "@durable-agents/core";
 
 export interface SessionPath {
   /** Decoded: the one canonical form, used for the object name, tokens and the ledger. */
@@ -31,18 +38,24 @@ function decodeId(raw: string, what: "agent name" | "session id"): string {
 
 /**
  * An agent name or session id as the object name takes it: 1-128 letters, digits, `_`, `-`,
- * `.`, starting with a letter or digit. Throws a 400 `invalid_path` otherwise.
+ * `.`, starting with a letter or digit (ID_PATTERN). Throws a 400 `invalid_path` otherwise,
+ * saying the length and the limit when it is too long.
  */
 export function checkId(value: string, what: "agent name" | "session id"): string {
   if (typeof value !== "string")
     throw new BadRequestError(
       "invalid_path",
-      `the ${what} must be a string (got a ${value === null ? "null" : typeof value}); use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+      `the ${what} must be a string (got a ${value === null ? "null" : typeof value}); ${ID_RULE}`,
+    );
+  if (value.length > MAX_ID_CHARS)
+    throw new BadRequestError(
+      "invalid_path",
+      `the ${what} ${quoteInput(value)} is too long: the limit is ${MAX_ID_CHARS} characters; ${ID_RULE}`,
     );
   if (!ID_PATTERN.test(value))
     throw new BadRequestError(
       "invalid_path",
-      `the ${what} "${value.slice(0, 40)}" is invalid; use 1-128 letters, digits, _, - or . (starting with a letter or digit)`,
+      `the ${what} ${quoteInput(value)} is invalid; ${ID_RULE}`,
     );
   return value;
 }

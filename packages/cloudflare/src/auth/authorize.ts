@@ -222,7 +222,9 @@ export interface LocalDevOptions {
  * itself (the request's own origin: scheme, host and port) or of one in `options.origins`.
  * Everything else gets the default token check, so a deploy is never open: a page on another
  * site or another loopback port (any local dev server) is refused with 403
- * `origin_not_allowed`; a public host or a network peer with 500 `auth_not_configured`.
+ * `origin_not_allowed`; a host that is not loopback asked from this machine (a `Host` set by
+ * hand, a tunnel's name) with 403 `host_not_local`; a public host from a public address (a
+ * deployed Worker) or a network peer with 500 `auth_not_configured`.
  *
  * Only for a dev server bound to loopback (`npm start` binds 127.0.0.1). The host is the
  * `Host` header, and under `wrangler dev --ip 0.0.0.0` (Docker, a LAN) a machine on the

@@ -12,6 +12,7 @@ export {
 export {
   AuthNotConfiguredError,
   DEV_AUTH_SECRET,
+  HostNotLocalError,
   isLoopback,
   MIN_SECRET_CHARS,
   OriginNotAllowedError,

@@ -51,13 +51,35 @@ export class OriginNotAllowedError extends ForbiddenError {
 }
 
 /**
- * Whether `request` is local dev's, and if not, why: `public_host` (not to a loopback host),
- * `network_peer` (CF-Connecting-IP names a peer that is not loopback) or `page` (a browser
- * page that is neither the request's own origin nor one of `origins`).
+ * 403 `host_not_local`: a client on this machine asked a dev server that runs without
+ * AUTH_SECRET under a host name that is not loopback (a `Host` header set by hand, a tunnel
+ * or proxy on this machine that forwards its public name). The caller refused, not an operator
+ * error: the server is set up right for local dev, which answers only loopback names. Not 421
+ * (RFC 9110, 15.5.20): that invites a client to retry on another connection, and no
+ * connection to this server is the right one for that name.
+ */
+export class HostNotLocalError extends ForbiddenError {
+  override name = "HostNotLocalError";
+  constructor(host: string) {
+    super(
+      "host_not_local",
+      `this dev server runs without AUTH_SECRET, so it answers only requests to a loopback host (127.0.0.1, localhost or [::1]); this one names the host "${host}" (its Host header). Use the address the server printed, e.g. http://127.0.0.1:8787; if a tunnel or proxy forwards that name here, the server is reachable beyond this machine: set AUTH_SECRET and send tokens (docs/api.md#auth)`,
+    );
+  }
+}
+
+/**
+ * Whether `request` is local dev's, and if not, why: `public_host` (not to a loopback host,
+ * from no peer this machine is: a deployed Worker, where CF-Connecting-IP is the client's
+ * address), `foreign_host` (not to a loopback host, but over loopback: wrangler dev on this
+ * machine, asked under another name), `network_peer` (CF-Connecting-IP names a peer that is
+ * not loopback) or `page` (a browser page that is neither the request's own origin nor one
+ * of `origins`).
  */
 export type LocalDevCheck =
   | { readonly type: "local" }
   | { readonly type: "public_host" }
+  | { readonly type: "foreign_host"; readonly host: string }
   | { readonly type: "network_peer"; readonly peer: string }
   | { readonly type: "page"; readonly page: string; readonly own: string };
 
@@ -65,7 +87,9 @@ export type LocalDevCheck =
  * Local dev's own callers: a request to a loopback host, over loopback, that no page but the
  * server's own (or one the app listed) sent.
  * - The host is the request URL's, which `wrangler dev` takes from the `Host` header: a deploy
- *   is never reached at a loopback one, but any client can send `Host: localhost`.
+ *   is never reached at a loopback one, but any client can send `Host: localhost`. A host that
+ *   is not loopback reached over loopback (CF-Connecting-IP a loopback address, which
+ *   Cloudflare's edge never sets) is wrangler dev asked under another name: `foreign_host`.
  * - So the peer must be this machine too. `wrangler dev` (miniflare's entry worker) sets
  *   `CF-Connecting-IP` to the socket's peer address when the client sent none; a request whose
  *   `CF-Connecting-IP` is not a loopback address (remotePeer) came over the network, as it can
@@ -89,7 +113,11 @@ export function localDevCheck(
   request: Request,
   origins: ReadonlySet<string> = NO_ORIGINS,
 ): LocalDevCheck {
-  if (!isLoopback(request)) return { type: "public_host" };
+  if (!isLoopback(request)) {
+    if (request.headers.has("cf-connecting-ip") && remotePeer(request) === undefined)
+      return { type: "foreign_host", host: new URL(request.url).host.slice(0, 100) };
+    return { type: "public_host" };
+  }
   const peer = remotePeer(request);
   if (peer !== undefined) return { type: "network_peer", peer };
   const page = request.headers.get("origin");
@@ -125,13 +153,15 @@ export function remotePeer(request: Request): string | undefined {
 
 let announced = false;
 let pageRefusalSaid = false;
+let hostRefusalSaid = false;
 
 /**
  * The HMAC secret for this request: AUTH_SECRET, or the dev secret for local dev
  * (localDevCheck, with `origins` the pages listed besides the request's own).
  * @throws AuthNotConfiguredError (500, logged) when AUTH_SECRET is unset or short outside local
  *   dev: on a public host, or from a network peer; OriginNotAllowedError (403, a warning said
- *   once) when a page that is not local dev's sent it.
+ *   once) when a page that is not local dev's sent it; HostNotLocalError (403, a warning said
+ *   once) when this machine asked it under a host that is not loopback.
  */
 export function resolveSecret(
   env: Record<string, unknown>,
@@ -156,6 +186,14 @@ export function resolveSecret(
         );
       }
       throw new OriginNotAllowedError(check.page, check.own);
+    case "foreign_host":
+      if (!hostRefusalSaid) {
+        hostRefusalSaid = true;
+        logger.warn(
+          `auth: refusing requests to the host "${check.host}" over loopback (403 host_not_local; said once, for any host): AUTH_SECRET is not set, and local dev answers only loopback hosts`,
+        );
+      }
+      throw new HostNotLocalError(check.host);
     case "network_peer":
       logger.error(
         `refusing a request from ${check.peer} on the network: AUTH_SECRET is not set, and local dev serves only this machine`,

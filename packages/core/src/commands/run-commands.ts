@@ -4,7 +4,7 @@ import type { ResumeRequest } from "../agent/run-control.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
-import { ID_PATTERN } from "../http/path-segment.ts";
+import { ID_PATTERN, ID_RULE } from "../http/path-segment.ts";
 import type { JsonValue } from "../ledger/events.ts";
 import { jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
@@ -118,7 +118,7 @@ export const retryInput = z
 export const forkInput = z.object({
   checkpoint: text(1, 40),
   session: z.optional(
-    z.string().check(z.regex(ID_PATTERN, "session must be 1-128 letters, digits, _, - or .")),
+    z.string().check(z.regex(ID_PATTERN, `session is not a session id; ${ID_RULE}`)),
   ),
 });
 

@@ -13,3 +13,4 @@ export {
   NotFoundError,
   PayloadTooLargeError,
 } from "./http-errors.ts";
+export { quoteInput } from "./quote-input.ts";

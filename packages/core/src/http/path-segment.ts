@@ -1,11 +1,18 @@
 import { BadRequestError } from "../errors/http-errors.ts";
+import { quoteInput } from "../errors/quote-input.ts";
+
+/** The most characters an agent name or session id has. */
+export const MAX_ID_CHARS = 128;
 
 /**
  * An agent name or session id, decoded: 1-128 letters, digits, `_`, `-`, `.`, starting with a
  * letter or digit. The one rule for ids, wherever they arrive (a path, a fork's or an MCP
  * tool's `session`).
  */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const ID_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_ID_CHARS - 1}}$`);
+
+/** ID_PATTERN in words, for the messages that refuse an id. */
+export const ID_RULE = `use 1-${MAX_ID_CHARS} letters, digits, _, - or . (starting with a letter or digit)`;
 
 /**
  * Decodes one percent-encoded path segment (RFC 3986 2.1) into the one canonical form
@@ -19,7 +26,7 @@ export function decodePathSegment(raw: string, what: string): string {
   } catch {
     throw new BadRequestError(
       "invalid_path",
-      `the ${what} "${raw.slice(0, 40)}" is not valid percent-encoding: each % must start a %XX byte of valid UTF-8; encode the id with encodeURIComponent`,
+      `the ${what} ${quoteInput(raw)} is not valid percent-encoding: each % must start a %XX byte of valid UTF-8; encode the id with encodeURIComponent`,
     );
   }
 }

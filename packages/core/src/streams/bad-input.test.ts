@@ -137,6 +137,25 @@ describe("bad inputs", () => {
     expect(await snapshot(s, "two")).toEqual(before);
   });
 
+  it("an SSE reader's bad Last-Event-ID is refused by that name, a bad ?offset= by its own", async () => {
+    const s = server();
+    await call(s, "sse", { method: "PUT", headers: { "content-type": "text/plain" }, body: "x" });
+    const message = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await call(s, path, { headers });
+      expect(res.status).toBe(400);
+      return ((await res.json()) as { error: { message: string } }).error.message;
+    };
+    for (const id of ["garbage", "zz_0000000000000001"]) {
+      const refused = await message("sse?offset=-1&live=sse", { "last-event-id": id });
+      expect(refused).toContain(`Last-Event-ID "${id}"`);
+      expect(refused).not.toContain("Stream-Next-Offset");
+      expect(refused).toContain("reconnect without it");
+    }
+    expect(await message("sse?offset=garbage&live=sse")).toBe(
+      'offset "garbage" is malformed; use -1, now, or a Stream-Next-Offset value returned by this stream',
+    );
+  });
+
   it("rejects offsets from a deleted stream once the URL is re-created", async () => {
     const s = server();
     await call(s, "again", {

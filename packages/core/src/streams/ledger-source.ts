@@ -114,7 +114,7 @@ export function ledgerReadSource(
     bytePositions: false,
     etagId: "ledger",
     state: () => ({ tail: ledger.tail, closed: ledger.closed }),
-    parseOffset: (token, state) => decodeOffset(token, state.tail),
+    parseOffset: (token, state, from) => decodeOffset(token, state.tail, from),
     formatOffset: encodeOffset,
     read(from, maxBytes) {
       const last = reads.get(ledger);

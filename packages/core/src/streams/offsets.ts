@@ -9,6 +9,8 @@
  * 3. A stream re-created after delete gets a fresh random tag, so offsets from the old
  *    stream, or from any other stream, are rejected instead of silently misread.
  */
+import { quoteInput } from "../errors/quote-input.ts";
+import { type PositionSource, positionTerms } from "../ledger/offset.ts";
 import { InvalidOffsetError } from "./stream-errors.ts";
 
 export const ZERO_OFFSET = "0000000000000000_0000000000000000";
@@ -53,25 +55,25 @@ export function parseOffset(
   token: string,
   lineage: readonly LineageSegment[],
   tail: number,
+  from: PositionSource = "offset",
 ): number {
   const match = OFFSET_PATTERN.exec(token);
+  const { name, fix } = positionTerms(from);
   if (match === null) {
     throw new InvalidOffsetError(
-      `offset "${truncate(token)}" is malformed; use -1, now, or a Stream-Next-Offset value returned by this stream`,
+      from === "offset"
+        ? `offset ${quoteInput(token)} is malformed; use -1, now, or a Stream-Next-Offset value returned by this stream`
+        : `${name} ${quoteInput(token)} is malformed; ${fix}`,
     );
   }
   const position = Number(match[2]);
   if (token === ZERO_OFFSET) return 0;
   if (position === 0 || position > tail || tagAt(lineage, position) !== match[1]) {
     throw new InvalidOffsetError(
-      `offset "${token}" was not issued by this stream (another stream, or an earlier stream at this URL); restart from -1 or use a Stream-Next-Offset from this stream`,
+      `${name} "${token}" was not issued by this stream (another stream, or an earlier stream at this URL); ${from === "offset" ? "restart from -1 or use a Stream-Next-Offset from this stream" : fix}`,
     );
   }
   return position;
-}
-
-function truncate(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 40)}…` : value;
 }
 
 /** The lineage of a fork: the source's segments up to the fork point, then its own tag. */

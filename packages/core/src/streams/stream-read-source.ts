@@ -26,7 +26,7 @@ export function streamReadSource(ctx: StreamContext, meta: StreamMeta): StreamRe
       reported = now();
       return reported;
     },
-    parseOffset: (token, state) => parseOffset(token, lineage, state.tail),
+    parseOffset: (token, state, from) => parseOffset(token, lineage, state.tail, from),
     formatOffset: (position) => formatOffset(lineage, position),
     read: (from, maxBytes) => readInherited(ctx, from, Number.MAX_SAFE_INTEGER, maxBytes),
     // A commit can land between the caller's `await state()` and this call (a microtask

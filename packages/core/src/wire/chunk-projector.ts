@@ -1,7 +1,12 @@
 import { BadRequestError } from "../errors/http-errors.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import { decodeOffset, encodeOffset } from "../ledger/offset.ts";
+import {
+  decodeOffset,
+  encodeOffset,
+  type PositionSource,
+  positionTerms,
+} from "../ledger/offset.ts";
 import { getRun } from "../ledger/projections/runs.ts";
 import { type RunTokens, runTokensOf } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -52,14 +57,18 @@ export function chunkId(seq: number, index: number): string {
 }
 
 /** Parses `?offset=` / `Last-Event-ID`: a ledger offset, `-1`, `now`, or a chunk id. */
-export function parseChunkPosition(value: string | null, tail: number): ChunkPosition {
+export function parseChunkPosition(
+  value: string | null,
+  tail: number,
+  from: PositionSource = "offset",
+): ChunkPosition {
   const match = value === null ? null : /^(\d{16}):(\d{1,6})$/.exec(value);
-  if (!match) return { after: decodeOffset(value, tail), skip: 0 };
-  const seq = decodeOffset(match[1], tail);
+  if (!match) return { after: decodeOffset(value, tail, from), skip: 0 };
+  const seq = decodeOffset(match[1], tail, from);
   if (seq === 0)
     throw new BadRequestError(
       "invalid_offset",
-      `event id "${value}" names no event; ids start at 0000000000000001:0`,
+      `${positionTerms(from).name} "${value}" names no event; ids start at 0000000000000001:0`,
     );
   return { after: seq - 1, skip: Number(match[2]) + 1 };
 }

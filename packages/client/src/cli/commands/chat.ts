@@ -1,5 +1,5 @@
 import type { StartFields } from "../../types.ts";
-import { UsageError } from "../args.ts";
+import { parseJsonFlag, UsageError } from "../args.ts";
 import { defineCommand } from "../context.ts";
 import { followToExit } from "../follow.ts";
 
@@ -47,9 +47,9 @@ fails, is aborted or interrupted, or the server cannot be reached.`,
     const session = ctx.client.session(values.agent, sessionId);
     const run = await session.start(message, {
       signal: ctx.signal,
-      ...(values.state !== undefined ? { state: parseJson("--state", values.state) } : {}),
+      ...(values.state !== undefined ? { state: parseJsonFlag("state", values.state) } : {}),
       ...(values.metadata !== undefined
-        ? { metadata: parseJson("--metadata", values.metadata) as StartFields["metadata"] }
+        ? { metadata: parseJsonFlag("metadata", values.metadata) as StartFields["metadata"] }
         : {}),
     });
     const code = await followToExit(ctx, session, run);
@@ -57,14 +57,6 @@ fails, is aborted or interrupted, or the server cannot be reached.`,
     return code;
   },
 });
-
-function parseJson(option: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UsageError(`${option} is not valid JSON: ${text.slice(0, 80)}`);
-  }
-}
 
 function newSessionId(): string {
   return `s-${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;

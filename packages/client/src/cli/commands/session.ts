@@ -1,7 +1,7 @@
 /** Commands that map one-to-one onto the session API. */
 import type { AgentSession } from "../../session.ts";
 import type { ResumeRequest, RunControlResponse } from "../../types.ts";
-import { exactlyPositionals, parseTarget, UsageError } from "../args.ts";
+import { exactlyPositionals, parseJsonFlag, parseTarget, UsageError } from "../args.ts";
 import { type CliContext, defineCommand, EXIT } from "../context.ts";
 import { followToExit } from "../follow.ts";
 import { formatPart } from "../render.ts";
@@ -198,10 +198,17 @@ export const resume = defineCommand({
 
 export const approve = defineCommand({
   name: "approve",
-  summary: "approve (or --deny) a tool call that waits for approval",
+  summary: "answer a call that waits: approve, --deny, or send a client-side tool's --result",
   usage: "<agent>/<session> <callId>",
-  description: `Answers an approval request (shown by chat as ⏸ ... needs approval), then
-streams the run as it continues.`,
+  description: `Answers a call the run waits on, then streams the run as it continues: an approval
+request (shown by chat as ⏸ ... needs approval) is approved, or denied with --deny; a
+client-side tool (a tool with \`client: true\`, shown as ⏸ ... waits for the client's
+output) gets its output with --result, as useChat's addToolOutput sends it.`,
+  examples: [
+    "approve payer/p1 call_0_0",
+    "approve payer/p1 call_0_0 --deny",
+    `approve clock/t1 call_0_0 --result '{"time":"12:00"}'`,
+  ],
   options: {
     deny: { type: "boolean", description: "deny the call instead of approving it" },
     args: {
@@ -209,21 +216,25 @@ streams the run as it continues.`,
       value: "json",
       description: "run the call with these arguments instead",
     },
+    result: {
+      type: "string",
+      value: "json",
+      description:
+        "send this as the output of a client-side tool (its call then completes with it, and the tool is not run)",
+    },
     "no-follow": NO_FOLLOW,
   },
   async run({ values, positionals }, ctx) {
     const session = target(ctx, positionals, 2, "approve <agent>/<session> <callId>");
     const callId = positionals[1] as string;
-    let args: unknown;
-    if (values.args !== undefined) {
-      try {
-        args = JSON.parse(values.args);
-      } catch {
-        throw new UsageError(`--args is not valid JSON: ${values.args}`);
-      }
-    }
+    if (values.result !== undefined && (values.deny === true || values.args !== undefined))
+      throw new UsageError(
+        `--result answers the call with its output; it goes without ${values.deny === true ? "--deny" : "--args"}`,
+      );
+    const args = values.args === undefined ? undefined : parseJsonFlag("args", values.args);
+    const result = values.result === undefined ? undefined : parseJsonFlag("result", values.result);
     return controlAndFollow(ctx, session, values["no-follow"] !== true, () =>
-      session.approve(callId, values.deny !== true, { signal: ctx.signal, args }),
+      session.approve(callId, values.deny !== true, { signal: ctx.signal, args, result }),
     );
   },
 });

@@ -1,6 +1,6 @@
 /** `durable-agents state`: read the application state, or replace it with compare-and-set. */
 import { StateVersionConflictError } from "../../errors.ts";
-import { UsageError } from "../args.ts";
+import { parseJsonFlag, UsageError } from "../args.ts";
 import { defineCommand, EXIT } from "../context.ts";
 import { target } from "./session.ts";
 
@@ -37,7 +37,7 @@ exits 1 with the version it is at now.`,
         );
       return EXIT.ok;
     }
-    const next = parseJson(values.set);
+    const next = parseJsonFlag("set", values.set);
     const expectedVersion = parseVersion(values["expected-version"]);
     try {
       const written = await session.setState(next, { expectedVersion, signal: ctx.signal });
@@ -56,14 +56,6 @@ exits 1 with the version it is at now.`,
     }
   },
 });
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new UsageError(`--set is not valid JSON: ${text.slice(0, 80)}`);
-  }
-}
 
 function parseVersion(text: string | undefined): number {
   if (text === undefined)

@@ -1,6 +1,6 @@
 /** Commands over whole-session views and the index: close, usage, snapshot, schedules, sessions. */
 import type { ScheduleBody } from "../../types.ts";
-import { exactlyPositionals, UsageError } from "../args.ts";
+import { exactlyPositionals, parseJsonFlag, UsageError } from "../args.ts";
 import { defineCommand, EXIT } from "../context.ts";
 import { reportIfMissing, target } from "./session.ts";
 
@@ -157,14 +157,8 @@ function scheduleBody(
   if (when.length !== 1) throw new UsageError("--add needs exactly one of --delay, --at or --cron");
   if (values["time-zone"] !== undefined && values.cron === undefined)
     throw new UsageError("--time-zone applies to --cron only; --delay and --at are instants");
-  let payload: unknown;
-  if (values.payload !== undefined) {
-    try {
-      payload = JSON.parse(values.payload);
-    } catch {
-      throw new UsageError(`--payload is not valid JSON: ${values.payload.slice(0, 80)}`);
-    }
-  }
+  const payload =
+    values.payload === undefined ? undefined : parseJsonFlag("payload", values.payload);
   const delay = values.delay === undefined ? undefined : Number(values.delay);
   if (delay !== undefined && !(Number.isFinite(delay) && delay >= 0))
     throw new UsageError(`--delay must be a number of seconds, not "${values.delay}"`);

@@ -28,8 +28,10 @@ import type { RouteTable, SessionHttpContext } from "../route.ts";
 
 /** `Last-Event-ID` wins over `?offset=` (an EventSource reconnect sends both; `sseStartOffset`). */
 function position(request: Request, ctx: SessionHttpContext): ChunkPosition | null {
-  const value = sseStartOffset(request);
-  return value === null ? null : parseChunkPosition(value, ctx.runtime.ledger.tail);
+  const start = sseStartOffset(request);
+  return start === null
+    ? null
+    : parseChunkPosition(start.value, ctx.runtime.ledger.tail, start.from);
 }
 
 /** The conversation after event `seq` (AG-UI MESSAGES_SNAPSHOT, see the projector). */

@@ -1,5 +1,6 @@
 /** Parse the query of a read: `offset` (once, non-empty), `live`, `cursor`; and `Last-Event-ID`. */
 import { BadRequestError } from "../../errors/http-errors.ts";
+import type { PositionSource } from "../../ledger/offset.ts";
 import { InvalidOffsetError } from "../stream-errors.ts";
 
 export type LiveMode = "none" | "long-poll" | "sse";
@@ -7,6 +8,8 @@ export type LiveMode = "none" | "long-poll" | "sse";
 export interface ReadQuery {
   /** `-1` (start), `now` (tail) or an opaque token. */
   readonly offset: string;
+  /** Where `offset` came from: `Last-Event-ID` (an SSE reconnect) or the query. */
+  readonly offsetFrom: PositionSource;
   readonly live: LiveMode;
   readonly cursor: string | null;
 }
@@ -31,7 +34,12 @@ export function parseReadQuery(request: Request): ReadQuery {
   }
   if (offset === "")
     throw new InvalidOffsetError("offset is empty; use -1, now, or a Stream-Next-Offset value");
-  return { offset: offset ?? "-1", live, cursor: url.searchParams.get("cursor") };
+  return {
+    offset: offset ?? "-1",
+    offsetFrom: resumed === null ? "offset" : "last-event-id",
+    live,
+    cursor: url.searchParams.get("cursor"),
+  };
 }
 
 /**
@@ -40,8 +48,13 @@ export function parseReadQuery(request: Request): ReadQuery {
  * position; the URL's offset would replay everything since the first connect. Every SSE read
  * (`live=sse`, AG-UI, the UI message stream) takes its position from here.
  */
-export function sseStartOffset(request: Request): string | null {
-  return lastEventId(request) ?? new URL(request.url).searchParams.get("offset");
+export function sseStartOffset(
+  request: Request,
+): { readonly value: string; readonly from: PositionSource } | null {
+  const resumed = lastEventId(request);
+  if (resumed !== null) return { value: resumed, from: "last-event-id" };
+  const offset = new URL(request.url).searchParams.get("offset");
+  return offset === null ? null : { value: offset, from: "offset" };
 }
 
 function lastEventId(request: Request): string | null {

@@ -5,6 +5,8 @@
  * batch of events). `C` lets a source hand readers more than bytes (a ledger chunk carries
  * its events, which the AG-UI and UI message projections map).
  */
+import type { PositionSource } from "../../ledger/offset.ts";
+
 export interface ReadState {
   /** Position after the last item. */
   readonly tail: number;
@@ -28,8 +30,11 @@ export interface StreamReadSource<C extends ReadChunk = ReadChunk> {
   /** Stable id of this stream incarnation, used in ETags. */
   readonly etagId: string;
   state(): ReadState | Promise<ReadState>;
-  /** Parse a client offset (not `-1`/`now`) into a position; throw `InvalidOffsetError` (400) if it is not ours. */
-  parseOffset(token: string, state: ReadState): number;
+  /**
+   * Parse a client offset (not `-1`/`now`) into a position; throw `InvalidOffsetError` (400) if
+   * it is not ours, naming it as `from` says it came (`?offset=` or `Last-Event-ID`).
+   */
+  parseOffset(token: string, state: ReadState, from: PositionSource): number;
   formatOffset(position: number): string;
   /** Chunks after `from`, up to about `maxBytes` (at least one chunk when any exists). */
   read(from: number, maxBytes: number): Promise<readonly C[]> | readonly C[];

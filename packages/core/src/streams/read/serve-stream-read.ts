@@ -14,7 +14,7 @@ import { isJsonContentType, isTextContentType } from "../content-type.ts";
 import { H, NO_STORE } from "../protocol-headers.ts";
 import { nextCursor } from "./cursor.ts";
 import { completeUtf8Length, concatBytes, responseBody } from "./framing.ts";
-import { parseReadQuery } from "./read-request.ts";
+import { parseReadQuery, type ReadQuery } from "./read-request.ts";
 import type { ReadChunk, ReadState, StreamReadOptions, StreamReadSource } from "./read-source.ts";
 import { serveSse } from "./sse.ts";
 
@@ -27,7 +27,7 @@ export async function serveStreamRead<C extends ReadChunk>(
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const state = await source.state();
-  const start = resolveStart(query.offset, source, state);
+  const start = resolveStart(query, source, state);
   if (query.live === "sse") return serveSse(request, source, options, start, query.cursor);
   const cursor = (): string => nextCursor(query.cursor, now(), random);
 
@@ -92,13 +92,13 @@ export async function serveStreamRead<C extends ReadChunk>(
 }
 
 function resolveStart<C extends ReadChunk>(
-  offset: string,
+  { offset, offsetFrom }: ReadQuery,
   source: StreamReadSource<C>,
   state: ReadState,
 ): number {
   if (offset === "-1") return 0;
   if (offset === "now") return state.tail;
-  return source.parseOffset(offset, state);
+  return source.parseOffset(offset, state, offsetFrom);
 }
 
 function baseHeaders<C extends ReadChunk>(
