@@ -511,6 +511,7 @@ describe("the cross-session index", () => {
       "/sessions?limit=abc",
       "/sessions?cursor=nope",
       "/sessions?agent=%00",
+      "/sessions?status=bogus",
       "/usage?from=yesterday",
       "/usage?kind=everything",
       "/usage?from=2026-13-01",
@@ -518,6 +519,7 @@ describe("the cross-session index", () => {
       "/usage?to=2026-04-31",
       "/usage?from=2025-02-29",
       "/usage?to=2026-00-10",
+      "/usage?from=2026-05-02&to=2026-05-01",
     ]) {
       const response = await indexGet(query);
       expect(response.status, query).toBe(400);
@@ -527,7 +529,12 @@ describe("the cross-session index", () => {
         });
     }
     // Real days, a leap day among them, still answer.
-    for (const query of ["/usage?from=2024-02-29&to=2024-03-01", "/usage?to=2026-12-31"])
+    for (const query of [
+      "/usage?from=2024-02-29&to=2024-03-01",
+      "/usage?to=2026-12-31",
+      "/usage?from=2026-05-01&to=2026-05-01",
+      "/sessions?status=waiting",
+    ])
       expect((await indexGet(query)).status, query).toBe(200);
   });
 });

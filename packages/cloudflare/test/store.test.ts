@@ -293,6 +293,8 @@ describe("store: the D1 index", () => {
     for (const bad of [
       { agent: "../x" },
       { status: "" },
+      { status: "bogus" },
+      { status: "idle" },
       { user: 7 },
       { tag: "a b" },
       { limit: 1.5 },
@@ -313,6 +315,7 @@ describe("store: the D1 index", () => {
       { to: "2026-13-45" },
       { agent: "../x" },
       { agent: 7 },
+      { from: "2026-05-02", to: "2026-05-01" },
     ])
       await expect(rollup(bad)).rejects.toMatchObject({ status: 400, code: "invalid_query" });
   });

@@ -3,6 +3,7 @@ import {
   MethodNotAllowedError,
   NotFoundError,
   type PriceTable,
+  RUN_STATUS_AFTER,
   type SessionQuery,
   TerminalError,
 } from "@durable-agents/core";
@@ -95,7 +96,8 @@ async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise
 
 /**
  * The checked form of a session query (`GET /sessions`'s parameters, `store.findSessionIds`'s
- * query): `agent`, `status`, `user` and `tag` names, `limit` an integer 1-200, `cursor` a
+ * query): `agent`, `user` and `tag` names, `status` one a run leaves (`running`, `waiting`,
+ * `completed`, `failed`, `interrupted`, `aborted`), `limit` an integer 1-200, `cursor` a
  * previous page's `nextCursor` (up to 1,000 characters); absent fields are no filter. Throws
  * 400 `invalid_query` naming the bad field.
  */
@@ -118,9 +120,15 @@ export function checkSessionQuery(
       "invalid_query",
       "cursor must be the nextCursor of the previous page",
     );
+  const { status } = query;
+  if (status !== undefined && !(typeof status === "string" && STATUSES.has(status)))
+    throw new BadRequestError(
+      "invalid_query",
+      `status="${String(status).slice(0, 40)}" is not a session status; use one of ${[...STATUSES].join(", ")}`,
+    );
   return {
     agent: checkName(query.agent, "agent"),
-    status: checkName(query.status, "status"),
+    status: status as string | undefined,
     user: checkName(query.user, "user"),
     tag: checkName(query.tag, "tag"),
     limit: limit as number | undefined,
@@ -130,7 +138,7 @@ export function checkSessionQuery(
 
 /**
  * The checked form of a usage query (`GET /usage`'s parameters, `store.usageRollup`'s query):
- * `from`/`to` UTC days YYYY-MM-DD, `agent` a name, `kind` one of model, tool, subagent, metric;
+ * `from`/`to` UTC days YYYY-MM-DD (`from` not after `to`), `agent` a name, `kind` one of model, tool, subagent, metric;
  * absent fields are no filter. Throws 400 `invalid_query` naming the bad field.
  */
 export function checkUsageQuery(query: {
@@ -142,13 +150,26 @@ export function checkUsageQuery(query: {
   const { kind } = query;
   if (kind !== undefined && !(typeof kind === "string" && KINDS.has(kind)))
     throw new BadRequestError("invalid_query", `kind must be one of ${[...KINDS].join(", ")}`);
+  const from = day(query.from, "from");
+  const to = day(query.to, "to");
+  // Days are YYYY-MM-DD, so their string order is their calendar order.
+  if (from !== undefined && to !== undefined && from > to)
+    throw new BadRequestError(
+      "invalid_query",
+      `from=${from} is after to=${to}: both are calendar days, inclusive; give from on or before to`,
+    );
   return {
-    from: day(query.from, "from"),
-    to: day(query.to, "to"),
+    from,
+    to,
     agent: checkName(query.agent, "agent"),
     kind: kind as UsageQuery["kind"],
   };
 }
+
+/** What an index row's status can be: the status a run event leaves (RUN_STATUS_AFTER). */
+const STATUSES: ReadonlySet<string> = new Set(
+  Object.values(RUN_STATUS_AFTER).filter((status) => status !== undefined),
+);
 
 function checkName(value: unknown, key: string): string | undefined {
   if (value === undefined) return undefined;
