@@ -6,6 +6,27 @@ import { COMPACTIONS_TABLE, dropCompactionsHiddenBy, recordCompaction } from "./
 import type { MessagePart, MessageRole } from "./message-reads.ts";
 
 /**
+ * A run's user rows by run (`runUserMessages`, GET .../chat-history, and the first row of a run,
+ * `RUN_FIRST_IDX`). Only user rows: a step writes two rows (its answer, its results), and an
+ * index over them would be one more B-tree to write per step that no read needs.
+ */
+const USER_BY_RUN = "CREATE INDEX messages_user_by_run ON messages (run_id) WHERE role = 'user'";
+
+/**
+ * The index of a run's first row, 0 when it has none: what its `run.started` wrote first (the
+ * first message it handed in, `m<seq>.0`, else its own user message; either has the run's start
+ * as `created_seq`, as does its first user row). Every row of the run comes at or after it, so
+ * a write to the run's rows searches the rowid from there instead of scanning the table. Takes
+ * `runFirstIdxParams(runId)`.
+ */
+const RUN_FIRST_IDX = `coalesce(
+  (SELECT f.idx FROM messages f WHERE f.id = (SELECT 'm' || u.created_seq || '.0' FROM messages u WHERE u.run_id = ? AND u.role = 'user' ORDER BY u.idx LIMIT 1)),
+  (SELECT min(u.idx) FROM messages u WHERE u.run_id = ? AND u.role = 'user'),
+  0)`;
+
+const runFirstIdxParams = (runId: string | null): [string | null, string | null] => [runId, runId];
+
+/**
  * The conversation as the model sees it. One user message per run start, one
  * assistant message per step (text, then tool calls), and one tool message per
  * step holding results in call order, whatever order they finished in.
@@ -27,14 +48,25 @@ import type { MessagePart, MessageRole } from "./message-reads.ts";
 export const messagesProjection: Projection = {
   name: "messages",
   // 6: the compactions table (a session written by version 5 rebuilds from its ledger).
-  // 7: `messages_by_run`, a run's messages by index (`runUserMessages`, GET .../chat-history).
+  // 7: `messages_by_run`, a run's messages by index (`runUserMessages`, GET .../chat-history);
+  // migration 1 narrows it to the user rows (`messages_user_by_run`).
   version: 7,
   create: [
     "CREATE TABLE messages (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0, prompt TEXT)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
-    "CREATE INDEX messages_by_run ON messages (run_id, role)",
+    USER_BY_RUN,
     "CREATE TABLE message_deltas (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
     COMPACTIONS_TABLE,
+  ],
+  migrations: [
+    {
+      version: 1,
+      name: "messages_by_run narrowed to user rows (messages_user_by_run)",
+      up: [
+        "DROP INDEX IF EXISTS messages_by_run",
+        USER_BY_RUN.replace("INDEX", "INDEX IF NOT EXISTS"),
+      ],
+    },
   ],
   drop: [
     "DROP TABLE IF EXISTS messages",
@@ -47,8 +79,9 @@ export const messagesProjection: Projection = {
         // A regenerated turn: the replaced run's messages (its user message too) are hidden.
         if (event.data.replaces !== undefined) {
           sql.exec(
-            "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND hidden = 0",
+            `UPDATE messages SET hidden = 1, seq = ? WHERE idx >= ${RUN_FIRST_IDX} AND run_id = ? AND hidden = 0`,
             event.seq,
+            ...runFirstIdxParams(event.data.replaces),
             event.data.replaces,
           );
           dropCompactionsHiddenBy(sql, event.seq);
@@ -130,8 +163,9 @@ export const messagesProjection: Projection = {
         const checkpoint = rewindsTo(event);
         if (checkpoint !== undefined) {
           sql.exec(
-            "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND created_seq > ? AND hidden = 0",
+            `UPDATE messages SET hidden = 1, seq = ? WHERE idx >= ${RUN_FIRST_IDX} AND run_id = ? AND created_seq > ? AND hidden = 0`,
             event.seq,
+            ...runFirstIdxParams(event.runId),
             event.runId,
             checkpoint,
           );
