@@ -1,6 +1,6 @@
 import { convert } from "../../agent/prompt.ts";
 import type { SqlPort } from "../../sql/port.ts";
-import type { LedgerEvent, PriorMessage } from "../events.ts";
+import { type LedgerEvent, type PriorMessage, TERMINAL_KINDS } from "../events.ts";
 import type { Projection } from "../projection.ts";
 import { COMPACTIONS_TABLE, dropCompactionsHiddenBy, recordCompaction } from "./compactions.ts";
 import type { MessagePart, MessageRole } from "./message-reads.ts";
@@ -33,8 +33,9 @@ const runFirstIdxParams = (runId: string | null): [string | null, string | null]
  *
  * A step's answer streams as rows of `message_deltas` (one per `model.delta`), so the cost
  * of a delta does not grow with the answer: the assistant row itself stays small until
- * `model.completed` writes its final parts and drops the deltas. Readers join the two
- * (`toMessage` in message-reads.ts, which holds the reads of this table).
+ * `model.completed` writes its final parts. Readers join the two while the row streams
+ * (`toMessage` in message-reads.ts, which holds the reads of this table); the run's end drops
+ * the deltas of its rows that no longer stream.
  *
  * Each row also keeps its message in the provider prompt format, already JSON (`prompt`,
  * written with `parts`; null when the model is sent nothing for it), so that a woken object
@@ -74,6 +75,7 @@ export const messagesProjection: Projection = {
     "DROP TABLE IF EXISTS compactions",
   ],
   apply(sql, event) {
+    if (TERMINAL_KINDS.has(event.kind)) return dropDeltas(sql, event.runId);
     switch (event.kind) {
       case "run.started":
         // A regenerated turn: the replaced run's messages (its user message too) are hidden.
@@ -132,20 +134,33 @@ export const messagesProjection: Projection = {
         const parts: MessagePart[] = text ? [{ type: "text", text }] : [];
         for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
         const id = stepId(event.runId, step, "a");
-        // The streamed row (if any) takes its final parts, shown unless blank (isBlank).
+        // The streamed row takes its final parts, shown unless blank (isBlank); an answer that
+        // streamed nothing gets its row here. The row no longer reads its deltas (it is not
+        // streaming): the run's end drops them (dropDeltas), one statement per run, not per step.
         const hidden = isBlank(parts) ? 1 : 0;
         const json = JSON.stringify(parts);
-        const [row] = sql.exec<{ streamed: number }>(
-          `UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ?, hidden = ? WHERE id = ?
-           RETURNING EXISTS (SELECT 1 FROM message_deltas WHERE id = messages.id) AS streamed`,
-          json,
-          event.seq,
-          promptJson("assistant", parts, json),
-          hidden,
-          id,
-        );
-        if (row?.streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
-        if (!row && parts.length > 0) insert(sql, id, event, "assistant", parts, hidden);
+        const prompt = promptJson("assistant", parts, json);
+        if (parts.length > 0)
+          sql.exec(
+            `INSERT INTO messages (id, run_id, role, parts, seq, created_seq, prompt, hidden) VALUES (?, ?, 'assistant', ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET parts = excluded.parts, seq = excluded.seq, streaming = 0, prompt = excluded.prompt, hidden = excluded.hidden`,
+            id,
+            event.runId,
+            json,
+            event.seq,
+            event.seq,
+            prompt,
+            hidden,
+          );
+        else
+          sql.exec(
+            "UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ?, hidden = ? WHERE id = ?",
+            json,
+            event.seq,
+            prompt,
+            hidden,
+            id,
+          );
         if (toolCalls.length > 0) {
           const results: MessagePart[] = toolCalls.map((c) => ({
             type: "tool-result",
@@ -315,6 +330,21 @@ function update(
     id,
   );
   if (streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
+}
+
+/**
+ * Drops the deltas of a run's answers that no longer stream (`model.completed` wrote their
+ * parts), at the run's end: the deltas of its ids (`<run>:<step>:a`, a range of the key), except
+ * those of a row still streaming (an answer the run ended in the middle of shows them).
+ */
+function dropDeltas(sql: SqlPort, runId: string | null): void {
+  if (runId === null) return;
+  sql.exec(
+    `DELETE FROM message_deltas WHERE id >= ? AND id < ?
+     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = message_deltas.id AND m.streaming = 1)`,
+    `${runId}:`,
+    `${runId};`,
+  );
 }
 
 function setResult(
