@@ -6,7 +6,7 @@
 import type { LanguageModelV4, LanguageModelV4Prompt } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import type { ContextOptions } from "../src/agent/context-options.ts";
-import { latestRun, scriptedModel } from "../src/index.ts";
+import { getRun, latestRun, type RunRecord, scriptedModel } from "../src/index.ts";
 import { runUsage } from "../src/ledger/projections/usage-entries.ts";
 import { createTestSession } from "../src/testing/index.ts";
 import { createAguiProjector } from "../src/wire/agui/agui-projector.ts";
@@ -120,7 +120,7 @@ describe("a run's usage with the default summarizer", () => {
     const [made] = compactions(s);
     expect(made?.data.usage?.inputTokens).toBeGreaterThan(0);
     const runId = made?.runId as string;
-    const expected = runUsage(s.sql, runId);
+    const expected = runUsage(s.sql, getRun(s.sql, runId) as RunRecord);
     const events = s.runtime.ledger.read(0);
 
     const agui = createAguiProjector({ threadId: "s1" });

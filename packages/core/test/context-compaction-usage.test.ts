@@ -6,7 +6,7 @@
 import type { LanguageModelV4, LanguageModelV4StreamPart } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import { MAX_SUMMARY_BYTES } from "../src/agent/summarize-function.ts";
-import { latestRun, scriptedModel } from "../src/index.ts";
+import { getRun, latestRun, type RunRecord, scriptedModel } from "../src/index.ts";
 import type { LedgerEvent } from "../src/ledger/events.ts";
 import { usageSummary } from "../src/ledger/projections/usage.ts";
 import { listUsageEntries, runUsage } from "../src/ledger/projections/usage-entries.ts";
@@ -87,7 +87,7 @@ describe("a summary call whose summary is not committed", () => {
     }
     // The run's usage (a sub-agent's reply, AG-UI, the UI stream) counts them.
     const runId = run?.runId as string;
-    const tokens = runUsage(s.sql, runId);
+    const tokens = runUsage(s.sql, getRun(s.sql, runId) as RunRecord);
     expect(tokens).toEqual(modelTokens(s, runId));
     const summaryInput = made.reduce((n, e) => n + e.data.usage.inputTokens, 0);
     const stepsInput = s.runtime.ledger
@@ -122,7 +122,7 @@ describe("a summary call whose summary is not committed", () => {
     expect(made[0]?.data).toMatchObject({ step: 2, reason: "summary_too_large" });
     expect(made[0]?.data.usage.outputTokens).toBeGreaterThan(MAX_SUMMARY_BYTES / 4 - 1);
     const runId = run?.runId as string;
-    expect(runUsage(s.sql, runId)).toEqual(modelTokens(s, runId));
+    expect(runUsage(s.sql, getRun(s.sql, runId) as RunRecord)).toEqual(modelTokens(s, runId));
   });
 
   it("a summary call cut short by an interrupt, after it reported usage: its usage is counted", async () => {
@@ -171,7 +171,7 @@ describe("a summary call whose summary is not committed", () => {
     expect(made[0]?.seq).toBeLessThan(end?.seq as number);
     expect(made[0]?.data.usage.inputTokens).toBeGreaterThan(0);
     const runId = run?.runId as string;
-    expect(runUsage(s.sql, runId)).toEqual(modelTokens(s, runId));
+    expect(runUsage(s.sql, getRun(s.sql, runId) as RunRecord)).toEqual(modelTokens(s, runId));
   });
 
   it("a committed summary is counted once, in its context.compacted", async () => {
@@ -213,6 +213,6 @@ describe("a summary call whose summary is not committed", () => {
     expect(made.map((e) => e.data.reason)).toEqual(["superseded"]);
     expect(made[0]?.data.usage.inputTokens).toBeGreaterThan(0);
     const runId = latestRun(s.sql)?.runId as string;
-    expect(runUsage(s.sql, runId)).toEqual(modelTokens(s, runId));
+    expect(runUsage(s.sql, getRun(s.sql, runId) as RunRecord)).toEqual(modelTokens(s, runId));
   });
 });

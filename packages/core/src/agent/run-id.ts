@@ -5,7 +5,7 @@
  *
  * Time first, as in UUIDv7 (RFC 9562 §5.7), so that a session's run ids sort by when the runs
  * started: the SQLite indexes keyed by run id (the `runs` table's primary key, the messages
- * projection's ids `<run>:<step>:a|t` and its `run_id` index, `usage_entries` by run) take each
+ * projection's ids `<run>:<step>:a|t` and its user rows by run, `message_deltas`) take each
  * new run at their right edge, a page the last run already touched, instead of a random leaf
  * of a B-tree that grows with the session's history (docs/benchmarks.md, "Time-ordered run
  * ids"). The order is a storage locality hint, not a guarantee the runtime relies on: a clock

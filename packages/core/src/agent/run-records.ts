@@ -18,7 +18,8 @@ import type { SqlPort } from "../sql/port.ts";
  * Invariants:
  * 1. A followed run's record equals its `runs` row after every committed append, and its step
  *    calls equal `stepToolCalls(run, step)` for their step: only the projections write those
- *    rows, only inside an append of this ledger, and each write hands its row back. A command
+ *    rows, only inside an append of this ledger, and each write hands its row back (a step's
+ *    own moves of the run, the columns they change, over the record kept before them). A command
  *    between two actions (an interrupt request, an abort, an approval) moves the record like
  *    any other append; nothing is assumed about who appended. Every committed batch reaches
  *    this listener, though a listener before it throws (ledger.ts invariant 6).
@@ -77,7 +78,7 @@ export class RunRecords {
         this.#drop(runId);
         continue;
       }
-      const after = runWrittenBy(event);
+      const after = runWrittenBy(event, this.#runs.get(runId));
       if (after?.status === "running") this.#runs.set(runId, after);
       else if (after) this.#drop(runId);
       if (this.#runs.has(runId)) this.#callsMoved(runId, event);

@@ -158,7 +158,7 @@ function replyToParent(
     parent: run.parent,
     child: { agent: run.agent, session: "" },
     ...body,
-    usage: runUsage(sql, run.runId),
+    usage: runUsage(sql, run),
   };
   sendLater(sql, `reply:${run.runId}`, reply, event.ts);
 }

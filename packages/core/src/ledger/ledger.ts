@@ -76,6 +76,9 @@ export class Ledger {
     this.#tail = sql.exec<{ t: number | null }>("SELECT max(seq) AS t FROM events")[0]?.t ?? 0;
     this.#closed = this.#tail > 0 && this.read(this.#tail - 1, 1)[0]?.kind === "session.closed";
     this.#syncProjections();
+    for (const projection of projections)
+      if (projection.migrations)
+        migrate(sql, `projection:${projection.name}`, projection.migrations);
   }
 
   /** seq of the last event; 0 when empty. */

@@ -1,3 +1,4 @@
+import type { Migration } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { LedgerEvent } from "./events.ts";
 
@@ -17,6 +18,14 @@ export interface Projection {
    * mismatch and rebuilds on request (`Ledger.rebuild`).
    */
   readonly rebuild?: "on_open" | "explicit";
+  /**
+   * Schema steps that need no replay (dropping an index a read no longer needs), so that a
+   * stored session changes in place instead of rebuilding from its ledger. Applied by
+   * `migrate` (set `projection:<name>`) whenever the ledger opens, after any rebuild; `create`
+   * already says the result, so each step must also hold on the tables it just made (`IF
+   * EXISTS`).
+   */
+  readonly migrations?: readonly Migration[];
   /** Applies one event. Throwing rolls the event back. Must not read the ledger. */
   apply(sql: SqlPort, event: LedgerEvent): void;
 }

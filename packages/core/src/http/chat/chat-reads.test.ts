@@ -156,7 +156,7 @@ describe("GET .../chat-history of a session whose active run is long", () => {
     const plan = sql
       .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${read}`, runId)
       .map((p) => p.detail);
-    expect(plan).toContain("SEARCH messages USING INDEX messages_by_run (run_id=? AND role=?)");
+    expect(plan).toContain("SEARCH messages USING INDEX messages_user_by_run (run_id=?)");
     expect(plan.some((d) => /^SCAN messages\b/.test(d))).toBe(false);
   });
 });

@@ -146,7 +146,7 @@ export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] 
 /**
  * The visible user messages of run `runId`: those its start and its resumes with a message
  * wrote (ids `m<seq>`, and the messages each handed in, `m<seq>.<i>`, user ones only), in
- * conversation order. Read by `messages_by_run`, so it costs the run's user rows, never its
+ * conversation order. Read by `messages_user_by_run`, so it costs the run's user rows, never its
  * events or the session's other messages.
  */
 export function runUserMessages(sql: SqlPort, runId: string): Message[] {

@@ -71,13 +71,41 @@ describe("the messages projection, streaming", () => {
     }
   });
 
-  it("model.completed writes the final parts and drops the deltas", () => {
+  it("model.completed writes the final parts; the run's end drops the deltas", () => {
     const { ledger, text, deltaRows } = setup();
     ledger.append([started, step(1), delta("Hel"), delta("lo")]);
     expect(deltaRows()).toBe(2);
-    ledger.append([completed("Hello")]);
-    expect(text()).toBe("Hello");
+    // The final parts are what the row shows, whatever deltas are still stored.
+    ledger.append([completed("Hello!")]);
+    expect(text()).toBe("Hello!");
+    ledger.append([{ kind: "run.completed", runId: RUN, data: { output: "Hello!" } }]);
+    expect(text()).toBe("Hello!");
     expect(deltaRows()).toBe(0);
+  });
+
+  it("a run that ends in the middle of an answer keeps that answer's deltas, and only those", () => {
+    const { ledger, sql, deltaRows } = setup();
+    const other = (kind: "run.started" | "step.started" | "model.delta", data: object) =>
+      ({ kind, runId: "run_2", data }) as NewEvent;
+    ledger.append([started, step(1), delta("done "), completed("done")]);
+    ledger.append([{ kind: "step.started", runId: RUN, data: { step: 2, attempt: 1 } }]);
+    ledger.append([{ kind: "model.delta", runId: RUN, data: { step: 2, text: "cut " } }]);
+    ledger.append([{ kind: "model.delta", runId: RUN, data: { step: 2, text: "off" } }]);
+    // Another run's streaming answer (its ids share the prefix "run_"): not this run's to drop.
+    ledger.append([
+      other("run.started", { agent: "a", input: { message: "x" } }),
+      other("step.started", { step: 1, attempt: 1 }),
+      other("model.delta", { step: 1, text: "elsewhere" }),
+    ]);
+    expect(deltaRows()).toBe(4);
+    ledger.append([
+      { kind: "run.failed", runId: RUN, data: { error: { code: "x", message: "y" } } },
+    ]);
+    expect(deltaRows()).toBe(3);
+    const texts = listMessages(sql, 0, 10)
+      .filter((m) => m.role === "assistant")
+      .map((m) => (m.parts[0]?.type === "text" ? m.parts[0].text : undefined));
+    expect(texts).toEqual(["done", "cut off", "elsewhere"]);
   });
 
   it("a redriven step (attempt 2) starts its answer over: the lost attempt's deltas are gone", () => {

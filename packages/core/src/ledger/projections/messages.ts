@@ -1,9 +1,30 @@
 import { convert } from "../../agent/prompt.ts";
 import type { SqlPort } from "../../sql/port.ts";
-import type { LedgerEvent, PriorMessage } from "../events.ts";
+import { type LedgerEvent, type PriorMessage, TERMINAL_KINDS } from "../events.ts";
 import type { Projection } from "../projection.ts";
 import { COMPACTIONS_TABLE, dropCompactionsHiddenBy, recordCompaction } from "./compactions.ts";
 import type { MessagePart, MessageRole } from "./message-reads.ts";
+
+/**
+ * A run's user rows by run (`runUserMessages`, GET .../chat-history, and the first row of a run,
+ * `RUN_FIRST_IDX`). Only user rows: a step writes two rows (its answer, its results), and an
+ * index over them would be one more B-tree to write per step that no read needs.
+ */
+const USER_BY_RUN = "CREATE INDEX messages_user_by_run ON messages (run_id) WHERE role = 'user'";
+
+/**
+ * The index of a run's first row, 0 when it has none: what its `run.started` wrote first (the
+ * first message it handed in, `m<seq>.0`, else its own user message; either has the run's start
+ * as `created_seq`, as does its first user row). Every row of the run comes at or after it, so
+ * a write to the run's rows searches the rowid from there instead of scanning the table. Takes
+ * `runFirstIdxParams(runId)`.
+ */
+const RUN_FIRST_IDX = `coalesce(
+  (SELECT f.idx FROM messages f WHERE f.id = (SELECT 'm' || u.created_seq || '.0' FROM messages u WHERE u.run_id = ? AND u.role = 'user' ORDER BY u.idx LIMIT 1)),
+  (SELECT min(u.idx) FROM messages u WHERE u.run_id = ? AND u.role = 'user'),
+  0)`;
+
+const runFirstIdxParams = (runId: string | null): [string | null, string | null] => [runId, runId];
 
 /**
  * The conversation as the model sees it. One user message per run start, one
@@ -12,8 +33,9 @@ import type { MessagePart, MessageRole } from "./message-reads.ts";
  *
  * A step's answer streams as rows of `message_deltas` (one per `model.delta`), so the cost
  * of a delta does not grow with the answer: the assistant row itself stays small until
- * `model.completed` writes its final parts and drops the deltas. Readers join the two
- * (`toMessage` in message-reads.ts, which holds the reads of this table).
+ * `model.completed` writes its final parts. Readers join the two while the row streams
+ * (`toMessage` in message-reads.ts, which holds the reads of this table); the run's end drops
+ * the deltas of its rows that no longer stream.
  *
  * Each row also keeps its message in the provider prompt format, already JSON (`prompt`,
  * written with `parts`; null when the model is sent nothing for it), so that a woken object
@@ -27,14 +49,25 @@ import type { MessagePart, MessageRole } from "./message-reads.ts";
 export const messagesProjection: Projection = {
   name: "messages",
   // 6: the compactions table (a session written by version 5 rebuilds from its ledger).
-  // 7: `messages_by_run`, a run's messages by index (`runUserMessages`, GET .../chat-history).
+  // 7: `messages_by_run`, a run's messages by index (`runUserMessages`, GET .../chat-history);
+  // migration 1 narrows it to the user rows (`messages_user_by_run`).
   version: 7,
   create: [
     "CREATE TABLE messages (idx INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, run_id TEXT, role TEXT NOT NULL, parts TEXT NOT NULL, seq INTEGER NOT NULL, created_seq INTEGER NOT NULL, hidden INTEGER NOT NULL DEFAULT 0, streaming INTEGER NOT NULL DEFAULT 0, prompt TEXT)",
     "CREATE INDEX messages_by_seq ON messages (seq)",
-    "CREATE INDEX messages_by_run ON messages (run_id, role)",
+    USER_BY_RUN,
     "CREATE TABLE message_deltas (id TEXT NOT NULL, seq INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (id, seq)) WITHOUT ROWID",
     COMPACTIONS_TABLE,
+  ],
+  migrations: [
+    {
+      version: 1,
+      name: "messages_by_run narrowed to user rows (messages_user_by_run)",
+      up: [
+        "DROP INDEX IF EXISTS messages_by_run",
+        USER_BY_RUN.replace("INDEX", "INDEX IF NOT EXISTS"),
+      ],
+    },
   ],
   drop: [
     "DROP TABLE IF EXISTS messages",
@@ -42,13 +75,15 @@ export const messagesProjection: Projection = {
     "DROP TABLE IF EXISTS compactions",
   ],
   apply(sql, event) {
+    if (TERMINAL_KINDS.has(event.kind)) return dropDeltas(sql, event.runId);
     switch (event.kind) {
       case "run.started":
         // A regenerated turn: the replaced run's messages (its user message too) are hidden.
         if (event.data.replaces !== undefined) {
           sql.exec(
-            "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND hidden = 0",
+            `UPDATE messages SET hidden = 1, seq = ? WHERE idx >= ${RUN_FIRST_IDX} AND run_id = ? AND hidden = 0`,
             event.seq,
+            ...runFirstIdxParams(event.data.replaces),
             event.data.replaces,
           );
           dropCompactionsHiddenBy(sql, event.seq);
@@ -99,20 +134,33 @@ export const messagesProjection: Projection = {
         const parts: MessagePart[] = text ? [{ type: "text", text }] : [];
         for (const call of toolCalls) parts.push({ type: "tool-call", ...call });
         const id = stepId(event.runId, step, "a");
-        // The streamed row (if any) takes its final parts, shown unless blank (isBlank).
+        // The streamed row takes its final parts, shown unless blank (isBlank); an answer that
+        // streamed nothing gets its row here. The row no longer reads its deltas (it is not
+        // streaming): the run's end drops them (dropDeltas), one statement per run, not per step.
         const hidden = isBlank(parts) ? 1 : 0;
         const json = JSON.stringify(parts);
-        const [row] = sql.exec<{ streamed: number }>(
-          `UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ?, hidden = ? WHERE id = ?
-           RETURNING EXISTS (SELECT 1 FROM message_deltas WHERE id = messages.id) AS streamed`,
-          json,
-          event.seq,
-          promptJson("assistant", parts, json),
-          hidden,
-          id,
-        );
-        if (row?.streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
-        if (!row && parts.length > 0) insert(sql, id, event, "assistant", parts, hidden);
+        const prompt = promptJson("assistant", parts, json);
+        if (parts.length > 0)
+          sql.exec(
+            `INSERT INTO messages (id, run_id, role, parts, seq, created_seq, prompt, hidden) VALUES (?, ?, 'assistant', ?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET parts = excluded.parts, seq = excluded.seq, streaming = 0, prompt = excluded.prompt, hidden = excluded.hidden`,
+            id,
+            event.runId,
+            json,
+            event.seq,
+            event.seq,
+            prompt,
+            hidden,
+          );
+        else
+          sql.exec(
+            "UPDATE messages SET parts = ?, seq = ?, streaming = 0, prompt = ?, hidden = ? WHERE id = ?",
+            json,
+            event.seq,
+            prompt,
+            hidden,
+            id,
+          );
         if (toolCalls.length > 0) {
           const results: MessagePart[] = toolCalls.map((c) => ({
             type: "tool-result",
@@ -130,8 +178,9 @@ export const messagesProjection: Projection = {
         const checkpoint = rewindsTo(event);
         if (checkpoint !== undefined) {
           sql.exec(
-            "UPDATE messages SET hidden = 1, seq = ? WHERE run_id = ? AND created_seq > ? AND hidden = 0",
+            `UPDATE messages SET hidden = 1, seq = ? WHERE idx >= ${RUN_FIRST_IDX} AND run_id = ? AND created_seq > ? AND hidden = 0`,
             event.seq,
+            ...runFirstIdxParams(event.runId),
             event.runId,
             checkpoint,
           );
@@ -281,6 +330,21 @@ function update(
     id,
   );
   if (streamed) sql.exec("DELETE FROM message_deltas WHERE id = ?", id);
+}
+
+/**
+ * Drops the deltas of a run's answers that no longer stream (`model.completed` wrote their
+ * parts), at the run's end: the deltas of its ids (`<run>:<step>:a`, a range of the key), except
+ * those of a row still streaming (an answer the run ended in the middle of shows them).
+ */
+function dropDeltas(sql: SqlPort, runId: string | null): void {
+  if (runId === null) return;
+  sql.exec(
+    `DELETE FROM message_deltas WHERE id >= ? AND id < ?
+     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = message_deltas.id AND m.streaming = 1)`,
+    `${runId}:`,
+    `${runId};`,
+  );
 }
 
 function setResult(

@@ -84,17 +84,39 @@ const COLUMNS =
  * none. Keyed by object, so a row written by an append that rolled back is never handed out
  * (its event objects never reach `Ledger.onAppend`), and entries go with their events.
  */
-const written = new WeakMap<LedgerEvent, RunRow>();
+const written = new WeakMap<LedgerEvent, RunRow | StepMove>();
+
+/**
+ * What a step's own moves of the run change (`step.started`, `model.completed`,
+ * `step.completed`: the phase, and the step and attempt a step starts), as their write hands
+ * it back. Three of these per step, so they return these 4 columns rather than the 16 of a
+ * record: `RETURNING` a row costs about what reading it does (docs/benchmarks.md, "Statements
+ * per step, fourth cut"), and the rest of the record is the one the run had before.
+ */
+const STEP_MOVE = "phase, step, attempt, updated_seq";
+type StepMove = Pick<RunRow, "phase" | "step" | "attempt" | "updated_seq">;
 
 /**
  * The run record as `event` left it, when applying it changed the run's row (`run.started`,
  * `step.started`, `model.completed`, `step.completed` and every status move), else undefined.
  * For events of a committed append (`Ledger.onAppend`) or, inside an append, for an event the
  * runs projection has applied (it applies first). Reads nothing: the row comes from the write.
+ *
+ * A step's own moves hand back only what they change (`StepMove`): their record is `before`
+ * (the run's record as it was before `event`, which the caller keeps) with those columns, and
+ * undefined without it. Every other write hands back its whole row.
  */
-export function runWrittenBy(event: LedgerEvent): RunRecord | undefined {
+export function runWrittenBy(event: LedgerEvent, before?: RunRecord): RunRecord | undefined {
   const row = written.get(event);
-  return row && toRecord(row);
+  if (row === undefined || "run_id" in row) return row && toRecord(row);
+  if (before === undefined || before.runId !== event.runId) return undefined;
+  return {
+    ...before,
+    phase: row.phase,
+    step: row.step,
+    attempt: row.attempt,
+    updatedSeq: row.updated_seq,
+  };
 }
 
 /** Run status, current step and the terminal outcome of every run of the session. */
@@ -120,6 +142,16 @@ export const runsProjection: Projection = {
           runId,
         ),
       );
+    // A step's own move: only the columns of StepMove change, and only those come back.
+    const move = (assignments: string, ...params: (string | number)[]) => {
+      const [row] = sql.exec<StepMove>(
+        `UPDATE runs SET ${assignments}, updated_seq = ? WHERE run_id = ? RETURNING ${STEP_MOVE}`,
+        ...params,
+        seq,
+        runId,
+      );
+      if (row) written.set(event, row);
+    };
     switch (event.kind) {
       case "run.started":
         return keep(
@@ -135,11 +167,11 @@ export const runsProjection: Projection = {
           ),
         );
       case "step.started":
-        return set("phase = 'model', step = ?, attempt = ?", event.data.step, event.data.attempt);
+        return move("phase = 'model', step = ?, attempt = ?", event.data.step, event.data.attempt);
       case "model.completed":
-        return set("phase = ?", event.data.toolCalls.length > 0 ? "tools" : "model");
+        return move("phase = ?", event.data.toolCalls.length > 0 ? "tools" : "model");
       case "step.completed":
-        return set("phase = 'between'");
+        return move("phase = 'between'");
       case "run.resumed": {
         // A resume with a message or from a checkpoint starts a fresh step; the step number keeps growing.
         const fresh = event.data.mode !== "continue" && event.data.mode !== "approvals";

@@ -124,15 +124,27 @@ export interface UsageEntry extends UsageFact {
   readonly ts: number;
 }
 
-/** One row per usage fact, so entries can be read by kind, run and step without reading the ledger. */
+/**
+ * One row per usage fact, so entries can be read by kind, run and step without reading the
+ * ledger. The table has no index but its seq: it takes ~2 rows per step, and a run's entries
+ * are read (`runUsage`, a filter by run) as the range of seqs from the run's start (one active
+ * run per session, so the range holds that run's entries and the session's metrics beside
+ * them), which costs what an index on the run would without a second B-tree to write per row.
+ */
 export const usageEntriesProjection: Projection = {
   name: "usage_entries",
   version: 1,
   create: [
     "CREATE TABLE usage_entries (seq INTEGER PRIMARY KEY, run_id TEXT, step INTEGER, kind TEXT NOT NULL, name TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, value REAL NOT NULL, ts INTEGER NOT NULL)",
-    "CREATE INDEX usage_entries_by_run ON usage_entries (run_id, step)",
   ],
   drop: ["DROP TABLE IF EXISTS usage_entries"],
+  migrations: [
+    {
+      version: 1,
+      name: "no usage_entries_by_run (reads by run take the run's range of seqs)",
+      up: ["DROP INDEX IF EXISTS usage_entries_by_run"],
+    },
+  ],
   apply(sql, event) {
     const fact = usageFactOf(event);
     if (!fact) return;
@@ -207,8 +219,9 @@ export function listUsageEntries(sql: SqlPort, query: UsageEntriesQuery): UsageE
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (query.runId !== undefined) {
-    where.push("run_id = ?");
-    params.push(query.runId);
+    // The run's entries come after its start: a range of the rowid, not a scan.
+    where.push("seq >= coalesce((SELECT started_seq FROM runs WHERE run_id = ?), 0)", "run_id = ?");
+    params.push(query.runId, query.runId);
   }
   if (query.kinds !== undefined) {
     where.push(`kind IN (${query.kinds.map(() => "?").join(", ")})`);
@@ -249,12 +262,14 @@ export function listUsageEntries(sql: SqlPort, query: UsageEntriesQuery): UsageE
 /**
  * The model tokens one run used (all its steps, attempts and compaction summaries): what a
  * sub-agent's reply reports. The sum of `runTokensOf` over the run's events, read from its
- * entries (each one `usageFactOf` of an event; `usage_entries_by_run`), once per run's end.
+ * entries (each one `usageFactOf` of an event), once per run's end: the entries from the run's
+ * start (`startedSeq`, the seq of its `run.started`) on, a range of the rowid.
  */
-export function runUsage(sql: SqlPort, runId: string): RunTokens {
+export function runUsage(sql: SqlPort, run: { runId: string; startedSeq: number }): RunTokens {
   const row = sql.exec<{ input_tokens: number; output_tokens: number }>(
-    "SELECT coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens FROM usage_entries WHERE run_id = ? AND kind = ?",
-    runId,
+    "SELECT coalesce(sum(input_tokens), 0) AS input_tokens, coalesce(sum(output_tokens), 0) AS output_tokens FROM usage_entries WHERE seq >= ? AND run_id = ? AND kind = ?",
+    run.startedSeq,
+    run.runId,
     RUN_TOKENS_KIND,
   )[0];
   return { inputTokens: row?.input_tokens ?? 0, outputTokens: row?.output_tokens ?? 0 };
