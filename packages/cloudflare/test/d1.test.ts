@@ -351,6 +351,99 @@ describe("the cross-session index", () => {
     expect(after.rows).toEqual(before.rows);
   });
 
+  it("a fork's own model calls are counted, its copied prefix never: not in its GET .../usage, not after a rebuild and a replay of its outbox", async () => {
+    const a = await indexedRun();
+    type Rows = { rows: { count: number; inputTokens: number; outputTokens: number }[] };
+    const modelUsage = async () =>
+      ((await (await indexGet("/usage?agent=indexed&kind=model")).json()) as Rows).rows;
+    const before = await modelUsage();
+    expect(before).toHaveLength(1);
+    const { checkpoints } = (await (await a.get("checkpoints")).json()) as {
+      checkpoints: { id: string }[];
+    };
+    const target = `${a.session}-fork`;
+    const forked = await a.post("fork", { checkpoint: checkpoints.at(-1)!.id, session: target });
+    expect(forked.status).toBe(201);
+    const fork = session("indexed", target);
+    const copied = (await fork.events()).length;
+    // The fork's own usage route shows what the fork spent: nothing yet.
+    const own = (await (await fork.get("usage")).json()) as {
+      models: unknown[];
+      tools: unknown[];
+      rollup: { modelCalls: number; inputTokens: number };
+    };
+    expect(own).toMatchObject({ models: [], tools: [], rollup: { modelCalls: 0, inputTokens: 0 } });
+    const usageEntries = () =>
+      runInDurableObject(
+        fork.stub(),
+        (_i, state) =>
+          state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM usage_entries").one().n,
+      );
+    expect(await usageEntries()).toBe(0);
+
+    // A rebuild of the fork's usage and index projections replays its ledger (and enqueues
+    // every index message again, which the outbox then delivers again): still nothing.
+    await until(
+      () => outboxSize(fork.stub()),
+      (n) => n === 0,
+    );
+    await runInDurableObject(fork.stub(), (_i, state) => {
+      state.storage.sql.exec(
+        "DELETE FROM projection_versions WHERE name IN ('usage', 'usage_entries', 'd1_index')",
+      );
+    });
+    const { evictDurableObject } = await import("cloudflare:test");
+    await evictDurableObject(fork.stub());
+    expect(((await (await fork.get("usage")).json()) as typeof own).models).toEqual([]);
+    expect(await usageEntries()).toBe(0);
+    // The rebuild ran (its versions are back); its messages may already be delivered.
+    const rebuilt = await runInDurableObject(fork.stub(), (_i, state) =>
+      state.storage.sql
+        .exec<{ name: string }>(
+          "SELECT name FROM projection_versions WHERE name IN ('usage', 'usage_entries', 'd1_index') ORDER BY name",
+        )
+        .toArray()
+        .map((row) => row.name),
+    );
+    expect(rebuilt).toEqual(["d1_index", "usage", "usage_entries"]);
+    await until(
+      () => outboxSize(fork.stub()),
+      (n) => n === 0,
+    );
+    expect(await modelUsage()).toEqual(before);
+    expect(await usageRows("indexed", target)).toEqual([]);
+
+    // The fork's own run calls the model: that is counted, once, as the fork's.
+    expect((await fork.post("runs", { input: { message: "again" } })).status).toBe(202);
+    await fork.waitFor((e) => e.seq > copied && isTerminal(e));
+    await until(
+      () => outboxSize(fork.stub()),
+      (n) => n === 0,
+    );
+    const spent = (await fork.events()).filter(
+      (e) => e.seq > copied && e.kind === "model.completed",
+    );
+    expect(spent.length).toBeGreaterThan(0);
+    const tokens = spent.reduce(
+      (t, e) => {
+        const { usage } = e.data as { usage: { inputTokens: number; outputTokens: number } };
+        return { input: t.input + usage.inputTokens, output: t.output + usage.outputTokens };
+      },
+      { input: 0, output: 0 },
+    );
+    expect(await modelUsage()).toMatchObject([
+      {
+        count: before[0]!.count + spent.length,
+        inputTokens: before[0]!.inputTokens + tokens.input,
+        outputTokens: before[0]!.outputTokens + tokens.output,
+      },
+    ]);
+    expect(((await (await fork.get("usage")).json()) as typeof own).rollup).toMatchObject({
+      modelCalls: spent.length,
+      inputTokens: tokens.input,
+    });
+  });
+
   it("the index routes need an admin token; a session token is refused", async () => {
     const s = session("indexed");
     const sessionToken = await mintSessionToken(env.AUTH_SECRET, {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Ledger, type Projection } from "../src/index.ts";
+import {
+  Ledger,
+  type LedgerEvent,
+  type NewEvent,
+  type Projection,
+  usageEntriesProjection,
+  usageProjection,
+  usageSummary,
+} from "../src/index.ts";
 import { ManualClock, NodeSqlPort } from "../src/testing/index.ts";
 
 const metric = (value: number) => ({
@@ -81,5 +89,89 @@ describe("ledger (G1)", () => {
     expect(() => ledger.append([metric(99)])).toThrow();
     ledger.append([metric(2)]);
     expect(seen).toEqual([1, 2]);
+  });
+
+  describe("copied history (a fork's prefix, invariant 7)", () => {
+    const model = (inputTokens: number): NewEvent => ({
+      kind: "model.completed",
+      runId: "r1",
+      data: {
+        step: 1,
+        text: "",
+        toolCalls: [],
+        model: "m",
+        finishReason: "stop",
+        usage: { inputTokens, outputTokens: 1 },
+      },
+    });
+    const copy = (events: readonly NewEvent[]): NewEvent[] =>
+      events.map((e) => ({ ...e, ts: 1_000 }));
+    const seen = (log: [number, boolean][]): Projection => ({
+      name: "seen",
+      version: 1,
+      create: [],
+      drop: [],
+      apply: (_sql, event, copied) => void log.push([event.seq, copied]),
+    });
+
+    it("is recorded, told to projections the same on append and rebuild, and runs no reactor", () => {
+      const sql = new NodeSqlPort();
+      const log: [number, boolean][] = [];
+      const reacted: number[] = [];
+      const ledger = new Ledger(
+        sql,
+        new ManualClock(),
+        [seen(log)],
+        [(_sql, event: LedgerEvent) => void reacted.push(event.seq)],
+      );
+      ledger.append(copy([metric(1), metric(2)]));
+      ledger.append([metric(3)]);
+      expect(ledger.copiedThrough).toBe(2);
+      expect(reacted).toEqual([3]);
+      const reopened = new Ledger(sql, new ManualClock(), [seen(log)]);
+      expect(reopened.copiedThrough).toBe(2);
+      log.length = 0;
+      reopened.rebuild(["seen"]);
+      expect(log).toEqual([
+        [1, true],
+        [2, true],
+        [3, false],
+      ]);
+    });
+
+    it("only as a prefix: after an event of the session's own, a copied one stores nothing", () => {
+      const ledger = new Ledger(new NodeSqlPort(), new ManualClock(), []);
+      ledger.append([metric(1)]);
+      expect(() => ledger.append(copy([metric(2)]))).toThrow("copy history only into an empty");
+      expect(ledger.tail).toBe(1);
+      expect(ledger.copiedThrough).toBe(0);
+    });
+
+    it("is no usage of this session: its usage counts what it spent, before and after a rebuild", () => {
+      const sql = new NodeSqlPort();
+      const ledger = new Ledger(sql, new ManualClock(), [usageProjection, usageEntriesProjection]);
+      ledger.append(copy([model(100), metric(7)]));
+      ledger.append([model(5)]);
+      const spent = {
+        models: [
+          {
+            model: "m",
+            calls: 1,
+            inputTokens: 5,
+            outputTokens: 1,
+            cachedInputTokens: 0,
+            reasoningTokens: 0,
+          },
+        ],
+        tools: [],
+        subagents: [],
+        metrics: [],
+      };
+      expect(usageSummary(sql)).toEqual(spent);
+      expect(sql.exec("SELECT seq FROM usage_entries")).toEqual([{ seq: 3 }]);
+      ledger.rebuild();
+      expect(usageSummary(sql)).toEqual(spent);
+      expect(sql.exec("SELECT seq FROM usage_entries")).toEqual([{ seq: 3 }]);
+    });
   });
 });

@@ -5,8 +5,8 @@ import {
   type Projection,
   RUN_STATUS_AFTER,
   type SqlPort,
+  spentUsageOf,
   type UsageKind,
-  usageFactOf,
 } from "@durable-agents/core";
 
 /**
@@ -16,7 +16,9 @@ import {
  * - topic `usage`, key = the seq of the run's first usage fact for that
  *   (kind, name): one usage entry per run, kind and name, carrying the run's
  *   running totals (`calls`, tokens, value, up to `lastSeq`). A usage fact
- *   outside a run is its own entry.
+ *   outside a run is its own entry. Only what the session spent (`spentUsageOf`):
+ *   a fork's copied prefix sends its statuses (the fork is listed) but no usage,
+ *   which its source already sent, on append and on every rebuild alike.
  */
 export interface SessionMessage {
   readonly status: string;
@@ -66,7 +68,7 @@ export function indexProjection(delayMs = INDEX_DELAY_MS): Projection {
   return { ...base, drop: [...base.drop, "DROP TABLE IF EXISTS index_run_usage"] };
 }
 
-function toMessages(event: LedgerEvent, sql: SqlPort): OutboxMessage[] {
+function toMessages(event: LedgerEvent, sql: SqlPort, copied: boolean): OutboxMessage[] {
   const status = RUN_STATUS_AFTER[event.kind];
   if (status) {
     const identity = readIdentity(sql);
@@ -79,7 +81,7 @@ function toMessages(event: LedgerEvent, sql: SqlPort): OutboxMessage[] {
     };
     return [{ topic: "session", key: "session", payload, flush: SETTLED.has(status) }];
   }
-  const usage = usageOf(event);
+  const usage = usageOf(event, copied);
   if (!usage) return [];
   const entry = event.runId === null ? usage : addToRun(sql, event.runId, usage);
   return [{ topic: "usage", key: String(entry.seq), payload: entry }];
@@ -122,9 +124,9 @@ function addToRun(sql: SqlPort, runId: string, u: UsageMessage): UsageMessage {
   };
 }
 
-/** The event's usage fact (core's one mapping, usageFactOf) as an index entry of its own. */
-function usageOf(event: LedgerEvent): UsageMessage | undefined {
-  const fact = usageFactOf(event);
+/** The usage the event spent (core's one rule, spentUsageOf) as an index entry of its own. */
+function usageOf(event: LedgerEvent, copied: boolean): UsageMessage | undefined {
+  const fact = spentUsageOf(event, copied);
   if (!fact) return undefined;
   return {
     seq: event.seq,

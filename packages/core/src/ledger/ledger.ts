@@ -19,10 +19,15 @@ import type { Projection } from "./projection.ts";
  * 4. After `session.closed`, nothing more is appended: closure is final.
  * 5. Reactors (work that answers a new fact, such as an `on` subscription's due row) run in
  *    the append's transaction for new facts only: never on a rebuild, never for copied
- *    history (a fork's events, which carry their original `ts`).
+ *    history (invariant 7).
  * 6. Every listener (`onAppend`) sees every committed batch, once, in the same tick: a listener
  *    that throws keeps no other from it (what follows the rows in memory, such as the run
  *    driver's records, would be left behind them); `append` then throws its error, after all.
+ * 7. Copied history (a fork's prefix: events appended with their original `ts`) is a prefix
+ *    of the ledger, and its last seq (`copiedThrough`) is stored in the same transaction
+ *    (`ledger_copied`). Projections are told, on append and on every rebuild alike, whether
+ *    an event is copied, so what they derive from a copied event (usage: spent and counted
+ *    by the session it was copied from) never depends on when they were built.
  */
 const LEDGER_MIGRATIONS: readonly Migration[] = [
   {
@@ -31,6 +36,13 @@ const LEDGER_MIGRATIONS: readonly Migration[] = [
     up: [
       "CREATE TABLE events (seq INTEGER PRIMARY KEY, run_id TEXT, kind TEXT NOT NULL, data TEXT NOT NULL, ts INTEGER NOT NULL)",
       "CREATE TABLE projection_versions (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    ],
+  },
+  {
+    version: 2,
+    name: "copied history",
+    up: [
+      "CREATE TABLE ledger_copied (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)",
     ],
   },
 ];
@@ -60,6 +72,7 @@ export class Ledger {
   readonly #listeners = new Set<AppendListener>();
   readonly #reactors: readonly Reactor[];
   #tail = 0;
+  #copiedThrough = 0;
   #closed = false;
 
   constructor(
@@ -74,6 +87,9 @@ export class Ledger {
     this.#reactors = reactors;
     migrate(sql, "ledger", LEDGER_MIGRATIONS);
     this.#tail = sql.exec<{ t: number | null }>("SELECT max(seq) AS t FROM events")[0]?.t ?? 0;
+    this.#copiedThrough =
+      sql.exec<{ through: number }>("SELECT through FROM ledger_copied WHERE id = 1")[0]?.through ??
+      0;
     this.#closed = this.#tail > 0 && this.read(this.#tail - 1, 1)[0]?.kind === "session.closed";
     this.#syncProjections();
     for (const projection of projections)
@@ -84,6 +100,14 @@ export class Ledger {
   /** seq of the last event; 0 when empty. */
   get tail(): number {
     return this.#tail;
+  }
+
+  /**
+   * seq of the last event copied from another session (a fork's prefix, invariant 7); 0 when
+   * the session copied nothing. Events up to it are history, not facts of this session.
+   */
+  get copiedThrough(): number {
+    return this.#copiedThrough;
   }
 
   /** True once `session.closed` is appended: the ledger then refuses every event (invariant 4). */
@@ -103,11 +127,14 @@ export class Ledger {
 
   /**
    * Appends events in one transaction with their projections and `effects`
-   * (writes that must commit with these facts, e.g. a tool's own rows).
+   * (writes that must commit with these facts, e.g. a tool's own rows). An event with a
+   * `ts` is copied history (invariant 7); after an event of this session's own, one is a
+   * programming error (thrown, nothing stored).
    */
   append(events: readonly NewEvent[], effects?: (sql: SqlPort) => void): LedgerEvent[] {
     this.assertOpen();
     const before = this.#tail;
+    const copiedBefore = this.#copiedThrough;
     const ts = this.#clock.now();
     let stored: LedgerEvent[];
     try {
@@ -115,6 +142,8 @@ export class Ledger {
         const out: LedgerEvent[] = [];
         for (const event of events) {
           const seq = this.#tail + 1;
+          const copied = event.ts !== undefined;
+          if (copied) this.#copy(seq);
           const row = {
             seq,
             runId: event.runId,
@@ -131,8 +160,8 @@ export class Ledger {
             data,
             row.ts,
           );
-          for (const projection of this.#projections) projection.apply(this.#sql, row);
-          if (event.ts === undefined) for (const react of this.#reactors) react(this.#sql, row);
+          for (const projection of this.#projections) projection.apply(this.#sql, row, copied);
+          if (!copied) for (const react of this.#reactors) react(this.#sql, row);
           this.#tail = seq;
           out.push(row);
         }
@@ -141,11 +170,26 @@ export class Ledger {
       });
     } catch (error) {
       this.#tail = before;
+      this.#copiedThrough = copiedBefore;
       throw error;
     }
     if (stored.at(-1)?.kind === "session.closed") this.#closed = true;
     this.#notify(stored);
     return stored;
+  }
+
+  /** Records `seq` as copied history (invariant 7): only while nothing of this session's own precedes it. */
+  #copy(seq: number): void {
+    if (this.#copiedThrough !== seq - 1) {
+      throw new Error(
+        `event ${seq} carries a ts (copied history), but the ledger already has events of its own: copy history only into an empty session`,
+      );
+    }
+    this.#sql.exec(
+      "INSERT INTO ledger_copied (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through",
+      seq,
+    );
+    this.#copiedThrough = seq;
   }
 
   /** Events with seq > `afterSeq`, oldest first, at most `limit`. */
@@ -219,8 +263,10 @@ export class Ledger {
       }
       for (let after = 0; ; ) {
         const batch = this.read(after, REBUILD_BATCH);
-        for (const event of batch)
-          for (const projection of targets) projection.apply(this.#sql, event);
+        for (const event of batch) {
+          const copied = event.seq <= this.#copiedThrough;
+          for (const projection of targets) projection.apply(this.#sql, event, copied);
+        }
         const last = batch.at(-1);
         if (!last) break;
         after = last.seq;

@@ -26,6 +26,10 @@ export interface Projection {
    * EXISTS`).
    */
   readonly migrations?: readonly Migration[];
-  /** Applies one event. Throwing rolls the event back. Must not read the ledger. */
-  apply(sql: SqlPort, event: LedgerEvent): void;
+  /**
+   * Applies one event. Throwing rolls the event back. Must not read the ledger. `copied` is
+   * true for history copied from another session (a fork's prefix, `Ledger.copiedThrough`),
+   * the same on append and on rebuild: what happened there, not here.
+   */
+  apply(sql: SqlPort, event: LedgerEvent, copied: boolean): void;
 }

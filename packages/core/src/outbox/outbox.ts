@@ -77,7 +77,8 @@ export function enqueue(sql: SqlPort, message: OutboxMessage, now: number, delay
 export function outboxProjection(
   name: string,
   version: number,
-  toMessages: (event: LedgerEvent, sql: SqlPort) => readonly OutboxMessage[],
+  /** `copied`: the event is copied history (a fork's prefix), as `Projection.apply` says. */
+  toMessages: (event: LedgerEvent, sql: SqlPort, copied: boolean) => readonly OutboxMessage[],
   options: { readonly delayMs?: number } = {},
 ): Projection {
   return {
@@ -85,8 +86,8 @@ export function outboxProjection(
     version,
     create: CREATE,
     drop: [],
-    apply(sql, event) {
-      for (const message of toMessages(event, sql))
+    apply(sql, event, copied) {
+      for (const message of toMessages(event, sql, copied))
         enqueue(sql, message, event.ts, options.delayMs);
     },
   };

@@ -49,6 +49,7 @@ export { type UsageSummary, usageProjection, usageSummary } from "./usage.ts";
 export {
   listUsageEntries,
   MAX_USAGE_ENTRIES_PAGE,
+  spentUsageOf,
   type UsageEntriesPage,
   type UsageEntriesQuery,
   type UsageEntry,

@@ -88,6 +88,17 @@ export function usageFactOf(event: LedgerEvent): UsageFact | undefined {
   }
 }
 
+/**
+ * The usage fact this session spent with `event`: `usageFactOf`, except none for copied
+ * history (`copied`, a fork's prefix, `Ledger.copiedThrough`), whose calls and tokens were
+ * spent, and are counted, by the session it was copied from. Spend is counted once, where
+ * it happened: the one rule of the per-session usage (`usage`, `usage_entries`) and the D1
+ * index's usage entries.
+ */
+export function spentUsageOf(event: LedgerEvent, copied: boolean): UsageFact | undefined {
+  return copied ? undefined : usageFactOf(event);
+}
+
 /** The model tokens one event adds to its run's usage. */
 export interface RunTokens {
   readonly inputTokens: number;
@@ -125,8 +136,8 @@ export interface UsageEntry extends UsageFact {
 }
 
 /**
- * One row per usage fact, so entries can be read by kind, run and step without reading the
- * ledger. The table has no index but its seq: it takes ~2 rows per step, and a run's entries
+ * One row per usage fact this session spent (`spentUsageOf`: none for copied history), so
+ * entries can be read by kind, run and step without reading the ledger. The table has no index but its seq: it takes ~2 rows per step, and a run's entries
  * are read (`runUsage`, a filter by run) as the range of seqs from the run's start (one active
  * run per session, so the range holds that run's entries and the session's metrics beside
  * them), which costs what an index on the run would without a second B-tree to write per row.
@@ -145,8 +156,8 @@ export const usageEntriesProjection: Projection = {
       up: ["DROP INDEX IF EXISTS usage_entries_by_run"],
     },
   ],
-  apply(sql, event) {
-    const fact = usageFactOf(event);
+  apply(sql, event, copied) {
+    const fact = spentUsageOf(event, copied);
     if (!fact) return;
     sql.exec(
       "INSERT INTO usage_entries (seq, run_id, step, kind, name, input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, value, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

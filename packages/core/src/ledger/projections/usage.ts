@@ -1,6 +1,6 @@
 import type { SqlPort } from "../../sql/port.ts";
 import type { Projection } from "../projection.ts";
-import { usageFactOf } from "./usage-entries.ts";
+import { spentUsageOf } from "./usage-entries.ts";
 
 export interface UsageSummary {
   readonly models: {
@@ -20,7 +20,10 @@ export interface UsageSummary {
   readonly metrics: { metric: string; count: number; total: number }[];
 }
 
-/** Token usage per model, executions per tool, sub-agent calls and custom metrics, summed over the session. */
+/**
+ * Token usage per model, executions per tool, sub-agent calls and custom metrics, summed over
+ * what the session spent (`spentUsageOf`: a fork's copied prefix is its source's).
+ */
 export const usageProjection: Projection = {
   name: "usage",
   // 4: usage_models gained cached_input_tokens and reasoning_tokens (a session written by
@@ -42,9 +45,9 @@ export const usageProjection: Projection = {
     // Version 4's per-run sums: a run's tokens are read from usage_entries now (runUsage).
     "DROP TABLE IF EXISTS usage_runs",
   ],
-  apply(sql, event) {
-    // The one mapping from events to usage (usageFactOf), summed here per name.
-    const fact = usageFactOf(event);
+  apply(sql, event, copied) {
+    // The one mapping from events to spent usage (spentUsageOf), summed here per name.
+    const fact = spentUsageOf(event, copied);
     switch (fact?.kind) {
       case "model":
         sql.exec(
