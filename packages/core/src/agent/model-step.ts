@@ -90,8 +90,7 @@ export async function runModelStep(
   });
   // Reasoning deltas, coalesced like the text; each kind flushes the other before it appends.
   const thinking = new DeltaCoalescer(o.clock, o.coalesce, (text) => {
-    if (current())
-      host.append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
+    if (current()) host.append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
   });
   let traced: { provider: string; modelId: string; start: number } | undefined;
   try {
