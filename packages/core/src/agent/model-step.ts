@@ -31,7 +31,8 @@ import type { ToolStepHost } from "./tool-step.ts";
  * 1. Nothing is committed for a run that stopped running meanwhile (`host.stillRunning`
  *    before every commit after an await).
  * 2. Idempotent by (step, attempt): an attempt that is no longer the run's current one
- *    (`host.currentAttempt`) commits no compaction and no `model.completed`.
+ *    (`host.currentAttempt`) commits no compaction, no delta and no `model.completed` (a
+ *    Workflow step retried while this call still streams: its later deltas are not the answer).
  */
 
 const AGAIN: TriggerOutcome = { type: "again" };
@@ -73,9 +74,11 @@ export async function runModelStep(
   if (!host.stillRunning(runId)) return DONE;
   if (listed.length > 0) host.append(listed);
   host.append([{ kind: "step.started", runId, data: { step, attempt } }]);
+  // Whether this attempt may still commit (invariants 1 and 2).
+  const current = () => host.stillRunning(runId) && host.currentAttempt(runId, step, attempt);
   let flushed = false;
   const coalescer = new DeltaCoalescer(o.clock, o.coalesce, (text) => {
-    if (!host.stillRunning(runId)) return;
+    if (!current()) return;
     host.append([{ kind: "model.delta", runId, data: { step, text } }]);
     if (!flushed) {
       flushed = true;
@@ -87,8 +90,7 @@ export async function runModelStep(
   });
   // Reasoning deltas, coalesced like the text; each kind flushes the other before it appends.
   const thinking = new DeltaCoalescer(o.clock, o.coalesce, (text) => {
-    if (host.stillRunning(runId))
-      host.append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
+    if (current()) host.append([{ kind: "model.reasoning_delta", runId, data: { step, text } }]);
   });
   let traced: { provider: string; modelId: string; start: number } | undefined;
   try {
@@ -110,7 +112,7 @@ export async function runModelStep(
         },
         reasoning: (whole) => {
           thinking.flush();
-          if (host.stillRunning(runId))
+          if (current())
             host.append([{ kind: "model.reasoning", runId, data: { step, text: whole } }]);
         },
       },
@@ -133,7 +135,7 @@ export async function runModelStep(
     );
     // Idempotent by (step, attempt): a call whose attempt is no longer the run's current one
     // (a Workflow step retried while this call still ran) commits nothing.
-    if (!host.stillRunning(runId) || !host.currentAttempt(runId, step, attempt)) return DONE;
+    if (!current()) return DONE;
     const { interrupted, response: _response, ...outcome } = result;
     const completed: NewEvent<"model.completed"> = {
       kind: "model.completed",
