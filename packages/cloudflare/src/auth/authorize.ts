@@ -71,7 +71,7 @@ export function sessionAuthority(
       outcome = await authorizeRequest(request, env, target, options);
     } catch (error) {
       if (error instanceof ForbiddenError && error.code === "wrong_session")
-        throw refused(`the token names "${source.sub}" alone`);
+        throw refused(`the credentials sent cover "${source.sub}", not it`);
       throw error;
     }
     if (outcome.type === "respond")
