@@ -1,7 +1,12 @@
 import { env, SELF } from "cloudflare:test";
-import { mintSessionToken, signClaims } from "@durable-agents/core";
+import { mintSessionToken, signClaims, silentLogger } from "@durable-agents/core";
 import { describe, expect, it } from "vitest";
-import { authorizeRequest } from "../src/auth/authorize.ts";
+import {
+  type AuthTarget,
+  authorizeRequest,
+  sessionAuthority,
+  sessionTarget,
+} from "../src/auth/authorize.ts";
 import { MIN_SECRET_CHARS, resolveSecret } from "../src/auth/secret.ts";
 import {
   type AuthDecision,
@@ -121,6 +126,59 @@ describe("session routes need a signed session token", () => {
       "wrong_session",
     );
     expect(await other.events()).toEqual([]);
+  });
+
+  it("the fork's 403 says what to send, and a fork into a new session the server names needs only the source", async () => {
+    const mine = session("probe");
+    await mine.post("runs", { input: { message: "go" } });
+    await mine.waitFor((e) => e.kind === "run.completed");
+    const checkpoint = (
+      (await (await mine.get("checkpoints")).json()) as { checkpoints: { id: string }[] }
+    ).checkpoints[0]?.id;
+    const token = await mintSessionToken(secret(), { agent: "probe", session: mine.session });
+    const fork = (body: unknown) =>
+      call(`/agents/probe/${mine.session}/fork`, token, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const refused = await fork({ checkpoint, session: `${mine.session}-x` });
+    const { error } = (await refused.json()) as {
+      error: { code: string; message: string; details: unknown };
+    };
+    expect(error.code).toBe("wrong_session");
+    expect(error.message).toContain(`"probe/${mine.session}-x"`);
+    expect(error.message).toContain('leave out "session"');
+    expect(error.details).toEqual({
+      source: `probe/${mine.session}`,
+      target: `probe/${mine.session}-x`,
+    });
+    const forked = await fork({ checkpoint });
+    expect(forked.status).toBe(201);
+    const { session: named } = (await forked.json()) as { session: string };
+    expect((await session("probe", named).events()).length).toBeGreaterThan(0);
+  });
+
+  it("an app's rule is asked about a fork's target with the same request: allowed, refused, or without write", async () => {
+    const source = sessionTarget({ agent: "probe", session: "a", action: "fork" }, "POST");
+    const asked: string[] = [];
+    const rule = (_request: Request, _env: unknown, target: AuthTarget): AuthDecision => {
+      asked.push(`${target.sub}:${target.scope}:${target.session}`);
+      if (target.session === "c") return { user: "ada" };
+      if (target.session === "d") return { scopes: ["read"] };
+      return false;
+    };
+    const authority = sessionAuthority(new Request(`${BASE}/agents/probe/a/fork`), {}, source, {
+      authorize: rule,
+      logger: silentLogger,
+    });
+    await expect(authority("c", "write")).resolves.toBeUndefined();
+    await expect(authority("b", "write")).rejects.toMatchObject({ status: 403, code: "forbidden" });
+    await expect(authority("d", "write")).rejects.toMatchObject({
+      status: 403,
+      code: "missing_scope",
+    });
+    expect(asked).toEqual(["probe/c:write:c", "probe/b:write:b", "probe/d:write:d"]);
   });
 
   it("a read-only token cannot write", async () => {

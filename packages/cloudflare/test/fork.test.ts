@@ -1,4 +1,7 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { routeRequest } from "../src/index.ts";
+import { LocalDevSession } from "./fixture/local-dev.ts";
 import { isTerminal, normalized, session } from "./support/session.ts";
 
 interface CheckpointList {
@@ -31,10 +34,14 @@ describe("checkpoints and forks", () => {
     const { checkpoints } = (await (await s.get("checkpoints")).json()) as CheckpointList;
     const afterStep1 = checkpoints.find((c) => c.step === 1)!;
 
-    const target = `${s.session}-f`;
-    const response = await s.post("fork", { checkpoint: afterStep1.id, session: target });
+    // Into a new session the server names: the source's token may (a named one needs a
+    // credential for it too: auth.test.ts, and below under local dev).
+    const response = await s.post("fork", { checkpoint: afterStep1.id });
     expect(response.status).toBe(201);
-    expect(await response.json()).toMatchObject({ session: target, events: afterStep1.seq });
+    const forked = (await response.json()) as { session: string; events: number };
+    expect(forked).toMatchObject({ events: afterStep1.seq });
+    const target = forked.session;
+    expect(target).toMatch(new RegExp(`^${s.session}-fork-[0-9a-f]{8}$`));
     expect(await s.events()).toEqual(sourceEvents);
 
     const fork = session("probe", target);
@@ -62,23 +69,80 @@ describe("checkpoints and forks", () => {
     const s = session("probe");
     await s.post("runs", { input: { message: "go" } });
     await s.waitFor(isTerminal);
-    const target = `${s.session}-nope`;
-    const response = await s.post("fork", { checkpoint: "9999", session: target });
+    const before = await s.events();
+    const response = await s.post("fork", { checkpoint: "9999" });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
       "unknown_checkpoint",
     );
-    expect(await session("probe", target).events()).toEqual([]);
+    expect(await s.events()).toEqual(before);
   });
 
-  it("a fork into a session that already exists is a 409", async () => {
+  it("a fork into a session that already exists: a token for the source alone hears 403, not whether it exists", async () => {
     const s = session("probe");
     const other = session("probe");
     for (const x of [s, other]) {
       await x.post("runs", { input: { message: "go" } });
       await x.waitFor(isTerminal);
     }
+    const before = await other.events();
     const response = await s.post("fork", { checkpoint: "1", session: other.session });
-    expect(response.status).toBe(409);
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+      "wrong_session",
+    );
+    expect(await other.events()).toEqual(before);
+  });
+});
+
+/**
+ * Local dev (allowLocalDev, AUTH_SECRET unset, over loopback) may write every session, so a
+ * fork into a named one goes through there as documented, and reaches the target's own checks.
+ */
+describe("a fork into a named session under a rule that may write it (local dev)", () => {
+  const local = "http://127.0.0.1:8787";
+  const worker = (request: Request) =>
+    routeRequest(request, { ...env, AGENTS: env.LOCAL_DEV }, undefined, {
+      server: LocalDevSession,
+    });
+  const ask = (path: string, body?: unknown) =>
+    worker(
+      new Request(`${local}/agents/chatty/${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        ...(body === undefined
+          ? {}
+          : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      }),
+    );
+  async function completedSession(): Promise<{ name: string; checkpoint: string }> {
+    const name = `local-fork-${crypto.randomUUID().slice(0, 8)}`;
+    expect((await ask(`${name}/runs`, { input: { message: "hi" } })).status).toBe(202);
+    for (let i = 0; i < 200; i++) {
+      const { status } = (await (await ask(`${name}/status`)).json()) as { status: string };
+      if (status !== "running") break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const page = (await (await ask(`${name}/checkpoints`)).json()) as CheckpointList;
+    return { name, checkpoint: page.checkpoints.at(-1)!.id };
+  }
+
+  it("forks into the session it names (201, the target has the prefix), and into one that exists is a 409", async () => {
+    const source = await completedSession();
+    const target = `${source.name}-named`;
+    const forked = await ask(`${source.name}/fork`, {
+      checkpoint: source.checkpoint,
+      session: target,
+    });
+    expect(forked.status).toBe(201);
+    expect(await forked.json()).toMatchObject({ session: target });
+    const status = (await (await ask(`${target}/status`)).json()) as { exists: boolean };
+    expect(status.exists).toBe(true);
+
+    const other = await completedSession();
+    const again = await ask(`${source.name}/fork`, {
+      checkpoint: source.checkpoint,
+      session: other.name,
+    });
+    expect(again.status).toBe(409);
   });
 });

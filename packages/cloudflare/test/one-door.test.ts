@@ -118,7 +118,9 @@ const CASES: readonly Case[] = [
     method: "POST",
     action: "fork",
     prepare: completed,
-    input: (s, p) => ({ checkpoint: p.checkpoint, session: `${s.session}-f` }),
+    // Into a new session the server names: a token for the source may (a named target needs
+    // authority over it too: below).
+    input: (_s, p) => ({ checkpoint: p.checkpoint }),
   },
   {
     command: "state.set",
@@ -200,7 +202,7 @@ async function overHttp(
   }
   const response = await SELF.fetch(url, { method: c.method, headers, body });
   if (!response.ok) return { status: response.status, code: await errorCode(response) };
-  return { status: response.status, result: normalized(await response.json()) };
+  return { status: response.status, result: forkNamed(normalized(await response.json())) };
 }
 
 async function overSocket(
@@ -228,7 +230,12 @@ async function overSocket(
     const error = frame.error as { status: number; code: string };
     return { status: error.status, code: error.code };
   }
-  return { status: frame.status as number, result: normalized(frame.result) };
+  return { status: frame.status as number, result: forkNamed(normalized(frame.result)) };
+}
+
+/** A result without the random part of a session id the server picked for a fork. */
+function forkNamed<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value).replace(/-fork-[0-9a-f]{8}\b/g, "-fork-ID"));
 }
 
 function send(
@@ -406,6 +413,28 @@ describe("projection.rebuild needs the admin scope its declaration names, on eve
       `before:projection.rebuild:websocket:${s.session}`,
       `after:projection.rebuild:websocket:${s.session}`,
     ]);
+  });
+});
+
+describe("a fork writes its target: authority over the target, on every transport", () => {
+  it("a token for the source alone is refused into a named session alike over HTTP and the WebSocket, before any hook, and the target stays empty", async () => {
+    const fork = CASES.find((c) => c.command === "fork")!;
+    const s = fresh("chatty");
+    const { checkpoint } = await completed(s);
+    const before = await s.events();
+    const token = await tokenFor("valid", s);
+    commandLog.length = 0;
+    for (const transport of ["http", "websocket"] as const) {
+      const target = fresh("chatty");
+      const outcome = await send(fork, transport, s, token, {
+        checkpoint,
+        session: target.session,
+      });
+      expect([transport, outcome]).toEqual([transport, { status: 403, code: "wrong_session" }]);
+      expect(await target.events()).toEqual([]);
+    }
+    expect(await s.events()).toEqual(before);
+    expect(commandLog.filter((line) => line.includes(s.session))).toEqual([]);
   });
 });
 

@@ -225,6 +225,7 @@ export {
   expiredError,
   isCommandName,
   missingScopeError,
+  otherSessionError,
   type ResumeBody,
   routeScope,
   SESSION_COMMANDS,

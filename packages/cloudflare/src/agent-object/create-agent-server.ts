@@ -25,6 +25,7 @@ import {
   type ToolWorkflowResult,
   type WorkflowCallReply,
 } from "@durable-agents/core";
+import type { SessionAuthority } from "../auth/authorize.ts";
 import { assertSessionIndex, unindexedWarning } from "../d1/index-port.ts";
 import { declareServerRule } from "../router-options.ts";
 import { doSqlPort } from "../sql/do-sql-port.ts";
@@ -135,10 +136,16 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
         sql: this.#sql,
         open: (agent: string, session: string) => this.#open(agent, session),
       };
-      return serveWithPlatform(request, options, deps, (r, caller) => this.#serve(r, caller));
+      return serveWithPlatform(request, options, deps, (r, caller, authorizeSession) =>
+        this.#serve(r, caller, authorizeSession),
+      );
     }
 
-    async #serve(request: Request, caller: Caller = NO_CALLER): Promise<Response> {
+    async #serve(
+      request: Request,
+      caller: Caller = NO_CALLER,
+      authorizeSession?: SessionAuthority,
+    ): Promise<Response> {
       try {
         const path = parseSessionPath(new URL(request.url).pathname);
         if (!path)
@@ -154,6 +161,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           ...this.#commandContext(runtime),
           live,
           caller,
+          ...(authorizeSession ? { authorizeSession } : {}),
           prices: options.prices,
           chat: options.chat,
         });

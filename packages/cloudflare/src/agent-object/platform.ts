@@ -16,6 +16,8 @@ import {
   type AuthIdentity,
   type Authorize,
   authorizeRequest,
+  type SessionAuthority,
+  sessionAuthority,
   sessionTarget,
 } from "../auth/authorize.ts";
 import type { SessionIndex } from "../d1/index-port.ts";
@@ -79,7 +81,11 @@ export async function serveWithPlatform(
   request: Request,
   options: PlatformOptions,
   deps: PlatformDeps,
-  builtIn: (request: Request, caller?: Caller) => Promise<Response>,
+  builtIn: (
+    request: Request,
+    caller?: Caller,
+    authorizeSession?: SessionAuthority,
+  ) => Promise<Response>,
 ): Promise<Response> {
   const path = safeParse(request);
   if (!path) return builtIn(request);
@@ -101,13 +107,16 @@ export async function serveWithPlatform(
 
   async function admit(): Promise<Response> {
     if (!path) return builtIn(current);
-    const outcome = await authorizeRequest(current, deps.env, sessionTarget(path, current.method), {
-      authorize: options.authorize,
-      logger: deps.logger,
+    const target = sessionTarget(path, current.method);
+    const rule = { authorize: options.authorize, logger: deps.logger };
+    const outcome = await authorizeRequest(current, deps.env, target, {
+      ...rule,
       // A socket reads, and its frames are commands: find out now what they may do.
       alsoScopes: path.action === "ws" ? COMMAND_SCOPES : [],
     });
     if (outcome.type === "respond") return outcome.response;
+    // A fork's target is asked of the same rule, with the request that rule saw.
+    const authority = sessionAuthority(current, deps.env, target, rule);
     if (!deps.registry.has(path.agent))
       throw new AgentNotFoundError(path.agent, deps.registry.types());
     const runtime = () => deps.open(path.agent, path.session);
@@ -131,7 +140,7 @@ export async function serveWithPlatform(
         `.../${path.action}`,
         matches.map((e) => e.method),
       );
-    return builtIn(current, outcome.caller);
+    return builtIn(current, outcome.caller, authority);
   }
 }
 

@@ -5,6 +5,7 @@ import {
   ForbiddenError,
   type Logger,
   missingScopeError,
+  otherSessionError,
   routeScope,
   type TokenScope,
   UnauthorizedError,
@@ -41,6 +42,42 @@ export function sessionTarget(
     scope: routeScope(path.action, method),
     agent: path.agent,
     session: path.session,
+  };
+}
+
+/** Resolves when the caller may `scope` the session `session` of the same agent; throws the refusal. */
+export type SessionAuthority = (session: string, scope: TokenScope) => Promise<void>;
+
+/**
+ * The caller's authority over other sessions of the agent of `source` (a session target): what
+ * a command that writes another session (a fork's target, `SessionCommand.writesSession`) asks.
+ * The same rule as `source`, asked with the same request: the app's `authorize` with the
+ * target `{ sub: "agent/session", scope, agent, session }`, or the default token check, where
+ * a session token names one session and so never covers another (403 `wrong_session`, saying
+ * what to send). A rule's `Response` is a refusal here (the command is already under way).
+ */
+export function sessionAuthority(
+  request: Request,
+  env: Record<string, unknown>,
+  source: AuthTarget,
+  options: Omit<AuthorizeOptions, "alsoScopes">,
+): SessionAuthority {
+  return async (session, scope) => {
+    const agent = source.agent ?? "";
+    const target: AuthTarget = { sub: `${agent}/${session}`, scope, agent, session };
+    const refused = (why: string) => otherSessionError(source.sub, target.sub, why);
+    let outcome: AuthOutcome;
+    try {
+      outcome = await authorizeRequest(request, env, target, options);
+    } catch (error) {
+      if (error instanceof ForbiddenError && error.code === "wrong_session")
+        throw refused(`the credentials sent cover "${source.sub}", not it`);
+      throw error;
+    }
+    if (outcome.type === "respond")
+      throw refused(`the authorize rule answered for "${target.sub}" instead of allowing it`);
+    if (!outcome.caller.scopes.includes(scope))
+      throw missingScopeError(scope, outcome.caller.scopes);
   };
 }
 

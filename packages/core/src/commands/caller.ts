@@ -45,3 +45,16 @@ export function missingScopeError(needed: TokenScope, has: readonly TokenScope[]
     { details: { needed, has } },
   );
 }
+
+/**
+ * 403 `wrong_session` for a command that writes `target` (`agent/session`, a fork's), another
+ * session than the caller's `source`, when the caller may not write it; `why` says what its
+ * authority covers. `details`: `{ source, target }`.
+ */
+export function otherSessionError(source: string, target: string, why: string): ForbiddenError {
+  return new ForbiddenError(
+    "wrong_session",
+    `a fork writes the session it names, "${target}", and ${why}; fork into a new session the server names (leave out "session"), or send the fork over HTTP with credentials that may write "${target}" too (an authorize rule that allows it; a session token names one session, so none covers both)`,
+    { details: { source, target } },
+  );
+}

@@ -58,6 +58,13 @@ export interface SessionCommand<I = unknown, R = unknown> {
   ];
   /** The HTTP route that carries it: `POST .../runs`. Other transports build their hook request from it. */
   readonly http: { readonly method: "POST" | "PUT" | "DELETE"; readonly action: string };
+  /**
+   * Another session of the same agent the command writes, read from its input (a fork's
+   * `session`): the caller needs `write` there as well as its `scope` here, asked by
+   * dispatchCommand of `CommandCall.authorizeSession` (403 `wrong_session` without). Undefined
+   * when the input names none (a fork into a new session whose id the server picks).
+   */
+  writesSession?(input: I): string | undefined;
   run(ctx: CommandRunContext, input: I): Promise<CommandResult<R>>;
 }
 

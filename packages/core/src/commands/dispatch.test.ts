@@ -31,6 +31,42 @@ describe("dispatchCommand: the one door", () => {
     expect(t.runtime.ledger.tail).toBe(0);
   });
 
+  it("a fork into another session asks the caller's authority there before any hook: none is a 403, a trusted caller needs none", async () => {
+    const t = createTestSession(mathAgent);
+    const writer: Caller = { identity: {}, scopes: ["read", "write"] };
+    const hooked: string[] = [];
+    const hooks = { beforeCommand: async () => void hooked.push("before") };
+    const fork = { checkpoint: "1", session: "elsewhere" };
+    await expect(dispatchCommand("fork", fork, call(t, writer, { hooks }))).rejects.toMatchObject({
+      status: 403,
+      code: "wrong_session",
+      details: { target: `${t.runtime.status().agent}/elsewhere` },
+    });
+    const asked: string[] = [];
+    const refuse = async (session: string, scope: string) => {
+      asked.push(`${session}:${scope}`);
+      throw new Error("refused by the rule");
+    };
+    await expect(
+      dispatchCommand("fork", fork, call(t, writer, { hooks, authorizeSession: refuse })),
+    ).rejects.toThrow("refused by the rule");
+    expect([asked, hooked]).toEqual([["elsewhere:write"], []]);
+    // Allowed (or trusted), the fork goes on to its own checks: this session has no checkpoint 1.
+    const allow = async () => {};
+    for (const extra of [{ authorizeSession: allow }, {}]) {
+      const caller = "authorizeSession" in extra ? writer : TRUSTED_CALLER;
+      await expect(
+        dispatchCommand("fork", fork, call(t, caller, { hooks, ...extra })),
+      ).rejects.toMatchObject({ status: 404 });
+    }
+    // A fork into a session the server names asks nothing more of the source's caller.
+    await expect(
+      dispatchCommand("fork", { checkpoint: "1" }, call(t, writer, { hooks })),
+    ).rejects.toMatchObject({ status: 404 });
+    expect(hooked).toEqual(["before", "before", "before"]);
+    expect(t.runtime.ledger.tail).toBe(0);
+  });
+
   it("refuses every command once the caller has expired, by the injected clock", async () => {
     const t = createTestSession(mathAgent);
     const caller: Caller = {

@@ -1,8 +1,9 @@
 import type { StatusView } from "../agent/session-runtime-options.ts";
+import type { TokenScope } from "../auth/session-token.ts";
 import type { Clock } from "../clock.ts";
 import type { AfterHook, BeforeHook, CommandHookContext, SessionHooks } from "../http/hooks.ts";
 import { validate } from "../http/read-json.ts";
-import { type Caller, checkCaller, TRUSTED_CALLER } from "./caller.ts";
+import { type Caller, checkCaller, otherSessionError, TRUSTED_CALLER } from "./caller.ts";
 import type { CommandName, CommandRunContext, SessionCommand, Transport } from "./command.ts";
 import { SESSION_COMMANDS } from "./session-commands.ts";
 
@@ -12,9 +13,11 @@ import { SESSION_COMMANDS } from "./session-commands.ts";
  * Invariants:
  * 1. Every transport reaches `SessionRuntime`'s mutating methods only through
  *    `dispatchCommand` (checked by `one-door.test.ts`, which scans the sources).
- * 2. Order: the caller (expiry, then scope), then the input, then `beforeCommand`,
- *    the command's own before hook, `run`, its after hook, `afterCommand`. A refusal at
- *    any point before `run` changes nothing.
+ * 2. Order: the caller (expiry, then scope), then the input, then the caller's authority over
+ *    another session the command writes (`writesSession`, a fork's target: asked of
+ *    `call.authorizeSession`, refused without one unless the caller is TRUSTED_CALLER), then
+ *    `beforeCommand`, the command's own before hook, `run`, its after hook, `afterCommand`.
+ *    A refusal at any point before `run` changes nothing.
  * 3. What a command returns or throws is transport-neutral: a transport renders an
  *    outcome (`renderCommandResponse` for HTTP) or an error (`renderError`) and adds nothing.
  * 4. A command's `run` decides synchronously before its first await (the runtime's methods
@@ -38,6 +41,14 @@ export interface CommandCall extends CommandRunContext {
    * throw refuses the command and nothing changes (a compare-and-set's check: invariant 5).
    */
   readonly precondition?: () => void;
+  /**
+   * The caller's authority over another session of this agent (`session`: its id) that the
+   * command writes (a fork's target), by the rule that let the caller in here (the HTTP door:
+   * the app's `authorize` or the token check, asked with the same request). Resolves when
+   * allowed; throws the refusal (403 `wrong_session`). Absent: the caller may write no other
+   * session (a WebSocket's caller, settled at the upgrade for its own session).
+   */
+  readonly authorizeSession?: (session: string, scope: TokenScope) => Promise<void>;
 }
 
 /**
@@ -67,6 +78,7 @@ export async function dispatchCommand(
   const command: SessionCommand = SESSION_COMMANDS[name];
   checkCaller(call.caller, command.scope, call.clock.now());
   const input = validate(command.input, raw, command.what);
+  await authorizeOtherSession(command, input, call);
   const hooks = call.hooks ?? {};
   const named = command.hooks;
   const before = [hooks.beforeCommand, named && hooks[named[0]]].filter(isHook<BeforeHook>);
@@ -89,6 +101,24 @@ export async function dispatchCommand(
     }
   }
   return replaced ? { type: "result", ...done, response } : { type: "result", ...done };
+}
+
+/** Invariant 2: the caller may write the other session `command` writes, if it names one. */
+async function authorizeOtherSession(
+  command: SessionCommand,
+  input: unknown,
+  call: CommandCall,
+): Promise<void> {
+  const target = command.writesSession?.(input);
+  if (target === undefined || call.caller === TRUSTED_CALLER) return;
+  const { agent, session } = call.runtime.status();
+  if (target === session) return; // its own session: the caller is checked above
+  if (call.authorizeSession) return call.authorizeSession(target, "write");
+  throw otherSessionError(
+    `${agent}/${session}`,
+    `${agent}/${target}`,
+    `this ${call.transport} caller's authority was settled for "${agent}/${session}" alone`,
+  );
 }
 
 /** A fresh hook context per hook (each gets its own readable request); built only if a hook runs. */

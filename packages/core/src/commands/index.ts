@@ -3,6 +3,7 @@ export {
   checkCaller,
   expiredError,
   missingScopeError,
+  otherSessionError,
   TRUSTED_CALLER,
 } from "./caller.ts";
 export {

@@ -198,13 +198,19 @@ export const retryCommand = defineCommand({
   run: async ({ runtime }, body) => ({ status: 202, result: await runtime.retry(body) }),
 });
 
-/** `POST .../fork` `{checkpoint, session?}` → 201 `{agent, session, forkedFrom, events}`. */
+/**
+ * `POST .../fork` `{checkpoint, session?}` → 201 `{agent, session, forkedFrom, events}`. Needs
+ * `write` on the source (the route's scope) and on a named target (`writesSession`); 403
+ * `wrong_session` when the caller may not write the target.
+ */
 export const forkCommand = defineCommand({
   name: "fork",
   scope: "write",
   input: forkInput,
   what: "the fork body",
   http: { method: "POST", action: "fork" },
+  // The target is written: authorized on it too (dispatch.ts); a server-named one is new.
+  writesSession: (body) => body.session,
   async run({ runtime, peers }, body) {
     const { session, agent } = runtime.status();
     const target = body.session ?? `${session}-fork-${crypto.randomUUID().slice(0, 8)}`;

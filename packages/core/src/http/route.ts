@@ -1,4 +1,5 @@
 import type { SessionRuntime } from "../agent/session-runtime.ts";
+import type { TokenScope } from "../auth/session-token.ts";
 import type { Clock } from "../clock.ts";
 import type { Caller } from "../commands/caller.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
@@ -15,6 +16,8 @@ export interface SessionHttpContext {
   readonly live: LiveReadOptions;
   /** Who sent the request, as the auth layer found it: commands check its scopes and expiry. */
   readonly caller: Caller;
+  /** The caller's authority over another session a command writes (a fork's target): CommandCall. */
+  readonly authorizeSession?: (session: string, scope: TokenScope) => Promise<void>;
   readonly hooks?: SessionHooks;
   readonly env?: Record<string, unknown>;
   /** Application price table for usage cost: see docs/api.md. */

@@ -263,9 +263,14 @@ export const fork = defineCommand({
   name: "fork",
   summary: "fork a session at a checkpoint into a new session",
   usage: "<agent>/<session> <checkpointId>",
-  description: "Copies the session's ledger up to a checkpoint into a new session.",
+  description:
+    "Copies the session's ledger up to a checkpoint into a new session. A fork writes its target,\nso naming one with --session needs a credential that may write it as well as the source\n(local dev may; a session token names one session, so it may not: leave --session out)",
   options: {
-    session: { type: "string", value: "id", description: "the new session's id (default: random)" },
+    session: {
+      type: "string",
+      value: "id",
+      description: "the new session's id (default: one the server picks)",
+    },
   },
   async run({ values, positionals }, ctx) {
     const session = target(ctx, positionals, 2, "fork <agent>/<session> <checkpointId>");
