@@ -65,6 +65,22 @@ describe("checkpoints and forks", () => {
     expect(sourceKeys).not.toContain(keys[0]);
   });
 
+  it("a server-named fork of a session whose id is 128 characters gets an id that is one (reachable by its routes)", async () => {
+    const s = session("probe", `L${crypto.randomUUID().replaceAll("-", "")}`.padEnd(128, "x"));
+    expect(s.session.length).toBe(128);
+    await s.post("runs", { input: { message: "go" } });
+    await s.waitFor(isTerminal);
+    const { checkpoints } = (await (await s.get("checkpoints")).json()) as CheckpointList;
+    const response = await s.post("fork", { checkpoint: checkpoints[0]!.id });
+    expect(response.status).toBe(201);
+    const { session: named } = (await response.json()) as { session: string };
+    expect(named).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/);
+    expect(named).toMatch(/-fork-[0-9a-f]{8}$/);
+    const fork = session("probe", named);
+    expect((await fork.get("status")).status).toBe(200);
+    expect((await fork.events()).length).toBe(checkpoints[0]!.seq);
+  });
+
   it("a fork at an unknown checkpoint is a 404 and creates nothing", async () => {
     const s = session("probe");
     await s.post("runs", { input: { message: "go" } });
