@@ -162,4 +162,26 @@ describe("a fork into a named session under a rule that may write it (local dev)
     });
     expect(again.status).toBe(409);
   });
+
+  it("two forks racing into one named session: one is a 201, the other a 409, and the target holds one prefix", async () => {
+    const a = await completedSession();
+    const b = await completedSession();
+    const target = `${a.name}-raced`;
+    const [first, second] = await Promise.all([
+      ask(`${a.name}/fork`, { checkpoint: a.checkpoint, session: target }),
+      ask(`${b.name}/fork`, { checkpoint: b.checkpoint, session: target }),
+    ]);
+    expect([first.status, second.status].sort()).toEqual([201, 409]);
+    const winner = first.status === 201 ? a : b;
+    const read = async (name: string) =>
+      (await (await ask(`${name}/events?offset=-1`)).json()) as { seq: number; data: unknown }[];
+    const copied = await read(target);
+    const source = await read(winner.name);
+    const upTo = Number(winner.checkpoint);
+    expect(copied.slice(0, upTo).map((e) => e.data)).toEqual(
+      source.slice(0, upTo).map((e) => e.data),
+    );
+    expect(copied.length).toBeGreaterThanOrEqual(upTo);
+    expect(copied.length).toBeLessThanOrEqual(upTo + 1);
+  });
 });
