@@ -181,6 +181,23 @@ describe("session routes need a signed session token", () => {
     expect(asked).toEqual(["probe/c:write:c", "probe/b:write:b", "probe/d:write:d"]);
   });
 
+  it("an app's rule that allows a fork's target only until a time past refuses it (401 token_expired), as for the source", async () => {
+    const source = sessionTarget({ agent: "probe", session: "a", action: "fork" }, "POST");
+    const rule = (_request: Request, _env: unknown, target: AuthTarget): AuthDecision =>
+      target.session === "e"
+        ? { expiresAt: Date.now() - 1000 }
+        : { expiresAt: Date.now() + 60_000 };
+    const authority = sessionAuthority(new Request(`${BASE}/agents/probe/a/fork`), {}, source, {
+      authorize: rule,
+      logger: silentLogger,
+    });
+    await expect(authority("f", "write")).resolves.toBeUndefined();
+    await expect(authority("e", "write")).rejects.toMatchObject({
+      status: 401,
+      code: "token_expired",
+    });
+  });
+
   it("a read-only token cannot write", async () => {
     const s = session("probe");
     const token = await mintSessionToken(secret(), {

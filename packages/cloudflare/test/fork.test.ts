@@ -65,6 +65,23 @@ describe("checkpoints and forks", () => {
     expect(sourceKeys).not.toContain(keys[0]);
   });
 
+  it("a server-named fork of a session whose id is 128 characters gets an id that is one (reachable by its routes)", async () => {
+    const s = session("probe", `L${crypto.randomUUID().replaceAll("-", "")}`.padEnd(128, "x"));
+    expect(s.session.length).toBe(128);
+    await s.post("runs", { input: { message: "go" } });
+    await s.waitFor(isTerminal);
+    const { checkpoints } = (await (await s.get("checkpoints")).json()) as CheckpointList;
+    const response = await s.post("fork", { checkpoint: checkpoints[0]!.id });
+    expect(response.status).toBe(201);
+    const { session: named } = (await response.json()) as { session: string };
+    expect(named).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/);
+    expect(named).toMatch(/-fork-[0-9a-f]{8}$/);
+    const fork = session("probe", named);
+    expect((await fork.get("status")).status).toBe(200);
+    // The copied prefix (a run started at that checkpoint, then its run.interrupted).
+    expect((await fork.events()).length).toBeGreaterThanOrEqual(checkpoints[0]!.seq);
+  });
+
   it("a fork at an unknown checkpoint is a 404 and creates nothing", async () => {
     const s = session("probe");
     await s.post("runs", { input: { message: "go" } });
@@ -144,5 +161,27 @@ describe("a fork into a named session under a rule that may write it (local dev)
       session: other.name,
     });
     expect(again.status).toBe(409);
+  });
+
+  it("two forks racing into one named session: one is a 201, the other a 409, and the target holds one prefix", async () => {
+    const a = await completedSession();
+    const b = await completedSession();
+    const target = `${a.name}-raced`;
+    const [first, second] = await Promise.all([
+      ask(`${a.name}/fork`, { checkpoint: a.checkpoint, session: target }),
+      ask(`${b.name}/fork`, { checkpoint: b.checkpoint, session: target }),
+    ]);
+    expect([first.status, second.status].sort()).toEqual([201, 409]);
+    const winner = first.status === 201 ? a : b;
+    const read = async (name: string) =>
+      (await (await ask(`${name}/events?offset=-1`)).json()) as { seq: number; data: unknown }[];
+    const copied = await read(target);
+    const source = await read(winner.name);
+    const upTo = Number(winner.checkpoint);
+    expect(copied.slice(0, upTo).map((e) => e.data)).toEqual(
+      source.slice(0, upTo).map((e) => e.data),
+    );
+    expect(copied.length).toBeGreaterThanOrEqual(upTo);
+    expect(copied.length).toBeLessThanOrEqual(upTo + 1);
   });
 });

@@ -1,5 +1,6 @@
 import {
   type Caller,
+  checkCaller,
   decideAccess,
   expiredError,
   ForbiddenError,
@@ -54,7 +55,9 @@ export type SessionAuthority = (session: string, scope: TokenScope) => Promise<v
  * The same rule as `source`, asked with the same request: the app's `authorize` with the
  * target `{ sub: "agent/session", scope, agent, session }`, or the default token check, where
  * a session token names one session and so never covers another (403 `wrong_session`, saying
- * what to send). A rule's `Response` is a refusal here (the command is already under way).
+ * what to send); an identity past its `expiresAt` is 401 `token_expired`, one without the scope
+ * 403 `missing_scope` (checkCaller). A rule's `Response` is a refusal here (the command is
+ * already under way).
  */
 export function sessionAuthority(
   request: Request,
@@ -76,8 +79,8 @@ export function sessionAuthority(
     }
     if (outcome.type === "respond")
       throw refused(`the authorize rule answered for "${target.sub}" instead of allowing it`);
-    if (!outcome.caller.scopes.includes(scope))
-      throw missingScopeError(scope, outcome.caller.scopes);
+    // Expiry, then scope: the check every command's caller gets (checkCaller).
+    checkCaller(outcome.caller, scope, Date.now());
   };
 }
 

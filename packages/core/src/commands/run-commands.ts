@@ -4,7 +4,7 @@ import type { ResumeRequest } from "../agent/run-control.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
-import { ID_PATTERN, ID_RULE } from "../http/path-segment.ts";
+import { ID_PATTERN, ID_RULE, MAX_ID_CHARS } from "../http/path-segment.ts";
 import type { JsonValue } from "../ledger/events.ts";
 import { jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
@@ -199,6 +199,15 @@ export const retryCommand = defineCommand({
 });
 
 /**
+ * The id of a fork the caller did not name: `<source>-fork-<8 hex>`, the source cut so the
+ * whole stays a session id (at most MAX_ID_CHARS), so every route can reach it.
+ */
+function serverNamedFork(source: string): string {
+  const suffix = `-fork-${crypto.randomUUID().slice(0, 8)}`;
+  return `${source.slice(0, MAX_ID_CHARS - suffix.length)}${suffix}`;
+}
+
+/**
  * `POST .../fork` `{checkpoint, session?}` → 201 `{agent, session, forkedFrom, events}`. Needs
  * `write` on the source (the route's scope) and on a named target (`writesSession`); 403
  * `wrong_session` when the caller may not write the target.
@@ -213,7 +222,7 @@ export const forkCommand = defineCommand({
   writesSession: (body) => body.session,
   async run({ runtime, peers }, body) {
     const { session, agent } = runtime.status();
-    const target = body.session ?? `${session}-fork-${crypto.randomUUID().slice(0, 8)}`;
+    const target = body.session ?? serverNamedFork(session);
     if (target === session) {
       throw new BadRequestError(
         "invalid_request",
