@@ -1,6 +1,8 @@
 /**
  * `npm start` itself (examples/quickstart/scripts/start.mjs): the port it serves on, a port
- * that is taken, and a banner that tells the truth about the model the Worker uses.
+ * that is taken, and a banner that tells the truth about the model the Worker uses; and the
+ * chat app's `npm start -w @durable-agents/example-chat-app` (examples/chat-app), which must
+ * stop as cleanly.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
@@ -101,14 +103,17 @@ async function banner(started: Started, timeoutMs = 90_000): Promise<string> {
   throw new Error(`no banner within ${timeoutMs} ms:\n${JSON.stringify(started.output())}`);
 }
 
+/** Stops `child`'s group, also what a failed test left behind once `child` itself exited. */
 async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
+  if (child.pid === undefined) return;
+  const gone = child.exitCode !== null || child.signalCode !== null;
   const exited = new Promise((done) => child.once("exit", done));
   try {
     process.kill(-child.pid, "SIGTERM");
   } catch {
     return;
   }
+  if (gone) return;
   const timer = setTimeout(() => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
@@ -288,4 +293,74 @@ describe("npm start", () => {
     );
     expect(text).not.toContain("scripted");
   });
+});
+
+describe("npm start -w @durable-agents/example-chat-app", () => {
+  /** The chat app's start script through the real npm, in its own group, on a free port. */
+  async function startChatApp(): Promise<Started> {
+    const state = tempState("chat-app-start");
+    cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+    const args = ["--port", String(await freePort()), "--persist-to", state];
+    const child = spawn(
+      "npm",
+      [
+        "start",
+        "-w",
+        "@durable-agents/example-chat-app",
+        "--",
+        ...args,
+        "--inspector-port",
+        String(await freePort()),
+      ],
+      {
+        cwd: ROOT,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    );
+    running.push(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    return { child, output: () => ({ stdout, stderr }), exited };
+  }
+
+  /** Waits for wrangler's "Ready on", or fails with what the script printed. */
+  async function ready(started: Started, timeoutMs = 90_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { stdout, stderr } = started.output();
+      if (`${stdout}${stderr}`.includes("Ready on http://127.0.0.1:")) return `${stdout}${stderr}`;
+      if (started.child.exitCode !== null)
+        throw new Error(`npm start exited ${started.child.exitCode}:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`not ready within ${timeoutMs} ms:\n${JSON.stringify(started.output())}`);
+  }
+
+  // As for the quickstart: a signal to npm alone must not leave wrangler, workerd or esbuild
+  // running (the script was `vite build && wrangler dev`, whose shell passes nothing on).
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL"] as const) {
+    it(`${signal} to the npm process alone stops every process it started`, async () => {
+      const started = await startChatApp();
+      const output = await ready(started);
+      // Offline there is no Request.cf to fetch: no warning and stack trace about it.
+      expect(output).not.toContain("Request.cf");
+      const npm = started.child.pid as number;
+      const tree = descendants(npm);
+      expect(tree.map(commandOf).join("\n")).toMatch(/workerd/);
+      process.kill(npm, signal);
+      expect(await leftRunning([npm, ...tree])).toEqual([]);
+      // A stop that was asked for is not a failure: npm prints no "npm error" lines for it.
+      if (signal === "SIGINT" || signal === "SIGTERM")
+        expect(started.output().stderr).not.toContain("npm error");
+    });
+  }
 });

@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyIndexMigrations as migrateIndexShards } from "../../../scripts/index-migrations.mjs";
 import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
+import { superviseChild } from "../../../scripts/supervise.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -58,6 +59,8 @@ const child = spawn(
   { cwd: root, env, stdio: ["inherit", "pipe", "inherit"] },
 );
 
+// Nothing this script started outlives it (scripts/supervise.mjs).
+superviseChild(child);
 child.stdout.pipe(process.stdout);
 waitUntilReady().then(printBanner, (error) => {
   console.error(`npm start: ${error.message}`);
@@ -204,24 +207,3 @@ function talkWithToken(urlFlag) {
 
   Inspector: ${url}/#session=demo&token=<token>`;
 }
-
-/**
- * Nothing this script started outlives it. A signal to this process alone (not to the
- * terminal's process group: `kill <pid>`, npm passing on the SIGINT or SIGTERM it got, a
- * closed terminal's SIGHUP) is passed to wrangler, which stops workerd and esbuild; SIGHUP as
- * SIGTERM. If the parent dies without a word (npm killed, or dead of SIGHUP), this process
- * is re-parented, and it stops wrangler the same way. The root package.json runs this script
- * with `exec`, so that npm's signals reach it and not the script shell between them, which
- * waits for its child and passes nothing on (dash, /bin/sh on Debian and Ubuntu).
- */
-function stopWrangler(signal) {
-  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-}
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
-  process.on(signal, () => stopWrangler(signal === "SIGHUP" ? "SIGTERM" : signal));
-const parent = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parent) stopWrangler("SIGTERM");
-}, 500).unref();
-process.on("exit", () => stopWrangler("SIGTERM"));
-child.on("exit", (code) => process.exit(process.exitCode || (code ?? 0)));

@@ -320,7 +320,7 @@ describe("durable-agents chat, paused and detached", () => {
       'Saving.\n⏸ pay({"amount":5}) needs approval (call call_0_0)\nsession: p1\n',
     );
     expect(result.stderr).toBe(
-      "run is waiting (approval). Answer with: durable-agents approve payer/p1 <callId> [--deny]\n",
+      "run is waiting (approval). Answer with: durable-agents approve payer/p1 call_0_0 [--deny]\n",
     );
   });
 

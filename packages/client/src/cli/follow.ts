@@ -100,9 +100,9 @@ class PendingCalls {
       .map(([callId, { name }]) => ({ callId, name }));
   }
 
-  /** Whether a call waits for a human's approval (not a client-side tool's output). */
-  hasApprovals(): boolean {
-    return [...this.#calls.values()].some((c) => !c.client);
+  /** The ids of the calls that wait for a human's approval (not a client-side tool's output). */
+  approvalCalls(): string[] {
+    return [...this.#calls].filter(([, c]) => !c.client).map(([callId]) => callId);
   }
 }
 
@@ -118,9 +118,15 @@ function waitingHint(target: string, reason: string, waits: PendingCalls): strin
         ({ callId, name }) =>
           `Send the output of ${name} with: durable-agents approve ${target} ${callId} --result '<json>'\n`,
       );
-    if (outputs.length > 0 && !waits.hasApprovals() && reason === "approval")
+    const approvals = waits.approvalCalls();
+    if (outputs.length > 0 && approvals.length === 0 && reason === "approval")
       return outputs.join("");
-    return `${outputs.join("")}Answer with: durable-agents approve ${target} <callId> [--deny]\n`;
+    // The calls this run's events asked approval for, each by its id; else (a call whose
+    // outcome is unknown, or events not seen) the id the status or `tail` shows.
+    const answers = (approvals.length > 0 ? approvals : ["<callId>"]).map(
+      (callId) => `Answer with: durable-agents approve ${target} ${callId} [--deny]\n`,
+    );
+    return `${outputs.join("")}${answers.join("")}`;
   }
   return `It goes on by itself when the ${reason} answers; follow it with: durable-agents tail ${target} --offset now\n`;
 }

@@ -1,0 +1,25 @@
+// `npm start -w @durable-agents/example-chat-app` (after `vite build`): the chat app and its
+// agent under one `wrangler dev` (127.0.0.1:8788 from wrangler.jsonc; arguments are passed
+// on, e.g. `-- --port 8790`). Nothing it started outlives it: a signal to npm alone stops
+// wrangler, workerd and esbuild too (scripts/supervise.mjs).
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
+import { superviseChild } from "../../../scripts/supervise.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+const child = spawn("wrangler", ["dev", ...process.argv.slice(2)], {
+  cwd: root,
+  env: {
+    ...process.env,
+    // Bundle the workspace packages from their sources (scripts/source-condition.mjs).
+    ...wranglerSourceEnv,
+    // Offline there is no Request.cf to fetch; use workerd's placeholder without a warning.
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_SEND_METRICS: "false",
+  },
+  stdio: "inherit",
+});
+superviseChild(child);

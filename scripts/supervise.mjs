@@ -1,0 +1,37 @@
+// Nothing a start script started outlives it (`npm start`, and the chat app's
+// `npm start -w @durable-agents/example-chat-app`).
+
+/**
+ * Ties `child` (a spawned `wrangler dev`) to this process. A signal to this process alone
+ * (not to the terminal's process group: `kill <pid>`, npm passing on the SIGINT or SIGTERM it
+ * got, a closed terminal's SIGHUP) is passed to the child, which stops workerd and esbuild;
+ * SIGHUP as SIGTERM. If the parent dies without a word (npm killed, or dead of SIGHUP), this
+ * process is re-parented, and it stops the child the same way. When the child exits, this
+ * process exits with its code (or `process.exitCode`, if set), but with 0 when a signal asked
+ * for the stop: wrangler exits 130 or 143 then, and npm would print a stop asked for (Ctrl-C,
+ * `kill <pid>`) as `npm error Lifecycle script \`start\` failed`. The package.json scripts run
+ * their start script with `exec`, so that npm's signals reach it and not the script shell
+ * between them, which waits for its child and passes nothing on (dash, /bin/sh on Debian and
+ * Ubuntu).
+ *
+ * @param {import("node:child_process").ChildProcess} child
+ * @returns {(signal: NodeJS.Signals) => void} stops the child with `signal` if it still runs
+ */
+export function superviseChild(child) {
+  const stop = (signal) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  let asked = false;
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
+    process.on(signal, () => {
+      asked = true;
+      stop(signal === "SIGHUP" ? "SIGTERM" : signal);
+    });
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop("SIGTERM");
+  }, 500).unref();
+  process.on("exit", () => stop("SIGTERM"));
+  child.on("exit", (code) => process.exit(process.exitCode || (asked ? 0 : (code ?? 0))));
+  return stop;
+}
