@@ -342,7 +342,7 @@ describe("durable-agents chat, paused and detached", () => {
       "⏸ browser_time({}) waits for the client's output (call call_0_0)\nsession: t1\n",
     );
     expect(waiting.stderr).toBe(
-      "run is waiting (approval). Send the output of browser_time with: durable-agents approve clock/t1 call_0_0 --result '<json>'\n",
+      "run is waiting for a client-side tool. Send the output of browser_time with: durable-agents approve clock/t1 call_0_0 --result '<json>'\n",
     );
     // Bad JSON: a usage error that names the flag, and nothing is sent.
     const before = server.requests.length;

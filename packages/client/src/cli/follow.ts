@@ -51,7 +51,7 @@ function reportEnd(
       return EXIT.ok;
     case "run.waiting":
       ctx.err(
-        style.yellow(`run is waiting (${end.data.reason}). `) +
+        style.yellow(`${waitingLabel(end.data.reason, waits)}. `) +
           waitingHint(target, end.data.reason, waits),
       );
       return EXIT.ok;
@@ -74,6 +74,16 @@ function reportEnd(
       ctx.err(style.red("the session's event stream closed before the run ended\n"));
       return EXIT.failed;
   }
+}
+
+/**
+ * What the run waits for, in the user's terms: a client-side tool's output is not an
+ * approval, though both wait with reason `approval` (docs/api.md, `run.waiting`).
+ */
+function waitingLabel(reason: string, waits: PendingCalls): string {
+  if (reason === "approval" && waits.approvalCalls().length === 0 && waits.clientCalls().length)
+    return "run is waiting for a client-side tool";
+  return `run is waiting (${reason})`;
 }
 
 /**
