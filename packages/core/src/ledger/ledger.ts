@@ -165,6 +165,12 @@ export class Ledger {
           this.#tail = seq;
           out.push(row);
         }
+        // One row says how far the copy goes, written once per batch that copied (invariant 7).
+        if (this.#copiedThrough !== copiedBefore)
+          this.#sql.exec(
+            "INSERT INTO ledger_copied (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through",
+            this.#copiedThrough,
+          );
         effects?.(this.#sql);
         return out;
       });
@@ -178,17 +184,13 @@ export class Ledger {
     return stored;
   }
 
-  /** Records `seq` as copied history (invariant 7): only while nothing of this session's own precedes it. */
+  /** Takes `seq` as copied history (invariant 7): only while nothing of this session's own precedes it. */
   #copy(seq: number): void {
     if (this.#copiedThrough !== seq - 1) {
       throw new Error(
         `event ${seq} carries a ts (copied history), but the ledger already has events of its own: copy history only into an empty session`,
       );
     }
-    this.#sql.exec(
-      "INSERT INTO ledger_copied (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through",
-      seq,
-    );
     this.#copiedThrough = seq;
   }
 
