@@ -78,7 +78,7 @@ export async function dispatchCommand(
   const command: SessionCommand = SESSION_COMMANDS[name];
   checkCaller(call.caller, command.scope, call.clock.now());
   const input = validate(command.input, raw, command.what);
-  await authorizeOtherSession(command, input, call);
+  if (command.writesSession) await authorizeOtherSession(command, input, call);
   const hooks = call.hooks ?? {};
   const named = command.hooks;
   const before = [hooks.beforeCommand, named && hooks[named[0]]].filter(isHook<BeforeHook>);
