@@ -253,7 +253,6 @@ function agentTarget(raw: string | undefined, action: string, request: Request):
   return { sub: agentSub(agent), scope: routeScope(action, request.method), agent };
 }
 
-/** Why a door routeRequest can serve is not served by this Worker: what would turn it on. */
 /**
  * The routes this Worker serves, each from its own declaration (the session route table, the
  * chat URLs, the index paths, the stream root), and only those it serves: the index with an
@@ -271,6 +270,7 @@ function servedRoutes(served: { index: boolean; streams: boolean; mcp: boolean }
   return routes.join("; ");
 }
 
+/** Why a door routeRequest can serve is not served by this Worker: what would turn it on. */
 function unservedDoor(pathname: string, mcp: boolean): string {
   if (pathname.startsWith(STREAM_ROOT))
     return " (Durable Streams are served with a STREAMS binding: bind DurableStreamObject as STREAMS in wrangler.jsonc and export it from the Worker)";
