@@ -83,6 +83,16 @@ describe("the messages projection, streaming", () => {
     expect(deltaRows()).toBe(0);
   });
 
+  it("a run that starts waiting (an approval, a client's tool) drops its finished answers' deltas", () => {
+    const { ledger, text, deltaRows } = setup();
+    ledger.append([started, step(1), delta("Hel"), delta("lo"), completed("Hello!")]);
+    expect(deltaRows()).toBe(2);
+    // A wait may last days: the answer's parts are written, so its deltas are not kept for it.
+    ledger.append([{ kind: "run.waiting", runId: RUN, data: { reason: "approval" } }]);
+    expect(deltaRows()).toBe(0);
+    expect(text()).toBe("Hello!");
+  });
+
   it("a run that ends in the middle of an answer keeps that answer's deltas, and only those", () => {
     const { ledger, sql, deltaRows } = setup();
     const other = (kind: "run.started" | "step.started" | "model.delta", data: object) =>

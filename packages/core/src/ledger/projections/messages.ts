@@ -34,8 +34,8 @@ const runFirstIdxParams = (runId: string | null): [string | null, string | null]
  * A step's answer streams as rows of `message_deltas` (one per `model.delta`), so the cost
  * of a delta does not grow with the answer: the assistant row itself stays small until
  * `model.completed` writes its final parts. Readers join the two while the row streams
- * (`toMessage` in message-reads.ts, which holds the reads of this table); the run's end drops
- * the deltas of its rows that no longer stream.
+ * (`toMessage` in message-reads.ts, which holds the reads of this table); the run's end (or
+ * its start of a wait) drops the deltas of its rows that no longer stream.
  *
  * Each row also keeps its message in the provider prompt format, already JSON (`prompt`,
  * written with `parts`; null when the model is sent nothing for it), so that a woken object
@@ -75,7 +75,10 @@ export const messagesProjection: Projection = {
     "DROP TABLE IF EXISTS compactions",
   ],
   apply(sql, event) {
-    if (TERMINAL_KINDS.has(event.kind)) return dropDeltas(sql, event.runId);
+    // At a run's end, and when it starts waiting (an approval, a client's tool: maybe for days),
+    // no answer of it streams on, so its finished answers' deltas go.
+    if (TERMINAL_KINDS.has(event.kind) || event.kind === "run.waiting")
+      return dropDeltas(sql, event.runId);
     switch (event.kind) {
       case "run.started":
         // A regenerated turn: the replaced run's messages (its user message too) are hidden.
@@ -136,7 +139,7 @@ export const messagesProjection: Projection = {
         const id = stepId(event.runId, step, "a");
         // The streamed row takes its final parts, shown unless blank (isBlank); an answer that
         // streamed nothing gets its row here. The row no longer reads its deltas (it is not
-        // streaming): the run's end drops them (dropDeltas), one statement per run, not per step.
+        // streaming): the run's end or wait drops them (dropDeltas), not each step.
         const hidden = isBlank(parts) ? 1 : 0;
         const json = JSON.stringify(parts);
         const prompt = promptJson("assistant", parts, json);
@@ -334,8 +337,8 @@ function update(
 
 /**
  * Drops the deltas of a run's answers that no longer stream (`model.completed` wrote their
- * parts), at the run's end: the deltas of its ids (`<run>:<step>:a`, a range of the key), except
- * those of a row still streaming (an answer the run ended in the middle of shows them).
+ * parts), at the run's end and when it starts waiting: the deltas of its ids (`<run>:<step>:a`,
+ * a range of the key), except those of a row still streaming (an answer the run ended in the middle of shows them).
  */
 function dropDeltas(sql: SqlPort, runId: string | null): void {
   if (runId === null) return;
