@@ -276,7 +276,7 @@ describe("durable-agents help and control commands", () => {
     ]);
     expect(approve.code).toBe(1);
     expect(approve.stderr).toContain(
-      'run r1 is completed and cannot be resumed; start a new run with `durable-agents chat "<message>" --session <id>` (run_not_resumable, HTTP 409)',
+      'run r1 is completed and cannot be resumed; start a new run with `durable-agents chat "<message>" --agent assistant --session s1` (run_not_resumable, HTTP 409)',
     );
     expect(server.requests.at(-1)).toMatchObject({
       body: { mode: "continue", approvals: [{ callId: "c9", approved: false }] },
