@@ -178,6 +178,34 @@ describe("durable-agents chat", () => {
     );
   });
 
+  it("interrupt of a running run says it is requested, and the run ends interrupted at its boundary", async () => {
+    server = await start();
+    holdRuns();
+    await fetch(`${server.url}/agents/holder/stop/runs`, {
+      method: "POST",
+      body: JSON.stringify({ input: { message: "one" } }),
+    });
+    for (
+      let i = 0;
+      i < 200 && !ledger(server, "holder", "stop").some((e) => e.kind === "tool.started");
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 10));
+    const result = await cli(["interrupt", "holder/stop", "--url", server.url]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      "run r1: running, interrupt requested (it ends interrupted at its next step boundary)\n",
+    );
+    releaseHeld();
+    for (
+      let i = 0;
+      i < 200 && ledger(server, "holder", "stop").at(-1)?.kind !== "run.interrupted";
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 10));
+    expect(ledger(server, "holder", "stop").at(-1)?.kind).toBe("run.interrupted");
+  });
+
   it("prints NDJSON events with --json", async () => {
     server = await serve();
     const result = await cli(["chat", "hi", "--json", "--url", server.url]);

@@ -151,7 +151,15 @@ function stopCommand(name: "interrupt" | "abort", summary: string, detail: strin
       };
       const result =
         name === "abort" ? await session.abort(options) : await session.interrupt(options);
-      ctx.out(ctx.json ? `${JSON.stringify(result)}\n` : `run ${result.runId}: ${result.status}\n`);
+      // A running run stops at its next step boundary: the reply is still `running`.
+      const pending = result.interruptRequested
+        ? ", interrupt requested (it ends interrupted at its next step boundary)"
+        : "";
+      ctx.out(
+        ctx.json
+          ? `${JSON.stringify(result)}\n`
+          : `run ${result.runId}: ${result.status}${pending}\n`,
+      );
       return EXIT.ok;
     },
   });
