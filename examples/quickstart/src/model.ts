@@ -49,7 +49,8 @@ const rules: ScriptRule[] = [
     return { text: `${expression} = ${output?.result ?? "?"}.` };
   },
   ({ userText, turn, toolResults }) => {
-    const match = userText.match(/^\s*(?:remember|note)\b[:,]?\s*(?:that\s+)?(.+)$/i);
+    // "remember to buy milk", "remember that X", "note: X": the note is what follows.
+    const match = userText.match(/^\s*(?:remember|note)\b[:,]?\s*(?:(?:that|to)\s+)?(.+)$/i);
     if (!match?.[1]) return undefined;
     if (turn === 0)
       return { toolCalls: [{ name: "notes", args: { action: "add", text: match[1] } }] };

@@ -124,10 +124,10 @@ describe("durable-agents help", () => {
 describe("durable-agents error advice", () => {
   it("names the CLI command where the server's message names an HTTP route", () => {
     expect(inCliTerms("session s1 has no run to resume; start one with POST .../runs")).toBe(
-      'session s1 has no run to resume; start one with `durable-agents chat "<message>" --session <id>`',
+      'session s1 has no run to resume; start one with `durable-agents chat "<message>" --agent <agent> --session <session>`',
     );
     expect(inCliTerms("run r1 failed; use POST .../retry (from_checkpoint or from_start)")).toBe(
-      "run r1 failed; use `durable-agents retry [--from-start]`",
+      "run r1 failed; use `durable-agents retry <agent>/<session> [--from-start]`",
     );
     expect(inCliTerms('no checkpoint "9"; list them with GET .../checkpoints')).toBe(
       'no checkpoint "9"; list them with `durable-agents checkpoints <agent>/<session>`',
@@ -136,8 +136,52 @@ describe("durable-agents error advice", () => {
       inCliTerms(
         'run r1 failed; run it again with POST .../retry (from_checkpoint or from_start), or from Worker code: handle.resume({ mode: "from_checkpoint", checkpoint })',
       ),
-    ).toBe("run r1 failed; run it again with `durable-agents retry [--from-start]`");
+    ).toBe(
+      "run r1 failed; run it again with `durable-agents retry <agent>/<session> [--from-start]`",
+    );
     expect(inCliTerms("no such thing")).toBe("no such thing");
+  });
+
+  it("names the session the user typed, not a placeholder, in the advice of a refused resume", async () => {
+    const server = await start({ agents: [calculatorAgent("helper")] });
+    try {
+      const chat = await run([
+        "chat",
+        "2+3",
+        "--agent",
+        "helper",
+        "--session",
+        "t1",
+        "--url",
+        server.url,
+      ]);
+      expect(chat.code).toBe(0);
+      const resumed = await run(["resume", "helper/t1", "--no-follow", "--url", server.url]);
+      expect(resumed.code).toBe(1);
+      expect(resumed.err).toContain(
+        'start a new run with `durable-agents chat "<message>" --agent helper --session t1` (run_not_resumable, HTTP 409)',
+      );
+      expect(resumed.err).not.toContain("<id>");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("fills in the target it is given; without one, names placeholders the user can fill in", () => {
+    const target = { agent: "helper", session: "t1" };
+    expect(
+      inCliTerms("run r1 failed; use POST .../retry (from_checkpoint or from_start)", target),
+    ).toBe("run r1 failed; use `durable-agents retry helper/t1 [--from-start]`");
+    expect(inCliTerms("run r1 waits; use POST .../resume", target)).toBe(
+      "run r1 waits; use `durable-agents resume helper/t1`",
+    );
+    expect(inCliTerms('no checkpoint "9"; list them with GET .../checkpoints', target)).toBe(
+      'no checkpoint "9"; list them with `durable-agents checkpoints helper/t1`',
+    );
+    // A session id with `$` in it is text, not a replacement pattern.
+    expect(inCliTerms("start one with POST .../runs", { agent: "a", session: "x$1$&" })).toBe(
+      'start one with `durable-agents chat "<message>" --agent a --session x$1$&`',
+    );
   });
 
   it("names `projections <agent>/<session> --rebuild <name>` for the server's 409 projection_needs_rebuild", () => {

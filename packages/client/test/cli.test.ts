@@ -178,6 +178,34 @@ describe("durable-agents chat", () => {
     );
   });
 
+  it("interrupt of a running run says it is requested, and the run ends interrupted at its boundary", async () => {
+    server = await start();
+    holdRuns();
+    await fetch(`${server.url}/agents/holder/stop/runs`, {
+      method: "POST",
+      body: JSON.stringify({ input: { message: "one" } }),
+    });
+    for (
+      let i = 0;
+      i < 200 && !ledger(server, "holder", "stop").some((e) => e.kind === "tool.started");
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 10));
+    const result = await cli(["interrupt", "holder/stop", "--url", server.url]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      "run r1: running, interrupt requested (it ends interrupted at its next step boundary)\n",
+    );
+    releaseHeld();
+    for (
+      let i = 0;
+      i < 200 && ledger(server, "holder", "stop").at(-1)?.kind !== "run.interrupted";
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 10));
+    expect(ledger(server, "holder", "stop").at(-1)?.kind).toBe("run.interrupted");
+  });
+
   it("prints NDJSON events with --json", async () => {
     server = await serve();
     const result = await cli(["chat", "hi", "--json", "--url", server.url]);
@@ -276,7 +304,7 @@ describe("durable-agents help and control commands", () => {
     ]);
     expect(approve.code).toBe(1);
     expect(approve.stderr).toContain(
-      'run r1 is completed and cannot be resumed; start a new run with `durable-agents chat "<message>" --session <id>` (run_not_resumable, HTTP 409)',
+      'run r1 is completed and cannot be resumed; start a new run with `durable-agents chat "<message>" --agent assistant --session s1` (run_not_resumable, HTTP 409)',
     );
     expect(server.requests.at(-1)).toMatchObject({
       body: { mode: "continue", approvals: [{ callId: "c9", approved: false }] },

@@ -254,13 +254,13 @@ function agentTarget(raw: string | undefined, action: string, request: Request):
 }
 
 /**
- * The routes this Worker serves, each from its own declaration (the session route table, the
- * chat URLs, the index paths, the stream root), and only those it serves: the index with an
+ * The routes this Worker serves, each from its own declaration (the session route table and
+ * its WebSocket, `sessionActions`; the chat URLs, the index paths, the stream root), and only those it serves: the index with an
  * index, `/v1/stream/*` with a STREAMS binding, `/mcp/:agent` with `mcp`.
  */
 function servedRoutes(served: { index: boolean; streams: boolean; mcp: boolean }): string {
   const routes = [
-    `session routes are /agents/:agent/:session/{${[...sessionActions(), "ws"].join(",")}}`,
+    `session routes are /agents/:agent/:session/{${sessionActions().join(",")}}`,
     `chat (useChat) is ${CHAT_ROUTES.join(" and ")}`,
   ];
   if (served.index)

@@ -195,8 +195,15 @@ describe("bad input gets a 4xx JSON error and changes nothing", () => {
 
   it("unknown routes and methods are 404 and 405", async () => {
     const s = session("probe");
-    await expectError(await s.get("nonsense"), 404, "unknown_route");
+    const unknown = await expectError(await s.get("nonsense"), 404, "unknown_route");
+    // It lists every session action the object serves: the route table's, and the WebSocket.
+    const listed = /use one of: (.+)$/.exec(unknown.error.message)?.[1]?.split(", ");
+    expect(listed?.sort()).toEqual([...Object.keys(sessionRoutes()), "ws"].sort());
     await expectError(await s.get("runs"), 405, "method_not_allowed");
+    // The WebSocket's route is a route: another method than GET is a 405, not an unknown route.
+    const socketPost = await s.post("ws", {});
+    await expectError(socketPost, 405, "method_not_allowed");
+    expect(socketPost.headers.get("allow")).toBe("GET");
     await expectError(await SELF.fetch(`${BASE}/nowhere`), 404, "not_found");
     // A door this Worker does not serve says what would serve it (the README's Worker binds no STREAMS
     // and gives no `mcp`).

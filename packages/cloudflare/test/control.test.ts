@@ -12,9 +12,14 @@ describe("interrupt and abort", () => {
     await s.waitFor((e) => e.kind === "tool.started");
     const response = await s.post("interrupt", { reason: "user clicked stop" });
     expect(response.status).toBe(202);
+    // The reply is the truth at that moment: still running, with the interrupt requested; the
+    // run ends interrupted at its next step boundary.
+    expect(await response.json()).toMatchObject({ status: "running", interruptRequested: true });
+    expect(await s.status()).toMatchObject({ status: "running", interruptRequested: true });
     probe.open("slow_echo");
     const end = await s.waitFor(isTerminal);
     expect(end.kind).toBe("run.interrupted");
+    expect(await s.status()).toMatchObject({ status: "interrupted", interruptRequested: false });
     const kinds = (await s.events()).map((e) => e.kind);
     expect(kinds).toContain("run.interrupt_requested");
     expect(kinds.filter((k) => k === "tool.completed")).toHaveLength(2);

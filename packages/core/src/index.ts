@@ -289,6 +289,7 @@ export { type StatusResponse, sessionStatus } from "./http/routes/read-routes.ts
 export {
   handleSessionRequest,
   type SessionHttpContext,
+  SOCKET_ROUTE,
   sessionActions,
   sessionRoutes,
 } from "./http/session-handler.ts";

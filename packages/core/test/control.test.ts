@@ -212,6 +212,33 @@ describe("resume and retry", () => {
     expect(users).toHaveLength(2);
   });
 
+  it("interrupt answers the truth: a waiting run is interrupted at once; a running one is still running, with the interrupt requested, until its next boundary", async () => {
+    const waiting = createTestSession(banker);
+    await waiting.runtime.start({ message: "pay" });
+    await waiting.drain();
+    expect(waiting.runtime.status()).toMatchObject({
+      status: "waiting",
+      interruptRequested: false,
+    });
+    expect(await waiting.runtime.interrupt("stop")).toMatchObject({
+      status: "interrupted",
+      interruptRequested: false,
+    });
+
+    const running = createTestSession(banker, { sessionId: "s2" });
+    await running.runtime.start({ message: "pay" });
+    expect(await running.runtime.interrupt("stop")).toMatchObject({
+      status: "running",
+      interruptRequested: true,
+    });
+    await running.drain();
+    expect(running.runtime.status()).toMatchObject({
+      status: "interrupted",
+      interruptRequested: false,
+    });
+    expect(running.runtime.ledger.read(0).at(-1)?.kind).toBe("run.interrupted");
+  });
+
   it("resume from an unknown checkpoint is a 404", async () => {
     const s = createTestSession(banker);
     await s.runtime.start({ message: "pay" });

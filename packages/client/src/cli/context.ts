@@ -1,6 +1,7 @@
 import type { ParseArgsConfig, parseArgs } from "node:util";
 import type { RetryPolicy } from "../backoff.ts";
 import type { DurableAgentsClient } from "../client.ts";
+import type { AgentSession } from "../session.ts";
 import type { COMMON_OPTIONS } from "./args.ts";
 import type { Style } from "./render.ts";
 
@@ -19,6 +20,20 @@ export interface CliContext {
   readonly retry: RetryPolicy;
   /** Set by a command: what to tell the user if Ctrl-C detaches it. */
   onDetach: (() => string) | undefined;
+  /** Set by `openSession`: the session the command works on, which error advice names. */
+  target: Target | undefined;
+}
+
+/** A session as the CLI names it, `<agent>/<session>`. */
+export interface Target {
+  readonly agent: string;
+  readonly session: string;
+}
+
+/** The client's handle on a session, recorded as the command's target for error advice. */
+export function openSession(ctx: CliContext, agent: string, session: string): AgentSession {
+  ctx.target = { agent, session };
+  return ctx.client.session(agent, session);
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;

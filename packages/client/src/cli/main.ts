@@ -98,6 +98,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       out: io.out,
       err: io.err,
       onDetach: undefined,
+      target: undefined,
       retry: {
         onRetry: ({ attempt, maxAttempts, delayMs, error }) =>
           io.err(
@@ -133,7 +134,8 @@ function describe(error: unknown, ctx: CliContext | undefined): string {
           : " — check --url or DURABLE_AGENTS_URL";
       return `${error.message}${hint}`;
     }
-    const message = authAdvice(error, ctx?.sentToken === true) ?? inCliTerms(error.message);
+    const message =
+      authAdvice(error, ctx?.sentToken === true) ?? inCliTerms(error.message, ctx?.target);
     return `${message} (${error.code}${error.status > 0 ? `, HTTP ${error.status}` : ""})`;
   }
   if (error instanceof UsageError) return error.message;

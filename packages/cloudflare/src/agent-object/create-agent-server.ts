@@ -18,6 +18,7 @@ import {
   runtimeLimits,
   type SessionRuntime,
   SessionRuntimeBase,
+  SOCKET_ROUTE,
   type SqlPort,
   type StoreCall,
   type SubagentMessage,
@@ -155,7 +156,7 @@ export function createAgentServer(options: AgentServerOptions): AgentServerClass
           );
         registry.resolve(path.agent);
         const runtime = this.#open(path.agent, path.session);
-        if (path.action === "ws" && request.method === "GET")
+        if (path.action === SOCKET_ROUTE.action && request.method === SOCKET_ROUTE.method)
           return this.#sockets.upgrade(request, runtime.ledger, caller);
         return await handleSessionRequest(request, path.action, {
           ...this.#commandContext(runtime),

@@ -9,6 +9,7 @@ import {
   type PriceTable,
   type SessionHooks,
   type SessionRuntime,
+  SOCKET_ROUTE,
   type SqlPort,
   sessionActions,
 } from "@durable-agents/core";
@@ -112,7 +113,7 @@ export async function serveWithPlatform(
     const outcome = await authorizeRequest(current, deps.env, target, {
       ...rule,
       // A socket reads, and its frames are commands: find out now what they may do.
-      alsoScopes: path.action === "ws" ? COMMAND_SCOPES : [],
+      alsoScopes: path.action === SOCKET_ROUTE.action ? COMMAND_SCOPES : [],
     });
     if (outcome.type === "respond") return outcome.response;
     // A fork's target is asked of the same rule, with the request that rule saw.
@@ -145,7 +146,7 @@ export async function serveWithPlatform(
 }
 
 function isBuiltIn(action: string): boolean {
-  return action === "ws" || sessionActions().includes(action);
+  return sessionActions().includes(action);
 }
 
 /** Path errors are left to the built-in handler, which renders them. */

@@ -65,7 +65,7 @@ export function forkPrefix(ctx: LinkContext, checkpointId: string): LedgerEvent[
 /**
  * Makes an empty session a fork: the copied prefix, then — if a run was active
  * at that point — `run.interrupted`, so the fork's owner decides when it
- * continues. Effects in the fork get new idempotency keys (new session id).
+ * continues; one append, so both are stored or neither. Effects in the fork get new idempotency keys (new session id).
  * A fork is nobody's child (copied runs lose their parent, so the fork never
  * answers the original's parent), and calls the original had delegated fail in
  * the fork: their answers go to the original session, never to the fork.
@@ -77,19 +77,18 @@ export function importFork(ctx: LinkContext, events: readonly LedgerEvent[], rea
       `session ${ctx.sessionId} already has a ledger; fork into a new session id`,
     );
   }
-  ctx.ledger.append(events.map(copiedEvent));
-  const run = latestRun(ctx.sql);
-  if (run && ACTIVE.has(run.status)) {
+  // One append: a prefix stored without its run.interrupted would leave a run "running"
+  // that nothing drives, and the session, no longer empty, could not be forked into again.
+  ctx.ledger.appendThen(events.map(copiedEvent), () => {
+    const run = latestRun(ctx.sql);
+    if (!run || !ACTIVE.has(run.status)) return [];
     const orphaned = failDelegated(ctx.sql, run.runId, {
       code: "delegation_not_forked",
       message:
         "this call was delegated by the session this fork was copied from, and its answer goes there; resume the fork to let the model call it again",
     });
-    ctx.ledger.append([
-      ...orphaned,
-      { kind: "run.interrupted", runId: run.runId, data: { reason } },
-    ]);
-  }
+    return [...orphaned, { kind: "run.interrupted", runId: run.runId, data: { reason } }];
+  });
 }
 
 function copiedEvent({ kind, runId, data, ts }: LedgerEvent): NewEvent {

@@ -178,6 +178,11 @@ export interface StatusView {
   readonly runId: string | null;
   readonly step: number;
   readonly offset: string;
+  /**
+   * The run is `running` with an interrupt requested (`run.interrupt_requested`): it ends
+   * `interrupted` at its next step boundary. False in every other status.
+   */
+  readonly interruptRequested: boolean;
   /** The session takes no more runs or events (POST .../close). */
   readonly closed: boolean;
 }

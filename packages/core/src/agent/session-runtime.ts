@@ -191,6 +191,7 @@ export class SessionRuntime {
       runId: run?.runId ?? null,
       step: run?.step ?? 0,
       offset: encodeOffset(this.ledger.tail),
+      interruptRequested: run?.status === "running" && run.interruptRequested,
       closed: this.ledger.closed,
     };
   }

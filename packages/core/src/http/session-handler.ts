@@ -27,9 +27,19 @@ const ROUTES: RouteTable = {
   ...projectionRoutes,
 };
 
-/** The built-in session actions (custom endpoints with another name get their own 405s). */
+/**
+ * The session's WebSocket route, declared once: served by the host's transport (on Cloudflare
+ * the object's hibernatable socket, `websocket-hub.ts`), not by the route table, and named
+ * with the table's routes wherever those are listed (`sessionActions`).
+ */
+export const SOCKET_ROUTE = { action: "ws", method: "GET" } as const;
+
+/**
+ * The built-in session actions: the route table's and the WebSocket's (SOCKET_ROUTE). Custom
+ * endpoints with another name get their own 405s.
+ */
 export function sessionActions(): string[] {
-  return Object.keys(ROUTES);
+  return [...Object.keys(ROUTES), SOCKET_ROUTE.action];
 }
 
 /**
@@ -48,11 +58,21 @@ export async function handleSessionRequest(
   action: string,
   ctx: SessionHttpContext,
 ): Promise<Response> {
+  if (action === SOCKET_ROUTE.action) {
+    // Its host serves the upgrade before this handler; what reaches here is another method, or
+    // a host without sockets.
+    if (request.method !== SOCKET_ROUTE.method)
+      throw new MethodNotAllowedError(request.method, `.../${action}`, [SOCKET_ROUTE.method]);
+    throw new NotFoundError(
+      "unknown_route",
+      "this server does not serve the session WebSocket (GET .../ws); read the ledger live with GET .../events?live=sse",
+    );
+  }
   const routes = ROUTES[action];
   if (!routes) {
     throw new NotFoundError(
       "unknown_route",
-      `no session route "${action.slice(0, 40)}"; use one of: ${Object.keys(ROUTES).join(", ")}`,
+      `no session route "${action.slice(0, 40)}"; use one of: ${sessionActions().join(", ")}`,
     );
   }
   const route = routes[request.method];

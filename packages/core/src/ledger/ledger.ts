@@ -132,6 +132,23 @@ export class Ledger {
    * programming error (thrown, nothing stored).
    */
   append(events: readonly NewEvent[], effects?: (sql: SqlPort) => void): LedgerEvent[] {
+    return this.#append(events, effects);
+  }
+
+  /**
+   * Appends `events`, then the events `next` decides from the projections those built, in one
+   * transaction and one batch for listeners: both are stored, or neither (a fork's copied
+   * prefix and its `run.interrupted`, which must never land alone).
+   */
+  appendThen(events: readonly NewEvent[], next: () => readonly NewEvent[]): LedgerEvent[] {
+    return this.#append(events, undefined, next);
+  }
+
+  #append(
+    events: readonly NewEvent[],
+    effects?: (sql: SqlPort) => void,
+    next?: () => readonly NewEvent[],
+  ): LedgerEvent[] {
     this.assertOpen();
     const before = this.#tail;
     const copiedBefore = this.#copiedThrough;
@@ -139,32 +156,8 @@ export class Ledger {
     let stored: LedgerEvent[];
     try {
       stored = this.#sql.transaction(() => {
-        const out: LedgerEvent[] = [];
-        for (const event of events) {
-          const seq = this.#tail + 1;
-          const copied = event.ts !== undefined;
-          if (copied) this.#copy(seq);
-          const row = {
-            seq,
-            runId: event.runId,
-            kind: event.kind,
-            data: event.data,
-            ts: event.ts ?? ts,
-          } as LedgerEvent;
-          const data = eventJson(event.kind, event.data);
-          this.#sql.exec(
-            "INSERT INTO events (seq, run_id, kind, data, ts) VALUES (?, ?, ?, ?, ?)",
-            seq,
-            event.runId,
-            event.kind,
-            data,
-            row.ts,
-          );
-          for (const projection of this.#projections) projection.apply(this.#sql, row, copied);
-          if (!copied) for (const react of this.#reactors) react(this.#sql, row);
-          this.#tail = seq;
-          out.push(row);
-        }
+        const out = events.map((event) => this.#insert(event, ts));
+        if (next) for (const event of next()) out.push(this.#insert(event, ts));
         // One row says how far the copy goes, written once per batch that copied (invariant 7).
         if (this.#copiedThrough !== copiedBefore)
           this.#sql.exec(
@@ -182,6 +175,33 @@ export class Ledger {
     if (stored.at(-1)?.kind === "session.closed") this.#closed = true;
     this.#notify(stored);
     return stored;
+  }
+
+  /** Inserts one event at the tail and applies every projection (and reactor) to it; inside #append's transaction only. */
+  #insert(event: NewEvent, ts: number): LedgerEvent {
+    const seq = this.#tail + 1;
+    const copied = event.ts !== undefined;
+    if (copied) this.#copy(seq);
+    const row = {
+      seq,
+      runId: event.runId,
+      kind: event.kind,
+      data: event.data,
+      ts: event.ts ?? ts,
+    } as LedgerEvent;
+    const data = eventJson(event.kind, event.data);
+    this.#sql.exec(
+      "INSERT INTO events (seq, run_id, kind, data, ts) VALUES (?, ?, ?, ?, ?)",
+      seq,
+      event.runId,
+      event.kind,
+      data,
+      row.ts,
+    );
+    for (const projection of this.#projections) projection.apply(this.#sql, row, copied);
+    if (!copied) for (const react of this.#reactors) react(this.#sql, row);
+    this.#tail = seq;
+    return row;
   }
 
   /** Takes `seq` as copied history (invariant 7): only while nothing of this session's own precedes it. */

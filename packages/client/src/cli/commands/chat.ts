@@ -1,6 +1,6 @@
 import type { StartFields } from "../../types.ts";
 import { parseJsonFlag, UsageError } from "../args.ts";
-import { defineCommand } from "../context.ts";
+import { defineCommand, openSession } from "../context.ts";
 import { followToExit } from "../follow.ts";
 
 export const chat = defineCommand({
@@ -44,7 +44,7 @@ fails, is aborted or interrupted, or the server cannot be reached.`,
     if (message === "")
       throw new UsageError('missing the message, e.g. durable-agents chat "What is 2+3?"');
     const sessionId = values.session ?? newSessionId();
-    const session = ctx.client.session(values.agent, sessionId);
+    const session = openSession(ctx, values.agent, sessionId);
     const run = await session.start(message, {
       signal: ctx.signal,
       ...(values.state !== undefined ? { state: parseJsonFlag("state", values.state) } : {}),

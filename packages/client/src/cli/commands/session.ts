@@ -2,7 +2,7 @@
 import type { AgentSession } from "../../session.ts";
 import type { ResumeRequest, RunControlResponse } from "../../types.ts";
 import { exactlyPositionals, parseJsonFlag, parseTarget, UsageError } from "../args.ts";
-import { type CliContext, defineCommand, EXIT } from "../context.ts";
+import { type CliContext, defineCommand, EXIT, openSession } from "../context.ts";
 import { followToExit } from "../follow.ts";
 import { formatPart } from "../render.ts";
 
@@ -20,7 +20,7 @@ export function target(
 ): AgentSession {
   exactlyPositionals(positionals, count, usage);
   const { agent, session } = parseTarget(positionals[0]);
-  return ctx.client.session(agent, session);
+  return openSession(ctx, agent, session);
 }
 
 function noSuchSession(agent: string, session: string): string {
@@ -151,7 +151,15 @@ function stopCommand(name: "interrupt" | "abort", summary: string, detail: strin
       };
       const result =
         name === "abort" ? await session.abort(options) : await session.interrupt(options);
-      ctx.out(ctx.json ? `${JSON.stringify(result)}\n` : `run ${result.runId}: ${result.status}\n`);
+      // A running run stops at its next step boundary: the reply is still `running`.
+      const pending = result.interruptRequested
+        ? ", interrupt requested (it ends interrupted at its next step boundary)"
+        : "";
+      ctx.out(
+        ctx.json
+          ? `${JSON.stringify(result)}\n`
+          : `run ${result.runId}: ${result.status}${pending}\n`,
+      );
       return EXIT.ok;
     },
   });

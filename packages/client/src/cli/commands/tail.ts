@@ -1,6 +1,6 @@
 import type { EventsTransport } from "../../event-stream.ts";
 import { exactlyPositionals, parseOffset, parseTarget, UsageError } from "../args.ts";
-import { defineCommand, EXIT } from "../context.ts";
+import { defineCommand, EXIT, openSession } from "../context.ts";
 import { formatTailLine } from "../render.ts";
 
 const TRANSPORTS: readonly EventsTransport[] = ["sse", "ws", "long-poll", "catch-up"];
@@ -34,7 +34,7 @@ by itself after a drop, without losing or repeating events.`,
     if (!TRANSPORTS.includes(transport)) {
       throw new UsageError(`--transport must be one of ${TRANSPORTS.join(", ")}`);
     }
-    const target = ctx.client.session(agent, session);
+    const target = openSession(ctx, agent, session);
     // A mistyped id would otherwise wait in silence: say what it waits for.
     const status = await target.status({ signal: ctx.signal });
     if (status.exists === false)
