@@ -1,17 +1,52 @@
 /**
  * docs/delivery.md's examples, run as tests against the quickstart under `wrangler dev`.
- * Every ```ts block of docs/delivery.md must appear verbatim (whitespace aside) in this file.
- * `base` is the server's URL; `Chat` is the AI SDK's `AbstractChat` with a plain state.
+ * Every ```ts block of docs/delivery.md must appear verbatim (whitespace aside) in this file;
+ * a block's imports may sit anywhere among this file's (which Biome sorts). `base` is the
+ * server's URL; `Chat` is the docs' own, the AI SDK's `AbstractChat` with a plain state.
  */
 import { readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { HttpAgent } from "@ag-ui/client";
-import { DefaultChatTransport, lastAssistantMessageIsCompleteWithToolCalls } from "ai";
+import {
+  AbstractChat,
+  type ChatInit,
+  type ChatState,
+  type ChatStatus,
+  DefaultChatTransport,
+  lastAssistantMessageIsCompleteWithToolCalls,
+  type UIMessage,
+} from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NodeChat as Chat, textOf } from "../support/node-chat.ts";
+import { textOf } from "../support/node-chat.ts";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
 import { until } from "./chat-support.ts";
 import { getJson, startQuickstart, tempState } from "./e2e-support.ts";
+
+class PlainChatState implements ChatState<UIMessage> {
+  status: ChatStatus = "ready";
+  error: Error | undefined = undefined;
+  messages: UIMessage[];
+  constructor(messages: UIMessage[]) {
+    this.messages = messages;
+  }
+  pushMessage = (message: UIMessage) => {
+    this.messages = [...this.messages, message];
+  };
+  popMessage = () => {
+    this.messages = this.messages.slice(0, -1);
+  };
+  replaceMessage = (index: number, message: UIMessage) => {
+    this.messages = this.messages.map((m, i) => (i === index ? message : m));
+  };
+  snapshot = <T>(thing: T): T => structuredClone(thing);
+}
+
+/** The AI SDK's Chat for Node: `AbstractChat` with a plain state. */
+class Chat extends AbstractChat<UIMessage> {
+  constructor(init: ChatInit<UIMessage>) {
+    super({ ...init, state: new PlainChatState(init.messages ?? []) });
+  }
+}
 
 const doc = readFileSync(resolve(import.meta.dirname, "../../docs/delivery.md"), "utf8");
 const self = readFileSync(import.meta.filename, "utf8");
@@ -32,8 +67,13 @@ describe("docs/delivery.md", () => {
   it("every ts example in docs/delivery.md is in this file", () => {
     const squash = (code: string) => code.replace(/\s+/g, "").replace(/,(?=[)\]}])/g, "");
     const blocks = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
-    expect(blocks.length).toBe(4);
-    for (const block of blocks) expect(squash(self), block).toContain(squash(block));
+    expect(blocks.length).toBe(5);
+    const imports = /^import [\s\S]*?from "[^"]+";\n/gm;
+    for (const block of blocks) {
+      for (const [statement] of block.matchAll(imports))
+        expect(squash(self), statement).toContain(squash(statement));
+      expect(squash(self), block).toContain(squash(block.replace(imports, "")));
+    }
   });
 
   it("useChat: send, then approve a tool call", async () => {
