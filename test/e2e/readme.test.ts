@@ -4,10 +4,10 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { scriptedModel } from "@durable-agents/core";
 import { createTestSession } from "@durable-agents/core/testing";
 import { describe, expect, it } from "vitest";
 import { assistant } from "../../examples/readme/src/agent.ts";
+import { noKeyModel } from "../../examples/readme/src/no-key-model.ts";
 import { COMMON_OPTIONS } from "../../packages/client/src/cli/args.ts";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -22,6 +22,7 @@ describe("README", () => {
       "examples/readme/src/agent.ts",
       "examples/readme/src/worker.ts",
       "examples/readme/wrangler.jsonc",
+      "examples/readme/src/no-key-model.ts",
     ]);
   });
 
@@ -93,18 +94,8 @@ describe("README", () => {
       expect(block.code).toBe(readFileSync(resolve(root, block.path), "utf8"));
     });
 
-  it("the example agent runs its tool (scripted model in place of OpenAI)", async () => {
-    const model = scriptedModel({
-      rules: [
-        ({ turn, toolResults }) =>
-          turn === 0
-            ? { toolCalls: [{ name: "to_fahrenheit", args: { celsius: 100 } }] }
-            : {
-                text: `That is ${(toolResults[0]?.output as { fahrenheit?: number })?.fahrenheit} °F.`,
-              },
-      ],
-    });
-    const session = createTestSession({ ...assistant, model });
+  it("the example agent runs its tool with the README's no-key model in place of OpenAI", async () => {
+    const session = createTestSession({ ...assistant, model: noKeyModel });
     await session.runtime.start({ message: "100 °C in Fahrenheit?" });
     await session.drain();
     const events = session.runtime.ledger.read(0);
@@ -114,6 +105,12 @@ describe("README", () => {
     expect(events.at(-1)).toMatchObject({
       kind: "run.completed",
       data: { output: "That is 212 °F." },
+    });
+    await session.runtime.start({ message: "And -40 °C?" });
+    await session.drain();
+    expect(session.runtime.ledger.read(0).at(-1)).toMatchObject({
+      kind: "run.completed",
+      data: { output: "That is -40 °F." },
     });
   });
 });

@@ -27,10 +27,48 @@ export const COMMON_OPTIONS = {
 export function parse<T extends Options>(argv: string[], options: T) {
   const all = { ...COMMON_OPTIONS, ...options };
   try {
-    return parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
+    return parseArgs({
+      args: joinNegativeValues(argv, all),
+      options: all,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError(usageMessage(error, Object.keys(all)));
   }
+}
+
+/** A negative number, e.g. `-1` or `-2.5`: never one of our options, which are words. */
+const NEGATIVE_NUMBER = /^-\d+(\.\d+)?$/;
+
+/**
+ * parseArgs refuses a value that starts with a dash (`--offset -1` is "ambiguous": it guards
+ * against a forgotten value, `--reason --json`). A negative number cannot be an option, so
+ * after an option that takes a value (`type: "string"` in its spec, the one declaration) it is
+ * that value: `--offset -1` is read as `--offset=-1`. Other dashed values still need the `=`
+ * form, as parseArgs says; nothing after `--` is touched.
+ */
+function joinNegativeValues(argv: readonly string[], options: Options): string[] {
+  /** The option `arg` names (`--offset`, or a short `-o`) when it takes a value. */
+  const valueOption = (arg: string): string | undefined => {
+    const name =
+      /^--([^=]+)$/.exec(arg)?.[1] ??
+      Object.keys(options).find((key) => arg.length === 2 && options[key]?.short === arg[1]);
+    return name !== undefined && options[name]?.type === "string" ? name : undefined;
+  };
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") return [...args, ...argv.slice(i)];
+    const next = argv[i + 1];
+    const name = next !== undefined && NEGATIVE_NUMBER.test(next) ? valueOption(arg) : undefined;
+    if (name === undefined) args.push(arg);
+    else {
+      args.push(`--${name}=${next}`);
+      i++;
+    }
+  }
+  return args;
 }
 
 /**

@@ -196,3 +196,30 @@ describe("the scripted model on a long conversation", () => {
     expect(calls).toBeGreaterThan(1000);
   });
 });
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+describe("scriptedModel text deltas", () => {
+  /** The text deltas of one doStream call. */
+  async function deltas(model: LanguageModelV4): Promise<string[]> {
+    const { stream } = await model.doStream({ prompt: [user("hi")] });
+    const out: string[] = [];
+    const reader = stream.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read())
+      if (read.value.type === "text-delta") out.push(read.value.delta);
+    return out;
+  }
+
+  it("are cut by code points: no delta holds half a surrogate pair (half an emoji)", async () => {
+    const text = "a😀b👩‍👧 c🎉🎉🎉";
+    for (const chunkSize of [1, 2, 3, 8]) {
+      const parts = await deltas(scriptedModel({ chunkSize, turns: [{ text }] }));
+      expect(parts.join(""), `chunkSize ${chunkSize}`).toBe(text);
+      // A lone surrogate (half a pair) is what the old UTF-16 cut left at a delta's edge.
+      for (const part of parts) expect(part, JSON.stringify(part)).not.toMatch(LONE_SURROGATE);
+      expect(parts.map((p) => Array.from(p).length).slice(0, -1)).toEqual(
+        Array(parts.length - 1).fill(chunkSize),
+      );
+    }
+  });
+});

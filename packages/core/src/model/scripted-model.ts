@@ -33,7 +33,7 @@ export interface ScriptedModelOptions {
   /** Fixed turns, by `turn` (the last one repeats). Checked after `rules`. */
   readonly turns?: readonly ScriptTurn[];
   readonly rules?: readonly ScriptRule[];
-  /** Characters per text delta. Default 8. */
+  /** Characters (Unicode code points) per text delta. Default 8. */
   readonly chunkSize?: number;
   /** Pause between deltas, to make streaming visible. Default 0. */
   readonly delayMs?: number;
@@ -107,8 +107,11 @@ function streamParts(
   const parts: LanguageModelV4StreamPart[] = [{ type: "stream-start", warnings: [] }];
   if (text) {
     parts.push({ type: "text-start", id: "t0" });
-    for (let i = 0; i < text.length; i += chunkSize) {
-      parts.push({ type: "text-delta", id: "t0", delta: text.slice(i, i + chunkSize) });
+    // By code points, never UTF-16 units: a delta never holds half a surrogate pair (half an
+    // emoji), which every reader of the ledger, AG-UI and the UI stream would pass on.
+    const chars = Array.from(text);
+    for (let i = 0; i < chars.length; i += chunkSize) {
+      parts.push({ type: "text-delta", id: "t0", delta: chars.slice(i, i + chunkSize).join("") });
     }
     parts.push({ type: "text-end", id: "t0" });
   }

@@ -24,7 +24,7 @@ by itself after a drop, without losing or repeating events.`,
       type: "string",
       default: "sse",
       value: "t",
-      description: "sse, ws, long-poll, or catch-up (stop when caught up)",
+      description: "sse, ws (Node 22 or later), long-poll, or catch-up (stop when caught up)",
     },
   },
   async run({ values, positionals }, ctx) {
@@ -33,6 +33,14 @@ by itself after a drop, without losing or repeating events.`,
     const transport = values.transport as EventsTransport;
     if (!TRANSPORTS.includes(transport)) {
       throw new UsageError(`--transport must be one of ${TRANSPORTS.join(", ")}`);
+    }
+    // Node 20 has no global WebSocket (Node 22 does). Node 20 is past its end of life, and sse
+    // reads the same events with the same resume, so the CLI says so rather than carry a
+    // WebSocket package for it (docs/client.md, CLI).
+    if (transport === "ws" && globalThis.WebSocket === undefined) {
+      throw new UsageError(
+        `--transport ws needs Node 22 or later, which has a WebSocket (this is Node ${process.version}); use --transport sse (the default) on Node 20: the same events, resumed the same way`,
+      );
     }
     const target = openSession(ctx, agent, session);
     // A mistyped id would otherwise wait in silence: say what it waits for.
