@@ -40,8 +40,17 @@ const agent = defineAgent({
   }),
 });
 
-/** A fetch that serves the session handler; `cut(n)` may break the n-th SSE body after some bytes. */
-function serve(s: TestSession, cut?: (connection: number) => number | undefined): typeof fetch {
+/**
+ * A fetch that serves the session handler; `cut(n)` may break the n-th SSE body after some bytes.
+ * `maxEvents`: events per read (per SSE `data` event), default the server's; `end`: how a cut
+ * connection ends (truncate).
+ */
+function serve(
+  s: TestSession,
+  cut?: (connection: number) => number | undefined,
+  maxEvents = DEFAULT_LIVE_READ.maxEvents,
+  end: "error" | "close" = "error",
+): typeof fetch {
   let connections = 0;
   return async (input, init) => {
     const request = new Request(input, init);
@@ -53,7 +62,7 @@ function serve(s: TestSession, cut?: (connection: number) => number | undefined)
         sql: s.sql,
         clock: s.clock,
         // The session's manual clock does not move by itself: deliver each append, no window.
-        live: { ...DEFAULT_LIVE_READ, longPollMs: 10, windowMs: 0 },
+        live: { ...DEFAULT_LIVE_READ, longPollMs: 10, windowMs: 0, maxEvents },
         caller: TRUSTED_CALLER,
       });
     } catch (error) {
@@ -63,11 +72,22 @@ function serve(s: TestSession, cut?: (connection: number) => number | undefined)
       ? cut?.(connections++)
       : undefined;
     if (limit === undefined || response.body === null) return response;
-    return new Response(truncate(response.body, limit), { headers: response.headers });
+    return new Response(truncate(response.body, limit, end), { headers: response.headers });
   };
 }
 
-function truncate(body: ReadableStream<Uint8Array>, limit: number): ReadableStream<Uint8Array> {
+/**
+ * The first `limit` bytes of `body`, then the connection ends: with a network error
+ * ("terminated"), or closed cleanly (`close`), as a proxy may. A chunk cut by the error is still
+ * queued in the client's decoder when the error reaches it, so it is dropped: the client then
+ * sees only whole server writes (an SSE `data` event and its `control` are one write). A clean
+ * close delivers every byte before the cut, so a batch can arrive without its `control`.
+ */
+function truncate(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+  end: "error" | "close",
+): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   let sent = 0;
   return new ReadableStream({
@@ -78,7 +98,8 @@ function truncate(body: ReadableStream<Uint8Array>, limit: number): ReadableStre
       sent += value.length;
       if (value.length < room) return controller.enqueue(value);
       controller.enqueue(value.slice(0, room));
-      controller.error(new TypeError("terminated"));
+      if (end === "close") controller.close();
+      else controller.error(new TypeError("terminated"));
       await reader.cancel();
     },
     cancel: () => reader.cancel(),
@@ -150,6 +171,29 @@ describe("client against the core session handler", () => {
         retry: { initialDelayMs: 0, maxDelayMs: 0, maxAttempts: Infinity },
       }),
     );
+    expect(events).toEqual(ledger);
+  });
+
+  // A run read in one `data` event ends the read with it: a cut between a batch and its
+  // `control` only matters when more batches follow, so here each batch holds 2 events; and the
+  // connection closes at the cut, so the bytes before it (a batch without its control) arrive.
+  it("delivers every event exactly once when SSE of 2-event batches is closed at every byte position", async () => {
+    const s = createTestSession(agent);
+    const reference = createClient({ fetch: serve(s, undefined, 2) }).session("assistant", "s1");
+    const run = await reference.start("What is 2+3?");
+    await s.drain();
+    const ledger = await collect(reference.events({ transport: "catch-up" }));
+    const session = createClient({ fetch: serve(s, (n) => 20 + 7 * n, 2, "close") }).session(
+      "assistant",
+      "s1",
+    );
+    const events = await collect(
+      followRun(session, {
+        ...run,
+        retry: { initialDelayMs: 0, maxDelayMs: 0, maxAttempts: Infinity },
+      }),
+    );
+    expect(events.map((e) => e.seq)).toEqual(ledger.map((e) => e.seq));
     expect(events).toEqual(ledger);
   });
 });

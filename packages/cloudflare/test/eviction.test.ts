@@ -49,3 +49,31 @@ describe("eviction in the middle of a run", () => {
     });
   }
 });
+
+/**
+ * G3: a tool's `ctx.transaction` writes commit with its `tool.completed` or not at all. Step 1
+ * runs `slow_echo` (held at its gate) and `save_note`; `save_note` runs and is held at
+ * `before-tool-commit`, a status read (held by the output gate until earlier writes are
+ * durable) lets anything it wrote reach disk, then the object is aborted. The redriven
+ * `save_note` runs again: one note row, not two.
+ */
+describe("a crash after a tool ran, before its result commits", () => {
+  it("leaves nothing of the lost execution's ctx.transaction: one note row", async () => {
+    const golden = transcript(await run(session("probe")));
+    const s = session("probe");
+    probe.close("slow_echo");
+    probe.pauseAt("before-tool-commit");
+    await s.post("runs", { input: { message: "go" } });
+    while (probe.executions("fault:before-tool-commit") === 0)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await s.status()).status).toBe("running");
+    await runInDurableObject(s.stub(), (_instance, state) =>
+      state.abort("injected crash: save_note ran, its result not committed"),
+    ).catch(() => undefined);
+    probe.open("slow_echo");
+    const events = await s.waitFor(isTerminal, 20_000).then(() => s.events());
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    expect(transcript(events)).toEqual(golden);
+    expect(await notesRows(s)).toBe(1);
+  });
+});

@@ -1,6 +1,8 @@
 // The client library's own reducer (by path: its barrel needs DOM types this tsconfig does not load).
 
+import { verifyEvents } from "@ag-ui/client";
 import type { LedgerEvent } from "@durable-agents/core";
+import { from, lastValueFrom, toArray } from "rxjs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { rebuildMessage } from "../../../test/support/ui-message.ts";
 import { EMPTY_VIEW, reduceView } from "../../client/src/session-view.ts";
@@ -104,6 +106,28 @@ describe("disconnect at every offset and reconnect", () => {
       const got = [...head, ...rest];
       expect(got.map((f) => f.id)).toEqual(whole.map((f) => f.id));
       expect(await rebuildMessage(got.map((f) => f.data))).toEqual(golden);
+    }
+  });
+
+  it("over AG-UI, at every chunk (Last-Event-ID <offset>:<k>)", async () => {
+    const finished = (f: { data: Record<string, unknown> }) => f.data.type === "RUN_FINISHED";
+    const whole = await readSse(s.fetch, s.url("agui", "offset=-1"), finished);
+    // Events that map to several AG-UI events (run.started: RUN_STARTED and its snapshots) are
+    // where a cut falls between chunks of one ledger event.
+    expect(new Set(whole.map((f) => f.id.split(":")[0])).size).toBeLessThan(whole.length);
+    for (let cut = 1; cut < whole.length; cut++) {
+      let n = 0;
+      const head = await readSse(s.fetch, s.url("agui", "offset=-1"), () => ++n >= cut);
+      const rest = await readSse(s.fetch, s.url("agui", "offset=-1"), finished, {
+        "last-event-id": head.at(-1)!.id,
+      });
+      const got = [...head, ...rest];
+      expect(got.map((f) => f.id)).toEqual(whole.map((f) => f.id));
+      expect(got).toEqual(whole);
+      // The official client's verifier accepts the pieced-together stream.
+      await lastValueFrom(
+        from(got.map((f) => f.data) as never[]).pipe(verifyEvents(false), toArray()),
+      );
     }
   });
 });

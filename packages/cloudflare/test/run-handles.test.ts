@@ -66,6 +66,29 @@ describe("onComplete for every end of a run", () => {
     expect(endsOf(s).map((c) => c.status)).toEqual(["interrupted", "completed"]);
     expect(new Set(endsOf(s).map((c) => c.idempotencyKey)).size).toBe(2);
   });
+
+  it("an aborted run: onComplete gets status aborted and the reason", async () => {
+    const s = session("probe");
+    probe.close("slow_echo");
+    await s.post("runs", { input: { message: "go" } });
+    await s.waitFor((e) => e.kind === "tool.started");
+    expect((await s.post("abort", { reason: "operator gave up" })).status).toBe(202);
+    const aborted = await s.waitFor(isTerminal);
+    expect(aborted.kind).toBe("run.aborted");
+    probe.open("slow_echo");
+    await until(
+      () => s.events(),
+      () => endsOf(s).length > 0,
+    );
+    expect(endsOf(s)).toEqual([
+      expect.objectContaining({
+        runId: aborted.runId,
+        status: "aborted",
+        reason: "operator gave up",
+        idempotencyKey: `probe/${s.session}/${aborted.runId}/${aborted.seq}`,
+      }),
+    ]);
+  });
 });
 
 describe("hooks act on the current run", () => {

@@ -108,6 +108,49 @@ describe("approvals", () => {
   });
 });
 
+describe("a needsApproval rule that throws", () => {
+  it("asks the human: the call waits for an approval and does not run", async () => {
+    const ran: number[] = [];
+    const guarded = defineTool({
+      name: "guarded",
+      description: "Moves money when a rule allows it.",
+      input: z.object({ amount: z.number() }),
+      effect: "irreversible",
+      needsApproval: ({ amount }) => {
+        if (amount > 0) throw new Error("the limits service is down");
+        return false;
+      },
+      execute: ({ amount }) => {
+        ran.push(amount);
+        return { sent: amount };
+      },
+    });
+    const agent = defineAgent({
+      name: "guarded",
+      system: "",
+      tools: [guarded],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) =>
+            turn === 0
+              ? { toolCalls: [{ name: "guarded", args: { amount: 10 } }] }
+              : { text: "done" },
+        ],
+      }),
+    });
+    const s = createTestSession(agent);
+    await s.runtime.start({ message: "pay" });
+    await s.drain();
+    expect(latestRun(s.sql)).toMatchObject({ status: "waiting", waitingReason: "approval" });
+    expect(stepToolCalls(s.sql, "run_1", 1).map((c) => c.status)).toEqual(["awaiting_approval"]);
+    expect(ran).toEqual([]);
+    await s.runtime.resume({ approvals: [{ callId: "call_0_0", approved: true }] });
+    await s.drain();
+    expect(latestRun(s.sql)?.status).toBe("completed");
+    expect(ran).toEqual([10]);
+  });
+});
+
 describe("irreversible tools", () => {
   it("after a crash between tool.started and its result, writes outcome_unknown and waits for a human", async () => {
     effects.length = 0;

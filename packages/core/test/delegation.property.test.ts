@@ -25,7 +25,7 @@ import {
 import { KeptRecordsMirror } from "./run-records-mirror.ts";
 
 /**
- * Property (issue 18, docs/guarantees.md G11): whatever commands a parent session and
+ * Property (issue 18, docs/guarantees.md G12): whatever commands a parent session and
  * its child sessions receive, in any order (start, approve, interrupt, resume, abort,
  * close, retry, fork, on both sides),
  * 1. no call waits on a session that has ended: after every command, each call still
@@ -38,6 +38,9 @@ import { KeptRecordsMirror } from "./run-records-mirror.ts";
  * 4. each session's kept run records (run-records.ts, as the run driver keeps them) equal
  *    their rows after every command and at every fault point of every step: replies, cancels
  *    and forks move them as any append does.
+ * 5. no child works for a call that has ended: once a call of the session that made it is no
+ *    longer delegated (answered, or failed by its run's abort, interrupt or failure), no child
+ *    run of its identity is running or waiting (the parent cancelled it).
  */
 
 let failParentNext = false;
@@ -337,6 +340,16 @@ function checkNoWaitOnEnded(w: World): void {
   }
 }
 
+function checkNoWorkForEndedCalls(w: World): void {
+  for (const call of delegatedCalls(w)) {
+    // History a fork copied is its source's call: the source's status is what counts.
+    if (call.owner !== call.parent.runtime.status().session) continue;
+    if (callStatus(call) === "delegated") continue;
+    const { runs } = childRuns(w, call);
+    expect(runs.filter((r) => r.status === "running" || r.status === "waiting")).toEqual([]);
+  }
+}
+
 function checkAnswersMatchCalls(w: World): void {
   for (const call of delegatedCalls(w)) {
     const answered = call.parent.runtime.ledger
@@ -383,7 +396,7 @@ const command = fc.record({
 });
 
 describe("delegation property: parent and child commands in any order", () => {
-  it("no call waits on an ended session, none gets another call's answer, and all end when the children end", async () => {
+  it("no call waits on an ended session, no child works for an ended call, none gets another call's answer, and all end when the children end", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(command, { minLength: 1, maxLength: 14 }),
@@ -398,6 +411,7 @@ describe("delegation property: parent and child commands in any order", () => {
             await apply(w, c);
             await w.settle();
             checkNoWaitOnEnded(w);
+            checkNoWorkForEndedCalls(w);
             checkAnswersMatchCalls(w);
             for (const mirror of w.mirrors.values()) mirror.check();
           }

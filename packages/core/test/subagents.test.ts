@@ -7,8 +7,10 @@ import {
   type AgentDefinition,
   defineAgent,
   defineSubagent,
+  defineTool,
   latestRun,
   listMessages,
+  type SessionRuntimeOptions,
   type SubagentMessage,
   scriptedModel,
   usageSummary,
@@ -60,12 +62,13 @@ const lead = defineAgent({
 });
 
 /** Sessions of several agents in one process, wired like Durable Objects talking over RPC. */
-function world() {
+function world(extra: readonly AgentDefinition[] = [], faults?: SessionRuntimeOptions["faults"]) {
   const clock = new ManualClock();
   const sessions = new Map<string, TestSession>();
   const agents = new Map<string, AgentDefinition>([
     ["lead", lead],
     ["researcher", researcher],
+    ...extra.map((a) => [a.name, a] as const),
   ]);
   const delivered: SubagentMessage[] = [];
   const session = (agent: string, id: string): TestSession => {
@@ -74,7 +77,7 @@ function world() {
     if (!s) {
       s = createTestSession(
         agents.get(agent)!,
-        { sessionId: id, subagents: { send: async (m) => deliver(m) } },
+        { sessionId: id, subagents: { send: async (m) => deliver(m) }, faults },
         { sql: new NodeSqlPort(), clock },
       );
       sessions.set(key, s);
@@ -101,7 +104,7 @@ function world() {
       if (fired === 0) return;
     }
   };
-  return { session, settle, delivered, sessions };
+  return { session, settle, delivered, sessions, clock };
 }
 
 describe("sub-agents", () => {
@@ -185,5 +188,86 @@ describe("sub-agents", () => {
         : [],
     );
     expect(statuses.map((d) => d.value)).toEqual(["waiting", "running", "completed"]);
+  });
+
+  it("a parent run that fails while a call is still delegated fails the call and cancels the child's run", async () => {
+    // The child waits for an approval, so it is still working when the parent fails.
+    const approver = defineAgent({
+      name: "approver",
+      system: "",
+      tools: [
+        defineTool({
+          name: "sign",
+          description: "Signs, once a human agrees.",
+          input: z.object({}),
+          effect: "irreversible",
+          needsApproval: true,
+          execute: () => "signed",
+        }),
+      ],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) => (turn === 0 ? { toolCalls: [{ name: "sign", args: {} }] } : { text: "ok" }),
+        ],
+      }),
+    });
+    // Step 1 delegates to the child and runs a local tool whose step always throws before its
+    // result commits: the step is retried until the run fails, with the delegated call open.
+    const mixed = defineAgent({
+      name: "mixed",
+      system: "",
+      tools: [
+        defineSubagent({
+          name: "ask",
+          description: "Asks the approver.",
+          agent: "approver",
+          input: z.object({}),
+          message: () => "please sign",
+        }),
+        defineTool({
+          name: "local",
+          description: "A local tool.",
+          input: z.object({}),
+          effect: "pure",
+          execute: () => "local",
+        }),
+      ],
+      model: scriptedModel({
+        rules: [
+          ({ turn }) =>
+            turn === 0
+              ? {
+                  toolCalls: [
+                    { name: "ask", args: {} },
+                    { name: "local", args: {} },
+                  ],
+                }
+              : { text: "done" },
+        ],
+      }),
+    });
+    const w = world([approver, mixed], (point, info) => {
+      if (point === "before-tool-commit" && info.sessionId === "m1")
+        throw new Error("the step breaks before the local result commits");
+    });
+    const parent = w.session("mixed", "m1");
+    await parent.runtime.start({ message: "go" });
+    for (let i = 0; i < 50 && latestRun(parent.sql)?.status !== "failed"; i++) {
+      await w.settle();
+      w.clock.advance(600_000);
+    }
+    await w.settle();
+    const failed = latestRun(parent.sql);
+    expect(failed?.status).toBe("failed");
+    const child = w.sessions.get("approver/m1.call_0_0");
+    expect(child).toBeDefined();
+    const childRun = latestRun(child!.sql);
+    expect(childRun?.status).toBe("aborted");
+    const aborted = child!.runtime.ledger.read(0).find((e) => e.kind === "run.aborted");
+    expect((aborted?.data as { reason?: string } | undefined)?.reason).toContain(failed!.runId);
+    const ask = parent.sql.exec<{ status: string }>(
+      "SELECT status FROM tool_calls WHERE call_id = 'call_0_0'",
+    )[0];
+    expect(ask?.status).toBe("failed");
   });
 });

@@ -253,6 +253,48 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     ranOnce(events);
   });
 
+  it("an instance restarted while its tool call is in flight: the replay performs the call again, and only one result is recorded", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let runs = 0;
+    let h!: Harness;
+    const slow = defineTool({
+      name: "slow",
+      description: "pure test tool whose first execution waits",
+      input: z.object({ n: z.number() }),
+      effect: "pure",
+      execute: async ({ n }) => {
+        // The platform restarts the instance while the first execution runs in the object;
+        // the replay performs the call again, and the second execution lets the first go on:
+        // both finish, and both try to record a result.
+        if (++runs === 1) {
+          [...h.flows.instances.values()][0]?.restart();
+          await held;
+        } else release();
+        return { n };
+      },
+    });
+    const agent = defineAgent({
+      name: "slowpoke",
+      system: "",
+      executor: "workflow",
+      tools: [slow],
+      model: scriptedModel({
+        turns: [{ toolCalls: [{ name: "slow", args: { n: 1 } }] }, { text: "Done." }],
+      }),
+    });
+    h = onWorkflows(agent);
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    expect(runs).toBe(2);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+
   it("an instance left dormant mid-step (the engine never resumes it) is woken by the session's check and completes", async () => {
     const reference = await alarmReference();
     executions.clear();

@@ -14,6 +14,7 @@ import type { AppState } from "./app-state.ts";
 import type { CoalesceOptions } from "./coalescer.ts";
 import { ContextCompactor } from "./context-compaction.ts";
 import type { AgentDefinition } from "./define-agent.ts";
+import { failDelegated } from "./failed-calls.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { ResolvedDomains } from "./governance.ts";
 import type { IdlePromptCaches } from "./idle-prompt-caches.ts";
@@ -323,7 +324,12 @@ export class RunDriver implements TriggerHandler<RunPayload> {
     if (!run || (run.status !== "running" && run.status !== "waiting")) return;
     const code = error instanceof DurableAgentsError ? error.code : "step_failed";
     const message = error instanceof Error ? error.message : String(error);
-    this.#append([{ kind: "run.failed", runId, data: { error: { code, message } } }]);
+    // Calls still delegated (a sub-agent, a Workflow) will never be answered: they fail with it.
+    const failed = failDelegated(this.#o.sql, runId, {
+      code: "run_failed",
+      message: `the run failed (${code}) before the call answered`,
+    });
+    this.#append([...failed, { kind: "run.failed", runId, data: { error: { code, message } } }]);
   }
 
   /** The run's own model settings, as its `run.started` recorded them (the runs projection). */

@@ -144,6 +144,11 @@ describe("session tokens", () => {
         await mintSessionToken(SECRET, { agent: "b", session: "a", now: NOW }),
       );
       expect(decideAccess(other, door).type).toBe("other_session");
+      // An agent whose name starts with this one's ("ab" and "a") is another agent.
+      const longer = await claims(
+        await mintSessionToken(SECRET, { agent: "ab", session: "s1", now: NOW }),
+      );
+      expect(decideAccess(longer, door).type).toBe("other_session");
       const index = await claims(await mintIndexToken(SECRET, { now: NOW }));
       expect(decideAccess(index, door).type).toBe("other_session");
       const streams = await claims(await mintStreamToken(SECRET, { prefix: "", now: NOW }));
