@@ -46,4 +46,45 @@ describe("chat: a regenerate without messageId while another client's turn runs"
     // The other tab's run is still the session's run, not aborted and replaced.
     expect(t.runtime.status()).toMatchObject({ runId: other.runId, status: "running" });
   });
+
+  it("an edit of an OLDER user message (sendMessage({ text, messageId })) does not replace the latest turn", async () => {
+    // chat-request.ts: a submit whose messageId is the last (edited) message's id becomes a
+    // regenerate without messageId, so whichever user message was edited, the LATEST run is
+    // replaced. useChat drops everything after the edited message; the server keeps the
+    // first turn and rewrites the second, so their histories diverge (seen against
+    // wrangler dev with the real Chat: the history became [hello, answer, "edited first",
+    // answer], and a run waiting for approval was aborted as "replaced").
+    const t = createTestSession(mathAgent);
+    const u1 = { id: "u1", role: "user", parts: [{ type: "text", text: "question 1" }] };
+    const u2 = { id: "u2", role: "user", parts: [{ type: "text", text: "question 2" }] };
+    for (const messages of [[u1], [u1, u2]]) {
+      const r = await handleSessionRequest(
+        chat({ id: "s1", messages, trigger: "submit-message" }),
+        "chat",
+        httpContext(t),
+      );
+      await r.body?.cancel();
+      await t.drain();
+    }
+    const edited = { ...u1, parts: [{ type: "text", text: "question 1, edited" }] };
+    const response = await handleSessionRequest(
+      chat({ id: "s1", messages: [edited], trigger: "submit-message", messageId: "u1" }),
+      "chat",
+      httpContext(t),
+    );
+    await response.body?.cancel();
+    await t.drain();
+    const page = await handleSessionRequest(
+      new Request("http://x/agents/math/s1/messages"),
+      "messages",
+      httpContext(t),
+    );
+    const { messages } = (await page.json()) as {
+      messages: { role: string; parts: { type: string; text?: string }[] }[];
+    };
+    const users = messages.filter((m) => m.role === "user").map((m) => m.parts[0]?.text);
+    // Either refused (409, nothing changed) or the server's history is the client's.
+    if (response.status === 409) expect(users).toEqual(["question 1", "question 2"]);
+    else expect(users).toEqual(["question 1, edited"]);
+  });
 });
