@@ -54,7 +54,7 @@ export function notLatestTurn(turn: ChatTurnRef, latest: RunRecord, edit: boolea
     : `the messages sent end at user message ${id}, which run ${latest.runId} (the latest) did not answer: an older turn, or the session moved on (another tab)`;
   return new ConflictError(
     "not_latest_run",
-    `only the latest turn can be regenerated or edited; ${what}. Reload the conversation (GET .../chat-history); to go back to an older message, resume from a checkpoint before it (POST .../resume {"mode":"from_checkpoint"}) or fork the session there (POST .../fork)`,
+    `only the latest turn can be regenerated or edited; ${what}. Reload the conversation (GET .../chat-history); to go back to an older message, fork the session at a checkpoint before it (POST .../fork {"checkpoint"}: a new session, whose id is the new chat id) and send the message there`,
     { details: { latestRunId: latest.runId } },
   );
 }
