@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { httpContext, mathAgent } from "../../../test/fixtures.ts";
 import { DEFAULT_LIVE_READ } from "../../streams/ledger-source.ts";
 import { createTestSession, type TestSession } from "../../testing/test-session.ts";
+import { chatRequestPath } from "../../wire/ui-stream/chat-request.ts";
 import { errorResponse } from "../error-response.ts";
 import { handleSessionRequest } from "../session-handler.ts";
 
@@ -196,6 +197,18 @@ describe("chat: a regenerate or an edit changes only the turn the client's messa
     expect(error.message).not.toContain("input.");
     expect(error.details.issues.map((i) => i.path)).toEqual(["messages.0.parts.1.url"]);
     expect(t.runtime.ledger.read(0)).toEqual([]);
+  });
+
+  it("chatRequestPath maps every start path the chat route builds back to the request", () => {
+    // messages[2] is the user message; its parts: text, file, text, file.
+    const source = { messageIndex: 2, fileParts: [1, 3] };
+    expect(chatRequestPath(source, "input.message")).toBe("messages.2.parts");
+    expect(chatRequestPath(source, "input.files")).toBe("messages.2.parts");
+    expect(chatRequestPath(source, "input.files.1")).toBe("messages.2.parts.3");
+    expect(chatRequestPath(source, "input.files.0.data")).toBe("messages.2.parts.1.url");
+    expect(chatRequestPath(source, "input.files.1.mediaType")).toBe("messages.2.parts.3.mediaType");
+    expect(chatRequestPath(source, "input.files.0.filename")).toBe("messages.2.parts.1.filename");
+    expect(chatRequestPath(source, "input.replaces")).toBe("input.replaces");
   });
 });
 

@@ -10,7 +10,8 @@ import { text as bounded } from "../../validation/fields.ts";
  * The body the AI SDK's `DefaultChatTransport` POSTs (ai v7, `HttpChatTransport.sendMessages`):
  * `{ id, messages, trigger, messageId }`, where `messages` is the client's whole UIMessage list.
  * The server keeps its own history (the ledger), so only the end of the list is read: the user
- * message to answer, or the assistant message that carries answers to tool calls.
+ * message to answer (and the id of the answer the client saw before it, which names its turn:
+ * ChatTurnRef), or the assistant message that carries answers to tool calls.
  */
 const toolApproval = z.looseObject({
   id: z.string(),
@@ -52,10 +53,12 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
 /**
  * Which turn a chat request is about, from what the client sent: its last user message and
  * the answer it saw just before it. The server keeps its own ids (`m<seq>` for a run's user
- * message, the run id for its answer), so a turn is found by its place, not by the client's
- * ids: the run that answered the client's last user message is the shown run right after
- * `previousAnswer` (or the first shown run when there is none). ai v7's `Chat.regenerate()`
- * and `sendMessage({ text, messageId })` cut `messages` to end at that user message.
+ * message, the run id for its answer), so a turn is found by its place (or, in a conversation
+ * restored from chat-history, by the server's id), not by the client's ids: the run that
+ * answered the client's last user message is the shown run right after `previousAnswer` (or
+ * the first shown run when there is none); http/chat/chat-turn.ts applies the rule. ai v7's
+ * `Chat.regenerate()` and `sendMessage({ text, messageId })` cut `messages` to end at that
+ * user message.
  */
 export interface ChatTurnRef {
   /** The client's id for its last user message (a restored one has the server's `m<seq>`). */
