@@ -3,10 +3,13 @@ import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
+import type { SchemaIssue } from "../../validation/check.ts";
 import { endsRun } from "../../wire/replay-end.ts";
 import {
   type ChatCommand,
+  type ChatStartSource,
   chatCommand,
+  chatRequestPath,
   chatRequestSchema,
 } from "../../wire/ui-stream/chat-request.ts";
 import { runHttpCommand } from "../command-route.ts";
@@ -23,6 +26,7 @@ import {
   type WatchContext,
   watchChatStream,
 } from "./chat-presence.ts";
+import { matchTurn, notLatestTurn } from "./chat-turn.ts";
 
 const REPLACED_REASON = "replaced: the chat client regenerated this answer";
 
@@ -43,19 +47,29 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
   let replaces: string | undefined;
   const latest = latestRun(sql);
   const active = latest?.status === "running" || latest?.status === "waiting";
+  const turn = latest && matchTurn(sql, latest, command.turn, command.message, command.files);
   if (command.type === "regenerate") {
-    if (command.messageId !== undefined && command.messageId !== latest?.runId)
+    const named = command.messageId;
+    if (named !== undefined && named !== latest?.runId && named !== command.turn.messageId)
       throw new ConflictError(
         "not_latest_run",
-        `only the latest answer can be regenerated; message ${command.messageId.slice(0, 64)} is not the latest run's (${latest?.runId ?? "none"})`,
+        `only the latest answer can be regenerated; message ${named.slice(0, 64)} is not the latest run's (${latest?.runId ?? "none"})`,
         { details: { latestRunId: latest?.runId ?? null } },
       );
+    // The turn is the one the client's messages end at (chat-turn.ts): a regenerate asks that
+    // run's own message again, an edit rewrites it; any other turn is refused, never replaced.
+    if (latest && !(command.edit ? turn?.latest : turn?.same))
+      throw notLatestTurn(command.turn, latest, command.edit);
     replaces = latest?.runId;
     // The client threw that answer away: a run still going is ended first.
     if (active) {
       const aborted = await runHttpCommand("abort", { reason: REPLACED_REASON }, request, ctx);
       if (aborted.type === "answered") return aborted.response;
     }
+  } else if (latest && turn?.same && !ENDED_UNANSWERED.has(latest.status)) {
+    // The same message after the same answer, already answered by the latest run: a client
+    // retrying a POST whose response it lost. It gets that run's stream; nothing starts.
+    return { runId: latest.runId, after: latest.startedSeq - 1 };
   } else if (latest && active && chatStopPending(runtime, latest.runId)) {
     // The client stopped that run (its stream was cut and not reopened) and sends on.
     const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
@@ -72,10 +86,41 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     ...(command.files.length > 0 ? { files: command.files } : {}),
     ...(replaces ? { replaces } : {}),
   };
-  const started = await runHttpCommand("start", { input }, request, ctx);
+  const started = await inClientTerms(command.source, () =>
+    runHttpCommand("start", { input }, request, ctx),
+  );
   if (started.type === "answered") return started.response;
   const { runId } = started.result as StartedRun;
   return { runId, after: (getRun(sql, runId)?.startedSeq ?? 1) - 1 };
+}
+
+/**
+ * Runs that ended without an answer to send again: a resent message after one of them starts a
+ * new run (the client asks again), where after a run still going, waiting or completed it gets
+ * that run's stream.
+ */
+const ENDED_UNANSWERED = new Set(["failed", "aborted", "interrupted"]);
+
+/**
+ * The start's 400 naming what the client sent (`messages.<i>.parts.<j>.url`), not the start
+ * input the route built from it (`input.files.<n>.data`): chatRequestPath maps each issue back.
+ */
+async function inClientTerms<T>(source: ChatStartSource, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const issues = error instanceof BadRequestError ? error.details?.issues : undefined;
+    if (!Array.isArray(issues)) throw error;
+    const mapped = (issues as SchemaIssue[]).map((i) => ({
+      path: chatRequestPath(source, i.path),
+      message: i.message,
+    }));
+    throw new BadRequestError(
+      "invalid_request",
+      `the chat request is invalid: ${mapped.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+      { details: { issues: mapped } },
+    );
+  }
 }
 
 const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);

@@ -10,7 +10,8 @@ import { text as bounded } from "../../validation/fields.ts";
  * The body the AI SDK's `DefaultChatTransport` POSTs (ai v7, `HttpChatTransport.sendMessages`):
  * `{ id, messages, trigger, messageId }`, where `messages` is the client's whole UIMessage list.
  * The server keeps its own history (the ledger), so only the end of the list is read: the user
- * message to answer, or the assistant message that carries answers to tool calls.
+ * message to answer (and the id of the answer the client saw before it, which names its turn:
+ * ChatTurnRef), or the assistant message that carries answers to tool calls.
  */
 const toolApproval = z.looseObject({
   id: z.string(),
@@ -50,28 +51,63 @@ export const chatRequestSchema = z.looseObject({
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 /**
+ * Which turn a chat request is about, from what the client sent: its last user message and
+ * the answer it saw just before it. The server keeps its own ids (`m<seq>` for a run's user
+ * message, the run id for its answer), so a turn is found by its place (or, in a conversation
+ * restored from chat-history, by the server's id), not by the client's ids: the run that
+ * answered the client's last user message is the shown run right after `previousAnswer` (or
+ * the first shown run when there is none); http/chat/chat-turn.ts applies the rule. ai v7's
+ * `Chat.regenerate()` and `sendMessage({ text, messageId })` cut `messages` to end at that
+ * user message.
+ */
+export interface ChatTurnRef {
+  /** The client's id for its last user message (a restored one has the server's `m<seq>`). */
+  readonly messageId: string;
+  /** The id of the last assistant message before it: the previous turn's run id. */
+  readonly previousAnswer?: string;
+}
+
+/**
+ * Where the start a chat request becomes reads its fields in the request: the index of the
+ * user message in `messages`, and the index in its `parts` of each of `input.files`.
+ */
+export interface ChatStartSource {
+  readonly messageIndex: number;
+  readonly fileParts: readonly number[];
+}
+
+/** A user message to answer: its text and files, where they sit in the request, and its turn. */
+interface UserTurn {
+  readonly message: string;
+  readonly files: UserFileInput[];
+  readonly source: ChatStartSource;
+  readonly turn: ChatTurnRef;
+}
+
+/**
  * What a chat request asks for, decided from its trigger and its last message:
  * - `send`: a new user message (trigger `submit-message`, last message `user`, no `messageId`);
- * - `regenerate`: answer the latest turn again, replacing its answer (trigger
- *   `regenerate-message`, or `submit-message` with the `messageId` of an edited user message);
+ * - `regenerate`: answer the client's last turn again, replacing its answer (trigger
+ *   `regenerate-message`, with or without `messageId`, or `submit-message` with the
+ *   `messageId` of an edited user message); the route refuses it unless that turn is the
+ *   latest run (`turn`);
  * - `answer`: the last message is the assistant's, carrying approval responses
  *   (`addToolApprovalResponse`) or client-side tool results (`addToolOutput`) for the calls
  *   the run waits on.
  */
 export type ChatCommand =
-  | {
+  | (UserTurn & {
       readonly type: "send";
-      readonly message: string;
-      readonly files: UserFileInput[];
       /** The id of the assistant message just before the new one: the answer the client saw. */
       readonly after?: string;
-    }
-  | {
+    })
+  | (UserTurn & {
       readonly type: "regenerate";
-      readonly message: string;
-      readonly files: UserFileInput[];
+      /** `regenerate({ messageId })`: the answer (a run id) or the user message named. */
       readonly messageId?: string;
-    }
+      /** `sendMessage({ text, messageId })`: the user message is edited. */
+      readonly edit: boolean;
+    })
   | { readonly type: "answer"; readonly messageId: string; readonly decisions: Decision[] };
 
 export function chatCommand(body: ChatRequest): ChatCommand {
@@ -87,21 +123,39 @@ export function chatCommand(body: ChatRequest): ChatCommand {
       );
     return { type: "answer", messageId: last.id, decisions: answers };
   }
-  const message = userText(body);
-  const files = userFiles(body);
+  const user = userTurn(body);
   if (body.trigger === "regenerate-message")
-    return { type: "regenerate", message, files, messageId: body.messageId };
+    return {
+      type: "regenerate",
+      ...user,
+      edit: false,
+      ...(body.messageId !== undefined ? { messageId: body.messageId } : {}),
+    };
   // submit-message with the id of a user message: sendMessage({ text, messageId }) edits it.
   if (body.messageId !== undefined && body.messageId === last?.id)
-    return { type: "regenerate", message, files };
+    return { type: "regenerate", ...user, edit: true };
   const seen = body.messages.at(-2);
-  return {
-    type: "send",
-    message,
-    files,
-    ...(seen?.role === "assistant" ? { after: seen.id } : {}),
-  };
+  return { type: "send", ...user, ...(seen?.role === "assistant" ? { after: seen.id } : {}) };
 }
+
+/**
+ * Where a field of the run start a chat request became (`input.message`,
+ * `input.files.<n>.data`, ...) is in the request the client sent (`messages.<i>.parts`,
+ * `messages.<i>.parts.<j>.url`, ...): the one mapping back, so an error names what the client
+ * wrote. A path the request has no source for is returned as it is.
+ */
+export function chatRequestPath(source: ChatStartSource, startPath: string): string {
+  const parts = `messages.${source.messageIndex}.parts`;
+  if (startPath === "input.message" || startPath === "input.files") return parts;
+  const file = /^input\.files\.(\d+)(?:\.(\w+))?(.*)$/.exec(startPath);
+  const part = file ? source.fileParts[Number(file[1])] : undefined;
+  if (!file || part === undefined) return startPath;
+  const field = file[2] === undefined ? "" : `.${FILE_FIELD[file[2]] ?? file[2]}`;
+  return `${parts}.${part}${field}${file[3] ?? ""}`;
+}
+
+/** A start's file field (an AI SDK `FilePart`'s, `userFiles`) and the `FileUIPart` field it came from. */
+const FILE_FIELD: Record<string, string> = { data: "url" };
 
 /** The answers an assistant message carries, one per tool part the client settled. */
 function decisions(parts: ChatRequest["messages"][number]["parts"]): Decision[] {
@@ -124,35 +178,50 @@ function decisions(parts: ChatRequest["messages"][number]["parts"]): Decision[] 
   return out;
 }
 
-function userText(body: ChatRequest): string {
-  const last = body.messages.at(-1);
+/** The last (user) message: its text, its files, where they sit, and its turn (ChatTurnRef). */
+function userTurn(body: ChatRequest): UserTurn {
+  const messageIndex = body.messages.length - 1;
+  const last = body.messages[messageIndex];
   const text = (last?.parts ?? []).map((p) => (p.type === "text" ? (p.text ?? "") : "")).join("");
   if (last?.role !== "user" || text.trim() === "" || text.length > LIMITS.maxMessageChars)
     throw invalid(
       body,
-      `messages.${body.messages.length - 1} must be a user message with 1-${LIMITS.maxMessageChars} characters of text parts`,
+      `messages.${messageIndex} must be a user message with 1-${LIMITS.maxMessageChars} characters of text parts`,
     );
-  return text;
+  const previousAnswer = body.messages.findLast(
+    (m, i) => i < messageIndex && m.role === "assistant",
+  );
+  const { files, fileParts } = userFiles(last.parts);
+  return {
+    message: text,
+    files,
+    source: { messageIndex, fileParts },
+    turn: { messageId: last.id, ...(previousAnswer ? { previousAnswer: previousAnswer.id } : {}) },
+  };
 }
 
 /**
  * The `file` parts of the user message (`FileUIPart`: `{ type: "file", mediaType, url,
- * filename? }`) as AI SDK `FilePart`s; the start command checks them like any start's files.
+ * filename? }`) as AI SDK `FilePart`s, and the index of each in `parts`; the start command
+ * checks them like any start's files.
  */
-function userFiles(body: ChatRequest): UserFileInput[] {
-  const parts = body.messages.at(-1)?.parts ?? [];
-  return parts.flatMap((p): UserFileInput[] =>
-    p.type === "file"
-      ? [
-          {
-            type: "file",
-            data: p.url ?? "",
-            mediaType: p.mediaType ?? "",
-            ...(p.filename !== undefined ? { filename: p.filename } : {}),
-          },
-        ]
-      : [],
-  );
+function userFiles(parts: ChatRequest["messages"][number]["parts"]): {
+  files: UserFileInput[];
+  fileParts: number[];
+} {
+  const files: UserFileInput[] = [];
+  const fileParts: number[] = [];
+  for (const [j, p] of parts.entries()) {
+    if (p.type !== "file") continue;
+    fileParts.push(j);
+    files.push({
+      type: "file",
+      data: p.url ?? "",
+      mediaType: p.mediaType ?? "",
+      ...(p.filename !== undefined ? { filename: p.filename } : {}),
+    });
+  }
+  return { files, fileParts };
 }
 
 function invalid(body: ChatRequest, what: string): BadRequestError {

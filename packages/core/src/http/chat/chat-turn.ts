@@ -1,0 +1,60 @@
+import { toUserFiles, type UserFileInput } from "../../agent/user-files.ts";
+import { ConflictError } from "../../errors/http-errors.ts";
+import { runUserMessages } from "../../ledger/projections/message-reads.ts";
+import { type RunRecord, shownRunsBefore } from "../../ledger/projections/runs.ts";
+import type { SqlPort } from "../../sql/port.ts";
+import type { ChatTurnRef } from "../../wire/ui-stream/chat-request.ts";
+
+/**
+ * Which run a chat request's turn is, for the requests that act on a turn the client names by
+ * its messages (ChatTurnRef): a regenerate, an edit, a retried send.
+ *
+ * Invariants:
+ * 1. A request acts on the latest run only if its last user message is that run's: one of the
+ *    run's user messages by id (a conversation restored from `GET .../chat-history` has the
+ *    server's ids), or, by place, the answer the client saw before it is the shown run just
+ *    before the latest (none before it: the latest is the first shown run). Anything else is
+ *    an older turn, or a conversation the client has not seen (another tab's turn).
+ * 2. Nothing here writes: the route refuses (409) or acts through the command layer.
+ */
+export interface ChatTurnMatch {
+  /** The latest run answered the client's last user message (invariant 1). */
+  readonly latest: boolean;
+  /** And that user message says what the client's says (text and files). */
+  readonly same: boolean;
+}
+
+/** Whether `turn` is the turn of the `latest` run, and whether its user message is `message` + `files`. */
+export function matchTurn(
+  sql: SqlPort,
+  latest: RunRecord,
+  turn: ChatTurnRef,
+  message: string,
+  files: readonly UserFileInput[],
+): ChatTurnMatch {
+  const users = runUserMessages(sql, latest.runId);
+  const byId = users.some((u) => u.id === turn.messageId);
+  const before = byId ? undefined : shownRunsBefore(sql, latest.startedSeq, 1)[0];
+  const isLatest = byId || before?.runId === turn.previousAnswer;
+  const asked = users.at(-1)?.parts;
+  // Files as the ledger records them (toUserFiles), where an unchecked one cannot be: then it differs.
+  const sent = () => JSON.stringify([{ type: "text", text: message }, ...toUserFiles(files)]);
+  const same = isLatest && asked !== undefined && JSON.stringify(asked) === sent();
+  return { latest: isLatest, same };
+}
+
+/**
+ * 409 `not_latest_run`: a regenerate or an edit whose turn is not the latest run's.
+ * `edit`: `sendMessage({ text, messageId })` of an older user message.
+ */
+export function notLatestTurn(turn: ChatTurnRef, latest: RunRecord, edit: boolean): ConflictError {
+  const id = turn.messageId.slice(0, 64);
+  const what = edit
+    ? `message ${id} is not the user message of the latest turn (run ${latest.runId}), so editing it would replace a turn the client did not edit`
+    : `the messages sent end at user message ${id}, which run ${latest.runId} (the latest) did not answer: an older turn, or the session moved on (another tab)`;
+  return new ConflictError(
+    "not_latest_run",
+    `only the latest turn can be regenerated or edited; ${what}. Reload the conversation (GET .../chat-history); to go back to an older message, fork the session at a checkpoint before it (POST .../fork {"checkpoint"}: a new session, whose id is the new chat id) and send the message there`,
+    { details: { latestRunId: latest.runId } },
+  );
+}
