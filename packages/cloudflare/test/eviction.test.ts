@@ -1,8 +1,10 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
-import type { LedgerEvent } from "@durable-agents/core";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { routeRequest } from "@durable-agents/cloudflare";
+import { type LedgerEvent, mintSessionToken } from "@durable-agents/core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { LongLeaseSession } from "./fixture/long-lease.ts";
 import { probe } from "./fixture/probe.ts";
-import { isTerminal, type SessionHandle, session, transcript } from "./support/session.ts";
+import { BASE, isTerminal, type SessionHandle, session, transcript } from "./support/session.ts";
 
 afterEach(() => probe.reset());
 
@@ -77,3 +79,84 @@ describe("a crash after a tool ran, before its result commits", () => {
     expect(await notesRows(s)).toBe(1);
   });
 });
+
+/** The run's due-work rows under a lease: what a dead instance leaves held. */
+interface LeasedRow {
+  readonly id: number;
+  readonly kind: string;
+  readonly lease_until: number;
+}
+
+function leasedRows(stub: DurableObjectStub): Promise<LeasedRow[]> {
+  return runInDurableObject(stub, (_instance, state) =>
+    state.storage.sql
+      .exec("SELECT id, kind, lease_until FROM due_work WHERE lease_until IS NOT NULL")
+      .toArray()
+      .map((row) => row as unknown as LeasedRow),
+  );
+}
+
+/**
+ * G2: a fresh instance releases the dead instance's leases and redrives at once. Leases here
+ * last an hour (LongLeaseSession), so none runs out during the test: the run goes on only if
+ * the fresh instance released the lease its predecessor died holding.
+ */
+describe("a fresh instance after a crash mid-run", () => {
+  it("releases the dead instance's lease on the run's step and finishes the run", async () => {
+    // A generated session name's shape (s<time>_<n>, n = 0 is never session()'s): transcript() hides it.
+    const name = `s${Date.now()}_0`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "probe", session: name });
+    const call = (action: string, init: RequestInit = {}) =>
+      routeRequest(
+        new Request(`${BASE}/agents/probe/${name}/${action}`, {
+          ...init,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        }),
+        { ...env, AGENTS: env.LONG_LEASE },
+        undefined,
+        { server: LongLeaseSession },
+      );
+    const events = async () => (await (await call("events?offset=-1")).json()) as LedgerEvent[];
+    // A new stub each time: one that reached the aborted instance stays broken.
+    const stub = () => env.LONG_LEASE.get(env.LONG_LEASE.idFromName(`probe/${name}`));
+    const golden = transcript(await run(session("probe")));
+
+    probe.pauseAt("after-step-commit");
+    const started = await call("runs", {
+      method: "POST",
+      body: JSON.stringify({ input: { message: "go" } }),
+    });
+    expect(started.status).toBe(202);
+    while (probe.executions("fault:after-step-commit") === 0)
+      await new Promise((r) => setTimeout(r, 10));
+    // Held between steps, under its claim of the run's step (a status read flushes the commit).
+    expect(((await (await call("status")).json()) as { status: string }).status).toBe("running");
+    const [held, ...others] = await leasedRows(stub());
+    expect(others).toEqual([]);
+    expect(held?.kind).toBe("run.step");
+    await runInDurableObject(stub(), (_instance, state) =>
+      state.abort("injected crash between steps"),
+    ).catch(() => undefined);
+
+    // A fresh instance comes up for a read: the dead one's lease (an hour left) no longer holds
+    // the run's step. Released, the row is claimed anew (a later lease) or already done (gone).
+    expect((await call("status")).status).toBe(200);
+    const after = (await leasedRows(stub())).find((row) => row.id === held?.id);
+    expect(after?.lease_until).not.toBe(held?.lease_until);
+    if (after) expect(after.lease_until).toBeGreaterThan(held?.lease_until ?? 0);
+    for (let i = 0; i < 2_000 && !(await events()).some(isTerminal); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    const ledger = await events();
+    expect(ledger.at(-1)?.kind).toBe("run.completed");
+    expect(ledger.map((e) => e.seq)).toEqual(ledger.map((_, i) => i + 1));
+    expect(transcript(ledger)).toEqual(golden);
+  });
+});
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      LONG_LEASE: DurableObjectNamespace;
+    }
+  }
+}

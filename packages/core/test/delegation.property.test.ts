@@ -46,6 +46,8 @@ import { KeptRecordsMirror } from "./run-records-mirror.ts";
 let failParentNext = false;
 /** How many kept run records were compared with their rows, over all the property's runs. */
 let comparedRecords = 0;
+/** Calls delegated again by their own run under the same call id at a later step (a retry). */
+let repeatedCallIds = 0;
 
 /** The child: asks a human to confirm (needs approval), then answers with how much history it saw. */
 const helper = defineAgent({
@@ -395,6 +397,33 @@ const command = fc.record({
   pick: fc.nat({ max: 7 }),
 });
 
+/**
+ * Sequences every run tries first: a parent run that fails after its call was answered (the
+ * child aborted, or approved and done) and is retried from the start. Its model repeats
+ * `call_0_0` in the same run, so only the step tells the new call from the answered one (a
+ * child that deduped starts without it would never answer); random sequences seldom get here.
+ */
+const RETRY_OF_A_FAILED_PARENT: [Command[], number[]][] = [
+  [
+    [
+      { side: "parent", op: "fail_next", pick: 0 },
+      { side: "child", op: "abort", pick: 0 },
+      { side: "parent", op: "retry_start", pick: 0 },
+      { side: "child", op: "approve", pick: 0 },
+    ],
+    [0],
+  ],
+  [
+    [
+      { side: "parent", op: "fail_next", pick: 0 },
+      { side: "child", op: "approve", pick: 0 },
+      { side: "parent", op: "retry_start", pick: 0 },
+      { side: "child", op: "approve", pick: 0 },
+    ],
+    [1],
+  ],
+];
+
 describe("delegation property: parent and child commands in any order", () => {
   it("no call waits on an ended session, no child works for an ended call, none gets another call's answer, and all end when the children end", async () => {
     await fc.assert(
@@ -419,14 +448,20 @@ describe("delegation property: parent and child commands in any order", () => {
           checkAnswersMatchCalls(w);
           for (const mirror of w.mirrors.values()) mirror.check();
           for (const mirror of w.mirrors.values()) comparedRecords += mirror.compared;
+          const identities = delegatedCalls(w).map(
+            (c) => `${c.parent.runtime.status().session}/${c.runId}/${c.callId}`,
+          );
+          repeatedCallIds += identities.length - new Set(identities).size;
           for (const call of delegatedCalls(w)) {
             expect(["completed", "failed"]).toContain(callStatus(call));
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 100, examples: RETRY_OF_A_FAILED_PARENT },
     );
     // Runs were followed while they ran (the comparisons were not all of stopped runs).
     expect(comparedRecords).toBeGreaterThan(100);
+    // Some run delegated a call id again at a later step (the examples above, at least).
+    expect(repeatedCallIds).toBeGreaterThan(0);
   }, 120_000);
 });

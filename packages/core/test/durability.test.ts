@@ -1,15 +1,73 @@
 /**
  * Durability waits (`durable`, DO: `storage.sync()`) happen only where a side effect needs
  * them (agent/durability.ts, docs/guarantees.md G3): before an idempotent or irreversible tool
- * runs, after an irreversible tool's result; never after a step commits, never for pure tools.
+ * runs, after an irreversible tool's result, before any call leaves the object (a sub-agent's
+ * start message, a Workflow instance), pure or not; never after a step commits, never for pure
+ * inline tools.
  */
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
 import { defineAgent } from "../src/agent/define-agent.ts";
+import { defineSubagent } from "../src/agent/define-subagent.ts";
 import { defineTool } from "../src/agent/define-tool.ts";
 import type { ToolEffect } from "../src/ledger/events.ts";
 import { scriptedModel } from "../src/model/scripted-model.ts";
 import { createTestSession } from "../src/testing/test-session.ts";
+
+/** A pure tool's call handed to a sub-agent (a delegation declared by hand, effect and all). */
+const pureSubagent = {
+  ...defineSubagent({
+    name: "act",
+    description: "Asks another agent",
+    agent: "helper",
+    input: z.object({ n: z.number() }),
+    message: ({ n }) => `n is ${n}`,
+  }),
+  effect: "pure" as const,
+};
+
+/** A pure tool on a Workflow instance: its call leaves the object although its effect is pure. */
+const pureWorkflowTool = defineTool({
+  name: "act",
+  description: "A long pure job",
+  executor: "workflow",
+  input: z.object({ n: z.number() }),
+  effect: "pure",
+  execute: ({ n }) => n,
+});
+
+/** One call of a pure tool that leaves the object: what happened when, until it was sent out. */
+async function traceSentOut(via: "subagent" | "workflow"): Promise<string[]> {
+  const log: string[] = [];
+  const agent = defineAgent({
+    name: "durability",
+    system: "test",
+    tools: [via === "subagent" ? pureSubagent : pureWorkflowTool],
+    model: scriptedModel({ rules: [() => ({ toolCalls: [{ name: "act", args: { n: 1 } }] })] }),
+  });
+  const s = createTestSession(agent, {
+    durable: async () => {
+      const last = s.runtime.ledger.read(s.runtime.ledger.tail - 1, 1)[0];
+      log.push(`durable after ${last?.kind}`);
+    },
+    subagents: {
+      send: async (message) => {
+        log.push(`sent ${message.type}`);
+        return undefined;
+      },
+    },
+    workflows: {
+      create: async () => {
+        log.push("instance created");
+        return undefined;
+      },
+      status: async () => ({ status: "running" }),
+    },
+  });
+  await s.runtime.start({ message: "go" });
+  await s.drain();
+  return log;
+}
 
 /** A two-step run (one call of a tool with `effect`, then the answer): what ran when. */
 async function trace(effect: ToolEffect): Promise<string[]> {
@@ -61,6 +119,20 @@ describe("durability waits", () => {
       "durable after tool.started",
       "tool runs",
       "durable after tool.completed",
+    ]);
+  });
+
+  it("a pure tool's call handed to a sub-agent waits: its start message leaves the object", async () => {
+    expect(await traceSentOut("subagent")).toEqual([
+      "durable after subagent.started",
+      "sent start",
+    ]);
+  });
+
+  it("a pure Workflow tool's call waits: its instance is created outside the object", async () => {
+    expect(await traceSentOut("workflow")).toEqual([
+      "durable after workflow.started",
+      "instance created",
     ]);
   });
 });

@@ -38,6 +38,20 @@ describe("a ledger read source", () => {
     expect(after?.end).toBe(4);
   });
 
+  it("shares a chunk only between readers whose reads shape it alike (maxEvents, maxBytes)", async () => {
+    const { ledger, clock } = ledgerWith(5);
+    const small = ledgerReadSource(ledger, clock, { ...DEFAULT_LIVE_READ, maxEvents: 2 });
+    const large = ledgerReadSource(ledger, clock, DEFAULT_LIVE_READ);
+    const [two] = await small.read(0, 1 << 20);
+    const [all] = await large.read(0, 1 << 20);
+    expect(two?.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(all?.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    const [twoAgain] = await small.read(0, 1 << 20);
+    expect(twoAgain?.events.map((e) => e.seq)).toEqual([1, 2]);
+    const [oneByBytes] = await large.read(0, 1);
+    expect(oneByBytes?.events.map((e) => e.seq)).toEqual([1]);
+  });
+
   it("serves catch-up reads as JSON arrays of events with their 16-digit offsets, never cached", async () => {
     const { ledger, clock } = ledgerWith(3);
     const response = await serveLedgerRead(

@@ -7,8 +7,9 @@
  * 1. Positions are seq; the offset after event `seq` is `seq` in 16 digits (`ledger/offset.ts`).
  * 2. The stream is closed once `session.closed` is appended (ledger invariant 4).
  * 3. A read is one chunk: up to `maxEvents` events, stopping once `maxBytes` is reached (at
- *    least one event). Readers that read from the same position while the tail has not moved
- *    get the same chunk object, so its serialized SSE frame is built once (bench/fanout.ts).
+ *    least one event). Readers that read from the same position with the same `maxEvents` and
+ *    `maxBytes` while the tail has not moved get the same chunk object, so its serialized SSE
+ *    frame is built once (bench/fanout.ts); a reader with other limits never gets another's.
  */
 import type { Clock } from "../clock.ts";
 import type { LedgerEvent } from "../ledger/events.ts";
@@ -85,12 +86,24 @@ export const WIRE_EVENT_CODEC: LedgerCodec = {
   encode: (event) => encoder.encode(JSON.stringify(toWire(event))),
 };
 
-interface LastRead {
+/** Everything that shapes a chunk besides its ledger and codec (the cache's outer keys). */
+interface ReadShape {
   readonly from: number;
   readonly tail: number;
+  readonly maxEvents: number;
   readonly maxBytes: number;
+}
+
+interface LastRead {
+  readonly shape: ReadShape;
   readonly chunk: LedgerChunk;
 }
+
+const sameShape = (a: ReadShape, b: ReadShape): boolean =>
+  a.from === b.from &&
+  a.tail === b.tail &&
+  a.maxEvents === b.maxEvents &&
+  a.maxBytes === b.maxBytes;
 
 /** The last chunk read per ledger and codec (invariant 3). */
 const lastReads = new WeakMap<LedgerCodec, WeakMap<Ledger, LastRead>>();
@@ -117,12 +130,12 @@ export function ledgerReadSource(
     parseOffset: (token, state, from) => decodeOffset(token, state.tail, from),
     formatOffset: encodeOffset,
     read(from, maxBytes) {
+      const shape: ReadShape = { from, tail: ledger.tail, maxEvents, maxBytes };
       const last = reads.get(ledger);
-      if (last?.from === from && last.tail === ledger.tail && last.maxBytes === maxBytes)
-        return [last.chunk];
-      const chunk = readChunk(ledger, codec, from, maxEvents, maxBytes);
+      if (last !== undefined && sameShape(last.shape, shape)) return [last.chunk];
+      const chunk = readChunk(ledger, codec, shape);
       if (chunk === undefined) return [];
-      reads.set(ledger, { from, tail: ledger.tail, maxBytes, chunk });
+      reads.set(ledger, { shape, chunk });
       return [chunk];
     },
     // The session's one delivery window, not each append (delivery-window.ts).
@@ -133,9 +146,7 @@ export function ledgerReadSource(
 function readChunk(
   ledger: Ledger,
   codec: LedgerCodec,
-  from: number,
-  maxEvents: number,
-  maxBytes: number,
+  { from, maxEvents, maxBytes }: ReadShape,
 ): LedgerChunk | undefined {
   const events = ledger.read(from, maxEvents);
   const pieces = takeUntilBudget(events, codec.encode, (piece) => piece.byteLength, maxBytes);
