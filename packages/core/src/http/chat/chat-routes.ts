@@ -3,13 +3,12 @@ import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
-import type { SchemaIssue } from "../../validation/check.ts";
 import { endsRun } from "../../wire/replay-end.ts";
+import { inRequestTerms } from "../../wire/start-source.ts";
 import {
+  CHAT_REQUEST_TERMS,
   type ChatCommand,
-  type ChatStartSource,
   chatCommand,
-  chatRequestPath,
   chatRequestSchema,
 } from "../../wire/ui-stream/chat-request.ts";
 import { runHttpCommand } from "../command-route.ts";
@@ -86,7 +85,8 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     ...(command.files.length > 0 ? { files: command.files } : {}),
     ...(replaces ? { replaces } : {}),
   };
-  const started = await inClientTerms(command.source, () =>
+  // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input.
+  const started = await inRequestTerms(CHAT_REQUEST_TERMS, command.source, () =>
     runHttpCommand("start", { input }, request, ctx),
   );
   if (started.type === "answered") return started.response;
@@ -100,28 +100,6 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
  * that run's stream.
  */
 const ENDED_UNANSWERED = new Set(["failed", "aborted", "interrupted"]);
-
-/**
- * The start's 400 naming what the client sent (`messages.<i>.parts.<j>.url`), not the start
- * input the route built from it (`input.files.<n>.data`): chatRequestPath maps each issue back.
- */
-async function inClientTerms<T>(source: ChatStartSource, start: () => Promise<T>): Promise<T> {
-  try {
-    return await start();
-  } catch (error) {
-    const issues = error instanceof BadRequestError ? error.details?.issues : undefined;
-    if (!Array.isArray(issues)) throw error;
-    const mapped = (issues as SchemaIssue[]).map((i) => ({
-      path: chatRequestPath(source, i.path),
-      message: i.message,
-    }));
-    throw new BadRequestError(
-      "invalid_request",
-      `the chat request is invalid: ${mapped.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
-      { details: { issues: mapped } },
-    );
-  }
-}
 
 const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
 

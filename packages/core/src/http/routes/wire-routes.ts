@@ -11,7 +11,8 @@ import { sseStartOffset } from "../../streams/read/read-request.ts";
 import { createAguiProjector } from "../../wire/agui/agui-projector.ts";
 import { aguiResume } from "../../wire/agui/agui-resume.ts";
 import {
-  lastUserText,
+  aguiUserTurn,
+  RUN_AGENT_INPUT_TERMS,
   type RunAgentInput,
   runAgentInputSchema,
 } from "../../wire/agui/run-agent-input.ts";
@@ -19,6 +20,7 @@ import { type ChunkPosition, parseChunkPosition } from "../../wire/chunk-project
 import { endsRun } from "../../wire/replay-end.ts";
 import { rewoundFrom, withoutRewound } from "../../wire/rewound.ts";
 import { SSE_HEADERS } from "../../wire/sse.ts";
+import { inRequestTerms } from "../../wire/start-source.ts";
 import { chatRoutes } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
 import { LIMITS } from "../limits.ts";
@@ -65,16 +67,22 @@ function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, ru
 const bodyLimit = { maxBytes: LIMITS.maxBodyBytes };
 
 /**
- * Starts a run answering `message` (a wire format's start request, already read) through the
- * `start` command, for a route that answers with the run's stream. A Response when a before
- * hook answered instead; hooks get the request itself (its body unread) and `ctx.input`.
+ * Starts a run answering the RunAgentInput's user message (its text and files) through the
+ * `start` command, for a route that answers with the run's stream; a refusal names the
+ * RunAgentInput's fields (`messages.<i>.content.<j>.source.value`), not the start's. A Response
+ * when a before hook answered instead; hooks get the request itself (its body unread) and
+ * `ctx.input`.
  */
 async function startRun(
   request: Request,
   ctx: SessionHttpContext,
-  message: string,
+  input: RunAgentInput,
 ): Promise<StartedRun | Response> {
-  const outcome = await runHttpCommand("start", { input: { message } }, request, ctx);
+  const { message, files, source } = aguiUserTurn(input);
+  const start = { input: { message, ...(files.length > 0 ? { files } : {}) } };
+  const outcome = await inRequestTerms(RUN_AGENT_INPUT_TERMS, source, () =>
+    runHttpCommand("start", start, request, ctx),
+  );
   // An after hook's replacement is for routes that answer with the JSON result; this one streams.
   return outcome.type === "answered" ? outcome.response : (outcome.result as StartedRun);
 }
@@ -93,7 +101,7 @@ async function resumeAgui(request: Request, ctx: SessionHttpContext, input: RunA
     );
   const command = aguiResume(input, run.runId);
   if (command.type === "abandon") {
-    const started = await startRun(request, ctx, lastUserText(input));
+    const started = await startRun(request, ctx, input);
     if (started instanceof Response) return started;
     const { offset, runId } = started;
     return agui(request, ctx, { after: decodeOffset(offset, runtime.ledger.tail), skip: 0 }, runId);
@@ -138,7 +146,7 @@ export const wireRoutes: RouteTable = {
       );
       if (input.resume !== undefined && input.resume.length > 0)
         return resumeAgui(request, ctx, input);
-      const started = await startRun(request, ctx, lastUserText(input));
+      const started = await startRun(request, ctx, input);
       if (started instanceof Response) return started;
       const from = { after: decodeOffset(started.offset, ctx.runtime.ledger.tail), skip: 0 };
       return agui(request, ctx, from, started.runId);

@@ -5,6 +5,7 @@ import { BadRequestError } from "../../errors/http-errors.ts";
 import { LIMITS } from "../../http/limits.ts";
 import type { JsonValue } from "../../ledger/events.ts";
 import { text as bounded } from "../../validation/fields.ts";
+import { type RequestTerms, requestPath, type StartSource } from "../start-source.ts";
 
 /**
  * The body the AI SDK's `DefaultChatTransport` POSTs (ai v7, `HttpChatTransport.sendMessages`):
@@ -67,14 +68,8 @@ export interface ChatTurnRef {
   readonly previousAnswer?: string;
 }
 
-/**
- * Where the start a chat request becomes reads its fields in the request: the index of the
- * user message in `messages`, and the index in its `parts` of each of `input.files`.
- */
-export interface ChatStartSource {
-  readonly messageIndex: number;
-  readonly fileParts: readonly number[];
-}
+/** Where the start a chat request becomes reads its fields in the request (`StartSource`). */
+export type ChatStartSource = StartSource;
 
 /** A user message to answer: its text and files, where they sit in the request, and its turn. */
 interface UserTurn {
@@ -139,23 +134,23 @@ export function chatCommand(body: ChatRequest): ChatCommand {
 }
 
 /**
+ * How a chat request names what its start reads: the user message's `parts`, a `FileUIPart`'s
+ * `url` for a start file's `data` (the AI SDK `FilePart` userFiles builds from it).
+ */
+export const CHAT_REQUEST_TERMS: RequestTerms = {
+  what: "the chat request",
+  content: (i) => `messages.${i}.parts`,
+  fileFields: { data: "url" },
+};
+
+/**
  * Where a field of the run start a chat request became (`input.message`,
  * `input.files.<n>.data`, ...) is in the request the client sent (`messages.<i>.parts`,
- * `messages.<i>.parts.<j>.url`, ...): the one mapping back, so an error names what the client
- * wrote. A path the request has no source for is returned as it is.
+ * `messages.<i>.parts.<j>.url`, ...), so an error names what the client wrote (requestPath).
  */
 export function chatRequestPath(source: ChatStartSource, startPath: string): string {
-  const parts = `messages.${source.messageIndex}.parts`;
-  if (startPath === "input.message" || startPath === "input.files") return parts;
-  const file = /^input\.files\.(\d+)(?:\.(\w+))?(.*)$/.exec(startPath);
-  const part = file ? source.fileParts[Number(file[1])] : undefined;
-  if (!file || part === undefined) return startPath;
-  const field = file[2] === undefined ? "" : `.${FILE_FIELD[file[2]] ?? file[2]}`;
-  return `${parts}.${part}${field}${file[3] ?? ""}`;
+  return requestPath(CHAT_REQUEST_TERMS, source, startPath);
 }
-
-/** A start's file field (an AI SDK `FilePart`'s, `userFiles`) and the `FileUIPart` field it came from. */
-const FILE_FIELD: Record<string, string> = { data: "url" };
 
 /** The answers an assistant message carries, one per tool part the client settled. */
 function decisions(parts: ChatRequest["messages"][number]["parts"]): Decision[] {
