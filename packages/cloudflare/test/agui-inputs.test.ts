@@ -125,3 +125,21 @@ describe("AG-UI user messages with media parts (HttpAgent)", () => {
     expect(await s.events()).toEqual([]);
   });
 });
+
+describe("AG-UI request size (HttpAgent sends the whole conversation)", () => {
+  it("a conversation past the 64 KiB command limit still starts a run, as useChat's does", async () => {
+    const s = session("chatty");
+    // 40 earlier turns of ~3 KiB each: ~120 KiB of RunAgentInput, under the chat limit.
+    const history: Message[] = [];
+    for (let i = 0; i < 40; i++) {
+      history.push({ id: `u${i}`, role: "user", content: `question ${i} ${"x".repeat(1500)}` });
+      history.push({ id: `a${i}`, role: "assistant", content: `answer ${i} ${"y".repeat(1500)}` });
+    }
+    const a = agent(s, [...history, { id: "last", role: "user", content: "hello again" }]);
+    expect(JSON.stringify(a.messages).length).toBeGreaterThan(LIMITS.maxBodyBytes);
+    await a.runAgent();
+    await s.waitFor(isTerminal);
+    const [first] = await s.events();
+    expect(first?.kind === "run.started" && first.data.input.message).toBe("hello again");
+  });
+});

@@ -10,7 +10,10 @@ export const LIMITS = {
   maxStartBodyBytes: MAX_EVENT_BYTES,
   /** Deepest nesting of arrays and objects in a JSON request body (session routes, stream appends, `__ds`). */
   maxJsonDepth: 64,
-  /** Largest chat request (`POST /chat/:agent`): useChat sends the whole conversation each time. */
+  /**
+   * Largest request of a client that sends the whole conversation each time: useChat's
+   * (`POST /chat/:agent`, `POST .../ui-stream`) and AG-UI's `HttpAgent` (`POST .../agui`).
+   */
   maxChatBodyBytes: 4 * 1024 * 1024,
   /** Longest user message, in characters. */
   maxMessageChars: 32 * 1024,
@@ -40,7 +43,8 @@ export const LIMITS = {
 
 /** The body limit of a session action: the state can be as large as an event, the rest is small. */
 export function bodyLimit(action: string): number {
-  if (action === "chat" || action === "ui-stream") return LIMITS.maxChatBodyBytes;
+  if (action === "chat" || action === "ui-stream" || action === "agui")
+    return LIMITS.maxChatBodyBytes;
   if (action === "runs") return LIMITS.maxStartBodyBytes;
   return action === "state" ? LIMITS.maxStateBodyBytes : LIMITS.maxBodyBytes;
 }

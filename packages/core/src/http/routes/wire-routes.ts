@@ -23,7 +23,7 @@ import { SSE_HEADERS } from "../../wire/sse.ts";
 import { inRequestTerms } from "../../wire/start-source.ts";
 import { chatRoutes } from "../chat/chat-routes.ts";
 import { renderCommandResponse, runHttpCommand } from "../command-route.ts";
-import { LIMITS } from "../limits.ts";
+import { bodyLimit, LIMITS } from "../limits.ts";
 import { activeRunUiStream, projectedSse, uiStream } from "../projected-sse.ts";
 import { readBody } from "../read-json.ts";
 import type { RouteTable, SessionHttpContext } from "../route.ts";
@@ -64,7 +64,8 @@ function agui(request: Request, ctx: SessionHttpContext, from: ChunkPosition, ru
   });
 }
 
-const bodyLimit = { maxBytes: LIMITS.maxBodyBytes };
+/** HttpAgent sends the whole conversation, as useChat does: the same limit as a chat request. */
+const aguiBodyLimit = { maxBytes: bodyLimit("agui") };
 
 /**
  * Starts a run answering the RunAgentInput's user message (its text and files) through the
@@ -142,7 +143,7 @@ export const wireRoutes: RouteTable = {
         request.clone(),
         runAgentInputSchema,
         "the RunAgentInput",
-        bodyLimit,
+        aguiBodyLimit,
       );
       if (input.resume !== undefined && input.resume.length > 0)
         return resumeAgui(request, ctx, input);
