@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { mintSessionToken } from "@durable-agents/core";
+import { LIMITS, mintSessionToken } from "@durable-agents/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   StreamableHTTPClientTransport,
@@ -101,6 +101,30 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     expect(result.content).toEqual([{ type: "text", text: whole }]);
     expect(progress.join("")).toBe(whole);
     expect(result.structuredContent).toMatchObject({ session, output: "All done: one, two." });
+    await client.close();
+  });
+
+  // Review finding: tools/list promised message.maxLength 100000 while the start command refuses
+  // more than LIMITS.maxMessageChars; a client that trusted the schema got a refusal.
+  it("the tool's schema bounds the message by the start command's own limit: the longest it advertises runs, one more is refused by the schema", async () => {
+    const session = `mcp_${Date.now()}_long`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    const client = await connect("chatty", token);
+    const { tools } = await client.listTools();
+    const message = tools[0]?.inputSchema.properties?.message as { maxLength?: number };
+    expect(message.maxLength).toBe(LIMITS.maxMessageChars);
+    const longest = await client.callTool({
+      name: "chatty",
+      arguments: { message: "a".repeat(LIMITS.maxMessageChars), session },
+    });
+    expect(JSON.stringify(longest.content)).not.toContain("refused");
+    expect(longest.isError).toBeFalsy();
+    const over = await client.callTool({
+      name: "chatty",
+      arguments: { message: "a".repeat(LIMITS.maxMessageChars + 1), session: `${session}_over` },
+    });
+    expect(over.isError).toBe(true);
+    expect(JSON.stringify(over.content)).not.toContain("refused (400");
     await client.close();
   });
 

@@ -1,4 +1,4 @@
-import { ID_PATTERN, isClientWait, type LedgerEvent } from "@durable-agents/core";
+import { ID_PATTERN, isClientWait, LIMITS, type LedgerEvent } from "@durable-agents/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import * as z from "zod/mini";
@@ -31,7 +31,8 @@ export async function serveAgentMcp(
     {
       description: `Runs the agent "${agent}" on a session and returns its answer. Omit session for a new one; name one to continue its conversation.`,
       inputSchema: {
-        message: z.string().check(z.minLength(1), z.maxLength(100_000)),
+        // The start command's own bound (run-commands.ts), so the schema promises what it takes.
+        message: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxMessageChars)),
         session: z.optional(z.string().check(z.regex(ID_PATTERN))),
       },
     },
