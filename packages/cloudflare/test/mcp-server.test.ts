@@ -128,6 +128,38 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 
+  // Review finding: GET with accept: text/event-stream answered 200 and a keepalive, then
+  // nothing, forever: a stateless server has nothing to send on a standalone stream.
+  it("GET and DELETE are a 405 with Allow: POST (stateless: no standalone stream, no session to end), after the door; the SDK client still connects, lists and calls", async () => {
+    const session = `mcp_${Date.now()}_get`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    for (const method of ["GET", "DELETE"]) {
+      const response = await SELF.fetch(`${BASE}/mcp/chatty`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+      });
+      // (Status first: the old answer was a stream that never ends.)
+      if (response.status !== 405) await response.body?.cancel();
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST");
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("method_not_allowed");
+      expect(error.message).toContain("stateless");
+    }
+    // The door still comes first: no token, a 401, not a hint about methods.
+    const bare = await SELF.fetch(`${BASE}/mcp/chatty`, {
+      headers: { accept: "text/event-stream" },
+    });
+    expect(bare.status).toBe(401);
+    await bare.body?.cancel();
+    // The SDK client opens that GET after initialize and takes the 405 as "no stream here".
+    const client = await connect("chatty", token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["chatty"]);
+    const result = await client.callTool({ name: "chatty", arguments: { message: "hi", session } });
+    expect(result.isError).toBeFalsy();
+    await client.close();
+  });
+
   it("a token in the URL (`?token=`, as the door takes it) reaches the session routes too: the tool runs, not refused inside", async () => {
     const session = `mcp_${Date.now()}_query`;
     const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });

@@ -36,11 +36,12 @@ export class PayloadTooLargeError extends UserError {
 
 export class MethodNotAllowedError extends UserError {
   override name = "MethodNotAllowedError";
-  constructor(method: string, path: string, allowed: readonly string[]) {
+  /** `why`: the reason the method has no meaning there, when it is not obvious. */
+  constructor(method: string, path: string, allowed: readonly string[], why?: string) {
     super(
       "method_not_allowed",
       405,
-      `${method} is not allowed on ${path}; use ${allowed.join(" or ")}`,
+      `${method} is not allowed on ${path}${why ? ` (${why})` : ""}; use ${allowed.join(" or ")}`,
       {
         details: { allowed },
         headers: { allow: allowed.join(", ") },
