@@ -860,7 +860,7 @@ describe("authorization first: a refused caller hears only the refusal, at every
       scope: ["read"],
     });
     const outcome = async (response: Response) => [response.status, await errorCode(response)];
-    expect(await outcome(await chat(mine, NOT_JSON))).toEqual([400, "invalid_json"]);
+    expect(await outcome(await chat(mine, NOT_JSON))).toEqual([400, "malformed_json"]);
     expect(await outcome(await chat(mine, "{}"))).toEqual([400, "invalid_request"]);
     expect(await outcome(await chat(other, NOT_JSON))).toEqual([403, "wrong_session"]);
     expect(await outcome(await chat(readOnly, NOT_JSON))).toEqual([403, "missing_scope"]);
