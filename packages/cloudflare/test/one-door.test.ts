@@ -835,7 +835,13 @@ describe("authorization first: a refused caller hears only the refusal, at every
       const response = await fetch(request());
       response.webSocket?.accept();
       response.webSocket?.close(1000);
-      out[door] = { status: response.status, code: await errorCode(response) };
+      // A HEAD answer carries no body over HTTP (RFC 9110 9.3.2): its status is its refusal,
+      // and the same request as a GET says the code.
+      const coded =
+        request().method === "HEAD" && response.body === null
+          ? await fetch(new Request(request(), { method: "GET" }))
+          : response;
+      out[door] = { status: response.status, code: await errorCode(coded) };
     }
     return out;
   }
