@@ -879,7 +879,7 @@ describe("authorization first: a refused caller hears only the refusal, at every
     // A stream path that is none: a token for every stream hears so, a session token the refusal.
     const streams = await mintStreamToken(env.AUTH_SECRET, { prefix: "" });
     expect(await outcome(await get("/v1/stream/a//b", streams))).toEqual([
-      404,
+      400,
       "invalid_stream_path",
     ]);
     expect(await outcome(await get("/v1/stream/a//b", mine))).toEqual([403, "wrong_session"]);
