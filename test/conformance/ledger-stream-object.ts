@@ -7,8 +7,8 @@
  * projections) and gives the suite a small write path: PUT records the content type, POST
  * appends each message (a JSON value, or a slice of the body's bytes) as one ledger event, and
  * `Stream-Closed: true` appends `session.closed` in the same batch, which closes the ledger
- * exactly as `POST .../close` closes a session. Reads go to `serveLedgerRead`, the function
- * behind `GET .../events`, with one difference: the codec. `/events` serves each event as JSON
+ * exactly as `POST .../close` closes a session. Reads (GET and HEAD) go to `serveLedgerRead`,
+ * the function behind `GET` and `HEAD .../events`, with one difference: the codec. `/events` serves each event as JSON
  * with its offset (`WIRE_EVENT_CODEC`); here an event is served as the message it carries, and
  * `session.closed` as no message, so the suite can compare what it reads with what it wrote.
  * Everything else (offsets as 16-digit seq, catch-up, long-poll, SSE and its live loop,
@@ -75,7 +75,9 @@ export class LedgerStreamObject extends DurableObject<LedgerStreamEnv> {
           return await this.#create(request);
         case "POST":
           return await this.#append(request);
+        // HEAD too: the session's HEAD .../events is the same call (serveStreamRead answers it).
         case "GET":
+        case "HEAD":
           return await serveLedgerRead(
             request,
             this.#ledgerOrThrow(request),
@@ -83,8 +85,6 @@ export class LedgerStreamObject extends DurableObject<LedgerStreamEnv> {
             this.#live(),
             this.#codecOf(),
           );
-        case "HEAD":
-          return this.#head(request);
         case "DELETE":
           this.#ledgerOrThrow(request);
           await this.ctx.storage.deleteAll();
@@ -153,12 +153,6 @@ export class LedgerStreamObject extends DurableObject<LedgerStreamEnv> {
     const events = body.byteLength > 0 ? this.#messages(body, false) : [];
     ledger.append(close ? [...events, closing()] : events);
     return this.#answer(204, request);
-  }
-
-  #head(request: Request): Response {
-    const response = this.#answer(200, request);
-    response.headers.set("cache-control", "no-store");
-    return response;
   }
 
   /** Status, content type, Stream-Next-Offset (the ledger tail) and Stream-Closed. */

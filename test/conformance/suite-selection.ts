@@ -7,6 +7,7 @@ export const LEDGER_SUITE = "session ledger via /events";
 
 export const LEDGER_READ_GROUPS = [
   "Read Operations",
+  "HEAD Metadata(?! Edge Cases)",
   "Long-Poll Operations",
   "Offset Validation and Resumability",
   "Long-Poll Edge Cases",
@@ -15,6 +16,7 @@ export const LEDGER_READ_GROUPS = [
   "Read-Your-Writes Consistency",
   "SSE Mode",
   "JSON Mode",
+  "Stream Closure HEAD with Stream Closure",
   "Stream Closure Read Closed Streams \\(Catch-up\\)",
   "Stream Closure Long-poll with Stream Closure",
   "Stream Closure SSE with Stream Closure",

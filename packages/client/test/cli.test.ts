@@ -160,6 +160,7 @@ describe("durable-agents chat", () => {
     holdRuns();
     await fetch(`${server.url}/agents/holder/busy/runs`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ input: { message: "one" } }),
     });
     const result = await cli([
@@ -183,6 +184,7 @@ describe("durable-agents chat", () => {
     holdRuns();
     await fetch(`${server.url}/agents/holder/stop/runs`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ input: { message: "one" } }),
     });
     for (

@@ -23,7 +23,7 @@ it("answers a chat request without a chat id or with bad JSON as the Worker does
     });
     return [response.status, ((await response.json()) as { error: { code: string } }).error.code];
   };
-  expect(await post("{not json")).toEqual([400, "invalid_json"]);
+  expect(await post("{not json")).toEqual([400, "malformed_json"]);
   expect(await post(JSON.stringify({ messages: [] }))).toEqual([400, "invalid_request"]);
   expect(await post(JSON.stringify({ id: "", messages: [] }))).toEqual([400, "invalid_request"]);
 });

@@ -32,6 +32,7 @@ describe("useAgentSession", () => {
     const after = renders;
     await fetch(`${server.url}/agents/assistant/h1/runs`, {
       method: "POST",
+      headers: { "content-type": "application/json" },
       body: JSON.stringify({ input: { message: "again" } }),
     });
     await new Promise((r) => setTimeout(r, 200));

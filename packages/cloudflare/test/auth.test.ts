@@ -95,6 +95,7 @@ describe("session routes need a signed session token", () => {
     await expectDenied(
       await call(`/agents/probe/${other.session}/runs`, token, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ input: { message: "hi" } }),
       }),
       403,
@@ -209,6 +210,7 @@ describe("session routes need a signed session token", () => {
     await expectDenied(
       await call(`/agents/probe/${s.session}/runs`, token, {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ input: { message: "hi" } }),
       }),
       403,

@@ -56,7 +56,7 @@ describe("the useChat URLs: POST /chat/:agent, GET /chat/:agent/:id/stream", () 
       headers: { authorization: `Bearer ${token}` },
     });
     expect(idle.status).toBe(204);
-    expect(await code(await post("/chat/chatty", "{not json", token))).toBe("invalid_json");
+    expect(await code(await post("/chat/chatty", "{not json", token))).toBe("malformed_json");
     expect(await code(await post("/chat/chatty", JSON.stringify({ messages: [] }), token))).toBe(
       "invalid_request",
     );

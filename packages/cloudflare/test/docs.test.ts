@@ -857,7 +857,7 @@ describe("docs/api.md", () => {
     });
     await fetch(`${base}/agents/indexed/${session}/runs`, {
       method: "POST",
-      headers: { authorization: `Bearer ${sessionToken}` },
+      headers: { authorization: `Bearer ${sessionToken}`, "content-type": "application/json" },
       body: JSON.stringify({ input: { message: "ping" } }),
     });
 

@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { mintSessionToken } from "@durable-agents/core";
+import { LIMITS, mintSessionToken } from "@durable-agents/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   StreamableHTTPClientTransport,
@@ -101,6 +101,62 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     expect(result.content).toEqual([{ type: "text", text: whole }]);
     expect(progress.join("")).toBe(whole);
     expect(result.structuredContent).toMatchObject({ session, output: "All done: one, two." });
+    await client.close();
+  });
+
+  // Review finding: tools/list promised message.maxLength 100000 while the start command refuses
+  // more than LIMITS.maxMessageChars; a client that trusted the schema got a refusal.
+  it("the tool's schema bounds the message by the start command's own limit: the longest it advertises runs, one more is refused by the schema", async () => {
+    const session = `mcp_${Date.now()}_long`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    const client = await connect("chatty", token);
+    const { tools } = await client.listTools();
+    const message = tools[0]?.inputSchema.properties?.message as { maxLength?: number };
+    expect(message.maxLength).toBe(LIMITS.maxMessageChars);
+    const longest = await client.callTool({
+      name: "chatty",
+      arguments: { message: "a".repeat(LIMITS.maxMessageChars), session },
+    });
+    expect(JSON.stringify(longest.content)).not.toContain("refused");
+    expect(longest.isError).toBeFalsy();
+    const over = await client.callTool({
+      name: "chatty",
+      arguments: { message: "a".repeat(LIMITS.maxMessageChars + 1), session: `${session}_over` },
+    });
+    expect(over.isError).toBe(true);
+    expect(JSON.stringify(over.content)).not.toContain("refused (400");
+    await client.close();
+  });
+
+  // Review finding: GET with accept: text/event-stream answered 200 and a keepalive, then
+  // nothing, forever: a stateless server has nothing to send on a standalone stream.
+  it("GET and DELETE are a 405 with Allow: POST (stateless: no standalone stream, no session to end), after the door; the SDK client still connects, lists and calls", async () => {
+    const session = `mcp_${Date.now()}_get`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    for (const method of ["GET", "DELETE"]) {
+      const response = await SELF.fetch(`${BASE}/mcp/chatty`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+      });
+      // (Status first: the old answer was a stream that never ends.)
+      if (response.status !== 405) await response.body?.cancel();
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST");
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("method_not_allowed");
+      expect(error.message).toContain("stateless");
+    }
+    // The door still comes first: no token, a 401, not a hint about methods.
+    const bare = await SELF.fetch(`${BASE}/mcp/chatty`, {
+      headers: { accept: "text/event-stream" },
+    });
+    expect(bare.status).toBe(401);
+    await bare.body?.cancel();
+    // The SDK client opens that GET after initialize and takes the 405 as "no stream here".
+    const client = await connect("chatty", token);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(["chatty"]);
+    const result = await client.callTool({ name: "chatty", arguments: { message: "hi", session } });
+    expect(result.isError).toBeFalsy();
     await client.close();
   });
 

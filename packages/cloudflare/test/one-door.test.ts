@@ -835,7 +835,13 @@ describe("authorization first: a refused caller hears only the refusal, at every
       const response = await fetch(request());
       response.webSocket?.accept();
       response.webSocket?.close(1000);
-      out[door] = { status: response.status, code: await errorCode(response) };
+      // A HEAD answer carries no body over HTTP (RFC 9110 9.3.2): its status is its refusal,
+      // and the same request as a GET says the code.
+      const coded =
+        request().method === "HEAD" && response.body === null
+          ? await fetch(new Request(request(), { method: "GET" }))
+          : response;
+      out[door] = { status: response.status, code: await errorCode(coded) };
     }
     return out;
   }
@@ -860,7 +866,7 @@ describe("authorization first: a refused caller hears only the refusal, at every
       scope: ["read"],
     });
     const outcome = async (response: Response) => [response.status, await errorCode(response)];
-    expect(await outcome(await chat(mine, NOT_JSON))).toEqual([400, "invalid_json"]);
+    expect(await outcome(await chat(mine, NOT_JSON))).toEqual([400, "malformed_json"]);
     expect(await outcome(await chat(mine, "{}"))).toEqual([400, "invalid_request"]);
     expect(await outcome(await chat(other, NOT_JSON))).toEqual([403, "wrong_session"]);
     expect(await outcome(await chat(readOnly, NOT_JSON))).toEqual([403, "missing_scope"]);
@@ -873,7 +879,7 @@ describe("authorization first: a refused caller hears only the refusal, at every
     // A stream path that is none: a token for every stream hears so, a session token the refusal.
     const streams = await mintStreamToken(env.AUTH_SECRET, { prefix: "" });
     expect(await outcome(await get("/v1/stream/a//b", streams))).toEqual([
-      404,
+      400,
       "invalid_stream_path",
     ]);
     expect(await outcome(await get("/v1/stream/a//b", mine))).toEqual([403, "wrong_session"]);

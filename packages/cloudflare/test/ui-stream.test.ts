@@ -67,7 +67,7 @@ describe("the AI SDK UI message stream", () => {
       s.fetch,
       s.url("ui-stream"),
       (f) => f.data.type === "tool-input-available",
-      {},
+      post.headers,
       { ...post, body: JSON.stringify(chatRequest("go")) },
     );
     expect(first.length).toBeGreaterThan(2);

@@ -251,6 +251,7 @@ export {
   quoteInput,
   RetryableError,
   TerminalError,
+  UnsupportedMediaTypeError,
   UserError,
 } from "./errors/index.ts";
 export {
@@ -283,7 +284,13 @@ export {
   ID_RULE,
   MAX_ID_CHARS,
 } from "./http/path-segment.ts";
-export { readBody, readBytes, readJson, validate } from "./http/read-json.ts";
+export {
+  readBody,
+  readBytes,
+  readJson,
+  readJsonBytes,
+  validate,
+} from "./http/read-json.ts";
 export type { SessionPeers } from "./http/route.ts";
 export { type StatusResponse, sessionStatus } from "./http/routes/read-routes.ts";
 export {

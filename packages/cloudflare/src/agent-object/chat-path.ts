@@ -1,4 +1,4 @@
-import { BadRequestError, bodyLimit, readBytes } from "@durable-agents/core";
+import { BadRequestError, bodyLimit, readJsonBytes } from "@durable-agents/core";
 
 /**
  * The AI SDK's chat URLs, as `DefaultChatTransport({ api: "/chat/<agent>" })` calls them (ai v7,
@@ -22,8 +22,9 @@ export async function chatRoute(request: Request): Promise<Request | undefined> 
   const [, root, agent = "", id, tail, ...rest] = parts;
   if (root !== "chat" || agent === "" || rest.length > 0) return undefined;
   if (id === undefined && request.method === "POST") {
-    const body = await readBytes(request, bodyLimit("chat"));
-    const session = chatId(body);
+    // Core's one JSON reader: its media type check and limits, before the session is chosen.
+    const { value, bytes: body } = await readJsonBytes(request, bodyLimit("chat"));
+    const session = chatId(value);
     url.pathname = `/agents/${agent}/${encodeURIComponent(session)}/chat`;
     // (An ArrayBuffer's view, never a SharedArrayBuffer's: what DOM's BodyInit asks, where the
     // client tests' server, which routes by this function too, is type-checked.)
@@ -40,13 +41,8 @@ export async function chatRoute(request: Request): Promise<Request | undefined> 
   return undefined;
 }
 
-function chatId(body: Uint8Array): string {
-  let id: unknown;
-  try {
-    id = (JSON.parse(new TextDecoder().decode(body)) as { id?: unknown } | null)?.id;
-  } catch {
-    throw new BadRequestError("invalid_json", "the chat request body is not valid JSON");
-  }
+function chatId(body: unknown): string {
+  const id = (body as { id?: unknown } | null)?.id;
   if (typeof id !== "string" || id === "")
     throw new BadRequestError(
       "invalid_request",

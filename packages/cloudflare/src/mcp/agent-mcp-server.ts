@@ -1,4 +1,10 @@
-import { ID_PATTERN, isClientWait, type LedgerEvent } from "@durable-agents/core";
+import {
+  ID_PATTERN,
+  isClientWait,
+  type LedgerEvent,
+  LIMITS,
+  MethodNotAllowedError,
+} from "@durable-agents/core";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import * as z from "zod/mini";
@@ -19,19 +25,32 @@ import { sessionObjectName } from "../agent-object/session-path.ts";
  *    and hooks are the session routes' own (the start command), so a request the HTTP route
  *    refuses is refused here, with the same code.
  * 2. Nothing is held but the MCP request: the run is durable work whatever happens to it.
+ * 3. POST only. Stateless, the server has no standalone SSE stream to offer on GET and no
+ *    session to end on DELETE: both are a 405 with `Allow: POST`, which the MCP spec
+ *    (2025-06-18, Streamable HTTP, "Listening for Messages from the Server" and "Session
+ *    Management") gives for exactly that, and which its clients take as "no stream here".
  */
 export async function serveAgentMcp(
   request: Request,
   agent: string,
   agents: DurableObjectNamespace,
 ): Promise<Response> {
+  // Thrown: routeRequest, which calls `serve`, renders it like every other error.
+  if (request.method !== "POST")
+    throw new MethodNotAllowedError(
+      request.method,
+      `/mcp/${agent}`,
+      ["POST"],
+      "the MCP server is stateless: it offers no standalone SSE stream and has no session to end",
+    );
   const server = new McpServer({ name: `durable-agents ${agent}`, version: "0.1.0" });
   server.registerTool(
     agent,
     {
       description: `Runs the agent "${agent}" on a session and returns its answer. Omit session for a new one; name one to continue its conversation.`,
       inputSchema: {
-        message: z.string().check(z.minLength(1), z.maxLength(100_000)),
+        // The start command's own bound (run-commands.ts), so the schema promises what it takes.
+        message: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxMessageChars)),
         session: z.optional(z.string().check(z.regex(ID_PATTERN))),
       },
     },

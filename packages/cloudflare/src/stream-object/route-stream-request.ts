@@ -22,6 +22,7 @@ import {
 } from "@durable-agents/core";
 import {
   appendResponse,
+  assertStreamPath,
   preflightResponse,
   readAppendRequest,
   withStreamHeaders,
@@ -66,15 +67,22 @@ export async function routeStreamRequest(
     if (refused) return refused;
     // After the door: an unauthenticated request hears nothing of its path, and never makes
     // the Worker read its body.
-    if (
-      path === "" ||
-      path.split("/").some((segment) => segment === "" || segment === "." || segment === "..")
-    ) {
+    if (path === "")
       throw new NotFoundError(
         "invalid_stream_path",
         `"${url.pathname.slice(0, 100)}" is not a stream URL; use ${STREAM_ROOT}<name>[/<name>...]`,
       );
-    }
+    const registry = path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`);
+    // A stream's path, decoded (p%2F..%2Fq is p/../q); the registry parses its own (ids, and
+    // stream paths encoded whole in one segment).
+    if (!registry) assertStreamPath(path);
+    else if (
+      path.split("/").some((segment) => segment === "" || segment === "." || segment === "..")
+    )
+      throw new NotFoundError(
+        "invalid_stream_path",
+        `"${url.pathname.slice(0, 100)}" is not a subscription URL; see docs/streams.md`,
+      );
     const limit = streamConfigFromVars(env).maxAppendBytes;
     if (Number(request.headers.get("content-length") ?? "0") > limit) {
       // Taken before the 413 (bounded): wrangler dev's proxy turns an answer sent mid-upload into a 500.
@@ -82,8 +90,7 @@ export async function routeStreamRequest(
       throw new PayloadTooLargeError("the request body", limit);
     }
     // Reserved control paths (PROTOCOL.md 6) all go to the one registry object.
-    const objectName =
-      path === REGISTRY_NAME || path.startsWith(`${REGISTRY_NAME}/`) ? REGISTRY_NAME : path;
+    const objectName = registry ? REGISTRY_NAME : path;
     const stub = namespace.get(namespace.idFromName(objectName));
     if (request.method === "POST" && objectName !== REGISTRY_NAME) {
       const input = await readAppendRequest(request, limit);

@@ -34,13 +34,31 @@ export class PayloadTooLargeError extends UserError {
   }
 }
 
+/**
+ * 415: a body that should be JSON came with another media type (or none). Refused before the
+ * body is read, so a cross-site "simple" request (`text/plain`, a form post), which a browser
+ * sends without a CORS preflight, can change nothing.
+ */
+export class UnsupportedMediaTypeError extends UserError {
+  override name = "UnsupportedMediaTypeError";
+  constructor(what: string, received: string | null) {
+    super(
+      "unsupported_media_type",
+      415,
+      `${what} must be JSON, sent with content-type: application/json; it came with ${received === null ? "no content-type" : `content-type: ${received.slice(0, 100)}`}`,
+      { details: { expected: "application/json", received } },
+    );
+  }
+}
+
 export class MethodNotAllowedError extends UserError {
   override name = "MethodNotAllowedError";
-  constructor(method: string, path: string, allowed: readonly string[]) {
+  /** `why`: the reason the method has no meaning there, when it is not obvious. */
+  constructor(method: string, path: string, allowed: readonly string[], why?: string) {
     super(
       "method_not_allowed",
       405,
-      `${method} is not allowed on ${path}; use ${allowed.join(" or ")}`,
+      `${method} is not allowed on ${path}${why ? ` (${why})` : ""}; use ${allowed.join(" or ")}`,
       {
         details: { allowed },
         headers: { allow: allowed.join(", ") },

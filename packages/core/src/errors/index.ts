@@ -12,5 +12,6 @@ export {
   MethodNotAllowedError,
   NotFoundError,
   PayloadTooLargeError,
+  UnsupportedMediaTypeError,
 } from "./http-errors.ts";
 export { quoteInput } from "./quote-input.ts";

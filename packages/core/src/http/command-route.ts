@@ -2,7 +2,7 @@ import type { CommandName } from "../commands/command.ts";
 import { type CommandOutcome, dispatchCommand } from "../commands/dispatch.ts";
 import { SESSION_COMMANDS } from "../commands/session-commands.ts";
 import { bodyLimit } from "./limits.ts";
-import { readJson } from "./read-json.ts";
+import { readJson, readOptionalJson } from "./read-json.ts";
 import type { SessionHttpContext, SessionRoute } from "./route.ts";
 
 /** Where an HTTP route finds a command's input. */
@@ -42,7 +42,8 @@ async function httpInput(
   source: InputSource,
 ): Promise<unknown> {
   if (source === "query") return Object.fromEntries(new URL(request.url).searchParams);
-  const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
-  if (source === "optional-body" && !hasBody) return {};
-  return readJson(request.clone(), bodyLimit(SESSION_COMMANDS[name].http.action));
+  const limit = bodyLimit(SESSION_COMMANDS[name].http.action);
+  return source === "optional-body"
+    ? readOptionalJson(request.clone(), limit)
+    : readJson(request.clone(), limit);
 }

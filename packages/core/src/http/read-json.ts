@@ -1,25 +1,67 @@
-import { BadRequestError, PayloadTooLargeError } from "../errors/http-errors.ts";
+import {
+  BadRequestError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from "../errors/http-errors.ts";
+import { isJsonContentType } from "../streams/content-type.ts";
 import { type AppSchema, check, type Schema } from "../validation/check.ts";
 import { assertJsonDepth } from "./json-depth.ts";
 
 /**
- * Reads a JSON body, refusing more than `maxBytes` without buffering it all:
- * the stream is cut as soon as the limit is passed.
+ * The one reader of JSON request bodies (session commands, chat, AG-UI, `__ds` subscriptions;
+ * the Worker's chat URL reads its id through it too). In order, before anything is stored:
+ * 1. The media type is `application/json` (parameters such as `; charset=utf-8` allowed, any
+ *    case), else 415 `unsupported_media_type`. Not `text/plain`, not a form: those are what a
+ *    browser sends cross-site without a CORS preflight, so a cookie-authorized app would take
+ *    a forged command. Not `application/*+json` either: those name formats with rules of
+ *    their own, which these routes do not follow (the same rule as a Durable Stream's JSON
+ *    mode, `isJsonContentType`).
+ * 2. At most `maxBytes`, else 413, the stream cut as soon as the limit is passed.
+ * 3. Not empty, not nested past `LIMITS.maxJsonDepth`, valid JSON: else 400.
  */
 export async function readJson(request: Request, maxBytes: number): Promise<unknown> {
-  const text = new TextDecoder().decode(await readBytes(request, maxBytes));
+  return (await readJsonBytes(request, maxBytes)).value;
+}
+
+/** `readJson`, with the bytes it read (for a caller that forwards the body it looked into). */
+export async function readJsonBytes(
+  request: Request,
+  maxBytes: number,
+): Promise<{ value: unknown; bytes: Uint8Array }> {
+  assertJsonMediaType(request);
+  const bytes = await readBytes(request, maxBytes);
+  const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") {
-    throw new BadRequestError("empty_body", "the request body is empty; send a JSON object");
+    throw new BadRequestError(
+      "empty_body",
+      "the request body is empty; send a JSON object with content-type: application/json",
+    );
   }
   assertJsonDepth(text);
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), bytes };
   } catch (error) {
     throw new BadRequestError(
       "malformed_json",
-      `the request body is not valid JSON (${error instanceof Error ? error.message : "parse error"}); send a JSON object with content-type application/json`,
+      `the request body is not valid JSON (${error instanceof Error ? error.message : "parse error"}); send a JSON object with content-type: application/json`,
     );
   }
+}
+
+/**
+ * A JSON body that may be left out: `{}` when the request has none (no body, or
+ * `content-length: 0`), else `readJson`'s, media type check included.
+ */
+export function readOptionalJson(request: Request, maxBytes: number): Promise<unknown> {
+  const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
+  return hasBody ? readJson(request, maxBytes) : Promise.resolve({});
+}
+
+/** Step 1 of `readJson`: a 415 unless the request says its body is `application/json`. */
+function assertJsonMediaType(request: Request): void {
+  const received = request.headers.get("content-type");
+  if (received === null || !isJsonContentType(received))
+    throw new UnsupportedMediaTypeError("the request body", received);
 }
 
 /** The whole body, refused with a 413 as soon as it passes `maxBytes`. */
@@ -72,7 +114,8 @@ export async function readBody<T>(
   what: string,
   options: { maxBytes: number; optional?: boolean },
 ): Promise<T> {
-  const hasBody = request.body !== null && request.headers.get("content-length") !== "0";
-  const value = options.optional && !hasBody ? {} : await readJson(request, options.maxBytes);
+  const value = options.optional
+    ? await readOptionalJson(request, options.maxBytes)
+    : await readJson(request, options.maxBytes);
   return validate(schema, value, what);
 }

@@ -6,9 +6,8 @@ import { MethodNotAllowedError } from "../errors/http-errors.ts";
 import { errorResponse } from "../http/error-response.ts";
 import { preflightResponse, withStreamHeaders } from "./http-headers.ts";
 import { expireIfDue, removeStream, requireLive, touch } from "./lifecycle.ts";
-import { formatOffset } from "./offsets.ts";
-import { H, NO_STORE } from "./protocol-headers.ts";
-import { serveStreamRead } from "./read/serve-stream-read.ts";
+import { H } from "./protocol-headers.ts";
+import { serveStreamHead, serveStreamRead } from "./read/serve-stream-read.ts";
 import type { StreamMeta } from "./store.ts";
 import type { StreamContext } from "./stream-context.ts";
 import { streamReadSource } from "./stream-read-source.ts";
@@ -45,7 +44,7 @@ async function route(request: Request, ctx: StreamContext): Promise<Response> {
     case "GET":
       return handleRead(request, ctx, requireLive(ctx, meta));
     case "HEAD":
-      return headResponse(requireLive(ctx, meta));
+      return headResponse(ctx, requireLive(ctx, meta));
     case "DELETE":
       await removeStream(ctx, requireLive(ctx, meta));
       return new Response(null, { status: 204 });
@@ -63,11 +62,13 @@ function handleRead(request: Request, ctx: StreamContext, meta: StreamMeta): Pro
   });
 }
 
-function headResponse(meta: StreamMeta): Response {
-  const headers = new Headers({ "content-type": meta.contentType, "cache-control": NO_STORE });
-  headers.set(H.nextOffset, formatOffset(meta.lineage, meta.tail));
-  if (meta.ttlSeconds !== null) headers.set(H.ttl, String(meta.ttlSeconds));
-  if (meta.expiresAt !== null) headers.set(H.expiresAt, meta.expiresAt);
-  if (meta.closed) headers.set(H.closed, "true");
-  return new Response(null, { status: 200, headers });
+/**
+ * The reader's HEAD (the one a session ledger answers too), plus this stream's expiry. No
+ * `touch`: a HEAD does not extend a TTL.
+ */
+async function headResponse(ctx: StreamContext, meta: StreamMeta): Promise<Response> {
+  const response = await serveStreamHead(streamReadSource(ctx, meta));
+  if (meta.ttlSeconds !== null) response.headers.set(H.ttl, String(meta.ttlSeconds));
+  if (meta.expiresAt !== null) response.headers.set(H.expiresAt, meta.expiresAt);
+  return response;
 }

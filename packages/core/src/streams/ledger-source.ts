@@ -190,8 +190,9 @@ export function ledgerReadOptions(live: LiveReadOptions, clock: Clock): StreamRe
 }
 
 /**
- * `GET .../events`: the ledger as a Durable Stream in JSON mode (PROTOCOL.md 5.6-5.8):
- * catch-up, `live=long-poll` and `live=sse`, served by `serveStreamRead`.
+ * `GET .../events`: the ledger as a Durable Stream in JSON mode (PROTOCOL.md 5.5-5.8):
+ * catch-up, `live=long-poll` and `live=sse`, and `HEAD` (the tail offset and whether the
+ * session is closed), served by `serveStreamRead`.
  */
 export function serveLedgerRead(
   request: Request,

@@ -35,5 +35,8 @@ export const readRoutes: RouteTable = {
   events: {
     GET: (request, { runtime, clock, live }) =>
       serveLedgerRead(request, runtime.ledger, clock, live),
+    /** The stream's metadata (PROTOCOL.md 5.5): the same reader, which answers HEAD itself. */
+    HEAD: (request, { runtime, clock, live }) =>
+      serveLedgerRead(request, runtime.ledger, clock, live),
   },
 };

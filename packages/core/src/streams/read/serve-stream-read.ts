@@ -1,6 +1,7 @@
 /**
- * `serveStreamRead`: the read side of the protocol (PROTOCOL.md 5.6-5.8, 8, 10) over any
- * `StreamReadSource`. Catch-up, long-poll and SSE share offset parsing, ETags and cursors.
+ * `serveStreamRead`: the read side of the protocol (PROTOCOL.md 5.5-5.8, 8, 10) over any
+ * `StreamReadSource`. Catch-up, long-poll and SSE share offset parsing, ETags and cursors;
+ * HEAD (`serveStreamHead`) the headers they all start from.
  *
  * Invariants:
  * 1. `Stream-Up-To-Date` is set only when the response reaches the tail seen at read time.
@@ -23,6 +24,7 @@ export async function serveStreamRead<C extends ReadChunk>(
   source: StreamReadSource<C>,
   options: StreamReadOptions,
 ): Promise<Response> {
+  if (request.method === "HEAD") return serveStreamHead(source);
   const query = parseReadQuery(request);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
@@ -91,6 +93,21 @@ export async function serveStreamRead<C extends ReadChunk>(
   return new Response(body, { status: 200, headers });
 }
 
+/**
+ * HEAD (PROTOCOL.md 5.5): the stream's metadata without a body. The headers of a read at the
+ * tail (content type, `Stream-Next-Offset`, `Stream-Closed` when closed), with
+ * `Cache-Control: no-store` as 5.5 recommends (a tail offset must not be served stale). The
+ * query is not read: HEAD describes the stream, not a read of it.
+ */
+export async function serveStreamHead<C extends ReadChunk>(
+  source: StreamReadSource<C>,
+): Promise<Response> {
+  const state = await source.state();
+  const headers = streamHeaders(source, state.tail, NO_STORE);
+  if (state.closed) headers.set(H.closed, "true");
+  return new Response(null, { status: 200, headers });
+}
+
 function resolveStart<C extends ReadChunk>(
   { offset, offsetFrom }: ReadQuery,
   source: StreamReadSource<C>,
@@ -108,9 +125,19 @@ function baseHeaders<C extends ReadChunk>(
   upToDate: boolean,
   cache: string,
 ): Headers {
+  const headers = streamHeaders(source, end, cache);
+  if (upToDate || end >= state.tail) headers.set(H.upToDate, "true");
+  return headers;
+}
+
+/** What every answer about a stream carries: its content type, the offset, the caching. */
+function streamHeaders<C extends ReadChunk>(
+  source: StreamReadSource<C>,
+  end: number,
+  cache: string,
+): Headers {
   const headers = new Headers({ "content-type": source.contentType, "cache-control": cache });
   headers.set(H.nextOffset, source.formatOffset(end));
-  if (upToDate || end >= state.tail) headers.set(H.upToDate, "true");
   return headers;
 }
 

@@ -4,7 +4,8 @@
  */
 import { BadRequestError, NotFoundError } from "../../errors/http-errors.ts";
 import { errorResponse } from "../../http/error-response.ts";
-import { assertJsonDepth } from "../../http/json-depth.ts";
+import { LIMITS } from "../../http/limits.ts";
+import { readOptionalJson } from "../../http/read-json.ts";
 import { consoleLogger, type Logger } from "../../logger.ts";
 import { withStreamHeaders } from "../http-headers.ts";
 import { ZERO_OFFSET } from "../offsets.ts";
@@ -382,13 +383,7 @@ export class SubscriptionRegistry {
   }
 }
 
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  if (text === "") return {};
-  assertJsonDepth(text);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BadRequestError("INVALID_JSON", "body is not valid JSON");
-  }
+/** The session routes' reader (its media type check and limits); an absent body is `{}`. */
+function readJson(request: Request): Promise<unknown> {
+  return readOptionalJson(request, LIMITS.maxBodyBytes);
 }
