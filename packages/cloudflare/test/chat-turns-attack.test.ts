@@ -466,4 +466,52 @@ describe("attack: chat turns", () => {
       aborted: 0,
     });
   });
+
+  it("holds: a chat that starts with a system message: regenerate() and regenerate({ messageId }) of the first turn", async () => {
+    const s = session("chatty");
+    const a = await tab(s, [
+      { id: "sys", role: "system", parts: [{ type: "text", text: "Be brief." }] },
+    ]);
+    await a.sendMessage({ text: "hello" });
+    await a.regenerate();
+    expect(a.error?.message).toBeUndefined();
+    await a.regenerate({ messageId: a.lastMessage?.id as string });
+    expect(a.error?.message).toBeUndefined();
+    expect(await starts(s)).toHaveLength(3);
+    expect(await userTexts(s)).toEqual(["hello"]);
+  });
+
+  it("holds: after a reload while the latest run still runs, resumeStream then regenerate() replaces it", async () => {
+    const s = session("probe");
+    const a = await tab(s);
+    await a.sendMessage({ text: "hello" });
+    probe.close("slow_echo");
+    const second = a.sendMessage({ text: "again" });
+    for (let i = 0; i < 200; i++) {
+      const r = (await starts(s))[1]?.runId;
+      if (r && (await s.events()).some((e) => e.kind === "tool.started" && e.runId === r)) break;
+    }
+    const b = await tab(s, await history(s));
+    expect(b.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    const regen = b.regenerate();
+    for (let i = 0; i < 100; i++) if ((await starts(s)).length > 2 || b.status === "error") break;
+    probe.open("slow_echo");
+    await regen;
+    await second;
+    expect(b.error?.message).toBeUndefined();
+    const st = await starts(s);
+    expect(st).toHaveLength(3);
+    expect(st[2]?.data).toMatchObject({ replaces: st[1]?.runId });
+    expect(await userTexts(s)).toEqual(["hello", "again"]);
+  });
+
+  it("holds: an answer that comes back blank, then the user sends the same text again: a second run", async () => {
+    const s = session("mute");
+    const a = await tab(s);
+    await a.sendMessage({ text: "empty please" });
+    const roles = a.messages.map((m) => m.role);
+    a.clearError();
+    await a.sendMessage({ text: "empty please" });
+    expect({ roles, starts: (await starts(s)).length }).toEqual({ roles, starts: 2 });
+  });
 });
