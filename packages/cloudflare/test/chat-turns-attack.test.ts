@@ -514,4 +514,27 @@ describe("attack: chat turns", () => {
     await a.sendMessage({ text: "empty please" });
     expect({ roles, starts: (await starts(s)).length }).toEqual({ roles, starts: 2 });
   });
+
+  it("holds: interruptRequested is cleared when the interrupted run is resumed and runs again", async () => {
+    const s = session("probe");
+    probe.close("slow_echo");
+    await s.post("runs", { input: { message: "go" } });
+    await s.waitFor((e) => e.kind === "tool.started");
+    const r1 = await (await s.post("interrupt", {})).json();
+    probe.open("slow_echo");
+    await s.waitFor((e) => e.kind === "run.interrupted");
+    probe.close("slow_echo");
+    const resumed = await s.post("resume", { mode: "continue" });
+    const r2 = await resumed.json();
+    const st = await (await s.get("status")).json();
+    probe.open("slow_echo");
+    await s.waitFor((e) => e.kind === "run.completed");
+    const done = await (await s.get("status")).json();
+    expect({ r1, r2, st, done }).toMatchObject({
+      r1: { status: "running", interruptRequested: true },
+      r2: { interruptRequested: false },
+      st: { interruptRequested: false },
+      done: { status: "completed", interruptRequested: false },
+    });
+  });
 });
