@@ -431,7 +431,7 @@ describe("attack: chat turns", () => {
     expect(wb).toMatchObject({ status: "interrupted", interruptRequested: false });
   });
 
-  it("DEFECT 1: an edit of the running latest turn with a refused file part aborts it, then 400s", async () => {
+  it("an edit of the running latest turn with a refused file part is a 400 and leaves that run going (nothing aborted)", async () => {
     const s = session("probe");
     const a = await tab(s);
     await a.sendMessage({ text: "hello" });

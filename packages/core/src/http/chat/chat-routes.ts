@@ -27,8 +27,6 @@ import {
 } from "./chat-presence.ts";
 import { matchTurn, notLatestTurn } from "./chat-turn.ts";
 
-const REPLACED_REASON = "replaced: the chat client regenerated this answer";
-
 /**
  * The AI SDK chat surface: what `useChat` with `new DefaultChatTransport({ api: "/chat/<agent>" })`
  * sends, parsed into run commands (start, resume with decisions, start replacing the latest run),
@@ -59,12 +57,9 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // run's own message again, an edit rewrites it; any other turn is refused, never replaced.
     if (latest && !(command.edit ? turn?.latest : turn?.same))
       throw notLatestTurn(command.turn, latest, command.edit);
+    // The client threw that answer away: a run still going is aborted by the start that
+    // replaces it, in its append, so a refused start (a bad file, a hook) leaves it going.
     replaces = latest?.runId;
-    // The client threw that answer away: a run still going is ended first.
-    if (active) {
-      const aborted = await runHttpCommand("abort", { reason: REPLACED_REASON }, request, ctx);
-      if (aborted.type === "answered") return aborted.response;
-    }
   } else if (latest && turn?.same && !ENDED_UNANSWERED.has(latest.status)) {
     // The same message after the same answer, already answered by the latest run: a client
     // retrying a POST whose response it lost. It gets that run's stream; nothing starts.
