@@ -273,7 +273,7 @@ describe("attack: chat turns", () => {
     });
   });
 
-  it("DEFECT 5: an edit POST sent again (retried by a proxy) while its run goes: a second run aborts the first", async () => {
+  it("an edit POST sent again (retried by a proxy) while its run goes gets that run's stream: no second run, nothing aborted", async () => {
     const s = session("probe");
     const a = await tab(s);
     probe.open("slow_echo");
@@ -323,7 +323,7 @@ describe("attack: chat turns", () => {
     expect(a.error?.message).toMatch(/addToolApprovalResponse|approv/);
   });
 
-  it("DEFECT 3: a stale tab's edit replaces (aborts) the other tab's running edit of the same turn", async () => {
+  it("a stale tab's edit of a turn another tab's edit is still answering is a 409 turn_in_progress: nothing aborted", async () => {
     const s = session("probe");
     const a = await tab(s);
     await a.sendMessage({ text: "hello" });
@@ -356,9 +356,13 @@ describe("attack: chat turns", () => {
     expect({
       aborted: kinds.filter((k) => k === "run.aborted").length,
       users: await userTexts(s),
+      a: a.error?.message,
+      b: b.error?.message ?? "",
     }).toEqual({
       aborted: 0,
       users: ["hello", "again, A's edit"],
+      a: undefined,
+      b: expect.stringContaining("turn_in_progress"),
     });
   });
 
@@ -390,7 +394,7 @@ describe("attack: chat turns", () => {
     });
   });
 
-  it("DEFECT 3b: a stale tab's regenerate replaces (aborts) the other tab's running regenerate", async () => {
+  it("a stale tab's regenerate of a turn another tab's regenerate is still answering gets that run's stream: nothing aborted", async () => {
     const s = session("probe");
     const a = await tab(s);
     await a.sendMessage({ text: "hello" });
@@ -414,9 +418,13 @@ describe("attack: chat turns", () => {
     expect({
       aborted: kinds.filter((k) => k === "run.aborted").length,
       starts: (await starts(s)).length,
+      errors: [a.error?.message, b.error?.message],
+      same: textOf(b.lastMessage) === textOf(a.lastMessage),
     }).toEqual({
       aborted: 0,
       starts: 3,
+      errors: [undefined, undefined],
+      same: true,
     });
   });
 

@@ -25,7 +25,7 @@ import {
   type WatchContext,
   watchChatStream,
 } from "./chat-presence.ts";
-import { matchTurn, notLatestTurn } from "./chat-turn.ts";
+import { matchTurn, notLatestTurn, replacedRun, turnInProgress } from "./chat-turn.ts";
 
 /**
  * The AI SDK chat surface: what `useChat` with `new DefaultChatTransport({ api: "/chat/<agent>" })`
@@ -57,6 +57,18 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // run's own message again, an edit rewrites it; any other turn is refused, never replaced.
     if (latest && !(command.edit ? turn?.latest : turn?.same))
       throw notLatestTurn(command.turn, latest, command.edit);
+    // A regenerate or an edit of this turn is still answering it (chat-turn.ts invariant 2);
+    // `regenerate({ messageId })` naming that run's answer has seen it.
+    if (
+      latest &&
+      named !== latest.runId &&
+      movesOnItsOwn(latest) &&
+      !chatStopPending(runtime, latest.runId) &&
+      replacedRun(runtime.ledger, latest) !== undefined
+    ) {
+      if (turn?.same) return { runId: latest.runId, after: latest.startedSeq - 1 };
+      throw turnInProgress(latest, command.edit);
+    }
     // The client threw that answer away: a run still going is aborted by the start that
     // replaces it, in its append, so a refused start (a bad file, a hook) leaves it going.
     replaces = latest?.runId;

@@ -1,5 +1,6 @@
 import { toUserFiles, type UserFileInput } from "../../agent/user-files.ts";
 import { ConflictError } from "../../errors/http-errors.ts";
+import type { Ledger } from "../../ledger/ledger.ts";
 import { runUserMessages } from "../../ledger/projections/message-reads.ts";
 import { type RunRecord, shownRunsBefore } from "../../ledger/projections/runs.ts";
 import type { SqlPort } from "../../sql/port.ts";
@@ -15,7 +16,14 @@ import type { ChatTurnRef } from "../../wire/ui-stream/chat-request.ts";
  *    server's ids), or, by place, the answer the client saw before it is the shown run just
  *    before the latest (none before it: the latest is the first shown run). Anything else is
  *    an older turn, or a conversation the client has not seen (another tab's turn).
- * 2. Nothing here writes: the route refuses (409) or acts through the command layer.
+ * 2. A turn that a regenerate or an edit is still answering again (its latest run replaced an
+ *    earlier answer and still moves on its own, its stream not cut) is that request's: another
+ *    regenerate or edit of it gets that run's stream if it asks the same (a retried POST, a
+ *    second tab asking the same), else 409 `turn_in_progress` (turnInProgress). The client's
+ *    messages cannot say which answer of the turn it saw (ai v7 cuts them to end at the user
+ *    message, which keeps its id through an edit), so while the turn is being answered again a
+ *    different request is one that has not seen that answer.
+ * 3. Nothing here writes: the route refuses (409) or acts through the command layer.
  */
 export interface ChatTurnMatch {
   /** The latest run answered the client's last user message (invariant 1). */
@@ -55,6 +63,24 @@ export function notLatestTurn(turn: ChatTurnRef, latest: RunRecord, edit: boolea
   return new ConflictError(
     "not_latest_run",
     `only the latest turn can be regenerated or edited; ${what}. Reload the conversation (GET .../chat-history); to go back to an older message, fork the session at a checkpoint before it (POST .../fork {"checkpoint"}: a new session, whose id is the new chat id) and send the message there`,
+    { details: { latestRunId: latest.runId } },
+  );
+}
+
+/** The run `latest` replaced (`run.started.replaces`): it answers a regenerate or an edit. */
+export function replacedRun(ledger: Ledger, latest: RunRecord): string | undefined {
+  const started = ledger.read(latest.startedSeq - 1, 1)[0];
+  return started?.kind === "run.started" ? started.data.replaces : undefined;
+}
+
+/**
+ * 409 `turn_in_progress`: a regenerate or an edit of a turn that another regenerate or edit is
+ * still answering (chat-turn.ts invariant 2).
+ */
+export function turnInProgress(latest: RunRecord, edit: boolean): ConflictError {
+  return new ConflictError(
+    "turn_in_progress",
+    `run ${latest.runId} is still answering this turn again (another regenerate or edit of it, from this chat or another tab), so ${edit ? "this edit" : "this regenerate"} would replace an answer the client has not seen. Stop that run first (stop(), or POST .../stop), or wait for it to finish and reload the conversation (GET .../chat-history)`,
     { details: { latestRunId: latest.runId } },
   );
 }
