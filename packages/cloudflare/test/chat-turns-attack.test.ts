@@ -39,7 +39,7 @@ const PNG =
   "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
 describe("attack: chat turns", () => {
-  it("DEFECT 2: regenerate() of the first turn is 409 when the chat starts with an assistant greeting", async () => {
+  it("regenerate() of the first turn when the chat starts with a client-only assistant greeting replaces it", async () => {
     const s = session("chatty");
     const greeting: UIMessage = {
       id: "welcome",
@@ -205,7 +205,7 @@ describe("attack: chat turns", () => {
     });
   });
 
-  it("DEFECT 2b: a greeting chat: an identical POST sent again of the first turn starts a second run", async () => {
+  it("a greeting chat: an identical POST of the first turn sent again gets its run's stream: one run", async () => {
     const s = session("chatty");
     const body = JSON.stringify({
       id: s.session,
@@ -230,7 +230,7 @@ describe("attack: chat turns", () => {
     expect(await starts(s)).toHaveLength(1);
   });
 
-  it("DEFECT 2c: an app-inserted local assistant notice before the last user message makes regenerate 409", async () => {
+  it("an app-inserted local assistant notice before the last user message is no turn: send and regenerate act on the runs", async () => {
     const s = session("chatty");
     const a = await tab(s);
     await a.sendMessage({ text: "one" });

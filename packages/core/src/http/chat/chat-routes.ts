@@ -25,7 +25,13 @@ import {
   type WatchContext,
   watchChatStream,
 } from "./chat-presence.ts";
-import { matchTurn, notLatestTurn, replacedRun, turnInProgress } from "./chat-turn.ts";
+import {
+  matchTurn,
+  notLatestTurn,
+  previousAnswer,
+  replacedRun,
+  turnInProgress,
+} from "./chat-turn.ts";
 
 /**
  * The AI SDK chat surface: what `useChat` with `new DefaultChatTransport({ api: "/chat/<agent>" })`
@@ -80,7 +86,12 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // The client stopped that run (its stream was cut and not reopened) and sends on.
     const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
     if (aborted.type === "answered") return aborted.response;
-  } else if (latest && command.after === latest.runId && movesOnItsOwn(latest)) {
+  } else if (
+    latest &&
+    command.after !== undefined &&
+    previousAnswer(sql, command.turn) === latest.runId &&
+    movesOnItsOwn(latest)
+  ) {
     // The client was shown that run's answer and sends a new message after it: it moved on
     // (useChat's stop() only cuts the fetch, which the server may not notice for seconds).
     // A run waiting for the client's answer is kept: that is the client's to answer.

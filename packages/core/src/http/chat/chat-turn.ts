@@ -2,9 +2,9 @@ import { toUserFiles, type UserFileInput } from "../../agent/user-files.ts";
 import { ConflictError } from "../../errors/http-errors.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { runUserMessages } from "../../ledger/projections/message-reads.ts";
-import { type RunRecord, shownRunsBefore } from "../../ledger/projections/runs.ts";
+import { getRun, type RunRecord, shownRunsBefore } from "../../ledger/projections/runs.ts";
 import type { SqlPort } from "../../sql/port.ts";
-import type { ChatTurnRef } from "../../wire/ui-stream/chat-request.ts";
+import { type ChatTurnRef, MAX_ANSWERS_BEFORE } from "../../wire/ui-stream/chat-request.ts";
 
 /**
  * Which run a chat request's turn is, for the requests that act on a turn the client names by
@@ -15,7 +15,9 @@ import type { ChatTurnRef } from "../../wire/ui-stream/chat-request.ts";
  *    run's user messages by id (a conversation restored from `GET .../chat-history` has the
  *    server's ids), or, by place, the answer the client saw before it is the shown run just
  *    before the latest (none before it: the latest is the first shown run). Anything else is
- *    an older turn, or a conversation the client has not seen (another tab's turn).
+ *    an older turn, or a conversation the client has not seen (another tab's turn). The answer
+ *    the client saw before it is the nearest assistant message whose id is a run of this
+ *    session (previousAnswer): one only the client has (a greeting, a notice) is no turn.
  * 2. A turn that a regenerate or an edit is still answering again (its latest run replaced an
  *    earlier answer and still moves on its own, its stream not cut) is that request's: another
  *    regenerate or edit of it gets that run's stream if it asks the same (a retried POST, a
@@ -43,12 +45,27 @@ export function matchTurn(
   const users = runUserMessages(sql, latest.runId);
   const byId = users.some((u) => u.id === turn.messageId);
   const before = byId ? undefined : shownRunsBefore(sql, latest.startedSeq, 1)[0];
-  const isLatest = byId || before?.runId === turn.previousAnswer;
+  const isLatest = byId || (before?.runId ?? NO_RUN) === previousAnswer(sql, turn);
   const asked = users.at(-1)?.parts;
   // Files as the ledger records them (toUserFiles), where an unchecked one cannot be: then it differs.
   const sent = () => JSON.stringify([{ type: "text", text: message }, ...toUserFiles(files)]);
   const same = isLatest && asked !== undefined && JSON.stringify(asked) === sent();
   return { latest: isLatest, same };
+}
+
+/** `previousAnswer` when the client saw no run before its last user message. */
+const NO_RUN = "";
+/** `previousAnswer` when it cannot be told (every assistant message read is the client's own). */
+const UNKNOWN = "\u0000unknown";
+
+/**
+ * The run whose answer the client saw before its last user message: the nearest assistant
+ * message there whose id is a run of this session (invariant 1); NO_RUN when none is and the
+ * client sent them all, UNKNOWN when more were cut off than were read.
+ */
+export function previousAnswer(sql: SqlPort, turn: ChatTurnRef): string {
+  for (const id of turn.answersBefore) if (getRun(sql, id)) return id;
+  return turn.answersBefore.length < MAX_ANSWERS_BEFORE ? NO_RUN : UNKNOWN;
 }
 
 /**
