@@ -313,14 +313,16 @@ describe("attack: chat turns", () => {
     });
   });
 
-  it("DEFECT 6: send while the latest run waits for approval: the 409 says to wait for it to finish", async () => {
+  it("send while the latest run waits for approval: the 409 run_active says to answer the calls, regenerate or stop, not to wait", async () => {
     const s = session("approver");
     const a = await tab(s);
     await a.sendMessage({ text: "pay" });
     await a.sendMessage({ text: "never mind, do something else" });
     expect(a.error?.message).toContain("run_active");
     // The run waits on this client's approval: it never finishes by itself.
-    expect(a.error?.message).toMatch(/addToolApprovalResponse|approv/);
+    expect(a.error?.message).toContain("addToolApprovalResponse");
+    expect(a.error?.message).toContain("regenerate()");
+    expect(a.error?.message).not.toContain("wait for it to finish");
   });
 
   it("a stale tab's edit of a turn another tab's edit is still answering is a 409 turn_in_progress: nothing aborted", async () => {

@@ -1,13 +1,14 @@
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import type { NewEvent, ParentRef } from "../ledger/events.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
+import { isWaitingForClient } from "../ledger/wait-reasons.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { RunTrace } from "../tracing/trace-sink.ts";
 import type { AppState } from "./app-state.ts";
 import type { AgentDefinition, RunExecutor } from "./define-agent.ts";
 import { failDelegated } from "./failed-calls.ts";
 import { toolChoiceProblem } from "./model-options.ts";
-import { RunActiveError } from "./run-errors.ts";
+import { RUN_WAITS_FOR_CLIENT, RunActiveError } from "./run-errors.ts";
 import { ACTIVE, type StartInput } from "./session-runtime-options.ts";
 import { toUserFiles } from "./user-files.ts";
 import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
@@ -75,7 +76,12 @@ export function decideStart(
     );
   const active = current !== undefined && ACTIVE.has(current.status);
   if (active && input.replaces === undefined)
-    throw new RunActiveError(sessionId, current.runId, current.status);
+    throw new RunActiveError(
+      sessionId,
+      current.runId,
+      current.status,
+      ...(isWaitingForClient(current) ? [RUN_WAITS_FOR_CLIENT] : []),
+    );
   // Checked before anything is decided: a bad seed changes nothing.
   const seed = input.state === undefined ? [] : [c.state.check(input.state, { source: "client" })];
   const runId = c.newId();

@@ -1,3 +1,4 @@
+import { RunActiveError } from "../../agent/run-errors.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
@@ -103,13 +104,33 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     ...(command.files.length > 0 ? { files: command.files } : {}),
     ...(replaces ? { replaces } : {}),
   };
-  // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input.
-  const started = await inRequestTerms(CHAT_REQUEST_TERMS, command.source, () =>
-    runHttpCommand("start", { input }, request, ctx),
+  // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input,
+  // and a run that holds the session is freed by what this client can do (inChatTerms).
+  const started = await inChatTerms(ctx, () =>
+    inRequestTerms(CHAT_REQUEST_TERMS, command.source, () =>
+      runHttpCommand("start", { input }, request, ctx),
+    ),
   );
   if (started.type === "answered") return started.response;
   const { runId } = started.result as StartedRun;
   return { runId, after: (getRun(sql, runId)?.startedSeq ?? 1) - 1 };
+}
+
+/** What frees a run that waits for this chat's answers, in the AI SDK chat's terms. */
+const CHAT_WAITS_FOR_CLIENT =
+  "it waits for this chat's answers to its tool calls and does not finish by itself: answer them (addToolApprovalResponse or addToolOutput, then sendMessage()), regenerate that answer (regenerate()), or stop it (POST /agents/:agent/:id/stop, useAgentChat's stop) and send again";
+
+/** A start's 409 `run_active` for a run waiting for the client, told in the chat's terms. */
+async function inChatTerms<T>(ctx: SessionHttpContext, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const { runId, status } = (error instanceof RunActiveError && error.details) || {};
+    const holder = typeof runId === "string" ? getRun(ctx.sql, runId) : undefined;
+    if (!holder || !isWaitingForClient(holder)) throw error;
+    const { session } = ctx.runtime.status();
+    throw new RunActiveError(session, holder.runId, String(status), CHAT_WAITS_FOR_CLIENT);
+  }
 }
 
 /**
