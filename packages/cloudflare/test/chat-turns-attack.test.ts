@@ -245,7 +245,7 @@ describe("attack: chat turns", () => {
     expect(await userTexts(s)).toEqual(["one", "two"]);
   });
 
-  it("DEFECT 4: regenerate() of a run resumed with a message (two user messages) drops the first from the server", async () => {
+  it("regenerate() of a run resumed with a message (two user messages) keeps the first on the server, where the client shows it", async () => {
     const s = session("probe");
     const a = await tab(s);
     probe.close("slow_echo");

@@ -1,6 +1,7 @@
 import { RunActiveError } from "../../agent/run-errors.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
+import type { PriorMessage } from "../../ledger/events.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
@@ -27,6 +28,7 @@ import {
   watchChatStream,
 } from "./chat-presence.ts";
 import {
+  earlierInTurn,
   matchTurn,
   notLatestTurn,
   previousAnswer,
@@ -49,6 +51,7 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
   const { runtime, sql } = ctx;
   if (command.type === "answer") return answer(command, request, ctx);
   let replaces: string | undefined;
+  let prior: PriorMessage[] = [];
   const latest = latestRun(sql);
   const active = latest?.status === "running" || latest?.status === "waiting";
   const turn = latest && matchTurn(sql, latest, command.turn, command.message, command.files);
@@ -79,6 +82,7 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // The client threw that answer away: a run still going is aborted by the start that
     // replaces it, in its append, so a refused start (a bad file, a hook) leaves it going.
     replaces = latest?.runId;
+    if (latest) prior = earlierInTurn(sql, latest, command.turn);
   } else if (latest && turn?.same && !ENDED_UNANSWERED.has(latest.status)) {
     // The same message after the same answer, already answered by the latest run: a client
     // retrying a POST whose response it lost. It gets that run's stream; nothing starts.
@@ -103,6 +107,7 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     message: command.message,
     ...(command.files.length > 0 ? { files: command.files } : {}),
     ...(replaces ? { replaces } : {}),
+    ...(prior.length > 0 ? { messages: prior } : {}),
   };
   // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input,
   // and a run that holds the session is freed by what this client can do (inChatTerms).

@@ -1,10 +1,12 @@
 import { toUserFiles, type UserFileInput } from "../../agent/user-files.ts";
 import { ConflictError } from "../../errors/http-errors.ts";
+import type { PriorMessage } from "../../ledger/events.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
-import { runUserMessages } from "../../ledger/projections/message-reads.ts";
+import { listMessagesBefore, runUserMessages } from "../../ledger/projections/message-reads.ts";
 import { getRun, type RunRecord, shownRunsBefore } from "../../ledger/projections/runs.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import { type ChatTurnRef, MAX_ANSWERS_BEFORE } from "../../wire/ui-stream/chat-request.ts";
+import { LIMITS } from "../limits.ts";
 
 /**
  * Which run a chat request's turn is, for the requests that act on a turn the client names by
@@ -100,4 +102,26 @@ export function turnInProgress(latest: RunRecord, edit: boolean): ConflictError 
     `run ${latest.runId} is still answering this turn again (another regenerate or edit of it, from this chat or another tab), so ${edit ? "this edit" : "this regenerate"} would replace an answer the client has not seen. Stop that run first (stop(), or POST .../stop), or wait for it to finish and reload the conversation (GET .../chat-history)`,
     { details: { latestRunId: latest.runId } },
   );
+}
+
+/**
+ * What run `latest` holds before the user message a regenerate or an edit of it acts on (the
+ * one `turn` names by id, else its last): its earlier user messages and its answers between
+ * them (a run resumed with a message), as a start's `messages` (text only, the newest
+ * LIMITS.maxPriorMessages), so the run that replaces it keeps them where the client still
+ * shows them.
+ */
+export function earlierInTurn(sql: SqlPort, latest: RunRecord, turn: ChatTurnRef): PriorMessage[] {
+  const users = runUserMessages(sql, latest.runId);
+  const target = users.find((u) => u.id === turn.messageId) ?? users.at(-1);
+  const first = users[0];
+  if (!target || !first || target === first) return [];
+  const prior: PriorMessage[] = [];
+  for (const m of listMessagesBefore(sql, target.index, LIMITS.maxPriorMessages)) {
+    if (m.runId !== latest.runId || m.index < first.index || m.role === "tool") continue;
+    const text = m.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+    if (text.trim() !== "")
+      prior.push({ role: m.role, content: text.slice(0, LIMITS.maxMessageChars) });
+  }
+  return prior;
 }
