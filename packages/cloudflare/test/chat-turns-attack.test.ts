@@ -477,6 +477,42 @@ describe("attack: chat turns", () => {
     });
   });
 
+  it("stop() then a message with a refused file part is a 400 and leaves the stopped run as it was (nothing aborted)", async () => {
+    const s = session("probe");
+    const a = await tab(s);
+    await a.sendMessage({ text: "hello" });
+    probe.close("slow_echo");
+    const second = a.sendMessage({ text: "again" });
+    let runId: string | undefined;
+    for (let i = 0; i < 200 && !runId; i++) {
+      const r = (await starts(s))[1]?.runId;
+      if (r && (await s.events()).some((e) => e.kind === "tool.started" && e.runId === r))
+        runId = r;
+    }
+    await a.stop();
+    await second;
+    await a.sendMessage({
+      text: "something else",
+      files: [{ type: "file", mediaType: "image/png", url: "http://10.0.0.1/x.png" }],
+    });
+    const status = (await (await s.get("status")).json()) as { status: string; runId: string };
+    probe.open("slow_echo");
+    const kinds = (await s.events()).map((e) => e.kind);
+    expect({
+      err: (a.error?.message ?? "").slice(0, 40),
+      status: status.status,
+      sameRun: status.runId === runId,
+      aborted: kinds.filter((k) => k === "run.aborted").length,
+      starts: (await starts(s)).length,
+    }).toEqual({
+      err: expect.stringContaining("invalid_request"),
+      status: "running",
+      sameRun: true,
+      aborted: 0,
+      starts: 2,
+    });
+  });
+
   it("holds: a chat that starts with a system message: regenerate() and regenerate({ messageId }) of the first turn", async () => {
     const s = session("chatty");
     const a = await tab(s, [

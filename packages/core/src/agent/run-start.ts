@@ -47,9 +47,9 @@ export interface StartDecision {
  * `invalid_request` (a `modelOptions.toolChoice` the agent cannot take), `workflows_unavailable`
  * (startRefused), 409 `RunActiveError` (a run holds the session and the start does not replace
  * it), 409 `not_latest_run` (`replaces` is not the latest run) or 400 for a state seed that does
- * not fit the stateSchema. A start that `replaces` the latest run while it is still running or
- * waiting aborts it in the same append: either the old run ends and the new one starts, or
- * (any refusal) neither.
+ * not fit the stateSchema. A start that `replaces` the latest run, or `ends` it, while it is
+ * still running or waiting aborts it in the same append: either the old run ends and the new
+ * one starts, or (any refusal) neither. `ends` naming a run no longer active changes nothing.
  */
 export function decideStart(
   c: StartContext,
@@ -75,7 +75,8 @@ export function decideStart(
       { details: { latestRunId: current?.runId ?? null } },
     );
   const active = current !== undefined && ACTIVE.has(current.status);
-  if (active && input.replaces === undefined)
+  const ends = input.replaces !== undefined || input.ends?.run === current?.runId;
+  if (active && !ends)
     throw new RunActiveError(
       sessionId,
       current.runId,
@@ -93,7 +94,7 @@ export function decideStart(
           message: `run ${current.runId} was interrupted and then replaced by run ${runId} before the call answered`,
         })
       : active
-        ? replacedRunAborted(c.sql, current.runId, runId)
+        ? endedRunAborted(c.sql, current.runId, input.ends?.reason ?? replacedReason(runId))
         : [];
   const started: NewEvent<"run.started"> = {
     kind: "run.started",
@@ -123,9 +124,11 @@ export function decideStart(
   };
 }
 
-/** The abort of a replaced run still going: its delegated calls fail, then `run.aborted`. */
-function replacedRunAborted(sql: SqlPort, replaced: string, runId: string): NewEvent[] {
-  const reason = `replaced: run ${runId} answers its turn again (a regenerate or an edit)`;
+const replacedReason = (runId: string) =>
+  `replaced: run ${runId} answers its turn again (a regenerate or an edit)`;
+
+/** The abort of a replaced or ended run still going: its delegated calls fail, then `run.aborted`. */
+function endedRunAborted(sql: SqlPort, replaced: string, reason: string): NewEvent[] {
   const failed = failDelegated(sql, replaced, {
     code: "aborted",
     message: `the run was aborted (${reason}) before the call answered`,

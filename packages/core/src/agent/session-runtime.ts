@@ -202,7 +202,8 @@ export class SessionRuntime {
    * `replaces`: the latest run, answered again with this one (a chat's regenerate); its
    * messages leave the conversation. 409 `not_latest_run` when it is not the latest run. A
    * replaced run still running or waiting is aborted in the same append (run-start.ts), so a
-   * refused start leaves it going.
+   * refused start leaves it going; `ends` does the same for the active run it names, with its
+   * own `reason`, without hiding its messages (a chat message sent after a stop).
    * `state` seeds the application state (a `state.updated` just before `run.started`, in
    * the same transaction: 400 when it does not fit the stateSchema, and nothing is written);
    * `messages` go before `message`; `metadata` is recorded in `run.started`.

@@ -52,6 +52,7 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
   if (command.type === "answer") return answer(command, request, ctx);
   let replaces: string | undefined;
   let prior: PriorMessage[] = [];
+  let ends: { run: string; reason: string } | undefined;
   const latest = latestRun(sql);
   const active = latest?.status === "running" || latest?.status === "waiting";
   const turn = latest && matchTurn(sql, latest, command.turn, command.message, command.files);
@@ -88,9 +89,9 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // retrying a POST whose response it lost. It gets that run's stream; nothing starts.
     return { runId: latest.runId, after: latest.startedSeq - 1 };
   } else if (latest && active && chatStopPending(runtime, latest.runId)) {
-    // The client stopped that run (its stream was cut and not reopened) and sends on.
-    const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
-    if (aborted.type === "answered") return aborted.response;
+    // The client stopped that run (its stream was cut and not reopened) and sends on; the
+    // start aborts it in its own append, so a refused start leaves it as it is.
+    ends = { run: latest.runId, reason: CHAT_STOP_REASON };
   } else if (
     latest &&
     command.after !== undefined &&
@@ -100,14 +101,14 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // The client was shown that run's answer and sends a new message after it: it moved on
     // (useChat's stop() only cuts the fetch, which the server may not notice for seconds).
     // A run waiting for the client's answer is kept: that is the client's to answer.
-    const aborted = await runHttpCommand("abort", { reason: CHAT_SUPERSEDED_REASON }, request, ctx);
-    if (aborted.type === "answered") return aborted.response;
+    ends = { run: latest.runId, reason: CHAT_SUPERSEDED_REASON };
   }
   const input = {
     message: command.message,
     ...(command.files.length > 0 ? { files: command.files } : {}),
     ...(replaces ? { replaces } : {}),
     ...(prior.length > 0 ? { messages: prior } : {}),
+    ...(ends ? { ends } : {}),
   };
   // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input,
   // and a run that holds the session is freed by what this client can do (inChatTerms).
