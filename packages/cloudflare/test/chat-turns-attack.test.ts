@@ -1,4 +1,8 @@
-/** Review probes (chatattack): which turn a chat request acts on, with the real Chat in workerd. */
+/**
+ * Review probes (chatattack): which turn a chat request acts on, with the real Chat in workerd.
+ * The DEFECT tests of the review now pass and are named for what they check; `holds` ones held
+ * before (docs/delivery.md "Which turn a regenerate or an edit acts on").
+ */
 import { env, SELF } from "cloudflare:test";
 import { toChatHistory } from "@durable-agents/client/chat";
 import { mintSessionToken } from "@durable-agents/core";
