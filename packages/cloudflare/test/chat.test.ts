@@ -97,10 +97,10 @@ describe("the useChat URLs: POST /chat/:agent, GET /chat/:agent/:id/stream", () 
     expect((await response).status).toBe(200);
     expect((await (await response).text()).endsWith("data: [DONE]\n\n")).toBe(true);
     const events = await s.events();
-    expect(events.find((e) => e.kind === "run.aborted")?.data).toEqual({
-      reason: "replaced: the chat client regenerated this answer",
-    });
     const second = events.filter((e) => e.kind === "run.started").at(-1);
+    expect(events.find((e) => e.kind === "run.aborted")?.data).toEqual({
+      reason: `replaced: run ${second?.runId} answers its turn again (a regenerate or an edit)`,
+    });
     expect(second?.data).toMatchObject({ replaces: first });
     const messages = await s.messages();
     expect(messages.filter((m) => m.role === "user")).toHaveLength(1);

@@ -1,17 +1,28 @@
 import { ConflictError } from "../errors/http-errors.ts";
 import type { ErrorInfo } from "../ledger/events.ts";
 
-/** 409: one active run per session. Carries the run that holds the session. */
+/**
+ * 409: one active run per session. Carries the run that holds the session. `whatToDo` says how
+ * the caller frees it, in its surface's terms; the default fits a run that finishes by itself
+ * (RUN_WAITS_FOR_CLIENT: one waiting for the client's answers does not).
+ */
 export class RunActiveError extends ConflictError {
   override name = "RunActiveError";
-  constructor(sessionId: string, runId: string, status: string) {
-    super(
-      "run_active",
-      `session ${sessionId} already has run ${runId} ${status}; interrupt or abort it, or wait for it to finish`,
-      { details: { runId, status } },
-    );
+  constructor(
+    sessionId: string,
+    runId: string,
+    status: string,
+    whatToDo = "interrupt or abort it, or wait for it to finish",
+  ) {
+    super("run_active", `session ${sessionId} already has run ${runId} ${status}; ${whatToDo}`, {
+      details: { runId, status },
+    });
   }
 }
+
+/** RunActiveError's `whatToDo` for a run waiting for the client's answers (approvals, tool outputs). */
+export const RUN_WAITS_FOR_CLIENT =
+  "it waits for the client's answers to its tool calls and does not finish by itself: answer them (POST .../resume with approvals, or a result for a client-side tool), or interrupt or abort it";
 
 /** 409: a control request that needs an active run found none. */
 export class NoActiveRunError extends ConflictError {

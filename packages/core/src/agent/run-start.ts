@@ -1,13 +1,14 @@
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import type { NewEvent, ParentRef } from "../ledger/events.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
+import { isWaitingForClient } from "../ledger/wait-reasons.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { RunTrace } from "../tracing/trace-sink.ts";
 import type { AppState } from "./app-state.ts";
 import type { AgentDefinition, RunExecutor } from "./define-agent.ts";
 import { failDelegated } from "./failed-calls.ts";
 import { toolChoiceProblem } from "./model-options.ts";
-import { RunActiveError } from "./run-errors.ts";
+import { RUN_WAITS_FOR_CLIENT, RunActiveError } from "./run-errors.ts";
 import { ACTIVE, type StartInput } from "./session-runtime-options.ts";
 import { toUserFiles } from "./user-files.ts";
 import type { AgentWorkflowPort } from "./workflow-run/protocol.ts";
@@ -29,15 +30,26 @@ export interface StartContext {
 export interface StartDecision {
   readonly runId: string;
   readonly executor: RunExecutor;
-  /** Delegated calls of a replaced interrupted run failed, the state seed, then `run.started`. */
+  /**
+   * The replaced run, still running or waiting, that this append aborts (`run.aborted`): the
+   * runtime drops its step rows in the append and signals its tools in flight after it.
+   */
+  readonly aborts?: string;
+  /**
+   * The replaced run's delegated calls failed and, if it was still going, its `run.aborted`;
+   * the state seed; then `run.started`.
+   */
   readonly events: NewEvent[];
 }
 
 /**
  * A start's decision (`SessionRuntime.start`), before anything is written. Refused with 400
  * `invalid_request` (a `modelOptions.toolChoice` the agent cannot take), `workflows_unavailable`
- * (startRefused), 409 `RunActiveError` (a run holds the session), 409 `not_latest_run` (`replaces`
- * is not the latest run) or 400 for a state seed that does not fit the stateSchema.
+ * (startRefused), 409 `RunActiveError` (a run holds the session and the start does not replace
+ * it), 409 `not_latest_run` (`replaces` is not the latest run) or 400 for a state seed that does
+ * not fit the stateSchema. A start that `replaces` the latest run, or `ends` it, while it is
+ * still running or waiting aborts it in the same append: either the old run ends and the new
+ * one starts, or (any refusal) neither. `ends` naming a run no longer active changes nothing.
  */
 export function decideStart(
   c: StartContext,
@@ -56,13 +68,20 @@ export function decideStart(
   const unavailable = executor === "workflow" ? workflowsUnavailable(c.agentWorkflows) : undefined;
   if (unavailable) throw startRefused(unavailable, input.executor !== undefined);
   const current = latestRun(c.sql);
-  if (current && ACTIVE.has(current.status))
-    throw new RunActiveError(sessionId, current.runId, current.status);
   if (input.replaces !== undefined && input.replaces !== current?.runId)
     throw new ConflictError(
       "not_latest_run",
       `only the latest answer can be regenerated; run ${input.replaces.slice(0, 64)} is not the latest run of session ${sessionId} (${current?.runId ?? "none"} is)`,
       { details: { latestRunId: current?.runId ?? null } },
+    );
+  const active = current !== undefined && ACTIVE.has(current.status);
+  const ends = input.replaces !== undefined || input.ends?.run === current?.runId;
+  if (active && !ends)
+    throw new RunActiveError(
+      sessionId,
+      current.runId,
+      current.status,
+      ...(isWaitingForClient(current) ? [RUN_WAITS_FOR_CLIENT] : []),
     );
   // Checked before anything is decided: a bad seed changes nothing.
   const seed = input.state === undefined ? [] : [c.state.check(input.state, { source: "client" })];
@@ -74,7 +93,9 @@ export function decideStart(
           code: "superseded",
           message: `run ${current.runId} was interrupted and then replaced by run ${runId} before the call answered`,
         })
-      : [];
+      : active
+        ? endedRunAborted(c.sql, current.runId, input.ends?.reason ?? replacedReason(runId))
+        : [];
   const started: NewEvent<"run.started"> = {
     kind: "run.started",
     runId,
@@ -95,5 +116,22 @@ export function decideStart(
   };
   // The seed is a client write between runs, so the run's start checkpoint includes it.
   const seeded = seed.map((value) => c.state.event(null, value, { source: "client" }));
-  return { runId, executor, events: [...superseded, ...seeded, started] };
+  return {
+    runId,
+    executor,
+    ...(active ? { aborts: current.runId } : {}),
+    events: [...superseded, ...seeded, started],
+  };
+}
+
+const replacedReason = (runId: string) =>
+  `replaced: run ${runId} answers its turn again (a regenerate or an edit)`;
+
+/** The abort of a replaced or ended run still going: its delegated calls fail, then `run.aborted`. */
+function endedRunAborted(sql: SqlPort, replaced: string, reason: string): NewEvent[] {
+  const failed = failDelegated(sql, replaced, {
+    code: "aborted",
+    message: `the run was aborted (${reason}) before the call answered`,
+  });
+  return [...failed, { kind: "run.aborted", runId: replaced, data: { reason } }];
 }

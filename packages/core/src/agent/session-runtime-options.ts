@@ -195,6 +195,8 @@ export interface StartInput {
   readonly files?: readonly UserFileInput[];
   /** The latest run, answered again by this one (a chat's regenerate). */
   readonly replaces?: string;
+  /** The active run, aborted in this start's append if it still runs or waits (`reason`: the abort's). */
+  readonly ends?: { readonly run: string; readonly reason?: string };
   /** This run's model settings, over the agent's. */
   readonly modelOptions?: ModelOptions;
   /** The application state to start from: a `state.updated` just before `run.started`. */

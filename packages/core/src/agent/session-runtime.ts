@@ -200,7 +200,10 @@ export class SessionRuntime {
    * Starts a run with a user message (text, then `files`) and, optionally, this run's
    * `modelOptions` over the agent's (both recorded in `run.started`). Synchronous, so two concurrent starts cannot both pass the check.
    * `replaces`: the latest run, answered again with this one (a chat's regenerate); its
-   * messages leave the conversation. 409 `not_latest_run` when it is not the latest run.
+   * messages leave the conversation. 409 `not_latest_run` when it is not the latest run. A
+   * replaced run still running or waiting is aborted in the same append (run-start.ts), so a
+   * refused start leaves it going; `ends` does the same for the active run it names, with its
+   * own `reason`, without hiding its messages (a chat message sent after a stop).
    * `state` seeds the application state (a `state.updated` just before `run.started`, in
    * the same transaction: 400 when it does not fit the stateSchema, and nothing is written);
    * `messages` go before `message`; `metadata` is recorded in `run.started`.
@@ -212,10 +215,16 @@ export class SessionRuntime {
   ): Promise<StartedRun> {
     const runs = this.#tracing?.runs;
     const trace = runs ? () => runs.newTrace(parentTrace) : undefined;
-    const { runId, executor, events } = decideStart({ ...this.#starts, trace }, input, parent);
+    const decision = decideStart({ ...this.#starts, trace }, input, parent);
+    const { runId, executor, events, aborts } = decision;
     const offset = encodeOffset(this.ledger.tail);
     const now = this.#clock.now();
-    this.ledger.append(events, () => this.#runs.schedule(runId, executor, now));
+    const abortedExecutor = aborts !== undefined ? this.#runs.executorOf(aborts) : undefined;
+    this.ledger.append(events, () => {
+      if (aborts !== undefined && abortedExecutor) this.#runs.aborted(aborts, abortedExecutor);
+      this.#runs.schedule(runId, executor, now);
+    });
+    if (aborts !== undefined) this.#driver.abortInFlight(aborts);
     await this.#wakeUp.arm(now);
     return { runId, status: "running", offset };
   }

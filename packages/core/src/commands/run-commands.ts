@@ -27,6 +27,11 @@ export const startInput = z.object({
     message: text(1, LIMITS.maxMessageChars),
     /** The latest run, answered again by this one (a chat's regenerate): see SessionRuntime.start. */
     replaces: z.optional(text(1, 200)),
+    /**
+     * The active run, if it is still running or waiting, aborted in this start's own append
+     * (`reason` is the abort's): either it ends and this run starts, or neither. See SessionRuntime.start.
+     */
+    ends: z.optional(z.object({ run: text(1, 200), reason: z.optional(text(0, 1000)) })),
     /** Images and files after the text: AI SDK `ImagePart`/`FilePart`s with data or https URLs (user-files.ts). */
     files: z.optional(userFilesSchema),
     /** The application state to start from (checked against the agent's stateSchema). */

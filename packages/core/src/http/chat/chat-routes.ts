@@ -1,5 +1,7 @@
+import { RunActiveError } from "../../agent/run-errors.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
+import type { PriorMessage } from "../../ledger/events.ts";
 import { getRun, latestRun } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
@@ -25,9 +27,14 @@ import {
   type WatchContext,
   watchChatStream,
 } from "./chat-presence.ts";
-import { matchTurn, notLatestTurn } from "./chat-turn.ts";
-
-const REPLACED_REASON = "replaced: the chat client regenerated this answer";
+import {
+  earlierInTurn,
+  matchTurn,
+  notLatestTurn,
+  previousAnswer,
+  replacedRun,
+  turnInProgress,
+} from "./chat-turn.ts";
 
 /**
  * The AI SDK chat surface: what `useChat` with `new DefaultChatTransport({ api: "/chat/<agent>" })`
@@ -44,6 +51,8 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
   const { runtime, sql } = ctx;
   if (command.type === "answer") return answer(command, request, ctx);
   let replaces: string | undefined;
+  let prior: PriorMessage[] = [];
+  let ends: { run: string; reason: string } | undefined;
   const latest = latestRun(sql);
   const active = latest?.status === "running" || latest?.status === "waiting";
   const turn = latest && matchTurn(sql, latest, command.turn, command.message, command.files);
@@ -59,39 +68,75 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // run's own message again, an edit rewrites it; any other turn is refused, never replaced.
     if (latest && !(command.edit ? turn?.latest : turn?.same))
       throw notLatestTurn(command.turn, latest, command.edit);
-    replaces = latest?.runId;
-    // The client threw that answer away: a run still going is ended first.
-    if (active) {
-      const aborted = await runHttpCommand("abort", { reason: REPLACED_REASON }, request, ctx);
-      if (aborted.type === "answered") return aborted.response;
+    // A regenerate or an edit of this turn is still answering it (chat-turn.ts invariant 2);
+    // `regenerate({ messageId })` naming that run's answer has seen it.
+    if (
+      latest &&
+      named !== latest.runId &&
+      movesOnItsOwn(latest) &&
+      !chatStopPending(runtime, latest.runId) &&
+      replacedRun(runtime.ledger, latest) !== undefined
+    ) {
+      if (turn?.same) return { runId: latest.runId, after: latest.startedSeq - 1 };
+      throw turnInProgress(latest, command.edit);
     }
+    // The client threw that answer away: a run still going is aborted by the start that
+    // replaces it, in its append, so a refused start (a bad file, a hook) leaves it going.
+    replaces = latest?.runId;
+    if (latest) prior = earlierInTurn(sql, latest, command.turn);
   } else if (latest && turn?.same && !ENDED_UNANSWERED.has(latest.status)) {
     // The same message after the same answer, already answered by the latest run: a client
     // retrying a POST whose response it lost. It gets that run's stream; nothing starts.
     return { runId: latest.runId, after: latest.startedSeq - 1 };
   } else if (latest && active && chatStopPending(runtime, latest.runId)) {
-    // The client stopped that run (its stream was cut and not reopened) and sends on.
-    const aborted = await runHttpCommand("abort", { reason: CHAT_STOP_REASON }, request, ctx);
-    if (aborted.type === "answered") return aborted.response;
-  } else if (latest && command.after === latest.runId && movesOnItsOwn(latest)) {
+    // The client stopped that run (its stream was cut and not reopened) and sends on; the
+    // start aborts it in its own append, so a refused start leaves it as it is.
+    ends = { run: latest.runId, reason: CHAT_STOP_REASON };
+  } else if (
+    latest &&
+    command.after !== undefined &&
+    previousAnswer(sql, command.turn) === latest.runId &&
+    movesOnItsOwn(latest)
+  ) {
     // The client was shown that run's answer and sends a new message after it: it moved on
     // (useChat's stop() only cuts the fetch, which the server may not notice for seconds).
     // A run waiting for the client's answer is kept: that is the client's to answer.
-    const aborted = await runHttpCommand("abort", { reason: CHAT_SUPERSEDED_REASON }, request, ctx);
-    if (aborted.type === "answered") return aborted.response;
+    ends = { run: latest.runId, reason: CHAT_SUPERSEDED_REASON };
   }
   const input = {
     message: command.message,
     ...(command.files.length > 0 ? { files: command.files } : {}),
     ...(replaces ? { replaces } : {}),
+    ...(prior.length > 0 ? { messages: prior } : {}),
+    ...(ends ? { ends } : {}),
   };
-  // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input.
-  const started = await inRequestTerms(CHAT_REQUEST_TERMS, command.source, () =>
-    runHttpCommand("start", { input }, request, ctx),
+  // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input,
+  // and a run that holds the session is freed by what this client can do (inChatTerms).
+  const started = await inChatTerms(ctx, () =>
+    inRequestTerms(CHAT_REQUEST_TERMS, command.source, () =>
+      runHttpCommand("start", { input }, request, ctx),
+    ),
   );
   if (started.type === "answered") return started.response;
   const { runId } = started.result as StartedRun;
   return { runId, after: (getRun(sql, runId)?.startedSeq ?? 1) - 1 };
+}
+
+/** What frees a run that waits for this chat's answers, in the AI SDK chat's terms. */
+const CHAT_WAITS_FOR_CLIENT =
+  "it waits for this chat's answers to its tool calls and does not finish by itself: answer them (addToolApprovalResponse or addToolOutput, then sendMessage()), regenerate that answer (regenerate()), or stop it (POST /agents/:agent/:id/stop, useAgentChat's stop) and send again";
+
+/** A start's 409 `run_active` for a run waiting for the client, told in the chat's terms. */
+async function inChatTerms<T>(ctx: SessionHttpContext, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const { runId, status } = (error instanceof RunActiveError && error.details) || {};
+    const holder = typeof runId === "string" ? getRun(ctx.sql, runId) : undefined;
+    if (!holder || !isWaitingForClient(holder)) throw error;
+    const { session } = ctx.runtime.status();
+    throw new RunActiveError(session, holder.runId, String(status), CHAT_WAITS_FOR_CLIENT);
+  }
 }
 
 /**

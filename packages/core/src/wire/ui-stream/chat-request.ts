@@ -11,8 +11,8 @@ import { type RequestTerms, requestPath, type StartSource } from "../start-sourc
  * The body the AI SDK's `DefaultChatTransport` POSTs (ai v7, `HttpChatTransport.sendMessages`):
  * `{ id, messages, trigger, messageId }`, where `messages` is the client's whole UIMessage list.
  * The server keeps its own history (the ledger), so only the end of the list is read: the user
- * message to answer (and the id of the answer the client saw before it, which names its turn:
- * ChatTurnRef), or the assistant message that carries answers to tool calls.
+ * message to answer (and the ids of the assistant messages before it, the nearest run among
+ * which is the answer the client saw, which names its turn: ChatTurnRef), or the assistant message that carries answers to tool calls.
  */
 const toolApproval = z.looseObject({
   id: z.string(),
@@ -57,16 +57,25 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
  * message, the run id for its answer), so a turn is found by its place (or, in a conversation
  * restored from chat-history, by the server's id), not by the client's ids: the run that
  * answered the client's last user message is the shown run right after `previousAnswer` (or
- * the first shown run when there is none); http/chat/chat-turn.ts applies the rule. ai v7's
+ * the first shown run when there is none), where `previousAnswer` is the nearest assistant message
+ * before it whose id is a run of the session (an assistant message only the client has, a
+ * greeting or a notice, is not a turn); http/chat/chat-turn.ts applies the rule. ai v7's
  * `Chat.regenerate()` and `sendMessage({ text, messageId })` cut `messages` to end at that
  * user message.
  */
 export interface ChatTurnRef {
   /** The client's id for its last user message (a restored one has the server's `m<seq>`). */
   readonly messageId: string;
-  /** The id of the last assistant message before it: the previous turn's run id. */
-  readonly previousAnswer?: string;
+  /**
+   * The ids of the assistant messages before it, nearest first (at most
+   * MAX_ANSWERS_BEFORE): the nearest that is a run of the session is the previous turn's
+   * answer; the others are the client's own (a greeting in `new Chat({ messages })`, a notice).
+   */
+  readonly answersBefore: readonly string[];
 }
+
+/** How many assistant messages before the last user message a chat request's turn reads. */
+export const MAX_ANSWERS_BEFORE = 100;
 
 /** Where the start a chat request becomes reads its fields in the request (`StartSource`). */
 export type ChatStartSource = StartSource;
@@ -93,7 +102,10 @@ interface UserTurn {
 export type ChatCommand =
   | (UserTurn & {
       readonly type: "send";
-      /** The id of the assistant message just before the new one: the answer the client saw. */
+      /**
+       * The id of the assistant message just before the new one: the client was shown an
+       * answer (which run's: the turn's previousAnswer, skipping the client's own messages).
+       */
       readonly after?: string;
     })
   | (UserTurn & {
@@ -183,15 +195,17 @@ function userTurn(body: ChatRequest): UserTurn {
       body,
       `messages.${messageIndex} must be a user message with 1-${LIMITS.maxMessageChars} characters of text parts`,
     );
-  const previousAnswer = body.messages.findLast(
-    (m, i) => i < messageIndex && m.role === "assistant",
-  );
+  const answersBefore: string[] = [];
+  for (let i = messageIndex - 1; i >= 0 && answersBefore.length < MAX_ANSWERS_BEFORE; i--) {
+    const m = body.messages[i];
+    if (m?.role === "assistant") answersBefore.push(m.id);
+  }
   const { files, fileParts } = userFiles(last.parts);
   return {
     message: text,
     files,
     source: { messageIndex, fileParts },
-    turn: { messageId: last.id, ...(previousAnswer ? { previousAnswer: previousAnswer.id } : {}) },
+    turn: { messageId: last.id, answersBefore },
   };
 }
 
