@@ -67,6 +67,11 @@ export function decideStart(
   const executor = input.executor ?? agent.executor ?? "alarm";
   const unavailable = executor === "workflow" ? workflowsUnavailable(c.agentWorkflows) : undefined;
   if (unavailable) throw startRefused(unavailable, input.executor !== undefined);
+  if (input.replaces !== undefined && input.ends !== undefined && input.ends.run !== input.replaces)
+    throw new BadRequestError(
+      "invalid_request",
+      `ends names run ${input.ends.run.slice(0, 64)} but replaces names run ${input.replaces.slice(0, 64)}: a start ends the run it replaces; send one of them, or the same run in both`,
+    );
   const current = latestRun(c.sql);
   if (input.replaces !== undefined && input.replaces !== current?.runId)
     throw new ConflictError(

@@ -65,7 +65,21 @@ export interface SessionCommand<I = unknown, R = unknown> {
    * when the input names none (a fork into a new session whose id the server picks).
    */
   writesSession?(input: I): string | undefined;
+  /**
+   * Another command this one performs in its own append, read from its input and the session
+   * (a start that `replaces` or `ends` the active run aborts it): dispatchCommand checks the
+   * caller's scope for it and runs its before hooks (`beforeCommand` sees it by its own name,
+   * with a request of its own route) after this one's, so a rule that refuses it refuses this
+   * too. Undefined when it performs none.
+   */
+  implies?(input: I, ctx: CommandRunContext): ImpliedCommand | undefined;
   run(ctx: CommandRunContext, input: I): Promise<CommandResult<R>>;
+}
+
+/** A command another performs in its own append (`SessionCommand.implies`), with its input. */
+export interface ImpliedCommand {
+  readonly name: CommandName;
+  readonly input: unknown;
 }
 
 /** Declares a command (keeps the input type tied to `run`). */

@@ -1,10 +1,17 @@
 import type { StatusView } from "../agent/session-runtime-options.ts";
 import type { TokenScope } from "../auth/session-token.ts";
 import type { Clock } from "../clock.ts";
+import { ConflictError } from "../errors/http-errors.ts";
 import type { AfterHook, BeforeHook, CommandHookContext, SessionHooks } from "../http/hooks.ts";
 import { validate } from "../http/read-json.ts";
 import { type Caller, checkCaller, otherSessionError, TRUSTED_CALLER } from "./caller.ts";
-import type { CommandName, CommandRunContext, SessionCommand, Transport } from "./command.ts";
+import type {
+  CommandName,
+  CommandRunContext,
+  ImpliedCommand,
+  SessionCommand,
+  Transport,
+} from "./command.ts";
 import { SESSION_COMMANDS } from "./session-commands.ts";
 
 /**
@@ -16,8 +23,10 @@ import { SESSION_COMMANDS } from "./session-commands.ts";
  * 2. Order: the caller (expiry, then scope), then the input, then the caller's authority over
  *    another session the command writes (`writesSession`, a fork's target: asked of
  *    `call.authorizeSession`, refused without one unless the caller is TRUSTED_CALLER), then
- *    `beforeCommand`, the command's own before hook, `run`, its after hook, `afterCommand`.
- *    A refusal at any point before `run` changes nothing.
+ *    `beforeCommand`, the command's own before hook, then for a command it implies
+ *    (`implies`: a start that ends the active run aborts it) that command's scope and before
+ *    hooks, as if it came alone; then `run`, its after hook, `afterCommand`. A refusal at any
+ *    point before `run` changes nothing.
  * 3. What a command returns or throws is transport-neutral: a transport renders an
  *    outcome (`renderCommandResponse` for HTTP) or an error (`renderError`) and adds nothing.
  * 4. A command's `run` decides synchronously before its first await (the runtime's methods
@@ -81,13 +90,21 @@ export async function dispatchCommand(
   if (command.writesSession) await authorizeOtherSession(command, input, call);
   const hooks = call.hooks ?? {};
   const named = command.hooks;
-  const before = [hooks.beforeCommand, named && hooks[named[0]]].filter(isHook<BeforeHook>);
   const after = [named && hooks[named[1]], hooks.afterCommand].filter(isHook<AfterHook>);
   const hookCtx = contextFor(command, raw, input, call);
-  for (const hook of before) {
-    const early = await hook(hookCtx());
-    if (early instanceof Response) return { type: "answered", response: early };
+  const early = await beforeHooks(command, hookCtx, call);
+  if (early) return { type: "answered", response: early };
+  const implied = command.implies?.(input, call);
+  if (implied) {
+    const refused = await impliedChecks(implied, call);
+    if (refused) return { type: "answered", response: refused };
   }
+  // Hooks await: a run that became active meanwhile would be ended by a command its rules never saw.
+  if (!implied && command.implies?.(input, call))
+    throw new ConflictError(
+      "run_active",
+      "the session's run changed while the command was being checked; send it again",
+    );
   call.precondition?.();
   const done = await command.run(call, input);
   if (after.length === 0) return { type: "result", ...done };
@@ -101,6 +118,38 @@ export async function dispatchCommand(
     }
   }
   return replaced ? { type: "result", ...done, response } : { type: "result", ...done };
+}
+
+/**
+ * Invariant 2: a command another performs in its own append (an abort a start implies) is
+ * checked as if it came alone: the caller's scope for it, then its before hooks, each given a
+ * request of its own route. A hook's Response refuses both.
+ */
+async function impliedChecks(
+  implied: ImpliedCommand,
+  call: CommandCall,
+): Promise<Response | undefined> {
+  const command: SessionCommand = SESSION_COMMANDS[implied.name];
+  checkCaller(call.caller, command.scope, call.clock.now());
+  const input = validate(command.input, implied.input, command.what);
+  const origin = call.request ? new URL(call.request.url).origin : call.origin;
+  const own: CommandCall = { ...call, request: undefined, ...(origin ? { origin } : {}) };
+  return beforeHooks(command, contextFor(command, implied.input, input, own), own);
+}
+
+/** `beforeCommand`, then the command's named before hook, each given a fresh context; a Response answers instead. */
+async function beforeHooks(
+  command: SessionCommand,
+  hookCtx: () => CommandHookContext,
+  call: CommandCall,
+): Promise<Response | undefined> {
+  const hooks = call.hooks ?? {};
+  const named = command.hooks;
+  for (const hook of [hooks.beforeCommand, named && hooks[named[0]]].filter(isHook<BeforeHook>)) {
+    const early = await hook(hookCtx());
+    if (early instanceof Response) return early;
+  }
+  return undefined;
 }
 
 /** Invariant 2: the caller may write the other session `command` writes, if it names one. */

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { runModelOptionsSchema } from "../agent/model-options.ts";
 import type { ResumeRequest } from "../agent/run-control.ts";
+import { ACTIVE } from "../agent/session-runtime-options.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
@@ -135,6 +136,14 @@ export const startCommand = defineCommand({
   what: "the run start body",
   hooks: ["beforeStart", "afterStart"],
   http: { method: "POST", action: "runs" },
+  /** A start that replaces or ends the run still going aborts it: the abort's rules apply too. */
+  implies({ input }, { runtime }) {
+    const { status, runId } = runtime.status();
+    if (!ACTIVE.has(status) || runId === null) return undefined;
+    if (input.replaces !== runId && input.ends?.run !== runId) return undefined;
+    const reason = input.ends?.reason;
+    return { name: "abort", input: reason === undefined ? {} : { reason } };
+  },
   async run({ runtime }, body) {
     const metadata = body.metadata as Record<string, JsonValue> | undefined;
     const started = await runtime.start({
