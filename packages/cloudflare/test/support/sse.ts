@@ -18,7 +18,12 @@ export async function readSse(
 ): Promise<SseFrame[]> {
   const response = await fetch(url, {
     ...init,
-    headers: { accept: "text/event-stream", ...headers },
+    // The request's own headers (a POST's content-type) stay; `headers` add to them.
+    headers: {
+      accept: "text/event-stream",
+      ...(init.headers as Record<string, string>),
+      ...headers,
+    },
   });
   if (response.status !== 200)
     throw new Error(`${url}: ${response.status} ${await response.text()}`);
