@@ -2,7 +2,7 @@ import { RunActiveError } from "../../agent/run-errors.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
 import type { PriorMessage } from "../../ledger/events.ts";
-import { getRun, latestRun } from "../../ledger/projections/runs.ts";
+import { getRun, latestRun, type RunRecord } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
 import { endsRun } from "../../wire/replay-end.ts";
@@ -28,6 +28,7 @@ import {
   watchChatStream,
 } from "./chat-presence.ts";
 import {
+  type ChatTurnMatch,
   earlierInTurn,
   matchTurn,
   notLatestTurn,
@@ -84,7 +85,7 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
     // replaces it, in its append, so a refused start (a bad file, a hook) leaves it going.
     replaces = latest?.runId;
     if (latest) prior = earlierInTurn(sql, latest, command.turn);
-  } else if (latest && turn?.same && !ENDED_UNANSWERED.has(latest.status)) {
+  } else if (latest && answersAlready(latest, turn)) {
     // The same message after the same answer, already answered by the latest run: a client
     // retrying a POST whose response it lost. It gets that run's stream; nothing starts.
     return { runId: latest.runId, after: latest.startedSeq - 1 };
@@ -112,11 +113,21 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
   };
   // A refusal names what the client sent (`messages.<i>.parts.<j>.url`), not the start input,
   // and a run that holds the session is freed by what this client can do (inChatTerms).
-  const started = await inChatTerms(ctx, () =>
-    inRequestTerms(CHAT_REQUEST_TERMS, command.source, () =>
-      runHttpCommand("start", { input }, request, ctx),
-    ),
-  );
+  let started: Awaited<ReturnType<typeof runHttpCommand>>;
+  try {
+    started = await inChatTerms(ctx, () =>
+      inRequestTerms(CHAT_REQUEST_TERMS, command.source, () =>
+        runHttpCommand("start", { input }, request, ctx),
+      ),
+    );
+  } catch (error) {
+    // The same POST twice at once (a retry while the first was in its hooks): the other one
+    // started the run this one asks for, after this one looked. It gets that run's stream.
+    const now = error instanceof RunActiveError && !replaces && !ends ? latestRun(sql) : undefined;
+    const twin = now && matchTurn(sql, now, command.turn, command.message, command.files);
+    if (now && answersAlready(now, twin)) return { runId: now.runId, after: now.startedSeq - 1 };
+    throw error;
+  }
   if (started.type === "answered") return started.response;
   const { runId } = started.result as StartedRun;
   return { runId, after: (getRun(sql, runId)?.startedSeq ?? 1) - 1 };
@@ -145,6 +156,11 @@ async function inChatTerms<T>(ctx: SessionHttpContext, start: () => Promise<T>):
  * that run's stream.
  */
 const ENDED_UNANSWERED = new Set(["failed", "aborted", "interrupted"]);
+
+/** The run answers (or answered) the client's message after the same answer: a retried POST's. */
+function answersAlready(run: RunRecord, turn: ChatTurnMatch | undefined): boolean {
+  return turn?.same === true && !ENDED_UNANSWERED.has(run.status);
+}
 
 const PENDING = new Set(["awaiting_approval", "outcome_unknown"]);
 
