@@ -99,7 +99,12 @@ export function decideStart(
           message: `run ${current.runId} was interrupted and then replaced by run ${runId} before the call answered`,
         })
       : active
-        ? endedRunAborted(c.sql, current.runId, input.ends?.reason ?? replacedReason(runId))
+        ? endedRunAborted(
+            c.sql,
+            current.runId,
+            input.ends?.reason ??
+              (input.replaces !== undefined ? replacedReason(runId) : endedReason(runId)),
+          )
         : [];
   const started: NewEvent<"run.started"> = {
     kind: "run.started",
@@ -131,6 +136,7 @@ export function decideStart(
 
 const replacedReason = (runId: string) =>
   `replaced: run ${runId} answers its turn again (a regenerate or an edit)`;
+const endedReason = (runId: string) => `ended: run ${runId} started after it`;
 
 /** The abort of a replaced or ended run still going: its delegated calls fail, then `run.aborted`. */
 function endedRunAborted(sql: SqlPort, replaced: string, reason: string): NewEvent[] {

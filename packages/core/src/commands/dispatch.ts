@@ -1,7 +1,6 @@
 import type { StatusView } from "../agent/session-runtime-options.ts";
 import type { TokenScope } from "../auth/session-token.ts";
 import type { Clock } from "../clock.ts";
-import { ConflictError } from "../errors/http-errors.ts";
 import type { AfterHook, BeforeHook, CommandHookContext, SessionHooks } from "../http/hooks.ts";
 import { validate } from "../http/read-json.ts";
 import { type Caller, checkCaller, otherSessionError, TRUSTED_CALLER } from "./caller.ts";
@@ -25,7 +24,7 @@ import { SESSION_COMMANDS } from "./session-commands.ts";
  *    `call.authorizeSession`, refused without one unless the caller is TRUSTED_CALLER), then
  *    `beforeCommand`, the command's own before hook, then for a command it implies
  *    (`implies`: a start that ends the active run aborts it) that command's scope and before
- *    hooks, as if it came alone; then `run`, its after hook, `afterCommand`. A refusal at any
+ *    hooks, as if it came alone (a request of its own route with the caller's headers); then `run`, its after hook, `afterCommand`. A refusal at any
  *    point before `run` changes nothing.
  * 3. What a command returns or throws is transport-neutral: a transport renders an
  *    outcome (`renderCommandResponse` for HTTP) or an error (`renderError`) and adds nothing.
@@ -94,17 +93,13 @@ export async function dispatchCommand(
   const hookCtx = contextFor(command, raw, input, call);
   const early = await beforeHooks(command, hookCtx, call);
   if (early) return { type: "answered", response: early };
+  // Read after the command's own hooks (which await), with nothing awaited between an undefined
+  // answer and `run`: a run that became active meanwhile is seen here.
   const implied = command.implies?.(input, call);
   if (implied) {
     const refused = await impliedChecks(implied, call);
     if (refused) return { type: "answered", response: refused };
   }
-  // Hooks await: a run that became active meanwhile would be ended by a command its rules never saw.
-  if (!implied && command.implies?.(input, call))
-    throw new ConflictError(
-      "run_active",
-      "the session's run changed while the command was being checked; send it again",
-    );
   call.precondition?.();
   const done = await command.run(call, input);
   if (after.length === 0) return { type: "result", ...done };
@@ -132,9 +127,28 @@ async function impliedChecks(
   const command: SessionCommand = SESSION_COMMANDS[implied.name];
   checkCaller(call.caller, command.scope, call.clock.now());
   const input = validate(command.input, implied.input, command.what);
-  const origin = call.request ? new URL(call.request.url).origin : call.origin;
-  const own: CommandCall = { ...call, request: undefined, ...(origin ? { origin } : {}) };
+  const own: CommandCall = { ...call, request: impliedRequest(command, implied.input, call) };
   return beforeHooks(command, contextFor(command, implied.input, input, own), own);
+}
+
+/**
+ * The request of the implied command's own route, carrying the caller's headers (its token,
+ * cookies, the app's own headers), so a hook that decides by them decides alike; undefined for
+ * a transport without a request (its hooks get the equivalent request, as for any command).
+ */
+function impliedRequest(
+  command: SessionCommand,
+  raw: unknown,
+  call: CommandCall,
+): Request | undefined {
+  if (!call.request) return undefined;
+  const { agent, session } = call.runtime.status();
+  const origin = new URL(call.request.url).origin;
+  const route = equivalentRequest(command, raw, agent, session, origin);
+  const headers = new Headers(call.request.headers);
+  headers.set("content-type", "application/json");
+  headers.delete("content-length");
+  return new Request(route, { headers });
 }
 
 /** `beforeCommand`, then the command's named before hook, each given a fresh context; a Response answers instead. */

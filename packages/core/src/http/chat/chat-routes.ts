@@ -28,6 +28,7 @@ import {
   watchChatStream,
 } from "./chat-presence.ts";
 import {
+  asksSame,
   type ChatTurnMatch,
   earlierInTurn,
   matchTurn,
@@ -121,11 +122,15 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
       ),
     );
   } catch (error) {
-    // The same POST twice at once (a retry while the first was in its hooks): the other one
-    // started the run this one asks for, after this one looked. It gets that run's stream.
-    const now = error instanceof RunActiveError && !replaces && !ends ? latestRun(sql) : undefined;
-    const twin = now && matchTurn(sql, now, command.turn, command.message, command.files);
-    if (now && answersAlready(now, twin)) return { runId: now.runId, after: now.startedSeq - 1 };
+    // The same POST twice at once (a retry while the first was in its hooks; also after a stop,
+    // when the first ended the stopped run): the other one started the run this one asks for,
+    // after this one looked. It gets that run's stream.
+    const now = error instanceof RunActiveError && !replaces ? latestRun(sql) : undefined;
+    const twin =
+      now !== undefined &&
+      now.runId !== latest?.runId &&
+      asksSame(sql, now, command.message, command.files);
+    if (twin) return { runId: now.runId, after: now.startedSeq - 1 };
     throw error;
   }
   if (started.type === "answered") return started.response;

@@ -48,11 +48,23 @@ export function matchTurn(
   const byId = users.some((u) => u.id === turn.messageId);
   const before = byId ? undefined : shownRunsBefore(sql, latest.startedSeq, 1)[0];
   const isLatest = byId || (before?.runId ?? NO_RUN) === previousAnswer(sql, turn);
-  const asked = users.at(-1)?.parts;
+  return { latest: isLatest, same: isLatest && asksSame(sql, latest, message, files) };
+}
+
+/** Whether `run`'s (last) user message is `message` + `files`, as the ledger records them. */
+export function asksSame(
+  sql: SqlPort,
+  run: RunRecord,
+  message: string,
+  files: readonly UserFileInput[],
+): boolean {
+  const asked = runUserMessages(sql, run.runId).at(-1)?.parts;
+  if (asked === undefined) return false;
   // Files as the ledger records them (toUserFiles), where an unchecked one cannot be: then it differs.
-  const sent = () => JSON.stringify([{ type: "text", text: message }, ...toUserFiles(files)]);
-  const same = isLatest && asked !== undefined && JSON.stringify(asked) === sent();
-  return { latest: isLatest, same };
+  return (
+    JSON.stringify(asked) ===
+    JSON.stringify([{ type: "text", text: message }, ...toUserFiles(files)])
+  );
 }
 
 /** `previousAnswer` when the client saw no run before its last user message. */
