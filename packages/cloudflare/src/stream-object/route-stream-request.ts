@@ -23,6 +23,7 @@ import {
 import {
   appendResponse,
   assertStreamPath,
+  badPathSegment,
   preflightResponse,
   readAppendRequest,
   withStreamHeaders,
@@ -76,9 +77,7 @@ export async function routeStreamRequest(
     // A stream's path, decoded (p%2F..%2Fq is p/../q); the registry parses its own (ids, and
     // stream paths encoded whole in one segment).
     if (!registry) assertStreamPath(path);
-    else if (
-      path.split("/").some((segment) => segment === "" || segment === "." || segment === "..")
-    )
+    else if (badPathSegment(path) !== undefined)
       throw new NotFoundError(
         "invalid_stream_path",
         `"${url.pathname.slice(0, 100)}" is not a subscription URL; see docs/streams.md`,

@@ -30,7 +30,7 @@ export type {
   StreamPeers,
 } from "./stream-context.ts";
 export { InvalidOffsetError, StreamNotFoundError } from "./stream-errors.ts";
-export { assertStreamPath } from "./stream-path.ts";
+export { assertStreamPath, badPathSegment } from "./stream-path.ts";
 export {
   authenticatesItself,
   parseRegistryPath,

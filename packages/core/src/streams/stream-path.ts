@@ -13,8 +13,7 @@ import { decodePathSegment } from "../http/path-segment.ts";
  */
 export function assertStreamPath(path: string): void {
   const decoded = decodePathSegment(path, "stream path");
-  const segments = decoded.split("/");
-  const bad = segments.find((segment) => segment === "" || segment === "." || segment === "..");
+  const bad = badPathSegment(decoded);
   if (bad === undefined) return;
   const which = bad === "" ? "an empty segment" : `a "${bad}" segment`;
   throw new BadRequestError(
@@ -22,4 +21,9 @@ export function assertStreamPath(path: string): void {
     `the stream path ${quoteInput(decoded)} has ${which} (percent-decoded); a stream path is names separated by /, none empty, "." or "..", since clients resolve those away; name the stream without them`,
     { details: { path: decoded.slice(0, 200) } },
   );
+}
+
+/** The first segment of `path` (split on `/`) that is empty, `.` or `..`, if any. */
+export function badPathSegment(path: string): string | undefined {
+  return path.split("/").find((segment) => segment === "" || segment === "." || segment === "..");
 }
