@@ -29,3 +29,15 @@ export function failedCalls(
 export function failDelegated(sql: SqlPort, runId: string, error: ErrorInfo): NewEvent[] {
   return failedCalls(runId, delegatedCalls(sql, runId), error);
 }
+
+/**
+ * The events of a run's abort: its calls still delegated fail (code `aborted`), then
+ * `run.aborted` with `reason`. One rule for the `abort` command and a start that ends the run.
+ */
+export function abortedRunEvents(sql: SqlPort, runId: string, reason: string): NewEvent[] {
+  const failed = failDelegated(sql, runId, {
+    code: "aborted",
+    message: `the run was aborted (${reason}) before the call answered`,
+  });
+  return [...failed, { kind: "run.aborted", runId, data: { reason } }];
+}

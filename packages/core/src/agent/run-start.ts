@@ -6,7 +6,7 @@ import type { SqlPort } from "../sql/port.ts";
 import type { RunTrace } from "../tracing/trace-sink.ts";
 import type { AppState } from "./app-state.ts";
 import type { AgentDefinition, RunExecutor } from "./define-agent.ts";
-import { failDelegated } from "./failed-calls.ts";
+import { abortedRunEvents, failDelegated } from "./failed-calls.ts";
 import { toolChoiceProblem } from "./model-options.ts";
 import { RUN_WAITS_FOR_CLIENT, RunActiveError } from "./run-errors.ts";
 import { ACTIVE, type StartInput } from "./session-runtime-options.ts";
@@ -99,7 +99,7 @@ export function decideStart(
           message: `run ${current.runId} was interrupted and then replaced by run ${runId} before the call answered`,
         })
       : active
-        ? endedRunAborted(
+        ? abortedRunEvents(
             c.sql,
             current.runId,
             input.ends?.reason ??
@@ -137,12 +137,3 @@ export function decideStart(
 const replacedReason = (runId: string) =>
   `replaced: run ${runId} answers its turn again (a regenerate or an edit)`;
 const endedReason = (runId: string) => `ended: run ${runId} started after it`;
-
-/** The abort of a replaced or ended run still going: its delegated calls fail, then `run.aborted`. */
-function endedRunAborted(sql: SqlPort, replaced: string, reason: string): NewEvent[] {
-  const failed = failDelegated(sql, replaced, {
-    code: "aborted",
-    message: `the run was aborted (${reason}) before the call answered`,
-  });
-  return [...failed, { kind: "run.aborted", runId: replaced, data: { reason } }];
-}

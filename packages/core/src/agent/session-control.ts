@@ -14,7 +14,7 @@ import type { SqlPort } from "../sql/port.ts";
 import type { DueWork } from "../triggers/due-work.ts";
 import type { AppState } from "./app-state.ts";
 import type { AgentDefinition } from "./define-agent.ts";
-import { failDelegated } from "./failed-calls.ts";
+import { abortedRunEvents, failDelegated } from "./failed-calls.ts";
 import {
   type ControlState,
   decideResume,
@@ -99,12 +99,8 @@ export class SessionControl {
   async abort(reason: string): Promise<void> {
     const { ledger, runs } = this.#o;
     const run = this.#activeRun("abort", ABORTABLE);
-    const failed = failDelegated(this.#o.sql, run.runId, {
-      code: "aborted",
-      message: `the run was aborted (${reason}) before the call answered`,
-    });
     const executor = runs.executorOf(run.runId);
-    ledger.append([...failed, { kind: "run.aborted", runId: run.runId, data: { reason } }], () =>
+    ledger.append(abortedRunEvents(this.#o.sql, run.runId, reason), () =>
       runs.aborted(run.runId, executor),
     );
     this.#o.driver.abortInFlight(run.runId);
