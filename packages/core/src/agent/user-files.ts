@@ -133,6 +133,21 @@ export function toUserFiles(parts: readonly UserFileInput[]): UserFile[] {
   });
 }
 
+/**
+ * A recorded file as the input part it was checked from (toUserFiles gives it back): what a start
+ * that carries a recorded message again (a chat's regenerate) hands in. An https image recorded
+ * without a type (`image/*`) is an `ImagePart` without `mediaType`.
+ */
+export function toUserFileInput(file: UserFile): UserFileInput {
+  if (file.mediaType === "image/*") return { type: "image", image: file.url };
+  return {
+    type: "file",
+    data: file.url,
+    mediaType: file.mediaType,
+    ...(file.filename !== undefined ? { filename: file.filename } : {}),
+  };
+}
+
 /** A recorded file as the provider-spec prompt part (invariant 3). */
 export function toPromptFile(file: UserFile): LanguageModelV4FilePart {
   const base64 = fileBase64(file);
