@@ -63,6 +63,32 @@ describe("AG-UI user messages with media parts (HttpAgent)", () => {
     });
   });
 
+  it("MESSAGES_SNAPSHOT gives the user message back with its media parts, as AG-UI content parts", async () => {
+    const s = session("chatty");
+    const content: Extract<Message, { role: "user" }>["content"] = [
+      { type: "text", text: "What are these?" },
+      { type: "image", source: { type: "data", value: PNG, mimeType: "image/png" } },
+      {
+        type: "document",
+        source: { type: "url", value: "https://example.com/a.pdf", mimeType: "application/pdf" },
+      },
+    ];
+    const a = agent(s, [{ id: "u1", role: "user", content }]);
+    await a.runAgent();
+    await s.waitFor(isTerminal);
+    // HttpAgent keeps only what the snapshot lists: the user's own parts must be in it.
+    const user = a.messages.find((m) => m.role === "user");
+    expect(user?.content).toEqual(content);
+    // A later run's snapshot lists that message the same way.
+    const next = agent(s, [...a.messages, { id: "u2", role: "user", content: "and now?" }]);
+    await next.runAgent();
+    await s.waitFor(isTerminal);
+    expect(next.messages.filter((m) => m.role === "user").map((m) => m.content)).toEqual([
+      content,
+      "and now?",
+    ]);
+  });
+
   it("a start refusal names the RunAgentInput's fields, not the start's, and starts nothing", async () => {
     const s = session("chatty");
     const cases: [Message["content"], { path: string; message: RegExp }][] = [

@@ -277,6 +277,44 @@ describe("attack: chat turns", () => {
     });
   });
 
+  it("regenerate() of a run resumed with a message keeps the first message's files: the new run and a reload see them as the original did", async () => {
+    const s = session("probe");
+    const a = await tab(s);
+    probe.close("slow_echo");
+    const file = { type: "file", mediaType: "image/png", url: PNG } as const;
+    const first = a.sendMessage({ text: "go", files: [file] });
+    await s.waitFor((e) => e.kind === "tool.started");
+    await s.post("interrupt", {});
+    probe.open("slow_echo");
+    await first;
+    await s.waitFor((e) => e.kind === "run.interrupted");
+    expect(
+      (await s.post("resume", { mode: "with_message", message: "and also this" })).status,
+    ).toBe(202);
+    await s.waitFor((e) => e.kind === "run.completed");
+    const userParts = async () =>
+      (await s.messages()).filter((m) => m.role === "user").map((m) => m.parts);
+    const original = await userParts();
+    expect(original).toEqual([
+      [{ type: "text", text: "go" }, file],
+      [{ type: "text", text: "and also this" }],
+    ]);
+
+    const b = await tab(s, await history(s));
+    await b.regenerate();
+    expect(b.error?.message).toBeUndefined();
+    const [, again] = await starts(s);
+    // What the new run starts from (its prompt is built from these messages), and what a reload shows.
+    expect(again?.kind === "run.started" && again.data.input.messages?.[0]).toEqual({
+      role: "user",
+      content: "go",
+      files: [file],
+    });
+    expect(await userParts()).toEqual(original);
+    const reloaded = (await history(s)).filter((m) => m.role === "user");
+    expect(reloaded[0]?.parts).toContainEqual(expect.objectContaining(file));
+  });
+
   it("an edit POST sent again (retried by a proxy) while its run goes gets that run's stream: no second run, nothing aborted", async () => {
     const s = session("probe");
     const a = await tab(s);

@@ -75,6 +75,7 @@ export type {
   ToolChoice,
 } from "./agent/model-options.ts";
 export { DEFAULT_MODEL_TIMEOUTS, type ModelTimeouts } from "./agent/model-timeouts.ts";
+export type { PriorMessageInput } from "./agent/prior-messages.ts";
 export type { ResumeCheck } from "./agent/run-control.ts";
 export { idempotencyKey, RUN_STEP_KIND } from "./agent/run-driver.ts";
 export {

@@ -51,3 +51,80 @@ describe("stream paths", () => {
     }
   });
 });
+
+/**
+ * The same rule where a stream path arrives in a header or a body: a fork's source
+ * (`Stream-Forked-From`, PROTOCOL.md 4.2: an invalid header is a 400) and the subscription APIs'
+ * stream lists (PROTOCOL.md 6.2, 6.4: `streams`, `wake_stream`, `DELETE .../streams/:path`).
+ */
+describe("stream paths in headers and bodies", () => {
+  const authorized = async (path: string, init: RequestInit = {}) => {
+    const token = await mintStreamToken(env.AUTH_SECRET, { prefix: "" });
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${token}`);
+    return SELF.fetch(`${BASE}${path}`, { ...init, headers });
+  };
+  const expectBadPath = async (response: Response, segment: string) => {
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect([response.status, error.code]).toEqual([400, "invalid_stream_path"]);
+    expect(error.message).toContain(segment);
+  };
+
+  it("a fork whose Stream-Forked-From has an empty, . or .. segment is a 400 naming it, and no fork is made", async () => {
+    const stamp = Date.now();
+    const source = `src${stamp}`;
+    const created = await authorized(source, {
+      method: "PUT",
+      headers: { "content-type": "text/plain" },
+      body: "hello",
+    });
+    expect(created.status).toBe(201);
+    for (const [from, segment] of [
+      [`/v1/stream/${source}/../${source}`, '".."'],
+      [`${source}/./x`, '"."'],
+      [`${source}%2F..%2F${source}`, '".."'],
+      [`/v1/stream/${source}//x`, "empty"],
+    ] as const) {
+      const fork = `fork${stamp}-${segment.length}-${from.length}`;
+      const response = await authorized(fork, {
+        method: "PUT",
+        headers: { "content-type": "text/plain", "stream-forked-from": from },
+      });
+      await expectBadPath(response, segment);
+      expect(await exists(fork)).toBe(false);
+    }
+  });
+
+  it("a subscription whose streams or wake_stream hold such a path is a 400 naming it, and changes nothing", async () => {
+    const id = `paths-${Date.now()}`;
+    const put = (body: unknown) =>
+      authorized(`__ds/subscriptions/${id}`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    await expectBadPath(
+      await put({ type: "pull-wake", wake_stream: "w", streams: ["a/../b"] }),
+      '".."',
+    );
+    await expectBadPath(
+      await put({ type: "pull-wake", wake_stream: "w/./x", streams: ["a"] }),
+      '"."',
+    );
+    expect((await authorized(`__ds/subscriptions/${id}`)).status).toBe(404);
+
+    expect((await put({ type: "pull-wake", wake_stream: "w", streams: ["a"] })).status).toBe(201);
+    const before = await (await authorized(`__ds/subscriptions/${id}`)).json();
+    const add = await authorized(`__ds/subscriptions/${id}/streams`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ streams: ["b", "c//d"] }),
+    });
+    await expectBadPath(add, "empty");
+    const remove = await authorized(`__ds/subscriptions/${id}/streams/a%2F..%2Fb`, {
+      method: "DELETE",
+    });
+    await expectBadPath(remove, '".."');
+    expect(await (await authorized(`__ds/subscriptions/${id}`)).json()).toEqual(before);
+  });
+});

@@ -1,9 +1,10 @@
 import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
-import type { JsonValue, NewEvent, PriorMessage } from "../ledger/events.ts";
+import type { JsonValue, NewEvent } from "../ledger/events.ts";
 import type { Checkpoint } from "../ledger/projections/checkpoints.ts";
 import type { RunRecord } from "../ledger/projections/runs.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import { failedCalls } from "./failed-calls.ts";
+import { type PriorMessageInput, toPriorMessages } from "./prior-messages.ts";
 
 /**
  * Run control decisions: what a resume or a retry writes, or why it is refused.
@@ -23,7 +24,7 @@ export interface ResumeRequest {
   readonly mode?: "continue" | "with_message" | "from_checkpoint";
   readonly message?: string;
   /** Added to the conversation before `message` (modes `with_message`, `from_checkpoint`). */
-  readonly messages?: readonly PriorMessage[];
+  readonly messages?: readonly PriorMessageInput[];
   readonly checkpoint?: string;
   readonly approvals?: readonly Decision[];
 }
@@ -98,7 +99,7 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
       { details: { runId: run.runId, pending: ids } },
     );
   }
-  const messages = request.messages?.length ? [...request.messages] : undefined;
+  const messages = request.messages?.length ? toPriorMessages(request.messages) : undefined;
   if (mode === "from_checkpoint") {
     const checkpoint = requireCheckpoint(state, run, request.checkpoint);
     return [

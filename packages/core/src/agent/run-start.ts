@@ -8,6 +8,7 @@ import type { AppState } from "./app-state.ts";
 import type { AgentDefinition, RunExecutor } from "./define-agent.ts";
 import { abortedRunEvents, failDelegated } from "./failed-calls.ts";
 import { toolChoiceProblem } from "./model-options.ts";
+import { toPriorMessages } from "./prior-messages.ts";
 import { RUN_WAITS_FOR_CLIENT, RunActiveError } from "./run-errors.ts";
 import { ACTIVE, type StartInput } from "./session-runtime-options.ts";
 import { toUserFiles } from "./user-files.ts";
@@ -114,7 +115,7 @@ export function decideStart(
       input: {
         message: input.message,
         ...(input.files?.length ? { files: toUserFiles(input.files) } : {}),
-        ...(input.messages?.length ? { messages: [...input.messages] } : {}),
+        ...(input.messages?.length ? { messages: toPriorMessages(input.messages) } : {}),
       },
       ...(input.modelOptions ? { modelOptions: input.modelOptions } : {}),
       ...(executor === "workflow" ? { executor } : {}),

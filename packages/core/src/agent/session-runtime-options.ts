@@ -6,7 +6,7 @@ import type { AnyProjection } from "../app-events/define-projection.ts";
 import type { AnySubscription } from "../app-events/subscriptions.ts";
 import type { Clock } from "../clock.ts";
 import type { SessionHooks } from "../http/hooks.ts";
-import type { JsonValue, PriorMessage } from "../ledger/events.ts";
+import type { JsonValue } from "../ledger/events.ts";
 import type { Projection } from "../ledger/projection.ts";
 import type { RunStatus } from "../ledger/projections/runs.ts";
 import type { Logger } from "../logger.ts";
@@ -21,6 +21,7 @@ import type { AgentDefinition } from "./define-agent.ts";
 import type { FaultInjector } from "./faults.ts";
 import type { IdlePromptCaches } from "./idle-prompt-caches.ts";
 import type { ModelOptions } from "./model-options.ts";
+import type { PriorMessageInput } from "./prior-messages.ts";
 import type { SubagentPort } from "./subagents.ts";
 import type { UserFileInput } from "./user-files.ts";
 import type { ToolWorkflowExecutor, ToolWorkflowPort } from "./workflow-calls.ts";
@@ -202,7 +203,7 @@ export interface StartInput {
   /** The application state to start from: a `state.updated` just before `run.started`. */
   readonly state?: unknown;
   /** Earlier conversation placed before the message. */
-  readonly messages?: readonly PriorMessage[];
+  readonly messages?: readonly PriorMessageInput[];
   /** What drives the run: default the agent's `executor`, else "alarm". */
   readonly executor?: "alarm" | "workflow";
   /** The app's own data about the run, recorded in `run.started`. */

@@ -133,9 +133,24 @@ export function toUserFiles(parts: readonly UserFileInput[]): UserFile[] {
   });
 }
 
+/**
+ * A recorded file as the input part it was checked from (toUserFiles gives it back): what a start
+ * that carries a recorded message again (a chat's regenerate) hands in. An https image recorded
+ * without a type (`image/*`) is an `ImagePart` without `mediaType`.
+ */
+export function toUserFileInput(file: UserFile): UserFileInput {
+  if (file.mediaType === "image/*") return { type: "image", image: file.url };
+  return {
+    type: "file",
+    data: file.url,
+    mediaType: file.mediaType,
+    ...(file.filename !== undefined ? { filename: file.filename } : {}),
+  };
+}
+
 /** A recorded file as the provider-spec prompt part (invariant 3). */
 export function toPromptFile(file: UserFile): LanguageModelV4FilePart {
-  const base64 = file.url.startsWith("data:") ? file.url.slice(file.url.indexOf(",") + 1) : null;
+  const base64 = fileBase64(file);
   return {
     type: "file",
     mediaType: file.mediaType,
@@ -143,6 +158,11 @@ export function toPromptFile(file: UserFile): LanguageModelV4FilePart {
       base64 === null ? { type: "url", url: new URL(file.url) } : { type: "data", data: base64 },
     ...(file.filename !== undefined ? { filename: file.filename } : {}),
   };
+}
+
+/** A recorded file's bytes as base64 when its URL is a data URL (checked base64); null for an https URL. */
+export function fileBase64(file: UserFile): string | null {
+  return file.url.startsWith("data:") ? file.url.slice(file.url.indexOf(",") + 1) : null;
 }
 
 function dataUrlType(url: string): string | undefined {

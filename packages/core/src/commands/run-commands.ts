@@ -13,13 +13,24 @@ import { defineCommand } from "./command.ts";
 const json: z.ZodMiniType<unknown> = jsonValue;
 export const reasonInput = z.object({ reason: z.optional(text(0, 1000)) });
 
-/** Earlier conversation a client hands in: text messages of the user or the assistant. */
+/**
+ * Earlier conversation a client hands in: messages of the user or the assistant, a user message
+ * with its files (as a start's `files`: agent/prior-messages.ts).
+ */
 export const priorMessagesInput = z
   .array(
-    z.object({
-      role: z.enum(["user", "assistant"]),
-      content: text(1, LIMITS.maxMessageChars),
-    }),
+    z
+      .object({
+        role: z.enum(["user", "assistant"]),
+        content: text(1, LIMITS.maxMessageChars),
+        files: z.optional(userFilesSchema),
+      })
+      .check(
+        z.refine((m) => m.role === "user" || !m.files?.length, {
+          message: "files belong to user messages; an assistant message is text",
+          path: ["files"],
+        }),
+      ),
   )
   .check(z.maxLength(LIMITS.maxPriorMessages));
 

@@ -57,10 +57,14 @@ export type StateSource =
   | { readonly source: "tool"; readonly step: number; readonly callId: string }
   | { readonly source: "restore"; readonly checkpoint: number };
 
-/** A message of earlier conversation a client hands in (a start's history, a resume's additions). */
+/**
+ * A message of earlier conversation a client hands in (a start's history, a resume's additions),
+ * as recorded: a user message's files as `FileUIPart`s (agent/user-files.ts), after its text.
+ */
 export interface PriorMessage {
   readonly role: "user" | "assistant";
   readonly content: string;
+  readonly files?: UserFile[];
 }
 
 export interface EventPayloads {

@@ -219,6 +219,42 @@ describe("bad inputs", () => {
   });
 });
 
+describe("stream paths in the in-memory server", () => {
+  it("a path with an empty, . or .. segment is a 400 naming it, in the URL or in Stream-Forked-From, and creates nothing", async () => {
+    const s = server();
+    const text = { "content-type": "text/plain" };
+    for (const [path, segment] of [
+      ["p%2F..%2Fq", '".."'],
+      ["p%2F.%2Fq", '"."'],
+      ["p//q", "empty"],
+      ["p/", "empty"],
+    ] as const) {
+      const response = await call(s, path, { method: "PUT", headers: text });
+      expect([path, response.status, await errorCode(response.clone())]).toEqual([
+        path,
+        400,
+        "invalid_stream_path",
+      ]);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+        segment,
+      );
+    }
+    await call(s, "src", { method: "PUT", headers: text, body: "hello" });
+    for (const from of ["/v1/stream/src/../src", "src%2F.%2Fx", "src//x"]) {
+      const response = await call(s, "fork", {
+        method: "PUT",
+        headers: { ...text, "stream-forked-from": from },
+      });
+      expect([from, response.status, await errorCode(response)]).toEqual([
+        from,
+        400,
+        "invalid_stream_path",
+      ]);
+      expect((await call(s, "fork", { method: "HEAD" })).status).toBe(404);
+    }
+  });
+});
+
 describe("the __ds registry's bad paths", () => {
   it("malformed percent-encoding in a subscription id or stream path is a 400, not a thrown URIError", () => {
     for (const rest of [

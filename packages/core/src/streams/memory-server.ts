@@ -2,13 +2,16 @@
  * An in-memory Durable Streams server: every stream is a `MemoryStreamStore`, forks reach
  * their source in process. For Node unit tests and local tools; no persistence.
  */
+import { errorResponse } from "../http/error-response.ts";
 import { consoleLogger, type Logger } from "../logger.ts";
 import { grantFork, readInherited } from "./fork-source.ts";
 import { handleStreamRequest } from "./handler.ts";
+import { withStreamHeaders } from "./http-headers.ts";
 import { releaseForkReference } from "./lifecycle.ts";
 import { MemoryStreamStore } from "./memory-store.ts";
 import { PRODUCTION_READ_OPTIONS } from "./read/read-source.ts";
 import type { StreamConfig, StreamContext, StreamPeers } from "./stream-context.ts";
+import { assertStreamPath } from "./stream-path.ts";
 import { Waiters } from "./waiters.ts";
 import { GroupCommit } from "./write/group-commit.ts";
 
@@ -47,11 +50,18 @@ export class MemoryStreamServer {
   }
 
   /** Serve a request whose path starts with the stream root. */
-  fetch(request: Request): Promise<Response> {
+  async fetch(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname.slice(this.config.streamRoot.length);
-    return handleStreamRequest(request, this.context(path), (error) =>
-      this.logger.error("stream request failed", { error: String(error) }),
-    );
+    const onInternal = (error: unknown) =>
+      this.logger.error("stream request failed", { error: String(error) });
+    if (request.method !== "OPTIONS") {
+      try {
+        assertStreamPath(path);
+      } catch (error) {
+        return withStreamHeaders(errorResponse(error, onInternal), request);
+      }
+    }
+    return handleStreamRequest(request, this.context(path), onInternal);
   }
 
   context(path: string): StreamContext {

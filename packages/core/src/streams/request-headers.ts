@@ -2,6 +2,7 @@
 import { H, isTrueHeader } from "./protocol-headers.ts";
 import type { ProducerTuple } from "./store.ts";
 import { InvalidHeaderError } from "./stream-errors.ts";
+import { assertStreamPath } from "./stream-path.ts";
 
 const STRICT_UINT = /^(0|[1-9]\d*)$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -83,6 +84,7 @@ export function parseFork(headers: Headers, streamRoot: string): ForkRequest | n
     ? from.slice(streamRoot.length)
     : from.replace(/^\/+/, "");
   if (sourcePath === "") throw new InvalidHeaderError("Stream-Forked-From", "names no stream");
+  assertStreamPath(sourcePath, "Stream-Forked-From");
   return {
     sourcePath,
     offset,

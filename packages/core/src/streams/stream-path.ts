@@ -10,16 +10,24 @@ import { decodePathSegment } from "../http/path-segment.ts";
  * stream's alias; PROTOCOL.md 12 asks servers to refuse path traversal. Malformed
  * percent-encoding is a 400 `invalid_path` (`decodePathSegment`); a bad segment a 400
  * `invalid_stream_path` that names it.
+ *
+ * Every place a stream path enters calls it: the request URL (the Worker's route, the in-memory
+ * server), a fork's `Stream-Forked-From`, and the subscription APIs' `streams`, `wake_stream`
+ * and `DELETE .../streams/:path`. `where` names the header or field the path came in, when it
+ * is not the URL.
  */
-export function assertStreamPath(path: string): void {
-  const decoded = decodePathSegment(path, "stream path");
+export function assertStreamPath(path: string, where?: string): void {
+  const decoded = decodePathSegment(
+    path,
+    where === undefined ? "stream path" : `stream path in ${where}`,
+  );
   const bad = badPathSegment(decoded);
   if (bad === undefined) return;
   const which = bad === "" ? "an empty segment" : `a "${bad}" segment`;
   throw new BadRequestError(
     "invalid_stream_path",
-    `the stream path ${quoteInput(decoded)} has ${which} (percent-decoded); a stream path is names separated by /, none empty, "." or "..", since clients resolve those away; name the stream without them`,
-    { details: { path: decoded.slice(0, 200) } },
+    `${where === undefined ? "" : `${where}: `}the stream path ${quoteInput(decoded)} has ${which} (percent-decoded); a stream path is names separated by /, none empty, "." or "..", since clients resolve those away; name the stream without them`,
+    { details: { path: decoded.slice(0, 200), ...(where === undefined ? {} : { where }) } },
   );
 }
 

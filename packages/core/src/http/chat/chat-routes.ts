@@ -1,7 +1,7 @@
+import type { PriorMessageInput } from "../../agent/prior-messages.ts";
 import { RunActiveError } from "../../agent/run-errors.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
 import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
-import type { PriorMessage } from "../../ledger/events.ts";
 import { getRun, latestRun, type RunRecord } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
@@ -53,7 +53,7 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
   const { runtime, sql } = ctx;
   if (command.type === "answer") return answer(command, request, ctx);
   let replaces: string | undefined;
-  let prior: PriorMessage[] = [];
+  let prior: PriorMessageInput[] = [];
   let ends: { run: string; reason: string } | undefined;
   const latest = latestRun(sql);
   const active = latest?.status === "running" || latest?.status === "waiting";

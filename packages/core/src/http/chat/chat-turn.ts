@@ -1,6 +1,6 @@
-import { toUserFiles, type UserFileInput } from "../../agent/user-files.ts";
+import type { PriorMessageInput } from "../../agent/prior-messages.ts";
+import { toUserFileInput, toUserFiles, type UserFileInput } from "../../agent/user-files.ts";
 import { ConflictError } from "../../errors/http-errors.ts";
-import type { PriorMessage } from "../../ledger/events.ts";
 import type { Ledger } from "../../ledger/ledger.ts";
 import { listMessagesBefore, runUserMessages } from "../../ledger/projections/message-reads.ts";
 import { getRun, type RunRecord, shownRunsBefore } from "../../ledger/projections/runs.ts";
@@ -119,21 +119,30 @@ export function turnInProgress(latest: RunRecord, edit: boolean): ConflictError 
 /**
  * What run `latest` holds before the user message a regenerate or an edit of it acts on (the
  * one `turn` names by id, else its last): its earlier user messages and its answers between
- * them (a run resumed with a message), as a start's `messages` (text only, the newest
- * LIMITS.maxPriorMessages), so the run that replaces it keeps them where the client still
- * shows them.
+ * them (a run resumed with a message), as a start's `messages` (a user message with its files,
+ * the newest LIMITS.maxPriorMessages), so the run that replaces it keeps them, and the model
+ * sees them, as the client still shows them.
  */
-export function earlierInTurn(sql: SqlPort, latest: RunRecord, turn: ChatTurnRef): PriorMessage[] {
+export function earlierInTurn(
+  sql: SqlPort,
+  latest: RunRecord,
+  turn: ChatTurnRef,
+): PriorMessageInput[] {
   const users = runUserMessages(sql, latest.runId);
   const target = users.find((u) => u.id === turn.messageId) ?? users.at(-1);
   const first = users[0];
   if (!target || !first || target === first) return [];
-  const prior: PriorMessage[] = [];
+  const prior: PriorMessageInput[] = [];
   for (const m of listMessagesBefore(sql, target.index, LIMITS.maxPriorMessages)) {
     if (m.runId !== latest.runId || m.index < first.index || m.role === "tool") continue;
     const text = m.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+    const files = m.parts.flatMap((p) => (p.type === "file" ? [toUserFileInput(p)] : []));
     if (text.trim() !== "")
-      prior.push({ role: m.role, content: text.slice(0, LIMITS.maxMessageChars) });
+      prior.push({
+        role: m.role,
+        content: text.slice(0, LIMITS.maxMessageChars),
+        ...(files.length > 0 ? { files } : {}),
+      });
   }
   return prior;
 }

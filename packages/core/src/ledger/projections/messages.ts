@@ -239,7 +239,10 @@ function insertPrior(
   messages: readonly PriorMessage[] | undefined,
 ): void {
   messages?.forEach((m, i) => {
-    insert(sql, `m${event.seq}.${i}`, event, m.role, [{ type: "text", text: m.content }]);
+    insert(sql, `m${event.seq}.${i}`, event, m.role, [
+      { type: "text", text: m.content },
+      ...(m.files ?? []),
+    ]);
   });
 }
 

@@ -9,6 +9,7 @@ import { readOptionalJson } from "../../http/read-json.ts";
 import { consoleLogger, type Logger } from "../../logger.ts";
 import { withStreamHeaders } from "../http-headers.ts";
 import { ZERO_OFFSET } from "../offsets.ts";
+import { assertStreamPath } from "../stream-path.ts";
 import { matchGlob } from "./glob.ts";
 import { RegistryKeys } from "./registry-keys.ts";
 import { parseRegistryPath } from "./registry-path.ts";
@@ -21,6 +22,7 @@ import {
   type SubscriptionEffects,
   type SubscriptionStorage,
   sameConfig,
+  streamPaths,
 } from "./subscription-types.ts";
 import { authorizeSettle, type SettleAction } from "./wake-auth.ts";
 import { hasPending, randomId, streamsView, WakeEngine } from "./wake-engine.ts";
@@ -132,6 +134,7 @@ export class SubscriptionRegistry {
     if (action === "streams" && request.method === "POST")
       return this.addStreams(id, await readJson(request));
     if (action === "streams" && request.method === "DELETE" && route.streamPath !== undefined) {
+      assertStreamPath(route.streamPath, "DELETE .../streams/:path");
       return this.removeStream(id, route.streamPath);
     }
     if (action === "claim" && request.method === "POST")
@@ -194,8 +197,9 @@ export class SubscriptionRegistry {
     const streams = (body as { streams?: unknown }).streams;
     if (!Array.isArray(streams))
       throw new BadRequestError("INVALID_SUBSCRIPTION", 'send {"streams": ["path", ...]}');
+    const paths = streamPaths(streams, "streams");
     const links = { ...sub.links };
-    for (const path of streams.filter((s): s is string => typeof s === "string")) {
+    for (const path of paths) {
       const link = links[path];
       if (link !== undefined) links[path] = { ...link, explicit: true };
       else {
@@ -209,7 +213,7 @@ export class SubscriptionRegistry {
       links,
       config: {
         ...current.config,
-        streams: [...new Set([...current.config.streams, ...streams])].sort(),
+        streams: [...new Set([...current.config.streams, ...paths])].sort(),
       },
     });
     return new Response(null, { status: 204 });

@@ -1,5 +1,6 @@
 /** Subscriptions (PROTOCOL.md 6-7): configuration, durable state, and the ports they use. */
 import { BadRequestError } from "../../errors/http-errors.ts";
+import { assertStreamPath } from "../stream-path.ts";
 import { validateWebhookUrl } from "./webhook-url.ts";
 
 export interface SubscriptionConfig {
@@ -79,9 +80,7 @@ export function parseSubscriptionConfig(body: unknown): SubscriptionConfig {
   if (b.type !== "webhook" && b.type !== "pull-wake")
     throw invalid('type must be "webhook" or "pull-wake"');
   const pattern = typeof b.pattern === "string" && b.pattern !== "" ? b.pattern : null;
-  const streams = Array.isArray(b.streams)
-    ? [...new Set(b.streams.filter((s): s is string => typeof s === "string"))].sort()
-    : [];
+  const streams = Array.isArray(b.streams) ? streamPaths(b.streams, "streams") : [];
   if (pattern === null && streams.length === 0)
     throw invalid("give a pattern, a streams[] list, or both");
   const lease = b.lease_ttl_ms === undefined ? 30_000 : Number(b.lease_ttl_ms);
@@ -97,12 +96,24 @@ export function parseSubscriptionConfig(body: unknown): SubscriptionConfig {
       : null;
   if (b.type === "pull-wake" && wakeStream === null)
     throw invalid("pull-wake subscriptions need wake_stream, the stream that receives wake events");
+  if (wakeStream !== null) assertStreamPath(wakeStream, "wake_stream");
   const description = typeof b.description === "string" ? b.description : null;
   return { type: b.type, pattern, streams, webhookUrl, wakeStream, leaseTtlMs: lease, description };
 }
 
 export function sameConfig(a: SubscriptionConfig, b: SubscriptionConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The string entries of a body's stream list, each a stream path (assertStreamPath), deduplicated and sorted. */
+export function streamPaths(list: readonly unknown[], field: string): string[] {
+  const paths = new Set<string>();
+  for (const [i, path] of list.entries()) {
+    if (typeof path !== "string") continue;
+    assertStreamPath(path, `${field}[${i}]`);
+    paths.add(path);
+  }
+  return [...paths].sort();
 }
 
 function invalid(message: string): BadRequestError {
