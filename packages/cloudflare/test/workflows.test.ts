@@ -235,25 +235,32 @@ describe("tool Workflows: creating again, and reports that never arrive", () => 
     expect(probe.executions(`crunch:${call.idempotencyKey}`)).toBe(1);
   });
 
-  it("toolWorkflowPort: a create that throws for an id that exists is a success; otherwise it throws", async () => {
+  it("toolWorkflowPort: a create that throws for an id that exists is a success that wakes it unless it finished; otherwise it throws", async () => {
     const params = {} as ToolWorkflowParams;
-    const binding = (found: boolean) => ({
+    const woken: string[] = [];
+    const binding = (status: string | undefined) => ({
       TOOL_WORKFLOW: {
         create: async () => {
           throw new Error("instance.already_exists");
         },
         get: async (id: string) => {
-          if (!found) throw new Error(`instance ${id} not found`);
-          return { id };
+          if (status === undefined) throw new Error(`instance ${id} not found`);
+          return {
+            id,
+            status: async () => ({ status }),
+            sendEvent: async ({ type }: { type: string }) => void woken.push(`${status} ${type}`),
+            restart: async () => void woken.push(`${status} restarted`),
+          };
         },
       },
     });
-    await expect(
-      toolWorkflowPort(binding(true), "TOOL_WORKFLOW").create("tool-1", params),
-    ).resolves.toBeUndefined();
-    await expect(
-      toolWorkflowPort(binding(false), "TOOL_WORKFLOW").create("tool-1", params),
-    ).rejects.toThrow("instance.already_exists");
+    const create = (status: string | undefined) =>
+      toolWorkflowPort(binding(status), "TOOL_WORKFLOW").create("tool-1", params);
+    for (const status of ["running", "waiting", "complete", "errored", "terminated"])
+      await expect(create(status)).resolves.toBeUndefined();
+    // Only the instances that have not finished are woken; none is restarted (execute would run again).
+    expect(woken).toEqual(["running wake", "waiting wake"]);
+    await expect(create(undefined)).rejects.toThrow("instance.already_exists");
   });
 
   it("a report that never reaches the session: the session's check records the instance's output", async () => {
