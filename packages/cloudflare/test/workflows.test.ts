@@ -177,6 +177,47 @@ describe("tools on Cloudflare Workflows", () => {
   });
 });
 
+describe("an interrupt while a tool's Workflow instance runs (a pause: the call keeps its result)", () => {
+  it("the result that arrives while the run is interrupted is recorded, and the resumed run continues with it", async () => {
+    const workflows = await watchInstances();
+    const { s } = await crunchExecuting();
+    expect((await s.post("interrupt", { reason: "pause" })).ok).toBe(true);
+    await s.waitFor((e) => e.kind === "run.interrupted", 20_000);
+    probe.open("crunch");
+    await (await workflows.get())[0]?.waitForStatus("complete");
+    await s.waitFor((e) => e.kind === "tool.completed", 20_000);
+
+    expect((await s.post("resume", { mode: "continue" })).ok).toBe(true);
+    const end = await s.waitFor(ended, 20_000);
+    const events = await s.events();
+    expect(events.filter((e) => e.kind === "tool.failed")).toEqual([]);
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(end).toMatchObject({
+      kind: "run.completed",
+      data: { output: 'Answer: [{"total":42}]' },
+    });
+  });
+
+  it("resumed before the instance answers: the run waits for it again and ends with its result", async () => {
+    const workflows = await watchInstances();
+    const { s, call } = await crunchExecuting();
+    expect((await s.post("interrupt", { reason: "pause" })).ok).toBe(true);
+    await s.waitFor((e) => e.kind === "run.interrupted", 20_000);
+    expect((await s.post("resume", { mode: "continue" })).ok).toBe(true);
+    await s.waitFor((e) => e.kind === "run.resumed", 20_000);
+    probe.open("crunch");
+    const end = await s.waitFor(ended, 20_000);
+    const events = await s.events();
+    expect(events.filter((e) => e.kind === "tool.failed")).toEqual([]);
+    expect(end).toMatchObject({
+      kind: "run.completed",
+      data: { output: 'Answer: [{"total":42}]' },
+    });
+    expect(await workflows.get()).toHaveLength(1);
+    expect(probe.executions(`crunch:${call.idempotencyKey}`)).toBe(1);
+  });
+});
+
 describe("tool Workflows: creating again, and reports that never arrive", () => {
   it("a second create of the same call's instance (a redrive) succeeds: one instance, one tool.completed", async () => {
     const workflows = await watchInstances();
@@ -194,25 +235,32 @@ describe("tool Workflows: creating again, and reports that never arrive", () => 
     expect(probe.executions(`crunch:${call.idempotencyKey}`)).toBe(1);
   });
 
-  it("toolWorkflowPort: a create that throws for an id that exists is a success; otherwise it throws", async () => {
+  it("toolWorkflowPort: a create that throws for an id that exists is a success that wakes it unless it finished; otherwise it throws", async () => {
     const params = {} as ToolWorkflowParams;
-    const binding = (found: boolean) => ({
+    const woken: string[] = [];
+    const binding = (status: string | undefined) => ({
       TOOL_WORKFLOW: {
         create: async () => {
           throw new Error("instance.already_exists");
         },
         get: async (id: string) => {
-          if (!found) throw new Error(`instance ${id} not found`);
-          return { id };
+          if (status === undefined) throw new Error(`instance ${id} not found`);
+          return {
+            id,
+            status: async () => ({ status }),
+            sendEvent: async ({ type }: { type: string }) => void woken.push(`${status} ${type}`),
+            restart: async () => void woken.push(`${status} restarted`),
+          };
         },
       },
     });
-    await expect(
-      toolWorkflowPort(binding(true), "TOOL_WORKFLOW").create("tool-1", params),
-    ).resolves.toBeUndefined();
-    await expect(
-      toolWorkflowPort(binding(false), "TOOL_WORKFLOW").create("tool-1", params),
-    ).rejects.toThrow("instance.already_exists");
+    const create = (status: string | undefined) =>
+      toolWorkflowPort(binding(status), "TOOL_WORKFLOW").create("tool-1", params);
+    for (const status of ["running", "waiting", "complete", "errored", "terminated"])
+      await expect(create(status)).resolves.toBeUndefined();
+    // Only the instances that have not finished are woken; none is restarted (execute would run again).
+    expect(woken).toEqual(["running wake", "waiting wake"]);
+    await expect(create(undefined)).rejects.toThrow("instance.already_exists");
   });
 
   it("a report that never reaches the session: the session's check records the instance's output", async () => {

@@ -303,6 +303,29 @@ describe("a workflow call never waits forever", () => {
     expect(dueKinds(s)).toEqual([]);
   });
 
+  it("a check that finds the instance not finished wakes it through its create (a stalled instance goes on); a finished one is not woken", async () => {
+    const { port, created, instance } = recordingPort();
+    const s = createTestSession(agent, { workflows: port, workflowCheckMs: CHECK_MS });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(created).toHaveLength(1);
+    for (const status of ["running", "waiting", "queued"]) {
+      instance.status = { status };
+      s.clock.advance(CHECK_MS);
+      await s.drain();
+    }
+    // The create of the call's own instance, then one wake per check, all of the same instance.
+    expect(created.map((c) => c.id)).toEqual(Array(4).fill(created[0]?.id));
+    expect(latestRun(s.sql)?.status).toBe("waiting");
+    instance.status = { status: "complete", output: { type: "completed", result: 42 } };
+    s.clock.advance(CHECK_MS);
+    await s.drain();
+    expect(created).toHaveLength(4);
+    const events = s.runtime.ledger.read(0, 1000);
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+  });
+
   it("an errored or terminated instance fails the call with workflow_failed and its error", async () => {
     for (const status of ["errored", "terminated"]) {
       const { port, instance } = recordingPort();

@@ -1,6 +1,5 @@
-import { type AgentWorkflowParams, type AgentWorkflowPort, WAKE_EVENT } from "@durable-agents/core";
-
-const FINISHED = new Set(["complete", "errored", "terminated"]);
+import type { AgentWorkflowParams, AgentWorkflowPort } from "@durable-agents/core";
+import { createOrWake, FINISHED, find, instanceStatus } from "./instance-wake.ts";
 
 /**
  * Creates, wakes and terminates runs' Workflow instances through the binding `binding`
@@ -20,19 +19,10 @@ export function agentWorkflowPort(
     async wake(instanceId, params) {
       const workflow = bound();
       if (!workflow) return { code: "workflows_unavailable", message: missing };
-      try {
-        await workflow.create({ id: instanceId, params });
-        return undefined;
-      } catch (error) {
-        // The id exists (a wake, or a redriven create): wake the instance, or restart it when
-        // it had finished (a failed run retried). Not there: the create's error was transient.
-        const instance = await find(workflow, instanceId);
-        const status = instance && (await instance.status().catch(() => undefined))?.status;
-        if (!instance || status === undefined) throw error;
-        if (FINISHED.has(status)) await instance.restart();
-        else await instance.sendEvent({ type: WAKE_EVENT, payload: {} });
-        return undefined;
-      }
+      // A finished instance is restarted: a failed run retried.
+      if (await createOrWake(workflow, instanceId, params))
+        await (await workflow.get(instanceId)).restart();
+      return undefined;
     },
     async terminate(instanceId) {
       const workflow = bound();
@@ -49,20 +39,7 @@ export function agentWorkflowPort(
     async status(instanceId) {
       const workflow = bound();
       if (!workflow) throw new TypeError(missing);
-      const { status, output, error } = await (await workflow.get(instanceId)).status();
-      const message = typeof error === "string" ? error : error?.message;
-      return { status, output, ...(message === undefined ? {} : { error: { message } }) };
+      return instanceStatus(workflow, instanceId);
     },
   };
-}
-
-async function find(
-  workflow: Workflow<AgentWorkflowParams>,
-  id: string,
-): Promise<WorkflowInstance | undefined> {
-  try {
-    return await workflow.get(id);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,11 +1,14 @@
 import type { ToolWorkflowParams, ToolWorkflowPort } from "@durable-agents/core";
+import { createOrWake, instanceStatus } from "./instance-wake.ts";
 
 /**
  * Creates tool Workflow instances through the binding `binding`, and reads their status
  * for the session's check. Without the binding it says so (`unavailable`), and a call fails
  * at its start with that. The id is deterministic, so a create that finds the instance
- * already there (a redrive after a crash) is a success. Any other throw is transient: the
- * outbox retries, and fails the call once its retries are spent.
+ * already there (a redrive after a crash, or the session's check of an instance that has not
+ * finished) is a success that wakes it, as a run's instance is woken (instance-wake.ts): this
+ * is what gets a tool going again after a restart of `wrangler dev`. Any other throw is
+ * transient: the outbox retries, and fails the call once its retries are spent.
  */
 export function toolWorkflowPort(env: Record<string, unknown>, binding: string): ToolWorkflowPort {
   const missing = (tools: string) =>
@@ -18,28 +21,14 @@ export function toolWorkflowPort(env: Record<string, unknown>, binding: string):
     async create(instanceId, params) {
       const workflow = env[binding] as Workflow<ToolWorkflowParams> | undefined;
       if (!workflow) return { code, message: missing(`the ${params.tool} tool`) };
-      try {
-        await workflow.create({ id: instanceId, params });
-      } catch (error) {
-        if (!(await exists(workflow, instanceId))) throw error;
-      }
+      // A finished instance is left as it is: the session's check reads its outcome.
+      await createOrWake(workflow, instanceId, params);
       return undefined;
     },
     async status(instanceId) {
       const workflow = env[binding] as Workflow<ToolWorkflowParams> | undefined;
       if (!workflow) throw new TypeError(missing("workflow tools"));
-      const { status, output, error } = await (await workflow.get(instanceId)).status();
-      const message = typeof error === "string" ? error : error?.message;
-      return { status, output, ...(message === undefined ? {} : { error: { message } }) };
+      return instanceStatus(workflow, instanceId);
     },
   };
-}
-
-async function exists(workflow: Workflow<ToolWorkflowParams>, id: string): Promise<boolean> {
-  try {
-    await workflow.get(id);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,7 @@
 import type { ErrorInfo, NewEvent } from "../ledger/events.ts";
 import { delegatedCalls } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
+import { isSubagentCall } from "./subagent-replies.ts";
 
 /** What names a call in its `tool.failed` event. */
 export interface CallRef {
@@ -40,4 +41,21 @@ export function abortedRunEvents(sql: SqlPort, runId: string, reason: string): N
     message: `the run was aborted (${reason}) before the call answered`,
   });
   return [...failed, { kind: "run.aborted", runId, data: { reason } }];
+}
+
+/**
+ * The events of an interrupt of a waiting run (an interrupt is a pause: it stops the work it
+ * can stop and keeps every result of work that goes on). A call handed to a sub-agent fails
+ * (code `interrupted`): the child's run is cancelled with it (subagent-replies.ts), so no
+ * answer will come. A call handed to a Workflow instance stays delegated: nothing stops the
+ * instance, so its result is recorded while the run is interrupted (workflow-calls.ts,
+ * `pendingCall`) and the resumed run goes on with it. Then `run.interrupted` with `reason`.
+ */
+export function interruptedRunEvents(sql: SqlPort, runId: string, reason: string): NewEvent[] {
+  const stopped = delegatedCalls(sql, runId).filter((c) => isSubagentCall(sql, c));
+  const failed = failedCalls(runId, stopped, {
+    code: "interrupted",
+    message: `the run was interrupted (${reason}) before the sub-agent answered; its run was cancelled`,
+  });
+  return [...failed, { kind: "run.interrupted", runId, data: { reason } }];
 }

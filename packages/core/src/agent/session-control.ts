@@ -14,7 +14,7 @@ import type { SqlPort } from "../sql/port.ts";
 import type { DueWork } from "../triggers/due-work.ts";
 import type { AppState } from "./app-state.ts";
 import type { AgentDefinition } from "./define-agent.ts";
-import { abortedRunEvents, failDelegated } from "./failed-calls.ts";
+import { abortedRunEvents, failDelegated, interruptedRunEvents } from "./failed-calls.ts";
 import {
   type ControlState,
   decideResume,
@@ -69,21 +69,17 @@ export class SessionControl {
   }
 
   /**
-   * Soft stop: durable request; the model call in flight is aborted and its partial answer
-   * kept. A waiting run is interrupted at once (its delegated calls fail with code
-   * `interrupted`), so a later resume goes on with those calls failed.
+   * Soft stop, a pause: durable request; the model call in flight is aborted and its partial
+   * answer kept. A waiting run is interrupted at once: its sub-agents' calls fail (code
+   * `interrupted`) and their runs are cancelled, while its Workflow tools' calls keep their
+   * results for the resume (failed-calls.ts, `interruptedRunEvents`).
    */
   async interrupt(reason: string): Promise<void> {
     const { ledger, driver, runs } = this.#o;
     const run = this.#activeRun("interrupt");
     if (run.status === "waiting") {
-      const failed = failDelegated(this.#o.sql, run.runId, {
-        code: "interrupted",
-        message: `the run was interrupted (${reason}) before the call answered`,
-      });
-      ledger.append(
-        [...failed, { kind: "run.interrupted", runId: run.runId, data: { reason } }],
-        () => runs.cancelStep(run.runId),
+      ledger.append(interruptedRunEvents(this.#o.sql, run.runId, reason), () =>
+        runs.cancelStep(run.runId),
       );
     } else if (!run.interruptRequested) {
       ledger.append([{ kind: "run.interrupt_requested", runId: run.runId, data: { reason } }]);

@@ -230,11 +230,12 @@ export class SessionRuntime {
   }
 
   /**
-   * Soft stop: durable request; the model call in flight is aborted and its partial answer kept.
-   * A waiting run is interrupted at once. Calls it delegated (a sub-agent's run, a Workflow)
-   * fail in the same append (code `interrupted`) and sub-agents working on them are cancelled
-   * (subagent-replies.ts), so a later resume goes on with those calls failed: the model sees
-   * the failures and may call again. 409 `no_active_run` without a running or waiting run.
+   * Soft stop, a pause: durable request; the model call in flight is aborted and its partial
+   * answer kept. A waiting run is interrupted at once. Calls it handed to sub-agents fail in the
+   * same append (code `interrupted`) and the sub-agents' runs are cancelled (subagent-replies.ts):
+   * the model sees the failures when resumed and may call again. Calls handed to a Workflow
+   * instance, which nothing stops, keep their results: recorded while the run is interrupted,
+   * taken by the resumed run. 409 `no_active_run` without a running or waiting run.
    */
   async interrupt(reason = DEFAULT_INTERRUPT_REASON): Promise<StatusView> {
     await this.#control.interrupt(reason);

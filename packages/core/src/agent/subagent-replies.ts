@@ -193,6 +193,21 @@ function cancelChildren(sql: SqlPort, event: LedgerEvent, run: RunRecord, ended:
   forgetCalls(sql, run.runId);
 }
 
+/** Whether the call (delegated) was handed to a sub-agent that still works on it. */
+export function isSubagentCall(
+  sql: SqlPort,
+  call: { readonly runId: string; readonly step: number; readonly callId: string },
+): boolean {
+  return (
+    sql.exec(
+      "SELECT 1 FROM subagent_calls WHERE run_id = ? AND step = ? AND call_id = ?",
+      call.runId,
+      call.step,
+      call.callId,
+    ).length > 0
+  );
+}
+
 function forgetCalls(sql: SqlPort, runId: string): void {
   sql.exec("DELETE FROM subagent_calls WHERE run_id = ?", runId);
 }

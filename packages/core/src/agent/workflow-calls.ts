@@ -69,6 +69,11 @@ export interface ToolWorkflowPort {
    * to add. A call is then failed at its start with it, and no `workflow.started` is written.
    */
   readonly unavailable?: ErrorInfo;
+  /**
+   * Creates the instance `instanceId` or, when it exists and has not finished, wakes it (the
+   * session's check calls it again for such an instance, workflow-check.ts invariant 3): a
+   * success either way. A finished instance is left as it is.
+   */
   create(instanceId: string, params: ToolWorkflowParams): Promise<ErrorInfo | undefined>;
   /** The status of an instance it created. Throws when the status cannot be read. */
   status(instanceId: string): Promise<ToolWorkflowStatus>;

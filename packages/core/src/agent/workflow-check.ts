@@ -29,16 +29,23 @@ export const toolWorkflowExecutor: ToolWorkflowExecutor = { handlers: workflowHa
 
 /**
  * The `workflow.check` rows: the session's reconciler for a call whose instance exists.
- * An instance reports its outcome itself, but that report can run out of retries; the
- * check reads the outcome from the instance's status instead, so the call never waits
- * forever.
+ * An instance reports its outcome itself, but that report can run out of retries, and an
+ * instance can stall; the check reads the outcome from the instance's status instead, and
+ * wakes an instance that has not finished, so the call never waits forever.
  *
  * Invariants:
  * 1. A check does nothing once the call is no longer pending (its result was recorded, or
  *    its run ended): it neither reads the status nor records anything.
  * 2. A finished instance yields exactly one outcome, recorded through the same path as a
  *    report (so a report and a check racing each other still record one result).
- * 3. A status that cannot be read is asked again at the next check, never dropped.
+ * 3. An instance not finished is woken through the same rule as its create (`port.create`:
+ *    creating an id that exists wakes it), as a Workflow run's progress check wakes its
+ *    instance (workflow-run/instances.ts, invariant 4). An instance the platform left dormant
+ *    (wrangler dev's local Workflows, restarted mid-step, resume an instance only when an
+ *    event arrives, and report `running` meanwhile) therefore goes on: its completed steps
+ *    answer from Workflows' cache (none runs twice), and its report records the one result.
+ *    A wake that reaches a busy instance changes nothing.
+ * 4. A status that cannot be read is asked again at the next check, never dropped.
  */
 export class WorkflowChecker implements TriggerHandler<CreatePayload> {
   readonly #c: WorkflowCallContext;
@@ -54,7 +61,13 @@ export class WorkflowChecker implements TriggerHandler<CreatePayload> {
     const { instanceId, params } = row;
     const status = await port.status(instanceId);
     const outcome = finishedOutcome(status, instanceId, params.tool);
-    if (!outcome) return { type: "again", at: clock.now() + this.#c.checkMs };
+    if (!outcome) {
+      // Invariant 3; a refusal (the binding went away) fails the call, as at its create.
+      const refused = await port.create(instanceId, params);
+      if (refused)
+        await this.#c.record({ call: params, outcome: { type: "failed", error: refused } });
+      return refused ? { type: "done" } : { type: "again", at: clock.now() + this.#c.checkMs };
+    }
     logger.warn("a tool's Workflow instance ended but its report did not reach the session", {
       instanceId,
       tool: params.tool,

@@ -1,0 +1,60 @@
+import { type ToolWorkflowStatus, WAKE_EVENT } from "@durable-agents/core";
+
+/** The statuses of an instance that will not run again unless restarted. */
+export const FINISHED: ReadonlySet<string> = new Set(["complete", "errored", "terminated"]);
+
+/**
+ * Creates the instance `id` with `params` or, when the id exists, wakes it: the one way both
+ * Workflow ports (a run's, agent-workflow-port.ts; a tool call's, workflow-port.ts) create an
+ * instance and get a stalled one going again.
+ *
+ * An instance that has not finished is sent the `wake` event. Under `wrangler dev`, whose local
+ * Workflows resume an instance left dormant by a restart of the process (a crash, a reload
+ * after a source edit) only when an event arrives, that event replays it: the steps it
+ * completed answer from their cache and are not run again, the step it was in is run again
+ * (Workflows' at-least-once), and a step's retry backoff goes on. An instance that is busy,
+ * or parked in `waitForEvent`, only buffers the event (a run's loop then decides again from
+ * the ledger; a tool's never reads it). Resolves to the status of an instance that had
+ * finished, which is left as it is (the caller decides: a run's is restarted, a tool call's is
+ * read by its check), and undefined otherwise. Throws the create's error when the id is not
+ * there either: a transient failure, which the outbox retries.
+ */
+export async function createOrWake<Params>(
+  workflow: Workflow<Params>,
+  id: string,
+  params: Params,
+): Promise<string | undefined> {
+  try {
+    await workflow.create({ id, params });
+    return undefined;
+  } catch (error) {
+    const instance = await find(workflow, id);
+    const status = instance && (await instance.status().catch(() => undefined))?.status;
+    if (!instance || status === undefined) throw error;
+    if (FINISHED.has(status)) return status;
+    await instance.sendEvent({ type: WAKE_EVENT, payload: {} });
+    return undefined;
+  }
+}
+
+/** The instance `id`, or undefined when the binding has none (or cannot say). */
+export async function find<Params>(
+  workflow: Workflow<Params>,
+  id: string,
+): Promise<WorkflowInstance | undefined> {
+  try {
+    return await workflow.get(id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The instance's status as the ports give it (`status`, `output`, an error's message). Throws when it cannot be read. */
+export async function instanceStatus<Params>(
+  workflow: Workflow<Params>,
+  id: string,
+): Promise<ToolWorkflowStatus> {
+  const { status, output, error } = await (await workflow.get(id)).status();
+  const message = typeof error === "string" ? error : error?.message;
+  return { status, output, ...(message === undefined ? {} : { error: { message } }) };
+}
