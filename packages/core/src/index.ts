@@ -325,7 +325,7 @@ export type {
   ToolEffect,
 } from "./ledger/events.ts";
 export { TERMINAL_KINDS } from "./ledger/events.ts";
-export { Ledger } from "./ledger/ledger.ts";
+export { Ledger, ledgerStartedAt } from "./ledger/ledger.ts";
 export { decodeOffset, encodeOffset, START_OFFSET } from "./ledger/offset.ts";
 export type { Projection } from "./ledger/projection.ts";
 export * from "./ledger/projections/index.ts";

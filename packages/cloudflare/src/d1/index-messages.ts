@@ -1,5 +1,6 @@
 import {
   type LedgerEvent,
+  ledgerStartedAt,
   type OutboxMessage,
   outboxProjection,
   type Projection,
@@ -25,6 +26,12 @@ export interface SessionMessage {
   readonly runId: string | null;
   readonly seq: number;
   readonly ts: number;
+  /**
+   * When the session began (`ledgerStartedAt`): its row's `created_at` wherever it is written,
+   * in a new shard after a move or again after retention deleted it. Absent from messages
+   * enqueued before it was carried; D1 then takes `ts`.
+   */
+  readonly createdAt?: number;
   readonly user: string | null;
   readonly tags: readonly string[];
 }
@@ -77,6 +84,7 @@ function toMessages(event: LedgerEvent, sql: SqlPort, copied: boolean): OutboxMe
       runId: event.runId,
       seq: event.seq,
       ts: event.ts,
+      createdAt: ledgerStartedAt(sql) ?? event.ts,
       ...identity,
     };
     return [{ topic: "session", key: "session", payload, flush: SETTLED.has(status) }];
