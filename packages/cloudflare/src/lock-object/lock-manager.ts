@@ -28,8 +28,14 @@ const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 export class LockManager {
   readonly #namespace: DurableObjectNamespace<LockObject>;
 
-  constructor(namespace: DurableObjectNamespace<LockObject>) {
-    this.#namespace = namespace;
+  /**
+   * `namespace`: the binding of `LockObject`, typed as `wrangler types` does
+   * (`DurableObjectNamespace<LockObject>`) or as a plain `DurableObjectNamespace`, the way
+   * README types `AGENTS`. The type cannot say which class a plain binding holds; what
+   * wrangler.jsonc binds decides, as for every namespace the router takes.
+   */
+  constructor(namespace: DurableObjectNamespace<LockObject> | DurableObjectNamespace) {
+    this.#namespace = namespace as DurableObjectNamespace<LockObject>;
   }
 
   /** Acquires the lock or throws `LockHeldError` (409) with the holder and its expiry. */
