@@ -89,6 +89,7 @@ export { withJsonSchema } from "./agent/schema-convert.ts";
 export { SessionRuntime as SessionRuntimeBase } from "./agent/session-runtime.ts";
 export { SessionRuntime } from "./agent/session-runtime-default.ts";
 export {
+  ACTIVE,
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
   runtimeLimits,
