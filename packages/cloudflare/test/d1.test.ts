@@ -190,6 +190,45 @@ describe("the cross-session index", () => {
     expect(usage).toEqual(expectedUsage(events));
   });
 
+  // Review finding: a session with only `POST .../usage` metrics had no da_sessions row and
+  // `status=idle` was refused, so GET /usage counted a session GET /sessions could not show.
+  it("a session that records usage is listed, with its status: idle before any run", async () => {
+    const s = session("indexed");
+    expect((await s.post("usage", { metric: "emails_sent", value: 2 })).status).toBe(201);
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
+    );
+    const usage = (await (await indexGet("/usage?agent=indexed&kind=metric")).json()) as {
+      rows: { name: string; value: number }[];
+    };
+    expect(usage.rows).toMatchObject([{ name: "emails_sent", value: 2 }]);
+    const idle = await indexGet("/sessions?agent=indexed&status=idle");
+    expect(idle.status).toBe(200);
+    const { sessions } = (await idle.json()) as { sessions: { session: string; status: string }[] };
+    expect(sessions).toMatchObject([{ session: s.session, status: "idle", runId: null }]);
+  });
+
+  it("usage recorded after retention deleted a session's row writes the row again, with its status", async () => {
+    const s = await indexedRun();
+    await applyRetention(env.INDEX_DB, { days: 90, now: Date.now() + 91 * 86_400_000 });
+    const row = () =>
+      env.INDEX_DB.prepare(
+        "SELECT status, run_id FROM da_sessions WHERE agent = 'indexed' AND session = ?",
+      )
+        .bind(s.session)
+        .first<{ status: string; run_id: string }>();
+    expect(await row()).toBeNull();
+    const [run] = (await s.events()).filter((e) => e.kind === "run.completed");
+    expect((await s.post("usage", { metric: "emails_sent", value: 1 })).status).toBe(201);
+    expect(
+      await until(
+        () => row(),
+        (r) => r !== null,
+      ),
+    ).toEqual({ status: "completed", run_id: run?.runId });
+  });
+
   it("a run costs one D1 batch of 5 statements; unchanged tags are not rewritten", async () => {
     const s = await indexedRun({ user: "ada", tags: ["beta", "eu"] });
     expect(probe.executions(`d1:batches:${s.session}`)).toBe(1);

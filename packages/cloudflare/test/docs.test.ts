@@ -56,6 +56,11 @@ const until = async (check: () => Promise<boolean>) => {
   for (let i = 0; i < 400 && !(await check()); i++) await new Promise((r) => setTimeout(r, 25));
 };
 
+/** The lock binding typed as README types AGENTS: `{ LOCKS: DurableObjectNamespace }`. */
+function readmeEnv(): { LOCKS: DurableObjectNamespace } {
+  return { LOCKS: env.LOCKS as unknown as DurableObjectNamespace };
+}
+
 describe("docs/api.md", () => {
   it("every ts example in docs/api.md is in this file", () => {
     // Whitespace and trailing commas aside: Biome wraps code in Markdown at another width.
@@ -957,6 +962,9 @@ describe("docs/api.md", () => {
   });
 
   it("locks: acquire, fenced write, release", async () => {
+    // The Worker's env as README types it (a plain DurableObjectNamespace), not as `wrangler
+    // types` does: the example compiles (tsc -b) either way.
+    const env = readmeEnv();
     const locks = new LockManager(env.LOCKS);
     const name = `invoice-${Date.now()}`;
 

@@ -149,6 +149,48 @@ describe("lock object with fencing tokens", () => {
     expect(released).toBeInstanceOf(StaleFencingTokenError);
     expect((released as Error).message).toContain("released");
   });
+
+  // Review finding: fencedWrite(name, key, value, NaN) was a 409 stale_fencing_token saying
+  // "another holder acquired the lock" (details.token null); token 0 on a lock never acquired
+  // said it "has expired or was released".
+  it("a token that is not one a lock issues is a 400 naming it, at every entry point", async () => {
+    const name = lockName();
+    const lease = await locks().acquire(name, { ttlMs: 10_000, owner: "a" });
+    const bad = [Number.NaN, 0, -1, 1.5, Number.POSITIVE_INFINITY, "1", null, undefined];
+    for (const token of bad as number[]) {
+      const calls = [
+        locks().fencedWrite(name, "k", "v", token),
+        locks().refresh(name, token, 10_000),
+        locks().release(name, token),
+      ];
+      for (const call of calls) {
+        const error = await call.catch((e: unknown) => e);
+        expect(error, String(token)).toMatchObject({ code: "invalid_fencing_token", status: 400 });
+        const shown = typeof token === "string" ? `string "${token}"` : String(token);
+        expect((error as Error).message).toContain(`got ${shown}`);
+      }
+    }
+    // Nothing was written, refreshed or released.
+    expect(await locks().fencedRead(name, "k")).toBeNull();
+    expect(await locks().info(name)).toMatchObject({ locked: true, fencingToken: 1 });
+    await locks().release(name, lease.fencingToken);
+  });
+
+  it("a token on a lock never acquired says the lock was never acquired", async () => {
+    const name = lockName();
+    const error = await locks()
+      .fencedWrite(name, "k", "v", 1)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StaleFencingTokenError);
+    expect((error as Error).message).toContain("has never been acquired");
+    // The object answers the same when called without LockManager.
+    const stub = env.LOCKS.get(env.LOCKS.idFromName(name));
+    expect(await stub.fencedWrite("k", "v", 0)).toEqual({
+      ok: false,
+      currentToken: 0,
+      expired: false,
+    });
+  });
 });
 
 declare global {

@@ -294,7 +294,8 @@ describe("store: the D1 index", () => {
       { agent: "../x" },
       { status: "" },
       { status: "bogus" },
-      { status: "idle" },
+      // `idle` is a session's status (one listed for its usage before any run): not refused.
+      { status: "Running" },
       { user: 7 },
       { tag: "a b" },
       { limit: 1.5 },

@@ -89,6 +89,7 @@ export { withJsonSchema } from "./agent/schema-convert.ts";
 export { SessionRuntime as SessionRuntimeBase } from "./agent/session-runtime.ts";
 export { SessionRuntime } from "./agent/session-runtime-default.ts";
 export {
+  ACTIVE,
   DEFAULT_RUNTIME_LIMITS,
   type RuntimeLimits,
   runtimeLimits,
@@ -325,7 +326,7 @@ export type {
   ToolEffect,
 } from "./ledger/events.ts";
 export { TERMINAL_KINDS } from "./ledger/events.ts";
-export { Ledger } from "./ledger/ledger.ts";
+export { Ledger, ledgerStartedAt } from "./ledger/ledger.ts";
 export { decodeOffset, encodeOffset, START_OFFSET } from "./ledger/offset.ts";
 export type { Projection } from "./ledger/projection.ts";
 export * from "./ledger/projections/index.ts";

@@ -8,6 +8,10 @@ import type { SessionMessage, UsageMessage } from "./index-messages.ts";
  * a session row; tags are written only when they changed. Delivering the same
  * batch twice, or an older one after a newer, changes nothing.
  *
+ * A row's `created_at` is the session's start (`SessionMessage.createdAt`), whichever
+ * delivery inserts it (a move to another shard, a re-insert after retention); an update
+ * only lowers it, which mends a row an older version wrote with its first delivery's time.
+ *
  * Statements per batch: 3 for a session message (its row, removed tags, added
  * tags) and 1 per usage entry.
  */
@@ -50,9 +54,9 @@ function sessionStatements(
       .bind(agent, session, tags, m.seq, agent, session),
     db
       .prepare(
-        "INSERT INTO da_sessions (agent, session, status, run_id, user, created_at, updated_at, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, session) DO UPDATE SET status = excluded.status, run_id = excluded.run_id, user = coalesce(excluded.user, da_sessions.user), updated_at = excluded.updated_at, last_seq = excluded.last_seq WHERE excluded.last_seq > da_sessions.last_seq",
+        "INSERT INTO da_sessions (agent, session, status, run_id, user, created_at, updated_at, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (agent, session) DO UPDATE SET status = excluded.status, run_id = excluded.run_id, user = coalesce(excluded.user, da_sessions.user), created_at = min(da_sessions.created_at, excluded.created_at), updated_at = excluded.updated_at, last_seq = excluded.last_seq WHERE excluded.last_seq > da_sessions.last_seq",
       )
-      .bind(agent, session, m.status, m.runId, m.user, m.ts, m.ts, m.seq),
+      .bind(agent, session, m.status, m.runId, m.user, m.createdAt ?? m.ts, m.ts, m.seq),
   ];
 }
 

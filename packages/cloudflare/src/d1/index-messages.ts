@@ -1,9 +1,13 @@
 import {
+  ACTIVE,
   type LedgerEvent,
+  latestRun,
+  ledgerStartedAt,
   type OutboxMessage,
   outboxProjection,
   type Projection,
   RUN_STATUS_AFTER,
+  type SessionStatus,
   type SqlPort,
   spentUsageOf,
   type UsageKind,
@@ -13,6 +17,10 @@ import {
  * What a session tells the D1 index, as outbox messages:
  * - topic `session`, key `session`: its latest status (one pending row at most);
  *   a run that ends or waits flushes the session's batch at once;
+ * - topic `session`, key `listed`: sent with a usage fact while no run is active
+ *   (`POST .../usage` before any run or after the last one ended), so a session that records usage is a session the index lists: its current status
+ *   (`idle` before any run) at seq 0, which writes the row where it is missing (never
+ *   indexed, or deleted by retention) and never changes one that exists;
  * - topic `usage`, key = the seq of the run's first usage fact for that
  *   (kind, name): one usage entry per run, kind and name, carrying the run's
  *   running totals (`calls`, tokens, value, up to `lastSeq`). A usage fact
@@ -21,10 +29,16 @@ import {
  *   which its source already sent, on append and on every rebuild alike.
  */
 export interface SessionMessage {
-  readonly status: string;
+  readonly status: SessionStatus;
   readonly runId: string | null;
   readonly seq: number;
   readonly ts: number;
+  /**
+   * When the session began (`ledgerStartedAt`): its row's `created_at` wherever it is written,
+   * in a new shard after a move or again after retention deleted it. Absent from messages
+   * enqueued before it was carried; D1 then takes `ts`.
+   */
+  readonly createdAt?: number;
   readonly user: string | null;
   readonly tags: readonly string[];
 }
@@ -77,6 +91,7 @@ function toMessages(event: LedgerEvent, sql: SqlPort, copied: boolean): OutboxMe
       runId: event.runId,
       seq: event.seq,
       ts: event.ts,
+      createdAt: ledgerStartedAt(sql) ?? event.ts,
       ...identity,
     };
     return [{ topic: "session", key: "session", payload, flush: SETTLED.has(status) }];
@@ -84,7 +99,20 @@ function toMessages(event: LedgerEvent, sql: SqlPort, copied: boolean): OutboxMe
   const usage = usageOf(event, copied);
   if (!usage) return [];
   const entry = event.runId === null ? usage : addToRun(sql, event.runId, usage);
-  return [{ topic: "usage", key: String(entry.seq), payload: entry }];
+  const messages: OutboxMessage[] = [{ topic: "usage", key: String(entry.seq), payload: entry }];
+  const run = latestRun(sql);
+  if (run && ACTIVE.has(run.status)) return messages;
+  // No run is active (`POST .../usage` before any run or after the last one ended), so no
+  // status event lists the session: say it exists (seq 0: its row is inserted, never changed).
+  const listed: SessionMessage = {
+    status: run?.status ?? "idle",
+    runId: run?.runId ?? null,
+    seq: 0,
+    ts: event.ts,
+    createdAt: ledgerStartedAt(sql) ?? event.ts,
+    ...readIdentity(sql),
+  };
+  return [...messages, { topic: "session", key: "listed", payload: listed }];
 }
 
 const RUN_USAGE_TABLE =

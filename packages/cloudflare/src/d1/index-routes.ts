@@ -5,6 +5,7 @@ import {
   type PriceTable,
   RUN_STATUS_AFTER,
   type SessionQuery,
+  type SessionStatus,
   TerminalError,
 } from "@durable-agents/core";
 import {
@@ -96,7 +97,7 @@ async function query(url: URL, db: IndexDb, options: IndexRouteOptions): Promise
 
 /**
  * The checked form of a session query (`GET /sessions`'s parameters, `store.findSessionIds`'s
- * query): `agent`, `user` and `tag` names, `status` one a run leaves (`running`, `waiting`,
+ * query): `agent`, `user` and `tag` names, `status` a session's (`idle`, `running`, `waiting`,
  * `completed`, `failed`, `interrupted`, `aborted`), `limit` an integer 1-200, `cursor` a
  * previous page's `nextCursor` (up to 1,000 characters); absent fields are no filter. Throws
  * 400 `invalid_query` naming the bad field.
@@ -166,10 +167,14 @@ export function checkUsageQuery(query: {
   };
 }
 
-/** What an index row's status can be: the status a run event leaves (RUN_STATUS_AFTER). */
-const STATUSES: ReadonlySet<string> = new Set(
-  Object.values(RUN_STATUS_AFTER).filter((status) => status !== undefined),
-);
+/**
+ * What an index row's status can be: a session's status (SessionStatus), `idle` (a session
+ * listed for its usage before any run) or the status a run event leaves (RUN_STATUS_AFTER).
+ */
+const STATUSES: ReadonlySet<string> = new Set<SessionStatus>([
+  "idle",
+  ...Object.values(RUN_STATUS_AFTER).filter((status) => status !== undefined),
+]);
 
 function checkName(value: unknown, key: string): string | undefined {
   if (value === undefined) return undefined;

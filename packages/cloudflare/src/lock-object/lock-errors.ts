@@ -22,11 +22,13 @@ export class StaleFencingTokenError extends ConflictError {
     const lock = `fencing token ${String(token).slice(0, 20)} of lock "${name.slice(0, 100)}"`;
     super(
       "stale_fencing_token",
-      expired
-        ? `${lock} has expired or was released; acquire the lock again`
-        : typeof token === "number" && token > currentToken
-          ? `${lock} was never issued by this lock (the latest is ${currentToken}); use the fencingToken that acquire returned`
-          : `${lock} is stale (current is ${currentToken}); another holder acquired the lock, so this is refused`,
+      currentToken === 0
+        ? `${lock} was never issued: the lock has never been acquired; acquire it first`
+        : expired
+          ? `${lock} has expired or was released; acquire the lock again`
+          : typeof token === "number" && token > currentToken
+            ? `${lock} was never issued by this lock (the latest is ${currentToken}); use the fencingToken that acquire returned`
+            : `${lock} is stale (current is ${currentToken}); another holder acquired the lock, so this is refused`,
       { details: { token, currentToken, expired } },
     );
   }

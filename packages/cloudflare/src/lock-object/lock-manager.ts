@@ -28,8 +28,14 @@ const MAX_TTL_MS = 24 * 60 * 60 * 1000;
 export class LockManager {
   readonly #namespace: DurableObjectNamespace<LockObject>;
 
-  constructor(namespace: DurableObjectNamespace<LockObject>) {
-    this.#namespace = namespace;
+  /**
+   * `namespace`: the binding of `LockObject`, typed as `wrangler types` does
+   * (`DurableObjectNamespace<LockObject>`) or as a plain `DurableObjectNamespace`, the way
+   * README types `AGENTS`. The type cannot say which class a plain binding holds; what
+   * wrangler.jsonc binds decides, as for every namespace the router takes.
+   */
+  constructor(namespace: DurableObjectNamespace<LockObject> | DurableObjectNamespace) {
+    this.#namespace = namespace as DurableObjectNamespace<LockObject>;
   }
 
   /** Acquires the lock or throws `LockHeldError` (409) with the holder and its expiry. */
@@ -53,12 +59,14 @@ export class LockManager {
 
   /** Extends the lease of the holder of `fencingToken`; throws `StaleFencingTokenError` otherwise. */
   async refresh(name: string, fencingToken: number, ttlMs: number): Promise<Lease> {
+    checkToken(fencingToken);
     checkTtl(ttlMs);
     const result = (await this.#stub(name).refresh(name, fencingToken, ttlMs)) as HolderResult;
     return { name, fencingToken, expiresAt: expect(name, fencingToken, result) };
   }
 
   async release(name: string, fencingToken: number): Promise<void> {
+    checkToken(fencingToken);
     expect(
       name,
       fencingToken,
@@ -76,6 +84,7 @@ export class LockManager {
 
   /** Writes `key` under the lock; refused with `StaleFencingTokenError` for a stale or expired token. */
   async fencedWrite(name: string, key: string, value: string, fencingToken: number): Promise<void> {
+    checkToken(fencingToken);
     const result = (await this.#stub(name).fencedWrite(key, value, fencingToken)) as HolderResult;
     expect(name, fencingToken, result);
   }
@@ -97,6 +106,24 @@ function checkTtl(ttlMs: number): void {
       "invalid_ttl",
       `ttlMs must be an integer from 1 to ${MAX_TTL_MS} (24 h); got ${String(ttlMs).slice(0, 20)}`,
     );
+}
+
+/**
+ * The one check of a fencing token, before any entry point that takes one asks the lock: a
+ * lock issues safe integers from 1 (lock-state.ts, invariant 1), so anything else (NaN, 0,
+ * a string) is a caller's mistake, a 400 that names it, never a 409 about other holders.
+ */
+function checkToken(token: number): void {
+  if (!Number.isSafeInteger(token) || token < 1) {
+    const shown =
+      typeof token === "string"
+        ? `string ${JSON.stringify(token as string).slice(0, 20)}`
+        : String(token).slice(0, 20);
+    throw new BadRequestError(
+      "invalid_fencing_token",
+      `fencingToken must be the integer (1 or more) that acquire returned; got ${shown}`,
+    );
+  }
 }
 
 function expect(name: string, token: number, result: HolderResult): number {

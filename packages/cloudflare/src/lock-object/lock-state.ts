@@ -66,6 +66,7 @@ export function decideFence(state: LockState, token: number, now: number): Holde
   return {
     type: "stale",
     currentToken: state.token,
-    expired: token === state.token && !isHeld(state, now),
+    // Token 0 of a lock never acquired (FREE) has not expired: it was never a lease.
+    expired: token === state.token && state.token > 0 && !isHeld(state, now),
   };
 }

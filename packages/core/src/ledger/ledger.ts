@@ -49,6 +49,15 @@ const LEDGER_MIGRATIONS: readonly Migration[] = [
 
 const REBUILD_BATCH = 500;
 
+/**
+ * When the session began: the `ts` of its ledger's first event (for a fork, the first event
+ * it copied), or undefined while the ledger is empty. It never changes (invariant 1), so
+ * anything derived from it (the D1 index's `createdAt`) is the same on every write and rebuild.
+ */
+export function ledgerStartedAt(sql: SqlPort): number | undefined {
+  return sql.exec<{ ts: number }>("SELECT ts FROM events WHERE seq = 1")[0]?.ts;
+}
+
 /** Largest event payload, in bytes of JSON (DO SQLite caps a row at 2 MB). See docs/limits.md. */
 export const MAX_EVENT_BYTES = 1024 * 1024;
 

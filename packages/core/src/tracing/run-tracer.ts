@@ -58,7 +58,9 @@ export interface RunTracerOptions {
  * 5. Every exported span's parent is exported: each step attempt's span ends, with
  *    `step.completed`, with the end of its segment, or with ERROR when the attempt fails.
  *    A step redriven after a crash (attempt > 1) links to its run's span. An attempt lost
- *    with its isolate recorded nothing (its model call's span was never flushed either).
+ *    with its isolate recorded nothing, and what it recorded but had not flushed (6) is
+ *    lost too: a crash during a step's tool calls loses its model call's `chat` span, ended
+ *    but unflushed, and the redriven step does not call the model again.
  * 6. Spans are flushed when a step ends or fails, a run waits or a run ends, through
  *    `waitUntil`.
  * 7. Tracing never changes a run: a sink whose `record` throws loses that span (logged as
