@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   Ledger,
   type LedgerEvent,
+  ledgerStartedAt,
   type NewEvent,
   type Projection,
   usageEntriesProjection,
@@ -137,6 +138,24 @@ describe("ledger (G1)", () => {
         [2, true],
         [3, false],
       ]);
+    });
+
+    it("starts the session when the copy is made, not at its source's first event (ledgerStartedAt)", () => {
+      const sql = new NodeSqlPort();
+      const clock = new ManualClock(5_000);
+      const ledger = new Ledger(sql, clock, []);
+      expect(ledgerStartedAt(sql)).toBeUndefined();
+      ledger.append(copy([metric(1)]));
+      clock.advance(1_000);
+      ledger.append(copy([metric(2)]));
+      ledger.append([metric(3)]);
+      // The copied events keep their source's time (1_000); the fork began at its first copy.
+      expect(ledger.read(0).map((e) => e.ts)).toEqual([1_000, 1_000, 6_000]);
+      expect(ledgerStartedAt(sql)).toBe(5_000);
+      const own = new NodeSqlPort();
+      const session = new Ledger(own, new ManualClock(7_000), []);
+      session.append([metric(1)]);
+      expect(ledgerStartedAt(own)).toBe(7_000);
     });
 
     it("only as a prefix: after an event of the session's own, a copied one stores nothing", () => {

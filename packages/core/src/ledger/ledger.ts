@@ -45,17 +45,28 @@ const LEDGER_MIGRATIONS: readonly Migration[] = [
       "CREATE TABLE ledger_copied (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL)",
     ],
   },
+  {
+    version: 3,
+    name: "when the copy was made",
+    // Null for a fork copied before this migration: its start is then its first event's.
+    up: ["ALTER TABLE ledger_copied ADD COLUMN copied_at INTEGER"],
+  },
 ];
 
 const REBUILD_BATCH = 500;
 
 /**
- * When the session began: the `ts` of its ledger's first event (for a fork, the first event
- * it copied), or undefined while the ledger is empty. It never changes (invariant 1), so
- * anything derived from it (the D1 index's `createdAt`) is the same on every write and rebuild.
+ * When the session began, epoch ms: for a fork, when its copy was made (its first batch of
+ * copied history, `ledger_copied.copied_at`), since its first event keeps the source's `ts`;
+ * else the `ts` of its ledger's first event; undefined while the ledger is empty. It never
+ * changes (invariant 1; the copy time is written once), so anything derived from it (the D1
+ * index's `createdAt`) is the same on every write and rebuild.
  */
 export function ledgerStartedAt(sql: SqlPort): number | undefined {
-  return sql.exec<{ ts: number }>("SELECT ts FROM events WHERE seq = 1")[0]?.ts;
+  const [row] = sql.exec<{ ts: number | null }>(
+    "SELECT coalesce((SELECT copied_at FROM ledger_copied WHERE id = 1), (SELECT ts FROM events WHERE seq = 1)) AS ts",
+  );
+  return row?.ts ?? undefined;
 }
 
 /** Largest event payload, in bytes of JSON (DO SQLite caps a row at 2 MB). See docs/limits.md. */
@@ -167,11 +178,13 @@ export class Ledger {
       stored = this.#sql.transaction(() => {
         const out = events.map((event) => this.#insert(event, ts));
         if (next) for (const event of next()) out.push(this.#insert(event, ts));
-        // One row says how far the copy goes, written once per batch that copied (invariant 7).
+        // One row says how far the copy goes, written once per batch that copied (invariant 7),
+        // and when the copy was made (its first batch's time: the fork's start).
         if (this.#copiedThrough !== copiedBefore)
           this.#sql.exec(
-            "INSERT INTO ledger_copied (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through",
+            "INSERT INTO ledger_copied (id, through, copied_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through",
             this.#copiedThrough,
+            ts,
           );
         effects?.(this.#sql);
         return out;
