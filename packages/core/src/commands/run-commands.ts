@@ -3,7 +3,7 @@ import { runModelOptionsSchema } from "../agent/model-options.ts";
 import type { ResumeRequest } from "../agent/run-control.ts";
 import { ACTIVE } from "../agent/session-runtime-options.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
-import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
+import { ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
 import { ID_PATTERN, ID_RULE, MAX_ID_CHARS } from "../http/path-segment.ts";
 import type { JsonValue } from "../ledger/events.ts";
@@ -261,20 +261,17 @@ export const forkCommand = defineCommand({
   http: { method: "POST", action: "fork" },
   // The target is written: authorized on it too (dispatch.ts); a server-named one is new.
   writesSession: (body) => body.session,
+  // A server-named fork is new, so only a named one can be the source itself.
+  refuses: (body, { runtime }) =>
+    body.session === runtime.status().session
+      ? {
+          path: "session",
+          message: "a fork needs a session id other than its source's; leave it out for a new one",
+        }
+      : undefined,
   async run({ runtime, peers }, body) {
     const { session, agent } = runtime.status();
     const target = body.session ?? serverNamedFork(session);
-    if (target === session) {
-      const message =
-        "a fork needs a session id other than its source's; leave it out for a new one";
-      throw new BadRequestError(
-        "invalid_request",
-        `the fork body is invalid: session: ${message}`,
-        {
-          details: { issues: [{ path: "session", message }] },
-        },
-      );
-    }
     const events = runtime.forkPrefix(body.checkpoint);
     if (!peers)
       throw new ConflictError("fork_unavailable", "this server cannot reach other sessions");

@@ -74,8 +74,13 @@ function failed(found: readonly StandardSchemaV1.Issue[]): Checked<never> {
   return {
     success: false,
     issues,
-    summary: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+    summary: summarize(issues),
   };
+}
+
+/** Invariant 2: issues as one line, `path: message` joined with "; ". */
+export function summarize(issues: readonly SchemaIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join("; ");
 }
 
 /**
