@@ -275,8 +275,9 @@ describe("interrupt and resume", () => {
     const rest = await collect(run.stream({ offset: before.at(-1)?.offset }));
     expect(rest.at(-1)?.kind).toBe("run.interrupted");
     expect(await run.canResume()).toEqual({ canResume: true });
-    expect(await run.canResume({ mode: "with_message" })).toMatchObject({
-      canResume: false,
+    // Input the resume refuses (a mode without what it needs) is a 400, as for resume itself.
+    await expect(run.canResume({ mode: "with_message" })).rejects.toMatchObject({
+      status: 400,
       code: "invalid_request",
     });
     await run.resume({ mode: "with_message", message: "carry on" });
@@ -362,10 +363,12 @@ describe("canResume is the resume's own rule, in every state", () => {
 
     const waiting = await runs.execute("approver", "pay");
     await waiting.result();
-    expect(await agrees(waiting, { mode: "from_checkpoint" })).toMatchObject({
-      canResume: false,
-      code: "invalid_request",
-    });
+    // Input the resume refuses is a 400 from both, before the run's state is read.
+    for (const ask of [waiting.canResume, waiting.resume])
+      await expect(ask({ mode: "from_checkpoint" })).rejects.toMatchObject({
+        status: 400,
+        code: "invalid_request",
+      });
     // Continue decides nothing while calls wait for decisions: refused, the run still waits.
     expect(await agrees(waiting)).toMatchObject({ canResume: false, code: "decisions_pending" });
     expect(await waiting.result()).toMatchObject({ status: "waiting" });

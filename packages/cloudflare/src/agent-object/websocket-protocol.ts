@@ -100,8 +100,13 @@ export type CommandId = string | number | null;
 export class BadFrameError extends BadRequestError {
   override name = "BadFrameError";
   readonly id: CommandId;
-  constructor(code: string, message: string, id: CommandId = null) {
-    super(code, message);
+  constructor(
+    code: string,
+    message: string,
+    id: CommandId = null,
+    issues?: readonly { path: string; message: string }[],
+  ) {
+    super(code, message, issues ? { details: { issues } } : undefined);
     this.id = id;
   }
 }
@@ -152,14 +157,15 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
       );
     return { type: "ack", id: cid, offset: input.offset };
   }
-  // {"type":"approve","callId","approved",...} or {"type":"approve","approvals":[...]}
-  if (type === "approve")
-    return {
-      type: "command",
-      id: cid,
-      name: "resume",
-      input: { approvals: Array.isArray(input.approvals) ? input.approvals : [input] },
-    };
+  // {"type":"approve","callId","approved",...} or {"type":"approve","approvals":[...]}: one
+  // shape or the other, never both (which a frame could make contradict itself).
+  if (type === "approve") {
+    if (!Object.hasOwn(input, "approvals"))
+      return { type: "command", id: cid, name: "resume", input: { approvals: [input] } };
+    const beside = Object.keys(input).filter((key) => key !== "approvals");
+    if (beside.length > 0) throw approveShapesError(beside, cid);
+    return { type: "command", id: cid, name: "resume", input };
+  }
   if (!isCommandName(type))
     throw new BadFrameError(
       "unknown_command",
@@ -167,6 +173,18 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
       cid,
     );
   return { type: "command", id: cid, name: type, input };
+}
+
+/** An approve frame with both shapes: a 400 naming the fields beside `approvals`. */
+function approveShapesError(beside: readonly string[], id: CommandId): BadFrameError {
+  const message =
+    'an approve frame is one decision {"callId","approved",...} or {"approvals":[...]}, not both; put every decision in "approvals"';
+  return new BadFrameError(
+    "invalid_request",
+    `the approve frame is invalid: ${beside.join(", ")}: ${message}`,
+    id,
+    beside.map((path) => ({ path, message })),
+  );
 }
 
 /**

@@ -117,11 +117,7 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
     );
   }
   if (mode === "with_message") {
-    if (!request.message && !messages)
-      throw new BadRequestError(
-        "invalid_request",
-        'mode "with_message" needs a "message" or "messages"',
-      );
+    // (Its message or messages are input: resumeInput refuses the mode without them.)
     // A new message replaces the calls still waiting for a decision: they end as cancelled.
     const cancelled = failedCalls(run.runId, pending, {
       code: "cancelled",

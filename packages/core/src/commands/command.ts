@@ -2,7 +2,7 @@ import type { SessionRuntime } from "../agent/session-runtime.ts";
 import type { TokenScope } from "../auth/session-token.ts";
 import type { SessionPeers } from "../http/route.ts";
 import type { SqlPort } from "../sql/port.ts";
-import type { Schema } from "../validation/check.ts";
+import type { Schema, SchemaIssue } from "../validation/check.ts";
 
 /**
  * The mutating session commands. Each is declared once (session-commands.ts) and every
@@ -65,6 +65,12 @@ export interface SessionCommand<I = unknown, R = unknown> {
    * when the input names none (a fork into a new session whose id the server picks).
    */
   writesSession?(input: I): string | undefined;
+  /**
+   * A rule of the input that needs the session to decide (a fork's `session` may not be its
+   * source's): the issue, if the input breaks it. dispatchCommand checks it with the input,
+   * before anything else reads it: a 400 `invalid_request` naming the field.
+   */
+  refuses?(input: I, ctx: CommandRunContext): SchemaIssue | undefined;
   /**
    * Another command this one performs in its own append, read from its input and the session
    * (a start that `replaces` or `ends` the active run aborts it): dispatchCommand checks the

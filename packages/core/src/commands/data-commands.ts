@@ -3,49 +3,46 @@ import { NotFoundError } from "../errors/http-errors.ts";
 import { encodeOffset } from "../ledger/offset.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
 import { MAX_SCHEDULE_AHEAD_MS, type When } from "../triggers/schedules.ts";
-import { jsonValue, text } from "../validation/fields.ts";
+import { closedObject, jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}$/;
 
-export const stateInput = z.object({
+export const stateInput = closedObject("a state write", {
   state: jsonValue,
   expectedVersion: z
     .number({ error: "send expectedVersion: the version GET .../state returned with the state" })
     .check(z.int(), z.nonnegative()),
 });
 
-export const scheduleInput = z
-  .object({
-    kind: text(1, 64),
-    payload: z.optional(jsonValue),
-    key: z.optional(
-      z
-        .string()
-        .check(
-          z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, "key must be 1-128 letters, digits, _ . : or -"),
-        ),
-    ),
-    // An ISO 8601 date-time in UTC (`Z`) or with an offset (`+02:00`), or epoch ms.
-    at: z.optional(
-      z.union([z.iso.datetime({ offset: true }), z.number().check(z.int(), z.nonnegative())]),
-    ),
-    delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_SCHEDULE_AHEAD_MS))),
-    cron: z.optional(text(1, 120)),
-    timeZone: z.optional(text(1, 64)),
-  })
-  .check(
-    z.refine((b) => [b.at, b.delayMs, b.cron].filter((v) => v !== undefined).length === 1, {
-      message: 'give exactly one of "at" (ISO date or epoch ms), "delayMs" or "cron"',
-    }),
-    z.refine((b) => b.timeZone === undefined || b.cron !== undefined, {
-      message: '"timeZone" applies to a "cron" schedule only; "at" and "delayMs" are instants',
-    }),
-  );
+export const scheduleInput = closedObject("a schedule", {
+  kind: text(1, 64),
+  payload: z.optional(jsonValue),
+  key: z.optional(
+    z
+      .string()
+      .check(z.regex(/^[A-Za-z0-9_.:-]{1,128}$/, "key must be 1-128 letters, digits, _ . : or -")),
+  ),
+  // An ISO 8601 date-time in UTC (`Z`) or with an offset (`+02:00`), or epoch ms.
+  at: z.optional(
+    z.union([z.iso.datetime({ offset: true }), z.number().check(z.int(), z.nonnegative())]),
+  ),
+  delayMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(MAX_SCHEDULE_AHEAD_MS))),
+  cron: z.optional(text(1, 120)),
+  timeZone: z.optional(text(1, 64)),
+}).check(
+  z.refine((b) => [b.at, b.delayMs, b.cron].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of "at" (ISO date or epoch ms), "delayMs" or "cron"',
+  }),
+  z.refine((b) => b.timeZone === undefined || b.cron !== undefined, {
+    path: ["timeZone"],
+    message: '"timeZone" applies to a "cron" schedule only; "at" and "delayMs" are instants',
+  }),
+);
 
-export const cancelInput = z.object({ key: text(1, 128) });
+export const cancelInput = closedObject("a schedule cancel", { key: text(1, 128) });
 
-const metricInput = z.object({
+const metricInput = closedObject("a usage record", {
   metric: z.string().check(z.regex(NAME, "metric must be 1-100 letters, digits or _ . : / -")),
   // Bounded so that sums of them stay finite (an overflow to Infinity is null in JSON).
   value: z

@@ -134,4 +134,20 @@ describe("dispatchCommand: the one door", () => {
     expect(replaced).toMatchObject({ type: "result", status: 200, result: { version: 1 } });
     expect(replaced.type === "result" && (await replaced.response?.json())).toEqual({ mine: true });
   });
+
+  it("a fork into its own session is bad input: a 400 naming session, before any hook", async () => {
+    const t = createTestSession(mathAgent);
+    const hooked: string[] = [];
+    const hooks = { beforeCommand: async () => void hooked.push("before") };
+    const own = { checkpoint: "1", session: t.runtime.status().session };
+    await expect(
+      dispatchCommand("fork", own, call(t, TRUSTED_CALLER, { hooks })),
+    ).rejects.toMatchObject({
+      status: 400,
+      code: "invalid_request",
+      details: { issues: [{ path: "session" }] },
+    });
+    expect(hooked).toEqual([]);
+    expect(t.runtime.ledger.tail).toBe(0);
+  });
 });

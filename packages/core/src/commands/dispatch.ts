@@ -2,7 +2,7 @@ import type { StatusView } from "../agent/session-runtime-options.ts";
 import type { TokenScope } from "../auth/session-token.ts";
 import type { Clock } from "../clock.ts";
 import type { AfterHook, BeforeHook, CommandHookContext, SessionHooks } from "../http/hooks.ts";
-import { validate } from "../http/read-json.ts";
+import { invalidInput, validate } from "../http/read-json.ts";
 import { type Caller, checkCaller, otherSessionError, TRUSTED_CALLER } from "./caller.ts";
 import type {
   CommandName,
@@ -19,7 +19,7 @@ import { SESSION_COMMANDS } from "./session-commands.ts";
  * Invariants:
  * 1. Every transport reaches `SessionRuntime`'s mutating methods only through
  *    `dispatchCommand` (checked by `one-door.test.ts`, which scans the sources).
- * 2. Order: the caller (expiry, then scope), then the input, then the caller's authority over
+ * 2. Order: the caller (expiry, then scope), then the input (its schema, then `refuses`), then the caller's authority over
  *    another session the command writes (`writesSession`, a fork's target: asked of
  *    `call.authorizeSession`, refused without one unless the caller is TRUSTED_CALLER), then
  *    `beforeCommand`, the command's own before hook, then for a command it implies
@@ -86,6 +86,8 @@ export async function dispatchCommand(
   const command: SessionCommand = SESSION_COMMANDS[name];
   checkCaller(call.caller, command.scope, call.clock.now());
   const input = validate(command.input, raw, command.what);
+  const issue = command.refuses?.(input, call);
+  if (issue) throw invalidInput(command.what, [issue]);
   if (command.writesSession) await authorizeOtherSession(command, input, call);
   const hooks = call.hooks ?? {};
   const named = command.hooks;

@@ -1,7 +1,8 @@
 import * as z from "zod/mini";
+import { closedObject } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
-export const rebuildInput = z.object({
+export const rebuildInput = closedObject("a projection rebuild", {
   rebuild: z
     .string({ error: 'send {"rebuild":"<projection name>"}: the projection to rebuild' })
     .check(z.minLength(1), z.maxLength(64)),

@@ -3,15 +3,18 @@ import { runModelOptionsSchema } from "../agent/model-options.ts";
 import type { ResumeRequest } from "../agent/run-control.ts";
 import { ACTIVE } from "../agent/session-runtime-options.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
-import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
+import { ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
 import { ID_PATTERN, ID_RULE, MAX_ID_CHARS } from "../http/path-segment.ts";
 import type { JsonValue } from "../ledger/events.ts";
-import { jsonValue, text } from "../validation/fields.ts";
+import { closedObject, jsonValue, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
 const json: z.ZodMiniType<unknown> = jsonValue;
-export const reasonInput = z.object({ reason: z.optional(text(0, 1000)) });
+/** The body of an interrupt, an abort or a close. */
+export const reasonInput = closedObject("an interrupt, an abort or a close", {
+  reason: z.optional(text(0, 1000)),
+});
 
 /**
  * Earlier conversation a client hands in: messages of the user or the assistant, a user message
@@ -19,23 +22,21 @@ export const reasonInput = z.object({ reason: z.optional(text(0, 1000)) });
  */
 export const priorMessagesInput = z
   .array(
-    z
-      .object({
-        role: z.enum(["user", "assistant"]),
-        content: text(1, LIMITS.maxMessageChars),
-        files: z.optional(userFilesSchema),
-      })
-      .check(
-        z.refine((m) => m.role === "user" || !m.files?.length, {
-          message: "files belong to user messages; an assistant message is text",
-          path: ["files"],
-        }),
-      ),
+    closedObject("a message", {
+      role: z.enum(["user", "assistant"]),
+      content: text(1, LIMITS.maxMessageChars),
+      files: z.optional(userFilesSchema),
+    }).check(
+      z.refine((m) => m.role === "user" || !m.files?.length, {
+        message: "files belong to user messages; an assistant message is text",
+        path: ["files"],
+      }),
+    ),
   )
   .check(z.maxLength(LIMITS.maxPriorMessages));
 
-export const startInput = z.object({
-  input: z.object({
+export const startInput = closedObject("a start", {
+  input: closedObject("a start's input", {
     message: text(1, LIMITS.maxMessageChars),
     /** The latest run, answered again by this one (a chat's regenerate): see SessionRuntime.start. */
     replaces: z.optional(text(1, 200)),
@@ -43,7 +44,9 @@ export const startInput = z.object({
      * The active run, if it is still running or waiting, aborted in this start's own append
      * (`reason` is the abort's): either it ends and this run starts, or neither. See SessionRuntime.start.
      */
-    ends: z.optional(z.object({ run: text(1, 200), reason: z.optional(text(0, 1000)) })),
+    ends: z.optional(
+      closedObject('"ends"', { run: text(1, 200), reason: z.optional(text(0, 1000)) }),
+    ),
     /** Images and files after the text: AI SDK `ImagePart`/`FilePart`s with data or https URLs (user-files.ts). */
     files: z.optional(userFilesSchema),
     /** The application state to start from (checked against the agent's stateSchema). */
@@ -68,71 +71,84 @@ export const startInput = z.object({
 /** The start command's body (`POST .../runs`), as a caller writes it. */
 export type StartBody = z.input<typeof startInput>;
 
-export const decisionInput = z
-  .object({
-    callId: text(1, 200),
-    approved: z.boolean(),
-    args: z.optional(json),
-    /** The call's output, recorded as its result (a client-side tool's, or a settled unknown outcome). */
-    result: z.optional(json),
-    reason: z.optional(text(0, 1000)),
-  })
-  .check(
-    z.refine((d) => d.approved || d.result === undefined, {
-      message:
-        "a denied call takes no result: send approved: true with the call's output, or approved: false with a reason",
-    }),
-  );
+export const decisionInput = closedObject("a decision", {
+  callId: text(1, 200),
+  approved: z.boolean(),
+  args: z.optional(json),
+  /** The call's output, recorded as its result (a client-side tool's, or a settled unknown outcome). */
+  result: z.optional(json),
+  reason: z.optional(text(0, 1000)),
+}).check(
+  z.refine((d) => d.approved || d.result === undefined, {
+    path: ["result"],
+    message:
+      "a denied call takes no result: send approved: true with the call's output, or approved: false with a reason",
+  }),
+);
 
-export const resumeInput = z
-  .object({
-    mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
-    message: z.optional(text(1, LIMITS.maxMessageChars)),
-    /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
-    messages: z.optional(priorMessagesInput),
-    checkpoint: z.optional(text(0, 40)),
-    approvals: z.optional(z.array(decisionInput).check(z.maxLength(100))),
-  })
-  .check(
-    // Decisions continue the run where it waits; a message (which cancels the waiting calls) or a
-    // checkpoint would be dropped beside them, so the two are separate resumes.
-    z.refine(
-      (b) =>
-        !b.approvals?.length ||
-        ((b.mode === undefined || b.mode === "continue") &&
-          b.message === undefined &&
-          b.messages === undefined &&
-          b.checkpoint === undefined),
-      {
-        message:
-          'approvals answer the waiting calls and continue the run: send them alone (mode "continue" at most), and a message or a checkpoint in a resume of its own',
-      },
-    ),
-    // Each field read by its mode only, never dropped: a message without a mode is "with_message".
-    z.refine((b) => b.mode !== "continue" || (b.message === undefined && !b.messages?.length), {
+export const resumeInput = closedObject("a resume", {
+  mode: z.optional(z.enum(["continue", "with_message", "from_checkpoint"])),
+  message: z.optional(text(1, LIMITS.maxMessageChars)),
+  /** Messages added before `message` (modes `with_message` and `from_checkpoint`). */
+  messages: z.optional(priorMessagesInput),
+  checkpoint: z.optional(text(0, 40)),
+  approvals: z.optional(z.array(decisionInput).check(z.maxLength(100))),
+}).check(
+  // Decisions continue the run where it waits; a message (which cancels the waiting calls) or a
+  // checkpoint would be dropped beside them, so the two are separate resumes.
+  z.refine(
+    (b) =>
+      !b.approvals?.length ||
+      ((b.mode === undefined || b.mode === "continue") &&
+        b.message === undefined &&
+        b.messages === undefined &&
+        b.checkpoint === undefined),
+    {
+      path: ["approvals"],
       message:
-        'mode "continue" adds no message; send it with mode "with_message" (or "from_checkpoint")',
-    }),
-    z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
-      message: 'a "checkpoint" is read by mode "from_checkpoint" only; send that mode with it',
-    }),
-  );
+        'approvals answer the waiting calls and continue the run: send them alone (mode "continue" at most), and a message or a checkpoint in a resume of its own',
+    },
+  ),
+  // Each field read by its mode only, never dropped: a message without a mode is "with_message".
+  z.refine((b) => b.mode !== "continue" || b.message === undefined, {
+    path: ["message"],
+    message:
+      'mode "continue" adds no message; send it with mode "with_message" (or "from_checkpoint")',
+  }),
+  z.refine((b) => b.mode !== "continue" || !b.messages?.length, {
+    path: ["messages"],
+    message:
+      'mode "continue" adds no messages; send them with mode "with_message" (or "from_checkpoint")',
+  }),
+  z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
+    path: ["checkpoint"],
+    message: 'a "checkpoint" is read by mode "from_checkpoint" only; send that mode with it',
+  }),
+  // What a mode needs, checked with the input (before the run's state is read).
+  z.refine((b) => b.mode !== "with_message" || b.message !== undefined || !!b.messages?.length, {
+    path: ["message"],
+    message: 'mode "with_message" needs a "message" or "messages"',
+  }),
+  z.refine((b) => b.mode !== "from_checkpoint" || !!b.checkpoint, {
+    path: ["checkpoint"],
+    message: 'mode "from_checkpoint" needs a "checkpoint" id; list them with GET .../checkpoints',
+  }),
+);
 
 /** The resume command's body (`POST .../resume`): a mode, a message, a checkpoint or decisions. */
 export type ResumeBody = z.input<typeof resumeInput>;
 
-export const retryInput = z
-  .object({
-    mode: z._default(z.enum(["from_checkpoint", "from_start"]), "from_checkpoint"),
-    checkpoint: z.optional(text(0, 40)),
-  })
-  .check(
-    z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
-      message: 'mode "from_start" takes no "checkpoint"; retry from it with mode "from_checkpoint"',
-    }),
-  );
+export const retryInput = closedObject("a retry", {
+  mode: z._default(z.enum(["from_checkpoint", "from_start"]), "from_checkpoint"),
+  checkpoint: z.optional(text(0, 40)),
+}).check(
+  z.refine((b) => b.checkpoint === undefined || b.mode === "from_checkpoint", {
+    path: ["checkpoint"],
+    message: 'mode "from_start" takes no "checkpoint"; retry from it with mode "from_checkpoint"',
+  }),
+);
 
-export const forkInput = z.object({
+export const forkInput = closedObject("a fork", {
   checkpoint: text(1, 40),
   session: z.optional(
     z.string().check(z.regex(ID_PATTERN, `session is not a session id; ${ID_RULE}`)),
@@ -245,15 +261,17 @@ export const forkCommand = defineCommand({
   http: { method: "POST", action: "fork" },
   // The target is written: authorized on it too (dispatch.ts); a server-named one is new.
   writesSession: (body) => body.session,
+  // A server-named fork is new, so only a named one can be the source itself.
+  refuses: (body, { runtime }) =>
+    body.session === runtime.status().session
+      ? {
+          path: "session",
+          message: "a fork needs a session id other than its source's; leave it out for a new one",
+        }
+      : undefined,
   async run({ runtime, peers }, body) {
     const { session, agent } = runtime.status();
     const target = body.session ?? serverNamedFork(session);
-    if (target === session) {
-      throw new BadRequestError(
-        "invalid_request",
-        "a fork needs a session id other than its source's",
-      );
-    }
     const events = runtime.forkPrefix(body.checkpoint);
     if (!peers)
       throw new ConflictError("fork_unavailable", "this server cannot reach other sessions");

@@ -41,9 +41,19 @@ async function httpInput(
   request: Request,
   source: InputSource,
 ): Promise<unknown> {
-  if (source === "query") return Object.fromEntries(new URL(request.url).searchParams);
+  if (source === "query") return queryInput(name, new URL(request.url).searchParams);
   const limit = bodyLimit(SESSION_COMMANDS[name].http.action);
   return source === "optional-body"
     ? readOptionalJson(request.clone(), limit)
     : readJson(request.clone(), limit);
+}
+
+/**
+ * A DELETE's input: the query's parameters the command's input declares. The query also carries
+ * what the door reads (`?token=`, a parameter an app's `authorize` reads), which is not input;
+ * a misspelled parameter leaves a required one missing, a 400 like any other.
+ */
+function queryInput(name: CommandName, params: URLSearchParams): Record<string, string> {
+  const shape = (SESSION_COMMANDS[name].input as { shape?: Record<string, unknown> }).shape ?? {};
+  return Object.fromEntries([...params].filter(([key]) => Object.hasOwn(shape, key)));
 }

@@ -4,7 +4,13 @@ import {
   UnsupportedMediaTypeError,
 } from "../errors/http-errors.ts";
 import { isJsonContentType } from "../streams/content-type.ts";
-import { type AppSchema, check, type Schema } from "../validation/check.ts";
+import {
+  type AppSchema,
+  check,
+  type Schema,
+  type SchemaIssue,
+  summarize,
+} from "../validation/check.ts";
 import { assertJsonDepth } from "./json-depth.ts";
 
 /**
@@ -102,8 +108,13 @@ export function validate<T>(schema: AppSchema<T>, value: unknown, what: string):
 export function validate<T>(schema: AppSchema<T>, value: unknown, what: string): T {
   const result = check<T>(schema, value);
   if (result.success) return result.data;
-  throw new BadRequestError("invalid_request", `${what} is invalid: ${result.summary}`, {
-    details: { issues: result.issues },
+  throw invalidInput(what, result.issues);
+}
+
+/** The 400 `invalid_request` of bad input: `what` and every issue (`details.issues`). */
+export function invalidInput(what: string, issues: readonly SchemaIssue[]): BadRequestError {
+  return new BadRequestError("invalid_request", `${what} is invalid: ${summarize(issues)}`, {
+    details: { issues },
   });
 }
 

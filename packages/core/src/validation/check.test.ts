@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as classic from "zod";
 import * as z from "zod/mini";
 import { check } from "./check.ts";
+import { closedObject } from "./fields.ts";
 
 describe("check: zod's English messages, whatever the global zod config", () => {
   const saved = z.config().localeError;
@@ -58,5 +59,38 @@ describe("check: zod's English messages, whatever the global zod config", () => 
       success: false,
       summary: expect.stringContaining("validates asynchronously"),
     });
+  });
+});
+
+describe("check: an unknown field is an issue at its own path", () => {
+  const body = closedObject("a resume", {
+    mode: z.optional(z.string()),
+    inner: z.optional(closedObject("inner", { a: z.optional(z.string()) })),
+  });
+
+  it("names each unknown field, nested ones by their dotted path, with what the object takes", () => {
+    const result = check(body, { mesage: "hi", modee: "x", inner: { b: 1 } });
+    expect(result.success).toBe(false);
+    expect(result.success ? [] : result.issues).toEqual([
+      {
+        path: "inner.b",
+        message: 'unknown field "b"; inner takes a and nothing else',
+      },
+      {
+        path: "mesage",
+        message: 'unknown field "mesage"; a resume takes mode, inner and nothing else',
+      },
+      {
+        path: "modee",
+        message: 'unknown field "modee"; a resume takes mode, inner and nothing else',
+      },
+    ]);
+  });
+
+  it("an app's strict schema (zod's own message) is named by path too", () => {
+    const result = check(classic.strictObject({ a: classic.string() }), { a: "x", b: 1 });
+    expect(result.success ? [] : result.issues).toEqual([
+      { path: "b", message: 'unknown field "b"' },
+    ]);
   });
 });

@@ -17,6 +17,7 @@ import english from "zod/v4/locales/en.js";
  *    message must not depend on which modules ran first. The English locale is the only one
  *    this imports (and the AI SDK's provider-utils imports the same module).
  * 2. One rendering of issues: `path: message`, joined with "; ", the path dotted or "(root)".
+ * 3. An unknown field is an issue at its own path (`issueAt`).
  */
 export type Schema<Output = unknown, Input = unknown> = z.core.$ZodType<Output, Input>;
 
@@ -69,15 +70,37 @@ function checkStandard<T>(schema: StandardSchemaV1<unknown, T>, value: unknown):
 }
 
 function failed(found: readonly StandardSchemaV1.Issue[]): Checked<never> {
-  const issues = found.map((issue) => ({
-    path: issuePath(issue) || "(root)",
-    message: issue.message,
-  }));
+  const issues = found.flatMap(issueAt);
   return {
     success: false,
     issues,
-    summary: issues.map((i) => `${i.path}: ${i.message}`).join("; "),
+    summary: summarize(issues),
   };
+}
+
+/** Invariant 2: issues as one line, `path: message` joined with "; ". */
+export function summarize(issues: readonly SchemaIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+}
+
+/**
+ * Invariant 3: a field an object does not declare (zod's `unrecognized_keys`, one issue for all
+ * of them) is one issue per field, at the field's own path (`mesage`, `input.mesage`), so a
+ * caller sees which field to fix; a `closedObject`'s message says what the object takes.
+ */
+function issueAt(issue: StandardSchemaV1.Issue): SchemaIssue[] {
+  const at = issuePath(issue);
+  const keys =
+    (issue as { code?: unknown; keys?: unknown }).code === "unrecognized_keys"
+      ? (issue as { keys?: unknown }).keys
+      : undefined;
+  if (!Array.isArray(keys)) return [{ path: at || "(root)", message: issue.message }];
+  // zod's own message ("Unrecognized key: ...") only repeats the key.
+  const takes = issue.message.startsWith("Unrecognized key") ? "" : `; ${issue.message}`;
+  return keys.map((key) => ({
+    path: at ? `${at}.${String(key)}` : String(key),
+    message: `unknown field ${JSON.stringify(String(key).slice(0, 60))}${takes}`,
+  }));
 }
 
 /** Where a Standard Schema issue is: its path dotted (`a.b.0`), or "" at the root. */

@@ -12,3 +12,21 @@ export function text(min: number, max: number): z.ZodMiniString<string> {
     ? z.string().check(z.minLength(min), z.maxLength(max))
     : z.string().check(z.maxLength(max));
 }
+
+/**
+ * An object of the runtime's own inputs (a command's body and the objects in it): a field it
+ * does not declare is refused, never dropped, so a misspelled one (`"mesage"`) is a 400 and the
+ * command does not run without it. `check` names each unknown field's path (`mesage`,
+ * `input.mesage`) with this message, which says what `name` takes. Not for the protocols' bodies
+ * (the AI SDK's chat body, AG-UI's RunAgentInput), which carry fields of their own.
+ */
+export function closedObject<T extends z.core.$ZodLooseShape>(
+  name: string,
+  shape: T,
+): z.ZodMiniObject<T, z.core.$strict> {
+  const fields = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys" ? `${name} takes ${fields} and nothing else` : undefined,
+  }) as z.ZodMiniObject<T, z.core.$strict>;
+}
