@@ -28,6 +28,7 @@ interface Page {
     count(): Promise<number>;
     last(): { textContent(): Promise<string | null> };
     nth(index: number): { textContent(): Promise<string | null> };
+    inputValue(): Promise<string>;
   };
 }
 interface Playwright {
@@ -130,6 +131,44 @@ describe.skipIf(!available)("the example chat app in headless Chromium", () => {
         .poll(() => page.textContent("[data-testid=status]"), { timeout: 30_000 })
         .toBe("ready");
       await expect.poll(shown, { timeout: 30_000 }).toEqual(live);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it("two tabs sending at once: the refused one says why in words and takes its message back", async () => {
+    const { chromium: browserType } = (await import(PLAYWRIGHT)) as Playwright;
+    const browser = await browserType.launch({ executablePath: chromium, args: ARGS });
+    try {
+      const [first, second] = [await browser.newPage(), await browser.newPage()];
+      const errors: string[] = [];
+      for (const page of [first, second]) {
+        page.on("pageerror", (error) => errors.push(error.message));
+        await page.goto(`${dev.baseUrl}/?chat=two-tabs`);
+        await expect.poll(() => page.textContent("[data-testid=status]")).toBe("ready");
+      }
+      await first.fill("input[aria-label=message]", "hello there");
+      await first.click("button[type=submit]");
+      const answer = () => first.locator(".message.assistant").last().textContent();
+      await expect
+        .poll(async () => (await answer())?.length ?? 0, { timeout: 20_000 })
+        .toBeGreaterThan(30);
+
+      // The second tab still shows the chat as it was: ready. Its send meets the first's run.
+      await second.fill("input[aria-label=message]", "me too");
+      await second.click("button[type=submit]");
+      const said = () => second.textContent("p.error");
+      await expect.poll(said, { timeout: 20_000 }).toContain("already has run");
+      const text = (await said()) ?? "";
+      // The server's message, which says what to do, not its JSON.
+      expect(text).toContain("interrupt or abort it, or wait for it to finish");
+      expect(text).not.toContain("{");
+      await second.screenshot({ path: `${ARTIFACTS}/chat-app-5-refused-send.png` });
+      // The message it could not send is not shown as sent; it is back in the input.
+      expect(await second.locator(".message.user").count()).toBe(0);
+      expect(await second.locator("input[aria-label=message]").inputValue()).toBe("me too");
+      await expect.poll(answer, { timeout: 30_000 }).toMatch(LONG);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

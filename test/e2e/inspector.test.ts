@@ -36,6 +36,7 @@ interface Page {
   waitForFunction(fn: () => unknown, arg: null, options: { timeout: number }): Promise<unknown>;
   fill(selector: string, value: string): Promise<void>;
   click(selector: string): Promise<void>;
+  dblclick(selector: string): Promise<void>;
   textContent(selector: string): Promise<string | null>;
   evaluate<T>(fn: () => T): Promise<T>;
   screenshot(options: { path: string; fullPage?: boolean }): Promise<unknown>;
@@ -227,6 +228,21 @@ describe.skipIf(!available)("inspector in headless Chromium", () => {
       expect(events.find((e) => e.kind === "approval.resolved")?.data).toMatchObject({
         approved: true,
       });
+    });
+
+    it("a double-click on Approve sends one decision and leaves no error once the run goes on", async () => {
+      await open("approve-twice");
+      await send("clear my notes");
+      await page.waitForSelector("#run button.approve", { timeout: 30_000 });
+      await page.fill("#run textarea.args", "{}");
+      await page.dblclick("#run button.approve");
+      await expect.poll(messagesText, { timeout: 30_000 }).toContain("Deleted 0 note(s).");
+      await expect.poll(pill).toBe("completed");
+      // No "409 run_running ... nothing to resume" from a second click left on the page.
+      expect(await page.textContent("#error")).toBe("");
+      const events = await waitForLedger(dev.baseUrl, "approve-twice", () => true);
+      expect(events.filter((e) => e.kind === "approval.resolved")).toHaveLength(1);
+      expect(events.filter((e) => e.kind === "run.resumed")).toHaveLength(1);
     });
 
     it("shows a failed run with its whole reason and retries it from the page", async () => {

@@ -4,11 +4,12 @@
  * chat app's `npm start -w @durable-agents/example-chat-app` (examples/chat-app), which must
  * stop as cleanly.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { delimiter, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { LOCK_FILE } from "../../scripts/state-lock.mjs";
 import { freePort } from "../support/wrangler-dev.ts";
 import { tempState } from "./e2e-support.ts";
 
@@ -30,18 +31,25 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
+/** A fresh state directory, removed when the test ends. */
+function ownState(prefix: string): string {
+  const state = tempState(prefix);
+  cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+  return state;
+}
+
 /**
- * Runs the start script as `npm start` does (node_modules/.bin on PATH), in its own group;
- * with `via: "npm"`, through the real `npm start` (npm, its script shell, then the script).
+ * Runs the start script as `npm start` does (node_modules/.bin on PATH), in its own group,
+ * on a state directory of its own unless `args` name one (--persist-to); with `via: "npm"`,
+ * through the real `npm start` (npm, its script shell, then the script).
  */
 async function start(
   args: string[],
   env: Record<string, string> = {},
   via: "node" | "npm" = "node",
 ): Promise<Started> {
-  const state = tempState("start");
-  cleanups.push(() => rmSync(state, { recursive: true, force: true }));
-  const own = [...args, "--persist-to", state, "--inspector-port", String(await freePort())];
+  const state = args.includes("--persist-to") ? [] : ["--persist-to", ownState("start")];
+  const own = [...args, ...state, "--inspector-port", String(await freePort())];
   const child = spawn(
     via === "npm" ? "npm" : process.execPath,
     via === "npm" ? ["start", "--", ...own] : [START, ...own],
@@ -263,6 +271,38 @@ describe("npm start", () => {
     await new Promise((done) => proof.close(done));
   });
 
+  it("refuses a second server on a state directory another one runs on; a stale lock does not block", async () => {
+    const state = ownState("start-shared");
+    const first = await start(["--port", String(await freePort()), "--persist-to", state]);
+    await banner(first);
+
+    // Another port, the same state: both would run the same sessions at once.
+    const port = await freePort();
+    const second = await start(["--port", String(port), "--persist-to", state]);
+    expect(await second.exited).toBe(1);
+    const { stdout, stderr } = second.output();
+    expect(stderr).toContain(
+      `npm start: another server (pid ${first.child.pid}) runs on the state directory ${state}`,
+    );
+    expect(stderr).toMatch(
+      /Stop that one .*, or give this one its own state: npm start -- --port \d+ --persist-to /,
+    );
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stdout).not.toContain("is running");
+    await expect(fetch(`http://127.0.0.1:${port}/__quickstart`)).rejects.toThrow();
+
+    // Stopped, the first one gives its state back.
+    await stopGroup(first.child);
+    expect(existsSync(join(state, LOCK_FILE))).toBe(false);
+
+    // A lock left by a start script that was killed (its pid gone) does not block the next.
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(join(state, LOCK_FILE), `${dead}\n`);
+    const third = await start(["--port", String(await freePort()), "--persist-to", state]);
+    await banner(third);
+    expect(readFileSync(join(state, LOCK_FILE), "utf8").trim()).toBe(String(third.child.pid));
+  });
+
   // A signal sent to npm alone (kill <pid>, a supervisor, an IDE's stop button), not to the
   // terminal's process group: npm passes SIGINT and SIGTERM to its script, and dies of
   // SIGHUP or SIGKILL. Nothing `npm start` started may outlive it: wrangler, workerd, esbuild.
@@ -297,9 +337,7 @@ describe("npm start", () => {
 
 describe("npm start -w @durable-agents/example-chat-app", () => {
   /** The chat app's start script through the real npm, in its own group, on a free port. */
-  async function startChatApp(): Promise<Started> {
-    const state = tempState("chat-app-start");
-    cleanups.push(() => rmSync(state, { recursive: true, force: true }));
+  async function startChatApp(state = ownState("chat-app-start")): Promise<Started> {
     const args = ["--port", String(await freePort()), "--persist-to", state];
     const child = spawn(
       "npm",
@@ -344,6 +382,23 @@ describe("npm start -w @durable-agents/example-chat-app", () => {
     }
     throw new Error(`not ready within ${timeoutMs} ms:\n${JSON.stringify(started.output())}`);
   }
+
+  it("refuses a state directory another live server holds, as the quickstart does", async () => {
+    const state = ownState("chat-app-shared");
+    // The lock as a running start script leaves it: this test's own (live) pid.
+    writeFileSync(join(state, LOCK_FILE), `${process.pid}\n`);
+    const started = await startChatApp(state);
+    expect(await started.exited).not.toBe(0);
+    const { stdout, stderr } = started.output();
+    expect(stderr).toContain(
+      `npm start: another server (pid ${process.pid}) runs on the state directory ${state}`,
+    );
+    expect(stderr).toContain(
+      "npm start -w @durable-agents/example-chat-app -- --port 8790 --persist-to .wrangler/state-2",
+    );
+    expect(`${stdout}${stderr}`).not.toContain("Ready on");
+    expect(readFileSync(join(state, LOCK_FILE), "utf8").trim()).toBe(String(process.pid));
+  });
 
   // As for the quickstart: a signal to npm alone must not leave wrangler, workerd or esbuild
   // running (the script was `vite build && wrangler dev`, whose shell passes nothing on).

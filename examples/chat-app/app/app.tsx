@@ -7,11 +7,15 @@ export function App({ id }: { id: string }) {
   const chat = useAgentChat({ agent: "assistant", id, baseUrl: location.origin });
   const [draft, setDraft] = useState("");
   const busy = chat.status === "submitted" || chat.status === "streaming";
-  const send = (event: FormEvent) => {
+  const send = async (event: FormEvent) => {
     event.preventDefault();
-    if (!draft.trim()) return;
-    void chat.sendMessage({ text: draft });
+    const text = draft;
+    if (!text.trim()) return;
     setDraft("");
+    const before = chat.chat.messages.length;
+    await chat.sendMessage({ text });
+    // Refused (another tab's run is active): the message was taken back; so is its text.
+    if (chat.chat.error && chat.chat.messages.length === before) setDraft((now) => now || text);
   };
   return (
     <main>
@@ -22,8 +26,8 @@ export function App({ id }: { id: string }) {
       {chat.messages.map((message) => (
         <Message key={message.id} message={message} chat={chat} />
       ))}
-      {chat.error && <p className="status">error: {chat.error.message}</p>}
-      <form onSubmit={send}>
+      {chat.error && <p className="status error">{chat.error.message}</p>}
+      <form onSubmit={(event) => void send(event)}>
         <input
           aria-label="message"
           value={draft}

@@ -1,16 +1,28 @@
 // `npm start -w @durable-agents/example-chat-app` (after `vite build`): the chat app and its
 // agent under one `wrangler dev` (127.0.0.1:8788 from wrangler.jsonc; arguments are passed
 // on, e.g. `-- --port 8790`). Nothing it started outlives it: a signal to npm alone stops
-// wrangler, workerd and esbuild too (scripts/supervise.mjs).
+// wrangler, workerd and esbuild too (scripts/supervise.mjs). A state directory
+// (.wrangler/state, or --persist-to DIR) another of its servers still runs on is refused:
+// two would run the same sessions twice (scripts/state-lock.mjs).
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
+import { claimStateDir } from "../../../scripts/state-lock.mjs";
 import { superviseChild } from "../../../scripts/supervise.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-const child = spawn("wrangler", ["dev", ...process.argv.slice(2)], {
+const args = process.argv.slice(2);
+claimStateDir({
+  cwd: root,
+  args,
+  name: "npm start",
+  elsewhere:
+    "npm start -w @durable-agents/example-chat-app -- --port 8790 --persist-to .wrangler/state-2",
+});
+
+const child = spawn("wrangler", ["dev", ...args], {
   cwd: root,
   env: {
     ...process.env,

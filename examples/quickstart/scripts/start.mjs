@@ -2,6 +2,8 @@
 //
 // The port is `--port N` (or `-p N`, `--port=N`), else $PORT, else 8787. A port that is
 // already taken is refused before wrangler starts, suggesting one that was free when checked.
+// So is a state directory (.wrangler/state, or --persist-to DIR) another `npm start` still
+// runs on: two servers on one state would run the same sessions twice (scripts/state-lock.mjs).
 // The banner is printed only once the server answers with the instance id this script gave
 // it, so another server on the same port is never announced as ours, and it says what the
 // Worker itself reports: its model and auth as read from its own env (.dev.vars, .env,
@@ -13,6 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyIndexMigrations as migrateIndexShards } from "../../../scripts/index-migrations.mjs";
 import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
+import { claimStateDir } from "../../../scripts/state-lock.mjs";
 import { superviseChild } from "../../../scripts/supervise.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,6 +25,13 @@ const DEFAULT_PORT = 8787;
 const { port, rest } = parsePort(process.argv.slice(2), process.env.PORT);
 const url = `http://127.0.0.1:${port}`;
 const instance = randomUUID();
+
+claimStateDir({
+  cwd: root,
+  args: rest,
+  name: "npm start",
+  elsewhere: `npm start -- --port ${(await portIsFree(port)) ? port : await freePortAfter(port)} --persist-to .wrangler/state-2`,
+});
 
 if (!(await portIsFree(port))) {
   console.error(

@@ -11,6 +11,7 @@ import {
 } from "ai";
 import { type ChatHistoryQuery, readChatHistoryPage } from "./chat-history.ts";
 import { DEFAULT_BASE_URL } from "./client.ts";
+import { DurableAgentsClientError, errorFromResponse } from "./errors.ts";
 
 export type { ChatHistoryQuery } from "./chat-history.ts";
 
@@ -19,7 +20,10 @@ export type { ChatHistoryQuery } from "./chat-history.ts";
  * `DefaultChatTransport` on `POST /chat/:agent`): the chat id is the session id. On top of
  * the SDK's chat it loads the conversation from the ledger and resumes a running answer
  * (a reload), stops the run on the server at once, and sends the answers to tool calls as
- * soon as every call the run waits on has one. `useAgentChat` is its React face.
+ * soon as every call the run waits on has one. A message the server refuses (a 4xx: another
+ * tab's run is active, 409 `run_active`) is taken back out of `messages`, and `error` is a
+ * `DurableAgentsClientError` whose message is the server's, which says what to do.
+ * `useAgentChat` is its React face.
  */
 export interface AgentChatOptions {
   readonly agent: string;
@@ -110,10 +114,31 @@ export class AgentChat extends AbstractChat<UIMessage> {
     const headers = options.headers ?? {};
     super({
       id: options.id,
-      transport: new DefaultChatTransport({ api: `${base}/chat/${options.agent}`, headers }),
+      transport: new DefaultChatTransport({
+        api: `${base}/chat/${options.agent}`,
+        headers,
+        // A refusal as the client's typed error, in the server's words, not the SDK's error
+        // whose message is the response body (the error JSON).
+        fetch: async (...args: Parameters<typeof fetch>) => {
+          const response = await fetch(...args);
+          if (!response.ok) throw await errorFromResponse(response);
+          return response;
+        },
+      }),
       state: store,
     });
     this.store = store;
+    const send = this.sendMessage;
+    this.sendMessage = async (message, sendOptions) => {
+      const before = this.messages;
+      await send(message, sendOptions);
+      // Refused (4xx): the server took nothing, so the message it pushed was never sent.
+      const error = this.error;
+      const refused =
+        error instanceof DurableAgentsClientError && error.status >= 400 && error.status < 500;
+      if (message != null && refused && this.messages.length === before.length + 1)
+        this.store.messages = before;
+    };
     this.#headers = headers;
     this.#session = `${base}/agents/${options.agent}/${encodeURIComponent(options.id)}`;
     this.#root = base;

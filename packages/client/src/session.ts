@@ -208,7 +208,7 @@ export class AgentSession {
   }
 
   /** Closes the session for good: its ledger ends (readers see the stream closed). */
-  close(options: CallOptions & { reason?: string } = {}): Promise<Omit<StatusResponse, "exists">> {
+  close(options: CallOptions & { reason?: string } = {}): Promise<StatusResponse> {
     return this.#post("/close", reasonBody(options.reason), options);
   }
 

@@ -27,6 +27,36 @@ describe("interrupt and abort", () => {
     expect((await s.status()).status).toBe("interrupted");
   });
 
+  it("the replies of interrupt, resume, abort and close are GET status's shape, exists too", async () => {
+    /** A session whose run was interrupted mid-step, with the reply to the interrupt. */
+    async function interrupted() {
+      const s = session("probe");
+      probe.close("slow_echo");
+      await s.post("runs", { input: { message: "go" } });
+      await s.waitFor((e) => e.kind === "tool.started");
+      const reply = await s.post("interrupt", { reason: "stop" });
+      probe.open("slow_echo");
+      await s.waitFor(isTerminal);
+      return { s, reply };
+    }
+    const first = await interrupted();
+    const second = await interrupted();
+    const replies = {
+      interrupt: first.reply,
+      abort: await first.s.post("abort"),
+      close: await first.s.post("close"),
+      resume: await second.s.post("resume", { mode: "continue" }),
+    };
+    const shape = Object.keys(await first.s.status()).sort();
+    expect(shape).toContain("exists");
+    for (const [action, response] of Object.entries(replies)) {
+      expect(response.status, action).toBe(action === "close" ? 200 : 202);
+      const reply = (await response.json()) as Record<string, unknown>;
+      expect(Object.keys(reply).sort(), action).toEqual(shape);
+      expect(reply.exists, action).toBe(true);
+    }
+  });
+
   it("abort is terminal at once, and a late tool result is dropped", async () => {
     const s = session("probe");
     probe.close("slow_echo");

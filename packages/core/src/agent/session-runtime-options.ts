@@ -186,6 +186,11 @@ export interface StatusView {
   readonly interruptRequested: boolean;
   /** The session takes no more runs or events (POST .../close). */
   readonly closed: boolean;
+  /**
+   * The ledger has an event: something was started, forked or written. False (with `status:
+   * "idle"`) tells a mistyped id apart from an idle session; `POST runs` still starts one there.
+   */
+  readonly exists: boolean;
 }
 
 /** What starts a run (`POST .../runs`, checked by the start command's schema). */

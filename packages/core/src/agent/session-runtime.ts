@@ -193,6 +193,7 @@ export class SessionRuntime {
       offset: encodeOffset(this.ledger.tail),
       interruptRequested: run?.status === "running" && run.interruptRequested,
       closed: this.ledger.closed,
+      exists: this.ledger.tail > 0,
     };
   }
 

@@ -6,15 +6,14 @@ import type { RouteTable } from "../route.ts";
 import { messagesPage, messagesPageQuery } from "../session-pages.ts";
 
 /**
- * `GET .../status`. `exists: false`: the ledger has no event yet (nothing was started, forked
- * or written), so a mistyped id is told apart from an idle session; `POST runs` still starts
- * one there.
+ * `GET .../status`, and the reply of every command that answers with the session's status
+ * (interrupt, abort, resume, retry, close): one shape, StatusView (`exists` included).
  */
-export type StatusResponse = StatusView & { readonly exists: boolean };
+export type StatusResponse = StatusView;
 
 /** The session's status, and whether anything was ever written to it. */
 export function sessionStatus(runtime: SessionRuntime): StatusResponse {
-  return { ...runtime.status(), exists: runtime.ledger.tail > 0 };
+  return runtime.status();
 }
 
 /** Reading a session: status, messages, and the ledger itself. */
