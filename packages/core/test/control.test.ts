@@ -1,6 +1,7 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import { dispatchCommand } from "../src/commands/dispatch.ts";
 import {
   defineAgent,
   defineTool,
@@ -12,6 +13,7 @@ import {
   TerminalError,
 } from "../src/index.ts";
 import { createTestSession, ManualClock } from "../src/testing/index.ts";
+import { trustedCall } from "./fixtures.ts";
 
 const effects: string[] = [];
 
@@ -248,7 +250,12 @@ describe("resume and retry", () => {
     await s.drain();
     await s.runtime.interrupt("stop");
     expect(latestRun(s.sql)?.status).toBe("interrupted");
-    await expect(s.runtime.resume({ mode: "with_message" })).rejects.toMatchObject({ status: 400 });
+    // A with_message resume without a message is input: the resume command's schema refuses it
+    // at the door (dispatchCommand), before the run's state, and nothing changes.
+    await expect(
+      dispatchCommand("resume", { mode: "with_message" }, trustedCall(s, "test")),
+    ).rejects.toMatchObject({ status: 400 });
+    expect(latestRun(s.sql)?.status).toBe("interrupted");
     await s.runtime.resume({ mode: "with_message", message: "never mind, just look up" });
     expect(latestRun(s.sql)?.status).toBe("running");
     const users = listMessages(s.sql, 0, 50).filter((m) => m.role === "user");
