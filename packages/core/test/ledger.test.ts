@@ -143,7 +143,16 @@ describe("ledger (G1)", () => {
     it("starts the session when the copy is made, not at its source's first event (ledgerStartedAt)", () => {
       const sql = new NodeSqlPort();
       const clock = new ManualClock(5_000);
-      const ledger = new Ledger(sql, clock, []);
+      // What a projection reads while the copy is applied (the D1 index's status messages).
+      const startedAtInApply: (number | undefined)[] = [];
+      const reader: Projection = {
+        name: "reader",
+        version: 1,
+        create: [],
+        drop: [],
+        apply: (sql) => void startedAtInApply.push(ledgerStartedAt(sql)),
+      };
+      const ledger = new Ledger(sql, clock, [reader]);
       expect(ledgerStartedAt(sql)).toBeUndefined();
       ledger.append(copy([metric(1)]));
       clock.advance(1_000);
@@ -152,6 +161,7 @@ describe("ledger (G1)", () => {
       // The copied events keep their source's time (1_000); the fork began at its first copy.
       expect(ledger.read(0).map((e) => e.ts)).toEqual([1_000, 1_000, 6_000]);
       expect(ledgerStartedAt(sql)).toBe(5_000);
+      expect(startedAtInApply).toEqual([5_000, 5_000, 5_000]);
       const own = new NodeSqlPort();
       const session = new Ledger(own, new ManualClock(7_000), []);
       session.append([metric(1)]);

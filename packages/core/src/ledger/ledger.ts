@@ -176,10 +176,16 @@ export class Ledger {
     let stored: LedgerEvent[];
     try {
       stored = this.#sql.transaction(() => {
+        // When the copy was made (its first batch's time: the fork's start), written before the
+        // batch's events so the projections they run already read it (ledgerStartedAt).
+        if (copiedBefore === 0 && events[0]?.ts !== undefined)
+          this.#sql.exec(
+            "INSERT INTO ledger_copied (id, through, copied_at) VALUES (1, 0, ?) ON CONFLICT (id) DO NOTHING",
+            ts,
+          );
         const out = events.map((event) => this.#insert(event, ts));
         if (next) for (const event of next()) out.push(this.#insert(event, ts));
-        // One row says how far the copy goes, written once per batch that copied (invariant 7),
-        // and when the copy was made (its first batch's time: the fork's start).
+        // One row says how far the copy goes, written once per batch that copied (invariant 7).
         if (this.#copiedThrough !== copiedBefore)
           this.#sql.exec(
             "INSERT INTO ledger_copied (id, through, copied_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through",
