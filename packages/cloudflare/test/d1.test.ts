@@ -229,6 +229,48 @@ describe("the cross-session index", () => {
     ).toEqual({ status: "completed", run_id: run?.runId });
   });
 
+  // Review finding: usage recorded today on a session whose last run ended 100 days ago left
+  // its row as it was (the usage fact inserts only), and retention deleted that row by its
+  // updated_at while keeping the newer usage: GET /usage counted a session GET /sessions
+  // could not show.
+  it("retention keeps a session's row while the index keeps usage of it", async () => {
+    const s = await indexedRun();
+    // Its run ended 100 days ago: its row and its run's usage as if written then.
+    const day = 86_400_000;
+    const then = Date.now() - 100 * day;
+    await env.INDEX_DB.batch([
+      env.INDEX_DB.prepare(
+        "UPDATE da_sessions SET updated_at = ? WHERE agent = 'indexed' AND session = ?",
+      ).bind(then, s.session),
+      env.INDEX_DB.prepare(
+        "UPDATE da_usage SET ts = ?, day = ? WHERE agent = 'indexed' AND session = ?",
+      ).bind(then, new Date(then).toISOString().slice(0, 10), s.session),
+    ]);
+    expect((await s.post("usage", { metric: "emails_sent", value: 3 })).status).toBe(201);
+    await until(
+      () => outboxSize(s.stub()),
+      (n) => n === 0,
+    );
+    const counted = async () =>
+      (
+        (await (await indexGet("/usage?agent=indexed")).json()) as {
+          rows: { kind: string; name: string; value: number }[];
+        }
+      ).rows;
+    const shown = async () =>
+      (
+        (await (await indexGet("/sessions?agent=indexed")).json()) as {
+          sessions: { session: string }[];
+        }
+      ).sessions.map((r) => r.session);
+    await applyRetention(env.INDEX_DB, { days: 90 });
+    expect(await counted()).toMatchObject([{ kind: "metric", name: "emails_sent", value: 3 }]);
+    expect(await shown()).toEqual([s.session]);
+    // Once that usage is past the period too, both go.
+    await applyRetention(env.INDEX_DB, { days: 90, now: Date.now() + 91 * day });
+    expect({ counted: await counted(), shown: await shown() }).toEqual({ counted: [], shown: [] });
+  });
+
   it("a run costs one D1 batch of 5 statements; unchanged tags are not rewritten", async () => {
     const s = await indexedRun({ user: "ada", tags: ["beta", "eu"] });
     expect(probe.executions(`d1:batches:${s.session}`)).toBe(1);

@@ -128,6 +128,37 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     await client.close();
   });
 
+  // Review finding: the tool dropped an argument it does not take, where every command door
+  // refuses one: `sesion` (misspelt) ran the agent on a server-named mcp-<uuid> session, so
+  // with a session token the call failed with a 403 about a session the caller never named.
+  it("an argument the tool does not take (a misspelt session) is refused, named with what the tool takes, and nothing starts; the schema says so", async () => {
+    const session = `mcp_${Date.now()}_typo`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    const client = await connect("chatty", token);
+    const result = await client.callTool({
+      name: "chatty",
+      arguments: { message: "hi", sesion: session },
+    });
+    const { tools } = await client.listTools();
+    // A tool the server does not have is the protocol's error, not a tool result.
+    const unknown = await refusal(client.callTool({ name: "chaty", arguments: { message: "hi" } }));
+    await client.close();
+    expect(unknown).toMatchObject({ code: -32602, message: expect.stringContaining('"chaty"') });
+    const [content] = result.content as { type: string; text: string }[];
+    expect({ isError: result.isError, text: content?.text }).toEqual({
+      isError: true,
+      text: expect.stringContaining('unknown field "sesion"'),
+    });
+    expect(content?.text).toBe(
+      'this call of the "chatty" tool is invalid: sesion: unknown field "sesion"; the "chatty" tool takes message, session and nothing else',
+    );
+    expect(tools[0]?.inputSchema).toMatchObject({ additionalProperties: false });
+    const status = await SELF.fetch(`${BASE}/agents/chatty/${session}/status`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await status.json()) as { runId: string | null }).runId).toBeNull();
+  });
+
   // Review finding: GET with accept: text/event-stream answered 200 and a keepalive, then
   // nothing, forever: a stateless server has nothing to send on a standalone stream.
   it("GET and DELETE are a 405 with Allow: POST (stateless: no standalone stream, no session to end), after the door; the SDK client still connects, lists and calls", async () => {

@@ -432,3 +432,4 @@ export {
   type When,
 } from "./triggers/index.ts";
 export { utf8Length } from "./utf8.ts";
+export { closedObject } from "./validation/fields.ts";

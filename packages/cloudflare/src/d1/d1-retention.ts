@@ -24,7 +24,11 @@ export interface RetentionPass {
 /**
  * One bounded retention pass, one D1 batch per shard (the shards in parallel): deletes
  * up to `chunk` usage entries older than `days`, and up to `chunk` sessions not updated
- * for that long that are no longer running or waiting (oldest first, with their tags).
+ * for that long that are no longer running or waiting and have no usage entry left
+ * (oldest first, with their tags). A session whose usage is kept is kept with it, so
+ * `GET /usage` never counts a session `GET /sessions` cannot show: usage recorded today
+ * on a session whose last status is older than the period (its row's `updated_at`, which
+ * the usage does not change) keeps the row until that usage goes too.
  * Returns the rows deleted over all shards.
  * @throws RangeError when days or chunk is not positive.
  */
@@ -50,8 +54,9 @@ export async function applyRetention(
 }
 
 async function retainShard(db: D1Database, cutoff: number, chunk: number): Promise<RetentionPass> {
+  // Runs after the usage delete in the same batch: any usage entry left is newer than cutoff.
   const settled =
-    "SELECT agent, session FROM da_sessions WHERE updated_at < ? AND status NOT IN ('running', 'waiting') ORDER BY updated_at, agent, session LIMIT ?";
+    "SELECT agent, session FROM da_sessions s WHERE updated_at < ? AND status NOT IN ('running', 'waiting') AND NOT EXISTS (SELECT 1 FROM da_usage u WHERE u.agent = s.agent AND u.session = s.session) ORDER BY updated_at, agent, session LIMIT ?";
   const [usage, , sessions] = await db.batch([
     db
       .prepare(

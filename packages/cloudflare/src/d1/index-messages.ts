@@ -20,7 +20,8 @@ import {
  * - topic `session`, key `listed`: sent with a usage fact while no run is active
  *   (`POST .../usage` before any run or after the last one ended), so a session that records usage is a session the index lists: its current status
  *   (`idle` before any run) at seq 0, which writes the row where it is missing (never
- *   indexed, or deleted by retention) and never changes one that exists;
+ *   indexed, or deleted by retention) and never changes one that exists (retention keeps
+ *   a row while it keeps usage of its session, applyRetention);
  * - topic `usage`, key = the seq of the run's first usage fact for that
  *   (kind, name): one usage entry per run, kind and name, carrying the run's
  *   running totals (`calls`, tokens, value, up to `lastSeq`). A usage fact

@@ -35,7 +35,7 @@ export interface IndexOptions extends IndexShardOptions {
    * `sampleRate` (default 0.01), the session also runs one bounded pass in the
    * background (applyRetention): up to `chunk` (default 500) usage entries
    * older than `days` (default 90), and as many settled sessions not updated
-   * for that long, on the session's own shard. Passes scale with write traffic,
+   * for that long with no usage left, on the session's own shard. Passes scale with write traffic,
    * so deletion keeps pace while a deployment writes fewer than chunk ×
    * sampleRate (5) rows per delivery on average (a run writes 1 session row and
    * about 2 usage entries).

@@ -1,12 +1,20 @@
 import {
+  closedObject,
   ID_PATTERN,
   isClientWait,
   type LedgerEvent,
   LIMITS,
   MethodNotAllowedError,
+  validate,
 } from "@durable-agents/core";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import {
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+} from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod/mini";
 import { sessionObjectName } from "../agent-object/session-path.ts";
 
@@ -29,6 +37,13 @@ import { sessionObjectName } from "../agent-object/session-path.ts";
  *    session to end on DELETE: both are a 405 with `Allow: POST`, which the MCP spec
  *    (2025-06-18, Streamable HTTP, "Listening for Messages from the Server" and "Session
  *    Management") gives for exactly that, and which its clients take as "no stream here".
+ * 4. The tool's arguments are the runtime's own input (`toolInput`, a closedObject): the
+ *    advertised inputSchema is derived from it (`additionalProperties: false`), and the
+ *    runtime's own check (`validate`) refuses what it does not take, a misspelt `sesion` as
+ *    much as a message too long, with the message the HTTP routes give; nothing starts. That
+ *    refusal is a tool result with `isError: true`, how MCP tools report input errors (the
+ *    SDK's McpServer does the same; the 2025-11-25 spec, SEP-1303, says so), so a model can
+ *    correct its call. A tool name the server does not have is a JSON-RPC invalid params error.
  */
 export async function serveAgentMcp(
   request: Request,
@@ -43,65 +58,107 @@ export async function serveAgentMcp(
       ["POST"],
       "the MCP server is stateless: it offers no standalone SSE stream and has no session to end",
     );
-  const server = new McpServer({ name: `durable-agents ${agent}`, version: "0.1.0" });
-  server.registerTool(
-    agent,
-    {
-      description: `Runs the agent "${agent}" on a session and returns its answer. Omit session for a new one; name one to continue its conversation.`,
-      inputSchema: {
-        // The start command's own bound (run-commands.ts), so the schema promises what it takes.
-        message: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxMessageChars)),
-        session: z.optional(z.string().check(z.regex(ID_PATTERN))),
-      },
-    },
-    async ({ message, session: named }, extra) => {
-      const session = named ?? `mcp-${crypto.randomUUID()}`;
-      const stub = agents.get(agents.idFromName(sessionObjectName(agent, session)));
-      const headers = forwarded(request);
-      const path = sessionPath(request, agent, session);
-      const started = await stub.fetch(path("runs"), {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json" },
-        body: JSON.stringify({ input: { message } }),
-      });
-      const body = (await started.json()) as {
-        runId?: string;
-        offset?: string;
-        error?: { code: string; message: string };
-      };
-      if (!started.ok || !body.runId) return refused(started.status, body.error);
-      const token = extra._meta?.progressToken;
-      const text = new RunText();
-      let progress = 0;
-      let offset = body.offset ?? "-1";
-      for (;;) {
-        const read = await stub.fetch(path("events", { offset, live: "long-poll" }), {
-          headers,
-          signal: extra.signal,
-        });
-        if (read.status === 204) {
-          offset = read.headers.get("stream-next-offset") ?? offset;
-          continue;
-        }
-        if (!read.ok) return refused(read.status, ((await read.json()) as { error?: never }).error);
-        offset = read.headers.get("stream-next-offset") ?? offset;
-        for (const event of (await read.json()) as LedgerEvent[]) {
-          if (event.runId !== body.runId) continue;
-          const piece = text.read(event);
-          if (piece !== undefined && token !== undefined)
-            await extra.sendNotification({
-              method: "notifications/progress",
-              params: { progressToken: token, progress: ++progress, message: piece },
-            });
-          const end = ending(event, session, text.whole());
-          if (end) return end;
-        }
-      }
-    },
+  const input = toolInput(agent);
+  const server = new Server(
+    { name: `durable-agents ${agent}`, version: "0.1.0" },
+    { capabilities: { tools: {} } },
   );
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: [
+      {
+        name: agent,
+        description: `Runs the agent "${agent}" on a session and returns its answer. Omit session for a new one; name one to continue its conversation.`,
+        inputSchema: z.toJSONSchema(input, { io: "input" }) as { type: "object" },
+      },
+    ],
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (call, extra): Promise<ToolAnswer> => {
+    if (call.params.name !== agent)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `this server has no tool "${call.params.name}"; its one tool is "${agent}"`,
+      );
+    let args: z.output<typeof input>;
+    try {
+      args = validate(input, call.params.arguments ?? {}, `this call of the "${agent}" tool`);
+    } catch (error) {
+      return failure((error as Error).message);
+    }
+    try {
+      return await runTool(request, agent, agents, args, extra);
+    } catch (error) {
+      return failure(error instanceof Error ? error.message : String(error));
+    }
+  });
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
   await server.connect(transport);
   return transport.handleRequest(request);
+}
+
+/**
+ * The tool's arguments: the start command's message (its own bound, so the schema promises
+ * what the run takes) and the session to run on, and nothing else.
+ */
+function toolInput(agent: string) {
+  return closedObject(`the "${agent}" tool`, {
+    message: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxMessageChars)),
+    session: z.optional(z.string().check(z.regex(ID_PATTERN))),
+  });
+}
+
+/** What the MCP request handler is given besides the request (its signal, notifications). */
+type CallExtra = Parameters<Parameters<Server["setRequestHandler"]>[1]>[1];
+
+/** Runs the agent on the named (or a new) session and follows the run to its end. */
+async function runTool(
+  request: Request,
+  agent: string,
+  agents: DurableObjectNamespace,
+  { message, session: named }: { message: string; session?: string },
+  extra: CallExtra,
+): Promise<ToolAnswer> {
+  const session = named ?? `mcp-${crypto.randomUUID()}`;
+  const stub = agents.get(agents.idFromName(sessionObjectName(agent, session)));
+  const headers = forwarded(request);
+  const path = sessionPath(request, agent, session);
+  const started = await stub.fetch(path("runs"), {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ input: { message } }),
+  });
+  const body = (await started.json()) as {
+    runId?: string;
+    offset?: string;
+    error?: { code: string; message: string };
+  };
+  if (!started.ok || !body.runId) return refused(started.status, body.error);
+  const token = extra._meta?.progressToken;
+  const text = new RunText();
+  let progress = 0;
+  let offset = body.offset ?? "-1";
+  for (;;) {
+    const read = await stub.fetch(path("events", { offset, live: "long-poll" }), {
+      headers,
+      signal: extra.signal,
+    });
+    if (read.status === 204) {
+      offset = read.headers.get("stream-next-offset") ?? offset;
+      continue;
+    }
+    if (!read.ok) return refused(read.status, ((await read.json()) as { error?: never }).error);
+    offset = read.headers.get("stream-next-offset") ?? offset;
+    for (const event of (await read.json()) as LedgerEvent[]) {
+      if (event.runId !== body.runId) continue;
+      const piece = text.read(event);
+      if (piece !== undefined && token !== undefined)
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken: token, progress: ++progress, message: piece },
+        });
+      const end = ending(event, session, text.whole());
+      if (end) return end;
+    }
+  }
 }
 
 type ToolAnswer = {

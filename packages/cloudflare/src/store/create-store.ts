@@ -131,7 +131,8 @@ export interface AgentStore {
   usageRollup(query?: UsageQuery, prices?: PriceTable): Promise<{ rows: UsageRow[] }>;
   /**
    * Deletes index entries older than `days` (usage entries, and sessions not updated for
-   * that long that are no longer running or waiting), in up to `passes` (default 1) bounded
+   * that long that are no longer running or waiting and have no usage left), in up to
+   * `passes` (default 1) bounded
    * passes of `chunk` rows per table (default 500). Sessions' own ledgers are untouched.
    */
   deleteOldEntries(
