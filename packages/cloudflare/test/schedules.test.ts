@@ -65,6 +65,22 @@ describe("application triggers", () => {
     ).toBe(404);
   });
 
+  it("a cancel without its key (a misspelled ?kee=) is a 400 that says what to send, and cancels nothing", async () => {
+    const s = session("probe");
+    await s.post("schedules", { kind: "kick", cron: "0 9 * * 1-5", key: "k1" });
+    const refused = await s.fetch(s.url("schedules", "kee=k1"), { method: "DELETE" });
+    expect(refused.status).toBe(400);
+    const { error } = (await refused.json()) as {
+      error: { code: string; message: string; details: { issues: { path: string }[] } };
+    };
+    expect(error.code).toBe("invalid_request");
+    expect(error.details.issues.map((i) => i.path)).toEqual(["key"]);
+    expect(error.message).toContain("?key=<the schedule's key>");
+    expect(error.message).not.toContain("expected string, received undefined");
+    const list = (await (await s.get("schedules")).json()) as ScheduleList;
+    expect(list.schedules.map((x) => x.key)).toEqual(["k1"]);
+  });
+
   it("re-posting a key while its trigger runs keeps the new schedule", async () => {
     const s = session("probe");
     expect((await s.post("schedules", { kind: "slow", key: "job", delayMs: 0 })).status).toBe(201);

@@ -34,3 +34,29 @@ describe("an approve frame with both shapes", () => {
     socket.ws.close(1000);
   });
 });
+
+describe("an approve frame of one decision", () => {
+  it("names its own fields in its issues, not the approvals it does not carry", async () => {
+    // docs/delivery.md: a field the command does not take is a 400 invalid_request naming it,
+    // as over HTTP; the frame {"type":"approve","callId","approved",…} has no `approvals`.
+    const s = session("approver");
+    await s.post("runs", { input: { message: "pay" } });
+    await s.waitFor((e) => e.kind === "run.waiting");
+    const socket = await openSocket(s.fetch, s.url("ws", "offset=-1"));
+    socket.send({ type: "approve", id: 7, callId: "call_0_0", approved: true, reasn: "ok" });
+    socket.send({ type: "approve", id: 8 });
+    await socket.until((frames) => frames.some((f) => f.type === "result" && f.id === 8));
+    const paths = (id: number) =>
+      (
+        socket.frames.find((f) => f.type === "result" && f.id === id) as {
+          ok: boolean;
+          error?: { details?: { issues?: { path: string }[] } };
+        }
+      ).error?.details?.issues?.map((i) => i.path);
+    socket.ws.close(1000);
+    expect(paths(7)).toEqual(["reasn"]);
+    const seven = socket.frames.find((f) => f.type === "result" && f.id === 7);
+    expect(JSON.stringify(seven)).not.toContain("approvals");
+    expect(paths(8)).toEqual(["callId", "approved"]);
+  });
+});

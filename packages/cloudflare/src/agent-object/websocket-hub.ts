@@ -24,12 +24,14 @@ import {
   failedFrame,
   fatalFrame,
   flowFrame,
+  inFrameTerms,
   parseFrame,
   responseFrame,
   resultFrame,
   UpgradeRequiredError,
   WS_SLOW_READER,
   WS_STREAM_CLOSED,
+  type WsFrame,
 } from "./websocket-protocol.ts";
 
 /**
@@ -176,8 +178,9 @@ export class WebSocketHub {
     context: () => SocketCommandContext | undefined,
   ): Promise<void> {
     let id: CommandId = null;
+    let frame: WsFrame | undefined;
     try {
-      const frame = parseFrame(data);
+      frame = parseFrame(data);
       id = frame.id;
       if (frame.type === "ping") return void ws.send(resultFrame(id, "pong"));
       if (frame.type === "ack") return this.#ack(ws, frame.offset, frame.id, context);
@@ -202,7 +205,8 @@ export class WebSocketHub {
       );
     } catch (error) {
       if (error instanceof BadFrameError) id = error.id;
-      safeSend(ws, failedFrame(id, this.#render(this.#refusal(ws, error) ?? error)));
+      const refused = this.#refusal(ws, error) ?? (frame ? inFrameTerms(frame, error) : error);
+      safeSend(ws, failedFrame(id, this.#render(refused)));
     }
   }
 

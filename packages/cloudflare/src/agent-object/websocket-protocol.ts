@@ -89,6 +89,11 @@ export type WsFrame =
       readonly id: CommandId;
       readonly name: CommandName;
       readonly input: unknown;
+      /**
+       * Where the frame's own fields sit in `input`, when the frame is not the input as it is
+       * (a one-decision approve frame is `approvals.0`): a refusal names them (inFrameTerms).
+       */
+      readonly at?: string;
     }
   | { readonly type: "ping"; readonly id: CommandId }
   /** Flow control: the client processed every events frame up to `offset` (a `nextOffset`). */
@@ -161,7 +166,13 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
   // shape or the other, never both (which a frame could make contradict itself).
   if (type === "approve") {
     if (!Object.hasOwn(input, "approvals"))
-      return { type: "command", id: cid, name: "resume", input: { approvals: [input] } };
+      return {
+        type: "command",
+        id: cid,
+        name: "resume",
+        input: { approvals: [input] },
+        at: ONE_DECISION_AT,
+      };
     const beside = Object.keys(input).filter((key) => key !== "approvals");
     if (beside.length > 0) throw approveShapesError(beside, cid);
     return { type: "command", id: cid, name: "resume", input };
@@ -173,6 +184,30 @@ export function parseFrame(data: string | ArrayBuffer): WsFrame {
       cid,
     );
   return { type: "command", id: cid, name: type, input };
+}
+
+/** Where a one-decision approve frame's fields are in the resume it becomes. */
+const ONE_DECISION_AT = "approvals.0";
+
+/**
+ * `error`, a command's 400 with `details.issues`, naming the frame's own fields where the
+ * frame is not the command's input as it is (`frame.at`): `approvals.0.reasn` is the frame's
+ * `reasn`, `approvals.0` the frame. Any other error, or another frame's, is returned unchanged.
+ */
+export function inFrameTerms(frame: WsFrame, error: unknown): unknown {
+  const at = frame.type === "command" ? frame.at : undefined;
+  const issues = error instanceof BadRequestError ? error.details?.issues : undefined;
+  if (at === undefined || !Array.isArray(issues)) return error;
+  const named = (issues as { path: string; message: string }[]).map(({ path, message }) => ({
+    path: path === at ? "(root)" : path.startsWith(`${at}.`) ? path.slice(at.length + 1) : path,
+    message,
+  }));
+  return new BadFrameError(
+    "invalid_request",
+    `the approve frame is invalid: ${named.map((i) => `${i.path}: ${i.message}`).join("; ")}`,
+    frame.id,
+    named,
+  );
 }
 
 /** An approve frame with both shapes: a 400 naming the fields beside `approvals`. */

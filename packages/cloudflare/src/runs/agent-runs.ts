@@ -123,7 +123,9 @@ export interface RunHandle {
    * Whether `resume(options)` (default `{}`: continue) would be accepted now:
    * `{ canResume: true }` or `{ canResume: false, code, reason }` with the error the resume
    * would give. The resume command's own decision, run without committing; an app's
-   * `beforeResume` hook is not asked.
+   * `beforeResume` hook is not asked. Options the resume's schema refuses (an unknown field, a
+   * mode it does not have) are no answer: it throws the resume's 400 `invalid_request`, as
+   * `resume` would.
    */
   canResume(options?: ResumeBody): Promise<ResumeCheck>;
   /** Status, run id, step, offset, closed, and the application state with its version. */

@@ -40,7 +40,16 @@ export const scheduleInput = closedObject("a schedule", {
   }),
 );
 
-export const cancelInput = closedObject("a schedule cancel", { key: text(1, 128) });
+export const cancelInput = closedObject("a schedule cancel", {
+  key: z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? "missing: name the schedule to cancel by its key (DELETE .../schedules?key=<the schedule's key>; GET .../schedules lists them)"
+          : undefined,
+    })
+    .check(z.minLength(1), z.maxLength(128)),
+});
 
 const metricInput = closedObject("a usage record", {
   metric: z.string().check(z.regex(NAME, "metric must be 1-100 letters, digits or _ . : / -")),

@@ -7,13 +7,13 @@ import { ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
 import { ID_PATTERN, ID_RULE, MAX_ID_CHARS } from "../http/path-segment.ts";
 import type { JsonValue } from "../ledger/events.ts";
-import { closedObject, jsonValue, text } from "../validation/fields.ts";
+import { closedObject, jsonValue, reasonText, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
 
 const json: z.ZodMiniType<unknown> = jsonValue;
 /** The body of an interrupt, an abort or a close. */
 export const reasonInput = closedObject("an interrupt, an abort or a close", {
-  reason: z.optional(text(0, 1000)),
+  reason: z.optional(reasonText),
 });
 
 /**
@@ -44,9 +44,7 @@ export const startInput = closedObject("a start", {
      * The active run, if it is still running or waiting, aborted in this start's own append
      * (`reason` is the abort's): either it ends and this run starts, or neither. See SessionRuntime.start.
      */
-    ends: z.optional(
-      closedObject('"ends"', { run: text(1, 200), reason: z.optional(text(0, 1000)) }),
-    ),
+    ends: z.optional(closedObject('"ends"', { run: text(1, 200), reason: z.optional(reasonText) })),
     /** Images and files after the text: AI SDK `ImagePart`/`FilePart`s with data or https URLs (user-files.ts). */
     files: z.optional(userFilesSchema),
     /** The application state to start from (checked against the agent's stateSchema). */
@@ -77,7 +75,7 @@ export const decisionInput = closedObject("a decision", {
   args: z.optional(json),
   /** The call's output, recorded as its result (a client-side tool's, or a settled unknown outcome). */
   result: z.optional(json),
-  reason: z.optional(text(0, 1000)),
+  reason: z.optional(reasonText),
 }).check(
   z.refine((d) => d.approved || d.result === undefined, {
     path: ["result"],

@@ -18,7 +18,7 @@ import type { DurableAgentsError } from "../errors/base.ts";
 import { errorFromWire } from "../errors/from-wire.ts";
 import { BadRequestError, ConflictError } from "../errors/http-errors.ts";
 import { validate } from "../http/read-json.ts";
-import { text } from "../validation/fields.ts";
+import { reasonText } from "../validation/fields.ts";
 import type { CommandName } from "./command.ts";
 import { type CommandCall, dispatchCommand } from "./dispatch.ts";
 
@@ -80,7 +80,7 @@ export const statusTransitionInput = z.strictObject({
   ]),
   next: z.enum(["running", "interrupted", "aborted", "closed"]),
   /** Recorded with an interrupt, abort or close. */
-  reason: z.optional(text(0, 1000)),
+  reason: z.optional(reasonText),
 });
 export type StatusTransitionInput = z.input<typeof statusTransitionInput>;
 

@@ -24,12 +24,18 @@ export class ConflictError extends UserError {
 
 export class PayloadTooLargeError extends UserError {
   override name = "PayloadTooLargeError";
-  constructor(what: string, limitBytes: number) {
+  /** `todo`: what to do instead, when a smaller body is not it (the server built what was too large). */
+  constructor(
+    what: string,
+    limitBytes: number,
+    todo = "send a smaller body",
+    details: Record<string, unknown> = {},
+  ) {
     super(
       "payload_too_large",
       413,
-      `${what} is larger than the limit of ${limitBytes} bytes; send a smaller body (see docs/limits.md)`,
-      { details: { limitBytes } },
+      `${what} is larger than the limit of ${limitBytes} bytes; ${todo} (see docs/limits.md)`,
+      { details: { limitBytes, ...details } },
     );
   }
 }

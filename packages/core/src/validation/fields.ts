@@ -14,6 +14,15 @@ export function text(min: number, max: number): z.ZodMiniString<string> {
 }
 
 /**
+ * The longest `reason` a command takes (an interrupt's, an abort's, a close's, a decision's, an
+ * `ends`): a note a person or a client writes, which the model may see.
+ */
+export const MAX_REASON_CHARS = 1000;
+
+/** A command's `reason` (MAX_REASON_CHARS). */
+export const reasonText = text(0, MAX_REASON_CHARS);
+
+/**
  * An object of the runtime's own inputs (a command's body and the objects in it): a field it
  * does not declare is refused, never dropped, so a misspelled one (`"mesage"`) is a 400 and the
  * command does not run without it. `check` names each unknown field's path (`mesage`,

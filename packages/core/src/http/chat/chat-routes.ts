@@ -1,7 +1,7 @@
 import type { PriorMessageInput } from "../../agent/prior-messages.ts";
 import { RunActiveError } from "../../agent/run-errors.ts";
 import type { StartedRun } from "../../agent/session-runtime-options.ts";
-import { BadRequestError, ConflictError } from "../../errors/http-errors.ts";
+import { BadRequestError, ConflictError, PayloadTooLargeError } from "../../errors/http-errors.ts";
 import { getRun, latestRun, type RunRecord } from "../../ledger/projections/runs.ts";
 import { stepToolCalls } from "../../ledger/projections/tool-calls.ts";
 import { activeRun, isWaitingForClient, movesOnItsOwn } from "../../ledger/wait-reasons.ts";
@@ -35,6 +35,7 @@ import {
   notLatestTurn,
   previousAnswer,
   replacedRun,
+  turnFilesTooLarge,
   turnInProgress,
 } from "./chat-turn.ts";
 
@@ -122,6 +123,10 @@ async function run(command: ChatCommand, request: Request, ctx: SessionHttpConte
       ),
     );
   } catch (error) {
+    // The client's own body was within its limit: what passed the ledger's is the turn's
+    // earlier messages with their files, which this request handed back (earlierInTurn).
+    if (error instanceof PayloadTooLargeError && latest && prior.some((m) => m.files?.length))
+      throw turnFilesTooLarge(latest);
     // The same POST twice at once (a retry while the first was in its hooks; also after a stop,
     // when the first ended the stopped run): the other one started the run this one asks for,
     // after this one looked. It gets that run's stream.

@@ -1,7 +1,7 @@
 import type { PriorMessageInput } from "../../agent/prior-messages.ts";
 import { toUserFileInput, toUserFiles, type UserFileInput } from "../../agent/user-files.ts";
-import { ConflictError } from "../../errors/http-errors.ts";
-import type { Ledger } from "../../ledger/ledger.ts";
+import { ConflictError, PayloadTooLargeError } from "../../errors/http-errors.ts";
+import { type Ledger, MAX_EVENT_BYTES } from "../../ledger/ledger.ts";
 import { listMessagesBefore, runUserMessages } from "../../ledger/projections/message-reads.ts";
 import { getRun, type RunRecord, shownRunsBefore } from "../../ledger/projections/runs.ts";
 import type { SqlPort } from "../../sql/port.ts";
@@ -145,4 +145,19 @@ export function earlierInTurn(
       });
   }
   return prior;
+}
+
+/**
+ * 413 `payload_too_large`: a regenerate or an edit of run `latest` whose user messages' files
+ * together pass the ledger's per-event limit. Each message came in its own event (the start,
+ * a resume with a message) within it; the run that replaces the answer holds them all in its
+ * one `run.started` (earlierInTurn), so the turn cannot be answered again as it stands.
+ */
+export function turnFilesTooLarge(latest: RunRecord): PayloadTooLargeError {
+  return new PayloadTooLargeError(
+    `the new run's run.started event, which holds the user messages of this turn (run ${latest.runId}) with their files (a regenerate or an edit hands them back),`,
+    MAX_EVENT_BYTES,
+    `the files are within their limits each, but not together in one event. Send a new message instead (the answer stays, and the model sees the whole conversation with its files), or fork the session at a checkpoint of the turn before the message whose files to leave out (GET .../checkpoints?runId=${latest.runId}, then POST .../fork {"checkpoint"}: a new session, whose id is the new chat id) and regenerate there`,
+    { latestRunId: latest.runId },
+  );
 }

@@ -3,7 +3,7 @@ import type { Decision } from "../../agent/run-control.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import type { JsonValue } from "../../ledger/events.ts";
 import { check } from "../../validation/check.ts";
-import { jsonValue, text } from "../../validation/fields.ts";
+import { jsonValue, reasonText } from "../../validation/fields.ts";
 import type { RunAgentInput } from "./run-agent-input.ts";
 
 /**
@@ -43,7 +43,7 @@ export const CLIENT_TOOL_RESPONSE_SCHEMA = {
 
 const approvalPayload = z.strictObject({
   approved: z.optional(z.boolean()),
-  reason: z.optional(text(0, 1000)),
+  reason: z.optional(reasonText),
   args: z.optional(jsonValue),
   result: z.optional(jsonValue),
 });

@@ -4,7 +4,7 @@ import type { UserFileInput } from "../../agent/user-files.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { LIMITS } from "../../http/limits.ts";
 import type { JsonValue } from "../../ledger/events.ts";
-import { text as bounded } from "../../validation/fields.ts";
+import { text as bounded, MAX_REASON_CHARS, reasonText } from "../../validation/fields.ts";
 import { type RequestTerms, requestPath, type StartSource } from "../start-source.ts";
 
 /**
@@ -17,7 +17,7 @@ import { type RequestTerms, requestPath, type StartSource } from "../start-sourc
 const toolApproval = z.looseObject({
   id: z.string(),
   approved: z.optional(z.boolean()),
-  reason: z.optional(bounded(0, 1000)),
+  reason: z.optional(reasonText),
 });
 
 const part = z.looseObject({
@@ -179,10 +179,21 @@ function decisions(parts: ChatRequest["messages"][number]["parts"]): Decision[] 
       // A client-side tool result (addToolOutput): recorded as the call's result.
       out.push({ callId: p.toolCallId, approved: true, result: (p.output ?? null) as JsonValue });
     } else if (p.state === "output-error" && p.approval?.approved === undefined) {
-      out.push({ callId: p.toolCallId, approved: false, reason: p.errorText ?? "failed" });
+      // A client-side tool's error (addToolOutput): the denial's reason, which the model sees.
+      // The client's tool wrote it, not the user, who cannot shorten it: cut, not refused.
+      out.push({ callId: p.toolCallId, approved: false, reason: cutReason(p.errorText) });
     }
   }
   return out;
+}
+
+/** A client tool's `errorText` as a decision's reason: at most MAX_REASON_CHARS, marked when cut. */
+function cutReason(errorText = "failed"): string {
+  if (errorText.length <= MAX_REASON_CHARS) return errorText;
+  const end = MAX_REASON_CHARS - 1;
+  // Not between the two halves of a surrogate pair.
+  const at = /[\uD800-\uDBFF]/.test(errorText.charAt(end - 1)) ? end - 1 : end;
+  return `${errorText.slice(0, at)}…`;
 }
 
 /** The last (user) message: its text, its files, where they sit, and its turn (ChatTurnRef). */
