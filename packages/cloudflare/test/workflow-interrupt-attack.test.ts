@@ -90,13 +90,25 @@ describe("attack: interrupt, then resume with a message while the Workflow call 
     // step 1's result was later written into step 1, after the model had moved on without it.
     // docs/api.md: "the resumed run continues with it (resumed before the result, the run
     // waits for it again)"; guarantees.md G12: an interrupt is a pause.
-    const step1 = (JSON.parse(prompt) as { id: string; parts: { status?: string }[] }[]).find(
-      (m) => m.id === `${call.runId}:${call.step}:t`,
+    // The rule (docs/api.md, POST resume): a resume that starts a new step settles the calls
+    // still delegated in its own append (tool.failed, code `superseded`), so the model is told
+    // the call was left behind, not that its outcome is unknown. The user's new message asks
+    // for crunch again, so a second instance is the model's fresh call; step 1's late result
+    // records nothing.
+    const step1 = (
+      JSON.parse(prompt) as { id: string; parts: { status?: string; error?: { code: string } }[] }[]
+    ).find((m) => m.id === `${call.runId}:${call.step}:t`);
+    expect(step1?.parts[0]?.status, "step 1's call when step 2's model call ran").toBe("failed");
+    expect(step1?.parts[0]?.error?.code).toBe("superseded");
+    const step1Results = results.filter(
+      (e) => (e.data as { step: number; callId: string }).step === call.step,
     );
-    expect(step1?.parts[0]?.status, "step 1's call when step 2's model call ran").not.toBe(
-      "pending",
+    expect(
+      step1Results.map((e) => [e.kind, (e.data as { error?: { code: string } }).error?.code]),
+    ).toEqual([["tool.failed", "superseded"]]);
+    expect(events.findIndex((e) => e.kind === "tool.failed")).toBeLessThan(
+      events.findIndex((e) => e.kind === "run.resumed"),
     );
-    expect(await workflows.get()).toHaveLength(1);
   });
 
   it("from_checkpoint (the run's start) while the call is open: the old instance's result does not land in the rewound step", async () => {
