@@ -91,6 +91,34 @@ describe("every way a child session ends settles its parent's call", () => {
   });
 });
 
+describe("a resume that starts a new step settles the calls it leaves open", () => {
+  it("a parent resumed with a message during the wait: its delegated call fails superseded in the resume's append, the child is cancelled, and its late answer is not taken", async () => {
+    const parent = session("boss");
+    await parent.post("runs", { input: { message: "clerk cancel" } });
+    const child = await childOf(parent, "clerk");
+    await child.waitFor((e) => e.kind === "run.waiting", 20_000);
+    await parent.waitFor((e) => e.kind === "run.waiting", 20_000);
+    const before = (await parent.events()).length;
+    expect((await parent.post("resume", { message: "never mind" })).status).toBe(202);
+    const added = (await parent.events()).slice(before).map((e) => e.kind);
+    expect(added.slice(0, 2)).toEqual(["tool.failed", "run.resumed"]);
+    expect(await toolFailure(parent)).toMatchObject({ code: "superseded" });
+    const childEnd = await child.waitFor(ended, 20_000);
+    expect(childEnd.kind).toBe("run.aborted");
+    const { reason } = childEnd.data as { reason: string };
+    expect(reason).toContain(`its parent boss run ${(await parent.status()).runId}`);
+    expect(reason).toContain("was resumed past the call (with_message)");
+    expect((await parent.waitFor(ended, 20_000)).kind).toBe("run.completed");
+    // Only the left step's call: the model may delegate again in its new step.
+    const ofStep1 = (await parent.events()).filter(
+      (e) => "step" in (e.data as object) && (e.data as { step: number }).step === 1,
+    );
+    const results = ofStep1.filter((e) => e.kind === "tool.completed" || e.kind === "tool.failed");
+    expect(results).toHaveLength(1);
+    expect(ofStep1.filter((e) => e.kind === "subagent.completed")).toEqual([]);
+  });
+});
+
 describe("a delegated call's identity includes its run, step and attempt", () => {
   it("a retried parent (from_start) gets a fresh child run for the repeated call id, and completes", async () => {
     const parent = session("boss");

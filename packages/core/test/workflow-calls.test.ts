@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   defineAgent,
   latestRun,
+  listCheckpoints,
   scriptedModel,
   type ToolWorkflowParams,
   type ToolWorkflowPort,
@@ -102,6 +103,79 @@ describe("workflow tool calls", () => {
     await s.runtime.receiveToolResult({ call, outcome: { type: "completed", result: 1 } });
     await s.drain();
     expect(kinds(s)).toEqual(before);
+  });
+
+  for (const mode of ["with_message", "from_checkpoint"] as const) {
+    it(`a resume ${mode} of a waiting or interrupted run fails its open call (superseded) before run.resumed; the late result records nothing`, async () => {
+      for (const interrupt of [false, true]) {
+        const { port, created } = recordingPort();
+        const s = createTestSession(agent, { workflows: port });
+        await s.runtime.start({ message: "go" });
+        await s.drain();
+        if (interrupt) await s.runtime.interrupt("pause");
+        const before = kinds(s).length;
+        const start = listCheckpoints(s.sql, 0, 10)[0]?.id;
+        await s.runtime.resume(
+          mode === "with_message" ? { mode, message: "again" } : { mode, checkpoint: start },
+        );
+        const added = s.runtime.ledger.read(0, 1000).slice(before);
+        expect(added.map((e) => e.kind).filter((k) => k !== "state.updated")).toEqual([
+          "tool.failed",
+          "run.resumed",
+        ]);
+        expect(added[0]?.data).toMatchObject({ step: 1, error: { code: "superseded" } });
+        const call = created[0]?.params as ToolWorkflowParams;
+        const after = kinds(s).length;
+        await s.runtime.receiveToolResult({ call, outcome: { type: "completed", result: 1 } });
+        expect(kinds(s)).toHaveLength(after);
+      }
+    });
+  }
+
+  it("a result resumes no run that still waits on a delegated call of another step", async () => {
+    const { port, created } = recordingPort();
+    const s = createTestSession(agent, { workflows: port });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    const first = created[0]?.params as ToolWorkflowParams;
+    // The run left step 1 with its call still delegated and waits on step 2's call (what a
+    // resume with a message did before it settled the calls it left; no command does now).
+    const runId = first.runId;
+    const callId = "call_b";
+    const args = { n: 2 };
+    s.runtime.ledger.append([
+      { kind: "step.started", runId, data: { step: 2, attempt: 1 } },
+      {
+        kind: "model.completed",
+        runId,
+        data: {
+          step: 2,
+          text: "",
+          toolCalls: [{ callId, name: "crunch", args }],
+          finishReason: "tool-calls",
+          usage: { inputTokens: 0, outputTokens: 0 },
+          model: "scripted",
+        },
+      },
+      {
+        kind: "tool.started",
+        runId,
+        data: { step: 2, callId, name: "crunch", args, effect: "pure", idempotencyKey: "k" },
+      },
+      {
+        kind: "workflow.started",
+        runId,
+        data: { step: 2, callId, name: "crunch", instanceId: "i2" },
+      },
+      { kind: "run.waiting", runId, data: { reason: "workflow" } },
+    ]);
+    await s.runtime.receiveToolResult({ call: first, outcome: { type: "completed", result: 1 } });
+    await s.drain();
+    expect(kinds(s).slice(-2)).toEqual(["run.waiting", "tool.completed"]);
+    expect(latestRun(s.sql)).toMatchObject({ status: "waiting", step: 2 });
+    const second = { ...first, step: 2, callId, args };
+    await s.runtime.receiveToolResult({ call: second, outcome: { type: "completed", result: 2 } });
+    expect(kinds(s).slice(-2)).toEqual(["tool.completed", "run.resumed"]);
   });
 
   it("without the tool Workflow executor (toolWorkflows) the call fails with what to export, even with a port", async () => {

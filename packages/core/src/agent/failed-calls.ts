@@ -44,12 +44,27 @@ export function abortedRunEvents(sql: SqlPort, runId: string, reason: string): N
 }
 
 /**
+ * `tool.failed` (code `superseded`) for each call still delegated when a resume starts a new step
+ * (`startsNewStep`: with a message, from a checkpoint): the run goes on past the call, so its
+ * answer would come to a step the model has left. A Workflow instance may still finish; its late
+ * result records nothing (`pendingCall`). A sub-agent's run is cancelled (subagent-replies.ts).
+ */
+export function supersededCalls(runId: string, calls: readonly CallRef[]): NewEvent[] {
+  return failedCalls(runId, calls, {
+    code: "superseded",
+    message:
+      "the run was resumed past this call before it answered (with a new message or from a checkpoint); its work may still finish, but its result is not used",
+  });
+}
+
+/**
  * The events of an interrupt of a waiting run (an interrupt is a pause: it stops the work it
  * can stop and keeps every result of work that goes on). A call handed to a sub-agent fails
  * (code `interrupted`): the child's run is cancelled with it (subagent-replies.ts), so no
  * answer will come. A call handed to a Workflow instance stays delegated: nothing stops the
  * instance, so its result is recorded while the run is interrupted (workflow-calls.ts,
- * `pendingCall`) and the resumed run goes on with it. Then `run.interrupted` with `reason`.
+ * `pendingCall`) and a `continue` goes on with it (a resume that starts a new step fails it:
+ * `supersededCalls`). Then `run.interrupted` with `reason`.
  */
 export function interruptedRunEvents(sql: SqlPort, runId: string, reason: string): NewEvent[] {
   const stopped = delegatedCalls(sql, runId).filter((c) => isSubagentCall(sql, c));

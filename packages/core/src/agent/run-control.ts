@@ -1,9 +1,9 @@
 import { BadRequestError, ConflictError, NotFoundError } from "../errors/http-errors.ts";
 import type { JsonValue, NewEvent } from "../ledger/events.ts";
 import type { Checkpoint } from "../ledger/projections/checkpoints.ts";
-import type { RunRecord } from "../ledger/projections/runs.ts";
+import { type RunRecord, startsNewStep } from "../ledger/projections/runs.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
-import { failedCalls } from "./failed-calls.ts";
+import { type CallRef, failedCalls, supersededCalls } from "./failed-calls.ts";
 import { type PriorMessageInput, toPriorMessages } from "./prior-messages.ts";
 
 /**
@@ -47,6 +47,8 @@ export interface ControlState {
   readonly run: RunRecord | undefined;
   /** The tool calls of the run's current step. */
   readonly calls: readonly ToolCallRecord[];
+  /** The run's calls still delegated (to a sub-agent or a Workflow instance), of any step. */
+  readonly delegated: readonly CallRef[];
   readonly findCheckpoint: (id: string) => Checkpoint | undefined;
   readonly startCheckpoint: Checkpoint | undefined;
   readonly latestCheckpoint: Checkpoint | undefined;
@@ -104,7 +106,12 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
     const checkpoint = requireCheckpoint(state, run, request.checkpoint);
     return [
       ...state.restoreState(run.runId, checkpoint),
-      resumed(run, { mode, checkpoint: checkpoint.seq, message: request.message, messages }),
+      ...resumed(state, run, {
+        mode,
+        checkpoint: checkpoint.seq,
+        message: request.message,
+        messages,
+      }),
     ];
   }
   if (run.status === "failed") {
@@ -123,10 +130,11 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
       code: "cancelled",
       message: "cancelled: the run was resumed with a new message",
     });
-    return [...cancelled, resumed(run, { mode, message: request.message, messages })];
+    return [...cancelled, ...resumed(state, run, { mode, message: request.message, messages })];
   }
-  // Continue: calls still waiting for a decision make the run wait for them again.
-  return [resumed(run, { mode: "continue" })];
+  // Continue: calls still waiting for a decision make the run wait for them again, and calls
+  // still delegated are waited for again.
+  return resumed(state, run, { mode: "continue" });
 }
 
 export function decideRetry(state: ControlState, request: RetryRequest): NewEvent[] {
@@ -144,7 +152,7 @@ export function decideRetry(state: ControlState, request: RetryRequest): NewEven
       throw new NotFoundError("unknown_checkpoint", `run ${run.runId} has no start checkpoint`);
     return [
       ...state.restoreState(run.runId, start),
-      resumed(run, { mode: "retry_from_start", checkpoint: start.seq }),
+      ...resumed(state, run, { mode: "retry_from_start", checkpoint: start.seq }),
     ];
   }
   const checkpoint = request.checkpoint
@@ -154,7 +162,7 @@ export function decideRetry(state: ControlState, request: RetryRequest): NewEven
     throw new NotFoundError("unknown_checkpoint", `run ${run.runId} has no checkpoint`);
   return [
     ...state.restoreState(run.runId, checkpoint),
-    resumed(run, { mode: "retry_from_checkpoint", checkpoint: checkpoint.seq }),
+    ...resumed(state, run, { mode: "retry_from_checkpoint", checkpoint: checkpoint.seq }),
   ];
 }
 
@@ -194,7 +202,7 @@ function decideApprovals(
     events.push(...decisionEvents(run.runId, call, decision));
   }
   const left = [...pending.keys()].filter((id) => !seen.has(id));
-  if (left.length === 0) events.push(resumed(run, { mode: "approvals" }));
+  if (left.length === 0) events.push(...resumed(state, run, { mode: "approvals" }));
   return events;
 }
 
@@ -263,6 +271,19 @@ function requireCheckpoint(
   return checkpoint;
 }
 
-function resumed(run: RunRecord, data: NewEvent<"run.resumed">["data"]): NewEvent<"run.resumed"> {
-  return { kind: "run.resumed", runId: run.runId, data: JSON.parse(JSON.stringify(data)) };
+/**
+ * `run.resumed`. A resume that starts a new step (`startsNewStep`) first settles every call the
+ * run still has delegated: the run goes on past them (`supersededCalls`), so none stays open
+ * in a step the model has left, and its late answer records nothing.
+ */
+function resumed(
+  state: ControlState,
+  run: RunRecord,
+  data: NewEvent<"run.resumed">["data"],
+): NewEvent[] {
+  const superseded = startsNewStep(data.mode) ? supersededCalls(run.runId, state.delegated) : [];
+  return [
+    ...superseded,
+    { kind: "run.resumed", runId: run.runId, data: JSON.parse(JSON.stringify(data)) },
+  ];
 }

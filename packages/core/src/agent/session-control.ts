@@ -9,7 +9,7 @@ import {
   listCheckpoints,
 } from "../ledger/projections/checkpoints.ts";
 import { latestRun } from "../ledger/projections/runs.ts";
-import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { delegatedCalls, stepToolCalls } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { DueWork } from "../triggers/due-work.ts";
 import type { AppState } from "./app-state.ts";
@@ -203,6 +203,7 @@ export class SessionControl {
       sessionId: this.#o.sessionId,
       run,
       calls: run?.phase === "tools" ? stepToolCalls(sql, run.runId, run.step) : [],
+      delegated: run ? delegatedCalls(sql, run.runId) : [],
       findCheckpoint: (id) => (/^\d{1,15}$/.test(id) ? getCheckpoint(sql, Number(id)) : undefined),
       startCheckpoint: start,
       latestCheckpoint: run ? latestCheckpoint(sql, run.runId) : undefined,

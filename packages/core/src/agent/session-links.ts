@@ -4,7 +4,7 @@ import type { LedgerEvent, NewEvent, ParentRef } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { getCheckpoint } from "../ledger/projections/checkpoints.ts";
 import { getRun, latestRun } from "../ledger/projections/runs.ts";
-import { stepToolCalls } from "../ledger/projections/tool-calls.ts";
+import { delegatedCalls } from "../ledger/projections/tool-calls.ts";
 import { waitsOnDelegates } from "../ledger/wait-reasons.ts";
 import type { SqlPort } from "../sql/port.ts";
 import { failDelegated } from "./failed-calls.ts";
@@ -148,15 +148,18 @@ export async function receiveReply(ctx: LinkContext, reply: ChildReply): Promise
   if (events.length > 0) await settleDelegated(ctx, reply.parent, events);
 }
 
-/** Records the end of a delegated call; the run resumes when no call of its step is left waiting. */
+/**
+ * Records the end of a delegated call; a waiting run resumes when it waits on no other
+ * delegated call, of any step.
+ */
 export async function settleDelegated(
   ctx: LinkContext,
   parent: Pick<ParentRef, "runId" | "step" | "callId">,
   events: NewEvent[],
 ): Promise<void> {
   const run = getRun(ctx.sql, parent.runId);
-  const left = stepToolCalls(ctx.sql, parent.runId, parent.step).filter(
-    (c) => c.status === "delegated" && c.callId !== parent.callId,
+  const left = delegatedCalls(ctx.sql, parent.runId).filter(
+    (c) => c.step !== parent.step || c.callId !== parent.callId,
   );
   if (run?.status === "waiting" && waitsOnDelegates(run.waitingReason) && left.length === 0) {
     events.push({ kind: "run.resumed", runId: parent.runId, data: { mode: "continue" } });

@@ -6,6 +6,7 @@ import {
   previousRun,
   type RunRecord,
   runWrittenBy,
+  startsNewStep,
 } from "../ledger/projections/runs.ts";
 import { runUsage } from "../ledger/projections/usage-entries.ts";
 import type { SqlPort } from "../sql/port.ts";
@@ -25,10 +26,11 @@ import { type ChildReply, sendLater } from "./subagents.ts";
  *    session's total (a child session answers every run of its parent that makes
  *    the same call id, so it holds several runs).
  * 3. A parent run that stops for good (aborted, failed, interrupted and then closed
- *    or replaced), or is interrupted while it waits on them, while children still work on
- *    its calls sends each of them a cancel;
+ *    or replaced), is interrupted while it waits on them, or is resumed into a new step
+ *    (with a message, from a checkpoint) while children still work on its calls sends each
+ *    of them a cancel;
  *    the child aborts that run with a reason naming the parent (session-links.ts
- *    `cancelChild`). The parent's own calls fail in the same append (session-runtime.ts).
+ *    `cancelChild`). The parent's own calls fail in the same append (failed-calls.ts).
  */
 export const subagentRepliesProjection: Projection = {
   name: "subagent_replies",
@@ -78,11 +80,21 @@ export const subagentRepliesProjection: Projection = {
           failedReply("aborted", { code: "aborted", message: event.data.reason }),
         );
       case "run.interrupted": {
-        // An interrupt during a wait failed the delegated calls (session-runtime.ts `interrupt`):
+        // An interrupt during a wait failed the calls handed to sub-agents (failed-calls.ts
+        // `interruptedRunEvents`; a Workflow's call stays open for a `continue`): the
         // sub-agents still working on them are cancelled.
         const interrupted = runOf(sql, event);
         if (interrupted)
           cancelChildren(sql, event, interrupted, `was interrupted (${event.data.reason})`);
+        return;
+      }
+      case "run.resumed": {
+        // A resume that starts a new step failed the calls still delegated (run-control.ts
+        // `resumed`, code `superseded`): the sub-agents still working on them are cancelled.
+        if (!startsNewStep(event.data.mode)) return;
+        const resumed = runOf(sql, event);
+        if (resumed)
+          cancelChildren(sql, event, resumed, `was resumed past the call (${event.data.mode})`);
         return;
       }
       case "run.started": {

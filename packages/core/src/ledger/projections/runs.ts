@@ -173,8 +173,7 @@ export const runsProjection: Projection = {
       case "step.completed":
         return move("phase = 'between'");
       case "run.resumed": {
-        // A resume with a message or from a checkpoint starts a fresh step; the step number keeps growing.
-        const fresh = event.data.mode !== "continue" && event.data.mode !== "approvals";
+        const fresh = startsNewStep(event.data.mode);
         return set(
           `status = 'running', resume_count = resume_count + 1, waiting_reason = NULL, interrupt_requested = 0, interrupt_reason = NULL, error = NULL, step_base = step${fresh ? ", phase = 'between'" : ""}`,
         );
@@ -196,6 +195,16 @@ export const runsProjection: Projection = {
     }
   },
 };
+
+/**
+ * Whether a resume in `mode` starts a fresh step (a message, a checkpoint, a retry) rather than
+ * going on with the step it stopped in (`continue`, `approvals`); the step number keeps growing.
+ * The step it leaves is settled in the resume's own append: its calls still delegated fail
+ * (run-control.ts) and sub-agents working on them are cancelled (subagent-replies.ts).
+ */
+export function startsNewStep(mode: EventPayloads["run.resumed"]["mode"]): boolean {
+  return mode !== "continue" && mode !== "approvals";
+}
 
 export function getRun(sql: SqlPort, runId: string): RunRecord | undefined {
   const row = sql.exec<RunRow>(`SELECT ${COLUMNS} FROM runs WHERE run_id = ?`, runId)[0];
