@@ -20,9 +20,11 @@ export type { ChatHistoryQuery } from "./chat-history.ts";
  * `DefaultChatTransport` on `POST /chat/:agent`): the chat id is the session id. On top of
  * the SDK's chat it loads the conversation from the ledger and resumes a running answer
  * (a reload), stops the run on the server at once, and sends the answers to tool calls as
- * soon as every call the run waits on has one. A message the server refuses (a 4xx: another
- * tab's run is active, 409 `run_active`) is taken back out of `messages`, and `error` is a
- * `DurableAgentsClientError` whose message is the server's, which says what to do.
+ * soon as every call the run waits on has one. A request the server refuses (a 4xx: another
+ * tab's run is active, 409 `run_active`; a regenerate too large, 413) leaves `messages` as
+ * they were before it (a new message taken back out, the answer a regenerate or the later
+ * messages an edit cut off put back), and `error` is a `DurableAgentsClientError` whose
+ * message is the server's, which says what to do.
  * `useAgentChat` is its React face.
  */
 export interface AgentChatOptions {
@@ -128,17 +130,20 @@ export class AgentChat extends AbstractChat<UIMessage> {
       state: store,
     });
     this.store = store;
-    const send = this.sendMessage;
-    this.sendMessage = async (message, sendOptions) => {
-      const before = this.messages;
-      await send(message, sendOptions);
-      // Refused (4xx): the server took nothing, so the message it pushed was never sent.
-      const error = this.error;
-      const refused =
-        error instanceof DurableAgentsClientError && error.status >= 400 && error.status < 500;
-      if (message != null && refused && this.messages.length === before.length + 1)
-        this.store.messages = before;
-    };
+    // Refused (4xx): the server took nothing, so `messages` go back to what they were before
+    // the request: a new message the SDK pushed is taken out, and the answer a regenerate (or
+    // the later messages an edit) cut off before sending is put back.
+    const undoRefused =
+      <A extends unknown[]>(request: (...args: A) => Promise<void>) =>
+      async (...args: A) => {
+        const before = this.messages;
+        await request(...args);
+        const error = this.error;
+        if (error instanceof DurableAgentsClientError && error.status >= 400 && error.status < 500)
+          this.store.messages = before;
+      };
+    this.sendMessage = undoRefused(this.sendMessage);
+    this.regenerate = undoRefused(this.regenerate);
     this.#headers = headers;
     this.#session = `${base}/agents/${options.agent}/${encodeURIComponent(options.id)}`;
     this.#root = base;

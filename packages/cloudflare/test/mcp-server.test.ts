@@ -1,5 +1,5 @@
 import { env, SELF } from "cloudflare:test";
-import { LIMITS, mintSessionToken } from "@durable-agents/core";
+import { ID_RULE, LIMITS, mintSessionToken } from "@durable-agents/core";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   StreamableHTTPClientTransport,
@@ -126,6 +126,23 @@ describe("/mcp/:agent: an agent served over MCP", () => {
     expect(over.isError).toBe(true);
     expect(JSON.stringify(over.content)).not.toContain("refused (400");
     await client.close();
+  });
+
+  // Review finding: a bad session was refused in zod's words ("Invalid string: must match
+  // pattern /.../"), not with the rule a fork's session (or a path's id) is refused with.
+  it("a session that is not a session id is refused with the id rule, and nothing starts", async () => {
+    const session = `mcp_${Date.now()}_badid`;
+    const token = await mintSessionToken(env.AUTH_SECRET, { agent: "chatty", session });
+    const client = await connect("chatty", token);
+    const result = await client.callTool({
+      name: "chatty",
+      arguments: { message: "hi", session: "no spaces!" },
+    });
+    await client.close();
+    const [content] = result.content as { type: string; text: string }[];
+    expect(result.isError).toBe(true);
+    expect(content?.text).toContain(`session is not a session id; ${ID_RULE}`);
+    expect(content?.text).not.toContain("must match pattern");
   });
 
   // Review finding: the tool dropped an argument it does not take, where every command door

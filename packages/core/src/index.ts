@@ -285,6 +285,7 @@ export {
   ID_PATTERN,
   ID_RULE,
   MAX_ID_CHARS,
+  sessionIdInput,
 } from "./http/path-segment.ts";
 export {
   readBody,

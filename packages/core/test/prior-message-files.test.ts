@@ -8,10 +8,12 @@ import type { LanguageModelV4, LanguageModelV4Message } from "@ai-sdk/provider";
 import { MockLanguageModelV4 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { startInput } from "../src/commands/run-commands.ts";
+import { earlierInTurn } from "../src/http/chat/chat-turn.ts";
 import { defineAgent } from "../src/index.ts";
-import { listMessages } from "../src/ledger/projections/message-reads.ts";
+import { listMessages, runUserMessages } from "../src/ledger/projections/message-reads.ts";
+import { latestRun } from "../src/ledger/projections/runs.ts";
 import { createTestSession } from "../src/testing/index.ts";
-import { mathAgent } from "./fixtures.ts";
+import { banker, mathAgent } from "./fixtures.ts";
 
 const BASE64 = "iVBORw0KGgo=";
 const PNG = `data:image/png;base64,${BASE64}`;
@@ -75,5 +77,33 @@ describe("prior messages with files", () => {
     expect(
       start([{ role: "assistant", content: "x", files: [{ type: "image", image: PNG }] }]),
     ).toEqual([["input", "messages", 0, "files"]]);
+  });
+
+  it("a regenerate hands back an earlier user message whose text is blank but which has files", async () => {
+    // POST runs takes a blank message with files (" " and a picture); the turn's later message
+    // came with a resume. A regenerate of the turn hands the first back with its picture.
+    const s = createTestSession(banker);
+    const files = [{ type: "file" as const, data: PNG, mediaType: "image/png" }];
+    await s.runtime.start({ message: " ", files });
+    await s.drain();
+    await s.runtime.interrupt("stop");
+    await s.runtime.resume({ mode: "with_message", message: "what is in it?" });
+    await s.drain();
+    const latest = latestRun(s.sql);
+    if (!latest) throw new Error("no run");
+    const users = runUserMessages(s.sql, latest.runId);
+    const prior = earlierInTurn(s.sql, latest, {
+      messageId: users.at(-1)?.id ?? "",
+      answersBefore: [],
+    });
+    const first = prior.find((m) => m.role === "user");
+    expect(first).toMatchObject({
+      role: "user",
+      files: [{ type: "file", mediaType: "image/png" }],
+    });
+    // As a start's `messages` it passes the start's own check.
+    expect(startInput.safeParse({ input: { message: "again", messages: prior } }).success).toBe(
+      true,
+    );
   });
 });

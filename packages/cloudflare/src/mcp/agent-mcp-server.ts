@@ -1,10 +1,10 @@
 import {
   closedObject,
-  ID_PATTERN,
   isClientWait,
   type LedgerEvent,
   LIMITS,
   MethodNotAllowedError,
+  sessionIdInput,
   validate,
 } from "@durable-agents/core";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
@@ -102,7 +102,7 @@ export async function serveAgentMcp(
 function toolInput(agent: string) {
   return closedObject(`the "${agent}" tool`, {
     message: z.string().check(z.minLength(1), z.maxLength(LIMITS.maxMessageChars)),
-    session: z.optional(z.string().check(z.regex(ID_PATTERN))),
+    session: z.optional(sessionIdInput),
   });
 }
 

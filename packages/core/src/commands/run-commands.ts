@@ -5,7 +5,7 @@ import { ACTIVE } from "../agent/session-runtime-options.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
 import { ConflictError } from "../errors/http-errors.ts";
 import { LIMITS } from "../http/limits.ts";
-import { ID_PATTERN, ID_RULE, MAX_ID_CHARS } from "../http/path-segment.ts";
+import { MAX_ID_CHARS, sessionIdInput } from "../http/path-segment.ts";
 import type { JsonValue } from "../ledger/events.ts";
 import { closedObject, jsonValue, reasonText, text } from "../validation/fields.ts";
 import { defineCommand } from "./command.ts";
@@ -148,9 +148,7 @@ export const retryInput = closedObject("a retry", {
 
 export const forkInput = closedObject("a fork", {
   checkpoint: text(1, 40),
-  session: z.optional(
-    z.string().check(z.regex(ID_PATTERN, `session is not a session id; ${ID_RULE}`)),
-  ),
+  session: z.optional(sessionIdInput),
 });
 
 /** `POST .../runs` `{input:{message, files?}, modelOptions?}` → 202 `{runId, status, offset, session, agent}`; 409 `run_active`. */

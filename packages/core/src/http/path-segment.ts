@@ -1,3 +1,4 @@
+import * as z from "zod/mini";
 import { BadRequestError } from "../errors/http-errors.ts";
 import { quoteInput } from "../errors/quote-input.ts";
 
@@ -13,6 +14,11 @@ export const ID_PATTERN = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,${MAX_ID_CHAR
 
 /** ID_PATTERN in words, for the messages that refuse an id. */
 export const ID_RULE = `use 1-${MAX_ID_CHARS} letters, digits, _, - or . (starting with a letter or digit)`;
+
+/** A session id a body names (a fork's, an MCP tool's `session`), refused in ID_RULE's words. */
+export const sessionIdInput = z
+  .string()
+  .check(z.regex(ID_PATTERN, `session is not a session id; ${ID_RULE}`));
 
 /**
  * Decodes one percent-encoded path segment (RFC 3986 2.1) into the one canonical form

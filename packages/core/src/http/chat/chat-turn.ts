@@ -137,10 +137,13 @@ export function earlierInTurn(
     if (m.runId !== latest.runId || m.index < first.index || m.role === "tool") continue;
     const text = m.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
     const files = m.parts.flatMap((p) => (p.type === "file" ? [toUserFileInput(p)] : []));
-    if (text.trim() !== "")
+    // A user message of files with blank text (POST runs takes " " with files) is handed back
+    // too; a prior message's `content` is 1 character at least (priorMessagesInput), as a
+    // start's own message is.
+    if (text.trim() !== "" || files.length > 0)
       prior.push({
         role: m.role,
-        content: text.slice(0, LIMITS.maxMessageChars),
+        content: text === "" ? " " : text.slice(0, LIMITS.maxMessageChars),
         ...(files.length > 0 ? { files } : {}),
       });
   }
