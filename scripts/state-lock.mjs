@@ -7,17 +7,34 @@ import { join, resolve } from "node:path";
 export const LOCK_FILE = "npm-start.pid";
 
 /**
+ * The value of `--persist-to DIR` (or `--persist-to=DIR`) in `args`, or undefined without one.
+ * A `--persist-to` with no directory after it is refused: one line on stderr (as `name`), exit 2.
+ *
+ * @param {readonly string[]} args
+ * @param {string} [name] the command the user ran
+ * @returns {string | undefined}
+ */
+export function persistToOf(args, name = "npm start") {
+  const at = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+  if (at < 0) return undefined;
+  const dir = args[at] === "--persist-to" ? args[at + 1] : args[at].slice("--persist-to=".length);
+  if (!dir || dir.startsWith("-")) {
+    console.error(`${name}: --persist-to needs a directory, e.g. --persist-to .wrangler/state-2`);
+    process.exit(2);
+  }
+  return dir;
+}
+
+/**
  * The state directory `wrangler dev` uses when started in `cwd` with `args`: the value of
- * `--persist-to DIR` (or `--persist-to=DIR`), relative to `cwd`, else `cwd`/.wrangler/state.
+ * `--persist-to` (persistToOf), relative to `cwd`, else `cwd`/.wrangler/state.
  *
  * @param {string} cwd
  * @param {readonly string[]} args
+ * @param {string} [name] the command the user ran
  */
-export function stateDirOf(cwd, args) {
-  const at = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
-  if (at < 0) return resolve(cwd, ".wrangler/state");
-  const dir = args[at].includes("=") ? args[at].slice(args[at].indexOf("=") + 1) : args[at + 1];
-  return resolve(cwd, dir || ".wrangler/state");
+export function stateDirOf(cwd, args, name) {
+  return resolve(cwd, persistToOf(args, name) ?? ".wrangler/state");
 }
 
 /**
@@ -30,7 +47,7 @@ export function stateDirOf(cwd, args) {
  * @returns {string} the state directory, now held until this process exits
  */
 export function claimStateDir({ cwd, args, name, elsewhere }) {
-  const dir = stateDirOf(cwd, args);
+  const dir = stateDirOf(cwd, args, name);
   const held = lockStateDir(dir);
   if (held === undefined) return dir;
   const who =

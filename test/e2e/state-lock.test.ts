@@ -1,6 +1,6 @@
 // The state-directory lock of the start scripts (scripts/state-lock.mjs), called directly on
 // a temporary directory: no server. test/e2e/start.test.ts runs it through `npm start`.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,4 +75,37 @@ describe("lockStateDir", () => {
     writeFileSync(join(dir, LOCK_FILE), `${pid}\n`);
     expect(lockStateDir(dir)).toEqual({ heldBy: pid });
   });
+});
+
+describe("stateDirOf", () => {
+  const script = new URL("../../scripts/state-lock.mjs", import.meta.url).href;
+  /** Runs stateDirOf("/tmp/app", args) in a child: it may exit. */
+  function stateDirIn(args: string[]) {
+    return spawnSync(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        `import { stateDirOf } from ${JSON.stringify(script)}; console.log(stateDirOf("/tmp/app", ${JSON.stringify(args)}));`,
+      ],
+      { encoding: "utf8" },
+    );
+  }
+
+  it("reads --persist-to DIR and --persist-to=DIR, relative to cwd", () => {
+    expect(stateDirIn(["--persist-to", "s2"]).stdout.trim()).toBe("/tmp/app/s2");
+    expect(stateDirIn(["--persist-to=s3"]).stdout.trim()).toBe("/tmp/app/s3");
+    expect(stateDirIn([]).stdout.trim()).toBe("/tmp/app/.wrangler/state");
+  });
+
+  for (const args of [["--persist-to"], ["--persist-to="], ["--persist-to", "--port", "8790"]]) {
+    it(`refuses ${JSON.stringify(args)}: no directory, exit 2`, () => {
+      const run = stateDirIn(args);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr.trim()).toBe(
+        "npm start: --persist-to needs a directory, e.g. --persist-to .wrangler/state-2",
+      );
+    });
+  }
 });
