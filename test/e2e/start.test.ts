@@ -385,19 +385,27 @@ describe("npm start -w @durable-agents/example-chat-app", () => {
 
   it("refuses a state directory another live server holds, as the quickstart does", async () => {
     const state = ownState("chat-app-shared");
-    // The lock as a running start script leaves it: this test's own (live) pid.
-    writeFileSync(join(state, LOCK_FILE), `${process.pid}\n`);
+    // The lock as a running start script leaves it: a live process whose command line is one.
+    const holder = spawn(
+      process.execPath,
+      ["-e", "setInterval(() => {}, 1000)", "scripts/start.mjs"],
+      { stdio: "ignore" },
+    );
+    await new Promise((done) => holder.once("spawn", done));
+    const pid = holder.pid as number;
+    writeFileSync(join(state, LOCK_FILE), `${pid}\n`);
     const started = await startChatApp(state);
-    expect(await started.exited).not.toBe(0);
+    const exited = await started.exited.finally(() => holder.kill());
+    expect(exited).not.toBe(0);
     const { stdout, stderr } = started.output();
     expect(stderr).toContain(
-      `npm start: another server (pid ${process.pid}) runs on the state directory ${state}`,
+      `npm start: another server (pid ${pid}) runs on the state directory ${state}`,
     );
     expect(stderr).toContain(
       "npm start -w @durable-agents/example-chat-app -- --port 8790 --persist-to .wrangler/state-2",
     );
     expect(`${stdout}${stderr}`).not.toContain("Ready on");
-    expect(readFileSync(join(state, LOCK_FILE), "utf8").trim()).toBe(String(process.pid));
+    expect(readFileSync(join(state, LOCK_FILE), "utf8").trim()).toBe(String(pid));
   });
 
   // As for the quickstart: a signal to npm alone must not leave wrangler, workerd or esbuild

@@ -15,7 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { applyIndexMigrations as migrateIndexShards } from "../../../scripts/index-migrations.mjs";
 import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
-import { claimStateDir } from "../../../scripts/state-lock.mjs";
+import { claimStateDir, persistToOf } from "../../../scripts/state-lock.mjs";
 import { superviseChild } from "../../../scripts/supervise.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -104,9 +104,8 @@ function parsePort(args, fromEnv) {
  * already applied are skipped, so this is quick after the first start.
  */
 function applyIndexMigrations(args) {
-  const at = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
-  const persist =
-    at < 0 ? [] : args[at].includes("=") ? [args[at]] : [args[at], args[at + 1] ?? ""];
+  const dir = persistToOf(args);
+  const persist = dir === undefined ? [] : ["--persist-to", dir];
   try {
     migrateIndexShards({ cwd: root, args: persist, env });
   } catch (error) {

@@ -256,6 +256,25 @@ describe("resume and retry", () => {
       dispatchCommand("resume", { mode: "with_message" }, trustedCall(s, "test")),
     ).rejects.toMatchObject({ status: 400 });
     expect(latestRun(s.sql)?.status).toBe("interrupted");
+    // And so does the runtime's own resume, called directly (it checks with the same schema).
+    const offset = s.runtime.status().offset;
+    await expect(s.runtime.resume({ mode: "with_message" })).rejects.toMatchObject({
+      status: 400,
+      code: "invalid_request",
+    });
+    expect(() => s.runtime.canResume({ mode: "with_message" })).toThrow(
+      expect.objectContaining({ status: 400 }),
+    );
+    await expect(s.runtime.resume({ mode: "from_checkpoint" })).rejects.toMatchObject({
+      status: 400,
+      code: "invalid_request",
+    });
+    await expect(s.runtime.retry({ mode: "from_start", checkpoint: "1" })).rejects.toMatchObject({
+      status: 400,
+      code: "invalid_request",
+    });
+    expect(s.runtime.status().offset).toBe(offset);
+    expect(latestRun(s.sql)?.status).toBe("interrupted");
     await s.runtime.resume({ mode: "with_message", message: "never mind, just look up" });
     expect(latestRun(s.sql)?.status).toBe("running");
     const users = listMessages(s.sql, 0, 50).filter((m) => m.role === "user");

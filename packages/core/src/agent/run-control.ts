@@ -103,7 +103,8 @@ export function decideResume(state: ControlState, request: ResumeRequest): NewEv
   }
   const messages = request.messages?.length ? toPriorMessages(request.messages) : undefined;
   if (mode === "from_checkpoint") {
-    const checkpoint = requireCheckpoint(state, run, request.checkpoint);
+    // The resume's schema (run-commands.ts) makes from_checkpoint carry a checkpoint.
+    const checkpoint = requireCheckpoint(state, run, request.checkpoint ?? "");
     return [
       ...state.restoreState(run.runId, checkpoint),
       ...resumed(state, run, {
@@ -254,13 +255,7 @@ function requireRun(state: ControlState, action: string): RunRecord {
   return state.run;
 }
 
-function requireCheckpoint(
-  state: ControlState,
-  run: RunRecord,
-  id: string | undefined,
-): Checkpoint {
-  if (!id)
-    throw new BadRequestError("invalid_request", 'mode "from_checkpoint" needs a "checkpoint" id');
+function requireCheckpoint(state: ControlState, run: RunRecord, id: string): Checkpoint {
   const checkpoint = state.findCheckpoint(id);
   if (!checkpoint || checkpoint.runId !== run.runId) {
     throw new NotFoundError(

@@ -2,7 +2,9 @@ import type { AppContext, StagedAppContext } from "../app-events/app-context.ts"
 import type { AppProjections } from "../app-events/app-projections.ts";
 import type { StagedEffects } from "../app-events/staged.ts";
 import { type Clock, systemClock } from "../clock.ts";
+import { resumeInput, retryInput } from "../commands/run-commands.ts";
 import { ConflictError, NotFoundError } from "../errors/http-errors.ts";
+import { validate } from "../http/read-json.ts";
 import type { LedgerEvent, ParentRef } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import { encodeOffset } from "../ledger/offset.ts";
@@ -256,7 +258,7 @@ export class SessionRuntime {
 
   /** Moves a waiting or interrupted run again: continue, with a message, from a checkpoint, or with decisions. */
   async resume(request: ResumeRequest): Promise<StatusView> {
-    await this.#control.resume(request);
+    await this.#control.resume(checkResume(request));
     return this.status();
   }
 
@@ -265,15 +267,16 @@ export class SessionRuntime {
    * decision, run without committing. `reason` and `code` are those of the
    * error the resume would throw (409 `run_running`, `run_not_resumable`, `run_failed`,
    * `session_closed`, 404 `unknown_call`...). Command hooks are not asked: an app's
-   * `beforeResume` may still refuse.
+   * `beforeResume` may still refuse. Input the resume refuses throws its 400 `invalid_request`,
+   * as `resume` does.
    */
   canResume(request: ResumeRequest = {}): ResumeCheck {
-    return this.#control.canResume(request);
+    return this.#control.canResume(checkResume(request));
   }
 
   /** Runs a failed run again from a checkpoint (default: its latest) or from its start. */
   async retry(request: RetryRequest): Promise<StatusView> {
-    await this.#control.retry(request);
+    await this.#control.retry(validate(retryInput, request, "the retry"));
     return this.status();
   }
 
@@ -378,4 +381,12 @@ export class SessionRuntime {
       `session ${this.#sessionId} has no run ${runId.slice(0, 64)} on the Workflow executor (this server has none)`,
     );
   }
+}
+
+/**
+ * A resume's input, checked with the resume command's own schema (run-commands.ts): its rules
+ * hold for Worker code calling `resume` directly as for `POST .../resume`. 400 `invalid_request`.
+ */
+function checkResume(request: ResumeRequest): ResumeRequest {
+  return validate(resumeInput, request, "the resume") as ResumeRequest;
 }
