@@ -203,10 +203,15 @@ describe("attack: two pauses and a failing instance", () => {
 
   it("an instance that fails while the run is interrupted: tool.failed recorded, the resumed run answers with it", async () => {
     await watchInstances();
+    // The instance fails only once the run is interrupted: without the gate it could fail
+    // before the interrupt arrived (seen under CI's load), and the run would end first.
+    probe.close("explode");
     const s = session("workflower");
     await s.post("runs", { input: { message: "explode" } });
     await s.waitFor((e) => e.kind === "run.waiting", 20_000);
     expect((await s.post("interrupt", { reason: "pause" })).ok).toBe(true);
+    await s.waitFor((e) => e.kind === "run.interrupted", 20_000);
+    probe.open("explode");
     await s.waitFor((e) => e.kind === "tool.failed", 20_000);
     expect((await s.status()).status).toBe("interrupted");
     expect((await s.post("resume", { mode: "continue" })).ok).toBe(true);
