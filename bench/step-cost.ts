@@ -63,12 +63,43 @@ async function runOnce(session: ReturnType<typeof createTestSession>, message: s
   if (status !== "completed") throw new Error(`bench run ended ${status}`);
 }
 
-/** The port, counting the statements the runtime runs (`exec` calls; transactions are not SQL). */
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/**
+ * The port, counting the statements the runtime runs (`exec` calls; transactions are not SQL)
+ * and the commits a Durable Object's SQLite would make for them. workerd (src/workerd/io/
+ * actor-sqlite.c++) commits each outermost `transactionSync` on its own (first committing any
+ * implicit transaction that is open), and gathers writes made outside one into an implicit
+ * transaction committed on the event loop's next turn (`kj::evalLater`, after the microtasks):
+ * modelled here as one commit per `setImmediate` turn.
+ */
 class CountingSqlPort extends NodeSqlPort {
   statements = 0;
+  commits = 0;
+  #depth = 0;
+  #implicitOpen = false;
   override exec<T extends object>(query: string, ...params: SqlValue[]): T[] {
     this.statements++;
+    if (this.#depth === 0 && !this.#implicitOpen && WRITE.test(query)) {
+      this.commits++;
+      this.#implicitOpen = true;
+      setImmediate(() => {
+        this.#implicitOpen = false;
+      });
+    }
     return super.exec<T>(query, ...params);
+  }
+  override transaction<T>(fn: () => T): T {
+    if (this.#depth === 0) {
+      this.commits++;
+      this.#implicitOpen = false;
+    }
+    this.#depth++;
+    try {
+      return super.transaction(fn);
+    } finally {
+      this.#depth--;
+    }
   }
 }
 
@@ -124,6 +155,7 @@ interface Sample {
   coldRunMs: number;
   promptLoadMs: number;
   statementsPerStep: number;
+  commitsPerStep: number;
   syncsPerStep: number;
 }
 
@@ -157,6 +189,7 @@ async function nodeSample(base: Prepared, dir: string, i: number): Promise<Sampl
   await runOnce(session, "warm up");
   const coldRunMs = performance.now() - t;
   const before = sql.statements;
+  const commitsBefore = sql.commits;
   const syncsBefore = syncs;
   t = performance.now();
   const cpu = process.cpuUsage();
@@ -165,10 +198,19 @@ async function nodeSample(base: Prepared, dir: string, i: number): Promise<Sampl
   const spent = process.cpuUsage(cpu);
   const cpuPerStepMs = (spent.user + spent.system) / 1000 / STEPS;
   const statementsPerStep = (sql.statements - before) / STEPS;
+  const commitsPerStep = (sql.commits - commitsBefore) / STEPS;
   const syncsPerStep = (syncs - syncsBefore) / STEPS;
   sql.close();
   rmSync(file, { force: true });
-  return { perStepMs, cpuPerStepMs, coldRunMs, promptLoadMs, statementsPerStep, syncsPerStep };
+  return {
+    perStepMs,
+    cpuPerStepMs,
+    coldRunMs,
+    promptLoadMs,
+    statementsPerStep,
+    commitsPerStep,
+    syncsPerStep,
+  };
 }
 
 /**
@@ -191,6 +233,7 @@ async function nodeBench(dir: string) {
     coldRun: median(list.map((s) => s.coldRunMs)),
     promptLoad: median(list.map((s) => s.promptLoadMs)),
     statements: median(list.map((s) => s.statementsPerStep)),
+    commits: median(list.map((s) => s.commitsPerStep)),
     syncs: median(list.map((s) => s.syncsPerStep)),
   }));
 }
@@ -226,18 +269,24 @@ function deltaAppendCost(dir: string, projections: boolean): AppendCost {
   return { start: median(times.slice(0, EDGE)), end: median(times.slice(-EDGE)) };
 }
 
-/** The same inserts, straight into SQLite (one prepared statement, autocommit). */
-function bareInsertCost(dir: string): AppendCost {
+/**
+ * The same inserts, straight into SQLite (one prepared statement): each one committing on its
+ * own (autocommit), or all inside one open transaction (`uncommitted`), so the difference is
+ * what a commit costs.
+ */
+function bareInsertCost(dir: string, uncommitted = false): AppendCost {
   const file = join(dir, "bare.sqlite");
   const sql = openFast(file);
   sql.db.exec("CREATE TABLE events (seq INTEGER PRIMARY KEY, kind TEXT, data TEXT, ts INTEGER)");
   const insert = sql.db.prepare("INSERT INTO events (seq, kind, data, ts) VALUES (?, ?, ?, ?)");
   const times: number[] = [];
+  if (uncommitted) sql.db.exec("BEGIN");
   for (let i = 1; i <= DELTAS; i++) {
     const t = performance.now();
     insert.run(i, "model.delta", JSON.stringify({ step: 1, text: "tokens. " }), Date.now());
     times.push((performance.now() - t) * 1000);
   }
+  if (uncommitted) sql.db.exec("COMMIT");
   sql.close();
   rmSync(file, { force: true });
   return { start: median(times.slice(0, EDGE)), end: median(times.slice(-EDGE)) };
@@ -245,18 +294,29 @@ function bareInsertCost(dir: string): AppendCost {
 
 /** Medians over five answers of each kind, interleaved. */
 function appendBench(dir: string) {
-  const runs = { full: [] as AppendCost[], ledger: [] as AppendCost[], bare: [] as AppendCost[] };
+  const runs = {
+    full: [] as AppendCost[],
+    ledger: [] as AppendCost[],
+    bare: [] as AppendCost[],
+    uncommitted: [] as AppendCost[],
+  };
   deltaAppendCost(dir, true); // warm-up
   for (let i = 0; i < 5; i++) {
     runs.full.push(deltaAppendCost(dir, true));
     runs.ledger.push(deltaAppendCost(dir, false));
     runs.bare.push(bareInsertCost(dir));
+    runs.uncommitted.push(bareInsertCost(dir, true));
   }
   const med = (list: AppendCost[]): AppendCost => ({
     start: median(list.map((c) => c.start)),
     end: median(list.map((c) => c.end)),
   });
-  return { full: med(runs.full), ledger: med(runs.ledger), bare: med(runs.bare) };
+  return {
+    full: med(runs.full),
+    ledger: med(runs.ledger),
+    bare: med(runs.bare),
+    uncommitted: med(runs.uncommitted),
+  };
 }
 
 // ---- over HTTP: the quickstart agent under wrangler dev ----
@@ -322,6 +382,11 @@ async function historyBench() {
       ...cell((r) => r.statements, 1),
       ratio((r) => r.statements),
     ]);
+    rows.push([
+      "  of them commits (as DO SQLite commits them)",
+      ...cell((r) => r.commits, 1),
+      ratio((r) => r.commits),
+    ]);
     rows.push(["storage.sync() waits per step", ...cell((r) => r.syncs, 2), ratio((r) => r.syncs)]);
     const ctx = `keep ${BENCH_CONTEXT.keepMessages}, compact after ${BENCH_CONTEXT.compactAfterMessages}`;
     rows.push([
@@ -366,7 +431,17 @@ async function historyBench() {
       `  ledger + session projections: ${us(append.full.start)} / ${us(append.full.end)} (${rel(append.full.start, append.bare.start)} / ${rel(append.full.end, append.bare.end)} of bare)`,
       `  ledger alone:                 ${us(append.ledger.start)} / ${us(append.ledger.end)} (${rel(append.ledger.start, append.bare.start)} / ${rel(append.ledger.end, append.bare.end)} of bare)`,
       `  bare SQLite insert:           ${us(append.bare.start)} / ${us(append.bare.end)}`,
+      `  the same insert, uncommitted: ${us(append.uncommitted.start)} / ${us(append.uncommitted.end)} (inside one open transaction)`,
     );
+    if (first) {
+      // What the step's commits alone cost, at what one commit costs here (a bare insert that
+      // commits, less the same insert inside an open transaction).
+      const commitUs = append.bare.end - append.uncommitted.end;
+      const commitsMs = (first.commits * commitUs) / 1000;
+      notes.push(
+        `commits: one costs ${us(commitUs)} here; a step at history ${HISTORIES[0]} makes ${first.commits.toFixed(1)} (${commitsMs.toFixed(3)} ms, ${((commitsMs / first.perStep) * 100).toFixed(0)}% of the step), which alone is ${(commitsMs / bare).toFixed(1)}× the bare loop`,
+      );
+    }
     if (!process.argv.includes("--no-http")) {
       const state = join(dir, "wrangler");
       const dev = await startWranglerDev({
