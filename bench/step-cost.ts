@@ -6,8 +6,9 @@
  *
  * Each sample measures one run of STEPS steps on a session that already holds H
  * messages. In Node every sample starts from a copy of the same prepared database,
- * on a warm object (one run already served), so only the step itself is timed; the SQL
- * statements the runtime runs are counted over the same run. Also printed: the same
+ * on a warm object (a one-step run and a two-step tool run already served: WARM_TOOL_RUN),
+ * so only the step itself is timed; the SQL statements the runtime runs are counted over the
+ * same run. Also printed: the same
  * scripted model read by a bare loop (no ledger), and the cost of one `model.delta` append
  * at the start and at the end of a 2,000-delta answer against a bare SQLite insert. Also
  * counted: durability waits (`durable()`, DO: `storage.sync()`) per step, and timed on its
@@ -38,6 +39,7 @@ import {
   BENCH_CONTEXT,
   benchCompactedAgent,
   STEPS,
+  WARM_TOOL_RUN,
 } from "./step-cost/agent.ts";
 import { attributeSteps } from "./step-cost/attribute.ts";
 import { formatBreakdown, statementBreakdown } from "./step-cost/breakdown.ts";
@@ -188,6 +190,7 @@ async function nodeSample(base: Prepared, dir: string, i: number): Promise<Sampl
   let t = performance.now();
   await runOnce(session, "warm up");
   const coldRunMs = performance.now() - t;
+  await runOnce(session, WARM_TOOL_RUN);
   const before = sql.statements;
   const commitsBefore = sql.commits;
   const syncsBefore = syncs;

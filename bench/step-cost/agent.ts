@@ -5,6 +5,13 @@ import { addTool } from "../fixtures/add-tool.ts";
 export const STEPS = 6;
 
 /**
+ * A two-step run (one tool call, then the answer) served before a measured "work" run, so the
+ * object is warm for it: each sample opens a new connection, whose statement cache (like a woken
+ * Durable Object's) is empty, and a one-step warm-up never prepares the tool path's statements.
+ */
+export const WARM_TOOL_RUN = "work 2";
+
+/**
  * "work": STEPS steps (STEPS-1 tool calls, then an answer); "work N": N steps the same way.
  * Anything else: one step.
  */

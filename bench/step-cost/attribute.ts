@@ -1,7 +1,7 @@
 /**
  * Where a step's CPU time goes at each history, without a profiler (`npm run bench --
  * step-cost -- --attribute`): the bench's own sample (a copy of the prepared database, one
- * warm-up run, then the STEPS-step "work" run; histories alternated), with the prompt
+ * warm-up run and the WARM_TOOL_RUN, then the STEPS-step "work" run; histories alternated), with the prompt
  * (`MessageCache.prompt`), the SQL port's statements and the model's `doStream` timed by
  * wrapping them, and garbage-collection pauses read from `PerformanceObserver` ("gc" entries)
  * during the measured run. A CPU profile (`--profile`) allocates per sample and runs the
@@ -14,7 +14,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import type { LanguageModelV4 } from "@ai-sdk/provider";
 import { NodeSqlPort } from "@durable-agents/core/testing";
 import { MessageCache } from "../../packages/core/src/agent/message-cache.ts";
-import { benchAgent as agent, STEPS } from "./agent.ts";
+import { benchAgent as agent, STEPS, WARM_TOOL_RUN } from "./agent.ts";
 import { median } from "./http.ts";
 import { benchSession, open, runOnce } from "./profile.ts";
 
@@ -87,6 +87,7 @@ export async function attributeSteps(histories: readonly number[], samples = 21)
         const sql = open(file);
         const session = benchSession(sql);
         await runOnce(session, "warm up");
+        await runOnce(session, WARM_TOOL_RUN);
         spent.prompt = spent.sql = spent.model = 0;
         const t0 = performance.now();
         const cpu = process.cpuUsage();

@@ -1,8 +1,8 @@
 /**
  * A V8 CPU profile of durable steps in Node (`node:inspector`'s Profiler, the same CDP domain
  * bench/cpu-profile.ts reads from workerd). Like the bench's samples (bench/step-cost.ts),
- * each sample opens a copy of a database holding `history` messages, serves one warm-up run,
- * and only then profiles one "work" run (STEPS steps), so the history stays what it says; the
+ * each sample opens a copy of a database holding `history` messages, serves one warm-up run
+ * and the WARM_TOOL_RUN, and only then profiles one "work" run (STEPS steps), so the history stays what it says; the
  * samples' time is added up by group (where a step's time goes) and by function.
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestSession, ManualClock, NodeSqlPort } from "@durable-agents/core/testing";
 import { type CpuProfile, groupTime, summarize } from "../cpu-profile.ts";
-import { benchAgent as agent, STEPS } from "./agent.ts";
+import { benchAgent as agent, STEPS, WARM_TOOL_RUN } from "./agent.ts";
 import { benchRunId } from "./run-ids.ts";
 
 /**
@@ -70,6 +70,7 @@ export async function profileSteps(history = 10, samples = 31): Promise<string> 
       const sql = open(file);
       const session = benchSession(sql);
       await runOnce(session, "warm up");
+      await runOnce(session, WARM_TOOL_RUN);
       await inspector.post("Profiler.start");
       const t = performance.now();
       await runOnce(session, "work");
