@@ -140,3 +140,32 @@ describe("DueWork.revision", () => {
     expect(changed(() => work.releaseLeases())).toBe(true);
   });
 });
+
+describe("the running set is a parameter, not part of the statement", () => {
+  it("claims and wake-ups with different running sets run one statement text each, and leave those rows out", () => {
+    const texts = new Set<string>();
+    const sql = new (class extends NodeSqlPort {
+      override exec<T extends object>(query: string, ...params: SqlValue[]): T[] {
+        texts.add(query);
+        return super.exec<T>(query, ...params);
+      }
+    })();
+    const work = new DueWork(sql);
+    for (const key of ["a", "b", "c"]) work.schedule("trigger", `trigger:${key}`, {}, 0, 0);
+    const a = work.claim(0, 10);
+    const b = work.claim(0, 10, new Set([a?.id ?? 0]));
+    // Leases run out at 10: with a and b running, only c may be claimed, then nothing.
+    const running = new Set([a?.id ?? 0, b?.id ?? 0]);
+    expect(work.claim(20, 10, running)?.key).toBe("trigger:c");
+    expect(work.nextWakeAt(new Set([a?.id ?? 0]))).toBe(10);
+    expect(work.nextWakeAt(running)).toBe(30);
+    texts.clear();
+    work.claim(40, 10, new Set([1]));
+    work.claim(40, 10, new Set([2, 3]));
+    work.claim(40, 10);
+    work.nextWakeAt(new Set([4]));
+    work.nextWakeAt(new Set([5, 6]));
+    work.nextWakeAt();
+    expect(texts.size).toBe(2);
+  });
+});

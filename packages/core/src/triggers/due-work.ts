@@ -98,10 +98,11 @@ export class DueWork {
     // One statement: the row is chosen and leased together (no revision bump: a lease only
     // moves a row's wake-up later, see `revision`).
     const row = this.#sql.exec<DueRow>(
-      `UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = (SELECT id FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)${notIn(running)} ORDER BY due_at, id LIMIT 1) RETURNING *`,
+      `UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = (SELECT id FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND ${NOT_RUNNING} ORDER BY due_at, id LIMIT 1) RETURNING *`,
       now + leaseMs,
       now,
       now,
+      idList(running),
     )[0];
     return row && this.#held(row);
   }
@@ -260,7 +261,8 @@ export class DueWork {
    */
   nextWakeAt(running: ReadonlySet<number> = NONE): number | null {
     const row = this.#sql.exec<{ t: number | null }>(
-      `SELECT min(coalesce(lease_until, due_at)) AS t FROM due_work WHERE 1 = 1${notIn(running)}`,
+      `SELECT min(coalesce(lease_until, due_at)) AS t FROM due_work WHERE ${NOT_RUNNING}`,
+      idList(running),
     )[0];
     return row?.t ?? null;
   }
@@ -278,10 +280,15 @@ function bump(sql: SqlPort): void {
   revisions.set(sql, (revisions.get(sql) ?? 0) + 1);
 }
 
-/** ` AND id NOT IN (…)` for a set of integer ids (inlined: they are numbers we hold). */
-function notIn(ids: ReadonlySet<number>): string {
-  if (ids.size === 0) return "";
-  return ` AND id NOT IN (${[...ids].map((id) => Math.trunc(id)).join(", ")})`;
+/**
+ * Leaves out the rows whose ids the caller is running, given as one JSON array parameter
+ * (`idList`), so the statement's text never changes: DO SQLite (like NodeSqlPort) caches
+ * prepared statements by text, and ids inlined in it compiled a new statement per claim.
+ */
+const NOT_RUNNING = "id NOT IN (SELECT value FROM json_each(?))";
+
+function idList(ids: ReadonlySet<number>): string {
+  return JSON.stringify([...ids]);
 }
 
 function toItem(row: DueRow): DueItem {
