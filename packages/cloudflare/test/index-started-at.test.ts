@@ -61,12 +61,25 @@ function createdAt(sql: SqlPort): number | undefined {
   return row ? (JSON.parse(row.payload) as { createdAt?: number }).createdAt : undefined;
 }
 
+/** Runs `body` in a new session object: a ledger with the index projection alone, its clock at `start`. */
+function inNewSession(
+  start: number,
+  body: (t: {
+    sql: ReturnType<typeof counting>;
+    clock: ReturnType<typeof manualClock>;
+    ledger: Ledger;
+  }) => void,
+): Promise<void> {
+  return runInDurableObject(session("chatty").stub(), (_instance, state) => {
+    const sql = counting(state.storage);
+    const clock = manualClock(start);
+    body({ sql, clock, ledger: new Ledger(sql, clock, [indexProjection()]) });
+  });
+}
+
 describe("the index projection reads when its session began once per object", () => {
   it("one read for a run's statuses; a rebuild, replayed from seq 1, reads it once more", async () => {
-    await runInDurableObject(session("chatty").stub(), (_instance, state) => {
-      const sql = counting(state.storage);
-      const clock = manualClock(1_000);
-      const ledger = new Ledger(sql, clock, [indexProjection()]);
+    await inNewSession(1_000, ({ sql, clock, ledger }) => {
       ledger.append([event("run.started")]);
       for (const kind of ["run.waiting", "run.resumed", "run.interrupted", "run.resumed"]) {
         clock.advance(100);
@@ -83,10 +96,7 @@ describe("the index projection reads when its session began once per object", ()
   });
 
   it("a first append rolled back is read again: the next first event's time, not the lost one's", async () => {
-    await runInDurableObject(session("chatty").stub(), (_instance, state) => {
-      const sql = counting(state.storage);
-      const clock = manualClock(1_000);
-      const ledger = new Ledger(sql, clock, [indexProjection()]);
+    await inNewSession(1_000, ({ sql, clock, ledger }) => {
       expect(() =>
         ledger.append([event("run.started")], () => {
           throw new Error("the effects fail: nothing of the batch is stored");
@@ -100,10 +110,7 @@ describe("the index projection reads when its session began once per object", ()
   });
 
   it("a fork's statuses carry its copy time, read once, never its source's start", async () => {
-    await runInDurableObject(session("chatty").stub(), (_instance, state) => {
-      const sql = counting(state.storage);
-      const clock = manualClock(50_000);
-      const ledger = new Ledger(sql, clock, [indexProjection()]);
+    await inNewSession(50_000, ({ sql, clock, ledger }) => {
       ledger.appendThen(
         [event("run.started", "r1", 1_000), event("run.waiting", "r1", 2_000)],
         () => [event("run.interrupted")],
