@@ -1,29 +1,11 @@
-import { env, SELF } from "cloudflare:test";
-import { toChatHistory } from "@durable-agents/client/chat";
-import { mintSessionToken } from "@durable-agents/core";
-import { DefaultChatTransport, type UIMessage } from "ai";
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { NodeChat } from "../../../test/support/node-chat.ts";
 import { agentRuns } from "../src/index.ts";
 import { probe } from "./fixture/probe.ts";
-import { BASE, type SessionHandle, session } from "./support/session.ts";
+import { history, tab } from "./support/chat-tab.ts";
+import { session } from "./support/session.ts";
 
 afterEach(() => probe.reset());
-
-async function tab(s: SessionHandle, messages?: UIMessage[]): Promise<NodeChat> {
-  const token = await mintSessionToken(env.AUTH_SECRET, { agent: s.agent, session: s.session });
-  const transport = new DefaultChatTransport<UIMessage>({
-    api: `${BASE}/chat/${s.agent}`,
-    headers: { authorization: `Bearer ${token}` },
-    fetch: (input, init) => SELF.fetch(input instanceof URL ? input.href : input, init),
-  });
-  return new NodeChat({ id: s.session, transport, ...(messages ? { messages } : {}) });
-}
-
-async function history(s: SessionHandle): Promise<UIMessage[]> {
-  const page = await (await s.get("chat-history")).json();
-  return (await toChatHistory(page as never)).messages;
-}
 
 /** A valid base64 PNG data URL of about `kib` KiB of characters (each message's files fit 768 KiB). */
 function bigPng(kib: number): string {

@@ -3,38 +3,15 @@
  * The DEFECT tests of the review now pass and are named for what they check; `holds` ones held
  * before (docs/delivery.md "Which turn a regenerate or an edit acts on").
  */
-import { env, SELF } from "cloudflare:test";
-import { toChatHistory } from "@durable-agents/client/chat";
-import { mintSessionToken } from "@durable-agents/core";
-import { DefaultChatTransport, type UIMessage } from "ai";
+import type { UIMessage } from "ai";
 import { afterEach, describe, expect, it } from "vitest";
-import { NodeChat, textOf } from "../../../test/support/node-chat.ts";
+import { textOf } from "../../../test/support/node-chat.ts";
 import { uiChunks } from "../../../test/support/ui-message.ts";
 import { probe } from "./fixture/probe.ts";
+import { history, tab, userTexts } from "./support/chat-tab.ts";
 import { BASE, type SessionHandle, session } from "./support/session.ts";
 
 afterEach(() => probe.reset());
-
-async function tab(s: SessionHandle, messages?: UIMessage[]): Promise<NodeChat> {
-  const token = await mintSessionToken(env.AUTH_SECRET, { agent: s.agent, session: s.session });
-  const transport = new DefaultChatTransport<UIMessage>({
-    api: `${BASE}/chat/${s.agent}`,
-    headers: { authorization: `Bearer ${token}` },
-    fetch: (input, init) => SELF.fetch(input instanceof URL ? input.href : input, init),
-  });
-  return new NodeChat({ id: s.session, transport, ...(messages ? { messages } : {}) });
-}
-
-async function userTexts(s: SessionHandle): Promise<string[]> {
-  return (await s.messages())
-    .filter((m) => m.role === "user")
-    .map((m) => m.parts.map((p) => (p.type === "text" ? p.text : "")).join(""));
-}
-
-async function history(s: SessionHandle): Promise<UIMessage[]> {
-  const page = await (await s.get("chat-history")).json();
-  return (await toChatHistory(page as never)).messages;
-}
 
 const starts = async (s: SessionHandle) =>
   (await s.events()).filter((e) => e.kind === "run.started");

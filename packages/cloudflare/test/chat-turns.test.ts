@@ -6,35 +6,14 @@
  * (the outside review of 2026-11-30 saw both lose a turn). Also: an identical POST sent again
  * starts no second run, and a refused file part is named as the client sent it.
  */
-import { env, SELF } from "cloudflare:test";
-import { mintSessionToken } from "@durable-agents/core";
-import { DefaultChatTransport, type UIMessage } from "ai";
 import { afterEach, describe, expect, it } from "vitest";
-import { NodeChat, textOf } from "../../../test/support/node-chat.ts";
+import { textOf } from "../../../test/support/node-chat.ts";
 import { chatRequest, uiChunks } from "../../../test/support/ui-message.ts";
 import { probe } from "./fixture/probe.ts";
+import { tab, userTexts } from "./support/chat-tab.ts";
 import { BASE, type SessionHandle, session } from "./support/session.ts";
 
 afterEach(() => probe.reset());
-
-/** A `Chat` as a browser tab holds it: the stock transport on `/chat/:agent`, with the session's token. */
-async function tab(s: SessionHandle): Promise<NodeChat> {
-  const token = await mintSessionToken(env.AUTH_SECRET, { agent: s.agent, session: s.session });
-  const transport = new DefaultChatTransport<UIMessage>({
-    api: `${BASE}/chat/${s.agent}`,
-    headers: { authorization: `Bearer ${token}` },
-    // workerd's global fetch would leave the test: the Worker under test answers instead.
-    fetch: (input, init) => SELF.fetch(input instanceof URL ? input.href : input, init),
-  });
-  return new NodeChat({ id: s.session, transport });
-}
-
-/** What the server holds: the shown user messages, oldest first. */
-async function userTexts(s: SessionHandle): Promise<string[]> {
-  return (await s.messages())
-    .filter((m) => m.role === "user")
-    .map((m) => m.parts.map((p) => (p.type === "text" ? p.text : "")).join(""));
-}
 
 const kinds = async (s: SessionHandle) => (await s.events()).map((e) => e.kind);
 

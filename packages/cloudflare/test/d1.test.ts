@@ -20,15 +20,10 @@ import { probe } from "./fixture/probe.ts";
 import { unindexedWarnings } from "./fixture/unindexed.ts";
 import worker from "./fixture/worker.ts";
 import { MIGRATIONS, migrateIndexDb, resetIndexDb, schema } from "./support/index-db.ts";
+import { indexedRun, indexGet, listedSessions, outboxSize } from "./support/indexed.ts";
 import { BASE, isTerminal, session } from "./support/session.ts";
 
 const adminToken = () => mintIndexToken(env.AUTH_SECRET);
-
-async function indexGet(path: string, token?: string): Promise<Response> {
-  return SELF.fetch(`${BASE}${path}`, {
-    headers: { authorization: `Bearer ${token ?? (await adminToken())}` },
-  });
-}
 
 async function until<T>(
   read: () => Promise<T>,
@@ -92,38 +87,6 @@ function expectedUsage(events: LedgerEvent[]): UsageEntry[] {
     entries.set(key, entry);
   }
   return [...entries.values()].sort((a, b) => a.seq - b.seq);
-}
-
-async function outboxSize(stub: DurableObjectStub): Promise<number> {
-  return runInDurableObject(stub, (_i, state) => {
-    const rows = state.storage.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'outbox'")
-      .toArray();
-    if (rows[0]?.n === 0) return 0;
-    return state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM outbox").one().n;
-  });
-}
-
-/** Runs an `indexed` session to the end and waits until the index has caught up. */
-async function indexedRun(options: { user?: string; tags?: string[] } = {}) {
-  const s = session("indexed");
-  const token = await mintSessionToken(env.AUTH_SECRET, {
-    agent: "indexed",
-    session: s.session,
-    ...options,
-  });
-  const start = await SELF.fetch(s.url("runs"), {
-    method: "POST",
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ input: { message: "ping please" } }),
-  });
-  expect(start.status).toBe(202);
-  await s.waitFor(isTerminal);
-  await until(
-    () => outboxSize(s.stub()),
-    (n) => n === 0,
-  );
-  return s;
 }
 
 describe("D1 migrations: versioned, forward-only", () => {
@@ -257,12 +220,7 @@ describe("the cross-session index", () => {
           rows: { kind: string; name: string; value: number }[];
         }
       ).rows;
-    const shown = async () =>
-      (
-        (await (await indexGet("/sessions?agent=indexed")).json()) as {
-          sessions: { session: string }[];
-        }
-      ).sessions.map((r) => r.session);
+    const shown = async () => (await listedSessions()).map((r) => r.session);
     await applyRetention(env.INDEX_DB, { days: 90 });
     expect(await counted()).toMatchObject([{ kind: "metric", name: "emails_sent", value: 3 }]);
     expect(await shown()).toEqual([s.session]);
@@ -424,10 +382,7 @@ describe("the cross-session index", () => {
       () => outboxSize(fork.stub()),
       (n) => n === 0,
     );
-    const listed = (await (await indexGet("/sessions?agent=indexed")).json()) as {
-      sessions: { session: string }[];
-    };
-    expect(listed.sessions.map((row) => row.session)).toContain(target);
+    expect((await listedSessions()).map((row) => row.session)).toContain(target);
     const after = (await (await indexGet("/usage?agent=indexed&kind=model")).json()) as {
       rows: { count: number; inputTokens: number }[];
     };

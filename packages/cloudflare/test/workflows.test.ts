@@ -263,6 +263,28 @@ describe("tool Workflows: creating again, and reports that never arrive", () => 
     await expect(create(undefined)).rejects.toThrow("instance.already_exists");
   });
 
+  it("toolWorkflowPort.wake (the session's check, of an instance not finished): one wake event, no create, no status read, no restart", async () => {
+    const calls: string[] = [];
+    const binding = {
+      TOOL_WORKFLOW: {
+        create: async () => void calls.push("create"),
+        get: async (id: string) => ({
+          id,
+          status: async () => void calls.push("status"),
+          sendEvent: async ({ type }: { type: string }) => void calls.push(`${id} ${type}`),
+          restart: async () => void calls.push("restart"),
+        }),
+      },
+    };
+    expect(await toolWorkflowPort(binding, "TOOL_WORKFLOW").wake("tool-1")).toBeUndefined();
+    expect(calls).toEqual(["tool-1 wake"]);
+    // The binding went away: a refusal that names it, as at the create.
+    expect(await toolWorkflowPort({}, "TOOL_WORKFLOW").wake("tool-1")).toMatchObject({
+      code: "workflows_unavailable",
+      message: expect.stringContaining('"TOOL_WORKFLOW"'),
+    });
+  });
+
   it("a report that never reaches the session: the session's check records the instance's output", async () => {
     const s = session("workflower");
     probe.failSessionAt(s.session, "before-tool-result");

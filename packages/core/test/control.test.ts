@@ -1,7 +1,8 @@
 import type { LanguageModelV4 } from "@ai-sdk/provider";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import * as z from "zod";
 import { dispatchCommand } from "../src/commands/dispatch.ts";
+import { resumeInput, retryInput } from "../src/commands/run-commands.ts";
 import {
   defineAgent,
   defineTool,
@@ -12,6 +13,7 @@ import {
   stepToolCalls,
   TerminalError,
 } from "../src/index.ts";
+import { serveStoreCall } from "../src/store/store-call.ts";
 import { createTestSession, ManualClock } from "../src/testing/index.ts";
 import { trustedCall } from "./fixtures.ts";
 
@@ -279,6 +281,35 @@ describe("resume and retry", () => {
     expect(latestRun(s.sql)?.status).toBe("running");
     const users = listMessages(s.sql, 0, 50).filter((m) => m.role === "user");
     expect(users).toHaveLength(2);
+  });
+
+  it("the door parses a resume's or a retry's input once; a direct call to the runtime parses it once too", async () => {
+    const s = createTestSession(banker);
+    await s.runtime.start({ message: "pay" });
+    await s.drain();
+    await s.runtime.interrupt("stop");
+    const resumes = vi.spyOn(resumeInput._zod, "run");
+    const retries = vi.spyOn(retryInput._zod, "run");
+    try {
+      const call = trustedCall(s, "test");
+      expect(await serveStoreCall({ op: "canResume", input: {} }, call)).toMatchObject({
+        canResume: true,
+      });
+      expect(resumes).toHaveBeenCalledTimes(1);
+      // The retry's input is checked before the run's state: a 409, parsed once.
+      await expect(dispatchCommand("retry", {}, call)).rejects.toMatchObject({ status: 409 });
+      expect(retries).toHaveBeenCalledTimes(1);
+      resumes.mockClear();
+      expect(s.runtime.canResume({})).toMatchObject({ canResume: true });
+      expect(resumes).toHaveBeenCalledTimes(1);
+      resumes.mockClear();
+      await dispatchCommand("resume", { mode: "with_message", message: "go on" }, call);
+      expect(resumes).toHaveBeenCalledTimes(1);
+      expect(latestRun(s.sql)?.status).toBe("running");
+    } finally {
+      resumes.mockRestore();
+      retries.mockRestore();
+    }
   });
 
   it("interrupt answers the truth: a waiting run is interrupted at once; a running one is still running, with the interrupt requested, until its next boundary", async () => {

@@ -61,6 +61,7 @@ async function traceSentOut(via: "subagent" | "workflow"): Promise<string[]> {
         log.push("instance created");
         return undefined;
       },
+      wake: async () => undefined,
       status: async () => ({ status: "running" }),
     },
   });

@@ -423,6 +423,7 @@ describe("every other way a run stops gives its cache to the budget", () => {
       idlePromptCaches: idle,
       workflows: {
         create: async (instanceId) => void created.push(instanceId),
+        wake: async () => undefined,
         status: async () => ({ status: "running" }),
       },
     });

@@ -82,6 +82,7 @@ export const failer = defineAgent({
 /** A Workflow that is created and never ends: the run stays waiting on it (active). */
 export const workflows: ToolWorkflowPort = {
   create: async () => undefined,
+  wake: async () => undefined,
   status: async () => ({ status: "running" }),
 };
 

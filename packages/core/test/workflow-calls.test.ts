@@ -28,13 +28,18 @@ const agent = defineAgent({
   }),
 });
 
-/** Records the instances it creates; `instance.status` is what a status check reads. */
+/** Records the instances it creates and wakes; `instance.status` is what a status check reads. */
 function recordingPort() {
   const created: { id: string; params: ToolWorkflowParams }[] = [];
+  const woken: string[] = [];
   const instance = { status: { status: "running" } as ToolWorkflowStatus, checks: 0 };
   const port: ToolWorkflowPort = {
     async create(id, params) {
       created.push({ id, params });
+      return undefined;
+    },
+    async wake(id) {
+      woken.push(id);
       return undefined;
     },
     async status() {
@@ -42,7 +47,7 @@ function recordingPort() {
       return instance.status;
     },
   };
-  return { port, created, instance };
+  return { port, created, woken, instance };
 }
 
 const CHECK_MS = 60_000;
@@ -322,6 +327,9 @@ describe("a workflow call never waits forever", () => {
         attempts++;
         throw new Error("params too large");
       },
+      async wake() {
+        throw new Error("never created");
+      },
       async status() {
         throw new Error("never created");
       },
@@ -377,8 +385,8 @@ describe("a workflow call never waits forever", () => {
     expect(dueKinds(s)).toEqual([]);
   });
 
-  it("a check that finds the instance not finished wakes it through its create (a stalled instance goes on); a finished one is not woken", async () => {
-    const { port, created, instance } = recordingPort();
+  it("a check that finds the instance not finished wakes it (a stalled instance goes on), never through a create; a finished one is not woken", async () => {
+    const { port, created, woken, instance } = recordingPort();
     const s = createTestSession(agent, { workflows: port, workflowCheckMs: CHECK_MS });
     await s.runtime.start({ message: "go" });
     await s.drain();
@@ -389,12 +397,14 @@ describe("a workflow call never waits forever", () => {
       await s.drain();
     }
     // The create of the call's own instance, then one wake per check, all of the same instance.
-    expect(created.map((c) => c.id)).toEqual(Array(4).fill(created[0]?.id));
+    expect(created).toHaveLength(1);
+    expect(woken).toEqual(Array(3).fill(created[0]?.id));
     expect(latestRun(s.sql)?.status).toBe("waiting");
     instance.status = { status: "complete", output: { type: "completed", result: 42 } };
     s.clock.advance(CHECK_MS);
     await s.drain();
-    expect(created).toHaveLength(4);
+    expect(created).toHaveLength(1);
+    expect(woken).toHaveLength(3);
     const events = s.runtime.ledger.read(0, 1000);
     expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
     expect(events.at(-1)?.kind).toBe("run.completed");

@@ -84,6 +84,8 @@ export function indexProjection(delayMs = INDEX_DELAY_MS): Projection {
 }
 
 function toMessages(event: LedgerEvent, sql: SqlPort, copied: boolean): OutboxMessage[] {
+  // Seq 1 is the ledger's start (again, on a rebuild or after a first append rolled back).
+  if (event.seq === 1) startedAts.delete(sql);
   const status = RUN_STATUS_AFTER[event.kind];
   if (status) {
     const identity = readIdentity(sql);
@@ -92,7 +94,7 @@ function toMessages(event: LedgerEvent, sql: SqlPort, copied: boolean): OutboxMe
       runId: event.runId,
       seq: event.seq,
       ts: event.ts,
-      createdAt: ledgerStartedAt(sql) ?? event.ts,
+      createdAt: startedAt(sql, event),
       ...identity,
     };
     return [{ topic: "session", key: "session", payload, flush: SETTLED.has(status) }];
@@ -110,10 +112,29 @@ function toMessages(event: LedgerEvent, sql: SqlPort, copied: boolean): OutboxMe
     runId: run?.runId ?? null,
     seq: 0,
     ts: event.ts,
-    createdAt: ledgerStartedAt(sql) ?? event.ts,
+    createdAt: startedAt(sql, event),
     ...readIdentity(sql),
   };
   return [...messages, { topic: "session", key: "listed", payload: listed }];
+}
+
+/** When each object's session began, by its SQL port: see startedAt. */
+const startedAts = new WeakMap<SqlPort, number>();
+
+/**
+ * When the session began (`ledgerStartedAt`, a SELECT), read once per object: it never changes
+ * once the ledger's first event is stored, and a fork's copy time is written before its copied
+ * events, in the same transaction. So a value read in an append that rolls back is dropped
+ * with it: the next append starts at seq 1 again, where toMessages forgets it. Never cached
+ * while unknown (the ledger empty): the event's own time stands in.
+ */
+function startedAt(sql: SqlPort, event: LedgerEvent): number {
+  const known = startedAts.get(sql);
+  if (known !== undefined) return known;
+  const read = ledgerStartedAt(sql);
+  if (read === undefined) return event.ts;
+  startedAts.set(sql, read);
+  return read;
 }
 
 const RUN_USAGE_TABLE =

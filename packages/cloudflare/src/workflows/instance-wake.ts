@@ -4,20 +4,26 @@ import { type ToolWorkflowStatus, WAKE_EVENT } from "@durable-agents/core";
 export const FINISHED: ReadonlySet<string> = new Set(["complete", "errored", "terminated"]);
 
 /**
- * Creates the instance `id` with `params` or, when the id exists, wakes it: the one way both
- * Workflow ports (a run's, agent-workflow-port.ts; a tool call's, workflow-port.ts) create an
- * instance and get a stalled one going again.
- *
- * An instance that has not finished is sent the `wake` event. Under `wrangler dev`, whose local
- * Workflows resume an instance left dormant by a restart of the process (a crash, a reload
- * after a source edit) only when an event arrives, that event replays it: the steps it
- * completed answer from their cache and are not run again, the step it was in is run again
- * (Workflows' at-least-once), and a step's retry backoff goes on. An instance that is busy,
- * or parked in `waitForEvent`, only buffers the event (a run's loop then decides again from
- * the ledger; a tool's never reads it). Resolves to the status of an instance that had
- * finished, which is left as it is (the caller decides: a run's is restarted, a tool call's is
- * read by its check), and undefined otherwise. Throws the create's error when the id is not
- * there either: a transient failure, which the outbox retries.
+ * Sends the instance the `wake` event: the one way both Workflow ports (a run's,
+ * agent-workflow-port.ts; a tool call's, workflow-port.ts) get a stalled instance going again.
+ * Under `wrangler dev`, whose local Workflows resume an instance left dormant by a restart of
+ * the process (a crash, a reload after a source edit) only when an event arrives, that event
+ * replays it: the steps it completed answer from their cache and are not run again, the step
+ * it was in is run again (Workflows' at-least-once), and a step's retry backoff goes on. An
+ * instance that is busy, or parked in `waitForEvent`, only buffers the event (a run's loop then
+ * decides again from the ledger; a tool's never reads it). An event never restarts an
+ * instance that finished.
+ */
+export async function wake(instance: WorkflowInstance): Promise<void> {
+  await instance.sendEvent({ type: WAKE_EVENT, payload: {} });
+}
+
+/**
+ * Creates the instance `id` with `params` or, when the id exists, wakes it (`wake`) unless it
+ * has finished: a redriven create, and a run's progress check. Resolves to the status of an
+ * instance that had finished, which is left as it is (the caller decides: a run's is
+ * restarted, a tool call's is read by its check), and undefined otherwise. Throws the create's
+ * error when the id is not there either: a transient failure, which the outbox retries.
  */
 export async function createOrWake<Params>(
   workflow: Workflow<Params>,
@@ -32,7 +38,7 @@ export async function createOrWake<Params>(
     const status = instance && (await instance.status().catch(() => undefined))?.status;
     if (!instance || status === undefined) throw error;
     if (FINISHED.has(status)) return status;
-    await instance.sendEvent({ type: WAKE_EVENT, payload: {} });
+    await wake(instance);
     return undefined;
   }
 }

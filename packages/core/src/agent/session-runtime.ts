@@ -17,6 +17,7 @@ import { Schedules, type ScheduleView, type When } from "../triggers/schedules.t
 import { AppState } from "./app-state.ts";
 import type { AgentDefinition } from "./define-agent.ts";
 import { resolveDomains } from "./governance.ts";
+import { parsedInput } from "./parsed-input.ts";
 import type { ResumeCheck, ResumeRequest, RetryRequest } from "./run-control.ts";
 import { DEFAULT_INTERRUPT_REASON, type RunDriver } from "./run-driver.ts";
 import { RunActiveError } from "./run-errors.ts";
@@ -258,8 +259,7 @@ export class SessionRuntime {
 
   /** Moves a waiting or interrupted run again: continue, with a message, from a checkpoint, or with decisions. */
   async resume(request: ResumeRequest): Promise<StatusView> {
-    await this.#control.resume(checkResume(request));
-    return this.status();
+    return this[parsedInput].resume(checkResume(request));
   }
 
   /**
@@ -271,14 +271,30 @@ export class SessionRuntime {
    * as `resume` does.
    */
   canResume(request: ResumeRequest = {}): ResumeCheck {
-    return this.#control.canResume(checkResume(request));
+    return this[parsedInput].canResume(checkResume(request));
   }
 
   /** Runs a failed run again from a checkpoint (default: its latest) or from its start. */
   async retry(request: RetryRequest): Promise<StatusView> {
-    await this.#control.retry(validate(retryInput, request, "the retry"));
-    return this.status();
+    return this[parsedInput].retry(validate(retryInput, request, "the retry"));
   }
+
+  /**
+   * Resume, retry and canResume of input their command's schema parsed already: the door's
+   * entries (run-commands.ts, store-call.ts), so a request is parsed once. The methods above
+   * parse theirs, for Worker code that calls them directly.
+   */
+  readonly [parsedInput] = {
+    resume: async (request: ResumeRequest): Promise<StatusView> => {
+      await this.#control.resume(request);
+      return this.status();
+    },
+    retry: async (request: RetryRequest): Promise<StatusView> => {
+      await this.#control.retry(request);
+      return this.status();
+    },
+    canResume: (request: ResumeRequest): ResumeCheck => this.#control.canResume(request),
+  };
 
   /** The ledger up to a checkpoint, to seed a fork with. 404 for an unknown checkpoint. */
   forkPrefix(checkpointId: string): LedgerEvent[] {

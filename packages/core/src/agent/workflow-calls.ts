@@ -70,11 +70,17 @@ export interface ToolWorkflowPort {
    */
   readonly unavailable?: ErrorInfo;
   /**
-   * Creates the instance `instanceId` or, when it exists and has not finished, wakes it (the
-   * session's check calls it again for such an instance, workflow-check.ts invariant 3): a
-   * success either way. A finished instance is left as it is.
+   * Creates the instance `instanceId` or, when it exists and has not finished (a redrive after
+   * a crash), wakes it: a success either way. A finished instance is left as it is.
    */
   create(instanceId: string, params: ToolWorkflowParams): Promise<ErrorInfo | undefined>;
+  /**
+   * Wakes the instance `instanceId`, which exists and had not finished when the session's
+   * check read its status (workflow-check.ts invariant 3): sends it the `wake` event, never
+   * creates or restarts it (an event does not restart a finished instance). A refusal as
+   * `create`'s; throws for transient errors.
+   */
+  wake(instanceId: string): Promise<ErrorInfo | undefined>;
   /** The status of an instance it created. Throws when the status cannot be read. */
   status(instanceId: string): Promise<ToolWorkflowStatus>;
 }

@@ -38,9 +38,9 @@ export const toolWorkflowExecutor: ToolWorkflowExecutor = { handlers: workflowHa
  *    its run ended): it neither reads the status nor records anything.
  * 2. A finished instance yields exactly one outcome, recorded through the same path as a
  *    report (so a report and a check racing each other still record one result).
- * 3. An instance not finished is woken through the same rule as its create (`port.create`:
- *    creating an id that exists wakes it), as a Workflow run's progress check wakes its
- *    instance (workflow-run/instances.ts, invariant 4). An instance the platform left dormant
+ * 3. An instance not finished is woken (`port.wake`: the `wake` event, never a create, which
+ *    would fail for an id that exists, nor a restart), as a Workflow run's progress check wakes
+ *    its instance (workflow-run/instances.ts, invariant 4). An instance the platform left dormant
  *    (wrangler dev's local Workflows, restarted mid-step, resume an instance only when an
  *    event arrives, and report `running` meanwhile) therefore goes on: its completed steps
  *    answer from Workflows' cache (none runs twice), and its report records the one result.
@@ -63,7 +63,7 @@ export class WorkflowChecker implements TriggerHandler<CreatePayload> {
     const outcome = finishedOutcome(status, instanceId, params.tool);
     if (!outcome) {
       // Invariant 3; a refusal (the binding went away) fails the call, as at its create.
-      const refused = await port.create(instanceId, params);
+      const refused = await port.wake(instanceId);
       if (refused)
         await this.#c.record({ call: params, outcome: { type: "failed", error: refused } });
       return refused ? { type: "done" } : { type: "again", at: clock.now() + this.#c.checkMs };

@@ -8,11 +8,12 @@ const PACKAGES = fileURLToPath(new URL("../../../", import.meta.url));
 
 /**
  * Calls that change a session: SessionRuntime's mutating methods, the state's
- * compare-and-set, a schedule's cancel, and a raw ledger append. Only the command layer
- * (and the runtime's own internals) may make them; a transport only parses into it.
+ * compare-and-set, a schedule's cancel, and a raw ledger append; also the runtime's resume and
+ * retry of parsed input (`[parsedInput]`). Only the command layer (and the runtime's own
+ * internals) may make them; a transport only parses into it.
  */
 const MUTATION =
-  /\b(?:runtime(?:\(\))?|session)\s*\.\s*(?:start|interrupt|abort|resume|retry|close|schedule)\s*\(|\.state\s*\.\s*compareAndSet\s*\(|\.schedules\s*\.\s*cancel\s*\(|\.projections\s*\.\s*rebuild\s*\(|\bruntime(?:\(\))?\s*\.\s*ledger\s*\.\s*append\s*\(/g;
+  /\b(?:runtime(?:\(\))?|session)\s*\.\s*(?:start|interrupt|abort|resume|retry|close|schedule)\s*\(|\[\s*parsedInput\s*\]\s*\.\s*(?:resume|retry)\s*\(|\.state\s*\.\s*compareAndSet\s*\(|\.schedules\s*\.\s*cancel\s*\(|\.projections\s*\.\s*rebuild\s*\(|\bruntime(?:\(\))?\s*\.\s*ledger\s*\.\s*append\s*\(/g;
 
 /** The transports: every file that receives a request, a frame or an RPC from outside. */
 const SURFACES = ["core/src/http", "core/src/wire", "core/src/streams", "cloudflare/src"];
@@ -50,6 +51,7 @@ describe("one door: nothing but the command layer reaches a session's mutating m
       "const [event] = runtime.ledger.append([{ kind }]);",
       "await ctx.runtime.start({ message });",
       "return ctx.runtime().interrupt(reason);",
+      "await call.runtime[parsedInput].resume(body);",
     ];
     expect(before.flatMap((line) => mutations("x.ts", line))).toHaveLength(before.length);
     expect(mutations("x.ts", "ws.close(1000); reader.cancel(); ledger.read(0, 1)")).toEqual([]);

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { runModelOptionsSchema } from "../agent/model-options.ts";
+import { parsedInput } from "../agent/parsed-input.ts";
 import type { ResumeRequest } from "../agent/run-control.ts";
 import { ACTIVE } from "../agent/session-runtime-options.ts";
 import { userFilesSchema } from "../agent/user-files.ts";
@@ -220,7 +221,7 @@ export const resumeCommand = defineCommand({
   http: { method: "POST", action: "resume" },
   run: async ({ runtime }, body) => ({
     status: 202,
-    result: await runtime.resume(body as ResumeRequest),
+    result: await runtime[parsedInput].resume(body as ResumeRequest),
   }),
 });
 
@@ -232,7 +233,10 @@ export const retryCommand = defineCommand({
   what: "the retry body",
   hooks: ["beforeRetry", "afterRetry"],
   http: { method: "POST", action: "retry" },
-  run: async ({ runtime }, body) => ({ status: 202, result: await runtime.retry(body) }),
+  run: async ({ runtime }, body) => ({
+    status: 202,
+    result: await runtime[parsedInput].retry(body),
+  }),
 });
 
 /**

@@ -11,6 +11,7 @@
  * writes a table of its own.
  */
 import * as z from "zod/mini";
+import { parsedInput } from "../agent/parsed-input.ts";
 import { type CommandCall, dispatchCommand, isCommandName } from "../commands/dispatch.ts";
 import { SESSION_COMMANDS } from "../commands/session-commands.ts";
 import { answeredByHook, compareAndSetStatus } from "../commands/status-transition.ts";
@@ -154,7 +155,7 @@ export async function serveStoreCall(raw: unknown, ctx: StoreCallContext): Promi
           return { canResume: false, code: error.code, reason: error.message };
         throw error;
       }
-      return ctx.runtime.canResume(request);
+      return ctx.runtime[parsedInput].canResume(request);
     }
     case "state":
       // One synchronous read: the status and the state are of the same moment.
