@@ -1,12 +1,40 @@
 // Nothing a start script started outlives it (`npm start`, and the chat app's
 // `npm start -w @durable-agents/example-chat-app`).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const LIFELINE = fileURLToPath(new URL("./lifeline.mjs", import.meta.url));
+
+/**
+ * Spawns `command` (`wrangler dev`) as `spawn` would, but through scripts/lifeline.mjs, which
+ * stops it when this process is gone even if it died of SIGKILL, and supervises it
+ * (superviseChild). `options.stdio` covers fds 0-2 (default "inherit"); fd 3 is the lifeline.
+ *
+ * @param {string} command
+ * @param {readonly string[]} args
+ * @param {import("node:child_process").SpawnOptions} options
+ * @returns {import("node:child_process").ChildProcess} the lifeline process; its stdio are
+ *   the command's, its exit code the command's
+ */
+export function spawnSupervised(command, args, options = {}) {
+  const stdio = typeof options.stdio === "string" ? [options.stdio] : (options.stdio ?? []);
+  const [stdin = "inherit", stdout = "inherit", stderr = "inherit"] =
+    stdio.length === 1 ? [stdio[0], stdio[0], stdio[0]] : stdio;
+  const child = spawn(process.execPath, [LIFELINE, command, ...args], {
+    ...options,
+    stdio: [stdin, stdout, stderr, "pipe"],
+  });
+  superviseChild(child);
+  return child;
+}
 
 /**
  * Ties `child` (a spawned `wrangler dev`) to this process. A signal to this process alone
  * (not to the terminal's process group: `kill <pid>`, npm passing on the SIGINT or SIGTERM it
  * got, a closed terminal's SIGHUP) is passed to the child, which stops workerd and esbuild;
  * SIGHUP as SIGTERM. If the parent dies without a word (npm killed, or dead of SIGHUP), this
- * process is re-parented, and it stops the child the same way. When the child exits, this
+ * process is re-parented, and it stops the child the same way. If this process dies of SIGKILL
+ * it can do nothing: spawnSupervised's lifeline stops the child then. When the child exits, this
  * process exits with its code (or `process.exitCode`, if set), but with 0 when a signal asked
  * for the stop: wrangler exits 130 or 143 then, and npm would print a stop asked for (Ctrl-C,
  * `kill <pid>`) as `npm error Lifecycle script \`start\` failed`. The package.json scripts run

@@ -1,25 +1,34 @@
 /**
  * The CLI's route commands against the real quickstart under `wrangler dev`, as a user runs
  * them: status (and a session that does not exist), usage, snapshot, schedules (add, list,
- * cancel), close and sessions (the D1 index).
+ * cancel), close and sessions (the D1 index); interrupt, resume and abort against a run whose
+ * model the test holds (the quickstart on the OpenAI fake).
  */
 import { rmSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeProvider } from "../support/provider-fakes/fake-server.ts";
+import { startOpenAIFake } from "../support/provider-fakes/openai-fake.ts";
 import type { WranglerDev } from "../support/wrangler-dev.ts";
-import { getJson, runCli, startQuickstart, startRun, tempState } from "./e2e-support.ts";
-
-let dev: WranglerDev | undefined;
-const state = tempState("e2e-cli");
-
-afterAll(async () => {
-  await dev?.stop();
-  rmSync(state, { recursive: true, force: true });
-});
+import {
+  getJson,
+  isTerminal,
+  runCli,
+  startQuickstart,
+  startRun,
+  tempState,
+  waitForLedger,
+} from "./e2e-support.ts";
 
 describe("the CLI covers every route", () => {
+  let dev: WranglerDev | undefined;
+  const state = tempState("e2e-cli");
+  afterAll(async () => {
+    await dev?.stop();
+    rmSync(state, { recursive: true, force: true });
+  });
+
   it("status, usage, snapshot, schedules, close and sessions against the quickstart", async () => {
-    // Slow deltas, so that a run is still streaming when `interrupt` arrives.
-    dev = await startQuickstart(state, { SCRIPTED_DELAY_MS: "150" });
+    dev = await startQuickstart(state);
     const url = ["--url", dev.baseUrl];
     const chat = await runCli(["chat", "What is 2+3?", "--session", "cli-1", ...url]);
     expect(chat.code, chat.stderr).toBe(0);
@@ -109,7 +118,7 @@ describe("the CLI covers every route", () => {
     expect(sessions).toContain("assistant/cli-1");
   });
 
-  it("messages, checkpoints, interrupt, resume, abort and retry", async () => {
+  it("messages, checkpoints and retry", async () => {
     if (dev === undefined) throw new Error("the first test starts the server");
     const url = ["--url", dev.baseUrl];
     const base = dev.baseUrl;
@@ -120,40 +129,6 @@ describe("the CLI covers every route", () => {
     const checkpoints = await runCli(["checkpoints", "assistant/cli-1", ...url]);
     expect(checkpoints.stdout).toMatch(/run start/);
     expect(checkpoints.stdout).toMatch(/step 1/);
-
-    await startRun(base, "cli-2", "What is (2+3)*4?");
-    const interrupted = await runCli(["interrupt", "assistant/cli-2", "--reason", "test", ...url]);
-    expect(interrupted.code, interrupted.stderr).toBe(0);
-    expect(interrupted.stdout).toMatch(/^run run_\w+: /);
-    for (let i = 0; i < 40; i++) {
-      const s = await getJson<{ status: string }>(`${base}/agents/assistant/cli-2/status`);
-      if (s.status === "interrupted") break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const resumed = await runCli(["resume", "assistant/cli-2", ...url]);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toMatch(/^run run_\w+: running\n/);
-    const resumedStatus = await getJson<{ status: string }>(
-      `${base}/agents/assistant/cli-2/status`,
-    );
-    expect(resumedStatus.status).toBe("completed");
-    // Wherever the interrupt cut the run (mid-answer, usually, with these slow deltas), the
-    // resumed run answers from the calculator's result: a cut answer is no finished tool round
-    // (the demo's model used to answer "(2+3)*4 = ?." here).
-    const resumedMessages = await runCli(["messages", "assistant/cli-2", ...url]);
-    expect(resumedMessages.stdout).toContain("(2+3)*4 = 20.");
-
-    await startRun(base, "cli-3", "What is 6*7?");
-    const aborted = await runCli(["abort", "assistant/cli-3", ...url]);
-    expect(aborted.code, aborted.stderr).toBe(0);
-    expect(aborted.stdout).toMatch(/^run run_\w+: aborted\n$/);
-    const notResumable = await runCli(["resume", "assistant/cli-3", "--no-follow", ...url]);
-    expect(notResumable.code).toBe(1);
-    expect(notResumable.stderr).toContain('start a new run with `durable-agents chat "<message>"');
-    expect(notResumable.stderr).not.toContain("POST .../");
-    const again = await runCli(["abort", "assistant/cli-3", ...url]);
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain("no_active_run");
 
     // The demo model fails "simulate an outage" once per message and server process.
     const failed = await runCli(["chat", "simulate an outage", "--session", "cli-4", ...url]);
@@ -211,5 +186,74 @@ describe("the CLI covers every route", () => {
     expect(schedules.stdout).toMatch(
       /^daily {2}reminder {2}cron @daily \(UTC\), next \d{4}-\d\d-\d\dT00:00:00\.000Z/,
     );
+  });
+});
+
+// A run the CLI interrupts or aborts must still run when the command arrives: its model is the
+// OpenAI fake, which sends the start of an answer and then holds the stream (`stall`) until
+// the interrupt or abort cuts the call. With the scripted model's delays the run could end
+// first on a loaded machine, and `interrupt` then answered 409 no_active_run.
+describe("interrupt, resume and abort, on a model the test holds", () => {
+  let fake: FakeProvider;
+  let held: WranglerDev | undefined;
+  const heldState = tempState("e2e-cli-held");
+  beforeAll(async () => {
+    fake = await startOpenAIFake();
+    held = await startQuickstart(heldState, {
+      OPENAI_API_KEY: "test",
+      OPENAI_BASE_URL: `${fake.baseUrl}/v1`,
+    });
+  });
+  afterAll(async () => {
+    await held?.stop();
+    await fake?.close();
+    rmSync(heldState, { recursive: true, force: true });
+  });
+
+  /** Starts a run whose first model call the fake holds, once that call has reached it. */
+  async function startHeld(base: string, session: string, message: string): Promise<void> {
+    fake.enqueue({ type: "stall" });
+    const before = fake.requests.length;
+    await startRun(base, session, message);
+    for (let i = 0; i < 600 && fake.requests.length === before; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(fake.requests.length, "the run's model call reached the fake").toBe(before + 1);
+  }
+
+  it("interrupt, resume and abort", async () => {
+    if (held === undefined) throw new Error("beforeAll starts the server");
+    const url = ["--url", held.baseUrl];
+    const base = held.baseUrl;
+
+    await startHeld(base, "cli-2", "What is (2+3)*4?");
+    const interrupted = await runCli(["interrupt", "assistant/cli-2", "--reason", "test", ...url]);
+    expect(interrupted.code, interrupted.stderr).toBe(0);
+    expect(interrupted.stdout).toMatch(/^run run_\w+: /);
+    const ended = await waitForLedger(base, "cli-2", (events) => events.some(isTerminal));
+    expect(ended.filter(isTerminal).map((e) => e.kind)).toEqual(["run.interrupted"]);
+    const resumed = await runCli(["resume", "assistant/cli-2", ...url]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^run run_\w+: running\n/);
+    const resumedStatus = await getJson<{ status: string }>(
+      `${base}/agents/assistant/cli-2/status`,
+    );
+    expect(resumedStatus.status).toBe("completed");
+    // The interrupt cut the model's first call, mid-answer once the fake's first events got
+    // through: a cut answer is no tool round, so the resumed run calls the calculator and
+    // answers from its result.
+    const resumedMessages = await runCli(["messages", "assistant/cli-2", ...url]);
+    expect(resumedMessages.stdout).toContain("(2+3)*4 = 20.");
+
+    await startHeld(base, "cli-3", "What is 6*7?");
+    const aborted = await runCli(["abort", "assistant/cli-3", ...url]);
+    expect(aborted.code, aborted.stderr).toBe(0);
+    expect(aborted.stdout).toMatch(/^run run_\w+: aborted\n$/);
+    const notResumable = await runCli(["resume", "assistant/cli-3", "--no-follow", ...url]);
+    expect(notResumable.code).toBe(1);
+    expect(notResumable.stderr).toContain('start a new run with `durable-agents chat "<message>"');
+    expect(notResumable.stderr).not.toContain("POST .../");
+    const again = await runCli(["abort", "assistant/cli-3", ...url]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("no_active_run");
   });
 });

@@ -319,6 +319,26 @@ describe("npm start", () => {
     });
   }
 
+  // SIGKILL to the start script itself (a supervisor or an IDE that kills the pid it started,
+  // the OOM killer): it runs no handler, so wrangler and workerd must notice on their own, or
+  // they keep the port and the state directory's SQLite, and the next `npm start` is refused.
+  it("SIGKILL to the start script alone stops every process it started; the next start on its port and state starts", async () => {
+    const state = ownState("start-killed");
+    const port = await freePort();
+    const first = await start(["--port", String(port), "--persist-to", state]);
+    await banner(first);
+    const script = first.child.pid as number;
+    const tree = descendants(script);
+    expect(tree.map(commandOf).join("\n")).toMatch(/workerd/);
+    process.kill(script, "SIGKILL");
+    expect(await leftRunning([script, ...tree])).toEqual([]);
+
+    // Its lock names a dead pid: taken over; its port is free again.
+    const second = await start(["--port", String(port), "--persist-to", state]);
+    expect(await banner(second)).toContain(`running on http://127.0.0.1:${port}`);
+    expect(readFileSync(join(state, LOCK_FILE), "utf8").trim()).toBe(String(second.child.pid));
+  });
+
   it("the banner names the model the Worker really uses (PORT, and a key passed as a Worker var)", async () => {
     const port = await freePort();
     const started = await start(

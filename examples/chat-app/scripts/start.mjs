@@ -1,15 +1,15 @@
 // `npm start -w @durable-agents/example-chat-app` (after `vite build`): the chat app and its
 // agent under one `wrangler dev` (127.0.0.1:8788 from wrangler.jsonc; arguments are passed
 // on, e.g. `-- --port 8790`). Nothing it started outlives it: a signal to npm alone stops
-// wrangler, workerd and esbuild too (scripts/supervise.mjs). A state directory
-// (.wrangler/state, or --persist-to DIR) another of its servers still runs on is refused:
-// two would run the same sessions twice (scripts/state-lock.mjs).
-import { spawn } from "node:child_process";
+// wrangler, workerd and esbuild too, and so does this script's own death by SIGKILL
+// (scripts/supervise.mjs). A state directory (.wrangler/state, or --persist-to DIR) another
+// of its servers still runs on is refused: two would run the same sessions twice
+// (scripts/state-lock.mjs).
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
 import { claimStateDir } from "../../../scripts/state-lock.mjs";
-import { superviseChild } from "../../../scripts/supervise.mjs";
+import { spawnSupervised } from "../../../scripts/supervise.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -22,7 +22,7 @@ claimStateDir({
     "npm start -w @durable-agents/example-chat-app -- --port 8790 --persist-to .wrangler/state-2",
 });
 
-const child = spawn("wrangler", ["dev", ...args], {
+spawnSupervised("wrangler", ["dev", ...args], {
   cwd: root,
   env: {
     ...process.env,
@@ -34,4 +34,3 @@ const child = spawn("wrangler", ["dev", ...args], {
   },
   stdio: "inherit",
 });
-superviseChild(child);

@@ -8,7 +8,6 @@
 // it, so another server on the same port is never announced as ours, and it says what the
 // Worker itself reports: its model and auth as read from its own env (.dev.vars, .env,
 // --var), not from this shell's.
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -16,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { applyIndexMigrations as migrateIndexShards } from "../../../scripts/index-migrations.mjs";
 import { wranglerSourceEnv } from "../../../scripts/source-condition.mjs";
 import { claimStateDir, persistToOf } from "../../../scripts/state-lock.mjs";
-import { superviseChild } from "../../../scripts/supervise.mjs";
+import { spawnSupervised } from "../../../scripts/supervise.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -52,7 +51,8 @@ const env = {
 
 applyIndexMigrations(rest);
 
-const child = spawn(
+// Nothing this script started outlives it, even killed with SIGKILL (scripts/supervise.mjs).
+const child = spawnSupervised(
   "wrangler",
   [
     "dev",
@@ -69,8 +69,6 @@ const child = spawn(
   { cwd: root, env, stdio: ["inherit", "pipe", "inherit"] },
 );
 
-// Nothing this script started outlives it (scripts/supervise.mjs).
-superviseChild(child);
 child.stdout.pipe(process.stdout);
 waitUntilReady().then(printBanner, (error) => {
   console.error(`npm start: ${error.message}`);

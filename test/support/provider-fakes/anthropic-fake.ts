@@ -160,7 +160,9 @@ function conversation(body: Record<string, unknown>): FakeConversation {
       .filter((b) => b.type === "text")
       .map((b) => b.text ?? "")
       .join(""),
-    turn: after.filter((m) => m.role === "assistant").length,
+    turn: after.filter(
+      (m) => m.role === "assistant" && blocks(m).some((b) => b.type === "tool_use"),
+    ).length,
     toolResults: after.flatMap((m) =>
       blocks(m)
         .filter((b) => b.type === "tool_result")

@@ -19,7 +19,11 @@ export interface FakeTurn {
 /** The conversation as the brain sees it, whatever the provider's wire format. */
 export interface FakeConversation {
   readonly lastUserText: string;
-  /** Assistant turns since the last user message. */
+  /**
+   * Tool rounds since the last user message: assistant messages with tool calls. An answer cut
+   * short by an interrupt (text only, handed back on the resume) is none, as for the scripted
+   * model: the turn is answered again.
+   */
   readonly turn: number;
   /** Tool results since the last user message, in order, as the text the model got. */
   readonly toolResults: readonly string[];

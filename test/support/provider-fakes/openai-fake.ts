@@ -207,7 +207,7 @@ function conversation(body: Record<string, unknown>): FakeConversation {
   const after = messages.slice(last + 1);
   return {
     lastUserText: textOf(messages[last]?.content),
-    turn: after.filter((m) => m.role === "assistant").length,
+    turn: after.filter((m) => m.role === "assistant" && (m.tool_calls?.length ?? 0) > 0).length,
     toolResults: after.filter((m) => m.role === "tool").map((m) => textOf(m.content)),
   };
 }

@@ -5,30 +5,35 @@ import { httpContext, mathAgent } from "../../../test/fixtures.ts";
 import { defineAgent, defineTool, scriptedModel } from "../../index.ts";
 import { createTestSession } from "../../testing/test-session.ts";
 import type { UiChunk } from "../../wire/ui-stream/ui-stream-projector.ts";
-import { LIMITS } from "../limits.ts";
 import { handleSessionRequest } from "../session-handler.ts";
-import type { ChatHistoryPage } from "./chat-history.ts";
+import { type ChatHistoryPage, chatHistoryPage, chatHistoryQuery } from "./chat-history.ts";
 
 type Session = ReturnType<typeof createTestSession>;
 
 async function history(t: Session, query = ""): Promise<ChatHistoryPage> {
-  return (await historyResponse(t, query)).page;
-}
-
-async function historyResponse(
-  t: Session,
-  query = "",
-): Promise<{ page: ChatHistoryPage; bytes: number }> {
   const ctx = httpContext(t);
   const request = new Request(`http://x/agents/math/s1/chat-history${query}`);
   const response = await handleSessionRequest(request, "chat-history", ctx);
   expect(response.status).toBe(200);
-  const body = await response.text();
-  return {
-    page: JSON.parse(body) as ChatHistoryPage,
-    bytes: new TextEncoder().encode(body).length,
-  };
+  return (await response.json()) as ChatHistoryPage;
 }
+
+/**
+ * The page the route builds for `query`, but within `maxBytes` instead of
+ * LIMITS.maxChatHistoryBytes (4 MiB: megabytes of tool results to write and read back for
+ * each test), and its size as the route sends it (`Response.json`).
+ */
+function pageWithin(
+  t: Session,
+  maxBytes: number,
+  query: Record<string, string> = {},
+): { page: ChatHistoryPage; bytes: number } {
+  const page = chatHistoryPage(httpContext(t), chatHistoryQuery.parse(query), maxBytes);
+  return { page, bytes: new TextEncoder().encode(JSON.stringify(page)).length };
+}
+
+/** The page budget of the paging tests: a few of bulky's turns. */
+const PAGE_BYTES = 8 * 1024;
 
 /** Says it saves, then asks a human to approve the payment. */
 const payer = defineAgent({
@@ -54,7 +59,7 @@ const payer = defineAgent({
   }),
 });
 
-/** Each answer carries a tool result of about 200 KB (under maxToolResultBytes). */
+/** Each answer carries a tool result of 2 KB: about a quarter of PAGE_BYTES. */
 const bulky = defineAgent({
   name: "bulky",
   system: "You fetch pages.",
@@ -64,7 +69,7 @@ const bulky = defineAgent({
       description: "Fetches a large page",
       input: z.object({}),
       effect: "pure",
-      execute: () => "x".repeat(200_000),
+      execute: () => "x".repeat(2_000),
     }),
   ],
   model: scriptedModel({
@@ -171,27 +176,27 @@ describe("GET .../chat-history", () => {
     expect(await history(t)).toEqual({ turns: [], activeRunId: null, prevCursor: null });
   });
 
-  it("keeps a page within maxChatHistoryBytes: fewer turns and a prevCursor, every turn reached by paging", async () => {
+  it("keeps a page within its byte budget (maxChatHistoryBytes): fewer turns and a prevCursor, every turn reached by paging", async () => {
     const t = createTestSession(bulky);
-    await turns(t, 30);
+    await turns(t, 12);
     const seen: string[][] = [];
-    let before = "";
+    let before: Record<string, string> = {};
     let pages = 0;
     for (;;) {
-      const { page, bytes } = await historyResponse(t, `?limit=100${before}`);
+      const { page, bytes } = pageWithin(t, PAGE_BYTES, { limit: "100", ...before });
       pages++;
-      expect(bytes).toBeLessThanOrEqual(LIMITS.maxChatHistoryBytes);
+      expect(bytes).toBeLessThanOrEqual(PAGE_BYTES);
       expect(page.turns.length).toBeGreaterThan(0);
       seen.unshift(...userText(page).map((m) => m.flat()));
       if (page.prevCursor === null) break;
-      before = `&before=${page.prevCursor}`;
+      before = { before: page.prevCursor };
     }
-    expect(pages).toBeGreaterThan(1);
-    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => [`question ${i + 1}`]));
+    expect(pages).toBeGreaterThan(2);
+    expect(seen).toEqual(Array.from({ length: 12 }, (_, i) => [`question ${i + 1}`]));
   });
 
-  it("gives a turn over maxChatHistoryBytes whole, alone in its page", async () => {
-    // One answer with 25 results of 200 KB: 5 MB in one turn.
+  it("gives a turn over its byte budget (maxChatHistoryBytes) whole, alone in its page", async () => {
+    // One answer with 5 results of 2 KB: 10 KB in one turn.
     const huge = createTestSession(
       defineAgent({
         ...bulky,
@@ -200,7 +205,7 @@ describe("GET .../chat-history", () => {
             ({ turn }) =>
               turn === 0
                 ? {
-                    toolCalls: Array.from({ length: 25 }, () => ({
+                    toolCalls: Array.from({ length: 5 }, () => ({
                       name: "fetch_page",
                       args: {},
                     })),
@@ -211,15 +216,15 @@ describe("GET .../chat-history", () => {
       }),
     );
     await turns(huge, 2);
-    const newest = await historyResponse(huge, "?limit=100");
-    expect(newest.bytes).toBeGreaterThan(LIMITS.maxChatHistoryBytes);
+    const newest = pageWithin(huge, PAGE_BYTES, { limit: "100" });
+    expect(newest.bytes).toBeGreaterThan(PAGE_BYTES);
     expect(userText(newest.page)).toEqual([["question 2"]]);
     expect(newest.page.turns[0]?.chunks?.at(-1)).toMatchObject({ type: "finish" });
-    const older = await historyResponse(huge, `?limit=100&before=${newest.page.prevCursor}`);
+    const before = newest.page.prevCursor ?? "";
+    const older = pageWithin(huge, PAGE_BYTES, { limit: "100", before });
     expect(userText(older.page)).toEqual([["question 1"]]);
     expect(older.page.prevCursor).toBeNull();
-    // 10 MB of tool results written and read back twice: ~1 s alone, several under load.
-  }, 30_000);
+  });
 
   it("shows a rewound run as its conversation does: what it said after the checkpoint is gone", async () => {
     const t = createTestSession(payer);

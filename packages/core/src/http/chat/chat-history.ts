@@ -35,14 +35,15 @@ export interface ChatHistoryPage {
 }
 
 /**
- * One page of turns, newest `limit` before `before` ("end": of all), within
- * `LIMITS.maxChatHistoryBytes` of JSON: turns are built newest first and the page ends before
- * the first that would not fit (the newest is always in, whole), `prevCursor` then naming the
- * oldest turn in the page.
+ * One page of turns, newest `limit` before `before` ("end": of all), within `maxBytes` of
+ * JSON: turns are built newest first and the page ends before the first that would not fit
+ * (the newest is always in, whole), `prevCursor` then naming the oldest turn in the page.
+ * `maxBytes` is a parameter so that a test can page a few kilobytes instead of megabytes.
  */
 export function chatHistoryPage(
   ctx: Pick<SessionHttpContext, "runtime" | "sql">,
   query: z.output<typeof chatHistoryQuery>,
+  maxBytes: number = LIMITS.maxChatHistoryBytes,
 ): ChatHistoryPage {
   const limit = query.limit ?? DEFAULT_CHAT_HISTORY_TURNS;
   const before = query.before === undefined || query.before === "end" ? null : Number(query.before);
@@ -53,7 +54,7 @@ export function chatHistoryPage(
   for (const run of runs.slice(0, limit)) {
     const turn = chatTurn(ctx.runtime.ledger, ctx.sql, run, run.runId === active);
     bytes += utf8Length(JSON.stringify(turn)) + 1;
-    if (turns.length > 0 && bytes > LIMITS.maxChatHistoryBytes - PAGE_OVERHEAD) break;
+    if (turns.length > 0 && bytes > maxBytes - PAGE_OVERHEAD) break;
     turns.push(turn);
   }
   const more = turns.length < runs.length;
