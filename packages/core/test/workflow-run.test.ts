@@ -444,7 +444,11 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
       canResume: false,
       code: "workflows_unavailable",
     });
+    // The progress check left from while the run ran comes due: it fails no waiting run.
+    expect(without.runtime.work.list().map((w) => w.kind)).toEqual(["run.workflow"]);
+    without.clock.advance(30_000);
     await without.runtime.alarm();
+    expect(without.runtime.work.list()).toEqual([]);
     expect(without.runtime.ledger.read(0)).toHaveLength(before);
     expect(latestRun(without.sql)).toMatchObject({ status: "waiting", waitingReason: "approval" });
     // The next deploy has the export again: the same approval resumes the parked instance.
