@@ -1,6 +1,8 @@
 // Tools on Cloudflare Workflows whose instances are in flight when wrangler dev is killed and
 // started again, for test/e2e/tool-workflow-restart.test.ts. Each step of a call's instance
 // writes a line to the log, so the test can count what ran in both processes together.
+
+import { env } from "cloudflare:workers";
 import {
   allowLocalDev,
   createAgentServer,
@@ -61,11 +63,12 @@ const editor = defineAgent({
   }),
 });
 
-// The check that reads the instance's status comes every second here (default 15 minutes).
+// The check that reads the instance's status: every CHECK_MS (`--var`), else the default (15 minutes).
+const checkMs = (env as { CHECK_MS?: string }).CHECK_MS;
 export const AgentSession = createAgentServer({
   agents: [editor],
   authorize: allowLocalDev(),
-  toolWorkflowCheckMs: 1_000,
+  toolWorkflowCheckMs: checkMs === undefined ? undefined : Number(checkMs),
 });
 export const ToolWorkflow = createToolWorkflow({
   agents: [editor],

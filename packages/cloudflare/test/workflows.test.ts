@@ -285,6 +285,37 @@ describe("tool Workflows: creating again, and reports that never arrive", () => 
     });
   });
 
+  it("a new session object checks its open call at once, not at the check's due time", async () => {
+    const { s, call } = await crunchExecuting();
+    const started = (await s.events()).find((e) => e.kind === "workflow.started");
+    // The call's check row (workflow-calls.ts, checkKey).
+    const key = `workflow-check:${started?.data.instanceId}`;
+    const dueAt = () =>
+      runInDurableObject(
+        s.stub(),
+        (_instance, state) =>
+          state.storage.sql.exec("SELECT due_at FROM due_work WHERE key = ?", key).toArray()[0]
+            ?.due_at as number | undefined,
+      );
+    // The check is 15 minutes away (the default interval; the fixture's is half a second).
+    const later = Date.now() + 15 * 60_000;
+    await runInDurableObject(s.stub(), (_instance, state) => {
+      state.storage.sql.exec("UPDATE due_work SET due_at = ? WHERE key = ?", later, key);
+    });
+    await crashObject(s, "a restart while the call is open");
+    // A status read opens a new object: its first alarm checks the call and schedules the next.
+    expect((await s.status()).status).toBe("waiting");
+    const until = Date.now() + 10_000;
+    while (((await dueAt()) ?? 0) >= later && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await dueAt()).toBeLessThan(later);
+    probe.open("crunch");
+    expect((await s.waitFor(ended, 20_000)).kind).toBe("run.completed");
+    const events = await s.events();
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(probe.executions(`crunch:${call.idempotencyKey}`)).toBe(1);
+  });
+
   it("a report that never reaches the session: the session's check records the instance's output", async () => {
     const s = session("workflower");
     probe.failSessionAt(s.session, "before-tool-result");

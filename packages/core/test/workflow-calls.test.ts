@@ -410,6 +410,44 @@ describe("a workflow call never waits forever", () => {
     expect(events.at(-1)?.kind).toBe("run.completed");
   });
 
+  it("a new session object checks each open call at once, once per start: an unfinished instance is woken, a finished one recorded and not woken", async () => {
+    const { port, created, woken, instance } = recordingPort();
+    const s = createTestSession(agent, {
+      workflows: port,
+      workflowCheckMs: CHECK_MS,
+      singleInstance: true,
+    });
+    await s.runtime.start({ message: "go" });
+    await s.drain();
+    expect(created).toHaveLength(1);
+    // The object starts again (no time passes): its first alarm checks the call.
+    const started = async (next: typeof s) => {
+      await new Promise((settle) => setTimeout(settle, 20));
+      await next.drain();
+      return next;
+    };
+    const again = await started(s.restart());
+    expect(instance.checks).toBe(1);
+    expect(woken).toEqual([created[0]?.id]);
+    // Once per start: more alarms of the same object check nothing until the interval.
+    await again.runtime.alarm();
+    await again.drain();
+    expect(instance.checks).toBe(1);
+    expect(again.wakeAt()).toBe(again.clock.now() + CHECK_MS);
+    // The instance finished meanwhile and its report was lost: the next start records it.
+    instance.status = { status: "complete", output: { type: "completed", result: 42 } };
+    const third = await started(again.restart());
+    expect(instance.checks).toBe(2);
+    expect(woken).toHaveLength(1);
+    const events = third.runtime.ledger.read(0, 1000);
+    expect(events.filter((e) => e.kind === "tool.completed")).toHaveLength(1);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    // A start after the call has its result reads no status.
+    await started(third.restart());
+    expect(instance.checks).toBe(2);
+    expect(dueKinds(third)).toEqual([]);
+  });
+
   it("an errored or terminated instance fails the call with workflow_failed and its error", async () => {
     for (const status of ["errored", "terminated"]) {
       const { port, instance } = recordingPort();

@@ -315,9 +315,9 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     const stalled = h.s.runtime.ledger.read(0);
     expect(latestRun(h.s.sql)?.status).toBe("running");
     expect(stalled.at(-1)?.kind).toBe("step.completed");
-    // The session object restarts too: the check is due work, so it survives.
+    // The session object restarts too: the check is due work, so it survives (and is due at
+    // once in the new object, whose first check wakes the instance).
     h.restart();
-    // A check that sees progress since the last one leaves the instance alone; the next wakes it.
     for (let i = 0; i < 3 && latestRun(h.s.sql)?.status === "running"; i++) {
       h.s.clock.advance(checkMs);
       await h.settle();
@@ -333,6 +333,32 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
     await h.settle();
     expect(h.s.runtime.work.list()).toEqual([]);
     expect(h.s.runtime.ledger.read(0)).toHaveLength(events.length);
+  });
+
+  it("a new session object wakes a dormant instance at once, though the run moved since the last check", async () => {
+    const reference = await alarmReference();
+    executions.clear();
+    // Ten minutes between checks: only the object's start gets the run going here.
+    const h = onWorkflows(threeSteps("workflow"), undefined, {
+      runWorkflowCheckMs: 600_000,
+      singleInstance: true,
+    });
+    let slept = 0;
+    h.flows.beforeStep("model 2", () => {
+      if (slept++ > 0) return;
+      [...h.flows.instances.values()][0]?.sleep();
+    });
+    await h.s.runtime.start({ message: "go" });
+    await h.settle();
+    expect(slept).toBe(1);
+    expect(latestRun(h.s.sql)?.status).toBe("running");
+    h.restart();
+    await new Promise((settle) => setTimeout(settle, 20));
+    await h.settle();
+    const events = h.s.runtime.ledger.read(0);
+    expect(events.at(-1)?.kind).toBe("run.completed");
+    expect(comparable(events)).toEqual(comparable(reference));
+    ranOnce(events);
   });
 
   it("a check wakes an instance that finished while its run still runs (restarted, one rule)", async () => {
@@ -418,7 +444,11 @@ describe("the Workflow executor (core loop, in-memory Workflows)", () => {
       canResume: false,
       code: "workflows_unavailable",
     });
+    // The progress check left from while the run ran comes due: it fails no waiting run.
+    expect(without.runtime.work.list().map((w) => w.kind)).toEqual(["run.workflow"]);
+    without.clock.advance(30_000);
     await without.runtime.alarm();
+    expect(without.runtime.work.list()).toEqual([]);
     expect(without.runtime.ledger.read(0)).toHaveLength(before);
     expect(latestRun(without.sql)).toMatchObject({ status: "waiting", waitingReason: "approval" });
     // The next deploy has the export again: the same approval resumes the parked instance.

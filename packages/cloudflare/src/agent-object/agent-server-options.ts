@@ -44,9 +44,10 @@ export interface AgentServerOptions extends PlatformOptions {
   /** `on(event, handler)` subscriptions: app code run as due work for each matching app event. */
   readonly subscriptions?: readonly AnySubscription[];
   /**
-   * Redrive work a crashed instance left at once when the object starts again
-   * (default true). false waits for the dead instance's leases to run out, as a
-   * lease-only queue would; the recovery benchmark uses it as its peer.
+   * Redrive work a crashed instance left at once when the object starts again, and check
+   * its open Workflow instances then (default true). false waits for the dead instance's
+   * leases to run out and for each check's interval, as a lease-only queue would; the
+   * recovery benchmark uses it as its peer.
    */
   readonly redriveOnRestart?: boolean;
   /** The binding name of this class's namespace, for forks between sessions. Default "AGENTS". */

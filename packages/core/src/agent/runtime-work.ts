@@ -18,6 +18,11 @@ export const RUN_WORKFLOW_TERMINATE_KIND = "run.workflow.terminate";
 export const SUBAGENT_SEND_KIND = "subagent.send";
 export const WORKFLOW_CREATE_KIND = "workflow.create";
 export const WORKFLOW_CHECK_KIND = "workflow.check";
+/**
+ * The rows that check a Workflow instance (a tool call's, a run's): a new session object makes
+ * them due at once (session-pump.ts, `restartLeftOverWork`).
+ */
+export const WORKFLOW_CHECK_KINDS: readonly string[] = [WORKFLOW_CHECK_KIND, RUN_WORKFLOW_KIND];
 export const ON_COMPLETE_KIND = "hook.on_complete";
 /** An `on(event, handler)` delivery (app-events/subscriptions.ts). */
 export const ON_EVENT_KIND = "hook.on_event";

@@ -15,6 +15,7 @@ import {
   type RuntimeHandlers,
   runtimeHandlerEntries,
   SUBAGENT_SEND_KIND,
+  WORKFLOW_CHECK_KINDS,
 } from "./runtime-work.ts";
 import type { SessionAppContexts } from "./session-app-context.ts";
 import { type LinkContext, subagentMessenger } from "./session-links.ts";
@@ -115,6 +116,11 @@ export function sessionPump(p: SessionPumpParts): TriggerPump {
  * previous one, which is gone. Work it left (claimed, or due while it was down) runs now
  * rather than at its lease's end: whoever woke this instance (a reader reconnecting, a
  * request) gets the run going at once; the wake-up stays armed as the guarantee.
+ *
+ * Its Workflow checks (`WORKFLOW_CHECK_KINDS`) are due now too, once per object start: the
+ * restart that started this object may have cut those instances (wrangler dev's local
+ * Workflows, restarted with the process, resume one only when an event arrives), and a check
+ * wakes an instance that has not finished rather than waiting out its interval.
  */
 export function restartLeftOverWork(p: {
   readonly work: DueWork;
@@ -125,6 +131,7 @@ export function restartLeftOverWork(p: {
   readonly alarm: () => Promise<void>;
 }): void {
   p.work.releaseLeases();
+  p.work.dueNow(WORKFLOW_CHECK_KINDS, p.clock.now());
   const next = p.work.nextWakeAt();
   if (next === null) return;
   const kick = async () => {

@@ -138,6 +138,25 @@ describe("DueWork.revision", () => {
     expect(changed(() => work.release(c, 150, { resetAttempts: true }))).toBe(true);
     work.claim(150, 1_000);
     expect(changed(() => work.releaseLeases())).toBe(true);
+    expect(changed(() => work.dueNow(["k"], 0))).toBe(true);
+  });
+});
+
+describe("DueWork.dueNow (a new incarnation's checks)", () => {
+  it("makes the rows of the kinds given due now, leaves the rest and every row's attempts and revision", () => {
+    const work = new DueWork(new NodeSqlPort());
+    work.schedule("check", "c1", { n: 1 }, 900_000, 0);
+    work.schedule("check", "c1", { n: 2 }, 900_000, 0);
+    work.schedule("other", "o1", {}, 900_000, 0);
+    work.schedule("check", "c2", {}, 5, 0);
+    const before = work.get("c1");
+    expect(work.dueNow(["check", "absent"], 10)).toBe(1);
+    expect(work.get("c1")).toEqual({ ...before, dueAt: 10 });
+    expect(work.get("c2")?.dueAt).toBe(5);
+    expect(work.get("o1")?.dueAt).toBe(900_000);
+    expect(work.claim(10, 1_000)?.key).toBe("c2");
+    expect(work.claim(10, 1_000)?.key).toBe("c1");
+    expect(work.claim(10, 1_000)).toBeUndefined();
   });
 });
 

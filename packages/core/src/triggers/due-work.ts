@@ -159,6 +159,21 @@ export class DueWork {
     ).length;
   }
 
+  /**
+   * Moves every row of `kinds` due later than `now` to `now`, keeping its lease, attempts,
+   * payload and revision. Like `releaseLeases`, only for a new incarnation of a single-instance
+   * owner, which holds no claim yet. Returns how many rows moved.
+   */
+  dueNow(kinds: readonly string[], now: number): number {
+    bump(this.#sql);
+    return this.#sql.exec<{ id: number }>(
+      "UPDATE due_work SET due_at = ? WHERE due_at > ? AND kind IN (SELECT value FROM json_each(?)) RETURNING id",
+      now,
+      now,
+      JSON.stringify(kinds),
+    ).length;
+  }
+
   /** Extends the claim's lease; a no-op once the row was rescheduled (or is gone). */
   renew(claim: DueClaim, leaseUntil: number): void {
     this.#sql.exec(
@@ -246,7 +261,7 @@ export class DueWork {
   /**
    * A number that changes with every write to `due_work` that may bring `nextWakeAt` earlier,
    * through any `DueWork` on this port (they share the table): `schedule`, `release`,
-   * `releaseLeases`. The other writes only make it later or leave it (a claim, a renewal or a
+   * `releaseLeases`, `dueNow`. The other writes only make it later or leave it (a claim, a renewal or a
    * continuation sets a lease in the future on a row that was due; `complete` and `cancel`
    * delete rows). While it stays the same, the next wake-up is no earlier than when it was
    * last read, so a caller that armed its wake-up for that time need not ask again.

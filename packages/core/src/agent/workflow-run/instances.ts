@@ -36,6 +36,9 @@ import { UNAVAILABLE, workflowRunKey, workflowsUnavailable } from "./unavailable
  *    (wrangler dev's local Workflows, restarted mid-step, resumes an instance only when an
  *    event arrives) therefore goes on; a wake that reaches a busy or parked instance only
  *    makes its loop decide again from the ledger. The check ends when the run stops running.
+ * 5. A new session object makes the check due at once (session-pump.ts, `restartLeftOverWork`),
+ *    and its first check of a run wakes the instance even when the run moved since the last
+ *    one: the restart that started the object may have cut the instance after that progress.
  */
 export interface RunInstancesContext {
   readonly sql: SqlPort;
@@ -59,20 +62,23 @@ export function runInstanceHandlers(
   c: RunInstancesContext,
 ): Pick<RuntimeHandlers, typeof RUN_WORKFLOW_KIND | typeof RUN_WORKFLOW_TERMINATE_KIND> {
   const instanceId = (runId: string) => runInstanceId(c.agent, c.sessionId, runId);
+  // The runs whose instance this object (these handlers) woke already (invariant 5).
+  const woken = new Set<string>();
   const waker: TriggerHandler<RunWorkflowPayload> = {
     async run({ runId, seen }) {
       const run = getRun(c.sql, runId);
       // A run that stopped meanwhile needs no wake: an abort terminates the instance itself.
       if (!run || (run.status !== "running" && run.status !== "waiting")) return DONE;
-      // A check: the run moved since the last one, so its instance is at work.
+      // A check that saw the run move since the last one leaves its instance at work, once
+      // this object has woken it (invariant 5).
       const last = c.lastSeqOf(runId);
-      if (seen === undefined || seen === last) {
+      if (seen === undefined || seen === last || !woken.has(runId)) {
         const unavailable = workflowsUnavailable(c.port);
         if (!c.port || unavailable) {
           c.fail(runId, unavailable ?? UNAVAILABLE);
           return DONE;
         }
-        if (seen !== undefined)
+        if (seen === last)
           c.logger.warn(
             "a Workflow run made no progress since the last check; waking its instance",
             {
@@ -89,6 +95,7 @@ export function runInstanceHandlers(
           c.fail(runId, refused);
           return DONE;
         }
+        woken.add(runId);
       }
       // The next check, with the progress seen now, unless the run stopped or moved meanwhile
       // (a move wrote a new revision of the row, which the settle leaves as it is).

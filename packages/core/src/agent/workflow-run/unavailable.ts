@@ -62,9 +62,12 @@ export function runFailure(error: ErrorInfo): DurableAgentsError {
 
 /**
  * The `run.workflow` and `run.workflow.terminate` handlers of a server without the Workflow
- * executor (rows a deploy with it left, or a run whose executor went away): a running or
- * waiting run fails with `workflows_unavailable` (instances.ts, invariant 3: no run stays
- * `running` with nothing to drive it), and there is no instance to terminate.
+ * executor (rows a deploy with it left, or a run whose executor went away): a running run, or
+ * a waiting one the row was to wake, fails with `workflows_unavailable` (instances.ts,
+ * invariant 3: no run stays `running` with nothing to drive it), and there is no instance to
+ * terminate. A progress check (`seen`) left from before a run began to wait fails nothing: what
+ * ends the wait is refused on this server, and a deploy with the executor wakes the parked
+ * instance with it.
  */
 export function unavailableRunHandlers(c: {
   readonly sql: SqlPort;
@@ -72,9 +75,10 @@ export function unavailableRunHandlers(c: {
   readonly fail: (runId: string, error: ErrorInfo) => void;
 }): Pick<RuntimeHandlers, typeof RUN_WORKFLOW_KIND | typeof RUN_WORKFLOW_TERMINATE_KIND> {
   const waker: TriggerHandler<RunWorkflowPayload> = {
-    async run({ runId }) {
-      const run = getRun(c.sql, runId);
-      if (run && (run.status === "running" || run.status === "waiting")) c.fail(runId, UNAVAILABLE);
+    async run({ runId, seen }) {
+      const status = getRun(c.sql, runId)?.status;
+      if (status === "running" || (status === "waiting" && seen === undefined))
+        c.fail(runId, UNAVAILABLE);
       return { type: "done" };
     },
     giveUp: () => undefined,
