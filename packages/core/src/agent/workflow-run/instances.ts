@@ -68,7 +68,10 @@ export function runInstanceHandlers(
     async run({ runId, seen }) {
       const run = getRun(c.sql, runId);
       // A run that stopped meanwhile needs no wake: an abort terminates the instance itself.
-      if (!run || (run.status !== "running" && run.status !== "waiting")) return DONE;
+      if (!run || (run.status !== "running" && run.status !== "waiting")) {
+        woken.delete(runId);
+        return DONE;
+      }
       // A check that saw the run move since the last one leaves its instance at work, once
       // this object has woken it (invariant 5).
       const last = c.lastSeqOf(runId);
