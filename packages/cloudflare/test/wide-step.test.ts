@@ -1,0 +1,60 @@
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { readPrompt } from "../../core/src/ledger/projections/message-prompts.ts";
+import { doSqlPort } from "../src/index.ts";
+import { WIDE_CALLS, WIDE_PAGE_CHARS, widePages } from "./fixture/platform.ts";
+import { history } from "./support/chat-tab.ts";
+import { isTerminal, session } from "./support/session.ts";
+
+const indexes = Array.from({ length: WIDE_CALLS }, (_, i) => i);
+
+describe("a step whose tool results together pass DO SQLite's row limit", () => {
+  // Fails: messages.ts keeps a step's results in one row, rewritten whole per result; past the row limit
+  // the append throws SQLITE_TOOBIG, the step retries (running the unrecorded calls again) and the run fails.
+  it.fails("records every result once, runs on to the next step, and every reader shows them all", async () => {
+    widePages.length = 0;
+    const s = session("wide");
+    await s.post("runs", { input: { message: "page" } });
+    const end = await s.waitFor(isTerminal, 60_000);
+    expect(end).toMatchObject({
+      kind: "run.completed",
+      data: { output: `Read ${WIDE_CALLS} pages.` },
+    });
+    // Each call ran once and its result is one `tool.completed`.
+    expect([...widePages].sort((a, b) => a - b)).toEqual(indexes);
+    const events = await s.events();
+    const completed = events.filter((e) => e.kind === "tool.completed");
+    expect(
+      completed.map((e) => (e.data as { result: { i: number } }).result.i).sort((a, b) => a - b),
+    ).toEqual(indexes);
+
+    // GET .../messages: the step's tool message holds every result, in call order.
+    const tool = (await s.messages()).find((m) => m.role === "tool");
+    expect(
+      tool?.parts.map((p) =>
+        p.type === "tool-result"
+          ? [
+              p.status,
+              (p.result as { i: number; blob: string }).i,
+              (p.result as { blob: string }).blob.length,
+            ]
+          : p.type,
+      ),
+    ).toEqual(indexes.map((i) => ["completed", i, WIDE_PAGE_CHARS]));
+
+    // A reload's chat: every call's output.
+    const restored = await history(s);
+    const outputs = restored
+      .flatMap((m) => m.parts)
+      .filter((p) => "state" in p && p.state === "output-available");
+    expect(outputs).toHaveLength(WIDE_CALLS);
+
+    // The prompt as a woken object reads it: every result whole.
+    await runInDurableObject(s.stub(), (_instance, state) => {
+      const { messages } = readPrompt(doSqlPort(state.storage));
+      const results = messages.flatMap((m) => (m.role === "tool" ? m.content : []));
+      expect(results).toHaveLength(WIDE_CALLS);
+      expect(JSON.stringify(results).length).toBeGreaterThan(WIDE_CALLS * WIDE_PAGE_CHARS);
+    });
+  });
+});
