@@ -1,4 +1,5 @@
 import { runInDurableObject } from "cloudflare:test";
+import { HttpAgent } from "@ag-ui/client";
 import { describe, expect, it } from "vitest";
 import { readPrompt } from "../../core/src/ledger/projections/message-prompts.ts";
 import { doSqlPort } from "../src/index.ts";
@@ -56,5 +57,22 @@ describe("a step whose tool results together pass DO SQLite's row limit", () => 
       expect(results).toHaveLength(WIDE_CALLS);
       expect(JSON.stringify(results).length).toBeGreaterThan(WIDE_CALLS * WIDE_PAGE_CHARS);
     });
+  });
+
+  it("AG-UI: the run's MESSAGES_SNAPSHOT lists every result whole (HttpAgent)", async () => {
+    const s = session("wide");
+    const a = new HttpAgent({
+      url: s.url("agui"),
+      threadId: s.session,
+      fetch: (url, init) => s.fetch(url, init),
+      initialMessages: [{ id: "u1", role: "user", content: "page" }],
+    });
+    await a.runAgent();
+    await s.waitFor(isTerminal, 60_000);
+    // HttpAgent keeps what the snapshot lists.
+    const results = a.messages.filter((m) => m.role === "tool");
+    expect(results.map((m) => JSON.parse(m.content as string).blob.length)).toEqual(
+      indexes.map(() => WIDE_PAGE_CHARS),
+    );
   });
 });
