@@ -364,7 +364,7 @@ function dropDeltas(sql: SqlPort, runId: string | null): void {
  * (each up to maxToolResultBytes): DO SQLite refuses a row over 2 MB, and the row is rewritten
  * per result. Rows written before this kept every result inline, and still read as they are.
  */
-export const RESULTS_INLINE_CHARS = 256 * 1024;
+const RESULTS_INLINE_CHARS = 256 * 1024;
 
 function setResult(
   sql: SqlPort,
