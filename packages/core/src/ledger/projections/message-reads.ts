@@ -1,4 +1,5 @@
 import type { UserFile } from "../../agent/user-files.ts";
+import { TerminalError } from "../../errors/base.ts";
 import type { SqlPort } from "../../sql/port.ts";
 import type { JsonValue } from "../events.ts";
 
@@ -23,6 +24,15 @@ export type MessagePart =
       result?: JsonValue;
       error?: { code: string; message: string };
     };
+
+type ToolResultPart = Extract<MessagePart, { type: "tool-result" }>;
+
+/**
+ * A tool result as its row stores it: a result that did not fit the row (messages.ts
+ * `RESULTS_INLINE_CHARS`) keeps only the seq of the ledger event that holds it (`resultSeq`,
+ * its `tool.completed` or `tool.failed`); `partsOf` puts the result back. Never served.
+ */
+export type StoredResult = ToolResultPart & { resultSeq?: number };
 
 export type MessageRole = "user" | "assistant" | "tool";
 
@@ -60,7 +70,7 @@ export function listMessages(sql: SqlPort, afterIndex: number, limit: number): M
       afterIndex,
       limit,
     )
-    .map(toMessage);
+    .map((row) => toMessage(sql, row));
 }
 
 const VISIBLE = "parts != '[]' AND hidden = 0";
@@ -85,7 +95,7 @@ export function listMessagesBefore(
           beforeIndex,
           limit,
         );
-  return rows.map(toMessage).reverse();
+  return rows.map((row) => toMessage(sql, row)).reverse();
 }
 
 /**
@@ -102,7 +112,7 @@ export function conversationAt(sql: SqlPort, seq: number, limit: number): Messag
       seq,
       limit,
     )
-    .map(toMessage)
+    .map((row) => toMessage(sql, row))
     .reverse();
 }
 
@@ -115,7 +125,7 @@ export function conversationAt(sql: SqlPort, seq: number, limit: number): Messag
 export function changedMessages(sql: SqlPort, afterSeq: number): Message[] {
   return sql
     .exec<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE seq > ? ORDER BY +idx`, afterSeq)
-    .map(toMessage);
+    .map((row) => toMessage(sql, row));
 }
 
 /**
@@ -140,7 +150,7 @@ export function messagesAt(sql: SqlPort, indexes: readonly number[]): Message[] 
       `SELECT ${COLUMNS} FROM messages WHERE idx IN (SELECT value FROM json_each(?)) ORDER BY idx`,
       JSON.stringify(indexes),
     )
-    .map(toMessage);
+    .map((row) => toMessage(sql, row));
 }
 
 /**
@@ -155,25 +165,55 @@ export function runUserMessages(sql: SqlPort, runId: string): Message[] {
       `SELECT ${COLUMNS} FROM messages WHERE run_id = ? AND role = 'user' AND ${VISIBLE} ORDER BY idx`,
       runId,
     )
-    .map(toMessage);
+    .map((row) => toMessage(sql, row));
 }
 
-function toMessage(row: MessageRow): Message {
+function toMessage(sql: SqlPort, row: MessageRow): Message {
   return {
     id: row.id,
     index: row.idx,
     runId: row.run_id,
     role: row.role,
-    parts: row.hidden ? [] : partsOf(row),
+    parts: row.hidden ? [] : partsOf(sql, row),
   };
 }
 
-/** The row's parts, with the text streamed so far appended to its first text part. */
-function partsOf(row: MessageRow): MessagePart[] {
+/**
+ * The row's parts: the results it keeps by reference read from their events, and the text
+ * streamed so far appended to its first text part.
+ */
+function partsOf(sql: SqlPort, row: MessageRow): MessagePart[] {
   const parts = JSON.parse(row.parts) as MessagePart[];
+  if (row.role === "tool") resolveResults(sql, parts as StoredResult[]);
   if (!row.streamed) return parts;
   const first = parts[0];
   if (first?.type === "text") first.text += row.streamed;
   else parts.unshift({ type: "text", text: row.streamed });
   return parts;
+}
+
+/** Puts back each result a tool row keeps by reference, from its event (one read for the row). */
+function resolveResults(sql: SqlPort, parts: StoredResult[]): void {
+  const refs = parts.filter((p) => p.resultSeq !== undefined);
+  if (refs.length === 0) return;
+  const events = new Map(
+    sql
+      .exec<{ seq: number; kind: string; data: string }>(
+        "SELECT seq, kind, data FROM events WHERE seq IN (SELECT value FROM json_each(?))",
+        JSON.stringify(refs.map((p) => p.resultSeq)),
+      )
+      .map((e) => [e.seq, e]),
+  );
+  for (const part of refs) {
+    const event = events.get(part.resultSeq as number);
+    if (event?.kind !== "tool.completed" && event?.kind !== "tool.failed")
+      throw new TerminalError(
+        "message_result_missing",
+        `tool result ${part.callId} refers to ledger event ${part.resultSeq}, which is ${event ? `a ${event.kind}` : "missing"}: the messages projection is corrupt; rebuild it from the ledger`,
+      );
+    const data = JSON.parse(event.data) as Pick<ToolResultPart, "result" | "error">;
+    if (event.kind === "tool.completed") part.result = data.result;
+    else part.error = data.error;
+    delete part.resultSeq;
+  }
 }

@@ -1,10 +1,18 @@
 /** The messages projection: a streamed answer is appended delta by delta, never rewritten. */
 import { describe, expect, it } from "vitest";
+import { convert } from "../../agent/prompt.ts";
 import { ManualClock } from "../../testing/manual-clock.ts";
 import { NodeSqlPort } from "../../testing/node-sqlite.ts";
 import type { NewEvent } from "../events.ts";
 import { Ledger } from "../ledger.ts";
-import { changedMessages, listMessages } from "./message-reads.ts";
+import { readPrompt } from "./message-prompts.ts";
+import {
+  changedMessages,
+  conversationAt,
+  listMessages,
+  listMessagesBefore,
+  messagesAt,
+} from "./message-reads.ts";
 import { messagesProjection } from "./messages.ts";
 
 const RUN = "run_1";
@@ -151,5 +159,91 @@ describe("the messages projection, streaming", () => {
     ledger.rebuild(["messages"]);
     expect(listMessages(sql, 0, 10)).toEqual(redriven);
     expect(redriven.at(-1)?.parts).toEqual([{ type: "text", text: "again" }]);
+  });
+});
+
+describe("the messages projection, a step's tool results", () => {
+  const CALLS = 12;
+  const BIG = 200 * 1024;
+  const calls = Array.from({ length: CALLS }, (_, i) => ({
+    callId: `c${i}`,
+    name: "page",
+    args: { i },
+  }));
+  const askTools: NewEvent = {
+    kind: "model.completed",
+    runId: RUN,
+    data: {
+      step: 1,
+      text: "",
+      toolCalls: calls,
+      finishReason: "tool-calls",
+      usage: { inputTokens: 1, outputTokens: 1 },
+      model: "m",
+    },
+  };
+  // Finished last first; c1 fails with a long message, c2's outcome is unknown.
+  const results: NewEvent[] = calls.toReversed().map(({ callId, name }, i): NewEvent => {
+    const data = { step: 1, callId, name };
+    if (callId === "c1")
+      return {
+        kind: "tool.failed",
+        runId: RUN,
+        data: { ...data, error: { code: "e", message: "m".repeat(BIG) } },
+      };
+    if (callId === "c2") return { kind: "tool.outcome_unknown", runId: RUN, data };
+    return {
+      kind: "tool.completed",
+      runId: RUN,
+      data: { ...data, result: { n: i, text: String(i % 10).repeat(BIG) } },
+    };
+  });
+
+  function wideStep() {
+    const { sql, ledger } = setup();
+    ledger.append([started, step(1), askTools]);
+    for (const result of results) ledger.append([result]);
+    const tool = () => listMessages(sql, 0, 10).find((m) => m.role === "tool");
+    return { sql, ledger, tool };
+  }
+
+  it("keeps every result, in call order, while the step's row stays bounded", () => {
+    const { sql, tool } = wideStep();
+    const parts = tool()?.parts ?? [];
+    expect(parts.map((p) => p.type === "tool-result" && p.callId)).toEqual(
+      calls.map((c) => c.callId),
+    );
+    const STATUS = { "tool.completed": "completed", "tool.failed": "failed" } as const;
+    const expected = calls.map(({ callId }) => {
+      const event = results.find((r) => (r.data as { callId: string }).callId === callId);
+      const { step: _, ...data } = (event?.data ?? {}) as Record<string, unknown>;
+      const status = STATUS[event?.kind as keyof typeof STATUS] ?? "outcome_unknown";
+      return { type: "tool-result", ...data, status };
+    });
+    expect(parts).toEqual(expected);
+    // Deployed DO SQLite refuses a row over 2 MB; these results together are 2.4 MB.
+    const [row] = sql.exec<{ n: number }>(
+      "SELECT max(length(CAST(parts AS BLOB)) + coalesce(length(CAST(prompt AS BLOB)), 0)) AS n FROM messages",
+    );
+    expect(row?.n).toBeLessThan(2_000_000);
+  });
+
+  it("every read of the table shows the results, the prompt too, and a rebuild gives the same rows", () => {
+    const { sql, ledger, tool } = wideStep();
+    const message = tool();
+    expect(message?.parts).toHaveLength(CALLS);
+    const index = message?.index ?? 0;
+    expect(messagesAt(sql, [index])).toEqual([message]);
+    expect(listMessagesBefore(sql, null, 10).find((m) => m.index === index)).toEqual(message);
+    expect(conversationAt(sql, ledger.tail, 10).find((m) => m.index === index)).toEqual(message);
+    expect(changedMessages(sql, 0).find((m) => m.index === index)).toEqual(message);
+    const converted = changedMessages(sql, 0).flatMap((m) => convert(m) ?? []);
+    expect(readPrompt(sql).messages).toEqual(converted);
+    expect(JSON.stringify(converted).length).toBeGreaterThan((CALLS - 1) * BIG);
+
+    const rows = () => sql.exec("SELECT * FROM messages ORDER BY idx");
+    const before = rows();
+    ledger.rebuild(["messages"]);
+    expect(rows()).toEqual(before);
   });
 });

@@ -3,7 +3,7 @@ import type { SqlPort } from "../../sql/port.ts";
 import { type LedgerEvent, type PriorMessage, TERMINAL_KINDS } from "../events.ts";
 import type { Projection } from "../projection.ts";
 import { COMPACTIONS_TABLE, dropCompactionsHiddenBy, recordCompaction } from "./compactions.ts";
-import type { MessagePart, MessageRole } from "./message-reads.ts";
+import type { MessagePart, MessageRole, StoredResult } from "./message-reads.ts";
 
 /**
  * A run's user rows by run (`runUserMessages`, GET .../chat-history, and the first row of a run,
@@ -300,6 +300,9 @@ function isBlank(parts: readonly MessagePart[]): boolean {
  */
 function promptJson(role: MessageRole, parts: MessagePart[], partsJson: string): string | null {
   if (parts.length === 0) return null;
+  // A result kept by reference (setResult) is read with the row's parts.
+  if (role === "tool" && parts.some((p) => (p as StoredResult).resultSeq !== undefined))
+    return PROMPT_DEFERRED;
   const message = convert({ id: "", index: 0, runId: null, role, parts });
   if (!message) return null;
   const json = JSON.stringify(message);
@@ -353,6 +356,16 @@ function dropDeltas(sql: SqlPort, runId: string | null): void {
   );
 }
 
+/**
+ * The most characters of tool results one step's tool row holds inline. A result that would
+ * take the row past it stays only in its ledger event: the row's part keeps that event's seq
+ * (`StoredResult`), and the read path (message-reads.ts `partsOf`) reads the result from it.
+ * So however many calls a step makes, its row grows by a reference per call, not by results
+ * (each up to maxToolResultBytes): DO SQLite refuses a row over 2 MB, and the row is rewritten
+ * per result. Rows written before this kept every result inline, and still read as they are.
+ */
+const RESULTS_INLINE_CHARS = 256 * 1024;
+
 function setResult(
   sql: SqlPort,
   event: LedgerEvent<"tool.completed" | "tool.failed" | "tool.outcome_unknown">,
@@ -362,7 +375,20 @@ function setResult(
   const row = find(sql, id);
   if (!row) return;
   const parts = JSON.parse(row.parts) as MessagePart[];
-  const part = parts.find((p) => p.type === "tool-result" && p.callId === event.data.callId);
-  if (part) Object.assign(part, patch);
+  const part = parts.find((p) => p.type === "tool-result" && p.callId === event.data.callId) as
+    | StoredResult
+    | undefined;
+  if (part) {
+    delete part.resultSeq;
+    Object.assign(part, patch);
+    const size =
+      (patch.result === undefined ? 0 : JSON.stringify(patch.result).length) +
+      (patch.error === undefined ? 0 : JSON.stringify(patch.error).length);
+    if (event.kind !== "tool.outcome_unknown" && row.parts.length + size > RESULTS_INLINE_CHARS) {
+      delete part.result;
+      delete part.error;
+      part.resultSeq = event.seq;
+    }
+  }
   update(sql, id, "tool", parts, event.seq);
 }
