@@ -16,7 +16,26 @@ const MUTATION =
   /\b(?:runtime(?:\(\))?|session)\s*\.\s*(?:start|interrupt|abort|resume|retry|close|schedule)\s*\(|\[\s*parsedInput\s*\]\s*\.\s*(?:resume|retry)\s*\(|\.state\s*\.\s*compareAndSet\s*\(|\.schedules\s*\.\s*cancel\s*\(|\.projections\s*\.\s*rebuild\s*\(|\bruntime(?:\(\))?\s*\.\s*ledger\s*\.\s*append\s*\(/g;
 
 /** The transports: every file that receives a request, a frame or an RPC from outside. */
-const SURFACES = ["core/src/http", "core/src/wire", "core/src/streams", "cloudflare/src"];
+const SURFACES = [
+  "core/src/http",
+  "core/src/wire",
+  "core/src/streams",
+  "core/src/mcp",
+  "cloudflare/src",
+];
+
+/**
+ * The files that may hold the runtime's key for input already parsed (`parsedInput`): the
+ * runtime that defines the entry and the two doors that parse before they call it. Any other
+ * importer could reach resume, retry or canResume with input no schema checked, under any
+ * alias, so the import itself is what is refused.
+ */
+const PARSED_INPUT_USERS = [
+  "core/src/agent/parsed-input.ts",
+  "core/src/agent/session-runtime.ts",
+  "core/src/commands/run-commands.ts",
+  "core/src/store/store-call.ts",
+];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -55,6 +74,15 @@ describe("one door: nothing but the command layer reaches a session's mutating m
     ];
     expect(before.flatMap((line) => mutations("x.ts", line))).toHaveLength(before.length);
     expect(mutations("x.ts", "ws.close(1000); reader.cancel(); ledger.read(0, 1)")).toEqual([]);
+  });
+
+  it("only the runtime and the doors that parse first hold the key to the parsed-input entry", () => {
+    const holders = ["core/src", "cloudflare/src"].flatMap((dir) =>
+      sources(join(PACKAGES, dir))
+        .filter((path) => /\bparsedInput\b|parsed-input/.test(readFileSync(path, "utf8")))
+        .map((path) => relative(PACKAGES, path)),
+    );
+    expect(holders.sort()).toEqual([...PARSED_INPUT_USERS].sort());
   });
 
   it("every command that runs through it is declared with a scope and an input schema", () => {

@@ -98,11 +98,11 @@ export class DueWork {
     // One statement: the row is chosen and leased together (no revision bump: a lease only
     // moves a row's wake-up later, see `revision`).
     const row = this.#sql.exec<DueRow>(
-      `UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = (SELECT id FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?) AND ${NOT_RUNNING} ORDER BY due_at, id LIMIT 1) RETURNING *`,
+      `UPDATE due_work SET lease_until = ?, attempts = attempts + 1 WHERE id = (SELECT id FROM due_work WHERE due_at <= ? AND (lease_until IS NULL OR lease_until <= ?)${notRunning(running)} ORDER BY due_at, id LIMIT 1) RETURNING *`,
       now + leaseMs,
       now,
       now,
-      idList(running),
+      ...idList(running),
     )[0];
     return row && this.#held(row);
   }
@@ -161,13 +161,15 @@ export class DueWork {
 
   /**
    * Moves every row of `kinds` due later than `now` to `now`, keeping its lease, attempts,
-   * payload and revision. Like `releaseLeases`, only for a new incarnation of a single-instance
-   * owner, which holds no claim yet. Returns how many rows moved.
+   * payload and revision, except a row waiting out a retry (it holds its last error): its
+   * backoff or `retryAfterMs` stands, or each new incarnation would spend an attempt at once.
+   * Like `releaseLeases`, only for a new incarnation of a single-instance owner, which holds no
+   * claim yet. Returns how many rows moved.
    */
   dueNow(kinds: readonly string[], now: number): number {
     bump(this.#sql);
     return this.#sql.exec<{ id: number }>(
-      "UPDATE due_work SET due_at = ? WHERE due_at > ? AND kind IN (SELECT value FROM json_each(?)) RETURNING id",
+      "UPDATE due_work SET due_at = ? WHERE due_at > ? AND last_error IS NULL AND kind IN (SELECT value FROM json_each(?)) RETURNING id",
       now,
       now,
       JSON.stringify(kinds),
@@ -276,8 +278,8 @@ export class DueWork {
    */
   nextWakeAt(running: ReadonlySet<number> = NONE): number | null {
     const row = this.#sql.exec<{ t: number | null }>(
-      `SELECT min(coalesce(lease_until, due_at)) AS t FROM due_work WHERE ${NOT_RUNNING}`,
-      idList(running),
+      `SELECT min(coalesce(lease_until, due_at)) AS t FROM due_work WHERE 1 = 1${notRunning(running)}`,
+      ...idList(running),
     )[0];
     return row?.t ?? null;
   }
@@ -297,13 +299,18 @@ function bump(sql: SqlPort): void {
 
 /**
  * Leaves out the rows whose ids the caller is running, given as one JSON array parameter
- * (`idList`), so the statement's text never changes: DO SQLite (like NodeSqlPort) caches
- * prepared statements by text, and ids inlined in it compiled a new statement per claim.
+ * (`idList`), so the statement's text is one of two whatever the ids: DO SQLite (like
+ * NodeSqlPort) caches prepared statements by text, and ids inlined in it compiled a new
+ * statement per claim. Nothing running: no clause (a `NOT IN` over an empty `json_each` still
+ * costs a scan's worth of probes).
  */
-const NOT_RUNNING = "id NOT IN (SELECT value FROM json_each(?))";
+function notRunning(ids: ReadonlySet<number>): string {
+  return ids.size === 0 ? "" : " AND id NOT IN (SELECT value FROM json_each(?))";
+}
 
-function idList(ids: ReadonlySet<number>): string {
-  return JSON.stringify([...ids]);
+/** The parameter `notRunning` takes: none when nothing runs. */
+function idList(ids: ReadonlySet<number>): string[] {
+  return ids.size === 0 ? [] : [JSON.stringify([...ids])];
 }
 
 function toItem(row: DueRow): DueItem {

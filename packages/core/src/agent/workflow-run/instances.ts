@@ -36,9 +36,10 @@ import { UNAVAILABLE, workflowRunKey, workflowsUnavailable } from "./unavailable
  *    (wrangler dev's local Workflows, restarted mid-step, resumes an instance only when an
  *    event arrives) therefore goes on; a wake that reaches a busy or parked instance only
  *    makes its loop decide again from the ledger. The check ends when the run stops running.
- * 5. A new session object makes the check due at once (session-pump.ts, `restartLeftOverWork`),
- *    and its first check of a run wakes the instance even when the run moved since the last
- *    one: the restart that started the object may have cut the instance after that progress.
+ * 5. A new session object makes the check due at once (session-pump.ts, `restartLeftOverWork`;
+ *    not a check waiting out a retry), and its first check of a running run wakes the instance
+ *    even when the run moved since the last one: the restart that started the object may have
+ *    cut the instance after that progress. A waiting run's parked instance is not woken so.
  */
 export interface RunInstancesContext {
   readonly sql: SqlPort;
@@ -62,20 +63,20 @@ export function runInstanceHandlers(
   c: RunInstancesContext,
 ): Pick<RuntimeHandlers, typeof RUN_WORKFLOW_KIND | typeof RUN_WORKFLOW_TERMINATE_KIND> {
   const instanceId = (runId: string) => runInstanceId(c.agent, c.sessionId, runId);
-  // The runs whose instance this object (these handlers) woke already (invariant 5).
-  const woken = new Set<string>();
+  // The run whose instance this object (these handlers) woke already (invariant 5): a session
+  // has one active run at a time, so one id, never a list that grows with the runs served.
+  let woken: string | undefined;
   const waker: TriggerHandler<RunWorkflowPayload> = {
     async run({ runId, seen }) {
       const run = getRun(c.sql, runId);
       // A run that stopped meanwhile needs no wake: an abort terminates the instance itself.
-      if (!run || (run.status !== "running" && run.status !== "waiting")) {
-        woken.delete(runId);
-        return DONE;
-      }
+      if (!run || (run.status !== "running" && run.status !== "waiting")) return DONE;
       // A check that saw the run move since the last one leaves its instance at work, once
-      // this object has woken it (invariant 5).
+      // this object has woken it (invariant 5); a waiting run's instance is parked, and only
+      // what ends the wait (a row without `seen`) wakes it.
       const last = c.lastSeqOf(runId);
-      if (seen === undefined || seen === last || !woken.has(runId)) {
+      const firstSinceStart = run.status === "running" && woken !== runId;
+      if (seen === undefined || seen === last || firstSinceStart) {
         const unavailable = workflowsUnavailable(c.port);
         if (!c.port || unavailable) {
           c.fail(runId, unavailable ?? UNAVAILABLE);
@@ -98,7 +99,7 @@ export function runInstanceHandlers(
           c.fail(runId, refused);
           return DONE;
         }
-        woken.add(runId);
+        woken = runId;
       }
       // The next check, with the progress seen now, unless the run stopped or moved meanwhile
       // (a move wrote a new revision of the row, which the settle leaves as it is).
