@@ -5,8 +5,10 @@
 // and its state directory's SQLite. Wrangler is a third-party binary, so the watch is this
 // small process between them. Spawn it with spawnSupervised (scripts/supervise.mjs).
 //
-// Fd 3 is a pipe to the start script, which never writes to it: the kernel closes the start
-// script's end when it exits, however it exits, and the read here then ends. Signals to this
+// Fd 3 is a socket pair with the start script, which never writes to it: the kernel closes the
+// start script's end when it exits, however it exits, and the read here then ends. This end
+// writes the command's pid once, so that the start script can stop the command if this
+// process is killed (SIGKILL here runs no handler either). Signals to this
 // process (the start script passing one on, Ctrl-C in the terminal) go on to the command,
 // SIGHUP as SIGTERM (as superviseChild does: wrangler's launcher dies of a SIGHUP, leaving
 // wrangler itself running).
@@ -31,10 +33,13 @@ child.on("error", (error) => {
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"])
   process.on(signal, () => stop(signal === "SIGHUP" ? "SIGTERM" : signal));
 
-const lifeline = new Socket({ fd: 3, readable: true, writable: false });
+const lifeline = new Socket({ fd: 3, readable: true, writable: true });
 lifeline.on("close", () => stop("SIGTERM"));
 lifeline.on("error", () => stop("SIGTERM"));
 lifeline.resume();
+// The command's pid, for the start script: if this process dies of SIGKILL, the command is
+// re-parented and keeps running, and the start script stops it by that pid (spawnSupervised).
+if (child.pid !== undefined) lifeline.write(`${child.pid}\n`);
 
 // The command's exit status as a shell gives it: its code, or 128 + the signal that ended it.
 child.on("exit", (code, signal) =>

@@ -1,6 +1,7 @@
 // Nothing a start script started outlives it (`npm start`, and the chat app's
 // `npm start -w @durable-agents/example-chat-app`).
 import { spawn } from "node:child_process";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 const LIFELINE = fileURLToPath(new URL("./lifeline.mjs", import.meta.url));
@@ -23,6 +24,20 @@ export function spawnSupervised(command, args, options = {}) {
   const child = spawn(process.execPath, [LIFELINE, command, ...args], {
     ...options,
     stdio: [stdin, stdout, stderr, "pipe"],
+  });
+  // The lifeline writes the command's pid on fd 3. If the lifeline itself dies of a signal
+  // nobody here asked for (SIGKILL, the OOM killer), the command is an orphan that no pipe
+  // will stop: stop it by that pid.
+  let commandPid;
+  child.stdio[3]?.on("data", (chunk) => {
+    commandPid ??= Number.parseInt(String(chunk), 10) || undefined;
+  });
+  // Before superviseChild's own exit handler, which ends this process.
+  child.on("exit", (_code, signal) => {
+    if (signal === null || commandPid === undefined) return;
+    try {
+      process.kill(commandPid, "SIGTERM");
+    } catch {}
   });
   superviseChild(child);
   return child;
@@ -60,6 +75,11 @@ export function superviseChild(child) {
     if (process.ppid !== parent) stop("SIGTERM");
   }, 500).unref();
   process.on("exit", () => stop("SIGTERM"));
-  child.on("exit", (code) => process.exit(process.exitCode || (asked ? 0 : (code ?? 0))));
+  // Ended by a signal nobody here asked for: exit as a shell reports it (128 + the signal).
+  child.on("exit", (code, signal) =>
+    process.exit(
+      process.exitCode || (asked ? 0 : (code ?? 128 + (constants.signals[signal] ?? 0))),
+    ),
+  );
   return stop;
 }

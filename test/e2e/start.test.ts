@@ -339,6 +339,22 @@ describe("npm start", () => {
     expect(readFileSync(join(state, LOCK_FILE), "utf8").trim()).toBe(String(second.child.pid));
   });
 
+  // SIGKILL to the lifeline between the start script and wrangler (scripts/lifeline.mjs): no
+  // pipe stops wrangler then, so the start script stops it by the pid the lifeline reported,
+  // and exits as a shell reports a death by signal, not 0.
+  it("SIGKILL to the lifeline alone stops wrangler and workerd, and the start script exits non-zero", async () => {
+    const first = await start(["--port", String(await freePort())]);
+    await banner(first);
+    const script = first.child.pid as number;
+    const tree = descendants(script);
+    const lifeline = tree.find((pid) => commandOf(pid).includes("lifeline.mjs"));
+    expect(lifeline).toBeDefined();
+    const exited = new Promise<number | null>((settle) => first.child.once("exit", settle));
+    process.kill(lifeline as number, "SIGKILL");
+    expect(await leftRunning([script, ...tree])).toEqual([]);
+    expect(await exited).toBe(128 + 9);
+  });
+
   it("the banner names the model the Worker really uses (PORT, and a key passed as a Worker var)", async () => {
     const port = await freePort();
     const started = await start(
