@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { DurableAgentsError } from "../errors/base.ts";
 import { MAX_EVENT_BYTES } from "../ledger/ledger.ts";
-import { utf8Length } from "../utf8.ts";
+import { utf8Exceeds, utf8Length } from "../utf8.ts";
 import type { SummarizeInput, Summarizer } from "./context-options.ts";
 
 /**
@@ -122,9 +122,8 @@ export async function callSummarize(
 /** Refuses a summary too large for its `context.compacted` event (MAX_SUMMARY_BYTES). */
 export function checkSummarySize(summary: string, writer: string): void {
   const json = JSON.stringify(summary);
-  if (json.length * 3 <= MAX_SUMMARY_BYTES) return;
+  if (!utf8Exceeds(MAX_SUMMARY_BYTES, json)) return;
   const bytes = utf8Length(json);
-  if (bytes <= MAX_SUMMARY_BYTES) return;
   throw new SummarizeError(
     "summary_too_large",
     `${writer} wrote a summary of ${bytes} bytes (as JSON), over the limit of ${MAX_SUMMARY_BYTES} bytes a compaction's summary may take (one ledger event, see docs/limits.md); the run fails. Write a shorter summary${writer === "context.summarize" ? "" : " (set context.instructions to ask for one, or give context a summarize function)"}`,

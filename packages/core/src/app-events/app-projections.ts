@@ -5,7 +5,7 @@ import { type Ledger, MAX_EVENT_BYTES } from "../ledger/ledger.ts";
 import type { Projection } from "../ledger/projection.ts";
 import { type Migration, migrate } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { utf8Length } from "../utf8.ts";
+import { utf8Exceeds } from "../utf8.ts";
 import type {
   AnyProjection,
   ProjectionPage,
@@ -296,7 +296,7 @@ function storeOf(sql: SqlPort, table: string, name: string): ProjectionStore {
 
 function documentJson(name: string, value: JsonValue): string {
   const json = JSON.stringify(value);
-  if (json.length * 3 > MAX_EVENT_BYTES && utf8Length(json) > MAX_EVENT_BYTES)
+  if (utf8Exceeds(MAX_EVENT_BYTES, json))
     throw new PayloadTooLargeError(`a document of projection "${name}"`, MAX_EVENT_BYTES);
   return json;
 }

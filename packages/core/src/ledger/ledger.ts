@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import { ConflictError, PayloadTooLargeError } from "../errors/http-errors.ts";
 import { type Migration, migrate } from "../sql/migrate.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { utf8Length } from "../utf8.ts";
+import { utf8Exceeds } from "../utf8.ts";
 import type { EventKind, LedgerEvent, NewEvent } from "./events.ts";
 import type { Projection } from "./projection.ts";
 
@@ -355,8 +355,7 @@ export class Ledger {
  */
 export function eventJson(kind: EventKind, data: unknown): string {
   const json = JSON.stringify(data);
-  // A string of n UTF-16 units is at most 3n UTF-8 bytes: encode only when it could be over.
-  if (json.length * 3 > MAX_EVENT_BYTES && utf8Length(json) > MAX_EVENT_BYTES)
+  if (utf8Exceeds(MAX_EVENT_BYTES, json))
     throw new PayloadTooLargeError(`the ${kind} event`, MAX_EVENT_BYTES);
   return json;
 }

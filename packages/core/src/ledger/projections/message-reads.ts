@@ -29,7 +29,7 @@ type ToolResultPart = Extract<MessagePart, { type: "tool-result" }>;
 
 /**
  * A tool result as its row stores it: a result that did not fit the row (messages.ts
- * `RESULTS_INLINE_CHARS`) keeps only the seq of the ledger event that holds it (`resultSeq`,
+ * `RESULTS_INLINE_BYTES`) keeps only the seq of the ledger event that holds it (`resultSeq`,
  * its `tool.completed` or `tool.failed`); `partsOf` puts the result back. Never served.
  */
 export type StoredResult = ToolResultPart & { resultSeq?: number };

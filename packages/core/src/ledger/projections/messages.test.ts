@@ -247,3 +247,64 @@ describe("the messages projection, a step's tool results", () => {
     expect(rows()).toEqual(before);
   });
 });
+
+describe("the messages projection, row sizes in UTF-8 bytes (DO SQLite's 2 MB is bytes)", () => {
+  /** The largest row's parts and prompt, in bytes as SQLite stores them. */
+  const widestRow = (sql: NodeSqlPort) =>
+    sql.exec<{ n: number }>(
+      "SELECT max(length(CAST(parts AS BLOB)) + coalesce(length(CAST(prompt AS BLOB)), 0)) AS n FROM messages",
+    )[0]?.n ?? 0;
+
+  // Each answer fits one event (1 MiB of JSON) and is under 1 Mi UTF-16 units with its prompt
+  // copy, but 3 (CJK) or 2 (emoji) bytes per unit: parts and prompt together pass 2 MB.
+  it.each([
+    ["CJK", "中".repeat(340_000)],
+    ["emoji", "😀".repeat(255_000)],
+  ])("an answer of %s text keeps its row under 2 MB, and the prompt reads it whole", (_, text) => {
+    const { sql, ledger } = setup();
+    ledger.append([started, step(1), completed(text)]);
+    expect(widestRow(sql)).toBeLessThan(2_000_000);
+    const converted = changedMessages(sql, 0).flatMap((m) => convert(m) ?? []);
+    expect(readPrompt(sql).messages).toEqual(converted);
+    expect(JSON.stringify(converted)).toContain(text);
+  });
+
+  it("a step's row holds 256 KiB of results in bytes, not characters; the rest by reference", () => {
+    const { sql, ledger } = setup();
+    const calls = ["c0", "c1", "c2"].map((callId) => ({ callId, name: "page", args: {} }));
+    ledger.append([
+      started,
+      step(1),
+      {
+        kind: "model.completed",
+        runId: RUN,
+        data: {
+          step: 1,
+          text: "",
+          toolCalls: calls,
+          finishReason: "tool-calls",
+          usage: { inputTokens: 1, outputTokens: 1 },
+          model: "m",
+        },
+      },
+    ]);
+    // 50,000 characters each (150,000 bytes): 150,000 characters together, 450,000 bytes.
+    const text = (i: number) => String.fromCharCode(0x4e00 + i).repeat(50_000);
+    for (const [i, { callId }] of calls.entries())
+      ledger.append([
+        {
+          kind: "tool.completed",
+          runId: RUN,
+          data: { step: 1, callId, name: "page", result: text(i) },
+        },
+      ]);
+    const [row] = sql.exec<{ n: number }>(
+      "SELECT length(CAST(parts AS BLOB)) AS n FROM messages WHERE role = 'tool'",
+    );
+    expect(row?.n).toBeLessThanOrEqual(256 * 1024);
+    const tool = listMessages(sql, 0, 10).find((m) => m.role === "tool");
+    expect(tool?.parts.map((p) => p.type === "tool-result" && p.result)).toEqual(
+      calls.map((_, i) => text(i)),
+    );
+  });
+});

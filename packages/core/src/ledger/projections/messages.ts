@@ -1,5 +1,6 @@
 import { convert } from "../../agent/prompt.ts";
 import type { SqlPort } from "../../sql/port.ts";
+import { utf8Exceeds } from "../../utf8.ts";
 import { type LedgerEvent, type PriorMessage, TERMINAL_KINDS } from "../events.ts";
 import type { Projection } from "../projection.ts";
 import { COMPACTIONS_TABLE, dropCompactionsHiddenBy, recordCompaction } from "./compactions.ts";
@@ -294,9 +295,9 @@ function isBlank(parts: readonly MessagePart[]): boolean {
 /**
  * A row's message as the model is sent it (agent/prompt.ts `convert`), as JSON; null when it
  * is sent nothing (no parts, or an assistant message without text or tool calls). A message
- * whose parts and prompt together exceed PROMPT_INLINE_CHARS (its files or tool results are
- * large) keeps `PROMPT_DEFERRED` instead, so a row never nears DO SQLite's 2 MB row limit for
- * this copy: the prompt load converts that row from its parts (message-prompts.ts).
+ * whose parts and prompt together exceed PROMPT_INLINE_BYTES (its files, tool results or
+ * answer are large) keeps `PROMPT_DEFERRED` instead, so a row never nears DO SQLite's 2 MB row
+ * limit for this copy: the prompt load converts that row from its parts (message-prompts.ts).
  */
 function promptJson(role: MessageRole, parts: MessagePart[], partsJson: string): string | null {
   if (parts.length === 0) return null;
@@ -306,11 +307,15 @@ function promptJson(role: MessageRole, parts: MessagePart[], partsJson: string):
   const message = convert({ id: "", index: 0, runId: null, role, parts });
   if (!message) return null;
   const json = JSON.stringify(message);
-  return partsJson.length + json.length <= PROMPT_INLINE_CHARS ? json : PROMPT_DEFERRED;
+  return utf8Exceeds(PROMPT_INLINE_BYTES, partsJson, json) ? PROMPT_DEFERRED : json;
 }
 
-/** The most characters of parts and prompt JSON one row holds both of: 1 MiB. */
-export const PROMPT_INLINE_CHARS = 1024 * 1024;
+/**
+ * The most bytes of parts and prompt JSON one row holds both of: 1 MiB. Bytes, as DO SQLite
+ * counts its 2 MB: an answer at the event limit (1 MiB) is under 1 Mi characters with its copy,
+ * but of CJK text the two are 2 MB.
+ */
+const PROMPT_INLINE_BYTES = 1024 * 1024;
 
 /** The `prompt` of a row too large to keep its prompt inline: read it from its parts. */
 export const PROMPT_DEFERRED = "0";
@@ -357,14 +362,14 @@ function dropDeltas(sql: SqlPort, runId: string | null): void {
 }
 
 /**
- * The most characters of tool results one step's tool row holds inline. A result that would
+ * The most bytes (UTF-8, as DO SQLite counts) of tool results one step's tool row holds inline. A result that would
  * take the row past it stays only in its ledger event: the row's part keeps that event's seq
  * (`StoredResult`), and the read path (message-reads.ts `partsOf`) reads the result from it.
  * So however many calls a step makes, its row grows by a reference per call, not by results
  * (each up to maxToolResultBytes): DO SQLite refuses a row over 2 MB, and the row is rewritten
  * per result. Rows written before this kept every result inline, and still read as they are.
  */
-const RESULTS_INLINE_CHARS = 256 * 1024;
+const RESULTS_INLINE_BYTES = 256 * 1024;
 
 function setResult(
   sql: SqlPort,
@@ -381,10 +386,11 @@ function setResult(
   if (part) {
     delete part.resultSeq;
     Object.assign(part, patch);
-    const size =
-      (patch.result === undefined ? 0 : JSON.stringify(patch.result).length) +
-      (patch.error === undefined ? 0 : JSON.stringify(patch.error).length);
-    if (event.kind !== "tool.outcome_unknown" && row.parts.length + size > RESULTS_INLINE_CHARS) {
+    const added = JSON.stringify(patch.result ?? patch.error ?? null);
+    if (
+      event.kind !== "tool.outcome_unknown" &&
+      utf8Exceeds(RESULTS_INLINE_BYTES, row.parts, added)
+    ) {
       delete part.result;
       delete part.error;
       part.resultSeq = event.seq;
