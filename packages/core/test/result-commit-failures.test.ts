@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
+import type { AnyTool } from "../src/agent/define-tool.ts";
 import { defineAgent, defineTool, latestRun, scriptedModel } from "../src/index.ts";
 import type { ToolEffect } from "../src/ledger/events.ts";
 import { createTestSession, type TestSession } from "../src/testing/index.ts";
@@ -31,7 +32,7 @@ function flakyCommit(effect: ToolEffect, failures: number, ran: string[], name =
 }
 
 /** One step calling each of `calls` once, then the answer. */
-function agentCalling(tools: ReturnType<typeof flakyCommit>[]) {
+function agentCalling(tools: AnyTool[]) {
   return defineAgent({
     name: "commits",
     system: "test",
@@ -94,7 +95,13 @@ describe("a tool's result that fails to commit", () => {
     expect(run?.status).toBe("failed");
     const events = s.runtime.ledger.read(0);
     const failed = events.find((e) => e.kind === "run.failed");
-    expect(failed?.data).toMatchObject({ error: { message: expect.stringContaining("disk I/O") } });
+    expect(failed?.data).toEqual({
+      error: {
+        code: "tool_result_not_recorded",
+        message:
+          "tool act ran (step 1, call call_0_0) but its result could not be recorded: disk I/O error (simulated); check the tool's ctx.transaction writes, its state write and the projections of the events it emits, then retry the run",
+      },
+    });
     // Nothing committed before the failures is lost: the user's message, the model's step, the start.
     expect(events.map((e) => e.kind)).toEqual(
       expect.arrayContaining(["run.started", "model.completed", "tool.started"]),
