@@ -99,7 +99,7 @@ describe("a tool's result that fails to commit", () => {
       error: {
         code: "tool_result_not_recorded",
         message:
-          "tool act ran (step 1, call call_0_0) but its result could not be recorded: disk I/O error (simulated); check the tool's ctx.transaction writes, its state write and the projections of the events it emits, then retry the run",
+          "tool act ran (step 1, call call_0_0) but its result could not be recorded: disk I/O error (simulated); check the tool's ctx.transaction writes (they commit with its result) and the session's storage, then retry the run",
       },
     });
     // Nothing committed before the failures is lost: the user's message, the model's step, the start.

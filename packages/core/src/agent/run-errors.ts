@@ -74,7 +74,7 @@ export class RunAbortedError extends ConflictError {
 }
 
 /**
- * A call ran and its outcome could not be committed (a staged write or a projection threw, the
+ * A call ran and its outcome could not be committed (a `ctx.transaction` write threw, the
  * storage failed). Retryable unless its cause says otherwise: the step's retry redrives the
  * call as after a crash (pure and idempotent run again, irreversible becomes
  * `tool.outcome_unknown`); once the retries are spent the run fails with this code.
@@ -86,7 +86,7 @@ export class ResultNotRecordedError extends DurableAgentsError {
     super(
       "tool_result_not_recorded",
       500,
-      `tool ${call.name} ran (step ${call.step}, call ${call.callId}) but its result could not be recorded: ${why}; check the tool's ctx.transaction writes, its state write and the projections of the events it emits, then retry the run`,
+      `tool ${call.name} ran (step ${call.step}, call ${call.callId}) but its result could not be recorded: ${why}; check the tool's ctx.transaction writes (they commit with its result) and the session's storage, then retry the run`,
       !(cause instanceof DurableAgentsError) || cause.retryable,
       { cause, details: { ...call } },
     );
