@@ -1,3 +1,4 @@
+import { DurableAgentsError } from "../errors/base.ts";
 import { ConflictError } from "../errors/http-errors.ts";
 import type { ErrorInfo } from "../ledger/events.ts";
 
@@ -69,5 +70,25 @@ export class RunAbortedError extends ConflictError {
     );
     this.runId = runId;
     this.reason = reason;
+  }
+}
+
+/**
+ * A call ran and its outcome could not be committed (a `ctx.transaction` write threw, the
+ * storage failed). Retryable unless its cause says otherwise: the step's retry redrives the
+ * call as after a crash (pure and idempotent run again, irreversible becomes
+ * `tool.outcome_unknown`); once the retries are spent the run fails with this code.
+ */
+export class ResultNotRecordedError extends DurableAgentsError {
+  override name = "ResultNotRecordedError";
+  constructor(call: { step: number; callId: string; name: string }, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      "tool_result_not_recorded",
+      500,
+      `tool ${call.name} ran (step ${call.step}, call ${call.callId}) but its result could not be recorded: ${why}; check the tool's ctx.transaction writes (they commit with its result) and the session's storage, then retry the run`,
+      !(cause instanceof DurableAgentsError) || cause.retryable,
+      { cause, details: { ...call } },
+    );
   }
 }

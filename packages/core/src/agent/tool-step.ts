@@ -1,14 +1,15 @@
 import { DurableAgentsError } from "../errors/base.ts";
-import type { NewEvent } from "../ledger/events.ts";
+import type { NewEvent, ToolEffect } from "../ledger/events.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { TriggerOutcome } from "../triggers/pump.ts";
 import type { Delegation } from "./define-subagent.ts";
 import { resultNeedsDurability, startNeedsDurability } from "./durability.ts";
 import type { RunDriverOptions } from "./run-driver.ts";
+import { ResultNotRecordedError } from "./run-errors.ts";
 import { handoff, sendLater, startKey } from "./subagents.ts";
 import type { ToolRules } from "./tool-rules.ts";
-import { runTool } from "./tool-runner.ts";
+import { runTool, type ToolOutcome } from "./tool-runner.ts";
 import { createLater, workflowLaunch } from "./workflow-calls.ts";
 
 /**
@@ -23,6 +24,9 @@ import { createLater, workflowLaunch } from "./workflow-calls.ts";
  *    when its effect needs it).
  * 2. Nothing is committed for a run that stopped running meanwhile (`host.stillRunning`
  *    before every commit after an await).
+ * 3. The step ends (returns or throws) only once every call it runs here has landed. A commit
+ *    that failed fails the step after that, and its retry redrives from the ledger as after a
+ *    crash (step-machine.ts invariant 2): no call still running under it is redriven.
  */
 
 const AGAIN: TriggerOutcome = { type: "again" };
@@ -138,7 +142,7 @@ export async function runToolStep(
     // The barrier is an await: a run aborted meanwhile starts no tool.
     if (!host.stillRunning(runId) || signal.aborted) return DONE;
   }
-  await Promise.all(
+  const landed = await Promise.allSettled(
     toRun
       .filter((c) => !rules.delegation(c.name) && !rules.isWorkflow(c.name))
       .map(async (call) => {
@@ -180,34 +184,53 @@ export async function runToolStep(
         // so the ledger is asked; the alarm driver is the call's only performer (its lease).
         if (inStep && !stillStarted(o.sql, runId, step, call.callId)) return;
         const base = { step, callId: call.callId, name: call.name };
-        if (outcome.type === "completed") {
-          const events: NewEvent[] = [
-            { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
-          ];
-          // Staged state commits with the result (its version is assigned now, in order).
-          if (outcome.state) {
-            const source = { source: "tool" as const, step, callId: call.callId };
-            events.push(o.state.event(runId, outcome.state.value, source));
-          }
-          // Its app events follow it; a projection that refuses one fails the call instead.
-          try {
-            host.append([...events, ...outcome.events], (sql) => {
-              for (const write of outcome.writes) write(sql);
-            });
-          } catch (error) {
-            if (outcome.events.length === 0 || !(error instanceof DurableAgentsError)) throw error;
-            const failure = { code: error.code, message: error.message };
-            host.append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
-            return;
-          }
-          // A lost irreversible result would leave its outcome unknown: make it durable now.
-          if (resultNeedsDurability(effectOf(call.name))) await o.durable();
-        } else {
-          host.append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
+        try {
+          await commitOutcome(host, runId, base, outcome, effectOf(call.name));
+        } catch (error) {
+          throw new ResultNotRecordedError(base, error);
         }
       }),
   );
+  // Invariant 3: the step's work fails (and is retried) only now that every call has landed.
+  const failure = landed.find((l) => l.status === "rejected");
+  if (failure) throw failure.reason;
   return host.stillRunning(runId) ? AGAIN : DONE;
+}
+
+/** Commits one call's outcome: its result (with its staged writes, state and app events) or its failure. */
+async function commitOutcome(
+  host: ToolStepHost,
+  runId: string,
+  base: { step: number; callId: string; name: string },
+  outcome: ToolOutcome,
+  effect: ToolEffect,
+): Promise<void> {
+  if (outcome.type === "failed") {
+    host.append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
+    return;
+  }
+  const o = host.options;
+  const events: NewEvent[] = [
+    { kind: "tool.completed", runId, data: { ...base, result: outcome.result } },
+  ];
+  // Staged state commits with the result (its version is assigned now, in order).
+  if (outcome.state) {
+    const source = { source: "tool" as const, step: base.step, callId: base.callId };
+    events.push(o.state.event(runId, outcome.state.value, source));
+  }
+  // Its app events follow it; a projection that refuses one fails the call instead.
+  try {
+    host.append([...events, ...outcome.events], (sql) => {
+      for (const write of outcome.writes) write(sql);
+    });
+  } catch (error) {
+    if (outcome.events.length === 0 || !(error instanceof DurableAgentsError)) throw error;
+    const failure = { code: error.code, message: error.message };
+    host.append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
+    return;
+  }
+  // A lost irreversible result would leave its outcome unknown: make it durable now.
+  if (resultNeedsDurability(effect)) await o.durable();
 }
 
 /** Whether the call is `started` (no outcome yet) by the tool-calls projection. */
