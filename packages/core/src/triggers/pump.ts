@@ -98,6 +98,9 @@ export class TriggerPump {
   readonly #logger: Logger;
   readonly #options: PumpOptions;
   #running: Promise<void> | undefined;
+  /** A `run` call arrived while a pass was in progress: it looks for due rows again at once. */
+  #kicked = false;
+  #kick: (() => void) | undefined;
 
   constructor(
     work: DueWork,
@@ -117,15 +120,26 @@ export class TriggerPump {
     return this.#options;
   }
 
-  /** Runs due work until none is due or the budget is spent. Concurrent calls share one loop. */
+  /**
+   * Runs due work until none is due or the budget is spent. Concurrent calls share one loop,
+   * and each makes a loop that is waiting look for due rows again at once: the caller (an
+   * alarm, a write that scheduled work) may have written a row its wait knew nothing of, while
+   * a concurrent row (a hung tool call, a long model stream) holds the pass open.
+   */
   run(): Promise<void> {
-    this.#running ??= this.#loop().finally(() => {
+    if (this.#running) {
+      this.#kicked = true;
+      this.#kick?.();
+      return this.#running;
+    }
+    this.#running = this.#loop().finally(() => {
       this.#running = undefined;
     });
     return this.#running;
   }
 
   async #loop(): Promise<void> {
+    this.#kicked = false;
     const started = this.#clock.now();
     const inFlight = new Set<Promise<void>>();
     const running = new Set<number>();
@@ -158,10 +172,19 @@ export class TriggerPump {
         continue;
       }
       if (inFlight.size === 0) return;
-      // Nothing due now: wait for a concurrent row to end, or for the next row's due time.
+      // A `run` call came while this pass worked: look again before waiting.
+      if (this.#kicked) {
+        this.#kicked = false;
+        continue;
+      }
+      // Nothing due now: wait for a concurrent row to end, for the next row's due time, or for
+      // a `run` call (a row written meanwhile).
       const next = this.#work.nextWakeAt(running);
       const wake = new AbortController();
-      const waits: Promise<unknown>[] = [Promise.race(inFlight)];
+      const kicked = new Promise<void>((settle) => {
+        this.#kick = settle;
+      });
+      const waits: Promise<unknown>[] = [Promise.race(inFlight), kicked];
       if (next !== null)
         waits.push(
           this.#clock
@@ -169,6 +192,8 @@ export class TriggerPump {
             .catch(() => undefined),
         );
       await Promise.race(waits);
+      this.#kick = undefined;
+      this.#kicked = false;
       wake.abort(ENDED);
     }
   }
