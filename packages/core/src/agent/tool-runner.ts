@@ -4,7 +4,8 @@ import { DurableAgentsError } from "../errors/base.ts";
 import type { ErrorInfo, JsonValue, NewEvent, StateSource } from "../ledger/events.ts";
 import type { ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
-import { utf8Length } from "../utf8.ts";
+import { utf8Exceeds } from "../utf8.ts";
+import { cutText, MAX_TOOL_ERROR_CHARS } from "../validation/fields.ts";
 import type { StateView } from "./app-state.ts";
 import type { AnyTool, ToolContext } from "./define-tool.ts";
 import { admitCall, governedFetch, type ResolvedDomains } from "./governance.ts";
@@ -112,7 +113,7 @@ export async function runTool(
     return failed(code, error instanceof Error ? error.message : String(error));
   }
   const json = JSON.stringify(result ?? null);
-  if (utf8Length(json) > ctx.maxResultBytes) {
+  if (utf8Exceeds(ctx.maxResultBytes, json)) {
     return failed(
       "tool_result_too_large",
       `${tool.name} returned more than ${ctx.maxResultBytes} bytes; return a summary or a reference instead`,
@@ -127,6 +128,7 @@ export async function runTool(
   };
 }
 
+/** A failed outcome; its message cut at MAX_TOOL_ERROR_CHARS (a thrown message has no bound). */
 function failed(code: string, message: string): ToolOutcome {
-  return { type: "failed", error: { code, message } };
+  return { type: "failed", error: { code, message: cutText(message, MAX_TOOL_ERROR_CHARS) } };
 }

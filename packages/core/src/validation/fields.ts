@@ -23,6 +23,24 @@ export const MAX_REASON_CHARS = 1000;
 export const reasonText = text(0, MAX_REASON_CHARS);
 
 /**
+ * The longest error message a tool's failure keeps (a thrown error's `message`, which may be a
+ * whole upstream error page): 16 Ki characters, cut and marked past that, so a long message
+ * fails the call the model sees rather than the event that records it (docs/limits.md).
+ */
+export const MAX_TOOL_ERROR_CHARS = 16 * 1024;
+
+/**
+ * `value` at most `max` characters (UTF-16 code units), cut with a trailing `…` when longer,
+ * never between the two halves of a surrogate pair.
+ */
+export function cutText(value: string, max: number): string {
+  if (value.length <= max) return value;
+  const end = max - 1;
+  const at = /[\uD800-\uDBFF]/.test(value.charAt(end - 1)) ? end - 1 : end;
+  return `${value.slice(0, at)}…`;
+}
+
+/**
  * An object of the runtime's own inputs (a command's body and the objects in it): a field it
  * does not declare is refused, never dropped, so a misspelled one (`"mesage"`) is a 400 and the
  * command does not run without it. `check` names each unknown field's path (`mesage`,

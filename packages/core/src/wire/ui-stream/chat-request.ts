@@ -4,7 +4,7 @@ import type { UserFileInput } from "../../agent/user-files.ts";
 import { BadRequestError } from "../../errors/http-errors.ts";
 import { LIMITS } from "../../http/limits.ts";
 import type { JsonValue } from "../../ledger/events.ts";
-import { text as bounded, MAX_REASON_CHARS, reasonText } from "../../validation/fields.ts";
+import { text as bounded, cutText, MAX_REASON_CHARS, reasonText } from "../../validation/fields.ts";
 import { type RequestTerms, requestPath, type StartSource } from "../start-source.ts";
 
 /**
@@ -189,11 +189,7 @@ function decisions(parts: ChatRequest["messages"][number]["parts"]): Decision[] 
 
 /** A client tool's `errorText` as a decision's reason: at most MAX_REASON_CHARS, marked when cut. */
 function cutReason(errorText = "failed"): string {
-  if (errorText.length <= MAX_REASON_CHARS) return errorText;
-  const end = MAX_REASON_CHARS - 1;
-  // Not between the two halves of a surrogate pair.
-  const at = /[\uD800-\uDBFF]/.test(errorText.charAt(end - 1)) ? end - 1 : end;
-  return `${errorText.slice(0, at)}…`;
+  return cutText(errorText, MAX_REASON_CHARS);
 }
 
 /** The last (user) message: its text, its files, where they sit, and its turn (ChatTurnRef). */
