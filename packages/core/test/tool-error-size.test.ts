@@ -39,7 +39,8 @@ describe("a tool's thrown error of any length", () => {
     const events = s.runtime.ledger.read(0);
     expect(events.map((e) => e.kind)).not.toContain("run.failed");
     const failed = events.find((e) => e.kind === "tool.failed");
-    const message = (failed?.data as { error: { code: string; message: string } }).error;
+    if (!failed) throw new Error("no tool.failed");
+    const message = (failed.data as { error: { code: string; message: string } }).error;
     expect(message.code).toBe("tool_error");
     expect(message.message.length).toBe(MAX_TOOL_ERROR_CHARS);
     expect(message.message.startsWith("upstream said: xxx")).toBe(true);
