@@ -1,5 +1,5 @@
 import { DurableAgentsError } from "../errors/base.ts";
-import type { NewEvent, ToolEffect } from "../ledger/events.ts";
+import type { NewEvent } from "../ledger/events.ts";
 import { stepToolCalls, type ToolCallRecord } from "../ledger/projections/tool-calls.ts";
 import type { SqlPort } from "../sql/port.ts";
 import type { TriggerOutcome } from "../triggers/pump.ts";
@@ -184,11 +184,15 @@ export async function runToolStep(
         // so the ledger is asked; the alarm driver is the call's only performer (its lease).
         if (inStep && !stillStarted(o.sql, runId, step, call.callId)) return;
         const base = { step, callId: call.callId, name: call.name };
+        let completed: boolean;
         try {
-          await commitOutcome(host, runId, base, outcome, effectOf(call.name));
+          completed = commitOutcome(host, runId, base, outcome);
         } catch (error) {
           throw new ResultNotRecordedError(base, error);
         }
+        // Recorded: a lost irreversible result would leave its outcome unknown, so make it
+        // durable now (a failed wait is the storage's error, not "not recorded").
+        if (completed && resultNeedsDurability(effectOf(call.name))) await o.durable();
       }),
   );
   // Invariant 3: the step's work fails (and is retried) only now that every call has landed.
@@ -197,17 +201,20 @@ export async function runToolStep(
   return host.stillRunning(runId) ? AGAIN : DONE;
 }
 
-/** Commits one call's outcome: its result (with its staged writes, state and app events) or its failure. */
-async function commitOutcome(
+/**
+ * Commits one call's outcome: its result (with its staged writes, state and app events) or its
+ * failure. Returns whether a result was recorded (`tool.completed`), which may need a durability
+ * wait; throws when nothing could be recorded.
+ */
+function commitOutcome(
   host: ToolStepHost,
   runId: string,
   base: { step: number; callId: string; name: string },
   outcome: ToolOutcome,
-  effect: ToolEffect,
-): Promise<void> {
+): boolean {
   if (outcome.type === "failed") {
     host.append([{ kind: "tool.failed", runId, data: { ...base, error: outcome.error } }]);
-    return;
+    return false;
   }
   const o = host.options;
   const events: NewEvent[] = [
@@ -227,10 +234,9 @@ async function commitOutcome(
     if (outcome.events.length === 0 || !(error instanceof DurableAgentsError)) throw error;
     const failure = { code: error.code, message: error.message };
     host.append([{ kind: "tool.failed", runId, data: { ...base, error: failure } }]);
-    return;
+    return false;
   }
-  // A lost irreversible result would leave its outcome unknown: make it durable now.
-  if (resultNeedsDurability(effect)) await o.durable();
+  return true;
 }
 
 /** Whether the call is `started` (no outcome yet) by the tool-calls projection. */
