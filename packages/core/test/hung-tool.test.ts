@@ -55,16 +55,22 @@ function tools(release: Promise<void>) {
   return [note, hang];
 }
 
+/** A session whose run "go" is in its tool step: `note`'s commit failed, `hang` holds until `release`. */
+async function hungSession() {
+  let release = () => {};
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  const s = createTestSession(agentCalling(tools(held)));
+  await s.runtime.start({ message: "go" });
+  const first = s.runtime.alarm();
+  await tick();
+  return { s, release, first };
+}
+
 describe("a call that never returns, beside a commit that failed", () => {
   it("the failed commit is never retried nor surfaced while the other call hangs", async () => {
-    let release = () => {};
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    const s = createTestSession(agentCalling(tools(held)));
-    await s.runtime.start({ message: "go" });
-    const first = s.runtime.alarm();
-    await tick();
+    const { s, release, first } = await hungSession();
     s.clock.advance(60_000);
     void s.runtime.alarm();
     await tick();
@@ -99,14 +105,7 @@ describe("a call that never returns, beside a commit that failed", () => {
 
 describe("after an abort, a call that never returns", () => {
   it("does not hold the session's next run", async () => {
-    let release = () => {};
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    const s = createTestSession(agentCalling(tools(held)));
-    await s.runtime.start({ message: "go" });
-    const first = s.runtime.alarm();
-    await tick();
+    const { s, release, first } = await hungSession();
     await s.runtime.abort("enough");
     // A new run in the same session, while the aborted run's call still hangs.
     const { runId } = await s.runtime.start({ message: "again" });

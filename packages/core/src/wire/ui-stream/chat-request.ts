@@ -181,15 +181,14 @@ function decisions(parts: ChatRequest["messages"][number]["parts"]): Decision[] 
     } else if (p.state === "output-error" && p.approval?.approved === undefined) {
       // A client-side tool's error (addToolOutput): the denial's reason, which the model sees.
       // The client's tool wrote it, not the user, who cannot shorten it: cut, not refused.
-      out.push({ callId: p.toolCallId, approved: false, reason: cutReason(p.errorText) });
+      out.push({
+        callId: p.toolCallId,
+        approved: false,
+        reason: cutText(p.errorText ?? "failed", MAX_REASON_CHARS),
+      });
     }
   }
   return out;
-}
-
-/** A client tool's `errorText` as a decision's reason: at most MAX_REASON_CHARS, marked when cut. */
-function cutReason(errorText = "failed"): string {
-  return cutText(errorText, MAX_REASON_CHARS);
 }
 
 /** The last (user) message: its text, its files, where they sit, and its turn (ChatTurnRef). */
